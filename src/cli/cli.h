@@ -1,0 +1,63 @@
+/*
+ * cli.h - what the command implementations share. Only src/cli talks to the
+ * terminal and picks exit codes; everything below returns error codes.
+ */
+#ifndef VIOS_CLI_H
+#define VIOS_CLI_H
+
+#include <stdio.h>
+
+#include "crypto/secret.h"
+#include "node/node.h"
+
+#include "store/store.h"
+
+typedef struct {
+	const char *home;            /* --home, VIOS_HOME or ~/.vios */
+	int json;                    /* --json */
+	const char *passphrase_file; /* --passphrase-file */
+	const char *command;         /* the command's name, for messages */
+	vios_node *node;             /* unlocked when the command needs it */
+	vios_store *store;           /* open when the command needs it */
+} vios_cli;
+
+/* Flags of a command in the table. */
+#define NEEDS_NODE 1  /* unlock the node (passphrase) before running */
+#define NEEDS_STORE 2 /* and open its record store */
+
+typedef int (*vios_cmd_fn)(vios_cli *cli, int argc, char **argv);
+
+typedef struct {
+	const char *name;
+	vios_cmd_fn fn;
+	int flags;
+	const char *summary;
+	const char *usage; /* full help text, also `vios help NAME` */
+} vios_cmd;
+
+/* Reports a usage error for the current command; returns VIOS_EUSAGE. */
+int cli_usage(vios_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a command's help to f. */
+void cli_help(FILE *f, const char *name);
+
+/* The passphrase from --passphrase-file, VIOS_PASSPHRASE or the terminal. */
+int cli_passphrase(vios_secret **out, const vios_cli *cli, int confirm);
+/* A new passphrase from --new-passphrase-file FILE (file may be NULL),
+ * VIOS_NEW_PASSPHRASE or the terminal (asked twice). */
+int cli_new_passphrase(vios_secret **out, const char *file);
+
+/* Command implementations (cmd_*.c). */
+int cmd_init(vios_cli *cli, int argc, char **argv);
+int cmd_whoami(vios_cli *cli, int argc, char **argv);
+int cmd_identity(vios_cli *cli, int argc, char **argv);
+int cmd_passphrase(vios_cli *cli, int argc, char **argv);
+int cmd_pupil(vios_cli *cli, int argc, char **argv);
+int cmd_signal(vios_cli *cli, int argc, char **argv);
+int cmd_trend(vios_cli *cli, int argc, char **argv);
+int cmd_meeting(vios_cli *cli, int argc, char **argv);
+int cmd_case(vios_cli *cli, int argc, char **argv);
+int cmd_agreement(vios_cli *cli, int argc, char **argv);
+int cmd_log(vios_cli *cli, int argc, char **argv);
+int cmd_store(vios_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * cmd_node.c - init, whoami, identity export, passphrase change/recover.
+ */
+#include "cli/cli.h"
+#include "crypto/age.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OPT_JSON 1000
+
+int cmd_init(vios_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "kind", required_argument, NULL, 'k' }, { "name", required_argument, NULL, 'n' },
+		{ "role", required_argument, NULL, 'r' }, { "kdf", required_argument, NULL, 'K' },
+		{ "json", no_argument, NULL, OPT_JSON },  { NULL, 0, NULL, 0 }
+	};
+	const char *kind = NULL, *name = NULL, *role = NULL;
+	vios_kdf_preset kdf = VIOS_KDF_MODERATE;
+	vios_secret *pass = NULL;
+	vios_node *node = NULL;
+	char *code = NULL, fp[17];
+	int c, error;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k': kind = optarg; break;
+		case 'n': name = optarg; break;
+		case 'r': role = optarg; break;
+		case 'K':
+			if ((error = vios_kdf_preset_parse(&kdf, optarg)) < 0)
+				return error;
+			break;
+		case OPT_JSON: cli->json = 1; break;
+		default: return cli_usage(cli, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	if (kind == NULL || name == NULL)
+		return cli_usage(cli, "--kind and --name are required");
+	if ((code = sodium_malloc(VIOS_RECOVERY_LEN + 1)) == NULL)
+		return vios_error_nomem();
+	if ((error = cli_passphrase(&pass, cli, 1)) < 0 ||
+	    (error = vios_node_init(&node, code, cli->home, kind, name, role, pass, kdf)) < 0)
+		goto done;
+	vios_node_fingerprint(fp, node);
+	if (cli->json) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "node_id", node->node_id,
+				      "kind", node->kind, "name", node->name, "role", node->role,
+				      "fingerprint", fp, "recovery_code", code);
+		if (o == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		json_dumpf(o, stdout, JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("Created %s node \"%s\" (role %s) in %s\n", node->kind, node->name, node->role, cli->home);
+		printf("node id      %s\nfingerprint  %s\n\n", node->node_id, fp);
+		printf("Recovery code, shown only this once. Write it on paper and keep it\n"
+		       "somewhere safe: with it a forgotten passphrase can be reset.\n\n"
+		       "    %s\n", code);
+	}
+done:
+	sodium_free(code);
+	vios_secret_free(pass);
+	vios_node_free(node);
+	return error;
+}
+
+static int only_json_opts(vios_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "json", no_argument, NULL, OPT_JSON },
+						  { NULL, 0, NULL, 0 } };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != OPT_JSON)
+			return cli_usage(cli, "unknown option");
+		cli->json = 1;
+	}
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+int cmd_whoami(vios_cli *cli, int argc, char **argv)
+{
+	vios_node *n = cli->node;
+	char fp[17], pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
+	int error;
+
+	if ((error = only_json_opts(cli, argc, argv)) < 0)
+		return error;
+	vios_node_fingerprint(fp, n);
+	if ((error = vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub)) < 0 ||
+	    (error = vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk)) < 0)
+		return error;
+	if (cli->json) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+				      "node_id", n->node_id, "kind", n->kind, "name", n->name,
+				      "role", n->role, "fingerprint", fp, "age_recipient", rcpt,
+				      "minisign_pubkey", pub, "created", n->created, "home", n->home);
+		if (o == NULL)
+			return vios_error_nomem();
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(o);
+		return 0;
+	}
+	printf("node id       %s\nkind          %s\nname          %s\nrole          %s\n"
+	       "fingerprint   %s\nage recipient %s\nminisign key  %s\ncreated       %s\nhome          %s\n",
+	       n->node_id, n->kind, n->name, n->role, fp, rcpt, pub, n->created, n->home);
+	return 0;
+}
+
+/* 1 when path would land inside dir (both resolved as far as they exist). */
+static int inside(const char *dir, const char *path)
+{
+	char rd[PATH_MAX], rp[PATH_MAX], parent[PATH_MAX];
+	const char *slash;
+	size_t n;
+
+	if (realpath(dir, rd) == NULL)
+		return 0;
+	if (realpath(path, rp) == NULL) {
+		/* The file does not exist yet: resolve its directory. */
+		slash = strrchr(path, '/');
+		if (slash == NULL)
+			snprintf(parent, sizeof(parent), ".");
+		else
+			snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+		if (slash == path)
+			snprintf(parent, sizeof(parent), "/");
+		if (realpath(parent, rp) == NULL)
+			return 0;
+	}
+	n = strlen(rd);
+	return !strncmp(rp, rd, n) && (rp[n] == 0 || rp[n] == '/');
+}
+
+static int export_secret(vios_cli *cli, const char *path, int force)
+{
+	vios_node *n = cli->node;
+	char *text = NULL, id[VIOS_AGE_IDENTITY_LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], now[21];
+	size_t cap = 512;
+	int error;
+
+	if (inside(cli->home, path)) {
+		vios_error_set(VIOS_ERR_INPUT, "refusing to write the secret key inside the encrypted home %s; choose a path outside it", cli->home);
+		return VIOS_EUSAGE;
+	}
+	if ((text = sodium_malloc(cap)) == NULL)
+		return vios_error_nomem();
+	vios_now_iso(now);
+	if ((error = vios_node_age_identity(id, sizeof(id), n)) < 0 ||
+	    (error = vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk)) < 0 ||
+	    (error = vios_snprintf(text, cap, "# vios node %s (%s), exported %s\n# public key: %s\n%s\n",
+				   n->node_id, n->name, now, rcpt, id)) < 0)
+		goto done;
+	error = vios_file_write_atomic(path, text, strlen(text), 0600, force);
+	if (error == VIOS_EEXISTS)
+		vios_error_set(VIOS_ERR_INPUT, "%s exists; use --force to replace it", path);
+	if (error == 0)
+		fprintf(stderr, "vios: wrote the age identity of node %s to %s (mode 0600); delete it when done\n",
+			n->node_id, path);
+done:
+	sodium_memzero(id, sizeof(id));
+	sodium_free(text);
+	return error;
+}
+
+int cmd_identity(vios_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "secret", no_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },        { "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *out = NULL;
+	char *req = NULL;
+	int c, secret = 0, force = 0, error;
+
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 's': secret = 1; break;
+		case 'f': force = 1; break;
+		case OPT_JSON: cli->json = 1; break;
+		default: return cli_usage(cli, "unknown option");
+		}
+	}
+	if (optind >= argc || strcmp(argv[optind], "export") != 0)
+		return cli_usage(cli, "expected 'identity export'");
+	if (optind + 1 != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (secret) {
+		if (out == NULL)
+			return cli_usage(cli, "--secret needs -o FILE (the key is never printed)");
+		return export_secret(cli, out, force);
+	}
+	if ((error = vios_node_enroll_request(&req, cli->node)) < 0)
+		return error;
+	if (out == NULL) {
+		printf("%s\n", req);
+	} else {
+		size_t len = strlen(req);
+		req[len] = '\n';
+		error = vios_file_write_atomic(out, req, len + 1, 0644, 1);
+		req[len] = 0;
+		if (error == 0)
+			fprintf(stderr, "vios: wrote the enrollment request to %s; give it to the hub operator\n", out);
+	}
+	free(req);
+	return error;
+}
+
+int cmd_passphrase(vios_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "recovery-code", required_argument, NULL, 'r' },
+		{ "new-passphrase-file", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *code = NULL, *newfile = NULL, *verb;
+	vios_secret *pass = NULL, *newpass = NULL;
+	vios_node *node = NULL;
+	int c, error;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': code = optarg; break;
+		case 'n': newfile = optarg; break;
+		default: return cli_usage(cli, "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage(cli, "expected 'passphrase change' or 'passphrase recover --recovery-code CODE'");
+	verb = argv[optind];
+	if (!strcmp(verb, "change")) {
+		if (code)
+			return cli_usage(cli, "--recovery-code goes with 'recover'");
+		if ((error = cli_passphrase(&pass, cli, 0)) < 0 ||
+		    (error = vios_node_open(&node, cli->home, pass)) < 0 ||
+		    (error = cli_new_passphrase(&newpass, newfile)) < 0 ||
+		    (error = vios_node_passphrase_change(node, newpass)) < 0)
+			goto done;
+		printf("Passphrase changed for node %s.\n", node->node_id);
+	} else if (!strcmp(verb, "recover")) {
+		if (code == NULL)
+			return cli_usage(cli, "recover needs --recovery-code CODE");
+		if ((error = vios_node_open_public(&node, cli->home)) < 0 ||
+		    (error = cli_new_passphrase(&newpass, newfile)) < 0 ||
+		    (error = vios_node_passphrase_recover(cli->home, code, newpass)) < 0)
+			goto done;
+		printf("Passphrase reset with the recovery code for node %s; its keys and records are unchanged.\n",
+		       node->node_id);
+	} else {
+		return cli_usage(cli, "unknown action '%s' (change or recover)", verb);
+	}
+	error = 0;
+done:
+	vios_secret_free(pass);
+	vios_secret_free(newpass);
+	vios_node_free(node);
+	return error;
+}

@@ -1,0 +1,489 @@
+/*
+ * cmd_records.c - the school's record commands: pupil, signal, trend,
+ * meeting, case, agreement, log. Options map one to one onto record fields
+ * (see the spec tables); validation lives in src/store/records.c.
+ */
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "store/records.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define OPT_JSON 1000
+#define MAXOPT 16
+
+/* One command-line option of an add command and the field it fills. */
+typedef struct {
+	const char *opt;
+	const char *col;
+	int kind; /* 0 value, 1 flag (sets "1"), 2 yes/no value */
+} addopt;
+
+static int add_record(vios_cli *cli, int argc, char **argv, const char *table, const addopt *spec)
+{
+	struct option longopts[MAXOPT + 2];
+	vios_field fields[MAXOPT];
+	size_t n = 0, nopt = 0;
+	char id[37];
+	int c, idx, error;
+
+	for (; spec[nopt].opt; nopt++) {
+		longopts[nopt].name = spec[nopt].opt;
+		longopts[nopt].has_arg = spec[nopt].kind == 1 ? no_argument : required_argument;
+		longopts[nopt].flag = NULL;
+		longopts[nopt].val = (int)nopt;
+	}
+	longopts[nopt] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+	longopts[nopt + 1] = (struct option){ NULL, 0, NULL, 0 };
+	while ((c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+		const char *val;
+		if (c == OPT_JSON) {
+			cli->json = 1;
+			continue;
+		}
+		if (c < 0 || (size_t)c >= nopt)
+			return cli_usage(cli, "unknown option");
+		val = spec[c].kind == 1 ? "1" : optarg;
+		if (spec[c].kind == 2) {
+			if (!strcmp(optarg, "yes"))
+				val = "1";
+			else if (!strcmp(optarg, "no"))
+				val = "0";
+			else
+				return cli_usage(cli, "--%s takes yes or no", spec[c].opt);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(fields[i].col, spec[c].col))
+				return cli_usage(cli, "--%s given twice", spec[c].opt);
+		fields[n].col = spec[c].col;
+		fields[n].val = val;
+		n++;
+	}
+	if (optind + 1 != argc)
+		return cli_usage(cli, "unexpected argument '%s'", optind + 1 < argc ? argv[optind + 1] : "");
+	if ((error = vios_record_add(id, cli->store, table, fields, n)) < 0)
+		return error;
+	if (cli->json)
+		printf("{\"id\": \"%s\"}\n", id);
+	else
+		printf("%s\n", id);
+	return 0;
+}
+
+/* Parses [--json] and the given value options of a list command. */
+static int list_opts(vios_cli *cli, int argc, char **argv, const char *const *names,
+		     const char **vals, int *flag, const char *flagname)
+{
+	struct option longopts[8];
+	size_t n = 0;
+	int c;
+
+	for (; names && names[n]; n++)
+		longopts[n] = (struct option){ names[n], required_argument, NULL, (int)n };
+	if (flagname)
+		longopts[n++] = (struct option){ flagname, no_argument, NULL, 100 };
+	longopts[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == OPT_JSON)
+			cli->json = 1;
+		else if (c == 100)
+			*flag = 1;
+		else if (c >= 0 && c < 8 && names && names[c])
+			vals[c] = optarg;
+		else
+			return cli_usage(cli, "unknown option");
+	}
+	if (optind + 1 != argc)
+		return cli_usage(cli, "unexpected argument '%s'", optind + 1 < argc ? argv[optind + 1] : "");
+	return 0;
+}
+
+static int show_rows(vios_cli *cli, const char *tbl, const char *zSql, const char *const *params,
+		     size_t n, const cli_col *cols, const char *why)
+{
+	json_t *rows = NULL;
+	char note[160];
+	int error;
+
+	if ((error = vios_query(&rows, cli->store, zSql, params, n)) < 0)
+		return error;
+	snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "", json_array_size(rows));
+	if ((error = vios_store_log(cli->store, "read", tbl, NULL, note)) < 0)
+		goto done;
+	if (cli->json)
+		cli_json(stdout, rows);
+	else if (json_array_size(rows) == 0)
+		printf("(none)\n");
+	else
+		cli_table(stdout, rows, cols);
+done:
+	json_decref(rows);
+	return error;
+}
+
+/* The sub-action (argv[1]) or a usage error. */
+static const char *action(vios_cli *cli, int argc, char **argv)
+{
+	/* getopt permutes: find the first non-option after the command. */
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] != '-')
+			return argv[i];
+	(void)cli;
+	return "";
+}
+
+/* Moves the action word to argv[argc-1] so getopt's "optind + 1 == argc"
+ * check above holds for every sub-command. */
+static char **without_action(int argc, char **argv, const char *act)
+{
+	for (int i = 1; i < argc; i++)
+		if (argv[i] == act) {
+			memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof(char *));
+			argv[argc - 1] = (char *)act;
+			break;
+		}
+	return argv;
+}
+
+#define DISPATCH_START(name) \
+	const char *act = action(cli, argc, argv); \
+	argv = without_action(argc, argv, act); \
+	(void)(name)
+
+static const cli_col pupil_cols[] = { { "id", "ID", 0 }, { "name", "NAME", 0 }, { "class", "CLASS", 0 },
+				      { "birth_date", "BORN", 0 }, { NULL, NULL, 0 } };
+static const cli_col signal_cols[] = { { "id", "ID", 0 }, { "seen_at", "SEEN", 0 }, { "theme", "THEME", 0 },
+				       { "severity", "SEV", 0 }, { "location", "WHERE", 0 },
+				       { "pupil_id", "PUPIL", 0 }, { "note", "NOTE", 1 }, { NULL, NULL, 0 } };
+static const cli_col case_cols[] = { { "id", "ID", 0 }, { "pupil", "PUPIL", 0 }, { "status", "STATUS", 0 },
+				     { "roles", "ROLES", 0 }, { "lead_role", "LEAD", 0 },
+				     { "opened_at", "OPENED", 0 }, { NULL, NULL, 0 } };
+static const cli_col agreement_cols[] = { { "id", "ID", 0 }, { "due_date", "DUE", 0 },
+					  { "owner_role", "OWNER", 0 }, { "status", "STATUS", 0 },
+					  { "action", "ACTION", 1 }, { "feedback", "FEEDBACK", 0 },
+					  { NULL, NULL, 0 } };
+
+int cmd_pupil(vios_cli *cli, int argc, char **argv)
+{
+	static const addopt spec[] = { { "name", "name", 0 }, { "birth", "birth_date", 0 },
+				       { "class", "class", 0 }, { "local-id", "local_id", 0 },
+				       { "over16", "over16", 1 }, { "guardian", "guardian_contact", 0 },
+				       { NULL, NULL, 0 } };
+	DISPATCH_START(spec);
+	if (!strcmp(act, "add"))
+		return add_record(cli, argc, argv, "pupil", spec);
+	if (!strcmp(act, "list")) {
+		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
+		if (error < 0)
+			return error;
+		return show_rows(cli, "pupil", "SELECT id, name, class, birth_date, local_id, over16 FROM pupil ORDER BY name, id",
+				 NULL, 0, pupil_cols, NULL);
+	}
+	if (!strcmp(act, "show")) {
+		json_t *doc = NULL, *p;
+		int error;
+		static const struct option lo[] = { { "json", no_argument, NULL, OPT_JSON },
+						    { NULL, 0, NULL, 0 } };
+		int c;
+		/* argv ends with the action word; parse what comes before it */
+		while ((c = getopt_long(argc - 1, argv, "", lo, NULL)) != -1) {
+			if (c != OPT_JSON)
+				return cli_usage(cli, "unknown option");
+			cli->json = 1;
+		}
+		if (optind + 1 != argc - 1)
+			return cli_usage(cli, "expected 'pupil show ID'");
+		if ((error = vios_pupil_show(&doc, cli->store, argv[optind])) < 0)
+			return error;
+		if (cli->json) {
+			cli_json(stdout, doc);
+		} else {
+			p = json_object_get(doc, "pupil");
+			printf("Pupil %s  (%s)\n", json_string_value(json_object_get(p, "name")),
+			       json_string_value(json_object_get(p, "id")));
+			printf("  born %s, class %s, local id %s, 16+: %s\n",
+			       json_string_value(json_object_get(p, "birth_date")) ?: "-",
+			       json_string_value(json_object_get(p, "class")) ?: "-",
+			       json_string_value(json_object_get(p, "local_id")) ?: "-",
+			       json_integer_value(json_object_get(p, "over16")) ? "yes" : "no");
+			printf("\nSignals (%zu)\n", json_array_size(json_object_get(doc, "signals")));
+			if (json_array_size(json_object_get(doc, "signals")))
+				cli_table(stdout, json_object_get(doc, "signals"), signal_cols);
+			printf("\nCases (%zu)\n", json_array_size(json_object_get(doc, "cases")));
+			if (json_array_size(json_object_get(doc, "cases")))
+				cli_table(stdout, json_object_get(doc, "cases"), case_cols);
+			printf("\nAgreements (%zu)\n", json_array_size(json_object_get(doc, "agreements")));
+			if (json_array_size(json_object_get(doc, "agreements")))
+				cli_table(stdout, json_object_get(doc, "agreements"), agreement_cols);
+		}
+		json_decref(doc);
+		return 0;
+	}
+	return cli_usage(cli, "expected add, list or show");
+}
+
+int cmd_signal(vios_cli *cli, int argc, char **argv)
+{
+	static const addopt spec[] = { { "theme", "theme", 0 }, { "note", "note", 0 },
+				       { "pupil", "pupil_id", 0 }, { "at", "seen_at", 0 },
+				       { "where", "location", 0 }, { "severity", "severity", 0 },
+				       { "source", "source", 0 }, { "basis", "basis", 0 },
+				       { "parents-informed", "parents_informed", 2 },
+				       { "not-informed-reason", "not_informed_reason", 0 },
+				       { NULL, NULL, 0 } };
+	DISPATCH_START(spec);
+	if (!strcmp(act, "add"))
+		return add_record(cli, argc, argv, "signal", spec);
+	if (!strcmp(act, "list")) {
+		static const char *const names[] = { "theme", "since", "pupil", NULL };
+		const char *v[3] = { NULL, NULL, NULL };
+		char why[160];
+		int error = list_opts(cli, argc, argv, names, v, NULL, NULL);
+		if (error < 0)
+			return error;
+		if (v[0] && !vios_theme_valid(v[0]))
+			return cli_usage(cli, "unknown theme '%s' (themes: %s)", v[0], vios_theme_list());
+		if (v[1] && !vios_date_valid(v[1]))
+			return cli_usage(cli, "--since: '%s' is not a date (YYYY-MM-DD)", v[1]);
+		if (v[2] && !vios_uuid_valid(v[2]))
+			return cli_usage(cli, "--pupil: '%s' is not a pupil id", v[2]);
+		snprintf(why, sizeof(why), "theme=%s since=%s pupil=%s", v[0] ?: "*", v[1] ?: "*", v[2] ?: "*");
+		{
+			const char *p[] = { v[0], v[1], v[2] };
+			return show_rows(cli, "signal",
+					 "SELECT * FROM signal WHERE (?1 IS NULL OR theme = ?1)"
+					 " AND (?2 IS NULL OR seen_at >= ?2) AND (?3 IS NULL OR pupil_id = ?3)"
+					 " ORDER BY seen_at, id", p, 3, signal_cols, why);
+		}
+	}
+	return cli_usage(cli, "expected add or list");
+}
+
+int cmd_trend(vios_cli *cli, int argc, char **argv)
+{
+	static const addopt spec[] = { { "theme", "theme", 0 }, { "period", "period", 0 },
+				       { "level", "level", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
+	static const cli_col cols[] = { { "id", "ID", 0 }, { "period", "PERIOD", 0 }, { "theme", "THEME", 0 },
+					{ "level", "LEVEL", 0 }, { "note", "NOTE", 1 }, { NULL, NULL, 0 } };
+	DISPATCH_START(spec);
+	if (!strcmp(act, "add"))
+		return add_record(cli, argc, argv, "trend", spec);
+	if (!strcmp(act, "list")) {
+		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
+		if (error < 0)
+			return error;
+		return show_rows(cli, "trend", "SELECT * FROM trend ORDER BY period, theme, id", NULL, 0, cols, NULL);
+	}
+	return cli_usage(cli, "expected add or list");
+}
+
+int cmd_meeting(vios_cli *cli, int argc, char **argv)
+{
+	static const addopt spec[] = { { "kind", "kind", 0 }, { "date", "date", 0 }, { "roles", "roles", 0 },
+				       { "minutes", "minutes", 0 }, { "case", "case_id", 0 }, { NULL, NULL, 0 } };
+	static const cli_col cols[] = { { "id", "ID", 0 }, { "date", "DATE", 0 }, { "kind", "KIND", 0 },
+					{ "roles", "ROLES", 0 }, { "minutes", "MINUTES", 1 }, { NULL, NULL, 0 } };
+	DISPATCH_START(spec);
+	if (!strcmp(act, "add"))
+		return add_record(cli, argc, argv, "meeting", spec);
+	if (!strcmp(act, "list")) {
+		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
+		if (error < 0)
+			return error;
+		return show_rows(cli, "meeting", "SELECT * FROM meeting ORDER BY date, id", NULL, 0, cols, NULL);
+	}
+	return cli_usage(cli, "expected add or list");
+}
+
+int cmd_case(vios_cli *cli, int argc, char **argv)
+{
+	static const addopt spec[] = { { "pupil", "pupil_id", 0 }, { "signals", "signals", 0 },
+				       { "roles", "roles", 0 }, { "lead", "lead_role", 0 },
+				       { "basis", "basis", 0 }, { NULL, NULL, 0 } };
+	DISPATCH_START(spec);
+	if (!strcmp(act, "open"))
+		return add_record(cli, argc, argv, "case_file", spec);
+	if (!strcmp(act, "status")) {
+		static const struct option longopts[] = { { "to", required_argument, NULL, 't' },
+							  { "json", no_argument, NULL, OPT_JSON },
+							  { NULL, 0, NULL, 0 } };
+		const char *to = NULL;
+		int c, error;
+		while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+			if (c == 't')
+				to = optarg;
+			else if (c == OPT_JSON)
+				cli->json = 1;
+			else
+				return cli_usage(cli, "unknown option");
+		}
+		if (optind + 3 != argc)
+			return cli_usage(cli, "expected 'case status ID STATUS'");
+		if ((error = vios_case_set_status(cli->store, argv[optind], argv[optind + 1], to)) < 0)
+			return error;
+		if (cli->json)
+			printf("{\"id\": \"%s\", \"status\": \"%s\"}\n", argv[optind], argv[optind + 1]);
+		else
+			printf("case %s is now %s\n", argv[optind], argv[optind + 1]);
+		return 0;
+	}
+	if (!strcmp(act, "list")) {
+		static const char *const names[] = { "status", NULL };
+		const char *v[1] = { NULL };
+		int error = list_opts(cli, argc, argv, names, v, NULL, NULL);
+		const char *p[] = { v[0] };
+		if (error < 0)
+			return error;
+		return show_rows(cli, "case_file",
+				 "SELECT c.*, p.name AS pupil FROM case_file c LEFT JOIN pupil p ON p.id = c.pupil_id"
+				 " WHERE (?1 IS NULL OR c.status = ?1) ORDER BY c.opened_at, c.id",
+				 p, 1, case_cols, v[0] ? "by status" : NULL);
+	}
+	return cli_usage(cli, "expected open, status or list");
+}
+
+int cmd_agreement(vios_cli *cli, int argc, char **argv)
+{
+	static const addopt spec[] = { { "case", "case_id", 0 }, { "meeting", "meeting_id", 0 },
+				       { "owner", "owner_role", 0 }, { "action", "action", 0 },
+				       { "due", "due_date", 0 }, { NULL, NULL, 0 } };
+	DISPATCH_START(spec);
+	if (!strcmp(act, "add"))
+		return add_record(cli, argc, argv, "agreement", spec);
+	if (!strcmp(act, "done")) {
+		static const struct option longopts[] = { { "feedback", required_argument, NULL, 'f' },
+							  { "json", no_argument, NULL, OPT_JSON },
+							  { NULL, 0, NULL, 0 } };
+		const char *feedback = NULL;
+		int c, error;
+		while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+			if (c == 'f')
+				feedback = optarg;
+			else if (c == OPT_JSON)
+				cli->json = 1;
+			else
+				return cli_usage(cli, "unknown option");
+		}
+		if (optind + 2 != argc)
+			return cli_usage(cli, "expected 'agreement done ID'");
+		if ((error = vios_agreement_done(cli->store, argv[optind], feedback)) < 0)
+			return error;
+		if (cli->json)
+			printf("{\"id\": \"%s\", \"status\": \"done\"}\n", argv[optind]);
+		else
+			printf("agreement %s is done\n", argv[optind]);
+		return 0;
+	}
+	if (!strcmp(act, "list")) {
+		static const char *const names[] = { "case", NULL };
+		const char *v[1] = { NULL };
+		int overdue = 0, error = list_opts(cli, argc, argv, names, v, &overdue, "overdue");
+		char day[11];
+		time_t t = time(NULL);
+		struct tm tm;
+		if (error < 0)
+			return error;
+		localtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		{
+			const char *p[] = { v[0], overdue ? day : NULL };
+			return show_rows(cli, "agreement",
+					 "SELECT * FROM agreement WHERE (?1 IS NULL OR case_id = ?1)"
+					 " AND (?2 IS NULL OR (status = 'open' AND due_date < ?2))"
+					 " ORDER BY due_date, id", p, 2, agreement_cols, overdue ? "overdue" : NULL);
+		}
+	}
+	return cli_usage(cli, "expected add, done or list");
+}
+
+int cmd_log(vios_cli *cli, int argc, char **argv)
+{
+	static const cli_col cols[] = { { "seq", "#", 0 }, { "at", "AT", 0 }, { "os_user", "USER", 0 },
+					{ "action", "ACTION", 0 }, { "tbl", "TABLE", 0 },
+					{ "record_id", "RECORD", 0 }, { "why", "WHY", 1 }, { NULL, NULL, 0 } };
+	static const char *const names[] = { "limit", NULL };
+	const char *v[1] = { NULL };
+	json_t *rows = NULL;
+	int error;
+
+	/* list_opts expects a trailing action word: pretend there is one. */
+	char *args[64];
+	if (argc > 62)
+		return cli_usage(cli, "too many arguments");
+	memcpy(args, argv, (size_t)argc * sizeof(char *));
+	args[argc] = (char *)"log";
+	if ((error = list_opts(cli, argc + 1, args, names, v, NULL, NULL)) < 0)
+		return error;
+	if (v[0] && (atoi(v[0]) <= 0 || strspn(v[0], "0123456789") != strlen(v[0])))
+		return cli_usage(cli, "--limit takes a positive number");
+	{
+		const char *p[] = { v[0] ? v[0] : "-1" };
+		if ((error = vios_query(&rows, cli->store,
+					"SELECT * FROM (SELECT * FROM access_log ORDER BY seq DESC LIMIT CAST(?1 AS INTEGER))"
+					" ORDER BY seq", p, 1)) < 0)
+			return error;
+	}
+	if (cli->json)
+		cli_json(stdout, rows);
+	else
+		cli_table(stdout, rows, cols);
+	json_decref(rows);
+	return 0;
+}
+
+int cmd_store(vios_cli *cli, int argc, char **argv)
+{
+	static const char *const tabs[] = { "pupil", "signal", "trend", "meeting", "case_file",
+					    "agreement", "access_log", NULL };
+	const char *act = action(cli, argc, argv);
+	json_t *counts = NULL;
+	int error;
+
+	argv = without_action(argc, argv, act);
+	if ((error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL)) < 0)
+		return error;
+	if (!strcmp(act, "vacuum")) {
+		if ((error = vios_store_error(cli->store->db, sqlite3_exec(cli->store->db, "VACUUM", NULL, NULL, NULL),
+					      "vacuuming the store")) < 0)
+			return error;
+	} else if (strcmp(act, "check") != 0) {
+		return cli_usage(cli, "expected check or vacuum");
+	}
+	if ((error = vios_store_check(cli->store)) < 0)
+		return error;
+	if ((counts = json_object()) == NULL)
+		return vios_error_nomem();
+	for (const char *const *t = tabs; *t; t++) {
+		json_t *rows = NULL;
+		char q[80];
+		snprintf(q, sizeof(q), "SELECT count(*) AS n FROM %s", *t);
+		if ((error = vios_query(&rows, cli->store, q, NULL, 0)) < 0) {
+			json_decref(counts);
+			return error;
+		}
+		json_object_set(counts, *t, json_object_get(json_array_get(rows, 0), "n"));
+		json_decref(rows);
+	}
+	if (cli->json) {
+		json_t *doc = json_pack("{s:s, s:i, s:o}", "integrity", "ok", "schema_version",
+					vios_store_schema_version(), "rows", counts);
+		cli_json(stdout, doc);
+		json_decref(doc);
+	} else {
+		const char *k;
+		json_t *v;
+		printf("integrity ok, schema version %d%s\n", vios_store_schema_version(),
+		       !strcmp(act, "vacuum") ? ", vacuumed" : "");
+		json_object_foreach(counts, k, v)
+			printf("  %-11s %lld\n", k, (long long)json_integer_value(v));
+		json_decref(counts);
+	}
+	return 0;
+}

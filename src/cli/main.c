@@ -1,0 +1,297 @@
+/*
+ * main.c - the vios command line: global options, the command table, and
+ * the one place that turns error codes into messages and exit codes.
+ *
+ * Exit codes (DESIGN.md section 8): 0 ok; 1 error; 2 usage; 3 verification
+ * failed (bad signature, tampered, forked, wrong key, not enrolled).
+ */
+#include "cli/cli.h"
+#include "util/error.h"
+
+#include <getopt.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VIOS_VERSION "0.1.0"
+
+static const vios_cmd commands[] = {
+	{ "init", cmd_init, 0, "Create a node home: identity, keys, recovery code",
+	  "usage: vios init --kind school|partner|hub|auditor --name NAME [--role ROLE] [--kdf PRESET]\n"
+	  "\n"
+	  "Creates the node home (--home, VIOS_HOME or ~/.vios): a node id, a signing key\n"
+	  "(minisign) and an encryption key (age), and a random master key wrapped under your\n"
+	  "passphrase and under a recovery code that is printed once. Write the code down.\n"
+	  "\n"
+	  "  --kind K        school, partner, hub or auditor\n"
+	  "  --name NAME     how the node is shown to others (e.g. the school's name)\n"
+	  "  --role ROLE     a partner's role: police, youth-protection, social-team,\n"
+	  "                  attendance, youth-work, municipality (others take their kind)\n"
+	  "  --kdf PRESET    Argon2id cost: interactive, moderate (default) or sensitive\n"
+	  "\n"
+	  "The passphrase comes from --passphrase-file FILE, VIOS_PASSPHRASE, or a prompt.\n"
+	  "An existing, non-empty home is never overwritten.\n" },
+	{ "whoami", cmd_whoami, NEEDS_NODE, "Show this node's identity and public keys",
+	  "usage: vios [--json] whoami\n"
+	  "\n"
+	  "Shows node id, kind, name, role, fingerprint (the signing key id), the age\n"
+	  "recipient (age1...) and the minisign public key. Unlocks the node, so a wrong\n"
+	  "passphrase is reported here.\n" },
+	{ "identity", cmd_identity, NEEDS_NODE, "Export the enrollment request or the age identity",
+	  "usage: vios identity export [-o FILE]\n"
+	  "       vios identity export --secret -o FILE [--force]\n"
+	  "\n"
+	  "Without --secret: writes the signed enrollment request (public keys, kind, role,\n"
+	  "name) for the hub operator, to FILE or stdout.\n"
+	  "With --secret: writes this node's age identity (AGE-SECRET-KEY-1...) to FILE with\n"
+	  "mode 0600, so stock 'age -d -i FILE' can decrypt what is addressed to this node.\n"
+	  "The file is outside the encrypted home: keep it safe and delete it after use.\n"
+	  "It is never written inside the home; an existing FILE needs --force.\n" },
+	{ "passphrase", cmd_passphrase, 0, "Change the passphrase or recover with the recovery code",
+	  "usage: vios passphrase change [--new-passphrase-file FILE]\n"
+	  "       vios passphrase recover --recovery-code CODE [--new-passphrase-file FILE]\n"
+	  "\n"
+	  "change: unlocks with the current passphrase (--passphrase-file, VIOS_PASSPHRASE or\n"
+	  "a prompt) and sets the new one (--new-passphrase-file, VIOS_NEW_PASSPHRASE or a\n"
+	  "prompt, asked twice).\n"
+	  "recover: sets a new passphrase with the recovery code printed by 'vios init'.\n"
+	  "The node keeps its keys and data; the recovery code stays valid.\n" },
+	{ "pupil", cmd_pupil, NEEDS_STORE, "Record and show pupils",
+	  "usage: vios pupil add --name NAME [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
+	  "                      [--over16] [--guardian CONTACT]\n"
+	  "       vios pupil list\n"
+	  "       vios pupil show ID\n"
+	  "\n"
+	  "add prints the new pupil's id. show lists the pupil's signals, cases and\n"
+	  "agreements together. Every read is written to the access log ('vios log').\n" },
+	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
+	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
+	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
+	  "                       [--basis B] [--parents-informed yes|no] [--not-informed-reason TEXT]\n"
+	  "       vios signal list [--theme T] [--since YYYY-MM-DD] [--pupil ID]\n"
+	  "\n"
+	  "Themes: weapons, drugs-use, drugs-trade, alcohol, exploitation, sexting,\n"
+	  "street-culture, polarisation, nuisance, vandalism, crime, other.\n"
+	  "A signal without --pupil is about a phenomenon (thematic); with one, it is case data.\n"
+	  "Keep the note factual and name its source. Legal bases: public-task, consent,\n"
+	  "wpg-20, vital-interest, legal-obligation.\n" },
+	{ "trend", cmd_trend, NEEDS_STORE, "Record and list thematic trends",
+	  "usage: vios trend add --theme T --period YYYY-MM --level rising|stable|falling [--note TEXT]\n"
+	  "       vios trend list\n"
+	  "\n"
+	  "A trend is about a phenomenon at or around the school, never about a person.\n" },
+	{ "meeting", cmd_meeting, NEEDS_STORE, "Record and list meetings",
+	  "usage: vios meeting add --kind thematic|case|steering|evaluation --date YYYY-MM-DD\n"
+	  "                        [--roles R,...] [--minutes TEXT] [--case ID]\n"
+	  "       vios meeting list\n" },
+	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",
+	  "usage: vios case open --pupil ID [--signals ID,...] [--roles R,...] [--lead ROLE]\n"
+	  "                      [--basis public-task|consent|wpg-20]\n"
+	  "       vios case status ID STATUS [--to TARGET]\n"
+	  "       vios case list [--status S]\n"
+	  "\n"
+	  "Statuses: reported -> discussed -> in-progress -> monitoring -> closed, and\n"
+	  "escalated (with --to zorg-en-veiligheidshuis, veilig-thuis or\n"
+	  "raad-kinderbescherming) from any open status. monitoring may go back to\n"
+	  "in-progress; an escalated case may come back to in-progress or monitoring;\n"
+	  "any open case may be closed; a closed case is final.\n"
+	  "--roles are the partners taking part: only they receive the case's data.\n" },
+	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
+	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"
+	  "       vios agreement done ID [--feedback TEXT]\n"
+	  "       vios agreement list [--overdue] [--case ID]\n"
+	  "\n"
+	  "--overdue lists open agreements whose due date has passed.\n" },
+	{ "log", cmd_log, NEEDS_STORE, "Show the local access log",
+	  "usage: vios log [--limit N]\n"
+	  "\n"
+	  "Who (node, OS user) did what (create, read, update, export, import, erase) to\n"
+	  "which record, and when. The log is append-only and never leaves this node.\n" },
+	{ "store", cmd_store, NEEDS_STORE, "Check or compact the encrypted record store",
+	  "usage: vios store check | vios store vacuum\n"
+	  "\n"
+	  "check runs SQLite's integrity check over the decrypted pages and counts the\n"
+	  "rows of each table; vacuum rebuilds the store compactly (every page is encrypted\n"
+	  "afresh) and then checks it. A page that fails authentication exits 3.\n" },
+	{ NULL, NULL, 0, NULL, NULL }
+};
+
+static const vios_cmd *find_cmd(const char *name)
+{
+	for (const vios_cmd *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void usage_all(FILE *f)
+{
+	fprintf(f, "usage: vios [--home DIR] [--json] [--passphrase-file FILE] COMMAND [ARGS]\n\n"
+		   "vios keeps a school's VIOS records in an encrypted store and shares them with\n"
+		   "the partners the covenant allows, as signed, encrypted bundles over git.\n\n"
+		   "Commands:\n");
+	for (const vios_cmd *c = commands; c->name; c++)
+		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+	fprintf(f, "\n'vios help COMMAND' or 'vios COMMAND --help' tells more.\n"
+		   "Exit codes: 0 ok, 1 error, 2 usage, 3 verification failed.\n");
+}
+
+void cli_help(FILE *f, const char *name)
+{
+	const vios_cmd *c = find_cmd(name);
+
+	if (c)
+		fputs(c->usage, f);
+	else
+		usage_all(f);
+}
+
+int cli_usage(vios_cli *cli, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vios_error_set(VIOS_ERR_INPUT, "%s%s%s (see 'vios help %s')", cli->command ? cli->command : "",
+		       cli->command ? ": " : "", msg, cli->command ? cli->command : "");
+	return VIOS_EUSAGE;
+}
+
+static int exit_code(int error)
+{
+	switch (error) {
+	case 0:
+		return 0;
+	case VIOS_EUSAGE:
+		return 2;
+	case VIOS_EVERIFY:
+	case VIOS_ECORRUPT:
+		return 3;
+	default:
+		return 1;
+	}
+}
+
+static int print_error(int error)
+{
+	const char *msg = vios_error_last();
+
+	/* One line, always. */
+	fputs(error == VIOS_EUSAGE ? "vios: " : "vios: error: ", stderr);
+	for (const char *p = msg; *p; p++)
+		fputc(*p == '\n' || *p == '\r' ? ' ' : *p, stderr);
+	fputc('\n', stderr);
+	return exit_code(error);
+}
+
+static const char *default_home(void)
+{
+	static char buf[4096];
+	const char *env = getenv("VIOS_HOME"), *h;
+
+	if (env && *env)
+		return env;
+	if ((h = getenv("HOME")) == NULL || snprintf(buf, sizeof(buf), "%s/.vios", h) >= (int)sizeof(buf))
+		return NULL;
+	return buf;
+}
+
+/* Takes "--opt VALUE" or "--opt=VALUE" at argv[*i]; returns the value or NULL. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (!strcmp(argv[*i], opt) && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	vios_cli cli = { 0 };
+	const vios_cmd *cmd;
+	vios_secret *pass = NULL;
+	int i, error;
+
+	if (sodium_init() < 0) {
+		fputs("vios: error: libsodium could not initialise\n", stderr);
+		return 1;
+	}
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *v;
+		if (!strcmp(argv[i], "--json"))
+			cli.json = 1;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage_all(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			puts("vios " VIOS_VERSION);
+			return 0;
+		} else if (!strncmp(argv[i], "--home", 6) && (v = opt_value(argc, argv, &i, "--home")))
+			cli.home = v;
+		else if (!strncmp(argv[i], "--passphrase-file", 17) &&
+			 (v = opt_value(argc, argv, &i, "--passphrase-file")))
+			cli.passphrase_file = v;
+		else {
+			vios_error_set(VIOS_ERR_INPUT, "unknown or incomplete option '%s' (see 'vios --help')", argv[i]);
+			return print_error(VIOS_EUSAGE);
+		}
+	}
+	if (i >= argc) {
+		usage_all(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 < argc && !find_cmd(argv[i + 1])) {
+			vios_error_set(VIOS_ERR_INPUT, "no command '%s' (see 'vios --help')", argv[i + 1]);
+			return print_error(VIOS_EUSAGE);
+		}
+		cli_help(stdout, i + 1 < argc ? argv[i + 1] : "");
+		return 0;
+	}
+	if ((cmd = find_cmd(argv[i])) == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "no command '%s' (see 'vios --help')", argv[i]);
+		return print_error(VIOS_EUSAGE);
+	}
+	cli.command = cmd->name;
+	for (int j = i + 1; j < argc; j++) {
+		if (!strcmp(argv[j], "--"))
+			break;
+		if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+			fputs(cmd->usage, stdout);
+			return 0;
+		}
+	}
+	if (cli.home == NULL && (cli.home = default_home()) == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "no home: use --home DIR or set VIOS_HOME");
+		return print_error(VIOS_EUSAGE);
+	}
+	if (cmd->flags & (NEEDS_NODE | NEEDS_STORE)) {
+		if ((error = vios_node_open_public(&cli.node, cli.home)) < 0)
+			goto done;
+		vios_node_free(cli.node);
+		cli.node = NULL;
+		if ((error = cli_passphrase(&pass, &cli, 0)) < 0 ||
+		    (error = vios_node_open(&cli.node, cli.home, pass)) < 0)
+			goto done;
+		vios_secret_free(pass);
+		pass = NULL;
+	}
+	if ((cmd->flags & NEEDS_STORE) && (error = vios_store_open(&cli.store, cli.node)) < 0)
+		goto done;
+	optind = 0; /* each command runs getopt_long on its own argv */
+	error = cmd->fn(&cli, argc - i, argv + i);
+done:
+	vios_secret_free(pass);
+	vios_store_free(cli.store);
+	vios_node_free(cli.node);
+	if (fflush(stdout) != 0 && error == 0)
+		error = vios_error_os("cannot write the output");
+	return error < 0 ? print_error(error) : 0;
+}

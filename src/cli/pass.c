@@ -1,0 +1,137 @@
+/*
+ * pass.c - where passphrases come from: a file named on the command line,
+ * an environment variable, or a no-echo prompt on the controlling terminal.
+ * Never from a non-terminal stdin, so a script that forgot to set one gets
+ * a clear error instead of a hang.
+ */
+#include "cli/cli.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define PASS_MAX 1024
+#define HINT "set VIOS_PASSPHRASE, use --passphrase-file FILE"
+
+static int from_file(vios_secret **out, const char *path)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	int error;
+
+	if ((error = vios_file_read(&buf, &len, path, PASS_MAX)) < 0) {
+		if (error == VIOS_ENOTFOUND)
+			vios_error_set(VIOS_ERR_INPUT, "passphrase file %s does not exist", path);
+		return error == VIOS_ECORRUPT ? VIOS_EUSAGE : error;
+	}
+	/* The first line is the passphrase. */
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '\n' || buf[i] == '\r') {
+			len = i;
+			break;
+		}
+	error = vios_secret_new(out, buf, len);
+	sodium_memzero(buf, len);
+	free(buf);
+	return error;
+}
+
+static int prompt(vios_secret **out, const char *question, const char *hint)
+{
+	struct termios old, quiet;
+	vios_secret *s = NULL;
+	int fd, error = VIOS_ERROR;
+	size_t n = 0;
+
+	*out = NULL;
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0 || !isatty(fd)) {
+		if (fd >= 0)
+			close(fd);
+		vios_error_set(VIOS_ERR_INPUT, "no passphrase: %s, or run vios on a terminal", hint);
+		return VIOS_ERROR;
+	}
+	if (tcgetattr(fd, &old) < 0) {
+		error = vios_error_os("cannot read the terminal settings");
+		goto done;
+	}
+	quiet = old;
+	quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if ((error = vios_secret_alloc(&s, PASS_MAX)) < 0)
+		goto done;
+	if (write(fd, question, strlen(question)) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
+		error = vios_error_os("cannot use the terminal");
+		goto done;
+	}
+	for (;;) {
+		char c;
+		ssize_t r = read(fd, &c, 1);
+		if (r <= 0 || c == '\n' || c == '\r')
+			break;
+		if (n < PASS_MAX)
+			s->buf[n++] = (uint8_t)c;
+	}
+	s->len = n;
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0) {
+		/* nothing to do: the passphrase was read */
+	}
+	*out = s;
+	s = NULL;
+	error = 0;
+done:
+	vios_secret_free(s);
+	close(fd);
+	return error;
+}
+
+static int prompt_twice(vios_secret **out, const char *first, const char *hint)
+{
+	vios_secret *a = NULL, *b = NULL;
+	int error;
+
+	if ((error = prompt(&a, first, hint)) < 0 || (error = prompt(&b, "Repeat it: ", hint)) < 0)
+		goto done;
+	if (a->len != b->len || sodium_memcmp(a->buf, b->buf, a->len) != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "the two passphrases differ; nothing was changed");
+		error = VIOS_EUSAGE;
+		goto done;
+	}
+	*out = a;
+	a = NULL;
+done:
+	vios_secret_free(a);
+	vios_secret_free(b);
+	return error;
+}
+
+int cli_passphrase(vios_secret **out, const vios_cli *cli, int confirm)
+{
+	const char *env;
+
+	*out = NULL;
+	if (cli->passphrase_file)
+		return from_file(out, cli->passphrase_file);
+	if ((env = getenv("VIOS_PASSPHRASE")) != NULL)
+		return vios_secret_new(out, env, strlen(env));
+	return confirm ? prompt_twice(out, "New passphrase for this node: ", HINT)
+		       : prompt(out, "Passphrase: ", HINT);
+}
+
+int cli_new_passphrase(vios_secret **out, const char *file)
+{
+	const char *env;
+
+	*out = NULL;
+	if (file)
+		return from_file(out, file);
+	if ((env = getenv("VIOS_NEW_PASSPHRASE")) != NULL)
+		return vios_secret_new(out, env, strlen(env));
+	return prompt_twice(out, "New passphrase: ",
+			    "set VIOS_NEW_PASSPHRASE, use --new-passphrase-file FILE");
+}

@@ -1,0 +1,869 @@
+/*
+ * node.c - node homes, the key vault and enrollment requests; see node.h.
+ *
+ * keys.vault (little-endian, see docs/formats.md):
+ *   magic "VIOSVLT1" | u16 version (1) | u16 slot count (2) | slots
+ *   slot: u8 type (1 passphrase, 2 recovery code) | u8 alg (2 = Argon2id13)
+ *         | u64 opslimit | u64 memlimit | salt[16] | nonce[24]
+ *         | XChaCha20-Poly1305(master[32]) [48]
+ *   The associated data of a slot is the file header and the slot's fields
+ *   before the nonce, so costs and salts cannot be swapped unnoticed.
+ *
+ * identity.sec:
+ *   magic "VIOSSEC1" | u16 version (1) | nonce[24] | ciphertext of
+ *   keyid[8] | ed25519 sk[64] | x25519 sk[32]  (+16 tag)
+ *   key = crypto_kdf subkey 1, context "vios-id_", of the master key;
+ *   associated data = magic | version | BLAKE2b-256(node.json).
+ */
+#include "node/node.h"
+#include "crypto/age.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VAULT_MAGIC "VIOSVLT1"
+#define SEC_MAGIC "VIOSSEC1"
+#define VAULT_VERSION 1
+#define SEC_VERSION 1
+#define SLOT_PASS 1
+#define SLOT_RECOVERY 2
+#define SLOT_HDR 34 /* type, alg, ops, mem, salt */
+#define SLOT_LEN (SLOT_HDR + 24 + 48)
+#define VAULT_HDR 12
+#define VAULT_LEN (VAULT_HDR + 2 * SLOT_LEN)
+#define SEC_PLAIN (8 + 64 + 32)
+#define SEC_LEN (10 + 24 + SEC_PLAIN + 16)
+#define RECOVERY_BYTES 20
+
+static const char *const kinds[] = { "school", "partner", "hub", "auditor", NULL };
+static const char *const roles[] = { "school", "police", "youth-protection", "social-team",
+				     "attendance", "youth-work", "municipality", "hub", "auditor",
+				     NULL };
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+int vios_kind_valid(const char *kind)
+{
+	return kind != NULL && in_list(kinds, kind);
+}
+
+int vios_role_valid(const char *role)
+{
+	return role != NULL && in_list(roles, role);
+}
+
+const char *vios_role_list(void)
+{
+	return "school, police, youth-protection, social-team, attendance, youth-work, municipality, hub, auditor";
+}
+
+static int name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > VIOS_NAME_MAX)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32])
+{
+	uint8_t h[32];
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)"vios-keyid-v1", 13);
+	crypto_generichash_update(&st, pk, 32);
+	crypto_generichash_final(&st, h, sizeof(h));
+	memcpy(keyid, h, 8);
+}
+
+void vios_node_fingerprint(char out[17], const vios_node *node)
+{
+	vios_minisign_keyid_hex(out, node->sign_pub.keyid);
+}
+
+static int path_in(char *out, size_t len, const char *home, const char *file)
+{
+	return vios_snprintf(out, len, "%s/%s", home, file) < 0 ? VIOS_ERROR : 0;
+}
+
+/* ---- node.json ---------------------------------------------------------- */
+
+static int node_json(char **out, const vios_node *n)
+{
+	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], fp[17];
+	json_t *o = NULL;
+	int error = VIOS_ERROR;
+
+	*out = NULL;
+	if (vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub) < 0 ||
+	    vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk) < 0)
+		return VIOS_ERROR;
+	vios_minisign_keyid_hex(fp, n->sign_pub.keyid);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		      "format", "vios-node-1", "node_id", n->node_id, "kind", n->kind,
+		      "name", n->name, "role", n->role, "fingerprint", fp,
+		      "minisign_pubkey", pub, "age_recipient", rcpt, "created", n->created);
+	if (o == NULL)
+		return vios_error_nomem();
+	if ((*out = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	error = 0;
+done:
+	json_decref(o);
+	return error;
+}
+
+static int copy_str(char *dst, size_t len, json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (s == NULL || strlen(s) >= len) {
+		vios_error_set(VIOS_ERR_INPUT, "field '%s' missing or too long", key);
+		return VIOS_ECORRUPT;
+	}
+	strcpy(dst, s);
+	return 0;
+}
+
+/* Fills the public fields of n from a node.json or enrollment request object. */
+static int public_from_json(vios_node *n, json_t *o)
+{
+	char pub[128], rcpt[128];
+	uint8_t want[8];
+
+	if (copy_str(n->node_id, sizeof(n->node_id), o, "node_id") < 0 ||
+	    copy_str(n->kind, sizeof(n->kind), o, "kind") < 0 ||
+	    copy_str(n->name, sizeof(n->name), o, "name") < 0 ||
+	    copy_str(n->role, sizeof(n->role), o, "role") < 0 ||
+	    copy_str(n->created, sizeof(n->created), o, "created") < 0 ||
+	    copy_str(pub, sizeof(pub), o, "minisign_pubkey") < 0 ||
+	    copy_str(rcpt, sizeof(rcpt), o, "age_recipient") < 0)
+		return VIOS_ECORRUPT;
+	if (!vios_uuid_valid(n->node_id)) {
+		vios_error_set(VIOS_ERR_INPUT, "node_id is not a UUID");
+		return VIOS_ECORRUPT;
+	}
+	if (!vios_kind_valid(n->kind)) {
+		vios_error_set(VIOS_ERR_INPUT, "unknown node kind '%s'", n->kind);
+		return VIOS_ECORRUPT;
+	}
+	if (!vios_role_valid(n->role)) {
+		vios_error_set(VIOS_ERR_INPUT, "unknown role '%s'", n->role);
+		return VIOS_ECORRUPT;
+	}
+	if (!name_valid(n->name)) {
+		vios_error_set(VIOS_ERR_INPUT, "node name is empty, too long or has control characters");
+		return VIOS_ECORRUPT;
+	}
+	if (vios_minisign_pub_parse(&n->sign_pub, pub) < 0 ||
+	    vios_age_recipient_parse(n->age_pk, rcpt) < 0)
+		return VIOS_ECORRUPT;
+	vios_keyid_from_pk(want, n->sign_pub.pk);
+	if (sodium_memcmp(want, n->sign_pub.keyid, 8) != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "key id is not derived from the signing key");
+		return VIOS_ECORRUPT;
+	}
+	return 0;
+}
+
+/* ---- vault -------------------------------------------------------------- */
+
+static int slot_key(uint8_t key[32], const uint8_t *secret, size_t len,
+		    const uint8_t salt[16], uint64_t ops, uint64_t mem)
+{
+	if (crypto_pwhash(key, 32, (const char *)secret, len, salt, ops, (size_t)mem,
+			  crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		vios_error_set(VIOS_ERR_CRYPTO, "Argon2id failed (out of memory?)");
+		return VIOS_ERROR;
+	}
+	return 0;
+}
+
+static void vault_header(uint8_t *v)
+{
+	memcpy(v, VAULT_MAGIC, 8);
+	vios_store_le16(v + 8, VAULT_VERSION);
+	vios_store_le16(v + 10, 2);
+}
+
+static void slot_ad(uint8_t ad[VAULT_HDR + SLOT_HDR], const uint8_t *vault, const uint8_t *slot)
+{
+	memcpy(ad, vault, VAULT_HDR);
+	memcpy(ad + VAULT_HDR, slot, SLOT_HDR);
+}
+
+/* Seals master into slot (SLOT_LEN bytes) under secret. */
+static int slot_seal(uint8_t *slot, const uint8_t *vault, int type, const uint8_t *secret,
+		     size_t len, uint64_t ops, uint64_t mem, const uint8_t *master)
+{
+	uint8_t key[32], ad[VAULT_HDR + SLOT_HDR];
+	int error;
+
+	slot[0] = (uint8_t)type;
+	slot[1] = 2;
+	vios_store_le64(slot + 2, ops);
+	vios_store_le64(slot + 10, mem);
+	randombytes_buf(slot + 18, 16);
+	randombytes_buf(slot + SLOT_HDR, 24);
+	if ((error = slot_key(key, secret, len, slot + 18, ops, mem)) < 0)
+		return error;
+	slot_ad(ad, vault, slot);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(slot + SLOT_HDR + 24, NULL, master, 32, ad,
+						   sizeof(ad), NULL, slot + SLOT_HDR, key);
+	sodium_memzero(key, sizeof(key));
+	return 0;
+}
+
+static int slot_open(uint8_t *master, const uint8_t *vault, const uint8_t *slot,
+		     const uint8_t *secret, size_t len)
+{
+	uint8_t key[32], ad[VAULT_HDR + SLOT_HDR];
+	uint64_t ops = vios_load_le64(slot + 2), mem = vios_load_le64(slot + 10);
+	int error;
+
+	if (slot[1] != 2 || ops < crypto_pwhash_OPSLIMIT_MIN || ops > crypto_pwhash_OPSLIMIT_MAX ||
+	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > (uint64_t)4 << 30) {
+		vios_error_set(VIOS_ERR_KEYS, "key vault: unsupported key derivation settings");
+		return VIOS_ECORRUPT;
+	}
+	if ((error = slot_key(key, secret, len, slot + 18, ops, mem)) < 0)
+		return error;
+	slot_ad(ad, vault, slot);
+	error = crypto_aead_xchacha20poly1305_ietf_decrypt(master, NULL, NULL, slot + SLOT_HDR + 24,
+							   48, ad, sizeof(ad), slot + SLOT_HDR, key);
+	sodium_memzero(key, sizeof(key));
+	return error == 0 ? 0 : VIOS_EAUTH;
+}
+
+static int vault_read(uint8_t vault[VAULT_LEN], const char *home)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len;
+	int error;
+
+	if (path_in(path, sizeof(path), home, "keys.vault") < 0)
+		return VIOS_ERROR;
+	if ((error = vios_file_read(&buf, &len, path, 4096)) < 0) {
+		if (error == VIOS_ENOTFOUND)
+			vios_error_set(VIOS_ERR_KEYS, "%s is not a vios home (no keys.vault); create one with 'vios init'", home);
+		return error;
+	}
+	if (len != VAULT_LEN || memcmp(buf, VAULT_MAGIC, 8) != 0 ||
+	    vios_load_le16(buf + 8) != VAULT_VERSION || vios_load_le16(buf + 10) != 2 ||
+	    buf[VAULT_HDR] != SLOT_PASS || buf[VAULT_HDR + SLOT_LEN] != SLOT_RECOVERY) {
+		vios_error_set(VIOS_ERR_KEYS, "key vault %s is damaged or from another vios version", path);
+		free(buf);
+		return VIOS_ECORRUPT;
+	}
+	memcpy(vault, buf, VAULT_LEN);
+	free(buf);
+	return 0;
+}
+
+static int vault_write(const uint8_t vault[VAULT_LEN], const char *home, int replace)
+{
+	char path[PATH_MAX];
+
+	if (path_in(path, sizeof(path), home, "keys.vault") < 0)
+		return VIOS_ERROR;
+	return vios_file_write_atomic(path, vault, VAULT_LEN, 0600, replace);
+}
+
+/* ---- identity.sec ------------------------------------------------------- */
+
+static int sec_ad(uint8_t ad[10 + 32], const char *home)
+{
+	char path[PATH_MAX];
+	uint8_t *json = NULL;
+	size_t len;
+	int error;
+
+	if (path_in(path, sizeof(path), home, "node.json") < 0)
+		return VIOS_ERROR;
+	if ((error = vios_file_read(&json, &len, path, 65536)) < 0)
+		return error;
+	memcpy(ad, SEC_MAGIC, 8);
+	vios_store_le16(ad + 8, SEC_VERSION);
+	crypto_generichash(ad + 10, 32, json, len, NULL, 0);
+	free(json);
+	return 0;
+}
+
+static int sec_write(const vios_node *n)
+{
+	uint8_t key[32], ad[42], file[SEC_LEN], *plain = NULL;
+	char path[PATH_MAX];
+	int error;
+
+	if ((plain = sodium_malloc(SEC_PLAIN)) == NULL)
+		return vios_error_nomem();
+	memcpy(plain, n->sign_sec->keyid, 8);
+	memcpy(plain + 8, n->sign_sec->sk, 64);
+	memcpy(plain + 72, n->age_sk, 32);
+	if ((error = sec_ad(ad, n->home)) < 0 ||
+	    (error = vios_node_subkey(key, n, 1, "vios-id_")) < 0)
+		goto done;
+	memcpy(file, ad, 10);
+	randombytes_buf(file + 10, 24);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(file + 34, NULL, plain, SEC_PLAIN, ad,
+						   sizeof(ad), NULL, file + 10, key);
+	if ((error = path_in(path, sizeof(path), n->home, "identity.sec")) < 0)
+		goto done;
+	error = vios_file_write_atomic(path, file, sizeof(file), 0600, 0);
+done:
+	sodium_memzero(key, sizeof(key));
+	sodium_free(plain);
+	return error;
+}
+
+static int sec_read(vios_node *n)
+{
+	uint8_t key[32], ad[42], *file = NULL, *plain = NULL, pk[32];
+	char path[PATH_MAX];
+	size_t len;
+	int error;
+
+	if ((error = path_in(path, sizeof(path), n->home, "identity.sec")) < 0 ||
+	    (error = vios_file_read(&file, &len, path, 4096)) < 0)
+		goto done;
+	if (len != SEC_LEN || memcmp(file, SEC_MAGIC, 8) != 0 || vios_load_le16(file + 8) != SEC_VERSION) {
+		vios_error_set(VIOS_ERR_KEYS, "%s is damaged or from another vios version", path);
+		error = VIOS_ECORRUPT;
+		goto done;
+	}
+	if ((plain = sodium_malloc(SEC_PLAIN)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = sec_ad(ad, n->home)) < 0 || (error = vios_node_subkey(key, n, 1, "vios-id_")) < 0)
+		goto done;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, file + 34, SEC_PLAIN + 16,
+						       ad, sizeof(ad), file + 10, key) != 0) {
+		vios_error_set(VIOS_ERR_KEYS, "node keys do not match node.json: the home was tampered with");
+		error = VIOS_ECORRUPT;
+		goto done;
+	}
+	if ((error = vios_minisign_sec_from(&n->sign_sec, plain, plain + 8)) < 0)
+		goto done;
+	if ((n->age_sk = sodium_malloc(32)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	memcpy(n->age_sk, plain + 72, 32);
+	crypto_scalarmult_base(pk, n->age_sk);
+	if (sodium_memcmp(pk, n->age_pk, 32) != 0 ||
+	    sodium_memcmp(n->sign_sec->sk + 32, n->sign_pub.pk, 32) != 0 ||
+	    sodium_memcmp(n->sign_sec->keyid, n->sign_pub.keyid, 8) != 0) {
+		vios_error_set(VIOS_ERR_KEYS, "node keys do not match node.json: the home was tampered with");
+		error = VIOS_ECORRUPT;
+		goto done;
+	}
+	error = 0;
+done:
+	sodium_memzero(key, sizeof(key));
+	sodium_free(plain);
+	free(file);
+	return error;
+}
+
+/* ---- recovery codes ----------------------------------------------------- */
+
+static const char b32[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* no I, O, 0, 1 */
+
+static void recovery_format(char *out, const uint8_t bytes[RECOVERY_BYTES])
+{
+	uint32_t acc = 0;
+	int bits = 0, n = 0;
+
+	for (int i = 0; i < RECOVERY_BYTES; i++) {
+		acc = (acc << 8) | bytes[i];
+		bits += 8;
+		while (bits >= 5) {
+			if (n > 0 && n % 4 == 0)
+				*out++ = '-';
+			*out++ = b32[(acc >> (bits - 5)) & 31];
+			bits -= 5;
+			n++;
+		}
+	}
+	*out = 0;
+}
+
+/* Normalises a typed recovery code (dashes, spaces, case) into 32 symbols. */
+static int recovery_normalise(char out[33], const char *code)
+{
+	size_t n = 0;
+
+	for (const char *p = code; *p; p++) {
+		char c = *p;
+		if (c == '-' || c == ' ')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (strchr(b32, c) == NULL || c == 0 || n >= 32)
+			goto bad;
+		out[n++] = c;
+	}
+	if (n != 32)
+		goto bad;
+	out[32] = 0;
+	return 0;
+bad:
+	vios_error_set(VIOS_ERR_INPUT, "that is not a recovery code (8 groups of 4 letters and digits)");
+	return VIOS_EUSAGE;
+}
+
+/* ---- node lifecycle ----------------------------------------------------- */
+
+static int node_alloc(vios_node **out, const char *home)
+{
+	vios_node *n = calloc(1, sizeof(*n));
+
+	*out = NULL;
+	if (n == NULL)
+		return vios_error_nomem();
+	if (vios_snprintf(n->home, sizeof(n->home), "%s", home) < 0) {
+		free(n);
+		return VIOS_ERROR;
+	}
+	*out = n;
+	return 0;
+}
+
+void vios_node_free(vios_node *node)
+{
+	if (node == NULL)
+		return;
+	sodium_free(node->master);
+	vios_minisign_sec_free(node->sign_sec);
+	sodium_free(node->age_sk);
+	free(node);
+}
+
+int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const char ctx[8])
+{
+	if (node->master == NULL) {
+		vios_error_set(VIOS_ERR_KEYS, "node is not unlocked");
+		return VIOS_ERROR;
+	}
+	crypto_kdf_derive_from_key(out, 32, id, ctx, node->master);
+	return 0;
+}
+
+static int dir_empty_or_absent(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int empty = 1;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+int vios_node_init(vios_node **out, char *recovery, const char *home,
+		   const char *kind, const char *name, const char *role,
+		   const vios_secret *pass, vios_kdf_preset kdf)
+{
+	vios_node *n = NULL;
+	uint8_t vault[VAULT_LEN], *rbytes = NULL;
+	char path[PATH_MAX], *json = NULL, *code = NULL;
+	uint64_t ops, mem;
+	int error = VIOS_ERROR, created = 0;
+
+	*out = NULL;
+	if (!vios_kind_valid(kind)) {
+		vios_error_set(VIOS_ERR_INPUT, "unknown kind '%s' (use school, partner, hub or auditor)", kind);
+		return VIOS_EUSAGE;
+	}
+	if (role == NULL) {
+		if (!strcmp(kind, "partner")) {
+			vios_error_set(VIOS_ERR_INPUT, "a partner node needs --role (police, youth-protection, social-team, attendance, youth-work or municipality)");
+			return VIOS_EUSAGE;
+		}
+		role = kind;
+	}
+	if (!vios_role_valid(role)) {
+		vios_error_set(VIOS_ERR_INPUT, "unknown role '%s' (roles: %s)", role, vios_role_list());
+		return VIOS_EUSAGE;
+	}
+	if ((strcmp(kind, "partner") != 0 && strcmp(role, kind) != 0) ||
+	    (!strcmp(kind, "partner") && (!strcmp(role, "school") || !strcmp(role, "hub") || !strcmp(role, "auditor")))) {
+		vios_error_set(VIOS_ERR_INPUT, "role '%s' does not go with kind '%s'", role, kind);
+		return VIOS_EUSAGE;
+	}
+	if (!name_valid(name)) {
+		vios_error_set(VIOS_ERR_INPUT, "--name must be 1 to %d characters without control characters", VIOS_NAME_MAX);
+		return VIOS_EUSAGE;
+	}
+	if (pass->len < VIOS_PASSPHRASE_MIN) {
+		vios_error_set(VIOS_ERR_INPUT, "the passphrase must have at least %d characters", VIOS_PASSPHRASE_MIN);
+		return VIOS_EUSAGE;
+	}
+	if (!dir_empty_or_absent(home)) {
+		vios_error_set(VIOS_ERR_INPUT, "%s exists and is not empty; refusing to overwrite it", home);
+		return VIOS_EEXISTS;
+	}
+	if ((error = node_alloc(&n, home)) < 0)
+		return error;
+	if (mkdir(home, 0700) < 0 && errno != EEXIST) {
+		error = vios_error_os("cannot create %s", home);
+		goto done;
+	}
+	created = 1;
+	vios_uuid7(n->node_id);
+	strcpy(n->kind, kind);
+	strcpy(n->role, role);
+	strcpy(n->name, name);
+	vios_now_iso(n->created);
+
+	if ((n->master = sodium_malloc(32)) == NULL || (n->age_sk = sodium_malloc(32)) == NULL ||
+	    (rbytes = sodium_malloc(RECOVERY_BYTES)) == NULL || (code = sodium_malloc(64)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	randombytes_buf(n->master, 32);
+	randombytes_buf(n->age_sk, 32);
+	crypto_scalarmult_base(n->age_pk, n->age_sk);
+	{
+		vios_minisign_sec *tmp = NULL;
+		uint8_t keyid[8];
+		if ((error = vios_minisign_keygen(&tmp, &n->sign_pub)) < 0)
+			goto done;
+		vios_keyid_from_pk(keyid, n->sign_pub.pk);
+		error = vios_minisign_sec_from(&n->sign_sec, keyid, tmp->sk);
+		vios_minisign_sec_free(tmp);
+		if (error < 0)
+			goto done;
+		memcpy(n->sign_pub.keyid, keyid, 8);
+	}
+
+	randombytes_buf(rbytes, RECOVERY_BYTES);
+	recovery_format(code, rbytes);
+	vios_kdf_preset_limits(kdf, &ops, &mem);
+	vault_header(vault);
+	{
+		char norm[33];
+		if ((error = recovery_normalise(norm, code)) < 0 ||
+		    (error = slot_seal(vault + VAULT_HDR, vault, SLOT_PASS, pass->buf, pass->len, ops, mem, n->master)) < 0 ||
+		    (error = slot_seal(vault + VAULT_HDR + SLOT_LEN, vault, SLOT_RECOVERY, (uint8_t *)norm, 32, ops, mem, n->master)) < 0) {
+			sodium_memzero(norm, sizeof(norm));
+			goto done;
+		}
+		sodium_memzero(norm, sizeof(norm));
+	}
+	if ((error = node_json(&json, n)) < 0 ||
+	    (error = path_in(path, sizeof(path), home, "node.json")) < 0 ||
+	    (error = vios_file_write_atomic(path, json, strlen(json), 0644, 0)) < 0 ||
+	    (error = sec_write(n)) < 0 ||
+	    (error = vault_write(vault, home, 0)) < 0)
+		goto done;
+	memcpy(recovery, code, VIOS_RECOVERY_LEN + 1);
+	error = 0;
+done:
+	sodium_memzero(vault, sizeof(vault));
+	sodium_free(rbytes);
+	sodium_free(code);
+	free(json);
+	if (error < 0) {
+		if (created)
+			vios_rm_rf(home);
+		vios_node_free(n);
+	} else
+		*out = n;
+	return error;
+}
+
+int vios_node_open_public(vios_node **out, const char *home)
+{
+	vios_node *n = NULL;
+	char path[PATH_MAX];
+	json_t *o = NULL;
+	json_error_t jerr;
+	int error;
+
+	*out = NULL;
+	if ((error = node_alloc(&n, home)) < 0)
+		return error;
+	if ((error = path_in(path, sizeof(path), home, "node.json")) < 0)
+		goto done;
+	if (!vios_path_exists(path)) {
+		vios_error_set(VIOS_ERR_KEYS, "%s is not a vios home (no node.json); create one with 'vios init'", home);
+		error = VIOS_ENOTFOUND;
+		goto done;
+	}
+	if ((o = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+	    !json_is_object(o) ||
+	    strcmp(json_string_value(json_object_get(o, "format")) ?: "", "vios-node-1") != 0) {
+		vios_error_set(VIOS_ERR_KEYS, "%s is damaged or from another vios version", path);
+		error = VIOS_ECORRUPT;
+		goto done;
+	}
+	if ((error = public_from_json(n, o)) < 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_KEYS, "%s: %s", path, why);
+		goto done;
+	}
+	error = 0;
+done:
+	json_decref(o);
+	if (error < 0)
+		vios_node_free(n);
+	else
+		*out = n;
+	return error;
+}
+
+int vios_node_open(vios_node **out, const char *home, const vios_secret *pass)
+{
+	vios_node *n = NULL;
+	uint8_t vault[VAULT_LEN];
+	int error;
+
+	*out = NULL;
+	if ((error = vios_node_open_public(&n, home)) < 0)
+		return error;
+	if ((error = vault_read(vault, home)) < 0)
+		goto done;
+	if ((n->master = sodium_malloc(32)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = slot_open(n->master, vault, vault + VAULT_HDR, pass->buf, pass->len)) < 0) {
+		if (error == VIOS_EAUTH)
+			vios_error_set(VIOS_ERR_KEYS, "wrong passphrase for %s (forgotten? use 'vios passphrase recover --recovery-code CODE')", home);
+		goto done;
+	}
+	error = sec_read(n);
+done:
+	sodium_memzero(vault, sizeof(vault));
+	if (error < 0)
+		vios_node_free(n);
+	else
+		*out = n;
+	return error;
+}
+
+static int rewrap(const char *home, const uint8_t *master, const vios_secret *newpass)
+{
+	uint8_t vault[VAULT_LEN];
+	int error;
+
+	if (newpass->len < VIOS_PASSPHRASE_MIN) {
+		vios_error_set(VIOS_ERR_INPUT, "the new passphrase must have at least %d characters", VIOS_PASSPHRASE_MIN);
+		return VIOS_EUSAGE;
+	}
+	if ((error = vault_read(vault, home)) < 0)
+		return error;
+	/* Same costs as the slot had: they were chosen at init. */
+	error = slot_seal(vault + VAULT_HDR, vault, SLOT_PASS, newpass->buf, newpass->len,
+			  vios_load_le64(vault + VAULT_HDR + 2), vios_load_le64(vault + VAULT_HDR + 10), master);
+	if (error == 0)
+		error = vault_write(vault, home, 1);
+	sodium_memzero(vault, sizeof(vault));
+	return error;
+}
+
+int vios_node_passphrase_change(vios_node *node, const vios_secret *newpass)
+{
+	return rewrap(node->home, node->master, newpass);
+}
+
+int vios_node_passphrase_recover(const char *home, const char *code, const vios_secret *newpass)
+{
+	vios_node *n = NULL;
+	uint8_t vault[VAULT_LEN];
+	char norm[33];
+	int error;
+
+	if ((error = recovery_normalise(norm, code)) < 0)
+		return error;
+	if ((error = vios_node_open_public(&n, home)) < 0 || (error = vault_read(vault, home)) < 0)
+		goto done;
+	if ((n->master = sodium_malloc(32)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = slot_open(n->master, vault, vault + VAULT_HDR + SLOT_LEN, (uint8_t *)norm, 32)) < 0) {
+		if (error == VIOS_EAUTH)
+			vios_error_set(VIOS_ERR_KEYS, "wrong recovery code for %s", home);
+		goto done;
+	}
+	/* Prove the master key really opens this node's keys before rewrapping. */
+	if ((error = sec_read(n)) < 0)
+		goto done;
+	error = rewrap(home, n->master, newpass);
+done:
+	sodium_memzero(norm, sizeof(norm));
+	sodium_memzero(vault, sizeof(vault));
+	vios_node_free(n);
+	return error;
+}
+
+int vios_node_age_identity(char *out, size_t outlen, const vios_node *node)
+{
+	if (node->age_sk == NULL) {
+		vios_error_set(VIOS_ERR_KEYS, "node is not unlocked");
+		return VIOS_ERROR;
+	}
+	return vios_age_identity_format(out, outlen, node->age_sk);
+}
+
+/* ---- enrollment requests ----------------------------------------------- */
+
+#define ENROLL_MAX 65536
+
+static json_t *request_object(const vios_node *n)
+{
+	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
+
+	if (vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub) < 0 ||
+	    vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk) < 0)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			 "format", "vios-enrollment-request-1", "node_id", n->node_id,
+			 "kind", n->kind, "name", n->name, "role", n->role,
+			 "minisign_pubkey", pub, "age_recipient", rcpt, "created", n->created);
+}
+
+int vios_node_enroll_request(char **out, const vios_node *node)
+{
+	json_t *req = NULL, *doc = NULL;
+	char *canon = NULL, *sig = NULL, trusted[128];
+	int error = VIOS_ERROR;
+
+	*out = NULL;
+	if (node->sign_sec == NULL) {
+		vios_error_set(VIOS_ERR_KEYS, "node is not unlocked");
+		return VIOS_ERROR;
+	}
+	if ((req = request_object(node)) == NULL ||
+	    (canon = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = vios_snprintf(trusted, sizeof(trusted), "vios enrollment request node=%s", node->node_id)) < 0 ||
+	    (error = vios_minisign_sign(&sig, node->sign_sec, (uint8_t *)canon, strlen(canon), trusted,
+					"vios enrollment request")) < 0)
+		goto done;
+	if ((doc = json_pack("{s:O, s:s}", "request", req, "signature", sig)) == NULL ||
+	    (*out = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	error = 0;
+done:
+	json_decref(req);
+	json_decref(doc);
+	free(canon);
+	free(sig);
+	return error;
+}
+
+int vios_enroll_request_verify(vios_enroll_info *out, const char *text, size_t len)
+{
+	json_t *doc = NULL, *req;
+	json_error_t jerr;
+	vios_node tmp;
+	char *canon = NULL, *trusted = NULL, want[128];
+	const char *sig;
+	int error = VIOS_ECORRUPT;
+
+	memset(&tmp, 0, sizeof(tmp));
+	if (len > ENROLL_MAX) {
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: larger than %d bytes", ENROLL_MAX);
+		return VIOS_ECORRUPT;
+	}
+	if ((doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: not valid JSON (line %d: %s)", jerr.line, jerr.text);
+		goto done;
+	}
+	req = json_object_get(doc, "request");
+	sig = json_string_value(json_object_get(doc, "signature"));
+	if (!json_is_object(req)) {
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: no \"request\" object");
+		goto done;
+	}
+	if (sig == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: it is not signed");
+		goto done;
+	}
+	if (json_object_size(doc) != 2) {
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: unexpected fields beside \"request\" and \"signature\"");
+		goto done;
+	}
+	if (strcmp(json_string_value(json_object_get(req, "format")) ?: "", "vios-enrollment-request-1") != 0 ||
+	    json_object_size(req) != 8) {
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: unknown format or unexpected fields");
+		goto done;
+	}
+	if ((error = public_from_json(&tmp, req)) < 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: %s", why);
+		goto done;
+	}
+	if ((canon = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = vios_minisign_verify(&trusted, &tmp.sign_pub, (uint8_t *)canon, strlen(canon),
+					  sig, strlen(sig))) < 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: not signed by the key it names (%s)", why);
+		goto done;
+	}
+	snprintf(want, sizeof(want), "vios enrollment request node=%s", tmp.node_id);
+	if (strcmp(trusted, want) != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: the signed comment names another node");
+		error = VIOS_EVERIFY;
+		goto done;
+	}
+	memcpy(out->node_id, tmp.node_id, sizeof(out->node_id));
+	memcpy(out->kind, tmp.kind, sizeof(out->kind));
+	memcpy(out->name, tmp.name, sizeof(out->name));
+	memcpy(out->role, tmp.role, sizeof(out->role));
+	memcpy(out->created, tmp.created, sizeof(out->created));
+	out->sign_pub = tmp.sign_pub;
+	memcpy(out->age_pk, tmp.age_pk, 32);
+	error = 0;
+done:
+	json_decref(doc);
+	free(canon);
+	free(trusted);
+	return error;
+}

@@ -1,0 +1,117 @@
+/*
+ * node.h - a node's home: identity, keys and the secrets at rest.
+ *
+ * Layout of a home (created 0700 by vios_node_init):
+ *   node.json      public identity (format "vios-node-1"): node id, kind,
+ *                  name, role, key id, public keys. Bound to the secrets by
+ *                  identity.sec's associated data, so an edit is detected.
+ *   keys.vault     the 32-byte master key, wrapped twice with
+ *                  XChaCha20-Poly1305: under Argon2id(passphrase) and under
+ *                  Argon2id(recovery code). See docs/formats.md.
+ *   identity.sec   the Ed25519 (minisign) and X25519 (age) secret keys,
+ *                  encrypted under a key derived from the master key.
+ *   store.db       the encrypted record store (src/store).
+ *
+ * A vios_node holds the unlocked secrets in sodium_malloc memory; free it
+ * with vios_node_free, which wipes them.
+ */
+#ifndef VIOS_NODE_H
+#define VIOS_NODE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/minisign.h"
+#include "crypto/secret.h"
+
+#define VIOS_NAME_MAX 64
+#define VIOS_RECOVERY_LEN 39 /* 8 groups of 4 base32 characters, 7 dashes */
+#define VIOS_PASSPHRASE_MIN 8
+
+typedef struct vios_node {
+	char home[PATH_MAX];
+	char node_id[37];
+	char kind[16];
+	char name[VIOS_NAME_MAX + 1];
+	char role[24];
+	char created[21];
+	vios_minisign_pub sign_pub;
+	uint8_t age_pk[32];
+	/* secrets, sodium_malloc'd; NULL when the node was opened public-only */
+	uint8_t *master;
+	vios_minisign_sec *sign_sec;
+	uint8_t *age_sk;
+} vios_node;
+
+/* 1 when kind is a node kind (school, partner, hub, auditor). */
+int vios_kind_valid(const char *kind);
+/* 1 when role is a role (school, police, ..., municipality, hub, auditor). */
+int vios_role_valid(const char *role);
+/* The list of roles as "a, b, c" for messages. */
+const char *vios_role_list(void);
+
+/*
+ * Creates a node home at `home` (which must not exist, or be an empty
+ * directory). role may be NULL: it defaults to the kind for school, hub and
+ * auditor; a partner must name one. Writes the recovery code (printed once
+ * by the caller, never stored) into recovery (VIOS_RECOVERY_LEN+1 bytes,
+ * caller's sodium memory). Returns the unlocked node in *out.
+ */
+int vios_node_init(vios_node **out, char *recovery, const char *home,
+		   const char *kind, const char *name, const char *role,
+		   const vios_secret *pass, vios_kdf_preset kdf);
+
+/* Opens a home and unlocks it with the passphrase (VIOS_EAUTH if wrong). */
+int vios_node_open(vios_node **out, const char *home, const vios_secret *pass);
+/* Opens a home reading only its public identity (no secrets). */
+int vios_node_open_public(vios_node **out, const char *home);
+
+/* Rewraps the master key under a new passphrase (the recovery slot stays). */
+int vios_node_passphrase_change(vios_node *node, const vios_secret *newpass);
+/*
+ * Unlocks with the recovery code and rewraps the master key under newpass.
+ * VIOS_EAUTH when the code is wrong. The recovery code stays valid.
+ */
+int vios_node_passphrase_recover(const char *home, const char *code,
+				 const vios_secret *newpass);
+
+/* A 32-byte subkey of the master key for one purpose (8-char context). */
+int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const char ctx[8]);
+
+/* Fingerprint: the minisign key id as 16 uppercase hex digits. */
+void vios_node_fingerprint(char out[17], const vios_node *node);
+/* Key id derived from an Ed25519 public key (binds the key id to the key). */
+void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32]);
+
+/*
+ * The signed enrollment request (JSON: {"request": {...}, "signature": "..."}),
+ * malloc'd. The signature is a minisign signature over the request object
+ * serialised compactly with sorted keys.
+ */
+int vios_node_enroll_request(char **out, const vios_node *node);
+
+/* Public fields of a verified enrollment request. */
+typedef struct {
+	char node_id[37];
+	char kind[16];
+	char name[VIOS_NAME_MAX + 1];
+	char role[24];
+	char created[21];
+	vios_minisign_pub sign_pub;
+	uint8_t age_pk[32];
+} vios_enroll_info;
+
+/*
+ * Parses and verifies an enrollment request: well-formed fields, known
+ * kind and role, key id bound to the key, signature by the requesting key.
+ * VIOS_ECORRUPT for malformed input, VIOS_EVERIFY for a bad signature.
+ */
+int vios_enroll_request_verify(vios_enroll_info *out, const char *text, size_t len);
+
+/* The age identity line "AGE-SECRET-KEY-1..." into out (sodium memory). */
+int vios_node_age_identity(char *out, size_t outlen, const vios_node *node);
+
+void vios_node_free(vios_node *node);
+
+#endif

@@ -1,0 +1,663 @@
+/*
+ * records.c - see records.h.
+ */
+#include "store/records.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TEXT_MAX 4000
+
+static const char *const themes[] = { "weapons", "drugs-use", "drugs-trade", "alcohol",
+				      "exploitation", "sexting", "street-culture", "polarisation",
+				      "nuisance", "vandalism", "crime", "other", NULL };
+static const char *const table_roles[] = { "school", "police", "youth-protection", "social-team",
+					   "attendance", "youth-work", "municipality", NULL };
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+int vios_theme_valid(const char *theme)
+{
+	return theme && in_list(themes, theme);
+}
+
+const char *vios_theme_list(void)
+{
+	return "weapons, drugs-use, drugs-trade, alcohol, exploitation, sexting, street-culture, "
+	       "polarisation, nuisance, vandalism, crime, other";
+}
+
+int vios_table_role_valid(const char *role)
+{
+	return role && in_list(table_roles, role);
+}
+
+static int digits(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+int vios_month_valid(const char *m)
+{
+	int mo;
+
+	if (strlen(m) != 7 || !digits(m, 4) || m[4] != '-' || !digits(m + 5, 2))
+		return 0;
+	mo = atoi(m + 5);
+	return mo >= 1 && mo <= 12 && atoi(m) >= 1900;
+}
+
+int vios_date_valid(const char *d)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, day, max;
+
+	if (strlen(d) != 10 || !vios_month_valid((char[8]){ d[0], d[1], d[2], d[3], d[4], d[5], d[6], 0 }) ||
+	    d[7] != '-' || !digits(d + 8, 2))
+		return 0;
+	y = atoi(d);
+	mo = atoi(d + 5);
+	day = atoi(d + 8);
+	max = mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	return day >= 1 && day <= max;
+}
+
+static void today(char out[11])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* ---- table rules -------------------------------------------------------- */
+
+typedef enum {
+	V_TEXT, V_DATE, V_MONTH, V_THEME, V_ROLE, V_ROLES, V_ENUM, V_BOOL,
+	V_PUPIL, V_CASE, V_MEETING, V_SIGNALS
+} vkind;
+
+typedef struct {
+	const char *col;
+	vkind kind;
+	int required;
+	const char *const *choices; /* V_ENUM */
+	const char *label;          /* the command-line flag, for messages */
+} colrule;
+
+static const char *const c_where[] = { "in", "around", NULL };
+static const char *const c_severity[] = { "low", "medium", "high", NULL };
+static const char *const c_level[] = { "rising", "stable", "falling", NULL };
+static const char *const c_mkind[] = { "thematic", "case", "steering", "evaluation", NULL };
+static const char *const c_basis[] = { "public-task", "consent", "wpg-20", "vital-interest",
+				       "legal-obligation", NULL };
+
+static const colrule r_pupil[] = {
+	{ "name", V_TEXT, 1, NULL, "--name" },
+	{ "birth_date", V_DATE, 0, NULL, "--birth" },
+	{ "class", V_TEXT, 0, NULL, "--class" },
+	{ "local_id", V_TEXT, 0, NULL, "--local-id" },
+	{ "over16", V_BOOL, 0, NULL, "--over16" },
+	{ "guardian_contact", V_TEXT, 0, NULL, "--guardian" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+static const colrule r_signal[] = {
+	{ "theme", V_THEME, 1, NULL, "--theme" },
+	{ "note", V_TEXT, 1, NULL, "--note" },
+	{ "seen_at", V_DATE, 0, NULL, "--at" },
+	{ "source", V_TEXT, 0, NULL, "--source" },
+	{ "location", V_ENUM, 0, c_where, "--where" },
+	{ "severity", V_ENUM, 0, c_severity, "--severity" },
+	{ "pupil_id", V_PUPIL, 0, NULL, "--pupil" },
+	{ "basis", V_ENUM, 0, c_basis, "--basis" },
+	{ "parents_informed", V_BOOL, 0, NULL, "--parents-informed" },
+	{ "not_informed_reason", V_TEXT, 0, NULL, "--not-informed-reason" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+static const colrule r_trend[] = {
+	{ "theme", V_THEME, 1, NULL, "--theme" },
+	{ "period", V_MONTH, 1, NULL, "--period" },
+	{ "level", V_ENUM, 1, c_level, "--level" },
+	{ "note", V_TEXT, 0, NULL, "--note" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+static const colrule r_meeting[] = {
+	{ "kind", V_ENUM, 1, c_mkind, "--kind" },
+	{ "date", V_DATE, 1, NULL, "--date" },
+	{ "roles", V_ROLES, 0, NULL, "--roles" },
+	{ "minutes", V_TEXT, 0, NULL, "--minutes" },
+	{ "case_id", V_CASE, 0, NULL, "--case" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+static const colrule r_case[] = {
+	{ "pupil_id", V_PUPIL, 1, NULL, "--pupil" },
+	{ "signals", V_SIGNALS, 0, NULL, "--signals" },
+	{ "roles", V_ROLES, 0, NULL, "--roles" },
+	{ "lead_role", V_ROLE, 0, NULL, "--lead" },
+	{ "basis", V_ENUM, 0, c_basis, "--basis" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+static const colrule r_agreement[] = {
+	{ "case_id", V_CASE, 0, NULL, "--case" },
+	{ "meeting_id", V_MEETING, 0, NULL, "--meeting" },
+	{ "owner_role", V_ROLE, 1, NULL, "--owner" },
+	{ "action", V_TEXT, 1, NULL, "--action" },
+	{ "due_date", V_DATE, 1, NULL, "--due" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+
+static const struct {
+	const char *table;
+	const colrule *rules;
+	const char *stamp; /* the creation-time column */
+} tables[] = {
+	{ "pupil", r_pupil, "created_at" },
+	{ "signal", r_signal, "created_at" },
+	{ "trend", r_trend, "created_at" },
+	{ "meeting", r_meeting, "created_at" },
+	{ "case_file", r_case, "opened_at" },
+	{ "agreement", r_agreement, "created_at" },
+};
+
+static int exists(vios_store *st, const char *table, const char *id, int *found)
+{
+	sqlite3_stmt *pStmt = NULL;
+	char zSql[96];
+	int rc;
+
+	*found = 0;
+	snprintf(zSql, sizeof(zSql), "SELECT 1 FROM %s WHERE id = ?", table);
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(pStmt);
+		*found = rc == SQLITE_ROW;
+	}
+	sqlite3_finalize(pStmt);
+	return vios_store_error(st->db, rc, "looking up a record");
+}
+
+static int check_ref(vios_store *st, const char *table, const char *what, const char *id)
+{
+	int found, error;
+
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a %s id", id, what);
+		return VIOS_EUSAGE;
+	}
+	if ((error = exists(st, table, id, &found)) < 0)
+		return error;
+	if (!found) {
+		vios_error_set(VIOS_ERR_INPUT, "no %s with id %s", what, id);
+		return VIOS_ENOTFOUND;
+	}
+	return 0;
+}
+
+/* Checks a comma-separated list; every item via check(item). */
+static int check_list(vios_store *st, const colrule *r, const char *val)
+{
+	char buf[TEXT_MAX + 1], *save = NULL, *item;
+	int error = 0, count = 0;
+
+	snprintf(buf, sizeof(buf), "%s", val);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		count++;
+		if (r->kind == V_ROLES && !vios_table_role_valid(item)) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: school, police, youth-protection, social-team, attendance, youth-work, municipality)", r->label, item);
+			return VIOS_EUSAGE;
+		}
+		if (r->kind == V_SIGNALS && (error = check_ref(st, "signal", "signal", item)) < 0)
+			return error;
+	}
+	if (count == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "%s: empty list", r->label);
+		return VIOS_EUSAGE;
+	}
+	return 0;
+}
+
+static int check_value(vios_store *st, const colrule *r, const char *v)
+{
+	if (strlen(v) > TEXT_MAX) {
+		vios_error_set(VIOS_ERR_INPUT, "%s: longer than %d characters", r->label, TEXT_MAX);
+		return VIOS_EUSAGE;
+	}
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 && *p != '\n' && *p != '\t') {
+			vios_error_set(VIOS_ERR_INPUT, "%s: contains control characters", r->label);
+			return VIOS_EUSAGE;
+		}
+	switch (r->kind) {
+	case V_TEXT:
+		if (*v == 0) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: must not be empty", r->label);
+			return VIOS_EUSAGE;
+		}
+		return 0;
+	case V_DATE:
+		if (!vios_date_valid(v)) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: '%s' is not a date (YYYY-MM-DD)", r->label, v);
+			return VIOS_EUSAGE;
+		}
+		return 0;
+	case V_MONTH:
+		if (!vios_month_valid(v)) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: '%s' is not a month (YYYY-MM)", r->label, v);
+			return VIOS_EUSAGE;
+		}
+		return 0;
+	case V_THEME:
+		if (!vios_theme_valid(v)) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: unknown theme '%s' (themes: %s)", r->label, v, vios_theme_list());
+			return VIOS_EUSAGE;
+		}
+		return 0;
+	case V_ROLE:
+		if (!vios_table_role_valid(v)) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: school, police, youth-protection, social-team, attendance, youth-work, municipality)", r->label, v);
+			return VIOS_EUSAGE;
+		}
+		return 0;
+	case V_ENUM:
+		if (!in_list(r->choices, v)) {
+			char all[200] = "";
+			for (const char *const *c = r->choices; *c; c++)
+				snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", c == r->choices ? "" : ", ", *c);
+			vios_error_set(VIOS_ERR_INPUT, "%s: '%s' is not one of %s", r->label, v, all);
+			return VIOS_EUSAGE;
+		}
+		return 0;
+	case V_BOOL:
+		if (strcmp(v, "0") && strcmp(v, "1")) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: expected yes or no", r->label);
+			return VIOS_EUSAGE;
+		}
+		return 0;
+	case V_PUPIL:
+		return check_ref(st, "pupil", "pupil", v);
+	case V_CASE:
+		return check_ref(st, "case_file", "case", v);
+	case V_MEETING:
+		return check_ref(st, "meeting", "meeting", v);
+	case V_ROLES:
+	case V_SIGNALS:
+		return check_list(st, r, v);
+	}
+	return 0;
+}
+
+static const char *field(const vios_field *f, size_t n, const char *col)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f[i].col, col))
+			return f[i].val;
+	return NULL;
+}
+
+int vios_record_add(char id[37], vios_store *st, const char *table,
+		    const vios_field *fields, size_t n)
+{
+	const colrule *rules = NULL, *r;
+	const char *stamp = NULL;
+	sqlite3_stmt *pStmt = NULL;
+	char zSql[1024], vals[512], now[21], day[11];
+	int error, rc, nbind = 0;
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (!strcmp(tables[i].table, table)) {
+			rules = tables[i].rules;
+			stamp = tables[i].stamp;
+		}
+	if (rules == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "no table %s", table);
+		return VIOS_ERROR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (r = rules; r->col && strcmp(r->col, fields[i].col); r++)
+			;
+		if (r->col == NULL) {
+			vios_error_set(VIOS_ERR_INPUT, "%s has no field %s", table, fields[i].col);
+			return VIOS_EUSAGE;
+		}
+	}
+	if (!strcmp(table, "agreement") &&
+	    (field(fields, n, "case_id") == NULL) == (field(fields, n, "meeting_id") == NULL)) {
+		vios_error_set(VIOS_ERR_INPUT, "an agreement belongs to exactly one of --case ID or --meeting ID");
+		return VIOS_EUSAGE;
+	}
+	if (!strcmp(table, "signal") && field(fields, n, "parents_informed") &&
+	    !strcmp(field(fields, n, "parents_informed"), "0") && !field(fields, n, "not_informed_reason")) {
+		vios_error_set(VIOS_ERR_INPUT, "parents not informed: say why with --not-informed-reason");
+		return VIOS_EUSAGE;
+	}
+
+	vios_uuid7(id);
+	vios_now_iso(now);
+	today(day);
+	if ((error = vios_store_tx_begin(st)) < 0)
+		return error;
+	for (r = rules; r->col; r++) {
+		const char *v = field(fields, n, r->col);
+		if (v == NULL && r->required) {
+			vios_error_set(VIOS_ERR_INPUT, "%s is required", r->label);
+			error = VIOS_EUSAGE;
+			goto done;
+		}
+		if (v && (error = check_value(st, r, v)) < 0)
+			goto done;
+	}
+	/* Build "INSERT INTO t(id, origin, stamp, cols...) VALUES (?...)". */
+	snprintf(zSql, sizeof(zSql), "INSERT INTO %s(id, origin, %s", table, stamp);
+	snprintf(vals, sizeof(vals), "?, ?, ?");
+	for (r = rules; r->col; r++) {
+		if (field(fields, n, r->col) == NULL)
+			continue;
+		snprintf(zSql + strlen(zSql), sizeof(zSql) - strlen(zSql), ", %s", r->col);
+		snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals), ", ?");
+	}
+	if (!strcmp(table, "signal") && field(fields, n, "seen_at") == NULL) {
+		snprintf(zSql + strlen(zSql), sizeof(zSql) - strlen(zSql), ", seen_at");
+		snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals), ", ?");
+	}
+	snprintf(zSql + strlen(zSql), sizeof(zSql) - strlen(zSql), ") VALUES (%s)", vals);
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, ++nbind, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, ++nbind, st->node->node_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, ++nbind, now, -1, SQLITE_STATIC);
+		for (r = rules; r->col; r++) {
+			const char *v = field(fields, n, r->col);
+			if (v == NULL)
+				continue;
+			if (r->kind == V_BOOL)
+				sqlite3_bind_int(pStmt, ++nbind, atoi(v));
+			else
+				sqlite3_bind_text(pStmt, ++nbind, v, -1, SQLITE_STATIC);
+		}
+		if (!strcmp(table, "signal") && field(fields, n, "seen_at") == NULL)
+			sqlite3_bind_text(pStmt, ++nbind, day, -1, SQLITE_STATIC);
+		rc = sqlite3_step(pStmt);
+	}
+	if ((error = vios_store_error(st->db, rc, "saving the record")) < 0)
+		goto done;
+	if ((error = vios_store_log(st, "create", table, id, NULL)) < 0)
+		goto done;
+	sqlite3_finalize(pStmt);
+	pStmt = NULL;
+	error = vios_store_tx_commit(st);
+done:
+	sqlite3_finalize(pStmt);
+	if (error < 0)
+		vios_store_tx_rollback(st);
+	return error;
+}
+
+/* ---- case lifecycle ----------------------------------------------------- */
+
+static const struct {
+	const char *from;
+	const char *next; /* comma-separated */
+} transitions[] = {
+	{ "reported", "discussed,closed,escalated" },
+	{ "discussed", "in-progress,closed,escalated" },
+	{ "in-progress", "monitoring,closed,escalated" },
+	{ "monitoring", "in-progress,closed,escalated" },
+	{ "escalated", "in-progress,monitoring,closed" },
+	{ "closed", "" },
+};
+
+static const char *const statuses[] = { "reported", "discussed", "in-progress", "monitoring",
+					"closed", "escalated", NULL };
+static const char *const targets[] = { "zorg-en-veiligheidshuis", "veilig-thuis",
+				       "raad-kinderbescherming", NULL };
+
+const char *vios_case_next_statuses(const char *from)
+{
+	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
+		if (!strcmp(transitions[i].from, from))
+			return transitions[i].next;
+	return "";
+}
+
+static int allowed(const char *from, const char *to)
+{
+	const char *next = vios_case_next_statuses(from);
+	size_t n = strlen(to);
+
+	for (const char *p = next; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && !strncmp(p, to, n))
+			return 1;
+		p += len + (comma != NULL);
+	}
+	return 0;
+}
+
+static int one_text(vios_store *st, const char *zSql, const char *param, char *out, size_t len, int *found)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc;
+
+	*found = 0;
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, param, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(pStmt, 0);
+			snprintf(out, len, "%s", v ? v : "");
+			*found = 1;
+		}
+	}
+	sqlite3_finalize(pStmt);
+	return vios_store_error(st->db, rc, "reading a record");
+}
+
+static int run(vios_store *st, const char *zSql, const char *const *params, size_t n)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < n; i++)
+		sqlite3_bind_text(pStmt, (int)i + 1, params[i], -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(pStmt);
+	sqlite3_finalize(pStmt);
+	return vios_store_error(st->db, rc, "saving the record");
+}
+
+int vios_case_set_status(vios_store *st, const char *id, const char *status, const char *target)
+{
+	char from[32], now[21];
+	int found, error;
+
+	if (!in_list(statuses, status)) {
+		vios_error_set(VIOS_ERR_INPUT, "unknown case status '%s' (reported, discussed, in-progress, monitoring, closed, escalated)", status);
+		return VIOS_EUSAGE;
+	}
+	if (target && strcmp(status, "escalated") != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "--to goes only with status escalated");
+		return VIOS_EUSAGE;
+	}
+	if (target && !in_list(targets, target)) {
+		vios_error_set(VIOS_ERR_INPUT, "unknown escalation target '%s' (zorg-en-veiligheidshuis, veilig-thuis, raad-kinderbescherming)", target);
+		return VIOS_EUSAGE;
+	}
+	if (!strcmp(status, "escalated") && target == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "escalated needs --to (zorg-en-veiligheidshuis, veilig-thuis or raad-kinderbescherming)");
+		return VIOS_EUSAGE;
+	}
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a case id", id);
+		return VIOS_EUSAGE;
+	}
+	if ((error = vios_store_tx_begin(st)) < 0)
+		return error;
+	if ((error = one_text(st, "SELECT status FROM case_file WHERE id = ?", id, from, sizeof(from), &found)) < 0)
+		goto done;
+	if (!found) {
+		vios_error_set(VIOS_ERR_INPUT, "no case with id %s", id);
+		error = VIOS_ENOTFOUND;
+		goto done;
+	}
+	if (!allowed(from, status)) {
+		const char *next = vios_case_next_statuses(from);
+		vios_error_set(VIOS_ERR_INPUT, "a case cannot go from %s to %s (%s%s)", from, status,
+			       *next ? "allowed next: " : "a closed case is final", next);
+		error = VIOS_EUSAGE;
+		goto done;
+	}
+	vios_now_iso(now);
+	{
+		const char *p[] = { status, target, !strcmp(status, "closed") ? now : NULL, id };
+		if ((error = run(st, "UPDATE case_file SET status = ?, escalation_target = coalesce(?, escalation_target),"
+				     " closed_at = ? WHERE id = ?", p, 4)) < 0)
+			goto done;
+	}
+	if ((error = vios_store_log(st, "update", "case_file", id, status)) < 0)
+		goto done;
+	error = vios_store_tx_commit(st);
+done:
+	if (error < 0)
+		vios_store_tx_rollback(st);
+	return error;
+}
+
+int vios_agreement_done(vios_store *st, const char *id, const char *feedback)
+{
+	char status[16], now[21];
+	int found, error;
+
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not an agreement id", id);
+		return VIOS_EUSAGE;
+	}
+	if (feedback && strlen(feedback) > TEXT_MAX) {
+		vios_error_set(VIOS_ERR_INPUT, "--feedback: longer than %d characters", TEXT_MAX);
+		return VIOS_EUSAGE;
+	}
+	if ((error = vios_store_tx_begin(st)) < 0)
+		return error;
+	if ((error = one_text(st, "SELECT status FROM agreement WHERE id = ?", id, status, sizeof(status), &found)) < 0)
+		goto done;
+	if (!found) {
+		vios_error_set(VIOS_ERR_INPUT, "no agreement with id %s", id);
+		error = VIOS_ENOTFOUND;
+		goto done;
+	}
+	vios_now_iso(now);
+	{
+		const char *p[] = { now, feedback, id };
+		if ((error = run(st, "UPDATE agreement SET status = 'done', done_at = coalesce(done_at, ?),"
+				     " feedback = coalesce(?, feedback) WHERE id = ?", p, 3)) < 0)
+			goto done;
+	}
+	if ((error = vios_store_log(st, "update", "agreement", id, "done")) < 0)
+		goto done;
+	error = vios_store_tx_commit(st);
+done:
+	if (error < 0)
+		vios_store_tx_rollback(st);
+	return error;
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+int vios_query(json_t **out, vios_store *st, const char *zSql, const char *const *params, size_t n)
+{
+	sqlite3_stmt *pStmt = NULL;
+	json_t *rows = json_array(), *row;
+	int rc, error;
+
+	*out = NULL;
+	if (rows == NULL)
+		return vios_error_nomem();
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < n; i++)
+		sqlite3_bind_text(pStmt, (int)i + 1, params[i], -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = SQLITE_ROW;
+	while (rc == SQLITE_ROW && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		if ((row = json_object()) == NULL || json_array_append_new(rows, row) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		for (int c = 0; c < sqlite3_column_count(pStmt); c++) {
+			json_t *v;
+			switch (sqlite3_column_type(pStmt, c)) {
+			case SQLITE_NULL: v = json_null(); break;
+			case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(pStmt, c)); break;
+			default: v = json_string((const char *)sqlite3_column_text(pStmt, c)); break;
+			}
+			if (v == NULL || json_object_set_new(row, sqlite3_column_name(pStmt, c), v) < 0) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		}
+	}
+	if (rc == SQLITE_NOMEM)
+		vios_error_nomem();
+	sqlite3_finalize(pStmt);
+	if ((error = vios_store_error(st->db, rc, "reading the store")) < 0) {
+		json_decref(rows);
+		return error;
+	}
+	*out = rows;
+	return 0;
+}
+
+int vios_pupil_show(json_t **out, vios_store *st, const char *id)
+{
+	json_t *pupil = NULL, *signals = NULL, *cases = NULL, *agreements = NULL, *doc = NULL;
+	const char *p[] = { id };
+	int error;
+
+	*out = NULL;
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a pupil id", id);
+		return VIOS_EUSAGE;
+	}
+	if ((error = vios_query(&pupil, st, "SELECT * FROM pupil WHERE id = ?", p, 1)) < 0)
+		goto done;
+	if (json_array_size(pupil) == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "no pupil with id %s", id);
+		error = VIOS_ENOTFOUND;
+		goto done;
+	}
+	if ((error = vios_query(&signals, st, "SELECT * FROM signal WHERE pupil_id = ? ORDER BY seen_at, id", p, 1)) < 0 ||
+	    (error = vios_query(&cases, st, "SELECT * FROM case_file WHERE pupil_id = ? ORDER BY opened_at, id", p, 1)) < 0 ||
+	    (error = vios_query(&agreements, st,
+				"SELECT a.* FROM agreement a JOIN case_file c ON a.case_id = c.id"
+				" WHERE c.pupil_id = ? ORDER BY a.due_date, a.id", p, 1)) < 0)
+		goto done;
+	if ((doc = json_pack("{s:O, s:O, s:O, s:O}", "pupil", json_array_get(pupil, 0), "signals", signals,
+			     "cases", cases, "agreements", agreements)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = vios_store_log(st, "read", "pupil", id, "show")) < 0)
+		goto done;
+	*out = doc;
+	doc = NULL;
+done:
+	json_decref(pupil);
+	json_decref(signals);
+	json_decref(cases);
+	json_decref(agreements);
+	json_decref(doc);
+	return error;
+}

@@ -1,0 +1,197 @@
+/*
+ * store.c - see store.h.
+ */
+#include "store/store.h"
+#include "store/vfs.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <pwd.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const char *const vios_schema_migrations[];
+extern const size_t vios_schema_migration_count;
+
+int vios_store_schema_version(void)
+{
+	return (int)vios_schema_migration_count;
+}
+
+int vios_store_error(sqlite3 *db, int rc, const char *what)
+{
+	int ext = db ? sqlite3_extended_errcode(db) : rc;
+
+	if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	if (vios_vfs_is_auth_error(ext) || vios_vfs_is_auth_error(rc) ||
+	    (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
+		vios_error_set(VIOS_ERR_STORE, "%s: the store is tampered or corrupt (a page failed authentication); nothing was written; restore store.db from a backup", what);
+		return VIOS_ECORRUPT;
+	}
+	if ((rc & 0xff) == SQLITE_FULL) {
+		vios_error_set(VIOS_ERR_STORE, "%s: disk full; nothing was written (free some space and run the command again)", what);
+		return VIOS_ENOSPACE;
+	}
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		vios_error_set(VIOS_ERR_STORE, "%s: the store is busy (another vios is running); try again", what);
+		return VIOS_ERROR;
+	}
+	vios_error_set(VIOS_ERR_SQLITE, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	return VIOS_ERROR;
+}
+
+static int exec(sqlite3 *db, const char *zSql, const char *what)
+{
+	int rc = sqlite3_exec(db, zSql, NULL, NULL, NULL);
+	return vios_store_error(db, rc, what);
+}
+
+static int user_version(sqlite3 *db, int *out)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+		*out = sqlite3_column_int(pStmt, 0);
+	sqlite3_finalize(pStmt);
+	return vios_store_error(db, rc, "reading the store's schema version");
+}
+
+static int migrate(sqlite3 *db)
+{
+	int have = 0, want = (int)vios_schema_migration_count, error;
+	char sql[64];
+
+	if ((error = user_version(db, &have)) < 0)
+		return error;
+	if (have > want) {
+		vios_error_set(VIOS_ERR_STORE, "the store has schema version %d but this vios knows only %d: it was written by a newer vios; upgrade vios", have, want);
+		return VIOS_ERROR;
+	}
+	for (int v = have; v < want; v++) {
+		if ((error = exec(db, "BEGIN IMMEDIATE", "migrating the store")) < 0)
+			return error;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((error = exec(db, vios_schema_migrations[v], "migrating the store")) < 0 ||
+		    (error = exec(db, sql, "migrating the store")) < 0 ||
+		    (error = exec(db, "COMMIT", "migrating the store")) < 0) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return error;
+		}
+	}
+	return 0;
+}
+
+int vios_store_open(vios_store **out, const vios_node *node)
+{
+	vios_store *st = NULL;
+	uint8_t *key = NULL;
+	struct passwd *pw;
+	int error;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return vios_error_nomem();
+	st->node = node;
+	pw = getpwuid(getuid());
+	snprintf(st->os_user, sizeof(st->os_user), "%s", pw && pw->pw_name ? pw->pw_name : "?");
+	if ((error = vios_snprintf(st->path, sizeof(st->path), "%s/store.db", node->home)) < 0)
+		goto done;
+	if ((key = sodium_malloc(32)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = vios_node_subkey(key, node, 2, "viosstor")) < 0 ||
+	    (error = vios_vfs_register()) < 0 ||
+	    (error = vios_vfs_open(&st->db, st->path, key, 1)) < 0 ||
+	    (error = migrate(st->db)) < 0)
+		goto done;
+	error = 0;
+done:
+	sodium_free(key);
+	if (error < 0)
+		vios_store_free(st);
+	else
+		*out = st;
+	return error;
+}
+
+void vios_store_free(vios_store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+int vios_store_tx_begin(vios_store *st)
+{
+	return exec(st->db, "BEGIN IMMEDIATE", "starting a write");
+}
+
+int vios_store_tx_commit(vios_store *st)
+{
+	int error = exec(st->db, "COMMIT", "committing");
+
+	if (error < 0)
+		vios_store_tx_rollback(st);
+	return error;
+}
+
+void vios_store_tx_rollback(vios_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int vios_store_log(vios_store *st, const char *action, const char *tbl,
+		   const char *record_id, const char *why)
+{
+	sqlite3_stmt *pStmt = NULL;
+	char now[21];
+	int rc;
+
+	vios_now_iso(now);
+	rc = sqlite3_prepare_v2(st->db,
+				"INSERT INTO access_log(at, node_id, os_user, action, tbl, record_id, why)"
+				" VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, now, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(pStmt, 2, st->node->node_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 3, st->os_user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 4, action, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 5, tbl, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 6, record_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 7, why, -1, SQLITE_STATIC);
+		rc = sqlite3_step(pStmt);
+	}
+	sqlite3_finalize(pStmt);
+	return vios_store_error(st->db, rc, "writing the access log");
+}
+
+int vios_store_check(vios_store *st)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc, ok = 0;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		/* a healthy store answers exactly one row, "ok" */
+		ok = !strcmp((const char *)sqlite3_column_text(pStmt, 0), "ok");
+		rc = sqlite3_step(pStmt);
+		if (rc == SQLITE_ROW)
+			ok = 0;
+	}
+	sqlite3_finalize(pStmt);
+	if (vios_store_error(st->db, rc, "checking the store") < 0)
+		return VIOS_ECORRUPT;
+	if (!ok) {
+		vios_error_set(VIOS_ERR_STORE, "the store fails its integrity check");
+		return VIOS_ECORRUPT;
+	}
+	return 0;
+}

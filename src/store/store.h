@@ -1,0 +1,59 @@
+/*
+ * store.h - the node's encrypted record store: an SQLite database at
+ * HOME/store.db opened through the encrypting VFS (vfs.h) with a key
+ * derived from the node's master key, its schema migrated on open, and the
+ * local append-only access log.
+ *
+ * Every write goes through vios_store_tx_begin / _commit so that change
+ * capture (sync/) sees whole transactions.
+ */
+#ifndef VIOS_STORE_H
+#define VIOS_STORE_H
+
+#include <sqlite3.h>
+
+#include "node/node.h"
+
+typedef struct vios_store {
+	sqlite3 *db;
+	const vios_node *node; /* borrowed; outlives the store */
+	char os_user[64];
+	char path[PATH_MAX];
+} vios_store;
+
+/* Schema version this vios writes (the number of migrations in schema/). */
+int vios_store_schema_version(void);
+
+/*
+ * Opens (creating when missing) the store of an unlocked node and applies
+ * pending migrations. A store from a newer vios is refused (VIOS_ERROR with
+ * a message); a page that fails authentication gives VIOS_ECORRUPT.
+ */
+int vios_store_open(vios_store **out, const vios_node *node);
+void vios_store_free(vios_store *st);
+
+/*
+ * Turns an SQLite result into a vios error with a message naming `what`.
+ * Authentication failures and SQLite corruption become VIOS_ECORRUPT
+ * ("tampered or corrupt store"), SQLITE_FULL VIOS_ENOSPACE, the rest
+ * VIOS_ERROR. Returns 0 for SQLITE_OK, SQLITE_DONE and SQLITE_ROW.
+ */
+int vios_store_error(sqlite3 *db, int rc, const char *what);
+
+/* A write transaction (BEGIN IMMEDIATE) and its end. */
+int vios_store_tx_begin(vios_store *st);
+int vios_store_tx_commit(vios_store *st);
+void vios_store_tx_rollback(vios_store *st);
+
+/*
+ * Appends to the access log: action is create, read, update, export,
+ * import or erase; record_id and why may be NULL. Never pass record content
+ * (names, notes) in why: only ids, counts and filters.
+ */
+int vios_store_log(vios_store *st, const char *action, const char *tbl,
+		   const char *record_id, const char *why);
+
+/* Runs PRAGMA integrity_check; 0 when it says ok, VIOS_ECORRUPT otherwise. */
+int vios_store_check(vios_store *st);
+
+#endif

@@ -1,0 +1,1455 @@
+/*
+ * vfs.c - the "vios" VFS: a shim over the default (unix) VFS that seals every
+ * page of the store, its rollback journal and its WAL with
+ * XChaCha20-Poly1305 (libsodium, detached mode). See vfs.h for the API.
+ *
+ * Units. Each file is cut into units that are sealed whole. The 40 reserved
+ * bytes at the end of the unit's page hold a fresh random 24-byte nonce and
+ * the 16-byte tag; everything else in the unit is ciphertext:
+ *   main db  one page at (pgno-1)*4096; associated data "viosmain"+pgno.
+ *   WAL      one frame at 32+k*4120: the 24-byte frame header and its page,
+ *            sealed as one message; AD "vios-wal"+offset of the page image.
+ *   journal  one record at X: the 4-byte page number, the page and the
+ *            4-byte checksum, sealed as one message; AD "viosjrnl"+X+4.
+ * Page 1 is sealed whole, header included, so nothing on disk says SQLite.
+ * Reads hand SQLite the page with its reserved bytes zeroed, so the page
+ * images SQLite checksums into the journal and WAL are deterministic.
+ *
+ * What stays plain, and why. The frame headers and record fields look like
+ * metadata, but SQLite's checksums in them are computed over the plain page
+ * (the WAL's is a 64-bit running sum over every byte): an unkeyed function of
+ * the content that would let anyone with the file confirm a guess of a
+ * record. So they are sealed with their page as above. What is left plain:
+ *   - the WAL header (32 bytes: magic, version, page size, checkpoint count,
+ *     two salts, a checksum over those) - no content;
+ *   - the journal header (magic, record count, a random checksum seed, the
+ *     original page count, sector and page size; zero padding) - no content.
+ *     Writes to the journal other than records are refused unless they have
+ *     this shape (at most 28 meaningful bytes, the rest zero).
+ * File sizes show the page count and how many pages a transaction touched.
+ * The VFS gives confidentiality and per-page authenticity, not freshness: an
+ * attacker who can write the files can delete or truncate them, or put back
+ * an older sealed copy of a page, journal record or frame at its old place.
+ *
+ * Write patterns. SQLite writes a journal record as number, page, checksum,
+ * and a new WAL frame as header, page, in consecutive xWrite calls. The VFS
+ * holds the first parts in the file's pending buffer and writes the unit when
+ * the last part comes (the journal's layout is not fixed, so records are
+ * known by this sequence when written and by which unit authenticates when
+ * read). A frame header is held only when no sealed frame is at its place or
+ * the one there is of an older WAL generation (other salts). Any other
+ * partial frame write - a header rewritten by walRewriteChecksums, or filled
+ * in after SQLite wrote it with zero salts, a page overwritten in place, a
+ * frame over one rolled back - is done at once by read-open-modify-seal, so
+ * nothing SQLite believes written is held back once its call returns. (The
+ * moment's unit of new header and old page never passes SQLite's checksum
+ * or salt check.) Whatever is still pending when another call comes is
+ * written if it is a lone 4-byte journal field (not content), else refused
+ * with SQLITE_IOERR_WRITE. Main db writes must be single whole pages; a
+ * write past the end first fills the gap with sealed zero pages, and size
+ * hints and chunk sizes are ignored, so the VFS itself never leaves a hole.
+ * A page 1 written to the db or the WAL must say 4096-byte pages with 40
+ * reserved bytes, so a changed page layout is refused, not half-sealed.
+ *
+ * Reads. A read that is not a whole aligned page is served by decrypting the
+ * covering unit(s) (SQLite reads 100 bytes of page 1 at open, 8-byte
+ * checksums of a frame header, 4-byte journal fields). A unit that starts at
+ * or past the end of file reads as zeros with SQLITE_IOERR_SHORT_READ, as
+ * SQLite expects for new pages. A unit inside the file that does not
+ * authenticate - tampered, cut short, written under another key, or all
+ * zeros because it was never written (a hole) - is never returned as data:
+ *   main db, journal page reads, WAL reads of a page or part of a frame
+ *     -> SQLITE_IOERR_AUTH;
+ *   WAL reads of a whole frame, header and page (WAL recovery reads so)
+ *     -> zeros, i.e. page number 0, which SQLite takes as "not a valid
+ *     frame": the log ends there, exactly as for a torn write after a crash.
+ *     Tampering inside the WAL can so cost the commits after it, which
+ *     truncating the file would cost as well;
+ *   4-byte journal reads -> the record at that offset (page number) or the
+ *     record ending there (checksum) if one authenticates; otherwise the raw
+ *     bytes (header fields are plain). The page read that follows fails.
+ * So that a wrong key never reaches SQLite's recovery (which would find the
+ * WAL "empty" and delete it on close), vios_vfs_open() first checks the key
+ * against page 1, the first WAL frame or the first journal record directly.
+ *
+ * Keys. vios_vfs_open() puts the key in a thread-local slot for the duration
+ * of sqlite3_open_v2(); the main db's xOpen copies it into a registry entry
+ * (sodium_malloc'd, read-only) named by the db path SQLite passes to xOpen.
+ * The journal and WAL xOpen find their entry by sqlite3_filename_database()
+ * of their own name (checked to be that name plus "-journal" / "-wal").
+ * Each open file holds a reference; the key is wiped and freed when the last
+ * file of the store closes. A mutex guards the registry. A main db opened
+ * without a key (ATTACH, VACUUM INTO, a plain sqlite3_open_v2) is refused.
+ *
+ * Temp files (TEMP_DB, TEMP_JOURNAL, SUBJOURNAL, TRANSIENT_DB, anonymous)
+ * are memory files, wiped when closed. Super-journals are refused: the store
+ * runs in WAL mode, where SQLite does not use them, and a multi-database
+ * commit in rollback mode would have to write other databases' names.
+ *
+ * Shared memory. The io methods are version 1: no xFetch (so no mmap) and no
+ * xShm*. The -shm file of a normal WAL database would hold page numbers,
+ * frame counts, the salts and the running frame checksum of the last commit -
+ * that checksum is again a function of plain content, and the kernel writes
+ * the mapping to disk. Without xShm SQLite allows WAL only in
+ * locking_mode=EXCLUSIVE, which vios_vfs_open() sets first: the WAL index
+ * lives in heap memory, no -shm file exists, one connection uses the store.
+ *
+ * Crash safety. A SIGKILL can cut a multi-page pwrite, so a unit can be torn;
+ * it then fails authentication and is handled like SQLite handles a torn
+ * frame or record (see Reads). SQLite only plays back journal records its
+ * header vouches for after a sync, so with synchronous=NORMAL or FULL a torn
+ * record is never read; with synchronous=OFF a torn last record would make
+ * the rollback fail with SQLITE_IOERR_AUTH rather than be guessed at.
+ */
+#include "store/vfs.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PAGE VIOS_VFS_PAGE_SIZE
+#define RESERVE VIOS_VFS_RESERVE
+#define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define BODY (PAGE - RESERVE)
+#define WAL_HDR 32
+#define FRAME_HDR 24
+#define FRAME (FRAME_HDR + PAGE)
+#define JREC (4 + PAGE + 4)
+#define JHDR_FIELDS 28
+#define UNIT_MAX FRAME
+#define AD_LEN 16
+#define MEM_MAX ((sqlite3_int64)1 << 40)
+
+_Static_assert(RESERVE == NONCE + TAG, "reserved bytes hold nonce and tag");
+_Static_assert(VIOS_VFS_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "key size");
+
+enum { KIND_MAIN, KIND_JOURNAL, KIND_WAL, KIND_MEM };
+
+#define MEMORY_FLAGS (SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_TEMP_JOURNAL | \
+		      SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_TRANSIENT_DB)
+
+/* Device characteristics the VFS does not pass on: atomic-write claims
+ * (units are larger than pages) and safe-append (it would make SQLite trust
+ * journal records by file size instead of by its synced header). */
+#define IOCAP_DROP (0x1ff | SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_BATCH_ATOMIC)
+
+/* One store's key, shared by its main db, journal and WAL files. */
+typedef struct store_key {
+	struct store_key *next;
+	char *name;   /* main db path as SQLite passed it to xOpen */
+	uint8_t *key; /* VIOS_VFS_KEY_BYTES, sodium_malloc'd, read-only */
+	int nref;     /* open files using it */
+} store_key;
+
+typedef struct vfs_file {
+	sqlite3_file base;
+	int kind;
+	store_key *sk;      /* NULL for memory files */
+	sqlite3_file *real; /* the underlying file; NULL for memory files */
+
+	/* A unit being assembled from consecutive writes: WAL frame header
+	 * waiting for its page (pend_mask says which bytes are given), or a
+	 * journal record: 1 = page number given, 2 = number and page. */
+	int pend_state;
+	sqlite3_int64 pend_off;
+	uint8_t pend[UNIT_MAX];
+	uint8_t pend_mask[UNIT_MAX];
+
+	sqlite3_int64 cache_off; /* journal: plain holds the record at this offset, or -1 */
+	uint8_t disk[UNIT_MAX];
+	uint8_t plain[UNIT_MAX];
+	uint8_t scratch[2 * UNIT_MAX];
+
+	uint8_t *mem; /* memory files */
+	sqlite3_int64 mem_size, mem_cap;
+} vfs_file;
+
+#define REAL_OFFSET ((sizeof(vfs_file) + 7) & ~(size_t)7)
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static store_key *registry;
+static _Thread_local const uint8_t *pending_key;
+
+static pthread_once_t register_once = PTHREAD_ONCE_INIT;
+static const char *register_failure;
+static sqlite3_vfs vios_vfs;
+
+static const uint8_t zero_page[PAGE];
+
+/* --- units ------------------------------------------------------------ */
+
+static size_t unit_len(int kind)
+{
+	return kind == KIND_MAIN ? PAGE : kind == KIND_WAL ? FRAME : JREC;
+}
+
+/* Where the page's reserved bytes sit inside the unit. */
+static size_t unit_res(int kind)
+{
+	return kind == KIND_MAIN ? BODY : kind == KIND_WAL ? FRAME_HDR + BODY : 4 + BODY;
+}
+
+/* The position bound into a unit: page number, or the page image's offset. */
+static uint64_t unit_pos(int kind, sqlite3_int64 off)
+{
+	if (kind == KIND_MAIN)
+		return (uint64_t)(off / PAGE) + 1;
+	return (uint64_t)off + (kind == KIND_WAL ? FRAME_HDR : 4);
+}
+
+static void make_ad(uint8_t ad[AD_LEN], int kind, uint64_t pos)
+{
+	memcpy(ad, kind == KIND_MAIN ? "viosmain" : kind == KIND_WAL ? "vios-wal" : "viosjrnl", 8);
+	vios_store_le64(ad + 8, pos);
+}
+
+/*
+ * Seals the plain unit image img (its reserved bytes ignored) into disk with a
+ * fresh nonce. scratch holds 2 * UNIT_MAX bytes; img and disk must differ.
+ */
+static void seal_unit(int kind, const uint8_t *key, uint64_t pos,
+		      const uint8_t *img, uint8_t *disk, uint8_t *scratch)
+{
+	size_t len = unit_len(kind), res = unit_res(kind);
+	size_t tail = len - res - RESERVE, mlen = len - RESERVE;
+	uint8_t ad[AD_LEN], *m = scratch, *c = scratch + UNIT_MAX;
+
+	make_ad(ad, kind, pos);
+	memcpy(m, img, res);
+	memcpy(m + res, img + res + RESERVE, tail);
+	randombytes_buf(disk + res, NONCE);
+	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(c, disk + res + NONCE, NULL,
+		m, mlen, ad, sizeof(ad), NULL, disk + res, key);
+	memcpy(disk, c, res);
+	memcpy(disk + res + RESERVE, c + res, tail);
+	sodium_memzero(m, mlen);
+}
+
+/*
+ * Opens the sealed unit disk into img, reserved bytes zeroed. 0, or -1 when
+ * it does not authenticate (img untouched then). img may equal disk.
+ */
+static int open_unit(int kind, const uint8_t *key, uint64_t pos,
+		     const uint8_t *disk, uint8_t *img, uint8_t *scratch)
+{
+	size_t len = unit_len(kind), res = unit_res(kind);
+	size_t tail = len - res - RESERVE, mlen = len - RESERVE;
+	uint8_t ad[AD_LEN], *c = scratch, *m = scratch + UNIT_MAX;
+
+	make_ad(ad, kind, pos);
+	memcpy(c, disk, res);
+	memcpy(c + res, disk + res + RESERVE, tail);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, c, mlen,
+			disk + res + NONCE, ad, sizeof(ad), disk + res, key) != 0)
+		return -1;
+	memcpy(img, m, res);
+	memset(img + res, 0, RESERVE);
+	memcpy(img + res + RESERVE, m + res, tail);
+	sodium_memzero(m, mlen);
+	return 0;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* 1 when a page-1 image declares the page size and reserve the VFS needs. */
+static int page1_ok(const uint8_t *p)
+{
+	return p[16] == (PAGE >> 8) && p[17] == (PAGE & 0xff) && p[20] == RESERVE;
+}
+
+/* --- the underlying file ---------------------------------------------- */
+
+static int real_read(vfs_file *f, void *buf, int n, sqlite3_int64 off)
+{
+	return f->real->pMethods->xRead(f->real, buf, n, off);
+}
+
+static int real_write(vfs_file *f, const void *buf, int n, sqlite3_int64 off)
+{
+	return f->real->pMethods->xWrite(f->real, buf, n, off);
+}
+
+static int real_size(vfs_file *f, sqlite3_int64 *size)
+{
+	return f->real->pMethods->xFileSize(f->real, size);
+}
+
+/*
+ * Reads and opens the unit at off into img. SQLITE_OK; SQLITE_DONE when it
+ * starts at or past the end of file (img zeroed); SQLITE_IOERR_AUTH when it
+ * is cut short or does not authenticate (img zeroed); or an I/O error.
+ */
+static int load_unit(vfs_file *f, sqlite3_int64 off, uint8_t *img)
+{
+	size_t len = unit_len(f->kind);
+	sqlite3_int64 size;
+	int rc;
+
+	rc = real_read(f, f->disk, (int)len, off);
+	if (rc == SQLITE_IOERR_SHORT_READ) {
+		memset(img, 0, len);
+		if ((rc = real_size(f, &size)) != SQLITE_OK)
+			return rc;
+		return off >= size ? SQLITE_DONE : SQLITE_IOERR_AUTH;
+	}
+	if (rc != SQLITE_OK)
+		return rc;
+	if (open_unit(f->kind, f->sk->key, unit_pos(f->kind, off), f->disk, img, f->scratch) < 0) {
+		memset(img, 0, len);
+		return SQLITE_IOERR_AUTH;
+	}
+	return SQLITE_OK;
+}
+
+/* Seals img as the unit at off and writes it. */
+static int store_unit(vfs_file *f, sqlite3_int64 off, const uint8_t *img)
+{
+	f->cache_off = -1;
+	seal_unit(f->kind, f->sk->key, unit_pos(f->kind, off), img, f->disk, f->scratch);
+	return real_write(f, f->disk, (int)unit_len(f->kind), off);
+}
+
+/* A WAL frame. When the write carries page bytes (page != 0), page 1 must
+ * have the layout the VFS needs; a header written alone can pair for a
+ * moment with another page, whose own write follows. */
+static int store_frame(vfs_file *f, sqlite3_int64 off, const uint8_t *img, int page)
+{
+	if (page && get_be32(img) == 1 && !page1_ok(img + FRAME_HDR))
+		return SQLITE_IOERR_WRITE;
+	return store_unit(f, off, img);
+}
+
+static void pending_clear(vfs_file *f)
+{
+	f->pend_state = 0;
+	sodium_memzero(f->pend, sizeof(f->pend));
+	memset(f->pend_mask, 0, sizeof(f->pend_mask));
+}
+
+/*
+ * Writes out whatever unit is half-assembled: a lone journal field as it is,
+ * a WAL frame completed from the frame on disk. A journal page whose
+ * checksum never came, or a frame that cannot be completed, is dropped with
+ * SQLITE_IOERR_WRITE.
+ */
+static int flush_pending(vfs_file *f)
+{
+	int rc;
+
+	if (f->pend_state == 0)
+		return SQLITE_OK;
+	if (f->kind == KIND_JOURNAL) {
+		rc = f->pend_state == 1 ? real_write(f, f->pend, 4, f->pend_off) : SQLITE_IOERR_WRITE;
+		pending_clear(f);
+		return rc;
+	}
+	rc = load_unit(f, f->pend_off, f->plain);
+	if (rc == SQLITE_OK) {
+		for (size_t i = 0; i < FRAME; i++)
+			if (f->pend_mask[i])
+				f->plain[i] = f->pend[i];
+		rc = store_frame(f, f->pend_off, f->plain, memchr(f->pend_mask + FRAME_HDR, 1, PAGE) != NULL);
+	} else if (rc == SQLITE_DONE || rc == SQLITE_IOERR_AUTH) {
+		rc = SQLITE_IOERR_WRITE;
+	}
+	pending_clear(f);
+	sodium_memzero(f->plain, sizeof(f->plain));
+	return rc;
+}
+
+/* --- main database ---------------------------------------------------- */
+
+static int main_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
+{
+	int rc, short_read = 0;
+
+	while (n > 0) {
+		sqlite3_int64 start = off / PAGE * PAGE;
+		int in = (int)(off - start), take = PAGE - in < n ? PAGE - in : n;
+		uint8_t *img = (in == 0 && take == PAGE) ? out : f->plain;
+
+		rc = load_unit(f, start, img);
+		if (rc == SQLITE_DONE) {
+			short_read = 1;
+		} else if (rc != SQLITE_OK) {
+			memset(out, 0, (size_t)n);
+			return rc;
+		}
+		if (img != out)
+			memcpy(out, img + in, (size_t)take);
+		out += take;
+		off += take;
+		n -= take;
+	}
+	sodium_memzero(f->plain, sizeof(f->plain));
+	return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
+}
+
+/* Extends the main db to end at `end` with sealed zero pages. */
+static int main_fill(vfs_file *f, sqlite3_int64 end)
+{
+	sqlite3_int64 size;
+	int rc;
+
+	if ((rc = real_size(f, &size)) != SQLITE_OK)
+		return rc;
+	if (size % PAGE)
+		return SQLITE_IOERR_WRITE; /* a cut page at the end: leave it be */
+	for (; size < end; size += PAGE)
+		if ((rc = store_unit(f, size, zero_page)) != SQLITE_OK)
+			return rc;
+	return SQLITE_OK;
+}
+
+static int main_write(vfs_file *f, const uint8_t *buf, int n, sqlite3_int64 off)
+{
+	int rc;
+
+	if (off % PAGE || n != PAGE)
+		return SQLITE_IOERR_WRITE; /* SQLite writes one whole page at a time */
+	if (off == 0 && !page1_ok(buf))
+		return SQLITE_IOERR_WRITE;
+	if ((rc = main_fill(f, off)) != SQLITE_OK)
+		return rc;
+	return store_unit(f, off, buf);
+}
+
+/* --- WAL -------------------------------------------------------------- */
+
+static int wal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
+{
+	int rc, short_read = 0;
+
+	if (off < WAL_HDR) {
+		int take = (int)(WAL_HDR - off) < n ? (int)(WAL_HDR - off) : n;
+
+		rc = real_read(f, out, take, off);
+		if (rc == SQLITE_IOERR_SHORT_READ)
+			short_read = 1;
+		else if (rc != SQLITE_OK)
+			return rc;
+		out += take;
+		off += take;
+		n -= take;
+	}
+	while (n > 0) {
+		sqlite3_int64 start = WAL_HDR + (off - WAL_HDR) / FRAME * FRAME;
+		int in = (int)(off - start), take = FRAME - in < n ? FRAME - in : n;
+
+		rc = load_unit(f, start, f->plain);
+		if (rc == SQLITE_DONE) {
+			short_read = 1;
+		} else if (rc == SQLITE_IOERR_AUTH && in == 0 && take == FRAME) {
+			/* recovery reads whole frames: an invalid one ends the
+			 * log (plain is zeroed, so its page number is 0) */
+		} else if (rc != SQLITE_OK) {
+			memset(out, 0, (size_t)n);
+			sodium_memzero(f->plain, sizeof(f->plain));
+			return rc;
+		}
+		memcpy(out, f->plain + in, (size_t)take);
+		out += take;
+		off += take;
+		n -= take;
+	}
+	sodium_memzero(f->plain, sizeof(f->plain));
+	return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
+}
+
+/*
+ * 1 when a frame header with salts new_salt, written over a sealed frame with
+ * salts old_salt, starts a frame of a new WAL generation (its page follows at
+ * once). A rewrite keeps the salts, or fills in the zero salts SQLite writes
+ * while it means to recompute checksums at commit.
+ */
+static int new_generation(const uint8_t *old_salt, const uint8_t *new_salt)
+{
+	static const uint8_t zero[8];
+
+	return memcmp(old_salt, zero, 8) != 0 && memcmp(new_salt, zero, 8) != 0 &&
+	       memcmp(old_salt, new_salt, 8) != 0;
+}
+
+/* One write's share of the frame at start: bytes [in, in+take) of it. */
+static int wal_write_frame(vfs_file *f, sqlite3_int64 start, int in, const uint8_t *buf, int take)
+{
+	int rc;
+
+	if (f->pend_state && f->pend_off != start && (rc = flush_pending(f)) != SQLITE_OK)
+		return rc;
+	if (!f->pend_state) {
+		if (in == 0 && take == FRAME)
+			return store_frame(f, start, buf, 1);
+		rc = load_unit(f, start, f->plain);
+		if (rc == SQLITE_OK && (in != 0 || take != FRAME_HDR ||
+					!new_generation(f->plain + 8, buf + 8))) {
+			/* a page overwritten in place, or a header rewritten
+			 * (walRewriteChecksums): read-modify-write now, so
+			 * nothing is held back once SQLite's call returns */
+			memcpy(f->plain + in, buf, (size_t)take);
+			rc = store_frame(f, start, f->plain, in + take > FRAME_HDR);
+			sodium_memzero(f->plain, sizeof(f->plain));
+			return rc;
+		}
+		sodium_memzero(f->plain, sizeof(f->plain));
+		if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_IOERR_AUTH)
+			return rc;
+		if (in != 0 || take != FRAME_HDR)
+			return SQLITE_IOERR_WRITE; /* nothing on disk to complete it */
+		/* a new frame's header: its page comes with the next write */
+		f->pend_state = 1;
+		f->pend_off = start;
+	}
+	memcpy(f->pend + in, buf, (size_t)take);
+	memset(f->pend_mask + in, 1, (size_t)take);
+	if (memchr(f->pend_mask, 0, FRAME) != NULL)
+		return SQLITE_OK;
+	rc = store_frame(f, start, f->pend, 1);
+	pending_clear(f);
+	return rc;
+}
+
+static int wal_write(vfs_file *f, const uint8_t *buf, int n, sqlite3_int64 off)
+{
+	int rc;
+
+	if (off < WAL_HDR) {
+		/* the WAL header: whole, and for our page size */
+		if (off != 0 || n < WAL_HDR || get_be32(buf + 8) != PAGE)
+			return SQLITE_IOERR_WRITE;
+		if ((rc = flush_pending(f)) != SQLITE_OK ||
+		    (rc = real_write(f, buf, WAL_HDR, 0)) != SQLITE_OK)
+			return rc;
+		buf += WAL_HDR;
+		off += WAL_HDR;
+		n -= WAL_HDR;
+	}
+	while (n > 0) {
+		sqlite3_int64 start = WAL_HDR + (off - WAL_HDR) / FRAME * FRAME;
+		int in = (int)(off - start), take = FRAME - in < n ? FRAME - in : n;
+
+		if ((rc = wal_write_frame(f, start, in, buf, take)) != SQLITE_OK)
+			return rc;
+		buf += take;
+		off += take;
+		n -= take;
+	}
+	return SQLITE_OK;
+}
+
+/* --- rollback journal ------------------------------------------------- */
+
+/* Loads the record at off into the read cache. As load_unit(). */
+static int journal_load(vfs_file *f, sqlite3_int64 off)
+{
+	int rc;
+
+	if (f->cache_off == off)
+		return SQLITE_OK;
+	f->cache_off = -1;
+	if (off < 0)
+		return SQLITE_IOERR_AUTH;
+	if ((rc = load_unit(f, off, f->plain)) == SQLITE_OK)
+		f->cache_off = off;
+	return rc;
+}
+
+static int journal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
+{
+	int rc;
+
+	if (n == 4) {
+		/* a record's page number, a record's checksum, or a header field */
+		if (f->cache_off >= 0 && f->cache_off == off - 4 - PAGE) {
+			memcpy(out, f->plain + 4 + PAGE, 4);
+			return SQLITE_OK;
+		}
+		if ((rc = journal_load(f, off)) == SQLITE_OK) {
+			memcpy(out, f->plain, 4);
+			return SQLITE_OK;
+		}
+		if (rc != SQLITE_DONE && rc != SQLITE_IOERR_AUTH)
+			return rc;
+		if ((rc = journal_load(f, off - 4 - PAGE)) == SQLITE_OK) {
+			memcpy(out, f->plain + 4 + PAGE, 4);
+			return SQLITE_OK;
+		}
+		if (rc != SQLITE_DONE && rc != SQLITE_IOERR_AUTH)
+			return rc;
+		return real_read(f, out, n, off);
+	}
+	if (n == PAGE && off >= 4) {
+		rc = journal_load(f, off - 4);
+		if (rc == SQLITE_OK) {
+			memcpy(out, f->plain + 4, PAGE);
+			return SQLITE_OK;
+		}
+		memset(out, 0, PAGE);
+		return rc == SQLITE_DONE ? SQLITE_IOERR_SHORT_READ : rc;
+	}
+	return real_read(f, out, n, off);
+}
+
+/* 1 when a write that is not a record has the shape of journal header data:
+ * at most 28 meaningful bytes (with our page size, if it says one), zeros
+ * after them. */
+static int journal_plain_ok(const uint8_t *buf, int n)
+{
+	if (n <= JHDR_FIELDS)
+		return 1;
+	if (get_be32(buf + 24) != 0 && get_be32(buf + 24) != PAGE)
+		return 0;
+	for (int i = JHDR_FIELDS; i < n; i++)
+		if (buf[i])
+			return 0;
+	return 1;
+}
+
+static int journal_write(vfs_file *f, const uint8_t *buf, int n, sqlite3_int64 off)
+{
+	int rc;
+
+	f->cache_off = -1;
+	if (n == 4 && f->pend_state == 2 && off == f->pend_off + 4 + PAGE) {
+		memcpy(f->pend + 4 + PAGE, buf, 4);
+		rc = store_unit(f, f->pend_off, f->pend);
+		pending_clear(f);
+		return rc;
+	}
+	if (n == PAGE && f->pend_state == 1 && off == f->pend_off + 4) {
+		memcpy(f->pend + 4, buf, PAGE);
+		f->pend_state = 2;
+		return SQLITE_OK;
+	}
+	if ((rc = flush_pending(f)) != SQLITE_OK)
+		return rc;
+	if (n == 4) {
+		memcpy(f->pend, buf, 4);
+		f->pend_off = off;
+		f->pend_state = 1;
+		return SQLITE_OK;
+	}
+	if (!journal_plain_ok(buf, n))
+		return SQLITE_IOERR_WRITE;
+	return real_write(f, buf, n, off);
+}
+
+/* --- io methods for sealed files -------------------------------------- */
+
+static void key_release(store_key *sk);
+
+static int enc_close(sqlite3_file *pFile)
+{
+	vfs_file *f = (vfs_file *)pFile;
+	int rc = flush_pending(f), rc2;
+
+	rc2 = f->real->pMethods->xClose(f->real);
+	key_release(f->sk);
+	f->sk = NULL;
+	sodium_memzero(f->plain, sizeof(f->plain));
+	sodium_memzero(f->pend, sizeof(f->pend));
+	sodium_memzero(f->scratch, sizeof(f->scratch));
+	return rc != SQLITE_OK ? rc : rc2;
+}
+
+static int enc_read(sqlite3_file *pFile, void *buf, int n, sqlite3_int64 off)
+{
+	vfs_file *f = (vfs_file *)pFile;
+	int rc;
+
+	if (off < 0 || n < 0)
+		return SQLITE_IOERR_READ;
+	if ((rc = flush_pending(f)) != SQLITE_OK)
+		return rc;
+	switch (f->kind) {
+	case KIND_MAIN:
+		return main_read(f, buf, n, off);
+	case KIND_WAL:
+		return wal_read(f, buf, n, off);
+	default:
+		return journal_read(f, buf, n, off);
+	}
+}
+
+static int enc_write(sqlite3_file *pFile, const void *buf, int n, sqlite3_int64 off)
+{
+	vfs_file *f = (vfs_file *)pFile;
+
+	if (off < 0 || n < 0)
+		return SQLITE_IOERR_WRITE;
+	switch (f->kind) {
+	case KIND_MAIN:
+		return main_write(f, buf, n, off);
+	case KIND_WAL:
+		return wal_write(f, buf, n, off);
+	default:
+		return journal_write(f, buf, n, off);
+	}
+}
+
+static int enc_truncate(sqlite3_file *pFile, sqlite3_int64 size)
+{
+	vfs_file *f = (vfs_file *)pFile;
+	sqlite3_int64 cur;
+	int rc;
+
+	if ((rc = flush_pending(f)) != SQLITE_OK)
+		return rc;
+	f->cache_off = -1;
+	if (f->kind == KIND_MAIN) {
+		if (size < 0 || size % PAGE)
+			return SQLITE_IOERR_TRUNCATE;
+		if ((rc = real_size(f, &cur)) != SQLITE_OK)
+			return rc;
+		if (size > cur)
+			return main_fill(f, size);
+	}
+	return f->real->pMethods->xTruncate(f->real, size);
+}
+
+static int enc_sync(sqlite3_file *pFile, int flags)
+{
+	vfs_file *f = (vfs_file *)pFile;
+	int rc;
+
+	if ((rc = flush_pending(f)) != SQLITE_OK)
+		return rc;
+	return f->real->pMethods->xSync(f->real, flags);
+}
+
+static int enc_file_size(sqlite3_file *pFile, sqlite3_int64 *pSize)
+{
+	vfs_file *f = (vfs_file *)pFile;
+	int rc;
+
+	if ((rc = flush_pending(f)) != SQLITE_OK)
+		return rc;
+	return real_size(f, pSize);
+}
+
+static int enc_lock(sqlite3_file *pFile, int eLock)
+{
+	vfs_file *f = (vfs_file *)pFile;
+
+	return f->real->pMethods->xLock(f->real, eLock);
+}
+
+static int enc_unlock(sqlite3_file *pFile, int eLock)
+{
+	vfs_file *f = (vfs_file *)pFile;
+	int rc;
+
+	if ((rc = flush_pending(f)) != SQLITE_OK)
+		return rc;
+	return f->real->pMethods->xUnlock(f->real, eLock);
+}
+
+static int enc_check_reserved_lock(sqlite3_file *pFile, int *pResOut)
+{
+	vfs_file *f = (vfs_file *)pFile;
+
+	return f->real->pMethods->xCheckReservedLock(f->real, pResOut);
+}
+
+static int enc_file_control(sqlite3_file *pFile, int op, void *pArg)
+{
+	vfs_file *f = (vfs_file *)pFile;
+	int rc;
+
+	if ((rc = flush_pending(f)) != SQLITE_OK)
+		return rc;
+	switch (op) {
+	case SQLITE_FCNTL_SIZE_HINT:
+	case SQLITE_FCNTL_CHUNK_SIZE:
+		return SQLITE_OK; /* no preallocated holes */
+	case SQLITE_FCNTL_MMAP_SIZE:
+		*(sqlite3_int64 *)pArg = 0; /* no memory-mapped I/O */
+		return SQLITE_OK;
+	case SQLITE_FCNTL_VFSNAME:
+		rc = f->real->pMethods->xFileControl(f->real, op, pArg);
+		if (rc == SQLITE_OK)
+			*(char **)pArg = sqlite3_mprintf(VIOS_VFS_NAME "/%z", *(char **)pArg);
+		return rc;
+	default:
+		return f->real->pMethods->xFileControl(f->real, op, pArg);
+	}
+}
+
+static int enc_sector_size(sqlite3_file *pFile)
+{
+	vfs_file *f = (vfs_file *)pFile;
+
+	return f->real->pMethods->xSectorSize(f->real);
+}
+
+static int enc_device_characteristics(sqlite3_file *pFile)
+{
+	vfs_file *f = (vfs_file *)pFile;
+
+	return f->real->pMethods->xDeviceCharacteristics(f->real) & ~IOCAP_DROP;
+}
+
+static const sqlite3_io_methods enc_methods = {
+	1, /* no xShm*, no xFetch: see the file comment */
+	enc_close, enc_read, enc_write, enc_truncate, enc_sync, enc_file_size,
+	enc_lock, enc_unlock, enc_check_reserved_lock, enc_file_control,
+	enc_sector_size, enc_device_characteristics,
+	NULL, NULL, NULL, NULL, NULL, NULL
+};
+
+/* --- memory files ----------------------------------------------------- */
+
+static int mem_close(sqlite3_file *pFile)
+{
+	vfs_file *f = (vfs_file *)pFile;
+
+	if (f->mem) {
+		sodium_memzero(f->mem, (size_t)f->mem_cap);
+		free(f->mem);
+	}
+	f->mem = NULL;
+	f->mem_size = f->mem_cap = 0;
+	return SQLITE_OK;
+}
+
+static int mem_read(sqlite3_file *pFile, void *buf, int n, sqlite3_int64 off)
+{
+	vfs_file *f = (vfs_file *)pFile;
+	sqlite3_int64 have = off < f->mem_size ? f->mem_size - off : 0;
+
+	if (off < 0 || n < 0)
+		return SQLITE_IOERR_READ;
+	if (have >= n) {
+		memcpy(buf, f->mem + off, (size_t)n);
+		return SQLITE_OK;
+	}
+	if (have > 0)
+		memcpy(buf, f->mem + off, (size_t)have);
+	memset((uint8_t *)buf + have, 0, (size_t)(n - have));
+	return SQLITE_IOERR_SHORT_READ;
+}
+
+/* Grows the buffer to hold need bytes; the old one is wiped, not realloc'd. */
+static int mem_grow(vfs_file *f, sqlite3_int64 need)
+{
+	sqlite3_int64 cap = f->mem_cap ? f->mem_cap : 65536;
+	uint8_t *p;
+
+	if (need <= f->mem_cap)
+		return SQLITE_OK;
+	if (need > MEM_MAX)
+		return SQLITE_FULL;
+	while (cap < need)
+		cap *= 2;
+	if ((p = malloc((size_t)cap)) == NULL)
+		return SQLITE_IOERR_NOMEM;
+	if (f->mem) {
+		memcpy(p, f->mem, (size_t)f->mem_size);
+		sodium_memzero(f->mem, (size_t)f->mem_cap);
+		free(f->mem);
+	}
+	memset(p + f->mem_size, 0, (size_t)(cap - f->mem_size));
+	f->mem = p;
+	f->mem_cap = cap;
+	return SQLITE_OK;
+}
+
+static int mem_write(sqlite3_file *pFile, const void *buf, int n, sqlite3_int64 off)
+{
+	vfs_file *f = (vfs_file *)pFile;
+	int rc;
+
+	if (off < 0 || n < 0)
+		return SQLITE_IOERR_WRITE;
+	if (off > MEM_MAX)
+		return SQLITE_FULL;
+	if ((rc = mem_grow(f, off + n)) != SQLITE_OK)
+		return rc;
+	memcpy(f->mem + off, buf, (size_t)n);
+	if (off + n > f->mem_size)
+		f->mem_size = off + n;
+	return SQLITE_OK;
+}
+
+static int mem_truncate(sqlite3_file *pFile, sqlite3_int64 size)
+{
+	vfs_file *f = (vfs_file *)pFile;
+
+	if (size < 0)
+		return SQLITE_IOERR_TRUNCATE;
+	if (size < f->mem_size) {
+		sodium_memzero(f->mem + size, (size_t)(f->mem_size - size));
+		f->mem_size = size;
+	}
+	return SQLITE_OK;
+}
+
+static int mem_sync(sqlite3_file *pFile, int flags)
+{
+	(void)pFile;
+	(void)flags;
+	return SQLITE_OK;
+}
+
+static int mem_file_size(sqlite3_file *pFile, sqlite3_int64 *pSize)
+{
+	*pSize = ((vfs_file *)pFile)->mem_size;
+	return SQLITE_OK;
+}
+
+static int mem_lock(sqlite3_file *pFile, int eLock)
+{
+	(void)pFile;
+	(void)eLock;
+	return SQLITE_OK;
+}
+
+static int mem_check_reserved_lock(sqlite3_file *pFile, int *pResOut)
+{
+	(void)pFile;
+	*pResOut = 0;
+	return SQLITE_OK;
+}
+
+static int mem_file_control(sqlite3_file *pFile, int op, void *pArg)
+{
+	(void)pFile;
+	(void)op;
+	(void)pArg;
+	return SQLITE_NOTFOUND;
+}
+
+static int mem_sector_size(sqlite3_file *pFile)
+{
+	(void)pFile;
+	return 512;
+}
+
+static int mem_device_characteristics(sqlite3_file *pFile)
+{
+	(void)pFile;
+	return SQLITE_IOCAP_POWERSAFE_OVERWRITE;
+}
+
+static const sqlite3_io_methods mem_methods = {
+	1,
+	mem_close, mem_read, mem_write, mem_truncate, mem_sync, mem_file_size,
+	mem_lock, mem_lock, mem_check_reserved_lock, mem_file_control,
+	mem_sector_size, mem_device_characteristics,
+	NULL, NULL, NULL, NULL, NULL, NULL
+};
+
+/* --- the VFS ---------------------------------------------------------- */
+
+static store_key *key_find_locked(const char *name)
+{
+	store_key *sk;
+
+	for (sk = registry; sk; sk = sk->next)
+		if (strcmp(sk->name, name) == 0)
+			return sk;
+	return NULL;
+}
+
+/* The main db's entry: joins or creates it with the thread's pending key. */
+static int key_acquire_main(store_key **out, const char *zName)
+{
+	const uint8_t *key = pending_key;
+	store_key *sk;
+	int rc = SQLITE_OK;
+
+	if (key == NULL)
+		return SQLITE_CANTOPEN; /* no key, no plain-text database */
+	pending_key = NULL;
+	pthread_mutex_lock(&registry_lock);
+	if ((sk = key_find_locked(zName)) != NULL) {
+		if (sodium_memcmp(sk->key, key, VIOS_VFS_KEY_BYTES) == 0)
+			sk->nref++;
+		else
+			rc = SQLITE_CANTOPEN;
+	} else if ((sk = calloc(1, sizeof(*sk))) == NULL ||
+		   (sk->name = strdup(zName)) == NULL ||
+		   (sk->key = sodium_malloc(VIOS_VFS_KEY_BYTES)) == NULL) {
+		if (sk)
+			free(sk->name);
+		free(sk);
+		sk = NULL;
+		rc = SQLITE_NOMEM;
+	} else {
+		memcpy(sk->key, key, VIOS_VFS_KEY_BYTES);
+		sodium_mprotect_readonly(sk->key);
+		sk->nref = 1;
+		sk->next = registry;
+		registry = sk;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	*out = rc == SQLITE_OK ? sk : NULL;
+	return rc;
+}
+
+/* A journal's or WAL's entry: that of its main db, which must be open. */
+static int key_acquire_side(store_key **out, const char *zName, const char *suffix)
+{
+	const char *db = sqlite3_filename_database(zName);
+	size_t len = db ? strlen(db) : 0;
+	store_key *sk = NULL;
+
+	if (db == NULL || strncmp(zName, db, len) != 0 || strcmp(zName + len, suffix) != 0)
+		return SQLITE_CANTOPEN;
+	pthread_mutex_lock(&registry_lock);
+	if ((sk = key_find_locked(db)) != NULL)
+		sk->nref++;
+	pthread_mutex_unlock(&registry_lock);
+	*out = sk;
+	return sk ? SQLITE_OK : SQLITE_CANTOPEN;
+}
+
+static void key_release(store_key *sk)
+{
+	int last;
+
+	if (sk == NULL)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	if ((last = --sk->nref == 0)) {
+		store_key **pp = &registry;
+
+		while (*pp != sk)
+			pp = &(*pp)->next;
+		*pp = sk->next;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (last) {
+		sodium_free(sk->key);
+		free(sk->name);
+		free(sk);
+	}
+}
+
+static int vfs_open(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
+		    int flags, int *pOutFlags)
+{
+	sqlite3_vfs *base = pVfs->pAppData;
+	vfs_file *f = (vfs_file *)pFile;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->cache_off = -1;
+	if (zName == NULL || (flags & MEMORY_FLAGS)) {
+		f->kind = KIND_MEM;
+		f->base.pMethods = &mem_methods;
+		if (pOutFlags)
+			*pOutFlags = flags;
+		return SQLITE_OK;
+	}
+	if (flags & SQLITE_OPEN_MAIN_DB) {
+		f->kind = KIND_MAIN;
+		rc = key_acquire_main(&f->sk, zName);
+	} else if (flags & SQLITE_OPEN_MAIN_JOURNAL) {
+		f->kind = KIND_JOURNAL;
+		rc = key_acquire_side(&f->sk, zName, "-journal");
+	} else if (flags & SQLITE_OPEN_WAL) {
+		f->kind = KIND_WAL;
+		rc = key_acquire_side(&f->sk, zName, "-wal");
+	} else {
+		rc = SQLITE_CANTOPEN; /* super-journals, and anything unknown */
+	}
+	if (rc != SQLITE_OK)
+		return rc;
+	f->real = (sqlite3_file *)((char *)f + REAL_OFFSET);
+	rc = base->xOpen(base, zName, f->real, flags, pOutFlags);
+	if (rc != SQLITE_OK) {
+		if (f->real->pMethods)
+			f->real->pMethods->xClose(f->real);
+		key_release(f->sk);
+		f->sk = NULL;
+		return rc;
+	}
+	f->base.pMethods = &enc_methods;
+	return SQLITE_OK;
+}
+
+#define BASE(v) ((sqlite3_vfs *)(v)->pAppData)
+
+static int vfs_delete(sqlite3_vfs *v, const char *z, int sync)
+{
+	return BASE(v)->xDelete(BASE(v), z, sync);
+}
+
+static int vfs_access(sqlite3_vfs *v, const char *z, int flags, int *out)
+{
+	return BASE(v)->xAccess(BASE(v), z, flags, out);
+}
+
+static int vfs_full_pathname(sqlite3_vfs *v, const char *z, int n, char *out)
+{
+	return BASE(v)->xFullPathname(BASE(v), z, n, out);
+}
+
+static void *vfs_dl_open(sqlite3_vfs *v, const char *z)
+{
+	return BASE(v)->xDlOpen(BASE(v), z);
+}
+
+static void vfs_dl_error(sqlite3_vfs *v, int n, char *out)
+{
+	BASE(v)->xDlError(BASE(v), n, out);
+}
+
+static void (*vfs_dl_sym(sqlite3_vfs *v, void *h, const char *z))(void)
+{
+	return BASE(v)->xDlSym(BASE(v), h, z);
+}
+
+static void vfs_dl_close(sqlite3_vfs *v, void *h)
+{
+	BASE(v)->xDlClose(BASE(v), h);
+}
+
+static int vfs_randomness(sqlite3_vfs *v, int n, char *out)
+{
+	return BASE(v)->xRandomness(BASE(v), n, out);
+}
+
+static int vfs_sleep(sqlite3_vfs *v, int us)
+{
+	return BASE(v)->xSleep(BASE(v), us);
+}
+
+static int vfs_current_time(sqlite3_vfs *v, double *out)
+{
+	return BASE(v)->xCurrentTime(BASE(v), out);
+}
+
+static int vfs_get_last_error(sqlite3_vfs *v, int n, char *out)
+{
+	return BASE(v)->xGetLastError ? BASE(v)->xGetLastError(BASE(v), n, out) : 0;
+}
+
+static int vfs_current_time_int64(sqlite3_vfs *v, sqlite3_int64 *out)
+{
+	double d;
+	int rc;
+
+	if (BASE(v)->iVersion >= 2 && BASE(v)->xCurrentTimeInt64)
+		return BASE(v)->xCurrentTimeInt64(BASE(v), out);
+	rc = BASE(v)->xCurrentTime(BASE(v), &d);
+	*out = (sqlite3_int64)(d * 86400000.0);
+	return rc;
+}
+
+static void register_vfs(void)
+{
+	sqlite3_vfs *base;
+
+	if (sodium_init() < 0) {
+		register_failure = "libsodium failed to initialise";
+		return;
+	}
+	base = sqlite3_vfs_find(NULL);
+	if (base == NULL || strcmp(base->zName, VIOS_VFS_NAME) == 0)
+		base = sqlite3_vfs_find("unix");
+	if (base == NULL) {
+		register_failure = "SQLite has no default VFS";
+		return;
+	}
+	vios_vfs.iVersion = 2;
+	vios_vfs.szOsFile = (int)(REAL_OFFSET + (size_t)base->szOsFile);
+	vios_vfs.mxPathname = base->mxPathname;
+	vios_vfs.zName = VIOS_VFS_NAME;
+	vios_vfs.pAppData = base;
+	vios_vfs.xOpen = vfs_open;
+	vios_vfs.xDelete = vfs_delete;
+	vios_vfs.xAccess = vfs_access;
+	vios_vfs.xFullPathname = vfs_full_pathname;
+	vios_vfs.xDlOpen = vfs_dl_open;
+	vios_vfs.xDlError = vfs_dl_error;
+	vios_vfs.xDlSym = vfs_dl_sym;
+	vios_vfs.xDlClose = vfs_dl_close;
+	vios_vfs.xRandomness = vfs_randomness;
+	vios_vfs.xSleep = vfs_sleep;
+	vios_vfs.xCurrentTime = vfs_current_time;
+	vios_vfs.xGetLastError = vfs_get_last_error;
+	vios_vfs.xCurrentTimeInt64 = vfs_current_time_int64;
+	if (sqlite3_vfs_register(&vios_vfs, 0) != SQLITE_OK)
+		register_failure = "sqlite3_vfs_register failed";
+}
+
+int vios_vfs_register(void)
+{
+	if (pthread_once(&register_once, register_vfs) != 0)
+		register_failure = "pthread_once failed";
+	if (register_failure) {
+		vios_error_set(VIOS_ERR_STORE, "store: cannot register the encrypting VFS: %s", register_failure);
+		return VIOS_ERROR;
+	}
+	return 0;
+}
+
+int vios_vfs_is_auth_error(int sqlite_extended_errcode)
+{
+	return sqlite_extended_errcode == SQLITE_IOERR_AUTH;
+}
+
+/* --- opening a store -------------------------------------------------- */
+
+static const char page1_message[] = "store: cannot decrypt page 1: wrong key or tampered store";
+
+/*
+ * Reads len bytes at off of path into buf. 1 when all were there, 0 when the
+ * file is missing or shorter, VIOS_ERROR (message set) on an I/O error.
+ * *size gets the file size (0 when missing).
+ */
+static int read_at(uint8_t *buf, size_t len, off_t off, const char *path, off_t *size)
+{
+	struct stat sb;
+	ssize_t got;
+	int fd, error = 0;
+
+	*size = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : vios_error_os("store: cannot open %s", path);
+	if (fstat(fd, &sb) < 0) {
+		error = vios_error_os("store: cannot stat %s", path);
+		goto done;
+	}
+	*size = sb.st_size;
+	if (sb.st_size < off + (off_t)len)
+		goto done;
+	if ((got = pread(fd, buf, len, off)) < 0)
+		error = vios_error_os("store: cannot read %s", path);
+	else
+		error = (size_t)got == len;
+done:
+	close(fd);
+	return error;
+}
+
+/*
+ * Checks key against the store's files as they are on disk, without SQLite:
+ * *verdict = 1 when page 1, the first WAL frame or the first journal record
+ * authenticates; 0 when the files hold sealed data and none of those does;
+ * -1 when there is nothing to check (a new, empty store). 0 or an error.
+ */
+static int key_check(int *verdict, const char *path, const uint8_t *key)
+{
+	char *resolved = realpath(path, NULL);
+	const char *db = resolved ? resolved : path;
+	char side[PATH_MAX + 16];
+	uint8_t *buf = NULL;
+	off_t size;
+	int error, sealed = 0, ok = 0;
+
+	if ((buf = malloc(4 * UNIT_MAX)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = read_at(buf, PAGE, 0, db, &size)) < 0)
+		goto done;
+	sealed |= size > 0;
+	ok = error == 1 && open_unit(KIND_MAIN, key, 1, buf, buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0;
+
+	if (!ok && (error = vios_snprintf(side, sizeof(side), "%s-wal", db)) == 0) {
+		if ((error = read_at(buf, FRAME, WAL_HDR, side, &size)) < 0)
+			goto done;
+		sealed |= size > WAL_HDR;
+		ok = error == 1 && open_unit(KIND_WAL, key, WAL_HDR + FRAME_HDR, buf,
+					     buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0;
+	}
+	if (!ok && (error = vios_snprintf(side, sizeof(side), "%s-journal", db)) == 0) {
+		/* the first record follows the first header, one sector long */
+		off_t at[3] = { 512, 4096, 0 };
+
+		if ((error = read_at(buf, JHDR_FIELDS, 0, side, &size)) < 0)
+			goto done;
+		sealed |= size >= JREC;
+		if (error == 1) {
+			uint32_t sector = get_be32(buf + 20);
+
+			if (sector >= 32 && sector <= 65536 && (sector & (sector - 1)) == 0)
+				at[2] = sector;
+		}
+		for (int i = 0; !ok && i < 3; i++) {
+			if (at[i] == 0)
+				continue;
+			if ((error = read_at(buf, JREC, at[i], side, &size)) < 0)
+				goto done;
+			ok = error == 1 && open_unit(KIND_JOURNAL, key, (uint64_t)at[i] + 4, buf,
+						     buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0;
+		}
+	}
+	if (error < 0)
+		goto done;
+	*verdict = ok ? 1 : sealed ? 0 : -1;
+	error = 0;
+done:
+	if (buf) {
+		sodium_memzero(buf, 4 * UNIT_MAX);
+		free(buf);
+	}
+	free(resolved);
+	return error;
+}
+
+/* Turns an SQLite failure while opening into a vios error; page1 says
+ * whether page 1 was what SQLite was reading. */
+static int open_error(sqlite3 *db, int rc, const char *what, int page1)
+{
+	int ext = db ? sqlite3_extended_errcode(db) : rc;
+
+	if (vios_vfs_is_auth_error(ext) || vios_vfs_is_auth_error(rc) ||
+	    (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT) {
+		if (page1)
+			vios_error_set(VIOS_ERR_STORE, "%s", page1_message);
+		else
+			vios_error_set(VIOS_ERR_STORE, "store: %s: a page failed authentication: tampered or corrupt store", what);
+		return VIOS_ECORRUPT;
+	}
+	if ((rc & 0xff) == SQLITE_FULL) {
+		vios_error_set(VIOS_ERR_STORE, "store: %s: disk full (free some space and run the command again)", what);
+		return VIOS_ENOSPACE;
+	}
+	vios_error_set(VIOS_ERR_SQLITE, "store: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	return VIOS_ERROR;
+}
+
+/* Runs zSql; when it returns a row, its first column goes to text/num. */
+static int step1(sqlite3 *db, const char *zSql, char *text, size_t textlen, sqlite3_int64 *num)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, NULL)) != SQLITE_OK)
+		goto done;
+	rc = sqlite3_step(pStmt);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(pStmt, 0);
+
+		if (text)
+			snprintf(text, textlen, "%s", t ? (const char *)t : "");
+		if (num)
+			*num = sqlite3_column_int64(pStmt, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+done:
+	sqlite3_finalize(pStmt);
+	return rc;
+}
+
+int vios_vfs_open(sqlite3 **out, const char *path, const uint8_t key[32], int create)
+{
+	static const char *const tail[] = {
+		"PRAGMA temp_store=MEMORY", "PRAGMA mmap_size=0",
+		"PRAGMA secure_delete=ON", "PRAGMA foreign_keys=ON"
+	};
+	sqlite3 *db = NULL;
+	struct stat sb;
+	char text[32];
+	sqlite3_int64 pages = 0, num = 0;
+	int error, rc, verdict = -1, reserve;
+
+	if (out)
+		*out = NULL;
+	if (out == NULL || path == NULL || key == NULL || path[0] == '\0') {
+		vios_error_set(VIOS_ERR_STORE, "store: no path or key given");
+		return VIOS_ERROR;
+	}
+	if ((error = vios_vfs_register()) < 0)
+		return error;
+	if (stat(path, &sb) < 0) {
+		if (errno != ENOENT)
+			return vios_error_os("store: cannot stat %s", path);
+		if (!create) {
+			vios_error_set(VIOS_ERR_STORE, "store: %s does not exist", path);
+			return VIOS_ENOTFOUND;
+		}
+	}
+	if ((error = key_check(&verdict, path, key)) < 0)
+		return error;
+	if (verdict == 0) {
+		vios_error_set(VIOS_ERR_STORE, "%s", page1_message);
+		return VIOS_ECORRUPT;
+	}
+
+	pending_key = key;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE |
+			     (create ? SQLITE_OPEN_CREATE : 0), VIOS_VFS_NAME);
+	pending_key = NULL;
+	if (rc != SQLITE_OK) {
+		error = open_error(db, rc, "opening the store", 1);
+		goto done;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	/* before anything reads the file: no -shm, see the file comment */
+	if ((rc = step1(db, "PRAGMA locking_mode=EXCLUSIVE", text, sizeof(text), NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_busy_timeout(db, 5000)) != SQLITE_OK) {
+		error = open_error(db, rc, "setting the locking mode", 0);
+		goto done;
+	}
+	/* page 1 alone (and any recovery SQLite runs first), then the schema */
+	if ((rc = step1(db, "PRAGMA schema_version", NULL, 0, &num)) != SQLITE_OK) {
+		error = open_error(db, rc, "reading page 1", 1);
+		goto done;
+	}
+	if ((rc = step1(db, "PRAGMA page_count", NULL, 0, &pages)) != SQLITE_OK) {
+		error = open_error(db, rc, "reading the schema", 0);
+		goto done;
+	}
+	if (pages == 0) {
+		reserve = RESERVE;
+		if ((rc = step1(db, "PRAGMA page_size=4096", NULL, 0, NULL)) != SQLITE_OK ||
+		    (rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve)) != SQLITE_OK) {
+			error = open_error(db, rc, "setting the page layout", 0);
+			goto done;
+		}
+	}
+	if ((rc = step1(db, "PRAGMA journal_mode=WAL", text, sizeof(text), NULL)) != SQLITE_OK) {
+		error = open_error(db, rc, "switching to WAL", 0);
+		goto done;
+	}
+	if (strcmp(text, "wal") != 0) {
+		vios_error_set(VIOS_ERR_STORE, "store: cannot switch %s to WAL (journal mode stays %s)", path, text);
+		error = VIOS_ERROR;
+		goto done;
+	}
+	reserve = -1;
+	if ((rc = step1(db, "PRAGMA page_size", NULL, 0, &num)) != SQLITE_OK ||
+	    (rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve)) != SQLITE_OK) {
+		error = open_error(db, rc, "reading the page layout", 0);
+		goto done;
+	}
+	if (num != PAGE || reserve != RESERVE) {
+		vios_error_set(VIOS_ERR_STORE, "store: %s has page size %lld with %d reserved bytes; the store needs %d with %d",
+			       path, (long long)num, reserve, PAGE, RESERVE);
+		error = VIOS_ECORRUPT;
+		goto done;
+	}
+	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++) {
+		if ((rc = step1(db, tail[i], NULL, 0, NULL)) != SQLITE_OK) {
+			error = open_error(db, rc, tail[i], 0);
+			goto done;
+		}
+	}
+	error = 0;
+done:
+	if (error < 0)
+		sqlite3_close_v2(db);
+	else
+		*out = db;
+	return error;
+}

@@ -1,0 +1,41 @@
+# lib.sh - sourced by every end-to-end test. Gives each test a sandbox
+# directory (removed at exit), a cheap KDF preset and pass/fail counting.
+#
+#   t "what it proves" command...     passes when the command succeeds
+#   tf "what it proves" command...    passes when the command fails
+#   finish                            prints "e2e NAME: N passed, M failed"
+set -u
+VIOS=${VIOS:-$(pwd)/vios}
+T=$(mktemp -d /tmp/vios-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export VIOS_PASSPHRASE='e2e test passphrase 1'
+unset VIOS_HOME
+_pass=0
+_fail=0
+_name=$(basename "$0" .sh)
+
+t() {
+	local what=$1; shift
+	if "$@" >>"$T/.log" 2>&1; then _pass=$((_pass + 1)); echo "ok   $what"
+	else _fail=$((_fail + 1)); echo "FAIL $what"; fi
+}
+tf() {
+	local what=$1; shift
+	if "$@" >>"$T/.log" 2>&1; then _fail=$((_fail + 1)); echo "FAIL $what (it succeeded)"
+	else _pass=$((_pass + 1)); echo "ok   $what"; fi
+}
+finish() {
+	if [ "$_fail" -ne 0 ]; then echo "--- log"; tail -n 40 "$T/.log"; fi
+	echo "e2e $_name: $_pass passed, $_fail failed"
+	[ "$_fail" -eq 0 ]
+}
+# V HOME args... : runs vios on a home
+V() { local h=$1; shift; "$VIOS" --home "$h" "$@"; }
+# mk NAME KIND [ROLE] : a new node home at $T/NAME with the cheap KDF
+mk() {
+	local role=()
+	[ -n "${3:-}" ] && role=(--role "$3")
+	V "$T/$1" init --kind "$2" --name "$1" "${role[@]}" --kdf interactive >"$T/$1.init"
+}
+# one_line FILE : FILE has exactly one non-empty line
+one_line() { [ "$(grep -c . "$1")" -eq 1 ]; }

@@ -1,0 +1,50 @@
+#!/bin/sh
+# run.sh - runs every unit test binary and every end-to-end script, then
+# prints one closing line "check: N passed, M failed".
+#
+# Environment (set by the Makefile): VIOS = the vios binary under test,
+# BUILD = the build directory holding tests/test_* and tools/t_*.
+# Run from the repository root. Exit status 0 only when nothing failed.
+set -u
+: "${VIOS:?}" "${BUILD:?}"
+export VIOS BUILD
+passed=0
+failed=0
+failures=""
+out=$(mktemp /tmp/vios-check.XXXXXX)
+trap 'rm -f "$out"' EXIT
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	"$t" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n1)
+	passed=$((passed + ${p:-0}))
+	if [ "$rc" -ne 0 ]; then
+		failed=$((failed + ${f:-1}))
+		failures="$failures $name"
+	fi
+done
+
+for t in tests/e2e/*.sh; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	bash "$t" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	p=$(sed -n 's/^e2e .*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -n1)
+	f=$(sed -n 's/^e2e .*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -n1)
+	passed=$((passed + ${p:-0}))
+	if [ "$rc" -ne 0 ]; then
+		failed=$((failed + ${f:-1}))
+		[ "${f:-1}" -eq 0 ] && failed=$((failed + 1))
+		failures="$failures $name"
+	fi
+done
+
+[ -n "$failures" ] && echo "failing:$failures"
+echo "check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

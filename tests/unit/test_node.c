@@ -1,0 +1,278 @@
+/*
+ * test_node.c - node homes, the key vault and enrollment requests.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node.h"
+#include "util/error.h"
+#include "util/util.h"
+
+typedef struct {
+	char dir[64];
+	char home[128];
+	vios_secret *pass;
+} sandbox;
+
+static int setup(void **state)
+{
+	sandbox *sb = calloc(1, sizeof(*sb));
+	strcpy(sb->dir, "/tmp/vios-node.XXXXXX");
+	assert_non_null(mkdtemp(sb->dir));
+	snprintf(sb->home, sizeof(sb->home), "%s/home", sb->dir);
+	assert_int_equal(vios_secret_new(&sb->pass, "unit test passphrase", 20), 0);
+	*state = sb;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	sandbox *sb = *state;
+	vios_rm_rf(sb->dir);
+	vios_secret_free(sb->pass);
+	free(sb);
+	return 0;
+}
+
+static vios_node *make(sandbox *sb, const char *kind, const char *role, char *code)
+{
+	vios_node *n = NULL;
+	assert_int_equal(vios_node_init(&n, code, sb->home, kind, "unit", role, sb->pass, VIOS_KDF_INTERACTIVE), 0);
+	return n;
+}
+
+static void test_node_init__opens_with_its_passphrase_and_same_keys(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_node *a = make(sb, "school", NULL, code), *b = NULL;
+
+	assert_string_equal(a->role, "school");
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), 0);
+	assert_string_equal(a->node_id, b->node_id);
+	assert_memory_equal(a->sign_sec->sk, b->sign_sec->sk, 64);
+	assert_memory_equal(a->age_sk, b->age_sk, 32);
+	assert_memory_equal(a->master, b->master, 32);
+	vios_node_free(a);
+	vios_node_free(b);
+}
+
+static void test_node_open__rejects_wrong_passphrase(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_secret *wrong = NULL;
+	vios_node *a = make(sb, "school", NULL, code), *b = NULL;
+
+	assert_int_equal(vios_secret_new(&wrong, "unit test passphrasE", 20), 0);
+	assert_int_equal(vios_node_open(&b, sb->home, wrong), VIOS_EAUTH);
+	assert_null(b);
+	assert_non_null(strstr(vios_error_last(), "wrong passphrase"));
+	vios_secret_free(wrong);
+	vios_node_free(a);
+}
+
+static void test_node_init__refuses_existing_home(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_node *a = make(sb, "school", NULL, code), *b = NULL;
+
+	assert_int_equal(vios_node_init(&b, code, sb->home, "school", "x", NULL, sb->pass, VIOS_KDF_INTERACTIVE),
+			 VIOS_EEXISTS);
+	assert_null(b);
+	vios_node_free(a);
+}
+
+static void test_node_init__checks_kind_role_name(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_node *n = NULL;
+	static const struct {
+		int id;
+		const char *kind, *role, *name;
+	} bad[] = {
+		{ 1, "teacher", NULL, "x" },  { 2, "partner", NULL, "x" },
+		{ 3, "partner", "baker", "x" }, { 4, "partner", "school", "x" },
+		{ 5, "school", "police", "x" }, { 6, "school", NULL, "" },
+		{ 7, "school", NULL, "a\nb" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = vios_node_init(&n, code, sb->home, bad[i].kind, bad[i].name, bad[i].role, sb->pass,
+					VIOS_KDF_INTERACTIVE);
+		if (rc != VIOS_EUSAGE)
+			fail_msg("case %d: expected a usage error, got %d", bad[i].id, rc);
+		assert_false(vios_path_exists(sb->home));
+	}
+}
+
+static void test_node_recover__resets_passphrase_keeps_keys(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_secret *np = NULL;
+	vios_node *a = make(sb, "partner", "police", code), *b = NULL;
+
+	assert_int_equal(vios_secret_new(&np, "a brand new passphrase", 22), 0);
+	assert_int_equal(vios_node_passphrase_recover(sb->home, "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA", np),
+			 VIOS_EAUTH);
+	assert_int_equal(vios_node_passphrase_recover(sb->home, "not a code", np), VIOS_EUSAGE);
+	assert_int_equal(vios_node_passphrase_recover(sb->home, code, np), 0);
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), VIOS_EAUTH);
+	assert_int_equal(vios_node_open(&b, sb->home, np), 0);
+	assert_memory_equal(a->sign_sec->sk, b->sign_sec->sk, 64);
+	assert_memory_equal(a->master, b->master, 32);
+	vios_node_free(b);
+	/* and the code still works after use */
+	assert_int_equal(vios_node_passphrase_recover(sb->home, code, sb->pass), 0);
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), 0);
+	vios_node_free(b);
+	vios_secret_free(np);
+	vios_node_free(a);
+}
+
+static void test_node_change__old_passphrase_stops_working(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_secret *np = NULL, *shortp = NULL;
+	vios_node *a = make(sb, "hub", NULL, code), *b = NULL;
+
+	assert_int_equal(vios_secret_new(&np, "changed passphrase", 18), 0);
+	assert_int_equal(vios_secret_new(&shortp, "short", 5), 0);
+	assert_int_equal(vios_node_passphrase_change(a, shortp), VIOS_EUSAGE);
+	assert_int_equal(vios_node_passphrase_change(a, np), 0);
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), VIOS_EAUTH);
+	assert_int_equal(vios_node_open(&b, sb->home, np), 0);
+	vios_node_free(b);
+	vios_secret_free(np);
+	vios_secret_free(shortp);
+	vios_node_free(a);
+}
+
+static void test_node_open__detects_edited_node_json(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1], path[256];
+	uint8_t *buf;
+	size_t len;
+	vios_node *a = make(sb, "school", NULL, code), *b = NULL;
+
+	snprintf(path, sizeof(path), "%s/node.json", sb->home);
+	assert_int_equal(vios_file_read(&buf, &len, path, 65536), 0);
+	char *p = strstr((char *)buf, "\"unit\"");
+	assert_non_null(p);
+	p[1] = 'U';
+	assert_int_equal(vios_file_write_atomic(path, buf, len, 0644, 1), 0);
+	free(buf);
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), VIOS_ECORRUPT);
+	vios_node_free(a);
+}
+
+static void test_node_vault__no_secret_in_plain_text(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1], path[256];
+	const char *files[] = { "node.json", "keys.vault", "identity.sec" };
+	vios_node *a = make(sb, "school", NULL, code);
+
+	for (size_t i = 0; i < 3; i++) {
+		uint8_t *buf;
+		size_t len;
+		snprintf(path, sizeof(path), "%s/%s", sb->home, files[i]);
+		assert_int_equal(vios_file_read(&buf, &len, path, 65536), 0);
+		assert_null(memmem(buf, len, a->master, 32));
+		assert_null(memmem(buf, len, a->sign_sec->sk, 32)); /* the Ed25519 seed */
+		assert_null(memmem(buf, len, a->age_sk, 32));
+		assert_null(memmem(buf, len, code, strlen(code)));
+		free(buf);
+	}
+	vios_node_free(a);
+}
+
+static void test_enroll__request_verifies_and_tampering_fails(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1], *req = NULL;
+	vios_enroll_info info;
+	vios_node *a = make(sb, "partner", "social-team", code);
+
+	assert_int_equal(vios_node_enroll_request(&req, a), 0);
+	assert_int_equal(vios_enroll_request_verify(&info, req, strlen(req)), 0);
+	assert_string_equal(info.node_id, a->node_id);
+	assert_string_equal(info.role, "social-team");
+	assert_memory_equal(info.sign_pub.pk, a->sign_pub.pk, 32);
+
+	/* 1: a changed name breaks the signature */
+	char *bad = strdup(req), *p = strstr(bad, "\"unit\"");
+	p[1] = 'X';
+	assert_int_equal(vios_enroll_request_verify(&info, bad, strlen(bad)), VIOS_EVERIFY);
+	free(bad);
+	/* 2: truncated */
+	assert_int_equal(vios_enroll_request_verify(&info, req, strlen(req) / 2), VIOS_ECORRUPT);
+	/* 3: unsigned */
+	json_t *doc = json_loads(req, 0, NULL);
+	json_object_del(doc, "signature");
+	char *uns = json_dumps(doc, 0);
+	assert_int_equal(vios_enroll_request_verify(&info, uns, strlen(uns)), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "not signed"));
+	free(uns);
+	/* 4: unknown role (re-signing is impossible without the key, so the
+	 * field check must come first and say so) */
+	json_object_set_new(doc, "signature", json_string("x"));
+	json_object_set_new(json_object_get(doc, "request"), "role", json_string("baker"));
+	uns = json_dumps(doc, 0);
+	assert_int_equal(vios_enroll_request_verify(&info, uns, strlen(uns)), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "unknown role"));
+	free(uns);
+	json_decref(doc);
+	/* 5: signed by another key */
+	{
+		sandbox other = *sb;
+		vios_node *b = NULL;
+		char *req2 = NULL;
+		snprintf(other.home, sizeof(other.home), "%s/other", sb->dir);
+		assert_int_equal(vios_node_init(&b, code, other.home, "school", "unit", NULL, sb->pass, VIOS_KDF_INTERACTIVE), 0);
+		assert_int_equal(vios_node_enroll_request(&req2, b), 0);
+		json_t *d1 = json_loads(req, 0, NULL), *d2 = json_loads(req2, 0, NULL);
+		json_object_set(d1, "signature", json_object_get(d2, "signature"));
+		char *mixed = json_dumps(d1, 0);
+		assert_int_equal(vios_enroll_request_verify(&info, mixed, strlen(mixed)), VIOS_EVERIFY);
+		free(mixed);
+		free(req2);
+		json_decref(d1);
+		json_decref(d2);
+		vios_node_free(b);
+	}
+	free(req);
+	vios_node_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_node_init__opens_with_its_passphrase_and_same_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_open__rejects_wrong_passphrase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_init__refuses_existing_home, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_init__checks_kind_role_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_recover__resets_passphrase_keeps_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_change__old_passphrase_stops_working, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_open__detects_edited_node_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_vault__no_secret_in_plain_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enroll__request_verifies_and_tampering_fails, setup, teardown),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests_name("node", tests, NULL, NULL);
+}

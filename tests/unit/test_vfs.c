@@ -1,0 +1,903 @@
+/*
+ * test_vfs.c - the encrypting VFS: rows round-trip; no record text reaches
+ * any file in either journal mode, mid-transaction, after VACUUM or a
+ * checkpoint; a wrong key or a flipped byte is refused without touching the
+ * files; SIGKILL mid-transaction loses no commit and leaves no half one;
+ * spilled transactions roll back; temp files never reach the OS VFS.
+ *
+ * A spy VFS is made the default before the VFS registers, so every file the
+ * store opens passes through it and the test sees what reaches the OS.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/vfs.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#define CANARY "canary-XYZ"
+#define PAGE VIOS_VFS_PAGE_SIZE
+
+typedef struct {
+	char dir[64];
+	char db[128];
+	uint8_t *key;
+} sandbox;
+
+/* --- the spy VFS --------------------------------------------------------- */
+
+static sqlite3_vfs spy;
+static sqlite3_vfs *spy_base;
+static int spy_main_opens, spy_temp_opens;
+
+static int spy_open(sqlite3_vfs *v, const char *zName, sqlite3_file *f, int flags, int *out)
+{
+	(void)v;
+	if (flags & SQLITE_OPEN_MAIN_DB)
+		spy_main_opens++;
+	if (zName == NULL || (flags & (SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_TEMP_JOURNAL |
+				       SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_TRANSIENT_DB |
+				       SQLITE_OPEN_SUPER_JOURNAL)))
+		spy_temp_opens++;
+	return spy_base->xOpen(spy_base, zName, f, flags, out);
+}
+
+static void spy_install(void)
+{
+	spy_base = sqlite3_vfs_find(NULL);
+	spy = *spy_base;
+	spy.zName = "vios-test-spy";
+	spy.xOpen = spy_open;
+	sqlite3_vfs_register(&spy, 1);
+}
+
+/* --- helpers ------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+	sandbox *sb = calloc(1, sizeof(*sb));
+
+	assert_non_null(sb);
+	strcpy(sb->dir, "/tmp/vios-vfs.XXXXXX");
+	assert_non_null(mkdtemp(sb->dir));
+	snprintf(sb->db, sizeof(sb->db), "%s/store.db", sb->dir);
+	assert_non_null(sb->key = sodium_malloc(32));
+	randombytes_buf(sb->key, 32);
+	*state = sb;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	sandbox *sb = *state;
+
+	vios_rm_rf(sb->dir);
+	sodium_free(sb->key);
+	free(sb);
+	return 0;
+}
+
+static void exec_ok(sqlite3 *db, const char *zSql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, zSql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", zSql, err ? err : "?");
+}
+
+static sqlite3_int64 query_int(sqlite3 *db, const char *zSql)
+{
+	sqlite3_stmt *pStmt = NULL;
+	sqlite3_int64 v;
+
+	if (sqlite3_prepare_v2(db, zSql, -1, &pStmt, NULL) != SQLITE_OK ||
+	    sqlite3_step(pStmt) != SQLITE_ROW)
+		fail_msg("%s: %s", zSql, sqlite3_errmsg(db));
+	v = sqlite3_column_int64(pStmt, 0);
+	sqlite3_finalize(pStmt);
+	return v;
+}
+
+/* Runs zSql to the end; the final result code. */
+static int query_rc(sqlite3 *db, const char *zSql)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, NULL)) != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(pStmt);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void assert_integrity_ok(sqlite3 *db)
+{
+	sqlite3_stmt *pStmt = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &pStmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(pStmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(pStmt, 0), "ok");
+	sqlite3_finalize(pStmt);
+}
+
+static void row_text(char *buf, size_t len, int i)
+{
+	snprintf(buf, len, "%s row %06d: a pupil's note, long enough to fill pages", CANARY, i);
+}
+
+/* Inserts rows [from, from+n) into t(id, v), in the caller's transaction. */
+static void insert_rows(sqlite3 *db, int from, int n)
+{
+	sqlite3_stmt *pStmt = NULL;
+	char v[128];
+
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO t(id, v) VALUES(?, ?)", -1, &pStmt, NULL), SQLITE_OK);
+	for (int i = from; i < from + n; i++) {
+		row_text(v, sizeof(v), i);
+		sqlite3_bind_int(pStmt, 1, i);
+		sqlite3_bind_text(pStmt, 2, v, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(pStmt) != SQLITE_DONE)
+			fail_msg("insert %d: %s", i, sqlite3_errmsg(db));
+		sqlite3_reset(pStmt);
+	}
+	sqlite3_finalize(pStmt);
+}
+
+/* insert_rows() for a forked child: no cmocka, 0 or -1. */
+static int child_insert_rows(sqlite3 *db, int from, int n)
+{
+	sqlite3_stmt *pStmt = NULL;
+	char v[128];
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO t(id, v) VALUES(?, ?)", -1, &pStmt, NULL) != SQLITE_OK)
+		return -1;
+	for (int i = from; rc == 0 && i < from + n; i++) {
+		row_text(v, sizeof(v), i);
+		sqlite3_bind_int(pStmt, 1, i);
+		sqlite3_bind_text(pStmt, 2, v, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(pStmt) == SQLITE_DONE ? 0 : -1;
+		sqlite3_reset(pStmt);
+	}
+	sqlite3_finalize(pStmt);
+	return rc;
+}
+
+/* Opens the sandbox's store; mode "delete" switches the journal after open. */
+static sqlite3 *open_store(sandbox *sb, const char *mode)
+{
+	sqlite3 *db = NULL;
+	char sql[64];
+
+	if (vios_vfs_open(&db, sb->db, sb->key, 1) != 0)
+		fail_msg("vios_vfs_open: %s", vios_error_last());
+	if (mode && strcmp(mode, "wal") != 0) {
+		snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
+		exec_ok(db, sql);
+	}
+	return db;
+}
+
+static void close_store(sqlite3 *db)
+{
+	assert_int_equal(sqlite3_close_v2(db), SQLITE_OK);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	uint8_t *buf = NULL;
+
+	if (vios_file_read(&buf, len, path, (size_t)1 << 30) != 0)
+		fail_msg("read %s: %s", path, vios_error_last());
+	return buf;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Fails naming the file when any file in the sandbox holds the canary. */
+static void assert_no_plaintext(sandbox *sb, const char *when)
+{
+	DIR *d = opendir(sb->dir);
+	struct dirent *e;
+	char path[512];
+	int files = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		uint8_t *buf;
+		size_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", sb->dir, e->d_name);
+		buf = slurp(path, &len);
+		files++;
+		if (memmem(buf, len, CANARY, strlen(CANARY)) != NULL) {
+			free(buf);
+			closedir(d);
+			fail_msg("%s: plain text found in %s", when, e->d_name);
+		}
+		if (len >= 16 && memcmp(buf, "SQLite format 3", 16) == 0) {
+			free(buf);
+			closedir(d);
+			fail_msg("%s: %s starts with the SQLite header", when, e->d_name);
+		}
+		free(buf);
+	}
+	closedir(d);
+	assert_true(files >= 1);
+}
+
+/* The stock sqlite3 CLI is required, and must not read the file. */
+static void assert_cli_cannot_read(const char *path)
+{
+	char cmd[512];
+	int st;
+
+	if (system("command -v sqlite3 >/dev/null 2>&1") != 0)
+		fail_msg("the stock sqlite3 CLI is missing (apt-get install sqlite3): cannot check the store is unreadable");
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' .tables >/dev/null 2>&1", path);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_not_equal(WEXITSTATUS(st), 0);
+}
+
+static void flip_byte(const char *path, off_t off)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t b;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, off), 1);
+	b ^= 0x40;
+	assert_int_equal(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+}
+
+static void assert_file_is(const char *path, const uint8_t *want, size_t want_len)
+{
+	size_t len;
+	uint8_t *buf = slurp(path, &len);
+
+	assert_int_equal(len, want_len);
+	assert_memory_equal(buf, want, len);
+	free(buf);
+}
+
+/* A store with table t of n rows, closed (so everything is in store.db). */
+static void make_store(sandbox *sb, int n)
+{
+	sqlite3 *db = open_store(sb, "wal");
+
+	exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+	exec_ok(db, "BEGIN");
+	insert_rows(db, 1, n);
+	exec_ok(db, "COMMIT");
+	close_store(db);
+}
+
+/* --- round trip ---------------------------------------------------------- */
+
+static void test_vfs__round_trips_2000_rows_exactly(void **state)
+{
+	sandbox *sb = *state;
+	sqlite3 *db;
+	sqlite3_stmt *pStmt = NULL;
+	char want[128];
+	int i = 0;
+
+	make_store(sb, 2000);
+	db = open_store(sb, NULL);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, v FROM t ORDER BY id", -1, &pStmt, NULL), SQLITE_OK);
+	while (sqlite3_step(pStmt) == SQLITE_ROW) {
+		i++;
+		row_text(want, sizeof(want), i);
+		assert_int_equal(sqlite3_column_int(pStmt, 0), i);
+		assert_string_equal((const char *)sqlite3_column_text(pStmt, 1), want);
+	}
+	sqlite3_finalize(pStmt);
+	assert_int_equal(i, 2000);
+	assert_int_equal(query_int(db, "PRAGMA page_size"), PAGE);
+	close_store(db);
+}
+
+/* --- no plain text on disk ----------------------------------------------- */
+
+static void no_plaintext(sandbox *sb, const char *mode)
+{
+	sqlite3 *db = open_store(sb, mode);
+	int wal = strcmp(mode, "wal") == 0;
+	char side[160];
+
+	snprintf(side, sizeof(side), "%s%s", sb->db, wal ? "-wal" : "-journal");
+	exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+	exec_ok(db, "BEGIN");
+	insert_rows(db, 1, 500);
+	exec_ok(db, "COMMIT");
+	assert_no_plaintext(sb, "after commit");
+
+	/* a write transaction open, spilled to the journal / WAL and db */
+	exec_ok(db, "PRAGMA cache_size=10");
+	exec_ok(db, "BEGIN");
+	exec_ok(db, "UPDATE t SET v = v || ' (edited)' WHERE id % 7 = 0");
+	insert_rows(db, 501, 2500);
+	assert_true(file_size(side) > PAGE);
+	assert_no_plaintext(sb, "with a write transaction open");
+	exec_ok(db, "COMMIT");
+	assert_no_plaintext(sb, "after the big commit");
+
+	exec_ok(db, "DELETE FROM t WHERE id % 3 = 0");
+	exec_ok(db, "VACUUM");
+	assert_no_plaintext(sb, "after VACUUM");
+	if (wal) {
+		exec_ok(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+		assert_no_plaintext(sb, "after a checkpoint");
+	}
+	close_store(db);
+	assert_no_plaintext(sb, "after close");
+	assert_cli_cannot_read(sb->db);
+
+	db = open_store(sb, mode);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 2000);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t WHERE v LIKE '%(edited)'"), 71 - 23);
+	assert_integrity_ok(db);
+	close_store(db);
+}
+
+static void test_vfs__no_plaintext_on_disk_in_wal_mode(void **state)
+{
+	no_plaintext(*state, "wal");
+}
+
+static void test_vfs__no_plaintext_on_disk_with_a_rollback_journal(void **state)
+{
+	no_plaintext(*state, "delete");
+}
+
+/* --- wrong key ----------------------------------------------------------- */
+
+static void test_vfs__wrong_key_is_refused_and_changes_nothing(void **state)
+{
+	sandbox *sb = *state;
+	uint8_t other[32], *before;
+	size_t len;
+	sqlite3 *db = NULL;
+	char side[160];
+
+	make_store(sb, 300);
+	before = slurp(sb->db, &len);
+	randombytes_buf(other, sizeof(other));
+
+	vios_error_clear();
+	assert_int_equal(vios_vfs_open(&db, sb->db, other, 1), VIOS_ECORRUPT);
+	assert_null(db);
+	assert_string_equal(vios_error_last(), "store: cannot decrypt page 1: wrong key or tampered store");
+	assert_int_equal(vios_vfs_open(&db, sb->db, other, 0), VIOS_ECORRUPT);
+	assert_file_is(sb->db, before, len);
+	snprintf(side, sizeof(side), "%s-wal", sb->db);
+	assert_false(vios_path_exists(side));
+	snprintf(side, sizeof(side), "%s-journal", sb->db);
+	assert_false(vios_path_exists(side));
+
+	db = open_store(sb, NULL);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 300);
+	close_store(db);
+	free(before);
+}
+
+static void test_vfs__wrong_key_leaves_an_uncheckpointed_wal_untouched(void **state)
+{
+	sandbox *sb = *state;
+	uint8_t other[32], *db_before, *wal_before;
+	size_t db_len, wal_len;
+	char wal[160];
+	sqlite3 *db = NULL;
+	pid_t pid;
+	int st;
+
+	/* a writer that dies without closing leaves its commits in the WAL */
+	if ((pid = fork()) == 0) {
+		if (vios_vfs_open(&db, sb->db, sb->key, 1) != 0 ||
+		    sqlite3_exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)", NULL, NULL, NULL) != SQLITE_OK)
+			_exit(3);
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		if (child_insert_rows(db, 1, 300) < 0)
+			_exit(4);
+		_exit(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : 5);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	snprintf(wal, sizeof(wal), "%s-wal", sb->db);
+	assert_true(file_size(wal) > 32);
+	assert_no_plaintext(sb, "WAL left by a dead writer");
+
+	db_before = slurp(sb->db, &db_len);
+	wal_before = slurp(wal, &wal_len);
+	randombytes_buf(other, sizeof(other));
+	assert_int_equal(vios_vfs_open(&db, sb->db, other, 1), VIOS_ECORRUPT);
+	assert_file_is(sb->db, db_before, db_len);
+	assert_file_is(wal, wal_before, wal_len);
+
+	db = open_store(sb, NULL);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 300);
+	assert_integrity_ok(db);
+	close_store(db);
+	free(db_before);
+	free(wal_before);
+}
+
+/* --- flipped bytes ------------------------------------------------------- */
+
+static void assert_auth_failure(sqlite3 *db, const char *zSql)
+{
+	int rc = query_rc(db, zSql);
+
+	assert_int_not_equal(rc, SQLITE_OK);
+	assert_int_equal(sqlite3_extended_errcode(db), SQLITE_IOERR_AUTH);
+	assert_true(vios_vfs_is_auth_error(sqlite3_extended_errcode(db)));
+	assert_false(vios_vfs_is_auth_error(SQLITE_IOERR_READ));
+}
+
+static void test_vfs__flipped_byte_in_page_3_fails_auth_and_changes_nothing(void **state)
+{
+	sandbox *sb = *state;
+	uint8_t *tampered;
+	size_t len;
+	sqlite3 *db;
+
+	make_store(sb, 2000);
+	flip_byte(sb->db, 2 * PAGE + 1000);
+	tampered = slurp(sb->db, &len);
+
+	db = open_store(sb, NULL); /* page 1 is intact */
+	assert_auth_failure(db, "SELECT count(*), sum(length(v)) FROM t");
+	assert_auth_failure(db, "PRAGMA integrity_check");
+	close_store(db);
+	assert_file_is(sb->db, tampered, len);
+	free(tampered);
+}
+
+static void test_vfs__flipped_byte_in_page_1_fails_auth_and_changes_nothing(void **state)
+{
+	sandbox *sb = *state;
+	uint8_t *good, *tampered;
+	size_t len;
+	sqlite3 *db = NULL;
+	int fd;
+
+	make_store(sb, 200);
+	good = slurp(sb->db, &len);
+
+	/* at open: the key check reads page 1 */
+	flip_byte(sb->db, 40);
+	tampered = slurp(sb->db, &len);
+	assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 1), VIOS_ECORRUPT);
+	assert_string_equal(vios_error_last(), "store: cannot decrypt page 1: wrong key or tampered store");
+	assert_file_is(sb->db, tampered, len);
+
+	/* under an open connection: page 1 read again after the cache is dropped */
+	fd = open(sb->db, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, good, len, 0), (ssize_t)len);
+	close(fd);
+	db = open_store(sb, NULL);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 200);
+	flip_byte(sb->db, 3000);
+	free(tampered);
+	tampered = slurp(sb->db, &len);
+	sqlite3_db_release_memory(db);
+	assert_auth_failure(db, "SELECT count(*) FROM t");
+	close_store(db);
+	assert_file_is(sb->db, tampered, len);
+	free(good);
+	free(tampered);
+}
+
+static void test_vfs__all_zero_page_is_not_accepted_as_data(void **state)
+{
+	sandbox *sb = *state;
+	uint8_t zeros[PAGE] = { 0 };
+	sqlite3 *db;
+	int fd;
+
+	make_store(sb, 2000);
+	fd = open(sb->db, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, zeros, PAGE, 3 * PAGE), PAGE);
+	close(fd);
+	db = open_store(sb, NULL);
+	assert_auth_failure(db, "SELECT sum(length(v)) FROM t");
+	close_store(db);
+}
+
+/* --- page layout --------------------------------------------------------- */
+
+static void test_vfs__other_page_size_is_refused(void **state)
+{
+	sandbox *sb = *state;
+	sqlite3 *db;
+
+	make_store(sb, 500);
+	db = open_store(sb, "delete");
+	exec_ok(db, "PRAGMA page_size=8192");
+	assert_int_not_equal(sqlite3_exec(db, "VACUUM", NULL, NULL, NULL), SQLITE_OK);
+	close_store(db);
+
+	db = open_store(sb, NULL);
+	assert_int_equal(query_int(db, "PRAGMA page_size"), PAGE);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 500);
+	assert_integrity_ok(db);
+	close_store(db);
+}
+
+/* --- crash safety -------------------------------------------------------- */
+
+/* The child: commits batches of 10 rows, reporting each batch after COMMIT. */
+static void crash_child(sandbox *sb, const char *mode, int fd)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *pStmt = NULL;
+	char sql[64], v[1600];
+	int batch;
+
+	if (vios_vfs_open(&db, sb->db, sb->key, 1) != 0)
+		_exit(3);
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
+	/* a tiny cache: transactions spill mid-way, as large ones do */
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA cache_size=8", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS b(batch INTEGER, i INTEGER, v TEXT);"
+			 "CREATE INDEX IF NOT EXISTS b_v ON b(v)", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT coalesce(max(batch), 0) + 1 FROM b", -1, &pStmt, NULL) != SQLITE_OK ||
+	    sqlite3_step(pStmt) != SQLITE_ROW)
+		_exit(4);
+	batch = sqlite3_column_int(pStmt, 0);
+	sqlite3_finalize(pStmt);
+	if (sqlite3_prepare_v2(db, "INSERT INTO b VALUES(?, ?, ?)", -1, &pStmt, NULL) != SQLITE_OK)
+		_exit(5);
+	for (;; batch++) {
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+			_exit(6);
+		for (int i = 0; i < 10; i++) {
+			snprintf(v, sizeof(v), "%s batch %d row %d %01500d", CANARY, batch, i, batch * 10 + i);
+			sqlite3_bind_int(pStmt, 1, batch);
+			sqlite3_bind_int(pStmt, 2, i);
+			sqlite3_bind_text(pStmt, 3, v, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(pStmt) != SQLITE_DONE)
+				_exit(7);
+			sqlite3_reset(pStmt);
+		}
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
+		    write(fd, &batch, sizeof(batch)) != (ssize_t)sizeof(batch))
+			_exit(8);
+	}
+}
+
+/* Checks the store after a kill; returns the highest batch present. */
+static int crash_verify(sandbox *sb, int reported)
+{
+	sqlite3 *db = open_store(sb, NULL);
+	sqlite3_stmt *pStmt = NULL;
+	int expect = 1;
+
+	assert_integrity_ok(db);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT batch, count(*) FROM b GROUP BY batch ORDER BY batch", -1, &pStmt, NULL), SQLITE_OK);
+	while (sqlite3_step(pStmt) == SQLITE_ROW) {
+		assert_int_equal(sqlite3_column_int(pStmt, 0), expect); /* no gap */
+		assert_int_equal(sqlite3_column_int(pStmt, 1), 10);     /* no half batch */
+		expect++;
+	}
+	sqlite3_finalize(pStmt);
+	close_store(db);
+	assert_true(expect - 1 >= reported);     /* every reported commit is there */
+	assert_true(expect - 1 <= reported + 1); /* at most the one being reported */
+	return expect - 1;
+}
+
+static void crash_rounds(sandbox *sb, const char *mode)
+{
+	int last = 0;
+
+	for (int round = 0; round < 6; round++) {
+		int fds[2], st, b, seen = 0, reported = last;
+		int target = 2 + (int)randombytes_uniform(12);
+		pid_t pid;
+
+		assert_int_equal(pipe(fds), 0);
+		if ((pid = fork()) == 0) {
+			close(fds[0]);
+			crash_child(sb, mode, fds[1]);
+		}
+		assert_true(pid > 0);
+		close(fds[1]);
+		while (seen < target && read(fds[0], &b, sizeof(b)) == (ssize_t)sizeof(b)) {
+			reported = b;
+			seen++;
+		}
+		usleep((useconds_t)randombytes_uniform(5000));
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		while (read(fds[0], &b, sizeof(b)) == (ssize_t)sizeof(b))
+			reported = b;
+		close(fds[0]);
+		if (!WIFSIGNALED(st))
+			fail_msg("round %d: the writer exited with %d before the kill", round, WEXITSTATUS(st));
+		assert_int_equal(seen, target);
+		last = crash_verify(sb, reported);
+	}
+	assert_no_plaintext(sb, "after the crashes");
+}
+
+static void test_vfs__sigkill_mid_transaction_keeps_whole_batches_in_wal_mode(void **state)
+{
+	crash_rounds(*state, "wal");
+}
+
+static void test_vfs__sigkill_mid_transaction_keeps_whole_batches_with_a_rollback_journal(void **state)
+{
+	crash_rounds(*state, "delete");
+}
+
+/*
+ * A writer in a child process commits rows 1..n of t one transaction each
+ * and dies without closing, so the commits stay in the WAL. Returns the
+ * WAL's size.
+ */
+static off_t leave_wal(sandbox *sb, int n, char *wal, size_t wal_len)
+{
+	sqlite3 *db = NULL;
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		if (vios_vfs_open(&db, sb->db, sb->key, 1) != 0 ||
+		    sqlite3_exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)", NULL, NULL, NULL) != SQLITE_OK)
+			_exit(3);
+		for (int i = 1; i <= n; i++)
+			if (child_insert_rows(db, i, 1) < 0)
+				_exit(4);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	snprintf(wal, wal_len, "%s-wal", sb->db);
+	return file_size(wal);
+}
+
+static void test_vfs__tampered_wal_frame_ends_the_log_and_is_never_read(void **state)
+{
+	sandbox *sb = *state;
+	sqlite3 *db;
+	char wal[160];
+
+	assert_true(leave_wal(sb, 40, wal, sizeof(wal)) > 32 + 20 * (24 + PAGE));
+	/* a byte in the page of the 20th frame */
+	flip_byte(wal, 32 + 19 * (24 + PAGE) + 24 + 100);
+
+	db = open_store(sb, NULL);
+	assert_integrity_ok(db);
+	assert_true(query_int(db, "SELECT count(*) FROM t") < 40);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t WHERE v NOT LIKE '" CANARY " row %'"), 0);
+	close_store(db);
+}
+
+static void test_vfs__torn_last_wal_frame_loses_only_its_transaction(void **state)
+{
+	sandbox *sb = *state;
+	uint8_t zeros[2000] = { 0 };
+	sqlite3 *db;
+	char wal[160];
+	off_t size;
+	int fd;
+
+	/* cut short in the middle of its page */
+	size = leave_wal(sb, 30, wal, sizeof(wal));
+	assert_int_equal(truncate(wal, size - 2000), 0);
+	db = open_store(sb, NULL);
+	assert_integrity_ok(db);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 29);
+	assert_int_equal(query_int(db, "SELECT max(id) FROM t"), 29);
+	close_store(db);
+
+	/* or the end of its page never reached the disk */
+	vios_rm_rf(sb->dir);
+	assert_int_equal(mkdir(sb->dir, 0700), 0);
+	size = leave_wal(sb, 30, wal, sizeof(wal));
+	fd = open(wal, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, zeros, sizeof(zeros), size - (off_t)sizeof(zeros)), (ssize_t)sizeof(zeros));
+	close(fd);
+	db = open_store(sb, NULL);
+	assert_integrity_ok(db);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 29);
+	close_store(db);
+}
+
+/* --- spills -------------------------------------------------------------- */
+
+static void spill_and_roll_back(sandbox *sb, const char *mode)
+{
+	sqlite3 *db = open_store(sb, mode);
+	int wal = strcmp(mode, "wal") == 0;
+	char side[160];
+	off_t before;
+
+	snprintf(side, sizeof(side), "%s%s", sb->db, wal ? "-wal" : "-journal");
+	exec_ok(db, "PRAGMA cache_size=10");
+	exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+	exec_ok(db, "BEGIN");
+	insert_rows(db, 1, 200);
+	exec_ok(db, "COMMIT");
+
+	before = file_size(sb->db);
+	exec_ok(db, "BEGIN");
+	exec_ok(db, "UPDATE t SET v = 'changed' WHERE id % 2 = 0");
+	insert_rows(db, 201, 5000);
+	/* it did spill: to the WAL, or to the db after journalling the old pages */
+	if (wal)
+		assert_true(file_size(side) > 20 * PAGE);
+	else
+		assert_true(file_size(side) > PAGE && file_size(sb->db) > before + 20 * PAGE);
+	assert_no_plaintext(sb, "with a spilled transaction open");
+	exec_ok(db, "ROLLBACK");
+
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 200);
+	assert_int_equal(query_int(db, "SELECT max(id) FROM t"), 200);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t WHERE v = 'changed'"), 0);
+	assert_integrity_ok(db);
+	assert_no_plaintext(sb, "after the rollback");
+	close_store(db);
+
+	db = open_store(sb, NULL);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 200);
+	assert_integrity_ok(db);
+	close_store(db);
+}
+
+static void test_vfs__spilled_transaction_leaves_no_plaintext_and_rolls_back_in_wal_mode(void **state)
+{
+	spill_and_roll_back(*state, "wal");
+}
+
+static void test_vfs__spilled_transaction_leaves_no_plaintext_and_rolls_back_with_a_journal(void **state)
+{
+	spill_and_roll_back(*state, "delete");
+}
+
+/* --- many pages, small cache --------------------------------------------- */
+
+static void test_vfs__many_pages_with_a_small_cache_pass_integrity_check(void **state)
+{
+	sandbox *sb = *state;
+	sqlite3 *db = open_store(sb, "wal");
+
+	exec_ok(db, "PRAGMA cache_size=5");
+	exec_ok(db, "CREATE TABLE m(id INTEGER PRIMARY KEY, v TEXT, b BLOB);"
+		    "CREATE INDEX m_v ON m(v)");
+	exec_ok(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
+		    "INSERT INTO m SELECT i, '" CANARY " ' || i, randomblob(600) FROM n");
+	exec_ok(db, "DELETE FROM m WHERE id % 2 = 0");
+	exec_ok(db, "UPDATE m SET b = randomblob(300) WHERE id % 3 = 0");
+	assert_true(query_int(db, "PRAGMA page_count") > 500);
+	assert_integrity_ok(db);
+	exec_ok(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	exec_ok(db, "PRAGMA journal_mode=DELETE");
+	exec_ok(db, "UPDATE m SET b = randomblob(700) WHERE id % 5 = 0");
+	assert_integrity_ok(db);
+	close_store(db);
+
+	db = open_store(sb, NULL);
+	exec_ok(db, "PRAGMA cache_size=5");
+	assert_integrity_ok(db);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM m"), 2000);
+	close_store(db);
+	assert_no_plaintext(sb, "after many pages");
+}
+
+/* --- temp files ---------------------------------------------------------- */
+
+static void test_vfs__temp_files_never_reach_the_os(void **state)
+{
+	sandbox *sb = *state;
+	sqlite3 *db;
+
+	spy_main_opens = spy_temp_opens = 0;
+	db = open_store(sb, "wal");
+	/* ask for temp files even so: the VFS must keep them in memory */
+	exec_ok(db, "PRAGMA temp_store=FILE");
+	exec_ok(db, "PRAGMA cache_size=10");
+	exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)");
+	exec_ok(db, "BEGIN");
+	insert_rows(db, 1, 3000);
+	exec_ok(db, "COMMIT");
+	/* a temp db bigger than its cache, a sort bigger than the sorter's
+	 * memory (1 MiB here), a statement journal past its 64 KiB spill size */
+	exec_ok(db, "PRAGMA temp.cache_size=10");
+	exec_ok(db, "CREATE TEMP TABLE tt AS SELECT v, hex(randomblob(300)) AS pad FROM t");
+	assert_int_equal(query_rc(db, "SELECT v, pad FROM tt ORDER BY random()"), SQLITE_OK);
+	exec_ok(db, "BEGIN");
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE t SET v = CASE WHEN id = 3000 THEN "
+		"(SELECT v FROM t WHERE id = 1) ELSE v || ' edited' END", NULL, NULL, NULL), SQLITE_OK);
+	exec_ok(db, "COMMIT");
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t WHERE v LIKE '% edited'"), 0);
+	exec_ok(db, "VACUUM");
+	assert_int_equal(query_int(db, "SELECT count(*) FROM tt"), 3000);
+	close_store(db);
+
+	assert_true(spy_main_opens >= 1); /* the spy is in the path */
+	assert_int_equal(spy_temp_opens, 0);
+	assert_no_plaintext(sb, "after temp work");
+}
+
+static void test_vfs__attach_and_vacuum_into_a_file_are_refused(void **state)
+{
+	sandbox *sb = *state;
+	sqlite3 *db;
+	char sql[256], other[160];
+
+	make_store(sb, 100);
+	db = open_store(sb, NULL);
+	snprintf(other, sizeof(other), "%s/plain.db", sb->dir);
+	snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", other);
+	assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS p", other);
+	assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	close_store(db);
+	assert_false(file_size(other) > 0);
+	assert_no_plaintext(sb, "after refused copies");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_vfs__round_trips_2000_rows_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__no_plaintext_on_disk_in_wal_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__no_plaintext_on_disk_with_a_rollback_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__wrong_key_is_refused_and_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__wrong_key_leaves_an_uncheckpointed_wal_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__flipped_byte_in_page_3_fails_auth_and_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__flipped_byte_in_page_1_fails_auth_and_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__all_zero_page_is_not_accepted_as_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__other_page_size_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__sigkill_mid_transaction_keeps_whole_batches_in_wal_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__sigkill_mid_transaction_keeps_whole_batches_with_a_rollback_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__tampered_wal_frame_ends_the_log_and_is_never_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__torn_last_wal_frame_loses_only_its_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__spilled_transaction_leaves_no_plaintext_and_rolls_back_in_wal_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__spilled_transaction_leaves_no_plaintext_and_rolls_back_with_a_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__many_pages_with_a_small_cache_pass_integrity_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__temp_files_never_reach_the_os, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__attach_and_vacuum_into_a_file_are_refused, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	spy_install();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
