@@ -13,6 +13,7 @@ PKGS ?= sqlite3 libgit2 libsodium zlib jansson
 CFLAGS ?= -O2 -g
 SAN ?= 0
 FUZZ_SECONDS ?= 30
+BENCH_ROWS ?= 100000
 DEPS ?= tools/deps.sh
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
@@ -83,6 +84,13 @@ $(BUILD)/tools/%: tools/%.c $(BUILD)/libvios.a | deps
 
 check: deps-check $(VIOS_BIN) $(UNIT_BIN) $(TOOL_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" BUILD="$(abspath $(BUILD))" SAN=$(SAN) sh tests/run.sh
+
+$(BUILD)/tools/bench: tools/bench.c $(BUILD)/libvios.a | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS)
+
+bench: deps-demo $(VIOS_BIN) $(BUILD)/tools/bench
+	@$(BUILD)/tools/bench --rows $(BENCH_ROWS)
 
 demo: deps-demo $(VIOS_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" bash tools/demo.sh

@@ -23,7 +23,7 @@ typedef struct {
 
 /* Flags of a command in the table. */
 #define NEEDS_NODE 1  /* unlock the node (passphrase) before running */
-#define NEEDS_STORE 2 /* and open its record store */
+#define NEEDS_STORE 3 /* unlock it and open its record store */
 
 typedef int (*vios_cmd_fn)(vios_cli *cli, int argc, char **argv);
 

@@ -169,6 +169,13 @@ static int export_secret(vios_cli *cli, const char *path, int force)
 	    (error = vios_snprintf(text, cap, "# vios node %s (%s), exported %s\n# public key: %s\n%s\n",
 				   n->node_id, n->name, now, rcpt, id)) < 0)
 		goto done;
+	/* Logged first: an export that is not in the log must not happen. */
+	{
+		char why[PATH_MAX + 64];
+		snprintf(why, sizeof(why), "age identity (secret key) written to %s", path);
+		if ((error = vios_store_log(cli->store, "export", "identity", n->node_id, why)) < 0)
+			goto done;
+	}
 	error = vios_file_write_atomic(path, text, strlen(text), 0600, force);
 	if (error == VIOS_EEXISTS)
 		vios_error_set(VIOS_ERR_INPUT, "%s exists; use --force to replace it", path);

@@ -39,7 +39,7 @@ static const vios_cmd commands[] = {
 	  "Shows node id, kind, name, role, fingerprint (the signing key id), the age\n"
 	  "recipient (age1...) and the minisign public key. Unlocks the node, so a wrong\n"
 	  "passphrase is reported here.\n" },
-	{ "identity", cmd_identity, NEEDS_NODE, "Export the enrollment request or the age identity",
+	{ "identity", cmd_identity, NEEDS_STORE, "Export the enrollment request or the age identity",
 	  "usage: vios identity export [-o FILE]\n"
 	  "       vios identity export --secret -o FILE [--force]\n"
 	  "\n"
@@ -48,6 +48,7 @@ static const vios_cmd commands[] = {
 	  "With --secret: writes this node's age identity (AGE-SECRET-KEY-1...) to FILE with\n"
 	  "mode 0600, so stock 'age -d -i FILE' can decrypt what is addressed to this node.\n"
 	  "The file is outside the encrypted home: keep it safe and delete it after use.\n"
+	  "Every secret export is written to the access log ('vios log').\n"
 	  "It is never written inside the home; an existing FILE needs --force.\n" },
 	{ "passphrase", cmd_passphrase, 0, "Change the passphrase or recover with the recovery code",
 	  "usage: vios passphrase change [--new-passphrase-file FILE]\n"

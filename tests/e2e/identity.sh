@@ -64,6 +64,7 @@ t "identity export to stdout" bash -c "'$VIOS' --home '$T/s1' identity export | 
 V "$T/s1" identity export --secret -o "$T/s1.key" 2>/dev/null
 t "secret export is an age identity" grep -q '^AGE-SECRET-KEY-1' "$T/s1.key"
 t "secret export has mode 0600" test "$(stat -c %a "$T/s1.key")" = 600
+t "secret export is in the access log" bash -c "'$VIOS' --home '$T/s1' --json log | jq -e 'any(.action==\"export\" and .tbl==\"identity\")'"
 t "stock age decrypts with the exported identity" bash -c "age -d -i '$T/s1.key' '$T/hello.age' | grep -qx hello"
 K=$(grep '^AGE-SECRET-KEY-1' "$T/s1.key")
 t "secret key is nowhere under the home" bash -c "! grep -rqai '$K' '$T/s1'"
