@@ -35,7 +35,7 @@ endif
 
 ALL_CFLAGS = -std=gnu11 $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/crypto/*.c src/store/*.c src/node/*.c sync/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/crypto/*.c src/store/*.c src/crdt/*.c src/node/*.c sync/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 GEN_SRC := $(BUILD)/gen/schema.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
