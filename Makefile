@@ -30,7 +30,7 @@ VIOS_BIN := $(BUILD)/vios
 else
 BUILD ?= build/rel
 SANFLAGS :=
-VIOS_BIN := vios
+VIOS_BIN := $(if $(filter build/rel,$(BUILD)),vios,$(BUILD)/vios)
 endif
 
 ALL_CFLAGS = -std=gnu11 $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP

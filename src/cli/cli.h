@@ -59,5 +59,8 @@ int cmd_case(vios_cli *cli, int argc, char **argv);
 int cmd_agreement(vios_cli *cli, int argc, char **argv);
 int cmd_log(vios_cli *cli, int argc, char **argv);
 int cmd_store(vios_cli *cli, int argc, char **argv);
+int cmd_hub(vios_cli *cli, int argc, char **argv);
+int cmd_join(vios_cli *cli, int argc, char **argv);
+int cmd_status(vios_cli *cli, int argc, char **argv);
 
 #endif

@@ -116,6 +116,30 @@ static const vios_cmd commands[] = {
 	  "check runs SQLite's integrity check over the decrypted pages and counts the\n"
 	  "rows of each table; vacuum rebuilds the store compactly (every page is encrypted\n"
 	  "afresh) and then checks it. A page that fails authentication exits 3.\n" },
+	{ "hub", cmd_hub, NEEDS_STORE, "Hub operator: create the hub, enroll and revoke nodes, publish the covenant",
+	  "usage: vios hub create PATH\n"
+	  "       vios hub enroll FILE\n"
+	  "       vios hub revoke NODE-ID\n"
+	  "       vios hub covenant set FILE\n"
+	  "\n"
+	  "Run on a hub node (vios init --kind hub). create makes a bare git repository at\n"
+	  "PATH with a signed registry on refs/heads/registry: the hub root key, the hub\n"
+	  "itself enrolled, and the default covenant. enroll checks a node's signed request\n"
+	  "(from 'vios identity export') and publishes it; re-enrolling a node id with other\n"
+	  "keys is refused. revoke records the time and the last seq the hub holds from the\n"
+	  "node; later bundles from it are refused everywhere. covenant set validates a JSON\n"
+	  "covenant (see docs/formats.md) with a higher version and publishes it.\n"
+	  "Every change is a new registry version signed by the hub's key.\n" },
+	{ "join", cmd_join, NEEDS_STORE, "Join a hub: fetch and verify its registry and covenant",
+	  "usage: vios join URL|PATH --hub-fingerprint FP\n"
+	  "\n"
+	  "Fetches refs/heads/registry from the hub (a path, file://, git:// or http(s) URL)\n"
+	  "and checks every signature against the pinned hub key: FP is the fingerprint the\n"
+	  "hub operator read to you ('vios whoami' on the hub). A wrong fingerprint, an\n"
+	  "unsigned or altered entry, or a registry that does not extend the one verified\n"
+	  "before exits 3 and stores nothing.\n" },
+	{ "status", cmd_status, NEEDS_STORE, "Show the hub, its pinned key, registry and covenant versions",
+	  "usage: vios status\n" },
 	{ NULL, NULL, 0, NULL, NULL }
 };
 

@@ -1,0 +1,209 @@
+/*
+ * cmd_hub.c - trust commands: hub (create, enroll, revoke, covenant set),
+ * join and status.
+ */
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "hub.h"
+#include "store/records.h"
+#include "trust.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPT_JSON 1000
+
+/* Positional arguments after options; getopt permutes them to the end. */
+static int positional(vios_cli *cli, int argc, char **argv, const struct option *extra, const char **val)
+{
+	struct option longopts[4];
+	int c, n = 0;
+
+	if (extra)
+		longopts[n++] = *extra;
+	longopts[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == OPT_JSON)
+			cli->json = 1;
+		else if (extra && c == extra->val)
+			*val = optarg;
+		else
+			return cli_usage(cli, "unknown option");
+	}
+	return optind;
+}
+
+static int read_input(uint8_t **buf, size_t *len, const char *path, size_t max)
+{
+	int error = vios_file_read(buf, len, path, max);
+
+	if (error == VIOS_ECORRUPT)
+		vios_error_set(VIOS_ERR_INPUT, "%s is larger than %zu bytes: not what vios expects here", path, max);
+	return error;
+}
+
+int cmd_hub(vios_cli *cli, int argc, char **argv)
+{
+	const char *act;
+	uint8_t *buf = NULL;
+	size_t len;
+	int first, error;
+
+	if ((first = positional(cli, argc, argv, NULL, NULL)) < 0)
+		return first;
+	if (first >= argc)
+		return cli_usage(cli, "expected create, enroll, revoke or covenant set");
+	act = argv[first];
+	if (!strcmp(act, "create")) {
+		char fp[17];
+		if (first + 2 != argc)
+			return cli_usage(cli, "expected 'hub create PATH'");
+		if ((error = vios_hub_create(cli->store, argv[first + 1])) < 0)
+			return error;
+		vios_node_fingerprint(fp, cli->node);
+		if (cli->json)
+			printf("{\"hub\": \"%s\", \"fingerprint\": \"%s\", \"registry_version\": 1}\n", argv[first + 1], fp);
+		else
+			printf("Created hub repository %s (registry v1, default covenant).\n"
+			       "Nodes join it with: vios join %s --hub-fingerprint %s\n", argv[first + 1], argv[first + 1], fp);
+		return 0;
+	}
+	if (!strcmp(act, "enroll")) {
+		vios_enroll_info info;
+		int already;
+		if (first + 2 != argc)
+			return cli_usage(cli, "expected 'hub enroll FILE'");
+		if ((error = read_input(&buf, &len, argv[first + 1], 65536)) < 0)
+			return error;
+		error = vios_hub_enroll(&info, &already, cli->store, (char *)buf, len);
+		free(buf);
+		if (error < 0)
+			return error;
+		if (cli->json)
+			printf("{\"node_id\": \"%s\", \"kind\": \"%s\", \"role\": \"%s\", \"already\": %s}\n",
+			       info.node_id, info.kind, info.role, already ? "true" : "false");
+		else if (already)
+			printf("node %s (%s) was enrolled already with these keys; nothing changed\n", info.node_id, info.name);
+		else
+			printf("enrolled %s node %s \"%s\" (role %s)\n", info.kind, info.node_id, info.name, info.role);
+		return 0;
+	}
+	if (!strcmp(act, "revoke")) {
+		vios_reg_node n;
+		if (first + 2 != argc)
+			return cli_usage(cli, "expected 'hub revoke NODE-ID'");
+		if ((error = vios_hub_revoke(&n, cli->store, argv[first + 1])) < 0)
+			return error;
+		if (cli->json)
+			printf("{\"node_id\": \"%s\", \"revoked_at\": \"%s\", \"last_seq\": %lld}\n", n.node_id, n.revoked_at, n.last_seq);
+		else
+			printf("revoked node %s \"%s\" at %s; bundles after seq %lld are refused\n", n.node_id, n.name,
+			       n.revoked_at, n.last_seq);
+		return 0;
+	}
+	if (!strcmp(act, "covenant")) {
+		vios_covenant c;
+		if (first + 3 != argc || strcmp(argv[first + 1], "set") != 0)
+			return cli_usage(cli, "expected 'hub covenant set FILE'");
+		if ((error = read_input(&buf, &len, argv[first + 2], 65536)) < 0)
+			return error;
+		error = vios_hub_covenant_set(&c, cli->store, (char *)buf, len);
+		free(buf);
+		if (error < 0)
+			return error;
+		if (cli->json)
+			printf("{\"covenant_version\": %lld}\n", c.version);
+		else
+			printf("published covenant version %lld\n", c.version);
+		vios_covenant_dispose(&c);
+		return 0;
+	}
+	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke or covenant set)", act);
+}
+
+int cmd_join(vios_cli *cli, int argc, char **argv)
+{
+	const struct option fpopt = { "hub-fingerprint", required_argument, NULL, 'f' };
+	const char *fp = NULL;
+	vios_registry *reg = NULL;
+	int first, error;
+
+	if ((first = positional(cli, argc, argv, &fpopt, &fp)) < 0)
+		return first;
+	if (first + 1 != argc || fp == NULL)
+		return cli_usage(cli, "expected 'join URL|PATH --hub-fingerprint FP'");
+	if ((error = vios_trust_join(&reg, cli->store, argv[first], fp)) < 0)
+		return error;
+	if (cli->json)
+		printf("{\"registry_version\": %lld, \"covenant_version\": %lld, \"nodes\": %zu}\n", reg->version,
+		       reg->covenant.version, reg->n);
+	else
+		printf("joined the hub at %s: registry v%lld verified (%zu nodes), covenant version %lld\n", argv[first],
+		       reg->version, reg->n, reg->covenant.version);
+	vios_registry_free(reg);
+	return 0;
+}
+
+int cmd_status(vios_cli *cli, int argc, char **argv)
+{
+	static const char *const keys[] = { "hub_url", "hub_fingerprint", "registry_version", "registry_updated_at",
+					     "hub_repo", NULL };
+	json_t *doc = json_object(), *nodes = NULL;
+	vios_covenant cov;
+	int first, error;
+
+	if (doc == NULL)
+		return vios_error_nomem();
+	if ((first = positional(cli, argc, argv, NULL, NULL)) < 0) {
+		json_decref(doc);
+		return first;
+	}
+	if (first != argc) {
+		json_decref(doc);
+		return cli_usage(cli, "unexpected argument '%s'", argv[first]);
+	}
+	json_object_set_new(doc, "node_id", json_string(cli->node->node_id));
+	for (const char *const *k = keys; *k; k++) {
+		char *v = NULL;
+		if ((error = vios_meta_get(&v, cli->store, *k)) < 0 && error != VIOS_ENOTFOUND)
+			goto done;
+		json_object_set_new(doc, *k, v ? json_string(v) : json_null());
+		free(v);
+	}
+	if ((error = vios_trust_covenant(&cov, cli->store)) == 0) {
+		json_object_set_new(doc, "covenant_version", json_integer(cov.version));
+		vios_covenant_dispose(&cov);
+	} else if (error == VIOS_ENOTFOUND)
+		json_object_set_new(doc, "covenant_version", json_null());
+	else
+		goto done;
+	if ((error = vios_query(&nodes, cli->store, "SELECT node_id, kind, role, name, revoked_at FROM reg_node ORDER BY kind, name", NULL, 0)) < 0)
+		goto done;
+	json_object_set(doc, "nodes", nodes);
+	if (cli->json) {
+		cli_json(stdout, doc);
+	} else {
+		const char *url = json_string_value(json_object_get(doc, "hub_url"));
+		printf("node          %s (%s \"%s\")\n", cli->node->node_id, cli->node->kind, cli->node->name);
+		if (url == NULL) {
+			printf("hub           none yet: run 'vios join URL --hub-fingerprint FP'\n");
+		} else {
+			printf("hub           %s\nfingerprint   %s (pinned)\nregistry      version %s, verified, updated %s\n"
+			       "covenant      version %lld\nnodes         %zu enrolled\n",
+			       url, json_string_value(json_object_get(doc, "hub_fingerprint")),
+			       json_string_value(json_object_get(doc, "registry_version")),
+			       json_string_value(json_object_get(doc, "registry_updated_at")),
+			       (long long)json_integer_value(json_object_get(doc, "covenant_version")), json_array_size(nodes));
+		}
+	}
+	error = 0;
+done:
+	json_decref(nodes);
+	json_decref(doc);
+	return error;
+}

@@ -1,0 +1,336 @@
+/*
+ * hub.c - see hub.h.
+ */
+#include "hub.h"
+#include "git.h"
+#include "trust.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int must_be_hub(vios_store *st)
+{
+	if (strcmp(st->node->kind, "hub") != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "this is a %s node; only a hub node runs 'vios hub'", st->node->kind);
+		return VIOS_EUSAGE;
+	}
+	return 0;
+}
+
+static void self_entry(vios_reg_node *n, const vios_node *node)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(n->node_id, sizeof(n->node_id), "%s", node->node_id);
+	snprintf(n->kind, sizeof(n->kind), "%s", node->kind);
+	snprintf(n->role, sizeof(n->role), "%s", node->role);
+	snprintf(n->name, sizeof(n->name), "%s", node->name);
+	vios_now_iso(n->enrolled_at);
+	n->last_seq = -1;
+	n->sign_pub = node->sign_pub;
+	memcpy(n->age_pk, node->age_pk, 32);
+}
+
+static int empty_or_absent(const char *path)
+{
+	struct stat sb;
+	DIR *d;
+	struct dirent *e;
+	int empty = 1;
+
+	if (stat(path, &sb) < 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(sb.st_mode) || (d = opendir(path)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* The repository's path as 'vios hub create' recorded it (no trailing '/'). */
+static const char *repo_path(git_repository *repo, char *buf, size_t len)
+{
+	size_t n;
+
+	snprintf(buf, len, "%s", git_repository_path(repo));
+	n = strlen(buf);
+	if (n > 1 && buf[n - 1] == '/')
+		buf[n - 1] = 0;
+	return buf;
+}
+
+/* Publishes a new version and installs it in the hub's own store. */
+static int publish(vios_store *st, git_repository *repo, const char *url, const vios_reg_node *nodes,
+		   size_t n, const char *covenant, long long version, const char *message)
+{
+	vios_registry *reg = NULL;
+	git_oid commit;
+	int error;
+
+	if ((error = vios_registry_publish(&commit, repo, st->node, nodes, n, covenant, version, message)) < 0 ||
+	    (error = vios_registry_load(&reg, repo, &commit, st->node->sign_pub.keyid)) < 0)
+		goto done;
+	error = vios_trust_install(st, repo, reg, url, st->node->sign_pub.keyid);
+done:
+	vios_registry_free(reg);
+	return error;
+}
+
+int vios_hub_create(vios_store *st, const char *path)
+{
+	git_repository *repo = NULL;
+	vios_reg_node self;
+	char abs[PATH_MAX], *have = NULL;
+	int error;
+
+	if ((error = must_be_hub(st)) < 0)
+		return error;
+	if (vios_meta_get(&have, st, "hub_repo") == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "this hub node already runs the hub at %s", have);
+		free(have);
+		return VIOS_EEXISTS;
+	}
+	if (!empty_or_absent(path)) {
+		vios_error_set(VIOS_ERR_INPUT, "%s exists and is not empty; refusing to overwrite it", path);
+		return VIOS_EEXISTS;
+	}
+	if ((error = vios_git_open(&repo, path, 1)) < 0)
+		return error;
+	if (realpath(path, abs) == NULL) {
+		error = vios_error_os("cannot resolve %s", path);
+		goto done;
+	}
+	self_entry(&self, st->node);
+	if ((error = publish(st, repo, abs, &self, 1, vios_covenant_default(), 1,
+			     "registry v1: hub created, default covenant")) < 0)
+		goto done;
+	if ((error = vios_store_tx_begin(st)) < 0)
+		goto done;
+	if ((error = vios_meta_set(st, "hub_repo", abs)) < 0 ||
+	    (error = vios_store_log(st, "create", "registry", st->node->node_id, "hub repository created")) < 0) {
+		vios_store_tx_rollback(st);
+		goto done;
+	}
+	error = vios_store_tx_commit(st);
+done:
+	git_repository_free(repo);
+	return error;
+}
+
+int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st)
+{
+	char *path = NULL;
+	git_oid head;
+	int error;
+
+	*repo = NULL;
+	*reg = NULL;
+	if ((error = must_be_hub(st)) < 0)
+		return error;
+	if ((error = vios_meta_get(&path, st, "hub_repo")) < 0) {
+		if (error == VIOS_ENOTFOUND)
+			vios_error_set(VIOS_ERR_INPUT, "no hub repository yet: run 'vios hub create PATH' first");
+		return error;
+	}
+	if ((error = vios_git_open(repo, path, 0)) < 0 ||
+	    (error = vios_git_ref_oid(&head, *repo, VIOS_REGISTRY_REF)) < 0 ||
+	    (error = vios_registry_load(reg, *repo, &head, st->node->sign_pub.keyid)) < 0)
+		goto done;
+	/* The hub checks its own repository like any reader: a rewritten
+	 * registry (someone pushed past the hub) is refused here too. */
+	error = vios_trust_install(st, *repo, *reg, path, st->node->sign_pub.keyid);
+done:
+	free(path);
+	if (error < 0) {
+		vios_registry_free(*reg);
+		*reg = NULL;
+		git_repository_free(*repo);
+		*repo = NULL;
+	}
+	return error;
+}
+
+int vios_hub_enroll(vios_enroll_info *out, int *already, vios_store *st, const char *text, size_t len)
+{
+	git_repository *repo = NULL;
+	vios_registry *reg = NULL;
+	vios_reg_node *nodes = NULL;
+	const vios_reg_node *have;
+	char msg[256], pbuf[PATH_MAX];
+	int error;
+
+	*already = 0;
+	if ((error = must_be_hub(st)) < 0)
+		return error;
+	if ((error = vios_enroll_request_verify(out, text, len)) < 0)
+		return error;
+	if (!strcmp(out->kind, "hub")) {
+		vios_error_set(VIOS_ERR_INPUT, "enrollment request: a hub node cannot be enrolled at another hub");
+		return VIOS_EUSAGE;
+	}
+	if ((error = vios_hub_open(&repo, &reg, st)) < 0)
+		goto done;
+	if ((have = vios_registry_find(reg, out->node_id)) != NULL) {
+		if (memcmp(have->sign_pub.pk, out->sign_pub.pk, 32) != 0 || memcmp(have->age_pk, out->age_pk, 32) != 0) {
+			vios_error_set(VIOS_ERR_INPUT, "node %s is enrolled with other keys; refusing to replace them (revoke it and enroll a new node)", out->node_id);
+			error = VIOS_EVERIFY;
+			goto done;
+		}
+		if (have->revoked_at[0]) {
+			vios_error_set(VIOS_ERR_INPUT, "node %s was revoked at %s; a revoked node is not enrolled again", out->node_id, have->revoked_at);
+			error = VIOS_EVERIFY;
+			goto done;
+		}
+		*already = 1;
+		error = 0;
+		goto done;
+	}
+	for (size_t i = 0; i < reg->n; i++)
+		if (!memcmp(reg->nodes[i].sign_pub.pk, out->sign_pub.pk, 32) || !memcmp(reg->nodes[i].age_pk, out->age_pk, 32)) {
+			vios_error_set(VIOS_ERR_INPUT, "the keys in this request belong to enrolled node %s already", reg->nodes[i].node_id);
+			error = VIOS_EVERIFY;
+			goto done;
+		}
+	if (reg->n >= VIOS_REGISTRY_MAX_NODES) {
+		vios_error_set(VIOS_ERR_INPUT, "the registry is full (%d nodes)", VIOS_REGISTRY_MAX_NODES);
+		error = VIOS_ERROR;
+		goto done;
+	}
+	if ((nodes = calloc(reg->n + 1, sizeof(*nodes))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	memcpy(nodes, reg->nodes, reg->n * sizeof(*nodes));
+	{
+		vios_reg_node *n = &nodes[reg->n];
+		snprintf(n->node_id, sizeof(n->node_id), "%s", out->node_id);
+		snprintf(n->kind, sizeof(n->kind), "%s", out->kind);
+		snprintf(n->role, sizeof(n->role), "%s", out->role);
+		snprintf(n->name, sizeof(n->name), "%s", out->name);
+		vios_now_iso(n->enrolled_at);
+		n->last_seq = -1;
+		n->sign_pub = out->sign_pub;
+		memcpy(n->age_pk, out->age_pk, 32);
+	}
+	snprintf(msg, sizeof(msg), "registry v%lld: enroll %s (%s %s)", reg->version + 1, out->node_id, out->kind, out->role);
+	if ((error = publish(st, repo, repo_path(repo, pbuf, sizeof(pbuf)), nodes, reg->n + 1, reg->covenant.text,
+			     reg->version + 1, msg)) < 0)
+		goto done;
+	error = vios_store_log(st, "update", "registry", out->node_id, "enrolled");
+done:
+	free(nodes);
+	vios_registry_free(reg);
+	git_repository_free(repo);
+	return error;
+}
+
+/* The last seq the hub holds on refs/heads/nodes/<id>: its commit count. */
+static int last_seq_of(long long *out, git_repository *repo, const char *node_id)
+{
+	char ref[128];
+	git_oid head;
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	int rc, error;
+
+	*out = 0;
+	snprintf(ref, sizeof(ref), "refs/heads/nodes/%s", node_id);
+	if ((error = vios_git_ref_oid(&head, repo, ref)) == VIOS_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return error;
+	if ((rc = git_revwalk_new(&walk, repo)) == 0 && (rc = git_revwalk_push(walk, &head)) == 0) {
+		git_revwalk_simplify_first_parent(walk);
+		while ((rc = git_revwalk_next(&oid, walk)) == 0)
+			(*out)++;
+		if (rc == GIT_ITEROVER)
+			rc = 0;
+	}
+	git_revwalk_free(walk);
+	return vios_git_error(rc, ref);
+}
+
+int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id)
+{
+	git_repository *repo = NULL;
+	vios_registry *reg = NULL;
+	vios_reg_node *n;
+	char msg[256], pbuf[PATH_MAX];
+	int error;
+
+	if ((error = must_be_hub(st)) < 0)
+		return error;
+	if (!vios_uuid_valid(node_id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a node id", node_id);
+		return VIOS_EUSAGE;
+	}
+	if ((error = vios_hub_open(&repo, &reg, st)) < 0)
+		goto done;
+	if ((n = (vios_reg_node *)vios_registry_find(reg, node_id)) == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "node %s is not enrolled", node_id);
+		error = VIOS_ENOTFOUND;
+		goto done;
+	}
+	if (!strcmp(node_id, st->node->node_id)) {
+		vios_error_set(VIOS_ERR_INPUT, "the hub cannot revoke itself");
+		error = VIOS_EUSAGE;
+		goto done;
+	}
+	if (n->revoked_at[0]) {
+		*out = *n;
+		error = 0;
+		goto done;
+	}
+	if ((error = last_seq_of(&n->last_seq, repo, node_id)) < 0)
+		goto done;
+	vios_now_iso(n->revoked_at);
+	*out = *n;
+	snprintf(msg, sizeof(msg), "registry v%lld: revoke %s after seq %lld", reg->version + 1, node_id, n->last_seq);
+	if ((error = publish(st, repo, repo_path(repo, pbuf, sizeof(pbuf)), reg->nodes, reg->n, reg->covenant.text,
+			     reg->version + 1, msg)) < 0)
+		goto done;
+	error = vios_store_log(st, "update", "registry", node_id, "revoked");
+done:
+	vios_registry_free(reg);
+	git_repository_free(repo);
+	return error;
+}
+
+int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, size_t len)
+{
+	git_repository *repo = NULL;
+	vios_registry *reg = NULL;
+	char msg[256], pbuf[PATH_MAX];
+	int error;
+
+	if ((error = must_be_hub(st)) < 0)
+		return error;
+	if ((error = vios_covenant_parse(out, text, len)) < 0)
+		return error;
+	if ((error = vios_hub_open(&repo, &reg, st)) < 0)
+		goto done;
+	if (out->version <= reg->covenant.version) {
+		vios_error_set(VIOS_ERR_INPUT, "covenant: version %lld is not newer than the covenant in force (version %lld)",
+			       out->version, reg->covenant.version);
+		error = VIOS_EUSAGE;
+		goto done;
+	}
+	snprintf(msg, sizeof(msg), "registry v%lld: covenant version %lld", reg->version + 1, out->version);
+	if ((error = publish(st, repo, repo_path(repo, pbuf, sizeof(pbuf)), reg->nodes, reg->n, out->text,
+			     reg->version + 1, msg)) < 0)
+		goto done;
+	error = vios_store_log(st, "update", "covenant", NULL, "covenant published");
+done:
+	if (error < 0)
+		vios_covenant_dispose(out);
+	vios_registry_free(reg);
+	git_repository_free(repo);
+	return error;
+}

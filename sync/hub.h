@@ -1,0 +1,31 @@
+/*
+ * hub.h - the hub operator's work on the hub repository: create it, enroll
+ * and revoke nodes, publish the covenant. Each change is a new registry
+ * version signed by the hub node's key (the root key) and committed to
+ * refs/heads/registry; the hub installs it in its own store as any node
+ * would after a join.
+ */
+#ifndef VIOS_HUB_H
+#define VIOS_HUB_H
+
+#include "registry.h"
+#include "store/store.h"
+
+/* Creates the bare hub repository at path with registry v1: the hub itself
+ * enrolled and the default covenant. The node must be of kind hub. */
+int vios_hub_create(vios_store *st, const char *path);
+
+/* Verifies an enrollment request and enrolls the node (a new version).
+ * *already = 1 when the same node with the same keys was enrolled before. */
+int vios_hub_enroll(vios_enroll_info *out, int *already, vios_store *st, const char *text, size_t len);
+
+/* Records the revocation of node_id (time and the last seq the hub holds). */
+int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id);
+
+/* Validates, signs and publishes a covenant (its version must be higher). */
+int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, size_t len);
+
+/* Opens the hub repository and loads its current, verified registry. */
+int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st);
+
+#endif

@@ -1,0 +1,646 @@
+/*
+ * registry.c - see registry.h.
+ */
+#include "registry.h"
+#include "git.h"
+#include "crypto/age.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FILE_MAX (1 << 20)
+
+static const char *const role_names[] = { "school", "police", "youth-protection", "social-team",
+					  "attendance", "youth-work", "municipality", "hub",
+					  "auditor", NULL };
+
+int vios_role_index(const char *role)
+{
+	for (int i = 0; role && role_names[i]; i++)
+		if (!strcmp(role_names[i], role))
+			return i;
+	return -1;
+}
+
+const char *vios_covenant_default(void)
+{
+	return "{\n"
+	       "  \"format\": \"vios-covenant-1\",\n"
+	       "  \"version\": 1,\n"
+	       "  \"title\": \"VIOS covenant (vios default)\",\n"
+	       "  \"parties\": [\"school\", \"police\", \"youth-protection\", \"social-team\", \"attendance\", \"youth-work\", \"municipality\"],\n"
+	       "  \"receives\": {\n"
+	       "    \"theme\": [\"hub\", \"auditor\", \"police\", \"youth-protection\", \"social-team\", \"attendance\", \"youth-work\", \"municipality\"],\n"
+	       "    \"case\": [\"auditor\", \"police\", \"youth-protection\", \"social-team\", \"attendance\", \"youth-work\", \"municipality\"]\n"
+	       "  },\n"
+	       "  \"case_scope\": \"roles-in-case\",\n"
+	       "  \"hub_role\": null,\n"
+	       "  \"retention_months\": {\"theme\": 60, \"case\": 24}\n"
+	       "}\n";
+}
+
+void vios_covenant_dispose(vios_covenant *c)
+{
+	if (c == NULL)
+		return;
+	free(c->text);
+	json_decref(c->tables);
+	memset(c, 0, sizeof(*c));
+}
+
+static int bad_cov(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int bad_cov(const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vios_error_set(VIOS_ERR_INPUT, "covenant: %s", msg);
+	return VIOS_EUSAGE;
+}
+
+static int roles_bits(unsigned *bits, json_t *arr, const char *what)
+{
+	size_t i;
+	json_t *v;
+
+	*bits = 0;
+	if (!json_is_array(arr))
+		return bad_cov("\"%s\" must be a list of roles", what);
+	json_array_foreach(arr, i, v) {
+		int r = vios_role_index(json_string_value(v));
+		if (r < 0)
+			return bad_cov("unknown role in \"%s\"", what);
+		*bits |= 1u << r;
+	}
+	return 0;
+}
+
+int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
+{
+	static const char *const known[] = { "format", "version", "title", "parties", "receives",
+					     "case_scope", "hub_role", "retention_months", "tables", NULL };
+	json_t *o = NULL, *v, *rec, *ret;
+	json_error_t jerr;
+	const char *key;
+	unsigned parties;
+	int error = VIOS_EUSAGE;
+
+	memset(c, 0, sizeof(*c));
+	if (len > 65536) {
+		vios_error_set(VIOS_ERR_INPUT, "covenant: larger than 64 KiB");
+		return VIOS_EUSAGE;
+	}
+	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(o)) {
+		vios_error_set(VIOS_ERR_INPUT, "covenant: not a JSON object (line %d: %s)", jerr.line, jerr.text);
+		goto done;
+	}
+	json_object_foreach(o, key, v) {
+		int ok = 0;
+		for (const char *const *k = known; *k; k++)
+			ok |= !strcmp(*k, key);
+		if (!ok) {
+			error = bad_cov("unknown field \"%s\"", key);
+			goto done;
+		}
+	}
+	if (strcmp(json_string_value(json_object_get(o, "format")) ?: "", "vios-covenant-1") != 0) {
+		error = bad_cov("\"format\" must be \"vios-covenant-1\"");
+		goto done;
+	}
+	v = json_object_get(o, "version");
+	if (!json_is_integer(v) || json_integer_value(v) < 1) {
+		error = bad_cov("\"version\" must be a whole number from 1");
+		goto done;
+	}
+	c->version = json_integer_value(v);
+	if ((error = roles_bits(&parties, json_object_get(o, "parties"), "parties")) < 0)
+		goto done;
+	rec = json_object_get(o, "receives");
+	if (!json_is_object(rec) || json_object_size(rec) != 2) {
+		error = bad_cov("\"receives\" must name exactly the categories theme and case");
+		goto done;
+	}
+	if ((error = roles_bits(&c->receives[0], json_object_get(rec, "theme"), "receives.theme")) < 0 ||
+	    (error = roles_bits(&c->receives[1], json_object_get(rec, "case"), "receives.case")) < 0)
+		goto done;
+	for (int cat = 0; cat < 2; cat++) {
+		if (!(c->receives[cat] & (1u << vios_role_index("auditor")))) {
+			error = bad_cov("the auditor must receive every category (%s)", cat ? "case" : "theme");
+			goto done;
+		}
+		/* a partner role that receives data must be a party */
+		for (int r = 1; r <= 6; r++)
+			if ((c->receives[cat] & (1u << r)) && !(parties & (1u << r))) {
+				error = bad_cov("role %s receives data but is not a party", role_names[r]);
+				goto done;
+			}
+	}
+	if (c->receives[1] & (1u << vios_role_index("hub"))) {
+		error = bad_cov("the hub never receives case data by its own role; give it one with \"hub_role\"");
+		goto done;
+	}
+	v = json_object_get(o, "case_scope");
+	if (v && strcmp(json_string_value(v) ?: "", "roles-in-case") != 0) {
+		error = bad_cov("\"case_scope\" must be \"roles-in-case\"");
+		goto done;
+	}
+	v = json_object_get(o, "hub_role");
+	if (v && !json_is_null(v)) {
+		int r = vios_role_index(json_string_value(v));
+		if (r < 1 || r > 6) {
+			error = bad_cov("\"hub_role\" must be null or a partner role");
+			goto done;
+		}
+		snprintf(c->hub_role, sizeof(c->hub_role), "%s", json_string_value(v));
+	}
+	ret = json_object_get(o, "retention_months");
+	for (int cat = 0; cat < 2; cat++) {
+		json_t *m = json_object_get(ret, cat ? "case" : "theme");
+		if (!json_is_integer(m) || json_integer_value(m) < 1 || json_integer_value(m) > 1200) {
+			error = bad_cov("\"retention_months\" needs theme and case as months (1 to 1200)");
+			goto done;
+		}
+		c->retention_months[cat] = json_integer_value(m);
+	}
+	v = json_object_get(o, "tables");
+	if (v) {
+		const char *school;
+		json_t *list;
+		if (!json_is_object(v)) {
+			error = bad_cov("\"tables\" must map a school node id to its partner node ids");
+			goto done;
+		}
+		json_object_foreach(v, school, list) {
+			size_t i;
+			json_t *p;
+			if (!vios_uuid_valid(school) || !json_is_array(list)) {
+				error = bad_cov("\"tables\" must map a school node id to its partner node ids");
+				goto done;
+			}
+			json_array_foreach(list, i, p)
+				if (!vios_uuid_valid(json_string_value(p) ?: "")) {
+					error = bad_cov("\"tables\": '%s' is not a node id", json_string_value(p));
+					goto done;
+				}
+		}
+		c->tables = json_incref(v);
+	}
+	if ((c->text = malloc(len + 1)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	memcpy(c->text, text, len);
+	c->text[len] = 0;
+	error = 0;
+done:
+	json_decref(o);
+	if (error < 0)
+		vios_covenant_dispose(c);
+	return error;
+}
+
+/* ---- node entries -------------------------------------------------------- */
+
+static char *node_entry_json(const vios_reg_node *n)
+{
+	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
+	json_t *o;
+	char *s;
+
+	if (vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub) < 0 ||
+	    vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk) < 0)
+		return NULL;
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+		      "format", "vios-registry-node-1", "node_id", n->node_id, "kind", n->kind,
+		      "role", n->role, "name", n->name, "minisign_pubkey", pub, "age_recipient", rcpt,
+		      "enrolled_at", n->enrolled_at,
+		      "revoked_at", n->revoked_at[0] ? json_string(n->revoked_at) : json_null(),
+		      "last_seq", n->revoked_at[0] ? json_integer(n->last_seq) : json_null());
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+static int str_field(char *dst, size_t len, json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	if (s == NULL || strlen(s) >= len)
+		return -1;
+	strcpy(dst, s);
+	return 0;
+}
+
+static int node_entry_parse(vios_reg_node *n, const char *text, size_t len, const char *path)
+{
+	json_t *o = NULL, *v;
+	json_error_t jerr;
+	char pub[128], rcpt[128];
+	uint8_t want[8];
+	int error = VIOS_ECORRUPT;
+
+	memset(n, 0, sizeof(*n));
+	n->last_seq = -1;
+	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(o) ||
+	    strcmp(json_string_value(json_object_get(o, "format")) ?: "", "vios-registry-node-1") != 0 ||
+	    json_object_size(o) != 10 ||
+	    str_field(n->node_id, sizeof(n->node_id), o, "node_id") < 0 ||
+	    str_field(n->kind, sizeof(n->kind), o, "kind") < 0 ||
+	    str_field(n->role, sizeof(n->role), o, "role") < 0 ||
+	    str_field(n->name, sizeof(n->name), o, "name") < 0 ||
+	    str_field(n->enrolled_at, sizeof(n->enrolled_at), o, "enrolled_at") < 0 ||
+	    str_field(pub, sizeof(pub), o, "minisign_pubkey") < 0 ||
+	    str_field(rcpt, sizeof(rcpt), o, "age_recipient") < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: %s is not a well-formed node entry", path);
+		goto done;
+	}
+	v = json_object_get(o, "revoked_at");
+	if (json_is_string(v)) {
+		if (str_field(n->revoked_at, sizeof(n->revoked_at), o, "revoked_at") < 0 ||
+		    !json_is_integer(json_object_get(o, "last_seq"))) {
+			vios_error_set(VIOS_ERR_INPUT, "registry: %s has a malformed revocation", path);
+			goto done;
+		}
+		n->last_seq = json_integer_value(json_object_get(o, "last_seq"));
+	} else if (!json_is_null(v) || !json_is_null(json_object_get(o, "last_seq"))) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: %s has a malformed revocation", path);
+		goto done;
+	}
+	if (!vios_uuid_valid(n->node_id) || !vios_kind_valid(n->kind) || !vios_role_valid(n->role)) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: %s names an unknown kind or role, or a bad node id", path);
+		goto done;
+	}
+	if (vios_minisign_pub_parse(&n->sign_pub, pub) < 0 || vios_age_recipient_parse(n->age_pk, rcpt) < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: %s has a malformed key", path);
+		goto done;
+	}
+	vios_keyid_from_pk(want, n->sign_pub.pk);
+	if (sodium_memcmp(want, n->sign_pub.keyid, 8) != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: %s has a key id that is not its key's", path);
+		goto done;
+	}
+	error = 0;
+done:
+	json_decref(o);
+	return error;
+}
+
+/* ---- load and verify ---------------------------------------------------- */
+
+void vios_registry_free(vios_registry *reg)
+{
+	if (reg == NULL)
+		return;
+	free(reg->nodes);
+	vios_covenant_dispose(&reg->covenant);
+	free(reg);
+}
+
+const vios_reg_node *vios_registry_find(const vios_registry *reg, const char *node_id)
+{
+	for (size_t i = 0; i < reg->n; i++)
+		if (!strcmp(reg->nodes[i].node_id, node_id))
+			return &reg->nodes[i];
+	return NULL;
+}
+
+static void hash_hex(char out[65], const uint8_t *data, size_t len)
+{
+	uint8_t h[32];
+	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
+	vios_hex(out, h, sizeof(h));
+}
+
+/* Reads path and path.minisig at commit and verifies the signature by root. */
+static int read_signed(uint8_t **out, size_t *len, git_repository *repo, const git_oid *commit,
+		       const char *path, const vios_minisign_pub *root)
+{
+	char sigpath[512], *trusted = NULL;
+	uint8_t *sig = NULL;
+	size_t siglen;
+	int error;
+
+	*out = NULL;
+	snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
+	if ((error = vios_git_read_blob(out, len, repo, commit, path, FILE_MAX)) < 0 ||
+	    (error = vios_git_read_blob(&sig, &siglen, repo, commit, sigpath, 16384)) < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_INPUT, "registry: %s", why);
+		error = VIOS_EVERIFY;
+		goto done;
+	}
+	if ((error = vios_minisign_verify(&trusted, root, *out, *len, (char *)sig, siglen)) < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_INPUT, "registry: %s is not signed by the hub root key (%s)", path, why);
+		error = VIOS_EVERIFY;
+		goto done;
+	}
+done:
+	free(trusted);
+	free(sig);
+	if (error < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+int vios_fingerprint_parse(uint8_t keyid[8], const char *text)
+{
+	vios_minisign_pub pub;
+	char hex[17];
+
+	if (strlen(text) == 16) {
+		/* minisign shows the key id as a little-endian number */
+		for (int i = 0; i < 16; i++) {
+			char c = text[i];
+			if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')))
+				goto bad;
+		}
+		for (int i = 0; i < 8; i++) {
+			char byte[3] = { text[14 - 2 * i], text[15 - 2 * i], 0 };
+			keyid[i] = (uint8_t)strtoul(byte, NULL, 16);
+		}
+		vios_minisign_keyid_hex(hex, keyid);
+		return strcasecmp(hex, text) == 0 ? 0 : VIOS_EUSAGE;
+	}
+	if (vios_minisign_pub_parse(&pub, text) == 0) {
+		memcpy(keyid, pub.keyid, 8);
+		return 0;
+	}
+bad:
+	vios_error_set(VIOS_ERR_INPUT, "'%s' is not a hub fingerprint (16 hex digits, from 'vios whoami' on the hub)", text);
+	return VIOS_EUSAGE;
+}
+
+int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid *commit,
+		       const uint8_t pin[8])
+{
+	vios_registry *reg = NULL;
+	uint8_t *pubtext = NULL, *man = NULL, *data = NULL, want[8];
+	char **files = NULL, hex[65];
+	size_t nfiles = 0, len, i;
+	json_t *mo = NULL, *listed, *v;
+	json_error_t jerr;
+	const char *key;
+	int error = VIOS_EVERIFY;
+
+	*out = NULL;
+	if ((reg = calloc(1, sizeof(*reg))) == NULL)
+		return vios_error_nomem();
+	git_oid_cpy(&reg->commit, commit);
+	if ((error = vios_git_read_blob(&pubtext, &len, repo, commit, "registry/hub.pub", 4096)) < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: no registry/hub.pub: this is not a vios hub");
+		error = VIOS_EVERIFY;
+		goto done;
+	}
+	if (vios_minisign_pub_parse(&reg->root, (char *)pubtext) < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: registry/hub.pub is not a minisign public key");
+		error = VIOS_EVERIFY;
+		goto done;
+	}
+	vios_keyid_from_pk(want, reg->root.pk);
+	if (sodium_memcmp(want, reg->root.keyid, 8) != 0 || sodium_memcmp(reg->root.keyid, pin, 8) != 0) {
+		char got[17], pinned[17];
+		vios_minisign_keyid_hex(got, reg->root.keyid);
+		vios_minisign_keyid_hex(pinned, pin);
+		vios_error_set(VIOS_ERR_INPUT, "registry: the hub key is %s, not the pinned fingerprint %s: refusing it", got, pinned);
+		error = VIOS_EVERIFY;
+		goto done;
+	}
+	if ((error = read_signed(&man, &len, repo, commit, "registry/manifest.json", &reg->root)) < 0)
+		goto done;
+	error = VIOS_EVERIFY;
+	if ((mo = json_loadb((char *)man, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+	    strcmp(json_string_value(json_object_get(mo, "format")) ?: "", "vios-registry-1") != 0 ||
+	    !json_is_integer(json_object_get(mo, "version")) ||
+	    !json_is_object(listed = json_object_get(mo, "files")) ||
+	    str_field(reg->updated_at, sizeof(reg->updated_at), mo, "updated_at") < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: the manifest is malformed");
+		goto done;
+	}
+	reg->version = json_integer_value(json_object_get(mo, "version"));
+	/* Every file in the tree is the manifest, a listed file, or a signature of one. */
+	if ((error = vios_git_list(&files, &nfiles, repo, commit)) < 0)
+		goto done;
+	error = VIOS_EVERIFY;
+	for (i = 0; i < nfiles; i++) {
+		char base[512];
+		size_t fl = strlen(files[i]);
+		if (!strcmp(files[i], "registry/manifest.json") || !strcmp(files[i], "registry/manifest.json.minisig"))
+			continue;
+		snprintf(base, sizeof(base), "%s", files[i]);
+		if (fl > 8 && !strcmp(files[i] + fl - 8, ".minisig"))
+			base[fl - 8] = 0;
+		if (json_object_get(listed, base) == NULL) {
+			vios_error_set(VIOS_ERR_INPUT, "registry: %s is not in the signed manifest", files[i]);
+			goto done;
+		}
+	}
+	if (json_object_size(listed) > VIOS_REGISTRY_MAX_NODES + 2) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: too many entries");
+		goto done;
+	}
+	if ((reg->nodes = calloc(json_object_size(listed) + 1, sizeof(*reg->nodes))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	json_object_foreach(listed, key, v) {
+		int is_pub = !strcmp(key, "registry/hub.pub"), is_cov = !strcmp(key, "covenant.json");
+		int is_node = !strncmp(key, "registry/nodes/", 15);
+		if (!json_is_string(v) || !(is_pub || is_cov || is_node)) {
+			vios_error_set(VIOS_ERR_INPUT, "registry: the manifest lists an unexpected file %s", key);
+			goto done;
+		}
+		free(data);
+		data = NULL;
+		if (is_pub)
+			error = vios_git_read_blob(&data, &len, repo, commit, key, 4096);
+		else
+			error = read_signed(&data, &len, repo, commit, key, &reg->root);
+		if (error < 0) {
+			error = VIOS_EVERIFY;
+			goto done;
+		}
+		error = VIOS_EVERIFY;
+		hash_hex(hex, data, len);
+		if (strcmp(hex, json_string_value(v)) != 0) {
+			vios_error_set(VIOS_ERR_INPUT, "registry: %s does not match its hash in the signed manifest", key);
+			goto done;
+		}
+		if (is_cov) {
+			if (vios_covenant_parse(&reg->covenant, (char *)data, len) < 0) {
+				char why[300];
+				snprintf(why, sizeof(why), "%s", vios_error_last());
+				vios_error_set(VIOS_ERR_INPUT, "registry: %s", why);
+				goto done;
+			}
+		} else if (is_node) {
+			vios_reg_node *n = &reg->nodes[reg->n];
+			char want_path[128];
+			if (node_entry_parse(n, (char *)data, len, key) < 0) {
+				error = VIOS_EVERIFY;
+				goto done;
+			}
+			snprintf(want_path, sizeof(want_path), "registry/nodes/%s.json", n->node_id);
+			if (strcmp(want_path, key) != 0 || vios_registry_find(reg, n->node_id)) {
+				vios_error_set(VIOS_ERR_INPUT, "registry: %s holds the entry of another node", key);
+				goto done;
+			}
+			reg->n++;
+		}
+	}
+	if (reg->covenant.text == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: no covenant");
+		goto done;
+	}
+	error = 0;
+done:
+	json_decref(mo);
+	free(pubtext);
+	free(man);
+	free(data);
+	vios_git_list_free(files, nfiles);
+	if (error < 0)
+		vios_registry_free(reg);
+	else
+		*out = reg;
+	return error;
+}
+
+/* ---- publish (hub) ------------------------------------------------------- */
+
+typedef struct {
+	vios_git_file *files;
+	size_t n;
+	char **owned;
+	size_t nowned;
+} fileset;
+
+static int add_file(fileset *fs, json_t *manifest, const char *path, char *data, size_t len, int list)
+{
+	char hex[65];
+	char *p = strdup(path);
+
+	if (p == NULL)
+		return vios_error_nomem();
+	fs->owned[fs->nowned++] = p;
+	fs->owned[fs->nowned++] = data;
+	fs->files[fs->n++] = (vios_git_file){ p, data, len };
+	if (list) {
+		hash_hex(hex, (uint8_t *)data, len);
+		if (json_object_set_new(manifest, path, json_string(hex)) < 0)
+			return vios_error_nomem();
+	}
+	return 0;
+}
+
+static int add_signed(fileset *fs, json_t *manifest, const vios_node *hub, const char *path,
+		      const char *text, const char *comment)
+{
+	char sigpath[512], *copy = strdup(text), *sig = NULL;
+	int error;
+
+	if (copy == NULL)
+		return vios_error_nomem();
+	if ((error = vios_minisign_sign(&sig, hub->sign_sec, (uint8_t *)text, strlen(text), comment,
+					"signed by the vios hub root key")) < 0) {
+		free(copy);
+		return error;
+	}
+	snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
+	if ((error = add_file(fs, manifest, path, copy, strlen(copy), 1)) < 0) {
+		free(sig);
+		return error;
+	}
+	return add_file(fs, manifest, sigpath, sig, strlen(sig), 0);
+}
+
+int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *hub,
+			  const vios_reg_node *nodes, size_t n, const char *covenant_text,
+			  long long version, const char *message)
+{
+	fileset fs = { 0 };
+	json_t *listed = json_object(), *man = NULL;
+	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], fp[17], now[21], comment[160], *pubfile = NULL,
+	     *mantext = NULL, **owned = NULL;
+	int error = VIOS_ERROR;
+	size_t cap = 2 * n + 8;
+
+	fs.files = calloc(cap, sizeof(*fs.files));
+	owned = fs.owned = calloc(2 * cap, sizeof(char *));
+	if (listed == NULL || fs.files == NULL || fs.owned == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	vios_node_fingerprint(fp, hub);
+	vios_now_iso(now);
+	if ((error = vios_minisign_pub_format(pub, sizeof(pub), &hub->sign_pub)) < 0)
+		goto done;
+	if ((pubfile = malloc(256)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	snprintf(pubfile, 256, "untrusted comment: vios hub root key %s\n%s\n", fp, pub);
+	error = add_file(&fs, listed, "registry/hub.pub", pubfile, strlen(pubfile), 1);
+	pubfile = NULL;
+	if (error < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		char path[128], *text = node_entry_json(&nodes[i]);
+		if (text == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		snprintf(path, sizeof(path), "registry/nodes/%s.json", nodes[i].node_id);
+		snprintf(comment, sizeof(comment), "vios registry v%lld node=%s", version, nodes[i].node_id);
+		error = add_signed(&fs, listed, hub, path, text, comment);
+		free(text);
+		if (error < 0)
+			goto done;
+	}
+	snprintf(comment, sizeof(comment), "vios registry v%lld covenant", version);
+	if ((error = add_signed(&fs, listed, hub, "covenant.json", covenant_text, comment)) < 0)
+		goto done;
+	man = json_pack("{s:s, s:I, s:s, s:s, s:O}", "format", "vios-registry-1", "version", (json_int_t)version,
+			"hub_fingerprint", fp, "updated_at", now, "files", listed);
+	if (man == NULL || (mantext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	snprintf(comment, sizeof(comment), "vios registry v%lld manifest", version);
+	{
+		json_t *ignore = json_object();
+		error = add_signed(&fs, ignore, hub, "registry/manifest.json", mantext, comment);
+		json_decref(ignore);
+		if (error < 0)
+			goto done;
+	}
+	{
+		char email[80];
+		snprintf(email, sizeof(email), "%s@vios.invalid", hub->node_id);
+		error = vios_git_commit_files(out, repo, VIOS_REGISTRY_REF, fs.files, fs.n, message, hub->name, email);
+	}
+done:
+	for (size_t i = 0; owned && i < fs.nowned; i++)
+		free(owned[i]);
+	free(owned);
+	free(fs.files);
+	free(pubfile);
+	free(mantext);
+	json_decref(man);
+	json_decref(listed);
+	return error;
+}

@@ -1,0 +1,99 @@
+/*
+ * registry.h - the hub's signed registry and covenant, as they live on
+ * refs/heads/registry of the hub repository (DESIGN.md section 7):
+ *
+ *   registry/hub.pub                  the hub root key (minisign .pub file)
+ *   registry/manifest.json(.minisig)  version, and the BLAKE2b-256 of every
+ *                                     other file: nothing can be added,
+ *                                     dropped or swapped without the root key
+ *   registry/nodes/<id>.json(.minisig) one enrolled node each
+ *   covenant.json(.minisig)           who receives which category
+ *
+ * Every .json is signed by the root key (minisign "ED"); stock minisign can
+ * verify each file. Readers check everything against a pinned key id before
+ * they trust a byte (vios_registry_load).
+ */
+#ifndef VIOS_REGISTRY_H
+#define VIOS_REGISTRY_H
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "crypto/minisign.h"
+#include "node/node.h"
+
+#define VIOS_REGISTRY_REF "refs/heads/registry"
+#define VIOS_REGISTRY_MAX_NODES 10000
+
+typedef struct {
+	char node_id[37];
+	char kind[16];
+	char role[24];
+	char name[VIOS_NAME_MAX + 1];
+	char enrolled_at[21];
+	char revoked_at[21]; /* "" when not revoked */
+	long long last_seq;  /* when revoked: the last seq the hub accepted; else -1 */
+	vios_minisign_pub sign_pub;
+	uint8_t age_pk[32];
+} vios_reg_node;
+
+typedef struct {
+	long long version;
+	char *text;                /* the signed file, as signed */
+	unsigned receives[2];      /* bit per role index: [0] theme, [1] case */
+	char hub_role[24];         /* role the hub plays for case data, "" for none */
+	long long retention_months[2];
+	json_t *tables;            /* optional: school node id -> [partner node ids] */
+} vios_covenant;
+
+typedef struct {
+	git_oid commit;
+	long long version;
+	char updated_at[21];
+	vios_minisign_pub root;
+	vios_reg_node *nodes;
+	size_t n;
+	vios_covenant covenant;
+} vios_registry;
+
+/* Role index for vios_covenant.receives bits; -1 for an unknown role. */
+int vios_role_index(const char *role);
+
+/* The default covenant of DESIGN.md section 5, as JSON text (static). */
+const char *vios_covenant_default(void);
+
+/*
+ * Parses and validates covenant JSON: format, version >= 1, known roles,
+ * the auditor receives every category, retention per category. Fills c
+ * (c->text is a malloc'd copy). VIOS_EUSAGE with the rule that failed.
+ */
+int vios_covenant_parse(vios_covenant *c, const char *text, size_t len);
+void vios_covenant_dispose(vios_covenant *c);
+
+/*
+ * Reads the registry at commit and verifies all of it against the pinned
+ * root key id: hub.pub's key id is derived from its key and equals `pin`;
+ * the manifest and every .json are signed by it; every file is named in
+ * the manifest with its hash and no other file exists; every entry is well
+ * formed. VIOS_EVERIFY / VIOS_ECORRUPT with the first finding.
+ */
+int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid *commit,
+		       const uint8_t pin[8]);
+void vios_registry_free(vios_registry *reg);
+
+/* The entry for node_id, or NULL. */
+const vios_reg_node *vios_registry_find(const vios_registry *reg, const char *node_id);
+
+/*
+ * Hub side: writes a new registry version to refs/heads/registry of repo,
+ * signed with the hub's key: the given nodes (replacing the current set)
+ * and covenant text. version = current + 1 (1 for the first).
+ */
+int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *hub,
+			  const vios_reg_node *nodes, size_t n, const char *covenant_text,
+			  long long version, const char *message);
+
+/* Parses a fingerprint: 16 hex digits (the key id) or a minisign key line. */
+int vios_fingerprint_parse(uint8_t keyid[8], const char *text);
+
+#endif
