@@ -8,6 +8,10 @@
 set -u
 : "${VIOS:?}" "${BUILD:?}"
 export VIOS BUILD
+if [ "${SAN:-0}" = 1 ]; then
+	LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
+	export LSAN_OPTIONS
+fi
 passed=0
 failed=0
 failures=""
