@@ -2,6 +2,7 @@
  * store.c - see store.h.
  */
 #include "store/store.h"
+#include "crdt/capture.h"
 #include "store/vfs.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -142,26 +143,40 @@ void vios_store_free(vios_store *st)
 {
 	if (st == NULL)
 		return;
+	vios_crdt_capture_abort(st);
 	sqlite3_close_v2(st->db);
 	free(st);
 }
 
-int vios_store_tx_begin(vios_store *st)
+int vios_store_tx_begin_uncaptured(vios_store *st)
 {
 	return exec(st->db, "BEGIN IMMEDIATE", "starting a write");
 }
 
+int vios_store_tx_begin(vios_store *st)
+{
+	int error;
+
+	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
+		return error;
+	if ((error = vios_crdt_capture_begin(st)) < 0)
+		vios_store_tx_rollback(st);
+	return error;
+}
+
 int vios_store_tx_commit(vios_store *st)
 {
-	int error = exec(st->db, "COMMIT", "committing");
+	int error;
 
-	if (error < 0)
+	if ((error = vios_crdt_capture_commit(st)) < 0 ||
+	    (error = exec(st->db, "COMMIT", "committing")) < 0)
 		vios_store_tx_rollback(st);
 	return error;
 }
 
 void vios_store_tx_rollback(vios_store *st)
 {
+	vios_crdt_capture_abort(st);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }

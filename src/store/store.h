@@ -5,7 +5,8 @@
  * local append-only access log.
  *
  * Every write goes through vios_store_tx_begin / _commit so that change
- * capture (sync/) sees whole transactions.
+ * capture (src/crdt) sees whole transactions: a write made outside them is
+ * never shared with other nodes.
  */
 #ifndef VIOS_STORE_H
 #define VIOS_STORE_H
@@ -19,6 +20,7 @@ typedef struct vios_store {
 	const vios_node *node; /* borrowed; outlives the store */
 	char os_user[64];
 	char path[PATH_MAX];
+	sqlite3_session *capture; /* the open transaction's change capture, or NULL */
 } vios_store;
 
 /* Schema version this vios writes (the number of migrations in schema/). */
@@ -40,10 +42,20 @@ void vios_store_free(vios_store *st);
  */
 int vios_store_error(sqlite3 *db, int rc, const char *what);
 
-/* A write transaction (BEGIN IMMEDIATE) and its end. */
+/*
+ * A write transaction (BEGIN IMMEDIATE) and its end. Changes to the synced
+ * tables are captured (src/crdt/capture.c): at commit, before COMMIT, they
+ * become ops stamped with one new clock, stored in the same transaction.
+ * A capture that fails (e.g. a value other nodes would refuse) rolls the
+ * whole transaction back.
+ */
 int vios_store_tx_begin(vios_store *st);
 int vios_store_tx_commit(vios_store *st);
 void vios_store_tx_rollback(vios_store *st);
+
+/* A write transaction whose changes are not captured: for merging what
+ * other nodes wrote (vios_crdt_apply) and for local-only bookkeeping. */
+int vios_store_tx_begin_uncaptured(vios_store *st);
 
 /*
  * Appends to the access log: action is create, read, update, export,

@@ -1,0 +1,262 @@
+/*
+ * capture.c - change capture with the SQLite session extension.
+ *
+ * vios_store_tx_begin opens a session on the synced tables; just before
+ * COMMIT the session's changeset (one entry per changed row, with the old
+ * and new values of the changed columns) becomes ops: a SET per changed
+ * column (every column of an INSERT), a DELETE per deleted row. All ops of
+ * the transaction share one new clock. Each op is stored as pending, and
+ * merged into this node's own cell state exactly as a remote op would be
+ * (history, cell clock, conflicts), so that a local write's base clock is
+ * what this node held before it. A deleted row keeps the category and
+ * roles it had (from the changeset's old values), for the exporter.
+ *
+ * A change other nodes would refuse (a record id that is not a UUID, text
+ * that is not UTF-8, a row inserted again after its deletion) fails the
+ * commit: the whole transaction rolls back.
+ */
+#include "crdt/capture.h"
+#include "crdt/internal.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int vios_crdt_capture_begin(vios_store *st)
+{
+	sqlite3_session *s = NULL;
+	int rc;
+
+	vios_crdt_capture_abort(st);
+	rc = sqlite3session_create(st->db, "main", &s);
+	for (int t = 0; rc == SQLITE_OK && t < CRDT_NTABLES; t++)
+		rc = sqlite3session_attach(s, crdt_tables[t].name);
+	if (rc != SQLITE_OK) {
+		if (s)
+			sqlite3session_delete(s);
+		return vios_store_error(st->db, rc, "starting change capture");
+	}
+	st->capture = s;
+	return 0;
+}
+
+void vios_crdt_capture_abort(vios_store *st)
+{
+	if (st && st->capture) {
+		sqlite3session_delete(st->capture);
+		st->capture = NULL;
+	}
+}
+
+/* One captured op and, for a DELETE, the row's category snapshot. */
+typedef struct {
+	vios_crdt_op op;
+	const char *cat;
+	uint32_t roles;
+} captured;
+
+typedef struct {
+	captured *v;
+	size_t n, cap;
+} oplist;
+
+static captured *push(oplist *l)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 32;
+		captured *v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		l->v = v;
+		l->cap = cap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	return &l->v[l->n++];
+}
+
+static void oplist_dispose(oplist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		vios_crdt_op_dispose(&l->v[i].op);
+	free(l->v);
+}
+
+/* The ops of one changeset entry, appended to l (clocks stamped later). */
+static int capture_change(crdt_ctx *cx, sqlite3_changeset_iter *it, oplist *l, uint64_t *maxbase)
+{
+	const char *zTab;
+	int nCol, kind, indirect, t, rc, found, error;
+	sqlite3_value *pkv = NULL, *v;
+	const char *pk;
+	captured *cp;
+
+	if ((rc = sqlite3changeset_op(it, &zTab, &nCol, &kind, &indirect)) != SQLITE_OK)
+		return vios_store_error(cx->st->db, rc, "capturing changes");
+	if ((t = crdt_table_index(zTab)) < 0 || nCol != crdt_tables[t].ncol) {
+		vios_error_set(VIOS_ERR_STORE, "capture: table %s does not match the synced tables", zTab);
+		return VIOS_ERROR;
+	}
+	rc = kind == SQLITE_INSERT ? sqlite3changeset_new(it, 0, &pkv) : sqlite3changeset_old(it, 0, &pkv);
+	if (rc != SQLITE_OK || pkv == NULL || sqlite3_value_type(pkv) != SQLITE_TEXT ||
+	    !vios_uuid_valid((pk = (const char *)sqlite3_value_text(pkv)))) {
+		vios_error_set(VIOS_ERR_INPUT, "cannot share a change to %s: its id is not a UUID; nothing was written", zTab);
+		return VIOS_EUSAGE;
+	}
+
+	if (kind == SQLITE_DELETE) {
+		sqlite3_value *vals[CRDT_MAXCOL];
+		for (int c = 0; c < nCol; c++)
+			if ((rc = sqlite3changeset_old(it, c, &vals[c])) != SQLITE_OK)
+				return vios_store_error(cx->st->db, rc, "capturing changes");
+		if ((cp = push(l)) == NULL)
+			return vios_error_nomem();
+		cp->op.kind = VIOS_OP_DELETE;
+		if ((cp->op.tbl = strdup(zTab)) == NULL || (cp->op.pk = strdup(pk)) == NULL)
+			return vios_error_nomem();
+		vios_crdt_category cat;
+		if ((error = crdt_values_classify(cx->st, t, vals, &cat, &cp->roles)) < 0)
+			return error;
+		cp->cat = vios_crdt_category_name(cat);
+		return 0;
+	}
+	if (kind == SQLITE_INSERT) {
+		if ((error = crdt_tomb_get(cx, zTab, pk, &found)) < 0)
+			return error;
+		if (found) {
+			vios_error_set(VIOS_ERR_INPUT, "cannot add %s %s again: it was deleted, and a deleted record"
+				       " stays deleted; nothing was written", zTab, pk);
+			return VIOS_EUSAGE;
+		}
+	}
+	for (int c = 1; c < nCol; c++) {
+		uint64_t bhlc;
+		char bnode[37];
+		v = NULL;
+		if ((rc = sqlite3changeset_new(it, c, &v)) != SQLITE_OK)
+			return vios_store_error(cx->st->db, rc, "capturing changes");
+		if (v == NULL) /* an UPDATE that left this column alone */
+			continue;
+		if ((cp = push(l)) == NULL)
+			return vios_error_nomem();
+		cp->op.kind = VIOS_OP_SET;
+		if ((cp->op.tbl = strdup(zTab)) == NULL || (cp->op.pk = strdup(pk)) == NULL ||
+		    (cp->op.col = strdup(crdt_tables[t].cols[c].name)) == NULL ||
+		    (error = crdt_value_from_sqlite(&cp->op.value, v)) < 0)
+			return vios_error_nomem();
+		if ((error = crdt_cell_get(cx, zTab, pk, cp->op.col, &found, &bhlc, bnode)) < 0)
+			return error;
+		if (found) {
+			cp->op.base_hlc = bhlc;
+			if ((cp->op.base_node = strdup(bnode)) == NULL)
+				return vios_error_nomem();
+			if (bhlc > *maxbase)
+				*maxbase = bhlc;
+		}
+	}
+	return 0;
+}
+
+static int store_pending(crdt_ctx *cx, const vios_crdt_op *op)
+{
+	sqlite3_stmt *pStmt = crdt_q(cx, Q_PENDING_ADD);
+	int rc;
+
+	if (pStmt == NULL)
+		return VIOS_ERROR;
+	sqlite3_bind_int64(pStmt, 1, (sqlite3_int64)op->hlc);
+	sqlite3_bind_text(pStmt, 2, op->node, -1, SQLITE_STATIC);
+	sqlite3_bind_text(pStmt, 3, op->tbl, -1, SQLITE_STATIC);
+	sqlite3_bind_text(pStmt, 4, op->pk, -1, SQLITE_STATIC);
+	if (op->kind == VIOS_OP_SET) {
+		sqlite3_bind_text(pStmt, 5, op->col, -1, SQLITE_STATIC);
+		crdt_value_bind(pStmt, 6, &op->value);
+	}
+	sqlite3_bind_int64(pStmt, 7, (sqlite3_int64)op->base_hlc);
+	if (op->base_node)
+		sqlite3_bind_text(pStmt, 8, op->base_node, -1, SQLITE_STATIC);
+	rc = sqlite3_step(pStmt);
+	sqlite3_reset(pStmt);
+	return vios_store_error(cx->st->db, rc, "storing a pending change");
+}
+
+static int capture_changeset(vios_store *st, int n, void *p)
+{
+	sqlite3_changeset_iter *it = NULL;
+	oplist l = { 0 };
+	crdt_ctx cx;
+	uint64_t local, hlc, maxbase = 0;
+	char why[200];
+	int rc, error = 0;
+
+	crdt_ctx_init(&cx, st);
+	if ((rc = sqlite3changeset_start(&it, n, p)) != SQLITE_OK) {
+		error = vios_store_error(st->db, rc, "capturing changes");
+		goto done;
+	}
+	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
+		if ((error = capture_change(&cx, it, &l, &maxbase)) < 0)
+			goto done;
+	if (rc != SQLITE_DONE) {
+		error = vios_store_error(st->db, rc, "capturing changes");
+		goto done;
+	}
+	if (l.n == 0)
+		goto done;
+
+	/* One clock for the transaction, newer than every value it replaced. */
+	if ((error = crdt_clock_load(st->db, &local)) < 0)
+		goto done;
+	hlc = vios_hlc_next(local > maxbase ? local : maxbase, vios_now_ms());
+	for (size_t i = 0; i < l.n; i++) {
+		vios_crdt_op *op = &l.v[i].op;
+		op->hlc = hlc;
+		if ((op->node = strdup(st->node->node_id)) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		if (crdt_op_check(op, why, sizeof(why)) < 0) {
+			vios_error_set(VIOS_ERR_INPUT, "cannot share this change: %s; nothing was written", why);
+			error = VIOS_EUSAGE;
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const vios_crdt_op *op = &l.v[i].op;
+		int effect;
+		if ((error = store_pending(&cx, op)) < 0)
+			goto done;
+		if (op->kind == VIOS_OP_SET)
+			error = crdt_merge_set(&cx, op, 0, &effect);
+		else
+			error = crdt_merge_delete(&cx, op, l.v[i].cat, l.v[i].roles, 1, &effect);
+		if (error < 0)
+			goto done;
+	}
+	error = crdt_clock_save(st->db, hlc);
+done:
+	sqlite3changeset_finalize(it);
+	crdt_ctx_dispose(&cx);
+	oplist_dispose(&l);
+	return error;
+}
+
+int vios_crdt_capture_commit(vios_store *st)
+{
+	sqlite3_session *s = st->capture;
+	void *p = NULL;
+	int n = 0, rc, error;
+
+	if (s == NULL)
+		return 0;
+	st->capture = NULL;
+	rc = sqlite3session_changeset(s, &n, &p);
+	sqlite3session_delete(s);
+	if (rc != SQLITE_OK) {
+		sqlite3_free(p);
+		return vios_store_error(st->db, rc, "capturing changes");
+	}
+	error = n > 0 ? capture_changeset(st, n, p) : 0;
+	sqlite3_free(p);
+	return error;
+}

@@ -1,0 +1,141 @@
+/*
+ * internal.h - what the files of src/crdt share: the synced tables'
+ * descriptions, value helpers, a statement cache, and the merge steps used
+ * by both capture (local ops) and apply (remote ops). Not for other layers.
+ */
+#ifndef VIOS_CRDT_INTERNAL_H
+#define VIOS_CRDT_INTERNAL_H
+
+#include "crdt/crdt.h"
+
+#include <sqlite3.h>
+
+#define CRDT_NTABLES 6
+#define CRDT_MAXCOL 16 /* columns of a synced table, id included */
+
+typedef struct {
+	const char *name;
+	vios_crdt_type type; /* VIOS_VAL_TEXT or VIOS_VAL_INT (NULL always allowed) */
+} crdt_col;
+
+/*
+ * A synced table: cols[0] is always "id" (the primary key, never set by an
+ * op). theme_sql is an SQL expression over a row aliased `r`, true when the
+ * row is in the theme category; roles_sql gives the comma-separated roles
+ * taking part in a case row (NULL for none). Both are used by the digest,
+ * row categories and tombstone snapshots alike, so they cannot disagree.
+ */
+typedef struct {
+	const char *name;
+	const crdt_col *cols;
+	int ncol;
+	const char *theme_sql;
+	const char *roles_sql;
+	const char *const *names; /* cols[1..] names, NULL-terminated */
+} crdt_table;
+
+extern const crdt_table crdt_tables[CRDT_NTABLES];
+
+/* The table's index in crdt_tables (digest order), or -1. */
+int crdt_table_index(const char *name);
+/* The column's index in t->cols (>= 1 for an op's column), or -1. */
+int crdt_col_index(const crdt_table *t, const char *col);
+
+/* ---- values ---- */
+
+/* Copies an SQLite value into a vios value. 0 or VIOS_ERROR (no memory). */
+int crdt_value_from_sqlite(vios_crdt_value *out, sqlite3_value *v);
+/* Binds v to parameter idx; v must outlive the statement's next step. */
+int crdt_value_bind(sqlite3_stmt *pStmt, int idx, const vios_crdt_value *v);
+/* Orders values by type, then content; 0 when equal. */
+int crdt_value_cmp(const vios_crdt_value *a, const vios_crdt_value *b);
+/* 1 when s[0..len) is valid UTF-8 (shortest forms, no surrogates). */
+int crdt_utf8_valid(const char *s, size_t len);
+/* (hlc, node) order: <0, 0, >0. node may be NULL (sorts first). */
+int crdt_clock_cmp(uint64_t ha, const char *na, uint64_t hb, const char *nb);
+
+/* The rule op breaks, written to why (no record content); 0 when none. */
+int crdt_op_check(const vios_crdt_op *op, char *why, size_t len);
+
+/* ---- prepared statements, reused within one capture or apply ---- */
+
+enum {
+	Q_CELL_GET,
+	Q_CELL_SET,
+	Q_HIST_GET,
+	Q_HIST_ADD,
+	Q_HIST_SUPERSEDE,
+	Q_HIST_BASED_ON,
+	Q_HIST_SETVAL,
+	Q_CONF_DROP,
+	Q_CONF_UPSERT,
+	Q_TOMB_GET,
+	Q_TOMB_RAISE,
+	Q_TOMB_ADD,
+	Q_PURGE_CELL,
+	Q_PURGE_HIST,
+	Q_PURGE_CONF,
+	Q_PURGE_PENDING,
+	Q_PENDING_ADD,
+	Q_COUNT
+};
+
+typedef struct {
+	vios_store *st;
+	sqlite3_stmt *q[Q_COUNT];
+	sqlite3_stmt *upd[CRDT_NTABLES][CRDT_MAXCOL]; /* UPDATE t SET c = ? WHERE id = ? */
+	sqlite3_stmt *ins[CRDT_NTABLES][CRDT_MAXCOL]; /* INSERT INTO t(id, c) VALUES (?, ?) */
+	sqlite3_stmt *del[CRDT_NTABLES];              /* DELETE FROM t WHERE id = ? */
+	char now[21];                                 /* recorded_at for new conflicts */
+	size_t op_index;                              /* for messages: "op N" */
+} crdt_ctx;
+
+void crdt_ctx_init(crdt_ctx *cx, vios_store *st);
+void crdt_ctx_dispose(crdt_ctx *cx);
+/* The cached statement `id`, reset and unbound; NULL with an error set. */
+sqlite3_stmt *crdt_q(crdt_ctx *cx, int id);
+
+/* ---- merge steps (merge.c) ---- */
+
+/* The clock the cell holds (found = 0 when none). *node points into a
+ * buffer of 37 bytes the caller gives. */
+int crdt_cell_get(crdt_ctx *cx, const char *tbl, const char *pk, const char *col,
+		  int *found, uint64_t *hlc, char node[37]);
+/* found = 1 when (tbl, pk) has a tombstone. */
+int crdt_tomb_get(crdt_ctx *cx, const char *tbl, const char *pk, int *found);
+
+/*
+ * Merges one validated set op (local or remote): records it in the cell's
+ * history, writes the value into the row when it is the greatest clock
+ * (unless to_row is 0: a local op whose value the row holds already),
+ * and recomputes the cell's conflicts. Sets on deleted rows are ignored.
+ * *effect: 0 duplicate, 1 applied, 2 ignored (deleted row).
+ */
+int crdt_merge_set(crdt_ctx *cx, const vios_crdt_op *op, int to_row, int *effect);
+/*
+ * Merges one validated tombstone: deletes the row for good, with its
+ * cells, history, conflicts and unsealed pending sets. cat/roles are the
+ * snapshot to keep (cat NULL = compute it from the row if held).
+ * *effect: 0 duplicate, 1 applied.
+ */
+int crdt_merge_delete(crdt_ctx *cx, const vios_crdt_op *op, const char *cat, uint32_t roles,
+		      int has_snapshot, int *effect);
+
+/* ---- categories (category.c) ---- */
+
+/* The category and roles of a live row (found = 0 when not held). */
+int crdt_row_classify(vios_store *st, int t, const char *pk, int *found,
+		      vios_crdt_category *cat, uint32_t *roles);
+/* The same from a row's values (vals[i] for cols[i], id included), for a
+ * row already deleted in the open transaction. */
+int crdt_values_classify(vios_store *st, int t, sqlite3_value **vals,
+			 vios_crdt_category *cat, uint32_t *roles);
+/* Parses "a,b, c" into role bits (unknown names ignored). */
+uint32_t crdt_roles_parse(const char *s);
+
+/* ---- clock (clock.c) ---- */
+
+int crdt_clock_load(sqlite3 *db, uint64_t *out);
+int crdt_clock_save(sqlite3 *db, uint64_t v);
+
+#endif

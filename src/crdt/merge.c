@@ -1,0 +1,489 @@
+/*
+ * merge.c - the per-column last-writer-wins merge, tombstones, conflicts,
+ * and vios_crdt_apply.
+ *
+ * State kept per cell (table, record, column): the clock of the value the
+ * row holds (crdt_cell) and the history of every set op seen for it
+ * (crdt_history). The rules, each independent of delivery order:
+ *   - the row holds the value of the history's greatest (hlc, node);
+ *   - an op is a duplicate when its (hlc, node) is in the history already;
+ *     two different values under one clock (a faulty writer) resolve to the
+ *     greater value, so even then every node ends up the same;
+ *   - an op is superseded once an op whose base clock is its clock is known;
+ *     the heads of the history are the ops not superseded; every head other
+ *     than the winner is a concurrent write that lost: a conflict. So the
+ *     conflict list is a function of the set of ops held, and an op whose
+ *     base is missing only until the missing op arrives is no conflict;
+ *   - a tombstone deletes the row and all of its cell state for good; sets
+ *     that arrive later are ignored.
+ */
+#include "crdt/internal.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int step_done(crdt_ctx *cx, sqlite3_stmt *pStmt, const char *what)
+{
+	int rc = sqlite3_step(pStmt);
+	int error = vios_store_error(cx->st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, what);
+	sqlite3_reset(pStmt);
+	return error;
+}
+
+static void bind_cell(sqlite3_stmt *pStmt, const char *tbl, const char *pk, const char *col)
+{
+	sqlite3_bind_text(pStmt, 1, tbl, -1, SQLITE_STATIC);
+	sqlite3_bind_text(pStmt, 2, pk, -1, SQLITE_STATIC);
+	if (col)
+		sqlite3_bind_text(pStmt, 3, col, -1, SQLITE_STATIC);
+}
+
+static void bind_clock(sqlite3_stmt *pStmt, int idx, uint64_t hlc, const char *node)
+{
+	sqlite3_bind_int64(pStmt, idx, (sqlite3_int64)hlc);
+	sqlite3_bind_text(pStmt, idx + 1, node, -1, SQLITE_STATIC);
+}
+
+int crdt_cell_get(crdt_ctx *cx, const char *tbl, const char *pk, const char *col,
+		  int *found, uint64_t *hlc, char node[37])
+{
+	sqlite3_stmt *pStmt = crdt_q(cx, Q_CELL_GET);
+	int rc;
+
+	*found = 0;
+	*hlc = 0;
+	node[0] = 0;
+	if (pStmt == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, tbl, pk, col);
+	if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(pStmt, 1);
+		*found = 1;
+		*hlc = (uint64_t)sqlite3_column_int64(pStmt, 0);
+		snprintf(node, 37, "%s", n ? n : "");
+	}
+	sqlite3_reset(pStmt);
+	return vios_store_error(cx->st->db, rc, "reading a cell's clock");
+}
+
+static int tomb_get(crdt_ctx *cx, const char *tbl, const char *pk, int *found, uint64_t *hlc, char node[37])
+{
+	sqlite3_stmt *pStmt = crdt_q(cx, Q_TOMB_GET);
+	int rc;
+
+	*found = 0;
+	if (pStmt == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, tbl, pk, NULL);
+	if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(pStmt, 1);
+		*found = 1;
+		if (hlc)
+			*hlc = (uint64_t)sqlite3_column_int64(pStmt, 0);
+		if (node)
+			snprintf(node, 37, "%s", n ? n : "");
+	}
+	sqlite3_reset(pStmt);
+	return vios_store_error(cx->st->db, rc, "reading a tombstone");
+}
+
+int crdt_tomb_get(crdt_ctx *cx, const char *tbl, const char *pk, int *found)
+{
+	return tomb_get(cx, tbl, pk, found, NULL, NULL);
+}
+
+/* Writes v into column c of the row, making the row when it is missing. */
+static int write_row(crdt_ctx *cx, int t, int c, const char *pk, const vios_crdt_value *v)
+{
+	const crdt_table *tb = &crdt_tables[t];
+	char zSql[160];
+	int rc, error;
+
+	if (cx->upd[t][c] == NULL) {
+		snprintf(zSql, sizeof(zSql), "UPDATE %s SET %s = ?1 WHERE id = ?2", tb->name, tb->cols[c].name);
+		rc = sqlite3_prepare_v3(cx->st->db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &cx->upd[t][c], NULL);
+		if (rc == SQLITE_OK) {
+			snprintf(zSql, sizeof(zSql), "INSERT INTO %s(id, %s) VALUES (?2, ?1)", tb->name, tb->cols[c].name);
+			rc = sqlite3_prepare_v3(cx->st->db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &cx->ins[t][c], NULL);
+		}
+		if (rc != SQLITE_OK)
+			return vios_store_error(cx->st->db, rc, "preparing the merge");
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3_stmt *pStmt = pass == 0 ? cx->upd[t][c] : cx->ins[t][c];
+		sqlite3_reset(pStmt);
+		crdt_value_bind(pStmt, 1, v);
+		sqlite3_bind_text(pStmt, 2, pk, -1, SQLITE_STATIC);
+		rc = sqlite3_step(pStmt);
+		sqlite3_reset(pStmt);
+		sqlite3_clear_bindings(pStmt);
+		if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			vios_error_set(VIOS_ERR_INPUT, "%s.%s: the value breaks the table's check", tb->name,
+				       tb->cols[c].name);
+			return VIOS_ECORRUPT;
+		}
+		if ((error = vios_store_error(cx->st->db, rc, "merging a change")) < 0)
+			return error;
+		if (sqlite3_changes(cx->st->db) > 0)
+			return 0;
+	}
+	vios_error_set(VIOS_ERR_STORE, "%s: a merged row was not written", tb->name);
+	return VIOS_ERROR;
+}
+
+/* Conflicts of a cell: every head of its history but the winner. */
+static int recompute(crdt_ctx *cx, const char *tbl, const char *pk, const char *col,
+		     uint64_t whlc, const char *wnode)
+{
+	sqlite3_stmt *pStmt;
+	int error;
+
+	if ((pStmt = crdt_q(cx, Q_CONF_DROP)) == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, tbl, pk, col);
+	bind_clock(pStmt, 4, whlc, wnode);
+	if ((error = step_done(cx, pStmt, "recording conflicts")) < 0)
+		return error;
+	if ((pStmt = crdt_q(cx, Q_CONF_UPSERT)) == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, tbl, pk, col);
+	bind_clock(pStmt, 4, whlc, wnode);
+	sqlite3_bind_text(pStmt, 6, cx->now, -1, SQLITE_STATIC);
+	return step_done(cx, pStmt, "recording conflicts");
+}
+
+/* The same clock again: a duplicate, or a faulty writer's second value.
+ * hist is the cell history's row for the op's clock (stepped, not reset). */
+static int merge_same_clock(crdt_ctx *cx, int t, int c, const vios_crdt_op *op, sqlite3_stmt *hist,
+			    int to_row, int *effect)
+{
+	vios_crdt_value held;
+	sqlite3_stmt *pStmt;
+	uint64_t chlc;
+	char cnode[37];
+	int greater = 0, found, error = 0;
+
+	*effect = 0;
+	/* a superseded op's value matters no more */
+	if (!sqlite3_column_int(hist, 0) && (error = crdt_value_from_sqlite(&held, sqlite3_column_value(hist, 1))) == 0) {
+		greater = crdt_value_cmp(&op->value, &held) > 0;
+		vios_crdt_value_dispose(&held);
+	}
+	sqlite3_reset(hist);
+	if (error < 0 || !greater)
+		return error;
+	if ((pStmt = crdt_q(cx, Q_HIST_SETVAL)) == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, op->tbl, op->pk, op->col);
+	bind_clock(pStmt, 4, op->hlc, op->node);
+	crdt_value_bind(pStmt, 6, &op->value);
+	if ((error = step_done(cx, pStmt, "merging a change")) < 0 ||
+	    (error = crdt_cell_get(cx, op->tbl, op->pk, op->col, &found, &chlc, cnode)) < 0)
+		return error;
+	if (found && crdt_clock_cmp(chlc, cnode, op->hlc, op->node) == 0 && to_row &&
+	    (error = write_row(cx, t, c, op->pk, &op->value)) < 0)
+		return error;
+	*effect = 1;
+	return found ? recompute(cx, op->tbl, op->pk, op->col, chlc, cnode) : 0;
+}
+
+int crdt_merge_set(crdt_ctx *cx, const vios_crdt_op *op, int to_row, int *effect)
+{
+	int t = crdt_table_index(op->tbl), c, found, superseded, rc, error;
+	sqlite3_stmt *pStmt;
+	uint64_t chlc;
+	char cnode[37];
+
+	*effect = 0;
+	c = crdt_col_index(&crdt_tables[t], op->col);
+	if ((error = crdt_tomb_get(cx, op->tbl, op->pk, &found)) < 0)
+		return error;
+	if (found) {
+		*effect = 2;
+		return 0;
+	}
+	if ((pStmt = crdt_q(cx, Q_HIST_GET)) == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, op->tbl, op->pk, op->col);
+	bind_clock(pStmt, 4, op->hlc, op->node);
+	if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+		return merge_same_clock(cx, t, c, op, pStmt, to_row, effect);
+	sqlite3_reset(pStmt);
+	if ((error = vios_store_error(cx->st->db, rc, "reading a cell's history")) < 0)
+		return error;
+
+	/* superseded on arrival when an op based on it came first */
+	if ((pStmt = crdt_q(cx, Q_HIST_BASED_ON)) == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, op->tbl, op->pk, op->col);
+	bind_clock(pStmt, 4, op->hlc, op->node);
+	rc = sqlite3_step(pStmt);
+	superseded = rc == SQLITE_ROW;
+	sqlite3_reset(pStmt);
+	if ((error = vios_store_error(cx->st->db, rc, "reading a cell's history")) < 0)
+		return error;
+
+	if ((pStmt = crdt_q(cx, Q_HIST_ADD)) == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, op->tbl, op->pk, op->col);
+	bind_clock(pStmt, 4, op->hlc, op->node);
+	sqlite3_bind_int64(pStmt, 6, (sqlite3_int64)op->base_hlc);
+	if (op->base_node)
+		sqlite3_bind_text(pStmt, 7, op->base_node, -1, SQLITE_STATIC);
+	sqlite3_bind_int(pStmt, 8, superseded);
+	if (!superseded)
+		crdt_value_bind(pStmt, 9, &op->value);
+	if ((error = step_done(cx, pStmt, "recording a change")) < 0)
+		return error;
+	if (op->base_hlc) {
+		if ((pStmt = crdt_q(cx, Q_HIST_SUPERSEDE)) == NULL)
+			return VIOS_ERROR;
+		bind_cell(pStmt, op->tbl, op->pk, op->col);
+		bind_clock(pStmt, 4, op->base_hlc, op->base_node);
+		if ((error = step_done(cx, pStmt, "recording a change")) < 0)
+			return error;
+	}
+
+	if ((error = crdt_cell_get(cx, op->tbl, op->pk, op->col, &found, &chlc, cnode)) < 0)
+		return error;
+	if (!found || crdt_clock_cmp(op->hlc, op->node, chlc, cnode) > 0) {
+		if (to_row && (error = write_row(cx, t, c, op->pk, &op->value)) < 0)
+			return error;
+		if ((pStmt = crdt_q(cx, Q_CELL_SET)) == NULL)
+			return VIOS_ERROR;
+		bind_cell(pStmt, op->tbl, op->pk, op->col);
+		bind_clock(pStmt, 4, op->hlc, op->node);
+		if ((error = step_done(cx, pStmt, "recording a cell's clock")) < 0)
+			return error;
+		chlc = op->hlc;
+		snprintf(cnode, sizeof(cnode), "%s", op->node);
+	}
+	*effect = 1;
+	return recompute(cx, op->tbl, op->pk, op->col, chlc, cnode);
+}
+
+static int purge(crdt_ctx *cx, int id, const char *tbl, const char *pk)
+{
+	sqlite3_stmt *pStmt = crdt_q(cx, id);
+
+	if (pStmt == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, tbl, pk, NULL);
+	return step_done(cx, pStmt, "deleting a record");
+}
+
+int crdt_merge_delete(crdt_ctx *cx, const vios_crdt_op *op, const char *cat, uint32_t roles,
+		      int has_snapshot, int *effect)
+{
+	int t = crdt_table_index(op->tbl), found, error;
+	vios_crdt_category rcat = VIOS_CAT_NONE;
+	sqlite3_stmt *pStmt;
+	uint64_t thlc;
+	char tnode[37], zSql[96];
+
+	*effect = 0;
+	if ((error = tomb_get(cx, op->tbl, op->pk, &found, &thlc, tnode)) < 0)
+		return error;
+	if (found) {
+		/* deleted already; keep the greatest clock so every node agrees */
+		if (crdt_clock_cmp(op->hlc, op->node, thlc, tnode) <= 0)
+			return 0;
+		if ((pStmt = crdt_q(cx, Q_TOMB_RAISE)) == NULL)
+			return VIOS_ERROR;
+		bind_cell(pStmt, op->tbl, op->pk, NULL);
+		bind_clock(pStmt, 3, op->hlc, op->node);
+		return step_done(cx, pStmt, "recording a deletion");
+	}
+	if (!has_snapshot) {
+		if ((error = crdt_row_classify(cx->st, t, op->pk, &found, &rcat, &roles)) < 0)
+			return error;
+		cat = found ? vios_crdt_category_name(rcat) : NULL;
+		if (!found)
+			roles = 0;
+	}
+	if ((pStmt = crdt_q(cx, Q_TOMB_ADD)) == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, op->tbl, op->pk, NULL);
+	bind_clock(pStmt, 3, op->hlc, op->node);
+	if (cat) {
+		sqlite3_bind_text(pStmt, 5, cat, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(pStmt, 6, roles);
+	}
+	if ((error = step_done(cx, pStmt, "recording a deletion")) < 0)
+		return error;
+	if (cx->del[t] == NULL) {
+		snprintf(zSql, sizeof(zSql), "DELETE FROM %s WHERE id = ?1", crdt_tables[t].name);
+		int rc = sqlite3_prepare_v3(cx->st->db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &cx->del[t], NULL);
+		if (rc != SQLITE_OK)
+			return vios_store_error(cx->st->db, rc, "preparing the merge");
+	}
+	sqlite3_reset(cx->del[t]);
+	sqlite3_bind_text(cx->del[t], 1, op->pk, -1, SQLITE_STATIC);
+	if ((error = step_done(cx, cx->del[t], "deleting a record")) < 0 ||
+	    (error = purge(cx, Q_PURGE_CELL, op->tbl, op->pk)) < 0 ||
+	    (error = purge(cx, Q_PURGE_HIST, op->tbl, op->pk)) < 0 ||
+	    (error = purge(cx, Q_PURGE_CONF, op->tbl, op->pk)) < 0 ||
+	    (error = purge(cx, Q_PURGE_PENDING, op->tbl, op->pk)) < 0)
+		return error;
+	*effect = 1;
+	return 0;
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+static int exec(vios_store *st, const char *zSql, const char *what)
+{
+	return vios_store_error(st->db, sqlite3_exec(st->db, zSql, NULL, NULL, NULL), what);
+}
+
+/* Prefixes the recorded message with "op N of M: ", keeping its code. */
+static int at_op(int error, size_t i, size_t n)
+{
+	char msg[400];
+
+	snprintf(msg, sizeof(msg), "%s", vios_error_last());
+	vios_error_set(vios_error_last_class(), "merge: op %zu of %zu: %s", i + 1, n, msg);
+	return error;
+}
+
+int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops, size_t n,
+		    const char *sender)
+{
+	vios_crdt_report rep;
+	crdt_ctx cx;
+	uint64_t now = vios_now_ms(), local;
+	char why[160];
+	int own_tx, error = 0;
+
+	memset(&rep, 0, sizeof(rep));
+	if (out)
+		memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		if (crdt_op_check(&ops[i], why, sizeof(why)) < 0) {
+			vios_error_set(VIOS_ERR_INPUT, "merge: op %zu of %zu: %s; nothing was applied", i + 1, n, why);
+			return VIOS_ECORRUPT;
+		}
+		if (sender && strcmp(ops[i].node, sender) != 0) {
+			vios_error_set(VIOS_ERR_INPUT, "merge: op %zu of %zu: written by node %s, not by the sender %s;"
+				       " nothing was applied", i + 1, n, ops[i].node, sender);
+			return VIOS_ECORRUPT;
+		}
+		if (ops[i].hlc > rep.max_hlc)
+			rep.max_hlc = ops[i].hlc;
+		rep.future += (size_t)vios_hlc_is_future(ops[i].hlc, now);
+	}
+	own_tx = sqlite3_get_autocommit(st->db);
+	if (!own_tx && st->capture) {
+		vios_error_set(VIOS_ERR_STORE, "merge: the open transaction captures changes; merge in one begun with"
+			       " vios_store_tx_begin_uncaptured");
+		return VIOS_ERROR;
+	}
+	if ((error = own_tx ? vios_store_tx_begin_uncaptured(st) : exec(st, "SAVEPOINT crdt_apply", "merging")) < 0)
+		return error;
+	crdt_ctx_init(&cx, st);
+	if ((error = crdt_clock_load(st->db, &local)) < 0)
+		goto done;
+	rep.clock = n ? vios_hlc_recv(local, rep.max_hlc, now) : local;
+	if (n && (error = crdt_clock_save(st->db, rep.clock)) < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		int effect = 0;
+		if (ops[i].kind == VIOS_OP_SET)
+			error = crdt_merge_set(&cx, &ops[i], 1, &effect);
+		else
+			error = crdt_merge_delete(&cx, &ops[i], NULL, 0, 0, &effect);
+		if (error < 0) {
+			at_op(error, i, n);
+			goto done;
+		}
+		if (effect == 1)
+			rep.applied++;
+		else if (effect == 2)
+			rep.ignored++;
+		else
+			rep.duplicates++;
+	}
+done:
+	crdt_ctx_dispose(&cx);
+	if (error == 0)
+		error = own_tx ? vios_store_tx_commit(st) : exec(st, "RELEASE crdt_apply", "merging");
+	else if (own_tx)
+		vios_store_tx_rollback(st);
+	else
+		sqlite3_exec(st->db, "ROLLBACK TO crdt_apply; RELEASE crdt_apply", NULL, NULL, NULL);
+	if (error == 0 && out)
+		*out = rep;
+	return error;
+}
+
+/* ---- conflicts ---------------------------------------------------------- */
+
+static json_t *value_json(sqlite3_stmt *pStmt, int c)
+{
+	switch (sqlite3_column_type(pStmt, c)) {
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(pStmt, c));
+	case SQLITE_FLOAT:
+		return json_real(sqlite3_column_double(pStmt, c));
+	case SQLITE_TEXT:
+		return json_stringn((const char *)sqlite3_column_text(pStmt, c), (size_t)sqlite3_column_bytes(pStmt, c));
+	case SQLITE_BLOB: {
+		size_t len = (size_t)sqlite3_column_bytes(pStmt, c);
+		char *hex = malloc(2 * len + 1);
+		json_t *v;
+		if (hex == NULL)
+			return NULL;
+		vios_hex(hex, sqlite3_column_blob(pStmt, c), len);
+		v = json_string(hex);
+		free(hex);
+		return v;
+	}
+	default:
+		return json_null();
+	}
+}
+
+int vios_crdt_conflicts(json_t **out, vios_store *st)
+{
+	sqlite3_stmt *pStmt = NULL;
+	json_t *rows = json_array(), *row;
+	int rc, error;
+
+	*out = NULL;
+	if (rows == NULL)
+		return vios_error_nomem();
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT tbl, pk, col, value, hlc, node, win_hlc, win_node, recorded_at FROM crdt_conflict"
+				" ORDER BY tbl, pk, col, hlc, node", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = SQLITE_ROW;
+	while (rc == SQLITE_ROW && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		char at[25], wat[25];
+		uint64_t h = (uint64_t)sqlite3_column_int64(pStmt, 4), wh = (uint64_t)sqlite3_column_int64(pStmt, 6);
+		vios_hlc_iso(at, h);
+		vios_hlc_iso(wat, wh);
+		row = json_pack("{s:s, s:s, s:s, s:o*, s:I, s:s, s:s, s:I, s:s, s:s, s:s}",
+				"table", (const char *)sqlite3_column_text(pStmt, 0),
+				"record", (const char *)sqlite3_column_text(pStmt, 1),
+				"column", (const char *)sqlite3_column_text(pStmt, 2),
+				"value", value_json(pStmt, 3),
+				"hlc", (json_int_t)h, "node", (const char *)sqlite3_column_text(pStmt, 5), "at", at,
+				"winner_hlc", (json_int_t)wh, "winner_node", (const char *)sqlite3_column_text(pStmt, 7),
+				"winner_at", wat, "recorded_at", (const char *)sqlite3_column_text(pStmt, 8));
+		if (row == NULL || json_array_append_new(rows, row) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	if (rc == SQLITE_NOMEM)
+		vios_error_nomem();
+	sqlite3_finalize(pStmt);
+	if ((error = vios_store_error(st->db, rc, "reading conflicts")) < 0) {
+		json_decref(rows);
+		return error;
+	}
+	*out = rows;
+	return 0;
+}
