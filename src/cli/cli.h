@@ -62,5 +62,10 @@ int cmd_store(vios_cli *cli, int argc, char **argv);
 int cmd_hub(vios_cli *cli, int argc, char **argv);
 int cmd_join(vios_cli *cli, int argc, char **argv);
 int cmd_status(vios_cli *cli, int argc, char **argv);
+int cmd_export(vios_cli *cli, int argc, char **argv);
+int cmd_import(vios_cli *cli, int argc, char **argv);
+int cmd_bundle(vios_cli *cli, int argc, char **argv);
+int cmd_digest(vios_cli *cli, int argc, char **argv);
+int cmd_conflicts(vios_cli *cli, int argc, char **argv);
 
 #endif

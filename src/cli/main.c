@@ -140,6 +140,41 @@ static const vios_cmd commands[] = {
 	  "before exits 3 and stores nothing.\n" },
 	{ "status", cmd_status, NEEDS_STORE, "Show the hub, its pinned key, registry and covenant versions",
 	  "usage: vios status\n" },
+	{ "export", cmd_export, NEEDS_STORE, "Seal pending changes into signed, encrypted bundles",
+	  "usage: vios export\n"
+	  "\n"
+	  "Seals every change not yet sent into bundles: one per set of recipients the\n"
+	  "covenant in force allows (theme data to the hub, the partners and the auditor;\n"
+	  "a case's data to the roles taking part in it and the auditor). Each bundle is\n"
+	  "an age file signed with minisign, committed to refs/heads/nodes/<id> of the\n"
+	  "node's outbox repository. Works offline; 'vios sync' sends them.\n" },
+	{ "import", cmd_import, NEEDS_STORE, "Verify and merge bundles from files",
+	  "usage: vios import FILE.age...\n"
+	  "\n"
+	  "Each FILE.age needs its signature FILE.age.minisig beside it. A bundle is\n"
+	  "verified (signature, sender enrolled and not revoked, seq and prev hash) before\n"
+	  "it is decrypted, and merged in one transaction. A bundle for other nodes is\n"
+	  "recorded and skipped; one that comes before an earlier seq is held until the\n"
+	  "gap fills (exit 1 while anything is held). Failed checks exit 3.\n" },
+	{ "bundle", cmd_bundle, NEEDS_STORE, "Inspect a bundle: its verified header and contents",
+	  "usage: vios bundle inspect FILE.age\n"
+	  "\n"
+	  "Verifies the signature and shows the signed header (sender, seq, prev hash,\n"
+	  "clock, covenant version, categories, recipients, op count); when the bundle is\n"
+	  "addressed to this node, also how many changes of each kind it holds.\n" },
+	{ "digest", cmd_digest, NEEDS_STORE, "Print the state digest (BLAKE2b-256 of every synced row)",
+	  "usage: vios digest [--category theme|case]\n"
+	  "\n"
+	  "Nodes that hold the same bundles print the same digest, whatever the order\n"
+	  "they received them in. --category restricts it to theme or case data, so a\n"
+	  "school, a partner and the auditor can compare what they share.\n" },
+	{ "conflicts", cmd_conflicts, NEEDS_STORE, "List concurrent writes that lost, per record and column",
+	  "usage: vios conflicts\n"
+	  "\n"
+	  "When two nodes changed the same field of the same record without having seen\n"
+	  "each other's change, the later clock wins everywhere; the losing value is kept\n"
+	  "here so a person can see it (e.g. the police marked an agreement done while the\n"
+	  "school moved its due date).\n" },
 	{ NULL, NULL, 0, NULL, NULL }
 };
 

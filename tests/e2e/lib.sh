@@ -7,7 +7,7 @@
 set -u
 VIOS=${VIOS:-$(pwd)/vios}
 T=$(mktemp -d /tmp/vios-e2e.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
 export VIOS_PASSPHRASE='e2e test passphrase 1'
 unset VIOS_HOME
 _pass=0

@@ -1,0 +1,121 @@
+/*
+ * bundle.h - signed, encrypted change bundles (DESIGN.md section 4).
+ *
+ * A bundle is two files: <seq>.age, an age file (X25519, one recipient per
+ * node the covenant allows) whose plaintext is a gzip'd SQLite database of
+ * ops (docs/formats.md), and <seq>.age.minisig, a minisign "ED" signature of
+ * the .age file by the sender whose trusted comment is the signed header
+ * (one line of JSON): format, sender, seq, prev (BLAKE2b-256 of the sender's
+ * previous .age, zeros for seq 1), hlc, covenant_version, categories,
+ * recipients, ops.
+ *
+ * Readers verify before they decrypt and decrypt before they parse: the
+ * signature against the sender's key in the verified registry, the sender
+ * enrolled and not revoked for that seq, seq = last + 1 and prev; then the
+ * age file (bounded), gunzip (bounded), the payload opened read-only from
+ * memory with defensive settings and its schema checked exactly, and the
+ * ops merged in one transaction with the chain bookkeeping.
+ */
+#ifndef VIOS_BUNDLE_H
+#define VIOS_BUNDLE_H
+
+#include <git2.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define VIOS_BUNDLE_MAX_AGE (64u << 20)      /* bytes of the .age file */
+#define VIOS_BUNDLE_MAX_PLAIN (256u << 20)   /* bytes of the decompressed payload */
+#define VIOS_BUNDLE_MAX_OPS 1000000          /* ops in one bundle */
+#define VIOS_BUNDLE_SIG_MAX 16384
+
+/* The payload schema, exactly (a payload with anything else is refused). */
+#define VIOS_PAYLOAD_SQL_META "CREATE TABLE bundle (key TEXT NOT NULL, value TEXT NOT NULL)"
+#define VIOS_PAYLOAD_SQL_OPS                                                                 \
+	"CREATE TABLE ops (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, hlc INTEGER NOT NULL, " \
+	"node TEXT NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, value, "          \
+	"base_hlc INTEGER, base_node TEXT)"
+
+#define VIOS_CAT_BIT_THEME 1u
+#define VIOS_CAT_BIT_CASE 2u
+
+typedef struct {
+	char sender[37];
+	long long seq;
+	char prev[65];
+	uint64_t hlc;
+	long long covenant_version;
+	unsigned categories;
+	char (*recipients)[37];
+	size_t nrecipients;
+	long long ops;
+	char *json; /* the header as signed */
+} vios_bundle_header;
+
+void vios_bundle_header_dispose(vios_bundle_header *h);
+
+/* The ref a node's bundles live on: refs/heads/nodes/<id>. */
+void vios_bundle_ref(char out[64], const char *node_id);
+/* The path of bundle seq in a node's tree: bundles/<seq, 10 digits>.age. */
+void vios_bundle_path(char out[40], long long seq);
+
+typedef struct {
+	size_t bundles;
+	size_t ops;
+} vios_export_report;
+
+/*
+ * Seals every pending op into bundles, one per recipient set the covenant
+ * in force decides, and commits them (one commit each) to this node's ref in
+ * HOME/outbox.git. Needs a joined hub (registry and covenant).
+ */
+int vios_bundle_export(vios_export_report *out, vios_store *st);
+
+/*
+ * Seals gz (an already gzip'd payload, taken as it is) as this node's next
+ * bundle claiming `ops` ops of category theme, addressed to the theme
+ * recipients, and commits it. For tests and tools that need a bundle a
+ * reader must refuse (a gzip bomb, a payload with extra tables): a node can
+ * sign anything with its own key, so this grants nothing new.
+ */
+int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long long ops);
+
+/* Commits bundles sealed but not yet in the outbox repository (after a crash). */
+int vios_bundle_flush(vios_store *st, git_repository *repo);
+
+typedef enum {
+	VIOS_IMPORT_APPLIED = 1,   /* addressed to this node, merged */
+	VIOS_IMPORT_SKIPPED = 2,   /* verified, not addressed to this node */
+	VIOS_IMPORT_DUPLICATE = 3, /* the same bundle was imported before */
+	VIOS_IMPORT_HELD = 4       /* verified, waits for an earlier seq */
+} vios_import_status;
+
+typedef struct {
+	vios_import_status status;
+	vios_bundle_header hdr;
+	size_t ops_applied;
+	int future;       /* the sender's clock is over 24 h ahead */
+	size_t released;  /* held bundles of this sender applied after it */
+} vios_import_result;
+
+/*
+ * Verifies and imports one bundle. VIOS_EVERIFY for a bad signature, an
+ * unknown, unenrolled or revoked sender, a broken chain or a fork;
+ * VIOS_ECORRUPT for a malformed header or payload (bounds, schema). On any
+ * failure nothing changes.
+ */
+int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
+		       const char *sig, size_t siglen);
+
+/*
+ * Verifies a bundle (signature, enrolled sender) without importing it and
+ * returns {"header": {...}, "addressed_to_me": bool, "summary": {...}}: the
+ * summary counts ops per table and kind, decrypted only when addressed to
+ * this node; nothing is written.
+ */
+int vios_bundle_inspect(json_t **out, vios_store *st, const uint8_t *age, size_t agelen,
+			const char *sig, size_t siglen);
+
+#endif
