@@ -100,7 +100,7 @@ static int bad_header(const char *why)
 	return VIOS_ECORRUPT;
 }
 
-static int header_parse(vios_bundle_header *h, const char *text)
+int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 {
 	json_t *o = NULL, *v;
 	json_error_t jerr;
@@ -576,14 +576,36 @@ done:
 	return error;
 }
 
+int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
+			     const vios_bundle_header *h)
+{
+	uint8_t *plain = NULL;
+	size_t plainlen = 0;
+	sqlite3 *db = NULL;
+	int error;
+
+	*ops = NULL;
+	*n = 0;
+	if ((error = gunzip_buf(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0 ||
+	    (error = payload_open(&db, plain, plainlen)) < 0)
+		goto done;
+	error = payload_ops(ops, n, db, h);
+done:
+	sqlite3_close(db);
+	if (plain) {
+		sodium_memzero(plain, plainlen);
+		free(plain);
+	}
+	return error;
+}
+
 /* Decrypts with this node's identity, gunzips and reads the ops. */
 static int open_bundle(vios_crdt_op **ops, size_t *n, vios_store *st, const vios_bundle_header *h,
 		       const uint8_t *age, size_t agelen)
 {
 	const uint8_t *ids[1] = { st->node->age_sk };
-	uint8_t *gz = NULL, *plain = NULL;
-	size_t gzlen = 0, plainlen = 0;
-	sqlite3 *db = NULL;
+	uint8_t *gz = NULL;
+	size_t gzlen = 0;
 	int error;
 
 	*ops = NULL;
@@ -595,19 +617,11 @@ static int open_bundle(vios_crdt_op **ops, size_t *n, vios_store *st, const vios
 		error = error == VIOS_ENOTFOUND ? VIOS_EVERIFY : VIOS_ECORRUPT;
 		goto done;
 	}
-	if ((error = gunzip_buf(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0 ||
-	    (error = payload_open(&db, plain, plainlen)) < 0 ||
-	    (error = payload_ops(ops, n, db, h)) < 0)
-		goto done;
+	error = vios_bundle_payload_read(ops, n, gz, gzlen, h);
 done:
-	sqlite3_close(db);
 	if (gz) {
 		sodium_memzero(gz, gzlen);
 		free(gz);
-	}
-	if (plain) {
-		sodium_memzero(plain, plainlen);
-		free(plain);
 	}
 	return error;
 }
@@ -660,7 +674,7 @@ static int verify_bundle(vios_bundle_header *h, vios_reg_node *sender, vios_stor
 	}
 	if ((error = peek_trusted(&peek, sig, siglen)) < 0)
 		goto done;
-	if ((error = header_parse(h, peek)) < 0) {
+	if ((error = vios_bundle_header_parse(h, peek)) < 0) {
 		/* the comment is not a header: say so as a signature problem */
 		error = VIOS_EVERIFY;
 		goto done;

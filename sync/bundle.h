@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crdt/crdt.h"
 #include "store/store.h"
 
 #define VIOS_BUNDLE_MAX_AGE (64u << 20)      /* bytes of the .age file */
@@ -55,6 +56,17 @@ typedef struct {
 } vios_bundle_header;
 
 void vios_bundle_header_dispose(vios_bundle_header *h);
+
+/*
+ * The reader's parsing stages, public for the fuzz targets and tools:
+ * the header (the signature's trusted comment, strict JSON), and the
+ * payload (gunzip bounded by VIOS_BUNDLE_MAX_PLAIN, SQLite opened read-only
+ * and defensively from memory, schema checked exactly, ops checked against
+ * the header h). Both return 0 or VIOS_ECORRUPT with the rule that failed.
+ */
+int vios_bundle_header_parse(vios_bundle_header *h, const char *text);
+int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
+			     const vios_bundle_header *h);
 
 /* The ref a node's bundles live on: refs/heads/nodes/<id>. */
 void vios_bundle_ref(char out[64], const char *node_id);
