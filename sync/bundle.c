@@ -1039,9 +1039,51 @@ typedef struct {
 	uint8_t (*pks)[32];
 } rcpt_set;
 
+/*
+ * The nodes that own a row: the node that made it and the school whose
+ * record it belongs to (a case's school for its agreements and meetings, a
+ * pupil's school for its signals, a meeting's for agreements on it). They
+ * receive every change of it, whoever makes the change.
+ */
+static int row_owners(json_t **out, vios_store *st, const char *tbl, const char *pk)
+{
+	static const struct {
+		const char *tbl, *sql;
+	} q[] = {
+		{ "pupil", "SELECT origin FROM pupil WHERE id = ?1" },
+		{ "signal", "SELECT origin FROM signal WHERE id = ?1 UNION SELECT p.origin FROM signal s"
+			    " JOIN pupil p ON p.id = s.pupil_id WHERE s.id = ?1" },
+		{ "trend", "SELECT origin FROM trend WHERE id = ?1" },
+		{ "meeting", "SELECT origin FROM meeting WHERE id = ?1 UNION SELECT c.origin FROM meeting m"
+			     " JOIN case_file c ON c.id = m.case_id WHERE m.id = ?1" },
+		{ "case_file", "SELECT origin FROM case_file WHERE id = ?1" },
+		{ "agreement", "SELECT origin FROM agreement WHERE id = ?1 UNION SELECT c.origin FROM agreement a"
+			       " JOIN case_file c ON c.id = a.case_id WHERE a.id = ?1 UNION SELECT m.origin FROM agreement a"
+			       " JOIN meeting m ON m.id = a.meeting_id WHERE a.id = ?1" },
+	};
+	const char *params[1] = { pk };
+
+	*out = NULL;
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		if (!strcmp(q[i].tbl, tbl))
+			return vios_query(out, st, q[i].sql, params, 1);
+	return (*out = json_array()) ? 0 : vios_error_nomem();
+}
+
+static int owns(json_t *owners, const char *id)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(owners, i, row)
+		if (!strcmp(json_string_value(json_object_get(row, "origin")) ?: "", id))
+			return 1;
+	return 0;
+}
+
 /* Recipients of one op, by the covenant in force: sorted node ids. */
 static int recipients_for(rcpt_set *out, json_t *nodes, const vios_covenant *cov, const char *self,
-			  vios_crdt_category cat, uint32_t roles)
+			  vios_crdt_category cat, uint32_t roles, json_t *owners)
 {
 	size_t i;
 	json_t *row;
@@ -1056,8 +1098,8 @@ static int recipients_for(rcpt_set *out, json_t *nodes, const vios_covenant *cov
 		int r = vios_role_index(role), take = 0;
 		if (!json_is_null(json_object_get(row, "revoked_at")))
 			continue;
-		if (!strcmp(id, self))
-			take = 1; /* the sender can always read its own bundles */
+		if (!strcmp(id, self) || (owners && owns(owners, id)))
+			take = 1; /* the sender, and the nodes that own the record */
 		else if (!strcmp(kind, "auditor"))
 			take = 1;
 		else if (!strcmp(kind, "hub")) {
@@ -1301,11 +1343,15 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 			error = vios_error_nomem();
 			goto done;
 		}
-		if ((error = recipients_for(&s, nodes, &cov, st->node->node_id, ops[i].category, ops[i].roles)) < 0) {
+		json_t *owners = NULL;
+		if ((error = row_owners(&owners, st, ops[i].op.tbl, ops[i].op.pk)) < 0 ||
+		    (error = recipients_for(&s, nodes, &cov, st->node->node_id, ops[i].category, ops[i].roles, owners)) < 0) {
+			json_decref(owners);
 			free(s.ids);
 			free(s.pks);
 			goto done;
 		}
+		json_decref(owners);
 		for (g = 0; g < ngroups && !same_set(&groups[g].set, &s); g++)
 			;
 		if (g == ngroups) {
@@ -1382,7 +1428,7 @@ int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long
 		goto done;
 	}
 	g.cats = VIOS_CAT_BIT_THEME;
-	if ((error = recipients_for(&g.set, nodes, &cov, st->node->node_id, VIOS_CAT_THEME, 0)) < 0 ||
+	if ((error = recipients_for(&g.set, nodes, &cov, st->node->node_id, VIOS_CAT_THEME, 0, NULL)) < 0 ||
 	    (error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;

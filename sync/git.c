@@ -6,6 +6,7 @@
 #include "util/util.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -257,14 +258,77 @@ void vios_git_list_free(char **list, size_t n)
 	free(list);
 }
 
+static vios_git_progress_fn progress_fn;
+static void *progress_ctx;
+
+void vios_git_set_progress(vios_git_progress_fn fn, void *ctx)
+{
+	progress_fn = fn;
+	progress_ctx = ctx;
+}
+
+static int on_transfer(const git_indexer_progress *stats, void *payload)
+{
+	(void)payload;
+	if (progress_fn)
+		progress_fn(progress_ctx, "receiving", stats->received_objects, stats->total_objects, stats->received_bytes);
+	return 0;
+}
+
+static int on_push_transfer(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+	(void)payload;
+	if (progress_fn)
+		progress_fn(progress_ctx, "sending", current, total, bytes);
+	return 0;
+}
+
+typedef struct {
+	int asked;
+	char rejected[256];
+} cb_state;
+
+/* One try with the ssh agent; never a loop of prompts or retries. */
+static int on_credentials(git_credential **out, const char *url, const char *user, unsigned int allowed, void *payload)
+{
+	cb_state *st = payload;
+
+	(void)url;
+	if (st->asked++ == 0 && (allowed & GIT_CREDENTIAL_SSH_KEY))
+		return git_credential_ssh_key_from_agent(out, user ? user : "git");
+	git_error_set_str(GIT_ERROR_NET, "authentication failed (vios tries the ssh agent once; see INSTALL.md)");
+	return GIT_EUSER;
+}
+
+static int on_update_reference(const char *refname, const char *status, void *payload)
+{
+	cb_state *st = payload;
+
+	if (status != NULL && st->rejected[0] == 0)
+		snprintf(st->rejected, sizeof(st->rejected), "%s: %s", refname, status);
+	return 0;
+}
+
+static void callbacks(git_remote_callbacks *cb, cb_state *st)
+{
+	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
+	cb->transfer_progress = on_transfer;
+	cb->push_transfer_progress = on_push_transfer;
+	cb->credentials = on_credentials;
+	cb->push_update_reference = on_update_reference;
+	cb->payload = st;
+}
+
 int vios_git_fetch(git_repository *repo, const char *url, const char *const *refspecs, size_t n)
 {
 	git_remote *remote = NULL;
 	git_fetch_options opts;
 	git_strarray specs = { (char **)refspecs, n };
+	cb_state cbs = { 0 };
 	int rc;
 
 	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
+	callbacks(&opts.callbacks, &cbs);
 	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	opts.update_fetchhead = 0;
 	if ((rc = git_remote_create_anonymous(&remote, repo, url)) == 0)
@@ -272,9 +336,35 @@ int vios_git_fetch(git_repository *repo, const char *url, const char *const *ref
 	git_remote_free(remote);
 	if (rc < 0) {
 		const git_error *e = git_error_last();
-		vios_error_set(VIOS_ERR_GIT, "cannot fetch from %s: %s (is the hub reachable?)", url,
-			       e && e->message ? e->message : "git error");
+		vios_error_set(VIOS_ERR_GIT, "cannot fetch from %s: %s", url, e && e->message ? e->message : "git error");
 		return VIOS_ERROR;
+	}
+	return 0;
+}
+
+int vios_git_push(git_repository *repo, const char *url, const char *const *refspecs, size_t n)
+{
+	git_remote *remote = NULL;
+	git_push_options opts;
+	git_strarray specs = { (char **)refspecs, n };
+	cb_state cbs = { 0 };
+	int rc;
+
+	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+	callbacks(&opts.callbacks, &cbs);
+	if ((rc = git_remote_create_anonymous(&remote, repo, url)) == 0)
+		rc = git_remote_push(remote, &specs, &opts);
+	git_remote_free(remote);
+	if (cbs.rejected[0]) {
+		vios_error_set(VIOS_ERR_GIT, "the remote refused %s", cbs.rejected);
+		return VIOS_EVERIFY;
+	}
+	if (rc < 0) {
+		const git_error *e = git_error_last();
+		const char *msg = e && e->message ? e->message : "git error";
+		vios_error_set(VIOS_ERR_GIT, "cannot push to %s: %s", url, msg);
+		/* libgit2's local transport reports a non-fast-forward here */
+		return strstr(msg, "fast-forward") || strstr(msg, "fastforward") ? VIOS_EVERIFY : VIOS_ERROR;
 	}
 	return 0;
 }

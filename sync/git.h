@@ -50,10 +50,29 @@ int vios_git_list(char ***out, size_t *n, git_repository *repo, const git_oid *c
 void vios_git_list_free(char **list, size_t n);
 
 /*
+ * Progress of a transfer, for a terminal: objects received/total and bytes
+ * (fetch), or objects sent/total and bytes (push). Called by libgit2's
+ * callbacks; the library itself never prints.
+ */
+typedef void (*vios_git_progress_fn)(void *ctx, const char *what, size_t done, size_t total, size_t bytes);
+void vios_git_set_progress(vios_git_progress_fn fn, void *ctx);
+
+/*
  * Fetches refspecs ("+src:dst") from url (a path or a URL) into repo with an
  * anonymous remote: nothing is written to the repository's config.
+ * Credentials: an ssh agent key once, nothing else; a second request fails
+ * instead of looping.
  */
 int vios_git_fetch(git_repository *repo, const char *url, const char *const *refspecs, size_t n);
+
+/*
+ * Pushes refspecs (no "+": fast-forward only) to url. A ref the remote
+ * rejects (not a fast-forward, refused by a hook) is reported through
+ * libgit2's push_update_reference callback, not its return value: both are
+ * checked, and a rejection is VIOS_EVERIFY naming the ref and the reason.
+ * An unreachable remote is VIOS_ERROR.
+ */
+int vios_git_push(git_repository *repo, const char *url, const char *const *refspecs, size_t n);
 
 /* *out = 1 when commit equals ancestor or descends from it. */
 int vios_git_descends(int *out, git_repository *repo, const git_oid *commit, const git_oid *ancestor);

@@ -334,3 +334,136 @@ done:
 	git_repository_free(repo);
 	return error;
 }
+
+/* Pushes hub refs to the stick; a ref the stick has newer is left as it is. */
+static int give_refs(git_repository *hub, const char *usb_path, size_t *given)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	char **specs = NULL;
+	size_t n = 0, cap = 0;
+	int rc, error = 0;
+
+	*given = 0;
+	if ((rc = git_reference_iterator_glob_new(&it, hub, "refs/heads/*")) < 0)
+		return vios_git_error(rc, "listing hub refs");
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		if (!strcmp(name, VIOS_REGISTRY_REF) || !strncmp(name, "refs/heads/nodes/", 17)) {
+			if (n == cap) {
+				char **ns = realloc(specs, (cap = cap ? cap * 2 : 16) * sizeof(*specs));
+				if (ns == NULL) {
+					git_reference_free(ref);
+					error = vios_error_nomem();
+					goto done;
+				}
+				specs = ns;
+			}
+			if ((specs[n] = malloc(2 * strlen(name) + 2)) == NULL) {
+				git_reference_free(ref);
+				error = vios_error_nomem();
+				goto done;
+			}
+			sprintf(specs[n], "%s:%s", name, name);
+			n++;
+		}
+		git_reference_free(ref);
+	}
+	/* one push per ref: a rejected one (the stick is ahead) does not stop the rest */
+	for (size_t i = 0; i < n; i++) {
+		const char *one[1] = { specs[i] };
+		int e = vios_git_push(hub, usb_path, one, 1);
+		if (e == 0)
+			(*given)++;
+		else if (e != VIOS_EVERIFY) {
+			error = e;
+			goto done;
+		}
+	}
+done:
+	for (size_t i = 0; i < n; i++)
+		free(specs[i]);
+	free(specs);
+	git_reference_iterator_free(it);
+	return error;
+}
+
+int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_store *st, const char *via)
+{
+	static const char *const spec[] = { "+refs/heads/nodes/*:" VIOS_INCOMING_NODES "*" };
+	git_repository *hub = NULL, *own = NULL;
+	vios_registry *reg = NULL;
+	char *hub_path = NULL, abs[PATH_MAX];
+	int error;
+
+	memset(rep, 0, sizeof(*rep));
+	*taken = *given = 0;
+	if ((error = vios_hub_open(&hub, &reg, st)) < 0 || (error = vios_meta_get(&hub_path, st, "hub_repo")) < 0 ||
+	    (error = vios_trust_repo(&own, st->node)) < 0)
+		goto done;
+	if (via) {
+		git_repository *usb = NULL;
+		if ((error = vios_git_open(&usb, via, 0)) < 0)
+			goto done;
+		git_repository_free(usb);
+		if (realpath(via, abs) != NULL)
+			via = abs;
+	}
+	/* verify (and import what is for the hub) everything the source holds */
+	if ((error = vios_git_fetch(own, via ? via : hub_path, spec, 1)) < 0 ||
+	    (error = vios_sync_import_refs(rep, st, own, VIOS_INCOMING_NODES)) < 0)
+		goto done;
+	if (via) {
+		/* refs that verified to their head move into the hub repository */
+		git_reference_iterator *it = NULL;
+		git_reference *ref;
+		int rc;
+		if ((rc = git_reference_iterator_glob_new(&it, own, VIOS_INCOMING_NODES "*")) < 0) {
+			error = vios_git_error(rc, "listing node refs");
+			goto done;
+		}
+		while ((rc = git_reference_next(&ref, it)) == 0) {
+			const char *id = git_reference_name(ref) + strlen(VIOS_INCOMING_NODES);
+			char seen[128], spec1[256];
+			git_oid s;
+			if (vios_uuid_valid(id) && strcmp(id, st->node->node_id) != 0) {
+				snprintf(seen, sizeof(seen), "%s%s", VIOS_SEEN_NODES, id);
+				if (vios_git_ref_oid(&s, own, seen) == 0 && git_oid_equal(&s, git_reference_target(ref))) {
+					const char *one[1] = { spec1 };
+					snprintf(spec1, sizeof(spec1), "%s:refs/heads/nodes/%s", seen, id);
+					int e = vios_git_push(own, hub_path, one, 1);
+					if (e == 0)
+						(*taken)++;
+					else if (e != VIOS_EVERIFY) {
+						git_reference_free(ref);
+						git_reference_iterator_free(it);
+						error = e;
+						goto done;
+					}
+				}
+			}
+			git_reference_free(ref);
+		}
+		git_reference_iterator_free(it);
+		/* and the stick gets the hub's registry and every node's ref */
+		if ((error = give_refs(hub, via, given)) < 0)
+			goto done;
+	}
+	{
+		char why[128];
+		snprintf(why, sizeof(why), "hub merge%s: %zu new bundles, %zu quarantined", via ? " via USB" : "",
+			 rep->bundles, rep->alarms);
+		if ((error = vios_store_log(st, "import", "bundle", NULL, why)) < 0)
+			goto done;
+	}
+	if (rep->alarms) {
+		vios_error_set(VIOS_ERR_BUNDLE, "%zu quarantined (kept, not applied): %s", rep->alarms, rep->first_alarm);
+		error = VIOS_EVERIFY;
+	}
+done:
+	free(hub_path);
+	vios_registry_free(reg);
+	git_repository_free(own);
+	git_repository_free(hub);
+	return error;
+}

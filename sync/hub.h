@@ -10,6 +10,7 @@
 
 #include "registry.h"
 #include "store/store.h"
+#include "sync.h"
 
 /* Creates the bare hub repository at path with registry v1: the hub itself
  * enrolled and the default covenant. The node must be of kind hub. */
@@ -24,6 +25,16 @@ int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id);
 
 /* Validates, signs and publishes a covenant (its version must be higher). */
 int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, size_t len);
+
+/*
+ * vios hub merge: verifies every node ref of the hub repository (or, with
+ * via, of a USB repository) bundle by bundle, imports what is addressed to
+ * the hub, and quarantines what fails: kept where it is, reported, never
+ * applied (VIOS_EVERIFY after everything else is done). With via, refs
+ * that verified to their head fast-forward into the hub repository (*taken)
+ * and the stick receives the hub's registry and node refs (*given).
+ */
+int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_store *st, const char *via);
 
 /* Opens the hub repository and loads its current, verified registry. */
 int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st);

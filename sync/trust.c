@@ -150,7 +150,7 @@ int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry
 	}
 	git_oid_tostr(hex, sizeof(hex), &reg->commit);
 	snprintf(num, sizeof(num), "%lld", reg->version);
-	if ((error = vios_meta_set(st, "hub_url", hub_url)) < 0 ||
+	if ((hub_url && (error = vios_meta_set(st, "hub_url", hub_url)) < 0) ||
 	    (error = vios_meta_set(st, "hub_fingerprint", fp)) < 0 ||
 	    (error = vios_meta_set(st, "registry_commit", hex)) < 0 ||
 	    (error = vios_meta_set(st, "registry_version", num)) < 0 ||
@@ -171,7 +171,8 @@ done:
 	return error;
 }
 
-static int fetch_and_verify(vios_registry **out, vios_store *st, const char *url, const uint8_t pin[8])
+static int fetch_and_verify(vios_registry **out, vios_store *st, const char *url, const uint8_t pin[8],
+			    int keep_url)
 {
 	static const char *const spec[] = { "+" VIOS_REGISTRY_REF ":" VIOS_INCOMING_REGISTRY_REF };
 	git_repository *repo = NULL;
@@ -189,7 +190,7 @@ static int fetch_and_verify(vios_registry **out, vios_store *st, const char *url
 	}
 	if ((error = vios_registry_load(out, repo, &got, pin)) < 0)
 		goto done;
-	if ((error = vios_trust_install(st, repo, *out, url, pin)) < 0) {
+	if ((error = vios_trust_install(st, repo, *out, keep_url ? NULL : url, pin)) < 0) {
 		vios_registry_free(*out);
 		*out = NULL;
 	}
@@ -216,10 +217,10 @@ int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const 
 	/* A plain path is kept absolute, so later syncs work from anywhere. */
 	if (strstr(url, "://") == NULL && url[0] != '/' && realpath(url, abs) != NULL)
 		url = abs;
-	return fetch_and_verify(out, st, url, pin);
+	return fetch_and_verify(out, st, url, pin, 0);
 }
 
-int vios_trust_refresh(vios_registry **out, vios_store *st)
+int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via)
 {
 	char *url = NULL, *fp = NULL;
 	uint8_t pin[8];
@@ -233,7 +234,7 @@ int vios_trust_refresh(vios_registry **out, vios_store *st)
 	}
 	if ((error = vios_fingerprint_parse(pin, fp)) < 0)
 		goto done;
-	error = fetch_and_verify(out, st, url, pin);
+	error = fetch_and_verify(out, st, via ? via : url, pin, via != NULL);
 done:
 	free(url);
 	free(fp);

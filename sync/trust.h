@@ -25,7 +25,8 @@ int vios_meta_set(vios_store *st, const char *key, const char *value);
 int vios_trust_repo(git_repository **out, const vios_node *node);
 
 /*
- * Checks that reg may follow what the store holds (same pinned key, a
+ * Checks that reg may follow what the store holds (hub_url NULL keeps the
+ * one recorded) (same pinned key, a
  * registry commit that descends from the one verified before, a version
  * not lower) and installs it: nodes, covenant, meta. One transaction.
  */
@@ -35,8 +36,9 @@ int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry
 /* vios join: fetch from url, verify against fingerprint, install. */
 int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const char *fingerprint);
 
-/* Fetches and verifies the registry again from the hub the node joined. */
-int vios_trust_refresh(vios_registry **out, vios_store *st);
+/* Fetches and verifies the registry again from the hub the node joined, or
+ * from `via` (a USB repository) when not NULL; the hub's URL stays. */
+int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via);
 
 /* An enrolled node from the verified registry; VIOS_ENOTFOUND if none. */
 int vios_trust_node(vios_reg_node *out, vios_store *st, const char *node_id);

@@ -66,6 +66,10 @@ int cmd_export(vios_cli *cli, int argc, char **argv);
 int cmd_import(vios_cli *cli, int argc, char **argv);
 int cmd_bundle(vios_cli *cli, int argc, char **argv);
 int cmd_digest(vios_cli *cli, int argc, char **argv);
+int cmd_sync(vios_cli *cli, int argc, char **argv);
+/* hub merge, shared by cmd_hub */
+int cli_hub_merge(vios_cli *cli, const char *via);
+void cli_progress_on(void);
 int cmd_conflicts(vios_cli *cli, int argc, char **argv);
 
 #endif

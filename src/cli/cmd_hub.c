@@ -27,7 +27,7 @@ static int positional(vios_cli *cli, int argc, char **argv, const struct option 
 		longopts[n++] = *extra;
 	longopts[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
 	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, extra ? "" : "+", longopts, NULL)) != -1) {
 		if (c == OPT_JSON)
 			cli->json = 1;
 		else if (extra && c == extra->val)
@@ -105,6 +105,18 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 			printf("revoked node %s \"%s\" at %s; bundles after seq %lld are refused\n", n.node_id, n.name,
 			       n.revoked_at, n.last_seq);
 		return 0;
+	}
+	if (!strcmp(act, "merge")) {
+		const char *via = NULL;
+		if (first + 1 == argc)
+			return cli_hub_merge(cli, NULL);
+		if (first + 3 == argc && !strcmp(argv[first + 1], "--via"))
+			via = argv[first + 2];
+		else if (first + 2 == argc && !strncmp(argv[first + 1], "--via=", 6))
+			via = argv[first + 1] + 6;
+		else
+			return cli_usage(cli, "expected 'hub merge [--via PATH]'");
+		return cli_hub_merge(cli, via);
 	}
 	if (!strcmp(act, "covenant")) {
 		vios_covenant c;

@@ -121,6 +121,7 @@ static const vios_cmd commands[] = {
 	  "       vios hub enroll FILE\n"
 	  "       vios hub revoke NODE-ID\n"
 	  "       vios hub covenant set FILE\n"
+	  "       vios hub merge [--via PATH]\n"
 	  "\n"
 	  "Run on a hub node (vios init --kind hub). create makes a bare git repository at\n"
 	  "PATH with a signed registry on refs/heads/registry: the hub root key, the hub\n"
@@ -129,7 +130,11 @@ static const vios_cmd commands[] = {
 	  "keys is refused. revoke records the time and the last seq the hub holds from the\n"
 	  "node; later bundles from it are refused everywhere. covenant set validates a JSON\n"
 	  "covenant (see docs/formats.md) with a higher version and publishes it.\n"
-	  "Every change is a new registry version signed by the hub's key.\n" },
+	  "Every change is a new registry version signed by the hub's key.\n"
+	  "merge verifies every node's bundles in the hub repository, imports the theme\n"
+	  "data addressed to the hub, and quarantines what fails (kept, reported, never\n"
+	  "applied; exit 3). --via PATH takes a USB stick's verified refs into the hub\n"
+	  "repository and gives the stick the hub's registry and refs.\n" },
 	{ "join", cmd_join, NEEDS_STORE, "Join a hub: fetch and verify its registry and covenant",
 	  "usage: vios join URL|PATH --hub-fingerprint FP\n"
 	  "\n"
@@ -175,6 +180,15 @@ static const vios_cmd commands[] = {
 	  "each other's change, the later clock wins everywhere; the losing value is kept\n"
 	  "here so a person can see it (e.g. the police marked an agreement done while the\n"
 	  "school moved its due date).\n" },
+	{ "sync", cmd_sync, NEEDS_STORE, "Fetch, verify and import, export, and push over git",
+	  "usage: vios sync [--via URL|PATH]\n"
+	  "\n"
+	  "Fetches the hub's registry (verified against the pinned key) and every node's\n"
+	  "bundles, imports what is addressed to this node in each sender's order, seals\n"
+	  "pending changes with the fresh registry and covenant, and pushes this node's\n"
+	  "own ref (fast-forward only). --via uses a USB stick's bare repository instead\n"
+	  "of the hub (made when missing). With the hub unreachable it exits 1 and keeps\n"
+	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n" },
 	{ NULL, NULL, 0, NULL, NULL }
 };
 

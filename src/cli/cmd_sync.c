@@ -1,0 +1,90 @@
+/*
+ * cmd_sync.c - vios sync and vios hub merge's output.
+ */
+#include "cli/cli.h"
+#include "git.h"
+#include "hub.h"
+#include "sync.h"
+#include "util/error.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OPT_JSON 1000
+
+/* Progress on a terminal only: objects and bytes, on one line. */
+static void progress(void *ctx, const char *what, size_t done, size_t total, size_t bytes)
+{
+	(void)ctx;
+	fprintf(stderr, "\r%s objects %zu/%zu, %zu KiB   ", what, done, total, bytes / 1024);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+void cli_progress_on(void)
+{
+	if (isatty(STDERR_FILENO))
+		vios_git_set_progress(progress, NULL);
+}
+
+int cmd_sync(vios_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "via", required_argument, NULL, 'v' },
+						  { "json", no_argument, NULL, OPT_JSON },
+						  { NULL, 0, NULL, 0 } };
+	const char *via = NULL;
+	vios_sync_report rep;
+	int c, error;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'v')
+			via = optarg;
+		else if (c == OPT_JSON)
+			cli->json = 1;
+		else
+			return cli_usage(cli, "unknown option");
+	}
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	cli_progress_on();
+	error = vios_sync(&rep, cli->store, via);
+	if (error < 0 && error != VIOS_EVERIFY)
+		return error;
+	if (cli->json)
+		printf("{\"registry\": %s, \"nodes\": %zu, \"bundles\": %zu, \"applied\": %zu, \"ops\": %zu, "
+		       "\"exported\": %zu, \"pushed\": %zu, \"alarms\": %zu}\n",
+		       rep.registry ? "true" : "false", rep.nodes, rep.bundles, rep.applied, rep.ops, rep.exported,
+		       rep.pushed, rep.alarms);
+	else
+		printf("synced%s%s: %s%zu new bundles verified (%zu for this node, %zu changes merged), "
+		       "%zu sealed, %zu sent%s\n",
+		       via ? " via " : " with the hub", via ? via : "", rep.registry ? "registry verified, " : "",
+		       rep.bundles, rep.applied, rep.ops, rep.exported, rep.pushed,
+		       rep.alarms ? "; ALARMS, see below" : "");
+	return error;
+}
+
+int cli_hub_merge(vios_cli *cli, const char *via)
+{
+	vios_sync_report rep;
+	size_t taken, given;
+	int error;
+
+	cli_progress_on();
+	error = vios_hub_merge(&rep, &taken, &given, cli->store, via);
+	if (error < 0 && error != VIOS_EVERIFY)
+		return error;
+	if (cli->json)
+		printf("{\"nodes\": %zu, \"bundles\": %zu, \"applied\": %zu, \"ops\": %zu, \"quarantined\": %zu, "
+		       "\"taken\": %zu, \"given\": %zu}\n",
+		       rep.nodes, rep.bundles, rep.applied, rep.ops, rep.alarms, taken, given);
+	else {
+		printf("hub merge%s%s: %zu nodes, %zu new bundles, %zu for the hub (%zu changes applied), %zu quarantined\n",
+		       via ? " via " : "", via ? via : "", rep.nodes, rep.bundles, rep.applied, rep.ops, rep.alarms);
+		if (via)
+			printf("  %zu node refs taken from the stick into the hub, %zu hub refs given to the stick\n", taken, given);
+	}
+	return error;
+}

@@ -1,0 +1,265 @@
+/*
+ * sync.c - see sync.h.
+ */
+#include "sync.h"
+#include "bundle.h"
+#include "git.h"
+#include "trust.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void alarm_note(vios_sync_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void alarm_note(vios_sync_report *rep, const char *fmt, ...)
+{
+	va_list ap;
+
+	rep->alarms++;
+	if (rep->first_alarm[0] == 0) {
+		va_start(ap, fmt);
+		vsnprintf(rep->first_alarm, sizeof(rep->first_alarm), fmt, ap);
+		va_end(ap);
+	}
+}
+
+/* Imports the new bundles of one sender's ref head. */
+static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *id,
+		      const git_oid *head)
+{
+	sqlite3_stmt *p = NULL;
+	long long last = 0;
+	int rc, error;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT last_seq FROM peer WHERE node_id = ?", -1, &p, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(p, 1, id, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(p)) == SQLITE_ROW)
+			last = sqlite3_column_int64(p, 0);
+	}
+	sqlite3_finalize(p);
+	if ((error = vios_store_error(st->db, rc, "reading a sender's chain")) < 0)
+		return error;
+	for (long long seq = last + 1;; seq++) {
+		char path[40], sigpath[48];
+		uint8_t *age = NULL, *sig = NULL;
+		size_t agelen, siglen;
+		vios_import_result r;
+
+		vios_bundle_path(path, seq);
+		snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
+		if ((error = vios_git_read_blob(&age, &agelen, repo, head, path, VIOS_BUNDLE_MAX_AGE)) == VIOS_ENOTFOUND)
+			return 0;
+		if (error == 0 && (error = vios_git_read_blob(&sig, &siglen, repo, head, sigpath, VIOS_BUNDLE_SIG_MAX)) < 0 &&
+		    error == VIOS_ENOTFOUND)
+			vios_error_set(VIOS_ERR_BUNDLE, "bundle seq %lld has no signature", seq);
+		if (error == 0)
+			error = vios_bundle_import(&r, st, age, agelen, (char *)sig, siglen);
+		free(age);
+		free(sig);
+		if (error == VIOS_EVERIFY || error == VIOS_ECORRUPT || error == VIOS_ENOTFOUND) {
+			char why[300];
+			snprintf(why, sizeof(why), "%s", vios_error_last());
+			alarm_note(rep, "node %s: %s", id, why);
+			return VIOS_EVERIFY;
+		}
+		if (error < 0)
+			return error;
+		rep->bundles++;
+		if (r.status == VIOS_IMPORT_APPLIED) {
+			rep->applied++;
+			rep->ops += r.ops_applied;
+		}
+		vios_bundle_header_dispose(&r.hdr);
+	}
+}
+
+int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *prefix)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	char glob[128];
+	char (*ids)[37] = NULL;
+	git_oid *heads = NULL;
+	size_t n = 0, cap = 0;
+	int rc, error = 0;
+
+	snprintf(glob, sizeof(glob), "%s*", prefix);
+	if ((rc = git_reference_iterator_glob_new(&it, repo, glob)) < 0)
+		return vios_git_error(rc, "listing node refs");
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref) + strlen(prefix);
+		const git_oid *oid = git_reference_target(ref);
+		if (vios_uuid_valid(name) && oid) {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 16;
+				void *a = realloc(ids, nc * sizeof(*ids)), *b;
+				if (a)
+					ids = a;
+				b = realloc(heads, nc * sizeof(*heads));
+				if (!a || !b) {
+					if (b)
+						heads = b;
+					git_reference_free(ref);
+					error = vios_error_nomem();
+					goto done;
+				}
+				heads = b;
+				cap = nc;
+			}
+			strcpy(ids[n], name);
+			git_oid_cpy(&heads[n], oid);
+			n++;
+		}
+		git_reference_free(ref);
+	}
+	if (rc != GIT_ITEROVER) {
+		error = vios_git_error(rc, "listing node refs");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char seen_ref[128], own[64];
+		git_oid seen;
+		int ok = 1;
+
+		rep->nodes++;
+		if (!strcmp(ids[i], st->node->node_id)) {
+			/* our own ref as the remote holds it must be our history */
+			vios_bundle_ref(own, ids[i]);
+			if (vios_git_ref_oid(&seen, repo, own) == 0 &&
+			    ((error = vios_git_descends(&ok, repo, &seen, &heads[i])) < 0))
+				goto done;
+			if (!ok)
+				alarm_note(rep, "this node's ref %s at the remote is not this node's history (rewritten at the hub?)", ids[i]);
+			continue;
+		}
+		snprintf(seen_ref, sizeof(seen_ref), "%s%s", VIOS_SEEN_NODES, ids[i]);
+		if (vios_git_ref_oid(&seen, repo, seen_ref) == 0) {
+			if ((error = vios_git_descends(&ok, repo, &heads[i], &seen)) < 0)
+				goto done;
+			if (!ok) {
+				alarm_note(rep, "ref nodes/%s was rewritten (force-pushed): it does not extend what this node saw before", ids[i]);
+				continue;
+			}
+		}
+		error = import_ref(rep, st, repo, ids[i], &heads[i]);
+		if (error == VIOS_EVERIFY) {
+			error = 0;
+			continue;
+		}
+		if (error < 0 || (error = vios_git_set_ref(repo, seen_ref, &heads[i], "vios: verified")) < 0)
+			goto done;
+	}
+done:
+	free(ids);
+	free(heads);
+	git_reference_iterator_free(it);
+	return error;
+}
+
+/* The highest seq committed to our own ref, for "pushed". */
+static int committed_max(long long *out, vios_store *st)
+{
+	sqlite3_stmt *p = NULL;
+	int rc;
+
+	*out = 0;
+	rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM outbox WHERE committed = 1", -1, &p, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(p)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(p, 0);
+	sqlite3_finalize(p);
+	return vios_store_error(st->db, rc, "reading the outbox");
+}
+
+int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
+{
+	static const char *const node_spec[] = { "+refs/heads/nodes/*:" VIOS_INCOMING_NODES "*" };
+	git_repository *repo = NULL, *usb = NULL;
+	vios_registry *reg = NULL;
+	vios_export_report ex;
+	char *url = NULL, own[64], now[21], spec[160], abs[PATH_MAX];
+	long long top;
+	int error, has_registry = 1;
+
+	memset(rep, 0, sizeof(*rep));
+	if (via) {
+		/* a USB stick: a bare repository, made when missing */
+		if ((error = vios_git_open(&usb, via, 1)) < 0)
+			goto done;
+		if (realpath(via, abs) != NULL)
+			via = abs;
+		git_oid o;
+		has_registry = vios_git_ref_oid(&o, usb, "refs/heads/registry") == 0;
+		if ((url = strdup(via)) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	} else if ((error = vios_meta_get(&url, st, "hub_url")) < 0) {
+		if (error == VIOS_ENOTFOUND)
+			vios_error_set(VIOS_ERR_INPUT, "this node has not joined a hub: run 'vios join URL --hub-fingerprint FP' (or sync --via a USB stick)");
+		goto done;
+	}
+	if ((error = vios_trust_repo(&repo, st->node)) < 0)
+		goto done;
+	/* 1. the registry first: who is enrolled, which covenant is in force */
+	if (has_registry) {
+		if ((error = vios_trust_refresh(&reg, st, via)) < 0) {
+			if (error == VIOS_ERROR) {
+				char why[300];
+				snprintf(why, sizeof(why), "%s", vios_error_last());
+				vios_error_set(VIOS_ERR_GIT, "%s; nothing was sent, changes stay queued", why);
+			}
+			goto done;
+		}
+		rep->registry = 1;
+	}
+	/* 2. every node's ref, verified bundle by bundle */
+	if ((error = vios_git_fetch(repo, url, node_spec, 1)) < 0 ||
+	    (error = vios_sync_import_refs(rep, st, repo, VIOS_INCOMING_NODES)) < 0)
+		goto done;
+	/* 3. seal what is pending under the fresh registry and covenant */
+	if ((error = vios_bundle_export(&ex, st)) < 0)
+		goto done;
+	rep->exported = ex.bundles;
+	/* 4. push our own ref, fast-forward only */
+	vios_bundle_ref(own, st->node->node_id);
+	if ((error = committed_max(&top, st)) < 0)
+		goto done;
+	if (top > 0) {
+		const char *specs[1] = { spec };
+		snprintf(spec, sizeof(spec), "%s:%s", own, own);
+		if ((error = vios_git_push(repo, url, specs, 1)) < 0)
+			goto done;
+		{
+			sqlite3_stmt *p = NULL;
+			int rc = sqlite3_prepare_v2(st->db, "UPDATE outbox SET pushed = 1 WHERE pushed = 0 AND seq <= ?", -1, &p, NULL);
+			if (rc == SQLITE_OK) {
+				sqlite3_bind_int64(p, 1, top);
+				rc = sqlite3_step(p);
+				rep->pushed = (size_t)sqlite3_changes(st->db);
+			}
+			sqlite3_finalize(p);
+			if ((error = vios_store_error(st->db, rc, "recording the push")) < 0)
+				goto done;
+		}
+	}
+	vios_now_iso(now);
+	if ((error = vios_meta_set(st, via ? "last_sync_via" : "last_sync", now)) < 0)
+		goto done;
+	if (rep->alarms) {
+		vios_error_set(VIOS_ERR_BUNDLE, "%zu alarm%s: %s", rep->alarms, rep->alarms == 1 ? "" : "s", rep->first_alarm);
+		error = VIOS_EVERIFY;
+	}
+done:
+	free(url);
+	vios_registry_free(reg);
+	git_repository_free(repo);
+	git_repository_free(usb);
+	return error;
+}
