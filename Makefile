@@ -14,10 +14,11 @@ CFLAGS ?= -O2 -g
 SAN ?= 0
 FUZZ_SECONDS ?= 30
 BENCH_ROWS ?= 100000
+FAULTS ?= 1
 DEPS ?= tools/deps.sh
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
-DEFS := -D_GNU_SOURCE -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK
+DEFS := -D_GNU_SOURCE -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK $(if $(filter 0,$(FAULTS)),-DVIOS_NO_FAULTS)
 INCS := -Isrc -Isync -I.
 # Recursive (=) so pkg-config runs after the deps check installed it.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -46,7 +47,7 @@ TOOL_SRC := $(sort $(wildcard tools/t_*.c))
 TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 SCHEMA := $(sort $(wildcard schema/*.sql))
 
-.PHONY: all check demo bench fuzz install clean deps deps-check deps-demo
+.PHONY: all check demo bench fuzz install clean deps deps-check deps-demo deps-fuzz
 all: $(VIOS_BIN)
 
 deps:
@@ -92,6 +93,42 @@ $(BUILD)/tools/bench: tools/bench.c $(BUILD)/libvios.a | deps
 bench: deps-demo $(VIOS_BIN) $(BUILD)/tools/bench
 	@$(BUILD)/tools/bench --rows $(BENCH_ROWS)
 
+# ---- fuzz: libFuzzer targets tools/fuzz/fuzz_*.c, built with clang against
+# the library recompiled with clang and sanitizers into FUZZ_BUILD (objects
+# apart from every other build); each runs FUZZ_SECONDS on a copy of its seed
+# corpus tests/resources/fuzz/<target>/ (see tools/fuzz/run.sh).
+FUZZ_CC ?= clang
+FUZZ_BUILD ?= build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=gnu11 $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN) -MMD -MP
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/schema.o
+FUZZ_SRC := $(sort $(wildcard tools/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tools/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/gen/schema.c: $(SCHEMA) tools/embed-schema.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-schema.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
+
+$(FUZZ_BUILD)/%.o: %.c | deps-fuzz
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/gen/schema.o: $(FUZZ_BUILD)/gen/schema.c | deps-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/libvios.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tools/fuzz/fuzz_%.c tools/fuzz/fuzz.h $(FUZZ_BUILD)/libvios.a | deps-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libvios.a $(PKG_LIBS)
+
+deps-fuzz:
+	@$(DEPS) fuzz
+
+fuzz: $(FUZZ_BIN)
+	@sh tools/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 demo: deps-demo $(VIOS_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" bash tools/demo.sh
 
@@ -103,3 +140,4 @@ clean:
 	rm -rf build vios
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(FUZZ_LIB_OBJ:.o=.d)

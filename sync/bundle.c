@@ -15,6 +15,7 @@
 #include "store/records.h"
 #include "trust.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/util.h"
 
 #include <sodium.h>
@@ -975,7 +976,10 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 	if ((error = apply_in_order(out, st, h, hash, age, agelen)) < 0 || (error = release_held(out, st, h->sender)) < 0)
 		goto done;
 	out->status = addressed_to(h, st->node->node_id) ? VIOS_IMPORT_APPLIED : VIOS_IMPORT_SKIPPED;
+	VIOS_FAULT("import.before_commit");
 	error = vios_store_tx_commit(st);
+	if (error == 0)
+		VIOS_FAULT("import.committed");
 	in_tx = 0;
 done:
 	if (in_tx)
@@ -1281,6 +1285,7 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, header, st->node->name, email)) < 0)
 				goto next;
 		}
+		VIOS_FAULT("export.committed");
 mark:
 		{
 			const char *t[] = { NULL };
@@ -1389,6 +1394,7 @@ commit:
 	if ((error = vios_store_tx_commit(st)) < 0)
 		goto done;
 	in_tx = 0;
+	VIOS_FAULT("export.sealed");
 	error = vios_bundle_flush(st, repo);
 done:
 	if (in_tx)

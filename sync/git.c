@@ -3,6 +3,7 @@
  */
 #include "git.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/util.h"
 
 #include <pthread.h>
@@ -270,6 +271,7 @@ void vios_git_set_progress(vios_git_progress_fn fn, void *ctx)
 static int on_transfer(const git_indexer_progress *stats, void *payload)
 {
 	(void)payload;
+	VIOS_FAULT("git.fetching");
 	if (progress_fn)
 		progress_fn(progress_ctx, "receiving", stats->received_objects, stats->total_objects, stats->received_bytes);
 	return 0;
@@ -278,6 +280,7 @@ static int on_transfer(const git_indexer_progress *stats, void *payload)
 static int on_push_transfer(unsigned int current, unsigned int total, size_t bytes, void *payload)
 {
 	(void)payload;
+	VIOS_FAULT("git.pushing");
 	if (progress_fn)
 		progress_fn(progress_ctx, "sending", current, total, bytes);
 	return 0;
@@ -364,7 +367,9 @@ int vios_git_push(git_repository *repo, const char *url, const char *const *refs
 		const char *msg = e && e->message ? e->message : "git error";
 		vios_error_set(VIOS_ERR_GIT, "cannot push to %s: %s", url, msg);
 		/* libgit2's local transport reports a non-fast-forward here */
-		return strstr(msg, "fast-forward") || strstr(msg, "fastforward") ? VIOS_EVERIFY : VIOS_ERROR;
+		return strstr(msg, "fast-forward") || strstr(msg, "fastforward") || strstr(msg, "not present locally")
+			       ? VIOS_EVERIFY
+			       : VIOS_ERROR;
 	}
 	return 0;
 }

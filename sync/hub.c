@@ -5,6 +5,7 @@
 #include "git.h"
 #include "trust.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/util.h"
 
 #include <dirent.h>
@@ -335,6 +336,9 @@ done:
 	return error;
 }
 
+/* Where a stick's node refs are fetched to, apart from the hub's own. */
+#define USB_NODES "refs/vios/usb/nodes/"
+
 /* Pushes hub refs to the stick; a ref the stick has newer is left as it is. */
 static int give_refs(git_repository *hub, const char *usb_path, size_t *given)
 {
@@ -391,6 +395,7 @@ done:
 int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_store *st, const char *via)
 {
 	static const char *const spec[] = { "+refs/heads/nodes/*:" VIOS_INCOMING_NODES "*" };
+	static const char *const usb_spec[] = { "+refs/heads/nodes/*:" USB_NODES "*" };
 	git_repository *hub = NULL, *own = NULL;
 	vios_registry *reg = NULL;
 	char *hub_path = NULL, abs[PATH_MAX];
@@ -410,20 +415,21 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 			via = abs;
 	}
 	/* verify (and import what is for the hub) everything the source holds */
-	if ((error = vios_git_fetch(own, via ? via : hub_path, spec, 1)) < 0 ||
-	    (error = vios_sync_import_refs(rep, st, own, VIOS_INCOMING_NODES)) < 0)
+	if ((error = vios_git_fetch(own, via ? via : hub_path, via ? usb_spec : spec, 1)) < 0 ||
+	    (error = vios_sync_import_refs(rep, st, own, via ? USB_NODES : VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
+	VIOS_FAULT("merge.imported");
 	if (via) {
 		/* refs that verified to their head move into the hub repository */
 		git_reference_iterator *it = NULL;
 		git_reference *ref;
 		int rc;
-		if ((rc = git_reference_iterator_glob_new(&it, own, VIOS_INCOMING_NODES "*")) < 0) {
+		if ((rc = git_reference_iterator_glob_new(&it, own, USB_NODES "*")) < 0) {
 			error = vios_git_error(rc, "listing node refs");
 			goto done;
 		}
 		while ((rc = git_reference_next(&ref, it)) == 0) {
-			const char *id = git_reference_name(ref) + strlen(VIOS_INCOMING_NODES);
+			const char *id = git_reference_name(ref) + strlen(USB_NODES);
 			char seen[128], spec1[256];
 			git_oid s;
 			if (vios_uuid_valid(id) && strcmp(id, st->node->node_id) != 0) {

@@ -6,6 +6,7 @@
 #include "git.h"
 #include "trust.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/util.h"
 
 #include <limits.h>
@@ -80,7 +81,8 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 	}
 }
 
-int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *prefix)
+int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *prefix,
+			  int stale_ok)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
@@ -141,8 +143,13 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 		}
 		snprintf(seen_ref, sizeof(seen_ref), "%s%s", VIOS_SEEN_NODES, ids[i]);
 		if (vios_git_ref_oid(&seen, repo, seen_ref) == 0) {
+			int behind = 0;
 			if ((error = vios_git_descends(&ok, repo, &heads[i], &seen)) < 0)
 				goto done;
+			if (!ok && stale_ok && (error = vios_git_descends(&behind, repo, &seen, &heads[i])) < 0)
+				goto done;
+			if (behind)
+				continue; /* an older copy (a stale stick): nothing new, nothing wrong */
 			if (!ok) {
 				alarm_note(rep, "ref nodes/%s was rewritten (force-pushed): it does not extend what this node saw before", ids[i]);
 				continue;
@@ -220,9 +227,12 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 		rep->registry = 1;
 	}
 	/* 2. every node's ref, verified bundle by bundle */
-	if ((error = vios_git_fetch(repo, url, node_spec, 1)) < 0 ||
-	    (error = vios_sync_import_refs(rep, st, repo, VIOS_INCOMING_NODES)) < 0)
+	if ((error = vios_git_fetch(repo, url, node_spec, 1)) < 0)
 		goto done;
+	VIOS_FAULT("sync.fetched");
+	if ((error = vios_sync_import_refs(rep, st, repo, VIOS_INCOMING_NODES, via != NULL)) < 0)
+		goto done;
+	VIOS_FAULT("sync.imported");
 	/* 3. seal what is pending under the fresh registry and covenant */
 	if ((error = vios_bundle_export(&ex, st)) < 0)
 		goto done;
@@ -234,8 +244,10 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	if (top > 0) {
 		const char *specs[1] = { spec };
 		snprintf(spec, sizeof(spec), "%s:%s", own, own);
+		VIOS_FAULT("sync.before_push");
 		if ((error = vios_git_push(repo, url, specs, 1)) < 0)
 			goto done;
+		VIOS_FAULT("sync.pushed");
 		{
 			sqlite3_stmt *p = NULL;
 			int rc = sqlite3_prepare_v2(st->db, "UPDATE outbox SET pushed = 1 WHERE pushed = 0 AND seq <= ?", -1, &p, NULL);

@@ -35,9 +35,12 @@ typedef struct {
 /*
  * Imports the new bundles of every ref under `prefix` (refs/vios/incoming/
  * nodes/<id>) of repo. Refused bundles and rewritten refs are counted as
- * alarms (the first one named) and the rest goes on.
+ * alarms (the first one named) and the rest goes on. With stale_ok (a USB
+ * stick, which may carry an older copy), a ref behind what was seen is
+ * skipped quietly; from the hub itself a ref that went back is a rewrite.
  */
-int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *prefix);
+int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *prefix,
+			  int stale_ok);
 
 /* vios sync [--via url]; via NULL = the hub joined. Returns VIOS_EVERIFY
  * when there were alarms (after doing everything else). */

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "hub.h"
+#include "crdt/crdt.h"
 #include "store/records.h"
 #include "trust.h"
 #include "util/error.h"
@@ -164,7 +165,7 @@ int cmd_join(vios_cli *cli, int argc, char **argv)
 int cmd_status(vios_cli *cli, int argc, char **argv)
 {
 	static const char *const keys[] = { "hub_url", "hub_fingerprint", "registry_version", "registry_updated_at",
-					     "hub_repo", NULL };
+					     "hub_repo", "last_sync", "last_sync_via", NULL };
 	json_t *doc = json_object(), *nodes = NULL;
 	vios_covenant cov;
 	int first, error;
@@ -194,9 +195,27 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		json_object_set_new(doc, "covenant_version", json_null());
 	else
 		goto done;
-	if ((error = vios_query(&nodes, cli->store, "SELECT node_id, kind, role, name, revoked_at FROM reg_node ORDER BY kind, name", NULL, 0)) < 0)
+	if ((error = vios_query(&nodes, cli->store,
+				"SELECT r.node_id, r.kind, r.role, r.name, r.revoked_at, p.last_seq AS seq_seen"
+				" FROM reg_node r LEFT JOIN peer p ON p.node_id = r.node_id ORDER BY r.kind, r.name", NULL, 0)) < 0)
 		goto done;
 	json_object_set(doc, "nodes", nodes);
+	{
+		json_t *q = NULL;
+		size_t pending = 0;
+		if ((error = vios_query(&q, cli->store,
+					"SELECT (SELECT count(*) FROM outbox WHERE pushed = 0) AS unsent,"
+					" (SELECT count(*) FROM outbox) AS sealed, (SELECT count(*) FROM held) AS held", NULL, 0)) < 0 ||
+		    (error = vios_crdt_pending_count(&pending, cli->store)) < 0) {
+			json_decref(q);
+			goto done;
+		}
+		json_object_set(doc, "unsent_bundles", json_object_get(json_array_get(q, 0), "unsent"));
+		json_object_set(doc, "sealed_bundles", json_object_get(json_array_get(q, 0), "sealed"));
+		json_object_set(doc, "held_bundles", json_object_get(json_array_get(q, 0), "held"));
+		json_object_set_new(doc, "pending_changes", json_integer((json_int_t)pending));
+		json_decref(q);
+	}
 	if (cli->json) {
 		cli_json(stdout, doc);
 	} else {
@@ -211,6 +230,29 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 			       json_string_value(json_object_get(doc, "registry_version")),
 			       json_string_value(json_object_get(doc, "registry_updated_at")),
 			       (long long)json_integer_value(json_object_get(doc, "covenant_version")), json_array_size(nodes));
+		}
+		printf("changes       %lld not sealed yet, %lld bundles sealed, %lld not sent yet\n",
+		       (long long)json_integer_value(json_object_get(doc, "pending_changes")),
+		       (long long)json_integer_value(json_object_get(doc, "sealed_bundles")),
+		       (long long)json_integer_value(json_object_get(doc, "unsent_bundles")));
+		printf("last sync     %s%s%s\n", json_string_value(json_object_get(doc, "last_sync")) ?: "never",
+		       json_string_value(json_object_get(doc, "last_sync_via")) ? ", by USB stick " : "",
+		       json_string_value(json_object_get(doc, "last_sync_via")) ?: "");
+		if (json_integer_value(json_object_get(doc, "held_bundles")))
+			printf("held          %lld bundles wait for an earlier seq\n",
+			       (long long)json_integer_value(json_object_get(doc, "held_bundles")));
+		{
+			size_t i;
+			json_t *n;
+			printf("peers         kind     role             name                     last seq verified\n");
+			json_array_foreach(nodes, i, n) {
+				char seq[24] = "-";
+				if (json_is_integer(json_object_get(n, "seq_seen")))
+					snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(json_object_get(n, "seq_seen")));
+				printf("              %-8s %-16s %-24s %s%s\n", json_string_value(json_object_get(n, "kind")),
+				       json_string_value(json_object_get(n, "role")), json_string_value(json_object_get(n, "name")),
+				       seq, json_is_null(json_object_get(n, "revoked_at")) ? "" : " (revoked)");
+			}
 		}
 	}
 	error = 0;

@@ -5,6 +5,7 @@
 #include "crdt/capture.h"
 #include "store/vfs.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/util.h"
 
 #include <pwd.h>
@@ -168,6 +169,7 @@ int vios_store_tx_commit(vios_store *st)
 {
 	int error;
 
+	VIOS_FAULT("store.commit");
 	if ((error = vios_crdt_capture_commit(st)) < 0 ||
 	    (error = exec(st->db, "COMMIT", "committing")) < 0)
 		vios_store_tx_rollback(st);

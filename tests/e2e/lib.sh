@@ -7,7 +7,8 @@
 set -u
 VIOS=${VIOS:-$(pwd)/vios}
 T=$(mktemp -d /tmp/vios-e2e.XXXXXX)
-trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
+CLEANUP=""   # extra commands for the EXIT trap (e.g. stopping a daemon)
+trap 'eval "$CLEANUP"; [ "${KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
 export VIOS_PASSPHRASE='e2e test passphrase 1'
 unset VIOS_HOME
 _pass=0
