@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "hub.h"
+#include "report.h"
 #include "crdt/crdt.h"
 #include "store/records.h"
 #include "trust.h"
@@ -45,6 +46,90 @@ static int read_input(uint8_t **buf, size_t *len, const char *path, size_t max)
 
 	if (error == VIOS_ECORRUPT)
 		vios_error_set(VIOS_ERR_INPUT, "%s is larger than %zu bytes: not what vios expects here", path, max);
+	return error;
+}
+
+/* vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE] [--svg FILE] */
+static int hub_report(vios_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "from", required_argument, NULL, 'f' },
+						   { "to", required_argument, NULL, 't' },
+						   { "csv", required_argument, NULL, 'c' },
+						   { "svg", required_argument, NULL, 's' },
+						   { "json", no_argument, NULL, OPT_JSON },
+						   { NULL, 0, NULL, 0 } };
+	const char *from = NULL, *to = NULL, *csv = NULL, *svg = NULL;
+	json_t *rep = NULL;
+	int c, error;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': from = optarg; break;
+		case 't': to = optarg; break;
+		case 'c': csv = optarg; break;
+		case 's': svg = optarg; break;
+		case OPT_JSON: cli->json = 1; break;
+		default: return cli_usage(cli, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	if ((error = vios_report_build(&rep, cli->store, from, to)) < 0)
+		return error == VIOS_EUSAGE ? cli_usage(cli, "%s", vios_error_last()) : error;
+	for (int k = 0; k < 2 && error == 0; k++) {
+		const char *path = k ? svg : csv;
+		FILE *f;
+		if (path == NULL)
+			continue;
+		if ((f = fopen(path, "w")) == NULL) {
+			error = vios_error_os("cannot write %s", path);
+			break;
+		}
+		error = k ? vios_report_svg(f, rep) : vios_report_csv(f, rep);
+		if (fclose(f) != 0 && error == 0)
+			error = vios_error_os("cannot write %s", path);
+	}
+	if (error == 0 && cli->json) {
+		/* exact counts never leave: the JSON carries them as shown */
+		size_t i;
+		json_t *r;
+		json_array_foreach(json_object_get(rep, "rows"), i, r) {
+			char n[24];
+			vios_report_count(n, json_integer_value(json_object_get(r, "signals")));
+			json_object_set_new(r, "signals", json_string(n));
+		}
+		json_array_foreach(json_object_get(rep, "totals"), i, r) {
+			char n[24];
+			vios_report_count(n, json_integer_value(json_object_get(r, "signals")));
+			json_object_set_new(r, "signals", json_string(n));
+		}
+		cli_json(stdout, rep);
+	} else if (error == 0) {
+		size_t i, shown = 0;
+		json_t *r;
+		printf("signals per theme per month, %s to %s (counts below %d shown as <%d)\n",
+		       json_string_value(json_object_get(rep, "from")), json_string_value(json_object_get(rep, "to")),
+		       VIOS_REPORT_MIN_COUNT, VIOS_REPORT_MIN_COUNT);
+		printf("%-8s %-24s %-15s %7s  %s\n", "MONTH", "SCHOOL", "THEME", "SIGNALS", "TREND");
+		json_array_foreach(json_object_get(rep, "rows"), i, r) {
+			char n[24];
+			if (json_integer_value(json_object_get(r, "signals")) == 0 && !json_is_string(json_object_get(r, "trend")))
+				continue;
+			vios_report_count(n, json_integer_value(json_object_get(r, "signals")));
+			printf("%-8s %-24s %-15s %7s  %s\n", json_string_value(json_object_get(r, "month")),
+			       json_string_value(json_object_get(r, "school")), json_string_value(json_object_get(r, "theme")), n,
+			       json_string_value(json_object_get(r, "trend")) ?: "");
+			shown++;
+		}
+		printf("%zu rows with signals or a trend", shown);
+		if (csv || svg)
+			printf("; written:%s%s%s%s", csv ? " " : "", csv ? csv : "", svg ? " " : "", svg ? svg : "");
+		putchar('\n');
+	}
+	if (error == 0)
+		error = vios_store_log(cli->store, "read", "signal_count", NULL, "hub report (counts, no personal data)");
+	json_decref(rep);
 	return error;
 }
 
@@ -119,6 +204,8 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 			return cli_usage(cli, "expected 'hub merge [--via PATH]'");
 		return cli_hub_merge(cli, via);
 	}
+	if (!strcmp(act, "report"))
+		return hub_report(cli, argc - first, argv + first);
 	if (!strcmp(act, "covenant")) {
 		vios_covenant c;
 		if (first + 3 != argc || strcmp(argv[first + 1], "set") != 0)

@@ -122,6 +122,7 @@ static const vios_cmd commands[] = {
 	  "       vios hub revoke NODE-ID\n"
 	  "       vios hub covenant set FILE\n"
 	  "       vios hub merge [--via PATH]\n"
+	  "       vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE] [--svg FILE]\n"
 	  "\n"
 	  "Run on a hub node (vios init --kind hub). create makes a bare git repository at\n"
 	  "PATH with a signed registry on refs/heads/registry: the hub root key, the hub\n"
@@ -134,7 +135,11 @@ static const vios_cmd commands[] = {
 	  "merge verifies every node's bundles in the hub repository, imports the theme\n"
 	  "data addressed to the hub, and quarantines what fails (kept, reported, never\n"
 	  "applied; exit 3). --via PATH takes a USB stick's verified refs into the hub\n"
-	  "repository and gives the stick the hub's registry and refs.\n" },
+	  "repository and gives the stick the hub's registry and refs.\n"
+	  "report shows signals per theme per school per month and the schools' trend\n"
+	  "levels, from the counts schools send as theme data (no personal data); counts\n"
+	  "below 5 show as <5 everywhere. --csv writes month,school,theme,signals,trend;\n"
+	  "--svg writes a chart (a panel per school and one for the municipality).\n" },
 	{ "join", cmd_join, NEEDS_STORE, "Join a hub: fetch and verify its registry and covenant",
 	  "usage: vios join URL|PATH --hub-fingerprint FP\n"
 	  "\n"

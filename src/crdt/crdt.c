@@ -43,6 +43,9 @@ static const crdt_col c_agreement[] = {
 	{ "action", T }, { "due_date", T }, { "status", T }, { "feedback", T }, { "done_at", T },
 	{ "created_at", T },
 };
+static const crdt_col c_count[] = {
+	{ "id", T }, { "origin", T }, { "month", T }, { "theme", T }, { "signals", I }, { "updated_at", T },
+};
 
 #undef T
 #undef I
@@ -57,6 +60,7 @@ static const char *const n_meeting[] = { "origin", "kind", "date", "roles", "min
 					 "created_at", NULL };
 static const char *const n_case[] = { "origin", "pupil_id", "signals", "roles", "lead_role", "status",
 				      "escalation_target", "basis", "opened_at", "closed_at", NULL };
+static const char *const n_count[] = { "origin", "month", "theme", "signals", "updated_at", NULL };
 static const char *const n_agreement[] = { "origin", "case_id", "meeting_id", "owner_role", "action",
 					   "due_date", "status", "feedback", "done_at", "created_at", NULL };
 
@@ -84,10 +88,11 @@ const crdt_table crdt_tables[CRDT_NTABLES] = {
 	  CASE_ROLES("r.case_id") " ELSE (SELECT CASE WHEN m.case_id IS NOT NULL THEN "
 	  CASE_ROLES("m.case_id") " ELSE m.roles END FROM meeting m WHERE m.id = r.meeting_id) END, '')",
 	  n_agreement },
+	{ "signal_count", c_count, N(c_count), "1", "NULL", n_count },
 };
 
 static const char *const table_names[] = { "pupil", "signal", "trend", "meeting", "case_file",
-					   "agreement", NULL };
+					   "agreement", "signal_count", NULL };
 
 const char *const *vios_crdt_tables(void)
 {

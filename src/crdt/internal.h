@@ -10,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#define CRDT_NTABLES 6
+#define CRDT_NTABLES 7
 #define CRDT_MAXCOL 16 /* columns of a synced table, id included */
 
 typedef struct {

@@ -1290,6 +1290,10 @@ static void random_literal(rng *r, tnode *t, const char *tbl, const char *col, c
 									  "monitoring", "closed", "escalated", NULL }));
 	else if (!strcmp(col, "status"))
 		snprintf(out, len, "'%s'", rn(r, 2) ? "open" : "done");
+	else if (!strcmp(col, "month"))
+		snprintf(out, len, "'2026-%02d'", 1 + (int)rn(r, 12));
+	else if (!strcmp(col, "signals"))
+		snprintf(out, len, "%d", (int)rn(r, 40));
 	else if (!strcmp(col, "over16") || !strcmp(col, "parents_informed"))
 		snprintf(out, len, "%s", pick(r, (const char *const[]){ "0", "1", "NULL", NULL }));
 	else if (!strcmp(col, "roles"))
