@@ -48,7 +48,7 @@ TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 SCHEMA := $(sort $(wildcard schema/*.sql))
 
 .PHONY: all check demo bench fuzz install clean deps deps-check deps-demo deps-fuzz
-all: $(VIOS_BIN)
+all: $(VIOS_BIN) $(if $(filter vios,$(VIOS_BIN)),vios.1)
 
 deps:
 	@$(DEPS) build
@@ -132,12 +132,16 @@ fuzz: $(FUZZ_BIN)
 demo: deps-demo $(VIOS_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" bash tools/demo.sh
 
-install: $(VIOS_BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+vios.1: $(VIOS_BIN)
+	./$(VIOS_BIN) help --man > $@.tmp && mv $@.tmp $@
+
+install: $(VIOS_BIN) vios.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(VIOS_BIN) $(DESTDIR)$(PREFIX)/bin/vios
+	install -m 0644 vios.1 $(DESTDIR)$(PREFIX)/share/man/man1/vios.1
 
 clean:
-	rm -rf build vios
+	rm -rf build vios vios.1
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d)

@@ -1156,6 +1156,9 @@ typedef struct {
 	unsigned cats;
 } group;
 
+/* Ops per bundle at most: a tenth of what a reader accepts. */
+#define EXPORT_CHUNK (VIOS_BUNDLE_MAX_OPS / 10)
+
 static int outbox_last(long long *seq, char hash[65], vios_store *st)
 {
 	sqlite3_stmt *p = NULL;
@@ -1344,9 +1347,12 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 		error = vios_error_nomem();
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, g = 0; i < n; i++) {
 		rcpt_set s;
-		size_t g;
+		/* ops of one row come together: they share its recipients */
+		if (i > 0 && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
+		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk))
+			goto add;
 		s.ids = calloc(json_array_size(nodes) + 1, sizeof(*s.ids));
 		s.pks = calloc(json_array_size(nodes) + 1, sizeof(*s.pks));
 		if (s.ids == NULL || s.pks == NULL) {
@@ -1377,19 +1383,30 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 			free(s.ids);
 			free(s.pks);
 		}
+add:
 		groups[g].idx[groups[g].n++] = i;
 		groups[g].cats |= ops[i].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;
 	}
 	if ((error = outbox_last(&seq, prev, st)) < 0)
 		goto done;
 	for (size_t g = 0; g < ngroups; g++) {
-		char hash[65];
-		seq++;
-		if ((error = seal_group(st, &groups[g], ops, seq, prev, cov.version, hash, NULL, 0, 0)) < 0)
-			goto done;
-		memcpy(prev, hash, sizeof(prev));
-		out->bundles++;
-		out->ops += groups[g].n;
+		/* a large change goes out in several bundles, each well under the
+		 * readers' bounds (ops, decompressed size) */
+		for (size_t from = 0; from < groups[g].n; from += EXPORT_CHUNK) {
+			group part = groups[g];
+			char hash[65];
+			part.idx = groups[g].idx + from;
+			part.n = groups[g].n - from < EXPORT_CHUNK ? groups[g].n - from : EXPORT_CHUNK;
+			part.cats = 0;
+			for (size_t k = 0; k < part.n; k++)
+				part.cats |= ops[part.idx[k]].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;
+			seq++;
+			if ((error = seal_group(st, &part, ops, seq, prev, cov.version, hash, NULL, 0, 0)) < 0)
+				goto done;
+			memcpy(prev, hash, sizeof(prev));
+			out->bundles++;
+			out->ops += part.n;
+		}
 	}
 	{
 		char ref[32];

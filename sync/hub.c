@@ -320,7 +320,7 @@ int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, 
 	if (out->version <= reg->covenant.version) {
 		vios_error_set(VIOS_ERR_INPUT, "covenant: version %lld is not newer than the covenant in force (version %lld)",
 			       out->version, reg->covenant.version);
-		error = VIOS_EUSAGE;
+		error = VIOS_ERROR;
 		goto done;
 	}
 	snprintf(msg, sizeof(msg), "registry v%lld: covenant version %lld", reg->version + 1, out->version);

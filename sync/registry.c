@@ -64,7 +64,7 @@ static int bad_cov(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	vios_error_set(VIOS_ERR_INPUT, "covenant: %s", msg);
-	return VIOS_EUSAGE;
+	return VIOS_ERROR;
 }
 
 static int roles_bits(unsigned *bits, json_t *arr, const char *what)
@@ -92,12 +92,12 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 	json_error_t jerr;
 	const char *key;
 	unsigned parties;
-	int error = VIOS_EUSAGE;
+	int error = VIOS_ERROR;
 
 	memset(c, 0, sizeof(*c));
 	if (len > 65536) {
 		vios_error_set(VIOS_ERR_INPUT, "covenant: larger than 64 KiB");
-		return VIOS_EUSAGE;
+		return VIOS_ERROR;
 	}
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(o)) {
 		vios_error_set(VIOS_ERR_INPUT, "covenant: not a JSON object (line %d: %s)", jerr.line, jerr.text);

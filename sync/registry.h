@@ -65,7 +65,7 @@ const char *vios_covenant_default(void);
 /*
  * Parses and validates covenant JSON: format, version >= 1, known roles,
  * the auditor receives every category, retention per category. Fills c
- * (c->text is a malloc'd copy). VIOS_EUSAGE with the rule that failed.
+ * (c->text is a malloc'd copy). VIOS_ERROR with the rule that failed.
  */
 int vios_covenant_parse(vios_covenant *c, const char *text, size_t len);
 void vios_covenant_dispose(vios_covenant *c);

@@ -9,6 +9,7 @@
 #include "util/error.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -197,6 +198,57 @@ static const vios_cmd commands[] = {
 	{ NULL, NULL, 0, NULL, NULL }
 };
 
+/* Writes text as roff body text: escapes backslashes and leading dots. */
+static void roff_text(FILE *f, const char *text)
+{
+	int bol = 1;
+
+	for (const char *p = text; *p; p++) {
+		if (bol && (*p == '.' || *p == '\''))
+			fputs("\\&", f);
+		if (*p == '\\')
+			fputs("\\e", f);
+		else if (*p == '-')
+			fputs("\\-", f);
+		else
+			fputc(*p, f);
+		bol = *p == '\n';
+	}
+}
+
+static const vios_cmd *find_cmd(const char *name);
+
+/* vios help --man: the manual page, made from the same text as 'vios help'. */
+static void man_page(FILE *f)
+{
+	fputs(".TH VIOS 1 \"\" \"vios " VIOS_VERSION "\" \"User Commands\"\n"
+	      ".SH NAME\nvios \\- safe in and around school: encrypted records and signed, encrypted sharing over git\n"
+	      ".SH SYNOPSIS\n.B vios\n[\\-\\-home DIR] [\\-\\-json] [\\-\\-passphrase\\-file FILE] COMMAND [ARGS]\n"
+	      ".SH DESCRIPTION\n"
+	      "vios keeps a school's VIOS records (signals, trends, meetings, cases, agreements) in an\n"
+	      "encrypted store and shares them with the partners the covenant allows, as signed,\n"
+	      "encrypted bundles that travel over git. The hub operator enrolls nodes, publishes the\n"
+	      "covenant, merges bundles and reports trends; an auditor verifies every signature and\n"
+	      "chain, lists every flow and replays history.\n"
+	      ".PP\nThe node home is \\-\\-home DIR, or VIOS_HOME, or ~/.vios. The passphrase comes from\n"
+	      "\\-\\-passphrase\\-file FILE, VIOS_PASSPHRASE, or a prompt on the terminal.\n"
+	      ".SH COMMANDS\n", f);
+	for (const vios_cmd *c = commands; c->name; c++) {
+		fprintf(f, ".SS %s\n", c->name);
+		roff_text(f, c->summary);
+		fputs(".\n.PP\n.nf\n", f);
+		roff_text(f, c->usage);
+		fputs(".fi\n", f);
+	}
+	fputs(".SH EXIT STATUS\n0 ok; 1 error (one line on standard error); 2 usage; 3 verification failed\n"
+	      "(bad signature, tampered, forked, wrong key, not enrolled).\n"
+	      ".SH ENVIRONMENT\n.TP\nVIOS_HOME\nthe node home when \\-\\-home is not given\n"
+	      ".TP\nVIOS_PASSPHRASE\nthe passphrase (prefer \\-\\-passphrase\\-file on shared machines)\n"
+	      ".TP\nVIOS_NEW_PASSPHRASE\nthe new passphrase for passphrase change and recover\n"
+	      ".SH FILES\n.TP\n~/.vios/\nthe node home: node.json, keys.vault, identity.sec, store.db, outbox.git\n"
+	      ".SH SEE ALSO\n.BR age (1),\n.BR minisign (1),\n.BR git (1);\nREADME.md, INSTALL.md and docs/ in the source.\n", f);
+}
+
 static const vios_cmd *find_cmd(const char *name)
 {
 	for (const vios_cmd *c = commands; c->name; c++)
@@ -298,6 +350,8 @@ int main(int argc, char **argv)
 	vios_secret *pass = NULL;
 	int i, error;
 
+	/* A file size limit (ulimit -f) must give "disk full", not a killed process. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (sodium_init() < 0) {
 		fputs("vios: error: libsodium could not initialise\n", stderr);
 		return 1;
@@ -325,6 +379,10 @@ int main(int argc, char **argv)
 	if (i >= argc) {
 		usage_all(stderr);
 		return 2;
+	}
+	if (!strcmp(argv[i], "help") && i + 1 < argc && !strcmp(argv[i + 1], "--man")) {
+		man_page(stdout);
+		return 0;
 	}
 	if (!strcmp(argv[i], "help")) {
 		if (i + 1 < argc && !find_cmd(argv[i + 1])) {

@@ -277,9 +277,14 @@ static int real_read(vfs_file *f, void *buf, int n, sqlite3_int64 off)
 	return f->real->pMethods->xRead(f->real, buf, n, off);
 }
 
+/* A file size limit or a quota is a full disk to the caller, as ENOSPC is. */
 static int real_write(vfs_file *f, const void *buf, int n, sqlite3_int64 off)
 {
-	return f->real->pMethods->xWrite(f->real, buf, n, off);
+	int rc = f->real->pMethods->xWrite(f->real, buf, n, off);
+
+	if (rc == SQLITE_IOERR_WRITE && (errno == EFBIG || errno == EDQUOT))
+		rc = SQLITE_FULL;
+	return rc;
 }
 
 static int real_size(vfs_file *f, sqlite3_int64 *size)
