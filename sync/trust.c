@@ -214,6 +214,17 @@ int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const 
 		vios_error_set(VIOS_ERR_INPUT, "'%s' is not the hub's fingerprint (16 hex digits, from 'vios whoami' on the hub); nothing was stored", fingerprint);
 		return VIOS_EVERIFY;
 	}
+	/* A node joins one hub: another fingerprint is refused before any fetch. */
+	{
+		char *old = NULL, fp[17];
+		vios_minisign_keyid_hex(fp, pin);
+		if (vios_meta_get(&old, st, "hub_fingerprint") == 0 && strcmp(old, fp) != 0) {
+			vios_error_set(VIOS_ERR_INPUT, "this node already trusts hub %s, not %s; a node joins one hub; nothing was changed", old, fp);
+			free(old);
+			return VIOS_EVERIFY;
+		}
+		free(old);
+	}
 	/* A plain path is kept absolute, so later syncs work from anywhere. */
 	if (strstr(url, "://") == NULL && url[0] != '/' && realpath(url, abs) != NULL)
 		url = abs;
