@@ -37,24 +37,6 @@ static void self_entry(vios_reg_node *n, const vios_node *node)
 	memcpy(n->age_pk, node->age_pk, 32);
 }
 
-static int empty_or_absent(const char *path)
-{
-	struct stat sb;
-	DIR *d;
-	struct dirent *e;
-	int empty = 1;
-
-	if (stat(path, &sb) < 0)
-		return errno == ENOENT;
-	if (!S_ISDIR(sb.st_mode) || (d = opendir(path)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			empty = 0;
-	closedir(d);
-	return empty;
-}
-
 /* The repository's path as 'vios hub create' recorded it (no trailing '/'). */
 static const char *repo_path(git_repository *repo, char *buf, size_t len)
 {
@@ -98,7 +80,7 @@ int vios_hub_create(vios_store *st, const char *path)
 		free(have);
 		return VIOS_EEXISTS;
 	}
-	if (!empty_or_absent(path)) {
+	if (!vios_dir_empty_or_absent(path)) {
 		vios_error_set(VIOS_ERR_INPUT, "%s exists and is not empty; refusing to overwrite it", path);
 		return VIOS_EEXISTS;
 	}

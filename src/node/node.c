@@ -473,26 +473,6 @@ int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const 
 	return 0;
 }
 
-static int dir_empty_or_absent(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	int empty = 1;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT;
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			empty = 0;
-	closedir(d);
-	return empty;
-}
-
 int vios_node_init(vios_node **out, char *recovery, const char *home,
 		   const char *kind, const char *name, const char *role,
 		   const vios_secret *pass, vios_kdf_preset kdf)
@@ -532,7 +512,7 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 		vios_error_set(VIOS_ERR_INPUT, "the passphrase must have at least %d characters", VIOS_PASSPHRASE_MIN);
 		return VIOS_EUSAGE;
 	}
-	if (!dir_empty_or_absent(home)) {
+	if (!vios_dir_empty_or_absent(home)) {
 		vios_error_set(VIOS_ERR_INPUT, "%s exists and is not empty; refusing to overwrite it", home);
 		return VIOS_EEXISTS;
 	}

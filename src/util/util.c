@@ -165,6 +165,24 @@ int vios_path_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+int vios_dir_empty_or_absent(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int empty = 1;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(st.st_mode) || (d = opendir(path)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
 int vios_mkdir_p(const char *path, int mode)
 {
 	char buf[PATH_MAX];

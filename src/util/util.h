@@ -67,6 +67,9 @@ int vios_file_write_atomic(const char *path, const void *data, size_t len,
 /* 1 when path exists (any type), 0 otherwise. */
 int vios_path_exists(const char *path);
 
+/* 1 when path does not exist or is an empty directory (a link is not). */
+int vios_dir_empty_or_absent(const char *path);
+
 /* mkdir -p with the given mode for the directories it creates. */
 int vios_mkdir_p(const char *path, int mode);
 
