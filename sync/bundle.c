@@ -541,7 +541,9 @@ static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bu
 				error = vios_error_nomem();
 				goto done;
 			}
-			memcpy(op->value.u.blob.p, sqlite3_column_blob(p, 7), op->value.u.blob.len);
+			/* an empty blob's pointer is NULL: memcpy must not see it */
+			if (op->value.u.blob.len)
+				memcpy(op->value.u.blob.p, sqlite3_column_blob(p, 7), op->value.u.blob.len);
 			break;
 		default:
 			op->value.type = VIOS_VAL_NULL;
@@ -855,7 +857,7 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 				sig = strdup((const char *)sqlite3_column_text(p, 1));
 				if (age == NULL || sig == NULL)
 					rc = SQLITE_NOMEM;
-				else
+				else if (agelen)
 					memcpy(age, sqlite3_column_blob(p, 0), agelen);
 			}
 		}

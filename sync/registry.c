@@ -188,7 +188,7 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 			}
 			json_array_foreach(list, i, p)
 				if (!vios_uuid_valid(json_string_value(p) ?: "")) {
-					error = bad_cov("\"tables\": '%s' is not a node id", json_string_value(p));
+					error = bad_cov("\"tables\": '%s' is not a node id", json_string_value(p) ?: "(not a string)");
 					goto done;
 				}
 		}

@@ -1,0 +1,123 @@
+/*
+ * fuzz_bundle_payload.c - the payload reader: vios_bundle_payload_read with
+ * the input as the gzip'd payload (bounded gunzip, SQLite opened read-only
+ * from memory, exact schema, ops checked) against the fixed header
+ * FUZZ_HEADER_JSON. Ops it accepts must agree with the header.
+ *
+ * A gzip stream ends with a CRC of its contents, so byte mutations of the
+ * input almost never get past gunzip. The custom mutator below mutates the
+ * decompressed payload (the SQLite database) instead and compresses it
+ * again; one mutation in eight works on the gzip bytes themselves.
+ */
+#include "tools/fuzz/fuzz.h"
+
+#include "crdt/crdt.h"
+#include "sync/bundle.h"
+
+#include <zlib.h>
+
+static vios_bundle_header fuzz_payload_hdr;
+static int fuzz_payload_ready;
+
+static void fuzz_payload_init(void)
+{
+	if (fuzz_payload_ready)
+		return;
+	if (sodium_init() < 0 || vios_bundle_header_parse(&fuzz_payload_hdr, FUZZ_HEADER_JSON) != 0) {
+		fprintf(stderr, "fuzz_bundle_payload: the fixed header does not parse\n");
+		abort();
+	}
+	fuzz_payload_ready = 1;
+}
+
+int fuzz_bundle_payload(const uint8_t *data, size_t size)
+{
+	vios_crdt_op *ops = NULL;
+	size_t n = 0;
+
+	fuzz_payload_init();
+	if (vios_bundle_payload_read(&ops, &n, data, size, &fuzz_payload_hdr) == 0) {
+		FUZZ_CHECK(n == (size_t)fuzz_payload_hdr.ops && ops != NULL);
+		for (size_t i = 0; i < n; i++) {
+			FUZZ_CHECK(strcmp(ops[i].node, FUZZ_SENDER) == 0);
+			FUZZ_CHECK(vios_crdt_op_validate(&ops[i]) == 0);
+		}
+	}
+	vios_crdt_ops_free(ops, n);
+	return 0;
+}
+
+#ifndef FUZZ_NO_MAIN
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_payload_init();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_bundle_payload(data, size);
+}
+
+#define FUZZ_PLAIN_MAX (64u << 10)
+
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed);
+
+/* gunzip into out (at most cap bytes); 0 when it is not a whole gzip stream. */
+static size_t fuzz_gunzip(uint8_t *out, size_t cap, const uint8_t *in, size_t len)
+{
+	z_stream zs;
+	size_t n = 0;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+		return 0;
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	if (inflate(&zs, Z_FINISH) == Z_STREAM_END)
+		n = zs.total_out;
+	inflateEnd(&zs);
+	return n;
+}
+
+/* gzip into out (at most cap bytes); 0 when it does not fit. */
+static size_t fuzz_gzip(uint8_t *out, size_t cap, const uint8_t *in, size_t len)
+{
+	z_stream zs;
+	size_t n = 0;
+
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return 0;
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	if (deflate(&zs, Z_FINISH) == Z_STREAM_END)
+		n = zs.total_out;
+	deflateEnd(&zs);
+	return n;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed)
+{
+	static uint8_t plain[FUZZ_PLAIN_MAX], gz[FUZZ_PLAIN_MAX + 1024];
+	size_t plen, glen;
+
+	if (seed % 8 != 0 && (plen = fuzz_gunzip(plain, sizeof(plain), data, size)) > 0) {
+		plen = LLVMFuzzerMutate(plain, plen, sizeof(plain));
+		if ((glen = fuzz_gzip(gz, sizeof(gz), plain, plen)) > 0 && glen <= max) {
+			memcpy(data, gz, glen);
+			return glen;
+		}
+	}
+	return LLVMFuzzerMutate(data, size, max);
+}
+#endif

@@ -1,0 +1,55 @@
+#!/bin/sh
+# run.sh - runs libFuzzer targets one after the other (used by `make fuzz`).
+#
+#   sh tools/fuzz/run.sh BUILD_DIR SECONDS BUILD_DIR/fuzz_<target>...
+#
+# Each target starts from a fresh copy of its seed corpus
+# tests/resources/fuzz/<target>/ and of its regression inputs
+# tests/resources/fuzz/regress/<target>/ in BUILD_DIR/corpus/<target> (new
+# inputs libFuzzer finds go there, so tests/resources stays clean), runs
+# for SECONDS (-max_total_time) and leaves any crashing input in
+# BUILD_DIR/artifacts/<target>/. One line per target: executions, seconds,
+# corpus files before/after, and the finding. Exit status 1 when any target
+# crashed, leaked or timed out; the log of each run is BUILD_DIR/logs/<target>.log.
+set -u
+[ $# -ge 3 ] || { echo "usage: tools/fuzz/run.sh BUILD_DIR SECONDS FUZZER..." >&2; exit 2; }
+dir=$1
+secs=$2
+shift 2
+res=tests/resources/fuzz
+failed=""
+
+printf '%-16s %12s %6s %8s %8s  %s\n' target executions secs "seeds" "corpus" finding
+for bin in "$@"; do
+	name=$(basename "$bin")
+	t=${name#fuzz_}
+	corpus="$dir/corpus/$t"
+	art="$dir/artifacts/$t"
+	log="$dir/logs/$t.log"
+	rm -rf "$corpus" "$art"
+	mkdir -p "$corpus" "$art" "$dir/logs"
+	[ -d "$res/$t" ] && cp "$res/$t"/* "$corpus"/ 2>/dev/null
+	[ -d "$res/regress/$t" ] && cp "$res/regress/$t"/* "$corpus"/ 2>/dev/null
+	seeds=$(ls "$corpus" | wc -l)
+	start=$(date +%s)
+	# -rss_limit_mb: the payload reader may hold a 256 MiB decompressed
+	# payload (its bound) besides ASan's shadow memory.
+	"$bin" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=4096 -timeout=60 \
+		-artifact_prefix="$art/" "$corpus" >"$log" 2>&1
+	rc=$?
+	end=$(date +%s)
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
+	found=$(ls "$art" | tr '\n' ' ')
+	if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
+		finding="FOUND (exit $rc): ${found:-see $log}"
+		failed="$failed $t"
+	else
+		finding="nothing"
+	fi
+	printf '%-16s %12s %6s %8s %8s  %s\n' "$t" "${execs:-?}" $((end - start)) "$seeds" "$(ls "$corpus" | wc -l)" "$finding"
+done
+if [ -n "$failed" ]; then
+	echo "fuzz: findings in:$failed (inputs in $dir/artifacts/<target>/, logs in $dir/logs/)"
+	exit 1
+fi
+echo "fuzz: no findings"
