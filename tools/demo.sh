@@ -1,60 +1,167 @@
 #!/usr/bin/env bash
-# demo.sh - the vios story on embedded defaults, in a throwaway directory.
-# Run by `make demo`. Prints a short narrative of each step with what it saw
-# and exits non-zero when any step does not do what it says.
+# demo.sh - `make demo`: the story of one municipality, on embedded defaults.
 #
-# What is built so far: node identities and the school's encrypted record
-# store. Later steps (enrollment, bundles, sync, hub report, audit) join the
-# story as they are built.
-set -euo pipefail
+# A hub (the municipality), three schools (one only ever syncing by USB
+# stick), a police node, a social-team node and an auditor work the five
+# VIOS scenarios of docs/DOMAIN: a thematic meeting, a case, an escalation,
+# a school without a link, and the audit. Every step says what it did and
+# what it saw, and checks it: the demo exits non-zero when a step does not
+# do what it says. The homes live in a temporary directory (removed at the
+# end; KEEP=1 keeps it); the report and the audit output are written to
+# ./demo-out/ and their paths are printed last.
+set -uo pipefail
 VIOS=${VIOS:-$(pwd)/vios}
+OUT=${DEMO_OUT:-$(pwd)/demo-out}
 D=$(mktemp -d /tmp/vios-demo.XXXXXX)
-KEEP=${KEEP:-0}
-cleanup() { [ "$KEEP" = 1 ] || rm -rf "$D"; }
-trap cleanup EXIT
-export VIOS_PASSPHRASE='demo passphrase - use your own'
+trap '[ "${KEEP:-0}" = 1 ] && echo "(kept $D)" || rm -rf "$D"' EXIT
+export VIOS_PASSPHRASE='demo passphrase - choose your own'
+mkdir -p "$OUT"
+rm -f "$OUT/report.csv" "$OUT/report.svg" "$OUT/flows.csv" "$OUT/audit.checkpoint" "$OUT/audit-after-tamper.txt"
 V() { local h=$1; shift; "$VIOS" --home "$D/$h" "$@"; }
 step() { printf '\n== %s\n' "$*"; }
+say() { printf '   %s\n' "$*"; }
 fail() { echo "demo: FAILED: $*" >&2; exit 1; }
+must() { "$@" >"$D/.out" 2>"$D/.err" || fail "$* -> $(head -c 300 "$D/.err")"; }
+day() { date -d "$1" +%Y-%m-%d; }
+MONTH=$(date +%Y-%m)
+LAST=$(date -d "$(date +%Y-%m-15) -1 month" +%Y-%m)
 
-step "1. A school and a police partner each create a node (keys, recovery code)"
-V school init --kind school --name "De Regenboog" --kdf interactive >"$D/school.init"
-V police init --kind partner --role police --name "Politie Zwolle-Zuid" --kdf interactive >"$D/police.init"
-grep -qE '[A-Z2-9]{4}(-[A-Z2-9]{4}){7}' "$D/school.init" || fail "init printed no recovery code"
-for n in school police; do
-	V "$n" --json whoami | jq -r '"   \(.name): \(.kind)/\(.role)  fingerprint \(.fingerprint)\n      age \(.age_recipient)"'
+step "1. The municipality sets up the hub; every party creates its node"
+must V hub init --kind hub --name "Gemeente Zwolle" --kdf interactive
+must V hub hub create "$D/hub.git"
+FP=$(V hub --json whoami | jq -r .fingerprint)
+say "hub repository $D/hub.git, root key fingerprint $FP (read out to every party)"
+for n in "regenboog school De Regenboog" "kompas school Het Kompas" "linde school De Linde" \
+	"politie partner Politie Zwolle-Zuid police" "wijkteam partner Sociaal wijkteam Zuid social-team" \
+	"fg auditor FG gemeente"; do
+	set -- $n
+	home=$1 kind=$2; shift 2
+	role=""
+	case $kind in partner) role=${*: -1}; set -- "${@:1:$(($# - 1))}" ;; esac
+	must V "$home" init --kind "$kind" --name "$*" ${role:+--role "$role"} --kdf interactive
+	grep -qE '[A-Z2-9]{4}(-[A-Z2-9]{4}){7}' "$D/.out" || fail "$home: no recovery code printed"
+	must V "$home" identity export -o "$D/$home.req"
+	must V hub hub enroll "$D/$home.req"
+	say "$(V "$home" --json whoami | jq -r '"\(.name) (\(.kind)/\(.role)): enrolled, fingerprint \(.fingerprint)"')"
 done
+for n in regenboog kompas politie wijkteam fg; do must V "$n" join "$D/hub.git" --hub-fingerprint "$FP"; done
+say "five nodes joined over the network; De Linde will get the registry by USB stick"
+say "registry: $(git --git-dir "$D/hub.git" log --oneline refs/heads/registry | wc -l) signed versions, covenant version 1"
 
-step "2. The police node exports its enrollment request for the hub"
-V police identity export -o "$D/police.req" 2>/dev/null
-jq -r '"   request for \(.request.name) (\(.request.role)), signed: \(.signature | split("\n")[2])"' "$D/police.req"
+step "2. Scenario 1, a thematic meeting at De Regenboog: more knives near the station"
+MEET=$(V regenboog meeting add --kind thematic --date "$(day '-3 days')" --roles school,police,youth-work \
+	--minutes "Youth work and the community officer report more knives near the station") || fail "meeting"
+must V regenboog trend add --theme weapons --period "$MONTH" --level rising --note "knives near the station"
+must V regenboog agreement add --meeting "$MEET" --owner school --action "weapons lesson in year 2" --due "$(day '+28 days')"
+for i in 1 2 3 4 5 6; do
+	must V regenboog signal add --theme weapons --note "knife seen at the bus stop ($i)" --where around --at "$(day "-$i days")"
+done
+for i in 1 2; do must V regenboog signal add --theme weapons --note "knife talk in class ($i)" --at "$LAST-1$i"; done
+say "trend weapons rising, a thematic meeting with an agreement, 8 weapons signals without a pupil"
 
-step "3. Scenario 1, a thematic meeting: more knives near the station"
-MEET=$(V school meeting add --kind thematic --date 2026-11-02 --roles school,police,youth-work --minutes "Youth work and the community officer report more knives near the station")
-TREND=$(V school trend add --theme weapons --period 2026-11 --level rising --note "knives near the station")
-DUE=$(date -d '+28 days' +%Y-%m-%d)
-V school agreement add --meeting "$MEET" --owner school --action "weapons lesson in year 2" --due "$DUE" >/dev/null
-echo "   meeting $MEET, trend $TREND, agreement due $DUE"
+step "3. Scenario 2, a case: a 15-year-old may be running drugs"
+PUP=$(V regenboog pupil add --name "Sam de Vries" --birth "$(date -d '-15 years -2 months' +%Y-%m-%d)" --class 3B) || fail pupil
+SIG=$(V regenboog signal add --theme drugs-trade --pupil "$PUP" --note "Seen handing over packages at the station; reported by the school coach" \
+	--where around --severity high --parents-informed yes --basis public-task) || fail signal
+CASE=$(V regenboog case open --pupil "$PUP" --signals "$SIG" --roles police,social-team,attendance --lead social-team --basis public-task) || fail case
+must V regenboog case status "$CASE" discussed
+AG_SOC=$(V regenboog agreement add --case "$CASE" --owner social-team --action "home visit to the family" --due "$(day '+7 days')")
+AG_POL=$(V regenboog agreement add --case "$CASE" --owner police --action "share what Wpg art. 20 allows" --due "$(day '+5 days')")
+must V regenboog agreement add --case "$CASE" --owner attendance --action "check absence over the last 3 months" --due "$(day '-2 days')"
+must V regenboog case status "$CASE" in-progress
+say "case $CASE: $(V regenboog --json case list | jq -r '.[0].status'), lead social-team, roles police, social-team, attendance"
+say "$(V regenboog --json agreement list --overdue | jq length) agreement overdue (attendance)"
 
-step "4. Scenario 2, a case: a 15-year-old may be running drugs"
-PUP=$(V school pupil add --name "Sam de Vries" --birth 2011-05-14 --class 3B)
-SIG=$(V school signal add --theme drugs-trade --pupil "$PUP" --note "Seen handing over packages at the station, reported by the school coach" --where around --severity high --parents-informed yes)
-CASE=$(V school case open --pupil "$PUP" --signals "$SIG" --roles police,social-team,attendance --lead social-team --basis public-task)
-V school case status "$CASE" discussed >/dev/null
-V school agreement add --case "$CASE" --owner social-team --action "home visit to the family" --due "$(date -d '+7 days' +%Y-%m-%d)" >/dev/null
-V school agreement add --case "$CASE" --owner attendance --action "check absence in the last 3 months" --due "$(date -d '-2 days' +%Y-%m-%d)" >/dev/null
-V school case status "$CASE" in-progress >/dev/null
-echo "   case $CASE is $(V school --json case list | jq -r '.[0].status'), $(V school --json agreement list --overdue | jq length) agreement overdue"
-V school agreement list --overdue | sed 's/^/   /'
+step "4. Het Kompas and De Linde record their own themes"
+for i in 1 2 3 4 5; do must V kompas signal add --theme drugs-use --note "vaping and cannabis smell in the toilets ($i)" --at "$(day "-$i days")"; done
+must V kompas trend add --theme drugs-use --period "$MONTH" --level rising
+for i in 1 2 3; do must V linde signal add --theme nuisance --note "groups at the village square ($i)" --where around --at "$(day "-$i days")"; done
+must V linde trend add --theme nuisance --period "$MONTH" --level stable --note "village square in the evening"
+say "Het Kompas: 5 drugs-use signals, rising; De Linde (no network): 3 nuisance signals, stable"
 
-step "5. The record store is encrypted: no name or note on disk"
-if grep -rqa "Sam de Vries" "$D/school"; then fail "a pupil name is on disk in plain text"; fi
-if sqlite3 "$D/school/store.db" .tables >/dev/null 2>&1; then fail "store.db opens as plain SQLite"; fi
-echo "   grep finds no pupil name under the home; sqlite3 cannot open store.db"
+step "5. The record stores are encrypted: no name or note on disk"
+grep -rqa "Sam de Vries" "$D/regenboog" && fail "a pupil name is on disk in plain text"
+grep -rqa "handing over packages" "$D/regenboog" && fail "a note is on disk in plain text"
+sqlite3 "$D/regenboog/store.db" .tables >/dev/null 2>&1 && fail "store.db opens as plain SQLite"
+say "grep finds no name and no note under any home; sqlite3 cannot open store.db"
 
-step "6. Everything that was read or changed is in the access log"
-echo "   $(V school --json log | jq length) entries; the last three:"
-V school log --limit 3 | sed 's/^/   /'
+step "6. Everybody with a link syncs"
+for n in regenboog kompas; do must V "$n" sync; say "$(V "$n" --json whoami | jq -r .name): $(cat "$D/.out")"; done
+for n in politie wijkteam; do must V "$n" sync; done
+say "police: $(V politie --json agreement list | jq length) agreements, $(V politie --json pupil list | jq length) pupil received (the case they take part in)"
+say "social team: $(V wijkteam --json agreement list | jq length) agreements received"
+V politie --json pupil list | jq -e 'length == 1' >/dev/null || fail "the police did not receive the case"
+grep -rqa "Sam de Vries" "$D/hub.git" && fail "a pupil name is in the hub repository"
+[ "$(V hub --json pupil list | jq length)" = 0 ] || fail "the hub holds case data"
 
-echo
-echo "demo: all steps did what they said."
+step "7. Scenario 3, escalation: signs of domestic violence; the partners report back"
+must V regenboog signal add --theme other --pupil "$PUP" --note "Bruises; the pupil mentions fights at home" --severity high --parents-informed no --not-informed-reason "safety of the pupil"
+must V regenboog case status "$CASE" escalated --to veilig-thuis
+must V regenboog sync
+must V politie sync; must V wijkteam sync
+must V politie agreement done "$AG_POL" --feedback "Shared: two earlier police contacts at the station"
+must V wijkteam agreement done "$AG_SOC" --feedback "Visited; family accepts support, Veilig Thuis informed"
+must V politie sync; must V wijkteam sync; must V regenboog sync; must V politie sync
+V regenboog --json agreement list | jq -e --arg a "$AG_SOC" '.[] | select(.id==$a) | .status=="done"' >/dev/null || fail "the school did not get the social team's feedback"
+say "case escalated to Veilig Thuis; police and social team marked their agreements done; the school sees:"
+V regenboog agreement list --case "$CASE" | sed 's/^/     /'
+[ "$(V regenboog digest --category case)" = "$(V politie digest --category case)" ] || fail "school and police disagree on the case"
+say "school and police hold the same case data: digest $(V politie digest --category case | cut -c1-16)..."
+
+step "8. Scenario 4, a school without a link: De Linde syncs by USB stick"
+STICK="$D/usb-stick.git"
+git init -q --bare "$STICK"
+must V hub hub merge --via "$STICK"
+say "hub puts its registry and refs on the stick: $(tail -n1 "$D/.out" | sed 's/^ *//')"
+must V linde join "$STICK" --hub-fingerprint "$FP"
+must V linde sync --via "$STICK"
+say "De Linde: $(cat "$D/.out")"
+must V hub hub merge --via "$STICK"
+say "back at the town hall: $(head -n1 "$D/.out")"
+git --git-dir "$D/hub.git" rev-parse -q --verify "refs/heads/nodes/$(V linde --json whoami | jq -r .node_id)" >/dev/null || fail "De Linde's ref is not in the hub"
+
+step "9. The hub merges and reports trends to the steering group"
+must V hub hub merge
+say "$(cat "$D/.out")"
+must V hub hub report --csv "$OUT/report.csv" --svg "$OUT/report.svg"
+grep -q "^$MONTH,De Linde,nuisance,<5,stable" "$OUT/report.csv" || fail "De Linde's trend is not in the report"
+grep -q "^$MONTH,De Regenboog,weapons,6,rising" "$OUT/report.csv" || fail "De Regenboog's weapons count is not 6"
+say "report: $(($(wc -l <"$OUT/report.csv") - 1)) rows (month x school x theme), $(grep -c ',<5,' "$OUT/report.csv") counts below 5 shown as <5"
+V hub hub report --from "$MONTH" | grep -v '^signals' | sed 's/^/     /'
+
+step "10. Scenario 5, the audit: the privacy officer verifies, lists the flows and replays"
+must V fg sync
+must V fg audit verify "$D/hub.git" --checkpoint "$OUT/audit.checkpoint"
+say "verify: $(grep -m1 '^verified' "$D/.out")"
+must V fg audit flows "$D/hub.git" --csv "$OUT/flows.csv"
+say "flows: $(($(wc -l <"$OUT/flows.csv") - 1)) bundles listed, $(grep -c ',no$' "$OUT/flows.csv") not compliant"
+RT=$(V fg audit replay "$D/hub.git" --category theme | tail -n1) || fail "replay"
+[ "$RT" = "$(V hub digest --category theme)" ] || fail "replayed theme digest differs from the hub's"
+say "replayed theme digest equals the hub's: ${RT:0:16}..."
+
+step "11. A tampered bundle is caught"
+R="refs/heads/nodes/$(V kompas --json whoami | jq -r .node_id)"
+F=$(git --git-dir "$D/hub.git" ls-tree -r --name-only "$R" | grep '\.age$' | tail -n1)
+git --git-dir "$D/hub.git" show "$R:$F" >"$D/evil.age"
+printf '\x01' | dd of="$D/evil.age" bs=1 seek=200 conv=notrunc status=none
+BLOB=$(git --git-dir "$D/hub.git" hash-object -w "$D/evil.age")
+export GIT_INDEX_FILE="$D/idx"
+git --git-dir "$D/hub.git" read-tree "$R"
+git --git-dir "$D/hub.git" update-index --cacheinfo "100644,$BLOB,$F"
+TREE=$(git --git-dir "$D/hub.git" write-tree)
+unset GIT_INDEX_FILE
+PARENT=$(git --git-dir "$D/hub.git" rev-parse -q --verify "$R~1" || true)
+NEW=$(git --git-dir "$D/hub.git" commit-tree "$TREE" ${PARENT:+-p "$PARENT"} -m "$(git --git-dir "$D/hub.git" log -1 --format=%B "$R")")
+git --git-dir "$D/hub.git" update-ref "$R" "$NEW"
+say "someone with access to the git server flipped one byte of Het Kompas's last bundle ($F) and rewrote its ref"
+V fg audit verify "$D/hub.git" --checkpoint "$OUT/audit.checkpoint" >"$OUT/audit-after-tamper.txt" 2>&1; rc=$?
+[ "$rc" -eq 3 ] || fail "audit verify did not catch the tampered bundle (exit $rc)"
+say "audit verify: exit 3, $(grep -c '^finding' "$OUT/audit-after-tamper.txt") finding(s):"
+grep '^finding' "$OUT/audit-after-tamper.txt" | head -n3 | sed 's/^/     /'
+V politie sync >/dev/null 2>"$D/.err"; rc=$?
+[ "$rc" -eq 3 ] || fail "the police sync did not raise an alarm (exit $rc)"
+say "the police's next sync refuses it too: $(cat "$D/.err")"
+
+printf '\n== Done. Every step did what it said.\n'
+echo "   report:  $OUT/report.csv and $OUT/report.svg (open the SVG in a browser)"
+echo "   audit:   $OUT/flows.csv, $OUT/audit.checkpoint, $OUT/audit-after-tamper.txt"

@@ -8,6 +8,7 @@
 #include "util/fault.h"
 #include "util/util.h"
 
+#include <errno.h>
 #include <pwd.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -41,7 +42,9 @@ int vios_store_error(sqlite3 *db, int rc, const char *what)
 		vios_error_set(VIOS_ERR_STORE, "%s: the store is tampered or corrupt (a page failed authentication); nothing was written; restore store.db from a backup", what);
 		return VIOS_ECORRUPT;
 	}
-	if ((rc & 0xff) == SQLITE_FULL) {
+	if ((rc & 0xff) == SQLITE_FULL ||
+	    ((rc & 0xff) == SQLITE_IOERR && db &&
+	     (sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EFBIG || sqlite3_system_errno(db) == EDQUOT))) {
 		vios_error_set(VIOS_ERR_STORE, "%s: disk full; nothing was written (free some space and run the command again)", what);
 		return VIOS_ENOSPACE;
 	}
@@ -104,19 +107,41 @@ static int private_mode(const char *path)
 	return 0;
 }
 
+/* Opens the store at st->path under key, creating it, and migrates it. */
+static int open_at(vios_store *st, const uint8_t *key)
+{
+	int error;
+
+	if ((error = vios_vfs_register()) < 0 ||
+	    (error = vios_vfs_open(&st->db, st->path, key, 1)) < 0 ||
+	    (error = private_mode(st->path)) < 0 ||
+	    (error = exec(st->db, STORE_PRAGMAS, "opening the store")) < 0 ||
+	    (error = migrate(st->db)) < 0)
+		return error;
+	return 0;
+}
+
+static int store_new(vios_store **out, const vios_node *node)
+{
+	struct passwd *pw;
+
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return vios_error_nomem();
+	(*out)->node = node;
+	pw = getpwuid(getuid());
+	snprintf((*out)->os_user, sizeof((*out)->os_user), "%s", pw && pw->pw_name ? pw->pw_name : "?");
+	return 0;
+}
+
 int vios_store_open(vios_store **out, const vios_node *node)
 {
 	vios_store *st = NULL;
 	uint8_t *key = NULL;
-	struct passwd *pw;
 	int error;
 
 	*out = NULL;
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return vios_error_nomem();
-	st->node = node;
-	pw = getpwuid(getuid());
-	snprintf(st->os_user, sizeof(st->os_user), "%s", pw && pw->pw_name ? pw->pw_name : "?");
+	if ((error = store_new(&st, node)) < 0)
+		return error;
 	if ((error = vios_snprintf(st->path, sizeof(st->path), "%s/store.db", node->home)) < 0)
 		goto done;
 	if ((key = sodium_malloc(32)) == NULL) {
@@ -124,13 +149,42 @@ int vios_store_open(vios_store **out, const vios_node *node)
 		goto done;
 	}
 	if ((error = vios_node_subkey(key, node, 2, "viosstor")) < 0 ||
-	    (error = vios_vfs_register()) < 0 ||
-	    (error = vios_vfs_open(&st->db, st->path, key, 1)) < 0 ||
-	    (error = private_mode(st->path)) < 0 ||
-	    (error = exec(st->db, STORE_PRAGMAS, "opening the store")) < 0 ||
-	    (error = migrate(st->db)) < 0)
+	    (error = open_at(st, key)) < 0)
 		goto done;
 	error = 0;
+done:
+	sodium_free(key);
+	if (error < 0)
+		vios_store_free(st);
+	else
+		*out = st;
+	return error;
+}
+
+int vios_store_open_temp(vios_store **out, const vios_node *node, const char *dir)
+{
+	vios_store *st = NULL;
+	uint8_t *key = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = store_new(&st, node)) < 0)
+		return error;
+	if ((error = vios_snprintf(st->path, sizeof(st->path), "%s/store.db", dir)) < 0)
+		goto done;
+	if (vios_path_exists(st->path)) {
+		vios_error_set(VIOS_ERR_STORE, "%s exists: a throwaway store is always new", st->path);
+		error = VIOS_EEXISTS;
+		goto done;
+	}
+	if ((key = sodium_malloc(32)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	randombytes_buf(key, 32);
+	/* a crash loses a throwaway store anyway: no fsync per transaction */
+	if ((error = open_at(st, key)) == 0)
+		error = exec(st->db, "PRAGMA synchronous = OFF", "opening the store");
 done:
 	sodium_free(key);
 	if (error < 0)

@@ -35,6 +35,16 @@ int vios_store_open(vios_store **out, const vios_node *node);
 void vios_store_free(vios_store *st);
 
 /*
+ * Opens a new, throwaway store at DIR/store.db (which must not exist yet):
+ * encrypted like any store, under a random key that lives only in the VFS's
+ * memory and is lost when the store is closed, schema migrated. For
+ * replaying history (the audit) without touching the node's own store; node
+ * is borrowed (node id and access log) and need not be unlocked. The caller
+ * removes DIR afterwards.
+ */
+int vios_store_open_temp(vios_store **out, const vios_node *node, const char *dir);
+
+/*
  * Turns an SQLite result into a vios error with a message naming `what`.
  * Authentication failures and SQLite corruption become VIOS_ECORRUPT
  * ("tampered or corrupt store"), SQLITE_FULL VIOS_ENOSPACE, the rest

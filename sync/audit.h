@@ -1,0 +1,195 @@
+/*
+ * audit.h - the auditor's view of a hub repository (DESIGN.md sections 1,
+ * 4, 5, 7): verify every signature, chain and data flow; list the flows;
+ * replay history into a throwaway store and digest it.
+ *
+ * The audit never writes to the audited repository and needs no store of
+ * its own: vios_audit_open makes a private working directory under $TMPDIR
+ * (removed by vios_audit_free), fetches the source's refs/heads/registry and
+ * refs/heads/nodes/<id> into a bare mirror there, and reads only the mirror.
+ *
+ * Trust root: the pinned root key id when the caller gives one (the
+ * auditor's joined hub, or --hub-fingerprint), else the checkpoint's, else
+ * the key of the first registry commit (trust on first use; reported so the
+ * auditor can pin it). Every registry commit, first-parent from the first,
+ * is loaded with vios_registry_load against that pin; versions go 1, 2, 3.
+ * What the history says of each node (kind, role, keys, enrollment and
+ * revocation) and every covenant version it published are kept.
+ *
+ * Each node ref must be a first-parent chain whose commit k adds exactly
+ * bundles/<k>.age and its .minisig, nothing else, with the signed header as
+ * commit message; each bundle is signed (minisign "ED") by its sender's
+ * enrolled key, names that sender and seq, chains to the BLAKE2b-256 of the
+ * previous .age, comes before the sender's revocation (seq <= last_seq),
+ * names a covenant version the registry published (never going back along
+ * the chain), and is addressed only to recipients that covenant allows,
+ * the auditors enrolled at the time among them (vios_audit_rule).
+ *
+ * A failed check is a finding, never an error: errors are reserved for
+ * what stops the audit (an unreachable source, no registry, a malformed
+ * checkpoint). Findings that make a bundle untrustworthy (signature,
+ * sender, seq, chain, revocation, a modified file) also cut its sender's
+ * chain there for the replay; compliance findings (recipients, covenant)
+ * do not, since the data did flow.
+ *
+ * Memory: the per-ref walk keeps one bundle in memory at a time plus the
+ * commit ids of that ref's chain; replay keeps one cursor per sender and
+ * one bundle's payload at a time.
+ */
+#ifndef VIOS_AUDIT_H
+#define VIOS_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "registry.h"
+#include "store/store.h"
+
+#define VIOS_AUDIT_CHECKPOINT_FORMAT "vios-audit-checkpoint-1"
+#define VIOS_AUDIT_CHECKPOINT_MAX (16u << 20)
+
+typedef struct vios_audit vios_audit;
+
+/* Where the trust root came from. */
+typedef enum {
+	VIOS_AUDIT_ROOT_PINNED = 1,     /* given by the caller */
+	VIOS_AUDIT_ROOT_CHECKPOINT = 2, /* recorded in the checkpoint */
+	VIOS_AUDIT_ROOT_FIRST = 3       /* the first registry commit's key (trust on first use) */
+} vios_audit_root_source;
+
+typedef struct {
+	char node[37];      /* the node (ref) it is about; "" for the registry */
+	long long seq;      /* the bundle's seq; 0 when not about one bundle */
+	char what[600];
+} vios_audit_finding;
+
+typedef struct {
+	const char *source;     /* URL or path of the hub repository (or a copy of it) */
+	const uint8_t *pin;     /* 8-byte root key id, or NULL */
+	const char *checkpoint; /* checkpoint file, or NULL (read if it exists) */
+} vios_audit_opts;
+
+/* What the registry history says of a node. Strings "" when unknown. */
+typedef struct {
+	char node_id[37];
+	char kind[16];
+	char role[24];
+	char name[VIOS_NAME_MAX + 1];
+	char enrolled_at[21];
+	char revoked_at[21]; /* "" when never revoked */
+	long long last_seq;  /* when revoked, else -1 */
+} vios_audit_node;
+
+/* One bundle as the verification saw it (for flows). Borrowed for the call. */
+typedef struct {
+	const char *node;              /* the ref's node id */
+	long long seq;                 /* from the file name */
+	const vios_bundle_header *hdr; /* NULL when no readable header */
+	const vios_audit_node *sender; /* NULL when never enrolled */
+	int compliant;                 /* no finding about this bundle or its ref */
+	const vios_audit_finding *findings;
+	size_t nfindings;              /* the findings about this bundle */
+} vios_audit_bundle;
+
+typedef int (*vios_audit_bundle_fn)(void *ctx, const vios_audit_bundle *b);
+
+typedef struct {
+	char root[17];                 /* the trusted root key id, as a fingerprint */
+	vios_audit_root_source root_source;
+	size_t registry_versions;      /* registry commits that verified */
+	long long registry_version;    /* the newest version */
+	size_t nodes;                  /* node refs */
+	size_t bundles;                /* bundles looked at */
+	size_t findings;
+} vios_audit_summary;
+
+/*
+ * Makes the private working directory, fetches the source into its mirror,
+ * reads the checkpoint (when given and present; its format is checked
+ * first) and walks the registry history. VIOS_ERROR when the source cannot
+ * be fetched; VIOS_ENOTFOUND when it has no registry (not a hub);
+ * VIOS_ECORRUPT for a malformed checkpoint. Registry findings are recorded.
+ */
+int vios_audit_open(vios_audit **out, const vios_audit_opts *opts);
+void vios_audit_free(vios_audit *a);
+
+/*
+ * Checks every node ref (and, with a checkpoint, that the registry and
+ * every ref descend from what it recorded, and that no ref went away),
+ * calling fn (may be NULL) once per bundle in each ref's seq order.
+ * Returns 0 when it ran (findings or not), or an error from fn or below.
+ */
+int vios_audit_verify(vios_audit *a, vios_audit_bundle_fn fn, void *ctx);
+
+/* The findings so far, in the order found. */
+const vios_audit_finding *vios_audit_findings(const vios_audit *a, size_t *n);
+void vios_audit_get_summary(vios_audit_summary *out, const vios_audit *a);
+/* A node of the registry history, or NULL. */
+const vios_audit_node *vios_audit_find_node(const vios_audit *a, const char *node_id);
+/* The node with that id, or the one node with that name; NULL (message set)
+ * when there is none or more than one. */
+const vios_audit_node *vios_audit_resolve_node(const vios_audit *a, const char *text);
+
+/*
+ * Writes the checkpoint atomically (JSON, format VIOS_AUDIT_CHECKPOINT_FORMAT:
+ * root fingerprint, registry head and version, each node ref's head and
+ * last seq). Refused (VIOS_EVERIFY) when there are findings: a checkpoint
+ * only ever records history that verified.
+ */
+int vios_audit_checkpoint_write(const vios_audit *a, const char *path);
+
+typedef struct {
+	char digest[65];
+	size_t applied;     /* bundles decrypted and merged */
+	size_t ops;         /* ops merged */
+	size_t not_for_me;  /* selected, but the replaying node is not a recipient */
+	size_t cut;         /* bundles up to `until` left out: they fail verification */
+	char first_cut[700];
+} vios_audit_replay_report;
+
+/*
+ * After vios_audit_verify: replays the verified history into a throwaway
+ * encrypted store (vios_store_open_temp) with node's keys (unlocked):
+ * bundles in the order of their header clocks (ties by sender, then seq;
+ * each sender's seq order always holds) up to until_ms (0 = all), only
+ * those addressed to for_node when it is not NULL, each decrypted, read
+ * and merged on its own; a sender's chain stops at its first untrustworthy
+ * bundle. The digest is taken over category (NULL, "theme" or "case").
+ */
+int vios_audit_replay(vios_audit_replay_report *out, vios_audit *a, const vios_node *node,
+		      uint64_t until_ms, const char *for_node, const char *category);
+
+/*
+ * The root key id a node home pinned at 'vios join', read without its
+ * passphrase: the hub key of the registry commit the node verified last
+ * (refs/vios/registry of HOME/outbox.git; the commit is set only after
+ * every signature in it checked out against the pin). VIOS_ENOTFOUND when
+ * the home has not joined.
+ */
+int vios_audit_home_pin(uint8_t pin[8], const char *home);
+
+/*
+ * Parses a time for --until as Unix milliseconds (UTC): YYYY-MM-DD (through
+ * the end of that day), YYYY-MM-DDTHH:MM[:SS[.mmm]][Z]. VIOS_EUSAGE otherwise.
+ */
+int vios_audit_time_parse(uint64_t *ms, const char *text);
+
+/*
+ * The recipient rule (DESIGN.md section 5), pure: may a node of rcpt_kind
+ * and rcpt_role receive a bundle of `categories` (VIOS_CAT_BIT_*) from a
+ * sender of sender_kind under cov? in_table: -1 when cov has no table for
+ * the sender, else whether the recipient is listed in it. Returns 1 when
+ * allowed; 0 with the reason in why otherwise. The sender itself and
+ * auditors are always allowed; schools when the sender is not a school (a
+ * partner's update goes back to the school that owns the record), or when
+ * the covenant lets schools receive every category of the bundle; the hub
+ * for theme when receives.theme has "hub" and for case only when hub_role
+ * is set and receives.case has that role; a partner when its role receives
+ * every category of the bundle and it sits at the sender's table when the
+ * covenant has one (as the exporter's recipients_for decides).
+ */
+int vios_audit_rule(char *why, size_t len, const vios_covenant *cov, const char *sender_kind,
+		    const char *rcpt_kind, const char *rcpt_role, unsigned categories, int in_table);
+
+#endif

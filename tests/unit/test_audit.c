@@ -1,0 +1,442 @@
+/*
+ * test_audit.c - the audit library (sync/audit.h): the recipient rule and
+ * the --until times, table-driven with numbered rows; and, on a small hub
+ * (hub, school, police, auditor; the school and the police sync), a clean
+ * verification with its checkpoint, a registry commit the root did not
+ * sign, a ref rewritten since the checkpoint, a malformed checkpoint, an
+ * unreachable source, a replay whose digest equals the nodes', the pin a
+ * joined home gives without its passphrase, and the throwaway store.
+ *
+ * One sandbox per test under /tmp, removed afterwards; homes use the cheap
+ * Argon2id preset.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "crdt/crdt.h"
+#include "git.h"
+#include "hub.h"
+#include "registry.h"
+#include "store/records.h"
+#include "sync.h"
+#include "trust.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#define PASS "audit test passphrase"
+
+/* ---- the recipient rule --------------------------------------------------- */
+
+static void test_audit_rule__table(void **state)
+{
+	static const struct {
+		int id;
+		const char *sender, *kind, *role;
+		unsigned cats;
+		int table, want;
+		const char *why;
+	} rows[] = {
+		{ 1, "school", "auditor", "auditor", 3, -1, 1, NULL },
+		{ 2, "school", "partner", "police", VIOS_CAT_BIT_CASE, -1, 1, NULL },
+		{ 3, "school", "partner", "police", VIOS_CAT_BIT_THEME, -1, 1, NULL },
+		{ 4, "school", "hub", "hub", VIOS_CAT_BIT_THEME, -1, 1, NULL },
+		{ 5, "school", "hub", "hub", VIOS_CAT_BIT_CASE, -1, 0, "no role for case data" },
+		{ 6, "school", "hub", "hub", 3, -1, 0, "no role for case data" },
+		{ 7, "school", "school", "school", VIOS_CAT_BIT_THEME, -1, 0, "another school's theme data" },
+		{ 8, "school", "school", "school", VIOS_CAT_BIT_CASE, -1, 0, "another school's case data" },
+		{ 9, "partner", "school", "school", VIOS_CAT_BIT_CASE, -1, 1, NULL },
+		{ 10, "partner", "school", "school", VIOS_CAT_BIT_THEME, -1, 1, NULL },
+		{ 11, "school", "partner", "police", VIOS_CAT_BIT_CASE, 0, 0, "sender's table" },
+		{ 12, "school", "partner", "police", VIOS_CAT_BIT_CASE, 1, 1, NULL },
+		{ 13, "school", "partner", "social-team", VIOS_CAT_BIT_CASE, -1, 0, "role social-team receive case" },
+		{ 14, "school", "partner", "social-team", VIOS_CAT_BIT_THEME, -1, 1, NULL },
+		{ 15, "school", "partner", "social-team", 3, -1, 0, "role social-team receive case" },
+		{ 16, "school", "partner", "nobody", VIOS_CAT_BIT_THEME, -1, 0, "role nobody" },
+	};
+	vios_covenant cov;
+	/* the default, minus the social team for case data */
+	const char *text = "{\"format\": \"vios-covenant-1\", \"version\": 3, \"parties\": [\"school\", \"police\", \"social-team\"],"
+			   " \"receives\": {\"theme\": [\"hub\", \"auditor\", \"police\", \"social-team\"],"
+			   " \"case\": [\"auditor\", \"police\"]}, \"hub_role\": null,"
+			   " \"retention_months\": {\"theme\": 60, \"case\": 24}}";
+	(void)state;
+	assert_int_equal(vios_covenant_parse(&cov, text, strlen(text)), 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char why[300] = "";
+		int got = vios_audit_rule(why, sizeof(why), &cov, rows[i].sender, rows[i].kind, rows[i].role, rows[i].cats,
+					  rows[i].table);
+		if (got != rows[i].want || (rows[i].why && !strstr(why, rows[i].why)))
+			fail_msg("row %d: got %d (%s)", rows[i].id, got, why);
+		if (!got && !strstr(why, "covenant v3") && !strstr(why, "receives no data"))
+			fail_msg("row %d: the reason does not name the covenant version: %s", rows[i].id, why);
+	}
+	vios_covenant_dispose(&cov);
+	/* a covenant that gives the hub the municipality's role for case data */
+	text = "{\"format\": \"vios-covenant-1\", \"version\": 4, \"parties\": [\"school\", \"municipality\"],"
+	       " \"receives\": {\"theme\": [\"hub\", \"auditor\"], \"case\": [\"auditor\", \"municipality\"]},"
+	       " \"hub_role\": \"municipality\", \"retention_months\": {\"theme\": 60, \"case\": 24}}";
+	assert_int_equal(vios_covenant_parse(&cov, text, strlen(text)), 0);
+	assert_int_equal(vios_audit_rule(NULL, 0, &cov, "school", "hub", "hub", VIOS_CAT_BIT_CASE, -1), 1);
+	vios_covenant_dispose(&cov);
+}
+
+/* ---- --until -------------------------------------------------------------- */
+
+static void test_audit_time_parse__forms(void **state)
+{
+	static const struct {
+		int id;
+		const char *text;
+		long long want; /* ms; -1 = refused */
+	} rows[] = {
+		{ 1, "2026-03-01", 1772409599999LL },             /* through the end of the day */
+		{ 2, "2026-03-01T10:30", 1772361059999LL },       /* through the minute */
+		{ 3, "2026-03-01T10:30:15Z", 1772361015999LL },   /* through the second */
+		{ 4, "2026-03-01T10:30:15.250Z", 1772361015250LL },
+		{ 5, "2026-03-01T10:30:15.2", 1772361015299LL },
+		{ 6, "2026-02-30", -1 },
+		{ 7, "2026-3-1", -1 },
+		{ 8, "yesterday", -1 },
+		{ 9, "2026-03-01T25:00", -1 },
+		{ 10, "2026-03-01T10:30:15.", -1 },
+		{ 11, "2026-03-01T10:30:15+01:00", -1 },
+		{ 12, "", -1 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t ms = 0;
+		int rc = vios_audit_time_parse(&ms, rows[i].text);
+		if (rows[i].want < 0 ? rc != VIOS_EUSAGE : (rc != 0 || ms != (uint64_t)rows[i].want))
+			fail_msg("row %d: '%s' gave %d, %llu", rows[i].id, rows[i].text, rc, (unsigned long long)ms);
+	}
+}
+
+/* ---- a small hub ------------------------------------------------------------ */
+
+typedef struct {
+	char dir[64];
+	char repo[128];
+	char cp[128];
+	vios_node *hub, *school, *police, *auditor;
+	vios_store *hst, *sst, *pst, *ast;
+} sandbox;
+
+static vios_node *mknode(sandbox *sb, const char *name, const char *kind, const char *role)
+{
+	char home[160], code[VIOS_RECOVERY_LEN + 1];
+	vios_secret *pass = NULL;
+	vios_node *n = NULL;
+
+	snprintf(home, sizeof(home), "%s/%s", sb->dir, name);
+	assert_int_equal(vios_secret_new(&pass, PASS, strlen(PASS)), 0);
+	assert_int_equal(vios_node_init(&n, code, home, kind, name, role, pass, VIOS_KDF_INTERACTIVE), 0);
+	vios_secret_free(pass);
+	return n;
+}
+
+static void join(sandbox *sb, vios_node *n, vios_store **st)
+{
+	char *req = NULL, fp[17];
+	vios_enroll_info info;
+	vios_registry *reg = NULL;
+	int already;
+
+	assert_int_equal(vios_store_open(st, n), 0);
+	assert_int_equal(vios_node_enroll_request(&req, n), 0);
+	assert_int_equal(vios_hub_enroll(&info, &already, sb->hst, req, strlen(req)), 0);
+	free(req);
+	vios_node_fingerprint(fp, sb->hub);
+	assert_int_equal(vios_trust_join(&reg, *st, sb->repo, fp), 0);
+	vios_registry_free(reg);
+}
+
+static void sync_ok(vios_store *st)
+{
+	vios_sync_report rep;
+	if (vios_sync(&rep, st, NULL) != 0)
+		fail_msg("sync: %s", vios_error_last());
+}
+
+static int setup(void **state)
+{
+	sandbox *sb = calloc(1, sizeof(*sb));
+
+	strcpy(sb->dir, "/tmp/vios-audit-test.XXXXXX");
+	assert_non_null(mkdtemp(sb->dir));
+	snprintf(sb->repo, sizeof(sb->repo), "%s/hub.git", sb->dir);
+	snprintf(sb->cp, sizeof(sb->cp), "%s/checkpoint.json", sb->dir);
+	sb->hub = mknode(sb, "hub", "hub", NULL);
+	sb->school = mknode(sb, "school", "school", NULL);
+	sb->police = mknode(sb, "police", "partner", "police");
+	sb->auditor = mknode(sb, "auditor", "auditor", NULL);
+	assert_int_equal(vios_store_open(&sb->hst, sb->hub), 0);
+	assert_int_equal(vios_hub_create(sb->hst, sb->repo), 0);
+	join(sb, sb->school, &sb->sst);
+	join(sb, sb->police, &sb->pst);
+	join(sb, sb->auditor, &sb->ast);
+	/* a trend (theme), then a pupil and its case with the police (case) */
+	{
+		vios_field trend[] = { { "theme", "weapons" }, { "period", "2026-11" }, { "level", "rising" } };
+		vios_field pupil[] = { { "name", "Pupil" } };
+		vios_field kase[] = { { "pupil_id", NULL }, { "roles", "police" } };
+		char id[37], pid[37];
+		assert_int_equal(vios_record_add(id, sb->sst, "trend", trend, 3), 0);
+		sync_ok(sb->sst);
+		assert_int_equal(vios_record_add(pid, sb->sst, "pupil", pupil, 1), 0);
+		kase[0].val = pid;
+		assert_int_equal(vios_record_add(id, sb->sst, "case_file", kase, 2), 0);
+		sync_ok(sb->sst);
+	}
+	sync_ok(sb->pst);
+	sync_ok(sb->ast);
+	*state = sb;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	sandbox *sb = *state;
+	vios_store_free(sb->hst);
+	vios_store_free(sb->sst);
+	vios_store_free(sb->pst);
+	vios_store_free(sb->ast);
+	vios_node_free(sb->hub);
+	vios_node_free(sb->school);
+	vios_node_free(sb->police);
+	vios_node_free(sb->auditor);
+	vios_rm_rf(sb->dir);
+	free(sb);
+	return 0;
+}
+
+static void open_audit(vios_audit **a, sandbox *sb, const char *checkpoint)
+{
+	vios_audit_opts opts = { sb->repo, sb->hub->sign_pub.keyid, checkpoint };
+	if (vios_audit_open(a, &opts) != 0)
+		fail_msg("audit open: %s", vios_error_last());
+	assert_int_equal(vios_audit_verify(*a, NULL, NULL), 0);
+}
+
+static int has_finding(const vios_audit *a, const char *what)
+{
+	size_t n;
+	const vios_audit_finding *f = vios_audit_findings(a, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strstr(f[i].what, what))
+			return 1;
+	return 0;
+}
+
+static void print_findings(const vios_audit *a)
+{
+	size_t n;
+	const vios_audit_finding *f = vios_audit_findings(a, &n);
+	for (size_t i = 0; i < n; i++)
+		print_message("finding: %s seq %lld: %s\n", f[i].node, f[i].seq, f[i].what);
+}
+
+static void test_audit_verify__clean_history_has_no_findings(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	vios_audit_summary sum;
+	size_t n;
+
+	open_audit(&a, sb, sb->cp);
+	vios_audit_findings(a, &n);
+	if (n)
+		print_findings(a);
+	assert_int_equal(n, 0);
+	vios_audit_get_summary(&sum, a);
+	assert_int_equal(sum.root_source, VIOS_AUDIT_ROOT_PINNED);
+	assert_int_equal(sum.registry_versions, 4);
+	assert_int_equal(sum.nodes, 1);
+	assert_int_equal(sum.bundles, 2);
+	assert_int_equal(vios_audit_checkpoint_write(a, sb->cp), 0);
+	vios_audit_free(a);
+	/* the second run trusts the checkpoint's root and finds nothing */
+	{
+		vios_audit_opts opts = { sb->repo, NULL, sb->cp };
+		assert_int_equal(vios_audit_open(&a, &opts), 0);
+		assert_int_equal(vios_audit_verify(a, NULL, NULL), 0);
+		vios_audit_findings(a, &n);
+		assert_int_equal(n, 0);
+		vios_audit_get_summary(&sum, a);
+		assert_int_equal(sum.root_source, VIOS_AUDIT_ROOT_CHECKPOINT);
+		vios_audit_free(a);
+	}
+}
+
+static void test_audit_verify__rewritten_ref_since_checkpoint(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	git_repository *repo = NULL;
+	git_commit *head = NULL;
+	git_reference *ref = NULL;
+	git_oid oid;
+	char refname[64];
+
+	open_audit(&a, sb, sb->cp);
+	assert_int_equal(vios_audit_checkpoint_write(a, sb->cp), 0);
+	vios_audit_free(a);
+	/* the school's ref moved back one commit in the hub repository */
+	vios_bundle_ref(refname, sb->school->node_id);
+	assert_int_equal(vios_git_open(&repo, sb->repo, 0), 0);
+	assert_int_equal(vios_git_ref_oid(&oid, repo, refname), 0);
+	assert_int_equal(git_commit_lookup(&head, repo, &oid), 0);
+	assert_int_equal(git_reference_create(&ref, repo, refname, git_commit_parent_id(head, 0), 1, "rewrite"), 0);
+	git_reference_free(ref);
+	git_commit_free(head);
+	git_repository_free(repo);
+	/* consistent on its own, a rewrite against the checkpoint */
+	open_audit(&a, sb, NULL);
+	assert_false(has_finding(a, "rewritten"));
+	vios_audit_free(a);
+	open_audit(&a, sb, sb->cp);
+	assert_true(has_finding(a, "was rewritten since the checkpoint"));
+	assert_int_equal(vios_audit_checkpoint_write(a, sb->cp), VIOS_EVERIFY);
+	vios_audit_free(a);
+}
+
+static void test_audit_verify__registry_commit_not_signed_by_root(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	git_repository *repo = NULL;
+	git_oid head;
+	vios_git_file extra = { "registry/nodes/extra.json", "{}", 2 };
+
+	assert_int_equal(vios_git_open(&repo, sb->repo, 0), 0);
+	assert_int_equal(vios_git_commit_files(&head, repo, VIOS_REGISTRY_REF, &extra, 1, "sneak a file in", "x", "x@x"), 0);
+	git_repository_free(repo);
+	open_audit(&a, sb, NULL);
+	assert_true(has_finding(a, "not in the signed manifest"));
+	assert_true(has_finding(a, "versions go up by one") || has_finding(a, "does not verify"));
+	vios_audit_free(a);
+}
+
+static void test_audit_open__refuses_malformed_checkpoint(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	vios_audit_opts opts = { sb->repo, NULL, sb->cp };
+	static const char *const bad[] = {
+		"not json",
+		"{\"format\": \"vios-audit-checkpoint-2\"}",
+		"{\"format\": \"vios-audit-checkpoint-1\", \"hub_fingerprint\": \"XYZ\", \"registry\": {}, \"nodes\": {}}",
+		"{\"format\": \"vios-audit-checkpoint-1\", \"hub_fingerprint\": \"0123456789ABCDEF\", \"extra\": 1}",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(vios_file_write_atomic(sb->cp, bad[i], strlen(bad[i]), 0644, 1), 0);
+		if (vios_audit_open(&a, &opts) != VIOS_ECORRUPT)
+			fail_msg("checkpoint %zu accepted", i);
+		assert_null(a);
+	}
+}
+
+static void test_audit_open__unreachable_source_is_an_error(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	char path[160];
+	vios_audit_opts opts = { path, NULL, NULL };
+
+	snprintf(path, sizeof(path), "%s/nowhere.git", sb->dir);
+	assert_int_equal(vios_audit_open(&a, &opts), VIOS_ERROR);
+	assert_null(a);
+	/* a git repository without a registry is no hub */
+	snprintf(path, sizeof(path), "%s/school/outbox.git", sb->dir);
+	assert_int_equal(vios_audit_open(&a, &opts), VIOS_ENOTFOUND);
+	assert_non_null(strstr(vios_error_last(), "not a vios hub"));
+}
+
+static void test_audit_replay__digest_equals_the_nodes(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	vios_audit_replay_report rep;
+	char want[65];
+
+	open_audit(&a, sb, NULL);
+	/* everything the auditor received: its own store */
+	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor, 0, NULL, NULL), 0);
+	assert_int_equal(vios_crdt_digest(want, sb->ast, NULL), 0);
+	assert_string_equal(rep.digest, want);
+	assert_int_equal(rep.cut, 0);
+	assert_int_equal(rep.applied, 2);
+	vios_audit_free(a);
+	/* what the police should hold */
+	open_audit(&a, sb, NULL);
+	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor, 0, sb->police->node_id, "case"), 0);
+	assert_int_equal(vios_crdt_digest(want, sb->pst, "case"), 0);
+	assert_string_equal(rep.digest, want);
+	vios_audit_free(a);
+	/* before everything: the empty state */
+	open_audit(&a, sb, NULL);
+	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor, 1000, NULL, NULL), 0);
+	assert_int_equal(rep.applied, 0);
+	vios_audit_free(a);
+}
+
+static void test_audit_home_pin__is_the_joined_hub_without_a_passphrase(void **state)
+{
+	sandbox *sb = *state;
+	vios_node *fresh = mknode(sb, "fresh", "auditor", NULL);
+	uint8_t pin[8];
+
+	assert_int_equal(vios_audit_home_pin(pin, sb->auditor->home), 0);
+	assert_memory_equal(pin, sb->hub->sign_pub.keyid, 8);
+	assert_int_equal(vios_audit_home_pin(pin, fresh->home), VIOS_ENOTFOUND);
+	vios_node_free(fresh);
+}
+
+static void test_store_open_temp__fresh_and_never_reused(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = NULL;
+	char dir[160], hex[65], empty[65];
+
+	snprintf(dir, sizeof(dir), "%s/tmpstore", sb->dir);
+	assert_int_equal(vios_mkdir_p(dir, 0700), 0);
+	assert_int_equal(vios_store_open_temp(&st, sb->auditor, dir), 0);
+	assert_int_equal(vios_crdt_digest(empty, st, NULL), 0);
+	assert_int_equal(vios_store_check(st), 0);
+	vios_store_free(st);
+	/* the key is gone: the store is never opened again */
+	assert_int_equal(vios_store_open_temp(&st, sb->auditor, dir), VIOS_EEXISTS);
+	assert_null(st);
+	/* a node's own store is not the throwaway one */
+	assert_int_equal(vios_crdt_digest(hex, sb->ast, NULL), 0);
+	assert_string_not_equal(hex, empty);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_audit_rule__table),
+		cmocka_unit_test(test_audit_time_parse__forms),
+		cmocka_unit_test_setup_teardown(test_audit_verify__clean_history_has_no_findings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_verify__rewritten_ref_since_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_verify__registry_commit_not_signed_by_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_open__refuses_malformed_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_open__unreachable_source_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_replay__digest_equals_the_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_home_pin__is_the_joined_hub_without_a_passphrase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_open_temp__fresh_and_never_reused, setup, teardown),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
