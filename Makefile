@@ -91,7 +91,7 @@ $(BUILD)/tools/bench: tools/bench.c $(BUILD)/libvios.a | deps
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS)
 
 bench: deps-demo $(VIOS_BIN) $(BUILD)/tools/bench
-	@$(BUILD)/tools/bench --rows $(BENCH_ROWS)
+	@VIOS="$(abspath $(VIOS_BIN))" $(BUILD)/tools/bench --rows $(BENCH_ROWS)
 
 # ---- fuzz: libFuzzer targets tools/fuzz/fuzz_*.c, built with clang against
 # the library recompiled with clang and sanitizers into FUZZ_BUILD (objects

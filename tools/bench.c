@@ -31,17 +31,29 @@
  * The pipeline's tools (PIPE_TOOLS) are looked up first; a missing one is
  * named and its rows say "skipped: tool missing". Progress goes to stderr.
  *
- * Usage: bench [--rows N] [--dir DIR] [--only store|bundles]
- *        (default 100000 rows, a temp dir removed at exit, both parts)
+ * Replication and audit (the third table, see replication()): hub merge vs
+ * raw SQLite inserts, a node ref pushed over git:// by libgit2 vs the git
+ * CLI, and the peak memory of `vios audit replay` (the binary named by the
+ * VIOS environment variable; its rows are skipped without it) at 1x and 10x
+ * history.
+ *
+ * Usage: bench [--rows N] [--dir DIR] [--only store|bundles|replication]
+ *        (default 100000 rows, a temp dir removed at exit, every part)
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -375,7 +387,7 @@ static void write_record(writer *w, const workload *wl, long i, const char *orig
 		snprintf(a, sizeof(a), "LL%06ld", i);
 		TEXT(p, 6, a);
 		sqlite3_bind_int(p, 7, i % 4 == 0);
-		snprintf(a, sizeof(a), "guardian%ld@example.nl, 06-%08ld", i, 12345678 + i);
+		snprintf(a, sizeof(a), "guardian%ld@example.nl, 06-%08ld", i % 1000000000L, 12345678 + i % 10000000L);
 		TEXT(p, 8, a);
 		TEXT(p, 9, "2026-09-01T08:00:00Z");
 		step(w, p, "insert pupil");
@@ -931,6 +943,424 @@ static void bundles(const char *top, long rows)
 	peer_dispose(&hub);
 }
 
+/* ---- replication and audit ------------------------------------------------ */
+
+/*
+ * The third table, in DIR/repl (its own sandboxes, apart from the bundles
+ * table's): ratio = vios / baseline.
+ *   hub merge      a school writes rows/4 records (1000 per transaction),
+ *                  exporting every 1/REPL_MERGE_BUNDLES of them, and pushes its
+ *                  outbox ref to the hub repository (vios_git_push, untimed);
+ *                  then vios_hub_merge with the hub's store (timed: fetch,
+ *                  verify, decrypt, merge) vs the same records inserted into
+ *                  a plain SQLite database (1000 per transaction)
+ *   git push       the school's node ref of the replay sandbox (10x history)
+ *                  pushed over git:// to a git daemon on 127.0.0.1 into a fresh
+ *                  bare repository: vios_git_push (libgit2, as vios sync) vs
+ *                  `git push` of the same ref from the same repository into
+ *                  another fresh bare repository; best of REPL_PUSH_REPS each
+ *   replay memory  `$VIOS --home AUDITOR audit replay HUBREPO` as a child
+ *                  after REPL_K bundles and after 10*REPL_K bundles (each
+ *                  rows/1000 new signals, exported at once); peak RSS from
+ *                  wait4's ru_maxrss and wall time, 10x vs 1x
+ */
+#define REPL_MERGE_BUNDLES 20
+#define REPL_K 20
+#define REPL_PUSH_REPS 3
+
+static pid_t daemon_pid; /* the git daemon this run started; killed at exit */
+
+static void kill_daemon(void)
+{
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		daemon_pid = 0;
+	}
+}
+
+static void repl_progress(const char *what)
+{
+	fflush(stdout);
+	fprintf(stderr, "bench: replication: %s\n", what);
+}
+
+/* hub, school and auditor, enrolled and joined, in dir; hubrepo made. */
+static void repl_sandbox(const char *dir, const char *hubrepo, peer *hub, peer *school, peer *aud)
+{
+	vios_secret *pass = NULL;
+	char fp[17];
+
+	if (vios_mkdir_p(dir, 0700) < 0)
+		fail("making the sandbox");
+	check(vios_secret_new(&pass, "bench passphrase", 16), "passphrase");
+	peer_init(hub, dir, "hub", "hub", NULL, pass);
+	peer_init(school, dir, "school", "school", NULL, pass);
+	peer_init(aud, dir, "auditor", "auditor", NULL, pass);
+	vios_secret_free(pass);
+	check(vios_hub_create(hub->st, hubrepo), "vios_hub_create");
+	vios_node_fingerprint(fp, hub->node);
+	{
+		peer *ps[] = { school, aud };
+		for (int i = 0; i < 2; i++) { /* every enrollment before any join */
+			char *req = NULL;
+			vios_enroll_info info;
+			int already;
+			check(vios_node_enroll_request(&req, ps[i]->node), "vios_node_enroll_request");
+			check(vios_hub_enroll(&info, &already, hub->st, req, strlen(req)), "vios_hub_enroll");
+			free(req);
+		}
+		for (int i = 0; i < 2; i++) {
+			vios_registry *reg = NULL;
+			check(vios_trust_join(&reg, ps[i]->st, hubrepo, fp), "vios_trust_join");
+			vios_registry_free(reg);
+		}
+	}
+}
+
+/* Pushes the node's outbox ref to url with libgit2; seconds. */
+static double push_ref(const vios_node *node, const char *url)
+{
+	git_repository *repo = NULL;
+	char ref[64], spec[140];
+	const char *specs[1] = { spec };
+	double t;
+
+	vios_bundle_ref(ref, node->node_id);
+	snprintf(spec, sizeof(spec), "%s:%s", ref, ref);
+	check(vios_trust_repo(&repo, node), "opening the outbox");
+	t = now();
+	check(vios_git_push(repo, url, specs, 1), "vios_git_push");
+	t = now() - t;
+	git_repository_free(repo);
+	return t;
+}
+
+/* Writes records [from, to) through captured transactions of TX_ROWS. */
+static void repl_write(peer *p, const workload *wl, long from, long to)
+{
+	writer w;
+	writer_open(&w, p->st->db);
+	for (long i = from; i < to; i++) {
+		if ((i - from) % TX_ROWS == 0)
+			check(vios_store_tx_begin(p->st), "vios_store_tx_begin");
+		write_record(&w, wl, i, p->node->node_id);
+		if ((i - from) % TX_ROWS == TX_ROWS - 1 || i == to - 1)
+			check(vios_store_tx_commit(p->st), "vios_store_tx_commit");
+	}
+	writer_close(&w);
+}
+
+typedef struct {
+	int ran;        /* 1 when it exited 0 */
+	int status;
+	double secs;
+	long maxrss;    /* KiB */
+	char why[128];
+} child_run;
+
+/* `vios --home HOME audit replay HUBREPO`, stdout and stderr into log. */
+static void run_replay(child_run *cr, const char *vios, const char *home, const char *hubrepo, const char *log)
+{
+	struct rusage ru;
+	pid_t pid;
+	double t;
+
+	memset(cr, 0, sizeof(*cr));
+	fflush(stdout);
+	fflush(stderr);
+	t = now();
+	pid = fork();
+	if (pid < 0) {
+		snprintf(cr->why, sizeof(cr->why), "fork failed");
+		return;
+	}
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		setenv("VIOS_PASSPHRASE", "bench passphrase", 1);
+		execl(vios, vios, "--home", home, "audit", "replay", hubrepo, (char *)NULL);
+		_exit(127);
+	}
+	memset(&ru, 0, sizeof(ru));
+	if (wait4(pid, &cr->status, 0, &ru) != pid) {
+		snprintf(cr->why, sizeof(cr->why), "wait4 failed");
+		return;
+	}
+	cr->secs = now() - t;
+	cr->maxrss = ru.ru_maxrss;
+	if (WIFEXITED(cr->status) && WEXITSTATUS(cr->status) == 0)
+		cr->ran = 1;
+	else
+		snprintf(cr->why, sizeof(cr->why), "failed: exit %d (see replay-*.log)",
+			 WIFEXITED(cr->status) ? WEXITSTATUS(cr->status) : 128 + WTERMSIG(cr->status));
+}
+
+static int port_open(int port)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+	if (fd < 0)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Starts git daemon serving base; the port, or 0 (why in err). */
+static int start_daemon(const char *base, char *err, size_t errlen)
+{
+	char pidfile[PATH_MAX], cmd[3 * PATH_MAX];
+
+	if (!shell_safe(base)) {
+		snprintf(err, errlen, "the sandbox path is not shell-safe");
+		return 0;
+	}
+	if (vios_snprintf(pidfile, sizeof(pidfile), "%s/daemon.pid", base) < 0) {
+		snprintf(err, errlen, "the sandbox path is too long");
+		return 0;
+	}
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int port = 20000 + (int)randombytes_uniform(20001);
+		FILE *f;
+		long pid = 0;
+
+		if (port_open(port))
+			continue; /* someone else listens there */
+		unlink(pidfile);
+		vios_snprintf(cmd, sizeof(cmd),
+			 "git daemon --reuseaddr --listen=127.0.0.1 --port=%d --base-path='%s' --export-all"
+			 " --enable=receive-pack --detach --pid-file='%s' '%s' >/dev/null 2>&1",
+			 port, base, pidfile, base);
+		if (system(cmd) != 0)
+			continue;
+		for (int i = 0; i < 100 && pid == 0; i++) { /* the pid file, up to 2 s */
+			if ((f = fopen(pidfile, "r")) != NULL) {
+				if (fscanf(f, "%ld", &pid) != 1)
+					pid = 0;
+				fclose(f);
+			}
+			if (pid == 0)
+				usleep(20000);
+		}
+		if (pid <= 0)
+			continue;
+		daemon_pid = (pid_t)pid;
+		for (int i = 0; i < 150; i++) { /* listening, up to 3 s */
+			if (kill(daemon_pid, 0) != 0)
+				break; /* it exited: the port was taken */
+			if (port_open(port) && kill(daemon_pid, 0) == 0)
+				return port;
+			usleep(20000);
+		}
+		kill_daemon();
+	}
+	snprintf(err, errlen, "git daemon did not start");
+	return 0;
+}
+
+static int git_init_bare(const char *path)
+{
+	char cmd[PATH_MAX + 64];
+	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s' >/dev/null 2>&1", path);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void replication(const char *top, long rows, const char *vios)
+{
+	char dir[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX], hub1[PATH_MAX], hub2[PATH_MAX], plainpath[PATH_MAX];
+	char base[PATH_MAX], path[PATH_MAX + 32], url[PATH_MAX + 64], log[PATH_MAX + 32], err[128] = "";
+	char s1[96], s2[96], s3[96], ref[64];
+	peer hub, school, aud;
+	workload wl;
+	writer w;
+	sqlite3 *plain;
+	vios_sync_report rep;
+	size_t taken = 0, given = 0, nb_merge = 0, ops_merge = 0;
+	long mrec = rows / 4, per = rows / 1000 > 0 ? rows / 1000 : 1, hist1 = 0, hist10 = 0;
+	double t, t_merge, t_plain, t_lib = 1e9, t_cli = 1e9;
+	child_run rp1, rp10;
+	int port = 0, have_vios = vios && vios[0] && access(vios, X_OK) == 0, have_git = have_tool("git");
+
+	check(vios_snprintf(dir, sizeof(dir), "%s/repl", top), "sandbox path");
+	if (vios_path_exists(dir)) {
+		fprintf(stderr, "bench: %s exists (an earlier run?): remove it or give another --dir\n", dir);
+		exit(1);
+	}
+	check(vios_snprintf(d1, sizeof(d1), "%s/merge", dir), "sandbox path");
+	check(vios_snprintf(d2, sizeof(d2), "%s/replay", dir), "sandbox path");
+	check(vios_snprintf(hub1, sizeof(hub1), "%s/hub.git", d1), "hub path");
+	check(vios_snprintf(hub2, sizeof(hub2), "%s/hub.git", d2), "hub path");
+	check(vios_snprintf(plainpath, sizeof(plainpath), "%s/plain.db", d1), "plain path");
+	check(vios_git_init(), "libgit2 init");
+
+	/* 1. hub merge */
+	repl_progress("hub merge: a school's records, exported, pushed to the hub");
+	repl_sandbox(d1, hub1, &hub, &school, &aud);
+	wl.records = mrec;
+	wl.npupils = mrec / 1000 > 0 ? mrec / 1000 : 1;
+	wl.nsignals = mrec - 2 * wl.npupils;
+	wl.changed = 0;
+	for (int b = 0; b < REPL_MERGE_BUNDLES; b++) {
+		vios_export_report r;
+		long from = mrec * b / REPL_MERGE_BUNDLES, to = mrec * (b + 1) / REPL_MERGE_BUNDLES;
+		if (to <= from)
+			continue;
+		repl_write(&school, &wl, from, to);
+		check(vios_bundle_export(&r, school.st), "vios_bundle_export");
+	}
+	push_ref(school.node, hub1);
+	repl_progress("hub merge: vios_hub_merge");
+	memset(&rep, 0, sizeof(rep));
+	t = now();
+	check(vios_hub_merge(&rep, &taken, &given, hub.st, NULL), "vios_hub_merge");
+	t_merge = now() - t;
+	nb_merge = rep.bundles;
+	ops_merge = rep.ops;
+	if (rep.alarms) {
+		fprintf(stderr, "bench: hub merge raised %zu alarm(s): %s\n", rep.alarms, rep.first_alarm);
+		exit(1);
+	}
+	plain = open_plain(plainpath);
+	exec(plain, "PRAGMA cache_size=-65536");
+	schema(plain);
+	writer_open(&w, plain);
+	t = now();
+	for (long i = 0; i < mrec; i++) {
+		if (i % TX_ROWS == 0)
+			exec(plain, "BEGIN");
+		write_record(&w, &wl, i, school.node->node_id);
+		if (i % TX_ROWS == TX_ROWS - 1 || i == mrec - 1)
+			exec(plain, "COMMIT");
+	}
+	t_plain = now() - t;
+	writer_close(&w);
+	sqlite3_close_v2(plain);
+	peer_dispose(&aud);
+	peer_dispose(&school);
+	peer_dispose(&hub);
+
+	/* 2. the replay history: REPL_K bundles, then 10x */
+	repl_progress("replay history: small exports by a school");
+	repl_sandbox(d2, hub2, &hub, &school, &aud);
+	peer_dispose(&aud); /* the child opens the auditor's home */
+	wl.npupils = per;
+	wl.nsignals = 1000000000L;
+	wl.records = wl.nsignals;
+	for (int phase = 0; phase < 2; phase++) {
+		long until = phase == 0 ? REPL_K : 10 * REPL_K;
+		for (long b = phase == 0 ? 0 : REPL_K; b < until; b++) {
+			vios_export_report r;
+			repl_write(&school, &wl, b * per, (b + 1) * per);
+			check(vios_bundle_export(&r, school.st), "vios_bundle_export");
+			if (phase == 0)
+				hist1 += (long)r.bundles;
+			else
+				hist10 += (long)r.bundles;
+		}
+		push_ref(school.node, hub2);
+		if (have_vios) {
+			repl_progress(phase == 0 ? "audit replay, 1x history" : "audit replay, 10x history");
+			check(vios_snprintf(path, sizeof(path), "%s/auditor", d2), "auditor home");
+			check(vios_snprintf(log, sizeof(log), "%s/replay-%dx.log", d2, phase ? 10 : 1), "log path");
+			run_replay(phase ? &rp10 : &rp1, vios, path, hub2, log);
+		}
+	}
+	hist10 += hist1;
+
+	/* 3. git push over git:// */
+	if (have_git) {
+		repl_progress("git daemon on 127.0.0.1: vios_git_push vs git push");
+		check(vios_snprintf(base, sizeof(base), "%s/served", dir), "served path");
+		if (vios_mkdir_p(base, 0700) < 0)
+			fail("making the served dir");
+		port = start_daemon(base, err, sizeof(err));
+		if (port) {
+			char outbox[PATH_MAX];
+			check(vios_snprintf(outbox, sizeof(outbox), "%s/school/outbox.git", d2), "outbox path");
+			vios_bundle_ref(ref, school.node->node_id);
+			for (int r = 0; r < REPL_PUSH_REPS && !err[0]; r++) {
+				char cmd[3 * PATH_MAX];
+				double x;
+				snprintf(path, sizeof(path), "%s/lib%d.git", base, r);
+				if (git_init_bare(path) < 0) {
+					snprintf(err, sizeof(err), "git init --bare failed");
+					break;
+				}
+				snprintf(url, sizeof(url), "git://127.0.0.1:%d/lib%d.git", port, r);
+				x = push_ref(school.node, url);
+				t_lib = x < t_lib ? x : t_lib;
+				snprintf(path, sizeof(path), "%s/cli%d.git", base, r);
+				if (git_init_bare(path) < 0) {
+					snprintf(err, sizeof(err), "git init --bare failed");
+					break;
+				}
+				snprintf(cmd, sizeof(cmd), "git -C '%s' push -q git://127.0.0.1:%d/cli%d.git %s:%s >/dev/null 2>&1",
+					 outbox, port, r, ref, ref);
+				t = now();
+				if (system(cmd) != 0) {
+					snprintf(err, sizeof(err), "git push failed");
+					break;
+				}
+				x = now() - t;
+				t_cli = x < t_cli ? x : t_cli;
+			}
+		}
+		kill_daemon();
+	} else {
+		snprintf(err, sizeof(err), "skipped: git missing");
+	}
+	peer_dispose(&school);
+	peer_dispose(&hub);
+
+	/* the table */
+	printf("\nreplication and audit (sandboxes: a hub, a school, an auditor; ratio = vios / baseline)\n"
+	       "hub merge: %ld records written 1000 per transaction, exported in %d rounds, pushed to the\n"
+	       "  hub repository; vios_hub_merge (fetch, verify, decrypt, merge) vs the same records into\n"
+	       "  plain SQLite. git push: the school's ref of the 10x history over git:// to a git daemon\n"
+	       "  on 127.0.0.1, into a fresh bare repository, best of %d. replay: vios audit replay as a\n"
+	       "  child process, after %d and %d exports of %ld new signals each; peak RSS (ru_maxrss).\n",
+	       mrec, REPL_MERGE_BUNDLES, REPL_PUSH_REPS, REPL_K, 10 * REPL_K, per);
+	printf("%-23s %-25s %-30s %-37s %7s\n", "what", "workload", "vios", "baseline", "ratio");
+
+	snprintf(s1, sizeof(s1), "%zu bundles, %zu ops", nb_merge, ops_merge);
+	snprintf(s2, sizeof(s2), "%.2f s, %.0f ops/s, %.1f b/s", t_merge, ops_merge / t_merge, nb_merge / t_merge);
+	snprintf(s3, sizeof(s3), "%.3f s: %ld inserts (plain SQLite)", t_plain, mrec);
+	brow("hub merge", s1, s2, s3, t_merge / t_plain);
+
+	snprintf(s1, sizeof(s1), "1 ref, %ld bundles", hist10);
+	if (port && !err[0]) {
+		snprintf(s2, sizeof(s2), "%.3f s (vios_git_push)", t_lib);
+		snprintf(s3, sizeof(s3), "%.3f s (git push)", t_cli);
+		brow("push over git://", s1, s2, s3, t_lib / t_cli);
+	} else {
+		brow("push over git://", s1, err[0] ? err : "skipped", "-", 0);
+	}
+
+	if (!have_vios) {
+		brow("replay peak RSS", "-", "skipped: no vios binary", "-", 0);
+		brow("replay time", "-", "skipped: no vios binary", "-", 0);
+	} else if (!rp1.ran || !rp10.ran) {
+		brow("replay peak RSS", "-", rp1.ran ? rp10.why : rp1.why, "-", 0);
+	} else {
+		snprintf(s1, sizeof(s1), "%ld vs %ld bundles", hist10, hist1);
+		snprintf(s2, sizeof(s2), "%.1f MiB (10x history)", rp10.maxrss / 1024.0);
+		snprintf(s3, sizeof(s3), "%.1f MiB (1x history)", rp1.maxrss / 1024.0);
+		brow("replay peak RSS", s1, s2, s3, (double)rp10.maxrss / (double)rp1.maxrss);
+		snprintf(s2, sizeof(s2), "%.2f s, %.0f b/s", rp10.secs, hist10 / rp10.secs);
+		snprintf(s3, sizeof(s3), "%.2f s, %.0f b/s", rp1.secs, hist1 / rp1.secs);
+		brow("replay time", s1, s2, s3, rp10.secs / rp1.secs);
+	}
+	printf("b/s = bundles per second; replay ratios are 10x / 1x (bounded memory: RSS ratio near 1).\n");
+}
+
 static char made_dir[256]; /* the temp dir this run made, removed at exit */
 
 static void remove_made_dir(void)
@@ -949,7 +1379,7 @@ int main(int argc, char **argv)
 	char dir[256] = "", p1[300], p2[300];
 	uint8_t key[32];
 	result plain = { 0 }, enc = { 0 };
-	int c, do_store = 1, do_bundles = 1;
+	int c, do_store = 1, do_bundles = 1, do_repl = 1;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'r')
@@ -957,11 +1387,13 @@ int main(int argc, char **argv)
 		else if (c == 'd')
 			snprintf(dir, sizeof(dir), "%s", optarg);
 		else if (c == 'o' && !strcmp(optarg, "store"))
-			do_bundles = 0;
+			do_bundles = do_repl = 0;
 		else if (c == 'o' && !strcmp(optarg, "bundles"))
-			do_store = 0;
+			do_store = do_repl = 0;
+		else if (c == 'o' && !strcmp(optarg, "replication"))
+			do_store = do_bundles = 0;
 		else {
-			fprintf(stderr, "usage: bench [--rows N] [--dir DIR] [--only store|bundles]\n");
+			fprintf(stderr, "usage: bench [--rows N] [--dir DIR] [--only store|bundles|replication]\n");
 			return 2;
 		}
 	}
@@ -978,6 +1410,7 @@ int main(int argc, char **argv)
 		snprintf(made_dir, sizeof(made_dir), "%s", dir);
 		atexit(remove_made_dir);
 	}
+	atexit(kill_daemon); /* runs before remove_made_dir */
 	snprintf(p1, sizeof(p1), "%s/plain.db", dir);
 	snprintf(p2, sizeof(p2), "%s/store.db", dir);
 	randombytes_buf(key, sizeof(key));
@@ -1025,5 +1458,7 @@ int main(int argc, char **argv)
 	}
 	if (do_bundles)
 		bundles(dir, rows);
+	if (do_repl)
+		replication(dir, rows, getenv("VIOS"));
 	return 0;
 }
