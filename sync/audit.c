@@ -132,12 +132,6 @@ const vios_audit_finding *vios_audit_findings(const vios_audit *a, size_t *n)
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static void hash_hex(char out[65], const uint8_t *data, size_t len)
-{
-	uint8_t h[32];
-	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
-	vios_hex(out, h, sizeof(h));
-}
 
 /* "YYYY-MM-DDTHH:MM:SSZ" -> ms; 0 when malformed. */
 static uint64_t iso_ms(const char *s)
@@ -1015,7 +1009,7 @@ static int check_bundle(chain_state *cs, long long s, const uint8_t *age, size_t
 	uint64_t hlc = 0;
 
 	memset(&h, 0, sizeof(h));
-	hash_hex(hash, age, agelen);
+	vios_blake2b_hex(hash, age, agelen);
 	/* the header first, to date the findings */
 	if (sig != NULL && (peek = peek_trusted(sig, siglen)) != NULL && vios_bundle_header_parse(&h, peek) == 0) {
 		have_h = 1;

@@ -50,12 +50,6 @@ void vios_bundle_header_dispose(vios_bundle_header *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static void hash_hex(char out[65], const uint8_t *data, size_t len)
-{
-	uint8_t h[32];
-	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
-	vios_hex(out, h, sizeof(h));
-}
 
 static int sqlerr(sqlite3 *db, int rc, const char *what)
 {
@@ -718,7 +712,7 @@ done:
 
 /* ---- import -------------------------------------------------------------- */
 
-static int peer_get(long long *last, char hash[65], vios_store *st, const char *node)
+int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char *node)
 {
 	sqlite3_stmt *p = NULL;
 	int rc;
@@ -844,7 +838,7 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 		vios_reg_node node;
 		int rc, error, found = 0;
 
-		if ((error = peer_get(&last, lasthash, st, sender)) < 0)
+		if ((error = vios_bundle_peer(&last, lasthash, st, sender)) < 0)
 			return error;
 		rc = sqlite3_prepare_v2(st->db, "SELECT age, sig FROM held WHERE sender = ? AND seq = ?", -1, &p, NULL);
 		if (rc == SQLITE_OK) {
@@ -869,7 +863,7 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 		}
 		error = verify_bundle(&h, &node, st, age, agelen, sig, strlen(sig));
 		if (error == 0) {
-			hash_hex(hash, age, agelen);
+			vios_blake2b_hex(hash, age, agelen);
 			if (strcmp(h.prev, lasthash) != 0) {
 				vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld does not follow seq %lld (prev hash differs): the chain is forked", sender, h.seq, last);
 				error = VIOS_EVERIFY;
@@ -906,7 +900,7 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 		vios_bundle_header_dispose(h);
 		return vios_error_nomem();
 	}
-	hash_hex(hash, age, agelen);
+	vios_blake2b_hex(hash, age, agelen);
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
@@ -928,7 +922,7 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 		error = VIOS_EVERIFY;
 		goto done;
 	}
-	if ((error = peer_get(&last, lasthash, st, h->sender)) < 0)
+	if ((error = vios_bundle_peer(&last, lasthash, st, h->sender)) < 0)
 		goto done;
 	if (h->seq <= last) {
 		vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld: that seq was passed already (last %lld); refused", h->sender, h->seq, last);
@@ -1211,7 +1205,7 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 					  (const uint8_t(*)[32])g->set.pks, g->set.n)) < 0 ||
 	    (error = vios_minisign_sign(&sig, st->node->sign_sec, age, agelen, h.json, "vios bundle")) < 0)
 		goto done;
-	hash_hex(hash_out, age, agelen);
+	vios_blake2b_hex(hash_out, age, agelen);
 	vios_now_iso(now);
 	{
 		const char *t[] = { NULL, hash_out, h.json, sig, now };

@@ -68,6 +68,10 @@ int vios_bundle_header_parse(vios_bundle_header *h, const char *text);
 int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
 			     const vios_bundle_header *h);
 
+/* The last seq and .age hash of sender node this node verified (0 and zeros
+ * when none). */
+int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char *node);
+
 /* The ref a node's bundles live on: refs/heads/nodes/<id>. */
 void vios_bundle_ref(char out[64], const char *node_id);
 /* The path of bundle seq in a node's tree: bundles/<seq, 10 digits>.age. */

@@ -314,12 +314,6 @@ const vios_reg_node *vios_registry_find(const vios_registry *reg, const char *no
 	return NULL;
 }
 
-static void hash_hex(char out[65], const uint8_t *data, size_t len)
-{
-	uint8_t h[32];
-	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
-	vios_hex(out, h, sizeof(h));
-}
 
 /* Reads path and path.minisig at commit and verifies the signature by root. */
 static int read_signed(uint8_t **out, size_t *len, git_repository *repo, const git_oid *commit,
@@ -475,7 +469,7 @@ int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid 
 			goto done;
 		}
 		error = VIOS_EVERIFY;
-		hash_hex(hex, data, len);
+		vios_blake2b_hex(hex, data, len);
 		if (strcmp(hex, json_string_value(v)) != 0) {
 			vios_error_set(VIOS_ERR_INPUT, "registry: %s does not match its hash in the signed manifest", key);
 			goto done;
@@ -540,7 +534,7 @@ static int add_file(fileset *fs, json_t *manifest, const char *path, char *data,
 	fs->owned[fs->nowned++] = data;
 	fs->files[fs->n++] = (vios_git_file){ p, data, len };
 	if (list) {
-		hash_hex(hex, (uint8_t *)data, len);
+		vios_blake2b_hex(hex, (uint8_t *)data, len);
 		if (json_object_set_new(manifest, path, json_string(hex)) < 0)
 			return vios_error_nomem();
 	}

@@ -34,18 +34,11 @@ static void alarm_note(vios_sync_report *rep, const char *fmt, ...)
 static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *id,
 		      const git_oid *head)
 {
-	sqlite3_stmt *p = NULL;
-	long long last = 0;
-	int rc, error;
+	long long last;
+	char lasthash[65];
+	int error;
 
-	rc = sqlite3_prepare_v2(st->db, "SELECT last_seq FROM peer WHERE node_id = ?", -1, &p, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(p, 1, id, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(p)) == SQLITE_ROW)
-			last = sqlite3_column_int64(p, 0);
-	}
-	sqlite3_finalize(p);
-	if ((error = vios_store_error(st->db, rc, "reading a sender's chain")) < 0)
+	if ((error = vios_bundle_peer(&last, lasthash, st, id)) < 0)
 		return error;
 	for (long long seq = last + 1;; seq++) {
 		char path[40], sigpath[48];

@@ -257,6 +257,14 @@ void vios_hex(char *out, const uint8_t *in, size_t len)
 	out[2 * len] = 0;
 }
 
+void vios_blake2b_hex(char out[65], const uint8_t *data, size_t len)
+{
+	uint8_t h[32];
+
+	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
+	vios_hex(out, h, sizeof(h));
+}
+
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')

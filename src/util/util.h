@@ -83,6 +83,9 @@ int vios_snprintf(char *buf, size_t size, const char *fmt, ...)
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void vios_hex(char *out, const uint8_t *in, size_t len);
 
+/* BLAKE2b-256 of data as 64 lowercase hex digits plus NUL. */
+void vios_blake2b_hex(char out[65], const uint8_t *data, size_t len);
+
 /* Parses exactly 2*len hex digits. 0 or VIOS_ECORRUPT. */
 int vios_unhex(uint8_t *out, size_t len, const char *in);
 
