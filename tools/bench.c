@@ -14,8 +14,8 @@
  *   mixed         N/10 transactions: read a row, update it, insert one
  *
  * Bundles (after the store tables), in DIR/bundles: a hub, a school, an
- * auditor and a police partner, enrolled and joined as in
- * tests/unit/test_trust.c. The school writes N records through captured
+ * auditor and a police partner, enrolled and joined by
+ * tests/unit/fixture.h. The school writes N records through captured
  * transactions of 1000 (exporting whenever half a bundle's op limit is
  * pending), changes 1% of them, and each step is measured next to what a
  * user would do without vios, on a plain SQLite copy of the same rows (see
@@ -68,6 +68,8 @@
 #include "trust.h"
 #include "util/error.h"
 #include "util/util.h"
+
+#include "tests/unit/fixture.h"
 
 extern const char *const vios_schema_migrations[];
 extern const size_t vios_schema_migration_count;
@@ -260,32 +262,6 @@ static void check(int error, const char *what)
 {
 	if (error < 0)
 		fail(what);
-}
-
-typedef struct {
-	vios_node *node;
-	vios_store *st;
-} peer;
-
-static void peer_init(peer *p, const char *dir, const char *name, const char *kind, const char *role,
-		      const vios_secret *pass)
-{
-	char home[PATH_MAX], *code = sodium_malloc(VIOS_RECOVERY_LEN + 1);
-
-	if (code == NULL) {
-		fprintf(stderr, "bench: out of memory\n");
-		exit(1);
-	}
-	check(vios_snprintf(home, sizeof(home), "%s/%s", dir, name), "node home path");
-	check(vios_node_init(&p->node, code, home, kind, name, role, pass, VIOS_KDF_INTERACTIVE), "vios_node_init");
-	sodium_free(code);
-	check(vios_store_open(&p->st, p->node), "vios_store_open");
-}
-
-static void peer_dispose(peer *p)
-{
-	vios_store_free(p->st);
-	vios_node_free(p->node);
 }
 
 /*
@@ -678,10 +654,10 @@ static void progress(const char *what)
  */
 static void bundles(const char *top, long rows)
 {
-	char dir[PATH_MAX], hubrepo[PATH_MAX], plainpath[PATH_MAX], fp[17], hexs[65], hexa[65];
+	char dir[PATH_MAX], plainpath[PATH_MAX], hexs[65], hexa[65];
 	char s1[64], s2[96], s3[96], s4[64], s5[64];
-	vios_secret *pass = NULL;
-	peer hub, school, aud, police;
+	fx_world world;
+	fx_node school, aud, police;
 	vios_export_report r0, r1;
 	workload wl;
 	writer w;
@@ -700,46 +676,28 @@ static void bundles(const char *top, long rows)
 	wl.changed = rows / 100;
 
 	check(vios_snprintf(dir, sizeof(dir), "%s/bundles", top), "sandbox path");
-	check(vios_snprintf(hubrepo, sizeof(hubrepo), "%s/hub.git", dir), "hub path");
 	check(vios_snprintf(plainpath, sizeof(plainpath), "%s/plain-copy.db", dir), "plain copy path");
 	if (vios_path_exists(dir)) {
 		fprintf(stderr, "bench: %s exists (an earlier run?): remove it or give another --dir\n", dir);
 		exit(1);
 	}
-	if (vios_mkdir_p(dir, 0700) < 0)
-		fail("making the sandbox");
 
 	/* 1. the sandbox: hub, school, auditor, police; enrolled, joined */
 	progress("setting up a hub, a school, an auditor and a police partner");
 	t = now();
 	check(vios_git_init(), "libgit2 init");
-	check(vios_secret_new(&pass, "bench passphrase", 16), "passphrase");
-	peer_init(&hub, dir, "hub", "hub", NULL, pass);
-	peer_init(&school, dir, "school", "school", NULL, pass);
-	peer_init(&aud, dir, "auditor", "auditor", NULL, pass);
-	peer_init(&police, dir, "police", "partner", "police", pass);
-	vios_secret_free(pass);
-	check(vios_hub_create(hub.st, hubrepo), "vios_hub_create");
+	check(fx_world_at(&world, dir), "making the sandbox");
+	check(fx_world_hub(&world), "the hub");
+	check(fx_node_make(&school, &world, "school", "school", NULL), "the school");
+	check(fx_node_make(&aud, &world, "auditor", "auditor", NULL), "the auditor");
+	check(fx_node_make(&police, &world, "police", "partner", "police"), "the police");
 	{
-		peer *ps[] = { &school, &aud, &police };
-		for (int i = 0; i < 3; i++) {
-			char *req = NULL;
-			vios_enroll_info info;
-			int already;
-			check(vios_node_enroll_request(&req, ps[i]->node), "vios_node_enroll_request");
-			check(vios_hub_enroll(&info, &already, hub.st, req, strlen(req)), "vios_hub_enroll");
-			free(req);
-		}
-		vios_node_fingerprint(fp, hub.node);
-		for (int i = 0; i < 3; i++) {
-			vios_registry *reg = NULL;
-			check(vios_trust_join(&reg, ps[i]->st, hubrepo, fp), "vios_trust_join");
-			vios_registry_free(reg);
-		}
+		fx_node *ps[] = { &school, &aud, &police };
+		check(fx_enroll_join(&world, ps, 3), "enroll and join");
 	}
 	t_setup = now() - t;
 	{
-		const vios_node *to[] = { aud.node, police.node, hub.node };
+		const vios_node *to[] = { aud.node, police.node, world.hub.node };
 		pipeline_init(&pl, dir, plainpath, to, 3);
 	}
 
@@ -937,10 +895,10 @@ static void bundles(const char *top, long rows)
 		free(bf[i].sig);
 	}
 	free(bf);
-	peer_dispose(&police);
-	peer_dispose(&aud);
-	peer_dispose(&school);
-	peer_dispose(&hub);
+	fx_node_dispose(&police);
+	fx_node_dispose(&aud);
+	fx_node_dispose(&school);
+	fx_world_dispose(&world);
 }
 
 /* ---- replication and audit ------------------------------------------------ */
@@ -984,37 +942,16 @@ static void repl_progress(const char *what)
 	fprintf(stderr, "bench: replication: %s\n", what);
 }
 
-/* hub, school and auditor, enrolled and joined, in dir; hubrepo made. */
-static void repl_sandbox(const char *dir, const char *hubrepo, peer *hub, peer *school, peer *aud)
+/* hub, school and auditor, enrolled and joined, in dir; w->repo made. */
+static void repl_sandbox(fx_world *w, const char *dir, fx_node *school, fx_node *aud)
 {
-	vios_secret *pass = NULL;
-	char fp[17];
+	fx_node *ps[2] = { school, aud };
 
-	if (vios_mkdir_p(dir, 0700) < 0)
-		fail("making the sandbox");
-	check(vios_secret_new(&pass, "bench passphrase", 16), "passphrase");
-	peer_init(hub, dir, "hub", "hub", NULL, pass);
-	peer_init(school, dir, "school", "school", NULL, pass);
-	peer_init(aud, dir, "auditor", "auditor", NULL, pass);
-	vios_secret_free(pass);
-	check(vios_hub_create(hub->st, hubrepo), "vios_hub_create");
-	vios_node_fingerprint(fp, hub->node);
-	{
-		peer *ps[] = { school, aud };
-		for (int i = 0; i < 2; i++) { /* every enrollment before any join */
-			char *req = NULL;
-			vios_enroll_info info;
-			int already;
-			check(vios_node_enroll_request(&req, ps[i]->node), "vios_node_enroll_request");
-			check(vios_hub_enroll(&info, &already, hub->st, req, strlen(req)), "vios_hub_enroll");
-			free(req);
-		}
-		for (int i = 0; i < 2; i++) {
-			vios_registry *reg = NULL;
-			check(vios_trust_join(&reg, ps[i]->st, hubrepo, fp), "vios_trust_join");
-			vios_registry_free(reg);
-		}
-	}
+	check(fx_world_at(w, dir), "making the sandbox");
+	check(fx_world_hub(w), "the hub");
+	check(fx_node_make(school, w, "school", "school", NULL), "the school");
+	check(fx_node_make(aud, w, "auditor", "auditor", NULL), "the auditor");
+	check(fx_enroll_join(w, ps, 2), "enroll and join"); /* every enrollment before any join */
 }
 
 /* Pushes the node's outbox ref to url with libgit2; seconds. */
@@ -1036,7 +973,7 @@ static double push_ref(const vios_node *node, const char *url)
 }
 
 /* Writes records [from, to) through captured transactions of TX_ROWS. */
-static void repl_write(peer *p, const workload *wl, long from, long to)
+static void repl_write(fx_node *p, const workload *wl, long from, long to)
 {
 	writer w;
 	writer_open(&w, p->st->db);
@@ -1081,7 +1018,7 @@ static void run_replay(child_run *cr, const char *vios, const char *home, const 
 			dup2(fd, 2);
 			close(fd);
 		}
-		setenv("VIOS_PASSPHRASE", "bench passphrase", 1);
+		setenv("VIOS_PASSPHRASE", FX_PASS, 1);
 		execl(vios, vios, "--home", home, "audit", "replay", hubrepo, (char *)NULL);
 		_exit(127);
 	}
@@ -1175,10 +1112,11 @@ static int git_init_bare(const char *path)
 
 static void replication(const char *top, long rows, const char *vios)
 {
-	char dir[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX], hub1[PATH_MAX], hub2[PATH_MAX], plainpath[PATH_MAX];
+	char dir[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX], plainpath[PATH_MAX];
 	char base[PATH_MAX], path[PATH_MAX + 32], url[PATH_MAX + 64], log[PATH_MAX + 32], err[128] = "";
 	char s1[96], s2[96], s3[96], ref[64];
-	peer hub, school, aud;
+	fx_world world;
+	fx_node school, aud;
 	workload wl;
 	writer w;
 	sqlite3 *plain;
@@ -1196,14 +1134,12 @@ static void replication(const char *top, long rows, const char *vios)
 	}
 	check(vios_snprintf(d1, sizeof(d1), "%s/merge", dir), "sandbox path");
 	check(vios_snprintf(d2, sizeof(d2), "%s/replay", dir), "sandbox path");
-	check(vios_snprintf(hub1, sizeof(hub1), "%s/hub.git", d1), "hub path");
-	check(vios_snprintf(hub2, sizeof(hub2), "%s/hub.git", d2), "hub path");
 	check(vios_snprintf(plainpath, sizeof(plainpath), "%s/plain.db", d1), "plain path");
 	check(vios_git_init(), "libgit2 init");
 
 	/* 1. hub merge */
 	repl_progress("hub merge: a school's records, exported, pushed to the hub");
-	repl_sandbox(d1, hub1, &hub, &school, &aud);
+	repl_sandbox(&world, d1, &school, &aud);
 	wl.records = mrec;
 	wl.npupils = mrec / 1000 > 0 ? mrec / 1000 : 1;
 	wl.nsignals = mrec - 2 * wl.npupils;
@@ -1216,11 +1152,11 @@ static void replication(const char *top, long rows, const char *vios)
 		repl_write(&school, &wl, from, to);
 		check(vios_bundle_export(&r, school.st), "vios_bundle_export");
 	}
-	push_ref(school.node, hub1);
+	push_ref(school.node, world.repo);
 	repl_progress("hub merge: vios_hub_merge");
 	memset(&rep, 0, sizeof(rep));
 	t = now();
-	check(vios_hub_merge(&rep, &taken, &given, hub.st, NULL), "vios_hub_merge");
+	check(vios_hub_merge(&rep, &taken, &given, world.hub.st, NULL), "vios_hub_merge");
 	t_merge = now() - t;
 	nb_merge = rep.bundles;
 	ops_merge = rep.ops;
@@ -1243,14 +1179,14 @@ static void replication(const char *top, long rows, const char *vios)
 	t_plain = now() - t;
 	writer_close(&w);
 	sqlite3_close_v2(plain);
-	peer_dispose(&aud);
-	peer_dispose(&school);
-	peer_dispose(&hub);
+	fx_node_dispose(&aud);
+	fx_node_dispose(&school);
+	fx_world_dispose(&world);
 
 	/* 2. the replay history: REPL_K bundles, then 10x */
 	repl_progress("replay history: small exports by a school");
-	repl_sandbox(d2, hub2, &hub, &school, &aud);
-	peer_dispose(&aud); /* the child opens the auditor's home */
+	repl_sandbox(&world, d2, &school, &aud);
+	fx_node_dispose(&aud); /* the child opens the auditor's home */
 	wl.npupils = per;
 	wl.nsignals = 1000000000L;
 	wl.records = wl.nsignals;
@@ -1265,12 +1201,12 @@ static void replication(const char *top, long rows, const char *vios)
 			else
 				hist10 += (long)r.bundles;
 		}
-		push_ref(school.node, hub2);
+		push_ref(school.node, world.repo);
 		if (have_vios) {
 			repl_progress(phase == 0 ? "audit replay, 1x history" : "audit replay, 10x history");
 			check(vios_snprintf(path, sizeof(path), "%s/auditor", d2), "auditor home");
 			check(vios_snprintf(log, sizeof(log), "%s/replay-%dx.log", d2, phase ? 10 : 1), "log path");
-			run_replay(phase ? &rp10 : &rp1, vios, path, hub2, log);
+			run_replay(phase ? &rp10 : &rp1, vios, path, world.repo, log);
 		}
 	}
 	hist10 += hist1;
@@ -1317,8 +1253,8 @@ static void replication(const char *top, long rows, const char *vios)
 	} else {
 		snprintf(err, sizeof(err), "skipped: git missing");
 	}
-	peer_dispose(&school);
-	peer_dispose(&hub);
+	fx_node_dispose(&school);
+	fx_world_dispose(&world);
 
 	/* the table */
 	printf("\nreplication and audit (sandboxes: a hub, a school, an auditor; ratio = vios / baseline)\n"
