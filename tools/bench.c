@@ -14,8 +14,8 @@
  *   mixed         N/10 transactions: read a row, update it, insert one
  *
  * Bundles (after the store tables), in DIR/bundles: a hub, a school, an
- * auditor and a police partner, enrolled and joined as in
- * tests/unit/test_trust.c. The school writes N records through captured
+ * auditor and a police partner, enrolled and joined by
+ * tests/unit/fixture.h. The school writes N records through captured
  * transactions of 1000 (exporting whenever half a bundle's op limit is
  * pending), changes 1% of them, and each step is measured next to what a
  * user would do without vios, on a plain SQLite copy of the same rows (see
@@ -68,6 +68,8 @@
 #include "trust.h"
 #include "util/error.h"
 #include "util/util.h"
+
+#include "tests/unit/fixture.h"
 
 extern const char *const vios_schema_migrations[];
 extern const size_t vios_schema_migration_count;
@@ -138,23 +140,13 @@ static void id_of(char out[37], long i)
 	snprintf(out, 37, "00000000-0000-7000-8000-%012llu", (unsigned long long)i % 1000000000000ULL);
 }
 
-static void run(result *r, sqlite3 *db, const char *path, long rows, int cache_pages)
+/* Bulk insert: rows signals in transactions of 1000; seconds. */
+static double run_insert(sqlite3 *db, sqlite3_stmt *ins, long rows)
 {
-	char cache[64];
-
-	sqlite3_stmt *ins = NULL, *get = NULL, *scan = NULL, *upd = NULL;
 	char id[37], note[160];
 	double t;
-	struct stat st;
 	int rc;
 
-	snprintf(cache, sizeof(cache), "PRAGMA cache_size=%d", cache_pages < 0 ? cache_pages : -2000);
-	exec(db, cache);
-	schema(db);
-	rc = sqlite3_prepare_v2(db, "INSERT INTO signal(id, origin, seen_at, theme, note, location, severity, created_at)"
-				    " VALUES (?, 'bench', ?, ?, ?, 'in', 'medium', '2026-11-29T00:00:00Z')", -1, &ins, NULL);
-	if (rc != SQLITE_OK)
-		die(db, rc, "prepare insert");
 	t = now();
 	for (long i = 0; i < rows; i++) {
 		char day[11];
@@ -173,13 +165,16 @@ static void run(result *r, sqlite3 *db, const char *path, long rows, int cache_p
 		if (i % 1000 == 999 || i == rows - 1)
 			exec(db, "COMMIT");
 	}
-	r->insert = now() - t;
+	return now() - t;
+}
 
-	/* Reads with the page cache under test: the store's own setting, or a
-	 * small one so that nearly every page read is decrypted again. */
-	snprintf(cache, sizeof(cache), "PRAGMA cache_size=%d", cache_pages);
-	exec(db, cache);
-	sqlite3_prepare_v2(db, "SELECT note FROM signal WHERE id = ?", -1, &get, NULL);
+/* Point lookups: rows reads by primary key, random order; seconds. */
+static double run_lookup(sqlite3 *db, sqlite3_stmt *get, long rows)
+{
+	char id[37];
+	double t;
+	int rc;
+
 	t = now();
 	for (long i = 0; i < rows; i++) {
 		id_of(id, (long)randombytes_uniform((uint32_t)rows));
@@ -188,9 +183,15 @@ static void run(result *r, sqlite3 *db, const char *path, long rows, int cache_p
 			die(db, rc, "lookup");
 		sqlite3_reset(get);
 	}
-	r->lookup = now() - t;
+	return now() - t;
+}
 
-	sqlite3_prepare_v2(db, "SELECT count(*) FROM signal WHERE theme = ? AND seen_at BETWEEN ? AND ?", -1, &scan, NULL);
+/* Index range scans: rows/100 counts on (theme, seen_at); seconds. */
+static double run_scan(sqlite3 *db, sqlite3_stmt *scan, long rows)
+{
+	double t;
+	int rc;
+
 	t = now();
 	for (long i = 0; i < rows / 100; i++) {
 		sqlite3_bind_text(scan, 1, themes[i % 12], -1, SQLITE_STATIC);
@@ -200,9 +201,16 @@ static void run(result *r, sqlite3 *db, const char *path, long rows, int cache_p
 			die(db, rc, "scan");
 		sqlite3_reset(scan);
 	}
-	r->scan = now() - t;
+	return now() - t;
+}
 
-	sqlite3_prepare_v2(db, "UPDATE signal SET severity = 'high', note = note || '.' WHERE id = ?", -1, &upd, NULL);
+/* Mixed: rows/10 transactions, each a read, an update and an insert; seconds. */
+static double run_mixed(sqlite3 *db, sqlite3_stmt *get, sqlite3_stmt *upd, sqlite3_stmt *ins, long rows)
+{
+	char id[37];
+	double t;
+	int rc;
+
 	t = now();
 	for (long i = 0; i < rows / 10; i++) {
 		exec(db, "BEGIN");
@@ -225,7 +233,36 @@ static void run(result *r, sqlite3 *db, const char *path, long rows, int cache_p
 		sqlite3_reset(ins);
 		exec(db, "COMMIT");
 	}
-	r->mixed = now() - t;
+	return now() - t;
+}
+
+/* The four store workloads on db (closed at the end) and its file size. */
+static void run(result *r, sqlite3 *db, const char *path, long rows, int cache_pages)
+{
+	sqlite3_stmt *ins = NULL, *get = NULL, *scan = NULL, *upd = NULL;
+	char cache[64];
+	struct stat st;
+	int rc;
+
+	snprintf(cache, sizeof(cache), "PRAGMA cache_size=%d", cache_pages < 0 ? cache_pages : -2000);
+	exec(db, cache);
+	schema(db);
+	rc = sqlite3_prepare_v2(db, "INSERT INTO signal(id, origin, seen_at, theme, note, location, severity, created_at)"
+				    " VALUES (?, 'bench', ?, ?, ?, 'in', 'medium', '2026-11-29T00:00:00Z')", -1, &ins, NULL);
+	if (rc != SQLITE_OK)
+		die(db, rc, "prepare insert");
+	r->insert = run_insert(db, ins, rows);
+
+	/* Reads with the page cache under test: the store's own setting, or a
+	 * small one so that nearly every page read is decrypted again. */
+	snprintf(cache, sizeof(cache), "PRAGMA cache_size=%d", cache_pages);
+	exec(db, cache);
+	sqlite3_prepare_v2(db, "SELECT note FROM signal WHERE id = ?", -1, &get, NULL);
+	r->lookup = run_lookup(db, get, rows);
+	sqlite3_prepare_v2(db, "SELECT count(*) FROM signal WHERE theme = ? AND seen_at BETWEEN ? AND ?", -1, &scan, NULL);
+	r->scan = run_scan(db, scan, rows);
+	sqlite3_prepare_v2(db, "UPDATE signal SET severity = 'high', note = note || '.' WHERE id = ?", -1, &upd, NULL);
+	r->mixed = run_mixed(db, get, upd, ins, rows);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(get);
 	sqlite3_finalize(scan);
@@ -260,32 +297,6 @@ static void check(int error, const char *what)
 {
 	if (error < 0)
 		fail(what);
-}
-
-typedef struct {
-	vios_node *node;
-	vios_store *st;
-} peer;
-
-static void peer_init(peer *p, const char *dir, const char *name, const char *kind, const char *role,
-		      const vios_secret *pass)
-{
-	char home[PATH_MAX], *code = sodium_malloc(VIOS_RECOVERY_LEN + 1);
-
-	if (code == NULL) {
-		fprintf(stderr, "bench: out of memory\n");
-		exit(1);
-	}
-	check(vios_snprintf(home, sizeof(home), "%s/%s", dir, name), "node home path");
-	check(vios_node_init(&p->node, code, home, kind, name, role, pass, VIOS_KDF_INTERACTIVE), "vios_node_init");
-	sodium_free(code);
-	check(vios_store_open(&p->st, p->node), "vios_store_open");
-}
-
-static void peer_dispose(peer *p)
-{
-	vios_store_free(p->st);
-	vios_node_free(p->node);
 }
 
 /*
@@ -676,206 +687,235 @@ static void progress(const char *what)
  *                           small 1% bundles alone) vs BLAKE2b-512 of each
  *                           .age and crypto_sign_verify_detached
  */
-static void bundles(const char *top, long rows)
-{
-	char dir[PATH_MAX], hubrepo[PATH_MAX], plainpath[PATH_MAX], fp[17], hexs[65], hexa[65];
-	char s1[64], s2[96], s3[96], s4[64], s5[64];
-	vios_secret *pass = NULL;
-	peer hub, school, aud, police;
-	vios_export_report r0, r1;
+/* One run of the bundles table: its sandbox, and what each step measured. */
+typedef struct {
+	long rows;
 	workload wl;
-	writer w;
+	char dir[PATH_MAX], plainpath[PATH_MAX];
+	fx_world world;
+	fx_node school, aud, police;
 	pipeline pl;
-	bfile *bf;
-	size_t nb, applied = 0;
-	sqlite3 *plain;
-	double t, t_setup, t_cap = 0, t_plain_ins, t_plain_upd, t_exp0 = 0, t_exp1, t_pipe0 = 0, t_pipe1 = 0, t_imp;
+	vios_export_report r0, r1;       /* the initial export rounds, the 1% change */
+	int exports0;                    /* initial export rounds */
+	bfile *bf;                       /* every bundle, read back */
+	size_t nb, applied;
+	char hexs[65], hexa[65];         /* digests after the import: school, auditor */
+	double t_setup, t_cap, t_plain_ins, t_plain_upd, t_exp0, t_exp1, t_pipe0, t_pipe1, t_imp; /* seconds */
 	double t_vfy, t_raw, t_vfy1, t_raw1;
-	long long pipe0 = 0, pipe1 = 0, ship0 = 0, ship1 = 0, age_all = 0, age_chg = 0, ops_imp = 0, plain_bytes;
-	int exports0 = 0;
+	long long pipe0, pipe1, ship0, ship1, age_all, age_chg, ops_imp, plain_bytes; /* bytes, ops */
+} bundles_run;
 
-	wl.records = rows;
-	wl.npupils = rows / 1000 > 0 ? rows / 1000 : 1;
-	wl.nsignals = rows - 2 * wl.npupils;
-	wl.changed = rows / 100;
+/* 1. the sandbox: hub, school, auditor, police; enrolled, joined (timed) */
+static void bundles_setup(bundles_run *b, const char *top, long rows)
+{
+	double t;
 
-	check(vios_snprintf(dir, sizeof(dir), "%s/bundles", top), "sandbox path");
-	check(vios_snprintf(hubrepo, sizeof(hubrepo), "%s/hub.git", dir), "hub path");
-	check(vios_snprintf(plainpath, sizeof(plainpath), "%s/plain-copy.db", dir), "plain copy path");
-	if (vios_path_exists(dir)) {
-		fprintf(stderr, "bench: %s exists (an earlier run?): remove it or give another --dir\n", dir);
+	b->rows = rows;
+	b->wl.records = rows;
+	b->wl.npupils = rows / 1000 > 0 ? rows / 1000 : 1;
+	b->wl.nsignals = rows - 2 * b->wl.npupils;
+	b->wl.changed = rows / 100;
+
+	check(vios_snprintf(b->dir, sizeof(b->dir), "%s/bundles", top), "sandbox path");
+	check(vios_snprintf(b->plainpath, sizeof(b->plainpath), "%s/plain-copy.db", b->dir), "plain copy path");
+	if (vios_path_exists(b->dir)) {
+		fprintf(stderr, "bench: %s exists (an earlier run?): remove it or give another --dir\n", b->dir);
 		exit(1);
 	}
-	if (vios_mkdir_p(dir, 0700) < 0)
-		fail("making the sandbox");
+	check(fx_world_at(&b->world, b->dir), "making the sandbox");
 
-	/* 1. the sandbox: hub, school, auditor, police; enrolled, joined */
 	progress("setting up a hub, a school, an auditor and a police partner");
 	t = now();
 	check(vios_git_init(), "libgit2 init");
-	check(vios_secret_new(&pass, "bench passphrase", 16), "passphrase");
-	peer_init(&hub, dir, "hub", "hub", NULL, pass);
-	peer_init(&school, dir, "school", "school", NULL, pass);
-	peer_init(&aud, dir, "auditor", "auditor", NULL, pass);
-	peer_init(&police, dir, "police", "partner", "police", pass);
-	vios_secret_free(pass);
-	check(vios_hub_create(hub.st, hubrepo), "vios_hub_create");
+	check(fx_world_hub(&b->world), "the hub");
+	check(fx_node_make(&b->school, &b->world, "school", "school", NULL), "the school");
+	check(fx_node_make(&b->aud, &b->world, "auditor", "auditor", NULL), "the auditor");
+	check(fx_node_make(&b->police, &b->world, "police", "partner", "police"), "the police");
 	{
-		peer *ps[] = { &school, &aud, &police };
-		for (int i = 0; i < 3; i++) {
-			char *req = NULL;
-			vios_enroll_info info;
-			int already;
-			check(vios_node_enroll_request(&req, ps[i]->node), "vios_node_enroll_request");
-			check(vios_hub_enroll(&info, &already, hub.st, req, strlen(req)), "vios_hub_enroll");
-			free(req);
-		}
-		vios_node_fingerprint(fp, hub.node);
-		for (int i = 0; i < 3; i++) {
-			vios_registry *reg = NULL;
-			check(vios_trust_join(&reg, ps[i]->st, hubrepo, fp), "vios_trust_join");
-			vios_registry_free(reg);
-		}
+		fx_node *ps[] = { &b->school, &b->aud, &b->police };
+		check(fx_enroll_join(&b->world, ps, 3), "enroll and join");
 	}
-	t_setup = now() - t;
+	b->t_setup = now() - t;
 	{
-		const vios_node *to[] = { aud.node, police.node, hub.node };
-		pipeline_init(&pl, dir, plainpath, to, 3);
+		const vios_node *to[] = { b->aud.node, b->police.node, b->world.hub.node };
+		pipeline_init(&b->pl, b->dir, b->plainpath, to, 3);
 	}
+}
 
-	/* 2. the records into a plain SQLite copy (timed: the raw inserts) ... */
+/* 2a. the records into a plain SQLite copy (timed: the raw inserts) */
+static void bundles_write_plain(bundles_run *b)
+{
+	sqlite3 *plain;
+	writer w;
+	double t;
+
 	progress("writing the records into a plain SQLite copy");
-	plain = open_plain(plainpath);
+	plain = open_plain(b->plainpath);
 	exec(plain, "PRAGMA cache_size=-65536");
 	schema(plain);
 	writer_open(&w, plain);
 	t = now();
-	for (long i = 0; i < rows; i++) {
+	for (long i = 0; i < b->rows; i++) {
 		if (i % TX_ROWS == 0)
 			exec(plain, "BEGIN");
-		write_record(&w, &wl, i, school.node->node_id);
-		if (i % TX_ROWS == TX_ROWS - 1 || i == rows - 1)
+		write_record(&w, &b->wl, i, b->school.node->node_id);
+		if (i % TX_ROWS == TX_ROWS - 1 || i == b->rows - 1)
 			exec(plain, "COMMIT");
 	}
-	t_plain_ins = now() - t;
+	b->t_plain_ins = now() - t;
 	writer_close(&w);
 	exec(plain, "PRAGMA wal_checkpoint(TRUNCATE)");
 	sqlite3_close_v2(plain);
+}
 
-	/*
-	 * ... and into the school's store through captured transactions
-	 * (timed), exported (timed apart) in rounds: vios_bundle_export seals
-	 * all the pending ops of one recipient set into one bundle and readers
-	 * refuse a bundle of more than VIOS_BUNDLE_MAX_OPS ops, so the school
-	 * exports whenever EXPORT_OPS ops are pending, and once at the end.
-	 */
+/*
+ * 2b. ... and into the school's store through captured transactions
+ * (timed), exported (timed apart) in rounds: vios_bundle_export seals all
+ * the pending ops of one recipient set into one bundle and readers refuse a
+ * bundle of more than VIOS_BUNDLE_MAX_OPS ops, so the school exports
+ * whenever EXPORT_OPS ops are pending, and once at the end. Then the
+ * pipeline over the plain copy (timed).
+ */
+static void bundles_write_store(bundles_run *b)
+{
+	vios_store *st = b->school.st;
+	writer w;
+	double t = 0;
+
 	progress("writing the records into the school's store, exporting");
-	memset(&r0, 0, sizeof(r0));
-	writer_open(&w, school.st->db);
-	for (long i = 0; i < rows; i++) {
+	memset(&b->r0, 0, sizeof(b->r0));
+	writer_open(&w, st->db);
+	for (long i = 0; i < b->rows; i++) {
 		if (i % TX_ROWS == 0) {
 			t = now();
-			check(vios_store_tx_begin(school.st), "vios_store_tx_begin");
+			check(vios_store_tx_begin(st), "vios_store_tx_begin");
 		}
-		write_record(&w, &wl, i, school.node->node_id);
-		if (i % TX_ROWS == TX_ROWS - 1 || i == rows - 1) {
+		write_record(&w, &b->wl, i, b->school.node->node_id);
+		if (i % TX_ROWS == TX_ROWS - 1 || i == b->rows - 1) {
 			size_t pending = 0;
-			check(vios_store_tx_commit(school.st), "vios_store_tx_commit");
-			t_cap += now() - t;
-			check(vios_crdt_pending_count(&pending, school.st), "vios_crdt_pending_count");
-			if (pending >= EXPORT_OPS || i == rows - 1) {
+			check(vios_store_tx_commit(st), "vios_store_tx_commit");
+			b->t_cap += now() - t;
+			check(vios_crdt_pending_count(&pending, st), "vios_crdt_pending_count");
+			if (pending >= EXPORT_OPS || i == b->rows - 1) {
 				vios_export_report r;
 				t = now();
-				check(vios_bundle_export(&r, school.st), "vios_bundle_export (initial)");
-				t_exp0 += now() - t;
-				r0.bundles += r.bundles;
-				r0.ops += r.ops;
-				exports0++;
+				check(vios_bundle_export(&r, st), "vios_bundle_export (initial)");
+				b->t_exp0 += now() - t;
+				b->r0.bundles += r.bundles;
+				b->r0.ops += r.ops;
+				b->exports0++;
 			}
 		}
 	}
 	writer_close(&w);
-	if (pl.ok) {
+	if (b->pl.ok) {
 		progress("pipeline over the plain copy");
-		t_pipe0 = pipeline_run(&pl, dir, "pipeline-initial", &pipe0);
+		b->t_pipe0 = pipeline_run(&b->pl, b->dir, "pipeline-initial", &b->pipe0);
 	}
+}
 
-	/* 3. the 1% change: the school's store (captured), the plain copy (timed) */
+/* 3. the 1% change: the school's store (captured), the plain copy (timed);
+ * then one export (timed) and the pipeline again (timed) */
+static void bundles_change(bundles_run *b)
+{
+	vios_store *st = b->school.st;
+	sqlite3 *plain;
+	writer w;
+	double t;
+
 	progress("the 1% change");
-	writer_open(&w, school.st->db);
-	for (long j = 0; j < wl.changed; j++) {
+	writer_open(&w, st->db);
+	for (long j = 0; j < b->wl.changed; j++) {
 		if (j % CHANGE_TX == 0)
-			check(vios_store_tx_begin(school.st), "vios_store_tx_begin");
-		change_record(&w, &wl, j);
-		if (j % CHANGE_TX == CHANGE_TX - 1 || j == wl.changed - 1)
-			check(vios_store_tx_commit(school.st), "vios_store_tx_commit");
+			check(vios_store_tx_begin(st), "vios_store_tx_begin");
+		change_record(&w, &b->wl, j);
+		if (j % CHANGE_TX == CHANGE_TX - 1 || j == b->wl.changed - 1)
+			check(vios_store_tx_commit(st), "vios_store_tx_commit");
 	}
 	writer_close(&w);
-	plain = open_plain(plainpath);
+	plain = open_plain(b->plainpath);
 	writer_open(&w, plain);
 	t = now();
-	for (long j = 0; j < wl.changed; j++) {
+	for (long j = 0; j < b->wl.changed; j++) {
 		if (j % CHANGE_TX == 0)
 			exec(plain, "BEGIN");
-		change_record(&w, &wl, j);
-		if (j % CHANGE_TX == CHANGE_TX - 1 || j == wl.changed - 1)
+		change_record(&w, &b->wl, j);
+		if (j % CHANGE_TX == CHANGE_TX - 1 || j == b->wl.changed - 1)
 			exec(plain, "COMMIT");
 	}
-	t_plain_upd = now() - t;
+	b->t_plain_upd = now() - t;
 	writer_close(&w);
 	exec(plain, "PRAGMA wal_checkpoint(TRUNCATE)");
 	sqlite3_close_v2(plain);
-	plain_bytes = file_size(plainpath);
+	b->plain_bytes = file_size(b->plainpath);
 
 	t = now();
-	check(vios_bundle_export(&r1, school.st), "vios_bundle_export (1% change)");
-	t_exp1 = now() - t;
-	if (pl.ok)
-		t_pipe1 = pipeline_run(&pl, dir, "pipeline-change", &pipe1);
+	check(vios_bundle_export(&b->r1, st), "vios_bundle_export (1% change)");
+	b->t_exp1 = now() - t;
+	if (b->pl.ok)
+		b->t_pipe1 = pipeline_run(&b->pl, b->dir, "pipeline-change", &b->pipe1);
+}
 
-	/* 4. every bundle, read back from the school's outbox (untimed) */
-	nb = r0.bundles + r1.bundles;
-	if ((bf = calloc(nb ? nb : 1, sizeof(*bf))) == NULL) {
+/* 4. every bundle, read back from the school's outbox, and its size (untimed) */
+static void bundles_read_back(bundles_run *b)
+{
+	b->nb = b->r0.bundles + b->r1.bundles;
+	if ((b->bf = calloc(b->nb ? b->nb : 1, sizeof(*b->bf))) == NULL) {
 		fprintf(stderr, "bench: out of memory\n");
 		exit(1);
 	}
-	bundles_read(bf, nb, school.node);
-	for (size_t i = 0; i < nb; i++) {
-		long long sz = (long long)(bf[i].agelen + bf[i].siglen);
-		age_all += (long long)bf[i].agelen;
-		if (i < r0.bundles) {
-			ship0 += sz;
+	bundles_read(b->bf, b->nb, b->school.node);
+	for (size_t i = 0; i < b->nb; i++) {
+		long long sz = (long long)(b->bf[i].agelen + b->bf[i].siglen);
+		b->age_all += (long long)b->bf[i].agelen;
+		if (i < b->r0.bundles) {
+			b->ship0 += sz;
 		} else {
-			ship1 += sz;
-			age_chg += (long long)bf[i].agelen;
+			b->ship1 += sz;
+			b->age_chg += (long long)b->bf[i].agelen;
 		}
 	}
+}
 
-	/* 5. import at the auditor, in seq order (the auditor receives all) */
+/* 5. import at the auditor, in seq order (timed; the auditor receives all),
+ * then both digests (untimed) */
+static void bundles_import_all(bundles_run *b)
+{
+	double t;
+
 	progress("importing at the auditor");
 	t = now();
-	for (size_t i = 0; i < nb; i++) {
+	for (size_t i = 0; i < b->nb; i++) {
 		vios_import_result r;
 		memset(&r, 0, sizeof(r));
-		check(vios_bundle_import(&r, aud.st, bf[i].age, bf[i].agelen, bf[i].sig, bf[i].siglen), "vios_bundle_import");
+		check(vios_bundle_import(&r, b->aud.st, b->bf[i].age, b->bf[i].agelen, b->bf[i].sig, b->bf[i].siglen),
+		      "vios_bundle_import");
 		if (r.status != VIOS_IMPORT_APPLIED) {
 			fprintf(stderr, "bench: import: bundle %zu was not applied (status %d)\n", i + 1, (int)r.status);
 			exit(1);
 		}
-		ops_imp += r.hdr.ops;
-		applied += r.ops_applied;
+		b->ops_imp += r.hdr.ops;
+		b->applied += r.ops_applied;
 		vios_bundle_header_dispose(&r.hdr);
 	}
-	t_imp = now() - t;
-	check(vios_crdt_digest(hexs, school.st, NULL), "digest (school)");
-	check(vios_crdt_digest(hexa, aud.st, NULL), "digest (auditor)");
+	b->t_imp = now() - t;
+	check(vios_crdt_digest(b->hexs, b->school.st, NULL), "digest (school)");
+	check(vios_crdt_digest(b->hexa, b->aud.st, NULL), "digest (auditor)");
+}
 
-	/* 6. verify, over every bundle and over the small 1% bundles alone */
+/* 6. verify, over every bundle and over the small 1% bundles alone */
+static void bundles_verify(bundles_run *b)
+{
 	progress("verifying signatures");
-	verify_time(&t_vfy, &t_raw, bf, nb, &school.node->sign_pub);
-	verify_time(&t_vfy1, &t_raw1, bf + r0.bundles, r1.bundles, &school.node->sign_pub);
+	verify_time(&b->t_vfy, &b->t_raw, b->bf, b->nb, &b->school.node->sign_pub);
+	verify_time(&b->t_vfy1, &b->t_raw1, b->bf + b->r0.bundles, b->r1.bundles, &b->school.node->sign_pub);
+}
 
-	/* the table */
+/* The table's head: the workload and the baseline in words. */
+static void bundles_print_head(const bundles_run *b)
+{
+	char s1[64];
+
 	printf("\nbundles: a school sends to a hub, an auditor and a police partner (sandbox: %.1f s)\n"
 	       "records: %ld = %ld pupils, %ld cases (police, youth protection), %ld signals, every 10th\n"
 	       "  about a pupil (category case), the rest theme; written %d per transaction. Exported\n"
@@ -885,62 +925,98 @@ static void bundles(const char *top, long rows)
 	       "  same rows (%s): sqlite3 copy.db .dump | gzip | age -r auditor -r police -r hub\n"
 	       "  | tee out.age, then minisign -S -m out.age (key made by minisign -G -W).\n"
 	       "bytes are .age + .minisig on both sides; ratio = vios / baseline.\n",
-	       t_setup, wl.records, wl.npupils, wl.npupils, wl.nsignals, TX_ROWS, EXPORT_OPS, VIOS_BUNDLE_MAX_OPS,
-	       exports0, exports0 == 1 ? "" : "s", wl.changed, CHANGE_TX, mib(s1, sizeof(s1), plain_bytes));
-	if (!pl.ok)
-		printf("pipeline tool missing: %s; its rows are skipped.\n", pl.missing);
+	       b->t_setup, b->wl.records, b->wl.npupils, b->wl.npupils, b->wl.nsignals, TX_ROWS, EXPORT_OPS,
+	       VIOS_BUNDLE_MAX_OPS, b->exports0, b->exports0 == 1 ? "" : "s", b->wl.changed, CHANGE_TX,
+	       mib(s1, sizeof(s1), b->plain_bytes));
+	if (!b->pl.ok)
+		printf("pipeline tool missing: %s; its rows are skipped.\n", b->pl.missing);
 	printf("%-23s %-25s %-30s %-37s %7s\n", "what", "workload", "vios", "baseline", "ratio");
+}
+
+/* The table's rows: writes, the two exports (time, bytes), import, verify. */
+static void bundles_print_rows(const bundles_run *b)
+{
+	char s1[64], s2[96], s3[96], s4[64], s5[64];
+	const int ok = b->pl.ok;
+	const long rows = b->rows;
 
 	snprintf(s1, sizeof(s1), "%ld records, %ld tx", rows, (rows + TX_ROWS - 1) / TX_ROWS);
-	snprintf(s2, sizeof(s2), "%.2f s, %.0f rec/s", t_cap, rows / t_cap);
-	snprintf(s3, sizeof(s3), "%.2f s, %.0f rec/s (plain SQLite)", t_plain_ins, rows / t_plain_ins);
-	brow("writes, captured", s1, s2, s3, t_cap / t_plain_ins);
+	snprintf(s2, sizeof(s2), "%.2f s, %.0f rec/s", b->t_cap, rows / b->t_cap);
+	snprintf(s3, sizeof(s3), "%.2f s, %.0f rec/s (plain SQLite)", b->t_plain_ins, rows / b->t_plain_ins);
+	brow("writes, captured", s1, s2, s3, b->t_cap / b->t_plain_ins);
 
-	snprintf(s1, sizeof(s1), "%ld rec -> %zu ops", rows, r0.ops);
-	snprintf(s2, sizeof(s2), "%.2f s, %.0f ops/s", t_exp0, r0.ops / t_exp0);
-	snprintf(s3, sizeof(s3), "%.2f s (pipeline, %ld rec)", t_pipe0, rows);
-	brow("export initial: time", s1, s2, pl.ok ? s3 : skipped, pl.ok ? t_exp0 / t_pipe0 : 0);
-	snprintf(s1, sizeof(s1), "%zu bundles vs 1 dump", r0.bundles);
-	snprintf(s2, sizeof(s2), "%s, %.1f B/op", mib(s4, sizeof(s4), ship0), (double)ship0 / (double)r0.ops);
-	snprintf(s3, sizeof(s3), "%s, %.1f B/record", mib(s5, sizeof(s5), pipe0), (double)pipe0 / (double)rows);
-	brow("export initial: bytes", s1, s2, pl.ok ? s3 : skipped, pl.ok ? (double)ship0 / (double)pipe0 : 0);
+	snprintf(s1, sizeof(s1), "%ld rec -> %zu ops", rows, b->r0.ops);
+	snprintf(s2, sizeof(s2), "%.2f s, %.0f ops/s", b->t_exp0, b->r0.ops / b->t_exp0);
+	snprintf(s3, sizeof(s3), "%.2f s (pipeline, %ld rec)", b->t_pipe0, rows);
+	brow("export initial: time", s1, s2, ok ? s3 : skipped, ok ? b->t_exp0 / b->t_pipe0 : 0);
+	snprintf(s1, sizeof(s1), "%zu bundles vs 1 dump", b->r0.bundles);
+	snprintf(s2, sizeof(s2), "%s, %.1f B/op", mib(s4, sizeof(s4), b->ship0), (double)b->ship0 / (double)b->r0.ops);
+	snprintf(s3, sizeof(s3), "%s, %.1f B/record", mib(s5, sizeof(s5), b->pipe0), (double)b->pipe0 / (double)rows);
+	brow("export initial: bytes", s1, s2, ok ? s3 : skipped, ok ? (double)b->ship0 / (double)b->pipe0 : 0);
 
-	snprintf(s1, sizeof(s1), "%ld rec -> %zu ops", wl.changed, r1.ops);
-	snprintf(s2, sizeof(s2), "%.3f s, %.0f ops/s", t_exp1, r1.ops / t_exp1);
-	snprintf(s3, sizeof(s3), "%.2f s (pipeline, %ld rec)", t_pipe1, rows);
-	brow("export 1% change: time", s1, s2, pl.ok ? s3 : skipped, pl.ok ? t_exp1 / t_pipe1 : 0);
-	snprintf(s1, sizeof(s1), "%zu bundles vs 1 dump", r1.bundles);
-	snprintf(s2, sizeof(s2), "%s, %.1f B/op", mib(s4, sizeof(s4), ship1), (double)ship1 / (double)r1.ops);
-	snprintf(s3, sizeof(s3), "%s, %.0f B/changed rec", mib(s5, sizeof(s5), pipe1), (double)pipe1 / (double)wl.changed);
-	brow("export 1% change: bytes", s1, s2, pl.ok ? s3 : skipped, pl.ok ? (double)ship1 / (double)pipe1 : 0);
+	snprintf(s1, sizeof(s1), "%ld rec -> %zu ops", b->wl.changed, b->r1.ops);
+	snprintf(s2, sizeof(s2), "%.3f s, %.0f ops/s", b->t_exp1, b->r1.ops / b->t_exp1);
+	snprintf(s3, sizeof(s3), "%.2f s (pipeline, %ld rec)", b->t_pipe1, rows);
+	brow("export 1% change: time", s1, s2, ok ? s3 : skipped, ok ? b->t_exp1 / b->t_pipe1 : 0);
+	snprintf(s1, sizeof(s1), "%zu bundles vs 1 dump", b->r1.bundles);
+	snprintf(s2, sizeof(s2), "%s, %.1f B/op", mib(s4, sizeof(s4), b->ship1), (double)b->ship1 / (double)b->r1.ops);
+	snprintf(s3, sizeof(s3), "%s, %.0f B/changed rec", mib(s5, sizeof(s5), b->pipe1),
+		 (double)b->pipe1 / (double)b->wl.changed);
+	brow("export 1% change: bytes", s1, s2, ok ? s3 : skipped, ok ? (double)b->ship1 / (double)b->pipe1 : 0);
 
-	snprintf(s1, sizeof(s1), "%zu bundles, %lld ops", nb, ops_imp);
-	snprintf(s2, sizeof(s2), "%.2f s, %.0f ops/s, %.2f b/s", t_imp, ops_imp / t_imp, nb / t_imp);
-	snprintf(s3, sizeof(s3), "%.2f s: %ld inserts + %ld updates", t_plain_ins + t_plain_upd, rows, wl.changed);
-	brow("import at auditor", s1, s2, s3, t_imp / (t_plain_ins + t_plain_upd));
+	snprintf(s1, sizeof(s1), "%zu bundles, %lld ops", b->nb, b->ops_imp);
+	snprintf(s2, sizeof(s2), "%.2f s, %.0f ops/s, %.2f b/s", b->t_imp, b->ops_imp / b->t_imp, b->nb / b->t_imp);
+	snprintf(s3, sizeof(s3), "%.2f s: %ld inserts + %ld updates", b->t_plain_ins + b->t_plain_upd, rows,
+		 b->wl.changed);
+	brow("import at auditor", s1, s2, s3, b->t_imp / (b->t_plain_ins + b->t_plain_upd));
 
-	snprintf(s1, sizeof(s1), "%zu bundles, %s", nb, mib(s4, sizeof(s4), age_all));
-	snprintf(s2, sizeof(s2), "%.4f s, %.0f MiB/s", t_vfy, (double)age_all / 1048576.0 / t_vfy);
-	snprintf(s3, sizeof(s3), "%.4f s, %.0f MiB/s (libsodium)", t_raw, (double)age_all / 1048576.0 / t_raw);
-	brow("verify: all bundles", s1, s2, s3, t_vfy / t_raw);
-	snprintf(s1, sizeof(s1), "%zu bundles, %s", r1.bundles, mib(s4, sizeof(s4), age_chg));
-	snprintf(s2, sizeof(s2), "%.1f us, %.0f bundles/s", t_vfy1 * 1e6, r1.bundles / t_vfy1);
-	snprintf(s3, sizeof(s3), "%.1f us, %.0f bundles/s (libsodium)", t_raw1 * 1e6, r1.bundles / t_raw1);
-	brow("verify: 1% change only", s1, s2, s3, t_vfy1 / t_raw1);
+	snprintf(s1, sizeof(s1), "%zu bundles, %s", b->nb, mib(s4, sizeof(s4), b->age_all));
+	snprintf(s2, sizeof(s2), "%.4f s, %.0f MiB/s", b->t_vfy, (double)b->age_all / 1048576.0 / b->t_vfy);
+	snprintf(s3, sizeof(s3), "%.4f s, %.0f MiB/s (libsodium)", b->t_raw, (double)b->age_all / 1048576.0 / b->t_raw);
+	brow("verify: all bundles", s1, s2, s3, b->t_vfy / b->t_raw);
+	snprintf(s1, sizeof(s1), "%zu bundles, %s", b->r1.bundles, mib(s4, sizeof(s4), b->age_chg));
+	snprintf(s2, sizeof(s2), "%.1f us, %.0f bundles/s", b->t_vfy1 * 1e6, b->r1.bundles / b->t_vfy1);
+	snprintf(s3, sizeof(s3), "%.1f us, %.0f bundles/s (libsodium)", b->t_raw1 * 1e6, b->r1.bundles / b->t_raw1);
+	brow("verify: 1% change only", s1, s2, s3, b->t_vfy1 / b->t_raw1);
 
 	printf("b/s = bundles per second. After the import the auditor's digest %s the school's\n"
 	       "(%zu of %lld ops changed its state).\n",
-	       strcmp(hexs, hexa) ? "DIFFERS FROM" : "equals", applied, ops_imp);
+	       strcmp(b->hexs, b->hexa) ? "DIFFERS FROM" : "equals", b->applied, b->ops_imp);
+}
 
-	for (size_t i = 0; i < nb; i++) {
-		free(bf[i].age);
-		free(bf[i].sig);
+static void bundles_dispose(bundles_run *b)
+{
+	for (size_t i = 0; i < b->nb; i++) {
+		free(b->bf[i].age);
+		free(b->bf[i].sig);
 	}
-	free(bf);
-	peer_dispose(&police);
-	peer_dispose(&aud);
-	peer_dispose(&school);
-	peer_dispose(&hub);
+	free(b->bf);
+	fx_node_dispose(&b->police);
+	fx_node_dispose(&b->aud);
+	fx_node_dispose(&b->school);
+	fx_world_dispose(&b->world);
+}
+
+/* The bundles table: its steps in order, then the table. */
+static void bundles(const char *top, long rows)
+{
+	bundles_run *b = calloc(1, sizeof(*b));
+
+	if (b == NULL) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(1);
+	}
+	bundles_setup(b, top, rows);  /* 1 */
+	bundles_write_plain(b);       /* 2 */
+	bundles_write_store(b);
+	bundles_change(b);            /* 3 */
+	bundles_read_back(b);         /* 4 */
+	bundles_import_all(b);        /* 5 */
+	bundles_verify(b);            /* 6 */
+	bundles_print_head(b);
+	bundles_print_rows(b);
+	bundles_dispose(b);
+	free(b);
 }
 
 /* ---- replication and audit ------------------------------------------------ */
@@ -984,37 +1060,16 @@ static void repl_progress(const char *what)
 	fprintf(stderr, "bench: replication: %s\n", what);
 }
 
-/* hub, school and auditor, enrolled and joined, in dir; hubrepo made. */
-static void repl_sandbox(const char *dir, const char *hubrepo, peer *hub, peer *school, peer *aud)
+/* hub, school and auditor, enrolled and joined, in dir; w->repo made. */
+static void repl_sandbox(fx_world *w, const char *dir, fx_node *school, fx_node *aud)
 {
-	vios_secret *pass = NULL;
-	char fp[17];
+	fx_node *ps[2] = { school, aud };
 
-	if (vios_mkdir_p(dir, 0700) < 0)
-		fail("making the sandbox");
-	check(vios_secret_new(&pass, "bench passphrase", 16), "passphrase");
-	peer_init(hub, dir, "hub", "hub", NULL, pass);
-	peer_init(school, dir, "school", "school", NULL, pass);
-	peer_init(aud, dir, "auditor", "auditor", NULL, pass);
-	vios_secret_free(pass);
-	check(vios_hub_create(hub->st, hubrepo), "vios_hub_create");
-	vios_node_fingerprint(fp, hub->node);
-	{
-		peer *ps[] = { school, aud };
-		for (int i = 0; i < 2; i++) { /* every enrollment before any join */
-			char *req = NULL;
-			vios_enroll_info info;
-			int already;
-			check(vios_node_enroll_request(&req, ps[i]->node), "vios_node_enroll_request");
-			check(vios_hub_enroll(&info, &already, hub->st, req, strlen(req)), "vios_hub_enroll");
-			free(req);
-		}
-		for (int i = 0; i < 2; i++) {
-			vios_registry *reg = NULL;
-			check(vios_trust_join(&reg, ps[i]->st, hubrepo, fp), "vios_trust_join");
-			vios_registry_free(reg);
-		}
-	}
+	check(fx_world_at(w, dir), "making the sandbox");
+	check(fx_world_hub(w), "the hub");
+	check(fx_node_make(school, w, "school", "school", NULL), "the school");
+	check(fx_node_make(aud, w, "auditor", "auditor", NULL), "the auditor");
+	check(fx_enroll_join(w, ps, 2), "enroll and join"); /* every enrollment before any join */
 }
 
 /* Pushes the node's outbox ref to url with libgit2; seconds. */
@@ -1036,7 +1091,7 @@ static double push_ref(const vios_node *node, const char *url)
 }
 
 /* Writes records [from, to) through captured transactions of TX_ROWS. */
-static void repl_write(peer *p, const workload *wl, long from, long to)
+static void repl_write(fx_node *p, const workload *wl, long from, long to)
 {
 	writer w;
 	writer_open(&w, p->st->db);
@@ -1081,7 +1136,7 @@ static void run_replay(child_run *cr, const char *vios, const char *home, const 
 			dup2(fd, 2);
 			close(fd);
 		}
-		setenv("VIOS_PASSPHRASE", "bench passphrase", 1);
+		setenv("VIOS_PASSPHRASE", FX_PASS, 1);
 		execl(vios, vios, "--home", home, "audit", "replay", hubrepo, (char *)NULL);
 		_exit(127);
 	}
@@ -1173,192 +1228,252 @@ static int git_init_bare(const char *path)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void replication(const char *top, long rows, const char *vios)
+/* One run of the replication table: its sandboxes, and what each step measured. */
+typedef struct {
+	long rows, mrec, per; /* --rows; records for the merge; new signals per replay export */
+	const char *vios;     /* the binary for the replay, or NULL */
+	int have_vios, have_git;
+	char dir[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX], plainpath[PATH_MAX];
+	fx_world world;       /* the sandbox of the step running */
+	fx_node school, aud;
+	/* 1. hub merge */
+	size_t nb_merge, ops_merge;
+	double t_merge, t_plain;
+	/* 2. replay */
+	long hist1, hist10;
+	child_run rp1, rp10;
+	/* 3. git push */
+	int port;
+	double t_lib, t_cli;
+	char err[128];
+} repl_run;
+
+static void repl_init(repl_run *r, const char *top, long rows, const char *vios)
 {
-	char dir[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX], hub1[PATH_MAX], hub2[PATH_MAX], plainpath[PATH_MAX];
-	char base[PATH_MAX], path[PATH_MAX + 32], url[PATH_MAX + 64], log[PATH_MAX + 32], err[128] = "";
-	char s1[96], s2[96], s3[96], ref[64];
-	peer hub, school, aud;
+	r->rows = rows;
+	r->mrec = rows / 4;
+	r->per = rows / 1000 > 0 ? rows / 1000 : 1;
+	r->vios = vios;
+	r->have_vios = vios && vios[0] && access(vios, X_OK) == 0;
+	r->have_git = have_tool("git");
+	r->t_lib = 1e9;
+	r->t_cli = 1e9;
+	check(vios_snprintf(r->dir, sizeof(r->dir), "%s/repl", top), "sandbox path");
+	if (vios_path_exists(r->dir)) {
+		fprintf(stderr, "bench: %s exists (an earlier run?): remove it or give another --dir\n", r->dir);
+		exit(1);
+	}
+	check(vios_snprintf(r->d1, sizeof(r->d1), "%s/merge", r->dir), "sandbox path");
+	check(vios_snprintf(r->d2, sizeof(r->d2), "%s/replay", r->dir), "sandbox path");
+	check(vios_snprintf(r->plainpath, sizeof(r->plainpath), "%s/plain.db", r->d1), "plain path");
+	check(vios_git_init(), "libgit2 init");
+}
+
+/* 1. hub merge: the school's records exported and pushed (untimed), then
+ * vios_hub_merge (timed) vs the same records into plain SQLite (timed) */
+static void repl_merge(repl_run *r)
+{
+	vios_sync_report rep;
+	size_t taken = 0, given = 0;
 	workload wl;
 	writer w;
 	sqlite3 *plain;
-	vios_sync_report rep;
-	size_t taken = 0, given = 0, nb_merge = 0, ops_merge = 0;
-	long mrec = rows / 4, per = rows / 1000 > 0 ? rows / 1000 : 1, hist1 = 0, hist10 = 0;
-	double t, t_merge, t_plain, t_lib = 1e9, t_cli = 1e9;
-	child_run rp1, rp10;
-	int port = 0, have_vios = vios && vios[0] && access(vios, X_OK) == 0, have_git = have_tool("git");
+	double t;
 
-	check(vios_snprintf(dir, sizeof(dir), "%s/repl", top), "sandbox path");
-	if (vios_path_exists(dir)) {
-		fprintf(stderr, "bench: %s exists (an earlier run?): remove it or give another --dir\n", dir);
-		exit(1);
-	}
-	check(vios_snprintf(d1, sizeof(d1), "%s/merge", dir), "sandbox path");
-	check(vios_snprintf(d2, sizeof(d2), "%s/replay", dir), "sandbox path");
-	check(vios_snprintf(hub1, sizeof(hub1), "%s/hub.git", d1), "hub path");
-	check(vios_snprintf(hub2, sizeof(hub2), "%s/hub.git", d2), "hub path");
-	check(vios_snprintf(plainpath, sizeof(plainpath), "%s/plain.db", d1), "plain path");
-	check(vios_git_init(), "libgit2 init");
-
-	/* 1. hub merge */
 	repl_progress("hub merge: a school's records, exported, pushed to the hub");
-	repl_sandbox(d1, hub1, &hub, &school, &aud);
-	wl.records = mrec;
-	wl.npupils = mrec / 1000 > 0 ? mrec / 1000 : 1;
-	wl.nsignals = mrec - 2 * wl.npupils;
+	repl_sandbox(&r->world, r->d1, &r->school, &r->aud);
+	wl.records = r->mrec;
+	wl.npupils = r->mrec / 1000 > 0 ? r->mrec / 1000 : 1;
+	wl.nsignals = r->mrec - 2 * wl.npupils;
 	wl.changed = 0;
 	for (int b = 0; b < REPL_MERGE_BUNDLES; b++) {
-		vios_export_report r;
-		long from = mrec * b / REPL_MERGE_BUNDLES, to = mrec * (b + 1) / REPL_MERGE_BUNDLES;
+		vios_export_report x;
+		long from = r->mrec * b / REPL_MERGE_BUNDLES, to = r->mrec * (b + 1) / REPL_MERGE_BUNDLES;
 		if (to <= from)
 			continue;
-		repl_write(&school, &wl, from, to);
-		check(vios_bundle_export(&r, school.st), "vios_bundle_export");
+		repl_write(&r->school, &wl, from, to);
+		check(vios_bundle_export(&x, r->school.st), "vios_bundle_export");
 	}
-	push_ref(school.node, hub1);
+	push_ref(r->school.node, r->world.repo);
 	repl_progress("hub merge: vios_hub_merge");
 	memset(&rep, 0, sizeof(rep));
 	t = now();
-	check(vios_hub_merge(&rep, &taken, &given, hub.st, NULL), "vios_hub_merge");
-	t_merge = now() - t;
-	nb_merge = rep.bundles;
-	ops_merge = rep.ops;
+	check(vios_hub_merge(&rep, &taken, &given, r->world.hub.st, NULL), "vios_hub_merge");
+	r->t_merge = now() - t;
+	r->nb_merge = rep.bundles;
+	r->ops_merge = rep.ops;
 	if (rep.alarms) {
 		fprintf(stderr, "bench: hub merge raised %zu alarm(s): %s\n", rep.alarms, rep.first_alarm);
 		exit(1);
 	}
-	plain = open_plain(plainpath);
+	plain = open_plain(r->plainpath);
 	exec(plain, "PRAGMA cache_size=-65536");
 	schema(plain);
 	writer_open(&w, plain);
 	t = now();
-	for (long i = 0; i < mrec; i++) {
+	for (long i = 0; i < r->mrec; i++) {
 		if (i % TX_ROWS == 0)
 			exec(plain, "BEGIN");
-		write_record(&w, &wl, i, school.node->node_id);
-		if (i % TX_ROWS == TX_ROWS - 1 || i == mrec - 1)
+		write_record(&w, &wl, i, r->school.node->node_id);
+		if (i % TX_ROWS == TX_ROWS - 1 || i == r->mrec - 1)
 			exec(plain, "COMMIT");
 	}
-	t_plain = now() - t;
+	r->t_plain = now() - t;
 	writer_close(&w);
 	sqlite3_close_v2(plain);
-	peer_dispose(&aud);
-	peer_dispose(&school);
-	peer_dispose(&hub);
+	fx_node_dispose(&r->aud);
+	fx_node_dispose(&r->school);
+	fx_world_dispose(&r->world);
+}
 
-	/* 2. the replay history: REPL_K bundles, then 10x */
+/* 2. the replay history: REPL_K small exports pushed, `vios audit replay`
+ * as a child (timed, peak RSS); then up to 10*REPL_K and again. The
+ * school and its sandbox stay for step 3. */
+static void repl_replay(repl_run *r)
+{
+	char path[PATH_MAX + 32], log[PATH_MAX + 32];
+	workload wl;
+
 	repl_progress("replay history: small exports by a school");
-	repl_sandbox(d2, hub2, &hub, &school, &aud);
-	peer_dispose(&aud); /* the child opens the auditor's home */
-	wl.npupils = per;
+	repl_sandbox(&r->world, r->d2, &r->school, &r->aud);
+	fx_node_dispose(&r->aud); /* the child opens the auditor's home */
+	wl.npupils = r->per;
 	wl.nsignals = 1000000000L;
 	wl.records = wl.nsignals;
+	wl.changed = 0;
 	for (int phase = 0; phase < 2; phase++) {
 		long until = phase == 0 ? REPL_K : 10 * REPL_K;
 		for (long b = phase == 0 ? 0 : REPL_K; b < until; b++) {
-			vios_export_report r;
-			repl_write(&school, &wl, b * per, (b + 1) * per);
-			check(vios_bundle_export(&r, school.st), "vios_bundle_export");
+			vios_export_report x;
+			repl_write(&r->school, &wl, b * r->per, (b + 1) * r->per);
+			check(vios_bundle_export(&x, r->school.st), "vios_bundle_export");
 			if (phase == 0)
-				hist1 += (long)r.bundles;
+				r->hist1 += (long)x.bundles;
 			else
-				hist10 += (long)r.bundles;
+				r->hist10 += (long)x.bundles;
 		}
-		push_ref(school.node, hub2);
-		if (have_vios) {
+		push_ref(r->school.node, r->world.repo);
+		if (r->have_vios) {
 			repl_progress(phase == 0 ? "audit replay, 1x history" : "audit replay, 10x history");
-			check(vios_snprintf(path, sizeof(path), "%s/auditor", d2), "auditor home");
-			check(vios_snprintf(log, sizeof(log), "%s/replay-%dx.log", d2, phase ? 10 : 1), "log path");
-			run_replay(phase ? &rp10 : &rp1, vios, path, hub2, log);
+			check(vios_snprintf(path, sizeof(path), "%s/auditor", r->d2), "auditor home");
+			check(vios_snprintf(log, sizeof(log), "%s/replay-%dx.log", r->d2, phase ? 10 : 1), "log path");
+			run_replay(phase ? &r->rp10 : &r->rp1, r->vios, path, r->world.repo, log);
 		}
 	}
-	hist10 += hist1;
+	r->hist10 += r->hist1;
+}
 
-	/* 3. git push over git:// */
-	if (have_git) {
-		repl_progress("git daemon on 127.0.0.1: vios_git_push vs git push");
-		check(vios_snprintf(base, sizeof(base), "%s/served", dir), "served path");
-		if (vios_mkdir_p(base, 0700) < 0)
-			fail("making the served dir");
-		port = start_daemon(base, err, sizeof(err));
-		if (port) {
-			char outbox[PATH_MAX];
-			check(vios_snprintf(outbox, sizeof(outbox), "%s/school/outbox.git", d2), "outbox path");
-			vios_bundle_ref(ref, school.node->node_id);
-			for (int r = 0; r < REPL_PUSH_REPS && !err[0]; r++) {
-				char cmd[3 * PATH_MAX];
-				double x;
-				snprintf(path, sizeof(path), "%s/lib%d.git", base, r);
-				if (git_init_bare(path) < 0) {
-					snprintf(err, sizeof(err), "git init --bare failed");
-					break;
-				}
-				snprintf(url, sizeof(url), "git://127.0.0.1:%d/lib%d.git", port, r);
-				x = push_ref(school.node, url);
-				t_lib = x < t_lib ? x : t_lib;
-				snprintf(path, sizeof(path), "%s/cli%d.git", base, r);
-				if (git_init_bare(path) < 0) {
-					snprintf(err, sizeof(err), "git init --bare failed");
-					break;
-				}
-				snprintf(cmd, sizeof(cmd), "git -C '%s' push -q git://127.0.0.1:%d/cli%d.git %s:%s >/dev/null 2>&1",
-					 outbox, port, r, ref, ref);
-				t = now();
-				if (system(cmd) != 0) {
-					snprintf(err, sizeof(err), "git push failed");
-					break;
-				}
-				x = now() - t;
-				t_cli = x < t_cli ? x : t_cli;
+/* 3. the replay school's ref over git:// into fresh bare repositories:
+ * vios_git_push vs `git push`, best of REPL_PUSH_REPS each (timed) */
+static void repl_push(repl_run *r)
+{
+	char base[PATH_MAX], path[PATH_MAX + 32], url[PATH_MAX + 64], outbox[PATH_MAX], ref[64];
+	double t;
+
+	if (!r->have_git) {
+		snprintf(r->err, sizeof(r->err), "skipped: git missing");
+		return;
+	}
+	repl_progress("git daemon on 127.0.0.1: vios_git_push vs git push");
+	check(vios_snprintf(base, sizeof(base), "%s/served", r->dir), "served path");
+	if (vios_mkdir_p(base, 0700) < 0)
+		fail("making the served dir");
+	r->port = start_daemon(base, r->err, sizeof(r->err));
+	if (r->port) {
+		check(vios_snprintf(outbox, sizeof(outbox), "%s/school/outbox.git", r->d2), "outbox path");
+		vios_bundle_ref(ref, r->school.node->node_id);
+		for (int k = 0; k < REPL_PUSH_REPS && !r->err[0]; k++) {
+			char cmd[3 * PATH_MAX];
+			double x;
+			snprintf(path, sizeof(path), "%s/lib%d.git", base, k);
+			if (git_init_bare(path) < 0) {
+				snprintf(r->err, sizeof(r->err), "git init --bare failed");
+				break;
 			}
+			snprintf(url, sizeof(url), "git://127.0.0.1:%d/lib%d.git", r->port, k);
+			x = push_ref(r->school.node, url);
+			r->t_lib = x < r->t_lib ? x : r->t_lib;
+			snprintf(path, sizeof(path), "%s/cli%d.git", base, k);
+			if (git_init_bare(path) < 0) {
+				snprintf(r->err, sizeof(r->err), "git init --bare failed");
+				break;
+			}
+			snprintf(cmd, sizeof(cmd), "git -C '%s' push -q git://127.0.0.1:%d/cli%d.git %s:%s >/dev/null 2>&1",
+				 outbox, r->port, k, ref, ref);
+			t = now();
+			if (system(cmd) != 0) {
+				snprintf(r->err, sizeof(r->err), "git push failed");
+				break;
+			}
+			x = now() - t;
+			r->t_cli = x < r->t_cli ? x : r->t_cli;
 		}
-		kill_daemon();
-	} else {
-		snprintf(err, sizeof(err), "skipped: git missing");
 	}
-	peer_dispose(&school);
-	peer_dispose(&hub);
+	kill_daemon();
+}
 
-	/* the table */
+static void repl_print(const repl_run *r)
+{
+	char s1[96], s2[96], s3[96];
+
 	printf("\nreplication and audit (sandboxes: a hub, a school, an auditor; ratio = vios / baseline)\n"
 	       "hub merge: %ld records written 1000 per transaction, exported in %d rounds, pushed to the\n"
 	       "  hub repository; vios_hub_merge (fetch, verify, decrypt, merge) vs the same records into\n"
 	       "  plain SQLite. git push: the school's ref of the 10x history over git:// to a git daemon\n"
 	       "  on 127.0.0.1, into a fresh bare repository, best of %d. replay: vios audit replay as a\n"
 	       "  child process, after %d and %d exports of %ld new signals each; peak RSS (ru_maxrss).\n",
-	       mrec, REPL_MERGE_BUNDLES, REPL_PUSH_REPS, REPL_K, 10 * REPL_K, per);
+	       r->mrec, REPL_MERGE_BUNDLES, REPL_PUSH_REPS, REPL_K, 10 * REPL_K, r->per);
 	printf("%-23s %-25s %-30s %-37s %7s\n", "what", "workload", "vios", "baseline", "ratio");
 
-	snprintf(s1, sizeof(s1), "%zu bundles, %zu ops", nb_merge, ops_merge);
-	snprintf(s2, sizeof(s2), "%.2f s, %.0f ops/s, %.1f b/s", t_merge, ops_merge / t_merge, nb_merge / t_merge);
-	snprintf(s3, sizeof(s3), "%.3f s: %ld inserts (plain SQLite)", t_plain, mrec);
-	brow("hub merge", s1, s2, s3, t_merge / t_plain);
+	snprintf(s1, sizeof(s1), "%zu bundles, %zu ops", r->nb_merge, r->ops_merge);
+	snprintf(s2, sizeof(s2), "%.2f s, %.0f ops/s, %.1f b/s", r->t_merge, r->ops_merge / r->t_merge,
+		 r->nb_merge / r->t_merge);
+	snprintf(s3, sizeof(s3), "%.3f s: %ld inserts (plain SQLite)", r->t_plain, r->mrec);
+	brow("hub merge", s1, s2, s3, r->t_merge / r->t_plain);
 
-	snprintf(s1, sizeof(s1), "1 ref, %ld bundles", hist10);
-	if (port && !err[0]) {
-		snprintf(s2, sizeof(s2), "%.3f s (vios_git_push)", t_lib);
-		snprintf(s3, sizeof(s3), "%.3f s (git push)", t_cli);
-		brow("push over git://", s1, s2, s3, t_lib / t_cli);
+	snprintf(s1, sizeof(s1), "1 ref, %ld bundles", r->hist10);
+	if (r->port && !r->err[0]) {
+		snprintf(s2, sizeof(s2), "%.3f s (vios_git_push)", r->t_lib);
+		snprintf(s3, sizeof(s3), "%.3f s (git push)", r->t_cli);
+		brow("push over git://", s1, s2, s3, r->t_lib / r->t_cli);
 	} else {
-		brow("push over git://", s1, err[0] ? err : "skipped", "-", 0);
+		brow("push over git://", s1, r->err[0] ? r->err : "skipped", "-", 0);
 	}
 
-	if (!have_vios) {
+	if (!r->have_vios) {
 		brow("replay peak RSS", "-", "skipped: no vios binary", "-", 0);
 		brow("replay time", "-", "skipped: no vios binary", "-", 0);
-	} else if (!rp1.ran || !rp10.ran) {
-		brow("replay peak RSS", "-", rp1.ran ? rp10.why : rp1.why, "-", 0);
+	} else if (!r->rp1.ran || !r->rp10.ran) {
+		brow("replay peak RSS", "-", r->rp1.ran ? r->rp10.why : r->rp1.why, "-", 0);
 	} else {
-		snprintf(s1, sizeof(s1), "%ld vs %ld bundles", hist10, hist1);
-		snprintf(s2, sizeof(s2), "%.1f MiB (10x history)", rp10.maxrss / 1024.0);
-		snprintf(s3, sizeof(s3), "%.1f MiB (1x history)", rp1.maxrss / 1024.0);
-		brow("replay peak RSS", s1, s2, s3, (double)rp10.maxrss / (double)rp1.maxrss);
-		snprintf(s2, sizeof(s2), "%.2f s, %.0f b/s", rp10.secs, hist10 / rp10.secs);
-		snprintf(s3, sizeof(s3), "%.2f s, %.0f b/s", rp1.secs, hist1 / rp1.secs);
-		brow("replay time", s1, s2, s3, rp10.secs / rp1.secs);
+		snprintf(s1, sizeof(s1), "%ld vs %ld bundles", r->hist10, r->hist1);
+		snprintf(s2, sizeof(s2), "%.1f MiB (10x history)", r->rp10.maxrss / 1024.0);
+		snprintf(s3, sizeof(s3), "%.1f MiB (1x history)", r->rp1.maxrss / 1024.0);
+		brow("replay peak RSS", s1, s2, s3, (double)r->rp10.maxrss / (double)r->rp1.maxrss);
+		snprintf(s2, sizeof(s2), "%.2f s, %.0f b/s", r->rp10.secs, r->hist10 / r->rp10.secs);
+		snprintf(s3, sizeof(s3), "%.2f s, %.0f b/s", r->rp1.secs, r->hist1 / r->rp1.secs);
+		brow("replay time", s1, s2, s3, r->rp10.secs / r->rp1.secs);
 	}
 	printf("b/s = bundles per second; replay ratios are 10x / 1x (bounded memory: RSS ratio near 1).\n");
+}
+
+/* The replication table: its steps in order, then the table. */
+static void replication(const char *top, long rows, const char *vios)
+{
+	repl_run *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(1);
+	}
+	repl_init(r, top, rows, vios);
+	repl_merge(r);   /* 1 */
+	repl_replay(r);  /* 2 */
+	repl_push(r);    /* 3 */
+	fx_node_dispose(&r->school);
+	fx_world_dispose(&r->world);
+	repl_print(r);
+	free(r);
 }
 
 static char made_dir[256]; /* the temp dir this run made, removed at exit */
@@ -1369,6 +1484,65 @@ static void remove_made_dir(void)
 		vios_rm_rf(made_dir);
 }
 
+/* One regime of the store table: each workload's best of REPS runs, plain
+ * SQLite (best[0]) and the vios store (best[1]), each on a fresh file. */
+static void store_measure(result best[2], const char *p1, const char *p2, const uint8_t key[32], long rows, int cache)
+{
+	for (int k = 0; k < 2; k++)
+		best[k] = (result){ 1e9, 1e9, 1e9, 1e9, 0 };
+	for (int rep = 0; rep < REPS; rep++) {
+		for (int k = 0; k < 2; k++) {
+			result r = { 0 };
+			const char *path = k ? p2 : p1;
+			unlink(path);
+			run(&r, k ? open_vios(path, key) : open_plain(path), path, rows, cache);
+			best[k].insert = r.insert < best[k].insert ? r.insert : best[k].insert;
+			best[k].lookup = r.lookup < best[k].lookup ? r.lookup : best[k].lookup;
+			best[k].scan = r.scan < best[k].scan ? r.scan : best[k].scan;
+			best[k].mixed = r.mixed < best[k].mixed ? r.mixed : best[k].mixed;
+			best[k].bytes = r.bytes;
+		}
+	}
+}
+
+static void store_print(const result *plain, const result *enc, long rows, int regime)
+{
+	char what[64];
+
+	printf("\n%s\n", regime == 0 ? "store settings (page cache as the store sets it, 64 MiB)"
+				  : "small page cache (200 pages): nearly every read decrypts a page");
+	printf("%-36s %12s %12s %9s\n", "workload", "plain SQLite", "vios store", "ratio");
+	snprintf(what, sizeof(what), "bulk insert, %ld rows (1000/tx)", rows);
+	row(what, plain->insert, enc->insert, "s");
+	snprintf(what, sizeof(what), "point lookups by id, %ld", rows);
+	row(what, plain->lookup, enc->lookup, "s");
+	snprintf(what, sizeof(what), "index range scans, %ld", rows / 100);
+	row(what, plain->scan, enc->scan, "s");
+	snprintf(what, sizeof(what), "mixed read/update/insert, %ld tx", rows / 10);
+	row(what, plain->mixed, enc->mixed, "s");
+	row("total", plain->insert + plain->lookup + plain->scan + plain->mixed,
+	    enc->insert + enc->lookup + enc->scan + enc->mixed, "s");
+	row("file size", (double)plain->bytes / 1048576.0, (double)enc->bytes / 1048576.0, "MiB");
+}
+
+/* The store table: the store's own page cache, then a small one. */
+static void store_table(const char *dir, long rows)
+{
+	char p1[300], p2[300];
+	uint8_t key[32];
+
+	snprintf(p1, sizeof(p1), "%s/plain.db", dir);
+	snprintf(p2, sizeof(p2), "%s/store.db", dir);
+	randombytes_buf(key, sizeof(key));
+	printf("vios bench: %ld rows, best of %d runs each; plain SQLite and the vios store run\n"
+	       "the same schema, pragmas and workload, so a ratio is the cost of sealing pages.\n", rows, REPS);
+	for (int regime = 0; regime < 2; regime++) {
+		result best[2];
+		store_measure(best, p1, p2, key, rows, regime == 0 ? STORE_CACHE : 200);
+		store_print(&best[0], &best[1], rows, regime);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "rows", required_argument, NULL, 'r' },
@@ -1376,9 +1550,7 @@ int main(int argc, char **argv)
 						   { "only", required_argument, NULL, 'o' },
 						   { NULL, 0, NULL, 0 } };
 	long rows = 100000;
-	char dir[256] = "", p1[300], p2[300];
-	uint8_t key[32];
-	result plain = { 0 }, enc = { 0 };
+	char dir[256] = "";
 	int c, do_store = 1, do_bundles = 1, do_repl = 1;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -1411,51 +1583,9 @@ int main(int argc, char **argv)
 		atexit(remove_made_dir);
 	}
 	atexit(kill_daemon); /* runs before remove_made_dir */
-	snprintf(p1, sizeof(p1), "%s/plain.db", dir);
-	snprintf(p2, sizeof(p2), "%s/store.db", dir);
-	randombytes_buf(key, sizeof(key));
 
 	if (do_store)
-		printf("vios bench: %ld rows, best of %d runs each; plain SQLite and the vios store run\n"
-		       "the same schema, pragmas and workload, so a ratio is the cost of sealing pages.\n", rows, REPS);
-	for (int regime = 0; do_store && regime < 2; regime++) {
-		int cache = regime == 0 ? STORE_CACHE : 200;
-		result best[2];
-		for (int k = 0; k < 2; k++)
-			best[k] = (result){ 1e9, 1e9, 1e9, 1e9, 0 };
-		for (int rep = 0; rep < REPS; rep++) {
-			for (int k = 0; k < 2; k++) {
-				result r = { 0 };
-				const char *path = k ? p2 : p1;
-				unlink(path);
-				run(&r, k ? open_vios(path, key) : open_plain(path), path, rows, cache);
-				best[k].insert = r.insert < best[k].insert ? r.insert : best[k].insert;
-				best[k].lookup = r.lookup < best[k].lookup ? r.lookup : best[k].lookup;
-				best[k].scan = r.scan < best[k].scan ? r.scan : best[k].scan;
-				best[k].mixed = r.mixed < best[k].mixed ? r.mixed : best[k].mixed;
-				best[k].bytes = r.bytes;
-			}
-		}
-		plain = best[0];
-		enc = best[1];
-		printf("\n%s\n", regime == 0 ? "store settings (page cache as the store sets it, 64 MiB)"
-					  : "small page cache (200 pages): nearly every read decrypts a page");
-		printf("%-36s %12s %12s %9s\n", "workload", "plain SQLite", "vios store", "ratio");
-		{
-			char what[64];
-			snprintf(what, sizeof(what), "bulk insert, %ld rows (1000/tx)", rows);
-			row(what, plain.insert, enc.insert, "s");
-			snprintf(what, sizeof(what), "point lookups by id, %ld", rows);
-			row(what, plain.lookup, enc.lookup, "s");
-			snprintf(what, sizeof(what), "index range scans, %ld", rows / 100);
-			row(what, plain.scan, enc.scan, "s");
-			snprintf(what, sizeof(what), "mixed read/update/insert, %ld tx", rows / 10);
-			row(what, plain.mixed, enc.mixed, "s");
-			row("total", plain.insert + plain.lookup + plain.scan + plain.mixed,
-			    enc.insert + enc.lookup + enc.scan + enc.mixed, "s");
-			row("file size", (double)plain.bytes / 1048576.0, (double)enc.bytes / 1048576.0, "MiB");
-		}
-	}
+		store_table(dir, rows);
 	if (do_bundles)
 		bundles(dir, rows);
 	if (do_repl)

@@ -7,7 +7,7 @@
  * unreachable source, a replay whose digest equals the nodes', the pin a
  * joined home gives without its passphrase, and the throwaway store.
  *
- * One sandbox per test under /tmp, removed afterwards; homes use the cheap
+ * One sandbox per test (fixture.h) under $TMPDIR or /tmp, removed afterwards; homes use the cheap
  * Argon2id preset.
  */
 #include <setjmp.h>
@@ -33,7 +33,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
-#define PASS "audit test passphrase"
+#include "fixture.h"
 
 /* ---- the recipient rule --------------------------------------------------- */
 
@@ -124,41 +124,10 @@ static void test_audit_time_parse__forms(void **state)
 /* ---- a small hub ------------------------------------------------------------ */
 
 typedef struct {
-	char dir[64];
-	char repo[128];
-	char cp[128];
-	vios_node *hub, *school, *police, *auditor;
-	vios_store *hst, *sst, *pst, *ast;
+	fx_world w; /* the hub: w.hub, w.repo */
+	char cp[FX_PATH + 32];
+	fx_node school, police, auditor;
 } sandbox;
-
-static vios_node *mknode(sandbox *sb, const char *name, const char *kind, const char *role)
-{
-	char home[160], code[VIOS_RECOVERY_LEN + 1];
-	vios_secret *pass = NULL;
-	vios_node *n = NULL;
-
-	snprintf(home, sizeof(home), "%s/%s", sb->dir, name);
-	assert_int_equal(vios_secret_new(&pass, PASS, strlen(PASS)), 0);
-	assert_int_equal(vios_node_init(&n, code, home, kind, name, role, pass, VIOS_KDF_INTERACTIVE), 0);
-	vios_secret_free(pass);
-	return n;
-}
-
-static void join(sandbox *sb, vios_node *n, vios_store **st)
-{
-	char *req = NULL, fp[17];
-	vios_enroll_info info;
-	vios_registry *reg = NULL;
-	int already;
-
-	assert_int_equal(vios_store_open(st, n), 0);
-	assert_int_equal(vios_node_enroll_request(&req, n), 0);
-	assert_int_equal(vios_hub_enroll(&info, &already, sb->hst, req, strlen(req)), 0);
-	free(req);
-	vios_node_fingerprint(fp, sb->hub);
-	assert_int_equal(vios_trust_join(&reg, *st, sb->repo, fp), 0);
-	vios_registry_free(reg);
-}
 
 static void sync_ok(vios_store *st)
 {
@@ -171,34 +140,32 @@ static int setup(void **state)
 {
 	sandbox *sb = calloc(1, sizeof(*sb));
 
-	strcpy(sb->dir, "/tmp/vios-audit-test.XXXXXX");
-	assert_non_null(mkdtemp(sb->dir));
-	snprintf(sb->repo, sizeof(sb->repo), "%s/hub.git", sb->dir);
-	snprintf(sb->cp, sizeof(sb->cp), "%s/checkpoint.json", sb->dir);
-	sb->hub = mknode(sb, "hub", "hub", NULL);
-	sb->school = mknode(sb, "school", "school", NULL);
-	sb->police = mknode(sb, "police", "partner", "police");
-	sb->auditor = mknode(sb, "auditor", "auditor", NULL);
-	assert_int_equal(vios_store_open(&sb->hst, sb->hub), 0);
-	assert_int_equal(vios_hub_create(sb->hst, sb->repo), 0);
-	join(sb, sb->school, &sb->sst);
-	join(sb, sb->police, &sb->pst);
-	join(sb, sb->auditor, &sb->ast);
+	assert_non_null(sb);
+	FX_OK(fx_world_make(&sb->w, "vios-audit-test"));
+	snprintf(sb->cp, sizeof(sb->cp), "%s/checkpoint.json", sb->w.dir);
+	FX_OK(fx_world_hub(&sb->w));
+	FX_OK(fx_node_make(&sb->school, &sb->w, "school", "school", NULL));
+	FX_OK(fx_node_make(&sb->police, &sb->w, "police", "partner", "police"));
+	FX_OK(fx_node_make(&sb->auditor, &sb->w, "auditor", "auditor", NULL));
+	{
+		fx_node *all[] = { &sb->school, &sb->police, &sb->auditor };
+		FX_OK(fx_enroll_join(&sb->w, all, 3));
+	}
 	/* a trend (theme), then a pupil and its case with the police (case) */
 	{
 		vios_field trend[] = { { "theme", "weapons" }, { "period", "2026-11" }, { "level", "rising" } };
 		vios_field pupil[] = { { "name", "Pupil" } };
 		vios_field kase[] = { { "pupil_id", NULL }, { "roles", "police" } };
 		char id[37], pid[37];
-		assert_int_equal(vios_record_add(id, sb->sst, "trend", trend, 3), 0);
-		sync_ok(sb->sst);
-		assert_int_equal(vios_record_add(pid, sb->sst, "pupil", pupil, 1), 0);
+		assert_int_equal(vios_record_add(id, sb->school.st, "trend", trend, 3), 0);
+		sync_ok(sb->school.st);
+		assert_int_equal(vios_record_add(pid, sb->school.st, "pupil", pupil, 1), 0);
 		kase[0].val = pid;
-		assert_int_equal(vios_record_add(id, sb->sst, "case_file", kase, 2), 0);
-		sync_ok(sb->sst);
+		assert_int_equal(vios_record_add(id, sb->school.st, "case_file", kase, 2), 0);
+		sync_ok(sb->school.st);
 	}
-	sync_ok(sb->pst);
-	sync_ok(sb->ast);
+	sync_ok(sb->police.st);
+	sync_ok(sb->auditor.st);
 	*state = sb;
 	return 0;
 }
@@ -206,22 +173,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	sandbox *sb = *state;
-	vios_store_free(sb->hst);
-	vios_store_free(sb->sst);
-	vios_store_free(sb->pst);
-	vios_store_free(sb->ast);
-	vios_node_free(sb->hub);
-	vios_node_free(sb->school);
-	vios_node_free(sb->police);
-	vios_node_free(sb->auditor);
-	vios_rm_rf(sb->dir);
+	fx_node_dispose(&sb->school);
+	fx_node_dispose(&sb->police);
+	fx_node_dispose(&sb->auditor);
+	fx_world_dispose(&sb->w);
 	free(sb);
 	return 0;
 }
 
 static void open_audit(vios_audit **a, sandbox *sb, const char *checkpoint)
 {
-	vios_audit_opts opts = { sb->repo, sb->hub->sign_pub.keyid, checkpoint };
+	vios_audit_opts opts = { sb->w.repo, sb->w.hub.node->sign_pub.keyid, checkpoint };
 	if (vios_audit_open(a, &opts) != 0)
 		fail_msg("audit open: %s", vios_error_last());
 	assert_int_equal(vios_audit_verify(*a, NULL, NULL), 0);
@@ -266,7 +228,7 @@ static void test_audit_verify__clean_history_has_no_findings(void **state)
 	vios_audit_free(a);
 	/* the second run trusts the checkpoint's root and finds nothing */
 	{
-		vios_audit_opts opts = { sb->repo, NULL, sb->cp };
+		vios_audit_opts opts = { sb->w.repo, NULL, sb->cp };
 		assert_int_equal(vios_audit_open(&a, &opts), 0);
 		assert_int_equal(vios_audit_verify(a, NULL, NULL), 0);
 		vios_audit_findings(a, &n);
@@ -291,8 +253,8 @@ static void test_audit_verify__rewritten_ref_since_checkpoint(void **state)
 	assert_int_equal(vios_audit_checkpoint_write(a, sb->cp), 0);
 	vios_audit_free(a);
 	/* the school's ref moved back one commit in the hub repository */
-	vios_bundle_ref(refname, sb->school->node_id);
-	assert_int_equal(vios_git_open(&repo, sb->repo, 0), 0);
+	vios_bundle_ref(refname, sb->school.node->node_id);
+	assert_int_equal(vios_git_open(&repo, sb->w.repo, 0), 0);
 	assert_int_equal(vios_git_ref_oid(&oid, repo, refname), 0);
 	assert_int_equal(git_commit_lookup(&head, repo, &oid), 0);
 	assert_int_equal(git_reference_create(&ref, repo, refname, git_commit_parent_id(head, 0), 1, "rewrite"), 0);
@@ -317,7 +279,7 @@ static void test_audit_verify__registry_commit_not_signed_by_root(void **state)
 	git_oid head;
 	vios_git_file extra = { "registry/nodes/extra.json", "{}", 2 };
 
-	assert_int_equal(vios_git_open(&repo, sb->repo, 0), 0);
+	assert_int_equal(vios_git_open(&repo, sb->w.repo, 0), 0);
 	assert_int_equal(vios_git_commit_files(&head, repo, VIOS_REGISTRY_REF, &extra, 1, "sneak a file in", "x", "x@x"), 0);
 	git_repository_free(repo);
 	open_audit(&a, sb, NULL);
@@ -330,7 +292,7 @@ static void test_audit_open__refuses_malformed_checkpoint(void **state)
 {
 	sandbox *sb = *state;
 	vios_audit *a = NULL;
-	vios_audit_opts opts = { sb->repo, NULL, sb->cp };
+	vios_audit_opts opts = { sb->w.repo, NULL, sb->cp };
 	static const char *const bad[] = {
 		"not json",
 		"{\"format\": \"vios-audit-checkpoint-2\"}",
@@ -350,14 +312,14 @@ static void test_audit_open__unreachable_source_is_an_error(void **state)
 {
 	sandbox *sb = *state;
 	vios_audit *a = NULL;
-	char path[160];
+	char path[FX_PATH + 32];
 	vios_audit_opts opts = { path, NULL, NULL };
 
-	snprintf(path, sizeof(path), "%s/nowhere.git", sb->dir);
+	snprintf(path, sizeof(path), "%s/nowhere.git", sb->w.dir);
 	assert_int_equal(vios_audit_open(&a, &opts), VIOS_ERROR);
 	assert_null(a);
 	/* a git repository without a registry is no hub */
-	snprintf(path, sizeof(path), "%s/school/outbox.git", sb->dir);
+	snprintf(path, sizeof(path), "%s/school/outbox.git", sb->w.dir);
 	assert_int_equal(vios_audit_open(&a, &opts), VIOS_ENOTFOUND);
 	assert_non_null(strstr(vios_error_last(), "not a vios hub"));
 }
@@ -371,21 +333,21 @@ static void test_audit_replay__digest_equals_the_nodes(void **state)
 
 	open_audit(&a, sb, NULL);
 	/* everything the auditor received: its own store */
-	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor, 0, NULL, NULL), 0);
-	assert_int_equal(vios_crdt_digest(want, sb->ast, NULL), 0);
+	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor.node, 0, NULL, NULL), 0);
+	assert_int_equal(vios_crdt_digest(want, sb->auditor.st, NULL), 0);
 	assert_string_equal(rep.digest, want);
 	assert_int_equal(rep.cut, 0);
 	assert_int_equal(rep.applied, 2);
 	vios_audit_free(a);
 	/* what the police should hold */
 	open_audit(&a, sb, NULL);
-	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor, 0, sb->police->node_id, "case"), 0);
-	assert_int_equal(vios_crdt_digest(want, sb->pst, "case"), 0);
+	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor.node, 0, sb->police.node->node_id, "case"), 0);
+	assert_int_equal(vios_crdt_digest(want, sb->police.st, "case"), 0);
 	assert_string_equal(rep.digest, want);
 	vios_audit_free(a);
 	/* before everything: the empty state */
 	open_audit(&a, sb, NULL);
-	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor, 1000, NULL, NULL), 0);
+	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor.node, 1000, NULL, NULL), 0);
 	assert_int_equal(rep.applied, 0);
 	vios_audit_free(a);
 }
@@ -393,32 +355,33 @@ static void test_audit_replay__digest_equals_the_nodes(void **state)
 static void test_audit_home_pin__is_the_joined_hub_without_a_passphrase(void **state)
 {
 	sandbox *sb = *state;
-	vios_node *fresh = mknode(sb, "fresh", "auditor", NULL);
+	fx_node fresh;
 	uint8_t pin[8];
 
-	assert_int_equal(vios_audit_home_pin(pin, sb->auditor->home), 0);
-	assert_memory_equal(pin, sb->hub->sign_pub.keyid, 8);
-	assert_int_equal(vios_audit_home_pin(pin, fresh->home), VIOS_ENOTFOUND);
-	vios_node_free(fresh);
+	FX_OK(fx_node_make(&fresh, &sb->w, "fresh", "auditor", NULL));
+	assert_int_equal(vios_audit_home_pin(pin, sb->auditor.node->home), 0);
+	assert_memory_equal(pin, sb->w.hub.node->sign_pub.keyid, 8);
+	assert_int_equal(vios_audit_home_pin(pin, fresh.home), VIOS_ENOTFOUND);
+	fx_node_dispose(&fresh);
 }
 
 static void test_store_open_temp__fresh_and_never_reused(void **state)
 {
 	sandbox *sb = *state;
 	vios_store *st = NULL;
-	char dir[160], hex[65], empty[65];
+	char dir[FX_PATH + 32], hex[65], empty[65];
 
-	snprintf(dir, sizeof(dir), "%s/tmpstore", sb->dir);
+	snprintf(dir, sizeof(dir), "%s/tmpstore", sb->w.dir);
 	assert_int_equal(vios_mkdir_p(dir, 0700), 0);
-	assert_int_equal(vios_store_open_temp(&st, sb->auditor, dir), 0);
+	assert_int_equal(vios_store_open_temp(&st, sb->auditor.node, dir), 0);
 	assert_int_equal(vios_crdt_digest(empty, st, NULL), 0);
 	assert_int_equal(vios_store_check(st), 0);
 	vios_store_free(st);
 	/* the key is gone: the store is never opened again */
-	assert_int_equal(vios_store_open_temp(&st, sb->auditor, dir), VIOS_EEXISTS);
+	assert_int_equal(vios_store_open_temp(&st, sb->auditor.node, dir), VIOS_EEXISTS);
 	assert_null(st);
 	/* a node's own store is not the throwaway one */
-	assert_int_equal(vios_crdt_digest(hex, sb->ast, NULL), 0);
+	assert_int_equal(vios_crdt_digest(hex, sb->auditor.st, NULL), 0);
 	assert_string_not_equal(hex, empty);
 }
 

@@ -4,7 +4,7 @@
  * the order and repetition of delivery; early bundles are held until their
  * gap fills; a fork is refused and changes nothing.
  *
- * One sandbox per test: a hub (vios_hub_create) publishing a covenant under
+ * One sandbox per test (fixture.h): a hub (vios_hub_create) publishing a covenant under
  * which schools also receive theme data; an auditor, a second auditor that
  * stays fresh (the receiver of the delivery schedules), a police partner and
  * three schools, all enrolled (vios_node_enroll_request, vios_hub_enroll) and
@@ -41,6 +41,8 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include "fixture.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_SAN 1
 #elif defined(__has_feature)
@@ -54,21 +56,13 @@
 
 #define NW 3           /* writer schools */
 #define MAXSEQ 64      /* per sender, for the held bitmask */
-#define PASS "bundle test passphrase"
 #define KEEP_PERIOD "2025-09" /* random writes use 2026 */
 
-typedef struct {
-	char name[16];
-	char home[160];
-	vios_node *node;
-	vios_store *st;
-} tnode;
+typedef fx_node tnode;
 
 typedef struct {
-	char dir[64];
-	char repo[128];
-	char fp[17];
-	tnode hub, aud, rx, pol;
+	fx_world world; /* the hub: world.hub, world.repo, world.fp */
+	tnode aud, rx, pol;
 	tnode w[NW];
 } sandbox;
 
@@ -112,40 +106,6 @@ static size_t pick(size_t n)
 
 /* ---- sandbox ------------------------------------------------------------------ */
 
-static void mknode(sandbox *sb, tnode *t, const char *name, const char *kind, const char *role)
-{
-	char code[VIOS_RECOVERY_LEN + 1];
-	vios_secret *pass = NULL;
-
-	snprintf(t->name, sizeof(t->name), "%s", name);
-	snprintf(t->home, sizeof(t->home), "%s/%s", sb->dir, name);
-	assert_int_equal(vios_secret_new(&pass, PASS, strlen(PASS)), 0);
-	assert_int_equal(vios_node_init(&t->node, code, t->home, kind, name, role, pass, VIOS_KDF_INTERACTIVE), 0);
-	vios_secret_free(pass);
-	assert_int_equal(vios_store_open(&t->st, t->node), 0);
-}
-
-static void enroll(sandbox *sb, tnode *t)
-{
-	char *req = NULL;
-	vios_enroll_info info;
-	int already = -1;
-
-	assert_int_equal(vios_node_enroll_request(&req, t->node), 0);
-	if (vios_hub_enroll(&info, &already, sb->hub.st, req, strlen(req)) != 0)
-		fail_msg("enroll %s: %s", t->name, vios_error_last());
-	assert_int_equal(already, 0);
-	free(req);
-}
-
-static void join(sandbox *sb, tnode *t)
-{
-	vios_registry *reg = NULL;
-	if (vios_trust_join(&reg, t->st, sb->repo, sb->fp) != 0)
-		fail_msg("join %s: %s", t->name, vios_error_last());
-	vios_registry_free(reg);
-}
-
 /* Schools at one table share trends and thematic meetings with each other. */
 static const char covenant_v2[] =
 	"{\"format\":\"vios-covenant-1\",\"version\":2,\"title\":\"schools share themes\","
@@ -160,58 +120,40 @@ static int setup(void **state)
 	vios_covenant cov;
 
 	assert_non_null(sb);
-	strcpy(sb->dir, "/tmp/vios-bundle.XXXXXX");
-	assert_non_null(mkdtemp(sb->dir));
-	snprintf(sb->repo, sizeof(sb->repo), "%s/hub.git", sb->dir);
-	mknode(sb, &sb->hub, "hub", "hub", NULL);
-	assert_int_equal(vios_hub_create(sb->hub.st, sb->repo), 0);
-	if (vios_hub_covenant_set(&cov, sb->hub.st, covenant_v2, strlen(covenant_v2)) != 0)
-		fail_msg("covenant: %s", vios_error_last());
+	FX_OK(fx_world_make(&sb->world, "vios-bundle"));
+	FX_OK(fx_world_hub(&sb->world));
+	FX_OK(vios_hub_covenant_set(&cov, sb->world.hub.st, covenant_v2, strlen(covenant_v2)));
 	vios_covenant_dispose(&cov);
-	vios_node_fingerprint(sb->fp, sb->hub.node);
 
-	mknode(sb, &sb->aud, "aud", "auditor", NULL);
-	mknode(sb, &sb->rx, "rx", "auditor", NULL);
-	mknode(sb, &sb->pol, "pol", "partner", "police");
+	FX_OK(fx_node_make(&sb->aud, &sb->world, "aud", "auditor", NULL));
+	FX_OK(fx_node_make(&sb->rx, &sb->world, "rx", "auditor", NULL));
+	FX_OK(fx_node_make(&sb->pol, &sb->world, "pol", "partner", "police"));
 	for (int i = 0; i < NW; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "school%d", i);
-		mknode(sb, &sb->w[i], name, "school", NULL);
+		FX_OK(fx_node_make(&sb->w[i], &sb->world, name, "school", NULL));
 	}
 	/* everyone enrolled before anyone joins: every seal sees every node */
-	enroll(sb, &sb->aud);
-	enroll(sb, &sb->rx);
-	enroll(sb, &sb->pol);
-	for (int i = 0; i < NW; i++)
-		enroll(sb, &sb->w[i]);
-	join(sb, &sb->aud);
-	join(sb, &sb->rx);
-	join(sb, &sb->pol);
-	for (int i = 0; i < NW; i++)
-		join(sb, &sb->w[i]);
+	{
+		tnode *all[3 + NW] = { &sb->aud, &sb->rx, &sb->pol };
+		for (int i = 0; i < NW; i++)
+			all[3 + i] = &sb->w[i];
+		FX_OK(fx_enroll_join(&sb->world, all, 3 + NW));
+	}
 	*state = sb;
 	return 0;
-}
-
-static void tnode_free(tnode *t)
-{
-	vios_store_free(t->st);
-	vios_node_free(t->node);
-	t->st = NULL;
-	t->node = NULL;
 }
 
 static int teardown(void **state)
 {
 	sandbox *sb = *state;
 
-	tnode_free(&sb->hub);
-	tnode_free(&sb->aud);
-	tnode_free(&sb->rx);
-	tnode_free(&sb->pol);
+	fx_node_dispose(&sb->aud);
+	fx_node_dispose(&sb->rx);
+	fx_node_dispose(&sb->pol);
 	for (int i = 0; i < NW; i++)
-		tnode_free(&sb->w[i]);
-	vios_rm_rf(sb->dir);
+		fx_node_dispose(&sb->w[i]);
+	fx_world_dispose(&sb->world);
 	free(sb);
 	return 0;
 }
@@ -314,7 +256,7 @@ static void collect(blist *l, tnode *t, int w, long long from, long long to)
 {
 	git_repository *repo = NULL;
 	git_oid head;
-	char path[256], ref[64];
+	char path[FX_PATH + 16], ref[64];
 
 	snprintf(path, sizeof(path), "%s/outbox.git", t->home);
 	vios_bundle_ref(ref, t->node->node_id);
@@ -578,7 +520,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 	digests d0, da, dr, dw, dp;
 	uint8_t *pristine = NULL;
 	size_t pristine_len = 0;
-	char path[256], *ca;
+	char path[FX_PATH + 16], *ca;
 	double t0 = now_s();
 
 	if (seed == 0)
@@ -674,7 +616,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 	vios_store_free(sb->rx.st);
 	sb->rx.st = NULL;
 	assert_int_equal(vios_file_read(&pristine, &pristine_len, path, 64u << 20), 0);
-	assert_int_equal(vios_store_open(&sb->rx.st, sb->rx.node), 0);
+	FX_OK(fx_store_open(&sb->rx.st, sb->rx.node));
 	digest3(&d0, &sb->rx);
 
 	/* the auditor: everything, in a random order, with repeats */
@@ -706,7 +648,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 			vios_store_free(sb->rx.st);
 			sb->rx.st = NULL;
 			assert_int_equal(vios_file_write_atomic(path, pristine, pristine_len, 0600, 1), 0);
-			assert_int_equal(vios_store_open(&sb->rx.st, sb->rx.node), 0);
+			FX_OK(fx_store_open(&sb->rx.st, sb->rx.node));
 			digest3(&dr, &sb->rx);
 			assert_digests_equal(&d0, &dr, "the restored fresh receiver");
 		}
@@ -837,7 +779,7 @@ static void test_bundle_import__fork_is_refused_and_changes_nothing(void **state
 	vios_import_result res;
 	vios_secret *pass = NULL;
 	digests d0, d;
-	char cmd[512];
+	char cmd[2 * FX_PATH + 16];
 	int64_t seen;
 
 	one_bundle(&l, &sealed, w, 1, "weapons");
@@ -848,18 +790,18 @@ static void test_bundle_import__fork_is_refused_and_changes_nothing(void **state
 	/* the school's home copied: both copies seal a different seq 2 */
 	memset(&fork, 0, sizeof(fork));
 	snprintf(fork.name, sizeof(fork.name), "fork");
-	snprintf(fork.home, sizeof(fork.home), "%s/school1-fork", sb->dir);
+	FX_OK(vios_snprintf(fork.home, sizeof(fork.home), "%s/school1-fork", sb->world.dir));
 	vios_rm_rf(fork.home);
 	vios_store_free(w->st);
 	w->st = NULL;
-	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", w->home, fork.home);
+	FX_OK(vios_snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", w->home, fork.home));
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(vios_store_open(&w->st, w->node), 0);
-	assert_int_equal(vios_secret_new(&pass, PASS, strlen(PASS)), 0);
+	FX_OK(fx_store_open(&w->st, w->node));
+	assert_int_equal(vios_secret_new(&pass, FX_PASS, strlen(FX_PASS)), 0);
 	assert_int_equal(vios_node_open(&fork.node, fork.home, pass), 0);
 	vios_secret_free(pass);
 	assert_string_equal(fork.node->node_id, w->node->node_id);
-	assert_int_equal(vios_store_open(&fork.st, fork.node), 0);
+	FX_OK(fx_store_open(&fork.st, fork.node));
 	sealed_fork = sealed;
 	one_bundle(&l, &sealed, w, 1, "alcohol");
 	one_bundle(&lf, &sealed_fork, &fork, 1, "sexting");
@@ -901,7 +843,7 @@ static void test_bundle_import__fork_is_refused_and_changes_nothing(void **state
 	assert_int_equal(res.status, VIOS_IMPORT_DUPLICATE);
 	vios_bundle_header_dispose(&res.hdr);
 
-	tnode_free(&fork);
+	fx_node_dispose(&fork);
 	blist_free(&l);
 	blist_free(&lf);
 }

@@ -32,16 +32,14 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include "fixture.h"
+
 #define MAXN 6
 
-typedef struct {
-	char home[160];
-	vios_node *node;
-	vios_store *st;
-} tnode;
+typedef fx_node tnode;
 
 typedef struct {
-	char dir[64];
+	fx_world w;
 	tnode n[MAXN];
 	int count;
 } sandbox;
@@ -50,8 +48,8 @@ static int setup(void **state)
 {
 	sandbox *sb = calloc(1, sizeof(*sb));
 
-	strcpy(sb->dir, "/tmp/vios-crdt.XXXXXX");
-	assert_non_null(mkdtemp(sb->dir));
+	assert_non_null(sb);
+	FX_OK(fx_world_make(&sb->w, "vios-crdt"));
 	*state = sb;
 	return 0;
 }
@@ -60,32 +58,22 @@ static int teardown(void **state)
 {
 	sandbox *sb = *state;
 
-	for (int i = 0; i < sb->count; i++) {
-		vios_store_free(sb->n[i].st);
-		vios_node_free(sb->n[i].node);
-	}
-	vios_rm_rf(sb->dir);
+	for (int i = 0; i < sb->count; i++)
+		fx_node_dispose(&sb->n[i]);
+	fx_world_dispose(&sb->w);
 	free(sb);
 	return 0;
 }
 
-/* Makes nodes until sb->count == k, each with an open store. */
+/* Makes school nodes n<i> until sb->count == k, each with an open store. */
 static void nodes(sandbox *sb, int k)
 {
-	vios_secret *pass = NULL;
-	char code[VIOS_RECOVERY_LEN + 1], name[16], dir[64];
+	char name[16];
 
-	assert_int_equal(vios_secret_new(&pass, "crdt test passphrase", 20), 0);
 	for (; sb->count < k; sb->count++) {
-		tnode *t = &sb->n[sb->count];
-		memcpy(dir, sb->dir, sizeof(dir));
-		snprintf(t->home, sizeof(t->home), "%s/n%d", dir, sb->count);
-		snprintf(name, sizeof(name), "node%d", sb->count);
-		assert_int_equal(vios_node_init(&t->node, code, t->home, "school", name, NULL, pass,
-						VIOS_KDF_INTERACTIVE), 0);
-		assert_int_equal(vios_store_open(&t->st, t->node), 0);
+		snprintf(name, sizeof(name), "n%d", sb->count);
+		FX_OK(fx_node_make(&sb->n[sb->count], &sb->w, name, "school", NULL));
 	}
-	vios_secret_free(pass);
 }
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -711,7 +699,7 @@ static void test_crdt_hlc__monotonic_receive_rule_and_future_flag(void **state)
 	assert_int_equal(vios_crdt_clock_receive(&h, &future, a->st, VIOS_HLC_MAX + 1), VIOS_ECORRUPT);
 	vios_store_free(a->st);
 	a->st = NULL;
-	assert_int_equal(vios_store_open(&a->st, a->node), 0);
+	FX_OK(fx_store_open(&a->st, a->node));
 	assert_int_equal(vios_crdt_clock_get(&c0, a->st), 0);
 	assert_int_equal(c0, r + 1);
 	assert_int_equal(vios_crdt_clock_tick(&c1, a->st), 0);
@@ -1403,7 +1391,7 @@ static void copy_file(const char *from, const char *to)
 /* Saves (restore = 0) or brings back (1) t's store as it is now. */
 static void snapshot(tnode *t, int restore)
 {
-	char db[200], snap[200], wal[210];
+	char db[FX_PATH + 16], snap[FX_PATH + 16], wal[FX_PATH + 32];
 
 	vios_store_free(t->st);
 	t->st = NULL;
@@ -1415,7 +1403,7 @@ static void snapshot(tnode *t, int restore)
 		copy_file(snap, db);
 	else
 		copy_file(db, snap);
-	assert_int_equal(vios_store_open(&t->st, t->node), 0);
+	FX_OK(fx_store_open(&t->st, t->node));
 }
 
 static void test_crdt_merge__random_histories_converge_in_any_delivery_order(void **state)

@@ -20,36 +20,21 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include "fixture.h"
+
 typedef struct {
-	char dir[64];
-	vios_node *hub, *school;
-	vios_store *hst;
-	char repo[128];
+	fx_world w; /* the hub: w.hub, w.repo */
+	fx_node school;
 } sandbox;
-
-static vios_node *mknode(sandbox *sb, const char *name, const char *kind, const char *role)
-{
-	char home[160], code[VIOS_RECOVERY_LEN + 1];
-	vios_secret *pass = NULL;
-	vios_node *n = NULL;
-
-	snprintf(home, sizeof(home), "%s/%s", sb->dir, name);
-	assert_int_equal(vios_secret_new(&pass, "trust test passphrase", 21), 0);
-	assert_int_equal(vios_node_init(&n, code, home, kind, name, role, pass, VIOS_KDF_INTERACTIVE), 0);
-	vios_secret_free(pass);
-	return n;
-}
 
 static int setup(void **state)
 {
 	sandbox *sb = calloc(1, sizeof(*sb));
-	strcpy(sb->dir, "/tmp/vios-trust.XXXXXX");
-	assert_non_null(mkdtemp(sb->dir));
-	sb->hub = mknode(sb, "hub", "hub", NULL);
-	sb->school = mknode(sb, "school", "school", NULL);
-	snprintf(sb->repo, sizeof(sb->repo), "%s/hub.git", sb->dir);
-	assert_int_equal(vios_store_open(&sb->hst, sb->hub), 0);
-	assert_int_equal(vios_hub_create(sb->hst, sb->repo), 0);
+
+	assert_non_null(sb);
+	FX_OK(fx_world_make(&sb->w, "vios-trust"));
+	FX_OK(fx_world_hub(&sb->w));
+	FX_OK(fx_node_make(&sb->school, &sb->w, "school", "school", NULL));
 	*state = sb;
 	return 0;
 }
@@ -57,52 +42,48 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	sandbox *sb = *state;
-	vios_store_free(sb->hst);
-	vios_node_free(sb->hub);
-	vios_node_free(sb->school);
-	vios_rm_rf(sb->dir);
+	fx_node_dispose(&sb->school);
+	fx_world_dispose(&sb->w);
 	free(sb);
 	return 0;
 }
 
-static void enroll(sandbox *sb, vios_node *n, int want)
+static void enroll(sandbox *sb, fx_node *n, int want)
 {
-	char *req = NULL;
-	vios_enroll_info info;
-	int already;
-
-	assert_int_equal(vios_node_enroll_request(&req, n), 0);
-	assert_int_equal(vios_hub_enroll(&info, &already, sb->hst, req, strlen(req)), want);
-	free(req);
+	assert_int_equal(fx_enroll(&sb->w, &n, 1), want);
 }
 
 static void test_hub_enroll__refuses_same_node_id_with_other_keys(void **state)
 {
 	sandbox *sb = *state;
-	vios_node *other = mknode(sb, "other", "school", NULL);
+	fx_node other;
 
-	enroll(sb, sb->school, 0);
+	FX_OK(fx_node_make(&other, &sb->w, "other", "school", NULL));
+	enroll(sb, &sb->school, 0);
 	/* a request that claims the school's id, signed by other keys */
-	memcpy(other->node_id, sb->school->node_id, sizeof(other->node_id));
-	enroll(sb, other, VIOS_EVERIFY);
+	memcpy(other.node->node_id, sb->school.node->node_id, sizeof(other.node->node_id));
+	enroll(sb, &other, VIOS_EVERIFY);
 	assert_non_null(strstr(vios_error_last(), "other keys"));
-	vios_node_free(other);
+	fx_node_dispose(&other);
 }
 
 static void test_hub_enroll__refuses_keys_of_another_node(void **state)
 {
 	sandbox *sb = *state;
-	vios_node *clone = mknode(sb, "clone", "school", NULL);
+	fx_node clone;
+	vios_node *c, *school = sb->school.node;
 
-	enroll(sb, sb->school, 0);
+	FX_OK(fx_node_make(&clone, &sb->w, "clone", "school", NULL));
+	c = clone.node;
+	enroll(sb, &sb->school, 0);
 	/* same keys, new node id: one key pair is one node */
-	memcpy(clone->node_id, "01234567-89ab-7def-8123-456789abcdef", 37);
-	vios_minisign_sec_free(clone->sign_sec);
-	assert_int_equal(vios_minisign_sec_from(&clone->sign_sec, sb->school->sign_sec->keyid, sb->school->sign_sec->sk), 0);
-	clone->sign_pub = sb->school->sign_pub;
-	enroll(sb, clone, VIOS_EVERIFY);
+	memcpy(c->node_id, "01234567-89ab-7def-8123-456789abcdef", 37);
+	vios_minisign_sec_free(c->sign_sec);
+	assert_int_equal(vios_minisign_sec_from(&c->sign_sec, school->sign_sec->keyid, school->sign_sec->sk), 0);
+	c->sign_pub = school->sign_pub;
+	enroll(sb, &clone, VIOS_EVERIFY);
 	assert_non_null(strstr(vios_error_last(), "belong to enrolled node"));
-	vios_node_free(clone);
+	fx_node_dispose(&clone);
 }
 
 static void test_registry_load__rejects_file_not_in_manifest(void **state)
@@ -113,9 +94,9 @@ static void test_registry_load__rejects_file_not_in_manifest(void **state)
 	git_oid head;
 	vios_git_file extra = { "registry/nodes/extra.json", "{}", 2 };
 
-	assert_int_equal(vios_git_open(&repo, sb->repo, 0), 0);
+	assert_int_equal(vios_git_open(&repo, sb->w.repo, 0), 0);
 	assert_int_equal(vios_git_commit_files(&head, repo, VIOS_REGISTRY_REF, &extra, 1, "sneak a file in", "x", "x@x"), 0);
-	assert_int_equal(vios_registry_load(&reg, repo, &head, sb->hub->sign_pub.keyid), VIOS_EVERIFY);
+	assert_int_equal(vios_registry_load(&reg, repo, &head, sb->w.hub.node->sign_pub.keyid), VIOS_EVERIFY);
 	assert_non_null(strstr(vios_error_last(), "not in the signed manifest"));
 	git_repository_free(repo);
 }
@@ -127,11 +108,11 @@ static void test_registry_load__rejects_wrong_pin(void **state)
 	vios_registry *reg = NULL;
 	git_oid head;
 
-	assert_int_equal(vios_git_open(&repo, sb->repo, 0), 0);
+	assert_int_equal(vios_git_open(&repo, sb->w.repo, 0), 0);
 	assert_int_equal(vios_git_ref_oid(&head, repo, VIOS_REGISTRY_REF), 0);
-	assert_int_equal(vios_registry_load(&reg, repo, &head, sb->school->sign_pub.keyid), VIOS_EVERIFY);
+	assert_int_equal(vios_registry_load(&reg, repo, &head, sb->school.node->sign_pub.keyid), VIOS_EVERIFY);
 	assert_non_null(strstr(vios_error_last(), "pinned fingerprint"));
-	assert_int_equal(vios_registry_load(&reg, repo, &head, sb->hub->sign_pub.keyid), 0);
+	assert_int_equal(vios_registry_load(&reg, repo, &head, sb->w.hub.node->sign_pub.keyid), 0);
 	assert_int_equal(reg->n, 1);
 	assert_int_equal(reg->covenant.version, 1);
 	vios_registry_free(reg);
@@ -144,16 +125,16 @@ static void test_fingerprint__both_forms(void **state)
 	uint8_t id[8];
 	char hex[17], lower[17], line[VIOS_MINISIGN_PUB_B64LEN + 1];
 
-	vios_node_fingerprint(hex, sb->hub);
+	vios_node_fingerprint(hex, sb->w.hub.node);
 	assert_int_equal(vios_fingerprint_parse(id, hex), 0);
-	assert_memory_equal(id, sb->hub->sign_pub.keyid, 8);
+	assert_memory_equal(id, sb->w.hub.node->sign_pub.keyid, 8);
 	for (int i = 0; i < 17; i++)
 		lower[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] + 32 : hex[i]);
 	assert_int_equal(vios_fingerprint_parse(id, lower), 0);
-	assert_memory_equal(id, sb->hub->sign_pub.keyid, 8);
-	assert_int_equal(vios_minisign_pub_format(line, sizeof(line), &sb->hub->sign_pub), 0);
+	assert_memory_equal(id, sb->w.hub.node->sign_pub.keyid, 8);
+	assert_int_equal(vios_minisign_pub_format(line, sizeof(line), &sb->w.hub.node->sign_pub), 0);
 	assert_int_equal(vios_fingerprint_parse(id, line), 0);
-	assert_memory_equal(id, sb->hub->sign_pub.keyid, 8);
+	assert_memory_equal(id, sb->w.hub.node->sign_pub.keyid, 8);
 	assert_int_equal(vios_fingerprint_parse(id, "RWQAAAAAAAAAAAAA"), VIOS_EUSAGE);
 	assert_int_equal(vios_fingerprint_parse(id, "12345"), VIOS_EUSAGE);
 }

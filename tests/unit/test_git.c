@@ -1,0 +1,337 @@
+/*
+ * test_git.c - the libgit2 layer (sync/git.h): bare repositories made only
+ * when asked, commits from in-memory trees that build on the ref's tree,
+ * the compare-and-swap that refuses a ref another writer moved meanwhile,
+ * ancestry (a descendant against a rewrite), and fetch and push between two
+ * local repositories.
+ *
+ * Each test has its own sandbox directory (fixture.h) holding its
+ * repositories, removed afterwards. The compare-and-swap test stands a
+ * second writer between vios's read of the ref and its write by wrapping
+ * the write of libgit2's own file refdb backend.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <git2/sys/refdb_backend.h>
+#include <git2/sys/refs.h>
+#include <git2/sys/repository.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "git.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include "fixture.h"
+
+#define REF "refs/heads/nodes/n1"
+#define NAME "vios test"
+#define EMAIL "test@vios.invalid"
+
+typedef struct {
+	fx_world w;
+	char a[FX_PATH + 16], b[FX_PATH + 16]; /* DIR/a.git, DIR/b.git */
+} sandbox;
+
+static int setup(void **state)
+{
+	sandbox *sb = calloc(1, sizeof(*sb));
+
+	assert_non_null(sb);
+	FX_OK(fx_world_make(&sb->w, "vios-git"));
+	FX_OK(vios_snprintf(sb->a, sizeof(sb->a), "%s/a.git", sb->w.dir));
+	FX_OK(vios_snprintf(sb->b, sizeof(sb->b), "%s/b.git", sb->w.dir));
+	*state = sb;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	sandbox *sb = *state;
+	fx_world_dispose(&sb->w);
+	free(sb);
+	return 0;
+}
+
+/* Commits one file (path, text) on ref; the new commit's id. */
+static git_oid commit1(git_repository *repo, const char *ref, const char *path, const char *text)
+{
+	vios_git_file f = { path, text, strlen(text) };
+	git_oid id;
+
+	FX_OK(vios_git_commit_files(&id, repo, ref, &f, 1, "test commit", NAME, EMAIL));
+	return id;
+}
+
+static void assert_blob(git_repository *repo, const git_oid *commit, const char *path, const char *want)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	FX_OK(vios_git_read_blob(&data, &len, repo, commit, path, 1024));
+	assert_int_equal(len, strlen(want));
+	assert_string_equal((char *)data, want);
+	free(data);
+}
+
+static void assert_ref(git_repository *repo, const char *ref, const git_oid *want)
+{
+	git_oid id;
+
+	FX_OK(vios_git_ref_oid(&id, repo, ref));
+	if (!git_oid_equal(&id, want))
+		fail_msg("%s is at %s, not at %s", ref, git_oid_tostr_s(&id), git_oid_tostr_s(want));
+}
+
+static void test_git_open__makes_a_bare_repository_only_when_asked(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *repo = NULL;
+
+	assert_int_equal(vios_git_open(&repo, sb->a, 0), VIOS_ENOTFOUND);
+	assert_null(repo);
+	assert_false(vios_path_exists(sb->a));
+	FX_OK(vios_git_open(&repo, sb->a, 1));
+	assert_true(git_repository_is_bare(repo));
+	git_repository_free(repo);
+	FX_OK(vios_git_open(&repo, sb->a, 0));
+	git_repository_free(repo);
+}
+
+static void test_git_commit_files__builds_on_the_refs_tree_and_replaces_same_paths(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_oid first, second, id;
+	vios_git_file two[] = { { "dir/b.txt", "b v2", 4 }, { "c.txt", "c", 1 } };
+	vios_git_file one[] = { { "a.txt", "a", 1 }, { "dir/b.txt", "b v1", 4 } };
+	char **list = NULL;
+	size_t n = 0;
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	FX_OK(vios_git_open(&repo, sb->a, 1));
+	assert_int_equal(vios_git_ref_oid(&id, repo, REF), VIOS_ENOTFOUND);
+
+	/* no ref yet: a root commit, the ref made */
+	FX_OK(vios_git_commit_files(&first, repo, REF, one, 2, "first", NAME, EMAIL));
+	assert_ref(repo, REF, &first);
+	FX_OK(git_commit_lookup(&c, repo, &first));
+	assert_int_equal(git_commit_parentcount(c), 0);
+	git_commit_free(c);
+
+	/* on top: the other file kept, the same path replaced, a new one added */
+	FX_OK(vios_git_commit_files(&second, repo, REF, two, 2, "second", NAME, EMAIL));
+	assert_ref(repo, REF, &second);
+	FX_OK(git_commit_lookup(&c, repo, &second));
+	assert_int_equal(git_commit_parentcount(c), 1);
+	assert_true(git_oid_equal(git_commit_parent_id(c, 0), &first));
+	git_commit_free(c);
+	FX_OK(vios_git_list(&list, &n, repo, &second));
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0], "a.txt");
+	assert_string_equal(list[1], "c.txt");
+	assert_string_equal(list[2], "dir/b.txt");
+	vios_git_list_free(list, n);
+	assert_blob(repo, &second, "a.txt", "a");
+	assert_blob(repo, &second, "dir/b.txt", "b v2");
+	assert_blob(repo, &first, "dir/b.txt", "b v1");
+
+	/* reads are bounded and name what is missing */
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &second, "dir/b.txt", 3), VIOS_ECORRUPT);
+	assert_null(data);
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &second, "nope.txt", 1024), VIOS_ENOTFOUND);
+	assert_non_null(strstr(vios_error_last(), "nope.txt"));
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &second, "dir", 1024), VIOS_ECORRUPT);
+	git_repository_free(repo);
+}
+
+/* ---- a second writer between vios's read of the ref and its write ----------- */
+
+static struct {
+	int (*write)(git_refdb_backend *, const git_reference *, int, const git_signature *, const char *,
+		     const git_oid *, const char *);
+	git_oid other; /* where the other writer moves the ref */
+	int armed;
+} racer;
+
+static int racing_write(git_refdb_backend *be, const git_reference *ref, int force, const git_signature *who,
+			const char *message, const git_oid *old, const char *old_target)
+{
+	if (racer.armed) {
+		git_reference *moved = git_reference__alloc(git_reference_name(ref), &racer.other, NULL);
+		int rc;
+
+		racer.armed = 0;
+		if (moved == NULL)
+			return -1;
+		rc = racer.write(be, moved, 1, who, "the other writer", NULL, NULL);
+		git_reference_free(moved);
+		if (rc < 0)
+			return rc;
+	}
+	return racer.write(be, ref, force, who, message, old, old_target);
+}
+
+/* Gives repo a file refdb whose next write is preceded by another writer's. */
+static void race_next_write(git_repository *repo, const git_oid *other)
+{
+	git_refdb *db = NULL;
+	git_refdb_backend *be = NULL;
+
+	FX_OK(vios_git_error(git_refdb_new(&db, repo), "refdb"));
+	FX_OK(vios_git_error(git_refdb_backend_fs(&be, repo), "refdb backend"));
+	racer.write = be->write;
+	be->write = racing_write;
+	FX_OK(vios_git_error(git_refdb_set_backend(db, be), "refdb backend"));
+	FX_OK(vios_git_error(git_repository_set_refdb(repo, db), "refdb"));
+	git_refdb_free(db);
+	racer.other = *other;
+	racer.armed = 1;
+}
+
+static void test_git_commit_files__refuses_a_ref_another_writer_moved_meanwhile(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *repo = NULL;
+	git_oid base, theirs, mine;
+	vios_git_file f = { "a.txt", "mine", 4 };
+
+	FX_OK(vios_git_open(&repo, sb->a, 1));
+	base = commit1(repo, REF, "a.txt", "base");
+	theirs = commit1(repo, "refs/heads/theirs", "a.txt", "theirs");
+	race_next_write(repo, &theirs);
+	assert_int_equal(vios_git_commit_files(&mine, repo, REF, &f, 1, "mine", NAME, EMAIL), VIOS_ERROR);
+	assert_int_equal(racer.armed, 0);
+	assert_non_null(strstr(vios_error_last(), "moved while vios was writing"));
+	assert_ref(repo, REF, &theirs); /* the other writer's commit is not lost */
+
+	/* run again, it builds on what is there now */
+	FX_OK(vios_git_commit_files(&mine, repo, REF, &f, 1, "mine", NAME, EMAIL));
+	assert_ref(repo, REF, &mine);
+	{
+		int d = -1;
+		FX_OK(vios_git_descends(&d, repo, &mine, &theirs));
+		assert_int_equal(d, 1);
+		FX_OK(vios_git_descends(&d, repo, &mine, &base));
+		assert_int_equal(d, 0);
+	}
+	git_repository_free(repo);
+}
+
+static void test_git_descends__a_descendant_yes_a_rewrite_no(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *repo = NULL;
+	git_oid c1, c2, c3, rewritten;
+	int d = -1;
+
+	FX_OK(vios_git_open(&repo, sb->a, 1));
+	c1 = commit1(repo, REF, "a.txt", "1");
+	c2 = commit1(repo, REF, "a.txt", "2");
+	c3 = commit1(repo, REF, "a.txt", "3");
+	FX_OK(vios_git_descends(&d, repo, &c3, &c1));
+	assert_int_equal(d, 1);
+	FX_OK(vios_git_descends(&d, repo, &c2, &c2));
+	assert_int_equal(d, 1); /* a commit counts as its own descendant */
+	FX_OK(vios_git_descends(&d, repo, &c1, &c3));
+	assert_int_equal(d, 0); /* behind is not after */
+
+	/* history rewritten from c1 on: the new head does not descend from c3 */
+	FX_OK(vios_git_set_ref(repo, REF, &c1, "rewind"));
+	assert_ref(repo, REF, &c1);
+	rewritten = commit1(repo, REF, "a.txt", "2, again");
+	FX_OK(vios_git_descends(&d, repo, &rewritten, &c3));
+	assert_int_equal(d, 0);
+	FX_OK(vios_git_descends(&d, repo, &rewritten, &c2));
+	assert_int_equal(d, 0);
+	FX_OK(vios_git_descends(&d, repo, &rewritten, &c1));
+	assert_int_equal(d, 1);
+	git_repository_free(repo);
+}
+
+static void test_git_fetch__copies_refs_and_objects_between_local_repositories(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *a = NULL, *b = NULL;
+	git_oid c1, c2;
+	const char *specs[] = { "+refs/heads/nodes/*:refs/vios/incoming/nodes/*" };
+	char nowhere[FX_PATH + 32];
+
+	FX_OK(vios_git_open(&a, sb->a, 1));
+	FX_OK(vios_git_open(&b, sb->b, 1));
+	c1 = commit1(a, REF, "a.txt", "one");
+	FX_OK(vios_git_fetch(b, sb->a, specs, 1));
+	assert_ref(b, "refs/vios/incoming/nodes/n1", &c1);
+	assert_blob(b, &c1, "a.txt", "one");
+
+	/* again after a new commit: the incoming ref follows */
+	c2 = commit1(a, REF, "a.txt", "two");
+	FX_OK(vios_git_fetch(b, sb->a, specs, 1));
+	assert_ref(b, "refs/vios/incoming/nodes/n1", &c2);
+	assert_blob(b, &c2, "a.txt", "two");
+	/* an anonymous remote: nothing written to b's config */
+	{
+		git_strarray remotes = { 0 };
+		FX_OK(vios_git_error(git_remote_list(&remotes, b), "remotes"));
+		assert_int_equal(remotes.count, 0);
+		git_strarray_dispose(&remotes);
+	}
+
+	/* from a path that is no repository: an error naming it */
+	FX_OK(vios_snprintf(nowhere, sizeof(nowhere), "%s/nowhere.git", sb->w.dir));
+	assert_int_equal(vios_git_fetch(b, nowhere, specs, 1), VIOS_ERROR);
+	assert_non_null(strstr(vios_error_last(), "nowhere.git"));
+	git_repository_free(a);
+	git_repository_free(b);
+}
+
+static void test_git_push__fast_forwards_and_refuses_a_rewrite(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *a = NULL, *b = NULL;
+	git_oid c1, c2;
+	const char *specs[] = { REF ":" REF };
+
+	FX_OK(vios_git_open(&a, sb->a, 1));
+	FX_OK(vios_git_open(&b, sb->b, 1));
+	c1 = commit1(a, REF, "a.txt", "one");
+	FX_OK(vios_git_push(a, sb->b, specs, 1));
+	assert_ref(b, REF, &c1);
+	c2 = commit1(a, REF, "a.txt", "two");
+	FX_OK(vios_git_push(a, sb->b, specs, 1));
+	assert_ref(b, REF, &c2);
+
+	/* a history that does not descend from what the remote holds */
+	FX_OK(vios_git_set_ref(a, REF, &c1, "rewind"));
+	commit1(a, REF, "a.txt", "two, rewritten");
+	assert_int_equal(vios_git_push(a, sb->b, specs, 1), VIOS_EVERIFY);
+	assert_non_null(strstr(vios_error_last(), "non-fastforward"));
+	assert_ref(b, REF, &c2);
+	git_repository_free(a);
+	git_repository_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_git_open__makes_a_bare_repository_only_when_asked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_commit_files__builds_on_the_refs_tree_and_replaces_same_paths,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_commit_files__refuses_a_ref_another_writer_moved_meanwhile,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_descends__a_descendant_yes_a_rewrite_no, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_fetch__copies_refs_and_objects_between_local_repositories,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_push__fast_forwards_and_refuses_a_rewrite, setup, teardown),
+	};
+	if (sodium_init() < 0 || vios_git_init() < 0)
+		return 1;
+	return cmocka_run_group_tests_name("git", tests, NULL, NULL);
+}
