@@ -43,8 +43,8 @@ int cmd_export(vios_cli *cli, int argc, char **argv)
 	if ((error = vios_bundle_export(&rep, cli->store)) < 0)
 		return error;
 	if (cli->json)
-		printf("{\"bundles\": %zu, \"ops\": %zu}\n", rep.bundles, rep.ops);
-	else if (rep.bundles == 0)
+		return cli_json_out(json_pack("{s:I, s:I}", "bundles", (json_int_t)rep.bundles, "ops", (json_int_t)rep.ops));
+	if (rep.bundles == 0)
 		printf("nothing to export: no changes since the last bundle\n");
 	else
 		printf("sealed %zu bundle%s (%zu changes) into the outbox; 'vios sync' sends them\n", rep.bundles,

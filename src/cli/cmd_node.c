@@ -2,6 +2,7 @@
  * cmd_node.c - init, whoami, identity export, passphrase change/recover.
  */
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "crypto/age.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -55,16 +56,9 @@ int cmd_init(vios_cli *cli, int argc, char **argv)
 		goto done;
 	vios_node_fingerprint(fp, node);
 	if (cli->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "node_id", node->node_id,
-				      "kind", node->kind, "name", node->name, "role", node->role,
-				      "fingerprint", fp, "recovery_code", code);
-		if (o == NULL) {
-			error = vios_error_nomem();
-			goto done;
-		}
-		json_dumpf(o, stdout, JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(o);
+		error = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "node_id", node->node_id,
+					       "kind", node->kind, "name", node->name, "role", node->role,
+					       "fingerprint", fp, "recovery_code", code));
 	} else {
 		printf("Created %s node \"%s\" (role %s) in %s\n", node->kind, node->name, node->role, cli->home);
 		printf("node id      %s\nfingerprint  %s\n\n", node->node_id, fp);
@@ -107,18 +101,11 @@ int cmd_whoami(vios_cli *cli, int argc, char **argv)
 	if ((error = vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub)) < 0 ||
 	    (error = vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk)) < 0)
 		return error;
-	if (cli->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-				      "node_id", n->node_id, "kind", n->kind, "name", n->name,
-				      "role", n->role, "fingerprint", fp, "age_recipient", rcpt,
-				      "minisign_pubkey", pub, "created", n->created, "home", n->home);
-		if (o == NULL)
-			return vios_error_nomem();
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(o);
-		return 0;
-	}
+	if (cli->json)
+		return cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+					      "node_id", n->node_id, "kind", n->kind, "name", n->name,
+					      "role", n->role, "fingerprint", fp, "age_recipient", rcpt,
+					      "minisign_pubkey", pub, "created", n->created, "home", n->home));
 	printf("node id       %s\nkind          %s\nname          %s\nrole          %s\n"
 	       "fingerprint   %s\nage recipient %s\nminisign key  %s\ncreated       %s\nhome          %s\n",
 	       n->node_id, n->kind, n->name, n->role, fp, rcpt, pub, n->created, n->home);
@@ -182,6 +169,8 @@ static int export_secret(vios_cli *cli, const char *path, int force)
 	if (error == 0)
 		fprintf(stderr, "vios: wrote the age identity of node %s to %s (mode 0600); delete it when done\n",
 			n->node_id, path);
+	if (error == 0 && cli->json)
+		error = cli_json_out(json_pack("{s:s, s:s}", "node_id", n->node_id, "identity_file", path));
 done:
 	sodium_memzero(id, sizeof(id));
 	sodium_free(text);
@@ -228,6 +217,8 @@ int cmd_identity(vios_cli *cli, int argc, char **argv)
 		req[len] = 0;
 		if (error == 0)
 			fprintf(stderr, "vios: wrote the enrollment request to %s; give it to the hub operator\n", out);
+		if (error == 0 && cli->json)
+			error = cli_json_out(json_pack("{s:s, s:s}", "node_id", cli->node->node_id, "request_file", out));
 	}
 	free(req);
 	return error;
@@ -238,6 +229,7 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "recovery-code", required_argument, NULL, 'r' },
 		{ "new-passphrase-file", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *code = NULL, *newfile = NULL, *verb;
@@ -249,6 +241,7 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'r': code = optarg; break;
 		case 'n': newfile = optarg; break;
+		case OPT_JSON: cli->json = 1; break;
 		default: return cli_usage(cli, "unknown option");
 		}
 	}
@@ -263,7 +256,11 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 		    (error = cli_new_passphrase(&newpass, newfile)) < 0 ||
 		    (error = vios_node_passphrase_change(node, newpass)) < 0)
 			goto done;
-		printf("Passphrase changed for node %s.\n", node->node_id);
+		error = 0;
+		if (cli->json)
+			error = cli_json_out(json_pack("{s:s, s:s}", "node_id", node->node_id, "passphrase", "changed"));
+		else
+			printf("Passphrase changed for node %s.\n", node->node_id);
 	} else if (!strcmp(verb, "recover")) {
 		if (code == NULL)
 			return cli_usage(cli, "recover needs --recovery-code CODE");
@@ -271,12 +268,15 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 		    (error = cli_new_passphrase(&newpass, newfile)) < 0 ||
 		    (error = vios_node_passphrase_recover(cli->home, code, newpass)) < 0)
 			goto done;
-		printf("Passphrase reset with the recovery code for node %s; its keys and records are unchanged.\n",
-		       node->node_id);
+		error = 0;
+		if (cli->json)
+			error = cli_json_out(json_pack("{s:s, s:s}", "node_id", node->node_id, "passphrase", "recovered"));
+		else
+			printf("Passphrase reset with the recovery code for node %s; its keys and records are unchanged.\n",
+			       node->node_id);
 	} else {
 		return cli_usage(cli, "unknown action '%s' (change or recover)", verb);
 	}
-	error = 0;
 done:
 	vios_secret_free(pass);
 	vios_secret_free(newpass);

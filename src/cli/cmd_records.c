@@ -70,7 +70,7 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 	if ((error = vios_record_add(id, cli->store, table, fields, n)) < 0)
 		return error;
 	if (cli->json)
-		printf("{\"id\": \"%s\"}\n", id);
+		return cli_json_out(json_pack("{s:s}", "id", id));
 	else
 		printf("%s\n", id);
 	return 0;
@@ -329,7 +329,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		if ((error = vios_case_set_status(cli->store, argv[optind], argv[optind + 1], to)) < 0)
 			return error;
 		if (cli->json)
-			printf("{\"id\": \"%s\", \"status\": \"%s\"}\n", argv[optind], argv[optind + 1]);
+			return cli_json_out(json_pack("{s:s, s:s}", "id", argv[optind], "status", argv[optind + 1]));
 		else
 			printf("case %s is now %s\n", argv[optind], argv[optind + 1]);
 		return 0;
@@ -376,7 +376,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 		if ((error = vios_agreement_done(cli->store, argv[optind], feedback)) < 0)
 			return error;
 		if (cli->json)
-			printf("{\"id\": \"%s\", \"status\": \"done\"}\n", argv[optind]);
+			return cli_json_out(json_pack("{s:s, s:s}", "id", argv[optind], "status", "done"));
 		else
 			printf("agreement %s is done\n", argv[optind]);
 		return 0;
@@ -472,10 +472,8 @@ int cmd_store(vios_cli *cli, int argc, char **argv)
 		json_decref(rows);
 	}
 	if (cli->json) {
-		json_t *doc = json_pack("{s:s, s:i, s:o}", "integrity", "ok", "schema_version",
-					vios_store_schema_version(), "rows", counts);
-		cli_json(stdout, doc);
-		json_decref(doc);
+		return cli_json_out(json_pack("{s:s, s:i, s:o}", "integrity", "ok", "schema_version",
+					      vios_store_schema_version(), "rows", counts));
 	} else {
 		const char *k;
 		json_t *v;
