@@ -297,17 +297,23 @@ static int flow_row(void *ctx, const vios_audit_bundle *b)
 	json_t *row, *rcpt = json_array(), *names = json_array(), *cats = json_array(), *why = json_array();
 	char when[25] = "", hlc[24] = "", joined[4096] = "";
 	size_t used = 0;
+	int error;
 
 	if (!rcpt || !names || !cats || !why)
 		goto nomem;
 	if (b->hdr) {
 		vios_hlc_iso(when, b->hdr->hlc);
-		snprintf(hlc, sizeof(hlc), "%llu", (unsigned long long)b->hdr->hlc);
+		if (vios_snprintf(hlc, sizeof(hlc), "%llu", (unsigned long long)b->hdr->hlc) < 0) {
+			error = VIOS_ERROR;
+			goto fail;
+		}
 		for (size_t i = 0; i < b->hdr->nrecipients; i++) {
 			const vios_audit_node *n = vios_audit_find_node(fc->a, b->hdr->recipients[i]);
 			const char *name = n ? n->name : b->hdr->recipients[i];
 			json_array_append_new(rcpt, json_string(b->hdr->recipients[i]));
 			json_array_append_new(names, json_string(name));
+			/* display text for the table, which cuts it at 60
+			 * characters anyway: a longer list is cut here too */
 			if (used < sizeof(joined)) {
 				int k = snprintf(joined + used, sizeof(joined) - used, "%s%s", i ? ", " : "", name);
 				used += k > 0 ? (size_t)k : 0;
@@ -351,11 +357,13 @@ static int flow_row(void *ctx, const vios_audit_bundle *b)
 	json_array_append_new(fc->rows, row);
 	return 0;
 nomem:
+	error = vios_error_nomem();
+fail:
 	json_decref(rcpt);
 	json_decref(names);
 	json_decref(cats);
 	json_decref(why);
-	return vios_error_nomem();
+	return error;
 }
 
 static int cmp_rows(const void *x, const void *y)
@@ -419,8 +427,14 @@ static int write_csv(const char *path, json_t *rows)
 			error = vios_error_nomem();
 			break;
 		}
-		snprintf(ops, sizeof(ops), "%lld", (long long)json_integer_value(json_object_get(row, "ops")));
-		snprintf(cov, sizeof(cov), "%lld", (long long)json_integer_value(json_object_get(row, "covenant_version")));
+		if (vios_snprintf(ops, sizeof(ops), "%lld", (long long)json_integer_value(json_object_get(row, "ops"))) < 0 ||
+		    vios_snprintf(cov, sizeof(cov), "%lld",
+				  (long long)json_integer_value(json_object_get(row, "covenant_version"))) < 0) {
+			free(recipients);
+			free(categories);
+			error = VIOS_ERROR;
+			break;
+		}
 		cells[0] = json_string_value(json_object_get(row, "time"));
 		cells[1] = json_string_value(json_object_get(row, "sender"));
 		cells[2] = json_string_value(json_object_get(row, "sender_name"));

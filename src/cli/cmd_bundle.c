@@ -102,13 +102,13 @@ int cmd_import(vios_cli *cli, int argc, char **argv)
 		free(age);
 		free(sig);
 		if (error < 0) {
-			char why[400];
-			snprintf(why, sizeof(why), "%s", vios_error_last());
-			vios_error_set(VIOS_ERR_BUNDLE, "%s: %s", argv[i], why);
+			char *why = strdup(vios_error_last());
+			vios_error_set(VIOS_ERR_BUNDLE, "%s: %s", argv[i], why ? why : "?");
+			free(why);
 			break;
 		}
 		if (vios_trust_node(&sender, cli->store, r.hdr.sender) < 0)
-			snprintf(sender.name, sizeof(sender.name), "?");
+			strcpy(sender.name, "?");
 		switch (r.status) {
 		case VIOS_IMPORT_APPLIED: what = "applied"; break;
 		case VIOS_IMPORT_SKIPPED: what = "not addressed to this node: chain checked, recorded"; skipped++; break;

@@ -340,8 +340,10 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 			printf("peers         kind     role             name                     last seq verified\n");
 			json_array_foreach(nodes, i, n) {
 				char seq[24] = "-";
-				if (json_is_integer(json_object_get(n, "seq_seen")))
-					snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(json_object_get(n, "seq_seen")));
+				if (json_is_integer(json_object_get(n, "seq_seen")) &&
+				    (error = vios_snprintf(seq, sizeof(seq), "%lld",
+							   (long long)json_integer_value(json_object_get(n, "seq_seen")))) < 0)
+					goto done;
 				printf("              %-8s %-16s %-24s %s%s\n", json_string_value(json_object_get(n, "kind")),
 				       json_string_value(json_object_get(n, "role")), json_string_value(json_object_get(n, "name")),
 				       seq, json_is_null(json_object_get(n, "revoked_at")) ? "" : " (revoked)");

@@ -112,7 +112,8 @@ int cmd_whoami(vios_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* 1 when path would land inside dir (both resolved as far as they exist). */
+/* 1 when path would land inside dir (both resolved as far as they exist),
+ * 0 when not, VIOS_EUSAGE when path's directory is too long to resolve. */
 static int inside(const char *dir, const char *path)
 {
 	char rd[PATH_MAX], rp[PATH_MAX], parent[PATH_MAX];
@@ -125,11 +126,11 @@ static int inside(const char *dir, const char *path)
 		/* The file does not exist yet: resolve its directory. */
 		slash = strrchr(path, '/');
 		if (slash == NULL)
-			snprintf(parent, sizeof(parent), ".");
-		else
-			snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
-		if (slash == path)
-			snprintf(parent, sizeof(parent), "/");
+			strcpy(parent, ".");
+		else if (slash == path)
+			strcpy(parent, "/");
+		else if (vios_snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path) < 0)
+			return VIOS_EUSAGE;
 		if (realpath(parent, rp) == NULL)
 			return 0;
 	}
@@ -144,7 +145,9 @@ static int export_secret(vios_cli *cli, const char *path, int force)
 	size_t cap = 512;
 	int error;
 
-	if (inside(cli->home, path)) {
+	if ((error = inside(cli->home, path)) < 0)
+		return error;
+	if (error) {
 		vios_error_set(VIOS_ERR_INPUT, "refusing to write the secret key inside the encrypted home %s; choose a path outside it", cli->home);
 		return VIOS_EUSAGE;
 	}
@@ -159,8 +162,8 @@ static int export_secret(vios_cli *cli, const char *path, int force)
 	/* Logged first: an export that is not in the log must not happen. */
 	{
 		char why[PATH_MAX + 64];
-		snprintf(why, sizeof(why), "age identity (secret key) written to %s", path);
-		if ((error = vios_store_log(cli->store, "export", "identity", n->node_id, why)) < 0)
+		if ((error = vios_snprintf(why, sizeof(why), "age identity (secret key) written to %s", path)) < 0 ||
+		    (error = vios_store_log(cli->store, "export", "identity", n->node_id, why)) < 0)
 			goto done;
 	}
 	error = vios_file_write_atomic(path, text, strlen(text), 0600, force);

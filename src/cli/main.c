@@ -335,10 +335,13 @@ int cli_usage(vios_cli *cli, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(msg)) /* a long argument: show that it was cut */
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
 	vios_error_set(VIOS_ERR_INPUT, "%s%s%s (see 'vios help %s')", cli->command ? cli->command : "",
 		       cli->command ? ": " : "", msg, cli->command ? cli->command : "");
 	return VIOS_EUSAGE;

@@ -15,7 +15,10 @@
 
 #define CELL_MAX 48
 
-/* The cell text of one value: NULL as "-", integers as numbers. */
+/* The cell text of one value: NULL as "-", integers as numbers. A value
+ * longer than out is cut on purpose, unchecked: cut() below shortens every
+ * cell to at most 60 characters, far less than out (4096 bytes) holds, so
+ * what is shown is the same either way. */
 static void cell(char *out, size_t len, json_t *v)
 {
 	if (v == NULL || json_is_null(v))

@@ -4,6 +4,7 @@
 #include "util/util.h"
 #include "util/error.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -312,6 +313,7 @@ void vios_uuid7(char out[37])
 	uint8_t b[16];
 	uint64_t ms = vios_now_ms();
 	char hex[33];
+	int n;
 
 	randombytes_buf(b, sizeof(b));
 	for (int i = 0; i < 6; i++)
@@ -319,7 +321,9 @@ void vios_uuid7(char out[37])
 	b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));
 	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));
 	vios_hex(hex, b, 16);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	n = snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	assert(n == 36);
+	(void)n;
 }
 
 int vios_uuid_valid(const char *s)
