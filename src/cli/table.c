@@ -21,6 +21,7 @@
  * what is shown is the same either way. */
 static void cell(char *out, size_t len, json_t *v)
 {
+	assert(out != NULL && len > 0);
 	if (v == NULL || json_is_null(v))
 		snprintf(out, len, "-");
 	else if (json_is_integer(v))
@@ -66,6 +67,9 @@ void cli_table(FILE *f, json_t *rows, const cli_col *cols)
 	size_t i;
 	json_t *row;
 
+	assert(f != NULL);
+	assert(rows != NULL);
+	assert(cols != NULL);
 	while (cols[ncol].key && ncol < 16)
 		ncol++;
 	for (size_t c = 0; c < ncol; c++)

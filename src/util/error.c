@@ -3,6 +3,7 @@
  */
 #include "util/error.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@ void vios_error_set(vios_error_class klass, const char *fmt, ...)
 
 	int n;
 
+	assert(fmt != NULL);
 	va_start(ap, fmt);
 	n = vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
 	va_end(ap);
@@ -32,6 +34,7 @@ int vios_error_os(const char *fmt, ...)
 	char what[400];
 	va_list ap;
 
+	assert(fmt != NULL);
 	va_start(ap, fmt);
 	n = vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
