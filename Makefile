@@ -7,20 +7,31 @@
 #   make bench        ratios against plain SQLite, libsodium and the CLI pipeline
 #   make fuzz         libFuzzer targets for FUZZ_SECONDS each
 #   make install      PREFIX/bin/vios and the man page
+#   make deps         install the Debian packages all of these need (as root;
+#                     make deps-fuzz adds clang); building never installs
 CC ?= cc
 PREFIX ?= /usr/local
 PKGS ?= sqlite3 libgit2 libsodium zlib jansson
 CFLAGS ?= -O2 -g
+LDFLAGS ?=
+LDLIBS ?=
 SAN ?= 0
 FUZZ_SECONDS ?= 30
 BENCH_ROWS ?= 100000
 FAULTS ?= 1
 DEPS ?= tools/deps.sh
+FUZZ_CC ?= clang
+FUZZ_BUILD ?= build/fuzz
 
+# Building never installs anything. `make deps` installs what building, the
+# tests, the demo and the bench need (tools/deps.sh, as root); `make check`
+# and `make demo` install what they miss themselves, before compiling.
+# Every other target only checks and says what to run.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 DEFS := -D_GNU_SOURCE -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK $(if $(filter 0,$(FAULTS)),-DVIOS_NO_FAULTS)
 INCS := -Isrc -Isync -I.
-# Recursive (=) so pkg-config runs after the deps check installed it.
+# Recursive (=) so pkg-config runs in the recipes, after `make check` or
+# `make demo` installed what was missing.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 
@@ -38,67 +49,93 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(CFLAGS) $(SANFLA
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/crypto/*.c src/store/*.c src/crdt/*.c src/node/*.c sync/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
-GEN_SRC := $(BUILD)/gen/schema.c
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_SRC := $(sort $(wildcard tools/t_*.c))
-TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
+# Test tools (t_*.c) live in tools/ or tests/tools/; bench.c in tools/.
+TOOL_DIRS := tools tests/tools
+TOOL_SRC := $(sort $(foreach d,$(TOOL_DIRS),$(wildcard $(d)/t_*.c)))
+TOOL_BIN := $(addprefix $(BUILD)/tools/,$(basename $(notdir $(TOOL_SRC))))
+BENCH_BIN := $(BUILD)/tools/bench
 SCHEMA := $(sort $(wildcard schema/*.sql))
+vpath t_%.c $(TOOL_DIRS)
+vpath bench.c tools
 
-.PHONY: all check demo bench fuzz install clean deps deps-check deps-demo deps-fuzz
+# What must hold before anything is compiled: make check and make demo
+# install their packages; the rest only check (see pkgs-present).
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+GATE := deps-check
+else ifneq ($(filter demo,$(MAKECMDGOALS)),)
+GATE := deps-demo
+else ifneq ($(filter bench,$(MAKECMDGOALS)),)
+GATE := bench-present
+else
+GATE := pkgs-present
+endif
+
+.PHONY: all check demo bench fuzz install clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present
 all: $(VIOS_BIN) $(if $(filter vios,$(VIOS_BIN)),vios.1)
 
 deps:
-	@$(DEPS) build
+	@$(DEPS) check
 deps-check:
 	@$(DEPS) check
 deps-demo:
 	@$(DEPS) demo
+deps-fuzz:
+	@$(DEPS) fuzz
+# Checks only, one line when something is missing; never installs.
+pkgs-present:
+	@missing=; for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] || { echo "vios: cannot build, pkg-config finds no$$missing: run 'make deps' (as root) to install them" >&2; exit 1; }
+bench-present:
+	@$(DEPS) --no-install bench
+fuzz-present:
+	@$(DEPS) --no-install fuzz
 
-$(BUILD)/%.o: %.c | deps
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+# object_tree DIR,COMPILE,GATE: the library's objects, the embedded schema
+# and libvios.a under DIR, compiled with COMPILE once GATE holds. $(BUILD)
+# is one tree (make, make check), $(FUZZ_BUILD) the other (make fuzz).
+define object_tree
+$(1)/%.o: %.c | $(3)
+	@mkdir -p $$(@D)
+	$(2) -c $$< -o $$@
+$(1)/gen/schema.o: $(1)/gen/schema.c | $(3)
+	$(2) -c $$< -o $$@
+$(1)/libvios.a: $(LIB_SRC:%.c=$(1)/%.o) $(1)/gen/schema.o
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(eval $(call object_tree,$(BUILD),$$(CC) $$(ALL_CFLAGS),$(GATE)))
 
-$(BUILD)/gen/schema.c: $(SCHEMA) tools/embed-schema.sh
-	@mkdir -p $(dir $@)
+%/gen/schema.c: $(SCHEMA) tools/embed-schema.sh
+	@mkdir -p $(@D)
 	sh tools/embed-schema.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/schema.o: $(BUILD)/gen/schema.c | deps
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
-
-$(BUILD)/libvios.a: $(LIB_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
 $(VIOS_BIN): $(CLI_OBJ) $(BUILD)/libvios.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libvios.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libvios.a $(PKG_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvios.a | deps-check
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvios.a | $(GATE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS) $(shell pkg-config --libs cmocka) $(LDLIBS)
 
-$(BUILD)/tools/%: tools/%.c $(BUILD)/libvios.a | deps
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS)
+# test tools and the bench (found through vpath above)
+$(BUILD)/tools/%: %.c $(BUILD)/libvios.a | $(GATE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS) $(LDLIBS)
 
 check: deps-check $(VIOS_BIN) $(UNIT_BIN) $(TOOL_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" BUILD="$(abspath $(BUILD))" SAN=$(SAN) sh tests/run.sh
 
-$(BUILD)/tools/bench: tools/bench.c $(BUILD)/libvios.a | deps
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS)
-
-bench: deps-demo $(VIOS_BIN) $(BUILD)/tools/bench
-	@VIOS="$(abspath $(VIOS_BIN))" $(BUILD)/tools/bench --rows $(BENCH_ROWS)
+bench: bench-present $(VIOS_BIN) $(BENCH_BIN)
+	@VIOS="$(abspath $(VIOS_BIN))" $(BENCH_BIN) --rows $(BENCH_ROWS)
 
 # ---- fuzz: libFuzzer targets tools/fuzz/fuzz_*.c, built with clang against
 # the library recompiled with clang and sanitizers into FUZZ_BUILD (objects
 # apart from every other build); each runs FUZZ_SECONDS on a copy of its seed
-# corpus tests/resources/fuzz/<target>/ (see tools/fuzz/run.sh).
-FUZZ_CC ?= clang
-FUZZ_BUILD ?= build/fuzz
+# corpus tests/resources/fuzz/<target>/ (see tools/fuzz/run.sh). `make
+# deps-fuzz` installs clang.
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # Warnings stay on but not fatal: clang warns about a few things gcc does not,
 # and the gcc build (`make`) is the one that enforces -Werror.
@@ -107,26 +144,10 @@ FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/schema.o
 FUZZ_SRC := $(sort $(wildcard tools/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tools/fuzz/%.c=$(FUZZ_BUILD)/%)
 
-$(FUZZ_BUILD)/gen/schema.c: $(SCHEMA) tools/embed-schema.sh
-	@mkdir -p $(dir $@)
-	sh tools/embed-schema.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
+$(eval $(call object_tree,$(FUZZ_BUILD),$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,fuzz-present))
 
-$(FUZZ_BUILD)/%.o: %.c | deps-fuzz
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-
-$(FUZZ_BUILD)/gen/schema.o: $(FUZZ_BUILD)/gen/schema.c | deps-fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-
-$(FUZZ_BUILD)/libvios.a: $(FUZZ_LIB_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(FUZZ_BUILD)/fuzz_%: tools/fuzz/fuzz_%.c tools/fuzz/fuzz.h $(FUZZ_BUILD)/libvios.a | deps-fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libvios.a $(PKG_LIBS)
-
-deps-fuzz:
-	@$(DEPS) fuzz
+$(FUZZ_BUILD)/fuzz_%: tools/fuzz/fuzz_%.c tools/fuzz/fuzz.h $(FUZZ_BUILD)/libvios.a | fuzz-present
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_BUILD)/libvios.a $(PKG_LIBS) $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 	@sh tools/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
@@ -145,5 +166,5 @@ install: $(VIOS_BIN) vios.1
 clean:
 	rm -rf build vios vios.1
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
--include $(FUZZ_LIB_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d) $(TOOL_BIN:=.d) $(BENCH_BIN).d
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -24,29 +24,34 @@ static int must_be_hub(vios_store *st)
 	return 0;
 }
 
-static void self_entry(vios_reg_node *n, const vios_node *node)
+/* The hub's own registry entry; VIOS_ERROR when a field does not fit. */
+static int self_entry(vios_reg_node *n, const vios_node *node)
 {
 	memset(n, 0, sizeof(*n));
-	snprintf(n->node_id, sizeof(n->node_id), "%s", node->node_id);
-	snprintf(n->kind, sizeof(n->kind), "%s", node->kind);
-	snprintf(n->role, sizeof(n->role), "%s", node->role);
-	snprintf(n->name, sizeof(n->name), "%s", node->name);
+	if (vios_snprintf(n->node_id, sizeof(n->node_id), "%s", node->node_id) < 0 ||
+	    vios_snprintf(n->kind, sizeof(n->kind), "%s", node->kind) < 0 ||
+	    vios_snprintf(n->role, sizeof(n->role), "%s", node->role) < 0 ||
+	    vios_snprintf(n->name, sizeof(n->name), "%s", node->name) < 0)
+		return VIOS_ERROR;
 	vios_now_iso(n->enrolled_at);
 	n->last_seq = -1;
 	n->sign_pub = node->sign_pub;
 	memcpy(n->age_pk, node->age_pk, 32);
+	return 0;
 }
 
-/* The repository's path as 'vios hub create' recorded it (no trailing '/'). */
-static const char *repo_path(git_repository *repo, char *buf, size_t len)
+/* The repository's path as 'vios hub create' recorded it (no trailing '/'),
+ * into buf; VIOS_ERROR when it does not fit. */
+static int repo_path(char *buf, size_t len, git_repository *repo)
 {
 	size_t n;
 
-	snprintf(buf, len, "%s", git_repository_path(repo));
+	if (vios_snprintf(buf, len, "%s", git_repository_path(repo)) < 0)
+		return VIOS_ERROR;
 	n = strlen(buf);
 	if (n > 1 && buf[n - 1] == '/')
 		buf[n - 1] = 0;
-	return buf;
+	return 0;
 }
 
 /* Publishes a new version and installs it in the hub's own store. */
@@ -90,7 +95,8 @@ int vios_hub_create(vios_store *st, const char *path)
 		error = vios_error_os("cannot resolve %s", path);
 		goto done;
 	}
-	self_entry(&self, st->node);
+	if ((error = self_entry(&self, st->node)) < 0)
+		goto done;
 	if ((error = publish(st, repo, abs, &self, 1, vios_covenant_default(), 1,
 			     "registry v1: hub created, default covenant")) < 0)
 		goto done;
@@ -193,18 +199,22 @@ int vios_hub_enroll(vios_enroll_info *out, int *already, vios_store *st, const c
 	memcpy(nodes, reg->nodes, reg->n * sizeof(*nodes));
 	{
 		vios_reg_node *n = &nodes[reg->n];
-		snprintf(n->node_id, sizeof(n->node_id), "%s", out->node_id);
-		snprintf(n->kind, sizeof(n->kind), "%s", out->kind);
-		snprintf(n->role, sizeof(n->role), "%s", out->role);
-		snprintf(n->name, sizeof(n->name), "%s", out->name);
+		if (vios_snprintf(n->node_id, sizeof(n->node_id), "%s", out->node_id) < 0 ||
+		    vios_snprintf(n->kind, sizeof(n->kind), "%s", out->kind) < 0 ||
+		    vios_snprintf(n->role, sizeof(n->role), "%s", out->role) < 0 ||
+		    vios_snprintf(n->name, sizeof(n->name), "%s", out->name) < 0) {
+			error = VIOS_ERROR;
+			goto done;
+		}
 		vios_now_iso(n->enrolled_at);
 		n->last_seq = -1;
 		n->sign_pub = out->sign_pub;
 		memcpy(n->age_pk, out->age_pk, 32);
 	}
-	snprintf(msg, sizeof(msg), "registry v%lld: enroll %s (%s %s)", reg->version + 1, out->node_id, out->kind, out->role);
-	if ((error = publish(st, repo, repo_path(repo, pbuf, sizeof(pbuf)), nodes, reg->n + 1, reg->covenant.text,
-			     reg->version + 1, msg)) < 0)
+	if ((error = vios_snprintf(msg, sizeof(msg), "registry v%lld: enroll %s (%s %s)", reg->version + 1, out->node_id,
+				   out->kind, out->role)) < 0 ||
+	    (error = repo_path(pbuf, sizeof(pbuf), repo)) < 0 ||
+	    (error = publish(st, repo, pbuf, nodes, reg->n + 1, reg->covenant.text, reg->version + 1, msg)) < 0)
 		goto done;
 	error = vios_store_log(st, "update", "registry", out->node_id, "enrolled");
 done:
@@ -224,7 +234,8 @@ static int last_seq_of(long long *out, git_repository *repo, const char *node_id
 	int rc, error;
 
 	*out = 0;
-	snprintf(ref, sizeof(ref), "refs/heads/nodes/%s", node_id);
+	if (vios_snprintf(ref, sizeof(ref), "refs/heads/nodes/%s", node_id) < 0)
+		return VIOS_ERROR;
 	if ((error = vios_git_ref_oid(&head, repo, ref)) == VIOS_ENOTFOUND)
 		return 0;
 	if (error < 0)
@@ -275,9 +286,10 @@ int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id)
 		goto done;
 	vios_now_iso(n->revoked_at);
 	*out = *n;
-	snprintf(msg, sizeof(msg), "registry v%lld: revoke %s after seq %lld", reg->version + 1, node_id, n->last_seq);
-	if ((error = publish(st, repo, repo_path(repo, pbuf, sizeof(pbuf)), reg->nodes, reg->n, reg->covenant.text,
-			     reg->version + 1, msg)) < 0)
+	if ((error = vios_snprintf(msg, sizeof(msg), "registry v%lld: revoke %s after seq %lld", reg->version + 1, node_id,
+				   n->last_seq)) < 0 ||
+	    (error = repo_path(pbuf, sizeof(pbuf), repo)) < 0 ||
+	    (error = publish(st, repo, pbuf, reg->nodes, reg->n, reg->covenant.text, reg->version + 1, msg)) < 0)
 		goto done;
 	error = vios_store_log(st, "update", "registry", node_id, "revoked");
 done:
@@ -305,9 +317,10 @@ int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, 
 		error = VIOS_ERROR;
 		goto done;
 	}
-	snprintf(msg, sizeof(msg), "registry v%lld: covenant version %lld", reg->version + 1, out->version);
-	if ((error = publish(st, repo, repo_path(repo, pbuf, sizeof(pbuf)), reg->nodes, reg->n, out->text,
-			     reg->version + 1, msg)) < 0)
+	if ((error = vios_snprintf(msg, sizeof(msg), "registry v%lld: covenant version %lld", reg->version + 1,
+				   out->version)) < 0 ||
+	    (error = repo_path(pbuf, sizeof(pbuf), repo)) < 0 ||
+	    (error = publish(st, repo, pbuf, reg->nodes, reg->n, out->text, reg->version + 1, msg)) < 0)
 		goto done;
 	error = vios_store_log(st, "update", "covenant", NULL, "covenant published");
 done:
@@ -415,11 +428,17 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 			char seen[128], spec1[256];
 			git_oid s;
 			if (vios_uuid_valid(id) && strcmp(id, st->node->node_id) != 0) {
-				snprintf(seen, sizeof(seen), "%s%s", VIOS_SEEN_NODES, id);
+				if (vios_snprintf(seen, sizeof(seen), "%s%s", VIOS_SEEN_NODES, id) < 0) {
+					git_reference_free(ref);
+					git_reference_iterator_free(it);
+					error = VIOS_ERROR;
+					goto done;
+				}
 				if (vios_git_ref_oid(&s, own, seen) == 0 && git_oid_equal(&s, git_reference_target(ref))) {
 					const char *one[1] = { spec1 };
-					snprintf(spec1, sizeof(spec1), "%s:refs/heads/nodes/%s", seen, id);
-					int e = vios_git_push(own, hub_path, one, 1);
+					int e = vios_snprintf(spec1, sizeof(spec1), "%s:refs/heads/nodes/%s", seen, id) < 0
+							? VIOS_ERROR
+							: vios_git_push(own, hub_path, one, 1);
 					if (e == 0)
 						(*taken)++;
 					else if (e != VIOS_EVERIFY) {
@@ -439,9 +458,9 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 	}
 	{
 		char why[128];
-		snprintf(why, sizeof(why), "hub merge%s: %zu new bundles, %zu quarantined", via ? " via USB" : "",
-			 rep->bundles, rep->alarms);
-		if ((error = vios_store_log(st, "import", "bundle", NULL, why)) < 0)
+		if ((error = vios_snprintf(why, sizeof(why), "hub merge%s: %zu new bundles, %zu quarantined",
+					   via ? " via USB" : "", rep->bundles, rep->alarms)) < 0 ||
+		    (error = vios_store_log(st, "import", "bundle", NULL, why)) < 0)
 			goto done;
 	}
 	if (rep->alarms) {

@@ -3,6 +3,7 @@
  */
 #include "report.h"
 #include "store/records.h"
+#include "util/csv.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -206,42 +207,28 @@ done:
 	return error;
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-	if (strpbrk(s, ",\"\n\r") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 int vios_report_csv(FILE *f, json_t *report)
 {
+	static const char *const header[] = { "month", "school", "theme", "signals", "trend" };
 	size_t i;
 	json_t *r;
+	int error;
 
-	fputs("month,school,theme,signals,trend\n", f);
+	if ((error = vios_csv_row(f, header, 5)) < 0)
+		return error;
 	json_array_foreach(json_object_get(report, "rows"), i, r) {
 		char n[24];
+		const char *cells[5];
 		vios_report_count(n, json_integer_value(json_object_get(r, "signals")));
-		csv_field(f, json_string_value(json_object_get(r, "month")));
-		fputc(',', f);
-		csv_field(f, json_string_value(json_object_get(r, "school")));
-		fputc(',', f);
-		csv_field(f, json_string_value(json_object_get(r, "theme")));
-		fputc(',', f);
-		csv_field(f, n);
-		fputc(',', f);
-		csv_field(f, json_string_value(json_object_get(r, "trend")) ?: "");
-		fputc('\n', f);
+		cells[0] = json_string_value(json_object_get(r, "month"));
+		cells[1] = json_string_value(json_object_get(r, "school"));
+		cells[2] = json_string_value(json_object_get(r, "theme"));
+		cells[3] = n;
+		cells[4] = json_string_value(json_object_get(r, "trend"));
+		if ((error = vios_csv_row(f, cells, 5)) < 0)
+			return error;
 	}
-	return ferror(f) ? vios_error_os("cannot write the CSV") : 0;
+	return 0;
 }
 
 static void xml_text(FILE *f, const char *s)

@@ -36,7 +36,8 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 /* A count as shown: "<5" below the threshold, else the number. */
 void vios_report_count(char out[24], long long n);
 
-/* Writes the grid as CSV (header month,school,theme,signals,trend). */
+/* Writes the grid as CSV (header month,school,theme,signals,trend) with
+ * util/csv.h's quoting and formula neutralisation. */
 int vios_report_csv(FILE *f, json_t *report);
 /* Writes the grid as an SVG chart (a panel per school and one for the
  * municipality; counts below 5 are not drawn). */

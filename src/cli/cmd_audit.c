@@ -18,6 +18,7 @@
 #include "cli/table.h"
 #include "crdt/crdt.h"
 #include "trust.h"
+#include "util/csv.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -296,17 +297,23 @@ static int flow_row(void *ctx, const vios_audit_bundle *b)
 	json_t *row, *rcpt = json_array(), *names = json_array(), *cats = json_array(), *why = json_array();
 	char when[25] = "", hlc[24] = "", joined[4096] = "";
 	size_t used = 0;
+	int error;
 
 	if (!rcpt || !names || !cats || !why)
 		goto nomem;
 	if (b->hdr) {
 		vios_hlc_iso(when, b->hdr->hlc);
-		snprintf(hlc, sizeof(hlc), "%llu", (unsigned long long)b->hdr->hlc);
+		if (vios_snprintf(hlc, sizeof(hlc), "%llu", (unsigned long long)b->hdr->hlc) < 0) {
+			error = VIOS_ERROR;
+			goto fail;
+		}
 		for (size_t i = 0; i < b->hdr->nrecipients; i++) {
 			const vios_audit_node *n = vios_audit_find_node(fc->a, b->hdr->recipients[i]);
 			const char *name = n ? n->name : b->hdr->recipients[i];
 			json_array_append_new(rcpt, json_string(b->hdr->recipients[i]));
 			json_array_append_new(names, json_string(name));
+			/* display text for the table, which cuts it at 60
+			 * characters anyway: a longer list is cut here too */
 			if (used < sizeof(joined)) {
 				int k = snprintf(joined + used, sizeof(joined) - used, "%s%s", i ? ", " : "", name);
 				used += k > 0 ? (size_t)k : 0;
@@ -350,11 +357,13 @@ static int flow_row(void *ctx, const vios_audit_bundle *b)
 	json_array_append_new(fc->rows, row);
 	return 0;
 nomem:
+	error = vios_error_nomem();
+fail:
 	json_decref(rcpt);
 	json_decref(names);
 	json_decref(cats);
 	json_decref(why);
-	return vios_error_nomem();
+	return error;
 }
 
 static int cmp_rows(const void *x, const void *y)
@@ -374,44 +383,29 @@ static int cmp_rows(const void *x, const void *y)
 	return sa < sb ? -1 : sa > sb;
 }
 
-/* A CSV field, quoted when it must be (RFC 4180). */
-static void csv_field(FILE *f, const char *s, int last)
-{
-	if (s == NULL)
-		s = "";
-	if (strpbrk(s, ",\"\r\n") != NULL || (s[0] == ' ' || (s[0] && s[strlen(s) - 1] == ' '))) {
-		fputc('"', f);
-		for (const char *p = s; *p; p++) {
-			if (*p == '"')
-				fputc('"', f);
-			fputc(*p, f);
-		}
-		fputc('"', f);
-	} else
-		fputs(s, f);
-	fputs(last ? "\n" : ",", f);
-}
-
-static void csv_join(FILE *f, json_t *arr, int last)
+/* The strings of a JSON array joined with ';' (malloc'd; NULL on no memory). */
+static char *joined(json_t *arr)
 {
 	char *buf = NULL;
 	size_t len = 0, i;
 	json_t *v;
 	FILE *m = open_memstream(&buf, &len);
 
-	if (m == NULL) {
-		csv_field(f, "", last);
-		return;
-	}
+	if (m == NULL)
+		return NULL;
 	json_array_foreach(arr, i, v) fprintf(m, "%s%s", i ? ";" : "", json_string_value(v));
-	fclose(m);
-	csv_field(f, buf, last);
-	free(buf);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 static int write_csv(const char *path, json_t *rows)
 {
-	char *buf = NULL, num[32];
+	static const char *const header[] = { "time", "sender", "sender_name", "sender_role", "recipients",
+					      "categories", "ops", "covenant_version", "compliant" };
+	char *buf = NULL, ops[32], cov[32];
 	size_t len = 0, i;
 	json_t *row;
 	FILE *m = open_memstream(&buf, &len);
@@ -419,23 +413,46 @@ static int write_csv(const char *path, json_t *rows)
 
 	if (m == NULL)
 		return vios_error_nomem();
-	fputs("time,sender,sender_name,sender_role,recipients,categories,ops,covenant_version,compliant\n", m);
+	error = vios_csv_row(m, header, 9);
 	json_array_foreach(rows, i, row) {
-		csv_field(m, json_string_value(json_object_get(row, "time")), 0);
-		csv_field(m, json_string_value(json_object_get(row, "sender")), 0);
-		csv_field(m, json_string_value(json_object_get(row, "sender_name")), 0);
-		csv_field(m, json_string_value(json_object_get(row, "sender_role")), 0);
-		csv_join(m, json_object_get(row, "recipient_names"), 0);
-		csv_join(m, json_object_get(row, "categories"), 0);
-		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(json_object_get(row, "ops")));
-		csv_field(m, json_is_integer(json_object_get(row, "ops")) ? num : "", 0);
-		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(json_object_get(row, "covenant_version")));
-		csv_field(m, json_is_integer(json_object_get(row, "covenant_version")) ? num : "", 0);
-		csv_field(m, json_string_value(json_object_get(row, "compliant_text")), 1);
+		char *recipients, *categories;
+		const char *cells[9];
+		if (error < 0)
+			break;
+		recipients = joined(json_object_get(row, "recipient_names"));
+		categories = joined(json_object_get(row, "categories"));
+		if (recipients == NULL || categories == NULL) {
+			free(recipients);
+			free(categories);
+			error = vios_error_nomem();
+			break;
+		}
+		if (vios_snprintf(ops, sizeof(ops), "%lld", (long long)json_integer_value(json_object_get(row, "ops"))) < 0 ||
+		    vios_snprintf(cov, sizeof(cov), "%lld",
+				  (long long)json_integer_value(json_object_get(row, "covenant_version"))) < 0) {
+			free(recipients);
+			free(categories);
+			error = VIOS_ERROR;
+			break;
+		}
+		cells[0] = json_string_value(json_object_get(row, "time"));
+		cells[1] = json_string_value(json_object_get(row, "sender"));
+		cells[2] = json_string_value(json_object_get(row, "sender_name"));
+		cells[3] = json_string_value(json_object_get(row, "sender_role"));
+		cells[4] = recipients;
+		cells[5] = categories;
+		cells[6] = json_is_integer(json_object_get(row, "ops")) ? ops : "";
+		cells[7] = json_is_integer(json_object_get(row, "covenant_version")) ? cov : "";
+		cells[8] = json_string_value(json_object_get(row, "compliant_text"));
+		error = vios_csv_row(m, cells, 9);
+		free(recipients);
+		free(categories);
 	}
-	if (fclose(m) != 0) {
+	if (fclose(m) != 0 && error == 0)
+		error = vios_error_nomem();
+	if (error < 0) {
 		free(buf);
-		return vios_error_nomem();
+		return error;
 	}
 	if (!strcmp(path, "-")) {
 		error = fwrite(buf, 1, len, stdout) == len ? 0 : vios_error_os("cannot write the output");

@@ -43,8 +43,8 @@ int cmd_export(vios_cli *cli, int argc, char **argv)
 	if ((error = vios_bundle_export(&rep, cli->store)) < 0)
 		return error;
 	if (cli->json)
-		printf("{\"bundles\": %zu, \"ops\": %zu}\n", rep.bundles, rep.ops);
-	else if (rep.bundles == 0)
+		return cli_json_out(json_pack("{s:I, s:I}", "bundles", (json_int_t)rep.bundles, "ops", (json_int_t)rep.ops));
+	if (rep.bundles == 0)
 		printf("nothing to export: no changes since the last bundle\n");
 	else
 		printf("sealed %zu bundle%s (%zu changes) into the outbox; 'vios sync' sends them\n", rep.bundles,
@@ -102,13 +102,13 @@ int cmd_import(vios_cli *cli, int argc, char **argv)
 		free(age);
 		free(sig);
 		if (error < 0) {
-			char why[400];
-			snprintf(why, sizeof(why), "%s", vios_error_last());
-			vios_error_set(VIOS_ERR_BUNDLE, "%s: %s", argv[i], why);
+			char *why = strdup(vios_error_last());
+			vios_error_set(VIOS_ERR_BUNDLE, "%s: %s", argv[i], why ? why : "?");
+			free(why);
 			break;
 		}
 		if (vios_trust_node(&sender, cli->store, r.hdr.sender) < 0)
-			snprintf(sender.name, sizeof(sender.name), "?");
+			strcpy(sender.name, "?");
 		switch (r.status) {
 		case VIOS_IMPORT_APPLIED: what = "applied"; break;
 		case VIOS_IMPORT_SKIPPED: what = "not addressed to this node: chain checked, recorded"; skipped++; break;

@@ -6,6 +6,7 @@
 #include "cli/table.h"
 #include "crdt/crdt.h"
 #include "util/error.h"
+#include "util/util.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -79,8 +80,8 @@ int cmd_conflicts(vios_cli *cli, int argc, char **argv)
 	if ((error = vios_crdt_conflicts(&rows, cli->store)) < 0)
 		return error;
 	/* losing values are record content: the read is logged like any list */
-	snprintf(why, sizeof(why), "conflicts, %zu rows", json_array_size(rows));
-	if ((error = vios_store_log(cli->store, "read", "conflicts", NULL, why)) < 0)
+	if ((error = vios_snprintf(why, sizeof(why), "conflicts, %zu rows", json_array_size(rows))) < 0 ||
+	    (error = vios_store_log(cli->store, "read", "conflicts", NULL, why)) < 0)
 		goto done;
 	if (cli->json)
 		cli_json(stdout, rows);

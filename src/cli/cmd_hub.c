@@ -91,18 +91,19 @@ static int hub_report(vios_cli *cli, int argc, char **argv)
 			error = vios_error_os("cannot write %s", path);
 	}
 	if (error == 0 && cli->json) {
-		/* exact counts never leave: the JSON carries them as shown */
-		size_t i;
-		json_t *r;
-		json_array_foreach(json_object_get(rep, "rows"), i, r) {
-			char n[24];
-			vios_report_count(n, json_integer_value(json_object_get(r, "signals")));
-			json_object_set_new(r, "signals", json_string(n));
-		}
-		json_array_foreach(json_object_get(rep, "totals"), i, r) {
-			char n[24];
-			vios_report_count(n, json_integer_value(json_object_get(r, "signals")));
-			json_object_set_new(r, "signals", json_string(n));
+		/* exact counts never leave: the JSON carries them as shown, a
+		 * number, or the string "<5" for a count below the minimum
+		 * (VIOS_REPORT_MIN_COUNT) */
+		static const char *const parts[] = { "rows", "totals", NULL };
+		for (const char *const *part = parts; *part; part++) {
+			size_t i;
+			json_t *r;
+			json_array_foreach(json_object_get(rep, *part), i, r) {
+				json_int_t count = json_integer_value(json_object_get(r, "signals"));
+				char n[24];
+				vios_report_count(n, count);
+				json_object_set_new(r, "signals", count < VIOS_REPORT_MIN_COUNT ? json_string(n) : json_integer(count));
+			}
 		}
 		cli_json(stdout, rep);
 	} else if (error == 0) {
@@ -153,10 +154,10 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 			return error;
 		vios_node_fingerprint(fp, cli->node);
 		if (cli->json)
-			printf("{\"hub\": \"%s\", \"fingerprint\": \"%s\", \"registry_version\": 1}\n", argv[first + 1], fp);
-		else
-			printf("Created hub repository %s (registry v1, default covenant).\n"
-			       "Nodes join it with: vios join %s --hub-fingerprint %s\n", argv[first + 1], argv[first + 1], fp);
+			return cli_json_out(json_pack("{s:s, s:s, s:i}", "hub", argv[first + 1], "fingerprint", fp,
+						      "registry_version", 1));
+		printf("Created hub repository %s (registry v1, default covenant).\n"
+		       "Nodes join it with: vios join %s --hub-fingerprint %s\n", argv[first + 1], argv[first + 1], fp);
 		return 0;
 	}
 	if (!strcmp(act, "enroll")) {
@@ -171,9 +172,9 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		if (error < 0)
 			return error;
 		if (cli->json)
-			printf("{\"node_id\": \"%s\", \"kind\": \"%s\", \"role\": \"%s\", \"already\": %s}\n",
-			       info.node_id, info.kind, info.role, already ? "true" : "false");
-		else if (already)
+			return cli_json_out(json_pack("{s:s, s:s, s:s, s:b}", "node_id", info.node_id, "kind", info.kind,
+						      "role", info.role, "already", already));
+		if (already)
 			printf("node %s (%s) was enrolled already with these keys; nothing changed\n", info.node_id, info.name);
 		else
 			printf("enrolled %s node %s \"%s\" (role %s)\n", info.kind, info.node_id, info.name, info.role);
@@ -186,10 +187,10 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		if ((error = vios_hub_revoke(&n, cli->store, argv[first + 1])) < 0)
 			return error;
 		if (cli->json)
-			printf("{\"node_id\": \"%s\", \"revoked_at\": \"%s\", \"last_seq\": %lld}\n", n.node_id, n.revoked_at, n.last_seq);
-		else
-			printf("revoked node %s \"%s\" at %s; bundles after seq %lld are refused\n", n.node_id, n.name,
-			       n.revoked_at, n.last_seq);
+			return cli_json_out(json_pack("{s:s, s:s, s:I}", "node_id", n.node_id, "revoked_at", n.revoked_at,
+						      "last_seq", (json_int_t)n.last_seq));
+		printf("revoked node %s \"%s\" at %s; bundles after seq %lld are refused\n", n.node_id, n.name,
+		       n.revoked_at, n.last_seq);
 		return 0;
 	}
 	if (!strcmp(act, "merge")) {
@@ -217,11 +218,11 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		if (error < 0)
 			return error;
 		if (cli->json)
-			printf("{\"covenant_version\": %lld}\n", c.version);
+			error = cli_json_out(json_pack("{s:I}", "covenant_version", (json_int_t)c.version));
 		else
 			printf("published covenant version %lld\n", c.version);
 		vios_covenant_dispose(&c);
-		return 0;
+		return error;
 	}
 	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke or covenant set)", act);
 }
@@ -240,13 +241,14 @@ int cmd_join(vios_cli *cli, int argc, char **argv)
 	if ((error = vios_trust_join(&reg, cli->store, argv[first], fp)) < 0)
 		return error;
 	if (cli->json)
-		printf("{\"registry_version\": %lld, \"covenant_version\": %lld, \"nodes\": %zu}\n", reg->version,
-		       reg->covenant.version, reg->n);
+		error = cli_json_out(json_pack("{s:I, s:I, s:I}", "registry_version", (json_int_t)reg->version,
+					       "covenant_version", (json_int_t)reg->covenant.version, "nodes",
+					       (json_int_t)reg->n));
 	else
 		printf("joined the hub at %s: registry v%lld verified (%zu nodes), covenant version %lld\n", argv[first],
 		       reg->version, reg->n, reg->covenant.version);
 	vios_registry_free(reg);
-	return 0;
+	return error;
 }
 
 int cmd_status(vios_cli *cli, int argc, char **argv)
@@ -272,7 +274,11 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		char *v = NULL;
 		if ((error = vios_meta_get(&v, cli->store, *k)) < 0 && error != VIOS_ENOTFOUND)
 			goto done;
-		json_object_set_new(doc, *k, v ? json_string(v) : json_null());
+		/* the store keeps meta values as text; a version is a number */
+		if (v && !strcmp(*k, "registry_version"))
+			json_object_set_new(doc, *k, json_integer(strtoll(v, NULL, 10)));
+		else
+			json_object_set_new(doc, *k, v ? json_string(v) : json_null());
 		free(v);
 	}
 	if ((error = vios_trust_covenant(&cov, cli->store)) == 0) {
@@ -311,10 +317,10 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		if (url == NULL) {
 			printf("hub           none yet: run 'vios join URL --hub-fingerprint FP'\n");
 		} else {
-			printf("hub           %s\nfingerprint   %s (pinned)\nregistry      version %s, verified, updated %s\n"
+			printf("hub           %s\nfingerprint   %s (pinned)\nregistry      version %lld, verified, updated %s\n"
 			       "covenant      version %lld\nnodes         %zu enrolled\n",
 			       url, json_string_value(json_object_get(doc, "hub_fingerprint")),
-			       json_string_value(json_object_get(doc, "registry_version")),
+			       (long long)json_integer_value(json_object_get(doc, "registry_version")),
 			       json_string_value(json_object_get(doc, "registry_updated_at")),
 			       (long long)json_integer_value(json_object_get(doc, "covenant_version")), json_array_size(nodes));
 		}
@@ -334,8 +340,10 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 			printf("peers         kind     role             name                     last seq verified\n");
 			json_array_foreach(nodes, i, n) {
 				char seq[24] = "-";
-				if (json_is_integer(json_object_get(n, "seq_seen")))
-					snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(json_object_get(n, "seq_seen")));
+				if (json_is_integer(json_object_get(n, "seq_seen")) &&
+				    (error = vios_snprintf(seq, sizeof(seq), "%lld",
+							   (long long)json_integer_value(json_object_get(n, "seq_seen")))) < 0)
+					goto done;
 				printf("              %-8s %-16s %-24s %s%s\n", json_string_value(json_object_get(n, "kind")),
 				       json_string_value(json_object_get(n, "role")), json_string_value(json_object_get(n, "name")),
 				       seq, json_is_null(json_object_get(n, "revoked_at")) ? "" : " (revoked)");

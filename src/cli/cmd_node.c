@@ -2,6 +2,7 @@
  * cmd_node.c - init, whoami, identity export, passphrase change/recover.
  */
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "crypto/age.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -55,16 +56,9 @@ int cmd_init(vios_cli *cli, int argc, char **argv)
 		goto done;
 	vios_node_fingerprint(fp, node);
 	if (cli->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "node_id", node->node_id,
-				      "kind", node->kind, "name", node->name, "role", node->role,
-				      "fingerprint", fp, "recovery_code", code);
-		if (o == NULL) {
-			error = vios_error_nomem();
-			goto done;
-		}
-		json_dumpf(o, stdout, JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(o);
+		error = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "node_id", node->node_id,
+					       "kind", node->kind, "name", node->name, "role", node->role,
+					       "fingerprint", fp, "recovery_code", code));
 	} else {
 		printf("Created %s node \"%s\" (role %s) in %s\n", node->kind, node->name, node->role, cli->home);
 		printf("node id      %s\nfingerprint  %s\n\n", node->node_id, fp);
@@ -107,25 +101,19 @@ int cmd_whoami(vios_cli *cli, int argc, char **argv)
 	if ((error = vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub)) < 0 ||
 	    (error = vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk)) < 0)
 		return error;
-	if (cli->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-				      "node_id", n->node_id, "kind", n->kind, "name", n->name,
-				      "role", n->role, "fingerprint", fp, "age_recipient", rcpt,
-				      "minisign_pubkey", pub, "created", n->created, "home", n->home);
-		if (o == NULL)
-			return vios_error_nomem();
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(o);
-		return 0;
-	}
+	if (cli->json)
+		return cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+					      "node_id", n->node_id, "kind", n->kind, "name", n->name,
+					      "role", n->role, "fingerprint", fp, "age_recipient", rcpt,
+					      "minisign_pubkey", pub, "created", n->created, "home", n->home));
 	printf("node id       %s\nkind          %s\nname          %s\nrole          %s\n"
 	       "fingerprint   %s\nage recipient %s\nminisign key  %s\ncreated       %s\nhome          %s\n",
 	       n->node_id, n->kind, n->name, n->role, fp, rcpt, pub, n->created, n->home);
 	return 0;
 }
 
-/* 1 when path would land inside dir (both resolved as far as they exist). */
+/* 1 when path would land inside dir (both resolved as far as they exist),
+ * 0 when not, VIOS_EUSAGE when path's directory is too long to resolve. */
 static int inside(const char *dir, const char *path)
 {
 	char rd[PATH_MAX], rp[PATH_MAX], parent[PATH_MAX];
@@ -138,11 +126,11 @@ static int inside(const char *dir, const char *path)
 		/* The file does not exist yet: resolve its directory. */
 		slash = strrchr(path, '/');
 		if (slash == NULL)
-			snprintf(parent, sizeof(parent), ".");
-		else
-			snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
-		if (slash == path)
-			snprintf(parent, sizeof(parent), "/");
+			strcpy(parent, ".");
+		else if (slash == path)
+			strcpy(parent, "/");
+		else if (vios_snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path) < 0)
+			return VIOS_EUSAGE;
 		if (realpath(parent, rp) == NULL)
 			return 0;
 	}
@@ -157,7 +145,9 @@ static int export_secret(vios_cli *cli, const char *path, int force)
 	size_t cap = 512;
 	int error;
 
-	if (inside(cli->home, path)) {
+	if ((error = inside(cli->home, path)) < 0)
+		return error;
+	if (error) {
 		vios_error_set(VIOS_ERR_INPUT, "refusing to write the secret key inside the encrypted home %s; choose a path outside it", cli->home);
 		return VIOS_EUSAGE;
 	}
@@ -172,8 +162,8 @@ static int export_secret(vios_cli *cli, const char *path, int force)
 	/* Logged first: an export that is not in the log must not happen. */
 	{
 		char why[PATH_MAX + 64];
-		snprintf(why, sizeof(why), "age identity (secret key) written to %s", path);
-		if ((error = vios_store_log(cli->store, "export", "identity", n->node_id, why)) < 0)
+		if ((error = vios_snprintf(why, sizeof(why), "age identity (secret key) written to %s", path)) < 0 ||
+		    (error = vios_store_log(cli->store, "export", "identity", n->node_id, why)) < 0)
 			goto done;
 	}
 	error = vios_file_write_atomic(path, text, strlen(text), 0600, force);
@@ -182,6 +172,8 @@ static int export_secret(vios_cli *cli, const char *path, int force)
 	if (error == 0)
 		fprintf(stderr, "vios: wrote the age identity of node %s to %s (mode 0600); delete it when done\n",
 			n->node_id, path);
+	if (error == 0 && cli->json)
+		error = cli_json_out(json_pack("{s:s, s:s}", "node_id", n->node_id, "identity_file", path));
 done:
 	sodium_memzero(id, sizeof(id));
 	sodium_free(text);
@@ -228,6 +220,8 @@ int cmd_identity(vios_cli *cli, int argc, char **argv)
 		req[len] = 0;
 		if (error == 0)
 			fprintf(stderr, "vios: wrote the enrollment request to %s; give it to the hub operator\n", out);
+		if (error == 0 && cli->json)
+			error = cli_json_out(json_pack("{s:s, s:s}", "node_id", cli->node->node_id, "request_file", out));
 	}
 	free(req);
 	return error;
@@ -238,6 +232,7 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "recovery-code", required_argument, NULL, 'r' },
 		{ "new-passphrase-file", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *code = NULL, *newfile = NULL, *verb;
@@ -249,6 +244,7 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'r': code = optarg; break;
 		case 'n': newfile = optarg; break;
+		case OPT_JSON: cli->json = 1; break;
 		default: return cli_usage(cli, "unknown option");
 		}
 	}
@@ -263,7 +259,11 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 		    (error = cli_new_passphrase(&newpass, newfile)) < 0 ||
 		    (error = vios_node_passphrase_change(node, newpass)) < 0)
 			goto done;
-		printf("Passphrase changed for node %s.\n", node->node_id);
+		error = 0;
+		if (cli->json)
+			error = cli_json_out(json_pack("{s:s, s:s}", "node_id", node->node_id, "passphrase", "changed"));
+		else
+			printf("Passphrase changed for node %s.\n", node->node_id);
 	} else if (!strcmp(verb, "recover")) {
 		if (code == NULL)
 			return cli_usage(cli, "recover needs --recovery-code CODE");
@@ -271,12 +271,15 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 		    (error = cli_new_passphrase(&newpass, newfile)) < 0 ||
 		    (error = vios_node_passphrase_recover(cli->home, code, newpass)) < 0)
 			goto done;
-		printf("Passphrase reset with the recovery code for node %s; its keys and records are unchanged.\n",
-		       node->node_id);
+		error = 0;
+		if (cli->json)
+			error = cli_json_out(json_pack("{s:s, s:s}", "node_id", node->node_id, "passphrase", "recovered"));
+		else
+			printf("Passphrase reset with the recovery code for node %s; its keys and records are unchanged.\n",
+			       node->node_id);
 	} else {
 		return cli_usage(cli, "unknown action '%s' (change or recover)", verb);
 	}
-	error = 0;
 done:
 	vios_secret_free(pass);
 	vios_secret_free(newpass);

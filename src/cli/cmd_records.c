@@ -70,7 +70,7 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 	if ((error = vios_record_add(id, cli->store, table, fields, n)) < 0)
 		return error;
 	if (cli->json)
-		printf("{\"id\": \"%s\"}\n", id);
+		return cli_json_out(json_pack("{s:s}", "id", id));
 	else
 		printf("%s\n", id);
 	return 0;
@@ -114,8 +114,9 @@ static int show_rows(vios_cli *cli, const char *tbl, const char *zSql, const cha
 
 	if ((error = vios_query(&rows, cli->store, zSql, params, n)) < 0)
 		return error;
-	snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "", json_array_size(rows));
-	if ((error = vios_store_log(cli->store, "read", tbl, NULL, note)) < 0)
+	if ((error = vios_snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "",
+				   json_array_size(rows))) < 0 ||
+	    (error = vios_store_log(cli->store, "read", tbl, NULL, note)) < 0)
 		goto done;
 	if (cli->json)
 		cli_json(stdout, rows);
@@ -254,7 +255,8 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 			return cli_usage(cli, "--since: '%s' is not a date (YYYY-MM-DD)", v[1]);
 		if (v[2] && !vios_uuid_valid(v[2]))
 			return cli_usage(cli, "--pupil: '%s' is not a pupil id", v[2]);
-		snprintf(why, sizeof(why), "theme=%s since=%s pupil=%s", v[0] ?: "*", v[1] ?: "*", v[2] ?: "*");
+		if (vios_snprintf(why, sizeof(why), "theme=%s since=%s pupil=%s", v[0] ?: "*", v[1] ?: "*", v[2] ?: "*") < 0)
+			return VIOS_ERROR;
 		{
 			const char *p[] = { v[0], v[1], v[2] };
 			return show_rows(cli, "signal",
@@ -329,7 +331,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		if ((error = vios_case_set_status(cli->store, argv[optind], argv[optind + 1], to)) < 0)
 			return error;
 		if (cli->json)
-			printf("{\"id\": \"%s\", \"status\": \"%s\"}\n", argv[optind], argv[optind + 1]);
+			return cli_json_out(json_pack("{s:s, s:s}", "id", argv[optind], "status", argv[optind + 1]));
 		else
 			printf("case %s is now %s\n", argv[optind], argv[optind + 1]);
 		return 0;
@@ -376,7 +378,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 		if ((error = vios_agreement_done(cli->store, argv[optind], feedback)) < 0)
 			return error;
 		if (cli->json)
-			printf("{\"id\": \"%s\", \"status\": \"done\"}\n", argv[optind]);
+			return cli_json_out(json_pack("{s:s, s:s}", "id", argv[optind], "status", "done"));
 		else
 			printf("agreement %s is done\n", argv[optind]);
 		return 0;
@@ -463,8 +465,8 @@ int cmd_store(vios_cli *cli, int argc, char **argv)
 	for (const char *const *t = tabs; *t; t++) {
 		json_t *rows = NULL;
 		char q[80];
-		snprintf(q, sizeof(q), "SELECT count(*) AS n FROM %s", *t);
-		if ((error = vios_query(&rows, cli->store, q, NULL, 0)) < 0) {
+		if ((error = vios_snprintf(q, sizeof(q), "SELECT count(*) AS n FROM %s", *t)) < 0 ||
+		    (error = vios_query(&rows, cli->store, q, NULL, 0)) < 0) {
 			json_decref(counts);
 			return error;
 		}
@@ -472,10 +474,8 @@ int cmd_store(vios_cli *cli, int argc, char **argv)
 		json_decref(rows);
 	}
 	if (cli->json) {
-		json_t *doc = json_pack("{s:s, s:i, s:o}", "integrity", "ok", "schema_version",
-					vios_store_schema_version(), "rows", counts);
-		cli_json(stdout, doc);
-		json_decref(doc);
+		return cli_json_out(json_pack("{s:s, s:i, s:o}", "integrity", "ok", "schema_version",
+					      vios_store_schema_version(), "rows", counts));
 	} else {
 		const char *k;
 		json_t *v;

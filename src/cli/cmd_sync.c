@@ -2,6 +2,7 @@
  * cmd_sync.c - vios sync and vios hub merge's output.
  */
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "git.h"
 #include "hub.h"
 #include "sync.h"
@@ -52,12 +53,15 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	error = vios_sync(&rep, cli->store, via);
 	if (error < 0 && error != VIOS_EVERIFY)
 		return error;
-	if (cli->json)
-		printf("{\"registry\": %s, \"nodes\": %zu, \"bundles\": %zu, \"applied\": %zu, \"ops\": %zu, "
-		       "\"exported\": %zu, \"pushed\": %zu, \"alarms\": %zu}\n",
-		       rep.registry ? "true" : "false", rep.nodes, rep.bundles, rep.applied, rep.ops, rep.exported,
-		       rep.pushed, rep.alarms);
-	else
+	if (cli->json) {
+		int jerr = cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "registry", rep.registry,
+						  "nodes", (json_int_t)rep.nodes, "bundles", (json_int_t)rep.bundles,
+						  "applied", (json_int_t)rep.applied, "ops", (json_int_t)rep.ops,
+						  "exported", (json_int_t)rep.exported, "pushed", (json_int_t)rep.pushed,
+						  "alarms", (json_int_t)rep.alarms));
+		if (jerr < 0)
+			return jerr;
+	} else
 		printf("synced%s%s: %s%zu new bundles verified (%zu for this node, %zu changes merged), "
 		       "%zu sealed, %zu sent%s\n",
 		       via ? " via " : " with the hub", via ? via : "", rep.registry ? "registry verified, " : "",
@@ -76,11 +80,14 @@ int cli_hub_merge(vios_cli *cli, const char *via)
 	error = vios_hub_merge(&rep, &taken, &given, cli->store, via);
 	if (error < 0 && error != VIOS_EVERIFY)
 		return error;
-	if (cli->json)
-		printf("{\"nodes\": %zu, \"bundles\": %zu, \"applied\": %zu, \"ops\": %zu, \"quarantined\": %zu, "
-		       "\"taken\": %zu, \"given\": %zu}\n",
-		       rep.nodes, rep.bundles, rep.applied, rep.ops, rep.alarms, taken, given);
-	else {
+	if (cli->json) {
+		int jerr = cli_json_out(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "nodes", (json_int_t)rep.nodes,
+						  "bundles", (json_int_t)rep.bundles, "applied", (json_int_t)rep.applied,
+						  "ops", (json_int_t)rep.ops, "quarantined", (json_int_t)rep.alarms,
+						  "taken", (json_int_t)taken, "given", (json_int_t)given));
+		if (jerr < 0)
+			return jerr;
+	} else {
 		printf("hub merge%s%s: %zu nodes, %zu new bundles, %zu for the hub (%zu changes applied), %zu quarantined\n",
 		       via ? " via " : "", via ? via : "", rep.nodes, rep.bundles, rep.applied, rep.ops, rep.alarms);
 		if (via)

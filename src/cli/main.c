@@ -4,8 +4,13 @@
  *
  * Exit codes (DESIGN.md section 8): 0 ok; 1 error; 2 usage; 3 verification
  * failed (bad signature, tampered, forked, wrong key, not enrolled).
+ *
+ * An error is one line on stderr: "vios: error: MESSAGE" ("vios: MESSAGE"
+ * for a usage error), or under --json {"error":"MESSAGE","exit":N}
+ * (docs/cli-output.md). print_error() is the only place that writes it.
  */
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "util/error.h"
 
 #include <getopt.h>
@@ -280,7 +285,12 @@ static void man_page(FILE *f)
 		roff_text(f, c->usage);
 		fputs(".fi\n", f);
 	}
-	fputs(".SH EXIT STATUS\n0 ok; 1 error (one line on standard error); 2 usage; 3 verification failed\n"
+	fputs(".SH OUTPUT\nWith \\-\\-json every command prints its result as one JSON document on standard\n"
+	      "output, and an error as one line of JSON on standard error instead of\n"
+	      ".BR \"vios: error: MESSAGE\" :\n"
+	      ".PP\n.nf\n{\"error\":\"MESSAGE\",\"exit\":N}\n.fi\n.PP\n"
+	      "where N is the exit status. See docs/cli\\-output.md.\n"
+	      ".SH EXIT STATUS\n0 ok; 1 error (one line on standard error); 2 usage; 3 verification failed\n"
 	      "(bad signature, tampered, forked, wrong key, not enrolled).\n"
 	      ".SH ENVIRONMENT\n.TP\nVIOS_HOME\nthe node home when \\-\\-home is not given\n"
 	      ".TP\nVIOS_PASSPHRASE\nthe passphrase (prefer \\-\\-passphrase\\-file on shared machines)\n"
@@ -306,7 +316,9 @@ static void usage_all(FILE *f)
 	for (const vios_cmd *c = commands; c->name; c++)
 		fprintf(f, "  %-12s %s\n", c->name, c->summary);
 	fprintf(f, "\n'vios help COMMAND' or 'vios COMMAND --help' tells more.\n"
-		   "Exit codes: 0 ok, 1 error, 2 usage, 3 verification failed.\n");
+		   "Exit codes: 0 ok, 1 error, 2 usage, 3 verification failed.\n"
+		   "--json: results are JSON on stdout; an error is one JSON line on stderr,\n"
+		   "{\"error\":\"MESSAGE\",\"exit\":N}, instead of 'vios: error: MESSAGE'.\n");
 }
 
 void cli_help(FILE *f, const char *name)
@@ -323,10 +335,13 @@ int cli_usage(vios_cli *cli, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(msg)) /* a long argument: show that it was cut */
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
 	vios_error_set(VIOS_ERR_INPUT, "%s%s%s (see 'vios help %s')", cli->command ? cli->command : "",
 		       cli->command ? ": " : "", msg, cli->command ? cli->command : "");
 	return VIOS_EUSAGE;
@@ -347,10 +362,36 @@ static int exit_code(int error)
 	}
 }
 
-static int print_error(int error)
+/* The message as a JSON string; bytes that are not UTF-8 become '?'. */
+static json_t *message_json(const char *msg)
+{
+	json_t *s = json_string(msg);
+	char *copy;
+
+	if (s != NULL || (copy = strdup(msg)) == NULL)
+		return s;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	s = json_string(copy);
+	free(copy);
+	return s;
+}
+
+/* Prints the last error once, on one line, as text or (json) as
+ * {"error": MESSAGE, "exit": CODE}; returns the exit code. */
+static int print_error(int error, int json)
 {
 	const char *msg = vios_error_last();
 
+	if (json) {
+		json_t *doc = json_pack("{s:o?, s:i}", "error", message_json(msg), "exit", exit_code(error));
+		if (doc != NULL) {
+			cli_json_line(stderr, doc);
+			json_decref(doc);
+			return exit_code(error);
+		}
+	}
 	/* One line, always. */
 	fputs(error == VIOS_EUSAGE ? "vios: " : "vios: error: ", stderr);
 	for (const char *p = msg; *p; p++)
@@ -413,10 +454,14 @@ int main(int argc, char **argv)
 			cli.passphrase_file = v;
 		else {
 			vios_error_set(VIOS_ERR_INPUT, "unknown or incomplete option '%s' (see 'vios --help')", argv[i]);
-			return print_error(VIOS_EUSAGE);
+			return print_error(VIOS_EUSAGE, cli.json);
 		}
 	}
 	if (i >= argc) {
+		if (cli.json) {
+			vios_error_set(VIOS_ERR_INPUT, "no command given (see 'vios --help')");
+			return print_error(VIOS_EUSAGE, cli.json);
+		}
 		usage_all(stderr);
 		return 2;
 	}
@@ -427,14 +472,14 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "help")) {
 		if (i + 1 < argc && !find_cmd(argv[i + 1])) {
 			vios_error_set(VIOS_ERR_INPUT, "no command '%s' (see 'vios --help')", argv[i + 1]);
-			return print_error(VIOS_EUSAGE);
+			return print_error(VIOS_EUSAGE, cli.json);
 		}
 		cli_help(stdout, i + 1 < argc ? argv[i + 1] : "");
 		return 0;
 	}
 	if ((cmd = find_cmd(argv[i])) == NULL) {
 		vios_error_set(VIOS_ERR_INPUT, "no command '%s' (see 'vios --help')", argv[i]);
-		return print_error(VIOS_EUSAGE);
+		return print_error(VIOS_EUSAGE, cli.json);
 	}
 	cli.command = cmd->name;
 	for (int j = i + 1; j < argc; j++) {
@@ -447,7 +492,7 @@ int main(int argc, char **argv)
 	}
 	if (cli.home == NULL && (cli.home = default_home()) == NULL) {
 		vios_error_set(VIOS_ERR_INPUT, "no home: use --home DIR or set VIOS_HOME");
-		return print_error(VIOS_EUSAGE);
+		return print_error(VIOS_EUSAGE, cli.json);
 	}
 	if (cmd->flags & (NEEDS_NODE | NEEDS_STORE)) {
 		if ((error = vios_node_open_public(&cli.node, cli.home)) < 0)
@@ -470,5 +515,5 @@ done:
 	vios_node_free(cli.node);
 	if (fflush(stdout) != 0 && error == 0)
 		error = vios_error_os("cannot write the output");
-	return error < 0 ? print_error(error) : 0;
+	return error < 0 ? print_error(error, cli.json) : 0;
 }

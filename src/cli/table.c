@@ -1,17 +1,27 @@
 /*
  * table.c - prints query results (JSON arrays of row objects) as aligned
  * text tables or as JSON, for every list and show command.
+ *
+ * Every JSON document vios prints goes through cli_json (stdout, indented)
+ * or cli_json_line (one line: the --json error on stderr); nothing in the
+ * CLI writes JSON with printf.
  */
 #include "cli/table.h"
+#include "util/error.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #define CELL_MAX 48
 
-/* The cell text of one value: NULL as "-", integers as numbers. */
+/* The cell text of one value: NULL as "-", integers as numbers. A value
+ * longer than out is cut on purpose, unchecked: cut() below shortens every
+ * cell to at most 60 characters, far less than out (4096 bytes) holds, so
+ * what is shown is the same either way. */
 static void cell(char *out, size_t len, json_t *v)
 {
+	assert(out != NULL && len > 0);
 	if (v == NULL || json_is_null(v))
 		snprintf(out, len, "-");
 	else if (json_is_integer(v))
@@ -57,6 +67,9 @@ void cli_table(FILE *f, json_t *rows, const cli_col *cols)
 	size_t i;
 	json_t *row;
 
+	assert(f != NULL);
+	assert(rows != NULL);
+	assert(cols != NULL);
 	while (cols[ncol].key && ncol < 16)
 		ncol++;
 	for (size_t c = 0; c < ncol; c++)
@@ -88,6 +101,27 @@ void cli_table(FILE *f, json_t *rows, const cli_col *cols)
 
 void cli_json(FILE *f, json_t *v)
 {
+	assert(f != NULL);
+	assert(v != NULL);
 	json_dumpf(v, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
+}
+
+void cli_json_line(FILE *f, json_t *v)
+{
+	assert(f != NULL);
+	assert(v != NULL);
+	json_dumpf(v, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+}
+
+int cli_json_out(json_t *v)
+{
+	if (v == NULL) {
+		vios_error_set(VIOS_ERR_JSON, "cannot build the JSON output (out of memory, or text that is not UTF-8)");
+		return VIOS_ERROR;
+	}
+	cli_json(stdout, v);
+	json_decref(v);
+	return 0;
 }

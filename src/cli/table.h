@@ -17,5 +17,13 @@ typedef struct {
 void cli_table(FILE *f, json_t *rows, const cli_col *cols);
 /* Prints v as indented JSON and a newline. */
 void cli_json(FILE *f, json_t *v);
+/* Prints v as compact JSON on one line and a newline. */
+void cli_json_line(FILE *f, json_t *v);
+/* Prints v to stdout with cli_json and releases it (the reference is
+ * stolen, as json_pack's results are built to be). Returns 0, or
+ * VIOS_ERROR when v is NULL (json_pack failed: out of memory or a string
+ * that is not UTF-8), so that
+ * `return cli_json_out(json_pack(...));` is a whole JSON output. */
+int cli_json_out(json_t *v);
 
 #endif

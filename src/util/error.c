@@ -3,6 +3,7 @@
  */
 #include "util/error.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,21 +16,30 @@ void vios_error_set(vios_error_class klass, const char *fmt, ...)
 {
 	va_list ap;
 
+	int n;
+
+	assert(fmt != NULL);
 	va_start(ap, fmt);
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	n = vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
 	va_end(ap);
+	/* a message never fails: a long one is cut, visibly */
+	if (n < 0 || (size_t)n >= sizeof(last_msg))
+		memcpy(last_msg + sizeof(last_msg) - 4, "...", 4);
 	last_class = klass;
 }
 
 int vios_error_os(const char *fmt, ...)
 {
-	int saved = errno;
+	int saved = errno, n;
 	char what[400];
 	va_list ap;
 
+	assert(fmt != NULL);
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	n = vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(what))
+		memcpy(what + sizeof(what) - 4, "...", 4);
 	if (saved == ENOSPC || saved == EFBIG || saved == EDQUOT) {
 		vios_error_set(VIOS_ERR_OS, "%s: disk full (free some space and run the command again)", what);
 		return VIOS_ENOSPACE;

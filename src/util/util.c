@@ -4,6 +4,7 @@
 #include "util/util.h"
 #include "util/error.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,9 @@ int vios_file_read(uint8_t **out, size_t *len, const char *path, size_t max)
 	size_t got = 0;
 	int fd, error = VIOS_ERROR;
 
+	assert(out != NULL);
+	assert(len != NULL);
+	assert(path != NULL);
 	*out = NULL;
 	*len = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -104,6 +108,8 @@ int vios_file_write_atomic(const char *path, const void *data, size_t len,
 	size_t done_bytes = 0;
 	int fd = -1, error = VIOS_ERROR;
 
+	assert(path != NULL);
+	assert(data != NULL || len == 0);
 	if (!replace && vios_path_exists(path)) {
 		vios_error_set(VIOS_ERR_OS, "%s exists already; refusing to overwrite it", path);
 		return VIOS_EEXISTS;
@@ -162,6 +168,8 @@ done:
 int vios_path_exists(const char *path)
 {
 	struct stat st;
+
+	assert(path != NULL);
 	return lstat(path, &st) == 0;
 }
 
@@ -172,6 +180,7 @@ int vios_dir_empty_or_absent(const char *path)
 	struct dirent *e;
 	int empty = 1;
 
+	assert(path != NULL);
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT;
 	if (!S_ISDIR(st.st_mode) || (d = opendir(path)) == NULL)
@@ -188,6 +197,7 @@ int vios_mkdir_p(const char *path, int mode)
 	char buf[PATH_MAX];
 	size_t n = strlen(path);
 
+	assert(path != NULL);
 	if (n == 0 || n >= sizeof(buf)) {
 		vios_error_set(VIOS_ERR_OS, "bad directory path");
 		return VIOS_ERROR;
@@ -213,6 +223,7 @@ int vios_rm_rf(const char *path)
 	struct dirent *e;
 	char sub[PATH_MAX];
 
+	assert(path != NULL);
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : vios_error_os("cannot stat %s", path);
 	if (!S_ISDIR(st.st_mode))
@@ -237,6 +248,8 @@ int vios_snprintf(char *buf, size_t size, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	assert(buf != NULL && size > 0);
+	assert(fmt != NULL);
 	va_start(ap, fmt);
 	n = vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
@@ -250,6 +263,9 @@ int vios_snprintf(char *buf, size_t size, const char *fmt, ...)
 void vios_hex(char *out, const uint8_t *in, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
+
+	assert(out != NULL);
+	assert(in != NULL || len == 0);
 	for (size_t i = 0; i < len; i++) {
 		out[2 * i] = digits[in[i] >> 4];
 		out[2 * i + 1] = digits[in[i] & 15];
@@ -261,6 +277,8 @@ void vios_blake2b_hex(char out[65], const uint8_t *data, size_t len)
 {
 	uint8_t h[32];
 
+	assert(out != NULL);
+	assert(data != NULL || len == 0);
 	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
 	vios_hex(out, h, sizeof(h));
 }
@@ -278,6 +296,8 @@ static int hexval(int c)
 
 int vios_unhex(uint8_t *out, size_t len, const char *in)
 {
+	assert(out != NULL || len == 0);
+	assert(in != NULL);
 	if (strlen(in) != 2 * len)
 		goto bad;
 	for (size_t i = 0; i < len; i++) {
@@ -303,6 +323,8 @@ void vios_now_iso(char out[21])
 {
 	time_t t = time(NULL);
 	struct tm tm;
+
+	assert(out != NULL);
 	gmtime_r(&t, &tm);
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
@@ -312,18 +334,23 @@ void vios_uuid7(char out[37])
 	uint8_t b[16];
 	uint64_t ms = vios_now_ms();
 	char hex[33];
+	int n;
 
+	assert(out != NULL);
 	randombytes_buf(b, sizeof(b));
 	for (int i = 0; i < 6; i++)
 		b[i] = (uint8_t)(ms >> (40 - 8 * i));
 	b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));
 	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));
 	vios_hex(hex, b, 16);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	n = snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	assert(n == 36);
+	(void)n;
 }
 
 int vios_uuid_valid(const char *s)
 {
+	assert(s != NULL);
 	if (strlen(s) != 36)
 		return 0;
 	for (int i = 0; i < 36; i++) {

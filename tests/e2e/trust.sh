@@ -48,7 +48,7 @@ t "wrong fingerprint exits 3 with one line" bash -c "[ $rc -eq 3 ] && [ \$(grep 
 t "after a wrong fingerprint nothing is stored" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e '.hub_url==null and .hub_fingerprint==null'"
 t "join with a plain path" V "$T/s1" join "$G" --hub-fingerprint "$FP"
 t "join with a file:// URL" V "$T/pol" join "file://$G" --hub-fingerprint "$FP"
-t "status shows hub, fingerprint, registry and covenant versions" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e --arg fp '$FP' '.hub_fingerprint==\$fp and .registry_version==\"3\" and .covenant_version==1 and (.nodes|length)==3'"
+t "status shows hub, fingerprint, registry and covenant versions" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e --arg fp '$FP' '.hub_fingerprint==\$fp and .registry_version==3 and .covenant_version==1 and (.nodes|length)==3'"
 t "status in words" bash -c "'$VIOS' --home '$T/pol' status | grep -q 'covenant      version 1'"
 
 # covenant

@@ -1,0 +1,83 @@
+/*
+ * csv.c - see csv.h: RFC 4180 quoting and the formula-injection rule, in
+ * one place.
+ */
+#include "util/csv.h"
+#include "util/error.h"
+
+#include <assert.h>
+#include <string.h>
+
+/* 1 when s is [+-]digits[.digits]: a number, written as it is. */
+static int is_number(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	if (*p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+int vios_csv_neutralised(const char *s)
+{
+	if (s == NULL || strchr("=+-@\t\r", s[0]) == NULL || s[0] == '\0')
+		return 0;
+	return !is_number(s);
+}
+
+static int needs_quotes(const char *s, int neutralised)
+{
+	size_t n = strlen(s);
+
+	if (strpbrk(s, ",\"\r\n") != NULL)
+		return 1;
+	/* a leading ' makes a leading space an inner one */
+	return n > 0 && ((!neutralised && s[0] == ' ') || s[n - 1] == ' ');
+}
+
+int vios_csv_cell(FILE *f, const char *s)
+{
+	int neutral, quoted;
+
+	assert(f != NULL);
+	if (s == NULL)
+		s = "";
+	neutral = vios_csv_neutralised(s);
+	quoted = needs_quotes(s, neutral);
+	if (quoted)
+		fputc('"', f);
+	if (neutral)
+		fputc('\'', f);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			fputc('"', f);
+		fputc(*p, f);
+	}
+	if (quoted)
+		fputc('"', f);
+	return ferror(f) ? vios_error_os("cannot write the CSV") : 0;
+}
+
+int vios_csv_row(FILE *f, const char *const *cells, size_t n)
+{
+	assert(f != NULL);
+	assert(cells != NULL || n == 0);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			fputc(',', f);
+		vios_csv_cell(f, cells[i]);
+	}
+	fputc('\n', f);
+	return ferror(f) ? vios_error_os("cannot write the CSV") : 0;
+}
