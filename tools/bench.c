@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "crdt/crdt.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "git.h"
@@ -279,7 +280,7 @@ static void peer_init(peer *p, const char *dir, const char *name, const char *ki
 	check(vios_snprintf(home, sizeof(home), "%s/%s", dir, name), "node home path");
 	check(vios_node_init(&p->node, code, home, kind, name, role, pass, VIOS_KDF_INTERACTIVE), "vios_node_init");
 	sodium_free(code);
-	check(vios_store_open(&p->st, p->node), "vios_store_open");
+	check(vios_crdt_store_open(&p->st, p->node), "vios_store_open");
 }
 
 static void peer_dispose(peer *p)

@@ -34,6 +34,22 @@
 
 #include "store/store.h"
 
+/* ---- capture ------------------------------------------------------------
+ * The store knows nothing of ops: capture is hooks this layer registers on
+ * a store (vios_store_set_capture). Every store whose records are written
+ * with vios_store_tx_begin needs them; the store refuses a captured
+ * transaction without.
+ */
+
+/* Registers change capture on st (again: a no-op). Not inside a
+ * transaction. 0, or VIOS_ERROR (no memory). */
+int vios_crdt_attach(vios_store *st);
+
+/* vios_store_open / vios_store_open_temp with capture attached: *out is
+ * the caller's (vios_store_free), NULL on failure. Same errors. */
+int vios_crdt_store_open(vios_store **out, const vios_node *node);
+int vios_crdt_store_open_temp(vios_store **out, const vios_node *node, const char *dir);
+
 /* ---- hybrid logical clock ------------------------------------------------
  * A clock is 48 bits of Unix milliseconds shifted left by 16, or'ed with a
  * 16-bit counter; clocks compare as integers. A counter that would overflow

@@ -375,7 +375,7 @@ int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *o
 		rep.future += (size_t)vios_hlc_is_future(ops[i].hlc, now);
 	}
 	own_tx = sqlite3_get_autocommit(st->db);
-	if (!own_tx && st->capture) {
+	if (!own_tx && vios_store_tx_captured(st)) {
 		vios_error_set(VIOS_ERR_STORE, "merge: the open transaction captures changes; merge in one begun with"
 			       " vios_store_tx_begin_uncaptured");
 		return VIOS_ERROR;

@@ -2,12 +2,12 @@
  * store.c - see store.h.
  */
 #include "store/store.h"
-#include "crdt/capture.h"
 #include "store/vfs.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pwd.h>
 #include <sodium.h>
@@ -194,17 +194,45 @@ done:
 	return error;
 }
 
+/* Ends the open capture, if any, and forgets that a transaction captures. */
+static void capture_abort(vios_store *st)
+{
+	if (st->capture_hooks)
+		st->capture_hooks->abort(st->capture_ctx, st);
+	st->capturing = 0;
+}
+
 void vios_store_free(vios_store *st)
 {
 	if (st == NULL)
 		return;
-	vios_crdt_capture_abort(st);
+	capture_abort(st);
+	vios_store_set_capture(st, NULL, NULL);
 	sqlite3_close_v2(st->db);
 	free(st);
 }
 
+int vios_store_set_capture(vios_store *st, const vios_store_capture_hooks *hooks, void *ctx)
+{
+	assert(st != NULL);
+	assert(!st->capturing);
+	assert(hooks == NULL || (hooks->begin && hooks->commit && hooks->abort));
+	if (st->capture_hooks && st->capture_hooks->destroy)
+		st->capture_hooks->destroy(st->capture_ctx);
+	st->capture_hooks = hooks;
+	st->capture_ctx = hooks ? ctx : NULL;
+	return 0;
+}
+
+int vios_store_tx_captured(const vios_store *st)
+{
+	assert(st != NULL);
+	return st->capturing;
+}
+
 int vios_store_tx_begin_uncaptured(vios_store *st)
 {
+	assert(st != NULL && st->db != NULL);
 	return exec(st->db, "BEGIN IMMEDIATE", "starting a write");
 }
 
@@ -212,27 +240,42 @@ int vios_store_tx_begin(vios_store *st)
 {
 	int error;
 
+	assert(st != NULL && st->db != NULL);
+	/* a store opened for writing records has capture attached (vios_crdt_attach) */
+	assert(st->capture_hooks != NULL);
+	if (st->capture_hooks == NULL) {
+		vios_error_set(VIOS_ERR_STORE, "starting a write: the store has no change capture attached;"
+			       " its changes would never leave this node");
+		return VIOS_ERROR;
+	}
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		return error;
-	if ((error = vios_crdt_capture_begin(st)) < 0)
+	st->capturing = 1;
+	if ((error = st->capture_hooks->begin(st->capture_ctx, st)) < 0)
 		vios_store_tx_rollback(st);
 	return error;
 }
 
 int vios_store_tx_commit(vios_store *st)
 {
-	int error;
+	int error = 0;
 
+	assert(st != NULL && st->db != NULL);
 	VIOS_FAULT("store.commit");
-	if ((error = vios_crdt_capture_commit(st)) < 0 ||
-	    (error = exec(st->db, "COMMIT", "committing")) < 0)
+	if ((st->capturing && st->capture_hooks &&
+	     (error = st->capture_hooks->commit(st->capture_ctx, st)) < 0) ||
+	    (error = exec(st->db, "COMMIT", "committing")) < 0) {
 		vios_store_tx_rollback(st);
-	return error;
+		return error;
+	}
+	st->capturing = 0;
+	return 0;
 }
 
 void vios_store_tx_rollback(vios_store *st)
 {
-	vios_crdt_capture_abort(st);
+	assert(st != NULL && st->db != NULL);
+	capture_abort(st);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }

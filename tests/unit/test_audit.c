@@ -151,7 +151,7 @@ static void join(sandbox *sb, vios_node *n, vios_store **st)
 	vios_registry *reg = NULL;
 	int already;
 
-	assert_int_equal(vios_store_open(st, n), 0);
+	assert_int_equal(vios_crdt_store_open(st, n), 0);
 	assert_int_equal(vios_node_enroll_request(&req, n), 0);
 	assert_int_equal(vios_hub_enroll(&info, &already, sb->hst, req, strlen(req)), 0);
 	free(req);
@@ -179,7 +179,7 @@ static int setup(void **state)
 	sb->school = mknode(sb, "school", "school", NULL);
 	sb->police = mknode(sb, "police", "partner", "police");
 	sb->auditor = mknode(sb, "auditor", "auditor", NULL);
-	assert_int_equal(vios_store_open(&sb->hst, sb->hub), 0);
+	assert_int_equal(vios_crdt_store_open(&sb->hst, sb->hub), 0);
 	assert_int_equal(vios_hub_create(sb->hst, sb->repo), 0);
 	join(sb, sb->school, &sb->sst);
 	join(sb, sb->police, &sb->pst);
@@ -410,12 +410,12 @@ static void test_store_open_temp__fresh_and_never_reused(void **state)
 
 	snprintf(dir, sizeof(dir), "%s/tmpstore", sb->dir);
 	assert_int_equal(vios_mkdir_p(dir, 0700), 0);
-	assert_int_equal(vios_store_open_temp(&st, sb->auditor, dir), 0);
+	assert_int_equal(vios_crdt_store_open_temp(&st, sb->auditor, dir), 0);
 	assert_int_equal(vios_crdt_digest(empty, st, NULL), 0);
 	assert_int_equal(vios_store_check(st), 0);
 	vios_store_free(st);
 	/* the key is gone: the store is never opened again */
-	assert_int_equal(vios_store_open_temp(&st, sb->auditor, dir), VIOS_EEXISTS);
+	assert_int_equal(vios_crdt_store_open_temp(&st, sb->auditor, dir), VIOS_EEXISTS);
 	assert_null(st);
 	/* a node's own store is not the throwaway one */
 	assert_int_equal(vios_crdt_digest(hex, sb->ast, NULL), 0);

@@ -122,7 +122,7 @@ static void mknode(sandbox *sb, tnode *t, const char *name, const char *kind, co
 	assert_int_equal(vios_secret_new(&pass, PASS, strlen(PASS)), 0);
 	assert_int_equal(vios_node_init(&t->node, code, t->home, kind, name, role, pass, VIOS_KDF_INTERACTIVE), 0);
 	vios_secret_free(pass);
-	assert_int_equal(vios_store_open(&t->st, t->node), 0);
+	assert_int_equal(vios_crdt_store_open(&t->st, t->node), 0);
 }
 
 static void enroll(sandbox *sb, tnode *t)
@@ -674,7 +674,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 	vios_store_free(sb->rx.st);
 	sb->rx.st = NULL;
 	assert_int_equal(vios_file_read(&pristine, &pristine_len, path, 64u << 20), 0);
-	assert_int_equal(vios_store_open(&sb->rx.st, sb->rx.node), 0);
+	assert_int_equal(vios_crdt_store_open(&sb->rx.st, sb->rx.node), 0);
 	digest3(&d0, &sb->rx);
 
 	/* the auditor: everything, in a random order, with repeats */
@@ -706,7 +706,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 			vios_store_free(sb->rx.st);
 			sb->rx.st = NULL;
 			assert_int_equal(vios_file_write_atomic(path, pristine, pristine_len, 0600, 1), 0);
-			assert_int_equal(vios_store_open(&sb->rx.st, sb->rx.node), 0);
+			assert_int_equal(vios_crdt_store_open(&sb->rx.st, sb->rx.node), 0);
 			digest3(&dr, &sb->rx);
 			assert_digests_equal(&d0, &dr, "the restored fresh receiver");
 		}
@@ -854,12 +854,12 @@ static void test_bundle_import__fork_is_refused_and_changes_nothing(void **state
 	w->st = NULL;
 	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", w->home, fork.home);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(vios_store_open(&w->st, w->node), 0);
+	assert_int_equal(vios_crdt_store_open(&w->st, w->node), 0);
 	assert_int_equal(vios_secret_new(&pass, PASS, strlen(PASS)), 0);
 	assert_int_equal(vios_node_open(&fork.node, fork.home, pass), 0);
 	vios_secret_free(pass);
 	assert_string_equal(fork.node->node_id, w->node->node_id);
-	assert_int_equal(vios_store_open(&fork.st, fork.node), 0);
+	assert_int_equal(vios_crdt_store_open(&fork.st, fork.node), 0);
 	sealed_fork = sealed;
 	one_bundle(&l, &sealed, w, 1, "alcohol");
 	one_bundle(&lf, &sealed_fork, &fork, 1, "sexting");

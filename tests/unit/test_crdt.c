@@ -83,7 +83,7 @@ static void nodes(sandbox *sb, int k)
 		snprintf(name, sizeof(name), "node%d", sb->count);
 		assert_int_equal(vios_node_init(&t->node, code, t->home, "school", name, NULL, pass,
 						VIOS_KDF_INTERACTIVE), 0);
-		assert_int_equal(vios_store_open(&t->st, t->node), 0);
+		assert_int_equal(vios_crdt_store_open(&t->st, t->node), 0);
 	}
 	vios_secret_free(pass);
 }
@@ -711,7 +711,7 @@ static void test_crdt_hlc__monotonic_receive_rule_and_future_flag(void **state)
 	assert_int_equal(vios_crdt_clock_receive(&h, &future, a->st, VIOS_HLC_MAX + 1), VIOS_ECORRUPT);
 	vios_store_free(a->st);
 	a->st = NULL;
-	assert_int_equal(vios_store_open(&a->st, a->node), 0);
+	assert_int_equal(vios_crdt_store_open(&a->st, a->node), 0);
 	assert_int_equal(vios_crdt_clock_get(&c0, a->st), 0);
 	assert_int_equal(c0, r + 1);
 	assert_int_equal(vios_crdt_clock_tick(&c1, a->st), 0);
@@ -1415,7 +1415,7 @@ static void snapshot(tnode *t, int restore)
 		copy_file(snap, db);
 	else
 		copy_file(db, snap);
-	assert_int_equal(vios_store_open(&t->st, t->node), 0);
+	assert_int_equal(vios_crdt_store_open(&t->st, t->node), 0);
 }
 
 static void test_crdt_merge__random_histories_converge_in_any_delivery_order(void **state)

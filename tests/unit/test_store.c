@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crdt/crdt.h"
 #include "node/node.h"
 #include "store/records.h"
 #include "store/store.h"
@@ -104,7 +105,7 @@ static void test_store_open__migrates_to_current_schema(void **state)
 	vios_store *st = NULL;
 	json_t *rows = NULL;
 
-	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), 0);
 	assert_int_equal(vios_query(&rows, st, "PRAGMA user_version", NULL, 0), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "user_version")),
 			 vios_store_schema_version());
@@ -118,11 +119,11 @@ static void test_store_open__refuses_newer_schema(void **state)
 	sandbox *sb = *state;
 	vios_store *st = NULL;
 
-	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), 0);
 	assert_int_equal(sqlite3_exec(st->db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
 	vios_store_free(st);
 	st = NULL;
-	assert_int_equal(vios_store_open(&st, sb->node), VIOS_ERROR);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), VIOS_ERROR);
 	assert_null(st);
 	assert_non_null(strstr(vios_error_last(), "newer vios"));
 }
@@ -133,7 +134,7 @@ static void test_store__no_plaintext_after_use_and_vacuum(void **state)
 	vios_store *st = NULL;
 	char id[37], sid[37], name[80];
 
-	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), 0);
 	snprintf(name, sizeof(name), "Pupil %s", sb->canary);
 	add_pupil(st, name, id);
 	{
@@ -171,7 +172,7 @@ static void crash_once(sandbox *sb, int delay_ms)
 		vios_store *cst = NULL;
 		char id[37], name[80];
 		close(fd[0]);
-		if (vios_store_open(&cst, sb->node) < 0)
+		if (vios_crdt_store_open(&cst, sb->node) < 0)
 			_exit(2);
 		for (long i = 0;; i++) {
 			vios_field f[] = { { "name", name }, { "local_id", NULL }, { "class", "batch" } };
@@ -197,7 +198,7 @@ static void crash_once(sandbox *sb, int delay_ms)
 		last = v;
 	fclose(in);
 
-	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), 0);
 	assert_int_equal(vios_store_check(st), 0);
 	{
 		char q[160];
@@ -223,7 +224,7 @@ static void test_store__survives_sigkill_during_writes(void **state)
 	vios_store *st = NULL;
 
 	/* create the store first so the child's kill can hit any write */
-	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), 0);
 	vios_store_free(st);
 	for (int i = 0; i < 6; i++)
 		crash_once(sb, 80 + (int)randombytes_uniform(400));
@@ -251,7 +252,7 @@ static void test_store__tampered_page_is_ecorrupt_and_nothing_written(void **sta
 	size_t blen, alen;
 	long page;
 
-	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), 0);
 	for (int i = 0; i < 300; i++)
 		add_pupil(st, "a pupil with a long enough name to fill several pages of the store", id);
 	/* the last page of the pupil table (other tables' pages lie between) */
@@ -269,7 +270,7 @@ static void test_store__tampered_page_is_ecorrupt_and_nothing_written(void **sta
 	flip_byte(path, (page - 1) * 4096 + 777);
 	assert_int_equal(vios_file_read(&before, &blen, path, 1 << 26), 0);
 
-	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), 0);
 	int rc = vios_query(&rows, st, "SELECT count(*), max(name) FROM pupil", NULL, 0);
 	assert_int_equal(rc, VIOS_ECORRUPT);
 	assert_non_null(strstr(vios_error_last(), "tampered or corrupt"));
@@ -291,12 +292,12 @@ static void test_store__tampered_page1_refused_at_open(void **state)
 	vios_store *st = NULL;
 	char path[256];
 
-	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), 0);
 	vios_store_free(st);
 	st = NULL;
 	snprintf(path, sizeof(path), "%s/store.db", sb->home);
 	flip_byte(path, 50);
-	assert_int_equal(vios_store_open(&st, sb->node), VIOS_ECORRUPT);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), VIOS_ECORRUPT);
 	assert_null(st);
 }
 
@@ -306,7 +307,7 @@ static void test_store_log__is_append_only(void **state)
 	vios_store *st = NULL;
 	char id[37];
 
-	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_crdt_store_open(&st, sb->node), 0);
 	add_pupil(st, "x", id);
 	assert_int_not_equal(sqlite3_exec(st->db, "UPDATE access_log SET why = 'rewritten'", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(st->db, "DELETE FROM access_log", NULL, NULL, NULL), SQLITE_OK);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crdt/crdt.h"
 #include "git.h"
 #include "hub.h"
 #include "registry.h"
@@ -48,7 +49,7 @@ static int setup(void **state)
 	sb->hub = mknode(sb, "hub", "hub", NULL);
 	sb->school = mknode(sb, "school", "school", NULL);
 	snprintf(sb->repo, sizeof(sb->repo), "%s/hub.git", sb->dir);
-	assert_int_equal(vios_store_open(&sb->hst, sb->hub), 0);
+	assert_int_equal(vios_crdt_store_open(&sb->hst, sb->hub), 0);
 	assert_int_equal(vios_hub_create(sb->hst, sb->repo), 0);
 	*state = sb;
 	return 0;
