@@ -15,18 +15,6 @@
 
 #define FILE_MAX (1 << 20)
 
-static const char *const role_names[] = { "school", "police", "youth-protection", "social-team",
-					  "attendance", "youth-work", "municipality", "hub",
-					  "auditor", NULL };
-
-int vios_role_index(const char *role)
-{
-	for (int i = 0; role && role_names[i]; i++)
-		if (!strcmp(role_names[i], role))
-			return i;
-	return -1;
-}
-
 const char *vios_covenant_default(void)
 {
 	return "{\n"
@@ -133,18 +121,18 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 	    (error = roles_bits(&c->receives[1], json_object_get(rec, "case"), "receives.case")) < 0)
 		goto done;
 	for (int cat = 0; cat < 2; cat++) {
-		if (!(c->receives[cat] & (1u << vios_role_index("auditor")))) {
+		if (!(c->receives[cat] & (1u << VIOS_ROLE_IDX_AUDITOR))) {
 			error = bad_cov("the auditor must receive every category (%s)", cat ? "case" : "theme");
 			goto done;
 		}
 		/* a partner role that receives data must be a party */
-		for (int r = 1; r <= 6; r++)
-			if ((c->receives[cat] & (1u << r)) && !(parties & (1u << r))) {
-				error = bad_cov("role %s receives data but is not a party", role_names[r]);
+		for (int r = 0; r < VIOS_ROLE_TABLE_COUNT; r++)
+			if (r != VIOS_ROLE_IDX_SCHOOL && (c->receives[cat] & (1u << r)) && !(parties & (1u << r))) {
+				error = bad_cov("role %s receives data but is not a party", vios_role_name(r));
 				goto done;
 			}
 	}
-	if (c->receives[1] & (1u << vios_role_index("hub"))) {
+	if (c->receives[1] & (1u << VIOS_ROLE_IDX_HUB)) {
 		error = bad_cov("the hub never receives case data by its own role; give it one with \"hub_role\"");
 		goto done;
 	}

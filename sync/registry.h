@@ -56,8 +56,7 @@ typedef struct {
 	vios_covenant covenant;
 } vios_registry;
 
-/* Role index for vios_covenant.receives bits; -1 for an unknown role. */
-int vios_role_index(const char *role);
+/* Role indices for vios_covenant.receives bits: vios_role_index (node/vocab.h). */
 
 /* The default covenant of DESIGN.md section 5, as JSON text (static). */
 const char *vios_covenant_default(void);

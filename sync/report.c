@@ -10,10 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const themes[] = { "weapons", "drugs-use", "drugs-trade", "alcohol", "exploitation",
-				      "sexting", "street-culture", "polarisation", "nuisance", "vandalism",
-				      "crime", "other", NULL };
-#define NTHEMES 12
+#define NTHEMES VIOS_THEME_COUNT
 
 /* The row id of (school, month, theme): the same on every node. */
 static void count_id(char out[37], const char *school, const char *month, const char *theme)
@@ -173,21 +170,21 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 				json_array_foreach(counts, i, r)
 					if (!strcmp(json_string_value(json_object_get(r, "origin")) ?: "", sid) &&
 					    !strcmp(json_string_value(json_object_get(r, "month")) ?: "", m) &&
-					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", themes[t]))
+					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", vios_theme_name(t)))
 						n = json_integer_value(json_object_get(r, "signals"));
 				json_array_foreach(trends, i, r)
 					if (!strcmp(json_string_value(json_object_get(r, "origin")) ?: "", sid) &&
 					    !strcmp(json_string_value(json_object_get(r, "month")) ?: "", m) &&
-					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", themes[t]))
+					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", vios_theme_name(t)))
 						level = json_string_value(json_object_get(r, "level"));
 				total[t] += n;
 				json_array_append_new(rows, json_pack("{s:s, s:O, s:s, s:s, s:I, s:s?}", "month", m, "school",
 								      json_object_get(sc, "name"), "school_id", sid, "theme",
-								      themes[t], "signals", (json_int_t)n, "trend", level));
+								      vios_theme_name(t), "signals", (json_int_t)n, "trend", level));
 			}
 		}
 		for (int t = 0; t < NTHEMES; t++)
-			json_array_append_new(totals, json_pack("{s:s, s:s, s:I}", "month", m, "theme", themes[t], "signals",
+			json_array_append_new(totals, json_pack("{s:s, s:s, s:I}", "month", m, "theme", vios_theme_name(t), "signals",
 								(json_int_t)total[t]));
 	}
 pack:
@@ -312,7 +309,7 @@ static void panel(FILE *f, double x0, double y0, double w, double h, const char 
 			double x = nmonths > 1 ? px + pw * (double)m / (double)(nmonths - 1) : px + pw / 2;
 			if (v >= VIOS_REPORT_MIN_COUNT)
 				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s %s: %lld</title></circle>\n", x,
-					py + ph - ph * (double)v / (double)ymax, colors[t], themes[t], months[m], v);
+					py + ph - ph * (double)v / (double)ymax, colors[t], vios_theme_name(t), months[m], v);
 		}
 	}
 	if (trend_notes && trend_notes[0] && trend_notes[0][0]) {
@@ -370,7 +367,7 @@ int vios_report_svg(FILE *f, json_t *report)
 		VIOS_REPORT_MIN_COUNT);
 	for (int t = 0; t < NTHEMES; t++)
 		fprintf(f, "<g><rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text></g>\n",
-			16 + (t % 6) * 150, 52 + (t / 6) * 14, colors[t], 30 + (t % 6) * 150, 61 + (t / 6) * 14, themes[t]);
+			16 + (t % 6) * 150, 52 + (t / 6) * 14, colors[t], 30 + (t % 6) * 150, 61 + (t / 6) * 14, vios_theme_name(t));
 	/* the municipality: totals */
 	memset(vals, 0, (nmonths + 1) * sizeof(*vals));
 	json_array_foreach(totals, i, r)

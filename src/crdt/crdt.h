@@ -161,18 +161,13 @@ typedef enum {
 	VIOS_CAT_CASE = 2
 } vios_crdt_category;
 
-/* Role bits, in the order of the roles at the table. */
-#define VIOS_ROLE_SCHOOL (1u << 0)
-#define VIOS_ROLE_POLICE (1u << 1)
-#define VIOS_ROLE_YOUTH_PROTECTION (1u << 2)
-#define VIOS_ROLE_SOCIAL_TEAM (1u << 3)
-#define VIOS_ROLE_ATTENDANCE (1u << 4)
-#define VIOS_ROLE_YOUTH_WORK (1u << 5)
-#define VIOS_ROLE_MUNICIPALITY (1u << 6)
+/* Role bits (VIOS_ROLE_SCHOOL, ...): one per role at the table, the bit
+ * of its index in node/vocab.h. */
 
 /* "theme", "case" (NULL for VIOS_CAT_NONE). */
 const char *vios_crdt_category_name(vios_crdt_category cat);
-/* The role's bit, 0 for anything that is not a role at the table. */
+/* The role's bit, 0 for anything that is not a role at the table
+ * (vios_role_bit). */
 uint32_t vios_crdt_role_bit(const char *role);
 /* The role's name for a single bit, NULL otherwise. */
 const char *vios_crdt_role_name(uint32_t bit);

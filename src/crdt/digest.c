@@ -23,12 +23,10 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const role_names[] = { "school", "police", "youth-protection", "social-team",
-					  "attendance", "youth-work", "municipality", NULL };
 
 const char *vios_crdt_category_name(vios_crdt_category cat)
 {
@@ -41,17 +39,14 @@ const char *vios_crdt_category_name(vios_crdt_category cat)
 
 uint32_t vios_crdt_role_bit(const char *role)
 {
-	for (int i = 0; role && role_names[i]; i++)
-		if (!strcmp(role_names[i], role))
-			return 1u << i;
-	return 0;
+	return vios_role_bit(role);
 }
 
 const char *vios_crdt_role_name(uint32_t bit)
 {
-	for (int i = 0; role_names[i]; i++)
+	for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++)
 		if (bit == 1u << i)
-			return role_names[i];
+			return vios_role_name(i);
 	return NULL;
 }
 
@@ -59,13 +54,14 @@ int vios_crdt_roles_format(char *buf, size_t len, uint32_t roles)
 {
 	size_t used = 0;
 
+	assert(buf != NULL);
 	if (len == 0)
 		return VIOS_ERROR;
 	buf[0] = 0;
-	for (int i = 0; role_names[i]; i++) {
+	for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++) {
 		if (!(roles & (1u << i)))
 			continue;
-		if (vios_snprintf(buf + used, len - used, "%s%s", used ? "," : "", role_names[i]) < 0)
+		if (vios_snprintf(buf + used, len - used, "%s%s", used ? "," : "", vios_role_name(i)) < 0)
 			return VIOS_ERROR;
 		used += strlen(buf + used);
 	}

@@ -44,34 +44,6 @@
 #define SEC_LEN (10 + 24 + SEC_PLAIN + 16)
 #define RECOVERY_BYTES 20
 
-static const char *const kinds[] = { "school", "partner", "hub", "auditor", NULL };
-static const char *const roles[] = { "school", "police", "youth-protection", "social-team",
-				     "attendance", "youth-work", "municipality", "hub", "auditor",
-				     NULL };
-
-static int in_list(const char *const *list, const char *s)
-{
-	for (; *list; list++)
-		if (!strcmp(*list, s))
-			return 1;
-	return 0;
-}
-
-int vios_kind_valid(const char *kind)
-{
-	return kind != NULL && in_list(kinds, kind);
-}
-
-int vios_role_valid(const char *role)
-{
-	return role != NULL && in_list(roles, role);
-}
-
-const char *vios_role_list(void)
-{
-	return "school, police, youth-protection, social-team, attendance, youth-work, municipality, hub, auditor";
-}
-
 static int name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -485,12 +457,12 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 
 	*out = NULL;
 	if (!vios_kind_valid(kind)) {
-		vios_error_set(VIOS_ERR_INPUT, "unknown kind '%s' (use school, partner, hub or auditor)", kind);
+		vios_error_set(VIOS_ERR_INPUT, "unknown kind '%s' (use %s)", kind, vios_kind_list());
 		return VIOS_EUSAGE;
 	}
 	if (role == NULL) {
-		if (!strcmp(kind, "partner")) {
-			vios_error_set(VIOS_ERR_INPUT, "a partner node needs --role (police, youth-protection, social-team, attendance, youth-work or municipality)");
+		if (vios_kind_index(kind) == VIOS_KIND_PARTNER) {
+			vios_error_set(VIOS_ERR_INPUT, "a partner node needs --role (%s)", vios_role_partner_list());
 			return VIOS_EUSAGE;
 		}
 		role = kind;
@@ -499,8 +471,7 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 		vios_error_set(VIOS_ERR_INPUT, "unknown role '%s' (roles: %s)", role, vios_role_list());
 		return VIOS_EUSAGE;
 	}
-	if ((strcmp(kind, "partner") != 0 && strcmp(role, kind) != 0) ||
-	    (!strcmp(kind, "partner") && (!strcmp(role, "school") || !strcmp(role, "hub") || !strcmp(role, "auditor")))) {
+	if (!vios_role_fits_kind(role, kind)) {
 		vios_error_set(VIOS_ERR_INPUT, "role '%s' does not go with kind '%s'", role, kind);
 		return VIOS_EUSAGE;
 	}

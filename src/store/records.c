@@ -11,34 +11,12 @@
 
 #define TEXT_MAX 4000
 
-static const char *const themes[] = { "weapons", "drugs-use", "drugs-trade", "alcohol",
-				      "exploitation", "sexting", "street-culture", "polarisation",
-				      "nuisance", "vandalism", "crime", "other", NULL };
-static const char *const table_roles[] = { "school", "police", "youth-protection", "social-team",
-					   "attendance", "youth-work", "municipality", NULL };
-
 static int in_list(const char *const *list, const char *s)
 {
 	for (; *list; list++)
 		if (!strcmp(*list, s))
 			return 1;
 	return 0;
-}
-
-int vios_theme_valid(const char *theme)
-{
-	return theme && in_list(themes, theme);
-}
-
-const char *vios_theme_list(void)
-{
-	return "weapons, drugs-use, drugs-trade, alcohol, exploitation, sexting, street-culture, "
-	       "polarisation, nuisance, vandalism, crime, other";
-}
-
-int vios_table_role_valid(const char *role)
-{
-	return role && in_list(table_roles, role);
 }
 
 static int digits(const char *s, int n)
@@ -215,8 +193,8 @@ static int check_list(vios_store *st, const colrule *r, const char *val)
 	snprintf(buf, sizeof(buf), "%s", val);
 	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		count++;
-		if (r->kind == V_ROLES && !vios_table_role_valid(item)) {
-			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: school, police, youth-protection, social-team, attendance, youth-work, municipality)", r->label, item);
+		if (r->kind == V_ROLES && !vios_role_at_table(item)) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: %s)", r->label, item, vios_role_table_list());
 			return VIOS_EUSAGE;
 		}
 		if (r->kind == V_SIGNALS && (error = check_ref(st, "signal", "signal", item)) < 0)
@@ -266,8 +244,8 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 		}
 		return 0;
 	case V_ROLE:
-		if (!vios_table_role_valid(v)) {
-			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: school, police, youth-protection, social-team, attendance, youth-work, municipality)", r->label, v);
+		if (!vios_role_at_table(v)) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: %s)", r->label, v, vios_role_table_list());
 			return VIOS_EUSAGE;
 		}
 		return 0;

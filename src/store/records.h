@@ -21,12 +21,10 @@ typedef struct {
 	const char *val; /* NULL = not given */
 } vios_field;
 
-/* Validators (1 = valid). */
-int vios_theme_valid(const char *theme);
-int vios_table_role_valid(const char *role); /* the seven roles at the table */
+/* Validators (1 = valid). Themes and roles: node/vocab.h
+ * (vios_theme_valid, vios_role_at_table). */
 int vios_date_valid(const char *date);       /* YYYY-MM-DD, a real date */
 int vios_month_valid(const char *month);     /* YYYY-MM */
-const char *vios_theme_list(void);
 
 /*
  * Creates a record in table (pupil, signal, trend, meeting, case_file,

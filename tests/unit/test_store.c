@@ -334,8 +334,8 @@ static void test_records__validators(void **state)
 	assert_false(vios_month_valid("2026-00"));
 	assert_true(vios_theme_valid("exploitation"));
 	assert_false(vios_theme_valid("loverboys"));
-	assert_true(vios_table_role_valid("youth-work"));
-	assert_false(vios_table_role_valid("hub"));
+	assert_true(vios_role_at_table("youth-work"));
+	assert_false(vios_role_at_table("hub"));
 	assert_string_equal(vios_case_next_statuses("closed"), "");
 }
 
