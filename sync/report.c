@@ -33,24 +33,18 @@ static void count_id(char out[37], const char *school, const char *month, const 
 int vios_report_refresh_counts(size_t *changed, vios_store *st)
 {
 	json_t *rows = NULL;
-	const char *self[1] = { st->node->node_id };
 	size_t i;
 	json_t *r;
 	char now[21];
 	int error;
 
 	*changed = 0;
-	if (strcmp(st->node->kind, "school") != 0)
+	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
 		return 0;
 	if ((error = vios_store_tx_begin(st)) < 0)
 		return error;
 	/* every (month, theme) this school has a row or a signal for, with the count now */
-	if ((error = vios_query(&rows, st,
-				"SELECT month, theme, sum(n) AS n, max(have) AS have, max(old) AS old FROM ("
-				" SELECT substr(seen_at, 1, 7) AS month, theme, 1 AS n, 0 AS have, -1 AS old FROM signal"
-				"  WHERE origin = ?1 AND seen_at IS NOT NULL AND theme IS NOT NULL"
-				" UNION ALL SELECT month, theme, 0, 1, signals FROM signal_count WHERE origin = ?1)"
-				" GROUP BY month, theme", self, 1)) < 0)
+	if ((error = vios_signal_count_todo(&rows, st, st->node->node_id)) < 0)
 		goto done;
 	vios_now_iso(now);
 	json_array_foreach(rows, i, r) {
@@ -59,28 +53,12 @@ int vios_report_refresh_counts(size_t *changed, vios_store *st)
 		long long n = json_integer_value(json_object_get(r, "n"));
 		long long old = json_integer_value(json_object_get(r, "old"));
 		int have = (int)json_integer_value(json_object_get(r, "have"));
-		sqlite3_stmt *p = NULL;
 		char id[37];
-		int rc;
 
 		if (!month || !theme || !vios_month_valid(month) || !vios_theme_valid(theme) || (have && old == n))
 			continue;
 		count_id(id, st->node->node_id, month, theme);
-		rc = sqlite3_prepare_v2(st->db,
-					"INSERT INTO signal_count(id, origin, month, theme, signals, updated_at) VALUES (?,?,?,?,?,?)"
-					" ON CONFLICT(id) DO UPDATE SET signals = excluded.signals, updated_at = excluded.updated_at",
-					-1, &p, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(p, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(p, 2, st->node->node_id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(p, 3, month, -1, SQLITE_STATIC);
-			sqlite3_bind_text(p, 4, theme, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(p, 5, n);
-			sqlite3_bind_text(p, 6, now, -1, SQLITE_STATIC);
-			rc = sqlite3_step(p);
-		}
-		sqlite3_finalize(p);
-		if ((error = vios_store_error(st->db, rc, "counting signals")) < 0)
+		if ((error = vios_signal_count_put(st, id, st->node->node_id, month, theme, n, now)) < 0)
 			goto done;
 		(*changed)++;
 	}
@@ -118,7 +96,6 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 {
 	json_t *counts = NULL, *trends = NULL, *schools = NULL, *range = NULL, *rows = NULL, *totals = NULL, *doc = NULL;
 	char lo[8], hi[8], m[8];
-	const char *p[2];
 	size_t i, s;
 	int error;
 
@@ -127,10 +104,7 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 		vios_error_set(VIOS_ERR_INPUT, "--from and --to take a month, YYYY-MM");
 		return VIOS_EUSAGE;
 	}
-	if ((error = vios_query(&range, st,
-				"SELECT min(m) AS lo, max(m) AS hi FROM (SELECT month AS m FROM signal_count"
-				" UNION ALL SELECT period FROM trend WHERE period GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]')",
-				NULL, 0)) < 0)
+	if ((error = vios_signal_count_range(&range, st)) < 0)
 		return error;
 	snprintf(lo, sizeof(lo), "%s", from ? from : json_string_value(json_object_get(json_array_get(range, 0), "lo")) ?: "");
 	snprintf(hi, sizeof(hi), "%s", to ? to : json_string_value(json_object_get(json_array_get(range, 0), "hi")) ?: "");
@@ -143,20 +117,10 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 	}
 	if (!lo[0] || !hi[0] || strcmp(lo, hi) > 0)
 		goto pack; /* no data in range: an empty report */
-	p[0] = lo;
-	p[1] = hi;
-	if ((error = vios_query(&counts, st,
-				"SELECT origin, month, theme, signals FROM signal_count WHERE month BETWEEN ?1 AND ?2",
-				p, 2)) < 0 ||
-	    (error = vios_query(&trends, st,
-				"SELECT origin, period AS month, theme, level FROM trend WHERE period BETWEEN ?1 AND ?2"
-				" ORDER BY created_at, id", p, 2)) < 0 ||
+	if ((error = vios_signal_count_list(&counts, st, lo, hi)) < 0 ||
+	    (error = vios_trend_list_between(&trends, st, lo, hi)) < 0 ||
 	    /* every school that ever reported: a quiet month is a row too */
-	    (error = vios_query(&schools, st,
-				"SELECT DISTINCT o.origin, coalesce(r.name, o.origin) AS name FROM"
-				" (SELECT origin FROM signal_count UNION SELECT origin FROM trend) o"
-				" LEFT JOIN reg_node r ON r.node_id = o.origin WHERE o.origin IS NOT NULL ORDER BY name, o.origin",
-				NULL, 0)) < 0)
+	    (error = vios_signal_count_schools(&schools, st)) < 0)
 		goto done;
 	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; next_month(m)) {
 		long long total[NTHEMES] = { 0 };

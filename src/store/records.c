@@ -5,6 +5,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -638,4 +639,113 @@ done:
 	json_decref(agreements);
 	json_decref(doc);
 	return error;
+}
+
+/* ---- lists -------------------------------------------------------------- */
+
+static const struct {
+	const char *zSql;
+	size_t nfilter;
+} lists[] = {
+	[VIOS_LIST_PUPILS] = { "SELECT id, name, class, birth_date, local_id, over16 FROM pupil ORDER BY name, id", 0 },
+	[VIOS_LIST_SIGNALS] = { "SELECT * FROM signal WHERE (?1 IS NULL OR theme = ?1)"
+				" AND (?2 IS NULL OR seen_at >= ?2) AND (?3 IS NULL OR pupil_id = ?3)"
+				" ORDER BY seen_at, id", 3 },
+	[VIOS_LIST_TRENDS] = { "SELECT * FROM trend ORDER BY period, theme, id", 0 },
+	[VIOS_LIST_MEETINGS] = { "SELECT * FROM meeting ORDER BY date, id", 0 },
+	[VIOS_LIST_CASES] = { "SELECT c.*, p.name AS pupil FROM case_file c LEFT JOIN pupil p ON p.id = c.pupil_id"
+			      " WHERE (?1 IS NULL OR c.status = ?1) ORDER BY c.opened_at, c.id", 1 },
+	[VIOS_LIST_AGREEMENTS] = { "SELECT * FROM agreement WHERE (?1 IS NULL OR case_id = ?1)"
+				   " AND (?2 IS NULL OR (status = 'open' AND due_date < ?2))"
+				   " ORDER BY due_date, id", 2 },
+	[VIOS_LIST_ACCESS_LOG] = { "SELECT * FROM (SELECT * FROM access_log ORDER BY seq DESC LIMIT CAST(?1 AS INTEGER))"
+				   " ORDER BY seq", 1 },
+};
+
+int vios_records_list(json_t **out, vios_store *st, vios_list_kind what,
+		      const char *const *filter, size_t n)
+{
+	assert(out != NULL && st != NULL);
+	assert((size_t)what < sizeof(lists) / sizeof(lists[0]) && lists[what].zSql != NULL);
+	assert(n == lists[what].nfilter && (filter != NULL || n == 0));
+	assert(what != VIOS_LIST_ACCESS_LOG || filter[0] != NULL);
+	return vios_query(out, st, lists[what].zSql, filter, n);
+}
+
+/* ---- monthly signal counts ---------------------------------------------- */
+
+int vios_signal_count_todo(json_t **out, vios_store *st, const char *origin)
+{
+	const char *p[1] = { origin };
+
+	assert(out != NULL && st != NULL && origin != NULL);
+	return vios_query(out, st,
+			  "SELECT month, theme, sum(n) AS n, max(have) AS have, max(old) AS old FROM ("
+			  " SELECT substr(seen_at, 1, 7) AS month, theme, 1 AS n, 0 AS have, -1 AS old FROM signal"
+			  "  WHERE origin = ?1 AND seen_at IS NOT NULL AND theme IS NOT NULL"
+			  " UNION ALL SELECT month, theme, 0, 1, signals FROM signal_count WHERE origin = ?1)"
+			  " GROUP BY month, theme", p, 1);
+}
+
+int vios_signal_count_put(vios_store *st, const char *id, const char *origin, const char *month,
+			  const char *theme, long long signals, const char *updated_at)
+{
+	sqlite3_stmt *p = NULL;
+	int rc;
+
+	assert(st != NULL && st->db != NULL && id != NULL && origin != NULL && month != NULL);
+	assert(theme != NULL && updated_at != NULL);
+	rc = sqlite3_prepare_v2(st->db,
+				"INSERT INTO signal_count(id, origin, month, theme, signals, updated_at) VALUES (?,?,?,?,?,?)"
+				" ON CONFLICT(id) DO UPDATE SET signals = excluded.signals, updated_at = excluded.updated_at",
+				-1, &p, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(p, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 2, origin, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 3, month, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 4, theme, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(p, 5, signals);
+		sqlite3_bind_text(p, 6, updated_at, -1, SQLITE_STATIC);
+		rc = sqlite3_step(p);
+	}
+	sqlite3_finalize(p);
+	return vios_store_error(st->db, rc, "counting signals");
+}
+
+int vios_signal_count_range(json_t **out, vios_store *st)
+{
+	assert(out != NULL && st != NULL);
+	return vios_query(out, st,
+			  "SELECT min(m) AS lo, max(m) AS hi FROM (SELECT month AS m FROM signal_count"
+			  " UNION ALL SELECT period FROM trend WHERE period GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]')",
+			  NULL, 0);
+}
+
+int vios_signal_count_list(json_t **out, vios_store *st, const char *lo, const char *hi)
+{
+	const char *p[2] = { lo, hi };
+
+	assert(out != NULL && st != NULL && lo != NULL && hi != NULL);
+	return vios_query(out, st, "SELECT origin, month, theme, signals FROM signal_count WHERE month BETWEEN ?1 AND ?2",
+			  p, 2);
+}
+
+int vios_trend_list_between(json_t **out, vios_store *st, const char *lo, const char *hi)
+{
+	const char *p[2] = { lo, hi };
+
+	assert(out != NULL && st != NULL && lo != NULL && hi != NULL);
+	return vios_query(out, st,
+			  "SELECT origin, period AS month, theme, level FROM trend WHERE period BETWEEN ?1 AND ?2"
+			  " ORDER BY created_at, id", p, 2);
+}
+
+int vios_signal_count_schools(json_t **out, vios_store *st)
+{
+	assert(out != NULL && st != NULL);
+	return vios_query(out, st,
+			  "SELECT DISTINCT o.origin, coalesce(r.name, o.origin) AS name FROM"
+			  " (SELECT origin FROM signal_count UNION SELECT origin FROM trend) o"
+			  " LEFT JOIN reg_node r ON r.node_id = o.origin WHERE o.origin IS NOT NULL ORDER BY name, o.origin",
+			  NULL, 0);
 }

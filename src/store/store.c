@@ -327,3 +327,34 @@ int vios_store_check(vios_store *st)
 	}
 	return 0;
 }
+
+int vios_store_vacuum(vios_store *st)
+{
+	assert(st != NULL && st->db != NULL);
+	assert(sqlite3_get_autocommit(st->db));
+	return exec(st->db, "VACUUM", "vacuuming the store");
+}
+
+int vios_store_row_count(long long *out, vios_store *st, const char *tbl)
+{
+	static const char *const tables[] = { "pupil", "signal", "trend", "meeting", "case_file",
+					      "agreement", "signal_count", "access_log", NULL };
+	sqlite3_stmt *pStmt = NULL;
+	char zSql[64];
+	int rc, known = 0;
+
+	assert(out != NULL && st != NULL && st->db != NULL && tbl != NULL);
+	*out = 0;
+	for (const char *const *t = tables; *t; t++)
+		known |= !strcmp(*t, tbl);
+	if (!known) {
+		vios_error_set(VIOS_ERR_INPUT, "no table %s in the store", tbl);
+		return VIOS_EUSAGE;
+	}
+	snprintf(zSql, sizeof(zSql), "SELECT count(*) FROM %s", tbl);
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(pStmt, 0);
+	sqlite3_finalize(pStmt);
+	return vios_store_error(st->db, rc, "reading the store");
+}

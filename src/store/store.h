@@ -114,4 +114,13 @@ int vios_store_log(vios_store *st, const char *action, const char *tbl,
 /* Runs PRAGMA integrity_check; 0 when it says ok, VIOS_ECORRUPT otherwise. */
 int vios_store_check(vios_store *st);
 
+/* Rebuilds the database file (VACUUM), giving free pages back. Not inside a
+ * transaction. */
+int vios_store_vacuum(vios_store *st);
+
+/* The number of rows in tbl, one of the store's record tables (pupil,
+ * signal, trend, meeting, case_file, agreement, signal_count) or
+ * access_log; VIOS_EUSAGE for any other name. */
+int vios_store_row_count(long long *out, vios_store *st, const char *tbl);
+
 #endif
