@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,6 +83,7 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 	unsigned parties;
 	int error = VIOS_ERROR;
 
+	assert(c != NULL && (text != NULL || len == 0));
 	memset(c, 0, sizeof(*c));
 	if (len > 65536) {
 		vios_error_set(VIOS_ERR_INPUT, "covenant: larger than 64 KiB");
@@ -296,6 +298,8 @@ void vios_registry_free(vios_registry *reg)
 
 const vios_reg_node *vios_registry_find(const vios_registry *reg, const char *node_id)
 {
+	assert(reg != NULL && node_id != NULL);
+
 	for (size_t i = 0; i < reg->n; i++)
 		if (!strcmp(reg->nodes[i].node_id, node_id))
 			return &reg->nodes[i];
@@ -344,6 +348,7 @@ int vios_fingerprint_parse(uint8_t keyid[8], const char *text)
 	vios_minisign_pub pub;
 	char hex[17];
 
+	assert(keyid != NULL && text != NULL);
 	if (strlen(text) == 16) {
 		/* minisign shows the key id as a little-endian number */
 		for (int i = 0; i < 16; i++) {
@@ -379,6 +384,7 @@ int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid 
 	const char *key;
 	int error = VIOS_EVERIFY;
 
+	assert(out != NULL && repo != NULL && commit != NULL && pin != NULL);
 	*out = NULL;
 	if ((reg = calloc(1, sizeof(*reg))) == NULL)
 		return vios_error_nomem();
@@ -561,6 +567,8 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 	int error = VIOS_ERROR;
 	size_t cap = 2 * n + 8;
 
+	assert(out != NULL && repo != NULL && hub != NULL);
+	assert((nodes != NULL || n == 0) && covenant_text != NULL);
 	fs.files = calloc(cap, sizeof(*fs.files));
 	owned = fs.owned = calloc(2 * cap, sizeof(char *));
 	if (listed == NULL || fs.files == NULL || fs.owned == NULL) {

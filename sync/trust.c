@@ -16,6 +16,7 @@ int vios_trust_repo(git_repository **out, const vios_node *node)
 {
 	char path[PATH_MAX];
 
+	assert(out != NULL && node != NULL);
 	if (vios_snprintf(path, sizeof(path), "%s/outbox.git", node->home) < 0)
 		return VIOS_ERROR;
 	return vios_git_open(out, path, 1);
@@ -28,6 +29,8 @@ int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry
 	     num[32];
 	int error, in_tx = 0;
 
+	assert(st != NULL && repo != NULL && reg != NULL && pin != NULL);
+	assert(reg->nodes != NULL || reg->n == 0);
 	vios_minisign_keyid_hex(fp, pin);
 	if ((error = vios_store_tx_begin(st)) < 0)
 		return error;
@@ -119,6 +122,7 @@ int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const 
 	uint8_t pin[8];
 	char abs[PATH_MAX];
 
+	assert(out != NULL && st != NULL && url != NULL && fingerprint != NULL);
 	*out = NULL;
 	/* A fingerprint that cannot be any hub key's is a failed verification
 	 * (exit 3), as is one that names another key: nothing is stored. */
@@ -149,6 +153,7 @@ int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via)
 	uint8_t pin[8];
 	int error;
 
+	assert(out != NULL && st != NULL);
 	*out = NULL;
 	if ((error = vios_store_meta_get(&url, st, "hub_url")) < 0 || (error = vios_store_meta_get(&fp, st, "hub_fingerprint")) < 0) {
 		if (error == VIOS_ENOTFOUND)

@@ -115,6 +115,7 @@ int crdt_row_classify(vios_store *st, int t, const char *pk, int *found, vios_cr
 	char *zSql;
 	int rc, error;
 
+	assert(st != NULL && t >= 0 && t < CRDT_NTABLES && pk != NULL && found != NULL && cat != NULL);
 	*found = 0;
 	zSql = sqlite3_mprintf("SELECT coalesce((%s), 0), (%s) FROM %s AS r WHERE r.id = ?1", tb->theme_sql,
 			       tb->roles_sql, tb->name);
@@ -141,6 +142,7 @@ int crdt_values_classify(vios_store *st, int t, sqlite3_value **vals, vios_crdt_
 	char *zSql;
 	int rc, found, error;
 
+	assert(st != NULL && t >= 0 && t < CRDT_NTABLES && vals != NULL && cat != NULL);
 	sqlite3_str_appendf(q, "SELECT coalesce((%s), 0), (%s) FROM (SELECT", tb->theme_sql, tb->roles_sql);
 	for (int c = 0; c < tb->ncol; c++)
 		sqlite3_str_appendf(q, "%s ?%d AS %s", c ? "," : "", c + 1, tb->cols[c].name);
@@ -167,6 +169,7 @@ int vios_crdt_row_category(vios_crdt_category *cat, uint32_t *roles, vios_store 
 	uint32_t r = 0;
 	sqlite3_stmt *pStmt = NULL;
 
+	assert(cat != NULL && st != NULL && tbl != NULL && pk != NULL);
 	*cat = VIOS_CAT_NONE;
 	if (roles)
 		*roles = 0;
@@ -279,6 +282,7 @@ int vios_crdt_digest(char hex[65], vios_store *st, const char *category)
 	const char *scope = category ? category : "all";
 	int error = 0;
 
+	assert(hex != NULL && st != NULL && st->db != NULL);
 	hex[0] = 0;
 	if (category && strcmp(category, "theme") != 0 && strcmp(category, "case") != 0) {
 		vios_error_set(VIOS_ERR_INPUT, "unknown category '%s' (theme or case)", category);

@@ -32,6 +32,7 @@ int vios_month_valid(const char *m)
 {
 	int mo;
 
+	assert(m != NULL);
 	if (strlen(m) != 7 || !digits(m, 4) || m[4] != '-' || !digits(m + 5, 2))
 		return 0;
 	mo = atoi(m + 5);
@@ -43,6 +44,7 @@ int vios_date_valid(const char *d)
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y, mo, day, max;
 
+	assert(d != NULL);
 	if (strlen(d) != 10 || !vios_month_valid((char[8]){ d[0], d[1], d[2], d[3], d[4], d[5], d[6], 0 }) ||
 	    d[7] != '-' || !digits(d + 8, 2))
 		return 0;
@@ -295,6 +297,8 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 	char zSql[1024], vals[512], now[21], day[11];
 	int error, rc, nbind = 0;
 
+	assert(id != NULL && st != NULL && table != NULL);
+	assert(fields != NULL || n == 0);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		if (!strcmp(tables[i].table, table)) {
 			rules = tables[i].rules;
@@ -405,6 +409,8 @@ static const char *const targets[] = { "zorg-en-veiligheidshuis", "veilig-thuis"
 
 const char *vios_case_next_statuses(const char *from)
 {
+	assert(from != NULL);
+
 	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
 		if (!strcmp(transitions[i].from, from))
 			return transitions[i].next;
@@ -464,6 +470,7 @@ int vios_case_set_status(vios_store *st, const char *id, const char *status, con
 	char from[32], now[21];
 	int found, error;
 
+	assert(st != NULL && id != NULL && status != NULL);
 	if (!in_list(statuses, status)) {
 		vios_error_set(VIOS_ERR_INPUT, "unknown case status '%s' (reported, discussed, in-progress, monitoring, closed, escalated)", status);
 		return VIOS_EUSAGE;
@@ -521,6 +528,7 @@ int vios_agreement_done(vios_store *st, const char *id, const char *feedback)
 	char status[16], now[21];
 	int found, error;
 
+	assert(st != NULL && id != NULL);
 	if (!vios_uuid_valid(id)) {
 		vios_error_set(VIOS_ERR_INPUT, "'%s' is not an agreement id", id);
 		return VIOS_EUSAGE;
@@ -562,6 +570,8 @@ int vios_query(json_t **out, vios_store *st, const char *zSql, const char *const
 	json_t *rows = json_array(), *row;
 	int rc, error;
 
+	assert(out != NULL && st != NULL && st->db != NULL && zSql != NULL);
+	assert(params != NULL || n == 0);
 	*out = NULL;
 	if (rows == NULL)
 		return vios_error_nomem();
@@ -605,6 +615,7 @@ int vios_pupil_show(json_t **out, vios_store *st, const char *id)
 	const char *p[] = { id };
 	int error;
 
+	assert(out != NULL && st != NULL && id != NULL);
 	*out = NULL;
 	if (!vios_uuid_valid(id)) {
 		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a pupil id", id);

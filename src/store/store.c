@@ -35,6 +35,7 @@ int vios_store_error(sqlite3 *db, int rc, const char *what)
 {
 	int ext = db ? sqlite3_extended_errcode(db) : rc;
 
+	assert(what != NULL);
 	if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
 	if (vios_vfs_is_auth_error(ext) || vios_vfs_is_auth_error(rc) ||
@@ -139,6 +140,7 @@ int vios_store_open(vios_store **out, const vios_node *node)
 	uint8_t *key = NULL;
 	int error;
 
+	assert(out != NULL && node != NULL);
 	*out = NULL;
 	if ((error = store_new(&st, node)) < 0)
 		return error;
@@ -167,6 +169,7 @@ int vios_store_open_temp(vios_store **out, const vios_node *node, const char *di
 	uint8_t *key = NULL;
 	int error;
 
+	assert(out != NULL && node != NULL && dir != NULL);
 	*out = NULL;
 	if ((error = store_new(&st, node)) < 0)
 		return error;
@@ -287,6 +290,8 @@ int vios_store_log(vios_store *st, const char *action, const char *tbl,
 	char now[21];
 	int rc;
 
+	assert(st != NULL && st->db != NULL && st->node != NULL);
+	assert(action != NULL);
 	vios_now_iso(now);
 	rc = sqlite3_prepare_v2(st->db,
 				"INSERT INTO access_log(at, node_id, os_user, action, tbl, record_id, why)"
@@ -310,6 +315,7 @@ int vios_store_check(vios_store *st)
 	sqlite3_stmt *pStmt = NULL;
 	int rc, ok = 0;
 
+	assert(st != NULL && st->db != NULL);
 	rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		/* a healthy store answers exactly one row, "ok" */
