@@ -461,7 +461,7 @@ int main(int argc, char **argv)
 		vios_secret_free(pass);
 		pass = NULL;
 	}
-	if ((cmd->flags & NEEDS_STORE) && (error = vios_crdt_store_open(&cli.store, cli.node)) < 0)
+	if ((cmd->flags & NEEDS_STORE) == NEEDS_STORE && (error = vios_crdt_store_open(&cli.store, cli.node)) < 0)
 		goto done;
 	optind = 0; /* each command runs getopt_long on its own argv */
 	error = cmd->fn(&cli, argc - i, argv + i);
