@@ -8,6 +8,7 @@
  *   replay/      the throwaway encrypted store of vios_audit_replay
  */
 #include "audit.h"
+#include "crdt/crdt.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "git.h"
@@ -1684,7 +1685,7 @@ int vios_audit_replay(vios_audit_replay_report *out, vios_audit *a, const vios_n
 		return VIOS_ERROR;
 	if (mkdir(sub, 0700) < 0)
 		return vios_error_os("cannot make %s", sub);
-	if ((error = vios_store_open_temp(&st, node, sub)) < 0)
+	if ((error = vios_crdt_store_open_temp(&st, node, sub)) < 0)
 		return error;
 	if ((cs = calloc(a->nrefs + 1, sizeof(*cs))) == NULL) {
 		error = vios_error_nomem();

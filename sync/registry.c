@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,18 +15,6 @@
 #include <string.h>
 
 #define FILE_MAX (1 << 20)
-
-static const char *const role_names[] = { "school", "police", "youth-protection", "social-team",
-					  "attendance", "youth-work", "municipality", "hub",
-					  "auditor", NULL };
-
-int vios_role_index(const char *role)
-{
-	for (int i = 0; role && role_names[i]; i++)
-		if (!strcmp(role_names[i], role))
-			return i;
-	return -1;
-}
 
 const char *vios_covenant_default(void)
 {
@@ -94,6 +83,7 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 	unsigned parties;
 	int error = VIOS_ERROR;
 
+	assert(c != NULL && (text != NULL || len == 0));
 	memset(c, 0, sizeof(*c));
 	if (len > 65536) {
 		vios_error_set(VIOS_ERR_INPUT, "covenant: larger than 64 KiB");
@@ -133,18 +123,18 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 	    (error = roles_bits(&c->receives[1], json_object_get(rec, "case"), "receives.case")) < 0)
 		goto done;
 	for (int cat = 0; cat < 2; cat++) {
-		if (!(c->receives[cat] & (1u << vios_role_index("auditor")))) {
+		if (!(c->receives[cat] & (1u << VIOS_ROLE_IDX_AUDITOR))) {
 			error = bad_cov("the auditor must receive every category (%s)", cat ? "case" : "theme");
 			goto done;
 		}
 		/* a partner role that receives data must be a party */
-		for (int r = 1; r <= 6; r++)
-			if ((c->receives[cat] & (1u << r)) && !(parties & (1u << r))) {
-				error = bad_cov("role %s receives data but is not a party", role_names[r]);
+		for (int r = 0; r < VIOS_ROLE_TABLE_COUNT; r++)
+			if (r != VIOS_ROLE_IDX_SCHOOL && (c->receives[cat] & (1u << r)) && !(parties & (1u << r))) {
+				error = bad_cov("role %s receives data but is not a party", vios_role_name(r));
 				goto done;
 			}
 	}
-	if (c->receives[1] & (1u << vios_role_index("hub"))) {
+	if (c->receives[1] & (1u << VIOS_ROLE_IDX_HUB)) {
 		error = bad_cov("the hub never receives case data by its own role; give it one with \"hub_role\"");
 		goto done;
 	}
@@ -308,6 +298,8 @@ void vios_registry_free(vios_registry *reg)
 
 const vios_reg_node *vios_registry_find(const vios_registry *reg, const char *node_id)
 {
+	assert(reg != NULL && node_id != NULL);
+
 	for (size_t i = 0; i < reg->n; i++)
 		if (!strcmp(reg->nodes[i].node_id, node_id))
 			return &reg->nodes[i];
@@ -356,6 +348,7 @@ int vios_fingerprint_parse(uint8_t keyid[8], const char *text)
 	vios_minisign_pub pub;
 	char hex[17];
 
+	assert(keyid != NULL && text != NULL);
 	if (strlen(text) == 16) {
 		/* minisign shows the key id as a little-endian number */
 		for (int i = 0; i < 16; i++) {
@@ -391,6 +384,7 @@ int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid 
 	const char *key;
 	int error = VIOS_EVERIFY;
 
+	assert(out != NULL && repo != NULL && commit != NULL && pin != NULL);
 	*out = NULL;
 	if ((reg = calloc(1, sizeof(*reg))) == NULL)
 		return vios_error_nomem();
@@ -573,6 +567,8 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 	int error = VIOS_ERROR;
 	size_t cap = 2 * n + 8;
 
+	assert(out != NULL && repo != NULL && hub != NULL);
+	assert((nodes != NULL || n == 0) && covenant_text != NULL);
 	fs.files = calloc(cap, sizeof(*fs.files));
 	owned = fs.owned = calloc(2 * cap, sizeof(char *));
 	if (listed == NULL || fs.files == NULL || fs.owned == NULL) {

@@ -21,21 +21,12 @@
 
 #include "crypto/minisign.h"
 #include "node/node.h"
+#include "store/directory.h"
 
 #define VIOS_REGISTRY_REF "refs/heads/registry"
 #define VIOS_REGISTRY_MAX_NODES 10000
 
-typedef struct {
-	char node_id[37];
-	char kind[16];
-	char role[24];
-	char name[VIOS_NAME_MAX + 1];
-	char enrolled_at[21];
-	char revoked_at[21]; /* "" when not revoked */
-	long long last_seq;  /* when revoked: the last seq the hub accepted; else -1 */
-	vios_minisign_pub sign_pub;
-	uint8_t age_pk[32];
-} vios_reg_node;
+/* vios_reg_node, an enrolled node: store/directory.h (the store keeps them). */
 
 typedef struct {
 	long long version;
@@ -56,8 +47,7 @@ typedef struct {
 	vios_covenant covenant;
 } vios_registry;
 
-/* Role index for vios_covenant.receives bits; -1 for an unknown role. */
-int vios_role_index(const char *role);
+/* Role indices for vios_covenant.receives bits: vios_role_index (node/vocab.h). */
 
 /* The default covenant of DESIGN.md section 5, as JSON text (static). */
 const char *vios_covenant_default(void);

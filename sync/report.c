@@ -11,10 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const themes[] = { "weapons", "drugs-use", "drugs-trade", "alcohol", "exploitation",
-				      "sexting", "street-culture", "polarisation", "nuisance", "vandalism",
-				      "crime", "other", NULL };
-#define NTHEMES 12
+#define NTHEMES VIOS_THEME_COUNT
 
 /* The row id of (school, month, theme): the same on every node. */
 static void count_id(char out[37], const char *school, const char *month, const char *theme)
@@ -37,24 +34,18 @@ static void count_id(char out[37], const char *school, const char *month, const 
 int vios_report_refresh_counts(size_t *changed, vios_store *st)
 {
 	json_t *rows = NULL;
-	const char *self[1] = { st->node->node_id };
 	size_t i;
 	json_t *r;
 	char now[21];
 	int error;
 
 	*changed = 0;
-	if (strcmp(st->node->kind, "school") != 0)
+	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
 		return 0;
 	if ((error = vios_store_tx_begin(st)) < 0)
 		return error;
 	/* every (month, theme) this school has a row or a signal for, with the count now */
-	if ((error = vios_query(&rows, st,
-				"SELECT month, theme, sum(n) AS n, max(have) AS have, max(old) AS old FROM ("
-				" SELECT substr(seen_at, 1, 7) AS month, theme, 1 AS n, 0 AS have, -1 AS old FROM signal"
-				"  WHERE origin = ?1 AND seen_at IS NOT NULL AND theme IS NOT NULL"
-				" UNION ALL SELECT month, theme, 0, 1, signals FROM signal_count WHERE origin = ?1)"
-				" GROUP BY month, theme", self, 1)) < 0)
+	if ((error = vios_signal_count_todo(&rows, st, st->node->node_id)) < 0)
 		goto done;
 	vios_now_iso(now);
 	json_array_foreach(rows, i, r) {
@@ -63,28 +54,12 @@ int vios_report_refresh_counts(size_t *changed, vios_store *st)
 		long long n = json_integer_value(json_object_get(r, "n"));
 		long long old = json_integer_value(json_object_get(r, "old"));
 		int have = (int)json_integer_value(json_object_get(r, "have"));
-		sqlite3_stmt *p = NULL;
 		char id[37];
-		int rc;
 
 		if (!month || !theme || !vios_month_valid(month) || !vios_theme_valid(theme) || (have && old == n))
 			continue;
 		count_id(id, st->node->node_id, month, theme);
-		rc = sqlite3_prepare_v2(st->db,
-					"INSERT INTO signal_count(id, origin, month, theme, signals, updated_at) VALUES (?,?,?,?,?,?)"
-					" ON CONFLICT(id) DO UPDATE SET signals = excluded.signals, updated_at = excluded.updated_at",
-					-1, &p, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(p, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(p, 2, st->node->node_id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(p, 3, month, -1, SQLITE_STATIC);
-			sqlite3_bind_text(p, 4, theme, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(p, 5, n);
-			sqlite3_bind_text(p, 6, now, -1, SQLITE_STATIC);
-			rc = sqlite3_step(p);
-		}
-		sqlite3_finalize(p);
-		if ((error = vios_store_error(st->db, rc, "counting signals")) < 0)
+		if ((error = vios_signal_count_put(st, id, st->node->node_id, month, theme, n, now)) < 0)
 			goto done;
 		(*changed)++;
 	}
@@ -122,7 +97,6 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 {
 	json_t *counts = NULL, *trends = NULL, *schools = NULL, *range = NULL, *rows = NULL, *totals = NULL, *doc = NULL;
 	char lo[8], hi[8], m[8];
-	const char *p[2];
 	size_t i, s;
 	int error;
 
@@ -131,10 +105,7 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 		vios_error_set(VIOS_ERR_INPUT, "--from and --to take a month, YYYY-MM");
 		return VIOS_EUSAGE;
 	}
-	if ((error = vios_query(&range, st,
-				"SELECT min(m) AS lo, max(m) AS hi FROM (SELECT month AS m FROM signal_count"
-				" UNION ALL SELECT period FROM trend WHERE period GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]')",
-				NULL, 0)) < 0)
+	if ((error = vios_signal_count_range(&range, st)) < 0)
 		return error;
 	snprintf(lo, sizeof(lo), "%s", from ? from : json_string_value(json_object_get(json_array_get(range, 0), "lo")) ?: "");
 	snprintf(hi, sizeof(hi), "%s", to ? to : json_string_value(json_object_get(json_array_get(range, 0), "hi")) ?: "");
@@ -147,20 +118,10 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 	}
 	if (!lo[0] || !hi[0] || strcmp(lo, hi) > 0)
 		goto pack; /* no data in range: an empty report */
-	p[0] = lo;
-	p[1] = hi;
-	if ((error = vios_query(&counts, st,
-				"SELECT origin, month, theme, signals FROM signal_count WHERE month BETWEEN ?1 AND ?2",
-				p, 2)) < 0 ||
-	    (error = vios_query(&trends, st,
-				"SELECT origin, period AS month, theme, level FROM trend WHERE period BETWEEN ?1 AND ?2"
-				" ORDER BY created_at, id", p, 2)) < 0 ||
+	if ((error = vios_signal_count_list(&counts, st, lo, hi)) < 0 ||
+	    (error = vios_trend_list_between(&trends, st, lo, hi)) < 0 ||
 	    /* every school that ever reported: a quiet month is a row too */
-	    (error = vios_query(&schools, st,
-				"SELECT DISTINCT o.origin, coalesce(r.name, o.origin) AS name FROM"
-				" (SELECT origin FROM signal_count UNION SELECT origin FROM trend) o"
-				" LEFT JOIN reg_node r ON r.node_id = o.origin WHERE o.origin IS NOT NULL ORDER BY name, o.origin",
-				NULL, 0)) < 0)
+	    (error = vios_signal_count_schools(&schools, st)) < 0)
 		goto done;
 	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; next_month(m)) {
 		long long total[NTHEMES] = { 0 };
@@ -174,21 +135,21 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 				json_array_foreach(counts, i, r)
 					if (!strcmp(json_string_value(json_object_get(r, "origin")) ?: "", sid) &&
 					    !strcmp(json_string_value(json_object_get(r, "month")) ?: "", m) &&
-					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", themes[t]))
+					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", vios_theme_name(t)))
 						n = json_integer_value(json_object_get(r, "signals"));
 				json_array_foreach(trends, i, r)
 					if (!strcmp(json_string_value(json_object_get(r, "origin")) ?: "", sid) &&
 					    !strcmp(json_string_value(json_object_get(r, "month")) ?: "", m) &&
-					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", themes[t]))
+					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", vios_theme_name(t)))
 						level = json_string_value(json_object_get(r, "level"));
 				total[t] += n;
 				json_array_append_new(rows, json_pack("{s:s, s:O, s:s, s:s, s:I, s:s?}", "month", m, "school",
 								      json_object_get(sc, "name"), "school_id", sid, "theme",
-								      themes[t], "signals", (json_int_t)n, "trend", level));
+								      vios_theme_name(t), "signals", (json_int_t)n, "trend", level));
 			}
 		}
 		for (int t = 0; t < NTHEMES; t++)
-			json_array_append_new(totals, json_pack("{s:s, s:s, s:I}", "month", m, "theme", themes[t], "signals",
+			json_array_append_new(totals, json_pack("{s:s, s:s, s:I}", "month", m, "theme", vios_theme_name(t), "signals",
 								(json_int_t)total[t]));
 	}
 pack:
@@ -299,7 +260,7 @@ static void panel(FILE *f, double x0, double y0, double w, double h, const char 
 			double x = nmonths > 1 ? px + pw * (double)m / (double)(nmonths - 1) : px + pw / 2;
 			if (v >= VIOS_REPORT_MIN_COUNT)
 				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s %s: %lld</title></circle>\n", x,
-					py + ph - ph * (double)v / (double)ymax, colors[t], themes[t], months[m], v);
+					py + ph - ph * (double)v / (double)ymax, colors[t], vios_theme_name(t), months[m], v);
 		}
 	}
 	if (trend_notes && trend_notes[0] && trend_notes[0][0]) {
@@ -357,7 +318,7 @@ int vios_report_svg(FILE *f, json_t *report)
 		VIOS_REPORT_MIN_COUNT);
 	for (int t = 0; t < NTHEMES; t++)
 		fprintf(f, "<g><rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text></g>\n",
-			16 + (t % 6) * 150, 52 + (t / 6) * 14, colors[t], 30 + (t % 6) * 150, 61 + (t / 6) * 14, themes[t]);
+			16 + (t % 6) * 150, 52 + (t / 6) * 14, colors[t], 30 + (t % 6) * 150, 61 + (t / 6) * 14, vios_theme_name(t));
 	/* the municipality: totals */
 	memset(vals, 0, (nmonths + 1) * sizeof(*vals));
 	json_array_foreach(totals, i, r)

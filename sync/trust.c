@@ -7,107 +7,42 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-int vios_meta_get(char **out, vios_store *st, const char *key)
-{
-	sqlite3_stmt *pStmt = NULL;
-	int rc, error;
-
-	*out = NULL;
-	rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &pStmt, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(pStmt, 1, key, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW &&
-		    (*out = strdup((const char *)sqlite3_column_text(pStmt, 0))) == NULL)
-			rc = SQLITE_NOMEM;
-	}
-	sqlite3_finalize(pStmt);
-	if ((error = vios_store_error(st->db, rc, "reading the node's settings")) < 0)
-		return error;
-	if (*out == NULL) {
-		vios_error_set(VIOS_ERR_STORE, "no %s yet", key);
-		return VIOS_ENOTFOUND;
-	}
-	return 0;
-}
-
-int vios_meta_set(vios_store *st, const char *key, const char *value)
-{
-	sqlite3_stmt *pStmt = NULL;
-	int rc;
-
-	rc = sqlite3_prepare_v2(st->db, "INSERT INTO meta(key, value) VALUES (?, ?)"
-				" ON CONFLICT(key) DO UPDATE SET value = excluded.value", -1, &pStmt, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(pStmt, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 2, value, -1, SQLITE_STATIC);
-		rc = sqlite3_step(pStmt);
-	}
-	sqlite3_finalize(pStmt);
-	return vios_store_error(st->db, rc, "saving the node's settings");
-}
 
 int vios_trust_repo(git_repository **out, const vios_node *node)
 {
 	char path[PATH_MAX];
 
+	assert(out != NULL && node != NULL);
 	if (vios_snprintf(path, sizeof(path), "%s/outbox.git", node->home) < 0)
 		return VIOS_ERROR;
 	return vios_git_open(out, path, 1);
-}
-
-static int put_node(vios_store *st, const vios_reg_node *n)
-{
-	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
-	sqlite3_stmt *pStmt = NULL;
-	int rc;
-
-	if (vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub) < 0 ||
-	    vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk) < 0)
-		return VIOS_ERROR;
-	rc = sqlite3_prepare_v2(st->db, "INSERT INTO reg_node(node_id, kind, role, name, minisign_pubkey,"
-				" age_recipient, enrolled_at, revoked_at, last_seq) VALUES (?,?,?,?,?,?,?,?,?)",
-				-1, &pStmt, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(pStmt, 1, n->node_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 2, n->kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 3, n->role, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 4, n->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 5, pub, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 6, rcpt, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 7, n->enrolled_at, -1, SQLITE_STATIC);
-		if (n->revoked_at[0]) {
-			sqlite3_bind_text(pStmt, 8, n->revoked_at, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(pStmt, 9, n->last_seq);
-		}
-		rc = sqlite3_step(pStmt);
-	}
-	sqlite3_finalize(pStmt);
-	return vios_store_error(st->db, rc, "saving the registry");
 }
 
 int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry *reg,
 		       const char *hub_url, const uint8_t pin[8])
 {
 	char *old_commit = NULL, *old_pin = NULL, *old_version = NULL, hex[GIT_OID_HEXSZ + 1], fp[17],
-	     num[32], now[21];
+	     num[32];
 	int error, in_tx = 0;
 
+	assert(st != NULL && repo != NULL && reg != NULL && pin != NULL);
+	assert(reg->nodes != NULL || reg->n == 0);
 	vios_minisign_keyid_hex(fp, pin);
 	if ((error = vios_store_tx_begin(st)) < 0)
 		return error;
 	in_tx = 1;
-	if ((error = vios_meta_get(&old_pin, st, "hub_fingerprint")) == 0 && strcmp(old_pin, fp) != 0) {
+	if ((error = vios_store_meta_get(&old_pin, st, "hub_fingerprint")) == 0 && strcmp(old_pin, fp) != 0) {
 		vios_error_set(VIOS_ERR_INPUT, "this node already trusts hub %s, not %s; a node joins one hub", old_pin, fp);
 		error = VIOS_EVERIFY;
 		goto done;
 	}
 	if (error < 0 && error != VIOS_ENOTFOUND)
 		goto done;
-	if ((error = vios_meta_get(&old_commit, st, "registry_commit")) == 0) {
+	if ((error = vios_store_meta_get(&old_commit, st, "registry_commit")) == 0) {
 		git_oid prev;
 		int ok = 0;
 		if (git_oid_fromstr(&prev, old_commit) < 0 ||
@@ -118,43 +53,23 @@ int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry
 		}
 	} else if (error != VIOS_ENOTFOUND)
 		goto done;
-	if ((error = vios_meta_get(&old_version, st, "registry_version")) == 0 && atoll(old_version) > reg->version) {
+	if ((error = vios_store_meta_get(&old_version, st, "registry_version")) == 0 && atoll(old_version) > reg->version) {
 		vios_error_set(VIOS_ERR_INPUT, "the hub's registry went back from version %s to %lld; refusing it", old_version, reg->version);
 		error = VIOS_EVERIFY;
 		goto done;
 	}
 	if (error < 0 && error != VIOS_ENOTFOUND)
 		goto done;
-	if ((error = vios_store_error(st->db, sqlite3_exec(st->db, "DELETE FROM reg_node", NULL, NULL, NULL),
-				      "saving the registry")) < 0)
+	if ((error = vios_store_reg_node_replace_all(st, reg->nodes, reg->n)) < 0 ||
+	    (error = vios_store_covenant_add(st, reg->covenant.version, reg->covenant.text, reg->version)) < 0)
 		goto done;
-	for (size_t i = 0; i < reg->n; i++)
-		if ((error = put_node(st, &reg->nodes[i])) < 0)
-			goto done;
-	{
-		sqlite3_stmt *pStmt = NULL;
-		int rc;
-		vios_now_iso(now);
-		rc = sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO reg_covenant(version, text, registry_version, installed_at)"
-					" VALUES (?, ?, ?, ?)", -1, &pStmt, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_int64(pStmt, 1, reg->covenant.version);
-			sqlite3_bind_text(pStmt, 2, reg->covenant.text, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(pStmt, 3, reg->version);
-			sqlite3_bind_text(pStmt, 4, now, -1, SQLITE_STATIC);
-			rc = sqlite3_step(pStmt);
-		}
-		sqlite3_finalize(pStmt);
-		if ((error = vios_store_error(st->db, rc, "saving the covenant")) < 0)
-			goto done;
-	}
 	git_oid_tostr(hex, sizeof(hex), &reg->commit);
 	snprintf(num, sizeof(num), "%lld", reg->version);
-	if ((hub_url && (error = vios_meta_set(st, "hub_url", hub_url)) < 0) ||
-	    (error = vios_meta_set(st, "hub_fingerprint", fp)) < 0 ||
-	    (error = vios_meta_set(st, "registry_commit", hex)) < 0 ||
-	    (error = vios_meta_set(st, "registry_version", num)) < 0 ||
-	    (error = vios_meta_set(st, "registry_updated_at", reg->updated_at)) < 0)
+	if ((hub_url && (error = vios_store_meta_set(st, "hub_url", hub_url)) < 0) ||
+	    (error = vios_store_meta_set(st, "hub_fingerprint", fp)) < 0 ||
+	    (error = vios_store_meta_set(st, "registry_commit", hex)) < 0 ||
+	    (error = vios_store_meta_set(st, "registry_version", num)) < 0 ||
+	    (error = vios_store_meta_set(st, "registry_updated_at", reg->updated_at)) < 0)
 		goto done;
 	if ((error = vios_store_log(st, "import", "registry", NULL, "registry verified and installed")) < 0)
 		goto done;
@@ -207,6 +122,7 @@ int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const 
 	uint8_t pin[8];
 	char abs[PATH_MAX];
 
+	assert(out != NULL && st != NULL && url != NULL && fingerprint != NULL);
 	*out = NULL;
 	/* A fingerprint that cannot be any hub key's is a failed verification
 	 * (exit 3), as is one that names another key: nothing is stored. */
@@ -218,7 +134,7 @@ int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const 
 	{
 		char *old = NULL, fp[17];
 		vios_minisign_keyid_hex(fp, pin);
-		if (vios_meta_get(&old, st, "hub_fingerprint") == 0 && strcmp(old, fp) != 0) {
+		if (vios_store_meta_get(&old, st, "hub_fingerprint") == 0 && strcmp(old, fp) != 0) {
 			vios_error_set(VIOS_ERR_INPUT, "this node already trusts hub %s, not %s; a node joins one hub; nothing was changed", old, fp);
 			free(old);
 			return VIOS_EVERIFY;
@@ -237,8 +153,9 @@ int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via)
 	uint8_t pin[8];
 	int error;
 
+	assert(out != NULL && st != NULL);
 	*out = NULL;
-	if ((error = vios_meta_get(&url, st, "hub_url")) < 0 || (error = vios_meta_get(&fp, st, "hub_fingerprint")) < 0) {
+	if ((error = vios_store_meta_get(&url, st, "hub_url")) < 0 || (error = vios_store_meta_get(&fp, st, "hub_fingerprint")) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_INPUT, "this node has not joined a hub yet: run 'vios join URL --hub-fingerprint FP'");
 		goto done;
@@ -254,58 +171,25 @@ done:
 
 int vios_trust_node(vios_reg_node *out, vios_store *st, const char *node_id)
 {
-	sqlite3_stmt *pStmt = NULL;
-	int rc, error, found = 0;
+	int error;
 
-	memset(out, 0, sizeof(*out));
-	rc = sqlite3_prepare_v2(st->db, "SELECT node_id, kind, role, name, minisign_pubkey, age_recipient,"
-				" enrolled_at, revoked_at, last_seq FROM reg_node WHERE node_id = ?", -1, &pStmt, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(pStmt, 1, node_id, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-			found = 1;
-			snprintf(out->node_id, sizeof(out->node_id), "%s", sqlite3_column_text(pStmt, 0));
-			snprintf(out->kind, sizeof(out->kind), "%s", sqlite3_column_text(pStmt, 1));
-			snprintf(out->role, sizeof(out->role), "%s", sqlite3_column_text(pStmt, 2));
-			snprintf(out->name, sizeof(out->name), "%s", sqlite3_column_text(pStmt, 3));
-			snprintf(out->enrolled_at, sizeof(out->enrolled_at), "%s", sqlite3_column_text(pStmt, 6));
-			if (sqlite3_column_type(pStmt, 7) != SQLITE_NULL) {
-				snprintf(out->revoked_at, sizeof(out->revoked_at), "%s", sqlite3_column_text(pStmt, 7));
-				out->last_seq = sqlite3_column_int64(pStmt, 8);
-			} else
-				out->last_seq = -1;
-			if (vios_minisign_pub_parse(&out->sign_pub, (const char *)sqlite3_column_text(pStmt, 4)) < 0 ||
-			    vios_age_recipient_parse(out->age_pk, (const char *)sqlite3_column_text(pStmt, 5)) < 0)
-				rc = SQLITE_CORRUPT;
-		}
-	}
-	sqlite3_finalize(pStmt);
-	if ((error = vios_store_error(st->db, rc, "reading the registry")) < 0)
-		return error;
-	if (!found) {
+	assert(out != NULL && st != NULL && node_id != NULL);
+	if ((error = vios_store_reg_node_get(out, st, node_id)) == VIOS_ENOTFOUND)
 		vios_error_set(VIOS_ERR_INPUT, "node %s is not enrolled at this node's hub", node_id);
-		return VIOS_ENOTFOUND;
-	}
-	return 0;
+	return error;
 }
 
 int vios_trust_covenant(vios_covenant *out, vios_store *st)
 {
-	sqlite3_stmt *pStmt = NULL;
-	int rc, error;
 	char *text = NULL;
+	int error;
 
+	assert(out != NULL && st != NULL);
 	memset(out, 0, sizeof(*out));
-	rc = sqlite3_prepare_v2(st->db, "SELECT text FROM reg_covenant ORDER BY version DESC LIMIT 1", -1, &pStmt, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW &&
-	    (text = strdup((const char *)sqlite3_column_text(pStmt, 0))) == NULL)
-		rc = SQLITE_NOMEM;
-	sqlite3_finalize(pStmt);
-	if ((error = vios_store_error(st->db, rc, "reading the covenant")) < 0)
+	if ((error = vios_store_covenant_get(&text, st)) < 0) {
+		if (error == VIOS_ENOTFOUND)
+			vios_error_set(VIOS_ERR_INPUT, "no covenant yet: join a hub first");
 		return error;
-	if (text == NULL) {
-		vios_error_set(VIOS_ERR_INPUT, "no covenant yet: join a hub first");
-		return VIOS_ENOTFOUND;
 	}
 	error = vios_covenant_parse(out, text, strlen(text));
 	free(text);

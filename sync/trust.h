@@ -12,14 +12,26 @@
 #define VIOS_TRUST_H
 
 #include "registry.h"
+#include "store/directory.h"
 #include "store/store.h"
 
 #define VIOS_VERIFIED_REGISTRY_REF "refs/vios/registry"
 #define VIOS_INCOMING_REGISTRY_REF "refs/vios/incoming/registry"
 
-/* Local key/value facts (meta table). vios_meta_get: malloc'd, VIOS_ENOTFOUND. */
-int vios_meta_get(char **out, vios_store *st, const char *key);
-int vios_meta_set(vios_store *st, const char *key, const char *value);
+/*
+ * Local key/value facts (the store's meta table): kept for callers not yet
+ * converted, they forward to vios_store_meta_get / _set (store/directory.h),
+ * which own the table. vios_meta_get: malloc'd, VIOS_ENOTFOUND.
+ */
+static inline int vios_meta_get(char **out, vios_store *st, const char *key)
+{
+	return vios_store_meta_get(out, st, key);
+}
+
+static inline int vios_meta_set(vios_store *st, const char *key, const char *value)
+{
+	return vios_store_meta_set(st, key, value);
+}
 
 /* The node's own bare repository, HOME/outbox.git, created when missing. */
 int vios_trust_repo(git_repository **out, const vios_node *node);

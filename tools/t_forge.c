@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "bundle.h"
+#include "crdt/crdt.h"
 #include "node/node.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -100,7 +101,7 @@ int main(int argc, char **argv)
 	}
 	kind = argv[2];
 	if (vios_secret_new(&pass, pw, strlen(pw)) < 0 || vios_node_open(&node, argv[1], pass) < 0 ||
-	    vios_store_open(&st, node) < 0) {
+	    vios_crdt_store_open(&st, node) < 0) {
 		fprintf(stderr, "t_forge: %s\n", vios_error_last());
 		return 1;
 	}

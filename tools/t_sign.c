@@ -106,7 +106,7 @@ static int seal(vios_node *node, const char *list, long long covenant, const cha
 	int is_case = !strcmp(category, "case"), rc = 1;
 	json_t *o = NULL, *rcpt = json_array();
 
-	if (vios_store_open(&st, node) < 0)
+	if (vios_crdt_store_open(&st, node) < 0)
 		return die("opening the store");
 	ids = calloc(256, sizeof(*ids));
 	pks = calloc(256, sizeof(*pks));

@@ -93,7 +93,7 @@ static int open_home(vios_node **node, uint8_t pin[8], int *have_pin, vios_cli *
 	}
 	vios_node_free(pub);
 	if ((error = cli_passphrase(&pass, cli, 0)) < 0 || (error = vios_node_open(node, cli->home, pass)) < 0 ||
-	    (error = vios_store_open(&st, *node)) < 0)
+	    (error = vios_crdt_store_open(&st, *node)) < 0)
 		goto done;
 	if ((error = vios_meta_get(&fp, st, "hub_fingerprint")) == 0) {
 		if ((error = vios_fingerprint_parse(pin, fp)) < 0)

@@ -105,14 +105,14 @@ static int list_opts(vios_cli *cli, int argc, char **argv, const char *const *na
 	return 0;
 }
 
-static int show_rows(vios_cli *cli, const char *tbl, const char *zSql, const char *const *params,
+static int show_rows(vios_cli *cli, const char *tbl, vios_list_kind what, const char *const *params,
 		     size_t n, const cli_col *cols, const char *why)
 {
 	json_t *rows = NULL;
 	char note[160];
 	int error;
 
-	if ((error = vios_query(&rows, cli->store, zSql, params, n)) < 0)
+	if ((error = vios_records_list(&rows, cli->store, what, params, n)) < 0)
 		return error;
 	if ((error = vios_snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "",
 				   json_array_size(rows))) < 0 ||
@@ -184,8 +184,7 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
 		if (error < 0)
 			return error;
-		return show_rows(cli, "pupil", "SELECT id, name, class, birth_date, local_id, over16 FROM pupil ORDER BY name, id",
-				 NULL, 0, pupil_cols, NULL);
+		return show_rows(cli, "pupil", VIOS_LIST_PUPILS, NULL, 0, pupil_cols, NULL);
 	}
 	if (!strcmp(act, "show")) {
 		json_t *doc = NULL, *p;
@@ -259,10 +258,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 			return VIOS_ERROR;
 		{
 			const char *p[] = { v[0], v[1], v[2] };
-			return show_rows(cli, "signal",
-					 "SELECT * FROM signal WHERE (?1 IS NULL OR theme = ?1)"
-					 " AND (?2 IS NULL OR seen_at >= ?2) AND (?3 IS NULL OR pupil_id = ?3)"
-					 " ORDER BY seen_at, id", p, 3, signal_cols, why);
+			return show_rows(cli, "signal", VIOS_LIST_SIGNALS, p, 3, signal_cols, why);
 		}
 	}
 	return cli_usage(cli, "expected add or list");
@@ -281,7 +277,7 @@ int cmd_trend(vios_cli *cli, int argc, char **argv)
 		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
 		if (error < 0)
 			return error;
-		return show_rows(cli, "trend", "SELECT * FROM trend ORDER BY period, theme, id", NULL, 0, cols, NULL);
+		return show_rows(cli, "trend", VIOS_LIST_TRENDS, NULL, 0, cols, NULL);
 	}
 	return cli_usage(cli, "expected add or list");
 }
@@ -299,7 +295,7 @@ int cmd_meeting(vios_cli *cli, int argc, char **argv)
 		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
 		if (error < 0)
 			return error;
-		return show_rows(cli, "meeting", "SELECT * FROM meeting ORDER BY date, id", NULL, 0, cols, NULL);
+		return show_rows(cli, "meeting", VIOS_LIST_MEETINGS, NULL, 0, cols, NULL);
 	}
 	return cli_usage(cli, "expected add or list");
 }
@@ -343,10 +339,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		const char *p[] = { v[0] };
 		if (error < 0)
 			return error;
-		return show_rows(cli, "case_file",
-				 "SELECT c.*, p.name AS pupil FROM case_file c LEFT JOIN pupil p ON p.id = c.pupil_id"
-				 " WHERE (?1 IS NULL OR c.status = ?1) ORDER BY c.opened_at, c.id",
-				 p, 1, case_cols, v[0] ? "by status" : NULL);
+		return show_rows(cli, "case_file", VIOS_LIST_CASES, p, 1, case_cols, v[0] ? "by status" : NULL);
 	}
 	return cli_usage(cli, "expected open, status or list");
 }
@@ -396,10 +389,8 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 		{
 			const char *p[] = { v[0], overdue ? day : NULL };
-			return show_rows(cli, "agreement",
-					 "SELECT * FROM agreement WHERE (?1 IS NULL OR case_id = ?1)"
-					 " AND (?2 IS NULL OR (status = 'open' AND due_date < ?2))"
-					 " ORDER BY due_date, id", p, 2, agreement_cols, overdue ? "overdue" : NULL);
+			return show_rows(cli, "agreement", VIOS_LIST_AGREEMENTS, p, 2, agreement_cols,
+					 overdue ? "overdue" : NULL);
 		}
 	}
 	return cli_usage(cli, "expected add, done or list");
@@ -427,9 +418,7 @@ int cmd_log(vios_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "--limit takes a positive number");
 	{
 		const char *p[] = { v[0] ? v[0] : "-1" };
-		if ((error = vios_query(&rows, cli->store,
-					"SELECT * FROM (SELECT * FROM access_log ORDER BY seq DESC LIMIT CAST(?1 AS INTEGER))"
-					" ORDER BY seq", p, 1)) < 0)
+		if ((error = vios_records_list(&rows, cli->store, VIOS_LIST_ACCESS_LOG, p, 1)) < 0)
 			return error;
 	}
 	if (cli->json)
@@ -452,8 +441,7 @@ int cmd_store(vios_cli *cli, int argc, char **argv)
 	if ((error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL)) < 0)
 		return error;
 	if (!strcmp(act, "vacuum")) {
-		if ((error = vios_store_error(cli->store->db, sqlite3_exec(cli->store->db, "VACUUM", NULL, NULL, NULL),
-					      "vacuuming the store")) < 0)
+		if ((error = vios_store_vacuum(cli->store)) < 0)
 			return error;
 	} else if (strcmp(act, "check") != 0) {
 		return cli_usage(cli, "expected check or vacuum");
@@ -463,15 +451,12 @@ int cmd_store(vios_cli *cli, int argc, char **argv)
 	if ((counts = json_object()) == NULL)
 		return vios_error_nomem();
 	for (const char *const *t = tabs; *t; t++) {
-		json_t *rows = NULL;
-		char q[80];
-		if ((error = vios_snprintf(q, sizeof(q), "SELECT count(*) AS n FROM %s", *t)) < 0 ||
-		    (error = vios_query(&rows, cli->store, q, NULL, 0)) < 0) {
+		long long n = 0;
+		if ((error = vios_store_row_count(&n, cli->store, *t)) < 0) {
 			json_decref(counts);
 			return error;
 		}
-		json_object_set(counts, *t, json_object_get(json_array_get(rows, 0), "n"));
-		json_decref(rows);
+		json_object_set_new(counts, *t, json_integer(n));
 	}
 	if (cli->json) {
 		return cli_json_out(json_pack("{s:s, s:i, s:o}", "integrity", "ok", "schema_version",

@@ -11,6 +11,7 @@
  */
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "crdt/crdt.h"
 #include "util/error.h"
 
 #include <getopt.h>
@@ -505,7 +506,7 @@ int main(int argc, char **argv)
 		vios_secret_free(pass);
 		pass = NULL;
 	}
-	if ((cmd->flags & NEEDS_STORE) && (error = vios_store_open(&cli.store, cli.node)) < 0)
+	if ((cmd->flags & NEEDS_STORE) == NEEDS_STORE && (error = vios_crdt_store_open(&cli.store, cli.node)) < 0)
 		goto done;
 	optind = 0; /* each command runs getopt_long on its own argv */
 	error = cmd->fn(&cli, argc - i, argv + i);

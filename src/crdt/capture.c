@@ -1,7 +1,9 @@
 /*
  * capture.c - change capture with the SQLite session extension.
  *
- * vios_store_tx_begin opens a session on the synced tables; just before
+ * vios_crdt_attach registers this file's hooks on a store (the store calls
+ * back, it never includes src/crdt). vios_store_tx_begin then opens a
+ * session on the synced tables; just before
  * COMMIT the session's changeset (one entry per changed row, with the old
  * and new values of the changed columns) becomes ops: a SET per changed
  * column (every column of an INSERT), a DELETE per deleted row. All ops of
@@ -15,20 +17,41 @@
  * that is not UTF-8, a row inserted again after its deletion) fails the
  * commit: the whole transaction rolls back.
  */
-#include "crdt/capture.h"
 #include "crdt/internal.h"
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-int vios_crdt_capture_begin(vios_store *st)
+/* A store's capture state: the open transaction's session, or NULL. */
+typedef struct {
+	sqlite3_session *session;
+} capture_state;
+
+/* Ends the session, if any, without storing anything. */
+static void capture_abort(void *ctx, vios_store *st)
 {
+	capture_state *cs = ctx;
+
+	(void)st;
+	assert(cs != NULL);
+	if (cs->session) {
+		sqlite3session_delete(cs->session);
+		cs->session = NULL;
+	}
+}
+
+/* After BEGIN: starts a session on the synced tables. */
+static int capture_begin(void *ctx, vios_store *st)
+{
+	capture_state *cs = ctx;
 	sqlite3_session *s = NULL;
 	int rc;
 
-	vios_crdt_capture_abort(st);
+	assert(cs != NULL && st != NULL);
+	capture_abort(cs, st);
 	rc = sqlite3session_create(st->db, "main", &s);
 	for (int t = 0; rc == SQLITE_OK && t < CRDT_NTABLES; t++)
 		rc = sqlite3session_attach(s, crdt_tables[t].name);
@@ -37,16 +60,8 @@ int vios_crdt_capture_begin(vios_store *st)
 			sqlite3session_delete(s);
 		return vios_store_error(st->db, rc, "starting change capture");
 	}
-	st->capture = s;
+	cs->session = s;
 	return 0;
-}
-
-void vios_crdt_capture_abort(vios_store *st)
-{
-	if (st && st->capture) {
-		sqlite3session_delete(st->capture);
-		st->capture = NULL;
-	}
 }
 
 /* One captured op and, for a DELETE, the row's category snapshot. */
@@ -241,15 +256,19 @@ done:
 	return error;
 }
 
-int vios_crdt_capture_commit(vios_store *st)
+/* Before COMMIT: turns the session's changeset into ops stamped with one
+ * new clock and stores them; ends the session. 0 when nothing was captured. */
+static int capture_commit(void *ctx, vios_store *st)
 {
-	sqlite3_session *s = st->capture;
+	capture_state *cs = ctx;
+	sqlite3_session *s;
 	void *p = NULL;
 	int n = 0, rc, error;
 
-	if (s == NULL)
+	assert(cs != NULL && st != NULL);
+	if ((s = cs->session) == NULL)
 		return 0;
-	st->capture = NULL;
+	cs->session = NULL;
 	rc = sqlite3session_changeset(s, &n, &p);
 	sqlite3session_delete(s);
 	if (rc != SQLITE_OK) {
@@ -258,5 +277,68 @@ int vios_crdt_capture_commit(vios_store *st)
 	}
 	error = n > 0 ? capture_changeset(st, n, p) : 0;
 	sqlite3_free(p);
+	return error;
+}
+
+static void capture_destroy(void *ctx)
+{
+	capture_state *cs = ctx;
+
+	if (cs == NULL)
+		return;
+	assert(cs->session == NULL);
+	free(cs);
+}
+
+static const vios_store_capture_hooks capture_hooks = {
+	capture_begin, capture_commit, capture_abort, capture_destroy,
+};
+
+int vios_crdt_attach(vios_store *st)
+{
+	capture_state *cs;
+
+	assert(st != NULL && st->db != NULL);
+	assert(!vios_store_tx_captured(st));
+	if (st->capture_hooks == &capture_hooks)
+		return 0;
+	if ((cs = calloc(1, sizeof(*cs))) == NULL)
+		return vios_error_nomem();
+	return vios_store_set_capture(st, &capture_hooks, cs);
+}
+
+int vios_crdt_store_open(vios_store **out, const vios_node *node)
+{
+	vios_store *st = NULL;
+	int error;
+
+	assert(out != NULL && node != NULL);
+	*out = NULL;
+	if ((error = vios_store_open(&st, node)) < 0 ||
+	    (error = vios_crdt_attach(st)) < 0)
+		goto done;
+done:
+	if (error < 0)
+		vios_store_free(st);
+	else
+		*out = st;
+	return error;
+}
+
+int vios_crdt_store_open_temp(vios_store **out, const vios_node *node, const char *dir)
+{
+	vios_store *st = NULL;
+	int error;
+
+	assert(out != NULL && node != NULL && dir != NULL);
+	*out = NULL;
+	if ((error = vios_store_open_temp(&st, node, dir)) < 0 ||
+	    (error = vios_crdt_attach(st)) < 0)
+		goto done;
+done:
+	if (error < 0)
+		vios_store_free(st);
+	else
+		*out = st;
 	return error;
 }

@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <time.h>
 
 static uint64_t max2(uint64_t a, uint64_t b)
@@ -41,6 +42,7 @@ void vios_hlc_iso(char out[25], uint64_t hlc)
 	struct tm tm;
 	char buf[20];
 
+	assert(out != NULL);
 	if (gmtime_r(&secs, &tm) == NULL || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
 		snprintf(out, 25, "?");
 		return;
@@ -53,6 +55,7 @@ int crdt_clock_load(sqlite3 *db, uint64_t *out)
 	sqlite3_stmt *pStmt = NULL;
 	int rc;
 
+	assert(db != NULL && out != NULL);
 	*out = 0;
 	rc = sqlite3_prepare_v2(db, "SELECT hlc FROM crdt_clock WHERE id = 1", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW)
@@ -68,6 +71,7 @@ int crdt_clock_save(sqlite3 *db, uint64_t v)
 	sqlite3_stmt *pStmt = NULL;
 	int rc;
 
+	assert(db != NULL);
 	rc = sqlite3_prepare_v2(db, "UPDATE crdt_clock SET hlc = ?1 WHERE id = 1 AND hlc < ?1", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(pStmt, 1, (sqlite3_int64)v);
@@ -79,6 +83,8 @@ int crdt_clock_save(sqlite3 *db, uint64_t v)
 
 int vios_crdt_clock_get(uint64_t *out, vios_store *st)
 {
+	assert(out != NULL && st != NULL);
+
 	return crdt_clock_load(st->db, out);
 }
 
@@ -87,6 +93,7 @@ int vios_crdt_clock_tick(uint64_t *out, vios_store *st)
 	uint64_t local, next;
 	int error;
 
+	assert(st != NULL);
 	if ((error = crdt_clock_load(st->db, &local)) < 0)
 		return error;
 	next = vios_hlc_next(local, vios_now_ms());
@@ -102,6 +109,7 @@ int vios_crdt_clock_receive(uint64_t *out, int *future, vios_store *st, uint64_t
 	uint64_t local, next, now = vios_now_ms();
 	int error;
 
+	assert(st != NULL);
 	if (remote == 0 || remote > VIOS_HLC_MAX) {
 		vios_error_set(VIOS_ERR_INPUT, "a clock from another node is out of range");
 		return VIOS_ECORRUPT;

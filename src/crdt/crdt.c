@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,8 @@ int crdt_table_index(const char *name)
 
 int crdt_col_index(const crdt_table *t, const char *col)
 {
+	assert(t != NULL);
+
 	if (col == NULL)
 		return -1;
 	for (int c = 0; c < t->ncol; c++)
@@ -161,6 +164,8 @@ static int set_bytes(vios_crdt_value *out, vios_crdt_type type, const void *p, s
 
 int vios_crdt_value_copy(vios_crdt_value *out, const vios_crdt_value *v)
 {
+	assert(out != NULL && v != NULL);
+
 	memset(out, 0, sizeof(*out));
 	switch (v->type) {
 	case VIOS_VAL_TEXT:
@@ -175,6 +180,8 @@ int vios_crdt_value_copy(vios_crdt_value *out, const vios_crdt_value *v)
 
 int crdt_value_from_sqlite(vios_crdt_value *out, sqlite3_value *v)
 {
+	assert(out != NULL && v != NULL);
+
 	memset(out, 0, sizeof(*out));
 	switch (sqlite3_value_type(v)) {
 	case SQLITE_INTEGER:
@@ -204,6 +211,8 @@ int crdt_value_from_sqlite(vios_crdt_value *out, sqlite3_value *v)
 
 int crdt_value_bind(sqlite3_stmt *pStmt, int idx, const vios_crdt_value *v)
 {
+	assert(pStmt != NULL && v != NULL && idx >= 1);
+
 	switch (v->type) {
 	case VIOS_VAL_INT:
 		return sqlite3_bind_int64(pStmt, idx, v->u.i);
@@ -228,6 +237,8 @@ static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
 
 int crdt_value_cmp(const vios_crdt_value *a, const vios_crdt_value *b)
 {
+	assert(a != NULL && b != NULL);
+
 	if (a->type != b->type)
 		return a->type < b->type ? -1 : 1;
 	switch (a->type) {
@@ -248,6 +259,7 @@ int crdt_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
+	assert(s != NULL || len == 0);
 	while (p < end) {
 		unsigned c = *p++;
 		int n;
@@ -330,6 +342,7 @@ int vios_crdt_op_copy(vios_crdt_op *out, const vios_crdt_op *op)
 {
 	int error;
 
+	assert(out != NULL && op != NULL);
 	memset(out, 0, sizeof(*out));
 	out->kind = op->kind;
 	out->hlc = op->hlc;
@@ -373,6 +386,7 @@ int crdt_op_check(const vios_crdt_op *op, char *why, size_t len)
 	const crdt_table *t;
 	int ti, c;
 
+	assert(op != NULL && why != NULL && len > 0);
 #define FAIL(...) do { snprintf(why, len, __VA_ARGS__); return VIOS_ECORRUPT; } while (0)
 	if (op->kind != VIOS_OP_SET && op->kind != VIOS_OP_DELETE)
 		FAIL("unknown op kind %d", (int)op->kind);
@@ -416,6 +430,7 @@ int vios_crdt_op_validate(const vios_crdt_op *op)
 {
 	char why[160];
 
+	assert(op != NULL);
 	if (crdt_op_check(op, why, sizeof(why)) < 0) {
 		vios_error_set(VIOS_ERR_INPUT, "bad op: %s", why);
 		return VIOS_ECORRUPT;
@@ -462,6 +477,8 @@ static const char *const q_sql[Q_COUNT] = {
 
 void crdt_ctx_init(crdt_ctx *cx, vios_store *st)
 {
+	assert(cx != NULL && st != NULL && st->db != NULL);
+
 	memset(cx, 0, sizeof(*cx));
 	cx->st = st;
 	vios_now_iso(cx->now);
@@ -486,6 +503,7 @@ sqlite3_stmt *crdt_q(crdt_ctx *cx, int id)
 	sqlite3_stmt *pStmt = cx->q[id];
 	int rc;
 
+	assert(cx != NULL && cx->st != NULL);
 	if (pStmt) {
 		sqlite3_reset(pStmt);
 		sqlite3_clear_bindings(pStmt);

@@ -34,6 +34,22 @@
 
 #include "store/store.h"
 
+/* ---- capture ------------------------------------------------------------
+ * The store knows nothing of ops: capture is hooks this layer registers on
+ * a store (vios_store_set_capture). Every store whose records are written
+ * with vios_store_tx_begin needs them; the store refuses a captured
+ * transaction without.
+ */
+
+/* Registers change capture on st (again: a no-op). Not inside a
+ * transaction. 0, or VIOS_ERROR (no memory). */
+int vios_crdt_attach(vios_store *st);
+
+/* vios_store_open / vios_store_open_temp with capture attached: *out is
+ * the caller's (vios_store_free), NULL on failure. Same errors. */
+int vios_crdt_store_open(vios_store **out, const vios_node *node);
+int vios_crdt_store_open_temp(vios_store **out, const vios_node *node, const char *dir);
+
 /* ---- hybrid logical clock ------------------------------------------------
  * A clock is 48 bits of Unix milliseconds shifted left by 16, or'ed with a
  * 16-bit counter; clocks compare as integers. A counter that would overflow
@@ -145,18 +161,13 @@ typedef enum {
 	VIOS_CAT_CASE = 2
 } vios_crdt_category;
 
-/* Role bits, in the order of the roles at the table. */
-#define VIOS_ROLE_SCHOOL (1u << 0)
-#define VIOS_ROLE_POLICE (1u << 1)
-#define VIOS_ROLE_YOUTH_PROTECTION (1u << 2)
-#define VIOS_ROLE_SOCIAL_TEAM (1u << 3)
-#define VIOS_ROLE_ATTENDANCE (1u << 4)
-#define VIOS_ROLE_YOUTH_WORK (1u << 5)
-#define VIOS_ROLE_MUNICIPALITY (1u << 6)
+/* Role bits (VIOS_ROLE_SCHOOL, ...): one per role at the table, the bit
+ * of its index in node/vocab.h. */
 
 /* "theme", "case" (NULL for VIOS_CAT_NONE). */
 const char *vios_crdt_category_name(vios_crdt_category cat);
-/* The role's bit, 0 for anything that is not a role at the table. */
+/* The role's bit, 0 for anything that is not a role at the table
+ * (vios_role_bit). */
 uint32_t vios_crdt_role_bit(const char *role);
 /* The role's name for a single bit, NULL otherwise. */
 const char *vios_crdt_role_name(uint32_t bit);

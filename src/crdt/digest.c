@@ -23,12 +23,10 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const role_names[] = { "school", "police", "youth-protection", "social-team",
-					  "attendance", "youth-work", "municipality", NULL };
 
 const char *vios_crdt_category_name(vios_crdt_category cat)
 {
@@ -41,17 +39,14 @@ const char *vios_crdt_category_name(vios_crdt_category cat)
 
 uint32_t vios_crdt_role_bit(const char *role)
 {
-	for (int i = 0; role && role_names[i]; i++)
-		if (!strcmp(role_names[i], role))
-			return 1u << i;
-	return 0;
+	return vios_role_bit(role);
 }
 
 const char *vios_crdt_role_name(uint32_t bit)
 {
-	for (int i = 0; role_names[i]; i++)
+	for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++)
 		if (bit == 1u << i)
-			return role_names[i];
+			return vios_role_name(i);
 	return NULL;
 }
 
@@ -59,13 +54,14 @@ int vios_crdt_roles_format(char *buf, size_t len, uint32_t roles)
 {
 	size_t used = 0;
 
+	assert(buf != NULL);
 	if (len == 0)
 		return VIOS_ERROR;
 	buf[0] = 0;
-	for (int i = 0; role_names[i]; i++) {
+	for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++) {
 		if (!(roles & (1u << i)))
 			continue;
-		if (vios_snprintf(buf + used, len - used, "%s%s", used ? "," : "", role_names[i]) < 0)
+		if (vios_snprintf(buf + used, len - used, "%s%s", used ? "," : "", vios_role_name(i)) < 0)
 			return VIOS_ERROR;
 		used += strlen(buf + used);
 	}
@@ -119,6 +115,7 @@ int crdt_row_classify(vios_store *st, int t, const char *pk, int *found, vios_cr
 	char *zSql;
 	int rc, error;
 
+	assert(st != NULL && t >= 0 && t < CRDT_NTABLES && pk != NULL && found != NULL && cat != NULL);
 	*found = 0;
 	zSql = sqlite3_mprintf("SELECT coalesce((%s), 0), (%s) FROM %s AS r WHERE r.id = ?1", tb->theme_sql,
 			       tb->roles_sql, tb->name);
@@ -145,6 +142,7 @@ int crdt_values_classify(vios_store *st, int t, sqlite3_value **vals, vios_crdt_
 	char *zSql;
 	int rc, found, error;
 
+	assert(st != NULL && t >= 0 && t < CRDT_NTABLES && vals != NULL && cat != NULL);
 	sqlite3_str_appendf(q, "SELECT coalesce((%s), 0), (%s) FROM (SELECT", tb->theme_sql, tb->roles_sql);
 	for (int c = 0; c < tb->ncol; c++)
 		sqlite3_str_appendf(q, "%s ?%d AS %s", c ? "," : "", c + 1, tb->cols[c].name);
@@ -171,6 +169,7 @@ int vios_crdt_row_category(vios_crdt_category *cat, uint32_t *roles, vios_store 
 	uint32_t r = 0;
 	sqlite3_stmt *pStmt = NULL;
 
+	assert(cat != NULL && st != NULL && tbl != NULL && pk != NULL);
 	*cat = VIOS_CAT_NONE;
 	if (roles)
 		*roles = 0;
@@ -283,6 +282,7 @@ int vios_crdt_digest(char hex[65], vios_store *st, const char *category)
 	const char *scope = category ? category : "all";
 	int error = 0;
 
+	assert(hex != NULL && st != NULL && st->db != NULL);
 	hex[0] = 0;
 	if (category && strcmp(category, "theme") != 0 && strcmp(category, "case") != 0) {
 		vios_error_set(VIOS_ERR_INPUT, "unknown category '%s' (theme or case)", category);

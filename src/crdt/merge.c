@@ -21,6 +21,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,7 @@ int crdt_cell_get(crdt_ctx *cx, const char *tbl, const char *pk, const char *col
 	sqlite3_stmt *pStmt = crdt_q(cx, Q_CELL_GET);
 	int rc;
 
+	assert(cx != NULL && tbl != NULL && pk != NULL && col != NULL);
 	*found = 0;
 	*hlc = 0;
 	node[0] = 0;
@@ -91,6 +93,8 @@ static int tomb_get(crdt_ctx *cx, const char *tbl, const char *pk, int *found, u
 
 int crdt_tomb_get(crdt_ctx *cx, const char *tbl, const char *pk, int *found)
 {
+	assert(cx != NULL && tbl != NULL && pk != NULL && found != NULL);
+
 	return tomb_get(cx, tbl, pk, found, NULL, NULL);
 }
 
@@ -196,6 +200,8 @@ int crdt_merge_set(crdt_ctx *cx, const vios_crdt_op *op, int to_row, int *effect
 	uint64_t chlc;
 	char cnode[37];
 
+	assert(cx != NULL && op != NULL && effect != NULL);
+	assert(op->kind == VIOS_OP_SET);
 	*effect = 0;
 	c = crdt_col_index(&crdt_tables[t], op->col);
 	if ((error = crdt_tomb_get(cx, op->tbl, op->pk, &found)) < 0)
@@ -283,6 +289,8 @@ int crdt_merge_delete(crdt_ctx *cx, const vios_crdt_op *op, const char *cat, uin
 	uint64_t thlc;
 	char tnode[37], zSql[96];
 
+	assert(cx != NULL && op != NULL);
+	assert(op->kind == VIOS_OP_DELETE);
 	*effect = 0;
 	if ((error = tomb_get(cx, op->tbl, op->pk, &found, &thlc, tnode)) < 0)
 		return error;
@@ -357,6 +365,7 @@ int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *o
 	char why[160];
 	int own_tx, error = 0;
 
+	assert(st != NULL && st->db != NULL && (ops != NULL || n == 0));
 	memset(&rep, 0, sizeof(rep));
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -375,7 +384,7 @@ int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *o
 		rep.future += (size_t)vios_hlc_is_future(ops[i].hlc, now);
 	}
 	own_tx = sqlite3_get_autocommit(st->db);
-	if (!own_tx && st->capture) {
+	if (!own_tx && vios_store_tx_captured(st)) {
 		vios_error_set(VIOS_ERR_STORE, "merge: the open transaction captures changes; merge in one begun with"
 			       " vios_store_tx_begin_uncaptured");
 		return VIOS_ERROR;
@@ -451,6 +460,7 @@ int vios_crdt_conflicts(json_t **out, vios_store *st)
 	json_t *rows = json_array(), *row;
 	int rc, error;
 
+	assert(out != NULL && st != NULL && st->db != NULL);
 	*out = NULL;
 	if (rows == NULL)
 		return vios_error_nomem();

@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,7 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 	char last_tbl[16] = "", last_pk[37] = ""; /* copies: v moves when it grows */
 	int rc, error = 0;
 
+	assert(out != NULL && n != NULL && st != NULL && st->db != NULL);
 	*out = NULL;
 	*n = 0;
 	rc = sqlite3_prepare_v2(st->db,
@@ -119,6 +121,7 @@ int vios_crdt_pending_count(size_t *out, vios_store *st)
 	sqlite3_stmt *pStmt = NULL;
 	int rc;
 
+	assert(out != NULL && st != NULL && st->db != NULL);
 	*out = 0;
 	rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM crdt_pending WHERE sealed_in IS NULL", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW)
@@ -132,6 +135,7 @@ int vios_crdt_mark_sealed(vios_store *st, int64_t up_to_seq, const char *bundle_
 	sqlite3_stmt *pStmt = NULL;
 	int rc;
 
+	assert(st != NULL && st->db != NULL);
 	if (sqlite3_get_autocommit(st->db)) {
 		vios_error_set(VIOS_ERR_STORE, "sealing pending changes needs the exporter's open transaction");
 		return VIOS_ERROR;

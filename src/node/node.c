@@ -20,6 +20,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -44,34 +45,6 @@
 #define SEC_LEN (10 + 24 + SEC_PLAIN + 16)
 #define RECOVERY_BYTES 20
 
-static const char *const kinds[] = { "school", "partner", "hub", "auditor", NULL };
-static const char *const roles[] = { "school", "police", "youth-protection", "social-team",
-				     "attendance", "youth-work", "municipality", "hub", "auditor",
-				     NULL };
-
-static int in_list(const char *const *list, const char *s)
-{
-	for (; *list; list++)
-		if (!strcmp(*list, s))
-			return 1;
-	return 0;
-}
-
-int vios_kind_valid(const char *kind)
-{
-	return kind != NULL && in_list(kinds, kind);
-}
-
-int vios_role_valid(const char *role)
-{
-	return role != NULL && in_list(roles, role);
-}
-
-const char *vios_role_list(void)
-{
-	return "school, police, youth-protection, social-team, attendance, youth-work, municipality, hub, auditor";
-}
-
 static int name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -89,6 +62,7 @@ void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32])
 	uint8_t h[32];
 	crypto_generichash_state st;
 
+	assert(keyid != NULL && pk != NULL);
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
 	crypto_generichash_update(&st, (const uint8_t *)"vios-keyid-v1", 13);
 	crypto_generichash_update(&st, pk, 32);
@@ -98,6 +72,8 @@ void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32])
 
 void vios_node_fingerprint(char out[17], const vios_node *node)
 {
+	assert(out != NULL && node != NULL);
+
 	vios_minisign_keyid_hex(out, node->sign_pub.keyid);
 }
 
@@ -465,6 +441,8 @@ void vios_node_free(vios_node *node)
 
 int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const char ctx[8])
 {
+	assert(out != NULL && node != NULL && ctx != NULL);
+
 	if (node->master == NULL) {
 		vios_error_set(VIOS_ERR_KEYS, "node is not unlocked");
 		return VIOS_ERROR;
@@ -483,14 +461,15 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 	uint64_t ops, mem;
 	int error = VIOS_ERROR, created = 0;
 
+	assert(out != NULL && recovery != NULL && home != NULL && name != NULL && pass != NULL);
 	*out = NULL;
 	if (!vios_kind_valid(kind)) {
-		vios_error_set(VIOS_ERR_INPUT, "unknown kind '%s' (use school, partner, hub or auditor)", kind);
+		vios_error_set(VIOS_ERR_INPUT, "unknown kind '%s' (use %s)", kind, vios_kind_list());
 		return VIOS_EUSAGE;
 	}
 	if (role == NULL) {
-		if (!strcmp(kind, "partner")) {
-			vios_error_set(VIOS_ERR_INPUT, "a partner node needs --role (police, youth-protection, social-team, attendance, youth-work or municipality)");
+		if (vios_kind_index(kind) == VIOS_KIND_PARTNER) {
+			vios_error_set(VIOS_ERR_INPUT, "a partner node needs --role (%s)", vios_role_partner_list());
 			return VIOS_EUSAGE;
 		}
 		role = kind;
@@ -499,8 +478,7 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 		vios_error_set(VIOS_ERR_INPUT, "unknown role '%s' (roles: %s)", role, vios_role_list());
 		return VIOS_EUSAGE;
 	}
-	if ((strcmp(kind, "partner") != 0 && strcmp(role, kind) != 0) ||
-	    (!strcmp(kind, "partner") && (!strcmp(role, "school") || !strcmp(role, "hub") || !strcmp(role, "auditor")))) {
+	if (!vios_role_fits_kind(role, kind)) {
 		vios_error_set(VIOS_ERR_INPUT, "role '%s' does not go with kind '%s'", role, kind);
 		return VIOS_EUSAGE;
 	}
@@ -594,6 +572,7 @@ int vios_node_open_public(vios_node **out, const char *home)
 	json_error_t jerr;
 	int error;
 
+	assert(out != NULL && home != NULL);
 	*out = NULL;
 	if ((error = node_alloc(&n, home)) < 0)
 		return error;
@@ -633,6 +612,7 @@ int vios_node_open(vios_node **out, const char *home, const vios_secret *pass)
 	uint8_t vault[VAULT_LEN];
 	int error;
 
+	assert(out != NULL && home != NULL && pass != NULL);
 	*out = NULL;
 	if ((error = vios_node_open_public(&n, home)) < 0)
 		return error;
@@ -679,6 +659,8 @@ static int rewrap(const char *home, const uint8_t *master, const vios_secret *ne
 
 int vios_node_passphrase_change(vios_node *node, const vios_secret *newpass)
 {
+	assert(node != NULL && newpass != NULL);
+
 	return rewrap(node->home, node->master, newpass);
 }
 
@@ -689,6 +671,7 @@ int vios_node_passphrase_recover(const char *home, const char *code, const vios_
 	char norm[33];
 	int error;
 
+	assert(home != NULL && code != NULL && newpass != NULL);
 	if ((error = recovery_normalise(norm, code)) < 0)
 		return error;
 	if ((error = vios_node_open_public(&n, home)) < 0 || (error = vault_read(vault, home)) < 0)
@@ -715,6 +698,8 @@ done:
 
 int vios_node_age_identity(char *out, size_t outlen, const vios_node *node)
 {
+	assert(out != NULL && node != NULL);
+
 	if (node->age_sk == NULL) {
 		vios_error_set(VIOS_ERR_KEYS, "node is not unlocked");
 		return VIOS_ERROR;
@@ -745,6 +730,7 @@ int vios_node_enroll_request(char **out, const vios_node *node)
 	char *canon = NULL, *sig = NULL, trusted[128];
 	int error = VIOS_ERROR;
 
+	assert(out != NULL && node != NULL);
 	*out = NULL;
 	if (node->sign_sec == NULL) {
 		vios_error_set(VIOS_ERR_KEYS, "node is not unlocked");
@@ -782,6 +768,7 @@ int vios_enroll_request_verify(vios_enroll_info *out, const char *text, size_t l
 	const char *sig;
 	int error = VIOS_ECORRUPT;
 
+	assert(out != NULL && (text != NULL || len == 0));
 	memset(&tmp, 0, sizeof(tmp));
 	if (len > ENROLL_MAX) {
 		vios_error_set(VIOS_ERR_INPUT, "enrollment request: larger than %d bytes", ENROLL_MAX);

@@ -24,6 +24,7 @@
 
 #include "crypto/minisign.h"
 #include "crypto/secret.h"
+#include "node/vocab.h"
 
 #define VIOS_NAME_MAX 64
 #define VIOS_RECOVERY_LEN 39 /* 8 groups of 4 base32 characters, 7 dashes */
@@ -44,12 +45,7 @@ typedef struct vios_node {
 	uint8_t *age_sk;
 } vios_node;
 
-/* 1 when kind is a node kind (school, partner, hub, auditor). */
-int vios_kind_valid(const char *kind);
-/* 1 when role is a role (school, police, ..., municipality, hub, auditor). */
-int vios_role_valid(const char *role);
-/* The list of roles as "a, b, c" for messages. */
-const char *vios_role_list(void);
+/* Kinds and roles (vios_kind_valid, vios_role_valid, ...): node/vocab.h. */
 
 /*
  * Creates a node home at `home` (which must not exist, or be an empty

@@ -5,17 +5,12 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define TEXT_MAX 4000
-
-static const char *const themes[] = { "weapons", "drugs-use", "drugs-trade", "alcohol",
-				      "exploitation", "sexting", "street-culture", "polarisation",
-				      "nuisance", "vandalism", "crime", "other", NULL };
-static const char *const table_roles[] = { "school", "police", "youth-protection", "social-team",
-					   "attendance", "youth-work", "municipality", NULL };
 
 static int in_list(const char *const *list, const char *s)
 {
@@ -23,22 +18,6 @@ static int in_list(const char *const *list, const char *s)
 		if (!strcmp(*list, s))
 			return 1;
 	return 0;
-}
-
-int vios_theme_valid(const char *theme)
-{
-	return theme && in_list(themes, theme);
-}
-
-const char *vios_theme_list(void)
-{
-	return "weapons, drugs-use, drugs-trade, alcohol, exploitation, sexting, street-culture, "
-	       "polarisation, nuisance, vandalism, crime, other";
-}
-
-int vios_table_role_valid(const char *role)
-{
-	return role && in_list(table_roles, role);
 }
 
 static int digits(const char *s, int n)
@@ -53,6 +32,7 @@ int vios_month_valid(const char *m)
 {
 	int mo;
 
+	assert(m != NULL);
 	if (strlen(m) != 7 || !digits(m, 4) || m[4] != '-' || !digits(m + 5, 2))
 		return 0;
 	mo = atoi(m + 5);
@@ -64,6 +44,7 @@ int vios_date_valid(const char *d)
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y, mo, day, max;
 
+	assert(d != NULL);
 	if (strlen(d) != 10 || !vios_month_valid((char[8]){ d[0], d[1], d[2], d[3], d[4], d[5], d[6], 0 }) ||
 	    d[7] != '-' || !digits(d + 8, 2))
 		return 0;
@@ -215,8 +196,8 @@ static int check_list(vios_store *st, const colrule *r, const char *val)
 	snprintf(buf, sizeof(buf), "%s", val);
 	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		count++;
-		if (r->kind == V_ROLES && !vios_table_role_valid(item)) {
-			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: school, police, youth-protection, social-team, attendance, youth-work, municipality)", r->label, item);
+		if (r->kind == V_ROLES && !vios_role_at_table(item)) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: %s)", r->label, item, vios_role_table_list());
 			return VIOS_EUSAGE;
 		}
 		if (r->kind == V_SIGNALS && (error = check_ref(st, "signal", "signal", item)) < 0)
@@ -266,8 +247,8 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 		}
 		return 0;
 	case V_ROLE:
-		if (!vios_table_role_valid(v)) {
-			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: school, police, youth-protection, social-team, attendance, youth-work, municipality)", r->label, v);
+		if (!vios_role_at_table(v)) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: %s)", r->label, v, vios_role_table_list());
 			return VIOS_EUSAGE;
 		}
 		return 0;
@@ -316,6 +297,8 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 	char zSql[1024], vals[512], now[21], day[11];
 	int error, rc, nbind = 0;
 
+	assert(id != NULL && st != NULL && table != NULL);
+	assert(fields != NULL || n == 0);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		if (!strcmp(tables[i].table, table)) {
 			rules = tables[i].rules;
@@ -426,6 +409,8 @@ static const char *const targets[] = { "zorg-en-veiligheidshuis", "veilig-thuis"
 
 const char *vios_case_next_statuses(const char *from)
 {
+	assert(from != NULL);
+
 	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
 		if (!strcmp(transitions[i].from, from))
 			return transitions[i].next;
@@ -485,6 +470,7 @@ int vios_case_set_status(vios_store *st, const char *id, const char *status, con
 	char from[32], now[21];
 	int found, error;
 
+	assert(st != NULL && id != NULL && status != NULL);
 	if (!in_list(statuses, status)) {
 		vios_error_set(VIOS_ERR_INPUT, "unknown case status '%s' (reported, discussed, in-progress, monitoring, closed, escalated)", status);
 		return VIOS_EUSAGE;
@@ -542,6 +528,7 @@ int vios_agreement_done(vios_store *st, const char *id, const char *feedback)
 	char status[16], now[21];
 	int found, error;
 
+	assert(st != NULL && id != NULL);
 	if (!vios_uuid_valid(id)) {
 		vios_error_set(VIOS_ERR_INPUT, "'%s' is not an agreement id", id);
 		return VIOS_EUSAGE;
@@ -583,6 +570,8 @@ int vios_query(json_t **out, vios_store *st, const char *zSql, const char *const
 	json_t *rows = json_array(), *row;
 	int rc, error;
 
+	assert(out != NULL && st != NULL && st->db != NULL && zSql != NULL);
+	assert(params != NULL || n == 0);
 	*out = NULL;
 	if (rows == NULL)
 		return vios_error_nomem();
@@ -626,6 +615,7 @@ int vios_pupil_show(json_t **out, vios_store *st, const char *id)
 	const char *p[] = { id };
 	int error;
 
+	assert(out != NULL && st != NULL && id != NULL);
 	*out = NULL;
 	if (!vios_uuid_valid(id)) {
 		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a pupil id", id);
@@ -660,4 +650,113 @@ done:
 	json_decref(agreements);
 	json_decref(doc);
 	return error;
+}
+
+/* ---- lists -------------------------------------------------------------- */
+
+static const struct {
+	const char *zSql;
+	size_t nfilter;
+} lists[] = {
+	[VIOS_LIST_PUPILS] = { "SELECT id, name, class, birth_date, local_id, over16 FROM pupil ORDER BY name, id", 0 },
+	[VIOS_LIST_SIGNALS] = { "SELECT * FROM signal WHERE (?1 IS NULL OR theme = ?1)"
+				" AND (?2 IS NULL OR seen_at >= ?2) AND (?3 IS NULL OR pupil_id = ?3)"
+				" ORDER BY seen_at, id", 3 },
+	[VIOS_LIST_TRENDS] = { "SELECT * FROM trend ORDER BY period, theme, id", 0 },
+	[VIOS_LIST_MEETINGS] = { "SELECT * FROM meeting ORDER BY date, id", 0 },
+	[VIOS_LIST_CASES] = { "SELECT c.*, p.name AS pupil FROM case_file c LEFT JOIN pupil p ON p.id = c.pupil_id"
+			      " WHERE (?1 IS NULL OR c.status = ?1) ORDER BY c.opened_at, c.id", 1 },
+	[VIOS_LIST_AGREEMENTS] = { "SELECT * FROM agreement WHERE (?1 IS NULL OR case_id = ?1)"
+				   " AND (?2 IS NULL OR (status = 'open' AND due_date < ?2))"
+				   " ORDER BY due_date, id", 2 },
+	[VIOS_LIST_ACCESS_LOG] = { "SELECT * FROM (SELECT * FROM access_log ORDER BY seq DESC LIMIT CAST(?1 AS INTEGER))"
+				   " ORDER BY seq", 1 },
+};
+
+int vios_records_list(json_t **out, vios_store *st, vios_list_kind what,
+		      const char *const *filter, size_t n)
+{
+	assert(out != NULL && st != NULL);
+	assert((size_t)what < sizeof(lists) / sizeof(lists[0]) && lists[what].zSql != NULL);
+	assert(n == lists[what].nfilter && (filter != NULL || n == 0));
+	assert(what != VIOS_LIST_ACCESS_LOG || filter[0] != NULL);
+	return vios_query(out, st, lists[what].zSql, filter, n);
+}
+
+/* ---- monthly signal counts ---------------------------------------------- */
+
+int vios_signal_count_todo(json_t **out, vios_store *st, const char *origin)
+{
+	const char *p[1] = { origin };
+
+	assert(out != NULL && st != NULL && origin != NULL);
+	return vios_query(out, st,
+			  "SELECT month, theme, sum(n) AS n, max(have) AS have, max(old) AS old FROM ("
+			  " SELECT substr(seen_at, 1, 7) AS month, theme, 1 AS n, 0 AS have, -1 AS old FROM signal"
+			  "  WHERE origin = ?1 AND seen_at IS NOT NULL AND theme IS NOT NULL"
+			  " UNION ALL SELECT month, theme, 0, 1, signals FROM signal_count WHERE origin = ?1)"
+			  " GROUP BY month, theme", p, 1);
+}
+
+int vios_signal_count_put(vios_store *st, const char *id, const char *origin, const char *month,
+			  const char *theme, long long signals, const char *updated_at)
+{
+	sqlite3_stmt *p = NULL;
+	int rc;
+
+	assert(st != NULL && st->db != NULL && id != NULL && origin != NULL && month != NULL);
+	assert(theme != NULL && updated_at != NULL);
+	rc = sqlite3_prepare_v2(st->db,
+				"INSERT INTO signal_count(id, origin, month, theme, signals, updated_at) VALUES (?,?,?,?,?,?)"
+				" ON CONFLICT(id) DO UPDATE SET signals = excluded.signals, updated_at = excluded.updated_at",
+				-1, &p, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(p, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 2, origin, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 3, month, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 4, theme, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(p, 5, signals);
+		sqlite3_bind_text(p, 6, updated_at, -1, SQLITE_STATIC);
+		rc = sqlite3_step(p);
+	}
+	sqlite3_finalize(p);
+	return vios_store_error(st->db, rc, "counting signals");
+}
+
+int vios_signal_count_range(json_t **out, vios_store *st)
+{
+	assert(out != NULL && st != NULL);
+	return vios_query(out, st,
+			  "SELECT min(m) AS lo, max(m) AS hi FROM (SELECT month AS m FROM signal_count"
+			  " UNION ALL SELECT period FROM trend WHERE period GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]')",
+			  NULL, 0);
+}
+
+int vios_signal_count_list(json_t **out, vios_store *st, const char *lo, const char *hi)
+{
+	const char *p[2] = { lo, hi };
+
+	assert(out != NULL && st != NULL && lo != NULL && hi != NULL);
+	return vios_query(out, st, "SELECT origin, month, theme, signals FROM signal_count WHERE month BETWEEN ?1 AND ?2",
+			  p, 2);
+}
+
+int vios_trend_list_between(json_t **out, vios_store *st, const char *lo, const char *hi)
+{
+	const char *p[2] = { lo, hi };
+
+	assert(out != NULL && st != NULL && lo != NULL && hi != NULL);
+	return vios_query(out, st,
+			  "SELECT origin, period AS month, theme, level FROM trend WHERE period BETWEEN ?1 AND ?2"
+			  " ORDER BY created_at, id", p, 2);
+}
+
+int vios_signal_count_schools(json_t **out, vios_store *st)
+{
+	assert(out != NULL && st != NULL);
+	return vios_query(out, st,
+			  "SELECT DISTINCT o.origin, coalesce(r.name, o.origin) AS name FROM"
+			  " (SELECT origin FROM signal_count UNION SELECT origin FROM trend) o"
+			  " LEFT JOIN reg_node r ON r.node_id = o.origin WHERE o.origin IS NOT NULL ORDER BY name, o.origin",
+			  NULL, 0);
 }

@@ -21,12 +21,10 @@ typedef struct {
 	const char *val; /* NULL = not given */
 } vios_field;
 
-/* Validators (1 = valid). */
-int vios_theme_valid(const char *theme);
-int vios_table_role_valid(const char *role); /* the seven roles at the table */
+/* Validators (1 = valid). Themes and roles: node/vocab.h
+ * (vios_theme_valid, vios_role_at_table). */
 int vios_date_valid(const char *date);       /* YYYY-MM-DD, a real date */
 int vios_month_valid(const char *month);     /* YYYY-MM */
-const char *vios_theme_list(void);
 
 /*
  * Creates a record in table (pupil, signal, trend, meeting, case_file,
@@ -58,5 +56,60 @@ int vios_query(json_t **out, vios_store *st, const char *zSql,
 
 /* The pupil with its signals, cases and agreements, as one JSON object. */
 int vios_pupil_show(json_t **out, vios_store *st, const char *id);
+
+/*
+ * The record lists the command line shows, as vios_query rows (a JSON
+ * array the caller frees with json_decref). filter[0..n) are the list's
+ * filters, each NULL for "any"; n must be the count given for the list:
+ *   VIOS_LIST_PUPILS      0  id, name, class, birth_date, local_id, over16,
+ *                            by name
+ *   VIOS_LIST_SIGNALS     3  theme, seen at or after, pupil id; by seen_at
+ *   VIOS_LIST_TRENDS      0  by period, theme
+ *   VIOS_LIST_MEETINGS    0  by date
+ *   VIOS_LIST_CASES       1  status; each case with its pupil's name
+ *                            ("pupil"), by opened_at
+ *   VIOS_LIST_AGREEMENTS  2  case id, a day: only open ones due before it;
+ *                            by due_date
+ *   VIOS_LIST_ACCESS_LOG  1  how many of the latest entries (decimal text,
+ *                            "-1" for all; not NULL), oldest first
+ * Ties are ordered by id (seq for the access log).
+ */
+typedef enum {
+	VIOS_LIST_PUPILS,
+	VIOS_LIST_SIGNALS,
+	VIOS_LIST_TRENDS,
+	VIOS_LIST_MEETINGS,
+	VIOS_LIST_CASES,
+	VIOS_LIST_AGREEMENTS,
+	VIOS_LIST_ACCESS_LOG
+} vios_list_kind;
+
+int vios_records_list(json_t **out, vios_store *st, vios_list_kind what,
+		      const char *const *filter, size_t n);
+
+/* ---- monthly signal counts (signal_count) and what reports read ---- */
+
+/*
+ * What a school's monthly counts should be: one row per (month, theme) the
+ * school `origin` has a signal or a signal_count row for, with "n" (its
+ * signals now), "have" (1 when a count row exists) and "old" (that row's
+ * count, -1 when none). JSON rows as vios_query's; the caller frees them.
+ */
+int vios_signal_count_todo(json_t **out, vios_store *st, const char *origin);
+/* Inserts or updates the count row id (origin, month, theme) to signals,
+ * stamped updated_at. Inside the caller's transaction. */
+int vios_signal_count_put(vios_store *st, const char *id, const char *origin, const char *month,
+			  const char *theme, long long signals, const char *updated_at);
+/* One row {"lo", "hi"}: the first and last month of counts and of trends
+ * with a YYYY-MM period (both null when there are none). */
+int vios_signal_count_range(json_t **out, vios_store *st);
+/* The count rows {origin, month, theme, signals} with month in [lo, hi]. */
+int vios_signal_count_list(json_t **out, vios_store *st, const char *lo, const char *hi);
+/* The trend rows {origin, month (the period), theme, level} with period in
+ * [lo, hi], by creation time then id. */
+int vios_trend_list_between(json_t **out, vios_store *st, const char *lo, const char *hi);
+/* Every school that ever reported a count or a trend, {origin, name}, name
+ * from the registry (the node id when it is not enrolled), by name. */
+int vios_signal_count_schools(json_t **out, vios_store *st);
 
 #endif

@@ -2,12 +2,12 @@
  * store.c - see store.h.
  */
 #include "store/store.h"
-#include "crdt/capture.h"
 #include "store/vfs.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pwd.h>
 #include <sodium.h>
@@ -35,6 +35,7 @@ int vios_store_error(sqlite3 *db, int rc, const char *what)
 {
 	int ext = db ? sqlite3_extended_errcode(db) : rc;
 
+	assert(what != NULL);
 	if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
 	if (vios_vfs_is_auth_error(ext) || vios_vfs_is_auth_error(rc) ||
@@ -139,6 +140,7 @@ int vios_store_open(vios_store **out, const vios_node *node)
 	uint8_t *key = NULL;
 	int error;
 
+	assert(out != NULL && node != NULL);
 	*out = NULL;
 	if ((error = store_new(&st, node)) < 0)
 		return error;
@@ -167,6 +169,7 @@ int vios_store_open_temp(vios_store **out, const vios_node *node, const char *di
 	uint8_t *key = NULL;
 	int error;
 
+	assert(out != NULL && node != NULL && dir != NULL);
 	*out = NULL;
 	if ((error = store_new(&st, node)) < 0)
 		return error;
@@ -194,17 +197,45 @@ done:
 	return error;
 }
 
+/* Ends the open capture, if any, and forgets that a transaction captures. */
+static void capture_abort(vios_store *st)
+{
+	if (st->capture_hooks)
+		st->capture_hooks->abort(st->capture_ctx, st);
+	st->capturing = 0;
+}
+
 void vios_store_free(vios_store *st)
 {
 	if (st == NULL)
 		return;
-	vios_crdt_capture_abort(st);
+	capture_abort(st);
+	vios_store_set_capture(st, NULL, NULL);
 	sqlite3_close_v2(st->db);
 	free(st);
 }
 
+int vios_store_set_capture(vios_store *st, const vios_store_capture_hooks *hooks, void *ctx)
+{
+	assert(st != NULL);
+	assert(!st->capturing);
+	assert(hooks == NULL || (hooks->begin && hooks->commit && hooks->abort));
+	if (st->capture_hooks && st->capture_hooks->destroy)
+		st->capture_hooks->destroy(st->capture_ctx);
+	st->capture_hooks = hooks;
+	st->capture_ctx = hooks ? ctx : NULL;
+	return 0;
+}
+
+int vios_store_tx_captured(const vios_store *st)
+{
+	assert(st != NULL);
+	return st->capturing;
+}
+
 int vios_store_tx_begin_uncaptured(vios_store *st)
 {
+	assert(st != NULL && st->db != NULL);
 	return exec(st->db, "BEGIN IMMEDIATE", "starting a write");
 }
 
@@ -212,27 +243,42 @@ int vios_store_tx_begin(vios_store *st)
 {
 	int error;
 
+	assert(st != NULL && st->db != NULL);
+	/* a store opened for writing records has capture attached (vios_crdt_attach) */
+	assert(st->capture_hooks != NULL);
+	if (st->capture_hooks == NULL) {
+		vios_error_set(VIOS_ERR_STORE, "starting a write: the store has no change capture attached;"
+			       " its changes would never leave this node");
+		return VIOS_ERROR;
+	}
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		return error;
-	if ((error = vios_crdt_capture_begin(st)) < 0)
+	st->capturing = 1;
+	if ((error = st->capture_hooks->begin(st->capture_ctx, st)) < 0)
 		vios_store_tx_rollback(st);
 	return error;
 }
 
 int vios_store_tx_commit(vios_store *st)
 {
-	int error;
+	int error = 0;
 
+	assert(st != NULL && st->db != NULL);
 	VIOS_FAULT("store.commit");
-	if ((error = vios_crdt_capture_commit(st)) < 0 ||
-	    (error = exec(st->db, "COMMIT", "committing")) < 0)
+	if ((st->capturing && st->capture_hooks &&
+	     (error = st->capture_hooks->commit(st->capture_ctx, st)) < 0) ||
+	    (error = exec(st->db, "COMMIT", "committing")) < 0) {
 		vios_store_tx_rollback(st);
-	return error;
+		return error;
+	}
+	st->capturing = 0;
+	return 0;
 }
 
 void vios_store_tx_rollback(vios_store *st)
 {
-	vios_crdt_capture_abort(st);
+	assert(st != NULL && st->db != NULL);
+	capture_abort(st);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -244,6 +290,8 @@ int vios_store_log(vios_store *st, const char *action, const char *tbl,
 	char now[21];
 	int rc;
 
+	assert(st != NULL && st->db != NULL && st->node != NULL);
+	assert(action != NULL);
 	vios_now_iso(now);
 	rc = sqlite3_prepare_v2(st->db,
 				"INSERT INTO access_log(at, node_id, os_user, action, tbl, record_id, why)"
@@ -267,6 +315,7 @@ int vios_store_check(vios_store *st)
 	sqlite3_stmt *pStmt = NULL;
 	int rc, ok = 0;
 
+	assert(st != NULL && st->db != NULL);
 	rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		/* a healthy store answers exactly one row, "ok" */
@@ -283,4 +332,35 @@ int vios_store_check(vios_store *st)
 		return VIOS_ECORRUPT;
 	}
 	return 0;
+}
+
+int vios_store_vacuum(vios_store *st)
+{
+	assert(st != NULL && st->db != NULL);
+	assert(sqlite3_get_autocommit(st->db));
+	return exec(st->db, "VACUUM", "vacuuming the store");
+}
+
+int vios_store_row_count(long long *out, vios_store *st, const char *tbl)
+{
+	static const char *const tables[] = { "pupil", "signal", "trend", "meeting", "case_file",
+					      "agreement", "signal_count", "access_log", NULL };
+	sqlite3_stmt *pStmt = NULL;
+	char zSql[64];
+	int rc, known = 0;
+
+	assert(out != NULL && st != NULL && st->db != NULL && tbl != NULL);
+	*out = 0;
+	for (const char *const *t = tables; *t; t++)
+		known |= !strcmp(*t, tbl);
+	if (!known) {
+		vios_error_set(VIOS_ERR_INPUT, "no table %s in the store", tbl);
+		return VIOS_EUSAGE;
+	}
+	snprintf(zSql, sizeof(zSql), "SELECT count(*) FROM %s", tbl);
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(pStmt, 0);
+	sqlite3_finalize(pStmt);
+	return vios_store_error(st->db, rc, "reading the store");
 }

@@ -5,8 +5,11 @@
  * local append-only access log.
  *
  * Every write goes through vios_store_tx_begin / _commit so that change
- * capture (src/crdt) sees whole transactions: a write made outside them is
- * never shared with other nodes.
+ * capture sees whole transactions: a write made outside them is never
+ * shared with other nodes. The store does not know how changes are
+ * captured: a higher layer (src/crdt, vios_crdt_attach) registers capture
+ * hooks on each store it opens, as SQLite's commit hooks, and a captured
+ * transaction on a store without them is refused.
  */
 #ifndef VIOS_STORE_H
 #define VIOS_STORE_H
@@ -15,13 +18,33 @@
 
 #include "node/node.h"
 
-typedef struct vios_store {
+typedef struct vios_store vios_store;
+
+/*
+ * Change capture, seen from the store: begin runs right after BEGIN of a
+ * captured transaction, commit right before its COMMIT (an error rolls the
+ * whole transaction back), abort whenever a transaction ends otherwise and
+ * when the store is freed (it must accept being called with no capture
+ * open). destroy, when not NULL, releases ctx when the hooks are replaced
+ * or the store is freed. The hooks struct is borrowed and must outlive the
+ * store (a static const table).
+ */
+typedef struct vios_store_capture_hooks {
+	int (*begin)(void *ctx, vios_store *st);
+	int (*commit)(void *ctx, vios_store *st);
+	void (*abort)(void *ctx, vios_store *st);
+	void (*destroy)(void *ctx);
+} vios_store_capture_hooks;
+
+struct vios_store {
 	sqlite3 *db;
 	const vios_node *node; /* borrowed; outlives the store */
 	char os_user[64];
 	char path[PATH_MAX];
-	sqlite3_session *capture; /* the open transaction's change capture, or NULL */
-} vios_store;
+	const vios_store_capture_hooks *capture_hooks; /* NULL until registered */
+	void *capture_ctx;     /* owned by the hooks (their destroy) */
+	int capturing;         /* a captured transaction is open */
+};
 
 /* Schema version this vios writes (the number of migrations in schema/). */
 int vios_store_schema_version(void);
@@ -53,11 +76,21 @@ int vios_store_open_temp(vios_store **out, const vios_node *node, const char *di
 int vios_store_error(sqlite3 *db, int rc, const char *what);
 
 /*
- * A write transaction (BEGIN IMMEDIATE) and its end. Changes to the synced
- * tables are captured (src/crdt/capture.c): at commit, before COMMIT, they
- * become ops stamped with one new clock, stored in the same transaction.
- * A capture that fails (e.g. a value other nodes would refuse) rolls the
- * whole transaction back.
+ * Registers the capture hooks of st (replacing, and destroying, earlier
+ * ones; hooks NULL removes them). ctx is handed to every hook and is owned
+ * by the hooks from here on: hooks->destroy releases it. Not while a
+ * transaction is open. Returns 0.
+ */
+int vios_store_set_capture(vios_store *st, const vios_store_capture_hooks *hooks, void *ctx);
+
+/*
+ * A write transaction (BEGIN IMMEDIATE) and its end. Changes are captured
+ * by the registered hooks (vios_store_set_capture; src/crdt turns changes
+ * to the synced tables into ops stamped with one new clock, stored in the
+ * same transaction, just before COMMIT). A capture that fails (e.g. a value
+ * other nodes would refuse) rolls the whole transaction back. A store with
+ * no capture registered refuses vios_store_tx_begin (VIOS_ERROR): its
+ * writes would silently never leave the node.
  */
 int vios_store_tx_begin(vios_store *st);
 int vios_store_tx_commit(vios_store *st);
@@ -66,6 +99,9 @@ void vios_store_tx_rollback(vios_store *st);
 /* A write transaction whose changes are not captured: for merging what
  * other nodes wrote (vios_crdt_apply) and for local-only bookkeeping. */
 int vios_store_tx_begin_uncaptured(vios_store *st);
+
+/* 1 when a transaction begun with vios_store_tx_begin is open, else 0. */
+int vios_store_tx_captured(const vios_store *st);
 
 /*
  * Appends to the access log: action is create, read, update, export,
@@ -77,5 +113,14 @@ int vios_store_log(vios_store *st, const char *action, const char *tbl,
 
 /* Runs PRAGMA integrity_check; 0 when it says ok, VIOS_ECORRUPT otherwise. */
 int vios_store_check(vios_store *st);
+
+/* Rebuilds the database file (VACUUM), giving free pages back. Not inside a
+ * transaction. */
+int vios_store_vacuum(vios_store *st);
+
+/* The number of rows in tbl, one of the store's record tables (pupil,
+ * signal, trend, meeting, case_file, agreement, signal_count) or
+ * access_log; VIOS_EUSAGE for any other name. */
+int vios_store_row_count(long long *out, vios_store *st, const char *tbl);
 
 #endif

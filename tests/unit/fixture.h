@@ -36,6 +36,7 @@
 #include "hub.h"
 #include "node/node.h"
 #include "registry.h"
+#include "crdt/crdt.h"
 #include "store/store.h"
 #include "trust.h"
 #include "util/error.h"
@@ -75,7 +76,7 @@ typedef struct {
  * open stores, also when a test reopens one. */
 static inline int fx_store_open(vios_store **out, const vios_node *node)
 {
-	return vios_store_open(out, node);
+	return vios_crdt_store_open(out, node);
 }
 
 /* A new sandbox directory $TMPDIR/<stem>.XXXXXX (/tmp without TMPDIR),

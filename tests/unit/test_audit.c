@@ -373,12 +373,12 @@ static void test_store_open_temp__fresh_and_never_reused(void **state)
 
 	snprintf(dir, sizeof(dir), "%s/tmpstore", sb->w.dir);
 	assert_int_equal(vios_mkdir_p(dir, 0700), 0);
-	assert_int_equal(vios_store_open_temp(&st, sb->auditor.node, dir), 0);
+	assert_int_equal(vios_crdt_store_open_temp(&st, sb->auditor.node, dir), 0);
 	assert_int_equal(vios_crdt_digest(empty, st, NULL), 0);
 	assert_int_equal(vios_store_check(st), 0);
 	vios_store_free(st);
 	/* the key is gone: the store is never opened again */
-	assert_int_equal(vios_store_open_temp(&st, sb->auditor.node, dir), VIOS_EEXISTS);
+	assert_int_equal(vios_crdt_store_open_temp(&st, sb->auditor.node, dir), VIOS_EEXISTS);
 	assert_null(st);
 	/* a node's own store is not the throwaway one */
 	assert_int_equal(vios_crdt_digest(hex, sb->auditor.st, NULL), 0);

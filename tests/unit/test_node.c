@@ -259,6 +259,44 @@ static void test_enroll__request_verifies_and_tampering_fails(void **state)
 	vios_node_free(a);
 }
 
+/* The one vocabulary: indices and names round-trip, role bits are the
+ * indices of the roles at the table, kinds pair with roles as node init
+ * requires. */
+static void test_vocab__one_table_round_trips(void **state)
+{
+	static const struct {
+		int id;
+		const char *role, *kind;
+		int fits;
+	} pairs[] = {
+		{ 1, "school", "school", 1 },   { 2, "police", "partner", 1 },   { 3, "municipality", "partner", 1 },
+		{ 4, "school", "partner", 0 },  { 5, "hub", "partner", 0 },      { 6, "auditor", "auditor", 1 },
+		{ 7, "police", "school", 0 },   { 8, "hub", "hub", 1 },          { 9, "nurse", "partner", 0 },
+		{ 10, "school", "teacher", 0 },
+	};
+
+	(void)state;
+	for (int i = 0; i < VIOS_ROLE_COUNT; i++) {
+		assert_int_equal(vios_role_index(vios_role_name(i)), i);
+		assert_int_equal(vios_role_bit(vios_role_name(i)), i < VIOS_ROLE_TABLE_COUNT ? 1u << i : 0);
+	}
+	for (int i = 0; i < VIOS_KIND_COUNT; i++)
+		assert_int_equal(vios_kind_index(vios_kind_name(i)), i);
+	for (int i = 0; i < VIOS_THEME_COUNT; i++)
+		assert_int_equal(vios_theme_index(vios_theme_name(i)), i);
+	assert_null(vios_role_name(VIOS_ROLE_COUNT));
+	assert_int_equal(vios_role_index(NULL), -1);
+	assert_int_equal(vios_role_bit("youth-work"), VIOS_ROLE_YOUTH_WORK);
+	assert_int_equal(vios_role_bit("auditor"), 0);
+	assert_string_equal(vios_role_list(), "school, police, youth-protection, social-team, attendance, youth-work,"
+			    " municipality, hub, auditor");
+	assert_string_equal(vios_theme_list(), "weapons, drugs-use, drugs-trade, alcohol, exploitation, sexting,"
+			    " street-culture, polarisation, nuisance, vandalism, crime, other");
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (vios_role_fits_kind(pairs[i].role, pairs[i].kind) != pairs[i].fits)
+			fail_msg("pair case %d (%s as %s)", pairs[i].id, pairs[i].role, pairs[i].kind);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +309,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_node_open__detects_edited_node_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_vault__no_secret_in_plain_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enroll__request_verifies_and_tampering_fails, setup, teardown),
+		cmocka_unit_test(test_vocab__one_table_round_trips),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "crdt/crdt.h"
 #include "node/node.h"
 #include "store/records.h"
 #include "store/store.h"
@@ -335,9 +337,44 @@ static void test_records__validators(void **state)
 	assert_false(vios_month_valid("2026-00"));
 	assert_true(vios_theme_valid("exploitation"));
 	assert_false(vios_theme_valid("loverboys"));
-	assert_true(vios_table_role_valid("youth-work"));
-	assert_false(vios_table_role_valid("hub"));
+	assert_true(vios_role_at_table("youth-work"));
+	assert_false(vios_role_at_table("hub"));
 	assert_string_equal(vios_case_next_statuses("closed"), "");
+}
+
+/* A store nobody attached capture to refuses a captured transaction (an
+ * assert in a debug build, VIOS_ERROR otherwise): its writes would never
+ * leave the node. Attached, the same store writes. */
+static void test_store_tx_begin__refuses_a_store_without_capture(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = NULL;
+	pid_t pid;
+	int status = 0;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit nocore = { 0, 0 };
+		vios_store *cst = NULL;
+		if (setrlimit(RLIMIT_CORE, &nocore) < 0 || freopen("/dev/null", "w", stderr) == NULL ||
+		    vios_store_open(&cst, sb->node) < 0)
+			_exit(2);
+		_exit(vios_store_tx_begin(cst) == VIOS_ERROR ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true((WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
+		    (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+
+	assert_int_equal(vios_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_store_tx_captured(st), 0);
+	assert_int_equal(vios_crdt_attach(st), 0);
+	assert_int_equal(vios_crdt_attach(st), 0);
+	assert_int_equal(vios_store_tx_begin(st), 0);
+	assert_int_equal(vios_store_tx_captured(st), 1);
+	assert_int_equal(vios_store_tx_commit(st), 0);
+	assert_int_equal(vios_store_tx_captured(st), 0);
+	vios_store_free(st);
 }
 
 int main(void)
@@ -350,6 +387,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store__tampered_page_is_ecorrupt_and_nothing_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__tampered_page1_refused_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_log__is_append_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_tx_begin__refuses_a_store_without_capture, setup, teardown),
 		cmocka_unit_test(test_records__validators),
 	};
 	if (sodium_init() < 0)

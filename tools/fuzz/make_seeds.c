@@ -383,7 +383,7 @@ int main(int argc, char **argv)
 	school = mknode("school", "school", NULL);
 	police = mknode("police", "partner", "police");
 	snprintf(repo, sizeof(repo), "%s/hub.git", tmp_dir);
-	check(vios_store_open(&hst, hub), "hub store");
+	check(vios_crdt_store_open(&hst, hub), "hub store");
 	check(vios_hub_create(hst, repo), "hub create");
 	enroll(hst, school, "request-school.json");
 	enroll(hst, police, "request-partner-police.json");
@@ -394,8 +394,8 @@ int main(int argc, char **argv)
 		free(req);
 	}
 	vios_node_fingerprint(fp, hub);
-	check(vios_store_open(&sst, school), "school store");
-	check(vios_store_open(&pst, police), "police store");
+	check(vios_crdt_store_open(&sst, school), "school store");
+	check(vios_crdt_store_open(&pst, police), "police store");
 	check(vios_trust_join(&reg, sst, repo, fp), "school join");
 	vios_registry_free(reg);
 	check(vios_trust_join(&reg, pst, repo, fp), "police join");

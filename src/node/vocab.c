@@ -1,0 +1,173 @@
+/*
+ * vocab.c - the one table of node kinds, roles and themes (see vocab.h).
+ *
+ * Each word is spelled once, as a macro below; the tables are indexed by
+ * the enums of vocab.h (designated initializers, so an index cannot drift
+ * from its name) and the "a, b, c" lists for messages are concatenated
+ * from the same macros at compile time.
+ */
+#include "node/vocab.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <string.h>
+
+#define K_SCHOOL "school"
+#define K_PARTNER "partner"
+#define K_HUB "hub"
+#define K_AUDITOR "auditor"
+
+#define R_SCHOOL "school"
+#define R_POLICE "police"
+#define R_YOUTH_PROTECTION "youth-protection"
+#define R_SOCIAL_TEAM "social-team"
+#define R_ATTENDANCE "attendance"
+#define R_YOUTH_WORK "youth-work"
+#define R_MUNICIPALITY "municipality"
+#define R_HUB "hub"
+#define R_AUDITOR "auditor"
+
+#define ROLE_TABLE_LIST R_SCHOOL ", " R_POLICE ", " R_YOUTH_PROTECTION ", " R_SOCIAL_TEAM ", " \
+	R_ATTENDANCE ", " R_YOUTH_WORK ", " R_MUNICIPALITY
+#define ROLE_LIST ROLE_TABLE_LIST ", " R_HUB ", " R_AUDITOR
+#define ROLE_PARTNER_LIST R_POLICE ", " R_YOUTH_PROTECTION ", " R_SOCIAL_TEAM ", " R_ATTENDANCE ", " \
+	R_YOUTH_WORK " or " R_MUNICIPALITY
+#define KIND_LIST K_SCHOOL ", " K_PARTNER ", " K_HUB " or " K_AUDITOR
+
+#define THEMES(X) X("weapons") X("drugs-use") X("drugs-trade") X("alcohol") X("exploitation") \
+	X("sexting") X("street-culture") X("polarisation") X("nuisance") X("vandalism") \
+	X("crime") X("other")
+
+static const char *const kinds[VIOS_KIND_COUNT] = {
+	[VIOS_KIND_SCHOOL] = K_SCHOOL,
+	[VIOS_KIND_PARTNER] = K_PARTNER,
+	[VIOS_KIND_HUB] = K_HUB,
+	[VIOS_KIND_AUDITOR] = K_AUDITOR,
+};
+
+static const char *const roles[VIOS_ROLE_COUNT] = {
+	[VIOS_ROLE_IDX_SCHOOL] = R_SCHOOL,
+	[VIOS_ROLE_IDX_POLICE] = R_POLICE,
+	[VIOS_ROLE_IDX_YOUTH_PROTECTION] = R_YOUTH_PROTECTION,
+	[VIOS_ROLE_IDX_SOCIAL_TEAM] = R_SOCIAL_TEAM,
+	[VIOS_ROLE_IDX_ATTENDANCE] = R_ATTENDANCE,
+	[VIOS_ROLE_IDX_YOUTH_WORK] = R_YOUTH_WORK,
+	[VIOS_ROLE_IDX_MUNICIPALITY] = R_MUNICIPALITY,
+	[VIOS_ROLE_IDX_HUB] = R_HUB,
+	[VIOS_ROLE_IDX_AUDITOR] = R_AUDITOR,
+};
+
+#define THEME_NAME(s) s,
+#define THEME_ITEM(s) ", " s
+static const char *const themes[] = { THEMES(THEME_NAME) };
+/* ", a, b, c": the list for messages starts after the first separator */
+static const char theme_list[] = THEMES(THEME_ITEM);
+
+_Static_assert(sizeof(themes) / sizeof(themes[0]) == VIOS_THEME_COUNT, "VIOS_THEME_COUNT");
+/* a case row's role mask is a uint32_t, a covenant's receives an unsigned */
+_Static_assert(VIOS_ROLE_COUNT <= 32, "role bits fit a mask");
+
+/* The index of s in list[0..n), or -1. */
+static int lookup(const char *const *list, int n, const char *s)
+{
+	assert(list != NULL);
+	for (int i = 0; s && i < n; i++)
+		if (!strcmp(list[i], s))
+			return i;
+	return -1;
+}
+
+int vios_kind_index(const char *kind)
+{
+	return lookup(kinds, VIOS_KIND_COUNT, kind);
+}
+
+const char *vios_kind_name(int i)
+{
+	return i >= 0 && i < VIOS_KIND_COUNT ? kinds[i] : NULL;
+}
+
+int vios_kind_valid(const char *kind)
+{
+	return vios_kind_index(kind) >= 0;
+}
+
+const char *vios_kind_list(void)
+{
+	return KIND_LIST;
+}
+
+int vios_role_index(const char *role)
+{
+	return lookup(roles, VIOS_ROLE_COUNT, role);
+}
+
+const char *vios_role_name(int i)
+{
+	return i >= 0 && i < VIOS_ROLE_COUNT ? roles[i] : NULL;
+}
+
+int vios_role_valid(const char *role)
+{
+	return vios_role_index(role) >= 0;
+}
+
+int vios_role_at_table(const char *role)
+{
+	int i = vios_role_index(role);
+
+	return i >= 0 && i < VIOS_ROLE_TABLE_COUNT;
+}
+
+uint32_t vios_role_bit(const char *role)
+{
+	int i = vios_role_index(role);
+
+	return i >= 0 && i < VIOS_ROLE_TABLE_COUNT ? 1u << i : 0;
+}
+
+int vios_role_fits_kind(const char *role, const char *kind)
+{
+	int k = vios_kind_index(kind), r = vios_role_index(role);
+
+	if (k < 0 || r < 0)
+		return 0;
+	if (k == VIOS_KIND_PARTNER)
+		return r < VIOS_ROLE_TABLE_COUNT && r != VIOS_ROLE_IDX_SCHOOL;
+	return !strcmp(kinds[k], roles[r]);
+}
+
+const char *vios_role_list(void)
+{
+	return ROLE_LIST;
+}
+
+const char *vios_role_table_list(void)
+{
+	return ROLE_TABLE_LIST;
+}
+
+const char *vios_role_partner_list(void)
+{
+	return ROLE_PARTNER_LIST;
+}
+
+int vios_theme_index(const char *theme)
+{
+	return lookup(themes, VIOS_THEME_COUNT, theme);
+}
+
+const char *vios_theme_name(int i)
+{
+	return i >= 0 && i < VIOS_THEME_COUNT ? themes[i] : NULL;
+}
+
+int vios_theme_valid(const char *theme)
+{
+	return vios_theme_index(theme) >= 0;
+}
+
+const char *vios_theme_list(void)
+{
+	return theme_list + 2;
+}

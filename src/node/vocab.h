@@ -1,0 +1,99 @@
+/*
+ * vocab.h - the words vios agrees on with other nodes: node kinds, roles
+ * and signal themes. Each is one table in vocab.c; everything else (node
+ * identities, enrollment, records, the crdt's role bits, the registry's
+ * covenant, reports) looks them up here and never spells the list again.
+ *
+ * Roles are numbered: the index is what covenants keep as a bit per role
+ * (vios_covenant.receives) and, for the seven roles at the table (the
+ * parties that take part in cases: the first VIOS_ROLE_TABLE_COUNT
+ * indices), the bit in a case row's role mask (vios_role_bit). The order is
+ * part of the digest and of what nodes store: never reorder, only append.
+ *
+ * All names returned are static strings. Lookups of NULL or unknown words
+ * answer -1, 0 or NULL as documented; nothing here fails otherwise.
+ */
+#ifndef VIOS_VOCAB_H
+#define VIOS_VOCAB_H
+
+#include <stdint.h>
+
+/* ---- node kinds ---- */
+enum {
+	VIOS_KIND_SCHOOL,
+	VIOS_KIND_PARTNER,
+	VIOS_KIND_HUB,
+	VIOS_KIND_AUDITOR,
+	VIOS_KIND_COUNT
+};
+
+/* The kind's index, or -1. */
+int vios_kind_index(const char *kind);
+/* The name of kind index i (0 <= i < VIOS_KIND_COUNT), NULL otherwise. */
+const char *vios_kind_name(int i);
+/* 1 when kind is a node kind (school, partner, hub, auditor). */
+int vios_kind_valid(const char *kind);
+/* The kinds as "a, b, c or d" for messages (static). */
+const char *vios_kind_list(void);
+
+/* ---- roles ---- */
+enum {
+	VIOS_ROLE_IDX_SCHOOL,
+	VIOS_ROLE_IDX_POLICE,
+	VIOS_ROLE_IDX_YOUTH_PROTECTION,
+	VIOS_ROLE_IDX_SOCIAL_TEAM,
+	VIOS_ROLE_IDX_ATTENDANCE,
+	VIOS_ROLE_IDX_YOUTH_WORK,
+	VIOS_ROLE_IDX_MUNICIPALITY,
+	VIOS_ROLE_TABLE_COUNT, /* the roles above sit at the table */
+	VIOS_ROLE_IDX_HUB = VIOS_ROLE_TABLE_COUNT,
+	VIOS_ROLE_IDX_AUDITOR,
+	VIOS_ROLE_COUNT
+};
+
+/* A case row's role mask: one bit per role at the table (vios_role_bit). */
+#define VIOS_ROLE_SCHOOL (1u << VIOS_ROLE_IDX_SCHOOL)
+#define VIOS_ROLE_POLICE (1u << VIOS_ROLE_IDX_POLICE)
+#define VIOS_ROLE_YOUTH_PROTECTION (1u << VIOS_ROLE_IDX_YOUTH_PROTECTION)
+#define VIOS_ROLE_SOCIAL_TEAM (1u << VIOS_ROLE_IDX_SOCIAL_TEAM)
+#define VIOS_ROLE_ATTENDANCE (1u << VIOS_ROLE_IDX_ATTENDANCE)
+#define VIOS_ROLE_YOUTH_WORK (1u << VIOS_ROLE_IDX_YOUTH_WORK)
+#define VIOS_ROLE_MUNICIPALITY (1u << VIOS_ROLE_IDX_MUNICIPALITY)
+
+/* The role's index (0 <= index < VIOS_ROLE_COUNT), or -1 for an unknown role. */
+int vios_role_index(const char *role);
+/* The name of role index i, NULL when i is out of range. */
+const char *vios_role_name(int i);
+/* 1 when role is a role (school, police, ..., municipality, hub, auditor). */
+int vios_role_valid(const char *role);
+/* 1 when role is one of the VIOS_ROLE_TABLE_COUNT roles at the table. */
+int vios_role_at_table(const char *role);
+/* The role's bit in a case row's mask (1 << index) for a role at the
+ * table, 0 for anything else (hub, auditor, unknown, NULL). */
+uint32_t vios_role_bit(const char *role);
+/*
+ * 1 when a node of kind may play role: a partner plays one of the roles at
+ * the table other than school; every other kind plays the role of its name.
+ * 0 for an unknown kind or role.
+ */
+int vios_role_fits_kind(const char *role, const char *kind);
+/* Every role as "a, b, c" for messages (static). */
+const char *vios_role_list(void);
+/* The roles at the table as "a, b, c" for messages (static). */
+const char *vios_role_table_list(void);
+/* The roles a partner may play as "a, b, c or d" for messages (static). */
+const char *vios_role_partner_list(void);
+
+/* ---- signal themes ---- */
+#define VIOS_THEME_COUNT 12
+
+/* The theme's index, or -1. */
+int vios_theme_index(const char *theme);
+/* The name of theme index i (0 <= i < VIOS_THEME_COUNT), NULL otherwise. */
+const char *vios_theme_name(int i);
+/* 1 when theme is a signal theme. */
+int vios_theme_valid(const char *theme);
+/* The themes as "a, b, c" for messages (static). */
+const char *vios_theme_list(void);
+
+#endif
