@@ -205,50 +205,20 @@ static int addressed(const vios_bundle_header *h, const char *id)
 	return 0;
 }
 
-/* The trusted comment of a signature file, unverified. */
-static char *peek_trusted(const char *sig, size_t siglen)
+/*
+ * The trusted comment of a signature file, unverified, as a malloc'd string
+ * in *out; VIOS_ECORRUPT saying why when the file is not a minisign
+ * signature file.
+ */
+static int peek_trusted(char **out, const char *sig, size_t siglen)
 {
-	static const char tag[] = "trusted comment: ";
-	const char *p = sig, *end = sig + siglen;
+	vios_minisign_sig ms;
+	int error;
 
-	while (p < end) {
-		const char *line = p;
-		while (p < end && *p != '\n')
-			p++;
-		if ((size_t)(p - line) >= sizeof(tag) - 1 && !strncmp(line, tag, sizeof(tag) - 1)) {
-			size_t n = (size_t)(p - line) - (sizeof(tag) - 1);
-			char *out = malloc(n + 1);
-			if (out) {
-				memcpy(out, line + sizeof(tag) - 1, n);
-				out[n] = 0;
-				if (n && out[n - 1] == '\r')
-					out[n - 1] = 0;
-			}
-			return out;
-		}
-		p++;
-	}
-	return NULL;
-}
-
-/* The key id a minisign signature file names (its second line), or -1. */
-static int sig_keyid(uint8_t keyid[8], const char *sig, size_t siglen)
-{
-	const char *p = memchr(sig, '\n', siglen), *end;
-	uint8_t bin[74];
-	size_t binlen;
-
-	if (p == NULL)
-		return -1;
-	p++;
-	end = memchr(p, '\n', siglen - (size_t)(p - sig));
-	if (end == NULL)
-		end = sig + siglen;
-	if (sodium_base642bin(bin, sizeof(bin), p, (size_t)(end - p), NULL, &binlen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || binlen != 74)
-		return -1;
-	memcpy(keyid, bin + 2, 8);
-	return 0;
+	*out = NULL;
+	if ((error = vios_minisign_sig_parse(&ms, sig, siglen)) < 0)
+		return error == VIOS_ERROR ? VIOS_ECORRUPT : error;
+	return vios_minisign_sig_trusted(out, &ms);
 }
 
 /* bundles/<10 digits>.age (*sig 0) or .age.minisig (*sig 1) -> seq; 0 otherwise. */
@@ -972,13 +942,13 @@ static void check_recipients(chain_state *cs, const vios_bundle_header *h, long 
 /* The node whose enrolled key made sig, when it is not the sender; else NULL. */
 static const anode *signer_of(const vios_audit *a, const uint8_t *age, size_t agelen, const char *sig, size_t siglen)
 {
-	uint8_t kid[8];
+	vios_minisign_sig ms;
 
-	if (sig_keyid(kid, sig, siglen) < 0)
+	if (vios_minisign_sig_parse(&ms, sig, siglen) < 0)
 		return NULL;
 	for (size_t i = 0; i < a->nnodes; i++)
 		for (size_t k = 0; k < a->nodes[i].nkeys; k++)
-			if (!memcmp(a->nodes[i].keys[k].keyid, kid, 8)) {
+			if (!memcmp(a->nodes[i].keys[k].keyid, ms.keyid, VIOS_MINISIGN_KEYID)) {
 				char *t = NULL;
 				int ok = vios_minisign_verify(&t, &a->nodes[i].keys[k], age, agelen, sig, siglen) == 0;
 				free(t);
@@ -1011,7 +981,7 @@ static int check_bundle(chain_state *cs, long long s, const uint8_t *age, size_t
 	memset(&h, 0, sizeof(h));
 	vios_blake2b_hex(hash, age, agelen);
 	/* the header first, to date the findings */
-	if (sig != NULL && (peek = peek_trusted(sig, siglen)) != NULL && vios_bundle_header_parse(&h, peek) == 0) {
+	if (sig != NULL && peek_trusted(&peek, sig, siglen) == 0 && vios_bundle_header_parse(&h, peek) == 0) {
 		have_h = 1;
 		hlc = h.hlc;
 	}
@@ -1038,7 +1008,7 @@ static int check_bundle(chain_state *cs, long long s, const uint8_t *age, size_t
 	}
 	if (!have_h) {
 		bfind(cs, s, 1, 0, "its signature file carries no vios bundle header: %s",
-		      peek ? vios_error_last() : "no trusted comment");
+		      vios_error_last());
 		goto out;
 	}
 	if (strcmp(h.sender, r->id) != 0)
@@ -1586,9 +1556,7 @@ static int cursor_peek(vios_audit *a, cursor *c)
 	snprintf(name, sizeof(name), "%010lld.age.minisig", c->seq);
 	if ((error = read_entry(&sig, &siglen, a->repo, c->bundles, name, VIOS_BUNDLE_SIG_MAX)) < 0)
 		return error;
-	if ((peek = peek_trusted((char *)sig, siglen)) == NULL)
-		error = vios_error_nomem();
-	else
+	if ((error = peek_trusted(&peek, (char *)sig, siglen)) == 0)
 		error = vios_bundle_header_parse(&c->h, peek);
 	free(peek);
 	free(sig);

@@ -626,29 +626,27 @@ done:
 
 /* ---- verification -------------------------------------------------------- */
 
-/* The trusted comment of a signature file, unverified (to find the sender). */
+/*
+ * The trusted comment of a signature file, unverified (to find the sender):
+ * the file must parse as a minisign signature with a non-empty comment.
+ */
 static int peek_trusted(char **out, const char *sig, size_t siglen)
 {
-	const char *p = sig, *end = sig + siglen, *line;
-	static const char tag[] = "trusted comment: ";
+	vios_minisign_sig ms;
+	int error;
 
 	*out = NULL;
-	while (p < end) {
-		line = p;
-		while (p < end && *p != '\n')
-			p++;
-		if ((size_t)(p - line) > sizeof(tag) - 1 && !strncmp(line, tag, sizeof(tag) - 1)) {
-			size_t n = (size_t)(p - line) - (sizeof(tag) - 1);
-			if ((*out = malloc(n + 1)) == NULL)
-				return vios_error_nomem();
-			memcpy(*out, line + sizeof(tag) - 1, n);
-			(*out)[n] = 0;
-			return 0;
-		}
-		p++;
+	if ((error = vios_minisign_sig_parse(&ms, sig, siglen)) < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: %s", why);
+		return VIOS_ECORRUPT;
 	}
-	vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: no trusted comment (not a vios bundle signature)");
-	return VIOS_ECORRUPT;
+	if (ms.trusted_len == 0) {
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: no trusted comment (not a vios bundle signature)");
+		return VIOS_ECORRUPT;
+	}
+	return vios_minisign_sig_trusted(out, &ms);
 }
 
 /*

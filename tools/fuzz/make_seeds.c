@@ -280,7 +280,7 @@ static void minisign_seeds(void)
 	vios_minisign_pub pub;
 	vios_minisign_sec *sec = NULL;
 	uint8_t sk[64];
-	char *sig = NULL, line[VIOS_MINISIGN_PUB_B64LEN + 1], keyid[17], file[256];
+	char *sig = NULL, line[VIOS_MINISIGN_PUB_B64LEN + 1], keyid[17], comment[64], *pubfile = NULL;
 
 	fuzz_minisign_key(&pub, sk);
 	check(vios_minisign_sec_from(&sec, pub.keyid, sk), "minisign key");
@@ -298,8 +298,10 @@ static void minisign_seeds(void)
 	check(vios_minisign_pub_format(line, sizeof(line), &pub), "pub");
 	vios_minisign_keyid_hex(keyid, pub.keyid);
 	put_text("minisign", "key-line.txt", line);
-	snprintf(file, sizeof(file), "untrusted comment: minisign public key %s\n%s\n", keyid, line);
-	put_text("minisign", "key.pub", file);
+	snprintf(comment, sizeof(comment), "minisign public key %s", keyid);
+	check(vios_minisign_pub_file(&pubfile, &pub, comment), "pub file");
+	put_text("minisign", "key.pub", pubfile);
+	free(pubfile);
 	vios_minisign_sec_free(sec);
 }
 
