@@ -3,18 +3,20 @@
  *
  * Layout of the private working directory (mkdtemp under $TMPDIR, removed
  * by vios_audit_free):
- *   mirror.git   bare; the source's refs/heads/registry and
- *                refs/heads/nodes/<id> under refs/vios/audit/
+ *   mirror.git   bare; the source's registry ref and node refs under the
+ *                mirror namespaces of layout.h
  *   replay/      the throwaway encrypted store of vios_audit_replay
  */
 #include "audit.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "git.h"
+#include "layout.h"
 #include "trust.h"
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -26,9 +28,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define MIRROR_REGISTRY "refs/vios/audit/registry"
-#define MIRROR_NODES "refs/vios/audit/nodes/"
-#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define MAX_KEYS 4
 /* Times in the registry have whole seconds; a bundle sealed within the
  * same second as an enrollment or revocation is given the benefit. */
@@ -221,26 +220,12 @@ static int peek_trusted(char **out, const char *sig, size_t siglen)
 	return vios_minisign_sig_trusted(out, &ms);
 }
 
-/* bundles/<10 digits>.age (*sig 0) or .age.minisig (*sig 1) -> seq; 0 otherwise. */
+/* A bundle file's seq from its path in a node's tree (*sig 1 for the .minisig); 0 otherwise. */
 static long long bundle_seq(const char *path, int *sig)
 {
-	long long seq = 0;
+	long long seq;
 
-	if (strncmp(path, "bundles/", 8) != 0)
-		return 0;
-	for (int i = 0; i < 10; i++) {
-		char c = path[8 + i];
-		if (c < '0' || c > '9')
-			return 0;
-		seq = seq * 10 + (c - '0');
-	}
-	if (!strcmp(path + 18, ".age"))
-		*sig = 0;
-	else if (!strcmp(path + 18, ".age.minisig"))
-		*sig = 1;
-	else
-		return 0;
-	return seq;
+	return vios_layout_bundle_path_parse(&seq, sig, path) == 0 ? seq : 0;
 }
 
 /* ---- the recipient rule ----------------------------------------------------- */
@@ -316,7 +301,7 @@ static int make_workdir(vios_audit *a)
 
 /*
  * A repository on a local path (or file://) is not fetched: fetching makes
- * libgit2 pack every tree of every commit afresh, and a node's bundles/
+ * libgit2 pack every tree of every commit afresh, and a node's bundles
  * tree grows with each commit, so that costs time quadratic in the
  * history. Instead the mirror borrows the source's object store read-only
  * as an alternate (objects are content-addressed; libgit2 checks each
@@ -339,19 +324,19 @@ static int mirror_local(vios_audit *a, const char *path)
 	if ((error = vios_snprintf(objects, sizeof(objects), "%sobjects", git_repository_commondir(src))) < 0)
 		goto done;
 	if ((rc = git_repository_odb(&odb, a->repo)) < 0 || (rc = git_odb_add_disk_alternate(odb, objects)) < 0 ||
-	    (rc = git_reference_iterator_glob_new(&it, src, "refs/heads/*")) < 0) {
+	    (rc = git_reference_iterator_glob_new(&it, src, VIOS_HEADS_GLOB)) < 0) {
 		error = vios_git_error(rc, path);
 		goto done;
 	}
 	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref);
+		const char *name = git_reference_name(ref), *id;
 		git_reference *resolved = NULL, *made = NULL;
 		char dst[300];
 		dst[0] = 0;
 		if (!strcmp(name, VIOS_REGISTRY_REF))
-			snprintf(dst, sizeof(dst), "%s", MIRROR_REGISTRY);
-		else if (!strncmp(name, "refs/heads/nodes/", 17))
-			snprintf(dst, sizeof(dst), "%s%s", MIRROR_NODES, name + 17);
+			snprintf(dst, sizeof(dst), "%s", VIOS_MIRROR_REGISTRY_REF);
+		else if ((id = vios_layout_ref_node(name, VIOS_NODES_REFS)) != NULL)
+			snprintf(dst, sizeof(dst), "%s%s", VIOS_MIRROR_NODES, id);
 		if (dst[0] && git_reference_resolve(&resolved, ref) == 0 && git_reference_target(resolved)) {
 			rc = git_reference_create(&made, a->repo, dst, git_reference_target(resolved), 1, "vios audit: snapshot");
 			git_reference_free(made);
@@ -376,8 +361,8 @@ done:
 
 static int fetch_mirror(vios_audit *a)
 {
-	static const char *const specs[] = { "+" VIOS_REGISTRY_REF ":" MIRROR_REGISTRY,
-					     "+refs/heads/nodes/*:" MIRROR_NODES "*" };
+	static const char *const specs[] = { "+" VIOS_REGISTRY_REF ":" VIOS_MIRROR_REGISTRY_REF,
+					     "+" VIOS_NODES_REFS "*:" VIOS_MIRROR_NODES "*" };
 	char path[PATH_MAX];
 	const char *local = NULL;
 	struct stat sb;
@@ -641,9 +626,9 @@ static int registry_walk(vios_audit *a)
 	long long prev_version = 0;
 	int error;
 
-	if ((error = vios_git_ref_oid(&head, a->repo, MIRROR_REGISTRY)) < 0) {
+	if ((error = vios_git_ref_oid(&head, a->repo, VIOS_MIRROR_REGISTRY_REF)) < 0) {
 		if (error == VIOS_ENOTFOUND)
-			vios_error_set(VIOS_ERR_INPUT, "%s has no refs/heads/registry: it is not a vios hub repository", a->source);
+			vios_error_set(VIOS_ERR_INPUT, "%s has no " VIOS_REGISTRY_REF ": it is not a vios hub repository", a->source);
 		return error;
 	}
 	a->reg_head = head;
@@ -651,7 +636,7 @@ static int registry_walk(vios_audit *a)
 	if ((error = first_parent_chain(&chain, &n, &merges, a->repo, &head)) < 0)
 		return error;
 	if (merges)
-		finding(a, "", 0, "registry: %zu merge commit%s on refs/heads/registry: the registry is a straight line of versions",
+		finding(a, "", 0, "registry: %zu merge commit%s on " VIOS_REGISTRY_REF ": the registry is a straight line of versions",
 			merges, merges == 1 ? "" : "s");
 	/* the trust root */
 	{
@@ -821,13 +806,15 @@ static int list_refs(vios_audit *a)
 	size_t cap = 0;
 	int rc, error = 0;
 
-	if ((rc = git_reference_iterator_glob_new(&it, a->repo, MIRROR_NODES "*")) < 0)
+	if ((rc = git_reference_iterator_glob_new(&it, a->repo, VIOS_MIRROR_NODES "*")) < 0)
 		return vios_git_error(rc, "listing node refs");
 	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *id = git_reference_name(ref) + strlen(MIRROR_NODES);
+		const char *id = vios_layout_ref_node(git_reference_name(ref), VIOS_MIRROR_NODES);
 		git_reference *resolved = NULL;
+
+		assert(id != NULL); /* the glob keeps to the namespace */
 		if (!vios_uuid_valid(id)) {
-			finding(a, "", 0, "ref refs/heads/nodes/%s is not named after a node id; it was not verified", id);
+			finding(a, "", 0, "ref " VIOS_NODES_REFS "%s is not named after a node id; it was not verified", id);
 		} else if (git_reference_resolve(&resolved, ref) == 0 && git_reference_target(resolved)) {
 			if (a->nrefs == cap) {
 				aref *nr = realloc(a->refs, (cap = cap ? cap * 2 : 16) * sizeof(*nr));
@@ -1003,7 +990,9 @@ static int check_bundle(chain_state *cs, long long s, const uint8_t *age, size_t
 		prev_known = 0;
 	}
 	if (sig == NULL) {
-		bfind(cs, s, 1, 0, "no signature file bundles/%010lld.age.minisig beside the bundle", s);
+		char sigpath[VIOS_LAYOUT_PATH_MAX];
+		vios_layout_bundle_path(sigpath, s, 1);
+		bfind(cs, s, 1, 0, "no signature file %s beside the bundle", sigpath);
 		goto out;
 	}
 	if (!have_h) {
@@ -1038,7 +1027,7 @@ static int check_bundle(chain_state *cs, long long s, const uint8_t *age, size_t
 			bfind(cs, s, 1, hlc, "sent after the node's revocation (revoked at %s after seq %lld)",
 			      cs->sender->pub.revoked_at, cs->sender->pub.last_seq);
 	}
-	if (s == 1 && strcmp(h.prev, ZERO_HASH) != 0)
+	if (s == 1 && strcmp(h.prev, VIOS_ZERO_HASH) != 0)
 		bfind(cs, s, 1, hlc, "seq 1 must have an all-zero prev hash");
 	else if (s > 1 && prev_known && strcmp(h.prev, cs->prev_hash) != 0)
 		bfind(cs, s, 1, hlc, "its prev hash is not the BLAKE2b-256 of seq %lld: the chain is forked or rewritten", cs->last);
@@ -1232,7 +1221,7 @@ static void fastpath_init(fastpath *fp, vios_audit *a, const git_oid *head)
 
 	memset(fp, 0, sizeof(*fp));
 	if (git_commit_lookup(&c, a->repo, head) < 0 || git_commit_tree(&root, c) < 0 ||
-	    (e = git_tree_entry_byname(root, "bundles")) == NULL || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+	    (e = git_tree_entry_byname(root, VIOS_BUNDLES_TREE)) == NULL || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
 	    git_repository_odb(&odb, a->repo) < 0 || git_odb_read(&fp->obj, odb, git_tree_entry_id(e)) < 0)
 		goto done;
 	fp->data = git_odb_object_data(fp->obj);
@@ -1274,18 +1263,14 @@ static void fastpath_free(fastpath *fp)
 static long long fast_entry(const fastpath *fp, size_t i, int *is_sig, git_oid *id)
 {
 	const char *e = (const char *)fp->data + fp->off[i];
-	char path[64];
+	long long seq;
 	size_t namelen;
 
 	if (strncmp(e, "100644 ", 7) != 0)
 		return 0;
 	namelen = strlen(e + 7);
-	if (namelen + 9 > sizeof(path))
-		return 0;
-	memcpy(path, "bundles/", 8);
-	memcpy(path + 8, e + 7, namelen + 1);
 	git_oid_fromraw(id, (const unsigned char *)e + 7 + namelen + 1);
-	return bundle_seq(path, is_sig);
+	return vios_layout_bundle_name_parse(&seq, is_sig, e + 7) == 0 ? seq : 0;
 }
 
 /* 1 when commit adds exactly the next pair of the head's tree (and pairs[0] is it). */
@@ -1304,7 +1289,7 @@ static int fast_commit(fastpath *fp, git_commit *commit, added_pair *pair, git_o
 		return 0;
 	}
 	if (git_tree_entrycount(root) != 1 || (e = git_tree_entry_byindex(root, 0)) == NULL ||
-	    strcmp(git_tree_entry_name(e), "bundles") != 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+	    strcmp(git_tree_entry_name(e), VIOS_BUNDLES_TREE) != 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		goto done;
 	s0 = fast_entry(fp, fp->pos, &sig0, &ids[0]);
 	s1 = fast_entry(fp, fp->pos + 1, &sig1, &ids[1]);
@@ -1337,7 +1322,7 @@ static int walk_ref(vios_audit *a, aref *r, vios_audit_bundle_fn fn, void *ctx)
 	cs.r = r;
 	cs.fn = fn;
 	cs.ctx = ctx;
-	strcpy(cs.prev_hash, ZERO_HASH);
+	strcpy(cs.prev_hash, VIOS_ZERO_HASH);
 	cs.sender = find_anode(a, r->id);
 	if (cs.sender == NULL) {
 		/* one finding says it all: nothing on the ref can be checked */
@@ -1410,12 +1395,12 @@ static int check_against_checkpoint(vios_audit *a, aref *r)
 		return error;
 	if (!ok) {
 		char c12[13];
-		finding(a, r->id, 0, "ref refs/heads/nodes/%s was rewritten since the checkpoint: its history no longer holds commit %s (seq %lld then); force-pushed",
+		finding(a, r->id, 0, "ref " VIOS_NODES_REFS "%s was rewritten since the checkpoint: its history no longer holds commit %s (seq %lld then); force-pushed",
 			r->id, short_oid(c12, &old), (long long)json_integer_value(json_object_get(cn, "last_seq")));
 		/* what was verified before cannot be told from what replaced it */
 		if (r->cut == 0 || r->cut > 1) {
 			r->cut = 1;
-			snprintf(r->cut_why, sizeof(r->cut_why), "ref refs/heads/nodes/%s was rewritten since the checkpoint", r->id);
+			snprintf(r->cut_why, sizeof(r->cut_why), "ref " VIOS_NODES_REFS "%s was rewritten since the checkpoint", r->id);
 		}
 	}
 	return 0;
@@ -1440,7 +1425,7 @@ int vios_audit_verify(vios_audit *a, vios_audit_bundle_fn fn, void *ctx)
 		if ((error = descends(&ok, a, &a->reg_head, &old)) < 0)
 			return error;
 		if (!ok)
-			finding(a, "", 0, "registry: refs/heads/registry was rewritten since the checkpoint: its history no longer holds version %lld (commit %.12s)",
+			finding(a, "", 0, "registry: " VIOS_REGISTRY_REF " was rewritten since the checkpoint: its history no longer holds version %lld (commit %.12s)",
 				(long long)json_integer_value(json_object_get(reg, "version")), json_string_value(json_object_get(reg, "head")));
 		else if (a->reg_version < json_integer_value(json_object_get(reg, "version")))
 			finding(a, "", 0, "registry: the registry went back from version %lld (checkpoint) to %lld",
@@ -1461,7 +1446,7 @@ int vios_audit_verify(vios_audit *a, vios_audit_bundle_fn fn, void *ctx)
 			for (i = 0; i < a->nrefs && strcmp(a->refs[i].id, id); i++)
 				;
 			if (i == a->nrefs)
-				finding(a, id, 0, "ref refs/heads/nodes/%s was deleted since the checkpoint (it held seq %lld)", id,
+				finding(a, id, 0, "ref " VIOS_NODES_REFS "%s was deleted since the checkpoint (it held seq %lld)", id,
 					(long long)json_integer_value(json_object_get(v, "last_seq")));
 		}
 	}
@@ -1521,7 +1506,7 @@ done:
 
 typedef struct {
 	aref *r;
-	git_tree *bundles; /* the head's bundles/ tree */
+	git_tree *bundles; /* the head's bundles tree */
 	long long seq;     /* the next seq */
 	long long limit;   /* the last seq to replay */
 	vios_bundle_header h;
@@ -1534,7 +1519,7 @@ static int read_entry(uint8_t **out, size_t *len, git_repository *repo, git_tree
 
 	*out = NULL;
 	if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
-		vios_error_set(VIOS_ERR_BUNDLE, "bundles/%s is missing", name);
+		vios_error_set(VIOS_ERR_BUNDLE, VIOS_BUNDLES_DIR "%s is missing", name);
 		return VIOS_ENOTFOUND;
 	}
 	return read_blob(out, len, repo, git_tree_entry_id(e), max);
@@ -1543,7 +1528,7 @@ static int read_entry(uint8_t **out, size_t *len, git_repository *repo, git_tree
 /* Reads the header of c->seq (verified before: the mirror does not change). */
 static int cursor_peek(vios_audit *a, cursor *c)
 {
-	char name[40];
+	char name[VIOS_LAYOUT_PATH_MAX];
 	uint8_t *sig = NULL;
 	size_t siglen;
 	char *peek = NULL;
@@ -1553,7 +1538,7 @@ static int cursor_peek(vios_audit *a, cursor *c)
 	c->have = 0;
 	if (c->seq > c->limit)
 		return 0;
-	snprintf(name, sizeof(name), "%010lld.age.minisig", c->seq);
+	vios_layout_bundle_name(name, c->seq, 1);
 	if ((error = read_entry(&sig, &siglen, a->repo, c->bundles, name, VIOS_BUNDLE_SIG_MAX)) < 0)
 		return error;
 	if ((error = peek_trusted(&peek, (char *)sig, siglen)) == 0)
@@ -1601,10 +1586,10 @@ static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *
 	size_t agelen = 0, gzlen = 0, n = 0;
 	vios_crdt_op *ops = NULL;
 	vios_crdt_report rep;
-	char name[40];
+	char name[VIOS_LAYOUT_PATH_MAX];
 	int error;
 
-	snprintf(name, sizeof(name), "%010lld.age", c->seq);
+	vios_layout_bundle_name(name, c->seq, 0);
 	if ((error = read_entry(&age, &agelen, a->repo, c->bundles, name, VIOS_BUNDLE_MAX_AGE)) < 0)
 		goto done;
 	if ((error = vios_age_decrypt_buf(&gz, &gzlen, age, agelen, ids, 1, VIOS_BUNDLE_MAX_AGE)) < 0) {
@@ -1676,7 +1661,7 @@ int vios_audit_replay(vios_audit_replay_report *out, vios_audit *a, const vios_n
 		if (c->limit < 1)
 			continue;
 		if ((rc = git_commit_lookup(&commit, a->repo, &r->head)) < 0 || (rc = git_commit_tree(&root, commit)) < 0 ||
-		    (e = git_tree_entry_byname(root, "bundles")) == NULL ||
+		    (e = git_tree_entry_byname(root, VIOS_BUNDLES_TREE)) == NULL ||
 		    (rc = git_tree_lookup(&c->bundles, a->repo, git_tree_entry_id(e))) < 0) {
 			git_tree_free(root);
 			git_commit_free(commit);

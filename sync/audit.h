@@ -5,8 +5,8 @@
  *
  * The audit never writes to the audited repository and needs no store of
  * its own: vios_audit_open makes a private working directory under $TMPDIR
- * (removed by vios_audit_free), fetches the source's refs/heads/registry and
- * refs/heads/nodes/<id> into a bare mirror there, and reads only the mirror.
+ * (removed by vios_audit_free), fetches the source's registry ref and node
+ * refs (layout.h) into a bare mirror there, and reads only the mirror.
  *
  * Trust root: the pinned root key id when the caller gives one (the
  * auditor's joined hub, or --hub-fingerprint), else the checkpoint's, else

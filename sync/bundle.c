@@ -11,6 +11,7 @@
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "git.h"
+#include "layout.h"
 #include "registry.h"
 #include "report.h"
 #include "store/records.h"
@@ -29,16 +30,15 @@
 #define PAYLOAD_FORMAT "vios-payload-1"
 #define SQL_META VIOS_PAYLOAD_SQL_META
 #define SQL_OPS VIOS_PAYLOAD_SQL_OPS
-#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 void vios_bundle_ref(char out[64], const char *node_id)
 {
-	snprintf(out, 64, "refs/heads/nodes/%s", node_id);
+	vios_layout_node_ref(out, 64, VIOS_NODES_REFS, node_id);
 }
 
 void vios_bundle_path(char out[40], long long seq)
 {
-	snprintf(out, 40, "bundles/%010lld.age", seq);
+	vios_layout_bundle_path(out, seq, 0);
 }
 
 void vios_bundle_header_dispose(vios_bundle_header *h)
@@ -716,7 +716,7 @@ int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char 
 	int rc;
 
 	*last = 0;
-	strcpy(hash, ZERO_HASH);
+	strcpy(hash, VIOS_ZERO_HASH);
 	rc = sqlite3_prepare_v2(st->db, "SELECT last_seq, last_hash FROM peer WHERE node_id = ?", -1, &p, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(p, 1, node, -1, SQLITE_STATIC);
@@ -1159,7 +1159,7 @@ static int outbox_last(long long *seq, char hash[65], vios_store *st)
 	int rc;
 
 	*seq = 0;
-	strcpy(hash, ZERO_HASH);
+	strcpy(hash, VIOS_ZERO_HASH);
 	rc = sqlite3_prepare_v2(st->db, "SELECT seq, hash FROM outbox ORDER BY seq DESC LIMIT 1", -1, &p, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(p)) == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(p, 0);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "crdt/crdt.h"
+#include "layout.h"
 #include "store/store.h"
 
 #define VIOS_BUNDLE_MAX_AGE (64u << 20)      /* bytes of the .age file */
@@ -72,9 +73,12 @@ int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, s
  * when none). */
 int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char *node);
 
-/* The ref a node's bundles live on: refs/heads/nodes/<id>. */
+/*
+ * The ref a node's bundles live on, and the path of its bundle seq's .age
+ * in that ref's tree: shorthands for vios_layout_node_ref(out, 64,
+ * VIOS_NODES_REFS, node_id) and vios_layout_bundle_path(out, seq, 0).
+ */
 void vios_bundle_ref(char out[64], const char *node_id);
-/* The path of bundle seq in a node's tree: bundles/<seq, 10 digits>.age. */
 void vios_bundle_path(char out[40], long long seq);
 
 typedef struct {

@@ -20,9 +20,9 @@
 #include <jansson.h>
 
 #include "crypto/minisign.h"
+#include "layout.h"
 #include "node/node.h"
 
-#define VIOS_REGISTRY_REF "refs/heads/registry"
 #define VIOS_REGISTRY_MAX_NODES 10000
 
 typedef struct {

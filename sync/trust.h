@@ -14,9 +14,6 @@
 #include "registry.h"
 #include "store/store.h"
 
-#define VIOS_VERIFIED_REGISTRY_REF "refs/vios/registry"
-#define VIOS_INCOMING_REGISTRY_REF "refs/vios/incoming/registry"
-
 /* Local key/value facts (meta table). vios_meta_get: malloc'd, VIOS_ENOTFOUND. */
 int vios_meta_get(char **out, vios_store *st, const char *key);
 int vios_meta_set(vios_store *st, const char *key, const char *value);
