@@ -43,8 +43,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_SRC := $(sort $(wildcard tools/t_*.c))
-TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/t_*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 SCHEMA := $(sort $(wildcard schema/*.sql))
 
 .PHONY: all check demo bench fuzz install clean deps deps-check deps-demo deps-fuzz
@@ -79,7 +79,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvios.a | deps-check
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
-$(BUILD)/tools/%: tools/%.c $(BUILD)/libvios.a | deps
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libvios.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS)
 

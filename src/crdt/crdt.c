@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,12 @@ int crdt_value_bind(sqlite3_stmt *pStmt, int idx, const vios_crdt_value *v)
 	default:
 		return sqlite3_bind_null(pStmt, idx);
 	}
+}
+
+int vios_crdt_value_bind(sqlite3_stmt *pStmt, int idx, const vios_crdt_value *v)
+{
+	assert(pStmt != NULL && v != NULL);
+	return crdt_value_bind(pStmt, idx, v);
 }
 
 static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
