@@ -14,7 +14,6 @@
 #include "layout.h"
 #include "payload.h"
 #include "registry.h"
-#include "report.h"
 #include "store/records.h"
 #include "trust.h"
 #include "util/error.h"
@@ -776,12 +775,6 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	memset(&cov, 0, sizeof(cov));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_bundle_flush(st, repo)) < 0)
 		goto done;
-	{
-		/* a school's per-month signal counts travel as theme data */
-		size_t changed;
-		if ((error = vios_report_refresh_counts(&changed, st)) < 0)
-			goto done;
-	}
 	if ((error = vios_trust_covenant(&cov, st)) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_BUNDLE, "this node has not joined a hub yet: run 'vios join URL --hub-fingerprint FP' first; the changes stay queued");

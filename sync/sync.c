@@ -4,6 +4,7 @@
 #include "sync.h"
 #include "bundle.h"
 #include "git.h"
+#include "report.h"
 #include "trust.h"
 #include "util/error.h"
 #include "util/fault.h"
@@ -185,6 +186,7 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	vios_export_report ex;
 	char *url = NULL, own[VIOS_LAYOUT_REF_MAX], now[21], spec[160], abs[PATH_MAX];
 	long long top;
+	size_t counts;
 	int error, has_registry = 1;
 
 	memset(rep, 0, sizeof(*rep));
@@ -226,8 +228,9 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	if ((error = vios_sync_import_refs(rep, st, repo, VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
 	VIOS_FAULT("sync.imported");
-	/* 3. seal what is pending under the fresh registry and covenant */
-	if ((error = vios_bundle_export(&ex, st)) < 0)
+	/* 3. seal what is pending under the fresh registry and covenant, a
+	 * school's per-month signal counts (theme data) brought up to date first */
+	if ((error = vios_report_refresh_counts(&counts, st)) < 0 || (error = vios_bundle_export(&ex, st)) < 0)
 		goto done;
 	rep->exported = ex.bundles;
 	/* 4. push our own ref, fast-forward only */

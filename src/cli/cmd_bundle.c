@@ -4,6 +4,7 @@
 #include "bundle.h"
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "report.h"
 #include "crdt/crdt.h"
 #include "store/records.h"
 #include "trust.h"
@@ -34,13 +35,16 @@ static int json_only(vios_cli *cli, int argc, char **argv)
 int cmd_export(vios_cli *cli, int argc, char **argv)
 {
 	vios_export_report rep;
+	size_t counts;
 	int first, error;
 
 	if ((first = json_only(cli, argc, argv)) < 0)
 		return first;
 	if (first != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[first]);
-	if ((error = vios_bundle_export(&rep, cli->store)) < 0)
+	/* a school's per-month signal counts travel as theme data: bring them up to date */
+	if ((error = vios_report_refresh_counts(&counts, cli->store)) < 0 ||
+	    (error = vios_bundle_export(&rep, cli->store)) < 0)
 		return error;
 	if (cli->json)
 		printf("{\"bundles\": %zu, \"ops\": %zu}\n", rep.bundles, rep.ops);
