@@ -13,6 +13,7 @@
 #include "git.h"
 #include "layout.h"
 #include "payload.h"
+#include "store/ledger.h"
 #include "registry.h"
 #include "store/records.h"
 #include "trust.h"
@@ -20,6 +21,7 @@
 #include "util/fault.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -161,66 +163,22 @@ done:
 
 int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char *node)
 {
-	sqlite3_stmt *p = NULL;
-	int rc;
+	int error;
 
-	*last = 0;
-	strcpy(hash, VIOS_ZERO_HASH);
-	rc = sqlite3_prepare_v2(st->db, "SELECT last_seq, last_hash FROM peer WHERE node_id = ?", -1, &p, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(p, 1, node, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-			*last = sqlite3_column_int64(p, 0);
-			snprintf(hash, 65, "%s", sqlite3_column_text(p, 1));
-		}
-	}
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, "reading a sender's chain");
+	assert(last != NULL && hash != NULL && st != NULL && node != NULL);
+	if ((error = vios_ledger_peer_get(last, hash, st, node)) == 0 && *last == 0)
+		strcpy(hash, VIOS_ZERO_HASH);
+	return error;
 }
 
-static int seen_hash(char hash[65], int *found, vios_store *st, const char *sender, long long seq)
+/* The last seq this node sealed and its hash (the next one's prev): 0 and zeros when none. */
+static int outbox_last(long long *seq, char hash[65], vios_store *st)
 {
-	sqlite3_stmt *p = NULL;
-	int rc;
+	int error;
 
-	*found = 0;
-	rc = sqlite3_prepare_v2(st->db, "SELECT hash FROM bundle_seen WHERE sender = ? AND seq = ?"
-				    " UNION ALL SELECT hash FROM outbox WHERE ? = ? AND seq = ?", -1, &p, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(p, 1, sender, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(p, 2, seq);
-		sqlite3_bind_text(p, 3, sender, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 4, st->node->node_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(p, 5, seq);
-		if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-			*found = 1;
-			snprintf(hash, 65, "%s", sqlite3_column_text(p, 0));
-		}
-	}
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, "reading the bundles seen");
-}
-
-static int exec_bind(vios_store *st, const char *zSql, const char *what, int n, const char *const *texts,
-		     const long long *ints, const uint8_t *blob, size_t bloblen)
-{
-	sqlite3_stmt *p = NULL;
-	int rc;
-
-	/* parameters: texts for ?1..?n (NULL entries bind ints[i]); ?n+1 the blob when given */
-	rc = sqlite3_prepare_v2(st->db, zSql, -1, &p, NULL);
-	for (int i = 0; rc == SQLITE_OK && i < n; i++) {
-		if (texts[i])
-			sqlite3_bind_text(p, i + 1, texts[i], -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_int64(p, i + 1, ints[i]);
-	}
-	if (rc == SQLITE_OK && blob)
-		sqlite3_bind_blob(p, n + 1, blob, (int)bloblen, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(p);
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, what);
+	if ((error = vios_ledger_outbox_last(seq, hash, st)) == 0 && *seq == 0)
+		strcpy(hash, VIOS_ZERO_HASH);
+	return error;
 }
 
 /* Applies (or skips) one verified in-order bundle; in the caller's tx. */
@@ -241,21 +199,9 @@ static int apply_in_order(vios_import_result *res, vios_store *st, const vios_bu
 	} else if ((error = vios_crdt_clock_receive(NULL, NULL, st, h->hlc)) < 0)
 		goto done;
 	vios_now_iso(now);
-	{
-		const char *t1[] = { h->sender, NULL, hash };
-		long long i1[] = { 0, h->seq, 0 };
-		if ((error = exec_bind(st, "INSERT INTO peer(node_id, last_seq, last_hash) VALUES (?1, ?2, ?3)"
-					   " ON CONFLICT(node_id) DO UPDATE SET last_seq = ?2, last_hash = ?3",
-				       "recording the sender's chain", 3, t1, i1, NULL, 0)) < 0)
-			goto done;
-	}
-	{
-		const char *t2[] = { h->sender, NULL, hash, mine ? "applied" : "skipped", h->json, now };
-		long long i2[] = { 0, h->seq, 0, 0, 0, 0 };
-		if ((error = exec_bind(st, "INSERT INTO bundle_seen(sender, seq, hash, status, header, seen_at)"
-					   " VALUES (?, ?, ?, ?, ?, ?)", "recording the bundle", 6, t2, i2, NULL, 0)) < 0)
-			goto done;
-	}
+	if ((error = vios_ledger_peer_set(st, h->sender, h->seq, hash)) < 0 ||
+	    (error = vios_ledger_seen_add(st, h->sender, h->seq, hash, mine ? "applied" : "skipped", h->json, now)) < 0)
+		goto done;
 	{
 		char why[128];
 		snprintf(why, sizeof(why), "bundle seq %lld, %s, %zu ops", h->seq, mine ? "applied" : "not addressed to this node", rep.applied);
@@ -277,37 +223,17 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 	for (;;) {
 		long long last;
 		char lasthash[65], hash[65];
-		sqlite3_stmt *p = NULL;
 		uint8_t *age = NULL;
 		char *sig = NULL;
 		size_t agelen = 0;
 		vios_bundle_header h;
 		vios_reg_node node;
-		int rc, error, found = 0;
+		int error;
 
 		if ((error = vios_bundle_peer(&last, lasthash, st, sender)) < 0)
 			return error;
-		rc = sqlite3_prepare_v2(st->db, "SELECT age, sig FROM held WHERE sender = ? AND seq = ?", -1, &p, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(p, 1, sender, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(p, 2, last + 1);
-			if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-				found = 1;
-				agelen = (size_t)sqlite3_column_bytes(p, 0);
-				age = malloc(agelen + 1);
-				sig = strdup((const char *)sqlite3_column_text(p, 1));
-				if (age == NULL || sig == NULL)
-					rc = SQLITE_NOMEM;
-				else if (agelen)
-					memcpy(age, sqlite3_column_blob(p, 0), agelen);
-			}
-		}
-		sqlite3_finalize(p);
-		if ((error = vios_store_error(st->db, rc, "reading held bundles")) < 0 || !found) {
-			free(age);
-			free(sig);
-			return error;
-		}
+		if ((error = vios_ledger_held_get(&age, &agelen, &sig, st, sender, last + 1)) < 0)
+			return error == VIOS_ENOTFOUND ? 0 : error;
 		error = verify_bundle(&h, &node, st, age, agelen, sig, strlen(sig));
 		if (error == 0) {
 			vios_blake2b_hex(hash, age, agelen);
@@ -318,9 +244,7 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 				error = apply_in_order(res, st, &h, hash, age, agelen);
 		}
 		if (error == 0) {
-			const char *t[] = { sender, NULL };
-			long long iv[] = { 0, h.seq };
-			error = exec_bind(st, "DELETE FROM held WHERE sender = ? AND seq = ?", "releasing a held bundle", 2, t, iv, NULL, 0);
+			error = vios_ledger_held_delete(st, sender, h.seq);
 			res->released++;
 		}
 		vios_bundle_header_dispose(&h);
@@ -338,7 +262,7 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 	vios_bundle_header *h = &out->hdr;
 	long long last;
 	char lasthash[65], hash[65], seen[65], now[21], *sigz = NULL;
-	int error, found, in_tx = 0;
+	int error, in_tx = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((error = verify_bundle(&out->hdr, &sender, st, age, agelen, sig, siglen)) < 0)
@@ -351,9 +275,9 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
-	if ((error = seen_hash(seen, &found, st, h->sender, h->seq)) < 0)
+	if ((error = vios_ledger_seen_get(seen, st, h->sender, h->seq)) < 0 && error != VIOS_ENOTFOUND)
 		goto done;
-	if (found) {
+	if (error == 0) {
 		if (strcmp(seen, hash) != 0) {
 			vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld differs from the seq %lld seen before: the sender's chain is forked; refused",
 				       h->sender, h->seq, h->seq);
@@ -378,23 +302,11 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 	}
 	if (h->seq > last + 1) {
 		/* verified, but early: hold it until the gap fills */
-		const char *t[] = { h->sender, NULL, hash, sigz, now };
-		long long iv[] = { 0, h->seq, 0, 0, 0 };
 		char held_hash[65];
-		int held = 0;
-		sqlite3_stmt *p = NULL;
-		int rc = sqlite3_prepare_v2(st->db, "SELECT hash FROM held WHERE sender = ? AND seq = ?", -1, &p, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(p, 1, h->sender, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(p, 2, h->seq);
-			if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-				held = 1;
-				snprintf(held_hash, sizeof(held_hash), "%s", sqlite3_column_text(p, 0));
-			}
-		}
-		sqlite3_finalize(p);
-		if ((error = vios_store_error(st->db, rc, "reading held bundles")) < 0)
+		int held;
+		if ((error = vios_ledger_held_hash(held_hash, st, h->sender, h->seq)) < 0 && error != VIOS_ENOTFOUND)
 			goto done;
+		held = error == 0;
 		if (held && strcmp(held_hash, hash) != 0) {
 			vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld differs from the one held for that seq: the sender's chain is forked; refused", h->sender, h->seq);
 			error = VIOS_EVERIFY;
@@ -402,8 +314,7 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 		}
 		if (!held) {
 			vios_now_iso(now);
-			if ((error = exec_bind(st, "INSERT INTO held(sender, seq, hash, sig, held_at, age) VALUES (?, ?, ?, ?, ?, ?)",
-					       "holding the bundle", 5, t, iv, age, agelen)) < 0)
+			if ((error = vios_ledger_held_put(st, h->sender, h->seq, hash, sigz, now, age, agelen)) < 0)
 				goto done;
 		}
 		out->status = VIOS_IMPORT_HELD;
@@ -602,22 +513,6 @@ typedef struct {
 /* Ops per bundle at most: a tenth of what a reader accepts. */
 #define EXPORT_CHUNK (VIOS_BUNDLE_MAX_OPS / 10)
 
-static int outbox_last(long long *seq, char hash[65], vios_store *st)
-{
-	sqlite3_stmt *p = NULL;
-	int rc;
-
-	*seq = 0;
-	strcpy(hash, VIOS_ZERO_HASH);
-	rc = sqlite3_prepare_v2(st->db, "SELECT seq, hash FROM outbox ORDER BY seq DESC LIMIT 1", -1, &p, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(p)) == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(p, 0);
-		snprintf(hash, 65, "%s", sqlite3_column_text(p, 1));
-	}
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, "reading the outbox");
-}
-
 static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op *ops, long long seq,
 		      const char *prev, long long covenant_version, char hash_out[65], const uint8_t *raw,
 		      size_t rawlen, long long rawops)
@@ -663,13 +558,8 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 		goto done;
 	vios_blake2b_hex(hash_out, age, agelen);
 	vios_now_iso(now);
-	{
-		const char *t[] = { NULL, hash_out, h.json, sig, now };
-		long long iv[] = { seq, 0, 0, 0, 0 };
-		if ((error = exec_bind(st, "INSERT INTO outbox(seq, hash, header, sig, created_at, age) VALUES (?, ?, ?, ?, ?, ?)",
-				       "sealing the bundle", 5, t, iv, age, agelen)) < 0)
-			goto done;
-	}
+	if ((error = vios_ledger_outbox_add(st, seq, hash_out, h.json, sig, now, age, agelen)) < 0)
+		goto done;
 	{
 		char why[96];
 		snprintf(why, sizeof(why), "bundle seq %lld sealed, %zu ops, %zu recipients", seq, g->n, g->set.n);
@@ -689,39 +579,31 @@ done:
 
 int vios_bundle_flush(vios_store *st, git_repository *repo)
 {
-	sqlite3_stmt *p = NULL;
 	char ref[64], email[80];
-	int rc, error = 0;
+	int error = 0;
 
 	vios_bundle_ref(ref, st->node->node_id);
 	snprintf(email, sizeof(email), "%s@vios.invalid", st->node->node_id);
 	for (;;) {
+		vios_ledger_outbox_entry e;
 		long long seq;
-		uint8_t *age = NULL;
+		const uint8_t *age;
 		size_t agelen;
-		char *sig = NULL, *header = NULL, path[40], sigpath[48];
+		char path[VIOS_LAYOUT_PATH_MAX], sigpath[VIOS_LAYOUT_PATH_MAX];
 		git_oid head, commit;
 		int have = 0;
 
-		rc = sqlite3_prepare_v2(st->db, "SELECT seq, age, sig, header FROM outbox WHERE committed = 0 ORDER BY seq LIMIT 1", -1, &p, NULL);
-		if (rc == SQLITE_OK && (rc = sqlite3_step(p)) == SQLITE_ROW) {
-			have = 1;
-			seq = sqlite3_column_int64(p, 0);
-			agelen = (size_t)sqlite3_column_bytes(p, 1);
-			age = malloc(agelen + 1);
-			sig = strdup((const char *)sqlite3_column_text(p, 2));
-			header = strdup((const char *)sqlite3_column_text(p, 3));
-			if (!age || !sig || !header)
-				rc = SQLITE_NOMEM;
-			else
-				memcpy(age, sqlite3_column_blob(p, 1), agelen);
-		}
-		sqlite3_finalize(p);
-		p = NULL;
-		if ((error = vios_store_error(st->db, rc, "reading the outbox")) < 0 || !have)
+		if ((error = vios_ledger_outbox_next_uncommitted(&e, st)) < 0) {
+			if (error == VIOS_ENOTFOUND)
+				error = 0;
 			goto next;
-		vios_bundle_path(path, seq);
-		snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
+		}
+		have = 1;
+		seq = e.seq;
+		age = e.age;
+		agelen = e.agelen;
+		vios_layout_bundle_path(path, seq, 0);
+		vios_layout_bundle_path(sigpath, seq, 1);
 		/* After a crash the commit may be there already. */
 		if (vios_git_ref_oid(&head, repo, ref) == 0) {
 			uint8_t *there = NULL;
@@ -738,22 +620,16 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 			}
 		}
 		{
-			vios_git_file files[2] = { { path, age, agelen }, { sigpath, sig, strlen(sig) } };
-			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, header, st->node->name, email)) < 0)
+			vios_git_file files[2] = { { path, age, agelen }, { sigpath, e.sig, strlen(e.sig) } };
+			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, e.header, st->node->name, email)) < 0)
 				goto next;
 		}
 		VIOS_FAULT("export.committed");
 mark:
-		{
-			const char *t[] = { NULL };
-			long long iv[] = { seq };
-			error = exec_bind(st, "UPDATE outbox SET committed = 1, age = NULL, sig = NULL WHERE seq = ?",
-					  "recording the commit", 1, t, iv, NULL, 0);
-		}
+		error = vios_ledger_outbox_mark_committed(st, seq);
 next:
-		free(age);
-		free(sig);
-		free(header);
+		if (have)
+			vios_ledger_outbox_entry_dispose(&e);
 		if (error < 0 || !have)
 			return error;
 	}

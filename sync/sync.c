@@ -5,6 +5,7 @@
 #include "bundle.h"
 #include "git.h"
 #include "report.h"
+#include "store/ledger.h"
 #include "trust.h"
 #include "util/error.h"
 #include "util/fault.h"
@@ -164,20 +165,6 @@ done:
 	return error;
 }
 
-/* The highest seq committed to our own ref, for "pushed". */
-static int committed_max(long long *out, vios_store *st)
-{
-	sqlite3_stmt *p = NULL;
-	int rc;
-
-	*out = 0;
-	rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM outbox WHERE committed = 1", -1, &p, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(p)) == SQLITE_ROW)
-		*out = sqlite3_column_int64(p, 0);
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, "reading the outbox");
-}
-
 int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 {
 	static const char *const node_spec[] = { "+" VIOS_NODES_REFS "*:" VIOS_INCOMING_NODES "*" };
@@ -235,7 +222,7 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	rep->exported = ex.bundles;
 	/* 4. push our own ref, fast-forward only */
 	vios_layout_node_ref(own, sizeof(own), VIOS_NODES_REFS, st->node->node_id);
-	if ((error = committed_max(&top, st)) < 0)
+	if ((error = vios_ledger_outbox_committed_max(&top, st)) < 0)
 		goto done;
 	if (top > 0) {
 		const char *specs[1] = { spec };
@@ -244,18 +231,8 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 		if ((error = vios_git_push(repo, url, specs, 1)) < 0)
 			goto done;
 		VIOS_FAULT("sync.pushed");
-		{
-			sqlite3_stmt *p = NULL;
-			int rc = sqlite3_prepare_v2(st->db, "UPDATE outbox SET pushed = 1 WHERE pushed = 0 AND seq <= ?", -1, &p, NULL);
-			if (rc == SQLITE_OK) {
-				sqlite3_bind_int64(p, 1, top);
-				rc = sqlite3_step(p);
-				rep->pushed = (size_t)sqlite3_changes(st->db);
-			}
-			sqlite3_finalize(p);
-			if ((error = vios_store_error(st->db, rc, "recording the push")) < 0)
-				goto done;
-		}
+		if ((error = vios_ledger_outbox_mark_pushed(&rep->pushed, st, top)) < 0)
+			goto done;
 	}
 	vios_now_iso(now);
 	if ((error = vios_meta_set(st, via ? "last_sync_via" : "last_sync", now)) < 0)

@@ -20,6 +20,7 @@
 #include "crdt/crdt.h"
 #include "payload.h"
 #include "node/node.h"
+#include "store/ledger.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
 	size_t plen = 0, zlen = 0;
 	long long ops = 1, seq;
 	const char *kind;
-	sqlite3_stmt *p = NULL;
+	char last_hash[65];
 
 	if (argc != 3 || pw == NULL || sodium_init() < 0) {
 		fprintf(stderr, "usage: VIOS_PASSPHRASE=... t_forge HOME bomb|extra-table|trigger|view|not-sqlite|not-gzip|opcount\n");
@@ -104,10 +105,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "t_forge: %s\n", vios_error_last());
 		return 1;
 	}
-	sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) + 1 FROM outbox", -1, &p, NULL);
-	sqlite3_step(p);
-	seq = sqlite3_column_int64(p, 0);
-	sqlite3_finalize(p);
+	if (vios_ledger_outbox_last(&seq, last_hash, st) < 0) {
+		fprintf(stderr, "t_forge: %s\n", vios_error_last());
+		return 1;
+	}
+	seq++;
 	if (!strcmp(kind, "bomb")) {
 		if (payload(&plain, &plen, node->node_id, seq, NULL) < 0 ||
 		    vios_payload_gzip(&zipped, &zlen, plain, plen, (size_t)VIOS_BUNDLE_MAX_PLAIN + (16u << 20)) < 0)

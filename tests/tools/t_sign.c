@@ -16,7 +16,6 @@
  * Used by tests/e2e/audit.sh; never installed.
  */
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "crypto/minisign.h"
 #include "node/node.h"
 #include "registry.h"
+#include "store/ledger.h"
 #include "store/store.h"
 #include "trust.h"
 #include "util/error.h"
@@ -70,8 +70,7 @@ static int cmp_id(const void *a, const void *b)
 static int seal(vios_node *node, const char *list, long long covenant, const char *category)
 {
 	vios_store *st = NULL;
-	sqlite3_stmt *p = NULL;
-	char (*ids)[37] = NULL, prev[65] = VIOS_ZERO_HASH, hash[65], now[21], *header = NULL, *sig = NULL,
+	char (*ids)[37] = NULL, prev[65] = VIOS_ZERO_HASH, last_hash[65], hash[65], now[21], *header = NULL, *sig = NULL,
 	     *copy = strdup(list), *tok, *save = NULL;
 	uint8_t (*pks)[32] = NULL, *zipped = NULL, *age = NULL;
 	size_t n = 0, zlen, agelen;
@@ -99,13 +98,12 @@ static int seal(vios_node *node, const char *list, long long covenant, const cha
 		rc = die("starting a write");
 		goto done;
 	}
-	sqlite3_prepare_v2(st->db, "SELECT seq + 1, hash FROM outbox ORDER BY seq DESC LIMIT 1", -1, &p, NULL);
-	if (sqlite3_step(p) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(p, 0);
-		snprintf(prev, sizeof(prev), "%s", sqlite3_column_text(p, 1));
+	if (vios_ledger_outbox_last(&seq, last_hash, st) < 0) {
+		rc = die("reading the outbox");
+		goto done;
 	}
-	sqlite3_finalize(p);
-	p = NULL;
+	if (seq++ > 0)
+		snprintf(prev, sizeof(prev), "%s", last_hash);
 	if (vios_crdt_clock_tick(&hlc, st) < 0) {
 		rc = die("the clock");
 		goto done;
@@ -128,21 +126,13 @@ static int seal(vios_node *node, const char *list, long long covenant, const cha
 	}
 	vios_blake2b_hex(hash, age, agelen);
 	vios_now_iso(now);
-	sqlite3_prepare_v2(st->db, "INSERT INTO outbox(seq, hash, header, sig, created_at, age) VALUES (?, ?, ?, ?, ?, ?)", -1, &p, NULL);
-	sqlite3_bind_int64(p, 1, seq);
-	sqlite3_bind_text(p, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(p, 3, header, -1, SQLITE_STATIC);
-	sqlite3_bind_text(p, 4, sig, -1, SQLITE_STATIC);
-	sqlite3_bind_text(p, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(p, 6, age, (int)agelen, SQLITE_STATIC);
-	if (sqlite3_step(p) != SQLITE_DONE || vios_store_tx_commit(st) < 0) {
-		fprintf(stderr, "t_sign: queueing the bundle: %s\n", sqlite3_errmsg(st->db));
+	if (vios_ledger_outbox_add(st, seq, hash, header, sig, now, age, agelen) < 0 || vios_store_tx_commit(st) < 0) {
+		rc = die("queueing the bundle");
 		goto done;
 	}
 	printf("%lld\n", seq);
 	rc = 0;
 done:
-	sqlite3_finalize(p);
 	vios_store_tx_rollback(st);
 	vios_store_free(st);
 	free(ids);
