@@ -13,8 +13,8 @@
 #include "git.h"
 #include "layout.h"
 #include "payload.h"
-#include "store/ledger.h"
 #include "registry.h"
+#include "store/ledger.h"
 #include "store/records.h"
 #include "trust.h"
 #include "util/error.h"
@@ -23,7 +23,6 @@
 
 #include <assert.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
