@@ -5,8 +5,8 @@
  *
  * The audit never writes to the audited repository and needs no store of
  * its own: vios_audit_open makes a private working directory under $TMPDIR
- * (removed by vios_audit_free), fetches the source's refs/heads/registry and
- * refs/heads/nodes/<id> into a bare mirror there, and reads only the mirror.
+ * (removed by vios_audit_free), fetches the source's registry ref and node
+ * refs (layout.h) into a bare mirror there, and reads only the mirror.
  *
  * Trust root: the pinned root key id when the caller gives one (the
  * auditor's joined hub, or --hub-fingerprint), else the checkpoint's, else
@@ -150,7 +150,7 @@ typedef struct {
 
 /*
  * After vios_audit_verify: replays the verified history into a throwaway
- * encrypted store (vios_store_open_temp) with node's keys (unlocked):
+ * encrypted store (vios_crdt_store_open_temp) with node's keys (unlocked):
  * bundles in the order of their header clocks (ties by sender, then seq;
  * each sender's seq order always holds) up to until_ms (0 = all), only
  * those addressed to for_node when it is not NULL, each decrypted, read

@@ -2,8 +2,8 @@
  * bundle.c - see bundle.h. Sealing (export), committing to the outbox
  * repository, verifying and importing.
  *
- * Payload: an SQLite database serialised from memory (never a file), whose
- * schema is exactly PAYLOAD_SCHEMA; then gzip; then age. Nothing of it is
+ * The header and payload formats are payload.c's (the codec); here the
+ * payload is sealed with age and signed with minisign. Nothing of it is
  * ever written to disk in plain text.
  */
 #include "bundle.h"
@@ -11,188 +11,33 @@
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "git.h"
+#include "layout.h"
+#include "payload.h"
 #include "registry.h"
-#include "report.h"
+#include "store/ledger.h"
 #include "store/records.h"
 #include "trust.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
-#define HEADER_FORMAT "vios-bundle-1"
-#define PAYLOAD_FORMAT "vios-payload-1"
-#define SQL_META VIOS_PAYLOAD_SQL_META
-#define SQL_OPS VIOS_PAYLOAD_SQL_OPS
-#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 void vios_bundle_ref(char out[64], const char *node_id)
 {
-	snprintf(out, 64, "refs/heads/nodes/%s", node_id);
+	vios_layout_node_ref(out, 64, VIOS_NODES_REFS, node_id);
 }
 
 void vios_bundle_path(char out[40], long long seq)
 {
-	snprintf(out, 40, "bundles/%010lld.age", seq);
-}
-
-void vios_bundle_header_dispose(vios_bundle_header *h)
-{
-	if (h == NULL)
-		return;
-	free(h->recipients);
-	free(h->json);
-	memset(h, 0, sizeof(*h));
+	vios_layout_bundle_path(out, seq, 0);
 }
 
 
-static int sqlerr(sqlite3 *db, int rc, const char *what)
-{
-	if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
-		return 0;
-	vios_error_set(VIOS_ERR_BUNDLE, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	return VIOS_ERROR;
-}
-
-/* ---- header --------------------------------------------------------------- */
-
-static char *header_json(const vios_bundle_header *h)
-{
-	json_t *o, *rc = json_array(), *cats = json_array();
-	char *s = NULL, hlc[24];
-
-	if (rc == NULL || cats == NULL)
-		goto done;
-	for (size_t i = 0; i < h->nrecipients; i++)
-		json_array_append_new(rc, json_string(h->recipients[i]));
-	if (h->categories & VIOS_CAT_BIT_THEME)
-		json_array_append_new(cats, json_string("theme"));
-	if (h->categories & VIOS_CAT_BIT_CASE)
-		json_array_append_new(cats, json_string("case"));
-	/* The clock is a decimal string: JSON numbers lose precision past 2^53. */
-	snprintf(hlc, sizeof(hlc), "%llu", (unsigned long long)h->hlc);
-	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:O, s:O, s:I}", "format", HEADER_FORMAT, "sender",
-		      h->sender, "seq", (json_int_t)h->seq, "prev", h->prev, "hlc", hlc, "covenant_version",
-		      (json_int_t)h->covenant_version, "categories", cats, "recipients", rc, "ops",
-		      (json_int_t)h->ops);
-	if (o) {
-		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(o);
-	}
-done:
-	json_decref(rc);
-	json_decref(cats);
-	return s;
-}
-
-static int bad_header(const char *why)
-{
-	vios_error_set(VIOS_ERR_BUNDLE, "bundle header: %s", why);
-	return VIOS_ECORRUPT;
-}
-
-int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
-{
-	json_t *o = NULL, *v;
-	json_error_t jerr;
-	size_t i;
-	const char *s;
-	char *end;
-	int error = VIOS_ECORRUPT;
-
-	memset(h, 0, sizeof(*h));
-	if ((o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(o)) {
-		error = bad_header("not a JSON object");
-		goto done;
-	}
-	if (json_object_size(o) != 9 || strcmp(json_string_value(json_object_get(o, "format")) ?: "", HEADER_FORMAT)) {
-		error = bad_header("unknown format or unexpected fields");
-		goto done;
-	}
-	s = json_string_value(json_object_get(o, "sender"));
-	if (s == NULL || !vios_uuid_valid(s)) {
-		error = bad_header("sender is not a node id");
-		goto done;
-	}
-	strcpy(h->sender, s);
-	v = json_object_get(o, "seq");
-	if (!json_is_integer(v) || json_integer_value(v) < 1) {
-		error = bad_header("seq is not a number from 1");
-		goto done;
-	}
-	h->seq = json_integer_value(v);
-	s = json_string_value(json_object_get(o, "prev"));
-	if (s == NULL || strlen(s) != 64 || strspn(s, "0123456789abcdef") != 64) {
-		error = bad_header("prev is not a BLAKE2b-256 hash");
-		goto done;
-	}
-	strcpy(h->prev, s);
-	s = json_string_value(json_object_get(o, "hlc"));
-	if (s == NULL || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 19) {
-		error = bad_header("hlc is not a clock");
-		goto done;
-	}
-	h->hlc = strtoull(s, &end, 10);
-	v = json_object_get(o, "covenant_version");
-	if (!json_is_integer(v) || json_integer_value(v) < 1) {
-		error = bad_header("covenant_version is not a number from 1");
-		goto done;
-	}
-	h->covenant_version = json_integer_value(v);
-	v = json_object_get(o, "categories");
-	if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > 2) {
-		error = bad_header("categories must list theme and/or case");
-		goto done;
-	}
-	for (i = 0; i < json_array_size(v); i++) {
-		s = json_string_value(json_array_get(v, i));
-		unsigned bit = !s ? 0 : !strcmp(s, "theme") ? VIOS_CAT_BIT_THEME : !strcmp(s, "case") ? VIOS_CAT_BIT_CASE : 0;
-		if (bit == 0 || (h->categories & bit)) {
-			error = bad_header("categories must list theme and/or case");
-			goto done;
-		}
-		h->categories |= bit;
-	}
-	v = json_object_get(o, "recipients");
-	if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > 200) {
-		error = bad_header("recipients must list 1 to 200 node ids");
-		goto done;
-	}
-	if ((h->recipients = calloc(json_array_size(v), sizeof(*h->recipients))) == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
-	for (i = 0; i < json_array_size(v); i++) {
-		s = json_string_value(json_array_get(v, i));
-		if (s == NULL || !vios_uuid_valid(s) || (i > 0 && strcmp(h->recipients[i - 1], s) >= 0)) {
-			error = bad_header("recipients must be node ids, sorted, each once");
-			goto done;
-		}
-		strcpy(h->recipients[i], s);
-	}
-	h->nrecipients = json_array_size(v);
-	v = json_object_get(o, "ops");
-	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > VIOS_BUNDLE_MAX_OPS) {
-		error = bad_header("ops is not a count from 1 to the limit");
-		goto done;
-	}
-	h->ops = json_integer_value(v);
-	if ((h->json = strdup(text)) == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
-	error = 0;
-done:
-	json_decref(o);
-	if (error < 0)
-		vios_bundle_header_dispose(h);
-	return error;
-}
 
 static int addressed_to(const vios_bundle_header *h, const char *node_id)
 {
@@ -200,401 +45,6 @@ static int addressed_to(const vios_bundle_header *h, const char *node_id)
 		if (!strcmp(h->recipients[i], node_id))
 			return 1;
 	return 0;
-}
-
-/* ---- payload ------------------------------------------------------------- */
-
-static int gzip_buf(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen)
-{
-	z_stream zs;
-	uLong cap = compressBound((uLong)inlen) + 64;
-	uint8_t *buf;
-	int rc;
-
-	*out = NULL;
-	if ((buf = malloc(cap)) == NULL)
-		return vios_error_nomem();
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-		free(buf);
-		vios_error_set(VIOS_ERR_ZLIB, "gzip: cannot start");
-		return VIOS_ERROR;
-	}
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)inlen;
-	zs.next_out = buf;
-	zs.avail_out = (uInt)cap;
-	rc = deflate(&zs, Z_FINISH);
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	if (rc != Z_STREAM_END) {
-		free(buf);
-		vios_error_set(VIOS_ERR_ZLIB, "gzip: %s", zs.msg ? zs.msg : "failed");
-		return VIOS_ERROR;
-	}
-	*out = buf;
-	return 0;
-}
-
-/* gunzip with a hard bound on the output: a gzip bomb stops at max. */
-static int gunzip_buf(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t max)
-{
-	z_stream zs;
-	uint8_t *buf = NULL;
-	size_t cap = 1 << 16;
-	int rc, error = VIOS_ECORRUPT;
-
-	*out = NULL;
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-		vios_error_set(VIOS_ERR_ZLIB, "gunzip: cannot start");
-		return VIOS_ERROR;
-	}
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)inlen;
-	for (;;) {
-		if (buf == NULL || zs.total_out == cap) {
-			uint8_t *nb;
-			if (buf != NULL) {
-				if (cap >= max) {
-					vios_error_set(VIOS_ERR_BUNDLE, "bundle payload: decompresses to more than %zu bytes (a gzip bomb?); refused", max);
-					goto done;
-				}
-				cap = cap * 2 > max ? max : cap * 2;
-			}
-			if ((nb = realloc(buf, cap)) == NULL) {
-				error = vios_error_nomem();
-				goto done;
-			}
-			buf = nb;
-			zs.next_out = buf + zs.total_out;
-			zs.avail_out = (uInt)(cap - zs.total_out);
-		}
-		rc = inflate(&zs, Z_NO_FLUSH);
-		if (rc == Z_STREAM_END)
-			break;
-		if (rc != Z_OK && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
-			vios_error_set(VIOS_ERR_BUNDLE, "bundle payload: not valid gzip (%s)", zs.msg ? zs.msg : "truncated");
-			goto done;
-		}
-	}
-	if (zs.avail_in != 0) {
-		vios_error_set(VIOS_ERR_BUNDLE, "bundle payload: data after the gzip stream");
-		goto done;
-	}
-	*out = buf;
-	*outlen = zs.total_out;
-	buf = NULL;
-	error = 0;
-done:
-	inflateEnd(&zs);
-	free(buf);
-	return error;
-}
-
-static void bind_value(sqlite3_stmt *p, int i, const vios_crdt_value *v)
-{
-	switch (v->type) {
-	case VIOS_VAL_INT: sqlite3_bind_int64(p, i, v->u.i); break;
-	case VIOS_VAL_REAL: sqlite3_bind_double(p, i, v->u.d); break;
-	case VIOS_VAL_TEXT: sqlite3_bind_text(p, i, v->u.text.p, (int)v->u.text.len, SQLITE_STATIC); break;
-	case VIOS_VAL_BLOB: sqlite3_bind_blob(p, i, v->u.blob.p, (int)v->u.blob.len, SQLITE_STATIC); break;
-	default: sqlite3_bind_null(p, i); break;
-	}
-}
-
-/* The gzip'd payload database for ops[idx[0..n)]. */
-static int payload_build(uint8_t **out, size_t *outlen, const vios_crdt_pending_op *ops, const size_t *idx,
-			 size_t n, const char *sender, long long seq)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *p = NULL;
-	unsigned char *ser = NULL;
-	sqlite3_int64 serlen = 0;
-	char num[24];
-	int rc, error = VIOS_ERROR;
-
-	*out = NULL;
-	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_exec(db, "PRAGMA page_size=4096; " SQL_META "; " SQL_OPS "; BEGIN", NULL, NULL, NULL)) != SQLITE_OK) {
-		error = sqlerr(db, rc, "building the payload");
-		goto done;
-	}
-	snprintf(num, sizeof(num), "%lld", seq);
-	{
-		const char *kv[][2] = { { "format", PAYLOAD_FORMAT }, { "sender", sender }, { "seq", num } };
-		rc = sqlite3_prepare_v2(db, "INSERT INTO bundle(key, value) VALUES (?, ?)", -1, &p, NULL);
-		for (int i = 0; rc == SQLITE_OK && i < 3; i++) {
-			sqlite3_bind_text(p, 1, kv[i][0], -1, SQLITE_STATIC);
-			sqlite3_bind_text(p, 2, kv[i][1], -1, SQLITE_STATIC);
-			if ((rc = sqlite3_step(p)) == SQLITE_DONE)
-				rc = sqlite3_reset(p);
-		}
-		sqlite3_finalize(p);
-		p = NULL;
-		if ((error = sqlerr(db, rc, "building the payload")) < 0)
-			goto done;
-	}
-	rc = sqlite3_prepare_v2(db, "INSERT INTO ops(n, kind, hlc, node, tbl, pk, col, value, base_hlc, base_node)"
-				    " VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &p, NULL);
-	for (size_t k = 0; rc == SQLITE_OK && k < n; k++) {
-		const vios_crdt_op *op = &ops[idx[k]].op;
-		sqlite3_bind_int64(p, 1, (sqlite3_int64)k + 1);
-		sqlite3_bind_text(p, 2, op->kind == VIOS_OP_DELETE ? "delete" : "set", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(p, 3, (sqlite3_int64)op->hlc);
-		sqlite3_bind_text(p, 4, op->node, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 5, op->tbl, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 6, op->pk, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 7, op->col, -1, SQLITE_STATIC);
-		bind_value(p, 8, &op->value);
-		if (op->kind == VIOS_OP_SET && op->base_hlc) {
-			sqlite3_bind_int64(p, 9, (sqlite3_int64)op->base_hlc);
-			sqlite3_bind_text(p, 10, op->base_node, -1, SQLITE_STATIC);
-		}
-		if ((rc = sqlite3_step(p)) == SQLITE_DONE) {
-			sqlite3_reset(p);
-			sqlite3_clear_bindings(p);
-			rc = SQLITE_OK;
-		}
-	}
-	sqlite3_finalize(p);
-	p = NULL;
-	if ((error = sqlerr(db, rc, "building the payload")) < 0 ||
-	    (error = sqlerr(db, sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "building the payload")) < 0)
-		goto done;
-	if ((ser = sqlite3_serialize(db, "main", &serlen, 0)) == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
-	error = gzip_buf(out, outlen, ser, (size_t)serlen);
-	sodium_memzero(ser, (size_t)serlen);
-done:
-	sqlite3_free(ser);
-	sqlite3_finalize(p);
-	sqlite3_close(db);
-	return error;
-}
-
-static int bad_payload(const char *why)
-{
-	vios_error_set(VIOS_ERR_BUNDLE, "bundle payload: %s", why);
-	return VIOS_ECORRUPT;
-}
-
-/* Opens the decompressed payload read-only from memory, defensively, and
- * checks its schema exactly. plain must outlive *out. */
-static int payload_open(sqlite3 **out, uint8_t *plain, size_t len)
-{
-	static const char *const want[][3] = { { "table", "bundle", SQL_META }, { "table", "ops", SQL_OPS } };
-	sqlite3 *db = NULL;
-	sqlite3_stmt *p = NULL;
-	int rc, row = 0, error = VIOS_ECORRUPT, on = 1, off = 0;
-
-	*out = NULL;
-	if (len < 512 || memcmp(plain, "SQLite format 3", 16) != 0)
-		return bad_payload("not an SQLite database");
-	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK) {
-		error = sqlerr(db, rc, "opening the payload");
-		goto done;
-	}
-	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, on, NULL);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, off, NULL);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, off, NULL);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, off, NULL);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, off, NULL);
-	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
-	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1 << 20);
-	if ((rc = sqlite3_deserialize(db, "main", plain, (sqlite3_int64)len, (sqlite3_int64)len,
-				      SQLITE_DESERIALIZE_READONLY)) != SQLITE_OK) {
-		error = bad_payload("not an SQLite database");
-		goto done;
-	}
-	rc = sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name", -1, &p, NULL);
-	if (rc != SQLITE_OK) {
-		error = bad_payload("its schema cannot be read");
-		goto done;
-	}
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-		const char *type = (const char *)sqlite3_column_text(p, 0), *name = (const char *)sqlite3_column_text(p, 1),
-			   *tbl = (const char *)sqlite3_column_text(p, 2), *sql = (const char *)sqlite3_column_text(p, 3);
-		if (row >= 2 || !type || !name || !tbl || !sql || strcmp(type, want[row][0]) || strcmp(name, want[row][1]) ||
-		    strcmp(tbl, want[row][1]) || strcmp(sql, want[row][2])) {
-			error = bad_payload("its schema is not the payload schema (extra or changed tables, indexes, triggers or views)");
-			goto done;
-		}
-		row++;
-	}
-	if (rc != SQLITE_DONE || row != 2) {
-		error = bad_payload("its schema is not the payload schema");
-		goto done;
-	}
-	sqlite3_finalize(p);
-	p = NULL;
-	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, NULL);
-	if (rc != SQLITE_OK || sqlite3_step(p) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(p, 0) ?: "", "ok")) {
-		error = bad_payload("the database is damaged");
-		goto done;
-	}
-	*out = db;
-	db = NULL;
-	error = 0;
-done:
-	sqlite3_finalize(p);
-	sqlite3_close(db);
-	return error;
-}
-
-static int col_text(char **out, sqlite3_stmt *p, int i)
-{
-	const unsigned char *s = sqlite3_column_text(p, i);
-	if (sqlite3_column_type(p, i) == SQLITE_NULL) {
-		*out = NULL;
-		return 0;
-	}
-	if ((*out = strdup((const char *)s)) == NULL)
-		return vios_error_nomem();
-	return 0;
-}
-
-/* Reads the payload's ops and checks them against the header. */
-static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bundle_header *h)
-{
-	sqlite3_stmt *p = NULL;
-	vios_crdt_op *ops = NULL;
-	size_t count = 0;
-	char seq[24];
-	int rc, error = VIOS_ECORRUPT, metas = 0;
-
-	*out = NULL;
-	*n = 0;
-	snprintf(seq, sizeof(seq), "%lld", h->seq);
-	rc = sqlite3_prepare_v2(db, "SELECT key, value FROM bundle", -1, &p, NULL);
-	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
-		const char *k = (const char *)sqlite3_column_text(p, 0), *v = (const char *)sqlite3_column_text(p, 1);
-		if (!k || !v || !((!strcmp(k, "format") && !strcmp(v, PAYLOAD_FORMAT)) ||
-				  (!strcmp(k, "sender") && !strcmp(v, h->sender)) || (!strcmp(k, "seq") && !strcmp(v, seq)))) {
-			error = bad_payload("its sender, seq or format differ from the signed header");
-			goto done;
-		}
-		metas++;
-	}
-	sqlite3_finalize(p);
-	p = NULL;
-	if (rc != SQLITE_DONE || metas != 3) {
-		error = bad_payload("its sender, seq or format differ from the signed header");
-		goto done;
-	}
-	if ((ops = calloc((size_t)h->ops, sizeof(*ops))) == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
-	rc = sqlite3_prepare_v2(db, "SELECT n, kind, hlc, node, tbl, pk, col, value, base_hlc, base_node FROM ops ORDER BY n",
-				-1, &p, NULL);
-	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
-		vios_crdt_op *op;
-		const char *kind = (const char *)sqlite3_column_text(p, 1);
-		if (count >= (size_t)h->ops) {
-			error = bad_payload("more ops than the signed header says");
-			goto done;
-		}
-		op = &ops[count++];
-		if (sqlite3_column_int64(p, 0) != (sqlite3_int64)count || !kind ||
-		    sqlite3_column_type(p, 2) != SQLITE_INTEGER || sqlite3_column_int64(p, 2) <= 0) {
-			error = bad_payload("an op is malformed");
-			goto done;
-		}
-		op->kind = !strcmp(kind, "set") ? VIOS_OP_SET : !strcmp(kind, "delete") ? VIOS_OP_DELETE : 0;
-		op->hlc = (uint64_t)sqlite3_column_int64(p, 2);
-		if ((error = col_text(&op->node, p, 3)) < 0 || (error = col_text(&op->tbl, p, 4)) < 0 ||
-		    (error = col_text(&op->pk, p, 5)) < 0 || (error = col_text(&op->col, p, 6)) < 0 ||
-		    (error = col_text(&op->base_node, p, 9)) < 0)
-			goto done;
-		error = VIOS_ECORRUPT;
-		switch (sqlite3_column_type(p, 7)) {
-		case SQLITE_INTEGER:
-			op->value.type = VIOS_VAL_INT;
-			op->value.u.i = sqlite3_column_int64(p, 7);
-			break;
-		case SQLITE_FLOAT:
-			op->value.type = VIOS_VAL_REAL;
-			op->value.u.d = sqlite3_column_double(p, 7);
-			break;
-		case SQLITE_TEXT:
-			op->value.type = VIOS_VAL_TEXT;
-			op->value.u.text.len = (size_t)sqlite3_column_bytes(p, 7);
-			if ((op->value.u.text.p = malloc(op->value.u.text.len + 1)) == NULL) {
-				error = vios_error_nomem();
-				goto done;
-			}
-			memcpy(op->value.u.text.p, sqlite3_column_text(p, 7), op->value.u.text.len + 1);
-			break;
-		case SQLITE_BLOB:
-			op->value.type = VIOS_VAL_BLOB;
-			op->value.u.blob.len = (size_t)sqlite3_column_bytes(p, 7);
-			if ((op->value.u.blob.p = malloc(op->value.u.blob.len + 1)) == NULL) {
-				error = vios_error_nomem();
-				goto done;
-			}
-			/* an empty blob's pointer is NULL: memcpy must not see it */
-			if (op->value.u.blob.len)
-				memcpy(op->value.u.blob.p, sqlite3_column_blob(p, 7), op->value.u.blob.len);
-			break;
-		default:
-			op->value.type = VIOS_VAL_NULL;
-		}
-		if (sqlite3_column_type(p, 8) == SQLITE_INTEGER)
-			op->base_hlc = (uint64_t)sqlite3_column_int64(p, 8);
-		else if (sqlite3_column_type(p, 8) != SQLITE_NULL) {
-			error = bad_payload("an op is malformed");
-			goto done;
-		}
-		if (vios_crdt_op_validate(op) < 0) {
-			char why[300];
-			snprintf(why, sizeof(why), "op %zu: %s", count, vios_error_last());
-			error = bad_payload(why);
-			goto done;
-		}
-		if (strcmp(op->node, h->sender) != 0) {
-			error = bad_payload("an op is not by the bundle's sender");
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE || count != (size_t)h->ops) {
-		error = bad_payload("it holds another number of ops than the signed header says");
-		goto done;
-	}
-	*out = ops;
-	*n = count;
-	ops = NULL;
-	error = 0;
-done:
-	sqlite3_finalize(p);
-	if (ops)
-		vios_crdt_ops_free(ops, count);
-	return error;
-}
-
-int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
-			     const vios_bundle_header *h)
-{
-	uint8_t *plain = NULL;
-	size_t plainlen = 0;
-	sqlite3 *db = NULL;
-	int error;
-
-	*ops = NULL;
-	*n = 0;
-	if ((error = gunzip_buf(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0 ||
-	    (error = payload_open(&db, plain, plainlen)) < 0)
-		goto done;
-	error = payload_ops(ops, n, db, h);
-done:
-	sqlite3_close(db);
-	if (plain) {
-		sodium_memzero(plain, plainlen);
-		free(plain);
-	}
-	return error;
 }
 
 /* Decrypts with this node's identity, gunzips and reads the ops. */
@@ -626,29 +76,27 @@ done:
 
 /* ---- verification -------------------------------------------------------- */
 
-/* The trusted comment of a signature file, unverified (to find the sender). */
+/*
+ * The trusted comment of a signature file, unverified (to find the sender):
+ * the file must parse as a minisign signature with a non-empty comment.
+ */
 static int peek_trusted(char **out, const char *sig, size_t siglen)
 {
-	const char *p = sig, *end = sig + siglen, *line;
-	static const char tag[] = "trusted comment: ";
+	vios_minisign_sig ms;
+	int error;
 
 	*out = NULL;
-	while (p < end) {
-		line = p;
-		while (p < end && *p != '\n')
-			p++;
-		if ((size_t)(p - line) > sizeof(tag) - 1 && !strncmp(line, tag, sizeof(tag) - 1)) {
-			size_t n = (size_t)(p - line) - (sizeof(tag) - 1);
-			if ((*out = malloc(n + 1)) == NULL)
-				return vios_error_nomem();
-			memcpy(*out, line + sizeof(tag) - 1, n);
-			(*out)[n] = 0;
-			return 0;
-		}
-		p++;
+	if ((error = vios_minisign_sig_parse(&ms, sig, siglen)) < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: %s", why);
+		return VIOS_ECORRUPT;
 	}
-	vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: no trusted comment (not a vios bundle signature)");
-	return VIOS_ECORRUPT;
+	if (ms.trusted_len == 0) {
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: no trusted comment (not a vios bundle signature)");
+		return VIOS_ECORRUPT;
+	}
+	return vios_minisign_sig_trusted(out, &ms);
 }
 
 /*
@@ -714,66 +162,22 @@ done:
 
 int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char *node)
 {
-	sqlite3_stmt *p = NULL;
-	int rc;
+	int error;
 
-	*last = 0;
-	strcpy(hash, ZERO_HASH);
-	rc = sqlite3_prepare_v2(st->db, "SELECT last_seq, last_hash FROM peer WHERE node_id = ?", -1, &p, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(p, 1, node, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-			*last = sqlite3_column_int64(p, 0);
-			snprintf(hash, 65, "%s", sqlite3_column_text(p, 1));
-		}
-	}
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, "reading a sender's chain");
+	assert(last != NULL && hash != NULL && st != NULL && node != NULL);
+	if ((error = vios_ledger_peer_get(last, hash, st, node)) == 0 && *last == 0)
+		strcpy(hash, VIOS_ZERO_HASH);
+	return error;
 }
 
-static int seen_hash(char hash[65], int *found, vios_store *st, const char *sender, long long seq)
+/* The last seq this node sealed and its hash (the next one's prev): 0 and zeros when none. */
+static int outbox_last(long long *seq, char hash[65], vios_store *st)
 {
-	sqlite3_stmt *p = NULL;
-	int rc;
+	int error;
 
-	*found = 0;
-	rc = sqlite3_prepare_v2(st->db, "SELECT hash FROM bundle_seen WHERE sender = ? AND seq = ?"
-				    " UNION ALL SELECT hash FROM outbox WHERE ? = ? AND seq = ?", -1, &p, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(p, 1, sender, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(p, 2, seq);
-		sqlite3_bind_text(p, 3, sender, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 4, st->node->node_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(p, 5, seq);
-		if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-			*found = 1;
-			snprintf(hash, 65, "%s", sqlite3_column_text(p, 0));
-		}
-	}
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, "reading the bundles seen");
-}
-
-static int exec_bind(vios_store *st, const char *zSql, const char *what, int n, const char *const *texts,
-		     const long long *ints, const uint8_t *blob, size_t bloblen)
-{
-	sqlite3_stmt *p = NULL;
-	int rc;
-
-	/* parameters: texts for ?1..?n (NULL entries bind ints[i]); ?n+1 the blob when given */
-	rc = sqlite3_prepare_v2(st->db, zSql, -1, &p, NULL);
-	for (int i = 0; rc == SQLITE_OK && i < n; i++) {
-		if (texts[i])
-			sqlite3_bind_text(p, i + 1, texts[i], -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_int64(p, i + 1, ints[i]);
-	}
-	if (rc == SQLITE_OK && blob)
-		sqlite3_bind_blob(p, n + 1, blob, (int)bloblen, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(p);
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, what);
+	if ((error = vios_ledger_outbox_last(seq, hash, st)) == 0 && *seq == 0)
+		strcpy(hash, VIOS_ZERO_HASH);
+	return error;
 }
 
 /* Applies (or skips) one verified in-order bundle; in the caller's tx. */
@@ -794,21 +198,9 @@ static int apply_in_order(vios_import_result *res, vios_store *st, const vios_bu
 	} else if ((error = vios_crdt_clock_receive(NULL, NULL, st, h->hlc)) < 0)
 		goto done;
 	vios_now_iso(now);
-	{
-		const char *t1[] = { h->sender, NULL, hash };
-		long long i1[] = { 0, h->seq, 0 };
-		if ((error = exec_bind(st, "INSERT INTO peer(node_id, last_seq, last_hash) VALUES (?1, ?2, ?3)"
-					   " ON CONFLICT(node_id) DO UPDATE SET last_seq = ?2, last_hash = ?3",
-				       "recording the sender's chain", 3, t1, i1, NULL, 0)) < 0)
-			goto done;
-	}
-	{
-		const char *t2[] = { h->sender, NULL, hash, mine ? "applied" : "skipped", h->json, now };
-		long long i2[] = { 0, h->seq, 0, 0, 0, 0 };
-		if ((error = exec_bind(st, "INSERT INTO bundle_seen(sender, seq, hash, status, header, seen_at)"
-					   " VALUES (?, ?, ?, ?, ?, ?)", "recording the bundle", 6, t2, i2, NULL, 0)) < 0)
-			goto done;
-	}
+	if ((error = vios_ledger_peer_set(st, h->sender, h->seq, hash)) < 0 ||
+	    (error = vios_ledger_seen_add(st, h->sender, h->seq, hash, mine ? "applied" : "skipped", h->json, now)) < 0)
+		goto done;
 	{
 		char why[128];
 		snprintf(why, sizeof(why), "bundle seq %lld, %s, %zu ops", h->seq, mine ? "applied" : "not addressed to this node", rep.applied);
@@ -830,37 +222,17 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 	for (;;) {
 		long long last;
 		char lasthash[65], hash[65];
-		sqlite3_stmt *p = NULL;
 		uint8_t *age = NULL;
 		char *sig = NULL;
 		size_t agelen = 0;
 		vios_bundle_header h;
 		vios_reg_node node;
-		int rc, error, found = 0;
+		int error;
 
 		if ((error = vios_bundle_peer(&last, lasthash, st, sender)) < 0)
 			return error;
-		rc = sqlite3_prepare_v2(st->db, "SELECT age, sig FROM held WHERE sender = ? AND seq = ?", -1, &p, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(p, 1, sender, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(p, 2, last + 1);
-			if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-				found = 1;
-				agelen = (size_t)sqlite3_column_bytes(p, 0);
-				age = malloc(agelen + 1);
-				sig = strdup((const char *)sqlite3_column_text(p, 1));
-				if (age == NULL || sig == NULL)
-					rc = SQLITE_NOMEM;
-				else if (agelen)
-					memcpy(age, sqlite3_column_blob(p, 0), agelen);
-			}
-		}
-		sqlite3_finalize(p);
-		if ((error = vios_store_error(st->db, rc, "reading held bundles")) < 0 || !found) {
-			free(age);
-			free(sig);
-			return error;
-		}
+		if ((error = vios_ledger_held_get(&age, &agelen, &sig, st, sender, last + 1)) < 0)
+			return error == VIOS_ENOTFOUND ? 0 : error;
 		error = verify_bundle(&h, &node, st, age, agelen, sig, strlen(sig));
 		if (error == 0) {
 			vios_blake2b_hex(hash, age, agelen);
@@ -871,9 +243,7 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 				error = apply_in_order(res, st, &h, hash, age, agelen);
 		}
 		if (error == 0) {
-			const char *t[] = { sender, NULL };
-			long long iv[] = { 0, h.seq };
-			error = exec_bind(st, "DELETE FROM held WHERE sender = ? AND seq = ?", "releasing a held bundle", 2, t, iv, NULL, 0);
+			error = vios_ledger_held_delete(st, sender, h.seq);
 			res->released++;
 		}
 		vios_bundle_header_dispose(&h);
@@ -891,7 +261,7 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 	vios_bundle_header *h = &out->hdr;
 	long long last;
 	char lasthash[65], hash[65], seen[65], now[21], *sigz = NULL;
-	int error, found, in_tx = 0;
+	int error, in_tx = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((error = verify_bundle(&out->hdr, &sender, st, age, agelen, sig, siglen)) < 0)
@@ -904,9 +274,9 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
-	if ((error = seen_hash(seen, &found, st, h->sender, h->seq)) < 0)
+	if ((error = vios_ledger_seen_get(seen, st, h->sender, h->seq)) < 0 && error != VIOS_ENOTFOUND)
 		goto done;
-	if (found) {
+	if (error == 0) {
 		if (strcmp(seen, hash) != 0) {
 			vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld differs from the seq %lld seen before: the sender's chain is forked; refused",
 				       h->sender, h->seq, h->seq);
@@ -931,23 +301,11 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 	}
 	if (h->seq > last + 1) {
 		/* verified, but early: hold it until the gap fills */
-		const char *t[] = { h->sender, NULL, hash, sigz, now };
-		long long iv[] = { 0, h->seq, 0, 0, 0 };
 		char held_hash[65];
-		int held = 0;
-		sqlite3_stmt *p = NULL;
-		int rc = sqlite3_prepare_v2(st->db, "SELECT hash FROM held WHERE sender = ? AND seq = ?", -1, &p, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(p, 1, h->sender, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(p, 2, h->seq);
-			if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-				held = 1;
-				snprintf(held_hash, sizeof(held_hash), "%s", sqlite3_column_text(p, 0));
-			}
-		}
-		sqlite3_finalize(p);
-		if ((error = vios_store_error(st->db, rc, "reading held bundles")) < 0)
+		int held;
+		if ((error = vios_ledger_held_hash(held_hash, st, h->sender, h->seq)) < 0 && error != VIOS_ENOTFOUND)
 			goto done;
+		held = error == 0;
 		if (held && strcmp(held_hash, hash) != 0) {
 			vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld differs from the one held for that seq: the sender's chain is forked; refused", h->sender, h->seq);
 			error = VIOS_EVERIFY;
@@ -955,8 +313,7 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 		}
 		if (!held) {
 			vios_now_iso(now);
-			if ((error = exec_bind(st, "INSERT INTO held(sender, seq, hash, sig, held_at, age) VALUES (?, ?, ?, ?, ?, ?)",
-					       "holding the bundle", 5, t, iv, age, agelen)) < 0)
+			if ((error = vios_ledger_held_put(st, h->sender, h->seq, hash, sigz, now, age, agelen)) < 0)
 				goto done;
 		}
 		out->status = VIOS_IMPORT_HELD;
@@ -1155,27 +512,12 @@ typedef struct {
 /* Ops per bundle at most: a tenth of what a reader accepts. */
 #define EXPORT_CHUNK (VIOS_BUNDLE_MAX_OPS / 10)
 
-static int outbox_last(long long *seq, char hash[65], vios_store *st)
-{
-	sqlite3_stmt *p = NULL;
-	int rc;
-
-	*seq = 0;
-	strcpy(hash, ZERO_HASH);
-	rc = sqlite3_prepare_v2(st->db, "SELECT seq, hash FROM outbox ORDER BY seq DESC LIMIT 1", -1, &p, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(p)) == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(p, 0);
-		snprintf(hash, 65, "%s", sqlite3_column_text(p, 1));
-	}
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, "reading the outbox");
-}
-
 static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op *ops, long long seq,
 		      const char *prev, long long covenant_version, char hash_out[65], const uint8_t *raw,
 		      size_t rawlen, long long rawops)
 {
 	vios_bundle_header h;
+	const vios_crdt_op **v = NULL;
 	uint8_t *gz = NULL, *age = NULL;
 	size_t gzlen = 0, agelen = 0;
 	char *sig = NULL, now[21];
@@ -1192,28 +534,31 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 	h.ops = raw ? rawops : (long long)g->n;
 	if ((error = vios_crdt_clock_tick(&h.hlc, st)) < 0)
 		return error;
-	if ((h.json = header_json(&h)) == NULL)
-		return vios_error_nomem();
+	if ((error = vios_bundle_header_format(&h.json, &h)) < 0)
+		return error;
 	if (strlen(h.json) > VIOS_MINISIGN_TRUSTED_TEXT_MAX) {
 		vios_error_set(VIOS_ERR_BUNDLE, "bundle header too long for a minisign trusted comment (%zu recipients)", h.nrecipients);
 		error = VIOS_ERROR;
 		goto done;
 	}
-	if (raw == NULL && (error = payload_build(&gz, &gzlen, ops, g->idx, g->n, h.sender, seq)) < 0)
-		goto done;
+	if (raw == NULL) {
+		if ((v = malloc((g->n ? g->n : 1) * sizeof(*v))) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		for (size_t k = 0; k < g->n; k++)
+			v[k] = &ops[g->idx[k]].op;
+		if ((error = vios_payload_build(&gz, &gzlen, v, g->n, h.sender, seq)) < 0)
+			goto done;
+	}
 	if ((error = vios_age_encrypt_buf(&age, &agelen, raw ? raw : gz, raw ? rawlen : gzlen,
 					  (const uint8_t(*)[32])g->set.pks, g->set.n)) < 0 ||
 	    (error = vios_minisign_sign(&sig, st->node->sign_sec, age, agelen, h.json, "vios bundle")) < 0)
 		goto done;
 	vios_blake2b_hex(hash_out, age, agelen);
 	vios_now_iso(now);
-	{
-		const char *t[] = { NULL, hash_out, h.json, sig, now };
-		long long iv[] = { seq, 0, 0, 0, 0 };
-		if ((error = exec_bind(st, "INSERT INTO outbox(seq, hash, header, sig, created_at, age) VALUES (?, ?, ?, ?, ?, ?)",
-				       "sealing the bundle", 5, t, iv, age, agelen)) < 0)
-			goto done;
-	}
+	if ((error = vios_ledger_outbox_add(st, seq, hash_out, h.json, sig, now, age, agelen)) < 0)
+		goto done;
 	{
 		char why[96];
 		snprintf(why, sizeof(why), "bundle seq %lld sealed, %zu ops, %zu recipients", seq, g->n, g->set.n);
@@ -1224,6 +569,7 @@ done:
 		sodium_memzero(gz, gzlen);
 		free(gz);
 	}
+	free(v);
 	free(age);
 	free(sig);
 	free(h.json);
@@ -1232,39 +578,31 @@ done:
 
 int vios_bundle_flush(vios_store *st, git_repository *repo)
 {
-	sqlite3_stmt *p = NULL;
 	char ref[64], email[80];
-	int rc, error = 0;
+	int error = 0;
 
 	vios_bundle_ref(ref, st->node->node_id);
 	snprintf(email, sizeof(email), "%s@vios.invalid", st->node->node_id);
 	for (;;) {
+		vios_ledger_outbox_entry e;
 		long long seq;
-		uint8_t *age = NULL;
+		const uint8_t *age;
 		size_t agelen;
-		char *sig = NULL, *header = NULL, path[40], sigpath[48];
+		char path[VIOS_LAYOUT_PATH_MAX], sigpath[VIOS_LAYOUT_PATH_MAX];
 		git_oid head, commit;
 		int have = 0;
 
-		rc = sqlite3_prepare_v2(st->db, "SELECT seq, age, sig, header FROM outbox WHERE committed = 0 ORDER BY seq LIMIT 1", -1, &p, NULL);
-		if (rc == SQLITE_OK && (rc = sqlite3_step(p)) == SQLITE_ROW) {
-			have = 1;
-			seq = sqlite3_column_int64(p, 0);
-			agelen = (size_t)sqlite3_column_bytes(p, 1);
-			age = malloc(agelen + 1);
-			sig = strdup((const char *)sqlite3_column_text(p, 2));
-			header = strdup((const char *)sqlite3_column_text(p, 3));
-			if (!age || !sig || !header)
-				rc = SQLITE_NOMEM;
-			else
-				memcpy(age, sqlite3_column_blob(p, 1), agelen);
-		}
-		sqlite3_finalize(p);
-		p = NULL;
-		if ((error = vios_store_error(st->db, rc, "reading the outbox")) < 0 || !have)
+		if ((error = vios_ledger_outbox_next_uncommitted(&e, st)) < 0) {
+			if (error == VIOS_ENOTFOUND)
+				error = 0;
 			goto next;
-		vios_bundle_path(path, seq);
-		snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
+		}
+		have = 1;
+		seq = e.seq;
+		age = e.age;
+		agelen = e.agelen;
+		vios_layout_bundle_path(path, seq, 0);
+		vios_layout_bundle_path(sigpath, seq, 1);
 		/* After a crash the commit may be there already. */
 		if (vios_git_ref_oid(&head, repo, ref) == 0) {
 			uint8_t *there = NULL;
@@ -1281,22 +619,16 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 			}
 		}
 		{
-			vios_git_file files[2] = { { path, age, agelen }, { sigpath, sig, strlen(sig) } };
-			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, header, st->node->name, email)) < 0)
+			vios_git_file files[2] = { { path, age, agelen }, { sigpath, e.sig, strlen(e.sig) } };
+			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, e.header, st->node->name, email)) < 0)
 				goto next;
 		}
 		VIOS_FAULT("export.committed");
 mark:
-		{
-			const char *t[] = { NULL };
-			long long iv[] = { seq };
-			error = exec_bind(st, "UPDATE outbox SET committed = 1, age = NULL, sig = NULL WHERE seq = ?",
-					  "recording the commit", 1, t, iv, NULL, 0);
-		}
+		error = vios_ledger_outbox_mark_committed(st, seq);
 next:
-		free(age);
-		free(sig);
-		free(header);
+		if (have)
+			vios_ledger_outbox_entry_dispose(&e);
 		if (error < 0 || !have)
 			return error;
 	}
@@ -1318,12 +650,6 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	memset(&cov, 0, sizeof(cov));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_bundle_flush(st, repo)) < 0)
 		goto done;
-	{
-		/* a school's per-month signal counts travel as theme data */
-		size_t changed;
-		if ((error = vios_report_refresh_counts(&changed, st)) < 0)
-			goto done;
-	}
 	if ((error = vios_trust_covenant(&cov, st)) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_BUNDLE, "this node has not joined a hub yet: run 'vios join URL --hub-fingerprint FP' first; the changes stay queued");

@@ -1,11 +1,11 @@
 /*
- * bundle.h - signed, encrypted change bundles (DESIGN.md section 4).
+ * bundle.h - signed, encrypted change bundles (docs/formats.md).
  *
  * A bundle is two files: <seq>.age, an age file (X25519, one recipient per
  * node the covenant allows) whose plaintext is a gzip'd SQLite database of
  * ops (docs/formats.md), and <seq>.age.minisig, a minisign "ED" signature of
  * the .age file by the sender whose trusted comment is the signed header
- * (one line of JSON): format, sender, seq, prev (BLAKE2b-256 of the sender's
+ * (one line of JSON, payload.h): format, sender, seq, prev (BLAKE2b-256 of the sender's
  * previous .age, zeros for seq 1), hlc, covenant_version, categories,
  * recipients, ops.
  *
@@ -25,56 +25,20 @@
 #include <stdint.h>
 
 #include "crdt/crdt.h"
+#include "layout.h"
+#include "payload.h"
 #include "store/store.h"
-
-#define VIOS_BUNDLE_MAX_AGE (64u << 20)      /* bytes of the .age file */
-#define VIOS_BUNDLE_MAX_PLAIN (256u << 20)   /* bytes of the decompressed payload */
-#define VIOS_BUNDLE_MAX_OPS 1000000          /* ops in one bundle */
-#define VIOS_BUNDLE_SIG_MAX 16384
-
-/* The payload schema, exactly (a payload with anything else is refused). */
-#define VIOS_PAYLOAD_SQL_META "CREATE TABLE bundle (key TEXT NOT NULL, value TEXT NOT NULL)"
-#define VIOS_PAYLOAD_SQL_OPS                                                                 \
-	"CREATE TABLE ops (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, hlc INTEGER NOT NULL, " \
-	"node TEXT NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, value, "          \
-	"base_hlc INTEGER, base_node TEXT)"
-
-#define VIOS_CAT_BIT_THEME 1u
-#define VIOS_CAT_BIT_CASE 2u
-
-typedef struct {
-	char sender[37];
-	long long seq;
-	char prev[65];
-	uint64_t hlc;
-	long long covenant_version;
-	unsigned categories;
-	char (*recipients)[37];
-	size_t nrecipients;
-	long long ops;
-	char *json; /* the header as signed */
-} vios_bundle_header;
-
-void vios_bundle_header_dispose(vios_bundle_header *h);
-
-/*
- * The reader's parsing stages, public for the fuzz targets and tools:
- * the header (the signature's trusted comment, strict JSON), and the
- * payload (gunzip bounded by VIOS_BUNDLE_MAX_PLAIN, SQLite opened read-only
- * and defensively from memory, schema checked exactly, ops checked against
- * the header h). Both return 0 or VIOS_ECORRUPT with the rule that failed.
- */
-int vios_bundle_header_parse(vios_bundle_header *h, const char *text);
-int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
-			     const vios_bundle_header *h);
 
 /* The last seq and .age hash of sender node this node verified (0 and zeros
  * when none). */
 int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char *node);
 
-/* The ref a node's bundles live on: refs/heads/nodes/<id>. */
+/*
+ * The ref a node's bundles live on, and the path of its bundle seq's .age
+ * in that ref's tree: shorthands for vios_layout_node_ref(out, 64,
+ * VIOS_NODES_REFS, node_id) and vios_layout_bundle_path(out, seq, 0).
+ */
 void vios_bundle_ref(char out[64], const char *node_id);
-/* The path of bundle seq in a node's tree: bundles/<seq, 10 digits>.age. */
 void vios_bundle_path(char out[40], long long seq);
 
 typedef struct {

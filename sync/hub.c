@@ -3,6 +3,7 @@
  */
 #include "hub.h"
 #include "git.h"
+#include "layout.h"
 #include "trust.h"
 #include "util/error.h"
 #include "util/fault.h"
@@ -224,18 +225,17 @@ done:
 	return error;
 }
 
-/* The last seq the hub holds on refs/heads/nodes/<id>: its commit count. */
+/* The last seq the hub holds on a node's ref: its commit count. */
 static int last_seq_of(long long *out, git_repository *repo, const char *node_id)
 {
-	char ref[128];
+	char ref[VIOS_LAYOUT_REF_MAX];
 	git_oid head;
 	git_revwalk *walk = NULL;
 	git_oid oid;
 	int rc, error;
 
 	*out = 0;
-	if (vios_snprintf(ref, sizeof(ref), "refs/heads/nodes/%s", node_id) < 0)
-		return VIOS_ERROR;
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, node_id);
 	if ((error = vios_git_ref_oid(&head, repo, ref)) == VIOS_ENOTFOUND)
 		return 0;
 	if (error < 0)
@@ -331,9 +331,6 @@ done:
 	return error;
 }
 
-/* Where a stick's node refs are fetched to, apart from the hub's own. */
-#define USB_NODES "refs/vios/usb/nodes/"
-
 /* Pushes hub refs to the stick; a ref the stick has newer is left as it is. */
 static int give_refs(git_repository *hub, const char *usb_path, size_t *given)
 {
@@ -344,11 +341,11 @@ static int give_refs(git_repository *hub, const char *usb_path, size_t *given)
 	int rc, error = 0;
 
 	*given = 0;
-	if ((rc = git_reference_iterator_glob_new(&it, hub, "refs/heads/*")) < 0)
+	if ((rc = git_reference_iterator_glob_new(&it, hub, VIOS_HEADS_GLOB)) < 0)
 		return vios_git_error(rc, "listing hub refs");
 	while ((rc = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
-		if (!strcmp(name, VIOS_REGISTRY_REF) || !strncmp(name, "refs/heads/nodes/", 17)) {
+		if (!strcmp(name, VIOS_REGISTRY_REF) || vios_layout_ref_node(name, VIOS_NODES_REFS) != NULL) {
 			if (n == cap) {
 				char **ns = realloc(specs, (cap = cap ? cap * 2 : 16) * sizeof(*specs));
 				if (ns == NULL) {
@@ -389,8 +386,9 @@ done:
 
 int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_store *st, const char *via)
 {
-	static const char *const spec[] = { "+refs/heads/nodes/*:" VIOS_INCOMING_NODES "*" };
-	static const char *const usb_spec[] = { "+refs/heads/nodes/*:" USB_NODES "*" };
+	/* a stick's node refs are fetched apart from the hub's own */
+	static const char *const spec[] = { "+" VIOS_NODES_REFS "*:" VIOS_INCOMING_NODES "*" };
+	static const char *const usb_spec[] = { "+" VIOS_NODES_REFS "*:" VIOS_USB_NODES "*" };
 	git_repository *hub = NULL, *own = NULL;
 	vios_registry *reg = NULL;
 	char *hub_path = NULL, abs[PATH_MAX];
@@ -411,7 +409,7 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 	}
 	/* verify (and import what is for the hub) everything the source holds */
 	if ((error = vios_git_fetch(own, via ? via : hub_path, via ? usb_spec : spec, 1)) < 0 ||
-	    (error = vios_sync_import_refs(rep, st, own, via ? USB_NODES : VIOS_INCOMING_NODES, via != NULL)) < 0)
+	    (error = vios_sync_import_refs(rep, st, own, via ? VIOS_USB_NODES : VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
 	VIOS_FAULT("merge.imported");
 	if (via) {
@@ -419,24 +417,20 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 		git_reference_iterator *it = NULL;
 		git_reference *ref;
 		int rc;
-		if ((rc = git_reference_iterator_glob_new(&it, own, USB_NODES "*")) < 0) {
+		if ((rc = git_reference_iterator_glob_new(&it, own, VIOS_USB_NODES "*")) < 0) {
 			error = vios_git_error(rc, "listing node refs");
 			goto done;
 		}
 		while ((rc = git_reference_next(&ref, it)) == 0) {
-			const char *id = git_reference_name(ref) + strlen(USB_NODES);
-			char seen[128], spec1[256];
+			const char *id = vios_layout_ref_node(git_reference_name(ref), VIOS_USB_NODES);
+			char seen[VIOS_LAYOUT_REF_MAX], dst[VIOS_LAYOUT_REF_MAX], spec1[256];
 			git_oid s;
-			if (vios_uuid_valid(id) && strcmp(id, st->node->node_id) != 0) {
-				if (vios_snprintf(seen, sizeof(seen), "%s%s", VIOS_SEEN_NODES, id) < 0) {
-					git_reference_free(ref);
-					git_reference_iterator_free(it);
-					error = VIOS_ERROR;
-					goto done;
-				}
+			if (id && vios_uuid_valid(id) && strcmp(id, st->node->node_id) != 0) {
+				vios_layout_node_ref(seen, sizeof(seen), VIOS_SEEN_NODES, id);
 				if (vios_git_ref_oid(&s, own, seen) == 0 && git_oid_equal(&s, git_reference_target(ref))) {
 					const char *one[1] = { spec1 };
-					int e = vios_snprintf(spec1, sizeof(spec1), "%s:refs/heads/nodes/%s", seen, id) < 0
+					vios_layout_node_ref(dst, sizeof(dst), VIOS_NODES_REFS, id);
+					int e = vios_snprintf(spec1, sizeof(spec1), "%s:%s", seen, dst) < 0
 							? VIOS_ERROR
 							: vios_git_push(own, hub_path, one, 1);
 					if (e == 0)

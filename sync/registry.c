@@ -562,7 +562,7 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 {
 	fileset fs = { 0 };
 	json_t *listed = json_object(), *man = NULL;
-	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], fp[17], now[21], comment[160], *pubfile = NULL,
+	char fp[17], now[21], comment[160], *pubfile = NULL,
 	     *mantext = NULL, **owned = NULL;
 	int error = VIOS_ERROR;
 	size_t cap = 2 * n + 8;
@@ -577,13 +577,9 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 	}
 	vios_node_fingerprint(fp, hub);
 	vios_now_iso(now);
-	if ((error = vios_minisign_pub_format(pub, sizeof(pub), &hub->sign_pub)) < 0)
+	snprintf(comment, sizeof(comment), "vios hub root key %s", fp);
+	if ((error = vios_minisign_pub_file(&pubfile, &hub->sign_pub, comment)) < 0)
 		goto done;
-	if ((pubfile = malloc(256)) == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
-	snprintf(pubfile, 256, "untrusted comment: vios hub root key %s\n%s\n", fp, pub);
 	error = add_file(&fs, listed, "registry/hub.pub", pubfile, strlen(pubfile), 1);
 	pubfile = NULL;
 	if (error < 0)

@@ -20,10 +20,10 @@
 #include <jansson.h>
 
 #include "crypto/minisign.h"
+#include "layout.h"
 #include "node/node.h"
 #include "store/directory.h"
 
-#define VIOS_REGISTRY_REF "refs/heads/registry"
 #define VIOS_REGISTRY_MAX_NODES 10000
 
 /* vios_reg_node, an enrolled node: store/directory.h (the store keeps them). */

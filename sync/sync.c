@@ -4,6 +4,8 @@
 #include "sync.h"
 #include "bundle.h"
 #include "git.h"
+#include "report.h"
+#include "store/ledger.h"
 #include "trust.h"
 #include "util/error.h"
 #include "util/fault.h"
@@ -41,13 +43,13 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 	if ((error = vios_bundle_peer(&last, lasthash, st, id)) < 0)
 		return error;
 	for (long long seq = last + 1;; seq++) {
-		char path[40], sigpath[48];
+		char path[VIOS_LAYOUT_PATH_MAX], sigpath[VIOS_LAYOUT_PATH_MAX];
 		uint8_t *age = NULL, *sig = NULL;
 		size_t agelen, siglen;
 		vios_import_result r;
 
-		vios_bundle_path(path, seq);
-		snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
+		vios_layout_bundle_path(path, seq, 0);
+		vios_layout_bundle_path(sigpath, seq, 1);
 		if ((error = vios_git_read_blob(&age, &agelen, repo, head, path, VIOS_BUNDLE_MAX_AGE)) == VIOS_ENOTFOUND)
 			return 0;
 		if (error == 0 && (error = vios_git_read_blob(&sig, &siglen, repo, head, sigpath, VIOS_BUNDLE_SIG_MAX)) < 0 &&
@@ -89,9 +91,9 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 	if ((rc = git_reference_iterator_glob_new(&it, repo, glob)) < 0)
 		return vios_git_error(rc, "listing node refs");
 	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref) + strlen(prefix);
+		const char *name = vios_layout_ref_node(git_reference_name(ref), prefix);
 		const git_oid *oid = git_reference_target(ref);
-		if (vios_uuid_valid(name) && oid) {
+		if (name && vios_uuid_valid(name) && oid) {
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 16;
 				void *a = realloc(ids, nc * sizeof(*ids)), *b;
@@ -119,14 +121,14 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char seen_ref[128], own[64];
+		char seen_ref[VIOS_LAYOUT_REF_MAX], own[VIOS_LAYOUT_REF_MAX];
 		git_oid seen;
 		int ok = 1;
 
 		rep->nodes++;
 		if (!strcmp(ids[i], st->node->node_id)) {
 			/* our own ref as the remote holds it must be our history */
-			vios_bundle_ref(own, ids[i]);
+			vios_layout_node_ref(own, sizeof(own), VIOS_NODES_REFS, ids[i]);
 			if (vios_git_ref_oid(&seen, repo, own) == 0 &&
 			    ((error = vios_git_descends(&ok, repo, &seen, &heads[i])) < 0))
 				goto done;
@@ -134,7 +136,7 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 				alarm_note(rep, "this node's ref %s at the remote is not this node's history (rewritten at the hub?)", ids[i]);
 			continue;
 		}
-		snprintf(seen_ref, sizeof(seen_ref), "%s%s", VIOS_SEEN_NODES, ids[i]);
+		vios_layout_node_ref(seen_ref, sizeof(seen_ref), VIOS_SEEN_NODES, ids[i]);
 		if (vios_git_ref_oid(&seen, repo, seen_ref) == 0) {
 			int behind = 0;
 			if ((error = vios_git_descends(&ok, repo, &heads[i], &seen)) < 0)
@@ -163,28 +165,15 @@ done:
 	return error;
 }
 
-/* The highest seq committed to our own ref, for "pushed". */
-static int committed_max(long long *out, vios_store *st)
-{
-	sqlite3_stmt *p = NULL;
-	int rc;
-
-	*out = 0;
-	rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM outbox WHERE committed = 1", -1, &p, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(p)) == SQLITE_ROW)
-		*out = sqlite3_column_int64(p, 0);
-	sqlite3_finalize(p);
-	return vios_store_error(st->db, rc, "reading the outbox");
-}
-
 int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 {
-	static const char *const node_spec[] = { "+refs/heads/nodes/*:" VIOS_INCOMING_NODES "*" };
+	static const char *const node_spec[] = { "+" VIOS_NODES_REFS "*:" VIOS_INCOMING_NODES "*" };
 	git_repository *repo = NULL, *usb = NULL;
 	vios_registry *reg = NULL;
 	vios_export_report ex;
-	char *url = NULL, own[64], now[21], spec[160], abs[PATH_MAX];
+	char *url = NULL, own[VIOS_LAYOUT_REF_MAX], now[21], spec[160], abs[PATH_MAX];
 	long long top;
+	size_t counts;
 	int error, has_registry = 1;
 
 	memset(rep, 0, sizeof(*rep));
@@ -195,7 +184,7 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 		if (realpath(via, abs) != NULL)
 			via = abs;
 		git_oid o;
-		has_registry = vios_git_ref_oid(&o, usb, "refs/heads/registry") == 0;
+		has_registry = vios_git_ref_oid(&o, usb, VIOS_REGISTRY_REF) == 0;
 		if ((url = strdup(via)) == NULL) {
 			error = vios_error_nomem();
 			goto done;
@@ -226,13 +215,14 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	if ((error = vios_sync_import_refs(rep, st, repo, VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
 	VIOS_FAULT("sync.imported");
-	/* 3. seal what is pending under the fresh registry and covenant */
-	if ((error = vios_bundle_export(&ex, st)) < 0)
+	/* 3. seal what is pending under the fresh registry and covenant, a
+	 * school's per-month signal counts (theme data) brought up to date first */
+	if ((error = vios_report_refresh_counts(&counts, st)) < 0 || (error = vios_bundle_export(&ex, st)) < 0)
 		goto done;
 	rep->exported = ex.bundles;
 	/* 4. push our own ref, fast-forward only */
-	vios_bundle_ref(own, st->node->node_id);
-	if ((error = committed_max(&top, st)) < 0)
+	vios_layout_node_ref(own, sizeof(own), VIOS_NODES_REFS, st->node->node_id);
+	if ((error = vios_ledger_outbox_committed_max(&top, st)) < 0)
 		goto done;
 	if (top > 0) {
 		const char *specs[1] = { spec };
@@ -241,18 +231,8 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 		if ((error = vios_git_push(repo, url, specs, 1)) < 0)
 			goto done;
 		VIOS_FAULT("sync.pushed");
-		{
-			sqlite3_stmt *p = NULL;
-			int rc = sqlite3_prepare_v2(st->db, "UPDATE outbox SET pushed = 1 WHERE pushed = 0 AND seq <= ?", -1, &p, NULL);
-			if (rc == SQLITE_OK) {
-				sqlite3_bind_int64(p, 1, top);
-				rc = sqlite3_step(p);
-				rep->pushed = (size_t)sqlite3_changes(st->db);
-			}
-			sqlite3_finalize(p);
-			if ((error = vios_store_error(st->db, rc, "recording the push")) < 0)
-				goto done;
-		}
+		if ((error = vios_ledger_outbox_mark_pushed(&rep->pushed, st, top)) < 0)
+			goto done;
 	}
 	vios_now_iso(now);
 	if ((error = vios_meta_set(st, via ? "last_sync_via" : "last_sync", now)) < 0)

@@ -2,7 +2,7 @@
  * sync.h - replication over git (DESIGN.md section 7).
  *
  * vios sync: fetch the hub's registry (verify, install), fetch every
- * refs/heads/nodes/<id> into refs/vios/incoming/, check each against what was
+ * node ref (layout.h) into the incoming namespace, check each against what was
  * seen before (a ref that does not descend from it is an alarm, not an
  * update), import every new bundle in each sender's seq order, export what
  * is pending with the fresh registry and covenant, and push this node's own
@@ -15,10 +15,8 @@
 
 #include <git2.h>
 
+#include "layout.h"
 #include "store/store.h"
-
-#define VIOS_INCOMING_NODES "refs/vios/incoming/nodes/"
-#define VIOS_SEEN_NODES "refs/vios/seen/nodes/"
 
 typedef struct {
 	size_t nodes;       /* node refs looked at */

@@ -15,9 +15,6 @@
 #include "store/directory.h"
 #include "store/store.h"
 
-#define VIOS_VERIFIED_REGISTRY_REF "refs/vios/registry"
-#define VIOS_INCOMING_REGISTRY_REF "refs/vios/incoming/registry"
-
 /*
  * Local key/value facts (the store's meta table): kept for callers not yet
  * converted, they forward to vios_store_meta_get / _set (store/directory.h),

@@ -4,7 +4,9 @@
 #include "bundle.h"
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "report.h"
 #include "crdt/crdt.h"
+#include "store/ledger.h"
 #include "store/records.h"
 #include "trust.h"
 #include "util/error.h"
@@ -34,13 +36,16 @@ static int json_only(vios_cli *cli, int argc, char **argv)
 int cmd_export(vios_cli *cli, int argc, char **argv)
 {
 	vios_export_report rep;
+	size_t counts;
 	int first, error;
 
 	if ((first = json_only(cli, argc, argv)) < 0)
 		return first;
 	if (first != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[first]);
-	if ((error = vios_bundle_export(&rep, cli->store)) < 0)
+	/* a school's per-month signal counts travel as theme data: bring them up to date */
+	if ((error = vios_report_refresh_counts(&counts, cli->store)) < 0 ||
+	    (error = vios_bundle_export(&rep, cli->store)) < 0)
 		return error;
 	if (cli->json)
 		return cli_json_out(json_pack("{s:I, s:I}", "bundles", (json_int_t)rep.bundles, "ops", (json_int_t)rep.ops));
@@ -138,19 +143,17 @@ int cmd_import(vios_cli *cli, int argc, char **argv)
 	if (error < 0)
 		return error;
 	{
-		json_t *rows = NULL;
-		if ((error = vios_query(&rows, cli->store, "SELECT sender, min(seq) AS seq, count(*) AS n FROM held GROUP BY sender", NULL, 0)) < 0)
+		vios_ledger_held_group *held = NULL;
+		size_t nheld = 0;
+		if ((error = vios_ledger_held_list(&held, &nheld, cli->store)) < 0)
 			return error;
-		if (json_array_size(rows) > 0) {
-			json_t *r0 = json_array_get(rows, 0);
+		if (nheld > 0) {
 			vios_error_set(VIOS_ERR_BUNDLE, "%lld bundle(s) held, not applied: sender %s has a gap before seq %lld; they are applied when the missing bundles arrive",
-				       (long long)json_integer_value(json_object_get(r0, "n")),
-				       json_string_value(json_object_get(r0, "sender")),
-				       (long long)json_integer_value(json_object_get(r0, "seq")));
-			json_decref(rows);
+				       (long long)held[0].n, held[0].sender, held[0].first_seq);
+			free(held);
 			return VIOS_ERROR;
 		}
-		json_decref(rows);
+		free(held);
 	}
 	(void)held_now;
 	if (skipped > 0) {

@@ -7,6 +7,7 @@
 #include "hub.h"
 #include "report.h"
 #include "crdt/crdt.h"
+#include "store/ledger.h"
 #include "store/records.h"
 #include "trust.h"
 #include "util/error.h"
@@ -294,20 +295,15 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		goto done;
 	json_object_set(doc, "nodes", nodes);
 	{
-		json_t *q = NULL;
+		vios_ledger_counts c;
 		size_t pending = 0;
-		if ((error = vios_query(&q, cli->store,
-					"SELECT (SELECT count(*) FROM outbox WHERE pushed = 0) AS unsent,"
-					" (SELECT count(*) FROM outbox) AS sealed, (SELECT count(*) FROM held) AS held", NULL, 0)) < 0 ||
-		    (error = vios_crdt_pending_count(&pending, cli->store)) < 0) {
-			json_decref(q);
+		if ((error = vios_ledger_count(&c, cli->store)) < 0 ||
+		    (error = vios_crdt_pending_count(&pending, cli->store)) < 0)
 			goto done;
-		}
-		json_object_set(doc, "unsent_bundles", json_object_get(json_array_get(q, 0), "unsent"));
-		json_object_set(doc, "sealed_bundles", json_object_get(json_array_get(q, 0), "sealed"));
-		json_object_set(doc, "held_bundles", json_object_get(json_array_get(q, 0), "held"));
+		json_object_set_new(doc, "unsent_bundles", json_integer((json_int_t)c.unpushed));
+		json_object_set_new(doc, "sealed_bundles", json_integer((json_int_t)c.sealed));
+		json_object_set_new(doc, "held_bundles", json_integer((json_int_t)c.held));
 		json_object_set_new(doc, "pending_changes", json_integer((json_int_t)pending));
-		json_decref(q);
 	}
 	if (cli->json) {
 		cli_json(stdout, doc);

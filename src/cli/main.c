@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "crdt/crdt.h"
+#include "layout.h"
 #include "util/error.h"
 
 #include <getopt.h>
@@ -163,7 +164,7 @@ static const vios_cmd commands[] = {
 	  "Seals every change not yet sent into bundles: one per set of recipients the\n"
 	  "covenant in force allows (theme data to the hub, the partners and the auditor;\n"
 	  "a case's data to the roles taking part in it and the auditor). Each bundle is\n"
-	  "an age file signed with minisign, committed to refs/heads/nodes/<id> of the\n"
+	  "an age file signed with minisign, committed to " VIOS_NODES_REFS "<id> of the\n"
 	  "node's outbox repository. Works offline; 'vios sync' sends them.\n" },
 	{ "import", cmd_import, NEEDS_STORE, "Verify and merge bundles from files",
 	  "usage: vios import FILE.age...\n"

@@ -227,6 +227,12 @@ int crdt_value_bind(sqlite3_stmt *pStmt, int idx, const vios_crdt_value *v)
 	}
 }
 
+int vios_crdt_value_bind(sqlite3_stmt *pStmt, int idx, const vios_crdt_value *v)
+{
+	assert(pStmt != NULL && v != NULL);
+	return crdt_value_bind(pStmt, idx, v);
+}
+
 static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
 	int c = memcmp(a, b, alen < blen ? alen : blen);

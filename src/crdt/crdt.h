@@ -127,6 +127,11 @@ typedef struct {
 	char *base_node;       /* SET: its node; NULL when base_hlc is 0 */
 } vios_crdt_op;
 
+/*
+ * Binds v to parameter idx of pStmt (the value is not copied: v must
+ * outlive the statement's next step). Returns SQLite's result code.
+ */
+int vios_crdt_value_bind(sqlite3_stmt *pStmt, int idx, const vios_crdt_value *v);
 /* Frees what is inside v / op and zeroes it. NULL-safe. */
 void vios_crdt_value_dispose(vios_crdt_value *v);
 void vios_crdt_op_dispose(vios_crdt_op *op);

@@ -12,7 +12,8 @@
  * raw bytes; minisign shows it as the uppercase hex of the little-endian
  * 64-bit integer they encode, which vios_minisign_keyid_hex reproduces.
  *
- * The parser is stricter than minisign: it takes exactly four LF-terminated
+ * The parser (vios_minisign_sig_parse, the only reader of signature files
+ * in vios) is stricter than minisign: it takes exactly four LF-terminated
  * lines (trailing empty lines allowed), exact base64 lengths in canonical
  * form, comments within the bounds minisign itself can read back, and only
  * the prehashed "ED" algorithm. Every refusal names the rule that failed.
@@ -41,15 +42,7 @@
 #define GSIG_B64_LEN 88 /* base64 of 64 bytes, "==" */
 #define READ_CHUNK 65536
 
-/* The parts of a signature file; the pointers point into the caller's text. */
-typedef struct {
-	uint8_t alg[2];
-	uint8_t keyid[VIOS_MINISIGN_KEYID];
-	uint8_t sig[crypto_sign_BYTES];
-	uint8_t global_sig[crypto_sign_BYTES];
-	const char *trusted;
-	size_t trusted_len;
-} sigfile;
+_Static_assert(sizeof(((vios_minisign_sig *)0)->sig) == crypto_sign_BYTES, "Ed25519 signature size");
 
 /* 1 when b64 is len alphabet characters of which exactly the last pad are '='. */
 static int b64_well_formed(const char *b64, size_t len, size_t pad)
@@ -217,6 +210,28 @@ void vios_minisign_sec_pub(vios_minisign_pub *pub, const vios_minisign_sec *sec)
 {
 	memcpy(pub->keyid, sec->keyid, sizeof(pub->keyid));
 	memcpy(pub->pk, sec->sk + crypto_sign_SEEDBYTES, sizeof(pub->pk));
+}
+
+static int comment_ok(const char *c, size_t max, const char *what);
+
+int vios_minisign_pub_file(char **out, const vios_minisign_pub *pub, const char *untrusted)
+{
+	char line[VIOS_MINISIGN_PUB_B64LEN + 1], *text = NULL;
+	int error;
+
+	assert(out != NULL && pub != NULL && untrusted != NULL);
+	*out = NULL;
+	if ((error = comment_ok(untrusted, VIOS_MINISIGN_UNTRUSTED_TEXT_MAX, "untrusted")) < 0 ||
+	    (error = vios_minisign_pub_format(line, sizeof(line), pub)) < 0)
+		goto done;
+	if (asprintf(&text, UNTRUSTED_PREFIX "%s\n%s\n", untrusted, line) < 0) {
+		text = NULL;
+		error = vios_error_nomem();
+		goto done;
+	}
+	*out = text;
+done:
+	return error;
 }
 
 int vios_minisign_pub_format(char *out, size_t outlen, const vios_minisign_pub *pub)
@@ -512,8 +527,7 @@ static const char *const line_names[4] = {
 	"untrusted comment line", "signature line", "trusted comment line", "global signature line"
 };
 
-/* Parses a whole signature file; see the rules in the file comment. */
-static int sigfile_parse(sigfile *sf, const char *text, size_t len)
+int vios_minisign_sig_parse(vios_minisign_sig *sf, const char *text, size_t len)
 {
 	const char *lines[4];
 	size_t lens[4];
@@ -522,6 +536,8 @@ static int sigfile_parse(sigfile *sf, const char *text, size_t len)
 	int i, ended = 1;
 	int error = VIOS_ECORRUPT;
 
+	assert(sf != NULL);
+	memset(sf, 0, sizeof(*sf));
 	if (text == NULL) {
 		vios_error_set(VIOS_ERR_MINISIGN, "minisign: no signature text");
 		error = VIOS_ERROR;
@@ -618,8 +634,22 @@ done:
 	return error;
 }
 
+int vios_minisign_sig_trusted(char **out, const vios_minisign_sig *sig)
+{
+	char *tc;
+
+	assert(out != NULL && sig != NULL);
+	*out = NULL;
+	if ((tc = malloc(sig->trusted_len + 1)) == NULL)
+		return vios_error_nomem();
+	memcpy(tc, sig->trusted, sig->trusted_len);
+	tc[sig->trusted_len] = '\0';
+	*out = tc;
+	return 0;
+}
+
 /* Refuses a signature made by another key id; VIOS_EVERIFY with both ids. */
-static int keyid_check(const sigfile *sf, const vios_minisign_pub *pub)
+static int keyid_check(const vios_minisign_sig *sf, const vios_minisign_pub *pub)
 {
 	char got[17], want[17];
 
@@ -632,7 +662,7 @@ static int keyid_check(const sigfile *sf, const vios_minisign_pub *pub)
 }
 
 /* Checks both signatures of a parsed file against the message's prehash. */
-static int verify_prehashed(char **trusted, const vios_minisign_pub *pub, const sigfile *sf,
+static int verify_prehashed(char **trusted, const vios_minisign_pub *pub, const vios_minisign_sig *sf,
 			    const uint8_t hash[PREHASH_LEN])
 {
 	uint8_t *signed_comment = NULL;
@@ -657,12 +687,8 @@ static int verify_prehashed(char **trusted, const vios_minisign_pub *pub, const 
 		goto done;
 	}
 	if (trusted != NULL) {
-		if ((tc = malloc(sf->trusted_len + 1)) == NULL) {
-			error = vios_error_nomem();
+		if ((error = vios_minisign_sig_trusted(&tc, sf)) < 0)
 			goto done;
-		}
-		memcpy(tc, sf->trusted, sf->trusted_len);
-		tc[sf->trusted_len] = '\0';
 		*trusted = tc;
 	}
 	error = 0;
@@ -677,7 +703,7 @@ int vios_minisign_verify(char **trusted, const vios_minisign_pub *pub,
 			 const char *sig_text, size_t sig_len)
 {
 	uint8_t hash[PREHASH_LEN];
-	sigfile sf;
+	vios_minisign_sig sf;
 	int error;
 
 	if (trusted != NULL)
@@ -687,7 +713,7 @@ int vios_minisign_verify(char **trusted, const vios_minisign_pub *pub,
 		error = VIOS_ERROR;
 		goto done;
 	}
-	if ((error = sigfile_parse(&sf, sig_text, sig_len)) < 0 ||
+	if ((error = vios_minisign_sig_parse(&sf, sig_text, sig_len)) < 0 ||
 	    (error = keyid_check(&sf, pub)) < 0)
 		goto done;
 	crypto_generichash(hash, sizeof(hash), msg, len, NULL, 0);
@@ -701,7 +727,7 @@ int vios_minisign_verify_file(char **trusted, const vios_minisign_pub *pub, FILE
 			      const char *sig_text, size_t sig_len)
 {
 	uint8_t hash[PREHASH_LEN];
-	sigfile sf;
+	vios_minisign_sig sf;
 	int error;
 
 	if (trusted != NULL)
@@ -712,7 +738,7 @@ int vios_minisign_verify_file(char **trusted, const vios_minisign_pub *pub, FILE
 		goto done;
 	}
 	/* A malformed or foreign signature is refused before reading the stream. */
-	if ((error = sigfile_parse(&sf, sig_text, sig_len)) < 0 ||
+	if ((error = vios_minisign_sig_parse(&sf, sig_text, sig_len)) < 0 ||
 	    (error = keyid_check(&sf, pub)) < 0 ||
 	    (error = hash_stream(hash, in)) < 0)
 		goto done;

@@ -62,6 +62,12 @@ void vios_minisign_sec_pub(vios_minisign_pub *pub, const vios_minisign_sec *sec)
 
 /* Base64 key line ("RW..."), out has room for VIOS_MINISIGN_PUB_B64LEN+1. */
 int vios_minisign_pub_format(char *out, size_t outlen, const vios_minisign_pub *pub);
+/*
+ * The .pub file text, "untrusted comment: <untrusted>\n<key line>\n",
+ * malloc'd in *out; untrusted is one line within
+ * VIOS_MINISIGN_UNTRUSTED_TEXT_MAX bytes.
+ */
+int vios_minisign_pub_file(char **out, const vios_minisign_pub *pub, const char *untrusted);
 /* Parses either the base64 key line alone or a whole .pub file. */
 int vios_minisign_pub_parse(vios_minisign_pub *pub, const char *text);
 /* The key id as 16 uppercase hex digits, as minisign prints it. */
@@ -79,6 +85,34 @@ int vios_minisign_sign(char **out, const vios_minisign_sec *sec,
 /* The same over a stream (hashes it incrementally). */
 int vios_minisign_sign_file(char **out, const vios_minisign_sec *sec, FILE *in,
 			    const char *trusted, const char *untrusted);
+
+/*
+ * A parsed signature file (minisign's sig_load). trusted points into the
+ * text that was parsed (not NUL-terminated, may be empty) and lives as long
+ * as that text.
+ */
+typedef struct {
+	uint8_t alg[2];                      /* always "ED": the only one accepted */
+	uint8_t keyid[VIOS_MINISIGN_KEYID];
+	uint8_t sig[64];                     /* Ed25519 over BLAKE2b-512(message) */
+	uint8_t global_sig[64];              /* Ed25519 over sig || trusted */
+	const char *trusted;                 /* without "trusted comment: " */
+	size_t trusted_len;
+} vios_minisign_sig;
+
+/*
+ * The one reader of the signature file format; parses it without verifying
+ * anything. Strict: exactly four LF-terminated lines (trailing empty lines
+ * allowed; a CR anywhere is refused), the untrusted and trusted comment
+ * prefixes, comments within VIOS_MINISIGN_*_TEXT_MAX (the trusted comment
+ * may be empty, as minisign allows), canonical base64 of exact length, the
+ * prehashed "ED" algorithm, at most VIOS_MINISIGN_SIG_MAX bytes, no NUL.
+ * Returns 0 and fills *out, VIOS_ECORRUPT naming the rule that failed, or
+ * VIOS_ERROR when text is NULL.
+ */
+int vios_minisign_sig_parse(vios_minisign_sig *out, const char *text, size_t len);
+/* The trusted comment of a parsed signature as a malloc'd C string. */
+int vios_minisign_sig_trusted(char **out, const vios_minisign_sig *sig);
 
 /*
  * Verifies sig_text (a whole signature file) over msg with pub: key id,

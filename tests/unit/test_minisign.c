@@ -4,7 +4,9 @@
  * Proves: sign/verify round trips (buffer and stream variants produce and
  * accept the same text), every tampered part is refused with the right
  * code, legacy "Ed" and Ed25519ph signatures are refused, malformed files
- * are refused naming the rule, and the stock `minisign` tool (which must be
+ * are refused naming the rule, the one signature file parser gives every
+ * part of a file and refuses CRLF, foreign algorithms, bad base64 and cut
+ * files, and the stock `minisign` tool (which must be
  * installed: these tests fail without it) verifies what vios signs and
  * signs what vios verifies. Interop tests work in a mkdtemp sandbox under
  * /tmp that they remove.
@@ -1156,6 +1158,115 @@ static void test_minisign__refuses_stock_minisign_legacy_signature(void **state)
 	free(sigf);
 }
 
+/* ---- vios_minisign_sig_parse: the one signature file reader ------------ */
+
+static char *signed_text(vios_minisign_sec **sec, vios_minisign_pub *pub, const char *trusted)
+{
+	char *text = NULL;
+
+	keypair(sec, pub);
+	assert_int_equal(vios_minisign_sign(&text, *sec, msg, MSG_LEN, trusted, "uc"), 0);
+	return text;
+}
+
+static void test_minisign__sig_parse_gives_every_part_of_a_good_file(void **state)
+{
+	vios_minisign_sec *sec;
+	vios_minisign_pub pub;
+	vios_minisign_sig sig;
+	char *text = signed_text(&sec, &pub, "hello trusted"), *lines[4], *tc = NULL;
+	uint8_t sigbin[SIGBIN_LEN], gsig[64];
+
+	(void)state;
+	split4(lines, text);
+	b64dec(sigbin, sizeof(sigbin), lines[1]);
+	b64dec(gsig, sizeof(gsig), lines[3]);
+	assert_int_equal(vios_minisign_sig_parse(&sig, text, strlen(text)), 0);
+	assert_memory_equal(sig.alg, "ED", 2);
+	assert_memory_equal(sig.keyid, pub.keyid, VIOS_MINISIGN_KEYID);
+	assert_memory_equal(sig.sig, sigbin + 10, 64);
+	assert_memory_equal(sig.global_sig, gsig, 64);
+	assert_int_equal(sig.trusted_len, strlen("hello trusted"));
+	assert_memory_equal(sig.trusted, "hello trusted", sig.trusted_len);
+	assert_ptr_equal(sig.trusted, strstr(text, "hello trusted"));
+	assert_int_equal(vios_minisign_sig_trusted(&tc, &sig), 0);
+	assert_string_equal(tc, "hello trusted");
+	free(tc);
+	free4(lines);
+	free(text);
+	vios_minisign_sec_free(sec);
+}
+
+static void test_minisign__sig_parse_accepts_empty_trusted_comment(void **state)
+{
+	vios_minisign_sec *sec;
+	vios_minisign_pub pub;
+	vios_minisign_sig sig;
+	char *text = signed_text(&sec, &pub, ""), *tc = NULL;
+
+	(void)state;
+	assert_int_equal(vios_minisign_sig_parse(&sig, text, strlen(text)), 0);
+	assert_int_equal(sig.trusted_len, 0);
+	assert_int_equal(vios_minisign_sig_trusted(&tc, &sig), 0);
+	assert_string_equal(tc, "");
+	free(tc);
+	free(text);
+	vios_minisign_sec_free(sec);
+}
+
+/* Rows: a signature text made from a good one, and the rule the refusal names. */
+static void test_minisign__sig_parse_refuses_malformed_files_naming_the_rule(void **state)
+{
+	vios_minisign_sec *sec;
+	vios_minisign_pub pub;
+	vios_minisign_sig sig;
+	char *text = signed_text(&sec, &pub, "tc"), *l[4], *crlf, *alg64, *badb64, *trunc;
+	uint8_t sigbin[SIGBIN_LEN];
+	size_t n;
+
+	(void)state;
+	split4(l, text);
+	/* CRLF line endings, as a Windows editor would save the file */
+	assert_true(asprintf(&crlf, "%s\r\n%s\r\n%s\r\n%s\r\n", l[0], l[1], l[2], l[3]) > 0);
+	/* a signature line naming another algorithm */
+	b64dec(sigbin, sizeof(sigbin), l[1]);
+	memcpy(sigbin, "XY", 2);
+	alg64 = b64enc(sigbin, sizeof(sigbin));
+	/* a '*' in the global signature's base64 */
+	badb64 = strdup(l[3]);
+	assert_non_null(badb64);
+	badb64[5] = '*';
+	/* the file cut in the middle of its global signature line */
+	n = strlen(l[0]) + strlen(l[1]) + strlen(l[2]) + 3 + 20;
+	trunc = strndup(text, n);
+	assert_non_null(trunc);
+	struct {
+		int id;
+		char *text;
+		const char *rule;
+	} rows[] = {
+		{ 1, crlf, "contains a CR" },
+		{ 2, join4(l[0], alg64, l[2], l[3]), "unsupported signature algorithm" },
+		{ 3, join4(l[0], l[1], l[2], badb64), "global signature is not valid base64" },
+		{ 4, trunc, "global signature is 20 base64 characters, expected 88" },
+		{ 5, join4(l[0], l[1], "trusted comment:tc", l[3]), "trusted comment line should start" },
+		{ 6, strndup(text, strlen(l[0]) + strlen(l[1]) + 2), "has 2 lines, expected 4 (missing the trusted comment line)" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = vios_minisign_sig_parse(&sig, rows[i].text, strlen(rows[i].text));
+		if (rc != VIOS_ECORRUPT || strstr(vios_error_last(), rows[i].rule) == NULL)
+			fail_msg("row %d: rc %d, message \"%s\", expected \"%s\"", rows[i].id, rc,
+				 vios_error_last(), rows[i].rule);
+		free(rows[i].text);
+	}
+	assert_int_equal(vios_minisign_sig_parse(&sig, NULL, 0), VIOS_ERROR);
+	free(alg64);
+	free(badb64);
+	free4(l);
+	free(text);
+	vios_minisign_sec_free(sec);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1180,6 +1291,9 @@ int main(void)
 		cmocka_unit_test(test_minisign__rejects_malformed_signature_files),
 		cmocka_unit_test(test_minisign__accepts_trailing_newlines_and_missing_final_newline),
 		cmocka_unit_test(test_minisign__sign_refuses_bad_comments),
+		cmocka_unit_test(test_minisign__sig_parse_gives_every_part_of_a_good_file),
+		cmocka_unit_test(test_minisign__sig_parse_accepts_empty_trusted_comment),
+		cmocka_unit_test(test_minisign__sig_parse_refuses_malformed_files_naming_the_rule),
 		cmocka_unit_test(test_minisign__keyid_hex_is_little_endian_uppercase),
 		cmocka_unit_test(test_minisign__pub_format_and_parse_round_trip),
 		cmocka_unit_test(test_minisign__pub_parse_rejects_malformed_keys),

@@ -24,6 +24,7 @@
 
 #include "crypto/minisign.h"
 #include "node/node.h"
+#include "sync/layout.h"
 
 #define FUZZ_CHECK(cond)                                                                     \
 	do {                                                                                 \
@@ -47,7 +48,7 @@
 #define FUZZ_HEADER_JSON                                                                        \
 	"{\"categories\":[\"theme\"],\"covenant_version\":1,\"format\":\"vios-bundle-1\","   \
 	"\"hlc\":\"115816896921600000\",\"ops\":8,"                                          \
-	"\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\","      \
+	"\"prev\":\"" VIOS_ZERO_HASH "\","                                                   \
 	"\"recipients\":[\"0190a000-0000-7000-8000-000000000001\","                           \
 	"\"0190a000-0000-7000-8000-000000000002\",\"0190a000-0000-7000-8000-000000000003\"]," \
 	"\"sender\":\"0190a000-0000-7000-8000-000000000001\",\"seq\":1}"

@@ -13,8 +13,7 @@
 
 #include "crdt/crdt.h"
 #include "sync/bundle.h"
-
-#include <zlib.h>
+#include "sync/payload.h"
 
 static vios_bundle_header fuzz_payload_hdr;
 static int fuzz_payload_ready;
@@ -68,56 +67,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed);
 
-/* gunzip into out (at most cap bytes); 0 when it is not a whole gzip stream. */
-static size_t fuzz_gunzip(uint8_t *out, size_t cap, const uint8_t *in, size_t len)
-{
-	z_stream zs;
-	size_t n = 0;
-
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 15 + 16) != Z_OK)
-		return 0;
-	zs.next_in = (Bytef *)(uintptr_t)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
-	if (inflate(&zs, Z_FINISH) == Z_STREAM_END)
-		n = zs.total_out;
-	inflateEnd(&zs);
-	return n;
-}
-
-/* gzip into out (at most cap bytes); 0 when it does not fit. */
-static size_t fuzz_gzip(uint8_t *out, size_t cap, const uint8_t *in, size_t len)
-{
-	z_stream zs;
-	size_t n = 0;
-
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return 0;
-	zs.next_in = (Bytef *)(uintptr_t)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
-	if (deflate(&zs, Z_FINISH) == Z_STREAM_END)
-		n = zs.total_out;
-	deflateEnd(&zs);
-	return n;
-}
-
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed)
 {
-	static uint8_t plain[FUZZ_PLAIN_MAX], gz[FUZZ_PLAIN_MAX + 1024];
-	size_t plen, glen;
+	static uint8_t plain[FUZZ_PLAIN_MAX];
+	uint8_t *p = NULL, *gz = NULL;
+	size_t plen = 0, glen = 0, out = 0;
 
-	if (seed % 8 != 0 && (plen = fuzz_gunzip(plain, sizeof(plain), data, size)) > 0) {
+	/* the codec's own gunzip and gzip, so seeds stay what the reader expects */
+	if (seed % 8 != 0 && vios_payload_gunzip(&p, &plen, data, size, sizeof(plain)) == 0 && plen > 0) {
+		memcpy(plain, p, plen);
 		plen = LLVMFuzzerMutate(plain, plen, sizeof(plain));
-		if ((glen = fuzz_gzip(gz, sizeof(gz), plain, plen)) > 0 && glen <= max) {
+		if (vios_payload_gzip(&gz, &glen, plain, plen, 0) == 0 && glen <= max) {
 			memcpy(data, gz, glen);
-			return glen;
+			out = glen;
 		}
 	}
-	return LLVMFuzzerMutate(data, size, max);
+	free(p);
+	free(gz);
+	return out ? out : LLVMFuzzerMutate(data, size, max);
 }
 #endif

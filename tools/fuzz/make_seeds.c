@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include "crdt/crdt.h"
 #include "crypto/age.h"
@@ -31,6 +30,7 @@
 #include "sync/git.h"
 #include "sync/hub.h"
 #include "sync/registry.h"
+#include "sync/report.h"
 #include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -102,91 +102,28 @@ static void tx_sql(vios_store *st, const char *zSql)
 
 /* ---- payloads ---------------------------------------------------------------- */
 
-static void gzip_buf(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen)
-{
-	z_stream zs;
-	uLong cap = compressBound((uLong)inlen) + 64;
-
-	memset(&zs, 0, sizeof(zs));
-	if ((*out = malloc(cap)) == NULL || deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		die("gzip");
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)inlen;
-	zs.next_out = *out;
-	zs.avail_out = (uInt)cap;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
-		die("gzip");
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-}
-
-static void bind_value(sqlite3_stmt *p, int i, const vios_crdt_value *v)
-{
-	switch (v->type) {
-	case VIOS_VAL_INT: sqlite3_bind_int64(p, i, v->u.i); break;
-	case VIOS_VAL_REAL: sqlite3_bind_double(p, i, v->u.d); break;
-	case VIOS_VAL_TEXT: sqlite3_bind_text(p, i, v->u.text.p, (int)v->u.text.len, SQLITE_STATIC); break;
-	case VIOS_VAL_BLOB: sqlite3_bind_blob(p, i, v->u.blob.p, (int)v->u.blob.len, SQLITE_STATIC); break;
-	default: sqlite3_bind_null(p, i); break;
-	}
-}
-
 /*
- * The gzip'd payload of ops[0..n) as bundle.c's exporter writes it (the
- * schema is the reader's own, VIOS_PAYLOAD_SQL_*), every op by `sender`.
+ * The gzip'd payload of ops[0..n) as the exporter writes it (the codec's
+ * own vios_payload_build), every op re-signed to `sender`.
  */
 static void payload(uint8_t **gz, size_t *gzlen, const vios_crdt_pending_op *ops, size_t n, const char *sender,
 		    long long seq)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *p = NULL;
-	unsigned char *ser;
-	sqlite3_int64 serlen = 0;
-	char num[24];
-	const char *kv[][2] = { { "format", "vios-payload-1" }, { "sender", sender }, { "seq", num } };
+	vios_crdt_op *copies = calloc(n ? n : 1, sizeof(*copies));
+	const vios_crdt_op **v = calloc(n ? n : 1, sizeof(*v));
 
-	snprintf(num, sizeof(num), "%lld", seq);
-	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL) ||
-	    sqlite3_exec(db, "PRAGMA page_size=4096; " VIOS_PAYLOAD_SQL_META "; " VIOS_PAYLOAD_SQL_OPS "; BEGIN", NULL,
-			 NULL, NULL) ||
-	    sqlite3_prepare_v2(db, "INSERT INTO bundle(key, value) VALUES (?, ?)", -1, &p, NULL))
-		die("payload");
-	for (int i = 0; i < 3; i++) {
-		sqlite3_bind_text(p, 1, kv[i][0], -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 2, kv[i][1], -1, SQLITE_STATIC);
-		if (sqlite3_step(p) != SQLITE_DONE)
-			die("payload");
-		sqlite3_reset(p);
-	}
-	sqlite3_finalize(p);
-	if (sqlite3_prepare_v2(db, "INSERT INTO ops(n, kind, hlc, node, tbl, pk, col, value, base_hlc, base_node)"
-				   " VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &p, NULL))
+	if (copies == NULL || v == NULL)
 		die("payload");
 	for (size_t k = 0; k < n; k++) {
-		const vios_crdt_op *op = &ops[k].op;
-		sqlite3_bind_int64(p, 1, (sqlite3_int64)k + 1);
-		sqlite3_bind_text(p, 2, op->kind == VIOS_OP_DELETE ? "delete" : "set", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(p, 3, (sqlite3_int64)op->hlc);
-		sqlite3_bind_text(p, 4, sender, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 5, op->tbl, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 6, op->pk, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 7, op->col, -1, SQLITE_STATIC);
-		bind_value(p, 8, &op->value);
-		if (op->kind == VIOS_OP_SET && op->base_hlc) {
-			sqlite3_bind_int64(p, 9, (sqlite3_int64)op->base_hlc);
-			sqlite3_bind_text(p, 10, sender, -1, SQLITE_STATIC);
-		}
-		if (sqlite3_step(p) != SQLITE_DONE)
-			die("payload");
-		sqlite3_reset(p);
-		sqlite3_clear_bindings(p);
+		copies[k] = ops[k].op; /* shallow: only node and base_node change */
+		copies[k].node = (char *)sender;
+		if (copies[k].kind == VIOS_OP_SET && copies[k].base_hlc)
+			copies[k].base_node = (char *)sender;
+		v[k] = &copies[k];
 	}
-	sqlite3_finalize(p);
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) || (ser = sqlite3_serialize(db, "main", &serlen, 0)) == NULL)
-		die("payload");
-	gzip_buf(gz, gzlen, ser, (size_t)serlen);
-	sqlite3_free(ser);
-	sqlite3_close(db);
+	check(vios_payload_build(gz, gzlen, v, n, sender, seq), "payload");
+	free(v);
+	free(copies);
 }
 
 /* Writes a payload seed for ops[0..FUZZ_PAYLOAD_OPS) and checks the reader takes it. */
@@ -280,7 +217,7 @@ static void minisign_seeds(void)
 	vios_minisign_pub pub;
 	vios_minisign_sec *sec = NULL;
 	uint8_t sk[64];
-	char *sig = NULL, line[VIOS_MINISIGN_PUB_B64LEN + 1], keyid[17], file[256];
+	char *sig = NULL, line[VIOS_MINISIGN_PUB_B64LEN + 1], keyid[17], comment[64], *pubfile = NULL;
 
 	fuzz_minisign_key(&pub, sk);
 	check(vios_minisign_sec_from(&sec, pub.keyid, sk), "minisign key");
@@ -298,8 +235,10 @@ static void minisign_seeds(void)
 	check(vios_minisign_pub_format(line, sizeof(line), &pub), "pub");
 	vios_minisign_keyid_hex(keyid, pub.keyid);
 	put_text("minisign", "key-line.txt", line);
-	snprintf(file, sizeof(file), "untrusted comment: minisign public key %s\n%s\n", keyid, line);
-	put_text("minisign", "key.pub", file);
+	snprintf(comment, sizeof(comment), "minisign public key %s", keyid);
+	check(vios_minisign_pub_file(&pubfile, &pub, comment), "pub file");
+	put_text("minisign", "key.pub", pubfile);
+	free(pubfile);
 	vios_minisign_sec_free(sec);
 }
 
@@ -361,6 +300,7 @@ int main(int argc, char **argv)
 	vios_bundle_header fixed;
 	vios_crdt_pending_op *ops = NULL;
 	vios_export_report rep;
+	size_t counts;
 	size_t nops = 0;
 	char repo[128], fp[17], pupil[37], sig1[37], sig2[37], trend[37], meeting[37], cid[37], aid[37], q[1024];
 	char *hdr;
@@ -435,6 +375,7 @@ int main(int argc, char **argv)
 
 	/* bundle headers: the fixed one and the real ones of the export */
 	put_text("bundle_header", "fixed.json", FUZZ_HEADER_JSON);
+	check(vios_report_refresh_counts(&counts, sst), "signal counts");
 	check(vios_bundle_export(&rep, sst), "export");
 	if (rep.bundles < 2)
 		die("expected a theme and a case bundle");

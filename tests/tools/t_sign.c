@@ -15,20 +15,20 @@
  *
  * Used by tests/e2e/audit.sh; never installed.
  */
-#include <jansson.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "bundle.h"
+#include "layout.h"
+#include "payload.h"
 #include "crdt/crdt.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "node/node.h"
 #include "registry.h"
+#include "store/ledger.h"
 #include "store/store.h"
 #include "trust.h"
 #include "util/error.h"
@@ -40,52 +40,26 @@ static int die(const char *what)
 	return 1;
 }
 
-static int gz(uint8_t **out, size_t *outlen, const uint8_t *in, size_t len)
-{
-	z_stream zs;
-	size_t cap = len + 4096;
-
-	memset(&zs, 0, sizeof(zs));
-	if ((*out = malloc(cap)) == NULL || deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = *out;
-	zs.avail_out = (uInt)cap;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
-		return -1;
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	return 0;
-}
-
-/* A payload with one op by sender at hlc. */
+/* The gzip'd payload of one op by sender at hlc, from the codec. */
 static int payload(uint8_t **out, size_t *len, const char *sender, long long seq, uint64_t hlc, int is_case)
 {
-	sqlite3 *db = NULL;
-	unsigned char *ser;
-	sqlite3_int64 n;
-	char sql[2048], id[37];
+	vios_crdt_op op;
+	const vios_crdt_op *ops[1] = { &op };
+	const char *value = is_case ? "Sealed past the covenant" : "weapons";
+	char id[37];
 
 	vios_uuid7(id);
-	snprintf(sql, sizeof(sql),
-		 "PRAGMA page_size=4096; %s; %s;"
-		 "INSERT INTO bundle VALUES ('format','vios-payload-1'),('sender','%s'),('seq','%lld');"
-		 "INSERT INTO ops(n, kind, hlc, node, tbl, pk, col, value) VALUES (1, 'set', %llu, '%s', '%s', '%s', '%s', '%s');",
-		 VIOS_PAYLOAD_SQL_META, VIOS_PAYLOAD_SQL_OPS, sender, seq, (unsigned long long)hlc, sender,
-		 is_case ? "pupil" : "trend", id, is_case ? "name" : "theme", is_case ? "Sealed past the covenant" : "weapons");
-	if (sqlite3_open(":memory:", &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr, "t_sign: %s\n", sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return -1;
-	}
-	ser = sqlite3_serialize(db, "main", &n, 0);
-	*out = malloc((size_t)n);
-	memcpy(*out, ser, (size_t)n);
-	*len = (size_t)n;
-	sqlite3_free(ser);
-	sqlite3_close(db);
-	return 0;
+	memset(&op, 0, sizeof(op));
+	op.kind = VIOS_OP_SET;
+	op.hlc = hlc;
+	op.node = (char *)sender;
+	op.tbl = is_case ? "pupil" : "trend";
+	op.pk = id;
+	op.col = is_case ? "name" : "theme";
+	op.value.type = VIOS_VAL_TEXT;
+	op.value.u.text.p = (char *)value;
+	op.value.u.text.len = strlen(value);
+	return vios_payload_build(out, len, ops, 1, sender, seq);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -96,15 +70,14 @@ static int cmp_id(const void *a, const void *b)
 static int seal(vios_node *node, const char *list, long long covenant, const char *category)
 {
 	vios_store *st = NULL;
-	sqlite3_stmt *p = NULL;
-	char (*ids)[37] = NULL, prev[65] = "0000000000000000000000000000000000000000000000000000000000000000", hash[65],
-	     hlcs[24], now[21], *header = NULL, *sig = NULL, *copy = strdup(list), *tok, *save = NULL;
-	uint8_t (*pks)[32] = NULL, *plain = NULL, *zipped = NULL, *age = NULL, h[32];
-	size_t n = 0, plen, zlen, agelen;
+	char (*ids)[37] = NULL, prev[65] = VIOS_ZERO_HASH, last_hash[65], hash[65], now[21], *header = NULL, *sig = NULL,
+	     *copy = strdup(list), *tok, *save = NULL;
+	uint8_t (*pks)[32] = NULL, *zipped = NULL, *age = NULL;
+	size_t n = 0, zlen, agelen;
 	long long seq = 1;
 	uint64_t hlc;
 	int is_case = !strcmp(category, "case"), rc = 1;
-	json_t *o = NULL, *rcpt = json_array();
+	vios_bundle_header hd;
 
 	if (vios_crdt_store_open(&st, node) < 0)
 		return die("opening the store");
@@ -120,60 +93,51 @@ static int seal(vios_node *node, const char *list, long long covenant, const cha
 			goto done;
 		}
 		memcpy(pks[i], r.age_pk, 32);
-		json_array_append_new(rcpt, json_string(ids[i]));
 	}
 	if (vios_store_tx_begin_uncaptured(st) < 0) {
 		rc = die("starting a write");
 		goto done;
 	}
-	sqlite3_prepare_v2(st->db, "SELECT seq + 1, hash FROM outbox ORDER BY seq DESC LIMIT 1", -1, &p, NULL);
-	if (sqlite3_step(p) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(p, 0);
-		snprintf(prev, sizeof(prev), "%s", sqlite3_column_text(p, 1));
+	if (vios_ledger_outbox_last(&seq, last_hash, st) < 0) {
+		rc = die("reading the outbox");
+		goto done;
 	}
-	sqlite3_finalize(p);
-	p = NULL;
+	if (seq++ > 0)
+		snprintf(prev, sizeof(prev), "%s", last_hash);
 	if (vios_crdt_clock_tick(&hlc, st) < 0) {
 		rc = die("the clock");
 		goto done;
 	}
-	snprintf(hlcs, sizeof(hlcs), "%llu", (unsigned long long)hlc);
-	o = json_pack("{s:[s], s:I, s:s, s:s, s:I, s:s, s:O, s:s, s:I}", "categories", category, "covenant_version",
-		      (json_int_t)covenant, "format", "vios-bundle-1", "hlc", hlcs, "ops", (json_int_t)1, "prev", prev,
-		      "recipients", rcpt, "sender", node->node_id, "seq", (json_int_t)seq);
-	header = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	if (payload(&plain, &plen, node->node_id, seq, hlc, is_case) < 0 || gz(&zipped, &zlen, plain, plen) < 0 ||
+	memset(&hd, 0, sizeof(hd));
+	snprintf(hd.sender, sizeof(hd.sender), "%s", node->node_id);
+	hd.seq = seq;
+	snprintf(hd.prev, sizeof(hd.prev), "%s", prev);
+	hd.hlc = hlc;
+	hd.covenant_version = covenant;
+	hd.categories = is_case ? VIOS_CAT_BIT_CASE : VIOS_CAT_BIT_THEME;
+	hd.recipients = ids;
+	hd.nrecipients = n;
+	hd.ops = 1;
+	if (vios_bundle_header_format(&header, &hd) < 0 || payload(&zipped, &zlen, node->node_id, seq, hlc, is_case) < 0 ||
 	    vios_age_encrypt_buf(&age, &agelen, zipped, zlen, (const uint8_t(*)[32])pks, n) < 0 ||
 	    vios_minisign_sign(&sig, node->sign_sec, age, agelen, header, "vios bundle") < 0) {
 		rc = die("sealing");
 		goto done;
 	}
-	crypto_generichash(h, sizeof(h), age, agelen, NULL, 0);
-	vios_hex(hash, h, sizeof(h));
+	vios_blake2b_hex(hash, age, agelen);
 	vios_now_iso(now);
-	sqlite3_prepare_v2(st->db, "INSERT INTO outbox(seq, hash, header, sig, created_at, age) VALUES (?, ?, ?, ?, ?, ?)", -1, &p, NULL);
-	sqlite3_bind_int64(p, 1, seq);
-	sqlite3_bind_text(p, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(p, 3, header, -1, SQLITE_STATIC);
-	sqlite3_bind_text(p, 4, sig, -1, SQLITE_STATIC);
-	sqlite3_bind_text(p, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(p, 6, age, (int)agelen, SQLITE_STATIC);
-	if (sqlite3_step(p) != SQLITE_DONE || vios_store_tx_commit(st) < 0) {
-		fprintf(stderr, "t_sign: queueing the bundle: %s\n", sqlite3_errmsg(st->db));
+	if (vios_ledger_outbox_add(st, seq, hash, header, sig, now, age, agelen) < 0 || vios_store_tx_commit(st) < 0) {
+		rc = die("queueing the bundle");
 		goto done;
 	}
 	printf("%lld\n", seq);
 	rc = 0;
 done:
-	sqlite3_finalize(p);
 	vios_store_tx_rollback(st);
 	vios_store_free(st);
-	json_decref(o);
-	json_decref(rcpt);
 	free(ids);
 	free(pks);
 	free(copy);
-	free(plain);
 	free(zipped);
 	free(age);
 	free(sig);

@@ -7,80 +7,80 @@
  * KIND: bomb (gzip that inflates past the payload bound), extra-table,
  * trigger, view (payloads with more than the payload schema), not-sqlite,
  * not-gzip, opcount (the header claims more ops than the payload holds).
- * Used by tests/e2e/bundles.sh; never installed.
+ * Payloads and gzip come from the codec (sync/payload.h); only the
+ * tampering is the tool's own. Used by tests/e2e/bundles.sh; never installed.
  */
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "bundle.h"
 #include "crdt/crdt.h"
+#include "payload.h"
 #include "node/node.h"
+#include "store/ledger.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/util.h"
 
-static int gz(uint8_t **out, size_t *outlen, const uint8_t *in, size_t len, size_t zeros)
-{
-	z_stream zs;
-	size_t cap = (len + zeros) / 100 + len + 4096;
-	static uint8_t zero[1 << 16];
-
-	memset(&zs, 0, sizeof(zs));
-	if ((*out = malloc(cap)) == NULL || deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	zs.next_out = *out;
-	zs.avail_out = (uInt)cap;
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)len;
-	if (deflate(&zs, Z_NO_FLUSH) != Z_OK)
-		return -1;
-	while (zeros > 0) {
-		size_t n = zeros < sizeof(zero) ? zeros : sizeof(zero);
-		zs.next_in = zero;
-		zs.avail_in = (uInt)n;
-		if (deflate(&zs, Z_NO_FLUSH) != Z_OK)
-			return -1;
-		zeros -= n;
-	}
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
-		return -1;
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	return 0;
-}
-
-/* A payload with one valid op and `extra` SQL appended. */
+/*
+ * A payload image with one valid op, written by the codec; with extra, that
+ * SQL is then run on it (what no exporter would write).
+ */
 static int payload(uint8_t **out, size_t *len, const char *sender, long long seq, const char *extra)
 {
+	vios_crdt_op op;
+	const vios_crdt_op *ops[1] = { &op };
 	sqlite3 *db = NULL;
-	unsigned char *ser;
-	sqlite3_int64 n;
-	char sql[2048], id[37];
+	unsigned char *img = NULL, *ser = NULL;
+	sqlite3_int64 n = 0;
+	char id[37];
+	int rc = -1;
 
 	vios_uuid7(id);
-	snprintf(sql, sizeof(sql),
-		 "PRAGMA page_size=4096; %s; %s;"
-		 "INSERT INTO bundle VALUES ('format','vios-payload-1'),('sender','%s'),('seq','%lld');"
-		 "INSERT INTO ops(n, kind, hlc, node, tbl, pk, col, value) VALUES"
-		 " (1, 'set', %llu, '%s', 'trend', '%s', 'theme', 'weapons');"
-		 "%s",
-		 VIOS_PAYLOAD_SQL_META, VIOS_PAYLOAD_SQL_OPS, sender, seq,
-		 (unsigned long long)(vios_now_ms() << 16), sender, id, extra ? extra : "");
-	if (sqlite3_open(":memory:", &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr, "t_forge: %s\n", sqlite3_errmsg(db));
+	memset(&op, 0, sizeof(op));
+	op.kind = VIOS_OP_SET;
+	op.hlc = vios_now_ms() << 16;
+	op.node = (char *)sender;
+	op.tbl = "trend";
+	op.pk = id;
+	op.col = "theme";
+	op.value.type = VIOS_VAL_TEXT;
+	op.value.u.text.p = "weapons";
+	op.value.u.text.len = strlen("weapons");
+	if (vios_payload_image(out, len, ops, 1, sender, seq) < 0) {
+		fprintf(stderr, "t_forge: %s\n", vios_error_last());
 		return -1;
 	}
-	ser = sqlite3_serialize(db, "main", &n, 0);
-	*out = malloc((size_t)n);
+	if (extra == NULL)
+		return 0;
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK || (img = sqlite3_malloc64(*len)) == NULL)
+		goto done;
+	memcpy(img, *out, *len);
+	if (sqlite3_deserialize(db, "main", img, (sqlite3_int64)*len, (sqlite3_int64)*len,
+				SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) != SQLITE_OK) {
+		img = NULL;
+		goto done;
+	}
+	img = NULL;
+	if (sqlite3_exec(db, extra, NULL, NULL, NULL) != SQLITE_OK ||
+	    (ser = sqlite3_serialize(db, "main", &n, 0)) == NULL)
+		goto done;
+	free(*out);
+	if ((*out = malloc((size_t)n)) == NULL)
+		goto done;
 	memcpy(*out, ser, (size_t)n);
 	*len = (size_t)n;
+	rc = 0;
+done:
+	if (rc < 0)
+		fprintf(stderr, "t_forge: %s\n", db ? sqlite3_errmsg(db) : "out of memory");
+	sqlite3_free(img);
 	sqlite3_free(ser);
 	sqlite3_close(db);
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	size_t plen = 0, zlen = 0;
 	long long ops = 1, seq;
 	const char *kind;
-	sqlite3_stmt *p = NULL;
+	char last_hash[65];
 
 	if (argc != 3 || pw == NULL || sodium_init() < 0) {
 		fprintf(stderr, "usage: VIOS_PASSPHRASE=... t_forge HOME bomb|extra-table|trigger|view|not-sqlite|not-gzip|opcount\n");
@@ -105,13 +105,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "t_forge: %s\n", vios_error_last());
 		return 1;
 	}
-	sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) + 1 FROM outbox", -1, &p, NULL);
-	sqlite3_step(p);
-	seq = sqlite3_column_int64(p, 0);
-	sqlite3_finalize(p);
+	if (vios_ledger_outbox_last(&seq, last_hash, st) < 0) {
+		fprintf(stderr, "t_forge: %s\n", vios_error_last());
+		return 1;
+	}
+	seq++;
 	if (!strcmp(kind, "bomb")) {
 		if (payload(&plain, &plen, node->node_id, seq, NULL) < 0 ||
-		    gz(&zipped, &zlen, plain, plen, (size_t)VIOS_BUNDLE_MAX_PLAIN + (16u << 20)) < 0)
+		    vios_payload_gzip(&zipped, &zlen, plain, plen, (size_t)VIOS_BUNDLE_MAX_PLAIN + (16u << 20)) < 0)
 			return 1;
 	} else if (!strcmp(kind, "extra-table") || !strcmp(kind, "trigger") || !strcmp(kind, "view") ||
 		   !strcmp(kind, "opcount")) {
@@ -121,10 +122,11 @@ int main(int argc, char **argv)
 								 : NULL;
 		if (!strcmp(kind, "opcount"))
 			ops = 2;
-		if (payload(&plain, &plen, node->node_id, seq, extra) < 0 || gz(&zipped, &zlen, plain, plen, 0) < 0)
+		if (payload(&plain, &plen, node->node_id, seq, extra) < 0 ||
+		    vios_payload_gzip(&zipped, &zlen, plain, plen, 0) < 0)
 			return 1;
 	} else if (!strcmp(kind, "not-sqlite")) {
-		if (gz(&zipped, &zlen, (const uint8_t *)"hello, not a database", 21, 4096) < 0)
+		if (vios_payload_gzip(&zipped, &zlen, (const uint8_t *)"hello, not a database", 21, 4096) < 0)
 			return 1;
 	} else if (!strcmp(kind, "not-gzip")) {
 		zlen = 4096;

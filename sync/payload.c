@@ -1,0 +1,619 @@
+/*
+ * payload.c - see payload.h: the bundle codec. The signed header (one line
+ * of JSON, through jansson) and the payload (an SQLite database serialised
+ * from memory, never a file, whose schema is exactly VIOS_PAYLOAD_SQL_META
+ * and VIOS_PAYLOAD_SQL_OPS; then gzip). Pure: no store, no keys, no git.
+ *
+ * The reader is strict (docs/formats.md): the header has exactly its nine
+ * fields; gunzip stops at a bound; the database opens read-only and
+ * defensively from memory, its schema is compared text for text, and every
+ * op is validated and checked against the header. Plaintext images are
+ * wiped before they are freed.
+ */
+#include "payload.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include <assert.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define HEADER_FORMAT "vios-bundle-1"
+#define PAYLOAD_FORMAT "vios-payload-1"
+#define SQL_META VIOS_PAYLOAD_SQL_META
+#define SQL_OPS VIOS_PAYLOAD_SQL_OPS
+
+void vios_bundle_header_dispose(vios_bundle_header *h)
+{
+	if (h == NULL)
+		return;
+	free(h->recipients);
+	free(h->json);
+	memset(h, 0, sizeof(*h));
+}
+
+static int sqlerr(sqlite3 *db, int rc, const char *what)
+{
+	if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	vios_error_set(VIOS_ERR_BUNDLE, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	return VIOS_ERROR;
+}
+
+/* ---- header --------------------------------------------------------------- */
+
+static char *header_json(const vios_bundle_header *h)
+{
+	json_t *o, *rc = json_array(), *cats = json_array();
+	char *s = NULL, hlc[24];
+
+	if (rc == NULL || cats == NULL)
+		goto done;
+	for (size_t i = 0; i < h->nrecipients; i++)
+		json_array_append_new(rc, json_string(h->recipients[i]));
+	if (h->categories & VIOS_CAT_BIT_THEME)
+		json_array_append_new(cats, json_string("theme"));
+	if (h->categories & VIOS_CAT_BIT_CASE)
+		json_array_append_new(cats, json_string("case"));
+	/* The clock is a decimal string: JSON numbers lose precision past 2^53. */
+	snprintf(hlc, sizeof(hlc), "%llu", (unsigned long long)h->hlc);
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:O, s:O, s:I}", "format", HEADER_FORMAT, "sender",
+		      h->sender, "seq", (json_int_t)h->seq, "prev", h->prev, "hlc", hlc, "covenant_version",
+		      (json_int_t)h->covenant_version, "categories", cats, "recipients", rc, "ops",
+		      (json_int_t)h->ops);
+	if (o) {
+		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(o);
+	}
+done:
+	json_decref(rc);
+	json_decref(cats);
+	return s;
+}
+
+static int bad_header(const char *why)
+{
+	vios_error_set(VIOS_ERR_BUNDLE, "bundle header: %s", why);
+	return VIOS_ECORRUPT;
+}
+
+int vios_bundle_header_format(char **out, const vios_bundle_header *h)
+{
+	assert(out != NULL && h != NULL && (h->recipients != NULL || h->nrecipients == 0));
+	if ((*out = header_json(h)) == NULL)
+		return vios_error_nomem();
+	return 0;
+}
+
+int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
+{
+	json_t *o = NULL, *v;
+	json_error_t jerr;
+	size_t i;
+	const char *s;
+	char *end;
+	int error = VIOS_ECORRUPT;
+
+	assert(h != NULL && text != NULL);
+	memset(h, 0, sizeof(*h));
+	if ((o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(o)) {
+		error = bad_header("not a JSON object");
+		goto done;
+	}
+	if (json_object_size(o) != 9 || strcmp(json_string_value(json_object_get(o, "format")) ?: "", HEADER_FORMAT)) {
+		error = bad_header("unknown format or unexpected fields");
+		goto done;
+	}
+	s = json_string_value(json_object_get(o, "sender"));
+	if (s == NULL || !vios_uuid_valid(s)) {
+		error = bad_header("sender is not a node id");
+		goto done;
+	}
+	strcpy(h->sender, s);
+	v = json_object_get(o, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 1) {
+		error = bad_header("seq is not a number from 1");
+		goto done;
+	}
+	h->seq = json_integer_value(v);
+	s = json_string_value(json_object_get(o, "prev"));
+	if (s == NULL || strlen(s) != 64 || strspn(s, "0123456789abcdef") != 64) {
+		error = bad_header("prev is not a BLAKE2b-256 hash");
+		goto done;
+	}
+	strcpy(h->prev, s);
+	s = json_string_value(json_object_get(o, "hlc"));
+	if (s == NULL || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 19) {
+		error = bad_header("hlc is not a clock");
+		goto done;
+	}
+	h->hlc = strtoull(s, &end, 10);
+	v = json_object_get(o, "covenant_version");
+	if (!json_is_integer(v) || json_integer_value(v) < 1) {
+		error = bad_header("covenant_version is not a number from 1");
+		goto done;
+	}
+	h->covenant_version = json_integer_value(v);
+	v = json_object_get(o, "categories");
+	if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > 2) {
+		error = bad_header("categories must list theme and/or case");
+		goto done;
+	}
+	for (i = 0; i < json_array_size(v); i++) {
+		s = json_string_value(json_array_get(v, i));
+		unsigned bit = !s ? 0 : !strcmp(s, "theme") ? VIOS_CAT_BIT_THEME : !strcmp(s, "case") ? VIOS_CAT_BIT_CASE : 0;
+		if (bit == 0 || (h->categories & bit)) {
+			error = bad_header("categories must list theme and/or case");
+			goto done;
+		}
+		h->categories |= bit;
+	}
+	v = json_object_get(o, "recipients");
+	if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > 200) {
+		error = bad_header("recipients must list 1 to 200 node ids");
+		goto done;
+	}
+	if ((h->recipients = calloc(json_array_size(v), sizeof(*h->recipients))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (i = 0; i < json_array_size(v); i++) {
+		s = json_string_value(json_array_get(v, i));
+		if (s == NULL || !vios_uuid_valid(s) || (i > 0 && strcmp(h->recipients[i - 1], s) >= 0)) {
+			error = bad_header("recipients must be node ids, sorted, each once");
+			goto done;
+		}
+		strcpy(h->recipients[i], s);
+	}
+	h->nrecipients = json_array_size(v);
+	v = json_object_get(o, "ops");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > VIOS_BUNDLE_MAX_OPS) {
+		error = bad_header("ops is not a count from 1 to the limit");
+		goto done;
+	}
+	h->ops = json_integer_value(v);
+	if ((h->json = strdup(text)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	error = 0;
+done:
+	json_decref(o);
+	if (error < 0)
+		vios_bundle_header_dispose(h);
+	return error;
+}
+
+/* ---- payload ------------------------------------------------------------- */
+
+int vios_payload_gzip(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t zeros)
+{
+	static const uint8_t zero[1 << 16];
+	z_stream zs;
+	uLong cap = compressBound((uLong)inlen) + 64;
+	uint8_t *buf;
+	int rc;
+
+	assert(out != NULL && outlen != NULL && (in != NULL || inlen == 0));
+	*out = NULL;
+	/* deflate never packs zeros tighter than 1032:1; 512:1 leaves room */
+	if (zeros > 0)
+		cap += zeros / 512 + 65536;
+	if ((buf = malloc(cap)) == NULL)
+		return vios_error_nomem();
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(buf);
+		vios_error_set(VIOS_ERR_ZLIB, "gzip: cannot start");
+		return VIOS_ERROR;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)inlen;
+	zs.next_out = buf;
+	zs.avail_out = (uInt)cap;
+	if (zeros == 0) {
+		rc = deflate(&zs, Z_FINISH);
+	} else {
+		for (rc = deflate(&zs, Z_NO_FLUSH); rc == Z_OK && zeros > 0;) {
+			size_t k = zeros < sizeof(zero) ? zeros : sizeof(zero);
+			zs.next_in = (Bytef *)zero;
+			zs.avail_in = (uInt)k;
+			rc = deflate(&zs, Z_NO_FLUSH);
+			zeros -= k;
+		}
+		if (rc == Z_OK)
+			rc = deflate(&zs, Z_FINISH);
+	}
+	*outlen = zs.total_out;
+	deflateEnd(&zs);
+	if (rc != Z_STREAM_END) {
+		free(buf);
+		vios_error_set(VIOS_ERR_ZLIB, "gzip: %s", zs.msg ? zs.msg : "failed");
+		return VIOS_ERROR;
+	}
+	*out = buf;
+	return 0;
+}
+
+int vios_payload_gunzip(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t max)
+{
+	z_stream zs;
+	uint8_t *buf = NULL;
+	size_t cap = 1 << 16;
+	int rc, error = VIOS_ECORRUPT;
+
+	assert(out != NULL && outlen != NULL && (in != NULL || inlen == 0));
+	*out = NULL;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+		vios_error_set(VIOS_ERR_ZLIB, "gunzip: cannot start");
+		return VIOS_ERROR;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)inlen;
+	for (;;) {
+		if (buf == NULL || zs.total_out == cap) {
+			uint8_t *nb;
+			if (buf != NULL) {
+				if (cap >= max) {
+					vios_error_set(VIOS_ERR_BUNDLE, "bundle payload: decompresses to more than %zu bytes (a gzip bomb?); refused", max);
+					goto done;
+				}
+				cap = cap * 2 > max ? max : cap * 2;
+			}
+			if ((nb = realloc(buf, cap)) == NULL) {
+				error = vios_error_nomem();
+				goto done;
+			}
+			buf = nb;
+			zs.next_out = buf + zs.total_out;
+			zs.avail_out = (uInt)(cap - zs.total_out);
+		}
+		rc = inflate(&zs, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END)
+			break;
+		if (rc != Z_OK && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
+			vios_error_set(VIOS_ERR_BUNDLE, "bundle payload: not valid gzip (%s)", zs.msg ? zs.msg : "truncated");
+			goto done;
+		}
+	}
+	if (zs.avail_in != 0) {
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle payload: data after the gzip stream");
+		goto done;
+	}
+	*out = buf;
+	*outlen = zs.total_out;
+	buf = NULL;
+	error = 0;
+done:
+	inflateEnd(&zs);
+	free(buf);
+	return error;
+}
+
+int vios_payload_image(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+		       const char *sender, long long seq)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *p = NULL;
+	unsigned char *ser = NULL;
+	sqlite3_int64 serlen = 0;
+	char num[24];
+	int rc, error = VIOS_ERROR;
+
+	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL);
+	*out = NULL;
+	*outlen = 0;
+	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(db, "PRAGMA page_size=4096; " SQL_META "; " SQL_OPS "; BEGIN", NULL, NULL, NULL)) != SQLITE_OK) {
+		error = sqlerr(db, rc, "building the payload");
+		goto done;
+	}
+	snprintf(num, sizeof(num), "%lld", seq);
+	{
+		const char *kv[][2] = { { "format", PAYLOAD_FORMAT }, { "sender", sender }, { "seq", num } };
+		rc = sqlite3_prepare_v2(db, "INSERT INTO bundle(key, value) VALUES (?, ?)", -1, &p, NULL);
+		for (int i = 0; rc == SQLITE_OK && i < 3; i++) {
+			sqlite3_bind_text(p, 1, kv[i][0], -1, SQLITE_STATIC);
+			sqlite3_bind_text(p, 2, kv[i][1], -1, SQLITE_STATIC);
+			if ((rc = sqlite3_step(p)) == SQLITE_DONE)
+				rc = sqlite3_reset(p);
+		}
+		sqlite3_finalize(p);
+		p = NULL;
+		if ((error = sqlerr(db, rc, "building the payload")) < 0)
+			goto done;
+	}
+	rc = sqlite3_prepare_v2(db, "INSERT INTO ops(n, kind, hlc, node, tbl, pk, col, value, base_hlc, base_node)"
+				    " VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &p, NULL);
+	for (size_t k = 0; rc == SQLITE_OK && k < n; k++) {
+		const vios_crdt_op *op = ops[k];
+		sqlite3_bind_int64(p, 1, (sqlite3_int64)k + 1);
+		sqlite3_bind_text(p, 2, op->kind == VIOS_OP_DELETE ? "delete" : "set", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(p, 3, (sqlite3_int64)op->hlc);
+		sqlite3_bind_text(p, 4, op->node, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 5, op->tbl, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 6, op->pk, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 7, op->col, -1, SQLITE_STATIC);
+		vios_crdt_value_bind(p, 8, &op->value);
+		if (op->kind == VIOS_OP_SET && op->base_hlc) {
+			sqlite3_bind_int64(p, 9, (sqlite3_int64)op->base_hlc);
+			sqlite3_bind_text(p, 10, op->base_node, -1, SQLITE_STATIC);
+		}
+		if ((rc = sqlite3_step(p)) == SQLITE_DONE) {
+			sqlite3_reset(p);
+			sqlite3_clear_bindings(p);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(p);
+	p = NULL;
+	if ((error = sqlerr(db, rc, "building the payload")) < 0 ||
+	    (error = sqlerr(db, sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "building the payload")) < 0)
+		goto done;
+	if ((ser = sqlite3_serialize(db, "main", &serlen, 0)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((*out = malloc((size_t)serlen)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	memcpy(*out, ser, (size_t)serlen);
+	*outlen = (size_t)serlen;
+	error = 0;
+done:
+	if (ser)
+		sodium_memzero(ser, (size_t)serlen);
+	sqlite3_free(ser);
+	sqlite3_finalize(p);
+	sqlite3_close(db);
+	return error;
+}
+
+int vios_payload_build(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+		       const char *sender, long long seq)
+{
+	uint8_t *plain = NULL;
+	size_t plainlen = 0;
+	int error;
+
+	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL);
+	*out = NULL;
+	if ((error = vios_payload_image(&plain, &plainlen, ops, n, sender, seq)) < 0)
+		goto done;
+	error = vios_payload_gzip(out, outlen, plain, plainlen, 0);
+done:
+	if (plain) {
+		sodium_memzero(plain, plainlen);
+		free(plain);
+	}
+	return error;
+}
+
+static int bad_payload(const char *why)
+{
+	vios_error_set(VIOS_ERR_BUNDLE, "bundle payload: %s", why);
+	return VIOS_ECORRUPT;
+}
+
+/* Opens the decompressed payload read-only from memory, defensively, and
+ * checks its schema exactly. plain must outlive *out. */
+static int payload_open(sqlite3 **out, uint8_t *plain, size_t len)
+{
+	static const char *const want[][3] = { { "table", "bundle", SQL_META }, { "table", "ops", SQL_OPS } };
+	sqlite3 *db = NULL;
+	sqlite3_stmt *p = NULL;
+	int rc, row = 0, error = VIOS_ECORRUPT, on = 1, off = 0;
+
+	*out = NULL;
+	if (len < 512 || memcmp(plain, "SQLite format 3", 16) != 0)
+		return bad_payload("not an SQLite database");
+	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK) {
+		error = sqlerr(db, rc, "opening the payload");
+		goto done;
+	}
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, on, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, off, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, off, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, off, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, off, NULL);
+	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1 << 20);
+	if ((rc = sqlite3_deserialize(db, "main", plain, (sqlite3_int64)len, (sqlite3_int64)len,
+				      SQLITE_DESERIALIZE_READONLY)) != SQLITE_OK) {
+		error = bad_payload("not an SQLite database");
+		goto done;
+	}
+	rc = sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name", -1, &p, NULL);
+	if (rc != SQLITE_OK) {
+		error = bad_payload("its schema cannot be read");
+		goto done;
+	}
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(p, 0), *name = (const char *)sqlite3_column_text(p, 1),
+			   *tbl = (const char *)sqlite3_column_text(p, 2), *sql = (const char *)sqlite3_column_text(p, 3);
+		if (row >= 2 || !type || !name || !tbl || !sql || strcmp(type, want[row][0]) || strcmp(name, want[row][1]) ||
+		    strcmp(tbl, want[row][1]) || strcmp(sql, want[row][2])) {
+			error = bad_payload("its schema is not the payload schema (extra or changed tables, indexes, triggers or views)");
+			goto done;
+		}
+		row++;
+	}
+	if (rc != SQLITE_DONE || row != 2) {
+		error = bad_payload("its schema is not the payload schema");
+		goto done;
+	}
+	sqlite3_finalize(p);
+	p = NULL;
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, NULL);
+	if (rc != SQLITE_OK || sqlite3_step(p) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(p, 0) ?: "", "ok")) {
+		error = bad_payload("the database is damaged");
+		goto done;
+	}
+	*out = db;
+	db = NULL;
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	sqlite3_close(db);
+	return error;
+}
+
+static int col_text(char **out, sqlite3_stmt *p, int i)
+{
+	const unsigned char *s = sqlite3_column_text(p, i);
+	if (sqlite3_column_type(p, i) == SQLITE_NULL) {
+		*out = NULL;
+		return 0;
+	}
+	if ((*out = strdup((const char *)s)) == NULL)
+		return vios_error_nomem();
+	return 0;
+}
+
+/* Reads the payload's ops and checks them against the header. */
+static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bundle_header *h)
+{
+	sqlite3_stmt *p = NULL;
+	vios_crdt_op *ops = NULL;
+	size_t count = 0;
+	char seq[24];
+	int rc, error = VIOS_ECORRUPT, metas = 0;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(seq, sizeof(seq), "%lld", h->seq);
+	rc = sqlite3_prepare_v2(db, "SELECT key, value FROM bundle", -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		const char *k = (const char *)sqlite3_column_text(p, 0), *v = (const char *)sqlite3_column_text(p, 1);
+		if (!k || !v || !((!strcmp(k, "format") && !strcmp(v, PAYLOAD_FORMAT)) ||
+				  (!strcmp(k, "sender") && !strcmp(v, h->sender)) || (!strcmp(k, "seq") && !strcmp(v, seq)))) {
+			error = bad_payload("its sender, seq or format differ from the signed header");
+			goto done;
+		}
+		metas++;
+	}
+	sqlite3_finalize(p);
+	p = NULL;
+	if (rc != SQLITE_DONE || metas != 3) {
+		error = bad_payload("its sender, seq or format differ from the signed header");
+		goto done;
+	}
+	if ((ops = calloc((size_t)h->ops, sizeof(*ops))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	rc = sqlite3_prepare_v2(db, "SELECT n, kind, hlc, node, tbl, pk, col, value, base_hlc, base_node FROM ops ORDER BY n",
+				-1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		vios_crdt_op *op;
+		const char *kind = (const char *)sqlite3_column_text(p, 1);
+		if (count >= (size_t)h->ops) {
+			error = bad_payload("more ops than the signed header says");
+			goto done;
+		}
+		op = &ops[count++];
+		if (sqlite3_column_int64(p, 0) != (sqlite3_int64)count || !kind ||
+		    sqlite3_column_type(p, 2) != SQLITE_INTEGER || sqlite3_column_int64(p, 2) <= 0) {
+			error = bad_payload("an op is malformed");
+			goto done;
+		}
+		op->kind = !strcmp(kind, "set") ? VIOS_OP_SET : !strcmp(kind, "delete") ? VIOS_OP_DELETE : 0;
+		op->hlc = (uint64_t)sqlite3_column_int64(p, 2);
+		if ((error = col_text(&op->node, p, 3)) < 0 || (error = col_text(&op->tbl, p, 4)) < 0 ||
+		    (error = col_text(&op->pk, p, 5)) < 0 || (error = col_text(&op->col, p, 6)) < 0 ||
+		    (error = col_text(&op->base_node, p, 9)) < 0)
+			goto done;
+		error = VIOS_ECORRUPT;
+		switch (sqlite3_column_type(p, 7)) {
+		case SQLITE_INTEGER:
+			op->value.type = VIOS_VAL_INT;
+			op->value.u.i = sqlite3_column_int64(p, 7);
+			break;
+		case SQLITE_FLOAT:
+			op->value.type = VIOS_VAL_REAL;
+			op->value.u.d = sqlite3_column_double(p, 7);
+			break;
+		case SQLITE_TEXT:
+			op->value.type = VIOS_VAL_TEXT;
+			op->value.u.text.len = (size_t)sqlite3_column_bytes(p, 7);
+			if ((op->value.u.text.p = malloc(op->value.u.text.len + 1)) == NULL) {
+				error = vios_error_nomem();
+				goto done;
+			}
+			memcpy(op->value.u.text.p, sqlite3_column_text(p, 7), op->value.u.text.len + 1);
+			break;
+		case SQLITE_BLOB:
+			op->value.type = VIOS_VAL_BLOB;
+			op->value.u.blob.len = (size_t)sqlite3_column_bytes(p, 7);
+			if ((op->value.u.blob.p = malloc(op->value.u.blob.len + 1)) == NULL) {
+				error = vios_error_nomem();
+				goto done;
+			}
+			/* an empty blob's pointer is NULL: memcpy must not see it */
+			if (op->value.u.blob.len)
+				memcpy(op->value.u.blob.p, sqlite3_column_blob(p, 7), op->value.u.blob.len);
+			break;
+		default:
+			op->value.type = VIOS_VAL_NULL;
+		}
+		if (sqlite3_column_type(p, 8) == SQLITE_INTEGER)
+			op->base_hlc = (uint64_t)sqlite3_column_int64(p, 8);
+		else if (sqlite3_column_type(p, 8) != SQLITE_NULL) {
+			error = bad_payload("an op is malformed");
+			goto done;
+		}
+		if (vios_crdt_op_validate(op) < 0) {
+			char why[300];
+			snprintf(why, sizeof(why), "op %zu: %s", count, vios_error_last());
+			error = bad_payload(why);
+			goto done;
+		}
+		if (strcmp(op->node, h->sender) != 0) {
+			error = bad_payload("an op is not by the bundle's sender");
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE || count != (size_t)h->ops) {
+		error = bad_payload("it holds another number of ops than the signed header says");
+		goto done;
+	}
+	*out = ops;
+	*n = count;
+	ops = NULL;
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	if (ops)
+		vios_crdt_ops_free(ops, count);
+	return error;
+}
+
+int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
+			     const vios_bundle_header *h)
+{
+	uint8_t *plain = NULL;
+	size_t plainlen = 0;
+	sqlite3 *db = NULL;
+	int error;
+
+	assert(ops != NULL && n != NULL && (gz != NULL || gzlen == 0) && h != NULL);
+	*ops = NULL;
+	*n = 0;
+	if ((error = vios_payload_gunzip(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0 ||
+	    (error = payload_open(&db, plain, plainlen)) < 0)
+		goto done;
+	error = payload_ops(ops, n, db, h);
+done:
+	sqlite3_close(db);
+	if (plain) {
+		sodium_memzero(plain, plainlen);
+		free(plain);
+	}
+	return error;
+}

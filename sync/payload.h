@@ -1,0 +1,102 @@
+/*
+ * payload.h - the bundle codec: the signed header and the payload, with
+ * one reader and one writer each (docs/formats.md). Pure functions: no
+ * store, no keys, no repository; bundle.c seals and opens what they make,
+ * and the test tools and fuzz targets call them instead of copying them.
+ *
+ * Header: one line of compact JSON with sorted keys, exactly format
+ * ("vios-bundle-1"), sender, seq, prev, hlc (a decimal string),
+ * covenant_version, categories, recipients (sorted node ids), ops. It is
+ * the trusted comment of the bundle's minisign signature.
+ *
+ * Payload: an SQLite database image (page size 4096) whose schema is
+ * exactly VIOS_PAYLOAD_SQL_META and VIOS_PAYLOAD_SQL_OPS, the bundle table
+ * holding format ("vios-payload-1"), sender and seq, the ops table one row
+ * per op numbered from 1; then gzip (deflate level 6). The reader bounds
+ * gunzip by VIOS_BUNDLE_MAX_PLAIN, opens the image read-only and
+ * defensively from memory, compares the schema text for text and checks
+ * every op and the bundle table against the signed header.
+ */
+#ifndef VIOS_PAYLOAD_H
+#define VIOS_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crdt/crdt.h"
+
+#define VIOS_BUNDLE_MAX_AGE (64u << 20)      /* bytes of the .age file */
+#define VIOS_BUNDLE_MAX_PLAIN (256u << 20)   /* bytes of the decompressed payload */
+#define VIOS_BUNDLE_MAX_OPS 1000000          /* ops in one bundle */
+#define VIOS_BUNDLE_SIG_MAX 16384
+
+/* The payload schema, exactly (a payload with anything else is refused). */
+#define VIOS_PAYLOAD_SQL_META "CREATE TABLE bundle (key TEXT NOT NULL, value TEXT NOT NULL)"
+#define VIOS_PAYLOAD_SQL_OPS                                                                 \
+	"CREATE TABLE ops (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, hlc INTEGER NOT NULL, " \
+	"node TEXT NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, value, "          \
+	"base_hlc INTEGER, base_node TEXT)"
+
+#define VIOS_CAT_BIT_THEME 1u
+#define VIOS_CAT_BIT_CASE 2u
+
+typedef struct {
+	char sender[37];
+	long long seq;
+	char prev[65];
+	uint64_t hlc;
+	long long covenant_version;
+	unsigned categories;
+	char (*recipients)[37];
+	size_t nrecipients;
+	long long ops;
+	char *json; /* the header as signed */
+} vios_bundle_header;
+
+/* Frees recipients and json and zeroes *h. NULL-safe. */
+void vios_bundle_header_dispose(vios_bundle_header *h);
+
+/*
+ * The header's JSON text (malloc'd in *out) from every field of h but json,
+ * which it ignores. 0 or VIOS_ERROR (no memory).
+ */
+int vios_bundle_header_format(char **out, const vios_bundle_header *h);
+
+/*
+ * The reader's parsing stages, public for the fuzz targets and tools:
+ * the header (the signature's trusted comment, strict JSON; h->json is a
+ * copy of text), and the payload (gunzip bounded by VIOS_BUNDLE_MAX_PLAIN,
+ * SQLite opened read-only and defensively from memory, schema checked
+ * exactly, ops checked against the header h; *ops is malloc'd, free with
+ * vios_crdt_ops_free). Both return 0 or VIOS_ECORRUPT with the rule that
+ * failed (VIOS_ERROR when out of memory); on failure nothing is left to free.
+ */
+int vios_bundle_header_parse(vios_bundle_header *h, const char *text);
+int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
+			     const vios_bundle_header *h);
+
+/*
+ * The payload database image of ops[0..n) by sender as bundle seq,
+ * uncompressed (vios_payload_image), or gzip'd as it is sealed
+ * (vios_payload_build). *out is malloc'd; the caller wipes and frees it.
+ * The ops are written as they are (their node, base_node included).
+ */
+int vios_payload_image(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+		       const char *sender, long long seq);
+int vios_payload_build(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+		       const char *sender, long long seq);
+
+/*
+ * gzip of in[0..inlen) followed by `zeros` zero bytes (0 for every real
+ * payload; a test tool pads with zeros to make a gzip bomb without holding
+ * it in memory), into malloc'd *out. 0 or VIOS_ERROR.
+ */
+int vios_payload_gzip(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t zeros);
+/*
+ * gunzip of one whole gzip stream into malloc'd *out, at most max bytes: a
+ * gzip bomb stops there. 0, VIOS_ECORRUPT (not gzip, truncated, trailing
+ * data, over max) or VIOS_ERROR.
+ */
+int vios_payload_gunzip(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t max);
+
+#endif
