@@ -29,7 +29,7 @@ FUZZ_BUILD ?= build/fuzz
 # Every other target only checks and says what to run.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 DEFS := -D_GNU_SOURCE -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK $(if $(filter 0,$(FAULTS)),-DVIOS_NO_FAULTS)
-INCS := -Isrc -Isync -I.
+INCS := -Isrc -I.
 # Recursive (=) so pkg-config runs in the recipes, after `make check` or
 # `make demo` installed what was missing.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

@@ -8,10 +8,10 @@
  *                mirror namespaces of layout.h
  *   replay/      the throwaway encrypted store of vios_audit_replay
  */
-#include "audit_internal.h"
+#include "sync/audit_internal.h"
 #include "crypto/minisign.h"
-#include "git.h"
-#include "layout.h"
+#include "sync/git.h"
+#include "sync/layout.h"
 #include "util/error.h"
 #include "util/util.h"
 

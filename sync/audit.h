@@ -1,6 +1,6 @@
 /*
- * audit.h - the auditor's view of a hub repository (DESIGN.md sections 1,
- * 4, 5, 7): verify every signature, chain and data flow; list the flows;
+ * audit.h - the auditor's view of a hub repository (docs/architecture.md,
+ * docs/formats.md): verify every signature, chain and data flow; list the flows;
  * replay history into a throwaway store and digest it.
  *
  * The audit never writes to the audited repository and needs no store of
@@ -42,8 +42,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bundle.h"
-#include "registry.h"
+#include "sync/bundle.h"
+#include "sync/registry.h"
 #include "store/store.h"
 
 #define VIOS_AUDIT_CHECKPOINT_FORMAT "vios-audit-checkpoint-1"
@@ -176,7 +176,7 @@ int vios_audit_home_pin(uint8_t pin[8], const char *home);
 int vios_audit_time_parse(uint64_t *ms, const char *text);
 
 /*
- * The recipient rule (DESIGN.md section 5), pure: may a node of rcpt_kind
+ * The recipient rule (docs/architecture.md, "Sharing"), pure: may a node of rcpt_kind
  * and rcpt_role receive a bundle of `categories` (VIOS_CAT_BIT_*) from a
  * sender of sender_kind under cov? in_table: -1 when cov has no table for
  * the sender, else whether the recipient is listed in it. Returns 1 when

@@ -20,8 +20,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 
-#include "audit.h"
-#include "bundle.h"
+#include "sync/audit.h"
+#include "sync/bundle.h"
 #include "crypto/minisign.h"
 
 #define MAX_KEYS 4

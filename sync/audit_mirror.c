@@ -3,9 +3,9 @@
  * repository. See audit.h for the contract and audit_internal.h for how the audit's files divide
  * the work.
  */
-#include "audit_internal.h"
-#include "git.h"
-#include "layout.h"
+#include "sync/audit_internal.h"
+#include "sync/git.h"
+#include "sync/layout.h"
 #include "util/error.h"
 #include "util/util.h"
 

@@ -2,11 +2,11 @@
  * audit_replay.c - replay of the verified history, in clock order, into a throwaway store. See
  * audit.h for the contract and audit_internal.h for how the audit's files divide the work.
  */
-#include "audit_internal.h"
+#include "sync/audit_internal.h"
 #include "crdt/crdt.h"
 #include "crypto/age.h"
-#include "git.h"
-#include "layout.h"
+#include "sync/git.h"
+#include "sync/layout.h"
 #include "util/error.h"
 #include "util/util.h"
 

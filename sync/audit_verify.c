@@ -3,10 +3,10 @@
  * bundle. See audit.h for the contract and audit_internal.h for how the audit's files divide the
  * work.
  */
-#include "audit_internal.h"
+#include "sync/audit_internal.h"
 #include "crypto/minisign.h"
-#include "git.h"
-#include "layout.h"
+#include "sync/git.h"
+#include "sync/layout.h"
 #include "util/error.h"
 #include "util/util.h"
 

@@ -6,17 +6,17 @@
  * payload is sealed with age and signed with minisign. Nothing of it is
  * ever written to disk in plain text.
  */
-#include "bundle.h"
+#include "sync/bundle.h"
 #include "crdt/crdt.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
-#include "git.h"
-#include "layout.h"
-#include "payload.h"
-#include "registry.h"
+#include "sync/git.h"
+#include "sync/layout.h"
+#include "sync/payload.h"
+#include "sync/registry.h"
 #include "store/ledger.h"
 #include "store/records.h"
-#include "trust.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/util.h"
@@ -25,18 +25,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-
-void vios_bundle_ref(char out[64], const char *node_id)
-{
-	vios_layout_node_ref(out, 64, VIOS_NODES_REFS, node_id);
-}
-
-void vios_bundle_path(char out[40], long long seq)
-{
-	vios_layout_bundle_path(out, seq, 0);
-}
-
 
 
 static int addressed_to(const vios_bundle_header *h, const char *node_id)
@@ -440,21 +428,17 @@ static int owns(json_t *owners, const char *id)
 }
 
 /* Recipients of one op, by the covenant in force: sorted node ids. */
-static int recipients_for(rcpt_set *out, json_t *nodes, const vios_covenant *cov, const char *self,
-			  vios_crdt_category cat, uint32_t roles, json_t *owners)
+static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnodes, const vios_covenant *cov,
+			  const char *self, vios_crdt_category cat, uint32_t roles, json_t *owners)
 {
-	size_t i;
-	json_t *row;
 	json_t *table = cov->tables ? json_object_get(cov->tables, self) : NULL;
 	int c = cat == VIOS_CAT_THEME ? 0 : 1;
 
 	out->n = 0;
-	json_array_foreach(nodes, i, row) {
-		const char *id = json_string_value(json_object_get(row, "node_id"));
-		const char *kind = json_string_value(json_object_get(row, "kind"));
-		const char *role = json_string_value(json_object_get(row, "role"));
-		int r = vios_role_index(role), take = 0;
-		if (!json_is_null(json_object_get(row, "revoked_at")))
+	for (size_t i = 0; i < nnodes; i++) {
+		const char *id = nodes[i].node_id, *kind = nodes[i].kind;
+		int r = vios_role_index(nodes[i].role), take = 0;
+		if (nodes[i].revoked_at[0])
 			continue;
 		if (!strcmp(id, self) || (owners && owns(owners, id)))
 			take = 1; /* the sender, and the nodes that own the record */
@@ -483,8 +467,7 @@ static int recipients_for(rcpt_set *out, json_t *nodes, const vios_covenant *cov
 			take = (cov->receives[0] >> 0) & 1;
 		if (take) {
 			strcpy(out->ids[out->n], id);
-			if (vios_age_recipient_parse(out->pks[out->n], json_string_value(json_object_get(row, "age_recipient"))) < 0)
-				return VIOS_ECORRUPT;
+			memcpy(out->pks[out->n], nodes[i].age_pk, sizeof(nodes[i].age_pk));
 			out->n++;
 		}
 	}
@@ -578,10 +561,10 @@ done:
 
 int vios_bundle_flush(vios_store *st, git_repository *repo)
 {
-	char ref[64], email[80];
+	char ref[VIOS_LAYOUT_REF_MAX], email[80];
 	int error = 0;
 
-	vios_bundle_ref(ref, st->node->node_id);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, st->node->node_id);
 	snprintf(email, sizeof(email), "%s@vios.invalid", st->node->node_id);
 	for (;;) {
 		vios_ledger_outbox_entry e;
@@ -639,7 +622,8 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	vios_crdt_pending_op *ops = NULL;
 	size_t n = 0, ngroups = 0;
 	group *groups = NULL;
-	json_t *nodes = NULL;
+	vios_reg_node *nodes = NULL;
+	size_t nnodes = 0;
 	vios_covenant cov;
 	git_repository *repo = NULL;
 	long long seq;
@@ -659,7 +643,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 		goto done;
 	in_tx = 1;
 	/* The registry's nodes, ordered by node id (so recipient lists are sorted). */
-	if ((error = vios_query(&nodes, st, "SELECT node_id, kind, role, age_recipient, revoked_at FROM reg_node ORDER BY node_id", NULL, 0)) < 0)
+	if ((error = vios_store_reg_node_list(&nodes, &nnodes, st)) < 0)
 		goto done;
 	if ((error = vios_crdt_pending(&ops, &n, st, 0, 0, VIOS_PENDING_CLASSIFY)) < 0)
 		goto done;
@@ -675,8 +659,8 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 		if (i > 0 && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
 		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk))
 			goto add;
-		s.ids = calloc(json_array_size(nodes) + 1, sizeof(*s.ids));
-		s.pks = calloc(json_array_size(nodes) + 1, sizeof(*s.pks));
+		s.ids = calloc(nnodes + 1, sizeof(*s.ids));
+		s.pks = calloc(nnodes + 1, sizeof(*s.pks));
 		if (s.ids == NULL || s.pks == NULL) {
 			free(s.ids);
 			free(s.pks);
@@ -685,7 +669,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 		}
 		json_t *owners = NULL;
 		if ((error = row_owners(&owners, st, ops[i].op.tbl, ops[i].op.pk)) < 0 ||
-		    (error = recipients_for(&s, nodes, &cov, st->node->node_id, ops[i].category, ops[i].roles, owners)) < 0) {
+		    (error = recipients_for(&s, nodes, nnodes, &cov, st->node->node_id, ops[i].category, ops[i].roles, owners)) < 0) {
 			json_decref(owners);
 			free(s.ids);
 			free(s.pks);
@@ -752,7 +736,7 @@ done:
 	}
 	free(groups);
 	vios_crdt_pending_free(ops, n);
-	json_decref(nodes);
+	free(nodes);
 	vios_covenant_dispose(&cov);
 	git_repository_free(repo);
 	return error;
@@ -761,7 +745,8 @@ done:
 int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long long ops)
 {
 	git_repository *repo = NULL;
-	json_t *nodes = NULL;
+	vios_reg_node *nodes = NULL;
+	size_t nnodes = 0;
 	vios_covenant cov;
 	group g;
 	long long seq;
@@ -771,16 +756,16 @@ int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long
 	memset(&g, 0, sizeof(g));
 	memset(&cov, 0, sizeof(cov));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_trust_covenant(&cov, st)) < 0 ||
-	    (error = vios_query(&nodes, st, "SELECT node_id, kind, role, age_recipient, revoked_at FROM reg_node ORDER BY node_id", NULL, 0)) < 0)
+	    (error = vios_store_reg_node_list(&nodes, &nnodes, st)) < 0)
 		goto done;
-	g.set.ids = calloc(json_array_size(nodes) + 1, sizeof(*g.set.ids));
-	g.set.pks = calloc(json_array_size(nodes) + 1, sizeof(*g.set.pks));
+	g.set.ids = calloc(nnodes + 1, sizeof(*g.set.ids));
+	g.set.pks = calloc(nnodes + 1, sizeof(*g.set.pks));
 	if (g.set.ids == NULL || g.set.pks == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
 	g.cats = VIOS_CAT_BIT_THEME;
-	if ((error = recipients_for(&g.set, nodes, &cov, st->node->node_id, VIOS_CAT_THEME, 0, NULL)) < 0 ||
+	if ((error = recipients_for(&g.set, nodes, nnodes, &cov, st->node->node_id, VIOS_CAT_THEME, 0, NULL)) < 0 ||
 	    (error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
@@ -795,7 +780,7 @@ done:
 		vios_store_tx_rollback(st);
 	free(g.set.ids);
 	free(g.set.pks);
-	json_decref(nodes);
+	free(nodes);
 	vios_covenant_dispose(&cov);
 	git_repository_free(repo);
 	return error;

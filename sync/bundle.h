@@ -25,21 +25,13 @@
 #include <stdint.h>
 
 #include "crdt/crdt.h"
-#include "layout.h"
-#include "payload.h"
+#include "sync/layout.h"
+#include "sync/payload.h"
 #include "store/store.h"
 
 /* The last seq and .age hash of sender node this node verified (0 and zeros
  * when none). */
 int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char *node);
-
-/*
- * The ref a node's bundles live on, and the path of its bundle seq's .age
- * in that ref's tree: shorthands for vios_layout_node_ref(out, 64,
- * VIOS_NODES_REFS, node_id) and vios_layout_bundle_path(out, seq, 0).
- */
-void vios_bundle_ref(char out[64], const char *node_id);
-void vios_bundle_path(char out[40], long long seq);
 
 typedef struct {
 	size_t bundles;

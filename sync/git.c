@@ -1,7 +1,7 @@
 /*
  * git.c - see git.h.
  */
-#include "git.h"
+#include "sync/git.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/util.h"

@@ -1,10 +1,10 @@
 /*
  * hub.c - see hub.h.
  */
-#include "hub.h"
-#include "git.h"
-#include "layout.h"
-#include "trust.h"
+#include "sync/hub.h"
+#include "sync/git.h"
+#include "sync/layout.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/util.h"
@@ -81,7 +81,7 @@ int vios_hub_create(vios_store *st, const char *path)
 
 	if ((error = must_be_hub(st)) < 0)
 		return error;
-	if (vios_meta_get(&have, st, "hub_repo") == 0) {
+	if (vios_store_meta_get(&have, st, "hub_repo") == 0) {
 		vios_error_set(VIOS_ERR_INPUT, "this hub node already runs the hub at %s", have);
 		free(have);
 		return VIOS_EEXISTS;
@@ -103,7 +103,7 @@ int vios_hub_create(vios_store *st, const char *path)
 		goto done;
 	if ((error = vios_store_tx_begin(st)) < 0)
 		goto done;
-	if ((error = vios_meta_set(st, "hub_repo", abs)) < 0 ||
+	if ((error = vios_store_meta_set(st, "hub_repo", abs)) < 0 ||
 	    (error = vios_store_log(st, "create", "registry", st->node->node_id, "hub repository created")) < 0) {
 		vios_store_tx_rollback(st);
 		goto done;
@@ -124,7 +124,7 @@ int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st)
 	*reg = NULL;
 	if ((error = must_be_hub(st)) < 0)
 		return error;
-	if ((error = vios_meta_get(&path, st, "hub_repo")) < 0) {
+	if ((error = vios_store_meta_get(&path, st, "hub_repo")) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_INPUT, "no hub repository yet: run 'vios hub create PATH' first");
 		return error;
@@ -396,7 +396,7 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 
 	memset(rep, 0, sizeof(*rep));
 	*taken = *given = 0;
-	if ((error = vios_hub_open(&hub, &reg, st)) < 0 || (error = vios_meta_get(&hub_path, st, "hub_repo")) < 0 ||
+	if ((error = vios_hub_open(&hub, &reg, st)) < 0 || (error = vios_store_meta_get(&hub_path, st, "hub_repo")) < 0 ||
 	    (error = vios_trust_repo(&own, st->node)) < 0)
 		goto done;
 	if (via) {

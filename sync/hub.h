@@ -8,9 +8,9 @@
 #ifndef VIOS_HUB_H
 #define VIOS_HUB_H
 
-#include "registry.h"
+#include "sync/registry.h"
 #include "store/store.h"
-#include "sync.h"
+#include "sync/sync.h"
 
 /* Creates the bare hub repository at path with registry v1: the hub itself
  * enrolled and the default covenant. The node must be of kind hub. */

@@ -2,7 +2,7 @@
  * layout.c - see layout.h. Builds and parses the node ref names and bundle
  * paths; every other file asks here instead of spelling them.
  */
-#include "layout.h"
+#include "sync/layout.h"
 #include "util/error.h"
 
 #include <assert.h>

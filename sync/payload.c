@@ -10,7 +10,7 @@
  * op is validated and checked against the header. Plaintext images are
  * wiped before they are freed.
  */
-#include "payload.h"
+#include "sync/payload.h"
 #include "util/error.h"
 #include "util/util.h"
 

@@ -1,8 +1,8 @@
 /*
  * registry.c - see registry.h.
  */
-#include "registry.h"
-#include "git.h"
+#include "sync/registry.h"
+#include "sync/git.h"
 #include "crypto/age.h"
 #include "util/error.h"
 #include "util/util.h"

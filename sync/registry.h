@@ -1,6 +1,6 @@
 /*
  * registry.h - the hub's signed registry and covenant, as they live on
- * refs/heads/registry of the hub repository (DESIGN.md section 7):
+ * refs/heads/registry of the hub repository (docs/formats.md, "Hub repository"):
  *
  *   registry/hub.pub                  the hub root key (minisign .pub file)
  *   registry/manifest.json(.minisig)  version, and the BLAKE2b-256 of every
@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #include "crypto/minisign.h"
-#include "layout.h"
+#include "sync/layout.h"
 #include "node/node.h"
 #include "store/directory.h"
 
@@ -49,7 +49,7 @@ typedef struct {
 
 /* Role indices for vios_covenant.receives bits: vios_role_index (node/vocab.h). */
 
-/* The default covenant of DESIGN.md section 5, as JSON text (static). */
+/* The default covenant (docs/architecture.md, "Sharing"), as JSON text (static). */
 const char *vios_covenant_default(void);
 
 /*

@@ -1,7 +1,7 @@
 /*
  * report.c - see report.h.
  */
-#include "report.h"
+#include "sync/report.h"
 #include "store/records.h"
 #include "util/csv.h"
 #include "util/error.h"

@@ -1,12 +1,12 @@
 /*
  * sync.c - see sync.h.
  */
-#include "sync.h"
-#include "bundle.h"
-#include "git.h"
-#include "report.h"
+#include "sync/sync.h"
+#include "sync/bundle.h"
+#include "sync/git.h"
+#include "sync/report.h"
 #include "store/ledger.h"
-#include "trust.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/util.h"
@@ -189,7 +189,7 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 			error = vios_error_nomem();
 			goto done;
 		}
-	} else if ((error = vios_meta_get(&url, st, "hub_url")) < 0) {
+	} else if ((error = vios_store_meta_get(&url, st, "hub_url")) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_INPUT, "this node has not joined a hub: run 'vios join URL --hub-fingerprint FP' (or sync --via a USB stick)");
 		goto done;
@@ -235,7 +235,7 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 			goto done;
 	}
 	vios_now_iso(now);
-	if ((error = vios_meta_set(st, via ? "last_sync_via" : "last_sync", now)) < 0)
+	if ((error = vios_store_meta_set(st, via ? "last_sync_via" : "last_sync", now)) < 0)
 		goto done;
 	if (rep->alarms) {
 		vios_error_set(VIOS_ERR_BUNDLE, "%zu alarm%s: %s", rep->alarms, rep->alarms == 1 ? "" : "s", rep->first_alarm);

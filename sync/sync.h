@@ -1,5 +1,5 @@
 /*
- * sync.h - replication over git (DESIGN.md section 7).
+ * sync.h - replication over git (docs/formats.md, "Hub repository").
  *
  * vios sync: fetch the hub's registry (verify, install), fetch every
  * node ref (layout.h) into the incoming namespace, check each against what was
@@ -15,7 +15,7 @@
 
 #include <git2.h>
 
-#include "layout.h"
+#include "sync/layout.h"
 #include "store/store.h"
 
 typedef struct {

@@ -1,8 +1,8 @@
 /*
  * trust.c - see trust.h.
  */
-#include "trust.h"
-#include "git.h"
+#include "sync/trust.h"
+#include "sync/git.h"
 #include "crypto/age.h"
 #include "util/error.h"
 #include "util/util.h"

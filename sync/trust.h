@@ -11,24 +11,9 @@
 #ifndef VIOS_TRUST_H
 #define VIOS_TRUST_H
 
-#include "registry.h"
+#include "sync/registry.h"
 #include "store/directory.h"
 #include "store/store.h"
-
-/*
- * Local key/value facts (the store's meta table): kept for callers not yet
- * converted, they forward to vios_store_meta_get / _set (store/directory.h),
- * which own the table. vios_meta_get: malloc'd, VIOS_ENOTFOUND.
- */
-static inline int vios_meta_get(char **out, vios_store *st, const char *key)
-{
-	return vios_store_meta_get(out, st, key);
-}
-
-static inline int vios_meta_set(vios_store *st, const char *key, const char *value)
-{
-	return vios_store_meta_set(st, key, value);
-}
 
 /* The node's own bare repository, HOME/outbox.git, created when missing. */
 int vios_trust_repo(git_repository **out, const vios_node *node);

@@ -57,15 +57,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle.h"
+#include "sync/bundle.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
-#include "git.h"
-#include "hub.h"
+#include "sync/git.h"
+#include "sync/hub.h"
+#include "sync/report.h"
 #include "node/node.h"
 #include "store/store.h"
 #include "store/vfs.h"
-#include "trust.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -74,9 +75,19 @@
 extern const char *const vios_schema_migrations[];
 extern const size_t vios_schema_migration_count;
 
-static const char *const themes[] = { "weapons", "drugs-use", "drugs-trade", "alcohol",
-				      "exploitation", "sexting", "street-culture", "polarisation",
-				      "nuisance", "vandalism", "crime", "other" };
+/* The i-th theme of the one vocabulary (node/vocab.h), round robin. */
+static const char *theme_at(long long i)
+{
+	return vios_theme_name((int)(i % VIOS_THEME_COUNT));
+}
+
+/* What 'vios export' does: the school's signal counts, then the sealing. */
+static int bench_export(vios_export_report *out, vios_store *st)
+{
+	size_t changed;
+	int error = vios_report_refresh_counts(&changed, st);
+	return error < 0 ? error : vios_bundle_export(out, st);
+}
 
 #define REPS 2
 #define STORE_CACHE (-65536) /* KiB, as src/store/store.c sets it */
@@ -157,7 +168,7 @@ static double run_insert(sqlite3 *db, sqlite3_stmt *ins, long rows)
 		snprintf(note, sizeof(note), "signal %ld: factual note of what was seen near the school, source: the coordinator", i);
 		sqlite3_bind_text(ins, 1, id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(ins, 2, day, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(ins, 3, themes[i % 12], -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, theme_at(i), -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 4, note, -1, SQLITE_TRANSIENT);
 		if ((rc = sqlite3_step(ins)) != SQLITE_DONE)
 			die(db, rc, "insert");
@@ -194,7 +205,7 @@ static double run_scan(sqlite3 *db, sqlite3_stmt *scan, long rows)
 
 	t = now();
 	for (long i = 0; i < rows / 100; i++) {
-		sqlite3_bind_text(scan, 1, themes[i % 12], -1, SQLITE_STATIC);
+		sqlite3_bind_text(scan, 1, theme_at(i), -1, SQLITE_STATIC);
 		sqlite3_bind_text(scan, 2, "2026-03-01", -1, SQLITE_STATIC);
 		sqlite3_bind_text(scan, 3, "2026-06-30", -1, SQLITE_STATIC);
 		if ((rc = sqlite3_step(scan)) != SQLITE_ROW)
@@ -420,7 +431,7 @@ static void write_record(writer *w, const workload *wl, long i, const char *orig
 		TEXT(p, 2, origin);
 		snprintf(a, sizeof(a), "2026-%02ld-%02ld", 1 + k % 12, 1 + k % 28);
 		TEXT(p, 3, a);
-		TEXT(p, 4, themes[k % 12]);
+		TEXT(p, 4, theme_at(k));
 		signal_note(note, sizeof(note), k);
 		TEXT(p, 5, note);
 		TEXT(p, 6, k % 4 ? "observed by staff" : "reported by a parent");
@@ -570,7 +581,7 @@ static void bundles_read(bfile *out, size_t n, const vios_node *node)
 	git_oid head;
 	char ref[64];
 
-	vios_bundle_ref(ref, node->node_id);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, node->node_id);
 	check(vios_trust_repo(&repo, node), "opening the outbox");
 	check(vios_git_ref_oid(&head, repo, ref), "reading the outbox ref");
 	for (size_t i = 0; i < n; i++) {
@@ -579,7 +590,7 @@ static void bundles_read(bfile *out, size_t n, const vios_node *node)
 		uint8_t bin[74], *sigbuf = NULL;
 		size_t binlen = 0;
 
-		vios_bundle_path(path, (long long)i + 1);
+		vios_layout_bundle_path(path, (long long)i + 1, 0);
 		snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
 		check(vios_git_read_blob(&b->age, &b->agelen, repo, &head, path, VIOS_BUNDLE_MAX_AGE), "reading a bundle");
 		check(vios_git_read_blob(&sigbuf, &b->siglen, repo, &head, sigpath, VIOS_BUNDLE_SIG_MAX),
@@ -799,7 +810,7 @@ static void bundles_write_store(bundles_run *b)
 			if (pending >= EXPORT_OPS || i == b->rows - 1) {
 				vios_export_report r;
 				t = now();
-				check(vios_bundle_export(&r, st), "vios_bundle_export (initial)");
+				check(bench_export(&r, st), "vios_bundle_export (initial)");
 				b->t_exp0 += now() - t;
 				b->r0.bundles += r.bundles;
 				b->r0.ops += r.ops;
@@ -850,7 +861,7 @@ static void bundles_change(bundles_run *b)
 	b->plain_bytes = file_size(b->plainpath);
 
 	t = now();
-	check(vios_bundle_export(&b->r1, st), "vios_bundle_export (1% change)");
+	check(bench_export(&b->r1, st), "vios_bundle_export (1% change)");
 	b->t_exp1 = now() - t;
 	if (b->pl.ok)
 		b->t_pipe1 = pipeline_run(&b->pl, b->dir, "pipeline-change", &b->pipe1);
@@ -1080,7 +1091,7 @@ static double push_ref(const vios_node *node, const char *url)
 	const char *specs[1] = { spec };
 	double t;
 
-	vios_bundle_ref(ref, node->node_id);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, node->node_id);
 	snprintf(spec, sizeof(spec), "%s:%s", ref, ref);
 	check(vios_trust_repo(&repo, node), "opening the outbox");
 	t = now();
@@ -1292,7 +1303,7 @@ static void repl_merge(repl_run *r)
 		if (to <= from)
 			continue;
 		repl_write(&r->school, &wl, from, to);
-		check(vios_bundle_export(&x, r->school.st), "vios_bundle_export");
+		check(bench_export(&x, r->school.st), "vios_bundle_export");
 	}
 	push_ref(r->school.node, r->world.repo);
 	repl_progress("hub merge: vios_hub_merge");
@@ -1346,7 +1357,7 @@ static void repl_replay(repl_run *r)
 		for (long b = phase == 0 ? 0 : REPL_K; b < until; b++) {
 			vios_export_report x;
 			repl_write(&r->school, &wl, b * r->per, (b + 1) * r->per);
-			check(vios_bundle_export(&x, r->school.st), "vios_bundle_export");
+			check(bench_export(&x, r->school.st), "vios_bundle_export");
 			if (phase == 0)
 				r->hist1 += (long)x.bundles;
 			else
@@ -1381,7 +1392,7 @@ static void repl_push(repl_run *r)
 	r->port = start_daemon(base, r->err, sizeof(r->err));
 	if (r->port) {
 		check(vios_snprintf(outbox, sizeof(outbox), "%s/school/outbox.git", r->d2), "outbox path");
-		vios_bundle_ref(ref, r->school.node->node_id);
+		vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, r->school.node->node_id);
 		for (int k = 0; k < REPL_PUSH_REPS && !r->err[0]; k++) {
 			char cmd[3 * PATH_MAX];
 			double x;

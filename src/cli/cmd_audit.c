@@ -13,11 +13,11 @@
  * <what>" ("finding: node <id>: ..." for a ref, "finding: registry: ..."),
  * then one "vios: error: N findings ..." line on stderr and exit 3.
  */
-#include "audit.h"
+#include "sync/audit.h"
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "crdt/crdt.h"
-#include "trust.h"
+#include "sync/trust.h"
 #include "util/csv.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -95,7 +95,7 @@ static int open_home(vios_node **node, uint8_t pin[8], int *have_pin, vios_cli *
 	if ((error = cli_passphrase(&pass, cli, 0)) < 0 || (error = vios_node_open(node, cli->home, pass)) < 0 ||
 	    (error = vios_crdt_store_open(&st, *node)) < 0)
 		goto done;
-	if ((error = vios_meta_get(&fp, st, "hub_fingerprint")) == 0) {
+	if ((error = vios_store_meta_get(&fp, st, "hub_fingerprint")) == 0) {
 		if ((error = vios_fingerprint_parse(pin, fp)) < 0)
 			goto done;
 		*have_pin = 1;

@@ -1,14 +1,14 @@
 /*
  * cmd_bundle.c - export, import and bundle inspect.
  */
-#include "bundle.h"
+#include "sync/bundle.h"
 #include "cli/cli.h"
 #include "cli/table.h"
-#include "report.h"
+#include "sync/report.h"
 #include "crdt/crdt.h"
 #include "store/ledger.h"
 #include "store/records.h"
-#include "trust.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 

@@ -4,12 +4,12 @@
  */
 #include "cli/cli.h"
 #include "cli/table.h"
-#include "hub.h"
-#include "report.h"
+#include "sync/hub.h"
+#include "sync/report.h"
 #include "crdt/crdt.h"
 #include "store/ledger.h"
 #include "store/records.h"
-#include "trust.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -252,6 +252,49 @@ int cmd_join(vios_cli *cli, int argc, char **argv)
 	return error;
 }
 
+/* By kind, then name: how status lists the registry. */
+static int cmp_kind_name(const void *x, const void *y)
+{
+	const vios_reg_node *a = x, *b = y;
+	int c = strcmp(a->kind, b->kind);
+	return c ? c : strcmp(a->name, b->name);
+}
+
+/* The registry's nodes with the last seq this node verified from each (null when none). */
+static int status_nodes(json_t **out, vios_store *st)
+{
+	vios_reg_node *nodes = NULL;
+	json_t *arr = json_array();
+	size_t n = 0;
+	int error;
+
+	if (arr == NULL)
+		return vios_error_nomem();
+	if ((error = vios_store_reg_node_list(&nodes, &n, st)) < 0)
+		goto done;
+	if (n > 1)
+		qsort(nodes, n, sizeof(*nodes), cmp_kind_name);
+	for (size_t i = 0; i < n && error == 0; i++) {
+		long long last = 0;
+		char hash[65];
+		if ((error = vios_ledger_peer_get(&last, hash, st, nodes[i].node_id)) < 0)
+			break;
+		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:o}", "node_id", nodes[i].node_id,
+							 "kind", nodes[i].kind, "role", nodes[i].role[0] ? nodes[i].role : NULL,
+							 "name", nodes[i].name,
+							 "revoked_at", nodes[i].revoked_at[0] ? nodes[i].revoked_at : NULL,
+							 "seq_seen", last ? json_integer(last) : json_null())) < 0)
+			error = vios_error_nomem();
+	}
+done:
+	free(nodes);
+	if (error < 0)
+		json_decref(arr);
+	else
+		*out = arr;
+	return error;
+}
+
 int cmd_status(vios_cli *cli, int argc, char **argv)
 {
 	static const char *const keys[] = { "hub_url", "hub_fingerprint", "registry_version", "registry_updated_at",
@@ -273,7 +316,7 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 	json_object_set_new(doc, "node_id", json_string(cli->node->node_id));
 	for (const char *const *k = keys; *k; k++) {
 		char *v = NULL;
-		if ((error = vios_meta_get(&v, cli->store, *k)) < 0 && error != VIOS_ENOTFOUND)
+		if ((error = vios_store_meta_get(&v, cli->store, *k)) < 0 && error != VIOS_ENOTFOUND)
 			goto done;
 		/* the store keeps meta values as text; a version is a number */
 		if (v && !strcmp(*k, "registry_version"))
@@ -289,9 +332,7 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		json_object_set_new(doc, "covenant_version", json_null());
 	else
 		goto done;
-	if ((error = vios_query(&nodes, cli->store,
-				"SELECT r.node_id, r.kind, r.role, r.name, r.revoked_at, p.last_seq AS seq_seen"
-				" FROM reg_node r LEFT JOIN peer p ON p.node_id = r.node_id ORDER BY r.kind, r.name", NULL, 0)) < 0)
+	if ((error = status_nodes(&nodes, cli->store)) < 0)
 		goto done;
 	json_object_set(doc, "nodes", nodes);
 	{

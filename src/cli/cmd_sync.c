@@ -3,9 +3,9 @@
  */
 #include "cli/cli.h"
 #include "cli/table.h"
-#include "git.h"
-#include "hub.h"
-#include "sync.h"
+#include "sync/git.h"
+#include "sync/hub.h"
+#include "sync/sync.h"
 #include "util/error.h"
 
 #include <getopt.h>

@@ -2,7 +2,7 @@
  * main.c - the vios command line: global options, the command table, and
  * the one place that turns error codes into messages and exit codes.
  *
- * Exit codes (DESIGN.md section 8): 0 ok; 1 error; 2 usage; 3 verification
+ * Exit codes (docs/cli-output.md): 0 ok; 1 error; 2 usage; 3 verification
  * failed (bad signature, tampered, forked, wrong key, not enrolled).
  *
  * An error is one line on stderr: "vios: error: MESSAGE" ("vios: MESSAGE"
@@ -12,7 +12,7 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "crdt/crdt.h"
-#include "layout.h"
+#include "sync/layout.h"
 #include "util/error.h"
 
 #include <getopt.h>

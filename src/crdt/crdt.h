@@ -1,7 +1,7 @@
 /*
  * crdt.h - change capture, the hybrid logical clock, the per-column
  * last-writer-wins merge, conflicts, categories and the state digest
- * (DESIGN.md section 6). See README.md beside this file for the rules.
+ * (docs/architecture.md, "Merge"). See README.md beside this file for the rules.
  *
  * Every local write transaction (vios_store_tx_begin .. _commit) is captured
  * with the SQLite session extension on the synced tables (pupil, signal,
@@ -158,7 +158,7 @@ const char *const *vios_crdt_tables(void);
  * NULL-terminated; NULL for a table that is not synced. */
 const char *const *vios_crdt_columns(const char *tbl);
 
-/* ---- categories (DESIGN.md section 5) ------------------------------------ */
+/* ---- categories (docs/architecture.md, "Sharing") ------------------------- */
 
 typedef enum {
 	VIOS_CAT_NONE = 0,

@@ -1,5 +1,5 @@
 /*
- * digest.c - row categories and roles (DESIGN.md section 5) and the state
+ * digest.c - row categories and roles (docs/architecture.md, "Sharing") and the state
  * digest.
  *
  * Categories come from the SQL expressions in crdt_tables (crdt.c), so the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The audit (DESIGN.md sections 1, 4, 7, 8): after a multi-school scenario
+# The audit (docs/architecture.md; docs/formats.md): after a multi-school scenario
 # (hub, two schools, police, social team, auditor; cases, trends, a new
 # covenant half-way, syncs, hub merges) the auditor verifies the hub
 # repository, lists every flow, and replays the history: the replayed

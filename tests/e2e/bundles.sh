@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bundles: export, the stock tools on every bundle, import by the auditor
-# and a partner, and every bad input of DESIGN.md section 9 that concerns
+# and a partner, and every bad input (docs/architecture.md, "Bad input") that concerns
 # bundles: one line, exit 1 or 3, digest unchanged.
 . "$(dirname "$0")/lib.sh"
 FORGE="$BUILD/tools/t_forge"

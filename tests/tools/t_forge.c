@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "sync/bundle.h"
 #include "crdt/crdt.h"
-#include "payload.h"
+#include "sync/payload.h"
 #include "node/node.h"
 #include "store/ledger.h"
 #include "store/store.h"

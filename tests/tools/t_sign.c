@@ -20,17 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
-#include "layout.h"
-#include "payload.h"
+#include "sync/bundle.h"
+#include "sync/layout.h"
+#include "sync/payload.h"
 #include "crdt/crdt.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "node/node.h"
-#include "registry.h"
+#include "sync/registry.h"
 #include "store/ledger.h"
 #include "store/store.h"
-#include "trust.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 

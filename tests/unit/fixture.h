@@ -33,12 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub.h"
+#include "sync/hub.h"
 #include "node/node.h"
-#include "registry.h"
+#include "sync/registry.h"
 #include "crdt/crdt.h"
 #include "store/store.h"
-#include "trust.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 

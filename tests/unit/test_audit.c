@@ -22,14 +22,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
+#include "sync/audit.h"
 #include "crdt/crdt.h"
-#include "git.h"
-#include "hub.h"
-#include "registry.h"
+#include "sync/git.h"
+#include "sync/hub.h"
+#include "sync/registry.h"
 #include "store/records.h"
-#include "sync.h"
-#include "trust.h"
+#include "sync/sync.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -253,7 +253,7 @@ static void test_audit_verify__rewritten_ref_since_checkpoint(void **state)
 	assert_int_equal(vios_audit_checkpoint_write(a, sb->cp), 0);
 	vios_audit_free(a);
 	/* the school's ref moved back one commit in the hub repository */
-	vios_bundle_ref(refname, sb->school.node->node_id);
+	vios_layout_node_ref(refname, sizeof(refname), VIOS_NODES_REFS, sb->school.node->node_id);
 	assert_int_equal(vios_git_open(&repo, sb->w.repo, 0), 0);
 	assert_int_equal(vios_git_ref_oid(&oid, repo, refname), 0);
 	assert_int_equal(git_commit_lookup(&head, repo, &oid), 0);

@@ -1,5 +1,5 @@
 /*
- * test_bundle.c - convergence at the level of bundles (DESIGN.md section 6):
+ * test_bundle.c - convergence at the level of bundles (docs/architecture.md, "Merge"):
  * nodes that hold the same set of bundles have the same digests, whatever
  * the order and repetition of delivery; early bundles are held until their
  * gap fills; a fork is refused and changes nothing.
@@ -31,13 +31,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle.h"
+#include "sync/bundle.h"
 #include "crdt/crdt.h"
-#include "git.h"
-#include "hub.h"
-#include "registry.h"
+#include "sync/git.h"
+#include "sync/hub.h"
+#include "sync/registry.h"
 #include "store/records.h"
-#include "trust.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -259,7 +259,7 @@ static void collect(blist *l, tnode *t, int w, long long from, long long to)
 	char path[FX_PATH + 16], ref[64];
 
 	snprintf(path, sizeof(path), "%s/outbox.git", t->home);
-	vios_bundle_ref(ref, t->node->node_id);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, t->node->node_id);
 	assert_int_equal(vios_git_open(&repo, path, 0), 0);
 	assert_int_equal(vios_git_ref_oid(&head, repo, ref), 0);
 	for (long long seq = from; seq <= to; seq++) {
@@ -269,7 +269,7 @@ static void collect(blist *l, tnode *t, int w, long long from, long long to)
 		vios_bundle_header h;
 		char *trusted = NULL;
 
-		vios_bundle_path(bpath, seq);
+		vios_layout_bundle_path(bpath, seq, 0);
 		snprintf(spath, sizeof(spath), "%s.minisig", bpath);
 		if (vios_git_read_blob(&b.age, &b.agelen, repo, &head, bpath, VIOS_BUNDLE_MAX_AGE) != 0 ||
 		    vios_git_read_blob(&sig, &b.siglen, repo, &head, spath, VIOS_BUNDLE_SIG_MAX) != 0)

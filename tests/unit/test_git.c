@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "git.h"
+#include "sync/git.h"
 #include "util/error.h"
 #include "util/util.h"
 

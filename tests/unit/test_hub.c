@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "git.h"
-#include "hub.h"
-#include "registry.h"
-#include "trust.h"
+#include "sync/git.h"
+#include "sync/hub.h"
+#include "sync/registry.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -82,7 +82,7 @@ static long long installed_version(sandbox *sb)
 	char *v = NULL;
 	long long n;
 
-	FX_OK(vios_meta_get(&v, sb->w.hub.st, "registry_version"));
+	FX_OK(vios_store_meta_get(&v, sb->w.hub.st, "registry_version"));
 	n = atoll(v);
 	free(v);
 	return n;

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "layout.h"
+#include "sync/layout.h"
 #include "util/error.h"
 
 #define ID "01a225e4-cdff-75d0-bb9f-4981b15970d3"

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layout.h"
-#include "payload.h"
+#include "sync/layout.h"
+#include "sync/payload.h"
 #include "util/error.h"
 
 #define SENDER "01a225e4-cef8-73f3-9d70-a45b48a3ae2e"

@@ -20,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "git.h"
-#include "hub.h"
-#include "report.h"
+#include "sync/git.h"
+#include "sync/hub.h"
+#include "sync/report.h"
 #include "store/records.h"
-#include "sync.h"
+#include "sync/sync.h"
 #include "util/error.h"
 #include "util/util.h"
 

@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "sync/bundle.h"
 #include "crdt/crdt.h"
-#include "git.h"
+#include "sync/git.h"
 #include "store/records.h"
-#include "sync.h"
+#include "sync/sync.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -156,7 +156,7 @@ static void test_sync__a_second_sync_moves_nothing(void **state)
 	sync_ok(&sb->school);
 	sync_ok(&sb->police);
 	FX_OK(vios_git_open(&hub, sb->w.repo, 0));
-	vios_bundle_ref(ref, sb->school.node->node_id);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, sb->school.node->node_id);
 	FX_OK(vios_git_ref_oid(&head1, hub, ref));
 	FX_OK(vios_crdt_digest(before, sb->police.st, NULL));
 
@@ -193,7 +193,7 @@ static void test_sync__a_node_ref_rewritten_on_the_hub_is_an_alarm(void **state)
 
 	/* the school's ref on the hub moved to a history of its own */
 	FX_OK(vios_git_open(&hub, sb->w.repo, 0));
-	vios_bundle_ref(ref, sb->school.node->node_id);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, sb->school.node->node_id);
 	FX_OK(vios_git_commit_files(&other, hub, "refs/heads/rewrite", &junk, 1, "rewrite", "x", "x@x"));
 	FX_OK(vios_git_set_ref(hub, ref, &other, "rewrite"));
 	git_repository_free(hub);

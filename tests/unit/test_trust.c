@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "git.h"
-#include "hub.h"
-#include "registry.h"
-#include "trust.h"
+#include "sync/git.h"
+#include "sync/hub.h"
+#include "sync/registry.h"
+#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 

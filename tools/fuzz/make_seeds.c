@@ -277,8 +277,8 @@ static char *bundle_header(const vios_node *n, long long seq)
 	uint8_t *age = NULL, *sig = NULL;
 	size_t agelen, siglen;
 
-	vios_bundle_ref(ref, n->node_id);
-	vios_bundle_path(path, seq);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, n->node_id);
+	vios_layout_bundle_path(path, seq, 0);
 	snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
 	check(vios_trust_repo(&repo, n), "outbox");
 	check(vios_git_ref_oid(&head, repo, ref), "outbox ref");
