@@ -15,6 +15,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -455,6 +456,7 @@ void vios_audit_free(vios_audit *a)
 	free(a->covs);
 	free(a->refs);
 	free(a->findings);
+	free(a->only);
 	json_decref(a->checkpoint);
 	free(a);
 }
@@ -464,6 +466,8 @@ int vios_audit_open(vios_audit **out, const vios_audit_opts *opts)
 	vios_audit *a = NULL;
 	int error;
 
+	assert(out != NULL && opts != NULL && opts->source != NULL);
+	assert(opts->only != NULL || opts->nonly == 0);
 	*out = NULL;
 	if ((error = vios_git_init()) < 0)
 		return error;
@@ -473,6 +477,16 @@ int vios_audit_open(vios_audit **out, const vios_audit_opts *opts)
 	if (strstr(opts->source, "://") != NULL || opts->source[0] == '/' || realpath(opts->source, a->source) == NULL) {
 		if ((error = vios_snprintf(a->source, sizeof(a->source), "%s", opts->source)) < 0)
 			goto done;
+	}
+	if (opts->objects && (error = vios_snprintf(a->objects, sizeof(a->objects), "%s", opts->objects)) < 0)
+		goto done;
+	if (opts->nonly) {
+		if ((a->only = calloc(opts->nonly, sizeof(*a->only))) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		memcpy(a->only, opts->only, opts->nonly * sizeof(*a->only));
+		a->nonly = opts->nonly;
 	}
 	if (opts->checkpoint && (error = audit_checkpoint_load(a, opts->checkpoint)) < 0)
 		goto done;

@@ -39,6 +39,7 @@
 #ifndef VIOS_AUDIT_H
 #define VIOS_AUDIT_H
 
+#include <git2.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,13 +62,29 @@ typedef enum {
 typedef struct {
 	char node[37];      /* the node (ref) it is about; "" for the registry */
 	long long seq;      /* the bundle's seq; 0 when not about one bundle */
+	int breaking;       /* the bundle is untrustworthy: its sender's chain is cut there */
 	char what[600];
 } vios_audit_finding;
+
+/* A node ref read at a given commit instead of where the source has it. */
+typedef struct {
+	char node_id[37];
+	git_oid head;
+} vios_audit_ref_at;
 
 typedef struct {
 	const char *source;     /* URL or path of the hub repository (or a copy of it) */
 	const uint8_t *pin;     /* 8-byte root key id, or NULL */
 	const char *checkpoint; /* checkpoint file, or NULL (read if it exists) */
+	/*
+	 * A push about to land (vios hub check-push), for a source on a local
+	 * path only: objects names one more object directory to read (git's
+	 * quarantine of the pushed objects), and when nonly > 0 only these node
+	 * refs are verified, each at its given head.
+	 */
+	const char *objects;
+	const vios_audit_ref_at *only;
+	size_t nonly;
 } vios_audit_opts;
 
 /* What the registry history says of a node. Strings "" when unknown. */

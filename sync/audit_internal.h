@@ -76,6 +76,9 @@ struct vios_audit {
 	json_t *checkpoint;
 	size_t bundles;
 	int verified;
+	char objects[PATH_MAX];   /* one more object directory (a push's quarantine), "" when none */
+	vios_audit_ref_at *only;  /* the node refs to verify and their heads (a push), NULL for all */
+	size_t nonly;
 };
 
 /* Records a finding on node (or "" for the hub) at seq (0 for none). */

@@ -59,6 +59,7 @@ static int mirror_local(vios_audit *a, const char *path)
 	if ((error = vios_snprintf(objects, sizeof(objects), "%sobjects", git_repository_commondir(src))) < 0)
 		goto done;
 	if ((rc = git_repository_odb(&odb, a->repo)) < 0 || (rc = git_odb_add_disk_alternate(odb, objects)) < 0 ||
+	    (a->objects[0] && (rc = git_odb_add_disk_alternate(odb, a->objects)) < 0) ||
 	    (rc = git_reference_iterator_glob_new(&it, src, VIOS_HEADS_GLOB)) < 0) {
 		error = vios_git_error(rc, path);
 		goto done;
@@ -85,8 +86,22 @@ static int mirror_local(vios_audit *a, const char *path)
 		git_reference_free(resolved);
 		git_reference_free(ref);
 	}
-	if (rc != GIT_ITEROVER)
+	if (rc != GIT_ITEROVER) {
 		error = vios_git_error(rc, path);
+		goto done;
+	}
+	/* a push about to land: its refs as they will be */
+	for (size_t i = 0; i < a->nonly; i++) {
+		git_reference *made = NULL;
+		char dst[VIOS_LAYOUT_REF_MAX];
+		vios_layout_node_ref(dst, sizeof(dst), VIOS_MIRROR_NODES, a->only[i].node_id);
+		rc = git_reference_create(&made, a->repo, dst, &a->only[i].head, 1, "vios audit: pushed head");
+		git_reference_free(made);
+		if (rc < 0) {
+			error = vios_git_error(rc, dst);
+			goto done;
+		}
+	}
 done:
 	git_reference_iterator_free(it);
 	git_odb_free(odb);
@@ -111,8 +126,13 @@ int audit_fetch_mirror(vios_audit *a)
 		local = a->source + 7;
 	else if (strstr(a->source, "://") == NULL && strchr(a->source, ':') == NULL)
 		local = a->source;
-	if (local == NULL)
+	if (local == NULL) {
+		if (a->objects[0] || a->nonly) {
+			vios_error_set(VIOS_ERR_INPUT, "a push is checked only in a repository on a local path");
+			return VIOS_ERROR;
+		}
 		return vios_git_fetch(a->repo, a->source, specs, 2);
+	}
 	if (stat(local, &sb) < 0) {
 		vios_error_set(VIOS_ERR_INPUT, "cannot read %s: %s", local, strerror(errno));
 		return VIOS_ERROR;

@@ -41,6 +41,15 @@ int audit_descends(int *ok, vios_audit *a, const git_oid *head, const git_oid *o
 	return vios_git_descends(ok, a->repo, head, old);
 }
 
+/* 1 when node id is among the refs a push asks about. */
+static int audit_only_has(const vios_audit *a, const char *id)
+{
+	for (size_t i = 0; i < a->nonly; i++)
+		if (!strcmp(a->only[i].node_id, id))
+			return 1;
+	return 0;
+}
+
 static int cmp_ref(const void *x, const void *y)
 {
 	return strcmp(((const aref *)x)->id, ((const aref *)y)->id);
@@ -60,7 +69,9 @@ static int list_refs(vios_audit *a)
 		git_reference *resolved = NULL;
 
 		assert(id != NULL); /* the glob keeps to the namespace */
-		if (!vios_uuid_valid(id)) {
+		if (a->only && !audit_only_has(a, id)) {
+			/* a push: only the pushed refs are decided */
+		} else if (!vios_uuid_valid(id)) {
 			audit_finding(a, "", 0, "ref " VIOS_NODES_REFS "%s is not named after a node id; it was not verified", id);
 		} else if (git_reference_resolve(&resolved, ref) == 0 && git_reference_target(resolved)) {
 			if (a->nrefs == cap) {
@@ -118,6 +129,8 @@ static void bfind(chain_state *cs, long long seq, int breaking, uint64_t hlc, co
 	va_start(ap, fmt);
 	audit_vfinding(cs->a, cs->r->id, seq, fmt, ap);
 	va_end(ap);
+	if (cs->a->nfindings > before)
+		cs->a->findings[before].breaking = breaking;
 	if (breaking && (cs->r->cut == 0 || seq < cs->r->cut)) {
 		cs->r->cut = seq;
 		cs->r->cut_hlc = hlc;

@@ -33,6 +33,7 @@ typedef struct {
 	int flags;
 	const char *summary;
 	const char *usage; /* full help text, also `vios help NAME` */
+	const char *bare;  /* a subcommand that needs neither home nor node (flags ignored), or NULL */
 } vios_cmd;
 
 /* Reports a usage error for the current command; returns VIOS_EUSAGE. */

@@ -116,7 +116,7 @@ done:
 /* Opens the audit with the trust root chosen as the file comment says. */
 static int audit_start(vios_audit **a, vios_node **node, vios_cli *cli, const audit_args *args, int need_home)
 {
-	vios_audit_opts opts = { args->source, NULL, args->checkpoint };
+	vios_audit_opts opts = { .source = args->source, .checkpoint = args->checkpoint };
 	uint8_t pin[8];
 	int have_pin = 0, error;
 

@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "sync/checkpush.h"
 #include "sync/hub.h"
 #include "sync/report.h"
 #include "crdt/crdt.h"
@@ -135,6 +136,41 @@ static int hub_report(vios_cli *cli, int argc, char **argv)
 	return error;
 }
 
+/*
+ * vios hub check-push: git's pre-receive hook. Runs in the bare repository
+ * (GIT_DIR, else the current directory) with the pushed objects in
+ * GIT_QUARANTINE_PATH; prints "vios hook: refused REF: WHY" per refusal.
+ */
+static int hub_check_push(vios_cli *cli)
+{
+	vios_push_update *u = NULL;
+	vios_push_refusal *r = NULL;
+	const char *repo = getenv("GIT_DIR");
+	size_t n = 0, nr = 0;
+	int error;
+
+	if ((error = vios_push_read(&u, &n, stdin)) < 0 ||
+	    (error = vios_push_check(&r, &nr, repo && *repo ? repo : ".", getenv("GIT_QUARANTINE_PATH"), u, n)) < 0)
+		goto done;
+	if (cli->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; arr && i < nr; i++)
+			json_array_append_new(arr, json_pack("{s:s, s:s}", "ref", r[i].ref, "why", r[i].why));
+		error = cli_json_out(json_pack("{s:i, s:o*}", "refs", (int)n, "refused", arr));
+	} else {
+		for (size_t i = 0; i < nr; i++)
+			fprintf(stderr, "vios hook: refused %s: %s\n", r[i].ref, r[i].why);
+	}
+	if (error == 0 && nr > 0) {
+		vios_error_set(VIOS_ERR_BUNDLE, "push refused: %zu finding%s on the pushed refs", nr, nr == 1 ? "" : "s");
+		error = VIOS_EVERIFY;
+	}
+done:
+	free(u);
+	free(r);
+	return error;
+}
+
 int cmd_hub(vios_cli *cli, int argc, char **argv)
 {
 	const char *act;
@@ -147,6 +183,11 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	if (first >= argc)
 		return cli_usage(cli, "expected create, enroll, revoke or covenant set");
 	act = argv[first];
+	if (!strcmp(act, "check-push")) {
+		if (first + 1 != argc)
+			return cli_usage(cli, "expected 'hub check-push' (git's lines on stdin)");
+		return hub_check_push(cli);
+	}
 	if (!strcmp(act, "create")) {
 		char fp[17];
 		if (first + 2 != argc)

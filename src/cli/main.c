@@ -40,13 +40,13 @@ static const vios_cmd commands[] = {
 	  "  --kdf PRESET    Argon2id cost: interactive, moderate (default) or sensitive\n"
 	  "\n"
 	  "The passphrase comes from --passphrase-file FILE, VIOS_PASSPHRASE, or a prompt.\n"
-	  "An existing, non-empty home is never overwritten.\n" },
+	  "An existing, non-empty home is never overwritten.\n", NULL },
 	{ "whoami", cmd_whoami, NEEDS_NODE, "Show this node's identity and public keys",
 	  "usage: vios [--json] whoami\n"
 	  "\n"
 	  "Shows node id, kind, name, role, fingerprint (the signing key id), the age\n"
 	  "recipient (age1...) and the minisign public key. Unlocks the node, so a wrong\n"
-	  "passphrase is reported here.\n" },
+	  "passphrase is reported here.\n", NULL },
 	{ "identity", cmd_identity, NEEDS_STORE, "Export the enrollment request or the age identity",
 	  "usage: vios identity export [-o FILE]\n"
 	  "       vios identity export --secret -o FILE [--force]\n"
@@ -57,7 +57,7 @@ static const vios_cmd commands[] = {
 	  "mode 0600, so stock 'age -d -i FILE' can decrypt what is addressed to this node.\n"
 	  "The file is outside the encrypted home: keep it safe and delete it after use.\n"
 	  "Every secret export is written to the access log ('vios log').\n"
-	  "It is never written inside the home; an existing FILE needs --force.\n" },
+	  "It is never written inside the home; an existing FILE needs --force.\n", NULL },
 	{ "passphrase", cmd_passphrase, 0, "Change the passphrase or recover with the recovery code",
 	  "usage: vios passphrase change [--new-passphrase-file FILE]\n"
 	  "       vios passphrase recover --recovery-code CODE [--new-passphrase-file FILE]\n"
@@ -66,7 +66,7 @@ static const vios_cmd commands[] = {
 	  "a prompt) and sets the new one (--new-passphrase-file, VIOS_NEW_PASSPHRASE or a\n"
 	  "prompt, asked twice).\n"
 	  "recover: sets a new passphrase with the recovery code printed by 'vios init'.\n"
-	  "The node keeps its keys and data; the recovery code stays valid.\n" },
+	  "The node keeps its keys and data; the recovery code stays valid.\n", NULL },
 	{ "pupil", cmd_pupil, NEEDS_STORE, "Record and show pupils",
 	  "usage: vios pupil add --name NAME [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
 	  "                      [--over16] [--guardian CONTACT]\n"
@@ -74,7 +74,7 @@ static const vios_cmd commands[] = {
 	  "       vios pupil show ID\n"
 	  "\n"
 	  "add prints the new pupil's id. show lists the pupil's signals, cases and\n"
-	  "agreements together. Every read is written to the access log ('vios log').\n" },
+	  "agreements together. Every read is written to the access log ('vios log').\n", NULL },
 	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
 	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
 	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
@@ -85,16 +85,16 @@ static const vios_cmd commands[] = {
 	  "street-culture, polarisation, nuisance, vandalism, crime, other.\n"
 	  "A signal without --pupil is about a phenomenon (thematic); with one, it is case data.\n"
 	  "Keep the note factual and name its source. Legal bases: public-task, consent,\n"
-	  "wpg-20, vital-interest, legal-obligation.\n" },
+	  "wpg-20, vital-interest, legal-obligation.\n", NULL },
 	{ "trend", cmd_trend, NEEDS_STORE, "Record and list thematic trends",
 	  "usage: vios trend add --theme T --period YYYY-MM --level rising|stable|falling [--note TEXT]\n"
 	  "       vios trend list\n"
 	  "\n"
-	  "A trend is about a phenomenon at or around the school, never about a person.\n" },
+	  "A trend is about a phenomenon at or around the school, never about a person.\n", NULL },
 	{ "meeting", cmd_meeting, NEEDS_STORE, "Record and list meetings",
 	  "usage: vios meeting add --kind thematic|case|steering|evaluation --date YYYY-MM-DD\n"
 	  "                        [--roles R,...] [--minutes TEXT] [--case ID]\n"
-	  "       vios meeting list\n" },
+	  "       vios meeting list\n", NULL },
 	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",
 	  "usage: vios case open --pupil ID [--signals ID,...] [--roles R,...] [--lead ROLE]\n"
 	  "                      [--basis public-task|consent|wpg-20]\n"
@@ -106,24 +106,24 @@ static const vios_cmd commands[] = {
 	  "raad-kinderbescherming) from any open status. monitoring may go back to\n"
 	  "in-progress; an escalated case may come back to in-progress or monitoring;\n"
 	  "any open case may be closed; a closed case is final.\n"
-	  "--roles are the partners taking part: only they receive the case's data.\n" },
+	  "--roles are the partners taking part: only they receive the case's data.\n", NULL },
 	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
 	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"
 	  "       vios agreement done ID [--feedback TEXT]\n"
 	  "       vios agreement list [--overdue] [--case ID]\n"
 	  "\n"
-	  "--overdue lists open agreements whose due date has passed.\n" },
+	  "--overdue lists open agreements whose due date has passed.\n", NULL },
 	{ "log", cmd_log, NEEDS_STORE, "Show the local access log",
 	  "usage: vios log [--limit N]\n"
 	  "\n"
 	  "Who (node, OS user) did what (create, read, update, export, import, erase) to\n"
-	  "which record, and when. The log is append-only and never leaves this node.\n" },
+	  "which record, and when. The log is append-only and never leaves this node.\n", NULL },
 	{ "store", cmd_store, NEEDS_STORE, "Check or compact the encrypted record store",
 	  "usage: vios store check | vios store vacuum\n"
 	  "\n"
 	  "check runs SQLite's integrity check over the decrypted pages and counts the\n"
 	  "rows of each table; vacuum rebuilds the store compactly (every page is encrypted\n"
-	  "afresh) and then checks it. A page that fails authentication exits 3.\n" },
+	  "afresh) and then checks it. A page that fails authentication exits 3.\n", NULL },
 	{ "hub", cmd_hub, NEEDS_STORE, "Hub operator: create the hub, enroll and revoke nodes, publish the covenant",
 	  "usage: vios hub create PATH\n"
 	  "       vios hub enroll FILE\n"
@@ -131,6 +131,7 @@ static const vios_cmd commands[] = {
 	  "       vios hub covenant set FILE\n"
 	  "       vios hub merge [--via PATH]\n"
 	  "       vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE] [--svg FILE]\n"
+	  "       vios hub check-push\n"
 	  "\n"
 	  "Run on a hub node (vios init --kind hub). create makes a bare git repository at\n"
 	  "PATH with a signed registry on refs/heads/registry: the hub root key, the hub\n"
@@ -147,7 +148,12 @@ static const vios_cmd commands[] = {
 	  "report shows signals per theme per school per month and the schools' trend\n"
 	  "levels, from the counts schools send as theme data (no personal data); counts\n"
 	  "below 5 show as <5 everywhere. --csv writes month,school,theme,signals,trend;\n"
-	  "--svg writes a chart (a panel per school and one for the municipality).\n" },
+	  "--svg writes a chart (a panel per school and one for the municipality).\n"
+	  "check-push is the git server's pre-receive hook (tools/pre-receive): run in the\n"
+	  "bare hub repository with git's \"OLD NEW REF\" lines on stdin, it needs no home\n"
+	  "and no passphrase, and accepts only fast-forwards of node refs whose every new\n"
+	  "bundle passes the audit's chain verifier; one line per refusal, exit 3.\n",
+	  "check-push" },
 	{ "join", cmd_join, NEEDS_STORE, "Join a hub: fetch and verify its registry and covenant",
 	  "usage: vios join URL|PATH --hub-fingerprint FP\n"
 	  "\n"
@@ -155,9 +161,9 @@ static const vios_cmd commands[] = {
 	  "and checks every signature against the pinned hub key: FP is the fingerprint the\n"
 	  "hub operator read to you ('vios whoami' on the hub). A wrong fingerprint, an\n"
 	  "unsigned or altered entry, or a registry that does not extend the one verified\n"
-	  "before exits 3 and stores nothing.\n" },
+	  "before exits 3 and stores nothing.\n", NULL },
 	{ "status", cmd_status, NEEDS_STORE, "Show the hub, its pinned key, registry and covenant versions",
-	  "usage: vios status\n" },
+	  "usage: vios status\n", NULL },
 	{ "export", cmd_export, NEEDS_STORE, "Seal pending changes into signed, encrypted bundles",
 	  "usage: vios export\n"
 	  "\n"
@@ -165,7 +171,7 @@ static const vios_cmd commands[] = {
 	  "covenant in force allows (theme data to the hub, the partners and the auditor;\n"
 	  "a case's data to the roles taking part in it and the auditor). Each bundle is\n"
 	  "an age file signed with minisign, committed to " VIOS_NODES_REFS "<id> of the\n"
-	  "node's outbox repository. Works offline; 'vios sync' sends them.\n" },
+	  "node's outbox repository. Works offline; 'vios sync' sends them.\n", NULL },
 	{ "import", cmd_import, NEEDS_STORE, "Verify and merge bundles from files",
 	  "usage: vios import FILE.age...\n"
 	  "\n"
@@ -173,26 +179,26 @@ static const vios_cmd commands[] = {
 	  "verified (signature, sender enrolled and not revoked, seq and prev hash) before\n"
 	  "it is decrypted, and merged in one transaction. A bundle for other nodes is\n"
 	  "recorded and skipped; one that comes before an earlier seq is held until the\n"
-	  "gap fills (exit 1 while anything is held). Failed checks exit 3.\n" },
+	  "gap fills (exit 1 while anything is held). Failed checks exit 3.\n", NULL },
 	{ "bundle", cmd_bundle, NEEDS_STORE, "Inspect a bundle: its verified header and contents",
 	  "usage: vios bundle inspect FILE.age\n"
 	  "\n"
 	  "Verifies the signature and shows the signed header (sender, seq, prev hash,\n"
 	  "clock, covenant version, categories, recipients, op count); when the bundle is\n"
-	  "addressed to this node, also how many changes of each kind it holds.\n" },
+	  "addressed to this node, also how many changes of each kind it holds.\n", NULL },
 	{ "digest", cmd_digest, NEEDS_STORE, "Print the state digest (BLAKE2b-256 of every synced row)",
 	  "usage: vios digest [--category theme|case]\n"
 	  "\n"
 	  "Nodes that hold the same bundles print the same digest, whatever the order\n"
 	  "they received them in. --category restricts it to theme or case data, so a\n"
-	  "school, a partner and the auditor can compare what they share.\n" },
+	  "school, a partner and the auditor can compare what they share.\n", NULL },
 	{ "conflicts", cmd_conflicts, NEEDS_STORE, "List concurrent writes that lost, per record and column",
 	  "usage: vios conflicts\n"
 	  "\n"
 	  "When two nodes changed the same field of the same record without having seen\n"
 	  "each other's change, the later clock wins everywhere; the losing value is kept\n"
 	  "here so a person can see it (e.g. the police marked an agreement done while the\n"
-	  "school moved its due date).\n" },
+	  "school moved its due date).\n", NULL },
 	{ "sync", cmd_sync, NEEDS_STORE, "Fetch, verify and import, export, and push over git",
 	  "usage: vios sync [--via URL|PATH]\n"
 	  "\n"
@@ -201,7 +207,7 @@ static const vios_cmd commands[] = {
 	  "pending changes with the fresh registry and covenant, and pushes this node's\n"
 	  "own ref (fast-forward only). --via uses a USB stick's bare repository instead\n"
 	  "of the hub (made when missing). With the hub unreachable it exits 1 and keeps\n"
-	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n" },
+	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n", NULL },
 	{ "audit", cmd_audit, 0, "Auditor: verify every signature, chain and flow; list flows; replay history",
 	  "usage: vios audit verify URL|PATH [--checkpoint FILE] [--hub-fingerprint FP]\n"
 	  "       vios audit flows URL|PATH [--csv FILE] [--hub-fingerprint FP]\n"
@@ -241,8 +247,8 @@ static const vios_cmd commands[] = {
 	  "verify and flows need no passphrase. Trust root: --hub-fingerprint FP; else,\n"
 	  "when the home is an auditor's that joined, the hub it pinned at 'vios join';\n"
 	  "else the checkpoint's; else the key of the first registry commit, printed so\n"
-	  "you can compare it with the hub operator's fingerprint.\n" },
-	{ NULL, NULL, 0, NULL, NULL }
+	  "you can compare it with the hub operator's fingerprint.\n", NULL },
+	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
 
 /* Writes text as roff body text: escapes backslashes and leading dots. */
@@ -431,7 +437,7 @@ int main(int argc, char **argv)
 	vios_cli cli = { 0 };
 	const vios_cmd *cmd;
 	vios_secret *pass = NULL;
-	int i, error;
+	int i, flags, error;
 
 	/* A file size limit (ulimit -f) must give "disk full", not a killed process. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -492,11 +498,12 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
-	if (cli.home == NULL && (cli.home = default_home()) == NULL) {
+	flags = cmd->bare && i + 1 < argc && !strcmp(argv[i + 1], cmd->bare) ? 0 : cmd->flags;
+	if (flags && cli.home == NULL && (cli.home = default_home()) == NULL) {
 		vios_error_set(VIOS_ERR_INPUT, "no home: use --home DIR or set VIOS_HOME");
 		return print_error(VIOS_EUSAGE, cli.json);
 	}
-	if (cmd->flags & (NEEDS_NODE | NEEDS_STORE)) {
+	if (flags & (NEEDS_NODE | NEEDS_STORE)) {
 		if ((error = vios_node_open_public(&cli.node, cli.home)) < 0)
 			goto done;
 		vios_node_free(cli.node);
@@ -507,7 +514,7 @@ int main(int argc, char **argv)
 		vios_secret_free(pass);
 		pass = NULL;
 	}
-	if ((cmd->flags & NEEDS_STORE) == NEEDS_STORE && (error = vios_crdt_store_open(&cli.store, cli.node)) < 0)
+	if ((flags & NEEDS_STORE) == NEEDS_STORE && (error = vios_crdt_store_open(&cli.store, cli.node)) < 0)
 		goto done;
 	optind = 0; /* each command runs getopt_long on its own argv */
 	error = cmd->fn(&cli, argc - i, argv + i);

@@ -81,12 +81,25 @@ t "git:// push reached the hub" git --git-dir "$G" rev-parse -q --verify "refs/h
 S1=$(nid s1); N1=$(nid net1)
 SOC=$(nid soc)
 git --git-dir "$T/net1/outbox.git" push "$URL" "refs/heads/nodes/$N1:refs/heads/nodes/$SOC" >/dev/null 2>"$T/err"; rc=$?
-t "the hook refuses a push of one node's bundles to another node's ref" bash -c "[ $rc -ne 0 ] && grep -q 'is not signed by node $SOC' '$T/err'"
+t "the hook refuses a push of one node's bundles to another node's ref" bash -c "[ $rc -ne 0 ] && grep -q 'vios hook: refused refs/heads/nodes/$SOC: bundle 1: the bundle names node $N1 as its sender' '$T/err'"
 git --git-dir "$T/net1/outbox.git" push -f "$URL" "refs/heads/nodes/$N1:refs/heads/nodes/$S1" >/dev/null 2>"$T/err"; rc=$?
 t "the hook refuses a forced push over another school's ref" bash -c "[ $rc -ne 0 ] && grep -q 'vios hook: refused' '$T/err'"
 V "$T/net1" trend add --theme crime --period 2026-11 --level stable >/dev/null; V "$T/net1" sync >/dev/null
 git --git-dir "$T/net1/outbox.git" push -f "$URL" "refs/heads/nodes/$N1~1:refs/heads/nodes/$N1" >/dev/null 2>"$T/err"; rc=$?
 t "the hook refuses a non-fast-forward push" bash -c "[ $rc -ne 0 ] && grep -q 'not a fast-forward' '$T/err'"
+git --git-dir "$T/net1/outbox.git" push -f "$URL" "refs/heads/nodes/$N1:refs/heads/registry" >/dev/null 2>"$T/err"; rc=$?
+t "the hook refuses a push to the registry" bash -c "[ $rc -ne 0 ] && grep -q 'only refs/heads/nodes/<node-id> may be pushed' '$T/err'"
+git --git-dir "$T/net1/outbox.git" push "$URL" ":refs/heads/nodes/$N1" >/dev/null 2>"$T/err"; rc=$?
+t "the hook refuses deleting a node's ref" bash -c "[ $rc -ne 0 ] && grep -q 'deleting a node' '$T/err'"
+# a commit that adds a file beside the bundles, made with git's plumbing
+O="$T/net1/outbox.git"
+blob=$(echo "not a bundle" | git --git-dir "$O" hash-object -w --stdin)
+GIT_INDEX_FILE="$T/idx" git --git-dir "$O" read-tree "refs/heads/nodes/$N1"
+GIT_INDEX_FILE="$T/idx" git --git-dir "$O" update-index --add --cacheinfo "100644,$blob,bundles/notes.txt"
+extra=$(git --git-dir "$O" commit-tree "$(GIT_INDEX_FILE="$T/idx" git --git-dir "$O" write-tree)" -p "refs/heads/nodes/$N1" -m "vios bundle 3")
+git --git-dir "$O" push "$URL" "$extra:refs/heads/nodes/$N1" >/dev/null 2>"$T/err"; rc=$?
+t "the hook refuses a commit that adds anything but the next bundle" bash -c "[ $rc -ne 0 ] && grep -q 'vios hook: refused refs/heads/nodes/$N1' '$T/err'"
+t "the refused commit never reached the hub" bash -c "! git --git-dir '$G' cat-file -e $extra 2>/dev/null"
 t "after the refusals the hub repo is intact" git --git-dir "$G" fsck --no-progress
 
 # --- alarms: a ref rewritten at the hub ------------------------------------------

@@ -183,7 +183,7 @@ static int teardown(void **state)
 
 static void open_audit(vios_audit **a, sandbox *sb, const char *checkpoint)
 {
-	vios_audit_opts opts = { sb->w.repo, sb->w.hub.node->sign_pub.keyid, checkpoint };
+	vios_audit_opts opts = { .source = sb->w.repo, .pin = sb->w.hub.node->sign_pub.keyid, .checkpoint = checkpoint };
 	if (vios_audit_open(a, &opts) != 0)
 		fail_msg("audit open: %s", vios_error_last());
 	assert_int_equal(vios_audit_verify(*a, NULL, NULL), 0);
@@ -228,7 +228,7 @@ static void test_audit_verify__clean_history_has_no_findings(void **state)
 	vios_audit_free(a);
 	/* the second run trusts the checkpoint's root and finds nothing */
 	{
-		vios_audit_opts opts = { sb->w.repo, NULL, sb->cp };
+		vios_audit_opts opts = { .source = sb->w.repo, .pin = NULL, .checkpoint = sb->cp };
 		assert_int_equal(vios_audit_open(&a, &opts), 0);
 		assert_int_equal(vios_audit_verify(a, NULL, NULL), 0);
 		vios_audit_findings(a, &n);
@@ -292,7 +292,7 @@ static void test_audit_open__refuses_malformed_checkpoint(void **state)
 {
 	sandbox *sb = *state;
 	vios_audit *a = NULL;
-	vios_audit_opts opts = { sb->w.repo, NULL, sb->cp };
+	vios_audit_opts opts = { .source = sb->w.repo, .pin = NULL, .checkpoint = sb->cp };
 	static const char *const bad[] = {
 		"not json",
 		"{\"format\": \"vios-audit-checkpoint-2\"}",
@@ -313,7 +313,7 @@ static void test_audit_open__unreachable_source_is_an_error(void **state)
 	sandbox *sb = *state;
 	vios_audit *a = NULL;
 	char path[FX_PATH + 32];
-	vios_audit_opts opts = { path, NULL, NULL };
+	vios_audit_opts opts = { .source = path, .pin = NULL, .checkpoint = NULL };
 
 	snprintf(path, sizeof(path), "%s/nowhere.git", sb->w.dir);
 	assert_int_equal(vios_audit_open(&a, &opts), VIOS_ERROR);
