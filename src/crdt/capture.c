@@ -307,6 +307,19 @@ int vios_crdt_attach(vios_store *st)
 	return vios_store_set_capture(st, &capture_hooks, cs);
 }
 
+/* Hands out a store just opened (error: what opening it said) with capture attached, or frees it. */
+static int attached(vios_store **out, vios_store *st, int error)
+{
+	if (error == 0)
+		error = vios_crdt_attach(st);
+	if (error < 0) {
+		vios_store_free(st);
+		return error;
+	}
+	*out = st;
+	return 0;
+}
+
 int vios_crdt_store_open(vios_store **out, const vios_node *node)
 {
 	vios_store *st = NULL;
@@ -314,15 +327,8 @@ int vios_crdt_store_open(vios_store **out, const vios_node *node)
 
 	assert(out != NULL && node != NULL);
 	*out = NULL;
-	if ((error = vios_store_open(&st, node)) < 0 ||
-	    (error = vios_crdt_attach(st)) < 0)
-		goto done;
-done:
-	if (error < 0)
-		vios_store_free(st);
-	else
-		*out = st;
-	return error;
+	error = vios_store_open(&st, node);
+	return attached(out, st, error);
 }
 
 int vios_crdt_store_open_temp(vios_store **out, const vios_node *node, const char *dir)
@@ -332,13 +338,6 @@ int vios_crdt_store_open_temp(vios_store **out, const vios_node *node, const cha
 
 	assert(out != NULL && node != NULL && dir != NULL);
 	*out = NULL;
-	if ((error = vios_store_open_temp(&st, node, dir)) < 0 ||
-	    (error = vios_crdt_attach(st)) < 0)
-		goto done;
-done:
-	if (error < 0)
-		vios_store_free(st);
-	else
-		*out = st;
-	return error;
+	error = vios_store_open_temp(&st, node, dir);
+	return attached(out, st, error);
 }

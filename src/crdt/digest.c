@@ -107,26 +107,38 @@ static int classify_step(vios_store *st, sqlite3_stmt *pStmt, int *found, vios_c
 	return vios_store_error(st->db, rc, "classifying a record");
 }
 
+/* Prepares a classifying query (sqlite3_mprintf'd zSql, freed here; NULL means out of memory). */
+static int prepare_classify(sqlite3_stmt **pStmt, vios_store *st, char *zSql)
+{
+	int rc;
+
+	*pStmt = NULL;
+	if (zSql == NULL)
+		return vios_error_nomem();
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, pStmt, NULL);
+	sqlite3_free(zSql);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(*pStmt);
+		*pStmt = NULL;
+		return vios_store_error(st->db, rc, "classifying a record");
+	}
+	return 0;
+}
+
 int crdt_row_classify(vios_store *st, int t, const char *pk, int *found, vios_crdt_category *cat,
 		      uint32_t *roles)
 {
 	const crdt_table *tb = &crdt_tables[t];
 	sqlite3_stmt *pStmt = NULL;
 	char *zSql;
-	int rc, error;
+	int error;
 
 	assert(st != NULL && t >= 0 && t < CRDT_NTABLES && pk != NULL && found != NULL && cat != NULL);
 	*found = 0;
 	zSql = sqlite3_mprintf("SELECT coalesce((%s), 0), (%s) FROM %s AS r WHERE r.id = ?1", tb->theme_sql,
 			       tb->roles_sql, tb->name);
-	if (zSql == NULL)
-		return vios_error_nomem();
-	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
-	sqlite3_free(zSql);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(pStmt);
-		return vios_store_error(st->db, rc, "classifying a record");
-	}
+	if ((error = prepare_classify(&pStmt, st, zSql)) < 0)
+		return error;
 	sqlite3_bind_text(pStmt, 1, pk, -1, SQLITE_STATIC);
 	error = classify_step(st, pStmt, found, cat, roles);
 	sqlite3_finalize(pStmt);
@@ -140,21 +152,16 @@ int crdt_values_classify(vios_store *st, int t, sqlite3_value **vals, vios_crdt_
 	sqlite3_stmt *pStmt = NULL;
 	sqlite3_str *q = sqlite3_str_new(st->db);
 	char *zSql;
-	int rc, found, error;
+	int found, error;
 
 	assert(st != NULL && t >= 0 && t < CRDT_NTABLES && vals != NULL && cat != NULL);
 	sqlite3_str_appendf(q, "SELECT coalesce((%s), 0), (%s) FROM (SELECT", tb->theme_sql, tb->roles_sql);
 	for (int c = 0; c < tb->ncol; c++)
 		sqlite3_str_appendf(q, "%s ?%d AS %s", c ? "," : "", c + 1, tb->cols[c].name);
 	sqlite3_str_appendf(q, ") AS r");
-	if ((zSql = sqlite3_str_finish(q)) == NULL)
-		return vios_error_nomem();
-	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
-	sqlite3_free(zSql);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(pStmt);
-		return vios_store_error(st->db, rc, "classifying a record");
-	}
+	zSql = sqlite3_str_finish(q);
+	if ((error = prepare_classify(&pStmt, st, zSql)) < 0)
+		return error;
 	for (int c = 0; c < tb->ncol; c++)
 		sqlite3_bind_value(pStmt, c + 1, vals[c]);
 	error = classify_step(st, pStmt, &found, cat, roles);
