@@ -34,6 +34,7 @@ static int outbox_last(long long *seq, char hash[65], vios_store *st)
 {
 	int error;
 
+	assert(seq != NULL && hash != NULL && st != NULL);
 	if ((error = vios_ledger_outbox_last(seq, hash, st)) == 0 && *seq == 0)
 		strcpy(hash, VIOS_ZERO_HASH);
 	return error;
@@ -69,6 +70,7 @@ static int row_owners(json_t **out, vios_store *st, const char *tbl, const char 
 	};
 	const char *params[1] = { pk };
 
+	assert(out != NULL && st != NULL && tbl != NULL && pk != NULL);
 	*out = NULL;
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
 		if (!strcmp(q[i].tbl, tbl))
@@ -81,6 +83,7 @@ static int owns(json_t *owners, const char *id)
 	size_t i;
 	json_t *row;
 
+	assert(owners != NULL && id != NULL);
 	json_array_foreach(owners, i, row)
 		if (!strcmp(json_string_value(json_object_get(row, "origin")) ?: "", id))
 			return 1;
@@ -91,9 +94,13 @@ static int owns(json_t *owners, const char *id)
 static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnodes, const vios_covenant *cov,
 			  const char *self, vios_crdt_category cat, uint32_t roles, json_t *owners)
 {
-	json_t *table = cov->tables ? json_object_get(cov->tables, self) : NULL;
+	json_t *table;
 	int c = cat == VIOS_CAT_THEME ? 0 : 1;
 
+	/* owners is optional (NULL: nobody owns the record beyond the sender) */
+	assert(out != NULL && out->ids != NULL && out->pks != NULL && (nodes != NULL || nnodes == 0));
+	assert(cov != NULL && self != NULL);
+	table = cov->tables ? json_object_get(cov->tables, self) : NULL;
 	out->n = 0;
 	for (size_t i = 0; i < nnodes; i++) {
 		const char *id = nodes[i].node_id, *kind = nodes[i].kind;
@@ -126,6 +133,8 @@ static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnod
 		} else if (!strcmp(kind, "school") && c == 0)
 			take = (cov->receives[0] >> 0) & 1;
 		if (take) {
+			/* at most one id per node: out has room for nnodes + 1 */
+			assert(out->n <= i && strlen(id) < sizeof(out->ids[0]));
 			strcpy(out->ids[out->n], id);
 			memcpy(out->pks[out->n], nodes[i].age_pk, sizeof(nodes[i].age_pk));
 			out->n++;
@@ -137,6 +146,7 @@ static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnod
 
 static int same_set(const rcpt_set *a, const rcpt_set *b)
 {
+	assert(a != NULL && b != NULL);
 	if (a->n != b->n)
 		return 0;
 	for (size_t i = 0; i < a->n; i++)
@@ -166,6 +176,9 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 	char *sig = NULL, now[21];
 	int error;
 
+	/* ops for a group of pending ops, raw for an already gzip'd payload */
+	assert(st != NULL && st->node != NULL && g != NULL && (raw != NULL || ops != NULL || g->n == 0));
+	assert(seq >= 1 && prev != NULL && hash_out != NULL && (g->set.ids != NULL || g->set.n == 0));
 	memset(&h, 0, sizeof(h));
 	snprintf(h.sender, sizeof(h.sender), "%s", st->node->node_id);
 	h.seq = seq;
@@ -189,6 +202,7 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 			error = vios_error_nomem();
 			goto done;
 		}
+		assert(g->idx != NULL || g->n == 0);
 		for (size_t k = 0; k < g->n; k++)
 			v[k] = &ops[g->idx[k]].op;
 		if ((error = vios_payload_build(&gz, &gzlen, v, g->n, h.sender, seq)) < 0)
@@ -224,6 +238,7 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 	char ref[VIOS_LAYOUT_REF_MAX], email[80];
 	int error = 0;
 
+	assert(st != NULL && st->node != NULL && repo != NULL);
 	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, st->node->node_id);
 	snprintf(email, sizeof(email), "%s@vios.invalid", st->node->node_id);
 	for (;;) {
@@ -241,6 +256,7 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 			goto next;
 		}
 		have = 1;
+		assert(e.seq >= 1 && e.sig != NULL && e.header != NULL && (e.age != NULL || e.agelen == 0));
 		seq = e.seq;
 		age = e.age;
 		agelen = e.agelen;
@@ -290,6 +306,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	char prev[65];
 	int error, in_tx = 0;
 
+	assert(out != NULL && st != NULL && st->node != NULL);
 	memset(out, 0, sizeof(*out));
 	memset(&cov, 0, sizeof(cov));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_bundle_flush(st, repo)) < 0)
@@ -350,6 +367,8 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 			free(s.pks);
 		}
 add:
+		/* ops of one row follow a group made for an earlier op of it */
+		assert(g < ngroups && groups[g].n < n);
 		groups[g].idx[groups[g].n++] = i;
 		groups[g].cats |= ops[i].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;
 	}
@@ -376,6 +395,7 @@ add:
 	}
 	{
 		char ref[32];
+		assert(n > 0);
 		snprintf(ref, sizeof(ref), "up to seq %lld", seq);
 		if ((error = vios_crdt_mark_sealed(st, ops[n - 1].seq, ref)) < 0)
 			goto done;
@@ -413,6 +433,7 @@ int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long
 	char prev[65], hash[65];
 	int error, in_tx = 0;
 
+	assert(st != NULL && st->node != NULL && (gz != NULL || len == 0));
 	memset(&g, 0, sizeof(g));
 	memset(&cov, 0, sizeof(cov));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_trust_covenant(&cov, st)) < 0 ||

@@ -28,6 +28,7 @@
 
 static int addressed_to(const vios_bundle_header *h, const char *node_id)
 {
+	assert(h != NULL && node_id != NULL && (h->recipients != NULL || h->nrecipients == 0));
 	for (size_t i = 0; i < h->nrecipients; i++)
 		if (!strcmp(h->recipients[i], node_id))
 			return 1;
@@ -43,6 +44,7 @@ static int open_bundle(vios_crdt_op **ops, size_t *n, vios_store *st, const vios
 	size_t gzlen = 0;
 	int error;
 
+	assert(ops != NULL && n != NULL && h != NULL && h->sender[0] && (age != NULL || agelen == 0));
 	*ops = NULL;
 	*n = 0;
 	if ((error = vios_age_decrypt_buf(&gz, &gzlen, age, agelen, ids, 1, VIOS_BUNDLE_MAX_AGE)) < 0) {
@@ -72,6 +74,7 @@ static int peek_trusted(char **out, const char *sig, size_t siglen)
 	vios_minisign_sig ms;
 	int error;
 
+	assert(out != NULL && (sig != NULL || siglen == 0));
 	*out = NULL;
 	if ((error = vios_minisign_sig_parse(&ms, sig, siglen)) < 0) {
 		char why[300];
@@ -96,6 +99,8 @@ static int verify_bundle(vios_bundle_header *h, vios_reg_node *sender, vios_stor
 	char *peek = NULL, *trusted = NULL;
 	int error;
 
+	assert(h != NULL && sender != NULL && st != NULL);
+	assert((age != NULL || agelen == 0) && (sig != NULL || siglen == 0));
 	memset(h, 0, sizeof(*h));
 	if (agelen > VIOS_BUNDLE_MAX_AGE) {
 		vios_error_set(VIOS_ERR_BUNDLE, "bundle: larger than %u bytes; refused", VIOS_BUNDLE_MAX_AGE);
@@ -112,6 +117,7 @@ static int verify_bundle(vios_bundle_header *h, vios_reg_node *sender, vios_stor
 		error = VIOS_EVERIFY;
 		goto done;
 	}
+	assert(peek != NULL && h->sender[0] && h->json != NULL);
 	if ((error = vios_trust_node(sender, st, h->sender)) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_BUNDLE, "bundle from %s: the sender is not enrolled at this hub; refused", h->sender);
@@ -125,6 +131,7 @@ static int verify_bundle(vios_bundle_header *h, vios_reg_node *sender, vios_stor
 		error = VIOS_EVERIFY;
 		goto done;
 	}
+	assert(trusted != NULL);
 	if (strcmp(trusted, peek) != 0) {
 		vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld: the signed header differs", h->sender, h->seq);
 		error = VIOS_EVERIFY;
@@ -165,8 +172,10 @@ static int apply_in_order(vios_import_result *res, vios_store *st, const vios_bu
 	size_t n = 0;
 	vios_crdt_report rep;
 	char now[21];
-	int error, mine = addressed_to(h, st->node->node_id);
+	int error, mine;
 
+	assert(res != NULL && st != NULL && h != NULL && h->sender[0] && hash != NULL);
+	mine = addressed_to(h, st->node->node_id);
 	memset(&rep, 0, sizeof(rep));
 	if (mine) {
 		if ((error = open_bundle(&ops, &n, st, h, age, agelen)) < 0 ||
@@ -196,6 +205,7 @@ done:
 /* Applies held bundles of sender that now follow on; in the caller's tx. */
 static int release_held(vios_import_result *res, vios_store *st, const char *sender)
 {
+	assert(res != NULL && st != NULL && sender != NULL);
 	for (;;) {
 		long long last;
 		char lasthash[65], hash[65];
@@ -210,6 +220,7 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 			return error;
 		if ((error = vios_ledger_held_get(&age, &agelen, &sig, st, sender, last + 1)) < 0)
 			return error == VIOS_ENOTFOUND ? 0 : error;
+		assert(age != NULL && sig != NULL);
 		error = verify_bundle(&h, &node, st, age, agelen, sig, strlen(sig));
 		if (error == 0) {
 			vios_blake2b_hex(hash, age, agelen);
@@ -240,6 +251,8 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 	char lasthash[65], hash[65], seen[65], now[21], *sigz = NULL;
 	int error, in_tx = 0;
 
+	assert(out != NULL && st != NULL && st->node != NULL);
+	assert((age != NULL || agelen == 0) && (sig != NULL || siglen == 0));
 	memset(out, 0, sizeof(*out));
 	if ((error = verify_bundle(&out->hdr, &sender, st, age, agelen, sig, siglen)) < 0)
 		return error;
@@ -247,6 +260,7 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 		vios_bundle_header_dispose(h);
 		return vios_error_nomem();
 	}
+	assert(h->sender[0] && h->seq >= 1);
 	vios_blake2b_hex(hash, age, agelen);
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
@@ -331,6 +345,8 @@ int vios_bundle_inspect(json_t **out, vios_store *st, const uint8_t *age, size_t
 	json_t *doc = NULL, *hdr = NULL, *sum = NULL;
 	int error, mine;
 
+	assert(out != NULL && st != NULL && st->node != NULL);
+	assert((age != NULL || agelen == 0) && (sig != NULL || siglen == 0));
 	*out = NULL;
 	if ((error = verify_bundle(&h, &sender, st, age, agelen, sig, siglen)) < 0)
 		return error;
