@@ -12,9 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-int vios_git_error(int rc, const char *what)
+/* libgit2's message for its last failure: the one place it is read. */
+static const char *git_message(void)
 {
 	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "git error";
+}
+
+int vios_git_error(int rc, const char *what)
+{
+	const char *msg = git_message();
 
 	assert(what != NULL);
 	if (rc >= 0)
@@ -23,7 +31,7 @@ int vios_git_error(int rc, const char *what)
 		vios_error_set(VIOS_ERR_GIT, "%s: not found", what);
 		return VIOS_ENOTFOUND;
 	}
-	vios_error_set(VIOS_ERR_GIT, "%s: %s", what, e && e->message ? e->message : "git error");
+	vios_error_set(VIOS_ERR_GIT, "%s: %s", what, msg);
 	return VIOS_ERROR;
 }
 
@@ -355,8 +363,7 @@ int vios_git_fetch(git_repository *repo, const char *url, const char *const *ref
 		rc = git_remote_fetch(remote, &specs, &opts, "vios fetch");
 	git_remote_free(remote);
 	if (rc < 0) {
-		const git_error *e = git_error_last();
-		vios_error_set(VIOS_ERR_GIT, "cannot fetch from %s: %s", url, e && e->message ? e->message : "git error");
+		vios_error_set(VIOS_ERR_GIT, "cannot fetch from %s: %s", url, git_message());
 		return VIOS_ERROR;
 	}
 	return 0;
@@ -381,8 +388,7 @@ int vios_git_push(git_repository *repo, const char *url, const char *const *refs
 		return VIOS_EVERIFY;
 	}
 	if (rc < 0) {
-		const git_error *e = git_error_last();
-		const char *msg = e && e->message ? e->message : "git error";
+		const char *msg = git_message();
 		vios_error_set(VIOS_ERR_GIT, "cannot push to %s: %s", url, msg);
 		/* libgit2's local transport reports a non-fast-forward here */
 		return strstr(msg, "fast-forward") || strstr(msg, "fastforward") || strstr(msg, "not present locally")
