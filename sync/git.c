@@ -6,22 +6,32 @@
 #include "util/fault.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int vios_git_error(int rc, const char *what)
+/* libgit2's message for its last failure: the one place it is read. */
+static const char *git_message(void)
 {
 	const git_error *e = git_error_last();
 
+	return e && e->message ? e->message : "git error";
+}
+
+int vios_git_error(int rc, const char *what)
+{
+	const char *msg = git_message();
+
+	assert(what != NULL);
 	if (rc >= 0)
 		return 0;
 	if (rc == GIT_ENOTFOUND) {
 		vios_error_set(VIOS_ERR_GIT, "%s: not found", what);
 		return VIOS_ENOTFOUND;
 	}
-	vios_error_set(VIOS_ERR_GIT, "%s: %s", what, e && e->message ? e->message : "git error");
+	vios_error_set(VIOS_ERR_GIT, "%s: %s", what, msg);
 	return VIOS_ERROR;
 }
 
@@ -43,6 +53,7 @@ int vios_git_open(git_repository **out, const char *path, int create)
 {
 	int rc, error;
 
+	assert(out != NULL && path != NULL);
 	*out = NULL;
 	if ((error = vios_git_init()) < 0)
 		return error;
@@ -63,8 +74,10 @@ int vios_git_open(git_repository **out, const char *path, int create)
 
 int vios_git_ref_oid(git_oid *out, git_repository *repo, const char *ref)
 {
-	int rc = git_reference_name_to_id(out, repo, ref);
+	int rc;
 
+	assert(out != NULL && repo != NULL && ref != NULL);
+	rc = git_reference_name_to_id(out, repo, ref);
 	if (rc == GIT_ENOTFOUND) {
 		vios_error_set(VIOS_ERR_GIT, "no ref %s", ref);
 		return VIOS_ENOTFOUND;
@@ -84,6 +97,8 @@ int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
 	git_oid head, tree_id;
 	int have_head = 0, rc = 0, error;
 
+	assert(out != NULL && repo != NULL && ref != NULL && (files != NULL || n == 0));
+	assert(message != NULL && name != NULL && email != NULL);
 	if ((error = vios_git_ref_oid(&head, repo, ref)) == 0)
 		have_head = 1;
 	else if (error != VIOS_ENOTFOUND)
@@ -102,6 +117,7 @@ int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
 	}
 	for (size_t i = 0; i < n; i++) {
 		git_index_entry e;
+		assert(files[i].path != NULL && (files[i].data != NULL || files[i].len == 0));
 		memset(&e, 0, sizeof(e));
 		if ((rc = git_blob_create_from_buffer(&e.id, repo, files[i].data, files[i].len)) < 0)
 			goto done;
@@ -146,6 +162,7 @@ static int tree_of(git_tree **out, git_repository *repo, const git_oid *commit)
 	git_commit *c = NULL;
 	int rc;
 
+	assert(out != NULL && repo != NULL && commit != NULL);
 	if ((rc = git_commit_lookup(&c, repo, commit)) == 0)
 		rc = git_commit_tree(out, c);
 	git_commit_free(c);
@@ -160,6 +177,7 @@ int vios_git_read_blob(uint8_t **out, size_t *len, git_repository *repo,
 	git_blob *blob = NULL;
 	int rc, error = 0;
 
+	assert(out != NULL && len != NULL && repo != NULL && commit != NULL && path != NULL);
 	*out = NULL;
 	*len = 0;
 	if ((rc = tree_of(&tree, repo, commit)) < 0)
@@ -211,6 +229,7 @@ static int list_cb(const char *root, const git_tree_entry *entry, void *payload)
 	list_ctx *ctx = payload;
 	char *p;
 
+	assert(root != NULL && ctx != NULL && ctx->n <= ctx->cap);
 	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
 		return 0;
 	if (ctx->n == ctx->cap) {
@@ -225,6 +244,7 @@ static int list_cb(const char *root, const git_tree_entry *entry, void *payload)
 		goto nomem;
 	strcpy(p, root);
 	strcat(p, git_tree_entry_name(entry));
+	assert(ctx->n < ctx->cap);
 	ctx->items[ctx->n++] = p;
 	return 0;
 nomem:
@@ -238,6 +258,7 @@ int vios_git_list(char ***out, size_t *n, git_repository *repo, const git_oid *c
 	list_ctx ctx = { 0 };
 	int rc;
 
+	assert(out != NULL && n != NULL && repo != NULL && commit != NULL);
 	*out = NULL;
 	*n = 0;
 	if ((rc = tree_of(&tree, repo, commit)) == 0)
@@ -254,6 +275,7 @@ int vios_git_list(char ***out, size_t *n, git_repository *repo, const git_oid *c
 
 void vios_git_list_free(char **list, size_t n)
 {
+	assert(list != NULL || n == 0);
 	for (size_t i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
@@ -296,6 +318,7 @@ static int on_credentials(git_credential **out, const char *url, const char *use
 {
 	cb_state *st = payload;
 
+	assert(out != NULL && st != NULL);
 	(void)url;
 	if (st->asked++ == 0 && (allowed & GIT_CREDENTIAL_SSH_KEY))
 		return git_credential_ssh_key_from_agent(out, user ? user : "git");
@@ -307,6 +330,7 @@ static int on_update_reference(const char *refname, const char *status, void *pa
 {
 	cb_state *st = payload;
 
+	assert(refname != NULL && st != NULL);
 	if (status != NULL && st->rejected[0] == 0)
 		snprintf(st->rejected, sizeof(st->rejected), "%s: %s", refname, status);
 	return 0;
@@ -330,6 +354,7 @@ int vios_git_fetch(git_repository *repo, const char *url, const char *const *ref
 	cb_state cbs = { 0 };
 	int rc;
 
+	assert(repo != NULL && url != NULL && (refspecs != NULL || n == 0));
 	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
 	callbacks(&opts.callbacks, &cbs);
 	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
@@ -338,8 +363,7 @@ int vios_git_fetch(git_repository *repo, const char *url, const char *const *ref
 		rc = git_remote_fetch(remote, &specs, &opts, "vios fetch");
 	git_remote_free(remote);
 	if (rc < 0) {
-		const git_error *e = git_error_last();
-		vios_error_set(VIOS_ERR_GIT, "cannot fetch from %s: %s", url, e && e->message ? e->message : "git error");
+		vios_error_set(VIOS_ERR_GIT, "cannot fetch from %s: %s", url, git_message());
 		return VIOS_ERROR;
 	}
 	return 0;
@@ -353,6 +377,7 @@ int vios_git_push(git_repository *repo, const char *url, const char *const *refs
 	cb_state cbs = { 0 };
 	int rc;
 
+	assert(repo != NULL && url != NULL && (refspecs != NULL || n == 0));
 	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
 	callbacks(&opts.callbacks, &cbs);
 	if ((rc = git_remote_create_anonymous(&remote, repo, url)) == 0)
@@ -363,8 +388,7 @@ int vios_git_push(git_repository *repo, const char *url, const char *const *refs
 		return VIOS_EVERIFY;
 	}
 	if (rc < 0) {
-		const git_error *e = git_error_last();
-		const char *msg = e && e->message ? e->message : "git error";
+		const char *msg = git_message();
 		vios_error_set(VIOS_ERR_GIT, "cannot push to %s: %s", url, msg);
 		/* libgit2's local transport reports a non-fast-forward here */
 		return strstr(msg, "fast-forward") || strstr(msg, "fastforward") || strstr(msg, "not present locally")
@@ -378,6 +402,7 @@ int vios_git_descends(int *out, git_repository *repo, const git_oid *commit, con
 {
 	int rc;
 
+	assert(out != NULL && repo != NULL && commit != NULL && ancestor != NULL);
 	if (git_oid_equal(commit, ancestor)) {
 		*out = 1;
 		return 0;
@@ -392,8 +417,10 @@ int vios_git_descends(int *out, git_repository *repo, const git_oid *commit, con
 int vios_git_set_ref(git_repository *repo, const char *ref, const git_oid *oid, const char *log)
 {
 	git_reference *r = NULL;
-	int rc = git_reference_create(&r, repo, ref, oid, 1, log);
+	int rc;
 
+	assert(repo != NULL && ref != NULL && oid != NULL);
+	rc = git_reference_create(&r, repo, ref, oid, 1, log);
 	git_reference_free(r);
 	return vios_git_error(rc, ref);
 }

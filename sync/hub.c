@@ -9,6 +9,7 @@
 #include "util/fault.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 
 static int must_be_hub(vios_store *st)
 {
+	assert(st != NULL && st->node != NULL);
 	if (strcmp(st->node->kind, "hub") != 0) {
 		vios_error_set(VIOS_ERR_INPUT, "this is a %s node; only a hub node runs 'vios hub'", st->node->kind);
 		return VIOS_EUSAGE;
@@ -28,6 +30,7 @@ static int must_be_hub(vios_store *st)
 /* The hub's own registry entry; VIOS_ERROR when a field does not fit. */
 static int self_entry(vios_reg_node *n, const vios_node *node)
 {
+	assert(n != NULL && node != NULL);
 	memset(n, 0, sizeof(*n));
 	if (vios_snprintf(n->node_id, sizeof(n->node_id), "%s", node->node_id) < 0 ||
 	    vios_snprintf(n->kind, sizeof(n->kind), "%s", node->kind) < 0 ||
@@ -47,6 +50,7 @@ static int repo_path(char *buf, size_t len, git_repository *repo)
 {
 	size_t n;
 
+	assert(buf != NULL && len > 0 && repo != NULL);
 	if (vios_snprintf(buf, len, "%s", git_repository_path(repo)) < 0)
 		return VIOS_ERROR;
 	n = strlen(buf);
@@ -63,6 +67,7 @@ static int publish(vios_store *st, git_repository *repo, const char *url, const 
 	git_oid commit;
 	int error;
 
+	assert(st != NULL && repo != NULL && url != NULL && nodes != NULL && n > 0 && covenant != NULL);
 	if ((error = vios_registry_publish(&commit, repo, st->node, nodes, n, covenant, version, message)) < 0 ||
 	    (error = vios_registry_load(&reg, repo, &commit, st->node->sign_pub.keyid)) < 0)
 		goto done;
@@ -79,6 +84,7 @@ int vios_hub_create(vios_store *st, const char *path)
 	char abs[PATH_MAX], *have = NULL;
 	int error;
 
+	assert(st != NULL && path != NULL);
 	if ((error = must_be_hub(st)) < 0)
 		return error;
 	if (vios_store_meta_get(&have, st, "hub_repo") == 0) {
@@ -120,6 +126,7 @@ int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st)
 	git_oid head;
 	int error;
 
+	assert(repo != NULL && reg != NULL && st != NULL);
 	*repo = NULL;
 	*reg = NULL;
 	if ((error = must_be_hub(st)) < 0)
@@ -156,6 +163,7 @@ int vios_hub_enroll(vios_enroll_info *out, int *already, vios_store *st, const c
 	char msg[256], pbuf[PATH_MAX];
 	int error;
 
+	assert(out != NULL && already != NULL && st != NULL && text != NULL);
 	*already = 0;
 	if ((error = must_be_hub(st)) < 0)
 		return error;
@@ -167,6 +175,7 @@ int vios_hub_enroll(vios_enroll_info *out, int *already, vios_store *st, const c
 	}
 	if ((error = vios_hub_open(&repo, &reg, st)) < 0)
 		goto done;
+	assert(reg != NULL && (reg->nodes != NULL || reg->n == 0));
 	if ((have = vios_registry_find(reg, out->node_id)) != NULL) {
 		if (memcmp(have->sign_pub.pk, out->sign_pub.pk, 32) != 0 || memcmp(have->age_pk, out->age_pk, 32) != 0) {
 			vios_error_set(VIOS_ERR_INPUT, "node %s is enrolled with other keys; refusing to replace them (revoke it and enroll a new node)", out->node_id);
@@ -234,6 +243,7 @@ static int last_seq_of(long long *out, git_repository *repo, const char *node_id
 	git_oid oid;
 	int rc, error;
 
+	assert(out != NULL && repo != NULL && node_id != NULL);
 	*out = 0;
 	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, node_id);
 	if ((error = vios_git_ref_oid(&head, repo, ref)) == VIOS_ENOTFOUND)
@@ -259,6 +269,7 @@ int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id)
 	char msg[256], pbuf[PATH_MAX];
 	int error;
 
+	assert(out != NULL && st != NULL && node_id != NULL);
 	if ((error = must_be_hub(st)) < 0)
 		return error;
 	if (!vios_uuid_valid(node_id)) {
@@ -305,6 +316,7 @@ int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, 
 	char msg[256], pbuf[PATH_MAX];
 	int error;
 
+	assert(out != NULL && st != NULL && text != NULL);
 	if ((error = must_be_hub(st)) < 0)
 		return error;
 	if ((error = vios_covenant_parse(out, text, len)) < 0)
@@ -340,6 +352,7 @@ static int give_refs(git_repository *hub, const char *usb_path, size_t *given)
 	size_t n = 0, cap = 0;
 	int rc, error = 0;
 
+	assert(hub != NULL && usb_path != NULL && given != NULL);
 	*given = 0;
 	if ((rc = git_reference_iterator_glob_new(&it, hub, VIOS_HEADS_GLOB)) < 0)
 		return vios_git_error(rc, "listing hub refs");
@@ -355,6 +368,7 @@ static int give_refs(git_repository *hub, const char *usb_path, size_t *given)
 				}
 				specs = ns;
 			}
+			assert(n < cap);
 			if ((specs[n] = malloc(2 * strlen(name) + 2)) == NULL) {
 				git_reference_free(ref);
 				error = vios_error_nomem();
@@ -394,6 +408,8 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 	char *hub_path = NULL, abs[PATH_MAX];
 	int error;
 
+	/* via is optional (NULL: the hub's own repository) */
+	assert(rep != NULL && taken != NULL && given != NULL && st != NULL);
 	memset(rep, 0, sizeof(*rep));
 	*taken = *given = 0;
 	if ((error = vios_hub_open(&hub, &reg, st)) < 0 || (error = vios_store_meta_get(&hub_path, st, "hub_repo")) < 0 ||

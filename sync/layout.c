@@ -37,6 +37,7 @@ static void bundle_name(char *out, size_t outlen, long long seq, int sig)
 {
 	int n;
 
+	assert(out != NULL && outlen > 0);
 	assert(seq >= 1 && seq <= 9999999999LL);
 	n = snprintf(out, outlen, "%010lld%s", seq, sig ? SIG_EXT : AGE_EXT);
 	assert(n > 0 && (size_t)n < outlen);

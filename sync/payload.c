@@ -38,6 +38,7 @@ void vios_bundle_header_dispose(vios_bundle_header *h)
 
 static int sqlerr(sqlite3 *db, int rc, const char *what)
 {
+	assert(what != NULL);
 	if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
 	vios_error_set(VIOS_ERR_BUNDLE, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -51,6 +52,7 @@ static char *header_json(const vios_bundle_header *h)
 	json_t *o, *rc = json_array(), *cats = json_array();
 	char *s = NULL, hlc[24];
 
+	assert(h != NULL && (h->recipients != NULL || h->nrecipients == 0));
 	if (rc == NULL || cats == NULL)
 		goto done;
 	for (size_t i = 0; i < h->nrecipients; i++)
@@ -77,6 +79,7 @@ done:
 
 static int bad_header(const char *why)
 {
+	assert(why != NULL);
 	vios_error_set(VIOS_ERR_BUNDLE, "bundle header: %s", why);
 	return VIOS_ECORRUPT;
 }
@@ -273,6 +276,7 @@ int vios_payload_gunzip(uint8_t **out, size_t *outlen, const uint8_t *in, size_t
 			zs.next_out = buf + zs.total_out;
 			zs.avail_out = (uInt)(cap - zs.total_out);
 		}
+		assert(buf != NULL && zs.total_out < cap);
 		rc = inflate(&zs, Z_NO_FLUSH);
 		if (rc == Z_STREAM_END)
 			break;
@@ -332,6 +336,7 @@ int vios_payload_image(uint8_t **out, size_t *outlen, const vios_crdt_op *const 
 				    " VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &p, NULL);
 	for (size_t k = 0; rc == SQLITE_OK && k < n; k++) {
 		const vios_crdt_op *op = ops[k];
+		assert(op != NULL);
 		sqlite3_bind_int64(p, 1, (sqlite3_int64)k + 1);
 		sqlite3_bind_text(p, 2, op->kind == VIOS_OP_DELETE ? "delete" : "set", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(p, 3, (sqlite3_int64)op->hlc);
@@ -397,6 +402,7 @@ done:
 
 static int bad_payload(const char *why)
 {
+	assert(why != NULL);
 	vios_error_set(VIOS_ERR_BUNDLE, "bundle payload: %s", why);
 	return VIOS_ECORRUPT;
 }
@@ -410,6 +416,7 @@ static int payload_open(sqlite3 **out, uint8_t *plain, size_t len)
 	sqlite3_stmt *p = NULL;
 	int rc, row = 0, error = VIOS_ECORRUPT, on = 1, off = 0;
 
+	assert(out != NULL && (plain != NULL || len == 0));
 	*out = NULL;
 	if (len < 512 || memcmp(plain, "SQLite format 3", 16) != 0)
 		return bad_payload("not an SQLite database");
@@ -467,6 +474,8 @@ done:
 static int col_text(char **out, sqlite3_stmt *p, int i)
 {
 	const unsigned char *s = sqlite3_column_text(p, i);
+
+	assert(out != NULL && p != NULL);
 	if (sqlite3_column_type(p, i) == SQLITE_NULL) {
 		*out = NULL;
 		return 0;
@@ -485,6 +494,7 @@ static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bu
 	char seq[24];
 	int rc, error = VIOS_ECORRUPT, metas = 0;
 
+	assert(out != NULL && n != NULL && db != NULL && h != NULL);
 	*out = NULL;
 	*n = 0;
 	snprintf(seq, sizeof(seq), "%lld", h->seq);
@@ -504,6 +514,7 @@ static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bu
 		error = bad_payload("its sender, seq or format differ from the signed header");
 		goto done;
 	}
+	assert(h->ops >= 0 && h->ops <= VIOS_BUNDLE_MAX_OPS);
 	if ((ops = calloc((size_t)h->ops, sizeof(*ops))) == NULL) {
 		error = vios_error_nomem();
 		goto done;
@@ -517,6 +528,7 @@ static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bu
 			error = bad_payload("more ops than the signed header says");
 			goto done;
 		}
+		assert(count < (size_t)h->ops);
 		op = &ops[count++];
 		if (sqlite3_column_int64(p, 0) != (sqlite3_int64)count || !kind ||
 		    sqlite3_column_type(p, 2) != SQLITE_INTEGER || sqlite3_column_int64(p, 2) <= 0) {

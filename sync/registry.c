@@ -49,6 +49,7 @@ static int bad_cov(const char *fmt, ...)
 	char msg[300];
 	va_list ap;
 
+	assert(fmt != NULL);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -61,6 +62,7 @@ static int roles_bits(unsigned *bits, json_t *arr, const char *what)
 	size_t i;
 	json_t *v;
 
+	assert(bits != NULL && what != NULL);
 	*bits = 0;
 	if (!json_is_array(arr))
 		return bad_cov("\"%s\" must be a list of roles", what);
@@ -68,6 +70,7 @@ static int roles_bits(unsigned *bits, json_t *arr, const char *what)
 		int r = vios_role_index(json_string_value(v));
 		if (r < 0)
 			return bad_cov("unknown role in \"%s\"", what);
+		assert(r < (int)(8 * sizeof(*bits)));
 		*bits |= 1u << r;
 	}
 	return 0;
@@ -206,6 +209,7 @@ static char *node_entry_json(const vios_reg_node *n)
 	json_t *o;
 	char *s;
 
+	assert(n != NULL);
 	if (vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub) < 0 ||
 	    vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk) < 0)
 		return NULL;
@@ -225,6 +229,8 @@ static char *node_entry_json(const vios_reg_node *n)
 static int str_field(char *dst, size_t len, json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
+
+	assert(dst != NULL && len > 0 && key != NULL);
 	if (s == NULL || strlen(s) >= len)
 		return -1;
 	strcpy(dst, s);
@@ -239,6 +245,7 @@ static int node_entry_parse(vios_reg_node *n, const char *text, size_t len, cons
 	uint8_t want[8];
 	int error = VIOS_ECORRUPT;
 
+	assert(n != NULL && (text != NULL || len == 0) && path != NULL);
 	memset(n, 0, sizeof(*n));
 	n->last_seq = -1;
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(o) ||
@@ -316,6 +323,7 @@ static int read_signed(uint8_t **out, size_t *len, git_repository *repo, const g
 	size_t siglen;
 	int error;
 
+	assert(out != NULL && len != NULL && repo != NULL && commit != NULL && path != NULL && root != NULL);
 	*out = NULL;
 	snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
 	if ((error = vios_git_read_blob(out, len, repo, commit, path, FILE_MAX)) < 0 ||
@@ -476,7 +484,10 @@ int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid 
 				goto done;
 			}
 		} else if (is_node) {
-			vios_reg_node *n = &reg->nodes[reg->n];
+			vios_reg_node *n;
+			/* reg->nodes has room for every listed file and one more */
+			assert(reg->n < json_object_size(listed) + 1);
+			n = &reg->nodes[reg->n];
 			char want_path[128];
 			if (node_entry_parse(n, (char *)data, len, key) < 0) {
 				error = VIOS_EVERIFY;
@@ -515,14 +526,17 @@ typedef struct {
 	size_t n;
 	char **owned;
 	size_t nowned;
+	size_t cap; /* files has room for cap, owned for 2 * cap */
 } fileset;
 
 static int add_file(fileset *fs, json_t *manifest, const char *path, char *data, size_t len, int list)
 {
 	char hex[65];
-	char *p = strdup(path);
+	char *p;
 
-	if (p == NULL)
+	assert(fs != NULL && path != NULL && data != NULL);
+	assert(fs->n < fs->cap && fs->nowned + 2 <= 2 * fs->cap);
+	if ((p = strdup(path)) == NULL)
 		return vios_error_nomem();
 	fs->owned[fs->nowned++] = p;
 	fs->owned[fs->nowned++] = data;
@@ -538,10 +552,11 @@ static int add_file(fileset *fs, json_t *manifest, const char *path, char *data,
 static int add_signed(fileset *fs, json_t *manifest, const vios_node *hub, const char *path,
 		      const char *text, const char *comment)
 {
-	char sigpath[512], *copy = strdup(text), *sig = NULL;
+	char sigpath[512], *copy, *sig = NULL;
 	int error;
 
-	if (copy == NULL)
+	assert(fs != NULL && hub != NULL && path != NULL && text != NULL && comment != NULL);
+	if ((copy = strdup(text)) == NULL)
 		return vios_error_nomem();
 	if ((error = vios_minisign_sign(&sig, hub->sign_sec, (uint8_t *)text, strlen(text), comment,
 					"signed by the vios hub root key")) < 0) {
@@ -568,7 +583,8 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 	size_t cap = 2 * n + 8;
 
 	assert(out != NULL && repo != NULL && hub != NULL);
-	assert((nodes != NULL || n == 0) && covenant_text != NULL);
+	assert((nodes != NULL || n == 0) && covenant_text != NULL && message != NULL);
+	fs.cap = cap;
 	fs.files = calloc(cap, sizeof(*fs.files));
 	owned = fs.owned = calloc(2 * cap, sizeof(char *));
 	if (listed == NULL || fs.files == NULL || fs.owned == NULL) {

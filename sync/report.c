@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ static void count_id(char out[37], const char *school, const char *month, const 
 	char hex[33];
 	crypto_generichash_state s;
 
+	assert(out != NULL && school != NULL && month != NULL && theme != NULL);
 	crypto_generichash_init(&s, (const uint8_t *)"vios-signal-count", 17, sizeof(h));
 	crypto_generichash_update(&s, (const uint8_t *)school, strlen(school) + 1);
 	crypto_generichash_update(&s, (const uint8_t *)month, strlen(month) + 1);
@@ -39,6 +41,7 @@ int vios_report_refresh_counts(size_t *changed, vios_store *st)
 	char now[21];
 	int error;
 
+	assert(changed != NULL && st != NULL && st->node != NULL);
 	*changed = 0;
 	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
 		return 0;
@@ -74,6 +77,7 @@ done:
 
 void vios_report_count(char out[24], long long n)
 {
+	assert(out != NULL);
 	if (n < VIOS_REPORT_MIN_COUNT)
 		snprintf(out, 24, "<%d", VIOS_REPORT_MIN_COUNT);
 	else
@@ -82,6 +86,7 @@ void vios_report_count(char out[24], long long n)
 
 static void next_month(char m[8])
 {
+	assert(strlen(m) == 7 && m[4] == '-');
 	int y = atoi(m), mo = atoi(m + 5) + 1;
 	if (mo > 12) {
 		mo = 1;
@@ -100,6 +105,8 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 	size_t i, s;
 	int error;
 
+	/* from and to are optional (NULL: the data's first / last month) */
+	assert(out != NULL && st != NULL);
 	*out = NULL;
 	if ((from && !vios_month_valid(from)) || (to && !vios_month_valid(to))) {
 		vios_error_set(VIOS_ERR_INPUT, "--from and --to take a month, YYYY-MM");
@@ -175,6 +182,7 @@ int vios_report_csv(FILE *f, json_t *report)
 	json_t *r;
 	int error;
 
+	assert(f != NULL && report != NULL);
 	if ((error = vios_csv_row(f, header, 5)) < 0)
 		return error;
 	json_array_foreach(json_object_get(report, "rows"), i, r) {
@@ -194,6 +202,7 @@ int vios_report_csv(FILE *f, json_t *report)
 
 static void xml_text(FILE *f, const char *s)
 {
+	assert(f != NULL && s != NULL);
 	for (; *s; s++) {
 		switch (*s) {
 		case '<': fputs("&lt;", f); break;
@@ -214,6 +223,8 @@ static void panel(FILE *f, double x0, double y0, double w, double h, const char 
 {
 	double px = x0 + 48, pw = w - 100, py = y0 + 28, ph = h - 70;
 
+	/* trend_notes is optional */
+	assert(f != NULL && title != NULL && vals != NULL && (months != NULL || nmonths == 0) && ymax > 0);
 	fprintf(f, "<g>\n<text x=\"%.1f\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\">", x0 + 8, y0 + 18);
 	xml_text(f, title);
 	fputs("</text>\n", f);
@@ -280,6 +291,7 @@ int vios_report_svg(FILE *f, json_t *report)
 	double W = 960, PH = 250;
 	int error = 0;
 
+	assert(f != NULL && report != NULL);
 	/* months and schools, in the order of the rows */
 	months = calloc(json_array_size(totals) / NTHEMES + 1, sizeof(*months));
 	names = calloc(json_array_size(rows) / NTHEMES + 1, sizeof(*names));
@@ -289,8 +301,11 @@ int vios_report_svg(FILE *f, json_t *report)
 	}
 	json_array_foreach(totals, i, r) {
 		const char *m = json_string_value(json_object_get(r, "month"));
-		if (nmonths == 0 || strcmp(months[nmonths - 1], m))
+		assert(m != NULL);
+		if (nmonths == 0 || strcmp(months[nmonths - 1], m)) {
+			assert(nmonths < json_array_size(totals) / NTHEMES + 1);
 			snprintf(months[nmonths++], 8, "%s", m);
+		}
 		if (json_integer_value(json_object_get(r, "signals")) > ymax)
 			ymax = json_integer_value(json_object_get(r, "signals"));
 	}
@@ -299,8 +314,10 @@ int vios_report_svg(FILE *f, json_t *report)
 		size_t k;
 		for (k = 0; k < nschools && strcmp(names[k], s); k++)
 			;
-		if (k == nschools)
+		if (k == nschools) {
+			assert(nschools < json_array_size(rows) / NTHEMES + 1);
 			snprintf(names[nschools++], VIOS_NAME_MAX + 1, "%s", s);
+		}
 	}
 	ymax = (ymax + 9) / 10 * 10; /* a round top, ticks at 0, half and top */
 	if ((vals = calloc(nmonths + 1, sizeof(*vals))) == NULL) {
@@ -321,8 +338,10 @@ int vios_report_svg(FILE *f, json_t *report)
 			16 + (t % 6) * 150, 52 + (t / 6) * 14, colors[t], 30 + (t % 6) * 150, 61 + (t / 6) * 14, vios_theme_name(t));
 	/* the municipality: totals */
 	memset(vals, 0, (nmonths + 1) * sizeof(*vals));
-	json_array_foreach(totals, i, r)
+	json_array_foreach(totals, i, r) {
+		assert(i / NTHEMES <= nmonths);
 		vals[i / NTHEMES][i % NTHEMES] = json_integer_value(json_object_get(r, "signals"));
+	}
 	panel(f, 0, 84, W, PH, "Municipality (all schools)", vals, nmonths, months, NULL, ymax);
 	for (size_t s = 0; s < nschools; s++) {
 		char notes[512] = "";

@@ -11,6 +11,7 @@
 #include "util/fault.h"
 #include "util/util.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ static void alarm_note(vios_sync_report *rep, const char *fmt, ...)
 {
 	va_list ap;
 
+	assert(rep != NULL && fmt != NULL);
 	rep->alarms++;
 	if (rep->first_alarm[0] == 0) {
 		va_start(ap, fmt);
@@ -40,6 +42,7 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 	char lasthash[65];
 	int error;
 
+	assert(rep != NULL && st != NULL && repo != NULL && id != NULL && head != NULL);
 	if ((error = vios_bundle_peer(&last, lasthash, st, id)) < 0)
 		return error;
 	for (long long seq = last + 1;; seq++) {
@@ -55,8 +58,10 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 		if (error == 0 && (error = vios_git_read_blob(&sig, &siglen, repo, head, sigpath, VIOS_BUNDLE_SIG_MAX)) < 0 &&
 		    error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_BUNDLE, "bundle seq %lld has no signature", seq);
-		if (error == 0)
+		if (error == 0) {
+			assert(age != NULL && sig != NULL);
 			error = vios_bundle_import(&r, st, age, agelen, (char *)sig, siglen);
+		}
 		free(age);
 		free(sig);
 		if (error == VIOS_EVERIFY || error == VIOS_ECORRUPT || error == VIOS_ENOTFOUND) {
@@ -87,6 +92,7 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 	size_t n = 0, cap = 0;
 	int rc, error = 0;
 
+	assert(rep != NULL && st != NULL && repo != NULL && prefix != NULL);
 	snprintf(glob, sizeof(glob), "%s*", prefix);
 	if ((rc = git_reference_iterator_glob_new(&it, repo, glob)) < 0)
 		return vios_git_error(rc, "listing node refs");
@@ -110,6 +116,7 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 				heads = b;
 				cap = nc;
 			}
+			assert(n < cap && strlen(name) < sizeof(ids[n]));
 			strcpy(ids[n], name);
 			git_oid_cpy(&heads[n], oid);
 			n++;
@@ -176,6 +183,8 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	size_t counts;
 	int error, has_registry = 1;
 
+	/* via is optional (NULL: the hub joined) */
+	assert(rep != NULL && st != NULL && st->node != NULL);
 	memset(rep, 0, sizeof(*rep));
 	if (via) {
 		/* a USB stick: a bare repository, made when missing */
@@ -209,6 +218,7 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 		rep->registry = 1;
 	}
 	/* 2. every node's ref, verified bundle by bundle */
+	assert(url != NULL && repo != NULL);
 	if ((error = vios_git_fetch(repo, url, node_spec, 1)) < 0)
 		goto done;
 	VIOS_FAULT("sync.fetched");

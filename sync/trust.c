@@ -94,6 +94,7 @@ static int fetch_and_verify(vios_registry **out, vios_store *st, const char *url
 	git_oid got;
 	int error;
 
+	assert(out != NULL && st != NULL && st->node != NULL && url != NULL && pin != NULL);
 	*out = NULL;
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 ||
 	    (error = vios_git_fetch(repo, url, spec, 1)) < 0)
@@ -160,6 +161,7 @@ int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via)
 			vios_error_set(VIOS_ERR_INPUT, "this node has not joined a hub yet: run 'vios join URL --hub-fingerprint FP'");
 		goto done;
 	}
+	assert(url != NULL && fp != NULL);
 	if ((error = vios_fingerprint_parse(pin, fp)) < 0)
 		goto done;
 	error = fetch_and_verify(out, st, via ? via : url, pin, via != NULL);
@@ -191,6 +193,7 @@ int vios_trust_covenant(vios_covenant *out, vios_store *st)
 			vios_error_set(VIOS_ERR_INPUT, "no covenant yet: join a hub first");
 		return error;
 	}
+	assert(text != NULL);
 	error = vios_covenant_parse(out, text, strlen(text));
 	free(text);
 	return error;
