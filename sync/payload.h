@@ -1,7 +1,7 @@
 /*
  * payload.h - the bundle codec: the signed header and the payload, with
  * one reader and one writer each (docs/formats.md). Pure functions: no
- * store, no keys, no repository; bundle.c seals and opens what they make,
+ * store, no keys, no repository; bundle_export.c seals and bundle_import.c opens what they make,
  * and the test tools and fuzz targets call them instead of copying them.
  *
  * Header: one line of compact JSON with sorted keys, exactly format
