@@ -8,6 +8,7 @@
 #include "sync/git.h"
 #include "sync/layout.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #include <jansson.h>
@@ -51,14 +52,9 @@ int audit_checkpoint_load(vios_audit *a, const char *path)
 		error = bad_checkpoint(path, "not a vios audit checkpoint (format " VIOS_AUDIT_CHECKPOINT_FORMAT ")");
 		goto done;
 	}
-	json_object_foreach(o, key, v) {
-		int ok = 0;
-		for (const char *const *k = known; *k; k++)
-			ok |= !strcmp(*k, key);
-		if (!ok) {
-			error = bad_checkpoint(path, "unknown field");
-			goto done;
-		}
+	if (vios_json_unknown_key(o, known) != NULL) {
+		error = bad_checkpoint(path, "unknown field");
+		goto done;
 	}
 	reg = json_object_get(o, "registry");
 	nodes = json_object_get(o, "nodes");

@@ -5,6 +5,7 @@
 #include "sync/git.h"
 #include "crypto/age.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #include <assert.h>
@@ -96,14 +97,9 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 		vios_error_set(VIOS_ERR_INPUT, "covenant: not a JSON object (line %d: %s)", jerr.line, jerr.text);
 		goto done;
 	}
-	json_object_foreach(o, key, v) {
-		int ok = 0;
-		for (const char *const *k = known; *k; k++)
-			ok |= !strcmp(*k, key);
-		if (!ok) {
-			error = bad_cov("unknown field \"%s\"", key);
-			goto done;
-		}
+	if ((key = vios_json_unknown_key(o, known)) != NULL) {
+		error = bad_cov("unknown field \"%s\"", key);
+		goto done;
 	}
 	if (strcmp(json_string_value(json_object_get(o, "format")) ?: "", "vios-covenant-1") != 0) {
 		error = bad_cov("\"format\" must be \"vios-covenant-1\"");
