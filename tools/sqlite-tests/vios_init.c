@@ -17,10 +17,12 @@
  *
  * With VIOS_SQLITE_VFS=vios in the environment the VFS is registered as the
  * default VFS over the unix VFS; otherwise the default (unix) VFS stays. In
- * both modes every new connection asks for 40 reserved bytes per page on
- * "main" (SQLITE_FCNTL_RESERVE_BYTES from an auto-extension, as the store's
- * page layout has them), so the two runs differ only in the VFS. The page
- * size is the build's default, 4096 (-DSQLITE_DEFAULT_PAGE_SIZE=4096).
+ * both modes new databases get 40 reserved bytes per page, as the store's
+ * page layout has them (vios_vfs_open sets them for the store): an
+ * auto-extension sends SQLITE_FCNTL_RESERVE_BYTES for each database of a new
+ * connection and, from a statement trace, again before each statement, so
+ * ATTACHed databases get them too. The two runs so differ only in the VFS.
+ * The page size is the build's default, 4096 (-DSQLITE_DEFAULT_PAGE_SIZE).
  */
 #include "store/vfs.c"
 
@@ -45,15 +47,39 @@ static int test_open(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
 	return rc;
 }
 
-/* Auto-extension: 40 reserved bytes for a new main database. Ignores the
- * result (a database that has pages keeps its own layout). */
+/* Asks for 40 reserved bytes on every database of the connection (main,
+ * temp, attached). Only a database without pages takes it; the others keep
+ * their layout. */
+static void reserve_all(sqlite3 *db)
+{
+	const char *zName;
+
+	for (int i = 0; (zName = sqlite3_db_name(db, i)) != NULL; i++) {
+		int n = VIOS_VFS_RESERVE;
+
+		sqlite3_file_control(db, zName, SQLITE_FCNTL_RESERVE_BYTES, &n);
+	}
+}
+
+/* Statement trace: before each statement runs, so a database ATTACHed by
+ * an earlier statement gets the reserve before its first page is written.
+ * (A test that installs its own trace replaces this one.) */
+static int reserve_trace(unsigned type, void *ctx, void *p, void *x)
+{
+	(void)type;
+	(void)ctx;
+	(void)x;
+	reserve_all(sqlite3_db_handle((sqlite3_stmt *)p));
+	return 0;
+}
+
+/* Auto-extension: the reserve for main now, and for later ATTACHes. */
 static int reserve_init(sqlite3 *db, char **pzErrMsg, const void *pApi)
 {
-	int n = VIOS_VFS_RESERVE;
-
 	(void)pzErrMsg;
 	(void)pApi;
-	sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &n);
+	reserve_all(db);
+	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, reserve_trace, NULL);
 	return SQLITE_OK;
 }
 
