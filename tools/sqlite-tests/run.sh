@@ -21,6 +21,8 @@
 # OUTDIR/table.md), then the closing line
 #   sqlite-tests: N cases over the vios VFS, F failures, X unexplained
 # and exits 0 only when X is 0 and every file ran over both VFSs.
+# SQLITE_TESTS_REPORT_ONLY=1 recomputes the table from the results in OUTDIR
+# without running anything (after editing EXPLAINED).
 set -u
 tf=${1:?usage: run.sh TESTFIXTURE SRCDIR OUTDIR LIST EXPLAINED}
 src=${2:?}
@@ -34,7 +36,9 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 tf=$(cd "$(dirname "$tf")" && pwd)/$(basename "$tf")
 src=$(cd "$src" && pwd)
-rm -rf "$out/run" "$out/res"
+if [ "${SQLITE_TESTS_REPORT_ONLY:-0}" != 1 ]; then
+	rm -rf "$out/run" "$out/res"
+fi
 mkdir -p "$out/run" "$out/res"
 
 files=$(sed 's/#.*//' "$list" | awk 'NF { print $1 }')
@@ -43,22 +47,24 @@ for f in $files; do
 done
 
 # run_one MODE FILE: writes OUTDIR/res/MODE.NAME.{log,res}; res holds
-# "status errors cases" then one failed case a line.
+# "status errors cases seconds" then one failed case a line.
 run_one() {
-	local mode=$1 f=$2 name dir log res rc line nerr ncase
+	local mode=$1 f=$2 name dir log res rc line nerr ncase st t0 secs
 	name=$(basename "$f")
 	dir="$out/run/$mode/$name"
 	log="$out/res/$mode.$name.log"
 	res="$out/res/$mode.$name.res"
 	mkdir -p "$dir"
+	t0=$(date +%s)
 	(cd "$dir" && VIOS_SQLITE_VFS=$mode timeout -k 10 "$timeout_s" \
 		"$tf" "$src/$f" --maxerror=100000 >"$log" 2>&1 </dev/null)
 	rc=$?
+	secs=$(( $(date +%s) - t0 ))
 	line=$(grep -aE '^[0-9]+ errors out of [0-9]+ tests' "$log" | tail -n1)
 	if [ -n "$line" ]; then
 		nerr=${line%% *}
 		ncase=$(echo "$line" | awk '{ print $5 }')
-		echo "ok $nerr $ncase" >"$res"
+		echo "ok $nerr $ncase $secs" >"$res"
 		grep -a '^!Failures on these tests:' "$log" | tail -n1 |
 			sed 's/^!Failures on these tests://' | tr ' ' '\n' | sed '/^$/d' >>"$res"
 	else
@@ -66,7 +72,7 @@ run_one() {
 		nerr=$(grep -acE '^! .* expected: ' "$log")
 		st=aborted
 		[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && st=timeout
-		echo "$st $((nerr + 1)) $ncase" >"$res"
+		echo "$st $((nerr + 1)) $ncase $secs" >"$res"
 		grep -aE '^! .* expected: ' "$log" | awk '{ print $2 }' >>"$res"
 		echo "(aborted)" >>"$res"
 	fi
@@ -77,15 +83,17 @@ export -f run_one
 export tf src out timeout_s
 
 start=$(date +%s)
-for f in $files; do
-	printf '%s\n%s\n' "default $f" "vios $f"
-done | xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1"'
+if [ "${SQLITE_TESTS_REPORT_ONLY:-0}" != 1 ]; then
+	for f in $files; do
+		printf '%s\n%s\n' "default $f" "vios $f"
+	done | xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1"'
+fi
 elapsed=$(( $(date +%s) - start ))
 
 # table and verdict
 {
-	echo "| test file | cases (default) | failures (default) | cases (vios) | failures (vios) | vios-only | explained |"
-	echo "|---|---:|---:|---:|---:|---:|---:|"
+	echo "| test file | cases (default) | failures (default) | cases (vios) | failures (vios) | vios-only | explained | seconds (default/vios) |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 } >"$out/table.md"
 : >"$out/unexplained.txt"
 : >"$out/explained-used.txt"
@@ -98,8 +106,8 @@ for f in $files; do
 		missing=$((missing + 1))
 		continue
 	fi
-	read -r dst dnerr dncase <"$d"
-	read -r vst vnerr vncase <"$v"
+	read -r dst dnerr dncase dsec <"$d"
+	read -r vst vnerr vncase vsec <"$v"
 	# vios-only failures, each matched against EXPLAINED
 	counts=$(awk -v file="$name" -v used="$out/explained-used.txt" \
 		   -v unexp="$out/unexplained.txt" '
@@ -142,13 +150,13 @@ for f in $files; do
 	dcol=$dncase; vcol=$vncase
 	[ "$dst" = ok ] || dcol="$dncase ($dst)"
 	[ "$vst" = ok ] || vcol="$vncase ($vst)"
-	echo "| $name | $dcol | $dnerr | $vcol | $vnerr | $only | $expl |" >>"$out/table.md"
+	echo "| $name | $dcol | $dnerr | $vcol | $vnerr | $only | $expl | ${dsec:-?}/${vsec:-?} |" >>"$out/table.md"
 	tot_dc=$((tot_dc + dncase)); tot_df=$((tot_df + dnerr))
 	tot_c=$((tot_c + vncase)); tot_f=$((tot_f + vnerr))
 	tot_only=$((tot_only + only)); tot_e=$((tot_e + expl))
 done
 tot_x=$((tot_only - tot_e))
-echo "| **total** | $tot_dc | $tot_df | $tot_c | $tot_f | $tot_only | $tot_e |" >>"$out/table.md"
+echo "| **total** | $tot_dc | $tot_df | $tot_c | $tot_f | $tot_only | $tot_e | |" >>"$out/table.md"
 cat "$out/table.md"
 if [ -s "$out/unexplained.txt" ]; then
 	echo "unexplained vios-only failures (see tools/sqlite-tests/explained.txt):"
