@@ -9,7 +9,8 @@
 # default bld, from the source tree's own configure and Makefile: `make
 # testfixture`, amalgamation build). With SAN=1 in the environment the
 # testfixture and the vios objects are compiled with ASan and UBSan (use
-# another BLD, e.g. bld-san). The version is libsqlite3-0's, so the tests are those
+# another BLD, e.g. bld-san); the tools the build runs (lemon, mksqlite3c)
+# are not. The version is libsqlite3-0's, so the tests are those
 # of the library vios links. vios_init.c (with src/store/vfs.c inside), the
 # two util files it needs and libsodium are added to the link;
 # -DSQLITE_EXTRA_INIT=vios_sqlite_tests_init hooks it into
@@ -25,7 +26,8 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 CC=${CC:-cc}
 cflags="-g -O2"
-[ "${SAN:-0}" = 1 ] && cflags="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+san=""
+[ "${SAN:-0}" = 1 ] && san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 
 ver=$(dpkg-query -W -f='${Version}' libsqlite3-0 2>/dev/null) || {
 	echo "sqlite-tests: libsqlite3-0 is not installed" >&2; exit 3; }
@@ -52,7 +54,7 @@ fi
 	echo "sqlite-tests: make sqlite3.h failed (see $bld/make.log)" >&2; exit 1; }
 
 # the vios side, against the header of the SQLite being tested
-vflags="-std=gnu11 $cflags -D_GNU_SOURCE -I$bld -I$root/src -I$root $(pkg-config --cflags libsodium)"
+vflags="-std=gnu11 $cflags $san -D_GNU_SOURCE -I$bld -I$root/src -I$root $(pkg-config --cflags libsodium)"
 for s in tools/sqlite-tests/vios_init.c src/util/error.c src/util/util.c; do
 	o="$bld/vios_$(basename "$s" .c).o"
 	$CC $vflags -c "$root/$s" -o "$o"
@@ -65,10 +67,12 @@ tf="$tf -DSQLITE_SERVER=1 -DSQLITE_PRIVATE= -DSQLITE_CORE -DBUILD_sqlite"
 tf="$tf -DSQLITE_SERIES_CONSTRAINT_VERIFY=1 -DSQLITE_DEFAULT_PAGE_SIZE=4096"
 tf="$tf -DSQLITE_ENABLE_STMTVTAB -DSQLITE_ENABLE_DBPAGE_VTAB -DSQLITE_ENABLE_BYTECODE_VTAB"
 tf="$tf -DSQLITE_CKSUMVFS_STATIC -DSQLITE_EXTRA_INIT=vios_sqlite_tests_init"
+# sanitizers on the testfixture only, not on the build tools (lemon leaks by design)
+[ -n "$san" ] && tf="$tf $san"
 stamp="$bld/vios-objs.stamp"
 echo "$tf $cflags $objs" | cat - "$root/src/store/vfs.c" "$root/tools/sqlite-tests/vios_init.c" | cksum >"$stamp.new"
 cmp -s "$stamp.new" "$stamp" || rm -f "$bld/testfixture"
-(cd "$bld" && make testfixture TESTFIXTURE_FLAGS="$tf" CFLAGS="$cflags" \
+(cd "$bld" && make testfixture TESTFIXTURE_FLAGS="$tf" \
 	TLIBS="-lm -lz -lpthread -ldl $objs $(pkg-config --libs libsodium)" >>make.log 2>&1) || {
 	echo "sqlite-tests: make testfixture failed (see $bld/make.log)" >&2; exit 1; }
 mv "$stamp.new" "$stamp"
