@@ -28,6 +28,8 @@ FUZZ_CC ?= clang
 FUZZ_BUILD ?= build/fuzz
 SQLITE_SRC ?= build/sqlite-src
 SQLITE_TESTS_OUT ?= build/sqlite-tests
+SQLITE_TEST_TIMEOUT ?= 300
+SQLITE_TEST_JOBS ?= 2
 
 # Building never installs anything. `make deps` installs what building, the
 # tests, the demo and the bench need (tools/deps.sh, as root); `make check`
@@ -167,7 +169,8 @@ fuzz: $(FUZZ_BIN)
 # runs quick.list the same way (tests/run.sh).
 sqlite-tests: deps-sqlite-tests
 	@sh tools/sqlite-tests/build.sh $(SQLITE_SRC) bld
-	@bash tools/sqlite-tests/run.sh $(SQLITE_SRC)/bld/testfixture $(SQLITE_SRC)/src \
+	@SQLITE_TEST_TIMEOUT=$(SQLITE_TEST_TIMEOUT) SQLITE_TEST_JOBS=$(SQLITE_TEST_JOBS) \
+		nice bash tools/sqlite-tests/run.sh $(SQLITE_SRC)/bld/testfixture $(SQLITE_SRC)/src \
 		$(SQLITE_TESTS_OUT)/full tools/sqlite-tests/full.list tools/sqlite-tests/explained.txt
 
 demo: deps-demo $(VIOS_BIN)
