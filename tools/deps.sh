@@ -86,6 +86,7 @@ done
 if [ "$install" -eq 0 ]; then
 	target="make deps"
 	[ "${1:-build}" = fuzz ] && target="make deps-fuzz"
+	[ "${1:-build}" = sqlite-tests ] && target="make deps-sqlite-tests"
 	echo "vios: missing Debian packages:$missing; run '$target' (as root) to install them" >&2
 	exit 1
 fi
