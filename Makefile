@@ -7,6 +7,10 @@
 #   make bench        ratios against plain SQLite, libsodium and the CLI pipeline
 #   make fuzz         libFuzzer targets for FUZZ_SECONDS each
 #   make install      PREFIX/bin/vios and the man page
+#   make sqlite-tests SQLite's own tests (3.40.1, Debian source) over the
+#                     default VFS and over the vios VFS, compared
+#                     (tools/sqlite-tests/, docs/sqlite-tests.md); installs
+#                     what it needs like make check (tools/deps.sh sqlite-tests)
 #   make deps         install the Debian packages all of these need (as root;
 #                     make deps-fuzz adds clang); building never installs
 CC ?= cc
@@ -22,6 +26,10 @@ FAULTS ?= 1
 DEPS ?= tools/deps.sh
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build/fuzz
+SQLITE_SRC ?= build/sqlite-src
+SQLITE_TESTS_OUT ?= build/sqlite-tests
+SQLITE_TEST_TIMEOUT ?= 300
+SQLITE_TEST_JOBS ?= 2
 
 # Building never installs anything. `make deps` installs what building, the
 # tests, the demo and the bench need (tools/deps.sh, as root); `make check`
@@ -74,7 +82,7 @@ else
 GATE := pkgs-present
 endif
 
-.PHONY: all check demo bench fuzz install clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present
+.PHONY: all check demo bench fuzz install clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
 all: $(VIOS_BIN) $(if $(filter vios,$(VIOS_BIN)),vios.1)
 
 deps:
@@ -85,6 +93,8 @@ deps-demo:
 	@$(DEPS) demo
 deps-fuzz:
 	@$(DEPS) fuzz
+deps-sqlite-tests:
+	@$(DEPS) sqlite-tests
 # Checks only, one line when something is missing; never installs.
 pkgs-present:
 	@missing=; for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
@@ -151,6 +161,17 @@ $(FUZZ_BUILD)/fuzz_%: tools/fuzz/fuzz_%.c tools/fuzz/fuzz.h $(FUZZ_BUILD)/libvio
 
 fuzz: $(FUZZ_BIN)
 	@sh tools/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# ---- sqlite-tests: SQLite's testfixture, from the Debian source of the
+# libsqlite3 this machine links, fetched into SQLITE_SRC (not committed) and
+# built with the vios VFS in it (tools/sqlite-tests/build.sh); the files of
+# tools/sqlite-tests/full.list run over both VFSs (run.sh). `make check`
+# runs quick.list the same way (tests/run.sh).
+sqlite-tests: deps-sqlite-tests
+	@sh tools/sqlite-tests/build.sh $(SQLITE_SRC) bld
+	@SQLITE_TEST_TIMEOUT=$(SQLITE_TEST_TIMEOUT) SQLITE_TEST_JOBS=$(SQLITE_TEST_JOBS) \
+		nice bash tools/sqlite-tests/run.sh $(SQLITE_SRC)/bld/testfixture $(SQLITE_SRC)/src \
+		$(SQLITE_TESTS_OUT)/full tools/sqlite-tests/full.list tools/sqlite-tests/explained.txt
 
 demo: deps-demo $(VIOS_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" bash tools/demo.sh

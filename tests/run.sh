@@ -49,6 +49,40 @@ for t in tests/e2e/*.sh; do
 	fi
 done
 
+# SQLite's own tests over the vios VFS, the quick subset
+# (tools/sqlite-tests/quick.list; `make sqlite-tests` runs the full list).
+# Skipped, saying so, only when the SQLite source cannot be fetched.
+sq_src=${SQLITE_SRC:-build/sqlite-src}
+sq_bld=bld
+[ "${SAN:-0}" = 1 ] && sq_bld=bld-san
+if sh tools/deps.sh sqlite-tests >"$out" 2>&1; then
+	sh tools/sqlite-tests/build.sh "$sq_src" "$sq_bld" >>"$out" 2>&1
+	rc=$?
+else
+	rc=3 # no tcl8.6-dev/dpkg-dev or no deb-src entries: nothing to fetch with
+fi
+if [ "$rc" -eq 3 ]; then
+	cat "$out"
+	echo "sqlite-tests quick: SKIPPED, the SQLite source could not be fetched (apt-get source sqlite3)"
+elif [ "$rc" -ne 0 ]; then
+	cat "$out"
+	echo "sqlite-tests quick: cannot build the testfixture"
+	failed=$((failed + 1))
+	failures="$failures sqlite-tests"
+else
+	bash tools/sqlite-tests/run.sh "$sq_src/$sq_bld/testfixture" "$sq_src/src" \
+		"${BUILD}/sqlite-tests-quick" tools/sqlite-tests/quick.list \
+		tools/sqlite-tests/explained.txt >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures="$failures sqlite-tests"
+	fi
+fi
+
 [ -n "$failures" ] && echo "failing:$failures"
 echo "check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh - make sure the Debian packages a make target needs are installed.
 #
-#   tools/deps.sh [--no-install] build|check|demo|bench|fuzz
+#   tools/deps.sh [--no-install] build|check|demo|bench|fuzz|sqlite-tests
 #
 # Quiet when everything is there. When something is missing it says what;
 # as root it installs it with apt-get, otherwise it prints the one apt-get
@@ -9,6 +9,11 @@
 # naming what is missing and the make target that installs it, exit 1.
 # Used by `make deps`, `make check`, `make demo` (which install) and by
 # `make bench` and `make fuzz` (which only check); safe to run by hand.
+# sqlite-tests (used by `make sqlite-tests` and the quick subset in `make
+# check`) also needs `apt-get source` to work: as root it adds deb-src
+# entries for the mirrors the machine already uses (vios-deb-src.sources,
+# copied from the deb822 *.sources files with Types: deb-src) and runs
+# apt-get update once.
 set -eu
 
 install=1
@@ -25,8 +30,50 @@ check) want="$build libcmocka-dev $tools" ;;
 demo)  want="$build $tools" ;;
 bench) want="$build $tools" ;;
 fuzz)  want="$build clang libclang-rt-14-dev" ;;
-*) echo "usage: tools/deps.sh [--no-install] build|check|demo|bench|fuzz" >&2; exit 2 ;;
+sqlite-tests) want="$build tcl8.6-dev dpkg-dev" ;;
+*) echo "usage: tools/deps.sh [--no-install] build|check|demo|bench|fuzz|sqlite-tests" >&2; exit 2 ;;
 esac
+
+# deb-src entries for the mirrors already configured (apt-get source).
+SRC_LIST=/etc/apt/sources.list.d/vios-deb-src.sources
+has_deb_src() {
+	grep -qsE '^[[:space:]]*Types:.*deb-src' /etc/apt/sources.list.d/*.sources ||
+		grep -qsE '^[[:space:]]*deb-src[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list
+}
+if [ "${1:-}" = sqlite-tests ] && command -v apt-get >/dev/null 2>&1 && ! has_deb_src; then
+	if [ "$install" -eq 0 ] || [ "$(id -u)" -ne 0 ]; then
+		echo "vios: apt has no deb-src entries (apt-get source needs them); run 'tools/deps.sh sqlite-tests' as root to add them" >&2
+		exit 1
+	fi
+	echo "vios: adding deb-src entries for the configured mirrors ($SRC_LIST)" >&2
+	tmp=$(mktemp)
+	# each deb822 stanza that has Types: deb, with Types: deb-src
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] && [ "$f" != "$SRC_LIST" ] || continue
+		awk 'BEGIN { RS = ""; ORS = "\n\n" }
+		     /(^|\n)[ \t]*Types:[^\n]*(^|[ \t])deb([ \t]|$|\n)/ {
+			sub(/(^|\n)[ \t]*Enabled:[^\n]*/, "")
+			n = split($0, line, "\n"); out = ""
+			for (i = 1; i <= n; i++) {
+				if (line[i] ~ /^[ \t]*Types:/) line[i] = "Types: deb-src"
+				if (line[i] ~ /^#/) continue
+				out = out line[i] "\n"
+			}
+			printf "%s\n", out
+		     }' "$f" >>"$tmp"
+	done
+	# one-line sources.list entries
+	sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null >"$tmp.list" || true
+	if [ -s "$tmp" ]; then
+		install -m 0644 "$tmp" "$SRC_LIST"
+	fi
+	if [ -s "$tmp.list" ]; then
+		install -m 0644 "$tmp.list" /etc/apt/sources.list.d/vios-deb-src.list
+	fi
+	rm -f "$tmp" "$tmp.list"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+fi
 
 command -v dpkg-query >/dev/null 2>&1 || exit 0   # not Debian: trust the user
 missing=""
@@ -39,6 +86,7 @@ done
 if [ "$install" -eq 0 ]; then
 	target="make deps"
 	[ "${1:-build}" = fuzz ] && target="make deps-fuzz"
+	[ "${1:-build}" = sqlite-tests ] && target="make deps-sqlite-tests"
 	echo "vios: missing Debian packages:$missing; run '$target' (as root) to install them" >&2
 	exit 1
 fi
