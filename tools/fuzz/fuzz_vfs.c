@@ -36,7 +36,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "store/vfs.h"
@@ -482,11 +484,27 @@ int fuzz_vfs(const uint8_t *data, size_t size)
 }
 
 #ifndef FUZZ_NO_MAIN
+/*
+ * Under libFuzzer a file may not grow past FUZZ_VFS_FSIZE (the stores are
+ * about 100 KB): libFuzzer reports a write past it as "file size exceeded"
+ * with the input, at once instead of after filling the scratch file system
+ * (a tampered journal header made the VFS write 10 GB of sealed zero pages
+ * before the 60 s timeout: tests/resources/fuzz/open/vfs/).
+ */
+#define FUZZ_VFS_FSIZE ((rlim_t)64 << 20)
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	struct rlimit rl = { FUZZ_VFS_FSIZE, FUZZ_VFS_FSIZE };
+
 	(void)argc;
 	(void)argv;
+	signal(SIGXFSZ, SIG_IGN);
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0) {
+		fprintf(stderr, "fuzz_vfs: setrlimit: %s\n", strerror(errno));
+		abort();
+	}
 	fuzz_vfs_init();
 	return 0;
 }
