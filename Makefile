@@ -5,7 +5,8 @@
 #   make check SAN=1  the same under AddressSanitizer + UBSan
 #   make demo         the end-to-end story on embedded defaults
 #   make bench        ratios against plain SQLite, libsodium and the CLI pipeline
-#   make fuzz         libFuzzer targets for FUZZ_SECONDS each
+#   make fuzz         libFuzzer targets for FUZZ_SECONDS each (or FUZZ_RUNS
+#                     executions; FUZZ_TARGETS="age covenant" for some only)
 #   make install      PREFIX/bin/vios and the man page
 #   make sqlite-tests SQLite's own tests (3.40.1, Debian source) over the
 #                     default VFS and over the vios VFS, compared
@@ -21,6 +22,8 @@ LDFLAGS ?=
 LDLIBS ?=
 SAN ?= 0
 FUZZ_SECONDS ?= 30
+FUZZ_RUNS ?= 0
+FUZZ_TARGETS ?=
 BENCH_ROWS ?= 100000
 FAULTS ?= 1
 DEPS ?= tools/deps.sh
@@ -143,9 +146,12 @@ bench: bench-present $(VIOS_BIN) $(BENCH_BIN)
 
 # ---- fuzz: libFuzzer targets tools/fuzz/fuzz_*.c, built with clang against
 # the library recompiled with clang and sanitizers into FUZZ_BUILD (objects
-# apart from every other build); each runs FUZZ_SECONDS on a copy of its seed
-# corpus tests/resources/fuzz/<target>/ (see tools/fuzz/run.sh). `make
-# deps-fuzz` installs clang.
+# apart from every other build); each runs FUZZ_SECONDS, or FUZZ_RUNS
+# executions when that is not 0 (FUZZ_SECONDS=0 then sets no time limit), on a
+# copy of its seeds tests/resources/fuzz/<target>/ and kept corpus
+# tests/resources/fuzz/corpus/<target>/ (see tools/fuzz/run.sh).
+# FUZZ_TARGETS names the targets to run (default: all). `make deps-fuzz`
+# installs clang.
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # Warnings stay on but not fatal: clang warns about a few things gcc does not,
 # and the gcc build (`make`) is the one that enforces -Werror.
@@ -153,14 +159,15 @@ FUZZ_CFLAGS = -std=gnu11 $(filter-out -Werror,$(WARN)) $(DEFS) $(INCS) $(PKG_CFL
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/schema.o
 FUZZ_SRC := $(sort $(wildcard tools/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tools/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_RUN_BIN := $(if $(strip $(FUZZ_TARGETS)),$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%),$(FUZZ_BIN))
 
 $(eval $(call object_tree,$(FUZZ_BUILD),$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,fuzz-present))
 
 $(FUZZ_BUILD)/fuzz_%: tools/fuzz/fuzz_%.c tools/fuzz/fuzz.h $(FUZZ_BUILD)/libvios.a | fuzz-present
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_BUILD)/libvios.a $(PKG_LIBS) $(LDLIBS)
 
-fuzz: $(FUZZ_BIN)
-	@sh tools/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
+fuzz: $(FUZZ_RUN_BIN)
+	@sh tools/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_RUNS) $(FUZZ_RUN_BIN)
 
 # ---- sqlite-tests: SQLite's testfixture, from the Debian source of the
 # libsqlite3 this machine links, fetched into SQLITE_SRC (not committed) and

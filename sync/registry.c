@@ -199,7 +199,7 @@ done:
 
 /* ---- node entries -------------------------------------------------------- */
 
-static char *node_entry_json(const vios_reg_node *n)
+char *vios_registry_node_format(const vios_reg_node *n)
 {
 	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
 	json_t *o;
@@ -233,7 +233,7 @@ static int str_field(char *dst, size_t len, json_t *o, const char *key)
 	return 0;
 }
 
-static int node_entry_parse(vios_reg_node *n, const char *text, size_t len, const char *path)
+int vios_registry_node_parse(vios_reg_node *out, const char *text, size_t len, const char *path)
 {
 	json_t *o = NULL, *v;
 	json_error_t jerr;
@@ -241,17 +241,17 @@ static int node_entry_parse(vios_reg_node *n, const char *text, size_t len, cons
 	uint8_t want[8];
 	int error = VIOS_ECORRUPT;
 
-	assert(n != NULL && (text != NULL || len == 0) && path != NULL);
-	memset(n, 0, sizeof(*n));
-	n->last_seq = -1;
+	assert(out != NULL && (text != NULL || len == 0) && path != NULL);
+	memset(out, 0, sizeof(*out));
+	out->last_seq = -1;
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(o) ||
 	    strcmp(json_string_value(json_object_get(o, "format")) ?: "", "vios-registry-node-1") != 0 ||
 	    json_object_size(o) != 10 ||
-	    str_field(n->node_id, sizeof(n->node_id), o, "node_id") < 0 ||
-	    str_field(n->kind, sizeof(n->kind), o, "kind") < 0 ||
-	    str_field(n->role, sizeof(n->role), o, "role") < 0 ||
-	    str_field(n->name, sizeof(n->name), o, "name") < 0 ||
-	    str_field(n->enrolled_at, sizeof(n->enrolled_at), o, "enrolled_at") < 0 ||
+	    str_field(out->node_id, sizeof(out->node_id), o, "node_id") < 0 ||
+	    str_field(out->kind, sizeof(out->kind), o, "kind") < 0 ||
+	    str_field(out->role, sizeof(out->role), o, "role") < 0 ||
+	    str_field(out->name, sizeof(out->name), o, "name") < 0 ||
+	    str_field(out->enrolled_at, sizeof(out->enrolled_at), o, "enrolled_at") < 0 ||
 	    str_field(pub, sizeof(pub), o, "minisign_pubkey") < 0 ||
 	    str_field(rcpt, sizeof(rcpt), o, "age_recipient") < 0) {
 		vios_error_set(VIOS_ERR_INPUT, "registry: %s is not a well-formed node entry", path);
@@ -259,26 +259,29 @@ static int node_entry_parse(vios_reg_node *n, const char *text, size_t len, cons
 	}
 	v = json_object_get(o, "revoked_at");
 	if (json_is_string(v)) {
-		if (str_field(n->revoked_at, sizeof(n->revoked_at), o, "revoked_at") < 0 ||
-		    !json_is_integer(json_object_get(o, "last_seq"))) {
+		/* revoked: a time and the last seq accepted (0 or more); an empty
+		 * time or a negative seq would read as "not revoked" elsewhere */
+		if (str_field(out->revoked_at, sizeof(out->revoked_at), o, "revoked_at") < 0 ||
+		    out->revoked_at[0] == '\0' || !json_is_integer(json_object_get(o, "last_seq")) ||
+		    json_integer_value(json_object_get(o, "last_seq")) < 0) {
 			vios_error_set(VIOS_ERR_INPUT, "registry: %s has a malformed revocation", path);
 			goto done;
 		}
-		n->last_seq = json_integer_value(json_object_get(o, "last_seq"));
+		out->last_seq = json_integer_value(json_object_get(o, "last_seq"));
 	} else if (!json_is_null(v) || !json_is_null(json_object_get(o, "last_seq"))) {
 		vios_error_set(VIOS_ERR_INPUT, "registry: %s has a malformed revocation", path);
 		goto done;
 	}
-	if (!vios_uuid_valid(n->node_id) || !vios_kind_valid(n->kind) || !vios_role_valid(n->role)) {
+	if (!vios_uuid_valid(out->node_id) || !vios_kind_valid(out->kind) || !vios_role_valid(out->role)) {
 		vios_error_set(VIOS_ERR_INPUT, "registry: %s names an unknown kind or role, or a bad node id", path);
 		goto done;
 	}
-	if (vios_minisign_pub_parse(&n->sign_pub, pub) < 0 || vios_age_recipient_parse(n->age_pk, rcpt) < 0) {
+	if (vios_minisign_pub_parse(&out->sign_pub, pub) < 0 || vios_age_recipient_parse(out->age_pk, rcpt) < 0) {
 		vios_error_set(VIOS_ERR_INPUT, "registry: %s has a malformed key", path);
 		goto done;
 	}
-	vios_keyid_from_pk(want, n->sign_pub.pk);
-	if (sodium_memcmp(want, n->sign_pub.keyid, 8) != 0) {
+	vios_keyid_from_pk(want, out->sign_pub.pk);
+	if (sodium_memcmp(want, out->sign_pub.keyid, 8) != 0) {
 		vios_error_set(VIOS_ERR_INPUT, "registry: %s has a key id that is not its key's", path);
 		goto done;
 	}
@@ -485,7 +488,7 @@ int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid 
 			assert(reg->n < json_object_size(listed) + 1);
 			n = &reg->nodes[reg->n];
 			char want_path[128];
-			if (node_entry_parse(n, (char *)data, len, key) < 0) {
+			if (vios_registry_node_parse(n, (char *)data, len, key) < 0) {
 				error = VIOS_EVERIFY;
 				goto done;
 			}
@@ -597,7 +600,7 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 	if (error < 0)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
-		char path[128], *text = node_entry_json(&nodes[i]);
+		char path[128], *text = vios_registry_node_format(&nodes[i]);
 		if (text == NULL) {
 			error = vios_error_nomem();
 			goto done;

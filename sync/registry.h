@@ -61,6 +61,18 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len);
 void vios_covenant_dispose(vios_covenant *c);
 
 /*
+ * A node entry (registry/nodes/<node_id>.json, format
+ * "vios-registry-node-1"): the one writer and the one reader. _format
+ * returns the JSON text (sorted keys, indented; malloc'd, the caller frees
+ * it) or NULL. _parse reads exactly len bytes of text into *out (zeroed
+ * first): exactly the ten fields, a valid node id, kind and role, parsable
+ * keys with the key id derived from the key, revoked_at and last_seq both
+ * null or both set. 0, or VIOS_ECORRUPT with a message naming path.
+ */
+char *vios_registry_node_format(const vios_reg_node *n);
+int vios_registry_node_parse(vios_reg_node *out, const char *text, size_t len, const char *path);
+
+/*
  * Reads the registry at commit and verifies all of it against the pinned
  * root key id: hub.pub's key id is derived from its key and equals `pin`;
  * the manifest and every .json are signed by it; every file is named in

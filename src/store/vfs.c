@@ -48,6 +48,8 @@
  * with SQLITE_IOERR_WRITE. Main db writes must be single whole pages; a
  * write past the end first fills the gap with sealed zero pages, and size
  * hints and chunk sizes are ignored, so the VFS itself never leaves a hole.
+ * A db that ends in a cut page is never filled past it (SQLITE_IOERR_AUTH,
+ * as reading that page gives); whole-page writes inside the file go ahead.
  * A page 1 written to the db or the WAL must say 4096-byte pages with 40
  * reserved bytes, so a changed page layout is refused, not half-sealed.
  *
@@ -403,7 +405,13 @@ static int main_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 	return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
 }
 
-/* Extends the main db to end at `end` with sealed zero pages. */
+/*
+ * Extends the main db to end at `end` with sealed zero pages. A file that
+ * ends in a cut page (torn or tampered) is left be: writes and truncations
+ * within it go ahead (a hot journal's rollback rewrites whole pages), but
+ * extending it past the cut page would seal over a unit that fails
+ * authentication, so that is SQLITE_IOERR_AUTH, as reading it is.
+ */
 static int main_fill(vfs_file *f, sqlite3_int64 end)
 {
 	sqlite3_int64 size;
@@ -411,8 +419,10 @@ static int main_fill(vfs_file *f, sqlite3_int64 end)
 
 	if ((rc = real_size(f, &size)) != SQLITE_OK)
 		return rc;
+	if (size >= end)
+		return SQLITE_OK;
 	if (size % PAGE)
-		return SQLITE_IOERR_WRITE; /* a cut page at the end: leave it be */
+		return SQLITE_IOERR_AUTH;
 	for (; size < end; size += PAGE)
 		if ((rc = store_unit(f, size, zero_page)) != SQLITE_OK)
 			return rc;

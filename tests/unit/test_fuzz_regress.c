@@ -3,8 +3,9 @@
  * entry points in the normal `make check` (and under ASan/UBSan with
  * SAN=1): every seed in tests/resources/fuzz/<target>/ and every input a
  * fuzzer once crashed on, kept in tests/resources/fuzz/regress/<target>/
- * (see tests/resources/fuzz/README.md). The target files are included as
- * they are, without their libFuzzer entry points (FUZZ_NO_MAIN).
+ * (see tests/resources/fuzz/README.md), and the corpus a fuzzer grew and we
+ * kept, tests/resources/fuzz/corpus/<target>/. The target files are
+ * included as they are, without their libFuzzer entry points (FUZZ_NO_MAIN).
  *
  * Seeds are also checked to still be what they claim: a seed made as a
  * valid header, payload, signature, request or covenant must still be
@@ -29,6 +30,8 @@
 #include "tools/fuzz/fuzz_covenant.c"
 #include "tools/fuzz/fuzz_enroll.c"
 #include "tools/fuzz/fuzz_minisign.c"
+#include "tools/fuzz/fuzz_registry_node.c"
+#include "tools/fuzz/fuzz_vfs.c"
 
 #include "util/error.h"
 
@@ -75,13 +78,16 @@ static size_t run_dir(const char *dir, entry_fn entry, accept_fn accept)
 static void run_target(const char *target, entry_fn entry, accept_fn accept)
 {
 	char dir[256];
-	size_t seeds, regress;
+	size_t seeds, regress, corpus;
 
 	snprintf(dir, sizeof(dir), "%s/%s", RES, target);
 	seeds = run_dir(dir, entry, accept);
 	snprintf(dir, sizeof(dir), "%s/regress/%s", RES, target);
 	regress = run_dir(dir, entry, NULL);
-	printf("fuzz regress: %-14s %zu seeds, %zu regression inputs\n", target, seeds, regress);
+	snprintf(dir, sizeof(dir), "%s/corpus/%s", RES, target);
+	corpus = run_dir(dir, entry, NULL);
+	printf("fuzz regress: %-14s %zu seeds, %zu regression inputs, %zu kept corpus inputs\n", target, seeds,
+	       regress, corpus);
 	assert_true(seeds > 0);
 }
 
@@ -153,6 +159,33 @@ static int accept_covenant(const char *name, const uint8_t *data, size_t size)
 	return rc;
 }
 
+static int accept_registry_node(const char *name, const uint8_t *data, size_t size)
+{
+	vios_reg_node n;
+	return vios_registry_node_parse(&n, (const char *)data, size, name);
+}
+
+/* A start that is one store's own files, unmutated (sound-*), opens and
+ * reads (fuzz_vfs has just written its files). */
+static int accept_vfs(const char *name, const uint8_t *data, size_t size)
+{
+	sqlite3 *db = NULL;
+	long long sum;
+
+	(void)data;
+	if (strncmp(name, "sound-", 6) != 0 || size != 1)
+		return 0;
+	if (vios_vfs_open(&db, fz.path, fz.key, 0) < 0)
+		return VIOS_ERROR;
+	sum = fuzz_vfs_summary(db);
+	sqlite3_close_v2(db);
+	if (sum <= 0) {
+		vios_error_set(VIOS_ERR_STORE, "table t does not read");
+		return VIOS_ERROR;
+	}
+	return 0;
+}
+
 /* The vios-made age files are for the fixed identity and must decrypt. */
 static int accept_age(const char *name, const uint8_t *data, size_t size)
 {
@@ -208,6 +241,19 @@ static void test_fuzz_regress__covenant(void **state)
 	run_target("covenant", fuzz_covenant, accept_covenant);
 }
 
+static void test_fuzz_regress__registry_node(void **state)
+{
+	(void)state;
+	run_target("registry_node", fuzz_registry_node, accept_registry_node);
+}
+
+static void test_fuzz_regress__vfs(void **state)
+{
+	(void)state;
+	fuzz_vfs_keep_files = 1;
+	run_target("vfs", fuzz_vfs, accept_vfs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +263,8 @@ int main(void)
 		cmocka_unit_test(test_fuzz_regress__minisign),
 		cmocka_unit_test(test_fuzz_regress__enroll),
 		cmocka_unit_test(test_fuzz_regress__covenant),
+		cmocka_unit_test(test_fuzz_regress__registry_node),
+		cmocka_unit_test(test_fuzz_regress__vfs),
 	};
 	int rc;
 

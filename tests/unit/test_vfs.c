@@ -790,6 +790,77 @@ static void test_vfs__spilled_transaction_leaves_no_plaintext_and_rolls_back_wit
 	spill_and_roll_back(*state, "delete");
 }
 
+/* --- a cut database with a hot journal ------------------------------------- */
+
+static void put_file(const char *path, const uint8_t *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A database that ends in a cut page (torn or tampered) beside a hot
+ * journal: the rollback rewrites whole pages inside the file, which the VFS
+ * lets through, and extending the file past the cut page is refused as
+ * unauthenticated. So the store rolls back or is corrupt - never "disk I/O
+ * error" (found by fuzz_vfs: every page write was refused with
+ * SQLITE_IOERR_WRITE).
+ */
+static void test_vfs__cut_database_with_a_hot_journal_rolls_back_or_is_corrupt(void **state)
+{
+	sandbox *sb = *state;
+	sqlite3 *db = open_store(sb, "delete");
+	char copy[160], journal[160], copy_journal[176];
+	uint8_t *dbimg, *jimg;
+	size_t dblen, jlen;
+
+	snprintf(journal, sizeof(journal), "%s-journal", sb->db);
+	snprintf(copy, sizeof(copy), "%s/copy.db", sb->dir);
+	snprintf(copy_journal, sizeof(copy_journal), "%s-journal", copy);
+	exec_ok(db, "PRAGMA cache_size=2");
+	exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+	exec_ok(db, "BEGIN");
+	insert_rows(db, 1, 200);
+	exec_ok(db, "COMMIT");
+	exec_ok(db, "BEGIN");
+	exec_ok(db, "UPDATE t SET v = 'changed' WHERE id % 2 = 0");
+	/* the files as a crash in the middle of the transaction leaves them */
+	dbimg = slurp(sb->db, &dblen);
+	jimg = slurp(journal, &jlen);
+	exec_ok(db, "ROLLBACK");
+	close_store(db);
+	assert_true(dblen > 4 * PAGE && jlen > PAGE);
+
+	/* cut inside the second page, and inside the last one */
+	for (int i = 0; i < 2; i++) {
+		size_t cut = i == 0 ? PAGE + 1000 : dblen - 1000;
+		int rc;
+
+		put_file(copy, dbimg, cut);
+		put_file(copy_journal, jimg, jlen);
+		db = NULL;
+		rc = vios_vfs_open(&db, copy, sb->key, 0);
+		if (rc == 0) {
+			/* rolled back as far as the file goes: a page past the
+			 * cut fails authentication when read, nothing else */
+			rc = query_rc(db, "SELECT count(*) FROM t WHERE v = 'changed'");
+			print_message("cut at %zu: opened, reading the table: %d\n", cut, rc);
+			if (rc != SQLITE_OK)
+				assert_true(vios_vfs_is_auth_error(sqlite3_extended_errcode(db)) ||
+					    (rc & 0xff) == SQLITE_CORRUPT);
+		} else {
+			print_message("cut at %zu: corrupt\n", cut);
+			assert_int_equal(rc, VIOS_ECORRUPT);
+		}
+		sqlite3_close_v2(db);
+	}
+	free(dbimg);
+	free(jimg);
+}
+
 /* --- many pages, small cache --------------------------------------------- */
 
 static void test_vfs__many_pages_with_a_small_cache_pass_integrity_check(void **state)
@@ -891,6 +962,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vfs__torn_last_wal_frame_loses_only_its_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__spilled_transaction_leaves_no_plaintext_and_rolls_back_in_wal_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__spilled_transaction_leaves_no_plaintext_and_rolls_back_with_a_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__cut_database_with_a_hot_journal_rolls_back_or_is_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__many_pages_with_a_small_cache_pass_integrity_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__temp_files_never_reach_the_os, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__attach_and_vacuum_into_a_file_are_refused, setup, teardown),

@@ -252,6 +252,92 @@ static void covenant_seed(const char *name, const char *text)
 	put_text("covenant", name, text);
 }
 
+/* ---- registry node entries ---------------------------------------------------- */
+
+static void registry_node_seed(const char *name, const vios_reg_node *n)
+{
+	vios_reg_node back;
+	char *text = vios_registry_node_format(n);
+
+	if (text == NULL)
+		die(name);
+	check(vios_registry_node_parse(&back, text, strlen(text), name), name);
+	put_text("registry_node", name, text);
+	free(text);
+}
+
+/* Every entry of the registry as the hub wrote it, and the first one revoked. */
+static void registry_node_seeds(const vios_registry *reg)
+{
+	vios_reg_node revoked;
+
+	for (size_t i = 0; i < reg->n; i++) {
+		char name[96];
+		snprintf(name, sizeof(name), "node-%s-%s.json", reg->nodes[i].kind, reg->nodes[i].role);
+		registry_node_seed(name, &reg->nodes[i]);
+	}
+	if (reg->n == 0)
+		die("an empty registry");
+	revoked = reg->nodes[0];
+	snprintf(revoked.revoked_at, sizeof(revoked.revoked_at), "%s", "2026-11-20T10:00:00Z");
+	revoked.last_seq = 7;
+	registry_node_seed("node-revoked.json", &revoked);
+}
+
+/* ---- store files (fuzz_vfs: a start, then mutations of 7 bytes) ---------------- */
+
+/* One mutation: kind, file (0 db, 1 WAL, 2 journal), offset (24-bit LE), argument (16-bit LE). */
+static size_t vfs_op(uint8_t *p, int kind, int file, uint32_t off, unsigned arg)
+{
+	p[0] = (uint8_t)kind;
+	p[1] = (uint8_t)file;
+	p[2] = (uint8_t)off;
+	p[3] = (uint8_t)(off >> 8);
+	p[4] = (uint8_t)(off >> 16);
+	p[5] = (uint8_t)arg;
+	p[6] = (uint8_t)(arg >> 8);
+	return 7;
+}
+
+static void vfs_seed(const char *name, int start, int kind, int file, uint32_t off, unsigned arg)
+{
+	uint8_t buf[8];
+	size_t n = 1;
+
+	buf[0] = (uint8_t)start;
+	if (kind >= 0)
+		n += vfs_op(buf + 1, kind, file, off, arg);
+	put("vfs", name, buf, n);
+}
+
+static void vfs_seeds(void)
+{
+	enum { FLIP, SET, CUT, SPLICE, REPLAY, DELETE, REPLACE, HOLE };
+	/* sound-*: one store's own files, which must open and read */
+	static const char *const starts[] = {
+		"sound-a-wal", "sound-j-hot-journal", "mix-a-db-b-wal", "mix-b-db-a-wal",
+		"mix-a-wal-and-j-journal", "sound-a-db-alone", "mix-j-db-a-wal", "mix-a-db-j-journal",
+	};
+	const uint32_t frame = 24 + 4096;
+
+	for (int s = 0; s < 8; s++)
+		vfs_seed(starts[s], s, -1, 0, 0, 0);
+	vfs_seed("flip-page-3", 0, FLIP, 0, 2 * 4096 + 100, 0x01);
+	vfs_seed("flip-page-1-header", 0, FLIP, 0, 16, 0x10);
+	vfs_seed("flip-wal-frame-2", 0, FLIP, 1, 32 + frame + 30, 0x04);
+	vfs_seed("wal-header-salt-set", 0, SET, 1, 16, 0x55);
+	vfs_seed("cut-wal-mid-frame", 0, CUT, 1, 32 + frame + 2000, 0);
+	vfs_seed("cut-db-mid-page", 0, CUT, 0, 5000, 0);
+	vfs_seed("splice-b-frame-0-as-frame-1", 0, SPLICE, 1, 1, (0 << 2) | 2);
+	vfs_seed("replay-frame-0-as-frame-1", 0, REPLAY, 1, 1, 0);
+	vfs_seed("replay-page-2-as-page-3", 5, REPLAY, 0, 2, 1);
+	vfs_seed("hole-page-2", 5, HOLE, 0, 1, 0);
+	vfs_seed("journal-nrec-set", 1, SET, 2, 11, 0x40);
+	vfs_seed("journal-replay-record-0-as-1", 1, REPLAY, 2, 1, 0);
+	vfs_seed("delete-db", 0, DELETE, 0, 0, 0);
+	vfs_seed("replace-wal-by-b", 0, REPLACE, 1, 0, 2);
+}
+
 /* ---- the real world ---------------------------------------------------------- */
 
 static void enroll(vios_store *hst, vios_node *n, const char *seed_name)
@@ -337,6 +423,7 @@ int main(int argc, char **argv)
 	check(vios_crdt_store_open(&sst, school), "school store");
 	check(vios_crdt_store_open(&pst, police), "police store");
 	check(vios_trust_join(&reg, sst, repo, fp), "school join");
+	registry_node_seeds(reg);
 	vios_registry_free(reg);
 	check(vios_trust_join(&reg, pst, repo, fp), "police join");
 	vios_registry_free(reg);
@@ -426,6 +513,9 @@ int main(int argc, char **argv)
 	}
 
 	minisign_seeds();
+
+	/* store files: every start, and one of each kind of mutation */
+	vfs_seeds();
 
 	/* covenants: the default, a narrower one, one with a hub role and tables */
 	covenant_seed("default.json", vios_covenant_default());
