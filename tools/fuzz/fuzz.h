@@ -35,6 +35,35 @@
 		}                                                                            \
 	} while (0)
 
+/*
+ * libFuzzer's entry points for a target: init() once at start-up, then
+ * one(data, size) per input. Nothing when FUZZ_NO_MAIN is defined (the
+ * regression test includes every target file). FUZZ_ENTRY is for targets
+ * with nothing to set up.
+ */
+#ifdef FUZZ_NO_MAIN
+#define FUZZ_ENTRY_INIT(init, one)
+#else
+#define FUZZ_ENTRY_INIT(init, one)                                         \
+	int LLVMFuzzerInitialize(int *argc, char ***argv);                 \
+	int LLVMFuzzerInitialize(int *argc, char ***argv)                  \
+	{                                                                  \
+		(void)argc;                                                \
+		(void)argv;                                                \
+		init();                                                    \
+		return 0;                                                  \
+	}                                                                  \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);      \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)       \
+	{                                                                  \
+		return one(data, size);                                    \
+	}
+#endif
+static inline void fuzz_no_init(void)
+{
+}
+#define FUZZ_ENTRY(one) FUZZ_ENTRY_INIT(fuzz_no_init, one)
+
 /* The sender of the fixed bundle header, and the number of ops it claims. */
 #define FUZZ_SENDER "0190a000-0000-7000-8000-000000000001"
 #define FUZZ_PAYLOAD_OPS 8

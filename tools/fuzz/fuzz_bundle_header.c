@@ -29,10 +29,4 @@ int fuzz_bundle_header(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef FUZZ_NO_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	return fuzz_bundle_header(data, size);
-}
-#endif
+FUZZ_ENTRY(fuzz_bundle_header)

@@ -46,22 +46,9 @@ int fuzz_bundle_payload(const uint8_t *data, size_t size)
 	return 0;
 }
 
+FUZZ_ENTRY_INIT(fuzz_payload_init, fuzz_bundle_payload)
+
 #ifndef FUZZ_NO_MAIN
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_payload_init();
-	return 0;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	return fuzz_bundle_payload(data, size);
-}
-
 #define FUZZ_PLAIN_MAX (64u << 10)
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);

@@ -24,10 +24,4 @@ int fuzz_covenant(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef FUZZ_NO_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	return fuzz_covenant(data, size);
-}
-#endif
+FUZZ_ENTRY(fuzz_covenant)

@@ -39,19 +39,4 @@ int fuzz_enroll(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef FUZZ_NO_MAIN
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_enroll_init();
-	return 0;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	return fuzz_enroll(data, size);
-}
-#endif
+FUZZ_ENTRY_INIT(fuzz_enroll_init, fuzz_enroll)
