@@ -172,6 +172,17 @@ done:
 	return error;
 }
 
+int vios_sync_export(vios_export_report *out, vios_store *st)
+{
+	size_t counts;
+	int error;
+
+	assert(out != NULL && st != NULL);
+	if ((error = vios_report_refresh_counts(&counts, st)) < 0)
+		return error;
+	return vios_bundle_export(out, st);
+}
+
 int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 {
 	static const char *const node_spec[] = { "+" VIOS_NODES_REFS "*:" VIOS_INCOMING_NODES "*" };
@@ -180,7 +191,6 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	vios_export_report ex;
 	char *url = NULL, own[VIOS_LAYOUT_REF_MAX], now[21], spec[160], abs[PATH_MAX];
 	long long top;
-	size_t counts;
 	int error, has_registry = 1;
 
 	/* via is optional (NULL: the hub joined) */
@@ -227,7 +237,7 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	VIOS_FAULT("sync.imported");
 	/* 3. seal what is pending under the fresh registry and covenant, a
 	 * school's per-month signal counts (theme data) brought up to date first */
-	if ((error = vios_report_refresh_counts(&counts, st)) < 0 || (error = vios_bundle_export(&ex, st)) < 0)
+	if ((error = vios_sync_export(&ex, st)) < 0)
 		goto done;
 	rep->exported = ex.bundles;
 	/* 4. push our own ref, fast-forward only */

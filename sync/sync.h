@@ -15,6 +15,7 @@
 
 #include <git2.h>
 
+#include "sync/bundle.h"
 #include "sync/layout.h"
 #include "store/store.h"
 
@@ -39,6 +40,13 @@ typedef struct {
  */
 int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *prefix,
 			  int stale_ok);
+
+/*
+ * What `vios export` does, and step 3 of vios_sync: a school's per-month
+ * signal counts (theme data) brought up to date, then every pending op
+ * sealed into bundles (vios_bundle_export).
+ */
+int vios_sync_export(vios_export_report *out, vios_store *st);
 
 /* vios sync [--via url]; via NULL = the hub joined. Returns VIOS_EVERIFY
  * when there were alarms (after doing everything else). */

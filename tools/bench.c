@@ -62,7 +62,7 @@
 #include "crypto/minisign.h"
 #include "sync/git.h"
 #include "sync/hub.h"
-#include "sync/report.h"
+#include "sync/sync.h"
 #include "node/node.h"
 #include "store/store.h"
 #include "store/vfs.h"
@@ -79,14 +79,6 @@ extern const size_t vios_schema_migration_count;
 static const char *theme_at(long long i)
 {
 	return vios_theme_name((int)(i % VIOS_THEME_COUNT));
-}
-
-/* What 'vios export' does: the school's signal counts, then the sealing. */
-static int bench_export(vios_export_report *out, vios_store *st)
-{
-	size_t changed;
-	int error = vios_report_refresh_counts(&changed, st);
-	return error < 0 ? error : vios_bundle_export(out, st);
 }
 
 #define REPS 2
@@ -810,7 +802,7 @@ static void bundles_write_store(bundles_run *b)
 			if (pending >= EXPORT_OPS || i == b->rows - 1) {
 				vios_export_report r;
 				t = now();
-				check(bench_export(&r, st), "vios_bundle_export (initial)");
+				check(vios_sync_export(&r, st), "vios_bundle_export (initial)");
 				b->t_exp0 += now() - t;
 				b->r0.bundles += r.bundles;
 				b->r0.ops += r.ops;
@@ -861,7 +853,7 @@ static void bundles_change(bundles_run *b)
 	b->plain_bytes = file_size(b->plainpath);
 
 	t = now();
-	check(bench_export(&b->r1, st), "vios_bundle_export (1% change)");
+	check(vios_sync_export(&b->r1, st), "vios_bundle_export (1% change)");
 	b->t_exp1 = now() - t;
 	if (b->pl.ok)
 		b->t_pipe1 = pipeline_run(&b->pl, b->dir, "pipeline-change", &b->pipe1);
@@ -1303,7 +1295,7 @@ static void repl_merge(repl_run *r)
 		if (to <= from)
 			continue;
 		repl_write(&r->school, &wl, from, to);
-		check(bench_export(&x, r->school.st), "vios_bundle_export");
+		check(vios_sync_export(&x, r->school.st), "vios_bundle_export");
 	}
 	push_ref(r->school.node, r->world.repo);
 	repl_progress("hub merge: vios_hub_merge");
@@ -1357,7 +1349,7 @@ static void repl_replay(repl_run *r)
 		for (long b = phase == 0 ? 0 : REPL_K; b < until; b++) {
 			vios_export_report x;
 			repl_write(&r->school, &wl, b * r->per, (b + 1) * r->per);
-			check(bench_export(&x, r->school.st), "vios_bundle_export");
+			check(vios_sync_export(&x, r->school.st), "vios_bundle_export");
 			if (phase == 0)
 				r->hist1 += (long)x.bundles;
 			else

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "sync/report.h"
+#include "sync/sync.h"
 #include "crdt/crdt.h"
 #include "store/ledger.h"
 #include "store/records.h"
@@ -36,16 +37,13 @@ static int json_only(vios_cli *cli, int argc, char **argv)
 int cmd_export(vios_cli *cli, int argc, char **argv)
 {
 	vios_export_report rep;
-	size_t counts;
 	int first, error;
 
 	if ((first = json_only(cli, argc, argv)) < 0)
 		return first;
 	if (first != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[first]);
-	/* a school's per-month signal counts travel as theme data: bring them up to date */
-	if ((error = vios_report_refresh_counts(&counts, cli->store)) < 0 ||
-	    (error = vios_bundle_export(&rep, cli->store)) < 0)
+	if ((error = vios_sync_export(&rep, cli->store)) < 0)
 		return error;
 	if (cli->json)
 		return cli_json_out(json_pack("{s:I, s:I}", "bundles", (json_int_t)rep.bundles, "ops", (json_int_t)rep.ops));

@@ -30,6 +30,7 @@
 #include "sync/git.h"
 #include "sync/hub.h"
 #include "sync/registry.h"
+#include "sync/sync.h"
 #include "sync/report.h"
 #include "sync/trust.h"
 #include "util/error.h"
@@ -386,7 +387,6 @@ int main(int argc, char **argv)
 	vios_bundle_header fixed;
 	vios_crdt_pending_op *ops = NULL;
 	vios_export_report rep;
-	size_t counts;
 	size_t nops = 0;
 	char repo[128], fp[17], pupil[37], sig1[37], sig2[37], trend[37], meeting[37], cid[37], aid[37], q[1024];
 	char *hdr;
@@ -462,8 +462,7 @@ int main(int argc, char **argv)
 
 	/* bundle headers: the fixed one and the real ones of the export */
 	put_text("bundle_header", "fixed.json", FUZZ_HEADER_JSON);
-	check(vios_report_refresh_counts(&counts, sst), "signal counts");
-	check(vios_bundle_export(&rep, sst), "export");
+	check(vios_sync_export(&rep, sst), "export");
 	if (rep.bundles < 2)
 		die("expected a theme and a case bundle");
 	for (long long seq = 1; seq <= (long long)rep.bundles; seq++) {
