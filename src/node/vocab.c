@@ -171,3 +171,34 @@ const char *vios_theme_list(void)
 {
 	return theme_list + 2;
 }
+
+/* ---- case statuses ---- */
+
+static const char *const case_statuses[VIOS_CASE_STATUS_COUNT] = {
+	[VIOS_CASE_REPORTED] = "reported",
+	[VIOS_CASE_DISCUSSED] = "discussed",
+	[VIOS_CASE_IN_PROGRESS] = "in-progress",
+	[VIOS_CASE_MONITORING] = "monitoring",
+	[VIOS_CASE_CLOSED] = "closed",
+	[VIOS_CASE_ESCALATED] = "escalated",
+};
+
+int vios_case_status_index(const char *status)
+{
+	for (int i = 0; status != NULL && i < VIOS_CASE_STATUS_COUNT; i++)
+		if (!strcmp(case_statuses[i], status))
+			return i;
+	return -1;
+}
+
+const char *vios_case_status_name(int i)
+{
+	return i >= 0 && i < VIOS_CASE_STATUS_COUNT ? case_statuses[i] : NULL;
+}
+
+int vios_case_status_final(const char *status)
+{
+	int i = vios_case_status_index(status);
+
+	return i == VIOS_CASE_CLOSED || i == VIOS_CASE_ESCALATED;
+}

@@ -96,4 +96,22 @@ int vios_theme_valid(const char *theme);
 /* The themes as "a, b, c" for messages (static). */
 const char *vios_theme_list(void);
 
+/* ---- case statuses ---- */
+enum {
+	VIOS_CASE_REPORTED,
+	VIOS_CASE_DISCUSSED,
+	VIOS_CASE_IN_PROGRESS,
+	VIOS_CASE_MONITORING,
+	VIOS_CASE_CLOSED,
+	VIOS_CASE_ESCALATED,
+	VIOS_CASE_STATUS_COUNT
+};
+
+/* The status's index, or -1. */
+int vios_case_status_index(const char *status);
+/* The name of status index i, NULL otherwise. */
+const char *vios_case_status_name(int i);
+/* 1 for a final status (closed, escalated): no op reopens such a case. */
+int vios_case_status_final(const char *status);
+
 #endif

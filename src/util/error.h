@@ -24,7 +24,9 @@ enum {
 	VIOS_EAUTH = -5,     /* wrong passphrase or recovery code */
 	VIOS_EEXISTS = -6,   /* refusing to overwrite */
 	VIOS_EUSAGE = -7,    /* bad arguments given by the user */
-	VIOS_ENOSPACE = -8   /* disk full */
+	VIOS_ENOSPACE = -8,  /* disk full */
+	VIOS_EDENIED = -9,   /* outside the mandate (crdt/mandate.h) */
+	VIOS_EWAIT = -10     /* needs a record this node does not hold yet */
 };
 
 /* Which layer the message comes from (kept for callers that care). */
