@@ -76,10 +76,26 @@ typedef struct {
  * Verifies and imports one bundle. VIOS_EVERIFY for a bad signature, an
  * unknown, unenrolled or revoked sender, a broken chain or a fork;
  * VIOS_ECORRUPT for a malformed header or payload (bounds, schema). On any
- * failure nothing changes.
+ * failure nothing changes, but for one: a bundle holding an op outside the
+ * mandate of its covenant version (crdt/mandate.h), or whose header
+ * categories differ from its ops', is refused whole (VIOS_EVERIFY, "bundle
+ * S seq N: mandate: op K of M (...): ...") and kept in quarantine
+ * (store/ledger.h), where the sender's later bundles wait behind it.
  */
 int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
 		       const char *sig, size_t siglen);
+
+/*
+ * The same with flags. VIOS_IMPORT_WAIT: a bundle that cannot be judged
+ * yet (an op on a record this node does not hold, or outside the mandate
+ * as far as this node knows now) returns VIOS_EWAIT with nothing changed,
+ * for the caller to try again after importing other senders' bundles
+ * (the last try goes without the flag). Without it, ops on records not
+ * held here are ignored and a refusal is final.
+ */
+#define VIOS_IMPORT_WAIT 1u
+int vios_bundle_import_flags(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
+			     const char *sig, size_t siglen, unsigned flags);
 
 /*
  * Verifies a bundle (signature, enrolled sender) without importing it and

@@ -34,9 +34,10 @@ static void alarm_note(vios_sync_report *rep, const char *fmt, ...)
 	}
 }
 
-/* Imports the new bundles of one sender's ref head. */
+/* Imports the new bundles of one sender's ref head: VIOS_EWAIT when one
+ * must wait for other senders' bundles (flags VIOS_IMPORT_WAIT). */
 static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *id,
-		      const git_oid *head)
+		      const git_oid *head, unsigned flags)
 {
 	long long last;
 	char lasthash[65];
@@ -60,10 +61,12 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 			vios_error_set(VIOS_ERR_BUNDLE, "bundle seq %lld has no signature", seq);
 		if (error == 0) {
 			assert(age != NULL && sig != NULL);
-			error = vios_bundle_import(&r, st, age, agelen, (char *)sig, siglen);
+			error = vios_bundle_import_flags(&r, st, age, agelen, (char *)sig, siglen, flags);
 		}
 		free(age);
 		free(sig);
+		if (error == VIOS_EWAIT)
+			return error;
 		if (error == VIOS_EVERIFY || error == VIOS_ECORRUPT || error == VIOS_ENOTFOUND) {
 			char why[300];
 			snprintf(why, sizeof(why), "%s", vios_error_last());
@@ -89,6 +92,7 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 	char glob[128];
 	char (*ids)[37] = NULL;
 	git_oid *heads = NULL;
+	unsigned char *todo = NULL;
 	size_t n = 0, cap = 0;
 	int rc, error = 0;
 
@@ -127,6 +131,18 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 		error = vios_git_error(rc, "listing node refs");
 		goto done;
 	}
+	/*
+	 * Which refs to import: a sender's bundle may need a record another
+	 * sender made (a partner marks done an agreement the school made), so
+	 * import in passes: each pass imports what it can and leaves what must
+	 * wait; passes repeat while one makes progress; the last goes without
+	 * waiting (ops on records still not held are ignored, refusals stand).
+	 */
+	todo = calloc(n ? n : 1, 1);
+	if (todo == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char seen_ref[VIOS_LAYOUT_REF_MAX], own[VIOS_LAYOUT_REF_MAX];
 		git_oid seen;
@@ -157,15 +173,36 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 				continue;
 			}
 		}
-		error = import_ref(rep, st, repo, ids[i], &heads[i]);
-		if (error == VIOS_EVERIFY) {
-			error = 0;
-			continue;
+		todo[i] = 1;
+	}
+	for (int last = 0, progress = 1; progress || !last;) {
+		size_t before = rep->bundles;
+		last = !progress;
+		progress = 0;
+		for (size_t i = 0; i < n; i++) {
+			char seen_ref[VIOS_LAYOUT_REF_MAX];
+			if (!todo[i])
+				continue;
+			error = import_ref(rep, st, repo, ids[i], &heads[i], last ? 0 : VIOS_IMPORT_WAIT);
+			if (error == VIOS_EWAIT) {
+				error = 0;
+				continue;
+			}
+			todo[i] = 0;
+			if (error == VIOS_EVERIFY) {
+				error = 0;
+				continue;
+			}
+			vios_layout_node_ref(seen_ref, sizeof(seen_ref), VIOS_SEEN_NODES, ids[i]);
+			if (error < 0 || (error = vios_git_set_ref(repo, seen_ref, &heads[i], "vios: verified")) < 0)
+				goto done;
 		}
-		if (error < 0 || (error = vios_git_set_ref(repo, seen_ref, &heads[i], "vios: verified")) < 0)
-			goto done;
+		progress = rep->bundles > before;
+		if (last)
+			break;
 	}
 done:
+	free(todo);
 	free(ids);
 	free(heads);
 	git_reference_iterator_free(it);

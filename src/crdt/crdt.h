@@ -44,6 +44,12 @@
 /* Registers change capture on st (again: a no-op). Not inside a
  * transaction. 0, or VIOS_ERROR (no memory). */
 int vios_crdt_attach(vios_store *st);
+/*
+ * Capture without the mandate's judgement of this node's own writes
+ * (crdt/mandate.h): for tests of the merge engine alone, which need ops of
+ * several nodes on one row. No vios command uses it.
+ */
+int vios_crdt_attach_unjudged(vios_store *st);
 
 /* vios_store_open / vios_store_open_temp with capture attached: *out is
  * the caller's (vios_store_free), NULL on failure. Same errors. */

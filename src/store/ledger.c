@@ -188,6 +188,18 @@ int vios_ledger_held_put(vios_store *st, const char *sender, long long seq, cons
 			 "holding the bundle", 5, t, iv, age, agelen);
 }
 
+int vios_ledger_quarantine_put(vios_store *st, const char *sender, long long seq, const char *hash, const char *sig,
+			       const char *held_at, const uint8_t *age, size_t agelen, const char *reason)
+{
+	const char *t[] = { sender, NULL, hash, sig, held_at, reason };
+	long long iv[] = { 0, seq, 0, 0, 0, 0 };
+
+	assert(st != NULL && sender != NULL && hash != NULL && sig != NULL && held_at != NULL && age != NULL);
+	assert(reason != NULL);
+	return exec_bind(st, "INSERT OR REPLACE INTO held(sender, seq, hash, sig, held_at, quarantined, age)"
+			     " VALUES (?, ?, ?, ?, ?, ?, ?)", "quarantining the bundle", 6, t, iv, age, agelen);
+}
+
 int vios_ledger_held_delete(vios_store *st, const char *sender, long long seq)
 {
 	const char *t[] = { sender, NULL };
@@ -208,7 +220,9 @@ int vios_ledger_held_list(vios_ledger_held_group **out, size_t *n, vios_store *s
 	assert(out != NULL && n != NULL && st != NULL);
 	*out = NULL;
 	*n = 0;
-	rc = sqlite3_prepare_v2(st->db, "SELECT sender, min(seq) AS seq, count(*) AS n FROM held GROUP BY sender", -1,
+	rc = sqlite3_prepare_v2(st->db, "SELECT sender, min(seq) AS seq, count(*) AS n, (SELECT q.seq || ': ' || q.quarantined FROM held q"
+				" WHERE q.sender = held.sender AND q.quarantined IS NOT NULL ORDER BY q.seq LIMIT 1)"
+				" FROM held GROUP BY sender", -1,
 				&pStmt, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		if (count == cap) {
@@ -223,6 +237,8 @@ int vios_ledger_held_list(vios_ledger_held_group **out, size_t *n, vios_store *s
 			 (const char *)sqlite3_column_text(pStmt, 0) ?: "");
 		g[count].first_seq = sqlite3_column_int64(pStmt, 1);
 		g[count].n = (size_t)sqlite3_column_int64(pStmt, 2);
+		snprintf(g[count].quarantined, sizeof(g[count].quarantined), "%s",
+			 (const char *)sqlite3_column_text(pStmt, 3) ?: "");
 		count++;
 		rc = SQLITE_OK;
 	}
