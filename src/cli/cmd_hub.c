@@ -387,6 +387,23 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		json_object_set_new(doc, "held_bundles", json_integer((json_int_t)c.held));
 		json_object_set_new(doc, "pending_changes", json_integer((json_int_t)pending));
 	}
+	{
+		/* bundles refused for the mandate, each sender's first (its later ones wait) */
+		vios_ledger_held_group *g = NULL;
+		size_t ng = 0;
+		json_t *q = json_array();
+		if (q == NULL || (error = vios_ledger_held_list(&g, &ng, cli->store)) < 0) {
+			json_decref(q);
+			error = q ? error : vios_error_nomem();
+			goto done;
+		}
+		for (size_t i = 0; i < ng; i++)
+			if (g[i].quarantined[0])
+				json_array_append_new(q, json_pack("{s:s, s:s}", "sender", g[i].sender, "refused",
+								   g[i].quarantined));
+		free(g);
+		json_object_set_new(doc, "quarantined", q);
+	}
 	if (cli->json) {
 		cli_json(stdout, doc);
 	} else {
@@ -412,6 +429,14 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		if (json_integer_value(json_object_get(doc, "held_bundles")))
 			printf("held          %lld bundles wait for an earlier seq\n",
 			       (long long)json_integer_value(json_object_get(doc, "held_bundles")));
+		{
+			size_t i;
+			json_t *q;
+			json_array_foreach(json_object_get(doc, "quarantined"), i, q)
+				printf("quarantined   from %s, seq %s\n",
+				       json_string_value(json_object_get(q, "sender")),
+				       json_string_value(json_object_get(q, "refused")));
+		}
 		{
 			size_t i;
 			json_t *n;
