@@ -377,11 +377,18 @@ add:
 	for (size_t g = 0; g < ngroups; g++) {
 		/* a large change goes out in several bundles, each well under the
 		 * readers' bounds (ops, decompressed size) */
-		for (size_t from = 0; from < groups[g].n; from += EXPORT_CHUNK) {
+		for (size_t from = 0, len; from < groups[g].n; from += len) {
 			group part = groups[g];
 			char hash[65];
 			part.idx = groups[g].idx + from;
-			part.n = groups[g].n - from < EXPORT_CHUNK ? groups[g].n - from : EXPORT_CHUNK;
+			len = groups[g].n - from < EXPORT_CHUNK ? groups[g].n - from : EXPORT_CHUNK;
+			/* never split one row's ops: a reader classifies a row (and checks
+			 * the header's categories) by the columns it holds */
+			while (from + len < groups[g].n && len < 2 * EXPORT_CHUNK &&
+			       !strcmp(ops[part.idx[len - 1]].op.pk, ops[part.idx[len]].op.pk) &&
+			       !strcmp(ops[part.idx[len - 1]].op.tbl, ops[part.idx[len]].op.tbl))
+				len++;
+			part.n = len;
 			part.cats = 0;
 			for (size_t k = 0; k < part.n; k++)
 				part.cats |= ops[part.idx[k]].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;

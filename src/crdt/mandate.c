@@ -237,6 +237,9 @@ static const char *table_word(int t)
 	return t >= 0 && t < CRDT_NTABLES ? w[t] : "a record";
 }
 
+/* "the police role", for messages (only when one is written). */
+#define WHO writer_word(who, sizeof(who), w)
+
 static const char *writer_word(char *buf, size_t len, const vios_mandate_writer *w)
 {
 	const char *role = vios_role_name(w->role);
@@ -275,22 +278,22 @@ int vios_mandate_judge(char *why, size_t len, const vios_mandate *m, const vios_
 	t = crdt_table_index(op->tbl);
 	assert(t >= 0);
 	r = vios_mandate_rule_for(m, w->kind, w->role);
-	writer_word(who, sizeof(who), w);
+	who[0] = 0;
 	if (row->deleted)
 		return VIOS_MANDATE_OK; /* deleted for good: the op changes nothing */
 	if (op->kind == VIOS_OP_SET && !strcmp(op->col, "origin")) {
 		const char *v = op->value.type == VIOS_VAL_TEXT ? op->value.u.text.p : NULL;
 		if (v == NULL || strcmp(v, w->node_id) != 0) {
-			snprintf(why, len, "%s may not make %s in another node's name (origin)", who, table_word(t));
+			snprintf(why, len, "%s may not make %s in another node's name (origin)", WHO, table_word(t));
 			return VIOS_MANDATE_DENIED;
 		}
 		if (row->origin && strcmp(row->origin, v) != 0) {
-			snprintf(why, len, "%s may not take over %s owned by %s (origin is set once)", who, table_word(t),
+			snprintf(why, len, "%s may not take over %s owned by %s (origin is set once)", WHO, table_word(t),
 				 row->owner_name ? row->owner_name : row->origin);
 			return VIOS_MANDATE_DENIED;
 		}
 		if (!(r->create >> t & 1)) {
-			snprintf(why, len, "%s may not make %s", who, table_word(t));
+			snprintf(why, len, "%s may not make %s", WHO, table_word(t));
 			return VIOS_MANDATE_DENIED;
 		}
 		return VIOS_MANDATE_OK;
@@ -308,7 +311,7 @@ int vios_mandate_judge(char *why, size_t len, const vios_mandate *m, const vios_
 		}
 		if ((rt = ref_table(t, op->col)) >= 0 && op->value.type == VIOS_VAL_TEXT) {
 			if (!(r->create >> rt & 1) || (row->ref_owner && strcmp(row->ref_owner, w->node_id) != 0)) {
-				snprintf(why, len, "%s may not link %s to %s it does not own (%s)", who, table_word(t),
+				snprintf(why, len, "%s may not link %s to %s it does not own (%s)", WHO, table_word(t),
 					 table_word(rt), op->col);
 				return VIOS_MANDATE_DENIED;
 			}
@@ -317,7 +320,7 @@ int vios_mandate_judge(char *why, size_t len, const vios_mandate *m, const vios_
 	}
 	/* someone else's row */
 	if (op->kind == VIOS_OP_DELETE) {
-		snprintf(why, len, "%s may not delete %s owned by %s", who, table_word(t),
+		snprintf(why, len, "%s may not delete %s owned by %s", WHO, table_word(t),
 			 row->owner_name ? row->owner_name : row->origin);
 		return VIOS_MANDATE_DENIED;
 	}
@@ -328,11 +331,11 @@ int vios_mandate_judge(char *why, size_t len, const vios_mandate *m, const vios_
 		int s = op->value.type == VIOS_VAL_TEXT ? vios_case_status_index(op->value.u.text.p) : -1;
 		if (strcmp(op->col, "status") != 0 || (s >= 0 && (r->lead_status >> s & 1)))
 			return VIOS_MANDATE_OK;
-		snprintf(why, len, "%s may not move a case owned by %s to %s, though it leads the case", who,
+		snprintf(why, len, "%s may not move a case owned by %s to %s, though it leads the case", WHO,
 			 row->owner_name ? row->owner_name : row->origin, s >= 0 ? vios_case_status_name(s) : "that status");
 		return VIOS_MANDATE_DENIED;
 	}
-	snprintf(why, len, "%s may not change the %s of %s owned by %s", who, op->col, table_word(t),
+	snprintf(why, len, "%s may not change the %s of %s owned by %s", WHO, op->col, table_word(t),
 		 row->owner_name ? row->owner_name : row->origin);
 	return VIOS_MANDATE_DENIED;
 }
@@ -373,6 +376,7 @@ void crdt_judge_dispose(crdt_judge *j)
 	for (int t = 0; t < CRDT_NTABLES; t++)
 		sqlite3_finalize(j->origin_q[t]);
 	sqlite3_finalize(j->grant_q);
+	sqlite3_finalize(j->tomb_q);
 	free(j->nodes);
 	memset(j, 0, sizeof(*j));
 }
@@ -489,16 +493,23 @@ int crdt_judge_op(crdt_judge *j, const vios_mandate_writer *w, const vios_crdt_o
 	assert(t >= 0);
 	/* the owner of the row: cached for the ops of one row in a row */
 	if (j->last_t != t || strcmp(j->last_pk, op->pk) != 0) {
-		crdt_ctx cx;
-		crdt_ctx_init(&cx, j->st);
-		error = crdt_tomb_get(&cx, op->tbl, op->pk, &found);
-		crdt_ctx_dispose(&cx);
-		if (error < 0)
-			return error;
-		j->last_deleted = found;
 		if ((error = row_origin(j, t, op->pk, &found, j->last_origin)) < 0)
 			return error;
 		j->last_held = found;
+		j->last_deleted = 0;
+		if (!found) {
+			/* a row not held may be one deleted for good */
+			int rc;
+			if ((error = prep(j, &j->tomb_q, "SELECT 1 FROM crdt_tombstone WHERE tbl = ?1 AND pk = ?2")) < 0)
+				return error;
+			sqlite3_bind_text(j->tomb_q, 1, op->tbl, -1, SQLITE_STATIC);
+			sqlite3_bind_text(j->tomb_q, 2, op->pk, -1, SQLITE_STATIC);
+			rc = sqlite3_step(j->tomb_q);
+			j->last_deleted = rc == SQLITE_ROW;
+			sqlite3_reset(j->tomb_q);
+			if ((error = vios_store_error(j->st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading a tombstone")) < 0)
+				return error;
+		}
 		j->last_t = t;
 		snprintf(j->last_pk, sizeof(j->last_pk), "%s", op->pk);
 	}
