@@ -52,18 +52,11 @@ const char *vios_crdt_role_name(uint32_t bit)
 
 int vios_crdt_roles_format(char *buf, size_t len, uint32_t roles)
 {
-	size_t used = 0;
-
 	assert(buf != NULL);
-	if (len == 0)
+	/* vocab owns how a role list is spelled */
+	if (vios_role_mask_format(buf, len, roles) < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "a role list does not fit %zu bytes", len);
 		return VIOS_ERROR;
-	buf[0] = 0;
-	for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++) {
-		if (!(roles & (1u << i)))
-			continue;
-		if (vios_snprintf(buf + used, len - used, "%s%s", used ? "," : "", vios_role_name(i)) < 0)
-			return VIOS_ERROR;
-		used += strlen(buf + used);
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define K_SCHOOL "school"
@@ -150,6 +151,28 @@ const char *vios_role_table_list(void)
 const char *vios_role_partner_list(void)
 {
 	return ROLE_PARTNER_LIST;
+}
+
+int vios_role_mask_format(char *buf, size_t len, uint32_t mask)
+{
+	size_t used = 0;
+
+	assert(buf != NULL);
+	if (len == 0)
+		return -1;
+	buf[0] = 0;
+	for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++) {
+		size_t need = strlen(roles[i]) + (used != 0);
+		if (!(mask & (1u << i)))
+			continue;
+		if (used + need >= len) {
+			buf[0] = 0;
+			return -1;
+		}
+		snprintf(buf + used, len - used, "%s%s", used ? "," : "", roles[i]);
+		used += need;
+	}
+	return 0;
 }
 
 int vios_theme_index(const char *theme)

@@ -16,6 +16,7 @@
 #ifndef VIOS_VOCAB_H
 #define VIOS_VOCAB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* ---- node kinds ---- */
@@ -83,6 +84,14 @@ const char *vios_role_list(void);
 const char *vios_role_table_list(void);
 /* The roles a partner may play as "a, b, c or d" for messages (static). */
 const char *vios_role_partner_list(void);
+/*
+ * A case row's role mask as the canonical comma list, "police,social-team":
+ * the roles at the table in index order, no spaces, each once ("" for 0).
+ * The one spelling of a role list that is stored or shown: the records
+ * write case and meeting roles this way, the crdt formats masks with it.
+ * Returns 0, or -1 when buf (len bytes) is too small (buf then "").
+ */
+int vios_role_mask_format(char *buf, size_t len, uint32_t mask);
 
 /* ---- signal themes ---- */
 #define VIOS_THEME_COUNT 12
