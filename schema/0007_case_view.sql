@@ -14,9 +14,23 @@
 -- saw the case, so a case whose roles were empty then (or that only has
 -- roles added afterwards) is not taken for a case exported for the first
 -- time. `since` is when the role was recorded (UTC, ISO 8601).
+--
+-- Cases held when this migration runs were exported under the old rule (each
+-- op to the roles of its case then): their roles now are taken as sent, so an
+-- upgrade does not send every case again. Cases made by other nodes are
+-- dropped again by the first export (vios_caseview_prune).
 CREATE TABLE case_view (
 	case_id TEXT NOT NULL,
 	role TEXT NOT NULL,
 	since TEXT NOT NULL,
 	PRIMARY KEY (case_id, role)
 ) WITHOUT ROWID;
+
+WITH RECURSIVE split(case_id, item, rest) AS (
+	SELECT id, '', coalesce(roles, '') || ',' FROM case_file
+	UNION ALL
+	SELECT case_id, trim(substr(rest, 1, instr(rest, ',') - 1)), substr(rest, instr(rest, ',') + 1)
+	FROM split WHERE rest <> ''
+)
+INSERT OR IGNORE INTO case_view(case_id, role, since)
+SELECT case_id, item, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM split;

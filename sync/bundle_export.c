@@ -605,7 +605,7 @@ static int record_case_view(vios_store *st, const vios_caseview_case *cases, siz
 	for (size_t k = 0; k < ncases; k++)
 		if ((error = vios_caseview_record(st, cases[k].id, cases[k].roles, now)) < 0)
 			return error;
-	return vios_caseview_prune(st);
+	return vios_caseview_prune(st, st->node->node_id);
 }
 
 int vios_bundle_export(vios_export_report *out, vios_store *st)

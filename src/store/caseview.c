@@ -92,13 +92,20 @@ int vios_caseview_record(vios_store *st, const char *case_id, uint32_t roles, co
 	return 0;
 }
 
-int vios_caseview_prune(vios_store *st)
+int vios_caseview_prune(vios_store *st, const char *origin)
 {
+	sqlite3_stmt *pStmt = NULL;
 	int rc;
 
-	assert(st != NULL);
-	rc = sqlite3_exec(st->db, "DELETE FROM case_view WHERE case_id NOT IN (SELECT id FROM case_file)", NULL, NULL, NULL);
-	return vios_store_error(st->db, rc, "dropping the roles sent deleted cases");
+	assert(st != NULL && origin != NULL);
+	rc = sqlite3_prepare_v2(st->db, "DELETE FROM case_view WHERE case_id NOT IN (SELECT id FROM case_file WHERE origin = ?1)",
+				-1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, origin, -1, SQLITE_STATIC);
+		rc = sqlite3_step(pStmt);
+	}
+	sqlite3_finalize(pStmt);
+	return vios_store_error(st->db, rc, "dropping the roles sent cases gone");
 }
 
 int vios_caseview_rows(vios_caseview_row **out, size_t *n, vios_store *st, const char *case_id,

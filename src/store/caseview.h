@@ -40,8 +40,9 @@ int vios_caseview_list(vios_caseview_case **out, size_t *n, vios_store *st, cons
  */
 int vios_caseview_record(vios_store *st, const char *case_id, uint32_t roles, const char *since);
 
-/* Drops the rows of cases this store no longer holds (deleted for good). */
-int vios_caseview_prune(vios_store *st);
+/* Drops the rows of cases not made by origin or no longer held (deleted
+ * for good). */
+int vios_caseview_prune(vios_store *st, const char *origin);
 
 typedef struct {
 	char tbl[16];
