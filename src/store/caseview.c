@@ -174,3 +174,28 @@ int vios_case_in_view(const vios_node *node, const char *origin, const char *rol
 		return 1;
 	return (vios_role_mask(roles) & vios_role_bit(node->role)) != 0;
 }
+
+static int mark_one(json_t *c, const vios_node *node)
+{
+	int in = vios_case_in_view(node, json_string_value(json_object_get(c, "origin")),
+				   json_string_value(json_object_get(c, "roles")));
+
+	if (!json_is_object(c))
+		return 0;
+	return json_object_set_new(c, "in_view", json_boolean(in)) == 0 ? 0 : vios_error_nomem();
+}
+
+int vios_case_view_mark(json_t *cases, const vios_node *node)
+{
+	size_t i;
+	json_t *c;
+	int error;
+
+	assert(node != NULL);
+	if (!json_is_array(cases))
+		return mark_one(cases, node);
+	json_array_foreach(cases, i, c)
+		if ((error = mark_one(c, node)) < 0)
+			return error;
+	return 0;
+}

@@ -16,6 +16,7 @@
 #ifndef VIOS_CASEVIEW_H
 #define VIOS_CASEVIEW_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,5 +71,14 @@ int vios_caseview_rows(vios_caseview_row **out, size_t *n, vios_store *st, const
  * nothing of the case reaches it any more. Pure; for `vios case list/show`.
  */
 int vios_case_in_view(const vios_node *node, const char *origin, const char *roles);
+
+/*
+ * Sets "in_view" (true or false, vios_case_in_view) on case rows as
+ * vios_query gives them: cases is one object or an array of objects, each
+ * read by its "origin" and "roles" members. For `case list` and `case show`
+ * (JSON "in_view": false, and a line in text, for a case that left this
+ * node's view). 0, or VIOS_ERROR when out of memory.
+ */
+int vios_case_view_mark(json_t *cases, const vios_node *node);
 
 #endif

@@ -446,6 +446,10 @@ static void test_case_view__a_removed_role_gets_the_roles_op_and_nothing_after(v
 						   json_string_value(json_object_get(c, "roles"))), 1);
 		assert_int_equal(vios_case_in_view(sb->aud.node, json_string_value(json_object_get(c, "origin")),
 						   json_string_value(json_object_get(c, "roles"))), 1);
+		FX_OK(vios_case_view_mark(rows, sb->social.node));
+		assert_true(json_is_false(json_object_get(c, "in_view")));
+		FX_OK(vios_case_view_mark(c, sb->police.node));
+		assert_true(json_is_true(json_object_get(c, "in_view")));
 		json_decref(rows);
 		FX_OK(vios_crdt_conflicts(&rows, sb->social.st));
 		assert_int_equal(json_array_size(rows), 0);
