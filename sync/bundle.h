@@ -41,7 +41,11 @@ typedef struct {
 /*
  * Seals every pending op into bundles, one per recipient set the covenant
  * in force decides, and commits them (one commit each) to this node's ref in
- * HOME/outbox.git. Needs a joined hub (registry and covenant).
+ * HOME/outbox.git. Needs a joined hub (registry and covenant). For the cases
+ * this node made it also seals, first, the current state of the case's rows
+ * to roles added since the last export, and the ops that changed the roles
+ * to roles taken off (the case view, docs/architecture.md "Sharing";
+ * store/caseview.h). out->ops counts both.
  */
 int vios_bundle_export(vios_export_report *out, vios_store *st);
 

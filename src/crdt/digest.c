@@ -63,24 +63,7 @@ int vios_crdt_roles_format(char *buf, size_t len, uint32_t roles)
 
 uint32_t crdt_roles_parse(const char *s)
 {
-	uint32_t roles = 0;
-	char name[32];
-
-	while (s && *s) {
-		size_t n = strcspn(s, ",");
-		size_t a = 0, b = n;
-		while (a < b && s[a] == ' ')
-			a++;
-		while (b > a && s[b - 1] == ' ')
-			b--;
-		if (b - a < sizeof(name)) {
-			memcpy(name, s + a, b - a);
-			name[b - a] = 0;
-			roles |= vios_crdt_role_bit(name);
-		}
-		s += n + (s[n] == ',');
-	}
-	return roles;
+	return vios_role_mask(s);
 }
 
 /* Steps a classify query (theme flag, roles text) once. */

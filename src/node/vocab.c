@@ -127,6 +127,28 @@ uint32_t vios_role_bit(const char *role)
 	return i >= 0 && i < VIOS_ROLE_TABLE_COUNT ? 1u << i : 0;
 }
 
+uint32_t vios_role_mask(const char *list)
+{
+	uint32_t mask = 0;
+	char name[32];
+
+	while (list && *list) {
+		size_t n = strcspn(list, ",");
+		size_t a = 0, b = n;
+		while (a < b && list[a] == ' ')
+			a++;
+		while (b > a && list[b - 1] == ' ')
+			b--;
+		if (b - a < sizeof(name)) {
+			memcpy(name, list + a, b - a);
+			name[b - a] = 0;
+			mask |= vios_role_bit(name);
+		}
+		list += n + (list[n] == ',');
+	}
+	return mask;
+}
+
 int vios_role_fits_kind(const char *role, const char *kind)
 {
 	int k = vios_kind_index(kind), r = vios_role_index(role);

@@ -72,6 +72,11 @@ int vios_role_at_table(const char *role);
 /* The role's bit in a case row's mask (1 << index) for a role at the
  * table, 0 for anything else (hub, auditor, unknown, NULL). */
 uint32_t vios_role_bit(const char *role);
+/* The mask of a comma-separated role list as case_file.roles holds it
+ * ("police,social-team"; spaces around names ignored, names not at the
+ * table ignored; NULL or "" = 0). The one parser of that list: the crdt's
+ * categories and the case view call it. */
+uint32_t vios_role_mask(const char *list);
 /*
  * 1 when a node of kind may play role: a partner plays one of the roles at
  * the table other than school; every other kind plays the role of its name.
