@@ -472,6 +472,9 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		printf("  roles %s, lead %s, basis %s\n",
 		       *txt(cf, "roles") ? txt(cf, "roles") : "-", txt(cf, "lead_role"), txt(cf, "basis"));
 		printf("  opened %s, closed %s\n", txt(cf, "opened_at"), txt(cf, "closed_at"));
+		if (json_is_false(json_object_get(cf, "in_view")))
+			printf("  This case left this node's view: its roles no longer include %s; nothing more of it"
+			       " reaches this node.\n", cli->node->role);
 		section("Signals", json_object_get(doc, "signals"), signal_cols);
 		section("Meetings", json_object_get(doc, "meetings"), meeting_cols);
 		section("Agreements", json_object_get(doc, "agreements"), agreement_cols);

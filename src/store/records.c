@@ -2,6 +2,7 @@
  * records.c - see records.h.
  */
 #include "store/records.h"
+#include "store/caseview.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -1171,6 +1172,8 @@ int vios_case_show(json_t **out, vios_store *st, const char *id)
 				" OR meeting_id IN (SELECT id FROM meeting WHERE case_id = ?1) ORDER BY due_date, id",
 				p, 1)) < 0)
 		goto done;
+	if ((error = vios_case_view_mark(json_array_get(c, 0), st->node)) < 0)
+		goto done;
 	if ((doc = json_pack("{s:O, s:O, s:O, s:O, s:O}", "case", json_array_get(c, 0), "pupil",
 			     json_array_size(pupil) ? json_array_get(pupil, 0) : json_null(), "signals", signals,
 			     "meetings", meetings, "agreements", agreements)) == NULL) {
@@ -1215,11 +1218,18 @@ static const struct {
 int vios_records_list(json_t **out, vios_store *st, vios_list_kind what,
 		      const char *const *filter, size_t n)
 {
+	int error;
+
 	assert(out != NULL && st != NULL);
 	assert((size_t)what < sizeof(lists) / sizeof(lists[0]) && lists[what].zSql != NULL);
 	assert(n == lists[what].nfilter && (filter != NULL || n == 0));
 	assert(what != VIOS_LIST_ACCESS_LOG || filter[0] != NULL);
-	return vios_query(out, st, lists[what].zSql, filter, n);
+	if ((error = vios_query(out, st, lists[what].zSql, filter, n)) == 0 && what == VIOS_LIST_CASES &&
+	    (error = vios_case_view_mark(*out, st->node)) < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return error;
 }
 
 /* ---- monthly signal counts ---------------------------------------------- */
