@@ -6,6 +6,7 @@
 #include "crdt/crdt.h"
 #include "crdt/mandate.h"
 #include "crypto/age.h"
+#include "store/directory.h"
 #include "sync/git.h"
 #include "sync/layout.h"
 #include "util/error.h"
@@ -269,6 +270,40 @@ done:
 	return error;
 }
 
+/*
+ * The registry history's nodes in the throwaway store, so the judge's
+ * messages name a record's owner as every node's do (writers come from
+ * the audit itself: writer_from_registry).
+ */
+static int install_nodes(vios_store *st, const vios_audit *a)
+{
+	vios_reg_node *rn = calloc(a->nnodes + 1, sizeof(*rn));
+	int error;
+
+	if (rn == NULL)
+		return vios_error_nomem();
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const anode *n = &a->nodes[i];
+		snprintf(rn[i].node_id, sizeof(rn[i].node_id), "%s", n->pub.node_id);
+		snprintf(rn[i].kind, sizeof(rn[i].kind), "%s", n->pub.kind);
+		snprintf(rn[i].role, sizeof(rn[i].role), "%s", n->pub.role);
+		snprintf(rn[i].name, sizeof(rn[i].name), "%s", n->pub.name);
+		snprintf(rn[i].enrolled_at, sizeof(rn[i].enrolled_at), "%s", n->pub.enrolled_at);
+		snprintf(rn[i].revoked_at, sizeof(rn[i].revoked_at), "%s", n->pub.revoked_at);
+		rn[i].last_seq = n->pub.last_seq;
+		if (n->nkeys > 0)
+			rn[i].sign_pub = n->keys[n->nkeys - 1];
+	}
+	if ((error = vios_store_tx_begin_uncaptured(st)) == 0) {
+		if ((error = vios_store_reg_node_replace_all(st, rn, a->nnodes)) == 0)
+			error = vios_store_tx_commit(st);
+		else
+			vios_store_tx_rollback(st);
+	}
+	free(rn);
+	return error;
+}
+
 /* A refused bundle: its sender's chain stops there, as at every node. */
 static void refuse(vios_audit_replay_report *out, vios_audit *a, cursor *c, int record)
 {
@@ -341,7 +376,7 @@ static int replay(vios_audit_replay_report *out, vios_audit *a, const vios_node 
 			goto done;
 		}
 	}
-	if ((error = vios_crdt_store_open_temp(&st, node, sub)) < 0)
+	if ((error = vios_crdt_store_open_temp(&st, node, sub)) < 0 || (error = install_nodes(st, a)) < 0)
 		goto done;
 	if ((cs = calloc(a->nrefs + 1, sizeof(*cs))) == NULL) {
 		error = vios_error_nomem();
