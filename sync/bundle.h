@@ -57,6 +57,15 @@ int vios_bundle_export(vios_export_report *out, vios_store *st);
  * sign anything with its own key, so this grants nothing new.
  */
 int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long long ops);
+/*
+ * The same with the header's categories (VIOS_CAT_BIT_*) given, addressed
+ * to recipients (node ids of the registry) when given, else to the
+ * recipients the covenant in force gives a record of the first category
+ * with roles (vios_crdt_role_bit; no owners beyond the sender). For test
+ * tools sealing an op set a reader must judge (tests/tools/t_forge.c).
+ */
+int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, long long ops, unsigned categories,
+				uint32_t roles, const char *const *recipients, size_t nrecipients);
 
 /* Commits bundles sealed but not yet in the outbox repository (after a crash). */
 int vios_bundle_flush(vios_store *st, git_repository *repo);

@@ -696,32 +696,70 @@ done:
 	return error;
 }
 
+static int cmp_id(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
 int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long long ops)
+{
+	return vios_bundle_seal_payload_to(st, gz, len, ops, VIOS_CAT_BIT_THEME, 0, NULL, 0);
+}
+
+int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, long long ops, unsigned categories,
+				uint32_t roles, const char *const *recipients, size_t nrecipients)
 {
 	git_repository *repo = NULL;
 	vios_reg_node *nodes = NULL;
 	size_t nnodes = 0;
 	vios_covenant cov;
+	const char **sorted = NULL;
 	group g;
 	long long seq;
 	char prev[65], hash[65];
 	int error, in_tx = 0;
 
 	assert(st != NULL && st->node != NULL && (gz != NULL || len == 0));
+	assert(recipients != NULL || nrecipients == 0);
 	memset(&g, 0, sizeof(g));
 	memset(&cov, 0, sizeof(cov));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_trust_covenant(&cov, st)) < 0 ||
 	    (error = vios_store_reg_node_list(&nodes, &nnodes, st)) < 0)
 		goto done;
-	g.set.ids = calloc(nnodes + 1, sizeof(*g.set.ids));
-	g.set.pks = calloc(nnodes + 1, sizeof(*g.set.pks));
+	g.set.ids = calloc(nnodes + nrecipients + 1, sizeof(*g.set.ids));
+	g.set.pks = calloc(nnodes + nrecipients + 1, sizeof(*g.set.pks));
 	if (g.set.ids == NULL || g.set.pks == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
-	g.cats = VIOS_CAT_BIT_THEME;
-	if ((error = recipients_for(&g.set, nodes, nnodes, &cov, st->node->node_id, VIOS_CAT_THEME, 0, NULL)) < 0 ||
-	    (error = vios_store_tx_begin_uncaptured(st)) < 0)
+	g.cats = categories;
+	if (recipients == NULL) {
+		vios_crdt_category cat = categories & VIOS_CAT_BIT_CASE ? VIOS_CAT_CASE : VIOS_CAT_THEME;
+		if ((error = recipients_for(&g.set, nodes, nnodes, &cov, st->node->node_id, cat, roles, NULL)) < 0)
+			goto done;
+	} else {
+		/* as given, in node id order (as the exporter lists them) */
+		if ((sorted = malloc((nrecipients + 1) * sizeof(*sorted))) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		memcpy(sorted, recipients, nrecipients * sizeof(*sorted));
+		qsort(sorted, nrecipients, sizeof(*sorted), cmp_id);
+		for (size_t i = 0; i < nrecipients; i++) {
+			size_t k;
+			for (k = 0; k < nnodes && strcmp(nodes[k].node_id, sorted[i]) != 0; k++)
+				;
+			if (k == nnodes || strlen(sorted[i]) >= sizeof(g.set.ids[0])) {
+				vios_error_set(VIOS_ERR_INPUT, "recipient %s is not an enrolled node", sorted[i]);
+				error = VIOS_ENOTFOUND;
+				goto done;
+			}
+			strcpy(g.set.ids[g.set.n], sorted[i]);
+			memcpy(g.set.pks[g.set.n], nodes[k].age_pk, sizeof(nodes[k].age_pk));
+			g.set.n++;
+		}
+	}
+	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
 	if ((error = outbox_last(&seq, prev, st)) < 0 ||
@@ -733,6 +771,7 @@ int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long
 done:
 	if (in_tx)
 		vios_store_tx_rollback(st);
+	free(sorted);
 	free(g.set.ids);
 	free(g.set.pks);
 	free(nodes);

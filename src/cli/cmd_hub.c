@@ -8,6 +8,7 @@
 #include "sync/hub.h"
 #include "sync/report.h"
 #include "crdt/crdt.h"
+#include "store/directory.h"
 #include "store/ledger.h"
 #include "store/records.h"
 #include "sync/trust.h"
@@ -388,20 +389,26 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		json_object_set_new(doc, "pending_changes", json_integer((json_int_t)pending));
 	}
 	{
-		/* bundles refused for the mandate, each sender's first (its later ones wait) */
-		vios_ledger_held_group *g = NULL;
-		size_t ng = 0;
+		/* bundles refused for the mandate, kept in quarantine, and what waits behind them */
+		vios_ledger_held_group *held = NULL;
+		size_t nheld = 0;
 		json_t *q = json_array();
-		if (q == NULL || (error = vios_ledger_held_list(&g, &ng, cli->store)) < 0) {
+		if (q == NULL || (error = vios_ledger_held_list(&held, &nheld, cli->store)) < 0) {
 			json_decref(q);
 			error = q ? error : vios_error_nomem();
 			goto done;
 		}
-		for (size_t i = 0; i < ng; i++)
-			if (g[i].quarantined[0])
-				json_array_append_new(q, json_pack("{s:s, s:s}", "sender", g[i].sender, "refused",
-								   g[i].quarantined));
-		free(g);
+		for (size_t i = 0; i < nheld; i++) {
+			vios_reg_node rn;
+			if (!held[i].quarantined[0])
+				continue;
+			json_array_append_new(q, json_pack("{s:s, s:s?, s:I, s:s, s:I}", "sender", held[i].sender, "sender_name",
+							   vios_store_reg_node_get(&rn, cli->store, held[i].sender) == 0 ? rn.name : NULL,
+							   "seq", (json_int_t)strtoll(held[i].quarantined, NULL, 10), "reason",
+							   strchr(held[i].quarantined, ':') ? strchr(held[i].quarantined, ':') + 2 : held[i].quarantined,
+							   "held", (json_int_t)held[i].n));
+		}
+		free(held);
 		json_object_set_new(doc, "quarantined", q);
 	}
 	if (cli->json) {
@@ -433,9 +440,11 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 			size_t i;
 			json_t *q;
 			json_array_foreach(json_object_get(doc, "quarantined"), i, q)
-				printf("quarantined   from %s, seq %s\n",
-				       json_string_value(json_object_get(q, "sender")),
-				       json_string_value(json_object_get(q, "refused")));
+				printf("quarantined   %s seq %lld (%lld held in all): %s\n",
+				       json_string_value(json_object_get(q, "sender_name")) ?: json_string_value(json_object_get(q, "sender")),
+				       (long long)json_integer_value(json_object_get(q, "seq")),
+				       (long long)json_integer_value(json_object_get(q, "held")),
+				       json_string_value(json_object_get(q, "reason")));
 		}
 		{
 			size_t i;
