@@ -162,34 +162,6 @@ static int writer_from_registry(void *ctx, const char *node_id, vios_mandate_wri
 }
 
 /*
- * The categories (VIOS_CAT_BIT_*) of the rows ops wrote, as the replay's
- * store classifies them after the merge; rows not held count for none.
- * The same reading as the import's (sync/bundle_import.c op_categories).
- */
-static int op_categories(unsigned *out, vios_store *st, const vios_crdt_op *ops, size_t n)
-{
-	*out = 0;
-	for (size_t i = 0; i < n; i++) {
-		vios_crdt_category cat;
-		int error;
-		if (i > 0 && !strcmp(ops[i].pk, ops[i - 1].pk) && !strcmp(ops[i].tbl, ops[i - 1].tbl))
-			continue;
-		if ((error = vios_crdt_row_category(&cat, NULL, st, ops[i].tbl, ops[i].pk)) == VIOS_ENOTFOUND)
-			continue;
-		if (error < 0)
-			return error;
-		*out |= cat == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : cat == VIOS_CAT_CASE ? VIOS_CAT_BIT_CASE : 0;
-	}
-	return 0;
-}
-
-static const char *cat_names(unsigned bits)
-{
-	static const char *const names[] = { "none", "theme", "case", "theme and case" };
-	return names[bits & 3];
-}
-
-/*
  * Merges ops as an import does (bundle_import.c merge_checked): judged by
  * the one judge under the mandate of the bundle's covenant version, the
  * header's categories equal to the ops', all or nothing. VIOS_EDENIED
@@ -201,7 +173,6 @@ static int merge_checked(vios_crdt_report *rep, vios_store *st, mandates *ms, co
 			 const vios_crdt_op *ops, size_t n, int wait)
 {
 	vios_crdt_check chk;
-	unsigned cats = 0;
 	int error;
 
 	memset(&chk, 0, sizeof(chk));
@@ -212,14 +183,10 @@ static int merge_checked(vios_crdt_report *rep, vios_store *st, mandates *ms, co
 	chk.wait_unknown = wait;
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		return error;
+	chk.categories = h->categories;
 	error = vios_crdt_apply_checked(rep, st, ops, n, h->sender, &chk);
 	if (error == VIOS_ENOTFOUND) /* a writer no registry version enrolls */
 		error = VIOS_EDENIED;
-	if (error == 0 && (error = op_categories(&cats, st, ops, n)) == 0 && cats != 0 && cats != h->categories) {
-		vios_error_set(VIOS_ERR_BUNDLE, "mandate: the header names %s data but the ops are %s data",
-			       cat_names(h->categories), cat_names(cats));
-		error = VIOS_EDENIED;
-	}
 	if (error == 0)
 		return vios_store_tx_commit(st);
 	vios_store_tx_rollback(st);

@@ -74,7 +74,9 @@ typedef enum {
 	VIOS_IMPORT_APPLIED = 1,   /* addressed to this node, merged */
 	VIOS_IMPORT_SKIPPED = 2,   /* verified, not addressed to this node */
 	VIOS_IMPORT_DUPLICATE = 3, /* the same bundle was imported before */
-	VIOS_IMPORT_HELD = 4       /* verified, waits for an earlier seq */
+	VIOS_IMPORT_HELD = 4,      /* verified, waits for an earlier seq */
+	VIOS_IMPORT_QUARANTINED = 5 /* refused for the mandate before: still in quarantine
+				     * (returned with VIOS_EVERIFY; judged no more) */
 } vios_import_status;
 
 typedef struct {

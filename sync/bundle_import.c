@@ -165,31 +165,6 @@ int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char 
 	return error;
 }
 
-/* The categories (VIOS_CAT_BIT_*) of the rows ops wrote, as this node
- * classifies them now; rows not held here (ops ignored) count for none. */
-static int op_categories(unsigned *out, vios_store *st, const vios_crdt_op *ops, size_t n)
-{
-	*out = 0;
-	for (size_t i = 0; i < n; i++) {
-		vios_crdt_category cat;
-		int error;
-		if (i > 0 && !strcmp(ops[i].pk, ops[i - 1].pk) && !strcmp(ops[i].tbl, ops[i - 1].tbl))
-			continue;
-		if ((error = vios_crdt_row_category(&cat, NULL, st, ops[i].tbl, ops[i].pk)) == VIOS_ENOTFOUND)
-			continue;
-		if (error < 0)
-			return error;
-		*out |= cat == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : cat == VIOS_CAT_CASE ? VIOS_CAT_BIT_CASE : 0;
-	}
-	return 0;
-}
-
-static const char *cat_names(unsigned bits)
-{
-	static const char *const names[] = { "none", "theme", "case", "theme and case" };
-	return names[bits & 3];
-}
-
 /*
  * Merges the ops of a bundle under the mandate of its covenant version and
  * checks its header's categories, in a savepoint of the caller's tx:
@@ -201,7 +176,6 @@ static int merge_checked(vios_crdt_report *rep, vios_store *st, const vios_bundl
 {
 	vios_mandate m;
 	vios_crdt_check chk;
-	unsigned cats = 0;
 	int error;
 
 	memset(&chk, 0, sizeof(chk));
@@ -212,12 +186,8 @@ static int merge_checked(vios_crdt_report *rep, vios_store *st, const vios_bundl
 	if ((error = vios_store_error(st->db, sqlite3_exec(st->db, "SAVEPOINT import_merge", NULL, NULL, NULL),
 				      "importing")) < 0)
 		return error;
+	chk.categories = h->categories;
 	error = vios_crdt_apply_checked(rep, st, ops, n, h->sender, &chk);
-	if (error == 0 && (error = op_categories(&cats, st, ops, n)) == 0 && cats != 0 && cats != h->categories) {
-		vios_error_set(VIOS_ERR_BUNDLE, "mandate: the header names %s data but the ops are %s data",
-			       cat_names(h->categories), cat_names(cats));
-		error = VIOS_EDENIED;
-	}
 	if (error == 0)
 		return vios_store_error(st->db, sqlite3_exec(st->db, "RELEASE import_merge", NULL, NULL, NULL), "importing");
 	sqlite3_exec(st->db, "ROLLBACK TO import_merge; RELEASE import_merge", NULL, NULL, NULL);
@@ -408,6 +378,19 @@ int vios_bundle_import_flags(vios_import_result *out, vios_store *st, const uint
 			       h->sender, h->seq, last);
 		error = VIOS_EVERIFY;
 		goto done;
+	}
+	{
+		/* refused before: it stays refused (the same bytes, judged once) */
+		char why[400];
+		if ((error = vios_ledger_quarantined_get(why, sizeof(why), st, h->sender, h->seq, hash)) == 0) {
+			/* the same line as when it was refused */
+			vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld: %s; refused and quarantined", h->sender, h->seq, why);
+			out->status = VIOS_IMPORT_QUARANTINED;
+			error = VIOS_EVERIFY;
+			goto done;
+		}
+		if (error != VIOS_ENOTFOUND)
+			goto done;
 	}
 	if ((error = apply_in_order(out, st, h, hash, age, agelen, flags)) == VIOS_EDENIED) {
 		if ((error = quarantine(st, h, hash, age, agelen, sigz)) < 0)

@@ -52,6 +52,7 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 		size_t agelen, siglen;
 		vios_import_result r;
 
+		memset(&r, 0, sizeof(r));
 		vios_layout_bundle_path(path, seq, 0);
 		vios_layout_bundle_path(sigpath, seq, 1);
 		if ((error = vios_git_read_blob(&age, &agelen, repo, head, path, VIOS_BUNDLE_MAX_AGE)) == VIOS_ENOTFOUND)
@@ -67,6 +68,10 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 		free(sig);
 		if (error == VIOS_EWAIT)
 			return error;
+		if (error == VIOS_EVERIFY && r.status == VIOS_IMPORT_QUARANTINED) {
+			rep->quarantined++; /* raised as an alarm when it was refused; vios status lists it */
+			return VIOS_EVERIFY;
+		}
 		if (error == VIOS_EVERIFY || error == VIOS_ECORRUPT || error == VIOS_ENOTFOUND) {
 			char why[300];
 			snprintf(why, sizeof(why), "%s", vios_error_last());

@@ -117,6 +117,7 @@ int cmd_import(vios_cli *cli, int argc, char **argv)
 		case VIOS_IMPORT_SKIPPED: what = "not addressed to this node: chain checked, recorded"; skipped++; break;
 		case VIOS_IMPORT_DUPLICATE: what = "imported before: nothing changed"; break;
 		case VIOS_IMPORT_HELD: what = "held: an earlier seq of this sender is missing"; held_now++; break;
+		case VIOS_IMPORT_QUARANTINED: what = "in quarantine"; break; /* comes with an error, above */
 		}
 		if (!cli->json) {
 			printf("%s: seq %lld from \"%s\": %s", argv[i], r.hdr.seq, sender.name, what);
@@ -145,6 +146,12 @@ int cmd_import(vios_cli *cli, int argc, char **argv)
 		size_t nheld = 0;
 		if ((error = vios_ledger_held_list(&held, &nheld, cli->store)) < 0)
 			return error;
+		if (nheld > 0 && held[0].quarantined[0]) {
+			vios_error_set(VIOS_ERR_BUNDLE, "%lld bundle(s) held, not applied: sender %s's seq %s; its later bundles"
+				       " wait behind it (vios status)", (long long)held[0].n, held[0].sender, held[0].quarantined);
+			free(held);
+			return VIOS_EVERIFY;
+		}
 		if (nheld > 0) {
 			vios_error_set(VIOS_ERR_BUNDLE, "%lld bundle(s) held, not applied: sender %s has a gap before seq %lld; they are applied when the missing bundles arrive",
 				       (long long)held[0].n, held[0].sender, held[0].first_seq);

@@ -222,7 +222,7 @@ static int judge_local(vios_store *st, oplist *l)
 		int verdict;
 		if (op->kind == VIOS_OP_DELETE) {
 			/* the row is gone: its owner comes from the changeset */
-			vios_mandate_row row = { 1, 0, l->v[i].owner[0] ? l->v[i].owner : NULL, NULL, NULL, 0, NULL };
+			vios_mandate_row row = { 1, 0, l->v[i].owner[0] ? l->v[i].owner : NULL, NULL, NULL, 0, NULL, 0 };
 			verdict = vios_mandate_judge(why, sizeof(why), &m, &w, &row, op);
 		} else if ((error = crdt_judge_op(&jd, &w, op, &verdict, why, sizeof(why))) < 0)
 			break;

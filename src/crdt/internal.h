@@ -148,6 +148,7 @@ typedef struct {
 	sqlite3_stmt *origin_q[CRDT_NTABLES];
 	sqlite3_stmt *grant_q;
 	sqlite3_stmt *tomb_q;
+	sqlite3_stmt *final_q;
 	void *nodes;
 	/* the row of the last op judged: ops of one row come in a run */
 	int last_t, last_held, last_deleted;

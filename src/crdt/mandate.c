@@ -300,6 +300,14 @@ int vios_mandate_judge(char *why, size_t len, const vios_mandate *m, const vios_
 	}
 	if (row->origin == NULL)
 		return VIOS_MANDATE_UNKNOWN;
+	if (row->reopens) {
+		/* a status written over the final one, by anyone: closed is final.
+		 * (A status written concurrently, before its writer saw the close,
+		 * is no reopening: it is taken, and loses in the merge.) */
+		snprintf(why, len, "%s may not reopen a case owned by %s: closed is final", WHO,
+			 row->owner_name ? row->owner_name : row->origin);
+		return VIOS_MANDATE_DENIED;
+	}
 	if (!strcmp(row->origin, w->node_id)) {
 		int rt;
 		if (op->kind == VIOS_OP_DELETE)
@@ -377,6 +385,7 @@ void crdt_judge_dispose(crdt_judge *j)
 		sqlite3_finalize(j->origin_q[t]);
 	sqlite3_finalize(j->grant_q);
 	sqlite3_finalize(j->tomb_q);
+	sqlite3_finalize(j->final_q);
 	free(j->nodes);
 	memset(j, 0, sizeof(*j));
 }
@@ -463,6 +472,23 @@ static int granted(crdt_judge *j, int t, const char *pk, const char *role, uint6
 	return vios_store_error(j->st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading a grant");
 }
 
+/* 1 in *out when op's base is the case's final status op (crdt_final). */
+static int based_on_final(crdt_judge *j, const vios_crdt_op *op, int *out)
+{
+	int rc, error;
+
+	*out = 0;
+	if ((error = prep(j, &j->final_q, "SELECT 1 FROM crdt_final WHERE pk = ?1 AND hlc = ?2 AND node = ?3")) < 0)
+		return error;
+	sqlite3_bind_text(j->final_q, 1, op->pk, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(j->final_q, 2, (sqlite3_int64)op->base_hlc);
+	sqlite3_bind_text(j->final_q, 3, op->base_node ? op->base_node : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(j->final_q);
+	*out = rc == SQLITE_ROW;
+	sqlite3_reset(j->final_q);
+	return vios_store_error(j->st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading a final status");
+}
+
 /* The name of node id for messages (its id when not enrolled). */
 static const char *node_name(crdt_judge *j, const char *id)
 {
@@ -523,6 +549,10 @@ int crdt_judge_op(crdt_judge *j, const vios_mandate_writer *w, const vios_crdt_o
 			return error;
 		row.cur = isnull ? NULL : cur;
 	}
+	if (op->kind == VIOS_OP_SET && t == T_CASE && op->base_hlc && !strcmp(op->col, "status") &&
+	    !(op->value.type == VIOS_VAL_TEXT && vios_case_status_final(op->value.u.text.p)) &&
+	    (error = based_on_final(j, op, &row.reopens)) < 0)
+		return error;
 	if (op->kind == VIOS_OP_SET && row.origin && strcmp(row.origin, w->node_id) != 0 &&
 	    (t == T_CASE || t == T_AGREEMENT) &&
 	    (error = granted(j, t, op->pk, vios_role_name(w->role), op->hlc, &row.granted)) < 0)

@@ -491,6 +491,25 @@ static int writer_of(writer_cache *wc, const char *node_id, const vios_mandate_w
 	return 0;
 }
 
+/* The categories (1 theme, 2 case) of the rows ops wrote, as this node
+ * classifies them once merged; rows not held (ops ignored) count for none. */
+static int ops_categories(unsigned *out, vios_store *st, const vios_crdt_op *ops, size_t n)
+{
+	*out = 0;
+	for (size_t i = 0; i < n; i++) {
+		vios_crdt_category cat;
+		int error;
+		if (i > 0 && !strcmp(ops[i].pk, ops[i - 1].pk) && !strcmp(ops[i].tbl, ops[i - 1].tbl))
+			continue;
+		if ((error = vios_crdt_row_category(&cat, NULL, st, ops[i].tbl, ops[i].pk)) == VIOS_ENOTFOUND)
+			continue;
+		if (error < 0)
+			return error;
+		*out |= cat == VIOS_CAT_THEME ? 1u : cat == VIOS_CAT_CASE ? 2u : 0;
+	}
+	return 0;
+}
+
 static void op_where(char *buf, size_t len, const vios_crdt_op *op)
 {
 	snprintf(buf, len, "%s %s.%s of %s", op->kind == VIOS_OP_DELETE ? "delete" : "set", op->tbl,
@@ -602,10 +621,17 @@ static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops,
 	}
 	if (chk) {
 		size_t bad = 0;
+		unsigned cats = 0;
 		if ((error = crdt_judge_counts(&jd, ops, n, &bad, why, sizeof(why))) == VIOS_EDENIED) {
 			op_where(where, sizeof(where), &ops[bad]);
 			vios_error_set(VIOS_ERR_INPUT, "mandate: op %zu of %zu (%s): %s", bad + 1, n, where, why);
 			chk->bad_op = bad;
+		} else if (error == 0 && chk->categories && (error = ops_categories(&cats, st, ops, n)) == 0 &&
+			   cats != 0 && cats != chk->categories) {
+			static const char *const names[] = { "no", "theme", "case", "theme and case" };
+			vios_error_set(VIOS_ERR_INPUT, "mandate: the header names %s data but the ops are %s data",
+				       names[chk->categories & 3], names[cats & 3]);
+			error = VIOS_EDENIED;
 		}
 	}
 done:

@@ -200,6 +200,29 @@ int vios_ledger_quarantine_put(vios_store *st, const char *sender, long long seq
 			     " VALUES (?, ?, ?, ?, ?, ?, ?)", "quarantining the bundle", 6, t, iv, age, agelen);
 }
 
+int vios_ledger_quarantined_get(char *reason, size_t len, vios_store *st, const char *sender, long long seq,
+				const char *hash)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc, error;
+
+	assert(reason != NULL && len > 0 && st != NULL && sender != NULL && hash != NULL);
+	reason[0] = 0;
+	rc = sqlite3_prepare_v2(st->db, "SELECT quarantined FROM held WHERE sender = ?1 AND seq = ?2 AND hash = ?3"
+				" AND quarantined IS NOT NULL", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, sender, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(pStmt, 2, seq);
+		sqlite3_bind_text(pStmt, 3, hash, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+			snprintf(reason, len, "%s", (const char *)sqlite3_column_text(pStmt, 0));
+	}
+	sqlite3_finalize(pStmt);
+	if ((error = vios_store_error(st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading quarantined bundles")) < 0)
+		return error;
+	return rc == SQLITE_ROW ? 0 : VIOS_ENOTFOUND;
+}
+
 int vios_ledger_held_delete(vios_store *st, const char *sender, long long seq)
 {
 	const char *t[] = { sender, NULL };

@@ -57,6 +57,10 @@ int vios_ledger_held_put(vios_store *st, const char *sender, long long seq, cons
  * replacing what was held for that seq. Its later bundles wait behind it. */
 int vios_ledger_quarantine_put(vios_store *st, const char *sender, long long seq, const char *hash, const char *sig,
 			       const char *held_at, const uint8_t *age, size_t agelen, const char *reason);
+/* The reason sender's bundle seq with that hash was quarantined for;
+ * VIOS_ENOTFOUND when that bundle is not in quarantine. */
+int vios_ledger_quarantined_get(char *reason, size_t len, vios_store *st, const char *sender, long long seq,
+				const char *hash);
 /* Drops the bundle held for sender's seq (applied now). */
 int vios_ledger_held_delete(vios_store *st, const char *sender, long long seq);
 

@@ -97,8 +97,9 @@ OPS[roles]="[$(set_op case_file "$C1" roles '"police,social-team,youth-work"')]"
 NAMES[roles]="op 1 of 1 (set case_file.roles of $C1): the police role may not change the roles of a case owned by s1"
 OPS[close]="[$(set_op case_file "$C3" status '"closed"')]"
 NAMES[close]="op 1 of 1 (set case_file.status of $C3): the police role may not move a case owned by s1 to closed, though it leads the case"
-OPS[reopen]="[$(set_op case_file "$C2" status '"monitoring"')]"
-NAMES[reopen]="op 1 of 1 (set case_file.status of $C2): the police role may not move a case owned by s1 from closed to monitoring: closed is final"
+# a client that saw the case closed writes its status over the close: its base is the close
+OPS[reopen]="[$(set_op case_file "$C2" status '"monitoring"' | jq -c '. + {base: "held"}')]"
+NAMES[reopen]="op 1 of 1 (set case_file.status of $C2): the police role may not reopen a case owned by s1: closed is final"
 OPS[agreement]="[$(set_op agreement "$AG1" status '"done"'),$(set_op agreement "$AG1" feedback '"done, says the police"')]"
 NAMES[agreement]="op 1 of 2 (set agreement.status of $AG1): the police role may not change the status of an agreement owned by s1"
 OPS[count]="[$(set_op signal_count "$CNT" origin "\"$S1\""),$(set_op signal_count "$CNT" month "\"$MONTH\""),$(set_op signal_count "$CNT" theme '"drugs-trade"'),$(set_op signal_count "$CNT" signals 99)]"
@@ -128,40 +129,29 @@ fetch_bundle() {
 		git --git-dir "$G" show "refs/heads/nodes/$2:$f.minisig" >"$T/$1.age.minisig"
 }
 
-# gap "what" command...: a check the issue asks for that the core does not
-# meet yet (reported, not fixed here): printed as GAP, not counted as a
-# failure; it counts as a pass once the core meets it.
-GAPS=""
-gap() {
-	local what=$1; shift
-	if "$@" >>"$T/.log" 2>&1; then _pass=$((_pass + 1)); echo "ok   $what"
-	else echo "GAP  $what"; GAPS="$GAPS $what;"; fi
-}
-
-# Note: every later 'vios sync' (and 'hub merge') judges a quarantined
-# bundle again and raises its alarm again (exit 3, "N alarms: <the first>"),
-# so a sync is checked by its exit code, one more alarm than the sync
-# before and the quarantine it leaves; the line naming this attack by
-# 'vios import' of the very bundle (exit 3, one line).
+# A sync raises one alarm for the bundle it refuses (exit 3); the bundles
+# refused by earlier syncs stay in quarantine without a new alarm (counted
+# as in_quarantine). The line naming the attack: 'vios import' of the very
+# bundle (exit 3, one line, the same line as when it was refused).
 declare -A SEQ
 AS=0 AH=0 AA=0   # alarms raised by the last sync of the school, hub, auditor
 REFUSED=""
 for a in $ATTACKS; do
 	p=${POL[$a]} id=${PID[${POL[$a]}]}
-	# the reopening is refused by the judge only once the core judges it (see gap)
 	chk=t
-	[ "$a" = reopen ] && chk=gap
 	if [ "${HUBREADS[$a]:-0}" = 1 ]; then rcpt="[\"$S1\",\"$HUB\",\"$AUD\",\"$id\"]"; else rcpt="[\"$S1\",\"$AUD\",\"$id\"]"; fi
 	jq -n --argjson ops "${OPS[$a]}" --arg cat "${CATS[$a]}" --argjson r "$rcpt" '{categories: [$cat], recipients: $r, ops: $ops}' >"$T/$a.json"
 	DS=$(dig s1) DH=$(dig hub) DA=$(dig aud)
+	[ "$a" = reopen ] && V "$T/$p" sync >/dev/null 2>&1 # it sees the case closed first
 	SEQ[$a]=$("$FORGE" "$T/$p" ops "$T/$a.json")
 	t "$a: $p seals it with its own keys and pushes it" V "$T/$p" sync
 	fetch_bundle "$a" "$id" "${SEQ[$a]}"
 	want="bundle $id seq ${SEQ[$a]}: mandate: ${NAMES[$a]}"
 	# the school
 	V "$T/s1" --json sync >"$T/out" 2>"$T/err"; rc=$?; n=$(jq -r .alarms "$T/out")
-	$chk "$a: the school's sync refuses it (exit 3, one more alarm)" bash -c "[ $rc -eq 3 ] && [ $n -eq $((AS + 1)) ] && [ \$(grep -c . '$T/err') -eq 1 ]"
-	AS=$n
+	q=$(jq -r .in_quarantine "$T/out")
+	$chk "$a: the school's sync refuses it (exit 3, one alarm; $AS earlier in quarantine)" bash -c "[ $rc -eq 3 ] && [ $n -eq 1 ] && [ $q -eq $AS ] && [ \$(grep -c . '$T/err') -eq 1 ]"
+	AS=$((AS + 1))
 	t "$a: the school's digest is unchanged" test "$(dig s1)" = "$DS"
 	$chk "$a: vios status lists it in quarantine, the op named" quarantined "$T/s1" "$id" "${SEQ[$a]}" "mandate: ${NAMES[$a]}"
 	$chk "$a: vios status (text) lists it" bash -c "'$VIOS' --home '$T/s1' status | grep -q '^quarantined   $p seq ${SEQ[$a]} '"
@@ -173,20 +163,18 @@ for a in $ATTACKS; do
 	V "$T/hub" --json hub merge >"$T/out" 2>"$T/err"; rc=$?
 	n=$(jq -r .quarantined "$T/out")
 	if [ "${HUBREADS[$a]:-0}" = 1 ]; then
-		t "$a: the hub merge refuses it (exit 3, one more quarantined)" bash -c "[ $rc -eq 3 ] && [ $n -eq $((AH + 1)) ]"
+		t "$a: the hub merge refuses it (exit 3, one new quarantine)" bash -c "[ $rc -eq 3 ] && [ $n -eq 1 ]"
 		t "$a: the hub keeps it in quarantine, the op named" quarantined "$T/hub" "$id" "${SEQ[$a]}" "mandate: ${NAMES[$a]}"
 		V "$T/hub" import "$T/$a.age" >"$T/out" 2>"$T/err"; rc=$?
 		t "$a: the hub's 'vios import' of it: exit 3" test "$rc" -eq 3
 		t "$a: ... one line naming sender, seq and the op" one_line_has "$want; refused and quarantined" "$T/err"
 	else
-		t "$a: the hub cannot read it (case data, not addressed to it): no new quarantine there" bash -c "[ $n -eq $AH ] && ! '$VIOS' --home '$T/hub' --json status | jq -e '.quarantined | any(.sender == \"$id\")' >/dev/null"
+		t "$a: the hub cannot read it (case data, not addressed to it): no new quarantine there" bash -c "[ $n -eq 0 ] && ! '$VIOS' --home '$T/hub' --json status | jq -e '.quarantined | any(.sender == \"$id\")' >/dev/null"
 	fi
-	AH=$n
 	t "$a: the hub's digest is unchanged" test "$(dig hub)" = "$DH"
 	# the auditor
 	V "$T/aud" --json sync >"$T/out" 2>"$T/err"; rc=$?; n=$(jq -r .alarms "$T/out")
-	$chk "$a: the auditor's sync refuses it (exit 3, one more alarm)" bash -c "[ $rc -eq 3 ] && [ $n -eq $((AA + 1)) ]"
-	AA=$n
+	$chk "$a: the auditor's sync refuses it (exit 3, one alarm)" bash -c "[ $rc -eq 3 ] && [ $n -eq 1 ]"
 	$chk "$a: the auditor keeps it in quarantine, the op named" quarantined "$T/aud" "$id" "${SEQ[$a]}" "mandate: ${NAMES[$a]}"
 	V "$T/aud" import "$T/$a.age" >"$T/out" 2>"$T/err"; rc=$?
 	$chk "$a: the auditor's 'vios import' of it: exit 3" test "$rc" -eq 3
@@ -231,5 +219,4 @@ V "$T/aud" audit replay "$G" --for s1 >"$T/out" 2>"$T/err"; rc=$?
 t "audit replay --for s1: exit 3 (refused bundles), the digest the school holds" bash -c "[ $rc -eq 3 ] && [ \"\$(cat '$T/out')\" = '$(dig s1)' ] && grep -q 'refused for the mandate' '$T/err'"
 t "audit replay: the digest the auditor holds" test "$(V "$T/aud" audit replay "$G" 2>/dev/null)" = "$(dig aud)"
 t "without its passphrase the auditor verifies signatures only (exit 0), and says so" bash -c "env -u VIOS_PASSPHRASE '$VIOS' --home '$T/aud' audit verify '$G' </dev/null >/dev/null 2>'$T/err' && grep -q 'not classified against the mandate' '$T/err'"
-[ -n "$GAPS" ] && echo "gaps (the core does not meet these yet):$GAPS"
 finish

@@ -17,8 +17,10 @@
  *     "roles": ["police", ...],                  for the covenant's case recipients
  *     "ops": [ { "kind": "set"|"delete", "tbl": T, "pk": ID, "col": C,
  *                "value": "text"|123|1.5|null, "hlc": N, "node": ID,
- *                "base_hlc": N, "base_node": ID }, ... ] }
+ *                "base_hlc": N, "base_node": ID, "base": "held" }, ... ] }
  *
+ * "base": "held" takes base_hlc/base_node from the clock this node holds for
+ * the cell (what a client that saw the value would write).
  * hlc defaults to one fresh tick of the node's clock for the whole set,
  * node to the sealing node. The ops are not written to the node's store.
  * Prints the seq. Payloads and gzip come from the codec (sync/payload.h),
@@ -111,6 +113,33 @@ static uint64_t u64(json_t *v, uint64_t dflt)
 	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : json_is_string(v) ? strtoull(json_string_value(v), NULL, 10) : dflt;
 }
 
+/* The clock this node holds for op's cell, as op's base (node id into buf). */
+static int held_clock(vios_crdt_op *op, vios_store *st, char *buf, size_t len)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT hlc, node FROM crdt_cell WHERE tbl = ?1 AND pk = ?2 AND col = ?3", -1,
+				&pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, op->tbl, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 2, op->pk, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 3, op->col, -1, SQLITE_STATIC);
+		rc = sqlite3_step(pStmt);
+	}
+	if (rc == SQLITE_ROW) {
+		op->base_hlc = (uint64_t)sqlite3_column_int64(pStmt, 0);
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(pStmt, 1));
+		op->base_node = buf;
+	}
+	sqlite3_finalize(pStmt);
+	if (rc != SQLITE_ROW) {
+		fprintf(stderr, "t_forge: this node holds no clock for %s.%s of %s\n", op->tbl, op->col, op->pk);
+		return -1;
+	}
+	return 0;
+}
+
 /* t_forge HOME ops FILE.json: see the top of the file. */
 static int forge_ops(vios_store *st, const vios_node *node, const char *path, long long seq)
 {
@@ -119,6 +148,7 @@ static int forge_ops(vios_store *st, const vios_node *node, const char *path, lo
 	vios_crdt_op *ops = NULL;
 	const vios_crdt_op **pv = NULL;
 	const char **rcpt = NULL;
+	char (*bases)[37] = NULL;
 	uint8_t *gz = NULL;
 	size_t n, nr = 0, gzlen = 0, i;
 	unsigned cats = 0;
@@ -146,7 +176,8 @@ static int forge_ops(vios_store *st, const vios_node *node, const char *path, lo
 	}
 	ops = calloc(n, sizeof(*ops));
 	pv = calloc(n, sizeof(*pv));
-	if (ops == NULL || pv == NULL || vios_crdt_clock_tick(&hlc, st) < 0)
+	bases = calloc(n, sizeof(*bases));
+	if (ops == NULL || pv == NULL || bases == NULL || vios_crdt_clock_tick(&hlc, st) < 0)
 		goto done;
 	json_array_foreach(arr, i, v) {
 		vios_crdt_op *op = &ops[i];
@@ -161,6 +192,9 @@ static int forge_ops(vios_store *st, const vios_node *node, const char *path, lo
 			op->col = (char *)(json_string_value(json_object_get(v, "col")) ?: "");
 			op->base_hlc = u64(json_object_get(v, "base_hlc"), 0);
 			op->base_node = (char *)json_string_value(json_object_get(v, "base_node"));
+			if (!strcmp(json_string_value(json_object_get(v, "base")) ?: "", "held") &&
+			    held_clock(op, st, bases[i], sizeof(bases[i])) < 0)
+				goto done;
 			if (json_is_string(val)) {
 				op->value.type = VIOS_VAL_TEXT;
 				op->value.u.text.p = (char *)json_string_value(val);
@@ -187,6 +221,7 @@ done:
 	free(gz);
 	free(ops);
 	free(pv);
+	free(bases);
 	free(rcpt);
 	json_decref(doc);
 	return rc;

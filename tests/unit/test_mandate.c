@@ -130,9 +130,9 @@ static void test_mandate__each_writer_gets_its_row_of_the_table(void **state)
 	vios_mandate_writer school = { SCHOOL, VIOS_KIND_SCHOOL, VIOS_ROLE_IDX_SCHOOL, "De Linde" };
 	vios_mandate_writer police = { POLICE, VIOS_KIND_PARTNER, VIOS_ROLE_IDX_POLICE, "Politie" };
 	vios_mandate_writer hub = { OTHER, VIOS_KIND_HUB, VIOS_ROLE_IDX_HUB, "Hub" };
-	vios_mandate_row none = { 0 }, schools = { 1, 0, SCHOOL, "De Linde", NULL, 0, NULL };
-	vios_mandate_row granted = { 1, 0, SCHOOL, "De Linde", NULL, 1, NULL };
-	vios_mandate_row polices = { 1, 0, POLICE, "Politie", NULL, 0, NULL };
+	vios_mandate_row none = { 0 }, schools = { 1, 0, SCHOOL, "De Linde", NULL, 0, NULL, 0 };
+	vios_mandate_row granted = { 1, 0, SCHOOL, "De Linde", NULL, 1, NULL, 0 };
+	vios_mandate_row polices = { 1, 0, POLICE, "Politie", NULL, 0, NULL, 0 };
 	vios_crdt_op op;
 	char why[300];
 
@@ -174,6 +174,15 @@ static void test_mandate__each_writer_gets_its_row_of_the_table(void **state)
 	assert_int_equal(judge(&m, &police, &schools, &op, why), VIOS_MANDATE_DENIED);
 	assert_non_null(strstr(why, "may not delete a signal owned by De Linde"));
 	assert_int_equal(judge(&m, &school, &schools, &op, why), VIOS_MANDATE_OK);
+	/* closed is final: a status written over the final one is refused, even the owner's */
+	{
+		vios_mandate_row closed = { 1, 0, SCHOOL, "De Linde", NULL, 1, NULL, 1 };
+		op = set_op("case_file", "status", "monitoring", POLICE);
+		assert_int_equal(judge(&m, &police, &closed, &op, why), VIOS_MANDATE_DENIED);
+		assert_non_null(strstr(why, "closed is final"));
+		op = set_op("case_file", "status", "discussed", SCHOOL);
+		assert_int_equal(judge(&m, &school, &closed, &op, why), VIOS_MANDATE_DENIED);
+	}
 	/* a row not held here cannot be judged */
 	op = set_op("pupil", "name", "Renamed", POLICE);
 	assert_int_equal(judge(&m, &police, &none, &op, why), VIOS_MANDATE_UNKNOWN);
@@ -194,7 +203,7 @@ static void test_mandate__each_writer_gets_its_row_of_the_table(void **state)
 	assert_int_equal(judge(&m, &police, &granted, &op, why), VIOS_MANDATE_DENIED);
 	/* references: only to own rows of a table the writer may make */
 	{
-		vios_mandate_row ref = { 1, 0, SCHOOL, "De Linde", NULL, 0, OTHER };
+		vios_mandate_row ref = { 1, 0, SCHOOL, "De Linde", NULL, 0, OTHER, 0 };
 		op = set_op("signal", "pupil_id", ROW, SCHOOL);
 		assert_int_equal(judge(&m, &school, &ref, &op, why), VIOS_MANDATE_DENIED);
 		ref.ref_owner = SCHOOL;
@@ -204,7 +213,7 @@ static void test_mandate__each_writer_gets_its_row_of_the_table(void **state)
 	}
 	/* a signal count's month and theme are set once */
 	{
-		vios_mandate_row count = { 1, 0, SCHOOL, "De Linde", "2026-10", 0, NULL };
+		vios_mandate_row count = { 1, 0, SCHOOL, "De Linde", "2026-10", 0, NULL, 0 };
 		op = set_op("signal_count", "month", "2026-11", SCHOOL);
 		assert_int_equal(judge(&m, &school, &count, &op, why), VIOS_MANDATE_DENIED);
 		op = set_op("signal_count", "month", "2026-10", SCHOOL);
