@@ -49,6 +49,7 @@
 #include "crdt/mandate.h"
 #include "store/ledger.h"
 #include "sync/payload.h"
+#include "sync/sync.h"
 
 #include "fixture.h"
 
@@ -106,6 +107,7 @@ typedef struct {
 typedef struct {
 	uint64_t refused[NS]; /* forged bundles it refused, a bit per seq */
 	size_t held, dups, waits, refusals, ignored;
+	size_t taken; /* bundles applied or skipped (with those released after them) */
 } rstate;
 
 static uint64_t rng_state;
@@ -458,6 +460,14 @@ static int deliver(tnode *t, rstate *rs, const bundle *b, unsigned flags)
 			fail_msg("%s imports sender %d seq %lld (last %lld): %d status %d released %zu now last %lld, want %d (%s)",
 				 t->name, b->w, b->seq, last, rc, rc ? 0 : res.status, rc ? 0 : res.released, after, want,
 				 rc ? vios_error_last() : "");
+		rs->taken += 1 + res.released;
+		/* a forged bundle released after it, judged without the flag, is refused there */
+		snprintf(q, sizeof(q), "SELECT count(*) FROM held WHERE sender = '%s' AND seq = %lld AND quarantined IS NOT NULL",
+			 b->sender, after + 1);
+		if (one_int(t, q) == 1 && !(rs->refused[b->w] >> (after + 1) & 1)) {
+			rs->refused[b->w] |= UINT64_C(1) << (after + 1);
+			rs->refusals++;
+		}
 		if (b->forged && want == VIOS_IMPORT_APPLIED) {
 			/* only what this node cannot judge: an op on a row it does not hold */
 			if ((flags & VIOS_IMPORT_WAIT) || had)
@@ -472,19 +482,33 @@ static int deliver(tnode *t, rstate *rs, const bundle *b, unsigned flags)
 }
 
 /*
- * Brings t up to date with l as vios sync does: passes with
- * VIOS_IMPORT_WAIT over each sender's next bundle until nothing moves,
- * then one pass without it (what still cannot be judged is ignored, what
- * is outside the mandate refused), again while that pass moves anything.
+ * Brings t up to date with l much as vios sync does: passes with
+ * VIOS_IMPORT_WAIT over each sender's next bundle (in a random order of the
+ * senders) until nothing moves, then one pass without it (what still cannot
+ * be judged is ignored, what is outside the mandate refused), again while
+ * that pass moves anything. The pass without the flag goes in the order the
+ * bundles were sealed, a bundle at a time; vios sync goes sender by sender
+ * there, and so drops a partner's op whose row comes from a sender after it
+ * (test_bundle_import__KNOWN_BUG_an_op_before_its_row_is_lost_without_wait).
  */
 static void settle(tnode *t, rstate *rs, const blist *l)
 {
+	size_t *order = malloc((l->n ? l->n : 1) * sizeof(*order));
+
+	assert_non_null(order);
 	for (;;) {
 		int moved;
 		do {
 			moved = 0;
+			for (size_t k = 0; k < l->n; k++)
+				order[k] = k;
+			for (size_t k = l->n; k > 1; k--) {
+				size_t j = pick(k), tmp = order[k - 1];
+				order[k - 1] = order[j];
+				order[j] = tmp;
+			}
 			for (size_t k = 0; k < l->n; k++) {
-				const bundle *b = &l->v[k];
+				const bundle *b = &l->v[order[k]];
 				if (!strcmp(b->sender, t->node->node_id) || b->seq != peer_last(t, b->sender) + 1)
 					continue;
 				int s = deliver(t, rs, b, VIOS_IMPORT_WAIT);
@@ -502,15 +526,33 @@ static void settle(tnode *t, rstate *rs, const blist *l)
 		if (!moved)
 			break;
 	}
+	free(order);
 }
 
-/* Delivers l in the given order (with the flag, as a sync pass does), then settles. */
-static void run_schedule(tnode *t, rstate *rs, const blist *l, const size_t *order, size_t n)
+/*
+ * Delivers l in the given order, then settles; returns how many bundles
+ * were taken before settling. A school's own bundles go at random with or
+ * without the flag: they only touch the school's own rows, made earlier in
+ * its chain, so nothing of them is lost without it, and without it a
+ * bundle holding only the tombstone of a row made and deleted between two
+ * exports (sealed without the row's sets: no receiver can hold that row)
+ * does not make the school's chain wait for the settling passes. The
+ * police's and the forged bundles always go with the flag: without it an
+ * op on a row not held yet is dropped for good (see
+ * test_bundle_import__KNOWN_BUG_an_op_before_its_row_is_lost_without_wait).
+ */
+static size_t run_schedule(tnode *t, rstate *rs, const blist *l, const size_t *order, size_t n)
 {
-	for (size_t k = 0; k < n; k++)
-		if (strcmp(l->v[order[k]].sender, t->node->node_id) != 0)
-			deliver(t, rs, &l->v[order[k]], VIOS_IMPORT_WAIT);
+	size_t early;
+
+	for (size_t k = 0; k < n; k++) {
+		const bundle *b = &l->v[order[k]];
+		if (strcmp(b->sender, t->node->node_id) != 0)
+			deliver(t, rs, b, b->w < NW && !b->forged && !b->trail && pick(2) ? 0 : VIOS_IMPORT_WAIT);
+	}
+	early = rs->taken;
 	settle(t, rs, l);
+	return early;
 }
 
 /*
@@ -859,6 +901,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 	rstate ws[NP], as, rs;
 	unsigned counts[C_N] = { 0 };
 	size_t nconf = 0, schedules, rounds = 6, nforged = 0, refusals = 0, ignored = 0, waits = 0, held = 0, dups = 0;
+	size_t early = 0, taken = 0;
 	size_t iclose = SIZE_MAX, imon = SIZE_MAX, iprog = SIZE_MAX;
 	uint64_t seed = env_num("VIOS_TEST_SEED", 0);
 	digests d0, da, dr, dw, dp;
@@ -1094,26 +1137,39 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 			assert_digests_equal(&d0, &dr, "the restored fresh receiver");
 		}
 		memset(&rs, 0, sizeof(rs));
-		order = schedule(&n, &all, pick(all.n + 1));
 		if (s < 6) {
-			/* the close and the lead's two status changes in the s-th of their six orders */
+			/* closed is final in every order: everything else first, then the
+			 * close and the lead's two status changes in the s-th of their six
+			 * orders (the lead's second waits, held, for its first) */
 			static const int perm[6][3] = { { 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 }, { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 } };
 			const size_t three[3] = { iclose, imon, iprog };
-			size_t pos[3], found = 0;
-			for (size_t k = 0; k < n && found < 3; k++)
-				if (order[k] == iclose || order[k] == imon || order[k] == iprog) {
-					int dup = 0;
-					for (size_t j = 0; j < found; j++)
-						dup |= order[pos[j]] == order[k];
-					if (!dup)
-						pos[found++] = k;
-				}
-			assert_int_equal(found, 3);
-			for (int j = 0; j < 3; j++)
-				order[pos[j]] = three[perm[s][j]];
+			blist rest = { 0 };
+			int closed = 0, mon = 0;
+			rest.v = malloc(all.n * sizeof(*rest.v));
+			assert_non_null(rest.v);
+			for (size_t k = 0; k < all.n; k++)
+				if (k != iclose && k != imon && k != iprog)
+					rest.v[rest.n++] = all.v[k];
+			order = schedule(&n, &rest, pick(rest.n + 1));
+			early += run_schedule(&sb->rx, &rs, &rest, order, n);
+			free(order);
+			free(rest.v);
+			for (int j = 0; j < 3; j++) {
+				size_t k = three[perm[s][j]];
+				int st = deliver(&sb->rx, &rs, &all.v[k], VIOS_IMPORT_WAIT);
+				assert_int_equal(st, k == iprog && !mon ? VIOS_IMPORT_HELD : VIOS_IMPORT_APPLIED);
+				closed |= k == iclose;
+				mon |= k == imon;
+				if (closed)
+					assert_closed(&sb->rx, kase);
+			}
+			settle(&sb->rx, &rs, &all);
+		} else {
+			order = schedule(&n, &all, pick(all.n + 1));
+			early += run_schedule(&sb->rx, &rs, &all, order, n);
+			free(order);
 		}
-		run_schedule(&sb->rx, &rs, &all, order, n);
-		free(order);
+		taken += rs.taken;
 		assert_int_equal(check_refusals(&sb->rx, &rs, &all), nforged);
 		assert_closed(&sb->rx, kase);
 		digest3(&dr, &sb->rx);
@@ -1152,10 +1208,10 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 	}
 	printf("bundle convergence: %zu bundles from %d schools, the police and %d forgers (%u inserts, %u updates and "
 	       "%u deletes of own rows, %u writes refused locally, %u status changes); %zu forged; auditor + %zu "
-	       "schedules of the fresh receiver: %zu refusals, %zu waits, %zu held, %zu duplicates; forged ops "
-	       "ignored where the row is not held: %zu; %zu conflicts; %.1f s\n",
+	       "schedules of the fresh receiver: %zu of %zu bundles taken before settling, %zu refusals, %zu waits, "
+	       "%zu held, %zu duplicates; forged ops ignored where the row is not held: %zu; %zu conflicts; %.1f s\n",
 	       all.n, NW, NX, counts[C_INSERT], counts[C_UPDATE], counts[C_DELETE], counts[C_DENIED], counts[C_STATUS],
-	       nforged, schedules, refusals, waits, held, dups, ignored, nconf, now_s() - t0);
+	       nforged, schedules, early, taken, refusals, waits, held, dups, ignored, nconf, now_s() - t0);
 	free(ca);
 	free(pristine);
 	blist_free(&all);
@@ -1307,12 +1363,116 @@ static void test_bundle_import__fork_is_refused_and_changes_nothing(void **state
 }
 
 
+/*
+ * KNOWN BUG, pinned: the asserts marked BUG state what happens now and
+ * must be turned round by the fix (sync/bundle_import.c, sync/sync.c,
+ * sync/bundle_export.c; see the report of issue 13's convergence test).
+ *
+ * 1. vios_bundle_import without VIOS_IMPORT_WAIT (what `vios import FILE`
+ *    calls) takes a bundle whose ops are on rows not held yet, drops those
+ *    ops and records the bundle as applied: a partner's legitimate change
+ *    that arrives before its row is lost for good (importing it again is a
+ *    duplicate), and that node differs from one that got the bundles in
+ *    order. With the flag it waits and nothing is lost.
+ * 2. vios sync reaches the same loss without any manual step: a row made
+ *    and deleted between two exports is sealed as a lone tombstone (its
+ *    sets dropped), which no receiver can judge, so the school's chain
+ *    waits until sync's last pass; that pass goes without the flag sender
+ *    by sender, and a sender whose ref comes first (here the police's: its
+ *    node id is older) has its ops on the school's rows dropped.
+ */
+static void test_bundle_import__KNOWN_BUG_an_op_before_its_row_is_lost_without_wait(void **state)
+{
+	sandbox *sb = *state;
+	tnode *s0 = &sb->w[0], *s1 = &sb->w[1], *pol = &sb->pol, *a = &sb->aud, *r = &sb->rx;
+	blist l = { 0 };
+	long long sealed0 = 0, sealedp = 0;
+	char pid[37], cid[37], agr[37], tid[37], q[200];
+	vios_import_result res;
+	vios_sync_report rep;
+	digests da, dr;
+
+	/* school0's case and an agreement assigned to the police; the police marks it done */
+	vios_field p[] = { { "name", "P" }, { "class", "3A" } };
+	assert_int_equal(vios_record_add(pid, s0->st, "pupil", p, 2), 0);
+	vios_field c[] = { { "pupil_id", pid }, { "roles", "police" } };
+	assert_int_equal(vios_record_add(cid, s0->st, "case_file", c, 2), 0);
+	vios_field ag[] = { { "case_id", cid }, { "owner_role", "police" }, { "action", "call" }, { "due_date", "2026-12-01" } };
+	assert_int_equal(vios_record_add(agr, s0->st, "agreement", ag, 4), 0);
+	assert_int_equal(export(&l, &sealed0, s0, 0), 1);
+	assert_int_equal(vios_bundle_import(&res, pol->st, l.v[0].age, l.v[0].agelen, l.v[0].sig, l.v[0].siglen), 0);
+	vios_bundle_header_dispose(&res.hdr);
+	assert_int_equal(vios_agreement_done(pol->st, agr, "done"), 0);
+	assert_int_equal(export(&l, &sealedp, pol, NW), 1);
+	snprintf(q, sizeof(q), "SELECT status = 'done' FROM agreement WHERE id = '%s'", agr);
+
+	/* in order: done */
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(vios_bundle_import(&res, r->st, l.v[k].age, l.v[k].agelen, l.v[k].sig, l.v[k].siglen), 0);
+		assert_int_equal(res.status, VIOS_IMPORT_APPLIED);
+		vios_bundle_header_dispose(&res.hdr);
+	}
+	assert_int_equal(one_int(r, q), 1);
+	/* the police's bundle first, with the flag: it waits, and nothing is lost */
+	assert_int_equal(vios_bundle_import_flags(&res, a->st, l.v[1].age, l.v[1].agelen, l.v[1].sig, l.v[1].siglen,
+						  VIOS_IMPORT_WAIT), VIOS_EWAIT);
+	assert_int_equal(one_int(a, "SELECT count(*) FROM bundle_seen"), 0);
+	/* the police's bundle first, without it */
+	assert_int_equal(vios_bundle_import(&res, a->st, l.v[1].age, l.v[1].agelen, l.v[1].sig, l.v[1].siglen), 0);
+	assert_int_equal(res.status, VIOS_IMPORT_APPLIED);
+	assert_int_equal(res.ops_applied, 0);
+	vios_bundle_header_dispose(&res.hdr);
+	assert_int_equal(vios_bundle_import(&res, a->st, l.v[0].age, l.v[0].agelen, l.v[0].sig, l.v[0].siglen), 0);
+	vios_bundle_header_dispose(&res.hdr);
+	assert_int_equal(vios_bundle_import(&res, a->st, l.v[1].age, l.v[1].agelen, l.v[1].sig, l.v[1].siglen), 0);
+	assert_int_equal(res.status, VIOS_IMPORT_DUPLICATE);
+	vios_bundle_header_dispose(&res.hdr);
+	digest3(&da, a);
+	digest3(&dr, r);
+	assert_int_equal(one_int(a, q), 0);         /* BUG: should be 1 (done) */
+	assert_string_not_equal(da.all, dr.all);    /* BUG: should be equal */
+	blist_free(&l);
+
+	/* 2. through vios sync: school1 makes and deletes a trend, then a case
+	 * with an agreement for the police; the police syncs, marks it done,
+	 * syncs; the fresh receiver syncs once */
+	assert_true(strcmp(pol->node->node_id, s1->node->node_id) < 0); /* the police's ref comes first */
+	{
+		vios_field f[] = { { "theme", "crime" }, { "period", "2026-10" }, { "level", "stable" } };
+		assert_int_equal(vios_record_add(tid, s1->st, "trend", f, 3), 0);
+		snprintf(q, sizeof(q), "DELETE FROM trend WHERE id = '%s'", tid);
+		assert_int_equal(tx(s1, q), 0);
+	}
+	vios_field p1[] = { { "name", "Q" }, { "class", "2C" } };
+	assert_int_equal(vios_record_add(pid, s1->st, "pupil", p1, 2), 0);
+	vios_field c1[] = { { "pupil_id", pid }, { "roles", "police" } };
+	assert_int_equal(vios_record_add(cid, s1->st, "case_file", c1, 2), 0);
+	vios_field ag1[] = { { "case_id", cid }, { "owner_role", "police" }, { "action", "visit" }, { "due_date", "2026-12-01" } };
+	assert_int_equal(vios_record_add(agr, s1->st, "agreement", ag1, 4), 0);
+	FX_OK(vios_sync(&rep, s1->st, NULL));
+	FX_OK(vios_sync(&rep, pol->st, NULL));
+	assert_int_equal(vios_agreement_done(pol->st, agr, "done"), 0);
+	FX_OK(vios_sync(&rep, pol->st, NULL));
+	FX_OK(vios_sync(&rep, s1->st, NULL));
+	assert_int_equal(rep.alarms, 0);
+	snprintf(q, sizeof(q), "SELECT status = 'done' FROM agreement WHERE id = '%s'", agr);
+	assert_int_equal(one_int(s1, q), 1);
+	FX_OK(vios_sync(&rep, r->st, NULL));
+	assert_int_equal(rep.alarms, 0);
+	assert_true(holds(r, "agreement", agr));
+	assert_int_equal(one_int(r, q), 0);         /* BUG: should be 1 (done) */
+	FX_OK(vios_sync(&rep, r->st, NULL));
+	assert_int_equal(one_int(r, q), 0);         /* BUG: and stays lost */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bundle_import__any_order_and_repetition_converges, setup_forgers, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__early_bundle_is_held_until_the_gap_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__fork_is_refused_and_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_import__KNOWN_BUG_an_op_before_its_row_is_lost_without_wait, setup,
+						teardown),
 	};
 	if (sodium_init() < 0 || vios_git_init() < 0)
 		return 1;
