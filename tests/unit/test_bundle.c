@@ -20,9 +20,9 @@
  * bundles go where in which order; ids and clocks are new on every run);
  * VIOS_TEST_SCHEDULES=N changes how many delivery schedules
  * the fresh receiver goes through (default 30, 15 under sanitizers).
- * Receivers import as vios sync does (sync/sync.c): with VIOS_IMPORT_WAIT
- * while other bundles may still bring what a bundle needs, then once
- * without it.
+ * Receivers import much as vios sync does (sync/sync.c): with
+ * VIOS_IMPORT_WAIT while other bundles may still bring what a bundle needs,
+ * then without it (run_schedule and settle say where they differ and why).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,6 +93,7 @@ typedef struct {
 	char (*rcpt)[37]; /* its recipients */
 	size_t nrcpt;
 	int forged;       /* outside the mandate: every node that can judge it refuses it */
+	const char *why;  /* forged: words of the refusal kept in quarantine */
 	int trail;        /* sealed after a forged bundle of the same sender: waits behind it */
 	const char *ttbl; /* the forgery is about another node's row (ttbl, tpk): judged only */
 	char tpk[37];     /* where that row is held; NULL ttbl: judged everywhere */
@@ -578,6 +579,18 @@ static size_t check_refusals(tnode *t, const rstate *rs, const blist *l)
 			 b->sender, b->seq, want ? "NOT" : "");
 		if (want || b->trail)
 			assert_int_equal(one_int(t, q), 1); /* in quarantine; or held behind the refused one */
+		if (want) {
+			sqlite3_stmt *pStmt = NULL;
+			const char *why;
+			snprintf(q, sizeof(q), "SELECT quarantined FROM held WHERE sender = '%s' AND seq = %lld", b->sender, b->seq);
+			assert_int_equal(sqlite3_prepare_v2(t->st->db, q, -1, &pStmt, NULL), SQLITE_OK);
+			assert_int_equal(sqlite3_step(pStmt), SQLITE_ROW);
+			why = (const char *)sqlite3_column_text(pStmt, 0);
+			if (why == NULL || strstr(why, b->why) == NULL)
+				fail_msg("%s: forged bundle of sender %d seq %lld refused for \"%s\", want \"%s\"", t->name, b->w,
+					 b->seq, why ? why : "", b->why);
+			sqlite3_finalize(pStmt);
+		}
 		refused += (size_t)want;
 		behind += (size_t)b->trail;
 		if (b->trail)
@@ -633,9 +646,10 @@ static vios_crdt_op op_set(const char *tbl, const char *pk, const char *col, con
  * Seals ops[0..n) as t's next bundle with the codec (sync/payload.h) and
  * vios_bundle_seal_payload: real age and minisign with t's own keys, a theme
  * header, the theme recipients. Nothing of it is in t's store. Adds it to l
- * as forged (or as sealed behind a forged one: trail) and returns it.
+ * as forged, refused with words why (why NULL: sealed behind a forged one,
+ * trail) and returns it.
  */
-static bundle *seal_ops(blist *l, tnode *t, int w, vios_crdt_op *ops, size_t n, int forged)
+static bundle *seal_ops(blist *l, tnode *t, int w, vios_crdt_op *ops, size_t n, const char *why)
 {
 	const vios_crdt_op *p[8];
 	uint8_t *gz = NULL;
@@ -656,8 +670,9 @@ static bundle *seal_ops(blist *l, tnode *t, int w, vios_crdt_op *ops, size_t n, 
 	FX_OK(vios_bundle_seal_payload(t->st, gz, gzlen, (long long)n));
 	free(gz);
 	collect(l, t, w, seq, seq);
-	l->v[l->n - 1].forged = forged;
-	l->v[l->n - 1].trail = !forged;
+	l->v[l->n - 1].forged = why != NULL;
+	l->v[l->n - 1].why = why;
+	l->v[l->n - 1].trail = why == NULL;
 	return &l->v[l->n - 1];
 }
 
@@ -672,7 +687,7 @@ static void seal_trail(blist *l, tnode *t, int w)
 	ops[n++] = op_set("signal", id, "origin", t->node->node_id, 0);
 	ops[n++] = op_set("signal", id, "theme", "nuisance", 0);
 	ops[n++] = op_set("signal", id, "note", "sealed behind a refused bundle", 0);
-	seal_ops(l, t, w, ops, n, 0);
+	seal_ops(l, t, w, ops, n, NULL);
 }
 
 /* ---- the writers' work --------------------------------------------------------- */
@@ -1046,7 +1061,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 		ops[n++] = op_set("trend", id, "theme", "weapons", 0);
 		ops[n++] = op_set("trend", id, "period", "2026-04", 0);
 		ops[n++] = op_set("trend", id, "level", "rising", 0);
-		seal_ops(&all, pol, NW, ops, n, 1);
+		seal_ops(&all, pol, NW, ops, n, "the police role may not make a trend");
 		seal_trail(&all, pol, NW);
 		/* school0 sends school1's count of a month (in school1's name, with its derived id) */
 		vios_mandate_count_id(id, sb->w[1].node->node_id, month, "alcohol");
@@ -1055,7 +1070,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 		ops[n++] = op_set("signal_count", id, "month", month, 0);
 		ops[n++] = op_set("signal_count", id, "theme", "alcohol", 0);
 		ops[n++] = op_set("signal_count", id, "signals", NULL, 40);
-		seal_ops(&all, s0, 0, ops, n, 1);
+		seal_ops(&all, s0, 0, ops, n, "may not make a signal count in another node's name");
 		seal_trail(&all, s0, 0);
 		/* school1 sends a count of its own under an id not derived from it */
 		vios_uuid7(id);
@@ -1064,31 +1079,31 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 		ops[n++] = op_set("signal_count", id, "month", month, 0);
 		ops[n++] = op_set("signal_count", id, "theme", "sexting", 0);
 		ops[n++] = op_set("signal_count", id, "signals", NULL, 2);
-		seal_ops(&all, &sb->w[1], 1, ops, n, 1);
+		seal_ops(&all, &sb->w[1], 1, ops, n, "id must derive from its school, month and theme");
 		seal_trail(&all, &sb->w[1], 1);
 		/* school2 sends a pupil of its own (case data) under a theme header */
 		vios_uuid7(id);
 		n = 0;
 		ops[n++] = op_set("pupil", id, "origin", sb->w[2].node->node_id, 0);
 		ops[n++] = op_set("pupil", id, "name", "Leaked", 0);
-		seal_ops(&all, &sb->w[2], 2, ops, n, 1);
+		seal_ops(&all, &sb->w[2], 2, ops, n, "the header names theme data but the ops are case data");
 		seal_trail(&all, &sb->w[2], 2);
 		/* forgers of their own, about school0's rows */
 		n = 0;
 		ops[n++] = op_set("pupil", tpupil, "name", "Renamed", 0);
-		b = seal_ops(&all, &sb->x[0], NP + 0, ops, n, 1);
+		b = seal_ops(&all, &sb->x[0], NP + 0, ops, n, "the police role may not change the name of a pupil owned by school0");
 		b->ttbl = "pupil";
 		snprintf(b->tpk, sizeof(b->tpk), "%s", tpupil);
 		memset(&ops[0], 0, sizeof(ops[0]));
 		ops[0].kind = VIOS_OP_DELETE;
 		ops[0].tbl = "signal";
 		ops[0].pk = kept_signal;
-		b = seal_ops(&all, &sb->x[1], NP + 1, ops, 1, 1);
+		b = seal_ops(&all, &sb->x[1], NP + 1, ops, 1, "the police role may not delete a signal owned by school0");
 		b->ttbl = "signal";
 		snprintf(b->tpk, sizeof(b->tpk), "%s", kept_signal);
 		n = 0;
 		ops[n++] = op_set("case_file", kase, "roles", "police,youth-work", 0);
-		b = seal_ops(&all, &sb->x[2], NP + 2, ops, n, 1);
+		b = seal_ops(&all, &sb->x[2], NP + 2, ops, n, "the school role may not change the roles of a case owned by school0");
 		b->ttbl = "case_file";
 		snprintf(b->tpk, sizeof(b->tpk), "%s", kase);
 		for (size_t k = 0; k < all.n; k++)
