@@ -85,6 +85,7 @@ typedef struct {
 	size_t ops_applied;
 	int future;       /* the sender's clock is over 24 h ahead */
 	size_t released;  /* held bundles of this sender applied after it */
+	uint64_t wait_hlc; /* with VIOS_EWAIT: the waiting bundle's header clock */
 } vios_import_result;
 
 /*

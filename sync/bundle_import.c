@@ -405,6 +405,8 @@ int vios_bundle_import_flags(vios_import_result *out, vios_store *st, const uint
 		}
 		goto done;
 	}
+	if (error == VIOS_EWAIT)
+		out->wait_hlc = h->hlc; /* which waiting bundle was sealed first: sync forces that one */
 	if (error < 0 || (error = release_held(out, st, h->sender, flags)) < 0)
 		goto done;
 	out->status = addressed_to(h, st->node->node_id) ? VIOS_IMPORT_APPLIED : VIOS_IMPORT_SKIPPED;
