@@ -339,6 +339,11 @@ int audit_first_parent_chain(git_oid **out, size_t *n, size_t *merges, git_repos
 			chain = nc;
 		}
 		chain[len++] = oid;
+		/* its header first: a commit is never inflated unbounded */
+		if ((rc = vios_git_check_object(repo, &oid, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX, "a commit")) < 0) {
+			free(chain);
+			return rc;
+		}
 		if ((rc = git_commit_lookup(&c, repo, &oid)) < 0)
 			break;
 		parents = git_commit_parentcount(c);

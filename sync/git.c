@@ -266,7 +266,7 @@ static int tree_of(git_tree **out, git_repository *repo, const git_oid *commit)
 
 	assert(out != NULL && repo != NULL && commit != NULL);
 	*out = NULL;
-	if ((error = vios_git_check_object(repo, commit, GIT_OBJECT_COMMIT, VIOS_GIT_OBJECT_MAX, "a commit")) < 0)
+	if ((error = vios_git_check_object(repo, commit, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX, "a commit")) < 0)
 		return error;
 	if ((rc = git_commit_lookup(&c, repo, commit)) < 0)
 		return vios_git_error(rc, "a commit");
@@ -581,7 +581,10 @@ static int vet_object(vet_ctx *v, const git_oid *id, git_object_t type, const ch
 	if ((added = oidset_add(&v->seen, id)) <= 0 || git_odb_exists(v->dstodb, id))
 		return added < 0 ? added : 0;
 	snprintf(what, sizeof(what), "%s on %s", path, v->ref);
-	return check_header(v->srcodb, id, type, VIOS_GIT_OBJECT_MAX, what) < 0 ? VIOS_ECORRUPT : 1;
+	return check_header(v->srcodb, id, type, type == GIT_OBJECT_COMMIT ? VIOS_GIT_COMMIT_MAX : VIOS_GIT_OBJECT_MAX,
+			    what) < 0
+		       ? VIOS_ECORRUPT
+		       : 1;
 }
 
 static int vet_tree(vet_ctx *v, const git_oid *id, const char *root, int depth)

@@ -55,6 +55,9 @@ int vios_git_ref_oid(git_oid *out, git_repository *repo, const char *ref);
  * of about a million bundles.
  */
 #define VIOS_GIT_OBJECT_MAX ((size_t)128 << 20)
+/* A commit: vios's hold a bundle's signed header (at most 16 KiB) as the
+ * message, or a line for the registry. */
+#define VIOS_GIT_COMMIT_MAX ((size_t)1 << 20)
 
 /*
  * Reads object oid, which must be of type `type` and at most max bytes, into
