@@ -572,47 +572,67 @@ typedef struct {
 	const char *ref;
 } vet_ctx;
 
-/* 1 when the fetch would bring id (and its header passed), 0 when not, < 0 refused. */
-static int vet_object(vet_ctx *v, const git_oid *id, git_object_t type, const char *path)
+/* 1 when the fetch would bring id (and its header passed), 0 when not, < 0
+ * refused; the object is root + name (a path), built only when it is new. */
+static int vet_object(vet_ctx *v, const git_oid *id, git_object_t type, const char *root, const char *name,
+		      size_t namelen)
 {
 	char what[1200];
 	int added;
 
 	if ((added = oidset_add(&v->seen, id)) <= 0 || git_odb_exists(v->dstodb, id))
 		return added < 0 ? added : 0;
-	snprintf(what, sizeof(what), "%s on %s", path, v->ref);
+	snprintf(what, sizeof(what), "%s%.*s on %s", root, (int)namelen, name, v->ref);
 	return check_header(v->srcodb, id, type, type == GIT_OBJECT_COMMIT ? VIOS_GIT_COMMIT_MAX : VIOS_GIT_OBJECT_MAX,
 			    what) < 0
 		       ? VIOS_ECORRUPT
 		       : 1;
 }
 
+/* A tree's entries read from its raw form ("<octal mode> <name>\0<20-byte
+ * id>"...): a fetch of many bundles walks many large bundles/ trees, and
+ * libgit2's parsed trees cost an allocation per entry. */
 static int vet_tree(vet_ctx *v, const git_oid *id, const char *root, int depth)
 {
-	git_tree *tree = NULL;
+	git_odb_object *obj = NULL;
+	const char *p, *end;
 	char path[1024];
 	int rc, error;
 
-	if ((error = vet_object(v, id, GIT_OBJECT_TREE, root[0] ? root : "the root directory")) <= 0)
+	if ((error = vet_object(v, id, GIT_OBJECT_TREE, root[0] ? root : "the root directory", "", 0)) <= 0)
 		return error;
-	if ((rc = git_tree_lookup(&tree, v->src, id)) < 0)
+	if ((rc = git_odb_read(&obj, v->srcodb, id)) < 0)
 		return vios_git_error(rc, root);
+	p = git_odb_object_data(obj);
+	end = p + git_odb_object_size(obj);
 	error = 0;
-	for (size_t i = 0; i < git_tree_entrycount(tree) && error >= 0; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-		git_filemode_t mode = git_tree_entry_filemode(e);
-		if (snprintf(path, sizeof(path), "%s%s", root, git_tree_entry_name(e)) >= (int)sizeof(path) - 1 ||
-		    depth >= 32) {
-			vios_error_set(VIOS_ERR_GIT, "%s on %s: the tree is nested too deep", root, v->ref);
+	while (p < end && error >= 0) {
+		const char *name = memchr(p, ' ', (size_t)(end - p)), *nul;
+		unsigned mode = 0;
+		git_oid eid;
+		if (name == NULL || name == p || name - p > 7 ||
+		    (nul = memchr(name + 1, 0, (size_t)(end - name - 1))) == NULL || end - nul < 21) {
+			vios_error_set(VIOS_ERR_GIT, "%s on %s: a malformed tree", root[0] ? root : "the root directory", v->ref);
 			error = VIOS_ECORRUPT;
-		} else if (mode == GIT_FILEMODE_TREE) {
-			strcat(path, "/");
-			error = vet_tree(v, git_tree_entry_id(e), path, depth + 1);
+			break;
+		}
+		for (const char *q = p; q < name; q++)
+			mode = mode * 8 + (unsigned)(*q - '0');
+		name++;
+		git_oid_fromraw(&eid, (const unsigned char *)nul + 1);
+		p = nul + 21;
+		if (mode == GIT_FILEMODE_TREE) {
+			if (depth >= 32 || snprintf(path, sizeof(path), "%s%s/", root, name) >= (int)sizeof(path) - 1) {
+				vios_error_set(VIOS_ERR_GIT, "%s on %s: the tree is nested too deep", root, v->ref);
+				error = VIOS_ECORRUPT;
+			} else {
+				error = vet_tree(v, &eid, path, depth + 1);
+			}
 		} else if (mode != GIT_FILEMODE_COMMIT) { /* a submodule link brings no object */
-			error = vet_object(v, git_tree_entry_id(e), GIT_OBJECT_BLOB, path);
+			error = vet_object(v, &eid, GIT_OBJECT_BLOB, root, name, (size_t)(nul - name));
 		}
 	}
-	git_tree_free(tree);
+	git_odb_object_free(obj);
 	return error < 0 ? error : 0;
 }
 
@@ -630,7 +650,7 @@ static int vet_ref(vet_ctx *v, const git_oid *tip)
 		git_oid id = stack[--n];
 		git_commit *c = NULL;
 		int rc;
-		if ((error = vet_object(v, &id, GIT_OBJECT_COMMIT, "a commit")) <= 0)
+		if ((error = vet_object(v, &id, GIT_OBJECT_COMMIT, "a commit", "", 0)) <= 0)
 			continue;
 		if ((rc = git_commit_lookup(&c, v->src, &id)) < 0) {
 			error = vios_git_error(rc, v->ref);
