@@ -4,8 +4,9 @@
 # a copy of the hub repository, or as a bundle .age on a node ref, every
 # reader refuses it by its header (sync/git.c vios_git_read_object) before
 # inflating it: fast, with bounded memory, one line naming the object. A
-# symbolic link at registry/hub.pub is refused too, and the server hook
-# refuses a push of the bomb over a real git daemon.
+# symbolic link at registry/hub.pub is refused too, so is a 200 MiB tree
+# object at bundles/ (the audit), and the server hook refuses a push of the
+# bundle bomb over a real git daemon.
 #
 # Each refusal is timed with /usr/bin/time (seconds, peak KiB): under 5 s,
 # and a peak no higher than the same command's on a good repository plus
@@ -136,7 +137,20 @@ timed audit-bomb "$VIOS" --home "$T/aud" audit verify "$B3"
 t "audit verify names the oversize bundle as a finding (exit 3)" bash -c "[ $rc -eq 3 ] && grep -q '^finding: node $S1.*seq 2.*the bundle is larger than 67108864 bytes' '$T/out'"
 t "... in under 5 s, under 64 MiB" fast_64 audit-bomb
 
-# --- the server hook, on a real git daemon ------------------------------------------
+# a directory bomb: a 200 MiB "tree" of zeros (over the 128 MiB a tree may
+# have) as bundles/ on the node ref, written with git's --literally
+B4="$T/treebomb.git"
+cp -r "$G" "$B4"
+truncate -s 200M "$T/zeros"
+TB=$(git --git-dir "$B4" hash-object -t tree --literally -w "$T/zeros")
+rm -f "$T/zeros"
+ROOT=$(printf '040000 tree %s\tbundles\n' "$TB" | git --git-dir "$B4" mktree --missing)
+git --git-dir "$B4" update-ref "refs/heads/nodes/$S1" "$(git --git-dir "$B4" commit-tree "$ROOT" -p "refs/heads/nodes/$S1" -m bomb)"
+timed audit-treebomb "$VIOS" --home "$T/aud" audit verify "$B4"
+t "audit verify refuses a directory bomb at bundles/: exit 3, one line naming it" refused 3 "bundles: directory ${TB:0:12} is 209715200 bytes"
+t "... in under 5 s, under 64 MiB" fast_64 audit-treebomb
+
+ ------------------------------------------
 H="$T/hooked.git"
 cp -r "$G" "$H"
 cp "$(dirname "$0")/../../tools/pre-receive" "$H/hooks/pre-receive"
