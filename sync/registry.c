@@ -424,7 +424,12 @@ int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid 
 		return vios_error_nomem();
 	git_oid_cpy(&reg->commit, commit);
 	if ((error = vios_git_read_blob(&pubtext, &len, repo, commit, "registry/hub.pub", 4096)) < 0) {
-		vios_error_set(VIOS_ERR_INPUT, "registry: no registry/hub.pub: this is not a vios hub");
+		char why[300];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		if (error == VIOS_ENOTFOUND)
+			vios_error_set(VIOS_ERR_INPUT, "registry: no registry/hub.pub: this is not a vios hub");
+		else
+			vios_error_set(VIOS_ERR_INPUT, "registry: %s", why);
 		error = VIOS_EVERIFY;
 		goto done;
 	}
