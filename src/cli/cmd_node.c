@@ -54,6 +54,17 @@ int cmd_init(vios_cli *cli, int argc, char **argv)
 	if ((error = cli_passphrase(&pass, cli, 1)) < 0 ||
 	    (error = vios_node_init(&node, code, cli->home, kind, name, role, pass, kdf)) < 0)
 		goto done;
+	/* the store is made here, and only here: a later open never makes one */
+	{
+		vios_store *st = NULL;
+		error = vios_store_open(&st, node);
+		vios_store_free(st);
+		if (error < 0) {
+			/* nobody saw the recovery code: the half-made home is of no use */
+			vios_rm_rf(cli->home);
+			goto done;
+		}
+	}
 	vios_node_fingerprint(fp, node);
 	if (cli->json) {
 		error = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "node_id", node->node_id,
