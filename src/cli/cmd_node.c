@@ -215,8 +215,10 @@ int cmd_identity(vios_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "expected 'identity export'");
 	if (optind + 1 != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (out != NULL && !strcmp(out, "-"))
+		out = secret ? "" : NULL; /* "-" is standard output */
 	if (secret) {
-		if (out == NULL)
+		if (out == NULL || *out == 0)
 			return cli_usage(cli, "--secret needs -o FILE (the key is never printed)");
 		return export_secret(cli, out, force);
 	}

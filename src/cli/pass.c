@@ -2,7 +2,8 @@
  * pass.c - where passphrases come from: a file named on the command line,
  * an environment variable, or a no-echo prompt on the controlling terminal.
  * Never from a non-terminal stdin, so a script that forgot to set one gets
- * a clear error instead of a hang.
+ * a clear error instead of a hang. Each way refuses a passphrase longer than
+ * PASS_MAX bytes (usage error); none cuts one short.
  */
 #include "cli/cli.h"
 #include "util/error.h"
@@ -27,6 +28,8 @@ static int from_file(vios_secret **out, const char *path)
 	if ((error = vios_file_read(&buf, &len, path, PASS_MAX)) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_INPUT, "passphrase file %s does not exist", path);
+		if (error == VIOS_ECORRUPT)
+			vios_error_set(VIOS_ERR_INPUT, "passphrase file %s is longer than %d bytes", path, PASS_MAX);
 		return error == VIOS_ECORRUPT ? VIOS_EUSAGE : error;
 	}
 	/* The first line is the passphrase. */
@@ -39,6 +42,16 @@ static int from_file(vios_secret **out, const char *path)
 	sodium_memzero(buf, len);
 	free(buf);
 	return error;
+}
+
+/* A passphrase from the environment, as long as the other ways allow. */
+static int from_env(vios_secret **out, const char *name, const char *value)
+{
+	if (strlen(value) > PASS_MAX) {
+		vios_error_set(VIOS_ERR_INPUT, "%s is longer than %d bytes", name, PASS_MAX);
+		return VIOS_EUSAGE;
+	}
+	return vios_secret_new(out, value, strlen(value));
 }
 
 static int prompt(vios_secret **out, const char *question, const char *hint)
@@ -74,13 +87,21 @@ static int prompt(vios_secret **out, const char *question, const char *hint)
 		if (r <= 0 || c == '\n' || c == '\r')
 			break;
 		if (n < PASS_MAX)
-			s->buf[n++] = (uint8_t)c;
+			s->buf[n] = (uint8_t)c;
+		n++; /* counted past PASS_MAX: too long is refused, not cut */
+		sodium_memzero(&c, sizeof(c));
 	}
-	s->len = n;
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0) {
 		/* nothing to do: the passphrase was read */
 	}
+	if (n > PASS_MAX) {
+		/* as from_file: vios_file_read refuses a file over PASS_MAX bytes */
+		vios_error_set(VIOS_ERR_INPUT, "the passphrase is longer than %d bytes; nothing was changed", PASS_MAX);
+		error = VIOS_EUSAGE;
+		goto done;
+	}
+	s->len = n;
 	*out = s;
 	s = NULL;
 	error = 0;
@@ -118,7 +139,7 @@ int cli_passphrase(vios_secret **out, const vios_cli *cli, int confirm)
 	if (cli->passphrase_file)
 		return from_file(out, cli->passphrase_file);
 	if ((env = getenv("VIOS_PASSPHRASE")) != NULL)
-		return vios_secret_new(out, env, strlen(env));
+		return from_env(out, "VIOS_PASSPHRASE", env);
 	return confirm ? prompt_twice(out, "New passphrase for this node: ", HINT)
 		       : prompt(out, "Passphrase: ", HINT);
 }
@@ -131,7 +152,7 @@ int cli_new_passphrase(vios_secret **out, const char *file)
 	if (file)
 		return from_file(out, file);
 	if ((env = getenv("VIOS_NEW_PASSPHRASE")) != NULL)
-		return vios_secret_new(out, env, strlen(env));
+		return from_env(out, "VIOS_NEW_PASSPHRASE", env);
 	return prompt_twice(out, "New passphrase: ",
 			    "set VIOS_NEW_PASSPHRASE, use --new-passphrase-file FILE");
 }
