@@ -97,7 +97,7 @@ static int prompt(vios_secret **out, const char *question, const char *hint)
 	}
 	if (n > PASS_MAX) {
 		/* as from_file: vios_file_read refuses a file over PASS_MAX bytes */
-		vios_error_set(VIOS_ERR_INPUT, "the passphrase is longer than %d bytes; nothing was changed", PASS_MAX);
+		vios_error_set(VIOS_ERR_INPUT, "the passphrase typed is longer than %d bytes", PASS_MAX);
 		error = VIOS_EUSAGE;
 		goto done;
 	}
