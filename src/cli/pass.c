@@ -22,10 +22,11 @@
 static int from_file(vios_secret **out, const char *path)
 {
 	uint8_t *buf = NULL;
-	size_t len;
+	size_t len, total;
 	int error;
 
-	if ((error = vios_file_read(&buf, &len, path, PASS_MAX)) < 0) {
+	/* room for a line end after a passphrase of PASS_MAX bytes */
+	if ((error = vios_file_read(&buf, &len, path, PASS_MAX + 2)) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_INPUT, "passphrase file %s does not exist", path);
 		if (error == VIOS_ECORRUPT)
@@ -33,13 +34,18 @@ static int from_file(vios_secret **out, const char *path)
 		return error == VIOS_ECORRUPT ? VIOS_EUSAGE : error;
 	}
 	/* The first line is the passphrase. */
+	total = len;
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] == '\n' || buf[i] == '\r') {
 			len = i;
 			break;
 		}
-	error = vios_secret_new(out, buf, len);
-	sodium_memzero(buf, len);
+	if (len > PASS_MAX) {
+		vios_error_set(VIOS_ERR_INPUT, "passphrase file %s is longer than %d bytes", path, PASS_MAX);
+		error = VIOS_EUSAGE;
+	} else
+		error = vios_secret_new(out, buf, len);
+	sodium_memzero(buf, total); /* the whole file, not only the first line */
 	free(buf);
 	return error;
 }

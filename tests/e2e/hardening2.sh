@@ -116,6 +116,9 @@ t "the store restored from the backup opens" V "$T/s1" pupil list
 head -c 1100 /dev/zero | tr '\0' 'a' >"$T/long"
 V "$T/s1" --passphrase-file "$T/long" whoami >/dev/null 2>"$T/err"; rc=$?
 t "--passphrase-file over 1024 bytes: exit 2" test "$rc" -eq 2
+{ head -c 1024 /dev/zero | tr '\0' 'a'; echo; } >"$T/long1024"
+V "$T/s1" --passphrase-file "$T/long1024" whoami >/dev/null 2>&1; rc=$?
+t "--passphrase-file of 1024 bytes and a newline: read whole (wrong passphrase, exit 1)" test "$rc" -eq 1
 if command -v python3 >/dev/null; then
 	cat >"$T/prompt_check.py" <<'EOF'
 import os, pty, select, signal, sys, termios, time
