@@ -6,23 +6,22 @@
 # social team's own op) and `case show` works there. Then the school takes the
 # social team off: its copy shows the case left its view, and nothing of the
 # case reaches it afterwards.
-#
-# Needs `vios case roles ID --add|--remove ROLE` and `vios case show ID`, and
-# an importer that takes forwarded ops (crdt/mandate.h); without the
-# commands the part after the first exchange is skipped, saying so.
+# Also: bundle files imported by hand in the wrong order (the social team's
+# "done" before the school's agreement) in one `vios import`: the import
+# takes them in the order sync would, and nothing is lost.
 . "$(dirname "$0")/lib.sh"
 
-for n in "hub hub" "s1 school" "pol partner police" "soc partner social-team" "att partner attendance" "aud auditor"; do
+for n in "hub hub" "s1 school" "pol partner police" "soc partner social-team" "att partner attendance" "aud auditor" "aud2 auditor"; do
 	set -- $n
 	mk "$1" "$2" "${3:-}"
 done
 G="$T/hub.git"
 V "$T/hub" hub create "$G" >/dev/null
 FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
-for n in s1 pol soc att aud; do
+for n in s1 pol soc att aud aud2; do
 	V "$T/$n" identity export -o "$T/$n.req" 2>/dev/null && V "$T/hub" hub enroll "$T/$n.req" >/dev/null
 done
-for n in s1 pol soc att aud; do V "$T/$n" join "$G" --hub-fingerprint "$FP" >/dev/null; done
+for n in s1 pol soc att aud aud2; do V "$T/$n" join "$G" --hub-fingerprint "$FP" >/dev/null; done
 dig() { V "$T/$1" digest --category case; }
 has_case() { [ "$(V "$T/$1" --json case list | jq --arg id "$2" '[.[] | select(.id == $id)] | length')" = 1 ]; }
 
@@ -38,6 +37,19 @@ t "the social team has the case" has_case soc "$CASE"
 t "social team marks its agreement done" V "$T/soc" agreement done "$AG" --feedback "visited the family"
 t "social team sync back" V "$T/soc" sync
 t "school sync: the agreement is done" bash -c "'$VIOS' --home '$T/s1' sync >/dev/null && '$VIOS' --home '$T/s1' --json agreement list | jq -e '.[] | select(.id==\"$AG\") | .status==\"done\"'"
+# by hand, the social team's bundles first: one import takes them in sync's order
+files=()
+for n in soc s1; do
+	id=$(V "$T/$n" --json whoami | jq -r .node_id)
+	for f in $(git --git-dir "$G" ls-tree --name-only "refs/heads/nodes/$id" bundles/ | grep '\.age$'); do
+		git --git-dir "$G" show "refs/heads/nodes/$id:$f" >"$T/$n-$(basename "$f")"
+		git --git-dir "$G" show "refs/heads/nodes/$id:$f.minisig" >"$T/$n-$(basename "$f").minisig"
+		files+=("$T/$n-$(basename "$f")")
+	done
+done
+t "a hand import of every bundle file, the social team's first" V "$T/aud2" import "${files[@]}"
+t "... the agreement is done there too (nothing lost to the order)" bash -c "'$VIOS' --home '$T/aud2' --json agreement list | jq -e '.[] | select(.id==\"$AG\") | .status==\"done\"'"
+t "... and its case digest equals the school's" bash -c "[ \"\$('$VIOS' --home '$T/s1' digest --category case)\" = \"\$('$VIOS' --home '$T/aud2' digest --category case)\" ]"
 t "attendance sync: the case is not its business yet" bash -c "'$VIOS' --home '$T/att' sync >/dev/null && [ \"\$('$VIOS' --home '$T/att' --json case list | jq length)\" = 0 ]"
 
 # --- a role added later -------------------------------------------------------------------
