@@ -11,17 +11,9 @@
 # takes them in the order sync would, and nothing is lost.
 . "$(dirname "$0")/lib.sh"
 
-for n in "hub hub" "s1 school" "pol partner police" "soc partner social-team" "att partner attendance" "aud auditor" "aud2 auditor"; do
-	set -- $n
-	mk "$1" "$2" "${3:-}"
-done
-G="$T/hub.git"
-V "$T/hub" hub create "$G" >/dev/null
-FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
-for n in s1 pol soc att aud aud2; do
-	V "$T/$n" identity export -o "$T/$n.req" 2>/dev/null && V "$T/hub" hub enroll "$T/$n.req" >/dev/null
-done
-for n in s1 pol soc att aud aud2; do V "$T/$n" join "$G" --hub-fingerprint "$FP" >/dev/null; done
+nodes "hub hub" "s1 school" "pol partner police" "soc partner social-team" "att partner attendance" \
+	"aud auditor" "aud2 auditor"
+hub_world s1 pol soc att aud aud2
 dig() { V "$T/$1" digest --category case; }
 has_case() { [ "$(V "$T/$1" --json case list | jq --arg id "$2" '[.[] | select(.id == $id)] | length')" = 1 ]; }
 
@@ -40,7 +32,7 @@ t "school sync: the agreement is done" bash -c "'$VIOS' --home '$T/s1' sync >/de
 # by hand, the social team's bundles first: one import takes them in sync's order
 files=()
 for n in soc s1; do
-	id=$(V "$T/$n" --json whoami | jq -r .node_id)
+	id=$(nid "$n")
 	for f in $(git --git-dir "$G" ls-tree --name-only "refs/heads/nodes/$id" bundles/ | grep '\.age$'); do
 		git --git-dir "$G" show "refs/heads/nodes/$id:$f" >"$T/$n-$(basename "$f")"
 		git --git-dir "$G" show "refs/heads/nodes/$id:$f.minisig" >"$T/$n-$(basename "$f").minisig"

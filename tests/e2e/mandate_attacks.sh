@@ -19,19 +19,9 @@ mkdir -p "$TMPDIR"
 
 ATTACKS="rename tombstone roles close reopen agreement count trend header"
 POLS="p1 p2 p3 p4 p5 p6 p7 p8 p9"
-for n in "hub hub" "s1 school" "soc partner social-team" "aud auditor"; do
-	set -- $n
-	mk "$1" "$2" "${3:-}"
-done
+nodes "hub hub" "s1 school" "soc partner social-team" "aud auditor"
 for p in $POLS; do mk "$p" partner police; done
-G="$T/hub.git"
-V "$T/hub" hub create "$G" >/dev/null
-FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
-nid() { V "$T/$1" --json whoami | jq -r .node_id; }
-for n in s1 soc aud $POLS; do
-	V "$T/$n" identity export -o "$T/$n.req" 2>/dev/null && V "$T/hub" hub enroll "$T/$n.req" >/dev/null
-	V "$T/$n" join "$G" --hub-fingerprint "$FP" >/dev/null
-done
+hub_world s1 soc aud $POLS
 S1=$(nid s1) SOC=$(nid soc) AUD=$(nid aud) HUB=$(nid hub)
 declare -A PID
 for p in $POLS; do PID[$p]=$(nid "$p"); done
