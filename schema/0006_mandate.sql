@@ -16,6 +16,17 @@ CREATE TABLE crdt_grant (
 	PRIMARY KEY (tbl, pk, col, role)
 ) WITHOUT ROWID;
 
+-- crdt_final: per case, the greatest clock (and its value) of the final
+-- statuses (closed, escalated) among the status ops this node holds. Once a
+-- case has one, that op holds the status cell whatever the clocks of the
+-- others (src/crdt/merge.c, "closed is final"). Local; purged with the row.
+CREATE TABLE crdt_final (
+	pk TEXT PRIMARY KEY NOT NULL,
+	hlc INTEGER NOT NULL,
+	node TEXT NOT NULL,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- A bundle refused for the mandate stays held for its sender's seq with the
 -- reason; the sender's later bundles wait behind it (vios status lists it).
 ALTER TABLE held ADD COLUMN quarantined TEXT;

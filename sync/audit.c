@@ -316,6 +316,28 @@ static int merge_registry(vios_audit *a, const vios_registry *reg, long long pre
 	return 0;
 }
 
+/* The header of a commit's tree and of the directories in it, before the
+ * walk's tree reads and diffs inflate them. */
+static int check_trees(git_repository *repo, git_commit *c)
+{
+	git_tree *root = NULL;
+	int rc, error;
+
+	if ((error = vios_git_check_object(repo, git_commit_tree_id(c), GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX,
+					   "a commit's tree")) < 0)
+		return error;
+	if ((rc = git_tree_lookup(&root, repo, git_commit_tree_id(c))) < 0)
+		return vios_git_error(rc, "a commit's tree");
+	for (size_t i = 0; i < git_tree_entrycount(root) && error == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(root, i);
+		if (git_tree_entry_filemode(e) == GIT_FILEMODE_TREE)
+			error = vios_git_check_object(repo, git_tree_entry_id(e), GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX,
+						      git_tree_entry_name(e));
+	}
+	git_tree_free(root);
+	return error;
+}
+
 /* The first-parent chain from head back to its root, oldest first. */
 int audit_first_parent_chain(git_oid **out, size_t *n, size_t *merges, git_repository *repo, const git_oid *head)
 {
@@ -339,8 +361,18 @@ int audit_first_parent_chain(git_oid **out, size_t *n, size_t *merges, git_repos
 			chain = nc;
 		}
 		chain[len++] = oid;
+		/* its header first: a commit is never inflated unbounded */
+		if ((rc = vios_git_check_object(repo, &oid, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX, "a commit")) < 0) {
+			free(chain);
+			return rc;
+		}
 		if ((rc = git_commit_lookup(&c, repo, &oid)) < 0)
 			break;
+		if ((rc = check_trees(repo, c)) < 0) {
+			git_commit_free(c);
+			free(chain);
+			return rc;
+		}
 		parents = git_commit_parentcount(c);
 		if (parents > 1 && merges)
 			(*merges)++;

@@ -163,6 +163,9 @@ typedef struct {
 	size_t not_for_me;  /* selected, but the replaying node is not a recipient */
 	size_t cut;         /* bundles up to `until` left out: they fail verification */
 	char first_cut[700];
+	size_t refused;     /* bundles refused for the mandate (not merged) */
+	size_t held;        /* bundles held behind a refused one of their sender */
+	char first_refused[700];
 } vios_audit_replay_report;
 
 /*
@@ -173,9 +176,37 @@ typedef struct {
  * those addressed to for_node when it is not NULL, each decrypted, read
  * and merged on its own; a sender's chain stops at its first untrustworthy
  * bundle. The digest is taken over category (NULL, "theme" or "case").
+ *
+ * Each bundle is merged as every node imports it (crdt/mandate.h): every
+ * op judged by vios_crdt_apply_checked under the mandate of the covenant
+ * version the bundle names (as the registry published it; the newest when
+ * it names one never published), writers' kind and role from the registry
+ * history, the header's categories equal to the ops'; all or nothing. Wait
+ * semantics as 'vios sync': a bundle that cannot be judged yet (an op on a
+ * record not held, or a refusal a bundle still to come may lift) waits,
+ * its sender's later bundles behind it, while other senders' go on; when
+ * only waiting bundles are left, the earliest goes without waiting (ops on
+ * records still not held are ignored, a refusal stands). A refused bundle
+ * is not merged (counted in refused) and its sender's later bundles are
+ * held behind it (counted in held), as every node keeps them behind the
+ * quarantined one.
  */
 int vios_audit_replay(vios_audit_replay_report *out, vios_audit *a, const vios_node *node,
 		      uint64_t until_ms, const char *for_node, const char *category);
+
+/*
+ * After vios_audit_verify, for an auditor whose keys decrypt the content:
+ * classifies every op of the verified history against the mandate (a
+ * replay of all of it, as vios_audit_replay with until 0, every bundle
+ * addressed to node). Each refused bundle is a finding on its sender and
+ * seq ("<kind> (\"name\", role) sealed ops outside the mandate of covenant
+ * vN: mandate: op K of M (set tbl.col of ID): why; refused whole, as at
+ * every node[; seq A to B are held behind it, not replayed]"), breaking:
+ * the bundle is untrustworthy, its flow not compliant. Bundles not
+ * addressed to node (sealed before it was enrolled) are not classified
+ * (out->not_for_me).
+ */
+int vios_audit_mandate(vios_audit_replay_report *out, vios_audit *a, const vios_node *node);
 
 /*
  * The root key id a node home pinned at 'vios join', read without its

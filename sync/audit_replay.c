@@ -4,12 +4,15 @@
  */
 #include "sync/audit_internal.h"
 #include "crdt/crdt.h"
+#include "crdt/mandate.h"
 #include "crypto/age.h"
+#include "store/directory.h"
 #include "sync/git.h"
 #include "sync/layout.h"
 #include "util/error.h"
 #include "util/util.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,9 @@ typedef struct {
 	long long limit;   /* the last seq to replay */
 	vios_bundle_header h;
 	int have;          /* h holds seq's header */
+	int waiting;       /* its bundle waits for other senders' (wait semantics) */
+	long long refused; /* the seq refused for the mandate, 0 when none */
+	size_t finding;    /* that refusal's finding (index), when recorded */
 } cursor;
 
 static int read_entry(uint8_t **out, size_t *len, git_repository *repo, git_tree *t, const char *name, size_t max)
@@ -92,8 +98,110 @@ static int cursor_less(const cursor *x, const cursor *y)
 	return x->seq < y->seq;
 }
 
-/* Decrypts, reads and merges one bundle; VIOS_ECORRUPT/EVERIFY when it does not open. */
-static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *st, const vios_node *node, cursor *c)
+/* The mandate of each covenant version the audit verified, parsed once. */
+typedef struct {
+	vios_audit *a;
+	vios_mandate *m;   /* m[i] for a->covs[i] */
+	unsigned char *ok; /* parsed */
+	vios_mandate dflt; /* no covenant at all: the defaults */
+	vios_audit_node w; /* the last writer looked up */
+} mandates;
+
+/*
+ * The mandate of covenant `version` as the registry published it; like
+ * vios_mandate_load, the newest verified when that version was never
+ * published (a finding of its own), the defaults when there is none.
+ */
+static int mandate_of(const vios_mandate **out, mandates *ms, long long version)
+{
+	vios_audit *a = ms->a;
+	size_t k = a->ncovs;
+	json_t *doc;
+	json_error_t jerr;
+	int error;
+
+	*out = &ms->dflt;
+	for (size_t i = 0; i < a->ncovs; i++)
+		if (a->covs[i].cov.version == version)
+			k = i;
+	if (k == a->ncovs)
+		for (size_t i = 0; i < a->ncovs; i++)
+			if (k == a->ncovs || a->covs[i].cov.version > a->covs[k].cov.version)
+				k = i;
+	if (k == a->ncovs)
+		return 0;
+	if (!ms->ok[k]) {
+		if ((doc = json_loads(a->covs[k].cov.text, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+			vios_error_set(VIOS_ERR_BUNDLE, "covenant version %lld does not parse", a->covs[k].cov.version);
+			return VIOS_ECORRUPT;
+		}
+		error = vios_mandate_parse(&ms->m[k], json_object_get(doc, "mandate"));
+		json_decref(doc);
+		if (error < 0)
+			return error;
+		ms->ok[k] = 1;
+	}
+	*out = &ms->m[k];
+	return 0;
+}
+
+/* The writer of an op, from the registry history (not the store): chk->writer. */
+static int writer_from_registry(void *ctx, const char *node_id, vios_mandate_writer *w)
+{
+	mandates *ms = ctx;
+	const anode *n = audit_find_anode(ms->a, node_id);
+
+	if (n == NULL)
+		return VIOS_ENOTFOUND;
+	ms->w = n->pub;
+	w->node_id = ms->w.node_id;
+	w->kind = vios_kind_index(ms->w.kind);
+	w->role = vios_role_index(ms->w.role);
+	w->name = ms->w.name;
+	return 0;
+}
+
+/*
+ * Merges ops as an import does (bundle_import.c merge_checked): judged by
+ * the one judge under the mandate of the bundle's covenant version, the
+ * header's categories equal to the ops', all or nothing. VIOS_EDENIED
+ * (message set) for a refusal; with wait, VIOS_EWAIT when the bundle cannot
+ * be judged yet (an op on a record not held, or a refusal that a bundle
+ * not replayed yet may lift).
+ */
+static int merge_checked(vios_crdt_report *rep, vios_store *st, mandates *ms, const vios_bundle_header *h,
+			 const vios_crdt_op *ops, size_t n, int wait)
+{
+	vios_crdt_check chk;
+	int error;
+
+	memset(&chk, 0, sizeof(chk));
+	if ((error = mandate_of(&chk.mandate, ms, h->covenant_version)) < 0)
+		return error;
+	chk.writer = writer_from_registry;
+	chk.writer_ctx = ms;
+	chk.wait_unknown = wait;
+	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
+		return error;
+	chk.categories = h->categories;
+	error = vios_crdt_apply_checked(rep, st, ops, n, h->sender, &chk);
+	if (error == VIOS_ENOTFOUND) /* a writer no registry version enrolls */
+		error = VIOS_EDENIED;
+	if (error == 0)
+		return vios_store_tx_commit(st);
+	vios_store_tx_rollback(st);
+	if (error == VIOS_EDENIED && wait)
+		error = VIOS_EWAIT;
+	return error;
+}
+
+/*
+ * Decrypts, reads and merges one bundle under the mandate;
+ * VIOS_ECORRUPT/EVERIFY when it does not open, VIOS_EDENIED/EWAIT as
+ * merge_checked.
+ */
+static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *st, const vios_node *node, cursor *c,
+		      mandates *ms, int wait)
 {
 	const uint8_t *ids[1] = { node->age_sk };
 	uint8_t *age = NULL, *gz = NULL;
@@ -114,7 +222,7 @@ static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *
 		goto done;
 	}
 	if ((error = vios_bundle_payload_read(&ops, &n, gz, gzlen, &c->h)) < 0 ||
-	    (error = vios_crdt_apply(&rep, st, ops, n, c->h.sender)) < 0)
+	    (error = merge_checked(&rep, st, ms, &c->h, ops, n, wait)) < 0)
 		goto done;
 	out->applied++;
 	out->ops += rep.applied;
@@ -129,16 +237,85 @@ done:
 	return error;
 }
 
-int vios_audit_replay(vios_audit_replay_report *out, vios_audit *a, const vios_node *node,
-		      uint64_t until_ms, const char *for_node, const char *category)
+/*
+ * The registry history's nodes in the throwaway store, so the judge's
+ * messages name a record's owner as every node's do (writers come from
+ * the audit itself: writer_from_registry).
+ */
+static int install_nodes(vios_store *st, const vios_audit *a)
+{
+	vios_reg_node *rn = calloc(a->nnodes + 1, sizeof(*rn));
+	int error;
+
+	if (rn == NULL)
+		return vios_error_nomem();
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const anode *n = &a->nodes[i];
+		snprintf(rn[i].node_id, sizeof(rn[i].node_id), "%s", n->pub.node_id);
+		snprintf(rn[i].kind, sizeof(rn[i].kind), "%s", n->pub.kind);
+		snprintf(rn[i].role, sizeof(rn[i].role), "%s", n->pub.role);
+		snprintf(rn[i].name, sizeof(rn[i].name), "%s", n->pub.name);
+		snprintf(rn[i].enrolled_at, sizeof(rn[i].enrolled_at), "%s", n->pub.enrolled_at);
+		snprintf(rn[i].revoked_at, sizeof(rn[i].revoked_at), "%s", n->pub.revoked_at);
+		rn[i].last_seq = n->pub.last_seq;
+		if (n->nkeys > 0)
+			rn[i].sign_pub = n->keys[n->nkeys - 1];
+	}
+	if ((error = vios_store_tx_begin_uncaptured(st)) == 0) {
+		if ((error = vios_store_reg_node_replace_all(st, rn, a->nnodes)) == 0)
+			error = vios_store_tx_commit(st);
+		else
+			vios_store_tx_rollback(st);
+	}
+	free(rn);
+	return error;
+}
+
+/* A refused bundle: its sender's chain stops there, as at every node. */
+static void refuse(vios_audit_replay_report *out, vios_audit *a, cursor *c, int record)
+{
+	char why[600];
+
+	snprintf(why, sizeof(why), "%s", vios_error_last());
+	out->refused++;
+	if (!out->first_refused[0])
+		snprintf(out->first_refused, sizeof(out->first_refused), "node %s seq %lld: %s", c->r->id, c->seq, why);
+	c->refused = c->seq;
+	if (record) {
+		const anode *s = audit_find_anode(a, c->r->id);
+		c->finding = a->nfindings;
+		audit_finding(a, c->r->id, c->seq, "%s (\"%s\", %s) sealed ops outside the mandate of covenant v%lld: %s;"
+			      " refused whole, as at every node", s ? s->pub.kind : "node", s ? s->pub.name : "?",
+			      s ? s->pub.role : "?", c->h.covenant_version, why);
+		if (a->nfindings > c->finding)
+			a->findings[c->finding].breaking = 1;
+	}
+	c->limit = c->seq - 1;
+}
+
+/*
+ * The replay. Bundles go in clock order; a bundle that cannot be judged yet
+ * (wait semantics, as 'vios sync' imports: an op on a record not held, or
+ * a refusal a bundle still to come may lift) waits, and its sender's later
+ * bundles wait behind it, while other senders' bundles go on; every bundle
+ * merged lets the waiting ones try again; when only waiting ones are left,
+ * the earliest goes without waiting (ops on records still not held are
+ * ignored, a refusal stands). A refused bundle is not merged and its
+ * sender's later bundles stay held behind it (as every node holds them
+ * behind the quarantined one). With record, each refusal is a finding.
+ */
+static int replay(vios_audit_replay_report *out, vios_audit *a, const vios_node *node, uint64_t until_ms,
+		  const char *for_node, const char *category, int record)
 {
 	vios_store *st = NULL;
 	cursor *cs = NULL;
 	size_t nc = 0;
+	mandates ms;
 	char sub[PATH_MAX];
 	int error;
 
 	memset(out, 0, sizeof(*out));
+	memset(&ms, 0, sizeof(ms));
 	if (!a->verified) {
 		vios_error_set(VIOS_ERR_INPUT, "replay needs the verification first");
 		return VIOS_ERROR;
@@ -147,12 +324,27 @@ int vios_audit_replay(vios_audit_replay_report *out, vios_audit *a, const vios_n
 		vios_error_set(VIOS_ERR_INPUT, "replay needs the node unlocked");
 		return VIOS_ERROR;
 	}
-	if (vios_snprintf(sub, sizeof(sub), "%s/replay", a->dir) < 0)
-		return VIOS_ERROR;
-	if (mkdir(sub, 0700) < 0)
-		return vios_error_os("cannot make %s", sub);
-	if ((error = vios_crdt_store_open_temp(&st, node, sub)) < 0)
-		return error;
+	ms.a = a;
+	vios_mandate_default(&ms.dflt);
+	if ((ms.m = calloc(a->ncovs + 1, sizeof(*ms.m))) == NULL || (ms.ok = calloc(a->ncovs + 1, 1)) == NULL) {
+		free(ms.m);
+		return vios_error_nomem();
+	}
+	for (int k = 0;; k++) {
+		/* one working directory per replay: an audit may replay more than once */
+		if (vios_snprintf(sub, sizeof(sub), k ? "%s/replay.%d" : "%s/replay", a->dir, k) < 0) {
+			error = VIOS_ERROR;
+			goto done;
+		}
+		if (mkdir(sub, 0700) == 0)
+			break;
+		if (errno != EEXIST || k > 1000) {
+			error = vios_error_os("cannot make %s", sub);
+			goto done;
+		}
+	}
+	if ((error = vios_crdt_store_open_temp(&st, node, sub)) < 0 || (error = install_nodes(st, a)) < 0)
+		goto done;
 	if ((cs = calloc(a->nrefs + 1, sizeof(*cs))) == NULL) {
 		error = vios_error_nomem();
 		goto done;
@@ -190,33 +382,64 @@ int vios_audit_replay(vios_audit_replay_report *out, vios_audit *a, const vios_n
 	}
 	for (;;) {
 		cursor *best = NULL;
-		for (size_t i = 0; i < nc; i++) {
-			cursor *c = &cs[i];
-			if (!c->have || (until_ms && VIOS_HLC_MS(c->h.hlc) > until_ms))
-				continue;
-			if (best == NULL || cursor_less(c, best))
-				best = c;
-		}
+		int wait;
+		/* the earliest bundle not waiting; else the earliest waiting one */
+		for (int pass = 0; pass < 2 && best == NULL; pass++)
+			for (size_t i = 0; i < nc; i++) {
+				cursor *c = &cs[i];
+				if (!c->have || c->waiting != pass || (until_ms && VIOS_HLC_MS(c->h.hlc) > until_ms))
+					continue;
+				if (best == NULL || cursor_less(c, best))
+					best = c;
+			}
 		if (best == NULL)
 			break;
+		wait = !best->waiting; /* a waiting one's last try goes without waiting */
 		if (for_node == NULL || audit_addressed(&best->h, for_node)) {
 			if (!audit_addressed(&best->h, node->node_id))
 				out->not_for_me++;
-			else if ((error = replay_one(out, a, st, node, best)) < 0) {
-				if (error != VIOS_ECORRUPT && error != VIOS_EVERIFY && error != VIOS_ENOTFOUND)
+			else if ((error = replay_one(out, a, st, node, best, &ms, wait)) < 0) {
+				if (error == VIOS_EWAIT) {
+					best->waiting = 1;
+					error = 0;
+					continue;
+				}
+				if (error == VIOS_EDENIED)
+					refuse(out, a, best, record);
+				else if (error != VIOS_ECORRUPT && error != VIOS_EVERIFY && error != VIOS_ENOTFOUND)
 					goto done;
-				/* a bundle its sender signed but no reader can open: the
-				 * sender's chain stops here, as it does at every node */
-				out->cut += (size_t)(best->r->last_seq - best->seq + 1);
-				if (!out->first_cut[0])
-					snprintf(out->first_cut, sizeof(out->first_cut), "node %s seq %lld: %s", best->r->id,
-						 best->seq, vios_error_last());
-				best->limit = best->seq - 1;
-			}
+				else {
+					/* a bundle its sender signed but no reader can open: the
+					 * sender's chain stops here, as it does at every node */
+					out->cut += (size_t)(best->r->last_seq - best->seq + 1);
+					if (!out->first_cut[0])
+						snprintf(out->first_cut, sizeof(out->first_cut), "node %s seq %lld: %s",
+							 best->r->id, best->seq, vios_error_last());
+					best->limit = best->seq - 1;
+				}
+				error = 0;
+			} else
+				for (size_t i = 0; i < nc; i++)
+					cs[i].waiting = 0; /* progress: the waiting ones try again */
 		}
+		best->waiting = 0;
 		best->seq++;
 		if ((error = peek_or_cut(out, a, best)) < 0)
 			goto done;
+	}
+	/* what stays held behind a refused bundle, as at every node */
+	for (size_t i = 0; i < nc; i++) {
+		cursor *c = &cs[i];
+		long long last = c->r->cut ? c->r->cut - 1 : c->r->last_seq;
+		if (!c->refused || last <= c->refused)
+			continue;
+		out->held += (size_t)(last - c->refused);
+		if (record && c->finding < a->nfindings) {
+			vios_audit_finding *f = &a->findings[c->finding];
+			size_t len = strlen(f->what);
+			snprintf(f->what + len, sizeof(f->what) - len, "; seq %lld to %lld are held behind it, not replayed",
+				 c->refused + 1, last);
+		}
 	}
 	error = vios_crdt_digest(out->digest, st, category);
 done:
@@ -225,7 +448,19 @@ done:
 		git_tree_free(cs[i].bundles);
 	}
 	free(cs);
+	free(ms.m);
+	free(ms.ok);
 	vios_store_free(st);
 	return error;
 }
 
+int vios_audit_replay(vios_audit_replay_report *out, vios_audit *a, const vios_node *node, uint64_t until_ms,
+		      const char *for_node, const char *category)
+{
+	return replay(out, a, node, until_ms, for_node, category, 0);
+}
+
+int vios_audit_mandate(vios_audit_replay_report *out, vios_audit *a, const vios_node *node)
+{
+	return replay(out, a, node, 0, NULL, NULL, 1);
+}

@@ -342,26 +342,8 @@ static int cmp_pair(const void *x, const void *y)
 
 int audit_read_blob(uint8_t **out, size_t *len, git_repository *repo, const git_oid *id, size_t max)
 {
-	git_blob *blob = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = git_blob_lookup(&blob, repo, id)) < 0)
-		return vios_git_error(rc, "reading a bundle");
-	*len = (size_t)git_blob_rawsize(blob);
-	if (*len > max) {
-		git_blob_free(blob);
-		vios_error_set(VIOS_ERR_BUNDLE, "larger than %zu bytes", max);
-		return VIOS_ECORRUPT;
-	}
-	if ((*out = malloc(*len + 1)) == NULL) {
-		git_blob_free(blob);
-		return vios_error_nomem();
-	}
-	memcpy(*out, git_blob_rawcontent(blob), *len);
-	(*out)[*len] = 0;
-	git_blob_free(blob);
-	return 0;
+	/* its header first: an oversize blob is refused before it is inflated */
+	return vios_git_read_object(out, len, repo, id, GIT_OBJECT_BLOB, max, "a bundle");
 }
 
 /* Checks the bundles one commit added (after the commit-level findings). */

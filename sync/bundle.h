@@ -41,7 +41,11 @@ typedef struct {
 /*
  * Seals every pending op into bundles, one per recipient set the covenant
  * in force decides, and commits them (one commit each) to this node's ref in
- * HOME/outbox.git. Needs a joined hub (registry and covenant).
+ * HOME/outbox.git. Needs a joined hub (registry and covenant). For the cases
+ * this node made it also seals, first, the current state of the case's rows
+ * to roles added since the last export, and the ops that changed the roles
+ * to roles taken off (the case view, docs/architecture.md "Sharing";
+ * store/caseview.h). out->ops counts both.
  */
 int vios_bundle_export(vios_export_report *out, vios_store *st);
 
@@ -53,6 +57,15 @@ int vios_bundle_export(vios_export_report *out, vios_store *st);
  * sign anything with its own key, so this grants nothing new.
  */
 int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long long ops);
+/*
+ * The same with the header's categories (VIOS_CAT_BIT_*) given, addressed
+ * to recipients (node ids of the registry) when given, else to the
+ * recipients the covenant in force gives a record of the first category
+ * with roles (vios_crdt_role_bit; no owners beyond the sender). For test
+ * tools sealing an op set a reader must judge (tests/tools/t_forge.c).
+ */
+int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, long long ops, unsigned categories,
+				uint32_t roles, const char *const *recipients, size_t nrecipients);
 
 /* Commits bundles sealed but not yet in the outbox repository (after a crash). */
 int vios_bundle_flush(vios_store *st, git_repository *repo);
@@ -61,7 +74,9 @@ typedef enum {
 	VIOS_IMPORT_APPLIED = 1,   /* addressed to this node, merged */
 	VIOS_IMPORT_SKIPPED = 2,   /* verified, not addressed to this node */
 	VIOS_IMPORT_DUPLICATE = 3, /* the same bundle was imported before */
-	VIOS_IMPORT_HELD = 4       /* verified, waits for an earlier seq */
+	VIOS_IMPORT_HELD = 4,      /* verified, waits for an earlier seq */
+	VIOS_IMPORT_QUARANTINED = 5 /* refused for the mandate before: still in quarantine
+				     * (returned with VIOS_EVERIFY; judged no more) */
 } vios_import_status;
 
 typedef struct {
@@ -70,16 +85,33 @@ typedef struct {
 	size_t ops_applied;
 	int future;       /* the sender's clock is over 24 h ahead */
 	size_t released;  /* held bundles of this sender applied after it */
+	uint64_t wait_hlc; /* with VIOS_EWAIT: the waiting bundle's header clock */
 } vios_import_result;
 
 /*
  * Verifies and imports one bundle. VIOS_EVERIFY for a bad signature, an
  * unknown, unenrolled or revoked sender, a broken chain or a fork;
  * VIOS_ECORRUPT for a malformed header or payload (bounds, schema). On any
- * failure nothing changes.
+ * failure nothing changes, but for one: a bundle holding an op outside the
+ * mandate of its covenant version (crdt/mandate.h), or whose header
+ * categories differ from its ops', is refused whole (VIOS_EVERIFY, "bundle
+ * S seq N: mandate: op K of M (...): ...") and kept in quarantine
+ * (store/ledger.h), where the sender's later bundles wait behind it.
  */
 int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
 		       const char *sig, size_t siglen);
+
+/*
+ * The same with flags. VIOS_IMPORT_WAIT: a bundle that cannot be judged
+ * yet (an op on a record this node does not hold, or outside the mandate
+ * as far as this node knows now) returns VIOS_EWAIT with nothing changed,
+ * for the caller to try again after importing other senders' bundles
+ * (the last try goes without the flag). Without it, ops on records not
+ * held here are ignored and a refusal is final.
+ */
+#define VIOS_IMPORT_WAIT 1u
+int vios_bundle_import_flags(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
+			     const char *sig, size_t siglen, unsigned flags);
 
 /*
  * Verifies a bundle (signature, enrolled sender) without importing it and

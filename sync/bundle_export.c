@@ -15,6 +15,7 @@
 #include "sync/layout.h"
 #include "sync/payload.h"
 #include "sync/registry.h"
+#include "store/caseview.h"
 #include "store/ledger.h"
 #include "store/records.h"
 #include "sync/trust.h"
@@ -293,14 +294,338 @@ next:
 	}
 }
 
+/* ---- grouping and sealing ------------------------------------------------ */
+
+static void groups_free(group *groups, size_t ngroups)
+{
+	for (size_t g = 0; groups && g < ngroups; g++) {
+		free(groups[g].set.ids);
+		free(groups[g].set.pks);
+		free(groups[g].idx);
+	}
+	free(groups);
+}
+
+/*
+ * Groups ops[0..n) by their recipients (recipients_for, the covenant in
+ * force): *groups malloc'd, each with the indices of its ops in order.
+ * with_owners: the owners of each op's record receive it too (pending
+ * ops); 0 for forwarded state, whose rows are all this node's own.
+ */
+static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_pending_op *ops, size_t n,
+		     const vios_reg_node *nodes, size_t nnodes, const vios_covenant *cov, int with_owners)
+{
+	group *groups = NULL;
+	size_t ngroups = 0;
+	int error = 0;
+
+	assert(out != NULL && nout != NULL && st != NULL && (ops != NULL || n == 0) && cov != NULL);
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return 0;
+	if ((groups = calloc(n, sizeof(*groups))) == NULL)
+		return vios_error_nomem();
+	for (size_t i = 0, g = 0; i < n; i++) {
+		rcpt_set s;
+		json_t *owners = NULL;
+		/* ops of one row come together: they share its recipients */
+		if (i > 0 && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
+		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk))
+			goto add;
+		s.ids = calloc(nnodes + 1, sizeof(*s.ids));
+		s.pks = calloc(nnodes + 1, sizeof(*s.pks));
+		if (s.ids == NULL || s.pks == NULL) {
+			free(s.ids);
+			free(s.pks);
+			error = vios_error_nomem();
+			goto done;
+		}
+		if ((with_owners && (error = row_owners(&owners, st, ops[i].op.tbl, ops[i].op.pk)) < 0) ||
+		    (error = recipients_for(&s, nodes, nnodes, cov, st->node->node_id, ops[i].category, ops[i].roles, owners)) < 0) {
+			json_decref(owners);
+			free(s.ids);
+			free(s.pks);
+			goto done;
+		}
+		json_decref(owners);
+		for (g = 0; g < ngroups && !same_set(&groups[g].set, &s); g++)
+			;
+		if (g == ngroups) {
+			groups[ngroups++].set = s;
+			if ((groups[g].idx = calloc(n, sizeof(size_t))) == NULL) {
+				error = vios_error_nomem();
+				goto done;
+			}
+		} else {
+			free(s.ids);
+			free(s.pks);
+		}
+add:
+		/* ops of one row follow a group made for an earlier op of it */
+		assert(g < ngroups && groups[g].n < n);
+		groups[g].idx[groups[g].n++] = i;
+		groups[g].cats |= ops[i].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;
+	}
+done:
+	if (error < 0) {
+		groups_free(groups, ngroups);
+		return error;
+	}
+	*out = groups;
+	*nout = ngroups;
+	return 0;
+}
+
+/*
+ * Seals every group as this node's next bundles (seq, prev advanced), a
+ * large group in several, each well under the readers' bounds (ops,
+ * decompressed size). A group addressed to exactly `skip` (when not NULL)
+ * is left out.
+ */
+static int seal_groups(vios_export_report *out, vios_store *st, const group *groups, size_t ngroups,
+		       const vios_crdt_pending_op *ops, long long *seq, char prev[65], long long covenant_version,
+		       const rcpt_set *skip)
+{
+	int error;
+
+	assert(out != NULL && st != NULL && (groups != NULL || ngroups == 0) && seq != NULL && prev != NULL);
+	for (size_t g = 0; g < ngroups; g++) {
+		if (skip && same_set(&groups[g].set, skip))
+			continue;
+		for (size_t from = 0, len; from < groups[g].n; from += len) {
+			group part = groups[g];
+			char hash[65];
+			part.idx = groups[g].idx + from;
+			len = groups[g].n - from < EXPORT_CHUNK ? groups[g].n - from : EXPORT_CHUNK;
+			/* never split one row's ops: a reader classifies a row (and checks
+			 * the header's categories) by the columns it holds */
+			while (from + len < groups[g].n && len < 2 * EXPORT_CHUNK &&
+			       !strcmp(ops[part.idx[len - 1]].op.pk, ops[part.idx[len]].op.pk) &&
+			       !strcmp(ops[part.idx[len - 1]].op.tbl, ops[part.idx[len]].op.tbl))
+				len++;
+			part.n = len;
+			part.cats = 0;
+			for (size_t k = 0; k < part.n; k++)
+				part.cats |= ops[part.idx[k]].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;
+			(*seq)++;
+			if ((error = seal_group(st, &part, ops, *seq, prev, covenant_version, hash, NULL, 0, 0)) < 0)
+				return error;
+			memcpy(prev, hash, 65);
+			out->bundles++;
+			out->ops += part.n;
+		}
+	}
+	return 0;
+}
+
+/* ---- the case view ----------------------------------------------------------
+ *
+ * Pending ops go to the roles a case has when they are sealed, so a role
+ * added to a case later has missed the case so far, and a role taken off
+ * would never learn it. For the cases this node made, store/caseview.h
+ * keeps which roles have been sent each one; every export compares that
+ * with the case's roles now:
+ *
+ *   - a role added since: its nodes are sent the current state of the
+ *     case's rows this node made (vios_caseview_rows), each column as the
+ *     op that wrote the value it holds (vios_crdt_row_state): the original
+ *     writer's clock and node, so a cell a partner won (an agreement the
+ *     social team marked done) is forwarded as the partner's op. Rows made
+ *     by other nodes are not forwarded: only a row's owner forwards, and
+ *     the importer takes another node's op only from the row's owner. In
+ *     bundles of their own, sealed before the pending ops, so a receiver
+ *     holds the rows before ops that change them arrive;
+ *   - a role taken off: the pending ops that changed case_file.roles are
+ *     sealed to its nodes too (their copy shows the roles without them),
+ *     or, when the change is not this node's own op (a lead's), the roles
+ *     cell as it is now; nothing of the case is addressed to it afterwards;
+ *   - a case no export saw before: its rows go out with the pending ops;
+ *     only rows sealed in earlier exports (a pupil registered before the
+ *     case was opened) are sent as state. Rows whose making op is pending
+ *     now are never sent as state: they go out whole with the pending ops.
+ *
+ * Then the case's roles are recorded, in the export's transaction.
+ */
+
+typedef struct {
+	vios_crdt_pending_op *v; /* forwarded state, category case, roles = who it is for */
+	size_t n, cap;
+	char (*made)[54];        /* "tbl/pk" of the rows whose making op is pending, sorted */
+	size_t nmade;
+} fwd_plan;
+
+static int made_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The rows whose making op (the set of origin) is among the pending ops. */
+static int plan_made(fwd_plan *p, const vios_crdt_pending_op *ops, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if ((p->made = calloc(n, sizeof(*p->made))) == NULL)
+		return vios_error_nomem();
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].op.kind == VIOS_OP_SET && ops[i].op.col && !strcmp(ops[i].op.col, "origin"))
+			snprintf(p->made[p->nmade++], sizeof(p->made[0]), "%s/%s", ops[i].op.tbl, ops[i].op.pk);
+	qsort(p->made, p->nmade, sizeof(p->made[0]), made_cmp);
+	return 0;
+}
+
+static int plan_is_made(const fwd_plan *p, const char *tbl, const char *pk)
+{
+	char key[54];
+
+	snprintf(key, sizeof(key), "%s/%s", tbl, pk);
+	return p->nmade && bsearch(key, p->made, p->nmade, sizeof(p->made[0]), made_cmp) != NULL;
+}
+
+/* Appends the state of (tbl, pk), or of its column col, for the roles `roles`. */
+static int plan_row(fwd_plan *p, size_t *added, vios_store *st, const char *tbl, const char *pk, const char *col,
+		    uint32_t roles)
+{
+	vios_crdt_op *ops = NULL;
+	size_t n = 0, unclocked = 0;
+	int error;
+
+	*added = 0;
+	error = vios_crdt_row_state(&ops, &n, &unclocked, st, tbl, pk, col);
+	if (error == VIOS_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return error;
+	if (unclocked) {
+		/* a value no op wrote (a row made outside capture) has no clock
+		 * to forward it under; a made-up one would make nodes disagree */
+		char why[96];
+		snprintf(why, sizeof(why), "%zu column(s) without a clock not forwarded to a role added to a case", unclocked);
+		if ((error = vios_store_log(st, "export", tbl, pk, why)) < 0)
+			goto done;
+	}
+	if (p->n + n > p->cap) {
+		size_t cap = p->cap ? p->cap : 64;
+		vios_crdt_pending_op *grown;
+		while (cap < p->n + n)
+			cap *= 2;
+		if ((grown = realloc(p->v, cap * sizeof(*grown))) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		p->v = grown;
+		p->cap = cap;
+	}
+	for (size_t i = 0; i < n; i++) {
+		vios_crdt_pending_op *f = &p->v[p->n++];
+		memset(f, 0, sizeof(*f));
+		f->op = ops[i]; /* moved: ops keeps nothing to free */
+		f->category = VIOS_CAT_CASE;
+		f->roles = roles;
+	}
+	*added = n;
+	free(ops);
+	return 0;
+done:
+	vios_crdt_ops_free(ops, n);
+	return error;
+}
+
+/*
+ * Plans the case view for this export: forwarded state into p, the
+ * pending ops that changed a case's roles widened to the roles taken off.
+ * *cases (malloc'd) are this node's cases, recorded after sealing.
+ */
+static int plan_case_view(fwd_plan *p, vios_caseview_case **cases, size_t *ncases, vios_store *st,
+			  vios_crdt_pending_op *ops, size_t n)
+{
+	const char *self = st->node->node_id;
+	int error;
+
+	if ((error = vios_caseview_list(cases, ncases, st, self)) < 0 || (error = plan_made(p, ops, n)) < 0)
+		return error;
+	for (size_t k = 0; k < *ncases; k++) {
+		const vios_caseview_case *c = &(*cases)[k];
+		uint32_t added = c->known ? c->roles & ~c->sent : c->roles;
+		uint32_t removed = c->known ? c->sent & ~c->roles : 0;
+		size_t fwd = 0, got;
+		char names[128], why[200];
+
+		if (removed) {
+			int widened = 0;
+			for (size_t i = 0; i < n; i++)
+				if (ops[i].op.kind == VIOS_OP_SET && !strcmp(ops[i].op.tbl, "case_file") &&
+				    !strcmp(ops[i].op.pk, c->id) && !strcmp(ops[i].op.col, "roles")) {
+					ops[i].roles |= removed;
+					widened = 1;
+				}
+			if (!widened && (error = plan_row(p, &got, st, "case_file", c->id, "roles", removed)) < 0)
+				return error;
+			if ((error = vios_crdt_roles_format(names, sizeof(names), removed)) < 0)
+				return error;
+			snprintf(why, sizeof(why), "taken off the case: %s (sent the new roles, nothing more)", names);
+			if ((error = vios_store_log(st, "export", "case_file", c->id, why)) < 0)
+				return error;
+		}
+		if (added == 0)
+			continue;
+		{
+			vios_caseview_row *rows = NULL;
+			size_t nrows = 0;
+			if ((error = vios_caseview_rows(&rows, &nrows, st, c->id, self)) < 0)
+				return error;
+			for (size_t r = 0; r < nrows && error == 0; r++) {
+				if (plan_is_made(p, rows[r].tbl, rows[r].id))
+					continue;
+				if ((error = plan_row(p, &got, st, rows[r].tbl, rows[r].id, NULL, added)) == 0)
+					fwd += got;
+			}
+			free(rows);
+			if (error < 0)
+				return error;
+		}
+		if (fwd == 0)
+			continue;
+		if ((error = vios_crdt_roles_format(names, sizeof(names), added)) < 0)
+			return error;
+		snprintf(why, sizeof(why), "case state (%zu ops) forwarded to the nodes of role(s) %s", fwd, names);
+		if ((error = vios_store_log(st, "export", "case_file", c->id, why)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static void plan_dispose(fwd_plan *p)
+{
+	vios_crdt_pending_free(p->v, p->n);
+	free(p->made);
+	memset(p, 0, sizeof(*p));
+}
+
+/* After sealing: every owned case's roles recorded as sent. */
+static int record_case_view(vios_store *st, const vios_caseview_case *cases, size_t ncases)
+{
+	char now[21];
+	int error;
+
+	vios_now_iso(now);
+	for (size_t k = 0; k < ncases; k++)
+		if ((error = vios_caseview_record(st, cases[k].id, cases[k].roles, now)) < 0)
+			return error;
+	return vios_caseview_prune(st, st->node->node_id);
+}
+
 int vios_bundle_export(vios_export_report *out, vios_store *st)
 {
 	vios_crdt_pending_op *ops = NULL;
-	size_t n = 0, ngroups = 0;
-	group *groups = NULL;
+	size_t n = 0, ngroups = 0, nfgroups = 0, ncases = 0;
+	group *groups = NULL, *fgroups = NULL;
 	vios_reg_node *nodes = NULL;
 	size_t nnodes = 0;
 	vios_covenant cov;
+	vios_caseview_case *cases = NULL;
+	fwd_plan plan;
+	rcpt_set nobody_new = { NULL, 0, NULL };
 	git_repository *repo = NULL;
 	long long seq;
 	char prev[65];
@@ -309,6 +634,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	assert(out != NULL && st != NULL && st->node != NULL);
 	memset(out, 0, sizeof(*out));
 	memset(&cov, 0, sizeof(cov));
+	memset(&plan, 0, sizeof(plan));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_bundle_flush(st, repo)) < 0)
 		goto done;
 	if ((error = vios_trust_covenant(&cov, st)) < 0) {
@@ -322,86 +648,34 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	/* The registry's nodes, ordered by node id (so recipient lists are sorted). */
 	if ((error = vios_store_reg_node_list(&nodes, &nnodes, st)) < 0)
 		goto done;
-	if ((error = vios_crdt_pending(&ops, &n, st, 0, 0, VIOS_PENDING_CLASSIFY)) < 0)
+	if ((error = vios_crdt_pending(&ops, &n, st, 0, 0, VIOS_PENDING_CLASSIFY)) < 0 ||
+	    (error = plan_case_view(&plan, &cases, &ncases, st, ops, n)) < 0)
 		goto done;
-	if (n == 0)
-		goto commit;
-	if ((groups = calloc(n, sizeof(*groups))) == NULL) {
+	/* forwarded state addressed to nobody beyond the sender and the
+	 * auditors (a role no enrolled node plays) is not sealed: they hold it */
+	nobody_new.ids = calloc(nnodes + 1, sizeof(*nobody_new.ids));
+	nobody_new.pks = calloc(nnodes + 1, sizeof(*nobody_new.pks));
+	if (nobody_new.ids == NULL || nobody_new.pks == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
-	for (size_t i = 0, g = 0; i < n; i++) {
-		rcpt_set s;
-		/* ops of one row come together: they share its recipients */
-		if (i > 0 && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
-		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk))
-			goto add;
-		s.ids = calloc(nnodes + 1, sizeof(*s.ids));
-		s.pks = calloc(nnodes + 1, sizeof(*s.pks));
-		if (s.ids == NULL || s.pks == NULL) {
-			free(s.ids);
-			free(s.pks);
-			error = vios_error_nomem();
-			goto done;
-		}
-		json_t *owners = NULL;
-		if ((error = row_owners(&owners, st, ops[i].op.tbl, ops[i].op.pk)) < 0 ||
-		    (error = recipients_for(&s, nodes, nnodes, &cov, st->node->node_id, ops[i].category, ops[i].roles, owners)) < 0) {
-			json_decref(owners);
-			free(s.ids);
-			free(s.pks);
-			goto done;
-		}
-		json_decref(owners);
-		for (g = 0; g < ngroups && !same_set(&groups[g].set, &s); g++)
-			;
-		if (g == ngroups) {
-			groups[g].set = s;
-			if ((groups[g].idx = calloc(n, sizeof(size_t))) == NULL) {
-				error = vios_error_nomem();
-				goto done;
-			}
-			ngroups++;
-		} else {
-			free(s.ids);
-			free(s.pks);
-		}
-add:
-		/* ops of one row follow a group made for an earlier op of it */
-		assert(g < ngroups && groups[g].n < n);
-		groups[g].idx[groups[g].n++] = i;
-		groups[g].cats |= ops[i].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;
-	}
-	if ((error = outbox_last(&seq, prev, st)) < 0)
+	if ((error = recipients_for(&nobody_new, nodes, nnodes, &cov, st->node->node_id, VIOS_CAT_CASE, 0, NULL)) < 0 ||
+	    (error = group_ops(&fgroups, &nfgroups, st, plan.v, plan.n, nodes, nnodes, &cov, 0)) < 0 ||
+	    (error = group_ops(&groups, &ngroups, st, ops, n, nodes, nnodes, &cov, 1)) < 0 ||
+	    (error = outbox_last(&seq, prev, st)) < 0)
 		goto done;
-	for (size_t g = 0; g < ngroups; g++) {
-		/* a large change goes out in several bundles, each well under the
-		 * readers' bounds (ops, decompressed size) */
-		for (size_t from = 0; from < groups[g].n; from += EXPORT_CHUNK) {
-			group part = groups[g];
-			char hash[65];
-			part.idx = groups[g].idx + from;
-			part.n = groups[g].n - from < EXPORT_CHUNK ? groups[g].n - from : EXPORT_CHUNK;
-			part.cats = 0;
-			for (size_t k = 0; k < part.n; k++)
-				part.cats |= ops[part.idx[k]].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;
-			seq++;
-			if ((error = seal_group(st, &part, ops, seq, prev, cov.version, hash, NULL, 0, 0)) < 0)
-				goto done;
-			memcpy(prev, hash, sizeof(prev));
-			out->bundles++;
-			out->ops += part.n;
-		}
-	}
-	{
+	/* the forwarded state first: a receiver then holds the rows before the
+	 * pending ops that change them */
+	if ((error = seal_groups(out, st, fgroups, nfgroups, plan.v, &seq, prev, cov.version, &nobody_new)) < 0 ||
+	    (error = seal_groups(out, st, groups, ngroups, ops, &seq, prev, cov.version, NULL)) < 0)
+		goto done;
+	if (n > 0) {
 		char ref[32];
-		assert(n > 0);
 		snprintf(ref, sizeof(ref), "up to seq %lld", seq);
 		if ((error = vios_crdt_mark_sealed(st, ops[n - 1].seq, ref)) < 0)
 			goto done;
 	}
-commit:
-	if ((error = vios_store_tx_commit(st)) < 0)
+	if ((error = record_case_view(st, cases, ncases)) < 0 || (error = vios_store_tx_commit(st)) < 0)
 		goto done;
 	in_tx = 0;
 	VIOS_FAULT("export.sealed");
@@ -409,12 +683,12 @@ commit:
 done:
 	if (in_tx)
 		vios_store_tx_rollback(st);
-	for (size_t g = 0; groups && g < ngroups; g++) {
-		free(groups[g].set.ids);
-		free(groups[g].set.pks);
-		free(groups[g].idx);
-	}
-	free(groups);
+	groups_free(groups, ngroups);
+	groups_free(fgroups, nfgroups);
+	free(nobody_new.ids);
+	free(nobody_new.pks);
+	plan_dispose(&plan);
+	free(cases);
 	vios_crdt_pending_free(ops, n);
 	free(nodes);
 	vios_covenant_dispose(&cov);
@@ -422,32 +696,70 @@ done:
 	return error;
 }
 
+static int cmp_id(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
 int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long long ops)
+{
+	return vios_bundle_seal_payload_to(st, gz, len, ops, VIOS_CAT_BIT_THEME, 0, NULL, 0);
+}
+
+int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, long long ops, unsigned categories,
+				uint32_t roles, const char *const *recipients, size_t nrecipients)
 {
 	git_repository *repo = NULL;
 	vios_reg_node *nodes = NULL;
 	size_t nnodes = 0;
 	vios_covenant cov;
+	const char **sorted = NULL;
 	group g;
 	long long seq;
 	char prev[65], hash[65];
 	int error, in_tx = 0;
 
 	assert(st != NULL && st->node != NULL && (gz != NULL || len == 0));
+	assert(recipients != NULL || nrecipients == 0);
 	memset(&g, 0, sizeof(g));
 	memset(&cov, 0, sizeof(cov));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_trust_covenant(&cov, st)) < 0 ||
 	    (error = vios_store_reg_node_list(&nodes, &nnodes, st)) < 0)
 		goto done;
-	g.set.ids = calloc(nnodes + 1, sizeof(*g.set.ids));
-	g.set.pks = calloc(nnodes + 1, sizeof(*g.set.pks));
+	g.set.ids = calloc(nnodes + nrecipients + 1, sizeof(*g.set.ids));
+	g.set.pks = calloc(nnodes + nrecipients + 1, sizeof(*g.set.pks));
 	if (g.set.ids == NULL || g.set.pks == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
-	g.cats = VIOS_CAT_BIT_THEME;
-	if ((error = recipients_for(&g.set, nodes, nnodes, &cov, st->node->node_id, VIOS_CAT_THEME, 0, NULL)) < 0 ||
-	    (error = vios_store_tx_begin_uncaptured(st)) < 0)
+	g.cats = categories;
+	if (recipients == NULL) {
+		vios_crdt_category cat = categories & VIOS_CAT_BIT_CASE ? VIOS_CAT_CASE : VIOS_CAT_THEME;
+		if ((error = recipients_for(&g.set, nodes, nnodes, &cov, st->node->node_id, cat, roles, NULL)) < 0)
+			goto done;
+	} else {
+		/* as given, in node id order (as the exporter lists them) */
+		if ((sorted = malloc((nrecipients + 1) * sizeof(*sorted))) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		memcpy(sorted, recipients, nrecipients * sizeof(*sorted));
+		qsort(sorted, nrecipients, sizeof(*sorted), cmp_id);
+		for (size_t i = 0; i < nrecipients; i++) {
+			size_t k;
+			for (k = 0; k < nnodes && strcmp(nodes[k].node_id, sorted[i]) != 0; k++)
+				;
+			if (k == nnodes || strlen(sorted[i]) >= sizeof(g.set.ids[0])) {
+				vios_error_set(VIOS_ERR_INPUT, "recipient %s is not an enrolled node", sorted[i]);
+				error = VIOS_ENOTFOUND;
+				goto done;
+			}
+			strcpy(g.set.ids[g.set.n], sorted[i]);
+			memcpy(g.set.pks[g.set.n], nodes[k].age_pk, sizeof(nodes[k].age_pk));
+			g.set.n++;
+		}
+	}
+	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
 	if ((error = outbox_last(&seq, prev, st)) < 0 ||
@@ -459,6 +771,7 @@ int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long
 done:
 	if (in_tx)
 		vios_store_tx_rollback(st);
+	free(sorted);
 	free(g.set.ids);
 	free(g.set.pks);
 	free(nodes);

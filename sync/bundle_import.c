@@ -9,6 +9,7 @@
  */
 #include "sync/bundle.h"
 #include "crdt/crdt.h"
+#include "crdt/mandate.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "sync/layout.h"
@@ -164,9 +165,40 @@ int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char 
 	return error;
 }
 
+/*
+ * Merges the ops of a bundle under the mandate of its covenant version and
+ * checks its header's categories, in a savepoint of the caller's tx:
+ * VIOS_EDENIED (nothing merged) when an op is outside the mandate or the
+ * categories differ, VIOS_EWAIT with VIOS_IMPORT_WAIT (see bundle.h).
+ */
+static int merge_checked(vios_crdt_report *rep, vios_store *st, const vios_bundle_header *h, const vios_crdt_op *ops,
+			 size_t n, unsigned flags)
+{
+	vios_mandate m;
+	vios_crdt_check chk;
+	int error;
+
+	memset(&chk, 0, sizeof(chk));
+	if ((error = vios_mandate_load(&m, st, h->covenant_version)) < 0)
+		return error;
+	chk.mandate = &m;
+	chk.wait_unknown = (flags & VIOS_IMPORT_WAIT) != 0;
+	if ((error = vios_store_error(st->db, sqlite3_exec(st->db, "SAVEPOINT import_merge", NULL, NULL, NULL),
+				      "importing")) < 0)
+		return error;
+	chk.categories = h->categories;
+	error = vios_crdt_apply_checked(rep, st, ops, n, h->sender, &chk);
+	if (error == 0)
+		return vios_store_error(st->db, sqlite3_exec(st->db, "RELEASE import_merge", NULL, NULL, NULL), "importing");
+	sqlite3_exec(st->db, "ROLLBACK TO import_merge; RELEASE import_merge", NULL, NULL, NULL);
+	if (error == VIOS_EDENIED && (flags & VIOS_IMPORT_WAIT))
+		error = VIOS_EWAIT; /* perhaps what allows it is in a bundle not imported yet */
+	return error;
+}
+
 /* Applies (or skips) one verified in-order bundle; in the caller's tx. */
 static int apply_in_order(vios_import_result *res, vios_store *st, const vios_bundle_header *h, const char *hash,
-			  const uint8_t *age, size_t agelen)
+			  const uint8_t *age, size_t agelen, unsigned flags)
 {
 	vios_crdt_op *ops = NULL;
 	size_t n = 0;
@@ -179,13 +211,14 @@ static int apply_in_order(vios_import_result *res, vios_store *st, const vios_bu
 	memset(&rep, 0, sizeof(rep));
 	if (mine) {
 		if ((error = open_bundle(&ops, &n, st, h, age, agelen)) < 0 ||
-		    (error = vios_crdt_apply(&rep, st, ops, n, h->sender)) < 0)
+		    (error = merge_checked(&rep, st, h, ops, n, flags)) < 0)
 			goto done;
 	} else if ((error = vios_crdt_clock_receive(NULL, NULL, st, h->hlc)) < 0)
 		goto done;
 	vios_now_iso(now);
 	if ((error = vios_ledger_peer_set(st, h->sender, h->seq, hash)) < 0 ||
-	    (error = vios_ledger_seen_add(st, h->sender, h->seq, hash, mine ? "applied" : "skipped", h->json, now)) < 0)
+	    (error = vios_ledger_seen_add(st, h->sender, h->seq, hash, mine ? "applied" : "skipped", h->json, now)) < 0 ||
+	    (error = vios_ledger_held_delete(st, h->sender, h->seq)) < 0)
 		goto done;
 	{
 		char why[128];
@@ -202,8 +235,24 @@ done:
 	return error;
 }
 
+/* Keeps a bundle refused for the mandate in quarantine; in the caller's tx. */
+static int quarantine(vios_store *st, const vios_bundle_header *h, const char *hash, const uint8_t *age,
+		      size_t agelen, const char *sig)
+{
+	char why[400], now[21];
+	int error;
+
+	snprintf(why, sizeof(why), "%s", vios_error_last());
+	vios_now_iso(now);
+	if ((error = vios_ledger_quarantine_put(st, h->sender, h->seq, hash, sig, now, age, agelen, why)) < 0 ||
+	    (error = vios_store_log(st, "import", "bundle", h->sender, "refused: outside the mandate; quarantined")) < 0)
+		return error;
+	vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld: %s; refused and quarantined", h->sender, h->seq, why);
+	return 0;
+}
+
 /* Applies held bundles of sender that now follow on; in the caller's tx. */
-static int release_held(vios_import_result *res, vios_store *st, const char *sender)
+static int release_held(vios_import_result *res, vios_store *st, const char *sender, unsigned flags)
 {
 	assert(res != NULL && st != NULL && sender != NULL);
 	for (;;) {
@@ -228,12 +277,18 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 				vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld does not follow seq %lld (prev hash differs): the chain is forked", sender, h.seq, last);
 				error = VIOS_EVERIFY;
 			} else
-				error = apply_in_order(res, st, &h, hash, age, agelen);
+				error = apply_in_order(res, st, &h, hash, age, agelen, flags);
 		}
-		if (error == 0) {
-			error = vios_ledger_held_delete(st, sender, h.seq);
+		if (error == VIOS_EDENIED || error == VIOS_EWAIT) {
+			/* it stays held (in quarantine when refused); the bundle before it stands */
+			error = error == VIOS_EDENIED ? quarantine(st, &h, hash, age, agelen, sig) : 0;
+			vios_bundle_header_dispose(&h);
+			free(age);
+			free(sig);
+			return error;
+		}
+		if (error == 0)
 			res->released++;
-		}
 		vios_bundle_header_dispose(&h);
 		free(age);
 		free(sig);
@@ -244,6 +299,12 @@ static int release_held(vios_import_result *res, vios_store *st, const char *sen
 
 int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
 		       const char *sig, size_t siglen)
+{
+	return vios_bundle_import_flags(out, st, age, agelen, sig, siglen, 0);
+}
+
+int vios_bundle_import_flags(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
+			     const char *sig, size_t siglen, unsigned flags)
 {
 	vios_reg_node sender;
 	vios_bundle_header *h = &out->hdr;
@@ -318,7 +379,35 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 		error = VIOS_EVERIFY;
 		goto done;
 	}
-	if ((error = apply_in_order(out, st, h, hash, age, agelen)) < 0 || (error = release_held(out, st, h->sender)) < 0)
+	{
+		/* refused before: it stays refused (the same bytes, judged once) */
+		char why[400];
+		if ((error = vios_ledger_quarantined_get(why, sizeof(why), st, h->sender, h->seq, hash)) == 0) {
+			/* the same line as when it was refused */
+			vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld: %s; refused and quarantined", h->sender, h->seq, why);
+			out->status = VIOS_IMPORT_QUARANTINED;
+			error = VIOS_EVERIFY;
+			goto done;
+		}
+		if (error != VIOS_ENOTFOUND)
+			goto done;
+	}
+	if ((error = apply_in_order(out, st, h, hash, age, agelen, flags)) == VIOS_EDENIED) {
+		if ((error = quarantine(st, h, hash, age, agelen, sigz)) < 0)
+			goto done;
+		char why[600];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		error = vios_store_tx_commit(st);
+		in_tx = 0;
+		if (error == 0) {
+			vios_error_set(VIOS_ERR_BUNDLE, "%s", why);
+			error = VIOS_EVERIFY;
+		}
+		goto done;
+	}
+	if (error == VIOS_EWAIT)
+		out->wait_hlc = h->hlc; /* which waiting bundle was sealed first: sync forces that one */
+	if (error < 0 || (error = release_held(out, st, h->sender, flags)) < 0)
 		goto done;
 	out->status = addressed_to(h, st->node->node_id) ? VIOS_IMPORT_APPLIED : VIOS_IMPORT_SKIPPED;
 	VIOS_FAULT("import.before_commit");

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* libgit2's message for its last failure: the one place it is read. */
 static const char *git_message(void)
@@ -157,63 +158,196 @@ out:
 	return error;
 }
 
+static const char *type_word(git_object_t t)
+{
+	switch (t) {
+	case GIT_OBJECT_BLOB: return "file";
+	case GIT_OBJECT_TREE: return "directory";
+	case GIT_OBJECT_COMMIT: return "commit";
+	case GIT_OBJECT_TAG: return "tag";
+	default: return "object";
+	}
+}
+
+/* Header check against an odb; object names `what` in the error. */
+static int check_header(git_odb *odb, const git_oid *oid, git_object_t type, size_t max, const char *what)
+{
+	char hex[13];
+	size_t size = 0;
+	git_object_t got = GIT_OBJECT_INVALID;
+	int rc;
+
+	git_oid_tostr(hex, sizeof(hex), oid);
+	if ((rc = git_odb_read_header(&size, &got, odb, oid)) < 0) {
+		if (rc == GIT_ENOTFOUND) {
+			vios_error_set(VIOS_ERR_GIT, "%s: object %s is missing", what, hex);
+			return VIOS_ENOTFOUND;
+		}
+		return vios_git_error(rc, what);
+	}
+	if (got != type) {
+		vios_error_set(VIOS_ERR_GIT, "%s: object %s is a %s, not a %s", what, hex, git_object_type2string(got),
+			       git_object_type2string(type));
+		return VIOS_ECORRUPT;
+	}
+	if (size > max) {
+		vios_error_set(VIOS_ERR_GIT, "%s: %s %s is %zu bytes, more than the %zu vios reads there: refused unread",
+			       what, type_word(type), hex, size, max);
+		return VIOS_ECORRUPT;
+	}
+	return 0;
+}
+
+int vios_git_check_object(git_repository *repo, const git_oid *oid, git_object_t type, size_t max,
+			  const char *what)
+{
+	git_odb *odb = NULL;
+	int rc, error;
+
+	assert(repo != NULL && oid != NULL && what != NULL);
+	if ((rc = git_repository_odb(&odb, repo)) < 0)
+		return vios_git_error(rc, what);
+	error = check_header(odb, oid, type, max, what);
+	git_odb_free(odb);
+	return error;
+}
+
+int vios_git_read_object(uint8_t **out, size_t *len, git_repository *repo, const git_oid *oid,
+			 git_object_t type, size_t max, const char *what)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	int rc = 0, error;
+
+	assert(out != NULL && len != NULL && repo != NULL && oid != NULL && what != NULL);
+	*out = NULL;
+	*len = 0;
+	if ((rc = git_repository_odb(&odb, repo)) < 0)
+		return vios_git_error(rc, what);
+	if ((error = check_header(odb, oid, type, max, what)) < 0)
+		goto out;
+	if ((rc = git_odb_read(&obj, odb, oid)) < 0) {
+		error = vios_git_error(rc, what);
+		goto out;
+	}
+	/* the header said so; a pack that lies about it is refused too */
+	if (git_odb_object_type(obj) != type || git_odb_object_size(obj) > max) {
+		vios_error_set(VIOS_ERR_GIT, "%s: the object's header does not match its content", what);
+		error = VIOS_ECORRUPT;
+		goto out;
+	}
+	*len = git_odb_object_size(obj);
+	if ((*out = malloc(*len + 1)) == NULL) {
+		*len = 0;
+		error = vios_error_nomem();
+		goto out;
+	}
+	memcpy(*out, git_odb_object_data(obj), *len);
+	(*out)[*len] = 0;
+out:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return error;
+}
+
+static int lookup_tree(git_tree **out, git_repository *repo, const git_oid *oid, const char *what)
+{
+	int error, rc;
+
+	if ((error = vios_git_check_object(repo, oid, GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX, what)) < 0)
+		return error;
+	return (rc = git_tree_lookup(out, repo, oid)) < 0 ? vios_git_error(rc, what) : 0;
+}
+
 static int tree_of(git_tree **out, git_repository *repo, const git_oid *commit)
 {
 	git_commit *c = NULL;
-	int rc;
+	int rc, error;
 
 	assert(out != NULL && repo != NULL && commit != NULL);
-	if ((rc = git_commit_lookup(&c, repo, commit)) == 0)
-		rc = git_commit_tree(out, c);
+	*out = NULL;
+	if ((error = vios_git_check_object(repo, commit, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX, "a commit")) < 0)
+		return error;
+	if ((rc = git_commit_lookup(&c, repo, commit)) < 0)
+		return vios_git_error(rc, "a commit");
+	error = lookup_tree(out, repo, git_commit_tree_id(c), "a commit's tree");
 	git_commit_free(c);
-	return rc;
+	return error;
+}
+
+/* Where a file is expected: a regular file, nothing else. */
+static int file_entry(const git_tree_entry *e, const char *path)
+{
+	switch (git_tree_entry_filemode(e)) {
+	case GIT_FILEMODE_BLOB:
+	case GIT_FILEMODE_BLOB_EXECUTABLE:
+		return 0;
+	case GIT_FILEMODE_LINK:
+		vios_error_set(VIOS_ERR_GIT, "%s is a symbolic link, not a file: refused", path);
+		break;
+	case GIT_FILEMODE_COMMIT:
+		vios_error_set(VIOS_ERR_GIT, "%s is a submodule link, not a file: refused", path);
+		break;
+	case GIT_FILEMODE_TREE:
+		vios_error_set(VIOS_ERR_GIT, "%s is a directory, not a file", path);
+		break;
+	default:
+		vios_error_set(VIOS_ERR_GIT, "%s has an unknown mode %o: refused", path, (unsigned)git_tree_entry_filemode(e));
+		break;
+	}
+	return VIOS_ECORRUPT;
 }
 
 int vios_git_read_blob(uint8_t **out, size_t *len, git_repository *repo,
 		       const git_oid *commit, const char *path, size_t max)
 {
 	git_tree *tree = NULL;
-	git_tree_entry *entry = NULL;
-	git_blob *blob = NULL;
-	int rc, error = 0;
+	const git_tree_entry *e = NULL;
+	const char *p = path;
+	char name[256];
+	int error;
 
 	assert(out != NULL && len != NULL && repo != NULL && commit != NULL && path != NULL);
 	*out = NULL;
 	*len = 0;
-	if ((rc = tree_of(&tree, repo, commit)) < 0)
-		goto done;
-	if ((rc = git_tree_entry_bypath(&entry, tree, path)) == GIT_ENOTFOUND) {
-		vios_error_set(VIOS_ERR_GIT, "%s is missing", path);
-		error = VIOS_ENOTFOUND;
-		goto out;
+	if ((error = tree_of(&tree, repo, commit)) < 0)
+		return error;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || n >= sizeof(name)) {
+			vios_error_set(VIOS_ERR_GIT, "%s is missing", path);
+			error = VIOS_ENOTFOUND;
+			break;
+		}
+		memcpy(name, p, n);
+		name[n] = 0;
+		if ((e = git_tree_entry_byname(tree, name)) == NULL) {
+			vios_error_set(VIOS_ERR_GIT, "%s is missing", path);
+			error = VIOS_ENOTFOUND;
+			break;
+		}
+		if (slash == NULL) {
+			if ((error = file_entry(e, path)) == 0)
+				error = vios_git_read_object(out, len, repo, git_tree_entry_id(e), GIT_OBJECT_BLOB, max, path);
+			break;
+		}
+		if (git_tree_entry_filemode(e) != GIT_FILEMODE_TREE) {
+			vios_error_set(VIOS_ERR_GIT, "%s: %.*s is not a directory", path, (int)(slash - path), path);
+			error = git_tree_entry_type(e) == GIT_OBJECT_BLOB && git_tree_entry_filemode(e) != GIT_FILEMODE_LINK
+					? VIOS_ENOTFOUND
+					: VIOS_ECORRUPT;
+			break;
+		}
+		{
+			git_tree *sub = NULL;
+			if ((error = lookup_tree(&sub, repo, git_tree_entry_id(e), path)) < 0)
+				break;
+			git_tree_free(tree);
+			tree = sub;
+		}
+		p = slash + 1;
 	}
-	if (rc < 0)
-		goto done;
-	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
-		vios_error_set(VIOS_ERR_GIT, "%s is not a file", path);
-		error = VIOS_ECORRUPT;
-		goto out;
-	}
-	if ((rc = git_blob_lookup(&blob, repo, git_tree_entry_id(entry))) < 0)
-		goto done;
-	if ((size_t)git_blob_rawsize(blob) > max) {
-		vios_error_set(VIOS_ERR_GIT, "%s is larger than %zu bytes", path, max);
-		error = VIOS_ECORRUPT;
-		goto out;
-	}
-	*len = (size_t)git_blob_rawsize(blob);
-	if ((*out = malloc(*len + 1)) == NULL) {
-		error = vios_error_nomem();
-		goto out;
-	}
-	memcpy(*out, git_blob_rawcontent(blob), *len);
-	(*out)[*len] = 0;
-done:
-	if (error == 0)
-		error = vios_git_error(rc, path);
-out:
-	git_blob_free(blob);
-	git_tree_entry_free(entry);
 	git_tree_free(tree);
 	return error;
 }
@@ -221,52 +355,72 @@ out:
 typedef struct {
 	char **items;
 	size_t n, cap;
-	int failed;
 } list_ctx;
 
-static int list_cb(const char *root, const git_tree_entry *entry, void *payload)
+static int list_add(list_ctx *ctx, const char *root, const char *name)
 {
-	list_ctx *ctx = payload;
 	char *p;
 
-	assert(root != NULL && ctx != NULL && ctx->n <= ctx->cap);
-	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
-		return 0;
+	assert(ctx->n <= ctx->cap);
 	if (ctx->n == ctx->cap) {
 		size_t cap = ctx->cap ? ctx->cap * 2 : 32;
 		char **items = realloc(ctx->items, cap * sizeof(*items));
 		if (items == NULL)
-			goto nomem;
+			return vios_error_nomem();
 		ctx->items = items;
 		ctx->cap = cap;
 	}
-	if ((p = malloc(strlen(root) + strlen(git_tree_entry_name(entry)) + 1)) == NULL)
-		goto nomem;
+	if ((p = malloc(strlen(root) + strlen(name) + 1)) == NULL)
+		return vios_error_nomem();
 	strcpy(p, root);
-	strcat(p, git_tree_entry_name(entry));
-	assert(ctx->n < ctx->cap);
+	strcat(p, name);
 	ctx->items[ctx->n++] = p;
 	return 0;
-nomem:
-	ctx->failed = 1;
-	return -1;
+}
+
+/* Every file under tree, whose path is root ("" or "dir/"); depth bounded. */
+static int list_tree(list_ctx *ctx, git_repository *repo, git_tree *tree, const char *root, int depth)
+{
+	char path[1024];
+	int error = 0;
+
+	for (size_t i = 0; i < git_tree_entrycount(tree) && error == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		git_tree *sub = NULL;
+		if (snprintf(path, sizeof(path), "%s%s", root, git_tree_entry_name(e)) >= (int)sizeof(path) - 1 ||
+		    (git_tree_entry_filemode(e) == GIT_FILEMODE_TREE && depth >= 32)) {
+			vios_error_set(VIOS_ERR_GIT, "%s...: the tree is nested too deep", root);
+			return VIOS_ECORRUPT;
+		}
+		if (git_tree_entry_filemode(e) != GIT_FILEMODE_TREE) {
+			if ((error = file_entry(e, path)) == 0)
+				error = list_add(ctx, root, git_tree_entry_name(e));
+			continue;
+		}
+		if ((error = lookup_tree(&sub, repo, git_tree_entry_id(e), path)) < 0)
+			break;
+		strcat(path, "/");
+		error = list_tree(ctx, repo, sub, path, depth + 1);
+		git_tree_free(sub);
+	}
+	return error;
 }
 
 int vios_git_list(char ***out, size_t *n, git_repository *repo, const git_oid *commit)
 {
 	git_tree *tree = NULL;
 	list_ctx ctx = { 0 };
-	int rc;
+	int error;
 
 	assert(out != NULL && n != NULL && repo != NULL && commit != NULL);
 	*out = NULL;
 	*n = 0;
-	if ((rc = tree_of(&tree, repo, commit)) == 0)
-		rc = git_tree_walk(tree, GIT_TREEWALK_PRE, list_cb, &ctx);
+	if ((error = tree_of(&tree, repo, commit)) == 0)
+		error = list_tree(&ctx, repo, tree, "", 0);
 	git_tree_free(tree);
-	if (ctx.failed || rc < 0) {
+	if (error < 0) {
 		vios_git_list_free(ctx.items, ctx.n);
-		return ctx.failed ? vios_error_nomem() : vios_git_error(rc, "listing a tree");
+		return error;
 	}
 	*out = ctx.items;
 	*n = ctx.n;
@@ -290,9 +444,32 @@ void vios_git_set_progress(vios_git_progress_fn fn, void *ctx)
 	progress_ctx = ctx;
 }
 
+static uint64_t fetch_max = VIOS_GIT_FETCH_MAX;
+
+void vios_git_set_fetch_max(uint64_t bytes)
+{
+	fetch_max = bytes ? bytes : VIOS_GIT_FETCH_MAX;
+}
+
+typedef struct {
+	int asked;
+	int too_big;     /* the fetch bound stopped the transfer */
+	char rejected[256];
+} cb_state;
+
 static int on_transfer(const git_indexer_progress *stats, void *payload)
 {
-	(void)payload;
+	cb_state *st = payload;
+
+	assert(st != NULL);
+	if ((uint64_t)stats->received_bytes > fetch_max) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "the pack is larger than the fetch bound of %llu bytes: stopped",
+			 (unsigned long long)fetch_max);
+		git_error_set_str(GIT_ERROR_NET, msg);
+		st->too_big = 1;
+		return GIT_EUSER;
+	}
 	VIOS_FAULT("git.fetching");
 	if (progress_fn)
 		progress_fn(progress_ctx, "receiving", stats->received_objects, stats->total_objects, stats->received_bytes);
@@ -307,11 +484,6 @@ static int on_push_transfer(unsigned int current, unsigned int total, size_t byt
 		progress_fn(progress_ctx, "sending", current, total, bytes);
 	return 0;
 }
-
-typedef struct {
-	int asked;
-	char rejected[256];
-} cb_state;
 
 /* One try with the ssh agent; never a loop of prompts or retries. */
 static int on_credentials(git_credential **out, const char *url, const char *user, unsigned int allowed, void *payload)
@@ -346,6 +518,249 @@ static void callbacks(git_remote_callbacks *cb, cb_state *st)
 	cb->payload = st;
 }
 
+/* A set of object ids (open addressing), for one fetch's check. */
+typedef struct {
+	git_oid *slot;
+	unsigned char *used;
+	size_t cap, n;
+} oidset;
+
+static size_t oid_hash(const git_oid *id)
+{
+	size_t h;
+	memcpy(&h, id->id, sizeof(h));
+	return h;
+}
+
+/* 1 when id was added, 0 when it was there, < 0 out of memory. */
+static int oidset_add(oidset *s, const git_oid *id)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		oidset t = { 0 };
+		t.cap = s->cap ? s->cap * 2 : 1024;
+		if ((t.slot = malloc(t.cap * sizeof(*t.slot))) == NULL || (t.used = calloc(t.cap, 1)) == NULL) {
+			free(t.slot);
+			return vios_error_nomem();
+		}
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->used[k]) {
+				for (i = oid_hash(&s->slot[k]) & (t.cap - 1); t.used[i]; i = (i + 1) & (t.cap - 1))
+					;
+				t.used[i] = 1;
+				t.slot[i] = s->slot[k];
+			}
+		t.n = s->n;
+		free(s->slot);
+		free(s->used);
+		*s = t;
+	}
+	for (i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (git_oid_equal(&s->slot[i], id))
+			return 0;
+	s->used[i] = 1;
+	s->slot[i] = *id;
+	s->n++;
+	return 1;
+}
+
+typedef struct {
+	git_repository *src;
+	git_odb *srcodb, *dstodb;
+	oidset seen;
+	const char *ref;
+} vet_ctx;
+
+/* 1 when the fetch would bring id (and its header passed), 0 when not, < 0
+ * refused; the object is root + name (a path), built only when it is new. */
+static int vet_object(vet_ctx *v, const git_oid *id, git_object_t type, const char *root, const char *name,
+		      size_t namelen)
+{
+	char what[1200];
+	int added;
+
+	if ((added = oidset_add(&v->seen, id)) <= 0 || git_odb_exists(v->dstodb, id))
+		return added < 0 ? added : 0;
+	snprintf(what, sizeof(what), "%s%.*s on %s", root, (int)namelen, name, v->ref);
+	return check_header(v->srcodb, id, type, type == GIT_OBJECT_COMMIT ? VIOS_GIT_COMMIT_MAX : VIOS_GIT_OBJECT_MAX,
+			    what) < 0
+		       ? VIOS_ECORRUPT
+		       : 1;
+}
+
+/* A tree's entries read from its raw form ("<octal mode> <name>\0<20-byte
+ * id>"...): a fetch of many bundles walks many large bundles/ trees, and
+ * libgit2's parsed trees cost an allocation per entry. */
+static int vet_tree(vet_ctx *v, const git_oid *id, const char *root, int depth)
+{
+	git_odb_object *obj = NULL;
+	const char *p, *end;
+	char path[1024];
+	int rc, error;
+
+	if ((error = vet_object(v, id, GIT_OBJECT_TREE, root[0] ? root : "the root directory", "", 0)) <= 0)
+		return error;
+	if ((rc = git_odb_read(&obj, v->srcodb, id)) < 0)
+		return vios_git_error(rc, root);
+	p = git_odb_object_data(obj);
+	end = p + git_odb_object_size(obj);
+	error = 0;
+	while (p < end && error >= 0) {
+		const char *name = memchr(p, ' ', (size_t)(end - p)), *nul;
+		unsigned mode = 0;
+		git_oid eid;
+		if (name == NULL || name == p || name - p > 7 ||
+		    (nul = memchr(name + 1, 0, (size_t)(end - name - 1))) == NULL || end - nul < 21) {
+			vios_error_set(VIOS_ERR_GIT, "%s on %s: a malformed tree", root[0] ? root : "the root directory", v->ref);
+			error = VIOS_ECORRUPT;
+			break;
+		}
+		for (const char *q = p; q < name; q++)
+			mode = mode * 8 + (unsigned)(*q - '0');
+		name++;
+		git_oid_fromraw(&eid, (const unsigned char *)nul + 1);
+		p = nul + 21;
+		if (mode == GIT_FILEMODE_TREE) {
+			if (depth >= 32 || snprintf(path, sizeof(path), "%s%s/", root, name) >= (int)sizeof(path) - 1) {
+				vios_error_set(VIOS_ERR_GIT, "%s on %s: the tree is nested too deep", root, v->ref);
+				error = VIOS_ECORRUPT;
+			} else {
+				error = vet_tree(v, &eid, path, depth + 1);
+			}
+		} else if (mode != GIT_FILEMODE_COMMIT) { /* a submodule link brings no object */
+			error = vet_object(v, &eid, GIT_OBJECT_BLOB, root, name, (size_t)(nul - name));
+		}
+	}
+	git_odb_object_free(obj);
+	return error < 0 ? error : 0;
+}
+
+/* Every commit, tree and blob the fetch would bring from ref's tip, by header. */
+static int vet_ref(vet_ctx *v, const git_oid *tip)
+{
+	git_oid *stack = NULL;
+	size_t n = 0, cap = 0;
+	int error = 0;
+
+	if ((stack = malloc((cap = 64) * sizeof(*stack))) == NULL)
+		return vios_error_nomem();
+	stack[n++] = *tip;
+	while (n > 0 && error == 0) {
+		git_oid id = stack[--n];
+		git_commit *c = NULL;
+		int rc;
+		if ((error = vet_object(v, &id, GIT_OBJECT_COMMIT, "a commit", "", 0)) <= 0)
+			continue;
+		if ((rc = git_commit_lookup(&c, v->src, &id)) < 0) {
+			error = vios_git_error(rc, v->ref);
+			break;
+		}
+		error = vet_tree(v, git_commit_tree_id(c), "", 0);
+		for (unsigned k = 0; k < git_commit_parentcount(c) && error == 0; k++) {
+			if (n == cap) {
+				git_oid *ns = realloc(stack, (cap *= 2) * sizeof(*ns));
+				if (ns == NULL) {
+					error = vios_error_nomem();
+					break;
+				}
+				stack = ns;
+			}
+			stack[n++] = *git_commit_parent_id(c, k);
+		}
+		git_commit_free(c);
+	}
+	free(stack);
+	return error < 0 ? error : 0;
+}
+
+/* The directory of a path or file:// URL; 0 for a network URL. */
+static int local_dir(char *out, size_t size, const char *url)
+{
+	struct stat st;
+
+	if (!strncmp(url, "file://", 7))
+		url += 7;
+	else if (strstr(url, "://") != NULL)
+		return 0;
+	if (stat(url, &st) < 0 || !S_ISDIR(st.st_mode) || strlen(url) >= size)
+		return 0;
+	strcpy(out, url);
+	return 1;
+}
+
+/*
+ * Before a fetch from a path: the header of every object the fetch would
+ * bring (not yet in repo), because libgit2's local transport inflates each
+ * one whole to pack it. A source vios cannot open is left to the fetch to
+ * report.
+ */
+static int vet_local(git_repository *repo, const char *dir, const char *const *refspecs, size_t n)
+{
+	vet_ctx v;
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_refspec **specs = NULL;
+	int rc = 0, error = 0;
+
+	memset(&v, 0, sizeof(v));
+	if (git_repository_open_ext(&v.src, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	if ((specs = calloc(n + 1, sizeof(*specs))) == NULL) {
+		error = vios_error_nomem();
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((rc = git_refspec_parse(&specs[i], refspecs[i], 1)) < 0)
+			goto out;
+	if ((rc = git_repository_odb(&v.srcodb, v.src)) < 0 || (rc = git_repository_odb(&v.dstodb, repo)) < 0 ||
+	    (rc = git_reference_iterator_new(&it, v.src)) < 0)
+		goto out;
+	while (error == 0 && (rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		git_reference *resolved = NULL;
+		for (size_t i = 0; i < n && error == 0; i++) {
+			git_object_t type = GIT_OBJECT_INVALID;
+			size_t size;
+			if (!git_refspec_src_matches(specs[i], name))
+				continue;
+			if (git_reference_resolve(&resolved, ref) < 0 || git_reference_target(resolved) == NULL) {
+				git_error_clear();
+				break;
+			}
+			v.ref = name;
+			if (git_odb_read_header(&size, &type, v.srcodb, git_reference_target(resolved)) == 0 &&
+			    type != GIT_OBJECT_COMMIT) {
+				vios_error_set(VIOS_ERR_GIT, "%s points at a %s, not a commit", name, git_object_type2string(type));
+				error = VIOS_ECORRUPT;
+			} else {
+				git_error_clear();
+				error = vet_ref(&v, git_reference_target(resolved));
+			}
+			break;
+		}
+		git_reference_free(resolved);
+		git_reference_free(ref);
+	}
+	if (rc == GIT_ITEROVER)
+		rc = 0;
+out:
+	if (error == 0 && rc < 0)
+		error = vios_git_error(rc, dir);
+	git_reference_iterator_free(it);
+	for (size_t i = 0; specs && i < n; i++)
+		git_refspec_free(specs[i]);
+	free(specs);
+	free(v.seen.slot);
+	free(v.seen.used);
+	git_odb_free(v.dstodb);
+	git_odb_free(v.srcodb);
+	git_repository_free(v.src);
+	return error;
+}
+
 int vios_git_fetch(git_repository *repo, const char *url, const char *const *refspecs, size_t n)
 {
 	git_remote *remote = NULL;
@@ -354,7 +769,15 @@ int vios_git_fetch(git_repository *repo, const char *url, const char *const *ref
 	cb_state cbs = { 0 };
 	int rc;
 
+	char dir[4096], why[512];
+	int error;
+
 	assert(repo != NULL && url != NULL && (refspecs != NULL || n == 0));
+	if (local_dir(dir, sizeof(dir), url) && (error = vet_local(repo, dir, refspecs, n)) < 0) {
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_GIT, "cannot fetch from %s: %s", url, why);
+		return error;
+	}
 	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
 	callbacks(&opts.callbacks, &cbs);
 	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
@@ -364,7 +787,7 @@ int vios_git_fetch(git_repository *repo, const char *url, const char *const *ref
 	git_remote_free(remote);
 	if (rc < 0) {
 		vios_error_set(VIOS_ERR_GIT, "cannot fetch from %s: %s", url, git_message());
-		return VIOS_ERROR;
+		return cbs.too_big ? VIOS_ECORRUPT : VIOS_ERROR;
 	}
 	return 0;
 }

@@ -41,11 +41,52 @@ int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
 /* The commit a ref points at; VIOS_ENOTFOUND when there is no such ref. */
 int vios_git_ref_oid(git_oid *out, git_repository *repo, const char *ref);
 
-/* Reads the blob at path in commit's tree (at most max bytes, +NUL). */
+/*
+ * Bounds on what vios inflates. A git object is stored compressed: a blob of
+ * 1 GiB of zeros takes 1 MB on disk and in a pack, and libgit2 inflates a
+ * whole object into memory when it is looked up. So every object vios reads
+ * has its size and type taken from its header first (git_odb_read_header,
+ * which inflates a few bytes), and a wrong type or an object over the
+ * caller's bound is refused before anything is inflated.
+ *
+ * VIOS_GIT_OBJECT_MAX bounds the objects vios reads without a tighter bound
+ * of its own (commits, trees) and every object a fetch from a path brings:
+ * twice the largest bundle (VIOS_BUNDLE_MAX_AGE, 64 MiB), and a bundles/ tree
+ * of about a million bundles.
+ */
+#define VIOS_GIT_OBJECT_MAX ((size_t)128 << 20)
+/* A commit: vios's hold a bundle's signed header (at most 16 KiB) as the
+ * message, or a line for the registry. */
+#define VIOS_GIT_COMMIT_MAX ((size_t)1 << 20)
+
+/*
+ * Reads object oid, which must be of type `type` and at most max bytes, into
+ * a malloc'd buffer (+NUL). Its header is read first: a wrong type or an
+ * object over max is VIOS_ECORRUPT with one line naming `what` (a path, or
+ * e.g. "a bundle") and the object, and nothing is inflated. The one place
+ * vios reads an object's content (vios_git_read_blob, the audit, the hook).
+ */
+int vios_git_read_object(uint8_t **out, size_t *len, git_repository *repo, const git_oid *oid,
+			 git_object_t type, size_t max, const char *what);
+
+/* The header check of vios_git_read_object alone, before a libgit2 lookup
+ * (git_commit_lookup, git_tree_lookup) inflates the object. */
+int vios_git_check_object(git_repository *repo, const git_oid *oid, git_object_t type, size_t max,
+			  const char *what);
+
+/*
+ * Reads the file at path in commit's tree (at most max bytes, +NUL) through
+ * vios_git_read_object. Every step of the path must be a directory and the
+ * last a regular file (mode 100644 or 100755): a symbolic link (120000), a
+ * submodule link (160000) or a directory there is VIOS_ECORRUPT, never
+ * followed or read. A missing path is VIOS_ENOTFOUND.
+ */
 int vios_git_read_blob(uint8_t **out, size_t *len, git_repository *repo,
 		       const git_oid *commit, const char *path, size_t max);
 
-/* Every blob path in commit's tree, malloc'd array of malloc'd strings. */
+/* Every file path in commit's tree, malloc'd array of malloc'd strings. A
+ * symbolic link or submodule link anywhere in the tree is VIOS_ECORRUPT
+ * naming it: vios's trees hold regular files only. */
 int vios_git_list(char ***out, size_t *n, git_repository *repo, const git_oid *commit);
 void vios_git_list_free(char **list, size_t n);
 
@@ -62,8 +103,26 @@ void vios_git_set_progress(vios_git_progress_fn fn, void *ctx);
  * anonymous remote: nothing is written to the repository's config.
  * Credentials: an ssh agent key once, nothing else; a second request fails
  * instead of looping.
+ *
+ * Bounded: a transfer that has received more than the fetch bound
+ * (vios_git_set_fetch_max, VIOS_GIT_FETCH_MAX by default) is stopped, and
+ * from a path (or file://) every object the fetch would bring is checked by
+ * its header first (commits, trees, blobs: type, at most
+ * VIOS_GIT_OBJECT_MAX), because libgit2's local transport inflates each
+ * object whole to pack it. Either refusal is VIOS_ECORRUPT with one line;
+ * nothing is fetched. Over the network (git://, ssh) the objects arrive
+ * compressed, are indexed as a stream, and the readers bound them.
  */
 int vios_git_fetch(git_repository *repo, const char *url, const char *const *refspecs, size_t n);
+
+/*
+ * The fetch bound: bytes of pack one fetch may receive. Default 2 GiB, 32
+ * bundles at their 64 MiB maximum (VIOS_BUNDLE_MAX_AGE) in one fetch, which
+ * a real hub's bundles (kilobytes each) do not come near. 0 restores the
+ * default.
+ */
+#define VIOS_GIT_FETCH_MAX ((uint64_t)2 << 30)
+void vios_git_set_fetch_max(uint64_t bytes);
 
 /*
  * Pushes refspecs (no "+": fast-forward only) to url. A ref the remote

@@ -19,8 +19,9 @@
 
 const char *vios_covenant_default(void)
 {
+	/* the mandate spelled out is vios_mandate_default's (tests/unit/test_hub.c) */
 	return "{\n"
-	       "  \"format\": \"vios-covenant-1\",\n"
+	       "  \"format\": \"vios-covenant-2\",\n"
 	       "  \"version\": 1,\n"
 	       "  \"title\": \"VIOS covenant (vios default)\",\n"
 	       "  \"parties\": [\"school\", \"police\", \"youth-protection\", \"social-team\", \"attendance\", \"youth-work\", \"municipality\"],\n"
@@ -30,7 +31,15 @@ const char *vios_covenant_default(void)
 	       "  },\n"
 	       "  \"case_scope\": \"roles-in-case\",\n"
 	       "  \"hub_role\": null,\n"
-	       "  \"retention_months\": {\"theme\": 60, \"case\": 24}\n"
+	       "  \"retention_months\": {\"theme\": 60, \"case\": 24},\n"
+	       "  \"mandate\": {\n"
+	       "    \"school\": {\"create\": [\"pupil\", \"signal\", \"trend\", \"meeting\", \"case_file\", \"agreement\", \"signal_count\"],\n"
+	       "               \"assigned\": [], \"lead\": [], \"lead_status\": []},\n"
+	       "    \"partner\": {\"create\": [\"signal\"], \"assigned\": [\"status\", \"feedback\", \"done_at\"],\n"
+	       "                \"lead\": [\"status\"], \"lead_status\": [\"in-progress\", \"monitoring\"]},\n"
+	       "    \"hub\": {\"create\": [\"meeting\"], \"assigned\": [], \"lead\": [], \"lead_status\": []},\n"
+	       "    \"auditor\": {\"create\": [\"meeting\"], \"assigned\": [], \"lead\": [], \"lead_status\": []}\n"
+	       "  }\n"
 	       "}\n";
 }
 
@@ -80,7 +89,7 @@ static int roles_bits(unsigned *bits, json_t *arr, const char *what)
 int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 {
 	static const char *const known[] = { "format", "version", "title", "parties", "receives",
-					     "case_scope", "hub_role", "retention_months", "tables", NULL };
+					     "case_scope", "hub_role", "retention_months", "tables", "mandate", NULL };
 	json_t *o = NULL, *v, *rec, *ret;
 	json_error_t jerr;
 	const char *key;
@@ -101,8 +110,26 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 		error = bad_cov("unknown field \"%s\"", key);
 		goto done;
 	}
-	if (strcmp(json_string_value(json_object_get(o, "format")) ?: "", "vios-covenant-1") != 0) {
-		error = bad_cov("\"format\" must be \"vios-covenant-1\"");
+	/* -1: the mandate's defaults; -2: the mandate spelled out, signed with the rest */
+	v = json_object_get(o, "format");
+	if (!strcmp(json_string_value(v) ?: "", "vios-covenant-1")) {
+		if (json_object_get(o, "mandate")) {
+			error = bad_cov("\"mandate\" needs \"format\": \"vios-covenant-2\"");
+			goto done;
+		}
+	} else if (!strcmp(json_string_value(v) ?: "", "vios-covenant-2")) {
+		if (json_object_get(o, "mandate") == NULL) {
+			error = bad_cov("a vios-covenant-2 states its \"mandate\"");
+			goto done;
+		}
+	} else {
+		error = bad_cov("\"format\" must be \"vios-covenant-1\" or \"vios-covenant-2\"");
+		goto done;
+	}
+	if ((error = vios_mandate_parse(&c->mandate, json_object_get(o, "mandate"))) < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		error = bad_cov("%s", why);
 		goto done;
 	}
 	v = json_object_get(o, "version");
@@ -397,7 +424,12 @@ int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid 
 		return vios_error_nomem();
 	git_oid_cpy(&reg->commit, commit);
 	if ((error = vios_git_read_blob(&pubtext, &len, repo, commit, "registry/hub.pub", 4096)) < 0) {
-		vios_error_set(VIOS_ERR_INPUT, "registry: no registry/hub.pub: this is not a vios hub");
+		char why[300];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		if (error == VIOS_ENOTFOUND)
+			vios_error_set(VIOS_ERR_INPUT, "registry: no registry/hub.pub: this is not a vios hub");
+		else
+			vios_error_set(VIOS_ERR_INPUT, "registry: %s", why);
 		error = VIOS_EVERIFY;
 		goto done;
 	}

@@ -19,6 +19,7 @@
 #include <git2.h>
 #include <jansson.h>
 
+#include "crdt/mandate.h"
 #include "crypto/minisign.h"
 #include "sync/layout.h"
 #include "node/node.h"
@@ -35,6 +36,7 @@ typedef struct {
 	char hub_role[24];         /* role the hub plays for case data, "" for none */
 	long long retention_months[2];
 	json_t *tables;            /* optional: school node id -> [partner node ids] */
+	vios_mandate mandate;      /* who may write what (crdt/mandate.h) */
 } vios_covenant;
 
 typedef struct {

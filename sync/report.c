@@ -2,6 +2,7 @@
  * report.c - see report.h.
  */
 #include "sync/report.h"
+#include "crdt/mandate.h"
 #include "store/records.h"
 #include "util/csv.h"
 #include "util/error.h"
@@ -13,25 +14,6 @@
 #include <string.h>
 
 #define NTHEMES VIOS_THEME_COUNT
-
-/* The row id of (school, month, theme): the same on every node. */
-static void count_id(char out[37], const char *school, const char *month, const char *theme)
-{
-	uint8_t h[16];
-	char hex[33];
-	crypto_generichash_state s;
-
-	assert(out != NULL && school != NULL && month != NULL && theme != NULL);
-	crypto_generichash_init(&s, (const uint8_t *)"vios-signal-count", 17, sizeof(h));
-	crypto_generichash_update(&s, (const uint8_t *)school, strlen(school) + 1);
-	crypto_generichash_update(&s, (const uint8_t *)month, strlen(month) + 1);
-	crypto_generichash_update(&s, (const uint8_t *)theme, strlen(theme) + 1);
-	crypto_generichash_final(&s, h, sizeof(h));
-	h[6] = (uint8_t)(0x80 | (h[6] & 0x0f)); /* version 8: custom, derived */
-	h[8] = (uint8_t)(0x80 | (h[8] & 0x3f));
-	vios_hex(hex, h, sizeof(h));
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
 
 int vios_report_refresh_counts(size_t *changed, vios_store *st)
 {
@@ -61,7 +43,7 @@ int vios_report_refresh_counts(size_t *changed, vios_store *st)
 
 		if (!month || !theme || !vios_month_valid(month) || !vios_theme_valid(theme) || (have && old == n))
 			continue;
-		count_id(id, st->node->node_id, month, theme);
+		vios_mandate_count_id(id, st->node->node_id, month, theme);
 		if ((error = vios_signal_count_put(st, id, st->node->node_id, month, theme, n, now)) < 0)
 			goto done;
 		(*changed)++;

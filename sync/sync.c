@@ -34,10 +34,16 @@ static void alarm_note(vios_sync_report *rep, const char *fmt, ...)
 	}
 }
 
-/* Imports the new bundles of one sender's ref head. */
+/*
+ * Imports the new bundles of one sender's ref head, each with
+ * VIOS_IMPORT_WAIT: VIOS_EWAIT (and the waiting bundle's header clock in
+ * *wait_hlc) when one must wait for other senders' bundles. With force, the
+ * first one is imported without waiting (ops on records not held ignored).
+ */
 static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *id,
-		      const git_oid *head)
+		      const git_oid *head, int force, uint64_t *wait_hlc)
 {
+	unsigned flags = force ? 0 : VIOS_IMPORT_WAIT;
 	long long last;
 	char lasthash[65];
 	int error;
@@ -51,6 +57,7 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 		size_t agelen, siglen;
 		vios_import_result r;
 
+		memset(&r, 0, sizeof(r));
 		vios_layout_bundle_path(path, seq, 0);
 		vios_layout_bundle_path(sigpath, seq, 1);
 		if ((error = vios_git_read_blob(&age, &agelen, repo, head, path, VIOS_BUNDLE_MAX_AGE)) == VIOS_ENOTFOUND)
@@ -60,10 +67,19 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 			vios_error_set(VIOS_ERR_BUNDLE, "bundle seq %lld has no signature", seq);
 		if (error == 0) {
 			assert(age != NULL && sig != NULL);
-			error = vios_bundle_import(&r, st, age, agelen, (char *)sig, siglen);
+			error = vios_bundle_import_flags(&r, st, age, agelen, (char *)sig, siglen, flags);
 		}
 		free(age);
 		free(sig);
+		if (error == VIOS_EWAIT) {
+			*wait_hlc = r.wait_hlc;
+			return error;
+		}
+		flags = VIOS_IMPORT_WAIT;
+		if (error == VIOS_EVERIFY && r.status == VIOS_IMPORT_QUARANTINED) {
+			rep->quarantined++; /* raised as an alarm when it was refused; vios status lists it */
+			return VIOS_EVERIFY;
+		}
 		if (error == VIOS_EVERIFY || error == VIOS_ECORRUPT || error == VIOS_ENOTFOUND) {
 			char why[300];
 			snprintf(why, sizeof(why), "%s", vios_error_last());
@@ -81,6 +97,24 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 	}
 }
 
+/* import_ref for ids[i], then its seen ref when its chain is done (todo[i] = 0). */
+static int import_one_ref(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *id,
+			  const git_oid *head, unsigned char *todo, size_t i, int force, uint64_t *wait_hlc)
+{
+	char seen_ref[VIOS_LAYOUT_REF_MAX];
+	int error = import_ref(rep, st, repo, id, head, force, wait_hlc);
+
+	if (error == VIOS_EWAIT)
+		return 0;
+	todo[i] = 0;
+	if (error == VIOS_EVERIFY)
+		return 0;
+	vios_layout_node_ref(seen_ref, sizeof(seen_ref), VIOS_SEEN_NODES, id);
+	if (error < 0 || (error = vios_git_set_ref(repo, seen_ref, head, "vios: verified")) < 0)
+		return error;
+	return 0;
+}
+
 int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *prefix,
 			  int stale_ok)
 {
@@ -89,6 +123,7 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 	char glob[128];
 	char (*ids)[37] = NULL;
 	git_oid *heads = NULL;
+	unsigned char *todo = NULL;
 	size_t n = 0, cap = 0;
 	int rc, error = 0;
 
@@ -127,6 +162,20 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 		error = vios_git_error(rc, "listing node refs");
 		goto done;
 	}
+	/*
+	 * Which refs to import: a sender's bundle may need a record another
+	 * sender made (a partner marks done an agreement the school made), so
+	 * import in passes: each pass imports what it can and leaves what must
+	 * wait; passes repeat while one makes progress; when none does, the
+	 * waiting bundle sealed first is taken without waiting (its ops on
+	 * records still not held are ignored, a refusal stands) and the passes
+	 * go on.
+	 */
+	todo = calloc(n ? n : 1, 1);
+	if (todo == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char seen_ref[VIOS_LAYOUT_REF_MAX], own[VIOS_LAYOUT_REF_MAX];
 		git_oid seen;
@@ -157,15 +206,34 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 				continue;
 			}
 		}
-		error = import_ref(rep, st, repo, ids[i], &heads[i]);
-		if (error == VIOS_EVERIFY) {
-			error = 0;
-			continue;
+		todo[i] = 1;
+	}
+	for (;;) {
+		size_t before = rep->bundles, force = n;
+		uint64_t first = UINT64_MAX;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t w = 0;
+			if (todo[i] && (error = import_one_ref(rep, st, repo, ids[i], &heads[i], todo, i, 0, &w)) < 0)
+				goto done;
+			if (todo[i] && w < first) {
+				first = w;
+				force = i;
+			}
 		}
-		if (error < 0 || (error = vios_git_set_ref(repo, seen_ref, &heads[i], "vios: verified")) < 0)
+		if (rep->bundles > before)
+			continue;
+		if (force == n)
+			break;
+		/*
+		 * Nothing moves: every sender left waits for a record no bundle here
+		 * brings. Take the waiting bundle sealed first (by its clock: the
+		 * likeliest cause of the others) as it is, then wait again.
+		 */
+		if ((error = import_one_ref(rep, st, repo, ids[force], &heads[force], todo, force, 1, &first)) < 0)
 			goto done;
 	}
 done:
+	free(todo);
 	free(ids);
 	free(heads);
 	git_reference_iterator_free(it);

@@ -27,6 +27,7 @@ typedef struct {
 	size_t exported;    /* bundles sealed by this sync */
 	size_t pushed;      /* this node's bundles now on the remote */
 	size_t alarms;      /* refs or bundles refused */
+	size_t quarantined; /* senders stopped at a bundle refused by an earlier sync */
 	int registry;       /* 1 when a registry was fetched and verified */
 	char first_alarm[400];
 } vios_sync_report;

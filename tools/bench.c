@@ -58,6 +58,8 @@
 #include <unistd.h>
 
 #include "sync/bundle.h"
+#include "crdt/mandate.h"
+#include "sync/payload.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "sync/git.h"
@@ -705,6 +707,7 @@ typedef struct {
 	char hexs[65], hexa[65];         /* digests after the import: school, auditor */
 	double t_setup, t_cap, t_plain_ins, t_plain_upd, t_exp0, t_exp1, t_pipe0, t_pipe1, t_imp; /* seconds */
 	double t_vfy, t_raw, t_vfy1, t_raw1;
+	double t_merge, t_judged;        /* the same ops merged without and with the mandate's judge */
 	long long pipe0, pipe1, ship0, ship1, age_all, age_chg, ops_imp, plain_bytes; /* bytes, ops */
 } bundles_run;
 
@@ -906,6 +909,76 @@ static void bundles_import_all(bundles_run *b)
 	check(vios_crdt_digest(b->hexa, b->aud.st, NULL), "digest (auditor)");
 }
 
+/* The school as every writer of the bench's ops (the judge's writer callback). */
+static int bench_writer(void *ctx, const char *node_id, vios_mandate_writer *w)
+{
+	const vios_node *school = ctx;
+
+	if (strcmp(node_id, school->node_id) != 0)
+		return VIOS_ENOTFOUND;
+	w->node_id = school->node_id;
+	w->kind = VIOS_KIND_SCHOOL;
+	w->role = VIOS_ROLE_IDX_SCHOOL;
+	w->name = school->name;
+	return 0;
+}
+
+/*
+ * 5b. what the mandate's judge costs: every bundle's ops, decrypted and read
+ * once (untimed), merged into a fresh store with vios_crdt_apply and into
+ * another with vios_crdt_apply_checked (timed each); the difference is the
+ * judge's share of the import.
+ */
+static void bundles_judge_cost(bundles_run *b)
+{
+	vios_store *plain = NULL, *judged = NULL;
+	char d1[PATH_MAX], d2[PATH_MAX];
+	vios_mandate m;
+	double t;
+
+	progress("merging the same ops without and with the mandate's judge");
+	check(vios_snprintf(d1, sizeof(d1), "%s/merge-plain", b->dir), "path");
+	check(vios_snprintf(d2, sizeof(d2), "%s/merge-judged", b->dir), "path");
+	check(vios_mkdir_p(d1, 0700), "mkdir");
+	check(vios_mkdir_p(d2, 0700), "mkdir");
+	check(vios_crdt_store_open_temp(&plain, b->aud.node, d1), "a fresh store");
+	check(vios_crdt_store_open_temp(&judged, b->aud.node, d2), "a fresh store");
+	vios_mandate_default(&m);
+	for (size_t i = 0; i < b->nb; i++) {
+		const uint8_t *ids[1] = { b->aud.node->age_sk };
+		vios_minisign_sig ms;
+		vios_bundle_header h;
+		vios_crdt_op *ops = NULL;
+		vios_crdt_check chk;
+		uint8_t *gz = NULL;
+		size_t gzlen = 0, n = 0;
+		char *trusted = NULL;
+
+		memset(&chk, 0, sizeof(chk));
+		chk.mandate = &m;
+		chk.writer = bench_writer;
+		chk.writer_ctx = b->school.node;
+		check(vios_minisign_sig_parse(&ms, b->bf[i].sig, b->bf[i].siglen), "signature");
+		check(vios_minisign_sig_trusted(&trusted, &ms), "trusted comment");
+		check(vios_bundle_header_parse(&h, trusted), "header");
+		check(vios_age_decrypt_buf(&gz, &gzlen, b->bf[i].age, b->bf[i].agelen, ids, 1, VIOS_BUNDLE_MAX_AGE), "decrypt");
+		check(vios_bundle_payload_read(&ops, &n, gz, gzlen, &h), "payload");
+		t = now();
+		check(vios_crdt_apply(NULL, plain, ops, n, h.sender), "merge");
+		b->t_merge += now() - t;
+		t = now();
+		check(vios_crdt_apply_checked(NULL, judged, ops, n, h.sender, &chk), "merge with the judge");
+		b->t_judged += now() - t;
+		vios_crdt_ops_free(ops, n);
+		sodium_memzero(gz, gzlen);
+		free(gz);
+		free(trusted);
+		vios_bundle_header_dispose(&h);
+	}
+	vios_store_free(plain);
+	vios_store_free(judged);
+}
+
 /* 6. verify, over every bundle and over the small 1% bundles alone */
 static void bundles_verify(bundles_run *b)
 {
@@ -982,6 +1055,10 @@ static void bundles_print_rows(const bundles_run *b)
 	snprintf(s3, sizeof(s3), "%.1f us, %.0f bundles/s (libsodium)", b->t_raw1 * 1e6, b->r1.bundles / b->t_raw1);
 	brow("verify: 1% change only", s1, s2, s3, b->t_vfy1 / b->t_raw1);
 
+	snprintf(s1, sizeof(s1), "%lld ops, default mandate", b->ops_imp);
+	snprintf(s2, sizeof(s2), "+%.3f s (judged %.2f s)", b->t_judged - b->t_merge, b->t_judged);
+	snprintf(s3, sizeof(s3), "%.2f s: the import at the auditor", b->t_imp);
+	brow("mandate judge: cost", s1, s2, s3, (b->t_judged - b->t_merge) / b->t_imp);
 	printf("b/s = bundles per second. After the import the auditor's digest %s the school's\n"
 	       "(%zu of %lld ops changed its state).\n",
 	       strcmp(b->hexs, b->hexa) ? "DIFFERS FROM" : "equals", b->applied, b->ops_imp);
@@ -1015,6 +1092,7 @@ static void bundles(const char *top, long rows)
 	bundles_change(b);            /* 3 */
 	bundles_read_back(b);         /* 4 */
 	bundles_import_all(b);        /* 5 */
+	bundles_judge_cost(b);
 	bundles_verify(b);            /* 6 */
 	bundles_print_head(b);
 	bundles_print_rows(b);

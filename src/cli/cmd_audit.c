@@ -63,20 +63,24 @@ static const char *root_source_key(vios_audit_root_source s)
 /*
  * The home's part. replay (required): the node, unlocked (its keys
  * decrypt), and the hub fingerprint its encrypted store pinned at join.
- * verify and flows: when the home is an auditor's, only the pin, read
- * without the passphrase (vios_audit_home_pin); no node. *have_pin says
- * whether there was a pin.
+ * verify and flows: when the home is an auditor's, the pin, read without
+ * the passphrase (vios_audit_home_pin); and when its passphrase is given
+ * without a prompt (--passphrase-file, VIOS_PASSPHRASE), the node unlocked
+ * too, so that its keys classify the content against the mandate
+ * (*locked 1 when an auditor's home stays locked). *have_pin says whether
+ * there was a pin.
  */
-static int open_home(vios_node **node, uint8_t pin[8], int *have_pin, vios_cli *cli, int required)
+static int open_home(vios_node **node, uint8_t pin[8], int *have_pin, int *locked, vios_cli *cli, int required)
 {
 	vios_node *pub = NULL;
 	vios_secret *pass = NULL;
 	vios_store *st = NULL;
 	char *fp = NULL;
-	int error;
+	int error, auditor;
 
 	*node = NULL;
 	*have_pin = 0;
+	*locked = 0;
 	if ((error = vios_node_open_public(&pub, cli->home)) < 0) {
 		if (!required)
 			return 0;
@@ -85,11 +89,23 @@ static int open_home(vios_node **node, uint8_t pin[8], int *have_pin, vios_cli *
 				       cli->home);
 		return error;
 	}
+	auditor = !strcmp(pub->kind, "auditor");
 	if (!required) {
-		if (!strcmp(pub->kind, "auditor") && (error = vios_audit_home_pin(pin, cli->home)) == 0)
+		if (auditor && (error = vios_audit_home_pin(pin, cli->home)) == 0)
 			*have_pin = 1;
 		vios_node_free(pub);
-		return error == VIOS_ENOTFOUND ? 0 : error;
+		if (error < 0 && error != VIOS_ENOTFOUND)
+			return error;
+		if (!auditor)
+			return 0;
+		if (cli->passphrase_file == NULL && getenv("VIOS_PASSPHRASE") == NULL) {
+			*locked = 1;
+			return 0;
+		}
+		if ((error = cli_passphrase(&pass, cli, 0)) < 0 || (error = vios_node_open(node, cli->home, pass)) < 0)
+			goto done;
+		error = 0;
+		goto done;
 	}
 	vios_node_free(pub);
 	if ((error = cli_passphrase(&pass, cli, 0)) < 0 || (error = vios_node_open(node, cli->home, pass)) < 0 ||
@@ -118,7 +134,7 @@ static int audit_start(vios_audit **a, vios_node **node, vios_cli *cli, const au
 {
 	vios_audit_opts opts = { .source = args->source, .checkpoint = args->checkpoint };
 	uint8_t pin[8];
-	int have_pin = 0, error;
+	int have_pin = 0, locked = 0, error;
 
 	*a = NULL;
 	*node = NULL;
@@ -127,10 +143,10 @@ static int audit_start(vios_audit **a, vios_node **node, vios_cli *cli, const au
 			return cli_usage(cli, "--hub-fingerprint takes the hub's fingerprint (16 hex digits), not '%s'", args->fp);
 		have_pin = 1;
 	}
-	if (need_home || !args->fp) {
+	{
 		uint8_t home_pin[8];
 		int home_has = 0;
-		if ((error = open_home(node, home_pin, &home_has, cli, need_home)) < 0)
+		if ((error = open_home(node, home_pin, &home_has, &locked, cli, need_home)) < 0)
 			return error;
 		if (!have_pin && home_has) {
 			memcpy(pin, home_pin, 8);
@@ -139,6 +155,9 @@ static int audit_start(vios_audit **a, vios_node **node, vios_cli *cli, const au
 	}
 	if (have_pin)
 		opts.pin = pin;
+	if (locked)
+		fprintf(stderr, "vios: note: the auditor's home stays locked (no VIOS_PASSPHRASE or --passphrase-file):"
+			" signatures, chains and flows are verified, the content is not classified against the mandate\n");
 	cli_progress_on();
 	if ((error = vios_audit_open(a, &opts)) < 0) {
 		vios_node_free(*node);
@@ -232,6 +251,18 @@ static int findings_error(size_t n)
 	return VIOS_EVERIFY;
 }
 
+/*
+ * With the auditor's node unlocked (NULL: nothing to do), every op its
+ * keys decrypt is classified against the mandate of its covenant version:
+ * each refused bundle becomes a finding (vios_audit_mandate).
+ */
+static int classify(vios_audit *a, const vios_node *node)
+{
+	vios_audit_replay_report rep;
+
+	return node ? vios_audit_mandate(&rep, a, node) : 0;
+}
+
 /* ---- verify ------------------------------------------------------------------- */
 
 static int audit_verify(vios_cli *cli, const audit_args *args)
@@ -245,7 +276,7 @@ static int audit_verify(vios_cli *cli, const audit_args *args)
 
 	if ((error = audit_start(&a, &node, cli, args, 0)) < 0)
 		return error;
-	if ((error = vios_audit_verify(a, NULL, NULL)) < 0)
+	if ((error = vios_audit_verify(a, NULL, NULL)) < 0 || (error = classify(a, node)) < 0)
 		goto done;
 	f = vios_audit_findings(a, &n);
 	if (n == 0 && args->checkpoint) {
@@ -485,6 +516,27 @@ static int audit_flows(vios_cli *cli, const audit_args *args)
 	fc.a = a;
 	if ((error = vios_audit_verify(a, flow_row, &fc)) < 0)
 		goto done;
+	{
+		/* the mandate's findings come after the walk: they mark their rows */
+		size_t f0, nf;
+		const vios_audit_finding *f;
+		vios_audit_findings(a, &f0);
+		if ((error = classify(a, node)) < 0)
+			goto done;
+		f = vios_audit_findings(a, &nf);
+		for (size_t k = f0; k < nf; k++) {
+			size_t i;
+			json_t *row;
+			json_array_foreach(fc.rows, i, row) {
+				if (strcmp(json_string_value(json_object_get(row, "sender")), f[k].node) != 0 ||
+				    json_integer_value(json_object_get(row, "seq")) != f[k].seq)
+					continue;
+				json_object_set_new(row, "compliant", json_false());
+				json_object_set_new(row, "compliant_text", json_string("no"));
+				json_array_append_new(json_object_get(row, "findings"), json_string(f[k].what));
+			}
+		}
+	}
 	n = json_array_size(fc.rows);
 	if ((sorted = calloc(n + 1, sizeof(*sorted))) == NULL || (rows = json_array()) == NULL) {
 		error = vios_error_nomem();
@@ -559,6 +611,10 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 				args->category, "until", until ? until_iso : NULL, "for", target ? target->node_id : NULL,
 				"bundles_applied", (json_int_t)rep.applied, "ops_applied", (json_int_t)rep.ops,
 				"not_for_this_node", (json_int_t)rep.not_for_me, "left_out", (json_int_t)rep.cut);
+		if (doc) {
+			json_object_set_new(doc, "refused", json_integer((json_int_t)rep.refused));
+			json_object_set_new(doc, "held", json_integer((json_int_t)rep.held));
+		}
 		if (doc == NULL) {
 			error = vios_error_nomem();
 			goto done;
@@ -573,6 +629,10 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 	if (rep.cut) {
 		vios_error_set(VIOS_ERR_BUNDLE, "%zu bundle%s left out of the replay: they fail verification (first: %s); 'vios audit verify' lists every finding",
 			       rep.cut, rep.cut == 1 ? "" : "s", rep.first_cut);
+		error = VIOS_EVERIFY;
+	} else if (rep.refused) {
+		vios_error_set(VIOS_ERR_BUNDLE, "%zu bundle%s refused for the mandate and %zu held behind them, as at every node (first: %s); 'vios audit verify' lists every finding",
+			       rep.refused, rep.refused == 1 ? "" : "s", rep.held, rep.first_refused);
 		error = VIOS_EVERIFY;
 	}
 done:

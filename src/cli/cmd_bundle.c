@@ -92,49 +92,82 @@ int cmd_import(vios_cli *cli, int argc, char **argv)
 		json_decref(results);
 		return cli_usage(cli, "expected one or more FILE.age");
 	}
-	for (int i = first; i < argc && error == 0; i++) {
-		uint8_t *age = NULL, *sig = NULL;
-		size_t agelen, siglen;
-		vios_import_result r;
-		vios_reg_node sender;
-		const char *what = "";
-
-		if ((error = read_pair(&age, &agelen, &sig, &siglen, argv[i])) < 0)
-			break;
-		error = vios_bundle_import(&r, cli->store, age, agelen, (char *)sig, siglen);
-		free(age);
-		free(sig);
-		if (error < 0) {
-			char *why = strdup(vios_error_last());
-			vios_error_set(VIOS_ERR_BUNDLE, "%s: %s", argv[i], why ? why : "?");
-			free(why);
-			break;
-		}
-		if (vios_trust_node(&sender, cli->store, r.hdr.sender) < 0)
-			strcpy(sender.name, "?");
-		switch (r.status) {
-		case VIOS_IMPORT_APPLIED: what = "applied"; break;
-		case VIOS_IMPORT_SKIPPED: what = "not addressed to this node: chain checked, recorded"; skipped++; break;
-		case VIOS_IMPORT_DUPLICATE: what = "imported before: nothing changed"; break;
-		case VIOS_IMPORT_HELD: what = "held: an earlier seq of this sender is missing"; held_now++; break;
-		}
-		if (!cli->json) {
-			printf("%s: seq %lld from \"%s\": %s", argv[i], r.hdr.seq, sender.name, what);
-			if (r.status == VIOS_IMPORT_APPLIED)
-				printf(" (%zu changes)", r.ops_applied);
-			if (r.released)
-				printf("; %zu held bundle%s applied after it", r.released, r.released == 1 ? "" : "s");
-			if (r.future)
-				printf("; NOTE: the sender's clock is more than 24 h ahead");
-			putchar('\n');
-		} else {
-			json_array_append_new(results, json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:b}", "file", argv[i], "sender",
-								 r.hdr.sender, "seq", (json_int_t)r.hdr.seq, "status", what,
-								 "ops_applied", (json_int_t)r.ops_applied, "released",
-								 (json_int_t)r.released, "future", r.future));
-		}
-		vios_bundle_header_dispose(&r.hdr);
+	/*
+	 * The files in the order sync takes bundles: each pass imports what it
+	 * can (a bundle that changes a record another file brings waits);
+	 * when nothing moves, the waiting bundle sealed first is taken as it is.
+	 */
+	unsigned char *done = calloc((size_t)(argc - first), 1);
+	if (done == NULL) {
+		json_decref(results);
+		return vios_error_nomem();
 	}
+	for (int left = argc - first, force = -1; left > 0 && error == 0;) {
+		int i = first, moved = 0, earliest = -1;
+		uint64_t first_hlc = UINT64_MAX;
+		for (; i < argc && error == 0; i++) {
+			uint8_t *age = NULL, *sig = NULL;
+			size_t agelen, siglen;
+			vios_import_result r;
+			vios_reg_node sender;
+			const char *what = "";
+
+			if (done[i - first] || (force >= 0 && i != force))
+				continue;
+			if ((error = read_pair(&age, &agelen, &sig, &siglen, argv[i])) < 0)
+				break;
+			error = vios_bundle_import_flags(&r, cli->store, age, agelen, (char *)sig, siglen,
+							 i == force ? 0 : VIOS_IMPORT_WAIT);
+			free(age);
+			free(sig);
+			if (error == VIOS_EWAIT) {
+				if (r.wait_hlc < first_hlc) {
+					first_hlc = r.wait_hlc;
+					earliest = i;
+				}
+				error = 0;
+				continue;
+			}
+			done[i - first] = 1;
+			left--;
+			moved = 1;
+			if (error < 0) {
+				char *why = strdup(vios_error_last());
+				vios_error_set(VIOS_ERR_BUNDLE, "%s: %s", argv[i], why ? why : "?");
+				free(why);
+				break;
+			}
+			if (vios_trust_node(&sender, cli->store, r.hdr.sender) < 0)
+				strcpy(sender.name, "?");
+			switch (r.status) {
+			case VIOS_IMPORT_APPLIED: what = "applied"; break;
+			case VIOS_IMPORT_SKIPPED: what = "not addressed to this node: chain checked, recorded"; skipped++; break;
+			case VIOS_IMPORT_DUPLICATE: what = "imported before: nothing changed"; break;
+			case VIOS_IMPORT_HELD: what = "held: an earlier seq of this sender is missing"; held_now++; break;
+			case VIOS_IMPORT_QUARANTINED: what = "in quarantine"; break; /* comes with an error, above */
+			}
+			if (!cli->json) {
+				printf("%s: seq %lld from \"%s\": %s", argv[i], r.hdr.seq, sender.name, what);
+				if (r.status == VIOS_IMPORT_APPLIED)
+					printf(" (%zu changes)", r.ops_applied);
+				if (r.released)
+					printf("; %zu held bundle%s applied after it", r.released, r.released == 1 ? "" : "s");
+				if (r.future)
+					printf("; NOTE: the sender's clock is more than 24 h ahead");
+				putchar('\n');
+			} else {
+				json_array_append_new(results, json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:b}", "file", argv[i], "sender",
+									 r.hdr.sender, "seq", (json_int_t)r.hdr.seq, "status", what,
+									 "ops_applied", (json_int_t)r.ops_applied, "released",
+									 (json_int_t)r.released, "future", r.future));
+			}
+			vios_bundle_header_dispose(&r.hdr);
+		}
+		force = moved || force >= 0 ? -1 : earliest;
+		if (!moved && earliest < 0 && force < 0)
+			break; /* cannot happen: a pass without a move has a waiting file */
+	}
+	free(done);
 	if (cli->json)
 		cli_json(stdout, results);
 	json_decref(results);
@@ -145,6 +178,12 @@ int cmd_import(vios_cli *cli, int argc, char **argv)
 		size_t nheld = 0;
 		if ((error = vios_ledger_held_list(&held, &nheld, cli->store)) < 0)
 			return error;
+		if (nheld > 0 && held[0].quarantined[0]) {
+			vios_error_set(VIOS_ERR_BUNDLE, "%lld bundle(s) held, not applied: sender %s's seq %s; its later bundles"
+				       " wait behind it (vios status)", (long long)held[0].n, held[0].sender, held[0].quarantined);
+			free(held);
+			return VIOS_EVERIFY;
+		}
 		if (nheld > 0) {
 			vios_error_set(VIOS_ERR_BUNDLE, "%lld bundle(s) held, not applied: sender %s has a gap before seq %lld; they are applied when the missing bundles arrive",
 				       (long long)held[0].n, held[0].sender, held[0].first_seq);

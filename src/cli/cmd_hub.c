@@ -8,6 +8,7 @@
 #include "sync/hub.h"
 #include "sync/report.h"
 #include "crdt/crdt.h"
+#include "store/directory.h"
 #include "store/ledger.h"
 #include "store/records.h"
 #include "sync/trust.h"
@@ -51,7 +52,37 @@ static int read_input(uint8_t **buf, size_t *len, const char *path, size_t max)
 	return error;
 }
 
-/* vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE] [--svg FILE] */
+/*
+ * Writes the report as CSV (svg 0) or SVG (svg 1) to path, "-" meaning
+ * standard output. A file is written whole or not at all, by
+ * vios_file_write_atomic: a new file beside it renamed over it, so a
+ * symbolic link at path is replaced, never followed, and nothing at path is
+ * truncated before the new content is complete.
+ */
+static int report_file(const char *path, json_t *rep, int svg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int error;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return vios_error_nomem();
+	error = svg ? vios_report_svg(f, rep) : vios_report_csv(f, rep);
+	if (fclose(f) != 0 && error == 0)
+		error = vios_error_nomem();
+	if (error == 0) {
+		if (!strcmp(path, "-"))
+			error = fwrite(buf, 1, len, stdout) == len && fflush(stdout) == 0
+					? 0 : vios_error_os("cannot write the output");
+		else
+			error = vios_file_write_atomic(path, buf, len, 0644, 1);
+	}
+	free(buf);
+	return error;
+}
+
+/* vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE|-] [--svg FILE|-] */
 static int hub_report(vios_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = { { "from", required_argument, NULL, 'f' },
@@ -62,7 +93,7 @@ static int hub_report(vios_cli *cli, int argc, char **argv)
 						   { NULL, 0, NULL, 0 } };
 	const char *from = NULL, *to = NULL, *csv = NULL, *svg = NULL;
 	json_t *rep = NULL;
-	int c, error;
+	int c, error, to_stdout;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -77,22 +108,18 @@ static int hub_report(vios_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	to_stdout = (csv && !strcmp(csv, "-")) + (svg && !strcmp(svg, "-"));
+	if (to_stdout > 1 || (to_stdout && cli->json))
+		return cli_usage(cli, "only one of --csv -, --svg - and --json can write to standard output");
 	if ((error = vios_report_build(&rep, cli->store, from, to)) < 0)
 		return error == VIOS_EUSAGE ? cli_usage(cli, "%s", vios_error_last()) : error;
 	for (int k = 0; k < 2 && error == 0; k++) {
-		const char *path = k ? svg : csv;
-		FILE *f;
-		if (path == NULL)
-			continue;
-		if ((f = fopen(path, "w")) == NULL) {
-			error = vios_error_os("cannot write %s", path);
-			break;
-		}
-		error = k ? vios_report_svg(f, rep) : vios_report_csv(f, rep);
-		if (fclose(f) != 0 && error == 0)
-			error = vios_error_os("cannot write %s", path);
+		if ((k ? svg : csv) != NULL)
+			error = report_file(k ? svg : csv, rep, k);
 	}
-	if (error == 0 && cli->json) {
+	if (error == 0 && to_stdout) {
+		/* the file went to standard output: no table after it */
+	} else if (error == 0 && cli->json) {
 		/* exact counts never leave: the JSON carries them as shown, a
 		 * number, or the string "<5" for a count below the minimum
 		 * (VIOS_REPORT_MIN_COUNT) */
@@ -387,6 +414,29 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		json_object_set_new(doc, "held_bundles", json_integer((json_int_t)c.held));
 		json_object_set_new(doc, "pending_changes", json_integer((json_int_t)pending));
 	}
+	{
+		/* bundles refused for the mandate, kept in quarantine, and what waits behind them */
+		vios_ledger_held_group *held = NULL;
+		size_t nheld = 0;
+		json_t *q = json_array();
+		if (q == NULL || (error = vios_ledger_held_list(&held, &nheld, cli->store)) < 0) {
+			json_decref(q);
+			error = q ? error : vios_error_nomem();
+			goto done;
+		}
+		for (size_t i = 0; i < nheld; i++) {
+			vios_reg_node rn;
+			if (!held[i].quarantined[0])
+				continue;
+			json_array_append_new(q, json_pack("{s:s, s:s?, s:I, s:s, s:I}", "sender", held[i].sender, "sender_name",
+							   vios_store_reg_node_get(&rn, cli->store, held[i].sender) == 0 ? rn.name : NULL,
+							   "seq", (json_int_t)strtoll(held[i].quarantined, NULL, 10), "reason",
+							   strchr(held[i].quarantined, ':') ? strchr(held[i].quarantined, ':') + 2 : held[i].quarantined,
+							   "held", (json_int_t)held[i].n));
+		}
+		free(held);
+		json_object_set_new(doc, "quarantined", q);
+	}
 	if (cli->json) {
 		cli_json(stdout, doc);
 	} else {
@@ -412,6 +462,16 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		if (json_integer_value(json_object_get(doc, "held_bundles")))
 			printf("held          %lld bundles wait for an earlier seq\n",
 			       (long long)json_integer_value(json_object_get(doc, "held_bundles")));
+		{
+			size_t i;
+			json_t *q;
+			json_array_foreach(json_object_get(doc, "quarantined"), i, q)
+				printf("quarantined   %s seq %lld (%lld held in all): %s\n",
+				       json_string_value(json_object_get(q, "sender_name")) ?: json_string_value(json_object_get(q, "sender")),
+				       (long long)json_integer_value(json_object_get(q, "seq")),
+				       (long long)json_integer_value(json_object_get(q, "held")),
+				       json_string_value(json_object_get(q, "reason")));
+		}
 		{
 			size_t i;
 			json_t *n;

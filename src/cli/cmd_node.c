@@ -54,6 +54,17 @@ int cmd_init(vios_cli *cli, int argc, char **argv)
 	if ((error = cli_passphrase(&pass, cli, 1)) < 0 ||
 	    (error = vios_node_init(&node, code, cli->home, kind, name, role, pass, kdf)) < 0)
 		goto done;
+	/* the store is made here, and only here: a later open never makes one */
+	{
+		vios_store *st = NULL;
+		error = vios_store_open(&st, node);
+		vios_store_free(st);
+		if (error < 0) {
+			/* nobody saw the recovery code: the half-made home is of no use */
+			vios_rm_rf(cli->home);
+			goto done;
+		}
+	}
 	vios_node_fingerprint(fp, node);
 	if (cli->json) {
 		error = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "node_id", node->node_id,
@@ -204,8 +215,10 @@ int cmd_identity(vios_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "expected 'identity export'");
 	if (optind + 1 != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (out != NULL && !strcmp(out, "-"))
+		out = secret ? "" : NULL; /* "-" is standard output */
 	if (secret) {
-		if (out == NULL)
+		if (out == NULL || *out == 0)
 			return cli_usage(cli, "--secret needs -o FILE (the key is never printed)");
 		return export_secret(cli, out, force);
 	}

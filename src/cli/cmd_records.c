@@ -25,17 +25,22 @@ typedef struct {
 	int kind; /* 0 value, 1 flag (sets "1"), 2 yes/no value */
 } addopt;
 
-static int add_record(vios_cli *cli, int argc, char **argv, const char *table, const addopt *spec)
+/*
+ * Parses an add or edit command's options into fields (MAXOPT of them).
+ * Each option of spec is one column; a yes/no option is stored as 1 or 0.
+ * A flag of add (kind 1, e.g. --over16) takes yes|no in an edit, so an edit
+ * can turn it off too: the one spec serves both.
+ */
+static int parse_fields(vios_cli *cli, int argc, char **argv, const addopt *spec, int edit,
+			vios_field *fields, size_t *nfields)
 {
 	struct option longopts[MAXOPT + 2];
-	vios_field fields[MAXOPT];
 	size_t n = 0, nopt = 0;
-	char id[37];
-	int c, idx, error;
+	int c, idx;
 
 	for (; spec[nopt].opt; nopt++) {
 		longopts[nopt].name = spec[nopt].opt;
-		longopts[nopt].has_arg = spec[nopt].kind == 1 ? no_argument : required_argument;
+		longopts[nopt].has_arg = spec[nopt].kind == 1 && !edit ? no_argument : required_argument;
 		longopts[nopt].flag = NULL;
 		longopts[nopt].val = (int)nopt;
 	}
@@ -49,8 +54,8 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 		}
 		if (c < 0 || (size_t)c >= nopt)
 			return cli_usage(cli, "unknown option");
-		val = spec[c].kind == 1 ? "1" : optarg;
-		if (spec[c].kind == 2) {
+		val = spec[c].kind == 1 && !edit ? "1" : optarg;
+		if (spec[c].kind == 2 || (spec[c].kind == 1 && edit)) {
 			if (!strcmp(optarg, "yes"))
 				val = "1";
 			else if (!strcmp(optarg, "no"))
@@ -65,6 +70,19 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 		fields[n].val = val;
 		n++;
 	}
+	*nfields = n;
+	return 0;
+}
+
+static int add_record(vios_cli *cli, int argc, char **argv, const char *table, const addopt *spec)
+{
+	vios_field fields[MAXOPT];
+	size_t n = 0;
+	char id[37];
+	int error;
+
+	if ((error = parse_fields(cli, argc, argv, spec, 0, fields, &n)) < 0)
+		return error;
 	if (optind + 1 != argc)
 		return cli_usage(cli, "unexpected argument '%s'", optind + 1 < argc ? argv[optind + 1] : "");
 	if ((error = vios_record_add(id, cli->store, table, fields, n)) < 0)
@@ -73,6 +91,53 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 		return cli_json_out(json_pack("{s:s}", "id", id));
 	else
 		printf("%s\n", id);
+	return 0;
+}
+
+/* vios X edit ID [options]: the add command's options, each a column to
+ * change; prints the id, or {"id", "changed": [columns written]}. */
+static int edit_record(vios_cli *cli, int argc, char **argv, const char *table, const addopt *spec)
+{
+	vios_field fields[MAXOPT];
+	json_t *changed = NULL;
+	char opts[400] = "";
+	size_t n = 0;
+	int error;
+
+	if ((error = parse_fields(cli, argc, argv, spec, 1, fields, &n)) < 0)
+		return error;
+	/* argv ends with the action word; the one word before it is the id */
+	if (optind + 2 != argc)
+		return cli_usage(cli, "expected '%s edit ID --OPTION VALUE...'", cli->command);
+	if (n == 0) {
+		for (const addopt *o = spec; o->opt; o++)
+			snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s--%s", o == spec ? "" : ", ",
+				 o->opt);
+		return cli_usage(cli, "edit: nothing to change, give one or more of %s", opts);
+	}
+	if ((error = vios_record_edit(&changed, cli->store, table, argv[optind], fields, n)) < 0)
+		return error;
+	if (cli->json)
+		return cli_json_out(json_pack("{s:s, s:o}", "id", argv[optind], "changed", changed));
+	printf("%s\n", argv[optind]);
+	json_decref(changed);
+	return 0;
+}
+
+/* Parses [--json] and exactly `words` arguments after the action word
+ * (which without_action put last); they are argv[optind...]. */
+static int args_only(vios_cli *cli, int argc, char **argv, int words, const char *expect)
+{
+	static const struct option lo[] = { { "json", no_argument, NULL, OPT_JSON }, { NULL, 0, NULL, 0 } };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c != OPT_JSON)
+			return cli_usage(cli, "unknown option");
+		cli->json = 1;
+	}
+	if (optind + words + 1 != argc)
+		return cli_usage(cli, "expected '%s'", expect);
 	return 0;
 }
 
@@ -166,6 +231,8 @@ static const cli_col signal_cols[] = { { "id", "ID", 0 }, { "seen_at", "SEEN", 0
 static const cli_col case_cols[] = { { "id", "ID", 0 }, { "pupil", "PUPIL", 0 }, { "status", "STATUS", 0 },
 				     { "roles", "ROLES", 0 }, { "lead_role", "LEAD", 0 },
 				     { "opened_at", "OPENED", 0 }, { NULL, NULL, 0 } };
+static const cli_col meeting_cols[] = { { "id", "ID", 0 }, { "date", "DATE", 0 }, { "kind", "KIND", 0 },
+				       { "roles", "ROLES", 0 }, { "minutes", "MINUTES", 1 }, { NULL, NULL, 0 } };
 static const cli_col agreement_cols[] = { { "id", "ID", 0 }, { "due_date", "DUE", 0 },
 					  { "owner_role", "OWNER", 0 }, { "status", "STATUS", 0 },
 					  { "action", "ACTION", 1 }, { "feedback", "FEEDBACK", 0 },
@@ -186,20 +253,13 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 			return error;
 		return show_rows(cli, "pupil", VIOS_LIST_PUPILS, NULL, 0, pupil_cols, NULL);
 	}
+	if (!strcmp(act, "edit"))
+		return edit_record(cli, argc, argv, "pupil", spec);
 	if (!strcmp(act, "show")) {
 		json_t *doc = NULL, *p;
 		int error;
-		static const struct option lo[] = { { "json", no_argument, NULL, OPT_JSON },
-						    { NULL, 0, NULL, 0 } };
-		int c;
-		/* argv ends with the action word; parse what comes before it */
-		while ((c = getopt_long(argc - 1, argv, "", lo, NULL)) != -1) {
-			if (c != OPT_JSON)
-				return cli_usage(cli, "unknown option");
-			cli->json = 1;
-		}
-		if (optind + 1 != argc - 1)
-			return cli_usage(cli, "expected 'pupil show ID'");
+		if ((error = args_only(cli, argc, argv, 1, "pupil show ID")) < 0)
+			return error;
 		if ((error = vios_pupil_show(&doc, cli->store, argv[optind])) < 0)
 			return error;
 		if (cli->json) {
@@ -226,7 +286,29 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 		json_decref(doc);
 		return 0;
 	}
-	return cli_usage(cli, "expected add, list or show");
+	return cli_usage(cli, "expected add, edit, list or show");
+}
+
+/* A text column of row for text output: "-" when absent. */
+static const char *txt(const json_t *row, const char *key)
+{
+	const char *v = json_string_value(json_object_get(row, key));
+	return v ? v : "-";
+}
+
+/* A yes/no column (0, 1 or null) for text output. */
+static const char *yes_no(const json_t *row, const char *key)
+{
+	const json_t *v = json_object_get(row, key);
+	return !json_is_integer(v) ? "-" : json_integer_value(v) ? "yes" : "no";
+}
+
+/* A titled section of rows, like pupil show's. */
+static void section(const char *title, const json_t *rows, const cli_col *cols)
+{
+	printf("\n%s (%zu)\n", title, json_array_size(rows));
+	if (json_array_size(rows))
+		cli_table(stdout, (json_t *)rows, cols);
 }
 
 int cmd_signal(vios_cli *cli, int argc, char **argv)
@@ -241,6 +323,35 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 	DISPATCH_START(spec);
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "signal", spec);
+	if (!strcmp(act, "edit"))
+		return edit_record(cli, argc, argv, "signal", spec);
+	if (!strcmp(act, "show")) {
+		json_t *doc = NULL, *sg, *pu;
+		int error;
+		if ((error = args_only(cli, argc, argv, 1, "signal show ID")) < 0 ||
+		    (error = vios_signal_show(&doc, cli->store, argv[optind])) < 0)
+			return error;
+		if (cli->json)
+			return cli_json_out(doc);
+		sg = json_object_get(doc, "signal");
+		pu = json_object_get(doc, "pupil");
+		printf("Signal %s  (%s, seen %s)\n", txt(sg, "id"), txt(sg, "theme"), txt(sg, "seen_at"));
+		printf("  severity %s, where %s, source %s, basis %s\n", txt(sg, "severity"), txt(sg, "location"),
+		       txt(sg, "source"), txt(sg, "basis"));
+		printf("  parents informed: %s%s%s\n", yes_no(sg, "parents_informed"),
+		       json_is_string(json_object_get(sg, "not_informed_reason")) ? ", not because: " : "",
+		       json_is_string(json_object_get(sg, "not_informed_reason")) ? txt(sg, "not_informed_reason") : "");
+		if (json_is_object(pu))
+			printf("  pupil %s  (%s), class %s\n", txt(pu, "name"), txt(pu, "id"), txt(pu, "class"));
+		else if (json_is_string(json_object_get(sg, "pupil_id")))
+			printf("  pupil %s (not held here)\n", txt(sg, "pupil_id"));
+		else
+			printf("  no pupil: a thematic signal\n");
+		printf("  note: %s\n", txt(sg, "note"));
+		section("Cases", json_object_get(doc, "cases"), case_cols);
+		json_decref(doc);
+		return 0;
+	}
 	if (!strcmp(act, "list")) {
 		static const char *const names[] = { "theme", "since", "pupil", NULL };
 		const char *v[3] = { NULL, NULL, NULL };
@@ -261,7 +372,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 			return show_rows(cli, "signal", VIOS_LIST_SIGNALS, p, 3, signal_cols, why);
 		}
 	}
-	return cli_usage(cli, "expected add or list");
+	return cli_usage(cli, "expected add, edit, list or show");
 }
 
 int cmd_trend(vios_cli *cli, int argc, char **argv)
@@ -286,18 +397,18 @@ int cmd_meeting(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "kind", "kind", 0 }, { "date", "date", 0 }, { "roles", "roles", 0 },
 				       { "minutes", "minutes", 0 }, { "case", "case_id", 0 }, { NULL, NULL, 0 } };
-	static const cli_col cols[] = { { "id", "ID", 0 }, { "date", "DATE", 0 }, { "kind", "KIND", 0 },
-					{ "roles", "ROLES", 0 }, { "minutes", "MINUTES", 1 }, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "meeting", spec);
+	if (!strcmp(act, "edit"))
+		return edit_record(cli, argc, argv, "meeting", spec);
 	if (!strcmp(act, "list")) {
 		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
 		if (error < 0)
 			return error;
-		return show_rows(cli, "meeting", VIOS_LIST_MEETINGS, NULL, 0, cols, NULL);
+		return show_rows(cli, "meeting", VIOS_LIST_MEETINGS, NULL, 0, meeting_cols, NULL);
 	}
-	return cli_usage(cli, "expected add or list");
+	return cli_usage(cli, "expected add, edit or list");
 }
 
 int cmd_case(vios_cli *cli, int argc, char **argv)
@@ -341,7 +452,77 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 			return error;
 		return show_rows(cli, "case_file", VIOS_LIST_CASES, p, 1, case_cols, v[0] ? "by status" : NULL);
 	}
-	return cli_usage(cli, "expected open, status or list");
+	if (!strcmp(act, "show")) {
+		json_t *doc = NULL, *cf, *pu;
+		int error;
+		if ((error = args_only(cli, argc, argv, 1, "case show ID")) < 0 ||
+		    (error = vios_case_show(&doc, cli->store, argv[optind])) < 0)
+			return error;
+		if (cli->json)
+			return cli_json_out(doc);
+		cf = json_object_get(doc, "case");
+		pu = json_object_get(doc, "pupil");
+		printf("Case %s  (%s%s%s)\n", txt(cf, "id"), txt(cf, "status"),
+		       json_is_string(json_object_get(cf, "escalation_target")) ? " to " : "",
+		       json_is_string(json_object_get(cf, "escalation_target")) ? txt(cf, "escalation_target") : "");
+		if (json_is_object(pu))
+			printf("  pupil %s  (%s), class %s\n", txt(pu, "name"), txt(pu, "id"), txt(pu, "class"));
+		else
+			printf("  pupil %s (not held here)\n", txt(cf, "pupil_id"));
+		printf("  roles %s, lead %s, basis %s\n",
+		       *txt(cf, "roles") ? txt(cf, "roles") : "-", txt(cf, "lead_role"), txt(cf, "basis"));
+		printf("  opened %s, closed %s\n", txt(cf, "opened_at"), txt(cf, "closed_at"));
+		if (json_is_false(json_object_get(cf, "in_view")))
+			printf("  This case left this node's view: its roles no longer include %s; nothing more of it"
+			       " reaches this node.\n", cli->node->role);
+		section("Signals", json_object_get(doc, "signals"), signal_cols);
+		section("Meetings", json_object_get(doc, "meetings"), meeting_cols);
+		section("Agreements", json_object_get(doc, "agreements"), agreement_cols);
+		json_decref(doc);
+		return 0;
+	}
+	if (!strcmp(act, "roles")) {
+		static const struct option longopts[] = { { "add", required_argument, NULL, 'a' },
+							  { "remove", required_argument, NULL, 'r' },
+							  { "json", no_argument, NULL, OPT_JSON },
+							  { NULL, 0, NULL, 0 } };
+		const char *add = NULL, *remove = NULL;
+		char roles[256];
+		int c, error;
+		while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+			if (c == 'a' && add == NULL)
+				add = optarg;
+			else if (c == 'r' && remove == NULL)
+				remove = optarg;
+			else if (c == OPT_JSON)
+				cli->json = 1;
+			else if (c == 'a' || c == 'r')
+				return cli_usage(cli, "--%s given twice", c == 'a' ? "add" : "remove");
+			else
+				return cli_usage(cli, "unknown option");
+		}
+		if (optind + 2 != argc)
+			return cli_usage(cli, "expected 'case roles ID --add ROLE,... | --remove ROLE,...'");
+		if (add == NULL && remove == NULL)
+			return cli_usage(cli, "roles: give --add ROLE,... or --remove ROLE,...");
+		if ((error = vios_case_roles(roles, sizeof(roles), cli->store, argv[optind], add, remove)) < 0)
+			return error;
+		if (cli->json)
+			return cli_json_out(json_pack("{s:s, s:s}", "id", argv[optind], "roles", roles));
+		printf("case %s roles: %s\n", argv[optind], *roles ? roles : "(none but the school)");
+		return 0;
+	}
+	if (!strcmp(act, "lead")) {
+		int error;
+		if ((error = args_only(cli, argc, argv, 2, "case lead ID ROLE")) < 0 ||
+		    (error = vios_case_lead(cli->store, argv[optind], argv[optind + 1])) < 0)
+			return error;
+		if (cli->json)
+			return cli_json_out(json_pack("{s:s, s:s}", "id", argv[optind], "lead_role", argv[optind + 1]));
+		printf("case %s is led by %s\n", argv[optind], argv[optind + 1]);
+		return 0;
+	}
+	return cli_usage(cli, "expected open, show, status, roles, lead or list");
 }
 
 int cmd_agreement(vios_cli *cli, int argc, char **argv)
@@ -352,6 +533,8 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 	DISPATCH_START(spec);
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "agreement", spec);
+	if (!strcmp(act, "edit"))
+		return edit_record(cli, argc, argv, "agreement", spec);
 	if (!strcmp(act, "done")) {
 		static const struct option longopts[] = { { "feedback", required_argument, NULL, 'f' },
 							  { "json", no_argument, NULL, OPT_JSON },
@@ -393,7 +576,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 					 overdue ? "overdue" : NULL);
 		}
 	}
-	return cli_usage(cli, "expected add, done or list");
+	return cli_usage(cli, "expected add, edit, done or list");
 }
 
 int cmd_log(vios_cli *cli, int argc, char **argv)

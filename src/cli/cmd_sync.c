@@ -54,11 +54,11 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	if (error < 0 && error != VIOS_EVERIFY)
 		return error;
 	if (cli->json) {
-		int jerr = cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "registry", rep.registry,
+		int jerr = cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "registry", rep.registry,
 						  "nodes", (json_int_t)rep.nodes, "bundles", (json_int_t)rep.bundles,
 						  "applied", (json_int_t)rep.applied, "ops", (json_int_t)rep.ops,
 						  "exported", (json_int_t)rep.exported, "pushed", (json_int_t)rep.pushed,
-						  "alarms", (json_int_t)rep.alarms));
+						  "alarms", (json_int_t)rep.alarms, "in_quarantine", (json_int_t)rep.quarantined));
 		if (jerr < 0)
 			return jerr;
 	} else
@@ -67,6 +67,9 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 		       via ? " via " : " with the hub", via ? via : "", rep.registry ? "registry verified, " : "",
 		       rep.bundles, rep.applied, rep.ops, rep.exported, rep.pushed,
 		       rep.alarms ? "; ALARMS, see below" : "");
+	if (!cli->json && rep.quarantined)
+		printf("%zu sender%s wait%s behind a bundle in quarantine (vios status)\n", rep.quarantined,
+		       rep.quarantined == 1 ? "" : "s", rep.quarantined == 1 ? "s" : "");
 	return error;
 }
 

@@ -70,17 +70,25 @@ static const vios_cmd commands[] = {
 	{ "pupil", cmd_pupil, NEEDS_STORE, "Record and show pupils",
 	  "usage: vios pupil add --name NAME [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
 	  "                      [--over16] [--guardian CONTACT]\n"
+	  "       vios pupil edit ID [--name NAME] [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
+	  "                      [--over16 yes|no] [--guardian CONTACT]\n"
 	  "       vios pupil list\n"
 	  "       vios pupil show ID\n"
 	  "\n"
-	  "add prints the new pupil's id. show lists the pupil's signals, cases and\n"
-	  "agreements together. Every read is written to the access log ('vios log').\n", NULL },
+	  "add prints the new pupil's id. edit changes only the fields given, checked as\n"
+	  "add checks them, and prints the id. show lists the pupil's signals, cases and\n"
+	  "agreements together. Every read and change is written to the access log\n"
+	  "('vios log').\n", NULL },
 	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
 	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
 	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
 	  "                       [--basis B] [--parents-informed yes|no] [--not-informed-reason TEXT]\n"
+	  "       vios signal edit ID [the options of add]\n"
 	  "       vios signal list [--theme T] [--since YYYY-MM-DD] [--pupil ID]\n"
+	  "       vios signal show ID\n"
 	  "\n"
+	  "edit changes only the options given, checked as add checks them. show gives\n"
+	  "the signal with its pupil and the cases that list it.\n"
 	  "Themes: weapons, drugs-use, drugs-trade, alcohol, exploitation, sexting,\n"
 	  "street-culture, polarisation, nuisance, vandalism, crime, other.\n"
 	  "A signal without --pupil is about a phenomenon (thematic); with one, it is case data.\n"
@@ -94,24 +102,37 @@ static const vios_cmd commands[] = {
 	{ "meeting", cmd_meeting, NEEDS_STORE, "Record and list meetings",
 	  "usage: vios meeting add --kind thematic|case|steering|evaluation --date YYYY-MM-DD\n"
 	  "                        [--roles R,...] [--minutes TEXT] [--case ID]\n"
-	  "       vios meeting list\n", NULL },
+	  "       vios meeting edit ID [the options of add]\n"
+	  "       vios meeting list\n"
+	  "\n"
+	  "edit changes only the options given, checked as add checks them.\n", NULL },
 	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",
 	  "usage: vios case open --pupil ID [--signals ID,...] [--roles R,...] [--lead ROLE]\n"
 	  "                      [--basis public-task|consent|wpg-20]\n"
+	  "       vios case show ID\n"
 	  "       vios case status ID STATUS [--to TARGET]\n"
+	  "       vios case roles ID [--add R,...] [--remove R,...]\n"
+	  "       vios case lead ID ROLE\n"
 	  "       vios case list [--status S]\n"
 	  "\n"
 	  "Statuses: reported -> discussed -> in-progress -> monitoring -> closed, and\n"
 	  "escalated (with --to zorg-en-veiligheidshuis, veilig-thuis or\n"
 	  "raad-kinderbescherming) from any open status. monitoring may go back to\n"
-	  "in-progress; an escalated case may come back to in-progress or monitoring;\n"
-	  "any open case may be closed; a closed case is final.\n"
-	  "--roles are the partners taking part: only they receive the case's data.\n", NULL },
+	  "in-progress; any open case may be closed; closed and escalated are final.\n"
+	  "--roles are the partners taking part: only they receive the case's data. The\n"
+	  "school owns the case and always takes part; --lead is the school or one of the\n"
+	  "roles. show gives the case with its pupil, signals, meetings and agreements.\n"
+	  "roles adds or removes partners (stored in role order); the school and the\n"
+	  "lead cannot be removed. lead hands the lead to the school or one of the roles.\n"
+	  "A case's pupil never changes.\n", NULL },
 	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
 	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"
+	  "       vios agreement edit ID [--meeting ID] [--owner ROLE] [--action TEXT] [--due YYYY-MM-DD]\n"
 	  "       vios agreement done ID [--feedback TEXT]\n"
 	  "       vios agreement list [--overdue] [--case ID]\n"
 	  "\n"
+	  "edit changes only the options given, checked as add checks them; an\n"
+	  "agreement made in a case stays with that case (--case cannot change).\n"
 	  "--overdue lists open agreements whose due date has passed.\n", NULL },
 	{ "log", cmd_log, NEEDS_STORE, "Show the local access log",
 	  "usage: vios log [--limit N]\n"

@@ -2,7 +2,8 @@
  * pass.c - where passphrases come from: a file named on the command line,
  * an environment variable, or a no-echo prompt on the controlling terminal.
  * Never from a non-terminal stdin, so a script that forgot to set one gets
- * a clear error instead of a hang.
+ * a clear error instead of a hang. Each way refuses a passphrase longer than
+ * PASS_MAX bytes (usage error); none cuts one short.
  */
 #include "cli/cli.h"
 #include "util/error.h"
@@ -21,24 +22,42 @@
 static int from_file(vios_secret **out, const char *path)
 {
 	uint8_t *buf = NULL;
-	size_t len;
+	size_t len, total;
 	int error;
 
-	if ((error = vios_file_read(&buf, &len, path, PASS_MAX)) < 0) {
+	/* room for a line end after a passphrase of PASS_MAX bytes */
+	if ((error = vios_file_read(&buf, &len, path, PASS_MAX + 2)) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_INPUT, "passphrase file %s does not exist", path);
+		if (error == VIOS_ECORRUPT)
+			vios_error_set(VIOS_ERR_INPUT, "passphrase file %s is longer than %d bytes", path, PASS_MAX);
 		return error == VIOS_ECORRUPT ? VIOS_EUSAGE : error;
 	}
 	/* The first line is the passphrase. */
+	total = len;
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] == '\n' || buf[i] == '\r') {
 			len = i;
 			break;
 		}
-	error = vios_secret_new(out, buf, len);
-	sodium_memzero(buf, len);
+	if (len > PASS_MAX) {
+		vios_error_set(VIOS_ERR_INPUT, "passphrase file %s is longer than %d bytes", path, PASS_MAX);
+		error = VIOS_EUSAGE;
+	} else
+		error = vios_secret_new(out, buf, len);
+	sodium_memzero(buf, total); /* the whole file, not only the first line */
 	free(buf);
 	return error;
+}
+
+/* A passphrase from the environment, as long as the other ways allow. */
+static int from_env(vios_secret **out, const char *name, const char *value)
+{
+	if (strlen(value) > PASS_MAX) {
+		vios_error_set(VIOS_ERR_INPUT, "%s is longer than %d bytes", name, PASS_MAX);
+		return VIOS_EUSAGE;
+	}
+	return vios_secret_new(out, value, strlen(value));
 }
 
 static int prompt(vios_secret **out, const char *question, const char *hint)
@@ -74,13 +93,21 @@ static int prompt(vios_secret **out, const char *question, const char *hint)
 		if (r <= 0 || c == '\n' || c == '\r')
 			break;
 		if (n < PASS_MAX)
-			s->buf[n++] = (uint8_t)c;
+			s->buf[n] = (uint8_t)c;
+		n++; /* counted past PASS_MAX: too long is refused, not cut */
+		sodium_memzero(&c, sizeof(c));
 	}
-	s->len = n;
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0) {
 		/* nothing to do: the passphrase was read */
 	}
+	if (n > PASS_MAX) {
+		/* as from_file: vios_file_read refuses a file over PASS_MAX bytes */
+		vios_error_set(VIOS_ERR_INPUT, "the passphrase typed is longer than %d bytes", PASS_MAX);
+		error = VIOS_EUSAGE;
+		goto done;
+	}
+	s->len = n;
 	*out = s;
 	s = NULL;
 	error = 0;
@@ -118,7 +145,7 @@ int cli_passphrase(vios_secret **out, const vios_cli *cli, int confirm)
 	if (cli->passphrase_file)
 		return from_file(out, cli->passphrase_file);
 	if ((env = getenv("VIOS_PASSPHRASE")) != NULL)
-		return vios_secret_new(out, env, strlen(env));
+		return from_env(out, "VIOS_PASSPHRASE", env);
 	return confirm ? prompt_twice(out, "New passphrase for this node: ", HINT)
 		       : prompt(out, "Passphrase: ", HINT);
 }
@@ -131,7 +158,7 @@ int cli_new_passphrase(vios_secret **out, const char *file)
 	if (file)
 		return from_file(out, file);
 	if ((env = getenv("VIOS_NEW_PASSPHRASE")) != NULL)
-		return vios_secret_new(out, env, strlen(env));
+		return from_env(out, "VIOS_NEW_PASSPHRASE", env);
 	return prompt_twice(out, "New passphrase: ",
 			    "set VIOS_NEW_PASSPHRASE, use --new-passphrase-file FILE");
 }

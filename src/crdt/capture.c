@@ -28,6 +28,7 @@
 /* A store's capture state: the open transaction's session, or NULL. */
 typedef struct {
 	sqlite3_session *session;
+	int unjudged; /* vios_crdt_attach_unjudged: no mandate check */
 } capture_state;
 
 /* Ends the session, if any, without storing anything. */
@@ -69,6 +70,7 @@ typedef struct {
 	vios_crdt_op op;
 	const char *cat;
 	uint32_t roles;
+	char owner[37]; /* DELETE: the row's origin ("" when none) */
 } captured;
 
 typedef struct {
@@ -133,6 +135,8 @@ static int capture_change(crdt_ctx *cx, sqlite3_changeset_iter *it, oplist *l, u
 		if ((error = crdt_values_classify(cx->st, t, vals, &cat, &cp->roles)) < 0)
 			return error;
 		cp->cat = vios_crdt_category_name(cat);
+		if (vals[1] && sqlite3_value_type(vals[1]) == SQLITE_TEXT && sqlite3_value_bytes(vals[1]) < 37)
+			strcpy(cp->owner, (const char *)sqlite3_value_text(vals[1])); /* cols[1] is origin */
 		return 0;
 	}
 	if (kind == SQLITE_INSERT) {
@@ -195,6 +199,57 @@ static int store_pending(crdt_ctx *cx, const vios_crdt_op *op)
 	return vios_store_error(cx->st->db, rc, "storing a pending change");
 }
 
+/*
+ * The mandate in force judges this node's own ops before anything is
+ * stored (crdt/mandate.h), on the rows as the transaction left them: a
+ * command outside the mandate fails its commit and writes nothing.
+ */
+static int judge_local(vios_store *st, oplist *l)
+{
+	vios_mandate m;
+	vios_mandate_writer w = { st->node->node_id, vios_kind_index(st->node->kind),
+				  vios_role_index(st->node->role), st->node->name };
+	crdt_judge jd;
+	char why[300];
+	int error = 0;
+
+	if ((error = vios_mandate_load(&m, st, 0)) < 0)
+		return error;
+	crdt_judge_init(&jd, st, &m);
+	crdt_judge_forget(&jd);
+	for (size_t i = 0; i < l->n && error == 0; i++) {
+		const vios_crdt_op *op = &l->v[i].op;
+		int verdict;
+		if (op->kind == VIOS_OP_DELETE) {
+			/* the row is gone: its owner comes from the changeset */
+			vios_mandate_row row = { 1, 0, l->v[i].owner[0] ? l->v[i].owner : NULL, NULL, NULL, 0, NULL, 0 };
+			verdict = vios_mandate_judge(why, sizeof(why), &m, &w, &row, op);
+		} else if ((error = crdt_judge_op(&jd, &w, op, &verdict, why, sizeof(why))) < 0)
+			break;
+		if (verdict == VIOS_MANDATE_UNKNOWN) {
+			snprintf(why, sizeof(why), "the owner of %s %s is not known here", op->tbl, op->pk);
+			verdict = VIOS_MANDATE_DENIED;
+		}
+		if (verdict == VIOS_MANDATE_DENIED) {
+			vios_error_set(VIOS_ERR_INPUT, "mandate: %s", why);
+			error = VIOS_EDENIED;
+		}
+	}
+	if (error == 0) {
+		size_t bad;
+		vios_crdt_op *ops = malloc((l->n ? l->n : 1) * sizeof(*ops));
+		if (ops == NULL)
+			error = vios_error_nomem();
+		for (size_t i = 0; ops && i < l->n; i++)
+			ops[i] = l->v[i].op;
+		if (ops && (error = crdt_judge_counts(&jd, ops, l->n, &bad, why, sizeof(why))) == VIOS_EDENIED)
+			vios_error_set(VIOS_ERR_INPUT, "mandate: %s", why);
+		free(ops);
+	}
+	crdt_judge_dispose(&jd);
+	return error;
+}
+
 static int capture_changeset(vios_store *st, int n, void *p)
 {
 	sqlite3_changeset_iter *it = NULL;
@@ -236,6 +291,8 @@ static int capture_changeset(vios_store *st, int n, void *p)
 			goto done;
 		}
 	}
+	if (!((capture_state *)st->capture_ctx)->unjudged && (error = judge_local(st, &l)) < 0)
+		goto done;
 	for (size_t i = 0; i < l.n; i++) {
 		const vios_crdt_op *op = &l.v[i].op;
 		int effect;
@@ -305,6 +362,16 @@ int vios_crdt_attach(vios_store *st)
 	if ((cs = calloc(1, sizeof(*cs))) == NULL)
 		return vios_error_nomem();
 	return vios_store_set_capture(st, &capture_hooks, cs);
+}
+
+int vios_crdt_attach_unjudged(vios_store *st)
+{
+	int error;
+
+	if ((error = vios_crdt_attach(st)) < 0)
+		return error;
+	((capture_state *)st->capture_ctx)->unjudged = 1;
+	return 0;
 }
 
 /* Hands out a store just opened (error: what opening it said) with capture attached, or frees it. */

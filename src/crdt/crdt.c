@@ -479,6 +479,15 @@ static const char *const q_sql[Q_COUNT] = {
 			    " AND sealed_in IS NULL",
 	[Q_PENDING_ADD] = "INSERT INTO crdt_pending(hlc, node, tbl, pk, col, value, base_hlc, base_node)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_GRANT_ADD] = "INSERT INTO crdt_grant(tbl, pk, col, role, hlc) VALUES (?1, ?2, ?3, ?4, ?5)"
+			" ON CONFLICT(tbl, pk, col, role) DO UPDATE SET hlc = min(hlc, excluded.hlc)",
+	[Q_PURGE_GRANT] = "DELETE FROM crdt_grant WHERE tbl = ?1 AND pk = ?2",
+	[Q_FINAL_ADD] = "INSERT INTO crdt_final(pk, hlc, node, value) VALUES (?1, ?2, ?3, ?4)"
+			" ON CONFLICT(pk) DO UPDATE SET hlc = excluded.hlc, node = excluded.node, value = excluded.value"
+			" WHERE (excluded.hlc, excluded.node) > (hlc, node)"
+			" OR ((excluded.hlc, excluded.node) = (hlc, node) AND excluded.value > value)",
+	[Q_FINAL_GET] = "SELECT hlc, node, value FROM crdt_final WHERE pk = ?1",
+	[Q_PURGE_FINAL] = "DELETE FROM crdt_final WHERE pk = ?2 AND ?1 = 'case_file'",
 };
 
 void crdt_ctx_init(crdt_ctx *cx, vios_store *st)

@@ -44,6 +44,12 @@
 /* Registers change capture on st (again: a no-op). Not inside a
  * transaction. 0, or VIOS_ERROR (no memory). */
 int vios_crdt_attach(vios_store *st);
+/*
+ * Capture without the mandate's judgement of this node's own writes
+ * (crdt/mandate.h): for tests of the merge engine alone, which need ops of
+ * several nodes on one row. No vios command uses it.
+ */
+int vios_crdt_attach_unjudged(vios_store *st);
 
 /* vios_store_open / vios_store_open_temp with capture attached: *out is
  * the caller's (vios_store_free), NULL on failure. Same errors. */
@@ -221,6 +227,26 @@ int vios_crdt_pending_count(size_t *out, vios_store *st);
  * otherwise), so the mark and the bundle commit together.
  */
 int vios_crdt_mark_sealed(vios_store *st, int64_t up_to_seq, const char *bundle_ref);
+
+/* ---- forwarding a row's state (for the exporter) -------------------------- */
+
+/*
+ * The state of row (tbl, pk) as this node holds it, as SET ops: one per
+ * column that has a clock here (crdt_cell), in column order (origin first,
+ * so the op that makes the row comes first), or only column col when col
+ * is not NULL. Each op carries the value the row holds and the clock of
+ * that value: the hlc and node of the op that wrote it - the original
+ * writer's, which may be another node than this one (a "forwarded op") -
+ * and that op's base as the cell's history keeps it (0 and NULL when it is
+ * not kept), so a forwarded op is the very op the writer made and every
+ * node holding it agrees on its conflicts. A column holding a value but
+ * no clock (a row written outside capture) gives no op; *unclocked counts
+ * them (may be NULL). *out is malloc'd (NULL when no op), free with
+ * vios_crdt_ops_free. VIOS_ENOTFOUND when the row is not held; VIOS_EUSAGE
+ * for a table that is not synced or a column it does not have.
+ */
+int vios_crdt_row_state(vios_crdt_op **out, size_t *n, size_t *unclocked, vios_store *st, const char *tbl,
+			const char *pk, const char *col);
 
 /* ---- merge --------------------------------------------------------------- */
 

@@ -52,42 +52,18 @@ const char *vios_crdt_role_name(uint32_t bit)
 
 int vios_crdt_roles_format(char *buf, size_t len, uint32_t roles)
 {
-	size_t used = 0;
-
 	assert(buf != NULL);
-	if (len == 0)
+	/* vocab owns how a role list is spelled */
+	if (vios_role_mask_format(buf, len, roles) < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "a role list does not fit %zu bytes", len);
 		return VIOS_ERROR;
-	buf[0] = 0;
-	for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++) {
-		if (!(roles & (1u << i)))
-			continue;
-		if (vios_snprintf(buf + used, len - used, "%s%s", used ? "," : "", vios_role_name(i)) < 0)
-			return VIOS_ERROR;
-		used += strlen(buf + used);
 	}
 	return 0;
 }
 
 uint32_t crdt_roles_parse(const char *s)
 {
-	uint32_t roles = 0;
-	char name[32];
-
-	while (s && *s) {
-		size_t n = strcspn(s, ",");
-		size_t a = 0, b = n;
-		while (a < b && s[a] == ' ')
-			a++;
-		while (b > a && s[b - 1] == ' ')
-			b--;
-		if (b - a < sizeof(name)) {
-			memcpy(name, s + a, b - a);
-			name[b - a] = 0;
-			roles |= vios_crdt_role_bit(name);
-		}
-		s += n + (s[n] == ',');
-	}
-	return roles;
+	return vios_role_mask(s);
 }
 
 /* Steps a classify query (theme flag, roles text) once. */

@@ -77,6 +77,11 @@ enum {
 	Q_PURGE_CONF,
 	Q_PURGE_PENDING,
 	Q_PENDING_ADD,
+	Q_GRANT_ADD,
+	Q_PURGE_GRANT,
+	Q_FINAL_ADD,
+	Q_FINAL_GET,
+	Q_PURGE_FINAL,
 	Q_COUNT
 };
 
@@ -132,6 +137,35 @@ int crdt_values_classify(vios_store *st, int t, sqlite3_value **vals,
 			 vios_crdt_category *cat, uint32_t *roles);
 /* Parses "a,b, c" into role bits (unknown names ignored). */
 uint32_t crdt_roles_parse(const char *s);
+
+/* ---- the mandate's view of the store (mandate.c) ---- */
+
+#include "crdt/mandate.h"
+
+typedef struct {
+	vios_store *st;
+	const vios_mandate *m;
+	sqlite3_stmt *origin_q[CRDT_NTABLES];
+	sqlite3_stmt *grant_q;
+	sqlite3_stmt *tomb_q;
+	sqlite3_stmt *final_q;
+	void *nodes;
+	/* the row of the last op judged: ops of one row come in a run */
+	int last_t, last_held, last_deleted;
+	char last_pk[64], last_origin[37];
+	char name_id[37], name[VIOS_NAME_MAX + 1];
+} crdt_judge;
+
+void crdt_judge_init(crdt_judge *j, vios_store *st, const vios_mandate *m);
+void crdt_judge_dispose(crdt_judge *j);
+/* Forgets the cached row (after the store changed under it). */
+void crdt_judge_forget(crdt_judge *j);
+/* Judges op by w on the store as it is now: *verdict VIOS_MANDATE_*. */
+int crdt_judge_op(crdt_judge *j, const vios_mandate_writer *w, const vios_crdt_op *op, int *verdict, char *why,
+		  size_t len);
+/* After a batch is merged: every signal_count row it wrote has the id its
+ * (origin, month, theme) derive. VIOS_EDENIED with *bad the first op. */
+int crdt_judge_counts(crdt_judge *j, const vios_crdt_op *ops, size_t n, size_t *bad, char *why, size_t len);
 
 /* ---- clock (clock.c) ---- */
 

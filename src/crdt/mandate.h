@@ -96,6 +96,8 @@ typedef struct {
 				* assignment (agreement) before the op's clock */
 	const char *ref_owner; /* a reference column: the owner of the row it names, NULL
 				* when that row is not held */
+	int reopens;           /* a case's status op whose base is the case's final status:
+				* its writer saw the case closed (or escalated) */
 } vios_mandate_row;
 
 enum {
@@ -128,6 +130,8 @@ typedef struct {
 	vios_mandate_writer_fn writer; /* NULL: the store's enrolled nodes */
 	void *writer_ctx;
 	int wait_unknown;              /* an op on a row not held: VIOS_EWAIT instead of ignoring it */
+	unsigned categories;           /* the bundle header's: 1 theme, 2 case (payload.h's
+					* VIOS_CAT_BIT_*); 0 = not checked */
 	size_t bad_op;                 /* out: index of the op refused (DENIED or WAIT) */
 } vios_crdt_check;
 

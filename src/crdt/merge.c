@@ -15,9 +15,16 @@
  *     conflict list is a function of the set of ops held, and an op whose
  *     base is missing only until the missing op arrives is no conflict;
  *   - a tombstone deletes the row and all of its cell state for good; sets
- *     that arrive later are ignored.
+ *     that arrive later are ignored;
+ *   - closed is final: a case's status cell holds the greatest clock among
+ *     its final values (closed, escalated) once it has any, whatever the
+ *     clocks of the other values, so no op of any clock reopens a case;
+ *   - every role a grant column (case_file.lead_role, agreement.owner_role)
+ *     ever named is kept with its smallest clock (crdt_grant): what the
+ *     mandate lets that role do holds for its ops with later clocks.
  */
 #include "crdt/internal.h"
+#include "store/directory.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -193,6 +200,93 @@ static int merge_same_clock(crdt_ctx *cx, int t, int c, const vios_crdt_op *op, 
 	return found ? recompute(cx, op->tbl, op->pk, op->col, chlc, cnode) : 0;
 }
 
+/* Keeps the role a grant column names (see the top of this file). */
+static int note_grant(crdt_ctx *cx, const vios_crdt_op *op)
+{
+	sqlite3_stmt *pStmt;
+
+	if (op->value.type != VIOS_VAL_TEXT ||
+	    !((!strcmp(op->tbl, "case_file") && !strcmp(op->col, "lead_role")) ||
+	      (!strcmp(op->tbl, "agreement") && !strcmp(op->col, "owner_role"))))
+		return 0;
+	if ((pStmt = crdt_q(cx, Q_GRANT_ADD)) == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, op->tbl, op->pk, op->col);
+	sqlite3_bind_text(pStmt, 4, op->value.u.text.p, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(pStmt, 5, (sqlite3_int64)op->hlc);
+	return step_done(cx, pStmt, "recording a grant");
+}
+
+static int is_status(const vios_crdt_op *op)
+{
+	return !strcmp(op->tbl, "case_file") && !strcmp(op->col, "status");
+}
+
+/* Keeps the greatest final status op of a case (see the top of this file). */
+static int note_final(crdt_ctx *cx, const vios_crdt_op *op)
+{
+	sqlite3_stmt *pStmt;
+
+	if (!is_status(op) || op->value.type != VIOS_VAL_TEXT || !vios_case_status_final(op->value.u.text.p))
+		return 0;
+	if ((pStmt = crdt_q(cx, Q_FINAL_ADD)) == NULL)
+		return VIOS_ERROR;
+	sqlite3_bind_text(pStmt, 1, op->pk, -1, SQLITE_STATIC);
+	bind_clock(pStmt, 2, op->hlc, op->node);
+	crdt_value_bind(pStmt, 4, &op->value);
+	return step_done(cx, pStmt, "recording a final status");
+}
+
+/*
+ * Closed is final: once a case has a final status op, the greatest of them
+ * holds the status cell and the row, whatever the clocks of the others
+ * (local ones included: a reopening written here loses here as well).
+ */
+static int hold_final(crdt_ctx *cx, const vios_crdt_op *op)
+{
+	sqlite3_stmt *pStmt = crdt_q(cx, Q_FINAL_GET);
+	vios_crdt_value v;
+	uint64_t fh, chlc;
+	char fnode[37], cnode[37];
+	int rc, found, error;
+
+	if (pStmt == NULL)
+		return VIOS_ERROR;
+	sqlite3_bind_text(pStmt, 1, op->pk, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(pStmt)) != SQLITE_ROW) {
+		sqlite3_reset(pStmt);
+		return vios_store_error(cx->st->db, rc, "reading a final status");
+	}
+	fh = (uint64_t)sqlite3_column_int64(pStmt, 0);
+	snprintf(fnode, sizeof(fnode), "%s", (const char *)sqlite3_column_text(pStmt, 1));
+	error = crdt_value_from_sqlite(&v, sqlite3_column_value(pStmt, 2));
+	sqlite3_reset(pStmt);
+	if (error < 0)
+		return error;
+	if ((error = crdt_cell_get(cx, op->tbl, op->pk, op->col, &found, &chlc, cnode)) == 0 &&
+	    (error = write_row(cx, crdt_table_index(op->tbl), crdt_col_index(&crdt_tables[crdt_table_index(op->tbl)], op->col),
+			       op->pk, &v)) == 0 &&
+	    (!found || crdt_clock_cmp(fh, fnode, chlc, cnode) != 0)) {
+		if ((pStmt = crdt_q(cx, Q_CELL_SET)) == NULL)
+			error = VIOS_ERROR;
+		else {
+			bind_cell(pStmt, op->tbl, op->pk, op->col);
+			bind_clock(pStmt, 4, fh, fnode);
+			error = step_done(cx, pStmt, "recording a cell's clock");
+		}
+		if (error == 0)
+			error = recompute(cx, op->tbl, op->pk, op->col, fh, fnode);
+	}
+	vios_crdt_value_dispose(&v);
+	return error;
+}
+
+/* A status op merged: the final one holds, if the case has one. */
+static int status_done(crdt_ctx *cx, const vios_crdt_op *op, int error)
+{
+	return error == 0 && is_status(op) ? hold_final(cx, op) : error;
+}
+
 int crdt_merge_set(crdt_ctx *cx, const vios_crdt_op *op, int to_row, int *effect)
 {
 	int t = crdt_table_index(op->tbl), c, found, superseded, rc, error;
@@ -210,12 +304,14 @@ int crdt_merge_set(crdt_ctx *cx, const vios_crdt_op *op, int to_row, int *effect
 		*effect = 2;
 		return 0;
 	}
+	if ((error = note_grant(cx, op)) < 0 || (error = note_final(cx, op)) < 0)
+		return error;
 	if ((pStmt = crdt_q(cx, Q_HIST_GET)) == NULL)
 		return VIOS_ERROR;
 	bind_cell(pStmt, op->tbl, op->pk, op->col);
 	bind_clock(pStmt, 4, op->hlc, op->node);
 	if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW)
-		return merge_same_clock(cx, t, c, op, pStmt, to_row, effect);
+		return status_done(cx, op, merge_same_clock(cx, t, c, op, pStmt, to_row, effect));
 	sqlite3_reset(pStmt);
 	if ((error = vios_store_error(cx->st->db, rc, "reading a cell's history")) < 0)
 		return error;
@@ -267,7 +363,7 @@ int crdt_merge_set(crdt_ctx *cx, const vios_crdt_op *op, int to_row, int *effect
 		snprintf(cnode, sizeof(cnode), "%s", op->node);
 	}
 	*effect = 1;
-	return recompute(cx, op->tbl, op->pk, op->col, chlc, cnode);
+	return status_done(cx, op, recompute(cx, op->tbl, op->pk, op->col, chlc, cnode));
 }
 
 static int purge(crdt_ctx *cx, int id, const char *tbl, const char *pk)
@@ -333,6 +429,8 @@ int crdt_merge_delete(crdt_ctx *cx, const vios_crdt_op *op, const char *cat, uin
 	    (error = purge(cx, Q_PURGE_CELL, op->tbl, op->pk)) < 0 ||
 	    (error = purge(cx, Q_PURGE_HIST, op->tbl, op->pk)) < 0 ||
 	    (error = purge(cx, Q_PURGE_CONF, op->tbl, op->pk)) < 0 ||
+	    (error = purge(cx, Q_PURGE_GRANT, op->tbl, op->pk)) < 0 ||
+	    (error = purge(cx, Q_PURGE_FINAL, op->tbl, op->pk)) < 0 ||
 	    (error = purge(cx, Q_PURGE_PENDING, op->tbl, op->pk)) < 0)
 		return error;
 	*effect = 1;
@@ -356,17 +454,82 @@ static int at_op(int error, size_t i, size_t n)
 	return error;
 }
 
-int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops, size_t n,
-		    const char *sender)
+/* Who wrote ops[i], cached for runs of one writer. */
+typedef struct {
+	vios_crdt_check *chk;
+	vios_store *st;
+	char id[37];
+	vios_mandate_writer w;
+	vios_reg_node reg;
+	int have;
+} writer_cache;
+
+static int writer_of(writer_cache *wc, const char *node_id, const vios_mandate_writer **out)
+{
+	int error;
+
+	if (!wc->have || strcmp(wc->id, node_id) != 0) {
+		wc->have = 0;
+		memset(&wc->w, 0, sizeof(wc->w));
+		if (wc->chk->writer)
+			error = wc->chk->writer(wc->chk->writer_ctx, node_id, &wc->w);
+		else if ((error = vios_store_reg_node_get(&wc->reg, wc->st, node_id)) == 0) {
+			wc->w.node_id = wc->reg.node_id;
+			wc->w.kind = vios_kind_index(wc->reg.kind);
+			wc->w.role = vios_role_index(wc->reg.role);
+			wc->w.name = wc->reg.name;
+		}
+		if (error < 0) {
+			if (error == VIOS_ENOTFOUND)
+				vios_error_set(VIOS_ERR_INPUT, "node %s is not enrolled", node_id);
+			return error;
+		}
+		snprintf(wc->id, sizeof(wc->id), "%s", node_id);
+		wc->have = 1;
+	}
+	*out = &wc->w;
+	return 0;
+}
+
+/* The categories (1 theme, 2 case) of the rows ops wrote, as this node
+ * classifies them once merged; rows not held (ops ignored) count for none. */
+static int ops_categories(unsigned *out, vios_store *st, const vios_crdt_op *ops, size_t n)
+{
+	*out = 0;
+	for (size_t i = 0; i < n; i++) {
+		vios_crdt_category cat;
+		int error;
+		if (i > 0 && !strcmp(ops[i].pk, ops[i - 1].pk) && !strcmp(ops[i].tbl, ops[i - 1].tbl))
+			continue;
+		if ((error = vios_crdt_row_category(&cat, NULL, st, ops[i].tbl, ops[i].pk)) == VIOS_ENOTFOUND)
+			continue;
+		if (error < 0)
+			return error;
+		*out |= cat == VIOS_CAT_THEME ? 1u : cat == VIOS_CAT_CASE ? 2u : 0;
+	}
+	return 0;
+}
+
+static void op_where(char *buf, size_t len, const vios_crdt_op *op)
+{
+	snprintf(buf, len, "%s %s.%s of %s", op->kind == VIOS_OP_DELETE ? "delete" : "set", op->tbl,
+		 op->col ? op->col : "*", op->pk);
+}
+
+static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops, size_t n, const char *sender,
+		 vios_crdt_check *chk)
 {
 	vios_crdt_report rep;
 	crdt_ctx cx;
+	crdt_judge jd;
+	writer_cache wc;
 	uint64_t now = vios_now_ms(), local;
-	char why[160];
+	char why[300], where[160];
 	int own_tx, error = 0;
 
 	assert(st != NULL && st->db != NULL && (ops != NULL || n == 0));
 	memset(&rep, 0, sizeof(rep));
+	memset(&wc, 0, sizeof(wc));
 	if (out)
 		memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
@@ -374,7 +537,8 @@ int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *o
 			vios_error_set(VIOS_ERR_INPUT, "merge: op %zu of %zu: %s; nothing was applied", i + 1, n, why);
 			return VIOS_ECORRUPT;
 		}
-		if (sender && strcmp(ops[i].node, sender) != 0) {
+		/* with a mandate, another node's op may be forwarded by the row's owner */
+		if (sender && chk == NULL && strcmp(ops[i].node, sender) != 0) {
 			vios_error_set(VIOS_ERR_INPUT, "merge: op %zu of %zu: written by node %s, not by the sender %s;"
 				       " nothing was applied", i + 1, n, ops[i].node, sender);
 			return VIOS_ECORRUPT;
@@ -392,6 +556,12 @@ int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *o
 	if ((error = own_tx ? vios_store_tx_begin_uncaptured(st) : exec(st, "SAVEPOINT crdt_apply", "merging")) < 0)
 		return error;
 	crdt_ctx_init(&cx, st);
+	if (chk) {
+		crdt_judge_init(&jd, st, chk->mandate);
+		crdt_judge_forget(&jd);
+		wc.chk = chk;
+		wc.st = st;
+	}
 	if ((error = crdt_clock_load(st->db, &local)) < 0)
 		goto done;
 	rep.clock = n ? vios_hlc_recv(local, rep.max_hlc, now) : local;
@@ -399,6 +569,41 @@ int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *o
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		int effect = 0;
+		if (chk) {
+			const vios_mandate_writer *w;
+			int verdict;
+			if ((error = writer_of(&wc, ops[i].node, &w)) < 0 ||
+			    (error = crdt_judge_op(&jd, w, &ops[i], &verdict, why, sizeof(why))) < 0) {
+				at_op(error, i, n);
+				goto done;
+			}
+			/* a forwarded op: only the row's owner forwards, for its own rows */
+			if (verdict != VIOS_MANDATE_UNKNOWN && sender && strcmp(ops[i].node, sender) != 0 &&
+			    (!jd.last_origin[0] || strcmp(jd.last_origin, sender) != 0)) {
+				verdict = VIOS_MANDATE_DENIED;
+				snprintf(why, sizeof(why), "only the owner of a record forwards what others wrote in it"
+					 " (op written by %s)", ops[i].node);
+			}
+			if (verdict == VIOS_MANDATE_DENIED) {
+				op_where(where, sizeof(where), &ops[i]);
+				vios_error_set(VIOS_ERR_INPUT, "mandate: op %zu of %zu (%s): %s", i + 1, n, where, why);
+				chk->bad_op = i;
+				error = VIOS_EDENIED;
+				goto done;
+			}
+			if (verdict == VIOS_MANDATE_UNKNOWN) {
+				if (chk->wait_unknown) {
+					op_where(where, sizeof(where), &ops[i]);
+					vios_error_set(VIOS_ERR_INPUT, "op %zu of %zu (%s) is on a record not held here yet",
+						       i + 1, n, where);
+					chk->bad_op = i;
+					error = VIOS_EWAIT;
+					goto done;
+				}
+				rep.ignored++;
+				continue;
+			}
+		}
 		if (ops[i].kind == VIOS_OP_SET)
 			error = crdt_merge_set(&cx, &ops[i], 1, &effect);
 		else
@@ -414,7 +619,24 @@ int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *o
 		else
 			rep.duplicates++;
 	}
+	if (chk) {
+		size_t bad = 0;
+		unsigned cats = 0;
+		if ((error = crdt_judge_counts(&jd, ops, n, &bad, why, sizeof(why))) == VIOS_EDENIED) {
+			op_where(where, sizeof(where), &ops[bad]);
+			vios_error_set(VIOS_ERR_INPUT, "mandate: op %zu of %zu (%s): %s", bad + 1, n, where, why);
+			chk->bad_op = bad;
+		} else if (error == 0 && chk->categories && (error = ops_categories(&cats, st, ops, n)) == 0 &&
+			   cats != 0 && cats != chk->categories) {
+			static const char *const names[] = { "no", "theme", "case", "theme and case" };
+			vios_error_set(VIOS_ERR_INPUT, "mandate: the header names %s data but the ops are %s data",
+				       names[chk->categories & 3], names[cats & 3]);
+			error = VIOS_EDENIED;
+		}
+	}
 done:
+	if (chk)
+		crdt_judge_dispose(&jd);
 	crdt_ctx_dispose(&cx);
 	if (error == 0)
 		error = own_tx ? vios_store_tx_commit(st) : exec(st, "RELEASE crdt_apply", "merging");
@@ -425,6 +647,20 @@ done:
 	if (error == 0 && out)
 		*out = rep;
 	return error;
+}
+
+int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops, size_t n,
+		    const char *sender)
+{
+	return apply(out, st, ops, n, sender, NULL);
+}
+
+int vios_crdt_apply_checked(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops, size_t n,
+			    const char *sender, vios_crdt_check *chk)
+{
+	assert(chk != NULL && chk->mandate != NULL);
+	chk->bad_op = 0;
+	return apply(out, st, ops, n, sender, chk);
 }
 
 /* ---- conflicts ---------------------------------------------------------- */

@@ -2,12 +2,16 @@
  * node.c - node homes, the key vault and enrollment requests; see node.h.
  *
  * keys.vault (little-endian, see docs/formats.md):
- *   magic "VIOSVLT1" | u16 version (1) | u16 slot count (2) | slots
+ *   magic "VIOSVLT1" | u16 version (2) | u16 slot count (2)
+ *   | u16 creation preset (1 interactive, 2 moderate, 3 sensitive) | slots
  *   slot: u8 type (1 passphrase, 2 recovery code) | u8 alg (2 = Argon2id13)
  *         | u64 opslimit | u64 memlimit | salt[16] | nonce[24]
  *         | XChaCha20-Poly1305(master[32]) [48]
  *   The associated data of a slot is the file header and the slot's fields
- *   before the nonce, so costs and salts cannot be swapped unnoticed.
+ *   before the nonce, so costs, preset and salts cannot be changed
+ *   unnoticed. Costs are bounded before Argon2id runs, and a new slot's
+ *   costs come from the preset, never from a slot on disk. Version 1 (no
+ *   preset, 12-byte header) is read; passphrase recover upgrades it.
  *
  * identity.sec:
  *   magic "VIOSSEC1" | u16 version (1) | nonce[24] | ciphertext of
@@ -33,14 +37,18 @@
 
 #define VAULT_MAGIC "VIOSVLT1"
 #define SEC_MAGIC "VIOSSEC1"
-#define VAULT_VERSION 1
+#define VAULT_VERSION 2 /* costs bounded, creation preset recorded */
+#define VAULT_V1 1      /* read; upgraded by passphrase recover */
 #define SEC_VERSION 1
 #define SLOT_PASS 1
 #define SLOT_RECOVERY 2
 #define SLOT_HDR 34 /* type, alg, ops, mem, salt */
 #define SLOT_LEN (SLOT_HDR + 24 + 48)
-#define VAULT_HDR 12
+#define VAULT_HDR 14    /* magic, version, slot count, preset */
+#define VAULT_HDR_V1 12 /* magic, version, slot count */
 #define VAULT_LEN (VAULT_HDR + 2 * SLOT_LEN)
+#define VAULT_LEN_V1 (VAULT_HDR_V1 + 2 * SLOT_LEN)
+#define VAULT_MAX VAULT_LEN
 #define SEC_PLAIN (8 + 64 + 32)
 #define SEC_LEN (10 + 24 + SEC_PLAIN + 16)
 #define RECOVERY_BYTES 20
@@ -166,6 +174,34 @@ static int public_from_json(vios_node *n, json_t *o)
 
 /* ---- vault -------------------------------------------------------------- */
 
+/*
+ * The costs a slot may carry, checked before any Argon2id runs (nothing is
+ * authenticated yet): at least the interactive preset, at most four times
+ * the sensitive preset's passes and the sensitive preset's memory. vios
+ * writes only preset costs; anything else was written by someone else.
+ */
+#define OPS_MIN ((uint64_t)VIOS_VAULT_OPS_MIN)
+#define OPS_MAX ((uint64_t)VIOS_VAULT_OPS_MAX)
+#define MEM_MIN ((uint64_t)VIOS_VAULT_MEM_MIN)
+#define MEM_MAX ((uint64_t)VIOS_VAULT_MEM_MAX)
+_Static_assert(VIOS_VAULT_OPS_MIN == crypto_pwhash_OPSLIMIT_INTERACTIVE &&
+		       VIOS_VAULT_OPS_MAX == 4 * crypto_pwhash_OPSLIMIT_SENSITIVE &&
+		       VIOS_VAULT_MEM_MIN == crypto_pwhash_MEMLIMIT_INTERACTIVE &&
+		       VIOS_VAULT_MEM_MAX == crypto_pwhash_MEMLIMIT_SENSITIVE,
+	       "vault cost bounds follow libsodium's presets");
+
+typedef struct {
+	uint8_t b[VAULT_MAX];
+	size_t len, hdr; /* file length, header length (14 or 12) */
+	int version;     /* VAULT_VERSION or VAULT_V1 */
+	int preset;      /* creation preset (version 2); 0 for version 1 */
+} vault_t;
+
+static uint8_t *vslot(vault_t *v, int i)
+{
+	return v->b + v->hdr + (size_t)i * SLOT_LEN;
+}
+
 static int slot_key(uint8_t key[32], const uint8_t *secret, size_t len,
 		    const uint8_t salt[16], uint64_t ops, uint64_t mem)
 {
@@ -177,27 +213,37 @@ static int slot_key(uint8_t key[32], const uint8_t *secret, size_t len,
 	return 0;
 }
 
-static void vault_header(uint8_t *v)
+/* A new version-2 vault's header: magic, version, slot count, preset. */
+static void vault_header(vault_t *v, int preset)
 {
-	memcpy(v, VAULT_MAGIC, 8);
-	vios_store_le16(v + 8, VAULT_VERSION);
-	vios_store_le16(v + 10, 2);
+	memset(v, 0, sizeof(*v));
+	memcpy(v->b, VAULT_MAGIC, 8);
+	vios_store_le16(v->b + 8, VAULT_VERSION);
+	vios_store_le16(v->b + 10, 2);
+	vios_store_le16(v->b + 12, (uint16_t)preset);
+	v->version = VAULT_VERSION;
+	v->hdr = VAULT_HDR;
+	v->len = VAULT_LEN;
+	v->preset = preset;
 }
 
-static void slot_ad(uint8_t ad[VAULT_HDR + SLOT_HDR], const uint8_t *vault, const uint8_t *slot)
+/* Associated data of slot i: the file header, then the slot's first 34 bytes. */
+static size_t slot_ad(uint8_t ad[VAULT_HDR + SLOT_HDR], vault_t *v, int i)
 {
-	memcpy(ad, vault, VAULT_HDR);
-	memcpy(ad + VAULT_HDR, slot, SLOT_HDR);
+	memcpy(ad, v->b, v->hdr);
+	memcpy(ad + v->hdr, vslot(v, i), SLOT_HDR);
+	return v->hdr + SLOT_HDR;
 }
 
-/* Seals master into slot (SLOT_LEN bytes) under secret. */
-static int slot_seal(uint8_t *slot, const uint8_t *vault, int type, const uint8_t *secret,
-		     size_t len, uint64_t ops, uint64_t mem, const uint8_t *master)
+/* Seals master into slot i under secret with the given costs. */
+static int slot_seal(vault_t *v, int i, const uint8_t *secret, size_t len, uint64_t ops,
+		     uint64_t mem, const uint8_t *master)
 {
-	uint8_t key[32], ad[VAULT_HDR + SLOT_HDR];
+	uint8_t key[32], ad[VAULT_HDR + SLOT_HDR], *slot = vslot(v, i);
+	size_t adlen;
 	int error;
 
-	slot[0] = (uint8_t)type;
+	slot[0] = (uint8_t)(i == 0 ? SLOT_PASS : SLOT_RECOVERY);
 	slot[1] = 2;
 	vios_store_le64(slot + 2, ops);
 	vios_store_le64(slot + 10, mem);
@@ -205,35 +251,125 @@ static int slot_seal(uint8_t *slot, const uint8_t *vault, int type, const uint8_
 	randombytes_buf(slot + SLOT_HDR, 24);
 	if ((error = slot_key(key, secret, len, slot + 18, ops, mem)) < 0)
 		return error;
-	slot_ad(ad, vault, slot);
+	adlen = slot_ad(ad, v, i);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(slot + SLOT_HDR + 24, NULL, master, 32, ad,
-						   sizeof(ad), NULL, slot + SLOT_HDR, key);
+						   adlen, NULL, slot + SLOT_HDR, key);
 	sodium_memzero(key, sizeof(key));
 	return 0;
 }
 
-static int slot_open(uint8_t *master, const uint8_t *vault, const uint8_t *slot,
-		     const uint8_t *secret, size_t len)
+/* Opens slot i; its costs were bounded by slot_check. */
+static int slot_open(uint8_t *master, vault_t *v, int i, const uint8_t *secret, size_t len)
 {
-	uint8_t key[32], ad[VAULT_HDR + SLOT_HDR];
-	uint64_t ops = vios_load_le64(slot + 2), mem = vios_load_le64(slot + 10);
+	uint8_t key[32], ad[VAULT_HDR + SLOT_HDR], *slot = vslot(v, i);
+	size_t adlen;
 	int error;
 
-	if (slot[1] != 2 || ops < crypto_pwhash_OPSLIMIT_MIN || ops > crypto_pwhash_OPSLIMIT_MAX ||
-	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > (uint64_t)4 << 30) {
-		vios_error_set(VIOS_ERR_KEYS, "key vault: unsupported key derivation settings");
-		return VIOS_ECORRUPT;
-	}
-	if ((error = slot_key(key, secret, len, slot + 18, ops, mem)) < 0)
+	if ((error = slot_key(key, secret, len, slot + 18, vios_load_le64(slot + 2),
+			      vios_load_le64(slot + 10))) < 0)
 		return error;
-	slot_ad(ad, vault, slot);
+	adlen = slot_ad(ad, v, i);
 	error = crypto_aead_xchacha20poly1305_ietf_decrypt(master, NULL, NULL, slot + SLOT_HDR + 24,
-							   48, ad, sizeof(ad), slot + SLOT_HDR, key);
+							   48, ad, adlen, slot + SLOT_HDR, key);
 	sodium_memzero(key, sizeof(key));
 	return error == 0 ? 0 : VIOS_EAUTH;
 }
 
-static int vault_read(uint8_t vault[VAULT_LEN], const char *home)
+/* The largest preset whose costs both fit under (ops, mem); 0 if none. */
+static int preset_under(uint64_t ops, uint64_t mem)
+{
+	int best = 0;
+
+	for (int p = VIOS_KDF_INTERACTIVE; p <= VIOS_KDF_SENSITIVE; p++) {
+		uint64_t po, pm;
+		vios_kdf_preset_limits((vios_kdf_preset)p, &po, &pm);
+		if (po <= ops && pm <= mem)
+			best = p;
+	}
+	return best;
+}
+
+/* Parses a vault into v, authenticating nothing (docs/formats.md); costs are
+ * slot_check's. */
+static int vault_parse(vault_t *v, const uint8_t *buf, size_t len)
+{
+	memset(v, 0, sizeof(*v));
+	if (len < VAULT_HDR_V1 || memcmp(buf, VAULT_MAGIC, 8) != 0 || vios_load_le16(buf + 10) != 2) {
+		vios_error_set(VIOS_ERR_KEYS, "not a vios key vault");
+		return VIOS_ECORRUPT;
+	}
+	v->version = vios_load_le16(buf + 8);
+	if (v->version == VAULT_VERSION && len == VAULT_LEN) {
+		v->hdr = VAULT_HDR;
+		v->preset = vios_load_le16(buf + 12);
+		if (v->preset < VIOS_KDF_INTERACTIVE || v->preset > VIOS_KDF_SENSITIVE) {
+			vios_error_set(VIOS_ERR_KEYS, "unknown key derivation preset %d: the vault was tampered with", v->preset);
+			return VIOS_ECORRUPT;
+		}
+	} else if (v->version == VAULT_V1 && len == VAULT_LEN_V1) {
+		v->hdr = VAULT_HDR_V1;
+	} else {
+		vios_error_set(VIOS_ERR_KEYS, "unknown vault version %d or length %zu (from another vios version?)",
+			       v->version, len);
+		return VIOS_ECORRUPT;
+	}
+	v->len = len;
+	memcpy(v->b, buf, len);
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *slot = vslot(v, i);
+		if (slot[0] != (i == 0 ? SLOT_PASS : SLOT_RECOVERY) || slot[1] != 2) {
+			vios_error_set(VIOS_ERR_KEYS, "unknown slot type or algorithm: the vault was tampered with");
+			return VIOS_ECORRUPT;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Slot i's costs lie within the bounds and, in version 2, at or above the
+ * recorded preset's: checked before the slot's Argon2id runs.
+ */
+static int slot_check(vault_t *v, int i)
+{
+	const uint8_t *slot = vslot(v, i);
+	uint64_t ops = vios_load_le64(slot + 2), mem = vios_load_le64(slot + 10), pops = 0, pmem = 0;
+
+	if (v->preset != 0)
+		vios_kdf_preset_limits((vios_kdf_preset)v->preset, &pops, &pmem);
+	if (ops < OPS_MIN || ops > OPS_MAX || mem < MEM_MIN || mem > MEM_MAX || ops < pops || mem < pmem) {
+		vios_error_set(VIOS_ERR_KEYS,
+			       "Argon2id costs of the %s slot (%llu passes, %llu KiB) are outside what vios writes: "
+			       "the vault was tampered with",
+			       i == 0 ? "passphrase" : "recovery code", (unsigned long long)ops,
+			       (unsigned long long)(mem >> 10));
+		return VIOS_ECORRUPT;
+	}
+	return 0;
+}
+
+int vios_vault_parse(vios_vault_info *out, const uint8_t *buf, size_t len)
+{
+	vault_t v;
+	int error;
+
+	assert(out != NULL && (buf != NULL || len == 0));
+	memset(out, 0, sizeof(*out));
+	if ((error = vault_parse(&v, buf, len)) == 0 && (error = slot_check(&v, 0)) == 0 &&
+	    (error = slot_check(&v, 1)) == 0) {
+		out->version = v.version;
+		out->preset = v.preset;
+		for (int i = 0; i < 2; i++) {
+			out->ops[i] = vios_load_le64(vslot(&v, i) + 2);
+			out->mem[i] = vios_load_le64(vslot(&v, i) + 10);
+		}
+	}
+	sodium_memzero(&v, sizeof(v));
+	return error;
+}
+
+/* Reads HOME/keys.vault; the slots in mask `need` (bit i: slot i) must
+ * have costs slot_check accepts. */
+static int vault_read(vault_t *v, const char *home, int need)
 {
 	char path[PATH_MAX];
 	uint8_t *buf = NULL;
@@ -245,27 +381,30 @@ static int vault_read(uint8_t vault[VAULT_LEN], const char *home)
 	if ((error = vios_file_read(&buf, &len, path, 4096)) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_KEYS, "%s is not a vios home (no keys.vault); create one with 'vios init'", home);
+		else if (error == VIOS_ECORRUPT)
+			vios_error_set(VIOS_ERR_KEYS, "key vault %s is damaged (too large)", path);
 		return error;
 	}
-	if (len != VAULT_LEN || memcmp(buf, VAULT_MAGIC, 8) != 0 ||
-	    vios_load_le16(buf + 8) != VAULT_VERSION || vios_load_le16(buf + 10) != 2 ||
-	    buf[VAULT_HDR] != SLOT_PASS || buf[VAULT_HDR + SLOT_LEN] != SLOT_RECOVERY) {
-		vios_error_set(VIOS_ERR_KEYS, "key vault %s is damaged or from another vios version", path);
-		free(buf);
-		return VIOS_ECORRUPT;
+	error = vault_parse(v, buf, len);
+	for (int i = 0; i < 2 && error == 0; i++)
+		if (need & (1 << i))
+			error = slot_check(v, i);
+	if (error < 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_KEYS, "key vault %s: %s", path, why);
 	}
-	memcpy(vault, buf, VAULT_LEN);
 	free(buf);
-	return 0;
+	return error;
 }
 
-static int vault_write(const uint8_t vault[VAULT_LEN], const char *home, int replace)
+static int vault_write(const vault_t *v, const char *home, int replace)
 {
 	char path[PATH_MAX];
 
 	if (path_in(path, sizeof(path), home, "keys.vault") < 0)
 		return VIOS_ERROR;
-	return vios_file_write_atomic(path, vault, VAULT_LEN, 0600, replace);
+	return vios_file_write_atomic(path, v->b, v->len, 0600, replace);
 }
 
 /* ---- identity.sec ------------------------------------------------------- */
@@ -414,6 +553,37 @@ bad:
 
 /* ---- node lifecycle ----------------------------------------------------- */
 
+/*
+ * A home is a directory of ours that nobody else may enter: a home another
+ * user owns, or one with group or other permissions, could have had its
+ * files swapped or read, so it is refused, not repaired.
+ */
+static int home_check(const char *home)
+{
+	struct stat sb;
+
+	if (stat(home, &sb) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return vios_error_os("cannot read %s", home);
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		vios_error_set(VIOS_ERR_INPUT, "%s is not a directory: not a vios home", home);
+		return VIOS_ERROR;
+	}
+	if (sb.st_uid != geteuid()) {
+		vios_error_set(VIOS_ERR_INPUT, "%s belongs to another user (uid %ld): refusing to use it as a vios home",
+			       home, (long)sb.st_uid);
+		return VIOS_ERROR;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "%s has mode %04o: a vios home must be 0700 (chmod 700 it if that is right)",
+			       home, (unsigned)(sb.st_mode & 07777));
+		return VIOS_ERROR;
+	}
+	return 0;
+}
+
 static int node_alloc(vios_node **out, const char *home)
 {
 	vios_node *n = calloc(1, sizeof(*n));
@@ -456,7 +626,8 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 		   const vios_secret *pass, vios_kdf_preset kdf)
 {
 	vios_node *n = NULL;
-	uint8_t vault[VAULT_LEN], *rbytes = NULL;
+	vault_t vault;
+	uint8_t *rbytes = NULL;
 	char path[PATH_MAX], *json = NULL, *code = NULL;
 	uint64_t ops, mem;
 	int error = VIOS_ERROR, created = 0;
@@ -490,10 +661,16 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 		vios_error_set(VIOS_ERR_INPUT, "the passphrase must have at least %d characters", VIOS_PASSPHRASE_MIN);
 		return VIOS_EUSAGE;
 	}
+	if (kdf < VIOS_KDF_INTERACTIVE || kdf > VIOS_KDF_SENSITIVE) {
+		vios_error_set(VIOS_ERR_INPUT, "unknown key derivation preset %d", (int)kdf);
+		return VIOS_EUSAGE;
+	}
 	if (!vios_dir_empty_or_absent(home)) {
 		vios_error_set(VIOS_ERR_INPUT, "%s exists and is not empty; refusing to overwrite it", home);
 		return VIOS_EEXISTS;
 	}
+	if ((error = home_check(home)) < 0)
+		return error;
 	if ((error = node_alloc(&n, home)) < 0)
 		return error;
 	if (mkdir(home, 0700) < 0 && errno != EEXIST) {
@@ -501,6 +678,8 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 		goto done;
 	}
 	created = 1;
+	if ((error = home_check(home)) < 0) /* made meanwhile by someone else */
+		goto done;
 	vios_uuid7(n->node_id);
 	strcpy(n->kind, kind);
 	strcpy(n->role, role);
@@ -531,27 +710,29 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 	randombytes_buf(rbytes, RECOVERY_BYTES);
 	recovery_format(code, rbytes);
 	vios_kdf_preset_limits(kdf, &ops, &mem);
-	vault_header(vault);
+	vault_header(&vault, kdf);
 	{
 		char norm[33];
 		if ((error = recovery_normalise(norm, code)) < 0 ||
-		    (error = slot_seal(vault + VAULT_HDR, vault, SLOT_PASS, pass->buf, pass->len, ops, mem, n->master)) < 0 ||
-		    (error = slot_seal(vault + VAULT_HDR + SLOT_LEN, vault, SLOT_RECOVERY, (uint8_t *)norm, 32, ops, mem, n->master)) < 0) {
+		    (error = slot_seal(&vault, 0, pass->buf, pass->len, ops, mem, n->master)) < 0 ||
+		    (error = slot_seal(&vault, 1, (uint8_t *)norm, 32, ops, mem, n->master)) < 0) {
 			sodium_memzero(norm, sizeof(norm));
 			goto done;
 		}
 		sodium_memzero(norm, sizeof(norm));
 	}
+	n->kdf_preset = kdf;
 	if ((error = node_json(&json, n)) < 0 ||
 	    (error = path_in(path, sizeof(path), home, "node.json")) < 0 ||
 	    (error = vios_file_write_atomic(path, json, strlen(json), 0644, 0)) < 0 ||
 	    (error = sec_write(n)) < 0 ||
-	    (error = vault_write(vault, home, 0)) < 0)
+	    (error = vault_write(&vault, home, 0)) < 0)
 		goto done;
+	n->fresh = 1;
 	memcpy(recovery, code, VIOS_RECOVERY_LEN + 1);
 	error = 0;
 done:
-	sodium_memzero(vault, sizeof(vault));
+	sodium_memzero(&vault, sizeof(vault));
 	sodium_free(rbytes);
 	sodium_free(code);
 	free(json);
@@ -577,6 +758,8 @@ int vios_node_open_public(vios_node **out, const char *home)
 	if ((error = node_alloc(&n, home)) < 0)
 		return error;
 	if ((error = path_in(path, sizeof(path), home, "node.json")) < 0)
+		goto done;
+	if (vios_path_exists(home) && (error = home_check(home)) < 0)
 		goto done;
 	if (!vios_path_exists(path)) {
 		vios_error_set(VIOS_ERR_KEYS, "%s is not a vios home (no node.json); create one with 'vios init'", home);
@@ -609,27 +792,29 @@ done:
 int vios_node_open(vios_node **out, const char *home, const vios_secret *pass)
 {
 	vios_node *n = NULL;
-	uint8_t vault[VAULT_LEN];
+	vault_t vault;
 	int error;
 
 	assert(out != NULL && home != NULL && pass != NULL);
 	*out = NULL;
 	if ((error = vios_node_open_public(&n, home)) < 0)
 		return error;
-	if ((error = vault_read(vault, home)) < 0)
+	if ((error = vault_read(&vault, home, 3)) < 0)
 		goto done;
 	if ((n->master = sodium_malloc(32)) == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
-	if ((error = slot_open(n->master, vault, vault + VAULT_HDR, pass->buf, pass->len)) < 0) {
+	if ((error = slot_open(n->master, &vault, 0, pass->buf, pass->len)) < 0) {
 		if (error == VIOS_EAUTH)
 			vios_error_set(VIOS_ERR_KEYS, "wrong passphrase for %s (forgotten? use 'vios passphrase recover --recovery-code CODE')", home);
 		goto done;
 	}
+	/* authenticated now: the header (and so the preset) is the slot's AD */
+	n->kdf_preset = vault.preset;
 	error = sec_read(n);
 done:
-	sodium_memzero(vault, sizeof(vault));
+	sodium_memzero(&vault, sizeof(vault));
 	if (error < 0)
 		vios_node_free(n);
 	else
@@ -637,50 +822,87 @@ done:
 	return error;
 }
 
-static int rewrap(const char *home, const uint8_t *master, const vios_secret *newpass)
+static int newpass_check(const vios_secret *newpass)
 {
-	uint8_t vault[VAULT_LEN];
-	int error;
-
 	if (newpass->len < VIOS_PASSPHRASE_MIN) {
 		vios_error_set(VIOS_ERR_INPUT, "the new passphrase must have at least %d characters", VIOS_PASSPHRASE_MIN);
 		return VIOS_EUSAGE;
 	}
-	if ((error = vault_read(vault, home)) < 0)
+	return 0;
+}
+
+/*
+ * Rewraps the passphrase slot. Its costs come from the node's creation
+ * preset (authenticated when the node was opened), never from the slot on
+ * disk. A version-1 vault (no preset) keeps its format: the new slot takes
+ * the larger of the two slots' costs, each already at least interactive.
+ */
+int vios_node_passphrase_change(vios_node *node, const vios_secret *newpass)
+{
+	vault_t disk, nv;
+	uint64_t ops, mem;
+	int error;
+
+	assert(node != NULL && newpass != NULL);
+	if (node->master == NULL) {
+		vios_error_set(VIOS_ERR_KEYS, "node is not unlocked");
+		return VIOS_ERROR;
+	}
+	/* a version-1 change takes costs from both slots: both must be sound */
+	if ((error = newpass_check(newpass)) < 0 ||
+	    (error = vault_read(&disk, node->home, node->kdf_preset != 0 ? 0 : 3)) < 0)
 		return error;
-	/* Same costs as the slot had: they were chosen at init. */
-	error = slot_seal(vault + VAULT_HDR, vault, SLOT_PASS, newpass->buf, newpass->len,
-			  vios_load_le64(vault + VAULT_HDR + 2), vios_load_le64(vault + VAULT_HDR + 10), master);
-	if (error == 0)
-		error = vault_write(vault, home, 1);
-	sodium_memzero(vault, sizeof(vault));
+	if ((disk.version == VAULT_VERSION) != (node->kdf_preset != 0)) {
+		vios_error_set(VIOS_ERR_KEYS, "key vault of %s changed since it was opened; nothing was changed", node->home);
+		error = VIOS_ECORRUPT;
+		goto done;
+	}
+	if (node->kdf_preset != 0) {
+		vault_header(&nv, node->kdf_preset);
+		memcpy(vslot(&nv, 1), vslot(&disk, 1), SLOT_LEN);
+		vios_kdf_preset_limits((vios_kdf_preset)node->kdf_preset, &ops, &mem);
+	} else {
+		nv = disk;
+		ops = vios_load_le64(vslot(&disk, 0) + 2);
+		mem = vios_load_le64(vslot(&disk, 0) + 10);
+		if (vios_load_le64(vslot(&disk, 1) + 2) > ops)
+			ops = vios_load_le64(vslot(&disk, 1) + 2);
+		if (vios_load_le64(vslot(&disk, 1) + 10) > mem)
+			mem = vios_load_le64(vslot(&disk, 1) + 10);
+	}
+	if ((error = slot_seal(&nv, 0, newpass->buf, newpass->len, ops, mem, node->master)) == 0)
+		error = vault_write(&nv, node->home, 1);
+done:
+	sodium_memzero(&disk, sizeof(disk));
+	sodium_memzero(&nv, sizeof(nv));
 	return error;
 }
 
-int vios_node_passphrase_change(vios_node *node, const vios_secret *newpass)
-{
-	assert(node != NULL && newpass != NULL);
-
-	return rewrap(node->home, node->master, newpass);
-}
-
+/*
+ * Opens the recovery slot (authenticating the header, and so the creation
+ * preset), then seals a new passphrase slot with the preset's costs. A
+ * version-1 vault is upgraded: its preset is the largest one under the
+ * recovery slot's authenticated costs, and both slots are sealed anew.
+ */
 int vios_node_passphrase_recover(const char *home, const char *code, const vios_secret *newpass)
 {
 	vios_node *n = NULL;
-	uint8_t vault[VAULT_LEN];
+	vault_t disk, nv;
 	char norm[33];
-	int error;
+	uint64_t ops, mem;
+	int error, preset;
 
 	assert(home != NULL && code != NULL && newpass != NULL);
 	if ((error = recovery_normalise(norm, code)) < 0)
 		return error;
-	if ((error = vios_node_open_public(&n, home)) < 0 || (error = vault_read(vault, home)) < 0)
+	if ((error = newpass_check(newpass)) < 0 || (error = vios_node_open_public(&n, home)) < 0 ||
+	    (error = vault_read(&disk, home, 2)) < 0) /* the passphrase slot is replaced */
 		goto done;
 	if ((n->master = sodium_malloc(32)) == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
-	if ((error = slot_open(n->master, vault, vault + VAULT_HDR + SLOT_LEN, (uint8_t *)norm, 32)) < 0) {
+	if ((error = slot_open(n->master, &disk, 1, (uint8_t *)norm, 32)) < 0) {
 		if (error == VIOS_EAUTH)
 			vios_error_set(VIOS_ERR_KEYS, "wrong recovery code for %s", home);
 		goto done;
@@ -688,10 +910,20 @@ int vios_node_passphrase_recover(const char *home, const char *code, const vios_
 	/* Prove the master key really opens this node's keys before rewrapping. */
 	if ((error = sec_read(n)) < 0)
 		goto done;
-	error = rewrap(home, n->master, newpass);
+	preset = disk.preset != 0 ? disk.preset
+				  : preset_under(vios_load_le64(vslot(&disk, 1) + 2), vios_load_le64(vslot(&disk, 1) + 10));
+	vios_kdf_preset_limits((vios_kdf_preset)preset, &ops, &mem);
+	vault_header(&nv, preset);
+	if (disk.version == VAULT_VERSION)
+		memcpy(vslot(&nv, 1), vslot(&disk, 1), SLOT_LEN);
+	else if ((error = slot_seal(&nv, 1, (uint8_t *)norm, 32, ops, mem, n->master)) < 0)
+		goto done;
+	if ((error = slot_seal(&nv, 0, newpass->buf, newpass->len, ops, mem, n->master)) == 0)
+		error = vault_write(&nv, home, 1);
 done:
 	sodium_memzero(norm, sizeof(norm));
-	sodium_memzero(vault, sizeof(vault));
+	sodium_memzero(&disk, sizeof(disk));
+	sodium_memzero(&nv, sizeof(nv));
 	vios_node_free(n);
 	return error;
 }

@@ -7,10 +7,14 @@
  *                  identity.sec's associated data, so an edit is detected.
  *   keys.vault     the 32-byte master key, wrapped twice with
  *                  XChaCha20-Poly1305: under Argon2id(passphrase) and under
- *                  Argon2id(recovery code). See docs/formats.md.
+ *                  Argon2id(recovery code), with the creation preset
+ *                  recorded and authenticated. See docs/formats.md.
  *   identity.sec   the Ed25519 (minisign) and X25519 (age) secret keys,
  *                  encrypted under a key derived from the master key.
  *   store.db       the encrypted record store (src/store).
+ *
+ * A home must be a directory owned by the user running vios with no group
+ * or other permissions; anything else is refused before a file in it is read.
  *
  * A vios_node holds the unlocked secrets in sodium_malloc memory; free it
  * with vios_node_free, which wipes them.
@@ -39,6 +43,12 @@ typedef struct vios_node {
 	char created[21];
 	vios_minisign_pub sign_pub;
 	uint8_t age_pk[32];
+	/* the Argon2id preset the node was created with (a vios_kdf_preset),
+	 * authenticated by the vault; 0 for a version-1 vault or public-only */
+	int kdf_preset;
+	/* 1 when this process made the home (vios_node_init): only then may its
+	 * store be created (store.h) */
+	int fresh;
 	/* secrets, sodium_malloc'd; NULL when the node was opened public-only */
 	uint8_t *master;
 	vios_minisign_sec *sign_sec;
@@ -58,19 +68,51 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 		   const char *kind, const char *name, const char *role,
 		   const vios_secret *pass, vios_kdf_preset kdf);
 
-/* Opens a home and unlocks it with the passphrase (VIOS_EAUTH if wrong). */
+/*
+ * Opens a home and unlocks it with the passphrase (VIOS_EAUTH if wrong).
+ * A vault whose Argon2id costs lie outside what vios writes (vios_vault_parse)
+ * is refused as tampered (VIOS_ECORRUPT) before Argon2id runs.
+ */
 int vios_node_open(vios_node **out, const char *home, const vios_secret *pass);
 /* Opens a home reading only its public identity (no secrets). */
 int vios_node_open_public(vios_node **out, const char *home);
 
-/* Rewraps the master key under a new passphrase (the recovery slot stays). */
+/*
+ * Rewraps the master key under a new passphrase (the recovery slot stays),
+ * with the costs of the node's creation preset, never those found on disk.
+ */
 int vios_node_passphrase_change(vios_node *node, const vios_secret *newpass);
 /*
  * Unlocks with the recovery code and rewraps the master key under newpass.
- * VIOS_EAUTH when the code is wrong. The recovery code stays valid.
+ * VIOS_EAUTH when the code is wrong. The recovery code stays valid. The new
+ * slot gets the creation preset's costs (authenticated by the recovery
+ * slot); a version-1 vault is rewritten as version 2.
  */
 int vios_node_passphrase_recover(const char *home, const char *code,
 				 const vios_secret *newpass);
+
+/* What a keys.vault says before anything in it is authenticated. */
+typedef struct {
+	int version;     /* 1 or 2 */
+	int preset;      /* creation preset (version 2), 0 for version 1 */
+	uint64_t ops[2]; /* Argon2id passes of slot 0 (passphrase), 1 (recovery) */
+	uint64_t mem[2]; /* Argon2id memory in bytes */
+} vios_vault_info;
+
+/* Bounds on a slot's Argon2id costs: at least the interactive preset, at
+ * most four times the sensitive preset's passes and its memory. */
+#define VIOS_VAULT_OPS_MIN 2u
+#define VIOS_VAULT_OPS_MAX 16u
+#define VIOS_VAULT_MEM_MIN (64u << 20)
+#define VIOS_VAULT_MEM_MAX (1u << 30)
+
+/*
+ * Parses the bytes of a keys.vault (docs/formats.md): magic, version, slot
+ * types, preset, and each slot's costs within the bounds above and, in
+ * version 2, at least the recorded preset's. Runs no Argon2id and
+ * authenticates nothing. 0 or VIOS_ECORRUPT with a message.
+ */
+int vios_vault_parse(vios_vault_info *out, const uint8_t *buf, size_t len);
 
 /* A 32-byte subkey of the master key for one purpose (8-char context). */
 int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const char ctx[8]);

@@ -10,6 +10,7 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define K_SCHOOL "school"
@@ -126,6 +127,28 @@ uint32_t vios_role_bit(const char *role)
 	return i >= 0 && i < VIOS_ROLE_TABLE_COUNT ? 1u << i : 0;
 }
 
+uint32_t vios_role_mask(const char *list)
+{
+	uint32_t mask = 0;
+	char name[32];
+
+	while (list && *list) {
+		size_t n = strcspn(list, ",");
+		size_t a = 0, b = n;
+		while (a < b && list[a] == ' ')
+			a++;
+		while (b > a && list[b - 1] == ' ')
+			b--;
+		if (b - a < sizeof(name)) {
+			memcpy(name, list + a, b - a);
+			name[b - a] = 0;
+			mask |= vios_role_bit(name);
+		}
+		list += n + (list[n] == ',');
+	}
+	return mask;
+}
+
 int vios_role_fits_kind(const char *role, const char *kind)
 {
 	int k = vios_kind_index(kind), r = vios_role_index(role);
@@ -150,6 +173,28 @@ const char *vios_role_table_list(void)
 const char *vios_role_partner_list(void)
 {
 	return ROLE_PARTNER_LIST;
+}
+
+int vios_role_mask_format(char *buf, size_t len, uint32_t mask)
+{
+	size_t used = 0;
+
+	assert(buf != NULL);
+	if (len == 0)
+		return -1;
+	buf[0] = 0;
+	for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++) {
+		size_t need = strlen(roles[i]) + (used != 0);
+		if (!(mask & (1u << i)))
+			continue;
+		if (used + need >= len) {
+			buf[0] = 0;
+			return -1;
+		}
+		snprintf(buf + used, len - used, "%s%s", used ? "," : "", roles[i]);
+		used += need;
+	}
+	return 0;
 }
 
 int vios_theme_index(const char *theme)

@@ -16,6 +16,7 @@
 #ifndef VIOS_VOCAB_H
 #define VIOS_VOCAB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* ---- node kinds ---- */
@@ -71,6 +72,11 @@ int vios_role_at_table(const char *role);
 /* The role's bit in a case row's mask (1 << index) for a role at the
  * table, 0 for anything else (hub, auditor, unknown, NULL). */
 uint32_t vios_role_bit(const char *role);
+/* The mask of a comma-separated role list as case_file.roles holds it
+ * ("police,social-team"; spaces around names ignored, names not at the
+ * table ignored; NULL or "" = 0). The one parser of that list: the crdt's
+ * categories and the case view call it. */
+uint32_t vios_role_mask(const char *list);
 /*
  * 1 when a node of kind may play role: a partner plays one of the roles at
  * the table other than school; every other kind plays the role of its name.
@@ -83,6 +89,14 @@ const char *vios_role_list(void);
 const char *vios_role_table_list(void);
 /* The roles a partner may play as "a, b, c or d" for messages (static). */
 const char *vios_role_partner_list(void);
+/*
+ * A case row's role mask as the canonical comma list, "police,social-team":
+ * the roles at the table in index order, no spaces, each once ("" for 0).
+ * The one spelling of a role list that is stored or shown: the records
+ * write case and meeting roles this way, the crdt formats masks with it.
+ * Returns 0, or -1 when buf (len bytes) is too small (buf then "").
+ */
+int vios_role_mask_format(char *buf, size_t len, uint32_t mask);
 
 /* ---- signal themes ---- */
 #define VIOS_THEME_COUNT 12

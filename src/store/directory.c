@@ -227,7 +227,8 @@ int vios_store_covenant_add(vios_store *st, long long version, const char *text,
 	return vios_store_error(st->db, rc, "saving the covenant");
 }
 
-int vios_store_covenant_get(char **out, vios_store *st)
+/* The text of the covenant `version` (0: the highest kept). */
+static int covenant_text(char **out, vios_store *st, long long version)
 {
 	sqlite3_stmt *pStmt = NULL;
 	char *text = NULL;
@@ -235,7 +236,10 @@ int vios_store_covenant_get(char **out, vios_store *st)
 
 	assert(out != NULL && st != NULL && st->db != NULL);
 	*out = NULL;
-	rc = sqlite3_prepare_v2(st->db, "SELECT text FROM reg_covenant ORDER BY version DESC LIMIT 1", -1, &pStmt, NULL);
+	rc = sqlite3_prepare_v2(st->db, version > 0 ? "SELECT text FROM reg_covenant WHERE version = ?1"
+					: "SELECT text FROM reg_covenant ORDER BY version DESC LIMIT 1", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && version > 0)
+		sqlite3_bind_int64(pStmt, 1, version);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW &&
 	    (text = strdup((const char *)sqlite3_column_text(pStmt, 0))) == NULL)
 		rc = SQLITE_NOMEM;
@@ -243,9 +247,23 @@ int vios_store_covenant_get(char **out, vios_store *st)
 	if ((error = vios_store_error(st->db, rc, "reading the covenant")) < 0)
 		return error;
 	if (text == NULL) {
-		vios_error_set(VIOS_ERR_STORE, "no covenant yet");
+		if (version > 0)
+			vios_error_set(VIOS_ERR_STORE, "covenant version %lld is not kept here", version);
+		else
+			vios_error_set(VIOS_ERR_STORE, "no covenant yet");
 		return VIOS_ENOTFOUND;
 	}
 	*out = text;
 	return 0;
+}
+
+int vios_store_covenant_get(char **out, vios_store *st)
+{
+	return covenant_text(out, st, 0);
+}
+
+int vios_store_covenant_get_version(char **out, vios_store *st, long long version)
+{
+	assert(version > 0);
+	return covenant_text(out, st, version);
 }

@@ -70,5 +70,8 @@ int vios_store_covenant_add(vios_store *st, long long version, const char *text,
 /* The text of the highest covenant version kept, malloc'd into *out (the
  * caller frees it). VIOS_ENOTFOUND when none is. */
 int vios_store_covenant_get(char **out, vios_store *st);
+/* The text of covenant `version` (> 0) as kept; VIOS_ENOTFOUND when that
+ * version is not kept here. */
+int vios_store_covenant_get_version(char **out, vios_store *st, long long version);
 
 #endif

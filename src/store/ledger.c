@@ -188,6 +188,41 @@ int vios_ledger_held_put(vios_store *st, const char *sender, long long seq, cons
 			 "holding the bundle", 5, t, iv, age, agelen);
 }
 
+int vios_ledger_quarantine_put(vios_store *st, const char *sender, long long seq, const char *hash, const char *sig,
+			       const char *held_at, const uint8_t *age, size_t agelen, const char *reason)
+{
+	const char *t[] = { sender, NULL, hash, sig, held_at, reason };
+	long long iv[] = { 0, seq, 0, 0, 0, 0 };
+
+	assert(st != NULL && sender != NULL && hash != NULL && sig != NULL && held_at != NULL && age != NULL);
+	assert(reason != NULL);
+	return exec_bind(st, "INSERT OR REPLACE INTO held(sender, seq, hash, sig, held_at, quarantined, age)"
+			     " VALUES (?, ?, ?, ?, ?, ?, ?)", "quarantining the bundle", 6, t, iv, age, agelen);
+}
+
+int vios_ledger_quarantined_get(char *reason, size_t len, vios_store *st, const char *sender, long long seq,
+				const char *hash)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc, error;
+
+	assert(reason != NULL && len > 0 && st != NULL && sender != NULL && hash != NULL);
+	reason[0] = 0;
+	rc = sqlite3_prepare_v2(st->db, "SELECT quarantined FROM held WHERE sender = ?1 AND seq = ?2 AND hash = ?3"
+				" AND quarantined IS NOT NULL", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, sender, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(pStmt, 2, seq);
+		sqlite3_bind_text(pStmt, 3, hash, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+			snprintf(reason, len, "%s", (const char *)sqlite3_column_text(pStmt, 0));
+	}
+	sqlite3_finalize(pStmt);
+	if ((error = vios_store_error(st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading quarantined bundles")) < 0)
+		return error;
+	return rc == SQLITE_ROW ? 0 : VIOS_ENOTFOUND;
+}
+
 int vios_ledger_held_delete(vios_store *st, const char *sender, long long seq)
 {
 	const char *t[] = { sender, NULL };
@@ -208,7 +243,9 @@ int vios_ledger_held_list(vios_ledger_held_group **out, size_t *n, vios_store *s
 	assert(out != NULL && n != NULL && st != NULL);
 	*out = NULL;
 	*n = 0;
-	rc = sqlite3_prepare_v2(st->db, "SELECT sender, min(seq) AS seq, count(*) AS n FROM held GROUP BY sender", -1,
+	rc = sqlite3_prepare_v2(st->db, "SELECT sender, min(seq) AS seq, count(*) AS n, (SELECT q.seq || ': ' || q.quarantined FROM held q"
+				" WHERE q.sender = held.sender AND q.quarantined IS NOT NULL ORDER BY q.seq LIMIT 1)"
+				" FROM held GROUP BY sender", -1,
 				&pStmt, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		if (count == cap) {
@@ -223,6 +260,8 @@ int vios_ledger_held_list(vios_ledger_held_group **out, size_t *n, vios_store *s
 			 (const char *)sqlite3_column_text(pStmt, 0) ?: "");
 		g[count].first_seq = sqlite3_column_int64(pStmt, 1);
 		g[count].n = (size_t)sqlite3_column_int64(pStmt, 2);
+		snprintf(g[count].quarantined, sizeof(g[count].quarantined), "%s",
+			 (const char *)sqlite3_column_text(pStmt, 3) ?: "");
 		count++;
 		rc = SQLITE_OK;
 	}

@@ -53,6 +53,14 @@ int vios_ledger_held_get(uint8_t **age, size_t *agelen, char **sig, vios_store *
 /* Holds a verified bundle that came before the seq it follows. */
 int vios_ledger_held_put(vios_store *st, const char *sender, long long seq, const char *hash, const char *sig,
 			 const char *held_at, const uint8_t *age, size_t agelen);
+/* Holds sender's bundle seq in quarantine: refused for reason (one line),
+ * replacing what was held for that seq. Its later bundles wait behind it. */
+int vios_ledger_quarantine_put(vios_store *st, const char *sender, long long seq, const char *hash, const char *sig,
+			       const char *held_at, const uint8_t *age, size_t agelen, const char *reason);
+/* The reason sender's bundle seq with that hash was quarantined for;
+ * VIOS_ENOTFOUND when that bundle is not in quarantine. */
+int vios_ledger_quarantined_get(char *reason, size_t len, vios_store *st, const char *sender, long long seq,
+				const char *hash);
 /* Drops the bundle held for sender's seq (applied now). */
 int vios_ledger_held_delete(vios_store *st, const char *sender, long long seq);
 
@@ -60,6 +68,7 @@ typedef struct {
 	char sender[37];
 	long long first_seq; /* the lowest seq held */
 	size_t n;            /* bundles held */
+	char quarantined[400]; /* "SEQ: reason" of the first one in quarantine, "" when none */
 } vios_ledger_held_group;
 
 /* The senders with held bundles, by sender id, into malloc'd *out (NULL when none). */

@@ -2,6 +2,7 @@
  * records.c - see records.h.
  */
 #include "store/records.h"
+#include "store/caseview.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -139,18 +140,54 @@ static const colrule r_agreement[] = {
 	{ NULL, 0, 0, NULL, NULL }
 };
 
-static const struct {
+typedef struct {
 	const char *table;
 	const colrule *rules;
 	const char *stamp; /* the creation-time column */
-} tables[] = {
-	{ "pupil", r_pupil, "created_at" },
-	{ "signal", r_signal, "created_at" },
-	{ "trend", r_trend, "created_at" },
-	{ "meeting", r_meeting, "created_at" },
-	{ "case_file", r_case, "opened_at" },
-	{ "agreement", r_agreement, "created_at" },
+	const char *what;  /* the record's name in messages */
+} tableinfo;
+
+static const tableinfo tables[] = {
+	{ "pupil", r_pupil, "created_at", "pupil" },
+	{ "signal", r_signal, "created_at", "signal" },
+	{ "trend", r_trend, "created_at", "trend" },
+	{ "meeting", r_meeting, "created_at", "meeting" },
+	{ "case_file", r_case, "opened_at", "case" },
+	{ "agreement", r_agreement, "created_at", "agreement" },
 };
+
+/*
+ * Columns an edit never changes, besides id, origin and the creation stamp
+ * (no rule names those, so no edit can). They say what the row is about:
+ * a case is about its pupil, and an agreement made in a case belongs to
+ * that case, whose lead and roles the mandate's grants are counted in;
+ * moving either would carry the row, and who receives it, elsewhere.
+ */
+static const struct {
+	const char *table;
+	const char *col;
+	const char *why;
+} fixed_cols[] = {
+	{ "case_file", "pupil_id", "a case stays with its pupil" },
+	{ "agreement", "case_id", "an agreement stays with the case it was made in" },
+};
+
+static const tableinfo *table_find(const char *table)
+{
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (!strcmp(tables[i].table, table))
+			return &tables[i];
+	vios_error_set(VIOS_ERR_INPUT, "no table %s", table);
+	return NULL;
+}
+
+static const colrule *rule_find(const tableinfo *t, const char *col)
+{
+	for (const colrule *r = t->rules; r->col; r++)
+		if (!strcmp(r->col, col))
+			return r;
+	return NULL;
+}
 
 static int exists(vios_store *st, const char *table, const char *id, int *found)
 {
@@ -288,51 +325,171 @@ static const char *field(const vios_field *f, size_t n, const char *col)
 	return NULL;
 }
 
+/* A checked role list (check_list) in the one spelling every stored role
+ * list has, so the same parties are always the same text. */
+static int roles_canonical(char *out, size_t len, const char *val)
+{
+	uint32_t mask = 0;
+	const char *p = val;
+
+	while (*p) {
+		size_t k = strcspn(p, ",");
+		char name[32];
+		if (k < sizeof(name)) {
+			memcpy(name, p, k);
+			name[k] = 0;
+			mask |= vios_role_bit(name);
+		}
+		p += k + (p[k] == ',');
+	}
+	if (vios_role_mask_format(out, len, mask) < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "role list too long");
+		return VIOS_EUSAGE;
+	}
+	return 0;
+}
+
+/* Binds a checked value as its column stores it. */
+static int bind_value(sqlite3_stmt *pStmt, int i, const colrule *r, const char *v)
+{
+	char roles[256];
+	int error;
+
+	if (r->kind == V_BOOL)
+		return sqlite3_bind_int(pStmt, i, atoi(v)) == SQLITE_OK ? 0 : vios_error_nomem();
+	if (r->kind == V_ROLES) {
+		if ((error = roles_canonical(roles, sizeof(roles), v)) < 0)
+			return error;
+		return sqlite3_bind_text(pStmt, i, roles, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : vios_error_nomem();
+	}
+	return sqlite3_bind_text(pStmt, i, v, -1, SQLITE_STATIC) == SQLITE_OK ? 0 : vios_error_nomem();
+}
+
+/* The mask of a stored role list (NULL or "" is none). */
+static uint32_t roles_mask(const char *list)
+{
+	char buf[256];
+	uint32_t mask = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list ? list : "");
+	for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save))
+		mask |= vios_role_bit(item);
+	return mask;
+}
+
+/*
+ * A column's value once the write is done: the field given, else for an
+ * edit (id not NULL) the stored value, NULL when there is none. buf holds
+ * a stored value.
+ */
+static int after(const char **out, char *buf, size_t len, vios_store *st, const tableinfo *t, const char *id,
+		 const vios_field *f, size_t n, const char *col)
+{
+	sqlite3_stmt *pStmt = NULL;
+	char zSql[128];
+	int rc;
+
+	*out = field(f, n, col);
+	if (*out != NULL || id == NULL)
+		return 0;
+	snprintf(zSql, sizeof(zSql), "SELECT %s FROM %s WHERE id = ?", col, t->table);
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, id, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW && sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
+			snprintf(buf, len, "%s", (const char *)sqlite3_column_text(pStmt, 0));
+			*out = buf;
+		}
+	}
+	sqlite3_finalize(pStmt);
+	return vios_store_error(st->db, rc, "reading a record");
+}
+
+/*
+ * The rules between columns of one row, on the row as the write leaves it
+ * (id NULL: a new row of fields only). The one place they are written, for
+ * adds and edits alike.
+ */
+static int row_rules(vios_store *st, const tableinfo *t, const char *id, const vios_field *f, size_t n)
+{
+	char b1[TEXT_MAX + 1], b2[TEXT_MAX + 1];
+	const char *v1, *v2;
+	int error;
+
+	if (!strcmp(t->table, "agreement")) {
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "case_id")) < 0 ||
+		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "meeting_id")) < 0)
+			return error;
+		if ((v1 == NULL) == (v2 == NULL)) {
+			vios_error_set(VIOS_ERR_INPUT, "an agreement belongs to exactly one of --case ID or --meeting ID");
+			return VIOS_EUSAGE;
+		}
+	}
+	if (!strcmp(t->table, "signal")) {
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "parents_informed")) < 0 ||
+		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "not_informed_reason")) < 0)
+			return error;
+		if (v1 && !strcmp(v1, "0") && v2 == NULL) {
+			vios_error_set(VIOS_ERR_INPUT, "parents not informed: say why with --not-informed-reason");
+			return VIOS_EUSAGE;
+		}
+	}
+	/* The school owns a case and always takes part in it, listed or not;
+	 * any other lead must be one of the case's roles. Checked when the
+	 * roles or the lead change, so older rows stay editable otherwise. */
+	if (!strcmp(t->table, "case_file") && (field(f, n, "roles") || field(f, n, "lead_role"))) {
+		uint32_t was = 0, now;
+		if (id && field(f, n, "roles")) {
+			if ((error = after(&v1, b1, sizeof(b1), st, t, id, NULL, 0, "roles")) < 0)
+				return error;
+			was = roles_mask(v1);
+		}
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "roles")) < 0 ||
+		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "lead_role")) < 0)
+			return error;
+		now = roles_mask(v1);
+		if ((was & VIOS_ROLE_SCHOOL) && !(now & VIOS_ROLE_SCHOOL)) {
+			vios_error_set(VIOS_ERR_INPUT, "the school role cannot be removed: the school owns the case");
+			return VIOS_EUSAGE;
+		}
+		if (v2 && !(vios_role_bit(v2) & (now | VIOS_ROLE_SCHOOL))) {
+			if (field(f, n, "lead_role"))
+				vios_error_set(VIOS_ERR_INPUT, "%s does not take part in the case: add it to the roles first",
+					       v2);
+			else
+				vios_error_set(VIOS_ERR_INPUT, "%s leads the case and cannot leave it: give the lead to"
+					       " another role first", v2);
+			return VIOS_EUSAGE;
+		}
+	}
+	return 0;
+}
+
 int vios_record_add(char id[37], vios_store *st, const char *table,
 		    const vios_field *fields, size_t n)
 {
-	const colrule *rules = NULL, *r;
-	const char *stamp = NULL;
+	const tableinfo *t;
+	const colrule *r;
 	sqlite3_stmt *pStmt = NULL;
 	char zSql[1024], vals[512], now[21], day[11];
 	int error, rc, nbind = 0;
 
 	assert(id != NULL && st != NULL && table != NULL);
 	assert(fields != NULL || n == 0);
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		if (!strcmp(tables[i].table, table)) {
-			rules = tables[i].rules;
-			stamp = tables[i].stamp;
-		}
-	if (rules == NULL) {
-		vios_error_set(VIOS_ERR_INPUT, "no table %s", table);
+	if ((t = table_find(table)) == NULL)
 		return VIOS_ERROR;
-	}
-	for (size_t i = 0; i < n; i++) {
-		for (r = rules; r->col && strcmp(r->col, fields[i].col); r++)
-			;
-		if (r->col == NULL) {
+	for (size_t i = 0; i < n; i++)
+		if (rule_find(t, fields[i].col) == NULL) {
 			vios_error_set(VIOS_ERR_INPUT, "%s has no field %s", table, fields[i].col);
 			return VIOS_EUSAGE;
 		}
-	}
-	if (!strcmp(table, "agreement") &&
-	    (field(fields, n, "case_id") == NULL) == (field(fields, n, "meeting_id") == NULL)) {
-		vios_error_set(VIOS_ERR_INPUT, "an agreement belongs to exactly one of --case ID or --meeting ID");
-		return VIOS_EUSAGE;
-	}
-	if (!strcmp(table, "signal") && field(fields, n, "parents_informed") &&
-	    !strcmp(field(fields, n, "parents_informed"), "0") && !field(fields, n, "not_informed_reason")) {
-		vios_error_set(VIOS_ERR_INPUT, "parents not informed: say why with --not-informed-reason");
-		return VIOS_EUSAGE;
-	}
 
 	vios_uuid7(id);
 	vios_now_iso(now);
 	today(day);
 	if ((error = vios_store_tx_begin(st)) < 0)
 		return error;
-	for (r = rules; r->col; r++) {
+	for (r = t->rules; r->col; r++) {
 		const char *v = field(fields, n, r->col);
 		if (v == NULL && r->required) {
 			vios_error_set(VIOS_ERR_INPUT, "%s is required", r->label);
@@ -342,10 +499,12 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 		if (v && (error = check_value(st, r, v)) < 0)
 			goto done;
 	}
+	if ((error = row_rules(st, t, NULL, fields, n)) < 0)
+		goto done;
 	/* Build "INSERT INTO t(id, origin, stamp, cols...) VALUES (?...)". */
-	snprintf(zSql, sizeof(zSql), "INSERT INTO %s(id, origin, %s", table, stamp);
+	snprintf(zSql, sizeof(zSql), "INSERT INTO %s(id, origin, %s", table, t->stamp);
 	snprintf(vals, sizeof(vals), "?, ?, ?");
-	for (r = rules; r->col; r++) {
+	for (r = t->rules; r->col; r++) {
 		if (field(fields, n, r->col) == NULL)
 			continue;
 		snprintf(zSql + strlen(zSql), sizeof(zSql) - strlen(zSql), ", %s", r->col);
@@ -361,14 +520,10 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 		sqlite3_bind_text(pStmt, ++nbind, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(pStmt, ++nbind, st->node->node_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(pStmt, ++nbind, now, -1, SQLITE_STATIC);
-		for (r = rules; r->col; r++) {
+		for (r = t->rules; r->col; r++) {
 			const char *v = field(fields, n, r->col);
-			if (v == NULL)
-				continue;
-			if (r->kind == V_BOOL)
-				sqlite3_bind_int(pStmt, ++nbind, atoi(v));
-			else
-				sqlite3_bind_text(pStmt, ++nbind, v, -1, SQLITE_STATIC);
+			if (v != NULL && (error = bind_value(pStmt, ++nbind, r, v)) < 0)
+				goto done;
 		}
 		if (!strcmp(table, "signal") && field(fields, n, "seen_at") == NULL)
 			sqlite3_bind_text(pStmt, ++nbind, day, -1, SQLITE_STATIC);
@@ -388,33 +543,210 @@ done:
 	return error;
 }
 
+/* ---- edits -------------------------------------------------------------- */
+
+/* What an edit may name, before any transaction: at least one column, each
+ * the table's, once, and none of those that never change. */
+static int edit_fields_check(const tableinfo *t, const vios_field *f, size_t n)
+{
+	const colrule *r;
+
+	if (n == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "nothing to change: give at least one field");
+		return VIOS_EUSAGE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((r = rule_find(t, f[i].col)) == NULL) {
+			vios_error_set(VIOS_ERR_INPUT, "%s has no field %s", t->table, f[i].col);
+			return VIOS_EUSAGE;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(f[j].col, f[i].col)) {
+				vios_error_set(VIOS_ERR_INPUT, "%s given twice", r->label);
+				return VIOS_EUSAGE;
+			}
+		for (size_t k = 0; k < sizeof(fixed_cols) / sizeof(fixed_cols[0]); k++)
+			if (!strcmp(fixed_cols[k].table, t->table) && !strcmp(fixed_cols[k].col, f[i].col)) {
+				vios_error_set(VIOS_ERR_INPUT, "%s cannot change: %s", r->label, fixed_cols[k].why);
+				return VIOS_EUSAGE;
+			}
+		if (f[i].val == NULL) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: no value", r->label);
+			return VIOS_EUSAGE;
+		}
+	}
+	return 0;
+}
+
+/* 1 in *same when column r of row id already holds v (as bind_value
+ * would store it). */
+static int holds(int *same, vios_store *st, const tableinfo *t, const char *id, const colrule *r, const char *v)
+{
+	sqlite3_stmt *pStmt = NULL;
+	char zSql[128];
+	int rc, error = 0;
+
+	*same = 0;
+	snprintf(zSql, sizeof(zSql), "SELECT %s IS ?1 FROM %s WHERE id = ?2", r->col, t->table);
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (error = bind_value(pStmt, 1, r, v)) == 0) {
+		sqlite3_bind_text(pStmt, 2, id, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+			*same = sqlite3_column_int(pStmt, 0);
+	}
+	sqlite3_finalize(pStmt);
+	return error < 0 ? error : vios_store_error(st->db, rc, "reading a record");
+}
+
+/*
+ * The edit inside the caller's transaction: the row must exist, every value
+ * passes the rule vios_record_add checks it with (unless checked: values
+ * the library made itself), the row's rules hold afterwards. Writes only the
+ * columns whose value differs, appends their names to changed, and logs
+ * the update.
+ */
+static int edit_in_tx(json_t *changed, vios_store *st, const tableinfo *t, const char *id,
+		      const vios_field *f, size_t n, int checked)
+{
+	sqlite3_stmt *pStmt = NULL;
+	const colrule *r;
+	char zSql[1024], why[400], write[16];
+	int found, error = 0, rc, nbind = 0, same;
+
+	if ((error = exists(st, t->table, id, &found)) < 0)
+		return error;
+	if (!found) {
+		vios_error_set(VIOS_ERR_INPUT, "no %s with id %s", t->what, id);
+		return VIOS_ENOTFOUND;
+	}
+	for (size_t i = 0; i < n && !checked; i++)
+		if ((error = check_value(st, rule_find(t, f[i].col), f[i].val)) < 0)
+			return error;
+	if ((error = row_rules(st, t, id, f, n)) < 0)
+		return error;
+	snprintf(zSql, sizeof(zSql), "UPDATE %s SET ", t->table);
+	snprintf(why, sizeof(why), "edit:");
+	for (r = t->rules; r->col; r++) {
+		const char *v = field(f, n, r->col);
+		assert(r - t->rules < (ptrdiff_t)sizeof(write));
+		write[r - t->rules] = 0;
+		if (v == NULL)
+			continue;
+		if ((error = holds(&same, st, t, id, r, v)) < 0)
+			return error;
+		if (same)
+			continue;
+		write[r - t->rules] = 1;
+		snprintf(zSql + strlen(zSql), sizeof(zSql) - strlen(zSql), "%s%s = ?", nbind ? ", " : "", r->col);
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s%s", nbind ? "," : " ", r->col);
+		nbind++;
+		if (json_array_append_new(changed, json_string(r->col)) < 0)
+			return vios_error_nomem();
+	}
+	if (nbind == 0) {
+		snprintf(why, sizeof(why), "edit: no change");
+	} else {
+		snprintf(zSql + strlen(zSql), sizeof(zSql) - strlen(zSql), " WHERE id = ?");
+		nbind = 0;
+		rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+		for (r = t->rules; rc == SQLITE_OK && error == 0 && r->col; r++)
+			if (write[r - t->rules])
+				error = bind_value(pStmt, ++nbind, r, field(f, n, r->col));
+		if (rc == SQLITE_OK && error == 0) {
+			sqlite3_bind_text(pStmt, ++nbind, id, -1, SQLITE_STATIC);
+			rc = sqlite3_step(pStmt);
+		}
+		sqlite3_finalize(pStmt);
+		if (error < 0 || (error = vios_store_error(st->db, rc, "saving the record")) < 0)
+			return error;
+	}
+	/* Column names only: never the values (store.h). */
+	return vios_store_log(st, "update", t->table, id, why);
+}
+
+/* An edit in one transaction of its own. */
+static int edit(json_t **changed, vios_store *st, const tableinfo *t, const char *id, const vios_field *f,
+		size_t n, int checked)
+{
+	json_t *cols = json_array();
+	int error;
+
+	if (changed)
+		*changed = NULL;
+	if (cols == NULL)
+		return vios_error_nomem();
+	if ((error = vios_store_tx_begin(st)) < 0)
+		goto done;
+	if ((error = edit_in_tx(cols, st, t, id, f, n, checked)) < 0)
+		vios_store_tx_rollback(st);
+	else
+		error = vios_store_tx_commit(st); /* the commit hook may refuse: VIOS_EDENIED */
+done:
+	if (error == 0 && changed) {
+		*changed = cols;
+		cols = NULL;
+	}
+	json_decref(cols);
+	return error;
+}
+
+int vios_record_edit(json_t **changed, vios_store *st, const char *table, const char *id,
+		     const vios_field *fields, size_t n)
+{
+	const tableinfo *t;
+	int error;
+
+	assert(st != NULL && table != NULL && id != NULL);
+	assert(fields != NULL || n == 0);
+	if (changed)
+		*changed = NULL;
+	if ((t = table_find(table)) == NULL)
+		return VIOS_ERROR;
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a %s id", id, t->what);
+		return VIOS_EUSAGE;
+	}
+	if ((error = edit_fields_check(t, fields, n)) < 0)
+		return error;
+	return edit(changed, st, t, id, fields, n, 0);
+}
+
 /* ---- case lifecycle ----------------------------------------------------- */
 
-static const struct {
-	const char *from;
-	const char *next; /* comma-separated */
-} transitions[] = {
-	{ "reported", "discussed,closed,escalated" },
-	{ "discussed", "in-progress,closed,escalated" },
-	{ "in-progress", "monitoring,closed,escalated" },
-	{ "monitoring", "in-progress,closed,escalated" },
-	{ "escalated", "in-progress,monitoring,closed" },
-	{ "closed", "" },
+/*
+ * Where a case may go next from each status that is not final. The final
+ * ones, closed and escalated, are the vocabulary's (vios_case_status_final):
+ * a closed case is done and an escalated one is in other hands, so no
+ * status follows either.
+ */
+static const char *const next_statuses[VIOS_CASE_STATUS_COUNT] = {
+	[VIOS_CASE_REPORTED] = "discussed,closed,escalated",
+	[VIOS_CASE_DISCUSSED] = "in-progress,closed,escalated",
+	[VIOS_CASE_IN_PROGRESS] = "monitoring,closed,escalated",
+	[VIOS_CASE_MONITORING] = "in-progress,closed,escalated",
 };
 
-static const char *const statuses[] = { "reported", "discussed", "in-progress", "monitoring",
-					"closed", "escalated", NULL };
 static const char *const targets[] = { "zorg-en-veiligheidshuis", "veilig-thuis",
 				       "raad-kinderbescherming", NULL };
 
 const char *vios_case_next_statuses(const char *from)
 {
-	assert(from != NULL);
+	int i;
 
-	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
-		if (!strcmp(transitions[i].from, from))
-			return transitions[i].next;
-	return "";
+	assert(from != NULL);
+	i = vios_case_status_index(from);
+	if (i < 0 || vios_case_status_final(from) || next_statuses[i] == NULL)
+		return "";
+	return next_statuses[i];
+}
+
+/* Every status as "a, b, c" for messages, from the vocabulary. */
+static const char *status_list(char *buf, size_t len)
+{
+	buf[0] = 0;
+	for (int i = 0; i < VIOS_CASE_STATUS_COUNT; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? ", " : "", vios_case_status_name(i));
+	return buf;
 }
 
 static int allowed(const char *from, const char *to)
@@ -471,8 +803,9 @@ int vios_case_set_status(vios_store *st, const char *id, const char *status, con
 	int found, error;
 
 	assert(st != NULL && id != NULL && status != NULL);
-	if (!in_list(statuses, status)) {
-		vios_error_set(VIOS_ERR_INPUT, "unknown case status '%s' (reported, discussed, in-progress, monitoring, closed, escalated)", status);
+	if (vios_case_status_index(status) < 0) {
+		char all[160];
+		vios_error_set(VIOS_ERR_INPUT, "unknown case status '%s' (%s)", status, status_list(all, sizeof(all)));
 		return VIOS_EUSAGE;
 	}
 	if (target && strcmp(status, "escalated") != 0) {
@@ -502,8 +835,12 @@ int vios_case_set_status(vios_store *st, const char *id, const char *status, con
 	}
 	if (!allowed(from, status)) {
 		const char *next = vios_case_next_statuses(from);
-		vios_error_set(VIOS_ERR_INPUT, "a case cannot go from %s to %s (%s%s)", from, status,
-			       *next ? "allowed next: " : "a closed case is final", next);
+		if (*next)
+			vios_error_set(VIOS_ERR_INPUT, "a case cannot go from %s to %s (allowed next: %s)", from, status,
+				       next);
+		else
+			vios_error_set(VIOS_ERR_INPUT, "a case cannot go from %s to %s (%s is final)", from, status,
+				       from);
 		error = VIOS_EUSAGE;
 		goto done;
 	}
@@ -560,6 +897,111 @@ done:
 	if (error < 0)
 		vios_store_tx_rollback(st);
 	return error;
+}
+
+/* ---- a case's roles and lead -------------------------------------------- */
+
+/* The mask of a role list given to case roles, each role checked. */
+static int roles_arg(uint32_t *mask, const char *label, const char *list)
+{
+	static const colrule r = { "roles", V_ROLES, 0, NULL, NULL };
+	colrule rl = r;
+
+	*mask = 0;
+	if (list == NULL)
+		return 0;
+	rl.label = label;
+	if (check_list(NULL, &rl, list) < 0)
+		return VIOS_EUSAGE;
+	*mask = roles_mask(list);
+	return 0;
+}
+
+int vios_case_roles(char *out, size_t len, vios_store *st, const char *id, const char *add, const char *remove)
+{
+	const tableinfo *t = table_find("case_file");
+	uint32_t plus, minus, cur;
+	char stored[256], now[256];
+	const char *v;
+	int error, found;
+
+	assert(out != NULL && len > 0 && st != NULL && id != NULL && t != NULL);
+	out[0] = 0;
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a case id", id);
+		return VIOS_EUSAGE;
+	}
+	if (add == NULL && remove == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "give --add ROLE,... or --remove ROLE,...");
+		return VIOS_EUSAGE;
+	}
+	if ((error = roles_arg(&plus, "--add", add)) < 0 || (error = roles_arg(&minus, "--remove", remove)) < 0)
+		return error;
+	if (plus & minus) {
+		vios_role_mask_format(now, sizeof(now), plus & minus);
+		vios_error_set(VIOS_ERR_INPUT, "%s both added and removed", now);
+		return VIOS_EUSAGE;
+	}
+	if (minus & VIOS_ROLE_SCHOOL) {
+		vios_error_set(VIOS_ERR_INPUT, "the school role cannot be removed: the school owns the case");
+		return VIOS_EUSAGE;
+	}
+	if ((error = vios_store_tx_begin(st)) < 0)
+		return error;
+	if ((error = exists(st, "case_file", id, &found)) < 0)
+		goto done;
+	if (!found) {
+		vios_error_set(VIOS_ERR_INPUT, "no case with id %s", id);
+		error = VIOS_ENOTFOUND;
+		goto done;
+	}
+	if ((error = after(&v, stored, sizeof(stored), st, t, id, NULL, 0, "roles")) < 0)
+		goto done;
+	cur = roles_mask(v);
+	if (minus & ~cur) {
+		vios_role_mask_format(now, sizeof(now), minus & ~cur);
+		vios_error_set(VIOS_ERR_INPUT, "--remove: %s does not take part in the case", now);
+		error = VIOS_EUSAGE;
+		goto done;
+	}
+	/* a list of every role at the table fits: vios_role_mask_format cannot fail */
+	vios_role_mask_format(now, sizeof(now), (cur | plus) & ~minus);
+	{
+		json_t *changed = json_array();
+		vios_field f = { "roles", now };
+		/* checked: now is a canonical list, and may be empty once the last
+		 * partner leaves (a case opened without --roles is too) */
+		if (changed == NULL)
+			error = vios_error_nomem();
+		else
+			error = edit_in_tx(changed, st, t, id, &f, 1, 1);
+		json_decref(changed);
+	}
+	if (error == 0)
+		error = vios_store_tx_commit(st);
+done:
+	if (error < 0)
+		vios_store_tx_rollback(st);
+	else
+		snprintf(out, len, "%s", now);
+	return error;
+}
+
+int vios_case_lead(vios_store *st, const char *id, const char *role)
+{
+	const tableinfo *t = table_find("case_file");
+	vios_field f = { "lead_role", role };
+
+	assert(st != NULL && id != NULL && role != NULL && t != NULL);
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a case id", id);
+		return VIOS_EUSAGE;
+	}
+	if (!vios_role_at_table(role)) {
+		vios_error_set(VIOS_ERR_INPUT, "unknown role '%s' (roles: %s)", role, vios_role_table_list());
+		return VIOS_EUSAGE;
+	}
+	return edit(NULL, st, t, id, &f, 1, 0);
 }
 
 /* ---- queries ------------------------------------------------------------ */
@@ -652,6 +1094,106 @@ done:
 	return error;
 }
 
+/* "In the comma list": a case's signals column names the signal. */
+#define LISTS_SIGNAL(list, sid) "instr(',' || coalesce(" list ", '') || ',', ',' || " sid " || ',') > 0"
+
+int vios_signal_show(json_t **out, vios_store *st, const char *id)
+{
+	json_t *sig = NULL, *pupil = NULL, *cases = NULL, *doc = NULL;
+	const char *p[] = { id };
+	int error;
+
+	assert(out != NULL && st != NULL && id != NULL);
+	*out = NULL;
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a signal id", id);
+		return VIOS_EUSAGE;
+	}
+	if ((error = vios_query(&sig, st, "SELECT * FROM signal WHERE id = ?", p, 1)) < 0)
+		goto done;
+	if (json_array_size(sig) == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "no signal with id %s", id);
+		error = VIOS_ENOTFOUND;
+		goto done;
+	}
+	if ((error = vios_query(&pupil, st,
+				"SELECT p.id, p.name, p.class FROM pupil p JOIN signal s ON s.pupil_id = p.id"
+				" WHERE s.id = ?", p, 1)) < 0 ||
+	    (error = vios_query(&cases, st,
+				"SELECT c.*, p.name AS pupil FROM case_file c LEFT JOIN pupil p ON p.id = c.pupil_id"
+				" WHERE " LISTS_SIGNAL("c.signals", "?1") " ORDER BY c.opened_at, c.id", p, 1)) < 0)
+		goto done;
+	if ((doc = json_pack("{s:O, s:O, s:O}", "signal", json_array_get(sig, 0), "pupil",
+			     json_array_size(pupil) ? json_array_get(pupil, 0) : json_null(), "cases", cases)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = vios_store_log(st, "read", "signal", id, "show")) < 0)
+		goto done;
+	*out = doc;
+	doc = NULL;
+done:
+	json_decref(sig);
+	json_decref(pupil);
+	json_decref(cases);
+	json_decref(doc);
+	return error;
+}
+
+int vios_case_show(json_t **out, vios_store *st, const char *id)
+{
+	json_t *c = NULL, *pupil = NULL, *signals = NULL, *meetings = NULL, *agreements = NULL, *doc = NULL;
+	const char *p[] = { id };
+	int error;
+
+	assert(out != NULL && st != NULL && id != NULL);
+	*out = NULL;
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a case id", id);
+		return VIOS_EUSAGE;
+	}
+	/* A node that takes no part in the case does not hold it: not found. */
+	if ((error = vios_query(&c, st, "SELECT * FROM case_file WHERE id = ?", p, 1)) < 0)
+		goto done;
+	if (json_array_size(c) == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "no case with id %s", id);
+		error = VIOS_ENOTFOUND;
+		goto done;
+	}
+	/* Its agreements: those made in the case and those made at its meetings. */
+	if ((error = vios_query(&pupil, st,
+				"SELECT p.* FROM pupil p JOIN case_file c ON c.pupil_id = p.id WHERE c.id = ?", p, 1)) < 0 ||
+	    (error = vios_query(&signals, st,
+				"SELECT s.* FROM signal s JOIN case_file c ON " LISTS_SIGNAL("c.signals", "s.id")
+				" WHERE c.id = ?1 ORDER BY s.seen_at, s.id", p, 1)) < 0 ||
+	    (error = vios_query(&meetings, st, "SELECT * FROM meeting WHERE case_id = ? ORDER BY date, id", p, 1)) < 0 ||
+	    (error = vios_query(&agreements, st,
+				"SELECT * FROM agreement WHERE case_id = ?1"
+				" OR meeting_id IN (SELECT id FROM meeting WHERE case_id = ?1) ORDER BY due_date, id",
+				p, 1)) < 0)
+		goto done;
+	if ((error = vios_case_view_mark(json_array_get(c, 0), st->node)) < 0)
+		goto done;
+	if ((doc = json_pack("{s:O, s:O, s:O, s:O, s:O}", "case", json_array_get(c, 0), "pupil",
+			     json_array_size(pupil) ? json_array_get(pupil, 0) : json_null(), "signals", signals,
+			     "meetings", meetings, "agreements", agreements)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = vios_store_log(st, "read", "case_file", id, "show")) < 0)
+		goto done;
+	*out = doc;
+	doc = NULL;
+done:
+	json_decref(c);
+	json_decref(pupil);
+	json_decref(signals);
+	json_decref(meetings);
+	json_decref(agreements);
+	json_decref(doc);
+	return error;
+}
+
 /* ---- lists -------------------------------------------------------------- */
 
 static const struct {
@@ -676,11 +1218,18 @@ static const struct {
 int vios_records_list(json_t **out, vios_store *st, vios_list_kind what,
 		      const char *const *filter, size_t n)
 {
+	int error;
+
 	assert(out != NULL && st != NULL);
 	assert((size_t)what < sizeof(lists) / sizeof(lists[0]) && lists[what].zSql != NULL);
 	assert(n == lists[what].nfilter && (filter != NULL || n == 0));
 	assert(what != VIOS_LIST_ACCESS_LOG || filter[0] != NULL);
-	return vios_query(out, st, lists[what].zSql, filter, n);
+	if ((error = vios_query(out, st, lists[what].zSql, filter, n)) == 0 && what == VIOS_LIST_CASES &&
+	    (error = vios_case_view_mark(*out, st->node)) < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return error;
 }
 
 /* ---- monthly signal counts ---------------------------------------------- */

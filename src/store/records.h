@@ -36,13 +36,50 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 		    const vios_field *fields, size_t n);
 
 /*
+ * Changes the given columns of record id in table, each checked by the rule
+ * vios_record_add checks it with (the same fields, the same messages), and
+ * the rules between columns (an agreement's one case or meeting, a reason
+ * when parents were not informed, a case's lead among its roles) on the
+ * row as the edit leaves it. At least one field; each once. Columns that
+ * never change are refused: id, origin and the creation stamp (no field
+ * names them), case_file.pupil_id, agreement.case_id. A case's roles and
+ * lead also follow vios_case_roles' and vios_case_lead's rules.
+ * Only columns whose value differs are written; *changed (when not NULL)
+ * gets their names in the table's column order, a JSON array the caller
+ * frees (empty when nothing differed). One transaction, logged as "update"
+ * with the changed column names (never values). VIOS_EUSAGE for bad input,
+ * VIOS_ENOTFOUND when a record (id or a reference) is not held, and the
+ * commit hook's error unchanged (VIOS_EDENIED: outside the mandate);
+ * nothing is written on any error.
+ */
+int vios_record_edit(json_t **changed, vios_store *st, const char *table, const char *id,
+		     const vios_field *fields, size_t n);
+
+/*
  * Moves a case to status (and escalation target for "escalated"). Illegal
  * transitions are VIOS_EUSAGE with the allowed next statuses named.
  */
 int vios_case_set_status(vios_store *st, const char *id, const char *status,
 			 const char *target);
-/* The statuses a case may move to from `from`, as "a, b" (static text). */
+/* The statuses a case may move to from `from`, as "a,b" (static text);
+ * "" for a final status (vios_case_status_final: closed, escalated) and
+ * for an unknown one. */
 const char *vios_case_next_statuses(const char *from);
+
+/*
+ * The roles taking part in case id: add and remove are comma lists of
+ * roles at the table (either may be NULL, not both; a role in both is
+ * refused). The school owns the case and is never removed; the lead role
+ * cannot be removed while it leads; removing a role the case does not have
+ * is refused. Writes case_file.roles in the one spelling of a role list
+ * (vios_role_mask_format: role order, each once), also copied to out.
+ * Errors as vios_record_edit's.
+ */
+int vios_case_roles(char *out, size_t len, vios_store *st, const char *id, const char *add,
+		    const char *remove);
+/* Makes role lead case id: the school, or one of the case's roles (else
+ * VIOS_EUSAGE). Errors as vios_record_edit's. */
+int vios_case_lead(vios_store *st, const char *id, const char *role);
 
 /* Marks an agreement done with optional feedback. */
 int vios_agreement_done(vios_store *st, const char *id, const char *feedback);
@@ -56,6 +93,18 @@ int vios_query(json_t **out, vios_store *st, const char *zSql,
 
 /* The pupil with its signals, cases and agreements, as one JSON object. */
 int vios_pupil_show(json_t **out, vios_store *st, const char *id);
+/* {"signal": row, "pupil": {id, name, class} or null, "cases": [the case
+ * rows whose signals list it, each with its pupil's name as "pupil", as in
+ * the case list]}. Logged as a read. */
+int vios_signal_show(json_t **out, vios_store *st, const char *id);
+/*
+ * {"case": row, "pupil": row or null, "signals": [the rows its signals
+ * list names, by seen_at], "meetings": [meetings with its case_id, by
+ * date], "agreements": [agreements made in it or at its meetings, by due
+ * date]}. Only what this node holds: a node that takes no part in the case
+ * gets VIOS_ENOTFOUND. Logged as a read.
+ */
+int vios_case_show(json_t **out, vios_store *st, const char *id);
 
 /*
  * The record lists the command line shows, as vios_query rows (a JSON

@@ -108,13 +108,14 @@ static int private_mode(const char *path)
 	return 0;
 }
 
-/* Opens the store at st->path under key, creating it, and migrates it. */
-static int open_at(vios_store *st, const uint8_t *key)
+/* Opens the store at st->path under key (creating it when create is 1),
+ * and migrates it. */
+static int open_at(vios_store *st, const uint8_t *key, int create)
 {
 	int error;
 
 	if ((error = vios_vfs_register()) < 0 ||
-	    (error = vios_vfs_open(&st->db, st->path, key, 1)) < 0 ||
+	    (error = vios_vfs_open(&st->db, st->path, key, create)) < 0 ||
 	    (error = private_mode(st->path)) < 0 ||
 	    (error = exec(st->db, STORE_PRAGMAS, "opening the store")) < 0 ||
 	    (error = migrate(st->db)) < 0)
@@ -150,8 +151,33 @@ int vios_store_open(vios_store **out, const vios_node *node)
 		error = vios_error_nomem();
 		goto done;
 	}
+	/*
+	 * Only a home made by this process (vios_node_init) gets a new store: a
+	 * store.db that went missing, or was emptied, in a home that had one is
+	 * not silently replaced by an empty one.
+	 */
+	if (!node->fresh) {
+		struct stat sb;
+		const char *why = NULL;
+		if (stat(st->path, &sb) < 0) {
+			if (errno != ENOENT) {
+				error = vios_error_os("cannot read %s", st->path);
+				goto done;
+			}
+			why = "missing";
+		} else if (!S_ISREG(sb.st_mode))
+			why = "not a regular file";
+		else if (sb.st_size == 0)
+			why = "empty";
+		if (why != NULL) {
+			vios_error_set(VIOS_ERR_STORE, "%s is %s: restore it from a backup (vios makes a new store only "
+				       "with 'vios init')", st->path, why);
+			error = VIOS_ENOTFOUND;
+			goto done;
+		}
+	}
 	if ((error = vios_node_subkey(key, node, 2, "viosstor")) < 0 ||
-	    (error = open_at(st, key)) < 0)
+	    (error = open_at(st, key, node->fresh)) < 0)
 		goto done;
 	error = 0;
 done:
@@ -186,7 +212,7 @@ int vios_store_open_temp(vios_store **out, const vios_node *node, const char *di
 	}
 	randombytes_buf(key, 32);
 	/* a crash loses a throwaway store anyway: no fsync per transaction */
-	if ((error = open_at(st, key)) == 0)
+	if ((error = open_at(st, key, 1)) == 0)
 		error = exec(st->db, "PRAGMA synchronous = OFF", "opening the store");
 done:
 	sodium_free(key);

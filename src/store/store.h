@@ -50,8 +50,11 @@ struct vios_store {
 int vios_store_schema_version(void);
 
 /*
- * Opens (creating when missing) the store of an unlocked node and applies
- * pending migrations. A store from a newer vios is refused (VIOS_ERROR with
+ * Opens the store of an unlocked node and applies pending migrations. The
+ * store is created only for a node vios_node_init made in this process
+ * (node->fresh); in any other home a missing, empty or non-regular
+ * store.db is VIOS_ENOTFOUND ("... is missing: restore it from a backup"),
+ * never a new, empty store. A store from a newer vios is refused (VIOS_ERROR with
  * a message); a page that fails authentication gives VIOS_ECORRUPT.
  */
 int vios_store_open(vios_store **out, const vios_node *node);

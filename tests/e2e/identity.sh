@@ -20,9 +20,11 @@ t "node id is a UUIDv7" grep -qE '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0
 t "fingerprint is 16 hex digits" grep -qE '^[0-9A-F]{16}$' <<<"$FP"
 t "stock age accepts the age recipient" bash -c "echo hello | age -r '$R' -o '$T/hello.age'"
 t "whoami without --json shows the fingerprint" bash -c "'$VIOS' --home '$T/s1' whoami | grep -q '$FP'"
-rm -f "$T/s1/store.db"
+t "init makes the store" test -s "$T/s1/store.db"
+mv "$T/s1/store.db" "$T/s1.store.db"
 V "$T/s1" whoami >/dev/null
 t "whoami reads the node without creating a store" test ! -e "$T/s1/store.db"
+mv "$T/s1.store.db" "$T/s1/store.db"
 
 # refusing to overwrite
 S0=$(sums "$T/s1")

@@ -64,6 +64,18 @@ J "agreement add" --home "$T/s1" --json agreement add --case "$CASE" --owner pol
 AG=$(jq -r .id "$T/.out")
 J "agreement done" --home "$T/s1" --json agreement done "$AG" --feedback 'done \ "ok"'
 J "agreement list" --home "$T/s1" --json agreement list
+J "pupil edit" --home "$T/s1" --json pupil edit "$P" --class '2 "B" \'
+t "pupil edit --json: changed is an array of column names" bash -c "jq -e '.changed == [\"class\"]' '$T/.out'"
+J "signal edit" --home "$T/s1" --json signal edit "$S" --note 'a "blade" \ near the gate'
+J "signal show" --home "$T/s1" --json signal show "$S"
+M=$(V "$T/s1" --json meeting list | jq -r '.[0].id')
+J "meeting edit" --home "$T/s1" --json meeting edit "$M" --minutes 'said "no" \ twice'
+J "agreement edit" --home "$T/s1" --json agreement edit "$AG" --due 2026-12-24
+J "case show" --home "$T/s1" --json case show "$CASE"
+J "case roles" --home "$T/s1" --json case roles "$CASE" --add social-team
+J "case lead" --home "$T/s1" --json case lead "$CASE" social-team
+JE "edit with nothing to change: exit 2 as JSON" 2 --home "$T/s1" --json pupil edit "$P"
+JE "case show of a case not held: exit 1 as JSON" 1 --home "$T/s1" --json case show 01234567-89ab-7def-8123-456789abcdef
 J "log" --home "$T/s1" --json log --limit 3
 J "store check" --home "$T/s1" --json store check
 J "store vacuum" --home "$T/s1" --json store vacuum

@@ -38,5 +38,21 @@ mk() {
 	[ -n "${3:-}" ] && role=(--role "$3")
 	V "$T/$1" init --kind "$2" --name "$1" "${role[@]}" --kdf interactive >"$T/$1.init"
 }
+# nodes "NAME KIND [ROLE]"... : mk for each
+nodes() { local n; for n in "$@"; do set -- $n; mk "$1" "$2" "${3:-}"; done; }
+# hub_world NAME... : the hub node `hub` makes $T/hub.git (G, FP set); each NAME
+# is enrolled and joins it
+hub_world() {
+	local n
+	G="$T/hub.git"
+	V "$T/hub" hub create "$G" >/dev/null
+	FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
+	for n in "$@"; do
+		V "$T/$n" identity export -o "$T/$n.req" 2>/dev/null && V "$T/hub" hub enroll "$T/$n.req" >/dev/null
+		V "$T/$n" join "$G" --hub-fingerprint "$FP" >/dev/null
+	done
+}
+# nid NAME : the node id of $T/NAME
+nid() { V "$T/$1" --json whoami | jq -r .node_id; }
 # one_line FILE : FILE has exactly one non-empty line
 one_line() { [ "$(grep -c . "$1")" -eq 1 ]; }

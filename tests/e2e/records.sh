@@ -52,11 +52,14 @@ t "refusal names the allowed statuses" grep -q "allowed next: monitoring" "$T/er
 V "$H" case status "$CASE" escalated >/dev/null 2>"$T/err"; rc=$?
 t "escalated needs --to" test "$rc" -eq 2
 t "escalate to Veilig Thuis" V "$H" case status "$CASE" escalated --to veilig-thuis
-t "escalated -> monitoring" V "$H" case status "$CASE" monitoring
-t "monitoring -> closed" V "$H" case status "$CASE" closed
-V "$H" case status "$CASE" in-progress >/dev/null 2>"$T/err"; rc=$?
+V "$H" case status "$CASE" monitoring >/dev/null 2>"$T/err"; rc=$?
+t "an escalated case is final (exit 2)" test "$rc" -eq 2
+t "case list shows escalated with its target" bash -c "'$VIOS' --home '$H' --json case list | jq -e '.[0].status==\"escalated\" and .[0].escalation_target==\"veilig-thuis\"'"
+CASE2=$(V "$H" case open --pupil "$P")
+t "reported -> closed" V "$H" case status "$CASE2" closed
+V "$H" case status "$CASE2" in-progress >/dev/null 2>"$T/err"; rc=$?
 t "a closed case is final" test "$rc" -eq 2
-t "case list shows closed with closed_at" bash -c "'$VIOS' --home '$H' --json case list | jq -e '.[0].status==\"closed\" and .[0].closed_at != null and .[0].escalation_target==\"veilig-thuis\"'"
+t "case list shows closed with closed_at" bash -c "'$VIOS' --home '$H' --json case list | jq -e '.[1].id==\"$CASE2\" and .[1].status==\"closed\" and .[1].closed_at != null'"
 
 # bad input: one line, non-zero, no crash, nothing stored
 S0=$(V "$H" --json signal list | jq length)

@@ -3,13 +3,32 @@
  * real enrolled node (whose passphrase is in VIOS_PASSPHRASE).
  *
  *   t_forge HOME KIND
+ *   t_forge HOME ops FILE.json
  *
  * KIND: bomb (gzip that inflates past the payload bound), extra-table,
  * trigger, view (payloads with more than the payload schema), not-sqlite,
  * not-gzip, opcount (the header claims more ops than the payload holds).
- * Payloads and gzip come from the codec (sync/payload.h); only the
- * tampering is the tool's own. Used by tests/e2e/bundles.sh; never installed.
+ *
+ * ops: seals a hostile op set, as the node's next seq in its own outbox
+ * (so 'vios sync' pushes it), with the node's real keys. FILE.json:
+ *
+ *   { "categories": ["theme"|"case", ...],       the header's categories
+ *     "recipients": ["NODE_ID", ...],            optional: else the covenant's
+ *     "roles": ["police", ...],                  for the covenant's case recipients
+ *     "ops": [ { "kind": "set"|"delete", "tbl": T, "pk": ID, "col": C,
+ *                "value": "text"|123|1.5|null, "hlc": N, "node": ID,
+ *                "base_hlc": N, "base_node": ID, "base": "held" }, ... ] }
+ *
+ * "base": "held" takes base_hlc/base_node from the clock this node holds for
+ * the cell (what a client that saw the value would write).
+ * hlc defaults to one fresh tick of the node's clock for the whole set,
+ * node to the sealing node. The ops are not written to the node's store.
+ * Prints the seq. Payloads and gzip come from the codec (sync/payload.h),
+ * sealing from the exporter (vios_bundle_seal_payload_to); only the
+ * tampering is the tool's own. Used by tests/e2e/bundles.sh and
+ * tests/e2e/mandate_attacks.sh; never installed.
  */
+#include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -83,6 +102,131 @@ done:
 	return rc;
 }
 
+static int bad_file(const char *path, const char *why)
+{
+	fprintf(stderr, "t_forge: %s: %s\n", path, why);
+	return 2;
+}
+
+static uint64_t u64(json_t *v, uint64_t dflt)
+{
+	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : json_is_string(v) ? strtoull(json_string_value(v), NULL, 10) : dflt;
+}
+
+/* The clock this node holds for op's cell, as op's base (node id into buf). */
+static int held_clock(vios_crdt_op *op, vios_store *st, char *buf, size_t len)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT hlc, node FROM crdt_cell WHERE tbl = ?1 AND pk = ?2 AND col = ?3", -1,
+				&pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, op->tbl, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 2, op->pk, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 3, op->col, -1, SQLITE_STATIC);
+		rc = sqlite3_step(pStmt);
+	}
+	if (rc == SQLITE_ROW) {
+		op->base_hlc = (uint64_t)sqlite3_column_int64(pStmt, 0);
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(pStmt, 1));
+		op->base_node = buf;
+	}
+	sqlite3_finalize(pStmt);
+	if (rc != SQLITE_ROW) {
+		fprintf(stderr, "t_forge: this node holds no clock for %s.%s of %s\n", op->tbl, op->col, op->pk);
+		return -1;
+	}
+	return 0;
+}
+
+/* t_forge HOME ops FILE.json: see the top of the file. */
+static int forge_ops(vios_store *st, const vios_node *node, const char *path, long long seq)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *arr, *v;
+	vios_crdt_op *ops = NULL;
+	const vios_crdt_op **pv = NULL;
+	const char **rcpt = NULL;
+	char (*bases)[37] = NULL;
+	uint8_t *gz = NULL;
+	size_t n, nr = 0, gzlen = 0, i;
+	unsigned cats = 0;
+	uint32_t roles = 0;
+	uint64_t hlc;
+	int rc = 1;
+
+	if (doc == NULL)
+		return bad_file(path, jerr.text);
+	arr = json_object_get(doc, "ops");
+	if (!json_is_array(arr) || (n = json_array_size(arr)) == 0) {
+		json_decref(doc);
+		return bad_file(path, "no ops");
+	}
+	json_array_foreach(json_object_get(doc, "categories"), i, v)
+		cats |= !strcmp(json_string_value(v) ?: "", "case") ? VIOS_CAT_BIT_CASE
+			: !strcmp(json_string_value(v) ?: "", "theme") ? VIOS_CAT_BIT_THEME : 0;
+	json_array_foreach(json_object_get(doc, "roles"), i, v)
+		roles |= vios_crdt_role_bit(json_string_value(v) ?: "");
+	if (json_is_array(json_object_get(doc, "recipients"))) {
+		nr = json_array_size(json_object_get(doc, "recipients"));
+		rcpt = calloc(nr + 1, sizeof(*rcpt));
+		json_array_foreach(json_object_get(doc, "recipients"), i, v)
+			rcpt[i] = json_string_value(v) ?: "";
+	}
+	ops = calloc(n, sizeof(*ops));
+	pv = calloc(n, sizeof(*pv));
+	bases = calloc(n, sizeof(*bases));
+	if (ops == NULL || pv == NULL || bases == NULL || vios_crdt_clock_tick(&hlc, st) < 0)
+		goto done;
+	json_array_foreach(arr, i, v) {
+		vios_crdt_op *op = &ops[i];
+		json_t *val = json_object_get(v, "value");
+		const char *kind = json_string_value(json_object_get(v, "kind")) ?: "set";
+		op->kind = !strcmp(kind, "delete") ? VIOS_OP_DELETE : VIOS_OP_SET;
+		op->hlc = u64(json_object_get(v, "hlc"), hlc);
+		op->node = (char *)(json_string_value(json_object_get(v, "node")) ?: node->node_id);
+		op->tbl = (char *)(json_string_value(json_object_get(v, "tbl")) ?: "");
+		op->pk = (char *)(json_string_value(json_object_get(v, "pk")) ?: "");
+		if (op->kind == VIOS_OP_SET) {
+			op->col = (char *)(json_string_value(json_object_get(v, "col")) ?: "");
+			op->base_hlc = u64(json_object_get(v, "base_hlc"), 0);
+			op->base_node = (char *)json_string_value(json_object_get(v, "base_node"));
+			if (!strcmp(json_string_value(json_object_get(v, "base")) ?: "", "held") &&
+			    held_clock(op, st, bases[i], sizeof(bases[i])) < 0)
+				goto done;
+			if (json_is_string(val)) {
+				op->value.type = VIOS_VAL_TEXT;
+				op->value.u.text.p = (char *)json_string_value(val);
+				op->value.u.text.len = json_string_length(val);
+			} else if (json_is_integer(val)) {
+				op->value.type = VIOS_VAL_INT;
+				op->value.u.i = json_integer_value(val);
+			} else if (json_is_real(val)) {
+				op->value.type = VIOS_VAL_REAL;
+				op->value.u.d = json_real_value(val);
+			} else
+				op->value.type = VIOS_VAL_NULL;
+		}
+		pv[i] = op;
+	}
+	if (vios_payload_build(&gz, &gzlen, pv, n, node->node_id, seq) < 0 ||
+	    vios_bundle_seal_payload_to(st, gz, gzlen, (long long)n, cats, roles, rcpt, nr) < 0)
+		goto done;
+	printf("%lld\n", seq);
+	rc = 0;
+done:
+	if (rc)
+		fprintf(stderr, "t_forge: %s\n", vios_error_last());
+	free(gz);
+	free(ops);
+	free(pv);
+	free(bases);
+	free(rcpt);
+	json_decref(doc);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *pw = getenv("VIOS_PASSPHRASE");
@@ -95,8 +239,9 @@ int main(int argc, char **argv)
 	const char *kind;
 	char last_hash[65];
 
-	if (argc != 3 || pw == NULL || sodium_init() < 0) {
-		fprintf(stderr, "usage: VIOS_PASSPHRASE=... t_forge HOME bomb|extra-table|trigger|view|not-sqlite|not-gzip|opcount\n");
+	if ((argc != 3 && !(argc == 4 && !strcmp(argv[2], "ops"))) || pw == NULL || sodium_init() < 0) {
+		fprintf(stderr, "usage: VIOS_PASSPHRASE=... t_forge HOME bomb|extra-table|trigger|view|not-sqlite|not-gzip|opcount\n"
+				"       VIOS_PASSPHRASE=... t_forge HOME ops FILE.json\n");
 		return 2;
 	}
 	kind = argv[2];
@@ -110,6 +255,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	seq++;
+	if (!strcmp(kind, "ops")) {
+		int rc = forge_ops(st, node, argv[3], seq);
+		vios_store_free(st);
+		vios_node_free(node);
+		vios_secret_free(pass);
+		return rc;
+	}
 	if (!strcmp(kind, "bomb")) {
 		if (payload(&plain, &plen, node->node_id, seq, NULL) < 0 ||
 		    vios_payload_gzip(&zipped, &zlen, plain, plen, (size_t)VIOS_BUNDLE_MAX_PLAIN + (16u << 20)) < 0)

@@ -5,7 +5,11 @@
  * verification with its checkpoint, a registry commit the root did not
  * sign, a ref rewritten since the checkpoint, a malformed checkpoint, an
  * unreachable source, a replay whose digest equals the nodes', the pin a
- * joined home gives without its passphrase, and the throwaway store.
+ * joined home gives without its passphrase, and the throwaway store; and
+ * the mandate in the replay: a bundle the police sealed with its own keys
+ * holding an op outside the mandate is a finding naming sender, seq and op
+ * and holds the police's later bundles, a header whose categories differ
+ * from its ops' is one, and an op on a record sealed later waits for it.
  *
  * One sandbox per test (fixture.h) under $TMPDIR or /tmp, removed afterwards; homes use the cheap
  * Argon2id preset.
@@ -21,9 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sync/audit.h"
 #include "crdt/crdt.h"
+#include "store/ledger.h"
+#include "sync/bundle.h"
+#include "sync/payload.h"
 #include "sync/git.h"
 #include "sync/hub.h"
 #include "sync/registry.h"
@@ -385,6 +393,188 @@ static void test_store_open_temp__fresh_and_never_reused(void **state)
 	assert_string_not_equal(hex, empty);
 }
 
+
+/* ---- the mandate in the replay ----------------------------------------------- */
+
+/* The id of the one row of a table in st (the setup makes one pupil, one case). */
+static void one_id(char out[37], vios_store *st, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	snprintf(out, 37, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+}
+
+/* Seals ops (text values; NULL value: SQL NULL; col NULL: a delete) as the
+ * police's next bundle with header categories cats, to the school, the
+ * police and the auditor: what tests/tools/t_forge.c 'ops' does. */
+static void police_seals(sandbox *sb, unsigned cats, const char *const (*spec)[4], size_t n)
+{
+	vios_crdt_op ops[8];
+	const vios_crdt_op *pv[8];
+	const char *rcpt[3] = { sb->school.node->node_id, sb->police.node->node_id, sb->auditor.node->node_id };
+	uint8_t *gz = NULL;
+	size_t gzlen = 0;
+	long long seq;
+	char hash[65];
+	uint64_t hlc;
+
+	assert_true(n <= 8);
+	assert_int_equal(vios_crdt_clock_tick(&hlc, sb->police.st), 0);
+	for (size_t i = 0; i < n; i++) {
+		memset(&ops[i], 0, sizeof(ops[i]));
+		ops[i].kind = spec[i][2] ? VIOS_OP_SET : VIOS_OP_DELETE;
+		ops[i].hlc = hlc;
+		ops[i].node = sb->police.node->node_id;
+		ops[i].tbl = (char *)spec[i][0];
+		ops[i].pk = (char *)spec[i][1];
+		ops[i].col = (char *)spec[i][2];
+		if (spec[i][2] && spec[i][3]) {
+			ops[i].value.type = VIOS_VAL_TEXT;
+			ops[i].value.u.text.p = (char *)spec[i][3];
+			ops[i].value.u.text.len = strlen(spec[i][3]);
+		}
+		pv[i] = &ops[i];
+	}
+	assert_int_equal(vios_ledger_outbox_last(&seq, hash, sb->police.st), 0);
+	assert_int_equal(vios_payload_build(&gz, &gzlen, pv, n, sb->police.node->node_id, seq + 1), 0);
+	if (vios_bundle_seal_payload_to(sb->police.st, gz, gzlen, (long long)n, cats, 0, rcpt, 3) != 0)
+		fail_msg("sealing: %s", vios_error_last());
+	free(gz);
+}
+
+static const vios_audit_finding *finding_on(const vios_audit *a, const char *node, long long seq)
+{
+	size_t n;
+	const vios_audit_finding *f = vios_audit_findings(a, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f[i].node, node) && f[i].seq == seq)
+			return &f[i];
+	return NULL;
+}
+
+static void test_audit_mandate__refused_bundle_is_a_finding_and_holds_its_sender(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	vios_audit_replay_report rep;
+	vios_sync_report srep;
+	const vios_audit_finding *f;
+	char pid[37], want[200], dig[65], sig[37];
+	vios_field signal[] = { { "theme", "other" }, { "note", "seen at the gate" } };
+
+	one_id(pid, sb->school.st, "SELECT id FROM pupil");
+	{
+		const char *const rename[][4] = { { "pupil", pid, "name", "Renamed by the police" } };
+		police_seals(sb, VIOS_CAT_BIT_CASE, rename, 1);
+	}
+	/* a later bundle the police may send: held behind the refused one */
+	assert_int_equal(vios_record_add(sig, sb->police.st, "signal", signal, 2), 0);
+	sync_ok(sb->police.st);
+	/* the school refuses it as every node does */
+	assert_int_equal(vios_sync(&srep, sb->school.st, NULL), VIOS_EVERIFY);
+	assert_int_equal(srep.alarms, 1);
+
+	open_audit(&a, sb, NULL);
+	assert_int_equal(vios_audit_mandate(&rep, a, sb->auditor.node), 0);
+	if ((f = finding_on(a, sb->police.node->node_id, 1)) == NULL) {
+		print_findings(a);
+		fail_msg("no finding on the police's seq 1");
+	}
+	snprintf(want, sizeof(want), "mandate: op 1 of 1 (set pupil.name of %s): the police role may not change the name of a pupil owned by school", pid);
+	if (strstr(f->what, want) == NULL || strstr(f->what, "partner (\"police\", police)") == NULL ||
+	    strstr(f->what, "seq 2 to 2 are held behind it") == NULL)
+		fail_msg("finding: %s", f->what);
+	assert_true(f->breaking);
+	assert_null(finding_on(a, sb->police.node->node_id, 2));
+	assert_int_equal(rep.refused, 1);
+	assert_int_equal(rep.held, 1);
+	vios_audit_free(a);
+	/* the replay for the school: what the school holds, exit-worthy refusals counted */
+	open_audit(&a, sb, NULL);
+	assert_int_equal(vios_audit_replay(&rep, a, sb->auditor.node, 0, sb->school.node->node_id, NULL), 0);
+	assert_int_equal(vios_crdt_digest(dig, sb->school.st, NULL), 0);
+	assert_string_equal(rep.digest, dig);
+	assert_int_equal(rep.refused, 1);
+	assert_non_null(strstr(rep.first_refused, "may not change the name"));
+	vios_audit_free(a);
+}
+
+static void test_audit_mandate__header_categories_must_equal_the_ops(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	vios_audit_replay_report rep;
+	const vios_audit_finding *f;
+	char sid[37];
+	/* the police's own signal without a pupil (theme data), sealed as case data */
+	vios_uuid7(sid);
+	{
+		const char *const own[][4] = { { "signal", sid, "origin", sb->police.node->node_id },
+					       { "signal", sid, "pupil_id", NULL },
+					       { "signal", sid, "theme", "alcohol" } };
+		police_seals(sb, VIOS_CAT_BIT_CASE, own, 3);
+	}
+	sync_ok(sb->police.st);
+	open_audit(&a, sb, NULL);
+	assert_int_equal(vios_audit_mandate(&rep, a, sb->auditor.node), 0);
+	if ((f = finding_on(a, sb->police.node->node_id, 1)) == NULL ||
+	    strstr(f->what, "the header names case data but the ops are theme data") == NULL) {
+		print_findings(a);
+		fail_msg("no categories finding");
+	}
+	assert_int_equal(rep.refused, 1);
+	vios_audit_free(a);
+}
+
+static void test_audit_mandate__an_op_waits_for_the_record_it_needs(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	vios_audit_replay_report rep;
+	vios_sync_report srep;
+	size_t n;
+	char cid[37], agid[37], want[65];
+	vios_field ag[] = { { "case_id", NULL }, { "owner_role", "police" }, { "action", "home visit" }, { "due_date", "2026-12-20" } };
+
+	/* the school assigns an agreement to the police but seals it only
+	 * after the police sealed its answer: in clock order the answer comes
+	 * first, on a record not held yet, and waits for it */
+	one_id(cid, sb->school.st, "SELECT id FROM case_file");
+	ag[0].val = cid;
+	if (vios_record_add(agid, sb->school.st, "agreement", ag, 4) != 0)
+		fail_msg("agreement: %s", vios_error_last());
+	usleep(5000); /* the police's answer has a later clock than the assignment (a grant holds for later ops) */
+	{
+		const char *const done[][4] = { { "agreement", agid, "status", "done" },
+						{ "agreement", agid, "feedback", "visited" } };
+		police_seals(sb, VIOS_CAT_BIT_CASE, done, 2);
+	}
+	sync_ok(sb->police.st);
+	sync_ok(sb->school.st);
+	if (vios_sync(&srep, sb->auditor.st, NULL) != 0)
+		fail_msg("auditor sync: %s", vios_error_last());
+	open_audit(&a, sb, NULL);
+	assert_int_equal(vios_audit_mandate(&rep, a, sb->auditor.node), 0);
+	vios_audit_findings(a, &n);
+	if (n)
+		print_findings(a);
+	assert_int_equal(n, 0);
+	assert_int_equal(rep.refused, 0);
+	assert_int_equal(vios_crdt_digest(want, sb->auditor.st, NULL), 0);
+	assert_string_equal(rep.digest, want);
+	vios_audit_free(a);
+	/* the auditor's store, which imported in passes, holds the answer */
+	{
+		char status[37];
+		char sql[128];
+		snprintf(sql, sizeof(sql), "SELECT status FROM agreement WHERE id = '%s'", agid);
+		one_id(status, sb->auditor.st, sql);
+		assert_string_equal(status, "done");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +588,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_replay__digest_equals_the_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_home_pin__is_the_joined_hub_without_a_passphrase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_open_temp__fresh_and_never_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_mandate__refused_bundle_is_a_finding_and_holds_its_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_mandate__header_categories_must_equal_the_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_mandate__an_op_waits_for_the_record_it_needs, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;

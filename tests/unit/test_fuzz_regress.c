@@ -31,6 +31,7 @@
 #include "tools/fuzz/fuzz_enroll.c"
 #include "tools/fuzz/fuzz_minisign.c"
 #include "tools/fuzz/fuzz_registry_node.c"
+#include "tools/fuzz/fuzz_vault.c"
 #include "tools/fuzz/fuzz_vfs.c"
 
 #include "util/error.h"
@@ -165,6 +166,22 @@ static int accept_registry_node(const char *name, const uint8_t *data, size_t si
 	return vios_registry_node_parse(&n, (const char *)data, size, name);
 }
 
+/* A vault as vios writes it (or wrote it, version 1) parses; a reject-*
+ * seed must still be refused. */
+static int accept_vault(const char *name, const uint8_t *data, size_t size)
+{
+	vios_vault_info info;
+	int rc = vios_vault_parse(&info, data, size);
+
+	if (strncmp(name, "reject-", 7) != 0)
+		return rc;
+	if (rc == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "a reject- seed was accepted");
+		return VIOS_ERROR;
+	}
+	return 0;
+}
+
 /* A start that is one store's own files, unmutated (sound-*), opens and
  * reads (fuzz_vfs has just written its files). */
 static int accept_vfs(const char *name, const uint8_t *data, size_t size)
@@ -247,6 +264,12 @@ static void test_fuzz_regress__registry_node(void **state)
 	run_target("registry_node", fuzz_registry_node, accept_registry_node);
 }
 
+static void test_fuzz_regress__vault(void **state)
+{
+	(void)state;
+	run_target("vault", fuzz_vault, accept_vault);
+}
+
 static void test_fuzz_regress__vfs(void **state)
 {
 	(void)state;
@@ -264,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_regress__enroll),
 		cmocka_unit_test(test_fuzz_regress__covenant),
 		cmocka_unit_test(test_fuzz_regress__registry_node),
+		cmocka_unit_test(test_fuzz_regress__vault),
 		cmocka_unit_test(test_fuzz_regress__vfs),
 	};
 	int rc;

@@ -2,8 +2,11 @@
  * test_git.c - the libgit2 layer (sync/git.h): bare repositories made only
  * when asked, commits from in-memory trees that build on the ref's tree,
  * the compare-and-swap that refuses a ref another writer moved meanwhile,
- * ancestry (a descendant against a rewrite), and fetch and push between two
- * local repositories.
+ * ancestry (a descendant against a rewrite), fetch and push between two
+ * local repositories, and the bounds on what is inflated: an object's type
+ * and size from its header before it is read, regular files only where a
+ * file is expected, a fetch that would bring an oversize object or a pack
+ * over the fetch bound refused.
  *
  * Each test has its own sandbox directory (fixture.h) holding its
  * repositories, removed afterwards. The compare-and-swap test stands a
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sync/git.h"
 #include "util/error.h"
@@ -292,6 +296,184 @@ static void test_git_fetch__copies_refs_and_objects_between_local_repositories(v
 	git_repository_free(b);
 }
 
+/* ---- bounded reads: the header first, regular files only --------------------- */
+
+/* A commit on ref whose root tree holds ok.txt ("ok"), big.bin (bytes of
+ * zeros), link (a symlink to ok.txt), sub (a submodule link) and dir/ok.txt;
+ * the ids of big.bin and of the tree to *big and *tree. */
+static git_oid odd_commit(git_repository *repo, const char *ref, size_t bytes, git_oid *big, git_oid *tree)
+{
+	git_treebuilder *tb = NULL, *sub = NULL;
+	git_signature *sig = NULL;
+	git_tree *t = NULL;
+	git_oid ok, dir, id;
+	uint8_t *zeros = calloc(1, bytes);
+
+	assert_non_null(zeros);
+	FX_OK(vios_git_error(git_blob_create_from_buffer(&ok, repo, "ok", 2), "blob"));
+	FX_OK(vios_git_error(git_blob_create_from_buffer(big, repo, zeros, bytes), "blob"));
+	free(zeros);
+	FX_OK(vios_git_error(git_treebuilder_new(&sub, repo, NULL), "tb"));
+	FX_OK(vios_git_error(git_treebuilder_insert(NULL, sub, "ok.txt", &ok, GIT_FILEMODE_BLOB), "tb"));
+	FX_OK(vios_git_error(git_treebuilder_write(&dir, sub), "tb"));
+	FX_OK(vios_git_error(git_treebuilder_new(&tb, repo, NULL), "tb"));
+	FX_OK(vios_git_error(git_treebuilder_insert(NULL, tb, "ok.txt", &ok, GIT_FILEMODE_BLOB), "tb"));
+	FX_OK(vios_git_error(git_treebuilder_insert(NULL, tb, "big.bin", big, GIT_FILEMODE_BLOB), "tb"));
+	FX_OK(vios_git_error(git_treebuilder_insert(NULL, tb, "link", &ok, GIT_FILEMODE_LINK), "tb"));
+	FX_OK(vios_git_error(git_treebuilder_insert(NULL, tb, "sub", &ok, GIT_FILEMODE_COMMIT), "tb"));
+	FX_OK(vios_git_error(git_treebuilder_insert(NULL, tb, "dir", &dir, GIT_FILEMODE_TREE), "tb"));
+	FX_OK(vios_git_error(git_treebuilder_write(tree, tb), "tb"));
+	FX_OK(vios_git_error(git_tree_lookup(&t, repo, tree), "tree"));
+	FX_OK(vios_git_error(git_signature_now(&sig, NAME, EMAIL), "sig"));
+	FX_OK(vios_git_error(git_commit_create(&id, repo, ref, sig, sig, NULL, "odd", t, 0, NULL), "commit"));
+	git_signature_free(sig);
+	git_tree_free(t);
+	git_treebuilder_free(tb);
+	git_treebuilder_free(sub);
+	return id;
+}
+
+static void test_git_read_object__refuses_a_wrong_type_or_an_oversize_object_unread(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *repo = NULL;
+	git_oid c, big, tree;
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	FX_OK(vios_git_open(&repo, sb->a, 1));
+	c = odd_commit(repo, REF, 100000, &big, &tree);
+
+	/* within the bound, the right type: read, NUL-terminated */
+	FX_OK(vios_git_read_object(&data, &len, repo, &big, GIT_OBJECT_BLOB, 100000, "big.bin"));
+	assert_int_equal(len, 100000);
+	assert_int_equal(data[len], 0);
+	free(data);
+	data = NULL;
+	FX_OK(vios_git_check_object(repo, &c, GIT_OBJECT_COMMIT, 4096, "a commit"));
+
+	/* one byte over: refused by its header, naming what and the object */
+	assert_int_equal(vios_git_read_object(&data, &len, repo, &big, GIT_OBJECT_BLOB, 99999, "big.bin"), VIOS_ECORRUPT);
+	assert_null(data);
+	assert_int_equal(len, 0);
+	assert_non_null(strstr(vios_error_last(), "big.bin"));
+	assert_non_null(strstr(vios_error_last(), "100000 bytes"));
+	{
+		char hex[13];
+		git_oid_tostr(hex, sizeof(hex), &big);
+		assert_non_null(strstr(vios_error_last(), hex));
+	}
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &c, "big.bin", 1024), VIOS_ECORRUPT);
+	assert_null(data);
+	assert_non_null(strstr(vios_error_last(), "big.bin"));
+
+	/* a tree or a commit where a blob is expected, and the other way round */
+	assert_int_equal(vios_git_read_object(&data, &len, repo, &tree, GIT_OBJECT_BLOB, 1 << 20, "x"), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "tree"));
+	assert_int_equal(vios_git_read_object(&data, &len, repo, &c, GIT_OBJECT_BLOB, 1 << 20, "x"), VIOS_ECORRUPT);
+	assert_int_equal(vios_git_check_object(repo, &big, GIT_OBJECT_COMMIT, 1 << 20, "x"), VIOS_ECORRUPT);
+	assert_null(data);
+	git_repository_free(repo);
+}
+
+static void test_git_read_blob__refuses_a_symlink_a_submodule_link_or_a_directory(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *repo = NULL;
+	git_oid c, big, tree;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char **list = NULL;
+	size_t n = 0;
+
+	FX_OK(vios_git_open(&repo, sb->a, 1));
+	c = odd_commit(repo, REF, 10, &big, &tree);
+	assert_blob(repo, &c, "ok.txt", "ok");
+	assert_blob(repo, &c, "dir/ok.txt", "ok");
+
+	/* a symlink to a good file is not followed, nor read as the file */
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &c, "link", 1024), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "link is a symbolic link"));
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &c, "sub", 1024), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "sub is a submodule link"));
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &c, "dir", 1024), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "dir is a directory"));
+	/* nor walked through */
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &c, "link/x", 1024), VIOS_ECORRUPT);
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &c, "ok.txt/x", 1024), VIOS_ENOTFOUND);
+	assert_int_equal(vios_git_read_blob(&data, &len, repo, &c, "dir/nope", 1024), VIOS_ENOTFOUND);
+	assert_null(data);
+
+	/* listing the tree refuses it rather than skipping the odd entries */
+	assert_int_equal(vios_git_list(&list, &n, repo, &c), VIOS_ECORRUPT);
+	assert_null(list);
+	assert_int_equal(n, 0);
+	git_repository_free(repo);
+}
+
+static void test_git_fetch__refuses_an_oversize_object_or_pack_before_fetching_it(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *a = NULL, *b = NULL;
+	git_oid c1, big, id;
+	const char *specs[] = { "+refs/heads/nodes/*:refs/vios/incoming/nodes/*" };
+	const char *other[] = { "+refs/heads/other:refs/vios/other" };
+	char url[FX_PATH + 32], path[FX_PATH + 32];
+	FILE *f;
+
+	FX_OK(vios_git_open(&a, sb->a, 1));
+	FX_OK(vios_git_open(&b, sb->b, 1));
+	c1 = commit1(a, REF, "a.txt", "one");
+
+	/* a pack over the fetch bound: the transfer stops, nothing arrives */
+	vios_git_set_fetch_max(16);
+	assert_int_equal(vios_git_fetch(b, sb->a, specs, 1), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "fetch bound"));
+	assert_int_equal(vios_git_ref_oid(&id, b, "refs/vios/incoming/nodes/n1"), VIOS_ENOTFOUND);
+	vios_git_set_fetch_max(0);
+	FX_OK(vios_git_fetch(b, sb->a, specs, 1));
+	assert_ref(b, "refs/vios/incoming/nodes/n1", &c1);
+
+	/* a blob over VIOS_GIT_OBJECT_MAX (sparse on disk, streamed into git by
+	 * libgit2): refused by its header before the local transport packs it,
+	 * from a path and from a file:// URL */
+	FX_OK(vios_snprintf(path, sizeof(path), "%s/big", sb->w.dir));
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(ftruncate(fileno(f), (off_t)VIOS_GIT_OBJECT_MAX + 1), 0);
+	fclose(f);
+	FX_OK(vios_git_error(git_blob_create_from_disk(&big, a, path), "blob"));
+	{
+		git_treebuilder *tb = NULL;
+		git_signature *sig = NULL;
+		git_tree *t = NULL;
+		git_oid tree;
+		FX_OK(vios_git_error(git_treebuilder_new(&tb, a, NULL), "tb"));
+		FX_OK(vios_git_error(git_treebuilder_insert(NULL, tb, "big.bin", &big, GIT_FILEMODE_BLOB), "tb"));
+		FX_OK(vios_git_error(git_treebuilder_write(&tree, tb), "tb"));
+		FX_OK(vios_git_error(git_tree_lookup(&t, a, &tree), "tree"));
+		FX_OK(vios_git_error(git_signature_now(&sig, NAME, EMAIL), "sig"));
+		FX_OK(vios_git_error(git_commit_create(&id, a, "refs/heads/other", sig, sig, NULL, "big", t, 0, NULL), "c"));
+		git_signature_free(sig);
+		git_tree_free(t);
+		git_treebuilder_free(tb);
+	}
+	assert_int_equal(vios_git_fetch(b, sb->a, other, 1), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "big.bin on refs/heads/other"));
+	assert_int_equal(vios_git_ref_oid(&id, b, "refs/vios/other"), VIOS_ENOTFOUND);
+	{
+		git_odb *odb = NULL;
+		FX_OK(vios_git_error(git_repository_odb(&odb, b), "odb"));
+		assert_false(git_odb_exists(odb, &big));
+		git_odb_free(odb);
+	}
+	FX_OK(vios_snprintf(url, sizeof(url), "file://%s", sb->a));
+	assert_int_equal(vios_git_fetch(b, url, other, 1), VIOS_ECORRUPT);
+	/* the node refs beside it still fetch */
+	FX_OK(vios_git_fetch(b, url, specs, 1));
+	git_repository_free(a);
+	git_repository_free(b);
+}
+
 static void test_git_push__fast_forwards_and_refuses_a_rewrite(void **state)
 {
 	sandbox *sb = *state;
@@ -330,6 +512,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_git_fetch__copies_refs_and_objects_between_local_repositories,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_push__fast_forwards_and_refuses_a_rewrite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_read_object__refuses_a_wrong_type_or_an_oversize_object_unread,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_read_blob__refuses_a_symlink_a_submodule_link_or_a_directory,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_fetch__refuses_an_oversize_object_or_pack_before_fetching_it,
+						setup, teardown),
 	};
 	if (sodium_init() < 0 || vios_git_init() < 0)
 		return 1;

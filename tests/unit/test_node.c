@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "node/node.h"
 #include "util/error.h"
@@ -201,6 +202,285 @@ static void test_node_vault__no_secret_in_plain_text(void **state)
 	vios_node_free(a);
 }
 
+/* ---- the vault's costs (issue 23) ------------------------------------------ */
+
+/* Offsets in a version-2 vault: 14-byte header, 106-byte slots. */
+#define V2_HDR 14
+#define V2_SLOT 106
+
+static void vault_load(sandbox *sb, uint8_t **buf, size_t *len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/keys.vault", sb->home);
+	assert_int_equal(vios_file_read(buf, len, path, 4096), 0);
+}
+
+static void vault_store(sandbox *sb, const uint8_t *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/keys.vault", sb->home);
+	assert_int_equal(vios_file_write_atomic(path, buf, len, 0600, 1), 0);
+}
+
+/* Sets slot i's costs in the vault on disk; returns the old bytes. */
+static uint8_t *vault_set_costs(sandbox *sb, int i, uint64_t ops, uint64_t mem)
+{
+	uint8_t *buf, *old;
+	size_t len;
+
+	vault_load(sb, &buf, &len);
+	assert_int_equal(len, 226);
+	old = malloc(len);
+	memcpy(old, buf, len);
+	vios_store_le64(buf + V2_HDR + (size_t)i * V2_SLOT + 2, ops);
+	vios_store_le64(buf + V2_HDR + (size_t)i * V2_SLOT + 10, mem);
+	vault_store(sb, buf, len);
+	free(buf);
+	return old;
+}
+
+static void test_node_vault__format_2_records_the_preset(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_vault_info info;
+	uint8_t *buf;
+	size_t len;
+	vios_node *a = make(sb, "school", NULL, code);
+
+	vault_load(sb, &buf, &len);
+	assert_int_equal(len, 226); /* docs/formats.md */
+	assert_memory_equal(buf, "VIOSVLT1\x02\x00\x02\x00\x01\x00", 14);
+	assert_int_equal(vios_vault_parse(&info, buf, len), 0);
+	assert_int_equal(info.version, 2);
+	assert_int_equal(info.preset, VIOS_KDF_INTERACTIVE);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(info.ops[i], crypto_pwhash_OPSLIMIT_INTERACTIVE);
+		assert_int_equal(info.mem[i], crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	}
+	assert_int_equal(a->kdf_preset, VIOS_KDF_INTERACTIVE);
+	assert_int_equal(a->fresh, 1);
+	/* truncated, unknown version, unknown preset */
+	assert_int_equal(vios_vault_parse(&info, buf, len - 1), VIOS_ECORRUPT);
+	buf[8] = 3;
+	assert_int_equal(vios_vault_parse(&info, buf, len), VIOS_ECORRUPT);
+	buf[8] = 2;
+	buf[12] = 4;
+	assert_int_equal(vios_vault_parse(&info, buf, len), VIOS_ECORRUPT);
+	free(buf);
+	vios_node_free(a);
+}
+
+static void test_node_vault__weak_costs_refused(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_secret *np = NULL;
+	vios_node *a = make(sb, "school", NULL, code), *b = NULL;
+	uint8_t *old;
+
+	/* (1 pass, 8 KiB) in either slot: tampered, before any Argon2id */
+	for (int i = 0; i < 2; i++) {
+		old = vault_set_costs(sb, i, 1, 8192);
+		assert_int_equal(vios_node_open(&b, sb->home, sb->pass), VIOS_ECORRUPT);
+		assert_non_null(strstr(vios_error_last(), "tampered"));
+		assert_null(b);
+		vault_store(sb, old, 226);
+		free(old);
+	}
+	/* a weakened recovery slot is refused by recovery too */
+	assert_int_equal(vios_secret_new(&np, "a brand new passphrase", 22), 0);
+	old = vault_set_costs(sb, 1, 1, 8192);
+	assert_int_equal(vios_node_passphrase_recover(sb->home, code, np), VIOS_ECORRUPT);
+	vault_store(sb, old, 226);
+	free(old);
+	/* a weakened passphrase slot is replaced, with the preset's costs */
+	old = vault_set_costs(sb, 0, 1, 8192);
+	free(old);
+	assert_int_equal(vios_node_passphrase_recover(sb->home, code, np), 0);
+	{
+		vios_vault_info info;
+		uint8_t *buf;
+		size_t len;
+		vault_load(sb, &buf, &len);
+		assert_int_equal(vios_vault_parse(&info, buf, len), 0);
+		free(buf);
+		assert_int_equal(info.ops[0], crypto_pwhash_OPSLIMIT_INTERACTIVE);
+		assert_int_equal(info.mem[0], crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	}
+	assert_int_equal(vios_node_open(&b, sb->home, np), 0);
+	vios_node_free(b);
+	vios_secret_free(np);
+	vios_node_free(a);
+}
+
+static void test_node_vault__inflated_costs_refused_at_once(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	static const uint64_t bad[][2] = {
+		{ 0xffffffffu, crypto_pwhash_MEMLIMIT_INTERACTIVE },
+		{ 2, (uint64_t)4 << 30 },
+		{ 0xffffffffu, (uint64_t)4 << 30 },
+		{ 17, crypto_pwhash_MEMLIMIT_INTERACTIVE },
+		{ 2, ((uint64_t)1 << 30) + 1024 },
+		{ UINT64_MAX, UINT64_MAX },
+	};
+	vios_node *a = make(sb, "school", NULL, code), *b = NULL;
+
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		uint64_t t0;
+		uint8_t *old = vault_set_costs(sb, (int)(k % 2), bad[k][0], bad[k][1]);
+		t0 = vios_now_ms();
+		assert_int_equal(vios_node_open(&b, sb->home, sb->pass), VIOS_ECORRUPT);
+		/* the other slot's interactive Argon2id never ran either */
+		assert_true(vios_now_ms() - t0 < 50);
+		vault_store(sb, old, 226);
+		free(old);
+	}
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), 0);
+	vios_node_free(b);
+	vios_node_free(a);
+}
+
+/*
+ * A node made with "moderate": a passphrase slot lowered to interactive
+ * costs (within the bounds) is below the recorded preset, so refused; after
+ * recovery the new slot has the preset's costs again, and a passphrase
+ * change keeps them.
+ */
+static void test_node_vault__recover_restores_creation_costs(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_secret *np = NULL;
+	vios_vault_info info;
+	vios_node *a = NULL, *b = NULL;
+	uint8_t *buf, *old;
+	size_t len;
+
+	assert_int_equal(vios_node_init(&a, code, sb->home, "school", "unit", NULL, sb->pass, VIOS_KDF_MODERATE), 0);
+	old = vault_set_costs(sb, 0, crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	free(old);
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), VIOS_ECORRUPT);
+	/* lowering the recorded preset too breaks the header both slots authenticate */
+	vault_load(sb, &buf, &len);
+	buf[12] = VIOS_KDF_INTERACTIVE;
+	vault_store(sb, buf, len);
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), VIOS_EAUTH);
+	buf[12] = VIOS_KDF_MODERATE;
+	vault_store(sb, buf, len);
+	free(buf);
+
+	assert_int_equal(vios_secret_new(&np, "a brand new passphrase", 22), 0);
+	assert_int_equal(vios_node_passphrase_recover(sb->home, code, np), 0);
+	vault_load(sb, &buf, &len);
+	assert_int_equal(vios_vault_parse(&info, buf, len), 0);
+	free(buf);
+	assert_int_equal(info.preset, VIOS_KDF_MODERATE);
+	assert_int_equal(info.ops[0], crypto_pwhash_OPSLIMIT_MODERATE);
+	assert_int_equal(info.mem[0], crypto_pwhash_MEMLIMIT_MODERATE);
+	assert_int_equal(vios_node_open(&b, sb->home, np), 0);
+	assert_int_equal(b->kdf_preset, VIOS_KDF_MODERATE);
+	assert_int_equal(b->fresh, 0);
+	assert_int_equal(vios_node_passphrase_change(b, sb->pass), 0);
+	vault_load(sb, &buf, &len);
+	assert_int_equal(vios_vault_parse(&info, buf, len), 0);
+	free(buf);
+	assert_int_equal(info.ops[0], crypto_pwhash_OPSLIMIT_MODERATE);
+	assert_int_equal(info.mem[0], crypto_pwhash_MEMLIMIT_MODERATE);
+	vios_node_free(b);
+	vios_secret_free(np);
+	vios_node_free(a);
+}
+
+/* Seals slot i of a version-1 vault (12-byte header) by hand. */
+static void v1_seal(uint8_t *v, int i, const char *secret, const uint8_t *master)
+{
+	uint8_t *slot = v + 12 + (size_t)i * V2_SLOT, key[32], ad[12 + 34];
+
+	slot[0] = (uint8_t)(i + 1);
+	slot[1] = 2;
+	vios_store_le64(slot + 2, crypto_pwhash_OPSLIMIT_INTERACTIVE);
+	vios_store_le64(slot + 10, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	randombytes_buf(slot + 18, 16 + 24);
+	assert_int_equal(crypto_pwhash(key, 32, secret, strlen(secret), slot + 18, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				       crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13),
+			 0);
+	memcpy(ad, v, 12);
+	memcpy(ad + 12, slot, 34);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(slot + 58, NULL, master, 32, ad, sizeof(ad), NULL, slot + 34, key);
+}
+
+/* A version-1 vault opens; passphrase change keeps version 1; recover upgrades it to 2. */
+static void test_node_vault__version_1_read_and_upgraded(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1], norm[33];
+	uint8_t v1[224], *buf;
+	size_t len, n = 0;
+	vios_vault_info info;
+	vios_secret *np = NULL;
+	vios_node *a = make(sb, "school", NULL, code), *b = NULL;
+
+	for (const char *p = code; *p; p++)
+		if (*p != '-')
+			norm[n++] = *p;
+	norm[n] = 0;
+	memcpy(v1, "VIOSVLT1\x01\x00\x02\x00", 12);
+	v1_seal(v1, 0, "unit test passphrase", a->master);
+	v1_seal(v1, 1, norm, a->master);
+	vault_store(sb, v1, sizeof(v1));
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), 0);
+	assert_int_equal(b->kdf_preset, 0);
+	assert_int_equal(vios_secret_new(&np, "a brand new passphrase", 22), 0);
+	assert_int_equal(vios_node_passphrase_change(b, np), 0);
+	vios_node_free(b);
+	vault_load(sb, &buf, &len);
+	assert_int_equal(len, 224);
+	free(buf);
+	assert_int_equal(vios_node_open(&b, sb->home, np), 0);
+	vios_node_free(b);
+	assert_int_equal(vios_node_passphrase_recover(sb->home, code, sb->pass), 0);
+	vault_load(sb, &buf, &len);
+	assert_int_equal(vios_vault_parse(&info, buf, len), 0);
+	free(buf);
+	assert_int_equal(info.version, 2);
+	assert_int_equal(info.preset, VIOS_KDF_INTERACTIVE);
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), 0);
+	assert_memory_equal(b->master, a->master, 32);
+	vios_node_free(b);
+	/* the recovery slot was sealed anew and still opens */
+	assert_int_equal(vios_node_passphrase_recover(sb->home, code, np), 0);
+	vios_secret_free(np);
+	vios_node_free(a);
+}
+
+/* A home made 0777, or one with any group or other bit, is refused. */
+static void test_node_home__wide_modes_refused(void **state)
+{
+	sandbox *sb = *state;
+	char code[VIOS_RECOVERY_LEN + 1];
+	vios_node *a = NULL, *b = NULL;
+
+	assert_int_equal(mkdir(sb->home, 0700), 0);
+	assert_int_equal(chmod(sb->home, 0777), 0);
+	assert_int_equal(vios_node_init(&a, code, sb->home, "school", "unit", NULL, sb->pass, VIOS_KDF_INTERACTIVE),
+			 VIOS_ERROR);
+	assert_non_null(strstr(vios_error_last(), "0700"));
+	assert_int_equal(chmod(sb->home, 0700), 0);
+	a = make(sb, "school", NULL, code);
+	assert_int_equal(chmod(sb->home, 0750), 0);
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), VIOS_ERROR);
+	assert_int_equal(vios_node_open_public(&b, sb->home), VIOS_ERROR);
+	assert_int_equal(chmod(sb->home, 0700), 0);
+	assert_int_equal(vios_node_open(&b, sb->home, sb->pass), 0);
+	vios_node_free(b);
+	vios_node_free(a);
+}
+
 static void test_enroll__request_verifies_and_tampering_fails(void **state)
 {
 	sandbox *sb = *state;
@@ -308,6 +588,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_node_change__old_passphrase_stops_working, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_open__detects_edited_node_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_vault__no_secret_in_plain_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_vault__format_2_records_the_preset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_vault__weak_costs_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_vault__inflated_costs_refused_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_vault__recover_restores_creation_costs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_vault__version_1_read_and_upgraded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_home__wide_modes_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enroll__request_verifies_and_tampering_fails, setup, teardown),
 		cmocka_unit_test(test_vocab__one_table_round_trips),
 	};

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -377,10 +378,48 @@ static void test_store_tx_begin__refuses_a_store_without_capture(void **state)
 	vios_store_free(st);
 }
 
+/* Only the process that made the home creates its store: a reopened node
+ * whose store.db is gone or empty gets an error and no new file. */
+static void test_store_open__missing_store_is_an_error(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = NULL;
+	vios_secret *pass = NULL;
+	vios_node *again = NULL;
+	char path[256];
+	struct stat stb;
+
+	assert_int_equal(vios_store_open(&st, sb->node), 0); /* fresh: made */
+	vios_store_free(st);
+	st = NULL;
+	assert_int_equal(vios_secret_new(&pass, "store test passphrase", 21), 0);
+	assert_int_equal(vios_node_open(&again, sb->home, pass), 0);
+	vios_secret_free(pass);
+	assert_int_equal(again->fresh, 0);
+	assert_int_equal(vios_store_open(&st, again), 0); /* it exists: opened */
+	vios_store_free(st);
+	st = NULL;
+
+	snprintf(path, sizeof(path), "%s/store.db", sb->home);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(vios_store_open(&st, again), VIOS_ENOTFOUND);
+	assert_null(st);
+	assert_non_null(strstr(vios_error_last(), "store.db is missing: restore it from a backup"));
+	assert_int_equal(stat(path, &stb), -1);
+
+	assert_int_equal(vios_file_write_atomic(path, "", 0, 0600, 0), 0);
+	assert_int_equal(vios_store_open(&st, again), VIOS_ENOTFOUND);
+	assert_non_null(strstr(vios_error_last(), "is empty"));
+	assert_int_equal(stat(path, &stb), 0);
+	assert_int_equal(stb.st_size, 0);
+	vios_node_free(again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_store_open__migrates_to_current_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_open__missing_store_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_open__refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__no_plaintext_after_use_and_vacuum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__survives_sigkill_during_writes, setup, teardown),

@@ -18,7 +18,7 @@ mkdir -p "$B/tools/fuzz"
 ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK \
 	-Isrc -Isync -I. $(pkg-config --cflags $PKGS) -O1 -g \
 	-o "$B/tools/fuzz/make_seeds" tools/fuzz/make_seeds.c "$B/libvios.a" $(pkg-config --libs $PKGS)
-for t in bundle_header bundle_payload age minisign enroll covenant registry_node vfs; do
+for t in bundle_header bundle_payload age minisign enroll covenant registry_node vfs vault; do
 	rm -rf "${OUT:?}/$t"
 done
 "$B/tools/fuzz/make_seeds" "$OUT" tests/resources/age

@@ -101,6 +101,43 @@ static void tx_sql(vios_store *st, const char *zSql)
 	check(vios_store_tx_commit(st), "commit");
 }
 
+/* ---- key vaults ----------------------------------------------------------------- */
+
+/*
+ * keys.vault seeds from a node's home: the vault as vios_node_init wrote it
+ * (version 2, the interactive preset), the same bytes as version 1 (the
+ * 12-byte header without the preset, as an older vios wrote it; the reader
+ * authenticates nothing, so they parse), and two it must refuse: the preset
+ * raised to sensitive above the slots' costs, and the passphrase slot's
+ * costs lowered to (1 pass, 8 KiB).
+ */
+static void vault_seeds(const vios_node *n)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL, v1[224];
+	size_t len;
+	vios_vault_info info;
+
+	snprintf(path, sizeof(path), "%s/keys.vault", n->home);
+	check(vios_file_read(&buf, &len, path, 4096), "read keys.vault");
+	if (len != 226)
+		die("keys.vault is not 226 bytes");
+	check(vios_vault_parse(&info, buf, len), "vault parse");
+	put("vault", "v2-interactive.vault", buf, len);
+	memcpy(v1, buf, 12);
+	v1[8] = 1;
+	memcpy(v1 + 12, buf + 14, 212);
+	check(vios_vault_parse(&info, v1, sizeof(v1)), "vault v1 parse");
+	put("vault", "v1-interactive.vault", v1, sizeof(v1));
+	buf[12] = 3;
+	put("vault", "reject-preset-above-costs.vault", buf, len);
+	buf[12] = 1;
+	vios_store_le64(buf + 14 + 2, 1);
+	vios_store_le64(buf + 14 + 10, 8192);
+	put("vault", "reject-weak-costs.vault", buf, len);
+	free(buf);
+}
+
 /* ---- payloads ---------------------------------------------------------------- */
 
 /*
@@ -408,6 +445,7 @@ int main(int argc, char **argv)
 	hub = mknode("hub", "hub", NULL);
 	school = mknode("school", "school", NULL);
 	police = mknode("police", "partner", "police");
+	vault_seeds(hub);
 	snprintf(repo, sizeof(repo), "%s/hub.git", tmp_dir);
 	check(vios_crdt_store_open(&hst, hub), "hub store");
 	check(vios_hub_create(hst, repo), "hub create");

@@ -1,0 +1,485 @@
+/*
+ * test_records.c - the records' edits, a case's roles and lead, and the
+ * signal and case views (src/store/records.c): an edit writes only the
+ * columns given, a bad value or a column that never changes leaves the
+ * store as it was (same state digest, same access log length), role lists
+ * are stored in role order, the lead stays among the roles, and case show
+ * gathers what belongs to the case.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crdt/crdt.h"
+#include "store/records.h"
+#include "store/store.h"
+#include "util/error.h"
+
+#include "fixture.h"
+
+typedef struct {
+	fx_world w;
+	fx_node school;
+	char pupil[37], signal[37], signal2[37], kase[37], meeting[37], agreement[37], agreement2[37];
+} world;
+
+static void add(char id[37], vios_store *st, const char *table, const vios_field *f, size_t n)
+{
+	if (vios_record_add(id, st, table, f, n) < 0)
+		fail_msg("adding to %s: %s", table, vios_error_last());
+}
+
+static int setup(void **state)
+{
+	world *x = calloc(1, sizeof(*x));
+	vios_store *st;
+
+	assert_non_null(x);
+	FX_OK(fx_world_make(&x->w, "vios-records"));
+	FX_OK(fx_node_make(&x->school, &x->w, "school", "school", NULL));
+	st = x->school.st;
+	{
+		vios_field f[] = { { "name", "Anna" }, { "class", "2B" }, { "birth_date", "2011-03-04" } };
+		add(x->pupil, st, "pupil", f, 3);
+	}
+	{
+		vios_field f[] = { { "theme", "weapons" }, { "note", "knife" }, { "pupil_id", x->pupil },
+				   { "seen_at", "2026-11-03" }, { "parents_informed", "1" } };
+		add(x->signal, st, "signal", f, 5);
+	}
+	{
+		vios_field f[] = { { "theme", "nuisance" }, { "note", "groups at the gate" } };
+		add(x->signal2, st, "signal", f, 2);
+	}
+	{
+		vios_field f[] = { { "pupil_id", x->pupil }, { "signals", x->signal },
+				   { "roles", "social-team,police" }, { "lead_role", "police" } };
+		add(x->kase, st, "case_file", f, 4);
+	}
+	{
+		vios_field f[] = { { "kind", "case" }, { "date", "2026-11-05" }, { "case_id", x->kase } };
+		add(x->meeting, st, "meeting", f, 3);
+	}
+	{
+		vios_field f[] = { { "case_id", x->kase }, { "owner_role", "police" }, { "action", "talk" },
+				   { "due_date", "2026-12-01" } };
+		add(x->agreement, st, "agreement", f, 4);
+	}
+	{
+		vios_field f[] = { { "meeting_id", x->meeting }, { "owner_role", "school" }, { "action", "lesson" },
+				   { "due_date", "2026-12-02" } };
+		add(x->agreement2, st, "agreement", f, 4);
+	}
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world *x = *state;
+
+	fx_node_dispose(&x->school);
+	fx_world_dispose(&x->w);
+	free(x);
+	return 0;
+}
+
+/* The row as JSON (a new reference). */
+static json_t *row(vios_store *st, const char *table, const char *id)
+{
+	char zSql[96];
+	const char *p[] = { id };
+	json_t *rows = NULL, *r;
+
+	snprintf(zSql, sizeof(zSql), "SELECT * FROM %s WHERE id = ?", table);
+	FX_OK(vios_query(&rows, st, zSql, p, 1));
+	assert_int_equal(json_array_size(rows), 1);
+	r = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return r;
+}
+
+static long long log_length(vios_store *st)
+{
+	long long n = 0;
+
+	FX_OK(vios_store_row_count(&n, st, "access_log"));
+	return n;
+}
+
+/* What must not move when a write is refused. */
+typedef struct {
+	char digest[65];
+	long long log;
+} snapshot;
+
+static void snap(snapshot *s, vios_store *st)
+{
+	FX_OK(vios_crdt_digest(s->digest, st, NULL));
+	s->log = log_length(st);
+}
+
+static void assert_unchanged(const snapshot *before, vios_store *st)
+{
+	snapshot now;
+
+	snap(&now, st);
+	assert_string_equal(now.digest, before->digest);
+	assert_int_equal(now.log, before->log);
+}
+
+static void test_record_edit__changes_only_the_given_columns(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	vios_field f[] = { { "class", "3C" }, { "over16", "1" } };
+	json_t *before = row(st, "pupil", x->pupil), *after, *changed = NULL;
+	const char *k;
+	json_t *v;
+	long long n0 = log_length(st);
+
+	FX_OK(vios_record_edit(&changed, st, "pupil", x->pupil, f, 2));
+	assert_int_equal(json_array_size(changed), 2);
+	assert_string_equal(json_string_value(json_array_get(changed, 0)), "class");
+	assert_string_equal(json_string_value(json_array_get(changed, 1)), "over16");
+	json_decref(changed);
+	after = row(st, "pupil", x->pupil);
+	json_object_foreach(after, k, v) {
+		if (!strcmp(k, "class"))
+			assert_string_equal(json_string_value(v), "3C");
+		else if (!strcmp(k, "over16"))
+			assert_int_equal(json_integer_value(v), 1);
+		else if (!json_equal(v, json_object_get(before, k)))
+			fail_msg("column %s changed", k);
+	}
+	json_decref(before);
+	json_decref(after);
+	/* one access log entry, an update naming the columns, not the values */
+	assert_int_equal(log_length(st), n0 + 1);
+	{
+		const char *p[] = { "1" };
+		json_t *last = NULL;
+		FX_OK(vios_records_list(&last, st, VIOS_LIST_ACCESS_LOG, p, 1));
+		assert_string_equal(json_string_value(json_object_get(json_array_get(last, 0), "action")), "update");
+		assert_string_equal(json_string_value(json_object_get(json_array_get(last, 0), "why")),
+				    "edit: class,over16");
+		json_decref(last);
+	}
+}
+
+static void test_record_edit__same_value_writes_nothing(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	vios_field f[] = { { "name", "Anna" } };
+	json_t *changed = NULL;
+	char d0[65], d1[65];
+
+	FX_OK(vios_crdt_digest(d0, st, NULL));
+	FX_OK(vios_record_edit(&changed, st, "pupil", x->pupil, f, 1));
+	assert_int_equal(json_array_size(changed), 0);
+	json_decref(changed);
+	FX_OK(vios_crdt_digest(d1, st, NULL));
+	assert_string_equal(d0, d1);
+}
+
+static void test_record_edit__bad_input_changes_nothing(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	static const char nowhere[] = "01234567-89ab-7def-8123-456789abcdef";
+	snapshot s;
+	json_t *changed = (json_t *)1;
+
+	snap(&s, st);
+	{ /* a bad value next to a good one: neither is written */
+		vios_field f[] = { { "class", "4A" }, { "birth_date", "2011-02-30" } };
+		assert_int_equal(vios_record_edit(&changed, st, "pupil", x->pupil, f, 2), VIOS_EUSAGE);
+		assert_null(changed);
+		assert_non_null(strstr(vios_error_last(), "--birth"));
+	}
+	{
+		vios_field f[] = { { "name", "" } };
+		assert_int_equal(vios_record_edit(NULL, st, "pupil", x->pupil, f, 1), VIOS_EUSAGE);
+	}
+	assert_int_equal(vios_record_edit(NULL, st, "pupil", x->pupil, NULL, 0), VIOS_EUSAGE);
+	{
+		vios_field f[] = { { "class", "4A" }, { "class", "4B" } };
+		assert_int_equal(vios_record_edit(NULL, st, "pupil", x->pupil, f, 2), VIOS_EUSAGE);
+	}
+	{
+		vios_field f[] = { { "origin", "someone" } };
+		assert_int_equal(vios_record_edit(NULL, st, "pupil", x->pupil, f, 1), VIOS_EUSAGE);
+	}
+	{
+		vios_field f[] = { { "class", "4A" } };
+		assert_int_equal(vios_record_edit(NULL, st, "pupil", nowhere, f, 1), VIOS_ENOTFOUND);
+		assert_int_equal(vios_record_edit(NULL, st, "pupil", "42", f, 1), VIOS_EUSAGE);
+	}
+	{ /* a reference to a record not held */
+		vios_field f[] = { { "pupil_id", nowhere } };
+		assert_int_equal(vios_record_edit(NULL, st, "signal", x->signal2, f, 1), VIOS_ENOTFOUND);
+	}
+	{ /* the rules between columns, on the row as the edit would leave it */
+		vios_field f[] = { { "parents_informed", "0" } };
+		assert_int_equal(vios_record_edit(NULL, st, "signal", x->signal, f, 1), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--not-informed-reason"));
+	}
+	{
+		vios_field f[] = { { "meeting_id", x->meeting } };
+		assert_int_equal(vios_record_edit(NULL, st, "agreement", x->agreement, f, 1), VIOS_EUSAGE);
+	}
+	{ /* columns that never change */
+		vios_field f[] = { { "case_id", x->kase } };
+		assert_int_equal(vios_record_edit(NULL, st, "agreement", x->agreement2, f, 1), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--case cannot change"));
+	}
+	{
+		vios_field f[] = { { "pupil_id", x->pupil } };
+		assert_int_equal(vios_record_edit(NULL, st, "case_file", x->kase, f, 1), VIOS_EUSAGE);
+	}
+	assert_unchanged(&s, st);
+
+	{ /* and the good ones go through */
+		vios_field f[] = { { "parents_informed", "0" }, { "not_informed_reason", "safety" } };
+		FX_OK(vios_record_edit(NULL, st, "signal", x->signal, f, 2));
+	}
+	{
+		vios_field f[] = { { "meeting_id", x->meeting }, { "owner_role", "youth-work" } };
+		vios_field g[] = { { "owner_role", "social-team" }, { "due_date", "2027-01-15" } };
+		FX_OK(vios_record_edit(NULL, st, "agreement", x->agreement2, f, 2));
+		FX_OK(vios_record_edit(NULL, st, "agreement", x->agreement, g, 2));
+	}
+}
+
+/* A capture whose commit refuses, as the mandate's does: the edit returns
+ * that error and its message unchanged and nothing is written. */
+static int refuse_begin(void *ctx, vios_store *st)
+{
+	(void)ctx;
+	(void)st;
+	return 0;
+}
+static int refuse_commit(void *ctx, vios_store *st)
+{
+	(void)ctx;
+	(void)st;
+	vios_error_set(VIOS_ERR_INPUT, "mandate: refused by the test hook");
+	return VIOS_EDENIED;
+}
+static void refuse_abort(void *ctx, vios_store *st)
+{
+	(void)ctx;
+	(void)st;
+}
+static const vios_store_capture_hooks refusing = { refuse_begin, refuse_commit, refuse_abort, NULL };
+
+static void test_record_edit__commit_hook_error_comes_back_unchanged(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	vios_field f[] = { { "class", "5Z" } };
+	json_t *r;
+	char roles[64];
+
+	/* the store is opened once (exclusively): swap its capture for the
+	 * refusing one, and reopen it with the crdt's afterwards */
+	FX_OK(vios_store_set_capture(st, &refusing, NULL));
+	assert_int_equal(vios_record_edit(NULL, st, "pupil", x->pupil, f, 1), VIOS_EDENIED);
+	assert_string_equal(vios_error_last(), "mandate: refused by the test hook");
+	assert_int_equal(vios_case_roles(roles, sizeof(roles), st, x->kase, "attendance", NULL), VIOS_EDENIED);
+	assert_int_equal(vios_case_lead(st, x->kase, "social-team"), VIOS_EDENIED);
+	assert_string_equal(vios_error_last(), "mandate: refused by the test hook");
+	vios_store_free(st);
+	x->school.st = NULL;
+	FX_OK(fx_store_open(&x->school.st, x->school.node));
+	r = row(x->school.st, "pupil", x->pupil);
+	assert_string_equal(json_string_value(json_object_get(r, "class")), "2B");
+	json_decref(r);
+	r = row(x->school.st, "case_file", x->kase);
+	assert_string_equal(json_string_value(json_object_get(r, "roles")), "police,social-team");
+	assert_string_equal(json_string_value(json_object_get(r, "lead_role")), "police");
+	json_decref(r);
+}
+
+static const char *roles_of(vios_store *st, const char *id, char *buf, size_t len)
+{
+	json_t *r = row(st, "case_file", id);
+
+	snprintf(buf, len, "%s", json_string_value(json_object_get(r, "roles")));
+	json_decref(r);
+	return buf;
+}
+
+static void test_case_roles__stored_in_role_order(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char out[256], got[256];
+
+	/* case open stored "social-team,police" in role order */
+	assert_string_equal(roles_of(st, x->kase, got, sizeof(got)), "police,social-team");
+	FX_OK(vios_case_roles(out, sizeof(out), st, x->kase, "municipality,attendance,police", NULL));
+	assert_string_equal(out, "police,social-team,attendance,municipality");
+	assert_string_equal(roles_of(st, x->kase, got, sizeof(got)), out);
+	FX_OK(vios_case_roles(out, sizeof(out), st, x->kase, "school,youth-work", "municipality,attendance"));
+	assert_string_equal(out, "school,police,social-team,youth-work");
+	assert_string_equal(roles_of(st, x->kase, got, sizeof(got)), out);
+}
+
+static void test_case_roles__refusals_change_nothing(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char out[256], got[256];
+	snapshot s;
+
+	FX_OK(vios_case_roles(out, sizeof(out), st, x->kase, "school", NULL));
+	snap(&s, st);
+	/* the lead cannot leave while it leads */
+	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, NULL, "police"), VIOS_EUSAGE);
+	assert_non_null(strstr(vios_error_last(), "police leads the case"));
+	/* the school never leaves */
+	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, NULL, "school"), VIOS_EUSAGE);
+	assert_non_null(strstr(vios_error_last(), "school role cannot be removed"));
+	{
+		vios_field f[] = { { "roles", "police,social-team" } };
+		assert_int_equal(vios_record_edit(NULL, st, "case_file", x->kase, f, 1), VIOS_EUSAGE);
+	}
+	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, NULL, "attendance"), VIOS_EUSAGE);
+	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, "bakers", NULL), VIOS_EUSAGE);
+	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, "hub", NULL), VIOS_EUSAGE);
+	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, "police", "police"), VIOS_EUSAGE);
+	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, NULL, NULL), VIOS_EUSAGE);
+	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->signal, "police", NULL), VIOS_ENOTFOUND);
+	assert_unchanged(&s, st);
+	assert_string_equal(roles_of(st, x->kase, got, sizeof(got)), "school,police,social-team");
+}
+
+static void test_case_lead__must_take_part(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char out[256];
+	snapshot s;
+	json_t *r;
+
+	snap(&s, st);
+	assert_int_equal(vios_case_lead(st, x->kase, "municipality"), VIOS_EUSAGE);
+	assert_non_null(strstr(vios_error_last(), "municipality does not take part"));
+	assert_int_equal(vios_case_lead(st, x->kase, "janitor"), VIOS_EUSAGE);
+	assert_int_equal(vios_case_lead(st, x->kase, "hub"), VIOS_EUSAGE);
+	assert_unchanged(&s, st);
+
+	FX_OK(vios_case_lead(st, x->kase, "social-team"));
+	r = row(st, "case_file", x->kase);
+	assert_string_equal(json_string_value(json_object_get(r, "lead_role")), "social-team");
+	json_decref(r);
+	/* police no longer leads, so it may leave; then social-team may not */
+	FX_OK(vios_case_roles(out, sizeof(out), st, x->kase, NULL, "police"));
+	assert_string_equal(out, "social-team");
+	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, NULL, "social-team"), VIOS_EUSAGE);
+	/* the school owns the case: it may lead without being listed */
+	FX_OK(vios_case_lead(st, x->kase, "school"));
+	FX_OK(vios_case_roles(out, sizeof(out), st, x->kase, NULL, "social-team"));
+	assert_string_equal(out, "");
+	/* and case open keeps the same rule */
+	{
+		vios_field f[] = { { "pupil_id", x->pupil }, { "roles", "police" }, { "lead_role", "attendance" } };
+		char id[37];
+		assert_int_equal(vios_record_add(id, st, "case_file", f, 3), VIOS_EUSAGE);
+	}
+}
+
+static void test_case_statuses__from_the_vocabulary(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+
+	assert_string_equal(vios_case_next_statuses("reported"), "discussed,closed,escalated");
+	assert_string_equal(vios_case_next_statuses("monitoring"), "in-progress,closed,escalated");
+	assert_string_equal(vios_case_next_statuses("closed"), "");
+	assert_string_equal(vios_case_next_statuses("escalated"), "");
+	assert_string_equal(vios_case_next_statuses("nonsense"), "");
+	for (int i = 0; i < VIOS_CASE_STATUS_COUNT; i++)
+		assert_int_equal(*vios_case_next_statuses(vios_case_status_name(i)) == 0,
+				 vios_case_status_final(vios_case_status_name(i)));
+	FX_OK(vios_case_set_status(st, x->kase, "escalated", "veilig-thuis"));
+	assert_int_equal(vios_case_set_status(st, x->kase, "monitoring", NULL), VIOS_EUSAGE);
+	assert_int_equal(vios_case_set_status(st, x->kase, "finished", NULL), VIOS_EUSAGE);
+	assert_non_null(strstr(vios_error_last(), "reported, discussed, in-progress, monitoring, closed, escalated"));
+}
+
+static void test_case_show__gathers_the_case(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	json_t *doc = NULL, *a;
+	long long n0 = log_length(st);
+
+	FX_OK(vios_case_show(&doc, st, x->kase));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "case"), "id")), x->kase);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "pupil"), "name")), "Anna");
+	assert_int_equal(json_array_size(json_object_get(doc, "signals")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "signals"), 0), "id")),
+			    x->signal);
+	assert_int_equal(json_array_size(json_object_get(doc, "meetings")), 1);
+	/* made in the case, and at its meeting, by due date */
+	a = json_object_get(doc, "agreements");
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "id")), x->agreement);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(a, 1), "id")), x->agreement2);
+	json_decref(doc);
+	assert_int_equal(log_length(st), n0 + 1);
+
+	assert_int_equal(vios_case_show(&doc, st, "01234567-89ab-7def-8123-456789abcdef"), VIOS_ENOTFOUND);
+	assert_null(doc);
+	assert_int_equal(vios_case_show(&doc, st, x->pupil), VIOS_ENOTFOUND);
+	assert_int_equal(vios_case_show(&doc, st, "x"), VIOS_EUSAGE);
+}
+
+static void test_signal_show__pupil_and_cases(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	json_t *doc = NULL;
+
+	FX_OK(vios_signal_show(&doc, st, x->signal));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "signal"), "note")), "knife");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "pupil"), "name")), "Anna");
+	assert_int_equal(json_array_size(json_object_get(doc, "cases")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "cases"), 0), "id")),
+			    x->kase);
+	json_decref(doc);
+	FX_OK(vios_signal_show(&doc, st, x->signal2));
+	assert_true(json_is_null(json_object_get(doc, "pupil")));
+	assert_int_equal(json_array_size(json_object_get(doc, "cases")), 0);
+	json_decref(doc);
+	assert_int_equal(vios_signal_show(&doc, st, x->kase), VIOS_ENOTFOUND);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_record_edit__changes_only_the_given_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_edit__same_value_writes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_edit__bad_input_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_edit__commit_hook_error_comes_back_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_roles__stored_in_role_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_roles__refusals_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_lead__must_take_part, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_statuses__from_the_vocabulary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_show__gathers_the_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signal_show__pupil_and_cases, setup, teardown),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests_name("records", tests, NULL, NULL);
+}
