@@ -216,7 +216,6 @@ static int judge_local(vios_store *st, oplist *l)
 	if ((error = vios_mandate_load(&m, st, 0)) < 0)
 		return error;
 	crdt_judge_init(&jd, st, &m);
-	crdt_judge_forget(&jd);
 	for (size_t i = 0; i < l->n && error == 0; i++) {
 		const vios_crdt_op *op = &l->v[i].op;
 		int verdict;

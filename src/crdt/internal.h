@@ -149,7 +149,7 @@ typedef struct {
 	sqlite3_stmt *grant_q;
 	sqlite3_stmt *tomb_q;
 	sqlite3_stmt *final_q;
-	void *nodes;
+	sqlite3_stmt *count_q;
 	/* the row of the last op judged: ops of one row come in a run */
 	int last_t, last_held, last_deleted;
 	char last_pk[64], last_origin[37];
@@ -158,8 +158,6 @@ typedef struct {
 
 void crdt_judge_init(crdt_judge *j, vios_store *st, const vios_mandate *m);
 void crdt_judge_dispose(crdt_judge *j);
-/* Forgets the cached row (after the store changed under it). */
-void crdt_judge_forget(crdt_judge *j);
 /* Judges op by w on the store as it is now: *verdict VIOS_MANDATE_*. */
 int crdt_judge_op(crdt_judge *j, const vios_mandate_writer *w, const vios_crdt_op *op, int *verdict, char *why,
 		  size_t len);

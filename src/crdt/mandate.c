@@ -375,6 +375,7 @@ void crdt_judge_init(crdt_judge *j, vios_store *st, const vios_mandate *m)
 	memset(j, 0, sizeof(*j));
 	j->st = st;
 	j->m = m;
+	j->last_t = -1; /* no row cached */
 }
 
 void crdt_judge_dispose(crdt_judge *j)
@@ -386,11 +387,12 @@ void crdt_judge_dispose(crdt_judge *j)
 	sqlite3_finalize(j->grant_q);
 	sqlite3_finalize(j->tomb_q);
 	sqlite3_finalize(j->final_q);
-	free(j->nodes);
+	sqlite3_finalize(j->count_q);
 	memset(j, 0, sizeof(*j));
 }
 
-void crdt_judge_forget(crdt_judge *j)
+/* Forgets the cached row (the store changed under it). */
+static void judge_forget(crdt_judge *j)
 {
 	j->last_t = -1;
 	j->last_pk[0] = 0;
@@ -571,7 +573,7 @@ int crdt_judge_op(crdt_judge *j, const vios_mandate_writer *w, const vios_crdt_o
 		j->last_held = 1;
 	}
 	if (op->kind == VIOS_OP_DELETE)
-		crdt_judge_forget(j);
+		judge_forget(j);
 	return 0;
 }
 
@@ -579,19 +581,27 @@ int crdt_judge_counts(crdt_judge *j, const vios_crdt_op *ops, size_t n, size_t *
 {
 	assert(j != NULL && (ops != NULL || n == 0) && bad != NULL);
 	for (size_t i = 0; i < n; i++) {
-		char origin[37], month[16], theme[32], want[37];
-		int on, mn, tn, error;
+		const char *origin, *month, *theme;
+		char want[37];
+		int rc, error, whole = 0;
 		if (strcmp(ops[i].tbl, "signal_count") != 0 || ops[i].kind != VIOS_OP_SET ||
 		    (i > 0 && !strcmp(ops[i - 1].tbl, "signal_count") && !strcmp(ops[i - 1].pk, ops[i].pk)))
 			continue;
-		if ((error = col_text(j, T_COUNT, ops[i].pk, "origin", origin, sizeof(origin), &on)) < 0 ||
-		    (error = col_text(j, T_COUNT, ops[i].pk, "month", month, sizeof(month), &mn)) < 0 ||
-		    (error = col_text(j, T_COUNT, ops[i].pk, "theme", theme, sizeof(theme), &tn)) < 0)
+		if ((error = prep(j, &j->count_q, "SELECT origin, month, theme FROM signal_count WHERE id = ?1")) < 0)
 			return error;
-		if (on || mn || tn)
-			continue; /* not whole here (deleted, or not made yet): nothing to derive */
-		vios_mandate_count_id(want, origin, month, theme);
-		if (strcmp(want, ops[i].pk) != 0) {
+		sqlite3_bind_text(j->count_q, 1, ops[i].pk, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(j->count_q)) == SQLITE_ROW) {
+			origin = (const char *)sqlite3_column_text(j->count_q, 0);
+			month = (const char *)sqlite3_column_text(j->count_q, 1);
+			theme = (const char *)sqlite3_column_text(j->count_q, 2);
+			/* not whole here (deleted, or not made yet): nothing to derive */
+			if ((whole = origin && month && theme))
+				vios_mandate_count_id(want, origin, month, theme);
+		}
+		sqlite3_reset(j->count_q);
+		if ((error = vios_store_error(j->st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading a signal count")) < 0)
+			return error;
+		if (whole && strcmp(want, ops[i].pk) != 0) {
 			*bad = i;
 			snprintf(why, len, "a signal count's id must derive from its school, month and theme");
 			return VIOS_EDENIED;

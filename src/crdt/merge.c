@@ -558,7 +558,6 @@ static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops,
 	crdt_ctx_init(&cx, st);
 	if (chk) {
 		crdt_judge_init(&jd, st, chk->mandate);
-		crdt_judge_forget(&jd);
 		wc.chk = chk;
 		wc.st = st;
 	}
