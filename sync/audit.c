@@ -9,6 +9,7 @@
  *   replay/      the throwaway encrypted store of vios_audit_replay
  */
 #include "sync/audit_internal.h"
+#include "sync/chain.h"
 #include "crypto/minisign.h"
 #include "sync/git.h"
 #include "sync/layout.h"
@@ -149,13 +150,7 @@ int audit_addressed(const vios_bundle_header *h, const char *id)
  */
 int audit_peek_trusted(char **out, const char *sig, size_t siglen)
 {
-	vios_minisign_sig ms;
-	int error;
-
-	*out = NULL;
-	if ((error = vios_minisign_sig_parse(&ms, sig, siglen)) < 0)
-		return error == VIOS_ERROR ? VIOS_ECORRUPT : error;
-	return vios_minisign_sig_trusted(out, &ms);
+	return vios_chain_peek_header(out, sig, siglen);
 }
 
 /* ---- the recipient rule ----------------------------------------------------- */
@@ -316,84 +311,12 @@ static int merge_registry(vios_audit *a, const vios_registry *reg, long long pre
 	return 0;
 }
 
-/* The header of a commit's tree and of the directories in it, before the
- * walk's tree reads and diffs inflate them. */
-static int check_trees(git_repository *repo, git_commit *c)
-{
-	git_tree *root = NULL;
-	int rc, error;
-
-	if ((error = vios_git_check_object(repo, git_commit_tree_id(c), GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX,
-					   "a commit's tree")) < 0)
-		return error;
-	if ((rc = git_tree_lookup(&root, repo, git_commit_tree_id(c))) < 0)
-		return vios_git_error(rc, "a commit's tree");
-	for (size_t i = 0; i < git_tree_entrycount(root) && error == 0; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(root, i);
-		if (git_tree_entry_filemode(e) == GIT_FILEMODE_TREE)
-			error = vios_git_check_object(repo, git_tree_entry_id(e), GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX,
-						      git_tree_entry_name(e));
-	}
-	git_tree_free(root);
-	return error;
-}
-
-/* The first-parent chain from head back to its root, oldest first. */
+/* The first-parent chain from head back to its root, oldest first (the chain's walk). */
 int audit_first_parent_chain(git_oid **out, size_t *n, size_t *merges, git_repository *repo, const git_oid *head)
 {
-	git_oid *chain = NULL, oid = *head;
-	size_t cap = 0, len = 0;
-	int rc = 0;
+	int reached;
 
-	*out = NULL;
-	*n = 0;
-	if (merges)
-		*merges = 0;
-	for (;;) {
-		git_commit *c = NULL;
-		unsigned parents;
-		if (len == cap) {
-			git_oid *nc = realloc(chain, (cap = cap ? cap * 2 : 64) * sizeof(*nc));
-			if (nc == NULL) {
-				free(chain);
-				return vios_error_nomem();
-			}
-			chain = nc;
-		}
-		chain[len++] = oid;
-		/* its header first: a commit is never inflated unbounded */
-		if ((rc = vios_git_check_object(repo, &oid, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX, "a commit")) < 0) {
-			free(chain);
-			return rc;
-		}
-		if ((rc = git_commit_lookup(&c, repo, &oid)) < 0)
-			break;
-		if ((rc = check_trees(repo, c)) < 0) {
-			git_commit_free(c);
-			free(chain);
-			return rc;
-		}
-		parents = git_commit_parentcount(c);
-		if (parents > 1 && merges)
-			(*merges)++;
-		if (parents > 0)
-			oid = *git_commit_parent_id(c, 0);
-		git_commit_free(c);
-		if (parents == 0)
-			break;
-	}
-	if (rc < 0) {
-		free(chain);
-		return vios_git_error(rc, "reading history");
-	}
-	for (size_t i = 0; i < len / 2; i++) {
-		git_oid t = chain[i];
-		chain[i] = chain[len - 1 - i];
-		chain[len - 1 - i] = t;
-	}
-	*out = chain;
-	*n = len;
-	return 0;
+	return vios_chain_history(out, n, merges, &reached, repo, head, NULL);
 }
 
 static int registry_walk(vios_audit *a)

@@ -8,6 +8,7 @@
  * ever written to disk in plain text.
  */
 #include "sync/bundle.h"
+#include "sync/chain.h"
 #include "crdt/crdt.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
@@ -280,7 +281,10 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 		}
 		{
 			vios_git_file files[2] = { { path, age, agelen }, { sigpath, e.sig, strlen(e.sig) } };
-			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, e.header, st->node->name, email)) < 0)
+			char msg[48];
+			/* the message and author say no more than the path: the header stays in the .minisig */
+			vios_chain_message(msg, sizeof(msg), seq);
+			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, msg, st->node->node_id, email)) < 0)
 				goto next;
 		}
 		VIOS_FAULT("export.committed");

@@ -2,6 +2,8 @@
  * hub.c - see hub.h.
  */
 #include "sync/hub.h"
+#include "crypto/minisign.h"
+#include "sync/chain.h"
 #include "sync/git.h"
 #include "sync/layout.h"
 #include "sync/trust.h"
@@ -234,31 +236,59 @@ done:
 	return error;
 }
 
-/* The last seq the hub holds on a node's ref: its commit count. */
-static int last_seq_of(long long *out, git_repository *repo, const char *node_id)
+/* What the chain verifier and the node's key accept of its ref, up to the first finding. */
+typedef struct {
+	const vios_reg_node *node;
+	long long last;
+} verified_upto;
+
+static int upto_finding(void *ctx, const vios_chain_finding *f)
+{
+	(void)ctx;
+	(void)f;
+	return 1;
+}
+
+static int upto_bundle(void *ctx, const vios_chain_bundle *b)
+{
+	verified_upto *v = ctx;
+	char *trusted = NULL;
+	int ok;
+
+	if (!b->sound || b->sig == NULL)
+		return 1;
+	ok = vios_minisign_verify(&trusted, &v->node->sign_pub, b->age, b->agelen, b->sig, b->siglen) == 0 &&
+	     strcmp(trusted, b->trusted) == 0;
+	free(trusted);
+	vios_error_clear();
+	if (!ok)
+		return 1;
+	v->last = b->seq;
+	return 0;
+}
+
+/*
+ * The last seq of a node's ref that the hub verifies: the chain's rules and
+ * the node's enrolled key, up to the first thing wrong. Never a count of
+ * commits: empty or foreign commits add nothing.
+ */
+static int last_seq_of(long long *out, git_repository *repo, const vios_reg_node *n)
 {
 	char ref[VIOS_LAYOUT_REF_MAX];
 	git_oid head;
-	git_revwalk *walk = NULL;
-	git_oid oid;
-	int rc, error;
+	verified_upto v = { n, 0 };
+	vios_chain_fns fns = { upto_finding, upto_bundle, &v };
+	int error;
 
-	assert(out != NULL && repo != NULL && node_id != NULL);
+	assert(out != NULL && repo != NULL && n != NULL);
 	*out = 0;
-	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, node_id);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, n->node_id);
 	if ((error = vios_git_ref_oid(&head, repo, ref)) == VIOS_ENOTFOUND)
 		return 0;
-	if (error < 0)
+	if (error < 0 || (error = vios_chain_walk(repo, n->node_id, &head, NULL, &fns)) < 0)
 		return error;
-	if ((rc = git_revwalk_new(&walk, repo)) == 0 && (rc = git_revwalk_push(walk, &head)) == 0) {
-		git_revwalk_simplify_first_parent(walk);
-		while ((rc = git_revwalk_next(&oid, walk)) == 0)
-			(*out)++;
-		if (rc == GIT_ITEROVER)
-			rc = 0;
-	}
-	git_revwalk_free(walk);
-	return vios_git_error(rc, ref);
+	*out = v.last;
+	return 0;
 }
 
 int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id)
@@ -293,7 +323,7 @@ int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id)
 		error = 0;
 		goto done;
 	}
-	if ((error = last_seq_of(&n->last_seq, repo, node_id)) < 0)
+	if ((error = last_seq_of(&n->last_seq, repo, n)) < 0)
 		goto done;
 	vios_now_iso(n->revoked_at);
 	*out = *n;
