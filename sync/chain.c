@@ -508,40 +508,52 @@ done:
 	return ok;
 }
 
-/* The walk's state at from: its highest bundle and that bundle's hash. */
-static int start_at(walk *w, const git_oid *from)
+int vios_chain_top(long long *seq, char hash[65], git_repository *repo, const git_oid *commit)
 {
 	git_oid tid;
 	git_tree *t = NULL;
 	size_t n;
 	int error = 0;
 
-	w->last = 0;
-	strcpy(w->prev_hash, VIOS_ZERO_HASH);
-	if (from == NULL || !bundles_tree(&tid, w->repo, from))
+	assert(seq != NULL && repo != NULL && commit != NULL);
+	*seq = 0;
+	if (hash)
+		strcpy(hash, VIOS_ZERO_HASH);
+	if (!bundles_tree(&tid, repo, commit))
 		return 0;
-	if (git_tree_lookup(&t, w->repo, &tid) < 0) {
+	if ((error = vios_git_check_object(repo, &tid, GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX, "a commit's tree")) < 0)
+		return error;
+	if (git_tree_lookup(&t, repo, &tid) < 0) {
 		git_error_clear();
 		return 0;
 	}
 	for (n = git_tree_entrycount(t); n > 0; n--) {
 		const git_tree_entry *e = git_tree_entry_byindex(t, n - 1);
-		long long seq;
+		long long s;
 		int is_sig;
-		if (vios_layout_bundle_name_parse(&seq, &is_sig, git_tree_entry_name(e)) == 0 && !is_sig) {
-			uint8_t *age = NULL;
-			size_t len;
-			if ((error = vios_git_read_object(&age, &len, w->repo, git_tree_entry_id(e), GIT_OBJECT_BLOB,
-							  VIOS_BUNDLE_MAX_AGE, "a bundle")) == 0) {
-				w->last = seq;
-				vios_blake2b_hex(w->prev_hash, age, len);
+		if (vios_layout_bundle_name_parse(&s, &is_sig, git_tree_entry_name(e)) == 0 && !is_sig) {
+			*seq = s;
+			if (hash) {
+				uint8_t *age = NULL;
+				size_t len;
+				if ((error = vios_git_read_object(&age, &len, repo, git_tree_entry_id(e), GIT_OBJECT_BLOB,
+								  VIOS_BUNDLE_MAX_AGE, "a bundle")) == 0)
+					vios_blake2b_hex(hash, age, len);
+				free(age);
 			}
-			free(age);
 			break;
 		}
 	}
 	git_tree_free(t);
 	return error;
+}
+
+/* The walk's state at from: its highest bundle and that bundle's hash. */
+static int start_at(walk *w, const git_oid *from)
+{
+	w->last = 0;
+	strcpy(w->prev_hash, VIOS_ZERO_HASH);
+	return from ? vios_chain_top(&w->last, w->prev_hash, w->repo, from) : 0;
 }
 
 int vios_chain_walk(git_repository *repo, const char *node_id, const git_oid *head, const git_oid *from,

@@ -31,7 +31,8 @@
 /* What a walk found wrong. */
 typedef struct {
 	long long seq;      /* the bundle it is about; 0 for a commit as a whole */
-	int breaking;       /* the chain cannot be trusted from cut on */
+	int breaking;       /* the bundles from cut on cannot be trusted (the audit's replay stops
+			     * there); a reader refuses the ref on any finding */
 	long long cut;      /* breaking: the first seq no reader may take */
 	int of_bundle;      /* about the bundle now being checked (its callback follows) */
 	uint64_t hlc;       /* that bundle's header clock, 0 when unknown */
@@ -80,6 +81,10 @@ int vios_chain_walk(git_repository *repo, const char *node_id, const git_oid *he
  * trees are size-checked before they are read. */
 int vios_chain_history(git_oid **out, size_t *n, size_t *merges, int *reached, git_repository *repo,
 		       const git_oid *head, const git_oid *stop);
+
+/* The highest seq among the bundles in commit's tree (0 when none) and,
+ * with hash, that bundle's BLAKE2b-256 in hex. */
+int vios_chain_top(long long *seq, char hash[65], git_repository *repo, const git_oid *commit);
 
 /* The bundle header in a signature file's trusted comment (not verified). */
 int vios_chain_peek_header(char **out, const char *sig, size_t siglen);

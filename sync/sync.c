@@ -339,6 +339,36 @@ int vios_sync_export(vios_export_report *out, vios_store *st)
 	return vios_bundle_export(out, st);
 }
 
+/*
+ * A store copied back from an older copy (or a backup of store.db) no
+ * longer knows the bundles it sent: sealing now would seal a seq twice and
+ * fork the node. The remote's copy of this node's ref tells: when it holds a
+ * seq past the last this store sealed, nothing is sealed or sent.
+ */
+static int check_not_rolled_back(vios_store *st, git_repository *repo)
+{
+	char ref[VIOS_LAYOUT_REF_MAX], hash[65];
+	long long there, sealed;
+	git_oid head;
+	int error;
+
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_INCOMING_NODES, st->node->node_id);
+	if (vios_git_ref_oid(&head, repo, ref) < 0) {
+		vios_error_clear();
+		return 0; /* nothing sent yet (or not through this remote) */
+	}
+	if ((error = vios_chain_top(&there, NULL, repo, &head)) < 0 ||
+	    (error = vios_ledger_outbox_last(&sealed, hash, st)) < 0)
+		return error;
+	if (there > sealed) {
+		vios_error_set(VIOS_ERR_BUNDLE,
+			       "this store is older than what it already sent (it sealed up to seq %lld, the hub holds seq %lld) — restored from a backup or copied? run 'vios restore'; nothing was sealed or sent",
+			       sealed, there);
+		return VIOS_EVERIFY;
+	}
+	return 0;
+}
+
 int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 {
 	static const char *const node_spec[] = { "+" VIOS_NODES_REFS "*:" VIOS_INCOMING_NODES "*" };
@@ -388,6 +418,8 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	if ((error = vios_git_fetch(repo, url, node_spec, 1)) < 0)
 		goto done;
 	VIOS_FAULT("sync.fetched");
+	if ((error = check_not_rolled_back(st, repo)) < 0)
+		goto done;
 	if ((error = vios_sync_import_refs(rep, st, repo, VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
 	VIOS_FAULT("sync.imported");

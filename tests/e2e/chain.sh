@@ -113,4 +113,19 @@ t "  the ref is as it was" test "$(git --git-dir "$G" rev-parse $REF1)" = "$OLD"
 H=$(GC --git-dir "$G" commit-tree "$TR" -p "$OLD" -m empty)
 GC --git-dir "$G" push "git://127.0.0.1:$PORT/hub.git" "$H:$REF1" >"$T/out" 2>&1; rc=$?
 t "an empty commit pushed over git://: refused, the reason shown" bash -c "[ $rc -ne 0 ] && grep -q 'remote: vios hook: refused .*adds no bundle' '$T/out'"
+
+# --- 6. a store copied back: sync stops before sealing anything -----------------------
+kill $(cat "$T/daemon.pid" 2>/dev/null) 2>/dev/null; CLEANUP=""
+rm -f "$G/hooks/pre-receive"
+cp -a "$T/s1" "$T/s1.old"
+V "$T/s1" trend add --theme alcohol --period 2026-12 --level stable >/dev/null; V "$T/s1" sync >/dev/null
+REF=$(git --git-dir "$G" rev-parse $REF1)
+rm -rf "$T/s1"; mv "$T/s1.old" "$T/s1"
+SEALED=$(V "$T/s1" --json status | jq .sealed_bundles)
+V "$T/s1" signal add --theme nuisance --note "on the old copy" >/dev/null
+expect3 "a store copied back, sync" "older than what it already sent (it sealed up to seq 3, the hub holds seq 4) .* run 'vios restore'" V "$T/s1" sync
+t "  one line" one_line "$T/err"
+t "  nothing was sealed: the signal's changes stay queued" bash -c "V() { '$VIOS' --home \"\$@\"; }; V '$T/s1' --json status | jq -e '.sealed_bundles == $SEALED and .pending_changes > 0'"
+t "  the hub's ref is untouched (no fork)" test "$(git --git-dir "$G" rev-parse $REF1)" = "$REF"
+expect3 "  and again (it keeps refusing)" "run 'vios restore'" V "$T/s1" sync
 finish
