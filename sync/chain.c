@@ -355,6 +355,9 @@ static int check_commit(walk *w, git_commit *commit, git_tree *ptree, git_tree *
 				pairs[k].sig = &d->new_file.id;
 			else
 				pairs[k].age = &d->new_file.id;
+		} else if (s > 0 && d->status == GIT_DELTA_ADDED) {
+			error = say(w, s, 1, s, 0, 0, "commit %s adds %s with mode %06o: a bundle file is a regular file (100644)", c12,
+				    path, (unsigned)d->new_file.mode);
 		} else if (s > 0) {
 			error = say(w, s, 1, s, 0, 0, "commit %s %s %s: a bundle once committed never changes", c12, verb, path);
 		} else {

@@ -94,6 +94,48 @@ expect3 "a replayed bundle, read by sync" "$REPLAY" V "$T/s2" sync
 expect3 "a replayed bundle, read by audit verify" "$REPLAY" V "$T/aud" audit verify "$G"
 reset
 
+# --- 4b. every other shape of commit, read by hub merge and by the audit ------------------
+# school 1 seals seq 4 into its outbox (not sent); its objects come to the hub repository
+V "$T/s1" trend add --theme crime --period 2026-11 --level rising >/dev/null
+V "$T/s1" export >/dev/null
+GC --git-dir "$G" fetch -q "$T/s1/outbox.git" "$REF1:refs/tmp/next" 2>/dev/null
+OLD=$(git --git-dir "$G" rev-parse $REF1)
+NEXTB=$(git --git-dir "$G" rev-parse "refs/tmp/next^{tree}:bundles")
+git --git-dir "$G" update-ref -d refs/tmp/next
+# lsb: the bundles/ listing of the real next commit; root BUNDLES-TREE [EXTRA-LINE]: a root tree
+lsb() { git --git-dir "$G" ls-tree "$NEXTB"; }
+mkt() { git --git-dir "$G" mktree; }
+root() { { printf '040000 tree %s\tbundles\n' "$1"; [ -n "${2:-}" ] && printf '%s\n' "$2"; } | mkt; }
+BLOB=$(echo hello | git --git-dir "$G" hash-object -w --stdin)
+AGE4=$(lsb | awk '$4=="0000000004.age"{print $3}')
+variant() { # variant NAME TREE MESSAGE FINDING
+	local c
+	c=$(GC --git-dir "$G" commit-tree "$2" -p "$OLD" -m "$3")
+	GC --git-dir "$G" update-ref $REF1 "$c"
+	expect3 "$1, read by hub merge" "$4" V "$T/hub" hub merge
+	expect3 "$1, read by audit verify" "$4" V "$T/aud" audit verify "$G"
+	GC --git-dir "$G" update-ref $REF1 "$OLD"
+	rm -rf "$T/hub"; cp -a "$T/hub.clean" "$T/hub"
+}
+variant "a file beside the bundles" "$(root "$( { lsb; printf '100644 blob %s\tREADME\n' "$BLOB"; } | mkt)")" "vios bundle 4" \
+	"adds bundles/README, which is not a bundle file"
+variant "a file beside bundles/" "$(root "$NEXTB" "$(printf '100644 blob %s\tnotes.txt' "$BLOB")")" "vios bundle 4" \
+	"adds notes.txt, which is not a bundle file"
+variant "the bundle as a symbolic link" "$(root "$(lsb | sed "s/^100644 blob \($AGE4\)\t0000000004.age\$/120000 blob \1\t0000000004.age/" | mkt)")" "vios bundle 4" \
+	"adds bundles/0000000004.age with mode 120000"
+variant "the bundle executable" "$(root "$(lsb | sed "s/^100644 blob \($AGE4\)\t0000000004.age\$/100755 blob \1\t0000000004.age/" | mkt)")" "vios bundle 4" \
+	"adds bundles/0000000004.age with mode 100755"
+variant "the bundle as a submodule" "$(root "$(lsb | sed "s/^100644 blob $AGE4\t0000000004.age\$/160000 commit $OLD\t0000000004.age/" | mkt)")" "vios bundle 4" \
+	"adds bundles/0000000004.age with mode 160000"
+variant "an old bundle removed" "$(root "$(lsb | grep -v '0000000001\.age' | mkt)")" "vios bundle 4" \
+	"deletes bundles/0000000001.age: a bundle once committed never changes"
+variant "a signature without its bundle" "$(root "$(lsb | grep -v '0000000004\.age$' | mkt)")" "vios bundle 4" \
+	"adds a signature without its bundle"
+variant "a commit message that is not 'vios bundle 4'" "$(root "$NEXTB")" '{"sender":"someone else"}' \
+	"message is not \"vios bundle 4\""
+t "after all of them, the hub merges the untouched ref cleanly" V "$T/hub" hub merge
+reset
+
 # --- 5. the server's hook is vios: a merge commit pushed to a real git daemon ----------
 cp "$(dirname "$0")/../../tools/pre-receive" "$G/hooks/pre-receive"
 for try in 1 2 3 4 5; do
@@ -123,7 +165,7 @@ REF=$(git --git-dir "$G" rev-parse $REF1)
 rm -rf "$T/s1"; mv "$T/s1.old" "$T/s1"
 SEALED=$(V "$T/s1" --json status | jq .sealed_bundles)
 V "$T/s1" signal add --theme nuisance --note "on the old copy" >/dev/null
-expect3 "a store copied back, sync" "older than what it already sent (it sealed up to seq 3, the hub holds seq 4) .* run 'vios restore'" V "$T/s1" sync
+expect3 "a store copied back, sync" "older than what it already sent (it sealed up to seq 4, the hub holds seq 5) .* run 'vios restore'" V "$T/s1" sync
 t "  one line" one_line "$T/err"
 t "  nothing was sealed: the signal's changes stay queued" bash -c "V() { '$VIOS' --home \"\$@\"; }; V '$T/s1' --json status | jq -e '.sealed_bundles == $SEALED and .pending_changes > 0'"
 t "  the hub's ref is untouched (no fork)" test "$(git --git-dir "$G" rev-parse $REF1)" = "$REF"
