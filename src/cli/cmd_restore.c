@@ -5,8 +5,11 @@
  *
  * Nothing is created before the backup opened and its hub pin is known: a
  * wrong passphrase, a damaged backup or a home that is not empty leave the
- * disk as it was. A restore that fails after the home was made removes it
- * again (nobody saw its recovery code yet).
+ * disk as it was. When the home does not exist yet it is built beside it
+ * (HOME.restore-XXXXXX) and renamed into place only once the store is
+ * rebuilt, so a restore that is killed half way leaves no half-made home
+ * that a later sync could continue from a wrong seq. A restore that fails
+ * removes what it made (nobody saw its recovery code yet).
  */
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -18,6 +21,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +60,7 @@ int cmd_restore(vios_cli *cli, int argc, char **argv)
 	vios_store *st = NULL;
 	vios_backup_hub hub;
 	vios_restore_report rep;
-	char *code = NULL, fp[17], homebuf[4096];
+	char *code = NULL, fp[17], homebuf[4096], build[PATH_MAX];
 	int c, error, made = 0;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -100,8 +104,22 @@ int cmd_restore(vios_cli *cli, int argc, char **argv)
 		error = vios_error_nomem();
 		goto done;
 	}
-	/* 3. the home, as init makes it, with the backed-up identity */
-	if ((error = vios_node_init_from(&node, code, home, from, homepass ? homepass : pass, kdf)) < 0)
+	/* 3. the home, as init makes it, with the backed-up identity; beside
+	 * the home when it does not exist yet (an empty directory is used as
+	 * it is: it may be a mount point, which a rename cannot replace) */
+	if (vios_path_exists(home)) {
+		if ((error = vios_snprintf(build, sizeof(build), "%s", home)) < 0)
+			goto done;
+	} else {
+		if ((error = vios_snprintf(build, sizeof(build), "%s.restore-XXXXXX", home)) < 0)
+			goto done;
+		if (mkdtemp(build) == NULL) {
+			error = vios_error_os("cannot create a directory beside %s", home);
+			goto done;
+		}
+		made = 1;
+	}
+	if ((error = vios_node_init_from(&node, code, build, from, homepass ? homepass : pass, kdf)) < 0)
 		goto done;
 	made = 1;
 	if ((error = vios_store_open(&st, node)) < 0)
@@ -120,6 +138,12 @@ int cmd_restore(vios_cli *cli, int argc, char **argv)
 	cli_progress_on();
 	if ((error = vios_restore_from_hub(&rep, st, url, pin)) < 0)
 		goto done;
+	vios_store_free(st);
+	st = NULL;
+	if (strcmp(build, home) != 0 && rename(build, home) < 0) {
+		error = vios_error_os("cannot move the restored home %s to %s", build, home);
+		goto done;
+	}
 	made = 0; /* a home now, whatever follows */
 	vios_node_fingerprint(fp, node);
 	if (cli->json) {
@@ -152,7 +176,7 @@ int cmd_restore(vios_cli *cli, int argc, char **argv)
 done:
 	vios_store_free(st);
 	if (made)
-		vios_rm_rf(home);
+		vios_rm_rf(build);
 	vios_node_free(node);
 	vios_node_free(from);
 	vios_secret_free(pass);

@@ -100,7 +100,17 @@ t "  its clock is past the last bundle before the loss" bash -c "
 t "the police take it" V "$T/pol" sync
 t "an auditor's audit verify is clean" V "$T/aud" audit verify "$G"
 
-# 6. restore never reuses a home: again into the restored home is refused
+# 6. a restore that fails leaves nothing: a hub that is not this node's (wrong pin)
+mk other hub
+V "$T/other" hub create "$T/other.git" >/dev/null
+V "$T/s1x" restore --backup "$T/s1.backup" "$T/other.git" >/dev/null 2>"$T/err"; rc=$?
+t "restore against another hub: exit 3, one line" bash -c "[ $rc -eq 3 ] && [ \$(grep -c . '$T/err') -eq 1 ]"
+t "  no home and no half-made one beside it" bash -c "[ ! -e '$T/s1x' ] && ! ls -d '$T'/s1x.restore-* 2>/dev/null"
+mkdir -m 700 "$T/empty"
+t "restore into an existing empty directory" V "$T/empty" restore --backup "$T/s1.backup" "$G"
+t "  same digest as the other restore" test "$(V "$T/empty" digest)" = "$(V "$T/s1r" digest)"
+
+# 7. restore never reuses a home: again into the restored home is refused
 V "$T/s1r" restore --backup "$T/s1.backup" "$G" >/dev/null 2>"$T/err"; rc=$?
 t "restore into the restored home: exit 1" test "$rc" -eq 1
 finish
