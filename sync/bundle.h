@@ -114,6 +114,19 @@ int vios_bundle_import_flags(vios_import_result *out, vios_store *st, const uint
 			     const char *sig, size_t siglen, unsigned flags);
 
 /*
+ * vios restore: imports one of this node's own bundles as the hub holds
+ * them, into a store that is being rebuilt. Verified as any bundle is
+ * (signature, enrolled sender), then: the sender must be this node, its seq
+ * the outbox's last + 1 and its prev that bundle's hash. Its ops are merged
+ * (flags as vios_bundle_import_flags: VIOS_EWAIT when they must wait) and
+ * the bundle is recorded in the outbox as sealed, committed and pushed, so
+ * the next export continues the chain after it; the clock moves past its
+ * header's. VIOS_IMPORT_SKIPPED when it is not addressed to this node (its
+ * ops cannot be read back). VIOS_EVERIFY for any rule broken.
+ */
+int vios_bundle_import_own(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
+			   const char *sig, size_t siglen, unsigned flags);
+/*
  * Verifies a bundle (signature, enrolled sender) without importing it and
  * returns {"header": {...}, "addressed_to_me": bool, "summary": {...}}: the
  * summary counts ops per table and kind, decrypted only when addressed to

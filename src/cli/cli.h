@@ -47,6 +47,11 @@ int cli_passphrase(vios_secret **out, const vios_cli *cli, int confirm);
  * VIOS_NEW_PASSPHRASE or the terminal (asked twice). */
 int cli_new_passphrase(vios_secret **out, const char *file);
 
+/* The passphrase of an identity backup: --backup-passphrase-file FILE (file
+ * may be NULL), else the node's own sources as cli_passphrase reads them
+ * (a prompt says it is the backup's; asked twice with confirm). */
+int cli_backup_passphrase(vios_secret **out, const vios_cli *cli, const char *file, int confirm);
+
 /* Command implementations (cmd_*.c). */
 int cmd_init(vios_cli *cli, int argc, char **argv);
 int cmd_whoami(vios_cli *cli, int argc, char **argv);
@@ -73,5 +78,8 @@ int cmd_audit(vios_cli *cli, int argc, char **argv);
 int cli_hub_merge(vios_cli *cli, const char *via);
 void cli_progress_on(void);
 int cmd_conflicts(vios_cli *cli, int argc, char **argv);
+int cmd_restore(vios_cli *cli, int argc, char **argv);
+/* vios identity backup (cmd_node.c dispatches to it) */
+int cli_identity_backup(vios_cli *cli, int argc, char **argv);
 
 #endif

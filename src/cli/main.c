@@ -47,9 +47,10 @@ static const vios_cmd commands[] = {
 	  "Shows node id, kind, name, role, fingerprint (the signing key id), the age\n"
 	  "recipient (age1...) and the minisign public key. Unlocks the node, so a wrong\n"
 	  "passphrase is reported here.\n", NULL },
-	{ "identity", cmd_identity, NEEDS_STORE, "Export the enrollment request or the age identity",
+	{ "identity", cmd_identity, NEEDS_STORE, "Export the enrollment request or the age identity; back up the identity",
 	  "usage: vios identity export [-o FILE]\n"
 	  "       vios identity export --secret -o FILE [--force]\n"
+	  "       vios identity backup -o FILE [--backup-passphrase-file FILE] [--force]\n"
 	  "\n"
 	  "Without --secret: writes the signed enrollment request (public keys, kind, role,\n"
 	  "name) for the hub operator, to FILE or stdout.\n"
@@ -57,7 +58,13 @@ static const vios_cmd commands[] = {
 	  "mode 0600, so stock 'age -d -i FILE' can decrypt what is addressed to this node.\n"
 	  "The file is outside the encrypted home: keep it safe and delete it after use.\n"
 	  "Every secret export is written to the access log ('vios log').\n"
-	  "It is never written inside the home; an existing FILE needs --force.\n", NULL },
+	  "It is never written inside the home; an existing FILE needs --force.\n"
+	  "backup: writes this node's identity (node id, kind, name, role, both secret keys)\n"
+	  "and the hub it joined (URL, fingerprint, public key) to FILE, mode 0600, as an age\n"
+	  "file encrypted to a passphrase (scrypt): stock 'age -d FILE' opens it. The passphrase\n"
+	  "is the node's (--passphrase-file, VIOS_PASSPHRASE or a prompt, asked twice) unless\n"
+	  "--backup-passphrase-file FILE. Keep it off this machine; with it and the hub,\n"
+	  "'vios restore' makes the node again. Every backup is written to the access log.\n", NULL },
 	{ "passphrase", cmd_passphrase, 0, "Change the passphrase or recover with the recovery code",
 	  "usage: vios passphrase change [--new-passphrase-file FILE]\n"
 	  "       vios passphrase recover --recovery-code CODE [--new-passphrase-file FILE]\n"
@@ -67,6 +74,20 @@ static const vios_cmd commands[] = {
 	  "prompt, asked twice).\n"
 	  "recover: sets a new passphrase with the recovery code printed by 'vios init'.\n"
 	  "The node keeps its keys and data; the recovery code stays valid.\n", NULL },
+	{ "restore", cmd_restore, 0, "Make a lost node again from its identity backup and the hub",
+	  "usage: vios restore --backup FILE [--backup-passphrase-file FILE] [--hub-fingerprint FP]\n"
+	  "                    [--kdf PRESET] URL|PATH\n"
+	  "\n"
+	  "Makes a new home (--home, VIOS_HOME or ~/.vios; it must not exist or be empty) with\n"
+	  "the identity in FILE (from 'vios identity backup'), joins the hub at URL|PATH with the\n"
+	  "hub key the backup pinned (or --hub-fingerprint FP), and rebuilds the store from every\n"
+	  "bundle on the hub addressed to this node, its own included. The next 'vios sync'\n"
+	  "continues the node's chain where the hub has it. A new recovery code is printed once.\n"
+	  "\n"
+	  "The backup's passphrase comes from --backup-passphrase-file FILE, else from\n"
+	  "--passphrase-file, VIOS_PASSPHRASE or a prompt, and then also seals the new home;\n"
+	  "with --backup-passphrase-file the new home's passphrase comes from those sources.\n"
+	  "Restore, never a copied store.db: an old store would seal seqs the hub already has.\n", NULL },
 	{ "pupil", cmd_pupil, NEEDS_STORE, "Record and show pupils",
 	  "usage: vios pupil add --name NAME [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
 	  "                      [--over16] [--guardian CONTACT]\n"

@@ -92,23 +92,31 @@ static int path_in(char *out, size_t len, const char *home, const char *file)
 
 /* ---- node.json ---------------------------------------------------------- */
 
-static int node_json(char **out, const vios_node *n)
+int vios_node_public_json(json_t **out, const vios_node *n)
 {
 	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], fp[17];
-	json_t *o = NULL;
-	int error = VIOS_ERROR;
 
+	assert(out != NULL && n != NULL);
 	*out = NULL;
 	if (vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub) < 0 ||
 	    vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk) < 0)
 		return VIOS_ERROR;
 	vios_minisign_keyid_hex(fp, n->sign_pub.keyid);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		      "format", "vios-node-1", "node_id", n->node_id, "kind", n->kind,
-		      "name", n->name, "role", n->role, "fingerprint", fp,
-		      "minisign_pubkey", pub, "age_recipient", rcpt, "created", n->created);
-	if (o == NULL)
-		return vios_error_nomem();
+	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			 "format", "vios-node-1", "node_id", n->node_id, "kind", n->kind,
+			 "name", n->name, "role", n->role, "fingerprint", fp,
+			 "minisign_pubkey", pub, "age_recipient", rcpt, "created", n->created);
+	return *out == NULL ? vios_error_nomem() : 0;
+}
+
+static int node_json(char **out, const vios_node *n)
+{
+	json_t *o = NULL;
+	int error = VIOS_ERROR;
+
+	*out = NULL;
+	if ((error = vios_node_public_json(&o, n)) < 0)
+		return error;
 	if ((*out = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
 		error = vios_error_nomem();
 		goto done;
@@ -134,6 +142,11 @@ static int copy_str(char *dst, size_t len, json_t *o, const char *key)
 /* Fills the public fields of n from a node.json or enrollment request object. */
 static int public_from_json(vios_node *n, json_t *o)
 {
+	assert(n != NULL);
+	if (!json_is_object(o)) {
+		vios_error_set(VIOS_ERR_INPUT, "the node's identity is not a JSON object");
+		return VIOS_ECORRUPT;
+	}
 	char pub[128], rcpt[128];
 	uint8_t want[8];
 
@@ -170,6 +183,16 @@ static int public_from_json(vios_node *n, json_t *o)
 		return VIOS_ECORRUPT;
 	}
 	return 0;
+}
+
+int vios_node_public_parse(vios_node *n, json_t *o)
+{
+	assert(n != NULL && o != NULL);
+	if (strcmp(json_string_value(json_object_get(o, "format")) ?: "", "vios-node-1") != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "the node's identity is not format vios-node-1");
+		return VIOS_ECORRUPT;
+	}
+	return public_from_json(n, o);
 }
 
 /* ---- vault -------------------------------------------------------------- */
@@ -621,9 +644,14 @@ int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const 
 	return 0;
 }
 
-int vios_node_init(vios_node **out, char *recovery, const char *home,
-		   const char *kind, const char *name, const char *role,
-		   const vios_secret *pass, vios_kdf_preset kdf)
+/*
+ * vios_node_init and vios_node_init_from: a new home for a new identity
+ * (from NULL) or for the identity from holds (its node id, created time,
+ * and both key pairs; kind, name and role are passed in from it).
+ */
+static int node_create(vios_node **out, char *recovery, const char *home,
+		       const char *kind, const char *name, const char *role,
+		       const vios_secret *pass, vios_kdf_preset kdf, const vios_node *from)
 {
 	vios_node *n = NULL;
 	vault_t vault;
@@ -680,11 +708,16 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 	created = 1;
 	if ((error = home_check(home)) < 0) /* made meanwhile by someone else */
 		goto done;
-	vios_uuid7(n->node_id);
+	if (from != NULL) {
+		strcpy(n->node_id, from->node_id);
+		strcpy(n->created, from->created);
+	} else {
+		vios_uuid7(n->node_id);
+		vios_now_iso(n->created);
+	}
 	strcpy(n->kind, kind);
 	strcpy(n->role, role);
 	strcpy(n->name, name);
-	vios_now_iso(n->created);
 
 	if ((n->master = sodium_malloc(32)) == NULL || (n->age_sk = sodium_malloc(32)) == NULL ||
 	    (rbytes = sodium_malloc(RECOVERY_BYTES)) == NULL || (code = sodium_malloc(64)) == NULL) {
@@ -692,9 +725,17 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 		goto done;
 	}
 	randombytes_buf(n->master, 32);
-	randombytes_buf(n->age_sk, 32);
-	crypto_scalarmult_base(n->age_pk, n->age_sk);
-	{
+	if (from != NULL) {
+		memcpy(n->age_sk, from->age_sk, 32);
+		memcpy(n->age_pk, from->age_pk, 32);
+		n->sign_pub = from->sign_pub;
+		if ((error = vios_minisign_sec_from(&n->sign_sec, from->sign_sec->keyid, from->sign_sec->sk)) < 0)
+			goto done;
+	} else {
+		randombytes_buf(n->age_sk, 32);
+		crypto_scalarmult_base(n->age_pk, n->age_sk);
+	}
+	if (from == NULL) {
 		vios_minisign_sec *tmp = NULL;
 		uint8_t keyid[8];
 		if ((error = vios_minisign_keygen(&tmp, &n->sign_pub)) < 0)
@@ -743,6 +784,35 @@ done:
 	} else
 		*out = n;
 	return error;
+}
+
+int vios_node_init(vios_node **out, char *recovery, const char *home,
+		   const char *kind, const char *name, const char *role,
+		   const vios_secret *pass, vios_kdf_preset kdf)
+{
+	return node_create(out, recovery, home, kind, name, role, pass, kdf, NULL);
+}
+
+int vios_node_init_from(vios_node **out, char *recovery, const char *home, const vios_node *from,
+			const vios_secret *pass, vios_kdf_preset kdf)
+{
+	uint8_t pk[32];
+
+	assert(out != NULL && recovery != NULL && home != NULL && from != NULL && pass != NULL);
+	*out = NULL;
+	if (from->sign_sec == NULL || from->age_sk == NULL || !vios_uuid_valid(from->node_id)) {
+		vios_error_set(VIOS_ERR_KEYS, "the identity to restore has no secret keys or no node id");
+		return VIOS_ERROR;
+	}
+	/* the key pairs must be pairs: a restore must not make a node that cannot sign */
+	crypto_scalarmult_base(pk, from->age_sk);
+	if (sodium_memcmp(pk, from->age_pk, 32) != 0 ||
+	    sodium_memcmp(from->sign_sec->sk + 32, from->sign_pub.pk, 32) != 0 ||
+	    sodium_memcmp(from->sign_sec->keyid, from->sign_pub.keyid, 8) != 0) {
+		vios_error_set(VIOS_ERR_KEYS, "the identity's secret keys do not match its public keys");
+		return VIOS_ECORRUPT;
+	}
+	return node_create(out, recovery, home, from->kind, from->name, from->role, pass, kdf, from);
 }
 
 int vios_node_open_public(vios_node **out, const char *home)

@@ -22,6 +22,7 @@
 #ifndef VIOS_NODE_H
 #define VIOS_NODE_H
 
+#include <jansson.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +68,24 @@ typedef struct vios_node {
 int vios_node_init(vios_node **out, char *recovery, const char *home,
 		   const char *kind, const char *name, const char *role,
 		   const vios_secret *pass, vios_kdf_preset kdf);
+
+/*
+ * The same for an identity that exists already (vios restore): a new home
+ * with from's node id, created time, kind, name, role and both key pairs
+ * (from->sign_sec and from->age_sk, which must match its public keys), a
+ * new master key and a new recovery code, sealed with pass as init does.
+ */
+int vios_node_init_from(vios_node **out, char *recovery, const char *home, const vios_node *from,
+			const vios_secret *pass, vios_kdf_preset kdf);
+
+/*
+ * The public identity as node.json holds it (format "vios-node-1"), a new
+ * jansson object, and its one reader: fills n's public fields from o,
+ * checked as node.json is (known kind and role, key id derived from the
+ * key). VIOS_ECORRUPT with the rule that failed.
+ */
+int vios_node_public_json(json_t **out, const vios_node *n);
+int vios_node_public_parse(vios_node *n, json_t *o);
 
 /*
  * Opens a home and unlocks it with the passphrase (VIOS_EAUTH if wrong).
