@@ -635,3 +635,31 @@ int vios_chain_walk(git_repository *repo, const char *node_id, const git_oid *he
 	free(chain);
 	return error < 0 ? error : w.stop;
 }
+
+/* vios_chain_verify: the first finding, and stop. */
+typedef struct {
+	char *why;
+	size_t len;
+} first_finding;
+
+static int first_of(void *ctx, const vios_chain_finding *f)
+{
+	first_finding *ff = ctx;
+
+	if (f->seq)
+		snprintf(ff->why, ff->len, "seq %lld: %s", f->seq, f->what);
+	else
+		snprintf(ff->why, ff->len, "%s", f->what);
+	return 1;
+}
+
+int vios_chain_verify(char *why, size_t len, git_repository *repo, const char *node_id, const git_oid *head,
+		      const git_oid *from)
+{
+	first_finding ff = { why, len };
+	vios_chain_fns fns = { first_of, NULL, &ff };
+
+	assert(why != NULL && len > 0);
+	why[0] = 0;
+	return vios_chain_walk(repo, node_id, head, from, &fns);
+}

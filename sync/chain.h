@@ -75,6 +75,11 @@ typedef struct {
 int vios_chain_walk(git_repository *repo, const char *node_id, const git_oid *head, const git_oid *from,
 		    const vios_chain_fns *fns);
 
+/* vios_chain_walk without callbacks of one's own: 0 when the ref holds to
+ * every rule, 1 with the first finding in why ("seq N: what"), or < 0. */
+int vios_chain_verify(char *why, size_t len, git_repository *repo, const char *node_id, const git_oid *head,
+		      const git_oid *from);
+
 /* The first-parent history from head back to stop (exclusive; NULL: to the
  * root), oldest first, with the number of commits with more than one parent.
  * *reached 1 when stop was met (always 1 for NULL). Every commit and its

@@ -17,6 +17,7 @@
  */
 #include "sync/restore.h"
 #include "sync/bundle.h"
+#include "sync/chain.h"
 #include "sync/git.h"
 #include "sync/layout.h"
 #include "sync/registry.h"
@@ -172,6 +173,17 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 	/* 3. */
 	vios_layout_node_ref(incoming, sizeof(incoming), VIOS_INCOMING_NODES, st->node->node_id);
 	have_own = vios_git_ref_oid(&head, repo, incoming) == 0;
+	if (have_own) {
+		/* the own ref as every reader checks a ref, before anything of it is taken */
+		char why[700];
+		if ((error = vios_chain_verify(why, sizeof(why), repo, st->node->node_id, &head, NULL)) < 0)
+			goto done;
+		if (error > 0) {
+			vios_error_set(VIOS_ERR_BUNDLE, "this node's ref on the hub does not verify: %s; nothing was restored", why);
+			error = VIOS_EVERIFY;
+			goto done;
+		}
+	}
 	while (have_own) {
 		size_t before = rep->own_bundles, others_before = rep->others.bundles;
 

@@ -110,6 +110,16 @@ mkdir -m 700 "$T/empty"
 t "restore into an existing empty directory" V "$T/empty" restore --backup "$T/s1.backup" "$G"
 t "  same digest as the other restore" test "$(V "$T/empty" digest)" = "$(V "$T/s1r" digest)"
 
+# 6b. an own ref someone tampered with at the hub: the chain verifier refuses it first
+cp -a "$G" "$T/hub.keep"
+H=$(git --git-dir "$G" rev-parse "$REF")
+E=$(git -c user.name=x -c user.email=x@x --git-dir "$G" commit-tree "$H^{tree}" -p "$H" -m empty)
+git --git-dir "$G" update-ref "$REF" "$E"
+V "$T/s1y" restore --backup "$T/s1.backup" "$G" >/dev/null 2>"$T/err"; rc=$?
+t "restore from an own ref with an empty commit on it: exit 3, one line naming it" bash -c "[ $rc -eq 3 ] && [ \$(grep -c . '$T/err') -eq 1 ] && grep -q 'adds no bundle' '$T/err'"
+t "  no home" test ! -e "$T/s1y"
+rm -rf "$G"; mv "$T/hub.keep" "$G"
+
 # 7. restore never reuses a home: again into the restored home is refused
 V "$T/s1r" restore --backup "$T/s1.backup" "$G" >/dev/null 2>"$T/err"; rc=$?
 t "restore into the restored home: exit 1" test "$rc" -eq 1
