@@ -63,6 +63,7 @@ typedef struct {
 	char node[37];      /* the node (ref) it is about; "" for the registry */
 	long long seq;      /* the bundle's seq; 0 when not about one bundle */
 	int breaking;       /* the bundle is untrustworthy: its sender's chain is cut there */
+	int chain;          /* a rule of the ref's history (sync/chain.h): every reader refuses the ref */
 	char what[600];
 } vios_audit_finding;
 

@@ -144,9 +144,13 @@ static int on_finding(void *ctx, const vios_chain_finding *f)
 {
 	chain_state *cs = ctx;
 
+	size_t before = cs->a->nfindings;
+
 	if (f->of_bundle && cs->bundle_f0 == SIZE_MAX)
-		cs->bundle_f0 = cs->a->nfindings;
+		cs->bundle_f0 = before;
 	cut_find(cs, f->seq, f->breaking, f->cut, f->hlc, f->what);
+	if (cs->a->nfindings > before)
+		cs->a->findings[before].chain = 1;
 	return 0;
 }
 

@@ -156,6 +156,24 @@ H=$(GC --git-dir "$G" commit-tree "$TR" -p "$OLD" -m empty)
 GC --git-dir "$G" push "git://127.0.0.1:$PORT/hub.git" "$H:$REF1" >"$T/out" 2>&1; rc=$?
 t "an empty commit pushed over git://: refused, the reason shown" bash -c "[ $rc -ne 0 ] && grep -q 'remote: vios hook: refused .*adds no bundle' '$T/out'"
 
+# vios itself shows what the hook said: a school syncing over git:// whose outbox
+# repository got an empty commit (a disk tool, an attacker on the laptop)
+mk s3 school
+V "$T/s3" identity export -o "$T/s3.req" 2>/dev/null && V "$T/hub" hub enroll "$T/s3.req" >/dev/null
+S3=$(nid s3)
+t "a school joins over git:// through the hook" V "$T/s3" join "git://127.0.0.1:$PORT/hub.git" --hub-fingerprint "$FP"
+V "$T/s3" trend add --theme crime --period 2026-11 --level stable >/dev/null
+t "  its first bundle passes the hook" V "$T/s3" sync
+t "  and is on the hub" test "$(git --git-dir "$G" rev-list --count refs/heads/nodes/$S3)" -eq 1
+H=$(git --git-dir "$T/s3/outbox.git" rev-parse refs/heads/nodes/$S3)
+E=$(GC --git-dir "$T/s3/outbox.git" commit-tree "$H^{tree}" -p "$H" -m empty)
+git --git-dir "$T/s3/outbox.git" update-ref refs/heads/nodes/$S3 "$E"
+V "$T/s3" trend add --theme crime --period 2026-12 --level rising >/dev/null
+V "$T/s3" sync >"$T/out" 2>"$T/err"; rc=$?
+t "a push the hook refuses: sync exits 3" test "$rc" -eq 3
+t "  one line, with the hook's reason" bash -c "one_line() { [ \"\$(grep -c . \"\$1\")\" -eq 1 ]; }; one_line '$T/err' && grep -q 'the remote refused refs/heads/nodes/$S3: .*it said: vios hook: refused refs/heads/nodes/$S3: commit [0-9a-f]* adds no bundle' '$T/err'"
+t "  the hub's ref is as it was" test "$(git --git-dir "$G" rev-list --count refs/heads/nodes/$S3)" -eq 1
+
 # --- 6. a store copied back: sync stops before sealing anything -----------------------
 kill $(cat "$T/daemon.pid" 2>/dev/null) 2>/dev/null; CLEANUP=""
 rm -f "$G/hooks/pre-receive"
