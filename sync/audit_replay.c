@@ -201,8 +201,8 @@ static int merge_checked(vios_crdt_report *rep, vios_store *st, mandates *ms, co
 
 /*
  * The sender's access log head in bundle c->seq (vios-payload-2) against the
- * one in its last bundle that carried one: the count never goes down, and
- * an equal count has an equal head. Anything else means the log went back
+ * one in its last bundle that carried one, when both name the same log (id):
+ * the count never goes down, and an equal count has an equal head. Anything else means the log went back
  * (a store copied back from an old copy, or its log cut or edited): counted,
  * and with record a finding on the sender and seq (not breaking: the bundle
  * is the sender's own and merges). Only heads are compared: that a longer
@@ -216,6 +216,10 @@ static void log_follow(vios_audit_replay_report *out, vios_audit *a, cursor *c, 
 
 	if (c->seq <= c->log_seq)
 		return;
+	/* another id is another log (a store made anew, as a restore does):
+	 * its heads start a new line, they do not continue the old one */
+	if (c->log_seq > 0 && sodium_memcmp(log->id, c->log.id, sizeof(log->id)) != 0)
+		c->log_seq = 0;
 	if (c->log_seq > 0 && log->count < c->log.count)
 		snprintf(why, sizeof(why), "its access log went back from %lld entries to %lld: the store was rolled back"
 			 " or its log edited", c->log.count, log->count);

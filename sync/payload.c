@@ -6,8 +6,8 @@
  *
  * The reader is strict (docs/formats.md): the header has exactly its nine
  * fields; gunzip stops at a bound; the bundle table holds exactly the keys
- * of its format version (vios-payload-2: format, sender, seq, log_count,
- * log_head; vios-payload-1, still read: the first three); the database opens read-only and
+ * of its format version (vios-payload-2: format, sender, seq, log_id,
+ * log_count, log_head; vios-payload-1, still read: the first three); the database opens read-only and
  * defensively from memory, its schema is compared text for text, and every
  * op is validated and checked against the header. Plaintext images are
  * wiped before they are freed.
@@ -316,7 +316,7 @@ int vios_payload_image_with_log(uint8_t **out, size_t *outlen, const vios_crdt_o
 	sqlite3_stmt *p = NULL;
 	unsigned char *ser = NULL;
 	sqlite3_int64 serlen = 0;
-	char num[24], count[24], head[2 * VIOS_LOG_HASH_LEN + 1];
+	char num[24], count[24], head[2 * VIOS_LOG_HASH_LEN + 1], id[2 * VIOS_LOG_ID_LEN + 1];
 	int rc, error = VIOS_ERROR;
 
 	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL);
@@ -332,12 +332,13 @@ int vios_payload_image_with_log(uint8_t **out, size_t *outlen, const vios_crdt_o
 	if (log) {
 		snprintf(count, sizeof(count), "%lld", log->count);
 		vios_hex(head, log->head, sizeof(log->head));
+		vios_hex(id, log->id, sizeof(log->id));
 	}
 	{
 		const char *kv[][2] = { { "format", log ? PAYLOAD_FORMAT : PAYLOAD_FORMAT_1 }, { "sender", sender },
-					{ "seq", num }, { "log_count", count }, { "log_head", head } };
+					{ "seq", num }, { "log_id", id }, { "log_count", count }, { "log_head", head } };
 		rc = sqlite3_prepare_v2(db, "INSERT INTO bundle(key, value) VALUES (?, ?)", -1, &p, NULL);
-		for (int i = 0; rc == SQLITE_OK && i < (log ? 5 : 3); i++) {
+		for (int i = 0; rc == SQLITE_OK && i < (log ? 6 : 3); i++) {
 			sqlite3_bind_text(p, 1, kv[i][0], -1, SQLITE_STATIC);
 			sqlite3_bind_text(p, 2, kv[i][1], -1, SQLITE_STATIC);
 			if ((rc = sqlite3_step(p)) == SQLITE_DONE)
@@ -525,8 +526,8 @@ static int log_count_parse(long long *out, const char *v)
  */
 static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_header *h)
 {
-	enum { K_FORMAT, K_SENDER, K_SEQ, K_COUNT, K_HEAD, K_N };
-	static const char *const keys[K_N] = { "format", "sender", "seq", "log_count", "log_head" };
+	enum { K_FORMAT, K_SENDER, K_SEQ, K_ID, K_COUNT, K_HEAD, K_N };
+	static const char *const keys[K_N] = { "format", "sender", "seq", "log_id", "log_count", "log_head" };
 	uint8_t zero[VIOS_LOG_HASH_LEN] = { 0 };
 	sqlite3_stmt *p = NULL;
 	char seq[24];
@@ -559,6 +560,10 @@ static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_
 		case K_SEQ:
 			ok = !strcmp(v, seq);
 			break;
+		case K_ID:
+			ok = strlen(v) == 2 * VIOS_LOG_ID_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
+			     vios_unhex(meta->log.id, sizeof(meta->log.id), v) == 0;
+			break;
 		case K_COUNT:
 			ok = log_count_parse(&meta->log.count, v) == 0;
 			break;
@@ -569,7 +574,7 @@ static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_
 		}
 		if (!ok) {
 			error = bad_payload(key <= K_SEQ ? "its sender, seq or format differ from the signed header"
-							 : "its access log head is not a count and a BLAKE2b-256 hash");
+							 : "its access log head is not an id, a count and a BLAKE2b-256 hash");
 			goto done;
 		}
 	}
@@ -577,7 +582,7 @@ static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_
 		error = bad_payload("its sender, seq or format differ from the signed header");
 		goto done;
 	}
-	if (seen != (meta->version == 2 ? 31u : 7u)) {
+	if (seen != (meta->version == 2 ? 63u : 7u)) {
 		error = bad_payload(meta->version == 2 ? "a vios-payload-2 bundle table without its access log head"
 						       : "a vios-payload-1 bundle table with an access log head");
 		goto done;

@@ -12,7 +12,7 @@
  * Payload: an SQLite database image (page size 4096) whose schema is
  * exactly VIOS_PAYLOAD_SQL_META and VIOS_PAYLOAD_SQL_OPS, the bundle table
  * holding format ("vios-payload-2"), sender, seq and the sender's access
- * log head when it sealed (log_count, log_head), the ops table one row per
+ * log head when it sealed (log_id, log_count, log_head), the ops table one row per
  * op numbered from 1; then gzip (deflate level 6). "vios-payload-1", the
  * same without the log head, is still read. The reader bounds
  * gunzip by VIOS_BUNDLE_MAX_PLAIN, opens the image read-only and
@@ -81,8 +81,8 @@ int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, s
 /*
  * What a payload says besides its ops: its version (1 for vios-payload-1,
  * 2 for vios-payload-2) and, from version 2, the sender's access log head
- * when it sealed the bundle (store.h; a count and the last entry's hash,
- * all zeros for an empty log).
+ * when it sealed the bundle (store.h: the log's id, a count and the last
+ * entry's hash, all zeros for an empty log).
  */
 typedef struct {
 	int version;
@@ -92,9 +92,10 @@ typedef struct {
 /*
  * vios_bundle_payload_read, also giving what the payload says besides its
  * ops in *meta (which may be NULL). A vios-payload-2 bundle table holds
- * exactly format, sender, seq, log_count (a canonical decimal from 0) and
- * log_head (64 lowercase hex digits, all zeros exactly when log_count is
- * 0); a vios-payload-1 one exactly format, sender and seq.
+ * exactly format, sender, seq, log_id (32 lowercase hex digits), log_count
+ * (a canonical decimal from 0) and log_head (64 lowercase hex digits, all
+ * zeros exactly when log_count is 0); a vios-payload-1 one exactly format,
+ * sender and seq.
  */
 int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_meta *meta, const uint8_t *gz,
 				  size_t gzlen, const vios_bundle_header *h);

@@ -589,15 +589,17 @@ static int log_verify(vios_cli *cli)
 {
 	vios_log_head head;
 	long long bad = 0;
-	char hex[2 * VIOS_LOG_HASH_LEN + 1];
+	char hex[2 * VIOS_LOG_HASH_LEN + 1], id[2 * VIOS_LOG_ID_LEN + 1];
 	int error = vios_store_log_verify(&head, &bad, cli->store);
 
 	if (error < 0 && error != VIOS_EVERIFY)
 		return error;
 	vios_hex(hex, head.head, sizeof(head.head));
+	vios_hex(id, head.id, sizeof(head.id));
 	if (cli->json) {
 		json_t *doc = error == 0
-			? json_pack("{s:I, s:b, s:s}", "entries", (json_int_t)head.count, "intact", 1, "head", hex)
+			? json_pack("{s:I, s:b, s:s, s:s}", "entries", (json_int_t)head.count, "intact", 1, "head", hex,
+				    "log_id", id)
 			: json_pack("{s:I, s:b, s:I, s:s}", "entries_verified", (json_int_t)head.count, "intact", 0,
 				    "broken_at", (json_int_t)bad, "why", vios_error_last());
 		if (doc == NULL)

@@ -389,16 +389,21 @@ static int log_last(uint8_t prev[VIOS_LOG_HASH_LEN], long long *count, sqlite3 *
 	int rc, bad = 0;
 
 	memset(prev, 0, VIOS_LOG_HASH_LEN);
-	rc = sqlite3_prepare_v2(db, "SELECT seq, hash, (SELECT count(*) FROM access_log) FROM access_log"
-				    " ORDER BY seq DESC LIMIT 1", -1, &pStmt, NULL);
+	rc = sqlite3_prepare_v2(db, "SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		seq = sqlite3_column_int64(pStmt, 0);
 		bad = log_hash_parse(prev, (const char *)sqlite3_column_text(pStmt, 1)) < 0;
-		if (count)
-			*count = sqlite3_column_int64(pStmt, 2);
-	} else if (count)
-		*count = 0;
+	}
 	sqlite3_finalize(pStmt);
+	pStmt = NULL;
+	/* the count walks the table: only for the head (once per bundle), never per entry */
+	if (count && (rc == SQLITE_ROW || rc == SQLITE_DONE)) {
+		*count = 0;
+		rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM access_log", -1, &pStmt, NULL);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+			*count = sqlite3_column_int64(pStmt, 0);
+		sqlite3_finalize(pStmt);
+	}
 	if (bad) {
 		vios_error_set(VIOS_ERR_STORE, "the access log's last entry (%lld) has no valid hash: the log was tampered"
 			       " with ('vios log --verify' tells where)", seq);
@@ -497,11 +502,39 @@ done:
 	return error;
 }
 
+/* The log's id (schema/0008: one row, made with the log). */
+static int log_id(uint8_t id[VIOS_LOG_ID_LEN], sqlite3 *db)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc, error, bad = 1;
+
+	rc = sqlite3_prepare_v2(db, "SELECT id FROM access_log_id", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		const char *hex = (const char *)sqlite3_column_text(pStmt, 0);
+		bad = hex == NULL || strlen(hex) != 2 * VIOS_LOG_ID_LEN || strspn(hex, "0123456789abcdef") != strlen(hex) ||
+		      vios_unhex(id, VIOS_LOG_ID_LEN, hex) < 0;
+		rc = sqlite3_step(pStmt);
+		bad |= rc != SQLITE_DONE;
+	}
+	sqlite3_finalize(pStmt);
+	if ((error = vios_store_error(db, rc, "reading the access log's id")) < 0)
+		return error;
+	if (bad) {
+		vios_error_set(VIOS_ERR_STORE, "the access log's id is missing or malformed: the store was tampered with");
+		return VIOS_ECORRUPT;
+	}
+	return 0;
+}
+
 int vios_store_log_head(vios_log_head *out, vios_store *st)
 {
+	int error;
+
 	assert(out != NULL && st != NULL && st->db != NULL);
 	memset(out, 0, sizeof(*out));
-	return log_last(out->head, &out->count, st->db);
+	if ((error = log_last(out->head, &out->count, st->db)) < 0)
+		return error;
+	return log_id(out->id, st->db);
 }
 
 /*
@@ -622,7 +655,8 @@ int vios_store_log_verify(vios_log_head *out, long long *bad_seq, vios_store *st
 	own = sqlite3_get_autocommit(st->db);
 	if (own && (error = exec(st->db, "BEGIN", "verifying the access log")) < 0)
 		return error;
-	error = log_verify(out, &bad, st->db);
+	if ((error = log_verify(out, &bad, st->db)) == 0)
+		error = log_id(out->id, st->db);
 	if (own)
 		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	if (bad_seq)

@@ -111,14 +111,18 @@ int vios_store_tx_captured(const vios_store *st);
  * The access log is a hash chain (docs/formats.md, "Access log chain",
  * vios-access-log-1): entry k stores h_k = BLAKE2b-256("vios-access-log-1"
  * || h_{k-1} || its fields, each length-prefixed), h_0 all zeros. Its head
- * is the number of entries and the last entry's hash; it travels in every
- * bundle this node seals, so the auditor can tell a log that went back.
+ * is the number of entries and the last entry's hash, with the log's id;
+ * it travels in every bundle this node seals, so the auditor can tell a
+ * log that went back.
  */
 #define VIOS_LOG_HASH_LEN 32
+#define VIOS_LOG_ID_LEN 16
 
 typedef struct {
 	long long count;                 /* entries in the log */
 	uint8_t head[VIOS_LOG_HASH_LEN]; /* h_count; all zeros when count is 0 */
+	uint8_t id[VIOS_LOG_ID_LEN];     /* the log's id, random, made with it: a store copied
+					  * back keeps it, a store made anew has another */
 } vios_log_head;
 
 /*
@@ -132,12 +136,12 @@ typedef struct {
 int vios_store_log(vios_store *st, const char *action, const char *tbl,
 		   const char *record_id, const char *why);
 
-/* The head of the access log as it stands (not verified). */
+/* The head of the access log as it stands (not verified), with its id. */
 int vios_store_log_head(vios_log_head *out, vios_store *st);
 
 /*
  * Recomputes the whole chain. 0 when every entry gives its hash and follows
- * the one before (out: count and head). VIOS_EVERIFY when it breaks, with
+ * the one before (out: count, head and id). VIOS_EVERIFY when it breaks, with
  * *bad_seq the seq of the first entry that does not hold and a message
  * naming it and what happened (edited, deleted, out of order; entries
  * deleted at the end show as a gap in SQLite's AUTOINCREMENT counter); out

@@ -4,7 +4,9 @@
 # deleted or moved are tests/unit/test_store.c's, the store being encrypted);
 # the chain's head travels in every
 # bundle (vios-payload-2), and the auditor's 'audit verify' and 'audit replay'
-# exit 3 when a school's log went back between two of its bundles.
+# exit 3 when a school's log went back between two of its bundles (fewer
+# entries, or as many with another last entry); a new log (another id, as a
+# store made anew has) is not a rollback.
 #
 # A store copied back from an old copy cannot seal (its next sync finds its
 # ref ahead of it), so the rolled-back bundle is forged: the school's own
@@ -30,7 +32,7 @@ t "the school syncs" V "$T/s1" sync
 V "$T/s1" log --verify >"$T/v1" 2>&1; rc=$?
 t "log --verify after normal use: exit 0" test "$rc" -eq 0
 t "  one line: N entries, chain intact, head" bash -c "grep -c . '$T/v1' | grep -qx 1 && grep -Eq '$LINE' '$T/v1'"
-t "  --json: entries, intact, the whole head" bash -c "'$VIOS' --home '$T/s1' --json log --verify | jq -e '.intact == true and .entries > 3 and (.head | test(\"^[0-9a-f]{64}$\"))'"
+t "  --json: entries, intact, the whole head, the log's id" bash -c "'$VIOS' --home '$T/s1' --json log --verify | jq -e '.intact == true and .entries > 3 and (.head | test(\"^[0-9a-f]{64}$\")) and (.log_id | test(\"^[0-9a-f]{32}$\"))'"
 t "  log --json shows each entry's hash" bash -c "'$VIOS' --home '$T/s1' --json log | jq -e 'all(.[]; .hash | test(\"^[0-9a-f]{64}$\"))'"
 tf "  --verify takes no --limit (usage)" V "$T/s1" log --verify --limit 3
 t "audit verify: clean" V "$T/aud" audit verify "$T/hub.git"
@@ -72,6 +74,16 @@ V "$T/s1" sync >/dev/null
 V "$T/aud" audit verify "$T/hub.git" >"$T/av2.out" 2>&1; rc=$?
 t "same count, another head: audit verify exit 3" test "$rc" -eq 3
 t "  names that seq" grep -q "node $S1 seq $SEQ2: its access log has $OLDN entries, as at seq $SEQ, but another last entry" "$T/av2.out"
+
+# --- a new log (another id: a store made anew, as a restore makes it) -----------------
+NEWID=$(printf '%032d' 5)
+jq -n --arg p "$TR" --arg h "$OTHER" --arg id "$NEWID" \
+	'{categories: ["theme"], ops: [{kind: "set", tbl: "trend", pk: $p, col: "level", value: "rising", base: "held"}],
+	  log: {count: 1, head: $h, id: $id}}' >"$T/new.json"
+SEQ3=$("$FORGE" "$T/s1" ops "$T/new.json")
+V "$T/s1" sync >/dev/null
+V "$T/aud" audit verify "$T/hub.git" >"$T/av3.out" 2>&1
+t "a new log (another id) with fewer entries is no finding" bash -c "! grep -q 'seq $SEQ3:' '$T/av3.out' && grep -c '^finding: .*access log' '$T/av3.out' | grep -qx 2"
 
 # (an entry edited, deleted or moved inside the encrypted store: tests/unit/test_store.c)
 t "the old copy's own log still verifies (a copy is not an edit)" V "$T/s1.old" log --verify

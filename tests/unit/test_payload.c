@@ -130,6 +130,8 @@ static void test_payload__log_head_round_trips_in_version_2(void **state)
 	log.count = 1234567890123LL;
 	for (size_t i = 0; i < sizeof(log.head); i++)
 		log.head[i] = (uint8_t)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(log.id); i++)
+		log.id[i] = (uint8_t)(0xf0 - i);
 	assert_int_equal(vios_payload_build_with_log(&gz, &gzlen, ops, 1, SENDER, 1, &log), 0);
 	assert_int_equal(vios_bundle_payload_read_meta(&back, &n, &meta, gz, gzlen, &h), 0);
 	assert_int_equal(n, 1);
@@ -137,6 +139,7 @@ static void test_payload__log_head_round_trips_in_version_2(void **state)
 	assert_int_equal(meta.version, 2);
 	assert_int_equal(meta.log.count, log.count);
 	assert_memory_equal(meta.log.head, log.head, sizeof(log.head));
+	assert_memory_equal(meta.log.id, log.id, sizeof(log.id));
 	vios_crdt_ops_free(back, n);
 	/* the plain reader reads it too (it does not ask for the head) */
 	assert_int_equal(vios_bundle_payload_read(&back, &n, gz, gzlen, &h), 0);
@@ -180,7 +183,7 @@ static void tampered(uint8_t **gz, size_t *gzlen, const vios_bundle_header *h, c
 {
 	vios_crdt_op op;
 	const vios_crdt_op *ops[1] = { &op };
-	vios_log_head log = { 5, { 0xab } }; /* a letter: upper() changes it */
+	vios_log_head log = { 5, { 0xab }, { 0xcd } }; /* letters: upper() changes them */
 	uint8_t *img = NULL;
 	size_t len = 0;
 	unsigned char *mem, *ser;
@@ -214,14 +217,17 @@ static void test_payload__bad_log_head_is_refused(void **state)
 		{ 1, "DELETE FROM bundle WHERE key = 'log_head'", "without its access log head" },
 		{ 2, "DELETE FROM bundle WHERE key IN ('log_head', 'log_count')", "without its access log head" },
 		{ 3, "UPDATE bundle SET value = 'vios-payload-1' WHERE key = 'format'", "vios-payload-1 bundle table with an access log head" },
-		{ 4, "UPDATE bundle SET value = '05' WHERE key = 'log_count'", "not a count" },
-		{ 5, "UPDATE bundle SET value = '-5' WHERE key = 'log_count'", "not a count" },
-		{ 6, "UPDATE bundle SET value = upper(value) WHERE key = 'log_head'", "not a count" },
-		{ 7, "UPDATE bundle SET value = substr(value, 3) WHERE key = 'log_head'", "not a count" },
+		{ 4, "UPDATE bundle SET value = '05' WHERE key = 'log_count'", "not an id, a count" },
+		{ 5, "UPDATE bundle SET value = '-5' WHERE key = 'log_count'", "not an id, a count" },
+		{ 6, "UPDATE bundle SET value = upper(value) WHERE key = 'log_head'", "not an id, a count" },
+		{ 7, "UPDATE bundle SET value = substr(value, 3) WHERE key = 'log_head'", "not an id, a count" },
 		{ 8, "UPDATE bundle SET value = '0' WHERE key = 'log_count'", "all zeros exactly when" },
 		{ 9, "INSERT INTO bundle VALUES ('log_count', '6')", "repeated" },
 		{ 10, "INSERT INTO bundle VALUES ('log_tail', '6')", "unknown" },
 		{ 11, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'", "format differ" },
+		{ 12, "DELETE FROM bundle WHERE key = 'log_id'", "without its access log head" },
+		{ 13, "UPDATE bundle SET value = upper(value) WHERE key = 'log_id'", "not an id" },
+		{ 14, "UPDATE bundle SET value = value || '00' WHERE key = 'log_id'", "not an id" },
 	};
 	char rcpt[2][37];
 	vios_bundle_header h;

@@ -433,6 +433,33 @@ static void test_store_log__chain_verifies_after_appends(void **state)
 	vios_store_free(st);
 }
 
+/* The log's id: made with the store, kept when it is reopened (or copied),
+ * another for another store; one row, never changed. */
+static void test_store_log__id_is_made_once_and_kept(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 1), *tmp = NULL;
+	vios_log_head a, b, c;
+	char dir[128];
+
+	assert_int_equal(vios_store_log_head(&a, st), 0);
+	vios_store_free(st);
+	st = log_store(sb, 1);
+	assert_int_equal(vios_store_log_head(&b, st), 0);
+	assert_memory_equal(a.id, b.id, VIOS_LOG_ID_LEN);
+	assert_int_equal(b.count, a.count + 1);
+	assert_int_not_equal(sqlite3_exec(st->db, "UPDATE access_log_id SET id = lower(hex(randomblob(16)))", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(st->db, "INSERT INTO access_log_id VALUES (lower(hex(randomblob(16))))", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(st->db, "DELETE FROM access_log_id", NULL, NULL, NULL), SQLITE_OK);
+	snprintf(dir, sizeof(dir), "%s/tmp", sb->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(vios_store_open_temp(&tmp, sb->node, dir), 0);
+	assert_int_equal(vios_store_log_head(&c, tmp), 0);
+	assert_memory_not_equal(a.id, c.id, VIOS_LOG_ID_LEN);
+	vios_store_free(tmp);
+	vios_store_free(st);
+}
+
 static void test_store_log__empty_log_has_zero_head(void **state)
 {
 	sandbox *sb = *state;
@@ -562,7 +589,7 @@ static void test_store_open__migration_chains_existing_log(void **state)
 	assert_int_equal(vios_store_schema_version(), 8);
 	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
 	sql_ok(st, "DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_hashed;"
-		   " ALTER TABLE access_log DROP COLUMN hash;"
+		   " ALTER TABLE access_log DROP COLUMN hash; DROP TABLE access_log_id;"
 		   " CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log"
 		   " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
 		   " PRAGMA user_version = 7");
@@ -572,6 +599,7 @@ static void test_store_open__migration_chains_existing_log(void **state)
 	assert_int_equal(vios_store_log_verify(&after, &bad, st), 0);
 	assert_int_equal(after.count, before.count);
 	assert_memory_equal(after.head, before.head, VIOS_LOG_HASH_LEN);
+	assert_memory_not_equal(after.id, before.id, VIOS_LOG_ID_LEN); /* made by the migration */
 	/* and the guard is back: an entry keeps its hash */
 	assert_int_not_equal(sqlite3_exec(st->db, "UPDATE access_log SET why = 'x' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(st->db, "UPDATE access_log SET hash = NULL WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
@@ -628,6 +656,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_log__is_append_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_log__chain_verifies_after_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_log__empty_log_has_zero_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__id_is_made_once_and_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_log__entry_without_hash_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_log__edited_entry_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_log__edited_hash_is_named, setup, teardown),
