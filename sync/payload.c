@@ -5,12 +5,13 @@
  * and VIOS_PAYLOAD_SQL_OPS; then gzip). Pure: no store, no keys, no git.
  *
  * The reader is strict (docs/formats.md): the header has exactly its nine
- * fields; gunzip stops at a bound; the bundle table holds exactly the keys
- * of its format version (vios-payload-2: format, sender, seq, log_id,
- * log_count, log_head; vios-payload-1, still read: the first three); the database opens read-only and
- * defensively from memory, its schema is compared text for text, and every
- * op is validated and checked against the header. Plaintext images are
- * wiped before they are freed.
+ * fields; gunzip stops at a bound; the database opens read-only and
+ * defensively from memory, its schema is compared text for text, the
+ * bundle table holds exactly the keys of its format version
+ * (vios-payload-2: format, sender, seq, log_id, log_count, log_head;
+ * vios-payload-1, still read: the first three), and every op is validated
+ * and checked against the header. Plaintext images are wiped before they
+ * are freed.
  */
 #include "sync/payload.h"
 #include "util/error.h"
