@@ -167,6 +167,8 @@ typedef struct {
 	size_t refused;     /* bundles refused for the mandate (not merged) */
 	size_t held;        /* bundles held behind a refused one of their sender */
 	char first_refused[700];
+	size_t log_back;    /* bundles whose sender's access log went back (audit_replay.c) */
+	char first_log_back[300];
 } vios_audit_replay_report;
 
 /*

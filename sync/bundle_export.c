@@ -172,6 +172,7 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 		      size_t rawlen, long long rawops)
 {
 	vios_bundle_header h;
+	vios_log_head log;
 	const vios_crdt_op **v = NULL;
 	uint8_t *gz = NULL, *age = NULL;
 	size_t gzlen = 0, agelen = 0;
@@ -207,7 +208,10 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 		assert(g->idx != NULL || g->n == 0);
 		for (size_t k = 0; k < g->n; k++)
 			v[k] = &ops[g->idx[k]].op;
-		if ((error = vios_payload_build(&gz, &gzlen, v, g->n, h.sender, seq)) < 0)
+		/* the access log's head goes inside (vios-payload-2): the auditor
+		 * sees a log that went back (docs/formats.md, "Access log chain") */
+		if ((error = vios_store_log_head(&log, st)) < 0 ||
+		    (error = vios_payload_build_with_log(&gz, &gzlen, v, g->n, h.sender, seq, &log)) < 0)
 			goto done;
 	}
 	if ((error = vios_age_encrypt_buf(&age, &agelen, raw ? raw : gz, raw ? rawlen : gzlen,

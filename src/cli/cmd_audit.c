@@ -614,6 +614,7 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 		if (doc) {
 			json_object_set_new(doc, "refused", json_integer((json_int_t)rep.refused));
 			json_object_set_new(doc, "held", json_integer((json_int_t)rep.held));
+			json_object_set_new(doc, "log_went_back", json_integer((json_int_t)rep.log_back));
 		}
 		if (doc == NULL) {
 			error = vios_error_nomem();
@@ -633,6 +634,11 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 	} else if (rep.refused) {
 		vios_error_set(VIOS_ERR_BUNDLE, "%zu bundle%s refused for the mandate and %zu held behind them, as at every node (first: %s); 'vios audit verify' lists every finding",
 			       rep.refused, rep.refused == 1 ? "" : "s", rep.held, rep.first_refused);
+		error = VIOS_EVERIFY;
+	} else if (rep.log_back) {
+		vios_error_set(VIOS_ERR_BUNDLE, "%zu bundle%s an access log that went back (first: %s); 'vios audit"
+			       " verify' lists every finding", rep.log_back, rep.log_back == 1 ? " carries" : "s carry",
+			       rep.first_log_back);
 		error = VIOS_EVERIFY;
 	}
 done:

@@ -156,10 +156,16 @@ static const vios_cmd commands[] = {
 	  "agreement made in a case stays with that case (--case cannot change).\n"
 	  "--overdue lists open agreements whose due date has passed.\n", NULL },
 	{ "log", cmd_log, NEEDS_STORE, "Show the local access log",
-	  "usage: vios log [--limit N]\n"
+	  "usage: vios log [--limit N] | vios log --verify\n"
 	  "\n"
 	  "Who (node, OS user) did what (create, read, update, export, import, erase) to\n"
-	  "which record, and when. The log is append-only and never leaves this node.\n", NULL },
+	  "which record, and when. The log is append-only and never leaves this node.\n"
+	  "\n"
+	  "Each entry is chained to the one before by its hash. --verify recomputes the\n"
+	  "chain: \"access log: N entries, chain intact, head H\", or exit 3 naming the\n"
+	  "first entry that was edited, deleted or moved. The head (count and last hash)\n"
+	  "goes inside every bundle this node seals, so the auditor sees a log that went\n"
+	  "back (a store copied back from an old copy).\n", NULL },
 	{ "store", cmd_store, NEEDS_STORE, "Check or compact the encrypted record store",
 	  "usage: vios store check | vios store vacuum\n"
 	  "\n"
