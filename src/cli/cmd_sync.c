@@ -6,6 +6,7 @@
 #include "sync/git.h"
 #include "sync/hub.h"
 #include "sync/sync.h"
+#include "sync/trust.h"
 #include "util/error.h"
 
 #include <getopt.h>
@@ -28,6 +29,27 @@ void cli_progress_on(void)
 {
 	if (isatty(STDERR_FILENO))
 		vios_git_set_progress(progress, NULL);
+}
+
+int cli_registry_warning(char *buf, size_t len, vios_store *st)
+{
+	vios_trust_fresh f;
+	int error;
+
+	if ((error = vios_trust_freshness(&f, st)) == VIOS_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return error;
+	if (f.state == VIOS_REGISTRY_EXPIRED)
+		snprintf(buf, len, "the registry (version %lld) expired at %s; case data waits for a fresh registry from the hub "
+			 "('vios hub registry refresh' there); theme data still goes out", f.version, f.expires_at);
+	else if (f.state == VIOS_REGISTRY_EXPIRING)
+		snprintf(buf, len, "the registry (version %lld) expires at %s, in %lld day%s; after that case data waits until the hub "
+			 "runs 'vios hub registry refresh'", f.version, f.expires_at, (f.seconds_left + 86399) / 86400,
+			 (f.seconds_left + 86399) / 86400 == 1 ? "" : "s");
+	else
+		return 0;
+	return 1;
 }
 
 int cmd_sync(vios_cli *cli, int argc, char **argv)
@@ -53,6 +75,17 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	error = vios_sync(&rep, cli->store, via);
 	if (error < 0 && error != VIOS_EVERIFY)
 		return error;
+	/* revoked: the refusal is the one line (exit 3), nothing was sealed or sent */
+	if (error == VIOS_EVERIFY && vios_trust_may_seal(cli->store) < 0)
+		return VIOS_EVERIFY;
+	{
+		char why[400];
+		int w = cli_registry_warning(why, sizeof(why), cli->store);
+		if (w < 0)
+			return w;
+		if (w > 0)
+			fprintf(stderr, "vios: warning: %s\n", why);
+	}
 	if (cli->json) {
 		int jerr = cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "registry", rep.registry,
 						  "nodes", (json_int_t)rep.nodes, "bundles", (json_int_t)rep.bundles,

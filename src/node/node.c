@@ -78,11 +78,40 @@ void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32])
 	memcpy(keyid, h, 8);
 }
 
-void vios_node_fingerprint(char out[17], const vios_node *node)
+void vios_fingerprint_from_pk(uint8_t out[VIOS_FINGERPRINT_BYTES], const uint8_t pk[32])
 {
-	assert(out != NULL && node != NULL);
+	crypto_generichash_state st;
 
-	vios_minisign_keyid_hex(out, node->sign_pub.keyid);
+	assert(out != NULL && pk != NULL);
+	crypto_generichash_init(&st, NULL, 0, VIOS_FINGERPRINT_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)"vios-fingerprint-v2", 19);
+	crypto_generichash_update(&st, pk, 32);
+	crypto_generichash_final(&st, out, VIOS_FINGERPRINT_BYTES);
+}
+
+void vios_fingerprint_format(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_t fp[VIOS_FINGERPRINT_BYTES])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *p = out;
+
+	assert(out != NULL && fp != NULL);
+	for (int i = 0; i < VIOS_FINGERPRINT_BYTES; i++) {
+		if (i > 0 && i % 2 == 0)
+			*p++ = '-';
+		*p++ = hex[fp[i] >> 4];
+		*p++ = hex[fp[i] & 15];
+	}
+	*p = 0;
+	assert(p - out == VIOS_FINGERPRINT_STRLEN);
+}
+
+void vios_node_fingerprint(char out[VIOS_FINGERPRINT_STRLEN + 1], const vios_node *node)
+{
+	uint8_t fp[VIOS_FINGERPRINT_BYTES];
+
+	assert(out != NULL && node != NULL);
+	vios_fingerprint_from_pk(fp, node->sign_pub.pk);
+	vios_fingerprint_format(out, fp);
 }
 
 static int path_in(char *out, size_t len, const char *home, const char *file)
@@ -94,7 +123,7 @@ static int path_in(char *out, size_t len, const char *home, const char *file)
 
 static int node_json(char **out, const vios_node *n)
 {
-	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], fp[17];
+	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], fp[VIOS_FINGERPRINT_STRLEN + 1];
 	json_t *o = NULL;
 	int error = VIOS_ERROR;
 
@@ -102,7 +131,7 @@ static int node_json(char **out, const vios_node *n)
 	if (vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub) < 0 ||
 	    vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk) < 0)
 		return VIOS_ERROR;
-	vios_minisign_keyid_hex(fp, n->sign_pub.keyid);
+	vios_node_fingerprint(fp, n);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		      "format", "vios-node-1", "node_id", n->node_id, "kind", n->kind,
 		      "name", n->name, "role", n->role, "fingerprint", fp,

@@ -191,7 +191,7 @@ static int teardown(void **state)
 
 static void open_audit(vios_audit **a, sandbox *sb, const char *checkpoint)
 {
-	vios_audit_opts opts = { .source = sb->w.repo, .pin = sb->w.hub.node->sign_pub.keyid, .checkpoint = checkpoint };
+	vios_audit_opts opts = { .source = sb->w.repo, .pin = sb->w.pin, .checkpoint = checkpoint };
 	if (vios_audit_open(a, &opts) != 0)
 		fail_msg("audit open: %s", vios_error_last());
 	assert_int_equal(vios_audit_verify(*a, NULL, NULL), 0);
@@ -304,8 +304,13 @@ static void test_audit_open__refuses_malformed_checkpoint(void **state)
 	static const char *const bad[] = {
 		"not json",
 		"{\"format\": \"vios-audit-checkpoint-2\"}",
-		"{\"format\": \"vios-audit-checkpoint-1\", \"hub_fingerprint\": \"XYZ\", \"registry\": {}, \"nodes\": {}}",
-		"{\"format\": \"vios-audit-checkpoint-1\", \"hub_fingerprint\": \"0123456789ABCDEF\", \"extra\": 1}",
+		"{\"format\": \"vios-audit-checkpoint-2\", \"hub_fingerprint\": \"XYZ\", \"registry\": {}, \"nodes\": {}}",
+		"{\"format\": \"vios-audit-checkpoint-2\", \"hub_fingerprint\": \"0123-4567-89AB-CDEF-0123-4567-89AB-CDEF\", \"extra\": 1}",
+		/* an old checkpoint: format 1, a 16-digit fingerprint */
+		"{\"format\": \"vios-audit-checkpoint-1\", \"hub_fingerprint\": \"0123456789ABCDEF\", \"registry\": {}, \"nodes\": {}}",
+		/* format 2 with an old 16-digit fingerprint */
+		"{\"format\": \"vios-audit-checkpoint-2\", \"hub_fingerprint\": \"0123456789ABCDEF\", "
+		"\"registry\": {\"head\": \"0123456789abcdef0123456789abcdef01234567\", \"version\": 1}, \"nodes\": {}}",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -364,11 +369,11 @@ static void test_audit_home_pin__is_the_joined_hub_without_a_passphrase(void **s
 {
 	sandbox *sb = *state;
 	fx_node fresh;
-	uint8_t pin[8];
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 
 	FX_OK(fx_node_make(&fresh, &sb->w, "fresh", "auditor", NULL));
 	assert_int_equal(vios_audit_home_pin(pin, sb->auditor.node->home), 0);
-	assert_memory_equal(pin, sb->w.hub.node->sign_pub.keyid, 8);
+	assert_memory_equal(pin, sb->w.pin, VIOS_FINGERPRINT_BYTES);
 	assert_int_equal(vios_audit_home_pin(pin, fresh.home), VIOS_ENOTFOUND);
 	fx_node_dispose(&fresh);
 }
