@@ -212,7 +212,7 @@ static int hub_registry(vios_cli *cli, int argc, char **argv)
 	char *end;
 	int c, error;
 
-	optind = 1;
+	optind = 0; /* a full reset: positional() parsed with "+" */
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == OPT_JSON)
 			cli->json = 1;
