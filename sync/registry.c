@@ -407,51 +407,6 @@ done:
 	return error;
 }
 
-int vios_fingerprint_parse(uint8_t out[VIOS_FINGERPRINT_BYTES], const char *text)
-{
-	vios_minisign_pub pub;
-	char hex[2 * VIOS_FINGERPRINT_BYTES + 1], line[128];
-	size_t n = 0, len;
-	const char *p;
-
-	assert(out != NULL && text != NULL);
-	/* the public key line, as minisign prints it (surrounding blanks dropped) */
-	while (*text == ' ' || *text == '\t')
-		text++;
-	len = strlen(text);
-	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n' || text[len - 1] == '\r'))
-		len--;
-	if (len > 0 && len < sizeof(line)) {
-		memcpy(line, text, len);
-		line[len] = 0;
-		if (vios_minisign_pub_parse(&pub, line) == 0) {
-			vios_fingerprint_from_pk(out, pub.pk);
-			return 0;
-		}
-	}
-	/* hex digits, groups separated by '-' or blanks */
-	for (p = text; p < text + len; p++) {
-		char c = *p;
-		if (c == '-' || c == ' ' || c == '\t')
-			continue;
-		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')) || n == sizeof(hex) - 1) {
-			n = 0;
-			break;
-		}
-		hex[n++] = c;
-	}
-	hex[n] = 0;
-	if (n == 16) {
-		vios_error_set(VIOS_ERR_INPUT, "'%s' is an old 16-digit hub fingerprint (a 64-bit key id, too short to pin a hub): "
-			       "ask the hub operator for the 32-digit fingerprint 'vios whoami' shows now", text);
-		return VIOS_EUSAGE;
-	}
-	if (n == 2 * VIOS_FINGERPRINT_BYTES && vios_unhex(out, VIOS_FINGERPRINT_BYTES, hex) == 0)
-		return 0;
-	vios_error_set(VIOS_ERR_INPUT, "'%s' is not a hub fingerprint (32 hex digits in groups of 4, from 'vios whoami' on the hub, or the hub's public key line RW...)", text);
-	return VIOS_EUSAGE;
-}
-
 int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid *commit,
 		       const uint8_t pin[VIOS_FINGERPRINT_BYTES])
 {

@@ -127,13 +127,6 @@ int vios_registry_refresh(git_oid *out, git_repository *repo, const vios_node *h
 int vios_registry_time_parse(long long *out, const char *iso);
 void vios_registry_time_format(char out[21], long long secs);
 
-/*
- * Parses a hub fingerprint as a person types it: 32 hex digits in any case,
- * with or without '-' or spaces between groups, or the hub's minisign public
- * key line (RW..., its fingerprint derived from the key). A 16-digit key id
- * (the fingerprint before registry format 2) is refused, saying so.
- * 0, or VIOS_EUSAGE with a message.
- */
-int vios_fingerprint_parse(uint8_t out[VIOS_FINGERPRINT_BYTES], const char *text);
+/* vios_fingerprint_parse (a pin as a person types it): node/node.h. */
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * cmd_hub.c - trust commands: hub (create, enroll, revoke, covenant set),
- * join and status.
+ * cmd_hub.c - trust commands: hub (create, enroll, revoke, covenant set,
+ * registry refresh), join and status.
  */
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -255,7 +255,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	if ((first = positional(cli, argc, argv, NULL, NULL)) < 0)
 		return first;
 	if (first >= argc)
-		return cli_usage(cli, "expected create, enroll, revoke or covenant set");
+		return cli_usage(cli, "expected create, enroll, revoke, covenant set or registry refresh");
 	act = argv[first];
 	if (!strcmp(act, "check-push")) {
 		if (first + 1 != argc)
@@ -342,7 +342,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	}
 	if (!strcmp(act, "registry"))
 		return hub_registry(cli, argc - first, argv + first);
-	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke or covenant set)", act);
+	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke, covenant set or registry refresh)", act);
 }
 
 int cmd_join(vios_cli *cli, int argc, char **argv)

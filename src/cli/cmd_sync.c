@@ -59,7 +59,8 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 						  { NULL, 0, NULL, 0 } };
 	const char *via = NULL;
 	vios_sync_report rep;
-	int c, error;
+	char why[400];
+	int c, error, warned;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'v')
@@ -78,20 +79,17 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	/* revoked: the refusal is the one line (exit 3), nothing was sealed or sent */
 	if (error == VIOS_EVERIFY && vios_trust_may_seal(cli->store) < 0)
 		return VIOS_EVERIFY;
-	{
-		char why[400];
-		int w = cli_registry_warning(why, sizeof(why), cli->store);
-		if (w < 0)
-			return w;
-		if (w > 0)
-			fprintf(stderr, "vios: warning: %s\n", why);
-	}
+	if ((warned = cli_registry_warning(why, sizeof(why), cli->store)) < 0)
+		return warned;
+	if (warned)
+		fprintf(stderr, "vios: warning: %s\n", why);
 	if (cli->json) {
-		int jerr = cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "registry", rep.registry,
+		int jerr = cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "registry", rep.registry,
 						  "nodes", (json_int_t)rep.nodes, "bundles", (json_int_t)rep.bundles,
 						  "applied", (json_int_t)rep.applied, "ops", (json_int_t)rep.ops,
 						  "exported", (json_int_t)rep.exported, "pushed", (json_int_t)rep.pushed,
-						  "alarms", (json_int_t)rep.alarms, "in_quarantine", (json_int_t)rep.quarantined));
+						  "alarms", (json_int_t)rep.alarms, "in_quarantine", (json_int_t)rep.quarantined,
+						  "registry_warning", warned ? why : NULL));
 		if (jerr < 0)
 			return jerr;
 	} else

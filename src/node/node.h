@@ -130,6 +130,14 @@ void vios_fingerprint_from_pk(uint8_t out[VIOS_FINGERPRINT_BYTES], const uint8_t
 void vios_fingerprint_format(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_t fp[VIOS_FINGERPRINT_BYTES]);
 /* The node's fingerprint, formatted. */
 void vios_node_fingerprint(char out[VIOS_FINGERPRINT_STRLEN + 1], const vios_node *node);
+/*
+ * Parses a (hub) fingerprint as a person types it: 32 hex digits in any case,
+ * with or without '-' or spaces between groups, or the hub's minisign public
+ * key line (RW..., its fingerprint derived from the key). A 16-digit key id
+ * (the fingerprint before registry format 2) is refused, saying so.
+ * 0, or VIOS_EUSAGE with a message.
+ */
+int vios_fingerprint_parse(uint8_t out[VIOS_FINGERPRINT_BYTES], const char *text);
 /* Key id derived from an Ed25519 public key (binds the key id to the key). */
 void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32]);
 

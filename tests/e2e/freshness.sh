@@ -57,6 +57,7 @@ t "a fresh registry: no warning in status" test "$(st s1 .registry_warning)" = n
 t "the hub signs a registry valid 3 days" env VIOS_PASSPHRASE="$VIOS_PASSPHRASE" "$REG" "$T/hub" 259200
 V "$T/s1" sync >/dev/null 2>"$T/err"; rc=$?
 t "sync 3 days before expiry: exit 0, one warning line" bash -c "[ $rc -eq 0 ] && one_line '$T/err' && grep -q '^vios: warning: the registry (version [0-9]*) expires at .*, in 3 days' '$T/err'"
+t "sync --json says so too (registry_warning)" bash -c "'$VIOS' --home '$T/s1' --json sync 2>/dev/null | jq -e '.registry_warning | test(\"expires at\")'"
 t "status --json says so (registry_warning)" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e '.registry_warning | test(\"expires at\")'"
 
 # --- expired: case data waits, theme data goes ---------------------------------------------
