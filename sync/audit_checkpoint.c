@@ -31,6 +31,18 @@ static int hex_oid_ok(json_t *v)
 	       git_oid_fromstr(&o, s) == 0;
 }
 
+/* 1 when fp is a fingerprint exactly as vios_fingerprint_format writes it. */
+static int fingerprint_as_written(const char *fp)
+{
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
+	char canon[VIOS_FINGERPRINT_STRLEN + 1];
+
+	if (fp == NULL || strlen(fp) != VIOS_FINGERPRINT_STRLEN || vios_fingerprint_parse(pin, fp) < 0)
+		return 0;
+	vios_fingerprint_format(canon, pin);
+	return strcmp(canon, fp) == 0;
+}
+
 int audit_checkpoint_load(vios_audit *a, const char *path)
 {
 	static const char *const known[] = { "format", "hub_fingerprint", "source", "written_at", "registry", "nodes", NULL };
@@ -60,12 +72,8 @@ int audit_checkpoint_load(vios_audit *a, const char *path)
 	reg = json_object_get(o, "registry");
 	nodes = json_object_get(o, "nodes");
 	{
-		uint8_t pin[VIOS_FINGERPRINT_BYTES];
-		char canon[VIOS_FINGERPRINT_STRLEN + 1];
 		const char *fp = json_string_value(json_object_get(o, "hub_fingerprint"));
-		/* exactly as the writer spells it */
-		if (fp == NULL || strlen(fp) != VIOS_FINGERPRINT_STRLEN || vios_fingerprint_parse(pin, fp) < 0 ||
-		    (vios_fingerprint_format(canon, pin), strcmp(canon, fp) != 0)) {
+		if (!fingerprint_as_written(fp)) {
 			error = bad_checkpoint(path, "no valid hub_fingerprint");
 			goto done;
 		}
