@@ -677,6 +677,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 		goto done;
 	if ((error = vios_trust_freshness(&fresh, st)) < 0 && error != VIOS_ENOTFOUND)
 		goto done;
+	/* no expiry recorded (a registry installed before format 2): held as expired */
 	expired = error == VIOS_ENOTFOUND || fresh.state == VIOS_REGISTRY_EXPIRED;
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
@@ -710,15 +711,13 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	if ((error = seal_groups(out, st, fgroups, nfgroups, plan.v, &seq, prev, cov.version, &nobody_new)) < 0 ||
 	    (error = seal_groups(out, st, groups, ngroups, ops, &seq, prev, cov.version, NULL)) < 0)
 		goto done;
-	if (n > 0 && nseal == n) {
+	if (n > 0) {
 		char ref[32];
 		snprintf(ref, sizeof(ref), "up to seq %lld", seq);
-		if ((error = vios_crdt_mark_sealed(st, ops[n - 1].seq, ref)) < 0)
+		/* every pending op, or (case data held back) each sealed one */
+		if (nseal == n && (error = vios_crdt_mark_sealed(st, ops[n - 1].seq, ref)) < 0)
 			goto done;
-	} else {
-		char ref[32];
-		snprintf(ref, sizeof(ref), "up to seq %lld", seq);
-		for (size_t i = 0; i < nseal; i++)
+		for (size_t i = 0; nseal < n && i < nseal; i++)
 			if ((error = vios_crdt_mark_sealed_one(st, ops[i].seq, ref)) < 0)
 				goto done;
 	}
