@@ -42,14 +42,14 @@ int cli_registry_warning(char *buf, size_t len, vios_store *st)
 		return error;
 	if (f.state == VIOS_REGISTRY_EXPIRED)
 		snprintf(buf, len, "the registry (version %lld) expired at %s; case data waits for a fresh registry from the hub "
-			 "('vios hub registry refresh' there); theme data still goes out", f.version, f.expires_at);
+			 "('vios hub registry refresh' there); theme data was still sealed and sent", f.version, f.expires_at);
 	else if (f.state == VIOS_REGISTRY_EXPIRING)
 		snprintf(buf, len, "the registry (version %lld) expires at %s, in %lld day%s; after that case data waits until the hub "
 			 "runs 'vios hub registry refresh'", f.version, f.expires_at, (f.seconds_left + 86399) / 86400,
 			 (f.seconds_left + 86399) / 86400 == 1 ? "" : "s");
 	else
 		return 0;
-	return 1;
+	return f.state == VIOS_REGISTRY_EXPIRED ? 2 : 1;
 }
 
 int cmd_sync(vios_cli *cli, int argc, char **argv)
@@ -79,9 +79,11 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	/* revoked: the refusal is the one line (exit 3), nothing was sealed or sent */
 	if (error == VIOS_EVERIFY && vios_trust_may_seal(cli->store) < 0)
 		return VIOS_EVERIFY;
+	/* expiring: a warning; expired: the one error line of exit 3 (DESIGN.md 9),
+	 * after the theme data went out and the results were printed */
 	if ((warned = cli_registry_warning(why, sizeof(why), cli->store)) < 0)
 		return warned;
-	if (warned)
+	if (warned == 1 || (warned == 2 && error < 0))
 		fprintf(stderr, "vios: warning: %s\n", why);
 	if (cli->json) {
 		int jerr = cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "registry", rep.registry,
@@ -101,6 +103,10 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	if (!cli->json && rep.quarantined)
 		printf("%zu sender%s wait%s behind a bundle in quarantine (vios status)\n", rep.quarantined,
 		       rep.quarantined == 1 ? "" : "s", rep.quarantined == 1 ? "s" : "");
+	if (warned == 2 && error == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "%s", why);
+		error = VIOS_EVERIFY;
+	}
 	return error;
 }
 

@@ -235,10 +235,10 @@ static const vios_cmd commands[] = {
 	  "own ref (fast-forward only). --via uses a USB stick's bare repository instead\n"
 	  "of the hub (made when missing). With the hub unreachable it exits 1 and keeps\n"
 	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n"
-	  "From 7 days before the registry expires one warning line goes to stderr; once\n"
-	  "it has expired, theme data is still sealed and sent (exit 0) but case data stays\n"
-	  "queued until a fresh registry arrives. A node the registry lists as revoked\n"
-	  "seals and sends nothing (exit 3, one line).\n", NULL },
+	  "From 7 days before the registry expires one warning line goes to stderr. Once\n"
+	  "it has expired, theme data is still sealed and sent, but case data stays queued\n"
+	  "until a fresh registry arrives: exit 3 with one line saying so. A node the\n"
+	  "registry lists as revoked seals and sends nothing (exit 3, one line).\n", NULL },
 	{ "audit", cmd_audit, 0, "Auditor: verify every signature, chain and flow; list flows; replay history",
 	  "usage: vios audit verify URL|PATH [--checkpoint FILE] [--hub-fingerprint FP]\n"
 	  "       vios audit flows URL|PATH [--csv FILE] [--hub-fingerprint FP]\n"

@@ -64,12 +64,14 @@ t "status --json says so (registry_warning)" bash -c "'$VIOS' --home '$T/s1' --j
 t "the hub signs a registry valid 2 seconds" env VIOS_PASSPHRASE="$VIOS_PASSPHRASE" "$REG" "$T/hub" 2
 V "$T/s1" sync >/dev/null 2>&1
 sleep 3
+t "sync with an expired registry and nothing queued: exit 3 all the same" bash -c "'$VIOS' --home '$T/s1' sync >/dev/null 2>'$T/err'; [ \$? -eq 3 ] && one_line '$T/err'"
 P1=$(V "$T/s1" pupil add --name "Pupil One" --birth 2011-05-14)
 C1=$(V "$T/s1" case open --pupil "$P1" --roles police --lead police)
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising >/dev/null
 V "$T/s1" sync >"$T/out" 2>"$T/err"; rc=$?
-t "sync with an expired registry still exits 0 (theme data went)" test "$rc" -eq 0
-t "... with one line saying why case data waits" bash -c "one_line '$T/err' && grep -q '^vios: warning: the registry (version [0-9]*) expired at .*; case data waits for a fresh registry from the hub' '$T/err'"
+t "sync with an expired registry exits 3 (DESIGN.md 9: an expired registry)" test "$rc" -eq 3
+t "... with one line saying why case data waits" bash -c "one_line '$T/err' && grep -q '^vios: error: the registry (version [0-9]*) expired at .*; case data waits for a fresh registry from the hub' '$T/err'"
+t "... after sealing and sending the theme data (results on stdout)" grep -q '1 sealed, 1 sent' "$T/out"
 t "... and the case's changes stay queued" bash -c "[ \$('$VIOS' --home '$T/s1' --json status | jq -r .pending_changes) -gt 0 ]"
 t "status --json names the expiry" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e '.registry_warning | test(\"expired at\")'"
 V "$T/pol" sync >/dev/null 2>&1
