@@ -135,6 +135,17 @@ const acov *audit_find_cov(const vios_audit *a, long long version)
 	return NULL;
 }
 
+const areg *audit_registry_at(const vios_audit *a, uint64_t ms)
+{
+	const areg *best = NULL;
+
+	assert(a != NULL);
+	for (size_t i = 0; i < a->nregs; i++)
+		if (a->regs[i].signed_ms <= ms && (best == NULL || a->regs[i].version > best->version))
+			best = &a->regs[i];
+	return best;
+}
+
 int audit_addressed(const vios_bundle_header *h, const char *id)
 {
 	for (size_t i = 0; i < h->nrecipients; i++)
@@ -340,10 +351,10 @@ static int registry_walk(vios_audit *a)
 			merges, merges == 1 ? "" : "s");
 	/* the trust root */
 	{
-		uint8_t *text = NULL, derived[8];
+		uint8_t *text = NULL, derived[VIOS_FINGERPRINT_BYTES];
 		size_t len;
 		vios_minisign_pub pub;
-		char c12[13], got[17], want[17];
+		char c12[13], got[VIOS_FINGERPRINT_STRLEN + 1], want[VIOS_FINGERPRINT_STRLEN + 1];
 		if (vios_git_read_blob(&text, &len, a->repo, &chain[0], "registry/hub.pub", 4096) < 0 ||
 		    vios_minisign_pub_parse(&pub, (char *)text) < 0) {
 			audit_finding(a, "", 0, "registry: the first registry commit %s has no readable registry/hub.pub: there is no root key to trust",
@@ -353,14 +364,14 @@ static int registry_walk(vios_audit *a)
 			goto done;
 		}
 		free(text);
-		vios_keyid_from_pk(derived, pub.pk);
+		vios_fingerprint_from_pk(derived, pub.pk);
 		if (!a->have_root) {
-			memcpy(a->pin, derived, 8);
+			memcpy(a->pin, derived, sizeof(a->pin));
 			a->have_root = 1;
 			a->root_source = VIOS_AUDIT_ROOT_FIRST;
-		} else if (sodium_memcmp(derived, a->pin, 8) != 0) {
-			vios_minisign_keyid_hex(got, derived);
-			vios_minisign_keyid_hex(want, a->pin);
+		} else if (sodium_memcmp(derived, a->pin, sizeof(a->pin)) != 0) {
+			vios_fingerprint_format(got, derived);
+			vios_fingerprint_format(want, a->pin);
 			audit_finding(a, "", 0, "registry: the root key of the first registry commit is %s, not the trusted %s (%s): nothing of this repository can be trusted",
 				got, want, a->root_source == VIOS_AUDIT_ROOT_CHECKPOINT ? "from the checkpoint" : "pinned");
 			a->root_failed = 1;
@@ -384,6 +395,19 @@ static int registry_walk(vios_audit *a)
 		if ((error = merge_registry(a, reg, prev_version)) < 0) {
 			vios_registry_free(reg);
 			goto done;
+		}
+		{
+			areg *nr = realloc(a->regs, (a->nregs + 1) * sizeof(*nr));
+			if (nr == NULL) {
+				vios_registry_free(reg);
+				error = vios_error_nomem();
+				goto done;
+			}
+			a->regs = nr;
+			nr[a->nregs].version = reg->version;
+			nr[a->nregs].signed_ms = iso_ms(reg->updated_at);
+			nr[a->nregs].expires_ms = iso_ms(reg->expires_at);
+			a->nregs++;
 		}
 		prev_version = reg->version;
 		a->reg_version = reg->version;
@@ -409,6 +433,7 @@ void vios_audit_free(vios_audit *a)
 	for (size_t i = 0; i < a->ncovs; i++)
 		vios_covenant_dispose(&a->covs[i].cov);
 	free(a->covs);
+	free(a->regs);
 	free(a->refs);
 	free(a->findings);
 	free(a->only);
@@ -446,15 +471,16 @@ int vios_audit_open(vios_audit **out, const vios_audit_opts *opts)
 	if (opts->checkpoint && (error = audit_checkpoint_load(a, opts->checkpoint)) < 0)
 		goto done;
 	if (opts->pin) {
-		memcpy(a->pin, opts->pin, 8);
+		memcpy(a->pin, opts->pin, sizeof(a->pin));
 		a->have_root = 1;
 		a->root_source = VIOS_AUDIT_ROOT_PINNED;
 		if (a->checkpoint) {
-			uint8_t cp[8];
-			char want[17];
+			uint8_t cp[VIOS_FINGERPRINT_BYTES];
+			char want[VIOS_FINGERPRINT_STRLEN + 1];
+			/* the checkpoint's fingerprint parsed when it loaded */
 			vios_fingerprint_parse(cp, json_string_value(json_object_get(a->checkpoint, "hub_fingerprint")));
-			if (memcmp(cp, a->pin, 8) != 0) {
-				vios_minisign_keyid_hex(want, a->pin);
+			if (memcmp(cp, a->pin, sizeof(a->pin)) != 0) {
+				vios_fingerprint_format(want, a->pin);
 				audit_finding(a, "", 0, "registry: the checkpoint trusts hub key %s, but %s is pinned: the trust root changed",
 					json_string_value(json_object_get(a->checkpoint, "hub_fingerprint")), want);
 			}
@@ -480,7 +506,7 @@ void vios_audit_get_summary(vios_audit_summary *out, const vios_audit *a)
 {
 	memset(out, 0, sizeof(*out));
 	if (a->have_root)
-		vios_minisign_keyid_hex(out->root, a->pin);
+		vios_fingerprint_format(out->root, a->pin);
 	else
 		snprintf(out->root, sizeof(out->root), "none");
 	out->root_source = a->root_source;
@@ -493,7 +519,7 @@ void vios_audit_get_summary(vios_audit_summary *out, const vios_audit *a)
 
 /* ---- the home's pin ------------------------------------------------------------ */
 
-int vios_audit_home_pin(uint8_t pin[8], const char *home)
+int vios_audit_home_pin(uint8_t pin[VIOS_FINGERPRINT_BYTES], const char *home)
 {
 	git_repository *repo = NULL;
 	uint8_t *text = NULL;
@@ -518,7 +544,7 @@ int vios_audit_home_pin(uint8_t pin[8], const char *home)
 		error = VIOS_ECORRUPT;
 		goto done;
 	}
-	vios_keyid_from_pk(pin, pub.pk);
+	vios_fingerprint_from_pk(pin, pub.pk);
 done:
 	free(text);
 	git_repository_free(repo);

@@ -160,6 +160,7 @@ static void check_recipients(chain_state *cs, const vios_bundle_header *h, long 
 	const acov *cov = audit_find_cov(a, h->covenant_version);
 	json_t *table = cov && cov->cov.tables ? json_object_get(cov->cov.tables, h->sender) : NULL;
 	uint64_t t = VIOS_HLC_MS(h->hlc);
+	const areg *reg = audit_registry_at(a, t); /* the freshest registry the sender could hold */
 	char why[300];
 
 	for (size_t i = 0; i < h->nrecipients; i++) {
@@ -175,6 +176,11 @@ static void check_recipients(chain_state *cs, const vios_bundle_header *h, long 
 		if (n->revoked_ms && t >= n->revoked_ms + GRACE_MS)
 			bfind(cs, seq, 0, h->hlc, "addressed to node %s (\"%s\"), revoked at %s before this bundle was sealed", id,
 			      n->pub.name, n->pub.revoked_at);
+		if ((h->categories & VIOS_CAT_BIT_CASE) && !strcmp(n->pub.kind, "partner") && reg && t >= reg->expires_ms + GRACE_MS) {
+			vios_registry_time_format(why, (long long)(reg->expires_ms / 1000));
+			bfind(cs, seq, 0, h->hlc, "case data sealed to partner %s (\"%s\") after registry v%lld expired at %s", id,
+			      n->pub.name, reg->version, why);
+		}
 		if (cov == NULL)
 			continue;
 		if (table) {

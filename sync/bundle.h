@@ -36,6 +36,7 @@ int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char 
 typedef struct {
 	size_t bundles;
 	size_t ops;
+	size_t held;      /* case-data ops kept queued: the registry expired (trust.h) */
 } vios_export_report;
 
 /*
@@ -46,6 +47,11 @@ typedef struct {
  * to roles added since the last export, and the ops that changed the roles
  * to roles taken off (the case view, docs/architecture.md "Sharing";
  * store/caseview.h). out->ops counts both.
+ *
+ * A node the registry lists as revoked seals nothing (VIOS_EVERIFY,
+ * vios_trust_may_seal). With an expired registry only theme data is sealed:
+ * case-data ops stay pending (out->held counts them), the case view waits,
+ * until a fresh registry is installed.
  */
 int vios_bundle_export(vios_export_report *out, vios_store *st);
 

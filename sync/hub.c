@@ -66,14 +66,16 @@ static int publish(vios_store *st, git_repository *repo, const char *url, const 
 		   size_t n, const char *covenant, long long version, const char *message)
 {
 	vios_registry *reg = NULL;
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 	git_oid commit;
 	int error;
 
 	assert(st != NULL && repo != NULL && url != NULL && nodes != NULL && n > 0 && covenant != NULL);
+	vios_fingerprint_from_pk(pin, st->node->sign_pub.pk);
 	if ((error = vios_registry_publish(&commit, repo, st->node, nodes, n, covenant, version, message)) < 0 ||
-	    (error = vios_registry_load(&reg, repo, &commit, st->node->sign_pub.keyid)) < 0)
+	    (error = vios_registry_load(&reg, repo, &commit, pin)) < 0)
 		goto done;
-	error = vios_trust_install(st, repo, reg, url, st->node->sign_pub.keyid);
+	error = vios_trust_install(st, repo, reg, url, pin);
 done:
 	vios_registry_free(reg);
 	return error;
@@ -125,6 +127,7 @@ done:
 int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st)
 {
 	char *path = NULL;
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 	git_oid head;
 	int error;
 
@@ -138,13 +141,14 @@ int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st)
 			vios_error_set(VIOS_ERR_INPUT, "no hub repository yet: run 'vios hub create PATH' first");
 		return error;
 	}
+	vios_fingerprint_from_pk(pin, st->node->sign_pub.pk);
 	if ((error = vios_git_open(repo, path, 0)) < 0 ||
 	    (error = vios_git_ref_oid(&head, *repo, VIOS_REGISTRY_REF)) < 0 ||
-	    (error = vios_registry_load(reg, *repo, &head, st->node->sign_pub.keyid)) < 0)
+	    (error = vios_registry_load(reg, *repo, &head, pin)) < 0)
 		goto done;
 	/* The hub checks its own repository like any reader: a rewritten
 	 * registry (someone pushed past the hub) is refused here too. */
-	error = vios_trust_install(st, *repo, *reg, path, st->node->sign_pub.keyid);
+	error = vios_trust_install(st, *repo, *reg, path, pin);
 done:
 	free(path);
 	if (error < 0) {

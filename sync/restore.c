@@ -38,7 +38,7 @@ int vios_restore_hub_pin(vios_backup_hub *out, vios_store *st)
 	git_repository *repo = NULL;
 	vios_registry *reg = NULL;
 	char *url = NULL, *fp = NULL;
-	uint8_t pin[8];
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 	git_oid commit;
 	int error;
 

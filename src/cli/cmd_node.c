@@ -32,7 +32,7 @@ int cmd_init(vios_cli *cli, int argc, char **argv)
 	vios_kdf_preset kdf = VIOS_KDF_MODERATE;
 	vios_secret *pass = NULL;
 	vios_node *node = NULL;
-	char *code = NULL, fp[17];
+	char *code = NULL, fp[VIOS_FINGERPRINT_STRLEN + 1];
 	int c, error;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -106,7 +106,7 @@ static int only_json_opts(vios_cli *cli, int argc, char **argv)
 int cmd_whoami(vios_cli *cli, int argc, char **argv)
 {
 	vios_node *n = cli->node;
-	char fp[17], pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
+	char fp[VIOS_FINGERPRINT_STRLEN + 1], pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
 	int error;
 
 	if ((error = only_json_opts(cli, argc, argv)) < 0)

@@ -60,7 +60,7 @@ int cmd_restore(vios_cli *cli, int argc, char **argv)
 	vios_store *st = NULL;
 	vios_backup_hub hub;
 	vios_restore_report rep;
-	char *code = NULL, fp[17], homebuf[4096], build[PATH_MAX];
+	char *code = NULL, fp[VIOS_FINGERPRINT_STRLEN + 1], homebuf[4096], build[PATH_MAX];
 	int c, error, made = 0;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

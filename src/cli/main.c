@@ -44,9 +44,9 @@ static const vios_cmd commands[] = {
 	{ "whoami", cmd_whoami, NEEDS_NODE, "Show this node's identity and public keys",
 	  "usage: vios [--json] whoami\n"
 	  "\n"
-	  "Shows node id, kind, name, role, fingerprint (the signing key id), the age\n"
-	  "recipient (age1...) and the minisign public key. Unlocks the node, so a wrong\n"
-	  "passphrase is reported here.\n", NULL },
+	  "Shows node id, kind, name, role, fingerprint (128 bits of the signing key, 8\n"
+	  "groups of 4 hex digits), the age recipient (age1...) and the minisign public\n"
+	  "key. Unlocks the node, so a wrong passphrase is reported here.\n", NULL },
 	{ "identity", cmd_identity, NEEDS_STORE, "Export the enrollment request or the age identity; back up the identity",
 	  "usage: vios identity export [-o FILE]\n"
 	  "       vios identity export --secret -o FILE [--force]\n"
@@ -177,6 +177,7 @@ static const vios_cmd commands[] = {
 	  "       vios hub enroll FILE\n"
 	  "       vios hub revoke NODE-ID\n"
 	  "       vios hub covenant set FILE\n"
+	  "       vios hub registry refresh [--valid DAYS]\n"
 	  "       vios hub merge [--via PATH]\n"
 	  "       vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE] [--svg FILE]\n"
 	  "       vios hub check-push\n"
@@ -188,7 +189,10 @@ static const vios_cmd commands[] = {
 	  "keys is refused. revoke records the time and the last seq the hub holds from the\n"
 	  "node; later bundles from it are refused everywhere. covenant set validates a JSON\n"
 	  "covenant (see docs/formats.md) with a higher version and publishes it.\n"
-	  "Every change is a new registry version signed by the hub's key.\n"
+	  "Every change is a new registry version signed by the hub's key, valid 30 days.\n"
+	  "registry refresh signs the same registry again as the next version, valid DAYS\n"
+	  "days (1 to 365, default 30): run it from a timer (INSTALL.md). Nodes warn from\n"
+	  "7 days before expiry; with an expired registry schools seal no case data.\n"
 	  "merge verifies every node's bundles in the hub repository, imports the theme\n"
 	  "data addressed to the hub, and quarantines what fails (kept, reported, never\n"
 	  "applied; exit 3). --via PATH takes a USB stick's verified refs into the hub\n"
@@ -207,9 +211,11 @@ static const vios_cmd commands[] = {
 	  "\n"
 	  "Fetches refs/heads/registry from the hub (a path, file://, git:// or http(s) URL)\n"
 	  "and checks every signature against the pinned hub key: FP is the fingerprint the\n"
-	  "hub operator read to you ('vios whoami' on the hub). A wrong fingerprint, an\n"
-	  "unsigned or altered entry, or a registry that does not extend the one verified\n"
-	  "before exits 3 and stores nothing.\n", NULL },
+	  "hub operator read to you ('vios whoami' on the hub): 32 hex digits, in any\n"
+	  "case, with or without the '-' between groups, or the hub's minisign public key\n"
+	  "line (RW...). A wrong fingerprint, an old 16-digit one, an unsigned or altered\n"
+	  "entry, or a registry that does not extend the one verified before exits 3 and\n"
+	  "stores nothing.\n", NULL },
 	{ "status", cmd_status, NEEDS_STORE, "Show the hub, its pinned key, registry and covenant versions",
 	  "usage: vios status\n", NULL },
 	{ "export", cmd_export, NEEDS_STORE, "Seal pending changes into signed, encrypted bundles",
@@ -255,7 +261,11 @@ static const vios_cmd commands[] = {
 	  "pending changes with the fresh registry and covenant, and pushes this node's\n"
 	  "own ref (fast-forward only). --via uses a USB stick's bare repository instead\n"
 	  "of the hub (made when missing). With the hub unreachable it exits 1 and keeps\n"
-	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n", NULL },
+	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n"
+	  "From 7 days before the registry expires one warning line goes to stderr. Once\n"
+	  "it has expired, theme data is still sealed and sent, but case data stays queued\n"
+	  "until a fresh registry arrives: exit 3 with one line saying so. A node the\n"
+	  "registry lists as revoked seals and sends nothing (exit 3, one line).\n", NULL },
 	{ "audit", cmd_audit, 0, "Auditor: verify every signature, chain and flow; list flows; replay history",
 	  "usage: vios audit verify URL|PATH [--checkpoint FILE] [--hub-fingerprint FP]\n"
 	  "       vios audit flows URL|PATH [--csv FILE] [--hub-fingerprint FP]\n"

@@ -78,11 +78,85 @@ void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32])
 	memcpy(keyid, h, 8);
 }
 
-void vios_node_fingerprint(char out[17], const vios_node *node)
+void vios_fingerprint_from_pk(uint8_t out[VIOS_FINGERPRINT_BYTES], const uint8_t pk[32])
 {
-	assert(out != NULL && node != NULL);
+	crypto_generichash_state st;
 
-	vios_minisign_keyid_hex(out, node->sign_pub.keyid);
+	assert(out != NULL && pk != NULL);
+	crypto_generichash_init(&st, NULL, 0, VIOS_FINGERPRINT_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)"vios-fingerprint-v2", 19);
+	crypto_generichash_update(&st, pk, 32);
+	crypto_generichash_final(&st, out, VIOS_FINGERPRINT_BYTES);
+}
+
+void vios_fingerprint_format(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_t fp[VIOS_FINGERPRINT_BYTES])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *p = out;
+
+	assert(out != NULL && fp != NULL);
+	for (int i = 0; i < VIOS_FINGERPRINT_BYTES; i++) {
+		if (i > 0 && i % 2 == 0)
+			*p++ = '-';
+		*p++ = hex[fp[i] >> 4];
+		*p++ = hex[fp[i] & 15];
+	}
+	*p = 0;
+	assert(p - out == VIOS_FINGERPRINT_STRLEN);
+}
+
+void vios_node_fingerprint(char out[VIOS_FINGERPRINT_STRLEN + 1], const vios_node *node)
+{
+	uint8_t fp[VIOS_FINGERPRINT_BYTES];
+
+	assert(out != NULL && node != NULL);
+	vios_fingerprint_from_pk(fp, node->sign_pub.pk);
+	vios_fingerprint_format(out, fp);
+}
+
+int vios_fingerprint_parse(uint8_t out[VIOS_FINGERPRINT_BYTES], const char *text)
+{
+	vios_minisign_pub pub;
+	char hex[2 * VIOS_FINGERPRINT_BYTES + 1], line[128];
+	size_t n = 0, len;
+	const char *p;
+
+	assert(out != NULL && text != NULL);
+	/* the public key line, as minisign prints it (surrounding blanks dropped) */
+	while (*text == ' ' || *text == '\t')
+		text++;
+	len = strlen(text);
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	if (len > 0 && len < sizeof(line)) {
+		memcpy(line, text, len);
+		line[len] = 0;
+		if (vios_minisign_pub_parse(&pub, line) == 0) {
+			vios_fingerprint_from_pk(out, pub.pk);
+			return 0;
+		}
+	}
+	/* hex digits, groups separated by '-' or blanks */
+	for (p = text; p < text + len; p++) {
+		char c = *p;
+		if (c == '-' || c == ' ' || c == '\t')
+			continue;
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')) || n == sizeof(hex) - 1) {
+			n = 0;
+			break;
+		}
+		hex[n++] = c;
+	}
+	hex[n] = 0;
+	if (n == 16) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is an old 16-digit hub fingerprint (a 64-bit key id, too short to pin a hub): "
+			       "ask the hub operator for the 32-digit fingerprint 'vios whoami' shows now", text);
+		return VIOS_EUSAGE;
+	}
+	if (n == 2 * VIOS_FINGERPRINT_BYTES && vios_unhex(out, VIOS_FINGERPRINT_BYTES, hex) == 0)
+		return 0;
+	vios_error_set(VIOS_ERR_INPUT, "'%s' is not a hub fingerprint (32 hex digits in groups of 4, from 'vios whoami' on the hub, or the hub's public key line RW...)", text);
+	return VIOS_EUSAGE;
 }
 
 static int path_in(char *out, size_t len, const char *home, const char *file)
@@ -94,14 +168,14 @@ static int path_in(char *out, size_t len, const char *home, const char *file)
 
 int vios_node_public_json(json_t **out, const vios_node *n)
 {
-	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], fp[17];
+	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], fp[VIOS_FINGERPRINT_STRLEN + 1];
 
 	assert(out != NULL && n != NULL);
 	*out = NULL;
 	if (vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub) < 0 ||
 	    vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk) < 0)
 		return VIOS_ERROR;
-	vios_minisign_keyid_hex(fp, n->sign_pub.keyid);
+	vios_node_fingerprint(fp, n);
 	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 			 "format", "vios-node-1", "node_id", n->node_id, "kind", n->kind,
 			 "name", n->name, "role", n->role, "fingerprint", fp,

@@ -136,8 +136,27 @@ int vios_vault_parse(vios_vault_info *out, const uint8_t *buf, size_t len);
 /* A 32-byte subkey of the master key for one purpose (8-char context). */
 int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const char ctx[8]);
 
-/* Fingerprint: the minisign key id as 16 uppercase hex digits. */
-void vios_node_fingerprint(char out[17], const vios_node *node);
+/*
+ * Fingerprints (docs/formats.md, "Fingerprint and key id"): 128 bits derived
+ * from an Ed25519 public key, BLAKE2b-128("vios-fingerprint-v2" | pk),
+ * printed as 32 uppercase hex digits in 8 groups of 4 joined by '-'
+ * (VIOS_FINGERPRINT_STRLEN characters). The pin every node and auditor keeps
+ * of its hub. The 8-byte minisign key id below is only what minisign needs.
+ */
+#define VIOS_FINGERPRINT_BYTES 16
+#define VIOS_FINGERPRINT_STRLEN 39
+void vios_fingerprint_from_pk(uint8_t out[VIOS_FINGERPRINT_BYTES], const uint8_t pk[32]);
+void vios_fingerprint_format(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_t fp[VIOS_FINGERPRINT_BYTES]);
+/* The node's fingerprint, formatted. */
+void vios_node_fingerprint(char out[VIOS_FINGERPRINT_STRLEN + 1], const vios_node *node);
+/*
+ * Parses a (hub) fingerprint as a person types it: 32 hex digits in any case,
+ * with or without '-' or spaces between groups, or the hub's minisign public
+ * key line (RW..., its fingerprint derived from the key). A 16-digit key id
+ * (the fingerprint before registry format 2) is refused, saying so.
+ * 0, or VIOS_EUSAGE with a message.
+ */
+int vios_fingerprint_parse(uint8_t out[VIOS_FINGERPRINT_BYTES], const char *text);
 /* Key id derived from an Ed25519 public key (binds the key id to the key). */
 void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32]);
 
