@@ -79,7 +79,7 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	/* revoked: the refusal is the one line (exit 3), nothing was sealed or sent */
 	if (error == VIOS_EVERIFY && vios_trust_may_seal(cli->store) < 0)
 		return VIOS_EVERIFY;
-	/* expiring: a warning; expired: the one error line of exit 3 (DESIGN.md 9),
+	/* expiring: a warning; expired: the one error line of exit 3 (the bad-input rule: docs/cli-output.md),
 	 * after the theme data went out and the results were printed */
 	if ((warned = cli_registry_warning(why, sizeof(why), cli->store)) < 0)
 		return warned;

@@ -69,7 +69,7 @@ P1=$(V "$T/s1" pupil add --name "Pupil One" --birth 2011-05-14)
 C1=$(V "$T/s1" case open --pupil "$P1" --roles police --lead police)
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising >/dev/null
 V "$T/s1" sync >"$T/out" 2>"$T/err"; rc=$?
-t "sync with an expired registry exits 3 (DESIGN.md 9: an expired registry)" test "$rc" -eq 3
+t "sync with an expired registry exits 3 (an expired registry is bad input: docs/cli-output.md)" test "$rc" -eq 3
 t "... with one line saying why case data waits" bash -c "one_line '$T/err' && grep -q '^vios: error: the registry (version [0-9]*) expired at .*; case data waits for a fresh registry from the hub' '$T/err'"
 t "... after sealing and sending the theme data (results on stdout)" grep -q '1 sealed, 1 sent' "$T/out"
 t "... and the case's changes stay queued" bash -c "[ \$('$VIOS' --home '$T/s1' --json status | jq -r .pending_changes) -gt 0 ]"

@@ -113,7 +113,7 @@ static long long school_seals(sandbox *sb, const vios_log_head *log, const char 
 /* audit verify with the mandate's replay (the findings) and a replay's report. */
 static void audit(vios_audit **a, vios_audit_replay_report *rep, sandbox *sb)
 {
-	vios_audit_opts opts = { .source = sb->w.repo, .pin = sb->w.hub.node->sign_pub.keyid };
+	vios_audit_opts opts = { .source = sb->w.repo, .pin = sb->w.pin };
 	if (vios_audit_open(a, &opts) != 0)
 		fail_msg("audit open: %s", vios_error_last());
 	assert_int_equal(vios_audit_verify(*a, NULL, NULL), 0);
@@ -178,7 +178,7 @@ static void test_audit_log__a_log_that_went_back_is_a_finding(void **state)
 	vios_audit_free(a);
 	/* audit replay counts it too */
 	{
-		vios_audit_opts opts = { .source = sb->w.repo, .pin = sb->w.hub.node->sign_pub.keyid };
+		vios_audit_opts opts = { .source = sb->w.repo, .pin = sb->w.pin };
 		assert_int_equal(vios_audit_open(&a, &opts), 0);
 		assert_int_equal(vios_audit_verify(a, NULL, NULL), 0);
 		assert_int_equal(vios_audit_replay(&rep, a, sb->auditor.node, 0, NULL, NULL), 0);
