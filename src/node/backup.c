@@ -116,10 +116,8 @@ done:
 int vios_backup_write(const char *path, const vios_node *node, const vios_backup_hub *hub,
 		      const vios_secret *pass, int logn, int replace)
 {
-	vios_age_writer *w = NULL;
 	char *text = NULL, *ct = NULL;
 	size_t len = 0, ctlen = 0;
-	FILE *f = NULL;
 	int error;
 
 	assert(path != NULL && node != NULL && pass != NULL);
@@ -133,30 +131,12 @@ int vios_backup_write(const char *path, const vios_node *node, const vios_backup
 	if (error < 0)
 		goto done;
 	/* only ciphertext leaves sodium memory */
-	if ((f = open_memstream(&ct, &ctlen)) == NULL) {
-		error = vios_error_os("identity backup: open_memstream");
+	if ((error = vios_age_encrypt_buf_scrypt((uint8_t **)&ct, &ctlen, text, len, pass, logn)) < 0)
 		goto done;
-	}
-	if ((error = vios_age_writer_open_scrypt(&w, f, pass, logn)) < 0 ||
-	    (error = vios_age_writer_write(w, text, len)) < 0)
-		goto done;
-	error = vios_age_writer_close(w);
-	w = NULL;
-	if (error < 0)
-		goto done;
-	if (fclose(f) != 0) {
-		f = NULL;
-		error = vios_error_os("identity backup: closing memory stream");
-		goto done;
-	}
-	f = NULL;
 	error = vios_file_write_atomic(path, ct, ctlen, 0600, replace);
 	if (error == VIOS_EEXISTS)
 		vios_error_set(VIOS_ERR_INPUT, "%s exists; use --force to replace it", path);
 done:
-	vios_age_writer_free(w);
-	if (f != NULL)
-		fclose(f);
 	free(ct);
 	sodium_free(text);
 	return error;
