@@ -9,6 +9,7 @@
  *   replay/      the throwaway encrypted store of vios_audit_replay
  */
 #include "sync/audit_internal.h"
+#include "sync/chain.h"
 #include "crypto/minisign.h"
 #include "sync/git.h"
 #include "sync/layout.h"
@@ -134,6 +135,17 @@ const acov *audit_find_cov(const vios_audit *a, long long version)
 	return NULL;
 }
 
+const areg *audit_registry_at(const vios_audit *a, uint64_t ms)
+{
+	const areg *best = NULL;
+
+	assert(a != NULL);
+	for (size_t i = 0; i < a->nregs; i++)
+		if (a->regs[i].signed_ms <= ms && (best == NULL || a->regs[i].version > best->version))
+			best = &a->regs[i];
+	return best;
+}
+
 int audit_addressed(const vios_bundle_header *h, const char *id)
 {
 	for (size_t i = 0; i < h->nrecipients; i++)
@@ -149,13 +161,7 @@ int audit_addressed(const vios_bundle_header *h, const char *id)
  */
 int audit_peek_trusted(char **out, const char *sig, size_t siglen)
 {
-	vios_minisign_sig ms;
-	int error;
-
-	*out = NULL;
-	if ((error = vios_minisign_sig_parse(&ms, sig, siglen)) < 0)
-		return error == VIOS_ERROR ? VIOS_ECORRUPT : error;
-	return vios_minisign_sig_trusted(out, &ms);
+	return vios_chain_peek_header(out, sig, siglen);
 }
 
 /* ---- the recipient rule ----------------------------------------------------- */
@@ -316,84 +322,12 @@ static int merge_registry(vios_audit *a, const vios_registry *reg, long long pre
 	return 0;
 }
 
-/* The header of a commit's tree and of the directories in it, before the
- * walk's tree reads and diffs inflate them. */
-static int check_trees(git_repository *repo, git_commit *c)
-{
-	git_tree *root = NULL;
-	int rc, error;
-
-	if ((error = vios_git_check_object(repo, git_commit_tree_id(c), GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX,
-					   "a commit's tree")) < 0)
-		return error;
-	if ((rc = git_tree_lookup(&root, repo, git_commit_tree_id(c))) < 0)
-		return vios_git_error(rc, "a commit's tree");
-	for (size_t i = 0; i < git_tree_entrycount(root) && error == 0; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(root, i);
-		if (git_tree_entry_filemode(e) == GIT_FILEMODE_TREE)
-			error = vios_git_check_object(repo, git_tree_entry_id(e), GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX,
-						      git_tree_entry_name(e));
-	}
-	git_tree_free(root);
-	return error;
-}
-
-/* The first-parent chain from head back to its root, oldest first. */
+/* The first-parent chain from head back to its root, oldest first (the chain's walk). */
 int audit_first_parent_chain(git_oid **out, size_t *n, size_t *merges, git_repository *repo, const git_oid *head)
 {
-	git_oid *chain = NULL, oid = *head;
-	size_t cap = 0, len = 0;
-	int rc = 0;
+	int reached;
 
-	*out = NULL;
-	*n = 0;
-	if (merges)
-		*merges = 0;
-	for (;;) {
-		git_commit *c = NULL;
-		unsigned parents;
-		if (len == cap) {
-			git_oid *nc = realloc(chain, (cap = cap ? cap * 2 : 64) * sizeof(*nc));
-			if (nc == NULL) {
-				free(chain);
-				return vios_error_nomem();
-			}
-			chain = nc;
-		}
-		chain[len++] = oid;
-		/* its header first: a commit is never inflated unbounded */
-		if ((rc = vios_git_check_object(repo, &oid, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX, "a commit")) < 0) {
-			free(chain);
-			return rc;
-		}
-		if ((rc = git_commit_lookup(&c, repo, &oid)) < 0)
-			break;
-		if ((rc = check_trees(repo, c)) < 0) {
-			git_commit_free(c);
-			free(chain);
-			return rc;
-		}
-		parents = git_commit_parentcount(c);
-		if (parents > 1 && merges)
-			(*merges)++;
-		if (parents > 0)
-			oid = *git_commit_parent_id(c, 0);
-		git_commit_free(c);
-		if (parents == 0)
-			break;
-	}
-	if (rc < 0) {
-		free(chain);
-		return vios_git_error(rc, "reading history");
-	}
-	for (size_t i = 0; i < len / 2; i++) {
-		git_oid t = chain[i];
-		chain[i] = chain[len - 1 - i];
-		chain[len - 1 - i] = t;
-	}
-	*out = chain;
-	*n = len;
-	return 0;
+	return vios_chain_history(out, n, merges, &reached, repo, head, NULL);
 }
 
 static int registry_walk(vios_audit *a)
@@ -417,10 +351,10 @@ static int registry_walk(vios_audit *a)
 			merges, merges == 1 ? "" : "s");
 	/* the trust root */
 	{
-		uint8_t *text = NULL, derived[8];
+		uint8_t *text = NULL, derived[VIOS_FINGERPRINT_BYTES];
 		size_t len;
 		vios_minisign_pub pub;
-		char c12[13], got[17], want[17];
+		char c12[13], got[VIOS_FINGERPRINT_STRLEN + 1], want[VIOS_FINGERPRINT_STRLEN + 1];
 		if (vios_git_read_blob(&text, &len, a->repo, &chain[0], "registry/hub.pub", 4096) < 0 ||
 		    vios_minisign_pub_parse(&pub, (char *)text) < 0) {
 			audit_finding(a, "", 0, "registry: the first registry commit %s has no readable registry/hub.pub: there is no root key to trust",
@@ -430,14 +364,14 @@ static int registry_walk(vios_audit *a)
 			goto done;
 		}
 		free(text);
-		vios_keyid_from_pk(derived, pub.pk);
+		vios_fingerprint_from_pk(derived, pub.pk);
 		if (!a->have_root) {
-			memcpy(a->pin, derived, 8);
+			memcpy(a->pin, derived, sizeof(a->pin));
 			a->have_root = 1;
 			a->root_source = VIOS_AUDIT_ROOT_FIRST;
-		} else if (sodium_memcmp(derived, a->pin, 8) != 0) {
-			vios_minisign_keyid_hex(got, derived);
-			vios_minisign_keyid_hex(want, a->pin);
+		} else if (sodium_memcmp(derived, a->pin, sizeof(a->pin)) != 0) {
+			vios_fingerprint_format(got, derived);
+			vios_fingerprint_format(want, a->pin);
 			audit_finding(a, "", 0, "registry: the root key of the first registry commit is %s, not the trusted %s (%s): nothing of this repository can be trusted",
 				got, want, a->root_source == VIOS_AUDIT_ROOT_CHECKPOINT ? "from the checkpoint" : "pinned");
 			a->root_failed = 1;
@@ -461,6 +395,19 @@ static int registry_walk(vios_audit *a)
 		if ((error = merge_registry(a, reg, prev_version)) < 0) {
 			vios_registry_free(reg);
 			goto done;
+		}
+		{
+			areg *nr = realloc(a->regs, (a->nregs + 1) * sizeof(*nr));
+			if (nr == NULL) {
+				vios_registry_free(reg);
+				error = vios_error_nomem();
+				goto done;
+			}
+			a->regs = nr;
+			nr[a->nregs].version = reg->version;
+			nr[a->nregs].signed_ms = iso_ms(reg->updated_at);
+			nr[a->nregs].expires_ms = iso_ms(reg->expires_at);
+			a->nregs++;
 		}
 		prev_version = reg->version;
 		a->reg_version = reg->version;
@@ -486,6 +433,7 @@ void vios_audit_free(vios_audit *a)
 	for (size_t i = 0; i < a->ncovs; i++)
 		vios_covenant_dispose(&a->covs[i].cov);
 	free(a->covs);
+	free(a->regs);
 	free(a->refs);
 	free(a->findings);
 	free(a->only);
@@ -523,15 +471,16 @@ int vios_audit_open(vios_audit **out, const vios_audit_opts *opts)
 	if (opts->checkpoint && (error = audit_checkpoint_load(a, opts->checkpoint)) < 0)
 		goto done;
 	if (opts->pin) {
-		memcpy(a->pin, opts->pin, 8);
+		memcpy(a->pin, opts->pin, sizeof(a->pin));
 		a->have_root = 1;
 		a->root_source = VIOS_AUDIT_ROOT_PINNED;
 		if (a->checkpoint) {
-			uint8_t cp[8];
-			char want[17];
+			uint8_t cp[VIOS_FINGERPRINT_BYTES];
+			char want[VIOS_FINGERPRINT_STRLEN + 1];
+			/* the checkpoint's fingerprint parsed when it loaded */
 			vios_fingerprint_parse(cp, json_string_value(json_object_get(a->checkpoint, "hub_fingerprint")));
-			if (memcmp(cp, a->pin, 8) != 0) {
-				vios_minisign_keyid_hex(want, a->pin);
+			if (memcmp(cp, a->pin, sizeof(a->pin)) != 0) {
+				vios_fingerprint_format(want, a->pin);
 				audit_finding(a, "", 0, "registry: the checkpoint trusts hub key %s, but %s is pinned: the trust root changed",
 					json_string_value(json_object_get(a->checkpoint, "hub_fingerprint")), want);
 			}
@@ -557,7 +506,7 @@ void vios_audit_get_summary(vios_audit_summary *out, const vios_audit *a)
 {
 	memset(out, 0, sizeof(*out));
 	if (a->have_root)
-		vios_minisign_keyid_hex(out->root, a->pin);
+		vios_fingerprint_format(out->root, a->pin);
 	else
 		snprintf(out->root, sizeof(out->root), "none");
 	out->root_source = a->root_source;
@@ -570,7 +519,7 @@ void vios_audit_get_summary(vios_audit_summary *out, const vios_audit *a)
 
 /* ---- the home's pin ------------------------------------------------------------ */
 
-int vios_audit_home_pin(uint8_t pin[8], const char *home)
+int vios_audit_home_pin(uint8_t pin[VIOS_FINGERPRINT_BYTES], const char *home)
 {
 	git_repository *repo = NULL;
 	uint8_t *text = NULL;
@@ -595,7 +544,7 @@ int vios_audit_home_pin(uint8_t pin[8], const char *home)
 		error = VIOS_ECORRUPT;
 		goto done;
 	}
-	vios_keyid_from_pk(pin, pub.pk);
+	vios_fingerprint_from_pk(pin, pub.pk);
 done:
 	free(text);
 	git_repository_free(repo);

@@ -8,7 +8,7 @@
  * (removed by vios_audit_free), fetches the source's registry ref and node
  * refs (layout.h) into a bare mirror there, and reads only the mirror.
  *
- * Trust root: the pinned root key id when the caller gives one (the
+ * Trust root: the pinned root key fingerprint when the caller gives one (the
  * auditor's joined hub, or --hub-fingerprint), else the checkpoint's, else
  * the key of the first registry commit (trust on first use; reported so the
  * auditor can pin it). Every registry commit, first-parent from the first,
@@ -47,7 +47,7 @@
 #include "sync/registry.h"
 #include "store/store.h"
 
-#define VIOS_AUDIT_CHECKPOINT_FORMAT "vios-audit-checkpoint-1"
+#define VIOS_AUDIT_CHECKPOINT_FORMAT "vios-audit-checkpoint-2"
 #define VIOS_AUDIT_CHECKPOINT_MAX (16u << 20)
 
 typedef struct vios_audit vios_audit;
@@ -63,6 +63,7 @@ typedef struct {
 	char node[37];      /* the node (ref) it is about; "" for the registry */
 	long long seq;      /* the bundle's seq; 0 when not about one bundle */
 	int breaking;       /* the bundle is untrustworthy: its sender's chain is cut there */
+	int chain;          /* a rule of the ref's history (sync/chain.h): every reader refuses the ref */
 	char what[600];
 } vios_audit_finding;
 
@@ -74,7 +75,7 @@ typedef struct {
 
 typedef struct {
 	const char *source;     /* URL or path of the hub repository (or a copy of it) */
-	const uint8_t *pin;     /* 8-byte root key id, or NULL */
+	const uint8_t *pin;     /* the root key's fingerprint (VIOS_FINGERPRINT_BYTES, node.h), or NULL */
 	const char *checkpoint; /* checkpoint file, or NULL (read if it exists) */
 	/*
 	 * A push about to land (vios hub check-push), for a source on a local
@@ -112,7 +113,7 @@ typedef struct {
 typedef int (*vios_audit_bundle_fn)(void *ctx, const vios_audit_bundle *b);
 
 typedef struct {
-	char root[17];                 /* the trusted root key id, as a fingerprint */
+	char root[VIOS_FINGERPRINT_STRLEN + 1]; /* the trusted root key's fingerprint */
 	vios_audit_root_source root_source;
 	size_t registry_versions;      /* registry commits that verified */
 	long long registry_version;    /* the newest version */
@@ -166,6 +167,8 @@ typedef struct {
 	size_t refused;     /* bundles refused for the mandate (not merged) */
 	size_t held;        /* bundles held behind a refused one of their sender */
 	char first_refused[700];
+	size_t log_back;    /* bundles whose sender's access log went back (audit_replay.c) */
+	char first_log_back[300];
 } vios_audit_replay_report;
 
 /*
@@ -209,13 +212,13 @@ int vios_audit_replay(vios_audit_replay_report *out, vios_audit *a, const vios_n
 int vios_audit_mandate(vios_audit_replay_report *out, vios_audit *a, const vios_node *node);
 
 /*
- * The root key id a node home pinned at 'vios join', read without its
+ * The root key fingerprint a node home pinned at 'vios join', read without its
  * passphrase: the hub key of the registry commit the node verified last
  * (refs/vios/registry of HOME/outbox.git; the commit is set only after
  * every signature in it checked out against the pin). VIOS_ENOTFOUND when
  * the home has not joined.
  */
-int vios_audit_home_pin(uint8_t pin[8], const char *home);
+int vios_audit_home_pin(uint8_t pin[VIOS_FINGERPRINT_BYTES], const char *home);
 
 /*
  * Parses a time for --until as Unix milliseconds (UTC): YYYY-MM-DD (through

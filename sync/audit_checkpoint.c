@@ -7,6 +7,7 @@
 #include "crypto/minisign.h"
 #include "sync/git.h"
 #include "sync/layout.h"
+#include "sync/registry.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -28,6 +29,18 @@ static int hex_oid_ok(json_t *v)
 	git_oid o;
 	return s && strlen(s) == GIT_OID_HEXSZ && strspn(s, "0123456789abcdef") == GIT_OID_HEXSZ &&
 	       git_oid_fromstr(&o, s) == 0;
+}
+
+/* 1 when fp is a fingerprint exactly as vios_fingerprint_format writes it. */
+static int fingerprint_as_written(const char *fp)
+{
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
+	char canon[VIOS_FINGERPRINT_STRLEN + 1];
+
+	if (fp == NULL || strlen(fp) != VIOS_FINGERPRINT_STRLEN || vios_fingerprint_parse(pin, fp) < 0)
+		return 0;
+	vios_fingerprint_format(canon, pin);
+	return strcmp(canon, fp) == 0;
 }
 
 int audit_checkpoint_load(vios_audit *a, const char *path)
@@ -59,9 +72,8 @@ int audit_checkpoint_load(vios_audit *a, const char *path)
 	reg = json_object_get(o, "registry");
 	nodes = json_object_get(o, "nodes");
 	{
-		uint8_t kid[8];
 		const char *fp = json_string_value(json_object_get(o, "hub_fingerprint"));
-		if (fp == NULL || strlen(fp) != 16 || vios_fingerprint_parse(kid, fp) < 0) {
+		if (!fingerprint_as_written(fp)) {
 			error = bad_checkpoint(path, "no valid hub_fingerprint");
 			goto done;
 		}
@@ -121,14 +133,14 @@ int audit_check_against_checkpoint(vios_audit *a, aref *r)
 int vios_audit_checkpoint_write(const vios_audit *a, const char *path)
 {
 	json_t *doc = NULL, *nodes = NULL;
-	char fp[17], hex[GIT_OID_HEXSZ + 1], now[21], *text = NULL;
+	char fp[VIOS_FINGERPRINT_STRLEN + 1], hex[GIT_OID_HEXSZ + 1], now[21], *text = NULL;
 	int error = VIOS_ERROR;
 
 	if (!a->verified || a->nfindings > 0 || !a->have_reg_head) {
 		vios_error_set(VIOS_ERR_INPUT, "the checkpoint is written only when everything verified");
 		return VIOS_EVERIFY;
 	}
-	vios_minisign_keyid_hex(fp, a->pin);
+	vios_fingerprint_format(fp, a->pin);
 	vios_now_iso(now);
 	git_oid_tostr(hex, sizeof(hex), &a->reg_head);
 	if ((nodes = json_object()) == NULL)

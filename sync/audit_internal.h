@@ -43,6 +43,11 @@ typedef struct {
 } acov;
 
 typedef struct {
+	long long version;
+	uint64_t signed_ms, expires_ms; /* the manifest's updated_at and expires_at */
+} areg;
+
+typedef struct {
 	char id[37];
 	git_oid head;
 	long long last_seq;  /* the highest seq on the ref */
@@ -56,7 +61,7 @@ struct vios_audit {
 	char dir[PATH_MAX];
 	char source[PATH_MAX];
 	git_repository *repo;
-	uint8_t pin[8];
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 	vios_audit_root_source root_source;
 	int have_root;
 	size_t reg_versions;
@@ -67,6 +72,8 @@ struct vios_audit {
 	size_t nnodes, capnodes;
 	acov *covs;
 	size_t ncovs;
+	areg *regs;          /* every registry version that verified, in order */
+	size_t nregs;
 	aref *refs;
 	size_t nrefs;
 	vios_audit_finding *findings;
@@ -93,6 +100,8 @@ const char *audit_short_oid(char out[13], const git_oid *oid);
 anode *audit_find_anode(const vios_audit *a, const char *id);
 /* The covenant of that version, or NULL. */
 const acov *audit_find_cov(const vios_audit *a, long long version);
+/* The newest registry version signed at or before ms, or NULL. */
+const areg *audit_registry_at(const vios_audit *a, uint64_t ms);
 /* 1 when id is among h's recipients. */
 int audit_addressed(const vios_bundle_header *h, const char *id);
 /* The trusted comment of a signature file, unverified (malloc'd); VIOS_ECORRUPT saying why. */

@@ -1,6 +1,8 @@
 /*
  * audit_replay.c - replay of the verified history, in clock order, into a throwaway store. See
  * audit.h for the contract and audit_internal.h for how the audit's files divide the work.
+ * Each sender's access log heads (vios-payload-2) are followed along its chain: a log that went
+ * back is counted, and a finding when the replay records (log_follow).
  */
 #include "sync/audit_internal.h"
 #include "crdt/crdt.h"
@@ -31,6 +33,8 @@ typedef struct {
 	int waiting;       /* its bundle waits for other senders' (wait semantics) */
 	long long refused; /* the seq refused for the mandate, 0 when none */
 	size_t finding;    /* that refusal's finding (index), when recorded */
+	long long log_seq; /* the last seq whose payload carried an access log head, 0 when none */
+	vios_log_head log; /* that head */
 } cursor;
 
 static int read_entry(uint8_t **out, size_t *len, git_repository *repo, git_tree *t, const char *name, size_t max)
@@ -196,18 +200,57 @@ static int merge_checked(vios_crdt_report *rep, vios_store *st, mandates *ms, co
 }
 
 /*
+ * The sender's access log head in bundle c->seq (vios-payload-2) against the
+ * one in its last bundle that carried one, when both name the same log (id):
+ * the count never goes down, and an equal count has an equal head. Anything else means the log went back
+ * (a store copied back from an old copy, or its log cut or edited): counted,
+ * and with record a finding on the sender and seq (not breaking: the bundle
+ * is the sender's own and merges). Only heads are compared: that a longer
+ * log extends the earlier one is not something the heads can show
+ * (docs/formats.md, "Access log chain"). A bundle checks once, however often
+ * it is tried (wait semantics).
+ */
+static void log_follow(vios_audit_replay_report *out, vios_audit *a, cursor *c, const vios_log_head *log, int record)
+{
+	char why[300] = "";
+
+	if (c->seq <= c->log_seq)
+		return;
+	/* another id is another log (a store made anew, as a restore does):
+	 * its heads start a new line, they do not continue the old one */
+	if (c->log_seq > 0 && sodium_memcmp(log->id, c->log.id, sizeof(log->id)) != 0)
+		c->log_seq = 0;
+	if (c->log_seq > 0 && log->count < c->log.count)
+		snprintf(why, sizeof(why), "its access log went back from %lld entries to %lld: the store was rolled back"
+			 " or its log edited", c->log.count, log->count);
+	else if (c->log_seq > 0 && log->count == c->log.count && sodium_memcmp(log->head, c->log.head, sizeof(log->head)))
+		snprintf(why, sizeof(why), "its access log has %lld entries, as at seq %lld, but another last entry: the"
+			 " store was rolled back or its log edited", log->count, c->log_seq);
+	c->log_seq = c->seq;
+	c->log = *log;
+	if (!why[0])
+		return;
+	out->log_back++;
+	if (!out->first_log_back[0])
+		snprintf(out->first_log_back, sizeof(out->first_log_back), "node %s seq %lld: %s", c->r->id, c->seq, why);
+	if (record)
+		audit_finding(a, c->r->id, c->seq, "%s", why);
+}
+
+/*
  * Decrypts, reads and merges one bundle under the mandate;
  * VIOS_ECORRUPT/EVERIFY when it does not open, VIOS_EDENIED/EWAIT as
  * merge_checked.
  */
 static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *st, const vios_node *node, cursor *c,
-		      mandates *ms, int wait)
+		      mandates *ms, int wait, int record)
 {
 	const uint8_t *ids[1] = { node->age_sk };
 	uint8_t *age = NULL, *gz = NULL;
 	size_t agelen = 0, gzlen = 0, n = 0;
 	vios_crdt_op *ops = NULL;
 	vios_crdt_report rep;
+	vios_payload_meta meta;
 	char name[VIOS_LAYOUT_PATH_MAX];
 	int error;
 
@@ -221,8 +264,11 @@ static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *
 		error = VIOS_ECORRUPT;
 		goto done;
 	}
-	if ((error = vios_bundle_payload_read(&ops, &n, gz, gzlen, &c->h)) < 0 ||
-	    (error = merge_checked(&rep, st, ms, &c->h, ops, n, wait)) < 0)
+	if ((error = vios_bundle_payload_read_meta(&ops, &n, &meta, gz, gzlen, &c->h)) < 0)
+		goto done;
+	if (meta.version >= 2)
+		log_follow(out, a, c, &meta.log, record);
+	if ((error = merge_checked(&rep, st, ms, &c->h, ops, n, wait)) < 0)
 		goto done;
 	out->applied++;
 	out->ops += rep.applied;
@@ -398,7 +444,7 @@ static int replay(vios_audit_replay_report *out, vios_audit *a, const vios_node 
 		if (for_node == NULL || audit_addressed(&best->h, for_node)) {
 			if (!audit_addressed(&best->h, node->node_id))
 				out->not_for_me++;
-			else if ((error = replay_one(out, a, st, node, best, &ms, wait)) < 0) {
+			else if ((error = replay_one(out, a, st, node, best, &ms, wait, record)) < 0) {
 				if (error == VIOS_EWAIT) {
 					best->waiting = 1;
 					error = 0;

@@ -36,6 +36,7 @@ int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char 
 typedef struct {
 	size_t bundles;
 	size_t ops;
+	size_t held;      /* case-data ops kept queued: the registry expired (trust.h) */
 } vios_export_report;
 
 /*
@@ -46,6 +47,11 @@ typedef struct {
  * to roles added since the last export, and the ops that changed the roles
  * to roles taken off (the case view, docs/architecture.md "Sharing";
  * store/caseview.h). out->ops counts both.
+ *
+ * A node the registry lists as revoked seals nothing (VIOS_EVERIFY,
+ * vios_trust_may_seal). With an expired registry only theme data is sealed:
+ * case-data ops stay pending (out->held counts them), the case view waits,
+ * until a fresh registry is installed.
  */
 int vios_bundle_export(vios_export_report *out, vios_store *st);
 
@@ -113,6 +119,19 @@ int vios_bundle_import(vios_import_result *out, vios_store *st, const uint8_t *a
 int vios_bundle_import_flags(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
 			     const char *sig, size_t siglen, unsigned flags);
 
+/*
+ * vios restore: imports one of this node's own bundles as the hub holds
+ * them, into a store that is being rebuilt. Verified as any bundle is
+ * (signature, enrolled sender), then: the sender must be this node, its seq
+ * the outbox's last + 1 and its prev that bundle's hash. Its ops are merged
+ * (flags as vios_bundle_import_flags: VIOS_EWAIT when they must wait) and
+ * the bundle is recorded in the outbox as sealed, committed and pushed, so
+ * the next export continues the chain after it; the clock moves past its
+ * header's. VIOS_IMPORT_SKIPPED when it is not addressed to this node (its
+ * ops cannot be read back). VIOS_EVERIFY for any rule broken.
+ */
+int vios_bundle_import_own(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
+			   const char *sig, size_t siglen, unsigned flags);
 /*
  * Verifies a bundle (signature, enrolled sender) without importing it and
  * returns {"header": {...}, "addressed_to_me": bool, "summary": {...}}: the

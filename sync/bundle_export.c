@@ -8,6 +8,7 @@
  * ever written to disk in plain text.
  */
 #include "sync/bundle.h"
+#include "sync/chain.h"
 #include "crdt/crdt.h"
 #include "crypto/age.h"
 #include "crypto/minisign.h"
@@ -171,6 +172,7 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 		      size_t rawlen, long long rawops)
 {
 	vios_bundle_header h;
+	vios_log_head log;
 	const vios_crdt_op **v = NULL;
 	uint8_t *gz = NULL, *age = NULL;
 	size_t gzlen = 0, agelen = 0;
@@ -206,7 +208,10 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 		assert(g->idx != NULL || g->n == 0);
 		for (size_t k = 0; k < g->n; k++)
 			v[k] = &ops[g->idx[k]].op;
-		if ((error = vios_payload_build(&gz, &gzlen, v, g->n, h.sender, seq)) < 0)
+		/* the access log's head goes inside (vios-payload-2): the auditor
+		 * sees a log that went back (docs/formats.md, "Access log chain") */
+		if ((error = vios_store_log_head(&log, st)) < 0 ||
+		    (error = vios_payload_build_with_log(&gz, &gzlen, v, g->n, h.sender, seq, &log)) < 0)
 			goto done;
 	}
 	if ((error = vios_age_encrypt_buf(&age, &agelen, raw ? raw : gz, raw ? rawlen : gzlen,
@@ -280,7 +285,10 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 		}
 		{
 			vios_git_file files[2] = { { path, age, agelen }, { sigpath, e.sig, strlen(e.sig) } };
-			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, e.header, st->node->name, email)) < 0)
+			char msg[48];
+			/* the message and author say no more than the path: the header stays in the .minisig */
+			vios_chain_message(msg, sizeof(msg), seq);
+			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, msg, st->node->node_id, email)) < 0)
 				goto next;
 		}
 		VIOS_FAULT("export.committed");
@@ -615,10 +623,40 @@ static int record_case_view(vios_store *st, const vios_caseview_case *cases, siz
 	return vios_caseview_prune(st, st->node->node_id);
 }
 
+/*
+ * With an expired registry: the theme ops of ops[0..n) first, in their
+ * order, then the rest (kept pending); *nseal = how many are theme.
+ */
+static int theme_first(size_t *nseal, vios_crdt_pending_op *ops, size_t n)
+{
+	vios_crdt_pending_op *tmp;
+	size_t k = 0;
+
+	assert(nseal != NULL && (ops != NULL || n == 0));
+	*nseal = 0;
+	if (n == 0)
+		return 0;
+	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
+		return vios_error_nomem();
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].category == VIOS_CAT_THEME)
+			tmp[k++] = ops[i];
+	*nseal = k;
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].category != VIOS_CAT_THEME)
+			tmp[k++] = ops[i];
+	assert(k == n);
+	memcpy(ops, tmp, n * sizeof(*tmp)); /* a permutation: each op's strings still owned once */
+	free(tmp);
+	return 0;
+}
+
 int vios_bundle_export(vios_export_report *out, vios_store *st)
 {
 	vios_crdt_pending_op *ops = NULL;
-	size_t n = 0, ngroups = 0, nfgroups = 0, ncases = 0;
+	size_t n = 0, nseal = 0, ngroups = 0, nfgroups = 0, ncases = 0;
+	vios_trust_fresh fresh;
+	int expired;
 	group *groups = NULL, *fgroups = NULL;
 	vios_reg_node *nodes = NULL;
 	size_t nnodes = 0;
@@ -642,14 +680,26 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 			vios_error_set(VIOS_ERR_BUNDLE, "this node has not joined a hub yet: run 'vios join URL --hub-fingerprint FP' first; the changes stay queued");
 		goto done;
 	}
+	/* a revoked node seals nothing; an expired registry seals no case data */
+	if ((error = vios_trust_may_seal(st)) < 0)
+		goto done;
+	if ((error = vios_trust_freshness(&fresh, st)) < 0 && error != VIOS_ENOTFOUND)
+		goto done;
+	/* no expiry recorded (a registry installed before format 2): held as expired */
+	expired = error == VIOS_ENOTFOUND || fresh.state == VIOS_REGISTRY_EXPIRED;
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
 	/* The registry's nodes, ordered by node id (so recipient lists are sorted). */
 	if ((error = vios_store_reg_node_list(&nodes, &nnodes, st)) < 0)
 		goto done;
-	if ((error = vios_crdt_pending(&ops, &n, st, 0, 0, VIOS_PENDING_CLASSIFY)) < 0 ||
-	    (error = plan_case_view(&plan, &cases, &ncases, st, ops, n)) < 0)
+	if ((error = vios_crdt_pending(&ops, &n, st, 0, 0, VIOS_PENDING_CLASSIFY)) < 0)
+		goto done;
+	nseal = n;
+	if (expired && (error = theme_first(&nseal, ops, n)) < 0)
+		goto done;
+	out->held = n - nseal;
+	if (!expired && (error = plan_case_view(&plan, &cases, &ncases, st, ops, n)) < 0)
 		goto done;
 	/* forwarded state addressed to nobody beyond the sender and the
 	 * auditors (a role no enrolled node plays) is not sealed: they hold it */
@@ -661,7 +711,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	}
 	if ((error = recipients_for(&nobody_new, nodes, nnodes, &cov, st->node->node_id, VIOS_CAT_CASE, 0, NULL)) < 0 ||
 	    (error = group_ops(&fgroups, &nfgroups, st, plan.v, plan.n, nodes, nnodes, &cov, 0)) < 0 ||
-	    (error = group_ops(&groups, &ngroups, st, ops, n, nodes, nnodes, &cov, 1)) < 0 ||
+	    (error = group_ops(&groups, &ngroups, st, ops, nseal, nodes, nnodes, &cov, 1)) < 0 ||
 	    (error = outbox_last(&seq, prev, st)) < 0)
 		goto done;
 	/* the forwarded state first: a receiver then holds the rows before the
@@ -672,10 +722,14 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	if (n > 0) {
 		char ref[32];
 		snprintf(ref, sizeof(ref), "up to seq %lld", seq);
-		if ((error = vios_crdt_mark_sealed(st, ops[n - 1].seq, ref)) < 0)
+		/* every pending op, or (case data held back) each sealed one */
+		if (nseal == n && (error = vios_crdt_mark_sealed(st, ops[n - 1].seq, ref)) < 0)
 			goto done;
+		for (size_t i = 0; nseal < n && i < nseal; i++)
+			if ((error = vios_crdt_mark_sealed_one(st, ops[i].seq, ref)) < 0)
+				goto done;
 	}
-	if ((error = record_case_view(st, cases, ncases)) < 0 || (error = vios_store_tx_commit(st)) < 0)
+	if ((!expired && (error = record_case_view(st, cases, ncases)) < 0) || (error = vios_store_tx_commit(st)) < 0)
 		goto done;
 	in_tx = 0;
 	VIOS_FAULT("export.sealed");

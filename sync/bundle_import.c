@@ -470,3 +470,92 @@ done:
 	vios_bundle_header_dispose(&h);
 	return error;
 }
+
+/* ---- restore: this node's own bundles back from the hub ------------------ */
+
+int vios_bundle_import_own(vios_import_result *out, vios_store *st, const uint8_t *age, size_t agelen,
+			   const char *sig, size_t siglen, unsigned flags)
+{
+	vios_reg_node sender;
+	vios_bundle_header *h = &out->hdr;
+	vios_crdt_op *ops = NULL;
+	vios_crdt_report rep;
+	long long last;
+	char lasthash[65], hash[65], now[21], *sigz = NULL;
+	size_t n = 0, pushed;
+	int error, in_tx = 0, mine;
+
+	assert(out != NULL && st != NULL && st->node != NULL);
+	assert((age != NULL || agelen == 0) && (sig != NULL || siglen == 0));
+	memset(out, 0, sizeof(*out));
+	memset(&rep, 0, sizeof(rep));
+	if ((error = verify_bundle(h, &sender, st, age, agelen, sig, siglen)) < 0)
+		return error;
+	if (strcmp(h->sender, st->node->node_id) != 0) {
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle seq %lld on this node's ref is by %s, not by this node; refused",
+			       h->seq, h->sender);
+		error = VIOS_EVERIFY;
+		goto done;
+	}
+	if ((sigz = strndup(sig, siglen)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	vios_blake2b_hex(hash, age, agelen);
+	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
+		goto done;
+	in_tx = 1;
+	if ((error = vios_ledger_outbox_last(&last, lasthash, st)) < 0)
+		goto done;
+	if (last == 0)
+		strcpy(lasthash, VIOS_ZERO_HASH);
+	if (h->seq != last + 1 || strcmp(h->prev, lasthash) != 0) {
+		vios_error_set(VIOS_ERR_BUNDLE, "this node's bundle seq %lld does not follow seq %lld (%s); refused",
+			       h->seq, last, h->seq != last + 1 ? "seq skipped or repeated" : "prev hash differs");
+		error = VIOS_EVERIFY;
+		goto done;
+	}
+	mine = addressed_to(h, st->node->node_id);
+	if (mine) {
+		if ((error = open_bundle(&ops, &n, st, h, age, agelen)) < 0)
+			goto done;
+		if ((error = merge_checked(&rep, st, h, ops, n, flags)) < 0) {
+			if (error == VIOS_EWAIT)
+				out->wait_hlc = h->hlc;
+			if (error == VIOS_EDENIED) {
+				char why[400];
+				snprintf(why, sizeof(why), "%s", vios_error_last());
+				vios_error_set(VIOS_ERR_BUNDLE, "this node's bundle seq %lld: %s", h->seq, why);
+				error = VIOS_EVERIFY;
+			}
+			goto done;
+		}
+	}
+	if ((error = vios_crdt_clock_receive(NULL, NULL, st, h->hlc)) < 0)
+		goto done;
+	vios_now_iso(now);
+	if ((error = vios_ledger_outbox_add(st, h->seq, hash, h->json, sigz, now, age, agelen)) < 0 ||
+	    (error = vios_ledger_outbox_mark_committed(st, h->seq)) < 0 ||
+	    (error = vios_ledger_outbox_mark_pushed(&pushed, st, h->seq)) < 0)
+		goto done;
+	{
+		char why[128];
+		snprintf(why, sizeof(why), "own bundle seq %lld restored from the hub, %s, %zu ops", h->seq,
+			 mine ? "applied" : "not addressed to this node", rep.applied);
+		if ((error = vios_store_log(st, "import", "bundle", h->sender, why)) < 0)
+			goto done;
+	}
+	out->ops_applied = rep.applied;
+	out->status = mine ? VIOS_IMPORT_APPLIED : VIOS_IMPORT_SKIPPED;
+	error = vios_store_tx_commit(st);
+	in_tx = 0;
+done:
+	if (in_tx)
+		vios_store_tx_rollback(st);
+	if (ops)
+		vios_crdt_ops_free(ops, n);
+	free(sigz);
+	if (error < 0)
+		vios_bundle_header_dispose(h);
+	return error;
+}

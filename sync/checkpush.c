@@ -180,7 +180,10 @@ int vios_push_check(vios_push_refusal **out, size_t *nout, const char *repo_path
 		for (size_t i = 0; i < nf; i++)
 			for (size_t k = 0; k < nheads; k++) {
 				char ref[VIOS_LAYOUT_REF_MAX];
-				if (strcmp(f[i].node, heads[k].node_id) != 0 || !(f[i].breaking || f[i].seq == 0))
+				/* what every reader would refuse (the chain's rules, a bundle that is not
+				 * trustworthy, the ref as a whole); a policy finding about an intact
+				 * bundle (say, sealed to a partner revoked meanwhile) is the auditor's */
+				if (strcmp(f[i].node, heads[k].node_id) != 0 || !(f[i].chain || f[i].breaking || f[i].seq == 0))
 					continue;
 				vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, heads[k].node_id);
 				if (f[i].seq)

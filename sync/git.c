@@ -455,7 +455,35 @@ typedef struct {
 	int asked;
 	int too_big;     /* the fetch bound stopped the transfer */
 	char rejected[256];
+	char said[400];  /* what the server's hook said (sideband), printable, one line */
+	size_t nsaid;
 } cb_state;
+
+/* The server's messages (a refusing hook's reason), kept to one printable line. */
+static int on_sideband(const char *str, int len, void *payload)
+{
+	cb_state *st = payload;
+
+	assert(st != NULL && (str != NULL || len == 0));
+	for (int i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)str[i];
+		if (st->nsaid + 1 >= sizeof(st->said)) {
+			/* the last words count: a hook's reason comes after any progress */
+			size_t keep = sizeof(st->said) / 2;
+			memmove(st->said, st->said + st->nsaid - keep, keep);
+			st->nsaid = keep;
+		}
+		if (c == '\n' || c == '\r' || c == '\t')
+			c = ' ';
+		if (c < 0x20 || c == 0x7f)
+			continue;
+		if (c == ' ' && (st->nsaid == 0 || st->said[st->nsaid - 1] == ' '))
+			continue;
+		st->said[st->nsaid++] = (char)c;
+	}
+	st->said[st->nsaid] = 0;
+	return 0;
+}
 
 static int on_transfer(const git_indexer_progress *stats, void *payload)
 {
@@ -515,6 +543,7 @@ static void callbacks(git_remote_callbacks *cb, cb_state *st)
 	cb->push_transfer_progress = on_push_transfer;
 	cb->credentials = on_credentials;
 	cb->push_update_reference = on_update_reference;
+	cb->sideband_progress = on_sideband;
 	cb->payload = st;
 }
 
@@ -807,7 +836,12 @@ int vios_git_push(git_repository *repo, const char *url, const char *const *refs
 		rc = git_remote_push(remote, &specs, &opts);
 	git_remote_free(remote);
 	if (cbs.rejected[0]) {
-		vios_error_set(VIOS_ERR_GIT, "the remote refused %s", cbs.rejected);
+		if (cbs.nsaid && cbs.said[cbs.nsaid - 1] == ' ')
+			cbs.said[--cbs.nsaid] = 0;
+		if (cbs.nsaid)
+			vios_error_set(VIOS_ERR_GIT, "the remote refused %s; it said: %s", cbs.rejected, cbs.said);
+		else
+			vios_error_set(VIOS_ERR_GIT, "the remote refused %s", cbs.rejected);
 		return VIOS_EVERIFY;
 	}
 	if (rc < 0) {

@@ -2,6 +2,8 @@
  * hub.c - see hub.h.
  */
 #include "sync/hub.h"
+#include "crypto/minisign.h"
+#include "sync/chain.h"
 #include "sync/git.h"
 #include "sync/layout.h"
 #include "sync/trust.h"
@@ -64,14 +66,16 @@ static int publish(vios_store *st, git_repository *repo, const char *url, const 
 		   size_t n, const char *covenant, long long version, const char *message)
 {
 	vios_registry *reg = NULL;
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 	git_oid commit;
 	int error;
 
 	assert(st != NULL && repo != NULL && url != NULL && nodes != NULL && n > 0 && covenant != NULL);
+	vios_fingerprint_from_pk(pin, st->node->sign_pub.pk);
 	if ((error = vios_registry_publish(&commit, repo, st->node, nodes, n, covenant, version, message)) < 0 ||
-	    (error = vios_registry_load(&reg, repo, &commit, st->node->sign_pub.keyid)) < 0)
+	    (error = vios_registry_load(&reg, repo, &commit, pin)) < 0)
 		goto done;
-	error = vios_trust_install(st, repo, reg, url, st->node->sign_pub.keyid);
+	error = vios_trust_install(st, repo, reg, url, pin);
 done:
 	vios_registry_free(reg);
 	return error;
@@ -123,6 +127,7 @@ done:
 int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st)
 {
 	char *path = NULL;
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 	git_oid head;
 	int error;
 
@@ -136,13 +141,14 @@ int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st)
 			vios_error_set(VIOS_ERR_INPUT, "no hub repository yet: run 'vios hub create PATH' first");
 		return error;
 	}
+	vios_fingerprint_from_pk(pin, st->node->sign_pub.pk);
 	if ((error = vios_git_open(repo, path, 0)) < 0 ||
 	    (error = vios_git_ref_oid(&head, *repo, VIOS_REGISTRY_REF)) < 0 ||
-	    (error = vios_registry_load(reg, *repo, &head, st->node->sign_pub.keyid)) < 0)
+	    (error = vios_registry_load(reg, *repo, &head, pin)) < 0)
 		goto done;
 	/* The hub checks its own repository like any reader: a rewritten
 	 * registry (someone pushed past the hub) is refused here too. */
-	error = vios_trust_install(st, *repo, *reg, path, st->node->sign_pub.keyid);
+	error = vios_trust_install(st, *repo, *reg, path, pin);
 done:
 	free(path);
 	if (error < 0) {
@@ -234,31 +240,59 @@ done:
 	return error;
 }
 
-/* The last seq the hub holds on a node's ref: its commit count. */
-static int last_seq_of(long long *out, git_repository *repo, const char *node_id)
+/* What the chain verifier and the node's key accept of its ref, up to the first finding. */
+typedef struct {
+	const vios_reg_node *node;
+	long long last;
+} verified_upto;
+
+static int upto_finding(void *ctx, const vios_chain_finding *f)
+{
+	(void)ctx;
+	(void)f;
+	return 1;
+}
+
+static int upto_bundle(void *ctx, const vios_chain_bundle *b)
+{
+	verified_upto *v = ctx;
+	char *trusted = NULL;
+	int ok;
+
+	if (!b->sound || b->sig == NULL)
+		return 1;
+	ok = vios_minisign_verify(&trusted, &v->node->sign_pub, b->age, b->agelen, b->sig, b->siglen) == 0 &&
+	     strcmp(trusted, b->trusted) == 0;
+	free(trusted);
+	vios_error_clear();
+	if (!ok)
+		return 1;
+	v->last = b->seq;
+	return 0;
+}
+
+/*
+ * The last seq of a node's ref that the hub verifies: the chain's rules and
+ * the node's enrolled key, up to the first thing wrong. Never a count of
+ * commits: empty or foreign commits add nothing.
+ */
+static int last_seq_of(long long *out, git_repository *repo, const vios_reg_node *n)
 {
 	char ref[VIOS_LAYOUT_REF_MAX];
 	git_oid head;
-	git_revwalk *walk = NULL;
-	git_oid oid;
-	int rc, error;
+	verified_upto v = { n, 0 };
+	vios_chain_fns fns = { upto_finding, upto_bundle, &v };
+	int error;
 
-	assert(out != NULL && repo != NULL && node_id != NULL);
+	assert(out != NULL && repo != NULL && n != NULL);
 	*out = 0;
-	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, node_id);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, n->node_id);
 	if ((error = vios_git_ref_oid(&head, repo, ref)) == VIOS_ENOTFOUND)
 		return 0;
-	if (error < 0)
+	if (error < 0 || (error = vios_chain_walk(repo, n->node_id, &head, NULL, &fns)) < 0)
 		return error;
-	if ((rc = git_revwalk_new(&walk, repo)) == 0 && (rc = git_revwalk_push(walk, &head)) == 0) {
-		git_revwalk_simplify_first_parent(walk);
-		while ((rc = git_revwalk_next(&oid, walk)) == 0)
-			(*out)++;
-		if (rc == GIT_ITEROVER)
-			rc = 0;
-	}
-	git_revwalk_free(walk);
-	return vios_git_error(rc, ref);
+	*out = v.last;
+	return 0;
 }
 
 int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id)
@@ -293,7 +327,7 @@ int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id)
 		error = 0;
 		goto done;
 	}
-	if ((error = last_seq_of(&n->last_seq, repo, node_id)) < 0)
+	if ((error = last_seq_of(&n->last_seq, repo, n)) < 0)
 		goto done;
 	vios_now_iso(n->revoked_at);
 	*out = *n;

@@ -6,9 +6,12 @@
  *
  * The reader is strict (docs/formats.md): the header has exactly its nine
  * fields; gunzip stops at a bound; the database opens read-only and
- * defensively from memory, its schema is compared text for text, and every
- * op is validated and checked against the header. Plaintext images are
- * wiped before they are freed.
+ * defensively from memory, its schema is compared text for text, the
+ * bundle table holds exactly the keys of its format version
+ * (vios-payload-2: format, sender, seq, log_id, log_count, log_head;
+ * vios-payload-1, still read: the first three), and every op is validated
+ * and checked against the header. Plaintext images are wiped before they
+ * are freed.
  */
 #include "sync/payload.h"
 #include "util/error.h"
@@ -23,7 +26,9 @@
 #include <zlib.h>
 
 #define HEADER_FORMAT "vios-bundle-1"
-#define PAYLOAD_FORMAT "vios-payload-1"
+#define PAYLOAD_FORMAT_1 "vios-payload-1"
+#define PAYLOAD_FORMAT "vios-payload-2" /* adds the sender's access log head */
+#define LOG_COUNT_MAX (1LL << 62)
 #define SQL_META VIOS_PAYLOAD_SQL_META
 #define SQL_OPS VIOS_PAYLOAD_SQL_OPS
 
@@ -302,14 +307,21 @@ done:
 int vios_payload_image(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
 		       const char *sender, long long seq)
 {
+	return vios_payload_image_with_log(out, outlen, ops, n, sender, seq, NULL);
+}
+
+int vios_payload_image_with_log(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+				const char *sender, long long seq, const vios_log_head *log)
+{
 	sqlite3 *db = NULL;
 	sqlite3_stmt *p = NULL;
 	unsigned char *ser = NULL;
 	sqlite3_int64 serlen = 0;
-	char num[24];
+	char num[24], count[24], head[2 * VIOS_LOG_HASH_LEN + 1], id[2 * VIOS_LOG_ID_LEN + 1];
 	int rc, error = VIOS_ERROR;
 
 	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL);
+	assert(log == NULL || (log->count >= 0 && log->count <= LOG_COUNT_MAX));
 	*out = NULL;
 	*outlen = 0;
 	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK ||
@@ -318,10 +330,16 @@ int vios_payload_image(uint8_t **out, size_t *outlen, const vios_crdt_op *const 
 		goto done;
 	}
 	snprintf(num, sizeof(num), "%lld", seq);
+	if (log) {
+		snprintf(count, sizeof(count), "%lld", log->count);
+		vios_hex(head, log->head, sizeof(log->head));
+		vios_hex(id, log->id, sizeof(log->id));
+	}
 	{
-		const char *kv[][2] = { { "format", PAYLOAD_FORMAT }, { "sender", sender }, { "seq", num } };
+		const char *kv[][2] = { { "format", log ? PAYLOAD_FORMAT : PAYLOAD_FORMAT_1 }, { "sender", sender },
+					{ "seq", num }, { "log_id", id }, { "log_count", count }, { "log_head", head } };
 		rc = sqlite3_prepare_v2(db, "INSERT INTO bundle(key, value) VALUES (?, ?)", -1, &p, NULL);
-		for (int i = 0; rc == SQLITE_OK && i < 3; i++) {
+		for (int i = 0; rc == SQLITE_OK && i < (log ? 6 : 3); i++) {
 			sqlite3_bind_text(p, 1, kv[i][0], -1, SQLITE_STATIC);
 			sqlite3_bind_text(p, 2, kv[i][1], -1, SQLITE_STATIC);
 			if ((rc = sqlite3_step(p)) == SQLITE_DONE)
@@ -383,13 +401,19 @@ done:
 int vios_payload_build(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
 		       const char *sender, long long seq)
 {
+	return vios_payload_build_with_log(out, outlen, ops, n, sender, seq, NULL);
+}
+
+int vios_payload_build_with_log(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+				const char *sender, long long seq, const vios_log_head *log)
+{
 	uint8_t *plain = NULL;
 	size_t plainlen = 0;
 	int error;
 
 	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL);
 	*out = NULL;
-	if ((error = vios_payload_image(&plain, &plainlen, ops, n, sender, seq)) < 0)
+	if ((error = vios_payload_image_with_log(&plain, &plainlen, ops, n, sender, seq, log)) < 0)
 		goto done;
 	error = vios_payload_gzip(out, outlen, plain, plainlen, 0);
 done:
@@ -485,35 +509,108 @@ static int col_text(char **out, sqlite3_stmt *p, int i)
 	return 0;
 }
 
+/* log_count: a canonical decimal from 0 (no sign, no leading zero). */
+static int log_count_parse(long long *out, const char *v)
+{
+	size_t len = strlen(v);
+
+	if (len == 0 || len > 19 || strspn(v, "0123456789") != len || (len > 1 && v[0] == '0'))
+		return VIOS_ECORRUPT;
+	*out = strtoll(v, NULL, 10);
+	return *out <= LOG_COUNT_MAX ? 0 : VIOS_ECORRUPT;
+}
+
+/*
+ * Reads the bundle table: its format (the version), sender and seq equal to
+ * the signed header's, and from version 2 the log head, each key exactly
+ * once and no other.
+ */
+static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_header *h)
+{
+	enum { K_FORMAT, K_SENDER, K_SEQ, K_ID, K_COUNT, K_HEAD, K_N };
+	static const char *const keys[K_N] = { "format", "sender", "seq", "log_id", "log_count", "log_head" };
+	uint8_t zero[VIOS_LOG_HASH_LEN] = { 0 };
+	sqlite3_stmt *p = NULL;
+	char seq[24];
+	unsigned seen = 0;
+	int rc, error = VIOS_ECORRUPT;
+
+	assert(meta != NULL && db != NULL && h != NULL);
+	memset(meta, 0, sizeof(*meta));
+	snprintf(seq, sizeof(seq), "%lld", h->seq);
+	rc = sqlite3_prepare_v2(db, "SELECT key, value FROM bundle", -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		const char *k = (const char *)sqlite3_column_text(p, 0), *v = (const char *)sqlite3_column_text(p, 1);
+		int key = K_N, ok = 0;
+		for (int i = 0; k && i < K_N; i++)
+			if (!strcmp(k, keys[i]))
+				key = i;
+		if (v == NULL || key == K_N || (seen & (1u << key))) {
+			error = bad_payload("its bundle table holds an unknown, repeated or empty key");
+			goto done;
+		}
+		seen |= 1u << key;
+		switch (key) {
+		case K_FORMAT:
+			meta->version = !strcmp(v, PAYLOAD_FORMAT) ? 2 : !strcmp(v, PAYLOAD_FORMAT_1) ? 1 : 0;
+			ok = meta->version != 0;
+			break;
+		case K_SENDER:
+			ok = !strcmp(v, h->sender);
+			break;
+		case K_SEQ:
+			ok = !strcmp(v, seq);
+			break;
+		case K_ID:
+			ok = strlen(v) == 2 * VIOS_LOG_ID_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
+			     vios_unhex(meta->log.id, sizeof(meta->log.id), v) == 0;
+			break;
+		case K_COUNT:
+			ok = log_count_parse(&meta->log.count, v) == 0;
+			break;
+		case K_HEAD:
+			ok = strlen(v) == 2 * VIOS_LOG_HASH_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
+			     vios_unhex(meta->log.head, sizeof(meta->log.head), v) == 0;
+			break;
+		}
+		if (!ok) {
+			error = bad_payload(key <= K_SEQ ? "its sender, seq or format differ from the signed header"
+							 : "its access log head is not an id, a count and a BLAKE2b-256 hash");
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE || (seen & 7u) != 7u) {
+		error = bad_payload("its sender, seq or format differ from the signed header");
+		goto done;
+	}
+	if (seen != (meta->version == 2 ? 63u : 7u)) {
+		error = bad_payload(meta->version == 2 ? "a vios-payload-2 bundle table without its access log head"
+						       : "a vios-payload-1 bundle table with an access log head");
+		goto done;
+	}
+	if (meta->version == 2 && (meta->log.count == 0) != (sodium_memcmp(meta->log.head, zero, sizeof(zero)) == 0)) {
+		error = bad_payload("its access log head is all zeros exactly when the log is empty, and this one is not");
+		goto done;
+	}
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	if (error < 0)
+		memset(meta, 0, sizeof(*meta));
+	return error;
+}
+
 /* Reads the payload's ops and checks them against the header. */
 static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bundle_header *h)
 {
 	sqlite3_stmt *p = NULL;
 	vios_crdt_op *ops = NULL;
 	size_t count = 0;
-	char seq[24];
-	int rc, error = VIOS_ECORRUPT, metas = 0;
+	int rc, error = VIOS_ECORRUPT;
 
 	assert(out != NULL && n != NULL && db != NULL && h != NULL);
 	*out = NULL;
 	*n = 0;
-	snprintf(seq, sizeof(seq), "%lld", h->seq);
-	rc = sqlite3_prepare_v2(db, "SELECT key, value FROM bundle", -1, &p, NULL);
-	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
-		const char *k = (const char *)sqlite3_column_text(p, 0), *v = (const char *)sqlite3_column_text(p, 1);
-		if (!k || !v || !((!strcmp(k, "format") && !strcmp(v, PAYLOAD_FORMAT)) ||
-				  (!strcmp(k, "sender") && !strcmp(v, h->sender)) || (!strcmp(k, "seq") && !strcmp(v, seq)))) {
-			error = bad_payload("its sender, seq or format differ from the signed header");
-			goto done;
-		}
-		metas++;
-	}
-	sqlite3_finalize(p);
-	p = NULL;
-	if (rc != SQLITE_DONE || metas != 3) {
-		error = bad_payload("its sender, seq or format differ from the signed header");
-		goto done;
-	}
 	assert(h->ops >= 0 && h->ops <= VIOS_BUNDLE_MAX_OPS);
 	if ((ops = calloc((size_t)h->ops, sizeof(*ops))) == NULL) {
 		error = vios_error_nomem();
@@ -610,18 +707,29 @@ done:
 int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
 			     const vios_bundle_header *h)
 {
+	return vios_bundle_payload_read_meta(ops, n, NULL, gz, gzlen, h);
+}
+
+int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_meta *meta, const uint8_t *gz,
+				  size_t gzlen, const vios_bundle_header *h)
+{
 	uint8_t *plain = NULL;
 	size_t plainlen = 0;
 	sqlite3 *db = NULL;
+	vios_payload_meta m;
 	int error;
 
 	assert(ops != NULL && n != NULL && (gz != NULL || gzlen == 0) && h != NULL);
 	*ops = NULL;
 	*n = 0;
+	if (meta)
+		memset(meta, 0, sizeof(*meta));
 	if ((error = vios_payload_gunzip(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0 ||
-	    (error = payload_open(&db, plain, plainlen)) < 0)
+	    (error = payload_open(&db, plain, plainlen)) < 0 || (error = payload_meta(&m, db, h)) < 0 ||
+	    (error = payload_ops(ops, n, db, h)) < 0)
 		goto done;
-	error = payload_ops(ops, n, db, h);
+	if (meta)
+		*meta = m;
 done:
 	sqlite3_close(db);
 	if (plain) {

@@ -11,8 +11,10 @@
  *
  * Payload: an SQLite database image (page size 4096) whose schema is
  * exactly VIOS_PAYLOAD_SQL_META and VIOS_PAYLOAD_SQL_OPS, the bundle table
- * holding format ("vios-payload-1"), sender and seq, the ops table one row
- * per op numbered from 1; then gzip (deflate level 6). The reader bounds
+ * holding format ("vios-payload-2"), sender, seq and the sender's access
+ * log head when it sealed (log_id, log_count, log_head), the ops table one row per
+ * op numbered from 1; then gzip (deflate level 6). "vios-payload-1", the
+ * same without the log head, is still read. The reader bounds
  * gunzip by VIOS_BUNDLE_MAX_PLAIN, opens the image read-only and
  * defensively from memory, compares the schema text for text and checks
  * every op and the bundle table against the signed header.
@@ -24,6 +26,7 @@
 #include <stdint.h>
 
 #include "crdt/crdt.h"
+#include "store/store.h"
 
 #define VIOS_BUNDLE_MAX_AGE (64u << 20)      /* bytes of the .age file */
 #define VIOS_BUNDLE_MAX_PLAIN (256u << 20)   /* bytes of the decompressed payload */
@@ -76,6 +79,28 @@ int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, s
 			     const vios_bundle_header *h);
 
 /*
+ * What a payload says besides its ops: its version (1 for vios-payload-1,
+ * 2 for vios-payload-2) and, from version 2, the sender's access log head
+ * when it sealed the bundle (store.h: the log's id, a count and the last
+ * entry's hash, all zeros for an empty log).
+ */
+typedef struct {
+	int version;
+	vios_log_head log; /* version 2; zeroed for version 1 */
+} vios_payload_meta;
+
+/*
+ * vios_bundle_payload_read, also giving what the payload says besides its
+ * ops in *meta (which may be NULL). A vios-payload-2 bundle table holds
+ * exactly format, sender, seq, log_id (32 lowercase hex digits), log_count
+ * (a canonical decimal from 0) and log_head (64 lowercase hex digits, all
+ * zeros exactly when log_count is 0); a vios-payload-1 one exactly format,
+ * sender and seq.
+ */
+int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_meta *meta, const uint8_t *gz,
+				  size_t gzlen, const vios_bundle_header *h);
+
+/*
  * The payload database image of ops[0..n) by sender as bundle seq,
  * uncompressed (vios_payload_image), or gzip'd as it is sealed
  * (vios_payload_build). *out is malloc'd; the caller wipes and frees it.
@@ -85,6 +110,17 @@ int vios_payload_image(uint8_t **out, size_t *outlen, const vios_crdt_op *const 
 		       const char *sender, long long seq);
 int vios_payload_build(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
 		       const char *sender, long long seq);
+
+/*
+ * The same, carrying the sender's access log head: vios-payload-2, what
+ * the exporter seals. log NULL writes vios-payload-1 (no head), as
+ * vios_payload_image and vios_payload_build do: for tests and tools that
+ * make old bundles.
+ */
+int vios_payload_image_with_log(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+				const char *sender, long long seq, const vios_log_head *log);
+int vios_payload_build_with_log(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+				const char *sender, long long seq, const vios_log_head *log);
 
 /*
  * gzip of in[0..inlen) followed by `zeros` zero bytes (0 for every real

@@ -14,8 +14,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FILE_MAX (1 << 20)
+
+int vios_registry_time_parse(long long *out, const char *iso)
+{
+	struct tm tm;
+	const char *end;
+	char back[21];
+	time_t t;
+
+	assert(out != NULL);
+	memset(&tm, 0, sizeof(tm));
+	if (iso == NULL || strlen(iso) != 20 || (end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end ||
+	    (t = timegm(&tm)) == (time_t)-1)
+		return VIOS_ECORRUPT;
+	vios_registry_time_format(back, (long long)t);
+	if (strcmp(back, iso) != 0)
+		return VIOS_ECORRUPT; /* not canonical (a 61st second, a 30th of February) */
+	*out = (long long)t;
+	return 0;
+}
+
+void vios_registry_time_format(char out[21], long long secs)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	assert(out != NULL);
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) != 20)
+		strcpy(out, "1970-01-01T00:00:00Z");
+}
 
 const char *vios_covenant_default(void)
 {
@@ -377,40 +407,12 @@ done:
 	return error;
 }
 
-int vios_fingerprint_parse(uint8_t keyid[8], const char *text)
-{
-	vios_minisign_pub pub;
-	char hex[17];
-
-	assert(keyid != NULL && text != NULL);
-	if (strlen(text) == 16) {
-		/* minisign shows the key id as a little-endian number */
-		for (int i = 0; i < 16; i++) {
-			char c = text[i];
-			if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')))
-				goto bad;
-		}
-		for (int i = 0; i < 8; i++) {
-			char byte[3] = { text[14 - 2 * i], text[15 - 2 * i], 0 };
-			keyid[i] = (uint8_t)strtoul(byte, NULL, 16);
-		}
-		vios_minisign_keyid_hex(hex, keyid);
-		return strcasecmp(hex, text) == 0 ? 0 : VIOS_EUSAGE;
-	}
-	if (vios_minisign_pub_parse(&pub, text) == 0) {
-		memcpy(keyid, pub.keyid, 8);
-		return 0;
-	}
-bad:
-	vios_error_set(VIOS_ERR_INPUT, "'%s' is not a hub fingerprint (16 hex digits, from 'vios whoami' on the hub)", text);
-	return VIOS_EUSAGE;
-}
-
 int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid *commit,
-		       const uint8_t pin[8])
+		       const uint8_t pin[VIOS_FINGERPRINT_BYTES])
 {
 	vios_registry *reg = NULL;
-	uint8_t *pubtext = NULL, *man = NULL, *data = NULL, want[8];
+	uint8_t *pubtext = NULL, *man = NULL, *data = NULL, want[8], fp[VIOS_FINGERPRINT_BYTES];
+	long long signed_at, expires;
 	char **files = NULL, hex[65];
 	size_t nfiles = 0, len, i;
 	json_t *mo = NULL, *listed, *v;
@@ -439,10 +441,11 @@ int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid 
 		goto done;
 	}
 	vios_keyid_from_pk(want, reg->root.pk);
-	if (sodium_memcmp(want, reg->root.keyid, 8) != 0 || sodium_memcmp(reg->root.keyid, pin, 8) != 0) {
-		char got[17], pinned[17];
-		vios_minisign_keyid_hex(got, reg->root.keyid);
-		vios_minisign_keyid_hex(pinned, pin);
+	vios_fingerprint_from_pk(fp, reg->root.pk);
+	if (sodium_memcmp(want, reg->root.keyid, 8) != 0 || sodium_memcmp(fp, pin, VIOS_FINGERPRINT_BYTES) != 0) {
+		char got[VIOS_FINGERPRINT_STRLEN + 1], pinned[VIOS_FINGERPRINT_STRLEN + 1];
+		vios_fingerprint_format(got, fp);
+		vios_fingerprint_format(pinned, pin);
 		vios_error_set(VIOS_ERR_INPUT, "registry: the hub key is %s, not the pinned fingerprint %s: refusing it", got, pinned);
 		error = VIOS_EVERIFY;
 		goto done;
@@ -451,11 +454,37 @@ int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid 
 		goto done;
 	error = VIOS_EVERIFY;
 	if ((mo = json_loadb((char *)man, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
-	    strcmp(json_string_value(json_object_get(mo, "format")) ?: "", "vios-registry-1") != 0 ||
-	    !json_is_integer(json_object_get(mo, "version")) ||
-	    !json_is_object(listed = json_object_get(mo, "files")) ||
-	    str_field(reg->updated_at, sizeof(reg->updated_at), mo, "updated_at") < 0) {
+	    !json_is_object(mo)) {
 		vios_error_set(VIOS_ERR_INPUT, "registry: the manifest is malformed");
+		goto done;
+	}
+	if (!strcmp(json_string_value(json_object_get(mo, "format")) ?: "", "vios-registry-1")) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: the manifest is format vios-registry-1 (a 64-bit fingerprint, no expiry): "
+			       "this vios reads vios-registry-2; the hub must be made again with this version");
+		goto done;
+	}
+	if (strcmp(json_string_value(json_object_get(mo, "format")) ?: "", "vios-registry-2") != 0 ||
+	    json_object_size(mo) != 6 || !json_is_integer(json_object_get(mo, "version")) ||
+	    json_integer_value(json_object_get(mo, "version")) < 1 ||
+	    !json_is_object(listed = json_object_get(mo, "files")) ||
+	    str_field(reg->updated_at, sizeof(reg->updated_at), mo, "updated_at") < 0 ||
+	    str_field(reg->expires_at, sizeof(reg->expires_at), mo, "expires_at") < 0 ||
+	    vios_registry_time_parse(&signed_at, reg->updated_at) < 0 ||
+	    vios_registry_time_parse(&expires, reg->expires_at) < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: the manifest is malformed");
+		goto done;
+	}
+	{
+		char fphex[VIOS_FINGERPRINT_STRLEN + 1];
+		vios_fingerprint_format(fphex, fp);
+		if (strcmp(json_string_value(json_object_get(mo, "hub_fingerprint")) ?: "", fphex) != 0) {
+			vios_error_set(VIOS_ERR_INPUT, "registry: the manifest's hub_fingerprint is not its key's (%s)", fphex);
+			goto done;
+		}
+	}
+	if (expires <= signed_at || expires - signed_at > (long long)VIOS_REGISTRY_VALID_MAX * 86400) {
+		vios_error_set(VIOS_ERR_INPUT, "registry: the manifest expires at %s, not within %d days after it was signed (%s)",
+			       reg->expires_at, VIOS_REGISTRY_VALID_MAX, reg->updated_at);
 		goto done;
 	}
 	reg->version = json_integer_value(json_object_get(mo, "version"));
@@ -606,9 +635,32 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 			  const vios_reg_node *nodes, size_t n, const char *covenant_text,
 			  long long version, const char *message)
 {
+	return vios_registry_publish_until(out, repo, hub, nodes, n, covenant_text, version, message,
+					   (long long)time(NULL) + VIOS_REGISTRY_VALID_DAYS * 86400LL);
+}
+
+int vios_registry_refresh(git_oid *out, git_repository *repo, const vios_node *hub,
+			  const vios_registry *cur, int days)
+{
+	char message[96];
+
+	assert(out != NULL && repo != NULL && hub != NULL && cur != NULL && cur->covenant.text != NULL);
+	if (days < 1 || days > VIOS_REGISTRY_VALID_MAX) {
+		vios_error_set(VIOS_ERR_INPUT, "a registry is valid 1 to %d days, not %d", VIOS_REGISTRY_VALID_MAX, days);
+		return VIOS_EUSAGE;
+	}
+	snprintf(message, sizeof(message), "registry v%lld: refreshed, valid %d days", cur->version + 1, days);
+	return vios_registry_publish_until(out, repo, hub, cur->nodes, cur->n, cur->covenant.text, cur->version + 1,
+					   message, (long long)time(NULL) + days * 86400LL);
+}
+
+int vios_registry_publish_until(git_oid *out, git_repository *repo, const vios_node *hub,
+				const vios_reg_node *nodes, size_t n, const char *covenant_text,
+				long long version, const char *message, long long expires)
+{
 	fileset fs = { 0 };
 	json_t *listed = json_object(), *man = NULL;
-	char fp[17], now[21], comment[160], *pubfile = NULL,
+	char fp[VIOS_FINGERPRINT_STRLEN + 1], now[21], until[21], comment[160], *pubfile = NULL,
 	     *mantext = NULL, **owned = NULL;
 	int error = VIOS_ERROR;
 	size_t cap = 2 * n + 8;
@@ -624,6 +676,7 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 	}
 	vios_node_fingerprint(fp, hub);
 	vios_now_iso(now);
+	vios_registry_time_format(until, expires);
 	snprintf(comment, sizeof(comment), "vios hub root key %s", fp);
 	if ((error = vios_minisign_pub_file(&pubfile, &hub->sign_pub, comment)) < 0)
 		goto done;
@@ -647,8 +700,8 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 	snprintf(comment, sizeof(comment), "vios registry v%lld covenant", version);
 	if ((error = add_signed(&fs, listed, hub, "covenant.json", covenant_text, comment)) < 0)
 		goto done;
-	man = json_pack("{s:s, s:I, s:s, s:s, s:O}", "format", "vios-registry-1", "version", (json_int_t)version,
-			"hub_fingerprint", fp, "updated_at", now, "files", listed);
+	man = json_pack("{s:s, s:I, s:s, s:s, s:s, s:O}", "format", "vios-registry-2", "version", (json_int_t)version,
+			"hub_fingerprint", fp, "updated_at", now, "expires_at", until, "files", listed);
 	if (man == NULL || (mantext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
 		error = vios_error_nomem();
 		goto done;

@@ -3,15 +3,18 @@
  * refs/heads/registry of the hub repository (docs/formats.md, "Hub repository"):
  *
  *   registry/hub.pub                  the hub root key (minisign .pub file)
- *   registry/manifest.json(.minisig)  version, and the BLAKE2b-256 of every
- *                                     other file: nothing can be added,
- *                                     dropped or swapped without the root key
+ *   registry/manifest.json(.minisig)  version, signing time, expiry, and the
+ *                                     BLAKE2b-256 of every other file:
+ *                                     nothing can be added, dropped or
+ *                                     swapped without the root key
  *   registry/nodes/<id>.json(.minisig) one enrolled node each
  *   covenant.json(.minisig)           who receives which category
  *
  * Every .json is signed by the root key (minisign "ED"); stock minisign can
- * verify each file. Readers check everything against a pinned key id before
- * they trust a byte (vios_registry_load).
+ * verify each file. Readers check everything against a pinned fingerprint
+ * (node.h, 128 bits of the root key) before they trust a byte
+ * (vios_registry_load). A registry expires (expires_at, signed in the
+ * manifest): the hub re-signs it before then (vios_registry_refresh).
  */
 #ifndef VIOS_REGISTRY_H
 #define VIOS_REGISTRY_H
@@ -26,6 +29,9 @@
 #include "store/directory.h"
 
 #define VIOS_REGISTRY_MAX_NODES 10000
+/* A registry is valid this many days after signing unless the hub says otherwise. */
+#define VIOS_REGISTRY_VALID_DAYS 30
+#define VIOS_REGISTRY_VALID_MAX 365
 
 /* vios_reg_node, an enrolled node: store/directory.h (the store keeps them). */
 
@@ -42,7 +48,8 @@ typedef struct {
 typedef struct {
 	git_oid commit;
 	long long version;
-	char updated_at[21];
+	char updated_at[21];       /* when the hub signed it */
+	char expires_at[21];       /* signed too: after it, case data waits (trust.h) */
 	vios_minisign_pub root;
 	vios_reg_node *nodes;
 	size_t n;
@@ -76,13 +83,16 @@ int vios_registry_node_parse(vios_reg_node *out, const char *text, size_t len, c
 
 /*
  * Reads the registry at commit and verifies all of it against the pinned
- * root key id: hub.pub's key id is derived from its key and equals `pin`;
+ * fingerprint: hub.pub's key id is derived from its key and the key's
+ * fingerprint equals `pin`;
  * the manifest and every .json are signed by it; every file is named in
  * the manifest with its hash and no other file exists; every entry is well
- * formed. VIOS_EVERIFY / VIOS_ECORRUPT with the first finding.
+ * formed; the manifest is a "vios-registry-2" with an expiry after its
+ * signing time. An expired registry loads (the caller judges freshness).
+ * VIOS_EVERIFY / VIOS_ECORRUPT with the first finding.
  */
 int vios_registry_load(vios_registry **out, git_repository *repo, const git_oid *commit,
-		       const uint8_t pin[8]);
+		       const uint8_t pin[VIOS_FINGERPRINT_BYTES]);
 void vios_registry_free(vios_registry *reg);
 
 /* The entry for node_id, or NULL. */
@@ -91,13 +101,32 @@ const vios_reg_node *vios_registry_find(const vios_registry *reg, const char *no
 /*
  * Hub side: writes a new registry version to refs/heads/registry of repo,
  * signed with the hub's key: the given nodes (replacing the current set)
- * and covenant text. version = current + 1 (1 for the first).
+ * and covenant text. version = current + 1 (1 for the first). It expires
+ * VIOS_REGISTRY_VALID_DAYS after now; _until takes the expiry as Unix
+ * seconds (after now; tests/tools/t_registry alone gives one in the past).
  */
 int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *hub,
 			  const vios_reg_node *nodes, size_t n, const char *covenant_text,
 			  long long version, const char *message);
+int vios_registry_publish_until(git_oid *out, git_repository *repo, const vios_node *hub,
+				const vios_reg_node *nodes, size_t n, const char *covenant_text,
+				long long version, const char *message, long long expires);
 
-/* Parses a fingerprint: 16 hex digits (the key id) or a minisign key line. */
-int vios_fingerprint_parse(uint8_t keyid[8], const char *text);
+/*
+ * Hub side: `vios hub registry refresh`: publishes cur again (its nodes and
+ * covenant, unchanged) as version cur->version + 1, valid `days` days
+ * (1 to VIOS_REGISTRY_VALID_MAX; VIOS_EUSAGE otherwise).
+ */
+int vios_registry_refresh(git_oid *out, git_repository *repo, const vios_node *hub,
+			  const vios_registry *cur, int days);
+
+/*
+ * A registry time ("YYYY-MM-DDTHH:MM:SSZ", UTC, exactly so) as Unix
+ * seconds, and back. _time_parse: 0, or VIOS_ECORRUPT.
+ */
+int vios_registry_time_parse(long long *out, const char *iso);
+void vios_registry_time_format(char out[21], long long secs);
+
+/* vios_fingerprint_parse (a pin as a person types it): node/node.h. */
 
 #endif

@@ -3,7 +3,9 @@
  */
 #include "sync/sync.h"
 #include "sync/bundle.h"
+#include "sync/chain.h"
 #include "sync/git.h"
+#include "sync/layout.h"
 #include "sync/report.h"
 #include "store/ledger.h"
 #include "sync/trust.h"
@@ -34,41 +36,113 @@ static void alarm_note(vios_sync_report *rep, const char *fmt, ...)
 	}
 }
 
+/* One sender's ref as the chain verifier found it: the bundles to take, in order. */
+typedef struct {
+	long long seq;
+	git_oid age, sig;
+} pending;
+
+typedef struct {
+	pending *p;
+	size_t n, cap;
+	long long last;    /* the seq this node took last from the sender */
+	char lasthash[65]; /* and its hash */
+	char why[700];     /* the first finding, when refused */
+	int refused;
+} ref_plan;
+
+static int plan_finding(void *ctx, const vios_chain_finding *f)
+{
+	ref_plan *pl = ctx;
+
+	if (f->seq)
+		snprintf(pl->why, sizeof(pl->why), "seq %lld: %s", f->seq, f->what);
+	else
+		snprintf(pl->why, sizeof(pl->why), "%s", f->what);
+	pl->refused = 1;
+	return 1; /* a reader takes nothing from a ref the chain finds anything on */
+}
+
+static int plan_bundle(void *ctx, const vios_chain_bundle *b)
+{
+	ref_plan *pl = ctx;
+
+	if (b->seq < pl->last)
+		return 0;
+	if (b->seq == pl->last) {
+		if (strcmp(b->hash, pl->lasthash) == 0)
+			return 0;
+		snprintf(pl->why, sizeof(pl->why),
+			 "seq %lld is not the bundle this node took before with that seq: the ref was rewritten", b->seq);
+		pl->refused = 1;
+		return 1;
+	}
+	if (pl->n == pl->cap) {
+		pending *np = realloc(pl->p, (pl->cap = pl->cap ? pl->cap * 2 : 16) * sizeof(*np));
+		if (np == NULL)
+			return vios_error_nomem();
+		pl->p = np;
+	}
+	pl->p[pl->n].seq = b->seq;
+	git_oid_cpy(&pl->p[pl->n].age, b->age_id);
+	git_oid_cpy(&pl->p[pl->n].sig, b->sig_id);
+	pl->n++;
+	return 0;
+}
+
 /*
- * Imports the new bundles of one sender's ref head, each with
- * VIOS_IMPORT_WAIT: VIOS_EWAIT (and the waiting bundle's header clock in
+ * Walks the sender's ref from what this node verified before (its seen ref)
+ * to head through the chain verifier, before anything is taken: the bundles
+ * after the last one taken go into *pl, in order; any finding refuses the
+ * whole ref (pl->refused, pl->why).
+ */
+static int plan_ref(ref_plan *pl, vios_store *st, git_repository *repo, const char *id, const git_oid *head)
+{
+	vios_chain_fns fns = { plan_finding, plan_bundle, pl };
+	char seen_ref[VIOS_LAYOUT_REF_MAX];
+	git_oid seen;
+	int have_seen, error;
+
+	memset(pl, 0, sizeof(*pl));
+	if ((error = vios_bundle_peer(&pl->last, pl->lasthash, st, id)) < 0)
+		return error;
+	vios_layout_node_ref(seen_ref, sizeof(seen_ref), VIOS_SEEN_NODES, id);
+	have_seen = vios_git_ref_oid(&seen, repo, seen_ref) == 0;
+	vios_error_clear();
+	error = vios_chain_walk(repo, id, head, have_seen ? &seen : NULL, &fns);
+	return error < 0 ? error : 0;
+}
+
+/*
+ * Imports the planned bundles of one sender after the last one taken, each
+ * with VIOS_IMPORT_WAIT: VIOS_EWAIT (and the waiting bundle's header clock in
  * *wait_hlc) when one must wait for other senders' bundles. With force, the
  * first one is imported without waiting (ops on records not held ignored).
  */
 static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *id,
-		      const git_oid *head, int force, uint64_t *wait_hlc)
+		      const ref_plan *pl, int force, uint64_t *wait_hlc)
 {
 	unsigned flags = force ? 0 : VIOS_IMPORT_WAIT;
 	long long last;
 	char lasthash[65];
 	int error;
 
-	assert(rep != NULL && st != NULL && repo != NULL && id != NULL && head != NULL);
+	assert(rep != NULL && st != NULL && repo != NULL && id != NULL && pl != NULL);
 	if ((error = vios_bundle_peer(&last, lasthash, st, id)) < 0)
 		return error;
-	for (long long seq = last + 1;; seq++) {
-		char path[VIOS_LAYOUT_PATH_MAX], sigpath[VIOS_LAYOUT_PATH_MAX];
+	for (size_t k = 0; k < pl->n; k++) {
 		uint8_t *age = NULL, *sig = NULL;
 		size_t agelen, siglen;
 		vios_import_result r;
 
+		if (pl->p[k].seq <= last)
+			continue;
 		memset(&r, 0, sizeof(r));
-		vios_layout_bundle_path(path, seq, 0);
-		vios_layout_bundle_path(sigpath, seq, 1);
-		if ((error = vios_git_read_blob(&age, &agelen, repo, head, path, VIOS_BUNDLE_MAX_AGE)) == VIOS_ENOTFOUND)
-			return 0;
-		if (error == 0 && (error = vios_git_read_blob(&sig, &siglen, repo, head, sigpath, VIOS_BUNDLE_SIG_MAX)) < 0 &&
-		    error == VIOS_ENOTFOUND)
-			vios_error_set(VIOS_ERR_BUNDLE, "bundle seq %lld has no signature", seq);
-		if (error == 0) {
-			assert(age != NULL && sig != NULL);
+		if ((error = vios_git_read_object(&age, &agelen, repo, &pl->p[k].age, GIT_OBJECT_BLOB, VIOS_BUNDLE_MAX_AGE,
+						  "a bundle")) == 0 &&
+		    (error = vios_git_read_object(&sig, &siglen, repo, &pl->p[k].sig, GIT_OBJECT_BLOB, VIOS_BUNDLE_SIG_MAX,
+						  "a bundle's signature")) == 0)
 			error = vios_bundle_import_flags(&r, st, age, agelen, (char *)sig, siglen, flags);
-		}
 		free(age);
 		free(sig);
 		if (error == VIOS_EWAIT) {
@@ -95,14 +169,16 @@ static int import_ref(vios_sync_report *rep, vios_store *st, git_repository *rep
 		}
 		vios_bundle_header_dispose(&r.hdr);
 	}
+	return 0;
 }
 
 /* import_ref for ids[i], then its seen ref when its chain is done (todo[i] = 0). */
 static int import_one_ref(vios_sync_report *rep, vios_store *st, git_repository *repo, const char *id,
-			  const git_oid *head, unsigned char *todo, size_t i, int force, uint64_t *wait_hlc)
+			  const git_oid *head, const ref_plan *pl, unsigned char *todo, size_t i, int force,
+			  uint64_t *wait_hlc)
 {
 	char seen_ref[VIOS_LAYOUT_REF_MAX];
-	int error = import_ref(rep, st, repo, id, head, force, wait_hlc);
+	int error = import_ref(rep, st, repo, id, pl, force, wait_hlc);
 
 	if (error == VIOS_EWAIT)
 		return 0;
@@ -124,6 +200,7 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 	char (*ids)[37] = NULL;
 	git_oid *heads = NULL;
 	unsigned char *todo = NULL;
+	ref_plan *plans = NULL;
 	size_t n = 0, cap = 0;
 	int rc, error = 0;
 
@@ -172,7 +249,8 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 	 * go on.
 	 */
 	todo = calloc(n ? n : 1, 1);
-	if (todo == NULL) {
+	plans = calloc(n ? n : 1, sizeof(*plans));
+	if (todo == NULL || plans == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
@@ -206,6 +284,13 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 				continue;
 			}
 		}
+		/* the whole new part of the ref is verified before anything of it is taken */
+		if ((error = plan_ref(&plans[i], st, repo, ids[i], &heads[i])) < 0)
+			goto done;
+		if (plans[i].refused) {
+			alarm_note(rep, "node %s: %s; nothing of it was taken", ids[i], plans[i].why);
+			continue;
+		}
 		todo[i] = 1;
 	}
 	for (;;) {
@@ -213,7 +298,7 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 		uint64_t first = UINT64_MAX;
 		for (size_t i = 0; i < n; i++) {
 			uint64_t w = 0;
-			if (todo[i] && (error = import_one_ref(rep, st, repo, ids[i], &heads[i], todo, i, 0, &w)) < 0)
+			if (todo[i] && (error = import_one_ref(rep, st, repo, ids[i], &heads[i], &plans[i], todo, i, 0, &w)) < 0)
 				goto done;
 			if (todo[i] && w < first) {
 				first = w;
@@ -229,10 +314,13 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 		 * brings. Take the waiting bundle sealed first (by its clock: the
 		 * likeliest cause of the others) as it is, then wait again.
 		 */
-		if ((error = import_one_ref(rep, st, repo, ids[force], &heads[force], todo, force, 1, &first)) < 0)
+		if ((error = import_one_ref(rep, st, repo, ids[force], &heads[force], &plans[force], todo, force, 1, &first)) < 0)
 			goto done;
 	}
 done:
+	for (size_t i = 0; plans && i < n; i++)
+		free(plans[i].p);
+	free(plans);
 	free(todo);
 	free(ids);
 	free(heads);
@@ -249,6 +337,36 @@ int vios_sync_export(vios_export_report *out, vios_store *st)
 	if ((error = vios_report_refresh_counts(&counts, st)) < 0)
 		return error;
 	return vios_bundle_export(out, st);
+}
+
+/*
+ * A store copied back from an older copy (or a backup of store.db) no
+ * longer knows the bundles it sent: sealing now would seal a seq twice and
+ * fork the node. The remote's copy of this node's ref tells: when it holds a
+ * seq past the last this store sealed, nothing is sealed or sent.
+ */
+static int check_not_rolled_back(vios_store *st, git_repository *repo)
+{
+	char ref[VIOS_LAYOUT_REF_MAX], hash[65];
+	long long there, sealed;
+	git_oid head;
+	int error;
+
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_INCOMING_NODES, st->node->node_id);
+	if (vios_git_ref_oid(&head, repo, ref) < 0) {
+		vios_error_clear();
+		return 0; /* nothing sent yet (or not through this remote) */
+	}
+	if ((error = vios_chain_top(&there, NULL, repo, &head)) < 0 ||
+	    (error = vios_ledger_outbox_last(&sealed, hash, st)) < 0)
+		return error;
+	if (there > sealed) {
+		vios_error_set(VIOS_ERR_BUNDLE,
+			       "this store is older than what it already sent (it sealed up to seq %lld, the hub holds seq %lld) — restored from a backup or copied? run 'vios restore'; nothing was sealed or sent",
+			       sealed, there);
+		return VIOS_EVERIFY;
+	}
+	return 0;
 }
 
 int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
@@ -300,6 +418,8 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	if ((error = vios_git_fetch(repo, url, node_spec, 1)) < 0)
 		goto done;
 	VIOS_FAULT("sync.fetched");
+	if ((error = check_not_rolled_back(st, repo)) < 0)
+		goto done;
 	if ((error = vios_sync_import_refs(rep, st, repo, VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
 	VIOS_FAULT("sync.imported");

@@ -10,7 +10,9 @@
 #include <assert.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int vios_trust_repo(git_repository **out, const vios_node *node)
 {
@@ -23,15 +25,15 @@ int vios_trust_repo(git_repository **out, const vios_node *node)
 }
 
 int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry *reg,
-		       const char *hub_url, const uint8_t pin[8])
+		       const char *hub_url, const uint8_t pin[VIOS_FINGERPRINT_BYTES])
 {
-	char *old_commit = NULL, *old_pin = NULL, *old_version = NULL, hex[GIT_OID_HEXSZ + 1], fp[17],
-	     num[32];
+	char *old_commit = NULL, *old_pin = NULL, *old_version = NULL, hex[GIT_OID_HEXSZ + 1],
+	     fp[VIOS_FINGERPRINT_STRLEN + 1], num[32];
 	int error, in_tx = 0;
 
 	assert(st != NULL && repo != NULL && reg != NULL && pin != NULL);
 	assert(reg->nodes != NULL || reg->n == 0);
-	vios_minisign_keyid_hex(fp, pin);
+	vios_fingerprint_format(fp, pin);
 	if ((error = vios_store_tx_begin(st)) < 0)
 		return error;
 	in_tx = 1;
@@ -69,7 +71,8 @@ int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry
 	    (error = vios_store_meta_set(st, "hub_fingerprint", fp)) < 0 ||
 	    (error = vios_store_meta_set(st, "registry_commit", hex)) < 0 ||
 	    (error = vios_store_meta_set(st, "registry_version", num)) < 0 ||
-	    (error = vios_store_meta_set(st, "registry_updated_at", reg->updated_at)) < 0)
+	    (error = vios_store_meta_set(st, "registry_updated_at", reg->updated_at)) < 0 ||
+	    (error = vios_store_meta_set(st, "registry_expires_at", reg->expires_at)) < 0)
 		goto done;
 	if ((error = vios_store_log(st, "import", "registry", NULL, "registry verified and installed")) < 0)
 		goto done;
@@ -86,7 +89,7 @@ done:
 	return error;
 }
 
-static int fetch_and_verify(vios_registry **out, vios_store *st, const char *url, const uint8_t pin[8],
+static int fetch_and_verify(vios_registry **out, vios_store *st, const char *url, const uint8_t pin[VIOS_FINGERPRINT_BYTES],
 			    int keep_url)
 {
 	static const char *const spec[] = { "+" VIOS_REGISTRY_REF ":" VIOS_INCOMING_REGISTRY_REF };
@@ -120,7 +123,7 @@ done:
 
 int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const char *fingerprint)
 {
-	uint8_t pin[8];
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 	char abs[PATH_MAX];
 
 	assert(out != NULL && st != NULL && url != NULL && fingerprint != NULL);
@@ -128,13 +131,15 @@ int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const 
 	/* A fingerprint that cannot be any hub key's is a failed verification
 	 * (exit 3), as is one that names another key: nothing is stored. */
 	if (vios_fingerprint_parse(pin, fingerprint) < 0) {
-		vios_error_set(VIOS_ERR_INPUT, "'%s' is not the hub's fingerprint (16 hex digits, from 'vios whoami' on the hub); nothing was stored", fingerprint);
+		char why[400];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_INPUT, "%s; nothing was stored", why);
 		return VIOS_EVERIFY;
 	}
 	/* A node joins one hub: another fingerprint is refused before any fetch. */
 	{
-		char *old = NULL, fp[17];
-		vios_minisign_keyid_hex(fp, pin);
+		char *old = NULL, fp[VIOS_FINGERPRINT_STRLEN + 1];
+		vios_fingerprint_format(fp, pin);
 		if (vios_store_meta_get(&old, st, "hub_fingerprint") == 0 && strcmp(old, fp) != 0) {
 			vios_error_set(VIOS_ERR_INPUT, "this node already trusts hub %s, not %s; a node joins one hub; nothing was changed", old, fp);
 			free(old);
@@ -151,7 +156,7 @@ int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const 
 int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via)
 {
 	char *url = NULL, *fp = NULL;
-	uint8_t pin[8];
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 	int error;
 
 	assert(out != NULL && st != NULL);
@@ -162,8 +167,12 @@ int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via)
 		goto done;
 	}
 	assert(url != NULL && fp != NULL);
-	if ((error = vios_fingerprint_parse(pin, fp)) < 0)
+	if ((error = vios_fingerprint_parse(pin, fp)) < 0) {
+		vios_error_set(VIOS_ERR_INPUT, "this store pins its hub as %s, a fingerprint of before registry format 2; "
+			       "join the hub again under a new home with the hub's 32-digit fingerprint", fp);
+		error = VIOS_EVERIFY;
 		goto done;
+	}
 	error = fetch_and_verify(out, st, via ? via : url, pin, via != NULL);
 done:
 	free(url);
@@ -197,4 +206,54 @@ int vios_trust_covenant(vios_covenant *out, vios_store *st)
 	error = vios_covenant_parse(out, text, strlen(text));
 	free(text);
 	return error;
+}
+
+int vios_trust_freshness(vios_trust_fresh *out, vios_store *st)
+{
+	char *exp = NULL, *ver = NULL;
+	long long t;
+	int error;
+
+	assert(out != NULL && st != NULL);
+	memset(out, 0, sizeof(*out));
+	if ((error = vios_store_meta_get(&exp, st, "registry_expires_at")) < 0 ||
+	    (error = vios_store_meta_get(&ver, st, "registry_version")) < 0)
+		goto done;
+	assert(exp != NULL && ver != NULL);
+	if (vios_registry_time_parse(&t, exp) < 0) {
+		vios_error_set(VIOS_ERR_STORE, "the store's registry expiry '%s' is not a time", exp);
+		error = VIOS_ECORRUPT;
+		goto done;
+	}
+	snprintf(out->expires_at, sizeof(out->expires_at), "%s", exp);
+	out->version = atoll(ver);
+	out->seconds_left = t - (long long)time(NULL);
+	out->state = out->seconds_left <= 0 ? VIOS_REGISTRY_EXPIRED
+		   : out->seconds_left <= VIOS_REGISTRY_WARN_DAYS * 86400LL ? VIOS_REGISTRY_EXPIRING
+		   : VIOS_REGISTRY_FRESH;
+done:
+	free(exp);
+	free(ver);
+	return error;
+}
+
+int vios_trust_may_seal(vios_store *st)
+{
+	vios_reg_node self;
+	char *ver = NULL;
+	int error;
+
+	assert(st != NULL && st->node != NULL);
+	if ((error = vios_store_reg_node_get(&self, st, st->node->node_id)) == VIOS_ENOTFOUND)
+		return 0; /* not enrolled yet: the exporter says so in its own words */
+	if (error < 0)
+		return error;
+	if (self.revoked_at[0] == 0)
+		return 0;
+	vios_store_meta_get(&ver, st, "registry_version");
+	vios_error_set(VIOS_ERR_INPUT, "this node was revoked by the hub at %s (registry version %s, last accepted seq %lld): "
+		       "it seals and sends nothing more; its changes stay in this store",
+		       self.revoked_at, ver ? ver : "?", self.last_seq);
+	free(ver);
+	return VIOS_EVERIFY;
 }

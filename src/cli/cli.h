@@ -38,6 +38,9 @@ typedef struct {
 
 /* Reports a usage error for the current command; returns VIOS_EUSAGE. */
 int cli_usage(vios_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The registry's freshness in words (cmd_sync.c), in buf: 1 when it expires
+ * within 7 days, 2 when it has expired; 0 when fresh or not joined; or an error. */
+int cli_registry_warning(char *buf, size_t len, vios_store *st);
 /* Prints a command's help to f. */
 void cli_help(FILE *f, const char *name);
 
@@ -46,6 +49,11 @@ int cli_passphrase(vios_secret **out, const vios_cli *cli, int confirm);
 /* A new passphrase from --new-passphrase-file FILE (file may be NULL),
  * VIOS_NEW_PASSPHRASE or the terminal (asked twice). */
 int cli_new_passphrase(vios_secret **out, const char *file);
+
+/* The passphrase of an identity backup: --backup-passphrase-file FILE (file
+ * may be NULL), else the node's own sources as cli_passphrase reads them
+ * (a prompt says it is the backup's; asked twice with confirm). */
+int cli_backup_passphrase(vios_secret **out, const vios_cli *cli, const char *file, int confirm);
 
 /* Command implementations (cmd_*.c). */
 int cmd_init(vios_cli *cli, int argc, char **argv);
@@ -73,5 +81,8 @@ int cmd_audit(vios_cli *cli, int argc, char **argv);
 int cli_hub_merge(vios_cli *cli, const char *via);
 void cli_progress_on(void);
 int cmd_conflicts(vios_cli *cli, int argc, char **argv);
+int cmd_restore(vios_cli *cli, int argc, char **argv);
+/* vios identity backup (cmd_node.c dispatches to it) */
+int cli_identity_backup(vios_cli *cli, int argc, char **argv);
 
 #endif

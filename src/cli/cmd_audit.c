@@ -70,7 +70,7 @@ static const char *root_source_key(vios_audit_root_source s)
  * (*locked 1 when an auditor's home stays locked). *have_pin says whether
  * there was a pin.
  */
-static int open_home(vios_node **node, uint8_t pin[8], int *have_pin, int *locked, vios_cli *cli, int required)
+static int open_home(vios_node **node, uint8_t pin[VIOS_FINGERPRINT_BYTES], int *have_pin, int *locked, vios_cli *cli, int required)
 {
 	vios_node *pub = NULL;
 	vios_secret *pass = NULL;
@@ -133,23 +133,26 @@ done:
 static int audit_start(vios_audit **a, vios_node **node, vios_cli *cli, const audit_args *args, int need_home)
 {
 	vios_audit_opts opts = { .source = args->source, .checkpoint = args->checkpoint };
-	uint8_t pin[8];
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 	int have_pin = 0, locked = 0, error;
 
 	*a = NULL;
 	*node = NULL;
 	if (args->fp) {
-		if (vios_fingerprint_parse(pin, args->fp) < 0)
-			return cli_usage(cli, "--hub-fingerprint takes the hub's fingerprint (16 hex digits), not '%s'", args->fp);
+		if (vios_fingerprint_parse(pin, args->fp) < 0) {
+			char why[400];
+			snprintf(why, sizeof(why), "%s", vios_error_last());
+			return cli_usage(cli, "--hub-fingerprint: %s", why);
+		}
 		have_pin = 1;
 	}
 	{
-		uint8_t home_pin[8];
+		uint8_t home_pin[VIOS_FINGERPRINT_BYTES];
 		int home_has = 0;
 		if ((error = open_home(node, home_pin, &home_has, &locked, cli, need_home)) < 0)
 			return error;
 		if (!have_pin && home_has) {
-			memcpy(pin, home_pin, 8);
+			memcpy(pin, home_pin, VIOS_FINGERPRINT_BYTES);
 			have_pin = 1;
 		}
 	}
@@ -614,6 +617,7 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 		if (doc) {
 			json_object_set_new(doc, "refused", json_integer((json_int_t)rep.refused));
 			json_object_set_new(doc, "held", json_integer((json_int_t)rep.held));
+			json_object_set_new(doc, "log_went_back", json_integer((json_int_t)rep.log_back));
 		}
 		if (doc == NULL) {
 			error = vios_error_nomem();
@@ -633,6 +637,11 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 	} else if (rep.refused) {
 		vios_error_set(VIOS_ERR_BUNDLE, "%zu bundle%s refused for the mandate and %zu held behind them, as at every node (first: %s); 'vios audit verify' lists every finding",
 			       rep.refused, rep.refused == 1 ? "" : "s", rep.held, rep.first_refused);
+		error = VIOS_EVERIFY;
+	} else if (rep.log_back) {
+		vios_error_set(VIOS_ERR_BUNDLE, "%zu bundle%s an access log that went back (first: %s); 'vios audit"
+			       " verify' lists every finding", rep.log_back, rep.log_back == 1 ? " carries" : "s carry",
+			       rep.first_log_back);
 		error = VIOS_EVERIFY;
 	}
 done:

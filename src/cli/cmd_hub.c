@@ -1,6 +1,6 @@
 /*
- * cmd_hub.c - trust commands: hub (create, enroll, revoke, covenant set),
- * join and status.
+ * cmd_hub.c - trust commands: hub (create, enroll, revoke, covenant set,
+ * registry refresh), join and status.
  */
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -198,6 +198,53 @@ done:
 	return error;
 }
 
+/* hub registry refresh [--valid DAYS]: the same registry, signed again with a new expiry. */
+static int hub_registry(vios_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "valid", required_argument, NULL, 'v' },
+						  { "json", no_argument, NULL, OPT_JSON },
+						  { NULL, 0, NULL, 0 } };
+	git_repository *repo = NULL;
+	vios_registry *reg = NULL, *fresh = NULL;
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
+	git_oid commit;
+	long days = VIOS_REGISTRY_VALID_DAYS;
+	char *end;
+	int c, error;
+
+	optind = 0; /* a full reset: positional() parsed with "+" */
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == OPT_JSON)
+			cli->json = 1;
+		else if (c == 'v') {
+			days = strtol(optarg, &end, 10);
+			if (*optarg == 0 || *end || days < 1 || days > VIOS_REGISTRY_VALID_MAX)
+				return cli_usage(cli, "--valid takes a number of days from 1 to %d, not '%s'", VIOS_REGISTRY_VALID_MAX, optarg);
+		} else
+			return cli_usage(cli, "unknown option");
+	}
+	if (optind + 1 != argc || strcmp(argv[optind], "refresh") != 0)
+		return cli_usage(cli, "expected 'hub registry refresh [--valid DAYS]'");
+	vios_fingerprint_from_pk(pin, cli->node->sign_pub.pk);
+	if ((error = vios_hub_open(&repo, &reg, cli->store)) < 0 ||
+	    (error = vios_registry_refresh(&commit, repo, cli->node, reg, (int)days)) < 0 ||
+	    (error = vios_registry_load(&fresh, repo, &commit, pin)) < 0 ||
+	    (error = vios_trust_install(cli->store, repo, fresh, NULL, pin)) < 0 ||
+	    (error = vios_store_log(cli->store, "update", "registry", cli->node->node_id, "registry refreshed")) < 0)
+		goto done;
+	if (cli->json)
+		error = cli_json_out(json_pack("{s:I, s:s, s:s}", "registry_version", (json_int_t)fresh->version,
+					       "updated_at", fresh->updated_at, "expires_at", fresh->expires_at));
+	else
+		printf("published registry version %lld (nodes and covenant unchanged), valid until %s\n", fresh->version,
+		       fresh->expires_at);
+done:
+	vios_registry_free(fresh);
+	vios_registry_free(reg);
+	git_repository_free(repo);
+	return error;
+}
+
 int cmd_hub(vios_cli *cli, int argc, char **argv)
 {
 	const char *act;
@@ -208,7 +255,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	if ((first = positional(cli, argc, argv, NULL, NULL)) < 0)
 		return first;
 	if (first >= argc)
-		return cli_usage(cli, "expected create, enroll, revoke or covenant set");
+		return cli_usage(cli, "expected create, enroll, revoke, covenant set or registry refresh");
 	act = argv[first];
 	if (!strcmp(act, "check-push")) {
 		if (first + 1 != argc)
@@ -216,7 +263,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		return hub_check_push(cli);
 	}
 	if (!strcmp(act, "create")) {
-		char fp[17];
+		char fp[VIOS_FINGERPRINT_STRLEN + 1];
 		if (first + 2 != argc)
 			return cli_usage(cli, "expected 'hub create PATH'");
 		if ((error = vios_hub_create(cli->store, argv[first + 1])) < 0)
@@ -293,7 +340,9 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		vios_covenant_dispose(&c);
 		return error;
 	}
-	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke or covenant set)", act);
+	if (!strcmp(act, "registry"))
+		return hub_registry(cli, argc - first, argv + first);
+	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke, covenant set or registry refresh)", act);
 }
 
 int cmd_join(vios_cli *cli, int argc, char **argv)
@@ -366,7 +415,7 @@ done:
 int cmd_status(vios_cli *cli, int argc, char **argv)
 {
 	static const char *const keys[] = { "hub_url", "hub_fingerprint", "registry_version", "registry_updated_at",
-					     "hub_repo", "last_sync", "last_sync_via", NULL };
+					     "registry_expires_at", "hub_repo", "last_sync", "last_sync_via", NULL };
 	json_t *doc = json_object(), *nodes = NULL;
 	vios_covenant cov;
 	int first, error;
@@ -392,6 +441,13 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		else
 			json_object_set_new(doc, *k, v ? json_string(v) : json_null());
 		free(v);
+	}
+	{
+		/* null while the registry is fresh; else the line 'vios sync' warns with */
+		char why[300];
+		if ((error = cli_registry_warning(why, sizeof(why), cli->store)) < 0)
+			goto done;
+		json_object_set_new(doc, "registry_warning", error > 0 ? json_string(why) : json_null());
 	}
 	if ((error = vios_trust_covenant(&cov, cli->store)) == 0) {
 		json_object_set_new(doc, "covenant_version", json_integer(cov.version));
@@ -445,12 +501,15 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		if (url == NULL) {
 			printf("hub           none yet: run 'vios join URL --hub-fingerprint FP'\n");
 		} else {
-			printf("hub           %s\nfingerprint   %s (pinned)\nregistry      version %lld, verified, updated %s\n"
+			printf("hub           %s\nfingerprint   %s (pinned)\nregistry      version %lld, verified, updated %s, expires %s\n"
 			       "covenant      version %lld\nnodes         %zu enrolled\n",
 			       url, json_string_value(json_object_get(doc, "hub_fingerprint")),
 			       (long long)json_integer_value(json_object_get(doc, "registry_version")),
 			       json_string_value(json_object_get(doc, "registry_updated_at")),
+			       json_string_value(json_object_get(doc, "registry_expires_at")) ?: "(unknown)",
 			       (long long)json_integer_value(json_object_get(doc, "covenant_version")), json_array_size(nodes));
+			if (json_string_value(json_object_get(doc, "registry_warning")))
+				printf("warning       %s\n", json_string_value(json_object_get(doc, "registry_warning")));
 		}
 		printf("changes       %lld not sealed yet, %lld bundles sealed, %lld not sent yet\n",
 		       (long long)json_integer_value(json_object_get(doc, "pending_changes")),

@@ -1,9 +1,12 @@
 /*
- * cmd_node.c - init, whoami, identity export, passphrase change/recover.
+ * cmd_node.c - init, whoami, identity export and backup, passphrase
+ * change/recover.
  */
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "crypto/age.h"
+#include "node/backup.h"
+#include "sync/restore.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -29,7 +32,7 @@ int cmd_init(vios_cli *cli, int argc, char **argv)
 	vios_kdf_preset kdf = VIOS_KDF_MODERATE;
 	vios_secret *pass = NULL;
 	vios_node *node = NULL;
-	char *code = NULL, fp[17];
+	char *code = NULL, fp[VIOS_FINGERPRINT_STRLEN + 1];
 	int c, error;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -103,7 +106,7 @@ static int only_json_opts(vios_cli *cli, int argc, char **argv)
 int cmd_whoami(vios_cli *cli, int argc, char **argv)
 {
 	vios_node *n = cli->node;
-	char fp[17], pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
+	char fp[VIOS_FINGERPRINT_STRLEN + 1], pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
 	int error;
 
 	if ((error = only_json_opts(cli, argc, argv)) < 0)
@@ -191,6 +194,68 @@ done:
 	return error;
 }
 
+int cli_identity_backup(vios_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "force", no_argument, NULL, 'f' },
+		{ "backup-passphrase-file", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, OPT_JSON },    { NULL, 0, NULL, 0 }
+	};
+	vios_node *n = cli->node;
+	const char *path = NULL, *passfile = NULL;
+	vios_secret *pass = NULL;
+	vios_backup_hub hub;
+	char why[PATH_MAX + 64];
+	int c, force = 0, error;
+
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': path = optarg; break;
+		case 'f': force = 1; break;
+		case 'b': passfile = optarg; break;
+		case OPT_JSON: cli->json = 1; break;
+		default: return cli_usage(cli, "unknown option");
+		}
+	}
+	if (optind >= argc || strcmp(argv[optind], "backup") != 0 || optind + 1 != argc)
+		return cli_usage(cli, "expected 'identity backup -o FILE'");
+	if (path == NULL || *path == 0 || !strcmp(path, "-"))
+		return cli_usage(cli, "backup needs -o FILE (the backup is never printed)");
+	if ((error = inside(cli->home, path)) < 0)
+		return error;
+	if (error) {
+		vios_error_set(VIOS_ERR_INPUT, "refusing to write the backup inside the home %s: it must survive losing it; choose a path outside it", cli->home);
+		return VIOS_EUSAGE;
+	}
+	if (!force && vios_path_exists(path)) {
+		vios_error_set(VIOS_ERR_INPUT, "%s exists; use --force to replace it", path);
+		return VIOS_EEXISTS;
+	}
+	if ((error = vios_restore_hub_pin(&hub, cli->store)) < 0 ||
+	    (error = cli_backup_passphrase(&pass, cli, passfile, 1)) < 0)
+		goto done;
+	if (pass->len < VIOS_PASSPHRASE_MIN) {
+		vios_error_set(VIOS_ERR_INPUT, "the backup passphrase must have at least %d characters", VIOS_PASSPHRASE_MIN);
+		error = VIOS_EUSAGE;
+		goto done;
+	}
+	/* Logged first: a backup that is not in the log must not happen. */
+	if ((error = vios_snprintf(why, sizeof(why), "identity backup (secret keys) written to %s", path)) < 0 ||
+	    (error = vios_store_log(cli->store, "export", "identity", n->node_id, why)) < 0)
+		goto done;
+	if ((error = vios_backup_write(path, n, &hub, pass, VIOS_AGE_SCRYPT_LOGN, force)) < 0)
+		goto done;
+	fprintf(stderr, "vios: wrote the identity backup of node %s to %s (mode 0600, age, passphrase);\n"
+			"vios: keep it off this machine; 'vios restore --backup %s HUB' makes the node again\n",
+		n->node_id, path, path);
+	if (cli->json)
+		error = cli_json_out(json_pack("{s:s, s:s, s:s?}", "node_id", n->node_id, "backup_file", path,
+					       "hub_url", hub.url[0] ? hub.url : NULL));
+done:
+	vios_secret_free(pass);
+	return error;
+}
+
 int cmd_identity(vios_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -202,6 +267,10 @@ int cmd_identity(vios_cli *cli, int argc, char **argv)
 	char *req = NULL;
 	int c, secret = 0, force = 0, error;
 
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "backup") && strcmp(argv[k - 1], "-o") && strcmp(argv[k - 1], "--output") &&
+		    strcmp(argv[k - 1], "--backup-passphrase-file"))
+			return cli_identity_backup(cli, argc, argv);
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
@@ -212,7 +281,7 @@ int cmd_identity(vios_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind], "export") != 0)
-		return cli_usage(cli, "expected 'identity export'");
+		return cli_usage(cli, "expected 'identity export' or 'identity backup'");
 	if (optind + 1 != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
 	if (out != NULL && !strcmp(out, "-"))

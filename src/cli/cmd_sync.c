@@ -6,6 +6,7 @@
 #include "sync/git.h"
 #include "sync/hub.h"
 #include "sync/sync.h"
+#include "sync/trust.h"
 #include "util/error.h"
 
 #include <getopt.h>
@@ -30,6 +31,27 @@ void cli_progress_on(void)
 		vios_git_set_progress(progress, NULL);
 }
 
+int cli_registry_warning(char *buf, size_t len, vios_store *st)
+{
+	vios_trust_fresh f;
+	int error;
+
+	if ((error = vios_trust_freshness(&f, st)) == VIOS_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return error;
+	if (f.state == VIOS_REGISTRY_EXPIRED)
+		snprintf(buf, len, "the registry (version %lld) expired at %s; case data waits for a fresh registry from the hub "
+			 "('vios hub registry refresh' there); theme data was still sealed and sent", f.version, f.expires_at);
+	else if (f.state == VIOS_REGISTRY_EXPIRING)
+		snprintf(buf, len, "the registry (version %lld) expires at %s, in %lld day%s; after that case data waits until the hub "
+			 "runs 'vios hub registry refresh'", f.version, f.expires_at, (f.seconds_left + 86399) / 86400,
+			 (f.seconds_left + 86399) / 86400 == 1 ? "" : "s");
+	else
+		return 0;
+	return f.state == VIOS_REGISTRY_EXPIRED ? 2 : 1;
+}
+
 int cmd_sync(vios_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = { { "via", required_argument, NULL, 'v' },
@@ -37,7 +59,8 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 						  { NULL, 0, NULL, 0 } };
 	const char *via = NULL;
 	vios_sync_report rep;
-	int c, error;
+	char why[400];
+	int c, error, warned;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'v')
@@ -53,12 +76,22 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	error = vios_sync(&rep, cli->store, via);
 	if (error < 0 && error != VIOS_EVERIFY)
 		return error;
+	/* revoked: the refusal is the one line (exit 3), nothing was sealed or sent */
+	if (error == VIOS_EVERIFY && vios_trust_may_seal(cli->store) < 0)
+		return VIOS_EVERIFY;
+	/* expiring: a warning; expired: the one error line of exit 3 (the bad-input rule: docs/cli-output.md),
+	 * after the theme data went out and the results were printed */
+	if ((warned = cli_registry_warning(why, sizeof(why), cli->store)) < 0)
+		return warned;
+	if (warned == 1 || (warned == 2 && error < 0))
+		fprintf(stderr, "vios: warning: %s\n", why);
 	if (cli->json) {
-		int jerr = cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "registry", rep.registry,
+		int jerr = cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "registry", rep.registry,
 						  "nodes", (json_int_t)rep.nodes, "bundles", (json_int_t)rep.bundles,
 						  "applied", (json_int_t)rep.applied, "ops", (json_int_t)rep.ops,
 						  "exported", (json_int_t)rep.exported, "pushed", (json_int_t)rep.pushed,
-						  "alarms", (json_int_t)rep.alarms, "in_quarantine", (json_int_t)rep.quarantined));
+						  "alarms", (json_int_t)rep.alarms, "in_quarantine", (json_int_t)rep.quarantined,
+						  "registry_warning", warned ? why : NULL));
 		if (jerr < 0)
 			return jerr;
 	} else
@@ -70,6 +103,10 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	if (!cli->json && rep.quarantined)
 		printf("%zu sender%s wait%s behind a bundle in quarantine (vios status)\n", rep.quarantined,
 		       rep.quarantined == 1 ? "" : "s", rep.quarantined == 1 ? "s" : "");
+	if (warned == 2 && error == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "%s", why);
+		error = VIOS_EVERIFY;
+	}
 	return error;
 }
 

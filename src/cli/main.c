@@ -44,12 +44,13 @@ static const vios_cmd commands[] = {
 	{ "whoami", cmd_whoami, NEEDS_NODE, "Show this node's identity and public keys",
 	  "usage: vios [--json] whoami\n"
 	  "\n"
-	  "Shows node id, kind, name, role, fingerprint (the signing key id), the age\n"
-	  "recipient (age1...) and the minisign public key. Unlocks the node, so a wrong\n"
-	  "passphrase is reported here.\n", NULL },
-	{ "identity", cmd_identity, NEEDS_STORE, "Export the enrollment request or the age identity",
+	  "Shows node id, kind, name, role, fingerprint (128 bits of the signing key, 8\n"
+	  "groups of 4 hex digits), the age recipient (age1...) and the minisign public\n"
+	  "key. Unlocks the node, so a wrong passphrase is reported here.\n", NULL },
+	{ "identity", cmd_identity, NEEDS_STORE, "Export the enrollment request or the age identity; back up the identity",
 	  "usage: vios identity export [-o FILE]\n"
 	  "       vios identity export --secret -o FILE [--force]\n"
+	  "       vios identity backup -o FILE [--backup-passphrase-file FILE] [--force]\n"
 	  "\n"
 	  "Without --secret: writes the signed enrollment request (public keys, kind, role,\n"
 	  "name) for the hub operator, to FILE or stdout.\n"
@@ -57,7 +58,13 @@ static const vios_cmd commands[] = {
 	  "mode 0600, so stock 'age -d -i FILE' can decrypt what is addressed to this node.\n"
 	  "The file is outside the encrypted home: keep it safe and delete it after use.\n"
 	  "Every secret export is written to the access log ('vios log').\n"
-	  "It is never written inside the home; an existing FILE needs --force.\n", NULL },
+	  "It is never written inside the home; an existing FILE needs --force.\n"
+	  "backup: writes this node's identity (node id, kind, name, role, both secret keys)\n"
+	  "and the hub it joined (URL, fingerprint, public key) to FILE, mode 0600, as an age\n"
+	  "file encrypted to a passphrase (scrypt): stock 'age -d FILE' opens it. The passphrase\n"
+	  "is the node's (--passphrase-file, VIOS_PASSPHRASE or a prompt, asked twice) unless\n"
+	  "--backup-passphrase-file FILE. Keep it off this machine; with it and the hub,\n"
+	  "'vios restore' makes the node again. Every backup is written to the access log.\n", NULL },
 	{ "passphrase", cmd_passphrase, 0, "Change the passphrase or recover with the recovery code",
 	  "usage: vios passphrase change [--new-passphrase-file FILE]\n"
 	  "       vios passphrase recover --recovery-code CODE [--new-passphrase-file FILE]\n"
@@ -67,6 +74,20 @@ static const vios_cmd commands[] = {
 	  "prompt, asked twice).\n"
 	  "recover: sets a new passphrase with the recovery code printed by 'vios init'.\n"
 	  "The node keeps its keys and data; the recovery code stays valid.\n", NULL },
+	{ "restore", cmd_restore, 0, "Make a lost node again from its identity backup and the hub",
+	  "usage: vios restore --backup FILE [--backup-passphrase-file FILE] [--hub-fingerprint FP]\n"
+	  "                    [--kdf PRESET] URL|PATH\n"
+	  "\n"
+	  "Makes a new home (--home, VIOS_HOME or ~/.vios; it must not exist or be empty) with\n"
+	  "the identity in FILE (from 'vios identity backup'), joins the hub at URL|PATH with the\n"
+	  "hub key the backup pinned (or --hub-fingerprint FP), and rebuilds the store from every\n"
+	  "bundle on the hub addressed to this node, its own included. The next 'vios sync'\n"
+	  "continues the node's chain where the hub has it. A new recovery code is printed once.\n"
+	  "\n"
+	  "The backup's passphrase comes from --backup-passphrase-file FILE, else from\n"
+	  "--passphrase-file, VIOS_PASSPHRASE or a prompt, and then also seals the new home;\n"
+	  "with --backup-passphrase-file the new home's passphrase comes from those sources.\n"
+	  "Restore, never a copied store.db: an old store would seal seqs the hub already has.\n", NULL },
 	{ "pupil", cmd_pupil, NEEDS_STORE, "Record and show pupils",
 	  "usage: vios pupil add --name NAME [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
 	  "                      [--over16] [--guardian CONTACT]\n"
@@ -135,10 +156,16 @@ static const vios_cmd commands[] = {
 	  "agreement made in a case stays with that case (--case cannot change).\n"
 	  "--overdue lists open agreements whose due date has passed.\n", NULL },
 	{ "log", cmd_log, NEEDS_STORE, "Show the local access log",
-	  "usage: vios log [--limit N]\n"
+	  "usage: vios log [--limit N] | vios log --verify\n"
 	  "\n"
 	  "Who (node, OS user) did what (create, read, update, export, import, erase) to\n"
-	  "which record, and when. The log is append-only and never leaves this node.\n", NULL },
+	  "which record, and when. The log is append-only and never leaves this node.\n"
+	  "\n"
+	  "Each entry is chained to the one before by its hash. --verify recomputes the\n"
+	  "chain: \"access log: N entries, chain intact, head H\", or exit 3 naming the\n"
+	  "first entry that was edited, deleted or moved. The head (count and last hash)\n"
+	  "goes inside every bundle this node seals, so the auditor sees a log that went\n"
+	  "back (a store copied back from an old copy).\n", NULL },
 	{ "store", cmd_store, NEEDS_STORE, "Check or compact the encrypted record store",
 	  "usage: vios store check | vios store vacuum\n"
 	  "\n"
@@ -150,6 +177,7 @@ static const vios_cmd commands[] = {
 	  "       vios hub enroll FILE\n"
 	  "       vios hub revoke NODE-ID\n"
 	  "       vios hub covenant set FILE\n"
+	  "       vios hub registry refresh [--valid DAYS]\n"
 	  "       vios hub merge [--via PATH]\n"
 	  "       vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE] [--svg FILE]\n"
 	  "       vios hub check-push\n"
@@ -161,7 +189,10 @@ static const vios_cmd commands[] = {
 	  "keys is refused. revoke records the time and the last seq the hub holds from the\n"
 	  "node; later bundles from it are refused everywhere. covenant set validates a JSON\n"
 	  "covenant (see docs/formats.md) with a higher version and publishes it.\n"
-	  "Every change is a new registry version signed by the hub's key.\n"
+	  "Every change is a new registry version signed by the hub's key, valid 30 days.\n"
+	  "registry refresh signs the same registry again as the next version, valid DAYS\n"
+	  "days (1 to 365, default 30): run it from a timer (INSTALL.md). Nodes warn from\n"
+	  "7 days before expiry; with an expired registry schools seal no case data.\n"
 	  "merge verifies every node's bundles in the hub repository, imports the theme\n"
 	  "data addressed to the hub, and quarantines what fails (kept, reported, never\n"
 	  "applied; exit 3). --via PATH takes a USB stick's verified refs into the hub\n"
@@ -180,9 +211,11 @@ static const vios_cmd commands[] = {
 	  "\n"
 	  "Fetches refs/heads/registry from the hub (a path, file://, git:// or http(s) URL)\n"
 	  "and checks every signature against the pinned hub key: FP is the fingerprint the\n"
-	  "hub operator read to you ('vios whoami' on the hub). A wrong fingerprint, an\n"
-	  "unsigned or altered entry, or a registry that does not extend the one verified\n"
-	  "before exits 3 and stores nothing.\n", NULL },
+	  "hub operator read to you ('vios whoami' on the hub): 32 hex digits, in any\n"
+	  "case, with or without the '-' between groups, or the hub's minisign public key\n"
+	  "line (RW...). A wrong fingerprint, an old 16-digit one, an unsigned or altered\n"
+	  "entry, or a registry that does not extend the one verified before exits 3 and\n"
+	  "stores nothing.\n", NULL },
 	{ "status", cmd_status, NEEDS_STORE, "Show the hub, its pinned key, registry and covenant versions",
 	  "usage: vios status\n", NULL },
 	{ "export", cmd_export, NEEDS_STORE, "Seal pending changes into signed, encrypted bundles",
@@ -228,7 +261,11 @@ static const vios_cmd commands[] = {
 	  "pending changes with the fresh registry and covenant, and pushes this node's\n"
 	  "own ref (fast-forward only). --via uses a USB stick's bare repository instead\n"
 	  "of the hub (made when missing). With the hub unreachable it exits 1 and keeps\n"
-	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n", NULL },
+	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n"
+	  "From 7 days before the registry expires one warning line goes to stderr. Once\n"
+	  "it has expired, theme data is still sealed and sent, but case data stays queued\n"
+	  "until a fresh registry arrives: exit 3 with one line saying so. A node the\n"
+	  "registry lists as revoked seals and sends nothing (exit 3, one line).\n", NULL },
 	{ "audit", cmd_audit, 0, "Auditor: verify every signature, chain and flow; list flows; replay history",
 	  "usage: vios audit verify URL|PATH [--checkpoint FILE] [--hub-fingerprint FP]\n"
 	  "       vios audit flows URL|PATH [--csv FILE] [--hub-fingerprint FP]\n"

@@ -162,3 +162,18 @@ int cli_new_passphrase(vios_secret **out, const char *file)
 	return prompt_twice(out, "New passphrase: ",
 			    "set VIOS_NEW_PASSPHRASE, use --new-passphrase-file FILE");
 }
+
+int cli_backup_passphrase(vios_secret **out, const vios_cli *cli, const char *file, int confirm)
+{
+	const char *env;
+
+	*out = NULL;
+	if (file)
+		return from_file(out, file);
+	if (cli->passphrase_file)
+		return from_file(out, cli->passphrase_file);
+	if ((env = getenv("VIOS_PASSPHRASE")) != NULL)
+		return from_env(out, "VIOS_PASSPHRASE", env);
+	return confirm ? prompt_twice(out, "Passphrase for the backup: ", HINT ", --backup-passphrase-file FILE")
+		       : prompt(out, "Passphrase of the backup: ", HINT ", --backup-passphrase-file FILE");
+}

@@ -227,6 +227,8 @@ int vios_crdt_pending_count(size_t *out, vios_store *st);
  * otherwise), so the mark and the bundle commit together.
  */
 int vios_crdt_mark_sealed(vios_store *st, int64_t up_to_seq, const char *bundle_ref);
+/* The same for the one pending op seq (the exporter holding others back). */
+int vios_crdt_mark_sealed_one(vios_store *st, int64_t seq, const char *bundle_ref);
 
 /* ---- forwarding a row's state (for the exporter) -------------------------- */
 

@@ -130,7 +130,19 @@ int vios_crdt_pending_count(size_t *out, vios_store *st)
 	return vios_store_error(st->db, rc, "counting pending changes");
 }
 
+static int mark_sealed(vios_store *st, int64_t seq, const char *bundle_ref, int one);
+
 int vios_crdt_mark_sealed(vios_store *st, int64_t up_to_seq, const char *bundle_ref)
+{
+	return mark_sealed(st, up_to_seq, bundle_ref, 0);
+}
+
+int vios_crdt_mark_sealed_one(vios_store *st, int64_t seq, const char *bundle_ref)
+{
+	return mark_sealed(st, seq, bundle_ref, 1);
+}
+
+static int mark_sealed(vios_store *st, int64_t up_to_seq, const char *bundle_ref, int one)
 {
 	sqlite3_stmt *pStmt = NULL;
 	int rc;
@@ -144,7 +156,8 @@ int vios_crdt_mark_sealed(vios_store *st, int64_t up_to_seq, const char *bundle_
 		vios_error_set(VIOS_ERR_INPUT, "sealing pending changes needs a bundle reference");
 		return VIOS_EUSAGE;
 	}
-	rc = sqlite3_prepare_v2(st->db, "UPDATE crdt_pending SET sealed_in = ?2 WHERE sealed_in IS NULL AND seq <= ?1",
+	rc = sqlite3_prepare_v2(st->db, one ? "UPDATE crdt_pending SET sealed_in = ?2 WHERE sealed_in IS NULL AND seq = ?1"
+					    : "UPDATE crdt_pending SET sealed_in = ?2 WHERE sealed_in IS NULL AND seq <= ?1",
 				-1, &pStmt, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(pStmt, 1, up_to_seq);

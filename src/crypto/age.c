@@ -6,6 +6,10 @@
  *	age-encryption.org/v1
  *	-> X25519 <base64 ephemeral share>
  *	<base64 body: the 16-byte file key wrapped with ChaCha20-Poly1305>
+ *	   or, for a passphrase, the only stanza:
+ *	-> scrypt <base64 16-byte salt> <decimal log2 N>
+ *	<base64 body: the file key wrapped under scrypt(passphrase,
+ *	 "age-encryption.org/v1/scrypt" || salt, N, r = 8, p = 1)>
  *	--- <base64 HMAC-SHA-256 of everything up to and including "---">
  *	<16-byte nonce><chunk 0>...<final chunk>
  *
@@ -15,8 +19,11 @@
  *
  * The reader is strict: canonical unpadded base64 everywhere, body lines of
  * 64 columns ending with a shorter line, X25519 stanzas of exactly two
- * arguments with a 32-byte share and a 32-byte body, scrypt stanzas alone,
- * an all-zero shared secret refused, at most MAX_HEADER bytes and
+ * arguments with a 32-byte share and a 32-byte body, scrypt stanzas alone
+ * with exactly a 16-byte salt, a work factor in 1..22 written as a decimal
+ * without leading zeros and a 32-byte body (a higher work factor is refused
+ * before scrypt runs: 2^23 would take 8 GiB and minutes), an all-zero
+ * shared secret refused, at most MAX_HEADER bytes and
  * MAX_STANZAS stanzas. It releases no plaintext before the header MAC has
  * been checked, and reports the end only after a final chunk authenticated
  * and nothing follows it.
@@ -27,6 +34,7 @@
  */
 #include "crypto/age.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -35,9 +43,12 @@
 #include "crypto/bech32.h"
 #include "crypto/hkdf.h"
 #include "util/error.h"
+#include "util/util.h"
 
 #define VERSION_LINE "age-encryption.org/v1"
 #define X25519_INFO "age-encryption.org/v1/X25519"
+#define SCRYPT_LABEL "age-encryption.org/v1/scrypt"
+#define SCRYPT_SALT_LEN 16
 #define MAX_HEADER (1024 * 1024)
 #define MAX_STANZAS 1024
 #define BODY_COLUMNS 64
@@ -75,6 +86,13 @@ typedef struct {
 	uint8_t body[FILE_KEY_LEN + TAG_LEN];
 } x25519_stanza;
 
+/* The scrypt stanza as parsed (there is at most one). */
+typedef struct {
+	uint8_t salt[SCRYPT_SALT_LEN];
+	int logn;
+	uint8_t body[FILE_KEY_LEN + TAG_LEN];
+} scrypt_stanza;
+
 /* What the reader needs from a parsed header. */
 typedef struct {
 	uint8_t *text;		/* the header bytes read so far */
@@ -85,6 +103,7 @@ typedef struct {
 	size_t n_x25519, cap_x25519;
 	size_t n_stanzas;
 	int has_scrypt;
+	scrypt_stanza scrypt;
 } header;
 
 static int age_corrupt(const char *what)
@@ -252,6 +271,60 @@ static int read_body(header *h, FILE *src, uint8_t *body, size_t cap, size_t *bo
 	return 0;
 }
 
+/*
+ * The work factor: 1*DIGIT without a leading zero, at most
+ * VIOS_AGE_SCRYPT_LOGN_MAX. 0 with *logn, or VIOS_ECORRUPT.
+ */
+static int parse_logn(int *logn, const char *arg, size_t len)
+{
+	int v = 0;
+
+	if (len == 0 || len > 2 || arg[0] == '0')
+		goto bad;
+	for (size_t i = 0; i < len; i++) {
+		if (arg[i] < '0' || arg[i] > '9')
+			goto bad;
+		v = v * 10 + (arg[i] - '0');
+	}
+	if (v > VIOS_AGE_SCRYPT_LOGN_MAX) {
+		vios_error_set(VIOS_ERR_AGE, "age: header: scrypt work factor %d is above %d (would take too long); refused",
+			       v, VIOS_AGE_SCRYPT_LOGN_MAX);
+		return VIOS_ECORRUPT;
+	}
+	*logn = v;
+	return 0;
+bad:
+	/* a long argument says only that it is wrong */
+	return age_corrupt(len > 2 && arg[0] != '0' && strspn(arg, "0123456789") >= len
+			   ? "header: scrypt work factor is above 22 (would take too long); refused"
+			   : "header: scrypt work factor is not a decimal from 1 to 22 without leading zeros");
+}
+
+/* "-> scrypt SALT LOGN" and its body; the one scrypt stanza of a header. */
+static int parse_scrypt(header *h, FILE *src, const char **args, const size_t *arglens, size_t nargs)
+{
+	scrypt_stanza st;
+	size_t saltlen, bodylen;
+	int error;
+
+	if (nargs != 3)
+		return age_corrupt("header: scrypt stanza must have exactly two arguments (salt, work factor)");
+	if (h->has_scrypt)
+		return age_corrupt("header: an scrypt stanza must be the only stanza");
+	if (b64_decode(st.salt, sizeof(st.salt), &saltlen, args[1], arglens[1]) < 0 ||
+	    saltlen != sizeof(st.salt))
+		return age_corrupt("header: scrypt salt is not 16 bytes of canonical base64");
+	if ((error = parse_logn(&st.logn, args[2], arglens[2])) < 0)
+		return error;
+	if ((error = read_body(h, src, st.body, sizeof(st.body), &bodylen)) < 0)
+		return error;
+	if (bodylen != sizeof(st.body))
+		return age_corrupt("header: scrypt stanza body is not 32 bytes");
+	h->has_scrypt = 1;
+	h->scrypt = st;
+	return 0;
+}
+
 static int parse_stanza(header *h, FILE *src, size_t start, size_t len)
 {
 	const char *line = (const char *)h->text + start + 3;
@@ -267,7 +340,7 @@ static int parse_stanza(header *h, FILE *src, size_t start, size_t len)
 	/* args point into h->text, which read_body may move: use them first. */
 	is_x25519 = arg_is(args[0], arglens[0], "X25519");
 	if (arg_is(args[0], arglens[0], "scrypt"))
-		h->has_scrypt = 1;
+		return parse_scrypt(h, src, args, arglens, nargs);
 
 	if (!is_x25519)
 		return read_body(h, src, NULL, 0, &bodylen);
@@ -340,6 +413,7 @@ static void header_dispose(header *h)
 	if (h->x25519 != NULL)
 		sodium_memzero(h->x25519, h->cap_x25519 * sizeof(*h->x25519));
 	free(h->x25519);
+	sodium_memzero(&h->scrypt, sizeof(h->scrypt));
 	memset(h, 0, sizeof(*h));
 }
 
@@ -353,6 +427,54 @@ static int x25519_wrap_key(uint8_t key[32], const uint8_t shared[32],
 	memcpy(salt + 32, recipient, 32);
 	return vios_hkdf_sha256(key, 32, salt, sizeof(salt), shared, 32,
 				(const uint8_t *)X25519_INFO, strlen(X25519_INFO));
+}
+
+/* wrap key = scrypt(passphrase, SCRYPT_LABEL || salt, 2^logn, 8, 1). */
+static int scrypt_wrap_key(uint8_t key[32], const vios_secret *pass,
+			   const uint8_t salt[SCRYPT_SALT_LEN], int logn)
+{
+	uint8_t s[sizeof(SCRYPT_LABEL) - 1 + SCRYPT_SALT_LEN];
+
+	assert(logn >= 1 && logn <= VIOS_AGE_SCRYPT_LOGN_MAX);
+	memcpy(s, SCRYPT_LABEL, sizeof(SCRYPT_LABEL) - 1);
+	memcpy(s + sizeof(SCRYPT_LABEL) - 1, salt, SCRYPT_SALT_LEN);
+	if (crypto_pwhash_scryptsalsa208sha256_ll(pass->buf, pass->len, s, sizeof(s),
+						  (uint64_t)1 << logn, 8, 1, key, 32) != 0) {
+		sodium_memzero(key, 32);
+		return vios_error_os("age: scrypt with work factor %d failed", logn);
+	}
+	return 0;
+}
+
+/*
+ * Unwraps the file key of the scrypt stanza with the passphrase: 0,
+ * VIOS_ENOTFOUND (no scrypt stanza) or VIOS_EAUTH (wrong passphrase).
+ */
+static int unwrap_scrypt(uint8_t file_key[FILE_KEY_LEN], const header *h, const vios_secret *pass)
+{
+	static const uint8_t zero_nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+	uint8_t wrap[32];
+	unsigned long long outlen;
+	int error;
+
+	if (!h->has_scrypt) {
+		vios_error_set(VIOS_ERR_AGE, "age: the file is not encrypted to a passphrase (no scrypt stanza)");
+		return VIOS_ENOTFOUND;
+	}
+	if ((error = scrypt_wrap_key(wrap, pass, h->scrypt.salt, h->scrypt.logn)) < 0)
+		goto done;
+	if (crypto_aead_chacha20poly1305_ietf_decrypt(file_key, &outlen, NULL, h->scrypt.body,
+			sizeof(h->scrypt.body), NULL, 0, zero_nonce, wrap) != 0 || outlen != FILE_KEY_LEN) {
+		vios_error_set(VIOS_ERR_AGE, "age: wrong passphrase (the scrypt stanza does not open with it)");
+		error = VIOS_EAUTH;
+		goto done;
+	}
+	error = 0;
+done:
+	sodium_memzero(wrap, sizeof(wrap));
+	if (error < 0)
+		sodium_memzero(file_key, FILE_KEY_LEN);
+	return error;
 }
 
 /*
@@ -393,8 +515,8 @@ static int unwrap_file_key(uint8_t file_key[FILE_KEY_LEN], const header *h,
 		}
 	}
 	if (h->has_scrypt)
-		vios_error_set(VIOS_ERR_AGE, "age: no identity matched (the file is passphrase-encrypted "
-			       "with scrypt, which is not supported)");
+		vios_error_set(VIOS_ERR_AGE, "age: no identity matched (the file is encrypted to a "
+			       "passphrase, scrypt: open it with the passphrase)");
 	else
 		vios_error_set(VIOS_ERR_AGE, "age: no identity matched any of the %zu X25519 stanzas",
 			       h->n_x25519);
@@ -560,8 +682,40 @@ static int flush_chunk(vios_age_writer *w, int last)
 	return 0;
 }
 
-int vios_age_writer_open(vios_age_writer **out, FILE *dst,
-			 const uint8_t (*recipients)[32], size_t n)
+/* The scrypt stanza for pass at work factor logn, wrapping file_key, to hdr. */
+static int scrypt_stanza_write(char **hdr, size_t *hlen, size_t *hcap, const uint8_t file_key[FILE_KEY_LEN],
+			       const vios_secret *pass, int logn)
+{
+	static const uint8_t zero_nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+	uint8_t salt[SCRYPT_SALT_LEN], wrap[32], body[FILE_KEY_LEN + TAG_LEN];
+	char b64[sodium_base64_ENCODED_LEN(FILE_KEY_LEN + TAG_LEN, B64)], line[96];
+	int error;
+
+	randombytes_buf(salt, sizeof(salt));
+	if ((error = scrypt_wrap_key(wrap, pass, salt, logn)) < 0)
+		goto done;
+	crypto_aead_chacha20poly1305_ietf_encrypt(body, NULL, file_key, FILE_KEY_LEN,
+						  NULL, 0, NULL, zero_nonce, wrap);
+	sodium_bin2base64(b64, sizeof(b64), salt, sizeof(salt), B64);
+	if ((error = vios_snprintf(line, sizeof(line), "-> scrypt %s %d\n", b64, logn)) < 0 ||
+	    (error = append(hdr, hlen, hcap, line)) < 0)
+		goto done;
+	/* 43 characters: a single short body line. */
+	sodium_bin2base64(b64, sizeof(b64), body, sizeof(body), B64);
+	if ((error = append(hdr, hlen, hcap, b64)) < 0 || (error = append(hdr, hlen, hcap, "\n")) < 0)
+		goto done;
+	error = 0;
+done:
+	sodium_memzero(wrap, sizeof(wrap));
+	return error;
+}
+
+/*
+ * Writes the header to dst, one X25519 stanza per recipient or (pass not
+ * NULL) the one scrypt stanza, and returns the payload writer.
+ */
+static int writer_open(vios_age_writer **out, FILE *dst, const uint8_t (*recipients)[32], size_t n,
+		       const vios_secret *pass, int logn)
 {
 	static const uint8_t zero_nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
 	vios_age_writer *w = NULL;
@@ -573,9 +727,15 @@ int vios_age_writer_open(vios_age_writer **out, FILE *dst,
 	size_t hlen = 0, hcap = 0, i;
 	int error = VIOS_ERROR;
 
-	if (out == NULL || dst == NULL || recipients == NULL || n == 0 || n > MAX_STANZAS) {
+	if (out == NULL || dst == NULL ||
+	    (pass == NULL && (recipients == NULL || n == 0 || n > MAX_STANZAS))) {
 		vios_error_set(VIOS_ERR_AGE, "age: writer needs a file and 1 to %d recipients",
 			       MAX_STANZAS);
+		goto done;
+	}
+	if (pass != NULL && (logn < 1 || logn > VIOS_AGE_SCRYPT_LOGN_MAX)) {
+		vios_error_set(VIOS_ERR_AGE, "age: scrypt work factor %d is outside 1 to %d",
+			       logn, VIOS_AGE_SCRYPT_LOGN_MAX);
 		goto done;
 	}
 	*out = NULL;
@@ -591,7 +751,9 @@ int vios_age_writer_open(vios_age_writer **out, FILE *dst,
 	randombytes_buf(file_key, sizeof(file_key));
 	if ((error = append(&hdr, &hlen, &hcap, VERSION_LINE "\n")) < 0)
 		goto done;
-	for (i = 0; i < n; i++) {
+	if (pass != NULL && (error = scrypt_stanza_write(&hdr, &hlen, &hcap, file_key, pass, logn)) < 0)
+		goto done;
+	for (i = 0; pass == NULL && i < n; i++) {
 		randombytes_buf(esk, sizeof(esk));
 		if (crypto_scalarmult_base(epk, esk) != 0 ||
 		    crypto_scalarmult(shared, esk, recipients[i]) != 0) {
@@ -643,6 +805,21 @@ done:
 	else
 		*out = w;
 	return error;
+}
+
+int vios_age_writer_open(vios_age_writer **out, FILE *dst,
+			 const uint8_t (*recipients)[32], size_t n)
+{
+	return writer_open(out, dst, recipients, n, NULL, 0);
+}
+
+int vios_age_writer_open_scrypt(vios_age_writer **out, FILE *dst, const vios_secret *pass, int logn)
+{
+	if (pass == NULL) {
+		vios_error_set(VIOS_ERR_AGE, "age: bad arguments");
+		return VIOS_ERROR;
+	}
+	return writer_open(out, dst, NULL, 0, pass, logn);
 }
 
 int vios_age_writer_write(vios_age_writer *w, const void *buf, size_t len)
@@ -708,8 +885,9 @@ void vios_age_writer_free(vios_age_writer *w)
 
 /* ---- reader ---- */
 
-int vios_age_reader_open(vios_age_reader **out, FILE *src,
-			 const uint8_t *const *identities, size_t n)
+/* Opens with the identities, or with the passphrase when pass is not NULL. */
+static int reader_open(vios_age_reader **out, FILE *src, const uint8_t *const *identities, size_t n,
+		       const vios_secret *pass)
 {
 	vios_age_reader *r = NULL;
 	header h;
@@ -739,7 +917,11 @@ int vios_age_reader_open(vios_age_reader **out, FILE *src,
 		error = age_corrupt("header: an scrypt stanza must be the only stanza");
 		goto done;
 	}
-	if ((error = unwrap_file_key(file_key, &h, identities, n)) < 0)
+	if (pass != NULL)
+		error = unwrap_scrypt(file_key, &h, pass);
+	else
+		error = unwrap_file_key(file_key, &h, identities, n);
+	if (error < 0)
 		goto done;
 	if ((error = header_mac(mac, file_key, h.text, h.mac_input_len)) < 0)
 		goto done;
@@ -774,6 +956,21 @@ done:
 	else
 		*out = r;
 	return error;
+}
+
+int vios_age_reader_open(vios_age_reader **out, FILE *src,
+			 const uint8_t *const *identities, size_t n)
+{
+	return reader_open(out, src, identities, n, NULL);
+}
+
+int vios_age_reader_open_scrypt(vios_age_reader **out, FILE *src, const vios_secret *pass)
+{
+	if (pass == NULL) {
+		vios_error_set(VIOS_ERR_AGE, "age: bad arguments");
+		return VIOS_ERROR;
+	}
+	return reader_open(out, src, NULL, 0, pass);
 }
 
 /*
@@ -883,8 +1080,8 @@ void vios_age_reader_free(vios_age_reader *r)
 
 /* ---- whole buffers ---- */
 
-int vios_age_encrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
-			 const uint8_t (*recipients)[32], size_t n)
+static int encrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
+		       const uint8_t (*recipients)[32], size_t n, const vios_secret *pass, int logn)
 {
 	vios_age_writer *w = NULL;
 	char *mem = NULL;
@@ -900,7 +1097,7 @@ int vios_age_encrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t i
 		error = vios_error_os("age: open_memstream");
 		goto done;
 	}
-	if ((error = vios_age_writer_open(&w, f, recipients, n)) < 0 ||
+	if ((error = writer_open(&w, f, recipients, n, pass, logn)) < 0 ||
 	    (error = vios_age_writer_write(w, in, inlen)) < 0)
 		goto done;
 	error = vios_age_writer_close(w);
@@ -926,8 +1123,8 @@ done:
 	return error;
 }
 
-int vios_age_decrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
-			 const uint8_t *const *identities, size_t n, size_t max)
+static int decrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
+		       const uint8_t *const *identities, size_t n, const vios_secret *pass, size_t max)
 {
 	vios_age_reader *r = NULL;
 	uint8_t *pt = NULL;
@@ -947,7 +1144,7 @@ int vios_age_decrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t i
 		error = vios_error_os("age: fmemopen");
 		goto done;
 	}
-	if ((error = vios_age_reader_open(&r, f, identities, n)) < 0)
+	if ((error = reader_open(&r, f, identities, n, pass)) < 0)
 		goto done;
 	for (;;) {
 		size_t got;
@@ -1001,4 +1198,36 @@ done:
 		free(pt);
 	}
 	return error;
+}
+
+int vios_age_encrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
+			 const uint8_t (*recipients)[32], size_t n)
+{
+	return encrypt_buf(out, outlen, in, inlen, recipients, n, NULL, 0);
+}
+
+int vios_age_decrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
+			 const uint8_t *const *identities, size_t n, size_t max)
+{
+	return decrypt_buf(out, outlen, in, inlen, identities, n, NULL, max);
+}
+
+int vios_age_encrypt_buf_scrypt(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
+				const vios_secret *pass, int logn)
+{
+	if (pass == NULL) {
+		vios_error_set(VIOS_ERR_AGE, "age: bad arguments");
+		return VIOS_ERROR;
+	}
+	return encrypt_buf(out, outlen, in, inlen, NULL, 0, pass, logn);
+}
+
+int vios_age_decrypt_buf_scrypt(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
+				const vios_secret *pass, size_t max)
+{
+	if (pass == NULL) {
+		vios_error_set(VIOS_ERR_AGE, "age: bad arguments");
+		return VIOS_ERROR;
+	}
+	return decrypt_buf(out, outlen, in, inlen, NULL, 0, pass, max);
 }

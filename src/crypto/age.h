@@ -1,8 +1,10 @@
 /*
  * age.h - the age v1 file format (C2SP age spec, https://age-encryption.org/v1)
- * with X25519 recipients only, built on libsodium.
+ * with X25519 recipients and the scrypt (passphrase) recipient, built on
+ * libsodium.
  *
- * Writer: header with one X25519 stanza per recipient, header MAC, then the
+ * Writer: header with one X25519 stanza per recipient (or the one scrypt
+ * stanza for a passphrase), header MAC, then the
  * STREAM payload (ChaCha20-Poly1305, 64 KiB chunks, last chunk flagged).
  * Reader: strict parser (canonical unpadded base64, stanza bodies of exactly
  * 32 bytes for X25519, header line limits), unknown stanza types skipped,
@@ -20,10 +22,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "crypto/secret.h"
+
 #define VIOS_AGE_CHUNK 65536
 /* "age1" + 52 data chars + 6 checksum chars, and the identity likewise. */
 #define VIOS_AGE_RECIPIENT_LEN 62
 #define VIOS_AGE_IDENTITY_LEN 74
+/* scrypt work factor (log2 N) vios writes: 2^18 takes 256 MiB and about a
+ * second, as stock age picks on a typical machine. */
+#define VIOS_AGE_SCRYPT_LOGN 18
+/* The highest work factor a reader accepts (4 GiB); above it the header is
+ * refused before scrypt runs (the CCTV vectors expect 23 to be refused). */
+#define VIOS_AGE_SCRYPT_LOGN_MAX 22
 
 /* Bech32 "age1..." -> 32-byte X25519 public key. 0 or VIOS_ECORRUPT. */
 int vios_age_recipient_parse(uint8_t pk[32], const char *text);
@@ -43,6 +53,12 @@ typedef struct vios_age_writer vios_age_writer;
  */
 int vios_age_writer_open(vios_age_writer **out, FILE *dst,
 			 const uint8_t (*recipients)[32], size_t n);
+/*
+ * The same with the one scrypt stanza for a passphrase (the bytes of pass,
+ * as typed) at work factor logn (1 to VIOS_AGE_SCRYPT_LOGN_MAX). Stock
+ * `age -d` opens the file with the passphrase.
+ */
+int vios_age_writer_open_scrypt(vios_age_writer **out, FILE *dst, const vios_secret *pass, int logn);
 int vios_age_writer_write(vios_age_writer *w, const void *buf, size_t len);
 /* Writes the final chunk. Frees w whatever the outcome. */
 int vios_age_writer_close(vios_age_writer *w);
@@ -67,6 +83,14 @@ int vios_age_reader_open(vios_age_reader **out, FILE *src,
  * Returns 0, VIOS_EVERIFY (chunk fails to authenticate) or VIOS_ECORRUPT
  * (truncated, empty non-initial final chunk, trailing data).
  */
+/*
+ * Reads the header as vios_age_reader_open does and unwraps the file key
+ * with a passphrase: the scrypt stanza must be the only stanza and its work
+ * factor at most VIOS_AGE_SCRYPT_LOGN_MAX (VIOS_ECORRUPT otherwise, before
+ * scrypt runs). VIOS_EAUTH for a wrong passphrase, VIOS_ENOTFOUND when the
+ * file has no scrypt stanza, VIOS_EVERIFY for a wrong header MAC.
+ */
+int vios_age_reader_open_scrypt(vios_age_reader **out, FILE *src, const vios_secret *pass);
 int vios_age_reader_read(vios_age_reader *r, void *buf, size_t cap, size_t *got);
 void vios_age_reader_free(vios_age_reader *r);
 
@@ -76,5 +100,10 @@ int vios_age_encrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t i
 /* Decrypts a whole buffer; the plaintext is malloc'd; at most max bytes. */
 int vios_age_decrypt_buf(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
 			 const uint8_t *const *identities, size_t n, size_t max);
+/* The same to and from a passphrase (scrypt). */
+int vios_age_encrypt_buf_scrypt(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
+				const vios_secret *pass, int logn);
+int vios_age_decrypt_buf_scrypt(uint8_t **out, size_t *outlen, const void *in, size_t inlen,
+				const vios_secret *pass, size_t max);
 
 #endif

@@ -78,11 +78,85 @@ void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32])
 	memcpy(keyid, h, 8);
 }
 
-void vios_node_fingerprint(char out[17], const vios_node *node)
+void vios_fingerprint_from_pk(uint8_t out[VIOS_FINGERPRINT_BYTES], const uint8_t pk[32])
 {
-	assert(out != NULL && node != NULL);
+	crypto_generichash_state st;
 
-	vios_minisign_keyid_hex(out, node->sign_pub.keyid);
+	assert(out != NULL && pk != NULL);
+	crypto_generichash_init(&st, NULL, 0, VIOS_FINGERPRINT_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)"vios-fingerprint-v2", 19);
+	crypto_generichash_update(&st, pk, 32);
+	crypto_generichash_final(&st, out, VIOS_FINGERPRINT_BYTES);
+}
+
+void vios_fingerprint_format(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_t fp[VIOS_FINGERPRINT_BYTES])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *p = out;
+
+	assert(out != NULL && fp != NULL);
+	for (int i = 0; i < VIOS_FINGERPRINT_BYTES; i++) {
+		if (i > 0 && i % 2 == 0)
+			*p++ = '-';
+		*p++ = hex[fp[i] >> 4];
+		*p++ = hex[fp[i] & 15];
+	}
+	*p = 0;
+	assert(p - out == VIOS_FINGERPRINT_STRLEN);
+}
+
+void vios_node_fingerprint(char out[VIOS_FINGERPRINT_STRLEN + 1], const vios_node *node)
+{
+	uint8_t fp[VIOS_FINGERPRINT_BYTES];
+
+	assert(out != NULL && node != NULL);
+	vios_fingerprint_from_pk(fp, node->sign_pub.pk);
+	vios_fingerprint_format(out, fp);
+}
+
+int vios_fingerprint_parse(uint8_t out[VIOS_FINGERPRINT_BYTES], const char *text)
+{
+	vios_minisign_pub pub;
+	char hex[2 * VIOS_FINGERPRINT_BYTES + 1], line[128];
+	size_t n = 0, len;
+	const char *p;
+
+	assert(out != NULL && text != NULL);
+	/* the public key line, as minisign prints it (surrounding blanks dropped) */
+	while (*text == ' ' || *text == '\t')
+		text++;
+	len = strlen(text);
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	if (len > 0 && len < sizeof(line)) {
+		memcpy(line, text, len);
+		line[len] = 0;
+		if (vios_minisign_pub_parse(&pub, line) == 0) {
+			vios_fingerprint_from_pk(out, pub.pk);
+			return 0;
+		}
+	}
+	/* hex digits, groups separated by '-' or blanks */
+	for (p = text; p < text + len; p++) {
+		char c = *p;
+		if (c == '-' || c == ' ' || c == '\t')
+			continue;
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')) || n == sizeof(hex) - 1) {
+			n = 0;
+			break;
+		}
+		hex[n++] = c;
+	}
+	hex[n] = 0;
+	if (n == 16) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is an old 16-digit hub fingerprint (a 64-bit key id, too short to pin a hub): "
+			       "ask the hub operator for the 32-digit fingerprint 'vios whoami' shows now", text);
+		return VIOS_EUSAGE;
+	}
+	if (n == 2 * VIOS_FINGERPRINT_BYTES && vios_unhex(out, VIOS_FINGERPRINT_BYTES, hex) == 0)
+		return 0;
+	vios_error_set(VIOS_ERR_INPUT, "'%s' is not a hub fingerprint (32 hex digits in groups of 4, from 'vios whoami' on the hub, or the hub's public key line RW...)", text);
+	return VIOS_EUSAGE;
 }
 
 static int path_in(char *out, size_t len, const char *home, const char *file)
@@ -92,23 +166,31 @@ static int path_in(char *out, size_t len, const char *home, const char *file)
 
 /* ---- node.json ---------------------------------------------------------- */
 
-static int node_json(char **out, const vios_node *n)
+int vios_node_public_json(json_t **out, const vios_node *n)
 {
-	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], fp[17];
-	json_t *o = NULL;
-	int error = VIOS_ERROR;
+	char pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], fp[VIOS_FINGERPRINT_STRLEN + 1];
 
+	assert(out != NULL && n != NULL);
 	*out = NULL;
 	if (vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub) < 0 ||
 	    vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk) < 0)
 		return VIOS_ERROR;
-	vios_minisign_keyid_hex(fp, n->sign_pub.keyid);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		      "format", "vios-node-1", "node_id", n->node_id, "kind", n->kind,
-		      "name", n->name, "role", n->role, "fingerprint", fp,
-		      "minisign_pubkey", pub, "age_recipient", rcpt, "created", n->created);
-	if (o == NULL)
-		return vios_error_nomem();
+	vios_node_fingerprint(fp, n);
+	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			 "format", "vios-node-1", "node_id", n->node_id, "kind", n->kind,
+			 "name", n->name, "role", n->role, "fingerprint", fp,
+			 "minisign_pubkey", pub, "age_recipient", rcpt, "created", n->created);
+	return *out == NULL ? vios_error_nomem() : 0;
+}
+
+static int node_json(char **out, const vios_node *n)
+{
+	json_t *o = NULL;
+	int error = VIOS_ERROR;
+
+	*out = NULL;
+	if ((error = vios_node_public_json(&o, n)) < 0)
+		return error;
 	if ((*out = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
 		error = vios_error_nomem();
 		goto done;
@@ -134,6 +216,11 @@ static int copy_str(char *dst, size_t len, json_t *o, const char *key)
 /* Fills the public fields of n from a node.json or enrollment request object. */
 static int public_from_json(vios_node *n, json_t *o)
 {
+	assert(n != NULL);
+	if (!json_is_object(o)) {
+		vios_error_set(VIOS_ERR_INPUT, "the node's identity is not a JSON object");
+		return VIOS_ECORRUPT;
+	}
 	char pub[128], rcpt[128];
 	uint8_t want[8];
 
@@ -170,6 +257,16 @@ static int public_from_json(vios_node *n, json_t *o)
 		return VIOS_ECORRUPT;
 	}
 	return 0;
+}
+
+int vios_node_public_parse(vios_node *n, json_t *o)
+{
+	assert(n != NULL && o != NULL);
+	if (strcmp(json_string_value(json_object_get(o, "format")) ?: "", "vios-node-1") != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "the node's identity is not format vios-node-1");
+		return VIOS_ECORRUPT;
+	}
+	return public_from_json(n, o);
 }
 
 /* ---- vault -------------------------------------------------------------- */
@@ -621,9 +718,14 @@ int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const 
 	return 0;
 }
 
-int vios_node_init(vios_node **out, char *recovery, const char *home,
-		   const char *kind, const char *name, const char *role,
-		   const vios_secret *pass, vios_kdf_preset kdf)
+/*
+ * vios_node_init and vios_node_init_from: a new home for a new identity
+ * (from NULL) or for the identity from holds (its node id, created time,
+ * and both key pairs; kind, name and role are passed in from it).
+ */
+static int node_create(vios_node **out, char *recovery, const char *home,
+		       const char *kind, const char *name, const char *role,
+		       const vios_secret *pass, vios_kdf_preset kdf, const vios_node *from)
 {
 	vios_node *n = NULL;
 	vault_t vault;
@@ -680,11 +782,16 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 	created = 1;
 	if ((error = home_check(home)) < 0) /* made meanwhile by someone else */
 		goto done;
-	vios_uuid7(n->node_id);
+	if (from != NULL) {
+		strcpy(n->node_id, from->node_id);
+		strcpy(n->created, from->created);
+	} else {
+		vios_uuid7(n->node_id);
+		vios_now_iso(n->created);
+	}
 	strcpy(n->kind, kind);
 	strcpy(n->role, role);
 	strcpy(n->name, name);
-	vios_now_iso(n->created);
 
 	if ((n->master = sodium_malloc(32)) == NULL || (n->age_sk = sodium_malloc(32)) == NULL ||
 	    (rbytes = sodium_malloc(RECOVERY_BYTES)) == NULL || (code = sodium_malloc(64)) == NULL) {
@@ -692,9 +799,17 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 		goto done;
 	}
 	randombytes_buf(n->master, 32);
-	randombytes_buf(n->age_sk, 32);
-	crypto_scalarmult_base(n->age_pk, n->age_sk);
-	{
+	if (from != NULL) {
+		memcpy(n->age_sk, from->age_sk, 32);
+		memcpy(n->age_pk, from->age_pk, 32);
+		n->sign_pub = from->sign_pub;
+		if ((error = vios_minisign_sec_from(&n->sign_sec, from->sign_sec->keyid, from->sign_sec->sk)) < 0)
+			goto done;
+	} else {
+		randombytes_buf(n->age_sk, 32);
+		crypto_scalarmult_base(n->age_pk, n->age_sk);
+	}
+	if (from == NULL) {
 		vios_minisign_sec *tmp = NULL;
 		uint8_t keyid[8];
 		if ((error = vios_minisign_keygen(&tmp, &n->sign_pub)) < 0)
@@ -743,6 +858,35 @@ done:
 	} else
 		*out = n;
 	return error;
+}
+
+int vios_node_init(vios_node **out, char *recovery, const char *home,
+		   const char *kind, const char *name, const char *role,
+		   const vios_secret *pass, vios_kdf_preset kdf)
+{
+	return node_create(out, recovery, home, kind, name, role, pass, kdf, NULL);
+}
+
+int vios_node_init_from(vios_node **out, char *recovery, const char *home, const vios_node *from,
+			const vios_secret *pass, vios_kdf_preset kdf)
+{
+	uint8_t pk[32];
+
+	assert(out != NULL && recovery != NULL && home != NULL && from != NULL && pass != NULL);
+	*out = NULL;
+	if (from->sign_sec == NULL || from->age_sk == NULL || !vios_uuid_valid(from->node_id)) {
+		vios_error_set(VIOS_ERR_KEYS, "the identity to restore has no secret keys or no node id");
+		return VIOS_ERROR;
+	}
+	/* the key pairs must be pairs: a restore must not make a node that cannot sign */
+	crypto_scalarmult_base(pk, from->age_sk);
+	if (sodium_memcmp(pk, from->age_pk, 32) != 0 ||
+	    sodium_memcmp(from->sign_sec->sk + 32, from->sign_pub.pk, 32) != 0 ||
+	    sodium_memcmp(from->sign_sec->keyid, from->sign_pub.keyid, 8) != 0) {
+		vios_error_set(VIOS_ERR_KEYS, "the identity's secret keys do not match its public keys");
+		return VIOS_ECORRUPT;
+	}
+	return node_create(out, recovery, home, from->kind, from->name, from->role, pass, kdf, from);
 }
 
 int vios_node_open_public(vios_node **out, const char *home)

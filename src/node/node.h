@@ -22,6 +22,7 @@
 #ifndef VIOS_NODE_H
 #define VIOS_NODE_H
 
+#include <jansson.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +68,24 @@ typedef struct vios_node {
 int vios_node_init(vios_node **out, char *recovery, const char *home,
 		   const char *kind, const char *name, const char *role,
 		   const vios_secret *pass, vios_kdf_preset kdf);
+
+/*
+ * The same for an identity that exists already (vios restore): a new home
+ * with from's node id, created time, kind, name, role and both key pairs
+ * (from->sign_sec and from->age_sk, which must match its public keys), a
+ * new master key and a new recovery code, sealed with pass as init does.
+ */
+int vios_node_init_from(vios_node **out, char *recovery, const char *home, const vios_node *from,
+			const vios_secret *pass, vios_kdf_preset kdf);
+
+/*
+ * The public identity as node.json holds it (format "vios-node-1"), a new
+ * jansson object, and its one reader: fills n's public fields from o,
+ * checked as node.json is (known kind and role, key id derived from the
+ * key). VIOS_ECORRUPT with the rule that failed.
+ */
+int vios_node_public_json(json_t **out, const vios_node *n);
+int vios_node_public_parse(vios_node *n, json_t *o);
 
 /*
  * Opens a home and unlocks it with the passphrase (VIOS_EAUTH if wrong).
@@ -117,8 +136,27 @@ int vios_vault_parse(vios_vault_info *out, const uint8_t *buf, size_t len);
 /* A 32-byte subkey of the master key for one purpose (8-char context). */
 int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const char ctx[8]);
 
-/* Fingerprint: the minisign key id as 16 uppercase hex digits. */
-void vios_node_fingerprint(char out[17], const vios_node *node);
+/*
+ * Fingerprints (docs/formats.md, "Fingerprint and key id"): 128 bits derived
+ * from an Ed25519 public key, BLAKE2b-128("vios-fingerprint-v2" | pk),
+ * printed as 32 uppercase hex digits in 8 groups of 4 joined by '-'
+ * (VIOS_FINGERPRINT_STRLEN characters). The pin every node and auditor keeps
+ * of its hub. The 8-byte minisign key id below is only what minisign needs.
+ */
+#define VIOS_FINGERPRINT_BYTES 16
+#define VIOS_FINGERPRINT_STRLEN 39
+void vios_fingerprint_from_pk(uint8_t out[VIOS_FINGERPRINT_BYTES], const uint8_t pk[32]);
+void vios_fingerprint_format(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_t fp[VIOS_FINGERPRINT_BYTES]);
+/* The node's fingerprint, formatted. */
+void vios_node_fingerprint(char out[VIOS_FINGERPRINT_STRLEN + 1], const vios_node *node);
+/*
+ * Parses a (hub) fingerprint as a person types it: 32 hex digits in any case,
+ * with or without '-' or spaces between groups, or the hub's minisign public
+ * key line (RW..., its fingerprint derived from the key). A 16-digit key id
+ * (the fingerprint before registry format 2) is refused, saying so.
+ * 0, or VIOS_EUSAGE with a message.
+ */
+int vios_fingerprint_parse(uint8_t out[VIOS_FINGERPRINT_BYTES], const char *text);
 /* Key id derived from an Ed25519 public key (binds the key id to the key). */
 void vios_keyid_from_pk(uint8_t keyid[8], const uint8_t pk[32]);
 

@@ -1,5 +1,9 @@
 /*
- * store.c - see store.h.
+ * store.c - see store.h. The store's migrations, transactions and capture
+ * hooks, and the access log: its one writer (vios_store_log), which chains
+ * every entry to the one before (docs/formats.md, "Access log chain"), and
+ * the chain's verifier. Nothing else writes access_log (its triggers refuse
+ * updates, deletes and entries without a hash).
  */
 #include "store/store.h"
 #include "store/vfs.h"
@@ -75,6 +79,15 @@ static int user_version(sqlite3 *db, int *out)
 	return vios_store_error(db, rc, "reading the store's schema version");
 }
 
+static int log_chain_existing(sqlite3 *db);
+
+/* What a migration needs that SQL cannot do, run in its transaction right
+ * after its SQL: 0008 chains the access log entries already there. */
+static int migration_step(sqlite3 *db, int version)
+{
+	return version == 8 ? log_chain_existing(db) : 0;
+}
+
 static int migrate(sqlite3 *db)
 {
 	int have = 0, want = (int)vios_schema_migration_count, error;
@@ -91,6 +104,7 @@ static int migrate(sqlite3 *db)
 			return error;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if ((error = exec(db, vios_schema_migrations[v], "migrating the store")) < 0 ||
+		    (error = migration_step(db, v + 1)) < 0 ||
 		    (error = exec(db, sql, "migrating the store")) < 0 ||
 		    (error = exec(db, "COMMIT", "migrating the store")) < 0) {
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -309,31 +323,345 @@ void vios_store_tx_rollback(vios_store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* ---- the access log: a hash chain (docs/formats.md, vios-access-log-1) ------ */
+
+#define LOG_DOMAIN "vios-access-log-1"
+#define LOG_FIELDS 7
+#define LOG_COLS "at, node_id, os_user, action, tbl, record_id, why"
+#define LOG_NULL 0xffffffffu
+
+/* An entry's fields, in LOG_COLS order; f[i] NULL for SQL NULL. */
+typedef struct {
+	const char *f[LOG_FIELDS];
+	size_t len[LOG_FIELDS];
+} log_entry;
+
+/* The fields of a row whose columns col0.. are LOG_COLS; valid until the
+ * statement steps again. */
+static void log_entry_row(log_entry *e, sqlite3_stmt *pStmt, int col0)
+{
+	for (int i = 0; i < LOG_FIELDS; i++) {
+		e->f[i] = (const char *)sqlite3_column_text(pStmt, col0 + i);
+		e->len[i] = e->f[i] ? (size_t)sqlite3_column_bytes(pStmt, col0 + i) : 0;
+	}
+}
+
+/*
+ * h = BLAKE2b-256(LOG_DOMAIN || prev || each field as its length, u32
+ * little-endian, then its bytes; a NULL field as the length 0xffffffff and
+ * no bytes). The only place the chain's bytes are defined.
+ */
+static void log_hash(uint8_t out[VIOS_LOG_HASH_LEN], const uint8_t prev[VIOS_LOG_HASH_LEN], const log_entry *e)
+{
+	crypto_generichash_state hs;
+	uint8_t len[4];
+
+	assert(out != NULL && prev != NULL && e != NULL);
+	crypto_generichash_init(&hs, NULL, 0, VIOS_LOG_HASH_LEN);
+	crypto_generichash_update(&hs, (const uint8_t *)LOG_DOMAIN, strlen(LOG_DOMAIN));
+	crypto_generichash_update(&hs, prev, VIOS_LOG_HASH_LEN);
+	for (int i = 0; i < LOG_FIELDS; i++) {
+		assert(e->f[i] != NULL || e->len[i] == 0);
+		assert(e->len[i] < LOG_NULL);
+		vios_store_le32(len, e->f[i] ? (uint32_t)e->len[i] : LOG_NULL);
+		crypto_generichash_update(&hs, len, sizeof(len));
+		if (e->f[i])
+			crypto_generichash_update(&hs, (const uint8_t *)e->f[i], e->len[i]);
+	}
+	crypto_generichash_final(&hs, out, VIOS_LOG_HASH_LEN);
+}
+
+/* A stored hash: 64 lowercase hex digits. 0 or VIOS_ECORRUPT. */
+static int log_hash_parse(uint8_t out[VIOS_LOG_HASH_LEN], const char *hex)
+{
+	if (hex == NULL || strlen(hex) != 2 * VIOS_LOG_HASH_LEN ||
+	    strspn(hex, "0123456789abcdef") != 2 * VIOS_LOG_HASH_LEN || vios_unhex(out, VIOS_LOG_HASH_LEN, hex) < 0)
+		return VIOS_ECORRUPT;
+	return 0;
+}
+
+/* The hash of the last entry (zeros when there is none), and its count
+ * when count is not NULL. */
+static int log_last(uint8_t prev[VIOS_LOG_HASH_LEN], long long *count, sqlite3 *db)
+{
+	sqlite3_stmt *pStmt = NULL;
+	long long seq = 0;
+	int rc, bad = 0;
+
+	memset(prev, 0, VIOS_LOG_HASH_LEN);
+	rc = sqlite3_prepare_v2(db, "SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(pStmt, 0);
+		bad = log_hash_parse(prev, (const char *)sqlite3_column_text(pStmt, 1)) < 0;
+	}
+	sqlite3_finalize(pStmt);
+	pStmt = NULL;
+	/* the count walks the table: only for the head (once per bundle), never per entry */
+	if (count && (rc == SQLITE_ROW || rc == SQLITE_DONE)) {
+		*count = 0;
+		rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM access_log", -1, &pStmt, NULL);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+			*count = sqlite3_column_int64(pStmt, 0);
+		sqlite3_finalize(pStmt);
+	}
+	if (bad) {
+		vios_error_set(VIOS_ERR_STORE, "the access log's last entry (%lld) has no valid hash: the log was tampered"
+			       " with ('vios log --verify' tells where)", seq);
+		return VIOS_ECORRUPT;
+	}
+	return vios_store_error(db, rc, "reading the access log");
+}
+
+/* Migration 0008: the entries written before the chain, chained in seq
+ * order (one row at a time: no statement reads the table it updates). */
+static int log_chain_existing(sqlite3 *db)
+{
+	sqlite3_stmt *pSel = NULL, *pUpd = NULL;
+	uint8_t prev[VIOS_LOG_HASH_LEN] = { 0 }, h[VIOS_LOG_HASH_LEN];
+	char hex[2 * VIOS_LOG_HASH_LEN + 1];
+	long long seq = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT seq, " LOG_COLS ", hash FROM access_log WHERE seq > ?1 ORDER BY seq LIMIT 1",
+				-1, &pSel, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "UPDATE access_log SET hash = ?1 WHERE seq = ?2", -1, &pUpd, NULL);
+	while (rc == SQLITE_OK) {
+		log_entry e;
+		sqlite3_bind_int64(pSel, 1, seq);
+		if ((rc = sqlite3_step(pSel)) != SQLITE_ROW)
+			break;
+		seq = sqlite3_column_int64(pSel, 0);
+		if (sqlite3_column_type(pSel, 1 + LOG_FIELDS) != SQLITE_NULL) {
+			/* already chained (not before 0008; kept as it is) */
+			if (log_hash_parse(prev, (const char *)sqlite3_column_text(pSel, 1 + LOG_FIELDS)) < 0)
+				memset(prev, 0, sizeof(prev));
+			rc = sqlite3_reset(pSel);
+			continue;
+		}
+		log_entry_row(&e, pSel, 1);
+		log_hash(h, prev, &e);
+		memcpy(prev, h, sizeof(prev));
+		vios_hex(hex, h, sizeof(h));
+		if ((rc = sqlite3_reset(pSel)) != SQLITE_OK)
+			break;
+		sqlite3_bind_text(pUpd, 1, hex, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(pUpd, 2, seq);
+		if ((rc = sqlite3_step(pUpd)) == SQLITE_DONE)
+			rc = sqlite3_reset(pUpd);
+	}
+	sqlite3_finalize(pSel);
+	sqlite3_finalize(pUpd);
+	return vios_store_error(db, rc, "chaining the access log");
+}
+
 int vios_store_log(vios_store *st, const char *action, const char *tbl,
 		   const char *record_id, const char *why)
 {
 	sqlite3_stmt *pStmt = NULL;
-	char now[21];
-	int rc;
+	uint8_t prev[VIOS_LOG_HASH_LEN], h[VIOS_LOG_HASH_LEN];
+	char now[21], hex[2 * VIOS_LOG_HASH_LEN + 1];
+	log_entry e;
+	int rc, error, own;
 
 	assert(st != NULL && st->db != NULL && st->node != NULL);
-	assert(action != NULL);
+	assert(action != NULL && tbl != NULL);
 	vios_now_iso(now);
+	{
+		const char *f[LOG_FIELDS] = { now, st->node->node_id, st->os_user, action, tbl, record_id, why };
+		for (int i = 0; i < LOG_FIELDS; i++) {
+			e.f[i] = f[i];
+			e.len[i] = f[i] ? strlen(f[i]) : 0;
+		}
+	}
+	/* the last hash and the new entry in one transaction: no other writer
+	 * can slip an entry in between */
+	own = sqlite3_get_autocommit(st->db);
+	if (own && (error = exec(st->db, "BEGIN IMMEDIATE", "writing the access log")) < 0)
+		return error;
+	if ((error = log_last(prev, NULL, st->db)) < 0)
+		goto done;
+	log_hash(h, prev, &e);
+	vios_hex(hex, h, sizeof(h));
 	rc = sqlite3_prepare_v2(st->db,
-				"INSERT INTO access_log(at, node_id, os_user, action, tbl, record_id, why)"
-				" VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &pStmt, NULL);
+				"INSERT INTO access_log(" LOG_COLS ", hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(pStmt, 1, now, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(pStmt, 2, st->node->node_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 3, st->os_user, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 4, action, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 5, tbl, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 6, record_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 7, why, -1, SQLITE_STATIC);
+		for (int i = 0; i < LOG_FIELDS; i++)
+			sqlite3_bind_text(pStmt, i + 1, e.f[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, LOG_FIELDS + 1, hex, -1, SQLITE_STATIC);
 		rc = sqlite3_step(pStmt);
 	}
 	sqlite3_finalize(pStmt);
-	return vios_store_error(st->db, rc, "writing the access log");
+	if ((error = vios_store_error(st->db, rc, "writing the access log")) < 0)
+		goto done;
+	if (own)
+		error = exec(st->db, "COMMIT", "writing the access log");
+done:
+	if (own && error < 0 && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return error;
+}
+
+/* The log's id (schema/0008: one row, made with the log). */
+static int log_id(uint8_t id[VIOS_LOG_ID_LEN], sqlite3 *db)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc, error, bad = 1;
+
+	rc = sqlite3_prepare_v2(db, "SELECT id FROM access_log_id", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		const char *hex = (const char *)sqlite3_column_text(pStmt, 0);
+		bad = hex == NULL || strlen(hex) != 2 * VIOS_LOG_ID_LEN || strspn(hex, "0123456789abcdef") != strlen(hex) ||
+		      vios_unhex(id, VIOS_LOG_ID_LEN, hex) < 0;
+		rc = sqlite3_step(pStmt);
+		bad |= rc != SQLITE_DONE;
+	}
+	sqlite3_finalize(pStmt);
+	if ((error = vios_store_error(db, rc, "reading the access log's id")) < 0)
+		return error;
+	if (bad) {
+		vios_error_set(VIOS_ERR_STORE, "the access log's id is missing or malformed: the store was tampered with");
+		return VIOS_ECORRUPT;
+	}
+	return 0;
+}
+
+int vios_store_log_head(vios_log_head *out, vios_store *st)
+{
+	int error;
+
+	assert(out != NULL && st != NULL && st->db != NULL);
+	memset(out, 0, sizeof(*out));
+	if ((error = log_last(out->head, &out->count, st->db)) < 0)
+		return error;
+	return log_id(out->id, st->db);
+}
+
+/*
+ * Why the entry at seq (fields e, stored hash want) does not follow the one
+ * before: another entry whose hash it was written after (out of order, or
+ * entries moved in between), the first entry's zeros, or none (edited).
+ */
+static int log_why(sqlite3 *db, long long seq, const log_entry *e, const uint8_t want[VIOS_LOG_HASH_LEN])
+{
+	sqlite3_stmt *pStmt = NULL;
+	uint8_t prev[VIOS_LOG_HASH_LEN] = { 0 }, h[VIOS_LOG_HASH_LEN];
+	long long after = -1;
+	int rc;
+
+	log_hash(h, prev, e);
+	if (sodium_memcmp(h, want, sizeof(h)) == 0)
+		after = 0;
+	rc = sqlite3_prepare_v2(db, "SELECT seq, hash FROM access_log ORDER BY seq", -1, &pStmt, NULL);
+	while (after < 0 && rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		if (log_hash_parse(prev, (const char *)sqlite3_column_text(pStmt, 1)) < 0)
+			continue;
+		log_hash(h, prev, e);
+		if (sodium_memcmp(h, want, sizeof(h)) == 0)
+			after = sqlite3_column_int64(pStmt, 0);
+	}
+	sqlite3_finalize(pStmt);
+	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return vios_store_error(db, rc, "verifying the access log");
+	if (after > seq)
+		vios_error_set(VIOS_ERR_STORE, "access log: entry %lld is out of order: it was written after entry %lld"
+			       " (the log was reordered)", seq, after);
+	else if (after == 0)
+		vios_error_set(VIOS_ERR_STORE, "access log: entry %lld was written as the first entry: the entries before"
+			       " it were inserted or moved", seq);
+	else if (after > 0)
+		vios_error_set(VIOS_ERR_STORE, "access log: entry %lld was written right after entry %lld: the entries"
+			       " between were inserted or moved (the log was reordered)", seq, after);
+	else
+		vios_error_set(VIOS_ERR_STORE, "access log: entry %lld was edited (or the entry before it deleted): its"
+			       " fields and hash do not follow the entry before it", seq);
+	return VIOS_EVERIFY;
+}
+
+/* Walks the chain; see vios_store_log_verify. */
+static int log_verify(vios_log_head *out, long long *bad_seq, sqlite3 *db)
+{
+	sqlite3_stmt *pStmt = NULL;
+	uint8_t prev[VIOS_LOG_HASH_LEN] = { 0 }, want[VIOS_LOG_HASH_LEN];
+	long long last = 0, seq = 0, top = 0;
+	int rc, error = 0;
+
+	rc = sqlite3_prepare_v2(db, "SELECT seq, " LOG_COLS ", hash FROM access_log ORDER BY seq", -1, &pStmt, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		log_entry e;
+		uint8_t h[VIOS_LOG_HASH_LEN];
+		rc = SQLITE_OK;
+		seq = sqlite3_column_int64(pStmt, 0);
+		if (seq != last + 1) {
+			*bad_seq = last + 1;
+			if (seq == last + 2)
+				vios_error_set(VIOS_ERR_STORE, "access log: entry %lld was deleted (entry %lld follows entry %lld)",
+					       last + 1, seq, last);
+			else
+				vios_error_set(VIOS_ERR_STORE, "access log: entries %lld to %lld were deleted (entry %lld follows"
+					       " entry %lld)", last + 1, seq - 1, seq, last);
+			error = VIOS_EVERIFY;
+			goto done;
+		}
+		if (log_hash_parse(want, (const char *)sqlite3_column_text(pStmt, 1 + LOG_FIELDS)) < 0) {
+			*bad_seq = seq;
+			vios_error_set(VIOS_ERR_STORE, "access log: entry %lld has no valid hash (written or edited outside vios)", seq);
+			error = VIOS_EVERIFY;
+			goto done;
+		}
+		log_entry_row(&e, pStmt, 1);
+		log_hash(h, prev, &e);
+		if (sodium_memcmp(h, want, sizeof(h)) != 0) {
+			*bad_seq = seq;
+			error = log_why(db, seq, &e, want);
+			goto done;
+		}
+		memcpy(prev, want, sizeof(prev));
+		memcpy(out->head, prev, sizeof(prev));
+		out->count++;
+		last = seq;
+	}
+	if ((error = vios_store_error(db, rc, "verifying the access log")) < 0)
+		goto done;
+	sqlite3_finalize(pStmt);
+	/* entries deleted at the end leave AUTOINCREMENT's counter above them */
+	rc = sqlite3_prepare_v2(db, "SELECT seq FROM sqlite_sequence WHERE name = 'access_log'", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+		top = sqlite3_column_int64(pStmt, 0);
+	if ((error = vios_store_error(db, rc, "verifying the access log")) < 0)
+		goto done;
+	if (top > last) {
+		*bad_seq = last + 1;
+		if (top == last + 1)
+			vios_error_set(VIOS_ERR_STORE, "access log: entry %lld, the last, was deleted", top);
+		else
+			vios_error_set(VIOS_ERR_STORE, "access log: entries %lld to %lld, the last, were deleted", last + 1, top);
+		error = VIOS_EVERIFY;
+	}
+done:
+	sqlite3_finalize(pStmt);
+	return error;
+}
+
+int vios_store_log_verify(vios_log_head *out, long long *bad_seq, vios_store *st)
+{
+	long long bad = 0;
+	int error, own;
+
+	assert(out != NULL && st != NULL && st->db != NULL);
+	memset(out, 0, sizeof(*out));
+	/* one read transaction: a writer cannot append between the walk and the counter */
+	own = sqlite3_get_autocommit(st->db);
+	if (own && (error = exec(st->db, "BEGIN", "verifying the access log")) < 0)
+		return error;
+	if ((error = log_verify(out, &bad, st->db)) == 0)
+		error = log_id(out->id, st->db);
+	if (own)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	if (bad_seq)
+		*bad_seq = error == VIOS_EVERIFY ? bad : 0;
+	return error;
 }
 
 int vios_store_check(vios_store *st)

@@ -15,6 +15,7 @@
 #define VIOS_STORE_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "node/node.h"
 
@@ -107,12 +108,47 @@ int vios_store_tx_begin_uncaptured(vios_store *st);
 int vios_store_tx_captured(const vios_store *st);
 
 /*
+ * The access log is a hash chain (docs/formats.md, "Access log chain",
+ * vios-access-log-1): entry k stores h_k = BLAKE2b-256("vios-access-log-1"
+ * || h_{k-1} || its fields, each length-prefixed), h_0 all zeros. Its head
+ * is the number of entries and the last entry's hash, with the log's id;
+ * it travels in every bundle this node seals, so the auditor can tell a
+ * log that went back.
+ */
+#define VIOS_LOG_HASH_LEN 32
+#define VIOS_LOG_ID_LEN 16
+
+typedef struct {
+	long long count;                 /* entries in the log */
+	uint8_t head[VIOS_LOG_HASH_LEN]; /* h_count; all zeros when count is 0 */
+	uint8_t id[VIOS_LOG_ID_LEN];     /* the log's id, random, made with it: a store copied
+					  * back keeps it, a store made anew has another */
+} vios_log_head;
+
+/*
  * Appends to the access log: action is create, read, update, export,
  * import or erase; record_id and why may be NULL. Never pass record content
- * (names, notes) in why: only ids, counts and filters.
+ * (names, notes) in why: only ids, counts and filters. The one writer of
+ * access_log: it chains the entry to the last one in the same transaction
+ * (its own when none is open). VIOS_ECORRUPT when the last entry's hash is
+ * unreadable (the log was tampered with: 'vios log --verify' says where).
  */
 int vios_store_log(vios_store *st, const char *action, const char *tbl,
 		   const char *record_id, const char *why);
+
+/* The head of the access log as it stands (not verified), with its id. */
+int vios_store_log_head(vios_log_head *out, vios_store *st);
+
+/*
+ * Recomputes the whole chain. 0 when every entry gives its hash and follows
+ * the one before (out: count, head and id). VIOS_EVERIFY when it breaks, with
+ * *bad_seq the seq of the first entry that does not hold and a message
+ * naming it and what happened (edited, deleted, out of order; entries
+ * deleted at the end show as a gap in SQLite's AUTOINCREMENT counter); out
+ * then holds the entries before it. Other negative codes for errors.
+ * bad_seq may be NULL.
+ */
+int vios_store_log_verify(vios_log_head *out, long long *bad_seq, vios_store *st);
 
 /* Runs PRAGMA integrity_check; 0 when it says ok, VIOS_ECORRUPT otherwise. */
 int vios_store_check(vios_store *st);

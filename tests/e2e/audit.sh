@@ -96,7 +96,7 @@ t "verify: the clean hub verifies (exit 0)" test "$rc" -eq 0
 t "verify: one summary line with the counts" grep -qx "verified: $REGV registry versions, $NREF nodes, $NB bundles, no findings" "$T/out"
 t "verify: the root is the hub's pinned fingerprint" grep -q "hub root key $FP (pinned)" "$T/out"
 t "verify: nothing on stderr" test ! -s "$T/err"
-t "verify: the checkpoint is written, format first" bash -c "head -2 '$T/cp.json' | grep -q '\"format\": \"vios-audit-checkpoint-1\"' && jq -e '.nodes[\"$S1\"].last_seq >= 3 and .registry.version == $REGV' '$T/cp.json'"
+t "verify: the checkpoint is written, format first" bash -c "head -2 '$T/cp.json' | grep -q '\"format\": \"vios-audit-checkpoint-2\"' && jq -e '.nodes[\"$S1\"].last_seq >= 3 and .registry.version == $REGV' '$T/cp.json'"
 snap "$G" >"$T/after"
 t "verify never writes to the audited repository" cmp -s "$T/before" "$T/after"
 t "verify and flows need no passphrase; the auditor's home still pins the hub" bash -c "env -u VIOS_PASSPHRASE '$VIOS' --home '$T/aud' audit verify '$G' </dev/null | grep -q 'hub root key $FP (pinned)' && env -u VIOS_PASSPHRASE '$VIOS' --home '$T/aud' audit flows '$G' </dev/null >/dev/null"

@@ -17,7 +17,7 @@ ID=$(jq -r .node_id <<<"$W"); FP=$(jq -r .fingerprint <<<"$W")
 R=$(jq -r .age_recipient <<<"$W"); P=$(jq -r .minisign_pubkey <<<"$W")
 t "whoami --json has every field" jq -e '.node_id and .kind=="school" and .name=="s1" and .role=="school" and .fingerprint and .age_recipient and .minisign_pubkey' <<<"$W"
 t "node id is a UUIDv7" grep -qE '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' <<<"$ID"
-t "fingerprint is 16 hex digits" grep -qE '^[0-9A-F]{16}$' <<<"$FP"
+t "fingerprint is 32 hex digits in 8 groups of 4" grep -qE '^[0-9A-F]{4}(-[0-9A-F]{4}){7}$' <<<"$FP"
 t "stock age accepts the age recipient" bash -c "echo hello | age -r '$R' -o '$T/hello.age'"
 t "whoami without --json shows the fingerprint" bash -c "'$VIOS' --home '$T/s1' whoami | grep -q '$FP'"
 t "init makes the store" test -s "$T/s1/store.db"

@@ -17,8 +17,13 @@
  *     "roles": ["police", ...],                  for the covenant's case recipients
  *     "ops": [ { "kind": "set"|"delete", "tbl": T, "pk": ID, "col": C,
  *                "value": "text"|123|1.5|null, "hlc": N, "node": ID,
- *                "base_hlc": N, "base_node": ID, "base": "held" }, ... ] }
+ *                "base_hlc": N, "base_node": ID, "base": "held" }, ... ],
+ *     "log": { "count": N, "head": "64 hex", "id": "32 hex" } | null }
  *
+ * "log" is the access log head the payload carries (vios-payload-2): by
+ * default the store's own (what vios would seal), an object for any other
+ * (a log that went back; id defaults to the store's log id), null for none
+ * (a vios-payload-1 payload).
  * "base": "held" takes base_hlc/base_node from the clock this node holds for
  * the cell (what a client that saw the value would write).
  * hlc defaults to one fresh tick of the node's clock for the whole set,
@@ -154,6 +159,7 @@ static int forge_ops(vios_store *st, const vios_node *node, const char *path, lo
 	unsigned cats = 0;
 	uint32_t roles = 0;
 	uint64_t hlc;
+	vios_log_head log;
 	int rc = 1;
 
 	if (doc == NULL)
@@ -210,7 +216,17 @@ static int forge_ops(vios_store *st, const vios_node *node, const char *path, lo
 		}
 		pv[i] = op;
 	}
-	if (vios_payload_build(&gz, &gzlen, pv, n, node->node_id, seq) < 0 ||
+	v = json_object_get(doc, "log");
+	if (!json_is_null(v) && vios_store_log_head(&log, st) < 0)
+		goto done;
+	if (json_is_object(v)) {
+		log.count = json_integer_value(json_object_get(v, "count"));
+		if (vios_unhex(log.head, sizeof(log.head), json_string_value(json_object_get(v, "head")) ?: "") < 0 ||
+		    (json_object_get(v, "id") &&
+		     vios_unhex(log.id, sizeof(log.id), json_string_value(json_object_get(v, "id")) ?: "") < 0))
+			goto done; /* "not N bytes of hex" */
+	}
+	if (vios_payload_build_with_log(&gz, &gzlen, pv, n, node->node_id, seq, json_is_null(v) ? NULL : &log) < 0 ||
 	    vios_bundle_seal_payload_to(st, gz, gzlen, (long long)n, cats, roles, rcpt, nr) < 0)
 		goto done;
 	printf("%lld\n", seq);

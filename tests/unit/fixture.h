@@ -67,7 +67,8 @@ typedef struct {
 typedef struct {
 	char dir[FX_PATH];
 	char repo[FX_PATH]; /* DIR/hub.git */
-	char fp[17];        /* the hub's fingerprint, as vios join takes it */
+	char fp[VIOS_FINGERPRINT_STRLEN + 1]; /* the hub's fingerprint, as vios join takes it */
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];  /* the same, as vios_registry_load takes it */
 	fx_node hub;
 	int made; /* 1 when fx_world_make made dir: fx_world_dispose removes it */
 } fx_world;
@@ -161,6 +162,7 @@ static inline int fx_world_hub(fx_world *w)
 	if ((error = vios_hub_create(w->hub.st, w->repo)) < 0)
 		return error;
 	vios_node_fingerprint(w->fp, w->hub.node);
+	vios_fingerprint_from_pk(w->pin, w->hub.node->sign_pub.pk);
 	return 0;
 }
 

@@ -556,6 +556,145 @@ static void test_age__scrypt_stanza_alone_is_no_match(void **state)
 	keypair_free(&kp);
 }
 
+/* ---- the scrypt (passphrase) recipient ---- */
+
+/* Low work factor for speed; the format is the same at any. */
+#define TEST_LOGN 10
+
+static vios_secret *secret_of(const char *text)
+{
+	vios_secret *s = NULL;
+
+	assert_int_equal(vios_secret_new(&s, text, strlen(text)), 0);
+	return s;
+}
+
+static void test_age__scrypt_round_trip(void **state)
+{
+	static const size_t sizes[] = { 0, 1, VIOS_AGE_CHUNK, VIOS_AGE_CHUNK + 1, 150 * 1024 };
+	vios_secret *pass = secret_of("correct horse battery staple");
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint8_t *pt = pattern(sizes[i]), *ct = NULL, *back = NULL;
+		size_t ctlen, backlen;
+		char want[64];
+
+		assert_int_equal(vios_age_encrypt_buf_scrypt(&ct, &ctlen, pt, sizes[i], pass, TEST_LOGN), 0);
+		/* one stanza: "-> scrypt SALT 10" */
+		assert_true(vios_snprintf(want, sizeof(want), " %d\n", TEST_LOGN) > 0);
+		assert_memory_equal(ct, "age-encryption.org/v1\n-> scrypt ", 32);
+		assert_non_null(memmem(ct, header_end(ct, ctlen), want, strlen(want)));
+		assert_null(memmem(ct, header_end(ct, ctlen), "X25519", 6));
+		assert_int_equal(vios_age_decrypt_buf_scrypt(&back, &backlen, ct, ctlen, pass, SIZE_MAX), 0);
+		assert_int_equal(backlen, sizes[i]);
+		if (sizes[i] > 0)
+			assert_memory_equal(back, pt, sizes[i]);
+		free(pt);
+		free(ct);
+		free(back);
+	}
+	vios_secret_free(pass);
+}
+
+static void test_age__scrypt_default_work_factor_is_18(void **state)
+{
+	vios_secret *pass = secret_of("pw");
+	uint8_t *ct = NULL;
+	size_t ctlen;
+
+	(void)state;
+	assert_int_equal(VIOS_AGE_SCRYPT_LOGN, 18);
+	assert_int_equal(vios_age_encrypt_buf_scrypt(&ct, &ctlen, "x", 1, pass, VIOS_AGE_SCRYPT_LOGN), 0);
+	assert_non_null(memmem(ct, header_end(ct, ctlen), " 18\n", 4));
+	free(ct);
+	vios_secret_free(pass);
+}
+
+static void test_age__scrypt_wrong_passphrase_is_one_clear_error(void **state)
+{
+	vios_secret *pass = secret_of("correct horse battery staple");
+	vios_secret *wrong = secret_of("correct horse battery stapler");
+	uint8_t *ct = NULL, *back = NULL;
+	size_t ctlen, backlen = 7;
+
+	(void)state;
+	assert_int_equal(vios_age_encrypt_buf_scrypt(&ct, &ctlen, "secret", 6, pass, TEST_LOGN), 0);
+	assert_int_equal(vios_age_decrypt_buf_scrypt(&back, &backlen, ct, ctlen, wrong, SIZE_MAX), VIOS_EAUTH);
+	assert_null(back);
+	assert_string_equal(vios_error_last(), "age: wrong passphrase (the scrypt stanza does not open with it)");
+	free(ct);
+	vios_secret_free(pass);
+	vios_secret_free(wrong);
+}
+
+static void test_age__scrypt_work_factor_above_22_is_refused(void **state)
+{
+	/* a valid stanza shape with work factor 23: refused before scrypt runs
+	 * (2^23 would take 8 GiB), whatever the passphrase */
+	static const char file[] =
+		"age-encryption.org/v1\n"
+		"-> scrypt ajMFur+EJLGaohv/dLRGnw 23\n"
+		"8SHBz/ldWnjyGFQqfjat6uNBarWqqEMDS7W8X7+Xq5Q\n"
+		"--- HK2NmOBN9Dpq0Gw6xMCuhFcQlQLvZ/wQUi/2scLG75s\n"
+		"0123456789abcdef";
+	vios_secret *pass = secret_of("password");
+	uint8_t *back = NULL, *ct = NULL;
+	size_t backlen, ctlen;
+
+	(void)state;
+	assert_int_equal(vios_age_decrypt_buf_scrypt(&back, &backlen, file, sizeof(file) - 1, pass, SIZE_MAX),
+			 VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "work factor 23 is above 22"));
+	/* and the writer will not make one */
+	assert_int_equal(vios_age_encrypt_buf_scrypt(&ct, &ctlen, "x", 1, pass, 23), VIOS_ERROR);
+	assert_int_equal(vios_age_encrypt_buf_scrypt(&ct, &ctlen, "x", 1, pass, 0), VIOS_ERROR);
+	assert_null(ct);
+	vios_secret_free(pass);
+}
+
+static void test_age__scrypt_file_refuses_identities_and_x25519_refuses_passphrase(void **state)
+{
+	vios_secret *pass = secret_of("password");
+	uint8_t *ct = NULL, *back = NULL;
+	size_t ctlen, backlen;
+	keypair kp;
+
+	(void)state;
+	ct = sealed(&ctlen, &kp, 10);
+	assert_int_equal(vios_age_decrypt_buf_scrypt(&back, &backlen, ct, ctlen, pass, SIZE_MAX), VIOS_ENOTFOUND);
+	assert_non_null(strstr(vios_error_last(), "no scrypt stanza"));
+	free(ct);
+	assert_int_equal(vios_age_encrypt_buf_scrypt(&ct, &ctlen, "x", 1, pass, TEST_LOGN), 0);
+	assert_int_equal(decrypt_with(&back, &backlen, ct, ctlen, &kp, 1), VIOS_ENOTFOUND);
+	assert_non_null(strstr(vios_error_last(), "passphrase"));
+	free(ct);
+	keypair_free(&kp);
+	vios_secret_free(pass);
+}
+
+static void test_age__scrypt_tampered_header_fails_the_mac(void **state)
+{
+	vios_secret *pass = secret_of("password");
+	uint8_t *ct = NULL, *back = NULL;
+	size_t ctlen, backlen, at;
+
+	(void)state;
+	assert_int_equal(vios_age_encrypt_buf_scrypt(&ct, &ctlen, "x", 1, pass, TEST_LOGN), 0);
+	/* the work factor "10" becomes "11": scrypt gives another key, no match */
+	at = (size_t)((uint8_t *)memmem(ct, ctlen, " 10\n", 4) - ct);
+	ct[at + 2] = '1';
+	assert_int_equal(vios_age_decrypt_buf_scrypt(&back, &backlen, ct, ctlen, pass, SIZE_MAX), VIOS_EAUTH);
+	ct[at + 2] = '0';
+	/* a flipped bit in the MAC line */
+	at = header_end(ct, ctlen) - 3;
+	ct[at] ^= 1;
+	assert_true(vios_age_decrypt_buf_scrypt(&back, &backlen, ct, ctlen, pass, SIZE_MAX) < 0);
+	free(ct);
+	vios_secret_free(pass);
+}
+
 static void test_age__scrypt_stanza_with_another_is_corrupt(void **state)
 {
 	keypair kp;
@@ -844,6 +983,40 @@ static void test_age__vios_decrypts_stock_age_files(void **state)
 	sandbox_free(&sb);
 }
 
+/*
+ * Stock age reads a passphrase only from a terminal: `script` (util-linux)
+ * gives it one. Skipped, saying so, when script is missing.
+ */
+static void test_age__stock_age_opens_a_vios_passphrase_file(void **state)
+{
+	vios_secret *pass = secret_of("a passphrase for stock age");
+	uint8_t *pt = pattern(100000), *ct = NULL;
+	size_t ctlen;
+	char enc[256], out[256];
+	sandbox sb;
+
+	(void)state;
+	require_stock_age();
+	if (system("command -v script >/dev/null 2>&1") != 0) {
+		print_message("skipped: no `script` to give stock age a terminal\n");
+		free(pt);
+		vios_secret_free(pass);
+		return;
+	}
+	sandbox_new(&sb);
+	path_in(enc, sizeof(enc), &sb, "p.age");
+	path_in(out, sizeof(out), &sb, "p.out");
+	assert_int_equal(vios_age_encrypt_buf_scrypt(&ct, &ctlen, pt, 100000, pass, TEST_LOGN), 0);
+	write_file(enc, ct, ctlen);
+	run("(sleep 1; printf '%%s\\n' 'a passphrase for stock age') | "
+	    "timeout 60 script -qec \"age -d -o '%s' '%s'\" /dev/null >/dev/null 2>&1", out, enc);
+	assert_file_equals(out, pt, 100000);
+	free(ct);
+	free(pt);
+	vios_secret_free(pass);
+	sandbox_free(&sb);
+}
+
 static void test_age__stock_age_rejects_tampered_vios_file(void **state)
 {
 	sandbox sb;
@@ -909,6 +1082,13 @@ int main(void)
 		cmocka_unit_test(test_age__stock_age_decrypts_two_recipients),
 		cmocka_unit_test(test_age__vios_decrypts_stock_age_files),
 		cmocka_unit_test(test_age__stock_age_rejects_tampered_vios_file),
+		cmocka_unit_test(test_age__scrypt_round_trip),
+		cmocka_unit_test(test_age__scrypt_default_work_factor_is_18),
+		cmocka_unit_test(test_age__scrypt_wrong_passphrase_is_one_clear_error),
+		cmocka_unit_test(test_age__scrypt_work_factor_above_22_is_refused),
+		cmocka_unit_test(test_age__scrypt_file_refuses_identities_and_x25519_refuses_passphrase),
+		cmocka_unit_test(test_age__scrypt_tampered_header_fails_the_mac),
+		cmocka_unit_test(test_age__stock_age_opens_a_vios_passphrase_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -9,7 +9,10 @@
  * the mandate in the replay: a bundle the police sealed with its own keys
  * holding an op outside the mandate is a finding naming sender, seq and op
  * and holds the police's later bundles, a header whose categories differ
- * from its ops' is one, and an op on a record sealed later waits for it.
+ * from its ops' is one, and an op on a record sealed later waits for it;
+ * and freshness: with an expired registry the exporter seals theme data and
+ * holds case data until a refresh, and the audit flags case data sealed to a
+ * partner after the expiry (theme data then is no finding).
  *
  * One sandbox per test (fixture.h) under $TMPDIR or /tmp, removed afterwards; homes use the cheap
  * Argon2id preset.
@@ -191,7 +194,7 @@ static int teardown(void **state)
 
 static void open_audit(vios_audit **a, sandbox *sb, const char *checkpoint)
 {
-	vios_audit_opts opts = { .source = sb->w.repo, .pin = sb->w.hub.node->sign_pub.keyid, .checkpoint = checkpoint };
+	vios_audit_opts opts = { .source = sb->w.repo, .pin = sb->w.pin, .checkpoint = checkpoint };
 	if (vios_audit_open(a, &opts) != 0)
 		fail_msg("audit open: %s", vios_error_last());
 	assert_int_equal(vios_audit_verify(*a, NULL, NULL), 0);
@@ -304,8 +307,13 @@ static void test_audit_open__refuses_malformed_checkpoint(void **state)
 	static const char *const bad[] = {
 		"not json",
 		"{\"format\": \"vios-audit-checkpoint-2\"}",
-		"{\"format\": \"vios-audit-checkpoint-1\", \"hub_fingerprint\": \"XYZ\", \"registry\": {}, \"nodes\": {}}",
-		"{\"format\": \"vios-audit-checkpoint-1\", \"hub_fingerprint\": \"0123456789ABCDEF\", \"extra\": 1}",
+		"{\"format\": \"vios-audit-checkpoint-2\", \"hub_fingerprint\": \"XYZ\", \"registry\": {}, \"nodes\": {}}",
+		"{\"format\": \"vios-audit-checkpoint-2\", \"hub_fingerprint\": \"0123-4567-89AB-CDEF-0123-4567-89AB-CDEF\", \"extra\": 1}",
+		/* an old checkpoint: format 1, a 16-digit fingerprint */
+		"{\"format\": \"vios-audit-checkpoint-1\", \"hub_fingerprint\": \"0123456789ABCDEF\", \"registry\": {}, \"nodes\": {}}",
+		/* format 2 with an old 16-digit fingerprint */
+		"{\"format\": \"vios-audit-checkpoint-2\", \"hub_fingerprint\": \"0123456789ABCDEF\", "
+		"\"registry\": {\"head\": \"0123456789abcdef0123456789abcdef01234567\", \"version\": 1}, \"nodes\": {}}",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -364,11 +372,11 @@ static void test_audit_home_pin__is_the_joined_hub_without_a_passphrase(void **s
 {
 	sandbox *sb = *state;
 	fx_node fresh;
-	uint8_t pin[8];
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
 
 	FX_OK(fx_node_make(&fresh, &sb->w, "fresh", "auditor", NULL));
 	assert_int_equal(vios_audit_home_pin(pin, sb->auditor.node->home), 0);
-	assert_memory_equal(pin, sb->w.hub.node->sign_pub.keyid, 8);
+	assert_memory_equal(pin, sb->w.pin, VIOS_FINGERPRINT_BYTES);
 	assert_int_equal(vios_audit_home_pin(pin, fresh.home), VIOS_ENOTFOUND);
 	fx_node_dispose(&fresh);
 }
@@ -406,10 +414,10 @@ static void one_id(char out[37], vios_store *st, const char *sql)
 	sqlite3_finalize(q);
 }
 
-/* Seals ops (text values; NULL value: SQL NULL; col NULL: a delete) as the
- * police's next bundle with header categories cats, to the school, the
- * police and the auditor: what tests/tools/t_forge.c 'ops' does. */
-static void police_seals(sandbox *sb, unsigned cats, const char *const (*spec)[4], size_t n)
+/* Seals ops (text values; NULL value: SQL NULL; col NULL: a delete) as
+ * from's next bundle with header categories cats, to the school, the police
+ * and the auditor: what tests/tools/t_forge.c 'ops' does. */
+static void seals_as(sandbox *sb, fx_node *from, unsigned cats, const char *const (*spec)[4], size_t n)
 {
 	vios_crdt_op ops[8];
 	const vios_crdt_op *pv[8];
@@ -421,12 +429,12 @@ static void police_seals(sandbox *sb, unsigned cats, const char *const (*spec)[4
 	uint64_t hlc;
 
 	assert_true(n <= 8);
-	assert_int_equal(vios_crdt_clock_tick(&hlc, sb->police.st), 0);
+	assert_int_equal(vios_crdt_clock_tick(&hlc, from->st), 0);
 	for (size_t i = 0; i < n; i++) {
 		memset(&ops[i], 0, sizeof(ops[i]));
 		ops[i].kind = spec[i][2] ? VIOS_OP_SET : VIOS_OP_DELETE;
 		ops[i].hlc = hlc;
-		ops[i].node = sb->police.node->node_id;
+		ops[i].node = from->node->node_id;
 		ops[i].tbl = (char *)spec[i][0];
 		ops[i].pk = (char *)spec[i][1];
 		ops[i].col = (char *)spec[i][2];
@@ -437,11 +445,16 @@ static void police_seals(sandbox *sb, unsigned cats, const char *const (*spec)[4
 		}
 		pv[i] = &ops[i];
 	}
-	assert_int_equal(vios_ledger_outbox_last(&seq, hash, sb->police.st), 0);
-	assert_int_equal(vios_payload_build(&gz, &gzlen, pv, n, sb->police.node->node_id, seq + 1), 0);
-	if (vios_bundle_seal_payload_to(sb->police.st, gz, gzlen, (long long)n, cats, 0, rcpt, 3) != 0)
+	assert_int_equal(vios_ledger_outbox_last(&seq, hash, from->st), 0);
+	assert_int_equal(vios_payload_build(&gz, &gzlen, pv, n, from->node->node_id, seq + 1), 0);
+	if (vios_bundle_seal_payload_to(from->st, gz, gzlen, (long long)n, cats, 0, rcpt, 3) != 0)
 		fail_msg("sealing: %s", vios_error_last());
 	free(gz);
+}
+
+static void police_seals(sandbox *sb, unsigned cats, const char *const (*spec)[4], size_t n)
+{
+	seals_as(sb, &sb->police, cats, spec, n);
 }
 
 static const vios_audit_finding *finding_on(const vios_audit *a, const char *node, long long seq)
@@ -575,6 +588,99 @@ static void test_audit_mandate__an_op_waits_for_the_record_it_needs(void **state
 	}
 }
 
+/* ---- freshness (issue 14) ----------------------------------------------------- */
+
+/* The hub signs its registry again expiring in a second, installs it, and the test waits it out. */
+static void registry_expires(sandbox *sb)
+{
+	git_repository *repo = NULL;
+	vios_registry *reg = NULL, *next = NULL;
+	git_oid head, commit;
+
+	FX_OK(vios_git_open(&repo, sb->w.repo, 0));
+	FX_OK(vios_git_ref_oid(&head, repo, VIOS_REGISTRY_REF));
+	FX_OK(vios_registry_load(&reg, repo, &head, sb->w.pin));
+	FX_OK(vios_registry_publish_until(&commit, repo, sb->w.hub.node, reg->nodes, reg->n, reg->covenant.text,
+					  reg->version + 1, "expires in a second", (long long)time(NULL) + 1));
+	FX_OK(vios_registry_load(&next, repo, &commit, sb->w.pin));
+	FX_OK(vios_trust_install(sb->w.hub.st, repo, next, NULL, sb->w.pin));
+	vios_registry_free(next);
+	vios_registry_free(reg);
+	git_repository_free(repo);
+	sleep(2);
+}
+
+static void test_export__expired_registry_seals_theme_and_holds_case_data(void **state)
+{
+	sandbox *sb = *state;
+	vios_field trend[] = { { "theme", "alcohol" }, { "period", "2026-11" }, { "level", "stable" } };
+	vios_field pupil[] = { { "name", "Pupil Two" } };
+	vios_export_report ex;
+	git_repository *repo = NULL;
+	vios_registry *reg = NULL, *next = NULL;
+	git_oid head, commit;
+	size_t pending;
+	char id[37];
+
+	registry_expires(sb);
+	sync_ok(sb->school.st); /* the school installs the expired registry */
+	/* a case-data row first, then a theme one: the theme one still goes */
+	assert_int_equal(vios_record_add(id, sb->school.st, "pupil", pupil, 1), 0);
+	assert_int_equal(vios_record_add(id, sb->school.st, "trend", trend, 3), 0);
+	FX_OK(vios_bundle_export(&ex, sb->school.st));
+	assert_int_equal(ex.bundles, 1);
+	assert_true(ex.held > 0);
+	FX_OK(vios_crdt_pending_count(&pending, sb->school.st));
+	assert_int_equal(pending, ex.held);
+	/* a fresh registry: the held case data goes */
+	FX_OK(vios_git_open(&repo, sb->w.repo, 0));
+	FX_OK(vios_git_ref_oid(&head, repo, VIOS_REGISTRY_REF));
+	FX_OK(vios_registry_load(&reg, repo, &head, sb->w.pin));
+	FX_OK(vios_registry_refresh(&commit, repo, sb->w.hub.node, reg, 30));
+	FX_OK(vios_registry_load(&next, repo, &commit, sb->w.pin));
+	FX_OK(vios_trust_install(sb->w.hub.st, repo, next, NULL, sb->w.pin));
+	vios_registry_free(next);
+	vios_registry_free(reg);
+	git_repository_free(repo);
+	sync_ok(sb->school.st);
+	FX_OK(vios_crdt_pending_count(&pending, sb->school.st));
+	assert_int_equal(pending, 0);
+}
+
+static void test_audit_verify__case_data_sealed_after_the_registry_expired(void **state)
+{
+	sandbox *sb = *state;
+	vios_audit *a = NULL;
+	const vios_audit_finding *f;
+	char pid[37], tid[37];
+	size_t n;
+
+	one_id(pid, sb->school.st, "SELECT id FROM pupil");
+	one_id(tid, sb->school.st, "SELECT id FROM trend");
+	registry_expires(sb);
+	sync_ok(sb->school.st);
+	{
+		/* theme data after the expiry: as the covenant says, no finding */
+		const char *const level[][4] = { { "trend", tid, "level", "falling" } };
+		seals_as(sb, &sb->school, VIOS_CAT_BIT_THEME, level, 1);
+	}
+	{
+		/* case data to the police after the expiry: what no exporter seals */
+		const char *const rename[][4] = { { "pupil", pid, "name", "Renamed" } };
+		seals_as(sb, &sb->school, VIOS_CAT_BIT_CASE, rename, 1);
+	}
+	sync_ok(sb->school.st);
+	open_audit(&a, sb, NULL);
+	vios_audit_findings(a, &n);
+	if (n != 1 || (f = finding_on(a, sb->school.node->node_id, 4)) == NULL ||
+	    strstr(f->what, "case data sealed to partner") == NULL || strstr(f->what, sb->police.node->node_id) == NULL ||
+	    strstr(f->what, "expired at") == NULL) {
+		print_findings(a);
+		fail_msg("want one finding on the school's seq 4 (case data after the expiry)");
+	}
+	vios_audit_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +697,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_mandate__refused_bundle_is_a_finding_and_holds_its_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_mandate__header_categories_must_equal_the_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_mandate__an_op_waits_for_the_record_it_needs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export__expired_registry_seals_theme_and_holds_case_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_verify__case_data_sealed_after_the_registry_expired, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -66,7 +66,7 @@ static vios_registry *head_registry(sandbox *sb, const vios_registry *prev)
 
 	FX_OK(vios_git_open(&repo, sb->w.repo, 0));
 	FX_OK(vios_git_ref_oid(&head, repo, VIOS_REGISTRY_REF));
-	FX_OK(vios_registry_load(&reg, repo, &head, sb->w.hub.node->sign_pub.keyid));
+	FX_OK(vios_registry_load(&reg, repo, &head, sb->w.pin));
 	if (prev) {
 		int d = 0;
 		FX_OK(vios_git_descends(&d, repo, &reg->commit, &prev->commit));

@@ -4,7 +4,9 @@
  * Proves: a header formats to the compact sorted JSON the reader parses
  * back field for field; a payload built from ops reads back as the same
  * ops; gzip and gunzip round trip, and gunzip stops a stream that inflates
- * past its bound and refuses trailing bytes.
+ * past its bound and refuses trailing bytes; the access log head round
+ * trips in vios-payload-2, vios-payload-1 is still read, and a bundle
+ * table with a missing, extra or malformed head is refused (numbered).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +98,167 @@ static void test_payload__built_payload_reads_back_as_the_same_ops(void **state)
 	free(gz);
 }
 
+/* One op, as the round trip test has it. */
+static void one_op(vios_crdt_op *op, const vios_bundle_header *h)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = VIOS_OP_SET;
+	op->hlc = h->hlc;
+	op->node = SENDER;
+	op->tbl = "trend";
+	op->pk = OTHER;
+	op->col = "theme";
+	op->value.type = VIOS_VAL_TEXT;
+	op->value.u.text.p = "weapons";
+	op->value.u.text.len = 7;
+}
+
+static void test_payload__log_head_round_trips_in_version_2(void **state)
+{
+	char rcpt[2][37];
+	vios_bundle_header h;
+	vios_crdt_op op, *back = NULL;
+	const vios_crdt_op *ops[1] = { &op };
+	vios_log_head log;
+	vios_payload_meta meta;
+	uint8_t *gz = NULL;
+	size_t gzlen = 0, n = 0;
+
+	(void)state;
+	header(&h, rcpt);
+	one_op(&op, &h);
+	log.count = 1234567890123LL;
+	for (size_t i = 0; i < sizeof(log.head); i++)
+		log.head[i] = (uint8_t)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(log.id); i++)
+		log.id[i] = (uint8_t)(0xf0 - i);
+	assert_int_equal(vios_payload_build_with_log(&gz, &gzlen, ops, 1, SENDER, 1, &log), 0);
+	assert_int_equal(vios_bundle_payload_read_meta(&back, &n, &meta, gz, gzlen, &h), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(back[0].value.u.text.p, "weapons");
+	assert_int_equal(meta.version, 2);
+	assert_int_equal(meta.log.count, log.count);
+	assert_memory_equal(meta.log.head, log.head, sizeof(log.head));
+	assert_memory_equal(meta.log.id, log.id, sizeof(log.id));
+	vios_crdt_ops_free(back, n);
+	/* the plain reader reads it too (it does not ask for the head) */
+	assert_int_equal(vios_bundle_payload_read(&back, &n, gz, gzlen, &h), 0);
+	vios_crdt_ops_free(back, n);
+	free(gz);
+	/* an empty log: count 0, zeros */
+	memset(&log, 0, sizeof(log));
+	assert_int_equal(vios_payload_build_with_log(&gz, &gzlen, ops, 1, SENDER, 1, &log), 0);
+	assert_int_equal(vios_bundle_payload_read_meta(&back, &n, &meta, gz, gzlen, &h), 0);
+	assert_int_equal(meta.version, 2);
+	assert_int_equal(meta.log.count, 0);
+	vios_crdt_ops_free(back, n);
+	free(gz);
+}
+
+static void test_payload__version_1_is_still_read(void **state)
+{
+	char rcpt[2][37];
+	vios_bundle_header h;
+	vios_crdt_op op, *back = NULL;
+	const vios_crdt_op *ops[1] = { &op };
+	vios_payload_meta meta;
+	uint8_t *gz = NULL;
+	size_t gzlen = 0, n = 0;
+
+	(void)state;
+	header(&h, rcpt);
+	one_op(&op, &h);
+	assert_int_equal(vios_payload_build(&gz, &gzlen, ops, 1, SENDER, 1), 0);
+	memset(&meta, 0xa5, sizeof(meta));
+	assert_int_equal(vios_bundle_payload_read_meta(&back, &n, &meta, gz, gzlen, &h), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(meta.version, 1);
+	assert_int_equal(meta.log.count, 0);
+	vios_crdt_ops_free(back, n);
+	free(gz);
+}
+
+/* A version-2 payload whose bundle table then has zSql run on it, gzip'd. */
+static void tampered(uint8_t **gz, size_t *gzlen, const vios_bundle_header *h, const char *zSql)
+{
+	vios_crdt_op op;
+	const vios_crdt_op *ops[1] = { &op };
+	vios_log_head log = { 5, { 0xab }, { 0xcd } }; /* letters: upper() changes them */
+	uint8_t *img = NULL;
+	size_t len = 0;
+	unsigned char *mem, *ser;
+	sqlite3_int64 serlen = 0;
+	sqlite3 *db = NULL;
+
+	one_op(&op, h);
+	assert_int_equal(vios_payload_image_with_log(&img, &len, ops, 1, SENDER, h->seq, &log), 0);
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	mem = sqlite3_malloc64(len);
+	assert_non_null(mem);
+	memcpy(mem, img, len);
+	free(img);
+	assert_int_equal(sqlite3_deserialize(db, "main", mem, (sqlite3_int64)len, (sqlite3_int64)len,
+					     SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, zSql, NULL, NULL, NULL), SQLITE_OK);
+	ser = sqlite3_serialize(db, "main", &serlen, 0);
+	assert_non_null(ser);
+	assert_int_equal(vios_payload_gzip(gz, gzlen, ser, (size_t)serlen, 0), 0);
+	sqlite3_free(ser);
+	sqlite3_close(db);
+}
+
+/* Each case a bundle table the reader refuses, numbered. */
+static void test_payload__bad_log_head_is_refused(void **state)
+{
+	static const struct {
+		int id;
+		const char *zSql, *why;
+	} cases[] = {
+		{ 1, "DELETE FROM bundle WHERE key = 'log_head'", "without its access log head" },
+		{ 2, "DELETE FROM bundle WHERE key IN ('log_head', 'log_count')", "without its access log head" },
+		{ 3, "UPDATE bundle SET value = 'vios-payload-1' WHERE key = 'format'", "vios-payload-1 bundle table with an access log head" },
+		{ 4, "UPDATE bundle SET value = '05' WHERE key = 'log_count'", "not an id, a count" },
+		{ 5, "UPDATE bundle SET value = '-5' WHERE key = 'log_count'", "not an id, a count" },
+		{ 6, "UPDATE bundle SET value = upper(value) WHERE key = 'log_head'", "not an id, a count" },
+		{ 7, "UPDATE bundle SET value = substr(value, 3) WHERE key = 'log_head'", "not an id, a count" },
+		{ 8, "UPDATE bundle SET value = '0' WHERE key = 'log_count'", "all zeros exactly when" },
+		{ 9, "INSERT INTO bundle VALUES ('log_count', '6')", "repeated" },
+		{ 10, "INSERT INTO bundle VALUES ('log_tail', '6')", "unknown" },
+		{ 11, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'", "format differ" },
+		{ 12, "DELETE FROM bundle WHERE key = 'log_id'", "without its access log head" },
+		{ 13, "UPDATE bundle SET value = upper(value) WHERE key = 'log_id'", "not an id" },
+		{ 14, "UPDATE bundle SET value = value || '00' WHERE key = 'log_id'", "not an id" },
+	};
+	char rcpt[2][37];
+	vios_bundle_header h;
+	vios_crdt_op *back = NULL;
+	vios_payload_meta meta;
+
+	(void)state;
+	header(&h, rcpt);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *gz = NULL;
+		size_t gzlen = 0, n = 0;
+		tampered(&gz, &gzlen, &h, cases[i].zSql);
+		if (vios_bundle_payload_read_meta(&back, &n, &meta, gz, gzlen, &h) != VIOS_ECORRUPT)
+			fail_msg("case %d: read", cases[i].id);
+		if (strstr(vios_error_last(), cases[i].why) == NULL)
+			fail_msg("case %d: %s", cases[i].id, vios_error_last());
+		assert_null(back);
+		free(gz);
+	}
+	/* and the untampered one reads */
+	{
+		uint8_t *gz = NULL;
+		size_t gzlen = 0, n = 0;
+		tampered(&gz, &gzlen, &h, "SELECT 1");
+		assert_int_equal(vios_bundle_payload_read_meta(&back, &n, &meta, gz, gzlen, &h), 0);
+		assert_int_equal(meta.log.count, 5);
+		vios_crdt_ops_free(back, n);
+		free(gz);
+	}
+}
+
 static void test_payload__gunzip_round_trips_and_stops_at_its_bound(void **state)
 {
 	static const uint8_t text[] = "a payload";
@@ -133,6 +297,9 @@ int main(void)
 		cmocka_unit_test(test_payload__header_formats_and_parses_back),
 		cmocka_unit_test(test_payload__built_payload_reads_back_as_the_same_ops),
 		cmocka_unit_test(test_payload__gunzip_round_trips_and_stops_at_its_bound),
+		cmocka_unit_test(test_payload__log_head_round_trips_in_version_2),
+		cmocka_unit_test(test_payload__version_1_is_still_read),
+		cmocka_unit_test(test_payload__bad_log_head_is_refused),
 	};
 
 	if (sodium_init() < 0)

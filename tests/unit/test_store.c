@@ -1,8 +1,10 @@
 /*
  * test_store.c - the encrypted record store through the records API:
  * migrations, a newer schema refused, crash safety under SIGKILL, no
- * plain text on disk after normal use, a crash and VACUUM, and tampering
- * reported as VIOS_ECORRUPT.
+ * plain text on disk after normal use, a crash and VACUUM, tampering
+ * reported as VIOS_ECORRUPT, and the access log's hash chain: appends,
+ * each kind of tampering named (edited, deleted, reordered), the chaining
+ * of a log written before the chain.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -378,6 +380,232 @@ static void test_store_tx_begin__refuses_a_store_without_capture(void **state)
 	vios_store_free(st);
 }
 
+/* ---- the access log's hash chain ------------------------------------------ */
+
+/* A store with n pupils added (a create entry each). */
+static vios_store *log_store(sandbox *sb, int n)
+{
+	vios_store *st = NULL;
+	char id[37];
+
+	assert_int_equal(fx_store_open(&st, sb->node), 0);
+	for (int i = 0; i < n; i++)
+		add_pupil(st, "x", id);
+	return st;
+}
+
+static void sql_ok(vios_store *st, const char *zSql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(st->db, zSql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", zSql, err);
+}
+
+/* The triggers guard against slips, not against someone with the key:
+ * a test that tampers removes them first, as such a person would. */
+static void log_unguard(vios_store *st)
+{
+	sql_ok(st, "DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_no_delete");
+}
+
+static void test_store_log__chain_verifies_after_appends(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 3);
+	vios_log_head v, head, before;
+	long long bad = -1, rows = 0;
+
+	assert_int_equal(vios_store_log_verify(&v, &bad, st), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(vios_store_row_count(&rows, st, "access_log"), 0);
+	assert_true(rows >= 3);
+	assert_int_equal(v.count, rows);
+	assert_int_equal(vios_store_log_head(&head, st), 0);
+	assert_int_equal(head.count, v.count);
+	assert_memory_equal(head.head, v.head, VIOS_LOG_HASH_LEN);
+	before = head;
+	assert_int_equal(vios_store_log(st, "read", "pupil", NULL, "one more"), 0);
+	assert_int_equal(vios_store_log_head(&head, st), 0);
+	assert_int_equal(head.count, before.count + 1);
+	assert_memory_not_equal(head.head, before.head, VIOS_LOG_HASH_LEN);
+	assert_int_equal(vios_store_log_verify(&v, NULL, st), 0);
+	assert_memory_equal(head.head, v.head, VIOS_LOG_HASH_LEN);
+	vios_store_free(st);
+}
+
+/* The log's id: made with the store, kept when it is reopened (or copied),
+ * another for another store; one row, never changed. */
+static void test_store_log__id_is_made_once_and_kept(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 1), *tmp = NULL;
+	vios_log_head a, b, c;
+	char dir[128];
+
+	assert_int_equal(vios_store_log_head(&a, st), 0);
+	vios_store_free(st);
+	st = log_store(sb, 1);
+	assert_int_equal(vios_store_log_head(&b, st), 0);
+	assert_memory_equal(a.id, b.id, VIOS_LOG_ID_LEN);
+	assert_int_equal(b.count, a.count + 1);
+	assert_int_not_equal(sqlite3_exec(st->db, "UPDATE access_log_id SET id = lower(hex(randomblob(16)))", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(st->db, "INSERT INTO access_log_id VALUES (lower(hex(randomblob(16))))", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(st->db, "DELETE FROM access_log_id", NULL, NULL, NULL), SQLITE_OK);
+	snprintf(dir, sizeof(dir), "%s/tmp", sb->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(vios_store_open_temp(&tmp, sb->node, dir), 0);
+	assert_int_equal(vios_store_log_head(&c, tmp), 0);
+	assert_memory_not_equal(a.id, c.id, VIOS_LOG_ID_LEN);
+	vios_store_free(tmp);
+	vios_store_free(st);
+}
+
+static void test_store_log__empty_log_has_zero_head(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 0);
+	vios_log_head v;
+	uint8_t zero[VIOS_LOG_HASH_LEN] = { 0 };
+
+	assert_int_equal(vios_store_log_verify(&v, NULL, st), 0);
+	assert_int_equal(v.count, 0);
+	assert_memory_equal(v.head, zero, sizeof(zero));
+	vios_store_free(st);
+}
+
+static void test_store_log__entry_without_hash_is_refused(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 1);
+
+	assert_int_not_equal(sqlite3_exec(st->db, "INSERT INTO access_log(at, node_id, os_user, action, tbl)"
+				  " VALUES ('2026-01-01T00:00:00Z', 'n', 'u', 'read', 'pupil')", NULL, NULL, NULL), SQLITE_OK);
+	vios_store_free(st);
+}
+
+static void test_store_log__edited_entry_is_named(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 4);
+	vios_log_head v;
+	long long bad = 0;
+
+	log_unguard(st);
+	sql_ok(st, "UPDATE access_log SET os_user = 'someone-else' WHERE seq = 2");
+	assert_int_equal(vios_store_log_verify(&v, &bad, st), VIOS_EVERIFY);
+	assert_int_equal(bad, 2);
+	assert_int_equal(v.count, 1);
+	assert_non_null(strstr(vios_error_last(), "entry 2 was edited"));
+	vios_store_free(st);
+}
+
+static void test_store_log__edited_hash_is_named(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 4);
+	long long bad = 0;
+	vios_log_head v;
+
+	log_unguard(st);
+	sql_ok(st, "UPDATE access_log SET hash = '00' || substr(hash, 3) WHERE seq = 3");
+	assert_int_equal(vios_store_log_verify(&v, &bad, st), VIOS_EVERIFY);
+	assert_int_equal(bad, 3);
+	assert_non_null(strstr(vios_error_last(), "entry 3 was edited"));
+	/* a hash that is no hash at all */
+	sql_ok(st, "DROP TRIGGER access_log_hashed");
+	sql_ok(st, "UPDATE access_log SET hash = NULL WHERE seq = 2");
+	assert_int_equal(vios_store_log_verify(&v, &bad, st), VIOS_EVERIFY);
+	assert_int_equal(bad, 2);
+	assert_non_null(strstr(vios_error_last(), "entry 2 has no valid hash"));
+	vios_store_free(st);
+}
+
+static void test_store_log__deleted_entry_is_named(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 4);
+	long long bad = 0;
+	vios_log_head v;
+
+	log_unguard(st);
+	sql_ok(st, "DELETE FROM access_log WHERE seq = 2");
+	assert_int_equal(vios_store_log_verify(&v, &bad, st), VIOS_EVERIFY);
+	assert_int_equal(bad, 2);
+	assert_non_null(strstr(vios_error_last(), "entry 2 was deleted"));
+	/* renumbered to hide the gap: the chain still breaks there */
+	sql_ok(st, "UPDATE access_log SET seq = seq - 1 WHERE seq > 2");
+	assert_int_equal(vios_store_log_verify(&v, &bad, st), VIOS_EVERIFY);
+	assert_int_equal(bad, 2);
+	assert_non_null(strstr(vios_error_last(), "entry 2 was edited (or the entry before it deleted)"));
+	vios_store_free(st);
+}
+
+static void test_store_log__deleted_last_entries_are_named(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 4);
+	long long bad = 0;
+	vios_log_head v;
+
+	log_unguard(st);
+	sql_ok(st, "DELETE FROM access_log WHERE seq >= 3");
+	assert_int_equal(vios_store_log_verify(&v, &bad, st), VIOS_EVERIFY);
+	assert_int_equal(bad, 3);
+	assert_int_equal(v.count, 2);
+	assert_non_null(strstr(vios_error_last(), "entries 3 to 4, the last, were deleted"));
+	/* and when the log goes on after them */
+	assert_int_equal(vios_store_log(st, "read", "pupil", NULL, NULL), 0);
+	assert_int_equal(vios_store_log_verify(&v, &bad, st), VIOS_EVERIFY);
+	assert_int_equal(bad, 3);
+	assert_non_null(strstr(vios_error_last(), "entries 3 to 4 were deleted (entry 5 follows entry 2)"));
+	vios_store_free(st);
+}
+
+static void test_store_log__swapped_entries_are_named(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 4);
+	long long bad = 0;
+	vios_log_head v;
+
+	log_unguard(st);
+	sql_ok(st, "UPDATE access_log SET seq = 100 WHERE seq = 2; UPDATE access_log SET seq = 2 WHERE seq = 3;"
+		   " UPDATE access_log SET seq = 3 WHERE seq = 100");
+	assert_int_equal(vios_store_log_verify(&v, &bad, st), VIOS_EVERIFY);
+	assert_int_equal(bad, 2);
+	assert_non_null(strstr(vios_error_last(), "entry 2 is out of order: it was written after entry 3"));
+	vios_store_free(st);
+}
+
+/* A store from before the chain (schema 7): migration 0008 chains the
+ * entries it holds, in seq order, as vios_store_log would have. */
+static void test_store_open__migration_chains_existing_log(void **state)
+{
+	sandbox *sb = *state;
+	vios_store *st = log_store(sb, 3);
+	vios_log_head before, after;
+	long long bad = 0;
+
+	assert_int_equal(vios_store_schema_version(), 8);
+	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
+	sql_ok(st, "DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_hashed;"
+		   " ALTER TABLE access_log DROP COLUMN hash; DROP TABLE access_log_id;"
+		   " CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log"
+		   " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
+		   " PRAGMA user_version = 7");
+	vios_store_free(st);
+	st = NULL;
+	assert_int_equal(fx_store_open(&st, sb->node), 0);
+	assert_int_equal(vios_store_log_verify(&after, &bad, st), 0);
+	assert_int_equal(after.count, before.count);
+	assert_memory_equal(after.head, before.head, VIOS_LOG_HASH_LEN);
+	assert_memory_not_equal(after.id, before.id, VIOS_LOG_ID_LEN); /* made by the migration */
+	/* and the guard is back: an entry keeps its hash */
+	assert_int_not_equal(sqlite3_exec(st->db, "UPDATE access_log SET why = 'x' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(st->db, "UPDATE access_log SET hash = NULL WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
+	vios_store_free(st);
+}
+
 /* Only the process that made the home creates its store: a reopened node
  * whose store.db is gone or empty gets an error and no new file. */
 static void test_store_open__missing_store_is_an_error(void **state)
@@ -426,6 +654,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store__tampered_page_is_ecorrupt_and_nothing_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store__tampered_page1_refused_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_log__is_append_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__chain_verifies_after_appends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__empty_log_has_zero_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__id_is_made_once_and_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__entry_without_hash_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__edited_entry_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__edited_hash_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__deleted_entry_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__deleted_last_entries_are_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_log__swapped_entries_are_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_open__migration_chains_existing_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_tx_begin__refuses_a_store_without_capture, setup, teardown),
 		cmocka_unit_test(test_records__validators),
 	};

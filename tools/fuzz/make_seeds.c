@@ -425,7 +425,7 @@ int main(int argc, char **argv)
 	vios_crdt_pending_op *ops = NULL;
 	vios_export_report rep;
 	size_t nops = 0;
-	char repo[128], fp[17], pupil[37], sig1[37], sig2[37], trend[37], meeting[37], cid[37], aid[37], q[1024];
+	char repo[128], fp[VIOS_FINGERPRINT_STRLEN + 1], pupil[37], sig1[37], sig2[37], trend[37], meeting[37], cid[37], aid[37], q[1024];
 	char *hdr;
 
 	if (argc < 2) {

@@ -66,6 +66,7 @@ cp bundle-21-sender-not-enrolled.age bundle-27-no-signature.age
 
 printf 'a wrong passphrase\n' >passphrase-28-wrong.txt
 : >passphrase-29-empty.txt
-printf '0123456789ABCDEF\n' >fingerprint-30-other-key.txt
+printf '0123-4567-89AB-CDEF-0123-4567-89AB-CDEF\n' >fingerprint-30-other-key.txt
 printf 'RWQAAAAAAAAAAAAA\n' >fingerprint-31-not-a-key-id.txt
+printf '0123456789ABCDEF\n' >fingerprint-32-old-16-digits.txt
 ls | grep -vc -e README -e make.sh
