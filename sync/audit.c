@@ -154,16 +154,6 @@ int audit_addressed(const vios_bundle_header *h, const char *id)
 	return 0;
 }
 
-/*
- * The trusted comment of a signature file, unverified, as a malloc'd string
- * in *out; VIOS_ECORRUPT saying why when the file is not a minisign
- * signature file.
- */
-int audit_peek_trusted(char **out, const char *sig, size_t siglen)
-{
-	return vios_chain_peek_header(out, sig, siglen);
-}
-
 /* ---- the recipient rule ----------------------------------------------------- */
 
 int vios_audit_rule(char *why, size_t len, const vios_covenant *cov, const char *sender_kind,
@@ -322,20 +312,12 @@ static int merge_registry(vios_audit *a, const vios_registry *reg, long long pre
 	return 0;
 }
 
-/* The first-parent chain from head back to its root, oldest first (the chain's walk). */
-int audit_first_parent_chain(git_oid **out, size_t *n, size_t *merges, git_repository *repo, const git_oid *head)
-{
-	int reached;
-
-	return vios_chain_history(out, n, merges, &reached, repo, head, NULL);
-}
-
 static int registry_walk(vios_audit *a)
 {
 	git_oid head, *chain = NULL;
 	size_t n = 0, merges = 0;
 	long long prev_version = 0;
-	int error;
+	int reached, error;
 
 	if ((error = vios_git_ref_oid(&head, a->repo, VIOS_MIRROR_REGISTRY_REF)) < 0) {
 		if (error == VIOS_ENOTFOUND)
@@ -344,7 +326,7 @@ static int registry_walk(vios_audit *a)
 	}
 	a->reg_head = head;
 	a->have_reg_head = 1;
-	if ((error = audit_first_parent_chain(&chain, &n, &merges, a->repo, &head)) < 0)
+	if ((error = vios_chain_history(&chain, &n, &merges, &reached, a->repo, &head, NULL)) < 0)
 		return error;
 	if (merges)
 		audit_finding(a, "", 0, "registry: %zu merge commit%s on " VIOS_REGISTRY_REF ": the registry is a straight line of versions",

@@ -104,10 +104,6 @@ const acov *audit_find_cov(const vios_audit *a, long long version);
 const areg *audit_registry_at(const vios_audit *a, uint64_t ms);
 /* 1 when id is among h's recipients. */
 int audit_addressed(const vios_bundle_header *h, const char *id);
-/* The trusted comment of a signature file, unverified (malloc'd); VIOS_ECORRUPT saying why. */
-int audit_peek_trusted(char **out, const char *sig, size_t siglen);
-/* The first-parent chain from head, oldest first (malloc'd), and how many merges it crossed. */
-int audit_first_parent_chain(git_oid **out, size_t *n, size_t *merges, git_repository *repo, const git_oid *head);
 /* A blob of at most max bytes (malloc'd). */
 int audit_read_blob(uint8_t **out, size_t *len, git_repository *repo, const git_oid *id, size_t max);
 /* *ok = 1 when head descends from (or is) old. */

@@ -5,6 +5,7 @@
  * back is counted, and a finding when the replay records (log_follow).
  */
 #include "sync/audit_internal.h"
+#include "sync/chain.h"
 #include "crdt/crdt.h"
 #include "crdt/mandate.h"
 #include "crypto/age.h"
@@ -65,7 +66,7 @@ static int cursor_peek(vios_audit *a, cursor *c)
 	vios_layout_bundle_name(name, c->seq, 1);
 	if ((error = read_entry(&sig, &siglen, a->repo, c->bundles, name, VIOS_BUNDLE_SIG_MAX)) < 0)
 		return error;
-	if ((error = audit_peek_trusted(&peek, (char *)sig, siglen)) == 0)
+	if ((error = vios_chain_peek_header(&peek, (char *)sig, siglen)) == 0)
 		error = vios_bundle_header_parse(&c->h, peek);
 	free(peek);
 	free(sig);

@@ -8,6 +8,7 @@
  * in plain text.
  */
 #include "sync/bundle.h"
+#include "sync/chain.h"
 #include "crdt/crdt.h"
 #include "crdt/mandate.h"
 #include "crypto/age.h"
@@ -67,30 +68,6 @@ done:
 /* ---- verification -------------------------------------------------------- */
 
 /*
- * The trusted comment of a signature file, unverified (to find the sender):
- * the file must parse as a minisign signature with a non-empty comment.
- */
-static int peek_trusted(char **out, const char *sig, size_t siglen)
-{
-	vios_minisign_sig ms;
-	int error;
-
-	assert(out != NULL && (sig != NULL || siglen == 0));
-	*out = NULL;
-	if ((error = vios_minisign_sig_parse(&ms, sig, siglen)) < 0) {
-		char why[300];
-		snprintf(why, sizeof(why), "%s", vios_error_last());
-		vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: %s", why);
-		return VIOS_ECORRUPT;
-	}
-	if (ms.trusted_len == 0) {
-		vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: no trusted comment (not a vios bundle signature)");
-		return VIOS_ECORRUPT;
-	}
-	return vios_minisign_sig_trusted(out, &ms);
-}
-
-/*
  * Verifies signature and sender of a bundle: the header is authentic when
  * this returns 0. *sender gets the registry entry.
  */
@@ -111,7 +88,7 @@ static int verify_bundle(vios_bundle_header *h, vios_reg_node *sender, vios_stor
 		vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: larger than %d bytes", VIOS_BUNDLE_SIG_MAX);
 		return VIOS_ECORRUPT;
 	}
-	if ((error = peek_trusted(&peek, sig, siglen)) < 0)
+	if ((error = vios_chain_peek_header(&peek, sig, siglen)) < 0)
 		goto done;
 	if ((error = vios_bundle_header_parse(h, peek)) < 0) {
 		/* the comment is not a header: say so as a signature problem */

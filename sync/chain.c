@@ -23,12 +23,19 @@ void vios_chain_message(char *out, size_t len, long long seq)
 int vios_chain_peek_header(char **out, const char *sig, size_t siglen)
 {
 	vios_minisign_sig ms;
-	int error;
 
-	assert(out != NULL && sig != NULL);
+	assert(out != NULL && (sig != NULL || siglen == 0));
 	*out = NULL;
-	if ((error = vios_minisign_sig_parse(&ms, sig, siglen)) < 0)
-		return error == VIOS_ERROR ? VIOS_ECORRUPT : error;
+	if (vios_minisign_sig_parse(&ms, sig, siglen) < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: %s", why);
+		return VIOS_ECORRUPT;
+	}
+	if (ms.trusted_len == 0) {
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle signature: no trusted comment (not a vios bundle signature)");
+		return VIOS_ECORRUPT;
+	}
 	return vios_minisign_sig_trusted(out, &ms);
 }
 

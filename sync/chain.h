@@ -91,7 +91,10 @@ int vios_chain_history(git_oid **out, size_t *n, size_t *merges, int *reached, g
  * with hash, that bundle's BLAKE2b-256 in hex. */
 int vios_chain_top(long long *seq, char hash[65], git_repository *repo, const git_oid *commit);
 
-/* The bundle header in a signature file's trusted comment (not verified). */
+/* The trusted comment of a signature file (the bundle header), unverified,
+ * malloc'd into *out: VIOS_ECORRUPT saying why when the file is not a
+ * minisign signature or its comment is empty. The one reader of it, for
+ * import, the chain and the audit. */
 int vios_chain_peek_header(char **out, const char *sig, size_t siglen);
 
 /* The message of the commit that adds bundle seq. */
