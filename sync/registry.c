@@ -78,8 +78,21 @@ void vios_covenant_dispose(vios_covenant *c)
 	if (c == NULL)
 		return;
 	free(c->text);
+	free(c->fields);
 	json_decref(c->tables);
+	json_decref(c->doc);
 	memset(c, 0, sizeof(*c));
+}
+
+const vios_covenant_field *vios_covenant_field_find(const vios_covenant *c, const char *tbl, const char *col)
+{
+	assert(c != NULL);
+	if (tbl == NULL || col == NULL)
+		return NULL;
+	for (size_t i = 0; i < c->nfields; i++)
+		if (!strcmp(c->fields[i].tbl, tbl) && !strcmp(c->fields[i].col, col))
+			return &c->fields[i];
+	return NULL;
 }
 
 static int bad_cov(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -246,6 +259,8 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 	}
 	memcpy(c->text, text, len);
 	c->text[len] = 0;
+	c->auditor_scope = VIOS_AUDITOR_CONTENT; /* -1 and -2: the auditor receives every category */
+	c->doc = json_incref(o);
 	error = 0;
 done:
 	json_decref(o);

@@ -35,6 +35,25 @@
 
 /* vios_reg_node, an enrolled node: store/directory.h (the store keeps them). */
 
+/* What the auditor receives (covenant "auditor_scope"): headers only
+ * (nothing sealed to it; verify and flows need no plaintext), theme data,
+ * or the content of every category (what `vios audit replay` needs). */
+typedef enum { VIOS_AUDITOR_HEADERS = 0, VIOS_AUDITOR_THEME = 1, VIOS_AUDITOR_CONTENT = 2 } vios_auditor_scope;
+
+/* GDPR markings of a field (covenant "fields"): art. 9 special-category
+ * (health) data, art. 10 criminal data. */
+#define VIOS_MARK_ART9 9
+#define VIOS_MARK_ART10 10
+
+/* A marked field: it travels only to the roles listed for it (among the
+ * case's roles), never to the others a case takes part in. */
+typedef struct {
+	char tbl[24];
+	char col[32];
+	int marking;               /* VIOS_MARK_ART9 or VIOS_MARK_ART10 */
+	unsigned receives;         /* bit per role index (partner roles) */
+} vios_covenant_field;
+
 typedef struct {
 	long long version;
 	char *text;                /* the signed file, as signed */
@@ -43,7 +62,14 @@ typedef struct {
 	long long retention_months[2];
 	json_t *tables;            /* optional: school node id -> [partner node ids] */
 	vios_mandate mandate;      /* who may write what (crdt/mandate.h) */
+	vios_auditor_scope auditor_scope; /* -1 and -2 covenants: content */
+	vios_covenant_field *fields;      /* marked fields (-3), malloc'd */
+	size_t nfields;
+	json_t *doc;               /* the parsed covenant (for `covenant show`) */
 } vios_covenant;
+
+/* The marking of tbl.col under c, or NULL when the field is not marked. */
+const vios_covenant_field *vios_covenant_field_find(const vios_covenant *c, const char *tbl, const char *col);
 
 typedef struct {
 	git_oid commit;
