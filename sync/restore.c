@@ -16,6 +16,7 @@
  *      roles it has now (they were all sealed before the home was lost).
  */
 #include "sync/restore.h"
+#include "sync/consent.h"
 #include "sync/bundle.h"
 #include "sync/chain.h"
 #include "sync/git.h"
@@ -183,6 +184,9 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 			error = VIOS_EVERIFY;
 			goto done;
 		}
+		/* what it approved is in its own headers, not what the hub holds now */
+		if ((error = vios_consent_reset(st)) < 0)
+			goto done;
 	}
 	while (have_own) {
 		size_t before = rep->own_bundles, others_before = rep->others.bundles;

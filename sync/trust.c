@@ -2,6 +2,7 @@
  * trust.c - see trust.h.
  */
 #include "sync/trust.h"
+#include "sync/consent.h"
 #include "sync/git.h"
 #include "crypto/age.h"
 #include "util/error.h"
@@ -63,7 +64,8 @@ int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry
 	if (error < 0 && error != VIOS_ENOTFOUND)
 		goto done;
 	if ((error = vios_store_reg_node_replace_all(st, reg->nodes, reg->n)) < 0 ||
-	    (error = vios_store_covenant_add(st, reg->covenant.version, reg->covenant.text, reg->version)) < 0)
+	    (error = vios_store_covenant_add(st, reg->covenant.version, reg->covenant.text, reg->version)) < 0 ||
+	    (error = vios_consent_on_install(st, reg, old_commit == NULL)) < 0)
 		goto done;
 	git_oid_tostr(hex, sizeof(hex), &reg->commit);
 	snprintf(num, sizeof(num), "%lld", reg->version);

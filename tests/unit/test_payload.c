@@ -34,6 +34,7 @@ static void header(vios_bundle_header *h, char (*rcpt)[37])
 	strcpy(h->prev, VIOS_ZERO_HASH);
 	h->hlc = 117698204964749312ull;
 	h->covenant_version = 1;
+	h->approves_covenant = 1;
 	h->categories = VIOS_CAT_BIT_THEME;
 	strcpy(rcpt[0], SENDER);
 	strcpy(rcpt[1], OTHER);
