@@ -2,8 +2,8 @@
  * cmd_consent.c - `vios covenant approve` and what `vios status` says about
  * approvals (sync/consent.h, docs/governance.md).
  */
-#include "cli.h"
-#include "table.h"
+#include "cli/cli.h"
+#include "cli/table.h"
 #include "sync/consent.h"
 #include "util/error.h"
 #include "util/json.h"

@@ -40,8 +40,8 @@ mk() {
 }
 # nodes "NAME KIND [ROLE]"... : mk for each
 nodes() { local n; for n in "$@"; do set -- $n; mk "$1" "$2" "${3:-}"; done; }
-# hub_world NAME... : the hub node `hub` makes $T/hub.git (G, FP set); each NAME
-# is enrolled and joins it
+# hub_world NAME... : the hub node `hub` makes $T/hub.git (G, FP set); every NAME
+# is enrolled, then each joins it (so each approves all of them: docs/governance.md)
 hub_world() {
 	local n
 	G="$T/hub.git"
@@ -49,8 +49,24 @@ hub_world() {
 	FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
 	for n in "$@"; do
 		V "$T/$n" identity export -o "$T/$n.req" 2>/dev/null && V "$T/hub" hub enroll "$T/$n.req" >/dev/null
+	done
+	for n in "$@"; do
 		V "$T/$n" join "$G" --hub-fingerprint "$FP" >/dev/null
 	done
+}
+# approve_all NAME... : each NAME (already joined) syncs the registry and approves
+# every node and covenant version waiting for it
+approve_all() {
+	local n id v
+	for n in "$@"; do
+		V "$T/$n" sync >/dev/null 2>&1
+		for id in $(V "$T/$n" --json status | jq -r '.approval_pending.nodes[].node_id'); do
+			V "$T/$n" covenant approve --node "$id" >/dev/null
+		done
+		v=$(V "$T/$n" --json status | jq -r '.approval_pending.covenant // empty')
+		[ -n "$v" ] && V "$T/$n" covenant approve "$v" >/dev/null
+	done
+	return 0
 }
 # nid NAME : the node id of $T/NAME
 nid() { V "$T/$1" --json whoami | jq -r .node_id; }
