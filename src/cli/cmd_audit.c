@@ -628,7 +628,7 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 	} else
 		printf("%s\n", rep.digest);
 	if (rep.not_for_me && !cli->json)
-		fprintf(stderr, "vios: note: %zu bundle%s not addressed to this node (sealed before it was enrolled?): their changes are not in the digest\n",
+		fprintf(stderr, "vios: note: %zu bundle%s not addressed to this node (the covenant's auditor_scope leaves them out, or they were sealed before it was enrolled or approved; a replay needs scope content): their changes are not in the digest\n",
 			rep.not_for_me, rep.not_for_me == 1 ? " was" : "s were");
 	if (rep.cut) {
 		vios_error_set(VIOS_ERR_BUNDLE, "%zu bundle%s left out of the replay: they fail verification (first: %s); 'vios audit verify' lists every finding",
