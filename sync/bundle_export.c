@@ -746,7 +746,8 @@ done:
 /*
  * Approvals alone, addressed to this node only (the header is what the hub
  * and the auditor read): while more are waiting than one header carries,
- * and, at the end of an export that sealed nothing, whatever is left.
+ * and, at the end of an export that sealed nothing, what a person approved
+ * (force; consent.h).
  */
 static int seal_approvals_only(vios_export_report *out, vios_store *st, long long *seq, char prev[65], seal_ctx *cx,
 			       int force)
@@ -763,15 +764,14 @@ static int seal_approvals_only(vios_export_report *out, vios_store *st, long lon
 	g.set.pks = only_self_pk;
 	g.set.n = 1;
 	for (;;) {
-		int covenant_due;
+		int due;
 		char hash[65];
 		free(cx->approves);
 		cx->approves = NULL;
 		cx->published_in = 0;
-		if ((error = vios_consent_unpublished(&covenant_due, &cx->approves, &cx->napproves, st,
-						      VIOS_CONSENT_HEADER_MAX + 1)) < 0)
+		if ((error = vios_consent_unpublished(&due, &cx->approves, &cx->napproves, st, VIOS_CONSENT_HEADER_MAX + 1)) < 0)
 			return error;
-		if (cx->napproves <= VIOS_CONSENT_HEADER_MAX && !(force && (covenant_due || cx->napproves > 0)))
+		if (cx->napproves <= VIOS_CONSENT_HEADER_MAX && !(force && due))
 			return 0;
 		if (cx->napproves > VIOS_CONSENT_HEADER_MAX)
 			cx->napproves = VIOS_CONSENT_HEADER_MAX;

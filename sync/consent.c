@@ -289,17 +289,18 @@ static int ids_of(char (**ids)[37], size_t *n, vios_store *st, const char *sql, 
 	return 0;
 }
 
-int vios_consent_unpublished(int *covenant_due, char (**ids)[37], size_t *n, vios_store *st, size_t max)
+int vios_consent_unpublished(int *due, char (**ids)[37], size_t *n, vios_store *st, size_t max)
 {
 	json_t *rows = NULL;
 	int error;
 
-	assert(covenant_due != NULL && ids != NULL && n != NULL && st != NULL);
+	assert(due != NULL && ids != NULL && n != NULL && st != NULL);
 	*ids = NULL;
 	*n = 0;
-	if ((error = vios_query(&rows, st, "SELECT 1 FROM consent WHERE kind = 'covenant' AND published_seq IS NULL", NULL, 0)) < 0)
+	/* what joining approved waits for the first bundle; what a person approved is published at once */
+	if ((error = vios_query(&rows, st, "SELECT 1 FROM consent WHERE published_seq IS NULL AND how = 'approve'", NULL, 0)) < 0)
 		return error;
-	*covenant_due = json_array_size(rows) > 0;
+	*due = json_array_size(rows) > 0;
 	json_decref(rows);
 	return ids_of(ids, n, st, "SELECT subject FROM consent WHERE kind = 'node' AND published_seq IS NULL ORDER BY subject",
 		      max);

@@ -73,11 +73,13 @@ int vios_consent_pending_get(vios_consent_pending *out, vios_store *st);
 void vios_consent_pending_dispose(vios_consent_pending *p);
 
 /*
- * For the next header: whether a covenant approval is not published yet,
- * and up to max node ids approved and not yet published (sorted; *ids
- * malloc'd, NULL when none).
+ * For the next header: up to max node ids approved and not yet published
+ * (sorted; *ids malloc'd, NULL when none), and *due = 1 when an approval a
+ * person gave (`vios covenant approve`) is not published yet: it goes out
+ * in a bundle of its own when nothing else is sealed. What joining
+ * approved waits for the node's first bundle.
  */
-int vios_consent_unpublished(int *covenant_due, char (**ids)[37], size_t *n, vios_store *st, size_t max);
+int vios_consent_unpublished(int *due, char (**ids)[37], size_t *n, vios_store *st, size_t max);
 /* Records ids[0..n) (and the covenant approval) as published in own bundle seq. */
 int vios_consent_mark_published(vios_store *st, const char (*ids)[37], size_t n, long long seq);
 
