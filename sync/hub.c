@@ -83,14 +83,27 @@ done:
 
 int vios_hub_create(vios_store *st, const char *path)
 {
+	return vios_hub_create_with(st, path, NULL);
+}
+
+int vios_hub_create_with(vios_store *st, const char *path, const char *covenant_text)
+{
 	git_repository *repo = NULL;
 	vios_reg_node self;
-	char abs[PATH_MAX], *have = NULL;
+	vios_covenant cov;
+	char abs[PATH_MAX], *have = NULL, msg[96];
 	int error;
 
 	assert(st != NULL && path != NULL);
 	if ((error = must_be_hub(st)) < 0)
 		return error;
+	/* the covenant the parties signed, checked before anything is made */
+	if ((error = vios_covenant_parse(&cov, covenant_text ? covenant_text : vios_covenant_default(),
+					 strlen(covenant_text ? covenant_text : vios_covenant_default()))) < 0)
+		return error == VIOS_ERROR ? VIOS_EUSAGE : error;
+	snprintf(msg, sizeof(msg), "registry v1: hub created, %s covenant v%lld", covenant_text ? "the given" : "default",
+		 cov.version);
+	vios_covenant_dispose(&cov);
 	if (vios_store_meta_get(&have, st, "hub_repo") == 0) {
 		vios_error_set(VIOS_ERR_INPUT, "this hub node already runs the hub at %s", have);
 		free(have);
@@ -108,8 +121,7 @@ int vios_hub_create(vios_store *st, const char *path)
 	}
 	if ((error = self_entry(&self, st->node)) < 0)
 		goto done;
-	if ((error = publish(st, repo, abs, &self, 1, vios_covenant_default(), 1,
-			     "registry v1: hub created, default covenant")) < 0)
+	if ((error = publish(st, repo, abs, &self, 1, covenant_text ? covenant_text : vios_covenant_default(), 1, msg)) < 0)
 		goto done;
 	if ((error = vios_store_tx_begin(st)) < 0)
 		goto done;

@@ -15,6 +15,9 @@
 /* Creates the bare hub repository at path with registry v1: the hub itself
  * enrolled and the default covenant. The node must be of kind hub. */
 int vios_hub_create(vios_store *st, const char *path);
+/* The same with the covenant text the parties signed (NULL: the default),
+ * validated first (VIOS_EUSAGE with the rule it breaks). */
+int vios_hub_create_with(vios_store *st, const char *path, const char *covenant_text);
 
 /* Verifies an enrollment request and enrolls the node (a new version).
  * *already = 1 when the same node with the same keys was enrolled before. */

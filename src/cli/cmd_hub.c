@@ -264,16 +264,44 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	}
 	if (!strcmp(act, "create")) {
 		char fp[VIOS_FINGERPRINT_STRLEN + 1];
-		if (first + 2 != argc)
-			return cli_usage(cli, "expected 'hub create PATH'");
-		if ((error = vios_hub_create(cli->store, argv[first + 1])) < 0)
+		const char *path = NULL, *covfile = NULL;
+		for (int i = first + 1; i < argc; i++) {
+			if (!strcmp(argv[i], "--covenant") && i + 1 < argc)
+				covfile = argv[++i];
+			else if (!strncmp(argv[i], "--covenant=", 11))
+				covfile = argv[i] + 11;
+			else if (argv[i][0] != '-' && path == NULL)
+				path = argv[i];
+			else
+				return cli_usage(cli, "expected 'hub create PATH [--covenant FILE]'");
+		}
+		if (path == NULL)
+			return cli_usage(cli, "expected 'hub create PATH [--covenant FILE]'");
+		if (covfile && (error = read_input(&buf, &len, covfile, 65536)) < 0)
 			return error;
+		if (buf && memchr(buf, 0, len)) {
+			free(buf);
+			return cli_usage(cli, "%s is not a JSON covenant", covfile);
+		}
+		{
+			char *text = buf ? strndup((char *)buf, len) : NULL;
+			free(buf);
+			buf = NULL;
+			if (covfile && text == NULL)
+				return vios_error_nomem();
+			error = vios_hub_create_with(cli->store, path, text);
+			free(text);
+		}
+		if (error < 0)
+			return error;
+		argv[first + 1] = (char *)path;
 		vios_node_fingerprint(fp, cli->node);
 		if (cli->json)
 			return cli_json_out(json_pack("{s:s, s:s, s:i}", "hub", argv[first + 1], "fingerprint", fp,
 						      "registry_version", 1));
-		printf("Created hub repository %s (registry v1, default covenant).\n"
-		       "Nodes join it with: vios join %s --hub-fingerprint %s\n", argv[first + 1], argv[first + 1], fp);
+		printf("Created hub repository %s (registry v1, %s).\n"
+		       "Nodes join it with: vios join %s --hub-fingerprint %s\n", path, covfile ? "the covenant given" : "default covenant",
+		       path, fp);
 		return 0;
 	}
 	if (!strcmp(act, "enroll")) {

@@ -13,6 +13,7 @@
 #     the approvals back from the node's own bundles, not from the registry.
 . "$(dirname "$0")/lib.sh"
 
+HUB_SCOPE=headers
 nodes "hub hub" "s1 school" "pol partner police" "aud auditor"
 hub_world s1 pol aud
 SIGN="$BUILD/tools/t_sign"

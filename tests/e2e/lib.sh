@@ -42,10 +42,14 @@ mk() {
 nodes() { local n; for n in "$@"; do set -- $n; mk "$1" "$2" "${3:-}"; done; }
 # hub_world NAME... : the hub node `hub` makes $T/hub.git (G, FP set); every NAME
 # is enrolled, then each joins it (so each approves all of them: docs/governance.md)
+# The hub publishes the default covenant with auditor_scope "content" (the
+# auditor receives everything, as tests of the audit's replay need), unless
+# HUB_SCOPE=headers (the default covenant as it is).
 hub_world() {
-	local n
+	local n cov=()
 	G="$T/hub.git"
-	V "$T/hub" hub create "$G" >/dev/null
+	if [ "${HUB_SCOPE:-content}" != headers ]; then content_covenant && cov=(--covenant "$T/covenant-content.json"); fi
+	V "$T/hub" hub create "$G" "${cov[@]}" >/dev/null
 	FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
 	for n in "$@"; do
 		V "$T/$n" identity export -o "$T/$n.req" 2>/dev/null && V "$T/hub" hub enroll "$T/$n.req" >/dev/null
@@ -67,6 +71,13 @@ approve_all() {
 		[ -n "$v" ] && V "$T/$n" covenant approve "$v" >/dev/null
 	done
 	return 0
+}
+# content_covenant : $T/covenant-content.json, the default covenant (as a
+# throwaway hub publishes it) with auditor_scope "content"
+content_covenant() {
+	[ -f "$T/covenant-content.json" ] && return 0
+	mk _cov hub && V "$T/_cov" hub create "$T/_cov.git" >/dev/null &&
+		git --git-dir "$T/_cov.git" show refs/heads/registry:covenant.json | jq '.auditor_scope = "content"' >"$T/covenant-content.json"
 }
 # nid NAME : the node id of $T/NAME
 nid() { V "$T/$1" --json whoami | jq -r .node_id; }
