@@ -1611,7 +1611,7 @@ static void test_crdt_capture__case_marked_fields_are_ops_like_any_column(void *
 	}
 }
 
-static void test_crdt_merge__case_marked_fields_converge_on_two_nodes(void **state)
+static void test_crdt_merge__case_marked_fields_converge_after_concurrent_writes(void **state)
 {
 	sandbox *sb = *state;
 	pool ins = { 0 }, ua = { 0 }, ub = { 0 };
@@ -1683,7 +1683,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crdt_merge__a_chain_of_writes_is_no_conflict_once_its_gap_is_filled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_merge__random_histories_converge_in_any_delivery_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_capture__case_marked_fields_are_ops_like_any_column, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crdt_merge__case_marked_fields_converge_on_two_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crdt_merge__case_marked_fields_converge_after_concurrent_writes, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
