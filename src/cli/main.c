@@ -130,6 +130,8 @@ static const vios_cmd commands[] = {
 	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",
 	  "usage: vios case open --pupil ID [--signals ID,...] [--roles R,...] [--lead ROLE]\n"
 	  "                      [--basis public-task|consent|wpg-20]\n"
+	  "                      [--police-info TEXT] [--care-info TEXT]\n"
+	  "       vios case info ID [--police-info TEXT] [--care-info TEXT]\n"
 	  "       vios case show ID\n"
 	  "       vios case status ID STATUS [--to TARGET]\n"
 	  "       vios case roles ID [--add R,...] [--remove R,...]\n"
@@ -145,7 +147,13 @@ static const vios_cmd commands[] = {
 	  "roles. show gives the case with its pupil, signals, meetings and agreements.\n"
 	  "roles adds or removes partners (stored in role order); the school and the\n"
 	  "lead cannot be removed. lead hands the lead to the school or one of the roles.\n"
-	  "A case's pupil never changes.\n", NULL },
+	  "A case's pupil never changes.\n"
+	  "--police-info is what the police shared at the table (criminal data, GDPR\n"
+	  "art. 10), --care-info what care partners shared (health and other special-\n"
+	  "category data, art. 9). The covenant marks both: each travels only to the\n"
+	  "roles it names, even within the case. info sets the ones given (an empty\n"
+	  "TEXT clears one); only the school that opened the case may. show prints them\n"
+	  "as this node holds them.\n", NULL },
 	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
 	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"
 	  "       vios agreement edit ID [--meeting ID] [--owner ROLE] [--action TEXT] [--due YYYY-MM-DD]\n"
