@@ -589,9 +589,10 @@ static void test_store_open__migration_chains_existing_log(void **state)
 	vios_log_head before, after;
 	long long bad = 0;
 
-	assert_int_equal(vios_store_schema_version(), 9);
+	assert_int_equal(vios_store_schema_version(), 10);
 	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
 	sql_ok(st, "ALTER TABLE case_file DROP COLUMN care_info; ALTER TABLE case_file DROP COLUMN police_info;"
+		   " DROP TABLE consent;"
 		   " DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_hashed;"
 		   " ALTER TABLE access_log DROP COLUMN hash; DROP TABLE access_log_id;"
 		   " CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log"
