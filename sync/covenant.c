@@ -483,6 +483,10 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 	}
 	format = json_string_value(json_object_get(o, "format")) ?: "";
 	v3 = !strcmp(format, "vios-covenant-3");
+	if (!v3 && strcmp(format, "vios-covenant-1") != 0 && strcmp(format, "vios-covenant-2") != 0) {
+		error = bad_cov("\"format\" must be \"vios-covenant-1\", \"vios-covenant-2\" or \"vios-covenant-3\"");
+		goto done;
+	}
 	if ((key = vios_json_unknown_key(o, v3 ? known3 : known12)) != NULL) {
 		if (v3 && (!strcmp(key, "receives") || !strcmp(key, "retention_months")))
 			error = bad_cov("unknown field \"%s\" (a vios-covenant-3 states it per category, under \"categories\")", key);
@@ -496,13 +500,8 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 			error = bad_cov("\"mandate\" needs \"format\": \"vios-covenant-2\" or later");
 			goto done;
 		}
-	} else if (!strcmp(format, "vios-covenant-2") || v3) {
-		if (json_object_get(o, "mandate") == NULL) {
-			error = bad_cov("a %s states its \"mandate\"", format);
-			goto done;
-		}
-	} else {
-		error = bad_cov("\"format\" must be \"vios-covenant-1\", \"vios-covenant-2\" or \"vios-covenant-3\"");
+	} else if (json_object_get(o, "mandate") == NULL) {
+		error = bad_cov("a %s states its \"mandate\"", format);
 		goto done;
 	}
 	if ((error = vios_mandate_parse(&c->mandate, json_object_get(o, "mandate"))) < 0) {
