@@ -84,16 +84,36 @@ typedef struct {
 
 /* Role indices for vios_covenant.receives bits: vios_role_index (node/vocab.h). */
 
-/* The default covenant (docs/architecture.md, "Sharing"), as JSON text (static). */
+/* The covenant's functions live in covenant.c (its formats: docs/formats.md, "Covenant"). */
+
+/* The default covenant (docs/architecture.md, "Sharing"), a vios-covenant-3,
+ * as JSON text (static). */
 const char *vios_covenant_default(void);
 
 /*
- * Parses and validates covenant JSON: format, version >= 1, known roles,
- * the auditor receives every category, retention per category. Fills c
- * (c->text is a malloc'd copy). VIOS_ERROR with the rule that failed.
+ * Parses and validates covenant JSON, vios-covenant-1, -2 or -3: format,
+ * version >= 1, known roles, parties (-3: with their legal basis), who
+ * receives each category and its retention, the auditor (-1/-2: it receives
+ * every category, auditor_scope content; -3: never in receives, its
+ * auditor_scope stated), marked fields (-3), the mandate (-2/-3). Fills c
+ * (c->text a malloc'd copy, c->doc the parsed document, c->fields malloc'd);
+ * vios_covenant_dispose frees them. VIOS_ERROR with a one-line
+ * "covenant: ..." naming the rule that failed (c is then zeroed).
  */
 int vios_covenant_parse(vios_covenant *c, const char *text, size_t len);
 void vios_covenant_dispose(vios_covenant *c);
+
+/*
+ * c for people, into *out (malloc'd, the caller frees it): format "text"
+ * or "markdown" (the same page; markdown to print and sign at the table:
+ * purpose, the privacy officer, parties with their legal basis, categories,
+ * marked fields, the mandate, the auditor's scope, the hub, a signature
+ * line per party), or "json" (c->doc, indented). nodes (optional, nnodes of
+ * them: the enrolled nodes) adds each party's nodes with name and
+ * fingerprint, revoked ones marked. Pure. VIOS_EUSAGE for another format.
+ */
+int vios_covenant_render(char **out, const vios_covenant *c, const char *format, const vios_reg_node *nodes,
+			 size_t nnodes);
 
 /*
  * A node entry (registry/nodes/<node_id>.json, format

@@ -70,6 +70,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv);
 int cmd_log(vios_cli *cli, int argc, char **argv);
 int cmd_store(vios_cli *cli, int argc, char **argv);
 int cmd_hub(vios_cli *cli, int argc, char **argv);
+int cmd_covenant(vios_cli *cli, int argc, char **argv);
 int cmd_join(vios_cli *cli, int argc, char **argv);
 int cmd_status(vios_cli *cli, int argc, char **argv);
 int cmd_export(vios_cli *cli, int argc, char **argv);

@@ -214,6 +214,20 @@ static const vios_cmd commands[] = {
 	  "and no passphrase, and accepts only fast-forwards of node refs whose every new\n"
 	  "bundle passes the audit's chain verifier; one line per refusal, exit 3.\n",
 	  "check-push" },
+	{ "covenant", cmd_covenant, NEEDS_STORE, "Show the covenant in force: purpose, parties, who receives what",
+	  "usage: vios covenant show [--format text|markdown|json]\n"
+	  "\n"
+	  "show prints the covenant in force on this node as the hub signed it: its purpose,\n"
+	  "the privacy officer (FG), the parties with their legal basis and their enrolled\n"
+	  "nodes (name and fingerprint; revoked ones marked), who receives theme and case\n"
+	  "data and how long it is kept, the fields marked as GDPR art. 9 (special-category)\n"
+	  "or art. 10 (criminal) data and who receives them, who may write what, what the\n"
+	  "auditor receives, the hub's role, and a signature line per party.\n"
+	  "--format text (the default) is for the terminal, markdown to print and sign at\n"
+	  "the table, json (also --json) prints {\"version\": N, \"covenant\": {the signed\n"
+	  "document}, \"pending\": null or {\"version\", \"covenant\"}}. When the store holds a\n"
+	  "newer version than the one in force, it follows as pending (not yet approved by\n"
+	  "this node). A node that has not joined a hub has no covenant (exit 1).\n", NULL },
 	{ "join", cmd_join, NEEDS_STORE, "Join a hub: fetch and verify its registry and covenant",
 	  "usage: vios join URL|PATH --hub-fingerprint FP\n"
 	  "\n"
