@@ -2,15 +2,16 @@
  * cmd_covenant.c - vios covenant: what this node has agreed to.
  *
  *   vios covenant show [--format text|markdown|json]
+ *   vios covenant approve VERSION | --node NODE-ID     (cmd_consent.c)
  *
  * The covenant in force on this node, rendered by vios_covenant_render
  * (sync/covenant.c) with the enrolled nodes, and the version waiting for
- * this node's approval when the store holds a newer one. Actions are one
- * table, so `covenant approve` is one more row.
+ * this node's approval when the store holds a newer one.
  */
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "store/directory.h"
+#include "sync/consent.h"
 #include "sync/trust.h"
 #include "util/error.h"
 
@@ -22,21 +23,13 @@
 #define OPT_JSON 1000
 
 /*
- * The version of the covenant in force on this node. For now the highest
- * version installed (vios_trust_covenant); the one place to change when a
- * node approves versions itself. VIOS_ENOTFOUND (with a message) before
- * the node joined a hub.
+ * The version of the covenant in force for this node's data: the one it
+ * approved (sync/consent.h). VIOS_ENOTFOUND (with a message) before the
+ * node joined a hub.
  */
 static int in_force_version(vios_store *st, long long *version)
 {
-	vios_covenant c;
-	int error;
-
-	if ((error = vios_trust_covenant(&c, st)) < 0)
-		return error;
-	*version = c.version;
-	vios_covenant_dispose(&c);
-	return 0;
+	return vios_consent_covenant(version, st);
 }
 
 /* Covenant `version` as the store keeps it, parsed. */
@@ -139,6 +132,7 @@ static const struct {
 	int (*fn)(vios_cli *cli, int argc, char **argv);
 } actions[] = {
 	{ "show", covenant_show },
+	{ "approve", cli_covenant_approve },
 };
 
 #define NACTIONS (sizeof(actions) / sizeof(actions[0]))

@@ -484,7 +484,7 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		json_object_set_new(doc, "covenant_version", json_null());
 	else
 		goto done;
-	if ((error = status_nodes(&nodes, cli->store)) < 0)
+	if ((error = status_nodes(&nodes, cli->store)) < 0 || (error = cli_consent_status(doc, cli->store)) < 0)
 		goto done;
 	json_object_set(doc, "nodes", nodes);
 	{
@@ -538,6 +538,7 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 			       (long long)json_integer_value(json_object_get(doc, "covenant_version")), json_array_size(nodes));
 			if (json_string_value(json_object_get(doc, "registry_warning")))
 				printf("warning       %s\n", json_string_value(json_object_get(doc, "registry_warning")));
+			cli_consent_status_print(doc);
 		}
 		printf("changes       %lld not sealed yet, %lld bundles sealed, %lld not sent yet\n",
 		       (long long)json_integer_value(json_object_get(doc, "pending_changes")),

@@ -214,8 +214,10 @@ static const vios_cmd commands[] = {
 	  "and no passphrase, and accepts only fast-forwards of node refs whose every new\n"
 	  "bundle passes the audit's chain verifier; one line per refusal, exit 3.\n",
 	  "check-push" },
-	{ "covenant", cmd_covenant, NEEDS_STORE, "Show the covenant in force: purpose, parties, who receives what",
+	{ "covenant", cmd_covenant, NEEDS_STORE, "Show the covenant in force; approve a new version or a new node",
 	  "usage: vios covenant show [--format text|markdown|json]\n"
+	  "       vios covenant approve VERSION\n"
+	  "       vios covenant approve --node NODE-ID\n"
 	  "\n"
 	  "show prints the covenant in force on this node as the hub signed it: its purpose,\n"
 	  "the privacy officer (FG), the parties with their legal basis and their enrolled\n"
@@ -227,7 +229,17 @@ static const vios_cmd commands[] = {
 	  "the table, json (also --json) prints {\"version\": N, \"covenant\": {the signed\n"
 	  "document}, \"pending\": null or {\"version\", \"covenant\"}}. When the store holds a\n"
 	  "newer version than the one in force, it follows as pending (not yet approved by\n"
-	  "this node). A node that has not joined a hub has no covenant (exit 1).\n", NULL },
+	  "this node). A node that has not joined a hub has no covenant (exit 1).\n"
+	  "\n"
+	  "approve: what the hub publishes takes effect for this node's data only once\n"
+	  "this node approves it (docs/governance.md). A node joins approving the covenant\n"
+	  "and the nodes enrolled then; later, 'covenant approve VERSION' makes a newer\n"
+	  "covenant the one its data is sealed under, and 'covenant approve --node ID' lets\n"
+	  "a node enrolled since receive what the covenant gives it (its next sync sends it\n"
+	  "the current state of this node's records it may hold). Until then the node keeps\n"
+	  "sealing under the version and to the nodes it approved; 'vios status' lists what\n"
+	  "waits. The next 'vios sync' publishes the approval in this node's signed bundle\n"
+	  "header, where the auditor reads it. A revocation needs no approval.\n", NULL },
 	{ "join", cmd_join, NEEDS_STORE, "Join a hub: fetch and verify its registry and covenant",
 	  "usage: vios join URL|PATH --hub-fingerprint FP\n"
 	  "\n"
