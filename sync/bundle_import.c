@@ -158,7 +158,12 @@ static int check_marks(vios_store *st, const vios_bundle_header *h, const vios_c
 
 	if (h->format < 2)
 		return 0; /* a vios-bundle-1 predates markings */
-	if ((error = vios_store_covenant_get_version(&text, st, h->covenant_version)) < 0)
+	/* as the mandate is judged: a version not kept here (a node that joined
+	 * later) by the newest kept */
+	error = vios_store_covenant_get_version(&text, st, h->covenant_version);
+	if (error == VIOS_ENOTFOUND)
+		error = vios_store_covenant_get(&text, st);
+	if (error < 0)
 		return error;
 	error = vios_covenant_parse(&cov, text, strlen(text));
 	free(text);

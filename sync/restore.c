@@ -156,7 +156,7 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 	assert(rep != NULL && st != NULL && st->node != NULL && url != NULL && pin != NULL);
 	memset(rep, 0, sizeof(*rep));
 	/* 1. */
-	if ((error = vios_trust_join(&reg, st, url, pin)) < 0)
+	if ((error = vios_trust_join(&reg, st, url, pin)) < 0 || (error = vios_trust_keep_covenants(st, reg)) < 0)
 		goto done;
 	if ((error = vios_trust_node(&me, st, st->node->node_id)) < 0) {
 		if (error == VIOS_ENOTFOUND) {

@@ -155,6 +155,49 @@ int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const 
 	return fetch_and_verify(out, st, url, pin, 0);
 }
 
+int vios_trust_keep_covenants(vios_store *st, const vios_registry *reg)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	char *fp = NULL;
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
+	int error;
+
+	assert(st != NULL && st->node != NULL && reg != NULL);
+	if ((error = vios_store_meta_get(&fp, st, "hub_fingerprint")) < 0 || (error = vios_fingerprint_parse(pin, fp)) < 0 ||
+	    (error = vios_trust_repo(&repo, st->node)) < 0)
+		goto done;
+	if ((error = git_commit_lookup(&c, repo, &reg->commit)) < 0) {
+		error = vios_git_error(error, "reading the registry's history");
+		goto done;
+	}
+	/* first parent back to the first version; each version verified as a whole */
+	while (git_commit_parentcount(c) > 0) {
+		git_commit *parent = NULL;
+		vios_registry *old = NULL;
+		if ((error = git_commit_parent(&parent, c, 0)) < 0) {
+			error = vios_git_error(error, "reading the registry's history");
+			goto done;
+		}
+		git_commit_free(c);
+		c = parent;
+		if ((error = vios_registry_load(&old, repo, git_commit_id(c), pin)) < 0) {
+			/* an older registry format: what it held is not kept */
+			error = 0;
+			break;
+		}
+		error = vios_store_covenant_add(st, old->covenant.version, old->covenant.text, old->version);
+		vios_registry_free(old);
+		if (error < 0)
+			goto done;
+	}
+done:
+	git_commit_free(c);
+	git_repository_free(repo);
+	free(fp);
+	return error;
+}
+
 int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via)
 {
 	char *url = NULL, *fp = NULL;

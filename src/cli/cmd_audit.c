@@ -357,6 +357,11 @@ static int flow_row(void *ctx, const vios_audit_bundle *b)
 			json_array_append_new(cats, json_string("theme"));
 		if (b->hdr->categories & VIOS_CAT_BIT_CASE)
 			json_array_append_new(cats, json_string("case"));
+		/* the GDPR markings of the fields it carries (docs/governance.md) */
+		if (b->hdr->categories & VIOS_CAT_BIT_ART9)
+			json_array_append_new(cats, json_string("art9"));
+		if (b->hdr->categories & VIOS_CAT_BIT_ART10)
+			json_array_append_new(cats, json_string("art10"));
 	}
 	for (size_t i = 0; i < b->nfindings; i++)
 		json_array_append_new(why, json_string(b->findings[i].what));

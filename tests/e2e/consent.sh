@@ -23,6 +23,8 @@ headers() { local id; id=$(nid "$1"); git --git-dir "$G" log --format=%H "refs/h
 	git --git-dir "$G" ls-tree --name-only -r "$c" | grep 'minisig$' | while read -r f; do
 		git --git-dir "$G" show "$c:$f" | sed -n 's/^trusted comment: //p'; done; done | sort -u; }
 signals_of() { V "$T/$1" --json signal list 2>/dev/null | jq -r '.[].note'; }
+export -f V nid headers signals_of
+export T G
 
 P=$(V "$T/s1" pupil add --name "Pupil $C" --birth 2012-01-02)
 S=$(V "$T/s1" signal add --theme crime --pupil "$P" --note "first note $C" --parents-informed yes)
@@ -84,7 +86,7 @@ t "... and pushed" V "$T/s1" sync
 V "$T/aud" audit verify "$G" >"$T/verify.out" 2>&1; rc=$?
 t "audit verify exits 3" test "$rc" = 3
 t "... naming the node the sender never approved" grep -q "$(nid rogue2).*never approved" "$T/verify.out"
-t "audit flows marks that flow compliant=no" bash -c "'$VIOS' --home '$T/aud' audit flows '$G' --csv - | grep '$(nid rogue2)' | grep -q ',no'"
+t "audit flows marks that flow compliant=no" bash -c "'$VIOS' --home '$T/aud' audit flows '$G' --csv - | grep 'rogue2' | grep -q ',no$'"
 
 # --- 4. bad input, and restore ------------------------------------------------------------
 before=$(V "$T/s1" --json status | jq -c .approval_pending)
