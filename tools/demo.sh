@@ -48,6 +48,20 @@ for n in regenboog kompas politie wijkteam fg; do must V "$n" join "$D/hub.git" 
 say "five nodes joined over the network; De Linde will get the registry by USB stick"
 say "registry: $(git --git-dir "$D/hub.git" log --oneline refs/heads/registry | wc -l) signed versions, covenant version 1"
 
+step "1b. The covenant: printed to sign, changed only with every school's approval"
+must V regenboog covenant show --format markdown
+grep -qi '^## purpose' "$D/.out" || fail "the covenant has no purpose to print"
+say "De Regenboog prints the covenant in force ($(grep -c . "$D/.out") lines of markdown: purpose, parties, marked fields, signature lines)"
+# The privacy officer asks for theme data, to check the steering group's report against
+# the schools' trends: the hub publishes covenant v2 with auditor_scope "theme".
+V hub covenant show --format json | jq '.covenant | .version = 2 | .auditor_scope = "theme"' >"$D/covenant-2.json"
+must V hub hub covenant set "$D/covenant-2.json"
+must V regenboog sync
+V regenboog status | grep -q 'covenant version 2 waits' || fail "De Regenboog does not see covenant v2 waiting"
+say "hub published covenant v2 (the auditor also receives theme data); De Regenboog's status says it waits for its approval"
+for n in regenboog kompas politie wijkteam; do must V "$n" sync; must V "$n" covenant approve 2; done
+say "De Regenboog, Het Kompas, the police and the social team approved v2; until they did, their data stayed under v1"
+
 step "2. Scenario 1, a thematic meeting at De Regenboog: more knives near the station"
 MEET=$(V regenboog meeting add --kind thematic --date "$(day '-3 days')" --roles school,police,youth-work \
 	--minutes "Youth work and the community officer report more knives near the station") || fail "meeting"
