@@ -188,7 +188,7 @@ static int merge_checked(vios_crdt_report *rep, vios_store *st, mandates *ms, co
 	chk.wait_unknown = wait;
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		return error;
-	chk.categories = h->categories;
+	chk.categories = h->categories & VIOS_CAT_DATA; /* the markings: audit verify judges them by the header */
 	error = vios_crdt_apply_checked(rep, st, ops, n, h->sender, &chk);
 	if (error == VIOS_ENOTFOUND) /* a writer no registry version enrolls */
 		error = VIOS_EDENIED;

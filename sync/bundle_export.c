@@ -95,15 +95,13 @@ static int owns(json_t *owners, const char *id)
 }
 
 /*
- * Recipients of one op (of column col of row tbl; col NULL: the row as a
- * whole) by the recipient rule (recipients.h) under the covenant this
+ * Recipients of one op (NULL: of the row as a whole) by the recipient rule (recipients.h) under the covenant this
  * node approved, among the nodes it approved: sorted node ids.
  */
 static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnodes, const vios_covenant *cov,
-			  const vios_node *self, vios_crdt_category cat, uint32_t roles, json_t *owners, const char *tbl,
-			  const char *col)
+			  const vios_node *self, vios_crdt_category cat, uint32_t roles, json_t *owners, const vios_crdt_op *op)
 {
-	const vios_covenant_field *field = vios_covenant_field_find(cov, tbl, col);
+	const vios_covenant_field *field = op ? vios_recipient_op_field(cov, op) : NULL;
 	vios_recipient_q q;
 
 	/* owners is optional (NULL: nobody owns the record beyond the sender) */
@@ -172,7 +170,7 @@ typedef struct {
 static unsigned op_cats(const vios_covenant *cov, const vios_crdt_pending_op *op)
 {
 	return (op->category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE) |
-	       vios_recipient_mark_bit(vios_covenant_field_find(cov, op->op.tbl, op->op.col));
+	       vios_recipient_mark_bit(vios_recipient_op_field(cov, &op->op));
 }
 
 /* Ops per bundle at most: a tenth of what a reader accepts. */
@@ -360,8 +358,7 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		/* ops of one row come together: they share its recipients */
 		if (i > 0 && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
 		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk) &&
-		    vios_covenant_field_find(cov, ops[i].op.tbl, ops[i].op.col) ==
-			    vios_covenant_field_find(cov, ops[i - 1].op.tbl, ops[i - 1].op.col))
+		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[i - 1].op))
 			goto add;
 		s.ids = calloc(nnodes + 1, sizeof(*s.ids));
 		s.pks = calloc(nnodes + 1, sizeof(*s.pks));
@@ -373,7 +370,7 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		}
 		if ((with_owners && (error = row_owners(&owners, st, ops[i].op.tbl, ops[i].op.pk)) < 0) ||
 		    (error = recipients_for(&s, nodes, nnodes, cov, st->node, ops[i].category, ops[i].roles, owners,
-					    ops[i].op.tbl, ops[i].op.col)) < 0) {
+					    &ops[i].op)) < 0) {
 			json_decref(owners);
 			free(s.ids);
 			free(s.pks);
@@ -873,7 +870,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 		error = vios_error_nomem();
 		goto done;
 	}
-	if ((error = recipients_for(&nobody_new, nodes, nnodes, &cov, st->node, VIOS_CAT_CASE, 0, NULL, NULL, NULL)) < 0 ||
+	if ((error = recipients_for(&nobody_new, nodes, nnodes, &cov, st->node, VIOS_CAT_CASE, 0, NULL, NULL)) < 0 ||
 	    (error = group_ops(&fgroups, &nfgroups, st, plan.v, plan.n, nodes, nnodes, &cov, 0)) < 0 ||
 	    (error = group_ops(&groups, &ngroups, st, ops, nseal, nodes, nnodes, &cov, 1)) < 0 ||
 	    (error = outbox_last(&seq, prev, st)) < 0)
@@ -964,7 +961,7 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 	g.cats = categories;
 	if (recipients == NULL) {
 		vios_crdt_category cat = categories & VIOS_CAT_BIT_CASE ? VIOS_CAT_CASE : VIOS_CAT_THEME;
-		if ((error = recipients_for(&g.set, nodes, nnodes, &cov, st->node, cat, roles, NULL, NULL, NULL)) < 0)
+		if ((error = recipients_for(&g.set, nodes, nnodes, &cov, st->node, cat, roles, NULL, NULL)) < 0)
 			goto done;
 	} else {
 		/* as given, in node id order (as the exporter lists them) */

@@ -170,7 +170,7 @@ static int check_marks(vios_store *st, const vios_bundle_header *h, const vios_c
 	if (error < 0)
 		return error;
 	for (size_t i = 0; i < n; i++)
-		marks |= vios_recipient_mark_bit(vios_covenant_field_find(&cov, ops[i].tbl, ops[i].col));
+		marks |= vios_recipient_mark_bit(vios_recipient_op_field(&cov, &ops[i]));
 	vios_covenant_dispose(&cov);
 	if (marks != (h->categories & VIOS_CAT_MARKS)) {
 		vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld: its header's markings (art9 %s, art10 %s) differ from the fields its ops write under covenant v%lld (art9 %s, art10 %s)",

@@ -151,3 +151,11 @@ unsigned vios_recipient_mark_bit(const vios_covenant_field *f)
 		return 0;
 	return f->marking == VIOS_MARK_ART9 ? VIOS_CAT_BIT_ART9 : f->marking == VIOS_MARK_ART10 ? VIOS_CAT_BIT_ART10 : 0;
 }
+
+const vios_covenant_field *vios_recipient_op_field(const vios_covenant *cov, const vios_crdt_op *op)
+{
+	assert(cov != NULL && op != NULL);
+	if (op->kind != VIOS_OP_SET || op->col == NULL || op->value.type == VIOS_VAL_NULL)
+		return NULL;
+	return vios_covenant_field_find(cov, op->tbl, op->col);
+}

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crdt/crdt.h"
 #include "sync/payload.h"
 #include "sync/registry.h"
 
@@ -68,5 +69,12 @@ uint32_t vios_recipient_marked_roles(const vios_covenant *cov, unsigned marks);
 
 /* The header category bit of a marking (VIOS_MARK_ART9/10), 0 for none. */
 unsigned vios_recipient_mark_bit(const vios_covenant_field *f);
+
+/*
+ * The marked field an op writes a value to under cov, or NULL: an op that
+ * sets no value (NULL, or a tombstone) carries nothing marked and travels
+ * with the rest of its row. Exporter, importer and audit all ask this.
+ */
+const vios_covenant_field *vios_recipient_op_field(const vios_covenant *cov, const vios_crdt_op *op);
 
 #endif

@@ -24,7 +24,8 @@ done
 # the second school's name needs quoting in CSV
 V "$T/s2" init --kind school --name 'De "Brug", Noord' --kdf interactive >"$T/s2.init"
 G="$T/hub.git"
-V "$T/hub" hub create "$G" >/dev/null
+content_covenant # the auditor replays and decrypts: scope content
+V "$T/hub" hub create "$G" --covenant "$T/covenant-content.json" >/dev/null
 FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
 nid() { V "$T/$1" --json whoami | jq -r .node_id; }
 for n in s1 s2 pol soc aud; do
