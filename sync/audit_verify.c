@@ -167,7 +167,8 @@ static void take_approvals(chain_state *cs, const vios_bundle_header *h, long lo
 		      h->approves_covenant, cs->approved_cov);
 	else
 		cs->approved_cov = h->approves_covenant;
-	if (audit_find_cov(cs->a, h->approves_covenant) == NULL)
+	/* a covenant_version never published is its own finding (on_bundle) */
+	if (h->approves_covenant != h->covenant_version && audit_find_cov(cs->a, h->approves_covenant) == NULL)
 		bfind(cs, seq, 0, h->hlc, "it approves covenant version %lld, which no registry version published",
 		      h->approves_covenant);
 	if (cs->approved == NULL && (cs->approved = json_object()) == NULL) {

@@ -85,7 +85,7 @@ int vios_consent_covenant(long long *version, vios_store *st)
 	*version = json_integer_value(json_object_get(json_array_get(rows, 0), "v"));
 	json_decref(rows);
 	if (*version < 1) {
-		vios_error_set(VIOS_ERR_INPUT, "this node has approved no covenant yet: run 'vios join' first");
+		vios_error_set(VIOS_ERR_INPUT, "this node holds no covenant: join a hub first ('vios join URL --hub-fingerprint FP')");
 		return VIOS_ENOTFOUND;
 	}
 	return 0;

@@ -4,7 +4,6 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "sync/git.h"
-#include "sync/consent.h"
 #include "sync/hub.h"
 #include "sync/sync.h"
 #include "sync/trust.h"
@@ -104,19 +103,6 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	if (!cli->json && rep.quarantined)
 		printf("%zu sender%s wait%s behind a bundle in quarantine (vios status)\n", rep.quarantined,
 		       rep.quarantined == 1 ? "" : "s", rep.quarantined == 1 ? "s" : "");
-	{
-		/* what the hub published that this node has not approved: a note, never an error */
-		vios_consent_pending p;
-		if (vios_consent_pending_get(&p, cli->store) == 0) {
-			if (p.covenant)
-				fprintf(stderr, "vios: note: covenant version %lld waits for this node's approval; its data stays under version %lld ('vios covenant show')\n",
-					p.covenant, p.approved);
-			if (p.nnodes)
-				fprintf(stderr, "vios: note: %zu new node%s wait%s for this node's approval and receive%s nothing of its data until then ('vios status')\n",
-					p.nnodes, p.nnodes == 1 ? "" : "s", p.nnodes == 1 ? "s" : "", p.nnodes == 1 ? "s" : "");
-		}
-		vios_consent_pending_dispose(&p);
-	}
 	if (warned == 2 && error == 0) {
 		vios_error_set(VIOS_ERR_INPUT, "%s", why);
 		error = VIOS_EVERIFY;

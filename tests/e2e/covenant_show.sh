@@ -6,6 +6,7 @@
 # and is shown with the party's named node; a revoked node is shown so.
 . "$(dirname "$0")/lib.sh"
 
+HUB_SCOPE=headers # the default covenant as vios publishes it
 nodes "hub hub" "s1 school" "pol partner police"
 V "$T/s1" covenant show >"$T/out" 2>"$T/err"; rc=$?
 t "before joining: exit 1" test "$rc" -eq 1
@@ -61,6 +62,9 @@ V "$T/hub" hub covenant set "$T/bad.json" >/dev/null 2>"$T/err"; rc=$?
 t "a -3 listing the auditor under receives is refused: exit 1, one line" bash -c "[ $rc -eq 1 ] && [ \$(grep -c . '$T/err') -eq 1 ] && grep -q auditor_scope '$T/err'"
 t "hub covenant set of a -3, version 2" V "$T/hub" hub covenant set "$T/cov2.json"
 t "the school syncs" V "$T/s1" sync
+t "show --json: version 1 in force, version 2 pending (docs/governance.md)" bash -c "'$VIOS' --home '$T/s1' --json covenant show | jq -e '.version == 1 and .pending.version == 2 and .pending.covenant.title == \"VIOS covenant Noord\"'"
+t "show in text names the pending version and how to approve it" bash -c "'$VIOS' --home '$T/s1' covenant show | grep -q 'Pending: version 2 .*vios covenant approve 2'"
+t "the school approves version 2" V "$T/s1" covenant approve 2
 t "show --json: version 2, the document set" bash -c "'$VIOS' --home '$T/s1' --json covenant show | jq -e --arg p '$POLID' '.version == 2 and .pending == null and .covenant.title == \"VIOS covenant Noord\" and .covenant.parties[1].nodes == [\$p]'"
 V "$T/s1" covenant show >"$T/text2"; rc=$?
 t "show in text: version 2, its title and scope" bash -c "[ $rc -eq 0 ] && grep -qx 'VIOS covenant Noord' '$T/text2' && grep -q 'Covenant version 2' '$T/text2' && grep -qF '(auditor_scope: content)' '$T/text2'"
