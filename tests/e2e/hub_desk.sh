@@ -89,4 +89,8 @@ t "status text on the hub: enrolled and revoked apart" bash -c "'$VIOS' --home '
 V "$T/s1" sync >/dev/null 2>&1
 t "status --json on the school after a sync: the same counts" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e '.enrolled_nodes == 3 and .revoked_nodes == 2'"
 
+# 7. the help says so
+t "help hub names nodes and revoke by name" bash -c "'$VIOS' help hub | grep -qx '       vios hub nodes' && '$VIOS' help hub | grep -qx '       vios hub revoke NODE-ID|NAME'"
+t "hub --help is the same text" bash -c "diff <('$VIOS' help hub) <('$VIOS' --home '$T/hub' hub --help)"
+
 finish
