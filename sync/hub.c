@@ -408,8 +408,8 @@ done:
 	return error;
 }
 
-/* The top of n's ref in the hub repository: its highest seq and that
- * bundle's header clock, as vios_hub_node says. */
+/* Fills out's last_seq and last_ms (vios_hub_node) from the top of the ref
+ * of out->node in the hub repository. */
 static int node_top(vios_hub_node *out, git_repository *repo)
 {
 	char ref[VIOS_LAYOUT_REF_MAX], path[VIOS_LAYOUT_PATH_MAX], *peek = NULL;

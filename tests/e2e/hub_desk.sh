@@ -11,6 +11,7 @@ export -f one_line
 nodes "hub hub" "s1 school" "pol partner police"
 for n in twin1 twin2; do V "$T/$n" init --kind school --name "De Tweeling" --kdf interactive >"$T/$n.init"; done
 G="$T/hub.git"
+D0=$(date -u +%Y-%m-%d)
 V "$T/hub" hub create "$G" >/dev/null
 FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
 fp() { V "$T/$1" --json whoami | jq -r .fingerprint; }
@@ -38,7 +39,7 @@ t "nodes --json: every key on every row" jq -e 'all(.[]; keys == (["node_id","ki
 t "nodes --json: the hub, its fingerprint, kind and role" row "$HUB" ".fingerprint == \"$HUBFP\" and .kind == \"hub\" and .role == \"hub\" and .name == \"hub\""
 t "nodes --json: s1, its fingerprint, kind and role" row "$S1" ".fingerprint == \"$S1FP\" and .kind == \"school\" and .role == \"school\" and .name == \"s1\""
 t "nodes --json: police, its fingerprint, kind and role" row "$POL" ".fingerprint == \"$POLFP\" and .kind == \"partner\" and .role == \"police\" and .name == \"pol\""
-t "nodes --json: enrolled today, none revoked" jq -e --arg d "$(date -u +%Y-%m-%d)" 'all(.[]; (.enrolled_at | startswith($d)) and .revoked_at == null)' "$T/nodes.json"
+t "nodes --json: enrolled today, none revoked" jq -e --arg d0 "$D0" --arg d1 "$(date -u +%Y-%m-%d)" 'all(.[]; ((.enrolled_at | startswith($d0)) or (.enrolled_at | startswith($d1))) and .revoked_at == null)' "$T/nodes.json"
 t "nodes --json: nothing sent yet: last_seq 0, days null" row "$S1" '.last_seq == 0 and .days_since_last_bundle == null'
 V "$T/hub" hub nodes >"$T/nodes.txt"
 t "nodes text: a header, then a row per node" bash -c "head -1 '$T/nodes.txt' | grep -q '^NODE ID .*KIND .*ROLE .*NAME .*FINGERPRINT .*ENROLLED .*REVOKED .*LAST SEQ .*DAYS SINCE' && [ \$(grep -cE '^[0-9a-f]{8}-' '$T/nodes.txt') -eq 3 ]"
