@@ -106,7 +106,7 @@ while [ "$left" -gt 0 ]; do
 	alive=0
 	for w in $pids; do kill -0 "$w" 2>/dev/null && alive=1; done
 	for t in $parallel; do
-		n=$(basename "$t" .sh)
+		n=${t##*/} n=${n%.sh} # no process per script per poll
 		[ -f "$e2e/$n.rc" ] && [ ! -e "$e2e/$n.counted" ] || continue
 		count_e2e "$n" "$e2e/$n.out" "$(cat "$e2e/$n.rc")"
 		: >"$e2e/$n.counted"
@@ -114,7 +114,7 @@ while [ "$left" -gt 0 ]; do
 	done
 	[ "$left" -gt 0 ] || break
 	[ "$alive" = 1 ] || break
-	sleep 0.2
+	sleep 0.5
 done
 wait
 for t in $parallel; do
