@@ -1,6 +1,6 @@
 /*
- * cmd_hub.c - trust commands: hub (create, enroll, revoke, covenant set,
- * registry refresh), join and status.
+ * cmd_hub.c - trust commands: hub (create, enroll, revoke, nodes, covenant
+ * set, registry refresh), join and status.
  */
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -245,6 +245,57 @@ done:
 	return error;
 }
 
+/* Whole days from ms to now (Unix ms); 0 for a clock ahead of this one. */
+static long long days_since(int64_t ms, uint64_t now)
+{
+	return ms < 0 || (uint64_t)ms >= now ? 0 : (long long)((now - (uint64_t)ms) / 86400000u);
+}
+
+/* vios hub nodes: one row per node of the hub's registry (vios_hub_node_list). */
+static int hub_nodes(vios_cli *cli)
+{
+	static const cli_col cols[] = { { "node_id", "NODE ID", 0 },     { "kind", "KIND", 0 },
+					{ "role", "ROLE", 0 },           { "name", "NAME", 0 },
+					{ "fingerprint", "FINGERPRINT", 0 }, { "enrolled_at", "ENROLLED", 0 },
+					{ "revoked_at", "REVOKED", 0 },   { "last_seq", "LAST SEQ", 0 },
+					{ "days_since_last_bundle", "DAYS SINCE", 0 }, { NULL, NULL, 0 } };
+	vios_hub_node *nodes = NULL;
+	json_t *rows = NULL;
+	uint64_t now = vios_now_ms();
+	size_t n = 0;
+	int error;
+
+	if ((error = vios_hub_node_list(&nodes, &n, cli->store)) < 0)
+		goto done;
+	if ((rows = json_array()) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const vios_reg_node *r = &nodes[i].node;
+		json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:o}", "node_id", r->node_id, "kind", r->kind,
+					"role", r->role, "name", r->name, "fingerprint", nodes[i].fingerprint,
+					"enrolled_at", r->enrolled_at, "revoked_at", r->revoked_at[0] ? r->revoked_at : NULL,
+					"last_seq", (json_int_t)nodes[i].last_seq, "days_since_last_bundle",
+					nodes[i].last_ms < 0 ? json_null() : json_integer(days_since(nodes[i].last_ms, now)));
+		if (row == NULL || json_array_append_new(rows, row) < 0) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	}
+	if (cli->json)
+		cli_json(stdout, rows);
+	else {
+		cli_table(stdout, rows, cols);
+		printf("%zu node%s; read a fingerprint back with the node's coordinator before you trust it\n", n,
+		       n == 1 ? "" : "s");
+	}
+done:
+	json_decref(rows);
+	free(nodes);
+	return error;
+}
+
 int cmd_hub(vios_cli *cli, int argc, char **argv)
 {
 	const char *act;
@@ -255,7 +306,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	if ((first = positional(cli, argc, argv, NULL, NULL)) < 0)
 		return first;
 	if (first >= argc)
-		return cli_usage(cli, "expected create, enroll, revoke, covenant set or registry refresh");
+		return cli_usage(cli, "expected create, enroll, revoke, nodes, covenant set or registry refresh");
 	act = argv[first];
 	if (!strcmp(act, "check-push")) {
 		if (first + 1 != argc)
@@ -304,8 +355,14 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		       path, fp);
 		return 0;
 	}
+	if (!strcmp(act, "nodes")) {
+		if (first + 1 != argc)
+			return cli_usage(cli, "expected 'hub nodes'");
+		return hub_nodes(cli);
+	}
 	if (!strcmp(act, "enroll")) {
 		vios_enroll_info info;
+		char fp[VIOS_FINGERPRINT_STRLEN + 1];
 		int already;
 		if (first + 2 != argc)
 			return cli_usage(cli, "expected 'hub enroll FILE'");
@@ -315,19 +372,21 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		free(buf);
 		if (error < 0)
 			return error;
+		vios_fingerprint_of_key(fp, info.sign_pub.pk);
 		if (cli->json)
-			return cli_json_out(json_pack("{s:s, s:s, s:s, s:b}", "node_id", info.node_id, "kind", info.kind,
-						      "role", info.role, "already", already));
+			return cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:b}", "node_id", info.node_id, "kind", info.kind,
+						      "role", info.role, "fingerprint", fp, "already", already));
 		if (already)
 			printf("node %s (%s) was enrolled already with these keys; nothing changed\n", info.node_id, info.name);
 		else
 			printf("enrolled %s node %s \"%s\" (role %s)\n", info.kind, info.node_id, info.name, info.role);
+		printf("fingerprint: %s  (read it back with the node's coordinator before you trust it)\n", fp);
 		return 0;
 	}
 	if (!strcmp(act, "revoke")) {
 		vios_reg_node n;
 		if (first + 2 != argc)
-			return cli_usage(cli, "expected 'hub revoke NODE-ID'");
+			return cli_usage(cli, "expected 'hub revoke NODE-ID|NAME'");
 		if ((error = vios_hub_revoke(&n, cli->store, argv[first + 1])) < 0)
 			return error;
 		if (cli->json)
@@ -370,7 +429,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	}
 	if (!strcmp(act, "registry"))
 		return hub_registry(cli, argc - first, argv + first);
-	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke, covenant set or registry refresh)", act);
+	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke, nodes, covenant set or registry refresh)", act);
 }
 
 int cmd_join(vios_cli *cli, int argc, char **argv)
@@ -488,6 +547,16 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		goto done;
 	json_object_set(doc, "nodes", nodes);
 	{
+		/* nodes lists every registry entry; enrolled counts those not revoked */
+		json_int_t revoked = 0;
+		size_t i;
+		json_t *n;
+		json_array_foreach(nodes, i, n)
+			revoked += !json_is_null(json_object_get(n, "revoked_at"));
+		json_object_set_new(doc, "enrolled_nodes", json_integer((json_int_t)json_array_size(nodes) - revoked));
+		json_object_set_new(doc, "revoked_nodes", json_integer(revoked));
+	}
+	{
 		vios_ledger_counts c;
 		size_t pending = 0;
 		if ((error = vios_ledger_count(&c, cli->store)) < 0 ||
@@ -530,12 +599,14 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 			printf("hub           none yet: run 'vios join URL --hub-fingerprint FP'\n");
 		} else {
 			printf("hub           %s\nfingerprint   %s (pinned)\nregistry      version %lld, verified, updated %s, expires %s\n"
-			       "covenant      version %lld\nnodes         %zu enrolled\n",
+			       "covenant      version %lld\nnodes         %lld enrolled, %lld revoked\n",
 			       url, json_string_value(json_object_get(doc, "hub_fingerprint")),
 			       (long long)json_integer_value(json_object_get(doc, "registry_version")),
 			       json_string_value(json_object_get(doc, "registry_updated_at")),
 			       json_string_value(json_object_get(doc, "registry_expires_at")) ?: "(unknown)",
-			       (long long)json_integer_value(json_object_get(doc, "covenant_version")), json_array_size(nodes));
+			       (long long)json_integer_value(json_object_get(doc, "covenant_version")),
+			       (long long)json_integer_value(json_object_get(doc, "enrolled_nodes")),
+			       (long long)json_integer_value(json_object_get(doc, "revoked_nodes")));
 			if (json_string_value(json_object_get(doc, "registry_warning")))
 				printf("warning       %s\n", json_string_value(json_object_get(doc, "registry_warning")));
 			cli_consent_status_print(doc);

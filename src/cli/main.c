@@ -180,10 +180,11 @@ static const vios_cmd commands[] = {
 	  "check runs SQLite's integrity check over the decrypted pages and counts the\n"
 	  "rows of each table; vacuum rebuilds the store compactly (every page is encrypted\n"
 	  "afresh) and then checks it. A page that fails authentication exits 3.\n", NULL },
-	{ "hub", cmd_hub, NEEDS_STORE, "Hub operator: create the hub, enroll and revoke nodes, publish the covenant",
+	{ "hub", cmd_hub, NEEDS_STORE, "Hub operator: create the hub, enroll, list and revoke nodes, publish the covenant",
 	  "usage: vios hub create PATH\n"
 	  "       vios hub enroll FILE\n"
-	  "       vios hub revoke NODE-ID\n"
+	  "       vios hub nodes\n"
+	  "       vios hub revoke NODE-ID|NAME\n"
 	  "       vios hub covenant set FILE\n"
 	  "       vios hub registry refresh [--valid DAYS]\n"
 	  "       vios hub merge [--via PATH]\n"
@@ -194,9 +195,15 @@ static const vios_cmd commands[] = {
 	  "PATH with a signed registry on refs/heads/registry: the hub root key, the hub\n"
 	  "itself enrolled, and the default covenant. enroll checks a node's signed request\n"
 	  "(from 'vios identity export') and publishes it; re-enrolling a node id with other\n"
-	  "keys is refused. revoke records the time and the last seq the hub holds from the\n"
-	  "node; later bundles from it are refused everywhere. covenant set validates a JSON\n"
-	  "covenant (see docs/formats.md) with a higher version and publishes it.\n"
+	  "keys is refused. It prints the node's fingerprint (what 'vios whoami' shows on that\n"
+	  "node): read it back by phone with the node's coordinator before you trust it.\n"
+	  "nodes lists every enrolled node: id, kind, role, name, fingerprint, when it was\n"
+	  "enrolled and revoked, the last seq its ref holds in the hub repository and the days\n"
+	  "since that bundle was sealed (by its signed clock). revoke takes a node id or the\n"
+	  "node's exact name (several nodes of that name: exit 2 listing their ids); it\n"
+	  "records the time and the last seq the hub holds from the node; later bundles from\n"
+	  "it are refused everywhere. covenant set validates a JSON covenant (see\n"
+	  "docs/formats.md) with a higher version and publishes it.\n"
 	  "Every change is a new registry version signed by the hub's key, valid 30 days.\n"
 	  "registry refresh signs the same registry again as the next version, valid DAYS\n"
 	  "days (1 to 365, default 30): run it from a timer (INSTALL.md). Nodes warn from\n"
@@ -251,7 +258,11 @@ static const vios_cmd commands[] = {
 	  "entry, or a registry that does not extend the one verified before exits 3 and\n"
 	  "stores nothing.\n", NULL },
 	{ "status", cmd_status, NEEDS_STORE, "Show the hub, its pinned key, registry and covenant versions",
-	  "usage: vios status\n", NULL },
+	  "usage: vios status\n"
+	  "\n"
+	  "Shows the hub and its pinned fingerprint, the registry and covenant versions,\n"
+	  "how many nodes are enrolled (revoked ones not counted) and how many revoked,\n"
+	  "what waits to be sealed or sent, and each peer's last seq verified here.\n", NULL },
 	{ "export", cmd_export, NEEDS_STORE, "Seal pending changes into signed, encrypted bundles",
 	  "usage: vios export\n"
 	  "\n"
