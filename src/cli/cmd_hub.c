@@ -381,6 +381,9 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		else
 			printf("enrolled %s node %s \"%s\" (role %s)\n", info.kind, info.node_id, info.name, info.role);
 		printf("fingerprint: %s  (read it back with the node's coordinator before you trust it)\n", fp);
+		if (!already)
+			printf("nodes that joined before send it nothing until each approves it: vios covenant approve --node %s\n",
+			       info.node_id);
 		return 0;
 	}
 	if (!strcmp(act, "revoke")) {
