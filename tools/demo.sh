@@ -149,6 +149,19 @@ must V fg audit verify "$D/hub.git" --checkpoint "$OUT/audit.checkpoint"
 say "verify: $(grep -m1 '^verified' "$D/.out")"
 must V fg audit flows "$D/hub.git" --csv "$OUT/flows.csv"
 say "flows: $(($(wc -l <"$OUT/flows.csv") - 1)) bundles listed, $(grep -c ',no$' "$OUT/flows.csv") not compliant"
+# the covenant gives the FG theme data, no case content: stock age with its own identity opens no case bundle
+V fg identity export --secret -o "$D/fg.key" 2>/dev/null || fail "fg identity export"
+ncase=0 opened=0
+for r in $(git --git-dir "$D/hub.git" for-each-ref --format='%(refname)' refs/heads/nodes/); do
+	for f in $(git --git-dir "$D/hub.git" ls-tree -r --name-only "$r" | grep '\.age$'); do
+		git --git-dir "$D/hub.git" show "$r:$f.minisig" | sed -n 's/^trusted comment: //p' | jq -e '.categories | index("case")' >/dev/null || continue
+		ncase=$((ncase + 1))
+		git --git-dir "$D/hub.git" show "$r:$f" | age -d -i "$D/fg.key" >/dev/null 2>&1 && opened=$((opened + 1))
+	done
+done
+rm -f "$D/fg.key"
+[ "$ncase" -gt 0 ] && [ "$opened" -eq 0 ] || fail "the FG opened $opened of $ncase case bundles"
+say "stock age with the FG's own identity opens none of the $ncase case bundles: verify and flows needed none"
 RT=$(V fg audit replay "$D/hub.git" --category theme | tail -n1) || fail "replay"
 [ "$RT" = "$(V hub digest --category theme)" ] || fail "replayed theme digest differs from the hub's"
 say "replayed theme digest equals the hub's: ${RT:0:16}..."
