@@ -154,59 +154,6 @@ int audit_addressed(const vios_bundle_header *h, const char *id)
 	return 0;
 }
 
-/* ---- the recipient rule ----------------------------------------------------- */
-
-int vios_audit_rule(char *why, size_t len, const vios_covenant *cov, const char *sender_kind,
-		    const char *rcpt_kind, const char *rcpt_role, unsigned categories, int in_table)
-{
-	static const char *const cats[2] = { "theme", "case" };
-
-	if (!strcmp(rcpt_kind, "auditor"))
-		return 1;
-	for (int c = 0; c < 2; c++) {
-		if (!(categories & (1u << c)))
-			continue;
-		if (!strcmp(rcpt_kind, "school")) {
-			if (strcmp(sender_kind, "school") != 0)
-				continue; /* back to the school that owns the record */
-			if (!(cov->receives[c] & (1u << vios_role_index("school")))) {
-				snprintf(why, len, "covenant v%lld does not let a school receive another school's %s data",
-					 cov->version, cats[c]);
-				return 0;
-			}
-		} else if (!strcmp(rcpt_kind, "hub")) {
-			if (c == 0 && !(cov->receives[0] & (1u << vios_role_index("hub")))) {
-				snprintf(why, len, "covenant v%lld does not give the hub theme data", cov->version);
-				return 0;
-			}
-			if (c == 1 && !cov->hub_role[0]) {
-				snprintf(why, len, "covenant v%lld gives the hub no role for case data (hub_role is null)", cov->version);
-				return 0;
-			}
-			if (c == 1 && !(cov->receives[1] & (1u << vios_role_index(cov->hub_role)))) {
-				snprintf(why, len, "covenant v%lld does not let the hub's role %s receive case data", cov->version,
-					 cov->hub_role);
-				return 0;
-			}
-		} else if (!strcmp(rcpt_kind, "partner")) {
-			int r = vios_role_index(rcpt_role);
-			if (r < 0 || !(cov->receives[c] & (1u << r))) {
-				snprintf(why, len, "covenant v%lld does not let role %s receive %s data", cov->version,
-					 rcpt_role, cats[c]);
-				return 0;
-			}
-			if (in_table == 0) {
-				snprintf(why, len, "covenant v%lld does not seat it at the sender's table", cov->version);
-				return 0;
-			}
-		} else {
-			snprintf(why, len, "a %s node receives no data", rcpt_kind);
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* ---- the registry history ------------------------------------------------- */
 
 static int add_node(vios_audit *a, const vios_reg_node *n, long long version)

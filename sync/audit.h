@@ -23,7 +23,8 @@
  * previous .age, comes before the sender's revocation (seq <= last_seq),
  * names a covenant version the registry published (never going back along
  * the chain), and is addressed only to recipients that covenant allows,
- * the auditors enrolled at the time among them (vios_audit_rule).
+ * the auditors the covenant's scope gives the data among them, and only to
+ * nodes the sender approved in its headers (sync/recipients.h, sync/consent.h).
  *
  * A failed check is a finding, never an error: errors are reserved for
  * what stops the audit (an unreachable source, no registry, a malformed
@@ -225,22 +226,5 @@ int vios_audit_home_pin(uint8_t pin[VIOS_FINGERPRINT_BYTES], const char *home);
  * the end of that day), YYYY-MM-DDTHH:MM[:SS[.mmm]][Z]. VIOS_EUSAGE otherwise.
  */
 int vios_audit_time_parse(uint64_t *ms, const char *text);
-
-/*
- * The recipient rule (docs/architecture.md, "Sharing"), pure: may a node of rcpt_kind
- * and rcpt_role receive a bundle of `categories` (VIOS_CAT_BIT_*) from a
- * sender of sender_kind under cov? in_table: -1 when cov has no table for
- * the sender, else whether the recipient is listed in it. Returns 1 when
- * allowed; 0 with the reason in why otherwise. The sender itself and
- * auditors are always allowed; schools when the sender is not a school (a
- * partner's update goes back to the school that owns the record), or when
- * the covenant lets schools receive every category of the bundle; the hub
- * for theme when receives.theme has "hub" and for case only when hub_role
- * is set and receives.case has that role; a partner when its role receives
- * every category of the bundle and it sits at the sender's table when the
- * covenant has one (as the exporter's recipients_for decides).
- */
-int vios_audit_rule(char *why, size_t len, const vios_covenant *cov, const char *sender_kind,
-		    const char *rcpt_kind, const char *rcpt_role, unsigned categories, int in_table);
 
 #endif

@@ -188,7 +188,7 @@ static int merge_checked(vios_crdt_report *rep, vios_store *st, mandates *ms, co
 	chk.wait_unknown = wait;
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		return error;
-	chk.categories = h->categories;
+	chk.categories = h->categories & VIOS_CAT_DATA; /* the markings: audit verify judges them by the header */
 	error = vios_crdt_apply_checked(rep, st, ops, n, h->sender, &chk);
 	if (error == VIOS_ENOTFOUND) /* a writer no registry version enrolls */
 		error = VIOS_EDENIED;
@@ -443,7 +443,9 @@ static int replay(vios_audit_replay_report *out, vios_audit *a, const vios_node 
 			break;
 		wait = !best->waiting; /* a waiting one's last try goes without waiting */
 		if (for_node == NULL || audit_addressed(&best->h, for_node)) {
-			if (!audit_addressed(&best->h, node->node_id))
+			if (best->h.ops == 0)
+				out->applied++; /* approvals alone (sync/consent.h): nothing to open or apply */
+			else if (!audit_addressed(&best->h, node->node_id))
 				out->not_for_me++;
 			else if ((error = replay_one(out, a, st, node, best, &ms, wait, record)) < 0) {
 				if (error == VIOS_EWAIT) {

@@ -4,6 +4,7 @@
  * work.
  */
 #include "sync/audit_internal.h"
+#include "sync/recipients.h"
 #include "crypto/minisign.h"
 #include "sync/chain.h"
 #include "sync/git.h"
@@ -104,6 +105,8 @@ typedef struct {
 	uint64_t last_hlc;
 	long long last_cov;
 	int quiet;           /* the ref is untrusted as a whole: no per-bundle findings */
+	json_t *approved;    /* node ids the sender approved so far (vios-bundle-2 headers), as keys */
+	long long approved_cov; /* the covenant version it approved last; 0 before any -2 header */
 	size_t bundle_f0;    /* the first finding about the bundle now checked; SIZE_MAX when none yet */
 	vios_audit_bundle_fn fn;
 	void *ctx;
@@ -154,19 +157,54 @@ static int on_finding(void *ctx, const vios_chain_finding *f)
 	return 0;
 }
 
+/* The sender's approvals as of this bundle (sync/consent.h): they only grow. */
+static void take_approvals(chain_state *cs, const vios_bundle_header *h, long long seq)
+{
+	if (h->format < 2)
+		return;
+	if (h->approves_covenant < cs->approved_cov)
+		bfind(cs, seq, 0, h->hlc, "its approved covenant version %lld is below the %lld the sender approved before",
+		      h->approves_covenant, cs->approved_cov);
+	else
+		cs->approved_cov = h->approves_covenant;
+	/* a covenant_version never published is its own finding (on_bundle) */
+	if (h->approves_covenant != h->covenant_version && audit_find_cov(cs->a, h->approves_covenant) == NULL)
+		bfind(cs, seq, 0, h->hlc, "it approves covenant version %lld, which no registry version published",
+		      h->approves_covenant);
+	if (cs->approved == NULL && (cs->approved = json_object()) == NULL) {
+		cs->a->nomem = 1;
+		return;
+	}
+	for (size_t i = 0; i < h->napproves; i++)
+		json_object_set_new(cs->approved, h->approves[i], json_true());
+}
+
+/* 1 when the sender approved node id as of this bundle (a -1 header predates approvals). */
+static int approved(const chain_state *cs, const vios_bundle_header *h, const char *id)
+{
+	return h->format < 2 || (cs->approved && json_object_get(cs->approved, id));
+}
+
 static void check_recipients(chain_state *cs, const vios_bundle_header *h, long long seq)
 {
 	vios_audit *a = cs->a;
 	const acov *cov = audit_find_cov(a, h->covenant_version);
-	json_t *table = cov && cov->cov.tables ? json_object_get(cov->cov.tables, h->sender) : NULL;
 	uint64_t t = VIOS_HLC_MS(h->hlc);
 	const areg *reg = audit_registry_at(a, t); /* the freshest registry the sender could hold */
+	vios_recipient_q q;
 	char why[300];
 
+	memset(&q, 0, sizeof(q));
+	if (cov) {
+		q.cov = &cov->cov;
+		q.sender_kind = cs->sender ? cs->sender->pub.kind : "";
+		q.categories = h->categories;
+		q.case_roles = VIOS_ROLES_ANY; /* a header does not say the case's roles */
+		q.marked = vios_recipient_marked_roles(&cov->cov, h->categories & VIOS_CAT_MARKS);
+	}
 	for (size_t i = 0; i < h->nrecipients; i++) {
 		const char *id = h->recipients[i];
 		const anode *n;
-		int in_table = -1;
 		if (!strcmp(id, h->sender))
 			continue;
 		if ((n = audit_find_anode(a, id)) == NULL) {
@@ -181,25 +219,28 @@ static void check_recipients(chain_state *cs, const vios_bundle_header *h, long 
 			bfind(cs, seq, 0, h->hlc, "case data sealed to partner %s (\"%s\") after registry v%lld expired at %s", id,
 			      n->pub.name, reg->version, why);
 		}
+		if (!approved(cs, h, id))
+			bfind(cs, seq, 0, h->hlc, "addressed to %s %s (\"%s\", role %s), which the sender never approved (vios covenant approve --node)",
+			      n->pub.kind, id, n->pub.name, n->pub.role);
 		if (cov == NULL)
 			continue;
-		if (table) {
-			size_t k;
-			json_t *p;
-			in_table = 0;
-			json_array_foreach(table, k, p)
-				in_table |= !strcmp(json_string_value(p) ?: "", id);
-		}
-		if (!vios_audit_rule(why, sizeof(why), &cov->cov, cs->sender ? cs->sender->pub.kind : "", n->pub.kind,
-				     n->pub.role, h->categories, in_table))
+		q.kind = n->pub.kind;
+		q.role = n->pub.role;
+		q.in_table = vios_recipient_in_table(&cov->cov, h->sender, id);
+		if (!vios_recipient_rule(why, sizeof(why), &q))
 			bfind(cs, seq, 0, h->hlc, "addressed to %s %s (\"%s\", role %s), which the covenant does not allow: %s",
 			      n->pub.kind, id, n->pub.name, n->pub.role, why);
 	}
-	for (size_t i = 0; i < a->nnodes; i++) {
+	for (size_t i = 0; cov && h->categories && i < a->nnodes; i++) {
 		const anode *n = &a->nodes[i];
 		if (strcmp(n->pub.kind, "auditor") != 0 || !strcmp(n->pub.node_id, h->sender))
 			continue;
+		/* the auditors the covenant's scope gives this data and the sender approved */
+		q.kind = n->pub.kind;
+		q.role = n->pub.role;
+		q.in_table = -1;
 		if (n->enrolled_ms && t >= n->enrolled_ms + GRACE_MS && !(n->revoked_ms && t >= n->revoked_ms) &&
+		    vios_recipient_rule(why, sizeof(why), &q) && approved(cs, h, n->pub.node_id) &&
 		    !audit_addressed(h, n->pub.node_id))
 			bfind(cs, seq, 0, h->hlc, "the auditor %s (\"%s\"), enrolled at %s, is not among its recipients",
 			      n->pub.node_id, n->pub.name, n->pub.enrolled_at);
@@ -273,6 +314,7 @@ static int on_bundle(void *ctx, const vios_chain_bundle *cb)
 		if (h->covenant_version < cs->last_cov)
 			bfind(cs, s, 0, hlc, "its covenant version %lld is older than the %lld of the sender's previous bundle",
 			      h->covenant_version, cs->last_cov);
+		take_approvals(cs, h, s);
 		check_recipients(cs, h, s);
 		cs->last_hlc = h->hlc;
 		if (h->covenant_version > cs->last_cov)
@@ -325,6 +367,7 @@ static int walk_ref(vios_audit *a, aref *r, vios_audit_bundle_fn fn, void *ctx)
 		cs.quiet = 1;
 	}
 	error = vios_chain_walk(a->repo, r->id, &r->head, NULL, &fns);
+	json_decref(cs.approved);
 	return error < 0 ? error : 0;
 }
 

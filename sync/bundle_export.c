@@ -15,6 +15,8 @@
 #include "sync/git.h"
 #include "sync/layout.h"
 #include "sync/payload.h"
+#include "sync/consent.h"
+#include "sync/recipients.h"
 #include "sync/registry.h"
 #include "store/caseview.h"
 #include "store/ledger.h"
@@ -92,48 +94,40 @@ static int owns(json_t *owners, const char *id)
 	return 0;
 }
 
-/* Recipients of one op, by the covenant in force: sorted node ids. */
+/*
+ * Recipients of one op (NULL: of the row as a whole) by the recipient rule (recipients.h) under the covenant this
+ * node approved, among the nodes it approved: sorted node ids.
+ */
 static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnodes, const vios_covenant *cov,
-			  const char *self, vios_crdt_category cat, uint32_t roles, json_t *owners)
+			  const vios_node *self, vios_crdt_category cat, uint32_t roles, json_t *owners, const vios_crdt_op *op)
 {
-	json_t *table;
-	int c = cat == VIOS_CAT_THEME ? 0 : 1;
+	const vios_covenant_field *field = op ? vios_recipient_op_field(cov, op) : NULL;
+	vios_recipient_q q;
 
 	/* owners is optional (NULL: nobody owns the record beyond the sender) */
 	assert(out != NULL && out->ids != NULL && out->pks != NULL && (nodes != NULL || nnodes == 0));
 	assert(cov != NULL && self != NULL);
-	table = cov->tables ? json_object_get(cov->tables, self) : NULL;
+	memset(&q, 0, sizeof(q));
+	q.cov = cov;
+	q.sender_kind = self->kind;
+	q.categories = (cat == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE) | vios_recipient_mark_bit(field);
+	q.case_roles = roles;
+	q.marked = field ? field->receives : VIOS_ROLES_ANY;
 	out->n = 0;
 	for (size_t i = 0; i < nnodes; i++) {
-		const char *id = nodes[i].node_id, *kind = nodes[i].kind;
-		int r = vios_role_index(nodes[i].role), take = 0;
+		const char *id = nodes[i].node_id;
+		char why[300];
+		int take;
 		if (nodes[i].revoked_at[0])
 			continue;
-		if (!strcmp(id, self) || (owners && owns(owners, id)))
+		if (!strcmp(id, self->node_id) || (owners && owns(owners, id)))
 			take = 1; /* the sender, and the nodes that own the record */
-		else if (!strcmp(kind, "auditor"))
-			take = 1;
-		else if (!strcmp(kind, "hub")) {
-			if (c == 0)
-				take = (cov->receives[0] >> vios_role_index("hub")) & 1;
-			else if (cov->hub_role[0]) {
-				int hr = vios_role_index(cov->hub_role);
-				take = ((cov->receives[1] >> hr) & 1) && ((roles >> hr) & 1);
-			}
-		} else if (!strcmp(kind, "partner") && r >= 0) {
-			take = (cov->receives[c] >> r) & 1;
-			if (c == 1)
-				take = take && ((roles >> r) & 1);
-			if (take && table) {
-				size_t k;
-				json_t *p;
-				int listed = 0;
-				json_array_foreach(table, k, p)
-					listed |= !strcmp(json_string_value(p) ?: "", id);
-				take = listed;
-			}
-		} else if (!strcmp(kind, "school") && c == 0)
-			take = (cov->receives[0] >> 0) & 1;
+		else {
+			q.kind = nodes[i].kind;
+			q.role = nodes[i].role;
+			q.in_table = vios_recipient_in_table(cov, self->node_id, id);
+			take = vios_recipient_rule(why, sizeof(why), &q);
+		}
 		if (take) {
 			/* at most one id per node: out has room for nnodes + 1 */
 			assert(out->n <= i && strlen(id) < sizeof(out->ids[0]));
@@ -164,12 +158,26 @@ typedef struct {
 	unsigned cats;
 } group;
 
+/* What the bundles of one export carry in their headers beyond their ops. */
+typedef struct {
+	const vios_covenant *cov; /* the covenant sealed under: the one this node approved */
+	char (*approves)[37];     /* approvals not published yet: the first bundle carries them */
+	size_t napproves;
+	long long published_in;   /* the seq that carried them; 0 until sealed */
+} seal_ctx;
+
+/* The header categories of one op: its row's category and its field's marking. */
+static unsigned op_cats(const vios_covenant *cov, const vios_crdt_pending_op *op)
+{
+	return (op->category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE) |
+	       vios_recipient_mark_bit(vios_recipient_op_field(cov, &op->op));
+}
+
 /* Ops per bundle at most: a tenth of what a reader accepts. */
 #define EXPORT_CHUNK (VIOS_BUNDLE_MAX_OPS / 10)
 
 static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op *ops, long long seq,
-		      const char *prev, long long covenant_version, char hash_out[65], const uint8_t *raw,
-		      size_t rawlen, long long rawops)
+		      const char *prev, seal_ctx *cx, char hash_out[65], const uint8_t *raw, size_t rawlen, long long rawops)
 {
 	vios_bundle_header h;
 	vios_log_head log;
@@ -186,7 +194,12 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 	snprintf(h.sender, sizeof(h.sender), "%s", st->node->node_id);
 	h.seq = seq;
 	snprintf(h.prev, sizeof(h.prev), "%s", prev);
-	h.covenant_version = covenant_version;
+	h.covenant_version = cx->cov->version;
+	h.approves_covenant = cx->cov->version; /* it seals under the version it approved */
+	if (cx->published_in == 0) {
+		h.approves = cx->approves;
+		h.napproves = cx->napproves;
+	}
 	h.categories = g->cats;
 	h.recipients = g->set.ids;
 	h.nrecipients = g->set.n;
@@ -222,6 +235,11 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 	vios_now_iso(now);
 	if ((error = vios_ledger_outbox_add(st, seq, hash_out, h.json, sig, now, age, agelen)) < 0)
 		goto done;
+	if (cx->published_in == 0) {
+		if ((error = vios_consent_mark_published(st, (const char(*)[37])cx->approves, cx->napproves, seq)) < 0)
+			goto done;
+		cx->published_in = seq;
+	}
 	{
 		char why[96];
 		snprintf(why, sizeof(why), "bundle seq %lld sealed, %zu ops, %zu recipients", seq, g->n, g->set.n);
@@ -339,7 +357,8 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		json_t *owners = NULL;
 		/* ops of one row come together: they share its recipients */
 		if (i > 0 && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
-		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk))
+		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk) &&
+		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[i - 1].op))
 			goto add;
 		s.ids = calloc(nnodes + 1, sizeof(*s.ids));
 		s.pks = calloc(nnodes + 1, sizeof(*s.pks));
@@ -350,7 +369,8 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 			goto done;
 		}
 		if ((with_owners && (error = row_owners(&owners, st, ops[i].op.tbl, ops[i].op.pk)) < 0) ||
-		    (error = recipients_for(&s, nodes, nnodes, cov, st->node->node_id, ops[i].category, ops[i].roles, owners)) < 0) {
+		    (error = recipients_for(&s, nodes, nnodes, cov, st->node, ops[i].category, ops[i].roles, owners,
+					    &ops[i].op)) < 0) {
 			json_decref(owners);
 			free(s.ids);
 			free(s.pks);
@@ -373,7 +393,7 @@ add:
 		/* ops of one row follow a group made for an earlier op of it */
 		assert(g < ngroups && groups[g].n < n);
 		groups[g].idx[groups[g].n++] = i;
-		groups[g].cats |= ops[i].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;
+		groups[g].cats |= op_cats(cov, &ops[i]);
 	}
 done:
 	if (error < 0) {
@@ -392,8 +412,7 @@ done:
  * is left out.
  */
 static int seal_groups(vios_export_report *out, vios_store *st, const group *groups, size_t ngroups,
-		       const vios_crdt_pending_op *ops, long long *seq, char prev[65], long long covenant_version,
-		       const rcpt_set *skip)
+		       const vios_crdt_pending_op *ops, long long *seq, char prev[65], seal_ctx *cx, const rcpt_set *skip)
 {
 	int error;
 
@@ -415,9 +434,9 @@ static int seal_groups(vios_export_report *out, vios_store *st, const group *gro
 			part.n = len;
 			part.cats = 0;
 			for (size_t k = 0; k < part.n; k++)
-				part.cats |= ops[part.idx[k]].category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE;
+				part.cats |= op_cats(cx->cov, &ops[part.idx[k]]);
 			(*seq)++;
-			if ((error = seal_group(st, &part, ops, *seq, prev, covenant_version, hash, NULL, 0, 0)) < 0)
+			if ((error = seal_group(st, &part, ops, *seq, prev, cx, hash, NULL, 0, 0)) < 0)
 				return error;
 			memcpy(prev, hash, 65);
 			out->bundles++;
@@ -492,7 +511,7 @@ static int plan_is_made(const fwd_plan *p, const char *tbl, const char *pk)
 
 /* Appends the state of (tbl, pk), or of its column col, for the roles `roles`. */
 static int plan_row(fwd_plan *p, size_t *added, vios_store *st, const char *tbl, const char *pk, const char *col,
-		    uint32_t roles)
+		    vios_crdt_category cat, uint32_t roles)
 {
 	vios_crdt_op *ops = NULL;
 	size_t n = 0, unclocked = 0;
@@ -528,7 +547,7 @@ static int plan_row(fwd_plan *p, size_t *added, vios_store *st, const char *tbl,
 		vios_crdt_pending_op *f = &p->v[p->n++];
 		memset(f, 0, sizeof(*f));
 		f->op = ops[i]; /* moved: ops keeps nothing to free */
-		f->category = VIOS_CAT_CASE;
+		f->category = cat;
 		f->roles = roles;
 	}
 	*added = n;
@@ -567,7 +586,7 @@ static int plan_case_view(fwd_plan *p, vios_caseview_case **cases, size_t *ncase
 					ops[i].roles |= removed;
 					widened = 1;
 				}
-			if (!widened && (error = plan_row(p, &got, st, "case_file", c->id, "roles", removed)) < 0)
+			if (!widened && (error = plan_row(p, &got, st, "case_file", c->id, "roles", VIOS_CAT_CASE, removed)) < 0)
 				return error;
 			if ((error = vios_crdt_roles_format(names, sizeof(names), removed)) < 0)
 				return error;
@@ -585,7 +604,7 @@ static int plan_case_view(fwd_plan *p, vios_caseview_case **cases, size_t *ncase
 			for (size_t r = 0; r < nrows && error == 0; r++) {
 				if (plan_is_made(p, rows[r].tbl, rows[r].id))
 					continue;
-				if ((error = plan_row(p, &got, st, rows[r].tbl, rows[r].id, NULL, added)) == 0)
+				if ((error = plan_row(p, &got, st, rows[r].tbl, rows[r].id, NULL, VIOS_CAT_CASE, added)) == 0)
 					fwd += got;
 			}
 			free(rows);
@@ -621,6 +640,145 @@ static int record_case_view(vios_store *st, const vios_caseview_case *cases, siz
 		if ((error = vios_caseview_record(st, cases[k].id, cases[k].roles, now)) < 0)
 			return error;
 	return vios_caseview_prune(st, st->node->node_id);
+}
+
+/* ---- nodes approved since the last export ------------------------------------
+ *
+ * A node this node approves after joining (sync/consent.h) has missed
+ * everything sealed before. The next export sends it the current state of
+ * every record this node made that the recipient rule gives it, each column
+ * as the op that wrote its value (as the case view forwards a case to a role
+ * added to it), in bundles addressed to it alone, before the pending ops.
+ * Records whose making op is pending go out whole with the pending ops.
+ */
+
+/* The state of every record this node made (but those made in pending ops), classified as now. */
+static int plan_own_rows(fwd_plan *p, vios_store *st, const fwd_plan *made)
+{
+	const char *const *tables = vios_crdt_tables();
+	const char *self = st->node->node_id;
+	int error = 0;
+
+	for (size_t t = 0; tables[t] && error == 0; t++) {
+		json_t *rows = NULL, *row;
+		const char *params[1] = { self };
+		char sql[96];
+		size_t i;
+		snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE origin = ?1 ORDER BY id", tables[t]);
+		if ((error = vios_query(&rows, st, sql, params, 1)) < 0)
+			return error;
+		json_array_foreach(rows, i, row) {
+			const char *id = json_string_value(json_object_get(row, "id"));
+			vios_crdt_category cat;
+			uint32_t roles;
+			size_t got;
+			if (id == NULL || plan_is_made(made, tables[t], id))
+				continue;
+			if ((error = vios_crdt_row_category(&cat, &roles, st, tables[t], id)) < 0 ||
+			    (error = plan_row(p, &got, st, tables[t], id, NULL, cat, roles)) < 0)
+				break;
+		}
+		json_decref(rows);
+	}
+	return error;
+}
+
+static int forward_to_approved(vios_export_report *out, vios_store *st, const vios_reg_node *nodes, size_t nnodes,
+			       const fwd_plan *made, long long *seq, char prev[65], seal_ctx *cx)
+{
+	const char *self = st->node->node_id;
+	char (*due)[37] = NULL, only_self_id[1][37];
+	uint8_t only_self_pk[1][32];
+	rcpt_set only_self = { only_self_id, 0, only_self_pk };
+	fwd_plan all;
+	size_t ndue = 0, me;
+	int error;
+
+	memset(&all, 0, sizeof(all));
+	if ((error = vios_consent_forward_due(&due, &ndue, st)) < 0 || ndue == 0)
+		return error;
+	for (me = 0; me < nnodes && strcmp(nodes[me].node_id, self) != 0; me++)
+		;
+	if (me == nnodes) {
+		vios_error_set(VIOS_ERR_BUNDLE, "this node is not in the registry it holds");
+		error = VIOS_EVERIFY;
+		goto done;
+	}
+	snprintf(only_self_id[0], sizeof(only_self_id[0]), "%s", self);
+	only_self.n = 1;
+	if ((error = plan_own_rows(&all, st, made)) < 0)
+		goto done;
+	for (size_t d = 0; d < ndue; d++) {
+		vios_reg_node pair[2];
+		group *groups = NULL;
+		size_t ngroups = 0, k, before = out->ops;
+		char why[160];
+		for (k = 0; k < nnodes && strcmp(nodes[k].node_id, due[d]) != 0; k++)
+			;
+		if (k < nnodes) {
+			/* in node id order, as recipient lists are */
+			int first = strcmp(self, due[d]) < 0;
+			pair[0] = nodes[first ? me : k];
+			pair[1] = nodes[first ? k : me];
+			if ((error = group_ops(&groups, &ngroups, st, all.v, all.n, pair, 2, cx->cov, 0)) < 0 ||
+			    (error = seal_groups(out, st, groups, ngroups, all.v, seq, prev, cx, &only_self)) < 0) {
+				groups_free(groups, ngroups);
+				goto done;
+			}
+			groups_free(groups, ngroups);
+			snprintf(why, sizeof(why), "current state (%zu ops) sent to node %s, approved since the last export",
+				 out->ops - before, due[d]);
+			if ((error = vios_store_log(st, "export", "consent", due[d], why)) < 0)
+				goto done;
+		}
+		if ((error = vios_consent_forward_done(st, due[d])) < 0)
+			goto done;
+	}
+done:
+	plan_dispose(&all);
+	free(due);
+	return error;
+}
+
+/*
+ * Approvals alone, addressed to this node only (the header is what the hub
+ * and the auditor read): while more are waiting than one header carries,
+ * and, at the end of an export that sealed nothing, what a person approved
+ * (force; consent.h).
+ */
+static int seal_approvals_only(vios_export_report *out, vios_store *st, long long *seq, char prev[65], seal_ctx *cx,
+			       int force)
+{
+	char only_self_id[1][37];
+	uint8_t only_self_pk[1][32];
+	group g;
+	int error;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(only_self_id[0], sizeof(only_self_id[0]), "%s", st->node->node_id);
+	memcpy(only_self_pk[0], st->node->age_pk, sizeof(only_self_pk[0]));
+	g.set.ids = only_self_id;
+	g.set.pks = only_self_pk;
+	g.set.n = 1;
+	for (;;) {
+		int due;
+		char hash[65];
+		free(cx->approves);
+		cx->approves = NULL;
+		cx->published_in = 0;
+		if ((error = vios_consent_unpublished(&due, &cx->approves, &cx->napproves, st, VIOS_CONSENT_HEADER_MAX + 1)) < 0)
+			return error;
+		if (cx->napproves <= VIOS_CONSENT_HEADER_MAX && !(force && due))
+			return 0;
+		if (cx->napproves > VIOS_CONSENT_HEADER_MAX)
+			cx->napproves = VIOS_CONSENT_HEADER_MAX;
+		(*seq)++;
+		if ((error = seal_group(st, &g, NULL, *seq, prev, cx, hash, NULL, 0, 0)) < 0)
+			return error;
+		memcpy(prev, hash, 65);
+		out->bundles++;
+		force = 0;
+	}
 }
 
 /*
@@ -661,6 +819,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	vios_reg_node *nodes = NULL;
 	size_t nnodes = 0;
 	vios_covenant cov;
+	seal_ctx cx;
 	vios_caseview_case *cases = NULL;
 	fwd_plan plan;
 	rcpt_set nobody_new = { NULL, 0, NULL };
@@ -672,14 +831,16 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	assert(out != NULL && st != NULL && st->node != NULL);
 	memset(out, 0, sizeof(*out));
 	memset(&cov, 0, sizeof(cov));
+	memset(&cx, 0, sizeof(cx));
 	memset(&plan, 0, sizeof(plan));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_bundle_flush(st, repo)) < 0)
 		goto done;
-	if ((error = vios_trust_covenant(&cov, st)) < 0) {
+	if ((error = vios_consent_covenant_load(&cov, st)) < 0) {
 		if (error == VIOS_ENOTFOUND)
 			vios_error_set(VIOS_ERR_BUNDLE, "this node has not joined a hub yet: run 'vios join URL --hub-fingerprint FP' first; the changes stay queued");
 		goto done;
 	}
+	cx.cov = &cov;
 	/* a revoked node seals nothing; an expired registry seals no case data */
 	if ((error = vios_trust_may_seal(st)) < 0)
 		goto done;
@@ -690,8 +851,8 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
-	/* The registry's nodes, ordered by node id (so recipient lists are sorted). */
-	if ((error = vios_store_reg_node_list(&nodes, &nnodes, st)) < 0)
+	/* The registry's nodes this node approved, ordered by node id (so recipient lists are sorted). */
+	if ((error = vios_consent_nodes(&nodes, &nnodes, st)) < 0)
 		goto done;
 	if ((error = vios_crdt_pending(&ops, &n, st, 0, 0, VIOS_PENDING_CLASSIFY)) < 0)
 		goto done;
@@ -709,15 +870,20 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 		error = vios_error_nomem();
 		goto done;
 	}
-	if ((error = recipients_for(&nobody_new, nodes, nnodes, &cov, st->node->node_id, VIOS_CAT_CASE, 0, NULL)) < 0 ||
+	if ((error = recipients_for(&nobody_new, nodes, nnodes, &cov, st->node, VIOS_CAT_CASE, 0, NULL, NULL)) < 0 ||
 	    (error = group_ops(&fgroups, &nfgroups, st, plan.v, plan.n, nodes, nnodes, &cov, 0)) < 0 ||
 	    (error = group_ops(&groups, &ngroups, st, ops, nseal, nodes, nnodes, &cov, 1)) < 0 ||
 	    (error = outbox_last(&seq, prev, st)) < 0)
 		goto done;
-	/* the forwarded state first: a receiver then holds the rows before the
-	 * pending ops that change them */
-	if ((error = seal_groups(out, st, fgroups, nfgroups, plan.v, &seq, prev, cov.version, &nobody_new)) < 0 ||
-	    (error = seal_groups(out, st, groups, ngroups, ops, &seq, prev, cov.version, NULL)) < 0)
+	/* approvals first (every recipient below is approved in a header at
+	 * or before its bundle), then the state nodes approved since the last
+	 * export missed, then the forwarded case state (a receiver then holds
+	 * the rows before the pending ops that change them), then the ops */
+	if ((error = seal_approvals_only(out, st, &seq, prev, &cx, 0)) < 0 ||
+	    (!expired && (error = forward_to_approved(out, st, nodes, nnodes, &plan, &seq, prev, &cx)) < 0) ||
+	    (error = seal_groups(out, st, fgroups, nfgroups, plan.v, &seq, prev, &cx, &nobody_new)) < 0 ||
+	    (error = seal_groups(out, st, groups, ngroups, ops, &seq, prev, &cx, NULL)) < 0 ||
+	    (error = seal_approvals_only(out, st, &seq, prev, &cx, 1)) < 0)
 		goto done;
 	if (n > 0) {
 		char ref[32];
@@ -743,6 +909,7 @@ done:
 	free(nobody_new.pks);
 	plan_dispose(&plan);
 	free(cases);
+	free(cx.approves);
 	vios_crdt_pending_free(ops, n);
 	free(nodes);
 	vios_covenant_dispose(&cov);
@@ -767,6 +934,8 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 	vios_reg_node *nodes = NULL;
 	size_t nnodes = 0;
 	vios_covenant cov;
+	seal_ctx cx;
+	vios_export_report rep;
 	const char **sorted = NULL;
 	group g;
 	long long seq;
@@ -777,9 +946,12 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 	assert(recipients != NULL || nrecipients == 0);
 	memset(&g, 0, sizeof(g));
 	memset(&cov, 0, sizeof(cov));
-	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_trust_covenant(&cov, st)) < 0 ||
-	    (error = vios_store_reg_node_list(&nodes, &nnodes, st)) < 0)
+	memset(&cx, 0, sizeof(cx));
+	memset(&rep, 0, sizeof(rep));
+	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_consent_covenant_load(&cov, st)) < 0 ||
+	    (error = vios_consent_nodes(&nodes, &nnodes, st)) < 0)
 		goto done;
+	cx.cov = &cov;
 	g.set.ids = calloc(nnodes + nrecipients + 1, sizeof(*g.set.ids));
 	g.set.pks = calloc(nnodes + nrecipients + 1, sizeof(*g.set.pks));
 	if (g.set.ids == NULL || g.set.pks == NULL) {
@@ -789,7 +961,7 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 	g.cats = categories;
 	if (recipients == NULL) {
 		vios_crdt_category cat = categories & VIOS_CAT_BIT_CASE ? VIOS_CAT_CASE : VIOS_CAT_THEME;
-		if ((error = recipients_for(&g.set, nodes, nnodes, &cov, st->node->node_id, cat, roles, NULL)) < 0)
+		if ((error = recipients_for(&g.set, nodes, nnodes, &cov, st->node, cat, roles, NULL, NULL)) < 0)
 			goto done;
 	} else {
 		/* as given, in node id order (as the exporter lists them) */
@@ -816,8 +988,8 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
-	if ((error = outbox_last(&seq, prev, st)) < 0 ||
-	    (error = seal_group(st, &g, NULL, seq + 1, prev, cov.version, hash, gz, len, ops)) < 0 ||
+	if ((error = outbox_last(&seq, prev, st)) < 0 || (error = seal_approvals_only(&rep, st, &seq, prev, &cx, 0)) < 0 ||
+	    (error = seal_group(st, &g, NULL, seq + 1, prev, &cx, hash, gz, len, ops)) < 0 ||
 	    (error = vios_store_tx_commit(st)) < 0)
 		goto done;
 	in_tx = 0;
@@ -829,6 +1001,7 @@ done:
 	free(g.set.ids);
 	free(g.set.pks);
 	free(nodes);
+	free(cx.approves);
 	vios_covenant_dispose(&cov);
 	git_repository_free(repo);
 	return error;

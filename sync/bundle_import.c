@@ -8,6 +8,8 @@
  * in plain text.
  */
 #include "sync/bundle.h"
+#include "sync/consent.h"
+#include "sync/recipients.h"
 #include "sync/chain.h"
 #include "crdt/crdt.h"
 #include "crdt/mandate.h"
@@ -143,6 +145,44 @@ int vios_bundle_peer(long long *last, char hash[65], vios_store *st, const char 
 }
 
 /*
+ * The header's markings (art9, art10) must be those of the fields its ops
+ * write under its covenant version: the audit judges a flow of marked data
+ * by the header alone. VIOS_EDENIED (quarantine) when they differ.
+ */
+static int check_marks(vios_store *st, const vios_bundle_header *h, const vios_crdt_op *ops, size_t n)
+{
+	vios_covenant cov;
+	char *text = NULL;
+	unsigned marks = 0;
+	int error;
+
+	if (h->format < 2)
+		return 0; /* a vios-bundle-1 predates markings */
+	/* as the mandate is judged: a version not kept here (a node that joined
+	 * later) by the newest kept */
+	error = vios_store_covenant_get_version(&text, st, h->covenant_version);
+	if (error == VIOS_ENOTFOUND)
+		error = vios_store_covenant_get(&text, st);
+	if (error < 0)
+		return error;
+	error = vios_covenant_parse(&cov, text, strlen(text));
+	free(text);
+	if (error < 0)
+		return error;
+	for (size_t i = 0; i < n; i++)
+		marks |= vios_recipient_mark_bit(vios_recipient_op_field(&cov, &ops[i]));
+	vios_covenant_dispose(&cov);
+	if (marks != (h->categories & VIOS_CAT_MARKS)) {
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld: its header's markings (art9 %s, art10 %s) differ from the fields its ops write under covenant v%lld (art9 %s, art10 %s)",
+			       h->sender, h->seq, h->categories & VIOS_CAT_BIT_ART9 ? "yes" : "no",
+			       h->categories & VIOS_CAT_BIT_ART10 ? "yes" : "no", h->covenant_version,
+			       marks & VIOS_CAT_BIT_ART9 ? "yes" : "no", marks & VIOS_CAT_BIT_ART10 ? "yes" : "no");
+		return VIOS_EDENIED;
+	}
+	return 0;
+}
+
+/*
  * Merges the ops of a bundle under the mandate of its covenant version and
  * checks its header's categories, in a savepoint of the caller's tx:
  * VIOS_EDENIED (nothing merged) when an op is outside the mandate or the
@@ -163,8 +203,10 @@ static int merge_checked(vios_crdt_report *rep, vios_store *st, const vios_bundl
 	if ((error = vios_store_error(st->db, sqlite3_exec(st->db, "SAVEPOINT import_merge", NULL, NULL, NULL),
 				      "importing")) < 0)
 		return error;
-	chk.categories = h->categories;
-	error = vios_crdt_apply_checked(rep, st, ops, n, h->sender, &chk);
+	chk.categories = h->categories & VIOS_CAT_DATA;
+	error = check_marks(st, h, ops, n);
+	if (error == 0)
+		error = vios_crdt_apply_checked(rep, st, ops, n, h->sender, &chk);
 	if (error == 0)
 		return vios_store_error(st->db, sqlite3_exec(st->db, "RELEASE import_merge", NULL, NULL, NULL), "importing");
 	sqlite3_exec(st->db, "ROLLBACK TO import_merge; RELEASE import_merge", NULL, NULL, NULL);
@@ -513,7 +555,8 @@ int vios_bundle_import_own(vios_import_result *out, vios_store *st, const uint8_
 	vios_now_iso(now);
 	if ((error = vios_ledger_outbox_add(st, h->seq, hash, h->json, sigz, now, age, agelen)) < 0 ||
 	    (error = vios_ledger_outbox_mark_committed(st, h->seq)) < 0 ||
-	    (error = vios_ledger_outbox_mark_pushed(&pushed, st, h->seq)) < 0)
+	    (error = vios_ledger_outbox_mark_pushed(&pushed, st, h->seq)) < 0 ||
+	    (error = vios_consent_from_header(st, h)) < 0)
 		goto done;
 	{
 		char why[128];

@@ -2,6 +2,7 @@
  * hub.c - see hub.h.
  */
 #include "sync/hub.h"
+#include "crdt/crdt.h"
 #include "crypto/minisign.h"
 #include "sync/chain.h"
 #include "sync/git.h"
@@ -83,14 +84,27 @@ done:
 
 int vios_hub_create(vios_store *st, const char *path)
 {
+	return vios_hub_create_with(st, path, NULL);
+}
+
+int vios_hub_create_with(vios_store *st, const char *path, const char *covenant_text)
+{
 	git_repository *repo = NULL;
 	vios_reg_node self;
-	char abs[PATH_MAX], *have = NULL;
+	vios_covenant cov;
+	char abs[PATH_MAX], *have = NULL, msg[96];
 	int error;
 
 	assert(st != NULL && path != NULL);
 	if ((error = must_be_hub(st)) < 0)
 		return error;
+	/* the covenant the parties signed, checked before anything is made */
+	if ((error = vios_covenant_parse(&cov, covenant_text ? covenant_text : vios_covenant_default(),
+					 strlen(covenant_text ? covenant_text : vios_covenant_default()))) < 0)
+		return error == VIOS_ERROR ? VIOS_EUSAGE : error;
+	snprintf(msg, sizeof(msg), "registry v1: hub created, %s covenant v%lld", covenant_text ? "the given" : "default",
+		 cov.version);
+	vios_covenant_dispose(&cov);
 	if (vios_store_meta_get(&have, st, "hub_repo") == 0) {
 		vios_error_set(VIOS_ERR_INPUT, "this hub node already runs the hub at %s", have);
 		free(have);
@@ -108,8 +122,7 @@ int vios_hub_create(vios_store *st, const char *path)
 	}
 	if ((error = self_entry(&self, st->node)) < 0)
 		goto done;
-	if ((error = publish(st, repo, abs, &self, 1, vios_covenant_default(), 1,
-			     "registry v1: hub created, default covenant")) < 0)
+	if ((error = publish(st, repo, abs, &self, 1, covenant_text ? covenant_text : vios_covenant_default(), 1, msg)) < 0)
 		goto done;
 	if ((error = vios_store_tx_begin(st)) < 0)
 		goto done;
@@ -295,28 +308,58 @@ static int last_seq_of(long long *out, git_repository *repo, const vios_reg_node
 	return 0;
 }
 
-int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id)
+/*
+ * The entry `which` names in reg: its node id, else exactly its name.
+ * VIOS_EUSAGE listing the ids when several carry that name, VIOS_ENOTFOUND
+ * when none does.
+ */
+static int find_node(vios_reg_node **out, vios_registry *reg, const char *which)
+{
+	char ids[400] = "";
+	size_t n = 0, used = 0;
+
+	assert(out != NULL && reg != NULL && which != NULL);
+	*out = NULL;
+	if (vios_uuid_valid(which) && (*out = (vios_reg_node *)vios_registry_find(reg, which)) != NULL)
+		return 0;
+	for (size_t i = 0; i < reg->n; i++) {
+		if (strcmp(reg->nodes[i].name, which) != 0)
+			continue;
+		*out = &reg->nodes[i];
+		/* the line names every id that fits in it, and says how many there are */
+		if (used < sizeof(ids)) {
+			int k = snprintf(ids + used, sizeof(ids) - used, "%s%s", n ? ", " : "", reg->nodes[i].node_id);
+			used = k < 0 ? sizeof(ids) : used + (size_t)k;
+		}
+		n++;
+	}
+	if (n == 1)
+		return 0;
+	*out = NULL;
+	if (n == 0) {
+		vios_error_set(VIOS_ERR_INPUT, "node %s is not enrolled", which);
+		return VIOS_ENOTFOUND;
+	}
+	vios_error_set(VIOS_ERR_INPUT, "%zu nodes are named \"%s\": %s%s; revoke one by its node id", n, which, ids,
+		       used >= sizeof(ids) ? "..." : "");
+	return VIOS_EUSAGE;
+}
+
+int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *which)
 {
 	git_repository *repo = NULL;
 	vios_registry *reg = NULL;
 	vios_reg_node *n;
+	const char *node_id;
 	char msg[256], pbuf[PATH_MAX];
 	int error;
 
-	assert(out != NULL && st != NULL && node_id != NULL);
+	assert(out != NULL && st != NULL && which != NULL);
 	if ((error = must_be_hub(st)) < 0)
 		return error;
-	if (!vios_uuid_valid(node_id)) {
-		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a node id", node_id);
-		return VIOS_EUSAGE;
-	}
-	if ((error = vios_hub_open(&repo, &reg, st)) < 0)
+	if ((error = vios_hub_open(&repo, &reg, st)) < 0 || (error = find_node(&n, reg, which)) < 0)
 		goto done;
-	if ((n = (vios_reg_node *)vios_registry_find(reg, node_id)) == NULL) {
-		vios_error_set(VIOS_ERR_INPUT, "node %s is not enrolled", node_id);
-		error = VIOS_ENOTFOUND;
-		goto done;
-	}
+	node_id = n->node_id;
 	if (!strcmp(node_id, st->node->node_id)) {
 		vios_error_set(VIOS_ERR_INPUT, "the hub cannot revoke itself");
 		error = VIOS_EUSAGE;
@@ -372,6 +415,80 @@ int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, 
 done:
 	if (error < 0)
 		vios_covenant_dispose(out);
+	vios_registry_free(reg);
+	git_repository_free(repo);
+	return error;
+}
+
+/* Fills out's last_seq and last_ms (vios_hub_node) from the top of the ref
+ * of out->node in the hub repository. */
+static int node_top(vios_hub_node *out, git_repository *repo)
+{
+	char ref[VIOS_LAYOUT_REF_MAX], path[VIOS_LAYOUT_PATH_MAX], *peek = NULL;
+	vios_bundle_header h;
+	uint8_t *sig = NULL;
+	size_t siglen;
+	git_oid head;
+	int error;
+
+	assert(out != NULL && repo != NULL);
+	memset(&h, 0, sizeof(h));
+	out->last_seq = 0;
+	out->last_ms = -1;
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, out->node.node_id);
+	if ((error = vios_git_ref_oid(&head, repo, ref)) == VIOS_ENOTFOUND) {
+		vios_error_clear();
+		return 0;
+	}
+	if (error < 0 || (error = vios_chain_top(&out->last_seq, NULL, repo, &head)) < 0 || out->last_seq == 0)
+		return error;
+	vios_layout_bundle_path(path, out->last_seq, 1);
+	if ((error = vios_git_read_blob(&sig, &siglen, repo, &head, path, VIOS_BUNDLE_SIG_MAX)) == 0) {
+		/* a signature without a header naming this node and seq leaves the clock unknown */
+		if (vios_chain_peek_header(&peek, (char *)sig, siglen) == 0 && vios_bundle_header_parse(&h, peek) == 0 &&
+		    !strcmp(h.sender, out->node.node_id) && h.seq == out->last_seq)
+			out->last_ms = (int64_t)VIOS_HLC_MS(h.hlc);
+		vios_error_clear();
+	} else if (error == VIOS_ENOTFOUND || error == VIOS_ECORRUPT) {
+		/* no readable signature beside the bundle: the same */
+		vios_error_clear();
+		error = 0;
+	}
+	vios_bundle_header_dispose(&h);
+	free(peek);
+	free(sig);
+	return error;
+}
+
+int vios_hub_node_list(vios_hub_node **out, size_t *n, vios_store *st)
+{
+	git_repository *repo = NULL;
+	vios_registry *reg = NULL;
+	vios_hub_node *rows = NULL;
+	int error;
+
+	assert(out != NULL && n != NULL && st != NULL);
+	*out = NULL;
+	*n = 0;
+	if ((error = vios_hub_open(&repo, &reg, st)) < 0)
+		goto done;
+	assert(reg->n > 0 && reg->nodes != NULL); /* the hub itself, at least */
+	if ((rows = calloc(reg->n, sizeof(*rows))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (size_t i = 0; i < reg->n && error == 0; i++) {
+		rows[i].node = reg->nodes[i];
+		vios_fingerprint_of_key(rows[i].fingerprint, reg->nodes[i].sign_pub.pk);
+		error = node_top(&rows[i], repo);
+	}
+done:
+	if (error < 0) {
+		free(rows);
+	} else {
+		*out = rows;
+		*n = reg->n;
+	}
 	vios_registry_free(reg);
 	git_repository_free(repo);
 	return error;

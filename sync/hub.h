@@ -8,6 +8,8 @@
 #ifndef VIOS_HUB_H
 #define VIOS_HUB_H
 
+#include <stdint.h>
+
 #include "sync/registry.h"
 #include "store/store.h"
 #include "sync/sync.h"
@@ -15,13 +17,23 @@
 /* Creates the bare hub repository at path with registry v1: the hub itself
  * enrolled and the default covenant. The node must be of kind hub. */
 int vios_hub_create(vios_store *st, const char *path);
+/* The same with the covenant text the parties signed (NULL: the default),
+ * validated first (VIOS_EUSAGE with the rule it breaks). */
+int vios_hub_create_with(vios_store *st, const char *path, const char *covenant_text);
 
 /* Verifies an enrollment request and enrolls the node (a new version).
  * *already = 1 when the same node with the same keys was enrolled before. */
 int vios_hub_enroll(vios_enroll_info *out, int *already, vios_store *st, const char *text, size_t len);
 
-/* Records the revocation of node_id (time and the last seq the hub holds). */
-int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *node_id);
+/*
+ * Records the revocation of a node (time and the last seq the hub holds).
+ * which is its node id, or else exactly its name in the registry (case
+ * matters): VIOS_EUSAGE with one line listing their ids when several
+ * nodes carry that name, VIOS_ENOTFOUND when none is enrolled so, and
+ * VIOS_EUSAGE for the hub itself. A node revoked before is left as it was
+ * (*out says when).
+ */
+int vios_hub_revoke(vios_reg_node *out, vios_store *st, const char *which);
 
 /* Validates, signs and publishes a covenant (its version must be higher). */
 int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, size_t len);
@@ -35,6 +47,24 @@ int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, 
  * and the stick receives the hub's registry and node refs (*given).
  */
 int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_store *st, const char *via);
+
+/* One enrolled node as the hub operator's desk shows it (vios hub nodes). */
+typedef struct {
+	vios_reg_node node;                             /* its entry in the hub's verified registry */
+	char fingerprint[VIOS_FINGERPRINT_STRLEN + 1]; /* vios_fingerprint_of_key of its signing key */
+	long long last_seq;   /* the highest seq on its ref in the hub repository; 0 when none */
+	int64_t last_ms;      /* that bundle's header clock (Unix ms); -1 when none, or when its
+			       * signature file holds no header naming this node and seq */
+} vios_hub_node;
+
+/*
+ * Every node of the hub's current verified registry (vios_hub_open), in
+ * registry order, with the top of its ref refs/heads/nodes/<id> in the hub
+ * repository: what the ref holds as it stands, read, not verified (a
+ * pushed bundle is verified by the hook and by vios hub merge). *out is
+ * malloc'd (free it); *n entries.
+ */
+int vios_hub_node_list(vios_hub_node **out, size_t *n, vios_store *st);
 
 /* Opens the hub repository and loads its current, verified registry. */
 int vios_hub_open(git_repository **repo, vios_registry **reg, vios_store *st);

@@ -4,8 +4,8 @@
  * from memory, never a file, whose schema is exactly VIOS_PAYLOAD_SQL_META
  * and VIOS_PAYLOAD_SQL_OPS; then gzip). Pure: no store, no keys, no git.
  *
- * The reader is strict (docs/formats.md): the header has exactly its nine
- * fields; gunzip stops at a bound; the database opens read-only and
+ * The reader is strict (docs/formats.md): the header has exactly the
+ * fields of its format (ten for -2, nine for -1); gunzip stops at a bound; the database opens read-only and
  * defensively from memory, its schema is compared text for text, the
  * bundle table holds exactly the keys of its format version
  * (vios-payload-2: format, sender, seq, log_id, log_count, log_head;
@@ -25,7 +25,9 @@
 #include <string.h>
 #include <zlib.h>
 
-#define HEADER_FORMAT "vios-bundle-1"
+#define HEADER_FORMAT_1 "vios-bundle-1"
+#define HEADER_FORMAT "vios-bundle-2" /* adds approves and the markings (sync/consent.h) */
+#define HEADER_APPROVES_MAX 200
 #define PAYLOAD_FORMAT_1 "vios-payload-1"
 #define PAYLOAD_FORMAT "vios-payload-2" /* adds the sender's access log head */
 #define LOG_COUNT_MAX (1LL << 62)
@@ -37,6 +39,7 @@ void vios_bundle_header_dispose(vios_bundle_header *h)
 	if (h == NULL)
 		return;
 	free(h->recipients);
+	free(h->approves);
 	free(h->json);
 	memset(h, 0, sizeof(*h));
 }
@@ -52,26 +55,30 @@ static int sqlerr(sqlite3 *db, int rc, const char *what)
 
 /* ---- header --------------------------------------------------------------- */
 
+/* The category names in header order; bit i is VIOS_CAT_BIT_* 1 << i. */
+static const char *const cat_names[] = { "theme", "case", "art9", "art10" };
+
 static char *header_json(const vios_bundle_header *h)
 {
-	json_t *o, *rc = json_array(), *cats = json_array();
+	json_t *o, *rc = json_array(), *cats = json_array(), *ap = json_array();
 	char *s = NULL, hlc[24];
 
-	assert(h != NULL && (h->recipients != NULL || h->nrecipients == 0));
-	if (rc == NULL || cats == NULL)
+	assert(h != NULL && (h->recipients != NULL || h->nrecipients == 0) && (h->approves != NULL || h->napproves == 0));
+	if (rc == NULL || cats == NULL || ap == NULL)
 		goto done;
 	for (size_t i = 0; i < h->nrecipients; i++)
 		json_array_append_new(rc, json_string(h->recipients[i]));
-	if (h->categories & VIOS_CAT_BIT_THEME)
-		json_array_append_new(cats, json_string("theme"));
-	if (h->categories & VIOS_CAT_BIT_CASE)
-		json_array_append_new(cats, json_string("case"));
+	for (size_t i = 0; i < h->napproves; i++)
+		json_array_append_new(ap, json_string(h->approves[i]));
+	for (unsigned i = 0; i < 4; i++)
+		if (h->categories & (1u << i))
+			json_array_append_new(cats, json_string(cat_names[i]));
 	/* The clock is a decimal string: JSON numbers lose precision past 2^53. */
 	snprintf(hlc, sizeof(hlc), "%llu", (unsigned long long)h->hlc);
-	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:O, s:O, s:I}", "format", HEADER_FORMAT, "sender",
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:O, s:O, s:I, s:{s:I, s:O}}", "format", HEADER_FORMAT, "sender",
 		      h->sender, "seq", (json_int_t)h->seq, "prev", h->prev, "hlc", hlc, "covenant_version",
 		      (json_int_t)h->covenant_version, "categories", cats, "recipients", rc, "ops",
-		      (json_int_t)h->ops);
+		      (json_int_t)h->ops, "approves", "covenant", (json_int_t)h->approves_covenant, "nodes", ap);
 	if (o) {
 		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(o);
@@ -79,6 +86,7 @@ static char *header_json(const vios_bundle_header *h)
 done:
 	json_decref(rc);
 	json_decref(cats);
+	json_decref(ap);
 	return s;
 }
 
@@ -97,6 +105,31 @@ int vios_bundle_header_format(char **out, const vios_bundle_header *h)
 	return 0;
 }
 
+/* approves: {"covenant": from covenant_version, "nodes": sorted node ids, each once, not the sender}. */
+static int parse_approves(vios_bundle_header *h, json_t *a)
+{
+	json_t *c = json_object_get(a, "covenant"), *nodes = json_object_get(a, "nodes");
+	size_t i;
+
+	if (!json_is_object(a) || json_object_size(a) != 2 || !json_is_integer(c) || !json_is_array(nodes))
+		return bad_header("approves must be {\"covenant\": N, \"nodes\": [...]}");
+	if (json_integer_value(c) < h->covenant_version)
+		return bad_header("approves.covenant is below the covenant version the bundle was sealed under");
+	h->approves_covenant = json_integer_value(c);
+	if (json_array_size(nodes) > HEADER_APPROVES_MAX)
+		return bad_header("approves.nodes lists more than 200 node ids");
+	if (json_array_size(nodes) && (h->approves = calloc(json_array_size(nodes), sizeof(*h->approves))) == NULL)
+		return vios_error_nomem();
+	for (i = 0; i < json_array_size(nodes); i++) {
+		const char *s = json_string_value(json_array_get(nodes, i));
+		if (s == NULL || !vios_uuid_valid(s) || (i > 0 && strcmp(h->approves[i - 1], s) >= 0) || !strcmp(s, h->sender))
+			return bad_header("approves.nodes must be node ids other than the sender, sorted, each once");
+		strcpy(h->approves[i], s);
+	}
+	h->napproves = json_array_size(nodes);
+	return 0;
+}
+
 int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 {
 	json_t *o = NULL, *v;
@@ -112,7 +145,9 @@ int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 		error = bad_header("not a JSON object");
 		goto done;
 	}
-	if (json_object_size(o) != 9 || strcmp(json_string_value(json_object_get(o, "format")) ?: "", HEADER_FORMAT)) {
+	s = json_string_value(json_object_get(o, "format")) ?: "";
+	h->format = !strcmp(s, HEADER_FORMAT) ? 2 : !strcmp(s, HEADER_FORMAT_1) ? 1 : 0;
+	if (h->format == 0 || json_object_size(o) != (h->format == 2 ? 10u : 9u)) {
 		error = bad_header("unknown format or unexpected fields");
 		goto done;
 	}
@@ -147,18 +182,28 @@ int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 	}
 	h->covenant_version = json_integer_value(v);
 	v = json_object_get(o, "categories");
-	if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > 2) {
-		error = bad_header("categories must list theme and/or case");
+	if (!json_is_array(v) || json_array_size(v) > (h->format == 2 ? 4u : 2u)) {
+		error = bad_header("categories must list theme and/or case (and art9, art10)");
 		goto done;
 	}
 	for (i = 0; i < json_array_size(v); i++) {
+		unsigned bit = 0;
 		s = json_string_value(json_array_get(v, i));
-		unsigned bit = !s ? 0 : !strcmp(s, "theme") ? VIOS_CAT_BIT_THEME : !strcmp(s, "case") ? VIOS_CAT_BIT_CASE : 0;
-		if (bit == 0 || (h->categories & bit)) {
-			error = bad_header("categories must list theme and/or case");
+		for (unsigned k = 0; s && k < (h->format == 2 ? 4u : 2u); k++)
+			if (!strcmp(s, cat_names[k]))
+				bit = 1u << k;
+		/* in the order written, each once */
+		if (bit == 0 || (h->categories & bit) || h->categories >= bit) {
+			error = bad_header("categories must list theme and/or case (and art9, art10), in that order, each once");
 			goto done;
 		}
 		h->categories |= bit;
+	}
+	/* a marking is case data; only a bundle of approvals alone has no category */
+	if (((h->categories & VIOS_CAT_MARKS) && !(h->categories & VIOS_CAT_BIT_CASE)) ||
+	    (h->categories == 0) != (h->format == 2 && json_integer_value(json_object_get(o, "ops")) == 0)) {
+		error = bad_header("categories do not fit the ops (a marking needs case; none only with no ops)");
+		goto done;
 	}
 	v = json_object_get(o, "recipients");
 	if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > 200) {
@@ -179,11 +224,14 @@ int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 	}
 	h->nrecipients = json_array_size(v);
 	v = json_object_get(o, "ops");
-	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > VIOS_BUNDLE_MAX_OPS) {
-		error = bad_header("ops is not a count from 1 to the limit");
+	if (!json_is_integer(v) || json_integer_value(v) < (h->format == 2 ? 0 : 1) ||
+	    json_integer_value(v) > VIOS_BUNDLE_MAX_OPS) {
+		error = bad_header("ops is not a count from 1 (0 for approvals alone) to the limit");
 		goto done;
 	}
 	h->ops = json_integer_value(v);
+	if (h->format == 2 && (error = parse_approves(h, json_object_get(o, "approves"))) < 0)
+		goto done;
 	if ((h->json = strdup(text)) == NULL) {
 		error = vios_error_nomem();
 		goto done;

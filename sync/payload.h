@@ -5,9 +5,14 @@
  * and the test tools and fuzz targets call them instead of copying them.
  *
  * Header: one line of compact JSON with sorted keys, exactly format
- * ("vios-bundle-1"), sender, seq, prev, hlc (a decimal string),
- * covenant_version, categories, recipients (sorted node ids), ops. It is
- * the trusted comment of the bundle's minisign signature.
+ * ("vios-bundle-2"), sender, seq, prev, hlc (a decimal string),
+ * covenant_version, categories (theme, case, and the GDPR markings art9,
+ * art10 of the fields its ops write), recipients (sorted node ids), ops,
+ * approves ({"covenant": the covenant version the sender approved, "nodes":
+ * the node ids it approves with this bundle}: sync/consent.h). A bundle of
+ * no ops carries approvals only (no categories). "vios-bundle-1" (no
+ * approves, no markings, ops from 1) is still read. It is the trusted
+ * comment of the bundle's minisign signature.
  *
  * Payload: an SQLite database image (page size 4096) whose schema is
  * exactly VIOS_PAYLOAD_SQL_META and VIOS_PAYLOAD_SQL_OPS, the bundle table
@@ -42,6 +47,10 @@
 
 #define VIOS_CAT_BIT_THEME 1u
 #define VIOS_CAT_BIT_CASE 2u
+#define VIOS_CAT_BIT_ART9 4u  /* carries a field marked GDPR art. 9 (special category) */
+#define VIOS_CAT_BIT_ART10 8u /* carries a field marked GDPR art. 10 (criminal data) */
+#define VIOS_CAT_DATA (VIOS_CAT_BIT_THEME | VIOS_CAT_BIT_CASE)
+#define VIOS_CAT_MARKS (VIOS_CAT_BIT_ART9 | VIOS_CAT_BIT_ART10)
 
 typedef struct {
 	char sender[37];
@@ -53,6 +62,10 @@ typedef struct {
 	char (*recipients)[37];
 	size_t nrecipients;
 	long long ops;
+	int format;                  /* 1 or 2 (vios-bundle-N); the writer writes 2 */
+	long long approves_covenant; /* -2: the covenant version the sender approved; -1: 0 */
+	char (*approves)[37];        /* -2: nodes the sender approves with this bundle, sorted */
+	size_t napproves;
 	char *json; /* the header as signed */
 } vios_bundle_header;
 

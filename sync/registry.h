@@ -35,6 +35,25 @@
 
 /* vios_reg_node, an enrolled node: store/directory.h (the store keeps them). */
 
+/* What the auditor receives (covenant "auditor_scope"): headers only
+ * (nothing sealed to it; verify and flows need no plaintext), theme data,
+ * or the content of every category (what `vios audit replay` needs). */
+typedef enum { VIOS_AUDITOR_HEADERS = 0, VIOS_AUDITOR_THEME = 1, VIOS_AUDITOR_CONTENT = 2 } vios_auditor_scope;
+
+/* GDPR markings of a field (covenant "fields"): art. 9 special-category
+ * (health) data, art. 10 criminal data. */
+#define VIOS_MARK_ART9 9
+#define VIOS_MARK_ART10 10
+
+/* A marked field: it travels only to the roles listed for it (among the
+ * case's roles), never to the others a case takes part in. */
+typedef struct {
+	char tbl[24];
+	char col[32];
+	int marking;               /* VIOS_MARK_ART9 or VIOS_MARK_ART10 */
+	unsigned receives;         /* bit per role index (partner roles) */
+} vios_covenant_field;
+
 typedef struct {
 	long long version;
 	char *text;                /* the signed file, as signed */
@@ -43,7 +62,14 @@ typedef struct {
 	long long retention_months[2];
 	json_t *tables;            /* optional: school node id -> [partner node ids] */
 	vios_mandate mandate;      /* who may write what (crdt/mandate.h) */
+	vios_auditor_scope auditor_scope; /* -1 and -2 covenants: content */
+	vios_covenant_field *fields;      /* marked fields (-3), malloc'd */
+	size_t nfields;
+	json_t *doc;               /* the parsed covenant (for `covenant show`) */
 } vios_covenant;
+
+/* The marking of tbl.col under c, or NULL when the field is not marked. */
+const vios_covenant_field *vios_covenant_field_find(const vios_covenant *c, const char *tbl, const char *col);
 
 typedef struct {
 	git_oid commit;
@@ -58,16 +84,36 @@ typedef struct {
 
 /* Role indices for vios_covenant.receives bits: vios_role_index (node/vocab.h). */
 
-/* The default covenant (docs/architecture.md, "Sharing"), as JSON text (static). */
+/* The covenant's functions live in covenant.c (its formats: docs/formats.md, "Covenant"). */
+
+/* The default covenant (docs/architecture.md, "Sharing"), a vios-covenant-3,
+ * as JSON text (static). */
 const char *vios_covenant_default(void);
 
 /*
- * Parses and validates covenant JSON: format, version >= 1, known roles,
- * the auditor receives every category, retention per category. Fills c
- * (c->text is a malloc'd copy). VIOS_ERROR with the rule that failed.
+ * Parses and validates covenant JSON, vios-covenant-1, -2 or -3: format,
+ * version >= 1, known roles, parties (-3: with their legal basis), who
+ * receives each category and its retention, the auditor (-1/-2: it receives
+ * every category, auditor_scope content; -3: never in receives, its
+ * auditor_scope stated), marked fields (-3), the mandate (-2/-3). Fills c
+ * (c->text a malloc'd copy, c->doc the parsed document, c->fields malloc'd);
+ * vios_covenant_dispose frees them. VIOS_ERROR with a one-line
+ * "covenant: ..." naming the rule that failed (c is then zeroed).
  */
 int vios_covenant_parse(vios_covenant *c, const char *text, size_t len);
 void vios_covenant_dispose(vios_covenant *c);
+
+/*
+ * c for people, into *out (malloc'd, the caller frees it): format "text"
+ * or "markdown" (the same page; markdown to print and sign at the table:
+ * purpose, the privacy officer, parties with their legal basis, categories,
+ * marked fields, the mandate, the auditor's scope, the hub, a signature
+ * line per party), or "json" (c->doc, indented). nodes (optional, nnodes of
+ * them: the enrolled nodes) adds each party's nodes with name and
+ * fingerprint, revoked ones marked. Pure. VIOS_EUSAGE for another format.
+ */
+int vios_covenant_render(char **out, const vios_covenant *c, const char *format, const vios_reg_node *nodes,
+			 size_t nnodes);
 
 /*
  * A node entry (registry/nodes/<node_id>.json, format

@@ -16,6 +16,7 @@
  *      roles it has now (they were all sealed before the home was lost).
  */
 #include "sync/restore.h"
+#include "sync/consent.h"
 #include "sync/bundle.h"
 #include "sync/chain.h"
 #include "sync/git.h"
@@ -155,7 +156,7 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 	assert(rep != NULL && st != NULL && st->node != NULL && url != NULL && pin != NULL);
 	memset(rep, 0, sizeof(*rep));
 	/* 1. */
-	if ((error = vios_trust_join(&reg, st, url, pin)) < 0)
+	if ((error = vios_trust_join(&reg, st, url, pin)) < 0 || (error = vios_trust_keep_covenants(st, reg)) < 0)
 		goto done;
 	if ((error = vios_trust_node(&me, st, st->node->node_id)) < 0) {
 		if (error == VIOS_ENOTFOUND) {
@@ -183,6 +184,9 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 			error = VIOS_EVERIFY;
 			goto done;
 		}
+		/* what it approved is in its own headers, not what the hub holds now */
+		if ((error = vios_consent_reset(st)) < 0)
+			goto done;
 	}
 	while (have_own) {
 		size_t before = rep->own_bundles, others_before = rep->others.bundles;

@@ -2,6 +2,7 @@
  * trust.c - see trust.h.
  */
 #include "sync/trust.h"
+#include "sync/consent.h"
 #include "sync/git.h"
 #include "crypto/age.h"
 #include "util/error.h"
@@ -63,7 +64,8 @@ int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry
 	if (error < 0 && error != VIOS_ENOTFOUND)
 		goto done;
 	if ((error = vios_store_reg_node_replace_all(st, reg->nodes, reg->n)) < 0 ||
-	    (error = vios_store_covenant_add(st, reg->covenant.version, reg->covenant.text, reg->version)) < 0)
+	    (error = vios_store_covenant_add(st, reg->covenant.version, reg->covenant.text, reg->version)) < 0 ||
+	    (error = vios_consent_on_install(st, reg, old_commit == NULL)) < 0)
 		goto done;
 	git_oid_tostr(hex, sizeof(hex), &reg->commit);
 	snprintf(num, sizeof(num), "%lld", reg->version);
@@ -151,6 +153,49 @@ int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const 
 	if (strstr(url, "://") == NULL && url[0] != '/' && realpath(url, abs) != NULL)
 		url = abs;
 	return fetch_and_verify(out, st, url, pin, 0);
+}
+
+int vios_trust_keep_covenants(vios_store *st, const vios_registry *reg)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	char *fp = NULL;
+	uint8_t pin[VIOS_FINGERPRINT_BYTES];
+	int error;
+
+	assert(st != NULL && st->node != NULL && reg != NULL);
+	if ((error = vios_store_meta_get(&fp, st, "hub_fingerprint")) < 0 || (error = vios_fingerprint_parse(pin, fp)) < 0 ||
+	    (error = vios_trust_repo(&repo, st->node)) < 0)
+		goto done;
+	if ((error = git_commit_lookup(&c, repo, &reg->commit)) < 0) {
+		error = vios_git_error(error, "reading the registry's history");
+		goto done;
+	}
+	/* first parent back to the first version; each version verified as a whole */
+	while (git_commit_parentcount(c) > 0) {
+		git_commit *parent = NULL;
+		vios_registry *old = NULL;
+		if ((error = git_commit_parent(&parent, c, 0)) < 0) {
+			error = vios_git_error(error, "reading the registry's history");
+			goto done;
+		}
+		git_commit_free(c);
+		c = parent;
+		if ((error = vios_registry_load(&old, repo, git_commit_id(c), pin)) < 0) {
+			/* an older registry format: what it held is not kept */
+			error = 0;
+			break;
+		}
+		error = vios_store_covenant_add(st, old->covenant.version, old->covenant.text, old->version);
+		vios_registry_free(old);
+		if (error < 0)
+			goto done;
+	}
+done:
+	git_commit_free(c);
+	git_repository_free(repo);
+	free(fp);
+	return error;
 }
 
 int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via)

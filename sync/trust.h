@@ -30,6 +30,14 @@ int vios_trust_install(vios_store *st, git_repository *repo, const vios_registry
 /* vios join: fetch from url, verify against fingerprint, install. */
 int vios_trust_join(vios_registry **out, vios_store *st, const char *url, const char *fingerprint);
 
+/*
+ * Keeps every covenant version the registry's history published (each
+ * registry version verified against the pinned key first), not only the
+ * one in force: `vios restore` seals again under the version the node
+ * approved, which may be an older one.
+ */
+int vios_trust_keep_covenants(vios_store *st, const vios_registry *reg);
+
 /* Fetches and verifies the registry again from the hub the node joined, or
  * from `via` (a USB repository) when not NULL; the hub's URL stays. */
 int vios_trust_refresh(vios_registry **out, vios_store *st, const char *via);

@@ -5,6 +5,19 @@
 # Environment (set by the Makefile): VIOS = the vios binary under test,
 # BUILD = the build directory holding tests/test_* and tools/t_*.
 # Run from the repository root. Exit status 0 only when nothing failed.
+#
+# The end-to-end scripts run VIOS_CHECK_JOBS at a time (default 2), each in
+# its own sandbox (lib.sh), its output captured to a file of its own and
+# printed whole when it finishes; the counting is the same as one at a time.
+# The scripts in E2E_SERIAL time what they check (gitbomb: each refusal
+# under 5 s; hardening2: a refused vault at once, under 1 s; freshness: a
+# registry valid 2 seconds): they run after the others, alone, as before.
+# E2E_FIRST names the longest scripts, started first.
+# Scripts that start a git daemon pick a random port and retry, so two of
+# them can run side by side.
+#
+# VIOS_CHECK_E2E_ONLY=1 runs the end-to-end scripts alone (no unit binaries,
+# no SQLite quick subset): for timing them.
 set -u
 : "${VIOS:?}" "${BUILD:?}"
 export VIOS BUILD
@@ -12,12 +25,43 @@ if [ "${SAN:-0}" = 1 ]; then
 	LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
 	export LSAN_OPTIONS
 fi
+E2E_SERIAL="gitbomb hardening2 freshness"
+E2E_FIRST="mandate_attacks replication restore bundles mandate_cli audit"
+jobs=${VIOS_CHECK_JOBS:-2}
+case $jobs in ''|*[!0-9]*|0) echo "run.sh: VIOS_CHECK_JOBS must be a number from 1, not '$jobs'" >&2; exit 2 ;; esac
+e2e_only=${VIOS_CHECK_E2E_ONLY:-0}
 passed=0
 failed=0
 failures=""
 out=$(mktemp /tmp/vios-check.XXXXXX)
-trap 'rm -f "$out"' EXIT
+e2e=$(mktemp -d /tmp/vios-check-e2e.XXXXXX)
+trap 'rm -rf "$out" "$e2e"' EXIT
 
+# count_e2e NAME FILE RC: prints a script's output whole and counts it
+count_e2e() {
+	cat "$2"
+	p=$(sed -n 's/^e2e .*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$2" | tail -n1)
+	f=$(sed -n 's/^e2e .*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$2" | tail -n1)
+	passed=$((passed + ${p:-0}))
+	if [ "$3" -ne 0 ]; then
+		failed=$((failed + ${f:-1}))
+		[ "${f:-1}" -eq 0 ] && failed=$((failed + 1))
+		failures="$failures $1"
+	fi
+}
+
+# e2e_worker SCRIPT...: takes each script no other worker took (mkdir is
+# atomic) and runs it; NAME.rc appears, whole, when NAME.out is complete
+e2e_worker() {
+	for t in "$@"; do
+		n=$(basename "$t" .sh)
+		mkdir "$e2e/$n.taken" 2>/dev/null || continue
+		bash "$t" >"$e2e/$n.out" 2>&1
+		echo $? >"$e2e/$n.rc.new" && mv "$e2e/$n.rc.new" "$e2e/$n.rc"
+	done
+}
+
+if [ "$e2e_only" != 1 ]; then
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
@@ -33,22 +77,60 @@ for t in "$BUILD"/tests/test_*; do
 	fi
 done
 
-for t in tests/e2e/*.sh; do
+fi
+
+# the parallel ones, E2E_FIRST first (the longest: the two workers then
+# end close together), the rest in name order
+parallel=""
+serial=""
+left=0
+for t in $(for n in $E2E_FIRST; do echo "tests/e2e/$n.sh"; done) tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
-	name=$(basename "$t" .sh)
+	case " $E2E_SERIAL $parallel " in
+	*" $(basename "$t" .sh) "*|*" $t "*) ;;
+	*) parallel="$parallel $t"; left=$((left + 1)) ;;
+	esac
+done
+for n in $E2E_SERIAL; do
+	[ -f "tests/e2e/$n.sh" ] && serial="$serial tests/e2e/$n.sh"
+done
+pids=""
+i=0
+while [ "$i" -lt "$jobs" ]; do
+	e2e_worker $parallel &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+# print each script as it finishes, until every one has or no worker is left
+while [ "$left" -gt 0 ]; do
+	alive=0
+	for w in $pids; do kill -0 "$w" 2>/dev/null && alive=1; done
+	for t in $parallel; do
+		n=${t##*/} n=${n%.sh} # no process per script per poll
+		[ -f "$e2e/$n.rc" ] && [ ! -e "$e2e/$n.counted" ] || continue
+		count_e2e "$n" "$e2e/$n.out" "$(cat "$e2e/$n.rc")"
+		: >"$e2e/$n.counted"
+		left=$((left - 1))
+	done
+	[ "$left" -gt 0 ] || break
+	[ "$alive" = 1 ] || break
+	sleep 0.5
+done
+wait
+for t in $parallel; do
+	n=$(basename "$t" .sh)
+	[ -e "$e2e/$n.counted" ] && continue
+	echo "e2e $n: did not finish (its worker stopped)"
+	failed=$((failed + 1))
+	failures="$failures $n"
+done
+for t in $serial; do
+	n=$(basename "$t" .sh)
 	bash "$t" >"$out" 2>&1
-	rc=$?
-	cat "$out"
-	p=$(sed -n 's/^e2e .*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -n1)
-	f=$(sed -n 's/^e2e .*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -n1)
-	passed=$((passed + ${p:-0}))
-	if [ "$rc" -ne 0 ]; then
-		failed=$((failed + ${f:-1}))
-		[ "${f:-1}" -eq 0 ] && failed=$((failed + 1))
-		failures="$failures $name"
-	fi
+	count_e2e "$n" "$out" $?
 done
 
+if [ "$e2e_only" != 1 ]; then
 # SQLite's own tests over the vios VFS, the quick subset
 # (tools/sqlite-tests/quick.list; `make sqlite-tests` runs the full list).
 # Skipped, saying so, only when the SQLite source cannot be fetched.
@@ -81,6 +163,7 @@ else
 		failed=$((failed + 1))
 		failures="$failures sqlite-tests"
 	fi
+fi
 fi
 
 [ -n "$failures" ] && echo "failing:$failures"

@@ -48,6 +48,20 @@ for n in regenboog kompas politie wijkteam fg; do must V "$n" join "$D/hub.git" 
 say "five nodes joined over the network; De Linde will get the registry by USB stick"
 say "registry: $(git --git-dir "$D/hub.git" log --oneline refs/heads/registry | wc -l) signed versions, covenant version 1"
 
+step "1b. The covenant: printed to sign, changed only with every school's approval"
+must V regenboog covenant show --format markdown
+grep -qi '^## purpose' "$D/.out" || fail "the covenant has no purpose to print"
+say "De Regenboog prints the covenant in force ($(grep -c . "$D/.out") lines of markdown: purpose, parties, marked fields, signature lines)"
+# The privacy officer asks for theme data, to check the steering group's report against
+# the schools' trends: the hub publishes covenant v2 with auditor_scope "theme".
+V hub covenant show --format json | jq '.covenant | .version = 2 | .auditor_scope = "theme"' >"$D/covenant-2.json"
+must V hub hub covenant set "$D/covenant-2.json"
+must V regenboog sync
+V regenboog status | grep -q 'covenant version 2 waits' || fail "De Regenboog does not see covenant v2 waiting"
+say "hub published covenant v2 (the auditor also receives theme data); De Regenboog's status says it waits for its approval"
+for n in regenboog kompas politie wijkteam; do must V "$n" sync; must V "$n" covenant approve 2; done
+say "De Regenboog, Het Kompas, the police and the social team approved v2; until they did, their data stayed under v1"
+
 step "2. Scenario 1, a thematic meeting at De Regenboog: more knives near the station"
 MEET=$(V regenboog meeting add --kind thematic --date "$(day '-3 days')" --roles school,police,youth-work \
 	--minutes "Youth work and the community officer report more knives near the station") || fail "meeting"
@@ -135,6 +149,19 @@ must V fg audit verify "$D/hub.git" --checkpoint "$OUT/audit.checkpoint"
 say "verify: $(grep -m1 '^verified' "$D/.out")"
 must V fg audit flows "$D/hub.git" --csv "$OUT/flows.csv"
 say "flows: $(($(wc -l <"$OUT/flows.csv") - 1)) bundles listed, $(grep -c ',no$' "$OUT/flows.csv") not compliant"
+# the covenant gives the FG theme data, no case content: stock age with its own identity opens no case bundle
+V fg identity export --secret -o "$D/fg.key" 2>/dev/null || fail "fg identity export"
+ncase=0 opened=0
+for r in $(git --git-dir "$D/hub.git" for-each-ref --format='%(refname)' refs/heads/nodes/); do
+	for f in $(git --git-dir "$D/hub.git" ls-tree -r --name-only "$r" | grep '\.age$'); do
+		git --git-dir "$D/hub.git" show "$r:$f.minisig" | sed -n 's/^trusted comment: //p' | jq -e '.categories | index("case")' >/dev/null || continue
+		ncase=$((ncase + 1))
+		git --git-dir "$D/hub.git" show "$r:$f" | age -d -i "$D/fg.key" >/dev/null 2>&1 && opened=$((opened + 1))
+	done
+done
+rm -f "$D/fg.key"
+[ "$ncase" -gt 0 ] && [ "$opened" -eq 0 ] || fail "the FG opened $opened of $ncase case bundles"
+say "stock age with the FG's own identity opens none of the $ncase case bundles: verify and flows needed none"
 RT=$(V fg audit replay "$D/hub.git" --category theme | tail -n1) || fail "replay"
 [ "$RT" = "$(V hub digest --category theme)" ] || fail "replayed theme digest differs from the hub's"
 say "replayed theme digest equals the hub's: ${RT:0:16}..."

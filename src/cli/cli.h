@@ -5,6 +5,7 @@
 #ifndef VIOS_CLI_H
 #define VIOS_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "crypto/secret.h"
@@ -69,6 +70,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv);
 int cmd_log(vios_cli *cli, int argc, char **argv);
 int cmd_store(vios_cli *cli, int argc, char **argv);
 int cmd_hub(vios_cli *cli, int argc, char **argv);
+int cmd_covenant(vios_cli *cli, int argc, char **argv);
 int cmd_join(vios_cli *cli, int argc, char **argv);
 int cmd_status(vios_cli *cli, int argc, char **argv);
 int cmd_export(vios_cli *cli, int argc, char **argv);
@@ -84,5 +86,9 @@ int cmd_conflicts(vios_cli *cli, int argc, char **argv);
 int cmd_restore(vios_cli *cli, int argc, char **argv);
 /* vios identity backup (cmd_node.c dispatches to it) */
 int cli_identity_backup(vios_cli *cli, int argc, char **argv);
+/* vios covenant approve (argv from "approve"), and approvals in vios status (cmd_consent.c) */
+int cli_covenant_approve(vios_cli *cli, int argc, char **argv);
+int cli_consent_status(json_t *doc, vios_store *st);
+void cli_consent_status_print(const json_t *doc);
 
 #endif

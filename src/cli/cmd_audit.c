@@ -357,6 +357,11 @@ static int flow_row(void *ctx, const vios_audit_bundle *b)
 			json_array_append_new(cats, json_string("theme"));
 		if (b->hdr->categories & VIOS_CAT_BIT_CASE)
 			json_array_append_new(cats, json_string("case"));
+		/* the GDPR markings of the fields it carries (docs/governance.md) */
+		if (b->hdr->categories & VIOS_CAT_BIT_ART9)
+			json_array_append_new(cats, json_string("art9"));
+		if (b->hdr->categories & VIOS_CAT_BIT_ART10)
+			json_array_append_new(cats, json_string("art10"));
 	}
 	for (size_t i = 0; i < b->nfindings; i++)
 		json_array_append_new(why, json_string(b->findings[i].what));
@@ -628,7 +633,7 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 	} else
 		printf("%s\n", rep.digest);
 	if (rep.not_for_me && !cli->json)
-		fprintf(stderr, "vios: note: %zu bundle%s not addressed to this node (sealed before it was enrolled?): their changes are not in the digest\n",
+		fprintf(stderr, "vios: note: %zu bundle%s not addressed to this node (the covenant's auditor_scope leaves them out, or they were sealed before it was enrolled or approved; a replay needs scope content): their changes are not in the digest\n",
 			rep.not_for_me, rep.not_for_me == 1 ? " was" : "s were");
 	if (rep.cut) {
 		vios_error_set(VIOS_ERR_BUNDLE, "%zu bundle%s left out of the replay: they fail verification (first: %s); 'vios audit verify' lists every finding",

@@ -1,6 +1,6 @@
 /*
- * cmd_hub.c - trust commands: hub (create, enroll, revoke, covenant set,
- * registry refresh), join and status.
+ * cmd_hub.c - trust commands: hub (create, enroll, revoke, nodes, covenant
+ * set, registry refresh), join and status.
  */
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -245,6 +245,57 @@ done:
 	return error;
 }
 
+/* Whole days from ms to now (Unix ms); 0 for a clock ahead of this one. */
+static long long days_since(int64_t ms, uint64_t now)
+{
+	return ms < 0 || (uint64_t)ms >= now ? 0 : (long long)((now - (uint64_t)ms) / 86400000u);
+}
+
+/* vios hub nodes: one row per node of the hub's registry (vios_hub_node_list). */
+static int hub_nodes(vios_cli *cli)
+{
+	static const cli_col cols[] = { { "node_id", "NODE ID", 0 },     { "kind", "KIND", 0 },
+					{ "role", "ROLE", 0 },           { "name", "NAME", 0 },
+					{ "fingerprint", "FINGERPRINT", 0 }, { "enrolled_at", "ENROLLED", 0 },
+					{ "revoked_at", "REVOKED", 0 },   { "last_seq", "LAST SEQ", 0 },
+					{ "days_since_last_bundle", "DAYS SINCE", 0 }, { NULL, NULL, 0 } };
+	vios_hub_node *nodes = NULL;
+	json_t *rows = NULL;
+	uint64_t now = vios_now_ms();
+	size_t n = 0;
+	int error;
+
+	if ((error = vios_hub_node_list(&nodes, &n, cli->store)) < 0)
+		goto done;
+	if ((rows = json_array()) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const vios_reg_node *r = &nodes[i].node;
+		json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:o}", "node_id", r->node_id, "kind", r->kind,
+					"role", r->role, "name", r->name, "fingerprint", nodes[i].fingerprint,
+					"enrolled_at", r->enrolled_at, "revoked_at", r->revoked_at[0] ? r->revoked_at : NULL,
+					"last_seq", (json_int_t)nodes[i].last_seq, "days_since_last_bundle",
+					nodes[i].last_ms < 0 ? json_null() : json_integer(days_since(nodes[i].last_ms, now)));
+		if (row == NULL || json_array_append_new(rows, row) < 0) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	}
+	if (cli->json)
+		cli_json(stdout, rows);
+	else {
+		cli_table(stdout, rows, cols);
+		printf("%zu node%s; read a fingerprint back with the node's coordinator before you trust it\n", n,
+		       n == 1 ? "" : "s");
+	}
+done:
+	json_decref(rows);
+	free(nodes);
+	return error;
+}
+
 int cmd_hub(vios_cli *cli, int argc, char **argv)
 {
 	const char *act;
@@ -255,7 +306,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	if ((first = positional(cli, argc, argv, NULL, NULL)) < 0)
 		return first;
 	if (first >= argc)
-		return cli_usage(cli, "expected create, enroll, revoke, covenant set or registry refresh");
+		return cli_usage(cli, "expected create, enroll, revoke, nodes, covenant set or registry refresh");
 	act = argv[first];
 	if (!strcmp(act, "check-push")) {
 		if (first + 1 != argc)
@@ -264,20 +315,54 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	}
 	if (!strcmp(act, "create")) {
 		char fp[VIOS_FINGERPRINT_STRLEN + 1];
-		if (first + 2 != argc)
-			return cli_usage(cli, "expected 'hub create PATH'");
-		if ((error = vios_hub_create(cli->store, argv[first + 1])) < 0)
+		const char *path = NULL, *covfile = NULL;
+		for (int i = first + 1; i < argc; i++) {
+			if (!strcmp(argv[i], "--covenant") && i + 1 < argc)
+				covfile = argv[++i];
+			else if (!strncmp(argv[i], "--covenant=", 11))
+				covfile = argv[i] + 11;
+			else if (argv[i][0] != '-' && path == NULL)
+				path = argv[i];
+			else
+				return cli_usage(cli, "expected 'hub create PATH [--covenant FILE]'");
+		}
+		if (path == NULL)
+			return cli_usage(cli, "expected 'hub create PATH [--covenant FILE]'");
+		if (covfile && (error = read_input(&buf, &len, covfile, 65536)) < 0)
 			return error;
+		if (buf && memchr(buf, 0, len)) {
+			free(buf);
+			return cli_usage(cli, "%s is not a JSON covenant", covfile);
+		}
+		{
+			char *text = buf ? strndup((char *)buf, len) : NULL;
+			free(buf);
+			buf = NULL;
+			if (covfile && text == NULL)
+				return vios_error_nomem();
+			error = vios_hub_create_with(cli->store, path, text);
+			free(text);
+		}
+		if (error < 0)
+			return error;
+		argv[first + 1] = (char *)path;
 		vios_node_fingerprint(fp, cli->node);
 		if (cli->json)
 			return cli_json_out(json_pack("{s:s, s:s, s:i}", "hub", argv[first + 1], "fingerprint", fp,
 						      "registry_version", 1));
-		printf("Created hub repository %s (registry v1, default covenant).\n"
-		       "Nodes join it with: vios join %s --hub-fingerprint %s\n", argv[first + 1], argv[first + 1], fp);
+		printf("Created hub repository %s (registry v1, %s).\n"
+		       "Nodes join it with: vios join %s --hub-fingerprint %s\n", path, covfile ? "the covenant given" : "default covenant",
+		       path, fp);
 		return 0;
+	}
+	if (!strcmp(act, "nodes")) {
+		if (first + 1 != argc)
+			return cli_usage(cli, "expected 'hub nodes'");
+		return hub_nodes(cli);
 	}
 	if (!strcmp(act, "enroll")) {
 		vios_enroll_info info;
+		char fp[VIOS_FINGERPRINT_STRLEN + 1];
 		int already;
 		if (first + 2 != argc)
 			return cli_usage(cli, "expected 'hub enroll FILE'");
@@ -287,19 +372,24 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		free(buf);
 		if (error < 0)
 			return error;
+		vios_fingerprint_of_key(fp, info.sign_pub.pk);
 		if (cli->json)
-			return cli_json_out(json_pack("{s:s, s:s, s:s, s:b}", "node_id", info.node_id, "kind", info.kind,
-						      "role", info.role, "already", already));
+			return cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:b}", "node_id", info.node_id, "kind", info.kind,
+						      "role", info.role, "fingerprint", fp, "already", already));
 		if (already)
 			printf("node %s (%s) was enrolled already with these keys; nothing changed\n", info.node_id, info.name);
 		else
 			printf("enrolled %s node %s \"%s\" (role %s)\n", info.kind, info.node_id, info.name, info.role);
+		printf("fingerprint: %s  (read it back with the node's coordinator before you trust it)\n", fp);
+		if (!already)
+			printf("nodes that joined before send it nothing until each approves it: vios covenant approve --node %s\n",
+			       info.node_id);
 		return 0;
 	}
 	if (!strcmp(act, "revoke")) {
 		vios_reg_node n;
 		if (first + 2 != argc)
-			return cli_usage(cli, "expected 'hub revoke NODE-ID'");
+			return cli_usage(cli, "expected 'hub revoke NODE-ID|NAME'");
 		if ((error = vios_hub_revoke(&n, cli->store, argv[first + 1])) < 0)
 			return error;
 		if (cli->json)
@@ -342,7 +432,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	}
 	if (!strcmp(act, "registry"))
 		return hub_registry(cli, argc - first, argv + first);
-	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke, covenant set or registry refresh)", act);
+	return cli_usage(cli, "unknown action '%s' (create, enroll, revoke, nodes, covenant set or registry refresh)", act);
 }
 
 int cmd_join(vios_cli *cli, int argc, char **argv)
@@ -456,9 +546,19 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 		json_object_set_new(doc, "covenant_version", json_null());
 	else
 		goto done;
-	if ((error = status_nodes(&nodes, cli->store)) < 0)
+	if ((error = status_nodes(&nodes, cli->store)) < 0 || (error = cli_consent_status(doc, cli->store)) < 0)
 		goto done;
 	json_object_set(doc, "nodes", nodes);
+	{
+		/* nodes lists every registry entry; enrolled counts those not revoked */
+		json_int_t revoked = 0;
+		size_t i;
+		json_t *n;
+		json_array_foreach(nodes, i, n)
+			revoked += !json_is_null(json_object_get(n, "revoked_at"));
+		json_object_set_new(doc, "enrolled_nodes", json_integer((json_int_t)json_array_size(nodes) - revoked));
+		json_object_set_new(doc, "revoked_nodes", json_integer(revoked));
+	}
 	{
 		vios_ledger_counts c;
 		size_t pending = 0;
@@ -502,14 +602,17 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 			printf("hub           none yet: run 'vios join URL --hub-fingerprint FP'\n");
 		} else {
 			printf("hub           %s\nfingerprint   %s (pinned)\nregistry      version %lld, verified, updated %s, expires %s\n"
-			       "covenant      version %lld\nnodes         %zu enrolled\n",
+			       "covenant      version %lld\nnodes         %lld enrolled, %lld revoked\n",
 			       url, json_string_value(json_object_get(doc, "hub_fingerprint")),
 			       (long long)json_integer_value(json_object_get(doc, "registry_version")),
 			       json_string_value(json_object_get(doc, "registry_updated_at")),
 			       json_string_value(json_object_get(doc, "registry_expires_at")) ?: "(unknown)",
-			       (long long)json_integer_value(json_object_get(doc, "covenant_version")), json_array_size(nodes));
+			       (long long)json_integer_value(json_object_get(doc, "covenant_version")),
+			       (long long)json_integer_value(json_object_get(doc, "enrolled_nodes")),
+			       (long long)json_integer_value(json_object_get(doc, "revoked_nodes")));
 			if (json_string_value(json_object_get(doc, "registry_warning")))
 				printf("warning       %s\n", json_string_value(json_object_get(doc, "registry_warning")));
+			cli_consent_status_print(doc);
 		}
 		printf("changes       %lld not sealed yet, %lld bundles sealed, %lld not sent yet\n",
 		       (long long)json_integer_value(json_object_get(doc, "pending_changes")),

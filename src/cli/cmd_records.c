@@ -94,9 +94,11 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 	return 0;
 }
 
-/* vios X edit ID [options]: the add command's options, each a column to
- * change; prints the id, or {"id", "changed": [columns written]}. */
-static int edit_record(vios_cli *cli, int argc, char **argv, const char *table, const addopt *spec)
+/* vios X VERB ID [options] (VERB is edit, or case info): the options of
+ * spec, each a column to change; prints the id, or {"id", "changed":
+ * [columns written]}. */
+static int edit_record(vios_cli *cli, int argc, char **argv, const char *verb, const char *table,
+		       const addopt *spec)
 {
 	vios_field fields[MAXOPT];
 	json_t *changed = NULL;
@@ -108,12 +110,12 @@ static int edit_record(vios_cli *cli, int argc, char **argv, const char *table, 
 		return error;
 	/* argv ends with the action word; the one word before it is the id */
 	if (optind + 2 != argc)
-		return cli_usage(cli, "expected '%s edit ID --OPTION VALUE...'", cli->command);
+		return cli_usage(cli, "expected '%s %s ID --OPTION VALUE...'", cli->command, verb);
 	if (n == 0) {
 		for (const addopt *o = spec; o->opt; o++)
 			snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s--%s", o == spec ? "" : ", ",
 				 o->opt);
-		return cli_usage(cli, "edit: nothing to change, give one or more of %s", opts);
+		return cli_usage(cli, "%s: nothing to change, give one or more of %s", verb, opts);
 	}
 	if ((error = vios_record_edit(&changed, cli->store, table, argv[optind], fields, n)) < 0)
 		return error;
@@ -254,7 +256,7 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 		return show_rows(cli, "pupil", VIOS_LIST_PUPILS, NULL, 0, pupil_cols, NULL);
 	}
 	if (!strcmp(act, "edit"))
-		return edit_record(cli, argc, argv, "pupil", spec);
+		return edit_record(cli, argc, argv, "edit", "pupil", spec);
 	if (!strcmp(act, "show")) {
 		json_t *doc = NULL, *p;
 		int error;
@@ -303,6 +305,27 @@ static const char *yes_no(const json_t *row, const char *key)
 	return !json_is_integer(v) ? "-" : json_integer_value(v) ? "yes" : "no";
 }
 
+/* A case's marked field for text output: the label, then the text with
+ * each further line indented under it; "(none held here)" when this node
+ * holds none (none was written, or the covenant does not send it here). */
+static void marked(const char *label, const json_t *row, const char *key)
+{
+	const char *v = json_string_value(json_object_get(row, key));
+
+	printf("  %s: ", label);
+	if (v == NULL || *v == 0) {
+		printf("(none held here)\n");
+		return;
+	}
+	for (; *v; v++) {
+		putchar(*v);
+		if (*v == '\n' && v[1])
+			fputs("    ", stdout);
+	}
+	if (v[-1] != '\n')
+		putchar('\n');
+}
+
 /* A titled section of rows, like pupil show's. */
 static void section(const char *title, const json_t *rows, const cli_col *cols)
 {
@@ -324,7 +347,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "signal", spec);
 	if (!strcmp(act, "edit"))
-		return edit_record(cli, argc, argv, "signal", spec);
+		return edit_record(cli, argc, argv, "edit", "signal", spec);
 	if (!strcmp(act, "show")) {
 		json_t *doc = NULL, *sg, *pu;
 		int error;
@@ -401,7 +424,7 @@ int cmd_meeting(vios_cli *cli, int argc, char **argv)
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "meeting", spec);
 	if (!strcmp(act, "edit"))
-		return edit_record(cli, argc, argv, "meeting", spec);
+		return edit_record(cli, argc, argv, "edit", "meeting", spec);
 	if (!strcmp(act, "list")) {
 		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
 		if (error < 0)
@@ -415,10 +438,16 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "pupil", "pupil_id", 0 }, { "signals", "signals", 0 },
 				       { "roles", "roles", 0 }, { "lead", "lead_role", 0 },
-				       { "basis", "basis", 0 }, { NULL, NULL, 0 } };
+				       { "basis", "basis", 0 }, { "police-info", "police_info", 0 },
+				       { "care-info", "care_info", 0 }, { NULL, NULL, 0 } };
+	/* the marked fields, art. 10 and art. 9: what case info changes */
+	static const addopt info[] = { { "police-info", "police_info", 0 }, { "care-info", "care_info", 0 },
+				       { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	if (!strcmp(act, "open"))
 		return add_record(cli, argc, argv, "case_file", spec);
+	if (!strcmp(act, "info"))
+		return edit_record(cli, argc, argv, "info", "case_file", info);
 	if (!strcmp(act, "status")) {
 		static const struct option longopts[] = { { "to", required_argument, NULL, 't' },
 							  { "json", no_argument, NULL, OPT_JSON },
@@ -472,6 +501,8 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		printf("  roles %s, lead %s, basis %s\n",
 		       *txt(cf, "roles") ? txt(cf, "roles") : "-", txt(cf, "lead_role"), txt(cf, "basis"));
 		printf("  opened %s, closed %s\n", txt(cf, "opened_at"), txt(cf, "closed_at"));
+		marked("police information (art. 10)", cf, "police_info");
+		marked("care information (art. 9)", cf, "care_info");
 		if (json_is_false(json_object_get(cf, "in_view")))
 			printf("  This case left this node's view: its roles no longer include %s; nothing more of it"
 			       " reaches this node.\n", cli->node->role);
@@ -522,7 +553,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		printf("case %s is led by %s\n", argv[optind], argv[optind + 1]);
 		return 0;
 	}
-	return cli_usage(cli, "expected open, show, status, roles, lead or list");
+	return cli_usage(cli, "expected open, info, show, status, roles, lead or list");
 }
 
 int cmd_agreement(vios_cli *cli, int argc, char **argv)
@@ -534,7 +565,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "agreement", spec);
 	if (!strcmp(act, "edit"))
-		return edit_record(cli, argc, argv, "agreement", spec);
+		return edit_record(cli, argc, argv, "edit", "agreement", spec);
 	if (!strcmp(act, "done")) {
 		static const struct option longopts[] = { { "feedback", required_argument, NULL, 'f' },
 							  { "json", no_argument, NULL, OPT_JSON },

@@ -130,6 +130,8 @@ static const vios_cmd commands[] = {
 	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",
 	  "usage: vios case open --pupil ID [--signals ID,...] [--roles R,...] [--lead ROLE]\n"
 	  "                      [--basis public-task|consent|wpg-20]\n"
+	  "                      [--police-info TEXT] [--care-info TEXT]\n"
+	  "       vios case info ID [--police-info TEXT] [--care-info TEXT]\n"
 	  "       vios case show ID\n"
 	  "       vios case status ID STATUS [--to TARGET]\n"
 	  "       vios case roles ID [--add R,...] [--remove R,...]\n"
@@ -145,7 +147,13 @@ static const vios_cmd commands[] = {
 	  "roles. show gives the case with its pupil, signals, meetings and agreements.\n"
 	  "roles adds or removes partners (stored in role order); the school and the\n"
 	  "lead cannot be removed. lead hands the lead to the school or one of the roles.\n"
-	  "A case's pupil never changes.\n", NULL },
+	  "A case's pupil never changes.\n"
+	  "--police-info is what the police shared at the table (criminal data, GDPR\n"
+	  "art. 10), --care-info what care partners shared (health and other special-\n"
+	  "category data, art. 9). The covenant marks both: each travels only to the\n"
+	  "roles it names, even within the case. info sets the ones given (an empty\n"
+	  "TEXT clears one); only the school that opened the case may. show prints them\n"
+	  "as this node holds them.\n", NULL },
 	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
 	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"
 	  "       vios agreement edit ID [--meeting ID] [--owner ROLE] [--action TEXT] [--due YYYY-MM-DD]\n"
@@ -172,10 +180,11 @@ static const vios_cmd commands[] = {
 	  "check runs SQLite's integrity check over the decrypted pages and counts the\n"
 	  "rows of each table; vacuum rebuilds the store compactly (every page is encrypted\n"
 	  "afresh) and then checks it. A page that fails authentication exits 3.\n", NULL },
-	{ "hub", cmd_hub, NEEDS_STORE, "Hub operator: create the hub, enroll and revoke nodes, publish the covenant",
+	{ "hub", cmd_hub, NEEDS_STORE, "Hub operator: create the hub, enroll, list and revoke nodes, publish the covenant",
 	  "usage: vios hub create PATH\n"
 	  "       vios hub enroll FILE\n"
-	  "       vios hub revoke NODE-ID\n"
+	  "       vios hub nodes\n"
+	  "       vios hub revoke NODE-ID|NAME\n"
 	  "       vios hub covenant set FILE\n"
 	  "       vios hub registry refresh [--valid DAYS]\n"
 	  "       vios hub merge [--via PATH]\n"
@@ -186,9 +195,15 @@ static const vios_cmd commands[] = {
 	  "PATH with a signed registry on refs/heads/registry: the hub root key, the hub\n"
 	  "itself enrolled, and the default covenant. enroll checks a node's signed request\n"
 	  "(from 'vios identity export') and publishes it; re-enrolling a node id with other\n"
-	  "keys is refused. revoke records the time and the last seq the hub holds from the\n"
-	  "node; later bundles from it are refused everywhere. covenant set validates a JSON\n"
-	  "covenant (see docs/formats.md) with a higher version and publishes it.\n"
+	  "keys is refused. It prints the node's fingerprint (what 'vios whoami' shows on that\n"
+	  "node): read it back by phone with the node's coordinator before you trust it.\n"
+	  "nodes lists every enrolled node: id, kind, role, name, fingerprint, when it was\n"
+	  "enrolled and revoked, the last seq its ref holds in the hub repository and the days\n"
+	  "since that bundle was sealed (by its signed clock). revoke takes a node id or the\n"
+	  "node's exact name (several nodes of that name: exit 2 listing their ids); it\n"
+	  "records the time and the last seq the hub holds from the node; later bundles from\n"
+	  "it are refused everywhere. covenant set validates a JSON covenant (see\n"
+	  "docs/formats.md) with a higher version and publishes it.\n"
 	  "Every change is a new registry version signed by the hub's key, valid 30 days.\n"
 	  "registry refresh signs the same registry again as the next version, valid DAYS\n"
 	  "days (1 to 365, default 30): run it from a timer (INSTALL.md). Nodes warn from\n"
@@ -206,6 +221,32 @@ static const vios_cmd commands[] = {
 	  "and no passphrase, and accepts only fast-forwards of node refs whose every new\n"
 	  "bundle passes the audit's chain verifier; one line per refusal, exit 3.\n",
 	  "check-push" },
+	{ "covenant", cmd_covenant, NEEDS_STORE, "Show the covenant in force; approve a new version or a new node",
+	  "usage: vios covenant show [--format text|markdown|json]\n"
+	  "       vios covenant approve VERSION\n"
+	  "       vios covenant approve --node NODE-ID\n"
+	  "\n"
+	  "show prints the covenant in force on this node as the hub signed it: its purpose,\n"
+	  "the privacy officer (FG), the parties with their legal basis and their enrolled\n"
+	  "nodes (name and fingerprint; revoked ones marked), who receives theme and case\n"
+	  "data and how long it is kept, the fields marked as GDPR art. 9 (special-category)\n"
+	  "or art. 10 (criminal) data and who receives them, who may write what, what the\n"
+	  "auditor receives, the hub's role, and a signature line per party.\n"
+	  "--format text (the default) is for the terminal, markdown to print and sign at\n"
+	  "the table, json (also --json) prints {\"version\": N, \"covenant\": {the signed\n"
+	  "document}, \"pending\": null or {\"version\", \"covenant\"}}. When the store holds a\n"
+	  "newer version than the one in force, it follows as pending (not yet approved by\n"
+	  "this node). A node that has not joined a hub has no covenant (exit 1).\n"
+	  "\n"
+	  "approve: what the hub publishes takes effect for this node's data only once\n"
+	  "this node approves it (docs/governance.md). A node joins approving the covenant\n"
+	  "and the nodes enrolled then; later, 'covenant approve VERSION' makes a newer\n"
+	  "covenant the one its data is sealed under, and 'covenant approve --node ID' lets\n"
+	  "a node enrolled since receive what the covenant gives it (its next sync sends it\n"
+	  "the current state of this node's records it may hold). Until then the node keeps\n"
+	  "sealing under the version and to the nodes it approved; 'vios status' lists what\n"
+	  "waits. The next 'vios sync' publishes the approval in this node's signed bundle\n"
+	  "header, where the auditor reads it. A revocation needs no approval.\n", NULL },
 	{ "join", cmd_join, NEEDS_STORE, "Join a hub: fetch and verify its registry and covenant",
 	  "usage: vios join URL|PATH --hub-fingerprint FP\n"
 	  "\n"
@@ -217,7 +258,11 @@ static const vios_cmd commands[] = {
 	  "entry, or a registry that does not extend the one verified before exits 3 and\n"
 	  "stores nothing.\n", NULL },
 	{ "status", cmd_status, NEEDS_STORE, "Show the hub, its pinned key, registry and covenant versions",
-	  "usage: vios status\n", NULL },
+	  "usage: vios status\n"
+	  "\n"
+	  "Shows the hub and its pinned fingerprint, the registry and covenant versions,\n"
+	  "how many nodes are enrolled (revoked ones not counted) and how many revoked,\n"
+	  "what waits to be sealed or sent, and each peer's last seq verified here.\n", NULL },
 	{ "export", cmd_export, NEEDS_STORE, "Seal pending changes into signed, encrypted bundles",
 	  "usage: vios export\n"
 	  "\n"

@@ -105,13 +105,19 @@ void vios_fingerprint_format(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_
 	assert(p - out == VIOS_FINGERPRINT_STRLEN);
 }
 
-void vios_node_fingerprint(char out[VIOS_FINGERPRINT_STRLEN + 1], const vios_node *node)
+void vios_fingerprint_of_key(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_t pk[32])
 {
 	uint8_t fp[VIOS_FINGERPRINT_BYTES];
 
-	assert(out != NULL && node != NULL);
-	vios_fingerprint_from_pk(fp, node->sign_pub.pk);
+	assert(out != NULL && pk != NULL);
+	vios_fingerprint_from_pk(fp, pk);
 	vios_fingerprint_format(out, fp);
+}
+
+void vios_node_fingerprint(char out[VIOS_FINGERPRINT_STRLEN + 1], const vios_node *node)
+{
+	assert(out != NULL && node != NULL);
+	vios_fingerprint_of_key(out, node->sign_pub.pk);
 }
 
 int vios_fingerprint_parse(uint8_t out[VIOS_FINGERPRINT_BYTES], const char *text)

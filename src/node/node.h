@@ -147,7 +147,11 @@ int vios_node_subkey(uint8_t out[32], const vios_node *node, uint64_t id, const 
 #define VIOS_FINGERPRINT_STRLEN 39
 void vios_fingerprint_from_pk(uint8_t out[VIOS_FINGERPRINT_BYTES], const uint8_t pk[32]);
 void vios_fingerprint_format(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_t fp[VIOS_FINGERPRINT_BYTES]);
-/* The node's fingerprint, formatted. */
+/* The fingerprint of the node whose signing key is pk, formatted: the one
+ * string `vios whoami` prints on that node and the hub operator reads back
+ * (vios hub enroll, vios hub nodes). */
+void vios_fingerprint_of_key(char out[VIOS_FINGERPRINT_STRLEN + 1], const uint8_t pk[32]);
+/* The node's fingerprint, formatted: vios_fingerprint_of_key of its signing key. */
 void vios_node_fingerprint(char out[VIOS_FINGERPRINT_STRLEN + 1], const vios_node *node);
 /*
  * Parses a (hub) fingerprint as a person types it: 32 hex digits in any case,

@@ -66,9 +66,11 @@ static void today(char out[11])
 
 /* ---- table rules -------------------------------------------------------- */
 
+/* V_NOTE: free text that may be empty; empty is stored as NULL (the field
+ * is cleared), so an edit with "" takes a note away. */
 typedef enum {
 	V_TEXT, V_DATE, V_MONTH, V_THEME, V_ROLE, V_ROLES, V_ENUM, V_BOOL,
-	V_PUPIL, V_CASE, V_MEETING, V_SIGNALS
+	V_PUPIL, V_CASE, V_MEETING, V_SIGNALS, V_NOTE
 } vkind;
 
 typedef struct {
@@ -129,6 +131,9 @@ static const colrule r_case[] = {
 	{ "roles", V_ROLES, 0, NULL, "--roles" },
 	{ "lead_role", V_ROLE, 0, NULL, "--lead" },
 	{ "basis", V_ENUM, 0, c_basis, "--basis" },
+	/* the marked fields (schema/0010): art. 10 and art. 9 data */
+	{ "police_info", V_NOTE, 0, NULL, "--police-info" },
+	{ "care_info", V_NOTE, 0, NULL, "--care-info" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 static const colrule r_agreement[] = {
@@ -265,6 +270,8 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 			return VIOS_EUSAGE;
 		}
 		return 0;
+	case V_NOTE:
+		return 0;
 	case V_DATE:
 		if (!vios_date_valid(v)) {
 			vios_error_set(VIOS_ERR_INPUT, "%s: '%s' is not a date (YYYY-MM-DD)", r->label, v);
@@ -357,6 +364,8 @@ static int bind_value(sqlite3_stmt *pStmt, int i, const colrule *r, const char *
 
 	if (r->kind == V_BOOL)
 		return sqlite3_bind_int(pStmt, i, atoi(v)) == SQLITE_OK ? 0 : vios_error_nomem();
+	if (r->kind == V_NOTE && *v == 0)
+		return sqlite3_bind_null(pStmt, i) == SQLITE_OK ? 0 : vios_error_nomem();
 	if (r->kind == V_ROLES) {
 		if ((error = roles_canonical(roles, sizeof(roles), v)) < 0)
 			return error;

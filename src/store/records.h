@@ -51,6 +51,14 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
  * VIOS_ENOTFOUND when a record (id or a reference) is not held, and the
  * commit hook's error unchanged (VIOS_EDENIED: outside the mandate);
  * nothing is written on any error.
+ *
+ * A case's marked fields, police_info (what the police shared: criminal
+ * data, GDPR art. 10) and care_info (what care partners shared: special-
+ * category data, art. 9), are free text up to the text limit; an empty
+ * value clears one (stored as NULL), in an add as in an edit. Only the
+ * case's owner writes them, as every column of a case (the mandate refuses
+ * anyone else at commit: VIOS_EDENIED). The covenant says which roles
+ * receive each; vios_case_show gives them as held here.
  */
 int vios_record_edit(json_t **changed, vios_store *st, const char *table, const char *id,
 		     const vios_field *fields, size_t n);

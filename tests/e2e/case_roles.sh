@@ -26,6 +26,11 @@ AG=$(V "$T/s1" agreement add --case "$CASE" --owner social-team --action "home v
 t "school sync" V "$T/s1" sync
 t "social team sync" V "$T/soc" sync
 t "the social team has the case" has_case soc "$CASE"
+# the marked fields are the owner's: a partner holding the case is refused by the mandate
+D0=$(dig soc)
+V "$T/soc" case info "$CASE" --care-info "written by the social team" >/dev/null 2>"$T/err"; rc=$?
+t "the social team may not set the case's care information: exit 1, one mandate line" bash -c "[ $rc -eq 1 ] && one_line() { [ \$(grep -c . \"\$1\") -eq 1 ]; }; one_line '$T/err' && grep -q '^vios: error: mandate: .*care_info' '$T/err'"
+t "... and its store is unchanged" test "$(dig soc)" = "$D0"
 t "social team marks its agreement done" V "$T/soc" agreement done "$AG" --feedback "visited the family"
 t "social team sync back" V "$T/soc" sync
 t "school sync: the agreement is done" bash -c "'$VIOS' --home '$T/s1' sync >/dev/null && '$VIOS' --home '$T/s1' --json agreement list | jq -e '.[] | select(.id==\"$AG\") | .status==\"done\"'"

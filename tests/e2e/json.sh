@@ -28,7 +28,8 @@ J "init a partner" --home "$T/pol" --json init --kind partner --role police --na
 J 'init with a quote and a backslash in the name' --home "$T/s1" --json init --kind school --name 'De "Brug" \ Noord' --kdf interactive
 t "init --json: the name comes back as given" bash -c "jq -e '.name == \"De \\\"Brug\\\" \\\\ Noord\"' '$T/.out'"
 G="$T/we\"ird\\x.git"
-J 'hub create with a quote and a backslash in the path' --home "$T/hub" --json hub create "$G"
+content_covenant # the auditor imports every bundle: scope content
+J 'hub create with a quote and a backslash in the path' --home "$T/hub" --json hub create "$G" --covenant "$T/covenant-content.json"
 t "hub create --json: the path comes back as given, registry_version a number" \
 	bash -c "jq -e --arg g '$G' '.hub == \$g and .registry_version == 1' '$T/.out'"
 FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)

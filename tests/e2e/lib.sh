@@ -40,17 +40,44 @@ mk() {
 }
 # nodes "NAME KIND [ROLE]"... : mk for each
 nodes() { local n; for n in "$@"; do set -- $n; mk "$1" "$2" "${3:-}"; done; }
-# hub_world NAME... : the hub node `hub` makes $T/hub.git (G, FP set); each NAME
-# is enrolled and joins it
+# hub_world NAME... : the hub node `hub` makes $T/hub.git (G, FP set); every NAME
+# is enrolled, then each joins it (so each approves all of them: docs/governance.md)
+# The hub publishes the default covenant with auditor_scope "content" (the
+# auditor receives everything, as tests of the audit's replay need), unless
+# HUB_SCOPE=headers (the default covenant as it is).
 hub_world() {
-	local n
+	local n cov=()
 	G="$T/hub.git"
-	V "$T/hub" hub create "$G" >/dev/null
+	if [ "${HUB_SCOPE:-content}" != headers ]; then content_covenant && cov=(--covenant "$T/covenant-content.json"); fi
+	V "$T/hub" hub create "$G" "${cov[@]}" >/dev/null
 	FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
 	for n in "$@"; do
 		V "$T/$n" identity export -o "$T/$n.req" 2>/dev/null && V "$T/hub" hub enroll "$T/$n.req" >/dev/null
+	done
+	for n in "$@"; do
 		V "$T/$n" join "$G" --hub-fingerprint "$FP" >/dev/null
 	done
+}
+# approve_all NAME... : each NAME (already joined) syncs the registry and approves
+# every node and covenant version waiting for it
+approve_all() {
+	local n id v
+	for n in "$@"; do
+		V "$T/$n" sync >/dev/null 2>&1
+		for id in $(V "$T/$n" --json status | jq -r '.approval_pending.nodes[].node_id'); do
+			V "$T/$n" covenant approve --node "$id" >/dev/null
+		done
+		v=$(V "$T/$n" --json status | jq -r '.approval_pending.covenant // empty')
+		[ -n "$v" ] && V "$T/$n" covenant approve "$v" >/dev/null
+	done
+	return 0
+}
+# content_covenant : $T/covenant-content.json, the default covenant (as a
+# throwaway hub publishes it) with auditor_scope "content"
+content_covenant() {
+	[ -f "$T/covenant-content.json" ] && return 0
+	mk _cov hub && V "$T/_cov" hub create "$T/_cov.git" >/dev/null &&
+		git --git-dir "$T/_cov.git" show refs/heads/registry:covenant.json | jq '.auditor_scope = "content"' >"$T/covenant-content.json"
 }
 # nid NAME : the node id of $T/NAME
 nid() { V "$T/$1" --json whoami | jq -r .node_id; }

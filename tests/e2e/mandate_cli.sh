@@ -98,7 +98,27 @@ t "the former lead may now leave" V "$H" case roles "$CASE" --remove police
 bad 2 "case lead, a role not in the case" "municipality does not take part" case lead "$CASE" municipality
 bad 1 "case lead, no such case" "no case with id" case lead "$NOWHERE" police
 
+# ---- a case's marked fields: case open --police-info/--care-info, case info
+C2=$(V "$H" case open --pupil "$P" --roles police,social-team --police-info "arrested for theft" --care-info "")
+t "case open with the marked fields" grep -qE "$UUID" <<<"$C2"
+t "case show --json: police_info set, care_info given empty is null" bash -c "'$VIOS' --home '$H' --json case show '$C2' | jq -e '.case.police_info==\"arrested for theft\" and .case.care_info==null'"
+V "$H" case show "$C2" >"$T/show"
+t "case show labels them, none held shown as such" bash -c "grep -qx '  police information (art. 10): arrested for theft' '$T/show' && grep -qx '  care information (art. 9): (none held here)' '$T/show'"
+t "case info prints the id" bash -c "[ \"\$('$VIOS' --home '$H' case info '$C2' --care-info 'self-harm risk')\" = '$C2' ]"
+t "case info --json: {id, changed}, clearing with an empty value" bash -c "'$VIOS' --home '$H' --json case info '$C2' --police-info '' --care-info 'self-harm risk' | jq -e '.id==\"$C2\" and .changed==[\"police_info\"]'"
+t "case info cleared and set them" bash -c "'$VIOS' --home '$H' --json case show '$C2' | jq -e '.case.police_info==null and .case.care_info==\"self-harm risk\"'"
+t "case info is logged as update, column names only" bash -c "'$VIOS' --home '$H' --json log | jq -e --arg c '$C2' 'any(.action==\"update\" and .tbl==\"case_file\" and .record_id==\$c and .why==\"edit: police_info\") and all(.why // \"\" | contains(\"self-harm\") | not)'"
+bad 2 "case info, nothing to change" "nothing to change" case info "$C2"
+# (getopt prints its own line before vios's for an unknown option, in every command: exit and store only)
+d0=$(V "$H" digest)
+V "$H" case info "$C2" --roles police >/dev/null 2>"$T/err"; rc=$?
+t "case info changes no other column: exit 2, store unchanged" bash -c "[ $rc -eq 2 ] && grep -q 'unknown option' '$T/err' && [ \"\$('$VIOS' --home '$H' digest)\" = '$d0' ]"
+bad 2 "case info, control characters" "--care-info: contains control characters" case info "$C2" --care-info "$(printf 'bell\a')"
+bad 2 "case info, too long" "--police-info: longer than" case info "$C2" --police-info "$(head -c 4001 /dev/zero | tr '\0' x)"
+bad 1 "case info, no such case" "no case with id" case info "$NOWHERE" --police-info x
+bad 2 "case info, not a case id" "not a case id" case info 42 --police-info x
+
 # ---- help and man page
-t "help names the new commands" bash -c "'$VIOS' help case | grep -q 'case roles ID' && '$VIOS' help pupil | grep -q 'pupil edit ID'"
+t "help names the new commands" bash -c "'$VIOS' help case | grep -q 'case roles ID' && '$VIOS' help case | grep -q 'case info ID' && '$VIOS' help pupil | grep -q 'pupil edit ID'"
 t "the man page has them too" bash -c "'$VIOS' help --man | grep -q 'vios case lead ID ROLE'"
 finish

@@ -11,7 +11,8 @@ for n in "hub hub" "s1 school" "pol partner police" "soc partner social-team" "a
 	mk "$1" "$2" "${3:-}"
 done
 G="$T/hub.git"
-V "$T/hub" hub create "$G" >/dev/null
+content_covenant # the auditor holds what the school holds: scope content
+V "$T/hub" hub create "$G" --covenant "$T/covenant-content.json" >/dev/null
 FP=$(V "$T/hub" --json whoami | jq -r .fingerprint)
 nid() { V "$T/$1" --json whoami | jq -r .node_id; }
 for n in s1 pol soc aud usb1 net1; do

@@ -52,14 +52,15 @@ t "status shows hub, fingerprint, registry and covenant versions" bash -c "'$VIO
 t "status in words" bash -c "'$VIOS' --home '$T/pol' status | grep -q 'covenant      version 1'"
 
 # covenant
-jq '.version=2 | .receives.theme -= ["youth-work"]' "$T/cov.json" >"$T/cov2.json"
+# the default is a vios-covenant-3: receives per category, the auditor's share in auditor_scope
+jq '.version=2 | .categories.theme.receives -= ["youth-work"]' "$T/cov.json" >"$T/cov2.json"
 t "covenant set (version 2)" V "$T/hub" hub covenant set "$T/cov2.json"
 V "$T/hub" hub covenant set "$T/cov2.json" >/dev/null 2>"$T/err"; rc=$?
 t "the same covenant version again is refused" bash -c "[ $rc -eq 1 ] && grep -q 'not newer' '$T/err'"
-jq '.version=3 | .receives.case -= ["auditor"]' "$T/cov.json" >"$T/cov3.json"
+jq '.version=3 | del(.auditor_scope)' "$T/cov.json" >"$T/cov3.json"
 V "$T/hub" hub covenant set "$T/cov3.json" >/dev/null 2>"$T/err"; rc=$?
-t "a covenant without the auditor is refused" bash -c "[ $rc -eq 1 ] && grep -q auditor '$T/err'"
-jq '.version=3 | .receives.case += ["hub"]' "$T/cov.json" >"$T/cov4.json"
+t "a covenant that does not say what the auditor receives is refused" bash -c "[ $rc -eq 1 ] && grep -q auditor_scope '$T/err'"
+jq '.version=3 | .categories.case.receives += ["hub"]' "$T/cov.json" >"$T/cov4.json"
 V "$T/hub" hub covenant set "$T/cov4.json" >/dev/null 2>"$T/err"; rc=$?
 t "a covenant giving the hub case data by its own role is refused" test "$rc" -eq 1
 t "joined node sees covenant version 2 after joining again" bash -c "'$VIOS' --home '$T/s1' join '$G' --hub-fingerprint '$FP' >/dev/null && '$VIOS' --home '$T/s1' --json status | jq -e '.covenant_version==2'"

@@ -114,6 +114,7 @@ static int seal(vios_node *node, const char *list, long long covenant, const cha
 	snprintf(hd.prev, sizeof(hd.prev), "%s", prev);
 	hd.hlc = hlc;
 	hd.covenant_version = covenant;
+	hd.approves_covenant = covenant; /* approves no node: a flow to one it never approved is the audit's finding */
 	hd.categories = is_case ? VIOS_CAT_BIT_CASE : VIOS_CAT_BIT_THEME;
 	hd.recipients = ids;
 	hd.nrecipients = n;

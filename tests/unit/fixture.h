@@ -28,6 +28,7 @@
 #ifndef VIOS_TEST_FIXTURE_H
 #define VIOS_TEST_FIXTURE_H
 
+#include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -150,16 +151,38 @@ static inline void fx_node_dispose(fx_node *t)
 	t->node = NULL;
 }
 
+/* The default covenant with auditor_scope "content" (malloc'd): the
+ * fixture's auditors receive everything, as the replay tests need; a test
+ * of the scope publishes its own. */
+static inline char *fx_covenant_content(void)
+{
+	json_t *o = json_loads(vios_covenant_default(), 0, NULL);
+	char *text = NULL;
+
+	/* -1 and -2 covenants have no scope: their auditor receives everything */
+	if (o && (strcmp(json_string_value(json_object_get(o, "format")) ?: "", "vios-covenant-3") != 0 ||
+		  json_object_set_new(o, "auditor_scope", json_string("content")) == 0))
+		text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(o);
+	return text;
+}
+
 /* Makes the hub node DIR/hub and the hub repository DIR/hub.git with
- * registry v1 (vios_hub_create); fills w->hub, w->repo and w->fp. */
+ * registry v1 (vios_hub_create_with, fx_covenant_content); fills w->hub,
+ * w->repo and w->fp. */
 static inline int fx_world_hub(fx_world *w)
 {
+	char *cov = NULL;
 	int error;
 
 	if ((error = vios_snprintf(w->repo, sizeof(w->repo), "%s/hub.git", w->dir)) < 0 ||
 	    (error = fx_node_make(&w->hub, w, "hub", "hub", NULL)) < 0)
 		return error;
-	if ((error = vios_hub_create(w->hub.st, w->repo)) < 0)
+	if ((cov = fx_covenant_content()) == NULL)
+		return vios_error_nomem();
+	error = vios_hub_create_with(w->hub.st, w->repo, cov);
+	free(cov);
+	if (error < 0)
 		return error;
 	vios_node_fingerprint(w->fp, w->hub.node);
 	vios_fingerprint_from_pk(w->pin, w->hub.node->sign_pub.pk);

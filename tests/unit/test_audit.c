@@ -1,6 +1,6 @@
 /*
- * test_audit.c - the audit library (sync/audit.h): the recipient rule and
- * the --until times, table-driven with numbered rows; and, on a small hub
+ * test_audit.c - the audit library (sync/audit.h): the --until times
+ * (the recipient rule is test_recipients.c's), table-driven with numbered rows; and, on a small hub
  * (hub, school, police, auditor; the school and the police sync), a clean
  * verification with its checkpoint, a registry commit the root did not
  * sign, a ref rewritten since the checkpoint, a malformed checkpoint, an
@@ -45,61 +45,6 @@
 #include "util/util.h"
 
 #include "fixture.h"
-
-/* ---- the recipient rule --------------------------------------------------- */
-
-static void test_audit_rule__table(void **state)
-{
-	static const struct {
-		int id;
-		const char *sender, *kind, *role;
-		unsigned cats;
-		int table, want;
-		const char *why;
-	} rows[] = {
-		{ 1, "school", "auditor", "auditor", 3, -1, 1, NULL },
-		{ 2, "school", "partner", "police", VIOS_CAT_BIT_CASE, -1, 1, NULL },
-		{ 3, "school", "partner", "police", VIOS_CAT_BIT_THEME, -1, 1, NULL },
-		{ 4, "school", "hub", "hub", VIOS_CAT_BIT_THEME, -1, 1, NULL },
-		{ 5, "school", "hub", "hub", VIOS_CAT_BIT_CASE, -1, 0, "no role for case data" },
-		{ 6, "school", "hub", "hub", 3, -1, 0, "no role for case data" },
-		{ 7, "school", "school", "school", VIOS_CAT_BIT_THEME, -1, 0, "another school's theme data" },
-		{ 8, "school", "school", "school", VIOS_CAT_BIT_CASE, -1, 0, "another school's case data" },
-		{ 9, "partner", "school", "school", VIOS_CAT_BIT_CASE, -1, 1, NULL },
-		{ 10, "partner", "school", "school", VIOS_CAT_BIT_THEME, -1, 1, NULL },
-		{ 11, "school", "partner", "police", VIOS_CAT_BIT_CASE, 0, 0, "sender's table" },
-		{ 12, "school", "partner", "police", VIOS_CAT_BIT_CASE, 1, 1, NULL },
-		{ 13, "school", "partner", "social-team", VIOS_CAT_BIT_CASE, -1, 0, "role social-team receive case" },
-		{ 14, "school", "partner", "social-team", VIOS_CAT_BIT_THEME, -1, 1, NULL },
-		{ 15, "school", "partner", "social-team", 3, -1, 0, "role social-team receive case" },
-		{ 16, "school", "partner", "nobody", VIOS_CAT_BIT_THEME, -1, 0, "role nobody" },
-	};
-	vios_covenant cov;
-	/* the default, minus the social team for case data */
-	const char *text = "{\"format\": \"vios-covenant-1\", \"version\": 3, \"parties\": [\"school\", \"police\", \"social-team\"],"
-			   " \"receives\": {\"theme\": [\"hub\", \"auditor\", \"police\", \"social-team\"],"
-			   " \"case\": [\"auditor\", \"police\"]}, \"hub_role\": null,"
-			   " \"retention_months\": {\"theme\": 60, \"case\": 24}}";
-	(void)state;
-	assert_int_equal(vios_covenant_parse(&cov, text, strlen(text)), 0);
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		char why[300] = "";
-		int got = vios_audit_rule(why, sizeof(why), &cov, rows[i].sender, rows[i].kind, rows[i].role, rows[i].cats,
-					  rows[i].table);
-		if (got != rows[i].want || (rows[i].why && !strstr(why, rows[i].why)))
-			fail_msg("row %d: got %d (%s)", rows[i].id, got, why);
-		if (!got && !strstr(why, "covenant v3") && !strstr(why, "receives no data"))
-			fail_msg("row %d: the reason does not name the covenant version: %s", rows[i].id, why);
-	}
-	vios_covenant_dispose(&cov);
-	/* a covenant that gives the hub the municipality's role for case data */
-	text = "{\"format\": \"vios-covenant-1\", \"version\": 4, \"parties\": [\"school\", \"municipality\"],"
-	       " \"receives\": {\"theme\": [\"hub\", \"auditor\"], \"case\": [\"auditor\", \"municipality\"]},"
-	       " \"hub_role\": \"municipality\", \"retention_months\": {\"theme\": 60, \"case\": 24}}";
-	assert_int_equal(vios_covenant_parse(&cov, text, strlen(text)), 0);
-	assert_int_equal(vios_audit_rule(NULL, 0, &cov, "school", "hub", "hub", VIOS_CAT_BIT_CASE, -1), 1);
-	vios_covenant_dispose(&cov);
-}
 
 /* ---- --until -------------------------------------------------------------- */
 
@@ -684,7 +629,6 @@ static void test_audit_verify__case_data_sealed_after_the_registry_expired(void 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_audit_rule__table),
 		cmocka_unit_test(test_audit_time_parse__forms),
 		cmocka_unit_test_setup_teardown(test_audit_verify__clean_history_has_no_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_verify__rewritten_ref_since_checkpoint, setup, teardown),

@@ -418,7 +418,7 @@ static void test_crdt_capture__delete_is_a_tombstone_and_drops_unsent_sets(void 
 	assert_int_equal(cat, VIOS_CAT_CASE);
 	assert_int_equal(roles, VIOS_ROLE_POLICE | VIOS_ROLE_YOUTH_WORK);
 	vios_crdt_pending_free(v, n);
-	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_pending WHERE sealed_in = 'seq 1'"), 8 + 10);
+	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_pending WHERE sealed_in = 'seq 1'"), 8 + 12);
 	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_cell WHERE tbl = 'pupil'"), 0);
 
 	/* a deleted record cannot come back under its old id */
@@ -1535,6 +1535,129 @@ static void test_crdt_merge__random_histories_converge_in_any_delivery_order(voi
 	pool_free(&all);
 }
 
+/* ---- a case's marked fields (schema/0010) ----------------------------------------------- */
+
+/* The latest of pending ops v[0..n) that sets column col of row pk, NULL
+ * when none. */
+static const vios_crdt_op *op_for(const vios_crdt_pending_op *v, size_t n, const char *pk, const char *col)
+{
+	const vios_crdt_op *last = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].op.kind == VIOS_OP_SET && !strcmp(v[i].op.pk, pk) && !strcmp(v[i].op.col, col))
+			last = &v[i].op;
+	return last;
+}
+
+static void test_crdt_capture__case_marked_fields_are_ops_like_any_column(void **state)
+{
+	sandbox *sb = *state;
+	vios_crdt_pending_op *v;
+	const vios_crdt_op *op;
+	size_t n;
+	char p[37], cid[37], d0[65], d1[65];
+	uint64_t h_open;
+	tnode *a;
+
+	nodes(sb, 1);
+	a = &sb->n[0];
+	add_pupil(a, p, "Dee");
+	{
+		vios_field f[] = { { "pupil_id", p }, { "roles", "police,social-team" },
+				   { "police_info", "arrested for theft" } };
+		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 3), 0);
+	}
+	v = pending(a, &n);
+	assert_non_null(op = op_for(v, n, cid, "police_info"));
+	assert_int_equal(op->value.type, VIOS_VAL_TEXT);
+	assert_string_equal(op->value.u.text.p, "arrested for theft");
+	assert_int_equal(vios_crdt_op_validate(op), 0);
+	h_open = op->hlc;
+	/* the insert sets every column, the one not given as NULL */
+	assert_non_null(op = op_for(v, n, cid, "care_info"));
+	assert_int_equal(op->value.type, VIOS_VAL_NULL);
+	assert_int_equal(op->hlc, h_open);
+	vios_crdt_pending_free(v, n);
+
+	/* an edit: one op each, on top of the insert's clock; in the digest */
+	digest(a, "case", d0);
+	{
+		vios_field f[] = { { "care_info", "self-harm risk" }, { "police_info", "" } };
+		assert_int_equal(vios_record_edit(NULL, a->st, "case_file", cid, f, 2), 0);
+	}
+	digest(a, "case", d1);
+	assert_string_not_equal(d0, d1);
+	v = pending(a, &n);
+	assert_non_null(op = op_for(v, n, cid, "care_info"));
+	assert_true(op->hlc > h_open);
+	assert_string_equal(op->value.u.text.p, "self-harm risk");
+	assert_int_equal(op->base_hlc, h_open);
+	assert_string_equal(op->base_node, a->node->node_id);
+	assert_int_equal(v[n - 1].category, VIOS_CAT_CASE);
+	{ /* cleared: the op carries NULL */
+		size_t sets = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(v[i].op.pk, cid) && !strcmp(v[i].op.col, "police_info")) {
+				sets++;
+				if (v[i].op.hlc > h_open)
+					assert_int_equal(v[i].op.value.type, VIOS_VAL_NULL);
+			}
+		assert_int_equal(sets, 2);
+	}
+	vios_crdt_pending_free(v, n);
+	{ /* a remote op of the wrong type is refused like any column's */
+		vios_crdt_op bad = mkset(VIOS_HLC_MAX - 1, a->node->node_id, "case_file", cid, "care_info", vint(1), 0, NULL);
+		assert_int_equal(vios_crdt_op_validate(&bad), VIOS_ECORRUPT);
+	}
+}
+
+static void test_crdt_merge__case_marked_fields_converge_after_concurrent_writes(void **state)
+{
+	sandbox *sb = *state;
+	pool ins = { 0 }, ua = { 0 }, ub = { 0 };
+	char p[37], cid[37], q[256];
+	tnode *a, *b, *c;
+
+	nodes(sb, 3);
+	a = &sb->n[0], b = &sb->n[1], c = &sb->n[2];
+	add_pupil(a, p, "Eli");
+	{
+		vios_field f[] = { { "pupil_id", p }, { "roles", "police,social-team" },
+				   { "police_info", "known to the police" }, { "care_info", "GP involved" } };
+		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 4), 0);
+	}
+	take(&ins, a);
+	apply_ok(b, ins.v, ins.n);
+	assert_int_equal(one_int(b, "SELECT police_info = 'known to the police' AND care_info = 'GP involved'"
+				    " FROM case_file"), 1);
+	/* concurrently: a changes the police information, b both (b later) */
+	snprintf(q, sizeof(q), "UPDATE case_file SET police_info = 'arrested for theft' WHERE id = '%s'", cid);
+	tx(a, q);
+	usleep(2000);
+	snprintf(q, sizeof(q), "UPDATE case_file SET police_info = 'released', care_info = NULL WHERE id = '%s'", cid);
+	tx(b, q);
+	take(&ua, a);
+	take(&ub, b);
+	apply_ok(a, ub.v, ub.n);
+	apply_ok(b, ua.v, ua.n);
+	/* c: everything, b's first */
+	apply_ok(c, ub.v, ub.n);
+	apply_ok(c, ins.v, ins.n);
+	apply_ok(c, ua.v, ua.n);
+	assert_converged(sb, 0, 2);
+	for (int i = 0; i < 3; i++) {
+		/* the later write wins; the cleared care_info stays cleared */
+		assert_int_equal(one_int(&sb->n[i], "SELECT police_info = 'released' AND care_info IS NULL FROM case_file"), 1);
+		/* and a's lost write is a conflict on that column, everywhere */
+		assert_int_equal(one_int(&sb->n[i], "SELECT count(*) FROM crdt_conflict WHERE tbl = 'case_file'"
+						    " AND col = 'police_info' AND value = 'arrested for theft'"), 1);
+		assert_int_equal(nconflicts(&sb->n[i]), 1);
+	}
+	pool_free(&ins);
+	pool_free(&ua);
+	pool_free(&ub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1559,6 +1682,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crdt_merge__concurrent_updates_record_one_conflict_with_one_winner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_merge__a_chain_of_writes_is_no_conflict_once_its_gap_is_filled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_merge__random_histories_converge_in_any_delivery_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crdt_capture__case_marked_fields_are_ops_like_any_column, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crdt_merge__case_marked_fields_converge_after_concurrent_writes, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -115,7 +115,13 @@ static void test_hub_create__publishes_v1_with_the_hub_and_the_default_covenant(
 	assert_string_equal(reg->nodes[0].kind, "hub");
 	assert_string_equal(reg->nodes[0].revoked_at, "");
 	assert_int_equal(reg->covenant.version, 1);
-	assert_string_equal(reg->covenant.text, vios_covenant_default());
+	{
+		/* the fixture's: the default with auditor_scope content (fixture.h) */
+		char *want = fx_covenant_content();
+		assert_non_null(want);
+		assert_string_equal(reg->covenant.text, want);
+		free(want);
+	}
 	vios_registry_free(reg);
 
 	/* the hub installed it as any node would after a join */
@@ -266,8 +272,12 @@ static void test_hub__refusals_publish_nothing(void **state)
 	assert_int_equal(vios_hub_revoke(&again, sb->w.hub.st, sb->w.hub.node->node_id), VIOS_EUSAGE);
 	/* 4. a node the registry does not name */
 	assert_int_equal(vios_hub_revoke(&again, sb->w.hub.st, "01234567-89ab-7def-8123-456789abcdef"), VIOS_ENOTFOUND);
-	/* 5. no node id at all */
-	assert_int_equal(vios_hub_revoke(&again, sb->w.hub.st, "school"), VIOS_EUSAGE);
+	/* 5. a name is matched exactly, case and all: "school" is the school (revoked
+	 * before, so nothing changes), "School" is no node */
+	FX_OK(vios_hub_revoke(&again, sb->w.hub.st, "school"));
+	assert_string_equal(again.node_id, sb->school.node->node_id);
+	assert_string_equal(again.revoked_at, revoked.revoked_at);
+	assert_int_equal(vios_hub_revoke(&again, sb->w.hub.st, "School"), VIOS_ENOTFOUND);
 	/* 6. a hub's request */
 	FX_OK(fx_node_make(&hub2, &sb->w, "hub2", "hub", NULL));
 	assert_int_equal(enroll(sb, &hub2, &already), VIOS_EUSAGE);
@@ -297,6 +307,39 @@ static void test_hub__refusals_publish_nothing(void **state)
 	vios_registry_free(after);
 }
 
+static void test_hub_node_list__every_node_with_its_whoami_fingerprint(void **state)
+{
+	sandbox *sb = *state;
+	fx_node *want[3] = { &sb->w.hub, &sb->school, &sb->police };
+	vios_hub_node *rows = NULL;
+	size_t n = 0;
+	int already;
+
+	FX_OK(enroll(sb, &sb->school, &already));
+	FX_OK(enroll(sb, &sb->police, &already));
+	FX_OK(vios_hub_revoke(&(vios_reg_node){ 0 }, sb->w.hub.st, "police"));
+	FX_OK(vios_hub_node_list(&rows, &n, sb->w.hub.st));
+	assert_int_equal(n, 3);
+	for (size_t k = 0; k < 3; k++) {
+		char fp[VIOS_FINGERPRINT_STRLEN + 1];
+		size_t i = 0;
+		while (i < n && strcmp(rows[i].node.node_id, want[k]->node->node_id) != 0)
+			i++;
+		assert_true(i < n);
+		vios_node_fingerprint(fp, want[k]->node);
+		assert_string_equal(rows[i].fingerprint, fp);
+		assert_string_equal(rows[i].node.kind, want[k]->node->kind);
+		assert_string_equal(rows[i].node.role, want[k]->node->role);
+		/* nothing was pushed: no seq, no clock */
+		assert_int_equal(rows[i].last_seq, 0);
+		assert_int_equal(rows[i].last_ms, -1);
+		assert_int_equal(rows[i].node.revoked_at[0] != 0, want[k] == &sb->police);
+	}
+	free(rows);
+	/* a school runs no hub */
+	assert_int_equal(vios_hub_node_list(&rows, &n, sb->school.st), VIOS_EUSAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +349,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hub__enroll_revoke_and_covenant_each_publish_a_new_verified_version,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hub__refusals_publish_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hub_node_list__every_node_with_its_whoami_fingerprint, setup, teardown),
 	};
 	if (sodium_init() < 0 || vios_git_init() < 0)
 		return 1;

@@ -34,6 +34,7 @@ static void header(vios_bundle_header *h, char (*rcpt)[37])
 	strcpy(h->prev, VIOS_ZERO_HASH);
 	h->hlc = 117698204964749312ull;
 	h->covenant_version = 1;
+	h->approves_covenant = 1;
 	h->categories = VIOS_CAT_BIT_THEME;
 	strcpy(rcpt[0], SENDER);
 	strcpy(rcpt[1], OTHER);
@@ -50,8 +51,8 @@ static void test_payload__header_formats_and_parses_back(void **state)
 	(void)state;
 	header(&h, rcpt);
 	assert_int_equal(vios_bundle_header_format(&text, &h), 0);
-	assert_string_equal(text, "{\"categories\":[\"theme\"],\"covenant_version\":1,\"format\":\"vios-bundle-1\","
-				  "\"hlc\":\"117698204964749312\",\"ops\":1,\"prev\":\"" VIOS_ZERO_HASH "\","
+	assert_string_equal(text, "{\"approves\":{\"covenant\":1,\"nodes\":[]},\"categories\":[\"theme\"],\"covenant_version\":1,"
+				  "\"format\":\"vios-bundle-2\",\"hlc\":\"117698204964749312\",\"ops\":1,\"prev\":\"" VIOS_ZERO_HASH "\","
 				  "\"recipients\":[\"" SENDER "\",\"" OTHER "\"],\"sender\":\"" SENDER "\",\"seq\":1}");
 	assert_int_equal(vios_bundle_header_parse(&back, text), 0);
 	assert_string_equal(back.sender, SENDER);
@@ -59,8 +60,59 @@ static void test_payload__header_formats_and_parses_back(void **state)
 	assert_int_equal(back.nrecipients, 2);
 	assert_string_equal(back.recipients[1], OTHER);
 	assert_string_equal(back.json, text);
+	assert_int_equal(back.format, 2);
+	assert_int_equal(back.approves_covenant, 1);
 	vios_bundle_header_dispose(&back);
 	free(text);
+}
+
+/* vios-bundle-2: approvals and markings; what the reader refuses; -1 still read. */
+static void test_payload__header_2_approvals_markings_and_version_1(void **state)
+{
+	static const struct {
+		int id;
+		const char *text; /* with %s for the sender, OTHER is the approved node */
+		int ok;
+	} rows[] = {
+		{ 1, "{\"approves\":{\"covenant\":2,\"nodes\":[\"" OTHER "\"]},\"categories\":[\"case\",\"art10\"],\"covenant_version\":2,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":3,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 1 },
+		/* approvals alone: no ops, no categories */
+		{ 2, "{\"approves\":{\"covenant\":1,\"nodes\":[\"" OTHER "\"]},\"categories\":[],\"covenant_version\":1,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":0,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 1 },
+		/* no ops but a category; ops but no category */
+		{ 3, "{\"approves\":{\"covenant\":1,\"nodes\":[]},\"categories\":[\"case\"],\"covenant_version\":1,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":0,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		{ 4, "{\"approves\":{\"covenant\":1,\"nodes\":[]},\"categories\":[],\"covenant_version\":1,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		/* a marking without case; markings out of order */
+		{ 5, "{\"approves\":{\"covenant\":1,\"nodes\":[]},\"categories\":[\"theme\",\"art9\"],\"covenant_version\":1,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		{ 6, "{\"approves\":{\"covenant\":1,\"nodes\":[]},\"categories\":[\"case\",\"art10\",\"art9\"],\"covenant_version\":1,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		/* approving a covenant below the one sealed under; the sender itself; unsorted */
+		{ 7, "{\"approves\":{\"covenant\":1,\"nodes\":[]},\"categories\":[\"case\"],\"covenant_version\":2,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		{ 8, "{\"approves\":{\"covenant\":1,\"nodes\":[\"" SENDER "\"]},\"categories\":[\"case\"],\"covenant_version\":1,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		{ 9, "{\"approves\":{\"covenant\":1,\"nodes\":[\"" OTHER "\",\"" OTHER "\"]},\"categories\":[\"case\"],\"covenant_version\":1,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		/* -2 without approves; -1 with approves; -1 with a marking */
+		{ 10, "{\"categories\":[\"case\"],\"covenant_version\":1,\"format\":\"vios-bundle-2\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		{ 11, "{\"approves\":{\"covenant\":1,\"nodes\":[]},\"categories\":[\"case\"],\"covenant_version\":1,\"format\":\"vios-bundle-1\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		{ 12, "{\"categories\":[\"case\",\"art10\"],\"covenant_version\":1,\"format\":\"vios-bundle-1\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 0 },
+		/* -1 as written before consent: still read, no approvals */
+		{ 13, "{\"categories\":[\"case\"],\"covenant_version\":1,\"format\":\"vios-bundle-1\",\"hlc\":\"1\",\"ops\":2,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}", 1 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		vios_bundle_header h;
+		int rc = vios_bundle_header_parse(&h, rows[i].text);
+		if ((rc == 0) != rows[i].ok)
+			fail_msg("row %d: parse gave %d (%s)", rows[i].id, rc, rc ? vios_error_last() : "ok");
+		if (rc == 0 && rows[i].id == 1) {
+			assert_int_equal(h.categories, VIOS_CAT_BIT_CASE | VIOS_CAT_BIT_ART10);
+			assert_int_equal(h.approves_covenant, 2);
+			assert_int_equal(h.napproves, 1);
+			assert_string_equal(h.approves[0], OTHER);
+		}
+		if (rc == 0 && rows[i].id == 13) {
+			assert_int_equal(h.format, 1);
+			assert_int_equal(h.approves_covenant, 0);
+			assert_int_equal(h.napproves, 0);
+		}
+		vios_bundle_header_dispose(&h);
+	}
 }
 
 static void test_payload__built_payload_reads_back_as_the_same_ops(void **state)
@@ -295,6 +347,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_payload__header_formats_and_parses_back),
+		cmocka_unit_test(test_payload__header_2_approvals_markings_and_version_1),
 		cmocka_unit_test(test_payload__built_payload_reads_back_as_the_same_ops),
 		cmocka_unit_test(test_payload__gunzip_round_trips_and_stops_at_its_bound),
 		cmocka_unit_test(test_payload__log_head_round_trips_in_version_2),

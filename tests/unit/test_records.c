@@ -4,7 +4,9 @@
  * columns given, a bad value or a column that never changes leaves the
  * store as it was (same state digest, same access log length), role lists
  * are stored in role order, the lead stays among the roles, and case show
- * gathers what belongs to the case.
+ * gathers what belongs to the case. A case's marked fields (police_info,
+ * care_info) are set, cleared with an empty value, shown, and written only
+ * by the case's owner.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -445,6 +447,206 @@ static void test_case_show__gathers_the_case(void **state)
 	assert_int_equal(vios_case_show(&doc, st, "x"), VIOS_EUSAGE);
 }
 
+/* The case's marked field col as stored: NULL when none. */
+static char *marked(vios_store *st, const char *id, const char *col)
+{
+	json_t *r = row(st, "case_file", id);
+	const char *v = json_string_value(json_object_get(r, col));
+	char *out = v ? strdup(v) : NULL;
+
+	assert_true(json_is_null(json_object_get(r, col)) || v != NULL);
+	json_decref(r);
+	return out;
+}
+
+static void assert_marked(vios_store *st, const char *id, const char *col, const char *want)
+{
+	char *got = marked(st, id, col);
+
+	if (want == NULL)
+		assert_null(got);
+	else
+		assert_string_equal(got, want);
+	free(got);
+}
+
+/* The last access log entry's action and why. */
+static void assert_last_log(vios_store *st, const char *action, const char *why)
+{
+	const char *p[] = { "1" };
+	json_t *last = NULL;
+
+	FX_OK(vios_records_list(&last, st, VIOS_LIST_ACCESS_LOG, p, 1));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(last, 0), "action")), action);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(last, 0), "why")), why);
+	json_decref(last);
+}
+
+static void test_case_marked__set_at_open_then_set_and_cleared(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	json_t *changed = NULL;
+	char id[37];
+	long long n0;
+
+	{ /* at open: given, and given empty (nothing stored) */
+		vios_field f[] = { { "pupil_id", x->pupil }, { "roles", "police,social-team" },
+				   { "police_info", "arrested for theft" }, { "care_info", "" } };
+		add(id, st, "case_file", f, 4);
+	}
+	assert_marked(st, id, "police_info", "arrested for theft");
+	assert_marked(st, id, "care_info", NULL);
+	assert_marked(st, x->kase, "police_info", NULL); /* a case opened without them */
+	assert_marked(st, x->kase, "care_info", NULL);
+
+	n0 = log_length(st);
+	{ /* set one, keep the other */
+		vios_field f[] = { { "care_info", "self-harm risk\nsee the GP's letter" } };
+		FX_OK(vios_record_edit(&changed, st, "case_file", id, f, 1));
+	}
+	assert_int_equal(json_array_size(changed), 1);
+	assert_string_equal(json_string_value(json_array_get(changed, 0)), "care_info");
+	json_decref(changed);
+	assert_marked(st, id, "police_info", "arrested for theft");
+	assert_marked(st, id, "care_info", "self-harm risk\nsee the GP's letter");
+	/* logged as an update naming the column, never the value */
+	assert_int_equal(log_length(st), n0 + 1);
+	assert_last_log(st, "update", "edit: care_info");
+
+	{ /* clear one with an empty value, change the other */
+		vios_field f[] = { { "police_info", "" }, { "care_info", "self-harm risk" } };
+		FX_OK(vios_record_edit(&changed, st, "case_file", id, f, 2));
+	}
+	assert_int_equal(json_array_size(changed), 2);
+	assert_string_equal(json_string_value(json_array_get(changed, 0)), "police_info");
+	assert_string_equal(json_string_value(json_array_get(changed, 1)), "care_info");
+	json_decref(changed);
+	assert_marked(st, id, "police_info", NULL);
+	assert_marked(st, id, "care_info", "self-harm risk");
+	assert_last_log(st, "update", "edit: police_info,care_info");
+
+	{ /* clearing what is already clear writes nothing */
+		char d0[65], d1[65];
+		vios_field f[] = { { "police_info", "" } };
+		FX_OK(vios_crdt_digest(d0, st, NULL));
+		FX_OK(vios_record_edit(&changed, st, "case_file", id, f, 1));
+		assert_int_equal(json_array_size(changed), 0);
+		json_decref(changed);
+		FX_OK(vios_crdt_digest(d1, st, NULL));
+		assert_string_equal(d0, d1);
+	}
+}
+
+static void test_case_marked__bad_text_changes_nothing(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char *long_text = malloc(5000);
+	snapshot s;
+
+	assert_non_null(long_text);
+	memset(long_text, 'x', 4999);
+	long_text[4999] = 0;
+	{
+		vios_field f[] = { { "police_info", "known to the police" } };
+		FX_OK(vios_record_edit(NULL, st, "case_file", x->kase, f, 1));
+	}
+	snap(&s, st);
+	{
+		vios_field f[] = { { "police_info", long_text } };
+		assert_int_equal(vios_record_edit(NULL, st, "case_file", x->kase, f, 1), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--police-info"));
+	}
+	{ /* a bad value next to a good one: neither is written */
+		vios_field f[] = { { "police_info", "" }, { "care_info", "bell\a" } };
+		assert_int_equal(vios_record_edit(NULL, st, "case_file", x->kase, f, 2), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--care-info"));
+	}
+	assert_unchanged(&s, st);
+	assert_marked(st, x->kase, "police_info", "known to the police");
+	free(long_text);
+}
+
+/*
+ * Only the owner writes them: a police node that holds the school's case
+ * (its ops applied, as a sync would) is refused by the mandate at commit,
+ * for setting and for clearing, and its store stays as it was.
+ */
+static void test_case_marked__only_the_owner_writes_them(void **state)
+{
+	world *x = *state;
+	fx_node police;
+	vios_crdt_pending_op *v = NULL;
+	vios_crdt_op *ops;
+	vios_crdt_report rep;
+	size_t n = 0;
+	snapshot s;
+
+	{
+		vios_field f[] = { { "police_info", "arrested for theft" }, { "care_info", "self-harm risk" } };
+		FX_OK(vios_record_edit(NULL, x->school.st, "case_file", x->kase, f, 2));
+	}
+	FX_OK(fx_node_make(&police, &x->w, "police", "partner", "police"));
+	FX_OK(vios_crdt_pending(&v, &n, x->school.st, 0, 0, 0));
+	ops = calloc(n ? n : 1, sizeof(*ops));
+	assert_non_null(ops);
+	for (size_t i = 0; i < n; i++)
+		ops[i] = v[i].op; /* borrowed: freed with v */
+	FX_OK(vios_crdt_apply(&rep, police.st, ops, n, x->school.node->node_id));
+	free(ops);
+	vios_crdt_pending_free(v, n);
+	assert_marked(police.st, x->kase, "police_info", "arrested for theft");
+
+	snap(&s, police.st);
+	{
+		vios_field f[] = { { "police_info", "released, no charges" } };
+		assert_int_equal(vios_record_edit(NULL, police.st, "case_file", x->kase, f, 1), VIOS_EDENIED);
+		assert_non_null(strstr(vios_error_last(), "mandate: "));
+		assert_non_null(strstr(vios_error_last(), "police_info"));
+	}
+	{
+		vios_field f[] = { { "care_info", "" } };
+		assert_int_equal(vios_record_edit(NULL, police.st, "case_file", x->kase, f, 1), VIOS_EDENIED);
+		assert_non_null(strstr(vios_error_last(), "care_info"));
+	}
+	assert_unchanged(&s, police.st);
+	assert_marked(police.st, x->kase, "police_info", "arrested for theft");
+	assert_marked(police.st, x->kase, "care_info", "self-harm risk");
+	/* the owner still may */
+	{
+		vios_field f[] = { { "police_info", "released, no charges" } };
+		FX_OK(vios_record_edit(NULL, x->school.st, "case_file", x->kase, f, 1));
+	}
+	assert_marked(x->school.st, x->kase, "police_info", "released, no charges");
+	fx_node_dispose(&police);
+}
+
+static void test_case_marked__case_show_gives_them(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	json_t *doc = NULL, *c;
+
+	FX_OK(vios_case_show(&doc, st, x->kase));
+	c = json_object_get(doc, "case");
+	/* present, null, before any is written */
+	assert_non_null(json_object_get(c, "police_info"));
+	assert_true(json_is_null(json_object_get(c, "police_info")));
+	assert_true(json_is_null(json_object_get(c, "care_info")));
+	json_decref(doc);
+	{
+		vios_field f[] = { { "police_info", "arrested for theft" }, { "care_info", "self-harm risk" } };
+		FX_OK(vios_record_edit(NULL, st, "case_file", x->kase, f, 2));
+	}
+	FX_OK(vios_case_show(&doc, st, x->kase));
+	c = json_object_get(doc, "case");
+	assert_string_equal(json_string_value(json_object_get(c, "police_info")), "arrested for theft");
+	assert_string_equal(json_string_value(json_object_get(c, "care_info")), "self-harm risk");
+	json_decref(doc);
+	assert_last_log(st, "read", "show");
+}
+
 static void test_signal_show__pupil_and_cases(void **state)
 {
 	world *x = *state;
@@ -478,6 +680,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_case_statuses__from_the_vocabulary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_show__gathers_the_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_show__pupil_and_cases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_marked__set_at_open_then_set_and_cleared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_marked__bad_text_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_marked__only_the_owner_writes_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_marked__case_show_gives_them, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -554,8 +554,9 @@ int main(int argc, char **argv)
 	/* store files: every start, and one of each kind of mutation */
 	vfs_seeds();
 
-	/* covenants: the default, a narrower one, one with a hub role and tables */
-	covenant_seed("default.json", vios_covenant_default());
+	/* covenants: the default (a -3), a narrower one, one with a hub role and
+	 * tables (default.json, the -1 an older vios published, stays as it was) */
+	covenant_seed("default-3.json", vios_covenant_default());
 	covenant_seed("narrow.json",
 		      "{\"format\":\"vios-covenant-1\",\"version\":2,\"parties\":[\"school\",\"police\"],"
 		      "\"receives\":{\"theme\":[\"hub\",\"auditor\",\"police\"],\"case\":[\"auditor\",\"police\"]},"

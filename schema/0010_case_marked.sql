@@ -1,0 +1,21 @@
+-- 0010_case_marked.sql - the two marked fields of a case (docs/mandate.md,
+-- the covenant's "fields"). Synced, like every column of case_file, and
+-- written only by the case's owner (the school that opened it).
+--
+-- police_info: what the police shared at the table about the pupil:
+--   criminal data (GDPR art. 10).
+-- care_info: what care partners shared: health and other special-category
+--   data (GDPR art. 9).
+--
+-- Free text, NULL when none (an empty value clears the field; the records
+-- layer stores it as NULL). The covenant marks each field and names the
+-- roles that receive it; a role not named never receives the field, even in
+-- a case it takes part in (sync/bundle_export.c). The columns themselves are
+-- ordinary TEXT columns for the merge and the digest (src/crdt/crdt.c lists
+-- them at the end of case_file's columns, in this order).
+--
+-- Numbered 0010: 0009 is taken by another change. A store's user_version
+-- counts migrations applied (schema/README.md), so this file is migration
+-- 10 only once 0009 is in the tree.
+ALTER TABLE case_file ADD COLUMN police_info TEXT;
+ALTER TABLE case_file ADD COLUMN care_info TEXT;
