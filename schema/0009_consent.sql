@@ -29,4 +29,6 @@ INSERT INTO consent(kind, subject, approved_at, how)
 	SELECT 'covenant', CAST(max(version) AS TEXT), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'upgrade'
 	FROM reg_covenant HAVING count(*) > 0;
 INSERT INTO consent(kind, subject, approved_at, how)
-	SELECT 'node', node_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'upgrade' FROM reg_node;
+	SELECT 'node', node_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'upgrade' FROM reg_node
+	WHERE coalesce(revoked_at, '') = '';
+-- (the node's own row is among them: sync/consent.c never addresses or publishes it)

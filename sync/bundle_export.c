@@ -975,8 +975,8 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 			size_t k;
 			for (k = 0; k < nnodes && strcmp(nodes[k].node_id, sorted[i]) != 0; k++)
 				;
-			if (k == nnodes || strlen(sorted[i]) >= sizeof(g.set.ids[0])) {
-				vios_error_set(VIOS_ERR_INPUT, "recipient %s is not an enrolled node", sorted[i]);
+			if (k == nnodes || nodes[k].revoked_at[0] || strlen(sorted[i]) >= sizeof(g.set.ids[0])) {
+				vios_error_set(VIOS_ERR_INPUT, "recipient %s is not an enrolled, unrevoked node this node approved", sorted[i]);
 				error = VIOS_ENOTFOUND;
 				goto done;
 			}

@@ -281,7 +281,8 @@ static int ids_of(char (**ids)[37], size_t *n, vios_store *st, const char *sql, 
 		const char *s = json_string_value(json_object_get(row, "subject")) ?: "";
 		if (*n == max)
 			break;
-		if (!vios_uuid_valid(s))
+		/* a node never approves itself (a store upgraded by 0009 lists its own row) */
+		if (!vios_uuid_valid(s) || !strcmp(s, st->node->node_id))
 			continue;
 		snprintf((*ids)[(*n)++], sizeof((*ids)[0]), "%s", s);
 	}
@@ -335,6 +336,18 @@ int vios_consent_forward_done(vios_store *st, const char *node_id)
 {
 	assert(st != NULL && node_id != NULL);
 	return run(st, "UPDATE consent SET forward_due = 0 WHERE kind = 'node' AND subject = ?1", node_id, NULL, NULL, NULL, NULL);
+}
+
+int vios_consent_ensure(vios_store *st, const vios_registry *reg)
+{
+	long long v;
+	int error;
+
+	assert(st != NULL && reg != NULL);
+	if ((error = vios_consent_covenant(&v, st)) != VIOS_ENOTFOUND)
+		return error < 0 ? error : 0;
+	vios_error_clear();
+	return vios_consent_on_install(st, reg, 1);
 }
 
 int vios_consent_reset(vios_store *st)

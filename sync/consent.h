@@ -90,6 +90,10 @@ int vios_consent_forward_done(vios_store *st, const char *node_id);
 /* `vios restore`: forgets every approval, then reads them back from the
  * headers of this node's own bundles, in order (how 'restore'). */
 int vios_consent_reset(vios_store *st);
+/* After a restore that read back no covenant approval (its own bundles are
+ * all vios-bundle-1, or the restore stopped before any): approves reg as a
+ * join does, so the node can seal again. */
+int vios_consent_ensure(vios_store *st, const vios_registry *reg);
 int vios_consent_from_header(vios_store *st, const vios_bundle_header *h);
 
 #endif

@@ -151,7 +151,7 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 	vios_reg_node me;
 	char *hub_url = NULL, incoming[VIOS_LAYOUT_REF_MAX], own[VIOS_LAYOUT_REF_MAX];
 	git_oid head;
-	int error, have_own;
+	int error, have_own = 0;
 
 	assert(rep != NULL && st != NULL && st->node != NULL && url != NULL && pin != NULL);
 	memset(rep, 0, sizeof(*rep));
@@ -214,6 +214,17 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 	/* 6. */
 	error = record_case_view(st);
 done:
+	/* a node whose own bundles gave back no approval (all vios-bundle-1,
+	 * or the restore stopped before any) approves what it joined, as a
+	 * join does: never left unable to seal */
+	if (reg != NULL && have_own) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		if (vios_consent_ensure(st, reg) < 0 && error == 0)
+			error = VIOS_ERROR;
+		else if (error < 0)
+			vios_error_set(VIOS_ERR_INPUT, "%s", why);
+	}
 	free(hub_url);
 	vios_registry_free(reg);
 	git_repository_free(repo);
