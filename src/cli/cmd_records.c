@@ -595,7 +595,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 		const char *v[1] = { NULL };
 		int overdue = 0, error = list_opts(cli, argc, argv, names, v, &overdue, "overdue");
 		char day[11];
-		time_t t = time(NULL);
+		time_t t = vios_now();
 		struct tm tm;
 		if (error < 0)
 			return error;

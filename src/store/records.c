@@ -58,7 +58,7 @@ int vios_date_valid(const char *d)
 
 static void today(char out[11])
 {
-	time_t t = time(NULL);
+	time_t t = vios_now();
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
