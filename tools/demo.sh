@@ -109,7 +109,7 @@ grep -rqa "Sam de Vries" "$D/hub.git" && fail "a pupil name is in the hub reposi
 [ "$(V hub --json pupil list | jq length)" = 0 ] || fail "the hub holds case data"
 
 step "7. Scenario 3, escalation: signs of domestic violence; the partners report back"
-must V regenboog signal add --theme other --pupil "$PUP" --note "Bruises; the pupil mentions fights at home" --severity high --parents-informed no --not-informed-reason "safety of the pupil"
+must V regenboog signal add --theme other --pupil "$PUP" --note "Bruises; the pupil mentions fights at home" --severity high --basis public-task --parents-informed no --not-informed-reason "safety of the pupil"
 must V regenboog case status "$CASE" escalated --to veilig-thuis
 must V regenboog sync
 must V politie sync; must V wijkteam sync
