@@ -250,6 +250,8 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strncmp(argv[i], "--over16", 8) && (argv[i][8] == 0 || argv[i][8] == '='))
 			return cli_usage(cli, "--over16 follows from --birth: give the birth date instead");
+	if (!strcmp(act, "report"))
+		return cmd_pupil_report(cli, argc, argv);
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "pupil", spec);
 	if (!strcmp(act, "list")) {
@@ -292,7 +294,7 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 		json_decref(doc);
 		return 0;
 	}
-	return cli_usage(cli, "expected add, edit, list or show");
+	return cli_usage(cli, "expected add, edit, list, show or report");
 }
 
 /* A text column of row for text output: "-" when absent. */

@@ -95,6 +95,7 @@ static const vios_cmd commands[] = {
 	  "                      [--guardian CONTACT]\n"
 	  "       vios pupil list\n"
 	  "       vios pupil show ID\n"
+	  "       vios pupil report ID [-o FILE] [--format html|json] [--reason TEXT]\n"
 	  "\n"
 	  "add prints the new pupil's id. edit changes only the fields given, checked as\n"
 	  "add checks them, and prints the id. show lists the pupil's signals, cases and\n"
@@ -102,7 +103,12 @@ static const vios_cmd commands[] = {
 	  "('vios log').\n"
 	  "16+ (over16) follows from --birth, counted today; no option sets it. A birth\n"
 	  "date may not lie in the future.\n"
-, NULL },
+	  "report is the subject access report: everything this node holds about the\n"
+	  "pupil, each signal's and case's legal basis and whether the parents were\n"
+	  "informed, and which node received which record when. Other pupils' names in\n"
+	  "free text are redacted. HTML (printable, self-contained) by default, or JSON\n"
+	  "(format vios-subject-report-1); to stdout, or to a new FILE (mode 0600; an\n"
+	  "existing file is never overwritten). Logged as a read, with the reason.\n", NULL },
 	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
 	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
 	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
