@@ -510,9 +510,12 @@ static int row_rules(vios_store *st, const tableinfo *t, const char *id, const v
 			if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "parents_informed")) < 0)
 				return error;
 			if (v1 == NULL) {
-				vios_error_set(VIOS_ERR_INPUT, "--parents-informed yes|no is required for a %s about a pupil%s",
-					       t->what, about && !strcmp(t->table, "case_file") ?
-					       " (the case's signals do not all say the same)" : "");
+				if (!strcmp(t->table, "case_file"))
+					vios_error_set(VIOS_ERR_INPUT, "--parents-informed yes|no is required for a case,"
+						       " unless every one of its --signals records the same");
+				else
+					vios_error_set(VIOS_ERR_INPUT, "--parents-informed yes|no is required for a signal"
+						       " about a pupil");
 				return VIOS_EUSAGE;
 			}
 		}
