@@ -88,6 +88,24 @@ bad 2 "trend level" trend add --theme weapons --period 2026-11 --level exploding
 bad 2 "meeting kind" meeting add --kind party --date 2026-11-02
 bad 2 "empty name" pupil add --name ""
 bad 2 "parents not informed without a reason" signal add --theme weapons --note x --parents-informed no
+# data quality (issue 16): each a usage error naming the flag, nothing stored
+FUT=$(date -d '+3 days' +%F)
+bad 2 "a signal about a pupil without --basis" signal add --theme weapons --note x --pupil "$P" --parents-informed yes
+t "  names --basis" grep -q -- "--basis" "$T/err"
+bad 2 "a signal about a pupil without --parents-informed" signal add --theme weapons --note x --pupil "$P" --basis consent
+t "  names --parents-informed" grep -q -- "--parents-informed" "$T/err"
+bad 2 "a signal dated in the future" signal add --theme weapons --note x --at "$FUT"
+t "  says it is in the future" grep -q "in the future" "$T/err"
+bad 2 "a birth date in the future" pupil add --name "Not born" --birth "$FUT"
+bad 2 "--over16 is not set by hand" pupil add --name "Flag" --over16
+t "  says it follows from --birth" grep -q "follows from --birth" "$T/err"
+bad 2 "a case without --basis" case open --pupil "$P" --parents-informed yes
+bad 2 "a case without signals and without --parents-informed" case open --pupil "$P" --basis consent
+t "  names --parents-informed" grep -q -- "--parents-informed" "$T/err"
+t "a meeting may be planned ahead" V "$H" meeting add --kind thematic --date "$FUT"
+t "tomorrow is allowed (a day of slack)" V "$H" signal add --theme weapons --note "slack $C" --at "$(date -d '+1 day' +%F)"
+S0=$((S0 + 1))
+t "over16 follows from the birth date in pupil list" bash -c "'$VIOS' --home '$H' --json pupil list | jq -e 'map(select(.name == \"Second pupil\"))[0].over16 == true and map(select(.name == \"Pupil $C\"))[0].over16 == false'"
 bad 1 "unknown agreement" agreement done 01234567-89ab-7def-8123-456789abcdef
 bad 2 "unknown sub-command" pupil remove "$P"
 t "no signal was stored by the bad inputs" test "$(V "$H" --json signal list | jq length)" -eq "$S0"
