@@ -109,7 +109,7 @@ grep -rqa "Sam de Vries" "$D/hub.git" && fail "a pupil name is in the hub reposi
 [ "$(V hub --json pupil list | jq length)" = 0 ] || fail "the hub holds case data"
 
 step "7. Scenario 3, escalation: signs of domestic violence; the partners report back"
-must V regenboog signal add --theme other --pupil "$PUP" --note "Bruises; the pupil mentions fights at home" --severity high --parents-informed no --not-informed-reason "safety of the pupil"
+must V regenboog signal add --theme other --pupil "$PUP" --note "Bruises; the pupil mentions fights at home" --severity high --basis public-task --parents-informed no --not-informed-reason "safety of the pupil"
 must V regenboog case status "$CASE" escalated --to veilig-thuis
 must V regenboog sync
 must V politie sync; must V wijkteam sync
@@ -121,6 +121,9 @@ say "case escalated to Veilig Thuis; police and social team marked their agreeme
 V regenboog agreement list --case "$CASE" | sed 's/^/     /'
 [ "$(V regenboog digest --category case)" = "$(V politie digest --category case)" ] || fail "school and police disagree on the case"
 say "school and police hold the same case data: digest $(V politie digest --category case | cut -c1-16)..."
+must V regenboog pupil report "$PUP" -o "$D/inzage.html" --reason "the parents ask what is held (art. 15)"
+grep -q "Politie Zwolle-Zuid" "$D/inzage.html" || fail "the subject access report names no recipient"
+say "subject access: the school's report on the pupil (HTML, mode 0600) names who received what, when; logged as a read"
 
 step "8. Scenario 4, a school without a link: De Linde syncs by USB stick"
 STICK="$D/usb-stick.git"

@@ -62,6 +62,8 @@ int cmd_whoami(vios_cli *cli, int argc, char **argv);
 int cmd_identity(vios_cli *cli, int argc, char **argv);
 int cmd_passphrase(vios_cli *cli, int argc, char **argv);
 int cmd_pupil(vios_cli *cli, int argc, char **argv);
+/* vios pupil report (cmd_subject.c); argv as cmd_pupil's, "report" last. */
+int cmd_pupil_report(vios_cli *cli, int argc, char **argv);
 int cmd_signal(vios_cli *cli, int argc, char **argv);
 int cmd_trend(vios_cli *cli, int argc, char **argv);
 int cmd_meeting(vios_cli *cli, int argc, char **argv);

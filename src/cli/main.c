@@ -90,16 +90,25 @@ static const vios_cmd commands[] = {
 	  "Restore, never a copied store.db: an old store would seal seqs the hub already has.\n", NULL },
 	{ "pupil", cmd_pupil, NEEDS_STORE, "Record and show pupils",
 	  "usage: vios pupil add --name NAME [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
-	  "                      [--over16] [--guardian CONTACT]\n"
+	  "                      [--guardian CONTACT]\n"
 	  "       vios pupil edit ID [--name NAME] [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
-	  "                      [--over16 yes|no] [--guardian CONTACT]\n"
+	  "                      [--guardian CONTACT]\n"
 	  "       vios pupil list\n"
 	  "       vios pupil show ID\n"
+	  "       vios pupil report ID [-o FILE] [--format html|json] [--reason TEXT]\n"
 	  "\n"
 	  "add prints the new pupil's id. edit changes only the fields given, checked as\n"
 	  "add checks them, and prints the id. show lists the pupil's signals, cases and\n"
 	  "agreements together. Every read and change is written to the access log\n"
-	  "('vios log').\n", NULL },
+	  "('vios log').\n"
+	  "16+ (over16) follows from --birth, counted today; no option sets it. A birth\n"
+	  "date may not lie in the future.\n"
+	  "report is the subject access report: everything this node holds about the\n"
+	  "pupil, each signal's and case's legal basis and whether the parents were\n"
+	  "informed, and which node received which record when. Other pupils' names in\n"
+	  "free text are redacted. HTML (printable, self-contained) by default, or JSON\n"
+	  "(format vios-subject-report-1); to stdout, or to a new FILE (mode 0600; an\n"
+	  "existing file is never overwritten). Logged as a read, with the reason.\n", NULL },
 	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
 	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
 	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
@@ -114,7 +123,9 @@ static const vios_cmd commands[] = {
 	  "street-culture, polarisation, nuisance, vandalism, crime, other.\n"
 	  "A signal without --pupil is about a phenomenon (thematic); with one, it is case data.\n"
 	  "Keep the note factual and name its source. Legal bases: public-task, consent,\n"
-	  "wpg-20, vital-interest, legal-obligation.\n", NULL },
+	  "wpg-20, vital-interest, legal-obligation.\n"
+	  "A signal about a pupil needs --basis and --parents-informed yes|no (with no,\n"
+	  "--not-informed-reason TEXT). --at may be at most tomorrow.\n", NULL },
 	{ "trend", cmd_trend, NEEDS_STORE, "Record and list thematic trends",
 	  "usage: vios trend add --theme T --period YYYY-MM --level rising|stable|falling [--note TEXT]\n"
 	  "       vios trend list\n"
@@ -129,7 +140,8 @@ static const vios_cmd commands[] = {
 	  "edit changes only the options given, checked as add checks them.\n", NULL },
 	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",
 	  "usage: vios case open --pupil ID [--signals ID,...] [--roles R,...] [--lead ROLE]\n"
-	  "                      [--basis public-task|consent|wpg-20]\n"
+	  "                      --basis public-task|consent|wpg-20|vital-interest|legal-obligation\n"
+	  "                      [--parents-informed yes|no [--not-informed-reason TEXT]]\n"
 	  "                      [--police-info TEXT] [--care-info TEXT]\n"
 	  "       vios case info ID [--police-info TEXT] [--care-info TEXT]\n"
 	  "       vios case show ID\n"
@@ -153,7 +165,10 @@ static const vios_cmd commands[] = {
 	  "category data, art. 9). The covenant marks both: each travels only to the\n"
 	  "roles it names, even within the case. info sets the ones given (an empty\n"
 	  "TEXT clears one); only the school that opened the case may. show prints them\n"
-	  "as this node holds them.\n", NULL },
+	  "as this node holds them.\n"
+	  "open needs --basis and whether the parents were informed: --parents-informed\n"
+	  "yes|no (with no, --not-informed-reason TEXT). Without it the case takes what its\n"
+	  "--signals recorded when they all say the same (and, for no, give one reason).\n", NULL },
 	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
 	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"
 	  "       vios agreement edit ID [--meeting ID] [--owner ROLE] [--action TEXT] [--due YYYY-MM-DD]\n"

@@ -5,7 +5,7 @@
  * The column lists below must match the schema column for column, in the
  * order the migrations leave them (schema/0001_records.sql, then the columns
  * later migrations add at the end: case_file's police_info and care_info,
- * 0010). Capture checks the count of every changeset table against them,
+ * 0010, then its parents_informed and not_informed_reason, 0011). Capture checks the count of every changeset table against them,
  * and tests/unit/test_crdt.c compares the names with the store's schema.
  */
 #include "crdt/internal.h"
@@ -40,6 +40,7 @@ static const crdt_col c_case[] = {
 	{ "id", T }, { "origin", T }, { "pupil_id", T }, { "signals", T }, { "roles", T },
 	{ "lead_role", T }, { "status", T }, { "escalation_target", T }, { "basis", T },
 	{ "opened_at", T }, { "closed_at", T }, { "police_info", T }, { "care_info", T },
+	{ "parents_informed", I }, { "not_informed_reason", T },
 };
 static const crdt_col c_agreement[] = {
 	{ "id", T }, { "origin", T }, { "case_id", T }, { "meeting_id", T }, { "owner_role", T },
@@ -63,7 +64,7 @@ static const char *const n_meeting[] = { "origin", "kind", "date", "roles", "min
 					 "created_at", NULL };
 static const char *const n_case[] = { "origin", "pupil_id", "signals", "roles", "lead_role", "status",
 				      "escalation_target", "basis", "opened_at", "closed_at", "police_info",
-				      "care_info", NULL };
+				      "care_info", "parents_informed", "not_informed_reason", NULL };
 static const char *const n_count[] = { "origin", "month", "theme", "signals", "updated_at", NULL };
 static const char *const n_agreement[] = { "origin", "case_id", "meeting_id", "owner_role", "action",
 					   "due_date", "status", "feedback", "done_at", "created_at", NULL };

@@ -27,6 +27,18 @@ int vios_date_valid(const char *date);       /* YYYY-MM-DD, a real date */
 int vios_month_valid(const char *month);     /* YYYY-MM */
 
 /*
+ * Whether a pupil born on birth_date (YYYY-MM-DD) is 16 or older today, by
+ * vios_now()'s clock: 1 or 0; -1 when the date is absent or invalid. The
+ * one rule for over16: no one sets it by hand (vios_record_add and _edit
+ * refuse the field and write it from the birth date), and every output
+ * of a pupil reports it computed today.
+ */
+int vios_pupil_over16(const char *birth_date);
+/* Sets "over16" (true, false, or null without a birth date) on a pupil
+ * row, or on every row of an array of them, from its "birth_date". */
+int vios_pupil_age_mark(json_t *rows);
+
+/*
  * Creates a record in table (pupil, signal, trend, meeting, case_file,
  * agreement) from fields; writes the new UUIDv7 to id. VIOS_EUSAGE with a
  * message naming the field for invalid input; VIOS_ENOTFOUND when a
@@ -34,6 +46,18 @@ int vios_month_valid(const char *month);     /* YYYY-MM */
  */
 int vios_record_add(char id[37], vios_store *st, const char *table,
 		    const vios_field *fields, size_t n);
+/*
+ * The rules of issue 16 (data quality), for adds and edits alike:
+ *   - pupil.over16 is never given (VIOS_EUSAGE naming --birth); it is
+ *     written from birth_date.
+ *   - Dates of what happened (a pupil's birth, a signal's seen_at) are at
+ *     most tomorrow; meeting dates and due dates may lie ahead.
+ *   - A signal with a pupil, and every case, has a basis and
+ *     parents_informed (and not_informed_reason when that is 0). A case
+ *     opened without parents_informed takes it from its signals when they
+ *     all say the same (and their one reason, for "no"); else it is
+ *     VIOS_EUSAGE naming --parents-informed.
+ */
 
 /*
  * Changes the given columns of record id in table, each checked by the rule

@@ -16,8 +16,8 @@ seqs() { git --git-dir "$G" rev-list --count "$REF" 2>/dev/null || echo 0; }
 # a school and a partner write and sync; the police see the school's pupil later
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising --note "t1" >/dev/null
 P=$(V "$T/s1" pupil add --name "Ada Lovelace" --class 3B)
-V "$T/s1" signal add --theme alcohol --note "seen with beer" --pupil "$P" >/dev/null
-C=$(V "$T/s1" case open --pupil "$P" --roles police)
+V "$T/s1" signal add --basis public-task --parents-informed yes --theme alcohol --note "seen with beer" --pupil "$P" >/dev/null
+C=$(V "$T/s1" case open --basis public-task --parents-informed yes --pupil "$P" --roles police)
 A=$(V "$T/s1" agreement add --case "$C" --owner police --action "talk to the parents" --due 2026-12-15)
 t "s1 syncs" V "$T/s1" sync
 t "police sync" V "$T/pol" sync

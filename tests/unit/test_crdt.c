@@ -387,8 +387,8 @@ static void test_crdt_capture__delete_is_a_tombstone_and_drops_unsent_sets(void 
 	a = &sb->n[0];
 	add_pupil(a, p1, "Bo");
 	{
-		vios_field f[] = { { "pupil_id", p1 }, { "roles", "police,youth-work" } };
-		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 2), 0);
+		vios_field f[] = { { "pupil_id", p1 }, { "roles", "police,youth-work" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 4), 0);
 	}
 	/* the first pupil and its case leave in a bundle */
 	v = pending(a, &n);
@@ -418,7 +418,7 @@ static void test_crdt_capture__delete_is_a_tombstone_and_drops_unsent_sets(void 
 	assert_int_equal(cat, VIOS_CAT_CASE);
 	assert_int_equal(roles, VIOS_ROLE_POLICE | VIOS_ROLE_YOUTH_WORK);
 	vios_crdt_pending_free(v, n);
-	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_pending WHERE sealed_in = 'seq 1'"), 8 + 12);
+	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_pending WHERE sealed_in = 'seq 1'"), 8 + 14);
 	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_cell WHERE tbl = 'pupil'"), 0);
 
 	/* a deleted record cannot come back under its old id */
@@ -555,12 +555,12 @@ static void test_crdt_category__rows_go_to_theme_or_case_with_the_cases_roles(vo
 	a = &sb->n[0];
 	add_pupil(a, ids[0], "Gus");
 	{
-		vios_field s1[] = { { "theme", "weapons" }, { "note", "knife" }, { "pupil_id", ids[0] } };
+		vios_field s1[] = { { "theme", "weapons" }, { "note", "knife" }, { "pupil_id", ids[0] }, { "basis", "public-task" }, { "parents_informed", "1" } };
 		vios_field s2[] = { { "theme", "nuisance" }, { "note", "noise at the gate" } };
 		vios_field tr[] = { { "theme", "weapons" }, { "period", "2026-11" }, { "level", "rising" } };
 		vios_field m1[] = { { "kind", "steering" }, { "date", "2026-11-03" } };
-		vios_field c1[] = { { "pupil_id", ids[0] }, { "roles", "police,social-team" } };
-		vios_field c2[] = { { "pupil_id", ids[0] }, { "roles", "attendance" } };
+		vios_field c1[] = { { "pupil_id", ids[0] }, { "roles", "police,social-team" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		vios_field c2[] = { { "pupil_id", ids[0] }, { "roles", "attendance" }, { "basis", "public-task" }, { "parents_informed", "1" } };
 		vios_field m2[] = { { "kind", "case" }, { "date", "2026-11-04" }, { "case_id", ids[6] } };
 		vios_field a1[] = { { "case_id", ids[6] }, { "owner_role", "school" }, { "action", "call home" },
 				    { "due_date", "2026-11-20" } };
@@ -569,12 +569,12 @@ static void test_crdt_category__rows_go_to_theme_or_case_with_the_cases_roles(vo
 		vios_field a3[] = { { "meeting_id", ids[5] }, { "owner_role", "youth-work" }, { "action", "visit" },
 				    { "due_date", "2026-11-20" } };
 		vios_field m3[] = { { "kind", "case" }, { "date", "2026-11-05" }, { "roles", "youth-protection" } };
-		assert_int_equal(vios_record_add(ids[1], a->st, "signal", s1, 3), 0);
+		assert_int_equal(vios_record_add(ids[1], a->st, "signal", s1, 5), 0);
 		assert_int_equal(vios_record_add(ids[2], a->st, "signal", s2, 2), 0);
 		assert_int_equal(vios_record_add(ids[3], a->st, "trend", tr, 3), 0);
 		assert_int_equal(vios_record_add(ids[4], a->st, "meeting", m1, 2), 0);
-		assert_int_equal(vios_record_add(ids[6], a->st, "case_file", c1, 2), 0);
-		assert_int_equal(vios_record_add(ids[7], a->st, "case_file", c2, 2), 0);
+		assert_int_equal(vios_record_add(ids[6], a->st, "case_file", c1, 4), 0);
+		assert_int_equal(vios_record_add(ids[7], a->st, "case_file", c2, 4), 0);
 		assert_int_equal(vios_record_add(ids[5], a->st, "meeting", m2, 3), 0);
 		assert_int_equal(vios_record_add(ids[8], a->st, "agreement", a1, 4), 0);
 		assert_int_equal(vios_record_add(ids[9], a->st, "agreement", a2, 4), 0);
@@ -1564,8 +1564,8 @@ static void test_crdt_capture__case_marked_fields_are_ops_like_any_column(void *
 	add_pupil(a, p, "Dee");
 	{
 		vios_field f[] = { { "pupil_id", p }, { "roles", "police,social-team" },
-				   { "police_info", "arrested for theft" } };
-		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 3), 0);
+				   { "police_info", "arrested for theft" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 5), 0);
 	}
 	v = pending(a, &n);
 	assert_non_null(op = op_for(v, n, cid, "police_info"));
@@ -1623,8 +1623,8 @@ static void test_crdt_merge__case_marked_fields_converge_after_concurrent_writes
 	add_pupil(a, p, "Eli");
 	{
 		vios_field f[] = { { "pupil_id", p }, { "roles", "police,social-team" },
-				   { "police_info", "known to the police" }, { "care_info", "GP involved" } };
-		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 4), 0);
+				   { "police_info", "known to the police" }, { "care_info", "GP involved" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 6), 0);
 	}
 	take(&ins, a);
 	apply_ok(b, ins.v, ins.n);
