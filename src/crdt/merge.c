@@ -525,7 +525,7 @@ static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops,
 	writer_cache wc;
 	uint64_t now = vios_now_ms(), local;
 	char why[300], where[160];
-	int own_tx, error = 0;
+	int own_tx, cascade = 0, error = 0;
 
 	assert(st != NULL && st->db != NULL && (ops != NULL || n == 0));
 	memset(&rep, 0, sizeof(rep));
@@ -611,6 +611,10 @@ static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops,
 			at_op(error, i, n);
 			goto done;
 		}
+		/* a deletion, or a row that may name a deleted one: the cascade runs */
+		if (effect == 1 && (ops[i].kind == VIOS_OP_DELETE || !strcmp(ops[i].col, "pupil_id") ||
+				    !strcmp(ops[i].col, "case_id") || !strcmp(ops[i].col, "meeting_id")))
+			cascade = 1;
 		if (effect == 1)
 			rep.applied++;
 		else if (effect == 2)
@@ -633,6 +637,9 @@ static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops,
 			error = VIOS_EDENIED;
 		}
 	}
+	/* rows about a pupil, case or meeting deleted for good go on every node */
+	if (error == 0 && cascade)
+		error = crdt_cascade(&cx, NULL);
 done:
 	if (chk)
 		crdt_judge_dispose(&jd);
