@@ -309,7 +309,7 @@ static int capture_changeset(vios_store *st, int n, void *p)
 	crdt_ctx cx;
 	uint64_t local, hlc, maxbase = 0;
 	char why[200];
-	int rc, error = 0;
+	int rc, cascade = 0, error = 0;
 
 	crdt_ctx_init(&cx, st);
 	if ((rc = sqlite3changeset_start(&it, n, p)) != SQLITE_OK) {
@@ -356,7 +356,11 @@ static int capture_changeset(vios_store *st, int n, void *p)
 			error = crdt_merge_delete(&cx, op, l.v[i].cat, l.v[i].roles, 1, &effect);
 		if (error < 0)
 			goto done;
+		cascade |= op->kind == VIOS_OP_DELETE || crdt_is_ref(op->tbl, op->col);
 	}
+	/* the session has ended: the cascade's local deletes are not captured */
+	if (cascade && (error = crdt_cascade(&cx, NULL)) < 0)
+		goto done;
 	error = crdt_clock_save(st->db, hlc);
 done:
 	sqlite3changeset_finalize(it);

@@ -491,6 +491,8 @@ static const char *const q_sql[Q_COUNT] = {
 			" OR ((excluded.hlc, excluded.node) = (hlc, node) AND excluded.value > value)",
 	[Q_FINAL_GET] = "SELECT hlc, node, value FROM crdt_final WHERE pk = ?1",
 	[Q_PURGE_FINAL] = "DELETE FROM crdt_final WHERE pk = ?2 AND ?1 = 'case_file'",
+	[Q_REF_ADD] = "INSERT OR IGNORE INTO crdt_ref(tbl, pk, col, ref) VALUES (?1, ?2, ?3, ?4)",
+	[Q_PURGE_REF] = "DELETE FROM crdt_ref WHERE tbl = ?1 AND pk = ?2",
 };
 
 void crdt_ctx_init(crdt_ctx *cx, vios_store *st)

@@ -160,8 +160,9 @@ int crdt_local_delete(crdt_ctx *cx, const char *tbl, const char *pk, int *effect
 	return crdt_merge_delete(cx, &op, NULL, 0, 0, effect);
 }
 
-/* Deletes every victim locally; counts[t] grows by the rows deleted. */
-static int delete_local(crdt_ctx *cx, const victims *l, size_t counts[CRDT_NTABLES])
+/* Deletes every victim locally; counts[t] (counts may be NULL) and *done
+ * (may be NULL) grow by the rows deleted. */
+static int delete_local(crdt_ctx *cx, const victims *l, size_t counts[CRDT_NTABLES], size_t *done)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		int effect = 0, error;
@@ -169,9 +170,13 @@ static int delete_local(crdt_ctx *cx, const victims *l, size_t counts[CRDT_NTABL
 			return error;
 		if (effect && counts)
 			counts[l->v[i].t]++;
+		if (effect && done)
+			(*done)++;
 	}
 	return 0;
 }
+
+#define TOMBS(tbl) "(SELECT pk FROM crdt_tombstone WHERE tbl = '" tbl "')"
 
 int crdt_cascade(crdt_ctx *cx, size_t counts[CRDT_NTABLES])
 {
@@ -180,15 +185,19 @@ int crdt_cascade(crdt_ctx *cx, size_t counts[CRDT_NTABLES])
 		int t;
 		const char *sql;
 	} rules[] = {
-		{ T_SIGNAL, "SELECT id FROM signal WHERE pupil_id IN"
-			    " (SELECT pk FROM crdt_tombstone WHERE tbl = 'pupil') ORDER BY id" },
-		{ T_CASE, "SELECT id FROM case_file WHERE pupil_id IN"
-			  " (SELECT pk FROM crdt_tombstone WHERE tbl = 'pupil') ORDER BY id" },
-		{ T_MEETING, "SELECT id FROM meeting WHERE case_id IN"
-			     " (SELECT pk FROM crdt_tombstone WHERE tbl = 'case_file') ORDER BY id" },
-		{ T_AGREEMENT, "SELECT id FROM agreement WHERE case_id IN"
-			       " (SELECT pk FROM crdt_tombstone WHERE tbl = 'case_file') OR meeting_id IN"
-			       " (SELECT pk FROM crdt_tombstone WHERE tbl = 'meeting') ORDER BY id" },
+		{ T_SIGNAL, "SELECT id FROM signal WHERE pupil_id IN " TOMBS("pupil")
+			    " UNION SELECT pk FROM crdt_ref WHERE tbl = 'signal' AND col = 'pupil_id' AND ref IN "
+			    TOMBS("pupil") " ORDER BY 1" },
+		{ T_CASE, "SELECT id FROM case_file WHERE pupil_id IN " TOMBS("pupil")
+			  " UNION SELECT pk FROM crdt_ref WHERE tbl = 'case_file' AND col = 'pupil_id' AND ref IN "
+			  TOMBS("pupil") " ORDER BY 1" },
+		{ T_MEETING, "SELECT id FROM meeting WHERE case_id IN " TOMBS("case_file")
+			     " UNION SELECT pk FROM crdt_ref WHERE tbl = 'meeting' AND col = 'case_id' AND ref IN "
+			     TOMBS("case_file") " ORDER BY 1" },
+		{ T_AGREEMENT, "SELECT id FROM agreement WHERE case_id IN " TOMBS("case_file")
+			       " OR meeting_id IN " TOMBS("meeting")
+			       " UNION SELECT pk FROM crdt_ref WHERE tbl = 'agreement' AND ((col = 'case_id' AND ref IN "
+			       TOMBS("case_file") ") OR (col = 'meeting_id' AND ref IN " TOMBS("meeting") ")) ORDER BY 1" },
 	};
 	size_t found;
 	int error = 0;
@@ -199,9 +208,9 @@ int crdt_cascade(crdt_ctx *cx, size_t counts[CRDT_NTABLES])
 		victims l = { 0 };
 		for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]) && error == 0; r++)
 			error = victims_query(&l, cx->st, rules[r].t, rules[r].sql, NULL, 0, NULL);
+		found = 0;
 		if (error == 0)
-			error = delete_local(cx, &l, counts);
-		found = l.n;
+			error = delete_local(cx, &l, counts, &found);
 		free(l.v);
 	} while (error == 0 && found > 0);
 	return error;
@@ -446,7 +455,7 @@ int vios_crdt_retention(vios_crdt_erased *out, vios_store *st, long long theme_m
 
 	crdt_ctx_init(&cx, st);
 	have_cx = 1;
-	if ((error = delete_local(&cx, &l, counts)) < 0 || (error = crdt_cascade(&cx, counts)) < 0)
+	if ((error = delete_local(&cx, &l, counts, NULL)) < 0 || (error = crdt_cascade(&cx, counts)) < 0)
 		goto done;
 	/* case: a pupil with nothing left, recorded long ago (after the deletes above) */
 	if ((error = victims_query(&pupils, st, T_PUPIL,
@@ -454,7 +463,7 @@ int vios_crdt_retention(vios_crdt_erased *out, vios_store *st, long long theme_m
 				   " AND NOT EXISTS (SELECT 1 FROM signal s WHERE s.pupil_id = p.id)"
 				   " AND NOT EXISTS (SELECT 1 FROM case_file c WHERE c.pupil_id = p.id) ORDER BY p.id",
 				   cp, 2, why_pupil)) < 0 ||
-	    (error = delete_local(&cx, &pupils, counts)) < 0 || (error = crdt_cascade(&cx, counts)) < 0)
+	    (error = delete_local(&cx, &pupils, counts, NULL)) < 0 || (error = crdt_cascade(&cx, counts)) < 0)
 		goto done;
 	for (size_t i = 0; i < l.n + pupils.n; i++) {
 		const victim *v = i < l.n ? &l.v[i] : &pupils.v[i - l.n];

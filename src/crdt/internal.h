@@ -82,6 +82,8 @@ enum {
 	Q_FINAL_ADD,
 	Q_FINAL_GET,
 	Q_PURGE_FINAL,
+	Q_REF_ADD,
+	Q_PURGE_REF,
 	Q_COUNT
 };
 
@@ -191,11 +193,15 @@ int crdt_capture_snapshot(vios_store *st, int t, const char *pk, vios_crdt_categ
 int crdt_local_delete(crdt_ctx *cx, const char *tbl, const char *pk, int *effect);
 /*
  * The cascade (docs/lifecycle.md): deletes with crdt_local_delete every
- * row whose pupil_id names a deleted pupil, whose case_id names a deleted
- * case or whose meeting_id names a deleted meeting, until none is left.
+ * row whose pupil_id names (now, or ever: crdt_ref) a deleted pupil, whose
+ * case_id a deleted case or whose meeting_id a deleted meeting, until none
+ * is left. A function of the ops held, whatever their order.
  * counts[t] (may be NULL) grows by the rows of table t deleted.
  */
 int crdt_cascade(crdt_ctx *cx, size_t counts[CRDT_NTABLES]);
+/* 1 when tbl.col names another row: signal and case_file pupil_id, meeting
+ * and agreement case_id, agreement meeting_id. */
+int crdt_is_ref(const char *tbl, const char *col);
 
 /* ---- clock (clock.c) ---- */
 
