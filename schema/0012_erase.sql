@@ -19,3 +19,7 @@ INSERT OR IGNORE INTO crdt_ref(tbl, pk, col, ref)
 	UNION ALL SELECT 'meeting', id, 'case_id', case_id FROM meeting WHERE case_id IS NOT NULL
 	UNION ALL SELECT 'agreement', id, 'case_id', case_id FROM agreement WHERE case_id IS NOT NULL
 	UNION ALL SELECT 'agreement', id, 'meeting_id', meeting_id FROM agreement WHERE meeting_id IS NOT NULL;
+
+-- a deleted row's pending ops go, sealed or not (crdt_pending_row covers
+-- only the unsealed ones)
+CREATE INDEX crdt_pending_any_row ON crdt_pending(tbl, pk);

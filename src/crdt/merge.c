@@ -457,7 +457,8 @@ int crdt_merge_delete(crdt_ctx *cx, const vios_crdt_op *op, const char *cat, uin
 	    (error = purge(cx, Q_PURGE_GRANT, op->tbl, op->pk)) < 0 ||
 	    (error = purge(cx, Q_PURGE_FINAL, op->tbl, op->pk)) < 0 ||
 	    (error = purge(cx, Q_PURGE_REF, op->tbl, op->pk)) < 0 ||
-	    (error = purge(cx, Q_PURGE_PENDING, op->tbl, op->pk)) < 0)
+	    (error = purge(cx, Q_PURGE_SEALED, op->tbl, op->pk)) < 0 ||
+	    (error = purge(cx, op->hlc == 0 ? Q_PURGE_PENDING_LOCAL : Q_PURGE_PENDING, op->tbl, op->pk)) < 0)
 		return error;
 	*effect = 1;
 	return 0;
