@@ -23,3 +23,7 @@ INSERT OR IGNORE INTO crdt_ref(tbl, pk, col, ref)
 -- a deleted row's pending ops go, sealed or not (crdt_pending_row covers
 -- only the unsealed ones)
 CREATE INDEX crdt_pending_any_row ON crdt_pending(tbl, pk);
+
+-- the cascade looks rows up by the row they name
+CREATE INDEX meeting_case ON meeting(case_id);
+CREATE INDEX agreement_meeting ON agreement(meeting_id);

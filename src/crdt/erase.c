@@ -195,9 +195,11 @@ int crdt_cascade(crdt_ctx *cx, size_t counts[CRDT_NTABLES])
 			     " UNION SELECT pk FROM crdt_ref WHERE tbl = 'meeting' AND col = 'case_id' AND ref IN "
 			     TOMBS("case_file") " ORDER BY 1" },
 		{ T_AGREEMENT, "SELECT id FROM agreement WHERE case_id IN " TOMBS("case_file")
-			       " OR meeting_id IN " TOMBS("meeting")
-			       " UNION SELECT pk FROM crdt_ref WHERE tbl = 'agreement' AND ((col = 'case_id' AND ref IN "
-			       TOMBS("case_file") ") OR (col = 'meeting_id' AND ref IN " TOMBS("meeting") ")) ORDER BY 1" },
+			       " UNION SELECT id FROM agreement WHERE meeting_id IN " TOMBS("meeting")
+			       " UNION SELECT pk FROM crdt_ref WHERE tbl = 'agreement' AND col = 'case_id' AND ref IN "
+			       TOMBS("case_file")
+			       " UNION SELECT pk FROM crdt_ref WHERE tbl = 'agreement' AND col = 'meeting_id' AND ref IN "
+			       TOMBS("meeting") " ORDER BY 1" },
 	};
 	size_t found;
 	int error = 0;

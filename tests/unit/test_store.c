@@ -591,7 +591,8 @@ static void test_store_open__migration_chains_existing_log(void **state)
 
 	assert_int_equal(vios_store_schema_version(), 11);
 	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
-	sql_ok(st, "DROP TABLE crdt_ref; DROP INDEX crdt_pending_any_row;" /* 0012 (issue 16, erasure) */
+	sql_ok(st, "DROP TABLE crdt_ref; DROP INDEX crdt_pending_any_row; DROP INDEX meeting_case;"
+		   " DROP INDEX agreement_meeting;" /* 0012 (issue 16, erasure) */
 		   " ALTER TABLE case_file DROP COLUMN care_info; ALTER TABLE case_file DROP COLUMN police_info;"
 		   " DROP TABLE consent;"
 		   " DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_hashed;"
