@@ -399,7 +399,7 @@ int vios_crdt_retention(vios_crdt_erased *out, vios_store *st, long long theme_m
 	char now[21], tcut[32], ccut[32], why_case[80], why_seen[80], why_pupil[80], why_theme[80], zSql[600];
 	const char *cp[2], *tp[2];
 	crdt_ctx cx;
-	int error, have_cx = 0;
+	int error, k, have_cx = 0;
 
 	assert(st != NULL && st->db != NULL && st->node != NULL);
 	if (out)
@@ -441,17 +441,20 @@ int vios_crdt_retention(vios_crdt_erased *out, vios_store *st, long long theme_m
 				   cp, 2, why_seen)) < 0)
 		goto done;
 	/* theme: trends, thematic meetings, signals known to have no pupil */
-	snprintf(zSql, sizeof(zSql), "SELECT r.id FROM trend AS r WHERE coalesce(r.created_at, r.period) < ?2 ORDER BY r.id");
-	if ((error = victims_query(&l, st, T_TREND, zSql, tp, 2, why_theme)) < 0)
+	if ((error = victims_query(&l, st, T_TREND, "SELECT r.id FROM trend AS r WHERE r.created_at < ?2 ORDER BY r.id",
+				   tp, 2, why_theme)) < 0)
 		goto done;
-	snprintf(zSql, sizeof(zSql),
-		 "SELECT r.id FROM meeting AS r WHERE coalesce((%s), 0) AND r.case_id IS NULL"
-		 " AND coalesce(r.date, r.created_at) < ?2 ORDER BY r.id", crdt_tables[T_MEETING].theme_sql);
+	k = snprintf(zSql, sizeof(zSql),
+		     "SELECT r.id FROM meeting AS r WHERE coalesce((%s), 0) AND r.case_id IS NULL"
+		     " AND coalesce(r.date, r.created_at) < ?2 ORDER BY r.id", crdt_tables[T_MEETING].theme_sql);
+	assert(k > 0 && (size_t)k < sizeof(zSql)); /* fixed text */
 	if ((error = victims_query(&l, st, T_MEETING, zSql, tp, 2, why_theme)) < 0)
 		goto done;
-	snprintf(zSql, sizeof(zSql),
-		 "SELECT r.id FROM signal AS r WHERE coalesce((%s), 0)"
-		 " AND coalesce(r.seen_at, r.created_at) < ?2 ORDER BY r.id", crdt_tables[T_SIGNAL].theme_sql);
+	k = snprintf(zSql, sizeof(zSql),
+		     "SELECT r.id FROM signal AS r WHERE coalesce((%s), 0)"
+		     " AND coalesce(r.seen_at, r.created_at) < ?2 ORDER BY r.id", crdt_tables[T_SIGNAL].theme_sql);
+	assert(k > 0 && (size_t)k < sizeof(zSql));
+	(void)k;
 	if ((error = victims_query(&l, st, T_SIGNAL, zSql, tp, 2, why_theme)) < 0)
 		goto done;
 
