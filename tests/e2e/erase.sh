@@ -35,6 +35,7 @@ AG2=$(V "$T/s1" agreement add --case "$CASE" --owner police --action "call the m
 t "the school recorded a pupil, a signal, two cases and agreements" test -n "$P" -a -n "$S" -a -n "$CASE" -a -n "$CO" -a -n "$AG2"
 syncall
 t "the police received the pupil" has_canary pol
+t "the auditor received the pupil" has_canary aud
 V "$T/pol" agreement done "$AG" --feedback "police feedback $C" >/dev/null
 V "$T/pol" sync >/dev/null 2>&1; V "$T/s1" sync >/dev/null 2>&1
 t "the school received the police's feedback" bash -c "'$VIOS' --home '$T/s1' --json agreement list | grep -q 'police feedback $C'"
@@ -71,7 +72,8 @@ V "$T/s1" case status "$CO" closed >/dev/null
 syncall
 t "the police holds the closed case" bash -c "'$VIOS' --home '$T/pol' --json case list | grep -q '$CO'"
 t "retention run now erases nothing of the case" bash -c "'$VIOS' --home '$T/s1' --json retention run | jq -e '.counts.cases == 0'"
-for n in s1 pol; do
+t "the auditor holds the closed case" bash -c "'$VIOS' --home '$T/aud' --json case list | grep -q '$CO'"
+for n in s1 pol aud; do
 	t "retention run 800 days on at $n erases the closed case" \
 		bash -c "VIOS_TEST_DAYS_AHEAD=800 '$VIOS' --home '$T/$n' --json retention run | jq -e '.counts.cases == 1 and .erased >= 1'"
 	tf "  the case is gone at $n" bash -c "'$VIOS' --home '$T/$n' --json case list | grep -q '$CO'"
