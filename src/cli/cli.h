@@ -64,6 +64,9 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv);
 int cmd_pupil(vios_cli *cli, int argc, char **argv);
 /* vios pupil report (cmd_subject.c); argv as cmd_pupil's, "report" last. */
 int cmd_pupil_report(vios_cli *cli, int argc, char **argv);
+/* vios pupil erase (cmd_lifecycle.c; cmd_pupil dispatches to it) and vios retention */
+int cmd_pupil_erase(vios_cli *cli, int argc, char **argv);
+int cmd_retention(vios_cli *cli, int argc, char **argv);
 int cmd_signal(vios_cli *cli, int argc, char **argv);
 int cmd_trend(vios_cli *cli, int argc, char **argv);
 int cmd_meeting(vios_cli *cli, int argc, char **argv);

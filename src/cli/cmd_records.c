@@ -262,6 +262,7 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 	}
 	if (!strcmp(act, "edit"))
 		return edit_record(cli, argc, argv, "edit", "pupil", spec);
+	if (!strcmp(act, "erase")) return cmd_pupil_erase(cli, argc, argv); /* cmd_lifecycle.c */
 	if (!strcmp(act, "show")) {
 		json_t *doc = NULL, *p;
 		int error;

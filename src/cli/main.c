@@ -96,6 +96,7 @@ static const vios_cmd commands[] = {
 	  "       vios pupil list\n"
 	  "       vios pupil show ID\n"
 	  "       vios pupil report ID [-o FILE] [--format html|json] [--reason TEXT]\n"
+	  "       vios pupil erase ID --reason TEXT\n"
 	  "\n"
 	  "add prints the new pupil's id. edit changes only the fields given, checked as\n"
 	  "add checks them, and prints the id. show lists the pupil's signals, cases and\n"
@@ -108,7 +109,13 @@ static const vios_cmd commands[] = {
 	  "informed, and which node received which record when. Other pupils' names in\n"
 	  "free text are redacted. HTML (printable, self-contained) by default, or JSON\n"
 	  "(format vios-subject-report-1); to stdout, or to a new FILE (mode 0600; an\n"
-	  "existing file is never overwritten). Logged as a read, with the reason.\n", NULL },
+	  "existing file is never overwritten). Logged as a read, with the reason.\n"
+	  "\n"
+	  "erase (only on the school that recorded the pupil) deletes the pupil and\n"
+	  "everything about them: signals, cases, case meetings and agreements, on this\n"
+	  "node and, at their next sync, on every node that received them (tombstones\n"
+	  "carry ids only). The reason goes to the local access log only. Prints\n"
+	  "\"pupil ID erased: N records (M signals, ...)\". See docs/lifecycle.md.\n", NULL },
 	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
 	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
 	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
@@ -178,6 +185,16 @@ static const vios_cmd commands[] = {
 	  "edit changes only the options given, checked as add checks them; an\n"
 	  "agreement made in a case stays with that case (--case cannot change).\n"
 	  "--overdue lists open agreements whose due date has passed.\n", NULL },
+	{ "retention", cmd_retention, NEEDS_STORE, "Erase what the covenant's retention periods no longer keep",
+	  "usage: vios retention run [--json]\n"
+	  "\n"
+	  "Applies the retention of the covenant this node approved (the default\n"
+	  "covenant's before joining) to every record this node holds: cases closed\n"
+	  "longer ago than the case period, with their meetings, agreements and signals;\n"
+	  "signals about a pupil in no case; pupils with nothing left; trends, thematic\n"
+	  "meetings and signals without a pupil older than the theme period. Every\n"
+	  "'vios sync' does the same before it seals. Prints the records erased per\n"
+	  "table; each is in the access log. See docs/lifecycle.md.\n", NULL },
 	{ "log", cmd_log, NEEDS_STORE, "Show the local access log",
 	  "usage: vios log [--limit N] | vios log --verify\n"
 	  "\n"

@@ -492,6 +492,15 @@ static const char *const q_sql[Q_COUNT] = {
 			" OR ((excluded.hlc, excluded.node) = (hlc, node) AND excluded.value > value)",
 	[Q_FINAL_GET] = "SELECT hlc, node, value FROM crdt_final WHERE pk = ?1",
 	[Q_PURGE_FINAL] = "DELETE FROM crdt_final WHERE pk = ?2 AND ?1 = 'case_file'",
+	[Q_REF_ADD] = "INSERT OR IGNORE INTO crdt_ref(tbl, pk, col, ref) VALUES (?1, ?2, ?3, ?4)",
+	[Q_PURGE_REF] = "DELETE FROM crdt_ref WHERE tbl = ?1 AND pk = ?2",
+	/* a local delete (the cascade) keeps the unsent references: ids only, and
+	 * what makes every other node cascade the same row */
+	[Q_PURGE_PENDING_LOCAL] = "DELETE FROM crdt_pending WHERE tbl = ?1 AND pk = ?2 AND col IS NOT NULL"
+				  " AND col NOT IN ('pupil_id', 'case_id', 'meeting_id') AND sealed_in IS NULL",
+	/* what was sent of a deleted row is not kept either */
+	[Q_PURGE_SEALED] = "DELETE FROM crdt_pending WHERE tbl = ?1 AND pk = ?2 AND col IS NOT NULL"
+			   " AND sealed_in IS NOT NULL",
 };
 
 void crdt_ctx_init(crdt_ctx *cx, vios_store *st)

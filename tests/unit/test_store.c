@@ -581,8 +581,8 @@ static void test_store_log__swapped_entries_are_named(void **state)
 /* A store from before the chain (schema 7): migration 0008 chains the
  * entries it holds, in seq order, as vios_store_log would have. The store
  * is taken back to 7 by undoing every migration after 0007: 0008, 0009
- * (consent), 0010 (the case's marked fields) and 0011 (parents informed of
- * a case). */
+ * (consent), 0010 (the case's marked fields), 0011 (parents informed of
+ * a case) and 0012 (erasure: crdt_ref). */
 static void test_store_open__migration_chains_existing_log(void **state)
 {
 	sandbox *sb = *state;
@@ -590,9 +590,11 @@ static void test_store_open__migration_chains_existing_log(void **state)
 	vios_log_head before, after;
 	long long bad = 0;
 
-	assert_int_equal(vios_store_schema_version(), 11);
+	assert_int_equal(vios_store_schema_version(), 12);
 	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
-	sql_ok(st, "ALTER TABLE case_file DROP COLUMN not_informed_reason;"
+	sql_ok(st, "DROP TABLE crdt_ref; DROP INDEX crdt_pending_any_row; DROP INDEX meeting_case;"
+		   " DROP INDEX agreement_meeting;" /* 0012 (issue 16, erasure) */
+		   " ALTER TABLE case_file DROP COLUMN not_informed_reason;"
 		   " ALTER TABLE case_file DROP COLUMN parents_informed;"
 		   " ALTER TABLE case_file DROP COLUMN care_info; ALTER TABLE case_file DROP COLUMN police_info;"
 		   " DROP TABLE consent;"
