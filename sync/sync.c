@@ -2,6 +2,7 @@
  * sync.c - see sync.h.
  */
 #include "sync/sync.h"
+#include "sync/epoch.h"
 #include "sync/bundle.h"
 #include "sync/chain.h"
 #include "sync/git.h"
@@ -423,6 +424,9 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	if ((error = vios_sync_import_refs(rep, st, repo, VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
 	VIOS_FAULT("sync.imported");
+	/* epoch keys: a new epoch when the month ended, old ones destroyed past their grace (epoch.h) */
+	if ((error = vios_epoch_maintain(NULL, st, 0)) < 0)
+		goto done;
 	/* 3. seal what is pending under the fresh registry and covenant, a
 	 * school's per-month signal counts (theme data) brought up to date first */
 	if ((error = vios_sync_export(&ex, st)) < 0)

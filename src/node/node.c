@@ -540,7 +540,11 @@ static int sec_write(const vios_node *n)
 		return vios_error_nomem();
 	memcpy(plain, n->sign_sec->keyid, 8);
 	memcpy(plain + 8, n->sign_sec->sk, 64);
-	memcpy(plain + 72, n->age_sk, 32);
+	/* 32 zero bytes: the age key was destroyed (epoch 0, sync/epoch.h) */
+	if (n->age_sk)
+		memcpy(plain + 72, n->age_sk, 32);
+	else
+		memset(plain + 72, 0, 32);
 	if ((error = sec_ad(ad, n->home)) < 0 ||
 	    (error = vios_node_subkey(key, n, 1, "vios-id_")) < 0)
 		goto done;
@@ -586,12 +590,17 @@ static int sec_read(vios_node *n)
 	}
 	if ((error = vios_minisign_sec_from(&n->sign_sec, plain, plain + 8)) < 0)
 		goto done;
-	if ((n->age_sk = sodium_malloc(32)) == NULL) {
-		error = vios_error_nomem();
-		goto done;
+	if (sodium_is_zero(plain + 72, 32)) {
+		/* destroyed (vios_node_age_destroy): age_sk stays NULL */
+		memcpy(pk, n->age_pk, 32);
+	} else {
+		if ((n->age_sk = sodium_malloc(32)) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		memcpy(n->age_sk, plain + 72, 32);
+		crypto_scalarmult_base(pk, n->age_sk);
 	}
-	memcpy(n->age_sk, plain + 72, 32);
-	crypto_scalarmult_base(pk, n->age_sk);
 	if (sodium_memcmp(pk, n->age_pk, 32) != 0 ||
 	    sodium_memcmp(n->sign_sec->sk + 32, n->sign_pub.pk, 32) != 0 ||
 	    sodium_memcmp(n->sign_sec->keyid, n->sign_pub.keyid, 8) != 0) {
@@ -605,6 +614,24 @@ done:
 	sodium_free(plain);
 	free(file);
 	return error;
+}
+
+int vios_node_age_destroy(vios_node *node)
+{
+	uint8_t *keep;
+	int error;
+
+	assert(node != NULL && node->sign_sec != NULL && node->master != NULL);
+	if (node->age_sk == NULL)
+		return 0;
+	keep = node->age_sk;
+	node->age_sk = NULL;
+	if ((error = sec_write(node)) < 0) {
+		node->age_sk = keep;
+		return error;
+	}
+	sodium_free(keep); /* wipes */
+	return 0;
 }
 
 /* ---- recovery codes ----------------------------------------------------- */
@@ -1082,6 +1109,10 @@ int vios_node_age_identity(char *out, size_t outlen, const vios_node *node)
 {
 	assert(out != NULL && node != NULL);
 
+	if (node->age_sk == NULL && node->sign_sec != NULL) {
+		vios_error_set(VIOS_ERR_KEYS, "the identity's age key (epoch 0) was destroyed: see 'vios keys list'");
+		return VIOS_ENOTFOUND;
+	}
 	if (node->age_sk == NULL) {
 		vios_error_set(VIOS_ERR_KEYS, "node is not unlocked");
 		return VIOS_ERROR;

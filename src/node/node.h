@@ -189,7 +189,16 @@ typedef struct {
  */
 int vios_enroll_request_verify(vios_enroll_info *out, const char *text, size_t len);
 
-/* The age identity line "AGE-SECRET-KEY-1..." into out (sodium memory). */
+/*
+ * Destroys the identity's age secret key (epoch 0, sync/epoch.h):
+ * identity.sec is rewritten with 32 zero bytes in its place (which means
+ * "destroyed"; the public key stays in node.json and the registry), and
+ * node->age_sk is wiped and set to NULL. 0 when it was gone already.
+ */
+int vios_node_age_destroy(vios_node *node);
+
+/* The age identity line "AGE-SECRET-KEY-1..." into out (sodium memory);
+ * VIOS_ENOTFOUND once the key was destroyed. */
 int vios_node_age_identity(char *out, size_t outlen, const vios_node *node);
 
 void vios_node_free(vios_node *node);
