@@ -10,6 +10,7 @@
  */
 #include "sync/epoch.h"
 #include "crypto/age.h"
+#include "store/ledger.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -152,17 +153,14 @@ int vios_epoch_ensure(vios_store *st)
 /* 1 when a verified bundle waits undecrypted (held): no key may go then. */
 static int anything_held(int *out, vios_store *st)
 {
-	sqlite3_stmt *pStmt = NULL;
-	int rc;
+	vios_ledger_counts c;
+	int error;
 
 	*out = 0;
-	rc = sqlite3_prepare_v2(st->db, "SELECT EXISTS (SELECT 1 FROM held)", -1, &pStmt, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-		*out = sqlite3_column_int(pStmt, 0);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_finalize(pStmt);
-	return sqlerr(st, rc);
+	if ((error = vios_ledger_count(&c, st)) < 0)
+		return error;
+	*out = c.held > 0;
+	return 0;
 }
 
 /* Destroys every epoch whose grace passed at now (the rule in epoch.h). */
@@ -177,11 +175,12 @@ static int destroy_due(vios_epoch_report *rep, vios_store *st, time_t now, int *
 	*zero = 0;
 	if ((error = anything_held(&held, st)) < 0 || held)
 		return error;
+
 	iso_of(nowiso, now);
 	rc = sqlite3_prepare_v2(st->db, "SELECT n, ended_at FROM epoch_key WHERE sk IS NOT NULL AND ended_at IS NOT NULL"
 				" UNION ALL SELECT 0, ended_at FROM epoch_zero WHERE destroyed_at IS NULL ORDER BY 1",
 				-1, &pStmt, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+	for (; rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW; rc = SQLITE_OK) {
 		time_t end = iso_time((const char *)sqlite3_column_text(pStmt, 1));
 		if (end >= 0 && now >= end + GRACE_SECONDS && ndue < sizeof(due) / sizeof(due[0]))
 			due[ndue++] = sqlite3_column_int64(pStmt, 0);
@@ -385,14 +384,14 @@ int vios_epoch_keys(uint8_t ***ids, size_t *n, size_t *destroyed, vios_store *st
 		return vios_error_nomem();
 	}
 	rc = sqlite3_prepare_v2(st->db, "SELECT sk FROM epoch_key WHERE sk IS NOT NULL ORDER BY n DESC", -1, &pStmt, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+	for (; rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW; rc = SQLITE_OK)
 		if (sqlite3_column_bytes(pStmt, 0) == 32 && k < cap) {
 			memcpy(block + 32 * k, sqlite3_column_blob(pStmt, 0), 32);
 			v[k] = block + 32 * k;
 			k++;
 		}
 	sqlite3_finalize(pStmt);
-	if ((error = sqlerr(st, rc == SQLITE_DONE ? SQLITE_OK : rc)) < 0) {
+	if ((error = sqlerr(st, rc)) < 0) {
 		sodium_free(block);
 		free(v);
 		return error;

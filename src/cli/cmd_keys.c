@@ -35,7 +35,7 @@ static int keys_rotate(vios_cli *cli)
 	{
 		char why[160];
 		snprintf(why, sizeof(why), "epoch %lld started (vios keys rotate)", rep.current);
-		if ((error = vios_store_log(cli->store, "keys", "epoch", cli->node->node_id, why)) < 0)
+		if ((error = vios_store_log(cli->store, "create", "epoch", cli->node->node_id, why)) < 0)
 			goto done;
 	}
 	if (cli->json) {

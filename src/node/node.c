@@ -530,7 +530,7 @@ static int sec_ad(uint8_t ad[10 + 32], const char *home)
 	return 0;
 }
 
-static int sec_write(const vios_node *n)
+static int sec_write(const vios_node *n, int replace)
 {
 	uint8_t key[32], ad[42], file[SEC_LEN], *plain = NULL;
 	char path[PATH_MAX];
@@ -554,7 +554,7 @@ static int sec_write(const vios_node *n)
 						   sizeof(ad), NULL, file + 10, key);
 	if ((error = path_in(path, sizeof(path), n->home, "identity.sec")) < 0)
 		goto done;
-	error = vios_file_write_atomic(path, file, sizeof(file), 0600, 0);
+	error = vios_file_write_atomic(path, file, sizeof(file), 0600, replace);
 done:
 	sodium_memzero(key, sizeof(key));
 	sodium_free(plain);
@@ -626,7 +626,7 @@ int vios_node_age_destroy(vios_node *node)
 		return 0;
 	keep = node->age_sk;
 	node->age_sk = NULL;
-	if ((error = sec_write(node)) < 0) {
+	if ((error = sec_write(node, 1)) < 0) {
 		node->age_sk = keep;
 		return error;
 	}
@@ -873,7 +873,7 @@ static int node_create(vios_node **out, char *recovery, const char *home,
 	if ((error = node_json(&json, n)) < 0 ||
 	    (error = path_in(path, sizeof(path), home, "node.json")) < 0 ||
 	    (error = vios_file_write_atomic(path, json, strlen(json), 0644, 0)) < 0 ||
-	    (error = sec_write(n)) < 0 ||
+	    (error = sec_write(n, 0)) < 0 ||
 	    (error = vault_write(&vault, home, 0)) < 0)
 		goto done;
 	n->fresh = 1;
