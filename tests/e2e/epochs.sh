@@ -16,7 +16,7 @@ hub_world s1 pol aud
 C="canary$RANDOM$RANDOM"
 HOMES="hub s1 pol aud"
 signals_of() { V "$T/$1" --json signal list 2>/dev/null | jq -r '.[].note'; }
-syncall() { local n; for n in s1 pol aud; do V "$T/$n" sync >>"$T/.log" 2>&1 || return 1; done; }
+syncall() { local n; for n in s1 pol aud; do V "$T/$n" sync >>"$T/.log" 2>&1 || return 1; done; V "$T/hub" hub merge >>"$T/.log" 2>&1; }
 # keys ROUND : every secret key findable through vios into $T/keys.ROUND/*
 keys() {
 	local d="$T/keys.$1" h
