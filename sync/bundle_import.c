@@ -549,9 +549,15 @@ int vios_bundle_import_own(vios_import_result *out, vios_store *st, const uint8_
 		goto done;
 	}
 	mine = addressed_to(h, st->node->node_id);
-	if (mine) {
-		if ((error = open_bundle(&ops, &n, st, h, age, agelen)) < 0)
+	if (mine && (error = open_bundle(&ops, &n, st, h, age, agelen)) < 0) {
+		if (error != VIOS_EVERIFY)
 			goto done;
+		/* sealed to an epoch key destroyed since (or one the backup did
+		 * not carry): kept as sent, counted as not read back */
+		vios_error_clear();
+		mine = 0;
+	}
+	if (mine) {
 		if ((error = merge_checked(&rep, st, h, ops, n, flags)) < 0) {
 			if (error == VIOS_EWAIT)
 				out->wait_hlc = h->hlc;
@@ -575,7 +581,7 @@ int vios_bundle_import_own(vios_import_result *out, vios_store *st, const uint8_
 	{
 		char why[128];
 		snprintf(why, sizeof(why), "own bundle seq %lld restored from the hub, %s, %zu ops", h->seq,
-			 mine ? "applied" : "not addressed to this node", rep.applied);
+			 mine ? "applied" : "not addressed to this node or not readable with its live keys", rep.applied);
 		if ((error = vios_store_log(st, "import", "bundle", h->sender, why)) < 0)
 			goto done;
 	}

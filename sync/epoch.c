@@ -459,3 +459,86 @@ int vios_epoch_list(json_t **out, vios_store *st)
 	*out = a;
 	return 0;
 }
+
+int vios_epoch_node_load(vios_node *node, vios_store *st)
+{
+	sqlite3_stmt *pStmt = NULL;
+	vios_node_epoch *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc, error;
+
+	assert(node != NULL && st != NULL && st->node == node);
+	rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM epoch_key WHERE sk IS NOT NULL", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+		cap = (size_t)sqlite3_column_int64(pStmt, 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(pStmt);
+	pStmt = NULL;
+	if ((error = sqlerr(st, rc)) < 0)
+		return error;
+	if (cap > 0 && (v = sodium_malloc(cap * sizeof(*v))) == NULL)
+		return vios_error_nomem();
+	rc = sqlite3_prepare_v2(st->db, "SELECT n, sk, started_at, ended_at FROM epoch_key WHERE sk IS NOT NULL ORDER BY n",
+				-1, &pStmt, NULL);
+	for (; rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW; rc = SQLITE_OK) {
+		if (k >= cap || sqlite3_column_bytes(pStmt, 1) != 32)
+			continue;
+		memset(&v[k], 0, sizeof(v[k]));
+		v[k].n = sqlite3_column_int64(pStmt, 0);
+		memcpy(v[k].sk, sqlite3_column_blob(pStmt, 1), 32);
+		snprintf(v[k].started_at, sizeof(v[k].started_at), "%s", (const char *)sqlite3_column_text(pStmt, 2) ?: "");
+		snprintf(v[k].ended_at, sizeof(v[k].ended_at), "%s", (const char *)sqlite3_column_text(pStmt, 3) ?: "");
+		k++;
+	}
+	sqlite3_finalize(pStmt);
+	if ((error = sqlerr(st, rc)) < 0) {
+		sodium_free(v);
+		return error;
+	}
+	sodium_free(node->epochs);
+	node->epochs = v;
+	node->nepochs = k;
+	return 0;
+}
+
+int vios_epoch_install(vios_store *st)
+{
+	const vios_node *node;
+	sqlite3_stmt *pStmt = NULL;
+	int rc = SQLITE_OK, error;
+
+	assert(st != NULL && st->node != NULL);
+	node = st->node;
+	if (node->nepochs == 0)
+		return 0;
+	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
+		return error;
+	/* epoch 0 ended when the first epoch the backup holds started (or earlier) */
+	if ((error = run(st, "INSERT OR IGNORE INTO epoch_zero(id, ended_at) VALUES (0, ?1)", node->epochs[0].started_at, 0)) < 0 ||
+	    (node->age_sk == NULL && (error = run(st, "UPDATE epoch_zero SET destroyed_at = ?1", node->epochs[0].started_at, 0)) < 0))
+		goto done;
+	rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO epoch_key(n, pk, sk, started_at, ended_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+				-1, &pStmt, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < node->nepochs; i++) {
+		const vios_node_epoch *e = &node->epochs[i];
+		uint8_t pk[32];
+		crypto_scalarmult_base(pk, e->sk);
+		sqlite3_reset(pStmt);
+		if ((rc = sqlite3_bind_int64(pStmt, 1, e->n)) == SQLITE_OK &&
+		    (rc = sqlite3_bind_blob(pStmt, 2, pk, 32, SQLITE_TRANSIENT)) == SQLITE_OK &&
+		    (rc = sqlite3_bind_blob(pStmt, 3, e->sk, 32, SQLITE_STATIC)) == SQLITE_OK &&
+		    (rc = sqlite3_bind_text(pStmt, 4, e->started_at, -1, SQLITE_STATIC)) == SQLITE_OK &&
+		    (rc = e->ended_at[0] ? sqlite3_bind_text(pStmt, 5, e->ended_at, -1, SQLITE_STATIC) : sqlite3_bind_null(pStmt, 5)) == SQLITE_OK &&
+		    (rc = sqlite3_step(pStmt)) == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	sqlite3_finalize(pStmt);
+	if ((error = sqlerr(st, rc)) < 0)
+		goto done;
+	error = vios_store_tx_commit(st);
+done:
+	if (error < 0)
+		vios_store_tx_rollback(st);
+	return error;
+}

@@ -90,13 +90,19 @@ int vios_epoch_keys(uint8_t ***ids, size_t *n, size_t *destroyed, vios_store *st
 void vios_epoch_keys_free(uint8_t **ids, size_t n);
 
 /*
- * The live epoch secrets (n >= 1) for a backup as [{"n", "identity":
- * "AGE-SECRET-KEY-1...", "started_at", "ended_at"}] and their one reader,
- * which installs them in a (restored) store. The JSON holds secrets: the
- * caller wipes its text.
+ * The live epoch keys (n >= 1) into node->epochs (sodium memory, replacing
+ * what it held) for an identity backup (node/backup.h); node is the node
+ * the store was opened with.
  */
-int vios_epoch_export_secrets(json_t **out, vios_store *st);
-int vios_epoch_import_secrets(vios_store *st, json_t *a);
+int vios_epoch_node_load(vios_node *node, vios_store *st);
+
+/*
+ * Installs the epoch keys a restored identity carries (st->node->epochs,
+ * from its backup) in a new store, with epoch 0 ended (and destroyed when
+ * the identity's age key was), so the restore reads what was sealed to
+ * them. A no-op when it carries none.
+ */
+int vios_epoch_install(vios_store *st);
 
 /* Epochs as `vios keys list` shows them: n, recipient, started, ended,
  * destroyed, published_seq. Never a secret. */

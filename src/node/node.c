@@ -736,6 +736,7 @@ void vios_node_free(vios_node *node)
 	sodium_free(node->master);
 	vios_minisign_sec_free(node->sign_sec);
 	sodium_free(node->age_sk);
+	sodium_free(node->epochs);
 	free(node);
 }
 
@@ -826,15 +827,22 @@ static int node_create(vios_node **out, char *recovery, const char *home,
 	strcpy(n->role, role);
 	strcpy(n->name, name);
 
-	if ((n->master = sodium_malloc(32)) == NULL || (n->age_sk = sodium_malloc(32)) == NULL ||
+	if ((n->master = sodium_malloc(32)) == NULL ||
+	    ((from == NULL || from->age_sk != NULL) && (n->age_sk = sodium_malloc(32)) == NULL) ||
+	    (from != NULL && from->nepochs > 0 && (n->epochs = sodium_malloc(from->nepochs * sizeof(*n->epochs))) == NULL) ||
 	    (rbytes = sodium_malloc(RECOVERY_BYTES)) == NULL || (code = sodium_malloc(64)) == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
 	randombytes_buf(n->master, 32);
 	if (from != NULL) {
-		memcpy(n->age_sk, from->age_sk, 32);
+		if (from->age_sk != NULL)
+			memcpy(n->age_sk, from->age_sk, 32);
 		memcpy(n->age_pk, from->age_pk, 32);
+		if (from->nepochs > 0) {
+			memcpy(n->epochs, from->epochs, from->nepochs * sizeof(*n->epochs));
+			n->nepochs = from->nepochs;
+		}
 		n->sign_pub = from->sign_pub;
 		if ((error = vios_minisign_sec_from(&n->sign_sec, from->sign_sec->keyid, from->sign_sec->sk)) < 0)
 			goto done;
@@ -907,12 +915,15 @@ int vios_node_init_from(vios_node **out, char *recovery, const char *home, const
 
 	assert(out != NULL && recovery != NULL && home != NULL && from != NULL && pass != NULL);
 	*out = NULL;
-	if (from->sign_sec == NULL || from->age_sk == NULL || !vios_uuid_valid(from->node_id)) {
+	if (from->sign_sec == NULL || (from->age_sk == NULL && from->nepochs == 0) || !vios_uuid_valid(from->node_id)) {
 		vios_error_set(VIOS_ERR_KEYS, "the identity to restore has no secret keys or no node id");
 		return VIOS_ERROR;
 	}
 	/* the key pairs must be pairs: a restore must not make a node that cannot sign */
-	crypto_scalarmult_base(pk, from->age_sk);
+	if (from->age_sk != NULL)
+		crypto_scalarmult_base(pk, from->age_sk);
+	else
+		memcpy(pk, from->age_pk, 32); /* destroyed (epoch 0): its epoch keys read */
 	if (sodium_memcmp(pk, from->age_pk, 32) != 0 ||
 	    sodium_memcmp(from->sign_sec->sk + 32, from->sign_pub.pk, 32) != 0 ||
 	    sodium_memcmp(from->sign_sec->keyid, from->sign_pub.keyid, 8) != 0) {
