@@ -900,9 +900,6 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
-	/* epoch 1 starts at the first export (sync rotates: epoch.h) */
-	if ((error = vios_epoch_ensure(st)) < 0)
-		goto done;
 	/* The registry's nodes this node approved, ordered by node id (so recipient lists are sorted). */
 	if ((error = vios_consent_nodes(&nodes, &nnodes, st)) < 0)
 		goto done;
@@ -1041,7 +1038,7 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
-	if ((error = vios_epoch_ensure(st)) < 0 || (error = outbox_last(&seq, prev, st)) < 0 ||
+	if ((error = outbox_last(&seq, prev, st)) < 0 ||
 	    (error = seal_approvals_only(&rep, st, &seq, prev, &cx, 0)) < 0 ||
 	    (error = seal_group(st, &g, NULL, seq + 1, prev, &cx, hash, gz, len, ops)) < 0 ||
 	    (error = vios_store_tx_commit(st)) < 0)

@@ -137,19 +137,6 @@ done:
 	return error;
 }
 
-int vios_epoch_ensure(vios_store *st)
-{
-	long long cur;
-	char now[21];
-	int error;
-
-	assert(st != NULL && st->db != NULL);
-	if ((error = current(&cur, NULL, st)) < 0 || cur > 0)
-		return error;
-	iso_of(now, vios_now());
-	return start_next(st, 0, now);
-}
-
 /* 1 when a verified bundle waits undecrypted (held): no key may go then. */
 static int anything_held(int *out, vios_store *st)
 {
@@ -218,7 +205,8 @@ int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force)
 		return error;
 	if ((error = current(&cur, since, st)) < 0)
 		goto done;
-	if (cur == 0 || force || month_ended(since, t)) {
+	/* epoch 0 (the identity's key) began when the node was made */
+	if (force || month_ended(cur == 0 ? st->node->created : since, t)) {
 		if ((error = start_next(st, cur, now)) < 0)
 			goto done;
 		rep.started = 1;

@@ -4,9 +4,9 @@
  * of the store's epoch_key, epoch_zero and peer_epoch tables.
  *
  * A node's age recipient rotates per epoch: epoch 0 is the identity's age
- * key (identity.sec, what the registry lists); epoch 1 starts at the node's
- * first export under this version, and a new epoch starts when the current
- * one's calendar month (UTC, vios_now) has ended, or at once with
+ * key (identity.sec, what the registry lists), current from the node's
+ * creation; a new epoch starts at the first sync after the current one's
+ * calendar month (UTC, vios_now) has ended, or at once with
  * `vios keys rotate`. Each new epoch is announced in the signed header of the
  * next bundle the node seals (vios-bundle-3, payload.h); every reader records
  * the announcements it verifies (also of bundles not addressed to it), and a
@@ -43,20 +43,14 @@ typedef struct {
 
 /*
  * Rotates and destroys (sync, after import; vios keys rotate with force):
- * starts the next epoch when none was started, when force, or when the
- * current one's calendar month has ended; then destroys every epoch whose
+ * starts the next epoch when force or when the current one's calendar
+ * month has ended (epoch 0's from the node's creation); then destroys every epoch whose
  * grace has passed (the rule above), epoch 0 through vios_node_age_destroy
  * (st->node is the node the caller unlocked; its age_sk becomes NULL). Its
  * own transaction; the WAL is checkpointed (TRUNCATE) after a destruction.
  * out may be NULL.
  */
 int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force);
-
-/*
- * The current epoch when the node has started none yet: epoch 1 (the
- * exporter's first bundle then announces it). In the caller's transaction.
- */
-int vios_epoch_ensure(vios_store *st);
 
 /*
  * The current epoch, when no own bundle announced it yet, into h's epoch
