@@ -97,4 +97,12 @@ t "no key on any disk opens a bundle sealed before the jump" bash -c "! test -s 
 opens after "$T/new.list" >"$T/new.after"
 t "the live keys still open bundles sealed after it" test -s "$T/new.after"
 t "no exported key file holds a destroyed epoch's key" bash -c "! grep -l AGE-SECRET-KEY '$T'/keys.after/*.identity 2>/dev/null | grep -q ."
+
+# --- restore after the destruction: the backup carries the live epoch keys ----------
+t "identity backup after the destruction" V "$T/s1" identity backup -o "$T/s1.backup"
+V "$T/s1r" restore --backup "$T/s1.backup" "$G" >"$T/restore.out" 2>"$T/restore.err"; rc=$?
+cat "$T/restore.err" >>"$T/.log"
+t "restore after the destruction: exit 0" test "$rc" = 0
+t "  it says which own bundles it could not read (forward secrecy)" grep -q "could not be read.*forward secrecy" "$T/restore.err"
+t "  it holds the live epoch keys again" bash -c "[ \"\$('$VIOS' --home '$T/s1r' --json keys list | jq -c '[.epochs[] | select(.destroyed == null) | .recipient]')\" = \"\$('$VIOS' --home '$T/s1' --json keys list | jq -c '[.epochs[] | select(.destroyed == null and .n > 0) | .recipient]')\" ]"
 finish
