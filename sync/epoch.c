@@ -160,8 +160,11 @@ static int destroy_due(vios_epoch_report *rep, vios_store *st, time_t now, int *
 	int rc, error, held;
 
 	*zero = 0;
-	if ((error = anything_held(&held, st)) < 0 || held)
+	if ((error = anything_held(&held, st)) < 0 || held) {
+		if (rep)
+			rep->held = held;
 		return error;
+	}
 
 	iso_of(nowiso, now);
 	rc = sqlite3_prepare_v2(st->db, "SELECT n, ended_at FROM epoch_key WHERE sk IS NOT NULL AND ended_at IS NOT NULL"

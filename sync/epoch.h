@@ -39,6 +39,7 @@ typedef struct {
 	long long destroyed[8]; /* epochs destroyed by it (the first 8) */
 	size_t ndestroyed;
 	char next_destroy[21];  /* when the previous epoch may be destroyed ("" when none) */
+	int held;               /* 1 when held bundles kept every key (nothing destroyed) */
 } vios_epoch_report;
 
 /*

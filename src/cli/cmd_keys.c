@@ -42,7 +42,8 @@ static int keys_rotate(vios_cli *cli)
 		json_t *d = json_array();
 		for (size_t i = 0; d && i < rep.ndestroyed; i++)
 			json_array_append_new(d, json_integer(rep.destroyed[i]));
-		error = cli_json_out(json_pack("{s:I, s:s, s:o, s:o}", "epoch", (json_int_t)rep.current, "recipient", rcpt,
+		error = cli_json_out(json_pack("{s:I, s:s, s:b, s:o, s:o}", "epoch", (json_int_t)rep.current, "recipient", rcpt,
+					       "held_blocks_destruction", rep.held,
 					       "previous_destroyed_after",
 					       rep.next_destroy[0] ? json_string(rep.next_destroy) : json_null(), "destroyed",
 					       d ? d : json_array()));
@@ -55,6 +56,8 @@ static int keys_rotate(vios_cli *cli)
 		printf("no earlier epoch key is left to destroy\n");
 	for (size_t i = 0; i < rep.ndestroyed; i++)
 		printf("epoch %lld destroyed\n", rep.destroyed[i]);
+	if (rep.held)
+		printf("no epoch key is destroyed while bundles are held undecrypted ('vios status' lists them)\n");
 	printf("'vios sync' announces it; partners seal to it from their next sync\n");
 done:
 	json_decref(list);

@@ -136,6 +136,7 @@ static void test_epoch__destroyed_after_its_end_plus_the_grace_never_while_a_bun
 	sql(&sb->school, "INSERT INTO held(sender, seq, hash, age, sig, held_at) VALUES ('x', 2, 'h', x'00', 's', '2000-01-01T00:00:00Z')");
 	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 0));
 	assert_int_equal(rep.ndestroyed, 0);
+	assert_int_equal(rep.held, 1);
 	assert_non_null(sb->school.node->age_sk);
 	/* nothing held: epoch 0 goes, in identity.sec too */
 	sql(&sb->school, "DELETE FROM held");
