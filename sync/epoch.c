@@ -221,7 +221,7 @@ int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force)
 	/* the store borrows the node the caller unlocked: epoch 0 lives in its identity.sec */
 	if (zero && (error = vios_node_age_destroy((vios_node *)st->node)) < 0)
 		goto done;
-	if (cur > 1 || zero == 0) {
+	{
 		/* when the previous epoch goes: its end plus the grace */
 		sqlite3_stmt *pStmt = NULL;
 		int rc = sqlite3_prepare_v2(st->db, "SELECT max(e) FROM (SELECT ended_at AS e FROM epoch_key WHERE sk IS NOT NULL"
