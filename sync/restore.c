@@ -16,6 +16,7 @@
  *      roles it has now (they were all sealed before the home was lost).
  */
 #include "sync/restore.h"
+#include "sync/epoch.h"
 #include "sync/consent.h"
 #include "sync/bundle.h"
 #include "sync/chain.h"
@@ -155,6 +156,9 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 
 	assert(rep != NULL && st != NULL && st->node != NULL && url != NULL && pin != NULL);
 	memset(rep, 0, sizeof(*rep));
+	/* 0. the epoch keys the backup carries: what was sealed to them reads (epoch.h) */
+	if ((error = vios_epoch_install(st)) < 0)
+		goto done;
 	/* 1. */
 	if ((error = vios_trust_join(&reg, st, url, pin)) < 0 || (error = vios_trust_keep_covenants(st, reg)) < 0)
 		goto done;

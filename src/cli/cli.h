@@ -83,6 +83,7 @@ int cmd_import(vios_cli *cli, int argc, char **argv);
 int cmd_bundle(vios_cli *cli, int argc, char **argv);
 int cmd_digest(vios_cli *cli, int argc, char **argv);
 int cmd_sync(vios_cli *cli, int argc, char **argv);
+int cmd_keys(vios_cli *cli, int argc, char **argv);
 int cmd_audit(vios_cli *cli, int argc, char **argv);
 /* hub merge, shared by cmd_hub */
 int cli_hub_merge(vios_cli *cli, const char *via);

@@ -166,7 +166,7 @@ int cmd_restore(vios_cli *cli, int argc, char **argv)
 		       "    %s\n", code);
 	}
 	if (rep.own_unreadable)
-		fprintf(stderr, "vios: warning: %zu of this node's bundles were not addressed to it; what they held is not back\n",
+		fprintf(stderr, "vios: warning: %zu of this node's bundles could not be read (not addressed to it, or sealed to an epoch key destroyed since: forward secrecy); what they held is not back\n",
 			rep.own_unreadable);
 	if (error == 0 && rep.others.alarms) {
 		vios_error_set(VIOS_ERR_BUNDLE, "restored, but %zu alarm%s: %s", rep.others.alarms,

@@ -330,6 +330,21 @@ static const vios_cmd commands[] = {
 	  "each other's change, the later clock wins everywhere; the losing value is kept\n"
 	  "here so a person can see it (e.g. the police marked an agreement done while the\n"
 	  "school moved its due date).\n", NULL },
+	{ "keys", cmd_keys, NEEDS_STORE, "Rotate and list this node's epoch keys (forward secrecy)",
+	  "usage: vios keys rotate\n"
+	  "       vios keys list\n"
+	  "       vios keys export --secret -o FILE [--force]\n"
+	  "\n"
+	  "This node's age recipient rotates per epoch (a calendar month, UTC): 'vios sync'\n"
+	  "starts a new epoch when the month ended and announces it in its next bundle's\n"
+	  "signed header; partners seal to it from then on. An epoch's secret key is\n"
+	  "destroyed once the epoch ended, 14 days passed and nothing waits undecrypted:\n"
+	  "bundles sealed to it in git history can then be read by no one.\n"
+	  "rotate starts a new epoch now (also the answer to a suspected key leak) and\n"
+	  "says when the previous one will be destroyed. list shows every epoch (number,\n"
+	  "started, ended, destroyed, recipient), never a secret. export --secret writes\n"
+	  "every live secret key (AGE-SECRET-KEY-1..., one a line) to FILE, mode 0600, for\n"
+	  "stock 'age -d -i FILE'; it is written to the access log first.\n", NULL },
 	{ "sync", cmd_sync, NEEDS_STORE, "Fetch, verify and import, export, and push over git",
 	  "usage: vios sync [--via URL|PATH]\n"
 	  "\n"

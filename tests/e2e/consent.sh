@@ -33,7 +33,7 @@ t "school sync" V "$T/s1" sync
 t "police sync" V "$T/pol" sync
 t "the police (approved at join) receive the case" bash -c "'$VIOS' --home '$T/pol' --json signal list | grep -q 'first note $C'"
 t "the first header approves the nodes the school joined with" bash -c "[ \"\$(headers s1 | jq -r 'select(.seq==1) | .approves.nodes | index(\"$(nid pol)\") != null')\" = true ]"
-t "every header is vios-bundle-2 and names the approved covenant" bash -c "headers s1 | jq -e -s 'all(.format==\"vios-bundle-2\" and .approves.covenant==1)' >/dev/null"
+t "every header is vios-bundle-2 (-3 when it announces an epoch) and names the approved covenant" bash -c "headers s1 | jq -e -s 'all((.format==\"vios-bundle-2\" or (.format==\"vios-bundle-3\" and .epoch.n >= 1)) and .approves.covenant==1)' >/dev/null"
 t "no bundle is sealed to the auditor (scope headers)" bash -c "! headers s1 | jq -r '.recipients[]' | grep -qx '$(nid aud)'"
 
 # --- 1. a node the hub enrolls and controls ------------------------------------------------

@@ -36,7 +36,7 @@ t "  never inside the home (exit 2)" bash -c "[ $rc -eq 2 ] && [ ! -e '$T/s1/ins
 if command -v age >/dev/null && command -v script >/dev/null; then
 	# stock age reads a passphrase only from a terminal: script(1) gives it one
 	(sleep 1; printf '%s\n' "$VIOS_PASSPHRASE") | timeout 120 script -qec "age -d -o '$T/s1.backup.json' '$T/s1.backup'" /dev/null >/dev/null 2>&1
-	t "stock age -d opens the backup" jq -e --arg id "$S1" '.format=="vios-identity-backup-1" and .node.node_id==$id and (.secret_keys.age|startswith("AGE-SECRET-KEY-1")) and .hub.fingerprint!=null' "$T/s1.backup.json"
+	t "stock age -d opens the backup" jq -e --arg id "$S1" '.format=="vios-identity-backup-2" and .node.node_id==$id and (.secret_keys.age|startswith("AGE-SECRET-KEY-1")) and .hub.fingerprint!=null' "$T/s1.backup.json"
 	rm -f "$T/s1.backup.json"
 else
 	echo "skip stock age -d (no age or no script(1) for its terminal)"

@@ -582,7 +582,7 @@ static void test_store_log__swapped_entries_are_named(void **state)
  * entries it holds, in seq order, as vios_store_log would have. The store
  * is taken back to 7 by undoing every migration after 0007: 0008, 0009
  * (consent), 0010 (the case's marked fields), 0011 (parents informed of
- * a case) and 0012 (erasure: crdt_ref). */
+ * a case), 0012 (erasure: crdt_ref) and 0013 (epoch keys). */
 static void test_store_open__migration_chains_existing_log(void **state)
 {
 	sandbox *sb = *state;
@@ -590,9 +590,10 @@ static void test_store_open__migration_chains_existing_log(void **state)
 	vios_log_head before, after;
 	long long bad = 0;
 
-	assert_int_equal(vios_store_schema_version(), 12);
+	assert_int_equal(vios_store_schema_version(), 13);
 	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
-	sql_ok(st, "DROP TABLE crdt_ref; DROP INDEX crdt_pending_any_row; DROP INDEX meeting_case;"
+	sql_ok(st, "DROP TABLE epoch_key; DROP TABLE epoch_zero; DROP TABLE peer_epoch;" /* 0013 */
+		   " DROP TABLE crdt_ref; DROP INDEX crdt_pending_any_row; DROP INDEX meeting_case;"
 		   " DROP INDEX agreement_meeting;" /* 0012 (issue 16, erasure) */
 		   " ALTER TABLE case_file DROP COLUMN not_informed_reason;"
 		   " ALTER TABLE case_file DROP COLUMN parents_informed;"
