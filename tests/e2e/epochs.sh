@@ -48,8 +48,8 @@ opens() {
 }
 
 P=$(V "$T/s1" pupil add --name "Pupil $C" --birth 2012-01-02)
-S=$(V "$T/s1" signal add --theme crime --pupil "$P" --note "first note $C" --parents-informed yes)
-V "$T/s1" case open --pupil "$P" --signals "$S" --roles police --lead police >/dev/null
+S=$(V "$T/s1" signal add --theme crime --pupil "$P" --note "first note $C" --basis public-task --parents-informed yes)
+V "$T/s1" case open --pupil "$P" --signals "$S" --roles police --lead police --basis public-task >/dev/null
 t "everyone syncs" syncall
 t "the police receive the case" bash -c "$(declare -f V signals_of); VIOS='$VIOS' T='$T'; signals_of pol | grep -q 'first note $C'"
 t "before its month ends a node's current epoch is 0, the identity's key" bash -c "'$VIOS' --home '$T/s1' --json keys list | jq -e '.epochs | map(.n) == [0] and .[0].ended == null' >/dev/null"
@@ -60,7 +60,7 @@ V "$T/s1" keys rotate >"$T/rotate.out" 2>>"$T/.log"
 t "keys rotate starts epoch 1 and says when epoch 0 goes" grep -Eq '^epoch 1 started; recipient age1[a-z0-9]+; epoch 0 will be destroyed after 20[0-9-]+T' "$T/rotate.out"
 t "the school syncs after the rotation" V "$T/s1" sync
 t "the police sync (record the new recipient)" V "$T/pol" sync
-V "$T/s1" signal add --theme crime --pupil "$P" --note "second note $C" --parents-informed yes >/dev/null
+V "$T/s1" signal add --theme crime --pupil "$P" --note "second note $C" --basis public-task --parents-informed yes >/dev/null
 t "the school seals to the police after the rotation" V "$T/s1" sync
 t "the police read what follows" bash -c "'$VIOS' --home '$T/pol' sync >/dev/null && '$VIOS' --home '$T/pol' --json signal list | grep -q 'second note $C'"
 t "the school announced its epoch 1 (vios-bundle-3)" bash -c "'$VIOS' --home '$T/s1' --json keys list | jq -e '.epochs[-1].n == 1 and .epochs[-1].published_seq != null' >/dev/null"
@@ -83,7 +83,7 @@ export VIOS_TEST_DAYS_AHEAD=120
 t "epoch 0 of the police is destroyed, its later ones live" bash -c "'$VIOS' --home '$T/pol' --json keys list | jq -e '(.epochs[0].destroyed != null) and ([.epochs[1:][] | .destroyed] | all(. == null))' >/dev/null"
 t "epochs 0 and 1 of the school are destroyed" bash -c "'$VIOS' --home '$T/s1' --json keys list | jq -e '[.epochs[] | select(.n <= 1) | .destroyed] | all(. != null)' >/dev/null"
 t "identity export --secret says the age key was destroyed" bash -c "'$VIOS' --home '$T/pol' identity export --secret -o '$T/x.key' 2>&1 | grep -q destroyed && ! test -e '$T/x.key'"
-V "$T/s1" signal add --theme crime --pupil "$P" --note "third note $C" --parents-informed yes >/dev/null
+V "$T/s1" signal add --theme crime --pupil "$P" --note "third note $C" --basis public-task --parents-informed yes >/dev/null
 t "the school syncs after the jump" V "$T/s1" sync
 t "the police read what follows the jump" bash -c "'$VIOS' --home '$T/pol' sync >/dev/null && '$VIOS' --home '$T/pol' --json signal list | grep -q 'third note $C'"
 t "the data lives on in the police store" bash -c "'$VIOS' --home '$T/pol' --json signal list | grep -q 'first note $C'"

@@ -23,7 +23,6 @@ listings() {
 has_canary() { listings "$1" 2>/dev/null | grep -q "$C"; }
 syncall() { local n; for n in s1 pol aud s1 pol; do V "$T/$n" sync >/dev/null 2>&1; done; return 0; }
 
-# TODO(issue 16, data quality): --basis and --parents-informed become required on signal add --pupil
 P=$(V "$T/s1" pupil add --name "Pupil $C" --birth 2012-03-04 --guardian "guardian-$C@example.org")
 O=$(V "$T/s1" pupil add --name "Other pupil" --birth 2011-01-02)
 S=$(V "$T/s1" signal add --theme weapons --pupil "$P" --note "note $C" --basis public-task --parents-informed yes)

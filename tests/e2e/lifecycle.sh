@@ -39,12 +39,12 @@ dump() {
 		VIOS_TEST_DAYS_AHEAD=$d V "$T/$n" --json $c 2>/dev/null
 	done
 }
-# keys: every secret key each node can still produce, one file per node
+# keys: every live secret key of each node (vios keys export), one file per node
 keys() {
 	local d=${1:-0} n
 	rm -rf "$T/keys"; mkdir -p "$T/keys"
 	for n in $ALL; do
-		VIOS_TEST_DAYS_AHEAD=$d V "$T/$n" identity export --secret -o "$T/keys/$n.key" >/dev/null 2>&1 || rm -f "$T/keys/$n.key"
+		VIOS_TEST_DAYS_AHEAD=$d V "$T/$n" keys export --secret -o "$T/keys/$n.key" >/dev/null 2>&1 || rm -f "$T/keys/$n.key"
 	done
 	ls "$T/keys" | grep -q .
 }
@@ -80,13 +80,17 @@ CK=$(V "$T/s1" case open --pupil "$PK" --signals "$SK" --roles police --lead pol
 M=$(V "$T/s1" meeting add --kind case --date "$(date +%F)" --roles school,police,social-team --case "$CASE" --minutes "minutes $C")
 t "the school records two pupils, their signals, cases and a case meeting" test -n "$P" -a -n "$PK" -a -n "$CASE" -a -n "$CK" -a -n "$M"
 t "everyone syncs" sync_all 0
-A=$(V "$T/pol" agreement add --case "$CASE" --owner police --action "talk to $C" --due "$(date -d '+7 days' +%F)")
-t "the police add an agreement in the case" test -n "$A"
+A=$(V "$T/s1" agreement add --case "$CASE" --owner police --action "talk to $C" --due "$(date -d '+7 days' +%F)")
+AK=$(V "$T/s1" agreement add --case "$CK" --owner police --action "call $K" --due "$(date -d '+90 days' +%F)")
+t "the school makes agreements for the police in both cases" test -n "$A" -a -n "$AK"
 t "everyone syncs again" sync_all 0
+t "the police answer theirs with feedback" V "$T/pol" agreement done "$A" --feedback "feedback $C"
+t "everyone syncs once more" sync_all 0
 for n in pol soc aud; do
 	t "$n holds the pupil, the note and the minutes" bash -c "dump $n | grep -q 'Pupil $C' && dump $n | grep -q 'note $C' && dump $n | grep -q 'minutes $C'"
 done
 t "the police hold the agreement" bash -c "dump pol | grep -q 'talk to $C'"
+t "the school holds the police's feedback" bash -c "dump s1 | grep -q 'feedback $C'"
 t "the scan can fail: today's keys open history and find the pupil" bash -c "keys && scan 'Pupil $C' | grep -qx found"
 
 t "the school erases the pupil" V "$T/s1" pupil erase "$P" --reason "request of the parents"
@@ -108,8 +112,8 @@ t "  and not the erased one" bash -c "! dump s1r | grep -q '$C\|$PHONE'"
 rm -rf "$T/s1r" "$T/s1.backup"
 
 # the month ends, a new epoch starts everywhere; then the grace period passes
-t "45 days on: everyone syncs (new epochs)" sync_all 45
-t "  the hub re-signs its registry" bash -c "VIOS_TEST_DAYS_AHEAD=45 '$VIOS' --home '$T/hub' hub registry refresh >/dev/null"
+t "45 days on: the hub re-signs its registry" bash -c "VIOS_TEST_DAYS_AHEAD=45 '$VIOS' --home '$T/hub' hub registry refresh >/dev/null"
+t "  everyone syncs (new epochs)" sync_all 45
 t "  everyone syncs again" sync_all 45
 t "75 days on: the hub re-signs its registry" bash -c "VIOS_TEST_DAYS_AHEAD=75 '$VIOS' --home '$T/hub' hub registry refresh >/dev/null"
 t "  everyone syncs (old epoch keys destroyed)" sync_all 75
@@ -126,7 +130,7 @@ done
 t "the kept pupil lives on in the school's store" bash -c "dump s1 75 | grep -q 'Pupil $K'"
 t "... and at the police (the control: without the erase the canaries stay)" bash -c "dump pol 75 | grep -q 'note $K'"
 t "the erasure is in the school's log with its reason" bash -c "'$VIOS' --home '$T/s1' log | grep -i erase | grep -q 'request of the parents'"
-t "a partner sends after the rotation and the school reads it" bash -c "VIOS_TEST_DAYS_AHEAD=75 '$VIOS' --home '$T/pol' agreement add --case '$CK' --owner police --action 'call back $K' --due '$(date -d '+80 days' +%F)' >/dev/null && sync_all 75 && dump s1 75 | grep -q 'call back $K'"
+t "a partner sends after the rotation and the school reads it" bash -c "VIOS_TEST_DAYS_AHEAD=75 '$VIOS' --home '$T/pol' agreement done '$AK' --feedback 'called back $K' >/dev/null && sync_all 75 && dump s1 75 | grep -q 'called back $K'"
 
 # retention: the kept pupil's case closes; 25 months later it is gone everywhere
 close_case() { local st; for st in discussed in-progress monitoring closed; do VIOS_TEST_DAYS_AHEAD=75 V "$T/s1" case status "$CK" "$st" >/dev/null 2>&1; done

@@ -97,8 +97,10 @@ static int setup(void **state)
 	sandbox *sb = calloc(1, sizeof(*sb));
 	vios_field fp[] = { { "name", "Pupil " CANARY }, { "guardian_contact", "guardian-" CANARY "@example.org" } };
 	vios_field fo[] = { { "name", "Other pupil" } };
-	vios_field fs[] = { { "theme", "weapons" }, { "note", "note " CANARY }, { "pupil_id", NULL } };
-	vios_field fc[] = { { "pupil_id", NULL }, { "signals", NULL }, { "roles", "police" }, { "lead_role", "police" } };
+	vios_field fs[] = { { "theme", "weapons" }, { "note", "note " CANARY }, { "pupil_id", NULL },
+			    { "basis", "public-task" }, { "parents_informed", "1" } };
+	vios_field fc[] = { { "pupil_id", NULL }, { "signals", NULL }, { "roles", "police" }, { "lead_role", "police" },
+			    { "basis", "public-task" }, { "parents_informed", "1" } };
 	vios_field fa[] = { { "case_id", NULL }, { "owner_role", "police" }, { "action", "visit " CANARY },
 			    { "due_date", "2030-01-01" } };
 	vios_field ft[] = { { "theme", "drugs-use" }, { "period", "2026-10" }, { "level", "rising" } };
@@ -115,17 +117,17 @@ static int setup(void **state)
 	FX_OK(vios_record_add(sb->pupil, sb->school.st, "pupil", fp, 2));
 	FX_OK(vios_record_add(sb->other, sb->school.st, "pupil", fo, 1));
 	fs[2].val = sb->pupil;
-	FX_OK(vios_record_add(sb->signal, sb->school.st, "signal", fs, 3));
+	FX_OK(vios_record_add(sb->signal, sb->school.st, "signal", fs, 5));
 	fc[0].val = sb->pupil;
 	fc[1].val = sb->signal;
-	FX_OK(vios_record_add(sb->kase, sb->school.st, "case_file", fc, 4));
+	FX_OK(vios_record_add(sb->kase, sb->school.st, "case_file", fc, 6));
 	fa[0].val = sb->kase;
 	FX_OK(vios_record_add(sb->agreement, sb->school.st, "agreement", fa, 4));
 	FX_OK(vios_record_add(sb->trend, sb->school.st, "trend", ft, 3));
 	/* the other pupil's open case with the police too */
 	fc[0].val = sb->other;
 	fc[1].val = NULL;
-	FX_OK(vios_record_add(sb->kase_other, sb->school.st, "case_file", fc, 4));
+	FX_OK(vios_record_add(sb->kase_other, sb->school.st, "case_file", fc, 6));
 	sync_ok(&sb->school);
 	sync_ok(&sb->police);
 	assert_true(holds(&sb->police, "pupil", sb->pupil));
