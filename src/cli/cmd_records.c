@@ -295,7 +295,7 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 		json_decref(doc);
 		return 0;
 	}
-	return cli_usage(cli, "expected add, edit, list, show or report");
+	return cli_usage(cli, "expected add, edit, list, show, report or erase");
 }
 
 /* A text column of row for text output: "-" when absent. */
