@@ -476,6 +476,7 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_TOMB_GET] = "SELECT hlc, node FROM crdt_tombstone WHERE tbl = ?1 AND pk = ?2",
 	[Q_TOMB_RAISE] = "UPDATE crdt_tombstone SET hlc = ?3, node = ?4 WHERE tbl = ?1 AND pk = ?2",
 	[Q_TOMB_ADD] = "INSERT INTO crdt_tombstone(tbl, pk, hlc, node, category, roles) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_TOMB_LIFT] = "DELETE FROM crdt_tombstone WHERE tbl = ?1 AND pk = ?2 AND hlc = 0 AND node = '" CRDT_MARK_RETENTION "'",
 	[Q_PURGE_CELL] = "DELETE FROM crdt_cell WHERE tbl = ?1 AND pk = ?2",
 	[Q_PURGE_HIST] = "DELETE FROM crdt_history WHERE tbl = ?1 AND pk = ?2",
 	[Q_PURGE_CONF] = "DELETE FROM crdt_conflict WHERE tbl = ?1 AND pk = ?2",

@@ -292,6 +292,10 @@ int vios_crdt_conflicts(json_t **out, vios_store *st);
 typedef struct {
 	size_t n[VIOS_CRDT_TABLES_MAX];
 	size_t total;
+	/* the truncating WAL checkpoint after the deletes found another process
+	 * reading the store: pages as they were stay in the WAL until SQLite's
+	 * next checkpoint (the deletes stand) */
+	int wal_busy;
 } vios_crdt_erased;
 
 /*

@@ -9,8 +9,9 @@
  *     received the rows;
  *   - local: crdt_local_delete deletes a row on this node only, with a local
  *     tombstone of clock 0 and node "" (so a set that arrives later is
- *     ignored, and a real tombstone arriving later raises it). Local
- *     tombstones are not in the digest (digest.c): whether a node held a row
+ *     ignored, and a real tombstone arriving later raises it; retention's
+ *     delete of a pupil left with nothing is marked instead, see
+ *     crdt_local_delete in internal.h). Local tombstones are not in the digest (digest.c): whether a node held a row
  *     it then deleted locally must not make digests differ.
  *
  * The cascade is a function of the rows and tombstones held: every row whose
@@ -146,7 +147,7 @@ static int cutoff(char out[32], vios_store *st, const char *now, const char *shi
 	return vios_store_error(st->db, rc, "computing the retention cut-off");
 }
 
-int crdt_local_delete(crdt_ctx *cx, const char *tbl, const char *pk, int *effect)
+int crdt_local_delete(crdt_ctx *cx, const char *tbl, const char *pk, const char *mark, int *effect)
 {
 	vios_crdt_op op;
 
@@ -154,7 +155,7 @@ int crdt_local_delete(crdt_ctx *cx, const char *tbl, const char *pk, int *effect
 	memset(&op, 0, sizeof(op));
 	op.kind = VIOS_OP_DELETE;
 	op.hlc = 0; /* a local tombstone: any real one is greater and raises it */
-	op.node = (char *)"";
+	op.node = (char *)(mark ? mark : "");
 	op.tbl = (char *)tbl;
 	op.pk = (char *)pk;
 	return crdt_merge_delete(cx, &op, NULL, 0, 0, effect);
@@ -162,11 +163,11 @@ int crdt_local_delete(crdt_ctx *cx, const char *tbl, const char *pk, int *effect
 
 /* Deletes every victim locally; counts[t] (counts may be NULL) and *done
  * (may be NULL) grow by the rows deleted. */
-static int delete_local(crdt_ctx *cx, const victims *l, size_t counts[CRDT_NTABLES], size_t *done)
+static int delete_local(crdt_ctx *cx, const victims *l, const char *mark, size_t counts[CRDT_NTABLES], size_t *done)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		int effect = 0, error;
-		if ((error = crdt_local_delete(cx, crdt_tables[l->v[i].t].name, l->v[i].id, &effect)) < 0)
+		if ((error = crdt_local_delete(cx, crdt_tables[l->v[i].t].name, l->v[i].id, mark, &effect)) < 0)
 			return error;
 		if (effect && counts)
 			counts[l->v[i].t]++;
@@ -176,7 +177,9 @@ static int delete_local(crdt_ctx *cx, const victims *l, size_t counts[CRDT_NTABL
 	return 0;
 }
 
-#define TOMBS(tbl) "(SELECT pk FROM crdt_tombstone WHERE tbl = '" tbl "')"
+/* the deleted rows of tbl that make their children go: every tombstone but
+ * retention's of a pupil left with nothing (CRDT_MARK_RETENTION) */
+#define TOMBS(tbl) "(SELECT pk FROM crdt_tombstone WHERE tbl = '" tbl "' AND node <> '" CRDT_MARK_RETENTION "')"
 
 int crdt_cascade(crdt_ctx *cx, size_t counts[CRDT_NTABLES])
 {
@@ -212,7 +215,7 @@ int crdt_cascade(crdt_ctx *cx, size_t counts[CRDT_NTABLES])
 			error = victims_query(&l, cx->st, rules[r].t, rules[r].sql, NULL, 0, NULL);
 		found = 0;
 		if (error == 0)
-			error = delete_local(cx, &l, counts, &found);
+			error = delete_local(cx, &l, NULL, counts, &found);
 		free(l.v);
 	} while (error == 0 && found > 0);
 	return error;
@@ -227,11 +230,15 @@ static void erased_total(vios_crdt_erased *e, const size_t counts[CRDT_NTABLES])
 	}
 }
 
-/* After an erase: no WAL frame keeps a page as it was before (docs/lifecycle.md). */
+/* After an erase has committed: no WAL frame keeps a page as it was before
+ * (docs/lifecycle.md). A reader in another process can hold the WAL; then
+ * the frames stay until SQLite's next checkpoint, the erase stands and the
+ * caller is told (1; vios_crdt_erased.wal_busy). */
 static int checkpoint(vios_store *st)
 {
-	int rc = sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-	return vios_store_error(st->db, rc, "checkpointing the store after an erase");
+	int log = 0, done = 0, rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+
+	return rc != SQLITE_OK || log > 0;
 }
 
 int vios_crdt_cascade(vios_crdt_erased *out, vios_store *st)
@@ -271,7 +278,13 @@ static int pupil_rows(victims *l, vios_store *st, const char *p)
 	    (error = victims_query(l, st, T_MEETING,
 				   "SELECT id, origin FROM meeting WHERE case_id IN " CASES " ORDER BY id", params, 1,
 				   NULL)) < 0 ||
-	    (error = victims_query(l, st, T_SIGNAL, "SELECT id, origin FROM signal WHERE pupil_id = ?1 ORDER BY id",
+	    /* its signals, and those without a pupil that only its cases list (their
+	     * note may describe it) */
+	    (error = victims_query(l, st, T_SIGNAL,
+				   "SELECT s.id, s.origin FROM signal s WHERE s.pupil_id = ?1"
+				   " OR (s.pupil_id IS NULL AND EXISTS (SELECT 1 FROM case_file c WHERE c.pupil_id = ?1 AND "
+				   LISTS_SIGNAL("c.signals", "s.id") ") AND NOT EXISTS (SELECT 1 FROM case_file o WHERE"
+				   " o.pupil_id IS NOT ?1 AND " LISTS_SIGNAL("o.signals", "s.id") ")) ORDER BY s.id",
 				   params, 1, NULL)) < 0 ||
 	    (error = victims_query(l, st, T_CASE, "SELECT id, origin FROM case_file WHERE pupil_id = ?1 ORDER BY id",
 				   params, 1, NULL)) < 0)
@@ -300,7 +313,7 @@ int vios_crdt_erase_pupil(vios_crdt_erased *out, vios_store *st, const char *pup
 	size_t counts[CRDT_NTABLES] = { 0 };
 	victims l = { 0 };
 	crdt_ctx cx;
-	int error, open = 0, have_cx = 0;
+	int error, open = 0, have_cx = 0, wal_busy = 0;
 
 	assert(st != NULL && st->db != NULL && st->node != NULL && pupil_id != NULL);
 	if (out)
@@ -350,7 +363,7 @@ int vios_crdt_erase_pupil(vios_crdt_erased *out, vios_store *st, const char *pup
 			int effect = 0;
 			if ((error = crdt_capture_pause(st, 1)) < 0)
 				goto done;
-			error = crdt_local_delete(&cx, crdt_tables[v->t].name, v->id, &effect);
+			error = crdt_local_delete(&cx, crdt_tables[v->t].name, v->id, NULL, &effect);
 			if (error < 0) {
 				crdt_capture_pause(st, 0);
 				goto done;
@@ -365,19 +378,21 @@ int vios_crdt_erase_pupil(vios_crdt_erased *out, vios_store *st, const char *pup
 	crdt_ctx_dispose(&cx);
 	have_cx = 0;
 	open = 0;
+	/* the commit captures the owned rows' deletes and runs the cascade over
+	 * their tombstones in the same transaction (capture.c) */
 	if ((error = vios_store_tx_commit(st)) < 0)
 		goto done;
-	/* the owned rows' tombstones exist now: anything else that refers to them */
-	if ((error = vios_crdt_cascade(NULL, st)) < 0 || (error = checkpoint(st)) < 0)
-		goto done;
+	wal_busy = checkpoint(st);
 done:
 	if (have_cx)
 		crdt_ctx_dispose(&cx);
 	if (open)
 		vios_store_tx_rollback(st);
 	free(l.v);
-	if (error == 0 && out)
+	if (error == 0 && out) {
 		erased_total(out, counts);
+		out->wal_busy = wal_busy;
+	}
 	return error;
 }
 
@@ -432,7 +447,8 @@ int vios_crdt_retention(vios_crdt_erased *out, vios_store *st, long long theme_m
 	    (error = victims_query(&l, st, T_SIGNAL,
 				   "SELECT s.id FROM signal s WHERE EXISTS (SELECT 1 FROM case_file c WHERE " EXPIRED("c")
 				   " AND (" LISTS_SIGNAL("c.signals", "s.id")
-				   " OR (s.pupil_id IS NOT NULL AND s.pupil_id = c.pupil_id))) AND NOT " IN_CASE_KEPT
+				   " OR (s.pupil_id IS NOT NULL AND s.pupil_id = c.pupil_id"
+				   " AND coalesce(s.seen_at, s.created_at) <= c.closed_at))) AND NOT " IN_CASE_KEPT
 				   " ORDER BY s.id", cp, 2, why_case)) < 0 ||
 	    /* case: a signal about a pupil, in no case, seen long ago */
 	    (error = victims_query(&l, st, T_SIGNAL,
@@ -460,7 +476,7 @@ int vios_crdt_retention(vios_crdt_erased *out, vios_store *st, long long theme_m
 
 	crdt_ctx_init(&cx, st);
 	have_cx = 1;
-	if ((error = delete_local(&cx, &l, counts, NULL)) < 0 || (error = crdt_cascade(&cx, counts)) < 0)
+	if ((error = delete_local(&cx, &l, NULL, counts, NULL)) < 0 || (error = crdt_cascade(&cx, counts)) < 0)
 		goto done;
 	/* case: a pupil with nothing left, recorded long ago (after the deletes above) */
 	if ((error = victims_query(&pupils, st, T_PUPIL,
@@ -468,7 +484,7 @@ int vios_crdt_retention(vios_crdt_erased *out, vios_store *st, long long theme_m
 				   " AND NOT EXISTS (SELECT 1 FROM signal s WHERE s.pupil_id = p.id)"
 				   " AND NOT EXISTS (SELECT 1 FROM case_file c WHERE c.pupil_id = p.id) ORDER BY p.id",
 				   cp, 2, why_pupil)) < 0 ||
-	    (error = delete_local(&cx, &pupils, counts, NULL)) < 0 || (error = crdt_cascade(&cx, counts)) < 0)
+	    (error = delete_local(&cx, &pupils, CRDT_MARK_RETENTION, counts, NULL)) < 0)
 		goto done;
 	for (size_t i = 0; i < l.n + pupils.n; i++) {
 		const victim *v = i < l.n ? &l.v[i] : &pupils.v[i - l.n];
@@ -488,8 +504,8 @@ done:
 		vios_crdt_erased e;
 		erased_total(&e, counts);
 		if (e.total > 0)
-			error = checkpoint(st);
-		if (error == 0 && out)
+			e.wal_busy = checkpoint(st);
+		if (out)
 			*out = e;
 	}
 	return error;

@@ -72,6 +72,7 @@ enum {
 	Q_TOMB_GET,
 	Q_TOMB_RAISE,
 	Q_TOMB_ADD,
+	Q_TOMB_LIFT,
 	Q_PURGE_CELL,
 	Q_PURGE_HIST,
 	Q_PURGE_CONF,
@@ -187,12 +188,18 @@ int crdt_capture_pause(vios_store *st, int paused);
  */
 int crdt_capture_snapshot(vios_store *st, int t, const char *pk, vios_crdt_category cat, uint32_t roles);
 /*
- * Deletes (tbl, pk) locally for good: a local tombstone (clock 0, node ""),
- * the row and its cell state, as a merged tombstone does. Nothing is
- * captured. *effect 1 when the row was held or unknown, 0 when it was
+ * Deletes (tbl, pk) locally for good: a local tombstone (clock 0, node ""
+ * or mark), the row and its cell state, as a merged tombstone does. Nothing
+ * is captured. *effect 1 when the row was held or unknown, 0 when it was
  * deleted already.
+ *
+ * mark CRDT_MARK_RETENTION is retention's delete of a pupil left with
+ * nothing: its tombstone makes nothing cascade, and a set that arrives
+ * later (a new case about the pupil brought it back to this node) lifts it
+ * (merge.c). Any other local tombstone is for good.
  */
-int crdt_local_delete(crdt_ctx *cx, const char *tbl, const char *pk, int *effect);
+#define CRDT_MARK_RETENTION "retention"
+int crdt_local_delete(crdt_ctx *cx, const char *tbl, const char *pk, const char *mark, int *effect);
 /*
  * The cascade (docs/lifecycle.md): deletes with crdt_local_delete every
  * row whose pupil_id names (now, or ever: crdt_ref) a deleted pupil, whose

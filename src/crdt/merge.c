@@ -316,15 +316,24 @@ int crdt_merge_set(crdt_ctx *cx, const vios_crdt_op *op, int to_row, int *effect
 {
 	int t = crdt_table_index(op->tbl), c, found, superseded, rc, error;
 	sqlite3_stmt *pStmt;
-	uint64_t chlc;
-	char cnode[37];
+	uint64_t chlc, thlc = 0;
+	char cnode[37], tnode[37] = "";
 
 	assert(cx != NULL && op != NULL && effect != NULL);
 	assert(op->kind == VIOS_OP_SET);
 	*effect = 0;
 	c = crdt_col_index(&crdt_tables[t], op->col);
-	if ((error = crdt_tomb_get(cx, op->tbl, op->pk, &found)) < 0)
+	if ((error = tomb_get(cx, op->tbl, op->pk, &found, &thlc, tnode)) < 0)
 		return error;
+	if (found && thlc == 0 && !strcmp(tnode, CRDT_MARK_RETENTION)) {
+		/* retention's delete of a pupil left with nothing: the row is wanted here again (erase.c) */
+		if ((pStmt = crdt_q(cx, Q_TOMB_LIFT)) == NULL)
+			return VIOS_ERROR;
+		bind_cell(pStmt, op->tbl, op->pk, NULL);
+		if ((error = step_done(cx, pStmt, "lifting a retention delete")) < 0)
+			return error;
+		found = 0;
+	}
 	if (found) {
 		*effect = 2;
 		return 0;

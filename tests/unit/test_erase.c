@@ -315,6 +315,88 @@ static void test_erase__retention_erases_a_closed_case_on_every_node(void **stat
 	assert_int_equal(vios_crdt_retention(&e, sb->police.st, 0, 12), VIOS_EUSAGE);
 }
 
+/* Retention on one node only: the police let the closed case and the pupil
+ * go; the school, which keeps the pupil, opens a new case with them. The
+ * police must hold the new case: retention's delete of a pupil left with
+ * nothing is not an erasure, and nothing cascades from it. */
+static void test_erase__a_new_case_reaches_a_node_whose_retention_let_the_pupil_go(void **state)
+{
+	sandbox *sb = *state;
+	vios_crdt_erased e;
+	char kase2[37];
+	vios_field fc[] = { { "pupil_id", sb->pupil }, { "roles", "police" }, { "lead_role", "police" },
+			    { "basis", "public-task" }, { "parents_informed", "1" } };
+
+	FX_OK(vios_case_set_status(sb->school.st, sb->kase, "closed", NULL));
+	sync_ok(&sb->school);
+	sync_ok(&sb->police);
+	uncaptured(&sb->police, "UPDATE case_file SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-3 months')"
+				" WHERE closed_at IS NOT NULL");
+	uncaptured(&sb->police, "UPDATE pupil SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-3 months')");
+	FX_OK(vios_crdt_retention(&e, sb->police.st, 1200, 1));
+	assert_false(holds(&sb->police, "case_file", sb->kase));
+	assert_false(holds(&sb->police, "pupil", sb->pupil));
+	/* the school still holds the pupil and opens a new case with the police */
+	assert_true(holds(&sb->school, "pupil", sb->pupil));
+	FX_OK(vios_record_add(kase2, sb->school.st, "case_file", fc, 5));
+	sync_ok(&sb->school);
+	sync_ok(&sb->police);
+	assert_true(holds(&sb->police, "case_file", kase2));
+	/* and it stays through the police's next retention run and sync */
+	FX_OK(vios_crdt_retention(&e, sb->police.st, 1200, 1));
+	sync_ok(&sb->police);
+	assert_true(holds(&sb->police, "case_file", kase2));
+}
+
+/* A signal about the pupil seen after its case closed stays until its own
+ * time is up: only the signals seen before the expired case closed go with it. */
+static void test_erase__retention_keeps_a_signal_seen_after_the_case_closed(void **state)
+{
+	sandbox *sb = *state;
+	vios_crdt_erased e;
+	char late[37];
+	vios_field fs[] = { { "theme", "weapons" }, { "note", "seen again" }, { "pupil_id", sb->pupil },
+			    { "basis", "public-task" }, { "parents_informed", "1" } };
+
+	FX_OK(vios_case_set_status(sb->school.st, sb->kase, "closed", NULL));
+	uncaptured(&sb->school, "UPDATE case_file SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-3 months')"
+				" WHERE closed_at IS NOT NULL");
+	uncaptured(&sb->school, "UPDATE signal SET seen_at = strftime('%Y-%m-%d', 'now', '-4 months')");
+	FX_OK(vios_record_add(late, sb->school.st, "signal", fs, 5));
+	FX_OK(vios_crdt_retention(&e, sb->school.st, 1200, 1));
+	assert_false(holds(&sb->school, "case_file", sb->kase));
+	assert_false(holds(&sb->school, "signal", sb->signal));
+	assert_true(holds(&sb->school, "signal", late));
+	assert_true(holds(&sb->school, "pupil", sb->pupil));
+}
+
+/* A signal without a pupil that only the pupil's case lists (its note may
+ * describe the pupil) goes with the pupil; one another case lists stays. */
+static void test_erase__a_signal_only_the_pupils_case_lists_goes_with_it(void **state)
+{
+	sandbox *sb = *state;
+	vios_crdt_erased e;
+	char lone[37], shared[37], k[37], ko[37], both[80];
+	vios_field fs[] = { { "theme", "weapons" }, { "note", "a knife, the boy of " CANARY } };
+	vios_field fc[] = { { "pupil_id", sb->pupil }, { "signals", NULL }, { "roles", "police" },
+			    { "basis", "public-task" }, { "parents_informed", "1" } };
+
+	FX_OK(vios_record_add(lone, sb->school.st, "signal", fs, 2));
+	fs[1].val = "a knife near the gate";
+	FX_OK(vios_record_add(shared, sb->school.st, "signal", fs, 2));
+	snprintf(both, sizeof(both), "%s,%s", lone, shared);
+	fc[1].val = both;
+	FX_OK(vios_record_add(k, sb->school.st, "case_file", fc, 5));
+	fc[0].val = sb->other;
+	fc[1].val = shared;
+	FX_OK(vios_record_add(ko, sb->school.st, "case_file", fc, 5));
+	FX_OK(vios_crdt_erase_pupil(&e, sb->school.st, sb->pupil, "request of the parents"));
+	assert_false(holds(&sb->school, "signal", lone));
+	assert_true(holds(&sb->school, "signal", shared));
+	assert_true(holds(&sb->school, "case_file", ko));
+	assert_int_equal(canaries(&sb->school), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +405,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_erase__a_police_row_in_the_case_cascades_and_a_late_one_is_erased_on_arrival,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase__retention_erases_a_closed_case_on_every_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase__a_new_case_reaches_a_node_whose_retention_let_the_pupil_go, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_erase__retention_keeps_a_signal_seen_after_the_case_closed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_erase__a_signal_only_the_pupils_case_lists_goes_with_it, setup,
+						teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
