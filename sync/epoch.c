@@ -102,8 +102,8 @@ static int run(vios_store *st, const char *sql, const char *t, long long i)
 	return sqlerr(st, rc);
 }
 
-/* Starts epoch cur+1 at now; ends cur (epoch 0: records its end). In the caller's tx. */
-static int start_next(vios_store *st, long long cur, const char *now)
+/* Starts epoch n (> cur) at now; ends cur (epoch 0: records its end). In the caller's tx. */
+static int start_next(vios_store *st, long long cur, long long n, const char *now)
 {
 	uint8_t pk[32], *sk = NULL;
 	sqlite3_stmt *pStmt = NULL;
@@ -121,7 +121,7 @@ static int start_next(vios_store *st, long long cur, const char *now)
 		goto done;
 	rc = sqlite3_prepare_v2(st->db, "INSERT INTO epoch_key(n, pk, sk, started_at) VALUES (?1, ?2, ?3, ?4)", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(pStmt, 1, cur + 1);
+		rc = sqlite3_bind_int64(pStmt, 1, n);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_blob(pStmt, 2, pk, 32, SQLITE_TRANSIENT);
 	if (rc == SQLITE_OK)
@@ -210,7 +210,7 @@ int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force)
 		goto done;
 	/* epoch 0 (the identity's key) began when the node was made */
 	if (force || month_ended(cur == 0 ? st->node->created : since, t)) {
-		if ((error = start_next(st, cur, now)) < 0)
+		if ((error = start_next(st, cur, cur + 1, now)) < 0)
 			goto done;
 		rep.started = 1;
 		cur++;
@@ -242,12 +242,43 @@ done:
 	if (error < 0)
 		vios_store_tx_rollback(st);
 	else if (rep.ndestroyed > 0) {
-		/* secure_delete overwrote the pages; the WAL still holds copies */
-		int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-		error = sqlerr(st, rc);
+		/* secure_delete overwrote the pages; the WAL still holds copies. A
+		 * reader in another process can block the truncation: the keys are
+		 * gone all the same and SQLite's next checkpoint overwrites the
+		 * frames, so that is told (wal_busy), not a failure after the fact */
+		int log = 0, done_frames = 0;
+		int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done_frames);
+		rep.wal_busy = rc != SQLITE_OK || log > 0;
 	}
 	if (out)
 		*out = rep;
+	return error;
+}
+
+int vios_epoch_resume(long long *started, vios_store *st, long long announced)
+{
+	long long cur;
+	char now[21];
+	int error;
+
+	assert(started != NULL && st != NULL && st->node != NULL && announced >= 0);
+	*started = 0;
+	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
+		return error;
+	if ((error = current(&cur, NULL, st)) < 0)
+		goto done;
+	if (announced > cur) {
+		iso_of(now, vios_now());
+		if ((error = start_next(st, cur, announced + 1, now)) < 0)
+			goto done;
+		*started = announced + 1;
+	}
+	error = vios_store_tx_commit(st);
+done:
+	if (error < 0) {
+		vios_store_tx_rollback(st);
+		*started = 0;
+	}
 	return error;
 }
 

@@ -40,6 +40,7 @@ typedef struct {
 	size_t ndestroyed;
 	char next_destroy[21];  /* when the previous epoch may be destroyed ("" when none) */
 	int held;               /* 1 when held bundles kept every key (nothing destroyed) */
+	int wal_busy;           /* 1 when another process kept the WAL from being truncated after a destruction */
 } vios_epoch_report;
 
 /*
@@ -48,10 +49,23 @@ typedef struct {
  * month has ended (epoch 0's from the node's creation); then destroys every epoch whose
  * grace has passed (the rule above), epoch 0 through vios_node_age_destroy
  * (st->node is the node the caller unlocked; its age_sk becomes NULL). Its
- * own transaction; the WAL is checkpointed (TRUNCATE) after a destruction.
+ * own transaction; the WAL is checkpointed (TRUNCATE) after a destruction
+ * (out->wal_busy when another process's read kept it from truncating).
  * out may be NULL.
  */
 int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force);
+
+/*
+ * After a restore (sync/restore.h): announced is the highest epoch this
+ * node's own signed headers on the hub announced. Partners seal to the
+ * highest number they saw and ignore a lower one, so when it is above the
+ * current epoch (a rotation after the backup was written: its key is not
+ * in the backup), epoch announced + 1 starts with a new key and the
+ * current one ends; the next bundle announces it. *started: its number, 0
+ * when the current epoch is already the highest announced. Its own
+ * transaction.
+ */
+int vios_epoch_resume(long long *started, vios_store *st, long long announced);
 
 /*
  * The current epoch, when no own bundle announced it yet, into h's epoch

@@ -55,7 +55,7 @@ static const vios_cmd commands[] = {
 	  "Without --secret: writes the signed enrollment request (public keys, kind, role,\n"
 	  "name) for the hub operator, to FILE or stdout.\n"
 	  "With --secret: writes this node's age identity (AGE-SECRET-KEY-1...) to FILE with\n"
-	  "mode 0600, so stock 'age -d -i FILE' can decrypt what is addressed to this node.\n"
+	  "mode 0600 (epoch 0 only: 'vios keys export --secret' writes every live epoch key).\n"
 	  "The file is outside the encrypted home: keep it safe and delete it after use.\n"
 	  "Every secret export is written to the access log ('vios log').\n"
 	  "It is never written inside the home; an existing FILE needs --force.\n"

@@ -3,13 +3,16 @@
  *
  * The plaintext (one JSON object, keys sorted):
  *
- *   { "format": "vios-identity-backup-1",
+ *   { "format": "vios-identity-backup-2" (format 1, without epoch_keys, is still read),
  *     "written_at": "2026-11-30T14:00:00Z",
  *     "node": { node.json's object, format "vios-node-1" },
  *     "secret_keys": { "ed25519": base64 of the 64-byte Ed25519 secret key
  *                                 (seed || public key) the node signs with,
  *                      "age": "AGE-SECRET-KEY-1..." },
- *     "hub": { "url": ..., "fingerprint": ..., "public_key": ... } | null }
+ *     "hub": { "url": ..., "fingerprint": ..., "public_key": ... } | null,
+ *     "epoch_keys": [ {"n", "age", "started_at", "ended_at"}, ... ] }
+ *
+ * "age" is null once the identity's age key (epoch 0) was destroyed.
  *
  * The reader is strict: the format is checked first, no member it does not
  * know, the node object read by node.json's own reader, each secret key
@@ -65,6 +68,13 @@ static int document(char **out, size_t *len, const vios_node *node, const vios_b
 	int error;
 
 	*out = NULL;
+	if (node->nepochs > VIOS_BACKUP_EPOCHS_MAX) {
+		/* the reader takes at most this many: a file it refuses is no backup */
+		vios_error_set(VIOS_ERR_KEYS, "identity backup: this node holds %zu live epoch keys, more than the %d a"
+			       " backup carries; let old epochs be destroyed first ('vios status' lists held bundles,"
+			       " which keep them)", node->nepochs, VIOS_BACKUP_EPOCHS_MAX);
+		return VIOS_ERROR;
+	}
 	if ((b64 = sodium_malloc(ED25519_B64_LEN)) == NULL || (id = sodium_malloc(VIOS_AGE_IDENTITY_LEN + 1)) == NULL ||
 	    (id2 = sodium_malloc(VIOS_AGE_IDENTITY_LEN + 1)) == NULL) {
 		error = vios_error_nomem();

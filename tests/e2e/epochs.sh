@@ -49,7 +49,7 @@ opens() {
 
 P=$(V "$T/s1" pupil add --name "Pupil $C" --birth 2012-01-02)
 S=$(V "$T/s1" signal add --theme crime --pupil "$P" --note "first note $C" --basis public-task --parents-informed yes)
-V "$T/s1" case open --pupil "$P" --signals "$S" --roles police --lead police --basis public-task >/dev/null
+CASE=$(V "$T/s1" case open --pupil "$P" --signals "$S" --roles police --lead police --basis public-task)
 t "everyone syncs" syncall
 t "the police receive the case" bash -c "$(declare -f V signals_of); VIOS='$VIOS' T='$T'; signals_of pol | grep -q 'first note $C'"
 t "before its month ends a node's current epoch is 0, the identity's key" bash -c "'$VIOS' --home '$T/s1' --json keys list | jq -e '.epochs | map(.n) == [0] and .[0].ended == null' >/dev/null"
@@ -105,4 +105,24 @@ cat "$T/restore.err" >>"$T/.log"
 t "restore after the destruction: exit 0" test "$rc" = 0
 t "  it says which own bundles it could not read (forward secrecy)" grep -q "could not be read.*forward secrecy" "$T/restore.err"
 t "  it holds the live epoch keys again" bash -c "[ \"\$('$VIOS' --home '$T/s1r' --json keys list | jq -c '[.epochs[] | select(.destroyed == null) | .recipient]')\" = \"\$('$VIOS' --home '$T/s1' --json keys list | jq -c '[.epochs[] | select(.destroyed == null and .n > 0) | .recipient]')\" ]"
+
+# --- restore from a backup written before the latest rotation ------------------------
+# partners seal to the highest epoch the school announced, whose key that
+# backup lacks: the restore starts one above it, and what a partner sends reads
+AG=$(V "$T/s1" agreement add --case "$CASE" --owner police --action "visit $C" --due 2027-12-20)
+t "the school asks the police for a visit" bash -c "'$VIOS' --home '$T/s1' sync && '$VIOS' --home '$T/pol' sync"
+t "identity backup before a rotation" V "$T/s1" identity backup -o "$T/s1.old.backup"
+N0=$(V "$T/s1" --json keys list | jq '.epochs[-1].n')
+V "$T/s1" keys rotate >>"$T/.log" 2>&1
+t "the school announces epoch $((N0 + 1))" V "$T/s1" sync
+t "the police learn it" V "$T/pol" sync
+V "$T/s1b" restore --backup "$T/s1.old.backup" "$G" >"$T/restore2.out" 2>>"$T/.log"; rc=$?
+t "restore from the backup older than the rotation: exit 0" test "$rc" = 0
+t "  it starts epoch $((N0 + 2)), above the one announced after the backup, and says so in one line" \
+	grep -q "^epoch $((N0 + 2)) started: this node had announced epoch $((N0 + 1))" "$T/restore2.out"
+t "the restored school syncs (announces it)" V "$T/s1b" sync
+t "the police sync (record it)" V "$T/pol" sync
+V "$T/pol" agreement done "$AG" --feedback "after the restore $C" >>"$T/.log" 2>&1
+t "the police send a case record" V "$T/pol" sync
+t "the restored school reads it" bash -c "'$VIOS' --home '$T/s1b' sync >/dev/null && '$VIOS' --home '$T/s1b' --json agreement list | grep -q 'after the restore $C'"
 finish

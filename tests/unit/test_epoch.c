@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto/age.h"
 #include "node/backup.h"
@@ -208,6 +209,34 @@ static void test_epoch__a_backup_carries_the_live_epoch_keys(void **state)
 	vios_secret_free(pass);
 }
 
+/* A backup its own reader would refuse is no backup: more live epoch keys
+ * than a backup carries is refused when writing, and no file is made. */
+static void test_epoch__a_backup_of_more_epochs_than_it_carries_is_refused(void **state)
+{
+	sandbox *sb = *state;
+	vios_epoch_report rep;
+	vios_secret *pass = NULL;
+	char path[FX_PATH];
+
+	/* held bundles keep every key: rotations pile up */
+	sql(&sb->school, "INSERT INTO held(sender, seq, hash, age, sig, held_at) VALUES ('x', 2, 'h', x'00', 's', '2000-01-01T00:00:00Z')");
+	for (int i = 0; i < VIOS_BACKUP_EPOCHS_MAX; i++)
+		FX_OK(vios_epoch_maintain(&rep, sb->school.st, 1));
+	FX_OK(vios_epoch_node_load(sb->school.node, sb->school.st));
+	assert_int_equal(sb->school.node->nepochs, VIOS_BACKUP_EPOCHS_MAX);
+	FX_OK(vios_snprintf(path, sizeof(path), "%s/school.backup", sb->w.dir));
+	FX_OK(vios_secret_new(&pass, FX_PASS, strlen(FX_PASS)));
+	FX_OK(vios_backup_write(path, sb->school.node, NULL, pass, 10, 0)); /* 64: still carried */
+	assert_int_equal(unlink(path), 0);
+	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 1));
+	FX_OK(vios_epoch_node_load(sb->school.node, sb->school.st));
+	assert_int_equal(sb->school.node->nepochs, VIOS_BACKUP_EPOCHS_MAX + 1);
+	assert_int_equal(vios_backup_write(path, sb->school.node, NULL, pass, 10, 0), VIOS_ERROR);
+	assert_non_null(strstr(vios_error_last(), "more than the 64 a backup carries"));
+	assert_int_equal(access(path, F_OK), -1);
+	vios_secret_free(pass);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +244,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_epoch__destroyed_after_its_end_plus_the_grace_never_while_a_bundle_is_held,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_epoch__a_backup_carries_the_live_epoch_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_epoch__a_backup_of_more_epochs_than_it_carries_is_refused, setup,
+						teardown),
 	};
 	if (sodium_init() < 0 || vios_git_init() < 0)
 		return 1;
