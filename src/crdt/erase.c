@@ -26,6 +26,7 @@
  */
 #include "crdt/internal.h"
 #include "store/directory.h"
+#include "store/records.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -43,7 +44,7 @@ _Static_assert(CRDT_NTABLES <= VIOS_CRDT_TABLES_MAX, "vios_crdt_erased holds eve
 #define T_AGREEMENT 5
 
 /* "In the comma list": a case's signals column names the signal (as store/records.c). */
-#define LISTS_SIGNAL(list, sid) "instr(',' || coalesce(" list ", '') || ',', ',' || " sid " || ',') > 0"
+#define LISTS_SIGNAL VIOS_SQL_LISTS_SIGNAL
 
 /* A row to delete: its table, id and owner. */
 typedef struct {
@@ -281,9 +282,8 @@ static int pupil_rows(victims *l, vios_store *st, const char *p)
 	    /* its signals, and those without a pupil that only its cases list (their
 	     * note may describe it) */
 	    (error = victims_query(l, st, T_SIGNAL,
-				   "SELECT s.id, s.origin FROM signal s WHERE s.pupil_id = ?1"
-				   " OR (s.pupil_id IS NULL AND EXISTS (SELECT 1 FROM case_file c WHERE c.pupil_id = ?1 AND "
-				   LISTS_SIGNAL("c.signals", "s.id") ") AND NOT EXISTS (SELECT 1 FROM case_file o WHERE"
+				   "SELECT s.id, s.origin FROM signal s WHERE " VIOS_SQL_SIGNAL_ABOUT("s", "?1")
+				   " AND (s.pupil_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM case_file o WHERE"
 				   " o.pupil_id IS NOT ?1 AND " LISTS_SIGNAL("o.signals", "s.id") ")) ORDER BY s.id",
 				   params, 1, NULL)) < 0 ||
 	    (error = victims_query(l, st, T_CASE, "SELECT id, origin FROM case_file WHERE pupil_id = ?1 ORDER BY id",

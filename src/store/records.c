@@ -1255,8 +1255,7 @@ done:
 	return error;
 }
 
-/* "In the comma list": a case's signals column names the signal. */
-#define LISTS_SIGNAL(list, sid) "instr(',' || coalesce(" list ", '') || ',', ',' || " sid " || ',') > 0"
+#define LISTS_SIGNAL VIOS_SQL_LISTS_SIGNAL
 
 int vios_signal_show(json_t **out, vios_store *st, const char *id)
 {

@@ -193,4 +193,19 @@ int vios_trend_list_between(json_t **out, vios_store *st, const char *lo, const 
  * from the registry (the node id when it is not enrolled), by name. */
 int vios_signal_count_schools(json_t **out, vios_store *st);
 
+/*
+ * SQL, the one rule of which signals a case lists and which signals are
+ * about a pupil (records.c, the erasure in crdt/erase.c, the subject access
+ * report in subject.c):
+ *   VIOS_SQL_LISTS_SIGNAL(list, sid): the comma list `list` (a case's
+ *     signals column) names signal id `sid`;
+ *   VIOS_SQL_SIGNAL_ABOUT(s, p): signal alias s is about pupil p (an SQL
+ *     expression, e.g. a parameter): its pupil_id is p, or it has no pupil
+ *     and one of p's cases lists it (its note may describe the pupil).
+ */
+#define VIOS_SQL_LISTS_SIGNAL(list, sid) "instr(',' || coalesce(" list ", '') || ',', ',' || " sid " || ',') > 0"
+#define VIOS_SQL_SIGNAL_ABOUT(s, p)                                                                              \
+	"(" s ".pupil_id = " p " OR (" s ".pupil_id IS NULL AND EXISTS (SELECT 1 FROM case_file about_c"      \
+	" WHERE about_c.pupil_id = " p " AND " VIOS_SQL_LISTS_SIGNAL("about_c.signals", s ".id") ")))"
+
 #endif

@@ -323,7 +323,8 @@ int vios_subject_report(json_t **out, vios_store *st, const char *id, const char
 		error = VIOS_ENOTFOUND;
 		goto done;
 	}
-	if ((error = vios_query(&signals, st, "SELECT * FROM signal WHERE pupil_id = ? ORDER BY seen_at, id", p, 1)) < 0 ||
+	if ((error = vios_query(&signals, st, "SELECT * FROM signal s WHERE " VIOS_SQL_SIGNAL_ABOUT("s", "?1") " ORDER BY seen_at, id",
+				p, 1)) < 0 ||
 	    (error = vios_query(&cases, st, "SELECT * FROM case_file WHERE pupil_id = ? ORDER BY opened_at, id", p, 1)) < 0 ||
 	    (error = vios_query(&meetings, st,
 				"SELECT * FROM meeting WHERE case_id IN (SELECT id FROM case_file WHERE pupil_id = ?1)"

@@ -166,6 +166,35 @@ static void test_subject_report__holds_the_pupil_and_nothing_of_another(void **s
 	json_decref(doc);
 }
 
+/* A signal without a pupil that one of the pupil's cases lists is about the
+ * pupil too (VIOS_SQL_SIGNAL_ABOUT, the rule erasure follows): it is in the
+ * report; a thematic signal no case of theirs lists is not. */
+static void test_subject_report__holds_a_pupil_less_signal_the_pupils_case_lists(void **state)
+{
+	world *x = *state;
+	json_t *doc = NULL;
+	char lone[37], k[37], list[80];
+	char *text;
+
+	{
+		vios_field f[] = { { "theme", "weapons" }, { "note", "a knife in a bag at the bus stop" } };
+		add(lone, x->school.st, "signal", f, 2);
+	}
+	snprintf(list, sizeof(list), "%s,%s", x->signal, lone);
+	{
+		vios_field f[] = { { "pupil_id", x->pupil }, { "signals", list }, { "roles", "police" },
+				   { "basis", "public-task" }, { "parents_informed", "0" }, { "not_informed_reason", "safety" } };
+		add(k, x->school.st, "case_file", f, 6);
+	}
+	FX_OK(vios_subject_report(&doc, x->school.st, x->pupil, NULL));
+	assert_int_equal(json_array_size(json_object_get(doc, "signals")), 2);
+	text = json_dumps(doc, 0);
+	assert_non_null(strstr(text, "a knife in a bag at the bus stop"));
+	assert_null(strstr(text, "groups at the gate"));
+	free(text);
+	json_decref(doc);
+}
+
 static void test_subject_report__names_the_nodes_the_bundles_went_to(void **state)
 {
 	world *x = *state;
@@ -222,6 +251,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subject_redact__whole_names_in_any_case),
 		cmocka_unit_test_setup_teardown(test_subject_report__holds_the_pupil_and_nothing_of_another, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subject_report__holds_a_pupil_less_signal_the_pupils_case_lists, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_subject_report__names_the_nodes_the_bundles_went_to, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subject_report__logged_with_the_reason_and_refused_unknown, setup,
 						teardown),
