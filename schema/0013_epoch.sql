@@ -4,7 +4,9 @@
 -- This node's own epochs, 1, 2, ... (epoch 0 is the identity's age key in
 -- identity.sec). sk is the X25519 secret, NULL once destroyed; the store
 -- runs secure_delete, and destroying checkpoints the WAL. published_seq is
--- the own bundle whose signed header announced the epoch (NULL until one did).
+-- the own bundle whose signed header announced the epoch (NULL until one did),
+-- announced_at when it was sealed: the grace of the epochs before it counts
+-- from then (sync/epoch.h).
 CREATE TABLE epoch_key (
 	n INTEGER PRIMARY KEY NOT NULL CHECK (n >= 1),
 	pk BLOB NOT NULL CHECK (length(pk) = 32),
@@ -12,7 +14,8 @@ CREATE TABLE epoch_key (
 	started_at TEXT NOT NULL,
 	ended_at TEXT,
 	destroyed_at TEXT,
-	published_seq INTEGER
+	published_seq INTEGER,
+	announced_at TEXT
 );
 
 -- Epoch 0's fate (the identity's age key): one row once it ended or was

@@ -150,6 +150,16 @@ static int anything_held(int *out, vios_store *st)
 	return 0;
 }
 
+/* The ended epochs whose key lives (epoch 0's in identity.sec), as live.n;
+ * and for each, when a later epoch was first announced (sealed into an own
+ * bundle's header): the grace counts from then, not from the end, so a key
+ * stays until partners could have learned of its successor. */
+#define LIVE_ENDED                                                                                       \
+	"(SELECT n FROM epoch_key WHERE sk IS NOT NULL AND ended_at IS NOT NULL"                         \
+	" UNION ALL SELECT 0 FROM epoch_zero WHERE destroyed_at IS NULL) AS live"
+#define SUCCESSOR_ANNOUNCED \
+	"(SELECT min(x.announced_at) FROM epoch_key x WHERE x.n > live.n AND x.announced_at IS NOT NULL)"
+
 /* Destroys every epoch whose grace passed at now (the rule in epoch.h). */
 static int destroy_due(vios_epoch_report *rep, vios_store *st, time_t now, int *zero)
 {
@@ -167,9 +177,7 @@ static int destroy_due(vios_epoch_report *rep, vios_store *st, time_t now, int *
 	}
 
 	iso_of(nowiso, now);
-	rc = sqlite3_prepare_v2(st->db, "SELECT n, ended_at FROM epoch_key WHERE sk IS NOT NULL AND ended_at IS NOT NULL"
-				" UNION ALL SELECT 0, ended_at FROM epoch_zero WHERE destroyed_at IS NULL ORDER BY 1",
-				-1, &pStmt, NULL);
+	rc = sqlite3_prepare_v2(st->db, "SELECT n, " SUCCESSOR_ANNOUNCED " FROM " LIVE_ENDED " ORDER BY 1", -1, &pStmt, NULL);
 	for (; rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW; rc = SQLITE_OK) {
 		time_t end = iso_time((const char *)sqlite3_column_text(pStmt, 1));
 		if (end >= 0 && now >= end + GRACE_SECONDS && ndue < sizeof(due) / sizeof(due[0]))
@@ -224,12 +232,12 @@ int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force)
 	{
 		/* when the previous epoch goes: its end plus the grace */
 		sqlite3_stmt *pStmt = NULL;
-		int rc = sqlite3_prepare_v2(st->db, "SELECT max(e) FROM (SELECT ended_at AS e FROM epoch_key WHERE sk IS NOT NULL"
-					    " AND ended_at IS NOT NULL UNION ALL SELECT ended_at FROM epoch_zero"
-					    " WHERE destroyed_at IS NULL)", -1, &pStmt, NULL);
+		int rc = sqlite3_prepare_v2(st->db, "SELECT max(a), count(*) - count(a) FROM (SELECT " SUCCESSOR_ANNOUNCED
+					    " AS a FROM " LIVE_ENDED ")", -1, &pStmt, NULL);
 		if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 			time_t e = iso_time((const char *)sqlite3_column_text(pStmt, 0));
-			if (e >= 0)
+			rep.awaiting_announce = sqlite3_column_int64(pStmt, 1) > 0;
+			if (e >= 0 && !rep.awaiting_announce)
 				iso_of(rep.next_destroy, e + GRACE_SECONDS);
 			rc = SQLITE_DONE;
 		}
@@ -306,16 +314,20 @@ int vios_epoch_unpublished(vios_bundle_header *h, vios_store *st)
 int vios_epoch_published(vios_store *st, long long n, long long seq)
 {
 	sqlite3_stmt *pStmt = NULL;
+	char now[21];
 	int rc;
 
 	assert(st != NULL && n >= 1 && seq >= 1);
+	iso_of(now, vios_now());
 	/* an older epoch never announced is superseded by this one */
-	rc = sqlite3_prepare_v2(st->db, "UPDATE epoch_key SET published_seq = ?2 WHERE n <= ?1 AND published_seq IS NULL",
-				-1, &pStmt, NULL);
+	rc = sqlite3_prepare_v2(st->db, "UPDATE epoch_key SET published_seq = ?2, announced_at = ?3"
+				" WHERE n <= ?1 AND published_seq IS NULL", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(pStmt, 1, n);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(pStmt, 2, seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(pStmt, 3, now, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(pStmt);
 	sqlite3_finalize(pStmt);

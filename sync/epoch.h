@@ -15,7 +15,9 @@
  *
  * An epoch n below the current one is destroyed (its secret wiped from the
  * store, or identity.sec's age key replaced by 32 zero bytes for epoch 0)
- * once now >= its end + VIOS_EPOCH_GRACE_DAYS and nothing waits undecrypted
+ * once now >= VIOS_EPOCH_GRACE_DAYS after a later epoch was first announced
+ * (sealed into the header of an own bundle: partners cannot seal to an
+ * epoch before they saw it) and nothing waits undecrypted
  * (the held table is empty). From then on no key on any disk opens a bundle
  * sealed to it: the data lives on in the stores only.
  */
@@ -38,7 +40,8 @@ typedef struct {
 	int started;            /* 1 when it started a new epoch */
 	long long destroyed[8]; /* epochs destroyed by it (the first 8) */
 	size_t ndestroyed;
-	char next_destroy[21];  /* when the previous epoch may be destroyed ("" when none) */
+	char next_destroy[21];  /* when the previous epoch may be destroyed ("" when none, or awaiting_announce) */
+	int awaiting_announce;  /* 1 when an ended epoch waits for its successor's announcement before its grace counts */
 	int held;               /* 1 when held bundles kept every key (nothing destroyed) */
 	int wal_busy;           /* 1 when another process kept the WAL from being truncated after a destruction */
 } vios_epoch_report;

@@ -42,8 +42,8 @@ static int keys_rotate(vios_cli *cli)
 		json_t *d = json_array();
 		for (size_t i = 0; d && i < rep.ndestroyed; i++)
 			json_array_append_new(d, json_integer(rep.destroyed[i]));
-		error = cli_json_out(json_pack("{s:I, s:s, s:b, s:o, s:o}", "epoch", (json_int_t)rep.current, "recipient", rcpt,
-					       "held_blocks_destruction", rep.held,
+		error = cli_json_out(json_pack("{s:I, s:s, s:b, s:b, s:o, s:o}", "epoch", (json_int_t)rep.current, "recipient", rcpt,
+					       "held_blocks_destruction", rep.held, "awaiting_announcement", rep.awaiting_announce,
 					       "previous_destroyed_after",
 					       rep.next_destroy[0] ? json_string(rep.next_destroy) : json_null(), "destroyed",
 					       d ? d : json_array()));
@@ -52,6 +52,9 @@ static int keys_rotate(vios_cli *cli)
 	printf("epoch %lld started; recipient %s; ", rep.current, rcpt);
 	if (rep.next_destroy[0])
 		printf("epoch %lld will be destroyed after %s\n", rep.current - 1, rep.next_destroy);
+	else if (rep.awaiting_announce)
+		printf("earlier epochs are destroyed %d days after 'vios sync' announces epoch %lld\n", VIOS_EPOCH_GRACE_DAYS,
+		       rep.current);
 	else
 		printf("no earlier epoch key is left to destroy\n");
 	for (size_t i = 0; i < rep.ndestroyed; i++)

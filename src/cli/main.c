@@ -338,7 +338,7 @@ static const vios_cmd commands[] = {
 	  "This node's age recipient rotates per epoch (a calendar month, UTC): 'vios sync'\n"
 	  "starts a new epoch when the month ended and announces it in its next bundle's\n"
 	  "signed header; partners seal to it from then on. An epoch's secret key is\n"
-	  "destroyed once the epoch ended, 14 days passed and nothing waits undecrypted:\n"
+	  "destroyed 14 days after a later epoch was announced, once nothing waits undecrypted:\n"
 	  "bundles sealed to it in git history can then be read by no one.\n"
 	  "rotate starts a new epoch now (also the answer to a suspected key leak) and\n"
 	  "says when the previous one will be destroyed. list shows every epoch (number,\n"

@@ -104,7 +104,9 @@ static void test_epoch__a_partner_seals_to_the_announced_epoch_key(void **state)
 	assert_int_equal(rep.current, 1);
 	assert_int_equal(rep.started, 1);
 	assert_int_equal(rep.ndestroyed, 0);
-	assert_true(rep.next_destroy[0] != 0); /* epoch 0 goes after its grace */
+	/* epoch 0's grace counts once epoch 1 is announced, not before */
+	assert_true(rep.awaiting_announce);
+	assert_int_equal(rep.next_destroy[0], 0);
 	assert_int_equal(live_keys(&sb->school), 2);
 
 	FX_OK(vios_epoch_seal_pk(before, sb->police.st, school, sb->school.node->age_pk));
@@ -115,6 +117,10 @@ static void test_epoch__a_partner_seals_to_the_announced_epoch_key(void **state)
 	sync_ok(&sb->police);
 	FX_OK(vios_epoch_seal_pk(after, sb->police.st, school, sb->school.node->age_pk));
 	assert_memory_equal(after, own, 32);
+	/* announced now: epoch 0 goes 14 days on */
+	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 0));
+	assert_false(rep.awaiting_announce);
+	assert_true(rep.next_destroy[0] != 0);
 }
 
 static void test_epoch__destroyed_after_its_end_plus_the_grace_never_while_a_bundle_is_held(void **state)
@@ -127,13 +133,21 @@ static void test_epoch__destroyed_after_its_end_plus_the_grace_never_while_a_bun
 	json_t *list = NULL;
 
 	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 1));
-	/* ended 13 days ago: within the grace */
-	sql(&sb->school, "UPDATE epoch_zero SET ended_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-13 days')");
+	/* ended long ago, but epoch 1 was never announced (a rotate, then no
+	 * sync): partners still seal to epoch 0, it stays */
+	sql(&sb->school, "UPDATE epoch_zero SET ended_at = '2000-01-01T00:00:00Z'");
+	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 0));
+	assert_int_equal(rep.ndestroyed, 0);
+	assert_true(rep.awaiting_announce);
+	assert_non_null(sb->school.node->age_sk);
+	/* epoch 1 announced 13 days ago: within the grace */
+	sql(&sb->school, "UPDATE epoch_key SET published_seq = 1,"
+			 " announced_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-13 days') WHERE n = 1");
 	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 0));
 	assert_int_equal(rep.ndestroyed, 0);
 	assert_non_null(sb->school.node->age_sk);
 	/* past the grace, but a bundle waits undecrypted */
-	sql(&sb->school, "UPDATE epoch_zero SET ended_at = '2000-01-01T00:00:00Z'");
+	sql(&sb->school, "UPDATE epoch_key SET announced_at = '2000-01-01T00:00:00Z' WHERE n = 1");
 	sql(&sb->school, "INSERT INTO held(sender, seq, hash, age, sig, held_at) VALUES ('x', 2, 'h', x'00', 's', '2000-01-01T00:00:00Z')");
 	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 0));
 	assert_int_equal(rep.ndestroyed, 0);
@@ -162,6 +176,9 @@ static void test_epoch__destroyed_after_its_end_plus_the_grace_never_while_a_bun
 	assert_int_equal(live_keys(&sb->school), 2);
 	sql(&sb->school, "UPDATE epoch_key SET ended_at = '2000-01-02T00:00:00Z' WHERE n = 1");
 	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 0));
+	assert_int_equal(rep.ndestroyed, 0); /* epoch 2 not announced yet */
+	sql(&sb->school, "UPDATE epoch_key SET published_seq = 2, announced_at = '2000-01-02T00:00:00Z' WHERE n = 2");
+	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 0));
 	assert_int_equal(rep.ndestroyed, 1);
 	assert_int_equal(rep.destroyed[0], 1);
 	assert_int_equal(live_keys(&sb->school), 1);
@@ -189,7 +206,7 @@ static void test_epoch__a_backup_carries_the_live_epoch_keys(void **state)
 	uint8_t pk[32], own[32];
 
 	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 1));
-	sql(&sb->school, "UPDATE epoch_zero SET ended_at = '2000-01-01T00:00:00Z'");
+	sql(&sb->school, "UPDATE epoch_key SET published_seq = 1, announced_at = '2000-01-01T00:00:00Z' WHERE n = 1");
 	FX_OK(vios_epoch_maintain(&rep, sb->school.st, 0));
 	assert_null(sb->school.node->age_sk);
 	FX_OK(vios_epoch_node_load(sb->school.node, sb->school.st));
