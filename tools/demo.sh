@@ -40,7 +40,7 @@ for n in "regenboog school De Regenboog" "kompas school Het Kompas" "linde schoo
 	role=""
 	case $kind in partner) role=${*: -1}; set -- "${@:1:$(($# - 1))}" ;; esac
 	must V "$home" init --kind "$kind" --name "$*" ${role:+--role "$role"} --kdf interactive
-	grep -qE '[A-Z2-9]{4}(-[A-Z2-9]{4}){7}' "$D/.out" || fail "$home: no recovery code printed"
+	grep -qE '^ +[A-Z2-9]{4}(-[A-Z2-9]{4}){7} *$' "$D/.out" || fail "$home: no recovery code printed"
 	must V "$home" identity export -o "$D/$home.req"
 	must V hub hub enroll "$D/$home.req"
 	say "$(V "$home" --json whoami | jq -r '"\(.name) (\(.kind)/\(.role)): enrolled, fingerprint \(.fingerprint)"')"

@@ -15,7 +15,7 @@ E="$T/stderr.all"; O="$T/stdout.sync"
 : >"$E"; : >"$O"
 VV() { V "$@" 2>>"$E"; }
 for n in "hub hub" "s1 school" "pol partner police" "aud auditor"; do set -- $n; mk "$1" "$2" "${3:-}"; done
-CODES=$(grep -ohE '[A-Z2-9]{4}(-[A-Z2-9]{4}){7}' "$T"/*.init)
+CODES=$(recovery_codes "$T"/*.init)
 rm -f "$T"/*.init   # the recovery codes were printed once, as intended; the files go
 VV "$T/hub" hub create "$T/hub.git" >/dev/null
 FP=$(VV "$T/hub" --json whoami | jq -r .fingerprint)
