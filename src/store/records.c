@@ -56,11 +56,19 @@ int vios_date_valid(const char *d)
 	return day >= 1 && day <= max;
 }
 
-/* The day `days` after today, by vios_now()'s clock, as YYYY-MM-DD. */
+/* The day `days` after today, by vios_now()'s clock, as YYYY-MM-DD: by the
+ * calendar (noon, so a 23- or 25-hour day when the clocks change cannot
+ * land on the wrong date), not by adding seconds. */
 static void day_after(char out[11], int days)
 {
-	time_t t = vios_now() + (time_t)days * 86400;
+	time_t t = vios_now();
 	struct tm tm;
+	localtime_r(&t, &tm);
+	tm.tm_mday += days;
+	tm.tm_hour = 12;
+	tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
 	localtime_r(&t, &tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
@@ -525,6 +533,32 @@ static int row_rules(vios_store *st, const tableinfo *t, const char *id, const v
 		if (v1 && !strcmp(v1, "0") && v2 == NULL) {
 			vios_error_set(VIOS_ERR_INPUT, "parents not informed: say why with --not-informed-reason");
 			return VIOS_EUSAGE;
+		}
+	}
+	/* A case lists signals about its own pupil, or about no pupil: another
+	 * pupil's signal would put that pupil's data in this case (and in this
+	 * pupil's subject access report). Checked when either changes. */
+	if (!strcmp(t->table, "case_file") && (field(f, n, "signals") || field(f, n, "pupil_id"))) {
+		json_t *rows = NULL;
+		const char *p[2];
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "signals")) < 0 ||
+		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "pupil_id")) < 0)
+			return error;
+		if (v1 != NULL && v2 != NULL) {
+			p[0] = v1;
+			p[1] = v2;
+			if ((error = vios_query(&rows, st, "SELECT id FROM signal s WHERE "
+						VIOS_SQL_LISTS_SIGNAL("?1", "s.id")
+						" AND s.pupil_id IS NOT NULL AND s.pupil_id IS NOT ?2 ORDER BY id LIMIT 1",
+						p, 2)) < 0)
+				return error;
+			if (json_array_size(rows) > 0) {
+				vios_error_set(VIOS_ERR_INPUT, "--signals: signal %s is about another pupil than the case's",
+					       json_string_value(json_object_get(json_array_get(rows, 0), "id")));
+				json_decref(rows);
+				return VIOS_EUSAGE;
+			}
+			json_decref(rows);
 		}
 	}
 	/* The school owns a case and always takes part in it, listed or not;

@@ -78,8 +78,9 @@ int vios_subject_redact(char **out, const char *text, const json_t *names)
 	while (text[i]) {
 		size_t hit = 0;
 		for (size_t n = 0; n < nnames && !hit; n++) {
+			/* match_at stops at the text's end (a NUL never equals a name byte) */
 			size_t nl = strlen(sorted[n]);
-			if (strlen(text + i) >= nl && match_at(text, i, sorted[n], nl))
+			if (nl > 0 && match_at(text, i, sorted[n], nl))
 				hit = nl;
 		}
 		if (hit) {
