@@ -6,7 +6,7 @@
  */
 #include "sync/audit_internal.h"
 #include "sync/chain.h"
-#include "sync/epoch.h"
+#include "store/epoch.h"
 #include "crdt/crdt.h"
 #include "crdt/mandate.h"
 #include "crypto/age.h"
@@ -117,7 +117,7 @@ typedef struct {
 
 /*
  * The auditor's live secret keys: its identity's age key unless destroyed
- * and its live epoch keys, which its own store holds (sync/epoch.h). A
+ * and its live epoch keys, which its own store holds (store/epoch.h). A
  * home without a store has the identity's key alone. What was sealed to a
  * destroyed key is not replayed: the auditor replays from its own store
  * within retention (docs/lifecycle.md, "Epoch keys").

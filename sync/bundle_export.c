@@ -16,7 +16,7 @@
 #include "sync/layout.h"
 #include "sync/payload.h"
 #include "sync/consent.h"
-#include "sync/epoch.h"
+#include "store/epoch.h"
 #include "sync/recipients.h"
 #include "sync/registry.h"
 #include "store/caseview.h"
@@ -33,6 +33,20 @@
 #include <string.h>
 
 /* ---- export -------------------------------------------------------------- */
+
+/* This node's epoch no own bundle announced yet, into h (h->epoch_n 0: none). */
+static int header_epoch(vios_bundle_header *h, vios_store *st)
+{
+	vios_epoch_announcement a;
+	int error;
+
+	if ((error = vios_epoch_unpublished(&a, st)) < 0)
+		return error;
+	h->epoch_n = a.n;
+	memcpy(h->epoch_pk, a.pk, sizeof(h->epoch_pk));
+	snprintf(h->epoch_since, sizeof(h->epoch_since), "%s", a.since);
+	return 0;
+}
 
 /* The last seq this node sealed and its hash (the next one's prev): 0 and zeros when none. */
 static int outbox_last(long long *seq, char hash[65], vios_store *st)
@@ -206,7 +220,7 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 	h.nrecipients = g->set.n;
 	h.ops = raw ? rawops : (long long)g->n;
 	/* a new epoch of this node rides in the first bundle after it started (vios-bundle-3) */
-	if ((error = vios_epoch_unpublished(&h, st)) < 0)
+	if ((error = header_epoch(&h, st)) < 0)
 		return error;
 	if ((error = vios_crdt_clock_tick(&h.hlc, st)) < 0)
 		return error;
@@ -810,7 +824,7 @@ static int seal_epoch_only(vios_export_report *out, vios_store *st, long long *s
 	int error;
 
 	memset(&h, 0, sizeof(h));
-	if ((error = vios_epoch_unpublished(&h, st)) < 0 || h.epoch_n == 0)
+	if ((error = header_epoch(&h, st)) < 0 || h.epoch_n == 0)
 		return error;
 	memset(&g, 0, sizeof(g));
 	snprintf(only_self_id[0], sizeof(only_self_id[0]), "%s", st->node->node_id);

@@ -16,7 +16,7 @@
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "sync/layout.h"
-#include "sync/epoch.h"
+#include "store/epoch.h"
 #include "sync/payload.h"
 #include "sync/registry.h"
 #include "store/ledger.h"
@@ -30,6 +30,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The epoch a verified header announced, to the store (store/epoch.h). */
+static int record_epoch(vios_store *st, const vios_bundle_header *h)
+{
+	vios_epoch_announcement a;
+
+	a.n = h->epoch_n;
+	memcpy(a.pk, h->epoch_pk, sizeof(a.pk));
+	snprintf(a.since, sizeof(a.since), "%s", h->epoch_since);
+	return vios_epoch_record(st, h->sender, h->seq, &a);
+}
 
 static int addressed_to(const vios_bundle_header *h, const char *node_id)
 {
@@ -249,7 +259,7 @@ static int apply_in_order(vios_import_result *res, vios_store *st, const vios_bu
 		goto done;
 	vios_now_iso(now);
 	if ((error = vios_ledger_peer_set(st, h->sender, h->seq, hash)) < 0 ||
-	    (error = vios_epoch_record(st, h)) < 0 ||
+	    (error = record_epoch(st, h)) < 0 ||
 	    (error = vios_ledger_seen_add(st, h->sender, h->seq, hash, mine ? "applied" : "skipped", h->json, now)) < 0 ||
 	    (error = vios_ledger_held_delete(st, h->sender, h->seq)) < 0)
 		goto done;

@@ -6,7 +6,7 @@
 #include "crypto/minisign.h"
 #include "sync/bundle.h"
 #include "sync/chain.h"
-#include "sync/epoch.h"
+#include "store/epoch.h"
 #include "store/ledger.h"
 #include "sync/git.h"
 #include "sync/layout.h"

@@ -28,7 +28,7 @@
 
 #define HEADER_FORMAT_1 "vios-bundle-1"
 #define HEADER_FORMAT "vios-bundle-2" /* adds approves and the markings (sync/consent.h) */
-#define HEADER_FORMAT_3 "vios-bundle-3" /* adds epoch (sync/epoch.h) */
+#define HEADER_FORMAT_3 "vios-bundle-3" /* adds epoch (store/epoch.h) */
 #define HEADER_APPROVES_MAX 200
 #define HEADER_EPOCH_MAX 1000000
 #define PAYLOAD_FORMAT_1 "vios-payload-1"

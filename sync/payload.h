@@ -13,7 +13,7 @@
  * no ops carries approvals only (no categories). "vios-bundle-3" is -2
  * with one more field, epoch ({"n": N from 1, "recipient": "age1...",
  * "since": ISO time}: the sender's new epoch recipient, signed with the
- * bundle; sync/epoch.h), written only by a bundle that announces one; a
+ * bundle; store/epoch.h), written only by a bundle that announces one; a
  * -3 without an epoch, or a -2 with one, is refused. "vios-bundle-1" (no
  * approves, no markings, ops from 1) is still read. It is the trusted
  * comment of the bundle's minisign signature.

@@ -18,7 +18,7 @@
  *      roles it has now (they were all sealed before the home was lost).
  */
 #include "sync/restore.h"
-#include "sync/epoch.h"
+#include "store/epoch.h"
 #include "sync/consent.h"
 #include "sync/bundle.h"
 #include "sync/chain.h"

@@ -2,7 +2,7 @@
  * sync.c - see sync.h.
  */
 #include "sync/sync.h"
-#include "sync/epoch.h"
+#include "store/epoch.h"
 #include "sync/bundle.h"
 #include "sync/chain.h"
 #include "sync/git.h"

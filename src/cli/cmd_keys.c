@@ -1,13 +1,13 @@
 /*
  * cmd_keys.c - `vios keys rotate|list|export`: this node's epoch keys
- * (sync/epoch.h; docs/lifecycle.md, "Epoch keys"). list never shows a
+ * (store/epoch.h; docs/lifecycle.md, "Epoch keys"). list never shows a
  * secret; export writes the live secret keys for stock `age -d` and is
  * written to the access log first, as `identity export --secret` is.
  */
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "crypto/age.h"
-#include "sync/epoch.h"
+#include "store/epoch.h"
 #include "util/error.h"
 #include "util/util.h"
 

@@ -12,7 +12,7 @@
  * fingerprint and its public key line) so a restore can verify the
  * registry before it trusts a byte of it. Format "vios-identity-backup-2"
  * (what vios writes; -1 is still read) adds epoch_keys, the node's live
- * epoch keys (node->epochs: sync/epoch.h), and writes secret_keys.age as
+ * epoch keys (node->epochs: store/epoch.h), and writes secret_keys.age as
  * null once the identity's age key was destroyed. The store, the master key and
  * the recovery code are not in it: a restore makes new ones and rebuilds
  * the records from the hub.

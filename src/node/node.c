@@ -540,7 +540,7 @@ static int sec_write(const vios_node *n, int replace)
 		return vios_error_nomem();
 	memcpy(plain, n->sign_sec->keyid, 8);
 	memcpy(plain + 8, n->sign_sec->sk, 64);
-	/* 32 zero bytes: the age key was destroyed (epoch 0, sync/epoch.h) */
+	/* 32 zero bytes: the age key was destroyed (epoch 0, store/epoch.h) */
 	if (n->age_sk)
 		memcpy(plain + 72, n->age_sk, 32);
 	else

@@ -35,7 +35,7 @@
 #define VIOS_RECOVERY_LEN 39 /* 8 groups of 4 base32 characters, 7 dashes */
 #define VIOS_PASSPHRASE_MIN 8
 
-/* An epoch key an identity backup carries (node/backup.h, sync/epoch.h). */
+/* An epoch key an identity backup carries (node/backup.h, store/epoch.h). */
 typedef struct {
 	long long n; /* from 1 */
 	uint8_t sk[32];
@@ -63,7 +63,7 @@ typedef struct vios_node {
 	vios_minisign_sec *sign_sec;
 	uint8_t *age_sk; /* NULL also once destroyed (epoch 0: vios_node_age_destroy) */
 	/* the live epoch keys on their way between a store and an identity
-	 * backup (sync/epoch.h fills them for vios_backup_write; vios_backup_read
+	 * backup (store/epoch.h fills them for vios_backup_write; vios_backup_read
 	 * and vios_node_init_from carry them to the restored store), in sodium
 	 * memory; NULL otherwise */
 	vios_node_epoch *epochs;
@@ -206,7 +206,7 @@ typedef struct {
 int vios_enroll_request_verify(vios_enroll_info *out, const char *text, size_t len);
 
 /*
- * Destroys the identity's age secret key (epoch 0, sync/epoch.h):
+ * Destroys the identity's age secret key (epoch 0, store/epoch.h):
  * identity.sec is rewritten with 32 zero bytes in its place (which means
  * "destroyed"; the public key stays in node.json and the registry), and
  * node->age_sk is wiped and set to NULL. 0 when it was gone already.

@@ -1,5 +1,5 @@
 /*
- * test_epoch.c - epoch keys (sync/epoch.h): rotation, the announcement a
+ * test_epoch.c - epoch keys (store/epoch.h): rotation, the announcement a
  * partner records and seals to, the destruction rule (the clock's effect
  * is made by dating the rows back: one process reads VIOS_TEST_DAYS_AHEAD
  * once), epoch 0 destroyed in identity.sec, and an identity backup that
@@ -23,7 +23,7 @@
 
 #include "crypto/age.h"
 #include "node/backup.h"
-#include "sync/epoch.h"
+#include "store/epoch.h"
 #include "sync/git.h"
 #include "sync/sync.h"
 #include "util/error.h"

@@ -8,7 +8,7 @@
  * Epoch 0 (the identity's age key) has a row in epoch_zero from the moment
  * epoch 1 started. Secrets leave the store only into sodium memory.
  */
-#include "sync/epoch.h"
+#include "store/epoch.h"
 #include "crypto/age.h"
 #include "store/ledger.h"
 #include "util/error.h"
@@ -290,20 +290,20 @@ done:
 	return error;
 }
 
-int vios_epoch_unpublished(vios_bundle_header *h, vios_store *st)
+int vios_epoch_unpublished(vios_epoch_announcement *a, vios_store *st)
 {
 	sqlite3_stmt *pStmt = NULL;
 	int rc;
 
-	assert(h != NULL && st != NULL);
-	h->epoch_n = 0;
+	assert(a != NULL && st != NULL);
+	memset(a, 0, sizeof(*a));
 	rc = sqlite3_prepare_v2(st->db, "SELECT n, pk, started_at FROM epoch_key WHERE published_seq IS NULL"
 				" ORDER BY n DESC LIMIT 1", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(pStmt, 1) == 32) {
-			h->epoch_n = sqlite3_column_int64(pStmt, 0);
-			memcpy(h->epoch_pk, sqlite3_column_blob(pStmt, 1), 32);
-			snprintf(h->epoch_since, sizeof(h->epoch_since), "%s", (const char *)sqlite3_column_text(pStmt, 2) ?: "");
+			a->n = sqlite3_column_int64(pStmt, 0);
+			memcpy(a->pk, sqlite3_column_blob(pStmt, 1), 32);
+			snprintf(a->since, sizeof(a->since), "%s", (const char *)sqlite3_column_text(pStmt, 2) ?: "");
 		}
 		rc = SQLITE_DONE;
 	}
@@ -356,26 +356,26 @@ int vios_epoch_seal_pk(uint8_t out[32], vios_store *st, const char *node_id, con
 	return sqlerr(st, rc);
 }
 
-int vios_epoch_record(vios_store *st, const vios_bundle_header *h)
+int vios_epoch_record(vios_store *st, const char *sender, long long seq, const vios_epoch_announcement *a)
 {
 	sqlite3_stmt *pStmt = NULL;
 	int rc;
 
-	assert(st != NULL && st->node != NULL && h != NULL);
-	if (h->epoch_n < 1 || !strcmp(h->sender, st->node->node_id))
+	assert(st != NULL && st->node != NULL && sender != NULL && a != NULL);
+	if (a->n < 1 || !strcmp(sender, st->node->node_id))
 		return 0;
 	rc = sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO peer_epoch(node_id, n, recipient, since, seq)"
 				" VALUES (?1, ?2, ?3, ?4, ?5)", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(pStmt, 1, h->sender, -1, SQLITE_STATIC);
+		rc = sqlite3_bind_text(pStmt, 1, sender, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(pStmt, 2, h->epoch_n);
+		rc = sqlite3_bind_int64(pStmt, 2, a->n);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_blob(pStmt, 3, h->epoch_pk, 32, SQLITE_STATIC);
+		rc = sqlite3_bind_blob(pStmt, 3, a->pk, 32, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(pStmt, 4, h->epoch_since, -1, SQLITE_STATIC);
+		rc = sqlite3_bind_text(pStmt, 4, a->since, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(pStmt, 5, h->seq);
+		rc = sqlite3_bind_int64(pStmt, 5, seq);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(pStmt);
 	sqlite3_finalize(pStmt);

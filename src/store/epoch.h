@@ -30,7 +30,6 @@
 
 #include "node/node.h"
 #include "store/store.h"
-#include "sync/payload.h"
 
 #define VIOS_EPOCH_GRACE_DAYS 14
 
@@ -71,11 +70,16 @@ int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force);
 int vios_epoch_resume(long long *started, vios_store *st, long long announced);
 
 /*
- * The current epoch, when no own bundle announced it yet, into h's epoch
- * fields (h->epoch_n stays 0 otherwise); vios_epoch_published records the
+ * The current epoch, when no own bundle announced it yet, into *a (what a
+ * vios-bundle-3 header's epoch carries, sync/payload.h; a->n 0 otherwise); vios_epoch_published records the
  * seq that carried it. In the caller's transaction.
  */
-int vios_epoch_unpublished(vios_bundle_header *h, vios_store *st);
+typedef struct {
+	long long n;       /* from 1; 0: none */
+	uint8_t pk[32];    /* its age recipient */
+	char since[21];    /* when it started, YYYY-MM-DDTHH:MM:SSZ */
+} vios_epoch_announcement;
+int vios_epoch_unpublished(vios_epoch_announcement *a, vios_store *st);
 int vios_epoch_published(vios_store *st, long long n, long long seq);
 
 /*
@@ -86,11 +90,11 @@ int vios_epoch_published(vios_store *st, long long n, long long seq);
 int vios_epoch_seal_pk(uint8_t out[32], vios_store *st, const char *node_id, const uint8_t registry_pk[32]);
 
 /*
- * Records the epoch announced in a verified header h (a no-op when it
- * carries none or its sender is this node); a lower n than one recorded
+ * Records the epoch a verified header of sender's bundle seq announced
+ * (a no-op when a->n is 0 or the sender is this node); a lower n than one recorded
  * is kept but never sealed to. In the caller's transaction.
  */
-int vios_epoch_record(vios_store *st, const vios_bundle_header *h);
+int vios_epoch_record(vios_store *st, const char *sender, long long seq, const vios_epoch_announcement *a);
 
 /*
  * Every live secret key of this node: the identity's age key unless it
