@@ -6,6 +6,7 @@
  */
 #include "sync/audit_internal.h"
 #include "sync/chain.h"
+#include "store/epoch.h"
 #include "crdt/crdt.h"
 #include "crdt/mandate.h"
 #include "crypto/age.h"
@@ -110,7 +111,36 @@ typedef struct {
 	unsigned char *ok; /* parsed */
 	vios_mandate dflt; /* no covenant at all: the defaults */
 	vios_audit_node w; /* the last writer looked up */
+	uint8_t **ids;     /* the auditor's live keys (replay_keys) */
+	size_t nids;
 } mandates;
+
+/*
+ * The auditor's live secret keys: its identity's age key unless destroyed
+ * and its live epoch keys, which its own store holds (store/epoch.h). A
+ * home without a store has the identity's key alone. What was sealed to a
+ * destroyed key is not replayed: the auditor replays from its own store
+ * within retention (docs/lifecycle.md, "Epoch keys").
+ */
+static int replay_keys(mandates *ms, const vios_node *node)
+{
+	vios_store *own = NULL;
+	int error;
+
+	if (vios_store_open(&own, node) == 0) {
+		error = vios_epoch_keys(&ms->ids, &ms->nids, NULL, own);
+		vios_store_free(own);
+		return error;
+	}
+	vios_error_clear();
+	if ((ms->ids = calloc(1, sizeof(*ms->ids))) == NULL)
+		return vios_error_nomem();
+	if (node->age_sk != NULL && (ms->ids[0] = sodium_malloc(32)) != NULL) {
+		memcpy(ms->ids[0], node->age_sk, 32);
+		ms->nids = 1;
+	}
+	return 0;
+}
 
 /*
  * The mandate of covenant `version` as the registry published it; like
@@ -243,10 +273,9 @@ static void log_follow(vios_audit_replay_report *out, vios_audit *a, cursor *c, 
  * VIOS_ECORRUPT/EVERIFY when it does not open, VIOS_EDENIED/EWAIT as
  * merge_checked.
  */
-static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *st, const vios_node *node, cursor *c,
+static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *st, cursor *c,
 		      mandates *ms, int wait, int record)
 {
-	const uint8_t *ids[1] = { node->age_sk };
 	uint8_t *age = NULL, *gz = NULL;
 	size_t agelen = 0, gzlen = 0, n = 0;
 	vios_crdt_op *ops = NULL;
@@ -258,10 +287,11 @@ static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *
 	vios_layout_bundle_name(name, c->seq, 0);
 	if ((error = read_entry(&age, &agelen, a->repo, c->bundles, name, VIOS_BUNDLE_MAX_AGE)) < 0)
 		goto done;
-	if ((error = vios_age_decrypt_buf(&gz, &gzlen, age, agelen, ids, 1, VIOS_BUNDLE_MAX_AGE)) < 0) {
+	if (ms->nids == 0 || (error = vios_age_decrypt_buf(&gz, &gzlen, age, agelen, (const uint8_t *const *)ms->ids,
+							       ms->nids, VIOS_BUNDLE_MAX_AGE)) < 0) {
 		char why[300];
-		snprintf(why, sizeof(why), "%s", vios_error_last());
-		vios_error_set(VIOS_ERR_BUNDLE, "it cannot be decrypted: %s", why);
+		snprintf(why, sizeof(why), "%s", ms->nids ? vios_error_last() : "this node holds no live key");
+		vios_error_set(VIOS_ERR_BUNDLE, "it cannot be decrypted by any live key of this node (sealed to a destroyed epoch key?): %s", why);
 		error = VIOS_ECORRUPT;
 		goto done;
 	}
@@ -367,14 +397,17 @@ static int replay(vios_audit_replay_report *out, vios_audit *a, const vios_node 
 		vios_error_set(VIOS_ERR_INPUT, "replay needs the verification first");
 		return VIOS_ERROR;
 	}
-	if (node->age_sk == NULL) {
+	if (node->sign_sec == NULL) {
 		vios_error_set(VIOS_ERR_INPUT, "replay needs the node unlocked");
 		return VIOS_ERROR;
 	}
 	ms.a = a;
+	if ((error = replay_keys(&ms, node)) < 0)
+		return error;
 	vios_mandate_default(&ms.dflt);
 	if ((ms.m = calloc(a->ncovs + 1, sizeof(*ms.m))) == NULL || (ms.ok = calloc(a->ncovs + 1, 1)) == NULL) {
 		free(ms.m);
+		vios_epoch_keys_free(ms.ids, ms.nids);
 		return vios_error_nomem();
 	}
 	for (int k = 0;; k++) {
@@ -447,7 +480,7 @@ static int replay(vios_audit_replay_report *out, vios_audit *a, const vios_node 
 				out->applied++; /* approvals alone (sync/consent.h): nothing to open or apply */
 			else if (!audit_addressed(&best->h, node->node_id))
 				out->not_for_me++;
-			else if ((error = replay_one(out, a, st, node, best, &ms, wait, record)) < 0) {
+			else if ((error = replay_one(out, a, st, best, &ms, wait, record)) < 0) {
 				if (error == VIOS_EWAIT) {
 					best->waiting = 1;
 					error = 0;
@@ -499,6 +532,7 @@ done:
 	free(cs);
 	free(ms.m);
 	free(ms.ok);
+	vios_epoch_keys_free(ms.ids, ms.nids);
 	vios_store_free(st);
 	return error;
 }

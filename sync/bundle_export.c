@@ -16,6 +16,7 @@
 #include "sync/layout.h"
 #include "sync/payload.h"
 #include "sync/consent.h"
+#include "store/epoch.h"
 #include "sync/recipients.h"
 #include "sync/registry.h"
 #include "store/caseview.h"
@@ -32,6 +33,20 @@
 #include <string.h>
 
 /* ---- export -------------------------------------------------------------- */
+
+/* This node's epoch no own bundle announced yet, into h (h->epoch_n 0: none). */
+static int header_epoch(vios_bundle_header *h, vios_store *st)
+{
+	vios_epoch_announcement a;
+	int error;
+
+	if ((error = vios_epoch_unpublished(&a, st)) < 0)
+		return error;
+	h->epoch_n = a.n;
+	memcpy(h->epoch_pk, a.pk, sizeof(h->epoch_pk));
+	snprintf(h->epoch_since, sizeof(h->epoch_since), "%s", a.since);
+	return 0;
+}
 
 /* The last seq this node sealed and its hash (the next one's prev): 0 and zeros when none. */
 static int outbox_last(long long *seq, char hash[65], vios_store *st)
@@ -182,7 +197,7 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 	vios_bundle_header h;
 	vios_log_head log;
 	const vios_crdt_op **v = NULL;
-	uint8_t *gz = NULL, *age = NULL;
+	uint8_t *gz = NULL, *age = NULL, (*pks)[32] = NULL;
 	size_t gzlen = 0, agelen = 0;
 	char *sig = NULL, now[21];
 	int error;
@@ -204,10 +219,21 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 	h.recipients = g->set.ids;
 	h.nrecipients = g->set.n;
 	h.ops = raw ? rawops : (long long)g->n;
+	/* a new epoch of this node rides in the first bundle after it started (vios-bundle-3) */
+	if ((error = header_epoch(&h, st)) < 0)
+		return error;
 	if ((error = vios_crdt_clock_tick(&h.hlc, st)) < 0)
 		return error;
 	if ((error = vios_bundle_header_format(&h.json, &h)) < 0)
 		return error;
+	/* each recipient's current epoch recipient (epoch.h), else its registry key */
+	if ((pks = malloc((g->set.n ? g->set.n : 1) * sizeof(*pks))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (size_t i = 0; i < g->set.n; i++)
+		if ((error = vios_epoch_seal_pk(pks[i], st, g->set.ids[i], g->set.pks[i])) < 0)
+			goto done;
 	if (strlen(h.json) > VIOS_MINISIGN_TRUSTED_TEXT_MAX) {
 		vios_error_set(VIOS_ERR_BUNDLE, "bundle header too long for a minisign trusted comment (%zu recipients)", h.nrecipients);
 		error = VIOS_ERROR;
@@ -228,12 +254,14 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 			goto done;
 	}
 	if ((error = vios_age_encrypt_buf(&age, &agelen, raw ? raw : gz, raw ? rawlen : gzlen,
-					  (const uint8_t(*)[32])g->set.pks, g->set.n)) < 0 ||
+					  (const uint8_t(*)[32])pks, g->set.n)) < 0 ||
 	    (error = vios_minisign_sign(&sig, st->node->sign_sec, age, agelen, h.json, "vios bundle")) < 0)
 		goto done;
 	vios_blake2b_hex(hash_out, age, agelen);
 	vios_now_iso(now);
 	if ((error = vios_ledger_outbox_add(st, seq, hash_out, h.json, sig, now, age, agelen)) < 0)
+		goto done;
+	if (h.epoch_n > 0 && (error = vios_epoch_published(st, h.epoch_n, seq)) < 0)
 		goto done;
 	if (cx->published_in == 0) {
 		if ((error = vios_consent_mark_published(st, (const char(*)[37])cx->approves, cx->napproves, seq)) < 0)
@@ -251,6 +279,7 @@ done:
 		free(gz);
 	}
 	free(v);
+	free(pks);
 	free(age);
 	free(sig);
 	free(h.json);
@@ -782,6 +811,40 @@ static int seal_approvals_only(vios_export_report *out, vios_store *st, long lon
 }
 
 /*
+ * A new epoch no bundle of this export carried: announced in a bundle of
+ * no ops addressed to this node only (as approvals alone are), so every
+ * reader of the hub learns it at the next sync.
+ */
+static int seal_epoch_only(vios_export_report *out, vios_store *st, long long *seq, char prev[65], seal_ctx *cx)
+{
+	vios_bundle_header h;
+	char only_self_id[1][37], hash[65];
+	uint8_t only_self_pk[1][32];
+	group g;
+	int error;
+
+	memset(&h, 0, sizeof(h));
+	if ((error = header_epoch(&h, st)) < 0 || h.epoch_n == 0)
+		return error;
+	memset(&g, 0, sizeof(g));
+	snprintf(only_self_id[0], sizeof(only_self_id[0]), "%s", st->node->node_id);
+	memcpy(only_self_pk[0], st->node->age_pk, sizeof(only_self_pk[0]));
+	g.set.ids = only_self_id;
+	g.set.pks = only_self_pk;
+	g.set.n = 1;
+	free(cx->approves);
+	cx->approves = NULL;
+	cx->napproves = 0;
+	cx->published_in = 0;
+	(*seq)++;
+	if ((error = seal_group(st, &g, NULL, *seq, prev, cx, hash, NULL, 0, 0)) < 0)
+		return error;
+	memcpy(prev, hash, 65);
+	out->bundles++;
+	return 0;
+}
+
+/*
  * With an expired registry: the theme ops of ops[0..n) first, in their
  * order, then the rest (kept pending); *nseal = how many are theme.
  */
@@ -883,7 +946,8 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	    (!expired && (error = forward_to_approved(out, st, nodes, nnodes, &plan, &seq, prev, &cx)) < 0) ||
 	    (error = seal_groups(out, st, fgroups, nfgroups, plan.v, &seq, prev, &cx, &nobody_new)) < 0 ||
 	    (error = seal_groups(out, st, groups, ngroups, ops, &seq, prev, &cx, NULL)) < 0 ||
-	    (error = seal_approvals_only(out, st, &seq, prev, &cx, 1)) < 0)
+	    (error = seal_approvals_only(out, st, &seq, prev, &cx, 1)) < 0 ||
+	    (error = seal_epoch_only(out, st, &seq, prev, &cx)) < 0)
 		goto done;
 	if (n > 0) {
 		char ref[32];
@@ -988,7 +1052,8 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
-	if ((error = outbox_last(&seq, prev, st)) < 0 || (error = seal_approvals_only(&rep, st, &seq, prev, &cx, 0)) < 0 ||
+	if ((error = outbox_last(&seq, prev, st)) < 0 ||
+	    (error = seal_approvals_only(&rep, st, &seq, prev, &cx, 0)) < 0 ||
 	    (error = seal_group(st, &g, NULL, seq + 1, prev, &cx, hash, gz, len, ops)) < 0 ||
 	    (error = vios_store_tx_commit(st)) < 0)
 		goto done;

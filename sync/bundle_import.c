@@ -16,6 +16,7 @@
 #include "crypto/age.h"
 #include "crypto/minisign.h"
 #include "sync/layout.h"
+#include "store/epoch.h"
 #include "sync/payload.h"
 #include "sync/registry.h"
 #include "store/ledger.h"
@@ -29,6 +30,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The epoch a verified header announced, to the store (store/epoch.h). */
+static int record_epoch(vios_store *st, const vios_bundle_header *h)
+{
+	vios_epoch_announcement a;
+
+	a.n = h->epoch_n;
+	memcpy(a.pk, h->epoch_pk, sizeof(a.pk));
+	snprintf(a.since, sizeof(a.since), "%s", h->epoch_since);
+	return vios_epoch_record(st, h->sender, h->seq, &a);
+}
 
 static int addressed_to(const vios_bundle_header *h, const char *node_id)
 {
@@ -39,27 +50,37 @@ static int addressed_to(const vios_bundle_header *h, const char *node_id)
 	return 0;
 }
 
-/* Decrypts with this node's identity, gunzips and reads the ops. */
+/* Decrypts with this node's live keys (its identity's age key and its
+ * live epoch keys: epoch.h), gunzips and reads the ops. */
 static int open_bundle(vios_crdt_op **ops, size_t *n, vios_store *st, const vios_bundle_header *h,
 		       const uint8_t *age, size_t agelen)
 {
-	const uint8_t *ids[1] = { st->node->age_sk };
-	uint8_t *gz = NULL;
-	size_t gzlen = 0;
+	uint8_t **ids = NULL, *gz = NULL;
+	size_t nids = 0, gone = 0, gzlen = 0;
 	int error;
 
 	assert(ops != NULL && n != NULL && h != NULL && h->sender[0] && (age != NULL || agelen == 0));
 	*ops = NULL;
 	*n = 0;
-	if ((error = vios_age_decrypt_buf(&gz, &gzlen, age, agelen, ids, 1, VIOS_BUNDLE_MAX_AGE)) < 0) {
+	if ((error = vios_epoch_keys(&ids, &nids, &gone, st)) < 0)
+		goto done;
+	if (nids == 0 || (error = vios_age_decrypt_buf(&gz, &gzlen, age, agelen, (const uint8_t *const *)ids, nids,
+							  VIOS_BUNDLE_MAX_AGE)) < 0) {
 		char why[300];
-		snprintf(why, sizeof(why), "%s", vios_error_last());
-		vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld cannot be decrypted: %s", h->sender, h->seq, why);
+		if (nids == 0)
+			error = VIOS_ENOTFOUND;
+		snprintf(why, sizeof(why), "%s", nids ? vios_error_last() : "no live key");
+		if (error == VIOS_ENOTFOUND && gone > 0)
+			vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld cannot be decrypted: it was sealed to none of this node's live keys (%zu epoch key%s destroyed: forward secrecy; 'vios keys list')",
+				       h->sender, h->seq, gone, gone == 1 ? " was" : "s were");
+		else
+			vios_error_set(VIOS_ERR_BUNDLE, "bundle %s seq %lld cannot be decrypted: %s", h->sender, h->seq, why);
 		error = error == VIOS_ENOTFOUND ? VIOS_EVERIFY : VIOS_ECORRUPT;
 		goto done;
 	}
 	error = vios_bundle_payload_read(ops, n, gz, gzlen, h);
 done:
+	vios_epoch_keys_free(ids, nids);
 	if (gz) {
 		sodium_memzero(gz, gzlen);
 		free(gz);
@@ -238,6 +259,7 @@ static int apply_in_order(vios_import_result *res, vios_store *st, const vios_bu
 		goto done;
 	vios_now_iso(now);
 	if ((error = vios_ledger_peer_set(st, h->sender, h->seq, hash)) < 0 ||
+	    (error = record_epoch(st, h)) < 0 ||
 	    (error = vios_ledger_seen_add(st, h->sender, h->seq, hash, mine ? "applied" : "skipped", h->json, now)) < 0 ||
 	    (error = vios_ledger_held_delete(st, h->sender, h->seq)) < 0)
 		goto done;
@@ -537,9 +559,15 @@ int vios_bundle_import_own(vios_import_result *out, vios_store *st, const uint8_
 		goto done;
 	}
 	mine = addressed_to(h, st->node->node_id);
-	if (mine) {
-		if ((error = open_bundle(&ops, &n, st, h, age, agelen)) < 0)
+	if (mine && (error = open_bundle(&ops, &n, st, h, age, agelen)) < 0) {
+		if (error != VIOS_EVERIFY)
 			goto done;
+		/* sealed to an epoch key destroyed since (or one the backup did
+		 * not carry): kept as sent, counted as not read back */
+		vios_error_clear();
+		mine = 0;
+	}
+	if (mine) {
 		if ((error = merge_checked(&rep, st, h, ops, n, flags)) < 0) {
 			if (error == VIOS_EWAIT)
 				out->wait_hlc = h->hlc;
@@ -563,7 +591,7 @@ int vios_bundle_import_own(vios_import_result *out, vios_store *st, const uint8_
 	{
 		char why[128];
 		snprintf(why, sizeof(why), "own bundle seq %lld restored from the hub, %s, %zu ops", h->seq,
-			 mine ? "applied" : "not addressed to this node", rep.applied);
+			 mine ? "applied" : "not addressed to this node or not readable with its live keys", rep.applied);
 		if ((error = vios_store_log(st, "import", "bundle", h->sender, why)) < 0)
 			goto done;
 	}

@@ -4,7 +4,10 @@
 #include "sync/hub.h"
 #include "crdt/crdt.h"
 #include "crypto/minisign.h"
+#include "sync/bundle.h"
 #include "sync/chain.h"
+#include "store/epoch.h"
+#include "store/ledger.h"
 #include "sync/git.h"
 #include "sync/layout.h"
 #include "sync/trust.h"
@@ -549,6 +552,32 @@ done:
 	return error;
 }
 
+/* Rotates and destroys the hub's epoch keys, then seals what it has to
+ * send (an epoch announcement at least) and moves its own ref into the hub
+ * repository, as a node's sync pushes it. */
+static int hub_epochs(vios_store *st, git_repository *own, const char *hub_path)
+{
+	vios_export_report ex;
+	char ref[VIOS_LAYOUT_REF_MAX], spec1[2 * VIOS_LAYOUT_REF_MAX + 2];
+	const char *one[1] = { spec1 };
+	long long top;
+	int error;
+
+	if ((error = vios_epoch_maintain(NULL, st, 0)) < 0 || (error = vios_bundle_export(&ex, st)) < 0 ||
+	    (error = vios_ledger_outbox_committed_max(&top, st)) < 0)
+		return error;
+	if (top == 0)
+		return 0;
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, st->node->node_id);
+	if ((error = vios_snprintf(spec1, sizeof(spec1), "%s:%s", ref, ref)) < 0 ||
+	    (error = vios_git_push(own, hub_path, one, 1)) < 0)
+		return error;
+	{
+		size_t n;
+		return vios_ledger_outbox_mark_pushed(&n, st, top);
+	}
+}
+
 int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_store *st, const char *via)
 {
 	/* a stick's node refs are fetched apart from the hub's own */
@@ -579,6 +608,10 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 	    (error = vios_sync_import_refs(rep, st, own, via ? VIOS_USB_NODES : VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
 	VIOS_FAULT("merge.imported");
+	/* the hub's epoch keys follow every node's rule (epoch.h): rotated and
+	 * destroyed here, a new epoch announced on the hub's own node ref */
+	if (!via && (error = hub_epochs(st, own, hub_path)) < 0)
+		goto done;
 	if (via) {
 		/* refs that verified to their head move into the hub repository */
 		git_reference_iterator *it = NULL;

@@ -5,7 +5,7 @@
  * and VIOS_PAYLOAD_SQL_OPS; then gzip). Pure: no store, no keys, no git.
  *
  * The reader is strict (docs/formats.md): the header has exactly the
- * fields of its format (ten for -2, nine for -1); gunzip stops at a bound; the database opens read-only and
+ * fields of its format (eleven for -3, ten for -2, nine for -1); gunzip stops at a bound; the database opens read-only and
  * defensively from memory, its schema is compared text for text, the
  * bundle table holds exactly the keys of its format version
  * (vios-payload-2: format, sender, seq, log_id, log_count, log_head;
@@ -14,6 +14,7 @@
  * are freed.
  */
 #include "sync/payload.h"
+#include "crypto/age.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -27,7 +28,9 @@
 
 #define HEADER_FORMAT_1 "vios-bundle-1"
 #define HEADER_FORMAT "vios-bundle-2" /* adds approves and the markings (sync/consent.h) */
+#define HEADER_FORMAT_3 "vios-bundle-3" /* adds epoch (store/epoch.h) */
 #define HEADER_APPROVES_MAX 200
+#define HEADER_EPOCH_MAX 1000000
 #define PAYLOAD_FORMAT_1 "vios-payload-1"
 #define PAYLOAD_FORMAT "vios-payload-2" /* adds the sender's access log head */
 #define LOG_COUNT_MAX (1LL << 62)
@@ -61,7 +64,7 @@ static const char *const cat_names[] = { "theme", "case", "art9", "art10" };
 static char *header_json(const vios_bundle_header *h)
 {
 	json_t *o, *rc = json_array(), *cats = json_array(), *ap = json_array();
-	char *s = NULL, hlc[24];
+	char *s = NULL, hlc[24], rcpt[100];
 
 	assert(h != NULL && (h->recipients != NULL || h->nrecipients == 0) && (h->approves != NULL || h->napproves == 0));
 	if (rc == NULL || cats == NULL || ap == NULL)
@@ -79,6 +82,16 @@ static char *header_json(const vios_bundle_header *h)
 		      h->sender, "seq", (json_int_t)h->seq, "prev", h->prev, "hlc", hlc, "covenant_version",
 		      (json_int_t)h->covenant_version, "categories", cats, "recipients", rc, "ops",
 		      (json_int_t)h->ops, "approves", "covenant", (json_int_t)h->approves_covenant, "nodes", ap);
+	if (o && h->epoch_n > 0) {
+		json_t *e = NULL;
+		if (vios_age_recipient_format(rcpt, sizeof(rcpt), h->epoch_pk) < 0 ||
+		    (e = json_pack("{s:I, s:s, s:s}", "n", (json_int_t)h->epoch_n, "recipient", rcpt, "since",
+				   h->epoch_since)) == NULL ||
+		    json_object_set_new(o, "epoch", e) < 0 || json_object_set_new(o, "format", json_string(HEADER_FORMAT_3)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
 	if (o) {
 		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(o);
@@ -130,6 +143,41 @@ static int parse_approves(vios_bundle_header *h, json_t *a)
 	return 0;
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ", digits where digits go (vios_now_iso's form). */
+static int iso_valid(const char *s)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:ddZ";
+
+	if (s == NULL || strlen(s) != sizeof(pat) - 1)
+		return 0;
+	for (size_t i = 0; pat[i]; i++)
+		if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i])
+			return 0;
+	return 1;
+}
+
+/* epoch: {"n": 1 to HEADER_EPOCH_MAX, "recipient": an age recipient (canonical), "since": ISO time}. */
+static int parse_epoch(vios_bundle_header *h, json_t *e)
+{
+	json_t *n = json_object_get(e, "n");
+	const char *r = json_string_value(json_object_get(e, "recipient"));
+	const char *since = json_string_value(json_object_get(e, "since"));
+	char again[100];
+
+	if (!json_is_object(e) || json_object_size(e) != 3 || !json_is_integer(n) || r == NULL || since == NULL)
+		return bad_header("epoch must be {\"n\": N, \"recipient\": \"age1...\", \"since\": TIME}");
+	if (json_integer_value(n) < 1 || json_integer_value(n) > HEADER_EPOCH_MAX)
+		return bad_header("epoch.n is not a number from 1 to 1000000");
+	if (vios_age_recipient_parse(h->epoch_pk, r) < 0 || vios_age_recipient_format(again, sizeof(again), h->epoch_pk) < 0 ||
+	    strcmp(again, r) != 0)
+		return bad_header("epoch.recipient is not an age recipient");
+	if (!iso_valid(since))
+		return bad_header("epoch.since is not a time YYYY-MM-DDTHH:MM:SSZ");
+	h->epoch_n = json_integer_value(n);
+	strcpy(h->epoch_since, since);
+	return 0;
+}
+
 int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 {
 	json_t *o = NULL, *v;
@@ -146,8 +194,9 @@ int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 		goto done;
 	}
 	s = json_string_value(json_object_get(o, "format")) ?: "";
-	h->format = !strcmp(s, HEADER_FORMAT) ? 2 : !strcmp(s, HEADER_FORMAT_1) ? 1 : 0;
-	if (h->format == 0 || json_object_size(o) != (h->format == 2 ? 10u : 9u)) {
+	h->format = !strcmp(s, HEADER_FORMAT_3) ? 3 : !strcmp(s, HEADER_FORMAT) ? 2 : !strcmp(s, HEADER_FORMAT_1) ? 1 : 0;
+	if (h->format == 0 || json_object_size(o) != (h->format == 3 ? 11u : h->format == 2 ? 10u : 9u) ||
+	    (h->format == 3) != (json_object_get(o, "epoch") != NULL)) {
 		error = bad_header("unknown format or unexpected fields");
 		goto done;
 	}
@@ -182,14 +231,14 @@ int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 	}
 	h->covenant_version = json_integer_value(v);
 	v = json_object_get(o, "categories");
-	if (!json_is_array(v) || json_array_size(v) > (h->format == 2 ? 4u : 2u)) {
+	if (!json_is_array(v) || json_array_size(v) > (h->format >= 2 ? 4u : 2u)) {
 		error = bad_header("categories must list theme and/or case (and art9, art10)");
 		goto done;
 	}
 	for (i = 0; i < json_array_size(v); i++) {
 		unsigned bit = 0;
 		s = json_string_value(json_array_get(v, i));
-		for (unsigned k = 0; s && k < (h->format == 2 ? 4u : 2u); k++)
+		for (unsigned k = 0; s && k < (h->format >= 2 ? 4u : 2u); k++)
 			if (!strcmp(s, cat_names[k]))
 				bit = 1u << k;
 		/* in the order written, each once */
@@ -201,7 +250,7 @@ int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 	}
 	/* a marking is case data; only a bundle of approvals alone has no category */
 	if (((h->categories & VIOS_CAT_MARKS) && !(h->categories & VIOS_CAT_BIT_CASE)) ||
-	    (h->categories == 0) != (h->format == 2 && json_integer_value(json_object_get(o, "ops")) == 0)) {
+	    (h->categories == 0) != (h->format >= 2 && json_integer_value(json_object_get(o, "ops")) == 0)) {
 		error = bad_header("categories do not fit the ops (a marking needs case; none only with no ops)");
 		goto done;
 	}
@@ -224,13 +273,15 @@ int vios_bundle_header_parse(vios_bundle_header *h, const char *text)
 	}
 	h->nrecipients = json_array_size(v);
 	v = json_object_get(o, "ops");
-	if (!json_is_integer(v) || json_integer_value(v) < (h->format == 2 ? 0 : 1) ||
+	if (!json_is_integer(v) || json_integer_value(v) < (h->format >= 2 ? 0 : 1) ||
 	    json_integer_value(v) > VIOS_BUNDLE_MAX_OPS) {
 		error = bad_header("ops is not a count from 1 (0 for approvals alone) to the limit");
 		goto done;
 	}
 	h->ops = json_integer_value(v);
-	if (h->format == 2 && (error = parse_approves(h, json_object_get(o, "approves"))) < 0)
+	if (h->format >= 2 && (error = parse_approves(h, json_object_get(o, "approves"))) < 0)
+		goto done;
+	if (h->format == 3 && (error = parse_epoch(h, json_object_get(o, "epoch"))) < 0)
 		goto done;
 	if ((h->json = strdup(text)) == NULL) {
 		error = vios_error_nomem();

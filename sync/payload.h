@@ -10,7 +10,11 @@
  * art10 of the fields its ops write), recipients (sorted node ids), ops,
  * approves ({"covenant": the covenant version the sender approved, "nodes":
  * the node ids it approves with this bundle}: sync/consent.h). A bundle of
- * no ops carries approvals only (no categories). "vios-bundle-1" (no
+ * no ops carries approvals only (no categories). "vios-bundle-3" is -2
+ * with one more field, epoch ({"n": N from 1, "recipient": "age1...",
+ * "since": ISO time}: the sender's new epoch recipient, signed with the
+ * bundle; store/epoch.h), written only by a bundle that announces one; a
+ * -3 without an epoch, or a -2 with one, is refused. "vios-bundle-1" (no
  * approves, no markings, ops from 1) is still read. It is the trusted
  * comment of the bundle's minisign signature.
  *
@@ -62,10 +66,14 @@ typedef struct {
 	char (*recipients)[37];
 	size_t nrecipients;
 	long long ops;
-	int format;                  /* 1 or 2 (vios-bundle-N); the writer writes 2 */
+	int format;                  /* 1, 2 or 3 (vios-bundle-N); the writer writes 3 when
+				      * it carries an epoch, else 2 */
 	long long approves_covenant; /* -2: the covenant version the sender approved; -1: 0 */
 	char (*approves)[37];        /* -2: nodes the sender approves with this bundle, sorted */
 	size_t napproves;
+	long long epoch_n;           /* -3: the sender's new epoch (n from 1); 0: none */
+	uint8_t epoch_pk[32];        /* -3: that epoch's age recipient */
+	char epoch_since[21];        /* -3: when it started, "YYYY-MM-DDTHH:MM:SSZ" */
 	char *json; /* the header as signed */
 } vios_bundle_header;
 

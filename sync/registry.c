@@ -428,7 +428,7 @@ int vios_registry_publish(git_oid *out, git_repository *repo, const vios_node *h
 			  long long version, const char *message)
 {
 	return vios_registry_publish_until(out, repo, hub, nodes, n, covenant_text, version, message,
-					   (long long)time(NULL) + VIOS_REGISTRY_VALID_DAYS * 86400LL);
+					   (long long)vios_now() + VIOS_REGISTRY_VALID_DAYS * 86400LL);
 }
 
 int vios_registry_refresh(git_oid *out, git_repository *repo, const vios_node *hub,
@@ -443,7 +443,7 @@ int vios_registry_refresh(git_oid *out, git_repository *repo, const vios_node *h
 	}
 	snprintf(message, sizeof(message), "registry v%lld: refreshed, valid %d days", cur->version + 1, days);
 	return vios_registry_publish_until(out, repo, hub, cur->nodes, cur->n, cur->covenant.text, cur->version + 1,
-					   message, (long long)time(NULL) + days * 86400LL);
+					   message, (long long)vios_now() + days * 86400LL);
 }
 
 int vios_registry_publish_until(git_oid *out, git_repository *repo, const vios_node *hub,

@@ -9,6 +9,8 @@
  *      and recorded in the outbox as sent (vios_bundle_import_own). A
  *      bundle that must wait for a record another node made lets the other
  *      nodes' bundles go first; when nothing moves it is taken as it is;
+ *      then, when those headers announced an epoch above the ones the
+ *      backup carries, a new epoch above it (vios_epoch_resume);
  *   4. the own ref of HOME/outbox.git set to the hub's, so the next export
  *      commits on top of it and the next push fast-forwards;
  *   5. every other node's bundles, as vios sync imports them;
@@ -16,6 +18,7 @@
  *      roles it has now (they were all sealed before the home was lost).
  */
 #include "sync/restore.h"
+#include "store/epoch.h"
 #include "sync/consent.h"
 #include "sync/bundle.h"
 #include "sync/chain.h"
@@ -113,6 +116,8 @@ static int import_own_chain(vios_restore_report *rep, vios_store *st, git_reposi
 		rep->own_seq = r.hdr.seq;
 		rep->own_bundles++;
 		rep->own_ops += r.ops_applied;
+		if (r.hdr.epoch_n > rep->own_epoch)
+			rep->own_epoch = r.hdr.epoch_n;
 		if (r.status == VIOS_IMPORT_SKIPPED)
 			rep->own_unreadable++;
 		vios_bundle_header_dispose(&r.hdr);
@@ -155,6 +160,9 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 
 	assert(rep != NULL && st != NULL && st->node != NULL && url != NULL && pin != NULL);
 	memset(rep, 0, sizeof(*rep));
+	/* 0. the epoch keys the backup carries: what was sealed to them reads (epoch.h) */
+	if ((error = vios_epoch_install(st)) < 0)
+		goto done;
 	/* 1. */
 	if ((error = vios_trust_join(&reg, st, url, pin)) < 0 || (error = vios_trust_keep_covenants(st, reg)) < 0)
 		goto done;
@@ -202,6 +210,9 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 		    (error = import_own_chain(rep, st, repo, &head, 0)) < 0 && error != VIOS_EWAIT)
 			goto done;
 	}
+	/* partners seal to the highest epoch announced: the next one announced must be above it */
+	if ((error = vios_epoch_resume(&rep->epoch_started, st, rep->own_epoch)) < 0)
+		goto done;
 	/* 4. */
 	if (have_own) {
 		vios_layout_node_ref(own, sizeof(own), VIOS_NODES_REFS, st->node->node_id);

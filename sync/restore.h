@@ -25,6 +25,8 @@ typedef struct {
 	size_t own_bundles;     /* own bundles taken back */
 	size_t own_ops;         /* ops they held */
 	size_t own_unreadable;  /* own bundles not addressed to this node: their ops are not back */
+	long long own_epoch;    /* the highest epoch this node's own headers announced (0: none) */
+	long long epoch_started; /* the epoch started above it (vios_epoch_resume; 0: none needed) */
 	vios_sync_report others; /* the other nodes' bundles, as vios sync counts them */
 } vios_restore_report;
 

@@ -2,11 +2,13 @@
  * sync.c - see sync.h.
  */
 #include "sync/sync.h"
+#include "store/epoch.h"
 #include "sync/bundle.h"
 #include "sync/chain.h"
 #include "sync/git.h"
 #include "sync/layout.h"
 #include "sync/report.h"
+#include "sync/retention.h"
 #include "store/ledger.h"
 #include "sync/trust.h"
 #include "util/error.h"
@@ -423,12 +425,21 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	if ((error = vios_sync_import_refs(rep, st, repo, VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
 	VIOS_FAULT("sync.imported");
-	/* 3. seal what is pending under the fresh registry and covenant, a
+	/* 3. erase what the covenant's retention no longer keeps (docs/lifecycle.md) */
+	{
+		vios_crdt_erased erased;
+		if ((error = vios_retention_run(&erased, NULL, st)) < 0)
+			goto done;
+	}
+	/* 4. epoch keys: a new epoch when the month ended, old ones destroyed past their grace (epoch.h) */
+	if ((error = vios_epoch_maintain(NULL, st, 0)) < 0)
+		goto done;
+	/* 5. seal what is pending under the fresh registry and covenant, a
 	 * school's per-month signal counts (theme data) brought up to date first */
 	if ((error = vios_sync_export(&ex, st)) < 0)
 		goto done;
 	rep->exported = ex.bundles;
-	/* 4. push our own ref, fast-forward only */
+	/* 6. push our own ref, fast-forward only */
 	vios_layout_node_ref(own, sizeof(own), VIOS_NODES_REFS, st->node->node_id);
 	if ((error = vios_ledger_outbox_committed_max(&top, st)) < 0)
 		goto done;

@@ -272,7 +272,7 @@ int vios_trust_freshness(vios_trust_fresh *out, vios_store *st)
 	}
 	snprintf(out->expires_at, sizeof(out->expires_at), "%s", exp);
 	out->version = atoll(ver);
-	out->seconds_left = t - (long long)time(NULL);
+	out->seconds_left = t - (long long)vios_now();
 	out->state = out->seconds_left <= 0 ? VIOS_REGISTRY_EXPIRED
 		   : out->seconds_left <= VIOS_REGISTRY_WARN_DAYS * 86400LL ? VIOS_REGISTRY_EXPIRING
 		   : VIOS_REGISTRY_FRESH;

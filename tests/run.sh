@@ -6,13 +6,14 @@
 # BUILD = the build directory holding tests/test_* and tools/t_*.
 # Run from the repository root. Exit status 0 only when nothing failed.
 #
-# The end-to-end scripts run VIOS_CHECK_JOBS at a time (default 2), each in
-# its own sandbox (lib.sh), its output captured to a file of its own and
-# printed whole when it finishes; the counting is the same as one at a time.
+# The unit test binaries and the end-to-end scripts run VIOS_CHECK_JOBS at a
+# time (default 2), each in its own sandbox (lib.sh, or the binary's own
+# mkdtemp directories), its output captured to a file of its own and printed
+# whole when it finishes; the counting is the same as one at a time.
 # The scripts in E2E_SERIAL time what they check (gitbomb: each refusal
 # under 5 s; hardening2: a refused vault at once, under 1 s; freshness: a
 # registry valid 2 seconds): they run after the others, alone, as before.
-# E2E_FIRST names the longest scripts, started first.
+# E2E_FIRST names the longest jobs (scripts, and unit binaries test_*), started first.
 # Scripts that start a git daemon pick a random port and retry, so two of
 # them can run side by side.
 #
@@ -26,7 +27,7 @@ if [ "${SAN:-0}" = 1 ]; then
 	export LSAN_OPTIONS
 fi
 E2E_SERIAL="gitbomb hardening2 freshness"
-E2E_FIRST="mandate_attacks replication restore bundles mandate_cli audit"
+E2E_FIRST="lifecycle test_audit test_bundle mandate_attacks replication restore bundles mandate_cli audit test_crdt test_store test_node"
 jobs=${VIOS_CHECK_JOBS:-2}
 case $jobs in ''|*[!0-9]*|0) echo "run.sh: VIOS_CHECK_JOBS must be a number from 1, not '$jobs'" >&2; exit 2 ;; esac
 e2e_only=${VIOS_CHECK_E2E_ONLY:-0}
@@ -50,44 +51,51 @@ count_e2e() {
 	fi
 }
 
-# e2e_worker SCRIPT...: takes each script no other worker took (mkdir is
-# atomic) and runs it; NAME.rc appears, whole, when NAME.out is complete
+# count_unit NAME FILE RC: prints a unit binary's (cmocka) output whole and counts it
+count_unit() {
+	cat "$2"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$2" | tail -n1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$2" | tail -n1)
+	passed=$((passed + ${p:-0}))
+	if [ "$3" -ne 0 ]; then
+		failed=$((failed + ${f:-1}))
+		failures="$failures $1"
+	fi
+}
+
+# job_name JOB: a unit binary's name (test_x) or a script's (x)
+job_name() { n=${1##*/}; n=${n%.sh}; }
+
+# e2e_worker JOB...: takes each job (an e2e script or a unit test binary) no
+# other worker took (mkdir is atomic) and runs it; NAME.rc appears, whole,
+# when NAME.out is complete
 e2e_worker() {
 	for t in "$@"; do
-		n=$(basename "$t" .sh)
+		job_name "$t"
 		mkdir "$e2e/$n.taken" 2>/dev/null || continue
-		bash "$t" >"$e2e/$n.out" 2>&1
+		case $t in
+		*.sh) bash "$t" >"$e2e/$n.out" 2>&1 ;;
+		*) "$t" >"$e2e/$n.out" 2>&1 ;;
+		esac
 		echo $? >"$e2e/$n.rc.new" && mv "$e2e/$n.rc.new" "$e2e/$n.rc"
 	done
 }
 
+# the parallel ones: the unit test binaries and the e2e scripts, E2E_FIRST
+# first (the longest: the workers then end close together), the rest in
+# name order
+units=""
 if [ "$e2e_only" != 1 ]; then
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	name=$(basename "$t")
-	"$t" >"$out" 2>&1
-	rc=$?
-	cat "$out"
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n1)
-	passed=$((passed + ${p:-0}))
-	if [ "$rc" -ne 0 ]; then
-		failed=$((failed + ${f:-1}))
-		failures="$failures $name"
-	fi
-done
-
+	for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && units="$units $t"; done
 fi
-
-# the parallel ones, E2E_FIRST first (the longest: the two workers then
-# end close together), the rest in name order
 parallel=""
 serial=""
 left=0
-for t in $(for n in $E2E_FIRST; do echo "tests/e2e/$n.sh"; done) tests/e2e/*.sh; do
+for t in $(for n in $E2E_FIRST; do case $n in test_*) echo "$BUILD/tests/$n" ;; *) echo "tests/e2e/$n.sh" ;; esac; done) $units tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
 	case " $E2E_SERIAL $parallel " in
 	*" $(basename "$t" .sh) "*|*" $t "*) ;;
+	*/tests/test_*) case " $units " in *" $t "*) parallel="$parallel $t"; left=$((left + 1)) ;; esac ;;
 	*) parallel="$parallel $t"; left=$((left + 1)) ;;
 	esac
 done
@@ -106,9 +114,12 @@ while [ "$left" -gt 0 ]; do
 	alive=0
 	for w in $pids; do kill -0 "$w" 2>/dev/null && alive=1; done
 	for t in $parallel; do
-		n=${t##*/} n=${n%.sh} # no process per script per poll
+		job_name "$t" # no process per script per poll
 		[ -f "$e2e/$n.rc" ] && [ ! -e "$e2e/$n.counted" ] || continue
-		count_e2e "$n" "$e2e/$n.out" "$(cat "$e2e/$n.rc")"
+		case $t in
+		*.sh) count_e2e "$n" "$e2e/$n.out" "$(cat "$e2e/$n.rc")" ;;
+		*) count_unit "$n" "$e2e/$n.out" "$(cat "$e2e/$n.rc")" ;;
+		esac
 		: >"$e2e/$n.counted"
 		left=$((left - 1))
 	done
@@ -118,9 +129,9 @@ while [ "$left" -gt 0 ]; do
 done
 wait
 for t in $parallel; do
-	n=$(basename "$t" .sh)
+	job_name "$t"
 	[ -e "$e2e/$n.counted" ] && continue
-	echo "e2e $n: did not finish (its worker stopped)"
+	echo "$n: did not finish (its worker stopped)"
 	failed=$((failed + 1))
 	failures="$failures $n"
 done

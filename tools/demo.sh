@@ -24,6 +24,7 @@ fail() { echo "demo: FAILED: $*" >&2; exit 1; }
 must() { "$@" >"$D/.out" 2>"$D/.err" || fail "$* -> $(head -c 300 "$D/.err")"; }
 day() { date -d "$1" +%Y-%m-%d; }
 MONTH=$(date +%Y-%m)
+DOM=$((10#$(date +%d))) # the bus stop signals fall in this month, also on its first days
 LAST=$(date -d "$(date +%Y-%m-15) -1 month" +%Y-%m)
 
 step "1. The municipality sets up the hub; every party creates its node"
@@ -39,7 +40,7 @@ for n in "regenboog school De Regenboog" "kompas school Het Kompas" "linde schoo
 	role=""
 	case $kind in partner) role=${*: -1}; set -- "${@:1:$(($# - 1))}" ;; esac
 	must V "$home" init --kind "$kind" --name "$*" ${role:+--role "$role"} --kdf interactive
-	grep -qE '[A-Z2-9]{4}(-[A-Z2-9]{4}){7}' "$D/.out" || fail "$home: no recovery code printed"
+	grep -qE '^ +[A-Z2-9]{4}(-[A-Z2-9]{4}){7} *$' "$D/.out" || fail "$home: no recovery code printed"
 	must V "$home" identity export -o "$D/$home.req"
 	must V hub hub enroll "$D/$home.req"
 	say "$(V "$home" --json whoami | jq -r '"\(.name) (\(.kind)/\(.role)): enrolled, fingerprint \(.fingerprint)"')"
@@ -68,7 +69,7 @@ MEET=$(V regenboog meeting add --kind thematic --date "$(day '-3 days')" --roles
 must V regenboog trend add --theme weapons --period "$MONTH" --level rising --note "knives near the station"
 must V regenboog agreement add --meeting "$MEET" --owner school --action "weapons lesson in year 2" --due "$(day '+28 days')"
 for i in 1 2 3 4 5 6; do
-	must V regenboog signal add --theme weapons --note "knife seen at the bus stop ($i)" --where around --at "$(day "-$i days")"
+	must V regenboog signal add --theme weapons --note "knife seen at the bus stop ($i)" --where around --at "$(day "-$((i % DOM)) days")"
 done
 for i in 1 2; do must V regenboog signal add --theme weapons --note "knife talk in class ($i)" --at "$LAST-1$i"; done
 say "trend weapons rising, a thematic meeting with an agreement, 8 weapons signals without a pupil"
@@ -89,7 +90,7 @@ say "$(V regenboog --json agreement list --overdue | jq length) agreement overdu
 step "4. Het Kompas and De Linde record their own themes"
 for i in 1 2 3 4 5; do must V kompas signal add --theme drugs-use --note "vaping and cannabis smell in the toilets ($i)" --at "$(day "-$i days")"; done
 must V kompas trend add --theme drugs-use --period "$MONTH" --level rising
-for i in 1 2 3; do must V linde signal add --theme nuisance --note "groups at the village square ($i)" --where around --at "$(day "-$i days")"; done
+for i in 1 2 3; do must V linde signal add --theme nuisance --note "groups at the village square ($i)" --where around --at "$(day "-$((i % DOM)) days")"; done
 must V linde trend add --theme nuisance --period "$MONTH" --level stable --note "village square in the evening"
 say "Het Kompas: 5 drugs-use signals, rising; De Linde (no network): 3 nuisance signals, stable"
 
@@ -109,7 +110,7 @@ grep -rqa "Sam de Vries" "$D/hub.git" && fail "a pupil name is in the hub reposi
 [ "$(V hub --json pupil list | jq length)" = 0 ] || fail "the hub holds case data"
 
 step "7. Scenario 3, escalation: signs of domestic violence; the partners report back"
-must V regenboog signal add --theme other --pupil "$PUP" --note "Bruises; the pupil mentions fights at home" --severity high --parents-informed no --not-informed-reason "safety of the pupil"
+must V regenboog signal add --theme other --pupil "$PUP" --note "Bruises; the pupil mentions fights at home" --severity high --basis public-task --parents-informed no --not-informed-reason "safety of the pupil"
 must V regenboog case status "$CASE" escalated --to veilig-thuis
 must V regenboog sync
 must V politie sync; must V wijkteam sync
@@ -121,6 +122,25 @@ say "case escalated to Veilig Thuis; police and social team marked their agreeme
 V regenboog agreement list --case "$CASE" | sed 's/^/     /'
 [ "$(V regenboog digest --category case)" = "$(V politie digest --category case)" ] || fail "school and police disagree on the case"
 say "school and police hold the same case data: digest $(V politie digest --category case | cut -c1-16)..."
+must V regenboog pupil report "$PUP" -o "$D/inzage.html" --reason "the parents ask what is held (art. 15)"
+grep -q "Politie Zwolle-Zuid" "$D/inzage.html" || fail "the subject access report names no recipient"
+say "subject access: the school's report on the pupil (HTML, mode 0600) names who received what, when; logged as a read"
+
+step "7b. A signal about the wrong child: the school erases the pupil on every node"
+WRONG=$(V regenboog pupil add --name "Noor Jansen" --birth "$(date -d '-13 years' +%Y-%m-%d)" --class 1A) || fail pupil
+WSIG=$(V regenboog signal add --theme vandalism --pupil "$WRONG" --note "Damaged the bicycle shed during the break" \
+	--severity high --parents-informed yes --basis public-task) || fail signal
+must V regenboog case open --pupil "$WRONG" --signals "$WSIG" --roles police --lead police --basis public-task
+must V regenboog sync; must V politie sync
+V politie --json pupil list | jq -e 'length == 2' >/dev/null || fail "the police did not receive the second case"
+say "the police received the case of a second pupil; the next day the camera shows it was another child"
+must V regenboog pupil erase "$WRONG" --reason "recorded about the wrong child"
+say "De Regenboog: $(cat "$D/.out")"
+must V regenboog sync; must V politie sync
+V politie --json pupil list | jq -e 'length == 1' >/dev/null || fail "the police still hold the erased pupil"
+V politie --json signal list | grep -q "bicycle shed" && fail "the police still hold the erased signal"
+say "after one sync each the police hold $(V politie --json pupil list | jq length) pupil again; the reason stays in the school's own log"
+say "old bundles in git are sealed to monthly epoch keys, destroyed 14 days after the month ends (docs/lifecycle.md)"
 
 step "8. Scenario 4, a school without a link: De Linde syncs by USB stick"
 STICK="$D/usb-stick.git"

@@ -62,6 +62,11 @@ int cmd_whoami(vios_cli *cli, int argc, char **argv);
 int cmd_identity(vios_cli *cli, int argc, char **argv);
 int cmd_passphrase(vios_cli *cli, int argc, char **argv);
 int cmd_pupil(vios_cli *cli, int argc, char **argv);
+/* vios pupil report (cmd_subject.c); argv as cmd_pupil's, "report" last. */
+int cmd_pupil_report(vios_cli *cli, int argc, char **argv);
+/* vios pupil erase (cmd_lifecycle.c; cmd_pupil dispatches to it) and vios retention */
+int cmd_pupil_erase(vios_cli *cli, int argc, char **argv);
+int cmd_retention(vios_cli *cli, int argc, char **argv);
 int cmd_signal(vios_cli *cli, int argc, char **argv);
 int cmd_trend(vios_cli *cli, int argc, char **argv);
 int cmd_meeting(vios_cli *cli, int argc, char **argv);
@@ -78,6 +83,7 @@ int cmd_import(vios_cli *cli, int argc, char **argv);
 int cmd_bundle(vios_cli *cli, int argc, char **argv);
 int cmd_digest(vios_cli *cli, int argc, char **argv);
 int cmd_sync(vios_cli *cli, int argc, char **argv);
+int cmd_keys(vios_cli *cli, int argc, char **argv);
 int cmd_audit(vios_cli *cli, int argc, char **argv);
 /* hub merge, shared by cmd_hub */
 int cli_hub_merge(vios_cli *cli, const char *via);

@@ -3,6 +3,7 @@
  * change/recover.
  */
 #include "cli/cli.h"
+#include "store/epoch.h"
 #include "cli/table.h"
 #include "crypto/age.h"
 #include "node/backup.h"
@@ -231,7 +232,8 @@ int cli_identity_backup(vios_cli *cli, int argc, char **argv)
 		vios_error_set(VIOS_ERR_INPUT, "%s exists; use --force to replace it", path);
 		return VIOS_EEXISTS;
 	}
-	if ((error = vios_restore_hub_pin(&hub, cli->store)) < 0 ||
+	/* the live epoch keys go with the identity (store/epoch.h) */
+	if ((error = vios_restore_hub_pin(&hub, cli->store)) < 0 || (error = vios_epoch_node_load(n, cli->store)) < 0 ||
 	    (error = cli_backup_passphrase(&pass, cli, passfile, 1)) < 0)
 		goto done;
 	if (pass->len < VIOS_PASSPHRASE_MIN) {

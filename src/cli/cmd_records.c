@@ -28,8 +28,8 @@ typedef struct {
 /*
  * Parses an add or edit command's options into fields (MAXOPT of them).
  * Each option of spec is one column; a yes/no option is stored as 1 or 0.
- * A flag of add (kind 1, e.g. --over16) takes yes|no in an edit, so an edit
- * can turn it off too: the one spec serves both.
+ * A flag of add (kind 1) takes yes|no in an edit, so an edit can turn it
+ * off too: the one spec serves both.
  */
 static int parse_fields(vios_cli *cli, int argc, char **argv, const addopt *spec, int edit,
 			vios_field *fields, size_t *nfields)
@@ -244,9 +244,14 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "name", "name", 0 }, { "birth", "birth_date", 0 },
 				       { "class", "class", 0 }, { "local-id", "local_id", 0 },
-				       { "over16", "over16", 1 }, { "guardian", "guardian_contact", 0 },
-				       { NULL, NULL, 0 } };
+				       { "guardian", "guardian_contact", 0 }, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
+	/* over16 follows from the birth date (records.h): no flag sets it */
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--over16", 8) && (argv[i][8] == 0 || argv[i][8] == '='))
+			return cli_usage(cli, "--over16 follows from --birth: give the birth date instead");
+	if (!strcmp(act, "report"))
+		return cmd_pupil_report(cli, argc, argv);
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "pupil", spec);
 	if (!strcmp(act, "list")) {
@@ -257,6 +262,7 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 	}
 	if (!strcmp(act, "edit"))
 		return edit_record(cli, argc, argv, "edit", "pupil", spec);
+	if (!strcmp(act, "erase")) return cmd_pupil_erase(cli, argc, argv); /* cmd_lifecycle.c */
 	if (!strcmp(act, "show")) {
 		json_t *doc = NULL, *p;
 		int error;
@@ -274,7 +280,8 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 			       json_string_value(json_object_get(p, "birth_date")) ?: "-",
 			       json_string_value(json_object_get(p, "class")) ?: "-",
 			       json_string_value(json_object_get(p, "local_id")) ?: "-",
-			       json_integer_value(json_object_get(p, "over16")) ? "yes" : "no");
+			       json_is_null(json_object_get(p, "over16")) ? "unknown (no birth date)" :
+			       json_is_true(json_object_get(p, "over16")) ? "yes" : "no");
 			printf("\nSignals (%zu)\n", json_array_size(json_object_get(doc, "signals")));
 			if (json_array_size(json_object_get(doc, "signals")))
 				cli_table(stdout, json_object_get(doc, "signals"), signal_cols);
@@ -288,7 +295,7 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 		json_decref(doc);
 		return 0;
 	}
-	return cli_usage(cli, "expected add, edit, list or show");
+	return cli_usage(cli, "expected add, edit, list, show, report or erase");
 }
 
 /* A text column of row for text output: "-" when absent. */
@@ -439,7 +446,9 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 	static const addopt spec[] = { { "pupil", "pupil_id", 0 }, { "signals", "signals", 0 },
 				       { "roles", "roles", 0 }, { "lead", "lead_role", 0 },
 				       { "basis", "basis", 0 }, { "police-info", "police_info", 0 },
-				       { "care-info", "care_info", 0 }, { NULL, NULL, 0 } };
+				       { "care-info", "care_info", 0 },
+				       { "parents-informed", "parents_informed", 2 },
+				       { "not-informed-reason", "not_informed_reason", 0 }, { NULL, NULL, 0 } };
 	/* the marked fields, art. 10 and art. 9: what case info changes */
 	static const addopt info[] = { { "police-info", "police_info", 0 }, { "care-info", "care_info", 0 },
 				       { NULL, NULL, 0 } };
@@ -501,6 +510,9 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		printf("  roles %s, lead %s, basis %s\n",
 		       *txt(cf, "roles") ? txt(cf, "roles") : "-", txt(cf, "lead_role"), txt(cf, "basis"));
 		printf("  opened %s, closed %s\n", txt(cf, "opened_at"), txt(cf, "closed_at"));
+		printf("  parents informed: %s%s%s\n", yes_no(cf, "parents_informed"),
+		       json_is_string(json_object_get(cf, "not_informed_reason")) ? ", not because: " : "",
+		       json_is_string(json_object_get(cf, "not_informed_reason")) ? txt(cf, "not_informed_reason") : "");
 		marked("police information (art. 10)", cf, "police_info");
 		marked("care information (art. 9)", cf, "care_info");
 		if (json_is_false(json_object_get(cf, "in_view")))
@@ -595,7 +607,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 		const char *v[1] = { NULL };
 		int overdue = 0, error = list_opts(cli, argc, argv, names, v, &overdue, "overdue");
 		char day[11];
-		time_t t = time(NULL);
+		time_t t = vios_now();
 		struct tm tm;
 		if (error < 0)
 			return error;

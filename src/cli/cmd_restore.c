@@ -147,11 +147,12 @@ int cmd_restore(vios_cli *cli, int argc, char **argv)
 	made = 0; /* a home now, whatever follows */
 	vios_node_fingerprint(fp, node);
 	if (cli->json) {
-		error = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
+		error = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
 					       "node_id", node->node_id, "kind", node->kind, "name", node->name,
 					       "role", node->role, "fingerprint", fp, "recovery_code", code,
 					       "own_seq", (json_int_t)rep.own_seq, "own_bundles", (json_int_t)rep.own_bundles,
 					       "own_unreadable", (json_int_t)rep.own_unreadable,
+					       "epoch_started", (json_int_t)rep.epoch_started,
 					       "bundles", (json_int_t)rep.others.bundles, "applied", (json_int_t)rep.others.applied,
 					       "alarms", (json_int_t)rep.others.alarms,
 					       "first_alarm", rep.others.alarms ? rep.others.first_alarm : NULL));
@@ -161,12 +162,15 @@ int cmd_restore(vios_cli *cli, int argc, char **argv)
 		printf("from the hub %lld own bundle%s (up to seq %lld), %zu bundle%s of other nodes (%zu for this node)\n\n",
 		       (long long)rep.own_bundles, rep.own_bundles == 1 ? "" : "s", rep.own_seq,
 		       rep.others.bundles, rep.others.bundles == 1 ? "" : "s", rep.others.applied);
+		if (rep.epoch_started)
+			printf("epoch %lld started: this node had announced epoch %lld, whose key the backup does not hold; partners seal to the new one after this node's next sync\n\n",
+			       rep.epoch_started, rep.own_epoch);
 		printf("Recovery code, shown only this once. Write it on paper and keep it\n"
 		       "somewhere safe: with it a forgotten passphrase can be reset.\n\n"
 		       "    %s\n", code);
 	}
 	if (rep.own_unreadable)
-		fprintf(stderr, "vios: warning: %zu of this node's bundles were not addressed to it; what they held is not back\n",
+		fprintf(stderr, "vios: warning: %zu of this node's bundles could not be read (not addressed to it, or sealed to an epoch key destroyed since: forward secrecy); what they held is not back\n",
 			rep.own_unreadable);
 	if (error == 0 && rep.others.alarms) {
 		vios_error_set(VIOS_ERR_BUNDLE, "restored, but %zu alarm%s: %s", rep.others.alarms,

@@ -55,7 +55,7 @@ static const vios_cmd commands[] = {
 	  "Without --secret: writes the signed enrollment request (public keys, kind, role,\n"
 	  "name) for the hub operator, to FILE or stdout.\n"
 	  "With --secret: writes this node's age identity (AGE-SECRET-KEY-1...) to FILE with\n"
-	  "mode 0600, so stock 'age -d -i FILE' can decrypt what is addressed to this node.\n"
+	  "mode 0600 (epoch 0 only: 'vios keys export --secret' writes every live epoch key).\n"
 	  "The file is outside the encrypted home: keep it safe and delete it after use.\n"
 	  "Every secret export is written to the access log ('vios log').\n"
 	  "It is never written inside the home; an existing FILE needs --force.\n"
@@ -90,16 +90,32 @@ static const vios_cmd commands[] = {
 	  "Restore, never a copied store.db: an old store would seal seqs the hub already has.\n", NULL },
 	{ "pupil", cmd_pupil, NEEDS_STORE, "Record and show pupils",
 	  "usage: vios pupil add --name NAME [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
-	  "                      [--over16] [--guardian CONTACT]\n"
+	  "                      [--guardian CONTACT]\n"
 	  "       vios pupil edit ID [--name NAME] [--birth YYYY-MM-DD] [--class C] [--local-id X]\n"
-	  "                      [--over16 yes|no] [--guardian CONTACT]\n"
+	  "                      [--guardian CONTACT]\n"
 	  "       vios pupil list\n"
 	  "       vios pupil show ID\n"
+	  "       vios pupil report ID [-o FILE] [--format html|json] [--reason TEXT]\n"
+	  "       vios pupil erase ID --reason TEXT\n"
 	  "\n"
 	  "add prints the new pupil's id. edit changes only the fields given, checked as\n"
 	  "add checks them, and prints the id. show lists the pupil's signals, cases and\n"
 	  "agreements together. Every read and change is written to the access log\n"
-	  "('vios log').\n", NULL },
+	  "('vios log').\n"
+	  "16+ (over16) follows from --birth, counted today; no option sets it. A birth\n"
+	  "date may not lie in the future.\n"
+	  "report is the subject access report: everything this node holds about the\n"
+	  "pupil, each signal's and case's legal basis and whether the parents were\n"
+	  "informed, and which node received which record when. Other pupils' names in\n"
+	  "free text are redacted. HTML (printable, self-contained) by default, or JSON\n"
+	  "(format vios-subject-report-1); to stdout, or to a new FILE (mode 0600; an\n"
+	  "existing file is never overwritten). Logged as a read, with the reason.\n"
+	  "\n"
+	  "erase (only on the school that recorded the pupil) deletes the pupil and\n"
+	  "everything about them: signals, cases, case meetings and agreements, on this\n"
+	  "node and, at their next sync, on every node that received them (tombstones\n"
+	  "carry ids only). The reason goes to the local access log only. Prints\n"
+	  "\"pupil ID erased: N records (M signals, ...)\". See docs/lifecycle.md.\n", NULL },
 	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
 	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
 	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
@@ -114,7 +130,9 @@ static const vios_cmd commands[] = {
 	  "street-culture, polarisation, nuisance, vandalism, crime, other.\n"
 	  "A signal without --pupil is about a phenomenon (thematic); with one, it is case data.\n"
 	  "Keep the note factual and name its source. Legal bases: public-task, consent,\n"
-	  "wpg-20, vital-interest, legal-obligation.\n", NULL },
+	  "wpg-20, vital-interest, legal-obligation.\n"
+	  "A signal about a pupil needs --basis and --parents-informed yes|no (with no,\n"
+	  "--not-informed-reason TEXT). --at may be at most tomorrow.\n", NULL },
 	{ "trend", cmd_trend, NEEDS_STORE, "Record and list thematic trends",
 	  "usage: vios trend add --theme T --period YYYY-MM --level rising|stable|falling [--note TEXT]\n"
 	  "       vios trend list\n"
@@ -129,7 +147,8 @@ static const vios_cmd commands[] = {
 	  "edit changes only the options given, checked as add checks them.\n", NULL },
 	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",
 	  "usage: vios case open --pupil ID [--signals ID,...] [--roles R,...] [--lead ROLE]\n"
-	  "                      [--basis public-task|consent|wpg-20]\n"
+	  "                      --basis public-task|consent|wpg-20|vital-interest|legal-obligation\n"
+	  "                      [--parents-informed yes|no [--not-informed-reason TEXT]]\n"
 	  "                      [--police-info TEXT] [--care-info TEXT]\n"
 	  "       vios case info ID [--police-info TEXT] [--care-info TEXT]\n"
 	  "       vios case show ID\n"
@@ -153,7 +172,10 @@ static const vios_cmd commands[] = {
 	  "category data, art. 9). The covenant marks both: each travels only to the\n"
 	  "roles it names, even within the case. info sets the ones given (an empty\n"
 	  "TEXT clears one); only the school that opened the case may. show prints them\n"
-	  "as this node holds them.\n", NULL },
+	  "as this node holds them.\n"
+	  "open needs --basis and whether the parents were informed: --parents-informed\n"
+	  "yes|no (with no, --not-informed-reason TEXT). Without it the case takes what its\n"
+	  "--signals recorded when they all say the same (and, for no, give one reason).\n", NULL },
 	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
 	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"
 	  "       vios agreement edit ID [--meeting ID] [--owner ROLE] [--action TEXT] [--due YYYY-MM-DD]\n"
@@ -163,6 +185,16 @@ static const vios_cmd commands[] = {
 	  "edit changes only the options given, checked as add checks them; an\n"
 	  "agreement made in a case stays with that case (--case cannot change).\n"
 	  "--overdue lists open agreements whose due date has passed.\n", NULL },
+	{ "retention", cmd_retention, NEEDS_STORE, "Erase what the covenant's retention periods no longer keep",
+	  "usage: vios retention run [--json]\n"
+	  "\n"
+	  "Applies the retention of the covenant this node approved (the default\n"
+	  "covenant's before joining) to every record this node holds: cases closed\n"
+	  "longer ago than the case period, with their meetings, agreements and signals;\n"
+	  "signals about a pupil in no case; pupils with nothing left; trends, thematic\n"
+	  "meetings and signals without a pupil older than the theme period. Every\n"
+	  "'vios sync' does the same before it seals. Prints the records erased per\n"
+	  "table; each is in the access log. See docs/lifecycle.md.\n", NULL },
 	{ "log", cmd_log, NEEDS_STORE, "Show the local access log",
 	  "usage: vios log [--limit N] | vios log --verify\n"
 	  "\n"
@@ -298,6 +330,21 @@ static const vios_cmd commands[] = {
 	  "each other's change, the later clock wins everywhere; the losing value is kept\n"
 	  "here so a person can see it (e.g. the police marked an agreement done while the\n"
 	  "school moved its due date).\n", NULL },
+	{ "keys", cmd_keys, NEEDS_STORE, "Rotate and list this node's epoch keys (forward secrecy)",
+	  "usage: vios keys rotate\n"
+	  "       vios keys list\n"
+	  "       vios keys export --secret -o FILE [--force]\n"
+	  "\n"
+	  "This node's age recipient rotates per epoch (a calendar month, UTC): 'vios sync'\n"
+	  "starts a new epoch when the month ended and announces it in its next bundle's\n"
+	  "signed header; partners seal to it from then on. An epoch's secret key is\n"
+	  "destroyed 14 days after a later epoch was announced, once nothing waits undecrypted:\n"
+	  "bundles sealed to it in git history can then be read by no one.\n"
+	  "rotate starts a new epoch now (also the answer to a suspected key leak) and\n"
+	  "says when the previous one will be destroyed. list shows every epoch (number,\n"
+	  "started, ended, destroyed, recipient), never a secret. export --secret writes\n"
+	  "every live secret key (AGE-SECRET-KEY-1..., one a line) to FILE, mode 0600, for\n"
+	  "stock 'age -d -i FILE'; it is written to the access log first.\n", NULL },
 	{ "sync", cmd_sync, NEEDS_STORE, "Fetch, verify and import, export, and push over git",
 	  "usage: vios sync [--via URL|PATH]\n"
 	  "\n"

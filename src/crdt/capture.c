@@ -25,10 +25,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A deleted row's category and roles as they were before the transaction
+ * (crdt_capture_snapshot). */
+typedef struct {
+	int t;
+	char pk[37];
+	vios_crdt_category cat;
+	uint32_t roles;
+} snapshot;
+
 /* A store's capture state: the open transaction's session, or NULL. */
 typedef struct {
 	sqlite3_session *session;
 	int unjudged; /* vios_crdt_attach_unjudged: no mandate check */
+	snapshot *snaps; /* of the open transaction */
+	size_t nsnaps;
 } capture_state;
 
 /* Ends the session, if any, without storing anything. */
@@ -42,6 +53,41 @@ static void capture_abort(void *ctx, vios_store *st)
 		sqlite3session_delete(cs->session);
 		cs->session = NULL;
 	}
+	free(cs->snaps);
+	cs->snaps = NULL;
+	cs->nsnaps = 0;
+}
+
+int crdt_capture_snapshot(vios_store *st, int t, const char *pk, vios_crdt_category cat, uint32_t roles)
+{
+	capture_state *cs;
+	snapshot *v;
+
+	assert(st != NULL && t >= 0 && t < CRDT_NTABLES && pk != NULL);
+	if (!vios_store_tx_captured(st) || (cs = st->capture_ctx) == NULL || cs->session == NULL) {
+		vios_error_set(VIOS_ERR_STORE, "erase: no captured transaction is open");
+		return VIOS_ERROR;
+	}
+	if ((v = realloc(cs->snaps, (cs->nsnaps + 1) * sizeof(*v))) == NULL)
+		return vios_error_nomem();
+	cs->snaps = v;
+	v[cs->nsnaps].t = t;
+	snprintf(v[cs->nsnaps].pk, sizeof(v[0].pk), "%s", pk);
+	v[cs->nsnaps].cat = cat;
+	v[cs->nsnaps].roles = roles;
+	cs->nsnaps++;
+	return 0;
+}
+
+/* The snapshot taken of (t, pk) in this transaction, or NULL. */
+static const snapshot *snapshot_of(vios_store *st, int t, const char *pk)
+{
+	capture_state *cs = st->capture_ctx;
+
+	for (size_t i = 0; cs && i < cs->nsnaps; i++)
+		if (cs->snaps[i].t == t && !strcmp(cs->snaps[i].pk, pk))
+			return &cs->snaps[i];
+	return NULL;
 }
 
 /* After BEGIN: starts a session on the synced tables. */
@@ -134,6 +180,13 @@ static int capture_change(crdt_ctx *cx, sqlite3_changeset_iter *it, oplist *l, u
 		vios_crdt_category cat;
 		if ((error = crdt_values_classify(cx->st, t, vals, &cat, &cp->roles)) < 0)
 			return error;
+		/* rows deleted together (an erasure): the roles each had before any went */
+		const snapshot *sn = snapshot_of(cx->st, t, pk);
+		if (sn) {
+			if (sn->cat == VIOS_CAT_CASE)
+				cat = VIOS_CAT_CASE;
+			cp->roles |= sn->roles;
+		}
 		cp->cat = vios_crdt_category_name(cat);
 		if (vals[1] && sqlite3_value_type(vals[1]) == SQLITE_TEXT && sqlite3_value_bytes(vals[1]) < 37)
 			strcpy(cp->owner, (const char *)sqlite3_value_text(vals[1])); /* cols[1] is origin */
@@ -256,7 +309,7 @@ static int capture_changeset(vios_store *st, int n, void *p)
 	crdt_ctx cx;
 	uint64_t local, hlc, maxbase = 0;
 	char why[200];
-	int rc, error = 0;
+	int rc, cascade = 0, error = 0;
 
 	crdt_ctx_init(&cx, st);
 	if ((rc = sqlite3changeset_start(&it, n, p)) != SQLITE_OK) {
@@ -303,7 +356,11 @@ static int capture_changeset(vios_store *st, int n, void *p)
 			error = crdt_merge_delete(&cx, op, l.v[i].cat, l.v[i].roles, 1, &effect);
 		if (error < 0)
 			goto done;
+		cascade |= op->kind == VIOS_OP_DELETE || crdt_is_ref(op->tbl, op->col);
 	}
+	/* the session has ended: the cascade's local deletes are not captured */
+	if (cascade && (error = crdt_cascade(&cx, NULL)) < 0)
+		goto done;
 	error = crdt_clock_save(st->db, hlc);
 done:
 	sqlite3changeset_finalize(it);
@@ -333,6 +390,7 @@ static int capture_commit(void *ctx, vios_store *st)
 	}
 	error = n > 0 ? capture_changeset(st, n, p) : 0;
 	sqlite3_free(p);
+	capture_abort(cs, st); /* the snapshots */
 	return error;
 }
 
@@ -344,6 +402,19 @@ static void capture_destroy(void *ctx)
 		return;
 	assert(cs->session == NULL);
 	free(cs);
+}
+
+int crdt_capture_pause(vios_store *st, int paused)
+{
+	capture_state *cs;
+
+	assert(st != NULL);
+	if (!vios_store_tx_captured(st) || (cs = st->capture_ctx) == NULL || cs->session == NULL) {
+		vios_error_set(VIOS_ERR_STORE, "erase: no captured transaction is open");
+		return VIOS_ERROR;
+	}
+	sqlite3session_enable(cs->session, !paused);
+	return 0;
 }
 
 static const vios_store_capture_hooks capture_hooks = {

@@ -5,7 +5,7 @@
  * The column lists below must match the schema column for column, in the
  * order the migrations leave them (schema/0001_records.sql, then the columns
  * later migrations add at the end: case_file's police_info and care_info,
- * 0010). Capture checks the count of every changeset table against them,
+ * 0010, then its parents_informed and not_informed_reason, 0011). Capture checks the count of every changeset table against them,
  * and tests/unit/test_crdt.c compares the names with the store's schema.
  */
 #include "crdt/internal.h"
@@ -40,6 +40,7 @@ static const crdt_col c_case[] = {
 	{ "id", T }, { "origin", T }, { "pupil_id", T }, { "signals", T }, { "roles", T },
 	{ "lead_role", T }, { "status", T }, { "escalation_target", T }, { "basis", T },
 	{ "opened_at", T }, { "closed_at", T }, { "police_info", T }, { "care_info", T },
+	{ "parents_informed", I }, { "not_informed_reason", T },
 };
 static const crdt_col c_agreement[] = {
 	{ "id", T }, { "origin", T }, { "case_id", T }, { "meeting_id", T }, { "owner_role", T },
@@ -63,7 +64,7 @@ static const char *const n_meeting[] = { "origin", "kind", "date", "roles", "min
 					 "created_at", NULL };
 static const char *const n_case[] = { "origin", "pupil_id", "signals", "roles", "lead_role", "status",
 				      "escalation_target", "basis", "opened_at", "closed_at", "police_info",
-				      "care_info", NULL };
+				      "care_info", "parents_informed", "not_informed_reason", NULL };
 static const char *const n_count[] = { "origin", "month", "theme", "signals", "updated_at", NULL };
 static const char *const n_agreement[] = { "origin", "case_id", "meeting_id", "owner_role", "action",
 					   "due_date", "status", "feedback", "done_at", "created_at", NULL };
@@ -475,6 +476,7 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_TOMB_GET] = "SELECT hlc, node FROM crdt_tombstone WHERE tbl = ?1 AND pk = ?2",
 	[Q_TOMB_RAISE] = "UPDATE crdt_tombstone SET hlc = ?3, node = ?4 WHERE tbl = ?1 AND pk = ?2",
 	[Q_TOMB_ADD] = "INSERT INTO crdt_tombstone(tbl, pk, hlc, node, category, roles) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_TOMB_LIFT] = "DELETE FROM crdt_tombstone WHERE tbl = ?1 AND pk = ?2 AND hlc = 0 AND node = '" CRDT_MARK_RETENTION "'",
 	[Q_PURGE_CELL] = "DELETE FROM crdt_cell WHERE tbl = ?1 AND pk = ?2",
 	[Q_PURGE_HIST] = "DELETE FROM crdt_history WHERE tbl = ?1 AND pk = ?2",
 	[Q_PURGE_CONF] = "DELETE FROM crdt_conflict WHERE tbl = ?1 AND pk = ?2",
@@ -491,6 +493,15 @@ static const char *const q_sql[Q_COUNT] = {
 			" OR ((excluded.hlc, excluded.node) = (hlc, node) AND excluded.value > value)",
 	[Q_FINAL_GET] = "SELECT hlc, node, value FROM crdt_final WHERE pk = ?1",
 	[Q_PURGE_FINAL] = "DELETE FROM crdt_final WHERE pk = ?2 AND ?1 = 'case_file'",
+	[Q_REF_ADD] = "INSERT OR IGNORE INTO crdt_ref(tbl, pk, col, ref) VALUES (?1, ?2, ?3, ?4)",
+	[Q_PURGE_REF] = "DELETE FROM crdt_ref WHERE tbl = ?1 AND pk = ?2",
+	/* a local delete (the cascade) keeps the unsent references: ids only, and
+	 * what makes every other node cascade the same row */
+	[Q_PURGE_PENDING_LOCAL] = "DELETE FROM crdt_pending WHERE tbl = ?1 AND pk = ?2 AND col IS NOT NULL"
+				  " AND col NOT IN ('pupil_id', 'case_id', 'meeting_id') AND sealed_in IS NULL",
+	/* what was sent of a deleted row is not kept either */
+	[Q_PURGE_SEALED] = "DELETE FROM crdt_pending WHERE tbl = ?1 AND pk = ?2 AND col IS NOT NULL"
+			   " AND sealed_in IS NOT NULL",
 };
 
 void crdt_ctx_init(crdt_ctx *cx, vios_store *st)

@@ -158,6 +158,9 @@ int vios_crdt_op_validate(const vios_crdt_op *op);
 
 /* ---- the synced tables --------------------------------------------------- */
 
+/* At least the number of synced tables. */
+#define VIOS_CRDT_TABLES_MAX 8
+
 /* The synced tables in digest order, NULL-terminated. */
 const char *const *vios_crdt_tables(void);
 /* A synced table's columns other than id in schema (= digest) order,
@@ -282,6 +285,44 @@ int vios_crdt_apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *o
  * (when this node first saw the conflict).
  */
 int vios_crdt_conflicts(json_t **out, vios_store *st);
+
+/* ---- erasure and retention (erase.c, docs/lifecycle.md) ------------------ */
+
+/* Rows deleted, per synced table in digest order (vios_crdt_tables). */
+typedef struct {
+	size_t n[VIOS_CRDT_TABLES_MAX];
+	size_t total;
+	/* the truncating WAL checkpoint after the deletes found another process
+	 * reading the store: pages as they were stay in the WAL until SQLite's
+	 * next checkpoint (the deletes stand) */
+	int wal_busy;
+} vios_crdt_erased;
+
+/*
+ * Erases pupil_id and everything about it (docs/lifecycle.md, "Erasure"),
+ * in one transaction: the rows this node owns are deleted captured (their
+ * tombstones, ids only, go to every node that received them; the mandate
+ * judges them), the rest of the pupil's signals, cases and their meetings
+ * and agreements are deleted locally by the cascade; the access log gets
+ * one 'erase' entry with reason. Then the WAL is checkpointed (TRUNCATE),
+ * so no WAL frame keeps a freed page. Only the node that made the pupil
+ * (its origin) erases it: VIOS_EDENIED otherwise; VIOS_ENOTFOUND when the
+ * pupil is not held; VIOS_EUSAGE for an empty reason. out may be NULL.
+ */
+int vios_crdt_erase_pupil(vios_crdt_erased *out, vios_store *st, const char *pupil_id, const char *reason);
+
+/*
+ * The retention rules (docs/lifecycle.md, "Retention") with theme_months
+ * and case_months, on every row this node holds, as of vios_now(): local
+ * deletes (never sent), then the cascade, each erased row logged
+ * ('erase', why "retention: N months after ..."), in one transaction;
+ * the WAL is checkpointed when anything was erased. Months 1 to 1200.
+ */
+int vios_crdt_retention(vios_crdt_erased *out, vios_store *st, long long theme_months, long long case_months);
+
+/* Runs the cascade on its own (in its own transaction): rows referring to
+ * a deleted pupil, case or meeting are deleted locally. out may be NULL. */
+int vios_crdt_cascade(vios_crdt_erased *out, vios_store *st);
 
 /* ---- digest -------------------------------------------------------------- */
 

@@ -292,7 +292,7 @@ int vios_crdt_digest(char hex[65], vios_store *st, const char *category)
 		sqlite3_free(zSql);
 	}
 	for (int t = 0; t < CRDT_NTABLES && error == 0 && category == NULL; t++)
-		error = hash_query(&h, st, "SELECT pk FROM crdt_tombstone WHERE tbl = ?1 ORDER BY pk", 'T', (uint8_t)t,
+		error = hash_query(&h, st, "SELECT pk FROM crdt_tombstone WHERE tbl = ?1 AND hlc > 0 ORDER BY pk", 'T', (uint8_t)t,
 				   crdt_tables[t].name);
 	crypto_generichash_final(&h, out, sizeof(out));
 	if (error < 0)

@@ -72,6 +72,7 @@ enum {
 	Q_TOMB_GET,
 	Q_TOMB_RAISE,
 	Q_TOMB_ADD,
+	Q_TOMB_LIFT,
 	Q_PURGE_CELL,
 	Q_PURGE_HIST,
 	Q_PURGE_CONF,
@@ -82,6 +83,10 @@ enum {
 	Q_FINAL_ADD,
 	Q_FINAL_GET,
 	Q_PURGE_FINAL,
+	Q_REF_ADD,
+	Q_PURGE_REF,
+	Q_PURGE_PENDING_LOCAL,
+	Q_PURGE_SEALED,
 	Q_COUNT
 };
 
@@ -164,6 +169,48 @@ int crdt_judge_op(crdt_judge *j, const vios_mandate_writer *w, const vios_crdt_o
 /* After a batch is merged: every signal_count row it wrote has the id its
  * (origin, month, theme) derive. VIOS_EDENIED with *bad the first op. */
 int crdt_judge_counts(crdt_judge *j, const vios_crdt_op *ops, size_t n, size_t *bad, char *why, size_t len);
+
+/* ---- erasure (erase.c, capture.c) ---- */
+
+/*
+ * In the open captured transaction, stops (paused 1) or resumes (0)
+ * recording changes: what is written in between is not captured and never
+ * leaves the node. VIOS_ERROR when no captured transaction is open.
+ */
+int crdt_capture_pause(vios_store *st, int paused);
+/*
+ * Keeps the category and roles row (t, pk) has now, for the tombstone of
+ * its deletion later in the open captured transaction (the rows an erasure
+ * deletes together must keep the roles that reached them: a pupil's roles
+ * come from its cases, deleted with it). The snapshot's roles are added to
+ * what the deleted row's values give. VIOS_ERROR when no captured
+ * transaction is open.
+ */
+int crdt_capture_snapshot(vios_store *st, int t, const char *pk, vios_crdt_category cat, uint32_t roles);
+/*
+ * Deletes (tbl, pk) locally for good: a local tombstone (clock 0, node ""
+ * or mark), the row and its cell state, as a merged tombstone does. Nothing
+ * is captured. *effect 1 when the row was held or unknown, 0 when it was
+ * deleted already.
+ *
+ * mark CRDT_MARK_RETENTION is retention's delete of a pupil left with
+ * nothing: its tombstone makes nothing cascade, and a set that arrives
+ * later (a new case about the pupil brought it back to this node) lifts it
+ * (merge.c). Any other local tombstone is for good.
+ */
+#define CRDT_MARK_RETENTION "retention"
+int crdt_local_delete(crdt_ctx *cx, const char *tbl, const char *pk, const char *mark, int *effect);
+/*
+ * The cascade (docs/lifecycle.md): deletes with crdt_local_delete every
+ * row whose pupil_id names (now, or ever: crdt_ref) a deleted pupil, whose
+ * case_id a deleted case or whose meeting_id a deleted meeting, until none
+ * is left. A function of the ops held, whatever their order.
+ * counts[t] (may be NULL) grows by the rows of table t deleted.
+ */
+int crdt_cascade(crdt_ctx *cx, size_t counts[CRDT_NTABLES]);
+/* 1 when tbl.col names another row: signal and case_file pupil_id, meeting
+ * and agreement case_id, agreement meeting_id. */
+int crdt_is_ref(const char *tbl, const char *col);
 
 /* ---- clock (clock.c) ---- */
 

@@ -217,6 +217,31 @@ static int note_grant(crdt_ctx *cx, const vios_crdt_op *op)
 	return step_done(cx, pStmt, "recording a grant");
 }
 
+/* 1 when col of tbl names another row (what the cascade follows). */
+int crdt_is_ref(const char *tbl, const char *col)
+{
+	if (!strcmp(col, "pupil_id"))
+		return !strcmp(tbl, "signal") || !strcmp(tbl, "case_file");
+	if (!strcmp(col, "case_id"))
+		return !strcmp(tbl, "meeting") || !strcmp(tbl, "agreement");
+	return !strcmp(col, "meeting_id") && !strcmp(tbl, "agreement");
+}
+
+/* Keeps every row a reference column was ever set to, winning or not
+ * (crdt_ref, schema/0012): the cascade of an erasure follows them all. */
+static int note_ref(crdt_ctx *cx, const vios_crdt_op *op)
+{
+	sqlite3_stmt *pStmt;
+
+	if (op->value.type != VIOS_VAL_TEXT || !crdt_is_ref(op->tbl, op->col))
+		return 0;
+	if ((pStmt = crdt_q(cx, Q_REF_ADD)) == NULL)
+		return VIOS_ERROR;
+	bind_cell(pStmt, op->tbl, op->pk, op->col);
+	sqlite3_bind_text(pStmt, 4, op->value.u.text.p, -1, SQLITE_STATIC);
+	return step_done(cx, pStmt, "recording a reference");
+}
+
 static int is_status(const vios_crdt_op *op)
 {
 	return !strcmp(op->tbl, "case_file") && !strcmp(op->col, "status");
@@ -291,20 +316,29 @@ int crdt_merge_set(crdt_ctx *cx, const vios_crdt_op *op, int to_row, int *effect
 {
 	int t = crdt_table_index(op->tbl), c, found, superseded, rc, error;
 	sqlite3_stmt *pStmt;
-	uint64_t chlc;
-	char cnode[37];
+	uint64_t chlc, thlc = 0;
+	char cnode[37], tnode[37] = "";
 
 	assert(cx != NULL && op != NULL && effect != NULL);
 	assert(op->kind == VIOS_OP_SET);
 	*effect = 0;
 	c = crdt_col_index(&crdt_tables[t], op->col);
-	if ((error = crdt_tomb_get(cx, op->tbl, op->pk, &found)) < 0)
+	if ((error = tomb_get(cx, op->tbl, op->pk, &found, &thlc, tnode)) < 0)
 		return error;
+	if (found && thlc == 0 && !strcmp(tnode, CRDT_MARK_RETENTION)) {
+		/* retention's delete of a pupil left with nothing: the row is wanted here again (erase.c) */
+		if ((pStmt = crdt_q(cx, Q_TOMB_LIFT)) == NULL)
+			return VIOS_ERROR;
+		bind_cell(pStmt, op->tbl, op->pk, NULL);
+		if ((error = step_done(cx, pStmt, "lifting a retention delete")) < 0)
+			return error;
+		found = 0;
+	}
 	if (found) {
 		*effect = 2;
 		return 0;
 	}
-	if ((error = note_grant(cx, op)) < 0 || (error = note_final(cx, op)) < 0)
+	if ((error = note_grant(cx, op)) < 0 || (error = note_final(cx, op)) < 0 || (error = note_ref(cx, op)) < 0)
 		return error;
 	if ((pStmt = crdt_q(cx, Q_HIST_GET)) == NULL)
 		return VIOS_ERROR;
@@ -431,7 +465,9 @@ int crdt_merge_delete(crdt_ctx *cx, const vios_crdt_op *op, const char *cat, uin
 	    (error = purge(cx, Q_PURGE_CONF, op->tbl, op->pk)) < 0 ||
 	    (error = purge(cx, Q_PURGE_GRANT, op->tbl, op->pk)) < 0 ||
 	    (error = purge(cx, Q_PURGE_FINAL, op->tbl, op->pk)) < 0 ||
-	    (error = purge(cx, Q_PURGE_PENDING, op->tbl, op->pk)) < 0)
+	    (error = purge(cx, Q_PURGE_REF, op->tbl, op->pk)) < 0 ||
+	    (error = purge(cx, Q_PURGE_SEALED, op->tbl, op->pk)) < 0 ||
+	    (error = purge(cx, op->hlc == 0 ? Q_PURGE_PENDING_LOCAL : Q_PURGE_PENDING, op->tbl, op->pk)) < 0)
 		return error;
 	*effect = 1;
 	return 0;
@@ -525,7 +561,7 @@ static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops,
 	writer_cache wc;
 	uint64_t now = vios_now_ms(), local;
 	char why[300], where[160];
-	int own_tx, error = 0;
+	int own_tx, cascade = 0, error = 0;
 
 	assert(st != NULL && st->db != NULL && (ops != NULL || n == 0));
 	memset(&rep, 0, sizeof(rep));
@@ -611,6 +647,9 @@ static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops,
 			at_op(error, i, n);
 			goto done;
 		}
+		/* a deletion, or a row that may name a deleted one: the cascade runs */
+		if (effect == 1 && (ops[i].kind == VIOS_OP_DELETE || crdt_is_ref(ops[i].tbl, ops[i].col)))
+			cascade = 1;
 		if (effect == 1)
 			rep.applied++;
 		else if (effect == 2)
@@ -633,6 +672,9 @@ static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops,
 			error = VIOS_EDENIED;
 		}
 	}
+	/* rows about a pupil, case or meeting deleted for good go on every node */
+	if (error == 0 && cascade)
+		error = crdt_cascade(&cx, NULL);
 done:
 	if (chk)
 		crdt_judge_dispose(&jd);

@@ -10,7 +10,10 @@
  * keys), both secret keys (the minisign Ed25519 key and the age X25519
  * identity), and the hub pin the node joined with (the hub's URL, its
  * fingerprint and its public key line) so a restore can verify the
- * registry before it trusts a byte of it. The store, the master key and
+ * registry before it trusts a byte of it. Format "vios-identity-backup-2"
+ * (what vios writes; -1 is still read) adds epoch_keys, the node's live
+ * epoch keys (node->epochs: store/epoch.h), and writes secret_keys.age as
+ * null once the identity's age key was destroyed. The store, the master key and
  * the recovery code are not in it: a restore makes new ones and rebuilds
  * the records from the hub.
  *
@@ -26,7 +29,9 @@
 #include "crypto/secret.h"
 #include "node/node.h"
 
-#define VIOS_BACKUP_FORMAT "vios-identity-backup-1"
+#define VIOS_BACKUP_FORMAT "vios-identity-backup-2"   /* adds epoch_keys; age may be null */
+#define VIOS_BACKUP_FORMAT_1 "vios-identity-backup-1" /* still read */
+#define VIOS_BACKUP_EPOCHS_MAX 64
 /* The largest backup file a reader takes (the document is about 1 KiB). */
 #define VIOS_BACKUP_MAX 65536
 

@@ -530,7 +530,7 @@ static int sec_ad(uint8_t ad[10 + 32], const char *home)
 	return 0;
 }
 
-static int sec_write(const vios_node *n)
+static int sec_write(const vios_node *n, int replace)
 {
 	uint8_t key[32], ad[42], file[SEC_LEN], *plain = NULL;
 	char path[PATH_MAX];
@@ -540,7 +540,11 @@ static int sec_write(const vios_node *n)
 		return vios_error_nomem();
 	memcpy(plain, n->sign_sec->keyid, 8);
 	memcpy(plain + 8, n->sign_sec->sk, 64);
-	memcpy(plain + 72, n->age_sk, 32);
+	/* 32 zero bytes: the age key was destroyed (epoch 0, store/epoch.h) */
+	if (n->age_sk)
+		memcpy(plain + 72, n->age_sk, 32);
+	else
+		memset(plain + 72, 0, 32);
 	if ((error = sec_ad(ad, n->home)) < 0 ||
 	    (error = vios_node_subkey(key, n, 1, "vios-id_")) < 0)
 		goto done;
@@ -550,7 +554,7 @@ static int sec_write(const vios_node *n)
 						   sizeof(ad), NULL, file + 10, key);
 	if ((error = path_in(path, sizeof(path), n->home, "identity.sec")) < 0)
 		goto done;
-	error = vios_file_write_atomic(path, file, sizeof(file), 0600, 0);
+	error = vios_file_write_atomic(path, file, sizeof(file), 0600, replace);
 done:
 	sodium_memzero(key, sizeof(key));
 	sodium_free(plain);
@@ -586,12 +590,17 @@ static int sec_read(vios_node *n)
 	}
 	if ((error = vios_minisign_sec_from(&n->sign_sec, plain, plain + 8)) < 0)
 		goto done;
-	if ((n->age_sk = sodium_malloc(32)) == NULL) {
-		error = vios_error_nomem();
-		goto done;
+	if (sodium_is_zero(plain + 72, 32)) {
+		/* destroyed (vios_node_age_destroy): age_sk stays NULL */
+		memcpy(pk, n->age_pk, 32);
+	} else {
+		if ((n->age_sk = sodium_malloc(32)) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		memcpy(n->age_sk, plain + 72, 32);
+		crypto_scalarmult_base(pk, n->age_sk);
 	}
-	memcpy(n->age_sk, plain + 72, 32);
-	crypto_scalarmult_base(pk, n->age_sk);
 	if (sodium_memcmp(pk, n->age_pk, 32) != 0 ||
 	    sodium_memcmp(n->sign_sec->sk + 32, n->sign_pub.pk, 32) != 0 ||
 	    sodium_memcmp(n->sign_sec->keyid, n->sign_pub.keyid, 8) != 0) {
@@ -605,6 +614,24 @@ done:
 	sodium_free(plain);
 	free(file);
 	return error;
+}
+
+int vios_node_age_destroy(vios_node *node)
+{
+	uint8_t *keep;
+	int error;
+
+	assert(node != NULL && node->sign_sec != NULL && node->master != NULL);
+	if (node->age_sk == NULL)
+		return 0;
+	keep = node->age_sk;
+	node->age_sk = NULL;
+	if ((error = sec_write(node, 1)) < 0) {
+		node->age_sk = keep;
+		return error;
+	}
+	sodium_free(keep); /* wipes */
+	return 0;
 }
 
 /* ---- recovery codes ----------------------------------------------------- */
@@ -709,6 +736,7 @@ void vios_node_free(vios_node *node)
 	sodium_free(node->master);
 	vios_minisign_sec_free(node->sign_sec);
 	sodium_free(node->age_sk);
+	sodium_free(node->epochs);
 	free(node);
 }
 
@@ -799,15 +827,22 @@ static int node_create(vios_node **out, char *recovery, const char *home,
 	strcpy(n->role, role);
 	strcpy(n->name, name);
 
-	if ((n->master = sodium_malloc(32)) == NULL || (n->age_sk = sodium_malloc(32)) == NULL ||
+	if ((n->master = sodium_malloc(32)) == NULL ||
+	    ((from == NULL || from->age_sk != NULL) && (n->age_sk = sodium_malloc(32)) == NULL) ||
+	    (from != NULL && from->nepochs > 0 && (n->epochs = sodium_malloc(from->nepochs * sizeof(*n->epochs))) == NULL) ||
 	    (rbytes = sodium_malloc(RECOVERY_BYTES)) == NULL || (code = sodium_malloc(64)) == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
 	randombytes_buf(n->master, 32);
 	if (from != NULL) {
-		memcpy(n->age_sk, from->age_sk, 32);
+		if (from->age_sk != NULL)
+			memcpy(n->age_sk, from->age_sk, 32);
 		memcpy(n->age_pk, from->age_pk, 32);
+		if (from->nepochs > 0) {
+			memcpy(n->epochs, from->epochs, from->nepochs * sizeof(*n->epochs));
+			n->nepochs = from->nepochs;
+		}
 		n->sign_pub = from->sign_pub;
 		if ((error = vios_minisign_sec_from(&n->sign_sec, from->sign_sec->keyid, from->sign_sec->sk)) < 0)
 			goto done;
@@ -846,7 +881,7 @@ static int node_create(vios_node **out, char *recovery, const char *home,
 	if ((error = node_json(&json, n)) < 0 ||
 	    (error = path_in(path, sizeof(path), home, "node.json")) < 0 ||
 	    (error = vios_file_write_atomic(path, json, strlen(json), 0644, 0)) < 0 ||
-	    (error = sec_write(n)) < 0 ||
+	    (error = sec_write(n, 0)) < 0 ||
 	    (error = vault_write(&vault, home, 0)) < 0)
 		goto done;
 	n->fresh = 1;
@@ -880,12 +915,15 @@ int vios_node_init_from(vios_node **out, char *recovery, const char *home, const
 
 	assert(out != NULL && recovery != NULL && home != NULL && from != NULL && pass != NULL);
 	*out = NULL;
-	if (from->sign_sec == NULL || from->age_sk == NULL || !vios_uuid_valid(from->node_id)) {
+	if (from->sign_sec == NULL || (from->age_sk == NULL && from->nepochs == 0) || !vios_uuid_valid(from->node_id)) {
 		vios_error_set(VIOS_ERR_KEYS, "the identity to restore has no secret keys or no node id");
 		return VIOS_ERROR;
 	}
 	/* the key pairs must be pairs: a restore must not make a node that cannot sign */
-	crypto_scalarmult_base(pk, from->age_sk);
+	if (from->age_sk != NULL)
+		crypto_scalarmult_base(pk, from->age_sk);
+	else
+		memcpy(pk, from->age_pk, 32); /* destroyed (epoch 0): its epoch keys read */
 	if (sodium_memcmp(pk, from->age_pk, 32) != 0 ||
 	    sodium_memcmp(from->sign_sec->sk + 32, from->sign_pub.pk, 32) != 0 ||
 	    sodium_memcmp(from->sign_sec->keyid, from->sign_pub.keyid, 8) != 0) {
@@ -1082,6 +1120,10 @@ int vios_node_age_identity(char *out, size_t outlen, const vios_node *node)
 {
 	assert(out != NULL && node != NULL);
 
+	if (node->age_sk == NULL && node->sign_sec != NULL) {
+		vios_error_set(VIOS_ERR_KEYS, "the identity's age key (epoch 0) was destroyed: see 'vios keys list'");
+		return VIOS_ENOTFOUND;
+	}
 	if (node->age_sk == NULL) {
 		vios_error_set(VIOS_ERR_KEYS, "node is not unlocked");
 		return VIOS_ERROR;

@@ -35,6 +35,14 @@
 #define VIOS_RECOVERY_LEN 39 /* 8 groups of 4 base32 characters, 7 dashes */
 #define VIOS_PASSPHRASE_MIN 8
 
+/* An epoch key an identity backup carries (node/backup.h, store/epoch.h). */
+typedef struct {
+	long long n; /* from 1 */
+	uint8_t sk[32];
+	char started_at[21];
+	char ended_at[21]; /* "" while it is the current epoch */
+} vios_node_epoch;
+
 typedef struct vios_node {
 	char home[PATH_MAX];
 	char node_id[37];
@@ -53,7 +61,13 @@ typedef struct vios_node {
 	/* secrets, sodium_malloc'd; NULL when the node was opened public-only */
 	uint8_t *master;
 	vios_minisign_sec *sign_sec;
-	uint8_t *age_sk;
+	uint8_t *age_sk; /* NULL also once destroyed (epoch 0: vios_node_age_destroy) */
+	/* the live epoch keys on their way between a store and an identity
+	 * backup (store/epoch.h fills them for vios_backup_write; vios_backup_read
+	 * and vios_node_init_from carry them to the restored store), in sodium
+	 * memory; NULL otherwise */
+	vios_node_epoch *epochs;
+	size_t nepochs;
 } vios_node;
 
 /* Kinds and roles (vios_kind_valid, vios_role_valid, ...): node/vocab.h. */
@@ -72,7 +86,9 @@ int vios_node_init(vios_node **out, char *recovery, const char *home,
 /*
  * The same for an identity that exists already (vios restore): a new home
  * with from's node id, created time, kind, name, role and both key pairs
- * (from->sign_sec and from->age_sk, which must match its public keys), a
+ * (from->sign_sec and from->age_sk, which must match its public keys;
+ * age_sk may be NULL when the backup says it was destroyed) and its
+ * epoch keys (from->epochs, copied), a
  * new master key and a new recovery code, sealed with pass as init does.
  */
 int vios_node_init_from(vios_node **out, char *recovery, const char *home, const vios_node *from,
@@ -189,7 +205,16 @@ typedef struct {
  */
 int vios_enroll_request_verify(vios_enroll_info *out, const char *text, size_t len);
 
-/* The age identity line "AGE-SECRET-KEY-1..." into out (sodium memory). */
+/*
+ * Destroys the identity's age secret key (epoch 0, store/epoch.h):
+ * identity.sec is rewritten with 32 zero bytes in its place (which means
+ * "destroyed"; the public key stays in node.json and the registry), and
+ * node->age_sk is wiped and set to NULL. 0 when it was gone already.
+ */
+int vios_node_age_destroy(vios_node *node);
+
+/* The age identity line "AGE-SECRET-KEY-1..." into out (sodium memory);
+ * VIOS_ENOTFOUND once the key was destroyed. */
 int vios_node_age_identity(char *out, size_t outlen, const vios_node *node);
 
 void vios_node_free(vios_node *node);

@@ -56,20 +56,67 @@ int vios_date_valid(const char *d)
 	return day >= 1 && day <= max;
 }
 
-static void today(char out[11])
+/* The day `days` after today, by vios_now()'s clock, as YYYY-MM-DD: by the
+ * calendar (noon, so a 23- or 25-hour day when the clocks change cannot
+ * land on the wrong date), not by adding seconds. */
+static void day_after(char out[11], int days)
 {
-	time_t t = time(NULL);
+	time_t t = vios_now();
 	struct tm tm;
+	localtime_r(&t, &tm);
+	tm.tm_mday += days;
+	tm.tm_hour = 12;
+	tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
 	localtime_r(&t, &tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+static void today(char out[11])
+{
+	day_after(out, 0);
+}
+
+int vios_pupil_over16(const char *birth_date)
+{
+	char day[11], cutoff[16];
+
+	if (birth_date == NULL || !vios_date_valid(birth_date))
+		return -1;
+	/* 16 years before today, as text: 16 is a multiple of 4, so a 29
+	 * February maps to a leap year (text order holds either way). */
+	today(day);
+	snprintf(cutoff, sizeof(cutoff), "%04d%.6s", (atoi(day) - 16) % 10000, day + 4);
+	return strcmp(birth_date, cutoff) <= 0;
+}
+
+int vios_pupil_age_mark(json_t *rows)
+{
+	size_t i;
+	json_t *row;
+
+	assert(rows != NULL);
+	if (json_is_object(rows)) {
+		int o = vios_pupil_over16(json_string_value(json_object_get(rows, "birth_date")));
+		return json_object_set_new(rows, "over16", o < 0 ? json_null() : json_boolean(o)) < 0 ?
+			vios_error_nomem() : 0;
+	}
+	json_array_foreach(rows, i, row)
+		if (vios_pupil_age_mark(row) < 0)
+			return VIOS_ERROR;
+	return 0;
+}
+
 /* ---- table rules -------------------------------------------------------- */
 
-/* V_NOTE: free text that may be empty; empty is stored as NULL (the field
+/* V_PAST: a date no later than tomorrow (a day of slack for time zones):
+ * what happened, not what is planned. V_DATE: any date (meetings and due
+ * dates lie ahead by nature).
+ * V_NOTE: free text that may be empty; empty is stored as NULL (the field
  * is cleared), so an edit with "" takes a note away. */
 typedef enum {
-	V_TEXT, V_DATE, V_MONTH, V_THEME, V_ROLE, V_ROLES, V_ENUM, V_BOOL,
+	V_TEXT, V_DATE, V_PAST, V_MONTH, V_THEME, V_ROLE, V_ROLES, V_ENUM, V_BOOL,
 	V_PUPIL, V_CASE, V_MEETING, V_SIGNALS, V_NOTE
 } vkind;
 
@@ -90,9 +137,10 @@ static const char *const c_basis[] = { "public-task", "consent", "wpg-20", "vita
 
 static const colrule r_pupil[] = {
 	{ "name", V_TEXT, 1, NULL, "--name" },
-	{ "birth_date", V_DATE, 0, NULL, "--birth" },
+	{ "birth_date", V_PAST, 0, NULL, "--birth" },
 	{ "class", V_TEXT, 0, NULL, "--class" },
 	{ "local_id", V_TEXT, 0, NULL, "--local-id" },
+	/* derived: written from birth_date by every add and edit, never given */
 	{ "over16", V_BOOL, 0, NULL, "--over16" },
 	{ "guardian_contact", V_TEXT, 0, NULL, "--guardian" },
 	{ NULL, 0, 0, NULL, NULL }
@@ -100,7 +148,7 @@ static const colrule r_pupil[] = {
 static const colrule r_signal[] = {
 	{ "theme", V_THEME, 1, NULL, "--theme" },
 	{ "note", V_TEXT, 1, NULL, "--note" },
-	{ "seen_at", V_DATE, 0, NULL, "--at" },
+	{ "seen_at", V_PAST, 0, NULL, "--at" },
 	{ "source", V_TEXT, 0, NULL, "--source" },
 	{ "location", V_ENUM, 0, c_where, "--where" },
 	{ "severity", V_ENUM, 0, c_severity, "--severity" },
@@ -130,10 +178,13 @@ static const colrule r_case[] = {
 	{ "signals", V_SIGNALS, 0, NULL, "--signals" },
 	{ "roles", V_ROLES, 0, NULL, "--roles" },
 	{ "lead_role", V_ROLE, 0, NULL, "--lead" },
-	{ "basis", V_ENUM, 0, c_basis, "--basis" },
+	{ "basis", V_ENUM, 1, c_basis, "--basis" },
 	/* the marked fields (schema/0010): art. 10 and art. 9 data */
 	{ "police_info", V_NOTE, 0, NULL, "--police-info" },
 	{ "care_info", V_NOTE, 0, NULL, "--care-info" },
+	/* schema/0011; at open taken from the signals when not given */
+	{ "parents_informed", V_BOOL, 0, NULL, "--parents-informed" },
+	{ "not_informed_reason", V_TEXT, 0, NULL, "--not-informed-reason" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 static const colrule r_agreement[] = {
@@ -273,9 +324,19 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 	case V_NOTE:
 		return 0;
 	case V_DATE:
+	case V_PAST:
 		if (!vios_date_valid(v)) {
 			vios_error_set(VIOS_ERR_INPUT, "%s: '%s' is not a date (YYYY-MM-DD)", r->label, v);
 			return VIOS_EUSAGE;
+		}
+		if (r->kind == V_PAST) {
+			char tomorrow[11];
+			day_after(tomorrow, 1);
+			if (strcmp(v, tomorrow) > 0) {
+				vios_error_set(VIOS_ERR_INPUT, "%s: %s is in the future (at the latest %s)", r->label, v,
+					       tomorrow);
+				return VIOS_EUSAGE;
+			}
 		}
 		return 0;
 	case V_MONTH:
@@ -434,13 +495,70 @@ static int row_rules(vios_store *st, const tableinfo *t, const char *id, const v
 			return VIOS_EUSAGE;
 		}
 	}
-	if (!strcmp(t->table, "signal")) {
+	/* A signal about a pupil, like a case, records its legal basis and
+	 * whether the parents were told (with the reason when not). Checked on
+	 * every add, and on edits that touch these columns or the pupil, so
+	 * rows written before the rule stay editable otherwise. */
+	if (!strcmp(t->table, "signal") || !strcmp(t->table, "case_file")) {
+		int about = !strcmp(t->table, "case_file");
+		if (!about) {
+			if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "pupil_id")) < 0)
+				return error;
+			about = v1 != NULL;
+		}
+		if (about && (id == NULL || field(f, n, "pupil_id") || field(f, n, "basis") ||
+			      field(f, n, "parents_informed") || field(f, n, "not_informed_reason"))) {
+			if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "basis")) < 0)
+				return error;
+			if (v1 == NULL) {
+				vios_error_set(VIOS_ERR_INPUT, "--basis is required for a %s about a pupil (%s)", t->what,
+					       "public-task, consent, wpg-20, vital-interest or legal-obligation");
+				return VIOS_EUSAGE;
+			}
+			if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "parents_informed")) < 0)
+				return error;
+			if (v1 == NULL) {
+				if (!strcmp(t->table, "case_file"))
+					vios_error_set(VIOS_ERR_INPUT, "--parents-informed yes|no is required for a case,"
+						       " unless every one of its --signals records the same");
+				else
+					vios_error_set(VIOS_ERR_INPUT, "--parents-informed yes|no is required for a signal"
+						       " about a pupil");
+				return VIOS_EUSAGE;
+			}
+		}
 		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "parents_informed")) < 0 ||
 		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "not_informed_reason")) < 0)
 			return error;
 		if (v1 && !strcmp(v1, "0") && v2 == NULL) {
 			vios_error_set(VIOS_ERR_INPUT, "parents not informed: say why with --not-informed-reason");
 			return VIOS_EUSAGE;
+		}
+	}
+	/* A case lists signals about its own pupil, or about no pupil: another
+	 * pupil's signal would put that pupil's data in this case (and in this
+	 * pupil's subject access report). Checked when either changes. */
+	if (!strcmp(t->table, "case_file") && (field(f, n, "signals") || field(f, n, "pupil_id"))) {
+		json_t *rows = NULL;
+		const char *p[2];
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "signals")) < 0 ||
+		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "pupil_id")) < 0)
+			return error;
+		if (v1 != NULL && v2 != NULL) {
+			p[0] = v1;
+			p[1] = v2;
+			if ((error = vios_query(&rows, st, "SELECT id FROM signal s WHERE "
+						VIOS_SQL_LISTS_SIGNAL("?1", "s.id")
+						" AND s.pupil_id IS NOT NULL AND s.pupil_id IS NOT ?2 ORDER BY id LIMIT 1",
+						p, 2)) < 0)
+				return error;
+			if (json_array_size(rows) > 0) {
+				vios_error_set(VIOS_ERR_INPUT, "--signals: signal %s is about another pupil than the case's",
+					       json_string_value(json_object_get(json_array_get(rows, 0), "id")));
+				json_decref(rows);
+				return VIOS_EUSAGE;
+			}
+			json_decref(rows);
 		}
 	}
 	/* The school owns a case and always takes part in it, listed or not;
@@ -474,9 +592,69 @@ static int row_rules(vios_store *st, const tableinfo *t, const char *id, const v
 	return 0;
 }
 
-int vios_record_add(char id[37], vios_store *st, const char *table,
-		    const vios_field *fields, size_t n)
+/* Room for the caller's fields and the ones derived_fields adds. */
+#define FIELDS_MAX 32
+
+/*
+ * The fields a write stores: the caller's (fields[0..n)) and those that
+ * follow from them, in out (FIELDS_MAX). A pupil's over16 follows from its
+ * birth date and is never given. When a case is opened without
+ * --parents-informed, its signals say it if they all say the same (and,
+ * for "no", the reason when they all give the same one); otherwise
+ * row_rules asks for the flag. Texts derived live in buf.
+ */
+static int derived_fields(vios_field *out, size_t *nout, char *buf, size_t len, vios_store *st,
+			  const tableinfo *t, const vios_field *f, size_t n, int add)
 {
+	const char *birth = field(f, n, "birth_date"), *sigs = field(f, n, "signals");
+	json_t *rows = NULL, *row;
+	int error = 0;
+
+	if (n > FIELDS_MAX - 2) {
+		vios_error_set(VIOS_ERR_INPUT, "too many fields");
+		return VIOS_EUSAGE;
+	}
+	memcpy(out, f, n * sizeof(*f));
+	*nout = n;
+	if (!strcmp(t->table, "pupil")) {
+		if (field(f, n, "over16")) {
+			vios_error_set(VIOS_ERR_INPUT, "--over16 follows from --birth: give the birth date instead");
+			return VIOS_EUSAGE;
+		}
+		if (birth && vios_pupil_over16(birth) >= 0)
+			out[(*nout)++] = (vios_field){ "over16", vios_pupil_over16(birth) ? "1" : "0" };
+	}
+	if (add && !strcmp(t->table, "case_file") && sigs && field(f, n, "parents_informed") == NULL) {
+		const char *p[] = { sigs };
+		if ((error = vios_query(&rows, st,
+					"SELECT count(*) AS n, count(parents_informed) AS known,"
+					" count(DISTINCT parents_informed) AS kinds, min(parents_informed) AS v,"
+					" count(not_informed_reason) AS why, count(DISTINCT not_informed_reason) AS whys,"
+					" min(not_informed_reason) AS reason FROM signal"
+					" WHERE instr(',' || ?1 || ',', ',' || id || ',') > 0", p, 1)) < 0)
+			return error;
+		row = json_array_get(rows, 0);
+#define COL(k) json_integer_value(json_object_get(row, k))
+		if (COL("n") > 0 && COL("known") == COL("n") && COL("kinds") == 1) {
+			out[(*nout)++] = (vios_field){ "parents_informed", COL("v") ? "1" : "0" };
+			if (COL("v") == 0 && field(f, n, "not_informed_reason") == NULL && COL("why") == COL("n") &&
+			    COL("whys") == 1) {
+				snprintf(buf, len, "%s", json_string_value(json_object_get(row, "reason")));
+				out[(*nout)++] = (vios_field){ "not_informed_reason", buf };
+			}
+		}
+#undef COL
+		json_decref(rows);
+	}
+	return error;
+}
+
+int vios_record_add(char id[37], vios_store *st, const char *table,
+		    const vios_field *given, size_t ngiven)
+{
+	vios_field fields[FIELDS_MAX];
+	char reason[TEXT_MAX + 1];
+	size_t n = 0;
 	const tableinfo *t;
 	const colrule *r;
 	sqlite3_stmt *pStmt = NULL;
@@ -484,14 +662,16 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 	int error, rc, nbind = 0;
 
 	assert(id != NULL && st != NULL && table != NULL);
-	assert(fields != NULL || n == 0);
+	assert(given != NULL || ngiven == 0);
 	if ((t = table_find(table)) == NULL)
 		return VIOS_ERROR;
-	for (size_t i = 0; i < n; i++)
-		if (rule_find(t, fields[i].col) == NULL) {
-			vios_error_set(VIOS_ERR_INPUT, "%s has no field %s", table, fields[i].col);
+	for (size_t i = 0; i < ngiven; i++)
+		if (rule_find(t, given[i].col) == NULL) {
+			vios_error_set(VIOS_ERR_INPUT, "%s has no field %s", table, given[i].col);
 			return VIOS_EUSAGE;
 		}
+	if ((error = derived_fields(fields, &n, reason, sizeof(reason), st, t, given, ngiven, 1)) < 0)
+		return error;
 
 	vios_uuid7(id);
 	vios_now_iso(now);
@@ -700,13 +880,16 @@ done:
 }
 
 int vios_record_edit(json_t **changed, vios_store *st, const char *table, const char *id,
-		     const vios_field *fields, size_t n)
+		     const vios_field *given, size_t ngiven)
 {
+	vios_field fields[FIELDS_MAX];
+	char reason[TEXT_MAX + 1];
 	const tableinfo *t;
+	size_t n = 0;
 	int error;
 
 	assert(st != NULL && table != NULL && id != NULL);
-	assert(fields != NULL || n == 0);
+	assert(given != NULL || ngiven == 0);
 	if (changed)
 		*changed = NULL;
 	if ((t = table_find(table)) == NULL)
@@ -715,7 +898,8 @@ int vios_record_edit(json_t **changed, vios_store *st, const char *table, const 
 		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a %s id", id, t->what);
 		return VIOS_EUSAGE;
 	}
-	if ((error = edit_fields_check(t, fields, n)) < 0)
+	if ((error = edit_fields_check(t, given, ngiven)) < 0 ||
+	    (error = derived_fields(fields, &n, reason, sizeof(reason), st, t, given, ngiven, 0)) < 0)
 		return error;
 	return edit(changed, st, t, id, fields, n, 0);
 }
@@ -1085,6 +1269,8 @@ int vios_pupil_show(json_t **out, vios_store *st, const char *id)
 				"SELECT a.* FROM agreement a JOIN case_file c ON a.case_id = c.id"
 				" WHERE c.pupil_id = ? ORDER BY a.due_date, a.id", p, 1)) < 0)
 		goto done;
+	if ((error = vios_pupil_age_mark(pupil)) < 0)
+		goto done;
 	if ((doc = json_pack("{s:O, s:O, s:O, s:O}", "pupil", json_array_get(pupil, 0), "signals", signals,
 			     "cases", cases, "agreements", agreements)) == NULL) {
 		error = vios_error_nomem();
@@ -1103,8 +1289,7 @@ done:
 	return error;
 }
 
-/* "In the comma list": a case's signals column names the signal. */
-#define LISTS_SIGNAL(list, sid) "instr(',' || coalesce(" list ", '') || ',', ',' || " sid " || ',') > 0"
+#define LISTS_SIGNAL VIOS_SQL_LISTS_SIGNAL
 
 int vios_signal_show(json_t **out, vios_store *st, const char *id)
 {
@@ -1181,7 +1366,8 @@ int vios_case_show(json_t **out, vios_store *st, const char *id)
 				" OR meeting_id IN (SELECT id FROM meeting WHERE case_id = ?1) ORDER BY due_date, id",
 				p, 1)) < 0)
 		goto done;
-	if ((error = vios_case_view_mark(json_array_get(c, 0), st->node)) < 0)
+	if ((error = vios_case_view_mark(json_array_get(c, 0), st->node)) < 0 ||
+	    (error = vios_pupil_age_mark(pupil)) < 0)
 		goto done;
 	if ((doc = json_pack("{s:O, s:O, s:O, s:O, s:O}", "case", json_array_get(c, 0), "pupil",
 			     json_array_size(pupil) ? json_array_get(pupil, 0) : json_null(), "signals", signals,
@@ -1233,8 +1419,9 @@ int vios_records_list(json_t **out, vios_store *st, vios_list_kind what,
 	assert((size_t)what < sizeof(lists) / sizeof(lists[0]) && lists[what].zSql != NULL);
 	assert(n == lists[what].nfilter && (filter != NULL || n == 0));
 	assert(what != VIOS_LIST_ACCESS_LOG || filter[0] != NULL);
-	if ((error = vios_query(out, st, lists[what].zSql, filter, n)) == 0 && what == VIOS_LIST_CASES &&
-	    (error = vios_case_view_mark(*out, st->node)) < 0) {
+	if ((error = vios_query(out, st, lists[what].zSql, filter, n)) == 0 &&
+	    ((what == VIOS_LIST_CASES && (error = vios_case_view_mark(*out, st->node)) < 0) ||
+	     (what == VIOS_LIST_PUPILS && (error = vios_pupil_age_mark(*out)) < 0))) {
 		json_decref(*out);
 		*out = NULL;
 	}

@@ -27,6 +27,18 @@ int vios_date_valid(const char *date);       /* YYYY-MM-DD, a real date */
 int vios_month_valid(const char *month);     /* YYYY-MM */
 
 /*
+ * Whether a pupil born on birth_date (YYYY-MM-DD) is 16 or older today, by
+ * vios_now()'s clock: 1 or 0; -1 when the date is absent or invalid. The
+ * one rule for over16: no one sets it by hand (vios_record_add and _edit
+ * refuse the field and write it from the birth date), and every output
+ * of a pupil reports it computed today.
+ */
+int vios_pupil_over16(const char *birth_date);
+/* Sets "over16" (true, false, or null without a birth date) on a pupil
+ * row, or on every row of an array of them, from its "birth_date". */
+int vios_pupil_age_mark(json_t *rows);
+
+/*
  * Creates a record in table (pupil, signal, trend, meeting, case_file,
  * agreement) from fields; writes the new UUIDv7 to id. VIOS_EUSAGE with a
  * message naming the field for invalid input; VIOS_ENOTFOUND when a
@@ -34,6 +46,18 @@ int vios_month_valid(const char *month);     /* YYYY-MM */
  */
 int vios_record_add(char id[37], vios_store *st, const char *table,
 		    const vios_field *fields, size_t n);
+/*
+ * The rules of issue 16 (data quality), for adds and edits alike:
+ *   - pupil.over16 is never given (VIOS_EUSAGE naming --birth); it is
+ *     written from birth_date.
+ *   - Dates of what happened (a pupil's birth, a signal's seen_at) are at
+ *     most tomorrow; meeting dates and due dates may lie ahead.
+ *   - A signal with a pupil, and every case, has a basis and
+ *     parents_informed (and not_informed_reason when that is 0). A case
+ *     opened without parents_informed takes it from its signals when they
+ *     all say the same (and their one reason, for "no"); else it is
+ *     VIOS_EUSAGE naming --parents-informed.
+ */
 
 /*
  * Changes the given columns of record id in table, each checked by the rule
@@ -168,5 +192,20 @@ int vios_trend_list_between(json_t **out, vios_store *st, const char *lo, const 
 /* Every school that ever reported a count or a trend, {origin, name}, name
  * from the registry (the node id when it is not enrolled), by name. */
 int vios_signal_count_schools(json_t **out, vios_store *st);
+
+/*
+ * SQL, the one rule of which signals a case lists and which signals are
+ * about a pupil (records.c, the erasure in crdt/erase.c, the subject access
+ * report in subject.c):
+ *   VIOS_SQL_LISTS_SIGNAL(list, sid): the comma list `list` (a case's
+ *     signals column) names signal id `sid`;
+ *   VIOS_SQL_SIGNAL_ABOUT(s, p): signal alias s is about pupil p (an SQL
+ *     expression, e.g. a parameter): its pupil_id is p, or it has no pupil
+ *     and one of p's cases lists it (its note may describe the pupil).
+ */
+#define VIOS_SQL_LISTS_SIGNAL(list, sid) "instr(',' || coalesce(" list ", '') || ',', ',' || " sid " || ',') > 0"
+#define VIOS_SQL_SIGNAL_ABOUT(s, p)                                                                              \
+	"(" s ".pupil_id = " p " OR (" s ".pupil_id IS NULL AND EXISTS (SELECT 1 FROM case_file about_c"      \
+	" WHERE about_c.pupil_id = " p " AND " VIOS_SQL_LISTS_SIGNAL("about_c.signals", s ".id") ")))"
 
 #endif

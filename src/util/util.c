@@ -312,16 +312,51 @@ bad:
 	return VIOS_ECORRUPT;
 }
 
+/*
+ * The one clock. A build with fault points (the default build, FAULTS=1,
+ * which tests use) honours VIOS_TEST_DAYS_AHEAD=N (0..36500): every reading
+ * of the time is N days later, so tests can let an epoch, a grace period or
+ * a retention period pass. A release build (FAULTS=0, the Debian package)
+ * ignores it.
+ */
+static long long test_skew_seconds(void)
+{
+#ifndef VIOS_NO_FAULTS
+	static int read_env;
+	static long long skew;
+	if (!read_env) {
+		const char *v = getenv("VIOS_TEST_DAYS_AHEAD");
+		char *end;
+		long long d;
+		read_env = 1;
+		if (v && *v) {
+			errno = 0;
+			d = strtoll(v, &end, 10);
+			if (errno == 0 && *end == 0 && d >= 0 && d <= 36500)
+				skew = d * 86400LL;
+		}
+	}
+	return skew;
+#else
+	return 0;
+#endif
+}
+
+time_t vios_now(void)
+{
+	return time(NULL) + (time_t)test_skew_seconds();
+}
+
 uint64_t vios_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)(ts.tv_sec + test_skew_seconds()) * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 void vios_now_iso(char out[21])
 {
-	time_t t = time(NULL);
+	time_t t = vios_now();
 	struct tm tm;
 
 	assert(out != NULL);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 static inline void vios_store_le16(uint8_t *p, uint16_t v)
 {
@@ -95,7 +96,9 @@ void vios_uuid7(char out[37]);
 /* 1 when s is a well-formed lowercase UUID (any version), 0 otherwise. */
 int vios_uuid_valid(const char *s);
 
-/* Milliseconds since the Unix epoch. */
+/* Seconds and milliseconds since the Unix epoch: the one clock every rule of
+ * time reads (a test build may run it days ahead: util.c). */
+time_t vios_now(void);
 uint64_t vios_now_ms(void);
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */

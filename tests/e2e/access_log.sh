@@ -25,7 +25,7 @@ LINE='^access log: [0-9]+ entries, chain intact, head [0-9a-f]{16}$'
 
 # --- normal use ---------------------------------------------------------------------
 P1=$(V "$T/s1" pupil add --name "Pupil One" --birth 2011-05-14)
-V "$T/s1" signal add --theme alcohol --pupil "$P1" --note "bottles" --where around >/dev/null
+V "$T/s1" signal add --basis public-task --parents-informed yes --theme alcohol --pupil "$P1" --note "bottles" --where around >/dev/null
 TR=$(V "$T/s1" trend add --theme weapons --period 2026-11 --level rising)
 V "$T/s1" pupil list >/dev/null
 t "the school syncs" V "$T/s1" sync

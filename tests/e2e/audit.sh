@@ -40,13 +40,13 @@ syncall() { for n in "$@"; do V "$T/$n" sync >/dev/null || echo "     sync $n fa
 
 # --- round 1: cases at both schools, trends, partners at work -------------------
 P1=$(V "$T/s1" pupil add --name "Pupil One" --birth 2011-05-14)
-G1=$(V "$T/s1" signal add --theme drugs-trade --pupil "$P1" --note "runner" --where around --severity high)
-C1=$(V "$T/s1" case open --pupil "$P1" --signals "$G1" --roles police --lead police)
+G1=$(V "$T/s1" signal add --basis public-task --parents-informed yes --theme drugs-trade --pupil "$P1" --note "runner" --where around --severity high)
+C1=$(V "$T/s1" case open --basis public-task --pupil "$P1" --signals "$G1" --roles police --lead police)
 AG1=$(V "$T/s1" agreement add --case "$C1" --owner police --action "home visit" --due 2026-12-20)
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising --note "knives near the station" >/dev/null
 P2=$(V "$T/s2" pupil add --name "Pupil Two" --birth 2010-02-01)
-G2=$(V "$T/s2" signal add --theme exploitation --pupil "$P2" --note "older boyfriend" --severity high)
-C2=$(V "$T/s2" case open --pupil "$P2" --signals "$G2" --roles social-team,police --lead social-team)
+G2=$(V "$T/s2" signal add --basis public-task --parents-informed yes --theme exploitation --pupil "$P2" --note "older boyfriend" --severity high)
+C2=$(V "$T/s2" case open --basis public-task --pupil "$P2" --signals "$G2" --roles social-team,police --lead social-team)
 V "$T/s2" agreement add --case "$C2" --owner social-team --action "talk to parents" --due 2026-12-10 >/dev/null
 V "$T/s2" signal add --theme alcohol --note "bottles behind the gym" --where around >/dev/null
 V "$T/s2" trend add --theme alcohol --period 2026-11 --level stable >/dev/null

@@ -34,8 +34,8 @@ dig() { V "$T/$1" digest ${2:+--category $2}; }
 
 C="canary$RANDOM$RANDOM"
 P=$(V "$T/s1" pupil add --name "Pupil $C" --birth 2011-05-14)
-S=$(V "$T/s1" signal add --theme drugs-trade --pupil "$P" --note "runner $C" --where around)
-CASE=$(V "$T/s1" case open --pupil "$P" --signals "$S" --roles police --lead police)
+S=$(V "$T/s1" signal add --basis public-task --parents-informed yes --theme drugs-trade --pupil "$P" --note "runner $C" --where around)
+CASE=$(V "$T/s1" case open --basis public-task --pupil "$P" --signals "$S" --roles police --lead police)
 V "$T/s1" agreement add --case "$CASE" --owner police --action "talk to the family" --due 2026-12-20 >/dev/null
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising --note "knives near the station" >/dev/null
 t "export seals bundles" bash -c "'$VIOS' --home '$T/s1' --json export | jq -e '.bundles == 2'"

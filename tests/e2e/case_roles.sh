@@ -19,8 +19,8 @@ has_case() { [ "$(V "$T/$1" --json case list | jq --arg id "$2" '[.[] | select(.
 
 C="canary$RANDOM$RANDOM"
 P=$(V "$T/s1" pupil add --name "Pupil $C" --birth 2011-05-14)
-S=$(V "$T/s1" signal add --theme weapons --pupil "$P" --note "knife $C" --where in --severity high)
-CASE=$(V "$T/s1" case open --pupil "$P" --signals "$S" --roles police,social-team --lead social-team)
+S=$(V "$T/s1" signal add --basis public-task --parents-informed yes --theme weapons --pupil "$P" --note "knife $C" --where in --severity high)
+CASE=$(V "$T/s1" case open --basis public-task --pupil "$P" --signals "$S" --roles police,social-team --lead social-team)
 AG=$(V "$T/s1" agreement add --case "$CASE" --owner social-team --action "home visit $C" --due 2026-12-20)
 
 t "school sync" V "$T/s1" sync

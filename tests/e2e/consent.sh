@@ -27,13 +27,13 @@ export -f V nid headers signals_of
 export T G
 
 P=$(V "$T/s1" pupil add --name "Pupil $C" --birth 2012-01-02)
-S=$(V "$T/s1" signal add --theme crime --pupil "$P" --note "first note $C" --parents-informed yes)
-CASE=$(V "$T/s1" case open --pupil "$P" --signals "$S" --roles police,social-team --lead police)
+S=$(V "$T/s1" signal add --basis public-task --theme crime --pupil "$P" --note "first note $C" --parents-informed yes)
+CASE=$(V "$T/s1" case open --basis public-task --pupil "$P" --signals "$S" --roles police,social-team --lead police)
 t "school sync" V "$T/s1" sync
 t "police sync" V "$T/pol" sync
 t "the police (approved at join) receive the case" bash -c "'$VIOS' --home '$T/pol' --json signal list | grep -q 'first note $C'"
 t "the first header approves the nodes the school joined with" bash -c "[ \"\$(headers s1 | jq -r 'select(.seq==1) | .approves.nodes | index(\"$(nid pol)\") != null')\" = true ]"
-t "every header is vios-bundle-2 and names the approved covenant" bash -c "headers s1 | jq -e -s 'all(.format==\"vios-bundle-2\" and .approves.covenant==1)' >/dev/null"
+t "every header is vios-bundle-2 (-3 when it announces an epoch) and names the approved covenant" bash -c "headers s1 | jq -e -s 'all((.format==\"vios-bundle-2\" or (.format==\"vios-bundle-3\" and .epoch.n >= 1)) and .approves.covenant==1)' >/dev/null"
 t "no bundle is sealed to the auditor (scope headers)" bash -c "! headers s1 | jq -r '.recipients[]' | grep -qx '$(nid aud)'"
 
 # --- 1. a node the hub enrolls and controls ------------------------------------------------
@@ -41,7 +41,7 @@ mk rogue partner social-team
 V "$T/rogue" identity export -o "$T/rogue.req" 2>/dev/null
 t "the hub enrolls a social-team node it controls" V "$T/hub" hub enroll "$T/rogue.req"
 t "... which joins" V "$T/rogue" join "$G" --hub-fingerprint "$FP"
-V "$T/s1" signal add --theme crime --pupil "$P" --note "second note $C" --parents-informed yes >/dev/null
+V "$T/s1" signal add --basis public-task --theme crime --pupil "$P" --note "second note $C" --parents-informed yes >/dev/null
 t "school sync (fetches the registry with the new node)" V "$T/s1" sync
 t "rogue sync" V "$T/rogue" sync
 t "the unapproved node holds nothing of the school's case" bash -c "! signals_of rogue | grep -q '$C'"
@@ -62,7 +62,7 @@ t "a second school sync sends nothing more" bash -c "'$VIOS' --home '$T/s1' --js
 # --- 2. a covenant that gives the hub the police's role ------------------------------------
 V "$T/hub" covenant show --format json | jq '.covenant | .version = 2 | .hub_role = "police"' >"$T/cov2.json"
 t "the hub publishes covenant v2 with hub_role police" V "$T/hub" hub covenant set "$T/cov2.json"
-V "$T/s1" signal add --theme crime --pupil "$P" --note "third note $C" --parents-informed yes >/dev/null
+V "$T/s1" signal add --basis public-task --theme crime --pupil "$P" --note "third note $C" --parents-informed yes >/dev/null
 t "school sync" V "$T/s1" sync
 t "status says covenant v2 waits for approval" bash -c "'$VIOS' --home '$T/s1' status | grep -q 'covenant version 2 waits'"
 t "covenant show lists v2 as pending" bash -c "'$VIOS' --home '$T/s1' --json covenant show | jq -e '.version == 1 and .pending.version == 2'"
@@ -70,7 +70,7 @@ t "the school still seals under v1" bash -c "headers s1 | jq -e -s 'all(.covenan
 t "nothing of the case is sealed to the hub" bash -c "! headers s1 | jq -r 'select(.categories | index(\"case\")) | .recipients[]' | grep -qx '$(nid hub)'"
 t "the hub merges and holds no case signal" bash -c "'$VIOS' --home '$T/hub' hub merge >/dev/null && ! signals_of hub | grep -q '$C'"
 t "the school approves v2" V "$T/s1" covenant approve 2
-V "$T/s1" signal add --theme crime --pupil "$P" --note "fourth note $C" --parents-informed yes >/dev/null
+V "$T/s1" signal add --basis public-task --theme crime --pupil "$P" --note "fourth note $C" --parents-informed yes >/dev/null
 t "school sync" V "$T/s1" sync
 t "now it seals under v2 and the header says it approved v2" bash -c "headers s1 | jq -e -s 'map(select(.covenant_version == 2 and .approves.covenant == 2)) | length > 0' >/dev/null"
 t "the hub (police role, approved) receives the new case data" bash -c "'$VIOS' --home '$T/hub' hub merge >/dev/null && signals_of hub | grep -q 'fourth note $C'"

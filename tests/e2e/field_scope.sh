@@ -53,8 +53,8 @@ t "the default covenant marks case_file.care_info art9, received by social-team 
 
 # --- the school's case ----------------------------------------------------------------------
 P=$(V "$T/s1" pupil add --name "Pupil $R" --birth 2011-05-14)
-S=$(V "$T/s1" signal add --theme crime --pupil "$P" --note "shoplifting $R" --where around --severity high)
-CASE=$(V "$T/s1" case open --pupil "$P" --signals "$S" --roles police,social-team,youth-work --lead social-team \
+S=$(V "$T/s1" signal add --basis public-task --parents-informed yes --theme crime --pupil "$P" --note "shoplifting $R" --where around --severity high)
+CASE=$(V "$T/s1" case open --basis public-task --pupil "$P" --signals "$S" --roles police,social-team,youth-work --lead social-team \
 	--police-info "arrested for theft $CP" --care-info "self-harm risk $CC")
 t "the school opens the case with both marked fields" grep -qE '^[0-9a-f-]{36}$' <<<"$CASE"
 AG=$(V "$T/s1" agreement add --case "$CASE" --owner youth-work --action "weekly talk $R" --due 2026-12-20)

@@ -66,7 +66,7 @@ V "$T/s1" sync >/dev/null 2>&1
 sleep 3
 t "sync with an expired registry and nothing queued: exit 3 all the same" bash -c "'$VIOS' --home '$T/s1' sync >/dev/null 2>'$T/err'; [ \$? -eq 3 ] && one_line '$T/err'"
 P1=$(V "$T/s1" pupil add --name "Pupil One" --birth 2011-05-14)
-C1=$(V "$T/s1" case open --pupil "$P1" --roles police --lead police)
+C1=$(V "$T/s1" case open --basis public-task --parents-informed yes --pupil "$P1" --roles police --lead police)
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising >/dev/null
 V "$T/s1" sync >"$T/out" 2>"$T/err"; rc=$?
 t "sync with an expired registry exits 3 (an expired registry is bad input: docs/cli-output.md)" test "$rc" -eq 3

@@ -23,7 +23,7 @@ slot_costs() { od -An -t u8 -j $((14 + $2 * 106 + 2)) -N 16 "$1/keys.vault" | xa
 ms() { date +%s%3N; }
 
 mk s1 school
-CODE=$(grep -oE '[A-Z2-9]{4}(-[A-Z2-9]{4}){7}' "$T/s1.init")
+CODE=$(recovery_codes "$T/s1.init")
 t "the vault is version 2, 226 bytes" bash -c "[ \$(stat -c %s '$T/s1/keys.vault') -eq 226 ] && head -c 14 '$T/s1/keys.vault' | od -An -t x1 | xargs | grep -qx '56 49 4f 53 56 4c 54 31 02 00 02 00 01 00'"
 t "passphrase slot has the interactive preset's costs" test "$(slot_costs "$T/s1" 0)" = "2 67108864"
 cp "$T/s1/keys.vault" "$T/s1.vault"
@@ -65,7 +65,7 @@ t "after recovery: interactive costs again (2 passes, 64 MiB)" test "$(slot_cost
 t "after recovery: the new passphrase opens" env VIOS_PASSPHRASE='second passphrase 2' "$VIOS" --home "$T/s1" whoami
 
 V "$T/s2" init --kind school --name s2 --kdf moderate >"$T/s2.init"
-CODE2=$(grep -oE '[A-Z2-9]{4}(-[A-Z2-9]{4}){7}' "$T/s2.init")
+CODE2=$(recovery_codes "$T/s2.init")
 costs "$T/s2" 0 2 67108864
 V "$T/s2" whoami >/dev/null 2>"$T/err"; rc=$?
 t "moderate node, slot lowered to interactive: exit 3" test "$rc" -eq 3

@@ -50,14 +50,14 @@ J "pupil add" --home "$T/s1" --json pupil add --name 'Pupil "Q" \ One'
 P=$(jq -r .id "$T/.out")
 J "pupil list" --home "$T/s1" --json pupil list
 J "pupil show" --home "$T/s1" --json pupil show "$P"
-J "signal add" --home "$T/s1" --json signal add --theme weapons --note 'a "knife" \ near the gate' --pupil "$P"
+J "signal add" --home "$T/s1" --json signal add --basis public-task --parents-informed yes --theme weapons --note 'a "knife" \ near the gate' --pupil "$P"
 S=$(jq -r .id "$T/.out")
 J "signal list" --home "$T/s1" --json signal list
 J "trend add" --home "$T/s1" --json trend add --theme weapons --period 2026-11 --level rising --note 'quote " backslash \'
 J "trend list" --home "$T/s1" --json trend list
 J "meeting add" --home "$T/s1" --json meeting add --kind thematic --date 2026-11-03
 J "meeting list" --home "$T/s1" --json meeting list
-J "case open" --home "$T/s1" --json case open --pupil "$P" --signals "$S" --roles police --lead police
+J "case open" --home "$T/s1" --json case open --basis public-task --pupil "$P" --signals "$S" --roles police --lead police
 CASE=$(jq -r .id "$T/.out")
 J "case status" --home "$T/s1" --json case status "$CASE" discussed
 J "case list" --home "$T/s1" --json case list

@@ -81,5 +81,9 @@ content_covenant() {
 }
 # nid NAME : the node id of $T/NAME
 nid() { V "$T/$1" --json whoami | jq -r .node_id; }
+# recovery_codes FILE...: the recovery codes init printed, one a line. The
+# code is the indented line of its own: a fingerprint (8 groups of 4 hex
+# digits) has the same shape when it holds no 0 or 1, so never grep the shape alone.
+recovery_codes() { grep -hoE '^ +[A-Z2-9]{4}(-[A-Z2-9]{4}){7} *$' "$@" | tr -d ' '; }
 # one_line FILE : FILE has exactly one non-empty line
 one_line() { [ "$(grep -c . "$1")" -eq 1 ]; }

@@ -29,16 +29,16 @@ dig() { V "$T/$1" digest ${2:+--category $2}; }
 
 # --- the school's records ----------------------------------------------------------
 P1=$(V "$T/s1" pupil add --name "Pupil One" --birth 2011-05-14)
-G1=$(V "$T/s1" signal add --theme drugs-trade --pupil "$P1" --note "runner" --where around --severity high)
-C1=$(V "$T/s1" case open --pupil "$P1" --signals "$G1" --roles police,social-team --lead social-team)
+G1=$(V "$T/s1" signal add --basis public-task --parents-informed yes --theme drugs-trade --pupil "$P1" --note "runner" --where around --severity high)
+C1=$(V "$T/s1" case open --basis public-task --pupil "$P1" --signals "$G1" --roles police,social-team --lead social-team)
 AG1=$(V "$T/s1" agreement add --case "$C1" --owner social-team --action "talk to parents" --due 2026-12-10)
 P2=$(V "$T/s1" pupil add --name "Pupil Two" --birth 2010-02-01)
-C2=$(V "$T/s1" case open --pupil "$P2" --roles police --lead police)
+C2=$(V "$T/s1" case open --basis public-task --parents-informed yes --pupil "$P2" --roles police --lead police)
 V "$T/s1" case status "$C2" closed >/dev/null
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising >/dev/null
 for n in s1 soc aud; do V "$T/$n" sync >/dev/null; done
 V "$T/hub" hub merge >/dev/null
-C3=$(V "$T/s1" case open --pupil "$P2" --roles police --lead police)
+C3=$(V "$T/s1" case open --basis public-task --parents-informed yes --pupil "$P2" --roles police --lead police)
 for n in s1 soc aud; do V "$T/$n" sync >/dev/null; done
 
 # --- the legitimate flows: the social team answers for its agreement and moves the case it leads

@@ -13,9 +13,9 @@ NOWHERE=01234567-89ab-7def-8123-456789abcdef
 J() { V "$H" --json "$@"; }
 
 P=$(V "$H" pupil add --name "Anna de Vries" --class 2B --birth 2011-03-04)
-S=$(V "$H" signal add --theme weapons --pupil "$P" --note "knife seen" --at 2026-11-03 --parents-informed yes)
+S=$(V "$H" signal add --basis public-task --theme weapons --pupil "$P" --note "knife seen" --at 2026-11-03 --parents-informed yes)
 S2=$(V "$H" signal add --theme nuisance --note "groups at the gate")
-CASE=$(V "$H" case open --pupil "$P" --signals "$S" --roles social-team,police --lead police)
+CASE=$(V "$H" case open --basis public-task --pupil "$P" --signals "$S" --roles social-team,police --lead police)
 M=$(V "$H" meeting add --kind case --date 2026-11-05 --case "$CASE")
 A=$(V "$H" agreement add --case "$CASE" --owner police --action "talk to the pupil" --due 2026-12-01)
 A2=$(V "$H" agreement add --meeting "$M" --owner school --action "weapons lesson" --due 2026-12-02)
@@ -38,20 +38,22 @@ bad() {
 
 # ---- pupil edit
 t "pupil edit prints the id" bash -c "[ \"\$('$VIOS' --home '$H' pupil edit '$P' --class 3C)\" = '$P' ]"
-J pupil edit "$P" --over16 yes --guardian "mother, 06-12345678" --class 3C >"$T/j"
-t "pupil edit --json: {id, changed} with only what differed" \
-	jq -e --arg p "$P" '.id == $p and .changed == ["over16", "guardian_contact"]' "$T/j"
-t "pupil edit changed those columns only" bash -c "'$VIOS' --home '$H' --json pupil show '$P' | jq -e '.pupil | .class==\"3C\" and .over16==1 and .name==\"Anna de Vries\" and .birth_date==\"2011-03-04\"'"
-t "pupil edit --over16 no turns the flag off" bash -c "'$VIOS' --home '$H' pupil edit '$P' --over16 no >/dev/null && '$VIOS' --home '$H' --json pupil show '$P' | jq -e '.pupil.over16==0'"
+B16=$(date -d '-16 years -1 month' +%F)
+J pupil edit "$P" --birth "$B16" --guardian "mother, 06-12345678" --class 3C >"$T/j"
+t "pupil edit --json: {id, changed} with only what differed, over16 following the birth date" \
+	jq -e --arg p "$P" '.id == $p and .changed == ["birth_date", "over16", "guardian_contact"]' "$T/j"
+t "pupil edit changed those columns only" bash -c "'$VIOS' --home '$H' --json pupil show '$P' | jq -e '.pupil | .class==\"3C\" and .over16==true and .name==\"Anna de Vries\" and .birth_date==\"$B16\"'"
+t "pupil edit --birth back: over16 follows" bash -c "'$VIOS' --home '$H' pupil edit '$P' --birth 2011-03-04 >/dev/null && '$VIOS' --home '$H' --json pupil show '$P' | jq -e '.pupil.over16==false'"
 t "pupil edit is logged as update, column names only" bash -c "'$VIOS' --home '$H' --json log | jq -e --arg p '$P' 'any(.action==\"update\" and .tbl==\"pupil\" and .record_id==\$p and .why==\"edit: class\") and all(.why // \"\" | contains(\"06-12345678\") | not)'"
 bad 2 "pupil edit, not a date" "--birth" pupil edit "$P" --birth 2011-02-30
 bad 2 "pupil edit, nothing to change" "nothing to change" pupil edit "$P"
-bad 2 "pupil edit, --over16 maybe" "yes or no" pupil edit "$P" --over16 maybe
+bad 2 "pupil edit, --over16 is not set by hand" "follows from --birth" pupil edit "$P" --over16 yes
+bad 2 "pupil edit, a birth date in the future" "in the future" pupil edit "$P" --birth "$(date -d '+3 days' +%F)"
 bad 1 "pupil edit, no such pupil" "no pupil with id" pupil edit "$NOWHERE" --class 4A
 
 # ---- signal edit and show
 t "signal edit" bash -c "[ \"\$('$VIOS' --home '$H' signal edit '$S' --severity high --where around)\" = '$S' ]"
-t "signal edit --json" bash -c "'$VIOS' --home '$H' --json signal edit '$S2' --pupil '$P' --note 'groups, one of them Anna' | jq -e '.changed == [\"note\", \"pupil_id\"]'"
+t "signal edit --json" bash -c "'$VIOS' --home '$H' --json signal edit '$S2' --pupil '$P' --note 'groups, one of them Anna' --basis consent --parents-informed yes | jq -e '.changed == [\"note\", \"pupil_id\", \"basis\", \"parents_informed\"]'"
 bad 2 "signal edit, unknown theme" "unknown theme" signal edit "$S" --theme loverboys
 bad 2 "signal edit, parents not informed without a reason" "not-informed-reason" signal edit "$S" --parents-informed no
 V "$H" signal show "$S" >"$T/show"
@@ -99,7 +101,7 @@ bad 2 "case lead, a role not in the case" "municipality does not take part" case
 bad 1 "case lead, no such case" "no case with id" case lead "$NOWHERE" police
 
 # ---- a case's marked fields: case open --police-info/--care-info, case info
-C2=$(V "$H" case open --pupil "$P" --roles police,social-team --police-info "arrested for theft" --care-info "")
+C2=$(V "$H" case open --basis public-task --parents-informed yes --pupil "$P" --roles police,social-team --police-info "arrested for theft" --care-info "")
 t "case open with the marked fields" grep -qE "$UUID" <<<"$C2"
 t "case show --json: police_info set, care_info given empty is null" bash -c "'$VIOS' --home '$H' --json case show '$C2' | jq -e '.case.police_info==\"arrested for theft\" and .case.care_info==null'"
 V "$H" case show "$C2" >"$T/show"

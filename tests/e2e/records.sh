@@ -11,12 +11,12 @@ C="canary$RANDOM$RANDOM"
 
 P=$(V "$H" pupil add --name "Pupil $C" --birth 2011-03-04 --class 2B --local-id L-17)
 t "pupil add prints a UUIDv7" grep -qE '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' <<<"$P"
-PJ=$(V "$H" --json pupil add --name "Second pupil" --over16)
+PJ=$(V "$H" --json pupil add --name "Second pupil" --birth "$(date -d '-17 years' +%F)")
 t "pupil add --json prints {id}" jq -e '.id | test("^[0-9a-f-]{36}$")' <<<"$PJ"
 t "pupil list shows the name" bash -c "'$VIOS' --home '$H' pupil list | grep -q 'Pupil $C'"
 t "pupil list --json parses, two pupils" bash -c "'$VIOS' --home '$H' --json pupil list | jq -e 'length==2'"
 
-S=$(V "$H" signal add --theme weapons --pupil "$P" --note "knife seen $C" --where around --severity high --at 2026-11-03 --parents-informed yes)
+S=$(V "$H" signal add --basis public-task --theme weapons --pupil "$P" --note "knife seen $C" --where around --severity high --at 2026-11-03 --parents-informed yes)
 t "signal add" grep -qE '^[0-9a-f-]{36}$' <<<"$S"
 S2=$(V "$H" signal add --theme nuisance --note "groups at the gate")
 t "signal without a pupil (thematic)" grep -qE '^[0-9a-f-]{36}$' <<<"$S2"
@@ -55,7 +55,7 @@ t "escalate to Veilig Thuis" V "$H" case status "$CASE" escalated --to veilig-th
 V "$H" case status "$CASE" monitoring >/dev/null 2>"$T/err"; rc=$?
 t "an escalated case is final (exit 2)" test "$rc" -eq 2
 t "case list shows escalated with its target" bash -c "'$VIOS' --home '$H' --json case list | jq -e '.[0].status==\"escalated\" and .[0].escalation_target==\"veilig-thuis\"'"
-CASE2=$(V "$H" case open --pupil "$P")
+CASE2=$(V "$H" case open --basis public-task --parents-informed yes --pupil "$P")
 t "reported -> closed" V "$H" case status "$CASE2" closed
 V "$H" case status "$CASE2" in-progress >/dev/null 2>"$T/err"; rc=$?
 t "a closed case is final" test "$rc" -eq 2
@@ -74,10 +74,10 @@ bad 2 "unknown theme" signal add --theme not-a-theme --note x
 bad 2 "missing note" signal add --theme weapons
 bad 2 "date that is not a date" signal add --theme weapons --note x --at 2026-02-30
 bad 2 "bad --where" signal add --theme weapons --note x --where inside
-bad 1 "unknown pupil" signal add --theme weapons --note x --pupil 01234567-89ab-7def-8123-456789abcdef
-bad 2 "pupil id that is not an id" signal add --theme weapons --note x --pupil 42
-bad 2 "unknown role" case open --pupil "$P" --roles police,bakers
-bad 1 "unknown signal in a case" case open --pupil "$P" --signals 01234567-89ab-7def-8123-456789abcdef
+bad 1 "unknown pupil" signal add --basis public-task --parents-informed yes --theme weapons --note x --pupil 01234567-89ab-7def-8123-456789abcdef
+bad 2 "pupil id that is not an id" signal add --basis public-task --parents-informed yes --theme weapons --note x --pupil 42
+bad 2 "unknown role" case open --basis public-task --parents-informed yes --pupil "$P" --roles police,bakers
+bad 1 "unknown signal in a case" case open --basis public-task --pupil "$P" --signals 01234567-89ab-7def-8123-456789abcdef
 bad 2 "unknown status" case status "$CASE" closed-forever
 bad 1 "unknown case" case status 01234567-89ab-7def-8123-456789abcdef discussed
 bad 2 "agreement on both case and meeting" agreement add --case "$CASE" --meeting "$M" --owner police --action x --due 2026-12-01
@@ -88,6 +88,24 @@ bad 2 "trend level" trend add --theme weapons --period 2026-11 --level exploding
 bad 2 "meeting kind" meeting add --kind party --date 2026-11-02
 bad 2 "empty name" pupil add --name ""
 bad 2 "parents not informed without a reason" signal add --theme weapons --note x --parents-informed no
+# data quality (issue 16): each a usage error naming the flag, nothing stored
+FUT=$(date -d '+3 days' +%F)
+bad 2 "a signal about a pupil without --basis" signal add --theme weapons --note x --pupil "$P" --parents-informed yes
+t "  names --basis" grep -q -- "--basis" "$T/err"
+bad 2 "a signal about a pupil without --parents-informed" signal add --theme weapons --note x --pupil "$P" --basis consent
+t "  names --parents-informed" grep -q -- "--parents-informed" "$T/err"
+bad 2 "a signal dated in the future" signal add --theme weapons --note x --at "$FUT"
+t "  says it is in the future" grep -q "in the future" "$T/err"
+bad 2 "a birth date in the future" pupil add --name "Not born" --birth "$FUT"
+bad 2 "--over16 is not set by hand" pupil add --name "Flag" --over16
+t "  says it follows from --birth" grep -q "follows from --birth" "$T/err"
+bad 2 "a case without --basis" case open --pupil "$P" --parents-informed yes
+bad 2 "a case without signals and without --parents-informed" case open --pupil "$P" --basis consent
+t "  names --parents-informed" grep -q -- "--parents-informed" "$T/err"
+t "a meeting may be planned ahead" V "$H" meeting add --kind thematic --date "$FUT"
+t "tomorrow is allowed (a day of slack)" V "$H" signal add --theme weapons --note "slack $C" --at "$(date -d '+1 day' +%F)"
+S0=$((S0 + 1))
+t "over16 follows from the birth date in pupil list" bash -c "'$VIOS' --home '$H' --json pupil list | jq -e 'map(select(.name == \"Second pupil\"))[0].over16 == true and map(select(.name == \"Pupil $C\"))[0].over16 == false'"
 bad 1 "unknown agreement" agreement done 01234567-89ab-7def-8123-456789abcdef
 bad 2 "unknown sub-command" pupil remove "$P"
 t "no signal was stored by the bad inputs" test "$(V "$H" --json signal list | jq length)" -eq "$S0"

@@ -25,8 +25,8 @@ same() { [ "$(dig "$1" "$3")" = "$(dig "$2" "$3")" ]; }
 for n in s1 pol soc aud; do V "$T/$n" join "$G" --hub-fingerprint "$FP" >/dev/null; done
 C="canary$RANDOM$RANDOM"
 P=$(V "$T/s1" pupil add --name "Pupil $C" --birth 2011-05-14)
-S=$(V "$T/s1" signal add --theme drugs-trade --pupil "$P" --note "runner $C" --where around --severity high)
-CASE=$(V "$T/s1" case open --pupil "$P" --signals "$S" --roles police --lead police)
+S=$(V "$T/s1" signal add --basis public-task --parents-informed yes --theme drugs-trade --pupil "$P" --note "runner $C" --where around --severity high)
+CASE=$(V "$T/s1" case open --basis public-task --pupil "$P" --signals "$S" --roles police --lead police)
 AG=$(V "$T/s1" agreement add --case "$CASE" --owner police --action "home visit $C" --due 2026-12-20)
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising --note "knives near the station" >/dev/null
 t "school sync (plain path)" V "$T/s1" sync

@@ -13,7 +13,7 @@ done
 C="canary$RANDOM$RANDOM"
 P=$(V "$T/north" pupil add --name "Pupil $C")
 for i in 1 2 3 4 5 6 7; do V "$T/north" signal add --theme weapons --note "knife $i" --at "2026-10-0$i" >/dev/null; done
-V "$T/north" signal add --theme drugs-trade --pupil "$P" --note "runner $C" --at 2026-10-09 >/dev/null
+V "$T/north" signal add --basis public-task --parents-informed yes --theme drugs-trade --pupil "$P" --note "runner $C" --at 2026-10-09 >/dev/null
 for i in 1 2 3; do V "$T/south" signal add --theme weapons --note "knife $i" --at "2026-10-1$i" >/dev/null; done
 V "$T/north" trend add --theme weapons --period 2026-10 --level rising >/dev/null
 V "$T/south" trend add --theme weapons --period 2026-11 --level stable >/dev/null

@@ -16,8 +16,8 @@ seqs() { git --git-dir "$G" rev-list --count "$REF" 2>/dev/null || echo 0; }
 # a school and a partner write and sync; the police see the school's pupil later
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising --note "t1" >/dev/null
 P=$(V "$T/s1" pupil add --name "Ada Lovelace" --class 3B)
-V "$T/s1" signal add --theme alcohol --note "seen with beer" --pupil "$P" >/dev/null
-C=$(V "$T/s1" case open --pupil "$P" --roles police)
+V "$T/s1" signal add --basis public-task --parents-informed yes --theme alcohol --note "seen with beer" --pupil "$P" >/dev/null
+C=$(V "$T/s1" case open --basis public-task --parents-informed yes --pupil "$P" --roles police)
 A=$(V "$T/s1" agreement add --case "$C" --owner police --action "talk to the parents" --due 2026-12-15)
 t "s1 syncs" V "$T/s1" sync
 t "police sync" V "$T/pol" sync
@@ -36,7 +36,7 @@ t "  never inside the home (exit 2)" bash -c "[ $rc -eq 2 ] && [ ! -e '$T/s1/ins
 if command -v age >/dev/null && command -v script >/dev/null; then
 	# stock age reads a passphrase only from a terminal: script(1) gives it one
 	(sleep 1; printf '%s\n' "$VIOS_PASSPHRASE") | timeout 120 script -qec "age -d -o '$T/s1.backup.json' '$T/s1.backup'" /dev/null >/dev/null 2>&1
-	t "stock age -d opens the backup" jq -e --arg id "$S1" '.format=="vios-identity-backup-1" and .node.node_id==$id and (.secret_keys.age|startswith("AGE-SECRET-KEY-1")) and .hub.fingerprint!=null' "$T/s1.backup.json"
+	t "stock age -d opens the backup" jq -e --arg id "$S1" '.format=="vios-identity-backup-2" and .node.node_id==$id and (.secret_keys.age|startswith("AGE-SECRET-KEY-1")) and .hub.fingerprint!=null' "$T/s1.backup.json"
 	rm -f "$T/s1.backup.json"
 else
 	echo "skip stock age -d (no age or no script(1) for its terminal)"

@@ -15,7 +15,7 @@ E="$T/stderr.all"; O="$T/stdout.sync"
 : >"$E"; : >"$O"
 VV() { V "$@" 2>>"$E"; }
 for n in "hub hub" "s1 school" "pol partner police" "aud auditor"; do set -- $n; mk "$1" "$2" "${3:-}"; done
-CODES=$(grep -ohE '[A-Z2-9]{4}(-[A-Z2-9]{4}){7}' "$T"/*.init)
+CODES=$(recovery_codes "$T"/*.init)
 rm -f "$T"/*.init   # the recovery codes were printed once, as intended; the files go
 VV "$T/hub" hub create "$T/hub.git" >/dev/null
 FP=$(VV "$T/hub" --json whoami | jq -r .fingerprint)
@@ -23,9 +23,9 @@ for n in s1 pol aud; do VV "$T/$n" identity export -o "$T/$n.req" >/dev/null; VV
 for n in s1 pol aud; do VV "$T/$n" join "$T/hub.git" --hub-fingerprint "$FP" >>"$O"; done
 
 P=$(VV "$T/s1" pupil add --name "Name $C" --class "Class $C" --local-id "L$C" --guardian "guardian-$C@example.invalid")
-S=$(VV "$T/s1" signal add --theme drugs-trade --pupil "$P" --note "case note $C" --source "source $C")
+S=$(VV "$T/s1" signal add --basis public-task --parents-informed yes --theme drugs-trade --pupil "$P" --note "case note $C" --source "source $C")
 VV "$T/s1" signal add --theme weapons --note "theme note $C" >/dev/null
-CASE=$(VV "$T/s1" case open --pupil "$P" --signals "$S" --roles police)
+CASE=$(VV "$T/s1" case open --basis public-task --pupil "$P" --signals "$S" --roles police)
 AG=$(VV "$T/s1" agreement add --case "$CASE" --owner police --action "action $C" --due 2026-12-20)
 M=$(VV "$T/s1" meeting add --kind case --date 2026-11-20 --case "$CASE" --minutes "minutes $C")
 VV "$T/s1" trend add --theme weapons --period 2026-11 --level rising --note "trend note $C" >/dev/null

@@ -111,13 +111,13 @@ static int setup(void **state)
 	{
 		vios_field trend[] = { { "theme", "weapons" }, { "period", "2026-11" }, { "level", "rising" } };
 		vios_field pupil[] = { { "name", "Pupil" } };
-		vios_field kase[] = { { "pupil_id", NULL }, { "roles", "police" } };
+		vios_field kase[] = { { "pupil_id", NULL }, { "roles", "police" }, { "basis", "public-task" }, { "parents_informed", "1" } };
 		char id[37], pid[37];
 		assert_int_equal(vios_record_add(id, sb->school.st, "trend", trend, 3), 0);
 		sync_ok(sb->school.st);
 		assert_int_equal(vios_record_add(pid, sb->school.st, "pupil", pupil, 1), 0);
 		kase[0].val = pid;
-		assert_int_equal(vios_record_add(id, sb->school.st, "case_file", kase, 2), 0);
+		assert_int_equal(vios_record_add(id, sb->school.st, "case_file", kase, 4), 0);
 		sync_ok(sb->school.st);
 	}
 	sync_ok(sb->police.st);

@@ -163,7 +163,7 @@ static void test_backup__rejects_an_age_file_that_is_not_a_backup(void **state)
 	assert_int_equal(vios_age_encrypt_buf_scrypt(&ct, &ctlen, doc, sizeof(doc) - 1, sb->pass, TEST_LOGN), 0);
 	assert_int_equal(vios_file_write_atomic(sb->file, ct, ctlen, 0600, 0), 0);
 	assert_int_equal(vios_backup_read(&back, &hub, sb->file, sb->pass), VIOS_ECORRUPT);
-	assert_non_null(strstr(vios_error_last(), "not format vios-identity-backup-1"));
+	assert_non_null(strstr(vios_error_last(), "not format vios-identity-backup-2"));
 	free(ct);
 }
 

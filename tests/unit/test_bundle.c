@@ -752,12 +752,14 @@ static void random_write(tnode *t, unsigned *counts)
 		snprintf(q, sizeof(q), "SELECT id FROM pupil WHERE %s", own);
 		if (!random_id(pid, t, q))
 			return;
-		vios_field f[] = { { "theme", themes[pick(6)] }, { "note", "talked about it" }, { "pupil_id", pid } };
-		assert_int_equal(vios_record_add(id, t->st, "signal", f, 3), 0);
+		vios_field f[] = { { "theme", themes[pick(6)] }, { "note", "talked about it" }, { "pupil_id", pid },
+				   { "basis", "public-task" }, { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(id, t->st, "signal", f, 5), 0);
 		if (pick(2)) {
 			char cid[37];
-			vios_field c[] = { { "pupil_id", pid }, { "signals", id }, { "roles", pick(2) ? "police" : "youth-work" } };
-			assert_int_equal(vios_record_add(cid, t->st, "case_file", c, 3), 0);
+			vios_field c[] = { { "pupil_id", pid }, { "signals", id }, { "roles", pick(2) ? "police" : "youth-work" },
+					   { "basis", "public-task" } };
+			assert_int_equal(vios_record_add(cid, t->st, "case_file", c, 4), 0);
 		}
 		counts[C_INSERT]++;
 		break;
@@ -963,8 +965,9 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 			/* school0's case, led by the police, and an agreement assigned to the police */
 			vios_field p[] = { { "name", "Pupil with a case" }, { "class", "3A" } };
 			assert_int_equal(vios_record_add(cpupil, s0->st, "pupil", p, 2), 0);
-			vios_field c[] = { { "pupil_id", cpupil }, { "roles", "police" }, { "lead_role", "police" } };
-			assert_int_equal(vios_record_add(kase, s0->st, "case_file", c, 3), 0);
+			vios_field c[] = { { "pupil_id", cpupil }, { "roles", "police" }, { "lead_role", "police" },
+					   { "basis", "public-task" }, { "parents_informed", "1" } };
+			assert_int_equal(vios_record_add(kase, s0->st, "case_file", c, 5), 0);
 			vios_field a[] = { { "case_id", kase }, { "owner_role", "police" }, { "action", "talk to the parents" },
 					   { "due_date", "2026-12-01" } };
 			assert_int_equal(vios_record_add(agr, s0->st, "agreement", a, 4), 0);
@@ -1411,8 +1414,8 @@ static void test_bundle_import__an_op_before_its_row(void **state)
 	/* school0's case and an agreement assigned to the police; the police marks it done */
 	vios_field p[] = { { "name", "P" }, { "class", "3A" } };
 	assert_int_equal(vios_record_add(pid, s0->st, "pupil", p, 2), 0);
-	vios_field c[] = { { "pupil_id", pid }, { "roles", "police" } };
-	assert_int_equal(vios_record_add(cid, s0->st, "case_file", c, 2), 0);
+	vios_field c[] = { { "pupil_id", pid }, { "roles", "police" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+	assert_int_equal(vios_record_add(cid, s0->st, "case_file", c, 4), 0);
 	vios_field ag[] = { { "case_id", cid }, { "owner_role", "police" }, { "action", "call" }, { "due_date", "2026-12-01" } };
 	assert_int_equal(vios_record_add(agr, s0->st, "agreement", ag, 4), 0);
 	assert_int_equal(export(&l, &sealed0, s0, 0), 1);
@@ -1461,8 +1464,8 @@ static void test_bundle_import__an_op_before_its_row(void **state)
 	}
 	vios_field p1[] = { { "name", "Q" }, { "class", "2C" } };
 	assert_int_equal(vios_record_add(pid, s1->st, "pupil", p1, 2), 0);
-	vios_field c1[] = { { "pupil_id", pid }, { "roles", "police" } };
-	assert_int_equal(vios_record_add(cid, s1->st, "case_file", c1, 2), 0);
+	vios_field c1[] = { { "pupil_id", pid }, { "roles", "police" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+	assert_int_equal(vios_record_add(cid, s1->st, "case_file", c1, 4), 0);
 	vios_field ag1[] = { { "case_id", cid }, { "owner_role", "police" }, { "action", "visit" }, { "due_date", "2026-12-01" } };
 	assert_int_equal(vios_record_add(agr, s1->st, "agreement", ag1, 4), 0);
 	FX_OK(vios_sync(&rep, s1->st, NULL));

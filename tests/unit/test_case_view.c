@@ -185,14 +185,16 @@ typedef struct {
 static void open_case(kase *k, fx_node *school, const char *roles, int agreement)
 {
 	vios_field fp[] = { { "name", "Pupil One" } };
-	vios_field fs[] = { { "theme", "weapons" }, { "note", "a knife in the bag" }, { "pupil_id", k->pupil } };
-	vios_field fc[] = { { "pupil_id", k->pupil }, { "signals", k->signal }, { "roles", roles } };
+	vios_field fs[] = { { "theme", "weapons" }, { "note", "a knife in the bag" }, { "pupil_id", k->pupil },
+			    { "basis", "public-task" }, { "parents_informed", "1" } };
+	vios_field fc[] = { { "pupil_id", k->pupil }, { "signals", k->signal }, { "roles", roles },
+			    { "basis", "public-task" } };
 	vios_field fa[] = { { "case_id", k->kase }, { "owner_role", "social-team" }, { "action", "home visit" },
 			    { "due_date", "2026-12-20" } };
 
 	FX_OK(vios_record_add(k->pupil, school->st, "pupil", fp, 1));
-	FX_OK(vios_record_add(k->signal, school->st, "signal", fs, 3));
-	FX_OK(vios_record_add(k->kase, school->st, "case_file", fc, 3));
+	FX_OK(vios_record_add(k->signal, school->st, "signal", fs, 5));
+	FX_OK(vios_record_add(k->kase, school->st, "case_file", fc, 4));
 	if (agreement)
 		FX_OK(vios_record_add(k->agreement, school->st, "agreement", fa, 4));
 }
@@ -364,7 +366,7 @@ static void test_case_view__a_pupil_sealed_before_the_case_is_sent_as_state(void
 	sandbox *sb = *state;
 	vios_field fp[] = { { "name", "Pupil Two" } };
 	char pupil[37], kase_id[37];
-	vios_field fc[] = { { "pupil_id", pupil }, { "roles", "police" } };
+	vios_field fc[] = { { "pupil_id", pupil }, { "roles", "police" }, { "basis", "public-task" }, { "parents_informed", "1" } };
 	blist l = { .n = 0 };
 	int got = 0;
 
@@ -374,7 +376,7 @@ static void test_case_view__a_pupil_sealed_before_the_case_is_sent_as_state(void
 		assert_false(addressed_to(&l.v[i], &sb->police)); /* a pupil with no case goes to no partner */
 	blist_free(&l);
 
-	FX_OK(vios_record_add(kase_id, sb->school.st, "case_file", fc, 2));
+	FX_OK(vios_record_add(kase_id, sb->school.st, "case_file", fc, 4));
 	export(&l, &sb->sealed, &sb->school);
 	for (size_t i = 0; i < l.n; i++) {
 		vios_crdt_op *ops = NULL;

@@ -387,8 +387,8 @@ static void test_crdt_capture__delete_is_a_tombstone_and_drops_unsent_sets(void 
 	a = &sb->n[0];
 	add_pupil(a, p1, "Bo");
 	{
-		vios_field f[] = { { "pupil_id", p1 }, { "roles", "police,youth-work" } };
-		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 2), 0);
+		vios_field f[] = { { "pupil_id", p1 }, { "roles", "police,youth-work" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 4), 0);
 	}
 	/* the first pupil and its case leave in a bundle */
 	v = pending(a, &n);
@@ -418,7 +418,10 @@ static void test_crdt_capture__delete_is_a_tombstone_and_drops_unsent_sets(void 
 	assert_int_equal(cat, VIOS_CAT_CASE);
 	assert_int_equal(roles, VIOS_ROLE_POLICE | VIOS_ROLE_YOUTH_WORK);
 	vios_crdt_pending_free(v, n);
-	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_pending WHERE sealed_in = 'seq 1'"), 8 + 12);
+	/* what was sent of a deleted row is not kept (docs/lifecycle.md); the
+	 * case went with its pupil by the cascade, its sent ops too */
+	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_pending WHERE sealed_in = 'seq 1'"), 0);
+	assert_int_equal(one_int(a, "SELECT count(*) FROM case_file"), 0);
 	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_cell WHERE tbl = 'pupil'"), 0);
 
 	/* a deleted record cannot come back under its old id */
@@ -555,12 +558,12 @@ static void test_crdt_category__rows_go_to_theme_or_case_with_the_cases_roles(vo
 	a = &sb->n[0];
 	add_pupil(a, ids[0], "Gus");
 	{
-		vios_field s1[] = { { "theme", "weapons" }, { "note", "knife" }, { "pupil_id", ids[0] } };
+		vios_field s1[] = { { "theme", "weapons" }, { "note", "knife" }, { "pupil_id", ids[0] }, { "basis", "public-task" }, { "parents_informed", "1" } };
 		vios_field s2[] = { { "theme", "nuisance" }, { "note", "noise at the gate" } };
 		vios_field tr[] = { { "theme", "weapons" }, { "period", "2026-11" }, { "level", "rising" } };
 		vios_field m1[] = { { "kind", "steering" }, { "date", "2026-11-03" } };
-		vios_field c1[] = { { "pupil_id", ids[0] }, { "roles", "police,social-team" } };
-		vios_field c2[] = { { "pupil_id", ids[0] }, { "roles", "attendance" } };
+		vios_field c1[] = { { "pupil_id", ids[0] }, { "roles", "police,social-team" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		vios_field c2[] = { { "pupil_id", ids[0] }, { "roles", "attendance" }, { "basis", "public-task" }, { "parents_informed", "1" } };
 		vios_field m2[] = { { "kind", "case" }, { "date", "2026-11-04" }, { "case_id", ids[6] } };
 		vios_field a1[] = { { "case_id", ids[6] }, { "owner_role", "school" }, { "action", "call home" },
 				    { "due_date", "2026-11-20" } };
@@ -569,12 +572,12 @@ static void test_crdt_category__rows_go_to_theme_or_case_with_the_cases_roles(vo
 		vios_field a3[] = { { "meeting_id", ids[5] }, { "owner_role", "youth-work" }, { "action", "visit" },
 				    { "due_date", "2026-11-20" } };
 		vios_field m3[] = { { "kind", "case" }, { "date", "2026-11-05" }, { "roles", "youth-protection" } };
-		assert_int_equal(vios_record_add(ids[1], a->st, "signal", s1, 3), 0);
+		assert_int_equal(vios_record_add(ids[1], a->st, "signal", s1, 5), 0);
 		assert_int_equal(vios_record_add(ids[2], a->st, "signal", s2, 2), 0);
 		assert_int_equal(vios_record_add(ids[3], a->st, "trend", tr, 3), 0);
 		assert_int_equal(vios_record_add(ids[4], a->st, "meeting", m1, 2), 0);
-		assert_int_equal(vios_record_add(ids[6], a->st, "case_file", c1, 2), 0);
-		assert_int_equal(vios_record_add(ids[7], a->st, "case_file", c2, 2), 0);
+		assert_int_equal(vios_record_add(ids[6], a->st, "case_file", c1, 4), 0);
+		assert_int_equal(vios_record_add(ids[7], a->st, "case_file", c2, 4), 0);
 		assert_int_equal(vios_record_add(ids[5], a->st, "meeting", m2, 3), 0);
 		assert_int_equal(vios_record_add(ids[8], a->st, "agreement", a1, 4), 0);
 		assert_int_equal(vios_record_add(ids[9], a->st, "agreement", a2, 4), 0);
@@ -1410,6 +1413,48 @@ static void snapshot(tnode *t, int restore)
 	FX_OK(vios_crdt_attach_unjudged(t->st));
 }
 
+/*
+ * An erasure in the mix (docs/lifecycle.md): a pupil of t's own erased with
+ * vios_crdt_erase_pupil, or a random pupil or case deleted (its tombstone);
+ * either way the rows naming it go by the cascade, on every node.
+ */
+static void random_erase(rng *r, tnode *t)
+{
+	char id[37] = "", q[200];
+	const char *tbl = rn(r, 2) ? "pupil" : "case_file";
+	sqlite3_stmt *pStmt = NULL;
+
+	snprintf(q, sizeof(q), "SELECT id FROM pupil WHERE origin = '%s' ORDER BY id LIMIT 1 OFFSET %u",
+		 t->node->node_id, rn(r, 3));
+	assert_int_equal(sqlite3_prepare_v2(t->st->db, q, -1, &pStmt, NULL), SQLITE_OK);
+	if (sqlite3_step(pStmt) == SQLITE_ROW)
+		snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(pStmt, 0));
+	sqlite3_finalize(pStmt);
+	if (*id && rn(r, 2)) {
+		FX_OK(vios_crdt_erase_pupil(NULL, t->st, id, "convergence test"));
+		return;
+	}
+	random_id(r, t, tbl, id);
+	if (*id == 0)
+		return;
+	snprintf(q, sizeof(q), "DELETE FROM %s WHERE id = '%s'", tbl, id);
+	tx(t, q);
+}
+
+/* No live row of t names a deleted pupil, case or meeting. */
+static void assert_cascaded(tnode *t)
+{
+	assert_int_equal(one_int(t, "SELECT count(*) FROM signal WHERE pupil_id IN"
+				    " (SELECT pk FROM crdt_tombstone WHERE tbl = 'pupil')"), 0);
+	assert_int_equal(one_int(t, "SELECT count(*) FROM case_file WHERE pupil_id IN"
+				    " (SELECT pk FROM crdt_tombstone WHERE tbl = 'pupil')"), 0);
+	assert_int_equal(one_int(t, "SELECT count(*) FROM meeting WHERE case_id IN"
+				    " (SELECT pk FROM crdt_tombstone WHERE tbl = 'case_file')"), 0);
+	assert_int_equal(one_int(t, "SELECT count(*) FROM agreement WHERE case_id IN"
+				    " (SELECT pk FROM crdt_tombstone WHERE tbl = 'case_file') OR meeting_id IN"
+				    " (SELECT pk FROM crdt_tombstone WHERE tbl = 'meeting')"), 0);
+}
+
 static void test_crdt_merge__random_histories_converge_in_any_delivery_order(void **state)
 {
 	sandbox *sb = *state;
@@ -1451,6 +1496,8 @@ static void test_crdt_merge__random_histories_converge_in_any_delivery_order(voi
 				if (vios_store_tx_commit(sb->n[i].st) != 0)
 					fail_msg("seed %llu: commit: %s", (unsigned long long)seed, vios_error_last());
 			}
+			if (rn(&r, 3) == 0)
+				random_erase(&r, &sb->n[i]);
 			take(&all, &sb->n[i]);
 		}
 		for (int i = 0; i < nw; i++) {
@@ -1493,6 +1540,7 @@ static void test_crdt_merge__random_histories_converge_in_any_delivery_order(voi
 					pool_add(&mine, &all.v[k]);
 			deliver(&r, t, mine.v, mine.n, s == 0 ? 0 : 25);
 			pool_free(&mine);
+			assert_cascaded(t);
 			for (int c = 0; c < 3; c++) {
 				digest(t, cats[c], d);
 				if (s == 0 && i == 0)
@@ -1564,8 +1612,8 @@ static void test_crdt_capture__case_marked_fields_are_ops_like_any_column(void *
 	add_pupil(a, p, "Dee");
 	{
 		vios_field f[] = { { "pupil_id", p }, { "roles", "police,social-team" },
-				   { "police_info", "arrested for theft" } };
-		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 3), 0);
+				   { "police_info", "arrested for theft" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 5), 0);
 	}
 	v = pending(a, &n);
 	assert_non_null(op = op_for(v, n, cid, "police_info"));
@@ -1623,8 +1671,8 @@ static void test_crdt_merge__case_marked_fields_converge_after_concurrent_writes
 	add_pupil(a, p, "Eli");
 	{
 		vios_field f[] = { { "pupil_id", p }, { "roles", "police,social-team" },
-				   { "police_info", "known to the police" }, { "care_info", "GP involved" } };
-		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 4), 0);
+				   { "police_info", "known to the police" }, { "care_info", "GP involved" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(cid, a->st, "case_file", f, 6), 0);
 	}
 	take(&ins, a);
 	apply_ok(b, ins.v, ins.n);

@@ -115,6 +115,68 @@ static void test_payload__header_2_approvals_markings_and_version_1(void **state
 	}
 }
 
+/* vios-bundle-3: an epoch announcement round-trips; the reader's refusals. */
+static void test_payload__header_3_epoch_round_trips_and_is_strict(void **state)
+{
+#define H3(epoch, fmt) "{\"approves\":{\"covenant\":1,\"nodes\":[]},\"categories\":[],\"covenant_version\":1," epoch "\"format\":\"" fmt "\",\"hlc\":\"1\",\"ops\":0,\"prev\":\"" VIOS_ZERO_HASH "\",\"recipients\":[\"" SENDER "\"],\"sender\":\"" SENDER "\",\"seq\":1}"
+#define RCPT "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj"
+	static const struct {
+		int id;
+		const char *text;
+		int ok;
+	} rows[] = {
+		{ 1, H3("\"epoch\":{\"n\":2,\"recipient\":\"" RCPT "\",\"since\":\"2026-12-01T08:00:00Z\"},", "vios-bundle-3"), 1 },
+		/* -3 without an epoch; -2 with one */
+		{ 2, H3("", "vios-bundle-3"), 0 },
+		{ 3, H3("\"epoch\":{\"n\":2,\"recipient\":\"" RCPT "\",\"since\":\"2026-12-01T08:00:00Z\"},", "vios-bundle-2"), 0 },
+		/* n 0, n too large, n a string */
+		{ 4, H3("\"epoch\":{\"n\":0,\"recipient\":\"" RCPT "\",\"since\":\"2026-12-01T08:00:00Z\"},", "vios-bundle-3"), 0 },
+		{ 5, H3("\"epoch\":{\"n\":1000001,\"recipient\":\"" RCPT "\",\"since\":\"2026-12-01T08:00:00Z\"},", "vios-bundle-3"), 0 },
+		{ 6, H3("\"epoch\":{\"n\":\"2\",\"recipient\":\"" RCPT "\",\"since\":\"2026-12-01T08:00:00Z\"},", "vios-bundle-3"), 0 },
+		/* not a recipient; upper case (not canonical); a bad time; an extra member; a missing one */
+		{ 7, H3("\"epoch\":{\"n\":2,\"recipient\":\"age1nope\",\"since\":\"2026-12-01T08:00:00Z\"},", "vios-bundle-3"), 0 },
+		{ 8, H3("\"epoch\":{\"n\":2,\"recipient\":\"AGE1ZVKYG2LQZRAA2LNJVQEJ32NKUU0UES2S82HZRYE869XEEXVN73EQUNUJWJ\",\"since\":\"2026-12-01T08:00:00Z\"},", "vios-bundle-3"), 0 },
+		{ 9, H3("\"epoch\":{\"n\":2,\"recipient\":\"" RCPT "\",\"since\":\"2026-12-01 08:00:00\"},", "vios-bundle-3"), 0 },
+		{ 10, H3("\"epoch\":{\"n\":2,\"recipient\":\"" RCPT "\",\"since\":\"2026-12-01T08:00:00Z\",\"x\":1},", "vios-bundle-3"), 0 },
+		{ 11, H3("\"epoch\":{\"n\":2,\"recipient\":\"" RCPT "\"},", "vios-bundle-3"), 0 },
+		{ 12, H3("\"epoch\":[2],", "vios-bundle-3"), 0 },
+	};
+	char rcpt[2][37], *text = NULL;
+	vios_bundle_header h, back;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		vios_bundle_header x;
+		int rc = vios_bundle_header_parse(&x, rows[i].text);
+		if ((rc == 0) != rows[i].ok)
+			fail_msg("row %d: parse gave %d (%s)", rows[i].id, rc, rc ? vios_error_last() : "ok");
+		if (rc == 0) {
+			assert_int_equal(x.format, 3);
+			assert_int_equal(x.epoch_n, 2);
+			assert_string_equal(x.epoch_since, "2026-12-01T08:00:00Z");
+		}
+		vios_bundle_header_dispose(&x);
+	}
+	/* the writer writes -3 exactly when it carries an epoch, and it parses back */
+	header(&h, rcpt);
+	h.epoch_n = 7;
+	for (int i = 0; i < 32; i++)
+		h.epoch_pk[i] = (uint8_t)(i * 7 + 1);
+	strcpy(h.epoch_since, "2027-01-01T00:00:05Z");
+	assert_int_equal(vios_bundle_header_format(&text, &h), 0);
+	assert_non_null(strstr(text, "\"format\":\"vios-bundle-3\""));
+	assert_int_equal(vios_bundle_header_parse(&back, text), 0);
+	assert_int_equal(back.format, 3);
+	assert_int_equal(back.epoch_n, 7);
+	assert_memory_equal(back.epoch_pk, h.epoch_pk, 32);
+	assert_string_equal(back.epoch_since, h.epoch_since);
+	assert_string_equal(back.json, text);
+	vios_bundle_header_dispose(&back);
+	free(text);
+#undef H3
+#undef RCPT
+}
+
 static void test_payload__built_payload_reads_back_as_the_same_ops(void **state)
 {
 	char rcpt[2][37];
@@ -348,6 +410,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_payload__header_formats_and_parses_back),
 		cmocka_unit_test(test_payload__header_2_approvals_markings_and_version_1),
+		cmocka_unit_test(test_payload__header_3_epoch_round_trips_and_is_strict),
 		cmocka_unit_test(test_payload__built_payload_reads_back_as_the_same_ops),
 		cmocka_unit_test(test_payload__gunzip_round_trips_and_stops_at_its_bound),
 		cmocka_unit_test(test_payload__log_head_round_trips_in_version_2),

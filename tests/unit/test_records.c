@@ -6,7 +6,9 @@
  * are stored in role order, the lead stays among the roles, and case show
  * gathers what belongs to the case. A case's marked fields (police_info,
  * care_info) are set, cleared with an empty value, shown, and written only
- * by the case's owner.
+ * by the case's owner. Data quality (issue 16): over16 follows the birth
+ * date, a signal about a pupil and a case record basis and parents
+ * informed, and dates of what happened are not in the future.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,9 @@
 #include "store/records.h"
 #include "store/store.h"
 #include "util/error.h"
+#include "util/util.h"
+
+#include <time.h>
 
 #include "fixture.h"
 
@@ -53,8 +58,8 @@ static int setup(void **state)
 	}
 	{
 		vios_field f[] = { { "theme", "weapons" }, { "note", "knife" }, { "pupil_id", x->pupil },
-				   { "seen_at", "2026-11-03" }, { "parents_informed", "1" } };
-		add(x->signal, st, "signal", f, 5);
+				   { "seen_at", "2026-11-03" }, { "parents_informed", "1" }, { "basis", "public-task" } };
+		add(x->signal, st, "signal", f, 6);
 	}
 	{
 		vios_field f[] = { { "theme", "nuisance" }, { "note", "groups at the gate" } };
@@ -62,8 +67,8 @@ static int setup(void **state)
 	}
 	{
 		vios_field f[] = { { "pupil_id", x->pupil }, { "signals", x->signal },
-				   { "roles", "social-team,police" }, { "lead_role", "police" } };
-		add(x->kase, st, "case_file", f, 4);
+				   { "roles", "social-team,police" }, { "lead_role", "police" }, { "basis", "public-task" } };
+		add(x->kase, st, "case_file", f, 5);
 	}
 	{
 		vios_field f[] = { { "kind", "case" }, { "date", "2026-11-05" }, { "case_id", x->kase } };
@@ -141,21 +146,25 @@ static void test_record_edit__changes_only_the_given_columns(void **state)
 {
 	world *x = *state;
 	vios_store *st = x->school.st;
-	vios_field f[] = { { "class", "3C" }, { "over16", "1" } };
+	/* born 2008: 16 or older, so over16 follows the birth date to 1 */
+	vios_field f[] = { { "class", "3C" }, { "birth_date", "2008-01-01" } };
 	json_t *before = row(st, "pupil", x->pupil), *after, *changed = NULL;
 	const char *k;
 	json_t *v;
 	long long n0 = log_length(st);
 
 	FX_OK(vios_record_edit(&changed, st, "pupil", x->pupil, f, 2));
-	assert_int_equal(json_array_size(changed), 2);
-	assert_string_equal(json_string_value(json_array_get(changed, 0)), "class");
-	assert_string_equal(json_string_value(json_array_get(changed, 1)), "over16");
+	assert_int_equal(json_array_size(changed), 3);
+	assert_string_equal(json_string_value(json_array_get(changed, 0)), "birth_date");
+	assert_string_equal(json_string_value(json_array_get(changed, 1)), "class");
+	assert_string_equal(json_string_value(json_array_get(changed, 2)), "over16");
 	json_decref(changed);
 	after = row(st, "pupil", x->pupil);
 	json_object_foreach(after, k, v) {
 		if (!strcmp(k, "class"))
 			assert_string_equal(json_string_value(v), "3C");
+		else if (!strcmp(k, "birth_date"))
+			assert_string_equal(json_string_value(v), "2008-01-01");
 		else if (!strcmp(k, "over16"))
 			assert_int_equal(json_integer_value(v), 1);
 		else if (!json_equal(v, json_object_get(before, k)))
@@ -171,7 +180,7 @@ static void test_record_edit__changes_only_the_given_columns(void **state)
 		FX_OK(vios_records_list(&last, st, VIOS_LIST_ACCESS_LOG, p, 1));
 		assert_string_equal(json_string_value(json_object_get(json_array_get(last, 0), "action")), "update");
 		assert_string_equal(json_string_value(json_object_get(json_array_get(last, 0), "why")),
-				    "edit: class,over16");
+				    "edit: birth_date,class,over16");
 		json_decref(last);
 	}
 }
@@ -394,9 +403,10 @@ static void test_case_lead__must_take_part(void **state)
 	assert_string_equal(out, "");
 	/* and case open keeps the same rule */
 	{
-		vios_field f[] = { { "pupil_id", x->pupil }, { "roles", "police" }, { "lead_role", "attendance" } };
+		vios_field f[] = { { "pupil_id", x->pupil }, { "roles", "police" }, { "lead_role", "attendance" },
+				   { "basis", "public-task" }, { "parents_informed", "1" } };
 		char id[37];
-		assert_int_equal(vios_record_add(id, st, "case_file", f, 3), VIOS_EUSAGE);
+		assert_int_equal(vios_record_add(id, st, "case_file", f, 5), VIOS_EUSAGE);
 	}
 }
 
@@ -492,8 +502,8 @@ static void test_case_marked__set_at_open_then_set_and_cleared(void **state)
 
 	{ /* at open: given, and given empty (nothing stored) */
 		vios_field f[] = { { "pupil_id", x->pupil }, { "roles", "police,social-team" },
-				   { "police_info", "arrested for theft" }, { "care_info", "" } };
-		add(id, st, "case_file", f, 4);
+				   { "police_info", "arrested for theft" }, { "care_info", "" }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		add(id, st, "case_file", f, 6);
 	}
 	assert_marked(st, id, "police_info", "arrested for theft");
 	assert_marked(st, id, "care_info", NULL);
@@ -667,6 +677,186 @@ static void test_signal_show__pupil_and_cases(void **state)
 	assert_int_equal(vios_signal_show(&doc, st, x->kase), VIOS_ENOTFOUND);
 }
 
+/* ---- data quality (issue 16) -------------------------------------------- */
+
+/* The day `days` from today by the store's clock, YYYY-MM-DD. */
+static void day_from_now(char out[16], int years, int days)
+{
+	time_t t = vios_now() + (time_t)days * 86400;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_year += years;
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+static void test_data_quality__over16_follows_the_birth_date(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char b17[16], b12[16], older[37], id[37];
+	json_t *doc = NULL, *rows = NULL, *r;
+	snapshot s0;
+	size_t i;
+
+	day_from_now(b17, -17, 0);
+	day_from_now(b12, -12, 0);
+	{
+		vios_field f[] = { { "name", "Older" }, { "birth_date", b17 } };
+		add(older, st, "pupil", f, 2);
+	}
+	r = row(st, "pupil", older);
+	assert_int_equal(json_integer_value(json_object_get(r, "over16")), 1); /* stored, so synced */
+	json_decref(r);
+	FX_OK(vios_pupil_show(&doc, st, older));
+	assert_true(json_is_true(json_object_get(json_object_get(doc, "pupil"), "over16")));
+	json_decref(doc);
+	FX_OK(vios_records_list(&rows, st, VIOS_LIST_PUPILS, NULL, 0));
+	json_array_foreach(rows, i, r)
+		assert_true(json_is_true(json_object_get(r, "over16")) ==
+			    !strcmp(json_string_value(json_object_get(r, "id")), older));
+	json_decref(rows);
+	/* never given by hand, in an add or an edit */
+	snap(&s0, st);
+	{
+		vios_field f[] = { { "name", "Flag" }, { "birth_date", b12 }, { "over16", "1" } };
+		assert_int_equal(vios_record_add(id, st, "pupil", f, 3), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--birth"));
+	}
+	{
+		vios_field f[] = { { "over16", "0" } };
+		assert_int_equal(vios_record_edit(NULL, st, "pupil", older, f, 1), VIOS_EUSAGE);
+	}
+	assert_unchanged(&s0, st);
+	/* younger once the birth date says so */
+	{
+		vios_field f[] = { { "birth_date", b12 } };
+		FX_OK(vios_record_edit(NULL, st, "pupil", older, f, 1));
+	}
+	r = row(st, "pupil", older);
+	assert_int_equal(json_integer_value(json_object_get(r, "over16")), 0);
+	json_decref(r);
+	assert_int_equal(vios_pupil_over16(NULL), -1);
+	assert_int_equal(vios_pupil_over16(b17), 1);
+	assert_int_equal(vios_pupil_over16(b12), 0);
+}
+
+static void test_data_quality__a_signal_about_a_pupil_needs_basis_and_parents_informed(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char id[37];
+	snapshot s0;
+	static const struct {
+		int id;
+		size_t n;
+		vios_field f[6];
+		const char *names;
+	} rows[] = {
+		{ 1, 4, { { "theme", "weapons" }, { "note", "n" }, { "pupil_id", NULL }, { "parents_informed", "1" } },
+		  "--basis" },
+		{ 2, 4, { { "theme", "weapons" }, { "note", "n" }, { "pupil_id", NULL }, { "basis", "consent" } },
+		  "--parents-informed" },
+		{ 3, 5, { { "theme", "weapons" }, { "note", "n" }, { "pupil_id", NULL }, { "basis", "consent" },
+			  { "parents_informed", "0" } }, "--not-informed-reason" },
+	};
+
+	snap(&s0, st);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		vios_field f[6];
+		memcpy(f, rows[i].f, sizeof(f));
+		f[2].val = x->pupil;
+		if (vios_record_add(id, st, "signal", f, rows[i].n) != VIOS_EUSAGE ||
+		    strstr(vios_error_last(), rows[i].names) == NULL)
+			fail_msg("row %d: %s", rows[i].id, vios_error_last());
+	}
+	assert_unchanged(&s0, st);
+	{ /* thematic: neither */
+		vios_field f[] = { { "theme", "nuisance" }, { "note", "noise" } };
+		add(id, st, "signal", f, 2);
+	}
+	{ /* giving it a pupil later asks for them too */
+		vios_field f[] = { { "pupil_id", x->pupil } };
+		assert_int_equal(vios_record_edit(NULL, st, "signal", id, f, 1), VIOS_EUSAGE);
+	}
+}
+
+static void test_data_quality__a_case_takes_parents_informed_from_its_signals(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char no[37], kase[37], kase2[37];
+	json_t *r;
+
+	{
+		vios_field f[] = { { "theme", "crime" }, { "note", "n" }, { "pupil_id", x->pupil }, { "basis", "wpg-20" },
+				   { "parents_informed", "0" }, { "not_informed_reason", "safety of the pupil" } };
+		add(no, st, "signal", f, 6);
+	}
+	{ /* one signal: its value and its reason */
+		vios_field f[] = { { "pupil_id", x->pupil }, { "signals", no }, { "basis", "wpg-20" } };
+		add(kase, st, "case_file", f, 3);
+	}
+	r = row(st, "case_file", kase);
+	assert_int_equal(json_integer_value(json_object_get(r, "parents_informed")), 0);
+	assert_string_equal(json_string_value(json_object_get(r, "not_informed_reason")), "safety of the pupil");
+	json_decref(r);
+	{ /* signals that disagree: the flag is asked for */
+		char both[80];
+		snprintf(both, sizeof(both), "%s,%s", x->signal, no);
+		vios_field f[] = { { "pupil_id", x->pupil }, { "signals", both }, { "basis", "wpg-20" } };
+		assert_int_equal(vios_record_add(kase2, st, "case_file", f, 3), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--parents-informed"));
+	}
+	{ /* no signals: asked for; a basis always */
+		vios_field f[] = { { "pupil_id", x->pupil }, { "basis", "wpg-20" } };
+		assert_int_equal(vios_record_add(kase2, st, "case_file", f, 2), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--parents-informed"));
+	}
+	{
+		vios_field f[] = { { "pupil_id", x->pupil }, { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(kase2, st, "case_file", f, 2), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--basis"));
+	}
+}
+
+static void test_data_quality__dates_of_what_happened_are_not_in_the_future(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char tomorrow[16], later[16], id[37];
+	snapshot s0;
+
+	day_from_now(tomorrow, 0, 1);
+	day_from_now(later, 0, 2);
+	snap(&s0, st);
+	{
+		vios_field f[] = { { "theme", "weapons" }, { "note", "n" }, { "seen_at", later } };
+		assert_int_equal(vios_record_add(id, st, "signal", f, 3), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--at"));
+	}
+	{
+		vios_field f[] = { { "name", "Future" }, { "birth_date", later } };
+		assert_int_equal(vios_record_add(id, st, "pupil", f, 2), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "in the future"));
+	}
+	{
+		vios_field f[] = { { "seen_at", later } };
+		assert_int_equal(vios_record_edit(NULL, st, "signal", x->signal2, f, 1), VIOS_EUSAGE);
+	}
+	assert_unchanged(&s0, st);
+	{ /* a day of slack; meetings and due dates lie ahead by nature */
+		vios_field f[] = { { "theme", "weapons" }, { "note", "n" }, { "seen_at", tomorrow } };
+		vios_field m[] = { { "kind", "thematic" }, { "date", later } };
+		char mid[37];
+		vios_field a[] = { { "meeting_id", mid }, { "owner_role", "school" }, { "action", "lesson" },
+				   { "due_date", later } };
+		add(id, st, "signal", f, 3);
+		add(mid, st, "meeting", m, 2);
+		add(id, st, "agreement", a, 4);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -684,6 +874,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_case_marked__bad_text_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_marked__only_the_owner_writes_them, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_marked__case_show_gives_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_quality__over16_follows_the_birth_date, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_quality__a_signal_about_a_pupil_needs_basis_and_parents_informed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_quality__a_case_takes_parents_informed_from_its_signals, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_data_quality__dates_of_what_happened_are_not_in_the_future, setup,
+						teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -144,8 +144,9 @@ static void test_store__no_plaintext_after_use_and_vacuum(void **state)
 	snprintf(name, sizeof(name), "Pupil %s", sb->canary);
 	add_pupil(st, name, id);
 	{
-		vios_field f[] = { { "theme", "weapons" }, { "note", sb->canary }, { "pupil_id", id } };
-		assert_int_equal(vios_record_add(sid, st, "signal", f, 3), 0);
+		vios_field f[] = { { "theme", "weapons" }, { "note", sb->canary }, { "pupil_id", id },
+				   { "basis", "public-task" }, { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(sid, st, "signal", f, 5), 0);
 	}
 	assert_false(found_under(sb->home, sb->canary));
 	assert_int_equal(sqlite3_exec(st->db, "DELETE FROM signal", NULL, NULL, NULL), SQLITE_OK);
@@ -579,9 +580,9 @@ static void test_store_log__swapped_entries_are_named(void **state)
 
 /* A store from before the chain (schema 7): migration 0008 chains the
  * entries it holds, in seq order, as vios_store_log would have. The store
- * is taken back to 7 by undoing every migration after 0007: 0008 and 0010
- * (the case's marked fields; 0009 is reserved, and its undo belongs here
- * when it lands, with the count below). */
+ * is taken back to 7 by undoing every migration after 0007: 0008, 0009
+ * (consent), 0010 (the case's marked fields), 0011 (parents informed of
+ * a case), 0012 (erasure: crdt_ref) and 0013 (epoch keys). */
 static void test_store_open__migration_chains_existing_log(void **state)
 {
 	sandbox *sb = *state;
@@ -589,9 +590,14 @@ static void test_store_open__migration_chains_existing_log(void **state)
 	vios_log_head before, after;
 	long long bad = 0;
 
-	assert_int_equal(vios_store_schema_version(), 10);
+	assert_int_equal(vios_store_schema_version(), 13);
 	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
-	sql_ok(st, "ALTER TABLE case_file DROP COLUMN care_info; ALTER TABLE case_file DROP COLUMN police_info;"
+	sql_ok(st, "DROP TABLE epoch_key; DROP TABLE epoch_zero; DROP TABLE peer_epoch;" /* 0013 */
+		   " DROP TABLE crdt_ref; DROP INDEX crdt_pending_any_row; DROP INDEX meeting_case;"
+		   " DROP INDEX agreement_meeting;" /* 0012 (issue 16, erasure) */
+		   " ALTER TABLE case_file DROP COLUMN not_informed_reason;"
+		   " ALTER TABLE case_file DROP COLUMN parents_informed;"
+		   " ALTER TABLE case_file DROP COLUMN care_info; ALTER TABLE case_file DROP COLUMN police_info;"
 		   " DROP TABLE consent;"
 		   " DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_hashed;"
 		   " ALTER TABLE access_log DROP COLUMN hash; DROP TABLE access_log_id;"

@@ -96,16 +96,17 @@ static int holds(fx_node *t, const char *table, const char *id)
 static void school_writes(sandbox *sb, char pupil[37], char signal[37], char kase[37], char trend[37])
 {
 	vios_field fp[] = { { "name", "Pupil One" } };
-	vios_field fs[] = { { "theme", "weapons" }, { "note", "a knife in the bag" }, { "pupil_id", NULL } };
-	vios_field fc[] = { { "pupil_id", NULL }, { "signals", NULL }, { "roles", "police" } };
+	vios_field fs[] = { { "theme", "weapons" }, { "note", "a knife in the bag" }, { "pupil_id", NULL },
+			    { "basis", "public-task" }, { "parents_informed", "1" } };
+	vios_field fc[] = { { "pupil_id", NULL }, { "signals", NULL }, { "roles", "police" }, { "basis", "public-task" } };
 	vios_field ft[] = { { "theme", "drugs-use" }, { "period", "2026-10" }, { "level", "rising" } };
 
 	FX_OK(vios_record_add(pupil, sb->school.st, "pupil", fp, 1));
 	fs[2].val = pupil;
-	FX_OK(vios_record_add(signal, sb->school.st, "signal", fs, 3));
+	FX_OK(vios_record_add(signal, sb->school.st, "signal", fs, 5));
 	fc[0].val = pupil;
 	fc[1].val = signal;
-	FX_OK(vios_record_add(kase, sb->school.st, "case_file", fc, 3));
+	FX_OK(vios_record_add(kase, sb->school.st, "case_file", fc, 4));
 	FX_OK(vios_record_add(trend, sb->school.st, "trend", ft, 3));
 }
 

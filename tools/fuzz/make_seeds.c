@@ -477,12 +477,14 @@ int main(int argc, char **argv)
 		add(sig1, sst, "signal", fs, 3);
 		add(pupil, sst, "pupil", fp1, 3);
 		{
-			vios_field fsp[] = { { "theme", "drugs-trade" }, { "note", "runner" }, { "pupil_id", pupil }, { "location", "around" } };
-			add(sig2, sst, "signal", fsp, 4);
+			vios_field fsp[] = { { "theme", "drugs-trade" }, { "note", "runner" }, { "pupil_id", pupil }, { "location", "around" },
+						 { "basis", "public-task" }, { "parents_informed", "1" } };
+			add(sig2, sst, "signal", fsp, 6);
 		}
 		{
-			vios_field fc[] = { { "pupil_id", pupil }, { "signals", sig2 }, { "roles", "police" }, { "lead_role", "police" } };
-			add(cid, sst, "case_file", fc, 4);
+			vios_field fc[] = { { "pupil_id", pupil }, { "signals", sig2 }, { "roles", "police" }, { "lead_role", "police" },
+						{ "basis", "public-task" } };
+			add(cid, sst, "case_file", fc, 5);
 		}
 		{
 			vios_field fa[] = { { "case_id", cid }, { "owner_role", "police" }, { "action", "talk to the family" }, { "due_date", "2026-12-20" } };
