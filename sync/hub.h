@@ -59,7 +59,7 @@ typedef struct {
 
 /*
  * Every node of the hub's current verified registry (vios_hub_open), in
- * registry order, with the top of its ref refs/heads/nodes/<id> in the hub
+ * registry order, with the top of its node ref (layout.h) in the hub
  * repository: what the ref holds as it stands, read, not verified (a
  * pushed bundle is verified by the hook and by vios hub merge). *out is
  * malloc'd (free it); *n entries.
