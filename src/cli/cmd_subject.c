@@ -85,7 +85,8 @@ static void record(FILE *f, const char *title, const json_t *row)
 	html(f, title);
 	fputs("</h3>\n<table>\n", f);
 	json_object_foreach((json_t *)row, key, v) {
-		if (!strcmp(key, "made_by") || !strcmp(key, "sent") || !strcmp(key, "origin"))
+		if (!strcmp(key, "made_by") || !strcmp(key, "sent") || !strcmp(key, "origin") ||
+		    !strcmp(key, "lost_values"))
 			continue;
 		fputs("<tr><th>", f);
 		label(f, key);
@@ -94,6 +95,19 @@ static void record(FILE *f, const char *title, const json_t *row)
 			html(f, json_integer_value(v) ? "yes" : "no");
 		else
 			value(f, v);
+		fputs("</td></tr>\n", f);
+	}
+	if (json_array_size(json_object_get(row, "lost_values")) > 0) {
+		fputs("<tr><th>replaced values</th><td>", f);
+		json_array_foreach(json_object_get(row, "lost_values"), i, e) {
+			fputs(i ? "<br>\n" : "", f);
+			label(f, json_string_value(json_object_get(e, "col")) ?: "");
+			fputs(": ", f);
+			value(f, json_object_get(e, "value"));
+			fputs(" (replaced ", f);
+			value(f, json_object_get(e, "recorded_at"));
+			fputs(")", f);
+		}
 		fputs("</td></tr>\n", f);
 	}
 	fputs("<tr><th>made by</th><td>", f);

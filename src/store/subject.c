@@ -123,6 +123,46 @@ static int redact_rows(json_t *rows, const char *const *cols, const json_t *name
 	return 0;
 }
 
+/* Each row's "lost_values": the values a concurrent edit replaced that the
+ * merge keeps (crdt_conflict, `vios conflicts`), free text redacted as the
+ * row's own: the node holds them too. */
+static int lost_values(json_t *rows, vios_store *st, const char *tbl, const json_t *names)
+{
+	json_t *row, *lost = NULL, *e;
+	size_t i, k;
+	int error = 0;
+
+	json_array_foreach(rows, i, row) {
+		const char *p[] = { tbl, json_string_value(json_object_get(row, "id")) };
+		if (p[1] == NULL)
+			continue;
+		if ((error = vios_query(&lost, st, "SELECT col, value, recorded_at FROM crdt_conflict"
+					" WHERE tbl = ?1 AND pk = ?2 ORDER BY recorded_at, col, hlc", p, 2)) < 0)
+			goto done;
+		json_array_foreach(lost, k, e) {
+			const char *v = json_string_value(json_object_get(e, "value"));
+			char *r = NULL;
+			if (v == NULL)
+				continue;
+			if ((error = vios_subject_redact(&r, v, names)) < 0)
+				goto done;
+			error = json_object_set_new(e, "value", json_string(r)) < 0 ? vios_error_nomem() : 0;
+			free(r);
+			if (error < 0)
+				goto done;
+		}
+		if (json_object_set_new(row, "lost_values", lost) < 0) {
+			lost = NULL;
+			error = vios_error_nomem();
+			goto done;
+		}
+		lost = NULL;
+	}
+done:
+	json_decref(lost);
+	return error;
+}
+
 /* ---- who made and who received ------------------------------------------ */
 
 /* A node's name: this node's own, the registry's, else its id. */
@@ -286,6 +326,8 @@ static const char *const notes[] = {
 	" record it received with others; a node is never left out. Rows forwarded later to a role"
 	" added to a case are named in that case's sending.",
 	"Received from: a record another node made and sent here.",
+	"Replaced values: when two nodes changed the same field at once, the value that lost is kept"
+	" with the record (\"lost_values\") and shown here with the field and when it was replaced.",
 	"Redaction: the names of other pupils held here are replaced by \"" VIOS_SUBJECT_REDACTED "\""
 	" in free text. Names of other people (parents, staff, partners) cannot be known to the software"
 	" and are not redacted: read the free text before handing the report over.",
@@ -358,7 +400,11 @@ int vios_subject_report(json_t **out, vios_store *st, const char *id, const char
 	    (error = provenance(pupil, st, "pupil", &s)) < 0 || (error = provenance(signals, st, "signal", &s)) < 0 ||
 	    (error = provenance(cases, st, "case_file", &s)) < 0 ||
 	    (error = provenance(meetings, st, "meeting", &s)) < 0 ||
-	    (error = provenance(agreements, st, "agreement", &s)) < 0)
+	    (error = provenance(agreements, st, "agreement", &s)) < 0 ||
+	    (error = lost_values(pupil, st, "pupil", names)) < 0 || (error = lost_values(signals, st, "signal", names)) < 0 ||
+	    (error = lost_values(cases, st, "case_file", names)) < 0 ||
+	    (error = lost_values(meetings, st, "meeting", names)) < 0 ||
+	    (error = lost_values(agreements, st, "agreement", names)) < 0)
 		goto done;
 	vios_now_iso(now);
 	if ((doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:O, s:O, s:O, s:O, s:O, s:O}",

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,34 @@ static void test_subject_report__holds_a_pupil_less_signal_the_pupils_case_lists
 	json_decref(doc);
 }
 
+/* A value a concurrent edit replaced is still held (crdt_conflict): the
+ * report shows it with its row, redacted like the row's own text. The
+ * conflict is written as the merge writes one (crdt/merge.c). */
+static void test_subject_report__shows_replaced_values_redacted(void **state)
+{
+	world *x = *state;
+	json_t *doc = NULL, *lost;
+	char zSql[400];
+
+	snprintf(zSql, sizeof(zSql),
+		 "INSERT INTO crdt_conflict(tbl, pk, col, hlc, node, value, win_hlc, win_node, recorded_at)"
+		 " VALUES ('pupil', '%s', 'class', 1, '%s', '2C, next to Bram', 2, '%s', '2026-11-02T10:00:00Z')",
+		 x->pupil, POLICE, POLICE);
+	FX_OK(vios_store_tx_begin_uncaptured(x->school.st));
+	assert_int_equal(sqlite3_exec(x->school.st->db, zSql, NULL, NULL, NULL), SQLITE_OK);
+	FX_OK(vios_store_tx_commit(x->school.st));
+	FX_OK(vios_subject_report(&doc, x->school.st, x->pupil, NULL));
+	lost = json_object_get(json_object_get(doc, "pupil"), "lost_values");
+	assert_int_equal(json_array_size(lost), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(lost, 0), "col")), "class");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(lost, 0), "value")),
+			    "2C, next to [redacted: another pupil]");
+	/* a row with none has an empty list */
+	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(doc, "signals"), 0),
+							 "lost_values")), 0);
+	json_decref(doc);
+}
+
 static void test_subject_report__names_the_nodes_the_bundles_went_to(void **state)
 {
 	world *x = *state;
@@ -253,6 +282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subject_report__holds_the_pupil_and_nothing_of_another, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subject_report__holds_a_pupil_less_signal_the_pupils_case_lists, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_subject_report__shows_replaced_values_redacted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subject_report__names_the_nodes_the_bundles_went_to, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subject_report__logged_with_the_reason_and_refused_unknown, setup,
 						teardown),
