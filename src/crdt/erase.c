@@ -231,17 +231,6 @@ static void erased_total(vios_crdt_erased *e, const size_t counts[CRDT_NTABLES])
 	}
 }
 
-/* After an erase has committed: no WAL frame keeps a page as it was before
- * (docs/lifecycle.md). A reader in another process can hold the WAL; then
- * the frames stay until SQLite's next checkpoint, the erase stands and the
- * caller is told (1; vios_crdt_erased.wal_busy). */
-static int checkpoint(vios_store *st)
-{
-	int log = 0, done = 0, rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
-
-	return rc != SQLITE_OK || log > 0;
-}
-
 int vios_crdt_cascade(vios_crdt_erased *out, vios_store *st)
 {
 	size_t counts[CRDT_NTABLES] = { 0 };
@@ -382,7 +371,7 @@ int vios_crdt_erase_pupil(vios_crdt_erased *out, vios_store *st, const char *pup
 	 * their tombstones in the same transaction (capture.c) */
 	if ((error = vios_store_tx_commit(st)) < 0)
 		goto done;
-	wal_busy = checkpoint(st);
+	wal_busy = vios_store_wal_truncate(st); /* docs/lifecycle.md */
 done:
 	if (have_cx)
 		crdt_ctx_dispose(&cx);
@@ -504,7 +493,7 @@ done:
 		vios_crdt_erased e;
 		erased_total(&e, counts);
 		if (e.total > 0)
-			e.wal_busy = checkpoint(st);
+			e.wal_busy = vios_store_wal_truncate(st);
 		if (out)
 			*out = e;
 	}

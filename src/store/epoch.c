@@ -249,15 +249,9 @@ int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force)
 done:
 	if (error < 0)
 		vios_store_tx_rollback(st);
-	else if (rep.ndestroyed > 0) {
-		/* secure_delete overwrote the pages; the WAL still holds copies. A
-		 * reader in another process can block the truncation: the keys are
-		 * gone all the same and SQLite's next checkpoint overwrites the
-		 * frames, so that is told (wal_busy), not a failure after the fact */
-		int log = 0, done_frames = 0;
-		int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done_frames);
-		rep.wal_busy = rc != SQLITE_OK || log > 0;
-	}
+	else if (rep.ndestroyed > 0)
+		/* secure_delete overwrote the pages; the WAL still holds copies */
+		rep.wal_busy = vios_store_wal_truncate(st);
 	if (out)
 		*out = rep;
 	return error;

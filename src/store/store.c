@@ -299,6 +299,13 @@ int vios_store_tx_begin(vios_store *st)
 	return error;
 }
 
+int vios_store_wal_truncate(vios_store *st)
+{
+	int log = 0, done = 0, rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+
+	return rc != SQLITE_OK || log > 0;
+}
+
 int vios_store_tx_commit(vios_store *st)
 {
 	int error = 0;

@@ -98,6 +98,16 @@ int vios_store_set_capture(vios_store *st, const vios_store_capture_hooks *hooks
  */
 int vios_store_tx_begin(vios_store *st);
 int vios_store_tx_commit(vios_store *st);
+
+/*
+ * After a commit that removed something secret (an erasure, a destroyed
+ * key): a TRUNCATE checkpoint, so no WAL frame keeps a page as it was
+ * before (secure_delete already overwrote the database's own pages).
+ * Returns 1 when a reader in another process kept the WAL from being
+ * truncated (the frames stay until SQLite's next checkpoint; what was
+ * committed stands), else 0. Never fails: the caller tells the person.
+ */
+int vios_store_wal_truncate(vios_store *st);
 void vios_store_tx_rollback(vios_store *st);
 
 /* A write transaction whose changes are not captured: for merging what
