@@ -39,6 +39,9 @@ typedef struct {
 
 /* Reports a usage error for the current command; returns VIOS_EUSAGE. */
 int cli_usage(vios_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* When busy (vios_store_wal_truncate): one warning line that what's old
+ * pages (e.g. "the erased records'") wait in the store's journal. */
+void cli_wal_warning(int busy, const char *what);
 /* The registry's freshness in words (cmd_sync.c), in buf: 1 when it expires
  * within 7 days, 2 when it has expired; 0 when fresh or not joined; or an error. */
 int cli_registry_warning(char *buf, size_t len, vios_store *st);

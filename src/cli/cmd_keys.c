@@ -61,9 +61,7 @@ static int keys_rotate(vios_cli *cli)
 		printf("epoch %lld destroyed\n", rep.destroyed[i]);
 	if (rep.held)
 		printf("no epoch key is destroyed while bundles are held undecrypted ('vios status' lists them)\n");
-	if (rep.wal_busy)
-		fprintf(stderr, "vios: warning: another process has this store open: the destroyed keys' old pages stay"
-			" in its journal until that process ends and vios runs again\n");
+	cli_wal_warning(rep.wal_busy, "the destroyed keys'");
 	printf("'vios sync' announces it; partners seal to it from their next sync\n");
 done:
 	json_decref(list);

@@ -51,14 +51,6 @@ static void erased_words(char *buf, size_t len, json_t *obj, const vios_crdt_era
 	}
 }
 
-/* The deletes stand; the old pages wait in the WAL for SQLite's next checkpoint. */
-static void wal_warning(const vios_crdt_erased *e)
-{
-	if (e->wal_busy)
-		fprintf(stderr, "vios: warning: another process has this store open: the erased records' old pages"
-			" stay in its journal until that process ends and vios runs again\n");
-}
-
 int cmd_pupil_erase(vios_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -87,7 +79,7 @@ int cmd_pupil_erase(vios_cli *cli, int argc, char **argv)
 	id = argv[optind];
 	if ((error = vios_crdt_erase_pupil(&e, cli->store, id, reason)) < 0)
 		return error;
-	wal_warning(&e);
+	cli_wal_warning(e.wal_busy, "the erased records'");
 	if (cli->json) {
 		json_t *counts = json_object();
 		if (counts == NULL)
@@ -123,7 +115,7 @@ int cmd_retention(vios_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "expected 'retention run'");
 	if ((error = vios_retention_run(&e, months, cli->store)) < 0)
 		return error;
-	wal_warning(&e);
+	cli_wal_warning(e.wal_busy, "the erased records'");
 	if (cli->json) {
 		json_t *counts = json_object();
 		if (counts == NULL)

@@ -489,6 +489,13 @@ void cli_help(FILE *f, const char *name)
 		usage_all(f);
 }
 
+void cli_wal_warning(int busy, const char *what)
+{
+	if (busy)
+		fprintf(stderr, "vios: warning: another process has this store open: %s old pages stay in its journal"
+			" until that process ends and vios runs again\n", what);
+}
+
 int cli_usage(vios_cli *cli, const char *fmt, ...)
 {
 	char msg[400];
