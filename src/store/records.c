@@ -1244,9 +1244,8 @@ int vios_query(json_t **out, vios_store *st, const char *zSql, const char *const
 	return 0;
 }
 
-int vios_pupil_show(json_t **out, vios_store *st, const char *id)
+int vios_pupil_row(json_t **out, vios_store *st, const char *id)
 {
-	json_t *pupil = NULL, *signals = NULL, *cases = NULL, *agreements = NULL, *doc = NULL;
 	const char *p[] = { id };
 	int error;
 
@@ -1256,13 +1255,27 @@ int vios_pupil_show(json_t **out, vios_store *st, const char *id)
 		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a pupil id", id);
 		return VIOS_EUSAGE;
 	}
-	if ((error = vios_query(&pupil, st, "SELECT * FROM pupil WHERE id = ?", p, 1)) < 0)
-		goto done;
-	if (json_array_size(pupil) == 0) {
+	if ((error = vios_query(out, st, "SELECT * FROM pupil WHERE id = ?", p, 1)) < 0)
+		return error;
+	if (json_array_size(*out) == 0) {
+		json_decref(*out);
+		*out = NULL;
 		vios_error_set(VIOS_ERR_INPUT, "no pupil with id %s", id);
-		error = VIOS_ENOTFOUND;
-		goto done;
+		return VIOS_ENOTFOUND;
 	}
+	return 0;
+}
+
+int vios_pupil_show(json_t **out, vios_store *st, const char *id)
+{
+	json_t *pupil = NULL, *signals = NULL, *cases = NULL, *agreements = NULL, *doc = NULL;
+	const char *p[] = { id };
+	int error;
+
+	assert(out != NULL && st != NULL && id != NULL);
+	*out = NULL;
+	if ((error = vios_pupil_row(&pupil, st, id)) < 0)
+		goto done;
 	if ((error = vios_query(&signals, st, "SELECT * FROM signal WHERE pupil_id = ? ORDER BY seen_at, id", p, 1)) < 0 ||
 	    (error = vios_query(&cases, st, "SELECT * FROM case_file WHERE pupil_id = ? ORDER BY opened_at, id", p, 1)) < 0 ||
 	    (error = vios_query(&agreements, st,

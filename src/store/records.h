@@ -123,6 +123,10 @@ int vios_agreement_done(vios_store *st, const char *id, const char *feedback);
 int vios_query(json_t **out, vios_store *st, const char *zSql,
 	       const char *const *params, size_t n);
 
+/* The pupil row of id as a one-element array (vios_query's shape): exit 2
+ * (VIOS_EUSAGE) for a malformed id, VIOS_ENOTFOUND when not held. */
+int vios_pupil_row(json_t **out, vios_store *st, const char *id);
+
 /* The pupil with its signals, cases and agreements, as one JSON object. */
 int vios_pupil_show(json_t **out, vios_store *st, const char *id);
 /* {"signal": row, "pupil": {id, name, class} or null, "cases": [the case

@@ -351,21 +351,12 @@ int vios_subject_report(json_t **out, vios_store *st, const char *id, const char
 
 	assert(out != NULL && st != NULL && st->node != NULL && id != NULL);
 	*out = NULL;
-	if (!vios_uuid_valid(id)) {
-		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a pupil id", id);
-		return VIOS_EUSAGE;
-	}
 	if (reason && strlen(reason) > 4000) {
 		vios_error_set(VIOS_ERR_INPUT, "--reason: longer than 4000 characters");
 		return VIOS_EUSAGE;
 	}
-	if ((error = vios_query(&pupil, st, "SELECT * FROM pupil WHERE id = ?", p, 1)) < 0)
+	if ((error = vios_pupil_row(&pupil, st, id)) < 0)
 		goto done;
-	if (json_array_size(pupil) == 0) {
-		vios_error_set(VIOS_ERR_INPUT, "no pupil with id %s", id);
-		error = VIOS_ENOTFOUND;
-		goto done;
-	}
 	if ((error = vios_query(&signals, st, "SELECT * FROM signal s WHERE " VIOS_SQL_SIGNAL_ABOUT("s", "?1") " ORDER BY seen_at, id",
 				p, 1)) < 0 ||
 	    (error = vios_query(&cases, st, "SELECT * FROM case_file WHERE pupil_id = ? ORDER BY opened_at, id", p, 1)) < 0 ||
