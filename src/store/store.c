@@ -44,7 +44,11 @@ int vios_store_error(sqlite3 *db, int rc, const char *what)
 		return 0;
 	if (vios_vfs_is_auth_error(ext) || vios_vfs_is_auth_error(rc) ||
 	    (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
-		vios_error_set(VIOS_ERR_STORE, "%s: the store is tampered or corrupt (a page failed authentication); nothing was written; restore store.db from a backup", what);
+		if (vios_vfs_failure() != NULL)
+			vios_error_set(VIOS_ERR_STORE, "%s: the store is tampered: %s; nothing was written; restore store.db from a backup",
+				       what, vios_vfs_failure());
+		else
+			vios_error_set(VIOS_ERR_STORE, "%s: the store is tampered or corrupt (a page failed authentication); nothing was written; restore store.db from a backup", what);
 		return VIOS_ECORRUPT;
 	}
 	if ((rc & 0xff) == SQLITE_FULL ||
@@ -692,7 +696,9 @@ int vios_store_check(vios_store *st)
 		vios_error_set(VIOS_ERR_STORE, "the store fails its integrity check");
 		return VIOS_ECORRUPT;
 	}
-	return 0;
+	/* pages SQLite's check does not read (free ones), and pages put back
+	 * from an older state, which authenticate */
+	return vios_vfs_verify(st->db);
 }
 
 int vios_store_vacuum(vios_store *st)

@@ -160,7 +160,9 @@ int vios_store_log_head(vios_log_head *out, vios_store *st);
  */
 int vios_store_log_verify(vios_log_head *out, long long *bad_seq, vios_store *st);
 
-/* Runs PRAGMA integrity_check; 0 when it says ok, VIOS_ECORRUPT otherwise. */
+/* Runs PRAGMA integrity_check, then checks every page against the page
+ * index (vios_vfs_verify: pages put back from an older state, free pages).
+ * 0, or VIOS_ECORRUPT naming what failed. */
 int vios_store_check(vios_store *st);
 
 /* Rebuilds the database file (VACUUM), giving free pages back. Not inside a

@@ -6,7 +6,8 @@
  * Units. Each file is cut into units that are sealed whole. The 40 reserved
  * bytes at the end of the unit's page hold a fresh random 24-byte nonce and
  * the 16-byte tag; everything else in the unit is ciphertext:
- *   main db  one page at (pgno-1)*4096; associated data "viosmain"+pgno.
+ *   main db  one page at (pgno-1)*4096; associated data "viosmain"+pgno,
+ *            page 1 of an indexed store "viosidx1"+1 (see the page index).
  *   WAL      one frame at 32+k*4120: the 24-byte frame header and its page,
  *            sealed as one message; AD "vios-wal"+offset of the page image.
  *   journal  one record at X: the 4-byte page number, the page and the
@@ -27,9 +28,34 @@
  *     Writes to the journal other than records are refused unless they have
  *     this shape (at most 28 meaningful bytes, the rest zero).
  * File sizes show the page count and how many pages a transaction touched.
- * The VFS gives confidentiality and per-page authenticity, not freshness: an
- * attacker who can write the files can delete or truncate them, or put back
- * an older sealed copy of a page, journal record or frame at its old place.
+ *
+ * The page index (<db>-index, format vios-page-index-1 in docs/formats.md).
+ * Every seal has a fresh nonce, so each page's tag is new with each write.
+ * The index lists the tag of every page of the database as the VFS last
+ * wrote it, under a keyed BLAKE2b MAC (key derived from the store key). A
+ * page read from the database must carry the tag the index lists, so a page
+ * put back from an older state of the same store - sealed under the same key
+ * at the same place, so it authenticates - is refused with SQLITE_IOERR_AUTH,
+ * as is a page past the end the index gives, or a database cut short of it.
+ * Page 1 of an indexed store is sealed under its own label ("viosidx1"), so
+ * deleting the index does not turn the check off: a store whose page 1 says
+ * so must have its index. A store sealed before the index existed (page 1
+ * under "viosmain") gets one made from its current tags the first time it is
+ * read, and page 1 moves to the new label when SQLite next writes it.
+ * The index is rewritten whole, atomically (temporary file, fsync, rename),
+ * and only once the database file's own pages are durable: after the
+ * database's xSync, and again before the WAL or journal could forget a page
+ * written since (WAL header rewrite or truncation, journal finalisation or
+ * deletion, unlock, close). Until then, pages written since the last index
+ * are still in the WAL or journal, which SQLite reads or plays back before it
+ * reads them from the database, so a crash never makes a good store look
+ * tampered. Not covered: putting back every file of the store together (the
+ * index included) - the chain's witness at the hub catches that (docs/chain.md)
+ * - and the WAL and journal, whose units are bound to their offsets and whose
+ * old copies SQLite's salts and checksums reject (the log then ends there, as
+ * after a crash). vios_vfs_verify() compares every page with the index.
+ * In the test build (tools/sqlite-tests) an indexed database without an index
+ * gets one made, as SQLite's tests copy databases without their side files.
  *
  * Write patterns. SQLite writes a journal record as number, page, checksum,
  * and a new WAL frame as header, page, in consecutive xWrite calls. The VFS
@@ -112,6 +138,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,12 +172,26 @@ enum { KIND_MAIN, KIND_JOURNAL, KIND_WAL, KIND_MEM };
  * journal records by file size instead of by its synced header). */
 #define IOCAP_DROP (0x1ff | SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_BATCH_ATOMIC)
 
+/* The page index of one store (see the file comment): the tag of pages
+ * 1..n as the VFS last wrote them. lock guards every field. */
+typedef struct page_index {
+	pthread_mutex_t lock;
+	char *path;         /* <db>-index */
+	uint8_t *tags;      /* TAG bytes per page, page p at (p-1)*TAG */
+	uint32_t n, cap;    /* pages listed; room for */
+	uint32_t flags;     /* IDX_LEGACY1 */
+	uint64_t id;        /* random, new with each index made afresh */
+	uint64_t commits;   /* times the index was written */
+	int loaded, dirty;  /* read (or made); changed since written */
+} page_index;
+
 /* One store's key, shared by its main db, journal and WAL files. */
 typedef struct store_key {
 	struct store_key *next;
 	char *name;   /* main db path as SQLite passed it to xOpen */
-	uint8_t *key; /* VIOS_VFS_KEY_BYTES, sodium_malloc'd, read-only */
+	uint8_t *key; /* VIOS_VFS_KEY_BYTES, then the index's MAC key; sodium_malloc'd, read-only */
 	int nref;     /* open files using it */
+	page_index ix;
 } store_key;
 
 typedef struct vfs_file {
@@ -174,6 +215,8 @@ typedef struct vfs_file {
 
 	uint8_t *mem; /* memory files */
 	sqlite3_int64 mem_size, mem_cap;
+
+	int lock_level; /* main db: the lock SQLite holds on it */
 } vfs_file;
 
 #define REAL_OFFSET ((sizeof(vfs_file) + 7) & ~(size_t)7)
@@ -181,6 +224,12 @@ typedef struct vfs_file {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static store_key *registry;
 static _Thread_local const uint8_t *pending_key;
+static _Thread_local char failure[200]; /* why the index refused, for vios_vfs_failure() */
+
+/* The test build makes an index for an indexed database that has none. */
+#ifndef VIOS_VFS_ADOPT_MISSING_INDEX
+#define VIOS_VFS_ADOPT_MISSING_INDEX 0
+#endif
 
 static pthread_once_t register_once = PTHREAD_ONCE_INIT;
 static const char *register_failure;
@@ -209,9 +258,13 @@ static uint64_t unit_pos(int kind, sqlite3_int64 off)
 	return (uint64_t)off + (kind == KIND_WAL ? FRAME_HDR : 4);
 }
 
-static void make_ad(uint8_t ad[AD_LEN], int kind, uint64_t pos)
+/* legacy: page 1 as sealed before the page index ("viosmain"). */
+static void make_ad(uint8_t ad[AD_LEN], int kind, uint64_t pos, int legacy)
 {
-	memcpy(ad, kind == KIND_MAIN ? "viosmain" : kind == KIND_WAL ? "vios-wal" : "viosjrnl", 8);
+	const char *label = kind == KIND_WAL ? "vios-wal" : kind == KIND_JOURNAL ? "viosjrnl" :
+			    pos == 1 && !legacy ? "viosidx1" : "viosmain";
+
+	memcpy(ad, label, 8);
 	vios_store_le64(ad + 8, pos);
 }
 
@@ -226,7 +279,7 @@ static void seal_unit(int kind, const uint8_t *key, uint64_t pos,
 	size_t tail = len - res - RESERVE, mlen = len - RESERVE;
 	uint8_t ad[AD_LEN], *m = scratch, *c = scratch + UNIT_MAX;
 
-	make_ad(ad, kind, pos);
+	make_ad(ad, kind, pos, 0);
 	memcpy(m, img, res);
 	memcpy(m + res, img + res + RESERVE, tail);
 	randombytes_buf(disk + res, NONCE);
@@ -239,16 +292,17 @@ static void seal_unit(int kind, const uint8_t *key, uint64_t pos,
 
 /*
  * Opens the sealed unit disk into img, reserved bytes zeroed. 0, or -1 when
- * it does not authenticate (img untouched then). img may equal disk.
+ * it does not authenticate (img untouched then). img may equal disk. legacy
+ * as for make_ad().
  */
-static int open_unit(int kind, const uint8_t *key, uint64_t pos,
+static int open_unit(int kind, const uint8_t *key, uint64_t pos, int legacy,
 		     const uint8_t *disk, uint8_t *img, uint8_t *scratch)
 {
 	size_t len = unit_len(kind), res = unit_res(kind);
 	size_t tail = len - res - RESERVE, mlen = len - RESERVE;
 	uint8_t ad[AD_LEN], *c = scratch, *m = scratch + UNIT_MAX;
 
-	make_ad(ad, kind, pos);
+	make_ad(ad, kind, pos, legacy);
 	memcpy(c, disk, res);
 	memcpy(c + res, disk + res + RESERVE, tail);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, c, mlen,
@@ -295,11 +349,12 @@ static int real_size(vfs_file *f, sqlite3_int64 *size)
 }
 
 /*
- * Reads and opens the unit at off into img. SQLITE_OK; SQLITE_DONE when it
- * starts at or past the end of file (img zeroed); SQLITE_IOERR_AUTH when it
- * is cut short or does not authenticate (img zeroed); or an I/O error.
+ * Reads and opens the unit at off into img (legacy as for make_ad). SQLITE_OK;
+ * SQLITE_DONE when it starts at or past the end of file (img zeroed);
+ * SQLITE_IOERR_AUTH when it is cut short or does not authenticate (img
+ * zeroed); or an I/O error. The sealed unit stays in f->disk.
  */
-static int load_unit(vfs_file *f, sqlite3_int64 off, uint8_t *img)
+static int load_unit_as(vfs_file *f, sqlite3_int64 off, uint8_t *img, int legacy)
 {
 	size_t len = unit_len(f->kind);
 	sqlite3_int64 size;
@@ -314,19 +369,34 @@ static int load_unit(vfs_file *f, sqlite3_int64 off, uint8_t *img)
 	}
 	if (rc != SQLITE_OK)
 		return rc;
-	if (open_unit(f->kind, f->sk->key, unit_pos(f->kind, off), f->disk, img, f->scratch) < 0) {
+	if (open_unit(f->kind, f->sk->key, unit_pos(f->kind, off), legacy, f->disk, img, f->scratch) < 0) {
 		memset(img, 0, len);
 		return SQLITE_IOERR_AUTH;
 	}
 	return SQLITE_OK;
 }
 
-/* Seals img as the unit at off and writes it. */
+/* A journal record or WAL frame (no legacy label): as load_unit_as(). */
+static int load_unit(vfs_file *f, sqlite3_int64 off, uint8_t *img)
+{
+	return load_unit_as(f, off, img, 0);
+}
+
+static int index_wrote(vfs_file *f, uint32_t pgno, const uint8_t *tag);
+
+/* Seals img as the unit at off and writes it; a database page goes into
+ * the page index whether or not the write got through (SQLite will write
+ * it again, or roll it back, and a page half written fails anyway). */
 static int store_unit(vfs_file *f, sqlite3_int64 off, const uint8_t *img)
 {
+	int rc, rc2 = SQLITE_OK;
+
 	f->cache_off = -1;
 	seal_unit(f->kind, f->sk->key, unit_pos(f->kind, off), img, f->disk, f->scratch);
-	return real_write(f, f->disk, (int)unit_len(f->kind), off);
+	rc = real_write(f, f->disk, (int)unit_len(f->kind), off);
+	if (f->kind == KIND_MAIN)
+		rc2 = index_wrote(f, (uint32_t)(off / PAGE) + 1, f->disk + BODY + NONCE);
+	return rc != SQLITE_OK ? rc : rc2;
 }
 
 /* A WAL frame. When the write carries page bytes (page != 0), page 1 must
@@ -377,6 +447,380 @@ static int flush_pending(vfs_file *f)
 	return rc;
 }
 
+/* --- the page index --------------------------------------------------- */
+
+#define IDX_SUFFIX "-index"
+#define IDX_MAGIC "viospidx"
+#define IDX_VERSION 1
+#define IDX_HDR 40              /* magic, version, flags, pages, zero, id, commits */
+#define IDX_MAC 32              /* keyed BLAKE2b-256 over everything before it */
+#define IDX_LEGACY1 1u          /* page 1 is still sealed under "viosmain" */
+#define IDX_SLACK 262144u       /* pages an index may list past the database's end */
+#define IDX_MAX_PAGES (1u << 28) /* 1 TiB of pages */
+
+static void idx_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Keeps why the index refused a page, for vios_vfs_failure(). */
+static void idx_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(failure, sizeof(failure), fmt, ap);
+	va_end(ap);
+}
+
+static const uint8_t *idx_key(const store_key *sk)
+{
+	return sk->key + VIOS_VFS_KEY_BYTES;
+}
+
+/* Room for n pages' tags (new room zeroed: a zero tag matches no seal). */
+static int idx_reserve(page_index *ix, uint32_t n)
+{
+	uint32_t cap = ix->cap ? ix->cap : 256;
+	uint8_t *p;
+
+	if (n <= ix->cap)
+		return SQLITE_OK;
+	if (n > IDX_MAX_PAGES)
+		return SQLITE_FULL;
+	while (cap < n)
+		cap *= 2;
+	if ((p = realloc(ix->tags, (size_t)cap * TAG)) == NULL)
+		return SQLITE_IOERR_NOMEM;
+	memset(p + (size_t)ix->cap * TAG, 0, (size_t)(cap - ix->cap) * TAG);
+	ix->tags = p;
+	ix->cap = cap;
+	return SQLITE_OK;
+}
+
+/* A new index of n pages whose tags the caller fills in. */
+static int idx_fresh(page_index *ix, uint32_t n, uint32_t flags)
+{
+	int rc;
+
+	if ((rc = idx_reserve(ix, n)) != SQLITE_OK)
+		return rc;
+	ix->n = n;
+	ix->flags = flags;
+	randombytes_buf(&ix->id, sizeof(ix->id));
+	ix->commits = 0;
+	ix->loaded = 1;
+	ix->dirty = 1;
+	return SQLITE_OK;
+}
+
+/*
+ * Reads the index file: SQLITE_OK; SQLITE_NOTFOUND when there is none;
+ * SQLITE_IOERR_AUTH (failure set) when it is malformed, lists more than max
+ * pages or fails its MAC; or an I/O error.
+ */
+static int idx_read(page_index *ix, const uint8_t *key, uint32_t max)
+{
+	uint8_t *buf = NULL, mac[IDX_MAC];
+	struct stat sb;
+	size_t len, got = 0;
+	uint32_t n;
+	int fd, rc = SQLITE_IOERR_AUTH;
+
+	if ((fd = open(ix->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return SQLITE_NOTFOUND;
+		if (errno != ELOOP)
+			return SQLITE_IOERR_READ;
+		idx_fail("%s is a symbolic link, not a page index", ix->path);
+		return SQLITE_IOERR_AUTH;
+	}
+	if (fstat(fd, &sb) < 0) {
+		rc = SQLITE_IOERR_READ;
+		goto done;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size < IDX_HDR + IDX_MAC ||
+	    (sb.st_size - IDX_HDR - IDX_MAC) % TAG != 0 ||
+	    (uint64_t)(sb.st_size - IDX_HDR - IDX_MAC) / TAG > max) {
+		idx_fail("%s is not a page index for a database of this size", ix->path);
+		goto done;
+	}
+	len = (size_t)sb.st_size;
+	n = (uint32_t)((len - IDX_HDR - IDX_MAC) / TAG);
+	if ((buf = malloc(len)) == NULL) {
+		rc = SQLITE_IOERR_NOMEM;
+		goto done;
+	}
+	while (got < len) {
+		ssize_t r = pread(fd, buf + got, len - got, (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = SQLITE_IOERR_READ;
+			goto done;
+		}
+		got += (size_t)r;
+	}
+	if (memcmp(buf, IDX_MAGIC, 8) != 0 || vios_load_le32(buf + 8) == 0) {
+		idx_fail("%s is not a page index", ix->path);
+		goto done;
+	}
+	if (vios_load_le32(buf + 8) != IDX_VERSION) {
+		idx_fail("%s has page index version %u; this vios reads version %d", ix->path,
+			 (unsigned)vios_load_le32(buf + 8), IDX_VERSION);
+		goto done;
+	}
+	crypto_generichash(mac, IDX_MAC, buf, len - IDX_MAC, key, VIOS_VFS_KEY_BYTES);
+	if (sodium_memcmp(mac, buf + len - IDX_MAC, IDX_MAC) != 0 ||
+	    (vios_load_le32(buf + 12) & ~IDX_LEGACY1) != 0 || vios_load_le32(buf + 16) != n ||
+	    vios_load_le32(buf + 20) != 0) {
+		idx_fail("%s fails authentication: changed outside vios", ix->path);
+		goto done;
+	}
+	if ((rc = idx_reserve(ix, n)) != SQLITE_OK)
+		goto done;
+	if (n > 0)
+		memcpy(ix->tags, buf + IDX_HDR, (size_t)n * TAG);
+	ix->n = n;
+	ix->flags = vios_load_le32(buf + 12);
+	ix->id = vios_load_le64(buf + 24);
+	ix->commits = vios_load_le64(buf + 32);
+	ix->loaded = 1;
+	ix->dirty = 0;
+	rc = SQLITE_OK;
+done:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* Writes the index, when it changed, whole and atomically. */
+static int idx_write(page_index *ix, const uint8_t *key)
+{
+	size_t len;
+	uint8_t *buf;
+	int error;
+
+	if (!ix->loaded || !ix->dirty)
+		return SQLITE_OK;
+	len = IDX_HDR + (size_t)ix->n * TAG + IDX_MAC;
+	if ((buf = calloc(1, len)) == NULL)
+		return SQLITE_IOERR_NOMEM;
+	memcpy(buf, IDX_MAGIC, 8);
+	vios_store_le32(buf + 8, IDX_VERSION);
+	vios_store_le32(buf + 12, ix->flags);
+	vios_store_le32(buf + 16, ix->n);
+	vios_store_le64(buf + 24, ix->id);
+	vios_store_le64(buf + 32, ix->commits + 1);
+	if (ix->n > 0)
+		memcpy(buf + IDX_HDR, ix->tags, (size_t)ix->n * TAG);
+	crypto_generichash(buf + len - IDX_MAC, IDX_MAC, buf, len - IDX_MAC, key, VIOS_VFS_KEY_BYTES);
+	error = vios_file_write_atomic(ix->path, buf, len, 0600, 1);
+	free(buf);
+	if (error < 0)
+		return error == VIOS_ENOSPACE ? SQLITE_FULL : SQLITE_IOERR_WRITE;
+	ix->commits++;
+	ix->dirty = 0;
+	return SQLITE_OK;
+}
+
+/*
+ * Loads the index of f's store (a main db; ix->lock held): from its file; a
+ * new one for an empty database (an index left beside it is stale and is
+ * replaced at the first commit); or, when there is no file, one made from
+ * the tags on disk if page 1 says the store was sealed before the index
+ * existed (or in the test build). A store whose page 1 says it has an index
+ * and has none is refused.
+ */
+static int idx_load(vfs_file *f)
+{
+	page_index *ix = &f->sk->ix;
+	sqlite3_int64 size;
+	uint32_t pages, flags = 0;
+	int rc;
+
+	if ((rc = real_size(f, &size)) != SQLITE_OK)
+		return rc;
+	if (size / PAGE > IDX_MAX_PAGES)
+		return SQLITE_FULL;
+	pages = (uint32_t)(size / PAGE);
+	if (size == 0)
+		return idx_fresh(ix, 0, 0);
+	if ((rc = idx_read(ix, idx_key(f->sk), pages + IDX_SLACK)) != SQLITE_NOTFOUND)
+		return rc;
+	rc = load_unit_as(f, 0, f->plain, 0);
+	if (rc == SQLITE_OK && !VIOS_VFS_ADOPT_MISSING_INDEX) {
+		idx_fail("%s is missing, and page 1 says this store has one", ix->path);
+		rc = SQLITE_IOERR_AUTH;
+	} else if (rc == SQLITE_IOERR_AUTH && load_unit_as(f, 0, f->plain, 1) == SQLITE_OK) {
+		flags = IDX_LEGACY1;
+		rc = SQLITE_OK;
+	}
+	sodium_memzero(f->plain, sizeof(f->plain));
+	if (rc != SQLITE_OK)
+		return rc;
+	if ((rc = idx_fresh(ix, pages, flags)) != SQLITE_OK)
+		return rc;
+	for (uint32_t p = 1; p <= pages; p++)
+		if ((rc = real_read(f, ix->tags + (size_t)(p - 1) * TAG, TAG,
+				    (sqlite3_int64)(p - 1) * PAGE + BODY + NONCE)) != SQLITE_OK) {
+			ix->loaded = 0;
+			return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_IOERR_AUTH : rc;
+		}
+	return idx_write(ix, idx_key(f->sk));
+}
+
+static int idx_ready(vfs_file *f)
+{
+	return f->sk->ix.loaded ? SQLITE_OK : idx_load(f);
+}
+
+/*
+ * At a lock taken from none, another process may have written the store
+ * since the index was read: it is read again (at the next page read) when
+ * its file is no longer the one read or last written here.
+ */
+static void index_refresh(vfs_file *f)
+{
+	page_index *ix = &f->sk->ix;
+	uint8_t hdr[IDX_HDR];
+	ssize_t got = -1;
+	int fd;
+
+	pthread_mutex_lock(&ix->lock);
+	if (ix->loaded && !ix->dirty) {
+		if ((fd = open(ix->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			got = pread(fd, hdr, sizeof(hdr), 0);
+			close(fd);
+		}
+		if (got != IDX_HDR || vios_load_le64(hdr + 24) != ix->id ||
+		    vios_load_le64(hdr + 32) != ix->commits)
+			ix->loaded = 0;
+	}
+	pthread_mutex_unlock(&ix->lock);
+}
+
+/* Page pgno was sealed with tag and written. */
+static int index_wrote(vfs_file *f, uint32_t pgno, const uint8_t *tag)
+{
+	page_index *ix = &f->sk->ix;
+	uint8_t t[TAG];
+	int rc;
+
+	memcpy(t, tag, TAG); /* loading the index reuses f->disk */
+	pthread_mutex_lock(&ix->lock);
+	if ((rc = idx_ready(f)) == SQLITE_OK && (rc = idx_reserve(ix, pgno)) == SQLITE_OK) {
+		memcpy(ix->tags + (size_t)(pgno - 1) * TAG, t, TAG);
+		if (pgno > ix->n)
+			ix->n = pgno;
+		if (pgno == 1)
+			ix->flags &= ~IDX_LEGACY1;
+		ix->dirty = 1;
+	}
+	pthread_mutex_unlock(&ix->lock);
+	return rc;
+}
+
+/* The database was cut to pages pages. */
+static void index_truncated(vfs_file *f, uint32_t pages)
+{
+	page_index *ix = &f->sk->ix;
+
+	pthread_mutex_lock(&ix->lock);
+	if (ix->loaded && pages < ix->n) {
+		ix->n = pages;
+		if (pages == 0)
+			ix->flags = 0;
+		ix->dirty = 1;
+	}
+	pthread_mutex_unlock(&ix->lock);
+}
+
+/* The pages the index lists are durable: it is written if it changed. */
+static int index_commit(store_key *sk)
+{
+	int rc;
+
+	if (sk == NULL)
+		return SQLITE_OK;
+	pthread_mutex_lock(&sk->ix.lock);
+	rc = idx_write(&sk->ix, idx_key(sk));
+	pthread_mutex_unlock(&sk->ix.lock);
+	return rc;
+}
+
+/*
+ * Reads page pgno into img as load_unit_as() does and checks it against the
+ * index: SQLITE_IOERR_AUTH (failure set) for a page that is not the one this
+ * store last wrote there, a page past the end the index gives, or the end of
+ * the file before a page the index lists. A read without a lock (SQLite reads
+ * page 1's header so when it opens a database) is only authenticated: the
+ * file may be in the middle of another process's transaction, which a hot
+ * journal undoes once SQLite holds the lock, and SQLite reads the page again
+ * then.
+ */
+static int main_load(vfs_file *f, uint32_t pgno, uint8_t *img)
+{
+	page_index *ix = &f->sk->ix;
+	uint8_t want[TAG];
+	uint32_t n = 0;
+	int rc, legacy = 0, known = 0;
+
+	pthread_mutex_lock(&ix->lock);
+	if ((rc = idx_ready(f)) == SQLITE_OK) {
+		n = ix->n;
+		legacy = pgno == 1 && (ix->flags & IDX_LEGACY1);
+		if ((known = pgno <= n))
+			memcpy(want, ix->tags + (size_t)(pgno - 1) * TAG, TAG);
+	}
+	pthread_mutex_unlock(&ix->lock);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = load_unit_as(f, (sqlite3_int64)(pgno - 1) * PAGE, img, legacy);
+	if (f->lock_level == SQLITE_LOCK_NONE)
+		return rc;
+	if (rc == SQLITE_DONE && known) {
+		idx_fail("the database ends before page %u, which its page index lists", (unsigned)pgno);
+		return SQLITE_IOERR_AUTH;
+	}
+	if (rc != SQLITE_OK)
+		return rc;
+	if (!known || sodium_memcmp(want, f->disk + BODY + NONCE, TAG) != 0) {
+		if (known)
+			idx_fail("page %u is not the one this store last wrote there (an older copy put back?)",
+				 (unsigned)pgno);
+		else
+			idx_fail("page %u lies past the %u pages the page index lists", (unsigned)pgno, (unsigned)n);
+		sodium_memzero(img, PAGE);
+		return SQLITE_IOERR_AUTH;
+	}
+	return SQLITE_OK;
+}
+
+/* Every page of the database against the index (vios_vfs_verify). */
+static int main_verify(vfs_file *f)
+{
+	sqlite3_int64 size;
+	uint32_t n;
+	int rc;
+
+	if ((rc = flush_pending(f)) != SQLITE_OK || (rc = real_size(f, &size)) != SQLITE_OK)
+		return rc;
+	pthread_mutex_lock(&f->sk->ix.lock);
+	rc = idx_ready(f);
+	n = f->sk->ix.n;
+	pthread_mutex_unlock(&f->sk->ix.lock);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (size % PAGE != 0 || size / PAGE != n) {
+		idx_fail("the database holds %lld bytes; its page index lists %u pages of %d",
+			 (long long)size, (unsigned)n, PAGE);
+		return SQLITE_IOERR_AUTH;
+	}
+	for (uint32_t p = 1; p <= n && rc == SQLITE_OK; p++)
+		rc = main_load(f, p, f->plain);
+	sodium_memzero(f->plain, sizeof(f->plain));
+	return rc;
+}
+
 /* --- main database ---------------------------------------------------- */
 
 static int main_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
@@ -388,7 +832,7 @@ static int main_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 		int in = (int)(off - start), take = PAGE - in < n ? PAGE - in : n;
 		uint8_t *img = (in == 0 && take == PAGE) ? out : f->plain;
 
-		rc = load_unit(f, start, img);
+		rc = main_load(f, (uint32_t)(start / PAGE) + 1, img);
 		if (rc == SQLITE_DONE) {
 			short_read = 1;
 		} else if (rc != SQLITE_OK) {
@@ -545,7 +989,8 @@ static int wal_write(vfs_file *f, const uint8_t *buf, int n, sqlite3_int64 off)
 		/* the WAL header: whole, and for our page size */
 		if (off != 0 || n < WAL_HDR || get_be32(buf + 8) != PAGE)
 			return SQLITE_IOERR_WRITE;
-		if ((rc = flush_pending(f)) != SQLITE_OK ||
+		/* a new WAL generation forgets the frames: the index first */
+		if ((rc = flush_pending(f)) != SQLITE_OK || (rc = index_commit(f->sk)) != SQLITE_OK ||
 		    (rc = real_write(f, buf, WAL_HDR, 0)) != SQLITE_OK)
 			return rc;
 		buf += WAL_HDR;
@@ -659,6 +1104,10 @@ static int journal_write(vfs_file *f, const uint8_t *buf, int n, sqlite3_int64 o
 	}
 	if (!journal_plain_ok(buf, n))
 		return SQLITE_IOERR_WRITE;
+	/* the first header, zeroed or new: the journal no longer holds the
+	 * last transaction's pages, so the index goes first */
+	if (off == 0 && (rc = index_commit(f->sk)) != SQLITE_OK)
+		return rc;
 	return real_write(f, buf, n, off);
 }
 
@@ -671,6 +1120,8 @@ static int enc_close(sqlite3_file *pFile)
 	vfs_file *f = (vfs_file *)pFile;
 	int rc = flush_pending(f), rc2;
 
+	if (rc == SQLITE_OK && f->kind == KIND_MAIN)
+		rc = index_commit(f->sk);
 	rc2 = f->real->pMethods->xClose(f->real);
 	key_release(f->sk);
 	f->sk = NULL;
@@ -731,7 +1182,13 @@ static int enc_truncate(sqlite3_file *pFile, sqlite3_int64 size)
 			return rc;
 		if (size > cur)
 			return main_fill(f, size);
+		if ((rc = f->real->pMethods->xTruncate(f->real, size)) == SQLITE_OK)
+			index_truncated(f, (uint32_t)(size / PAGE));
+		return rc;
 	}
+	/* the WAL or journal forgets its pages: the index first */
+	if ((rc = index_commit(f->sk)) != SQLITE_OK)
+		return rc;
 	return f->real->pMethods->xTruncate(f->real, size);
 }
 
@@ -740,9 +1197,11 @@ static int enc_sync(sqlite3_file *pFile, int flags)
 	vfs_file *f = (vfs_file *)pFile;
 	int rc;
 
-	if ((rc = flush_pending(f)) != SQLITE_OK)
+	if ((rc = flush_pending(f)) != SQLITE_OK ||
+	    (rc = f->real->pMethods->xSync(f->real, flags)) != SQLITE_OK)
 		return rc;
-	return f->real->pMethods->xSync(f->real, flags);
+	/* the database's pages are durable: so may the index be */
+	return f->kind == KIND_MAIN ? index_commit(f->sk) : SQLITE_OK;
 }
 
 static int enc_file_size(sqlite3_file *pFile, sqlite3_int64 *pSize)
@@ -758,8 +1217,15 @@ static int enc_file_size(sqlite3_file *pFile, sqlite3_int64 *pSize)
 static int enc_lock(sqlite3_file *pFile, int eLock)
 {
 	vfs_file *f = (vfs_file *)pFile;
+	int rc = f->real->pMethods->xLock(f->real, eLock);
 
-	return f->real->pMethods->xLock(f->real, eLock);
+	if (rc == SQLITE_OK && f->kind == KIND_MAIN) {
+		if (f->lock_level == SQLITE_LOCK_NONE)
+			index_refresh(f);
+		if (eLock > f->lock_level)
+			f->lock_level = eLock;
+	}
+	return rc;
 }
 
 static int enc_unlock(sqlite3_file *pFile, int eLock)
@@ -769,7 +1235,12 @@ static int enc_unlock(sqlite3_file *pFile, int eLock)
 
 	if ((rc = flush_pending(f)) != SQLITE_OK)
 		return rc;
-	return f->real->pMethods->xUnlock(f->real, eLock);
+	/* whatever another process writes next, it reads the index first */
+	if (f->kind == KIND_MAIN && eLock == SQLITE_LOCK_NONE && (rc = index_commit(f->sk)) != SQLITE_OK)
+		return rc;
+	if ((rc = f->real->pMethods->xUnlock(f->real, eLock)) == SQLITE_OK && f->kind == KIND_MAIN)
+		f->lock_level = eLock;
+	return rc;
 }
 
 static int enc_check_reserved_lock(sqlite3_file *pFile, int *pResOut)
@@ -793,6 +1264,8 @@ static int enc_file_control(sqlite3_file *pFile, int op, void *pArg)
 	case SQLITE_FCNTL_MMAP_SIZE:
 		*(sqlite3_int64 *)pArg = 0; /* no memory-mapped I/O */
 		return SQLITE_OK;
+	case VIOS_VFS_FCNTL_VERIFY:
+		return f->kind == KIND_MAIN ? main_verify(f) : SQLITE_NOTFOUND;
 	case SQLITE_FCNTL_VFSNAME:
 		rc = f->real->pMethods->xFileControl(f->real, op, pArg);
 		if (rc == SQLITE_OK)
@@ -997,15 +1470,23 @@ static int key_acquire_main(store_key **out, const char *zName)
 			rc = SQLITE_CANTOPEN;
 	} else if ((sk = calloc(1, sizeof(*sk))) == NULL ||
 		   (sk->name = strdup(zName)) == NULL ||
-		   (sk->key = sodium_malloc(VIOS_VFS_KEY_BYTES)) == NULL) {
-		if (sk)
+		   (sk->ix.path = sqlite3_mprintf("%s" IDX_SUFFIX, zName)) == NULL ||
+		   (sk->key = sodium_malloc(2 * VIOS_VFS_KEY_BYTES)) == NULL) {
+		if (sk) {
 			free(sk->name);
+			sqlite3_free(sk->ix.path);
+		}
 		free(sk);
 		sk = NULL;
 		rc = SQLITE_NOMEM;
 	} else {
+		static const char label[] = "vios page index key";
+
 		memcpy(sk->key, key, VIOS_VFS_KEY_BYTES);
+		crypto_generichash(sk->key + VIOS_VFS_KEY_BYTES, VIOS_VFS_KEY_BYTES,
+				   (const uint8_t *)label, sizeof(label) - 1, key, VIOS_VFS_KEY_BYTES);
 		sodium_mprotect_readonly(sk->key);
+		pthread_mutex_init(&sk->ix.lock, NULL);
 		sk->nref = 1;
 		sk->next = registry;
 		registry = sk;
@@ -1049,6 +1530,9 @@ static void key_release(store_key *sk)
 	pthread_mutex_unlock(&registry_lock);
 	if (last) {
 		sodium_free(sk->key);
+		pthread_mutex_destroy(&sk->ix.lock);
+		sqlite3_free(sk->ix.path);
+		free(sk->ix.tags);
 		free(sk->name);
 		free(sk);
 	}
@@ -1099,8 +1583,30 @@ static int vfs_open(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
 
 #define BASE(v) ((sqlite3_vfs *)(v)->pAppData)
 
+/* Deleting a store's journal or WAL forgets its pages: the index first. */
 static int vfs_delete(sqlite3_vfs *v, const char *z, int sync)
 {
+	static const char *const sides[] = { "-journal", "-wal" };
+	size_t len = strlen(z);
+	store_key *sk = NULL;
+	int rc;
+
+	for (size_t i = 0; i < 2 && sk == NULL; i++) {
+		size_t sl = strlen(sides[i]);
+		char *db;
+
+		if (len <= sl || strcmp(z + len - sl, sides[i]) != 0 || (db = strndup(z, len - sl)) == NULL)
+			continue;
+		pthread_mutex_lock(&registry_lock);
+		if ((sk = key_find_locked(db)) != NULL)
+			sk->nref++;
+		pthread_mutex_unlock(&registry_lock);
+		free(db);
+	}
+	rc = index_commit(sk);
+	key_release(sk);
+	if (rc != SQLITE_OK)
+		return rc;
 	return BASE(v)->xDelete(BASE(v), z, sync);
 }
 
@@ -1219,6 +1725,38 @@ int vios_vfs_is_auth_error(int sqlite_extended_errcode)
 	return sqlite_extended_errcode == SQLITE_IOERR_AUTH;
 }
 
+const char *vios_vfs_failure(void)
+{
+	return failure[0] ? failure : NULL;
+}
+
+int vios_vfs_verify(sqlite3 *db)
+{
+	int rc, log = 0, done = 0;
+
+	failure[0] = '\0';
+	rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+	if (rc == SQLITE_OK && log > 0 && done < log) {
+		vios_error_set(VIOS_ERR_STORE, "store: verifying the pages: the WAL could not be written back (another reader?)");
+		return VIOS_ERROR;
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_file_control(db, "main", VIOS_VFS_FCNTL_VERIFY, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	if (vios_vfs_is_auth_error(rc) || vios_vfs_is_auth_error(sqlite3_extended_errcode(db))) {
+		vios_error_set(VIOS_ERR_STORE, "store: %s: tampered store",
+			       vios_vfs_failure() ? vios_vfs_failure() : "a page failed authentication");
+		return VIOS_ECORRUPT;
+	}
+	if ((rc & 0xff) == SQLITE_FULL) {
+		vios_error_set(VIOS_ERR_STORE, "store: verifying the pages: disk full (free some space and run the command again)");
+		return VIOS_ENOSPACE;
+	}
+	vios_error_set(VIOS_ERR_SQLITE, "store: verifying the pages: %s", sqlite3_errstr(rc));
+	return VIOS_ERROR;
+}
+
 /* --- opening a store -------------------------------------------------- */
 
 static const char page1_message[] = "store: cannot decrypt page 1: wrong key or tampered store";
@@ -1275,13 +1813,14 @@ static int key_check(int *verdict, const char *path, const uint8_t *key)
 	if ((error = read_at(buf, PAGE, 0, db, &size)) < 0)
 		goto done;
 	sealed |= size > 0;
-	ok = error == 1 && open_unit(KIND_MAIN, key, 1, buf, buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0;
+	ok = error == 1 && (open_unit(KIND_MAIN, key, 1, 0, buf, buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0 ||
+			    open_unit(KIND_MAIN, key, 1, 1, buf, buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0);
 
 	if (!ok && (error = vios_snprintf(side, sizeof(side), "%s-wal", db)) == 0) {
 		if ((error = read_at(buf, FRAME, WAL_HDR, side, &size)) < 0)
 			goto done;
 		sealed |= size > WAL_HDR;
-		ok = error == 1 && open_unit(KIND_WAL, key, WAL_HDR + FRAME_HDR, buf,
+		ok = error == 1 && open_unit(KIND_WAL, key, WAL_HDR + FRAME_HDR, 0, buf,
 					     buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0;
 	}
 	if (!ok && (error = vios_snprintf(side, sizeof(side), "%s-journal", db)) == 0) {
@@ -1302,7 +1841,7 @@ static int key_check(int *verdict, const char *path, const uint8_t *key)
 				continue;
 			if ((error = read_at(buf, JREC, at[i], side, &size)) < 0)
 				goto done;
-			ok = error == 1 && open_unit(KIND_JOURNAL, key, (uint64_t)at[i] + 4, buf,
+			ok = error == 1 && open_unit(KIND_JOURNAL, key, (uint64_t)at[i] + 4, 0, buf,
 						     buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0;
 		}
 	}
@@ -1327,7 +1866,9 @@ static int open_error(sqlite3 *db, int rc, const char *what, int page1)
 
 	if (vios_vfs_is_auth_error(ext) || vios_vfs_is_auth_error(rc) ||
 	    (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT) {
-		if (page1)
+		if (vios_vfs_failure() != NULL)
+			vios_error_set(VIOS_ERR_STORE, "store: %s: %s: tampered store", what, vios_vfs_failure());
+		else if (page1)
 			vios_error_set(VIOS_ERR_STORE, "%s", page1_message);
 		else
 			vios_error_set(VIOS_ERR_STORE, "store: %s: a page failed authentication: tampered or corrupt store", what);
@@ -1386,6 +1927,7 @@ int vios_vfs_open(sqlite3 **out, const char *path, const uint8_t key[32], int cr
 	}
 	if ((error = vios_vfs_register()) < 0)
 		return error;
+	failure[0] = '\0';
 	if (stat(path, &sb) < 0) {
 		if (errno != ENOENT)
 			return vios_error_os("store: cannot stat %s", path);

@@ -60,4 +60,23 @@ int vios_vfs_open(sqlite3 **out, const char *path, const uint8_t key[32], int cr
  * (SQLITE_IOERR_AUTH), 0 otherwise. */
 int vios_vfs_is_auth_error(int sqlite_extended_errcode);
 
+/*
+ * Why the page index last refused a page in this thread ("page 7 is not the
+ * page this store last wrote there ..."), or NULL when a page simply failed
+ * authentication. Reset by vios_vfs_open() and vios_vfs_verify().
+ */
+const char *vios_vfs_failure(void);
+
+/*
+ * Writes the WAL back (checkpoint TRUNCATE) and checks every page of the
+ * database against the store's page index: each authenticates and is the
+ * page this store last wrote there, and the file holds exactly the pages the
+ * index lists. 0; VIOS_ECORRUPT ("store: page 7 is not the page this store
+ * last wrote there ...: tampered store"); VIOS_ENOSPACE or VIOS_ERROR.
+ */
+int vios_vfs_verify(sqlite3 *db);
+
+/* The file control vios_vfs_verify() sends to the main database. */
+#define VIOS_VFS_FCNTL_VERIFY 0x76690001
+
 #endif

@@ -6,9 +6,12 @@
  * calls vios_sqlite_tests_init() at its end, every time it runs (a test that
  * calls sqlite3_shutdown and sqlite3_initialize gets it again).
  *
- * This file includes src/store/vfs.c unchanged, so the VFS under test is the
- * one the store uses, byte for byte. The only thing the test build changes is
- * where the key comes from: the store hands it over in vios_vfs_open() (a
+ * This file includes src/store/vfs.c, so the VFS under test is the one the
+ * store uses, byte for byte, with one switch: a database copied without its
+ * page index (SQLite's tests copy database files, not the side files vios
+ * adds) gets one made from its pages, where the store refuses such a copy.
+ * The other thing the test build changes is where the key comes from: the
+ * store hands it over in vios_vfs_open() (a
  * thread-local slot read by the main db's xOpen); SQLite's tests open their
  * databases with sqlite3_open_v2 or ATTACH, so xOpen is wrapped to put one
  * fixed test key in that slot for every main database. Everything else -
@@ -24,6 +27,9 @@
  * ATTACHed databases get them too. The two runs so differ only in the VFS.
  * The page size is the build's default, 4096 (-DSQLITE_DEFAULT_PAGE_SIZE).
  */
+/* SQLite's tests copy database files without the side files vios adds: a
+ * copy gets a page index made from its pages (vfs.c, "The page index"). */
+#define VIOS_VFS_ADOPT_MISSING_INDEX 1
 #include "store/vfs.c"
 
 /* The fixed test key: bytes 0x00..0x1f. Tests only, never a store's key. */
