@@ -613,6 +613,9 @@ static int crash_verify(sandbox *sb, int reported)
 		expect++;
 	}
 	sqlite3_finalize(pStmt);
+	/* a crash never looks like tampering: every page is the one last written */
+	if (vios_vfs_verify(db) != 0)
+		fail_msg("after a crash: %s", vios_error_last());
 	close_store(db);
 	assert_true(expect - 1 >= reported);     /* every reported commit is there */
 	assert_true(expect - 1 <= reported + 1); /* at most the one being reported */
@@ -813,13 +816,15 @@ static void test_vfs__cut_database_with_a_hot_journal_rolls_back_or_is_corrupt(v
 {
 	sandbox *sb = *state;
 	sqlite3 *db = open_store(sb, "delete");
-	char copy[160], journal[160], copy_journal[176];
-	uint8_t *dbimg, *jimg;
-	size_t dblen, jlen;
+	char copy[160], journal[160], copy_journal[176], index[160], copy_index[176];
+	uint8_t *dbimg, *jimg, *ximg;
+	size_t dblen, jlen, xlen;
 
 	snprintf(journal, sizeof(journal), "%s-journal", sb->db);
+	snprintf(index, sizeof(index), "%s-index", sb->db);
 	snprintf(copy, sizeof(copy), "%s/copy.db", sb->dir);
 	snprintf(copy_journal, sizeof(copy_journal), "%s-journal", copy);
+	snprintf(copy_index, sizeof(copy_index), "%s-index", copy);
 	exec_ok(db, "PRAGMA cache_size=2");
 	exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
 	exec_ok(db, "BEGIN");
@@ -830,6 +835,7 @@ static void test_vfs__cut_database_with_a_hot_journal_rolls_back_or_is_corrupt(v
 	/* the files as a crash in the middle of the transaction leaves them */
 	dbimg = slurp(sb->db, &dblen);
 	jimg = slurp(journal, &jlen);
+	ximg = slurp(index, &xlen);
 	exec_ok(db, "ROLLBACK");
 	close_store(db);
 	assert_true(dblen > 4 * PAGE && jlen > PAGE);
@@ -841,6 +847,7 @@ static void test_vfs__cut_database_with_a_hot_journal_rolls_back_or_is_corrupt(v
 
 		put_file(copy, dbimg, cut);
 		put_file(copy_journal, jimg, jlen);
+		put_file(copy_index, ximg, xlen);
 		db = NULL;
 		rc = vios_vfs_open(&db, copy, sb->key, 0);
 		if (rc == 0) {
@@ -859,6 +866,265 @@ static void test_vfs__cut_database_with_a_hot_journal_rolls_back_or_is_corrupt(v
 	}
 	free(dbimg);
 	free(jimg);
+	free(ximg);
+}
+
+
+/* --- the page index ------------------------------------------------------ */
+
+/* A page as read through the VFS by SQLite's own file handle. */
+static int read_page(sqlite3 *db, int pgno)
+{
+	sqlite3_file *fp = NULL;
+	uint8_t buf[PAGE];
+
+	assert_int_equal(sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &fp), SQLITE_OK);
+	assert_non_null(fp);
+	return fp->pMethods->xRead(fp, buf, PAGE, (sqlite3_int64)(pgno - 1) * PAGE);
+}
+
+/* Writes bytes [off, off+len) of src over the same place in path. */
+static void put_range(const char *path, const uint8_t *src, off_t off, size_t len)
+{
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, src + off, len, off), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * Two states of one store; every page that differs between them, copied
+ * from the older state alone into the newer one, authenticates (same key,
+ * same place) and is still caught: by a read of that page through the VFS
+ * and by vios_vfs_verify (what `vios store check` runs), each naming the
+ * page. Page 1 is caught already when the store opens.
+ */
+static void test_vfs__a_page_put_back_from_an_older_state_is_caught(void **state)
+{
+	sandbox *sb = *state;
+	uint8_t *old, *new;
+	size_t oldlen, newlen;
+	sqlite3 *db;
+	int differ = 0, caught_read = 0, caught_verify = 0;
+	char want[64];
+
+	make_store(sb, 600);
+	old = slurp(sb->db, &oldlen);
+	db = open_store(sb, "wal");
+	exec_ok(db, "BEGIN");
+	insert_rows(db, 601, 400);
+	exec_ok(db, "UPDATE t SET v = v || ' (edited)' WHERE id % 7 = 0");
+	exec_ok(db, "DELETE FROM t WHERE id % 11 = 0");
+	exec_ok(db, "COMMIT");
+	close_store(db);
+	new = slurp(sb->db, &newlen);
+	assert_true(newlen > oldlen && oldlen >= 8 * PAGE);
+
+	for (size_t p = 1; p <= oldlen / PAGE; p++) {
+		size_t off = (p - 1) * PAGE;
+		int rc;
+
+		if (memcmp(old + off, new + off, PAGE) == 0)
+			continue;
+		differ++;
+		put_file(sb->db, new, newlen);
+		put_range(sb->db, old, (off_t)off, PAGE);
+		snprintf(want, sizeof(want), "page %zu is not the one this store last wrote", p);
+		db = NULL;
+		rc = vios_vfs_open(&db, sb->db, sb->key, 0);
+		if (p == 1) {
+			assert_int_equal(rc, VIOS_ECORRUPT);
+			assert_non_null(strstr(vios_error_last(), want));
+			caught_read++;
+			caught_verify++;
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		if (vios_vfs_is_auth_error(read_page(db, (int)p)) && strstr(vios_vfs_failure(), want))
+			caught_read++;
+		if (vios_vfs_verify(db) == VIOS_ECORRUPT && strstr(vios_error_last(), want))
+			caught_verify++;
+		sqlite3_close_v2(db);
+		/* the refusal changed nothing */
+		{
+			size_t len;
+			uint8_t *now = slurp(sb->db, &len);
+
+			assert_int_equal(len, newlen);
+			assert_memory_equal(now + off, old + off, PAGE);
+			free(now);
+		}
+	}
+	print_message("pages that differ: %d; caught by a read: %d, by verify: %d\n", differ, caught_read, caught_verify);
+	assert_true(differ >= 3);
+	assert_int_equal(caught_read, differ);
+	assert_int_equal(caught_verify, differ);
+
+	/* the whole older file under the newer index: caught as well */
+	put_file(sb->db, old, oldlen);
+	db = NULL;
+	if (vios_vfs_open(&db, sb->db, sb->key, 0) == 0) {
+		assert_int_equal(vios_vfs_verify(db), VIOS_ECORRUPT);
+		sqlite3_close_v2(db);
+	}
+	/* and the newer file back: sound */
+	put_file(sb->db, new, newlen);
+	db = open_store(sb, NULL);
+	assert_int_equal(vios_vfs_verify(db), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 1000 - 90);
+	close_store(db);
+	free(old);
+	free(new);
+}
+
+/*
+ * The index itself: deleted, a byte changed, an older copy of it, a
+ * symbolic link in its place - each refused (VIOS_ECORRUPT, the index or a
+ * page named), the store's files unchanged.
+ */
+static void test_vfs__a_missing_changed_or_older_index_is_refused(void **state)
+{
+	sandbox *sb = *state;
+	char index[160], other[176];
+	uint8_t *ximg, *dbimg, *oldx;
+	size_t xlen, dblen, oldxlen;
+	sqlite3 *db = NULL;
+
+	snprintf(index, sizeof(index), "%s-index", sb->db);
+	make_store(sb, 100);
+	oldx = slurp(index, &oldxlen);
+	db = open_store(sb, NULL);
+	exec_ok(db, "BEGIN");
+	insert_rows(db, 101, 100);
+	exec_ok(db, "COMMIT");
+	close_store(db);
+	ximg = slurp(index, &xlen);
+	dbimg = slurp(sb->db, &dblen);
+
+	assert_int_equal(unlink(index), 0);
+	assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 0), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "-index is missing"));
+	assert_int_equal(file_size(index), -1);
+	assert_file_is(sb->db, dbimg, dblen);
+
+	put_file(index, ximg, xlen);
+	flip_byte(index, (off_t)xlen / 2);
+	assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 0), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "fails authentication"));
+	assert_file_is(sb->db, dbimg, dblen);
+
+	/* an older index: it may open (page 1 unchanged), but verify sees it */
+	put_file(index, oldx, oldxlen);
+	if (vios_vfs_open(&db, sb->db, sb->key, 0) == 0) {
+		assert_int_equal(vios_vfs_verify(db), VIOS_ECORRUPT);
+		sqlite3_close_v2(db);
+	}
+	assert_file_is(sb->db, dbimg, dblen);
+
+	snprintf(other, sizeof(other), "%s.elsewhere", index);
+	put_file(other, ximg, xlen);
+	assert_int_equal(unlink(index), 0);
+	assert_int_equal(symlink(other, index), 0);
+	assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 0), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "symbolic link"));
+
+	/* the right index back: sound again */
+	assert_int_equal(unlink(index), 0);
+	put_file(index, ximg, xlen);
+	db = open_store(sb, NULL);
+	assert_int_equal(vios_vfs_verify(db), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 200);
+	close_store(db);
+	free(ximg);
+	free(dbimg);
+	free(oldx);
+}
+
+/* Re-seals page 1 of path as stores did before the index ("viosmain"). */
+static void seal_page1_legacy(const char *path, const uint8_t *key, const char *from_label)
+{
+	uint8_t page[PAGE], m[PAGE], ad[16];
+	unsigned long long mlen = 0;
+	int fd = open(path, O_RDWR);
+	const size_t body = PAGE - 40;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, page, PAGE, 0), PAGE);
+	memcpy(ad, from_label, 8);
+	vios_store_le64(ad + 8, 1);
+	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, page, body,
+		page + body + 24, ad, 16, page + body, key), 0);
+	mlen = body;
+	memcpy(ad, "viosmain", 8);
+	randombytes_buf(page + body, 24);
+	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(page, page + body + 24, NULL, m, mlen,
+		ad, 16, NULL, page + body, key);
+	assert_int_equal(pwrite(fd, page, PAGE, 0), PAGE);
+	close(fd);
+}
+
+/* 1 when page 1 of path opens under label. */
+static int page1_label_is(const char *path, const uint8_t *key, const char *label)
+{
+	uint8_t page[PAGE], m[PAGE], ad[16];
+	int fd = open(path, O_RDONLY), ok;
+	const size_t body = PAGE - 40;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, page, PAGE, 0), PAGE);
+	close(fd);
+	memcpy(ad, label, 8);
+	vios_store_le64(ad + 8, 1);
+	ok = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, page, body,
+		page + body + 24, ad, 16, page + body, key) == 0;
+	sodium_memzero(m, sizeof(m));
+	return ok;
+}
+
+/*
+ * A store sealed before the page index existed (page 1 under "viosmain",
+ * no index) opens, gets an index made from its pages, and moves page 1 to
+ * the new label when SQLite next writes it; from then on a deleted index is
+ * refused. Before that, the legacy page 1 is still checked against the index.
+ */
+static void test_vfs__a_store_sealed_before_the_index_gets_one(void **state)
+{
+	sandbox *sb = *state;
+	char index[160];
+	sqlite3 *db;
+
+	snprintf(index, sizeof(index), "%s-index", sb->db);
+	make_store(sb, 100);
+	assert_true(page1_label_is(sb->db, sb->key, "viosidx1"));
+	seal_page1_legacy(sb->db, sb->key, "viosidx1");
+	assert_int_equal(unlink(index), 0);
+
+	db = open_store(sb, NULL);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 100);
+	assert_int_equal(vios_vfs_verify(db), 0);
+	close_store(db);
+	assert_true(file_size(index) > 40);
+	assert_true(page1_label_is(sb->db, sb->key, "viosmain"));
+
+	/* an older legacy page 1 than the one indexed is refused */
+	{
+		size_t len;
+		uint8_t *before = slurp(sb->db, &len);
+
+		seal_page1_legacy(sb->db, sb->key, "viosmain");
+		assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 0), VIOS_ECORRUPT);
+		put_file(sb->db, before, len);
+		free(before);
+	}
+
+	/* a schema change writes page 1: the new label */
+	db = open_store(sb, NULL);
+	exec_ok(db, "CREATE TABLE u(x)");
+	close_store(db);
+	assert_true(page1_label_is(sb->db, sb->key, "viosidx1"));
+	assert_int_equal(unlink(index), 0);
+	assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 0), VIOS_ECORRUPT);
 }
 
 /* --- many pages, small cache --------------------------------------------- */
@@ -963,6 +1229,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vfs__spilled_transaction_leaves_no_plaintext_and_rolls_back_in_wal_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__spilled_transaction_leaves_no_plaintext_and_rolls_back_with_a_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__cut_database_with_a_hot_journal_rolls_back_or_is_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__a_page_put_back_from_an_older_state_is_caught, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__a_missing_changed_or_older_index_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__a_store_sealed_before_the_index_gets_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__many_pages_with_a_small_cache_pass_integrity_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__temp_files_never_reach_the_os, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__attach_and_vacuum_into_a_file_are_refused, setup, teardown),
