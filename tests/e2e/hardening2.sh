@@ -3,7 +3,9 @@
 # neither lowered nor inflated (exit 3, before any Argon2id), recovery
 # restores the creation preset's costs; homes are 0700 and ours; report
 # files never follow a symlink; a lost store.db is an error, never a new
-# store; the terminal prompt refuses an over-long passphrase.
+# store; the terminal prompt refuses an over-long passphrase; a page put
+# back from an older state of the store, or a missing or changed page
+# index, is refused (exit 3).
 . "$(dirname "$0")/lib.sh"
 
 # le64 N: N as 8 little-endian bytes
@@ -168,5 +170,54 @@ else
 fi
 VIOS_PASSPHRASE=$(cat "$T/long") V "$T/s1" whoami >/dev/null 2>&1; rc=$?
 t "VIOS_PASSPHRASE over 1024 bytes: exit 2" test "$rc" -eq 2
+
+# 8. page rollback: two states of one store; every page that differs,
+#    copied back alone from the older state, is caught by store check
+#    (exit 3, one line naming the page), and the refusal changes nothing;
+#    the page index itself: deleted, changed or symlinked, refused
+mk s3 school
+for i in 1 2 3; do V "$T/s3" pupil add --name "Eerste $i" --class 3B >/dev/null; done
+V "$T/s3" store check >/dev/null
+cp "$T/s3/store.db" "$T/old.db"
+for i in 1 2 3 4 5 6; do V "$T/s3" pupil add --name "Later $i" --class 4A >/dev/null; done
+P=$(V "$T/s3" --json pupil list | jq -r '.[0].id')
+t "an edit of the first pupil" V "$T/s3" pupil edit "$P" --class 5C
+V "$T/s3" store check >/dev/null
+cp "$T/s3/store.db" "$T/new.db"; cp "$T/s3/store.db-index" "$T/new.index"
+np=$(( $(stat -c %s "$T/old.db") / 4096 )); differ=0; caught=0; named=0; unchanged=0
+for p in $(seq 0 $((np - 1))); do
+	cmp -s <(dd if="$T/old.db" bs=4096 skip=$p count=1 2>/dev/null) <(dd if="$T/new.db" bs=4096 skip=$p count=1 2>/dev/null) && continue
+	differ=$((differ + 1))
+	cp "$T/new.db" "$T/s3/store.db"
+	dd if="$T/old.db" of="$T/s3/store.db" bs=4096 skip=$p seek=$p count=1 conv=notrunc 2>/dev/null
+	cp "$T/s3/store.db" "$T/tampered.db"
+	V "$T/s3" store check >/dev/null 2>"$T/err"; rc=$?
+	[ "$rc" -eq 3 ] && caught=$((caught + 1))
+	[ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "page $((p + 1)) is not the one this store last wrote" "$T/err" && named=$((named + 1))
+	cmp -s "$T/s3/store.db" "$T/tampered.db" && cmp -s "$T/s3/store.db-index" "$T/new.index" && unchanged=$((unchanged + 1))
+done
+t "pages that differ between two states: $differ (at least 3)" test "$differ" -ge 3
+t "each one put back alone: store check exit 3 ($caught of $differ)" test "$caught" -eq "$differ"
+t "  one line naming the page ($named of $differ)" test "$named" -eq "$differ"
+t "  the store and its index unchanged ($unchanged of $differ)" test "$unchanged" -eq "$differ"
+cp "$T/old.db" "$T/s3/store.db"
+V "$T/s3" pupil list >/dev/null 2>"$T/err"; rc=$?
+t "the whole older store.db beside the newer index: exit 3" test "$rc" -eq 3
+cp "$T/new.db" "$T/s3/store.db"
+rm "$T/s3/store.db-index"
+V "$T/s3" pupil list >/dev/null 2>"$T/err"; rc=$?
+t "a deleted page index: exit 3" test "$rc" -eq 3
+t "  one line: the index is missing" bash -c "[ \$(grep -c . '$T/err') -eq 1 ] && grep -q 'store.db-index is missing' '$T/err'"
+t "  and no index is made up" test ! -e "$T/s3/store.db-index"
+cp "$T/new.index" "$T/s3/store.db-index"
+printf '\x01' | dd of="$T/s3/store.db-index" bs=1 seek=60 conv=notrunc status=none
+V "$T/s3" pupil list >/dev/null 2>"$T/err"; rc=$?
+t "a changed page index: exit 3, fails authentication" bash -c "[ $rc -eq 3 ] && grep -q 'store.db-index fails authentication' '$T/err'"
+cp "$T/new.index" "$T/elsewhere.index"; rm "$T/s3/store.db-index"; ln -s "$T/elsewhere.index" "$T/s3/store.db-index"
+V "$T/s3" pupil list >/dev/null 2>"$T/err"; rc=$?
+t "a symlink as the page index: exit 3" test "$rc" -eq 3
+rm "$T/s3/store.db-index"; cp "$T/new.index" "$T/s3/store.db-index"
+t "store and index as they were: store check passes" V "$T/s3" store check
+t "  with every pupil" test "$(V "$T/s3" pupil list | grep -c -e Eerste -e Later)" -eq 9
 
 finish

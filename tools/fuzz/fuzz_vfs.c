@@ -12,6 +12,7 @@
  *   B  another database and WAL under the same key, with other content:
  *      units sealed under the right key at the wrong place or in the wrong
  *      file.
+ * Each keeps its page index (<db>-index) as it was at that moment.
  * Each input picks a starting set of files (its first byte) and then
  * applies up to FUZZ_VFS_OPS mutations of 7 bytes each (op, file, offset
  * 24-bit LE, argument 16-bit LE): flip or set a byte, cut the file, copy a
@@ -48,10 +49,10 @@
 #define FUZZ_VFS_OPS 32
 #define FUZZ_VFS_OP_LEN 7
 
-enum { F_DB, F_WAL, F_JOURNAL, F_COUNT };
+enum { F_DB, F_WAL, F_JOURNAL, F_INDEX, F_COUNT };
 enum { S_A, S_J, S_B, S_COUNT };
 
-static const char *const fuzz_vfs_suffix[F_COUNT] = { "", "-wal", "-journal" };
+static const char *const fuzz_vfs_suffix[F_COUNT] = { "", "-wal", "-journal", "-index" };
 
 typedef struct {
 	uint8_t *data;
@@ -63,16 +64,17 @@ typedef struct {
 	fuzz_vfs_file f[F_COUNT];
 } fuzz_vfs_image;
 
-/* Starting sets: which store's file each of db, WAL, journal comes from (-1: none). */
+/* Starting sets: which store's file each of db, WAL, journal and page
+ * index comes from (-1: none). */
 static const signed char fuzz_vfs_start[][F_COUNT] = {
-	{ S_A, S_A, -1 },  /* A as it is */
-	{ S_J, -1, S_J },  /* J with its hot journal */
-	{ S_A, S_B, -1 },  /* A's database, B's WAL */
-	{ S_B, S_A, -1 },  /* B's database, A's WAL */
-	{ S_A, S_A, S_J }, /* both sidecars */
-	{ S_A, -1, -1 },   /* A's database alone (its checkpointed state) */
-	{ S_J, S_A, -1 },  /* J's database, A's WAL */
-	{ S_A, -1, S_J },  /* A's database, J's journal */
+	{ S_A, S_A, -1, S_A },  /* A as it is */
+	{ S_J, -1, S_J, S_J },  /* J with its hot journal */
+	{ S_A, S_B, -1, S_A },  /* A's database, B's WAL */
+	{ S_B, S_A, -1, S_B },  /* B's database, A's WAL */
+	{ S_A, S_A, S_J, S_A }, /* both sidecars */
+	{ S_A, -1, -1, S_A },   /* A's database alone (its checkpointed state) */
+	{ S_J, S_A, -1, S_J },  /* J's database, A's WAL */
+	{ S_A, -1, S_J, S_B },  /* A's database, J's journal, B's index */
 };
 #define FUZZ_VFS_STARTS (sizeof(fuzz_vfs_start) / sizeof(fuzz_vfs_start[0]))
 
@@ -227,8 +229,9 @@ static void fuzz_vfs_init(void)
 	}
 
 	if (!fz.store[S_A].f[F_WAL].present || fz.store[S_A].f[F_WAL].len <= 32 ||
-	    !fz.store[S_J].f[F_JOURNAL].present || !fz.store[S_B].f[F_WAL].present) {
-		fprintf(stderr, "fuzz_vfs: the stores lack a WAL or journal\n");
+	    !fz.store[S_J].f[F_JOURNAL].present || !fz.store[S_B].f[F_WAL].present ||
+	    !fz.store[S_A].f[F_INDEX].present || !fz.store[S_J].f[F_INDEX].present) {
+		fprintf(stderr, "fuzz_vfs: the stores lack a WAL, journal or page index\n");
 		abort();
 	}
 	/* the journal header is one sector (its field at 20), records follow */
@@ -244,10 +247,12 @@ static void fuzz_vfs_init(void)
 
 	/* the unmutated files read back what was committed: WAL recovery and
 	 * the hot journal's rollback work through the VFS */
-	if (fuzz_vfs_write_files(&(fuzz_vfs_image){ { fz.store[S_A].f[F_DB], fz.store[S_A].f[F_WAL], { 0 } } }) < 0 ||
+	if (fuzz_vfs_write_files(&(fuzz_vfs_image){ { fz.store[S_A].f[F_DB], fz.store[S_A].f[F_WAL], { 0 },
+							 fz.store[S_A].f[F_INDEX] } }) < 0 ||
 	    fuzz_vfs_open_summary() != want_a)
 		fuzz_vfs_die("store A does not read back");
-	if (fuzz_vfs_write_files(&(fuzz_vfs_image){ { fz.store[S_J].f[F_DB], { 0 }, fz.store[S_J].f[F_JOURNAL] } }) < 0 ||
+	if (fuzz_vfs_write_files(&(fuzz_vfs_image){ { fz.store[S_J].f[F_DB], { 0 }, fz.store[S_J].f[F_JOURNAL],
+							 fz.store[S_J].f[F_INDEX] } }) < 0 ||
 	    fuzz_vfs_open_summary() != want_j)
 		fuzz_vfs_die("store J does not roll back");
 	fuzz_vfs_remove_files();
@@ -294,11 +299,13 @@ static long long fuzz_vfs_open_summary(void)
 
 /* --- mutations --------------------------------------------------------- */
 
-/* Unit geometry of file i: first unit's offset and unit length. */
+/* Unit geometry of file i: first unit's offset and unit length (the page
+ * index: its 40-byte header, then a 16-byte tag per page). */
 static void fuzz_vfs_units(int i, size_t *start, size_t *len)
 {
-	*start = i == F_DB ? 0 : i == F_WAL ? 32 : fz.jhdr;
-	*len = i == F_DB ? VIOS_VFS_PAGE_SIZE : i == F_WAL ? 24 + VIOS_VFS_PAGE_SIZE : 4 + VIOS_VFS_PAGE_SIZE + 4;
+	*start = i == F_DB ? 0 : i == F_WAL ? 32 : i == F_INDEX ? 40 : fz.jhdr;
+	*len = i == F_DB ? VIOS_VFS_PAGE_SIZE : i == F_WAL ? 24 + VIOS_VFS_PAGE_SIZE :
+	       i == F_INDEX ? 16 : 4 + VIOS_VFS_PAGE_SIZE + 4;
 }
 
 static void fuzz_vfs_copy_from(fuzz_vfs_file *dst, const fuzz_vfs_file *src)
