@@ -25,6 +25,8 @@
  *     two salts, a checksum over those) - no content;
  *   - the journal header (magic, record count, a random checksum seed, the
  *     original page count, sector and page size; zero padding) - no content.
+ *     The original page count of the first header, which a rollback extends
+ *     the database to, may not exceed the pages the page index lists.
  *     Writes to the journal other than records are refused unless they have
  *     this shape (at most 28 meaningful bytes, the rest zero).
  * File sizes show the page count and how many pages a transaction touched.
@@ -775,6 +777,8 @@ static int main_load(vfs_file *f, uint32_t pgno, uint8_t *img)
 	if (rc != SQLITE_OK)
 		return rc;
 	rc = load_unit_as(f, (sqlite3_int64)(pgno - 1) * PAGE, img, legacy);
+	if (rc == SQLITE_IOERR_AUTH)
+		failure[0] = '\0'; /* not the index's refusal: no stale reason */
 	if (f->lock_level == SQLITE_LOCK_NONE)
 		return rc;
 	if (rc == SQLITE_DONE && known) {
@@ -1027,6 +1031,34 @@ static int journal_load(vfs_file *f, sqlite3_int64 off)
 	return rc;
 }
 
+/*
+ * The first journal header's database size (bytes 16-19, plain): rolling
+ * back sets the database to that many pages, filling it with sealed zero
+ * pages, so a changed header could fill the disk. A journal of this store
+ * was begun when the database had the pages its index lists (the index is
+ * written before a journal's first header), so a larger size is refused.
+ */
+static int journal_size_ok(vfs_file *f, const uint8_t *field)
+{
+	page_index *ix = &f->sk->ix;
+	uint32_t want = get_be32(field), limit = 0;
+	struct stat sb;
+	int loaded;
+
+	pthread_mutex_lock(&ix->lock);
+	if ((loaded = ix->loaded))
+		limit = ix->n;
+	pthread_mutex_unlock(&ix->lock);
+	if (!loaded)
+		return 1;
+	if (stat(f->sk->name, &sb) == 0 && (uint64_t)sb.st_size / PAGE > limit)
+		limit = (uint32_t)((uint64_t)sb.st_size / PAGE > UINT32_MAX ? UINT32_MAX : (uint64_t)sb.st_size / PAGE);
+	if (want <= limit)
+		return 1;
+	idx_fail("the journal's header gives the database %u pages; it has %u", (unsigned)want, (unsigned)limit);
+	return 0;
+}
+
 static int journal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 {
 	int rc;
@@ -1049,7 +1081,9 @@ static int journal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 		}
 		if (rc != SQLITE_DONE && rc != SQLITE_IOERR_AUTH)
 			return rc;
-		return real_read(f, out, n, off);
+		if ((rc = real_read(f, out, n, off)) == SQLITE_OK && off == 16 && !journal_size_ok(f, out))
+			return SQLITE_IOERR_AUTH;
+		return rc;
 	}
 	if (n == PAGE && off >= 4) {
 		rc = journal_load(f, off - 4);

@@ -490,15 +490,17 @@ int fuzz_vfs(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef FUZZ_NO_MAIN
 /*
  * Under libFuzzer a file may not grow past FUZZ_VFS_FSIZE (the stores are
  * about 100 KB): libFuzzer reports a write past it as "file size exceeded"
  * with the input, at once instead of after filling the scratch file system
- * (a tampered journal header made the VFS write 10 GB of sealed zero pages
- * before the 60 s timeout: tests/resources/fuzz/open/vfs/).
+ * (a tampered journal header once made the VFS write 10 GB of sealed zero
+ * pages before the 60 s timeout: tests/resources/fuzz/regress/vfs/). The
+ * regression test replays the inputs under the same cap.
  */
 #define FUZZ_VFS_FSIZE ((rlim_t)64 << 20)
+
+#ifndef FUZZ_NO_MAIN
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
