@@ -924,9 +924,9 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 	size_t iclose = SIZE_MAX, imon = SIZE_MAX, iprog = SIZE_MAX;
 	uint64_t seed = env_num("VIOS_TEST_SEED", 0);
 	digests d0, da, dr, dw, dp;
-	uint8_t *pristine = NULL;
-	size_t pristine_len = 0;
-	char path[FX_PATH + 16], *ca, q[512];
+	uint8_t *pristine = NULL, *pristine_ix = NULL;
+	size_t pristine_len = 0, pristine_ix_len = 0;
+	char path[FX_PATH + 16], ixpath[FX_PATH + 32], *ca, q[512];
 	char tpupil[37], cpupil[37], kase[37], agr[37];
 	double t0 = now_s();
 
@@ -1118,9 +1118,11 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 
 	/* the fresh receiver as it is before any import, to start each schedule from */
 	snprintf(path, sizeof(path), "%s/store.db", sb->rx.home);
+	snprintf(ixpath, sizeof(ixpath), "%s-index", path);
 	vios_store_free(sb->rx.st);
 	sb->rx.st = NULL;
 	assert_int_equal(vios_file_read(&pristine, &pristine_len, path, 64u << 20), 0);
+	assert_int_equal(vios_file_read(&pristine_ix, &pristine_ix_len, ixpath, 64u << 20), 0);
 	FX_OK(fx_store_open(&sb->rx.st, sb->rx.node));
 	digest3(&d0, &sb->rx);
 
@@ -1152,6 +1154,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 			vios_store_free(sb->rx.st);
 			sb->rx.st = NULL;
 			assert_int_equal(vios_file_write_atomic(path, pristine, pristine_len, 0600, 1), 0);
+			assert_int_equal(vios_file_write_atomic(ixpath, pristine_ix, pristine_ix_len, 0600, 1), 0);
 			FX_OK(fx_store_open(&sb->rx.st, sb->rx.node));
 			digest3(&dr, &sb->rx);
 			assert_digests_equal(&d0, &dr, "the restored fresh receiver");
@@ -1234,6 +1237,7 @@ static void test_bundle_import__any_order_and_repetition_converges(void **state)
 	       nforged, schedules, early, taken, refusals, waits, held, dups, ignored, nconf, now_s() - t0);
 	free(ca);
 	free(pristine);
+	free(pristine_ix);
 	blist_free(&all);
 }
 

@@ -1394,21 +1394,28 @@ static void copy_file(const char *from, const char *to)
 	free(buf);
 }
 
-/* Saves (restore = 0) or brings back (1) t's store as it is now. */
+/* Saves (restore = 0) or brings back (1) t's store as it is now, with its
+ * page index (a store.db without the index it was written with is refused). */
 static void snapshot(tnode *t, int restore)
 {
 	char db[FX_PATH + 16], snap[FX_PATH + 16], wal[FX_PATH + 32];
+	char ix[FX_PATH + 32], snapix[FX_PATH + 32];
 
 	vios_store_free(t->st);
 	t->st = NULL;
 	snprintf(db, sizeof(db), "%s/store.db", t->home);
 	snprintf(snap, sizeof(snap), "%s/store.snap", t->home);
 	snprintf(wal, sizeof(wal), "%s-wal", db);
+	snprintf(ix, sizeof(ix), "%s-index", db);
+	snprintf(snapix, sizeof(snapix), "%s-index", snap);
 	assert_false(vios_path_exists(wal)); /* closed cleanly: all in store.db */
-	if (restore)
+	if (restore) {
 		copy_file(snap, db);
-	else
+		copy_file(snapix, ix);
+	} else {
 		copy_file(db, snap);
+		copy_file(ix, snapix);
+	}
 	FX_OK(fx_store_open(&t->st, t->node));
 	FX_OK(vios_crdt_attach_unjudged(t->st));
 }
