@@ -133,6 +133,7 @@
  */
 #include "store/vfs.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -185,6 +186,7 @@ typedef struct page_index {
 	uint64_t id;        /* random, new with each index made afresh */
 	uint64_t commits;   /* times the index was written */
 	int loaded, dirty;  /* read (or made); changed since written */
+	int unwritten;      /* made for an empty database, not yet on disk */
 } page_index;
 
 /* One store's key, shared by its main db, journal and WAL files. */
@@ -193,6 +195,9 @@ typedef struct store_key {
 	char *name;   /* main db path as SQLite passed it to xOpen */
 	uint8_t *key; /* VIOS_VFS_KEY_BYTES, then the index's MAC key; sodium_malloc'd, read-only */
 	int nref;     /* open files using it */
+	int have_id;  /* dev/ino of the main db file set */
+	dev_t dev;
+	ino_t ino;
 	page_index ix;
 } store_key;
 
@@ -385,6 +390,9 @@ static int load_unit(vfs_file *f, sqlite3_int64 off, uint8_t *img)
 }
 
 static int index_wrote(vfs_file *f, uint32_t pgno, const uint8_t *tag);
+static int idx_ready(vfs_file *f);
+static int idx_write(page_index *ix, const uint8_t *key);
+static const uint8_t *idx_key(const store_key *sk);
 
 /* Seals img as the unit at off and writes it; a database page goes into
  * the page index whether or not the write got through (SQLite will write
@@ -394,6 +402,21 @@ static int store_unit(vfs_file *f, sqlite3_int64 off, const uint8_t *img)
 	int rc, rc2 = SQLITE_OK;
 
 	f->cache_off = -1;
+	if (f->kind == KIND_MAIN) {
+		/* the index describes the file as it was before this write (an
+		 * empty database gets a fresh one, not one left beside it), and
+		 * is on disk before the first page is: a crash in the first
+		 * transaction leaves an empty index beside the hot journal,
+		 * not a database whose index is missing */
+		pthread_mutex_lock(&f->sk->ix.lock);
+		if ((rc = idx_ready(f)) == SQLITE_OK && f->sk->ix.unwritten) {
+			f->sk->ix.dirty = 1;
+			rc = idx_write(&f->sk->ix, idx_key(f->sk));
+		}
+		pthread_mutex_unlock(&f->sk->ix.lock);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
 	seal_unit(f->kind, f->sk->key, unit_pos(f->kind, off), img, f->disk, f->scratch);
 	rc = real_write(f, f->disk, (int)unit_len(f->kind), off);
 	if (f->kind == KIND_MAIN)
@@ -510,6 +533,7 @@ static int idx_fresh(page_index *ix, uint32_t n, uint32_t flags)
 	ix->commits = 0;
 	ix->loaded = 1;
 	ix->dirty = 1;
+	ix->unwritten = 0;
 	return SQLITE_OK;
 }
 
@@ -587,6 +611,7 @@ static int idx_read(page_index *ix, const uint8_t *key, uint32_t max)
 	ix->commits = vios_load_le64(buf + 32);
 	ix->loaded = 1;
 	ix->dirty = 0;
+	ix->unwritten = 0;
 	rc = SQLITE_OK;
 done:
 	free(buf);
@@ -603,6 +628,7 @@ static int idx_write(page_index *ix, const uint8_t *key)
 
 	if (!ix->loaded || !ix->dirty)
 		return SQLITE_OK;
+	VIOS_FAULT("vfs.index.write");
 	len = IDX_HDR + (size_t)ix->n * TAG + IDX_MAC;
 	if ((buf = calloc(1, len)) == NULL)
 		return SQLITE_IOERR_NOMEM;
@@ -621,6 +647,7 @@ static int idx_write(page_index *ix, const uint8_t *key)
 		return error == VIOS_ENOSPACE ? SQLITE_FULL : SQLITE_IOERR_WRITE;
 	ix->commits++;
 	ix->dirty = 0;
+	ix->unwritten = 0;
 	return SQLITE_OK;
 }
 
@@ -644,8 +671,16 @@ static int idx_load(vfs_file *f)
 	if (size / PAGE > IDX_MAX_PAGES)
 		return SQLITE_FULL;
 	pages = (uint32_t)(size / PAGE);
-	if (size == 0)
-		return idx_fresh(ix, 0, 0);
+	if (size == 0) {
+		/* nothing to vouch for until a page is written: not dirty, so
+		 * this empty index is never written over one another process
+		 * makes, and index_refresh() reads that one at the next lock */
+		if ((rc = idx_fresh(ix, 0, 0)) == SQLITE_OK) {
+			ix->dirty = 0;
+			ix->unwritten = 1;
+		}
+		return rc;
+	}
 	if ((rc = idx_read(ix, idx_key(f->sk), pages + IDX_SLACK)) != SQLITE_NOTFOUND)
 		return rc;
 	rc = load_unit_as(f, 0, f->plain, 0);
@@ -1486,6 +1521,70 @@ static store_key *key_find_locked(const char *name)
 	return NULL;
 }
 
+/* A new entry for zName (registry_lock held), first in the registry so
+ * that lookups by name find it before an older one of the same name. */
+static store_key *key_new_locked(const char *zName, const uint8_t *key)
+{
+	static const char label[] = "vios page index key";
+	store_key *sk;
+
+	if ((sk = calloc(1, sizeof(*sk))) == NULL ||
+	    (sk->name = strdup(zName)) == NULL ||
+	    (sk->ix.path = sqlite3_mprintf("%s" IDX_SUFFIX, zName)) == NULL ||
+	    (sk->key = sodium_malloc(2 * VIOS_VFS_KEY_BYTES)) == NULL) {
+		if (sk) {
+			free(sk->name);
+			sqlite3_free(sk->ix.path);
+		}
+		free(sk);
+		return NULL;
+	}
+	memcpy(sk->key, key, VIOS_VFS_KEY_BYTES);
+	crypto_generichash(sk->key + VIOS_VFS_KEY_BYTES, VIOS_VFS_KEY_BYTES,
+			   (const uint8_t *)label, sizeof(label) - 1, key, VIOS_VFS_KEY_BYTES);
+	sodium_mprotect_readonly(sk->key);
+	pthread_mutex_init(&sk->ix.lock, NULL);
+	sk->nref = 1;
+	sk->next = registry;
+	registry = sk;
+	return sk;
+}
+
+/*
+ * The main db zName was opened with *skp: ties the entry to the file's
+ * identity. When the name now names another file than the one the entry's
+ * other users opened (the database was renamed or deleted and a new one
+ * made under its name), the new file gets an entry, and an index, of its
+ * own instead of the other file's.
+ */
+static int key_bind_file(store_key **skp, const char *zName)
+{
+	store_key *sk = *skp, *nk;
+	struct stat st;
+	int rc = SQLITE_OK;
+
+	if (stat(zName, &st) < 0)
+		return SQLITE_OK;
+	pthread_mutex_lock(&registry_lock);
+	if (!sk->have_id) {
+		sk->have_id = 1;
+		sk->dev = st.st_dev;
+		sk->ino = st.st_ino;
+	} else if (sk->dev != st.st_dev || sk->ino != st.st_ino) {
+		if ((nk = key_new_locked(zName, sk->key)) == NULL) {
+			rc = SQLITE_NOMEM;
+		} else {
+			nk->have_id = 1;
+			nk->dev = st.st_dev;
+			nk->ino = st.st_ino;
+			sk->nref--; /* others still hold it */
+			*skp = nk;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return rc;
+}
+
 /* The main db's entry: joins or creates it with the thread's pending key. */
 static int key_acquire_main(store_key **out, const char *zName)
 {
@@ -1502,28 +1601,8 @@ static int key_acquire_main(store_key **out, const char *zName)
 			sk->nref++;
 		else
 			rc = SQLITE_CANTOPEN;
-	} else if ((sk = calloc(1, sizeof(*sk))) == NULL ||
-		   (sk->name = strdup(zName)) == NULL ||
-		   (sk->ix.path = sqlite3_mprintf("%s" IDX_SUFFIX, zName)) == NULL ||
-		   (sk->key = sodium_malloc(2 * VIOS_VFS_KEY_BYTES)) == NULL) {
-		if (sk) {
-			free(sk->name);
-			sqlite3_free(sk->ix.path);
-		}
-		free(sk);
-		sk = NULL;
+	} else if ((sk = key_new_locked(zName, key)) == NULL) {
 		rc = SQLITE_NOMEM;
-	} else {
-		static const char label[] = "vios page index key";
-
-		memcpy(sk->key, key, VIOS_VFS_KEY_BYTES);
-		crypto_generichash(sk->key + VIOS_VFS_KEY_BYTES, VIOS_VFS_KEY_BYTES,
-				   (const uint8_t *)label, sizeof(label) - 1, key, VIOS_VFS_KEY_BYTES);
-		sodium_mprotect_readonly(sk->key);
-		pthread_mutex_init(&sk->ix.lock, NULL);
-		sk->nref = 1;
-		sk->next = registry;
-		registry = sk;
 	}
 	pthread_mutex_unlock(&registry_lock);
 	*out = rc == SQLITE_OK ? sk : NULL;
@@ -1607,6 +1686,12 @@ static int vfs_open(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
 	if (rc != SQLITE_OK) {
 		if (f->real->pMethods)
 			f->real->pMethods->xClose(f->real);
+		key_release(f->sk);
+		f->sk = NULL;
+		return rc;
+	}
+	if (f->kind == KIND_MAIN && (rc = key_bind_file(&f->sk, zName)) != SQLITE_OK) {
+		f->real->pMethods->xClose(f->real);
 		key_release(f->sk);
 		f->sk = NULL;
 		return rc;

@@ -9,10 +9,17 @@
 #include <unistd.h>
 
 #ifndef VIOS_NO_FAULTS
+static const char *want;
+static int read_env, hits;
+
+void vios_fault_reset(void)
+{
+	read_env = 0;
+	hits = 0;
+}
+
 void vios_fault(const char *name)
 {
-	static const char *want;
-	static int read_env, hits;
 	const char *at;
 	size_t n;
 

@@ -15,6 +15,9 @@
 #else
 void vios_fault(const char *name);
 #define VIOS_FAULT(name) vios_fault(name)
+/* Tests: VIOS_FAULT is read again at the next crash point (a forked child
+ * that sets it after its parent passed one). */
+void vios_fault_reset(void);
 #endif
 
 #endif

@@ -128,7 +128,7 @@ t "the USB school receives other schools' theme data? no: only what the covenant
 
 # --- kill -9 at every fault point, then sync again ---------------------------------
 crashes=0 k=0
-for point in git.fetching sync.fetched import.before_commit import.committed sync.imported export.sealed export.committed sync.before_push git.pushing sync.pushed store.commit@2; do
+for point in git.fetching sync.fetched import.before_commit import.committed sync.imported export.sealed export.committed sync.before_push git.pushing sync.pushed store.commit@2 vfs.index.write vfs.index.write@2; do
 	k=$((k + 1))
 	V "$T/s1" trend add --theme vandalism --period 2026-11 --level rising --note "crash at $point" >/dev/null
 	V "$T/pol" agreement done "$AG" --feedback "police update $k" >/dev/null
@@ -137,7 +137,7 @@ for point in git.fetching sync.fetched import.before_commit import.committed syn
 	[ "$rc" -eq 137 ] && crashes=$((crashes + 1)) || echo "     $point: exit $rc"
 	V "$T/s1" sync >/dev/null 2>"$T/err" || echo "     after $point: $(cat "$T/err")"
 done
-t "every fault point killed the sync (11 of 11)" test "$crashes" -eq 11
+t "every fault point killed the sync (13 of 13)" test "$crashes" -eq 13
 t "after the crashes the school's store is consistent" bash -c "'$VIOS' --home '$T/s1' store check | grep -q 'integrity ok'"
 V "$T/hub" hub merge >/dev/null 2>&1
 for n in pol aud; do V "$T/$n" sync >/dev/null 2>&1; done

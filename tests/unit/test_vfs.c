@@ -29,6 +29,7 @@
 
 #include "store/vfs.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/util.h"
 
 #define CANARY "canary-XYZ"
@@ -1127,6 +1128,110 @@ static void test_vfs__a_store_sealed_before_the_index_gets_one(void **state)
 	assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 0), VIOS_ECORRUPT);
 }
 
+
+/*
+ * A new store whose first transaction is cut by SIGKILL after the cache
+ * spilled pages into the database (rollback journal) opens again and rolls
+ * back to empty, its pages sound: with no index beside the new database,
+ * and with a stale one left by a store deleted before (replaced, not
+ * believed).
+ */
+static void test_vfs__a_new_store_cut_in_its_first_transaction_opens_again(void **state)
+{
+	sandbox *sb = *state;
+	char index[160];
+	sqlite3 *db = NULL;
+	pid_t pid;
+	int st;
+
+	snprintf(index, sizeof(index), "%s-index", sb->db);
+	for (int stale = 0; stale < 2; stale++) {
+		make_store(sb, 50);
+		assert_int_equal(unlink(sb->db), 0);
+		if (!stale)
+			assert_int_equal(unlink(index), 0);
+		if ((pid = fork()) == 0) {
+			if (vios_vfs_open(&db, sb->db, sb->key, 1) != 0 ||
+			    sqlite3_exec(db, "PRAGMA journal_mode=delete; PRAGMA cache_size=2; BEGIN;"
+					 "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
+			    child_insert_rows(db, 1, 400) < 0)
+				_exit(3);
+			raise(SIGKILL);
+			_exit(4);
+		}
+		assert_true(pid > 0);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFSIGNALED(st));
+		assert_true(file_size(sb->db) > 2 * PAGE); /* pages spilled before the kill */
+		if (vios_vfs_open(&db, sb->db, sb->key, 0) != 0)
+			fail_msg("the cut new store (%s index before): %s", stale ? "a stale" : "no", vios_error_last());
+		assert_int_not_equal(query_rc(db, "SELECT count(*) FROM t"), SQLITE_OK); /* rolled back: no table */
+		assert_int_equal(vios_vfs_verify(db), 0);
+		close_store(db);
+		assert_int_equal(unlink(sb->db), 0);
+		assert_int_equal(unlink(index), 0);
+	}
+}
+
+/*
+ * SIGKILL just before the page index is written (crash point
+ * vfs.index.write): at its first passage (before the first page of the new
+ * database) and its second (after the first checkpoint's sync, the
+ * database's pages newer than the index on disk). The store opens again
+ * with every committed row and passes vios_vfs_verify: pages the index does
+ * not list yet are still in the WAL.
+ */
+static void test_vfs__a_kill_before_the_index_is_written_leaves_a_sound_store(void **state)
+{
+	sandbox *sb = *state;
+	char index[160], wal[160];
+	sqlite3 *db = NULL;
+
+	snprintf(index, sizeof(index), "%s-index", sb->db);
+	snprintf(wal, sizeof(wal), "%s-wal", sb->db);
+	for (int passage = 1; passage <= 3; passage++) {
+		char point[32];
+		pid_t pid;
+		int st;
+
+		snprintf(point, sizeof(point), "vfs.index.write@%d", passage);
+		if ((pid = fork()) == 0) {
+			setenv("VIOS_FAULT", point, 1);
+			vios_fault_reset();
+			if (vios_vfs_open(&db, sb->db, sb->key, 1) != 0 ||
+			    sqlite3_exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
+			    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK || child_insert_rows(db, 1, 300) < 0 ||
+			    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+				_exit(3);
+			sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+			sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+			child_insert_rows(db, 301, 300);
+			sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+			sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+			_exit(5);
+		}
+		assert_true(pid > 0);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!WIFSIGNALED(st))
+			fail_msg("%s: the writer exited with %d instead of dying there", point, WEXITSTATUS(st));
+		print_message("%s: store.db %lld bytes, WAL %lld, index %lld\n", point, (long long)file_size(sb->db),
+			      (long long)file_size(wal), (long long)file_size(index));
+		if (vios_vfs_open(&db, sb->db, sb->key, 0) != 0)
+			fail_msg("%s: %s", point, vios_error_last());
+		if (query_rc(db, "SELECT count(*) FROM t") == SQLITE_OK) {
+			sqlite3_int64 n = query_int(db, "SELECT count(*) FROM t");
+
+			assert_true(n == 300 || n == 600);
+		}
+		if (vios_vfs_verify(db) != 0)
+			fail_msg("%s: %s", point, vios_error_last());
+		close_store(db);
+		assert_int_equal(unlink(sb->db), 0);
+		unlink(index);
+		unlink(wal);
+	}
+}
+
 /* --- many pages, small cache --------------------------------------------- */
 
 static void test_vfs__many_pages_with_a_small_cache_pass_integrity_check(void **state)
@@ -1232,6 +1337,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vfs__a_page_put_back_from_an_older_state_is_caught, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__a_missing_changed_or_older_index_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__a_store_sealed_before_the_index_gets_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__a_new_store_cut_in_its_first_transaction_opens_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__a_kill_before_the_index_is_written_leaves_a_sound_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__many_pages_with_a_small_cache_pass_integrity_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__temp_files_never_reach_the_os, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__attach_and_vacuum_into_a_file_are_refused, setup, teardown),

@@ -30,6 +30,7 @@
 /* SQLite's tests copy database files without the side files vios adds: a
  * copy gets a page index made from its pages (vfs.c, "The page index"). */
 #define VIOS_VFS_ADOPT_MISSING_INDEX 1
+#define VIOS_NO_FAULTS 1 /* vios's crash points are not linked in */
 #include "store/vfs.c"
 
 /* The fixed test key: bytes 0x00..0x1f. Tests only, never a store's key. */
