@@ -49,6 +49,7 @@ int vios_store_error(sqlite3 *db, int rc, const char *what)
 				       what, vios_vfs_failure());
 		else
 			vios_error_set(VIOS_ERR_STORE, "%s: the store is tampered or corrupt (a page failed authentication); nothing was written; restore store.db from a backup", what);
+		vios_vfs_failure_clear();
 		return VIOS_ECORRUPT;
 	}
 	if ((rc & 0xff) == SQLITE_FULL ||

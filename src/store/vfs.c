@@ -25,8 +25,9 @@
  *     two salts, a checksum over those) - no content;
  *   - the journal header (magic, record count, a random checksum seed, the
  *     original page count, sector and page size; zero padding) - no content.
- *     The original page count of the first header, which a rollback extends
- *     the database to, may not exceed the pages the page index lists.
+ *     A first header other than the one the page index records as live is
+ *     shown to SQLite as no journal (its original page count would truncate
+ *     the database, or fill the disk with sealed zero pages).
  *     Writes to the journal other than records are refused unless they have
  *     this shape (at most 28 meaningful bytes, the rest zero).
  * File sizes show the page count and how many pages a transaction touched.
@@ -35,29 +36,30 @@
  * Every seal has a fresh nonce, so each page's tag is new with each write.
  * The index lists the tag of every page of the database as the VFS last
  * wrote it, under a keyed BLAKE2b MAC (key derived from the store key). A
- * page read from the database must carry the tag the index lists, so a page
- * put back from an older state of the same store - sealed under the same key
- * at the same place, so it authenticates - is refused with SQLITE_IOERR_AUTH,
+ * page read under a lock must carry the tag the index lists, so a page put
+ * back from an older state of the same store - sealed under the same key at
+ * the same place, so it authenticates - is refused with SQLITE_IOERR_AUTH,
  * as is a page past the end the index gives, or a database cut short of it.
+ * It also records the live WAL generation (its salts) and the live journal
+ * (its first header's seed and size): an older WAL or a journal put beside
+ * the store reads as none, and a live WAL deleted is refused.
  * Page 1 of an indexed store is sealed under its own label ("viosidx1"), so
- * deleting the index does not turn the check off: a store whose page 1 says
- * so must have its index. A store sealed before the index existed (page 1
- * under "viosmain") gets one made from its current tags the first time it is
- * read, and page 1 moves to the new label when SQLite next writes it.
- * The index is rewritten whole, atomically (temporary file, fsync, rename),
- * and only once the database file's own pages are durable: after the
- * database's xSync, and again before the WAL or journal could forget a page
- * written since (WAL header rewrite or truncation, journal finalisation or
- * deletion, unlock, close). Until then, pages written since the last index
- * are still in the WAL or journal, which SQLite reads or plays back before it
- * reads them from the database, so a crash never makes a good store look
- * tampered. Not covered: putting back every file of the store together (the
- * index included) - the chain's witness at the hub catches that (docs/chain.md)
- * - and the WAL and journal, whose units are bound to their offsets and whose
- * old copies SQLite's salts and checksums reject (the log then ends there, as
- * after a crash). vios_vfs_verify() compares every page with the index.
- * In the test build (tools/sqlite-tests) an indexed database without an index
- * gets one made, as SQLite's tests copy databases without their side files.
+ * deleting the index does not turn the check off; a store sealed before the
+ * index existed (page 1 under "viosmain") is refused, to be rebuilt from the
+ * hub. The index is rewritten whole, atomically (temporary file, fsync,
+ * rename), and only once the database file's own pages are durable: after
+ * the database's xSync, and again before the WAL or journal could forget a
+ * page written since (WAL header rewrite or truncation, journal header,
+ * truncation or deletion, unlock, close). Until then, pages written since
+ * the last index are still in the WAL or journal, which SQLite reads or
+ * plays back before it reads them from the database, so a crash never makes
+ * a good store look tampered. Not covered: putting back every file of the
+ * store together (the index included) - the chain's witness at the hub
+ * catches that (docs/chain.md) - and a live WAL cut short at a frame (the
+ * commits after it are lost, as after a crash). vios_vfs_verify() compares
+ * every page with the index. In the test build (tools/sqlite-tests) a
+ * database without an index gets one made from its pages, as SQLite's tests
+ * copy databases without their side files.
  *
  * Write patterns. SQLite writes a journal record as number, page, checksum,
  * and a new WAL frame as header, page, in consecutive xWrite calls. The VFS
@@ -182,7 +184,9 @@ typedef struct page_index {
 	char *path;         /* <db>-index */
 	uint8_t *tags;      /* TAG bytes per page, page p at (p-1)*TAG */
 	uint32_t n, cap;    /* pages listed; room for */
-	uint32_t flags;     /* IDX_LEGACY1 */
+	uint32_t flags;     /* IDX_WAL_LIVE, IDX_JOURNAL_LIVE */
+	uint8_t wal_salt[8];   /* the live WAL generation's salts (WAL header 16..23) */
+	uint8_t journal[8];    /* the live journal's first header, bytes 12..19 */
 	uint64_t id;        /* random, new with each index made afresh */
 	uint64_t commits;   /* times the index was written */
 	int loaded, dirty;  /* read (or made); changed since written */
@@ -265,7 +269,8 @@ static uint64_t unit_pos(int kind, sqlite3_int64 off)
 	return (uint64_t)off + (kind == KIND_WAL ? FRAME_HDR : 4);
 }
 
-/* legacy: page 1 as sealed before the page index ("viosmain"). */
+/* legacy: page 1 as sealed before the page index ("viosmain"), to tell
+ * such a store from a tampered one. */
 static void make_ad(uint8_t ad[AD_LEN], int kind, uint64_t pos, int legacy)
 {
 	const char *label = kind == KIND_WAL ? "vios-wal" : kind == KIND_JOURNAL ? "viosjrnl" :
@@ -383,7 +388,7 @@ static int load_unit_as(vfs_file *f, sqlite3_int64 off, uint8_t *img, int legacy
 	return SQLITE_OK;
 }
 
-/* A journal record or WAL frame (no legacy label): as load_unit_as(). */
+/* As load_unit_as(), pages of an indexed store. */
 static int load_unit(vfs_file *f, sqlite3_int64 off, uint8_t *img)
 {
 	return load_unit_as(f, off, img, 0);
@@ -477,10 +482,11 @@ static int flush_pending(vfs_file *f)
 #define IDX_SUFFIX "-index"
 #define IDX_MAGIC "viospidx"
 #define IDX_VERSION 1
-#define IDX_HDR 40              /* magic, version, flags, pages, zero, id, commits */
-#define IDX_MAC 32              /* keyed BLAKE2b-256 over everything before it */
-#define IDX_LEGACY1 1u          /* page 1 is still sealed under "viosmain" */
-#define IDX_SLACK 262144u       /* pages an index may list past the database's end */
+#define IDX_HDR 56               /* see docs/formats.md, "Page index" */
+#define IDX_MAC 32               /* keyed BLAKE2b-256 over everything before it */
+#define IDX_WAL_LIVE 2u          /* a WAL generation is live: wal_salt */
+#define IDX_JOURNAL_LIVE 4u      /* a rollback journal is live: journal */
+#define IDX_FLAGS (IDX_WAL_LIVE | IDX_JOURNAL_LIVE)
 #define IDX_MAX_PAGES (1u << 28) /* 1 TiB of pages */
 
 static void idx_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -529,6 +535,8 @@ static int idx_fresh(page_index *ix, uint32_t n, uint32_t flags)
 		return rc;
 	ix->n = n;
 	ix->flags = flags;
+	memset(ix->wal_salt, 0, sizeof(ix->wal_salt));
+	memset(ix->journal, 0, sizeof(ix->journal));
 	randombytes_buf(&ix->id, sizeof(ix->id));
 	ix->commits = 0;
 	ix->loaded = 1;
@@ -542,7 +550,7 @@ static int idx_fresh(page_index *ix, uint32_t n, uint32_t flags)
  * SQLITE_IOERR_AUTH (failure set) when it is malformed, lists more than max
  * pages or fails its MAC; or an I/O error.
  */
-static int idx_read(page_index *ix, const uint8_t *key, uint32_t max)
+static int idx_read(page_index *ix, const uint8_t *key)
 {
 	uint8_t *buf = NULL, mac[IDX_MAC];
 	struct stat sb;
@@ -550,7 +558,7 @@ static int idx_read(page_index *ix, const uint8_t *key, uint32_t max)
 	uint32_t n;
 	int fd, rc = SQLITE_IOERR_AUTH;
 
-	if ((fd = open(ix->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	if ((fd = open(ix->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			return SQLITE_NOTFOUND;
 		if (errno != ELOOP)
@@ -564,8 +572,8 @@ static int idx_read(page_index *ix, const uint8_t *key, uint32_t max)
 	}
 	if (!S_ISREG(sb.st_mode) || sb.st_size < IDX_HDR + IDX_MAC ||
 	    (sb.st_size - IDX_HDR - IDX_MAC) % TAG != 0 ||
-	    (uint64_t)(sb.st_size - IDX_HDR - IDX_MAC) / TAG > max) {
-		idx_fail("%s is not a page index for a database of this size", ix->path);
+	    (uint64_t)(sb.st_size - IDX_HDR - IDX_MAC) / TAG > IDX_MAX_PAGES) {
+		idx_fail("%s is not a page index", ix->path);
 		goto done;
 	}
 	len = (size_t)sb.st_size;
@@ -596,7 +604,7 @@ static int idx_read(page_index *ix, const uint8_t *key, uint32_t max)
 	}
 	crypto_generichash(mac, IDX_MAC, buf, len - IDX_MAC, key, VIOS_VFS_KEY_BYTES);
 	if (sodium_memcmp(mac, buf + len - IDX_MAC, IDX_MAC) != 0 ||
-	    (vios_load_le32(buf + 12) & ~IDX_LEGACY1) != 0 || vios_load_le32(buf + 16) != n ||
+	    (vios_load_le32(buf + 12) & ~IDX_FLAGS) != 0 || vios_load_le32(buf + 16) != n ||
 	    vios_load_le32(buf + 20) != 0) {
 		idx_fail("%s fails authentication: changed outside vios", ix->path);
 		goto done;
@@ -609,6 +617,8 @@ static int idx_read(page_index *ix, const uint8_t *key, uint32_t max)
 	ix->flags = vios_load_le32(buf + 12);
 	ix->id = vios_load_le64(buf + 24);
 	ix->commits = vios_load_le64(buf + 32);
+	memcpy(ix->wal_salt, buf + 40, 8);
+	memcpy(ix->journal, buf + 48, 8);
 	ix->loaded = 1;
 	ix->dirty = 0;
 	ix->unwritten = 0;
@@ -638,6 +648,8 @@ static int idx_write(page_index *ix, const uint8_t *key)
 	vios_store_le32(buf + 16, ix->n);
 	vios_store_le64(buf + 24, ix->id);
 	vios_store_le64(buf + 32, ix->commits + 1);
+	memcpy(buf + 40, ix->wal_salt, 8);
+	memcpy(buf + 48, ix->journal, 8);
 	if (ix->n > 0)
 		memcpy(buf + IDX_HDR, ix->tags, (size_t)ix->n * TAG);
 	crypto_generichash(buf + len - IDX_MAC, IDX_MAC, buf, len - IDX_MAC, key, VIOS_VFS_KEY_BYTES);
@@ -651,19 +663,70 @@ static int idx_write(page_index *ix, const uint8_t *key)
 	return SQLITE_OK;
 }
 
+/* The first 8..32 bytes of path into buf: 1 when all n were there. */
+static int read_head(const char *path, uint8_t *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t got = -1;
+
+	if (fd >= 0) {
+		got = pread(fd, buf, n, 0);
+		close(fd);
+	}
+	return got == (ssize_t)n;
+}
+
+static const uint8_t journal_magic[8] = { 0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7 };
+
+/* The test build's copy without an index: the WAL and journal beside it
+ * are taken as they are (their headers recorded as the live ones). */
+static void idx_adopt_sides(page_index *ix, const char *db)
+{
+	char side[PATH_MAX + 16];
+	uint8_t h[WAL_HDR];
+
+	if (vios_snprintf(side, sizeof(side), "%s-wal", db) >= 0 && read_head(side, h, WAL_HDR) &&
+	    (get_be32(h) & 0xfffffffe) == 0x377f0682) {
+		ix->flags |= IDX_WAL_LIVE;
+		memcpy(ix->wal_salt, h + 16, 8);
+	}
+	if (vios_snprintf(side, sizeof(side), "%s-journal", db) >= 0 && read_head(side, h, JHDR_FIELDS) &&
+	    memcmp(h, journal_magic, 8) == 0) {
+		ix->flags |= IDX_JOURNAL_LIVE;
+		memcpy(ix->journal, h + 12, 8);
+	}
+}
+
 /*
- * Loads the index of f's store (a main db; ix->lock held): from its file; a
- * new one for an empty database (an index left beside it is stale and is
- * replaced at the first commit); or, when there is no file, one made from
- * the tags on disk if page 1 says the store was sealed before the index
- * existed (or in the test build). A store whose page 1 says it has an index
- * and has none is refused.
+ * Loads the index of f's store (a main db; ix->lock held): from its file,
+ * or a new one for an empty database without one. Refused: a store whose
+ * index is missing; a store sealed before the index existed (page 1 under
+ * "viosmain"), which is rebuilt from the hub ('vios restore'); an empty
+ * database whose index lists pages; a live WAL deleted. In the test build a
+ * copy without its index gets one made from its pages, and an empty
+ * database a new one whatever lies beside it.
  */
+/* An index for an empty database: nothing to vouch for until a page is
+ * written, so not dirty (never written over one another process makes, and
+ * index_refresh() reads that one), but on disk before the first page is. */
+static int idx_fresh_empty(page_index *ix)
+{
+	int rc;
+
+	if ((rc = idx_fresh(ix, 0, 0)) == SQLITE_OK) {
+		ix->dirty = 0;
+		ix->unwritten = 1;
+	}
+	return rc;
+}
+
 static int idx_load(vfs_file *f)
 {
 	page_index *ix = &f->sk->ix;
+	char side[PATH_MAX + 16];
 	sqlite3_int64 size;
-	uint32_t pages, flags = 0;
+	struct stat sb;
+	uint32_t pages;
 	int rc;
 
 	if ((rc = real_size(f, &size)) != SQLITE_OK)
@@ -671,31 +734,44 @@ static int idx_load(vfs_file *f)
 	if (size / PAGE > IDX_MAX_PAGES)
 		return SQLITE_FULL;
 	pages = (uint32_t)(size / PAGE);
-	if (size == 0) {
-		/* nothing to vouch for until a page is written: not dirty, so
-		 * this empty index is never written over one another process
-		 * makes, and index_refresh() reads that one at the next lock */
-		if ((rc = idx_fresh(ix, 0, 0)) == SQLITE_OK) {
-			ix->dirty = 0;
-			ix->unwritten = 1;
+	if (size == 0 && VIOS_VFS_ADOPT_MISSING_INDEX)
+		return idx_fresh_empty(ix); /* the test build: an index left beside it is stale */
+	if ((rc = idx_read(ix, idx_key(f->sk))) == SQLITE_OK) {
+		/* the WAL it says holds commits not yet in the database cannot
+		 * have gone (SQLite deletes a WAL only after writing it back,
+		 * and the index says so first) */
+		if ((ix->flags & IDX_WAL_LIVE) && !VIOS_VFS_ADOPT_MISSING_INDEX &&
+		    vios_snprintf(side, sizeof(side), "%s-wal", f->sk->name) >= 0 &&
+		    lstat(side, &sb) < 0 && errno == ENOENT) {
+			ix->loaded = 0;
+			idx_fail("%s is missing: the page index says it holds commits not yet in the database", side);
+			return SQLITE_IOERR_AUTH;
 		}
-		return rc;
+		if (size == 0 && ix->n > 0) {
+			ix->loaded = 0;
+			idx_fail("the database is empty; its page index lists %u pages", (unsigned)ix->n);
+			return SQLITE_IOERR_AUTH;
+		}
+		return SQLITE_OK;
 	}
-	if ((rc = idx_read(ix, idx_key(f->sk), pages + IDX_SLACK)) != SQLITE_NOTFOUND)
+	if (rc == SQLITE_NOTFOUND && size == 0)
+		return idx_fresh_empty(ix);
+	if (rc != SQLITE_NOTFOUND)
 		return rc;
-	rc = load_unit_as(f, 0, f->plain, 0);
-	if (rc == SQLITE_OK && !VIOS_VFS_ADOPT_MISSING_INDEX) {
+	rc = load_unit(f, 0, f->plain);
+	if (rc == SQLITE_IOERR_AUTH && load_unit_as(f, 0, f->plain, 1) == SQLITE_OK) {
+		idx_fail("the store was sealed by a vios older than the page index (%s): rebuild it from the hub "
+			 "with 'vios restore'", ix->path);
+	} else if (rc == SQLITE_OK && !VIOS_VFS_ADOPT_MISSING_INDEX) {
 		idx_fail("%s is missing, and page 1 says this store has one", ix->path);
 		rc = SQLITE_IOERR_AUTH;
-	} else if (rc == SQLITE_IOERR_AUTH && load_unit_as(f, 0, f->plain, 1) == SQLITE_OK) {
-		flags = IDX_LEGACY1;
-		rc = SQLITE_OK;
 	}
 	sodium_memzero(f->plain, sizeof(f->plain));
 	if (rc != SQLITE_OK)
 		return rc;
-	if ((rc = idx_fresh(ix, pages, flags)) != SQLITE_OK)
+	if ((rc = idx_fresh(ix, pages, 0)) != SQLITE_OK)
 		return rc;
+	idx_adopt_sides(ix, f->sk->name);
 	for (uint32_t p = 1; p <= pages; p++)
 		if ((rc = real_read(f, ix->tags + (size_t)(p - 1) * TAG, TAG,
 				    (sqlite3_int64)(p - 1) * PAGE + BODY + NONCE)) != SQLITE_OK) {
@@ -722,9 +798,17 @@ static void index_refresh(vfs_file *f)
 	ssize_t got = -1;
 	int fd;
 
+	sqlite3_int64 size = -1;
+
 	pthread_mutex_lock(&ix->lock);
-	if (ix->loaded && !ix->dirty) {
-		if ((fd = open(ix->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+	if (ix->loaded && ix->unwritten) {
+		/* made for an empty database, not on disk yet: it stands while
+		 * the database is still empty (another process may have begun
+		 * it meanwhile) */
+		if (real_size(f, &size) != SQLITE_OK || size != 0)
+			ix->loaded = 0;
+	} else if (ix->loaded && !ix->dirty) {
+		if ((fd = open(ix->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0) {
 			got = pread(fd, hdr, sizeof(hdr), 0);
 			close(fd);
 		}
@@ -748,8 +832,6 @@ static int index_wrote(vfs_file *f, uint32_t pgno, const uint8_t *tag)
 		memcpy(ix->tags + (size_t)(pgno - 1) * TAG, t, TAG);
 		if (pgno > ix->n)
 			ix->n = pgno;
-		if (pgno == 1)
-			ix->flags &= ~IDX_LEGACY1;
 		ix->dirty = 1;
 	}
 	pthread_mutex_unlock(&ix->lock);
@@ -764,11 +846,67 @@ static void index_truncated(vfs_file *f, uint32_t pages)
 	pthread_mutex_lock(&ix->lock);
 	if (ix->loaded && pages < ix->n) {
 		ix->n = pages;
-		if (pages == 0)
-			ix->flags = 0;
 		ix->dirty = 1;
 	}
 	pthread_mutex_unlock(&ix->lock);
+}
+
+/*
+ * The live WAL generation (flag IDX_WAL_LIVE, bytes: its 8 salts) or
+ * journal (IDX_JOURNAL_LIVE, bytes 12..19 of its first header: checksum
+ * seed and original size) changes, bytes NULL for none: the index records
+ * it and is written before the change reaches the file, so an older WAL or
+ * a journal put beside the store is not taken for the live one (wal_read,
+ * journal_read). Also writes what else changed.
+ */
+static int index_side(store_key *sk, uint32_t flag, const uint8_t *bytes)
+{
+	page_index *ix;
+	uint8_t *dst;
+	int rc;
+
+	if (sk == NULL)
+		return SQLITE_OK;
+	ix = &sk->ix;
+	dst = flag == IDX_WAL_LIVE ? ix->wal_salt : ix->journal;
+	pthread_mutex_lock(&ix->lock);
+	if (!ix->loaded && bytes) {
+		/* a side file begun before the database was read: its header
+		 * would not be recorded, and it would later be taken for one
+		 * put beside the store; refused rather than risked */
+		pthread_mutex_unlock(&ix->lock);
+		return SQLITE_IOERR_WRITE;
+	}
+	if (ix->loaded && bytes && (!(ix->flags & flag) || memcmp(dst, bytes, 8) != 0)) {
+		ix->flags |= flag;
+		memcpy(dst, bytes, 8);
+		ix->dirty = 1;
+	} else if (ix->loaded && !bytes && (ix->flags & flag)) {
+		ix->flags &= ~flag;
+		memset(dst, 0, 8);
+		ix->dirty = 1;
+	}
+	rc = idx_write(ix, idx_key(sk));
+	pthread_mutex_unlock(&ix->lock);
+	return rc;
+}
+
+/*
+ * 1 when the side file's header (bytes: the WAL's salts or the journal's
+ * bytes 12..19) is not the live one the index records; 0 when it is, or
+ * when the index is not loaded (the database's header read loads it first).
+ */
+static int index_foreign(store_key *sk, uint32_t flag, const uint8_t *bytes)
+{
+	page_index *ix = &sk->ix;
+	int foreign = 0;
+
+	pthread_mutex_lock(&ix->lock);
+	if (ix->loaded)
+		foreign = !(ix->flags & flag) ||
+			  memcmp(flag == IDX_WAL_LIVE ? ix->wal_salt : ix->journal, bytes, 8) != 0;
+	pthread_mutex_unlock(&ix->lock);
+	return foreign;
 }
 
 /* The pages the index lists are durable: it is written if it changed. */
@@ -799,19 +937,18 @@ static int main_load(vfs_file *f, uint32_t pgno, uint8_t *img)
 	page_index *ix = &f->sk->ix;
 	uint8_t want[TAG];
 	uint32_t n = 0;
-	int rc, legacy = 0, known = 0;
+	int rc, known = 0;
 
 	pthread_mutex_lock(&ix->lock);
 	if ((rc = idx_ready(f)) == SQLITE_OK) {
 		n = ix->n;
-		legacy = pgno == 1 && (ix->flags & IDX_LEGACY1);
 		if ((known = pgno <= n))
 			memcpy(want, ix->tags + (size_t)(pgno - 1) * TAG, TAG);
 	}
 	pthread_mutex_unlock(&ix->lock);
 	if (rc != SQLITE_OK)
 		return rc;
-	rc = load_unit_as(f, (sqlite3_int64)(pgno - 1) * PAGE, img, legacy);
+	rc = load_unit(f, (sqlite3_int64)(pgno - 1) * PAGE, img);
 	if (rc == SQLITE_IOERR_AUTH)
 		failure[0] = '\0'; /* not the index's refusal: no stale reason */
 	if (f->lock_level == SQLITE_LOCK_NONE)
@@ -893,21 +1030,33 @@ static int main_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
  * ends in a cut page (torn or tampered) is left be: writes and truncations
  * within it go ahead (a hot journal's rollback rewrites whole pages), but
  * extending it past the cut page would seal over a unit that fails
- * authentication, so that is SQLITE_IOERR_AUTH, as reading it is.
+ * authentication, so that is SQLITE_IOERR_AUTH, as reading it is. Pages the
+ * file holds past the end the index lists (a checkpoint cut by a crash
+ * before the index was written, which SQLite writes again in page order,
+ * except the lock-byte page at 1 GiB it never writes) are made anew too,
+ * so that every page up to `end` is one the index lists.
  */
 static int main_fill(vfs_file *f, sqlite3_int64 end)
 {
-	sqlite3_int64 size;
+	sqlite3_int64 size, from;
 	int rc;
 
 	if ((rc = real_size(f, &size)) != SQLITE_OK)
 		return rc;
-	if (size >= end)
+	pthread_mutex_lock(&f->sk->ix.lock);
+	if ((rc = idx_ready(f)) == SQLITE_OK)
+		from = (sqlite3_int64)f->sk->ix.n * PAGE;
+	pthread_mutex_unlock(&f->sk->ix.lock);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (from > size)
+		from = size;
+	if (from >= end)
 		return SQLITE_OK;
-	if (size % PAGE)
+	if (from == size && size % PAGE)
 		return SQLITE_IOERR_AUTH;
-	for (; size < end; size += PAGE)
-		if ((rc = store_unit(f, size, zero_page)) != SQLITE_OK)
+	for (; from < end; from += PAGE)
+		if ((rc = store_unit(f, from, zero_page)) != SQLITE_OK)
 			return rc;
 	return SQLITE_OK;
 }
@@ -939,6 +1088,13 @@ static int wal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 			short_read = 1;
 		else if (rc != SQLITE_OK)
 			return rc;
+		/* a WAL of another generation than the live one the index
+		 * records (an older copy put back) reads as no WAL: SQLite
+		 * finds no valid header and the log empty */
+		if (rc == SQLITE_OK && off == 0 && take == WAL_HDR && index_foreign(f->sk, IDX_WAL_LIVE, out + 16)) {
+			idx_fail("the WAL beside the store is not the one it wrote last (ignored)");
+			memset(out, 0, (size_t)take);
+		}
 		out += take;
 		off += take;
 		n -= take;
@@ -1028,8 +1184,10 @@ static int wal_write(vfs_file *f, const uint8_t *buf, int n, sqlite3_int64 off)
 		/* the WAL header: whole, and for our page size */
 		if (off != 0 || n < WAL_HDR || get_be32(buf + 8) != PAGE)
 			return SQLITE_IOERR_WRITE;
-		/* a new WAL generation forgets the frames: the index first */
-		if ((rc = flush_pending(f)) != SQLITE_OK || (rc = index_commit(f->sk)) != SQLITE_OK ||
+		/* a new WAL generation forgets the frames: the index, which
+		 * records the new salts as the live generation's, first */
+		if ((rc = flush_pending(f)) != SQLITE_OK ||
+		    (rc = index_side(f->sk, IDX_WAL_LIVE, buf + 16)) != SQLITE_OK ||
 		    (rc = real_write(f, buf, WAL_HDR, 0)) != SQLITE_OK)
 			return rc;
 		buf += WAL_HDR;
@@ -1067,37 +1225,33 @@ static int journal_load(vfs_file *f, sqlite3_int64 off)
 }
 
 /*
- * The first journal header's database size (bytes 16-19, plain): rolling
- * back sets the database to that many pages, filling it with sealed zero
- * pages, so a changed header could fill the disk. A journal of this store
- * was begun when the database had the pages its index lists (the index is
- * written before a journal's first header), so a larger size is refused.
+ * 1 when the journal's first header is not the one the index records as
+ * live: a journal put beside the store (or an older one) is then shown to
+ * SQLite as no journal at all (zeros), so it is never played back - its
+ * original size would truncate the database or fill the disk with sealed
+ * zero pages, its records put back older pages.
  */
-static int journal_size_ok(vfs_file *f, const uint8_t *field)
+static int journal_foreign(vfs_file *f)
 {
-	page_index *ix = &f->sk->ix;
-	uint32_t want = get_be32(field), limit = 0;
-	struct stat sb;
-	int loaded;
+	uint8_t h[JHDR_FIELDS];
+	int rc = real_read(f, h, JHDR_FIELDS, 0);
 
-	pthread_mutex_lock(&ix->lock);
-	if ((loaded = ix->loaded))
-		limit = ix->n;
-	pthread_mutex_unlock(&ix->lock);
-	if (!loaded)
-		return 1;
-	if (stat(f->sk->name, &sb) == 0 && (uint64_t)sb.st_size / PAGE > limit)
-		limit = (uint32_t)((uint64_t)sb.st_size / PAGE > UINT32_MAX ? UINT32_MAX : (uint64_t)sb.st_size / PAGE);
-	if (want <= limit)
-		return 1;
-	idx_fail("the journal's header gives the database %u pages; it has %u", (unsigned)want, (unsigned)limit);
-	return 0;
+	if (rc != SQLITE_OK || memcmp(h, journal_magic, 8) != 0)
+		return 0; /* no header SQLite would take either */
+	if (!index_foreign(f->sk, IDX_JOURNAL_LIVE, h + 12))
+		return 0;
+	idx_fail("the rollback journal beside the store is not the one it began (ignored)");
+	return 1;
 }
 
 static int journal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 {
 	int rc;
 
+	if (off < JHDR_FIELDS && journal_foreign(f)) {
+		memset(out, 0, (size_t)n);
+		return SQLITE_OK;
+	}
 	if (n == 4) {
 		/* a record's page number, a record's checksum, or a header field */
 		if (f->cache_off >= 0 && f->cache_off == off - 4 - PAGE) {
@@ -1116,9 +1270,7 @@ static int journal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 		}
 		if (rc != SQLITE_DONE && rc != SQLITE_IOERR_AUTH)
 			return rc;
-		if ((rc = real_read(f, out, n, off)) == SQLITE_OK && off == 16 && !journal_size_ok(f, out))
-			return SQLITE_IOERR_AUTH;
-		return rc;
+		return real_read(f, out, n, off);
 	}
 	if (n == PAGE && off >= 4) {
 		rc = journal_load(f, off - 4);
@@ -1173,10 +1325,22 @@ static int journal_write(vfs_file *f, const uint8_t *buf, int n, sqlite3_int64 o
 	}
 	if (!journal_plain_ok(buf, n))
 		return SQLITE_IOERR_WRITE;
-	/* the first header, zeroed or new: the journal no longer holds the
-	 * last transaction's pages, so the index goes first */
-	if (off == 0 && (rc = index_commit(f->sk)) != SQLITE_OK)
-		return rc;
+	/* the first header, new or zeroed: the index records the journal as
+	 * live (its checksum seed and original size, bytes 12..19; SQLite
+	 * writes the magic later, with the record count) or gone (the header
+	 * zeroed, journal_mode=PERSIST), and is written first */
+	if (off == 0) {
+		static const uint8_t zero[20];
+
+		if (n >= 20 && memcmp(buf, zero, 20) == 0)
+			rc = index_side(f->sk, IDX_JOURNAL_LIVE, NULL);
+		else if (n >= 20)
+			rc = index_side(f->sk, IDX_JOURNAL_LIVE, buf + 12);
+		else
+			rc = index_commit(f->sk);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
 	return real_write(f, buf, n, off);
 }
 
@@ -1255,8 +1419,13 @@ static int enc_truncate(sqlite3_file *pFile, sqlite3_int64 size)
 			index_truncated(f, (uint32_t)(size / PAGE));
 		return rc;
 	}
-	/* the WAL or journal forgets its pages: the index first */
-	if ((rc = index_commit(f->sk)) != SQLITE_OK)
+	/* the WAL or journal forgets its pages: the index first (cut to
+	 * less than a header, it is live no more) */
+	if (size < (f->kind == KIND_WAL ? WAL_HDR : JHDR_FIELDS))
+		rc = index_side(f->sk, f->kind == KIND_WAL ? IDX_WAL_LIVE : IDX_JOURNAL_LIVE, NULL);
+	else
+		rc = index_commit(f->sk);
+	if (rc != SQLITE_OK)
 		return rc;
 	return f->real->pMethods->xTruncate(f->real, size);
 }
@@ -1300,16 +1469,19 @@ static int enc_lock(sqlite3_file *pFile, int eLock)
 static int enc_unlock(sqlite3_file *pFile, int eLock)
 {
 	vfs_file *f = (vfs_file *)pFile;
-	int rc;
+	int rc, rc2;
 
 	if ((rc = flush_pending(f)) != SQLITE_OK)
 		return rc;
-	/* whatever another process writes next, it reads the index first */
-	if (f->kind == KIND_MAIN && eLock == SQLITE_LOCK_NONE && (rc = index_commit(f->sk)) != SQLITE_OK)
-		return rc;
-	if ((rc = f->real->pMethods->xUnlock(f->real, eLock)) == SQLITE_OK && f->kind == KIND_MAIN)
+	/* whatever another process writes next, it reads the index first;
+	 * the lock goes even when that fails (the index stays dirty, and is
+	 * written at the next occasion) */
+	if (f->kind == KIND_MAIN && eLock == SQLITE_LOCK_NONE)
+		rc = index_commit(f->sk);
+	rc2 = f->real->pMethods->xUnlock(f->real, eLock);
+	if (rc2 == SQLITE_OK && f->kind == KIND_MAIN)
 		f->lock_level = eLock;
-	return rc;
+	return rc != SQLITE_OK ? rc : rc2;
 }
 
 static int enc_check_reserved_lock(sqlite3_file *pFile, int *pResOut)
@@ -1710,19 +1882,24 @@ static int vfs_delete(sqlite3_vfs *v, const char *z, int sync)
 	store_key *sk = NULL;
 	int rc;
 
+	uint32_t flag = 0;
+
 	for (size_t i = 0; i < 2 && sk == NULL; i++) {
 		size_t sl = strlen(sides[i]);
 		char *db;
 
-		if (len <= sl || strcmp(z + len - sl, sides[i]) != 0 || (db = strndup(z, len - sl)) == NULL)
+		if (len <= sl || strcmp(z + len - sl, sides[i]) != 0)
 			continue;
+		if ((db = strndup(z, len - sl)) == NULL)
+			return SQLITE_IOERR_NOMEM;
 		pthread_mutex_lock(&registry_lock);
 		if ((sk = key_find_locked(db)) != NULL)
 			sk->nref++;
 		pthread_mutex_unlock(&registry_lock);
 		free(db);
+		flag = i == 0 ? IDX_JOURNAL_LIVE : IDX_WAL_LIVE;
 	}
-	rc = index_commit(sk);
+	rc = index_side(sk, flag, NULL);
 	key_release(sk);
 	if (rc != SQLITE_OK)
 		return rc;
@@ -1849,6 +2026,11 @@ const char *vios_vfs_failure(void)
 	return failure[0] ? failure : NULL;
 }
 
+void vios_vfs_failure_clear(void)
+{
+	failure[0] = '\0';
+}
+
 int vios_vfs_verify(sqlite3 *db)
 {
 	int rc, log = 0, done = 0;
@@ -1866,6 +2048,7 @@ int vios_vfs_verify(sqlite3 *db)
 	if (vios_vfs_is_auth_error(rc) || vios_vfs_is_auth_error(sqlite3_extended_errcode(db))) {
 		vios_error_set(VIOS_ERR_STORE, "store: %s: tampered store",
 			       vios_vfs_failure() ? vios_vfs_failure() : "a page failed authentication");
+		vios_vfs_failure_clear();
 		return VIOS_ECORRUPT;
 	}
 	if ((rc & 0xff) == SQLITE_FULL) {
@@ -1935,14 +2118,14 @@ static int key_check(int *verdict, const char *path, const uint8_t *key)
 	ok = error == 1 && (open_unit(KIND_MAIN, key, 1, 0, buf, buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0 ||
 			    open_unit(KIND_MAIN, key, 1, 1, buf, buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0);
 
-	if (!ok && (error = vios_snprintf(side, sizeof(side), "%s-wal", db)) == 0) {
+	if (!ok && (error = vios_snprintf(side, sizeof(side), "%s-wal", db)) >= 0) {
 		if ((error = read_at(buf, FRAME, WAL_HDR, side, &size)) < 0)
 			goto done;
 		sealed |= size > WAL_HDR;
 		ok = error == 1 && open_unit(KIND_WAL, key, WAL_HDR + FRAME_HDR, 0, buf,
 					     buf + UNIT_MAX, buf + 2 * UNIT_MAX) == 0;
 	}
-	if (!ok && (error = vios_snprintf(side, sizeof(side), "%s-journal", db)) == 0) {
+	if (!ok && (error = vios_snprintf(side, sizeof(side), "%s-journal", db)) >= 0) {
 		/* the first record follows the first header, one sector long */
 		off_t at[3] = { 512, 4096, 0 };
 
@@ -1991,6 +2174,7 @@ static int open_error(sqlite3 *db, int rc, const char *what, int page1)
 			vios_error_set(VIOS_ERR_STORE, "%s", page1_message);
 		else
 			vios_error_set(VIOS_ERR_STORE, "store: %s: a page failed authentication: tampered or corrupt store", what);
+		vios_vfs_failure_clear();
 		return VIOS_ECORRUPT;
 	}
 	if ((rc & 0xff) == SQLITE_FULL) {

@@ -67,6 +67,9 @@ int vios_vfs_is_auth_error(int sqlite_extended_errcode);
  */
 const char *vios_vfs_failure(void);
 
+/* Forgets the reason, once a message has said it. */
+void vios_vfs_failure_clear(void);
+
 /*
  * Writes the WAL back (checkpoint TRUNCATE) and checks every page of the
  * database against the store's page index: each authenticates and is the

@@ -1085,56 +1085,39 @@ static int page1_label_is(const char *path, const uint8_t *key, const char *labe
 
 /*
  * A store sealed before the page index existed (page 1 under "viosmain",
- * no index) opens, gets an index made from its pages, and moves page 1 to
- * the new label when SQLite next writes it; from then on a deleted index is
- * refused. Before that, the legacy page 1 is still checked against the index.
+ * no index) is refused with a line that says so and points to 'vios
+ * restore' - not adopted, which would let anyone who deletes the index and
+ * puts back an old page 1 turn the check off - and nothing is written.
  */
-static void test_vfs__a_store_sealed_before_the_index_gets_one(void **state)
+static void test_vfs__a_store_sealed_before_the_index_is_refused(void **state)
 {
 	sandbox *sb = *state;
 	char index[160];
-	sqlite3 *db;
+	uint8_t *img;
+	size_t len;
+	sqlite3 *db = NULL;
 
 	snprintf(index, sizeof(index), "%s-index", sb->db);
 	make_store(sb, 100);
 	assert_true(page1_label_is(sb->db, sb->key, "viosidx1"));
 	seal_page1_legacy(sb->db, sb->key, "viosidx1");
-	assert_int_equal(unlink(index), 0);
-
-	db = open_store(sb, NULL);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 100);
-	assert_int_equal(vios_vfs_verify(db), 0);
-	close_store(db);
-	assert_true(file_size(index) > 40);
 	assert_true(page1_label_is(sb->db, sb->key, "viosmain"));
-
-	/* an older legacy page 1 than the one indexed is refused */
-	{
-		size_t len;
-		uint8_t *before = slurp(sb->db, &len);
-
-		seal_page1_legacy(sb->db, sb->key, "viosmain");
-		assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 0), VIOS_ECORRUPT);
-		put_file(sb->db, before, len);
-		free(before);
-	}
-
-	/* a schema change writes page 1: the new label */
-	db = open_store(sb, NULL);
-	exec_ok(db, "CREATE TABLE u(x)");
-	close_store(db);
-	assert_true(page1_label_is(sb->db, sb->key, "viosidx1"));
 	assert_int_equal(unlink(index), 0);
+	img = slurp(sb->db, &len);
 	assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 0), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "older than the page index"));
+	assert_non_null(strstr(vios_error_last(), "vios restore"));
+	assert_file_is(sb->db, img, len);
+	assert_int_equal(file_size(index), -1);
+	free(img);
 }
-
 
 /*
  * A new store whose first transaction is cut by SIGKILL after the cache
  * spilled pages into the database (rollback journal) opens again and rolls
- * back to empty, its pages sound: with no index beside the new database,
- * and with a stale one left by a store deleted before (replaced, not
- * believed).
+ * back to empty, its pages sound. A store deleted with its index left
+ * behind is no place for a new one: the emptied database beside an index
+ * that lists pages is refused.
  */
 static void test_vfs__a_new_store_cut_in_its_first_transaction_opens_again(void **state)
 {
@@ -1145,11 +1128,13 @@ static void test_vfs__a_new_store_cut_in_its_first_transaction_opens_again(void 
 	int st;
 
 	snprintf(index, sizeof(index), "%s-index", sb->db);
-	for (int stale = 0; stale < 2; stale++) {
-		make_store(sb, 50);
-		assert_int_equal(unlink(sb->db), 0);
-		if (!stale)
-			assert_int_equal(unlink(index), 0);
+	make_store(sb, 50);
+	assert_int_equal(unlink(sb->db), 0);
+	assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 1), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "the database is empty; its page index lists"));
+	for (int round = 0; round < 2; round++) {
+		unlink(sb->db);
+		assert_int_equal(unlink(index), 0);
 		if ((pid = fork()) == 0) {
 			if (vios_vfs_open(&db, sb->db, sb->key, 1) != 0 ||
 			    sqlite3_exec(db, "PRAGMA journal_mode=delete; PRAGMA cache_size=2; BEGIN;"
@@ -1164,12 +1149,11 @@ static void test_vfs__a_new_store_cut_in_its_first_transaction_opens_again(void 
 		assert_true(WIFSIGNALED(st));
 		assert_true(file_size(sb->db) > 2 * PAGE); /* pages spilled before the kill */
 		if (vios_vfs_open(&db, sb->db, sb->key, 0) != 0)
-			fail_msg("the cut new store (%s index before): %s", stale ? "a stale" : "no", vios_error_last());
+			fail_msg("the cut new store (round %d): %s", round, vios_error_last());
 		assert_int_not_equal(query_rc(db, "SELECT count(*) FROM t"), SQLITE_OK); /* rolled back: no table */
 		assert_int_equal(vios_vfs_verify(db), 0);
 		close_store(db);
-		assert_int_equal(unlink(sb->db), 0);
-		assert_int_equal(unlink(index), 0);
+		make_store(sb, 10); /* the next round begins where a store was */
 	}
 }
 
@@ -1229,6 +1213,74 @@ static void test_vfs__a_kill_before_the_index_is_written_leaves_a_sound_store(vo
 		assert_int_equal(unlink(sb->db), 0);
 		unlink(index);
 		unlink(wal);
+	}
+}
+
+/*
+ * The WAL and the journal are bound to the index too. An older WAL put
+ * back after the store wrote it back and deleted it is not replayed (the
+ * row reads as last committed, verify passes); a live WAL deleted is
+ * refused; a journal made up beside the store (its header is plain: a
+ * valid magic, no records, an original size of 0 or 1 page) is not played
+ * back, so the store is neither emptied nor cut.
+ */
+static void test_vfs__an_older_wal_or_a_made_up_journal_is_not_played_back(void **state)
+{
+	sandbox *sb = *state;
+	char wal[160], journal[176];
+	uint8_t *oldwal, hdr[512];
+	size_t oldlen;
+	sqlite3 *db;
+	off_t dbsize;
+
+	snprintf(wal, sizeof(wal), "%s-wal", sb->db);
+	snprintf(journal, sizeof(journal), "%s-journal", sb->db);
+	db = open_store(sb, "wal");
+	exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+	exec_ok(db, "INSERT INTO t VALUES (1, 'OLD')");
+	oldwal = slurp(wal, &oldlen);
+	assert_true(oldlen > 32);
+	exec_ok(db, "UPDATE t SET v = 'NEW' WHERE id = 1");
+	close_store(db);
+	assert_int_equal(file_size(wal), -1); /* written back and deleted */
+
+	put_file(wal, oldwal, oldlen);
+	db = open_store(sb, NULL);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t WHERE v = 'NEW'"), 1);
+	assert_int_equal(vios_vfs_verify(db), 0);
+	close_store(db);
+	free(oldwal);
+
+	/* a live WAL (a writer died with commits in it) deleted: refused */
+	vios_rm_rf(sb->dir);
+	assert_int_equal(mkdir(sb->dir, 0700), 0);
+	assert_true(leave_wal(sb, 20, wal, sizeof(wal)) > 32);
+	assert_int_equal(unlink(wal), 0);
+	db = NULL;
+	assert_int_equal(vios_vfs_open(&db, sb->db, sb->key, 0), VIOS_ECORRUPT);
+	assert_non_null(strstr(vios_error_last(), "store.db-wal is missing"));
+
+	/* a made-up journal: magic, record count 0, a seed, original size 0 or 1 */
+	vios_rm_rf(sb->dir);
+	assert_int_equal(mkdir(sb->dir, 0700), 0);
+	make_store(sb, 300);
+	dbsize = file_size(sb->db);
+	for (uint32_t orig = 0; orig < 2; orig++) {
+		static const uint8_t magic[8] = { 0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7 };
+
+		memset(hdr, 0, sizeof(hdr));
+		memcpy(hdr, magic, 8);
+		hdr[15] = 0x2a;      /* checksum seed */
+		hdr[19] = (uint8_t)orig; /* original size in pages, big-endian */
+		hdr[22] = 0x02;      /* sector size 512 */
+		hdr[26] = 0x10;      /* page size 4096 */
+		put_file(journal, hdr, sizeof(hdr));
+		db = open_store(sb, NULL);
+		assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 300);
+		assert_int_equal(vios_vfs_verify(db), 0);
+		close_store(db);
+		assert_int_equal(file_size(sb->db), dbsize);
+		unlink(journal);
 	}
 }
 
@@ -1336,9 +1388,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vfs__cut_database_with_a_hot_journal_rolls_back_or_is_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__a_page_put_back_from_an_older_state_is_caught, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__a_missing_changed_or_older_index_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vfs__a_store_sealed_before_the_index_gets_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__a_store_sealed_before_the_index_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__a_new_store_cut_in_its_first_transaction_opens_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__a_kill_before_the_index_is_written_leaves_a_sound_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__an_older_wal_or_a_made_up_journal_is_not_played_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__many_pages_with_a_small_cache_pass_integrity_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__temp_files_never_reach_the_os, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__attach_and_vacuum_into_a_file_are_refused, setup, teardown),

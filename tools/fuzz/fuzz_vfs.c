@@ -72,7 +72,7 @@ static const signed char fuzz_vfs_start[][F_COUNT] = {
 	{ S_A, S_B, -1, S_A },  /* A's database, B's WAL */
 	{ S_B, S_A, -1, S_B },  /* B's database, A's WAL */
 	{ S_A, S_A, S_J, S_A }, /* both sidecars */
-	{ S_A, -1, -1, S_A },   /* A's database alone (its checkpointed state) */
+	{ S_A, -1, -1, S_A },   /* A's database without the WAL its index says is live */
 	{ S_J, S_A, -1, S_J },  /* J's database, A's WAL */
 	{ S_A, -1, S_J, S_B },  /* A's database, J's journal, B's index */
 };
