@@ -39,14 +39,22 @@ typedef struct {
 	vios_log_head log; /* that head */
 } cursor;
 
+/* Reads file `name` of a bundles/ tree t: a regular file (100644, as the
+ * chain requires) of at most max bytes, by its header first
+ * (audit_read_blob); anything else there is VIOS_ECORRUPT, unread. */
 static int read_entry(uint8_t **out, size_t *len, git_repository *repo, git_tree *t, const char *name, size_t max)
 {
 	const git_tree_entry *e = git_tree_entry_byname(t, name);
 
 	*out = NULL;
-	if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+	if (e == NULL) {
 		vios_error_set(VIOS_ERR_BUNDLE, VIOS_BUNDLES_DIR "%s is missing", name);
 		return VIOS_ENOTFOUND;
+	}
+	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB) {
+		vios_error_set(VIOS_ERR_BUNDLE, VIOS_BUNDLES_DIR "%s has mode %06o, not a regular file (100644): refused unread",
+			       name, (unsigned)git_tree_entry_filemode(e));
+		return VIOS_ECORRUPT;
 	}
 	return audit_read_blob(out, len, repo, git_tree_entry_id(e), max);
 }
@@ -432,10 +440,8 @@ static int replay(vios_audit_replay_report *out, vios_audit *a, const vios_node 
 	for (size_t i = 0; i < a->nrefs; i++) {
 		aref *r = &a->refs[i];
 		cursor *c = &cs[nc];
-		git_commit *commit = NULL;
 		git_tree *root = NULL;
 		const git_tree_entry *e;
-		int rc;
 		if (r->cut && (until_ms == 0 || r->cut_hlc == 0 || VIOS_HLC_MS(r->cut_hlc) <= until_ms)) {
 			out->cut += r->last_seq >= r->cut ? (size_t)(r->last_seq - r->cut + 1) : 1;
 			if (!out->first_cut[0])
@@ -446,16 +452,19 @@ static int replay(vios_audit_replay_report *out, vios_audit *a, const vios_node 
 		c->limit = r->cut ? r->cut - 1 : r->last_seq;
 		if (c->limit < 1)
 			continue;
-		if ((rc = git_commit_lookup(&commit, a->repo, &r->head)) < 0 || (rc = git_commit_tree(&root, commit)) < 0 ||
-		    (e = git_tree_entry_byname(root, VIOS_BUNDLES_TREE)) == NULL ||
-		    (rc = git_tree_lookup(&c->bundles, a->repo, git_tree_entry_id(e))) < 0) {
-			git_tree_free(root);
-			git_commit_free(commit);
-			error = vios_git_error(rc < 0 ? rc : GIT_ENOTFOUND, "reading a node's bundles");
+		/* the head, its tree and its bundles/ tree, each by its header first */
+		if ((error = vios_git_commit_tree(&root, a->repo, &r->head)) < 0)
 			goto done;
+		if ((e = git_tree_entry_byname(root, VIOS_BUNDLES_TREE)) == NULL ||
+		    git_tree_entry_filemode(e) != GIT_FILEMODE_TREE) {
+			vios_error_set(VIOS_ERR_GIT, "node %s: its head has no directory " VIOS_BUNDLES_DIR, r->id);
+			error = VIOS_ECORRUPT;
+		} else {
+			error = vios_git_tree_lookup(&c->bundles, a->repo, git_tree_entry_id(e), VIOS_BUNDLES_TREE);
 		}
 		git_tree_free(root);
-		git_commit_free(commit);
+		if (error < 0)
+			goto done;
 		nc++;
 		if ((error = peek_or_cut(out, a, c)) < 0)
 			goto done;

@@ -44,13 +44,10 @@ int vios_chain_peek_header(char **out, const char *sig, size_t siglen)
 static int check_trees(git_repository *repo, git_commit *c)
 {
 	git_tree *root = NULL;
-	int rc, error;
+	int error;
 
-	if ((error = vios_git_check_object(repo, git_commit_tree_id(c), GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX,
-					   "a commit's tree")) < 0)
+	if ((error = vios_git_tree_lookup(&root, repo, git_commit_tree_id(c), "a commit's tree")) < 0)
 		return error;
-	if ((rc = git_tree_lookup(&root, repo, git_commit_tree_id(c))) < 0)
-		return vios_git_error(rc, "a commit's tree");
 	for (size_t i = 0; i < git_tree_entrycount(root) && error == 0; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(root, i);
 		if (git_tree_entry_filemode(e) == GIT_FILEMODE_TREE)
@@ -96,13 +93,7 @@ int vios_chain_history(git_oid **out, size_t *n, size_t *merges, int *reached, g
 		}
 		chain[len++] = oid;
 		/* its header first: a commit is never inflated unbounded */
-		if ((rc = vios_git_check_object(repo, &oid, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX, "a commit")) < 0) {
-			free(chain);
-			return rc;
-		}
-		if ((rc = git_commit_lookup(&c, repo, &oid)) < 0)
-			break;
-		if ((rc = check_trees(repo, c)) < 0) {
+		if ((rc = vios_git_commit_lookup(&c, repo, &oid)) < 0 || (rc = check_trees(repo, c)) < 0) {
 			git_commit_free(c);
 			free(chain);
 			return rc;
@@ -115,10 +106,6 @@ int vios_chain_history(git_oid **out, size_t *n, size_t *merges, int *reached, g
 		git_commit_free(c);
 		if (parents == 0)
 			break;
-	}
-	if (rc < 0) {
-		free(chain);
-		return vios_git_error(rc, "reading history");
 	}
 	for (size_t i = 0; i < len / 2; i++) {
 		git_oid t = chain[i];
@@ -323,8 +310,45 @@ static int check_pairs(walk *w, git_commit *commit, added_pair *pairs, size_t np
 	return error;
 }
 
+/*
+ * Before a diff of root (the tree of commit): the diff inflates every
+ * directory under the trees it compares, and the history checked them one
+ * level down only. A node's tree is bundles/ holding files, so a directory
+ * inside bundles/ (or inside any directory beside it) is refused unread:
+ * VIOS_ECORRUPT, one line naming it. Its files' modes are the diff's to
+ * judge (a finding each).
+ */
+static int check_flat(walk *w, const git_oid *commit, git_tree *root)
+{
+	int error = 0;
+
+	for (size_t i = 0; i < git_tree_entrycount(root) && error == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(root, i);
+		git_tree *dir = NULL;
+		if (git_tree_entry_filemode(e) != GIT_FILEMODE_TREE)
+			continue;
+		if ((error = vios_git_tree_lookup(&dir, w->repo, git_tree_entry_id(e), git_tree_entry_name(e))) < 0)
+			break;
+		for (size_t k = 0; k < git_tree_entrycount(dir); k++) {
+			const git_tree_entry *d = git_tree_entry_byindex(dir, k);
+			char c12[13], d12[13];
+			if (git_tree_entry_filemode(d) != GIT_FILEMODE_TREE)
+				continue;
+			git_oid_tostr(c12, sizeof(c12), commit);
+			git_oid_tostr(d12, sizeof(d12), git_tree_entry_id(d));
+			vios_error_set(VIOS_ERR_GIT, "%s/%s: directory %s in commit %s on node %s's ref: %s/ holds files only:"
+				       " refused unread", git_tree_entry_name(e), git_tree_entry_name(d), d12, c12, w->node,
+				       git_tree_entry_name(e));
+			error = VIOS_ECORRUPT;
+			break;
+		}
+		git_tree_free(dir);
+	}
+	return error;
+}
+
 /* One commit, the general way: what it changes against its parent (a tree
- * diff), then the bundle it adds. */
+ * diff), then the bundle it adds. Both trees were checked flat (check_flat). */
 static int check_commit(walk *w, git_commit *commit, git_tree *ptree, git_tree *tree)
 {
 	git_diff *diff = NULL;
@@ -396,22 +420,25 @@ typedef struct {
 	int usable;
 } fastpath;
 
-/* The bundles/ tree id of commit c; 0 when c has none or more. */
+/* The bundles/ tree id of commit c: 1, or 0 when c has none or more (or
+ * cannot be read); VIOS_ECORRUPT when the commit or its tree is refused
+ * by its header (vios_git_commit_tree), never inflated. */
 static int bundles_tree(git_oid *out, git_repository *repo, const git_oid *commit)
 {
-	git_commit *c = NULL;
 	git_tree *root = NULL;
 	const git_tree_entry *e;
 	int ok = 0;
 
-	if (git_commit_lookup(&c, repo, commit) == 0 && git_commit_tree(&root, c) == 0 && git_tree_entrycount(root) == 1 &&
-	    (e = git_tree_entry_byname(root, VIOS_BUNDLES_TREE)) != NULL && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+	if ((ok = vios_git_commit_tree(&root, repo, commit)) == VIOS_ECORRUPT)
+		return ok;
+	ok = 0;
+	if (root != NULL && git_tree_entrycount(root) == 1 && (e = git_tree_entry_byname(root, VIOS_BUNDLES_TREE)) != NULL &&
+	    git_tree_entry_type(e) == GIT_OBJECT_TREE) {
 		git_oid_cpy(out, git_tree_entry_id(e));
 		ok = 1;
 	}
 	git_error_clear();
 	git_tree_free(root);
-	git_commit_free(c);
 	return ok;
 }
 
@@ -424,7 +451,7 @@ static void fastpath_init(fastpath *fp, git_repository *repo, const git_oid *hea
 	size_t len, cap = 0;
 
 	memset(fp, 0, sizeof(*fp));
-	if (!bundles_tree(&tid, repo, head) || git_repository_odb(&odb, repo) < 0)
+	if (bundles_tree(&tid, repo, head) <= 0 || git_repository_odb(&odb, repo) < 0)
 		goto done;
 	if (vios_git_check_object(repo, &tid, GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX, "a commit's tree") < 0 ||
 	    git_odb_read(&fp->obj, odb, &tid) < 0)
@@ -449,7 +476,7 @@ static void fastpath_init(fastpath *fp, git_repository *repo, const git_oid *hea
 	fp->usable = fp->off != NULL;
 	if (fp->usable && from) {
 		size_t k = (size_t)from_seq * 2;
-		fp->usable = from_seq >= 0 && k <= fp->n && bundles_tree(&tid, repo, from) &&
+		fp->usable = from_seq >= 0 && k <= fp->n && bundles_tree(&tid, repo, from) > 0 &&
 			     git_odb_hash(&want, fp->data, fp->off[k], GIT_OBJECT_TREE) == 0 && git_oid_equal(&want, &tid);
 		fp->pos = k;
 	}
@@ -494,6 +521,7 @@ static int fast_commit(fastpath *fp, git_commit *commit, added_pair *pair, git_o
 
 	if (!fp->usable || fp->pos + 2 > fp->n)
 		return 0;
+	/* commit is on the chain: its header and its tree's were checked (vios_chain_history) */
 	if (git_commit_tree(&root, commit) < 0) {
 		git_error_clear();
 		return 0;
@@ -529,14 +557,10 @@ int vios_chain_top(long long *seq, char hash[65], git_repository *repo, const gi
 	*seq = 0;
 	if (hash)
 		strcpy(hash, VIOS_ZERO_HASH);
-	if (!bundles_tree(&tid, repo, commit))
-		return 0;
-	if ((error = vios_git_check_object(repo, &tid, GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX, "a commit's tree")) < 0)
+	if ((error = bundles_tree(&tid, repo, commit)) <= 0)
 		return error;
-	if (git_tree_lookup(&t, repo, &tid) < 0) {
-		git_error_clear();
-		return 0;
-	}
+	if ((error = vios_git_tree_lookup(&t, repo, &tid, VIOS_BUNDLES_TREE)) < 0)
+		return error;
 	for (n = git_tree_entrycount(t); n > 0; n--) {
 		const git_tree_entry *e = git_tree_entry_byindex(t, n - 1);
 		long long s;
@@ -605,6 +629,7 @@ int vios_chain_walk(git_repository *repo, const char *node_id, const git_oid *he
 		git_tree *tree = NULL;
 		added_pair pair;
 		git_oid ids[2];
+		/* chain[i] and its tree were checked by their headers (vios_chain_history) */
 		if ((rc = git_commit_lookup(&c, repo, &chain[i])) < 0) {
 			error = vios_git_error(rc, "reading a node's history");
 			break;
@@ -614,25 +639,22 @@ int vios_chain_walk(git_repository *repo, const char *node_id, const git_oid *he
 			git_commit_free(c);
 			continue;
 		}
-		/* the general way from here on: the parent's tree first */
+		/* the general way from here on: the parent's tree first, bounded
+		 * (chain[0]'s parent is from, which the history did not read) */
 		fp.usable = 0;
-		if (ptree == NULL && git_commit_parentcount(c) > 0) {
-			git_commit *pc = NULL;
-			if ((rc = git_commit_parent(&pc, c, 0)) == 0)
-				rc = git_commit_tree(&ptree, pc);
-			git_commit_free(pc);
-			if (rc < 0) {
-				git_commit_free(c);
-				error = vios_git_error(rc, "reading a node's history");
-				break;
-			}
+		if (ptree == NULL && git_commit_parentcount(c) > 0 &&
+		    ((error = vios_git_commit_tree(&ptree, repo, git_commit_parent_id(c, 0))) < 0 ||
+		     (error = check_flat(&w, git_commit_parent_id(c, 0), ptree)) < 0)) {
+			git_commit_free(c);
+			break;
 		}
 		if ((rc = git_commit_tree(&tree, c)) < 0) {
 			git_commit_free(c);
 			error = vios_git_error(rc, "reading a node's history");
 			break;
 		}
-		error = check_commit(&w, c, ptree, tree);
+		if ((error = check_flat(&w, &chain[i], tree)) == 0)
+			error = check_commit(&w, c, ptree, tree);
 		git_tree_free(ptree);
 		ptree = tree;
 		git_commit_free(c);

@@ -70,7 +70,10 @@ typedef struct {
  * from is the head a reader verified before (NULL: from the ref's first
  * commit); when head does not descend from it, the ref was rewritten: one
  * breaking finding (cut 1) and nothing else is read. Every object is read
- * with its size checked first. Returns 0, a callback's value, or < 0.
+ * with its size and type checked first (git.h), and a directory inside
+ * bundles/ (or inside any directory beside it) is refused unread before
+ * the trees are compared: those are VIOS_ECORRUPT, one line, not findings.
+ * Returns 0, a callback's value, or < 0.
  */
 int vios_chain_walk(git_repository *repo, const char *node_id, const git_oid *head, const git_oid *from,
 		    const vios_chain_fns *fns);

@@ -108,9 +108,9 @@ int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
 		goto done;
 	if (have_head) {
 		git_tree *old = NULL;
-		if ((rc = git_commit_lookup(&parent, repo, &head)) < 0 ||
-		    (rc = git_commit_tree(&old, parent)) < 0)
-			goto done;
+		if ((error = vios_git_commit_lookup(&parent, repo, &head)) < 0 ||
+		    (error = vios_git_tree_lookup(&old, repo, git_commit_tree_id(parent), ref)) < 0)
+			goto out;
 		rc = git_index_read_tree(index, old);
 		git_tree_free(old);
 		if (rc < 0)
@@ -250,27 +250,38 @@ out:
 	return error;
 }
 
-static int lookup_tree(git_tree **out, git_repository *repo, const git_oid *oid, const char *what)
+int vios_git_commit_lookup(git_commit **out, git_repository *repo, const git_oid *oid)
 {
 	int error, rc;
 
+	assert(out != NULL && repo != NULL && oid != NULL);
+	*out = NULL;
+	if ((error = vios_git_check_object(repo, oid, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX, "a commit")) < 0)
+		return error;
+	return (rc = git_commit_lookup(out, repo, oid)) < 0 ? vios_git_error(rc, "a commit") : 0;
+}
+
+int vios_git_tree_lookup(git_tree **out, git_repository *repo, const git_oid *oid, const char *what)
+{
+	int error, rc;
+
+	assert(out != NULL && repo != NULL && oid != NULL && what != NULL);
+	*out = NULL;
 	if ((error = vios_git_check_object(repo, oid, GIT_OBJECT_TREE, VIOS_GIT_OBJECT_MAX, what)) < 0)
 		return error;
 	return (rc = git_tree_lookup(out, repo, oid)) < 0 ? vios_git_error(rc, what) : 0;
 }
 
-static int tree_of(git_tree **out, git_repository *repo, const git_oid *commit)
+int vios_git_commit_tree(git_tree **out, git_repository *repo, const git_oid *commit)
 {
 	git_commit *c = NULL;
-	int rc, error;
+	int error;
 
 	assert(out != NULL && repo != NULL && commit != NULL);
 	*out = NULL;
-	if ((error = vios_git_check_object(repo, commit, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX, "a commit")) < 0)
+	if ((error = vios_git_commit_lookup(&c, repo, commit)) < 0)
 		return error;
-	if ((rc = git_commit_lookup(&c, repo, commit)) < 0)
-		return vios_git_error(rc, "a commit");
-	error = lookup_tree(out, repo, git_commit_tree_id(c), "a commit's tree");
+	error = vios_git_tree_lookup(out, repo, git_commit_tree_id(c), "a commit's tree");
 	git_commit_free(c);
 	return error;
 }
@@ -310,7 +321,7 @@ int vios_git_read_blob(uint8_t **out, size_t *len, git_repository *repo,
 	assert(out != NULL && len != NULL && repo != NULL && commit != NULL && path != NULL);
 	*out = NULL;
 	*len = 0;
-	if ((error = tree_of(&tree, repo, commit)) < 0)
+	if ((error = vios_git_commit_tree(&tree, repo, commit)) < 0)
 		return error;
 	for (;;) {
 		const char *slash = strchr(p, '/');
@@ -341,7 +352,7 @@ int vios_git_read_blob(uint8_t **out, size_t *len, git_repository *repo,
 		}
 		{
 			git_tree *sub = NULL;
-			if ((error = lookup_tree(&sub, repo, git_tree_entry_id(e), path)) < 0)
+			if ((error = vios_git_tree_lookup(&sub, repo, git_tree_entry_id(e), path)) < 0)
 				break;
 			git_tree_free(tree);
 			tree = sub;
@@ -397,7 +408,7 @@ static int list_tree(list_ctx *ctx, git_repository *repo, git_tree *tree, const 
 				error = list_add(ctx, root, git_tree_entry_name(e));
 			continue;
 		}
-		if ((error = lookup_tree(&sub, repo, git_tree_entry_id(e), path)) < 0)
+		if ((error = vios_git_tree_lookup(&sub, repo, git_tree_entry_id(e), path)) < 0)
 			break;
 		strcat(path, "/");
 		error = list_tree(ctx, repo, sub, path, depth + 1);
@@ -415,7 +426,7 @@ int vios_git_list(char ***out, size_t *n, git_repository *repo, const git_oid *c
 	assert(out != NULL && n != NULL && repo != NULL && commit != NULL);
 	*out = NULL;
 	*n = 0;
-	if ((error = tree_of(&tree, repo, commit)) == 0)
+	if ((error = vios_git_commit_tree(&tree, repo, commit)) == 0)
 		error = list_tree(&ctx, repo, tree, "", 0);
 	git_tree_free(tree);
 	if (error < 0) {

@@ -75,6 +75,18 @@ int vios_git_check_object(git_repository *repo, const git_oid *oid, git_object_t
 			  const char *what);
 
 /*
+ * libgit2's lookups of a commit, a tree and a commit's tree, each object's
+ * header checked first by vios_git_check_object (a commit at most
+ * VIOS_GIT_COMMIT_MAX, a tree at most VIOS_GIT_OBJECT_MAX, each of its
+ * type): what vios calls instead of git_commit_lookup, git_tree_lookup and
+ * git_commit_tree. `what` names the tree in the error. *out is NULL on
+ * failure; the caller frees it with git_commit_free / git_tree_free.
+ */
+int vios_git_commit_lookup(git_commit **out, git_repository *repo, const git_oid *oid);
+int vios_git_tree_lookup(git_tree **out, git_repository *repo, const git_oid *oid, const char *what);
+int vios_git_commit_tree(git_tree **out, git_repository *repo, const git_oid *commit);
+
+/*
  * Reads the file at path in commit's tree (at most max bytes, +NUL) through
  * vios_git_read_object. Every step of the path must be a directory and the
  * last a regular file (mode 100644 or 100755): a symbolic link (120000), a

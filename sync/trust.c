@@ -167,18 +167,15 @@ int vios_trust_keep_covenants(vios_store *st, const vios_registry *reg)
 	if ((error = vios_store_meta_get(&fp, st, "hub_fingerprint")) < 0 || (error = vios_fingerprint_parse(pin, fp)) < 0 ||
 	    (error = vios_trust_repo(&repo, st->node)) < 0)
 		goto done;
-	if ((error = git_commit_lookup(&c, repo, &reg->commit)) < 0) {
-		error = vios_git_error(error, "reading the registry's history");
+	if ((error = vios_git_commit_lookup(&c, repo, &reg->commit)) < 0)
 		goto done;
-	}
-	/* first parent back to the first version; each version verified as a whole */
+	/* first parent back to the first version, each commit by its header
+	 * first; each version verified as a whole */
 	while (git_commit_parentcount(c) > 0) {
 		git_commit *parent = NULL;
 		vios_registry *old = NULL;
-		if ((error = git_commit_parent(&parent, c, 0)) < 0) {
-			error = vios_git_error(error, "reading the registry's history");
+		if ((error = vios_git_commit_lookup(&parent, repo, git_commit_parent_id(c, 0))) < 0)
 			goto done;
-		}
 		git_commit_free(c);
 		c = parent;
 		if ((error = vios_registry_load(&old, repo, git_commit_id(c), pin)) < 0) {

@@ -5,8 +5,11 @@
 # reader refuses it by its header (sync/git.c vios_git_read_object) before
 # inflating it: fast, with bounded memory, one line naming the object. A
 # symbolic link at registry/hub.pub is refused too, so is a 200 MiB tree
-# object at bundles/ (the audit), and the server hook refuses a push of the
-# bundle bomb over a real git daemon.
+# object at bundles/ or as a commit's root tree (audit verify and replay),
+# and a directory inside bundles/ (the 200 MiB tree: audit verify, replay,
+# sync from a path; a small one: sync over git://, which the chain's walk
+# refuses by its mode before its tree diff would inflate it). The server
+# hook refuses a push of the bundle bomb over a real git daemon.
 #
 # Each refusal is timed with /usr/bin/time (seconds, peak KiB): under 5 s,
 # and a peak no higher than the same command's on a good repository plus
@@ -141,8 +144,44 @@ git --git-dir "$B4" update-ref "refs/heads/nodes/$S1" "$(git --git-dir "$B4" com
 timed audit-treebomb env -u VIOS_PASSPHRASE "$VIOS" --home "$T/aud" audit verify "$B4"
 t "audit verify refuses a directory bomb at bundles/: exit 3, one line naming it" refused 3 "bundles: directory ${TB:0:12} is 209715200 bytes"
 t "... in under 5 s, under 64 MiB" fast_64 audit-treebomb
+timed replay-good "$VIOS" --home "$T/aud" audit replay "$G"
+t "a good audit replay (the baseline)" test "$rc" -eq 0
+timed replay-treebomb "$VIOS" --home "$T/aud" audit replay "$B4"
+t "audit replay refuses the directory bomb at bundles/: exit 3, one line naming it" refused 3 "bundles: directory ${TB:0:12} is 209715200 bytes"
+t "... in under 5 s, bounded" fast_small replay-treebomb replay-good
 
- ------------------------------------------
+# the same 200 MiB tree object as a commit's root tree
+B6="$T/rootbomb.git"
+cp -r "$G" "$B6"
+mkdir -p "$B6/objects/${TB:0:2}" && cp "$B4/objects/${TB:0:2}/${TB:2}" "$B6/objects/${TB:0:2}/"
+git --git-dir "$B6" update-ref "refs/heads/nodes/$S1" "$(git --git-dir "$B6" commit-tree "$TB" -p "refs/heads/nodes/$S1" -m "vios bundle 2")"
+timed audit-rootbomb env -u VIOS_PASSPHRASE "$VIOS" --home "$T/aud" audit verify "$B6"
+t "audit verify refuses a directory bomb as a commit's root tree: exit 3, one line naming it" refused 3 "a commit's tree: directory ${TB:0:12} is 209715200 bytes"
+t "... in under 5 s, under 64 MiB" fast_64 audit-rootbomb
+timed replay-rootbomb "$VIOS" --home "$T/aud" audit replay "$B6"
+t "audit replay refuses it: exit 3, one line naming it" refused 3 "a commit's tree: directory ${TB:0:12} is 209715200 bytes"
+t "... in under 5 s, bounded" fast_small replay-rootbomb replay-good
+
+# a directory inside bundles/: the 200 MiB tree object at bundles/sub beside
+# the real bundle files (the tree diff of the chain's walk would inflate it)
+B5="$T/nested.git"
+cp -r "$G" "$B5"
+mkdir -p "$B5/objects/${TB:0:2}" && cp "$B4/objects/${TB:0:2}/${TB:2}" "$B5/objects/${TB:0:2}/"
+BT=$( { git --git-dir "$B5" ls-tree "refs/heads/nodes/$S1:bundles"; printf '040000 tree %s\tsub\n' "$TB"; } | git --git-dir "$B5" mktree --missing)
+ROOT=$(printf '040000 tree %s\tbundles\n' "$BT" | git --git-dir "$B5" mktree --missing)
+git --git-dir "$B5" update-ref "refs/heads/nodes/$S1" "$(git --git-dir "$B5" commit-tree "$ROOT" -p "refs/heads/nodes/$S1" -m "vios bundle 2")"
+NESTED="bundles/sub: directory ${TB:0:12} in commit [0-9a-f]\{12\} on node $S1's ref: bundles/ holds files only: refused unread"
+timed audit-nested env -u VIOS_PASSPHRASE "$VIOS" --home "$T/aud" audit verify "$B5"
+t "audit verify refuses a directory inside bundles/: exit 3, one line naming it" refused 3 "$NESTED"
+t "... in under 5 s, under 64 MiB" fast_64 audit-nested
+timed replay-nested "$VIOS" --home "$T/aud" audit replay "$B5"
+t "audit replay refuses it: exit 3, one line naming it" refused 3 "$NESTED"
+t "... in under 5 s, bounded" fast_small replay-nested replay-good
+timed sync-nested "$VIOS" --home "$T/s2" sync --via "$B5"
+t "sync refuses it (the fetch from a path checks every header): exit 3, one line naming it" refused 3 "bundles/sub/ on refs/heads/nodes/$S1: directory ${TB:0:12} is 209715200 bytes"
+t "... in under 5 s, bounded" fast_small sync-nested sync-good
+
+# --- the hook on a git daemon: the bundle bomb pushed over git:// -----------------
 H="$T/hooked.git"
 cp -r "$G" "$H"
 cp "$(dirname "$0")/../../tools/pre-receive" "$H/hooks/pre-receive"
@@ -164,4 +203,20 @@ echo "     check-push: $(tail -1 "$T/hook.tm" 2>/dev/null | awk '{ printf "%s s,
 t "the hook refuses the pushed bundle bomb, naming it" bash -c "[ $rc -ne 0 ] && grep -q 'larger than 67108864 bytes' '$T/err'"
 t "... the hook itself in under 5 s, under 64 MiB" fast_64 hook
 t "... and the ref did not move" test "$(git --git-dir "$H" rev-parse "refs/heads/nodes/$S1")" = "$(git --git-dir "$G" rev-parse "refs/heads/nodes/$S1")"
+
+# a directory inside bundles/ over git://, where no header check of the fetch
+# comes first: the walk of sync refuses it by its mode (a small directory:
+# git's own server cannot pack the 200 MiB tree of zeros). School 4 joins
+# the clean hub over git://, then the directory is committed there.
+B7="$T/nested-net.git"
+cp -r "$G" "$B7"
+t "a school joins over git://" V "$T/s4" join "git://127.0.0.1:$PORT/nested-net.git" --hub-fingerprint "$FP"
+BLOB=$(echo hello | git --git-dir "$B7" hash-object -w --stdin)
+SUB=$(printf '100644 blob %s\tx\n' "$BLOB" | git --git-dir "$B7" mktree)
+BT=$( { git --git-dir "$B7" ls-tree "refs/heads/nodes/$S1:bundles"; printf '040000 tree %s\tsub\n' "$SUB"; } | git --git-dir "$B7" mktree)
+ROOT=$(printf '040000 tree %s\tbundles\n' "$BT" | git --git-dir "$B7" mktree)
+git --git-dir "$B7" update-ref "refs/heads/nodes/$S1" "$(git --git-dir "$B7" commit-tree "$ROOT" -p "refs/heads/nodes/$S1" -m "vios bundle 2")"
+timed sync-nested-net "$VIOS" --home "$T/s4" sync
+t "its sync refuses a directory inside bundles/: exit 3, one line naming it" refused 3 "bundles/sub: directory ${SUB:0:12} in commit [0-9a-f]\{12\} on node $S1's ref: bundles/ holds files only"
+t "... in under 5 s, bounded" fast_small sync-nested-net sync-good
 finish

@@ -376,6 +376,39 @@ static void test_git_read_object__refuses_a_wrong_type_or_an_oversize_object_unr
 	git_repository_free(repo);
 }
 
+static void test_git_lookups__check_the_header_before_libgit2_inflates(void **state)
+{
+	sandbox *sb = *state;
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	git_tree *t = NULL;
+	git_oid c, big, tree;
+
+	FX_OK(vios_git_open(&repo, sb->a, 1));
+	c = odd_commit(repo, REF, 100000, &big, &tree);
+
+	FX_OK(vios_git_commit_lookup(&commit, repo, &c));
+	git_commit_free(commit);
+	FX_OK(vios_git_commit_tree(&t, repo, &c));
+	assert_true(git_oid_equal(git_tree_id(t), &tree));
+	git_tree_free(t);
+	FX_OK(vios_git_tree_lookup(&t, repo, &tree, "root"));
+	git_tree_free(t);
+
+	/* the wrong type is refused by the header, naming what, *out NULL */
+	commit = (git_commit *)1;
+	assert_int_equal(vios_git_commit_lookup(&commit, repo, &tree), VIOS_ECORRUPT);
+	assert_null(commit);
+	assert_non_null(strstr(vios_error_last(), "is a tree, not a commit"));
+	t = (git_tree *)1;
+	assert_int_equal(vios_git_tree_lookup(&t, repo, &big, "bundles"), VIOS_ECORRUPT);
+	assert_null(t);
+	assert_non_null(strstr(vios_error_last(), "bundles: object"));
+	assert_int_equal(vios_git_commit_tree(&t, repo, &big), VIOS_ECORRUPT);
+	assert_null(t);
+	git_repository_free(repo);
+}
+
 static void test_git_read_blob__refuses_a_symlink_a_submodule_link_or_a_directory(void **state)
 {
 	sandbox *sb = *state;
@@ -514,6 +547,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_git_push__fast_forwards_and_refuses_a_rewrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_read_object__refuses_a_wrong_type_or_an_oversize_object_unread,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_lookups__check_the_header_before_libgit2_inflates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_read_blob__refuses_a_symlink_a_submodule_link_or_a_directory,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_fetch__refuses_an_oversize_object_or_pack_before_fetching_it,
