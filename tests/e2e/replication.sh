@@ -145,7 +145,7 @@ V "$T/s1" sync >/dev/null 2>&1
 t "after the crashes: school and police agree on the case" same s1 pol case
 t "after the crashes: the school has the police's last update" bash -c "'$VIOS' --home '$T/s1' --json agreement list | jq -e '.[] | select(.id==\"$AG\") | .feedback==\"police update $k\"'"
 t "after the crashes: hub and auditor agree on the theme" same hub aud theme
-t "every crash-time trend arrived exactly once at the police" bash -c "[ \$('$VIOS' --home '$T/pol' --json trend list | jq '[.[] | select(.note != null and (.note | startswith(\"crash at\")))] | length') -eq 11 ]"
+t "every crash-time trend arrived exactly once at the police" bash -c "[ \$('$VIOS' --home '$T/pol' --json trend list | jq '[.[] | select(.note != null and (.note | startswith(\"crash at\")))] | length') -eq 13 ]"
 t "no seq was sealed twice: the hub's ref is the school's outbox ref" bash -c "[ \"\$(git --git-dir '$G' rev-parse refs/heads/nodes/$S1)\" = \"\$(git --git-dir '$T/s1/outbox.git' rev-parse refs/heads/nodes/$S1)\" ]"
 t "the school's outbox: every sealed bundle committed and sent" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e '.unsent_bundles == 0 and .pending_changes == 0'"
 
