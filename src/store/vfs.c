@@ -199,11 +199,14 @@ typedef struct store_key {
 	char *name;   /* main db path as SQLite passed it to xOpen */
 	uint8_t *key; /* VIOS_VFS_KEY_BYTES, then the index's MAC key; sodium_malloc'd, read-only */
 	int nref;     /* open files using it */
+	struct vfs_file *main; /* an open main db file of the store (loads the index) */
 	int have_id;  /* dev/ino of the main db file set */
 	dev_t dev;
 	ino_t ino;
 	page_index ix;
 } store_key;
+
+struct vfs_file;
 
 typedef struct vfs_file {
 	sqlite3_file base;
@@ -734,8 +737,13 @@ static int idx_load(vfs_file *f)
 	if (size / PAGE > IDX_MAX_PAGES)
 		return SQLITE_FULL;
 	pages = (uint32_t)(size / PAGE);
-	if (size == 0 && VIOS_VFS_ADOPT_MISSING_INDEX)
-		return idx_fresh_empty(ix); /* the test build: an index left beside it is stale */
+	if (size == 0 && VIOS_VFS_ADOPT_MISSING_INDEX) {
+		/* the test build: an index left beside it is stale, the WAL or
+		 * journal beside it taken as it is */
+		if ((rc = idx_fresh_empty(ix)) == SQLITE_OK)
+			idx_adopt_sides(ix, f->sk->name);
+		return rc;
+	}
 	if ((rc = idx_read(ix, idx_key(f->sk))) == SQLITE_OK) {
 		/* the WAL it says holds commits not yet in the database cannot
 		 * have gone (SQLite deletes a WAL only after writing it back,
@@ -871,11 +879,15 @@ static int index_side(store_key *sk, uint32_t flag, const uint8_t *bytes)
 	dst = flag == IDX_WAL_LIVE ? ix->wal_salt : ix->journal;
 	pthread_mutex_lock(&ix->lock);
 	if (!ix->loaded && bytes) {
-		/* a side file begun before the database was read: its header
-		 * would not be recorded, and it would later be taken for one
-		 * put beside the store; refused rather than risked */
-		pthread_mutex_unlock(&ix->lock);
-		return SQLITE_IOERR_WRITE;
+		/* a side file begun before the database was read (or since
+		 * another process changed the index): its header must be
+		 * recorded, else it would be taken for one put beside the
+		 * store, so the index is read now */
+		rc = sk->main ? idx_load(sk->main) : SQLITE_IOERR_WRITE;
+		if (rc != SQLITE_OK) {
+			pthread_mutex_unlock(&ix->lock);
+			return rc;
+		}
 	}
 	if (ix->loaded && bytes && (!(ix->flags & flag) || memcmp(dst, bytes, 8) != 0)) {
 		ix->flags |= flag;
@@ -1355,6 +1367,12 @@ static int enc_close(sqlite3_file *pFile)
 
 	if (rc == SQLITE_OK && f->kind == KIND_MAIN)
 		rc = index_commit(f->sk);
+	if (f->kind == KIND_MAIN) {
+		pthread_mutex_lock(&f->sk->ix.lock);
+		if (f->sk->main == f)
+			f->sk->main = NULL;
+		pthread_mutex_unlock(&f->sk->ix.lock);
+	}
 	rc2 = f->real->pMethods->xClose(f->real);
 	key_release(f->sk);
 	f->sk = NULL;
@@ -1869,6 +1887,11 @@ static int vfs_open(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
 		return rc;
 	}
 	f->base.pMethods = &enc_methods;
+	if (f->kind == KIND_MAIN) {
+		pthread_mutex_lock(&f->sk->ix.lock);
+		f->sk->main = f;
+		pthread_mutex_unlock(&f->sk->ix.lock);
+	}
 	return SQLITE_OK;
 }
 
