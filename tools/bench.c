@@ -1575,7 +1575,12 @@ static void store_measure(result best[2], const char *p1, const char *p2, const 
 		for (int k = 0; k < 2; k++) {
 			result r = { 0 };
 			const char *path = k ? p2 : p1;
+			char index[PATH_MAX + 8];
+
+			/* a fresh store: its page index goes with it */
+			snprintf(index, sizeof(index), "%s-index", path);
 			unlink(path);
+			unlink(index);
 			run(&r, k ? open_vios(path, key) : open_plain(path), path, rows, cache);
 			best[k].insert = r.insert < best[k].insert ? r.insert : best[k].insert;
 			best[k].lookup = r.lookup < best[k].lookup ? r.lookup : best[k].lookup;
