@@ -141,26 +141,27 @@ TB=$(git --git-dir "$B4" hash-object -t tree --literally -w "$T/zeros")
 rm -f "$T/zeros"
 ROOT=$(printf '040000 tree %s\tbundles\n' "$TB" | git --git-dir "$B4" mktree --missing)
 git --git-dir "$B4" update-ref "refs/heads/nodes/$S1" "$(git --git-dir "$B4" commit-tree "$ROOT" -p "refs/heads/nodes/$S1" -m bomb)"
-timed audit-treebomb env -u VIOS_PASSPHRASE "$VIOS" --home "$T/aud" audit verify "$B4"
-t "audit verify refuses a directory bomb at bundles/: exit 3, one line naming it" refused 3 "bundles: directory ${TB:0:12} is 209715200 bytes"
-t "... in under 5 s, under 64 MiB" fast_64 audit-treebomb
+# both_refuse NAME REPO WHAT PATTERN: audit verify (without the passphrase)
+# and audit replay each refuse REPO: exit 3, one line matching PATTERN, fast,
+# in bounded memory (replay against the good replay, replay-good)
+both_refuse() {
+	timed "audit-$1" env -u VIOS_PASSPHRASE "$VIOS" --home "$T/aud" audit verify "$2"
+	t "audit verify refuses $3: exit 3, one line naming it" refused 3 "$4"
+	t "... in under 5 s, under 64 MiB" fast_64 "audit-$1"
+	timed "replay-$1" "$VIOS" --home "$T/aud" audit replay "$2"
+	t "audit replay refuses $3: exit 3, one line naming it" refused 3 "$4"
+	t "... in under 5 s, bounded" fast_small "replay-$1" replay-good
+}
 timed replay-good "$VIOS" --home "$T/aud" audit replay "$G"
 t "a good audit replay (the baseline)" test "$rc" -eq 0
-timed replay-treebomb "$VIOS" --home "$T/aud" audit replay "$B4"
-t "audit replay refuses the directory bomb at bundles/: exit 3, one line naming it" refused 3 "bundles: directory ${TB:0:12} is 209715200 bytes"
-t "... in under 5 s, bounded" fast_small replay-treebomb replay-good
+both_refuse treebomb "$B4" "a directory bomb at bundles/" "bundles: directory ${TB:0:12} is 209715200 bytes"
 
 # the same 200 MiB tree object as a commit's root tree
 B6="$T/rootbomb.git"
 cp -r "$G" "$B6"
 mkdir -p "$B6/objects/${TB:0:2}" && cp "$B4/objects/${TB:0:2}/${TB:2}" "$B6/objects/${TB:0:2}/"
 git --git-dir "$B6" update-ref "refs/heads/nodes/$S1" "$(git --git-dir "$B6" commit-tree "$TB" -p "refs/heads/nodes/$S1" -m "vios bundle 2")"
-timed audit-rootbomb env -u VIOS_PASSPHRASE "$VIOS" --home "$T/aud" audit verify "$B6"
-t "audit verify refuses a directory bomb as a commit's root tree: exit 3, one line naming it" refused 3 "a commit's tree: directory ${TB:0:12} is 209715200 bytes"
-t "... in under 5 s, under 64 MiB" fast_64 audit-rootbomb
-timed replay-rootbomb "$VIOS" --home "$T/aud" audit replay "$B6"
-t "audit replay refuses it: exit 3, one line naming it" refused 3 "a commit's tree: directory ${TB:0:12} is 209715200 bytes"
-t "... in under 5 s, bounded" fast_small replay-rootbomb replay-good
+both_refuse rootbomb "$B6" "a directory bomb as a commit's root tree" "a commit's tree: directory ${TB:0:12} is 209715200 bytes"
 
 # a directory inside bundles/: the 200 MiB tree object at bundles/sub beside
 # the real bundle files (the tree diff of the chain's walk would inflate it)
@@ -171,12 +172,7 @@ BT=$( { git --git-dir "$B5" ls-tree "refs/heads/nodes/$S1:bundles"; printf '0400
 ROOT=$(printf '040000 tree %s\tbundles\n' "$BT" | git --git-dir "$B5" mktree --missing)
 git --git-dir "$B5" update-ref "refs/heads/nodes/$S1" "$(git --git-dir "$B5" commit-tree "$ROOT" -p "refs/heads/nodes/$S1" -m "vios bundle 2")"
 NESTED="bundles/sub: directory ${TB:0:12} in commit [0-9a-f]\{12\} on node $S1's ref: bundles/ holds files only: refused unread"
-timed audit-nested env -u VIOS_PASSPHRASE "$VIOS" --home "$T/aud" audit verify "$B5"
-t "audit verify refuses a directory inside bundles/: exit 3, one line naming it" refused 3 "$NESTED"
-t "... in under 5 s, under 64 MiB" fast_64 audit-nested
-timed replay-nested "$VIOS" --home "$T/aud" audit replay "$B5"
-t "audit replay refuses it: exit 3, one line naming it" refused 3 "$NESTED"
-t "... in under 5 s, bounded" fast_small replay-nested replay-good
+both_refuse nested "$B5" "a directory inside bundles/" "$NESTED"
 timed sync-nested "$VIOS" --home "$T/s2" sync --via "$B5"
 t "sync refuses it (the fetch from a path checks every header): exit 3, one line naming it" refused 3 "bundles/sub/ on refs/heads/nodes/$S1: directory ${TB:0:12} is 209715200 bytes"
 t "... in under 5 s, bounded" fast_small sync-nested sync-good
