@@ -218,7 +218,7 @@ static void check_recipients(chain_state *cs, const vios_bundle_header *h, long 
 			bfind(cs, seq, 0, h->hlc, "addressed to node %s (\"%s\"), revoked at %s before this bundle was sealed", id,
 			      n->pub.name, n->pub.revoked_at);
 		if ((h->categories & VIOS_CAT_BIT_CASE) && !strcmp(n->pub.kind, "partner") && reg && t >= reg->expires_ms + GRACE_MS) {
-			vios_registry_time_format(why, (long long)(reg->expires_ms / 1000));
+			vios_time_format(why, (long long)(reg->expires_ms / 1000));
 			bfind(cs, seq, 0, h->hlc, "case data sealed to partner %s (\"%s\") after registry v%lld expired at %s", id,
 			      n->pub.name, reg->version, why);
 		}

@@ -29,21 +29,11 @@ int vios_registry_time_parse(long long *out, const char *iso)
 	if (iso == NULL || strlen(iso) != 20 || (end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end ||
 	    (t = timegm(&tm)) == (time_t)-1)
 		return VIOS_ECORRUPT;
-	vios_registry_time_format(back, (long long)t);
+	vios_time_format(back, (long long)t);
 	if (strcmp(back, iso) != 0)
 		return VIOS_ECORRUPT; /* not canonical (a 61st second, a 30th of February) */
 	*out = (long long)t;
 	return 0;
-}
-
-void vios_registry_time_format(char out[21], long long secs)
-{
-	time_t t = (time_t)secs;
-	struct tm tm;
-
-	assert(out != NULL);
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) != 20)
-		strcpy(out, "1970-01-01T00:00:00Z");
 }
 
 /* ---- node entries -------------------------------------------------------- */
@@ -468,7 +458,7 @@ int vios_registry_publish_until(git_oid *out, git_repository *repo, const vios_n
 	}
 	vios_node_fingerprint(fp, hub);
 	vios_now_iso(now);
-	vios_registry_time_format(until, expires);
+	vios_time_format(until, expires);
 	snprintf(comment, sizeof(comment), "vios hub root key %s", fp);
 	if ((error = vios_minisign_pub_file(&pubfile, &hub->sign_pub, comment)) < 0)
 		goto done;

@@ -168,10 +168,9 @@ int vios_registry_refresh(git_oid *out, git_repository *repo, const vios_node *h
 
 /*
  * A registry time ("YYYY-MM-DDTHH:MM:SSZ", UTC, exactly so) as Unix
- * seconds, and back. _time_parse: 0, or VIOS_ECORRUPT.
+ * seconds: 0, or VIOS_ECORRUPT. Back: vios_time_format (util/util.h).
  */
 int vios_registry_time_parse(long long *out, const char *iso);
-void vios_registry_time_format(char out[21], long long secs);
 
 /* vios_fingerprint_parse (a pin as a person types it): node/node.h. */
 

@@ -44,14 +44,6 @@ static time_t iso_time(const char *s)
 	return timegm(&tm);
 }
 
-static void iso_of(char out[21], time_t t)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* 1 when the calendar month (UTC) of `since` has ended at now. */
 static int month_ended(const char *since, time_t now)
 {
@@ -176,7 +168,7 @@ static int destroy_due(vios_epoch_report *rep, vios_store *st, time_t now, int *
 		return error;
 	}
 
-	iso_of(nowiso, now);
+	vios_time_format(nowiso, now);
 	rc = sqlite3_prepare_v2(st->db, "SELECT n, " SUCCESSOR_ANNOUNCED " FROM " LIVE_ENDED " ORDER BY 1", -1, &pStmt, NULL);
 	for (; rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW; rc = SQLITE_OK) {
 		time_t end = iso_time((const char *)sqlite3_column_text(pStmt, 1));
@@ -211,7 +203,7 @@ int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force)
 
 	assert(st != NULL && st->db != NULL && st->node != NULL);
 	memset(&rep, 0, sizeof(rep));
-	iso_of(now, t);
+	vios_time_format(now, t);
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		return error;
 	if ((error = current(&cur, since, st)) < 0)
@@ -238,7 +230,7 @@ int vios_epoch_maintain(vios_epoch_report *out, vios_store *st, int force)
 			time_t e = iso_time((const char *)sqlite3_column_text(pStmt, 0));
 			rep.awaiting_announce = sqlite3_column_int64(pStmt, 1) > 0;
 			if (e >= 0 && !rep.awaiting_announce)
-				iso_of(rep.next_destroy, e + GRACE_SECONDS);
+				vios_time_format(rep.next_destroy, e + GRACE_SECONDS);
 			rc = SQLITE_DONE;
 		}
 		sqlite3_finalize(pStmt);
@@ -270,7 +262,7 @@ int vios_epoch_resume(long long *started, vios_store *st, long long announced)
 	if ((error = current(&cur, NULL, st)) < 0)
 		goto done;
 	if (announced > cur) {
-		iso_of(now, vios_now());
+		vios_now_iso(now);
 		if ((error = start_next(st, cur, announced + 1, now)) < 0)
 			goto done;
 		*started = announced + 1;
@@ -312,7 +304,7 @@ int vios_epoch_published(vios_store *st, long long n, long long seq)
 	int rc;
 
 	assert(st != NULL && n >= 1 && seq >= 1);
-	iso_of(now, vios_now());
+	vios_now_iso(now);
 	/* an older epoch never announced is superseded by this one */
 	rc = sqlite3_prepare_v2(st->db, "UPDATE epoch_key SET published_seq = ?2, announced_at = ?3"
 				" WHERE n <= ?1 AND published_seq IS NULL", -1, &pStmt, NULL);

@@ -354,14 +354,19 @@ uint64_t vios_now_ms(void)
 	return (uint64_t)(ts.tv_sec + test_skew_seconds()) * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void vios_now_iso(char out[21])
+void vios_time_format(char out[21], long long secs)
 {
-	time_t t = vios_now();
+	time_t t = (time_t)secs;
 	struct tm tm;
 
 	assert(out != NULL);
-	gmtime_r(&t, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) != 20)
+		strcpy(out, "1970-01-01T00:00:00Z");
+}
+
+void vios_now_iso(char out[21])
+{
+	vios_time_format(out, (long long)vios_now());
 }
 
 void vios_uuid7(char out[37])

@@ -104,4 +104,9 @@ uint64_t vios_now_ms(void);
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void vios_now_iso(char out[21]);
 
+/* secs (UTC, seconds since 1970) as "YYYY-MM-DDTHH:MM:SSZ", the one
+ * spelling of a time vios stores and signs; 1970-01-01T00:00:00Z when it
+ * cannot be spelled so. */
+void vios_time_format(char out[21], long long secs);
+
 #endif

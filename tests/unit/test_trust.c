@@ -220,7 +220,7 @@ static void test_registry_time__canonical_only(void **state)
 
 	(void)state;
 	assert_int_equal(vios_registry_time_parse(&t, "2026-11-30T14:00:00Z"), 0);
-	vios_registry_time_format(back, t);
+	vios_time_format(back, t);
 	assert_string_equal(back, "2026-11-30T14:00:00Z");
 	assert_int_equal(vios_registry_time_parse(&t, "2026-11-30T14:00:00"), VIOS_ECORRUPT);
 	assert_int_equal(vios_registry_time_parse(&t, "2026-02-30T14:00:00Z"), VIOS_ECORRUPT);
