@@ -25,6 +25,7 @@ typedef struct {
 /* Flags of a command in the table. */
 #define NEEDS_NODE 1  /* unlock the node (passphrase) before running */
 #define NEEDS_STORE 3 /* unlock it and open its record store */
+#define NEEDS_HOME 4  /* the home only (--home, VIOS_HOME or ~/.vios): no passphrase */
 
 typedef int (*vios_cmd_fn)(vios_cli *cli, int argc, char **argv);
 
@@ -88,6 +89,7 @@ int cmd_digest(vios_cli *cli, int argc, char **argv);
 int cmd_sync(vios_cli *cli, int argc, char **argv);
 int cmd_keys(vios_cli *cli, int argc, char **argv);
 int cmd_audit(vios_cli *cli, int argc, char **argv);
+int cmd_config(vios_cli *cli, int argc, char **argv);
 /* hub merge, shared by cmd_hub */
 int cli_hub_merge(vios_cli *cli, const char *via);
 void cli_progress_on(void);

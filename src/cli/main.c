@@ -398,6 +398,20 @@ static const vios_cmd commands[] = {
 	  "when the home is an auditor's that joined, the hub it pinned at 'vios join';\n"
 	  "else the checkpoint's; else the key of the first registry commit, printed so\n"
 	  "you can compare it with the hub operator's fingerprint.\n", NULL },
+	{ "config", cmd_config, NEEDS_HOME, "Show and change this node's settings (timeouts, logins)",
+	  "usage: vios config list\n"
+	  "       vios config get KEY\n"
+	  "       vios config set KEY VALUE\n"
+	  "       vios config unset KEY\n"
+	  "\n"
+	  "Settings live in the home's config.json (mode 0600, no secrets: a credentials\n"
+	  "file may be named there, never a password) and need no passphrase. list shows\n"
+	  "every key with its value or default and what it does; set checks the value\n"
+	  "(a key vios does not know, or a bad value, is refused and nothing changes);\n"
+	  "unset goes back to the default. Keys include:\n"
+	  "  net.connect_timeout  seconds to connect to the hub before giving up (30)\n"
+	  "  net.idle_timeout     seconds a transfer may stay silent (120)\n"
+	  "See docs/formats.md, \"Settings\".\n", NULL },
 	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
 
