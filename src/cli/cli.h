@@ -55,6 +55,11 @@ int cli_passphrase(vios_secret **out, const vios_cli *cli, int confirm);
  * VIOS_NEW_PASSPHRASE or the terminal (asked twice). */
 int cli_new_passphrase(vios_secret **out, const char *file);
 
+/* The recovery code of passphrase recover: from file (may be NULL), else
+ * code ("-": standard input; a code on the command line shows in the
+ * process list), else a prompt on the terminal. */
+int cli_recovery_code(vios_secret **out, const char *code, const char *file);
+
 /* The passphrase of an identity backup: --backup-passphrase-file FILE (file
  * may be NULL), else the node's own sources as cli_passphrase reads them
  * (a prompt says it is the backup's; asked twice with confirm). */

@@ -5,6 +5,7 @@
  * sync/retention.c do the work; this file reads options and prints.
  */
 #include "cli/cli.h"
+#include "cli/text.h"
 #include "cli/table.h"
 #include "crdt/crdt.h"
 #include "sync/retention.h"
@@ -66,8 +67,10 @@ int cmd_pupil_erase(vios_cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == OPT_JSON)
 			cli->json = 1;
-		else if (c == OPT_REASON)
-			reason = optarg;
+		else if (c == OPT_REASON) {
+			if ((error = cli_text(&reason, cli, "reason", optarg)) < 0)
+				return error;
+		}
 		else
 			return cli_usage(cli, "unknown option");
 	}

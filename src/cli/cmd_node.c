@@ -315,28 +315,30 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "recovery-code", required_argument, NULL, 'r' },
+		{ "recovery-code-file", required_argument, NULL, 'f' },
 		{ "new-passphrase-file", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *code = NULL, *newfile = NULL, *verb;
-	vios_secret *pass = NULL, *newpass = NULL;
+	const char *code = NULL, *codefile = NULL, *newfile = NULL, *verb;
+	vios_secret *pass = NULL, *newpass = NULL, *rc = NULL;
 	vios_node *node = NULL;
 	int c, error;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': code = optarg; break;
+		case 'f': codefile = optarg; break;
 		case 'n': newfile = optarg; break;
 		case OPT_JSON: cli->json = 1; break;
 		default: return cli_usage(cli, "unknown option");
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_usage(cli, "expected 'passphrase change' or 'passphrase recover --recovery-code CODE'");
+		return cli_usage(cli, "expected 'passphrase change' or 'passphrase recover'");
 	verb = argv[optind];
 	if (!strcmp(verb, "change")) {
-		if (code)
+		if (code || codefile)
 			return cli_usage(cli, "--recovery-code goes with 'recover'");
 		if ((error = cli_passphrase(&pass, cli, 0)) < 0 ||
 		    (error = vios_node_open(&node, cli->home, pass)) < 0 ||
@@ -349,11 +351,12 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 		else
 			printf("Passphrase changed for node %s.\n", node->node_id);
 	} else if (!strcmp(verb, "recover")) {
-		if (code == NULL)
-			return cli_usage(cli, "recover needs --recovery-code CODE");
+		if (code && codefile)
+			return cli_usage(cli, "give --recovery-code or --recovery-code-file, not both");
 		if ((error = vios_node_open_public(&node, cli->home)) < 0 ||
+		    (error = cli_recovery_code(&rc, code, codefile)) < 0 ||
 		    (error = cli_new_passphrase(&newpass, newfile)) < 0 ||
-		    (error = vios_node_passphrase_recover(cli->home, code, newpass)) < 0)
+		    (error = vios_node_passphrase_recover(cli->home, (const char *)rc->buf, newpass)) < 0)
 			goto done;
 		error = 0;
 		if (cli->json)
@@ -365,6 +368,7 @@ int cmd_passphrase(vios_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "unknown action '%s' (change or recover)", verb);
 	}
 done:
+	vios_secret_free(rc);
 	vios_secret_free(pass);
 	vios_secret_free(newpass);
 	vios_node_free(node);

@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "cli/text.h"
 #include "store/records.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -22,7 +23,9 @@
 typedef struct {
 	const char *opt;
 	const char *col;
-	int kind; /* 0 value, 1 flag (sets "1"), 2 yes/no value */
+	int kind; /* 0 value, 1 flag (sets "1"), 2 yes/no value, 3 free text (cli/text.h: "-" reads
+		   * standard input or the editor), 4 free text an add needs (asked in the editor when
+		   * missing on a terminal) */
 } addopt;
 
 /*
@@ -36,7 +39,7 @@ static int parse_fields(vios_cli *cli, int argc, char **argv, const addopt *spec
 {
 	struct option longopts[MAXOPT + 2];
 	size_t n = 0, nopt = 0;
-	int c, idx;
+	int c, idx, error;
 
 	for (; spec[nopt].opt; nopt++) {
 		longopts[nopt].name = spec[nopt].opt;
@@ -55,6 +58,8 @@ static int parse_fields(vios_cli *cli, int argc, char **argv, const addopt *spec
 		if (c < 0 || (size_t)c >= nopt)
 			return cli_usage(cli, "unknown option");
 		val = spec[c].kind == 1 && !edit ? "1" : optarg;
+		if (spec[c].kind >= 3 && (error = cli_text(&val, cli, spec[c].opt, optarg)) < 0)
+			return error;
 		if (spec[c].kind == 2 || (spec[c].kind == 1 && edit)) {
 			if (!strcmp(optarg, "yes"))
 				val = "1";
@@ -85,6 +90,17 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 		return error;
 	if (optind + 1 != argc)
 		return cli_usage(cli, "unexpected argument '%s'", optind + 1 < argc ? argv[optind + 1] : "");
+	/* a text the record needs and the command line left out: the editor, on a terminal */
+	for (const addopt *o = spec; o->opt && cli_text_can_edit(); o++) {
+		size_t i = 0;
+		while (i < n && strcmp(fields[i].col, o->col))
+			i++;
+		if (o->kind != 4 || i < n)
+			continue;
+		if ((error = cli_text(&fields[n].val, cli, o->opt, "-")) < 0)
+			return error;
+		fields[n++].col = o->col;
+	}
 	if ((error = vios_record_add(id, cli->store, table, fields, n)) < 0)
 		return error;
 	if (cli->json)
@@ -242,9 +258,9 @@ static const cli_col agreement_cols[] = { { "id", "ID", 0 }, { "due_date", "DUE"
 
 int cmd_pupil(vios_cli *cli, int argc, char **argv)
 {
-	static const addopt spec[] = { { "name", "name", 0 }, { "birth", "birth_date", 0 },
+	static const addopt spec[] = { { "name", "name", 4 }, { "birth", "birth_date", 0 },
 				       { "class", "class", 0 }, { "local-id", "local_id", 0 },
-				       { "guardian", "guardian_contact", 0 }, { NULL, NULL, 0 } };
+				       { "guardian", "guardian_contact", 3 }, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	/* over16 follows from the birth date (records.h): no flag sets it */
 	for (int i = 1; i < argc; i++)
@@ -343,12 +359,12 @@ static void section(const char *title, const json_t *rows, const cli_col *cols)
 
 int cmd_signal(vios_cli *cli, int argc, char **argv)
 {
-	static const addopt spec[] = { { "theme", "theme", 0 }, { "note", "note", 0 },
+	static const addopt spec[] = { { "theme", "theme", 0 }, { "note", "note", 4 },
 				       { "pupil", "pupil_id", 0 }, { "at", "seen_at", 0 },
 				       { "where", "location", 0 }, { "severity", "severity", 0 },
-				       { "source", "source", 0 }, { "basis", "basis", 0 },
+				       { "source", "source", 3 }, { "basis", "basis", 0 },
 				       { "parents-informed", "parents_informed", 2 },
-				       { "not-informed-reason", "not_informed_reason", 0 },
+				       { "not-informed-reason", "not_informed_reason", 3 },
 				       { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	if (!strcmp(act, "add"))
@@ -408,7 +424,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 int cmd_trend(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "theme", "theme", 0 }, { "period", "period", 0 },
-				       { "level", "level", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
+				       { "level", "level", 0 }, { "note", "note", 3 }, { NULL, NULL, 0 } };
 	static const cli_col cols[] = { { "id", "ID", 0 }, { "period", "PERIOD", 0 }, { "theme", "THEME", 0 },
 					{ "level", "LEVEL", 0 }, { "note", "NOTE", 1 }, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
@@ -426,7 +442,7 @@ int cmd_trend(vios_cli *cli, int argc, char **argv)
 int cmd_meeting(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "kind", "kind", 0 }, { "date", "date", 0 }, { "roles", "roles", 0 },
-				       { "minutes", "minutes", 0 }, { "case", "case_id", 0 }, { NULL, NULL, 0 } };
+				       { "minutes", "minutes", 3 }, { "case", "case_id", 0 }, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "meeting", spec);
@@ -445,12 +461,12 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "pupil", "pupil_id", 0 }, { "signals", "signals", 0 },
 				       { "roles", "roles", 0 }, { "lead", "lead_role", 0 },
-				       { "basis", "basis", 0 }, { "police-info", "police_info", 0 },
-				       { "care-info", "care_info", 0 },
+				       { "basis", "basis", 0 }, { "police-info", "police_info", 3 },
+				       { "care-info", "care_info", 3 },
 				       { "parents-informed", "parents_informed", 2 },
-				       { "not-informed-reason", "not_informed_reason", 0 }, { NULL, NULL, 0 } };
+				       { "not-informed-reason", "not_informed_reason", 3 }, { NULL, NULL, 0 } };
 	/* the marked fields, art. 10 and art. 9: what case info changes */
-	static const addopt info[] = { { "police-info", "police_info", 0 }, { "care-info", "care_info", 0 },
+	static const addopt info[] = { { "police-info", "police_info", 3 }, { "care-info", "care_info", 3 },
 				       { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	if (!strcmp(act, "open"))
@@ -571,7 +587,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 int cmd_agreement(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "case", "case_id", 0 }, { "meeting", "meeting_id", 0 },
-				       { "owner", "owner_role", 0 }, { "action", "action", 0 },
+				       { "owner", "owner_role", 0 }, { "action", "action", 4 },
 				       { "due", "due_date", 0 }, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	if (!strcmp(act, "add"))
@@ -585,9 +601,10 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 		const char *feedback = NULL;
 		int c, error;
 		while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-			if (c == 'f')
-				feedback = optarg;
-			else if (c == OPT_JSON)
+			if (c == 'f') {
+				if ((error = cli_text(&feedback, cli, "feedback", optarg)) < 0)
+					return error;
+			} else if (c == OPT_JSON)
 				cli->json = 1;
 			else
 				return cli_usage(cli, "unknown option");

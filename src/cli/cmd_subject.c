@@ -10,6 +10,7 @@
  * refused with nothing read or logged; a report that fails removes it.
  */
 #include "cli/cli.h"
+#include "cli/text.h"
 #include "cli/table.h"
 #include "store/subject.h"
 #include "util/error.h"
@@ -214,8 +215,10 @@ int cmd_pupil_report(vios_cli *cli, int argc, char **argv)
 			path = optarg;
 		else if (c == 'f' && format == NULL)
 			format = optarg;
-		else if (c == 'r' && reason == NULL)
-			reason = optarg;
+		else if (c == 'r' && reason == NULL) {
+			if ((error = cli_text(&reason, cli, "reason", optarg)) < 0)
+				return error;
+		}
 		else if (c == OPT_JSON)
 			cli->json = 1;
 		else if (c == 'o' || c == 'f' || c == 'r')

@@ -11,6 +11,7 @@
  */
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "cli/text.h"
 #include "crdt/crdt.h"
 #include "sync/layout.h"
 #include "util/error.h"
@@ -67,12 +68,14 @@ static const vios_cmd commands[] = {
 	  "'vios restore' makes the node again. Every backup is written to the access log.\n", NULL },
 	{ "passphrase", cmd_passphrase, 0, "Change the passphrase or recover with the recovery code",
 	  "usage: vios passphrase change [--new-passphrase-file FILE]\n"
-	  "       vios passphrase recover --recovery-code CODE [--new-passphrase-file FILE]\n"
+	  "       vios passphrase recover [--recovery-code-file FILE | --recovery-code -] [--new-passphrase-file FILE]\n"
 	  "\n"
 	  "change: unlocks with the current passphrase (--passphrase-file, VIOS_PASSPHRASE or\n"
 	  "a prompt) and sets the new one (--new-passphrase-file, VIOS_NEW_PASSPHRASE or a\n"
 	  "prompt, asked twice).\n"
-	  "recover: sets a new passphrase with the recovery code printed by 'vios init'.\n"
+	  "recover: sets a new passphrase with the recovery code printed by 'vios init',\n"
+	  "asked on the terminal (not shown), or read from FILE or, with '-', from standard\n"
+	  "input. (--recovery-code CODE still works, but shows the code in the process list.)\n"
 	  "The node keeps its keys and data; the recovery code stays valid.\n", NULL },
 	{ "restore", cmd_restore, 0, "Make a lost node again from its identity backup and the hub",
 	  "usage: vios restore --backup FILE [--backup-passphrase-file FILE] [--hub-fingerprint FP]\n"
@@ -115,7 +118,10 @@ static const vios_cmd commands[] = {
 	  "everything about them: signals, cases, case meetings and agreements, on this\n"
 	  "node and, at their next sync, on every node that received them (tombstones\n"
 	  "carry ids only). The reason goes to the local access log only. Prints\n"
-	  "\"pupil ID erased: N records (M signals, ...)\". See docs/lifecycle.md.\n", NULL },
+	  "\"pupil ID erased: N records (M signals, ...)\". See docs/lifecycle.md.\n"
+	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
+	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
+	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
 	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
 	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
 	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
@@ -132,19 +138,28 @@ static const vios_cmd commands[] = {
 	  "Keep the note factual and name its source. Legal bases: public-task, consent,\n"
 	  "wpg-20, vital-interest, legal-obligation.\n"
 	  "A signal about a pupil needs --basis and --parents-informed yes|no (with no,\n"
-	  "--not-informed-reason TEXT). --at may be at most tomorrow.\n", NULL },
+	  "--not-informed-reason TEXT). --at may be at most tomorrow.\n"
+	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
+	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
+	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
 	{ "trend", cmd_trend, NEEDS_STORE, "Record and list thematic trends",
 	  "usage: vios trend add --theme T --period YYYY-MM --level rising|stable|falling [--note TEXT]\n"
 	  "       vios trend list\n"
 	  "\n"
-	  "A trend is about a phenomenon at or around the school, never about a person.\n", NULL },
+	  "A trend is about a phenomenon at or around the school, never about a person.\n"
+	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
+	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
+	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
 	{ "meeting", cmd_meeting, NEEDS_STORE, "Record and list meetings",
 	  "usage: vios meeting add --kind thematic|case|steering|evaluation --date YYYY-MM-DD\n"
 	  "                        [--roles R,...] [--minutes TEXT] [--case ID]\n"
 	  "       vios meeting edit ID [the options of add]\n"
 	  "       vios meeting list\n"
 	  "\n"
-	  "edit changes only the options given, checked as add checks them.\n", NULL },
+	  "edit changes only the options given, checked as add checks them.\n"
+	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
+	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
+	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
 	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",
 	  "usage: vios case open --pupil ID [--signals ID,...] [--roles R,...] [--lead ROLE]\n"
 	  "                      --basis public-task|consent|wpg-20|vital-interest|legal-obligation\n"
@@ -175,7 +190,10 @@ static const vios_cmd commands[] = {
 	  "as this node holds them.\n"
 	  "open needs --basis and whether the parents were informed: --parents-informed\n"
 	  "yes|no (with no, --not-informed-reason TEXT). Without it the case takes what its\n"
-	  "--signals recorded when they all say the same (and, for no, give one reason).\n", NULL },
+	  "--signals recorded when they all say the same (and, for no, give one reason).\n"
+	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
+	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
+	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
 	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
 	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"
 	  "       vios agreement edit ID [--meeting ID] [--owner ROLE] [--action TEXT] [--due YYYY-MM-DD]\n"
@@ -184,7 +202,10 @@ static const vios_cmd commands[] = {
 	  "\n"
 	  "edit changes only the options given, checked as add checks them; an\n"
 	  "agreement made in a case stays with that case (--case cannot change).\n"
-	  "--overdue lists open agreements whose due date has passed.\n", NULL },
+	  "--overdue lists open agreements whose due date has passed.\n"
+	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
+	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
+	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
 	{ "retention", cmd_retention, NEEDS_STORE, "Erase what the covenant's retention periods no longer keep",
 	  "usage: vios retention run [--json]\n"
 	  "\n"
@@ -490,7 +511,9 @@ static void usage_all(FILE *f)
 	fprintf(f, "\n'vios help COMMAND' or 'vios COMMAND --help' tells more.\n"
 		   "Exit codes: 0 ok, 1 error, 2 usage, 3 verification failed.\n"
 		   "--json: results are JSON on stdout; an error is one JSON line on stderr,\n"
-		   "{\"error\":\"MESSAGE\",\"exit\":N}, instead of 'vios: error: MESSAGE'.\n");
+		   "{\"error\":\"MESSAGE\",\"exit\":N}, instead of 'vios: error: MESSAGE'.\n"
+		   "Free text given as '-' (--note -, --minutes -, ...) is read from standard input,\n"
+		   "or on a terminal from $EDITOR: it then stays out of the process list and history.\n");
 }
 
 void cli_help(FILE *f, const char *name)
@@ -690,6 +713,7 @@ int main(int argc, char **argv)
 	optind = 0; /* each command runs getopt_long on its own argv */
 	error = cmd->fn(&cli, argc - i, argv + i);
 done:
+	cli_text_forget();
 	vios_secret_free(pass);
 	vios_store_free(cli.store);
 	vios_node_free(cli.node);

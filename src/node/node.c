@@ -995,7 +995,7 @@ int vios_node_open(vios_node **out, const char *home, const vios_secret *pass)
 	}
 	if ((error = slot_open(n->master, &vault, 0, pass->buf, pass->len)) < 0) {
 		if (error == VIOS_EAUTH)
-			vios_error_set(VIOS_ERR_KEYS, "wrong passphrase for %s (forgotten? use 'vios passphrase recover --recovery-code CODE')", home);
+			vios_error_set(VIOS_ERR_KEYS, "wrong passphrase for %s (forgotten? use 'vios passphrase recover')", home);
 		goto done;
 	}
 	/* authenticated now: the header (and so the preset) is the slot's AD */
