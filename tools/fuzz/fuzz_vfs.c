@@ -35,9 +35,11 @@
  */
 #include "tools/fuzz/fuzz.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -104,6 +106,34 @@ static void fuzz_vfs_cleanup(void)
 		for (int i = 0; i < F_COUNT; i++)
 			free(fz.store[s].f[i].data);
 	memset(&fz, 0, sizeof(fz));
+}
+
+/*
+ * A crash, a timeout or a kill ends a fuzzer without atexit: its scratch
+ * directory (named with its pid) stays. Each start removes those whose
+ * process is gone.
+ */
+static void fuzz_vfs_sweep(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	char path[4096];
+	long pid;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		if (strncmp(e->d_name, "vios-fuzz-vfs-", 14))
+			continue;
+		pid = strtol(e->d_name + 14, &end, 10);
+		/* only a directory whose process no longer exists */
+		if (end == e->d_name + 14 || *end != '-' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name) < (int)sizeof(path))
+			vios_rm_rf(path);
+	}
+	closedir(d);
 }
 
 static void fuzz_vfs_exec(sqlite3 *db, const char *zSql)
@@ -182,7 +212,10 @@ static void fuzz_vfs_init(void)
 	memset(fz.key, 0x6b, sizeof(fz.key)); /* 'k' */
 	if (access("/dev/shm", W_OK) == 0)
 		tmp = "/dev/shm";
-	snprintf(fz.dir, sizeof(fz.dir), "%s/vios-fuzz-vfs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (tmp == NULL || !*tmp)
+		tmp = "/tmp";
+	fuzz_vfs_sweep(tmp);
+	snprintf(fz.dir, sizeof(fz.dir), "%s/vios-fuzz-vfs-%ld-XXXXXX", tmp, (long)getpid());
 	if (mkdtemp(fz.dir) == NULL) {
 		fprintf(stderr, "fuzz_vfs: mkdtemp %s: %s\n", fz.dir, strerror(errno));
 		abort();
