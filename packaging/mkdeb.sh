@@ -19,6 +19,7 @@ set -eu
 FALLBACK_DEPENDS="libc6, libsqlite3-0, libgit2-1.5, libsodium23, libjansson4, zlib1g"
 PREFIX=/usr
 P=packaging/debian
+case $DEB_BUILD in /*) ;; *) DEB_BUILD=$(pwd)/$DEB_BUILD ;; esac
 
 case $VIOS in /*) ;; *) VIOS=./$VIOS ;; esac
 version=$("$VIOS" --version | sed -n 's/^vios \([0-9][0-9A-Za-z.+~-]*\)$/\1/p')
@@ -29,7 +30,7 @@ stage=$DEB_BUILD/root
 
 rm -rf "$DEB_BUILD"
 mkdir -p "$stage"
-"$MAKE" -s --no-print-directory install DESTDIR="$(pwd)/$stage" PREFIX=$PREFIX >/dev/null
+"$MAKE" -s --no-print-directory install DESTDIR="$stage" PREFIX=$PREFIX >/dev/null
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage$PREFIX/bin/vios" 2>/dev/null || true
 gzip -9n "$stage$PREFIX/share/man/man1/vios.1"
 install -m 0644 $P/copyright "$stage$PREFIX/share/doc/vios/copyright"
@@ -40,7 +41,7 @@ if command -v dpkg-shlibdeps >/dev/null 2>&1; then
 	sd=$DEB_BUILD/shlibdeps
 	mkdir -p "$sd/debian"
 	printf 'Source: vios\n\nPackage: vios\nArchitecture: any\n' >"$sd/debian/control"
-	bin=$(pwd)/$stage$PREFIX/bin/vios
+	bin=$stage$PREFIX/bin/vios
 	depends=$(cd "$sd" && dpkg-shlibdeps -O "$bin" 2>/dev/null | sed -n 's/^shlibs:Depends=//p') || depends=""
 fi
 if [ -z "$depends" ]; then
@@ -54,9 +55,7 @@ sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$DEB_MAIN
     -e "s|@SIZE@|$size|" -e "s|@DEPENDS@|$depends|" \
     $P/control.in >"$stage/DEBIAN/control"
 for s in postinst prerm postrm; do
-	sed -e "s|@SYSUSERSDIR@|$PREFIX/lib/sysusers.d|g" -e "s|@TMPFILESDIR@|$PREFIX/lib/tmpfiles.d|g" \
-		$P/$s >"$stage/DEBIAN/$s"
-	chmod 0755 "$stage/DEBIAN/$s"
+	install -m 0755 $P/$s "$stage/DEBIAN/$s"
 done
 install -m 0644 $P/conffiles "$stage/DEBIAN/conffiles"
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort |
