@@ -220,6 +220,7 @@ install: $(VIOS_BIN) vios.1
 	install -m 0644 packaging/vios.sysusers $(DESTDIR)$(SYSUSERSDIR)/vios.conf
 	install -m 0644 packaging/vios.tmpfiles $(DESTDIR)$(TMPFILESDIR)/vios.conf
 	install -m 0644 packaging/sudo.env $(DESTDIR)$(DATADIR)/vios/sudo.env
+	install -m 0755 tools/pre-receive $(DESTDIR)$(DATADIR)/vios/pre-receive
 	$(SUBST) packaging/sudoers.in >$(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios.tmp && \
 		chmod 0440 $(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios.tmp && \
 		mv $(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios.tmp $(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios

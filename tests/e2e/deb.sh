@@ -36,7 +36,8 @@ for f in usr/bin/vios usr/share/man/man1/vios.1.gz usr/share/bash-completion/com
 	usr/lib/systemd/system/vios-sync.service usr/lib/systemd/system/vios-sync.timer \
 	usr/lib/systemd/system/vios-hub-merge.service usr/lib/systemd/system/vios-hub-merge.timer \
 	usr/lib/systemd/system/vios-registry-refresh.service usr/lib/systemd/system/vios-registry-refresh.timer \
-	usr/lib/sysusers.d/vios.conf usr/lib/tmpfiles.d/vios.conf etc/sudoers.d/vios usr/share/doc/vios/copyright; do
+	usr/lib/sysusers.d/vios.conf usr/lib/tmpfiles.d/vios.conf etc/sudoers.d/vios usr/share/doc/vios/copyright \
+	usr/share/vios/pre-receive; do
 	t "  holds /$f" has "$f"
 done
 t "  the sudoers snippet is 0440 root:root" grep -qE '^-r--r----- root/root .* \./etc/sudoers\.d/vios$' "$T/contents"
