@@ -144,10 +144,11 @@ t "  and enabled no timer" test ! -e "$R/etc/systemd/system/timers.target.wants"
 t "  said where to go next" grep -q "INSTALL.md" "$T/install.out"
 # the home as the package left it is one 'vios init' takes, run as vios
 chmod 0755 "$T" "$R" "$R/var" "$R/var/lib"
+# (with VIOS_HOME and no --home, as sudo -u vios runs it: sudo.env)
+AS_VIOS=(env VIOS_HOME="$R$(sed -n 's/^VIOS_HOME=//p' "$R/usr/share/vios/sudo.env")" setpriv --reuid="$VU" --regid="$VG" --clear-groups)
 t "vios init, as the user vios, takes the empty node home the package made" \
-	setpriv --reuid="$VU" --regid="$VG" --clear-groups "$R/usr/bin/vios" --home "$R/var/lib/vios/home" \
-	init --kind school --name deb --kdf interactive
-t "  and the node is there" test "$(setpriv --reuid="$VU" --regid="$VG" --clear-groups "$R/usr/bin/vios" --home "$R/var/lib/vios/home" --json whoami | jq -r .name)" = deb
+	"${AS_VIOS[@]}" "$R/usr/bin/vios" init --kind school --name deb --kdf interactive
+t "  and the node is there" test "$("${AS_VIOS[@]}" "$R/usr/bin/vios" --json whoami | jq -r .name)" = deb
 
 dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ {print substr($NF, 2)}' >"$T/files"
 "${D[@]}" -r vios >"$T/remove.out" 2>&1
