@@ -200,7 +200,7 @@ demo: deps-demo $(VIOS_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" bash tools/demo.sh
 
 vios.1: $(VIOS_BIN)
-	./$(VIOS_BIN) help --man > $@.tmp && mv $@.tmp $@
+	./$(VIOS_BIN) help --man > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 # ---- install and deb: everything the Debian package holds, from packaging/
 # (README.md there). The units and the sudoers snippet name BINDIR/vios;
