@@ -7,7 +7,11 @@
 #   make bench        ratios against plain SQLite, libsodium and the CLI pipeline
 #   make fuzz         libFuzzer targets for FUZZ_SECONDS each (or FUZZ_RUNS
 #                     executions; FUZZ_TARGETS="age covenant" for some only)
-#   make install      PREFIX/bin/vios and the man page
+#   make install      PREFIX/bin/vios, its man page and bash completion, the
+#                     systemd units, sysusers.d and tmpfiles.d entries and the
+#                     sudoers snippet (DESTDIR respected; packaging/)
+#   make deb          build/vios_VERSION_ARCH.deb from a staged make install
+#                     PREFIX=/usr, with dpkg-deb (packaging/mkdeb.sh)
 #   make sqlite-tests SQLite's own tests (3.40.1, Debian source) over the
 #                     default VFS and over the vios VFS, compared
 #                     (tools/sqlite-tests/, docs/sqlite-tests.md); installs
@@ -16,6 +20,18 @@
 #                     make deps-fuzz adds clang); building never installs
 CC ?= cc
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/vios
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+DEB_BUILD ?= build/deb
+DEB_MAINTAINER ?= vios maintainers <maintainers@vios.invalid>
 PKGS ?= sqlite3 libgit2 libsodium zlib jansson
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
@@ -85,7 +101,7 @@ else
 GATE := pkgs-present
 endif
 
-.PHONY: all check demo bench fuzz install clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
+.PHONY: all check demo bench fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
 all: $(VIOS_BIN) $(if $(filter vios,$(VIOS_BIN)),vios.1)
 
 deps:
@@ -184,12 +200,35 @@ demo: deps-demo $(VIOS_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" bash tools/demo.sh
 
 vios.1: $(VIOS_BIN)
-	./$(VIOS_BIN) help --man > $@.tmp && mv $@.tmp $@
+	./$(VIOS_BIN) help --man > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+
+# ---- install and deb: everything the Debian package holds, from packaging/
+# (README.md there). The units and the sudoers snippet name BINDIR/vios;
+# the node home (/var/lib/vios/home) and /etc/vios are fixed.
+UNITS := $(sort $(wildcard packaging/systemd/*.service.in packaging/systemd/*.timer))
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
 
 install: $(VIOS_BIN) vios.1
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(VIOS_BIN) $(DESTDIR)$(PREFIX)/bin/vios
-	install -m 0644 vios.1 $(DESTDIR)$(PREFIX)/share/man/man1/vios.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(DATADIR)/vios $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/sudoers.d
+	install -m 0755 $(VIOS_BIN) $(DESTDIR)$(BINDIR)/vios
+	install -m 0644 vios.1 $(DESTDIR)$(MANDIR)/man1/vios.1
+	install -m 0644 packaging/vios.bash-completion $(DESTDIR)$(BASHCOMPDIR)/vios
+	for u in $(UNITS); do n=$${u##*/}; $(SUBST) $$u >$(DESTDIR)$(UNITDIR)/$${n%.in} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${n%.in} || exit 1; done
+	install -m 0644 packaging/vios.sysusers $(DESTDIR)$(SYSUSERSDIR)/vios.conf
+	install -m 0644 packaging/vios.tmpfiles $(DESTDIR)$(TMPFILESDIR)/vios.conf
+	install -m 0644 packaging/sudo.env $(DESTDIR)$(DATADIR)/vios/sudo.env
+	install -m 0755 tools/pre-receive $(DESTDIR)$(DATADIR)/vios/pre-receive
+	$(SUBST) packaging/sudoers.in >$(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios.tmp && \
+		chmod 0440 $(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios.tmp && \
+		mv $(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios.tmp $(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios
+	install -m 0644 README.md INSTALL.md $(DESTDIR)$(DOCDIR)/
+
+deb: $(VIOS_BIN) vios.1
+	@VIOS="$(VIOS_BIN)" MAKE="$(MAKE)" DEB_BUILD="$(DEB_BUILD)" DEB_MAINTAINER="$(DEB_MAINTAINER)" \
+		sh packaging/mkdeb.sh
 
 clean:
 	rm -rf build vios vios.1

@@ -24,9 +24,12 @@ fi
 
 build="gcc make pkg-config libsqlite3-dev libgit2-dev libsodium-dev zlib1g-dev libjansson-dev"
 tools="git age minisign sqlite3 jq"
+# tests/e2e/deb.sh: dpkg-shlibdeps (the package's Depends), systemd-analyze
+# verify on the units, visudo -c on the sudoers snippet
+packaging="dpkg-dev systemd sudo"
 case "${1:-build}" in
 build) want="$build" ;;
-check) want="$build libcmocka-dev $tools" ;;
+check) want="$build libcmocka-dev $tools $packaging" ;;
 demo)  want="$build $tools" ;;
 bench) want="$build $tools" ;;
 fuzz)  want="$build clang libclang-rt-14-dev" ;;

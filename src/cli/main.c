@@ -631,7 +631,7 @@ int main(int argc, char **argv)
 	vios_cli cli = { 0 };
 	const vios_cmd *cmd;
 	vios_secret *pass = NULL;
-	int i, flags, error;
+	int i, flags, bare, error;
 
 	/* A file size limit (ulimit -f) must give "disk full", not a killed process. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -692,8 +692,11 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
-	flags = cmd->bare && i + 1 < argc && !strcmp(argv[i + 1], cmd->bare) ? 0 : cmd->flags;
-	if (flags && cli.home == NULL && (cli.home = default_home()) == NULL) {
+	bare = cmd->bare && i + 1 < argc && !strcmp(argv[i + 1], cmd->bare);
+	flags = bare ? 0 : cmd->flags;
+	/* every command but a bare one has a home: init, passphrase and audit
+	 * (flags 0) as much as those main() unlocks */
+	if (!bare && cli.home == NULL && (cli.home = default_home()) == NULL) {
 		vios_error_set(VIOS_ERR_INPUT, "no home: use --home DIR or set VIOS_HOME");
 		return print_error(VIOS_EUSAGE, cli.json);
 	}
