@@ -674,6 +674,8 @@ int main(int argc, char **argv)
 		vios_error_set(VIOS_ERR_INPUT, "no home: use --home DIR or set VIOS_HOME");
 		return print_error(VIOS_EUSAGE, cli.json);
 	}
+	if ((error = cli_login_apply(&cli)) < 0)
+		goto done;
 	if (flags & (NEEDS_NODE | NEEDS_STORE)) {
 		if ((error = vios_node_open_public(&cli.node, cli.home)) < 0)
 			goto done;
