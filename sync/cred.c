@@ -163,15 +163,26 @@ static int parse_url(url_parts *u, const char *url)
 	return 0;
 }
 
+/* "host" or "host:port", as git's credential protocol spells it. */
+static void host_port(char *out, size_t size, const url_parts *u)
+{
+	if (u->port)
+		snprintf(out, size, "%s:%d", u->host, u->port);
+	else
+		snprintf(out, size, "%s", u->host);
+}
+
 int vios_cred_url_check(const char *url)
 {
 	url_parts u;
+	char host[300];
 
 	assert(url != NULL);
 	if (parse_url(&u, url) == 0 && u.has_password && strcmp(u.scheme, "file")) {
+		host_port(host, sizeof(host), &u);
 		vios_error_set(VIOS_ERR_INPUT, "the hub's URL holds a password (user:password@): give it as %s://%s@%s/... and "
 			       "put the password in a credentials file or a git credential helper (docs/logins.md)",
-			       u.scheme, u.user, u.host);
+			       u.scheme, u.user, host);
 		return VIOS_EUSAGE;
 	}
 	return 0;
@@ -612,10 +623,7 @@ static int helper_login(login *l, const url_parts *u, const char *user)
 	time_t deadline = time(NULL) + HELPER_SECONDS;
 	char hostport[300];
 
-	if (u->port)
-		snprintf(hostport, sizeof(hostport), "%s:%d", u->host, u->port);
-	else
-		snprintf(hostport, sizeof(hostport), "%s", u->host);
+	host_port(hostport, sizeof(hostport), u);
 	if (snprintf(req, sizeof(req), "protocol=%s\nhost=%s\npath=%s\n%s%s%s\n", u->scheme, hostport,
 		     u->path[0] == '/' ? u->path + 1 : u->path, user ? "username=" : "", user ? user : "",
 		     user ? "\n" : "") >= (int)sizeof(req) ||
@@ -711,17 +719,19 @@ static int http_login(git_credential **out, vios_cred_session *s, const char *ur
 {
 	login l = { 0 };
 	url_parts u;
+	char host[300];
 	vios_cred_source src = source();
 	const char *from = src == VIOS_CRED_FILE ? conf.credentials_file : "git's credential helpers";
 	int rc;
 
 	if (parse_url(&u, s->url ? s->url : url) < 0 && parse_url(&u, url) < 0)
 		return fail("the hub asks for a login and vios cannot read its URL");
+	host_port(host, sizeof(host), &u);
 	if (src == VIOS_CRED_NONE)
-		return fail("%s://%s asks for a login and net.credentials is none (docs/logins.md)", u.scheme, u.host);
+		return fail("%s://%s asks for a login and net.credentials is none (docs/logins.md)", u.scheme, host);
 	if (s->tried & VIOS_CRED_TRIED_HTTP)
 		return fail("%s://%s refused the login%s%s (from %s): check the username and password or token there",
-			    u.scheme, u.host, s->why[0] ? " of " : "", s->why, from);
+			    u.scheme, host, s->why[0] ? " of " : "", s->why, from);
 	s->tried |= VIOS_CRED_TRIED_HTTP;
 	if ((rc = src == VIOS_CRED_FILE ? file_login(&l) : helper_login(&l, &u, user)) < 0)
 		return rc;

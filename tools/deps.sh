@@ -25,7 +25,7 @@ fi
 build="gcc make pkg-config libsqlite3-dev libgit2-dev libsodium-dev zlib1g-dev libjansson-dev"
 tools="git age minisign sqlite3 jq"
 # the servers the login tests start on loopback (tests/e2e/ssh.sh, https.sh)
-servers="openssh-server openssh-client"
+servers="openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl"
 case "${1:-build}" in
 build) want="$build" ;;
 check) want="$build libcmocka-dev $tools $servers" ;;
