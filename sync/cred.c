@@ -180,7 +180,7 @@ int vios_cred_url_check(const char *url)
 	assert(url != NULL);
 	if (parse_url(&u, url) == 0 && u.has_password && strcmp(u.scheme, "file")) {
 		host_port(host, sizeof(host), &u);
-		vios_error_set(VIOS_ERR_INPUT, "the hub's URL holds a password (user:password@): give it as %s://%s@%s/... and "
+		vios_error_set(VIOS_ERR_INPUT, "the URL holds a password (user:password@): give it as %s://%s@%s/... and "
 			       "put the password in a credentials file or a git credential helper (docs/logins.md)",
 			       u.scheme, u.user, host);
 		return VIOS_EUSAGE;
