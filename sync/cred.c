@@ -15,6 +15,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <ctype.h>
 #include <limits.h>
@@ -257,14 +258,146 @@ static int glob(const char *pat, const char *s)
 	return *s == 0;
 }
 
+/*
+ * SHA-1 and HMAC-SHA-1 (RFC 3174, RFC 2104), for one purpose only: reading
+ * OpenSSH's hashed host names, "|1|base64(salt)|base64(HMAC-SHA1(salt,
+ * name))" (what HashKnownHosts writes). libsodium has no SHA-1; nothing
+ * else in vios may use these.
+ */
+typedef struct {
+	uint32_t h[5];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t n;
+} sha1_ctx;
+
+#define ROL(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
+
+static void sha1_block(sha1_ctx *c, const unsigned char *p)
+{
+	uint32_t w[80], a = c->h[0], b = c->h[1], d = c->h[3], e = c->h[4], cc = c->h[2], t;
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 80; i++)
+		w[i] = ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	for (int i = 0; i < 80; i++) {
+		uint32_t f, k;
+		if (i < 20)
+			f = (b & cc) | (~b & d), k = 0x5a827999;
+		else if (i < 40)
+			f = b ^ cc ^ d, k = 0x6ed9eba1;
+		else if (i < 60)
+			f = (b & cc) | (b & d) | (cc & d), k = 0x8f1bbcdc;
+		else
+			f = b ^ cc ^ d, k = 0xca62c1d6;
+		t = ROL(a, 5) + f + e + k + w[i];
+		e = d, d = cc, cc = ROL(b, 30), b = a, a = t;
+	}
+	c->h[0] += a, c->h[1] += b, c->h[2] += cc, c->h[3] += d, c->h[4] += e;
+}
+
+static void sha1_init(sha1_ctx *c)
+{
+	static const uint32_t iv[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->h, iv, sizeof(iv));
+}
+
+static void sha1_update(sha1_ctx *c, const unsigned char *p, size_t n)
+{
+	c->len += n;
+	while (n > 0) {
+		size_t k = 64 - c->n < n ? 64 - c->n : n;
+		memcpy(c->buf + c->n, p, k);
+		c->n += k, p += k, n -= k;
+		if (c->n == 64) {
+			sha1_block(c, c->buf);
+			c->n = 0;
+		}
+	}
+}
+
+static void sha1_final(sha1_ctx *c, unsigned char out[20])
+{
+	uint64_t bits = c->len * 8;
+	unsigned char pad = 0x80, len[8];
+
+	sha1_update(c, &pad, 1);
+	pad = 0;
+	while (c->n != 56)
+		sha1_update(c, &pad, 1);
+	for (int i = 0; i < 8; i++)
+		len[i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha1_update(c, len, 8);
+	for (int i = 0; i < 20; i++)
+		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+static void hmac_sha1(unsigned char out[20], const unsigned char *key, size_t klen, const char *msg)
+{
+	unsigned char k[64] = { 0 }, pad[64], inner[20];
+	sha1_ctx c;
+
+	if (klen > 64) {
+		sha1_init(&c);
+		sha1_update(&c, key, klen);
+		sha1_final(&c, k);
+	} else {
+		memcpy(k, key, klen);
+	}
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	sha1_init(&c);
+	sha1_update(&c, pad, 64);
+	sha1_update(&c, (const unsigned char *)msg, strlen(msg));
+	sha1_final(&c, inner);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	sha1_init(&c);
+	sha1_update(&c, pad, 64);
+	sha1_update(&c, inner, 20);
+	sha1_final(&c, out);
+}
+
+/* 1 when entry ("|1|salt|hash") is name hashed, 0 when not or malformed. */
+static int hashed_match(const char *entry, size_t len, const char *name)
+{
+	char e[200], lower[300];
+	unsigned char salt[64], want[20], got[20];
+	size_t slen = 0, wlen = 0;
+	char *bar;
+
+	if (len >= sizeof(e) || len < 3 || memcmp(entry, "|1|", 3))
+		return 0;
+	memcpy(e, entry + 3, len - 3);
+	e[len - 3] = 0;
+	if ((bar = strchr(e, '|')) == NULL)
+		return 0;
+	*bar = 0;
+	if (sodium_base642bin(salt, sizeof(salt), e, strlen(e), NULL, &slen, NULL, sodium_base64_VARIANT_ORIGINAL) ||
+	    sodium_base642bin(want, sizeof(want), bar + 1, strlen(bar + 1), NULL, &wlen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) ||
+	    wlen != sizeof(want))
+		return 0;
+	for (size_t i = 0; i < sizeof(lower) - 1 && (i == 0 || name[i - 1]); i++)
+		lower[i] = (char)tolower((unsigned char)name[i]);
+	lower[sizeof(lower) - 1] = 0;
+	hmac_sha1(got, salt, slen, lower);
+	return sodium_memcmp(got, want, sizeof(got)) == 0;
+}
+
 /* 1 when name matches the comma-separated patterns (OpenSSH's * and ?,
- * ! negates), 0 when not. Hashed entries (|1|...) are not read. */
+ * ! negates) or the hashed entry (|1|salt|hash), 0 when not. */
 static int hosts_match(const char *patterns, size_t len, const char *name)
 {
 	char pat[512];
 	int yes = 0;
 	const char *p = patterns, *end = patterns + len;
 
+	if (len > 3 && !memcmp(patterns, "|1|", 3))
+		return hashed_match(patterns, len, name);
 	while (p < end) {
 		const char *c = memchr(p, ',', (size_t)(end - p));
 		size_t n = (size_t)((c ? c : end) - p);
@@ -358,8 +491,6 @@ static int kh_lookup(kh_result *r, const char *path, const char *name, const uns
 		if (sodium_base642bin(key, sizeof(line), b64, strlen(b64), NULL, &klen, NULL,
 				      sodium_base64_VARIANT_ORIGINAL) != 0)
 			continue;
-		if (!revoked && hosts[0] == '|')
-			continue; /* hashed host names: not read (docs/logins.md) */
 		if (revoked) {
 			if (klen == len && sodium_memcmp(key, blob, len) == 0)
 				r->revoked = 1;

@@ -4,7 +4,7 @@
 # an sshd of the test's own (its config, host key and authorized_keys in $T,
 # key authentication only, a random free port, the current user). A school
 # joins and syncs with a key file (net.ssh_key), a partner with the
-# ssh-agent; the hub operator merges on the hub's own path; an unknown or
+# ssh-agent and a hashed known_hosts; the hub operator merges on the hub's own path; an unknown or
 # changed host key, a key file open to others, a wrong key and no login at
 # all are each refused with one line; a bad push is still refused by the
 # hook over ssh.
@@ -72,6 +72,8 @@ HOSTFP=$(ssh-keygen -lf "$T/host_key.pub" | awk '{print $2}')
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$T/host_key.pub")" >"$T/known_hosts"
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$T/other_host_key.pub")" >"$T/known_hosts.changed"
 : >"$T/known_hosts.empty"
+cp "$T/known_hosts" "$T/known_hosts.hashed" && ssh-keygen -q -H -f "$T/known_hosts.hashed" >/dev/null 2>&1
+rm -f "$T/known_hosts.hashed.old"
 chmod 600 "$T"/id_*
 
 # refused N ERRFILE: the last command exited N and wrote one line
@@ -115,7 +117,9 @@ t "join over ssh with a key file" V "$S" join "$URL" --hub-fingerprint "$FP"
 eval "$(ssh-agent -s)" >/dev/null
 AGENT_PID=$SSH_AGENT_PID
 ssh-add -q "$T/id_partner" 2>/dev/null
-V "$T/pol" config set net.ssh_known_hosts "$T/known_hosts" >/dev/null
+V "$T/pol" config set net.ssh_known_hosts "$T/known_hosts.hashed" >/dev/null
+t "  (the partner's known_hosts has hashed host names, as ssh-keygen -H writes them)" \
+	bash -c "grep -q '^|1|' '$T/known_hosts.hashed' && ! grep -q 127.0.0.1 '$T/known_hosts.hashed'"
 t "join over ssh with the ssh-agent (no key file)" V "$T/pol" join "$URL" --hub-fingerprint "$FP"
 C="canary$RANDOM$RANDOM"
 P=$(V "$S" pupil add --name "Pupil $C" --birth 2011-05-14)

@@ -2,7 +2,8 @@
  * test_cred.c - logins and server trust (sync/cred.h): a URL with a
  * password refused without repeating it; an ssh host key against a
  * known_hosts file (known, unknown, changed, revoked, wildcards and
- * negation, [host]:port, hashed lines skipped); an https certificate's
+ * negation, [host]:port, hashed host names as ssh-keygen -H writes them);
+ * an https certificate's
  * verdict; each login source once (key file, agent; credentials file,
  * git credential fill), then one line naming what was tried; files open to
  * others and malformed credentials files refused, never naming the password.
@@ -130,7 +131,7 @@ static void test_cred_check_certificate__host_key_against_known_hosts(void **sta
 {
 	sandbox *sb = *state;
 	unsigned char key[64], other[64];
-	char k64[128], o64[128], text[1024];
+	char k64[128], o64[128], text[2048];
 	size_t klen = blob(key, 0x11), olen = blob(other, 0x22);
 	git_cert_hostkey hk;
 	vios_cred_config cfg = { 0 };
@@ -150,8 +151,11 @@ static void test_cred_check_certificate__host_key_against_known_hosts(void **sta
 		 "*.example,!bad.example ssh-ed25519 %s\n"
 		 "changed.test ssh-ed25519 %s\n"
 		 "|1|c2FsdHNhbHRzYWx0c2FsdHNhbHQ=|aGFzaGhhc2hoYXNoaGFzaGhhc2g= ssh-ed25519 %s\n"
+		 /* made by ssh-keygen -H from "hashed.example" and "[127.0.0.1]:2299" with key 0x11 */
+		 "|1|bNPklU5LpITuhR8f2yNFlnUx900=|V4VerDvC4lWmxPjsUCMfuCnXgmI= ssh-ed25519 %s\n"
+		 "|1|cwFDHdUJb8Ytmhg0j+1sxccSzfA=|GViyhoKDDPxdaDqkpUFvhiu6ziU= ssh-ed25519 %s\n"
 		 "@cert-authority * ssh-ed25519 %s\n",
-		 k64, k64, o64, k64, k64);
+		 k64, k64, o64, k64, k64, k64, k64);
 	cfg.known_hosts = put(sb, "known_hosts", text, 0644);
 	assert_int_equal(vios_cred_configure(&cfg), 0);
 	static const struct {
@@ -166,6 +170,9 @@ static void test_cred_check_certificate__host_key_against_known_hosts(void **sta
 		{ 6, "ssh://vios@bad.example/srv/hub.git", "bad.example", "is unknown" },
 		{ 7, "ssh://vios@changed.test/srv/hub.git", "changed.test", "has changed" },
 		{ 8, "ssh://vios@hashed.only/srv/hub.git", "hashed.only", "is unknown" },
+		{ 9, "ssh://vios@hashed.example/srv/hub.git", "hashed.example", NULL },
+		{ 10, "ssh://vios@127.0.0.1:2299/srv/hub.git", "127.0.0.1", NULL },
+		{ 11, "ssh://vios@127.0.0.1:2298/srv/hub.git", "127.0.0.1", "is unknown" },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		int rc;
