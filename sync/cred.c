@@ -437,11 +437,13 @@ static void key_type(char *out, size_t size, const unsigned char *blob, size_t l
 typedef struct {
 	int found;      /* a line with this host and this key */
 	int revoked;    /* an @revoked line with this key */
-	int other_line; /* a line with this host and another key: its line number */
+	int other_line; /* a line with this host and another key of the same type: its number */
+	int other_type; /* a line with this host and a key of another type */
 } kh_result;
 
 /* Looks name (host or [host]:port) up in the known_hosts file at path. */
-static int kh_lookup(kh_result *r, const char *path, const char *name, const unsigned char *blob, size_t len)
+static int kh_lookup(kh_result *r, const char *path, const char *name, const char *btype, const unsigned char *blob,
+		     size_t len)
 {
 	FILE *f;
 	char line[16384];
@@ -487,7 +489,8 @@ static int kh_lookup(kh_result *r, const char *path, const char *name, const uns
 		p += strspn(p, " \t");
 		b64 = p;
 		b64[strcspn(b64, " \t")] = 0;
-		(void)type;
+		if (*b64 == 0)
+			continue;
 		if (sodium_base642bin(key, sizeof(line), b64, strlen(b64), NULL, &klen, NULL,
 				      sodium_base64_VARIANT_ORIGINAL) != 0)
 			continue;
@@ -500,6 +503,8 @@ static int kh_lookup(kh_result *r, const char *path, const char *name, const uns
 			continue;
 		if (klen == len && sodium_memcmp(key, blob, len) == 0)
 			r->found = 1;
+		else if (strcmp(type, btype))
+			r->other_type = 1; /* libssh2 may prefer another type than ssh did */
 		else if (!r->other_line)
 			r->other_line = lineno;
 	}
@@ -510,7 +515,7 @@ static int kh_lookup(kh_result *r, const char *path, const char *name, const uns
 
 static int check_hostkey(vios_cred_session *s, const git_cert_hostkey *hk, const char *host)
 {
-	char khbuf[PATH_MAX], name[300], type[64], fp[64], portopt[16] = "";
+	char khbuf[PATH_MAX], name[300], type[64], fp[64], portopt[16] = "", topt[64];
 	unsigned char hash[crypto_hash_sha256_BYTES];
 	const char *kh = known_hosts_path(khbuf, sizeof(khbuf));
 	url_parts u;
@@ -531,7 +536,13 @@ static int check_hostkey(vios_cred_session *s, const git_cert_hostkey *hk, const
 	strcpy(fp, "SHA256:");
 	sodium_bin2base64(fp + 7, sizeof(fp) - 7, hash, sizeof(hash), sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
 	key_type(type, sizeof(type), (const unsigned char *)hk->hostkey, hk->hostkey_len);
-	if (kh_lookup(&r, kh, name, (const unsigned char *)hk->hostkey, hk->hostkey_len) < 0)
+	/* ssh-keyscan -t takes the short names */
+	snprintf(topt, sizeof(topt), "%s", !strcmp(type, "ssh-ed25519") ? "ed25519"
+					   : !strncmp(type, "ecdsa-", 6) ? "ecdsa"
+					   : !strcmp(type, "ssh-rsa")    ? "rsa"
+					   : !strcmp(type, "ssh-dss")    ? "dsa"
+									 : type);
+	if (kh_lookup(&r, kh, name, type, (const unsigned char *)hk->hostkey, hk->hostkey_len) < 0)
 		return fail("cannot read the known hosts file %s: %s", kh, strerror(errno));
 	if (r.revoked)
 		return fail("the ssh host key of %s (%s %s) is marked @revoked in %s: refused", name, type, fp, kh);
@@ -541,9 +552,10 @@ static int check_hostkey(vios_cred_session *s, const git_cert_hostkey *hk, const
 		return fail("the ssh host key of %s has changed (it is now %s %s; %s line %d holds another): refused; if the "
 			    "hub's operator confirms the new key, remove the old one with 'ssh-keygen -R %s -f %s' and add the new one",
 			    name, type, fp, kh, r.other_line, name, kh);
-	return fail("the ssh host key of %s is unknown (%s %s, not in %s): refused; if the hub's operator confirms that "
-		    "fingerprint, add the key with 'ssh-keyscan %s%s >> %s'",
-		    name, type, fp, kh, portopt, host, kh);
+	return fail("the ssh host key of %s is unknown (%s %s, not in %s%s): refused; if the hub's operator confirms "
+		    "that fingerprint, add the key with 'ssh-keyscan -t %s %s%s >> %s'",
+		    name, type, fp, kh, r.other_type ? ", which lists other types of key for it" : "", topt, portopt, host,
+		    kh);
 }
 
 int vios_cred_check_certificate(vios_cred_session *s, git_cert *cert, int valid, const char *host)
@@ -774,6 +786,7 @@ static int helper_login(login *l, const url_parts *u, const char *user)
 		int null = open("/dev/null", O_WRONLY);
 		if (dup2(in[0], 0) < 0 || dup2(outp[1], 1) < 0 || null < 0 || dup2(null, 2) < 0)
 			_exit(127);
+		closefrom(3); /* none of vios's files or sockets for the helper */
 		setenv("GIT_TERMINAL_PROMPT", "0", 1);
 		setenv("GIT_ASKPASS", "", 1);
 		unsetenv("SSH_ASKPASS");

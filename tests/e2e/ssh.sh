@@ -86,7 +86,7 @@ V "$S" config set net.ssh_known_hosts "$T/known_hosts.empty" >/dev/null
 V "$S" join "$URL" --hub-fingerprint "$FP" >"$T/out" 2>"$T/err"; rc=$?
 t "an unknown host key: join refused, exit 1, one line" refused $rc "$T/err"
 t "  the line gives the key's SHA256 fingerprint and how to add it" \
-	bash -c "grep -qF -- '$HOSTFP' '$T/err' && grep -qF 'ssh-keyscan -p $PORT 127.0.0.1' '$T/err'"
+	bash -c "grep -qF -- '$HOSTFP' '$T/err' && grep -qF 'ssh-keyscan -t ed25519 -p $PORT 127.0.0.1' '$T/err'"
 t "  nothing was joined" bash -c "'$VIOS' --home '$S' --json status | jq -e '.hub_url == null'"
 V "$S" config set net.ssh_known_hosts "$T/known_hosts.changed" >/dev/null
 V "$S" join "$URL" --hub-fingerprint "$FP" >"$T/out" 2>"$T/err"; rc=$?
