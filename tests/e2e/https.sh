@@ -159,6 +159,9 @@ t "hub merge (on the hub's own repository) takes the school's trend" \
 t "  the hub's theme digest equals the school's" \
 	bash -c "[ \"\$('$VIOS' --home '$T/hub' digest --category theme)\" = \"\$('$VIOS' --home '$S' digest --category theme)\" ]"
 
+t "audit verify over https with the home's login settings" \
+	bash -c "'$VIOS' --home '$S' audit verify '$URL' --hub-fingerprint '$FP' >>'$T/all.out' 2>&1"
+
 # --- the hook under git http-backend ------------------------------------------------
 GIT_SSL_CAINFO="$T/ca.pem" git --git-dir "$S/outbox.git" push -f "$URL" \
 	"refs/heads/nodes/$(nid s1):refs/heads/nodes/$(nid pol)" >/dev/null 2>"$T/err"; rc=$?
