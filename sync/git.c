@@ -2,6 +2,7 @@
  * git.c - see git.h.
  */
 #include "sync/git.h"
+#include "sync/cred.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/util.h"
@@ -463,7 +464,7 @@ void vios_git_set_fetch_max(uint64_t bytes)
 }
 
 typedef struct {
-	int asked;
+	vios_cred_session cred; /* the logins tried (sync/cred.h) */
 	int too_big;     /* the fetch bound stopped the transfer */
 	char rejected[256];
 	char said[400];  /* what the server's hook said (sideband), printable, one line */
@@ -524,17 +525,21 @@ static int on_push_transfer(unsigned int current, unsigned int total, size_t byt
 	return 0;
 }
 
-/* One try with the ssh agent; never a loop of prompts or retries. */
+/* Logins and the server's key or certificate: sync/cred.c, each source once. */
 static int on_credentials(git_credential **out, const char *url, const char *user, unsigned int allowed, void *payload)
 {
 	cb_state *st = payload;
 
 	assert(out != NULL && st != NULL);
-	(void)url;
-	if (st->asked++ == 0 && (allowed & GIT_CREDENTIAL_SSH_KEY))
-		return git_credential_ssh_key_from_agent(out, user ? user : "git");
-	git_error_set_str(GIT_ERROR_NET, "authentication failed (vios tries the ssh agent once; see INSTALL.md)");
-	return GIT_EUSER;
+	return vios_cred_acquire(out, &st->cred, url, user, allowed);
+}
+
+static int on_certificate(git_cert *cert, int valid, const char *host, void *payload)
+{
+	cb_state *st = payload;
+
+	assert(cert != NULL && st != NULL);
+	return vios_cred_check_certificate(&st->cred, cert, valid, host);
 }
 
 static int on_update_reference(const char *refname, const char *status, void *payload)
@@ -547,12 +552,14 @@ static int on_update_reference(const char *refname, const char *status, void *pa
 	return 0;
 }
 
-static void callbacks(git_remote_callbacks *cb, cb_state *st)
+static void callbacks(git_remote_callbacks *cb, cb_state *st, const char *url)
 {
 	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
+	vios_cred_session_init(&st->cred, url);
 	cb->transfer_progress = on_transfer;
 	cb->push_transfer_progress = on_push_transfer;
 	cb->credentials = on_credentials;
+	cb->certificate_check = on_certificate;
 	cb->push_update_reference = on_update_reference;
 	cb->sideband_progress = on_sideband;
 	cb->payload = st;
@@ -813,13 +820,15 @@ int vios_git_fetch(git_repository *repo, const char *url, const char *const *ref
 	int error;
 
 	assert(repo != NULL && url != NULL && (refspecs != NULL || n == 0));
+	if ((error = vios_cred_url_check(url)) < 0)
+		return error;
 	if (local_dir(dir, sizeof(dir), url) && (error = vet_local(repo, dir, refspecs, n)) < 0) {
 		snprintf(why, sizeof(why), "%s", vios_error_last());
 		vios_error_set(VIOS_ERR_GIT, "cannot fetch from %s: %s", url, why);
 		return error;
 	}
 	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
-	callbacks(&opts.callbacks, &cbs);
+	callbacks(&opts.callbacks, &cbs, url);
 	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	opts.update_fetchhead = 0;
 	if ((rc = git_remote_create_anonymous(&remote, repo, url)) == 0)
@@ -841,8 +850,10 @@ int vios_git_push(git_repository *repo, const char *url, const char *const *refs
 	int rc;
 
 	assert(repo != NULL && url != NULL && (refspecs != NULL || n == 0));
+	if ((rc = vios_cred_url_check(url)) < 0)
+		return rc;
 	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
-	callbacks(&opts.callbacks, &cbs);
+	callbacks(&opts.callbacks, &cbs, url);
 	if ((rc = git_remote_create_anonymous(&remote, repo, url)) == 0)
 		rc = git_remote_push(remote, &specs, &opts);
 	git_remote_free(remote);

@@ -113,8 +113,8 @@ void vios_git_set_progress(vios_git_progress_fn fn, void *ctx);
 /*
  * Fetches refspecs ("+src:dst") from url (a path or a URL) into repo with an
  * anonymous remote: nothing is written to the repository's config.
- * Credentials: an ssh agent key once, nothing else; a second request fails
- * instead of looping.
+ * Logins and server checks: sync/cred.h (each source of a login once, never
+ * a loop; a URL with a password in it is VIOS_EUSAGE before anything else).
  *
  * Bounded: a transfer that has received more than the fetch bound
  * (vios_git_set_fetch_max, VIOS_GIT_FETCH_MAX by default) is stopped, and

@@ -27,9 +27,11 @@ tools="git age minisign sqlite3 jq"
 # tests/e2e/deb.sh: dpkg-shlibdeps (the package's Depends), systemd-analyze
 # verify on the units, visudo -c on the sudoers snippet
 packaging="dpkg-dev systemd sudo"
+# the servers the login tests start on loopback (tests/e2e/ssh.sh, https.sh)
+servers="openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl"
 case "${1:-build}" in
 build) want="$build" ;;
-check) want="$build libcmocka-dev $tools $packaging" ;;
+check) want="$build libcmocka-dev $tools $packaging $servers" ;;
 demo)  want="$build $tools" ;;
 bench) want="$build $tools" ;;
 fuzz)  want="$build clang libclang-rt-14-dev" ;;
@@ -98,8 +100,17 @@ if [ "$(id -u)" -eq 0 ]; then
 	echo "vios: installing them with apt-get" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >&2
+	# The servers among them (sshd, lighttpd) are for the tests, which start
+	# their own on loopback: their packages must not start system services on
+	# ports 22 and 80. A policy-rc.d that says "no" (exit 101) while apt runs,
+	# unless the machine has its own.
+	policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && policy=1
+	fi
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >&2
+	apt-get install -y -qq --no-install-recommends $missing >&2 || { [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
+	[ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
 else
 	echo "vios: run: sudo apt-get install -y$missing" >&2
 	exit 1

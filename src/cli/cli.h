@@ -65,6 +65,10 @@ int cli_recovery_code(vios_secret **out, const char *code, const char *file);
  * (a prompt says it is the backup's; asked twice with confirm). */
 int cli_backup_passphrase(vios_secret **out, const vios_cli *cli, const char *file, int confirm);
 
+/* Hands the home's login settings to sync/cred.c when the command may
+ * fetch or push (login.c); 0 for any other command. */
+int cli_login_apply(const vios_cli *cli);
+
 /* Command implementations (cmd_*.c). */
 int cmd_init(vios_cli *cli, int argc, char **argv);
 int cmd_whoami(vios_cli *cli, int argc, char **argv);

@@ -303,13 +303,18 @@ static const vios_cmd commands[] = {
 	{ "join", cmd_join, NEEDS_STORE, "Join a hub: fetch and verify its registry and covenant",
 	  "usage: vios join URL|PATH --hub-fingerprint FP\n"
 	  "\n"
-	  "Fetches refs/heads/registry from the hub (a path, file://, git:// or http(s) URL)\n"
-	  "and checks every signature against the pinned hub key: FP is the fingerprint the\n"
-	  "hub operator read to you ('vios whoami' on the hub): 32 hex digits, in any\n"
-	  "case, with or without the '-' between groups, or the hub's minisign public key\n"
-	  "line (RW...). A wrong fingerprint, an old 16-digit one, an unsigned or altered\n"
-	  "entry, or a registry that does not extend the one verified before exits 3 and\n"
-	  "stores nothing.\n", NULL },
+	  "Fetches refs/heads/registry from the hub (a path, file://, git://, ssh:// or\n"
+	  "https:// URL) and checks every signature against the pinned hub key: FP is the\n"
+	  "fingerprint the hub operator read to you ('vios whoami' on the hub): 32 hex\n"
+	  "digits, in any case, with or without the '-' between groups, or the hub's\n"
+	  "minisign public key line (RW...). A wrong fingerprint, an old 16-digit one, an\n"
+	  "unsigned or altered entry, or a registry that does not extend the one verified\n"
+	  "before exits 3 and stores nothing.\n"
+	  "Logins come from the settings, never the URL (a URL with user:password@ is\n"
+	  "refused): ssh:// a key file (net.ssh_key) or the ssh-agent, the host key checked\n"
+	  "against known_hosts (net.ssh_known_hosts); https:// a credentials file\n"
+	  "(net.credentials_file) or git's credential helpers, the certificate against the\n"
+	  "system's CAs or net.ca_file. Each is tried once; see docs/logins.md.\n", NULL },
 	{ "status", cmd_status, NEEDS_STORE, "Show the hub, its pinned key, registry and covenant versions",
 	  "usage: vios status\n"
 	  "\n"
@@ -378,7 +383,9 @@ static const vios_cmd commands[] = {
 	  "From 7 days before the registry expires one warning line goes to stderr. Once\n"
 	  "it has expired, theme data is still sealed and sent, but case data stays queued\n"
 	  "until a fresh registry arrives: exit 3 with one line saying so. A node the\n"
-	  "registry lists as revoked seals and sends nothing (exit 3, one line).\n", NULL },
+	  "registry lists as revoked seals and sends nothing (exit 3, one line).\n"
+	  "An ssh:// or https:// hub is reached with the logins of 'vios help join'\n"
+	  "(docs/logins.md); a refused login or an unknown host key exits 1 with one line.\n", NULL },
 	{ "audit", cmd_audit, 0, "Auditor: verify every signature, chain and flow; list flows; replay history",
 	  "usage: vios audit verify URL|PATH [--checkpoint FILE] [--hub-fingerprint FP]\n"
 	  "       vios audit flows URL|PATH [--csv FILE] [--hub-fingerprint FP]\n"
@@ -432,6 +439,12 @@ static const vios_cmd commands[] = {
 	  "unset goes back to the default. Keys include:\n"
 	  "  net.connect_timeout  seconds to connect to the hub before giving up (30)\n"
 	  "  net.idle_timeout     seconds a transfer may stay silent (120)\n"
+	  "  net.ssh_key          private key file for ssh:// hubs (0600)\n"
+	  "  net.ssh_known_hosts  known_hosts file for ssh host keys (~/.ssh/known_hosts)\n"
+	  "  net.credentials      https logins from: helper, file or none\n"
+	  "  net.credentials_file username and password or token for https:// (0600)\n"
+	  "  net.ca_file          PEM CA certificates for https:// (the system's)\n"
+	  "Logins: docs/logins.md.\n"
 	  "See docs/formats.md, \"Settings\".\n", NULL },
 	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
@@ -700,6 +713,8 @@ int main(int argc, char **argv)
 		vios_error_set(VIOS_ERR_INPUT, "no home: use --home DIR or set VIOS_HOME");
 		return print_error(VIOS_EUSAGE, cli.json);
 	}
+	if ((error = cli_login_apply(&cli)) < 0)
+		goto done;
 	if (flags & (NEEDS_NODE | NEEDS_STORE)) {
 		if ((error = vios_node_open_public(&cli.node, cli.home)) < 0)
 			goto done;

@@ -20,8 +20,35 @@ const vios_config_key vios_config_keys[] = {
 	  "seconds a connection to the hub (or a stick's URL) may take before the network step gives up" },
 	{ "net.idle_timeout", VIOS_CONFIG_SECONDS, 1, 86400, "120",
 	  "seconds a transfer may stay silent before the network step gives up (changes stay queued)" },
+	{ "net.ssh_key", VIOS_CONFIG_PATH, 0, 0, NULL,
+	  "private key file (mode 0600, no passphrase) for ssh:// hubs; tried before the ssh-agent (docs/logins.md)" },
+	{ "net.ssh_known_hosts", VIOS_CONFIG_PATH, 0, 0, NULL,
+	  "known_hosts file an ssh:// hub's host key must be in (unset: ~/.ssh/known_hosts)" },
+	{ "net.credentials", VIOS_CONFIG_CHOICE, 0, 0, NULL,
+	  "where an https:// login comes from: helper (git credential fill), file (net.credentials_file) or none; "
+	  "unset: file when net.credentials_file is set, else helper" },
+	{ "net.credentials_file", VIOS_CONFIG_PATH, 0, 0, NULL,
+	  "file (mode 0600, vios-credentials-1) with the username and password or token for https:// hubs" },
+	{ "net.ca_file", VIOS_CONFIG_PATH, 0, 0, NULL,
+	  "PEM file of the CA certificates an https:// hub's certificate must chain to (unset: the system's)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
+
+/* The words a VIOS_CONFIG_CHOICE key takes, space-separated. */
+static const struct {
+	const char *key, *words;
+} choices[] = {
+	{ "net.credentials", "helper file none" },
+	{ NULL, NULL }
+};
+
+static const char *choice_words(const char *key)
+{
+	for (size_t i = 0; choices[i].key; i++)
+		if (!strcmp(choices[i].key, key))
+			return choices[i].words;
+	return "";
+}
 
 const vios_config_key *vios_config_find(const char *key)
 {
@@ -76,6 +103,17 @@ static int check_value(const vios_config_key *k, const char *value, char *why, s
 			return -1;
 		}
 		return 0;
+	case VIOS_CONFIG_CHOICE: {
+		const char *words = choice_words(k->key), *p = words;
+		size_t n = strlen(value);
+		while (n && (p = strstr(p, value)) != NULL) {
+			if ((p == words || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+				return 0;
+			p++;
+		}
+		snprintf(why, len, "one of: %s", words);
+		return -1;
+	}
 	}
 	snprintf(why, len, "a value");
 	return -1;

@@ -24,7 +24,8 @@ typedef enum {
 	VIOS_CONFIG_SECONDS, /* a whole number of seconds within the key's bounds */
 	VIOS_CONFIG_PATH,    /* an absolute path */
 	VIOS_CONFIG_BOOL,    /* yes or no */
-	VIOS_CONFIG_TEXT     /* one line of printable text */
+	VIOS_CONFIG_TEXT,    /* one line of printable text */
+	VIOS_CONFIG_CHOICE   /* one of the words config.c lists for the key */
 } vios_config_type;
 
 typedef struct {
