@@ -11,7 +11,6 @@
  */
 #include "cli/cli.h"
 #include "cli/table.h"
-#include "crdt/crdt.h"
 #include "sync/layout.h"
 #include "util/error.h"
 
@@ -74,6 +73,26 @@ static const vios_cmd commands[] = {
 	  "prompt, asked twice).\n"
 	  "recover: sets a new passphrase with the recovery code printed by 'vios init'.\n"
 	  "The node keeps its keys and data; the recovery code stays valid.\n", NULL },
+	{ "unlock", cmd_unlock, NEEDS_HOME, "Unlock once: an agent holds the key for the commands that follow",
+	  "usage: vios unlock [--for DURATION]\n"
+	  "\n"
+	  "Asks the passphrase once (--passphrase-file, VIOS_PASSPHRASE or a prompt), then\n"
+	  "starts an agent process (like ssh-agent) that holds the node's master key in\n"
+	  "locked memory and hands it, over HOME/agent.sock (mode 0600), only to processes\n"
+	  "of the same user. Commands on this home then take the key from it: no prompt,\n"
+	  "no Argon2id. The agent forgets the key and exits after DURATION (30s, 5m, 8h or\n"
+	  "1d; a bare number is seconds; default 8h, at most 24h; time suspended counts),\n"
+	  "on 'vios lock', and on SIGTERM, SIGINT or SIGHUP. A second unlock replaces a\n"
+	  "running agent: the new DURATION counts from then. A wrong passphrase starts\n"
+	  "nothing and leaves a running agent as it was. Prints until when the node is\n"
+	  "unlocked and the agent's pid. While it is unlocked, anyone who can run programs\n"
+	  "as this user can use the node. docs/formats.md, \"Unlock agent\".\n", NULL },
+	{ "lock", cmd_lock, NEEDS_HOME, "Forget the unlocked key: stop the unlock agent",
+	  "usage: vios lock\n"
+	  "\n"
+	  "Tells the home's unlock agent to forget the key and waits until it has exited;\n"
+	  "commands need the passphrase again. With no agent running it says so and exits\n"
+	  "0: the node is locked either way.\n", NULL },
 	{ "restore", cmd_restore, 0, "Make a lost node again from its identity backup and the hub",
 	  "usage: vios restore --backup FILE [--backup-passphrase-file FILE] [--hub-fingerprint FP]\n"
 	  "                    [--kdf PRESET] URL|PATH\n"
@@ -593,7 +612,6 @@ int main(int argc, char **argv)
 {
 	vios_cli cli = { 0 };
 	const vios_cmd *cmd;
-	vios_secret *pass = NULL;
 	int i, flags, error;
 
 	/* A file size limit (ulimit -f) must give "disk full", not a killed process. */
@@ -660,23 +678,10 @@ int main(int argc, char **argv)
 		vios_error_set(VIOS_ERR_INPUT, "no home: use --home DIR or set VIOS_HOME");
 		return print_error(VIOS_EUSAGE, cli.json);
 	}
-	if (flags & (NEEDS_NODE | NEEDS_STORE)) {
-		if ((error = vios_node_open_public(&cli.node, cli.home)) < 0)
-			goto done;
-		vios_node_free(cli.node);
-		cli.node = NULL;
-		if ((error = cli_passphrase(&pass, &cli, 0)) < 0 ||
-		    (error = vios_node_open(&cli.node, cli.home, pass)) < 0)
-			goto done;
-		vios_secret_free(pass);
-		pass = NULL;
-	}
-	if ((flags & NEEDS_STORE) == NEEDS_STORE && (error = vios_crdt_store_open(&cli.store, cli.node)) < 0)
-		goto done;
+	/* the command parses its arguments, then unlocks (cli_open) */
+	cli.flags = flags;
 	optind = 0; /* each command runs getopt_long on its own argv */
 	error = cmd->fn(&cli, argc - i, argv + i);
-done:
-	vios_secret_free(pass);
 	vios_store_free(cli.store);
 	vios_node_free(cli.node);
 	if (fflush(stdout) != 0 && error == 0)
