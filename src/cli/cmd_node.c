@@ -108,7 +108,9 @@ int cmd_whoami(vios_cli *cli, int argc, char **argv)
 {
 	vios_node *n;
 	char fp[VIOS_FINGERPRINT_STRLEN + 1], pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
-	int error;
+	char until[32];
+	long long agent = 0;
+	int error, unlocked;
 
 	if ((error = only_json_opts(cli, argc, argv)) < 0 || (error = cli_open(cli)) < 0)
 		return error;
@@ -117,14 +119,21 @@ int cmd_whoami(vios_cli *cli, int argc, char **argv)
 	if ((error = vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub)) < 0 ||
 	    (error = vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk)) < 0)
 		return error;
+	unlocked = cli_agent_status(until, sizeof(until), &agent, cli->home);
 	if (cli->json)
-		return cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		return cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o}",
 					      "node_id", n->node_id, "kind", n->kind, "name", n->name,
 					      "role", n->role, "fingerprint", fp, "age_recipient", rcpt,
-					      "minisign_pubkey", pub, "created", n->created, "home", n->home));
+					      "minisign_pubkey", pub, "created", n->created, "home", n->home,
+					      "unlocked_until", unlocked ? until : NULL,
+					      "agent_pid", unlocked ? json_integer(agent) : json_null()));
 	printf("node id       %s\nkind          %s\nname          %s\nrole          %s\n"
 	       "fingerprint   %s\nage recipient %s\nminisign key  %s\ncreated       %s\nhome          %s\n",
 	       n->node_id, n->kind, n->name, n->role, fp, rcpt, pub, n->created, n->home);
+	if (unlocked)
+		printf("unlocked      until %s (agent pid %lld)\n", until, agent);
+	else
+		printf("unlocked      no (no unlock agent; 'vios unlock' starts one)\n");
 	return 0;
 }
 
