@@ -26,7 +26,7 @@ build="gcc make pkg-config libsqlite3-dev libgit2-dev libsodium-dev zlib1g-dev l
 tools="git age minisign sqlite3 jq"
 case "${1:-build}" in
 build) want="$build" ;;
-check) want="$build libcmocka-dev $tools" ;;
+check) want="$build libcmocka-dev $tools time" ;;
 demo)  want="$build $tools" ;;
 bench) want="$build $tools" ;;
 fuzz)  want="$build clang libclang-rt-14-dev" ;;

@@ -453,7 +453,8 @@ static void man_page(FILE *f)
 	      "covenant, merges bundles and reports trends; an auditor verifies every signature and\n"
 	      "chain, lists every flow and replays history.\n"
 	      ".PP\nThe node home is \\-\\-home DIR, or VIOS_HOME, or ~/.vios. The passphrase comes from\n"
-	      "\\-\\-passphrase\\-file FILE, VIOS_PASSPHRASE, or a prompt on the terminal.\n"
+	      "\\-\\-passphrase\\-file FILE, VIOS_PASSPHRASE, or a prompt on the terminal; while the node is\n"
+	      "unlocked (vios unlock) no passphrase is asked: the key comes from the unlock agent.\n"
 	      ".SH COMMANDS\n", f);
 	for (const vios_cmd *c = commands; c->name; c++) {
 		fprintf(f, ".SS %s\n", c->name);
@@ -472,7 +473,8 @@ static void man_page(FILE *f)
 	      ".SH ENVIRONMENT\n.TP\nVIOS_HOME\nthe node home when \\-\\-home is not given\n"
 	      ".TP\nVIOS_PASSPHRASE\nthe passphrase (prefer \\-\\-passphrase\\-file on shared machines)\n"
 	      ".TP\nVIOS_NEW_PASSPHRASE\nthe new passphrase for passphrase change and recover\n"
-	      ".SH FILES\n.TP\n~/.vios/\nthe node home: node.json, keys.vault, identity.sec, store.db, outbox.git\n"
+	      ".SH FILES\n.TP\n~/.vios/\nthe node home: node.json, keys.vault, identity.sec, store.db, outbox.git, and agent.sock while\n"
+	      "the node is unlocked (vios unlock)\n"
 	      ".SH SEE ALSO\n.BR age (1),\n.BR minisign (1),\n.BR git (1);\nREADME.md, INSTALL.md and docs/ in the source.\n", f);
 }
 

@@ -77,22 +77,44 @@ cmds=(
 	"digest"
 	"status"
 )
+# Each: exit 0; under 1.5 s (less than a mute agent's 2 s timeout; the 0.05 s
+# target is measured by 'make bench', not on a shared test machine); and a
+# peak memory far under the 64 MiB Argon2id takes at the cheapest preset:
+# no key derivation ran.
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "skip the memory check: no $TIME (Debian package time)"; TIME=""; }
 i=0
+failed=0
 slow=0
+big=0
 for c in "${cmds[@]}"; do
 	i=$((i + 1))
 	s=$(date +%s%N)
-	N $c >/dev/null 2>>"$T/cmd.err"; rc=$?
+	if [ -n "$TIME" ]; then
+		env -u VIOS_PASSPHRASE "$TIME" -f %M -o "$T/rss" "$VIOS" --home "$T/s1" $c </dev/null >/dev/null 2>>"$T/cmd.err"; rc=$?
+		kb=$(tail -n1 "$T/rss")
+	else
+		N $c >/dev/null 2>>"$T/cmd.err"; rc=$?
+		kb=0
+	fi
 	e=$(date +%s%N)
 	ms=$(( (e - s) / 1000000 ))
-	echo "     $i. vios $c: ${ms} ms" | cut -c1-100
-	[ "$rc" -eq 0 ] || echo "     ^ failed: exit $rc"
-	[ "$rc" -eq 0 ] || slow=$((slow + 1000))
-	# a shared test machine: 0.5 s is ten times the target and far under a passphrase's Argon2id
-	[ "$ms" -le 500 ] || slow=$((slow + 1))
+	echo "     $i. vios $c: ${ms} ms, ${kb} KiB peak" | cut -c1-110
+	[ "$rc" -eq 0 ] || { echo "     ^ failed: exit $rc"; failed=$((failed + 1)); }
+	[ "$ms" -le 1500 ] || slow=$((slow + 1))
+	[ "$kb" -le 40000 ] || big=$((big + 1))
 done
-t "20 record commands ran unlocked with no passphrase source, each under 0.5 s" test "$slow" -eq 0
+t "20 record commands ran unlocked with no passphrase source" test "$failed" -eq 0
+t "  each under 1.5 s" test "$slow" -eq 0
+t "  none ran Argon2id (peak memory under 40 MiB each)" test "$big" -eq 0
 t "  and none of them asked or warned" test ! -s "$T/cmd.err"
+# the control: the same command with the passphrase does run Argon2id
+V "$T/s1" lock >/dev/null
+if [ -n "$TIME" ]; then
+	"$TIME" -f %M -o "$T/rss" "$VIOS" --home "$T/s1" signal list >/dev/null 2>&1
+	t "  (control: with the passphrase the same command peaks over 60 MiB)" test "$(tail -n1 "$T/rss")" -gt 61440
+fi
+unlock --for 5m
 
 # 4. another uid is refused: nobody's agent, asked by root
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null || ! getent passwd nobody >/dev/null || ! command -v python3 >/dev/null; then
