@@ -44,6 +44,16 @@ for d in 0 25h 5x -1 1w; do
 done
 
 # 3. unlocked: 20 record commands with no passphrase source, each fast
+# The control first, while locked: a command with the passphrase runs
+# Argon2id (64 MiB at the cheapest preset) and peaks that much higher.
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "skip the memory check: no $TIME (Debian package time)"; TIME=""; }
+CONTROL=0
+if [ -n "$TIME" ]; then
+	"$TIME" -f %M -o "$T/rss" "$VIOS" --home "$T/s1" signal list >/dev/null 2>&1
+	CONTROL=$(tail -n1 "$T/rss")
+	echo "     control: vios signal list with the passphrase, ${CONTROL} KiB peak"
+fi
 t "unlock --for 5m" unlock --for 5m
 t "  the socket is mode 0600" test "$(stat -c %a "$SOCK")" = 600
 t "  and a socket inside the home" test -S "$SOCK"
@@ -77,12 +87,12 @@ cmds=(
 	"digest"
 	"status"
 )
-# Each: exit 0; under 1.5 s (less than a mute agent's 2 s timeout; the 0.05 s
-# target is measured by 'make bench', not on a shared test machine); and a
-# peak memory far under the 64 MiB Argon2id takes at the cheapest preset:
-# no key derivation ran.
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "skip the memory check: no $TIME (Debian package time)"; TIME=""; }
+# Each: exit 0; under 1.5 s (5 s under SAN=1; less than a mute agent's 2 s
+# timeout; the 0.05 s target is measured by 'make bench', not on a shared
+# test machine); and a peak memory at least 48 MiB under the control's: no
+# key derivation ran.
+BOUND=1500
+[ "${SAN:-0}" = 1 ] && BOUND=5000
 i=0
 failed=0
 slow=0
@@ -101,20 +111,13 @@ for c in "${cmds[@]}"; do
 	ms=$(( (e - s) / 1000000 ))
 	echo "     $i. vios $c: ${ms} ms, ${kb} KiB peak" | cut -c1-110
 	[ "$rc" -eq 0 ] || { echo "     ^ failed: exit $rc"; failed=$((failed + 1)); }
-	[ "$ms" -le 1500 ] || slow=$((slow + 1))
-	[ "$kb" -le 40000 ] || big=$((big + 1))
+	[ "$ms" -le "$BOUND" ] || slow=$((slow + 1))
+	[ -z "$TIME" ] || [ "$kb" -le $((CONTROL - 49152)) ] || big=$((big + 1))
 done
 t "20 record commands ran unlocked with no passphrase source" test "$failed" -eq 0
-t "  each under 1.5 s" test "$slow" -eq 0
-t "  none ran Argon2id (peak memory under 40 MiB each)" test "$big" -eq 0
+t "  each under $BOUND ms" test "$slow" -eq 0
+t "  none ran Argon2id (each peaks 48 MiB under the passphrase control)" test "$big" -eq 0
 t "  and none of them asked or warned" test ! -s "$T/cmd.err"
-# the control: the same command with the passphrase does run Argon2id
-V "$T/s1" lock >/dev/null
-if [ -n "$TIME" ]; then
-	"$TIME" -f %M -o "$T/rss" "$VIOS" --home "$T/s1" signal list >/dev/null 2>&1
-	t "  (control: with the passphrase the same command peaks over 60 MiB)" test "$(tail -n1 "$T/rss")" -gt 61440
-fi
-unlock --for 5m
 
 # 4. another uid is refused: nobody's agent, asked by root
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null || ! getent passwd nobody >/dev/null || ! command -v python3 >/dev/null; then
@@ -201,7 +204,7 @@ wait_gone "$B"
 t "kill -9 leaves the socket behind" test -S "$SOCK"
 s=$(date +%s)
 timeout 10 env -u VIOS_PASSPHRASE "$VIOS" --home "$T/s1" signal list </dev/null >/dev/null 2>"$T/err"; rc=$?
-t "  a command does not hang: it needs the passphrase (exit 1 at once)" bash -c "[ $rc -eq 1 ] && [ $(( $(date +%s) - s )) -le 3 ] && grep -q 'no passphrase' '$T/err'"
+t "  a command does not hang: it needs the passphrase (exit 1 within 5 s)" bash -c "[ $rc -eq 1 ] && [ $(( $(date +%s) - s )) -le 5 ] && grep -q 'no passphrase' '$T/err'"
 t "  and removed the stale socket" test ! -e "$SOCK"
 t "  with the passphrase it runs" V "$T/s1" signal list
 
@@ -212,7 +215,7 @@ s=$(date +%s)
 timeout 20 "$VIOS" --home "$T/s1" signal list >/dev/null 2>"$T/err"; rc=$?
 el=$(( $(date +%s) - s ))
 t "a stopped agent: the command still runs with the passphrase (exit 0)" test "$rc" -eq 0
-t "  within 5 s" test "$el" -le 5
+t "  within 10 s (the 2 s timeout, then Argon2id)" test "$el" -le 10
 t "  with one warning line" bash -c "[ \$(grep -c . '$T/err') -eq 1 ] && grep -q 'warning: the unlock agent' '$T/err'"
 kill -CONT "$PID"
 t "  once it runs again, lock" V "$T/s1" lock
