@@ -252,7 +252,7 @@ static int agent_connect(int *fd, const char *path, int timeout_ms)
 		if (e == ECONNREFUSED || e == ENOENT) {
 			struct stat again;
 			/* nobody listens: a killed agent's socket; remove it (the
-			 * same file only: a new agent renames its own into place) */
+			 * same file only: a new agent links its own into place) */
 			if (e == ECONNREFUSED && lstat(path, &again) == 0 && again.st_ino == st.st_ino &&
 			    S_ISSOCK(again.st_mode))
 				unlink(path);
@@ -389,17 +389,24 @@ int vios_agent_listen(vios_agent **out, const char *home, const uint8_t key[32],
 		goto done;
 	}
 	bound = 1;
-	if (chmod(sa.sun_path, 0600) < 0 || listen(a->fd, 16) < 0 || lstat(sa.sun_path, &st) < 0 ||
-	    rename(sa.sun_path, a->path) < 0) {
-		error = vios_error_os("cannot put the unlock agent's socket at %s", a->path);
+	if (chmod(sa.sun_path, 0600) < 0 || listen(a->fd, 16) < 0 || lstat(sa.sun_path, &st) < 0) {
+		error = vios_error_os("cannot make the unlock agent's socket %s", sa.sun_path);
 		goto done;
 	}
-	bound = 0;
+	/* linked, not renamed: two unlocks at once cannot both take the path */
+	if (link(sa.sun_path, a->path) < 0) {
+		if (errno == EEXIST) {
+			vios_error_set(VIOS_ERR_INPUT, "another vios unlock has just started an agent for this home");
+			error = VIOS_EEXISTS;
+		} else
+			error = vios_error_os("cannot put the unlock agent's socket at %s", a->path);
+		goto done;
+	}
 	a->ino = st.st_ino;
 	error = 0;
 done:
 	if (bound)
-		unlink(sa.sun_path);
+		unlink(sa.sun_path); /* the temporary name; the path keeps the socket */
 	if (error < 0)
 		vios_agent_free(a);
 	else

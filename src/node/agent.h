@@ -94,8 +94,9 @@ typedef struct vios_agent vios_agent;
 /*
  * Makes the agent for home: copies key (32 bytes) into sodium memory and
  * puts a listening socket, mode 0600, at HOME/agent.sock (bound under a
- * temporary name and renamed into place, so the path never names a socket
- * nobody listens on). A stale socket there is replaced; a live agent is not
+ * temporary name and hard-linked into place, so the path never names a
+ * socket nobody listens on, and of two unlocks at once one gets it and the
+ * other VIOS_EEXISTS). A stale socket there is replaced; a live agent is not
  * (VIOS_EEXISTS: stop it first). The home must be absolute. secs from 1 to
  * VIOS_AGENT_FOR_MAX; the deadline counts from now.
  */

@@ -177,6 +177,35 @@ static void test_agent_ask__no_agent_and_a_stale_socket(void **state)
 	assert_false(vios_path_exists(sb->sock));
 }
 
+static void test_agent_listen__replaces_a_stale_socket_leaves_no_temporary(void **state)
+{
+	sandbox *sb = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	vios_agent *a = NULL;
+	uint8_t key[32] = { 1 };
+	struct stat st;
+	char tmp[160];
+	int fd;
+
+	strcpy(sa.sun_path, sb->sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	assert_int_equal(vios_agent_listen(&a, sb->dir, key, 2, NODE_ID, 60), 0);
+	assert_int_equal(lstat(sb->sock, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600 && st.st_nlink == 1);
+	snprintf(tmp, sizeof(tmp), "%s.%ld", sb->sock, (long)getpid());
+	assert_false(vios_path_exists(tmp));
+	/* 1. a relative home, 2. a duration out of bounds, 3. no node id */
+	vios_agent_free(a);
+	unlink(sb->sock);
+	assert_int_equal(vios_agent_listen(&a, "relative/home", key, 2, NODE_ID, 60), VIOS_ERROR);
+	assert_int_equal(vios_agent_listen(&a, sb->dir, key, 2, NODE_ID, VIOS_AGENT_FOR_MAX + 1), VIOS_ERROR);
+	assert_int_equal(vios_agent_listen(&a, sb->dir, key, 2, "nope", 60), VIOS_ERROR);
+	assert_null(a);
+	assert_false(vios_path_exists(sb->sock));
+}
+
 static void test_agent_ask__a_mute_agent_costs_the_timeout_only(void **state)
 {
 	sandbox *sb = *state;
@@ -306,6 +335,8 @@ int main(void)
 		cmocka_unit_test(test_agent_reply__round_trip_and_strict),
 		cmocka_unit_test(test_agent_duration__units_and_bounds),
 		cmocka_unit_test_setup_teardown(test_agent_ask__no_agent_and_a_stale_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_listen__replaces_a_stale_socket_leaves_no_temporary, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_agent_ask__a_mute_agent_costs_the_timeout_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_serve__key_status_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_serve__exits_at_its_deadline_and_on_sigterm, setup, teardown),
