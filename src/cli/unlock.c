@@ -158,13 +158,16 @@ int cmd_unlock(vios_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	if (realpath(cli->home, home) == NULL)
-		return vios_error_os("cannot find the home %s", cli->home);
-	/* the passphrase, checked (Argon2id, once): a wrong one changes nothing */
-	if ((error = vios_node_open_public(&node, home)) < 0)
+	/* a home of ours, named absolutely: the agent leaves the working directory */
+	if ((error = vios_node_open_public(&node, cli->home)) < 0)
 		goto done;
 	vios_node_free(node);
 	node = NULL;
+	if (realpath(cli->home, home) == NULL) {
+		error = vios_error_os("cannot find the home %s", cli->home);
+		goto done;
+	}
+	/* the passphrase, checked (Argon2id, once): a wrong one changes nothing */
 	if ((error = cli_passphrase(&pass, cli, 0)) < 0 || (error = vios_node_open(&node, home, pass)) < 0)
 		goto done;
 	vios_secret_free(pass);
