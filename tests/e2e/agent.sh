@@ -198,6 +198,14 @@ t "a second unlock replaces the agent: the first has exited" wait_gone "$A"
 t "  the second serves" bash -c "kill -0 $B && env -u VIOS_PASSPHRASE '$VIOS' --home '$T/s1' signal list </dev/null >/dev/null"
 t "  with its own deadline" bash -c "'$VIOS' --home '$T/s1' --json whoami </dev/null | jq -e '.unlocked_until != null'"
 
+# the agent of another home (its socket linked in): its key is refused, not used
+mk s2 school
+ln "$SOCK" "$T/s2/agent.sock"
+"$VIOS" --home "$T/s2" signal list >/dev/null 2>"$T/err"; rc=$?
+t "another node's agent: refused (exit 1), even with the passphrase at hand" bash -c "[ $rc -eq 1 ] && grep -q 'holds the key of another node' '$T/err'"
+rm -f "$T/s2/agent.sock"
+t "  s2 itself runs with its passphrase" V "$T/s2" signal list
+
 # 9. kill -9: a stale socket, never a hang
 kill -9 "$B"
 wait_gone "$B"
