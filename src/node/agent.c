@@ -60,26 +60,22 @@ void vios_agent_request_encode(uint8_t out[VIOS_AGENT_REQ_LEN], vios_agent_op op
 
 int vios_agent_request_parse(int *op, const uint8_t *buf, size_t len)
 {
-	int v;
+	int v = 0, error = VIOS_ECORRUPT;
 
 	assert(op != NULL && (buf != NULL || len == 0));
 	*op = 0;
-	if (len != VIOS_AGENT_REQ_LEN || memcmp(buf, VIOS_AGENT_MAGIC, 8) != 0) {
+	if (len != VIOS_AGENT_REQ_LEN || memcmp(buf, VIOS_AGENT_MAGIC, 8) != 0)
 		vios_error_set(VIOS_ERR_INPUT, "agent request: not %d bytes starting %s", VIOS_AGENT_REQ_LEN,
 			       VIOS_AGENT_MAGIC);
-		return VIOS_ECORRUPT;
-	}
-	if ((v = vios_load_le16(buf + 8)) != VIOS_AGENT_VERSION) {
+	else if ((v = vios_load_le16(buf + 8)) != VIOS_AGENT_VERSION)
 		vios_error_set(VIOS_ERR_INPUT, "agent request: version %d, not %d", v, VIOS_AGENT_VERSION);
-		return VIOS_ECORRUPT;
-	}
-	v = vios_load_le16(buf + 10);
-	if (v != VIOS_AGENT_KEY && v != VIOS_AGENT_LOCK && v != VIOS_AGENT_STATUS) {
+	else if ((v = vios_load_le16(buf + 10)) != VIOS_AGENT_KEY && v != VIOS_AGENT_LOCK && v != VIOS_AGENT_STATUS)
 		vios_error_set(VIOS_ERR_INPUT, "agent request: unknown op %d", v);
-		return VIOS_ECORRUPT;
+	else {
+		*op = v;
+		error = 0;
 	}
-	*op = v;
-	return 0;
+	return error;
 }
 
 void vios_agent_reply_encode(uint8_t out[VIOS_AGENT_REPLY_LEN], const vios_agent_reply *r)
@@ -234,36 +230,42 @@ static int read_exact(int fd, uint8_t *buf, size_t len)
 static int agent_connect(int *fd, const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int s;
+	struct stat st, again;
+	int s = -1, e, error;
 
 	*fd = -1;
 	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		vios_error_set(VIOS_ERR_INPUT, "no unlock agent runs for this home");
-		return VIOS_ENOTFOUND;
+		error = VIOS_ENOTFOUND;
+		goto done;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return vios_error_os("cannot make a socket");
-	set_timeouts(s, timeout_ms);
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(s);
-		if (e == ECONNREFUSED || e == ENOENT) {
-			struct stat again;
-			/* nobody listens: a killed agent's socket; remove it (the
-			 * same file only: a new agent links its own into place) */
-			if (e == ECONNREFUSED && lstat(path, &again) == 0 && again.st_ino == st.st_ino &&
-			    S_ISSOCK(again.st_mode))
-				unlink(path);
-			vios_error_set(VIOS_ERR_INPUT, "no unlock agent runs for this home");
-			return VIOS_ENOTFOUND;
-		}
-		errno = e;
-		return vios_error_os("the unlock agent (%s) does not answer", path);
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		error = vios_error_os("cannot make a socket");
+		goto done;
 	}
-	*fd = s;
-	return 0;
+	set_timeouts(s, timeout_ms);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		*fd = s;
+		s = -1;
+		error = 0;
+		goto done;
+	}
+	e = errno;
+	if (e != ECONNREFUSED && e != ENOENT) {
+		error = vios_error_os("the unlock agent (%s) does not answer", path);
+		goto done;
+	}
+	/* nobody listens: a killed agent's socket; remove it (the same file
+	 * only: a new agent links its own into place) */
+	if (e == ECONNREFUSED && lstat(path, &again) == 0 && again.st_ino == st.st_ino && S_ISSOCK(again.st_mode))
+		unlink(path);
+	error = VIOS_ENOTFOUND;
+done:
+	if (error == VIOS_ENOTFOUND)
+		vios_error_set(VIOS_ERR_INPUT, "no unlock agent runs for this home");
+	if (s >= 0)
+		close(s);
+	return error;
 }
 
 int vios_agent_ask(vios_agent_reply *out, const char *home, vios_agent_op op, int timeout_ms)
