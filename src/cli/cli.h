@@ -37,6 +37,9 @@ typedef struct {
  * (cli_passphrase). Does nothing for what is open already.
  */
 int cli_open(vios_cli *cli);
+/* The node unlocked by the home's agent alone: 0, VIOS_ENOTFOUND when no
+ * agent answers (the caller may ask the passphrase), or an error. */
+int cli_node_from_agent(vios_node **out, const vios_cli *cli);
 
 typedef int (*vios_cmd_fn)(vios_cli *cli, int argc, char **argv);
 

@@ -35,7 +35,7 @@ extern char **environ;
 /* The node's key from the home's agent: 0 with cli->node open,
  * VIOS_ENOTFOUND when no agent answered (a warning said why when one is
  * there but mute), another error when its key does not open the home. */
-static int open_by_agent(vios_cli *cli, const vios_node *pub)
+static int open_by_agent(vios_node **out, const vios_cli *cli, const vios_node *pub)
 {
 	vios_agent_reply r;
 	int error;
@@ -52,8 +52,20 @@ static int open_by_agent(vios_cli *cli, const vios_node *pub)
 			       "run 'vios lock', then 'vios unlock'", cli->home, r.node_id);
 		error = VIOS_EAUTH;
 	} else
-		error = vios_node_open_key(&cli->node, cli->home, r.key, r.kdf_preset);
+		error = vios_node_open_key(out, cli->home, r.key, r.kdf_preset);
 	vios_agent_reply_dispose(&r);
+	return error;
+}
+
+int cli_node_from_agent(vios_node **out, const vios_cli *cli)
+{
+	vios_node *pub = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = vios_node_open_public(&pub, cli->home)) == 0)
+		error = open_by_agent(out, cli, pub);
+	vios_node_free(pub);
 	return error;
 }
 
@@ -67,7 +79,7 @@ int cli_open(vios_cli *cli)
 		/* a home of ours before any key is looked for */
 		if ((error = vios_node_open_public(&pub, cli->home)) < 0)
 			goto done;
-		if ((error = open_by_agent(cli, pub)) == VIOS_ENOTFOUND &&
+		if ((error = open_by_agent(&cli->node, cli, pub)) == VIOS_ENOTFOUND &&
 		    ((error = cli_passphrase(&pass, cli, 0)) == 0))
 			error = vios_node_open(&cli->node, cli->home, pass);
 		if (error < 0)

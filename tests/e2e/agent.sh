@@ -5,7 +5,8 @@
 # and refuses another uid (a home of user nobody, its agent asked by root,
 # who passes the file permissions, so only SO_PEERCRED refuses); the key is
 # gone after vios lock, after --for, after SIGTERM; a killed -9 or stopped
-# agent never hangs a command; a wrong passphrase starts nothing.
+# agent never hangs a command; a wrong passphrase starts nothing; another
+# home's agent is refused; the auditor's replay uses its agent too.
 . "$(dirname "$0")/lib.sh"
 
 AGENTS=""   # every agent pid seen, stopped at exit whatever happened
@@ -228,4 +229,12 @@ t "  with one warning line" bash -c "[ \$(grep -c . '$T/err') -eq 1 ] && grep -q
 kill -CONT "$PID"
 t "  once it runs again, lock" V "$T/s1" lock
 t "  and it has exited" wait_gone "$PID"
+
+# 11. the auditor's replay takes the key from its agent too
+nodes "hub hub" "aud auditor"
+hub_world aud
+tf "locked, audit replay without a passphrase fails" env -u VIOS_PASSPHRASE "$VIOS" --home "$T/aud" audit replay "$T/hub.git" </dev/null
+APID=$(V "$T/aud" --json unlock --for 1m | jq -r .pid); AGENTS="$AGENTS $APID"
+t "unlocked, audit replay runs with no passphrase source" env -u VIOS_PASSPHRASE "$VIOS" --home "$T/aud" audit replay "$T/hub.git" </dev/null
+V "$T/aud" lock >/dev/null
 finish
