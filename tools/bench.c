@@ -37,7 +37,11 @@
  * VIOS environment variable; its rows are skipped without it) at 1x and 10x
  * history.
  *
- * Usage: bench [--rows N] [--dir DIR] [--only store|bundles|replication]
+ * The unlock agent (the fourth table, see unlock_table()): a record
+ * command through `vios unlock`'s agent vs the same command with the
+ * passphrase, per-command wall time side by side.
+ *
+ * Usage: bench [--rows N] [--dir DIR] [--only store|bundles|replication|unlock]
  *        (default 100000 rows, a temp dir removed at exit, every part)
  */
 #include <arpa/inet.h>
@@ -1557,6 +1561,120 @@ static void replication(const char *top, long rows, const char *vios)
 	free(r);
 }
 
+/*
+ * The unlock agent (the fourth table): UNLOCK_CMDS `vios signal add`s on a
+ * node made at the default KDF cost, each with the passphrase (Argon2id per
+ * command, as without an agent) and each after `vios unlock` with no
+ * passphrase source at all; the wall time of each command, as a user waits
+ * for it (process start to exit). Needs the vios binary (VIOS).
+ */
+#define UNLOCK_CMDS 20
+#define UNLOCK_TARGET 0.05 /* seconds per unlocked record command (the bound) */
+
+/* Runs `vios --home HOME args...` (stdin and stdout /dev/null, stderr to
+ * log), with VIOS_PASSPHRASE or without any; its wall time, or -1 when it
+ * did not exit 0; its CPU time (user + system) into *cpu when cpu is set. */
+static double unlock_run(const char *vios, const char *home, int pass, const char *log, const char *const *args,
+			 double *cpu)
+{
+	const char *argv[16];
+	struct rusage ru;
+	int n = 0, status;
+	double t = now();
+	pid_t pid;
+
+	argv[n++] = vios;
+	argv[n++] = "--home";
+	argv[n++] = home;
+	for (; *args && n < 15; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDWR), err = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(in, 0);
+		dup2(in, 1);
+		if (err >= 0)
+			dup2(err, 2);
+		if (pass)
+			setenv("VIOS_PASSPHRASE", FX_PASS, 1);
+		else
+			unsetenv("VIOS_PASSPHRASE");
+		execv(vios, (char *const *)argv);
+		_exit(127);
+	}
+	memset(&ru, 0, sizeof(ru));
+	if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	if (cpu)
+		*cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		       (double)ru.ru_stime.tv_usec / 1e6;
+	return now() - t;
+}
+
+/* The 1-minute load average, or -1. */
+static double load1(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+static void unlock_table(const char *top, const char *vios)
+{
+	static const char *const init[] = { "init", "--kind", "school", "--name", "bench", NULL };
+	static const char *const add[] = { "signal", "add", "--theme", "weapons", "--note", "bench signal", NULL };
+	static const char *const unlock[] = { "unlock", "--for", "10m", NULL };
+	static const char *const lock[] = { "lock", NULL };
+	char home[PATH_MAX], log[PATH_MAX];
+	double sum[2] = { 0, 0 }, max[2] = { 0, 0 }, cpu[2] = { 0, 0 };
+	int within = 0;
+
+	printf("\nunlock agent: %d 'vios signal add' each, a node at the default KDF cost (moderate)\n", UNLOCK_CMDS);
+	if (vios == NULL || access(vios, X_OK) != 0) {
+		printf("%-36s skipped: no vios binary (set VIOS)\n", "unlocked vs passphrase");
+		return;
+	}
+	snprintf(home, sizeof(home), "%s/unlock-home", top);
+	snprintf(log, sizeof(log), "%s/unlock.log", top);
+	vios_rm_rf(home);
+	if (unlock_run(vios, home, 1, log, init, NULL) < 0)
+		fail("vios init for the unlock table (see unlock.log)");
+	/* k 0: with the passphrase; k 1: through the agent, no passphrase at all */
+	for (int k = 0; k < 2; k++) {
+		if (k == 1 && unlock_run(vios, home, 1, log, unlock, NULL) < 0)
+			fail("vios unlock (see unlock.log)");
+		for (int i = 0; i < UNLOCK_CMDS; i++) {
+			double c = 0, t = unlock_run(vios, home, k == 0, log, add, &c);
+			if (t < 0) {
+				unlock_run(vios, home, 0, log, lock, NULL);
+				fail(k ? "signal add through the agent (see unlock.log)" : "signal add with the passphrase");
+			}
+			sum[k] += t;
+			cpu[k] += c;
+			max[k] = t > max[k] ? t : max[k];
+			within += k == 1 && t <= UNLOCK_TARGET;
+		}
+	}
+	if (unlock_run(vios, home, 0, log, lock, NULL) < 0)
+		fail("vios lock (see unlock.log)");
+	printf("%-36s %12s %12s %9s\n", "wall time per command", "unlocked", "passphrase", "ratio");
+	row("mean", sum[1] / UNLOCK_CMDS, sum[0] / UNLOCK_CMDS, "s");
+	row("slowest", max[1], max[0], "s");
+	row("CPU time (user + system), mean", cpu[1] / UNLOCK_CMDS, cpu[0] / UNLOCK_CMDS, "s");
+	printf("unlocked commands within %.2f s wall: %d of %d (load average now %.1f: wall time waits for the CPU)\n",
+	       UNLOCK_TARGET, within, UNLOCK_CMDS, load1());
+}
+
 static char made_dir[256]; /* the temp dir this run made, removed at exit */
 
 static void remove_made_dir(void)
@@ -1637,7 +1755,7 @@ int main(int argc, char **argv)
 						   { NULL, 0, NULL, 0 } };
 	long rows = 100000;
 	char dir[256] = "";
-	int c, do_store = 1, do_bundles = 1, do_repl = 1;
+	int c, do_store = 1, do_bundles = 1, do_repl = 1, do_unlock = 1;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'r')
@@ -1645,13 +1763,15 @@ int main(int argc, char **argv)
 		else if (c == 'd')
 			snprintf(dir, sizeof(dir), "%s", optarg);
 		else if (c == 'o' && !strcmp(optarg, "store"))
-			do_bundles = do_repl = 0;
+			do_bundles = do_repl = do_unlock = 0;
 		else if (c == 'o' && !strcmp(optarg, "bundles"))
-			do_store = do_repl = 0;
+			do_store = do_repl = do_unlock = 0;
 		else if (c == 'o' && !strcmp(optarg, "replication"))
-			do_store = do_bundles = 0;
+			do_store = do_bundles = do_unlock = 0;
+		else if (c == 'o' && !strcmp(optarg, "unlock"))
+			do_store = do_bundles = do_repl = 0;
 		else {
-			fprintf(stderr, "usage: bench [--rows N] [--dir DIR] [--only store|bundles|replication]\n");
+			fprintf(stderr, "usage: bench [--rows N] [--dir DIR] [--only store|bundles|replication|unlock]\n");
 			return 2;
 		}
 	}
@@ -1676,5 +1796,7 @@ int main(int argc, char **argv)
 		bundles(dir, rows);
 	if (do_repl)
 		replication(dir, rows, getenv("VIOS"));
+	if (do_unlock)
+		unlock_table(dir, getenv("VIOS"));
 	return 0;
 }

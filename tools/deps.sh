@@ -31,7 +31,7 @@ packaging="dpkg-dev systemd sudo"
 servers="openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl"
 case "${1:-build}" in
 build) want="$build" ;;
-check) want="$build libcmocka-dev $tools $packaging $servers" ;;
+check) want="$build libcmocka-dev $tools $packaging $servers time" ;;
 demo)  want="$build $tools" ;;
 bench) want="$build $tools" ;;
 fuzz)  want="$build clang libclang-rt-14-dev" ;;

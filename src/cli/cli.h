@@ -18,14 +18,28 @@ typedef struct {
 	int json;                    /* --json */
 	const char *passphrase_file; /* --passphrase-file */
 	const char *command;         /* the command's name, for messages */
-	vios_node *node;             /* unlocked when the command needs it */
-	vios_store *store;           /* open when the command needs it */
+	int flags;                   /* the command's NEEDS_* flags (what cli_open does) */
+	vios_node *node;             /* unlocked by cli_open when the command needs it */
+	vios_store *store;           /* opened by cli_open when the command needs it */
 } vios_cli;
 
-/* Flags of a command in the table. */
-#define NEEDS_NODE 1  /* unlock the node (passphrase) before running */
-#define NEEDS_STORE 3 /* unlock it and open its record store */
-#define NEEDS_HOME 4  /* the home only (--home, VIOS_HOME or ~/.vios): no passphrase */
+/* Flags of a command in the table. main() finds the home for each of them;
+ * the command parses its arguments first, then calls cli_open. */
+#define NEEDS_NODE 1  /* cli_open unlocks the node */
+#define NEEDS_STORE 3 /* cli_open unlocks it and opens its record store */
+#define NEEDS_HOME 4  /* only the home, no passphrase (vios unlock, lock, config) */
+
+/*
+ * Unlocks the node and opens its store as cli->flags ask; a command calls
+ * it once its arguments parsed, so a usage error never costs a passphrase
+ * prompt or Argon2id. The key comes from the home's unlock agent when one
+ * answers (vios unlock; no passphrase is asked), else from the passphrase
+ * (cli_passphrase). Does nothing for what is open already.
+ */
+int cli_open(vios_cli *cli);
+/* The node unlocked by the home's agent alone: 0, VIOS_ENOTFOUND when no
+ * agent answers (the caller may ask the passphrase), or an error. */
+int cli_node_from_agent(vios_node **out, const vios_cli *cli);
 
 typedef int (*vios_cmd_fn)(vios_cli *cli, int argc, char **argv);
 
@@ -99,6 +113,12 @@ int cmd_sync(vios_cli *cli, int argc, char **argv);
 int cmd_keys(vios_cli *cli, int argc, char **argv);
 int cmd_audit(vios_cli *cli, int argc, char **argv);
 int cmd_config(vios_cli *cli, int argc, char **argv);
+/* vios unlock and vios lock (unlock.c) */
+int cmd_unlock(vios_cli *cli, int argc, char **argv);
+int cmd_lock(vios_cli *cli, int argc, char **argv);
+/* The home's unlock agent in words ("until ... (pid N)") into buf, for
+ * status and whoami: 1 when one answers, 0 when none runs. */
+int cli_agent_status(char *buf, size_t len, long long *pid, const char *home);
 /* hub merge, shared by cmd_hub */
 int cli_hub_merge(vios_cli *cli, const char *via);
 void cli_progress_on(void);

@@ -64,9 +64,9 @@ static const char *root_source_key(vios_audit_root_source s)
  * The home's part. replay (required): the node, unlocked (its keys
  * decrypt), and the hub fingerprint its encrypted store pinned at join.
  * verify and flows: when the home is an auditor's, the pin, read without
- * the passphrase (vios_audit_home_pin); and when its passphrase is given
- * without a prompt (--passphrase-file, VIOS_PASSPHRASE), the node unlocked
- * too, so that its keys classify the content against the mandate
+ * the passphrase (vios_audit_home_pin); and when it is unlocked (vios
+ * unlock) or its passphrase is given without a prompt (--passphrase-file,
+ * VIOS_PASSPHRASE), the node unlocked too, so that its keys classify the content against the mandate
  * (*locked 1 when an auditor's home stays locked). *have_pin says whether
  * there was a pin.
  */
@@ -98,6 +98,9 @@ static int open_home(vios_node **node, uint8_t pin[VIOS_FINGERPRINT_BYTES], int 
 			return error;
 		if (!auditor)
 			return 0;
+		/* unlocked (vios unlock): the agent's key; else only a passphrase given without a prompt */
+		if ((error = cli_node_from_agent(node, cli)) != VIOS_ENOTFOUND)
+			goto done;
 		if (cli->passphrase_file == NULL && getenv("VIOS_PASSPHRASE") == NULL) {
 			*locked = 1;
 			return 0;
@@ -108,8 +111,10 @@ static int open_home(vios_node **node, uint8_t pin[VIOS_FINGERPRINT_BYTES], int 
 		goto done;
 	}
 	vios_node_free(pub);
-	if ((error = cli_passphrase(&pass, cli, 0)) < 0 || (error = vios_node_open(node, cli->home, pass)) < 0 ||
-	    (error = vios_crdt_store_open(&st, *node)) < 0)
+	if ((error = cli_node_from_agent(node, cli)) == VIOS_ENOTFOUND &&
+	    (error = cli_passphrase(&pass, cli, 0)) == 0)
+		error = vios_node_open(node, cli->home, pass);
+	if (error < 0 || (error = vios_crdt_store_open(&st, *node)) < 0)
 		goto done;
 	if ((error = vios_store_meta_get(&fp, st, "hub_fingerprint")) == 0) {
 		if ((error = vios_fingerprint_parse(pin, fp)) < 0)

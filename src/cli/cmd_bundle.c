@@ -43,7 +43,7 @@ int cmd_export(vios_cli *cli, int argc, char **argv)
 		return first;
 	if (first != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[first]);
-	if ((error = vios_sync_export(&rep, cli->store)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_sync_export(&rep, cli->store)) < 0)
 		return error;
 	if (cli->json)
 		return cli_json_out(json_pack("{s:I, s:I}", "bundles", (json_int_t)rep.bundles, "ops", (json_int_t)rep.ops));
@@ -91,6 +91,10 @@ int cmd_import(vios_cli *cli, int argc, char **argv)
 	if (first == argc) {
 		json_decref(results);
 		return cli_usage(cli, "expected one or more FILE.age");
+	}
+	if ((error = cli_open(cli)) < 0) {
+		json_decref(results);
+		return error;
 	}
 	/*
 	 * The files in the order sync takes bundles: each pass imports what it
@@ -212,7 +216,7 @@ int cmd_bundle(vios_cli *cli, int argc, char **argv)
 		return first;
 	if (first + 2 != argc || strcmp(argv[first], "inspect") != 0)
 		return cli_usage(cli, "expected 'bundle inspect FILE.age'");
-	if ((error = read_pair(&age, &agelen, &sig, &siglen, argv[first + 1])) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = read_pair(&age, &agelen, &sig, &siglen, argv[first + 1])) < 0)
 		return error;
 	error = vios_bundle_inspect(&doc, cli->store, age, agelen, (char *)sig, siglen);
 	free(age);

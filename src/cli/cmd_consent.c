@@ -37,7 +37,7 @@ int cli_covenant_approve(vios_cli *cli, int argc, char **argv)
 			return cli_usage(cli, "give either a VERSION or --node NODE-ID, not both");
 		if (!vios_uuid_valid(node))
 			return cli_usage(cli, "'%s' is not a node id ('vios status' lists the nodes waiting)", node);
-		if ((error = vios_consent_approve_node(cli->store, node)) < 0)
+		if ((error = cli_open(cli)) < 0 || (error = vios_consent_approve_node(cli->store, node)) < 0)
 			return error;
 		if (cli->json)
 			return cli_json_out(json_pack("{s:s, s:b}", "approved_node", node, "published", 0));
@@ -50,7 +50,7 @@ int cli_covenant_approve(vios_cli *cli, int argc, char **argv)
 	version = strtoll(argv[optind], &end, 10);
 	if (end == argv[optind] || *end || version < 1)
 		return cli_usage(cli, "'%s' is not a covenant version", argv[optind]);
-	if ((error = vios_consent_approve_covenant(cli->store, version)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_consent_approve_covenant(cli->store, version)) < 0)
 		return error;
 	if (cli->json)
 		return cli_json_out(json_pack("{s:I, s:b}", "approved_covenant", (json_int_t)version, "published", 0));

@@ -88,7 +88,7 @@ static int covenant_show(vios_cli *cli, int argc, char **argv)
 	else if (format == NULL)
 		format = "text";
 	/* 1. the version in force and the highest the store keeps */
-	if ((error = in_force_version(cli->store, &version)) < 0 || (error = load_version(&cur, cli->store, version)) < 0 ||
+	if ((error = cli_open(cli)) < 0 || (error = in_force_version(cli->store, &version)) < 0 || (error = load_version(&cur, cli->store, version)) < 0 ||
 	    (error = vios_store_covenant_get(&top, cli->store)) < 0 ||
 	    (error = vios_covenant_parse(&pend, top, strlen(top))) < 0)
 		goto done;

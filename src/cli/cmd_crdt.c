@@ -39,7 +39,7 @@ int cmd_digest(vios_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
 	if (cat && strcmp(cat, "theme") != 0 && strcmp(cat, "case") != 0)
 		return cli_usage(cli, "--category takes theme or case, not '%s'", cat);
-	if ((error = vios_crdt_digest(hex, cli->store, cat)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_crdt_digest(hex, cli->store, cat)) < 0)
 		return error;
 	if (cli->json) {
 		json_t *doc = json_pack("{s:s, s:s?}", "digest", hex, "category", cat);
@@ -77,7 +77,7 @@ int cmd_conflicts(vios_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	if ((error = vios_crdt_conflicts(&rows, cli->store)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_crdt_conflicts(&rows, cli->store)) < 0)
 		return error;
 	/* losing values are record content: the read is logged like any list */
 	if ((error = vios_snprintf(why, sizeof(why), "conflicts, %zu rows", json_array_size(rows))) < 0 ||

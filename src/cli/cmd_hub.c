@@ -111,6 +111,8 @@ static int hub_report(vios_cli *cli, int argc, char **argv)
 	to_stdout = (csv && !strcmp(csv, "-")) + (svg && !strcmp(svg, "-"));
 	if (to_stdout > 1 || (to_stdout && cli->json))
 		return cli_usage(cli, "only one of --csv -, --svg - and --json can write to standard output");
+	if ((error = cli_open(cli)) < 0)
+		return error;
 	if ((error = vios_report_build(&rep, cli->store, from, to)) < 0)
 		return error == VIOS_EUSAGE ? cli_usage(cli, "%s", vios_error_last()) : error;
 	for (int k = 0; k < 2 && error == 0; k++) {
@@ -225,6 +227,8 @@ static int hub_registry(vios_cli *cli, int argc, char **argv)
 	}
 	if (optind + 1 != argc || strcmp(argv[optind], "refresh") != 0)
 		return cli_usage(cli, "expected 'hub registry refresh [--valid DAYS]'");
+	if ((error = cli_open(cli)) < 0)
+		return error;
 	vios_fingerprint_from_pk(pin, cli->node->sign_pub.pk);
 	if ((error = vios_hub_open(&repo, &reg, cli->store)) < 0 ||
 	    (error = vios_registry_refresh(&commit, repo, cli->node, reg, (int)days)) < 0 ||
@@ -328,6 +332,8 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		}
 		if (path == NULL)
 			return cli_usage(cli, "expected 'hub create PATH [--covenant FILE]'");
+		if ((error = cli_open(cli)) < 0)
+			return error;
 		if (covfile && (error = read_input(&buf, &len, covfile, 65536)) < 0)
 			return error;
 		if (buf && memchr(buf, 0, len)) {
@@ -358,7 +364,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	if (!strcmp(act, "nodes")) {
 		if (first + 1 != argc)
 			return cli_usage(cli, "expected 'hub nodes'");
-		return hub_nodes(cli);
+		return (error = cli_open(cli)) < 0 ? error : hub_nodes(cli);
 	}
 	if (!strcmp(act, "enroll")) {
 		vios_enroll_info info;
@@ -366,7 +372,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		int already;
 		if (first + 2 != argc)
 			return cli_usage(cli, "expected 'hub enroll FILE'");
-		if ((error = read_input(&buf, &len, argv[first + 1], 65536)) < 0)
+		if ((error = cli_open(cli)) < 0 || (error = read_input(&buf, &len, argv[first + 1], 65536)) < 0)
 			return error;
 		error = vios_hub_enroll(&info, &already, cli->store, (char *)buf, len);
 		free(buf);
@@ -390,7 +396,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		vios_reg_node n;
 		if (first + 2 != argc)
 			return cli_usage(cli, "expected 'hub revoke NODE-ID|NAME'");
-		if ((error = vios_hub_revoke(&n, cli->store, argv[first + 1])) < 0)
+		if ((error = cli_open(cli)) < 0 || (error = vios_hub_revoke(&n, cli->store, argv[first + 1])) < 0)
 			return error;
 		if (cli->json)
 			return cli_json_out(json_pack("{s:s, s:s, s:I}", "node_id", n.node_id, "revoked_at", n.revoked_at,
@@ -402,14 +408,14 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 	if (!strcmp(act, "merge")) {
 		const char *via = NULL;
 		if (first + 1 == argc)
-			return cli_hub_merge(cli, NULL);
+			return (error = cli_open(cli)) < 0 ? error : cli_hub_merge(cli, NULL);
 		if (first + 3 == argc && !strcmp(argv[first + 1], "--via"))
 			via = argv[first + 2];
 		else if (first + 2 == argc && !strncmp(argv[first + 1], "--via=", 6))
 			via = argv[first + 1] + 6;
 		else
 			return cli_usage(cli, "expected 'hub merge [--via PATH]'");
-		return cli_hub_merge(cli, via);
+		return (error = cli_open(cli)) < 0 ? error : cli_hub_merge(cli, via);
 	}
 	if (!strcmp(act, "report"))
 		return hub_report(cli, argc - first, argv + first);
@@ -417,7 +423,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		vios_covenant c;
 		if (first + 3 != argc || strcmp(argv[first + 1], "set") != 0)
 			return cli_usage(cli, "expected 'hub covenant set FILE'");
-		if ((error = read_input(&buf, &len, argv[first + 2], 65536)) < 0)
+		if ((error = cli_open(cli)) < 0 || (error = read_input(&buf, &len, argv[first + 2], 65536)) < 0)
 			return error;
 		error = vios_hub_covenant_set(&c, cli->store, (char *)buf, len);
 		free(buf);
@@ -446,7 +452,7 @@ int cmd_join(vios_cli *cli, int argc, char **argv)
 		return first;
 	if (first + 1 != argc || fp == NULL)
 		return cli_usage(cli, "expected 'join URL|PATH --hub-fingerprint FP'");
-	if ((error = vios_trust_join(&reg, cli->store, argv[first], fp)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_trust_join(&reg, cli->store, argv[first], fp)) < 0)
 		return error;
 	if (cli->json)
 		error = cli_json_out(json_pack("{s:I, s:I, s:I}", "registry_version", (json_int_t)reg->version,
@@ -519,6 +525,10 @@ int cmd_status(vios_cli *cli, int argc, char **argv)
 	if (first != argc) {
 		json_decref(doc);
 		return cli_usage(cli, "unexpected argument '%s'", argv[first]);
+	}
+	if ((error = cli_open(cli)) < 0) {
+		json_decref(doc);
+		return error;
 	}
 	json_object_set_new(doc, "node_id", json_string(cli->node->node_id));
 	for (const char *const *k = keys; *k; k++) {

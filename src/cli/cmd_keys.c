@@ -161,7 +161,7 @@ int cmd_keys(vios_cli *cli, int argc, char **argv)
 					      { "secret", no_argument, NULL, 's' },
 					      { NULL, 0, NULL, 0 } };
 	const char *sub = argc > 1 ? argv[1] : NULL, *out = NULL;
-	int c, force = 0, secret = 0;
+	int c, force = 0, secret = 0, error;
 
 	if (sub == NULL)
 		return cli_usage(cli, "expected 'keys rotate', 'keys list' or 'keys export --secret -o FILE'");
@@ -180,13 +180,13 @@ int cmd_keys(vios_cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
 	if (!strcmp(sub, "rotate") && !out && !secret && !force)
-		return keys_rotate(cli);
+		return (error = cli_open(cli)) < 0 ? error : keys_rotate(cli);
 	if (!strcmp(sub, "list") && !out && !secret && !force)
-		return keys_list(cli);
+		return (error = cli_open(cli)) < 0 ? error : keys_list(cli);
 	if (!strcmp(sub, "export")) {
 		if (!secret || out == NULL)
 			return cli_usage(cli, "expected 'keys export --secret -o FILE [--force]'");
-		return keys_export(cli, out, force);
+		return (error = cli_open(cli)) < 0 ? error : keys_export(cli, out, force);
 	}
 	return cli_usage(cli, "expected 'keys rotate', 'keys list' or 'keys export --secret -o FILE'");
 }

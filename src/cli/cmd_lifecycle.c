@@ -80,7 +80,7 @@ int cmd_pupil_erase(vios_cli *cli, int argc, char **argv)
 	if (reason == NULL || reason[strspn(reason, " \t")] == 0)
 		return cli_usage(cli, "pupil erase needs --reason TEXT (it goes to the access log only)");
 	id = argv[optind];
-	if ((error = vios_crdt_erase_pupil(&e, cli->store, id, reason)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_crdt_erase_pupil(&e, cli->store, id, reason)) < 0)
 		return error;
 	cli_wal_warning(e.wal_busy, "the erased records'");
 	if (cli->json) {
@@ -116,7 +116,7 @@ int cmd_retention(vios_cli *cli, int argc, char **argv)
 	}
 	if (optind + 1 != argc || strcmp(argv[optind], "run") != 0)
 		return cli_usage(cli, "expected 'retention run'");
-	if ((error = vios_retention_run(&e, months, cli->store)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_retention_run(&e, months, cli->store)) < 0)
 		return error;
 	cli_wal_warning(e.wal_busy, "the erased records'");
 	if (cli->json) {

@@ -106,24 +106,34 @@ static int only_json_opts(vios_cli *cli, int argc, char **argv)
 
 int cmd_whoami(vios_cli *cli, int argc, char **argv)
 {
-	vios_node *n = cli->node;
+	vios_node *n;
 	char fp[VIOS_FINGERPRINT_STRLEN + 1], pub[VIOS_MINISIGN_PUB_B64LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1];
-	int error;
+	char until[32];
+	long long agent = 0;
+	int error, unlocked;
 
-	if ((error = only_json_opts(cli, argc, argv)) < 0)
+	if ((error = only_json_opts(cli, argc, argv)) < 0 || (error = cli_open(cli)) < 0)
 		return error;
+	n = cli->node;
 	vios_node_fingerprint(fp, n);
 	if ((error = vios_minisign_pub_format(pub, sizeof(pub), &n->sign_pub)) < 0 ||
 	    (error = vios_age_recipient_format(rcpt, sizeof(rcpt), n->age_pk)) < 0)
 		return error;
+	unlocked = cli_agent_status(until, sizeof(until), &agent, cli->home);
 	if (cli->json)
-		return cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		return cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o}",
 					      "node_id", n->node_id, "kind", n->kind, "name", n->name,
 					      "role", n->role, "fingerprint", fp, "age_recipient", rcpt,
-					      "minisign_pubkey", pub, "created", n->created, "home", n->home));
+					      "minisign_pubkey", pub, "created", n->created, "home", n->home,
+					      "unlocked_until", unlocked ? until : NULL,
+					      "agent_pid", unlocked ? json_integer(agent) : json_null()));
 	printf("node id       %s\nkind          %s\nname          %s\nrole          %s\n"
 	       "fingerprint   %s\nage recipient %s\nminisign key  %s\ncreated       %s\nhome          %s\n",
 	       n->node_id, n->kind, n->name, n->role, fp, rcpt, pub, n->created, n->home);
+	if (unlocked)
+		printf("unlocked      until %s (agent pid %lld)\n", until, agent);
+	else
+		printf("unlocked      no (no unlock agent; 'vios unlock' starts one)\n");
 	return 0;
 }
 
@@ -155,7 +165,7 @@ static int inside(const char *dir, const char *path)
 
 static int export_secret(vios_cli *cli, const char *path, int force)
 {
-	vios_node *n = cli->node;
+	vios_node *n;
 	char *text = NULL, id[VIOS_AGE_IDENTITY_LEN + 1], rcpt[VIOS_AGE_RECIPIENT_LEN + 1], now[21];
 	size_t cap = 512;
 	int error;
@@ -166,6 +176,9 @@ static int export_secret(vios_cli *cli, const char *path, int force)
 		vios_error_set(VIOS_ERR_INPUT, "refusing to write the secret key inside the encrypted home %s; choose a path outside it", cli->home);
 		return VIOS_EUSAGE;
 	}
+	if ((error = cli_open(cli)) < 0)
+		return error;
+	n = cli->node;
 	if ((text = sodium_malloc(cap)) == NULL)
 		return vios_error_nomem();
 	vios_now_iso(now);
@@ -202,7 +215,7 @@ int cli_identity_backup(vios_cli *cli, int argc, char **argv)
 		{ "backup-passphrase-file", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, OPT_JSON },    { NULL, 0, NULL, 0 }
 	};
-	vios_node *n = cli->node;
+	vios_node *n;
 	const char *path = NULL, *passfile = NULL;
 	vios_secret *pass = NULL;
 	vios_backup_hub hub;
@@ -232,6 +245,9 @@ int cli_identity_backup(vios_cli *cli, int argc, char **argv)
 		vios_error_set(VIOS_ERR_INPUT, "%s exists; use --force to replace it", path);
 		return VIOS_EEXISTS;
 	}
+	if ((error = cli_open(cli)) < 0)
+		return error;
+	n = cli->node;
 	/* the live epoch keys go with the identity (store/epoch.h) */
 	if ((error = vios_restore_hub_pin(&hub, cli->store)) < 0 || (error = vios_epoch_node_load(n, cli->store)) < 0 ||
 	    (error = cli_backup_passphrase(&pass, cli, passfile, 1)) < 0)
@@ -293,7 +309,7 @@ int cmd_identity(vios_cli *cli, int argc, char **argv)
 			return cli_usage(cli, "--secret needs -o FILE (the key is never printed)");
 		return export_secret(cli, out, force);
 	}
-	if ((error = vios_node_enroll_request(&req, cli->node)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_node_enroll_request(&req, cli->node)) < 0)
 		return error;
 	if (out == NULL) {
 		printf("%s\n", req);

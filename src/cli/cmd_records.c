@@ -101,7 +101,7 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 			return error;
 		fields[n++].col = o->col;
 	}
-	if ((error = vios_record_add(id, cli->store, table, fields, n)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_record_add(id, cli->store, table, fields, n)) < 0)
 		return error;
 	if (cli->json)
 		return cli_json_out(json_pack("{s:s}", "id", id));
@@ -133,7 +133,8 @@ static int edit_record(vios_cli *cli, int argc, char **argv, const char *verb, c
 				 o->opt);
 		return cli_usage(cli, "%s: nothing to change, give one or more of %s", verb, opts);
 	}
-	if ((error = vios_record_edit(&changed, cli->store, table, argv[optind], fields, n)) < 0)
+	if ((error = cli_open(cli)) < 0 ||
+	    (error = vios_record_edit(&changed, cli->store, table, argv[optind], fields, n)) < 0)
 		return error;
 	if (cli->json)
 		return cli_json_out(json_pack("{s:s, s:o}", "id", argv[optind], "changed", changed));
@@ -195,7 +196,7 @@ static int show_rows(vios_cli *cli, const char *tbl, vios_list_kind what, const 
 	char note[160];
 	int error;
 
-	if ((error = vios_records_list(&rows, cli->store, what, params, n)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_records_list(&rows, cli->store, what, params, n)) < 0)
 		return error;
 	if ((error = vios_snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "",
 				   json_array_size(rows))) < 0 ||
@@ -284,7 +285,7 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 		int error;
 		if ((error = args_only(cli, argc, argv, 1, "pupil show ID")) < 0)
 			return error;
-		if ((error = vios_pupil_show(&doc, cli->store, argv[optind])) < 0)
+		if ((error = cli_open(cli)) < 0 || (error = vios_pupil_show(&doc, cli->store, argv[optind])) < 0)
 			return error;
 		if (cli->json) {
 			cli_json(stdout, doc);
@@ -374,7 +375,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 	if (!strcmp(act, "show")) {
 		json_t *doc = NULL, *sg, *pu;
 		int error;
-		if ((error = args_only(cli, argc, argv, 1, "signal show ID")) < 0 ||
+		if ((error = args_only(cli, argc, argv, 1, "signal show ID")) < 0 || (error = cli_open(cli)) < 0 ||
 		    (error = vios_signal_show(&doc, cli->store, argv[optind])) < 0)
 			return error;
 		if (cli->json)
@@ -489,7 +490,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		}
 		if (optind + 3 != argc)
 			return cli_usage(cli, "expected 'case status ID STATUS'");
-		if ((error = vios_case_set_status(cli->store, argv[optind], argv[optind + 1], to)) < 0)
+		if ((error = cli_open(cli)) < 0 || (error = vios_case_set_status(cli->store, argv[optind], argv[optind + 1], to)) < 0)
 			return error;
 		if (cli->json)
 			return cli_json_out(json_pack("{s:s, s:s}", "id", argv[optind], "status", argv[optind + 1]));
@@ -509,7 +510,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 	if (!strcmp(act, "show")) {
 		json_t *doc = NULL, *cf, *pu;
 		int error;
-		if ((error = args_only(cli, argc, argv, 1, "case show ID")) < 0 ||
+		if ((error = args_only(cli, argc, argv, 1, "case show ID")) < 0 || (error = cli_open(cli)) < 0 ||
 		    (error = vios_case_show(&doc, cli->store, argv[optind])) < 0)
 			return error;
 		if (cli->json)
@@ -564,7 +565,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 			return cli_usage(cli, "expected 'case roles ID --add ROLE,... | --remove ROLE,...'");
 		if (add == NULL && remove == NULL)
 			return cli_usage(cli, "roles: give --add ROLE,... or --remove ROLE,...");
-		if ((error = vios_case_roles(roles, sizeof(roles), cli->store, argv[optind], add, remove)) < 0)
+		if ((error = cli_open(cli)) < 0 || (error = vios_case_roles(roles, sizeof(roles), cli->store, argv[optind], add, remove)) < 0)
 			return error;
 		if (cli->json)
 			return cli_json_out(json_pack("{s:s, s:s}", "id", argv[optind], "roles", roles));
@@ -573,7 +574,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 	}
 	if (!strcmp(act, "lead")) {
 		int error;
-		if ((error = args_only(cli, argc, argv, 2, "case lead ID ROLE")) < 0 ||
+		if ((error = args_only(cli, argc, argv, 2, "case lead ID ROLE")) < 0 || (error = cli_open(cli)) < 0 ||
 		    (error = vios_case_lead(cli->store, argv[optind], argv[optind + 1])) < 0)
 			return error;
 		if (cli->json)
@@ -611,7 +612,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 		}
 		if (optind + 2 != argc)
 			return cli_usage(cli, "expected 'agreement done ID'");
-		if ((error = vios_agreement_done(cli->store, argv[optind], feedback)) < 0)
+		if ((error = cli_open(cli)) < 0 || (error = vios_agreement_done(cli->store, argv[optind], feedback)) < 0)
 			return error;
 		if (cli->json)
 			return cli_json_out(json_pack("{s:s, s:s}", "id", argv[optind], "status", "done"));
@@ -692,12 +693,13 @@ int cmd_log(vios_cli *cli, int argc, char **argv)
 	if (verify && v[0])
 		return cli_usage(cli, "--verify checks the whole log: it takes no --limit");
 	if (verify)
-		return log_verify(cli);
+		return (error = cli_open(cli)) < 0 ? error : log_verify(cli);
 	if (v[0] && (atoi(v[0]) <= 0 || strspn(v[0], "0123456789") != strlen(v[0])))
 		return cli_usage(cli, "--limit takes a positive number");
 	{
 		const char *p[] = { v[0] ? v[0] : "-1" };
-		if ((error = vios_records_list(&rows, cli->store, VIOS_LIST_ACCESS_LOG, p, 1)) < 0)
+		if ((error = cli_open(cli)) < 0 ||
+		    (error = vios_records_list(&rows, cli->store, VIOS_LIST_ACCESS_LOG, p, 1)) < 0)
 			return error;
 	}
 	if (cli->json)
@@ -718,6 +720,10 @@ int cmd_store(vios_cli *cli, int argc, char **argv)
 
 	argv = without_action(argc, argv, act);
 	if ((error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL)) < 0)
+		return error;
+	if (strcmp(act, "vacuum") != 0 && strcmp(act, "check") != 0)
+		return cli_usage(cli, "expected check or vacuum");
+	if ((error = cli_open(cli)) < 0)
 		return error;
 	if (!strcmp(act, "vacuum")) {
 		if ((error = vios_store_vacuum(cli->store)) < 0)

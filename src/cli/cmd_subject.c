@@ -235,6 +235,8 @@ int cmd_pupil_report(vios_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "--format: '%s' is not html or json", format);
 	if (!vios_uuid_valid(argv[optind]))
 		return cli_usage(cli, "'%s' is not a pupil id", argv[optind]);
+	if ((error = cli_open(cli)) < 0)
+		return error;
 	if (path && strcmp(path, "-")) {
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0) {

@@ -72,6 +72,8 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	if ((error = cli_open(cli)) < 0)
+		return error;
 	cli_progress_on();
 	error = vios_sync(&rep, cli->store, via);
 	if (error < 0 && error != VIOS_EVERIFY)

@@ -77,6 +77,26 @@ static const vios_cmd commands[] = {
 	  "asked on the terminal (not shown), or read from FILE or, with '-', from standard\n"
 	  "input. (--recovery-code CODE still works, but shows the code in the process list.)\n"
 	  "The node keeps its keys and data; the recovery code stays valid.\n", NULL },
+	{ "unlock", cmd_unlock, NEEDS_HOME, "Unlock once: an agent holds the key for the commands that follow",
+	  "usage: vios unlock [--for DURATION]\n"
+	  "\n"
+	  "Asks the passphrase once (--passphrase-file, VIOS_PASSPHRASE or a prompt), then\n"
+	  "starts an agent process (like ssh-agent) that holds the node's master key in\n"
+	  "locked memory and hands it, over HOME/agent.sock (mode 0600), only to processes\n"
+	  "of the same user. Commands on this home then take the key from it: no prompt,\n"
+	  "no Argon2id. The agent forgets the key and exits after DURATION (30s, 5m, 8h or\n"
+	  "1d; a bare number is seconds; default 8h, at most 24h; time suspended counts),\n"
+	  "on 'vios lock', and on SIGTERM, SIGINT or SIGHUP. A second unlock replaces a\n"
+	  "running agent: the new DURATION counts from then. A wrong passphrase starts\n"
+	  "nothing and leaves a running agent as it was. Prints until when the node is\n"
+	  "unlocked and the agent's pid. While it is unlocked, anyone who can run programs\n"
+	  "as this user can use the node. docs/formats.md, \"Unlock agent\".\n", NULL },
+	{ "lock", cmd_lock, NEEDS_HOME, "Forget the unlocked key: stop the unlock agent",
+	  "usage: vios lock\n"
+	  "\n"
+	  "Tells the home's unlock agent to forget the key and waits until it has exited;\n"
+	  "commands need the passphrase again. With no agent running it says so and exits\n"
+	  "0: the node is locked either way.\n", NULL },
 	{ "restore", cmd_restore, 0, "Make a lost node again from its identity backup and the hub",
 	  "usage: vios restore --backup FILE [--backup-passphrase-file FILE] [--hub-fingerprint FP]\n"
 	  "                    [--kdf PRESET] URL|PATH\n"
@@ -482,7 +502,8 @@ static void man_page(FILE *f)
 	      "covenant, merges bundles and reports trends; an auditor verifies every signature and\n"
 	      "chain, lists every flow and replays history.\n"
 	      ".PP\nThe node home is \\-\\-home DIR, or VIOS_HOME, or ~/.vios. The passphrase comes from\n"
-	      "\\-\\-passphrase\\-file FILE, VIOS_PASSPHRASE, or a prompt on the terminal.\n"
+	      "\\-\\-passphrase\\-file FILE, VIOS_PASSPHRASE, or a prompt on the terminal; while the node is\n"
+	      "unlocked (vios unlock) no passphrase is asked: the key comes from the unlock agent.\n"
 	      ".SH COMMANDS\n", f);
 	for (const vios_cmd *c = commands; c->name; c++) {
 		fprintf(f, ".SS %s\n", c->name);
@@ -501,7 +522,8 @@ static void man_page(FILE *f)
 	      ".SH ENVIRONMENT\n.TP\nVIOS_HOME\nthe node home when \\-\\-home is not given\n"
 	      ".TP\nVIOS_PASSPHRASE\nthe passphrase (prefer \\-\\-passphrase\\-file on shared machines)\n"
 	      ".TP\nVIOS_NEW_PASSPHRASE\nthe new passphrase for passphrase change and recover\n"
-	      ".SH FILES\n.TP\n~/.vios/\nthe node home: node.json, keys.vault, identity.sec, store.db, outbox.git\n"
+	      ".SH FILES\n.TP\n~/.vios/\nthe node home: node.json, keys.vault, identity.sec, store.db, outbox.git, and agent.sock while\n"
+	      "the node is unlocked (vios unlock)\n"
 	      ".SH SEE ALSO\n.BR age (1),\n.BR minisign (1),\n.BR git (1);\nREADME.md, INSTALL.md and docs/ in the source.\n", f);
 }
 
@@ -643,7 +665,6 @@ int main(int argc, char **argv)
 {
 	vios_cli cli = { 0 };
 	const vios_cmd *cmd;
-	vios_secret *pass = NULL;
 	int i, flags, bare, error;
 
 	/* A file size limit (ulimit -f) must give "disk full", not a killed process. */
@@ -715,24 +736,12 @@ int main(int argc, char **argv)
 	}
 	if ((error = cli_login_apply(&cli)) < 0)
 		goto done;
-	if (flags & (NEEDS_NODE | NEEDS_STORE)) {
-		if ((error = vios_node_open_public(&cli.node, cli.home)) < 0)
-			goto done;
-		vios_node_free(cli.node);
-		cli.node = NULL;
-		if ((error = cli_passphrase(&pass, &cli, 0)) < 0 ||
-		    (error = vios_node_open(&cli.node, cli.home, pass)) < 0)
-			goto done;
-		vios_secret_free(pass);
-		pass = NULL;
-	}
-	if ((flags & NEEDS_STORE) == NEEDS_STORE && (error = vios_crdt_store_open(&cli.store, cli.node)) < 0)
-		goto done;
+	/* the command parses its arguments, then unlocks (cli_open) */
+	cli.flags = flags;
 	optind = 0; /* each command runs getopt_long on its own argv */
 	error = cmd->fn(&cli, argc - i, argv + i);
 done:
 	cli_text_forget();
-	vios_secret_free(pass);
 	vios_store_free(cli.store);
 	vios_node_free(cli.node);
 	if (fflush(stdout) != 0 && error == 0)

@@ -561,7 +561,10 @@ done:
 	return error;
 }
 
-static int sec_read(vios_node *n)
+/* Reads identity.sec with the subkey of n->master. wrong_key: the message
+ * (and VIOS_EAUTH) when it does not open, for a master key that came from
+ * elsewhere than the vault (the unlock agent); NULL: it means tampering. */
+static int sec_read(vios_node *n, const char *wrong_key)
 {
 	uint8_t key[32], ad[42], *file = NULL, *plain = NULL, pk[32];
 	char path[PATH_MAX];
@@ -584,8 +587,13 @@ static int sec_read(vios_node *n)
 		goto done;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, file + 34, SEC_PLAIN + 16,
 						       ad, sizeof(ad), file + 10, key) != 0) {
-		vios_error_set(VIOS_ERR_KEYS, "node keys do not match node.json: the home was tampered with");
-		error = VIOS_ECORRUPT;
+		if (wrong_key != NULL) {
+			vios_error_set(VIOS_ERR_KEYS, "%s", wrong_key);
+			error = VIOS_EAUTH;
+		} else {
+			vios_error_set(VIOS_ERR_KEYS, "node keys do not match node.json: the home was tampered with");
+			error = VIOS_ECORRUPT;
+		}
 		goto done;
 	}
 	if ((error = vios_minisign_sec_from(&n->sign_sec, plain, plain + 8)) < 0)
@@ -1000,9 +1008,41 @@ int vios_node_open(vios_node **out, const char *home, const vios_secret *pass)
 	}
 	/* authenticated now: the header (and so the preset) is the slot's AD */
 	n->kdf_preset = vault.preset;
-	error = sec_read(n);
+	error = sec_read(n, NULL);
 done:
 	sodium_memzero(&vault, sizeof(vault));
+	if (error < 0)
+		vios_node_free(n);
+	else
+		*out = n;
+	return error;
+}
+
+int vios_node_open_key(vios_node **out, const char *home, const uint8_t key[32], int kdf_preset)
+{
+	vios_node *n = NULL;
+	char msg[PATH_MAX + 128];
+	int error;
+
+	assert(out != NULL && home != NULL && key != NULL);
+	*out = NULL;
+	if (kdf_preset < 0 || kdf_preset > VIOS_KDF_SENSITIVE) {
+		vios_error_set(VIOS_ERR_KEYS, "unknown key derivation preset %d", kdf_preset);
+		return VIOS_ECORRUPT;
+	}
+	if ((error = vios_node_open_public(&n, home)) < 0)
+		return error;
+	if ((n->master = sodium_malloc(32)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	memcpy(n->master, key, 32);
+	n->kdf_preset = kdf_preset;
+	if ((error = vios_snprintf(msg, sizeof(msg), "the unlock agent's key does not open %s: run 'vios lock', "
+				   "then 'vios unlock'", home)) < 0)
+		goto done;
+	error = sec_read(n, msg);
+done:
 	if (error < 0)
 		vios_node_free(n);
 	else
@@ -1096,7 +1136,7 @@ int vios_node_passphrase_recover(const char *home, const char *code, const vios_
 		goto done;
 	}
 	/* Prove the master key really opens this node's keys before rewrapping. */
-	if ((error = sec_read(n)) < 0)
+	if ((error = sec_read(n, NULL)) < 0)
 		goto done;
 	preset = disk.preset != 0 ? disk.preset
 				  : preset_under(vios_load_le64(vslot(&disk, 1) + 2), vios_load_le64(vslot(&disk, 1) + 10));

@@ -109,6 +109,15 @@ int vios_node_public_parse(vios_node *n, json_t *o);
  * is refused as tampered (VIOS_ECORRUPT) before Argon2id runs.
  */
 int vios_node_open(vios_node **out, const char *home, const vios_secret *pass);
+/*
+ * Opens a home with its 32-byte master key instead of the passphrase (the
+ * unlock agent's, node/agent.h): no Argon2id runs. The key must open
+ * identity.sec (VIOS_EAUTH, with a message saying to unlock again, when it
+ * does not). kdf_preset is the vault's creation preset as the unlock that
+ * produced the key authenticated it (0 for a version-1 vault); the caller
+ * vouches for it.
+ */
+int vios_node_open_key(vios_node **out, const char *home, const uint8_t key[32], int kdf_preset);
 /* Opens a home reading only its public identity (no secrets). */
 int vios_node_open_public(vios_node **out, const char *home);
 
