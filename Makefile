@@ -16,7 +16,7 @@
 #                     make deps-fuzz adds clang); building never installs
 CC ?= cc
 PREFIX ?= /usr/local
-PKGS ?= sqlite3 libgit2 libsodium zlib jansson
+PKGS ?= sqlite3 libgit2 libsodium zlib jansson cairo
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
 LDLIBS ?=
