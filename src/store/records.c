@@ -344,6 +344,17 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 			vios_error_set(VIOS_ERR_INPUT, "%s: '%s' is not a month (YYYY-MM)", r->label, v);
 			return VIOS_EUSAGE;
 		}
+		{
+			/* a month that has not begun is refused, as a date in the
+			 * future is (V_PAST, with the same day of slack) */
+			char tomorrow[11];
+			day_after(tomorrow, 1);
+			if (strncmp(v, tomorrow, 7) > 0) {
+				vios_error_set(VIOS_ERR_INPUT, "%s: %s is in the future (at the latest %.7s)", r->label, v,
+					       tomorrow);
+				return VIOS_EUSAGE;
+			}
+		}
 		return 0;
 	case V_THEME:
 		if (!vios_theme_valid(v)) {
