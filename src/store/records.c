@@ -814,6 +814,15 @@ done:
 	return error;
 }
 
+int vios_records_name_check_skipped(json_t **out, vios_store *st)
+{
+	const char *p[1] = { VIOS_NAME_CHECK_SKIPPED };
+
+	assert(out != NULL && st != NULL);
+	return vios_query(out, st, "SELECT DISTINCT tbl, record_id FROM access_log WHERE why = ?1 AND record_id IS NOT NULL"
+				   " ORDER BY tbl, record_id", p, 1);
+}
+
 /* The free-text columns of table that go out as theme data when the row is
  * theme data (theme_text), NULL-terminated. */
 static const char *const *theme_text_cols(const char *table)

@@ -58,10 +58,16 @@ int vios_pupil_age_mark(json_t *rows);
  * vios_records_name_check(st, 0) skips the guard for the writes that follow
  * (the CLI's --no-name-check): each such write is logged in the access log
  * on the record (create or update) with the note VIOS_NAME_CHECK_SKIPPED,
- * never the text.
+ * never the text; the bundles that carry the record name it to the
+ * auditor (vios-payload-3, sync/payload.h).
  */
 #define VIOS_NAME_CHECK_SKIPPED "name check skipped (--no-name-check)"
 void vios_records_name_check(vios_store *st, int on);
+
+/* Every record written with the check skipped, as the access log says:
+ * [{"tbl", "record_id"}...]; the exporter names those among a bundle's ops
+ * in its payload (vios-payload-3). */
+int vios_records_name_check_skipped(json_t **out, vios_store *st);
 
 /*
  * 1 when text names one of the store's pupils by the rules above (*hit: the

@@ -51,4 +51,17 @@ t "--no-name-check writes it" test -n "$R"
 t "--no-name-check is logged on the record, without the text" bash -c "'$VIOS' --home '$H' --json log | jq -e --arg id '$R' 'map(select(.why == \"name check skipped (--no-name-check)\" and .record_id == \$id)) | length == 1' >/dev/null && ! '$VIOS' --home '$H' log | grep -q 'Vries'"
 t "the override holds for that command only" refused note "Sam de Vries" V "$H" trend add --theme weapons --period "$M" --level rising --note "Sam de Vries again"
 t "no log entry for a refused write" bash -c "[ \$('$VIOS' --home '$H' --json log | jq '[.[] | select(.why == \"name check skipped (--no-name-check)\")] | length') -eq 1 ]"
+
+# the auditor sees the override: the bundle that carries the record names it
+# in its encrypted payload (vios-payload-3; tests/unit/test_payload.c checks
+# the format, and that a bundle without one stays vios-payload-2)
+nodes "hub hub" "aud auditor"
+hub_world s aud
+V "$H" sync >/dev/null
+V "$T/aud" sync >/dev/null
+V "$T/aud" audit replay "$G" >/dev/null 2>"$T/replay.err"; rc=$?
+t "audit replay: exit 0 (the override is reported, not a finding)" test "$rc" -eq 0
+t "audit replay names the record written with --no-name-check" grep -q "vios: note: 1 record of theme text written with --no-name-check (the name guard skipped; first: node .* seq [0-9]*: trend:$R)" "$T/replay.err"
+t "audit replay --json counts it" bash -c "'$VIOS' --home '$T/aud' --json audit replay '$G' 2>/dev/null | jq -e '.name_check_skipped == 1' >/dev/null"
+t "no pupil name in what the auditor is told" bash -c "! grep -q Vries '$T/replay.err'"
 finish
