@@ -96,6 +96,8 @@ def read_csv(f, path, facts):
     if not rows:
         return
     head = rows[0]
+    if head[:4] != ["month", "school", "theme", "signals"]:
+        return  # not a report (the audit's flows.csv beside it)
     for r in rows[1:]:
         if len(r) < 4:
             continue
@@ -110,6 +112,8 @@ def read_csv(f, path, facts):
 
 def read_json(f, path, facts):
     doc = json.load(open(path))
+    if not isinstance(doc, dict):
+        return
     for r in doc.get("rows", []):
         facts.add(cell(r["month"], r["school"], r["theme"]), r["signals"], f)
     for r in doc.get("totals", []):
