@@ -4,6 +4,8 @@
 #   make check        unit tests (cmocka) and end-to-end tests
 #   make check SAN=1  the same under AddressSanitizer + UBSan
 #   make demo         the end-to-end story on embedded defaults
+#   make report-sweep the report's attacker over REPORT_SEEDS (500) random
+#                     grids (tests/tools/report_attack.py)
 #   make bench        ratios against plain SQLite, libsodium and the CLI pipeline
 #   make fuzz         libFuzzer targets for FUZZ_SECONDS each (or FUZZ_RUNS
 #                     executions; FUZZ_TARGETS="age covenant" for some only)
@@ -32,7 +34,7 @@ SYSCONFDIR ?= /etc
 DESTDIR ?=
 DEB_BUILD ?= build/deb
 DEB_MAINTAINER ?= vios maintainers <maintainers@vios.invalid>
-PKGS ?= sqlite3 libgit2 libsodium zlib jansson
+PKGS ?= sqlite3 libgit2 libsodium zlib jansson cairo
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
 LDLIBS ?=
@@ -101,7 +103,7 @@ else
 GATE := pkgs-present
 endif
 
-.PHONY: all check demo bench fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
+.PHONY: report-sweep all check demo bench fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
 all: $(VIOS_BIN) $(if $(filter vios,$(VIOS_BIN)),vios.1)
 
 deps:
@@ -156,6 +158,12 @@ $(BUILD)/tools/%: %.c $(BUILD)/libvios.a | $(GATE)
 
 check: deps-check $(VIOS_BIN) $(UNIT_BIN) $(TOOL_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" BUILD="$(abspath $(BUILD))" SAN=$(SAN) sh tests/run.sh
+
+# The report's attacker over REPORT_SEEDS random grids (make check runs 40,
+# in tests/e2e/report_attack.sh; docs/disclosure.md).
+REPORT_SEEDS ?= 500
+report-sweep: $(BUILD)/tools/t_report
+	@python3 tests/tools/report_attack.py sweep --tool $(BUILD)/tools/t_report --seeds $(REPORT_SEEDS)
 
 bench: bench-present $(VIOS_BIN) $(BENCH_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" $(BENCH_BIN) --rows $(BENCH_ROWS)

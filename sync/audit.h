@@ -170,6 +170,8 @@ typedef struct {
 	char first_refused[700];
 	size_t log_back;    /* bundles whose sender's access log went back (audit_replay.c) */
 	char first_log_back[300];
+	size_t name_check_skipped; /* records named by vios-payload-3 bundles: theme text written with --no-name-check */
+	char first_name_check_skipped[300];
 } vios_audit_replay_report;
 
 /*

@@ -307,6 +307,16 @@ static int replay_one(vios_audit_replay_report *out, vios_audit *a, vios_store *
 		goto done;
 	if (meta.version >= 2)
 		log_follow(out, a, c, &meta.log, record);
+	if (meta.version >= 3 && meta.name_check_skipped[0]) {
+		/* reported, not a finding: the override is the coordinator's to make */
+		size_t k = 1;
+		for (const char *p = meta.name_check_skipped; *p; p++)
+			k += *p == ' ';
+		out->name_check_skipped += k;
+		if (!out->first_name_check_skipped[0])
+			snprintf(out->first_name_check_skipped, sizeof(out->first_name_check_skipped), "node %s seq %lld: %.200s",
+				 c->r->id, c->seq, meta.name_check_skipped);
+	}
 	if ((error = merge_checked(&rep, st, ms, &c->h, ops, n, wait)) < 0)
 		goto done;
 	out->applied++;

@@ -191,11 +191,44 @@ static unsigned op_cats(const vios_covenant *cov, const vios_crdt_pending_op *op
 /* Ops per bundle at most: a tenth of what a reader accepts. */
 #define EXPORT_CHUNK (VIOS_BUNDLE_MAX_OPS / 10)
 
+/*
+ * The records among ops[0..n) that the access log says were written with
+ * --no-name-check, as "table:id ..." in out (vios_payload_meta's form, at
+ * most VIOS_PAYLOAD_SKIPPED_MAX; "" when none).
+ */
+static int skipped_among(char *out, size_t len, vios_store *st, const vios_crdt_op *const *ops, size_t n)
+{
+	json_t *rows = NULL, *r;
+	size_t i, count = 0;
+	int error;
+
+	assert(out != NULL && len > 0 && st != NULL && (ops != NULL || n == 0));
+	out[0] = 0;
+	if ((error = vios_records_name_check_skipped(&rows, st)) < 0)
+		return error;
+	json_array_foreach(rows, i, r) {
+		const char *tbl = json_string_value(json_object_get(r, "tbl")), *id = json_string_value(json_object_get(r, "record_id"));
+		if (tbl == NULL || id == NULL || count == VIOS_PAYLOAD_SKIPPED_MAX || !vios_uuid_valid(id))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (!strcmp(ops[k]->tbl, tbl) && !strcmp(ops[k]->pk, id)) {
+				if (strlen(out) + strlen(tbl) + 40 < len) {
+					snprintf(out + strlen(out), len - strlen(out), "%s%s:%s", out[0] ? " " : "", tbl, id);
+					count++;
+				}
+				break;
+			}
+	}
+	json_decref(rows);
+	return 0;
+}
+
 static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op *ops, long long seq,
 		      const char *prev, seal_ctx *cx, char hash_out[65], const uint8_t *raw, size_t rawlen, long long rawops)
 {
 	vios_bundle_header h;
 	vios_log_head log;
+	char skipped[VIOS_PAYLOAD_SKIPPED_MAX * 46 + 1];
 	const vios_crdt_op **v = NULL;
 	uint8_t *gz = NULL, *age = NULL, (*pks)[32] = NULL;
 	size_t gzlen = 0, agelen = 0;
@@ -248,9 +281,12 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 		for (size_t k = 0; k < g->n; k++)
 			v[k] = &ops[g->idx[k]].op;
 		/* the access log's head goes inside (vios-payload-2): the auditor
-		 * sees a log that went back (docs/formats.md, "Access log chain") */
+		 * sees a log that went back (docs/formats.md, "Access log chain");
+		 * and the records among the ops written with --no-name-check
+		 * (vios-payload-3, only when there are any) */
 		if ((error = vios_store_log_head(&log, st)) < 0 ||
-		    (error = vios_payload_build_with_log(&gz, &gzlen, v, g->n, h.sender, seq, &log)) < 0)
+		    (error = skipped_among(skipped, sizeof(skipped), st, v, g->n)) < 0 ||
+		    (error = vios_payload_build_v3(&gz, &gzlen, v, g->n, h.sender, seq, &log, skipped)) < 0)
 			goto done;
 	}
 	if ((error = vios_age_encrypt_buf(&age, &agelen, raw ? raw : gz, raw ? rawlen : gzlen,

@@ -33,6 +33,7 @@
 #define HEADER_EPOCH_MAX 1000000
 #define PAYLOAD_FORMAT_1 "vios-payload-1"
 #define PAYLOAD_FORMAT "vios-payload-2" /* adds the sender's access log head */
+#define PAYLOAD_FORMAT_3 "vios-payload-3" /* adds the records written with --no-name-check */
 #define LOG_COUNT_MAX (1LL << 62)
 #define SQL_META VIOS_PAYLOAD_SQL_META
 #define SQL_OPS VIOS_PAYLOAD_SQL_OPS
@@ -409,8 +410,18 @@ int vios_payload_image(uint8_t **out, size_t *outlen, const vios_crdt_op *const 
 	return vios_payload_image_with_log(out, outlen, ops, n, sender, seq, NULL);
 }
 
+static int image(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n, const char *sender,
+		 long long seq, const vios_log_head *log, const char *skipped);
+
 int vios_payload_image_with_log(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
 				const char *sender, long long seq, const vios_log_head *log)
+{
+	return image(out, outlen, ops, n, sender, seq, log, NULL);
+}
+
+/* The payload image; skipped (version 3) needs log. */
+static int image(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n, const char *sender,
+		 long long seq, const vios_log_head *log, const char *skipped)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *p = NULL;
@@ -421,6 +432,7 @@ int vios_payload_image_with_log(uint8_t **out, size_t *outlen, const vios_crdt_o
 
 	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL);
 	assert(log == NULL || (log->count >= 0 && log->count <= LOG_COUNT_MAX));
+	assert(skipped == NULL || (log != NULL && *skipped));
 	*out = NULL;
 	*outlen = 0;
 	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK ||
@@ -435,10 +447,11 @@ int vios_payload_image_with_log(uint8_t **out, size_t *outlen, const vios_crdt_o
 		vios_hex(id, log->id, sizeof(log->id));
 	}
 	{
-		const char *kv[][2] = { { "format", log ? PAYLOAD_FORMAT : PAYLOAD_FORMAT_1 }, { "sender", sender },
-					{ "seq", num }, { "log_id", id }, { "log_count", count }, { "log_head", head } };
+		const char *kv[][2] = { { "format", skipped ? PAYLOAD_FORMAT_3 : log ? PAYLOAD_FORMAT : PAYLOAD_FORMAT_1 },
+					{ "sender", sender }, { "seq", num }, { "log_id", id }, { "log_count", count },
+					{ "log_head", head }, { "name_check_skipped", skipped } };
 		rc = sqlite3_prepare_v2(db, "INSERT INTO bundle(key, value) VALUES (?, ?)", -1, &p, NULL);
-		for (int i = 0; rc == SQLITE_OK && i < (log ? 6 : 3); i++) {
+		for (int i = 0; rc == SQLITE_OK && i < (skipped ? 7 : log ? 6 : 3); i++) {
 			sqlite3_bind_text(p, 1, kv[i][0], -1, SQLITE_STATIC);
 			sqlite3_bind_text(p, 2, kv[i][1], -1, SQLITE_STATIC);
 			if ((rc = sqlite3_step(p)) == SQLITE_DONE)
@@ -506,13 +519,20 @@ int vios_payload_build(uint8_t **out, size_t *outlen, const vios_crdt_op *const 
 int vios_payload_build_with_log(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
 				const char *sender, long long seq, const vios_log_head *log)
 {
+	return vios_payload_build_v3(out, outlen, ops, n, sender, seq, log, NULL);
+}
+
+int vios_payload_build_v3(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped)
+{
 	uint8_t *plain = NULL;
 	size_t plainlen = 0;
 	int error;
 
 	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL);
+	assert(skipped == NULL || !*skipped || log != NULL);
 	*out = NULL;
-	if ((error = vios_payload_image_with_log(&plain, &plainlen, ops, n, sender, seq, log)) < 0)
+	if ((error = image(&plain, &plainlen, ops, n, sender, seq, log, skipped && *skipped ? skipped : NULL)) < 0)
 		goto done;
 	error = vios_payload_gzip(out, outlen, plain, plainlen, 0);
 done:
@@ -608,6 +628,31 @@ static int col_text(char **out, sqlite3_stmt *p, int i)
 	return 0;
 }
 
+/* name_check_skipped: 1 to VIOS_PAYLOAD_SKIPPED_MAX "table:id", one
+ * space between, table trend, meeting or signal, id a UUID. */
+static int skipped_valid(const char *v)
+{
+	size_t count = 0;
+
+	for (const char *p = v;;) {
+		size_t len = strcspn(p, " ");
+		const char *colon = memchr(p, ':', len);
+		char id[37];
+		size_t tl = colon ? (size_t)(colon - p) : 0;
+		if (colon == NULL || len - tl - 1 != 36 || ++count > VIOS_PAYLOAD_SKIPPED_MAX ||
+		    !((tl == 5 && !strncmp(p, "trend", 5)) || (tl == 7 && !strncmp(p, "meeting", 7)) ||
+		      (tl == 6 && !strncmp(p, "signal", 6))))
+			return 0;
+		memcpy(id, colon + 1, 36);
+		id[36] = 0;
+		if (!vios_uuid_valid(id))
+			return 0;
+		if (p[len] == 0)
+			return 1;
+		p += len + 1;
+	}
+}
+
 /* log_count: a canonical decimal from 0 (no sign, no leading zero). */
 static int log_count_parse(long long *out, const char *v)
 {
@@ -626,8 +671,9 @@ static int log_count_parse(long long *out, const char *v)
  */
 static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_header *h)
 {
-	enum { K_FORMAT, K_SENDER, K_SEQ, K_ID, K_COUNT, K_HEAD, K_N };
-	static const char *const keys[K_N] = { "format", "sender", "seq", "log_id", "log_count", "log_head" };
+	enum { K_FORMAT, K_SENDER, K_SEQ, K_ID, K_COUNT, K_HEAD, K_SKIPPED, K_N };
+	static const char *const keys[K_N] = { "format", "sender", "seq", "log_id", "log_count", "log_head",
+					       "name_check_skipped" };
 	uint8_t zero[VIOS_LOG_HASH_LEN] = { 0 };
 	sqlite3_stmt *p = NULL;
 	char seq[24];
@@ -651,7 +697,8 @@ static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_
 		seen |= 1u << key;
 		switch (key) {
 		case K_FORMAT:
-			meta->version = !strcmp(v, PAYLOAD_FORMAT) ? 2 : !strcmp(v, PAYLOAD_FORMAT_1) ? 1 : 0;
+			meta->version = !strcmp(v, PAYLOAD_FORMAT_3) ? 3 : !strcmp(v, PAYLOAD_FORMAT) ? 2
+					: !strcmp(v, PAYLOAD_FORMAT_1) ? 1 : 0;
 			ok = meta->version != 0;
 			break;
 		case K_SENDER:
@@ -671,10 +718,16 @@ static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_
 			ok = strlen(v) == 2 * VIOS_LOG_HASH_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
 			     vios_unhex(meta->log.head, sizeof(meta->log.head), v) == 0;
 			break;
+		case K_SKIPPED:
+			ok = skipped_valid(v) && strlen(v) < sizeof(meta->name_check_skipped);
+			if (ok)
+				memcpy(meta->name_check_skipped, v, strlen(v) + 1);
+			break;
 		}
 		if (!ok) {
 			error = bad_payload(key <= K_SEQ ? "its sender, seq or format differ from the signed header"
-							 : "its access log head is not an id, a count and a BLAKE2b-256 hash");
+					    : key == K_SKIPPED ? "its name_check_skipped is not a list of table:id"
+							       : "its access log head is not an id, a count and a BLAKE2b-256 hash");
 			goto done;
 		}
 	}
@@ -682,12 +735,13 @@ static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_
 		error = bad_payload("its sender, seq or format differ from the signed header");
 		goto done;
 	}
-	if (seen != (meta->version == 2 ? 63u : 7u)) {
-		error = bad_payload(meta->version == 2 ? "a vios-payload-2 bundle table without its access log head"
-						       : "a vios-payload-1 bundle table with an access log head");
+	if (seen != (meta->version == 3 ? 127u : meta->version == 2 ? 63u : 7u)) {
+		error = bad_payload(meta->version == 3   ? "a vios-payload-3 bundle table without its access log head or its name_check_skipped"
+				    : meta->version == 2 ? "a vios-payload-2 bundle table without its access log head, or with a name_check_skipped"
+							 : "a vios-payload-1 bundle table with an access log head");
 		goto done;
 	}
-	if (meta->version == 2 && (meta->log.count == 0) != (sodium_memcmp(meta->log.head, zero, sizeof(zero)) == 0)) {
+	if (meta->version >= 2 && (meta->log.count == 0) != (sodium_memcmp(meta->log.head, zero, sizeof(zero)) == 0)) {
 		error = bad_payload("its access log head is all zeros exactly when the log is empty, and this one is not");
 		goto done;
 	}

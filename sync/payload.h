@@ -101,13 +101,18 @@ int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, s
 
 /*
  * What a payload says besides its ops: its version (1 for vios-payload-1,
- * 2 for vios-payload-2) and, from version 2, the sender's access log head
- * when it sealed the bundle (store.h: the log's id, a count and the last
- * entry's hash, all zeros for an empty log).
+ * 2 for vios-payload-2, 3 for vios-payload-3) and, from version 2, the
+ * sender's access log head when it sealed the bundle (store.h: the log's
+ * id, a count and the last entry's hash, all zeros for an empty log); from
+ * version 3, the records among the ops whose theme text the sender wrote
+ * with --no-name-check (records.h), "table:id" separated by one space,
+ * at most VIOS_PAYLOAD_SKIPPED_MAX of them (docs/name-guard.md).
  */
+#define VIOS_PAYLOAD_SKIPPED_MAX 64
 typedef struct {
 	int version;
-	vios_log_head log; /* version 2; zeroed for version 1 */
+	vios_log_head log; /* version 2 and 3; zeroed for version 1 */
+	char name_check_skipped[VIOS_PAYLOAD_SKIPPED_MAX * 46 + 1]; /* version 3; "" before */
 } vios_payload_meta;
 
 /*
@@ -115,8 +120,10 @@ typedef struct {
  * ops in *meta (which may be NULL). A vios-payload-2 bundle table holds
  * exactly format, sender, seq, log_id (32 lowercase hex digits), log_count
  * (a canonical decimal from 0) and log_head (64 lowercase hex digits, all
- * zeros exactly when log_count is 0); a vios-payload-1 one exactly format,
- * sender and seq.
+ * zeros exactly when log_count is 0); a vios-payload-3 one those and
+ * name_check_skipped (1 to VIOS_PAYLOAD_SKIPPED_MAX "table:id", table
+ * trend, meeting or signal, id a UUID, one space between); a
+ * vios-payload-1 one exactly format, sender and seq.
  */
 int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_meta *meta, const uint8_t *gz,
 				  size_t gzlen, const vios_bundle_header *h);
@@ -142,6 +149,16 @@ int vios_payload_image_with_log(uint8_t **out, size_t *outlen, const vios_crdt_o
 				const char *sender, long long seq, const vios_log_head *log);
 int vios_payload_build_with_log(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
 				const char *sender, long long seq, const vios_log_head *log);
+
+/*
+ * vios_payload_build_with_log, naming the records written with
+ * --no-name-check (skipped: "table:id ...", as vios_payload_meta holds it;
+ * NULL or "" for none): vios-payload-3 when there are any, else exactly
+ * vios-payload-2, so a bundle without an override stays readable by a vios
+ * that knows only version 2.
+ */
+int vios_payload_build_v3(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped);
 
 /*
  * gzip of in[0..inlen) followed by `zeros` zero bytes (0 for every real

@@ -2,6 +2,7 @@
  * report.c - see report.h.
  */
 #include "sync/report.h"
+#include "sync/report_chart.h"
 #include "crdt/mandate.h"
 #include "store/records.h"
 #include "util/csv.h"
@@ -12,6 +13,8 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <time.h>
 
 #define NTHEMES VIOS_THEME_COUNT
 
@@ -57,13 +60,13 @@ done:
 	return error;
 }
 
-void vios_report_count(char out[24], long long n)
+void vios_report_cell(char out[24], json_t *signals)
 {
 	assert(out != NULL);
-	if (n < VIOS_REPORT_MIN_COUNT)
-		snprintf(out, 24, "<%d", VIOS_REPORT_MIN_COUNT);
+	if (json_is_integer(signals))
+		snprintf(out, 24, "%lld", (long long)json_integer_value(signals));
 	else
-		snprintf(out, 24, "%lld", n);
+		snprintf(out, 24, "%s", json_string_value(signals) ?: VIOS_REPORT_HIDDEN);
 }
 
 static void next_month(char m[8])
@@ -80,15 +83,25 @@ static void next_month(char m[8])
 	m[7] = 0;
 }
 
-int vios_report_build(json_t **out, vios_store *st, const char *from, const char *to)
+/* The current month, YYYY-MM, in local time (vios_now). */
+static void this_month(char out[8])
 {
-	json_t *counts = NULL, *trends = NULL, *schools = NULL, *range = NULL, *rows = NULL, *totals = NULL, *doc = NULL;
-	char lo[8], hi[8], m[8];
+	time_t t = vios_now();
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, 8, "%Y-%m", &tm);
+}
+
+int vios_report_grid(json_t **out, vios_store *st, const char *from, const char *to)
+{
+	json_t *counts = NULL, *trends = NULL, *schools = NULL, *range = NULL, *rows = NULL, *doc = NULL;
+	char lo[8], hi[8], m[8], now[8];
 	size_t i, s;
 	int error;
 
 	/* from and to are optional (NULL: the data's first / last month) */
-	assert(out != NULL && st != NULL);
+	assert(out != NULL && st != NULL && st->node != NULL);
 	*out = NULL;
 	if ((from && !vios_month_valid(from)) || (to && !vios_month_valid(to))) {
 		vios_error_set(VIOS_ERR_INPUT, "--from and --to take a month, YYYY-MM");
@@ -99,9 +112,11 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 	snprintf(lo, sizeof(lo), "%s", from ? from : json_string_value(json_object_get(json_array_get(range, 0), "lo")) ?: "");
 	snprintf(hi, sizeof(hi), "%s", to ? to : json_string_value(json_object_get(json_array_get(range, 0), "hi")) ?: "");
 	json_decref(range);
-	rows = json_array();
-	totals = json_array();
-	if (rows == NULL || totals == NULL) {
+	/* never a month after the current one, whatever a record says */
+	this_month(now);
+	if (hi[0] && strcmp(hi, now) > 0)
+		memcpy(hi, now, sizeof(hi));
+	if ((rows = json_array()) == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
@@ -113,7 +128,6 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 	    (error = vios_signal_count_schools(&schools, st)) < 0)
 		goto done;
 	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; next_month(m)) {
-		long long total[NTHEMES] = { 0 };
 		for (s = 0; s < json_array_size(schools); s++) {
 			json_t *sc = json_array_get(schools, s);
 			const char *sid = json_string_value(json_object_get(sc, "origin"));
@@ -131,18 +145,19 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 					    !strcmp(json_string_value(json_object_get(r, "month")) ?: "", m) &&
 					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", vios_theme_name(t)))
 						level = json_string_value(json_object_get(r, "level"));
-				total[t] += n;
-				json_array_append_new(rows, json_pack("{s:s, s:O, s:s, s:s, s:I, s:s?}", "month", m, "school",
-								      json_object_get(sc, "name"), "school_id", sid, "theme",
-								      vios_theme_name(t), "signals", (json_int_t)n, "trend", level));
+				if (json_array_append_new(rows, json_pack("{s:s, s:O, s:s, s:s, s:I, s:s?}", "month", m, "school",
+									  json_object_get(sc, "name"), "school_id", sid, "theme",
+									  vios_theme_name(t), "signals", (json_int_t)n, "trend",
+									  level)) < 0) {
+					error = vios_error_nomem();
+					goto done;
+				}
 			}
 		}
-		for (int t = 0; t < NTHEMES; t++)
-			json_array_append_new(totals, json_pack("{s:s, s:s, s:I}", "month", m, "theme", vios_theme_name(t), "signals",
-								(json_int_t)total[t]));
 	}
 pack:
-	if ((doc = json_pack("{s:s, s:s, s:O, s:O}", "from", lo, "to", hi, "rows", rows, "totals", totals)) == NULL) {
+	if ((doc = json_pack("{s:s, s:s, s:s, s:O}", "municipality", st->node->name, "from", lo, "to", hi, "rows", rows)) ==
+	    NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
@@ -153,33 +168,281 @@ done:
 	json_decref(trends);
 	json_decref(schools);
 	json_decref(rows);
-	json_decref(totals);
 	return error;
 }
 
-int vios_report_csv(FILE *f, json_t *report)
+/* A cell's fate in the published report. */
+enum { SHOWN, BELOW, HIDDEN };
+
+/*
+ * Disclosure control of one column (a month and theme): x[0..n-1] the
+ * schools' exact counts. Sets status[i] and returns 1 when the total is
+ * shown, 0 when it is hidden. The rule is vios_report_publish's; in
+ * numbers, with L = VIOS_REPORT_MIN_COUNT - 1 (4), P the cells below the
+ * threshold, C the complementary cells and R the sum of P and C (what the
+ * shown total and the shown cells give away): a cell of P can be anything
+ * in 0..L iff R - 0 can be made up by the others (R <= L(|P|-1) when C is
+ * empty; always when it is not, a cell of C being unbounded above) and R
+ * leaves L for it once every other cell is at its least (R - (L+1)|C| >= L).
+ * A cell of C is then never pinned either (its range is at least L wide).
+ */
+static int protect_column(int *status, const long long *x, size_t n)
 {
-	static const char *const header[] = { "month", "school", "theme", "signals", "trend" };
-	size_t i;
-	json_t *r;
+	const long long L = VIOS_REPORT_MIN_COUNT - 1;
+	long long total = 0, rp = 0, need, got = 0;
+	size_t np = 0, nc = 0, i;
+	ssize_t best = -1;
+
+	assert(status != NULL && (x != NULL || n == 0));
+	for (i = 0; i < n; i++) {
+		assert(x[i] >= 0);
+		total += x[i];
+		status[i] = x[i] <= L ? BELOW : SHOWN;
+		if (status[i] == BELOW) {
+			np++;
+			rp += x[i];
+		}
+	}
+	if (total <= L)
+		return 0; /* a total below the threshold is hidden too */
+	if (np == 0)
+		return 1;
+	if (rp >= L && rp <= L * (long long)(np - 1))
+		return 1;
+	/* complementary suppression, at least one cell (when the small cells
+	 * sum to more than L(|P|-1), one unbounded cell is what frees them):
+	 * the one smallest count that suffices */
+	need = rp < L ? L - rp : 0;
+	for (i = 0; i < n; i++)
+		if (status[i] == SHOWN && x[i] - (L + 1) >= need && (best < 0 || x[i] < x[best]))
+			best = (ssize_t)i;
+	if (best >= 0) {
+		status[best] = HIDDEN;
+		return 1;
+	}
+	/* else the largest first, as few as possible */
+	while (got < need) {
+		best = -1;
+		for (i = 0; i < n; i++)
+			if (status[i] == SHOWN && x[i] > L + 1 && (best < 0 || x[i] > x[best]))
+				best = (ssize_t)i;
+		if (best < 0)
+			break;
+		status[best] = HIDDEN;
+		got += x[best] - (L + 1);
+		nc++;
+	}
+	if (got >= need && nc > 0)
+		return 1;
+	/* no choice protects the column: the total goes instead */
+	for (i = 0; i < n; i++)
+		if (status[i] == HIDDEN)
+			status[i] = SHOWN;
+	return 0;
+}
+
+int vios_report_publish(json_t **out, json_t *grid)
+{
+	json_t *rows = json_object_get(grid, "rows"), *pub = NULL, *prow = NULL, *ptot = NULL, *cols = NULL, *r;
+	long long *x = NULL;
+	int *status = NULL;
+	size_t i, k;
+	const char *key;
+	json_t *idx;
+	int error = 0;
+
+	assert(out != NULL && grid != NULL);
+	*out = NULL;
+	if (!json_is_array(rows)) {
+		vios_error_set(VIOS_ERR_INPUT, "report: the grid has no rows");
+		return VIOS_ECORRUPT;
+	}
+	prow = json_array();
+	ptot = json_array();
+	cols = json_object(); /* "month theme" -> [row index...], in the rows' order */
+	x = calloc(json_array_size(rows) + 1, sizeof(*x));
+	status = calloc(json_array_size(rows) + 1, sizeof(*status));
+	if (prow == NULL || ptot == NULL || cols == NULL || x == NULL || status == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	/* the published rows, counts still to decide; the columns they form */
+	json_array_foreach(rows, i, r) {
+		const char *month = json_string_value(json_object_get(r, "month"));
+		const char *theme = json_string_value(json_object_get(r, "theme"));
+		const char *school = json_string_value(json_object_get(r, "school"));
+		json_t *n = json_object_get(r, "signals"), *trend = json_object_get(r, "trend"), *col;
+		char ck[64];
+
+		if (month == NULL || !vios_month_valid(month) || theme == NULL || !vios_theme_valid(theme) ||
+		    school == NULL || !json_is_integer(n) || json_integer_value(n) < 0 ||
+		    (trend != NULL && !json_is_null(trend) && !json_is_string(trend))) {
+			vios_error_set(VIOS_ERR_INPUT, "report: row %zu of the grid is not month, school, theme, signals", i);
+			error = VIOS_ECORRUPT;
+			goto done;
+		}
+		snprintf(ck, sizeof(ck), "%s %s", month, theme);
+		if ((col = json_object_get(cols, ck)) == NULL) {
+			if ((col = json_array()) == NULL || json_object_set_new(cols, ck, col) < 0) {
+				error = vios_error_nomem();
+				goto done;
+			}
+		}
+		if (json_array_append_new(col, json_integer((json_int_t)i)) < 0 ||
+		    json_array_append_new(prow, json_pack("{s:s, s:s, s:s, s:n}", "month", month, "school", school, "theme",
+							  theme, "signals")) < 0 ||
+		    (json_is_string(trend) && json_object_set(json_array_get(prow, i), "trend", trend) < 0)) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	}
+	/* each column decided on its own: no count is shown in two columns */
+	json_object_foreach(cols, key, idx) {
+		size_t n = json_array_size(idx);
+		long long total = 0;
+		int shown;
+		char month[8];
+
+		for (k = 0; k < n; k++) {
+			x[k] = json_integer_value(json_object_get(json_array_get(rows, (size_t)json_integer_value(json_array_get(idx, k))), "signals"));
+			total += x[k];
+		}
+		shown = protect_column(status, x, n);
+		for (k = 0; k < n; k++) {
+			json_t *pr = json_array_get(prow, (size_t)json_integer_value(json_array_get(idx, k)));
+			json_object_set_new(pr, "signals", status[k] == SHOWN ? json_integer((json_int_t)x[k])
+							   : json_string(status[k] == BELOW ? VIOS_REPORT_BELOW : VIOS_REPORT_HIDDEN));
+		}
+		snprintf(month, sizeof(month), "%.7s", key);
+		if (json_array_append_new(ptot, json_pack("{s:s, s:s, s:o}", "month", month, "theme", key + 8, "signals",
+							  shown ? json_integer((json_int_t)total) : json_string(VIOS_REPORT_HIDDEN))) < 0) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	}
+	pub = json_pack("{s:s, s:s, s:s, s:s, s:i, s:O, s:O}", "format", VIOS_REPORT_FORMAT, "municipality",
+			json_string_value(json_object_get(grid, "municipality")) ?: "", "from",
+			json_string_value(json_object_get(grid, "from")) ?: "", "to",
+			json_string_value(json_object_get(grid, "to")) ?: "", "threshold", VIOS_REPORT_MIN_COUNT, "rows", prow,
+			"totals", ptot);
+	if (pub == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	*out = pub;
+done:
+	json_decref(prow);
+	json_decref(ptot);
+	json_decref(cols);
+	free(x);
+	free(status);
+	return error;
+}
+
+int vios_report_build(json_t **out, vios_store *st, const char *from, const char *to)
+{
+	json_t *grid = NULL;
 	int error;
 
-	assert(f != NULL && report != NULL);
-	if ((error = vios_csv_row(f, header, 5)) < 0)
+	assert(out != NULL && st != NULL);
+	*out = NULL;
+	if ((error = vios_report_grid(&grid, st, from, to)) == 0)
+		error = vios_report_publish(out, grid);
+	json_decref(grid);
+	return error;
+}
+
+int vios_report_csv(FILE *f, json_t *pub, vios_csv_dialect d)
+{
+	static const char *const header[] = { "month", "school", "theme", "signals", "trend" };
+	json_t *totals = json_object_get(pub, "totals"), *r;
+	size_t i, t = 0;
+	int error;
+
+	assert(f != NULL && pub != NULL);
+	if ((error = vios_csv_begin(f, d)) < 0 || (error = vios_csv_row_as(f, d, header, 5)) < 0)
 		return error;
-	json_array_foreach(json_object_get(report, "rows"), i, r) {
+	json_array_foreach(json_object_get(pub, "rows"), i, r) {
+		const char *month = json_string_value(json_object_get(r, "month"));
 		char n[24];
 		const char *cells[5];
-		vios_report_count(n, json_integer_value(json_object_get(r, "signals")));
-		cells[0] = json_string_value(json_object_get(r, "month"));
+
+		/* the municipality's rows close each month */
+		for (; t < json_array_size(totals) &&
+		       strcmp(json_string_value(json_object_get(json_array_get(totals, t), "month")) ?: "", month) < 0;
+		     t++) {
+			json_t *tr = json_array_get(totals, t);
+			vios_report_cell(n, json_object_get(tr, "signals"));
+			cells[0] = json_string_value(json_object_get(tr, "month"));
+			cells[1] = "";
+			cells[2] = json_string_value(json_object_get(tr, "theme"));
+			cells[3] = n;
+			cells[4] = NULL;
+			if ((error = vios_csv_row_as(f, d, cells, 5)) < 0)
+				return error;
+		}
+		vios_report_cell(n, json_object_get(r, "signals"));
+		cells[0] = month;
 		cells[1] = json_string_value(json_object_get(r, "school"));
 		cells[2] = json_string_value(json_object_get(r, "theme"));
 		cells[3] = n;
 		cells[4] = json_string_value(json_object_get(r, "trend"));
-		if ((error = vios_csv_row(f, cells, 5)) < 0)
+		if ((error = vios_csv_row_as(f, d, cells, 5)) < 0)
+			return error;
+	}
+	for (; t < json_array_size(totals); t++) {
+		json_t *tr = json_array_get(totals, t);
+		char n[24];
+		const char *cells[5];
+		vios_report_cell(n, json_object_get(tr, "signals"));
+		cells[0] = json_string_value(json_object_get(tr, "month"));
+		cells[1] = "";
+		cells[2] = json_string_value(json_object_get(tr, "theme"));
+		cells[3] = n;
+		cells[4] = NULL;
+		if ((error = vios_csv_row_as(f, d, cells, 5)) < 0)
 			return error;
 	}
 	return 0;
+}
+
+int vios_report_text(FILE *f, json_t *pub)
+{
+	size_t i, shown = 0, hidden = 0;
+	json_t *r;
+
+	assert(f != NULL && pub != NULL);
+	fprintf(f, "signals per theme per month, %s, %s to %s\n", json_string_value(json_object_get(pub, "municipality")) ?: "",
+		json_string_value(json_object_get(pub, "from")) ?: "", json_string_value(json_object_get(pub, "to")) ?: "");
+	fprintf(f, "%s: fewer than %d (0 included); %s: not shown, so that no count below %d can be worked out "
+		   "(docs/disclosure.md)\n", VIOS_REPORT_BELOW, VIOS_REPORT_MIN_COUNT, VIOS_REPORT_HIDDEN, VIOS_REPORT_MIN_COUNT);
+	fprintf(f, "%-8s %-24s %-15s %7s  %s\n", "MONTH", "SCHOOL", "THEME", "SIGNALS", "TREND");
+	/* a school's row when its count is shown or it has a trend: what is
+	 * listed depends on what is published only */
+	json_array_foreach(json_object_get(pub, "rows"), i, r) {
+		json_t *n = json_object_get(r, "signals");
+		char c[24];
+		if (!json_is_integer(n) && !json_is_string(json_object_get(r, "trend"))) {
+			hidden++;
+			continue;
+		}
+		vios_report_cell(c, n);
+		fprintf(f, "%-8s %-24s %-15s %7s  %s\n", json_string_value(json_object_get(r, "month")),
+			json_string_value(json_object_get(r, "school")), json_string_value(json_object_get(r, "theme")), c,
+			json_string_value(json_object_get(r, "trend")) ?: "");
+		shown++;
+	}
+	json_array_foreach(json_object_get(pub, "totals"), i, r) {
+		char c[24];
+		if (!json_is_integer(json_object_get(r, "signals")))
+			continue;
+		vios_report_cell(c, json_object_get(r, "signals"));
+		fprintf(f, "%-8s %-24s %-15s %7s\n", json_string_value(json_object_get(r, "month")), "(all schools)",
+			json_string_value(json_object_get(r, "theme")), c);
+	}
+	fprintf(f, "%zu school rows with a count or a trend shown; %zu not listed (%s or %s, no trend)\n", shown, hidden,
+		VIOS_REPORT_BELOW, VIOS_REPORT_HIDDEN);
+	return ferror(f) ? vios_error_os("cannot write the report") : 0;
 }
 
 static void xml_text(FILE *f, const char *s)
@@ -196,160 +459,216 @@ static void xml_text(FILE *f, const char *s)
 	}
 }
 
-static const char *const colors[NTHEMES] = { "#d62728", "#9467bd", "#8c564b", "#e377c2", "#ff7f0e", "#17becf",
-					     "#bcbd22", "#1f77b4", "#2ca02c", "#7f7f7f", "#393b79", "#aaaaaa" };
+const char *const vios_chart_colors[VIOS_THEME_COUNT] = { "#d62728", "#9467bd", "#8c564b", "#e377c2",
+							  "#ff7f0e", "#17becf", "#bcbd22", "#1f77b4",
+							  "#2ca02c", "#7f7f7f", "#393b79", "#aaaaaa" };
 
-/* One panel: a line per theme over the months; values below 5 are gaps. */
-static void panel(FILE *f, double x0, double y0, double w, double h, const char *title, long long (*vals)[NTHEMES],
-		  size_t nmonths, char (*months)[8], const char *const *trend_notes, long long ymax)
+void vios_chart_dispose(vios_chart *c)
 {
-	double px = x0 + 48, pw = w - 100, py = y0 + 28, ph = h - 70;
+	if (c == NULL)
+		return;
+	free(c->months);
+	free(c->titles);
+	free(c->vals);
+	memset(c, 0, sizeof(*c));
+}
 
-	/* trend_notes is optional */
-	assert(f != NULL && title != NULL && vals != NULL && (months != NULL || nmonths == 0) && ymax > 0);
+static long long value_of(json_t *signals)
+{
+	if (json_is_integer(signals))
+		return json_integer_value(signals);
+	return !strcmp(json_string_value(signals) ?: "", VIOS_REPORT_BELOW) ? VIOS_CHART_BELOW : VIOS_CHART_HIDDEN;
+}
+
+int vios_chart_make(vios_chart *c, json_t *pub)
+{
+	json_t *rows = json_object_get(pub, "rows"), *totals = json_object_get(pub, "totals"), *r;
+	size_t i, cap_m, cap_p;
+	int error = 0;
+
+	assert(c != NULL && pub != NULL);
+	memset(c, 0, sizeof(*c));
+	c->ymax = 10;
+	c->stride = cap_m = json_array_size(totals) / NTHEMES + 1;
+	cap_p = json_array_size(rows) / NTHEMES + 2;
+	c->months = calloc(cap_m, sizeof(*c->months));
+	c->titles = calloc(cap_p, sizeof(*c->titles));
+	c->vals = calloc(cap_p * cap_m * NTHEMES, sizeof(*c->vals));
+	if (c->months == NULL || c->titles == NULL || c->vals == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (i = 0; i < cap_p * cap_m * NTHEMES; i++)
+		c->vals[i] = VIOS_CHART_HIDDEN;
+	c->titles[0] = "all schools";
+	c->npanels = 1;
+	/* months from the totals (month, then theme) */
+	json_array_foreach(totals, i, r) {
+		const char *m = json_string_value(json_object_get(r, "month"));
+		int t = vios_theme_index(json_string_value(json_object_get(r, "theme")) ?: "");
+		if (m == NULL || t < 0)
+			continue;
+		if (c->nmonths == 0 || strcmp(c->months[c->nmonths - 1], m)) {
+			if (c->nmonths == cap_m)
+				break;
+			snprintf(c->months[c->nmonths++], 8, "%s", m);
+		}
+		c->vals[(c->nmonths - 1) * NTHEMES + (size_t)t] = value_of(json_object_get(r, "signals"));
+	}
+	/* a panel per school, in the order of the rows */
+	json_array_foreach(rows, i, r) {
+		const char *s = json_string_value(json_object_get(r, "school")) ?: "";
+		const char *m = json_string_value(json_object_get(r, "month")) ?: "";
+		int t = vios_theme_index(json_string_value(json_object_get(r, "theme")) ?: "");
+		size_t p, mi;
+		for (p = 1; p < c->npanels && strcmp(c->titles[p], s); p++)
+			;
+		if (p == c->npanels) {
+			if (p == cap_p)
+				continue;
+			c->titles[c->npanels++] = s;
+		}
+		for (mi = 0; mi < c->nmonths && strcmp(c->months[mi], m); mi++)
+			;
+		if (mi == c->nmonths || t < 0)
+			continue;
+		c->vals[(p * cap_m + mi) * NTHEMES + (size_t)t] = value_of(json_object_get(r, "signals"));
+	}
+	/* the scale from the numbers shown only */
+	for (i = 0; i < cap_p * cap_m * NTHEMES; i++)
+		if (c->vals[i] > c->ymax)
+			c->ymax = c->vals[i];
+	c->ymax = (c->ymax + 9) / 10 * 10; /* a round top, ticks at 0, half and top */
+done:
+	if (error < 0)
+		vios_chart_dispose(c);
+	return error;
+}
+
+void vios_chart_trends(char *out, size_t len, json_t *pub, const char *school)
+{
+	size_t i;
+	json_t *r;
+
+	assert(out != NULL && len > 0 && pub != NULL && school != NULL);
+	out[0] = 0;
+	json_array_foreach(json_object_get(pub, "rows"), i, r) {
+		const char *lvl = json_string_value(json_object_get(r, "trend"));
+		if (lvl == NULL || strcmp(json_string_value(json_object_get(r, "school")) ?: "", school) ||
+		    strlen(out) + 64 > len)
+			continue;
+		snprintf(out + strlen(out), len - strlen(out), "%s%s %s (%s)", out[0] ? "; " : "",
+			 json_string_value(json_object_get(r, "theme")),
+			 !strcmp(lvl, "rising") ? "rising" : !strcmp(lvl, "falling") ? "falling" : "stable",
+			 json_string_value(json_object_get(r, "month")));
+	}
+}
+
+/* One panel: a line per theme over the months through the numbers shown;
+ * a cell "<5" or "x" is a gap, marked on the band at the foot. */
+static void panel(FILE *f, const vios_chart *c, size_t p, double x0, double y0, double w, double h, const char *trends)
+{
+	double px = x0 + 48, pw = w - 100, py = y0 + 28, ph = h - 70, bh = 14;
+	const char *title = c->titles[p];
+
+	assert(f != NULL && c != NULL && p < c->npanels && c->ymax > 0);
 	fprintf(f, "<g>\n<text x=\"%.1f\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\">", x0 + 8, y0 + 18);
-	xml_text(f, title);
+	xml_text(f, p == 0 ? "Municipality (all schools)" : title);
 	fputs("</text>\n", f);
 	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n", px, py, pw, ph);
-	/* the band where counts are not shown */
-	{
-		double bh = ph * (double)VIOS_REPORT_MIN_COUNT / (double)ymax;
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#eee\"/>\n", px, py + ph - bh, pw, bh);
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#888\">&lt;%d not shown</text>\n", px + 4,
-			py + ph - 3, VIOS_REPORT_MIN_COUNT);
-	}
+	/* the band of cells not shown */
+	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#eee\"/>\n", px, py + ph - bh, pw, bh);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#888\">not shown: &lt;%d, x</text>\n", px + 4,
+		py + ph - 3, VIOS_REPORT_MIN_COUNT);
 	for (int k = 0; k <= 2; k++) {
-		long long v = ymax * k / 2;
-		double y = py + ph - ph * (double)v / (double)ymax;
+		long long v = c->ymax * k / 2;
+		double y = py + ph - bh - (ph - bh) * (double)v / (double)c->ymax;
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"end\">%lld</text>\n", px - 4, y + 3, v);
 	}
-	for (size_t m = 0; m < nmonths; m++) {
-		double x = nmonths > 1 ? px + pw * (double)m / (double)(nmonths - 1) : px + pw / 2;
-		if (nmonths <= 12 || m % ((nmonths + 11) / 12) == 0)
+	for (size_t m = 0; m < c->nmonths; m++) {
+		double x = VIOS_CHART_X(c, m, px, pw);
+		if (c->nmonths <= 12 || m % ((c->nmonths + 11) / 12) == 0)
 			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"middle\">%s</text>\n", x,
-				py + ph + 12, months[m]);
+				py + ph + 12, c->months[m]);
 	}
 	for (int t = 0; t < NTHEMES; t++) {
 		int open = 0;
-		for (size_t m = 0; m < nmonths; m++) {
-			long long v = vals[m][t];
-			double x = nmonths > 1 ? px + pw * (double)m / (double)(nmonths - 1) : px + pw / 2;
-			double y = py + ph - ph * (double)v / (double)ymax;
-			if (v < VIOS_REPORT_MIN_COUNT) {
+		for (size_t m = 0; m < c->nmonths; m++) {
+			long long v = VIOS_CHART_VAL(c, p, m, t);
+			if (v < 0) {
 				if (open)
 					fputs("\"/>\n", f);
 				open = 0;
 				continue;
 			}
 			if (!open)
-				fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colors[t]);
-			fprintf(f, "%.1f,%.1f ", x, y);
+				fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", vios_chart_colors[t]);
+			fprintf(f, "%.1f,%.1f ", VIOS_CHART_X(c, m, px, pw), py + ph - bh - (ph - bh) * (double)v / (double)c->ymax);
 			open = 1;
 		}
 		if (open)
 			fputs("\"/>\n", f);
-		for (size_t m = 0; m < nmonths; m++) {
-			long long v = vals[m][t];
-			double x = nmonths > 1 ? px + pw * (double)m / (double)(nmonths - 1) : px + pw / 2;
-			if (v >= VIOS_REPORT_MIN_COUNT)
-				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s %s: %lld</title></circle>\n", x,
-					py + ph - ph * (double)v / (double)ymax, colors[t], vios_theme_name(t), months[m], v);
+		for (size_t m = 0; m < c->nmonths; m++) {
+			long long v = VIOS_CHART_VAL(c, p, m, t);
+			double x = VIOS_CHART_X(c, m, px, pw);
+			char shown[24];
+			if (v >= 0) {
+				snprintf(shown, sizeof(shown), "%lld", v);
+				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\">", x,
+					py + ph - bh - (ph - bh) * (double)v / (double)c->ymax, vios_chart_colors[t]);
+			} else {
+				/* every cell not shown at the same place: 0 looks like 1-4 */
+				snprintf(shown, sizeof(shown), "%s", v == VIOS_CHART_BELOW ? VIOS_REPORT_BELOW : VIOS_REPORT_HIDDEN);
+				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"none\" stroke=\"#999\">", x,
+					py + ph - bh / 2);
+			}
+			fputs("<title>", f);
+			xml_text(f, title);
+			fprintf(f, ", %s, %s: ", vios_theme_name(t), c->months[m]);
+			xml_text(f, shown);
+			fputs("</title></circle>\n", f);
 		}
 	}
-	if (trend_notes && trend_notes[0] && trend_notes[0][0]) {
+	if (trends && trends[0]) {
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#333\">trends: ", px, py + ph + 28);
-		xml_text(f, trend_notes[0]);
+		xml_text(f, trends);
 		fputs("</text>\n", f);
 	}
 	fputs("</g>\n", f);
 }
 
-int vios_report_svg(FILE *f, json_t *report)
+int vios_report_svg(FILE *f, json_t *pub)
 {
-	json_t *rows = json_object_get(report, "rows"), *totals = json_object_get(report, "totals"), *r;
-	char (*months)[8] = NULL, (*names)[VIOS_NAME_MAX + 1] = NULL;
-	long long (*vals)[NTHEMES] = NULL, ymax = 10;
-	size_t nmonths = 0, nschools = 0, i;
+	vios_chart c;
 	double W = 960, PH = 250;
-	int error = 0;
+	int error;
 
-	assert(f != NULL && report != NULL);
-	/* months and schools, in the order of the rows */
-	months = calloc(json_array_size(totals) / NTHEMES + 1, sizeof(*months));
-	names = calloc(json_array_size(rows) / NTHEMES + 1, sizeof(*names));
-	if (months == NULL || names == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
-	json_array_foreach(totals, i, r) {
-		const char *m = json_string_value(json_object_get(r, "month"));
-		assert(m != NULL);
-		if (nmonths == 0 || strcmp(months[nmonths - 1], m)) {
-			assert(nmonths < json_array_size(totals) / NTHEMES + 1);
-			snprintf(months[nmonths++], 8, "%s", m);
-		}
-		if (json_integer_value(json_object_get(r, "signals")) > ymax)
-			ymax = json_integer_value(json_object_get(r, "signals"));
-	}
-	json_array_foreach(rows, i, r) {
-		const char *s = json_string_value(json_object_get(r, "school"));
-		size_t k;
-		for (k = 0; k < nschools && strcmp(names[k], s); k++)
-			;
-		if (k == nschools) {
-			assert(nschools < json_array_size(rows) / NTHEMES + 1);
-			snprintf(names[nschools++], VIOS_NAME_MAX + 1, "%s", s);
-		}
-	}
-	ymax = (ymax + 9) / 10 * 10; /* a round top, ticks at 0, half and top */
-	if ((vals = calloc(nmonths + 1, sizeof(*vals))) == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
+	assert(f != NULL && pub != NULL);
+	if ((error = vios_chart_make(&c, pub)) < 0)
+		return error;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n"
 		   "<title>VIOS signals per theme per month</title>\n"
 		   "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-		W, 90 + PH * (double)(nschools + 1));
-	fprintf(f, "<text x=\"16\" y=\"26\" font-size=\"18\" font-weight=\"bold\">Signals per theme per month, %s to %s</text>\n",
-		json_string_value(json_object_get(report, "from")), json_string_value(json_object_get(report, "to")));
-	fprintf(f, "<text x=\"16\" y=\"44\" font-size=\"11\" fill=\"#555\">From the theme data the schools send: counts, no personal data. Counts below %d are not shown.</text>\n",
-		VIOS_REPORT_MIN_COUNT);
+		W, 90 + PH * (double)c.npanels);
+	fputs("<text x=\"16\" y=\"26\" font-size=\"18\" font-weight=\"bold\">", f);
+	xml_text(f, json_string_value(json_object_get(pub, "municipality")) ?: "");
+	fprintf(f, ": signals per theme per month, %s to %s</text>\n", json_string_value(json_object_get(pub, "from")) ?: "",
+		json_string_value(json_object_get(pub, "to")) ?: "");
+	fprintf(f, "<text x=\"16\" y=\"44\" font-size=\"11\" fill=\"#555\">From the theme data the schools send: counts, no personal data. &lt;%d: fewer than %d; x: not shown, so that no count below %d can be worked out.</text>\n",
+		VIOS_REPORT_MIN_COUNT, VIOS_REPORT_MIN_COUNT, VIOS_REPORT_MIN_COUNT);
 	for (int t = 0; t < NTHEMES; t++)
 		fprintf(f, "<g><rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text></g>\n",
-			16 + (t % 6) * 150, 52 + (t / 6) * 14, colors[t], 30 + (t % 6) * 150, 61 + (t / 6) * 14, vios_theme_name(t));
-	/* the municipality: totals */
-	memset(vals, 0, (nmonths + 1) * sizeof(*vals));
-	json_array_foreach(totals, i, r) {
-		assert(i / NTHEMES <= nmonths);
-		vals[i / NTHEMES][i % NTHEMES] = json_integer_value(json_object_get(r, "signals"));
-	}
-	panel(f, 0, 84, W, PH, "Municipality (all schools)", vals, nmonths, months, NULL, ymax);
-	for (size_t s = 0; s < nschools; s++) {
-		char notes[512] = "";
-		const char *note[1] = { notes };
-		memset(vals, 0, (nmonths + 1) * sizeof(*vals));
-		json_array_foreach(rows, i, r) {
-			const char *lvl = json_string_value(json_object_get(r, "trend"));
-			if (strcmp(json_string_value(json_object_get(r, "school")), names[s]))
-				continue;
-			size_t m = (i / NTHEMES) / nschools;
-			if (m < nmonths)
-				vals[m][i % NTHEMES] = json_integer_value(json_object_get(r, "signals"));
-			if (lvl && strlen(notes) < sizeof(notes) - 64)
-				snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes), "%s%s %s (%s)", notes[0] ? "; " : "",
-					 json_string_value(json_object_get(r, "theme")),
-					 !strcmp(lvl, "rising") ? "rising" : !strcmp(lvl, "falling") ? "falling" : "stable",
-					 json_string_value(json_object_get(r, "month")));
-		}
-		panel(f, 0, 84 + PH * (double)(s + 1), W, PH, names[s], vals, nmonths, months, note, ymax);
+			16 + (t % 6) * 150, 52 + (t / 6) * 14, vios_chart_colors[t], 30 + (t % 6) * 150, 61 + (t / 6) * 14,
+			vios_theme_name(t));
+	for (size_t p = 0; p < c.npanels; p++) {
+		char trends[512];
+		vios_chart_trends(trends, sizeof(trends), pub, p == 0 ? "" : c.titles[p]);
+		panel(f, &c, p, 0, 84 + PH * (double)p, W, PH, p == 0 ? NULL : trends);
 	}
 	fputs("</svg>\n", f);
 	if (ferror(f))
 		error = vios_error_os("cannot write the SVG");
-done:
-	free(months);
-	free(names);
-	free(vals);
+	vios_chart_dispose(&c);
 	return error;
 }

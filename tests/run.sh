@@ -27,7 +27,7 @@ if [ "${SAN:-0}" = 1 ]; then
 	export LSAN_OPTIONS
 fi
 E2E_SERIAL="gitbomb hardening2 freshness"
-E2E_FIRST="lifecycle test_audit test_bundle mandate_attacks replication restore bundles mandate_cli audit test_crdt test_store test_node"
+E2E_FIRST="lifecycle report_attack test_audit test_bundle mandate_attacks replication restore bundles mandate_cli audit test_crdt test_store test_node"
 jobs=${VIOS_CHECK_JOBS:-2}
 case $jobs in ''|*[!0-9]*|0) echo "run.sh: VIOS_CHECK_JOBS must be a number from 1, not '$jobs'" >&2; exit 2 ;; esac
 e2e_only=${VIOS_CHECK_E2E_ONLY:-0}

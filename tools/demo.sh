@@ -16,7 +16,7 @@ D=$(mktemp -d /tmp/vios-demo.XXXXXX)
 trap '[ "${KEEP:-0}" = 1 ] && echo "(kept $D)" || rm -rf "$D"' EXIT
 export VIOS_PASSPHRASE='demo passphrase - choose your own'
 mkdir -p "$OUT"
-rm -f "$OUT/report.csv" "$OUT/report.svg" "$OUT/flows.csv" "$OUT/audit.checkpoint" "$OUT/audit-after-tamper.txt"
+rm -f "$OUT/report.csv" "$OUT/report.svg" "$OUT/report.pdf" "$OUT/flows.csv" "$OUT/audit.checkpoint" "$OUT/audit-after-tamper.txt"
 V() { local h=$1; shift; "$VIOS" --home "$D/$h" "$@"; }
 step() { printf '\n== %s\n' "$*"; }
 say() { printf '   %s\n' "$*"; }
@@ -157,10 +157,10 @@ git --git-dir "$D/hub.git" rev-parse -q --verify "refs/heads/nodes/$(V linde --j
 step "9. The hub merges and reports trends to the steering group"
 must V hub hub merge
 say "$(cat "$D/.out")"
-must V hub hub report --csv "$OUT/report.csv" --svg "$OUT/report.svg"
+must V hub hub report --csv "$OUT/report.csv" --svg "$OUT/report.svg" --pdf "$OUT/report.pdf"
 grep -q "^$MONTH,De Linde,nuisance,<5,stable" "$OUT/report.csv" || fail "De Linde's trend is not in the report"
 grep -q "^$MONTH,De Regenboog,weapons,6,rising" "$OUT/report.csv" || fail "De Regenboog's weapons count is not 6"
-say "report: $(($(wc -l <"$OUT/report.csv") - 1)) rows (month x school x theme), $(grep -c ',<5,' "$OUT/report.csv") counts below 5 shown as <5"
+say "report: $(($(wc -l <"$OUT/report.csv") - 1)) rows (month x school x theme, and the municipality's month x theme), $(grep -c ',<5,' "$OUT/report.csv") counts below 5 shown as <5, $(grep -c ',x,' "$OUT/report.csv") hidden as x so that none can be worked out; report.pdf opens with the one-page summary"
 V hub hub report --from "$MONTH" | grep -v '^signals' | sed 's/^/     /'
 
 step "10. Scenario 5, the audit: the privacy officer verifies, lists the flows and replays"
@@ -210,5 +210,5 @@ V politie sync >/dev/null 2>"$D/.err"; rc=$?
 say "the police's next sync refuses it too: $(cat "$D/.err")"
 
 printf '\n== Done. Every step did what it said.\n'
-echo "   report:  $OUT/report.csv and $OUT/report.svg (open the SVG in a browser)"
+echo "   report:  $OUT/report.csv, $OUT/report.svg (open it in a browser) and $OUT/report.pdf"
 echo "   audit:   $OUT/flows.csv, $OUT/audit.checkpoint, $OUT/audit-after-tamper.txt"

@@ -22,8 +22,8 @@ if [ "${1:-}" = "--no-install" ]; then
 	shift
 fi
 
-build="gcc make pkg-config libsqlite3-dev libgit2-dev libsodium-dev zlib1g-dev libjansson-dev"
-tools="git age minisign sqlite3 jq"
+build="gcc make pkg-config libsqlite3-dev libgit2-dev libsodium-dev zlib1g-dev libjansson-dev libcairo2-dev"
+tools="git age minisign sqlite3 jq poppler-utils python3"
 # tests/e2e/deb.sh: dpkg-shlibdeps (the package's Depends), systemd-analyze
 # verify on the units, visudo -c on the sudoers snippet
 packaging="dpkg-dev systemd sudo"

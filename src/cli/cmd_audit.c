@@ -628,6 +628,7 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 			json_object_set_new(doc, "refused", json_integer((json_int_t)rep.refused));
 			json_object_set_new(doc, "held", json_integer((json_int_t)rep.held));
 			json_object_set_new(doc, "log_went_back", json_integer((json_int_t)rep.log_back));
+			json_object_set_new(doc, "name_check_skipped", json_integer((json_int_t)rep.name_check_skipped));
 		}
 		if (doc == NULL) {
 			error = vios_error_nomem();
@@ -637,6 +638,9 @@ static int audit_replay(vios_cli *cli, const audit_args *args)
 		json_decref(doc);
 	} else
 		printf("%s\n", rep.digest);
+	if (rep.name_check_skipped && !cli->json)
+		fprintf(stderr, "vios: note: %zu record%s of theme text written with --no-name-check (the name guard skipped; first: %s)\n",
+			rep.name_check_skipped, rep.name_check_skipped == 1 ? "" : "s", rep.first_name_check_skipped);
 	if (rep.not_for_me && !cli->json)
 		fprintf(stderr, "vios: note: %zu bundle%s not addressed to this node (the covenant's auditor_scope leaves them out, or they were sealed before it was enrolled or approved; a replay needs scope content): their changes are not in the digest\n",
 			rep.not_for_me, rep.not_for_me == 1 ? " was" : "s were");

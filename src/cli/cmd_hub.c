@@ -52,14 +52,16 @@ static int read_input(uint8_t **buf, size_t *len, const char *path, size_t max)
 	return error;
 }
 
+enum { OUT_CSV, OUT_SVG, OUT_PDF, OUT_PNG, OUT_SUMMARY, OUT_N };
+
 /*
- * Writes the report as CSV (svg 0) or SVG (svg 1) to path, "-" meaning
- * standard output. A file is written whole or not at all, by
- * vios_file_write_atomic: a new file beside it renamed over it, so a
- * symbolic link at path is replaced, never followed, and nothing at path is
- * truncated before the new content is complete.
+ * Writes the published report in format k to path, "-" meaning standard
+ * output. A file is written whole or not at all, by vios_file_write_atomic:
+ * a new file beside it renamed over it, so a symbolic link at path is
+ * replaced, never followed, and nothing at path is truncated before the new
+ * content is complete.
  */
-static int report_file(const char *path, json_t *rep, int svg)
+static int report_file(const char *path, json_t *pub, int k, vios_csv_dialect d)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -68,7 +70,13 @@ static int report_file(const char *path, json_t *rep, int svg)
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return vios_error_nomem();
-	error = svg ? vios_report_svg(f, rep) : vios_report_csv(f, rep);
+	switch (k) {
+	case OUT_CSV: error = vios_report_csv(f, pub, d); break;
+	case OUT_SVG: error = vios_report_svg(f, pub); break;
+	case OUT_PDF: error = vios_report_pdf(f, pub, 0); break;
+	case OUT_PNG: error = vios_report_png(f, pub); break;
+	default: error = vios_report_pdf(f, pub, 1); break;
+	}
 	if (fclose(f) != 0 && error == 0)
 		error = vios_error_nomem();
 	if (error == 0) {
@@ -82,82 +90,75 @@ static int report_file(const char *path, json_t *rep, int svg)
 	return error;
 }
 
-/* vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE|-] [--svg FILE|-] */
+/* vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE|-]
+ *   [--csv-dialect rfc4180|excel-nl] [--svg FILE|-] [--pdf FILE|-]
+ *   [--png FILE|-] [--summary FILE|-] */
 static int hub_report(vios_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = { { "from", required_argument, NULL, 'f' },
 						   { "to", required_argument, NULL, 't' },
 						   { "csv", required_argument, NULL, 'c' },
+						   { "csv-dialect", required_argument, NULL, 'd' },
 						   { "svg", required_argument, NULL, 's' },
+						   { "pdf", required_argument, NULL, 'p' },
+						   { "png", required_argument, NULL, 'g' },
+						   { "summary", required_argument, NULL, 'y' },
 						   { "json", no_argument, NULL, OPT_JSON },
 						   { NULL, 0, NULL, 0 } };
-	const char *from = NULL, *to = NULL, *csv = NULL, *svg = NULL;
+	static const char *const names[OUT_N] = { "--csv", "--svg", "--pdf", "--png", "--summary" };
+	const char *from = NULL, *to = NULL, *out[OUT_N] = { NULL };
+	vios_csv_dialect dialect = VIOS_CSV_RFC4180;
 	json_t *rep = NULL;
-	int c, error, to_stdout;
+	int c, error = 0, to_stdout = 0, any = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': from = optarg; break;
 		case 't': to = optarg; break;
-		case 'c': csv = optarg; break;
-		case 's': svg = optarg; break;
+		case 'c': out[OUT_CSV] = optarg; break;
+		case 's': out[OUT_SVG] = optarg; break;
+		case 'p': out[OUT_PDF] = optarg; break;
+		case 'g': out[OUT_PNG] = optarg; break;
+		case 'y': out[OUT_SUMMARY] = optarg; break;
+		case 'd':
+			if (vios_csv_dialect_parse(&dialect, optarg) < 0)
+				return cli_usage(cli, "--csv-dialect: '%s' is not rfc4180 or excel-nl", optarg);
+			break;
 		case OPT_JSON: cli->json = 1; break;
 		default: return cli_usage(cli, "unknown option");
 		}
 	}
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	to_stdout = (csv && !strcmp(csv, "-")) + (svg && !strcmp(svg, "-"));
+	for (int k = 0; k < OUT_N; k++) {
+		to_stdout += out[k] && !strcmp(out[k], "-");
+		any += out[k] != NULL;
+	}
 	if (to_stdout > 1 || (to_stdout && cli->json))
-		return cli_usage(cli, "only one of --csv -, --svg - and --json can write to standard output");
+		return cli_usage(cli, "only one of %s -, %s -, %s -, %s -, %s - and --json can write to standard output",
+				 names[0], names[1], names[2], names[3], names[4]);
+	/* the published report: exact counts stay in sync/report.c */
 	if ((error = cli_open(cli)) < 0)
 		return error;
 	if ((error = vios_report_build(&rep, cli->store, from, to)) < 0)
 		return error == VIOS_EUSAGE ? cli_usage(cli, "%s", vios_error_last()) : error;
-	for (int k = 0; k < 2 && error == 0; k++) {
-		if ((k ? svg : csv) != NULL)
-			error = report_file(k ? svg : csv, rep, k);
-	}
+	for (int k = 0; k < OUT_N && error == 0; k++)
+		if (out[k] != NULL)
+			error = report_file(out[k], rep, k, dialect);
 	if (error == 0 && to_stdout) {
 		/* the file went to standard output: no table after it */
 	} else if (error == 0 && cli->json) {
-		/* exact counts never leave: the JSON carries them as shown, a
-		 * number, or the string "<5" for a count below the minimum
-		 * (VIOS_REPORT_MIN_COUNT) */
-		static const char *const parts[] = { "rows", "totals", NULL };
-		for (const char *const *part = parts; *part; part++) {
-			size_t i;
-			json_t *r;
-			json_array_foreach(json_object_get(rep, *part), i, r) {
-				json_int_t count = json_integer_value(json_object_get(r, "signals"));
-				char n[24];
-				vios_report_count(n, count);
-				json_object_set_new(r, "signals", count < VIOS_REPORT_MIN_COUNT ? json_string(n) : json_integer(count));
-			}
-		}
 		cli_json(stdout, rep);
 	} else if (error == 0) {
-		size_t i, shown = 0;
-		json_t *r;
-		printf("signals per theme per month, %s to %s (counts below %d shown as <%d)\n",
-		       json_string_value(json_object_get(rep, "from")), json_string_value(json_object_get(rep, "to")),
-		       VIOS_REPORT_MIN_COUNT, VIOS_REPORT_MIN_COUNT);
-		printf("%-8s %-24s %-15s %7s  %s\n", "MONTH", "SCHOOL", "THEME", "SIGNALS", "TREND");
-		json_array_foreach(json_object_get(rep, "rows"), i, r) {
-			char n[24];
-			if (json_integer_value(json_object_get(r, "signals")) == 0 && !json_is_string(json_object_get(r, "trend")))
-				continue;
-			vios_report_count(n, json_integer_value(json_object_get(r, "signals")));
-			printf("%-8s %-24s %-15s %7s  %s\n", json_string_value(json_object_get(r, "month")),
-			       json_string_value(json_object_get(r, "school")), json_string_value(json_object_get(r, "theme")), n,
-			       json_string_value(json_object_get(r, "trend")) ?: "");
-			shown++;
+		error = vios_report_text(stdout, rep);
+		if (error == 0 && any) {
+			printf("written:");
+			for (int k = 0; k < OUT_N; k++)
+				if (out[k] != NULL)
+					printf(" %s", out[k]);
+			putchar('\n');
 		}
-		printf("%zu rows with signals or a trend", shown);
-		if (csv || svg)
-			printf("; written:%s%s%s%s", csv ? " " : "", csv ? csv : "", svg ? " " : "", svg ? svg : "");
-		putchar('\n');
 	}
 	if (error == 0)
 		error = vios_store_log(cli->store, "read", "signal_count", NULL, "hub report (counts, no personal data)");

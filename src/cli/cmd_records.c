@@ -25,8 +25,11 @@ typedef struct {
 	const char *col;
 	int kind; /* 0 value, 1 flag (sets "1"), 2 yes/no value, 3 free text (cli/text.h: "-" reads
 		   * standard input or the editor), 4 free text an add needs (asked in the editor when
-		   * missing on a terminal) */
+		   * missing on a terminal), 5 a switch that is no field: --no-name-check, which
+		   * turns the name guard off for this write (vios_records_name_check; logged) */
 } addopt;
+
+#define NO_NAME_CHECK { "no-name-check", NULL, 5 }
 
 /*
  * Parses an add or edit command's options into fields (MAXOPT of them).
@@ -35,7 +38,7 @@ typedef struct {
  * off too: the one spec serves both.
  */
 static int parse_fields(vios_cli *cli, int argc, char **argv, const addopt *spec, int edit,
-			vios_field *fields, size_t *nfields)
+			vios_field *fields, size_t *nfields, int *no_name_check)
 {
 	struct option longopts[MAXOPT + 2];
 	size_t n = 0, nopt = 0;
@@ -43,7 +46,7 @@ static int parse_fields(vios_cli *cli, int argc, char **argv, const addopt *spec
 
 	for (; spec[nopt].opt; nopt++) {
 		longopts[nopt].name = spec[nopt].opt;
-		longopts[nopt].has_arg = spec[nopt].kind == 1 && !edit ? no_argument : required_argument;
+		longopts[nopt].has_arg = (spec[nopt].kind == 1 && !edit) || spec[nopt].kind == 5 ? no_argument : required_argument;
 		longopts[nopt].flag = NULL;
 		longopts[nopt].val = (int)nopt;
 	}
@@ -57,6 +60,10 @@ static int parse_fields(vios_cli *cli, int argc, char **argv, const addopt *spec
 		}
 		if (c < 0 || (size_t)c >= nopt)
 			return cli_usage(cli, "unknown option");
+		if (spec[c].kind == 5) {
+			*no_name_check = 1; /* applied once the store is open */
+			continue;
+		}
 		val = spec[c].kind == 1 && !edit ? "1" : optarg;
 		if (spec[c].kind >= 3 && (error = cli_text(&val, cli, spec[c].opt, optarg)) < 0)
 			return error;
@@ -84,15 +91,17 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 	vios_field fields[MAXOPT];
 	size_t n = 0;
 	char id[37];
-	int error;
+	int error, no_check = 0;
 
-	if ((error = parse_fields(cli, argc, argv, spec, 0, fields, &n)) < 0)
+	if ((error = parse_fields(cli, argc, argv, spec, 0, fields, &n, &no_check)) < 0)
 		return error;
 	if (optind + 1 != argc)
 		return cli_usage(cli, "unexpected argument '%s'", optind + 1 < argc ? argv[optind + 1] : "");
 	/* a text the record needs and the command line left out: the editor, on a terminal */
 	for (const addopt *o = spec; o->opt && cli_text_can_edit(); o++) {
 		size_t i = 0;
+		if (o->col == NULL)
+			continue;
 		while (i < n && strcmp(fields[i].col, o->col))
 			i++;
 		if (o->kind != 4 || i < n)
@@ -101,7 +110,11 @@ static int add_record(vios_cli *cli, int argc, char **argv, const char *table, c
 			return error;
 		fields[n++].col = o->col;
 	}
-	if ((error = cli_open(cli)) < 0 || (error = vios_record_add(id, cli->store, table, fields, n)) < 0)
+	if ((error = cli_open(cli)) < 0)
+		return error;
+	if (no_check)
+		vios_records_name_check(cli->store, 0);
+	if ((error = vios_record_add(id, cli->store, table, fields, n)) < 0)
 		return error;
 	if (cli->json)
 		return cli_json_out(json_pack("{s:s}", "id", id));
@@ -120,21 +133,25 @@ static int edit_record(vios_cli *cli, int argc, char **argv, const char *verb, c
 	json_t *changed = NULL;
 	char opts[400] = "";
 	size_t n = 0;
-	int error;
+	int error, no_check = 0;
 
-	if ((error = parse_fields(cli, argc, argv, spec, 1, fields, &n)) < 0)
+	if ((error = parse_fields(cli, argc, argv, spec, 1, fields, &n, &no_check)) < 0)
 		return error;
 	/* argv ends with the action word; the one word before it is the id */
 	if (optind + 2 != argc)
 		return cli_usage(cli, "expected '%s %s ID --OPTION VALUE...'", cli->command, verb);
 	if (n == 0) {
 		for (const addopt *o = spec; o->opt; o++)
-			snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s--%s", o == spec ? "" : ", ",
+			if (o->col != NULL)
+				snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s--%s", o == spec ? "" : ", ",
 				 o->opt);
 		return cli_usage(cli, "%s: nothing to change, give one or more of %s", verb, opts);
 	}
-	if ((error = cli_open(cli)) < 0 ||
-	    (error = vios_record_edit(&changed, cli->store, table, argv[optind], fields, n)) < 0)
+	if ((error = cli_open(cli)) < 0)
+		return error;
+	if (no_check)
+		vios_records_name_check(cli->store, 0);
+	if ((error = vios_record_edit(&changed, cli->store, table, argv[optind], fields, n)) < 0)
 		return error;
 	if (cli->json)
 		return cli_json_out(json_pack("{s:s, s:o}", "id", argv[optind], "changed", changed));
@@ -366,7 +383,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 				       { "source", "source", 3 }, { "basis", "basis", 0 },
 				       { "parents-informed", "parents_informed", 2 },
 				       { "not-informed-reason", "not_informed_reason", 3 },
-				       { NULL, NULL, 0 } };
+				       NO_NAME_CHECK, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "signal", spec);
@@ -425,7 +442,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 int cmd_trend(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "theme", "theme", 0 }, { "period", "period", 0 },
-				       { "level", "level", 0 }, { "note", "note", 3 }, { NULL, NULL, 0 } };
+				       { "level", "level", 0 }, { "note", "note", 3 }, NO_NAME_CHECK, { NULL, NULL, 0 } };
 	static const cli_col cols[] = { { "id", "ID", 0 }, { "period", "PERIOD", 0 }, { "theme", "THEME", 0 },
 					{ "level", "LEVEL", 0 }, { "note", "NOTE", 1 }, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
@@ -443,7 +460,7 @@ int cmd_trend(vios_cli *cli, int argc, char **argv)
 int cmd_meeting(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "kind", "kind", 0 }, { "date", "date", 0 }, { "roles", "roles", 0 },
-				       { "minutes", "minutes", 3 }, { "case", "case_id", 0 }, { NULL, NULL, 0 } };
+				       { "minutes", "minutes", 3 }, { "case", "case_id", 0 }, NO_NAME_CHECK, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "meeting", spec);

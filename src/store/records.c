@@ -7,6 +7,7 @@
 #include "util/util.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -344,6 +345,17 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 			vios_error_set(VIOS_ERR_INPUT, "%s: '%s' is not a month (YYYY-MM)", r->label, v);
 			return VIOS_EUSAGE;
 		}
+		{
+			/* a month that has not begun is refused, as a date in the
+			 * future is (V_PAST, with the same day of slack) */
+			char tomorrow[11];
+			day_after(tomorrow, 1);
+			if (strncmp(v, tomorrow, 7) > 0) {
+				vios_error_set(VIOS_ERR_INPUT, "%s: %s is in the future (at the latest %.7s)", r->label, v,
+					       tomorrow);
+				return VIOS_EUSAGE;
+			}
+		}
 		return 0;
 	case V_THEME:
 		if (!vios_theme_valid(v)) {
@@ -649,6 +661,226 @@ static int derived_fields(vios_field *out, size_t *nout, char *buf, size_t len, 
 	return error;
 }
 
+/* ---- the name guard ----------------------------------------------------- */
+
+#define TOKENS_MAX 512
+
+/* Lower-case ASCII tokens of text: runs of letters, digits and non-ASCII
+ * bytes; everything else separates. Returns the count (at most max). */
+static size_t tokenize(char (*tok)[48], size_t max, const char *text)
+{
+	size_t n = 0, k = 0;
+
+	for (const unsigned char *p = (const unsigned char *)text;; p++) {
+		int word = *p && (isalnum(*p) || *p >= 0x80);
+		if (word && k < 47 && n < max)
+			tok[n][k++] = (char)tolower(*p);
+		else if (!word && k > 0) {
+			tok[n++][k] = 0;
+			k = 0;
+		}
+		if (!*p)
+			break;
+	}
+	return n;
+}
+
+static int has_token(char (*tok)[48], size_t n, const char *w)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(tok[i], w))
+			return 1;
+	return 0;
+}
+
+/* 1 when w is written as 1 to 3 tokens in a row ("L-20931", "3 B"). */
+static int has_joined(char (*tok)[48], size_t n, const char *w)
+{
+	for (size_t i = 0; i < n; i++) {
+		char buf[160] = "";
+		for (size_t j = i; j < n && j < i + 3; j++) {
+			strcat(buf, tok[j]);
+			if (!strcmp(buf, w))
+				return 1;
+			if (strncmp(w, buf, strlen(buf)) != 0)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* 1 when initials (e.g. "sdv") are written in the text: as one token
+ * ("SdV") or as a run of one-letter tokens ("S. d. V."). */
+static int has_initials(char (*tok)[48], size_t n, const char *initials)
+{
+	char run[48];
+	size_t k = 0;
+
+	if (strlen(initials) < 2)
+		return 0;
+	if (has_token(tok, n, initials))
+		return 1;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && strlen(tok[i]) == 1 && k < sizeof(run) - 1) {
+			run[k++] = tok[i][0];
+			continue;
+		}
+		run[k] = 0;
+		if (k >= 2 && strstr(run, initials) != NULL)
+			return 1;
+		k = 0;
+	}
+	return 0;
+}
+
+/* Does text (its tokens) name the pupil of name, class and local id? */
+static int names_pupil(char (*tok)[48], size_t n, const char *name, const char *klass, const char *local_id)
+{
+	char (*nt)[48] = NULL, cls[48] = "", lid[48] = "", ini_all[48] = "", ini_fl[4] = "";
+	size_t k = 0, i, j;
+	int hit = 0, has_class;
+
+	if ((nt = calloc(64, sizeof(*nt))) == NULL)
+		return 0;
+	k = name ? tokenize(nt, 64, name) : 0;
+	/* a class or a local id as one word: "3B", "3 B" and "3-b" alike */
+	for (const char *p = klass ? klass : ""; *p && strlen(cls) < sizeof(cls) - 1; p++)
+		if (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)
+			cls[strlen(cls)] = (char)tolower((unsigned char)*p);
+	for (const char *p = local_id ? local_id : ""; *p && strlen(lid) < sizeof(lid) - 1; p++)
+		if (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)
+			lid[strlen(lid)] = (char)tolower((unsigned char)*p);
+	has_class = cls[0] && has_joined(tok, n, cls);
+	/* the full name, its words in a row */
+	for (i = 0; k >= 2 && i + k <= n && !hit; i++) {
+		for (j = 0; j < k && !strcmp(tok[i + j], nt[j]); j++)
+			;
+		hit = j == k;
+	}
+	/* first or last name with the class */
+	if (!hit && has_class && k >= 1 && (has_token(tok, n, nt[0]) || (strlen(nt[k - 1]) >= 2 && has_token(tok, n, nt[k - 1]))))
+		hit = 1;
+	/* the local id */
+	if (!hit && strlen(lid) >= 3 && has_joined(tok, n, lid))
+		hit = 1;
+	/* the class with the initials: of every word ("sdv") or first and last ("sv") */
+	if (!hit && has_class && k >= 2) {
+		for (i = 0; i < k && i < sizeof(ini_all) - 1; i++)
+			ini_all[i] = nt[i][0];
+		ini_fl[0] = nt[0][0];
+		ini_fl[1] = nt[k - 1][0];
+		hit = has_initials(tok, n, ini_all) || has_initials(tok, n, ini_fl);
+	}
+	free(nt);
+	return hit;
+}
+
+void vios_records_name_check(vios_store *st, int on)
+{
+	assert(st != NULL);
+	st->name_check_off = !on;
+}
+
+int vios_name_guard(char *hit, size_t hitlen, vios_store *st, const char *text)
+{
+	json_t *pupils = NULL, *p;
+	char (*tok)[48] = NULL;
+	size_t n, i;
+	int error = 0;
+
+	assert(hit != NULL && hitlen > 0 && st != NULL);
+	hit[0] = 0;
+	if (text == NULL || !*text)
+		return 0;
+	if ((tok = calloc(TOKENS_MAX, sizeof(*tok))) == NULL)
+		return vios_error_nomem();
+	n = tokenize(tok, TOKENS_MAX, text);
+	/* this school's own pupils (an erased pupil has no name left) */
+	if ((error = vios_query(&pupils, st, "SELECT name, class, local_id FROM pupil WHERE origin = ?1 AND name IS NOT NULL",
+				(const char *[]){ st->node->node_id }, 1)) < 0)
+		goto done;
+	json_array_foreach(pupils, i, p) {
+		const char *name = json_string_value(json_object_get(p, "name"));
+		if (names_pupil(tok, n, name, json_string_value(json_object_get(p, "class")),
+				json_string_value(json_object_get(p, "local_id")))) {
+			snprintf(hit, hitlen, "%s", name);
+			error = 1;
+			break;
+		}
+	}
+done:
+	json_decref(pupils);
+	free(tok);
+	return error;
+}
+
+int vios_records_name_check_skipped(json_t **out, vios_store *st)
+{
+	const char *p[1] = { VIOS_NAME_CHECK_SKIPPED };
+
+	assert(out != NULL && st != NULL);
+	return vios_query(out, st, "SELECT DISTINCT tbl, record_id FROM access_log WHERE why = ?1 AND record_id IS NOT NULL"
+				   " ORDER BY tbl, record_id", p, 1);
+}
+
+/* The free-text columns of table that go out as theme data when the row is
+ * theme data (theme_text), NULL-terminated. */
+static const char *const *theme_text_cols(const char *table)
+{
+	static const char *const trend[] = { "note", NULL }, *const meeting[] = { "minutes", NULL },
+				  *const signal[] = { "note", "source", NULL };
+
+	return !strcmp(table, "trend") ? trend : !strcmp(table, "meeting") ? meeting : !strcmp(table, "signal") ? signal
+															: NULL;
+}
+
+/*
+ * The name guard over the theme text a write leaves in a row: fields f
+ * (the write's) over the row as it is (cur, NULL for a new row). A trend is
+ * always theme data; a meeting when it is no case meeting; a signal when it
+ * is about no pupil. Skipped (and logged once the row is written, by the
+ * caller) when st->name_check_off.
+ */
+static int name_guard_fields(int *skipped, vios_store *st, const char *table, const vios_field *f, size_t n, json_t *cur)
+{
+	const char *const *cols = theme_text_cols(table);
+	char who[128];
+	int error = 0;
+
+	*skipped = 0;
+	if (cols == NULL)
+		return 0;
+	{
+		const char *kind = field(f, n, "kind"), *case_id = field(f, n, "case_id"), *pupil = field(f, n, "pupil_id");
+		if (cur != NULL) {
+			kind = kind ? kind : json_string_value(json_object_get(cur, "kind"));
+			case_id = case_id ? case_id : json_string_value(json_object_get(cur, "case_id"));
+			pupil = pupil ? pupil : json_string_value(json_object_get(cur, "pupil_id"));
+		}
+		if (!strcmp(table, "meeting") && ((kind && !strcmp(kind, "case")) || (case_id && *case_id)))
+			return 0;
+		if (!strcmp(table, "signal") && pupil && *pupil)
+			return 0;
+	}
+	for (const char *const *c = cols; *c; c++) {
+		const char *v = field(f, n, *c);
+		if (v == NULL)
+			continue;
+		if (st->name_check_off) {
+			*skipped = 1;
+			continue;
+		}
+		if ((error = vios_name_guard(who, sizeof(who), st, v)) < 0)
+			return error;
+		if (error == 1) {
+			vios_error_set(VIOS_ERR_INPUT, "%s names a pupil (%s): record it as a signal about the pupil, or rephrase",
+				       *c, who);
+			return VIOS_EUSAGE;
+		}
+	}
+	return 0;
+}
+
 int vios_record_add(char id[37], vios_store *st, const char *table,
 		    const vios_field *given, size_t ngiven)
 {
@@ -659,7 +891,7 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 	const colrule *r;
 	sqlite3_stmt *pStmt = NULL;
 	char zSql[1024], vals[512], now[21], day[11];
-	int error, rc, nbind = 0;
+	int error, rc, nbind = 0, skipped = 0;
 
 	assert(id != NULL && st != NULL && table != NULL);
 	assert(given != NULL || ngiven == 0);
@@ -688,7 +920,8 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 		if (v && (error = check_value(st, r, v)) < 0)
 			goto done;
 	}
-	if ((error = row_rules(st, t, NULL, fields, n)) < 0)
+	if ((error = row_rules(st, t, NULL, fields, n)) < 0 ||
+	    (error = name_guard_fields(&skipped, st, table, fields, n, NULL)) < 0)
 		goto done;
 	/* Build "INSERT INTO t(id, origin, stamp, cols...) VALUES (?...)". */
 	snprintf(zSql, sizeof(zSql), "INSERT INTO %s(id, origin, %s", table, t->stamp);
@@ -720,7 +953,7 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 	}
 	if ((error = vios_store_error(st->db, rc, "saving the record")) < 0)
 		goto done;
-	if ((error = vios_store_log(st, "create", table, id, NULL)) < 0)
+	if ((error = vios_store_log(st, "create", table, id, skipped ? VIOS_NAME_CHECK_SKIPPED : NULL)) < 0)
 		goto done;
 	sqlite3_finalize(pStmt);
 	pStmt = NULL;
@@ -886,7 +1119,7 @@ int vios_record_edit(json_t **changed, vios_store *st, const char *table, const 
 	char reason[TEXT_MAX + 1];
 	const tableinfo *t;
 	size_t n = 0;
-	int error;
+	int error, skipped = 0;
 
 	assert(st != NULL && table != NULL && id != NULL);
 	assert(given != NULL || ngiven == 0);
@@ -901,7 +1134,21 @@ int vios_record_edit(json_t **changed, vios_store *st, const char *table, const 
 	if ((error = edit_fields_check(t, given, ngiven)) < 0 ||
 	    (error = derived_fields(fields, &n, reason, sizeof(reason), st, t, given, ngiven, 0)) < 0)
 		return error;
-	return edit(changed, st, t, id, fields, n, 0);
+	if (theme_text_cols(table) != NULL) {
+		/* the name guard judges the row as the edit leaves it */
+		json_t *cur = NULL;
+		char zSql[96];
+		snprintf(zSql, sizeof(zSql), "SELECT * FROM %s WHERE id = ?1", table);
+		if ((error = vios_query(&cur, st, zSql, (const char *[]){ id }, 1)) < 0)
+			return error;
+		error = name_guard_fields(&skipped, st, table, fields, n, json_array_get(cur, 0));
+		json_decref(cur);
+		if (error < 0)
+			return error;
+	}
+	if ((error = edit(changed, st, t, id, fields, n, 0)) == 0 && skipped)
+		error = vios_store_log(st, "update", table, id, VIOS_NAME_CHECK_SKIPPED);
+	return error;
 }
 
 /* ---- case lifecycle ----------------------------------------------------- */

@@ -44,6 +44,38 @@ int vios_pupil_age_mark(json_t *rows);
  * message naming the field for invalid input; VIOS_ENOTFOUND when a
  * referenced record does not exist.
  */
+/*
+ * The name guard (docs/name-guard.md). Before a record whose free text goes
+ * out as theme data is written (a trend's note; the minutes of a meeting
+ * that is not a case meeting; the note and source of a signal about no
+ * pupil), vios_record_add and vios_record_edit check that text against this
+ * store's own pupils: a pupil's full name, first name and class, last name
+ * and class, local id, or class and initials. A hit refuses the write with
+ * VIOS_EUSAGE and one line: "note names a pupil (Sam de Vries): record it
+ * as a signal about the pupil, or rephrase" (the pupil's name goes to the
+ * coordinator who typed it, never to a log or a bundle).
+ *
+ * vios_records_name_check(st, 0) skips the guard for the writes that follow
+ * (the CLI's --no-name-check): each such write is logged in the access log
+ * on the record (create or update) with the note VIOS_NAME_CHECK_SKIPPED,
+ * never the text; the bundles that carry the record name it to the
+ * auditor (vios-payload-3, sync/payload.h).
+ */
+#define VIOS_NAME_CHECK_SKIPPED "name check skipped (--no-name-check)"
+void vios_records_name_check(vios_store *st, int on);
+
+/* Every record written with the check skipped, as the access log says:
+ * [{"tbl", "record_id"}...]; the exporter names those among a bundle's ops
+ * in its payload (vios-payload-3). */
+int vios_records_name_check_skipped(json_t **out, vios_store *st);
+
+/*
+ * 1 when text names one of the store's pupils by the rules above (*hit: the
+ * pupil's name, NUL-terminated, cut at hitlen), 0 when it does not, or a
+ * negative error.
+ */
+int vios_name_guard(char *hit, size_t hitlen, vios_store *st, const char *text);
+
 int vios_record_add(char id[37], vios_store *st, const char *table,
 		    const vios_field *fields, size_t n);
 /*

@@ -45,6 +45,7 @@ struct vios_store {
 	const vios_store_capture_hooks *capture_hooks; /* NULL until registered */
 	void *capture_ctx;     /* owned by the hooks (their destroy) */
 	int capturing;         /* a captured transaction is open */
+	int name_check_off;    /* records.h vios_records_name_check: 1 = skipped, logged */
 };
 
 /* Schema version this vios writes (the number of migrations in schema/). */

@@ -36,17 +36,17 @@ int vios_csv_neutralised(const char *s)
 	return !is_number(s);
 }
 
-static int needs_quotes(const char *s, int neutralised)
+static int needs_quotes(const char *s, int neutralised, char sep)
 {
 	size_t n = strlen(s);
 
-	if (strpbrk(s, ",\"\r\n") != NULL)
+	if (strpbrk(s, "\"\r\n") != NULL || strchr(s, sep) != NULL)
 		return 1;
 	/* a leading ' makes a leading space an inner one */
 	return n > 0 && ((!neutralised && s[0] == ' ') || s[n - 1] == ' ');
 }
 
-int vios_csv_cell(FILE *f, const char *s)
+static int cell(FILE *f, const char *s, char sep)
 {
 	int neutral, quoted;
 
@@ -54,7 +54,7 @@ int vios_csv_cell(FILE *f, const char *s)
 	if (s == NULL)
 		s = "";
 	neutral = vios_csv_neutralised(s);
-	quoted = needs_quotes(s, neutral);
+	quoted = needs_quotes(s, neutral, sep);
 	if (quoted)
 		fputc('"', f);
 	if (neutral)
@@ -69,15 +69,47 @@ int vios_csv_cell(FILE *f, const char *s)
 	return ferror(f) ? vios_error_os("cannot write the CSV") : 0;
 }
 
-int vios_csv_row(FILE *f, const char *const *cells, size_t n)
+int vios_csv_cell(FILE *f, const char *s)
 {
+	return cell(f, s, ',');
+}
+
+int vios_csv_dialect_parse(vios_csv_dialect *out, const char *name)
+{
+	assert(out != NULL && name != NULL);
+	if (!strcmp(name, "rfc4180"))
+		*out = VIOS_CSV_RFC4180;
+	else if (!strcmp(name, "excel-nl"))
+		*out = VIOS_CSV_EXCEL_NL;
+	else
+		return -1;
+	return 0;
+}
+
+int vios_csv_begin(FILE *f, vios_csv_dialect d)
+{
+	assert(f != NULL);
+	if (d == VIOS_CSV_EXCEL_NL)
+		fputs("\xef\xbb\xbf", f);
+	return ferror(f) ? vios_error_os("cannot write the CSV") : 0;
+}
+
+int vios_csv_row_as(FILE *f, vios_csv_dialect d, const char *const *cells, size_t n)
+{
+	char sep = d == VIOS_CSV_EXCEL_NL ? ';' : ',';
+
 	assert(f != NULL);
 	assert(cells != NULL || n == 0);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			fputc(',', f);
-		vios_csv_cell(f, cells[i]);
+			fputc(sep, f);
+		cell(f, cells[i], sep);
 	}
-	fputc('\n', f);
+	fputs(d == VIOS_CSV_LINES ? "\n" : "\r\n", f);
 	return ferror(f) ? vios_error_os("cannot write the CSV") : 0;
+}
+
+int vios_csv_row(FILE *f, const char *const *cells, size_t n)
+{
+	return vios_csv_row_as(f, VIOS_CSV_LINES, cells, n);
 }

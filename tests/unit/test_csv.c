@@ -114,6 +114,40 @@ static void test_csv__row_joins_cells_with_commas_and_ends_with_lf(void **state)
 	free(buf);
 }
 
+static void test_csv__dialects_rfc4180_crlf_and_excel_nl_semicolon_with_bom(void **state)
+{
+	const char *row[] = { "2026-10", "De Brug; Noord", "=HYPERLINK(\"x\")", "<5", "a,b" };
+	static const struct {
+		int id;
+		vios_csv_dialect d;
+		const char *want;
+	} rows[] = {
+		{ 1, VIOS_CSV_RFC4180, "2026-10,De Brug; Noord,\"'=HYPERLINK(\"\"x\"\")\",<5,\"a,b\"\r\n" },
+		{ 2, VIOS_CSV_EXCEL_NL, "\xef\xbb\xbf" "2026-10;\"De Brug; Noord\";\"'=HYPERLINK(\"\"x\"\")\";<5;a,b\r\n" },
+		{ 3, VIOS_CSV_LINES, "2026-10,De Brug; Noord,\"'=HYPERLINK(\"\"x\"\")\",<5,\"a,b\"\n" },
+	};
+	vios_csv_dialect d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		assert_non_null(m);
+		assert_int_equal(vios_csv_begin(m, rows[i].d), 0);
+		assert_int_equal(vios_csv_row_as(m, rows[i].d, row, 5), 0);
+		assert_int_equal(fclose(m), 0);
+		if (strcmp(buf, rows[i].want) != 0)
+			fail_msg("row %d: wrote [%s], want [%s]", rows[i].id, buf, rows[i].want);
+		free(buf);
+	}
+	assert_int_equal(vios_csv_dialect_parse(&d, "excel-nl"), 0);
+	assert_int_equal(d, VIOS_CSV_EXCEL_NL);
+	assert_int_equal(vios_csv_dialect_parse(&d, "rfc4180"), 0);
+	assert_int_equal(d, VIOS_CSV_RFC4180);
+	assert_int_equal(vios_csv_dialect_parse(&d, "excel"), -1);
+}
+
 static void test_csv__failing_stream_is_an_error(void **state)
 {
 	const char *row[] = { "a", "b" };
@@ -134,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_csv__cells_are_quoted_and_neutralised_as_documented),
 		cmocka_unit_test(test_csv__neutralised_agrees_with_what_is_written),
 		cmocka_unit_test(test_csv__row_joins_cells_with_commas_and_ends_with_lf),
+		cmocka_unit_test(test_csv__dialects_rfc4180_crlf_and_excel_nl_semicolon_with_bom),
 		cmocka_unit_test(test_csv__failing_stream_is_an_error),
 	};
 

@@ -269,6 +269,37 @@ static void test_payload__log_head_round_trips_in_version_2(void **state)
 	free(gz);
 }
 
+static void test_payload__version_3_names_the_records_written_without_the_name_check(void **state)
+{
+	char rcpt[2][37];
+	vios_bundle_header h;
+	vios_crdt_op op, *back = NULL;
+	const vios_crdt_op *ops[1] = { &op };
+	vios_log_head log = { 3, { 0x11 }, { 0x22 } };
+	vios_payload_meta meta;
+	uint8_t *gz = NULL;
+	size_t gzlen = 0, n = 0;
+	const char *two = "trend:01a230a7-194e-7360-92ed-8e8dfce6b8b6 meeting:01a230a7-194e-7360-92ed-8e8dfce6b8b7";
+
+	(void)state;
+	header(&h, rcpt);
+	one_op(&op, &h);
+	assert_int_equal(vios_payload_build_v3(&gz, &gzlen, ops, 1, SENDER, 1, &log, two), 0);
+	assert_int_equal(vios_bundle_payload_read_meta(&back, &n, &meta, gz, gzlen, &h), 0);
+	assert_int_equal(meta.version, 3);
+	assert_int_equal(meta.log.count, 3);
+	assert_string_equal(meta.name_check_skipped, two);
+	vios_crdt_ops_free(back, n);
+	free(gz);
+	/* none: exactly vios-payload-2, which a vios that knows only 2 reads */
+	assert_int_equal(vios_payload_build_v3(&gz, &gzlen, ops, 1, SENDER, 1, &log, ""), 0);
+	assert_int_equal(vios_bundle_payload_read_meta(&back, &n, &meta, gz, gzlen, &h), 0);
+	assert_int_equal(meta.version, 2);
+	assert_string_equal(meta.name_check_skipped, "");
+	vios_crdt_ops_free(back, n);
+	free(gz);
+}
+
 static void test_payload__version_1_is_still_read(void **state)
 {
 	char rcpt[2][37];
@@ -338,10 +369,17 @@ static void test_payload__bad_log_head_is_refused(void **state)
 		{ 8, "UPDATE bundle SET value = '0' WHERE key = 'log_count'", "all zeros exactly when" },
 		{ 9, "INSERT INTO bundle VALUES ('log_count', '6')", "repeated" },
 		{ 10, "INSERT INTO bundle VALUES ('log_tail', '6')", "unknown" },
-		{ 11, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'", "format differ" },
+		{ 11, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'", "vios-payload-3 bundle table without" },
 		{ 12, "DELETE FROM bundle WHERE key = 'log_id'", "without its access log head" },
 		{ 13, "UPDATE bundle SET value = upper(value) WHERE key = 'log_id'", "not an id" },
 		{ 14, "UPDATE bundle SET value = value || '00' WHERE key = 'log_id'", "not an id" },
+		/* vios-payload-3: the records written with --no-name-check */
+		{ 15, "INSERT INTO bundle VALUES ('name_check_skipped', 'trend:01a230a7-194e-7360-92ed-8e8dfce6b8b6')", "vios-payload-2 bundle table without its access log head, or with a name_check_skipped" },
+		{ 16, "UPDATE bundle SET value = 'vios-payload-4' WHERE key = 'format'", "format differ" },
+		{ 17, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'; INSERT INTO bundle VALUES ('name_check_skipped', '')", "not a list of table:id" },
+		{ 18, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'; INSERT INTO bundle VALUES ('name_check_skipped', 'pupil:01a230a7-194e-7360-92ed-8e8dfce6b8b6')", "not a list of table:id" },
+		{ 19, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'; INSERT INTO bundle VALUES ('name_check_skipped', 'trend:01a230a7-194e-7360-92ed-8e8dfce6b8b6  signal:01a230a7-194e-7360-92ed-8e8dfce6b8b6')", "not a list of table:id" },
+		{ 20, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'; INSERT INTO bundle VALUES ('name_check_skipped', 'trend:Sam de Vries')", "not a list of table:id" },
 	};
 	char rcpt[2][37];
 	vios_bundle_header h;
@@ -414,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_payload__built_payload_reads_back_as_the_same_ops),
 		cmocka_unit_test(test_payload__gunzip_round_trips_and_stops_at_its_bound),
 		cmocka_unit_test(test_payload__log_head_round_trips_in_version_2),
+		cmocka_unit_test(test_payload__version_3_names_the_records_written_without_the_name_check),
 		cmocka_unit_test(test_payload__version_1_is_still_read),
 		cmocka_unit_test(test_payload__bad_log_head_is_refused),
 	};

@@ -857,9 +857,89 @@ static void test_data_quality__dates_of_what_happened_are_not_in_the_future(void
 	}
 }
 
+/*
+ * The name guard (docs/name-guard.md) at the library: the pupil of the
+ * setup is "Anna", class 2B; a second one has a full name and a local id.
+ * Numbered texts, hit or not; then the writes it guards and those it does
+ * not, and the switch.
+ */
+static void test_name_guard__theme_text_naming_a_pupil_is_refused(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	static const struct {
+		int id;
+		const char *text, *who; /* who: NULL for no hit */
+	} cases[] = {
+		{ 1, "Bram van Dijk had a knife", "Bram van Dijk" },
+		{ 2, "bram VAN dijk", "Bram van Dijk" },
+		{ 3, "Bram (4A) again", "Bram van Dijk" },
+		{ 4, "Dijk from 4 a", "Bram van Dijk" },
+		{ 5, "id X-777 was seen", "Bram van Dijk" },
+		{ 6, "B.v.D. of 4A", "Bram van Dijk" },
+		{ 7, "Anna in 2B", "Anna" },
+		{ 8, "Bram alone is a name, not a hit", NULL },
+		{ 9, "4A had a lesson", NULL },
+		{ 10, "van Dijk", NULL },
+		{ 11, "knives near the station", NULL },
+		{ 12, "", NULL },
+		{ 13, "Bram van", NULL },
+	};
+	char who[128], id[37], month[8];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	{
+		vios_field f[] = { { "name", "Bram van Dijk" }, { "class", "4A" }, { "local_id", "X-777" } };
+		add(id, st, "pupil", f, 3);
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = vios_name_guard(who, sizeof(who), st, cases[i].text);
+		if (rc != (cases[i].who != NULL) || (rc == 1 && strcmp(who, cases[i].who)))
+			fail_msg("case %d: '%s' gives %d (%s)", cases[i].id, cases[i].text, rc, who);
+	}
+	localtime_r(&t, &tm);
+	strftime(month, sizeof(month), "%Y-%m", &tm);
+	{ /* guarded: a trend's note, thematic minutes, a signal about no pupil */
+		vios_field tr[] = { { "theme", "weapons" }, { "period", month }, { "level", "rising" }, { "note", "Bram van Dijk" } };
+		vios_field mt[] = { { "kind", "thematic" }, { "date", "2026-11-05" }, { "minutes", "Anna of 2B" } };
+		vios_field sg[] = { { "theme", "weapons" }, { "note", "knife" }, { "source", "X-777" } };
+		vios_field ed[] = { { "note", "Bram van Dijk said so" } };
+		assert_int_equal(vios_record_add(id, st, "trend", tr, 4), VIOS_EUSAGE);
+		assert_string_equal(vios_error_last(), "note names a pupil (Bram van Dijk): record it as a signal about the pupil, or rephrase");
+		assert_int_equal(vios_record_add(id, st, "meeting", mt, 3), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "minutes names a pupil (Anna)"));
+		assert_int_equal(vios_record_add(id, st, "signal", sg, 3), VIOS_EUSAGE);
+		assert_int_equal(vios_record_edit(NULL, st, "signal", x->signal2, ed, 1), VIOS_EUSAGE);
+	}
+	{ /* not guarded: case data */
+		vios_field mt[] = { { "kind", "case" }, { "date", "2026-11-05" }, { "case_id", x->kase }, { "minutes", "Anna of 2B" } };
+		vios_field ed[] = { { "note", "Anna of 2B" } };
+		add(id, st, "meeting", mt, 4);
+		FX_OK(vios_record_edit(NULL, st, "signal", x->signal, ed, 1));
+	}
+	{ /* the switch: written, and logged */
+		vios_field tr[] = { { "theme", "weapons" }, { "period", month }, { "level", "rising" }, { "note", "Bram van Dijk" } };
+		json_t *rows = NULL;
+		vios_records_name_check(st, 0);
+		add(id, st, "trend", tr, 4);
+		vios_records_name_check(st, 1);
+		FX_OK(vios_records_name_check_skipped(&rows, st));
+		assert_int_equal(json_array_size(rows), 1);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "record_id")), id);
+		json_decref(rows);
+	}
+	{ /* a trend for a month that has not begun */
+		vios_field tr[] = { { "theme", "weapons" }, { "period", "2099-01" }, { "level", "rising" } };
+		assert_int_equal(vios_record_add(id, st, "trend", tr, 3), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "in the future"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_name_guard__theme_text_naming_a_pupil_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_edit__changes_only_the_given_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_edit__same_value_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_edit__bad_input_changes_nothing, setup, teardown),

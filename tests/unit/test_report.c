@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sync/git.h"
 #include "sync/hub.h"
@@ -103,34 +104,95 @@ static long long signals_in(json_t *report, const char *month, const char *theme
 	return json_integer_value(json_object_get(row_of(report, month, "school", theme), "signals"));
 }
 
-static long long total_of(json_t *report, const char *month, const char *theme)
+/* The published total of (month, theme) as shown: "x" or the number. */
+static void total_of(char out[24], json_t *pub, const char *month, const char *theme)
 {
 	size_t i;
 	json_t *r;
 
-	json_array_foreach(json_object_get(report, "totals"), i, r)
+	json_array_foreach(json_object_get(pub, "totals"), i, r)
 		if (!strcmp(json_string_value(json_object_get(r, "month")), month) &&
-		    !strcmp(json_string_value(json_object_get(r, "theme")), theme))
-			return json_integer_value(json_object_get(r, "signals"));
+		    !strcmp(json_string_value(json_object_get(r, "theme")), theme)) {
+			vios_report_cell(out, json_object_get(r, "signals"));
+			return;
+		}
 	fail_msg("no total %s %s", month, theme);
-	return -1;
 }
 
-static void test_report_count__below_five_is_never_a_number(void **state)
+/* A grid of one month and theme: the schools' counts n[0..k-1]. */
+static json_t *column(const long long *n, size_t k)
+{
+	json_t *rows = json_array();
+	for (size_t i = 0; i < k; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "s%zu", i);
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:I}", "month", "2026-10", "school", name, "theme",
+						      "weapons", "signals", (json_int_t)n[i]));
+	}
+	return json_pack("{s:s, s:s, s:s, s:o}", "municipality", "m", "from", "2026-10", "to", "2026-10", "rows", rows);
+}
+
+/*
+ * Disclosure control, column by column: the cells as shown and the total.
+ * Each "<5" must stay any of 0..4 given the numbers shown and the total
+ * (docs/disclosure.md); the rows are the cases of the issue and the edges
+ * of the rule.
+ */
+static void test_report_publish__suppression_primary_and_complementary(void **state)
 {
 	static const struct {
 		int id;
-		long long n;
-		const char *want;
+		long long n[6];
+		size_t k;
+		const char *cells; /* one character per school: n number, < "<5", x "x" */
+		const char *total;
 	} rows[] = {
-		{ 1, 0, "<5" }, { 2, 1, "<5" }, { 3, 4, "<5" }, { 4, 5, "5" }, { 5, 6, "6" }, { 6, 1234567, "1234567" },
+		/* Regenboog 6, Kompas 2: the total 8 would give Kompas = 2 */
+		{ 1, { 6, 2 }, 2, "n<", "x" },
+		/* Kompas 5 drugs-trade, Regenboog 1: the total 6 would give the 1 */
+		{ 2, { 5, 1 }, 2, "n<", "x" },
+		/* nothing below 5: all shown */
+		{ 3, { 5, 7, 12 }, 3, "nnn", "24" },
+		/* all zero: 0 is <5 and so is the total, hidden */
+		{ 4, { 0, 0, 0 }, 3, "<<<", "x" },
+		/* a total below 5 is never shown */
+		{ 5, { 1, 1, 2 }, 3, "<<<", "x" },
+		/* small cells whose sum leaves each of them 0..4: total shown */
+		{ 6, { 3, 2, 0, 4 }, 4, "<<<<", "9" },
+		{ 7, { 7, 3, 1, 0 }, 4, "n<<<", "11" },
+		/* two small cells summing to 8 would both be 4: hidden total */
+		{ 8, { 4, 4 }, 2, "<<", "x" },
+		/* a complementary cell: the smallest that leaves 0..4 */
+		{ 9, { 20, 9, 1 }, 3, "nx<", "30" },
+		{ 10, { 6, 12, 0 }, 3, "nx<", "18" },
+		/* no single cell suffices: the largest ones */
+		{ 11, { 7, 8, 0, 0 }, 4, "xx<<", "15" },
+		/* none suffice: the total goes */
+		{ 12, { 5, 6, 0 }, 3, "nn<", "x" },
+		/* one school: its count is the total */
+		{ 13, { 9 }, 1, "n", "9" },
+		{ 14, { 3 }, 1, "<", "x" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		char out[24];
-		vios_report_count(out, rows[i].n);
-		if (strcmp(out, rows[i].want) != 0)
-			fail_msg("row %d: %lld shown as '%s', not '%s'", rows[i].id, rows[i].n, out, rows[i].want);
+		json_t *grid = column(rows[i].n, rows[i].k), *pub = NULL;
+		char total[24];
+		FX_OK(vios_report_publish(&pub, grid));
+		for (size_t c = 0; c < rows[i].k; c++) {
+			json_t *v = json_object_get(json_array_get(json_object_get(pub, "rows"), c), "signals");
+			char want = rows[i].cells[c];
+			int ok = want == 'n' ? json_is_integer(v) && json_integer_value(v) == rows[i].n[c]
+				 : json_is_string(v) && !strcmp(json_string_value(v), want == '<' ? "<5" : "x");
+			if (!ok)
+				fail_msg("row %d: school %zu shown as %s, want %c", rows[i].id, c,
+					 json_is_integer(v) ? "a number" : json_string_value(v), want);
+		}
+		total_of(total, pub, "2026-10", "weapons");
+		if (strcmp(total, rows[i].total) != 0)
+			fail_msg("row %d: total shown as %s, want %s", rows[i].id, total, rows[i].total);
+		assert_string_equal(json_string_value(json_object_get(pub, "format")), "vios-report-1");
+		json_decref(grid);
+		json_decref(pub);
 	}
 }
 
@@ -173,33 +235,42 @@ static void test_report_build__a_row_per_month_school_and_theme_with_totals(void
 	school_signals(sb);
 
 	/* the data's own months */
-	FX_OK(vios_report_build(&rep, sb->school.st, NULL, NULL));
+	FX_OK(vios_report_grid(&rep, sb->school.st, NULL, NULL));
 	assert_string_equal(json_string_value(json_object_get(rep, "from")), "2026-09");
 	assert_string_equal(json_string_value(json_object_get(rep, "to")), "2026-10");
 	assert_int_equal(json_array_size(json_object_get(rep, "rows")), 2 * NTHEMES);
-	assert_int_equal(json_array_size(json_object_get(rep, "totals")), 2 * NTHEMES);
 	assert_int_equal(signals_in(rep, "2026-09", "weapons"), 6);
 	assert_int_equal(signals_in(rep, "2026-09", "alcohol"), 2);
 	assert_int_equal(signals_in(rep, "2026-09", "sexting"), 0);
 	assert_int_equal(signals_in(rep, "2026-10", "weapons"), 1);
-	assert_int_equal(total_of(rep, "2026-09", "weapons"), 6);
-	assert_int_equal(total_of(rep, "2026-10", "alcohol"), 0);
 	assert_string_equal(json_string_value(json_object_get(row_of(rep, "2026-09", "school", "weapons"), "school_id")),
 			    sb->school.node->node_id);
 	json_decref(rep);
 
 	/* a quiet month asked for is a month of zeros */
-	FX_OK(vios_report_build(&rep, sb->school.st, "2026-08", "2026-11"));
+	FX_OK(vios_report_grid(&rep, sb->school.st, "2026-08", "2026-11"));
 	assert_int_equal(json_array_size(json_object_get(rep, "rows")), 4 * NTHEMES);
 	assert_int_equal(signals_in(rep, "2026-08", "weapons"), 0);
 	assert_int_equal(signals_in(rep, "2026-11", "weapons"), 0);
 	json_decref(rep);
 
 	/* a range before any data: zeros for the school that reports, not an error */
-	FX_OK(vios_report_build(&rep, sb->school.st, "2025-01", "2025-02"));
+	FX_OK(vios_report_grid(&rep, sb->school.st, "2025-01", "2025-02"));
 	assert_int_equal(json_array_size(json_object_get(rep, "rows")), 2 * NTHEMES);
-	assert_int_equal(total_of(rep, "2025-02", "weapons"), 0);
+	assert_int_equal(signals_in(rep, "2025-02", "weapons"), 0);
 	json_decref(rep);
+	/* never a month after the current one: --to is cut at it */
+	{
+		char now[8], want_to[8];
+		time_t t = vios_now();
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(now, sizeof(now), "%Y-%m", &tm);
+		snprintf(want_to, sizeof(want_to), "%s", now);
+		FX_OK(vios_report_grid(&rep, sb->school.st, "2026-09", "2099-12"));
+		assert_string_equal(json_string_value(json_object_get(rep, "to")), want_to);
+		json_decref(rep);
+	}
 	/* a range that ends before it starts: an empty report */
 	FX_OK(vios_report_build(&rep, sb->school.st, "2026-10", "2026-09"));
 	assert_int_equal(json_array_size(json_object_get(rep, "rows")), 0);
@@ -223,16 +294,20 @@ static void test_report_csv__counts_below_five_are_shown_as_below_five(void **st
 	school_signals(sb);
 	FX_OK(vios_report_build(&rep, sb->school.st, NULL, NULL));
 	assert_non_null(f = open_memstream(&text, &len));
-	FX_OK(vios_report_csv(f, rep));
+	FX_OK(vios_report_csv(f, rep, VIOS_CSV_RFC4180));
 	assert_int_equal(fclose(f), 0);
 	for (const char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 1 + 2 * NTHEMES);
-	assert_true(!strncmp(text, "month,school,theme,signals,trend\n", strlen("month,school,theme,signals,trend\n")));
-	assert_non_null(strstr(text, "\n2026-09,school,weapons,6,\n"));
-	assert_non_null(strstr(text, "\n2026-09,school,alcohol,<5,\n"));
-	assert_non_null(strstr(text, "\n2026-10,school,weapons,<5,\n"));
-	assert_non_null(strstr(text, "\n2026-10,school,sexting,<5,\n")); /* zero too */
+	/* a row per month, school and theme, and per month and theme the municipality */
+	assert_int_equal(lines, 1 + 2 * NTHEMES + 2 * NTHEMES);
+	assert_true(!strncmp(text, "month,school,theme,signals,trend\r\n", strlen("month,school,theme,signals,trend\r\n")));
+	assert_non_null(strstr(text, "\n2026-09,school,weapons,6,\r\n"));
+	assert_non_null(strstr(text, "\n2026-09,school,alcohol,<5,\r\n"));
+	assert_non_null(strstr(text, "\n2026-10,school,weapons,<5,\r\n"));
+	assert_non_null(strstr(text, "\n2026-10,school,sexting,<5,\r\n")); /* zero too */
+	/* one school: its total is its count, shown when it is */
+	assert_non_null(strstr(text, "\n2026-09,,weapons,6,\r\n"));
+	assert_non_null(strstr(text, "\n2026-09,,alcohol,x,\r\n"));
 	for (int n = 0; n < 5; n++) {
 		char exact[8];
 		snprintf(exact, sizeof(exact), ",%d,", n);
@@ -259,11 +334,11 @@ static void test_report_build__the_hub_reports_what_the_school_pushed(void **sta
 	assert_int_equal(mrep.alarms, 0);
 	assert_true(mrep.applied >= 1);
 
-	FX_OK(vios_report_build(&rep, sb->w.hub.st, NULL, NULL));
+	FX_OK(vios_report_grid(&rep, sb->w.hub.st, NULL, NULL));
 	assert_int_equal(json_array_size(json_object_get(rep, "rows")), 2 * NTHEMES);
 	assert_int_equal(signals_in(rep, "2026-09", "weapons"), 6);
 	assert_int_equal(signals_in(rep, "2026-09", "alcohol"), 2);
-	assert_int_equal(total_of(rep, "2026-10", "weapons"), 1);
+	assert_int_equal(signals_in(rep, "2026-10", "weapons"), 1);
 	assert_string_equal(json_string_value(json_object_get(row_of(rep, "2026-09", "school", "weapons"), "trend")),
 			    "rising");
 	json_decref(rep);
@@ -272,7 +347,7 @@ static void test_report_build__the_hub_reports_what_the_school_pushed(void **sta
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report_count__below_five_is_never_a_number),
+		cmocka_unit_test(test_report_publish__suppression_primary_and_complementary),
 		cmocka_unit_test_setup_teardown(
 			test_report_refresh_counts__one_row_per_month_and_theme_rewritten_only_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_build__a_row_per_month_school_and_theme_with_totals, setup,
