@@ -90,6 +90,7 @@ int cmd_sync(vios_cli *cli, int argc, char **argv);
 int cmd_keys(vios_cli *cli, int argc, char **argv);
 int cmd_audit(vios_cli *cli, int argc, char **argv);
 int cmd_config(vios_cli *cli, int argc, char **argv);
+int cmd_stick(vios_cli *cli, int argc, char **argv);
 /* hub merge, shared by cmd_hub */
 int cli_hub_merge(vios_cli *cli, const char *via);
 void cli_progress_on(void);

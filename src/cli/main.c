@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "crdt/crdt.h"
+#include "node/run.h"
 #include "sync/layout.h"
 #include "util/error.h"
 
@@ -351,9 +352,17 @@ static const vios_cmd commands[] = {
 	  "Fetches the hub's registry (verified against the pinned key) and every node's\n"
 	  "bundles, imports what is addressed to this node in each sender's order, seals\n"
 	  "pending changes with the fresh registry and covenant, and pushes this node's\n"
-	  "own ref (fast-forward only). --via uses a USB stick's bare repository instead\n"
-	  "of the hub (made when missing). With the hub unreachable it exits 1 and keeps\n"
-	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n"
+	  "own ref (fast-forward only). --via PATH uses a USB stick instead of the hub: a\n"
+	  "bare repository made with 'vios stick init PATH' (a path that is not one, e.g.\n"
+	  "an unmounted stick, is refused and nothing is created). --via URL (git://,\n"
+	  "ssh://, https://, http://, file:// or user@host:path) syncs with that remote.\n"
+	  "With the hub unreachable it exits 1 and keeps everything queued; a rewritten\n"
+	  "ref or a bad bundle is an alarm (exit 3).\n"
+	  "Every network transfer gives up after net.connect_timeout seconds to connect\n"
+	  "(30) and net.idle_timeout seconds without an answer (120): one line, exit 1,\n"
+	  "changes stay queued ('vios config set net.idle_timeout 60'). The store is not\n"
+	  "held while the network is waited on: other commands run meanwhile. What a\n"
+	  "killed vios left in outbox.git (git's lock files) is cleared, with a warning.\n"
 	  "From 7 days before the registry expires one warning line goes to stderr. Once\n"
 	  "it has expired, theme data is still sealed and sent, but case data stays queued\n"
 	  "until a fresh registry arrives: exit 3 with one line saying so. A node the\n"
@@ -398,6 +407,13 @@ static const vios_cmd commands[] = {
 	  "when the home is an auditor's that joined, the hub it pinned at 'vios join';\n"
 	  "else the checkpoint's; else the key of the first registry commit, printed so\n"
 	  "you can compare it with the hub operator's fingerprint.\n", NULL },
+	{ "stick", cmd_stick, 0, "Make a USB stick's repository for sync --via and hub merge --via",
+	  "usage: vios stick init PATH\n"
+	  "\n"
+	  "Makes PATH (new, or an empty directory) a stick: a bare git repository, mode\n"
+	  "0700, that 'vios sync --via PATH' and 'vios hub merge --via PATH' carry bundles\n"
+	  "on between a school without a link and the hub. They refuse a PATH that is not\n"
+	  "a stick (an unmounted stick, a typo) instead of making a folder there.\n", NULL },
 	{ "config", cmd_config, NEEDS_HOME, "Show and change this node's settings (timeouts, logins)",
 	  "usage: vios config list\n"
 	  "       vios config get KEY\n"
@@ -661,6 +677,7 @@ int main(int argc, char **argv)
 		return print_error(VIOS_EUSAGE, cli.json);
 	}
 	cli.command = cmd->name;
+	vios_run_set_command(cmd->name);
 	for (int j = i + 1; j < argc; j++) {
 		if (!strcmp(argv[j], "--"))
 			break;
