@@ -289,10 +289,10 @@ int vios_net_configure(const char *home)
 	long long c = 30, i = 120;
 	int error, rc;
 
-	assert(home != NULL);
-	if ((error = vios_config_seconds(&c, home, "net.connect_timeout")) < 0 ||
-	    (error = vios_config_seconds(&i, home, "net.idle_timeout")) < 0)
+	if (home != NULL && ((error = vios_config_seconds(&c, home, "net.connect_timeout")) < 0 ||
+			     (error = vios_config_seconds(&i, home, "net.idle_timeout")) < 0))
 		return error;
+	atomic_store(&timed_out, TIMED_NOT);
 	connect_ms = (int)(c * 1000);
 	idle_ms = (int)(i * 1000);
 	if (registered)
@@ -327,8 +327,7 @@ void vios_net_url_redact(char *out, size_t len, const char *url)
 		snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
-/* The timeout's line in place of libgit2's, when one ran out. */
-static int transfer_done(int error, const char *url)
+int vios_net_timed(int error, const char *url)
 {
 	int which = atomic_exchange(&timed_out, TIMED_NOT);
 	char shown[1024];
@@ -358,8 +357,7 @@ int vios_net_fetch(vios_store *st, git_repository *repo, const char *url, const 
 	assert(st != NULL && st->node != NULL && repo != NULL && url != NULL);
 	if ((error = vios_net_configure(st->node->home)) < 0 || (remote && (error = vios_store_release(st)) < 0))
 		return error;
-	atomic_store(&timed_out, TIMED_NOT);
-	error = transfer_done(vios_git_fetch(repo, url, refspecs, n), url);
+	error = vios_net_timed(vios_git_fetch(repo, url, refspecs, n), url);
 	if (remote && (e2 = vios_store_reacquire(st)) < 0 && error == 0)
 		error = e2;
 	return error;
@@ -372,8 +370,7 @@ int vios_net_push(vios_store *st, git_repository *repo, const char *url, const c
 	assert(st != NULL && st->node != NULL && repo != NULL && url != NULL);
 	if ((error = vios_net_configure(st->node->home)) < 0 || (remote && (error = vios_store_release(st)) < 0))
 		return error;
-	atomic_store(&timed_out, TIMED_NOT);
-	error = transfer_done(vios_git_push(repo, url, refspecs, n), url);
+	error = vios_net_timed(vios_git_push(repo, url, refspecs, n), url);
 	if (remote && (e2 = vios_store_reacquire(st)) < 0 && error == 0)
 		error = e2;
 	return error;

@@ -29,11 +29,16 @@
 #include "store/store.h"
 
 /*
- * Reads the timeouts from home's settings and installs them for every
- * network transfer this process makes from now on (the stream is
- * registered once). vios_net_fetch and vios_net_push call it.
+ * Reads the timeouts from home's settings (home NULL: the defaults) and
+ * installs them for every network transfer this process makes from now on
+ * (the stream is registered once). vios_net_fetch and vios_net_push call it.
  */
 int vios_net_configure(const char *home);
+
+/* After a transfer made with vios_git_fetch or _push directly: when a
+ * timeout ran out, its one line (naming url, password hidden) replaces
+ * libgit2's and VIOS_ERROR is returned; otherwise error as it was. */
+int vios_net_timed(int error, const char *url);
 
 /* vios_git_fetch / vios_git_push with the timeouts of st's home, st let go
  * of for the transfer (no transaction may be open) and taken back after.
