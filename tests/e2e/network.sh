@@ -99,6 +99,32 @@ t "  and reached the hub" test "$(git --git-dir "$T/hub.git" rev-list --count "r
 t "  nothing left unsent" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e '.unsent_bundles == 0 and .pending_changes == 0'"
 kill "$D" 2>/dev/null; CLEANUP=""
 
+# --- ssh: libssh2 reads the socket itself; the watchdog bounds it -------------------
+if ! [ -x /usr/sbin/sshd ] || ! command -v ssh-agent >/dev/null || ! command -v ssh-keygen >/dev/null; then
+	echo "skip ssh: openssh-server or openssh-client is not installed"
+else
+	S="$T/ssh"; mkdir -p "$S/home/.ssh"
+	ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey" && ssh-keygen -q -t ed25519 -N '' -f "$S/key" && cp "$S/key.pub" "$S/authorized_keys"
+	for try in 1 2 3 4 5; do
+		PORT=$((20000 + RANDOM % 20000))
+		printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\nAuthorizedKeysFile %s\nPidFile %s\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nPermitRootLogin prohibit-password\n' \
+			"$PORT" "$S/hostkey" "$S/authorized_keys" "$S/sshd.pid" >"$S/sshd_config"
+		/usr/sbin/sshd -f "$S/sshd_config" -E "$S/sshd.log" && sleep 0.5 && [ -s "$S/sshd.pid" ] && break
+	done
+	echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$S/hostkey.pub")" >"$S/home/.ssh/known_hosts"
+	eval "$(ssh-agent -s)" >/dev/null; ssh-add -q "$S/key"
+	SSHD=$(cat "$S/sshd.pid")
+	CLEANUP="kill -CONT $SSHD 2>/dev/null; kill $SSHD $SSH_AGENT_PID 2>/dev/null"
+	SURL="ssh://$(id -un)@127.0.0.1:$PORT$T/hub.git"
+	t "sync over ssh (key in the agent, through vios's stream)" env HOME="$S/home" "$VIOS" --home "$T/s1" sync --via "$SURL"
+	V "$T/s1" signal add --theme weapons --note "ssh paused" >/dev/null
+	kill -STOP "$SSHD"
+	elapsed env HOME="$S/home" "$VIOS" --home "$T/s1" sync --via "$SURL" >/dev/null 2>"$T/err"
+	kill -CONT "$SSHD"
+	t "a paused sshd: sync ends within the idle timeout, exit 1, one line ($el s)" bash -c "[ $rc -eq 1 ] && [ $el -le 8 ] && [ \$(grep -c . '$T/err') -eq 1 ] && grep -q 'did not answer within 3 s (net.idle_timeout)' '$T/err'"
+	kill "$SSHD" "$SSH_AGENT_PID" 2>/dev/null; CLEANUP=""
+fi
+
 # --- what a killed vios left ------------------------------------------------------
 O="$T/s1/outbox.git"
 mkdir -p "$O/refs/vios/incoming/nodes"
