@@ -22,6 +22,7 @@
 #include "util/util.h"
 
 #include <git2/sys/stream.h>
+#include <sodium.h>
 
 #include <assert.h>
 #include <dirent.h>
@@ -104,20 +105,23 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-/* One address, connected within the time left; 0, -1 failed, -2 timed out. */
-static int connect_one(int *out, const struct addrinfo *p, long long deadline)
+/* One address, connected within the time left; 0, -1 failed (*why: errno), -2 timed out. */
+static int connect_one(int *out, const struct addrinfo *p, long long deadline, int *why)
 {
 	int s, err = 0;
 	socklen_t len = sizeof(err);
 
 	*out = -1;
-	if ((s = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, p->ai_protocol)) < 0)
+	if ((s = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, p->ai_protocol)) < 0) {
+		*why = errno;
 		return -1;
+	}
 	if (connect(s, p->ai_addr, p->ai_addrlen) < 0) {
 		struct pollfd pfd = { s, POLLOUT, 0 };
 		long long left = deadline - now_ms();
 		int rc;
 		if (errno != EINPROGRESS) {
+			*why = errno;
 			close(s);
 			return -1;
 		}
@@ -129,6 +133,7 @@ static int connect_one(int *out, const struct addrinfo *p, long long deadline)
 			return -2;
 		}
 		if (rc < 0 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+			*why = err ? err : errno;
 			close(s);
 			return -1;
 		}
@@ -147,7 +152,7 @@ static int net_connect(git_stream *stream)
 	net_stream *ns = (net_stream *)stream;
 	struct addrinfo hints, *info = NULL;
 	long long deadline = now_ms() + connect_ms;
-	int rc, s = -1, late = 0;
+	int rc, s = -1, late = 0, why = 0;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -156,16 +161,19 @@ static int net_connect(git_stream *stream)
 		git_error_set(GIT_ERROR_NET, "failed to resolve address for %s: %s", ns->host, gai_strerror(rc));
 		return -1;
 	}
-	for (struct addrinfo *p = info; p != NULL && s < 0 && now_ms() < deadline; p = p->ai_next)
-		if (connect_one(&s, p, deadline) == -2)
+	for (struct addrinfo *p = info; p != NULL && s < 0 && now_ms() < deadline; p = p->ai_next) {
+		int r = connect_one(&s, p, deadline, &why);
+		if (r == -2)
 			late = 1;
+	}
 	freeaddrinfo(info);
 	if (s < 0) {
 		if (late || now_ms() >= deadline) {
 			atomic_store(&timed_out, TIMED_CONNECT);
 			git_error_set(GIT_ERROR_NET, "failed to connect to %s: timed out", ns->host);
 		} else {
-			git_error_set(GIT_ERROR_NET, "failed to connect to %s", ns->host);
+			git_error_set(GIT_ERROR_NET, "failed to connect to %s port %s: %s", ns->host, ns->port,
+				      strerror(why ? why : ECONNREFUSED));
 		}
 		return -1;
 	}
@@ -327,11 +335,48 @@ void vios_net_url_redact(char *out, size_t len, const char *url)
 		snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
+/*
+ * The last error's message with every copy of url's password replaced by
+ * "***" (libgit2's messages, and git.c's, name the URL as given).
+ */
+static void hide_password(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *at, *colon, *slash;
+	char pw[256], msg[1024], out[1024];
+	size_t n = 0, plen;
+
+	if (scheme == NULL)
+		return;
+	scheme += 3;
+	slash = strchr(scheme, '/');
+	at = memchr(scheme, '@', slash ? (size_t)(slash - scheme) : strlen(scheme));
+	colon = at ? memchr(scheme, ':', (size_t)(at - scheme)) : NULL;
+	if (colon == NULL || (plen = (size_t)(at - colon - 1)) == 0 || plen >= sizeof(pw))
+		return;
+	memcpy(pw, colon + 1, plen);
+	pw[plen] = 0;
+	snprintf(msg, sizeof(msg), "%s", vios_error_last());
+	for (const char *p = msg; *p && n + 4 < sizeof(out);) {
+		if (!strncmp(p, pw, plen)) {
+			memcpy(out + n, "***", 3);
+			n += 3;
+			p += plen;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = 0;
+	vios_error_set(VIOS_ERR_GIT, "%s", out);
+	sodium_memzero(pw, sizeof(pw));
+}
+
 int vios_net_timed(int error, const char *url)
 {
 	int which = atomic_exchange(&timed_out, TIMED_NOT);
 	char shown[1024];
 
+	if (error < 0 && which == TIMED_NOT)
+		hide_password(url);
 	if (error >= 0 || which == TIMED_NOT)
 		return error;
 	vios_net_url_redact(shown, sizeof(shown), url);

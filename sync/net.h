@@ -37,7 +37,8 @@ int vios_net_configure(const char *home);
 
 /* After a transfer made with vios_git_fetch or _push directly: when a
  * timeout ran out, its one line (naming url, password hidden) replaces
- * libgit2's and VIOS_ERROR is returned; otherwise error as it was. */
+ * libgit2's and VIOS_ERROR is returned; otherwise error as it was, with
+ * any password of url in its message replaced by "***". */
 int vios_net_timed(int error, const char *url);
 
 /* vios_git_fetch / vios_git_push with the timeouts of st's home, st let go

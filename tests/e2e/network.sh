@@ -56,12 +56,19 @@ t "  one line naming the remote and the setting" bash -c "[ \$(grep -c . '$T/err
 t "  the change stays queued" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e '.pending_changes > 0'"
 elapsed V "$T/s2" join "git://127.0.0.1:$PORT/hub.git" --hub-fingerprint "$FP" >/dev/null 2>"$T/err"
 t "join a silent server: exit 1 within the timeout ($el s)" bash -c "[ $rc -eq 1 ] && [ $el -le 8 ] && [ \$(grep -c . '$T/err') -eq 1 ] && grep -q 'net.idle_timeout' '$T/err'"
+elapsed V "$T/s1" sync --via "https://127.0.0.1:$PORT/hub.git" >/dev/null 2>"$T/err"
+t "https to a silent server (TLS through vios's stream): exit 1, one line, within the timeout ($el s)" bash -c "[ $rc -eq 1 ] && [ $el -le 8 ] && [ \$(grep -c . '$T/err') -eq 1 ] && grep -q 'net.idle_timeout' '$T/err'"
+V "$T/hub" config set net.idle_timeout 3 >/dev/null
+elapsed V "$T/hub" hub merge --via "git://127.0.0.1:$PORT/hub.git" >/dev/null 2>"$T/err"
+t "hub merge --via a silent URL: exit 1, one line, within the timeout ($el s)" bash -c "[ $rc -eq 1 ] && [ $el -le 8 ] && [ \$(grep -c . '$T/err') -eq 1 ] && grep -q 'net.idle_timeout' '$T/err'"
 V "$T/s1" sync --via "git://127.0.0.1:$PORT/hub.git" >/dev/null 2>&1 & SY=$!
 sleep 1
 elapsed V "$T/s1" signal add --theme alcohol --note "meanwhile" >/dev/null 2>"$T/err"
 t "a record command runs while a sync waits on the network ($el s)" bash -c "[ $rc -eq 0 ] && [ $el -le 1 ]"
 wait "$SY"
-t "a password in a URL is never shown" bash -c "'$VIOS' --home '$T/s1' sync --via 'git://u:s3cret@127.0.0.1:$PORT/hub.git' 2>&1 >/dev/null | grep -v s3cret | grep -q 'u:\*\*\*@'"
+t "a password in a URL is never shown (timeout)" bash -c "'$VIOS' --home '$T/s1' sync --via 'git://u:s3cret@127.0.0.1:$PORT/hub.git' 2>&1 >/dev/null | grep -v s3cret | grep -q 'u:\*\*\*@'"
+CLOSED=$((PORT + 1))
+t "a password in a URL is never shown (refused connection)" bash -c "'$VIOS' --home '$T/s1' sync --via 'http://u:s3cret@127.0.0.1:$CLOSED/hub.git' 2>&1 >/dev/null | grep -v s3cret | grep -q ."
 # a second vios that needs the node's repository waits, then names the first
 V "$T/s1" config set net.idle_timeout 25 >/dev/null
 "$VIOS" --home "$T/s1" sync --via "git://127.0.0.1:$PORT/hub.git" >/dev/null 2>&1 & SY=$!
