@@ -485,7 +485,7 @@ static void man_page(FILE *f)
 	      ".SH ENVIRONMENT\n.TP\nVIOS_HOME\nthe node home when \\-\\-home is not given\n"
 	      ".TP\nVIOS_PASSPHRASE\nthe passphrase (prefer \\-\\-passphrase\\-file on shared machines)\n"
 	      ".TP\nVIOS_NEW_PASSPHRASE\nthe new passphrase for passphrase change and recover\n"
-	      ".SH FILES\n.TP\n~/.vios/\nthe node home: node.json, keys.vault, identity.sec, store.db, outbox.git\n"
+	      ".SH FILES\n.TP\n~/.vios/\nthe node home: node.json, keys.vault, identity.sec, store.db, outbox.git, config.json, run/ (which vios\nuses the store and the repository)\n"
 	      ".SH SEE ALSO\n.BR age (1),\n.BR minisign (1),\n.BR git (1);\nREADME.md, INSTALL.md and docs/ in the source.\n", f);
 }
 
