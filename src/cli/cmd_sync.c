@@ -76,7 +76,7 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 	cli_progress_on();
 	error = vios_sync(&rep, cli->store, via);
 	if (vios_net_stale_cleared() > 0)
-		fprintf(stderr, "vios: warning: cleared %zu lock file%s left in outbox.git by a vios that was killed\n",
+		fprintf(stderr, "vios: warning: cleared %zu lock or temporary file%s left in outbox.git by a vios that was killed\n",
 			vios_net_stale_cleared(), vios_net_stale_cleared() == 1 ? "" : "s");
 	if (error < 0 && error != VIOS_EVERIFY)
 		return error;

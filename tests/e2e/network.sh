@@ -121,6 +121,10 @@ kill "$D" 2>/dev/null; CLEANUP=""
 # --- ssh: libssh2 reads the socket itself; the watchdog bounds it -------------------
 if ! [ -x /usr/sbin/sshd ] || ! command -v ssh-agent >/dev/null || ! command -v ssh-keygen >/dev/null; then
 	echo "skip ssh: openssh-server or openssh-client is not installed"
+elif [ "${SAN:-0}" = 1 ]; then
+	# LeakSanitizer reports libgit2 1.5's ssh transport (its known_hosts, libssh2's session
+	# buffers) once per connection: not vios's memory, but the exit code would say otherwise
+	echo "skip ssh under SAN=1: libgit2 1.5's ssh transport leaks per connection"
 else
 	S="$T/ssh"; mkdir -p "$S/home/.ssh"
 	ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey" && ssh-keygen -q -t ed25519 -N '' -f "$S/key" && cp "$S/key.pub" "$S/authorized_keys"
@@ -153,6 +157,6 @@ mkdir -p "$O/refs/vios/incoming/nodes"
 V "$T/s1" signal add --theme crime --note "after the kill" >/dev/null
 elapsed V "$T/s1" sync >/dev/null 2>"$T/err"
 t "a sync after a killed one succeeds" test "$rc" -eq 0
-t "  saying it cleared the stale lock files" grep -q 'warning: cleared 3 lock files' "$T/err"
+t "  saying it cleared the stale lock files" grep -q 'warning: cleared 3 lock or temporary files left in outbox.git' "$T/err"
 t "  and they are gone" bash -c "[ -z \"\$(find '$O' -name '*.lock' -o -name '*_git2_*')\" ]"
 finish
