@@ -593,7 +593,8 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 	assert(rep != NULL && taken != NULL && given != NULL && st != NULL);
 	memset(rep, 0, sizeof(*rep));
 	*taken = *given = 0;
-	if ((error = vios_hub_open(&hub, &reg, st)) < 0 || (error = vios_store_meta_get(&hub_path, st, "hub_repo")) < 0 ||
+	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_hub_open(&hub, &reg, st)) < 0 ||
+	    (error = vios_store_meta_get(&hub_path, st, "hub_repo")) < 0 ||
 	    (error = vios_trust_repo(&own, st->node)) < 0)
 		goto done;
 	if (via && !strncmp(via, "file://", 7))

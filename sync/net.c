@@ -17,6 +17,7 @@
  */
 #include "sync/net.h"
 #include "node/config.h"
+#include "node/run.h"
 #include "sync/git.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -419,6 +420,29 @@ int vios_net_push(vios_store *st, git_repository *repo, const char *url, const c
 	if (remote && (e2 = vios_store_reacquire(st)) < 0 && error == 0)
 		error = e2;
 	return error;
+}
+
+int vios_net_wait_repo(vios_store *st)
+{
+	const char *home;
+	int error, e2;
+
+	assert(st != NULL && st->node != NULL);
+	home = st->node->home;
+	/* free, or this process's already: nothing to wait for (the probe's hold is given back) */
+	if ((error = vios_run_hold(home, VIOS_RUN_REPOS, 0)) >= 0) {
+		vios_run_release(home, VIOS_RUN_REPOS);
+		return 0;
+	}
+	vios_error_clear();
+	/* another vios has the repository: wait for it without keeping the store from anyone */
+	if ((error = vios_store_release(st)) < 0)
+		return error;
+	if ((error = vios_run_hold(home, VIOS_RUN_REPOS, VIOS_RUN_WAIT_MS)) >= 0)
+		vios_run_release(home, VIOS_RUN_REPOS);
+	if ((e2 = vios_store_reacquire(st)) < 0 && error >= 0)
+		error = e2;
+	return error < 0 ? error : 0;
 }
 
 int vios_net_is_url(const char *s)

@@ -47,6 +47,16 @@ int vios_net_timed(int error, const char *url);
 int vios_net_fetch(vios_store *st, git_repository *repo, const char *url, const char *const *refspecs, size_t n);
 int vios_net_push(vios_store *st, git_repository *repo, const char *url, const char *const *refspecs, size_t n);
 
+/*
+ * Before a command that uses the node's repository takes it (vios_trust_repo):
+ * when another vios holds it, lets go of the store while waiting (as long as
+ * vios_run_hold waits), so a record command is not kept waiting behind a
+ * command that itself waits; then takes the store back. 0 when the
+ * repository was free (or this process's) at some moment; the run lock's
+ * error naming the holder when it never was. No transaction may be open.
+ */
+int vios_net_wait_repo(vios_store *st);
+
 /* 1 when s is a remote's URL rather than a path: scheme://... (git, ssh,
  * http, https, file) or scp-like [user@]host:path (a ':' before any '/'). */
 int vios_net_is_url(const char *s);

@@ -337,7 +337,7 @@ int vios_sync_export(vios_export_report *out, vios_store *st)
 	int error;
 
 	assert(out != NULL && st != NULL);
-	if ((error = vios_report_refresh_counts(&counts, st)) < 0)
+	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_report_refresh_counts(&counts, st)) < 0)
 		return error;
 	return vios_bundle_export(out, st);
 }
@@ -385,6 +385,8 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	/* via is optional (NULL: the hub joined) */
 	assert(rep != NULL && st != NULL && st->node != NULL);
 	memset(rep, 0, sizeof(*rep));
+	if ((error = vios_net_wait_repo(st)) < 0)
+		goto done;
 	if (via && vios_net_is_url(via) && strncmp(via, "file://", 7) != 0) {
 		/* a remote given by URL: the hub, or a stick on another machine */
 		if ((url = strdup(via)) == NULL) {

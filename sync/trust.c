@@ -112,7 +112,7 @@ static int fetch_and_verify(vios_registry **out, vios_store *st, const char *url
 
 	assert(out != NULL && st != NULL && st->node != NULL && url != NULL && pin != NULL);
 	*out = NULL;
-	if ((error = vios_trust_repo(&repo, st->node)) < 0 ||
+	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_trust_repo(&repo, st->node)) < 0 ||
 	    (error = vios_net_fetch(st, repo, url, spec, 1)) < 0)
 		goto done;
 	if ((error = vios_git_ref_oid(&got, repo, VIOS_INCOMING_REGISTRY_REF)) < 0) {

@@ -81,7 +81,11 @@ t "a password in a URL is never shown (refused connection)" bash -c "timeout 60 
 V "$T/s1" config set net.idle_timeout 25 >/dev/null
 "$VIOS" --home "$T/s1" sync --via "git://127.0.0.1:$PORT/hub.git" >/dev/null 2>&1 & SY=$!
 sleep 1
-elapsed V "$T/s1" sync >/dev/null 2>"$T/err"
+timeout 60 "$VIOS" --home "$T/s1" sync >/dev/null 2>"$T/err" & SY2=$!; s2=$(date +%s)
+sleep 1
+elapsed V "$T/s1" signal add --theme alcohol --note "while two syncs wait" >/dev/null
+t "a record command runs while a second sync waits for the first ($el s): the waiting one holds no store" bash -c "[ $rc -eq 0 ] && [ $el -le 2 ]"
+wait "$SY2"; rc=$?; el=$(( $(date +%s) - s2 ))
 t "a second sync waits, then names the one running ($el s)" bash -c "[ $rc -eq 1 ] && [ \$(grep -c . '$T/err') -eq 1 ] && grep -q 'another vios (pid $SY, sync) is using' '$T/err'"
 cat "$T/err" >>"$T/.log"
 kill "$SY" 2>/dev/null; wait "$SY" 2>/dev/null
