@@ -5,6 +5,7 @@
  */
 #include "sync/audit_internal.h"
 #include "sync/git.h"
+#include "sync/net.h"
 #include "sync/layout.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -131,7 +132,10 @@ int audit_fetch_mirror(vios_audit *a)
 			vios_error_set(VIOS_ERR_INPUT, "a push is checked only in a repository on a local path");
 			return VIOS_ERROR;
 		}
-		return vios_git_fetch(a->repo, a->source, specs, 2);
+		/* the auditor reads no home: the default timeouts (docs/network.md) */
+		if ((error = vios_net_configure(NULL)) < 0)
+			return error;
+		return vios_net_timed(vios_git_fetch(a->repo, a->source, specs, 2), a->source);
 	}
 	if (stat(local, &sb) < 0) {
 		vios_error_set(VIOS_ERR_INPUT, "cannot read %s: %s", local, strerror(errno));

@@ -895,11 +895,17 @@ int vios_git_descends(int *out, git_repository *repo, const git_oid *commit, con
 
 int vios_git_set_ref(git_repository *repo, const char *ref, const git_oid *oid, const char *log)
 {
-	git_reference *r = NULL;
+	git_transaction *tx = NULL;
 	int rc;
 
 	assert(repo != NULL && ref != NULL && oid != NULL);
-	rc = git_reference_create(&r, repo, ref, oid, 1, log);
-	git_reference_free(r);
+	/* a transaction, so that a crash point sits where git's lock file
+	 * (<ref>.lock) is held: what a killed vios leaves (docs/faults.md) */
+	if ((rc = git_transaction_new(&tx, repo)) == 0 && (rc = git_transaction_lock_ref(tx, ref)) == 0 &&
+	    (rc = git_transaction_set_target(tx, ref, oid, NULL, log)) == 0) {
+		VIOS_FAULT("git.ref_locked");
+		rc = git_transaction_commit(tx);
+	}
+	git_transaction_free(tx);
 	return vios_git_error(rc, ref);
 }

@@ -10,6 +10,7 @@
 #include "store/ledger.h"
 #include "sync/git.h"
 #include "sync/layout.h"
+#include "sync/net.h"
 #include "sync/trust.h"
 #include "util/error.h"
 #include "util/fault.h"
@@ -498,7 +499,7 @@ done:
 }
 
 /* Pushes hub refs to the stick; a ref the stick has newer is left as it is. */
-static int give_refs(git_repository *hub, const char *usb_path, size_t *given)
+static int give_refs(vios_store *st, git_repository *hub, const char *usb_path, size_t *given)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
@@ -536,7 +537,7 @@ static int give_refs(git_repository *hub, const char *usb_path, size_t *given)
 	/* one push per ref: a rejected one (the stick is ahead) does not stop the rest */
 	for (size_t i = 0; i < n; i++) {
 		const char *one[1] = { specs[i] };
-		int e = vios_git_push(hub, usb_path, one, 1);
+		int e = vios_net_push(st, hub, usb_path, one, 1);
 		if (e == 0)
 			(*given)++;
 		else if (e != VIOS_EVERIFY) {
@@ -570,7 +571,7 @@ static int hub_epochs(vios_store *st, git_repository *own, const char *hub_path)
 		return 0;
 	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, st->node->node_id);
 	if ((error = vios_snprintf(spec1, sizeof(spec1), "%s:%s", ref, ref)) < 0 ||
-	    (error = vios_git_push(own, hub_path, one, 1)) < 0)
+	    (error = vios_net_push(st, own, hub_path, one, 1)) < 0)
 		return error;
 	{
 		size_t n;
@@ -592,19 +593,21 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 	assert(rep != NULL && taken != NULL && given != NULL && st != NULL);
 	memset(rep, 0, sizeof(*rep));
 	*taken = *given = 0;
-	if ((error = vios_hub_open(&hub, &reg, st)) < 0 || (error = vios_store_meta_get(&hub_path, st, "hub_repo")) < 0 ||
+	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_hub_open(&hub, &reg, st)) < 0 ||
+	    (error = vios_store_meta_get(&hub_path, st, "hub_repo")) < 0 ||
 	    (error = vios_trust_repo(&own, st->node)) < 0)
 		goto done;
-	if (via) {
-		git_repository *usb = NULL;
-		if ((error = vios_git_open(&usb, via, 0)) < 0)
+	if (via && !strncmp(via, "file://", 7))
+		via += 7;
+	if (via && !vios_net_is_url(via)) {
+		/* a stick made with 'vios stick init', never made here */
+		if ((error = vios_net_stick_check(via)) < 0)
 			goto done;
-		git_repository_free(usb);
 		if (realpath(via, abs) != NULL)
 			via = abs;
 	}
 	/* verify (and import what is for the hub) everything the source holds */
-	if ((error = vios_git_fetch(own, via ? via : hub_path, via ? usb_spec : spec, 1)) < 0 ||
+	if ((error = vios_net_fetch(st, own, via ? via : hub_path, via ? usb_spec : spec, 1)) < 0 ||
 	    (error = vios_sync_import_refs(rep, st, own, via ? VIOS_USB_NODES : VIOS_INCOMING_NODES, via != NULL)) < 0)
 		goto done;
 	VIOS_FAULT("merge.imported");
@@ -632,7 +635,7 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 					vios_layout_node_ref(dst, sizeof(dst), VIOS_NODES_REFS, id);
 					int e = vios_snprintf(spec1, sizeof(spec1), "%s:%s", seen, dst) < 0
 							? VIOS_ERROR
-							: vios_git_push(own, hub_path, one, 1);
+							: vios_net_push(st, own, hub_path, one, 1);
 					if (e == 0)
 						(*taken)++;
 					else if (e != VIOS_EVERIFY) {
@@ -647,7 +650,7 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 		}
 		git_reference_iterator_free(it);
 		/* and the stick gets the hub's registry and every node's ref */
-		if ((error = give_refs(hub, via, given)) < 0)
+		if ((error = give_refs(st, hub, via, given)) < 0)
 			goto done;
 	}
 	{

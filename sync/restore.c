@@ -24,6 +24,7 @@
 #include "sync/chain.h"
 #include "sync/git.h"
 #include "sync/layout.h"
+#include "sync/net.h"
 #include "sync/registry.h"
 #include "sync/trust.h"
 #include "store/caseview.h"
@@ -177,7 +178,7 @@ int vios_restore_from_hub(vios_restore_report *rep, vios_store *st, const char *
 	/* 2. from the URL join kept (a path made absolute) */
 	if ((error = vios_store_meta_get(&hub_url, st, "hub_url")) < 0 ||
 	    (error = vios_trust_repo(&repo, st->node)) < 0 ||
-	    (error = vios_git_fetch(repo, hub_url, node_spec, 1)) < 0)
+	    (error = vios_net_fetch(st, repo, hub_url, node_spec, 1)) < 0)
 		goto done;
 	/* 3. */
 	vios_layout_node_ref(incoming, sizeof(incoming), VIOS_INCOMING_NODES, st->node->node_id);

@@ -7,6 +7,7 @@
 #include "sync/chain.h"
 #include "sync/git.h"
 #include "sync/layout.h"
+#include "sync/net.h"
 #include "sync/report.h"
 #include "sync/retention.h"
 #include "store/ledger.h"
@@ -336,7 +337,7 @@ int vios_sync_export(vios_export_report *out, vios_store *st)
 	int error;
 
 	assert(out != NULL && st != NULL);
-	if ((error = vios_report_refresh_counts(&counts, st)) < 0)
+	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_report_refresh_counts(&counts, st)) < 0)
 		return error;
 	return vios_bundle_export(out, st);
 }
@@ -379,14 +380,24 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	vios_export_report ex;
 	char *url = NULL, own[VIOS_LAYOUT_REF_MAX], now[21], spec[160], abs[PATH_MAX];
 	long long top;
-	int error, has_registry = 1;
+	int error, has_registry = 1, queued = 0;
 
 	/* via is optional (NULL: the hub joined) */
 	assert(rep != NULL && st != NULL && st->node != NULL);
 	memset(rep, 0, sizeof(*rep));
-	if (via) {
-		/* a USB stick: a bare repository, made when missing */
-		if ((error = vios_git_open(&usb, via, 1)) < 0)
+	if ((error = vios_net_wait_repo(st)) < 0)
+		goto done;
+	if (via && vios_net_is_url(via) && strncmp(via, "file://", 7) != 0) {
+		/* a remote given by URL: the hub, or a stick on another machine */
+		if ((url = strdup(via)) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	} else if (via) {
+		/* a USB stick: a bare repository made with 'vios stick init', never made here */
+		if (!strncmp(via, "file://", 7))
+			via += 7;
+		if ((error = vios_net_stick_check(via)) < 0 || (error = vios_git_open(&usb, via, 0)) < 0)
 			goto done;
 		if (realpath(via, abs) != NULL)
 			via = abs;
@@ -406,19 +417,18 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	/* 1. the registry first: who is enrolled, which covenant is in force */
 	if (has_registry) {
 		if ((error = vios_trust_refresh(&reg, st, via)) < 0) {
-			if (error == VIOS_ERROR) {
-				char why[300];
-				snprintf(why, sizeof(why), "%s", vios_error_last());
-				vios_error_set(VIOS_ERR_GIT, "%s; nothing was sent, changes stay queued", why);
-			}
+			queued = error == VIOS_ERROR;
 			goto done;
 		}
 		rep->registry = 1;
 	}
-	/* 2. every node's ref, verified bundle by bundle */
+	/* 2. every node's ref, verified bundle by bundle (the store let go of
+	 * while the network is waited on: vios_net_fetch) */
 	assert(url != NULL && repo != NULL);
-	if ((error = vios_git_fetch(repo, url, node_spec, 1)) < 0)
+	if ((error = vios_net_fetch(st, repo, url, node_spec, 1)) < 0) {
+		queued = error == VIOS_ERROR;
 		goto done;
+	}
 	VIOS_FAULT("sync.fetched");
 	if ((error = check_not_rolled_back(st, repo)) < 0)
 		goto done;
@@ -447,8 +457,10 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 		const char *specs[1] = { spec };
 		snprintf(spec, sizeof(spec), "%s:%s", own, own);
 		VIOS_FAULT("sync.before_push");
-		if ((error = vios_git_push(repo, url, specs, 1)) < 0)
+		if ((error = vios_net_push(st, repo, url, specs, 1)) < 0) {
+			queued = error == VIOS_ERROR;
 			goto done;
+		}
 		VIOS_FAULT("sync.pushed");
 		if ((error = vios_ledger_outbox_mark_pushed(&rep->pushed, st, top)) < 0)
 			goto done;
@@ -461,6 +473,11 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 		error = VIOS_EVERIFY;
 	}
 done:
+	if (queued) {
+		char why[600];
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		vios_error_set(VIOS_ERR_GIT, "%s; nothing was sent, changes stay queued", why);
+	}
 	free(url);
 	vios_registry_free(reg);
 	git_repository_free(repo);

@@ -4,6 +4,8 @@
 #include "sync/trust.h"
 #include "sync/consent.h"
 #include "sync/git.h"
+#include "sync/net.h"
+#include "node/run.h"
 #include "crypto/age.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -18,10 +20,19 @@
 int vios_trust_repo(git_repository **out, const vios_node *node)
 {
 	char path[PATH_MAX];
+	int held, error;
+	size_t n;
 
 	assert(out != NULL && node != NULL);
+	*out = NULL;
 	if (vios_snprintf(path, sizeof(path), "%s/outbox.git", node->home) < 0)
 		return VIOS_ERROR;
+	/* the repository is this process's until it exits; whatever a killed
+	 * vios left in it (its lock files) is stale once this process holds it */
+	if ((held = vios_run_hold(node->home, VIOS_RUN_REPOS, VIOS_RUN_WAIT_MS)) < 0)
+		return held;
+	if (held == 1 && vios_path_exists(path) && (error = vios_net_clear_stale(&n, path)) < 0)
+		return error;
 	return vios_git_open(out, path, 1);
 }
 
@@ -101,8 +112,8 @@ static int fetch_and_verify(vios_registry **out, vios_store *st, const char *url
 
 	assert(out != NULL && st != NULL && st->node != NULL && url != NULL && pin != NULL);
 	*out = NULL;
-	if ((error = vios_trust_repo(&repo, st->node)) < 0 ||
-	    (error = vios_git_fetch(repo, url, spec, 1)) < 0)
+	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_trust_repo(&repo, st->node)) < 0 ||
+	    (error = vios_net_fetch(st, repo, url, spec, 1)) < 0)
 		goto done;
 	if ((error = vios_git_ref_oid(&got, repo, VIOS_INCOMING_REGISTRY_REF)) < 0) {
 		vios_error_set(VIOS_ERR_GIT, "%s has no registry: is it a vios hub?", url);

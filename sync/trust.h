@@ -15,7 +15,11 @@
 #include "store/directory.h"
 #include "store/store.h"
 
-/* The node's own bare repository, HOME/outbox.git, created when missing. */
+/* The node's own bare repository, HOME/outbox.git, created when missing.
+ * The first call in a process takes the repository's run lock (node/run.h:
+ * another vios holding it is waited for, then named) and keeps it until
+ * the process ends, and clears what a killed vios left in the repository
+ * (vios_net_clear_stale). */
 int vios_trust_repo(git_repository **out, const vios_node *node);
 
 /*

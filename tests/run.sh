@@ -12,7 +12,8 @@
 # whole when it finishes; the counting is the same as one at a time.
 # The scripts in E2E_SERIAL time what they check (gitbomb: each refusal
 # under 5 s; hardening2: a refused vault at once, under 1 s; freshness: a
-# registry valid 2 seconds): they run after the others, alone, as before.
+# registry valid 2 seconds; network: syncs that end within a timeout while a
+# record command runs at once): they run after the others, alone, as before.
 # E2E_FIRST names the longest jobs (scripts, and unit binaries test_*), started first.
 # Scripts that start a git daemon pick a random port and retry, so two of
 # them can run side by side.
@@ -26,7 +27,7 @@ if [ "${SAN:-0}" = 1 ]; then
 	LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
 	export LSAN_OPTIONS
 fi
-E2E_SERIAL="gitbomb hardening2 freshness"
+E2E_SERIAL="gitbomb hardening2 freshness network"
 E2E_FIRST="lifecycle report_attack test_audit test_bundle mandate_attacks replication restore bundles mandate_cli audit test_crdt test_store test_node"
 jobs=${VIOS_CHECK_JOBS:-2}
 case $jobs in ''|*[!0-9]*|0) echo "run.sh: VIOS_CHECK_JOBS must be a number from 1, not '$jobs'" >&2; exit 2 ;; esac

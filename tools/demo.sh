@@ -144,7 +144,11 @@ say "old bundles in git are sealed to monthly epoch keys, destroyed 14 days afte
 
 step "8. Scenario 4, a school without a link: De Linde syncs by USB stick"
 STICK="$D/usb-stick.git"
-git init -q --bare "$STICK"
+must "$VIOS" stick init "$STICK"
+say "a stick made on purpose: $(cut -d: -f1 "$D/.out")"
+V linde sync --via "$D/not-mounted.git" >/dev/null 2>"$D/.err" && fail "sync --via a stick that is not there succeeded"
+[ -e "$D/not-mounted.git" ] && fail "sync --via made a folder where no stick was"
+say "an unmounted stick is refused, nothing made: $(cat "$D/.err")"
 must V hub hub merge --via "$STICK"
 say "hub puts its registry and refs on the stick: $(tail -n1 "$D/.out" | sed 's/^ *//')"
 must V linde join "$STICK" --hub-fingerprint "$FP"

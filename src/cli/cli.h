@@ -119,6 +119,7 @@ int cmd_lock(vios_cli *cli, int argc, char **argv);
 /* The home's unlock agent in words ("until ... (pid N)") into buf, for
  * status and whoami: 1 when one answers, 0 when none runs. */
 int cli_agent_status(char *buf, size_t len, long long *pid, const char *home);
+int cmd_stick(vios_cli *cli, int argc, char **argv);
 /* hub merge, shared by cmd_hub */
 int cli_hub_merge(vios_cli *cli, const char *via);
 void cli_progress_on(void);

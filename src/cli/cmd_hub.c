@@ -415,7 +415,7 @@ int cmd_hub(vios_cli *cli, int argc, char **argv)
 		else if (first + 2 == argc && !strncmp(argv[first + 1], "--via=", 6))
 			via = argv[first + 1] + 6;
 		else
-			return cli_usage(cli, "expected 'hub merge [--via PATH]'");
+			return cli_usage(cli, "expected 'hub merge [--via PATH|URL]'");
 		return (error = cli_open(cli)) < 0 ? error : cli_hub_merge(cli, via);
 	}
 	if (!strcmp(act, "report"))

@@ -5,6 +5,7 @@
 #include "cli/table.h"
 #include "sync/git.h"
 #include "sync/hub.h"
+#include "sync/net.h"
 #include "sync/sync.h"
 #include "sync/trust.h"
 #include "util/error.h"
@@ -76,6 +77,9 @@ int cmd_sync(vios_cli *cli, int argc, char **argv)
 		return error;
 	cli_progress_on();
 	error = vios_sync(&rep, cli->store, via);
+	if (vios_net_stale_cleared() > 0)
+		fprintf(stderr, "vios: warning: cleared %zu lock or temporary file%s left in outbox.git by a vios that was killed\n",
+			vios_net_stale_cleared(), vios_net_stale_cleared() == 1 ? "" : "s");
 	if (error < 0 && error != VIOS_EVERIFY)
 		return error;
 	/* revoked: the refusal is the one line (exit 3), nothing was sealed or sent */

@@ -13,6 +13,7 @@
 #include "cli/table.h"
 #include "cli/text.h"
 #include "crdt/crdt.h"
+#include "node/run.h"
 #include "sync/layout.h"
 #include "util/error.h"
 
@@ -273,7 +274,7 @@ static const vios_cmd commands[] = {
 	  "       vios hub revoke NODE-ID|NAME\n"
 	  "       vios hub covenant set FILE\n"
 	  "       vios hub registry refresh [--valid DAYS]\n"
-	  "       vios hub merge [--via PATH]\n"
+	  "       vios hub merge [--via PATH|URL]\n"
 	  "       vios hub report [--from YYYY-MM] [--to YYYY-MM] [--csv FILE|-]\n"
 	  "                       [--csv-dialect rfc4180|excel-nl] [--svg FILE|-]\n"
 	  "                       [--pdf FILE|-] [--png FILE|-] [--summary FILE|-]\n"
@@ -299,7 +300,9 @@ static const vios_cmd commands[] = {
 	  "merge verifies every node's bundles in the hub repository, imports the theme\n"
 	  "data addressed to the hub, and quarantines what fails (kept, reported, never\n"
 	  "applied; exit 3). --via PATH takes a USB stick's verified refs into the hub\n"
-	  "repository and gives the stick the hub's registry and refs.\n"
+	  "repository and gives the stick the hub's registry and refs; PATH must be a\n"
+	  "stick ('vios stick init PATH'), never made here. --via URL does the same\n"
+	  "with a remote repository, within the network timeouts (docs/network.md).\n"
 	  "report shows signals per theme per school per month, the municipality's totals\n"
 	  "and the schools' trend levels, from the counts schools send as theme data (no\n"
 	  "personal data), never for a month after the current one. Disclosure control\n"
@@ -418,9 +421,17 @@ static const vios_cmd commands[] = {
 	  "Fetches the hub's registry (verified against the pinned key) and every node's\n"
 	  "bundles, imports what is addressed to this node in each sender's order, seals\n"
 	  "pending changes with the fresh registry and covenant, and pushes this node's\n"
-	  "own ref (fast-forward only). --via uses a USB stick's bare repository instead\n"
-	  "of the hub (made when missing). With the hub unreachable it exits 1 and keeps\n"
-	  "everything queued; a rewritten ref or a bad bundle is an alarm (exit 3).\n"
+	  "own ref (fast-forward only). --via PATH uses a USB stick instead of the hub: a\n"
+	  "bare repository made with 'vios stick init PATH' (a path that is not one, e.g.\n"
+	  "an unmounted stick, is refused and nothing is created). --via URL (git://,\n"
+	  "ssh://, https://, http://, file:// or user@host:path) syncs with that remote.\n"
+	  "With the hub unreachable it exits 1 and keeps everything queued; a rewritten\n"
+	  "ref or a bad bundle is an alarm (exit 3).\n"
+	  "Every network transfer gives up after net.connect_timeout seconds to connect\n"
+	  "(30) and net.idle_timeout seconds without an answer (120): one line, exit 1,\n"
+	  "changes stay queued ('vios config set net.idle_timeout 60'). The store is not\n"
+	  "held while the network is waited on: other commands run meanwhile. What a\n"
+	  "killed vios left in outbox.git (git's lock files) is cleared, with a warning.\n"
 	  "From 7 days before the registry expires one warning line goes to stderr. Once\n"
 	  "it has expired, theme data is still sealed and sent, but case data stays queued\n"
 	  "until a fresh registry arrives: exit 3 with one line saying so. A node the\n"
@@ -467,6 +478,13 @@ static const vios_cmd commands[] = {
 	  "when the home is an auditor's that joined, the hub it pinned at 'vios join';\n"
 	  "else the checkpoint's; else the key of the first registry commit, printed so\n"
 	  "you can compare it with the hub operator's fingerprint.\n", NULL },
+	{ "stick", cmd_stick, 0, "Make a USB stick's repository for sync --via and hub merge --via",
+	  "usage: vios stick init PATH\n"
+	  "\n"
+	  "Makes PATH (new, or an empty directory) a stick: a bare git repository, mode\n"
+	  "0700, that 'vios sync --via PATH' and 'vios hub merge --via PATH' carry bundles\n"
+	  "on between a school without a link and the hub. They refuse a PATH that is not\n"
+	  "a stick (an unmounted stick, a typo) instead of making a folder there.\n", NULL },
 	{ "config", cmd_config, NEEDS_HOME, "Show and change this node's settings (timeouts, logins)",
 	  "usage: vios config list\n"
 	  "       vios config get KEY\n"
@@ -543,8 +561,8 @@ static void man_page(FILE *f)
 	      ".SH ENVIRONMENT\n.TP\nVIOS_HOME\nthe node home when \\-\\-home is not given\n"
 	      ".TP\nVIOS_PASSPHRASE\nthe passphrase (prefer \\-\\-passphrase\\-file on shared machines)\n"
 	      ".TP\nVIOS_NEW_PASSPHRASE\nthe new passphrase for passphrase change and recover\n"
-	      ".SH FILES\n.TP\n~/.vios/\nthe node home: node.json, keys.vault, identity.sec, store.db, outbox.git, and agent.sock while\n"
-	      "the node is unlocked (vios unlock)\n"
+	      ".SH FILES\n.TP\n~/.vios/\nthe node home: node.json, keys.vault, identity.sec, store.db, outbox.git, config.json, run/ (which vios\n"
+	      "uses the store and the repository), and agent.sock while the node is unlocked (vios unlock)\n"
 	      ".SH SEE ALSO\n.BR age (1),\n.BR minisign (1),\n.BR git (1);\nREADME.md, INSTALL.md and docs/ in the source.\n", f);
 }
 
@@ -739,6 +757,7 @@ int main(int argc, char **argv)
 		return print_error(VIOS_EUSAGE, cli.json);
 	}
 	cli.command = cmd->name;
+	vios_run_set_command(cmd->name);
 	for (int j = i + 1; j < argc; j++) {
 		if (!strcmp(argv[j], "--"))
 			break;

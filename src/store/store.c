@@ -7,6 +7,7 @@
  */
 #include "store/store.h"
 #include "store/vfs.h"
+#include "node/run.h"
 #include "util/error.h"
 #include "util/fault.h"
 #include "util/util.h"
@@ -195,6 +196,10 @@ int vios_store_open(vios_store **out, const vios_node *node)
 			goto done;
 		}
 	}
+	/* one vios at a time: a second waits, then names the first (node/run.h) */
+	if ((error = vios_run_hold(node->home, VIOS_RUN_STORE, VIOS_RUN_WAIT_MS)) < 0)
+		goto done;
+	st->held = 1;
 	if ((error = vios_node_subkey(key, node, 2, "viosstor")) < 0 ||
 	    (error = open_at(st, key, node->fresh)) < 0)
 		goto done;
@@ -257,7 +262,50 @@ void vios_store_free(vios_store *st)
 	capture_abort(st);
 	vios_store_set_capture(st, NULL, NULL);
 	sqlite3_close_v2(st->db);
+	if (st->held)
+		vios_run_release(st->node->home, VIOS_RUN_STORE);
 	free(st);
+}
+
+int vios_store_release(vios_store *st)
+{
+	int rc;
+
+	assert(st != NULL && st->held && !st->capturing);
+	if (st->db == NULL)
+		return 0;
+	/* no transaction may be open: SQLite would roll it back */
+	assert(sqlite3_get_autocommit(st->db));
+	/* sqlite3_close, not _v2: a statement left open would keep the lock */
+	if ((rc = sqlite3_close(st->db)) != SQLITE_OK)
+		return vios_store_error(st->db, rc, "letting go of the store");
+	st->db = NULL;
+	vios_run_release(st->node->home, VIOS_RUN_STORE);
+	return 0;
+}
+
+int vios_store_reacquire(vios_store *st)
+{
+	uint8_t *key = NULL;
+	int error;
+
+	assert(st != NULL && st->held && st->node != NULL);
+	if (st->db != NULL)
+		return 0;
+	if ((key = sodium_malloc(32)) == NULL)
+		return vios_error_nomem();
+	if ((error = vios_run_hold(st->node->home, VIOS_RUN_STORE, VIOS_RUN_WAIT_MS)) < 0)
+		goto done;
+	if ((error = vios_node_subkey(key, st->node, 2, "viosstor")) < 0 || (error = open_at(st, key, 0)) < 0) {
+		sqlite3_close_v2(st->db);
+		st->db = NULL;
+		vios_run_release(st->node->home, VIOS_RUN_STORE);
+		goto done;
+	}
+	error = 0;
+done:
+	sodium_free(key);
+	return error;
 }
 
 int vios_store_set_capture(vios_store *st, const vios_store_capture_hooks *hooks, void *ctx)

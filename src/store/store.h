@@ -46,6 +46,7 @@ struct vios_store {
 	void *capture_ctx;     /* owned by the hooks (their destroy) */
 	int capturing;         /* a captured transaction is open */
 	int name_check_off;    /* records.h vios_records_name_check: 1 = skipped, logged */
+	int held;              /* the node's store: its run lock (node/run.h) is this store's */
 };
 
 /* Schema version this vios writes (the number of migrations in schema/). */
@@ -61,6 +62,23 @@ int vios_store_schema_version(void);
  */
 int vios_store_open(vios_store **out, const vios_node *node);
 void vios_store_free(vios_store *st);
+
+/*
+ * The store is one process's at a time: SQLite holds it in exclusive
+ * locking mode from the first read until it is closed (vfs.c, no -shm), and
+ * the run lock (node/run.h) says which vios holds it. A command that waits
+ * on something else (the network) lets go of the store first and takes it
+ * back afterwards, so other commands run meanwhile:
+ *
+ * vios_store_release closes the database (no transaction may be open) and
+ * gives the run lock back; st keeps its node and capture hooks.
+ * vios_store_reacquire takes the run lock again (waiting as an open does,
+ * then naming the vios that keeps it) and reopens the database under the
+ * node's key. Both do nothing when there is nothing to do. A store from
+ * vios_store_open_temp is not released.
+ */
+int vios_store_release(vios_store *st);
+int vios_store_reacquire(vios_store *st);
 
 /*
  * Opens a new, throwaway store at DIR/store.db (which must not exist yet):

@@ -118,7 +118,9 @@ t "hub puts its refs on a new stick" bash -c "git init -q --bare '$U' && '$VIOS'
 t "the USB school joins from the stick" V "$T/usb1" join "$U" --hub-fingerprint "$FP"
 V "$T/usb1" trend add --theme nuisance --period 2026-11 --level rising --note "village square" >/dev/null
 t "the USB school syncs to the stick" V "$T/usb1" sync --via "$U"
-t "sync --via creates a missing stick repo" bash -c "'$VIOS' --home '$T/usb1' sync --via '$T/new-stick.git' >/dev/null && git --git-dir '$T/new-stick.git' rev-parse -q --verify refs/heads/nodes/$(nid usb1)"
+tf "sync --via a missing stick is refused (an unmounted stick is not replaced by a folder)" V "$T/usb1" sync --via "$T/new-stick.git"
+t "  nothing was created" test ! -e "$T/new-stick.git"
+t "a stick made with 'vios stick init' takes the school's ref" bash -c "'$VIOS' stick init '$T/new-stick.git' >/dev/null && '$VIOS' --home '$T/usb1' sync --via '$T/new-stick.git' >/dev/null && git --git-dir '$T/new-stick.git' rev-parse -q --verify refs/heads/nodes/$(nid usb1)"
 t "the hub takes the stick in" V "$T/hub" hub merge --via "$U"
 t "hub repo now has the USB school's ref" git --git-dir "$G" rev-parse -q --verify "refs/heads/nodes/$(nid usb1)"
 t "hub repo passes git fsck" git --git-dir "$G" fsck --no-progress
@@ -127,17 +129,20 @@ t "the stick carries the hub's refs back" git --git-dir "$U" rev-parse -q --veri
 t "the USB school receives other schools' theme data? no: only what the covenant allows" bash -c "'$VIOS' --home '$T/usb1' sync --via '$U' >/dev/null; ! '$VIOS' --home '$T/usb1' trend list | grep -q 'knives'"
 
 # --- kill -9 at every fault point, then sync again ---------------------------------
-crashes=0 k=0
-for point in git.fetching sync.fetched import.before_commit import.committed sync.imported export.sealed export.committed sync.before_push git.pushing sync.pushed store.commit@2 vfs.index.write vfs.index.write@2; do
+crashes=0 k=0 locked=0
+for point in git.fetching git.fetching@3 git.ref_locked sync.fetched import.before_commit import.committed sync.imported export.sealed export.committed sync.before_push git.pushing sync.pushed store.commit@2 vfs.index.write vfs.index.write@2; do
 	k=$((k + 1))
 	V "$T/s1" trend add --theme vandalism --period 2026-11 --level rising --note "crash at $point" >/dev/null
 	V "$T/pol" agreement done "$AG" --feedback "police update $k" >/dev/null
 	V "$T/pol" sync >/dev/null 2>&1
 	VIOS_FAULT="$point" V "$T/s1" sync >/dev/null 2>&1; rc=$?
 	[ "$rc" -eq 137 ] && crashes=$((crashes + 1)) || echo "     $point: exit $rc"
+	[ "$point" = git.ref_locked ] && locked=$(find "$T/s1/outbox.git/refs" -name '*.lock' | wc -l)
 	V "$T/s1" sync >/dev/null 2>"$T/err" || echo "     after $point: $(cat "$T/err")"
+	[ "$point" = git.ref_locked ] && cp "$T/err" "$T/err.locked"
 done
-t "every fault point killed the sync (13 of 13)" test "$crashes" -eq 13
+t "every fault point killed the sync (15 of 15)" test "$crashes" -eq 15
+t "the kill with a ref locked left git's lock file; the next sync cleared it and said so" bash -c "[ $locked -ge 1 ] && grep -q 'warning: cleared' '$T/err.locked'"
 t "after the crashes the school's store is consistent" bash -c "'$VIOS' --home '$T/s1' store check | grep -q 'integrity ok'"
 V "$T/hub" hub merge >/dev/null 2>&1
 for n in pol aud; do V "$T/$n" sync >/dev/null 2>&1; done
@@ -145,7 +150,7 @@ V "$T/s1" sync >/dev/null 2>&1
 t "after the crashes: school and police agree on the case" same s1 pol case
 t "after the crashes: the school has the police's last update" bash -c "'$VIOS' --home '$T/s1' --json agreement list | jq -e '.[] | select(.id==\"$AG\") | .feedback==\"police update $k\"'"
 t "after the crashes: hub and auditor agree on the theme" same hub aud theme
-t "every crash-time trend arrived exactly once at the police" bash -c "[ \$('$VIOS' --home '$T/pol' --json trend list | jq '[.[] | select(.note != null and (.note | startswith(\"crash at\")))] | length') -eq 13 ]"
+t "every crash-time trend arrived exactly once at the police" bash -c "[ \$('$VIOS' --home '$T/pol' --json trend list | jq '[.[] | select(.note != null and (.note | startswith(\"crash at\")))] | length') -eq 15 ]"
 t "no seq was sealed twice: the hub's ref is the school's outbox ref" bash -c "[ \"\$(git --git-dir '$G' rev-parse refs/heads/nodes/$S1)\" = \"\$(git --git-dir '$T/s1/outbox.git' rev-parse refs/heads/nodes/$S1)\" ]"
 t "the school's outbox: every sealed bundle committed and sent" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e '.unsent_bundles == 0 and .pending_changes == 0'"
 
