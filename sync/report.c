@@ -352,6 +352,21 @@ int vios_report_build(json_t **out, vios_store *st, const char *from, const char
 	return error;
 }
 
+/* A municipality's row of the CSV: its month and theme, no school. */
+static int csv_total_row(FILE *f, vios_csv_dialect d, json_t *tr)
+{
+	char n[24];
+	const char *cells[5];
+
+	vios_report_cell(n, json_object_get(tr, "signals"));
+	cells[0] = json_string_value(json_object_get(tr, "month"));
+	cells[1] = "";
+	cells[2] = json_string_value(json_object_get(tr, "theme"));
+	cells[3] = n;
+	cells[4] = NULL;
+	return vios_csv_row_as(f, d, cells, 5);
+}
+
 int vios_report_csv(FILE *f, json_t *pub, vios_csv_dialect d)
 {
 	static const char *const header[] = { "month", "school", "theme", "signals", "trend" };
@@ -370,17 +385,9 @@ int vios_report_csv(FILE *f, json_t *pub, vios_csv_dialect d)
 		/* the municipality's rows close each month */
 		for (; t < json_array_size(totals) &&
 		       strcmp(json_string_value(json_object_get(json_array_get(totals, t), "month")) ?: "", month) < 0;
-		     t++) {
-			json_t *tr = json_array_get(totals, t);
-			vios_report_cell(n, json_object_get(tr, "signals"));
-			cells[0] = json_string_value(json_object_get(tr, "month"));
-			cells[1] = "";
-			cells[2] = json_string_value(json_object_get(tr, "theme"));
-			cells[3] = n;
-			cells[4] = NULL;
-			if ((error = vios_csv_row_as(f, d, cells, 5)) < 0)
+		     t++)
+			if ((error = csv_total_row(f, d, json_array_get(totals, t))) < 0)
 				return error;
-		}
 		vios_report_cell(n, json_object_get(r, "signals"));
 		cells[0] = month;
 		cells[1] = json_string_value(json_object_get(r, "school"));
@@ -390,19 +397,9 @@ int vios_report_csv(FILE *f, json_t *pub, vios_csv_dialect d)
 		if ((error = vios_csv_row_as(f, d, cells, 5)) < 0)
 			return error;
 	}
-	for (; t < json_array_size(totals); t++) {
-		json_t *tr = json_array_get(totals, t);
-		char n[24];
-		const char *cells[5];
-		vios_report_cell(n, json_object_get(tr, "signals"));
-		cells[0] = json_string_value(json_object_get(tr, "month"));
-		cells[1] = "";
-		cells[2] = json_string_value(json_object_get(tr, "theme"));
-		cells[3] = n;
-		cells[4] = NULL;
-		if ((error = vios_csv_row_as(f, d, cells, 5)) < 0)
+	for (; t < json_array_size(totals); t++)
+		if ((error = csv_total_row(f, d, json_array_get(totals, t))) < 0)
 			return error;
-	}
 	return 0;
 }
 

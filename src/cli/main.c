@@ -27,6 +27,18 @@
 
 #define VIOS_VERSION "0.1.0"
 
+/* Paragraphs more than one command's help shares: one text each. */
+#define HELP_NAME_GUARD \
+	"The name guard: a note, source or minutes that go out as theme data (a trend, a\n" \
+	"signal about no pupil, a meeting that is no case meeting) naming one of this\n" \
+	"school's pupils (full name, first or last name with the class, local id, class\n" \
+	"with initials) is refused; --no-name-check writes it anyway, logged and reported\n" \
+	"to the auditor in the bundle (docs/name-guard.md).\n"
+#define HELP_FREE_TEXT \
+	"Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n" \
+	"read from standard input, or on a terminal written in $EDITOR (a note or action left\n" \
+	"out opens it too); text on the command line shows in the process list and history.\n"
+
 static const vios_cmd commands[] = {
 	{ "init", cmd_init, 0, "Create a node home: identity, keys, recovery code",
 	  "usage: vios init --kind school|partner|hub|auditor --name NAME [--role ROLE] [--kdf PRESET]\n"
@@ -140,9 +152,7 @@ static const vios_cmd commands[] = {
 	  "node and, at their next sync, on every node that received them (tombstones\n"
 	  "carry ids only). The reason goes to the local access log only. Prints\n"
 	  "\"pupil ID erased: N records (M signals, ...)\". See docs/lifecycle.md.\n"
-	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
-	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
-	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
+	  HELP_FREE_TEXT, NULL },
 	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
 	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
 	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
@@ -161,9 +171,7 @@ static const vios_cmd commands[] = {
 	  "wpg-20, vital-interest, legal-obligation.\n"
 	  "A signal about a pupil needs --basis and --parents-informed yes|no (with no,\n"
 	  "--not-informed-reason TEXT). --at may be at most tomorrow.\n"
-	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
-	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
-	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
+	  HELP_FREE_TEXT, NULL },
 	{ "trend", cmd_trend, NEEDS_STORE, "Record and list thematic trends",
 	  "usage: vios trend add --theme T --period YYYY-MM --level rising|stable|falling [--note TEXT]\n"
 	  "                      [--no-name-check]\n"
@@ -171,14 +179,8 @@ static const vios_cmd commands[] = {
 	  "\n"
 	  "A trend is about a phenomenon at or around the school, never about a person; a\n"
 	  "month that has not begun is refused.\n"
-	  "The name guard: a note, source or minutes that go out as theme data (a trend, a\n"
-	  "signal about no pupil, a meeting that is no case meeting) naming one of this\n"
-	  "school's pupils (full name, first or last name with the class, local id, class\n"
-	  "with initials) is refused; --no-name-check writes it anyway, logged and reported\n"
-	  "to the auditor in the bundle (docs/name-guard.md).\n"
-	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
-	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
-	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
+	  HELP_NAME_GUARD
+	  HELP_FREE_TEXT, NULL },
 	{ "meeting", cmd_meeting, NEEDS_STORE, "Record and list meetings",
 	  "usage: vios meeting add --kind thematic|case|steering|evaluation --date YYYY-MM-DD\n"
 	  "                        [--roles R,...] [--minutes TEXT] [--case ID] [--no-name-check]\n"
@@ -186,14 +188,8 @@ static const vios_cmd commands[] = {
 	  "       vios meeting list\n"
 	  "\n"
 	  "edit changes only the options given, checked as add checks them.\n"
-	  "The name guard: a note, source or minutes that go out as theme data (a trend, a\n"
-	  "signal about no pupil, a meeting that is no case meeting) naming one of this\n"
-	  "school's pupils (full name, first or last name with the class, local id, class\n"
-	  "with initials) is refused; --no-name-check writes it anyway, logged and reported\n"
-	  "to the auditor in the bundle (docs/name-guard.md).\n"
-	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
-	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
-	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
+	  HELP_NAME_GUARD
+	  HELP_FREE_TEXT, NULL },
 	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",
 	  "usage: vios case open --pupil ID [--signals ID,...] [--roles R,...] [--lead ROLE]\n"
 	  "                      --basis public-task|consent|wpg-20|vital-interest|legal-obligation\n"
@@ -225,9 +221,7 @@ static const vios_cmd commands[] = {
 	  "open needs --basis and whether the parents were informed: --parents-informed\n"
 	  "yes|no (with no, --not-informed-reason TEXT). Without it the case takes what its\n"
 	  "--signals recorded when they all say the same (and, for no, give one reason).\n"
-	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
-	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
-	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
+	  HELP_FREE_TEXT, NULL },
 	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
 	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"
 	  "       vios agreement edit ID [--meeting ID] [--owner ROLE] [--action TEXT] [--due YYYY-MM-DD]\n"
@@ -237,9 +231,7 @@ static const vios_cmd commands[] = {
 	  "edit changes only the options given, checked as add checks them; an\n"
 	  "agreement made in a case stays with that case (--case cannot change).\n"
 	  "--overdue lists open agreements whose due date has passed.\n"
-	  "Free text (--name, --note, --minutes, --action, ...) is best given as '-': it is then\n"
-	  "read from standard input, or on a terminal written in $EDITOR (a note or action left\n"
-	  "out opens it too); text on the command line shows in the process list and history.\n", NULL },
+	  HELP_FREE_TEXT, NULL },
 	{ "retention", cmd_retention, NEEDS_STORE, "Erase what the covenant's retention periods no longer keep",
 	  "usage: vios retention run [--json]\n"
 	  "\n"
