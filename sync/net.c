@@ -404,7 +404,9 @@ int vios_net_fetch(vios_store *st, git_repository *repo, const char *url, const 
 	if ((error = vios_net_configure(st->node->home)) < 0 || (remote && (error = vios_store_release(st)) < 0))
 		return error;
 	error = vios_net_timed(vios_git_fetch(repo, url, refspecs, n), url);
-	if (remote && (e2 = vios_store_reacquire(st)) < 0 && error == 0)
+	/* a store not taken back wins over the transfer's own error: the caller
+	 * must not go on with a closed store */
+	if (remote && (e2 = vios_store_reacquire(st)) < 0)
 		error = e2;
 	return error;
 }
@@ -417,7 +419,9 @@ int vios_net_push(vios_store *st, git_repository *repo, const char *url, const c
 	if ((error = vios_net_configure(st->node->home)) < 0 || (remote && (error = vios_store_release(st)) < 0))
 		return error;
 	error = vios_net_timed(vios_git_push(repo, url, refspecs, n), url);
-	if (remote && (e2 = vios_store_reacquire(st)) < 0 && error == 0)
+	/* a store not taken back wins over the transfer's own error: the caller
+	 * must not go on with a closed store */
+	if (remote && (e2 = vios_store_reacquire(st)) < 0)
 		error = e2;
 	return error;
 }
@@ -440,7 +444,7 @@ int vios_net_wait_repo(vios_store *st)
 		return error;
 	if ((error = vios_run_hold(home, VIOS_RUN_REPOS, VIOS_RUN_WAIT_MS)) >= 0)
 		vios_run_release(home, VIOS_RUN_REPOS);
-	if ((e2 = vios_store_reacquire(st)) < 0 && error >= 0)
+	if ((e2 = vios_store_reacquire(st)) < 0)
 		error = e2;
 	return error < 0 ? error : 0;
 }
