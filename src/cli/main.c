@@ -17,6 +17,7 @@
 #include "sync/layout.h"
 #include "util/error.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sodium.h>
@@ -698,6 +699,17 @@ int main(int argc, char **argv)
 	const vios_cmd *cmd;
 	int i, flags, bare, error;
 
+	/* Descriptors 0-2 open, so no file or socket vios opens lands on one
+	 * (the unlock agent points them at /dev/null when it detaches). */
+	for (;;) {
+		int fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			break;
+		if (fd > 2) {
+			close(fd);
+			break;
+		}
+	}
 	/* A file size limit (ulimit -f) must give "disk full", not a killed process. */
 	signal(SIGXFSZ, SIG_IGN);
 	if (sodium_init() < 0) {

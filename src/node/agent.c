@@ -478,6 +478,23 @@ int vios_agent_serve(vios_agent *a)
 	int sfd = -1, tfd = -1, keep = -1, error;
 
 	assert(a != NULL);
+	/*
+	 * Memory locks are not inherited across fork(2): the key the parent
+	 * sodium_malloc'd (mlock'd) is swappable here. A fresh sodium_malloc in
+	 * this process locks it again.
+	 */
+	if (a->key != NULL) {
+		uint8_t *k = sodium_malloc(32);
+		if (k == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		sodium_mprotect_readonly(a->key);
+		memcpy(k, a->key, 32);
+		sodium_free(a->key);
+		a->key = k;
+		sodium_mprotect_noaccess(a->key);
+	}
 	/* no core file, no ptrace or /proc/PID/mem by our own uid */
 	if (setrlimit(RLIMIT_CORE, &none) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
 		error = vios_error_os("cannot make the unlock agent undumpable");
