@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ static struct {
 } kept[KEPT_MAX];
 static size_t nkept;
 static int stdin_taken;
+/* the signal mask before edit() held back SIGHUP and SIGTERM (the editor gets it back) */
+static sigset_t edit_mask;
 
 void cli_text_forget(void)
 {
@@ -137,6 +140,7 @@ static const char *memory_dir(void)
 static int run_editor(const char *path)
 {
 	const char *ed = getenv("VISUAL");
+	void (*sigint)(int) = SIG_DFL, (*sigquit)(int) = SIG_DFL;
 	int status;
 	pid_t pid;
 
@@ -146,15 +150,26 @@ static int run_editor(const char *path)
 		ed = access("/usr/bin/editor", X_OK) == 0 ? "editor" : "vi";
 	if ((pid = fork()) < 0)
 		return vios_error_os("cannot start the editor");
+	/* as git does: ^C and ^\ are the editor's; vios waits and then removes the file */
 	if (pid == 0) {
 		char cmd[PATH_MAX + 16];
+		sigprocmask(SIG_SETMASK, &edit_mask, NULL);
 		snprintf(cmd, sizeof(cmd), "%s \"$@\"", ed);
 		execl("/bin/sh", "sh", "-c", cmd, ed, path, (char *)NULL);
 		_exit(127);
 	}
+	if (pid > 0) {
+		sigint = signal(SIGINT, SIG_IGN);
+		sigquit = signal(SIGQUIT, SIG_IGN);
+	}
 	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			signal(SIGINT, sigint);
+			signal(SIGQUIT, sigquit);
 			return vios_error_os("waiting for the editor");
+		}
+	signal(SIGINT, sigint);
+	signal(SIGQUIT, sigquit);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		vios_error_set(VIOS_ERR_INPUT, "the editor (%s) failed; nothing was recorded", ed);
 		return VIOS_ERROR;
@@ -202,6 +217,7 @@ static size_t strip_comments(char *buf, size_t len)
 	}
 	while (o > 0 && (buf[o - 1] == '\n' || buf[o - 1] == ' ' || buf[o - 1] == '\t' || buf[o - 1] == '\r'))
 		o--;
+	sodium_memzero(buf + o, len - o); /* what moved down leaves no copy behind */
 	buf[o] = '\0';
 	return o;
 }
@@ -214,6 +230,7 @@ static int edit(const char **out, vios_cli *cli, const char *opt)
 	size_t len = 0;
 	int fd = -1, error, made = 0;
 	FILE *f = NULL;
+	sigset_t hold;
 
 	if (base == NULL) {
 		vios_error_set(VIOS_ERR_INPUT, "--%s: no memory-backed directory ($XDG_RUNTIME_DIR or /dev/shm on tmpfs) for "
@@ -222,8 +239,16 @@ static int edit(const char **out, vios_cli *cli, const char *opt)
 	}
 	if ((error = vios_snprintf(dir, sizeof(dir), "%s/vios-edit.XXXXXX", base)) < 0)
 		return error;
-	if (mkdtemp(dir) == NULL)
-		return vios_error_os("cannot make a directory in %s for the editor", base);
+	/* a hangup or kill while the editor runs waits until the file is gone */
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGTERM);
+	sigprocmask(SIG_BLOCK, &hold, &edit_mask);
+	if (mkdtemp(dir) == NULL) {
+		error = vios_error_os("cannot make a directory in %s for the editor", base);
+		sigprocmask(SIG_SETMASK, &edit_mask, NULL);
+		return error;
+	}
 	made = 1;
 	if ((error = vios_snprintf(path, sizeof(path), "%s/%s.txt", dir, opt)) < 0)
 		goto done;
@@ -265,6 +290,7 @@ done:
 		shred(path);
 		rmdir(dir);
 	}
+	sigprocmask(SIG_SETMASK, &edit_mask, NULL); /* a signal held back ends vios now */
 	return error;
 }
 
