@@ -106,7 +106,8 @@ static int check_value(const vios_config_key *k, const char *value, char *why, s
 	case VIOS_CONFIG_CHOICE: {
 		const char *words = choice_words(k->key), *p = words;
 		size_t n = strlen(value);
-		while (n && (p = strstr(p, value)) != NULL) {
+		/* one word of the list, never several ("helper file") */
+		while (n && !strchr(value, ' ') && (p = strstr(p, value)) != NULL) {
 			if ((p == words || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
 				return 0;
 			p++;
