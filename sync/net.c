@@ -396,14 +396,18 @@ static int is_remote(const char *url)
 	return vios_net_is_url(url) && strncmp(url, "file://", 7) != 0;
 }
 
-int vios_net_fetch(vios_store *st, git_repository *repo, const char *url, const char *const *refspecs, size_t n)
+/* A fetch or a push (vios_git_fetch and vios_git_push take the same
+ * arguments) within the timeouts, the store let go of while it runs over the
+ * network. */
+static int transfer(vios_store *st, git_repository *repo, const char *url, const char *const *refspecs, size_t n,
+		    int (*fn)(git_repository *, const char *, const char *const *, size_t))
 {
 	int error, e2, remote = is_remote(url);
 
 	assert(st != NULL && st->node != NULL && repo != NULL && url != NULL);
 	if ((error = vios_net_configure(st->node->home)) < 0 || (remote && (error = vios_store_release(st)) < 0))
 		return error;
-	error = vios_net_timed(vios_git_fetch(repo, url, refspecs, n), url);
+	error = vios_net_timed(fn(repo, url, refspecs, n), url);
 	/* a store not taken back wins over the transfer's own error: the caller
 	 * must not go on with a closed store */
 	if (remote && (e2 = vios_store_reacquire(st)) < 0)
@@ -411,19 +415,14 @@ int vios_net_fetch(vios_store *st, git_repository *repo, const char *url, const 
 	return error;
 }
 
+int vios_net_fetch(vios_store *st, git_repository *repo, const char *url, const char *const *refspecs, size_t n)
+{
+	return transfer(st, repo, url, refspecs, n, vios_git_fetch);
+}
+
 int vios_net_push(vios_store *st, git_repository *repo, const char *url, const char *const *refspecs, size_t n)
 {
-	int error, e2, remote = is_remote(url);
-
-	assert(st != NULL && st->node != NULL && repo != NULL && url != NULL);
-	if ((error = vios_net_configure(st->node->home)) < 0 || (remote && (error = vios_store_release(st)) < 0))
-		return error;
-	error = vios_net_timed(vios_git_push(repo, url, refspecs, n), url);
-	/* a store not taken back wins over the transfer's own error: the caller
-	 * must not go on with a closed store */
-	if (remote && (e2 = vios_store_reacquire(st)) < 0)
-		error = e2;
-	return error;
+	return transfer(st, repo, url, refspecs, n, vios_git_push);
 }
 
 int vios_net_wait_repo(vios_store *st)
