@@ -86,12 +86,6 @@ static int check_value(const vios_config_key *k, const char *value, char *why, s
 			return -1;
 		}
 		return 0;
-	case VIOS_CONFIG_BOOL:
-		if (strcmp(value, "yes") && strcmp(value, "no")) {
-			snprintf(why, len, "yes or no");
-			return -1;
-		}
-		return 0;
 	case VIOS_CONFIG_TEXT:
 		for (const unsigned char *p = (const unsigned char *)value; *p; p++)
 			if (*p < 0x20 || *p == 0x7f) {
@@ -205,20 +199,6 @@ int vios_config_seconds(long long *out, const char *home, const char *key)
 	if ((error = vios_config_get(&v, home, key)) < 0)
 		return error;
 	*out = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
-	return 0;
-}
-
-int vios_config_bool(int *out, const char *home, const char *key)
-{
-	const vios_config_key *k = vios_config_find(key);
-	char *v = NULL;
-	int error;
-
-	assert(out != NULL && k != NULL && k->type == VIOS_CONFIG_BOOL);
-	if ((error = vios_config_get(&v, home, key)) < 0)
-		return error;
-	*out = v && !strcmp(v, "yes");
 	free(v);
 	return 0;
 }

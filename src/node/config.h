@@ -23,7 +23,6 @@
 typedef enum {
 	VIOS_CONFIG_SECONDS, /* a whole number of seconds within the key's bounds */
 	VIOS_CONFIG_PATH,    /* an absolute path */
-	VIOS_CONFIG_BOOL,    /* yes or no */
 	VIOS_CONFIG_TEXT,    /* one line of printable text */
 	VIOS_CONFIG_CHOICE   /* one of the words config.c lists for the key */
 } vios_config_type;
@@ -52,9 +51,6 @@ int vios_config_get(char **out, const char *home, const char *key);
 
 /* A VIOS_CONFIG_SECONDS key as a number (its default when unset). */
 int vios_config_seconds(long long *out, const char *home, const char *key);
-
-/* A VIOS_CONFIG_BOOL key: 1 yes, 0 no (its default when unset). */
-int vios_config_bool(int *out, const char *home, const char *key);
 
 /* Sets key to value (checked against the table) or, with value NULL,
  * removes it; writes the file atomically (mode 0600). A key the table does
