@@ -5,7 +5,9 @@
  * The column lists below must match the schema column for column, in the
  * order the migrations leave them (schema/0001_records.sql, then the columns
  * later migrations add at the end: case_file's police_info and care_info,
- * 0010, then its parents_informed and not_informed_reason, 0011). Capture checks the count of every changeset table against them,
+ * 0010, then its parents_informed and not_informed_reason, 0011; 0014's signal
+ * closed_reason and closed_at, meeting discussed and planned, and case_file's
+ * meldcode). Capture checks the count of every changeset table against them,
  * and tests/unit/test_crdt.c compares the names with the store's schema.
  */
 #include "crdt/internal.h"
@@ -27,6 +29,7 @@ static const crdt_col c_signal[] = {
 	{ "id", T }, { "origin", T }, { "seen_at", T }, { "theme", T }, { "note", T },
 	{ "source", T }, { "location", T }, { "severity", T }, { "pupil_id", T }, { "basis", T },
 	{ "parents_informed", I }, { "not_informed_reason", T }, { "created_at", T },
+	{ "closed_reason", T }, { "closed_at", T },
 };
 static const crdt_col c_trend[] = {
 	{ "id", T }, { "origin", T }, { "theme", T }, { "period", T }, { "level", T },
@@ -34,13 +37,14 @@ static const crdt_col c_trend[] = {
 };
 static const crdt_col c_meeting[] = {
 	{ "id", T }, { "origin", T }, { "kind", T }, { "date", T }, { "roles", T },
-	{ "minutes", T }, { "case_id", T }, { "created_at", T },
+	{ "minutes", T }, { "case_id", T }, { "created_at", T }, { "discussed", T }, { "planned", I },
 };
 static const crdt_col c_case[] = {
 	{ "id", T }, { "origin", T }, { "pupil_id", T }, { "signals", T }, { "roles", T },
 	{ "lead_role", T }, { "status", T }, { "escalation_target", T }, { "basis", T },
 	{ "opened_at", T }, { "closed_at", T }, { "police_info", T }, { "care_info", T },
 	{ "parents_informed", I }, { "not_informed_reason", T },
+	{ "meldcode", T },
 };
 static const crdt_col c_agreement[] = {
 	{ "id", T }, { "origin", T }, { "case_id", T }, { "meeting_id", T }, { "owner_role", T },
@@ -58,13 +62,13 @@ static const char *const n_pupil[] = { "origin", "name", "birth_date", "class", 
 				       "guardian_contact", "created_at", NULL };
 static const char *const n_signal[] = { "origin", "seen_at", "theme", "note", "source", "location",
 					"severity", "pupil_id", "basis", "parents_informed",
-					"not_informed_reason", "created_at", NULL };
+					"not_informed_reason", "created_at", "closed_reason", "closed_at", NULL };
 static const char *const n_trend[] = { "origin", "theme", "period", "level", "note", "created_at", NULL };
 static const char *const n_meeting[] = { "origin", "kind", "date", "roles", "minutes", "case_id",
-					 "created_at", NULL };
+					 "created_at", "discussed", "planned", NULL };
 static const char *const n_case[] = { "origin", "pupil_id", "signals", "roles", "lead_role", "status",
 				      "escalation_target", "basis", "opened_at", "closed_at", "police_info",
-				      "care_info", "parents_informed", "not_informed_reason", NULL };
+				      "care_info", "parents_informed", "not_informed_reason", "meldcode", NULL };
 static const char *const n_count[] = { "origin", "month", "theme", "signals", "updated_at", NULL };
 static const char *const n_agreement[] = { "origin", "case_id", "meeting_id", "owner_role", "action",
 					   "due_date", "status", "feedback", "done_at", "created_at", NULL };

@@ -11,7 +11,7 @@
 #include <sqlite3.h>
 
 #define CRDT_NTABLES 7
-#define CRDT_MAXCOL 16 /* columns of a synced table, id included */
+#define CRDT_MAXCOL 24 /* columns of a synced table, id included */
 
 typedef struct {
 	const char *name;

@@ -352,24 +352,24 @@ static void test_crdt_capture__updates_carry_changed_columns_and_base_clocks(voi
 	tx(a, q);
 
 	v = pending(a, &n);
-	assert_int_equal(n, 7 + 10 + 3 + 1); /* meeting, agreement, done, feedback */
-	h_done = v[17].op.hlc;
+	assert_int_equal(n, 9 + 10 + 3 + 1); /* meeting, agreement, done, feedback */
+	h_done = v[19].op.hlc;
 	assert_true(h_done > h_insert);
-	for (size_t i = 17; i < 20; i++) {
+	for (size_t i = 19; i < 22; i++) {
 		assert_int_equal(v[i].op.hlc, h_done);
 		assert_string_equal(v[i].op.pk, aid);
 		assert_int_equal(v[i].op.base_hlc, h_insert); /* the clock each cell had before */
 		assert_string_equal(v[i].op.base_node, a->node->node_id);
 		assert_int_equal(v[i].category, VIOS_CAT_THEME);
 	}
-	assert_string_equal(v[17].op.col, "status");
-	assert_string_equal(v[18].op.col, "feedback");
-	assert_string_equal(v[19].op.col, "done_at");
+	assert_string_equal(v[19].op.col, "status");
 	assert_string_equal(v[20].op.col, "feedback");
-	assert_true(v[20].op.hlc > h_done);
-	assert_int_equal(v[20].op.base_hlc, h_done);
-	assert_string_equal(v[20].op.value.u.text.p, "later note");
-	assert_int_equal(one_int(a, "SELECT hlc FROM crdt_clock"), (int64_t)v[20].op.hlc);
+	assert_string_equal(v[21].op.col, "done_at");
+	assert_string_equal(v[22].op.col, "feedback");
+	assert_true(v[22].op.hlc > h_done);
+	assert_int_equal(v[22].op.base_hlc, h_done);
+	assert_string_equal(v[22].op.value.u.text.p, "later note");
+	assert_int_equal(one_int(a, "SELECT hlc FROM crdt_clock"), (int64_t)v[22].op.hlc);
 	vios_crdt_pending_free(v, n);
 }
 
@@ -826,7 +826,7 @@ static void test_crdt_apply__bad_ops_are_ecorrupt_and_change_nothing(void **stat
 		{ 18, mkset(now, nid, "pupil", pid, "name", vtext("x"), 0, nid), "base node" },
 		{ 19, mkset(now, nid, "pupil", pid, "name", vtext("x"), 0, NULL), "tombstone" },
 		{ 20, mkset(now, nid, "pupil", pid, "name", vtext("x"), 0, NULL), "op kind" },
-		{ 21, mkset(now, nid, "signal", pid, "theme", vtext("knives"), 0, NULL), "check" },
+		{ 21, mkset(now, nid, "signal", pid, "theme", vtext("knives and"), 0, NULL), "check" },
 		{ 22, mkset(now, nid, "meeting", pid, "kind", vtext("party"), 0, NULL), "check" },
 		{ 23, mkset(now, nid, "pupil", pid, "over16", vint(2), 0, NULL), "check" },
 	};
@@ -1288,6 +1288,10 @@ static void random_literal(rng *r, tnode *t, const char *tbl, const char *col, c
 		snprintf(out, len, "'2026-%02d'", 1 + (int)rn(r, 12));
 	else if (!strcmp(col, "signals"))
 		snprintf(out, len, "%d", (int)rn(r, 40));
+	else if (!strcmp(col, "planned"))
+		snprintf(out, len, "%s", pick(r, (const char *const[]){ "0", "1", "NULL", NULL }));
+	else if (!strcmp(col, "meldcode"))
+		snprintf(out, len, "'{\"v\":1,\"steps\":{\"%u\":{\"at\":\"2026-01-02\"}}}'", 1 + rn(r, 5));
 	else if (!strcmp(col, "over16") || !strcmp(col, "parents_informed"))
 		snprintf(out, len, "%s", pick(r, (const char *const[]){ "0", "1", "NULL", NULL }));
 	else if (!strcmp(col, "roles"))
