@@ -7,6 +7,7 @@
 #include "cli/table.h"
 #include "cli/text.h"
 #include "store/records.h"
+#include "store/meldcode.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -475,6 +476,28 @@ int cmd_meeting(vios_cli *cli, int argc, char **argv)
 	return cli_usage(cli, "expected add, edit or list");
 }
 
+/* The meldcode steps of `case show` (vios_meldcode_json's array). */
+static void meldcode_steps(json_t *steps)
+{
+	size_t i;
+	json_t *o;
+
+	if (json_array_size(steps) == 0)
+		return;
+	printf("\nMeldcode\n");
+	json_array_foreach(steps, i, o) {
+		json_t *r = json_object_get(o, "report");
+		printf("  step %lld  %s  %s", (long long)json_integer_value(json_object_get(o, "step")), txt(o, "at"),
+		       txt(o, "name"));
+		if (r != NULL)
+			printf(": report to Veilig Thuis %s, help organised %s", json_is_true(r) ? "yes" : "no",
+			       json_is_true(json_object_get(o, "help")) ? "yes" : "no");
+		printf("\n");
+		if (json_is_string(json_object_get(o, "note")))
+			printf("          %s\n", txt(o, "note"));
+	}
+}
+
 int cmd_case(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "pupil", "pupil_id", 0 }, { "signals", "signals", 0 },
@@ -515,6 +538,48 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 			printf("case %s is now %s\n", argv[optind], argv[optind + 1]);
 		return 0;
 	}
+	if (!strcmp(act, "meldcode")) {
+		static const struct option longopts[] = { { "step", required_argument, NULL, 's' },
+							  { "date", required_argument, NULL, 'd' },
+							  { "note", required_argument, NULL, 'n' },
+							  { "outcome", required_argument, NULL, 'o' },
+							  { "json", no_argument, NULL, OPT_JSON },
+							  { NULL, 0, NULL, 0 } };
+		const char *step = NULL, *date = NULL, *note = NULL, *outcome = NULL;
+		char *end = NULL;
+		long n;
+		int c, error;
+		while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+			if (c == 's')
+				step = optarg;
+			else if (c == 'd')
+				date = optarg;
+			else if (c == 'n') {
+				if ((error = cli_text(&note, cli, "note", optarg)) < 0)
+					return error;
+			} else if (c == 'o')
+				outcome = optarg;
+			else if (c == OPT_JSON)
+				cli->json = 1;
+			else
+				return cli_usage(cli, "unknown option");
+		}
+		if (optind + 2 != argc)
+			return cli_usage(cli, "expected 'case meldcode ID --step N --date YYYY-MM-DD [--note TEXT|-] [--outcome WORD]'");
+		if (step == NULL || date == NULL)
+			return cli_usage(cli, "meldcode: give --step N (1 to 5) and --date YYYY-MM-DD");
+		n = strtol(step, &end, 10);
+		if (end == step || *end || n < 1 || n > 5)
+			return cli_usage(cli, "--step: the meldcode has steps 1 to 5, not '%s'", step);
+		if ((error = cli_open(cli)) < 0 ||
+		    (error = vios_case_meldcode(cli->store, argv[optind], (int)n, date, note, outcome)) < 0)
+			return error;
+		if (cli->json)
+			return cli_json_out(json_pack("{s:s, s:i, s:s}", "id", argv[optind], "step", (int)n, "date", date));
+		printf("case %s: meldcode step %ld (%s) recorded on %s\n", argv[optind], n, vios_meldcode_step_name((int)n),
+		       date);
+		return 0;
+	}
 	if (!strcmp(act, "list")) {
 		static const char *const names[] = { "status", NULL };
 		const char *v[1] = { NULL };
@@ -552,6 +617,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		if (json_is_false(json_object_get(cf, "in_view")))
 			printf("  This case left this node's view: its roles no longer include %s; nothing more of it"
 			       " reaches this node.\n", cli->node->role);
+		meldcode_steps(json_object_get(cf, "meldcode"));
 		section("Signals", json_object_get(doc, "signals"), signal_cols);
 		section("Meetings", json_object_get(doc, "meetings"), meeting_cols);
 		section("Agreements", json_object_get(doc, "agreements"), agreement_cols);

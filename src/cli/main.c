@@ -202,6 +202,8 @@ static const vios_cmd commands[] = {
 	  "       vios case roles ID [--add R,...] [--remove R,...]\n"
 	  "       vios case lead ID ROLE\n"
 	  "       vios case list [--status S]\n"
+	  "       vios case meldcode ID --step N --date YYYY-MM-DD [--note TEXT]\n"
+	  "                          [--outcome report|help|report-and-help|none]\n"
 	  "\n"
 	  "Statuses: reported -> discussed -> in-progress -> monitoring -> closed, and\n"
 	  "escalated (with --to zorg-en-veiligheidshuis, veilig-thuis or\n"
@@ -222,6 +224,13 @@ static const vios_cmd commands[] = {
 	  "open needs --basis and whether the parents were informed: --parents-informed\n"
 	  "yes|no (with no, --not-informed-reason TEXT). Without it the case takes what its\n"
 	  "--signals recorded when they all say the same (and, for no, give one reason).\n"
+	  "meldcode records a step of the Meldcode huiselijk geweld en kindermishandeling:\n"
+	  "1 map the signals, 2 consult a colleague and if needed Veilig Thuis, 3 talk\n"
+	  "with the pupil and the parents, 4 weigh with the assessment framework,\n"
+	  "5 decide (--outcome: report to Veilig Thuis, organise help, both or none).\n"
+	  "Step 5 comes after steps 1 to 4; recording a step again replaces its date\n"
+	  "(and its note, when given). A case is escalated --to veilig-thuis only after\n"
+	  "step 5 decided to report. show lists the steps.\n"
 	  HELP_FREE_TEXT, NULL },
 	{ "agreement", cmd_agreement, NEEDS_STORE, "Record action agreements, mark them done",
 	  "usage: vios agreement add (--case ID | --meeting ID) --owner ROLE --action TEXT --due YYYY-MM-DD\n"

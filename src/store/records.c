@@ -2,6 +2,7 @@
  * records.c - see records.h.
  */
 #include "store/records.h"
+#include "store/meldcode.h"
 #include "store/caseview.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -60,7 +61,7 @@ int vios_date_valid(const char *d)
 /* The day `days` after today, by vios_now()'s clock, as YYYY-MM-DD: by the
  * calendar (noon, so a 23- or 25-hour day when the clocks change cannot
  * land on the wrong date), not by adding seconds. */
-static void day_after(char out[11], int days)
+void vios_day_after(char out[11], int days)
 {
 	time_t t = vios_now();
 	struct tm tm;
@@ -74,9 +75,9 @@ static void day_after(char out[11], int days)
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-static void today(char out[11])
+void vios_today(char out[11])
 {
-	day_after(out, 0);
+	vios_day_after(out, 0);
 }
 
 int vios_pupil_over16(const char *birth_date)
@@ -87,7 +88,7 @@ int vios_pupil_over16(const char *birth_date)
 		return -1;
 	/* 16 years before today, as text: 16 is a multiple of 4, so a 29
 	 * February maps to a leap year (text order holds either way). */
-	today(day);
+	vios_today(day);
 	snprintf(cutoff, sizeof(cutoff), "%04d%.6s", (atoi(day) - 16) % 10000, day + 4);
 	return strcmp(birth_date, cutoff) <= 0;
 }
@@ -332,7 +333,7 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 		}
 		if (r->kind == V_PAST) {
 			char tomorrow[11];
-			day_after(tomorrow, 1);
+			vios_day_after(tomorrow, 1);
 			if (strcmp(v, tomorrow) > 0) {
 				vios_error_set(VIOS_ERR_INPUT, "%s: %s is in the future (at the latest %s)", r->label, v,
 					       tomorrow);
@@ -349,7 +350,7 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 			/* a month that has not begun is refused, as a date in the
 			 * future is (V_PAST, with the same day of slack) */
 			char tomorrow[11];
-			day_after(tomorrow, 1);
+			vios_day_after(tomorrow, 1);
 			if (strncmp(v, tomorrow, 7) > 0) {
 				vios_error_set(VIOS_ERR_INPUT, "%s: %s is in the future (at the latest %.7s)", r->label, v,
 					       tomorrow);
@@ -907,7 +908,7 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 
 	vios_uuid7(id);
 	vios_now_iso(now);
-	today(day);
+	vios_today(day);
 	if ((error = vios_store_tx_begin(st)) < 0)
 		return error;
 	for (r = t->rules; r->col; r++) {
@@ -1223,6 +1224,27 @@ static int one_text(vios_store *st, const char *zSql, const char *param, char *o
 	return vios_store_error(st->db, rc, "reading a record");
 }
 
+/* Like one_text, for a value of any length: *out malloc'd, NULL when the
+ * row or the value is missing. */
+static int one_text_dup(vios_store *st, const char *zSql, const char *param, char **out)
+{
+	sqlite3_stmt *pStmt = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = sqlite3_prepare_v2(st->db, zSql, -1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, param, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW && sqlite3_column_type(pStmt, 0) != SQLITE_NULL &&
+		    (*out = strdup((const char *)sqlite3_column_text(pStmt, 0))) == NULL) {
+			sqlite3_finalize(pStmt);
+			return vios_error_nomem();
+		}
+	}
+	sqlite3_finalize(pStmt);
+	return vios_store_error(st->db, rc, "reading a record");
+}
+
 static int run(vios_store *st, const char *zSql, const char *const *params, size_t n)
 {
 	sqlite3_stmt *pStmt = NULL;
@@ -1283,6 +1305,15 @@ int vios_case_set_status(vios_store *st, const char *id, const char *status, con
 				       from);
 		error = VIOS_EUSAGE;
 		goto done;
+	}
+	if (target != NULL) {
+		char *mc = NULL;
+		if ((error = one_text_dup(st, "SELECT meldcode FROM case_file WHERE id = ?", id, &mc)) < 0)
+			goto done;
+		error = vios_meldcode_escalation(mc, target);
+		free(mc);
+		if (error < 0)
+			goto done;
 	}
 	vios_now_iso(now);
 	{
@@ -1594,6 +1625,68 @@ done:
 	return error;
 }
 
+int vios_case_meldcode(vios_store *st, const char *id, int step, const char *date, const char *note,
+		       const char *outcome)
+{
+	vios_meldcode m;
+	char *text = NULL, *next = NULL, why[16];
+	int found, error;
+
+	assert(st != NULL && id != NULL && date != NULL);
+	memset(&m, 0, sizeof(m));
+	if (!vios_uuid_valid(id)) {
+		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a case id", id);
+		return VIOS_EUSAGE;
+	}
+	if ((error = vios_store_tx_begin(st)) < 0)
+		return error;
+	if ((error = one_text(st, "SELECT id FROM case_file WHERE id = ?", id, why, sizeof(why), &found)) < 0)
+		goto done;
+	if (!found) {
+		vios_error_set(VIOS_ERR_INPUT, "no case with id %s", id);
+		error = VIOS_ENOTFOUND;
+		goto done;
+	}
+	if ((error = one_text_dup(st, "SELECT meldcode FROM case_file WHERE id = ?", id, &text)) < 0 ||
+	    (error = vios_meldcode_parse(&m, text)) < 0 ||
+	    (error = vios_meldcode_set(&m, step, date, note, outcome)) < 0 ||
+	    (error = vios_meldcode_format(&next, &m)) < 0)
+		goto done;
+	{
+		const char *p[] = { next, id };
+		if ((error = run(st, "UPDATE case_file SET meldcode = ? WHERE id = ?", p, 2)) < 0)
+			goto done;
+	}
+	snprintf(why, sizeof(why), "meldcode %d", step);
+	if ((error = vios_store_log(st, "update", "case_file", id, why)) < 0)
+		goto done;
+	error = vios_store_tx_commit(st);
+done:
+	if (error < 0)
+		vios_store_tx_rollback(st);
+	vios_meldcode_clear(&m);
+	free(text);
+	free(next);
+	return error;
+}
+
+/* The case's meldcode column in c (a row of case_file) as vios_meldcode_json's
+ * steps, in place. */
+static int case_meldcode_mark(json_t *c)
+{
+	json_t *v = json_object_get(c, "meldcode"), *steps;
+	vios_meldcode m;
+	int error;
+
+	if ((error = vios_meldcode_parse(&m, json_is_string(v) ? json_string_value(v) : NULL)) < 0)
+		return error;
+	steps = vios_meldcode_json(&m);
+	vios_meldcode_clear(&m);
+	if (steps == NULL || json_object_set_new(c, "meldcode", steps) < 0)
+		return vios_error_nomem();
+	return 0;
+}
+
 int vios_case_show(json_t **out, vios_store *st, const char *id)
 {
 	json_t *c = NULL, *pupil = NULL, *signals = NULL, *meetings = NULL, *agreements = NULL, *doc = NULL;
@@ -1627,6 +1720,7 @@ int vios_case_show(json_t **out, vios_store *st, const char *id)
 				p, 1)) < 0)
 		goto done;
 	if ((error = vios_case_view_mark(json_array_get(c, 0), st->node)) < 0 ||
+	    (error = case_meldcode_mark(json_array_get(c, 0))) < 0 ||
 	    (error = vios_pupil_age_mark(pupil)) < 0)
 		goto done;
 	if ((doc = json_pack("{s:O, s:O, s:O, s:O, s:O}", "case", json_array_get(c, 0), "pupil",

@@ -25,6 +25,11 @@ typedef struct {
  * (vios_theme_valid, vios_role_at_table). */
 int vios_date_valid(const char *date);       /* YYYY-MM-DD, a real date */
 int vios_month_valid(const char *month);     /* YYYY-MM */
+/* Today, and the day `days` after today (negative: before), in the local
+ * time zone by vios_now()'s clock, as YYYY-MM-DD: by the calendar, so a
+ * day when the clocks change cannot land on the wrong date. */
+void vios_today(char out[11]);
+void vios_day_after(char out[11], int days);
 
 /*
  * Whether a pupil born on birth_date (YYYY-MM-DD) is 16 or older today, by
@@ -125,6 +130,14 @@ int vios_record_edit(json_t **changed, vios_store *st, const char *table, const 
  */
 int vios_case_set_status(vios_store *st, const char *id, const char *status,
 			 const char *target);
+/*
+ * Records step (1..5) of the meldcode on case id (src/store/meldcode.h):
+ * date, an optional note, and step 5's outcome. One captured write of the
+ * case's meldcode column, judged by the mandate (only the case's owner
+ * writes it) and logged. VIOS_EUSAGE / VIOS_ENOTFOUND with one line.
+ */
+int vios_case_meldcode(vios_store *st, const char *id, int step, const char *date, const char *note,
+		       const char *outcome);
 /* The statuses a case may move to from `from`, as "a,b" (static text);
  * "" for a final status (vios_case_status_final: closed, escalated) and
  * for an unknown one. */
