@@ -111,6 +111,9 @@ grep -rqa "Sam de Vries" "$D/hub.git" && fail "a pupil name is in the hub reposi
 
 step "7. Scenario 3, escalation: signs of domestic violence; the partners report back"
 must V regenboog signal add --theme other --pupil "$PUP" --note "Bruises; the pupil mentions fights at home" --severity high --basis public-task --parents-informed no --not-informed-reason "safety of the pupil"
+# the meldcode (docs/rhythm.md): the five steps, step 5 decides to report, then the escalation
+for st in 1 2 3 4; do must V regenboog case meldcode "$CASE" --step "$st" --date "$(date +%F)"; done
+must V regenboog case meldcode "$CASE" --step 5 --date "$(date +%F)" --outcome report-and-help
 must V regenboog case status "$CASE" escalated --to veilig-thuis
 must V regenboog sync
 must V politie sync; must V wijkteam sync

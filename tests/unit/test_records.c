@@ -423,6 +423,12 @@ static void test_case_statuses__from_the_vocabulary(void **state)
 	for (int i = 0; i < VIOS_CASE_STATUS_COUNT; i++)
 		assert_int_equal(*vios_case_next_statuses(vios_case_status_name(i)) == 0,
 				 vios_case_status_final(vios_case_status_name(i)));
+	/* Veilig Thuis after the meldcode's decision to report (test_meldcode has the rule) */
+	assert_int_equal(vios_case_set_status(st, x->kase, "escalated", "veilig-thuis"), VIOS_EUSAGE);
+	assert_non_null(strstr(vios_error_last(), "step 5"));
+	for (int step = 1; step <= 4; step++)
+		FX_OK(vios_case_meldcode(st, x->kase, step, "2026-01-05", NULL, NULL));
+	FX_OK(vios_case_meldcode(st, x->kase, 5, "2026-01-06", NULL, "report"));
 	FX_OK(vios_case_set_status(st, x->kase, "escalated", "veilig-thuis"));
 	assert_int_equal(vios_case_set_status(st, x->kase, "monitoring", NULL), VIOS_EUSAGE);
 	assert_int_equal(vios_case_set_status(st, x->kase, "finished", NULL), VIOS_EUSAGE);
