@@ -166,7 +166,7 @@ report-sweep: $(BUILD)/tools/t_report
 	@python3 tests/tools/report_attack.py sweep --tool $(BUILD)/tools/t_report --seeds $(REPORT_SEEDS)
 
 bench: bench-present $(VIOS_BIN) $(BENCH_BIN)
-	@VIOS="$(abspath $(VIOS_BIN))" $(BENCH_BIN) --rows $(BENCH_ROWS)
+	@VIOS="$(abspath $(VIOS_BIN))" $(BENCH_BIN) --rows $(BENCH_ROWS) $(if $(BENCH_JSON),--json $(BENCH_JSON))
 
 # ---- fuzz: libFuzzer targets tools/fuzz/fuzz_*.c, built with clang against
 # the library recompiled with clang and sanitizers into FUZZ_BUILD (objects

@@ -47,6 +47,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sodium.h>
@@ -659,6 +660,27 @@ static const char *mib(char *buf, size_t len, long long bytes)
 	return buf;
 }
 
+/*
+ * --json FILE: the rows the project's checks read, as one JSON array of
+ * {"row", "vios", "baseline", "ratio"} (vios and baseline in the row's unit:
+ * seconds, bytes or MiB), written when the run ends. A row that could not
+ * be measured (a pipeline tool missing) is left out, not written as 0.
+ */
+static json_t *json_rows;
+
+static void jrow(const char *key, double vios, double baseline)
+{
+	json_t *o;
+
+	if (json_rows == NULL || !(vios > 0) || !(baseline > 0))
+		return;
+	o = json_pack("{s:s, s:f, s:f, s:f}", "row", key, "vios", vios, "baseline", baseline, "ratio", vios / baseline);
+	if (o == NULL || json_array_append_new(json_rows, o) < 0) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(1);
+	}
+}
+
 static void brow(const char *what, const char *size, const char *vios, const char *base, double ratio)
 {
 	char r[16] = "-";
@@ -1024,31 +1046,41 @@ static void bundles_print_rows(const bundles_run *b)
 	snprintf(s2, sizeof(s2), "%.2f s, %.0f rec/s", b->t_cap, rows / b->t_cap);
 	snprintf(s3, sizeof(s3), "%.2f s, %.0f rec/s (plain SQLite)", b->t_plain_ins, rows / b->t_plain_ins);
 	brow("writes, captured", s1, s2, s3, b->t_cap / b->t_plain_ins);
+	jrow("captured_writes", b->t_cap, b->t_plain_ins);
 
 	snprintf(s1, sizeof(s1), "%ld rec -> %zu ops", rows, b->r0.ops);
 	snprintf(s2, sizeof(s2), "%.2f s, %.0f ops/s", b->t_exp0, b->r0.ops / b->t_exp0);
 	snprintf(s3, sizeof(s3), "%.2f s (pipeline, %ld rec)", b->t_pipe0, rows);
 	brow("export initial: time", s1, s2, ok ? s3 : skipped, ok ? b->t_exp0 / b->t_pipe0 : 0);
+	if (ok)
+		jrow("export_initial_time", b->t_exp0, b->t_pipe0);
 	snprintf(s1, sizeof(s1), "%zu bundles vs 1 dump", b->r0.bundles);
 	snprintf(s2, sizeof(s2), "%s, %.1f B/op", mib(s4, sizeof(s4), b->ship0), (double)b->ship0 / (double)b->r0.ops);
 	snprintf(s3, sizeof(s3), "%s, %.1f B/record", mib(s5, sizeof(s5), b->pipe0), (double)b->pipe0 / (double)rows);
 	brow("export initial: bytes", s1, s2, ok ? s3 : skipped, ok ? (double)b->ship0 / (double)b->pipe0 : 0);
+	if (ok)
+		jrow("export_initial_bytes", (double)b->ship0, (double)b->pipe0);
 
 	snprintf(s1, sizeof(s1), "%ld rec -> %zu ops", b->wl.changed, b->r1.ops);
 	snprintf(s2, sizeof(s2), "%.3f s, %.0f ops/s", b->t_exp1, b->r1.ops / b->t_exp1);
 	snprintf(s3, sizeof(s3), "%.2f s (pipeline, %ld rec)", b->t_pipe1, rows);
 	brow("export 1% change: time", s1, s2, ok ? s3 : skipped, ok ? b->t_exp1 / b->t_pipe1 : 0);
+	if (ok)
+		jrow("export_change_time", b->t_exp1, b->t_pipe1);
 	snprintf(s1, sizeof(s1), "%zu bundles vs 1 dump", b->r1.bundles);
 	snprintf(s2, sizeof(s2), "%s, %.1f B/op", mib(s4, sizeof(s4), b->ship1), (double)b->ship1 / (double)b->r1.ops);
 	snprintf(s3, sizeof(s3), "%s, %.0f B/changed rec", mib(s5, sizeof(s5), b->pipe1),
 		 (double)b->pipe1 / (double)b->wl.changed);
 	brow("export 1% change: bytes", s1, s2, ok ? s3 : skipped, ok ? (double)b->ship1 / (double)b->pipe1 : 0);
+	if (ok)
+		jrow("export_change_bytes", (double)b->ship1, (double)b->pipe1);
 
 	snprintf(s1, sizeof(s1), "%zu bundles, %lld ops", b->nb, b->ops_imp);
 	snprintf(s2, sizeof(s2), "%.2f s, %.0f ops/s, %.2f b/s", b->t_imp, b->ops_imp / b->t_imp, b->nb / b->t_imp);
 	snprintf(s3, sizeof(s3), "%.2f s: %ld inserts + %ld updates", b->t_plain_ins + b->t_plain_upd, rows,
 		 b->wl.changed);
 	brow("import at auditor", s1, s2, s3, b->t_imp / (b->t_plain_ins + b->t_plain_upd));
+	jrow("import", b->t_imp, b->t_plain_ins + b->t_plain_upd);
 
 	snprintf(s1, sizeof(s1), "%zu bundles, %s", b->nb, mib(s4, sizeof(s4), b->age_all));
 	snprintf(s2, sizeof(s2), "%.4f s, %.0f MiB/s", b->t_vfy, (double)b->age_all / 1048576.0 / b->t_vfy);
@@ -1515,6 +1547,7 @@ static void repl_print(const repl_run *r)
 		 r->nb_merge / r->t_merge);
 	snprintf(s3, sizeof(s3), "%.3f s: %ld inserts (plain SQLite)", r->t_plain, r->mrec);
 	brow("hub merge", s1, s2, s3, r->t_merge / r->t_plain);
+	jrow("hub_merge", r->t_merge, r->t_plain);
 
 	snprintf(s1, sizeof(s1), "1 ref, %ld bundles", r->hist10);
 	if (r->port && !r->err[0]) {
@@ -1535,6 +1568,7 @@ static void repl_print(const repl_run *r)
 		snprintf(s2, sizeof(s2), "%.1f MiB (10x history)", r->rp10.maxrss / 1024.0);
 		snprintf(s3, sizeof(s3), "%.1f MiB (1x history)", r->rp1.maxrss / 1024.0);
 		brow("replay peak RSS", s1, s2, s3, (double)r->rp10.maxrss / (double)r->rp1.maxrss);
+		jrow("replay_rss_mib", r->rp10.maxrss / 1024.0, r->rp1.maxrss / 1024.0);
 		snprintf(s2, sizeof(s2), "%.2f s, %.0f b/s", r->rp10.secs, r->hist10 / r->rp10.secs);
 		snprintf(s3, sizeof(s3), "%.2f s, %.0f b/s", r->rp1.secs, r->hist1 / r->rp1.secs);
 		brow("replay time", s1, s2, s3, r->rp10.secs / r->rp1.secs);
@@ -1718,12 +1752,16 @@ static void store_print(const result *plain, const result *enc, long rows, int r
 	printf("%-36s %12s %12s %9s\n", "workload", "plain SQLite", "vios store", "ratio");
 	snprintf(what, sizeof(what), "bulk insert, %ld rows (1000/tx)", rows);
 	row(what, plain->insert, enc->insert, "s");
+	if (regime == 0)
+		jrow("store_bulk_insert", enc->insert, plain->insert);
 	snprintf(what, sizeof(what), "point lookups by id, %ld", rows);
 	row(what, plain->lookup, enc->lookup, "s");
 	snprintf(what, sizeof(what), "index range scans, %ld", rows / 100);
 	row(what, plain->scan, enc->scan, "s");
 	snprintf(what, sizeof(what), "mixed read/update/insert, %ld tx", rows / 10);
 	row(what, plain->mixed, enc->mixed, "s");
+	if (regime == 0)
+		jrow("store_mixed", enc->mixed, plain->mixed);
 	row("total", plain->insert + plain->lookup + plain->scan + plain->mixed,
 	    enc->insert + enc->lookup + enc->scan + enc->mixed, "s");
 	row("file size", (double)plain->bytes / 1048576.0, (double)enc->bytes / 1048576.0, "MiB");
@@ -1752,9 +1790,11 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = { { "rows", required_argument, NULL, 'r' },
 						   { "dir", required_argument, NULL, 'd' },
 						   { "only", required_argument, NULL, 'o' },
+						   { "json", required_argument, NULL, 'j' },
 						   { NULL, 0, NULL, 0 } };
 	long rows = 100000;
 	char dir[256] = "";
+	const char *json_path = NULL;
 	int c, do_store = 1, do_bundles = 1, do_repl = 1, do_unlock = 1;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -1762,6 +1802,8 @@ int main(int argc, char **argv)
 			rows = atol(optarg);
 		else if (c == 'd')
 			snprintf(dir, sizeof(dir), "%s", optarg);
+		else if (c == 'j')
+			json_path = optarg;
 		else if (c == 'o' && !strcmp(optarg, "store"))
 			do_bundles = do_repl = do_unlock = 0;
 		else if (c == 'o' && !strcmp(optarg, "bundles"))
@@ -1771,7 +1813,8 @@ int main(int argc, char **argv)
 		else if (c == 'o' && !strcmp(optarg, "unlock"))
 			do_store = do_bundles = do_repl = 0;
 		else {
-			fprintf(stderr, "usage: bench [--rows N] [--dir DIR] [--only store|bundles|replication|unlock]\n");
+			fprintf(stderr, "usage: bench [--rows N] [--dir DIR] [--only store|bundles|replication|unlock]"
+					" [--json FILE]\n");
 			return 2;
 		}
 	}
@@ -1780,6 +1823,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (sodium_init() < 0)
+		return 1;
+	if (json_path != NULL && (json_rows = json_array()) == NULL)
 		return 1;
 	if (!dir[0]) {
 		snprintf(dir, sizeof(dir), "/tmp/vios-bench.XXXXXX");
@@ -1798,5 +1843,13 @@ int main(int argc, char **argv)
 		replication(dir, rows, getenv("VIOS"));
 	if (do_unlock)
 		unlock_table(dir, getenv("VIOS"));
+	if (json_rows != NULL) {
+		int bad = json_dump_file(json_rows, json_path, JSON_INDENT(1)) != 0;
+		json_decref(json_rows);
+		if (bad) {
+			fprintf(stderr, "bench: cannot write %s\n", json_path);
+			return 1;
+		}
+	}
 	return 0;
 }
