@@ -4,6 +4,7 @@
 #include "store/records.h"
 #include "store/meldcode.h"
 #include "store/caseview.h"
+#include "store/rhythm.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -119,7 +120,7 @@ int vios_pupil_age_mark(json_t *rows)
  * is cleared), so an edit with "" takes a note away. */
 typedef enum {
 	V_TEXT, V_DATE, V_PAST, V_MONTH, V_THEME, V_ROLE, V_ROLES, V_ENUM, V_BOOL,
-	V_PUPIL, V_CASE, V_MEETING, V_SIGNALS, V_NOTE
+	V_PUPIL, V_CASE, V_MEETING, V_SIGNALS, V_NOTE, V_DISCUSSED
 } vkind;
 
 typedef struct {
@@ -158,6 +159,9 @@ static const colrule r_signal[] = {
 	{ "basis", V_ENUM, 0, c_basis, "--basis" },
 	{ "parents_informed", V_BOOL, 0, NULL, "--parents-informed" },
 	{ "not_informed_reason", V_TEXT, 0, NULL, "--not-informed-reason" },
+	/* schema/0014: closed at triage (vios_signal_close, store/rhythm.h) */
+	{ "closed_reason", V_TEXT, 0, NULL, "--reason" },
+	{ "closed_at", V_PAST, 0, NULL, "closed_at" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 static const colrule r_trend[] = {
@@ -173,6 +177,9 @@ static const colrule r_meeting[] = {
 	{ "roles", V_ROLES, 0, NULL, "--roles" },
 	{ "minutes", V_TEXT, 0, NULL, "--minutes" },
 	{ "case_id", V_CASE, 0, NULL, "--case" },
+	/* schema/0014: what it discussed (store/rhythm.h), and planned, not yet held */
+	{ "discussed", V_DISCUSSED, 0, NULL, "--discussed" },
+	{ "planned", V_BOOL, 0, NULL, "--planned" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 static const colrule r_case[] = {
@@ -394,6 +401,8 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 	case V_ROLES:
 	case V_SIGNALS:
 		return check_list(st, r, v);
+	case V_DISCUSSED:
+		return vios_meeting_discussed_check(st, r->label, v);
 	}
 	return 0;
 }
@@ -829,7 +838,7 @@ int vios_records_name_check_skipped(json_t **out, vios_store *st)
 static const char *const *theme_text_cols(const char *table)
 {
 	static const char *const trend[] = { "note", NULL }, *const meeting[] = { "minutes", NULL },
-				  *const signal[] = { "note", "source", NULL };
+				  *const signal[] = { "note", "source", "closed_reason", NULL };
 
 	return !strcmp(table, "trend") ? trend : !strcmp(table, "meeting") ? meeting : !strcmp(table, "signal") ? signal
 															: NULL;
@@ -882,48 +891,39 @@ static int name_guard_fields(int *skipped, vios_store *st, const char *table, co
 	return 0;
 }
 
-int vios_record_add(char id[37], vios_store *st, const char *table,
-		    const vios_field *given, size_t ngiven)
+/*
+ * One new row of table t inside the caller's transaction: the caller's
+ * fields given[0..ngiven) (each a column of t) and those derived from them,
+ * checked, name-guarded, inserted and logged; its new id in id.
+ */
+static int add_in_tx(char id[37], vios_store *st, const tableinfo *t, const vios_field *given, size_t ngiven)
 {
 	vios_field fields[FIELDS_MAX];
 	char reason[TEXT_MAX + 1];
 	size_t n = 0;
-	const tableinfo *t;
 	const colrule *r;
 	sqlite3_stmt *pStmt = NULL;
 	char zSql[1024], vals[512], now[21], day[11];
 	int error, rc, nbind = 0, skipped = 0;
+	const char *table = t->table;
 
-	assert(id != NULL && st != NULL && table != NULL);
-	assert(given != NULL || ngiven == 0);
-	if ((t = table_find(table)) == NULL)
-		return VIOS_ERROR;
-	for (size_t i = 0; i < ngiven; i++)
-		if (rule_find(t, given[i].col) == NULL) {
-			vios_error_set(VIOS_ERR_INPUT, "%s has no field %s", table, given[i].col);
-			return VIOS_EUSAGE;
-		}
 	if ((error = derived_fields(fields, &n, reason, sizeof(reason), st, t, given, ngiven, 1)) < 0)
 		return error;
-
 	vios_uuid7(id);
 	vios_now_iso(now);
 	vios_today(day);
-	if ((error = vios_store_tx_begin(st)) < 0)
-		return error;
 	for (r = t->rules; r->col; r++) {
 		const char *v = field(fields, n, r->col);
 		if (v == NULL && r->required) {
 			vios_error_set(VIOS_ERR_INPUT, "%s is required", r->label);
-			error = VIOS_EUSAGE;
-			goto done;
+			return VIOS_EUSAGE;
 		}
 		if (v && (error = check_value(st, r, v)) < 0)
-			goto done;
+			return error;
 	}
 	if ((error = row_rules(st, t, NULL, fields, n)) < 0 ||
 	    (error = name_guard_fields(&skipped, st, table, fields, n, NULL)) < 0)
-		goto done;
+		return error;
 	/* Build "INSERT INTO t(id, origin, stamp, cols...) VALUES (?...)". */
 	snprintf(zSql, sizeof(zSql), "INSERT INTO %s(id, origin, %s", table, t->stamp);
 	snprintf(vals, sizeof(vals), "?, ?, ?");
@@ -954,14 +954,65 @@ int vios_record_add(char id[37], vios_store *st, const char *table,
 	}
 	if ((error = vios_store_error(st->db, rc, "saving the record")) < 0)
 		goto done;
-	if ((error = vios_store_log(st, "create", table, id, skipped ? VIOS_NAME_CHECK_SKIPPED : NULL)) < 0)
-		goto done;
-	sqlite3_finalize(pStmt);
-	pStmt = NULL;
-	error = vios_store_tx_commit(st);
+	error = vios_store_log(st, "create", table, id, skipped ? VIOS_NAME_CHECK_SKIPPED : NULL);
 done:
 	sqlite3_finalize(pStmt);
-	if (error < 0)
+	return error;
+}
+
+/* The table of a write whose fields are each one of its columns. */
+static const tableinfo *add_table(const char *table, const vios_field *given, size_t ngiven)
+{
+	const tableinfo *t = table_find(table);
+
+	for (size_t i = 0; t != NULL && i < ngiven; i++)
+		if (rule_find(t, given[i].col) == NULL) {
+			vios_error_set(VIOS_ERR_INPUT, "%s has no field %s", table, given[i].col);
+			return NULL;
+		}
+	return t;
+}
+
+int vios_record_add(char id[37], vios_store *st, const char *table,
+		    const vios_field *given, size_t ngiven)
+{
+	const tableinfo *t;
+	int error;
+
+	assert(id != NULL && st != NULL && table != NULL);
+	assert(given != NULL || ngiven == 0);
+	if ((t = add_table(table, given, ngiven)) == NULL)
+		return VIOS_EUSAGE;
+	if ((error = vios_store_tx_begin(st)) < 0)
+		return error;
+	if ((error = add_in_tx(id, st, t, given, ngiven)) < 0 || (error = vios_store_tx_commit(st)) < 0)
+		vios_store_tx_rollback(st);
+	return error;
+}
+
+int vios_record_add_series(char (*ids)[37], vios_store *st, const char *table, const vios_field *given,
+			   size_t ngiven, const char *col, const char *const *vals, size_t count)
+{
+	vios_field fields[FIELDS_MAX];
+	const tableinfo *t;
+	int error = 0;
+
+	assert(ids != NULL && st != NULL && table != NULL && col != NULL && vals != NULL);
+	assert(given != NULL || ngiven == 0);
+	if ((t = add_table(table, given, ngiven)) == NULL)
+		return VIOS_EUSAGE;
+	if (ngiven + 1 > FIELDS_MAX - 2 || rule_find(t, col) == NULL || field(given, ngiven, col) != NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "%s: cannot make a series over %s", table, col);
+		return VIOS_EUSAGE;
+	}
+	memcpy(fields, given, ngiven * sizeof(*given));
+	if ((error = vios_store_tx_begin(st)) < 0)
+		return error;
+	for (size_t i = 0; i < count && error == 0; i++) {
+		fields[ngiven] = (vios_field){ col, vals[i] };
+		error = add_in_tx(ids[i], st, t, fields, ngiven + 1);
+	}
+	if (error < 0 || (error = vios_store_tx_commit(st)) < 0)
 		vios_store_tx_rollback(st);
 	return error;
 }
@@ -1594,7 +1645,8 @@ int vios_signal_show(json_t **out, vios_store *st, const char *id)
 		vios_error_set(VIOS_ERR_INPUT, "'%s' is not a signal id", id);
 		return VIOS_EUSAGE;
 	}
-	if ((error = vios_query(&sig, st, "SELECT * FROM signal WHERE id = ?", p, 1)) < 0)
+	if ((error = vios_query(&sig, st, "SELECT s.*, " VIOS_SQL_SIGNAL_TRIAGE_COLS("s") " FROM signal s WHERE s.id = ?1",
+				p, 1)) < 0)
 		goto done;
 	if (json_array_size(sig) == 0) {
 		vios_error_set(VIOS_ERR_INPUT, "no signal with id %s", id);
@@ -1750,9 +1802,10 @@ static const struct {
 	size_t nfilter;
 } lists[] = {
 	[VIOS_LIST_PUPILS] = { "SELECT id, name, class, birth_date, local_id, over16 FROM pupil ORDER BY name, id", 0 },
-	[VIOS_LIST_SIGNALS] = { "SELECT * FROM signal WHERE (?1 IS NULL OR theme = ?1)"
-				" AND (?2 IS NULL OR seen_at >= ?2) AND (?3 IS NULL OR pupil_id = ?3)"
-				" ORDER BY seen_at, id", 3 },
+	[VIOS_LIST_SIGNALS] = { "SELECT s.*, " VIOS_SQL_SIGNAL_TRIAGE_COLS("s") " FROM signal s"
+				" WHERE (?1 IS NULL OR s.theme = ?1) AND (?2 IS NULL OR s.seen_at >= ?2)"
+				" AND (?3 IS NULL OR s.pupil_id = ?3) AND (?4 IS NULL OR " VIOS_SQL_SIGNAL_TRIAGE("s") " = ?4)"
+				" ORDER BY s.seen_at, s.id", 4 },
 	[VIOS_LIST_TRENDS] = { "SELECT * FROM trend ORDER BY period, theme, id", 0 },
 	[VIOS_LIST_MEETINGS] = { "SELECT * FROM meeting ORDER BY date, id", 0 },
 	[VIOS_LIST_CASES] = { "SELECT c.*, p.name AS pupil FROM case_file c LEFT JOIN pupil p ON p.id = c.pupil_id"

@@ -84,6 +84,15 @@ int vios_name_guard(char *hit, size_t hitlen, vios_store *st, const char *text);
 int vios_record_add(char id[37], vios_store *st, const char *table,
 		    const vios_field *fields, size_t n);
 /*
+ * count records of table in one transaction, as vios_record_add makes each:
+ * the fields given, and column col (not among them) set to vals[i] for the
+ * i-th; their ids in ids[0..count). All or none: the first error (as
+ * vios_record_add's) leaves the store unchanged. A planned series of
+ * meetings (store/rhythm.h) is one.
+ */
+int vios_record_add_series(char (*ids)[37], vios_store *st, const char *table, const vios_field *fields,
+			   size_t n, const char *col, const char *const *vals, size_t count);
+/*
  * The rules of issue 16 (data quality), for adds and edits alike:
  *   - pupil.over16 is never given (VIOS_EUSAGE naming --birth); it is
  *     written from birth_date.
@@ -174,7 +183,8 @@ int vios_pupil_row(json_t **out, vios_store *st, const char *id);
 
 /* The pupil with its signals, cases and agreements, as one JSON object. */
 int vios_pupil_show(json_t **out, vios_store *st, const char *id);
-/* {"signal": row, "pupil": {id, name, class} or null, "cases": [the case
+/* {"signal": row (with the triage columns, store/rhythm.h), "pupil": {id,
+ * name, class} or null, "cases": [the case
  * rows whose signals list it, each with its pupil's name as "pupil", as in
  * the case list]}. Logged as a read. */
 int vios_signal_show(json_t **out, vios_store *st, const char *id);
@@ -193,7 +203,9 @@ int vios_case_show(json_t **out, vios_store *st, const char *id);
  * filters, each NULL for "any"; n must be the count given for the list:
  *   VIOS_LIST_PUPILS      0  id, name, class, birth_date, local_id, over16,
  *                            by name
- *   VIOS_LIST_SIGNALS     3  theme, seen at or after, pupil id; by seen_at
+ *   VIOS_LIST_SIGNALS     4  theme, seen at or after, pupil id, triage state
+ *                            (store/rhythm.h); each row with the triage
+ *                            columns (VIOS_SQL_SIGNAL_TRIAGE_COLS); by seen_at
  *   VIOS_LIST_TRENDS      0  by period, theme
  *   VIOS_LIST_MEETINGS    0  by date
  *   VIOS_LIST_CASES       1  status; each case with its pupil's name
