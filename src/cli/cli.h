@@ -97,6 +97,14 @@ int cmd_retention(vios_cli *cli, int argc, char **argv);
 int cmd_signal(vios_cli *cli, int argc, char **argv);
 int cmd_trend(vios_cli *cli, int argc, char **argv);
 int cmd_meeting(vios_cli *cli, int argc, char **argv);
+/* The table's rhythm (cmd_rhythm.c; cmd_signal and cmd_meeting dispatch to
+ * them, argv as theirs with the action word last): signal close, meeting
+ * plan, hold, agenda and list --upcoming. */
+int cli_signal_close(vios_cli *cli, int argc, char **argv);
+int cli_meeting_plan(vios_cli *cli, int argc, char **argv);
+int cli_meeting_hold(vios_cli *cli, int argc, char **argv);
+int cli_meeting_agenda(vios_cli *cli, int argc, char **argv);
+int cli_meeting_upcoming(vios_cli *cli);
 int cmd_case(vios_cli *cli, int argc, char **argv);
 int cmd_agreement(vios_cli *cli, int argc, char **argv);
 int cmd_log(vios_cli *cli, int argc, char **argv);

@@ -8,6 +8,7 @@
 #include "cli/text.h"
 #include "store/records.h"
 #include "store/meldcode.h"
+#include "store/rhythm.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -264,7 +265,8 @@ static const cli_col pupil_cols[] = { { "id", "ID", 0 }, { "name", "NAME", 0 }, 
 				      { "birth_date", "BORN", 0 }, { NULL, NULL, 0 } };
 static const cli_col signal_cols[] = { { "id", "ID", 0 }, { "seen_at", "SEEN", 0 }, { "theme", "THEME", 0 },
 				       { "severity", "SEV", 0 }, { "location", "WHERE", 0 },
-				       { "pupil_id", "PUPIL", 0 }, { "note", "NOTE", 1 }, { NULL, NULL, 0 } };
+				       { "pupil_id", "PUPIL", 0 }, { "triage", "TRIAGE", 0 }, { "note", "NOTE", 1 },
+				       { NULL, NULL, 0 } };
 static const cli_col case_cols[] = { { "id", "ID", 0 }, { "pupil", "PUPIL", 0 }, { "status", "STATUS", 0 },
 				     { "roles", "ROLES", 0 }, { "lead_role", "LEAD", 0 },
 				     { "opened_at", "OPENED", 0 }, { NULL, NULL, 0 } };
@@ -376,6 +378,21 @@ static void section(const char *title, const json_t *rows, const cli_col *cols)
 		cli_table(stdout, (json_t *)rows, cols);
 }
 
+/* A signal's triage state (store/rhythm.h) in words, for signal show. */
+static void triage_line(const json_t *sg)
+{
+	const char *t = txt(sg, "triage");
+
+	printf("  triage: %s", t);
+	if (!strcmp(t, "closed"))
+		printf(" on %s: %s", txt(sg, "closed_at"), txt(sg, "closed_reason"));
+	else if (!strcmp(t, "linked"))
+		printf(" to case %s", txt(sg, "case"));
+	else if (!strcmp(t, "discussed"))
+		printf(" at meeting %s on %s", txt(sg, "meeting"), txt(sg, "discussed_at"));
+	putchar('\n');
+}
+
 int cmd_signal(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "theme", "theme", 0 }, { "note", "note", 4 },
@@ -386,6 +403,8 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 				       { "not-informed-reason", "not_informed_reason", 3 },
 				       NO_NAME_CHECK, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
+	if (!strcmp(act, "close"))
+		return cli_signal_close(cli, argc, argv); /* cmd_rhythm.c */
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "signal", spec);
 	if (!strcmp(act, "edit"))
@@ -413,6 +432,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 		else
 			printf("  no pupil: a thematic signal\n");
 		printf("  note: %s\n", txt(sg, "note"));
+		triage_line(sg);
 		section("Cases", json_object_get(doc, "cases"), case_cols);
 		json_decref(doc);
 		return 0;
@@ -421,7 +441,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 		static const char *const names[] = { "theme", "since", "pupil", NULL };
 		const char *v[3] = { NULL, NULL, NULL };
 		char why[160];
-		int error = list_opts(cli, argc, argv, names, v, NULL, NULL);
+		int fresh = 0, error = list_opts(cli, argc, argv, names, v, &fresh, "new");
 		if (error < 0)
 			return error;
 		if (v[0] && !vios_theme_valid(v[0]))
@@ -430,14 +450,15 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 			return cli_usage(cli, "--since: '%s' is not a date (YYYY-MM-DD)", v[1]);
 		if (v[2] && !vios_uuid_valid(v[2]))
 			return cli_usage(cli, "--pupil: '%s' is not a pupil id", v[2]);
-		if (vios_snprintf(why, sizeof(why), "theme=%s since=%s pupil=%s", v[0] ?: "*", v[1] ?: "*", v[2] ?: "*") < 0)
+		if (vios_snprintf(why, sizeof(why), "theme=%s since=%s pupil=%s%s", v[0] ?: "*", v[1] ?: "*", v[2] ?: "*",
+				  fresh ? " new" : "") < 0)
 			return VIOS_ERROR;
 		{
-			const char *p[] = { v[0], v[1], v[2] };
-			return show_rows(cli, "signal", VIOS_LIST_SIGNALS, p, 3, signal_cols, why);
+			const char *p[] = { v[0], v[1], v[2], fresh ? vios_triage_name(VIOS_TRIAGE_NEW) : NULL };
+			return show_rows(cli, "signal", VIOS_LIST_SIGNALS, p, 4, signal_cols, why);
 		}
 	}
-	return cli_usage(cli, "expected add, edit, list or show");
+	return cli_usage(cli, "expected add, edit, close, list or show");
 }
 
 int cmd_trend(vios_cli *cli, int argc, char **argv)
@@ -461,19 +482,29 @@ int cmd_trend(vios_cli *cli, int argc, char **argv)
 int cmd_meeting(vios_cli *cli, int argc, char **argv)
 {
 	static const addopt spec[] = { { "kind", "kind", 0 }, { "date", "date", 0 }, { "roles", "roles", 0 },
-				       { "minutes", "minutes", 3 }, { "case", "case_id", 0 }, NO_NAME_CHECK, { NULL, NULL, 0 } };
+				       { "minutes", "minutes", 3 }, { "case", "case_id", 0 },
+				       { "discussed", "discussed", 0 }, NO_NAME_CHECK, { NULL, NULL, 0 } };
 	DISPATCH_START(spec);
 	if (!strcmp(act, "add"))
 		return add_record(cli, argc, argv, "meeting", spec);
 	if (!strcmp(act, "edit"))
 		return edit_record(cli, argc, argv, "edit", "meeting", spec);
+	/* the rhythm: cmd_rhythm.c */
+	if (!strcmp(act, "plan"))
+		return cli_meeting_plan(cli, argc, argv);
+	if (!strcmp(act, "hold"))
+		return cli_meeting_hold(cli, argc, argv);
+	if (!strcmp(act, "agenda"))
+		return cli_meeting_agenda(cli, argc, argv);
 	if (!strcmp(act, "list")) {
-		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
+		int upcoming = 0, error = list_opts(cli, argc, argv, NULL, NULL, &upcoming, "upcoming");
 		if (error < 0)
 			return error;
+		if (upcoming)
+			return cli_meeting_upcoming(cli);
 		return show_rows(cli, "meeting", VIOS_LIST_MEETINGS, NULL, 0, meeting_cols, NULL);
 	}
-	return cli_usage(cli, "expected add, edit or list");
+	return cli_usage(cli, "expected add, edit, plan, hold, agenda or list");
 }
 
 /* The meldcode steps of `case show` (vios_meldcode_json's array). */
