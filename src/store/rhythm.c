@@ -80,7 +80,7 @@ int vios_signal_triage(json_t **out, vios_store *st, const char *id)
 
 	assert(out != NULL && st != NULL && id != NULL);
 	*out = NULL;
-	if ((error = one_row(&rows, st, "SELECT " VIOS_SQL_SIGNAL_TRIAGE_COLS("s") " FROM signal s WHERE s.id = ?1", id,
+	if ((error = one_row(&rows, st, "SELECT " VIOS_SQL_SIGNAL_TRIAGE_COLS("s") ", s.closed_at FROM signal s WHERE s.id = ?1", id,
 			     "signal")) < 0)
 		return error;
 	*out = json_incref(json_array_get(rows, 0));

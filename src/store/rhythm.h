@@ -79,7 +79,7 @@ int vios_triage_parse(const char *name);
 
 /*
  * The triage of signal id as one JSON object {"triage", "discussed_at",
- * "meeting", "case", "linked_at"} (nulls when not known). VIOS_EUSAGE for a
+ * "meeting", "case", "linked_at", "closed_at"} (nulls when not known). VIOS_EUSAGE for a
  * malformed id, VIOS_ENOTFOUND when the signal is not held. Not logged:
  * it shows no record's content.
  */
