@@ -24,6 +24,8 @@ fi
 
 build="gcc make pkg-config libsqlite3-dev libgit2-dev libsodium-dev zlib1g-dev libjansson-dev libcairo2-dev"
 tools="git age minisign sqlite3 jq poppler-utils python3"
+# tests/e2e/rhythm.sh renders the meeting agenda's HTML page to text with w3m
+rendering="w3m"
 # tests/e2e/deb.sh: dpkg-shlibdeps (the package's Depends), systemd-analyze
 # verify on the units, visudo -c on the sudoers snippet
 packaging="dpkg-dev systemd sudo"
@@ -31,7 +33,7 @@ packaging="dpkg-dev systemd sudo"
 servers="openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl"
 case "${1:-build}" in
 build) want="$build" ;;
-check) want="$build libcmocka-dev $tools $packaging $servers time" ;;
+check) want="$build libcmocka-dev $tools $rendering $packaging $servers time" ;;
 demo)  want="$build $tools" ;;
 bench) want="$build $tools" ;;
 fuzz)  want="$build clang libclang-rt-14-dev" ;;
