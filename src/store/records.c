@@ -517,6 +517,27 @@ static int row_rules(vios_store *st, const tableinfo *t, const char *id, const v
 			return VIOS_EUSAGE;
 		}
 	}
+	/* What a meeting discussed is what happened: a meeting that lists it
+	 * is held (not planned) and dated at the latest tomorrow, as every
+	 * date of what happened (store/rhythm.h). Checked when any of the
+	 * three changes. */
+	if (!strcmp(t->table, "meeting") &&
+	    (field(f, n, "discussed") || field(f, n, "date") || field(f, n, "planned"))) {
+		char tomorrow[11];
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "discussed")) < 0 ||
+		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "planned")) < 0)
+			return error;
+		if (v1 != NULL && *v1 && (v2 == NULL || strcmp(v2, "1") != 0)) {
+			if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "date")) < 0)
+				return error;
+			vios_day_after(tomorrow, 1);
+			if (v1 != NULL && strcmp(v1, tomorrow) > 0) {
+				vios_error_set(VIOS_ERR_INPUT, "--discussed: a meeting on %s has not been held yet;"
+					       " record what it discussed when it is held ('vios meeting hold')", v1);
+				return VIOS_EUSAGE;
+			}
+		}
+	}
 	/* A signal about a pupil, like a case, records its legal basis and
 	 * whether the parents were told (with the reason when not). Checked on
 	 * every add, and on edits that touch these columns or the pupil, so

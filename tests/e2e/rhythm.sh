@@ -88,6 +88,7 @@ bad 2 "more than 60 meetings" meeting plan --kind thematic --every 1d --from "$N
 bad 2 "a steering series" meeting plan --kind steering --every 1w --from "$NEXT"
 bad 1 "an unknown id in --discussed" meeting add --kind thematic --date "$TODAY" --discussed "$S,01234567-89ab-7def-8123-456789abcdef"
 t "the message names the position" grep -q 'item 2' "$T/err"
+bad 2 "--discussed at a meeting not held yet" meeting add --kind thematic --date "$LATER" --discussed "$S"
 bad 2 "a malformed id in --discussed" meeting hold "$M2" --date "$TODAY" --minutes m --discussed "$S,xyz"
 bad 2 "a meeting held twice" meeting hold "$M1" --minutes "again"
 bad 2 "holding a meeting planned ahead" meeting hold "$M2" --minutes "too early"
