@@ -154,7 +154,7 @@ static const vios_cmd commands[] = {
 	  "carry ids only). The reason goes to the local access log only. Prints\n"
 	  "\"pupil ID erased: N records (M signals, ...)\". See docs/lifecycle.md.\n"
 	  HELP_FREE_TEXT, NULL },
-	{ "signal", cmd_signal, NEEDS_STORE, "Record and list signals",
+	{ "signal", cmd_signal, NEEDS_STORE, "Record, list and triage signals",
 	  "usage: vios signal add --theme T --note TEXT [--pupil ID] [--at YYYY-MM-DD]\n"
 	  "                       [--where in|around] [--severity low|medium|high] [--source TEXT]\n"
 	  "                       [--basis B] [--parents-informed yes|no] [--not-informed-reason TEXT]\n"
@@ -189,7 +189,7 @@ static const vios_cmd commands[] = {
 	  "month that has not begun is refused.\n"
 	  HELP_NAME_GUARD
 	  HELP_FREE_TEXT, NULL },
-	{ "meeting", cmd_meeting, NEEDS_STORE, "Record and list meetings",
+	{ "meeting", cmd_meeting, NEEDS_STORE, "Record, plan and hold meetings; print their agendas",
 	  "usage: vios meeting add --kind thematic|case|steering|evaluation --date YYYY-MM-DD\n"
 	  "                        [--roles R,...] [--minutes TEXT] [--case ID] [--discussed ID,...]\n"
 	  "                        [--no-name-check]\n"
