@@ -30,16 +30,6 @@
 #define PLAN_MONTHS 12
 #define PLAN_MAX_DAYS 366
 
-/* Today by vios_now()'s clock, as every date rule of the records reads it. */
-static void today(char out[11])
-{
-	time_t t = vios_now();
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* date (valid, YYYY-MM-DD) moved by months and days, by the calendar. */
 static void date_add(char out[11], const char *date, int months, long days)
 {
@@ -263,7 +253,7 @@ int cli_meeting_upcoming(vios_cli *cli)
 	char day[11], note[64];
 	int error;
 
-	today(day);
+	vios_today(day);
 	if ((error = cli_open(cli)) < 0 || (error = vios_meeting_upcoming(&rows, cli->store, day)) < 0)
 		return error;
 	if ((error = vios_snprintf(note, sizeof(note), "list upcoming, %zu rows", json_array_size(rows))) < 0 ||
@@ -486,7 +476,7 @@ int cli_meeting_agenda(vios_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "expected 'meeting agenda ID' or 'meeting agenda --next'");
 	if ((error = cli_open(cli)) < 0)
 		return error;
-	today(day);
+	vios_today(day);
 	id = next ? next_id : argv[optind];
 	if ((next && (error = vios_meeting_next(next_id, cli->store, day)) < 0) ||
 	    (error = vios_meeting_agenda(&doc, cli->store, id)) < 0)

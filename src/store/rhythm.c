@@ -11,7 +11,6 @@
 
 #include <assert.h>
 #include <string.h>
-#include <time.h>
 
 static const char *const triage_names[] = {
 	[VIOS_TRIAGE_CLOSED] = "closed",
@@ -32,23 +31,6 @@ int vios_triage_parse(const char *name)
 		if (!strcmp(triage_names[i], name))
 			return (int)i;
 	return -1;
-}
-
-/* The day `days` after today by vios_now()'s clock, YYYY-MM-DD, by the
- * calendar (as records.c dates a write). */
-static void day_after(char out[11], int days)
-{
-	time_t t = vios_now();
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	tm.tm_mday += days;
-	tm.tm_hour = 12;
-	tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	t = mktime(&tm);
-	localtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
 /* The one row of zSql over id, or VIOS_ENOTFOUND naming what. */
@@ -111,7 +93,7 @@ int vios_signal_close(vios_store *st, const char *id, const char *reason)
 	json_decref(rows);
 	if (error < 0)
 		return error;
-	day_after(day, 0);
+	vios_today(day);
 	f[0] = (vios_field){ "closed_reason", reason };
 	f[1] = (vios_field){ "closed_at", day };
 	return vios_record_edit(NULL, st, "signal", id, f, 2);
@@ -218,7 +200,7 @@ int vios_meeting_hold(vios_store *st, const char *id, const vios_field *fields, 
 	}
 	/* held is what happened: on a day that has come (a day of slack, as
 	 * the records' dates of what happened have) */
-	day_after(tomorrow, 1);
+	vios_day_after(tomorrow, 1);
 	if (date == NULL && strcmp(was, tomorrow) > 0) {
 		vios_error_set(VIOS_ERR_INPUT, "meeting %s is planned for %s: hold it then, or give the day it was"
 			       " held with --date", id, was);
