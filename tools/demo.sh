@@ -16,7 +16,8 @@ D=$(mktemp -d /tmp/vios-demo.XXXXXX)
 trap '[ "${KEEP:-0}" = 1 ] && echo "(kept $D)" || rm -rf "$D"' EXIT
 export VIOS_PASSPHRASE='demo passphrase - choose your own'
 mkdir -p "$OUT"
-rm -f "$OUT/report.csv" "$OUT/report.svg" "$OUT/report.pdf" "$OUT/flows.csv" "$OUT/audit.checkpoint" "$OUT/audit-after-tamper.txt"
+rm -f "$OUT/report.csv" "$OUT/report.svg" "$OUT/report.pdf" "$OUT/flows.csv" "$OUT/audit.checkpoint" "$OUT/audit-after-tamper.txt" \
+	"$OUT/agenda.html"
 V() { local h=$1; shift; "$VIOS" --home "$D/$h" "$@"; }
 step() { printf '\n== %s\n' "$*"; }
 say() { printf '   %s\n' "$*"; }
@@ -93,6 +94,19 @@ must V kompas trend add --theme drugs-use --period "$MONTH" --level rising
 for i in 1 2 3; do must V linde signal add --theme nuisance --note "groups at the village square ($i)" --where around --at "$(day "-$((i % DOM)) days")"; done
 must V linde trend add --theme nuisance --period "$MONTH" --level stable --note "village square in the evening"
 say "Het Kompas: 5 drugs-use signals, rising; De Linde (no network): 3 nuisance signals, stable"
+
+step "4b. De Regenboog plans its thematic meetings; the next agenda lists what is not discussed yet"
+must V regenboog meeting plan --kind thematic --every 6w --from "$(day '+14 days')" --roles school,police,youth-work
+say "$(V regenboog --json meeting list --upcoming | jq length) thematic meetings planned, every 6 weeks from $(day '+14 days'); the first three:"
+V regenboog meeting list --upcoming | head -n 4 | sed 's/^/     /'
+must V regenboog --json meeting agenda --next
+AGENDA=$(cat "$D/.out")
+[ "$(jq '[.signals[] | select(.theme == "weapons")] | length' <<<"$AGENDA")" = 8 ] || fail "the agenda does not list the 8 new weapons signals"
+must V regenboog meeting agenda --next --html "$OUT/agenda.html"
+say "agenda of $(jq -r .meeting.date <<<"$AGENDA"): $(jq '.signals | length' <<<"$AGENDA") new signals, $(jq '.cases | length' <<<"$AGENDA") open case(s) with $(jq '[.cases[].overdue[]?] | length' <<<"$AGENDA") overdue agreement(s), $(jq '.trends | length' <<<"$AGENDA") trend(s) since the last thematic meeting; printable: $OUT/agenda.html"
+SIG1=$(V regenboog --json signal list --new | jq -r '[.[] | select(.theme == "weapons")][0].id')
+must V regenboog signal close "$SIG1" --reason "counted twice: the same knife as another signal"
+say "one weapons signal closed at triage (no further action, with the reason); $(V regenboog --json signal list --new | jq length) signals still new"
 
 step "5. The record stores are encrypted: no name or note on disk"
 grep -rqa "Sam de Vries" "$D/regenboog" && fail "a pupil name is on disk in plain text"
