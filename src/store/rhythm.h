@@ -15,7 +15,11 @@
  *              discusses nothing yet);
  *   new        none of these.
  * Lists are comma lists of ids, membership by VIOS_SQL_LISTS_SIGNAL
- * (records.h), the one rule for it.
+ * (records.h), the one rule for it. Only a case or meeting of the signal's
+ * own node counts (a row's references point only to rows of its owner,
+ * docs/mandate.md): the merge does not look inside these lists, so a
+ * meeting another node recorded (the hub's steering meeting, say) that
+ * names a school's signal moves nothing on at the school.
  */
 #ifndef VIOS_RHYTHM_H
 #define VIOS_RHYTHM_H
@@ -43,9 +47,10 @@
  */
 #define VIOS_SQL_MEETING_HELD(m) "coalesce(" m ".planned, 0) = 0"
 #define VIOS_SQL_SIGNAL_IN_CASE(s) \
-	"FROM case_file rhy_c WHERE " VIOS_SQL_LISTS_SIGNAL("rhy_c.signals", s ".id")
-#define VIOS_SQL_SIGNAL_AT_MEETING(s) \
-	"FROM meeting rhy_m WHERE " VIOS_SQL_MEETING_HELD("rhy_m") " AND " VIOS_SQL_LISTS_SIGNAL("rhy_m.discussed", s ".id")
+	"FROM case_file rhy_c WHERE rhy_c.origin = " s ".origin AND " VIOS_SQL_LISTS_SIGNAL("rhy_c.signals", s ".id")
+#define VIOS_SQL_SIGNAL_AT_MEETING(s)                                                                      \
+	"FROM meeting rhy_m WHERE rhy_m.origin = " s ".origin AND " VIOS_SQL_MEETING_HELD("rhy_m") " AND " \
+	VIOS_SQL_LISTS_SIGNAL("rhy_m.discussed", s ".id")
 #define VIOS_SQL_SIGNAL_TRIAGE(s)                                                                       \
 	"(CASE WHEN " s ".closed_reason IS NOT NULL THEN 'closed'"                                      \
 	" WHEN EXISTS (SELECT 1 " VIOS_SQL_SIGNAL_IN_CASE(s) ") THEN 'linked'"                          \

@@ -217,6 +217,28 @@ static void test_triage__a_planned_meeting_discusses_nothing_until_held(void **s
 	}
 }
 
+/* A case or a meeting of another node that names the school's signal (the
+ * merge does not look inside the lists) moves nothing on: only the signal's
+ * own node's rows count. Written here behind the records layer, as a merge
+ * would hold them. */
+static void test_triage__only_the_signals_own_node_moves_it_on(void **state)
+{
+	world *x = *state;
+	char sql[512], val[40];
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO meeting(id, origin, kind, date, discussed) VALUES"
+		 " ('01234567-89ab-7def-8123-456789abcde0', '01234567-89ab-7def-8123-456789abcdff', 'steering', '2026-11-05', '%s');"
+		 "INSERT INTO case_file(id, origin, pupil_id, signals) VALUES"
+		 " ('01234567-89ab-7def-8123-456789abcde1', '01234567-89ab-7def-8123-456789abcdff', '%s', '%s')",
+		 x->signal, x->pupil, x->signal);
+	assert_int_equal(sqlite3_exec(x->school.st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_string_equal(triage(x->school.st, x->signal, "discussed_at", val, sizeof(val)), "new");
+	assert_string_equal(val, "");
+	assert_string_equal(triage(x->school.st, x->signal, "case", val, sizeof(val)), "new");
+	assert_string_equal(val, "");
+}
+
 static void test_signal_close__twice_or_not_owned_changes_nothing(void **state)
 {
 	world *x = *state;
@@ -359,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_triage__new_discussed_linked_closed_in_turn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_triage__closed_before_linked_before_discussed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_triage__a_planned_meeting_discusses_nothing_until_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_triage__only_the_signals_own_node_moves_it_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_close__twice_or_not_owned_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discussed__names_only_own_held_signals_and_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_series__all_or_nothing, setup, teardown),
