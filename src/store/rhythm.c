@@ -249,7 +249,10 @@ static int agenda_parts(json_t *doc, vios_store *st, const json_t *m)
 	const char *date = json_string_value(json_object_get(m, "date"));
 	const char *kind = json_string_value(json_object_get(m, "kind"));
 	int named = (kind && !strcmp(kind, "case")) || json_is_string(json_object_get(m, "case_id"));
-	const char *p[3] = { date, kind, NULL };
+	/* ?1 the date, ?2 the kind, ?3 the last held meeting's date, ?4 this
+	 * node: the agenda is this node's table, its own records only (another
+	 * school's theme data or a hub's meeting held here is not on it) */
+	const char *p[4] = { date, kind, NULL, st->node->node_id };
 	json_t *since = NULL, *signals = NULL, *cases = NULL, *trends = NULL, *c;
 	size_t i;
 	int error;
@@ -260,26 +263,28 @@ static int agenda_parts(json_t *doc, vios_store *st, const json_t *m)
 	}
 	/* A thematic meeting's agenda names no pupil; a case meeting's may. */
 	if ((error = vios_query(&since, st,
-				"SELECT max(date) AS since FROM meeting WHERE kind = ?2 AND "
-				VIOS_SQL_MEETING_HELD("meeting") " AND date <= ?1", p, 2)) < 0 ||
+				"SELECT max(date) AS since FROM meeting WHERE kind = ?2 AND origin = ?4 AND "
+				VIOS_SQL_MEETING_HELD("meeting") " AND date <= ?1", p, 4)) < 0 ||
 	    (error = vios_query(&signals, st, named
 				? "SELECT s.id, s.seen_at, s.theme, s.severity, s.location, p.name AS pupil FROM signal s"
-				  " LEFT JOIN pupil p ON p.id = s.pupil_id WHERE s.seen_at <= ?1 AND "
+				  " LEFT JOIN pupil p ON p.id = s.pupil_id WHERE s.origin = ?4 AND s.seen_at <= ?1 AND "
 				  VIOS_SQL_SIGNAL_TRIAGE("s") " = 'new' ORDER BY s.seen_at, s.id"
 				: "SELECT s.id, s.seen_at, s.theme, s.severity, s.location FROM signal s"
-				  " WHERE s.seen_at <= ?1 AND " VIOS_SQL_SIGNAL_TRIAGE("s") " = 'new' ORDER BY s.seen_at, s.id",
-				p, 1)) < 0 ||
+				  " WHERE s.origin = ?4 AND s.seen_at <= ?1 AND " VIOS_SQL_SIGNAL_TRIAGE("s") " = 'new'"
+				  " ORDER BY s.seen_at, s.id",
+				p, 4)) < 0 ||
 	    (error = vios_query(&cases, st, named
 				? "SELECT c.id, c.status, c.lead_role, c.opened_at, p.name AS pupil FROM case_file c"
-				  " LEFT JOIN pupil p ON p.id = c.pupil_id WHERE c.status IS NOT 'closed'"
+				  " LEFT JOIN pupil p ON p.id = c.pupil_id WHERE c.origin = ?4 AND c.status IS NOT 'closed'"
 				  " ORDER BY c.opened_at, c.id"
 				: "SELECT c.id, c.status, c.lead_role, c.opened_at FROM case_file c"
-				  " WHERE c.status IS NOT 'closed' ORDER BY c.opened_at, c.id", NULL, 0)) < 0)
+				  " WHERE c.origin = ?4 AND c.status IS NOT 'closed' ORDER BY c.opened_at, c.id", p, 4)) < 0)
 		goto done;
 	p[2] = json_string_value(json_object_get(json_array_get(since, 0), "since"));
 	if ((error = vios_query(&trends, st,
 				"SELECT id, theme, period, level, note FROM trend"
-				" WHERE ?3 IS NULL OR substr(created_at, 1, 10) >= ?3 ORDER BY created_at, id", p, 3)) < 0)
+				" WHERE origin = ?4 AND (?3 IS NULL OR substr(created_at, 1, 10) >= ?3) ORDER BY created_at, id",
+				p, 4)) < 0)
 		goto done;
 	json_array_foreach(cases, i, c) {
 		json_t *overdue = NULL;

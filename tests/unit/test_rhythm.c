@@ -239,6 +239,37 @@ static void test_triage__only_the_signals_own_node_moves_it_on(void **state)
 	assert_string_equal(val, "");
 }
 
+/* Another school's signal held here (theme data the covenant lets a school
+ * receive) is neither on signal list --new nor on this node's agenda: it
+ * moves on at its own table. */
+static void test_triage__another_nodes_signal_is_not_on_this_nodes_table(void **state)
+{
+	world *x = *state;
+	char ids[200], m[37];
+	json_t *doc = NULL;
+
+	assert_int_equal(sqlite3_exec(x->school.st->db,
+				      "INSERT INTO signal(id, origin, seen_at, theme) VALUES ('01234567-89ab-7def-8123-456789abcde2',"
+				      " '01234567-89ab-7def-8123-456789abcdff', '2026-11-01', 'weapons')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	new_ids(x->school.st, ids, sizeof(ids));
+	assert_non_null(strstr(ids, x->signal));
+	assert_null(strstr(ids, "01234567-89ab-7def-8123-456789abcde2"));
+	{
+		vios_field f[] = { { "kind", "thematic" }, { "date", "2026-11-10" }, { "planned", "1" } };
+		add(m, x->school.st, "meeting", f, 3);
+	}
+	FX_OK(vios_meeting_agenda(&doc, x->school.st, m));
+	assert_int_equal(json_array_size(json_object_get(doc, "signals")), 2); /* the school's own two */
+	{
+		char *text = json_dumps(json_object_get(doc, "signals"), 0);
+		assert_non_null(text);
+		assert_null(strstr(text, "abcde2"));
+		free(text);
+	}
+	json_decref(doc);
+}
+
 static void test_signal_close__twice_or_not_owned_changes_nothing(void **state)
 {
 	world *x = *state;
@@ -382,6 +413,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_triage__closed_before_linked_before_discussed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_triage__a_planned_meeting_discusses_nothing_until_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_triage__only_the_signals_own_node_moves_it_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_triage__another_nodes_signal_is_not_on_this_nodes_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_close__twice_or_not_owned_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discussed__names_only_own_held_signals_and_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_series__all_or_nothing, setup, teardown),
