@@ -507,6 +507,19 @@ static int row_rules(vios_store *st, const tableinfo *t, const char *id, const v
 			return VIOS_EUSAGE;
 		}
 	}
+	/* The hub's own meetings are the region's steering and evaluation
+	 * meetings: theme data every school receives (sync/recipients.c), so
+	 * never a case meeting nor one that names a case. */
+	if (!strcmp(t->table, "meeting") && st->node && vios_kind_index(st->node->kind) == VIOS_KIND_HUB) {
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "kind")) < 0 ||
+		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "case_id")) < 0)
+			return error;
+		if (v2 != NULL || (v1 && strcmp(v1, "steering") != 0 && strcmp(v1, "evaluation") != 0)) {
+			vios_error_set(VIOS_ERR_INPUT, "a hub records steering and evaluation meetings only, without --case"
+				       " (they reach every school as theme data)");
+			return VIOS_EUSAGE;
+		}
+	}
 	/* A signal about a pupil, like a case, records its legal basis and
 	 * whether the parents were told (with the reason when not). Checked on
 	 * every add, and on edits that touch these columns or the pupil, so
