@@ -304,6 +304,29 @@ static int check_list(vios_store *st, const colrule *r, const char *val)
 	return 0;
 }
 
+/*
+ * A theme this node writes: a base theme or a local theme of the covenant
+ * it approved (vios_store_themes). Rows merged from other nodes are not
+ * checked here: the schema checks their shape only, so a node that has not
+ * approved a covenant's themes still merges them.
+ */
+static int check_theme(vios_store *st, const colrule *r, const char *v)
+{
+	vios_theme_set set;
+	char all[VIOS_THEME_LOCAL_MAX * (VIOS_THEME_NAME_MAX + 2) + 200];
+	int error;
+
+	if (vios_theme_valid(v))
+		return 0;
+	if ((error = vios_store_themes(&set, st)) < 0)
+		return error;
+	if (vios_theme_local_find(&set, v))
+		return 0;
+	vios_theme_list_all(all, sizeof(all), &set); /* sized for every name: it fits */
+	vios_error_set(VIOS_ERR_INPUT, "%s: unknown theme '%s' (themes: %s)", r->label, v, all);
+	return VIOS_EUSAGE;
+}
+
 static int check_value(vios_store *st, const colrule *r, const char *v)
 {
 	if (strlen(v) > TEXT_MAX) {
@@ -358,11 +381,7 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 		}
 		return 0;
 	case V_THEME:
-		if (!vios_theme_valid(v)) {
-			vios_error_set(VIOS_ERR_INPUT, "%s: unknown theme '%s' (themes: %s)", r->label, v, vios_theme_list());
-			return VIOS_EUSAGE;
-		}
-		return 0;
+		return check_theme(st, r, v);
 	case V_ROLE:
 		if (!vios_role_at_table(v)) {
 			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: %s)", r->label, v, vios_role_table_list());
