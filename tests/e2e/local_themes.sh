@@ -69,6 +69,8 @@ t "the base themes carry theirs" jq -e '.rows | map(select(.theme == "weapons"))
 t "the municipality's total for lachgas is there, labelled" jq -e '.totals | map(select(.theme == "lachgas")) | length >= 1 and all(.label == "Lachgas (N2O)")' "$T/rep.json"
 t "the text report shows the label" bash -c "V '$T/hub' hub report | grep -q 'Lachgas (N2O)'"
 t "no personal text in the report" bash -c "! grep -q '$C' '$T/rep.json'"
+t "the CSV has the local theme's rows" bash -c "V '$T/hub' hub report --csv - | tr -d '\r' | grep -q '^$MONTH,s1,lachgas,<5,rising\$'"
+t "the SVG and PDF still render with a local theme in the data" V "$T/hub" hub report --svg "$T/r.svg" --pdf "$T/r.pdf"
 
 # s2 approves v2: now the theme is its to write
 t "s2 approves v2" V "$T/s2" covenant approve 2
