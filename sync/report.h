@@ -17,8 +17,9 @@
  *                  numbers shown). Every output (CSV, JSON, text, SVG, PDF,
  *                  PNG) is written from it and only from it.
  *
- * The published report (format "vios-report-2", docs/formats.md):
- *   {"format": "vios-report-2", "municipality": NAME, "from": "YYYY-MM",
+ * The published report (format "vios-report-1", docs/formats.md; "label"
+ * added by issue 22, the format kept):
+ *   {"format": "vios-report-1", "municipality": NAME, "from": "YYYY-MM",
  *    "to": "YYYY-MM", "threshold": 5,
  *    "rows":   [{"month", "school", "theme", "label", "signals": N|"<5"|"x",
  *                "trend"?: "rising"|"stable"|"falling"}...],
@@ -39,7 +40,7 @@
 #include "util/csv.h"
 
 #define VIOS_REPORT_MIN_COUNT 5
-#define VIOS_REPORT_FORMAT "vios-report-2"
+#define VIOS_REPORT_FORMAT "vios-report-1"
 #define VIOS_REPORT_BELOW "<5"  /* a count below VIOS_REPORT_MIN_COUNT */
 #define VIOS_REPORT_HIDDEN "x"  /* suppressed to protect a count below it */
 
