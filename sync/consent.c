@@ -108,6 +108,22 @@ int vios_consent_covenant_load(vios_covenant *out, vios_store *st)
 	return error;
 }
 
+int vios_consent_themes(vios_theme_set *out, vios_store *st)
+{
+	vios_covenant c;
+	int error;
+
+	assert(out != NULL && st != NULL);
+	memset(out, 0, sizeof(*out));
+	if ((error = vios_consent_covenant_load(&c, st)) == VIOS_ENOTFOUND)
+		return 0; /* not joined: the base themes only */
+	if (error < 0)
+		return error;
+	*out = c.themes;
+	vios_covenant_dispose(&c);
+	return 0;
+}
+
 int vios_consent_nodes(vios_reg_node **out, size_t *n, vios_store *st)
 {
 	vios_reg_node *all = NULL;

@@ -46,6 +46,14 @@ int vios_consent_covenant(long long *version, vios_store *st);
 int vios_consent_covenant_load(vios_covenant *out, vios_store *st);
 
 /*
+ * The local themes of the covenant this node approved (none before it
+ * joined a hub): what its own writes may name besides the base themes.
+ * A vios_store_themes_fn (store.h): the CLI registers it on every store
+ * it opens (vios_store_set_themes).
+ */
+int vios_consent_themes(vios_theme_set *out, vios_store *st);
+
+/*
  * The registry's nodes this node may address: approved ones and itself,
  * ordered by node id (as vios_store_reg_node_list; revoked ones included,
  * with their revoked_at). *out malloc'd.

@@ -12,6 +12,8 @@
  *                    categories with what they are, who receives them and
  *                    for how long, marked fields (GDPR art. 9 and 10), the
  *                    auditor's scope, the mandate
+ *   vios-covenant-4  a -3 that may add local themes to the base list
+ *                    ("themes": name, Dutch label, English label)
  *
  * Invariants of a parsed covenant: receives[] and retention_months[] hold
  * theme [0] and case [1]; the hub never receives case data by its own role;
@@ -19,6 +21,8 @@
  * In -1 and -2 the auditor receives every category (auditor_scope content);
  * in -3 it is never among receives and auditor_scope says what it gets.
  * A marked field's roles are partner roles that receive case data.
+ * A local theme is a theme word (vios_theme_word_valid) that is neither a
+ * base theme nor another local theme, with a Dutch label.
  * The reader is strict: an unknown key is refused, and every refusal is one
  * line "covenant: ..." naming the rule (VIOS_ERR_INPUT).
  */
@@ -398,6 +402,63 @@ static int fields_v3(vios_covenant *c, json_t *fields)
 	return 0;
 }
 
+/* A label of a local theme: text of 1 to VIOS_THEME_LABEL_MAX bytes, no
+ * control character (jansson gives only valid UTF-8). */
+static int theme_label(char *out, json_t *v, size_t i, const char *key)
+{
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+
+	if (!is_text(v) || n > VIOS_THEME_LABEL_MAX)
+		return bad_cov("themes[%zu].%s must be text of 1 to %d bytes", i, key, VIOS_THEME_LABEL_MAX);
+	for (size_t k = 0; k < n; k++)
+		if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f)
+			return bad_cov("themes[%zu].%s holds a control character", i, key);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+/* -4 "themes" (optional): [{name, nl, en?}...] into c->themes. */
+static int themes_v4(vios_covenant *c, json_t *arr)
+{
+	static const char *const known[] = { "name", "nl", "en", NULL };
+	json_t *t;
+	size_t i;
+	int error;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr))
+		return bad_cov("\"themes\" must be a list of {\"name\", \"nl\", \"en\"} objects");
+	if (json_array_size(arr) > VIOS_THEME_LOCAL_MAX)
+		return bad_cov("\"themes\" adds %zu themes, at most %d", json_array_size(arr), VIOS_THEME_LOCAL_MAX);
+	json_array_foreach(arr, i, t) {
+		vios_theme_local *out = &c->themes.local[c->themes.n];
+		const char *key, *name;
+		if (!json_is_object(t))
+			return bad_cov("themes[%zu] must be an object with \"name\" and \"nl\"", i);
+		if ((key = vios_json_unknown_key(t, known)) != NULL)
+			return bad_cov("themes[%zu]: unknown field \"%s\"", i, key);
+		name = json_string_value(json_object_get(t, "name"));
+		if (!vios_theme_word_valid(name))
+			return bad_cov("themes[%zu].name must be a theme word (a-z, 0-9 and '-', 1 to %d, starting with "
+				       "a letter)", i, VIOS_THEME_NAME_MAX);
+		if (vios_theme_valid(name))
+			return bad_cov("themes[%zu]: '%s' is a base theme already", i, name);
+		if (vios_theme_local_find(&c->themes, name))
+			return bad_cov("themes[%zu]: the theme '%s' is listed twice", i, name);
+		if (json_object_get(t, "nl") == NULL)
+			return bad_cov("themes[%zu] ('%s') states no Dutch label \"nl\"", i, name);
+		if ((error = theme_label(out->nl, json_object_get(t, "nl"), i, "nl")) < 0)
+			return error;
+		if (json_object_get(t, "en") && (error = theme_label(out->en, json_object_get(t, "en"), i, "en")) < 0)
+			return error;
+		memcpy(out->name, name, strlen(name) + 1);
+		c->themes.n++;
+	}
+	return 0;
+}
+
 /* -3: purpose, the FG, parties, categories, fields, the auditor's scope. */
 static int parse_v3(vios_covenant *c, json_t *o, unsigned *parties)
 {
@@ -465,11 +526,16 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 	static const char *const known3[] = { "format", "version", "title", "purpose", "fg_contact", "parties",
 					      "categories", "fields", "case_scope", "hub_role", "auditor_scope",
 					      "tables", "mandate", NULL };
+	static const char *const known4[] = { "format", "version", "title", "purpose", "fg_contact", "parties",
+					      "categories", "fields", "case_scope", "hub_role", "auditor_scope",
+					      "tables", "mandate", "themes", NULL };
+	static const char *const formats[] = { "vios-covenant-1", "vios-covenant-2", "vios-covenant-3",
+					       "vios-covenant-4" };
 	json_t *o = NULL, *v;
 	json_error_t jerr;
 	const char *key, *format;
 	unsigned parties = 0;
-	int error = VIOS_ERROR, v3;
+	int error = VIOS_ERROR, v3, fmt = 0;
 
 	assert(c != NULL && (text != NULL || len == 0));
 	memset(c, 0, sizeof(*c));
@@ -482,14 +548,23 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 		goto done;
 	}
 	format = json_string_value(json_object_get(o, "format")) ?: "";
-	v3 = !strcmp(format, "vios-covenant-3");
-	if (!v3 && strcmp(format, "vios-covenant-1") != 0 && strcmp(format, "vios-covenant-2") != 0) {
-		error = bad_cov("\"format\" must be \"vios-covenant-1\", \"vios-covenant-2\" or \"vios-covenant-3\"");
+	for (int f = 0; f < 4; f++)
+		if (!strcmp(format, formats[f]))
+			fmt = f + 1;
+	if (fmt == 0) {
+		error = bad_cov("\"format\" must be \"vios-covenant-1\", \"vios-covenant-2\", \"vios-covenant-3\" or "
+				"\"vios-covenant-4\"");
 		goto done;
 	}
-	if ((key = vios_json_unknown_key(o, v3 ? known3 : known12)) != NULL) {
+	c->format = fmt;
+	v3 = fmt >= 3; /* a -4 is a -3 that may add themes */
+	if (fmt < 4 && json_object_get(o, "themes")) {
+		error = bad_cov("\"themes\" needs \"format\": \"vios-covenant-4\"");
+		goto done;
+	}
+	if ((key = vios_json_unknown_key(o, fmt == 4 ? known4 : v3 ? known3 : known12)) != NULL) {
 		if (v3 && (!strcmp(key, "receives") || !strcmp(key, "retention_months")))
-			error = bad_cov("unknown field \"%s\" (a vios-covenant-3 states it per category, under \"categories\")", key);
+			error = bad_cov("unknown field \"%s\" (a %s states it per category, under \"categories\")", key, format);
 		else
 			error = bad_cov("unknown field \"%s\"", key);
 		goto done;
@@ -516,7 +591,8 @@ int vios_covenant_parse(vios_covenant *c, const char *text, size_t len)
 		goto done;
 	}
 	c->version = json_integer_value(v);
-	if ((error = v3 ? parse_v3(c, o, &parties) : parse_v12(c, o, &parties)) < 0)
+	if ((error = v3 ? parse_v3(c, o, &parties) : parse_v12(c, o, &parties)) < 0 ||
+	    (error = themes_v4(c, json_object_get(o, "themes"))) < 0)
 		goto done;
 	error = VIOS_ERROR;
 	/* a role at the table that receives data must be a party (the school owns what it sends) */
@@ -838,6 +914,26 @@ static void render_fields(page *p, const vios_covenant *c, int v3)
 	table_end(p);
 }
 
+/* The base themes and the covenant's local ones, each with its Dutch label
+ * (vios_theme_label, the one lookup the hub's report uses too). */
+static void render_themes(page *p, const vios_covenant *c)
+{
+	heading(p, 2, "Themes");
+	putf(p, "Signals, trends and the monthly counts name one of these themes. The base themes are vios's; %s\n\n",
+	     c->themes.n ? "this covenant adds the local themes marked below." : "this covenant adds no local themes.");
+	table_begin(p, 4, "Theme", "Dutch label", "English label", "Where from");
+	for (int i = 0; i < VIOS_THEME_COUNT; i++) {
+		const char *row[4] = { vios_theme_name(i), vios_theme_label(&c->themes, vios_theme_name(i)), NULL, "base" };
+		table_row(p, row);
+	}
+	for (size_t i = 0; i < c->themes.n; i++) {
+		const vios_theme_local *t = &c->themes.local[i];
+		const char *row[4] = { t->name, vios_theme_label(&c->themes, t->name), t->en, "local (this covenant)" };
+		table_row(p, row);
+	}
+	table_end(p);
+}
+
 static void render_mandate(page *p, const vios_covenant *c)
 {
 	json_t *m = vios_mandate_json(&c->mandate), *rule;
@@ -932,7 +1028,7 @@ static void render_page(page *p, const vios_covenant *c, const vios_reg_node *no
 {
 	const char *format = json_string_value(json_object_get(c->doc, "format")) ?: "?";
 	const char *title = json_string_value(json_object_get(c->doc, "title"));
-	int v3 = !strcmp(format, "vios-covenant-3");
+	int v3 = c->format >= 3;
 	json_t *party;
 	size_t i;
 
@@ -945,6 +1041,7 @@ static void render_page(page *p, const vios_covenant *c, const vios_reg_node *no
 	render_parties(p, c, v3, nodes, nnodes);
 	render_categories(p, c, v3);
 	render_fields(p, c, v3);
+	render_themes(p, c);
 	render_mandate(p, c);
 	render_auditor(p, c, nodes, nnodes);
 	render_hub(p, c, nodes, nnodes);

@@ -70,6 +70,11 @@ int vios_recipient_rule(char *why, size_t len, const vios_recipient_q *q)
 			snprintf(why, len, "a school receives another node's case data only as the record's owner");
 			return 0;
 		}
+		/* the hub's own theme data (its steering and evaluation meetings:
+		 * the mandate lets a hub create meetings and nothing else) is for
+		 * the whole region; every school is a party to the covenant */
+		if (q->sender_kind && !strcmp(q->sender_kind, "hub"))
+			return 1;
 		if (!(cov->receives[0] & (1u << VIOS_ROLE_IDX_SCHOOL))) {
 			snprintf(why, len, "covenant v%lld does not let a school receive another school's theme data", cov->version);
 			return 0;

@@ -44,7 +44,9 @@ typedef struct {
  * (one sentence naming the covenant version) otherwise:
  *   - the auditor by the covenant's auditor_scope: nothing (headers), theme
  *     data (theme), everything (content);
- *   - a school theme data when the covenant lets schools receive it; a
+ *   - a school theme data from the hub (the hub's steering and evaluation
+ *     meetings reach every school), and another node's theme data when the
+ *     covenant lets schools receive it; a
  *     school's case data never reaches another school; from a partner it
  *     goes back to the school only as the record's owner (the exporter's
  *     owners; the audit, which cannot see owners, allows it);

@@ -26,6 +26,7 @@
 #include "crypto/minisign.h"
 #include "sync/layout.h"
 #include "node/node.h"
+#include "node/vocab.h"
 #include "store/directory.h"
 
 #define VIOS_REGISTRY_MAX_NODES 10000
@@ -56,6 +57,7 @@ typedef struct {
 
 typedef struct {
 	long long version;
+	int format;                /* N of its "vios-covenant-N": 1 to 4 */
 	char *text;                /* the signed file, as signed */
 	unsigned receives[2];      /* bit per role index: [0] theme, [1] case */
 	char hub_role[24];         /* role the hub plays for case data, "" for none */
@@ -66,6 +68,7 @@ typedef struct {
 	vios_covenant_field *fields;      /* marked fields (-3), malloc'd */
 	size_t nfields;
 	json_t *doc;               /* the parsed covenant (for `covenant show`) */
+	vios_theme_set themes;     /* local themes (-4): node/vocab.h */
 } vios_covenant;
 
 /* The marking of tbl.col under c, or NULL when the field is not marked. */
@@ -91,11 +94,12 @@ typedef struct {
 const char *vios_covenant_default(void);
 
 /*
- * Parses and validates covenant JSON, vios-covenant-1, -2 or -3: format,
- * version >= 1, known roles, parties (-3: with their legal basis), who
+ * Parses and validates covenant JSON, vios-covenant-1, -2, -3 or -4: format,
+ * version >= 1, known roles, parties (-3/-4: with their legal basis), who
  * receives each category and its retention, the auditor (-1/-2: it receives
- * every category, auditor_scope content; -3: never in receives, its
- * auditor_scope stated), marked fields (-3), the mandate (-2/-3). Fills c
+ * every category, auditor_scope content; -3/-4: never in receives, its
+ * auditor_scope stated), marked fields (-3/-4), the mandate (-2 on), local
+ * themes (-4, optional: c->themes). A -4 is a -3 that may add themes. Fills c
  * (c->text a malloc'd copy, c->doc the parsed document, c->fields malloc'd);
  * vios_covenant_dispose frees them. VIOS_ERROR with a one-line
  * "covenant: ..." naming the rule that failed (c is then zeroed).

@@ -5,6 +5,7 @@
 #include "sync/report_chart.h"
 #include "crdt/mandate.h"
 #include "store/records.h"
+#include "sync/consent.h"
 #include "util/csv.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -44,7 +45,9 @@ int vios_report_refresh_counts(size_t *changed, vios_store *st)
 		int have = (int)json_integer_value(json_object_get(r, "have"));
 		char id[37];
 
-		if (!month || !theme || !vios_month_valid(month) || !vios_theme_valid(theme) || (have && old == n))
+		/* every theme of this school's own signals: each was checked when written (a base theme or a
+		 * local theme of the covenant approved then) */
+		if (!month || !theme || !vios_month_valid(month) || !vios_theme_word_valid(theme) || (have && old == n))
 			continue;
 		vios_mandate_count_id(id, st->node->node_id, month, theme);
 		if ((error = vios_signal_count_put(st, id, st->node->node_id, month, theme, n, now)) < 0)
@@ -93,9 +96,59 @@ static void this_month(char out[8])
 	strftime(out, 8, "%Y-%m", &tm);
 }
 
+/* theme's entry {"theme", "label"} in themes, appended when absent. */
+static int theme_add(json_t *themes, const vios_theme_set *set, const char *theme)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(themes, i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "theme")) ?: "", theme))
+			return 0;
+	return json_array_append_new(themes, json_pack("{s:s, s:s}", "theme", theme, "label",
+						       vios_theme_label(set, theme))) < 0 ? vios_error_nomem() : 0;
+}
+
+/*
+ * The report's themes, each {"theme", "label"} with its Dutch label
+ * (vios_theme_label): the base themes in the vocabulary's order, the local
+ * themes of the covenant this node approved in its order, then any other
+ * theme word the counts or trends name (a covenant not approved here),
+ * as they come.
+ */
+static int report_themes(json_t **out, vios_store *st, json_t *counts, json_t *trends)
+{
+	vios_theme_set set;
+	json_t *themes = json_array(), *r;
+	size_t i;
+	int error = 0;
+
+	*out = NULL;
+	if (themes == NULL)
+		return vios_error_nomem();
+	if ((error = vios_consent_themes(&set, st)) < 0)
+		goto done;
+	for (int t = 0; t < VIOS_THEME_COUNT && error == 0; t++)
+		error = theme_add(themes, &set, vios_theme_name(t));
+	for (i = 0; i < set.n && error == 0; i++)
+		error = theme_add(themes, &set, set.local[i].name);
+	json_array_foreach(counts, i, r)
+		if (error == 0 && vios_theme_word_valid(json_string_value(json_object_get(r, "theme"))))
+			error = theme_add(themes, &set, json_string_value(json_object_get(r, "theme")));
+	json_array_foreach(trends, i, r)
+		if (error == 0 && vios_theme_word_valid(json_string_value(json_object_get(r, "theme"))))
+			error = theme_add(themes, &set, json_string_value(json_object_get(r, "theme")));
+done:
+	if (error < 0)
+		json_decref(themes);
+	else
+		*out = themes;
+	return error;
+}
+
 int vios_report_grid(json_t **out, vios_store *st, const char *from, const char *to)
 {
-	json_t *counts = NULL, *trends = NULL, *schools = NULL, *range = NULL, *rows = NULL, *doc = NULL;
+	json_t *counts = NULL, *trends = NULL, *schools = NULL, *range = NULL, *rows = NULL, *doc = NULL, *themes = NULL;
 	char lo[8], hi[8], m[8], now[8];
 	size_t i, s;
 	int error;
@@ -125,30 +178,33 @@ int vios_report_grid(json_t **out, vios_store *st, const char *from, const char 
 	if ((error = vios_signal_count_list(&counts, st, lo, hi)) < 0 ||
 	    (error = vios_trend_list_between(&trends, st, lo, hi)) < 0 ||
 	    /* every school that ever reported: a quiet month is a row too */
-	    (error = vios_signal_count_schools(&schools, st)) < 0)
+	    (error = vios_signal_count_schools(&schools, st)) < 0 ||
+	    (error = report_themes(&themes, st, counts, trends)) < 0)
 		goto done;
 	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; next_month(m)) {
 		for (s = 0; s < json_array_size(schools); s++) {
 			json_t *sc = json_array_get(schools, s);
 			const char *sid = json_string_value(json_object_get(sc, "origin"));
-			for (int t = 0; t < NTHEMES; t++) {
+			for (size_t t = 0; t < json_array_size(themes); t++) {
+				const char *theme = json_string_value(json_object_get(json_array_get(themes, t), "theme"));
 				long long n = 0;
 				const char *level = NULL;
 				json_t *r;
 				json_array_foreach(counts, i, r)
 					if (!strcmp(json_string_value(json_object_get(r, "origin")) ?: "", sid) &&
 					    !strcmp(json_string_value(json_object_get(r, "month")) ?: "", m) &&
-					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", vios_theme_name(t)))
+					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", theme))
 						n = json_integer_value(json_object_get(r, "signals"));
 				json_array_foreach(trends, i, r)
 					if (!strcmp(json_string_value(json_object_get(r, "origin")) ?: "", sid) &&
 					    !strcmp(json_string_value(json_object_get(r, "month")) ?: "", m) &&
-					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", vios_theme_name(t)))
+					    !strcmp(json_string_value(json_object_get(r, "theme")) ?: "", theme))
 						level = json_string_value(json_object_get(r, "level"));
-				if (json_array_append_new(rows, json_pack("{s:s, s:O, s:s, s:s, s:I, s:s?}", "month", m, "school",
-									  json_object_get(sc, "name"), "school_id", sid, "theme",
-									  vios_theme_name(t), "signals", (json_int_t)n, "trend",
-									  level)) < 0) {
+				if (json_array_append_new(rows, json_pack("{s:s, s:O, s:s, s:s, s:O, s:I, s:s?}", "month", m,
+									  "school", json_object_get(sc, "name"), "school_id",
+									  sid, "theme", theme, "label",
+									  json_object_get(json_array_get(themes, t), "label"),
+									  "signals", (json_int_t)n, "trend", level)) < 0) {
 					error = vios_error_nomem();
 					goto done;
 				}
@@ -167,6 +223,7 @@ done:
 	json_decref(counts);
 	json_decref(trends);
 	json_decref(schools);
+	json_decref(themes);
 	json_decref(rows);
 	return error;
 }
@@ -271,10 +328,12 @@ int vios_report_publish(json_t **out, json_t *grid)
 		const char *month = json_string_value(json_object_get(r, "month"));
 		const char *theme = json_string_value(json_object_get(r, "theme"));
 		const char *school = json_string_value(json_object_get(r, "school"));
+		/* the Dutch label the grid gave, else the vocabulary's (a grid from a file may have none) */
+		const char *label = json_string_value(json_object_get(r, "label")) ?: vios_theme_label(NULL, theme);
 		json_t *n = json_object_get(r, "signals"), *trend = json_object_get(r, "trend"), *col;
 		char ck[64];
 
-		if (month == NULL || !vios_month_valid(month) || theme == NULL || !vios_theme_valid(theme) ||
+		if (month == NULL || !vios_month_valid(month) || theme == NULL || !vios_theme_word_valid(theme) ||
 		    school == NULL || !json_is_integer(n) || json_integer_value(n) < 0 ||
 		    (trend != NULL && !json_is_null(trend) && !json_is_string(trend))) {
 			vios_error_set(VIOS_ERR_INPUT, "report: row %zu of the grid is not month, school, theme, signals", i);
@@ -289,8 +348,8 @@ int vios_report_publish(json_t **out, json_t *grid)
 			}
 		}
 		if (json_array_append_new(col, json_integer((json_int_t)i)) < 0 ||
-		    json_array_append_new(prow, json_pack("{s:s, s:s, s:s, s:n}", "month", month, "school", school, "theme",
-							  theme, "signals")) < 0 ||
+		    json_array_append_new(prow, json_pack("{s:s, s:s, s:s, s:s, s:n}", "month", month, "school", school,
+							  "theme", theme, "label", label, "signals")) < 0 ||
 		    (json_is_string(trend) && json_object_set(json_array_get(prow, i), "trend", trend) < 0)) {
 			error = vios_error_nomem();
 			goto done;
@@ -314,7 +373,10 @@ int vios_report_publish(json_t **out, json_t *grid)
 							   : json_string(status[k] == BELOW ? VIOS_REPORT_BELOW : VIOS_REPORT_HIDDEN));
 		}
 		snprintf(month, sizeof(month), "%.7s", key);
-		if (json_array_append_new(ptot, json_pack("{s:s, s:s, s:o}", "month", month, "theme", key + 8, "signals",
+		if (json_array_append_new(ptot, json_pack("{s:s, s:s, s:O, s:o}", "month", month, "theme", key + 8, "label",
+							  json_object_get(json_array_get(prow, (size_t)json_integer_value(
+										 json_array_get(idx, 0))), "label"),
+							  "signals",
 							  shown ? json_integer((json_int_t)total) : json_string(VIOS_REPORT_HIDDEN))) < 0) {
 			error = vios_error_nomem();
 			goto done;
@@ -413,7 +475,7 @@ int vios_report_text(FILE *f, json_t *pub)
 		json_string_value(json_object_get(pub, "from")) ?: "", json_string_value(json_object_get(pub, "to")) ?: "");
 	fprintf(f, "%s: fewer than %d (0 included); %s: not shown, so that no count below %d can be worked out "
 		   "(docs/disclosure.md)\n", VIOS_REPORT_BELOW, VIOS_REPORT_MIN_COUNT, VIOS_REPORT_HIDDEN, VIOS_REPORT_MIN_COUNT);
-	fprintf(f, "%-8s %-24s %-15s %7s  %s\n", "MONTH", "SCHOOL", "THEME", "SIGNALS", "TREND");
+	fprintf(f, "%-8s %-24s %-15s %7s  %-8s %s\n", "MONTH", "SCHOOL", "THEME", "SIGNALS", "TREND", "LABEL");
 	/* a school's row when its count is shown or it has a trend: what is
 	 * listed depends on what is published only */
 	json_array_foreach(json_object_get(pub, "rows"), i, r) {
@@ -424,9 +486,9 @@ int vios_report_text(FILE *f, json_t *pub)
 			continue;
 		}
 		vios_report_cell(c, n);
-		fprintf(f, "%-8s %-24s %-15s %7s  %s\n", json_string_value(json_object_get(r, "month")),
+		fprintf(f, "%-8s %-24s %-15s %7s  %-8s %s\n", json_string_value(json_object_get(r, "month")),
 			json_string_value(json_object_get(r, "school")), json_string_value(json_object_get(r, "theme")), c,
-			json_string_value(json_object_get(r, "trend")) ?: "");
+			json_string_value(json_object_get(r, "trend")) ?: "", json_string_value(json_object_get(r, "label")) ?: "");
 		shown++;
 	}
 	json_array_foreach(json_object_get(pub, "totals"), i, r) {
@@ -434,8 +496,8 @@ int vios_report_text(FILE *f, json_t *pub)
 		if (!json_is_integer(json_object_get(r, "signals")))
 			continue;
 		vios_report_cell(c, json_object_get(r, "signals"));
-		fprintf(f, "%-8s %-24s %-15s %7s\n", json_string_value(json_object_get(r, "month")), "(all schools)",
-			json_string_value(json_object_get(r, "theme")), c);
+		fprintf(f, "%-8s %-24s %-15s %7s  %-8s %s\n", json_string_value(json_object_get(r, "month")), "(all schools)",
+			json_string_value(json_object_get(r, "theme")), c, "", json_string_value(json_object_get(r, "label")) ?: "");
 	}
 	fprintf(f, "%zu school rows with a count or a trend shown; %zu not listed (%s or %s, no trend)\n", shown, hidden,
 		VIOS_REPORT_BELOW, VIOS_REPORT_HIDDEN);

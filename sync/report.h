@@ -17,15 +17,18 @@
  *                  numbers shown). Every output (CSV, JSON, text, SVG, PDF,
  *                  PNG) is written from it and only from it.
  *
- * The published report (format "vios-report-1", docs/formats.md):
+ * The published report (format "vios-report-1", docs/formats.md; "label"
+ * added by issue 22, the format kept):
  *   {"format": "vios-report-1", "municipality": NAME, "from": "YYYY-MM",
  *    "to": "YYYY-MM", "threshold": 5,
- *    "rows":   [{"month", "school", "theme", "signals": N|"<5"|"x",
+ *    "rows":   [{"month", "school", "theme", "label", "signals": N|"<5"|"x",
  *                "trend"?: "rising"|"stable"|"falling"}...],
- *    "totals": [{"month", "theme", "signals": N|"x"}...]}
- * rows in the order month, school (name, then node id), theme (vocab
- * order); totals month, theme. A month after the current one is never in a
- * report.
+ *    "totals": [{"month", "theme", "label", "signals": N|"x"}...]}
+ * rows in the order month, school (name, then node id), theme (the base
+ * themes in vocab order, the local themes of the covenant this node
+ * approved, then any other theme a count or trend names); totals month,
+ * theme. "label" is the theme's Dutch label (vios_theme_label, vocab.h).
+ * A month after the current one is never in a report.
  */
 #ifndef VIOS_REPORT_H
 #define VIOS_REPORT_H
@@ -50,7 +53,7 @@ int vios_report_refresh_counts(size_t *changed, vios_store *st);
 
 /*
  * The exact grid: {"municipality", "from", "to", "rows": [{month, school,
- * school_id, theme, signals (integer), trend?}...], "totals": [{month,
+ * school_id, theme, label, signals (integer), trend?}...], "totals": [{month,
  * theme, signals}...]} for every month in [from, to] (YYYY-MM; NULL = the
  * data's first / last month; never after the current month), every school
  * that reported, every theme. For vios_report_publish only.

@@ -444,8 +444,10 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 		int fresh = 0, error = list_opts(cli, argc, argv, names, v, &fresh, "new");
 		if (error < 0)
 			return error;
-		if (v[0] && !vios_theme_valid(v[0]))
-			return cli_usage(cli, "unknown theme '%s' (themes: %s)", v[0], vios_theme_list());
+		/* a theme word: local themes, and those merged from a covenant not approved here, are listed too */
+		if (v[0] && !vios_theme_word_valid(v[0]))
+			return cli_usage(cli, "--theme: '%s' is not a theme word (a-z, 0-9 and '-'; themes: %s, or a local "
+					 "theme of the covenant)", v[0], vios_theme_list());
 		if (v[1] && !vios_date_valid(v[1]))
 			return cli_usage(cli, "--since: '%s' is not a date (YYYY-MM-DD)", v[1]);
 		if (v[2] && !vios_uuid_valid(v[2]))

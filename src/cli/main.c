@@ -173,7 +173,8 @@ static const vios_cmd commands[] = {
 	  "only new signals. close records the reason there is no further action and\n"
 	  "today's date; only the node that recorded the signal closes it, once.\n"
 	  "Themes: weapons, drugs-use, drugs-trade, alcohol, exploitation, sexting,\n"
-	  "street-culture, polarisation, nuisance, vandalism, crime, other.\n"
+	  "street-culture, polarisation, nuisance, vandalism, crime, other, and the local\n"
+	  "themes of the covenant this node approved ('vios covenant show' lists them).\n"
 	  "A signal without --pupil is about a phenomenon (thematic); with one, it is case data.\n"
 	  "Keep the note factual and name its source. Legal bases: public-task, consent,\n"
 	  "wpg-20, vital-interest, legal-obligation.\n"
@@ -186,7 +187,7 @@ static const vios_cmd commands[] = {
 	  "       vios trend list\n"
 	  "\n"
 	  "A trend is about a phenomenon at or around the school, never about a person; a\n"
-	  "month that has not begun is refused.\n"
+	  "month that has not begun is refused. Its theme is one of signal's.\n"
 	  HELP_NAME_GUARD
 	  HELP_FREE_TEXT, NULL },
 	{ "meeting", cmd_meeting, NEEDS_STORE, "Record, plan and hold meetings; print their agendas",
@@ -214,6 +215,8 @@ static const vios_cmd commands[] = {
 	  "agreements, and the trends recorded since the last held meeting of its kind.\n"
 	  "A thematic meeting's agenda names no pupil. --html FILE writes it as a\n"
 	  "printable page (mode 0600, replaced whole). See docs/rhythm.md.\n"
+	  "A hub records the steering and evaluation meetings of the region only, never\n"
+	  "with --case: they reach every school as theme data.\n"
 	  HELP_NAME_GUARD
 	  HELP_FREE_TEXT, NULL },
 	{ "case", cmd_case, NEEDS_STORE, "Open cases and move them through their statuses",

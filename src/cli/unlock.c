@@ -18,6 +18,7 @@
 #include "cli/table.h"
 #include "crdt/crdt.h"
 #include "node/agent.h"
+#include "sync/consent.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -85,8 +86,10 @@ int cli_open(vios_cli *cli)
 		if (error < 0)
 			goto done;
 	}
-	if ((cli->flags & NEEDS_STORE) == NEEDS_STORE && cli->store == NULL)
-		error = vios_crdt_store_open(&cli->store, cli->node);
+	if ((cli->flags & NEEDS_STORE) == NEEDS_STORE && cli->store == NULL &&
+	    (error = vios_crdt_store_open(&cli->store, cli->node)) == 0)
+		/* a local write's themes: the base list and the approved covenant's */
+		vios_store_set_themes(cli->store, vios_consent_themes);
 done:
 	vios_secret_free(pass);
 	vios_node_free(pub);

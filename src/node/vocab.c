@@ -1,5 +1,6 @@
 /*
- * vocab.c - the one table of node kinds, roles and themes (see vocab.h).
+ * vocab.c - the one table of node kinds, roles and themes (see vocab.h),
+ * the base themes' Dutch labels, and the shape of a theme word.
  *
  * Each word is spelled once, as a macro below; the tables are indexed by
  * the enums of vocab.h (designated initializers, so an index cannot drift
@@ -35,9 +36,11 @@
 	R_YOUTH_WORK " or " R_MUNICIPALITY
 #define KIND_LIST K_SCHOOL ", " K_PARTNER ", " K_HUB " or " K_AUDITOR
 
-#define THEMES(X) X("weapons") X("drugs-use") X("drugs-trade") X("alcohol") X("exploitation") \
-	X("sexting") X("street-culture") X("polarisation") X("nuisance") X("vandalism") \
-	X("crime") X("other")
+/* the base themes: name, Dutch label (the order is the report's: never reorder, only append) */
+#define THEMES(X) X("weapons", "Wapens") X("drugs-use", "Drugsgebruik") X("drugs-trade", "Drugshandel") \
+	X("alcohol", "Alcohol") X("exploitation", "Uitbuiting") X("sexting", "Sexting") \
+	X("street-culture", "Straatcultuur") X("polarisation", "Polarisatie") X("nuisance", "Overlast") \
+	X("vandalism", "Vandalisme") X("crime", "Criminaliteit") X("other", "Overig")
 
 static const char *const kinds[VIOS_KIND_COUNT] = {
 	[VIOS_KIND_SCHOOL] = K_SCHOOL,
@@ -58,13 +61,16 @@ static const char *const roles[VIOS_ROLE_COUNT] = {
 	[VIOS_ROLE_IDX_AUDITOR] = R_AUDITOR,
 };
 
-#define THEME_NAME(s) s,
-#define THEME_ITEM(s) ", " s
+#define THEME_NAME(s, nl) s,
+#define THEME_LABEL(s, nl) nl,
+#define THEME_ITEM(s, nl) ", " s
 static const char *const themes[] = { THEMES(THEME_NAME) };
+static const char *const theme_labels[] = { THEMES(THEME_LABEL) };
 /* ", a, b, c": the list for messages starts after the first separator */
 static const char theme_list[] = THEMES(THEME_ITEM);
 
 _Static_assert(sizeof(themes) / sizeof(themes[0]) == VIOS_THEME_COUNT, "VIOS_THEME_COUNT");
+_Static_assert(sizeof(theme_labels) / sizeof(theme_labels[0]) == VIOS_THEME_COUNT, "a label per theme");
 /* a case row's role mask is a uint32_t, a covenant's receives an unsigned */
 _Static_assert(VIOS_ROLE_COUNT <= 32, "role bits fit a mask");
 
@@ -215,6 +221,68 @@ int vios_theme_valid(const char *theme)
 const char *vios_theme_list(void)
 {
 	return theme_list + 2;
+}
+
+const char *vios_theme_label_nl(int i)
+{
+	return i >= 0 && i < VIOS_THEME_COUNT ? theme_labels[i] : NULL;
+}
+
+int vios_theme_word_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || !(*s >= 'a' && *s <= 'z'))
+		return 0;
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	return s[n] == '\0' && n <= VIOS_THEME_NAME_MAX;
+}
+
+const vios_theme_local *vios_theme_local_find(const vios_theme_set *set, const char *theme)
+{
+	assert(set == NULL || set->n <= VIOS_THEME_LOCAL_MAX);
+	for (size_t i = 0; set && theme && i < set->n; i++)
+		if (!strcmp(set->local[i].name, theme))
+			return &set->local[i];
+	return NULL;
+}
+
+int vios_theme_known(const vios_theme_set *set, const char *theme)
+{
+	return vios_theme_valid(theme) || vios_theme_local_find(set, theme) != NULL;
+}
+
+const char *vios_theme_label(const vios_theme_set *set, const char *theme)
+{
+	const vios_theme_local *l;
+	int i = vios_theme_index(theme);
+
+	if (i >= 0)
+		return theme_labels[i];
+	if ((l = vios_theme_local_find(set, theme)) != NULL)
+		return l->nl;
+	return theme;
+}
+
+int vios_theme_list_all(char *buf, size_t len, const vios_theme_set *set)
+{
+	size_t used;
+
+	assert(buf != NULL && len > 0);
+	assert(set == NULL || set->n <= VIOS_THEME_LOCAL_MAX);
+	if ((used = strlen(vios_theme_list())) >= len) {
+		buf[0] = 0;
+		return -1;
+	}
+	memcpy(buf, vios_theme_list(), used + 1);
+	for (size_t i = 0; set && i < set->n; i++) {
+		size_t need = 2 + strlen(set->local[i].name);
+		if (used + need >= len)
+			return -1;
+		snprintf(buf + used, len - used, ", %s", set->local[i].name);
+		used += need;
+	}
+	return 0;
 }
 
 /* ---- case statuses ---- */

@@ -99,16 +99,67 @@ const char *vios_role_partner_list(void);
 int vios_role_mask_format(char *buf, size_t len, uint32_t mask);
 
 /* ---- signal themes ---- */
-#define VIOS_THEME_COUNT 12
+/*
+ * The base themes are this table's, each with its Dutch label (what people
+ * read at the table and in the hub's report). A covenant (vios-covenant-4,
+ * sync/covenant.c) may add local themes, each a theme word with a Dutch and
+ * optionally an English label; a node validates its own writes against the
+ * base list plus the local themes of the covenant it approved (the store's
+ * themes hook, store.h), and rows from other nodes by the shape alone
+ * (vios_theme_word_valid; schema/0014 and 0016 check the same shape).
+ */
+#define VIOS_THEME_COUNT 12      /* the base themes */
+#define VIOS_THEME_NAME_MAX 32   /* bytes of a theme word */
+#define VIOS_THEME_LOCAL_MAX 32  /* local themes one covenant adds at most */
+#define VIOS_THEME_LABEL_MAX 64  /* bytes of a label (UTF-8) */
 
-/* The theme's index, or -1. */
+/* A local theme, as the covenant in force states it. */
+typedef struct {
+	char name[VIOS_THEME_NAME_MAX + 1];
+	char nl[VIOS_THEME_LABEL_MAX + 1]; /* the Dutch label, never empty */
+	char en[VIOS_THEME_LABEL_MAX + 1]; /* the English label, "" when none */
+} vios_theme_local;
+
+/* The local themes of one covenant, in its order (n == 0: none). */
+typedef struct {
+	vios_theme_local local[VIOS_THEME_LOCAL_MAX];
+	size_t n;
+} vios_theme_set;
+
+/* The base theme's index, or -1. */
 int vios_theme_index(const char *theme);
-/* The name of theme index i (0 <= i < VIOS_THEME_COUNT), NULL otherwise. */
+/* The name of base theme index i (0 <= i < VIOS_THEME_COUNT), NULL otherwise. */
 const char *vios_theme_name(int i);
-/* 1 when theme is a signal theme. */
+/* The Dutch label of base theme index i ("Wapens"), NULL out of range. */
+const char *vios_theme_label_nl(int i);
+/* 1 when theme is a base theme. */
 int vios_theme_valid(const char *theme);
-/* The themes as "a, b, c" for messages (static). */
+/* The base themes as "a, b, c" for messages (static). */
 const char *vios_theme_list(void);
+/*
+ * 1 when s has the shape of a theme word: 1 to VIOS_THEME_NAME_MAX bytes of
+ * lower-case a-z, digits and '-', starting with a letter. The one shape
+ * rule: the covenant's local themes and the schema's CHECK on signal.theme
+ * and signal_count.theme (0014, 0016) say the same.
+ */
+int vios_theme_word_valid(const char *s);
+/* The local theme named theme in set (NULL: none), or NULL. */
+const vios_theme_local *vios_theme_local_find(const vios_theme_set *set, const char *theme);
+/* 1 when theme is a base theme or one of set's local themes (set may be NULL). */
+int vios_theme_known(const vios_theme_set *set, const char *theme);
+/*
+ * The one label lookup: a base theme's Dutch label, a local theme's (set,
+ * may be NULL) Dutch label, else theme itself (a theme word this node's
+ * covenant does not know, e.g. from a covenant it has not approved).
+ * Borrowed from the table, set or theme.
+ */
+const char *vios_theme_label(const vios_theme_set *set, const char *theme);
+/*
+ * The base themes and set's local ones as "a, b, c, d" into buf (len
+ * bytes), for the message that refuses an unknown theme. Returns 0, or -1
+ * when buf is too small (buf then holds as many whole names as fit).
+ */
+int vios_theme_list_all(char *buf, size_t len, const vios_theme_set *set);
 
 /* ---- case statuses ---- */
 enum {

@@ -312,6 +312,29 @@ static int check_list(vios_store *st, const colrule *r, const char *val)
 	return 0;
 }
 
+/*
+ * A theme this node writes: a base theme or a local theme of the covenant
+ * it approved (vios_store_themes). Rows merged from other nodes are not
+ * checked here: the schema checks their shape only, so a node that has not
+ * approved a covenant's themes still merges them.
+ */
+static int check_theme(vios_store *st, const colrule *r, const char *v)
+{
+	vios_theme_set set;
+	char all[VIOS_THEME_LOCAL_MAX * (VIOS_THEME_NAME_MAX + 2) + 200];
+	int error;
+
+	if (vios_theme_valid(v))
+		return 0;
+	if ((error = vios_store_themes(&set, st)) < 0)
+		return error;
+	if (vios_theme_local_find(&set, v))
+		return 0;
+	vios_theme_list_all(all, sizeof(all), &set); /* sized for every name: it fits */
+	vios_error_set(VIOS_ERR_INPUT, "%s: unknown theme '%s' (themes: %s)", r->label, v, all);
+	return VIOS_EUSAGE;
+}
+
 static int check_value(vios_store *st, const colrule *r, const char *v)
 {
 	if (strlen(v) > TEXT_MAX) {
@@ -366,11 +389,7 @@ static int check_value(vios_store *st, const colrule *r, const char *v)
 		}
 		return 0;
 	case V_THEME:
-		if (!vios_theme_valid(v)) {
-			vios_error_set(VIOS_ERR_INPUT, "%s: unknown theme '%s' (themes: %s)", r->label, v, vios_theme_list());
-			return VIOS_EUSAGE;
-		}
-		return 0;
+		return check_theme(st, r, v);
 	case V_ROLE:
 		if (!vios_role_at_table(v)) {
 			vios_error_set(VIOS_ERR_INPUT, "%s: unknown role '%s' (roles: %s)", r->label, v, vios_role_table_list());
@@ -536,6 +555,19 @@ static int row_rules(vios_store *st, const tableinfo *t, const char *id, const v
 					       " record what it discussed when it is held ('vios meeting hold')", v1);
 				return VIOS_EUSAGE;
 			}
+		}
+	}
+	/* The hub's own meetings are the region's steering and evaluation
+	 * meetings: theme data every school receives (sync/recipients.c), so
+	 * never a case meeting nor one that names a case. */
+	if (!strcmp(t->table, "meeting") && st->node && vios_kind_index(st->node->kind) == VIOS_KIND_HUB) {
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "kind")) < 0 ||
+		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "case_id")) < 0)
+			return error;
+		if (v2 != NULL || (v1 && strcmp(v1, "steering") != 0 && strcmp(v1, "evaluation") != 0)) {
+			vios_error_set(VIOS_ERR_INPUT, "a hub records steering and evaluation meetings only, without --case"
+				       " (they reach every school as theme data)");
+			return VIOS_EUSAGE;
 		}
 	}
 	/* A signal about a pupil, like a case, records its legal basis and

@@ -320,6 +320,19 @@ int vios_store_set_capture(vios_store *st, const vios_store_capture_hooks *hooks
 	return 0;
 }
 
+void vios_store_set_themes(vios_store *st, vios_store_themes_fn fn)
+{
+	assert(st != NULL);
+	st->themes_fn = fn;
+}
+
+int vios_store_themes(vios_theme_set *out, vios_store *st)
+{
+	assert(out != NULL && st != NULL);
+	memset(out, 0, sizeof(*out));
+	return st->themes_fn ? st->themes_fn(out, st) : 0;
+}
+
 int vios_store_tx_captured(const vios_store *st)
 {
 	assert(st != NULL);

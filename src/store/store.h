@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "node/node.h"
+#include "node/vocab.h"
 
 typedef struct vios_store vios_store;
 
@@ -37,6 +38,16 @@ typedef struct vios_store_capture_hooks {
 	void (*destroy)(void *ctx);
 } vios_store_capture_hooks;
 
+/*
+ * The local themes a write on this node may name besides the base list
+ * (node/vocab.h): those of the covenant this node approved. The store
+ * cannot read a covenant nor know what was approved (sync/ owns both), so
+ * that layer's function is registered here (vios_store_set_themes; the CLI
+ * registers sync/consent.c's vios_consent_themes on every store it opens).
+ * fn fills *out (zeroed first; no themes when the node approved none).
+ */
+typedef int (*vios_store_themes_fn)(vios_theme_set *out, vios_store *st);
+
 struct vios_store {
 	sqlite3 *db;
 	const vios_node *node; /* borrowed; outlives the store */
@@ -47,6 +58,7 @@ struct vios_store {
 	int capturing;         /* a captured transaction is open */
 	int name_check_off;    /* records.h vios_records_name_check: 1 = skipped, logged */
 	int held;              /* the node's store: its run lock (node/run.h) is this store's */
+	vios_store_themes_fn themes_fn; /* NULL: a local write knows the base themes only */
 };
 
 /* Schema version this vios writes (the number of migrations in schema/). */
@@ -105,6 +117,14 @@ int vios_store_error(sqlite3 *db, int rc, const char *what);
  * transaction is open. Returns 0.
  */
 int vios_store_set_capture(vios_store *st, const vios_store_capture_hooks *hooks, void *ctx);
+
+/* Registers fn as st's source of local themes (NULL: none). */
+void vios_store_set_themes(vios_store *st, vios_store_themes_fn fn);
+/*
+ * The local themes a write on st may name, into *out: the registered
+ * function's answer, none when no function is registered. 0 or its error.
+ */
+int vios_store_themes(vios_theme_set *out, vios_store *st);
 
 /*
  * A write transaction (BEGIN IMMEDIATE) and its end. Changes are captured

@@ -1,6 +1,6 @@
 /*
- * test_covenant.c - the covenant (sync/covenant.c): format 3 and its
- * rendering.
+ * test_covenant.c - the covenant (sync/covenant.c): formats 3 and 4 and
+ * their rendering.
  *
  * Proves: the default covenant is a -3 whose parties, legal bases,
  * categories, marked fields and auditor scope come out as written; every
@@ -9,7 +9,9 @@
  * auditor receiving content; the markdown page holds the purpose, the legal
  * bases, the art. 9 and art. 10 rows, the enrolled nodes with their
  * fingerprints (revoked ones marked) and a signature line per party; the
- * text page is the same without markdown; the json page is the document.
+ * text page is the same without markdown; the json page is the document;
+ * a -4's local themes are read with their labels, and every rule of them
+ * (shape, base clash, duplicate, at most 32, labels) refused on one line.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,7 +207,7 @@ static void test_covenant_parse__refuses_each_rule_of_format_3(void **state)
 		{ 46, "auditor_scope", NULL, "states \"auditor_scope\"" },
 		{ 47, "auditor_scope", "\"everything\"", "\"auditor_scope\" must be \"headers\", \"theme\" or \"content\"" },
 		{ 48, "mandate", NULL, "a vios-covenant-3 states its \"mandate\"" },
-		{ 49, "format", "\"vios-covenant-4\"", "\"format\" must be" },
+		{ 49, "format", "\"vios-covenant-5\"", "\"format\" must be" },
 		{ 50, "hub_role", "\"school\"", "\"hub_role\" must be null or a partner role" },
 		{ 51, "version", "0", "\"version\" must be a whole number from 1" },
 		{ 52, "case_scope", "\"everyone\"", "\"case_scope\" must be \"roles-in-case\"" },
@@ -269,6 +271,149 @@ static void test_covenant_parse__at_most_64_fields_and_the_optional_parts(void *
 	free(text);
 	json_decref(fields);
 	json_decref(doc);
+}
+
+/* The default as a -4 with themes (JSON text; NULL: no "themes" member). */
+static char *with_themes(const char *format, const char *themes)
+{
+	json_t *doc = json_loads(vios_covenant_default(), 0, NULL);
+	char *out;
+
+	assert_non_null(doc);
+	json_object_set_new(doc, "format", json_string(format));
+	if (themes) {
+		json_t *v = json_loads(themes, JSON_DECODE_ANY, NULL);
+		if (v == NULL)
+			fail_msg("bad themes %s", themes);
+		json_object_set_new(doc, "themes", v);
+	}
+	out = json_dumps(doc, JSON_INDENT(1));
+	json_decref(doc);
+	assert_non_null(out);
+	return out;
+}
+
+static void test_covenant_parse__local_themes_of_format_4(void **state)
+{
+	char *text = with_themes("vios-covenant-4", "[{\"name\": \"lachgas\", \"nl\": \"Lachgas (N2O)\", \"en\": "
+						    "\"Laughing gas\"}, {\"name\": \"online-gokken\", \"nl\": \"Online gokken\"}]");
+	char list[1024], *page = NULL;
+	vios_covenant c;
+
+	(void)state;
+	assert_int_equal(vios_covenant_parse(&c, text, strlen(text)), 0);
+	assert_int_equal(c.format, 4);
+	assert_int_equal(c.themes.n, 2);
+	assert_string_equal(c.themes.local[0].name, "lachgas");
+	assert_string_equal(c.themes.local[0].nl, "Lachgas (N2O)");
+	assert_string_equal(c.themes.local[0].en, "Laughing gas");
+	assert_string_equal(c.themes.local[1].en, "");
+	/* a -4 is a -3: the auditor's scope and the fields as before */
+	assert_int_equal(c.auditor_scope, VIOS_AUDITOR_HEADERS);
+	assert_int_equal(c.nfields, 2);
+	/* the one label lookup and the list a refusal names */
+	assert_true(vios_theme_known(&c.themes, "lachgas"));
+	assert_false(vios_theme_known(NULL, "lachgas"));
+	assert_string_equal(vios_theme_label(&c.themes, "lachgas"), "Lachgas (N2O)");
+	assert_string_equal(vios_theme_label(&c.themes, "weapons"), "Wapens");
+	assert_string_equal(vios_theme_label(&c.themes, "unheard-of"), "unheard-of");
+	assert_int_equal(vios_theme_list_all(list, sizeof(list), &c.themes), 0);
+	assert_non_null(strstr(list, "crime, other, lachgas, online-gokken"));
+	assert_int_equal(vios_theme_list_all(list, 20, &c.themes), -1);
+	/* covenant show prints them with their labels */
+	assert_int_equal(vios_covenant_render(&page, &c, "markdown", NULL, 0), 0);
+	assert_non_null(strstr(page, "## Themes"));
+	assert_non_null(strstr(page, "| lachgas | Lachgas (N2O) | Laughing gas | local (this covenant) |"));
+	assert_non_null(strstr(page, "| weapons | Wapens | - | base |"));
+	assert_non_null(strstr(page, "Covenant version 1 (format vios-covenant-4)"));
+	free(page);
+	vios_covenant_dispose(&c);
+	free(text);
+	/* a -4 without themes, and the default (-3) adds none */
+	text = with_themes("vios-covenant-4", NULL);
+	assert_int_equal(vios_covenant_parse(&c, text, strlen(text)), 0);
+	assert_int_equal(c.themes.n, 0);
+	vios_covenant_dispose(&c);
+	free(text);
+}
+
+static void test_covenant_parse__refuses_each_rule_of_local_themes(void **state)
+{
+	static const struct {
+		int id;
+		const char *format, *themes, *needle;
+	} rows[] = {
+		{ 1, "vios-covenant-3", "[{\"name\": \"lachgas\", \"nl\": \"Lachgas\"}]",
+		  "\"themes\" needs \"format\": \"vios-covenant-4\"" },
+		{ 2, "vios-covenant-2", "[]", "\"themes\" needs \"format\": \"vios-covenant-4\"" },
+		{ 3, "vios-covenant-4", "{\"lachgas\": \"Lachgas\"}", "\"themes\" must be a list" },
+		{ 4, "vios-covenant-4", "[\"lachgas\"]", "themes[0] must be an object" },
+		/* duplicate, base-name clash */
+		{ 5, "vios-covenant-4", "[{\"name\": \"lachgas\", \"nl\": \"A\"}, {\"name\": \"lachgas\", \"nl\": \"B\"}]",
+		  "themes[1]: the theme 'lachgas' is listed twice" },
+		{ 6, "vios-covenant-4", "[{\"name\": \"weapons\", \"nl\": \"Wapens\"}]", "themes[0]: 'weapons' is a base theme" },
+		/* bad shape */
+		{ 7, "vios-covenant-4", "[{\"name\": \"Lachgas\", \"nl\": \"Lachgas\"}]", "themes[0].name must be a theme word" },
+		{ 8, "vios-covenant-4", "[{\"name\": \"1gas\", \"nl\": \"Lachgas\"}]", "themes[0].name must be a theme word" },
+		{ 9, "vios-covenant-4", "[{\"name\": \"lach gas\", \"nl\": \"Lachgas\"}]", "must be a theme word" },
+		{ 10, "vios-covenant-4", "[{\"name\": \"\", \"nl\": \"Lachgas\"}]", "must be a theme word" },
+		{ 11, "vios-covenant-4", "[{\"name\": \"abcdefghijklmnopqrstuvwxyzabcdefg\", \"nl\": \"L\"}]",
+		  "must be a theme word" },
+		{ 12, "vios-covenant-4", "[{\"name\": 7, \"nl\": \"Lachgas\"}]", "must be a theme word" },
+		/* labels */
+		{ 13, "vios-covenant-4", "[{\"name\": \"lachgas\"}]", "themes[0] ('lachgas') states no Dutch label \"nl\"" },
+		{ 14, "vios-covenant-4", "[{\"name\": \"lachgas\", \"nl\": \" \"}]", "themes[0].nl must be text of 1 to 64" },
+		{ 15, "vios-covenant-4", "[{\"name\": \"lachgas\", \"nl\": \"L\", \"en\": \"\"}]", "themes[0].en must be text" },
+		{ 16, "vios-covenant-4",
+		  "[{\"name\": \"lachgas\", \"nl\": \"Lachgas Lachgas Lachgas Lachgas Lachgas Lachgas Lachgas Lachgas Lachgas\"}]",
+		  "themes[0].nl must be text of 1 to 64" },
+		{ 17, "vios-covenant-4", "[{\"name\": \"lachgas\", \"nl\": \"Lach\\ngas\"}]", "themes[0].nl holds a control" },
+		{ 18, "vios-covenant-4", "[{\"name\": \"lachgas\", \"nl\": \"L\", \"fr\": \"Gaz\"}]",
+		  "themes[0]: unknown field \"fr\"" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *text = with_themes(rows[i].format, rows[i].themes);
+		vios_covenant c;
+		int rc = vios_covenant_parse(&c, text, strlen(text));
+		const char *msg = vios_error_last();
+		if (rc != VIOS_ERROR || strncmp(msg, "covenant: ", 10) != 0 || !strstr(msg, rows[i].needle) ||
+		    strchr(msg, '\n'))
+			fail_msg("row %d: got %d, \"%s\"", rows[i].id, rc, msg);
+		assert_null(c.doc);
+		assert_int_equal(c.themes.n, 0);
+		free(text);
+	}
+}
+
+static void test_covenant_parse__at_most_32_local_themes(void **state)
+{
+	json_t *themes = json_array();
+	vios_covenant c;
+	char *list, *text;
+
+	(void)state;
+	for (int i = 0; i < VIOS_THEME_LOCAL_MAX; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "local-%c%c", 'a' + i / 26, 'a' + i % 26);
+		json_array_append_new(themes, json_pack("{s:s, s:s}", "name", name, "nl", "Lokaal"));
+	}
+	list = json_dumps(themes, 0);
+	text = with_themes("vios-covenant-4", list);
+	assert_int_equal(vios_covenant_parse(&c, text, strlen(text)), 0);
+	assert_int_equal(c.themes.n, VIOS_THEME_LOCAL_MAX);
+	vios_covenant_dispose(&c);
+	free(text);
+	free(list);
+	json_array_append_new(themes, json_pack("{s:s, s:s}", "name", "one-more", "nl", "Nog een"));
+	list = json_dumps(themes, 0);
+	text = with_themes("vios-covenant-4", list);
+	assert_int_equal(vios_covenant_parse(&c, text, strlen(text)), VIOS_ERROR);
+	assert_non_null(strstr(vios_error_last(), "adds 33 themes, at most 32"));
+	free(text);
+	free(list);
+	json_decref(themes);
 }
 
 static void test_covenant_parse__formats_1_and_2_as_before(void **state)
@@ -447,6 +592,9 @@ int main(void)
 		cmocka_unit_test(test_covenant_default__is_format_3_with_its_parties_fields_and_scope),
 		cmocka_unit_test(test_covenant_parse__refuses_each_rule_of_format_3),
 		cmocka_unit_test(test_covenant_parse__at_most_64_fields_and_the_optional_parts),
+		cmocka_unit_test(test_covenant_parse__local_themes_of_format_4),
+		cmocka_unit_test(test_covenant_parse__refuses_each_rule_of_local_themes),
+		cmocka_unit_test(test_covenant_parse__at_most_32_local_themes),
 		cmocka_unit_test(test_covenant_parse__formats_1_and_2_as_before),
 		cmocka_unit_test(test_covenant_render__markdown_to_sign_at_the_table),
 		cmocka_unit_test(test_covenant_render__text_is_the_same_page_plain),

@@ -577,6 +577,59 @@ static void test_vocab__one_table_round_trips(void **state)
 			fail_msg("pair case %d (%s as %s)", pairs[i].id, pairs[i].role, pairs[i].kind);
 }
 
+/* The shape of a theme word (vios_theme_word_valid, the one rule schema
+ * 0014/0016 spells as SQL), the base themes' Dutch labels, the one label
+ * lookup and the list a refusal names. */
+static void test_vocab__theme_words_labels_and_local_themes(void **state)
+{
+	static const struct {
+		int id;
+		const char *word;
+		int ok;
+	} words[] = {
+		{ 1, "weapons", 1 },   { 2, "lachgas", 1 },  { 3, "drugs-use", 1 }, { 4, "a1-2", 1 },
+		{ 5, "Lachgas", 0 },   { 6, "1gas", 0 },     { 7, "-gas", 0 },      { 8, "", 0 },
+		{ 9, "lach gas", 0 },  { 10, "lach_gas", 0 }, { 11, "gás", 0 },     { 12, NULL, 0 },
+		{ 13, "abcdefghijklmnopqrstuvwxyzabcdef", 1 }, /* 32 */
+		{ 14, "abcdefghijklmnopqrstuvwxyzabcdefg", 0 }, /* 33 */
+	};
+	vios_theme_set set = { .n = 1 };
+	char buf[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (vios_theme_word_valid(words[i].word) != words[i].ok)
+			fail_msg("word case %d (%s)", words[i].id, words[i].word ? words[i].word : "NULL");
+	/* every base theme is a theme word with a Dutch label */
+	for (int i = 0; i < VIOS_THEME_COUNT; i++) {
+		assert_true(vios_theme_word_valid(vios_theme_name(i)));
+		assert_non_null(vios_theme_label_nl(i));
+		assert_string_equal(vios_theme_label(NULL, vios_theme_name(i)), vios_theme_label_nl(i));
+	}
+	assert_null(vios_theme_label_nl(VIOS_THEME_COUNT));
+	assert_string_equal(vios_theme_label(NULL, "weapons"), "Wapens");
+	assert_string_equal(vios_theme_label(NULL, "drugs-trade"), "Drugshandel");
+	assert_string_equal(vios_theme_label(NULL, "other"), "Overig");
+	/* a local theme: known and labelled through the set only */
+	snprintf(set.local[0].name, sizeof(set.local[0].name), "lachgas");
+	snprintf(set.local[0].nl, sizeof(set.local[0].nl), "Lachgas (N2O)");
+	assert_true(vios_theme_known(&set, "lachgas"));
+	assert_true(vios_theme_known(&set, "crime"));
+	assert_false(vios_theme_known(NULL, "lachgas"));
+	assert_false(vios_theme_valid("lachgas"));
+	assert_string_equal(vios_theme_label(&set, "lachgas"), "Lachgas (N2O)");
+	assert_string_equal(vios_theme_label(NULL, "lachgas"), "lachgas");
+	assert_null(vios_theme_local_find(&set, "weapons"));
+	assert_int_equal(vios_theme_list_all(buf, sizeof(buf), NULL), 0);
+	assert_string_equal(buf, vios_theme_list());
+	assert_int_equal(vios_theme_list_all(buf, sizeof(buf), &set), 0);
+	assert_string_equal(buf, "weapons, drugs-use, drugs-trade, alcohol, exploitation, sexting, street-culture,"
+			    " polarisation, nuisance, vandalism, crime, other, lachgas");
+	assert_int_equal(vios_theme_list_all(buf, 10, &set), -1);
+	assert_int_equal(vios_theme_list_all(buf, strlen(vios_theme_list()) + 5, &set), -1);
+	assert_string_equal(buf, vios_theme_list()); /* the whole names that fit */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +649,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_node_home__wide_modes_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enroll__request_verifies_and_tampering_fails, setup, teardown),
 		cmocka_unit_test(test_vocab__one_table_round_trips),
+		cmocka_unit_test(test_vocab__theme_words_labels_and_local_themes),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -140,6 +140,13 @@ static void test_rule__default_covenant_scope_and_markings(void **state)
 			{ 9, "school", "partner", "police", C | A9 | A10, ANY, vios_recipient_marked_roles(&cov, A9 | A10), -1, 0, "art. 9 and 10" },
 			{ 10, "school", "partner", "police", C | A10, ANY, vios_recipient_marked_roles(&cov, A10), -1, 1, NULL },
 			{ 11, "school", "partner", "youth-work", C | A10, ANY, vios_recipient_marked_roles(&cov, A10), -1, 0, "art. 10" },
+			/* the hub's steering and evaluation meetings (theme data, no case) reach every
+			 * school, though the default lets no school receive another school's theme data */
+			{ 12, "hub", "school", "school", T, 0, ANY, -1, 1, NULL },
+			{ 13, "school", "school", "school", T, 0, ANY, -1, 0, "another school's theme data" },
+			{ 14, "hub", "school", "school", C, 0, ANY, -1, 0, "only as the record's owner" },
+			/* ... and a partner as its role receives theme data */
+			{ 15, "hub", "partner", "police", T, 0, ANY, -1, 1, NULL },
 		};
 		run_rows(&cov, rows, sizeof(rows) / sizeof(rows[0]));
 	}

@@ -869,6 +869,77 @@ static void test_data_quality__dates_of_what_happened_are_not_in_the_future(void
  * Numbered texts, hit or not; then the writes it guards and those it does
  * not, and the switch.
  */
+/* The local themes of a covenant this node approved, as sync/consent.c
+ * would answer: one, lachgas. */
+static int lachgas_themes(vios_theme_set *out, vios_store *st)
+{
+	(void)st;
+	snprintf(out->local[0].name, sizeof(out->local[0].name), "lachgas");
+	snprintf(out->local[0].nl, sizeof(out->local[0].nl), "Lachgas (N2O)");
+	out->n = 1;
+	return 0;
+}
+
+static void test_local_themes__a_local_write_takes_the_approved_covenants_themes(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char id[37], month[8];
+	snapshot before;
+	json_t *r;
+	time_t now = time(NULL);
+
+	strftime(month, sizeof(month), "%Y-%m", localtime(&now));
+	/* no covenant themes registered: the base list only, refused with it */
+	snap(&before, st);
+	{
+		vios_field f[] = { { "theme", "lachgas" }, { "note", "balloons at the gate" } };
+		assert_int_equal(vios_record_add(id, st, "signal", f, 2), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "--theme: unknown theme 'lachgas' (themes: weapons,"));
+		assert_null(strchr(vios_error_last(), '\n'));
+	}
+	assert_unchanged(&before, st);
+	/* the approved covenant adds lachgas: signals and trends take it */
+	vios_store_set_themes(st, lachgas_themes);
+	{
+		vios_field f[] = { { "theme", "lachgas" }, { "note", "balloons at the gate" } };
+		add(id, st, "signal", f, 2);
+		r = row(st, "signal", id);
+		assert_string_equal(json_string_value(json_object_get(r, "theme")), "lachgas");
+		json_decref(r);
+	}
+	{
+		vios_field f[] = { { "theme", "lachgas" }, { "period", month }, { "level", "rising" } };
+		add(id, st, "trend", f, 3);
+	}
+	/* an unknown theme is refused naming the base and local themes, nothing written */
+	snap(&before, st);
+	{
+		vios_field f[] = { { "theme", "lachgaz" }, { "note", "n" } };
+		assert_int_equal(vios_record_add(id, st, "signal", f, 2), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "unknown theme 'lachgaz' (themes: weapons, drugs-use"));
+		assert_non_null(strstr(vios_error_last(), "crime, other, lachgas)"));
+	}
+	{
+		vios_field f[] = { { "theme", "other" } };
+		assert_int_equal(vios_record_edit(NULL, st, "signal", x->signal2, f, 1), 0);
+		f[0].val = "Lachgas";
+		assert_int_equal(vios_record_edit(NULL, st, "signal", x->signal2, f, 1), VIOS_EUSAGE);
+	}
+	snap(&before, st);
+	/* what other nodes send is checked for shape only (schema 0014, 0016) */
+	assert_int_equal(sqlite3_exec(st->db, "INSERT INTO signal_count(id, origin, month, theme, signals) VALUES"
+					      " ('c1', 'o', '2026-01', 'straatintimidatie', 1)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(st->db, "INSERT INTO signal_count(id, origin, month, theme, signals) VALUES"
+						  " ('c2', 'o', '2026-01', 'Bad Theme', 1)", NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(st->db, "INSERT INTO signal(id, origin, theme) VALUES ('s9', 'o', '9lives')",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	vios_store_set_themes(st, NULL);
+}
+
 static void test_name_guard__theme_text_naming_a_pupil_is_refused(void **state)
 {
 	world *x = *state;
@@ -946,6 +1017,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_name_guard__theme_text_naming_a_pupil_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_themes__a_local_write_takes_the_approved_covenants_themes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_record_edit__changes_only_the_given_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_edit__same_value_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_edit__bad_input_changes_nothing, setup, teardown),

@@ -3,7 +3,8 @@
  * (JSON, the exact bytes), then the rendering of what it accepted. A
  * covenant it accepts has a version from 1, keeps its text and document;
  * in -1 and -2 the auditor receives every category (scope content), in -3
- * it is never among receives; the hub never receives case data by its own
+ * and -4 it is never among receives; local themes (-4 only) are theme words,
+ * no base theme, each once, with a Dutch label; the hub never receives case data by its own
  * role; each marked field goes to partner roles that receive case data; and
  * every page renders.
  */
@@ -18,8 +19,15 @@ int fuzz_covenant(const uint8_t *data, size_t size)
 	int auditor = vios_role_index("auditor"), hub = vios_role_index("hub");
 
 	if (vios_covenant_parse(&c, (const char *)data, size) == 0) {
-		int v3 = !strcmp(json_string_value(json_object_get(c.doc, "format")) ?: "", "vios-covenant-3");
+		int v3 = c.format >= 3;
+		FUZZ_CHECK(c.format >= 1 && c.format <= 4);
 		FUZZ_CHECK(c.version >= 1);
+		FUZZ_CHECK(c.themes.n <= VIOS_THEME_LOCAL_MAX && (c.format == 4 || c.themes.n == 0));
+		for (size_t i = 0; i < c.themes.n; i++) {
+			FUZZ_CHECK(vios_theme_word_valid(c.themes.local[i].name) && !vios_theme_valid(c.themes.local[i].name));
+			FUZZ_CHECK(vios_theme_local_find(&c.themes, c.themes.local[i].name) == &c.themes.local[i]);
+			FUZZ_CHECK(c.themes.local[i].nl[0] != 0);
+		}
 		FUZZ_CHECK(auditor >= 0 && hub >= 0);
 		FUZZ_CHECK(c.text != NULL && c.doc != NULL);
 		if (v3)

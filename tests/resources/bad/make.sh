@@ -69,4 +69,10 @@ printf 'a wrong passphrase\n' >passphrase-28-wrong.txt
 printf '0123-4567-89AB-CDEF-0123-4567-89AB-CDEF\n' >fingerprint-30-other-key.txt
 printf 'RWQAAAAAAAAAAAAA\n' >fingerprint-31-not-a-key-id.txt
 printf '0123456789ABCDEF\n' >fingerprint-32-old-16-digits.txt
+# local themes (vios-covenant-4, issue 22): the hub's default covenant as a -4, version 2
+D=$(git --git-dir "$T/hub.git" show refs/heads/registry:covenant.json | jq '.version = 2 | .format = "vios-covenant-4"')
+jq '.themes = [{"name": "weapons", "nl": "Wapens"}]' <<<"$D" >covenant-33-theme-repeats-base.json
+jq '.format = "vios-covenant-3" | .themes = [{"name": "lachgas", "nl": "Lachgas"}]' <<<"$D" >covenant-34-themes-in-format-3.json
+jq '.themes = [{"name": "Lach gas", "nl": "Lachgas"}]' <<<"$D" >covenant-35-theme-not-a-word.json
+jq '.themes = [{"name": "lachgas"}]' <<<"$D" >covenant-36-theme-without-label.json
 ls | grep -vc -e README -e make.sh
