@@ -11,7 +11,9 @@ V "$T/s1" identity export -o "$T/s1.req" 2>/dev/null; V "$T/hub" hub enroll "$T/
 V "$T/s1" join "$T/hub.git" --hub-fingerprint "$FP" >/dev/null
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising >/dev/null
 V "$T/s1" sync >/dev/null
-sums() { (cd "$T" && find hub s1 hub.git -type f -print0 | sort -z | xargs -0 sha256sum); }
+# every file but the homes' run/ entries, which name the last command that
+# held the store (docs/formats.md, "Run lock"), not its data
+sums() { (cd "$T" && find hub s1 hub.git \( -path hub/run -o -path s1/run \) -prune -o -type f -print0 | sort -z | xargs -0 sha256sum); }
 S0=$(sums)
 D0=$(V "$T/s1" digest)
 n=0
