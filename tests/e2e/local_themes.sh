@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local themes (issue 22, docs/rhythm-themes.md): the hub publishes a
+# Local themes (issue 22, docs/rhythm.md): the hub publishes a
 # vios-covenant-4 that adds a theme with its Dutch label; a school that
 # approved it records signals and trends of that theme, and the hub's report
 # shows it with its label; an unknown theme is still refused with the list

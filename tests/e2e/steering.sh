@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The hub's steering and evaluation meetings (docs/rhythm-themes.md): the hub
+# The hub's steering and evaluation meetings (docs/rhythm.md): the hub
 # records them (the mandate lets a hub create meetings, nothing else) and its
 # `vios sync` seals them as theme data to every school (the one recipient
 # rule, sync/recipients.c) and to the partners whose role the covenant lets
