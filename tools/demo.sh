@@ -56,13 +56,16 @@ grep -qi '^## purpose' "$D/.out" || fail "the covenant has no purpose to print"
 say "De Regenboog prints the covenant in force ($(grep -c . "$D/.out") lines of markdown: purpose, parties, marked fields, signature lines)"
 # The privacy officer asks for theme data, to check the steering group's report against
 # the schools' trends: the hub publishes covenant v2 with auditor_scope "theme".
-V hub covenant show --format json | jq '.covenant | .version = 2 | .auditor_scope = "theme"' >"$D/covenant-2.json"
+# It also adds the region's own theme, laughing gas (lachgas), to the base themes.
+V hub covenant show --format json | jq '.covenant | .version = 2 | .auditor_scope = "theme"
+	| .format = "vios-covenant-4" | .themes = [{"name": "lachgas", "nl": "Lachgas (N2O)", "en": "Laughing gas"}]' \
+	>"$D/covenant-2.json"
 must V hub hub covenant set "$D/covenant-2.json"
 must V regenboog sync
 V regenboog status | grep -q 'covenant version 2 waits' || fail "De Regenboog does not see covenant v2 waiting"
 say "hub published covenant v2 (the auditor also receives theme data); De Regenboog's status says it waits for its approval"
 for n in regenboog kompas politie wijkteam; do must V "$n" sync; must V "$n" covenant approve 2; done
-say "De Regenboog, Het Kompas, the police and the social team approved v2; until they did, their data stayed under v1"
+say "De Regenboog, Het Kompas, the police and the social team approved v2 (the auditor may receive theme data; local theme lachgas); until they did, their data stayed under v1"
 
 step "2. Scenario 1, a thematic meeting at De Regenboog: more knives near the station"
 MEET=$(V regenboog meeting add --kind thematic --date "$(day '-3 days')" --roles school,police,youth-work \
@@ -91,9 +94,10 @@ say "$(V regenboog --json agreement list --overdue | jq length) agreement overdu
 step "4. Het Kompas and De Linde record their own themes"
 for i in 1 2 3 4 5; do must V kompas signal add --theme drugs-use --note "vaping and cannabis smell in the toilets ($i)" --at "$(day "-$i days")"; done
 must V kompas trend add --theme drugs-use --period "$MONTH" --level rising
+for i in 1 2; do must V kompas signal add --theme lachgas --note "laughing gas canisters at the bike shed ($i)" --where around --at "$(day "-$((i % DOM)) days")"; done
 for i in 1 2 3; do must V linde signal add --theme nuisance --note "groups at the village square ($i)" --where around --at "$(day "-$((i % DOM)) days")"; done
 must V linde trend add --theme nuisance --period "$MONTH" --level stable --note "village square in the evening"
-say "Het Kompas: 5 drugs-use signals, rising; De Linde (no network): 3 nuisance signals, stable"
+say "Het Kompas: 5 drugs-use signals, rising, and 2 of the region's own theme lachgas; De Linde (no network): 3 nuisance signals, stable"
 
 step "4b. De Regenboog plans its thematic meetings; the next agenda lists what is not discussed yet"
 must V regenboog meeting plan --kind thematic --every 6w --from "$(day '+14 days')" --roles school,police,youth-work
@@ -183,6 +187,17 @@ grep -q "^$MONTH,De Linde,nuisance,<5,stable" "$OUT/report.csv" || fail "De Lind
 grep -q "^$MONTH,De Regenboog,weapons,6,rising" "$OUT/report.csv" || fail "De Regenboog's weapons count is not 6"
 say "report: $(($(wc -l <"$OUT/report.csv") - 1)) rows (month x school x theme, and the municipality's month x theme), $(grep -c ',<5,' "$OUT/report.csv") counts below 5 shown as <5, $(grep -c ',x,' "$OUT/report.csv") hidden as x so that none can be worked out; report.pdf opens with the one-page summary"
 V hub hub report --from "$MONTH" | grep -v '^signals' | sed 's/^/     /'
+grep -q "^$MONTH,Het Kompas,lachgas," "$OUT/report.csv" || fail "the region's own theme lachgas is not in the report"
+
+step "9b. The steering group meets; its meeting reaches every school"
+must V hub meeting add --kind steering --date "$(day '-0 days')" \
+	--minutes "Steering group: knives near the station and laughing gas; youth work extends its evening hours"
+must V hub sync
+must V hub hub merge
+for n in regenboog kompas; do must V "$n" sync; done
+V regenboog --json meeting list | jq -e '[.[] | select(.kind == "steering")] | length == 1' >/dev/null ||
+	fail "the steering meeting did not reach De Regenboog"
+say "the hub recorded the steering group's meeting (theme data, no case, no pupil); De Regenboog and Het Kompas hold it after their sync"
 
 step "10. Scenario 5, the audit: the privacy officer verifies, lists the flows and replays"
 must V fg sync
