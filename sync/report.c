@@ -4,6 +4,7 @@
 #include "sync/report.h"
 #include "sync/report_chart.h"
 #include "crdt/mandate.h"
+#include "store/evaluate.h"
 #include "store/records.h"
 #include "util/csv.h"
 #include "util/error.h"
@@ -56,6 +57,95 @@ int vios_report_refresh_counts(size_t *changed, vios_store *st)
 	return error;
 done:
 	json_decref(rows);
+	vios_store_tx_rollback(st);
+	return error;
+}
+
+/* A figure row's member as (has, value). */
+static int member_int(long long *v, json_t *r, const char *key)
+{
+	json_t *j = json_object_get(r, key);
+
+	*v = json_is_integer(j) ? json_integer_value(j) : 0;
+	return json_is_integer(j);
+}
+
+int vios_report_refresh_figures(size_t *changed, vios_store *st)
+{
+	json_t *want = NULL, *have = NULL, *r, *h;
+	vios_mandate m;
+	const vios_mandate_rule *rule;
+	size_t i, k;
+	char now[21];
+	int error, t;
+
+	assert(changed != NULL && st != NULL && st->node != NULL);
+	*changed = 0;
+	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
+		return 0;
+	/* a covenant from before school_figure does not let a school make
+	 * its rows: nothing to send under it (docs/rhythm-evaluation.md) */
+	for (t = 0; vios_crdt_tables()[t] && strcmp(vios_crdt_tables()[t], "school_figure") != 0; t++)
+		;
+	if ((error = vios_mandate_load(&m, st, 0)) < 0)
+		return error;
+	rule = vios_mandate_rule_for(&m, VIOS_KIND_SCHOOL, vios_role_index(st->node->role));
+	if (rule == NULL || !(rule->create >> t & 1))
+		return 0;
+	if ((error = vios_store_tx_begin(st)) < 0)
+		return error;
+	/* a median over fewer signals than the report shows is not sent */
+	if ((error = vios_evaluate_figures(&want, st, st->node->node_id, VIOS_REPORT_MIN_COUNT)) < 0 ||
+	    (error = vios_school_figure_own(&have, st, st->node->node_id)) < 0)
+		goto done;
+	vios_now_iso(now);
+	/* a row that is gone: 0 for a count, no value and n 0 for a median */
+	json_array_foreach(have, k, h) {
+		const char *month = json_string_value(json_object_get(h, "month"));
+		const char *fig = json_string_value(json_object_get(h, "figure"));
+		int found = 0, median;
+		long long v, n;
+		if (month == NULL || fig == NULL)
+			continue;
+		json_array_foreach(want, i, r)
+			found |= !strcmp(json_string_value(json_object_get(r, "month")) ?: "", month) &&
+				 !strcmp(json_string_value(json_object_get(r, "figure")) ?: "", fig);
+		median = vios_figure_is_median(fig);
+		if (found || (median ? !member_int(&v, h, "value") && member_int(&n, h, "n") && n == 0
+				     : member_int(&v, h, "value") && v == 0))
+			continue;
+		if (json_array_append_new(want, json_pack("{s:s, s:s, s:o, s:o}", "month", month, "figure", fig, "value",
+							  median ? json_null() : json_integer(0), "n",
+							  median ? json_integer(0) : json_null())) < 0) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	}
+	json_array_foreach(want, i, r) {
+		const char *month = json_string_value(json_object_get(r, "month"));
+		const char *fig = json_string_value(json_object_get(r, "figure"));
+		long long v, n, hv, hn;
+		int has_v = member_int(&v, r, "value"), has_n = member_int(&n, r, "n"), same = 0;
+		char id[37];
+		json_array_foreach(have, k, h)
+			if (!strcmp(json_string_value(json_object_get(h, "month")) ?: "", month) &&
+			    !strcmp(json_string_value(json_object_get(h, "figure")) ?: "", fig))
+				same = member_int(&hv, h, "value") == has_v && (!has_v || hv == v) &&
+				       member_int(&hn, h, "n") == has_n && (!has_n || hn == n);
+		if (same)
+			continue;
+		vios_mandate_figure_id(id, st->node->node_id, month, fig);
+		if ((error = vios_school_figure_put(st, id, st->node->node_id, month, fig, has_v, v, has_n, n, now)) < 0)
+			goto done;
+		(*changed)++;
+	}
+	error = vios_store_tx_commit(st);
+	json_decref(want);
+	json_decref(have);
+	return error;
+done:
+	json_decref(want);
+	json_decref(have);
 	vios_store_tx_rollback(st);
 	return error;
 }

@@ -49,6 +49,16 @@
 int vios_report_refresh_counts(size_t *changed, vios_store *st);
 
 /*
+ * On a school node: brings this node's school_figure rows (its evaluation
+ * figures per month, src/store/evaluate.h) up to date, in a captured
+ * transaction, as vios_report_refresh_counts does for the counts. A median
+ * over fewer than VIOS_REPORT_MIN_COUNT signals goes with value null (its
+ * n only). Nothing when the covenant in force does not let a school make
+ * school_figure rows (one from before them). *changed = rows written.
+ */
+int vios_report_refresh_figures(size_t *changed, vios_store *st);
+
+/*
  * The exact grid: {"municipality", "from", "to", "rows": [{month, school,
  * school_id, theme, signals (integer), trend?}...], "totals": [{month,
  * theme, signals}...]} for every month in [from, to] (YYYY-MM; NULL = the
