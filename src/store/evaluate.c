@@ -136,6 +136,26 @@ int vios_figure_is_median(const char *figure)
 	return !strcmp(figure, VIOS_FIGURE_DISCUSSION_DAYS) || !strcmp(figure, VIOS_FIGURE_CASE_DAYS);
 }
 
+const char *vios_figure_base(int i)
+{
+	static char cases[VIOS_CASE_STATUS_COUNT][40];
+	static const char *const head[] = { VIOS_FIGURE_DISCUSSION_DAYS, VIOS_FIGURE_CASE_DAYS };
+	static const char *const tail[] = { VIOS_FIGURE_AGREEMENTS_DUE, VIOS_FIGURE_AGREEMENTS_ON_TIME };
+	const int nstatus = VIOS_CASE_STATUS_COUNT - 1; /* escalated goes by target */
+
+	if (i < 0)
+		return NULL;
+	if (i < 2)
+		return head[i];
+	if (i < 2 + nstatus) {
+		int s = i - 2 < VIOS_CASE_ESCALATED ? i - 2 : i - 1;
+		if (!cases[s][0])
+			snprintf(cases[s], sizeof(cases[s]), VIOS_FIGURE_CASES_PREFIX "%s", vios_case_status_name(s));
+		return cases[s];
+	}
+	return i < 2 + nstatus + 2 ? tail[i - 2 - nstatus] : NULL;
+}
+
 /* ---- the period ---------------------------------------------------------- */
 
 /* month plus delta months (YYYY-MM, valid) into out. */
