@@ -1733,6 +1733,7 @@ int vios_signal_count_range(json_t **out, vios_store *st)
 	assert(out != NULL && st != NULL);
 	return vios_query(out, st,
 			  "SELECT min(m) AS lo, max(m) AS hi FROM (SELECT month AS m FROM signal_count"
+			  " UNION ALL SELECT month FROM school_figure"
 			  " UNION ALL SELECT period FROM trend WHERE period GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]')",
 			  NULL, 0);
 }
