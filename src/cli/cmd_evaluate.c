@@ -9,6 +9,7 @@
 #include "store/evaluate.h"
 #include "store/records.h"
 #include "util/error.h"
+#include "util/util.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -72,6 +73,7 @@ int cmd_evaluate(vios_cli *cli, int argc, char **argv)
 	};
 	const char *from = NULL, *to = NULL;
 	json_t *doc = NULL;
+	char note[80];
 	int c, error;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -98,6 +100,13 @@ int cmd_evaluate(vios_cli *cli, int argc, char **argv)
 	}
 	if ((error = vios_evaluate(&doc, cli->store, cli->node->node_id, from, to)) < 0)
 		return error;
+	if ((error = vios_snprintf(note, sizeof(note), "evaluate %s to %s (counts and medians)",
+				   json_string_value(json_object_get(doc, "from")),
+				   json_string_value(json_object_get(doc, "to")))) < 0 ||
+	    (error = vios_store_log(cli->store, "read", "signal", NULL, note)) < 0) {
+		json_decref(doc);
+		return error;
+	}
 	if (cli->json)
 		cli_json(stdout, doc);
 	else

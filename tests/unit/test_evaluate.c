@@ -320,6 +320,33 @@ static void test_evaluate_refresh__writes_derived_rows_once_and_follows_changes(
 	json_decref(rows);
 }
 
+static void test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char id[37], q[300];
+	char *err = NULL;
+	long long before, after;
+
+	FX_OK(vios_store_row_count(&before, st, "school_figure"));
+	vios_uuid7(id);
+	snprintf(q, sizeof(q), "INSERT INTO school_figure(id, origin, month, figure, value) VALUES ('%s', '%s', '2026-03',"
+		 " 'cases-closed', 3)", id, x->school.node->node_id);
+	FX_OK(vios_store_tx_begin(st));
+	assert_int_equal(sqlite3_exec(st->db, q, NULL, NULL, &err), SQLITE_OK);
+	assert_int_not_equal(vios_store_tx_commit(st), 0);
+	assert_non_null(strstr(vios_error_last(), "a school figure's id must derive from its school, month and figure"));
+	FX_OK(vios_store_row_count(&after, st, "school_figure"));
+	assert_int_equal(before, after);
+	/* the derived one is taken */
+	vios_mandate_figure_id(id, x->school.node->node_id, "2026-03", "cases-closed");
+	snprintf(q, sizeof(q), "INSERT INTO school_figure(id, origin, month, figure, value) VALUES ('%s', '%s', '2026-03',"
+		 " 'cases-closed', 3)", id, x->school.node->node_id);
+	sql(st, "%s", q);
+	FX_OK(vios_store_row_count(&after, st, "school_figure"));
+	assert_int_equal(before + 1, after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +357,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evaluate_figures__per_month_medians_below_min_n_have_no_value, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_evaluate_refresh__writes_derived_rows_once_and_follows_changes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused, setup,
 						teardown),
 	};
 	if (sodium_init() < 0)
