@@ -188,7 +188,7 @@ static int period(char lo[8], char hi[8], const char *from, const char *to)
 	else
 		month_add(lo, hi, -11);
 	if (strcmp(lo, hi) > 0) {
-		vios_error_set(VIOS_ERR_INPUT, "--from %s is after --to %s", lo, hi);
+		vios_error_set(VIOS_ERR_INPUT, "--from %s is after the period's end %s%s", lo, hi, to ? "" : " (this month)");
 		return VIOS_EUSAGE;
 	}
 	return 0;
