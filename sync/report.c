@@ -189,11 +189,12 @@ static json_t *figure_words(json_t *figs)
 {
 	json_t *words = json_array(), *extra = json_object(), *r;
 	const char *f, *key;
+	char base[64];
 	size_t i;
 	int ok = words && extra;
 
-	for (int k = 0; ok && (f = vios_figure_base(k)); k++)
-		ok = json_array_append_new(words, json_string(f)) == 0;
+	for (int k = 0; ok && vios_figure_base(base, sizeof(base), k); k++)
+		ok = json_array_append_new(words, json_string(base)) == 0;
 	json_array_foreach(figs, i, r) {
 		f = json_string_value(json_object_get(r, "figure"));
 		if (ok && f && !strncmp(f, VIOS_FIGURE_ESCALATED_PREFIX, strlen(VIOS_FIGURE_ESCALATED_PREFIX)))

@@ -136,24 +136,25 @@ int vios_figure_is_median(const char *figure)
 	return !strcmp(figure, VIOS_FIGURE_DISCUSSION_DAYS) || !strcmp(figure, VIOS_FIGURE_CASE_DAYS);
 }
 
-const char *vios_figure_base(int i)
+_Static_assert(VIOS_CASE_ESCALATED == VIOS_CASE_STATUS_COUNT - 1, "escalated is the last status");
+
+int vios_figure_base(char *out, size_t len, int i)
 {
-	static char cases[VIOS_CASE_STATUS_COUNT][40];
 	static const char *const head[] = { VIOS_FIGURE_DISCUSSION_DAYS, VIOS_FIGURE_CASE_DAYS };
 	static const char *const tail[] = { VIOS_FIGURE_AGREEMENTS_DUE, VIOS_FIGURE_AGREEMENTS_ON_TIME };
 	const int nstatus = VIOS_CASE_STATUS_COUNT - 1; /* escalated goes by target */
+	int k;
 
-	if (i < 0)
-		return NULL;
+	assert(out != NULL && len > 0);
+	if (i < 0 || i >= 2 + nstatus + 2)
+		return 0;
 	if (i < 2)
-		return head[i];
-	if (i < 2 + nstatus) {
-		int s = i - 2 < VIOS_CASE_ESCALATED ? i - 2 : i - 1;
-		if (!cases[s][0])
-			snprintf(cases[s], sizeof(cases[s]), VIOS_FIGURE_CASES_PREFIX "%s", vios_case_status_name(s));
-		return cases[s];
-	}
-	return i < 2 + nstatus + 2 ? tail[i - 2 - nstatus] : NULL;
+		k = snprintf(out, len, "%s", head[i]);
+	else if (i < 2 + nstatus) /* escalated is the last status */
+		k = snprintf(out, len, VIOS_FIGURE_CASES_PREFIX "%s", vios_case_status_name(i - 2));
+	else
+		k = snprintf(out, len, "%s", tail[i - 2 - nstatus]);
+	return k > 0 && (size_t)k < len;
 }
 
 /* ---- the period ---------------------------------------------------------- */

@@ -46,9 +46,10 @@
 /* 1 when figure is a median (value in days, with n), 0 for a count. */
 int vios_figure_is_median(const char *figure);
 /* The figures every school has each month, i from 0, in the order reports
- * list them (the medians, the case statuses, the agreements); NULL past the
- * last. "cases-escalated-<target>" figures come after them, by name. */
-const char *vios_figure_base(int i);
+ * list them (the medians, the case statuses, the agreements): writes the
+ * i-th into out and returns 1; 0 past the last (or when len is too small).
+ * "cases-escalated-<target>" figures come after them, by name. */
+int vios_figure_base(char *out, size_t len, int i);
 
 /*
  * The evaluation of school origin over the months from..to (YYYY-MM, both
