@@ -89,7 +89,7 @@ const char *vios_covenant_default(void)
 	       "  \"hub_role\": null,\n"
 	       "  \"auditor_scope\": \"headers\",\n"
 	       "  \"mandate\": {\n"
-	       "    \"school\": {\"create\": [\"pupil\", \"signal\", \"trend\", \"meeting\", \"case_file\", \"agreement\", \"signal_count\"],\n"
+	       "    \"school\": {\"create\": [\"pupil\", \"signal\", \"trend\", \"meeting\", \"case_file\", \"agreement\", \"signal_count\", \"school_figure\"],\n"
 	       "               \"assigned\": [], \"lead\": [], \"lead_status\": []},\n"
 	       "    \"partner\": {\"create\": [\"signal\"], \"assigned\": [\"status\", \"feedback\", \"done_at\"],\n"
 	       "                \"lead\": [\"status\"], \"lead_status\": [\"in-progress\", \"monitoring\"]},\n"

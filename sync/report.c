@@ -4,6 +4,7 @@
 #include "sync/report.h"
 #include "sync/report_chart.h"
 #include "crdt/mandate.h"
+#include "store/evaluate.h"
 #include "store/records.h"
 #include "sync/consent.h"
 #include "util/csv.h"
@@ -59,6 +60,95 @@ int vios_report_refresh_counts(size_t *changed, vios_store *st)
 	return error;
 done:
 	json_decref(rows);
+	vios_store_tx_rollback(st);
+	return error;
+}
+
+/* A figure row's member as (has, value). */
+static int member_int(long long *v, json_t *r, const char *key)
+{
+	json_t *j = json_object_get(r, key);
+
+	*v = json_is_integer(j) ? json_integer_value(j) : 0;
+	return json_is_integer(j);
+}
+
+int vios_report_refresh_figures(size_t *changed, vios_store *st)
+{
+	json_t *want = NULL, *have = NULL, *r, *h;
+	vios_mandate m;
+	const vios_mandate_rule *rule;
+	size_t i, k;
+	char now[21];
+	int error, t;
+
+	assert(changed != NULL && st != NULL && st->node != NULL);
+	*changed = 0;
+	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
+		return 0;
+	/* a covenant from before school_figure does not let a school make
+	 * its rows: nothing to send under it (docs/rhythm-evaluation.md) */
+	for (t = 0; vios_crdt_tables()[t] && strcmp(vios_crdt_tables()[t], "school_figure") != 0; t++)
+		;
+	if ((error = vios_mandate_load(&m, st, 0)) < 0)
+		return error;
+	rule = vios_mandate_rule_for(&m, VIOS_KIND_SCHOOL, vios_role_index(st->node->role));
+	if (rule == NULL || !(rule->create >> t & 1))
+		return 0;
+	if ((error = vios_store_tx_begin(st)) < 0)
+		return error;
+	/* a median over fewer signals than the report shows is not sent */
+	if ((error = vios_evaluate_figures(&want, st, st->node->node_id, VIOS_REPORT_MIN_COUNT)) < 0 ||
+	    (error = vios_school_figure_own(&have, st, st->node->node_id)) < 0)
+		goto done;
+	vios_now_iso(now);
+	/* a row that is gone: 0 for a count, no value and n 0 for a median */
+	json_array_foreach(have, k, h) {
+		const char *month = json_string_value(json_object_get(h, "month"));
+		const char *fig = json_string_value(json_object_get(h, "figure"));
+		int found = 0, median;
+		long long v, n;
+		if (month == NULL || fig == NULL)
+			continue;
+		json_array_foreach(want, i, r)
+			found |= !strcmp(json_string_value(json_object_get(r, "month")) ?: "", month) &&
+				 !strcmp(json_string_value(json_object_get(r, "figure")) ?: "", fig);
+		median = vios_figure_is_median(fig);
+		if (found || (median ? !member_int(&v, h, "value") && member_int(&n, h, "n") && n == 0
+				     : member_int(&v, h, "value") && v == 0))
+			continue;
+		if (json_array_append_new(want, json_pack("{s:s, s:s, s:o, s:o}", "month", month, "figure", fig, "value",
+							  median ? json_null() : json_integer(0), "n",
+							  median ? json_integer(0) : json_null())) < 0) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	}
+	json_array_foreach(want, i, r) {
+		const char *month = json_string_value(json_object_get(r, "month"));
+		const char *fig = json_string_value(json_object_get(r, "figure"));
+		long long v, n, hv, hn;
+		int has_v = member_int(&v, r, "value"), has_n = member_int(&n, r, "n"), same = 0;
+		char id[37];
+		json_array_foreach(have, k, h)
+			if (!strcmp(json_string_value(json_object_get(h, "month")) ?: "", month) &&
+			    !strcmp(json_string_value(json_object_get(h, "figure")) ?: "", fig))
+				same = member_int(&hv, h, "value") == has_v && (!has_v || hv == v) &&
+				       member_int(&hn, h, "n") == has_n && (!has_n || hn == n);
+		if (same)
+			continue;
+		vios_mandate_figure_id(id, st->node->node_id, month, fig);
+		if ((error = vios_school_figure_put(st, id, st->node->node_id, month, fig, has_v, v, has_n, n, now)) < 0)
+			goto done;
+		(*changed)++;
+	}
+	error = vios_store_tx_commit(st);
+	json_decref(want);
+	json_decref(have);
+	return error;
+done:
+	json_decref(want);
+	json_decref(have);
 	vios_store_tx_rollback(st);
 	return error;
 }
@@ -146,9 +236,100 @@ done:
 	return error;
 }
 
+/* The figure words of the steering section, in order: the base ones, then
+ * every escalation target any school sent in the period, by name. */
+static json_t *figure_words(json_t *figs)
+{
+	json_t *words = json_array(), *extra = json_object(), *r;
+	const char *f, *key;
+	char base[64];
+	size_t i;
+	int ok = words && extra;
+
+	for (int k = 0; ok && vios_figure_base(base, sizeof(base), k); k++)
+		ok = json_array_append_new(words, json_string(base)) == 0;
+	json_array_foreach(figs, i, r) {
+		f = json_string_value(json_object_get(r, "figure"));
+		if (ok && f && !strncmp(f, VIOS_FIGURE_ESCALATED_PREFIX, strlen(VIOS_FIGURE_ESCALATED_PREFIX)))
+			ok = json_object_set_new(extra, f, json_true()) == 0;
+	}
+	/* jansson keeps no order: sort the targets by name */
+	while (ok && json_object_size(extra)) {
+		const char *least = NULL;
+		json_object_foreach(extra, key, r)
+			if (least == NULL || strcmp(key, least) < 0)
+				least = key;
+		ok = json_array_append_new(words, json_string(least)) == 0 && json_object_del(extra, least) == 0;
+	}
+	json_decref(extra);
+	if (!ok) {
+		json_decref(words);
+		return NULL;
+	}
+	return words;
+}
+
+/*
+ * The exact figures of the steering section: a row per month, school and
+ * figure word, {month, school, school_id, figure, value, n}: a count's
+ * value the number sent (0 when none), a median's value the days sent
+ * (null when not sent) and n (0 when none).
+ */
+static int grid_figures(json_t **out, vios_store *st, json_t *schools, const char *lo, const char *hi)
+{
+	json_t *figs = NULL, *words = NULL, *rows = json_array(), *r;
+	char m[8];
+	size_t i, s, w;
+	int error;
+
+	*out = NULL;
+	if (rows == NULL)
+		return vios_error_nomem();
+	if ((error = vios_school_figure_list(&figs, st, lo, hi)) < 0)
+		goto done;
+	if ((words = figure_words(figs)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; next_month(m))
+		for (s = 0; s < json_array_size(schools); s++) {
+			json_t *sc = json_array_get(schools, s);
+			const char *sid = json_string_value(json_object_get(sc, "origin"));
+			for (w = 0; w < json_array_size(words); w++) {
+				const char *f = json_string_value(json_array_get(words, w));
+				int median = vios_figure_is_median(f);
+				json_t *value = median ? json_null() : json_integer(0), *n = median ? json_integer(0) : json_null();
+				json_array_foreach(figs, i, r)
+					if (!strcmp(json_string_value(json_object_get(r, "origin")) ?: "", sid) &&
+					    !strcmp(json_string_value(json_object_get(r, "month")) ?: "", m) &&
+					    !strcmp(json_string_value(json_object_get(r, "figure")) ?: "", f)) {
+						json_t *v = json_object_get(r, "value"), *k = json_object_get(r, "n");
+						json_decref(value);
+						json_decref(n);
+						value = json_is_integer(v) ? json_incref(v) : median ? json_null() : json_integer(0);
+						n = median ? (json_is_integer(k) ? json_incref(k) : json_integer(0)) : json_null();
+					}
+				if (json_array_append_new(rows, json_pack("{s:s, s:O, s:s, s:s, s:o, s:o}", "month", m, "school",
+									  json_object_get(sc, "name"), "school_id", sid,
+									  "figure", f, "value", value, "n", n)) < 0) {
+					error = vios_error_nomem();
+					goto done;
+				}
+			}
+		}
+	*out = rows;
+	rows = NULL;
+done:
+	json_decref(figs);
+	json_decref(words);
+	json_decref(rows);
+	return error;
+}
+
 int vios_report_grid(json_t **out, vios_store *st, const char *from, const char *to)
 {
 	json_t *counts = NULL, *trends = NULL, *schools = NULL, *range = NULL, *rows = NULL, *doc = NULL, *themes = NULL;
+	json_t *figures = NULL;
 	char lo[8], hi[8], m[8], now[8];
 	size_t i, s;
 	int error;
@@ -211,9 +392,11 @@ int vios_report_grid(json_t **out, vios_store *st, const char *from, const char 
 			}
 		}
 	}
+	if ((error = grid_figures(&figures, st, schools, lo, hi)) < 0)
+		goto done;
 pack:
-	if ((doc = json_pack("{s:s, s:s, s:s, s:O}", "municipality", st->node->name, "from", lo, "to", hi, "rows", rows)) ==
-	    NULL) {
+	if ((doc = json_pack("{s:s, s:s, s:s, s:O, s:O?}", "municipality", st->node->name, "from", lo, "to", hi, "rows",
+			     rows, "figures", figures)) == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
@@ -225,6 +408,7 @@ done:
 	json_decref(schools);
 	json_decref(themes);
 	json_decref(rows);
+	json_decref(figures);
 	return error;
 }
 
@@ -298,9 +482,170 @@ static int protect_column(int *status, const long long *x, size_t n)
 	return 0;
 }
 
+/* A count cell as published: the number, "<5" or "x". */
+static json_t *cell_json(int status, long long x)
+{
+	return status == SHOWN ? json_integer((json_int_t)x)
+			       : json_string(status == BELOW ? VIOS_REPORT_BELOW : VIOS_REPORT_HIDDEN);
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+/* The share of on_time in due when both are shown numbers and due is not 0. */
+static json_t *share_json(json_t *due, json_t *on_time)
+{
+	if (!json_is_integer(due) || !json_is_integer(on_time) || json_integer_value(due) <= 0)
+		return NULL;
+	return json_real((double)json_integer_value(on_time) / (double)json_integer_value(due));
+}
+
+#define STEERING_NOTE_MEDIAN                                                                          \
+	"the municipality's median is the median of the schools' medians shown (the lower middle one "  \
+	"of an even number), not weighted by n: a mean weighted by n would let a reader solve for n's "  \
+	"that are not shown"
+#define STEERING_NOTE_SENT                                                                            \
+	"a school sends a median only over 5 or more signals (null: fewer, or none); every count and "  \
+	"every n is shown as a number, <5 or x by the rule of the signal counts, per month and figure"
+#define STEERING_NOTE_CASES                                                                           \
+	"cases by the month they were opened and their status now, an escalated case by its target only; " \
+	"agreements by the month they are due; medians by the month the signal was seen"
+
+/*
+ * The steering section of the published report from the grid's exact
+ * figures (grid_figures): per month and figure one column of the schools'
+ * cells and the municipality's, each decided by protect_column as the
+ * signal counts are: a count figure's value, a median's n. A median itself
+ * is shown as the school sent it (only over VIOS_REPORT_MIN_COUNT signals
+ * or more); the municipality's is the lower median of those.
+ */
+static int publish_steering(json_t **out, json_t *figures)
+{
+	json_t *prow = json_array(), *ptot = json_array(), *cols = json_object(), *idx, *r;
+	long long *x = calloc(json_array_size(figures) + 1, sizeof(*x));
+	long long *med = calloc(json_array_size(figures) + 1, sizeof(*med));
+	int *status = calloc(json_array_size(figures) + 1, sizeof(*status));
+	const char *key;
+	size_t i, k;
+	int error = 0;
+
+	*out = NULL;
+	if (prow == NULL || ptot == NULL || cols == NULL || x == NULL || med == NULL || status == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	json_array_foreach(figures, i, r) {
+		const char *month = json_string_value(json_object_get(r, "month"));
+		const char *school = json_string_value(json_object_get(r, "school"));
+		const char *fig = json_string_value(json_object_get(r, "figure"));
+		json_t *v = json_object_get(r, "value"), *n = json_object_get(r, "n"), *col;
+		char ck[80];
+		int median;
+
+		if (month == NULL || !vios_month_valid(month) || school == NULL || fig == NULL || strlen(fig) > 48 ||
+		    ((median = vios_figure_is_median(fig)) && (!json_is_integer(n) || json_integer_value(n) < 0)) ||
+		    (!median && (!json_is_integer(v) || json_integer_value(v) < 0)) ||
+		    (!json_is_null(v) && !json_is_integer(v))) {
+			vios_error_set(VIOS_ERR_INPUT, "report: figure %zu of the grid is not month, school, figure, value, n", i);
+			error = VIOS_ECORRUPT;
+			goto done;
+		}
+		snprintf(ck, sizeof(ck), "%s %s", month, fig);
+		if ((col = json_object_get(cols, ck)) == NULL &&
+		    ((col = json_array()) == NULL || json_object_set_new(cols, ck, col) < 0)) {
+			error = vios_error_nomem();
+			goto done;
+		}
+		if (json_array_append_new(col, json_integer((json_int_t)i)) < 0 ||
+		    json_array_append_new(prow, json_pack("{s:s, s:s, s:s}", "month", month, "school", school, "figure",
+							  fig)) < 0) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	}
+	json_object_foreach(cols, key, idx) {
+		size_t n = json_array_size(idx), nm = 0;
+		const char *fig = key + 8;
+		int median = vios_figure_is_median(fig), shown;
+		long long total = 0;
+		json_t *tot;
+		char month[8];
+
+		for (k = 0; k < n; k++) {
+			json_t *g = json_array_get(figures, (size_t)json_integer_value(json_array_get(idx, k)));
+			x[k] = json_integer_value(json_object_get(g, median ? "n" : "value"));
+			total += x[k];
+			if (median && json_is_integer(json_object_get(g, "value")))
+				med[nm++] = json_integer_value(json_object_get(g, "value"));
+		}
+		shown = protect_column(status, x, n);
+		for (k = 0; k < n; k++) {
+			size_t gi = (size_t)json_integer_value(json_array_get(idx, k));
+			json_t *pr = json_array_get(prow, gi), *g = json_array_get(figures, gi);
+			if (median)
+				json_object_set(pr, "median", json_object_get(g, "value"));
+			json_object_set_new(pr, median ? "n" : "value", cell_json(status[k], x[k]));
+		}
+		snprintf(month, sizeof(month), "%.7s", key);
+		qsort(med, nm, sizeof(*med), cmp_ll);
+		tot = median ? json_pack("{s:s, s:s, s:o, s:o}", "month", month, "figure", fig, "median",
+					 nm ? json_integer((json_int_t)med[(nm - 1) / 2]) : json_null(), "n",
+					 shown ? json_integer((json_int_t)total) : json_string(VIOS_REPORT_HIDDEN))
+			     : json_pack("{s:s, s:s, s:o}", "month", month, "figure", fig, "value",
+					 shown ? json_integer((json_int_t)total) : json_string(VIOS_REPORT_HIDDEN));
+		if (tot == NULL || json_array_append_new(ptot, tot) < 0) {
+			error = vios_error_nomem();
+			goto done;
+		}
+	}
+	/* the on-time share where both of its counts are shown */
+	json_array_foreach(prow, i, r) {
+		json_t *due = NULL, *sh;
+		if (strcmp(json_string_value(json_object_get(r, "figure")), VIOS_FIGURE_AGREEMENTS_ON_TIME) != 0)
+			continue;
+		for (k = 0; k < json_array_size(prow) && due == NULL; k++) {
+			json_t *d = json_array_get(prow, k);
+			if (!strcmp(json_string_value(json_object_get(d, "figure")), VIOS_FIGURE_AGREEMENTS_DUE) &&
+			    json_equal(json_object_get(d, "month"), json_object_get(r, "month")) &&
+			    json_equal(json_object_get(d, "school"), json_object_get(r, "school")))
+				due = json_object_get(d, "value");
+		}
+		if ((sh = share_json(due, json_object_get(r, "value"))) != NULL)
+			json_object_set_new(r, "share", sh);
+	}
+	json_array_foreach(ptot, i, r) {
+		json_t *due = NULL, *sh;
+		if (strcmp(json_string_value(json_object_get(r, "figure")), VIOS_FIGURE_AGREEMENTS_ON_TIME) != 0)
+			continue;
+		for (k = 0; k < json_array_size(ptot) && due == NULL; k++) {
+			json_t *d = json_array_get(ptot, k);
+			if (!strcmp(json_string_value(json_object_get(d, "figure")), VIOS_FIGURE_AGREEMENTS_DUE) &&
+			    json_equal(json_object_get(d, "month"), json_object_get(r, "month")))
+				due = json_object_get(d, "value");
+		}
+		if ((sh = share_json(due, json_object_get(r, "value"))) != NULL)
+			json_object_set_new(r, "share", sh);
+	}
+	if ((*out = json_pack("{s:[s, s, s], s:O, s:O}", "notes", STEERING_NOTE_MEDIAN, STEERING_NOTE_SENT,
+			      STEERING_NOTE_CASES, "rows", prow, "totals", ptot)) == NULL)
+		error = vios_error_nomem();
+done:
+	json_decref(prow);
+	json_decref(ptot);
+	json_decref(cols);
+	free(x);
+	free(med);
+	free(status);
+	return error;
+}
+
 int vios_report_publish(json_t **out, json_t *grid)
 {
 	json_t *rows = json_object_get(grid, "rows"), *pub = NULL, *prow = NULL, *ptot = NULL, *cols = NULL, *r;
+	json_t *steering = NULL;
 	long long *x = NULL;
 	int *status = NULL;
 	size_t i, k;
@@ -382,17 +727,25 @@ int vios_report_publish(json_t **out, json_t *grid)
 			goto done;
 		}
 	}
-	pub = json_pack("{s:s, s:s, s:s, s:s, s:i, s:O, s:O}", "format", VIOS_REPORT_FORMAT, "municipality",
+	{
+		json_t *none = json_array(), *figs = json_object_get(grid, "figures");
+		error = publish_steering(&steering, json_is_array(figs) ? figs : none);
+		json_decref(none);
+		if (error < 0)
+			goto done;
+	}
+	pub = json_pack("{s:s, s:s, s:s, s:s, s:i, s:O, s:O, s:O}", "format", VIOS_REPORT_FORMAT, "municipality",
 			json_string_value(json_object_get(grid, "municipality")) ?: "", "from",
 			json_string_value(json_object_get(grid, "from")) ?: "", "to",
 			json_string_value(json_object_get(grid, "to")) ?: "", "threshold", VIOS_REPORT_MIN_COUNT, "rows", prow,
-			"totals", ptot);
+			"totals", ptot, "steering", steering);
 	if (pub == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
 	*out = pub;
 done:
+	json_decref(steering);
 	json_decref(prow);
 	json_decref(ptot);
 	json_decref(cols);
@@ -465,6 +818,60 @@ int vios_report_csv(FILE *f, json_t *pub, vios_csv_dialect d)
 	return 0;
 }
 
+/* One steering line: a count's value, or a median's days and n. */
+static void steering_line(FILE *f, const char *month, const char *school, json_t *r)
+{
+	json_t *med = json_object_get(r, "median"), *share = json_object_get(r, "share");
+	char c[24], n[24], days[24];
+
+	if (json_object_get(r, "n") != NULL) {
+		vios_report_cell(n, json_object_get(r, "n"));
+		snprintf(days, sizeof(days), json_is_integer(med) ? "%lld days" : "-", (long long)json_integer_value(med));
+		fprintf(f, "%-8s %-24s %-32s %9s  n %s\n", month, school, json_string_value(json_object_get(r, "figure")), days,
+			n);
+		return;
+	}
+	vios_report_cell(c, json_object_get(r, "value"));
+	fprintf(f, "%-8s %-24s %-32s %9s", month, school, json_string_value(json_object_get(r, "figure")), c);
+	if (json_is_number(share))
+		fprintf(f, "  (%.0f%% on time)", json_number_value(share) * 100.0);
+	fputc('\n', f);
+}
+
+/* The steering section: per month the municipality's figures, then each
+ * school's with something shown (a number or a median), then the notes. */
+static void steering_text(FILE *f, json_t *st)
+{
+	json_t *rows = json_object_get(st, "rows"), *totals = json_object_get(st, "totals"), *r, *t;
+	size_t i, k, hidden = 0;
+
+	if (st == NULL)
+		return;
+	fprintf(f, "\nsteering group: evaluation figures per month (docs/rhythm-evaluation.md)\n");
+	fprintf(f, "%-8s %-24s %-32s %9s\n", "MONTH", "SCHOOL", "FIGURE", "VALUE");
+	json_array_foreach(totals, k, t) {
+		const char *month = json_string_value(json_object_get(t, "month"));
+		const char *fig = json_string_value(json_object_get(t, "figure"));
+		if (json_is_integer(json_object_get(t, "value")) || json_is_integer(json_object_get(t, "n")) ||
+		    json_is_integer(json_object_get(t, "median")))
+			steering_line(f, month, "(all schools)", t);
+		json_array_foreach(rows, i, r) {
+			json_t *v = json_object_get(r, "value");
+			if (strcmp(json_string_value(json_object_get(r, "month")) ?: "", month ?: "") != 0 ||
+			    strcmp(json_string_value(json_object_get(r, "figure")) ?: "", fig ?: "") != 0)
+				continue;
+			if (!json_is_integer(v) && !json_is_integer(json_object_get(r, "median"))) {
+				hidden++;
+				continue;
+			}
+			steering_line(f, month, json_string_value(json_object_get(r, "school")) ?: "", r);
+		}
+	}
+	fprintf(f, "%zu school figures not listed (%s or %s, or no median)\n", hidden, VIOS_REPORT_BELOW, VIOS_REPORT_HIDDEN);
+	json_array_foreach(json_object_get(st, "notes"), i, r)
+		fprintf(f, "note: %s\n", json_string_value(r));
+}
+
 int vios_report_text(FILE *f, json_t *pub)
 {
 	size_t i, shown = 0, hidden = 0;
@@ -501,6 +908,7 @@ int vios_report_text(FILE *f, json_t *pub)
 	}
 	fprintf(f, "%zu school rows with a count or a trend shown; %zu not listed (%s or %s, no trend)\n", shown, hidden,
 		VIOS_REPORT_BELOW, VIOS_REPORT_HIDDEN);
+	steering_text(f, json_object_get(pub, "steering"));
 	return ferror(f) ? vios_error_os("cannot write the report") : 0;
 }
 

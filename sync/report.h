@@ -17,18 +17,27 @@
  *                  numbers shown). Every output (CSV, JSON, text, SVG, PDF,
  *                  PNG) is written from it and only from it.
  *
- * The published report (format "vios-report-1", docs/formats.md; "label"
- * added by issue 22, the format kept):
- *   {"format": "vios-report-1", "municipality": NAME, "from": "YYYY-MM",
+ * The published report (format "vios-report-2", docs/formats.md; issue 22
+ * added each theme's Dutch "label" and the steering section):
+ *   {"format": "vios-report-2", "municipality": NAME, "from": "YYYY-MM",
  *    "to": "YYYY-MM", "threshold": 5,
  *    "rows":   [{"month", "school", "theme", "label", "signals": N|"<5"|"x",
  *                "trend"?: "rising"|"stable"|"falling"}...],
- *    "totals": [{"month", "theme", "label", "signals": N|"x"}...]}
+ *    "totals": [{"month", "theme", "label", "signals": N|"x"}...],
+ *    "steering": {"notes": [TEXT...],
+ *                 "rows": [{"month", "school", "figure",
+ *                           "value": N|"<5"|"x" (a count) |
+ *                           "median": DAYS|null, "n": N|"<5"|"x" (a median),
+ *                           "share"?: 0..1 (agreements-on-time)}...],
+ *                 "totals": [{"month", "figure", the same members}...]}}
  * rows in the order month, school (name, then node id), theme (the base
  * themes in vocab order, the local themes of the covenant this node
  * approved, then any other theme a count or trend names); totals month,
  * theme. "label" is the theme's Dutch label (vios_theme_label, vocab.h).
- * A month after the current one is never in a report.
+ * The steering section (the schools' evaluation figures, school_figure)
+ * per month, school and figure (src/store/evaluate.h's words), each
+ * (month, figure) one column decided by the same rule as a (month, theme)
+ * of signal counts. A month after the current one is never in a report.
  */
 #ifndef VIOS_REPORT_H
 #define VIOS_REPORT_H
@@ -40,7 +49,7 @@
 #include "util/csv.h"
 
 #define VIOS_REPORT_MIN_COUNT 5
-#define VIOS_REPORT_FORMAT "vios-report-1"
+#define VIOS_REPORT_FORMAT "vios-report-2"
 #define VIOS_REPORT_BELOW "<5"  /* a count below VIOS_REPORT_MIN_COUNT */
 #define VIOS_REPORT_HIDDEN "x"  /* suppressed to protect a count below it */
 
@@ -52,11 +61,24 @@
 int vios_report_refresh_counts(size_t *changed, vios_store *st);
 
 /*
+ * On a school node: brings this node's school_figure rows (its evaluation
+ * figures per month, src/store/evaluate.h) up to date, in a captured
+ * transaction, as vios_report_refresh_counts does for the counts. A median
+ * over fewer than VIOS_REPORT_MIN_COUNT signals goes with value null (its
+ * n only). Nothing when the covenant in force does not let a school make
+ * school_figure rows (one from before them). *changed = rows written.
+ */
+int vios_report_refresh_figures(size_t *changed, vios_store *st);
+
+/*
  * The exact grid: {"municipality", "from", "to", "rows": [{month, school,
  * school_id, theme, label, signals (integer), trend?}...], "totals": [{month,
- * theme, signals}...]} for every month in [from, to] (YYYY-MM; NULL = the
+ * theme, signals}...], "figures": [{month, school, school_id, figure, value
+ * (integer, or null for a median not sent), n (a median's, integer; null
+ * for a count)}...]} for every month in [from, to] (YYYY-MM; NULL = the
  * data's first / last month; never after the current month), every school
- * that reported, every theme. For vios_report_publish only.
+ * that reported, every theme and figure. For vios_report_publish only; a
+ * grid without "figures" publishes an empty steering section.
  */
 int vios_report_grid(json_t **out, vios_store *st, const char *from, const char *to);
 

@@ -333,11 +333,12 @@ done:
 
 int vios_sync_export(vios_export_report *out, vios_store *st)
 {
-	size_t counts;
+	size_t counts, figures;
 	int error;
 
 	assert(out != NULL && st != NULL);
-	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_report_refresh_counts(&counts, st)) < 0)
+	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_report_refresh_counts(&counts, st)) < 0 ||
+	    (error = vios_report_refresh_figures(&figures, st)) < 0)
 		return error;
 	return vios_bundle_export(out, st);
 }
@@ -445,7 +446,8 @@ int vios_sync(vios_sync_report *rep, vios_store *st, const char *via)
 	if ((error = vios_epoch_maintain(NULL, st, 0)) < 0)
 		goto done;
 	/* 5. seal what is pending under the fresh registry and covenant, a
-	 * school's per-month signal counts (theme data) brought up to date first */
+	 * school's per-month signal counts and evaluation figures (theme data)
+	 * brought up to date first */
 	if ((error = vios_sync_export(&ex, st)) < 0)
 		goto done;
 	rep->exported = ex.bundles;

@@ -44,8 +44,8 @@ int vios_sync_import_refs(vios_sync_report *rep, vios_store *st, git_repository 
 
 /*
  * What `vios export` does, and step 3 of vios_sync: a school's per-month
- * signal counts (theme data) brought up to date, then every pending op
- * sealed into bundles (vios_bundle_export).
+ * signal counts and evaluation figures (theme data) brought up to date,
+ * then every pending op sealed into bundles (vios_bundle_export).
  */
 int vios_sync_export(vios_export_report *out, vios_store *st);
 

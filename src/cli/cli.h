@@ -121,6 +121,8 @@ int cmd_sync(vios_cli *cli, int argc, char **argv);
 int cmd_keys(vios_cli *cli, int argc, char **argv);
 int cmd_audit(vios_cli *cli, int argc, char **argv);
 int cmd_config(vios_cli *cli, int argc, char **argv);
+/* vios evaluate (cmd_evaluate.c) */
+int cmd_evaluate(vios_cli *cli, int argc, char **argv);
 /* vios unlock and vios lock (unlock.c) */
 int cmd_unlock(vios_cli *cli, int argc, char **argv);
 int cmd_lock(vios_cli *cli, int argc, char **argv);

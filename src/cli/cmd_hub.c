@@ -162,6 +162,8 @@ static int hub_report(vios_cli *cli, int argc, char **argv)
 	}
 	if (error == 0)
 		error = vios_store_log(cli->store, "read", "signal_count", NULL, "hub report (counts, no personal data)");
+	if (error == 0)
+		error = vios_store_log(cli->store, "read", "school_figure", NULL, "hub report, steering section (figures)");
 	json_decref(rep);
 	return error;
 }

@@ -25,7 +25,7 @@ static const char *table_word(const char *tbl)
 	static const char *const map[][2] = { { "pupil", "pupils" },	    { "signal", "signals" },
 					      { "trend", "trends" },	    { "meeting", "meetings" },
 					      { "case_file", "cases" },	    { "agreement", "agreements" },
-					      { "signal_count", "signal_counts" } };
+					      { "signal_count", "signal_counts" }, { "school_figure", "school_figures" } };
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(map[i][0], tbl))
 			return map[i][1];

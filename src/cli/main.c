@@ -430,6 +430,18 @@ static const vios_cmd commands[] = {
 	  "each other's change, the later clock wins everywhere; the losing value is kept\n"
 	  "here so a person can see it (e.g. the police marked an agreement done while the\n"
 	  "school moved its due date).\n", NULL },
+	{ "evaluate", cmd_evaluate, NEEDS_STORE, "A school's evaluation figures: signals, triage times, cases, agreements",
+	  "usage: vios evaluate [--from YYYY-MM] [--to YYYY-MM]\n"
+	  "\n"
+	  "At a school: over the months from..to (default: the 12 months up to this\n"
+	  "one), the school's signals per theme (by the month seen), the median days\n"
+	  "from a signal to its first discussion (a held meeting that lists it) and to\n"
+	  "a case (with n: the signals that got one; an even n takes the lower middle\n"
+	  "value), the cases opened by status and escalation target, and the\n"
+	  "agreements due: how many, how many done by their due date, the share.\n"
+	  "The same figures per month go to the hub as theme data at every sync\n"
+	  "(counts and medians only; docs/rhythm-evaluation.md). --json: format\n"
+	  "vios-evaluate-1.\n", NULL },
 	{ "keys", cmd_keys, NEEDS_STORE, "Rotate and list this node's epoch keys (forward secrecy)",
 	  "usage: vios keys rotate\n"
 	  "       vios keys list\n"

@@ -7,7 +7,8 @@
  * later migrations add at the end: case_file's police_info and care_info,
  * 0010, then its parents_informed and not_informed_reason, 0011; 0014's signal
  * closed_reason and closed_at, meeting discussed and planned, and case_file's
- * meldcode). Capture checks the count of every changeset table against them,
+ * meldcode); 0015's school_figure, a table of its own appended at the end of
+ * the digest order. Capture checks the count of every changeset table against them,
  * and tests/unit/test_crdt.c compares the names with the store's schema.
  */
 #include "crdt/internal.h"
@@ -54,6 +55,10 @@ static const crdt_col c_agreement[] = {
 static const crdt_col c_count[] = {
 	{ "id", T }, { "origin", T }, { "month", T }, { "theme", T }, { "signals", I }, { "updated_at", T },
 };
+static const crdt_col c_figure[] = {
+	{ "id", T }, { "origin", T }, { "month", T }, { "figure", T }, { "value", I }, { "n", I },
+	{ "updated_at", T },
+};
 
 #undef T
 #undef I
@@ -70,6 +75,7 @@ static const char *const n_case[] = { "origin", "pupil_id", "signals", "roles", 
 				      "escalation_target", "basis", "opened_at", "closed_at", "police_info",
 				      "care_info", "parents_informed", "not_informed_reason", "meldcode", NULL };
 static const char *const n_count[] = { "origin", "month", "theme", "signals", "updated_at", NULL };
+static const char *const n_figure[] = { "origin", "month", "figure", "value", "n", "updated_at", NULL };
 static const char *const n_agreement[] = { "origin", "case_id", "meeting_id", "owner_role", "action",
 					   "due_date", "status", "feedback", "done_at", "created_at", NULL };
 
@@ -98,10 +104,11 @@ const crdt_table crdt_tables[CRDT_NTABLES] = {
 	  CASE_ROLES("m.case_id") " ELSE m.roles END FROM meeting m WHERE m.id = r.meeting_id) END, '')",
 	  n_agreement },
 	{ "signal_count", c_count, N(c_count), "1", "NULL", n_count },
+	{ "school_figure", c_figure, N(c_figure), "1", "NULL", n_figure },
 };
 
 static const char *const table_names[] = { "pupil", "signal", "trend", "meeting", "case_file",
-					   "agreement", "signal_count", NULL };
+					   "agreement", "signal_count", "school_figure", NULL };
 
 const char *const *vios_crdt_tables(void)
 {

@@ -10,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#define CRDT_NTABLES 7
+#define CRDT_NTABLES 8
 #define CRDT_MAXCOL 24 /* columns of a synced table, id included */
 
 typedef struct {
@@ -154,7 +154,7 @@ typedef struct {
 	sqlite3_stmt *grant_q;
 	sqlite3_stmt *tomb_q;
 	sqlite3_stmt *final_q;
-	sqlite3_stmt *count_q;
+	sqlite3_stmt *count_q[2]; /* signal_count, school_figure */
 	/* the row of the last op judged: ops of one row come in a run */
 	int last_t, last_held, last_deleted;
 	char last_pk[64], last_origin[37];
@@ -167,7 +167,8 @@ void crdt_judge_dispose(crdt_judge *j);
 int crdt_judge_op(crdt_judge *j, const vios_mandate_writer *w, const vios_crdt_op *op, int *verdict, char *why,
 		  size_t len);
 /* After a batch is merged: every signal_count row it wrote has the id its
- * (origin, month, theme) derive. VIOS_EDENIED with *bad the first op. */
+ * (origin, month, theme) derive, every school_figure row the id its
+ * (origin, month, figure) derive. VIOS_EDENIED with *bad the first op. */
 int crdt_judge_counts(crdt_judge *j, const vios_crdt_op *ops, size_t n, size_t *bad, char *why, size_t len);
 
 /* ---- erasure (erase.c, capture.c) ---- */

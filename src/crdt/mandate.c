@@ -19,7 +19,7 @@
 
 /* ---- the synced tables, as the mandate names them ---- */
 
-enum { T_PUPIL, T_SIGNAL, T_TREND, T_MEETING, T_CASE, T_AGREEMENT, T_COUNT };
+enum { T_PUPIL, T_SIGNAL, T_TREND, T_MEETING, T_CASE, T_AGREEMENT, T_COUNT, T_FIGURE };
 
 static uint32_t table_bit(const char *tbl)
 {
@@ -233,7 +233,8 @@ int vios_mandate_load(vios_mandate *m, vios_store *st, long long version)
 static const char *table_word(int t)
 {
 	static const char *const w[CRDT_NTABLES] = { "a pupil", "a signal", "a trend", "a meeting", "a case",
-						     "an agreement", "a signal count" };
+						     "an agreement", "a signal count",
+						     "a school figure" };
 	return t >= 0 && t < CRDT_NTABLES ? w[t] : "a record";
 }
 
@@ -251,7 +252,8 @@ static const char *writer_word(char *buf, size_t len, const vios_mandate_writer 
 /* Columns only the op that makes the row sets. */
 static int set_once(int t, const char *col)
 {
-	return !strcmp(col, "origin") || (t == T_COUNT && (!strcmp(col, "month") || !strcmp(col, "theme")));
+	return !strcmp(col, "origin") || (t == T_COUNT && (!strcmp(col, "month") || !strcmp(col, "theme"))) ||
+	       (t == T_FIGURE && (!strcmp(col, "month") || !strcmp(col, "figure")));
 }
 
 /* The table a reference column names, -1 for other columns. */
@@ -348,23 +350,34 @@ int vios_mandate_judge(char *why, size_t len, const vios_mandate *m, const vios_
 	return VIOS_MANDATE_DENIED;
 }
 
-void vios_mandate_count_id(char out[37], const char *origin, const char *month, const char *theme)
+/* A UUID-shaped BLAKE2b, keyed by purpose, of three NUL-ended parts. */
+static void derived_id(char out[37], const char *purpose, const char *a, const char *b, const char *c)
 {
 	uint8_t h[16];
 	char hex[33];
 	crypto_generichash_state s;
 
-	assert(out != NULL && origin != NULL && month != NULL && theme != NULL);
+	assert(out != NULL && purpose != NULL && a != NULL && b != NULL && c != NULL);
 	/* the BLAKE2b key names the purpose; NUL-ended parts cannot run together */
-	crypto_generichash_init(&s, (const uint8_t *)"vios-signal-count", 17, sizeof(h));
-	crypto_generichash_update(&s, (const uint8_t *)origin, strlen(origin) + 1);
-	crypto_generichash_update(&s, (const uint8_t *)month, strlen(month) + 1);
-	crypto_generichash_update(&s, (const uint8_t *)theme, strlen(theme) + 1);
+	crypto_generichash_init(&s, (const uint8_t *)purpose, strlen(purpose), sizeof(h));
+	crypto_generichash_update(&s, (const uint8_t *)a, strlen(a) + 1);
+	crypto_generichash_update(&s, (const uint8_t *)b, strlen(b) + 1);
+	crypto_generichash_update(&s, (const uint8_t *)c, strlen(c) + 1);
 	crypto_generichash_final(&s, h, sizeof(h));
 	h[6] = (uint8_t)(0x80 | (h[6] & 0x0f)); /* version 8: custom, derived */
 	h[8] = (uint8_t)(0x80 | (h[8] & 0x3f)); /* RFC 4122 variant */
 	vios_hex(hex, h, sizeof(h));
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+void vios_mandate_count_id(char out[37], const char *origin, const char *month, const char *theme)
+{
+	derived_id(out, "vios-signal-count", origin, month, theme);
+}
+
+void vios_mandate_figure_id(char out[37], const char *origin, const char *month, const char *figure)
+{
+	derived_id(out, "vios-school-figure", origin, month, figure);
 }
 
 /* ---- what the store knows (for capture and apply) ---- */
@@ -387,7 +400,8 @@ void crdt_judge_dispose(crdt_judge *j)
 	sqlite3_finalize(j->grant_q);
 	sqlite3_finalize(j->tomb_q);
 	sqlite3_finalize(j->final_q);
-	sqlite3_finalize(j->count_q);
+	sqlite3_finalize(j->count_q[0]);
+	sqlite3_finalize(j->count_q[1]);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -577,33 +591,48 @@ int crdt_judge_op(crdt_judge *j, const vios_mandate_writer *w, const vios_crdt_o
 	return 0;
 }
 
+/* The tables whose row id derives from (origin, month, key column). */
+static const struct {
+	const char *tbl, *sql, *why;
+	void (*id)(char out[37], const char *, const char *, const char *);
+} derived[] = {
+	{ "signal_count", "SELECT origin, month, theme FROM signal_count WHERE id = ?1",
+	  "a signal count's id must derive from its school, month and theme", vios_mandate_count_id },
+	{ "school_figure", "SELECT origin, month, figure FROM school_figure WHERE id = ?1",
+	  "a school figure's id must derive from its school, month and figure", vios_mandate_figure_id },
+};
+
 int crdt_judge_counts(crdt_judge *j, const vios_crdt_op *ops, size_t n, size_t *bad, char *why, size_t len)
 {
 	assert(j != NULL && (ops != NULL || n == 0) && bad != NULL);
 	for (size_t i = 0; i < n; i++) {
-		const char *origin, *month, *theme;
+		const char *origin, *month, *key;
 		char want[37];
 		int rc, error, whole = 0;
-		if (strcmp(ops[i].tbl, "signal_count") != 0 || ops[i].kind != VIOS_OP_SET ||
-		    (i > 0 && !strcmp(ops[i - 1].tbl, "signal_count") && !strcmp(ops[i - 1].pk, ops[i].pk)))
+		size_t d;
+		for (d = 0; d < sizeof(derived) / sizeof(derived[0]); d++)
+			if (!strcmp(ops[i].tbl, derived[d].tbl))
+				break;
+		if (d == sizeof(derived) / sizeof(derived[0]) || ops[i].kind != VIOS_OP_SET ||
+		    (i > 0 && !strcmp(ops[i - 1].tbl, ops[i].tbl) && !strcmp(ops[i - 1].pk, ops[i].pk)))
 			continue;
-		if ((error = prep(j, &j->count_q, "SELECT origin, month, theme FROM signal_count WHERE id = ?1")) < 0)
+		if ((error = prep(j, &j->count_q[d], derived[d].sql)) < 0)
 			return error;
-		sqlite3_bind_text(j->count_q, 1, ops[i].pk, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(j->count_q)) == SQLITE_ROW) {
-			origin = (const char *)sqlite3_column_text(j->count_q, 0);
-			month = (const char *)sqlite3_column_text(j->count_q, 1);
-			theme = (const char *)sqlite3_column_text(j->count_q, 2);
+		sqlite3_bind_text(j->count_q[d], 1, ops[i].pk, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(j->count_q[d])) == SQLITE_ROW) {
+			origin = (const char *)sqlite3_column_text(j->count_q[d], 0);
+			month = (const char *)sqlite3_column_text(j->count_q[d], 1);
+			key = (const char *)sqlite3_column_text(j->count_q[d], 2);
 			/* not whole here (deleted, or not made yet): nothing to derive */
-			if ((whole = origin && month && theme))
-				vios_mandate_count_id(want, origin, month, theme);
+			if ((whole = origin && month && key))
+				derived[d].id(want, origin, month, key);
 		}
-		sqlite3_reset(j->count_q);
-		if ((error = vios_store_error(j->st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading a signal count")) < 0)
+		sqlite3_reset(j->count_q[d]);
+		if ((error = vios_store_error(j->st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading a derived row")) < 0)
 			return error;
 		if (whole && strcmp(want, ops[i].pk) != 0) {
 			*bad = i;
-			snprintf(why, len, "a signal count's id must derive from its school, month and theme");
+			snprintf(why, len, "%s", derived[d].why);
 			return VIOS_EDENIED;
 		}
 	}

@@ -18,7 +18,8 @@
  *   - references (pupil_id, case_id, meeting_id) of a row point only to
  *     rows of the same owner (checked where the referenced row is held);
  *   - a signal_count row's id is derived from (origin, month, theme)
- *     (vios_mandate_count_id), so no node can own another's count;
+ *     (vios_mandate_count_id), so no node can own another's count; a
+ *     school_figure row's from (origin, month, figure) (vios_mandate_figure_id);
  *   - an op on a row this node neither holds nor sees created in the same
  *     batch cannot be judged here: the caller decides (wait or ignore).
  *
@@ -118,6 +119,8 @@ int vios_mandate_judge(char *why, size_t len, const vios_mandate *m, const vios_
 /* The id of the count row of (origin, month, theme): a UUID-shaped
  * BLAKE2b of the three, so every node derives the same one. */
 void vios_mandate_count_id(char out[37], const char *origin, const char *month, const char *theme);
+/* The same for the school_figure row of (origin, month, figure). */
+void vios_mandate_figure_id(char out[37], const char *origin, const char *month, const char *figure);
 
 /* ---- applying with the mandate ------------------------------------------- */
 

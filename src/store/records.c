@@ -1943,6 +1943,7 @@ int vios_signal_count_range(json_t **out, vios_store *st)
 	assert(out != NULL && st != NULL);
 	return vios_query(out, st,
 			  "SELECT min(m) AS lo, max(m) AS hi FROM (SELECT month AS m FROM signal_count"
+			  " UNION ALL SELECT month FROM school_figure"
 			  " UNION ALL SELECT period FROM trend WHERE period GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]')",
 			  NULL, 0);
 }
@@ -1971,7 +1972,7 @@ int vios_signal_count_schools(json_t **out, vios_store *st)
 	assert(out != NULL && st != NULL);
 	return vios_query(out, st,
 			  "SELECT DISTINCT o.origin, coalesce(r.name, o.origin) AS name FROM"
-			  " (SELECT origin FROM signal_count UNION SELECT origin FROM trend) o"
+			  " (SELECT origin FROM signal_count UNION SELECT origin FROM trend UNION SELECT origin FROM school_figure) o"
 			  " LEFT JOIN reg_node r ON r.node_id = o.origin WHERE o.origin IS NOT NULL ORDER BY name, o.origin",
 			  NULL, 0);
 }

@@ -773,7 +773,7 @@ int vios_store_vacuum(vios_store *st)
 int vios_store_row_count(long long *out, vios_store *st, const char *tbl)
 {
 	static const char *const tables[] = { "pupil", "signal", "trend", "meeting", "case_file",
-					      "agreement", "signal_count", "access_log", NULL };
+					      "agreement", "signal_count", "school_figure", "access_log", NULL };
 	sqlite3_stmt *pStmt = NULL;
 	char zSql[64];
 	int rc, known = 0;

@@ -209,7 +209,7 @@ int vios_store_check(vios_store *st);
 int vios_store_vacuum(vios_store *st);
 
 /* The number of rows in tbl, one of the store's record tables (pupil,
- * signal, trend, meeting, case_file, agreement, signal_count) or
+ * signal, trend, meeting, case_file, agreement, signal_count, school_figure) or
  * access_log; VIOS_EUSAGE for any other name. */
 int vios_store_row_count(long long *out, vios_store *st, const char *tbl);
 

@@ -63,7 +63,7 @@ t "the police (theme data) merged it too" bash -c "V '$T/pol' sync >/dev/null &&
 
 # the hub's report: the local theme with its Dutch label
 V "$T/hub" --json hub report >"$T/rep.json"
-t "the report is a vios-report-1 (with labels)" jq -e '.format == "vios-report-1"' "$T/rep.json"
+t "the report is a vios-report-2 (with labels)" jq -e '.format == "vios-report-2"' "$T/rep.json"
 t "s1's lachgas row carries the Dutch label" jq -e --arg m "$MONTH" '.rows | map(select(.school == "s1" and .theme == "lachgas" and .month == $m)) | length == 1 and .[0].label == "Lachgas (N2O)" and .[0].signals == "<5" and .[0].trend == "rising"' "$T/rep.json"
 t "the base themes carry theirs" jq -e '.rows | map(select(.theme == "weapons")) | all(.label == "Wapens")' "$T/rep.json"
 t "the municipality's total for lachgas is there, labelled" jq -e '.totals | map(select(.theme == "lachgas")) | length >= 1 and all(.label == "Lachgas (N2O)")' "$T/rep.json"

@@ -42,7 +42,7 @@ t "the SVG has a panel per school and the municipality" bash -c "grep -c 'font-w
 t "the SVG draws no point below 5 and marks the cells not shown" bash -c "! grep -oE '<title>[^<]*: [0-4]</title>' '$T/r.svg' | grep -q . && grep -q '<title>south, weapons, 2026-10: &lt;5</title>' '$T/r.svg' && grep -q '<title>north, weapons, 2026-10: x</title>' '$T/r.svg' && grep -q '<title>all schools, weapons, 2026-10: 10</title>' '$T/r.svg'"
 t "no personal data in the report" bash -c "! grep -qa '$C' '$T/r.csv' '$T/r.svg'"
 t "the hub holds no pupil and no signal about a pupil" bash -c "[ \"\$('$VIOS' --home '$T/hub' --json pupil list | jq length)\" = 0 ] && ! '$VIOS' --home '$T/hub' signal list | grep -q 'runner'"
-t "--json shows counts as shown, never below 5" bash -c "'$VIOS' --home '$T/hub' --json hub report | jq -e '.format == \"vios-report-1\" and ([.rows[].signals, .totals[].signals] | all(. == \"<5\" or . == \"x\" or (tonumber >= 5)))'"
+t "--json shows counts as shown, never below 5" bash -c "'$VIOS' --home '$T/hub' --json hub report | jq -e '.format == \"vios-report-2\" and ([.rows[].signals, .totals[].signals] | all(. == \"<5\" or . == \"x\" or (tonumber >= 5)))'"
 V "$T/north" trend add --theme weapons --period "$(date -d '+40 days' +%Y-%m)" --level rising >/dev/null 2>&1; rc=$?
 t "a trend for a month after the current one is refused" test "$rc" -eq 2
 # counts follow new signals

@@ -125,6 +125,8 @@ def read_text(f, path, facts):
     old = False
     for line in open(path):
         tok = line.split()
+        if line.startswith("steering group:"):
+            break  # the figures' section (vios-report-2): not read here (docs/rhythm-evaluation.md)
         if re.match(r"^\d+ rows with signals or a trend", line):
             old = True
         if len(tok) < 4 or not re.fullmatch(r"\d{4}-\d\d", tok[0]):

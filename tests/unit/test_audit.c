@@ -107,7 +107,8 @@ static int setup(void **state)
 		fx_node *all[] = { &sb->school, &sb->police, &sb->auditor };
 		FX_OK(fx_enroll_join(&sb->w, all, 3));
 	}
-	/* a trend (theme), then a pupil and its case with the police (case) */
+	/* a trend (theme), then a pupil and its case with the police (case);
+	 * the case makes the school's figures of its month (theme) */
 	{
 		vios_field trend[] = { { "theme", "weapons" }, { "period", "2026-11" }, { "level", "rising" } };
 		vios_field pupil[] = { { "name", "Pupil" } };
@@ -179,7 +180,7 @@ static void test_audit_verify__clean_history_has_no_findings(void **state)
 	assert_int_equal(sum.root_source, VIOS_AUDIT_ROOT_PINNED);
 	assert_int_equal(sum.registry_versions, 4);
 	assert_int_equal(sum.nodes, 1);
-	assert_int_equal(sum.bundles, 2);
+	assert_int_equal(sum.bundles, 3); /* the trend; the case; its figures (school_figure) */
 	assert_int_equal(vios_audit_checkpoint_write(a, sb->cp), 0);
 	vios_audit_free(a);
 	/* the second run trusts the checkpoint's root and finds nothing */
@@ -298,7 +299,7 @@ static void test_audit_replay__digest_equals_the_nodes(void **state)
 	assert_int_equal(vios_crdt_digest(want, sb->auditor.st, NULL), 0);
 	assert_string_equal(rep.digest, want);
 	assert_int_equal(rep.cut, 0);
-	assert_int_equal(rep.applied, 2);
+	assert_int_equal(rep.applied, 3);
 	vios_audit_free(a);
 	/* what the police should hold */
 	open_audit(&a, sb, NULL);
@@ -617,11 +618,11 @@ static void test_audit_verify__case_data_sealed_after_the_registry_expired(void 
 	sync_ok(sb->school.st);
 	open_audit(&a, sb, NULL);
 	vios_audit_findings(a, &n);
-	if (n != 1 || (f = finding_on(a, sb->school.node->node_id, 4)) == NULL ||
+	if (n != 1 || (f = finding_on(a, sb->school.node->node_id, 5)) == NULL ||
 	    strstr(f->what, "case data sealed to partner") == NULL || strstr(f->what, sb->police.node->node_id) == NULL ||
 	    strstr(f->what, "expired at") == NULL) {
 		print_findings(a);
-		fail_msg("want one finding on the school's seq 4 (case data after the expiry)");
+		fail_msg("want one finding on the school's seq 5 (case data after the expiry)");
 	}
 	vios_audit_free(a);
 }

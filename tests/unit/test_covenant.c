@@ -44,7 +44,7 @@ static const char v2_text[] =
 	"  \"hub_role\": null,\n"
 	"  \"retention_months\": {\"theme\": 60, \"case\": 24},\n"
 	"  \"mandate\": {\n"
-	"    \"school\": {\"create\": [\"pupil\", \"signal\", \"trend\", \"meeting\", \"case_file\", \"agreement\", \"signal_count\"],\n"
+	"    \"school\": {\"create\": [\"pupil\", \"signal\", \"trend\", \"meeting\", \"case_file\", \"agreement\", \"signal_count\", \"school_figure\"],\n"
 	"               \"assigned\": [], \"lead\": [], \"lead_status\": []},\n"
 	"    \"partner\": {\"create\": [\"signal\"], \"assigned\": [\"status\", \"feedback\", \"done_at\"],\n"
 	"                \"lead\": [\"status\"], \"lead_status\": [\"in-progress\", \"monitoring\"]},\n"
@@ -491,7 +491,7 @@ static void test_covenant_render__markdown_to_sign_at_the_table(void **state)
 		"| 60 months |",
 		"| 24 months |",
 		"## Who may write what",
-		"| school | pupil, signal, trend, meeting, case_file, agreement, signal_count |",
+		"| school | pupil, signal, trend, meeting, case_file, agreement, signal_count, school_figure |",
 		"## The auditor\n\nThe auditor receives the signed header of every bundle",
 		"(auditor_scope: headers)",
 		"hub_role: none",

@@ -1288,6 +1288,11 @@ static void random_literal(rng *r, tnode *t, const char *tbl, const char *col, c
 		snprintf(out, len, "'2026-%02d'", 1 + (int)rn(r, 12));
 	else if (!strcmp(col, "signals"))
 		snprintf(out, len, "%d", (int)rn(r, 40));
+	else if (!strcmp(col, "figure"))
+		snprintf(out, len, "'%s'", pick(r, (const char *const[]){ "discussion-days", "cases-reported",
+									  "agreements-due", NULL }));
+	else if (!strcmp(col, "value") || !strcmp(col, "n"))
+		snprintf(out, len, "%s", rn(r, 4) ? (rn(r, 2) ? "7" : "0") : "NULL");
 	else if (!strcmp(col, "planned"))
 		snprintf(out, len, "%s", pick(r, (const char *const[]){ "0", "1", "NULL", NULL }));
 	else if (!strcmp(col, "meldcode"))

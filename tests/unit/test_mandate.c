@@ -219,6 +219,17 @@ static void test_mandate__each_writer_gets_its_row_of_the_table(void **state)
 		op = set_op("signal_count", "month", "2026-10", SCHOOL);
 		assert_int_equal(judge(&m, &school, &count, &op, why), VIOS_MANDATE_OK);
 	}
+	/* so are a school figure's; only a school makes one */
+	{
+		vios_mandate_row fig = { 1, 0, SCHOOL, "De Linde", "cases-closed", 0, NULL, 0 };
+		op = set_op("school_figure", "figure", "cases-reported", SCHOOL);
+		assert_int_equal(judge(&m, &school, &fig, &op, why), VIOS_MANDATE_DENIED);
+		op = set_op("school_figure", "updated_at", "2026-11-02T10:00:00Z", SCHOOL);
+		assert_int_equal(judge(&m, &school, &fig, &op, why), VIOS_MANDATE_OK);
+		op = set_op("school_figure", "origin", POLICE, POLICE);
+		assert_int_equal(judge(&m, &police, &none, &op, why), VIOS_MANDATE_DENIED);
+		assert_string_equal(why, "the police role may not make a school figure");
+	}
 }
 
 static void test_mandate__count_ids_derive_from_school_month_and_theme(void **state)
@@ -233,6 +244,12 @@ static void test_mandate__count_ids_derive_from_school_month_and_theme(void **st
 	assert_string_not_equal(a, c);
 	assert_int_equal(strlen(a), 36);
 	assert_int_equal(a[14], '8'); /* UUID version 8 */
+	/* a figure's id: its own purpose, so never a count's */
+	vios_mandate_figure_id(b, SCHOOL, "2026-10", "weapons");
+	vios_mandate_figure_id(c, SCHOOL, "2026-10", "weapons");
+	assert_string_equal(b, c);
+	assert_string_not_equal(a, b);
+	assert_int_equal(b[14], '8');
 }
 
 int main(void)

@@ -190,7 +190,7 @@ static void test_report_publish__suppression_primary_and_complementary(void **st
 		total_of(total, pub, "2026-10", "weapons");
 		if (strcmp(total, rows[i].total) != 0)
 			fail_msg("row %d: total shown as %s, want %s", rows[i].id, total, rows[i].total);
-		assert_string_equal(json_string_value(json_object_get(pub, "format")), "vios-report-1");
+		assert_string_equal(json_string_value(json_object_get(pub, "format")), "vios-report-2");
 		json_decref(grid);
 		json_decref(pub);
 	}

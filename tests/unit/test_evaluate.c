@@ -1,0 +1,367 @@
+/*
+ * test_evaluate.c - a school's evaluation figures (src/store/evaluate.c)
+ * against a fixture computed by hand, and the figures a school sends
+ * (vios_report_refresh_figures, school_figure).
+ *
+ * The fixture (all the school's own):
+ *   signals  s1 2026-03-02 weapons, s2 2026-03-10 weapons, s3 2026-03-20
+ *            drugs-use, s4 2026-04-01 nuisance, s5 2026-04-15 weapons
+ *   meetings m1 held 2026-03-12 discussed s1,s2; m2 held 2026-03-30 s1,s3;
+ *            m3 held 2026-04-20 s4,s5; m4 *planned* 2026-03-25 s3 (no
+ *            discussion: counted, s3 would be 5 days)
+ *            -> days to first discussion s1 10, s2 2, s3 10, s4 19, s5 5
+ *   cases    c1 opened 2026-03-15 lists s1, status discussed;
+ *            c2 opened 2026-04-25 lists s2,s4, escalated to veilig-thuis
+ *            -> days to a case s1 13, s2 46, s4 24
+ *   agreements due 2026-03-20 done 03-18 (on time), due 03-31 done 04-02
+ *            (late), due 04-10 not done, due 04-30 done 04-30T10:00Z (on
+ *            time: the same day)
+ * Medians of an even n take the lower middle value.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crdt/crdt.h"
+#include "crdt/mandate.h"
+#include "store/evaluate.h"
+#include "store/records.h"
+#include "store/store.h"
+#include "sync/report.h"
+#include "util/error.h"
+#include "util/util.h"
+
+#include "fixture.h"
+
+typedef struct {
+	fx_world w;
+	fx_node school;
+	char s[6][37], pupil[37], c1[37], c2[37];
+} world;
+
+static void add(char id[37], vios_store *st, const char *table, const vios_field *f, size_t n)
+{
+	if (vios_record_add(id, st, table, f, n) < 0)
+		fail_msg("adding to %s: %s", table, vios_error_last());
+}
+
+/* One captured write the record commands do not make (yet): the columns
+ * another helper's commands write (meeting.discussed, planned) and dates
+ * in the past (opened_at, done_at). */
+static void sql(vios_store *st, const char *fmt, ...)
+{
+	char q[600];
+	char *err = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	FX_OK(vios_store_tx_begin(st));
+	if (sqlite3_exec(st->db, q, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", q, err);
+	FX_OK(vios_store_tx_commit(st));
+}
+
+static void meeting(vios_store *st, const char *date, const char *discussed, int planned)
+{
+	char id[37];
+	vios_field f[] = { { "kind", "thematic" }, { "date", date } };
+
+	add(id, st, "meeting", f, 2);
+	sql(st, "UPDATE meeting SET discussed = '%s', planned = %d WHERE id = '%s'", discussed, planned, id);
+}
+
+static void agreement(vios_store *st, const char *kase, const char *due, const char *done)
+{
+	char id[37];
+	vios_field f[] = { { "case_id", kase }, { "owner_role", "police" }, { "action", "talk" }, { "due_date", due } };
+
+	add(id, st, "agreement", f, 4);
+	if (done)
+		sql(st, "UPDATE agreement SET status = 'done', done_at = '%s' WHERE id = '%s'", done, id);
+}
+
+static int setup(void **state)
+{
+	static const char *const seen[5][2] = { { "2026-03-02", "weapons" }, { "2026-03-10", "weapons" },
+						{ "2026-03-20", "drugs-use" }, { "2026-04-01", "nuisance" },
+						{ "2026-04-15", "weapons" } };
+	world *x = calloc(1, sizeof(*x));
+	vios_store *st;
+	char list[80];
+
+	assert_non_null(x);
+	FX_OK(fx_world_make(&x->w, "vios-evaluate"));
+	FX_OK(fx_node_make(&x->school, &x->w, "school", "school", NULL));
+	st = x->school.st;
+	for (int i = 0; i < 5; i++) {
+		vios_field f[] = { { "theme", seen[i][1] }, { "note", "seen at the gate" }, { "seen_at", seen[i][0] } };
+		add(x->s[i + 1], st, "signal", f, 3);
+	}
+	{
+		vios_field f[] = { { "name", "Anna" }, { "birth_date", "2011-03-04" } };
+		add(x->pupil, st, "pupil", f, 2);
+	}
+	snprintf(list, sizeof(list), "%s,%s", x->s[1], x->s[2]);
+	meeting(st, "2026-03-12", list, 0);
+	snprintf(list, sizeof(list), "%s,%s", x->s[1], x->s[3]);
+	meeting(st, "2026-03-30", list, 0);
+	snprintf(list, sizeof(list), "%s,%s", x->s[4], x->s[5]);
+	meeting(st, "2026-04-20", list, 0);
+	meeting(st, "2026-03-25", x->s[3], 1);
+	{
+		vios_field f[] = { { "pupil_id", x->pupil }, { "basis", "public-task" }, { "parents_informed", "1" } };
+		add(x->c1, st, "case_file", f, 3);
+		add(x->c2, st, "case_file", f, 3);
+	}
+	sql(st, "UPDATE case_file SET signals = '%s', opened_at = '2026-03-15T09:00:00Z', status = 'discussed' WHERE id = '%s'",
+	    x->s[1], x->c1);
+	sql(st, "UPDATE case_file SET signals = '%s,%s', opened_at = '2026-04-25T09:00:00Z', status = 'escalated',"
+		" escalation_target = 'veilig-thuis' WHERE id = '%s'", x->s[2], x->s[4], x->c2);
+	agreement(st, x->c1, "2026-03-20", "2026-03-18T12:00:00Z");
+	agreement(st, x->c1, "2026-03-31", "2026-04-02T12:00:00Z");
+	agreement(st, x->c1, "2026-04-10", NULL);
+	agreement(st, x->c2, "2026-04-30", "2026-04-30T10:00:00Z");
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world *x = *state;
+
+	fx_node_dispose(&x->school);
+	fx_world_dispose(&x->w);
+	free(x);
+	return 0;
+}
+
+static json_t *eval(world *x, const char *from, const char *to)
+{
+	json_t *doc = NULL;
+
+	FX_OK(vios_evaluate(&doc, x->school.st, x->school.node->node_id, from, to));
+	assert_non_null(doc);
+	return doc;
+}
+
+static long long at(json_t *doc, const char *path)
+{
+	char buf[128], *save = NULL;
+	json_t *v = doc;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, k);
+	if (!json_is_integer(v))
+		fail_msg("%s is not an integer", path);
+	return json_integer_value(v);
+}
+
+static void test_evaluate__medians_counts_and_share_as_computed_by_hand(void **state)
+{
+	world *x = *state;
+	json_t *doc = eval(x, "2026-03", "2026-04"), *themes;
+
+	assert_string_equal(json_string_value(json_object_get(doc, "format")), "vios-evaluate-1");
+	/* signals per theme, in the vocabulary's order */
+	assert_int_equal(at(doc, "signals.total"), 5);
+	themes = json_object_get(json_object_get(doc, "signals"), "themes");
+	assert_int_equal(json_array_size(themes), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(themes, 0), "theme")), "weapons");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(themes, 0), "signals")), 3);
+	/* [2, 5, 10, 10, 19]: 10 over 5 (with m4 counted it would be 5) */
+	assert_int_equal(at(doc, "discussion.median_days"), 10);
+	assert_int_equal(at(doc, "discussion.n"), 5);
+	/* [13, 24, 46] */
+	assert_int_equal(at(doc, "case.median_days"), 24);
+	assert_int_equal(at(doc, "case.n"), 3);
+	assert_int_equal(at(doc, "cases.opened"), 2);
+	assert_int_equal(at(doc, "cases.by_status.discussed"), 1);
+	assert_int_equal(at(doc, "cases.by_status.escalated"), 1);
+	assert_int_equal(at(doc, "cases.by_status.reported"), 0);
+	assert_int_equal(at(doc, "cases.escalated_to.veilig-thuis"), 1);
+	assert_int_equal(at(doc, "agreements.due"), 4);
+	assert_int_equal(at(doc, "agreements.on_time"), 2);
+	assert_true(json_real_value(json_object_get(json_object_get(doc, "agreements"), "share")) == 0.5);
+	json_decref(doc);
+}
+
+static void test_evaluate__even_n_takes_the_lower_middle_value(void **state)
+{
+	world *x = *state;
+	json_t *doc = eval(x, "2026-04", "2026-04");
+
+	/* April's signals: s4 19 and s5 5 days to discussion -> 5 (the mean would be 12) */
+	assert_int_equal(at(doc, "discussion.median_days"), 5);
+	assert_int_equal(at(doc, "discussion.n"), 2);
+	assert_int_equal(at(doc, "signals.total"), 2);
+	json_decref(doc);
+	/* March's: s1 13 and s2 46 days to a case -> 13 */
+	doc = eval(x, "2026-03", "2026-03");
+	assert_int_equal(at(doc, "case.median_days"), 13);
+	assert_int_equal(at(doc, "case.n"), 2);
+	/* s1 10, s2 2, s3 10: the planned m4 (s3 on 03-25) is no discussion */
+	assert_int_equal(at(doc, "discussion.median_days"), 10);
+	assert_int_equal(at(doc, "discussion.n"), 3);
+	assert_int_equal(at(doc, "agreements.due"), 2);
+	assert_int_equal(at(doc, "agreements.on_time"), 1);
+	json_decref(doc);
+}
+
+static void test_evaluate__a_planned_meeting_is_no_discussion(void **state)
+{
+	world *x = *state;
+	json_t *doc;
+	char id[37];
+	vios_field f[] = { { "theme", "alcohol" }, { "note", "bottles" }, { "seen_at", "2026-05-04" } };
+
+	add(id, x->school.st, "signal", f, 3);
+	meeting(x->school.st, "2026-05-06", id, 1);
+	doc = eval(x, "2026-05", "2026-05");
+	assert_int_equal(at(doc, "signals.total"), 1);
+	assert_int_equal(at(doc, "discussion.n"), 0);
+	assert_true(json_is_null(json_object_get(json_object_get(doc, "discussion"), "median_days")));
+	json_decref(doc);
+	/* once held (planned 0), it is */
+	sql(x->school.st, "UPDATE meeting SET planned = 0 WHERE discussed = '%s'", id);
+	doc = eval(x, "2026-05", "2026-05");
+	assert_int_equal(at(doc, "discussion.n"), 1);
+	assert_int_equal(at(doc, "discussion.median_days"), 2);
+	json_decref(doc);
+}
+
+static void test_evaluate__bad_months_are_usage_errors(void **state)
+{
+	world *x = *state;
+	json_t *doc = NULL;
+
+	assert_int_equal(vios_evaluate(&doc, x->school.st, x->school.node->node_id, "2026-13", NULL), VIOS_EUSAGE);
+	assert_int_equal(vios_evaluate(&doc, x->school.st, x->school.node->node_id, "2026-4", "2026-05"), VIOS_EUSAGE);
+	assert_int_equal(vios_evaluate(&doc, x->school.st, x->school.node->node_id, "2026-05", "2026-04"), VIOS_EUSAGE);
+	assert_null(doc);
+}
+
+/* The figure row of (month, figure) in rows, or NULL. */
+static json_t *figure(json_t *rows, const char *month, const char *fig)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(rows, i, r)
+		if (!strcmp(json_string_value(json_object_get(r, "month")), month) &&
+		    !strcmp(json_string_value(json_object_get(r, "figure")), fig))
+			return r;
+	return NULL;
+}
+
+static void test_evaluate_figures__per_month_medians_below_min_n_have_no_value(void **state)
+{
+	world *x = *state;
+	json_t *rows = NULL;
+
+	FX_OK(vios_evaluate_figures(&rows, x->school.st, x->school.node->node_id, 5));
+	/* March: 3 signals discussed -> n 3, no value under 5 */
+	assert_non_null(figure(rows, "2026-03", "discussion-days"));
+	assert_true(json_is_null(json_object_get(figure(rows, "2026-03", "discussion-days"), "value")));
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "discussion-days"), "n")), 3);
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "cases-discussed"), "value")), 1);
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-04", "cases-escalated-veilig-thuis"), "value")), 1);
+	/* an escalated case counts once: by its target, not as cases-escalated too */
+	assert_null(figure(rows, "2026-04", "cases-escalated"));
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "agreements-due"), "value")), 2);
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "agreements-on-time"), "value")), 1);
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-04", "agreements-on-time"), "value")), 1);
+	json_decref(rows);
+	/* with a threshold of 2 March's median is sent: 10 */
+	FX_OK(vios_evaluate_figures(&rows, x->school.st, x->school.node->node_id, 2));
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "discussion-days"), "value")), 10);
+	json_decref(rows);
+}
+
+static void test_evaluate_refresh__writes_derived_rows_once_and_follows_changes(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	json_t *rows = NULL, *r;
+	size_t changed = 0, i;
+	char id[37];
+
+	FX_OK(vios_report_refresh_figures(&changed, st));
+	assert_true(changed > 0);
+	FX_OK(vios_query(&rows, st, "SELECT id, origin, month, figure, value, n FROM school_figure", NULL, 0));
+	assert_int_equal(json_array_size(rows), changed);
+	json_array_foreach(rows, i, r) {
+		vios_mandate_figure_id(id, json_string_value(json_object_get(r, "origin")),
+				       json_string_value(json_object_get(r, "month")),
+				       json_string_value(json_object_get(r, "figure")));
+		assert_string_equal(id, json_string_value(json_object_get(r, "id")));
+	}
+	json_decref(rows);
+	/* nothing changed: nothing written */
+	FX_OK(vios_report_refresh_figures(&changed, st));
+	assert_int_equal(changed, 0);
+	/* the case moved on: its old status goes to 0, its new one counts */
+	sql(st, "UPDATE case_file SET status = 'closed' WHERE id = '%s'", x->c1);
+	FX_OK(vios_report_refresh_figures(&changed, st));
+	assert_int_equal(changed, 2);
+	FX_OK(vios_query(&rows, st, "SELECT month, figure, value, n FROM school_figure WHERE figure LIKE 'cases-%'", NULL, 0));
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "cases-discussed"), "value")), 0);
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "cases-closed"), "value")), 1);
+	json_decref(rows);
+}
+
+static void test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	char id[37], q[300];
+	char *err = NULL;
+	long long before, after;
+
+	FX_OK(vios_store_row_count(&before, st, "school_figure"));
+	vios_uuid7(id);
+	snprintf(q, sizeof(q), "INSERT INTO school_figure(id, origin, month, figure, value) VALUES ('%s', '%s', '2026-03',"
+		 " 'cases-closed', 3)", id, x->school.node->node_id);
+	FX_OK(vios_store_tx_begin(st));
+	assert_int_equal(sqlite3_exec(st->db, q, NULL, NULL, &err), SQLITE_OK);
+	assert_int_not_equal(vios_store_tx_commit(st), 0);
+	assert_non_null(strstr(vios_error_last(), "a school figure's id must derive from its school, month and figure"));
+	FX_OK(vios_store_row_count(&after, st, "school_figure"));
+	assert_int_equal(before, after);
+	/* the derived one is taken */
+	vios_mandate_figure_id(id, x->school.node->node_id, "2026-03", "cases-closed");
+	snprintf(q, sizeof(q), "INSERT INTO school_figure(id, origin, month, figure, value) VALUES ('%s', '%s', '2026-03',"
+		 " 'cases-closed', 3)", id, x->school.node->node_id);
+	sql(st, "%s", q);
+	FX_OK(vios_store_row_count(&after, st, "school_figure"));
+	assert_int_equal(before + 1, after);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_evaluate__medians_counts_and_share_as_computed_by_hand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate__even_n_takes_the_lower_middle_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate__a_planned_meeting_is_no_discussion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate__bad_months_are_usage_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate_figures__per_month_medians_below_min_n_have_no_value, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate_refresh__writes_derived_rows_once_and_follows_changes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused, setup,
+						teardown),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests_name("evaluate", tests, NULL, NULL);
+}
