@@ -87,7 +87,7 @@ int vios_report_refresh_figures(size_t *changed, vios_store *st)
 	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
 		return 0;
 	/* a covenant from before school_figure does not let a school make
-	 * its rows: nothing to send under it (docs/rhythm-evaluation.md) */
+	 * its rows: nothing to send under it (docs/rhythm.md, Evaluation) */
 	for (t = 0; vios_crdt_tables()[t] && strcmp(vios_crdt_tables()[t], "school_figure") != 0; t++)
 		;
 	if ((error = vios_mandate_load(&m, st, 0)) < 0)
@@ -847,7 +847,7 @@ static void steering_text(FILE *f, json_t *st)
 
 	if (st == NULL)
 		return;
-	fprintf(f, "\nsteering group: evaluation figures per month (docs/rhythm-evaluation.md)\n");
+	fprintf(f, "\nsteering group: evaluation figures per month (docs/rhythm.md, Evaluation)\n");
 	fprintf(f, "%-8s %-24s %-32s %9s\n", "MONTH", "SCHOOL", "FIGURE", "VALUE");
 	json_array_foreach(totals, k, t) {
 		const char *month = json_string_value(json_object_get(t, "month"));

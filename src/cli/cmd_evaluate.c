@@ -1,7 +1,7 @@
 /*
  * cmd_evaluate.c - `vios evaluate`: a school's evaluation figures over a
  * period, as text or JSON (src/store/evaluate.c computes them;
- * docs/rhythm-evaluation.md).
+ * docs/rhythm.md, "Evaluation").
  */
 #include "cli/cli.h"
 #include "cli/table.h"

@@ -440,7 +440,7 @@ static const vios_cmd commands[] = {
 	  "value), the cases opened by status and escalation target, and the\n"
 	  "agreements due: how many, how many done by their due date, the share.\n"
 	  "The same figures per month go to the hub as theme data at every sync\n"
-	  "(counts and medians only; docs/rhythm-evaluation.md). --json: format\n"
+	  "(counts and medians only; docs/rhythm.md, Evaluation). --json: format\n"
 	  "vios-evaluate-1.\n", NULL },
 	{ "keys", cmd_keys, NEEDS_STORE, "Rotate and list this node's epoch keys (forward secrecy)",
 	  "usage: vios keys rotate\n"

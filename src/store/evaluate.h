@@ -1,7 +1,7 @@
 /*
  * evaluate.h - a school's evaluation figures (issue 22): what its VIOS
  * table did with its signals over a period, computed from the store alone
- * (docs/rhythm-evaluation.md).
+ * (docs/rhythm.md, "Evaluation").
  *
  * Over the school's own records (origin = the school):
  *   - signals per theme, by the month of seen_at;
@@ -54,7 +54,7 @@ int vios_figure_base(char *out, size_t len, int i);
 /*
  * The evaluation of school origin over the months from..to (YYYY-MM, both
  * included; NULL: to = this month, from = 11 months before to), as a new
- * object (docs/rhythm-evaluation.md):
+ * object (docs/rhythm.md, "Evaluation"):
  *   {"format": "vios-evaluate-1", "from", "to",
  *    "signals": {"total": N, "themes": [{"theme", "signals"}...]},
  *    "discussion": {"median_days": D|null, "n": N},

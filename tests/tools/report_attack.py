@@ -126,7 +126,7 @@ def read_text(f, path, facts):
     for line in open(path):
         tok = line.split()
         if line.startswith("steering group:"):
-            break  # the figures' section (vios-report-2): not read here (docs/rhythm-evaluation.md)
+            break  # the figures' section (vios-report-2): not read here (docs/rhythm.md, "Evaluation")
         if re.match(r"^\d+ rows with signals or a trend", line):
             old = True
         if len(tok) < 4 or not re.fullmatch(r"\d{4}-\d\d", tok[0]):
