@@ -111,6 +111,12 @@ say "agenda of $(jq -r .meeting.date <<<"$AGENDA"): $(jq '.signals | length' <<<
 SIG1=$(V regenboog --json signal list --new | jq -r '[.[] | select(.theme == "weapons")][0].id')
 must V regenboog signal close "$SIG1" --reason "counted twice: the same knife as another signal"
 say "one weapons signal closed at triage (no further action, with the reason); $(V regenboog --json signal list --new | jq length) signals still new"
+NEW=$(V regenboog --json signal list --new | jq -r '[.[] | select(.theme == "weapons") | .id] | join(",")')
+must V regenboog meeting add --kind thematic --date "$(day '-0 days')" --roles school,police,youth-work \
+	--minutes "The knives near the station: youth work and the community officer walk the route after school" --discussed "$NEW"
+[ "$(V regenboog --json meeting agenda --next | jq '[.signals[] | select(.theme == "weapons")] | length')" = 0 ] ||
+	fail "a discussed signal is still on the next agenda"
+say "today's thematic meeting discussed the $(tr ',' '\n' <<<"$NEW" | grep -c .) weapons signals: the next agenda no longer lists them"
 
 step "5. The record stores are encrypted: no name or note on disk"
 grep -rqa "Sam de Vries" "$D/regenboog" && fail "a pupil name is on disk in plain text"
@@ -198,6 +204,17 @@ for n in regenboog kompas; do must V "$n" sync; done
 V regenboog --json meeting list | jq -e '[.[] | select(.kind == "steering")] | length == 1' >/dev/null ||
 	fail "the steering meeting did not reach De Regenboog"
 say "the hub recorded the steering group's meeting (theme data, no case, no pupil); De Regenboog and Het Kompas hold it after their sync"
+
+step "9c. The end of the period: De Regenboog evaluates, the steering group sees the figures"
+must V regenboog --json evaluate
+EV=$(cat "$D/.out")
+say "De Regenboog, last 12 months: $(jq .signals.total <<<"$EV") signals, median $(jq .discussion.median_days <<<"$EV") days to their first discussion (n $(jq .discussion.n <<<"$EV")), $(jq .cases.opened <<<"$EV") case(s) opened, $(jq .agreements.on_time <<<"$EV") of $(jq .agreements.due <<<"$EV") agreements due were done on time"
+V regenboog evaluate | sed 's/^/     /'
+must V regenboog sync
+must V hub hub merge
+must V hub --json hub report --from "$MONTH"
+jq -e '.format == "vios-report-2" and (.steering.rows | length > 0)' "$D/.out" >/dev/null || fail "the report has no steering section"
+say "hub report (vios-report-2): the steering section has $(jq '.steering.rows | length' "$D/.out") figures per month and school, every count and n through the same suppression rule ($(jq '[.steering.rows[] | select(.n == "<5" or .value == "<5")] | length' "$D/.out") shown as <5)"
 
 step "10. Scenario 5, the audit: the privacy officer verifies, lists the flows and replays"
 must V fg sync
