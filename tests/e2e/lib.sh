@@ -87,3 +87,7 @@ nid() { V "$T/$1" --json whoami | jq -r .node_id; }
 recovery_codes() { grep -hoE '^ +[A-Z2-9]{4}(-[A-Z2-9]{4}){7} *$' "$@" | tr -d ' '; }
 # one_line FILE : FILE has exactly one non-empty line
 one_line() { [ "$(grep -c . "$1")" -eq 1 ]; }
+# sshd_privsep: sshd refuses to start without its privilege separation
+# directory, which only its systemd unit makes; as root, make it (ssh.sh,
+# network.sh: either may run first on a fresh machine)
+sshd_privsep() { [ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd; }

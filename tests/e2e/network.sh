@@ -131,6 +131,7 @@ elif [ "${SAN:-0}" = 1 ]; then
 	echo "skip ssh under SAN=1: libgit2 1.5's ssh transport leaks per connection"
 else
 	S="$T/ssh"; mkdir -p "$S/home/.ssh"
+	sshd_privsep
 	ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey" && ssh-keygen -q -t ed25519 -N '' -f "$S/key" && cp "$S/key.pub" "$S/authorized_keys"
 	for try in 1 2 3 4 5; do
 		PORT=$((20000 + RANDOM % 20000))

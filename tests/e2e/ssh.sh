@@ -20,7 +20,7 @@ unset SSH_AUTH_SOCK SSH_AGENT_PID
 # pointers, so the suppression matches only with the slow unwinder.
 [ "${SAN:-0}" = 1 ] && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 ME=$(id -un)
-[ "$(id -u)" -eq 0 ] && mkdir -p /run/sshd # sshd's privilege separation directory, as root
+sshd_privsep
 
 nodes "hub hub" "s1 school" "pol partner police" "nokey school"
 content_covenant
