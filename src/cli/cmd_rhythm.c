@@ -30,19 +30,31 @@
 #define PLAN_MONTHS 12
 #define PLAN_MAX_DAYS 366
 
-/* date (valid, YYYY-MM-DD) moved by months and days, by the calendar. */
-static void date_add(char out[11], const char *date, int months, long days)
+/* date (valid, YYYY-MM-DD) moved by months and days, by the calendar: a
+ * month later is the same day of the month, or that month's last day when
+ * it has none (31 January + 1 month = 28 or 29 February). -1 when the
+ * result is past 9999-12-31. */
+static int date_add(char out[11], const char *date, int months, long days)
 {
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	struct tm tm = { 0 };
+	int y, m, last;
 	time_t t;
 
-	tm.tm_year = atoi(date) - 1900;
-	tm.tm_mon = atoi(date + 5) - 1 + months;
-	tm.tm_mday = atoi(date + 8);
+	y = atoi(date);
+	m = atoi(date + 5) - 1 + months;
+	y += m / 12;
+	m %= 12;
+	last = mdays[m] + (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m;
+	tm.tm_mday = atoi(date + 8) > last ? last : atoi(date + 8);
 	tm.tm_hour = 12;
 	t = timegm(&tm) + (time_t)days * 86400;
 	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	if (tm.tm_year + 1900 > 9999 || strftime(out, 11, "%Y-%m-%d", &tm) != 10)
+		return -1;
+	return 0;
 }
 
 /* --every Nw|Nd as days (1 to PLAN_MAX_DAYS); 0 for anything else. */
@@ -104,9 +116,8 @@ static int series_dates(char (*dates)[11], const char *from, const char *until, 
 	char d[11];
 
 	for (int n = 0;; n++) {
-		date_add(d, from, 0, days * n);
-		if (strcmp(d, until) > 0)
-			return n;
+		if (date_add(d, from, 0, days * n) < 0 || strcmp(d, until) > 0)
+			return n; /* past 9999 is past any until */
 		if (n == PLAN_MAX)
 			return -1;
 		memcpy(dates[n], d, sizeof(d));
@@ -158,7 +169,8 @@ int cli_meeting_plan(vios_cli *cli, int argc, char **argv)
 	if (until != NULL && strcmp(until, from) < 0)
 		return cli_usage(cli, "--until %s lies before --from %s", until, from);
 	if (until == NULL) {
-		date_add(last, from, PLAN_MONTHS, 0);
+		if (date_add(last, from, PLAN_MONTHS, 0) < 0)
+			return cli_usage(cli, "--from %s: give --until, %d months later is past 9999", from, PLAN_MONTHS);
 		until = last;
 	}
 	if ((n = series_dates(dates, from, until, days)) < 0)
@@ -290,7 +302,8 @@ static const cli_col agenda_overdue_cols[] = { { "due_date", "DUE", 0 }, { "owne
 /* Whether the agenda may name pupils: a case meeting's (rhythm.h). */
 static int names_pupils(const json_t *m)
 {
-	return !strcmp(str(m, "kind"), "case") || json_is_string(json_object_get(m, "case_id"));
+	return vios_meeting_is_case(json_string_value(json_object_get(m, "kind")),
+				    json_string_value(json_object_get(m, "case_id")));
 }
 
 static void agenda_text(FILE *f, const json_t *doc)

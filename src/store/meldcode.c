@@ -189,9 +189,12 @@ int vios_meldcode_set(vios_meldcode *m, int step, const char *date, const char *
 		vios_error_set(VIOS_ERR_INPUT, "--date: '%s' is not a date (YYYY-MM-DD)", date);
 		return VIOS_EUSAGE;
 	}
+	/* a step is recorded once taken: at the latest tomorrow, the day of
+	 * slack every date of what happened has (store/records.c) */
 	vios_day_after(tomorrow, 1);
-	if (strcmp(date, tomorrow) >= 0) {
-		vios_error_set(VIOS_ERR_INPUT, "--date: %s is in the future: record a step once it is taken", date);
+	if (strcmp(date, tomorrow) > 0) {
+		vios_error_set(VIOS_ERR_INPUT, "--date: %s is in the future (at the latest %s): record a step once it"
+			       " is taken", date, tomorrow);
 		return VIOS_EUSAGE;
 	}
 	if (note != NULL && !note_valid(note, strlen(note))) {

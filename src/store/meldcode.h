@@ -49,8 +49,8 @@ int vios_meldcode_parse(vios_meldcode *m, const char *text);
 void vios_meldcode_clear(vios_meldcode *m);
 
 /*
- * Records step (1..5) on m: date (YYYY-MM-DD, a real date, not after
- * today), note (NULL: none; replaces the step's note), and for step 5 the
+ * Records step (1..5) on m: date (YYYY-MM-DD, a real date, at the latest
+ * tomorrow, the day of slack of every date of what happened), note (NULL: none; replaces the step's note), and for step 5 the
  * outcome word (required there, refused elsewhere). Step 5 needs steps 1 to
  * 4 first. VIOS_EUSAGE with one line otherwise; m unchanged on error.
  */

@@ -557,6 +557,30 @@ static int row_rules(vios_store *st, const tableinfo *t, const char *id, const v
 			}
 		}
 	}
+	/* A held meeting stays held: planned again, it would quietly take what
+	 * it discussed back to new (store/rhythm.h). */
+	if (!strcmp(t->table, "meeting") && id != NULL && field(f, n, "planned") && !strcmp(field(f, n, "planned"), "1")) {
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, NULL, 0, "planned")) < 0)
+			return error;
+		if (v1 == NULL || strcmp(v1, "1") != 0) {
+			vios_error_set(VIOS_ERR_INPUT, "meeting %s was held: it cannot be planned again", id);
+			return VIOS_EUSAGE;
+		}
+	}
+	/* A meeting that is no case meeting travels as theme data: what it
+	 * discussed names only signals about no pupil (store/rhythm.h). */
+	if (!strcmp(t->table, "meeting") &&
+	    (field(f, n, "discussed") || field(f, n, "kind") || field(f, n, "case_id"))) {
+		char b3[64];
+		const char *v3;
+		if ((error = after(&v1, b1, sizeof(b1), st, t, id, f, n, "discussed")) < 0 ||
+		    (error = after(&v2, b2, sizeof(b2), st, t, id, f, n, "kind")) < 0 ||
+		    (error = after(&v3, b3, sizeof(b3), st, t, id, f, n, "case_id")) < 0)
+			return error;
+		if (v1 != NULL && *v1 && !vios_meeting_is_case(v2, v3) &&
+		    (error = vios_meeting_discussed_theme_check(st, "--discussed", v1)) < 0)
+			return error;
+	}
 	/* The hub's own meetings are the region's steering and evaluation
 	 * meetings: theme data every school receives (sync/recipients.c), so
 	 * never a case meeting nor one that names a case. */
@@ -920,7 +944,7 @@ static int name_guard_fields(int *skipped, vios_store *st, const char *table, co
 			case_id = case_id ? case_id : json_string_value(json_object_get(cur, "case_id"));
 			pupil = pupil ? pupil : json_string_value(json_object_get(cur, "pupil_id"));
 		}
-		if (!strcmp(table, "meeting") && ((kind && !strcmp(kind, "case")) || (case_id && *case_id)))
+		if (!strcmp(table, "meeting") && vios_meeting_is_case(kind, case_id))
 			return 0;
 		if (!strcmp(table, "signal") && pupil && *pupil)
 			return 0;

@@ -167,6 +167,42 @@ int vios_meeting_discussed_check(vios_store *st, const char *label, const char *
 	}
 }
 
+int vios_meeting_is_case(const char *kind, const char *case_id)
+{
+	return (kind != NULL && !strcmp(kind, "case")) || (case_id != NULL && *case_id);
+}
+
+int vios_meeting_discussed_theme_check(vios_store *st, const char *label, const char *list)
+{
+	const char *p = list;
+	char item[64];
+	int pos = 0, error = 0;
+
+	assert(st != NULL && label != NULL && list != NULL);
+	while (*p && error == 0) {
+		size_t k = strcspn(p, ",");
+		const char *q[] = { item };
+		json_t *rows = NULL;
+		const char *what;
+		pos++;
+		snprintf(item, sizeof(item), "%.*s", (int)(k < sizeof(item) ? k : sizeof(item) - 1), p);
+		if ((error = vios_query(&rows, st,
+					"SELECT 'a case' AS what FROM case_file WHERE id = ?1"
+					" UNION ALL SELECT 'a signal about a pupil' FROM signal WHERE id = ?1"
+					" AND coalesce(pupil_id, '') <> ''", q, 1)) < 0)
+			return error;
+		what = json_string_value(json_object_get(json_array_get(rows, 0), "what"));
+		if (what != NULL) {
+			vios_error_set(VIOS_ERR_INPUT, "%s: item %d %s is %s: a meeting that is no case meeting travels as"
+				       " theme data and lists only signals about no pupil", label, pos, item, what);
+			error = VIOS_EUSAGE;
+		}
+		json_decref(rows);
+		p += k + (p[k] ? 1 : 0);
+	}
+	return error;
+}
+
 int vios_meeting_hold(vios_store *st, const char *id, const vios_field *fields, size_t n)
 {
 	vios_field f[16];
@@ -219,10 +255,15 @@ int vios_meeting_hold(vios_store *st, const char *id, const vios_field *fields, 
 
 int vios_meeting_upcoming(json_t **out, vios_store *st, const char *day)
 {
-	const char *p[] = { day };
+	const char *q[2];
 
 	assert(out != NULL && st != NULL && day != NULL);
-	return vios_query(out, st, "SELECT * FROM meeting WHERE planned = 1 AND date >= ?1 ORDER BY date, id", p, 1);
+	/* this node's own: another node's planned meetings held here (theme
+	 * data) are not this table's */
+	q[0] = day;
+	q[1] = st->node->node_id;
+	return vios_query(out, st, "SELECT * FROM meeting WHERE planned = 1 AND date >= ?1 AND origin = ?2"
+			  " ORDER BY date, id", q, 2);
 }
 
 int vios_meeting_next(char id[37], vios_store *st, const char *day)
@@ -248,7 +289,7 @@ static int agenda_parts(json_t *doc, vios_store *st, const json_t *m)
 {
 	const char *date = json_string_value(json_object_get(m, "date"));
 	const char *kind = json_string_value(json_object_get(m, "kind"));
-	int named = (kind && !strcmp(kind, "case")) || json_is_string(json_object_get(m, "case_id"));
+	int named = vios_meeting_is_case(kind, json_string_value(json_object_get(m, "case_id")));
 	/* ?1 the date, ?2 the kind, ?3 the last held meeting's date, ?4 this
 	 * node: the agenda is this node's table, its own records only (another
 	 * school's theme data or a hub's meeting held here is not on it) */
@@ -289,10 +330,15 @@ static int agenda_parts(json_t *doc, vios_store *st, const json_t *m)
 	json_array_foreach(cases, i, c) {
 		json_t *overdue = NULL;
 		const char *q[2] = { json_string_value(json_object_get(c, "id")), date };
+		/* an agreement's action is case data: on a case meeting's agenda
+		 * only; any other meeting sees who owes it and since when */
 		if ((error = vios_query(&overdue, st,
-					"SELECT id, owner_role, action, due_date FROM agreement WHERE status = 'open'"
-					" AND due_date < ?2 AND (case_id = ?1"
-					" OR meeting_id IN (SELECT id FROM meeting WHERE case_id = ?1)) ORDER BY due_date, id",
+					named ? "SELECT id, owner_role, action, due_date FROM agreement WHERE status = 'open'"
+						" AND due_date < ?2 AND (case_id = ?1"
+						" OR meeting_id IN (SELECT id FROM meeting WHERE case_id = ?1)) ORDER BY due_date, id"
+					      : "SELECT id, owner_role, due_date FROM agreement WHERE status = 'open'"
+						" AND due_date < ?2 AND (case_id = ?1"
+						" OR meeting_id IN (SELECT id FROM meeting WHERE case_id = ?1)) ORDER BY due_date, id",
 					q, 2)) < 0)
 			goto done;
 		if (json_object_set_new(c, "overdue", overdue) < 0) {
@@ -322,6 +368,12 @@ int vios_meeting_agenda(json_t **out, vios_store *st, const char *id)
 	if ((error = one_row(&rows, st, "SELECT * FROM meeting WHERE id = ?1", id, "meeting")) < 0)
 		return error;
 	m = json_array_get(rows, 0);
+	if (strcmp(json_string_value(json_object_get(m, "origin")) ?: "", st->node->node_id) != 0) {
+		vios_error_set(VIOS_ERR_INPUT, "meeting %s is another node's: an agenda is for this node's own"
+			       " planned meetings (see 'vios meeting list --upcoming')", id);
+		error = VIOS_EUSAGE;
+		goto done;
+	}
 	if (json_integer_value(json_object_get(m, "planned")) != 1) {
 		vios_error_set(VIOS_ERR_INPUT, "meeting %s was held already: only a planned meeting has an agenda"
 			       " (see 'vios meeting list --upcoming')", id);

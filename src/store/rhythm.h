@@ -111,6 +111,24 @@ int vios_signal_close(vios_store *st, const char *id, const char *reason);
 int vios_meeting_discussed_check(vios_store *st, const char *label, const char *list);
 
 /*
+ * A case meeting: kind "case", or a meeting about a case (case_id set and
+ * not empty). The one test: the name guard, the discussed list's rule below
+ * and the agenda ask it. Any other meeting travels as theme data.
+ */
+int vios_meeting_is_case(const char *kind, const char *case_id);
+
+/*
+ * What a meeting that is no case meeting may list as discussed: signals
+ * about no pupil only. Such a meeting travels as theme data (to the hub,
+ * and to other schools where the covenant says so), so its list may name
+ * neither a case nor a signal about a pupil (their ids would tie theme
+ * data to case data). Called by the records layer on the row as a write
+ * leaves it, after vios_meeting_discussed_check. 0, or VIOS_EUSAGE naming
+ * the item's position and id.
+ */
+int vios_meeting_discussed_theme_check(vios_store *st, const char *label, const char *list);
+
+/*
  * Holds planned meeting id: writes planned = 0 with the fields given (its
  * minutes, and as the caller has them discussed and date: columns of the
  * meeting table) through vios_record_edit, checked as an edit is.

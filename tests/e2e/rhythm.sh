@@ -54,8 +54,11 @@ t "the agenda holds the new signal" bash -c "'$VIOS' --home '$H' --json meeting 
 t "the agenda leaves out the linked signal" bash -c "'$VIOS' --home '$H' --json meeting agenda '$M1' | jq -e --arg s '$S3' 'all(.signals[]; .id != \$s)'"
 t "the agenda holds the open case with its overdue agreement" bash -c "'$VIOS' --home '$H' --json meeting agenda '$M1' | jq -e --arg c '$CASE' 'any(.cases[]; .id == \$c and (.overdue | length) == 1)'"
 t "a thematic agenda names no pupil" bash -c "! '$VIOS' --home '$H' meeting agenda '$M1' | grep -q 'Pupil $C' && '$VIOS' --home '$H' --json meeting agenda '$M1' | jq -e 'all(.cases[]; has(\"pupil\") | not)'"
-t "the text agenda shows theme and action" bash -c "'$VIOS' --home '$H' meeting agenda --next | grep -q weapons && '$VIOS' --home '$H' meeting agenda --next | grep -q 'call the parents'"
-t "agenda --html writes the page" V "$H" meeting agenda --next --html "$T/agenda.html"
+t "the text agenda shows the theme and who owes the overdue agreement" bash -c "'$VIOS' --home '$H' meeting agenda --next | grep -q weapons && '$VIOS' --home '$H' meeting agenda --next | grep -q '$DUE'"
+t "a thematic agenda leaves out the agreement's action (case data)" bash -c "! '$VIOS' --home '$H' meeting agenda --next | grep -q 'call the parents' && '$VIOS' --home '$H' --json meeting agenda --next | jq -e 'all(.cases[].overdue[]; has(\"action\") | not)'"
+MC=$(V "$H" --json meeting list --upcoming | jq -r '[.[] | select(.kind == "case")][0].id')
+t "a case meeting's agenda shows the action" bash -c "'$VIOS' --home '$H' meeting agenda '$MC' | grep -q 'call the parents'"
+t "agenda --html writes the page" V "$H" meeting agenda "$MC" --html "$T/agenda.html"
 t "the page is mode 0600" test "$(stat -c %a "$T/agenda.html")" = 600
 w3m -dump -T text/html "$T/agenda.html" >"$T/agenda.txt" 2>&1
 t "w3m renders it with the signal's theme" grep -q weapons "$T/agenda.txt"
@@ -70,7 +73,11 @@ t "signal show says where it was discussed" bash -c "'$VIOS' --home '$H' signal 
 t "the next agenda no longer holds it" bash -c "'$VIOS' --home '$H' --json meeting agenda --next | jq -e --arg s '$S' '.meeting.id == \"$M2\" and all(.signals[]; .id != \$s)'"
 t "the held meeting left the upcoming list" bash -c "'$VIOS' --home '$H' --json meeting list --upcoming | jq -e 'all(.[]; .id != \"$M1\")'"
 S4=$(V "$H" signal add --theme alcohol --note "cans in the park" --at "$TODAY")
-t "meeting add --discussed moves a signal on" V "$H" meeting add --kind thematic --date "$TODAY" --minutes "cans" --discussed "$S4,$CASE"
+# a thematic meeting travels as theme data: it lists no case and no signal about a pupil
+bad 2 "a thematic meeting that lists a case" meeting add --kind thematic --date "$TODAY" --minutes "cans" --discussed "$S4,$CASE"
+bad 2 "a thematic meeting that lists a signal about a pupil" meeting add --kind thematic --date "$TODAY" --minutes "x" --discussed "$S3"
+t "a case meeting may list the case" V "$H" meeting add --kind case --case "$CASE" --date "$TODAY" --minutes "the case" --discussed "$CASE"
+t "meeting add --discussed moves a signal on" V "$H" meeting add --kind thematic --date "$TODAY" --minutes "cans" --discussed "$S4"
 t "that signal is on no later agenda" bash -c "'$VIOS' --home '$H' --json meeting agenda --next | jq -e --arg s '$S4' 'all(.signals[]; .id != \$s)'"
 t "trends since the last held thematic meeting" bash -c "'$VIOS' --home '$H' --json meeting agenda --next | jq -e '.since == \"$TODAY\" and (.trends | length) == 1'"
 

@@ -22,7 +22,7 @@
 
 static void set_ok(vios_meldcode *m, int step, const char *outcome)
 {
-	char date[11];
+	char date[24];
 	snprintf(date, sizeof(date), DAY "%d", step);
 	if (vios_meldcode_set(m, step, date, step == 3 ? "talked with mother" : NULL, outcome) != 0)
 		fail_msg("step %d: %s", step, vios_error_last());
@@ -88,7 +88,7 @@ static void test_meldcode__bad_steps_are_refused_and_leave_it_unchanged(void **s
 	};
 
 	(void)state;
-	vios_day_after(future, 1);
+	vios_day_after(future, 2);
 	assert_int_equal(vios_meldcode_parse(&m, NULL), 0);
 	for (int s = 1; s <= 4; s++)
 		set_ok(&m, s, NULL);

@@ -215,6 +215,12 @@ static void test_triage__a_planned_meeting_discusses_nothing_until_held(void **s
 		vios_field f[] = { { "minutes", "again" } };
 		assert_int_equal(vios_meeting_hold(st, m, f, 1), VIOS_EUSAGE);
 	}
+	{ /* and it is not planned again, which would take its signals back to new */
+		vios_field f[] = { { "planned", "1" } };
+		assert_int_equal(vios_record_edit(NULL, st, "meeting", m, f, 1), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "cannot be planned again"));
+		assert_string_equal(triage(st, x->signal, NULL, NULL, 0), "discussed");
+	}
 }
 
 /* A case or a meeting of another node that names the school's signal (the
