@@ -8,7 +8,7 @@
  * An agenda prints as text, as JSON (--json), or with --html FILE as a
  * printable, self-contained page (inline CSS, no scripts, nothing
  * fetched) written whole or not at all, mode 0600. Every value reaches the
- * page through html(), the one escaping function of this file.
+ * page through cli_html() (table.h), the one HTML escaping function of the CLI.
  */
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -341,22 +341,8 @@ static void agenda_text(FILE *f, const json_t *doc)
 		cli_table(f, (json_t *)trends, agenda_trend_cols);
 }
 
-/* The one escaping function: text as HTML character data or attribute value. */
-static void html(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f); break;
-		}
-	}
-}
 
-/* A table of rows under cols, every cell through html(); "none" when empty. */
+/* A table of rows under cols, every cell through cli_html(); "none" when empty. */
 static void html_table(FILE *f, const json_t *rows, const cli_col *cols, int pupils)
 {
 	const json_t *row;
@@ -370,7 +356,7 @@ static void html_table(FILE *f, const json_t *rows, const cli_col *cols, int pup
 	for (const cli_col *c = cols; c->key; c++)
 		if (strcmp(c->key, "pupil") || pupils) {
 			fputs("<th>", f);
-			html(f, c->header);
+			cli_html(f, c->header);
 			fputs("</th>", f);
 		}
 	fputs("</tr>\n", f);
@@ -379,7 +365,7 @@ static void html_table(FILE *f, const json_t *rows, const cli_col *cols, int pup
 		for (const cli_col *c = cols; c->key; c++)
 			if (strcmp(c->key, "pupil") || pupils) {
 				fputs("<td>", f);
-				html(f, str(row, c->key));
+				cli_html(f, str(row, c->key));
 				fputs("</td>", f);
 			}
 		fputs("</tr>\n", f);
@@ -394,9 +380,9 @@ static void agenda_html(FILE *f, const json_t *doc)
 	size_t i;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Agenda: ", f);
-	html(f, str(m, "kind"));
+	cli_html(f, str(m, "kind"));
 	fputs(" meeting ", f);
-	html(f, str(m, "date"));
+	cli_html(f, str(m, "date"));
 	fputs("</title>\n<style>\n"
 	      "body { font-family: sans-serif; margin: 2em; color: #111; }\n"
 	      "table { border-collapse: collapse; margin: 0.5em 0 1em; }\n"
@@ -406,15 +392,15 @@ static void agenda_html(FILE *f, const json_t *doc)
 	      "@media print { body { margin: 0; font-size: 10pt; } h2 { page-break-after: avoid; }"
 	      " tr { page-break-inside: avoid; } }\n"
 	      "</style>\n</head>\n<body>\n<h1>Agenda: ", f);
-	html(f, str(m, "kind"));
+	cli_html(f, str(m, "kind"));
 	fputs(" meeting on ", f);
-	html(f, str(m, "date"));
+	cli_html(f, str(m, "date"));
 	fputs("</h1>\n<p>Meeting ", f);
-	html(f, str(m, "id"));
+	cli_html(f, str(m, "id"));
 	fputs(", roles: ", f);
-	html(f, json_string_length(json_object_get(m, "roles")) ? str(m, "roles") : "-");
+	cli_html(f, json_string_length(json_object_get(m, "roles")) ? str(m, "roles") : "-");
 	fputs("</p>\n<h2>1. New signals, seen on or before ", f);
-	html(f, str(m, "date"));
+	cli_html(f, str(m, "date"));
 	fputs("</h2>\n", f);
 	html_table(f, json_object_get(doc, "signals"), agenda_signal_cols, pupils);
 	fputs("<h2>2. Open cases</h2>\n", f);
@@ -422,22 +408,22 @@ static void agenda_html(FILE *f, const json_t *doc)
 		fputs("<p class=\"none\">None.</p>\n", f);
 	json_array_foreach(json_object_get(doc, "cases"), i, c) {
 		fputs("<h3>Case ", f);
-		html(f, str(c, "id"));
+		cli_html(f, str(c, "id"));
 		fputs("</h3>\n<p>Status ", f);
-		html(f, str(c, "status"));
+		cli_html(f, str(c, "status"));
 		fputs(", lead ", f);
-		html(f, str(c, "lead_role"));
+		cli_html(f, str(c, "lead_role"));
 		fputs(", opened ", f);
-		html(f, str(c, "opened_at"));
+		cli_html(f, str(c, "opened_at"));
 		if (pupils) {
 			fputs(", pupil ", f);
-			html(f, str(c, "pupil"));
+			cli_html(f, str(c, "pupil"));
 		}
 		fputs(".</p>\n<p>Overdue agreements:</p>\n", f);
 		html_table(f, json_object_get(c, "overdue"), agenda_overdue_cols, pupils);
 	}
 	fputs("<h2>3. Trends recorded since ", f);
-	html(f, json_is_string(json_object_get(doc, "since")) ? str(doc, "since") : "the start");
+	cli_html(f, json_is_string(json_object_get(doc, "since")) ? str(doc, "since") : "the start");
 	fputs("</h2>\n", f);
 	html_table(f, json_object_get(doc, "trends"), agenda_trend_cols, pupils);
 	fputs("</body>\n</html>\n", f);

@@ -4,7 +4,7 @@
  *
  * The store assembles one JSON document; this file prints it as JSON or
  * renders it as a printable, self-contained HTML page (inline CSS, no
- * scripts, nothing fetched). Every value reaches the page through html(),
+ * scripts, nothing fetched). Every value reaches the page through cli_html(),
  * the one escaping function. A file is created O_EXCL|O_NOFOLLOW, mode
  * 0600, before the report is made, so an existing file or a link is
  * refused with nothing read or logged; a report that fails removes it.
@@ -26,20 +26,6 @@
 
 #define OPT_JSON 1000
 
-/* The one escaping function: text as HTML character data or attribute value. */
-static void html(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f); break;
-		}
-	}
-}
 
 /* A value of the document as text: strings as they are, yes/no, numbers, "-". */
 static void value(FILE *f, const json_t *v)
@@ -47,14 +33,14 @@ static void value(FILE *f, const json_t *v)
 	char num[32];
 
 	if (json_is_string(v))
-		html(f, json_string_value(v));
+		cli_html(f, json_string_value(v));
 	else if (json_is_boolean(v))
-		html(f, json_is_true(v) ? "yes" : "no");
+		cli_html(f, json_is_true(v) ? "yes" : "no");
 	else if (json_is_integer(v)) {
 		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-		html(f, num);
+		cli_html(f, num);
 	} else
-		html(f, "-");
+		cli_html(f, "-");
 }
 
 /* A column name as a label: underscores as spaces. */
@@ -66,7 +52,7 @@ static void label(FILE *f, const char *key)
 	for (char *p = buf; *p; p++)
 		if (*p == '_')
 			*p = ' ';
-	html(f, buf);
+	cli_html(f, buf);
 }
 
 /* Yes/no columns the schema keeps as 0 or 1. */
@@ -83,7 +69,7 @@ static void record(FILE *f, const char *title, const json_t *row)
 	size_t i;
 
 	fputs("<section class=\"rec\"><h3>", f);
-	html(f, title);
+	cli_html(f, title);
 	fputs("</h3>\n<table>\n", f);
 	json_object_foreach((json_t *)row, key, v) {
 		if (!strcmp(key, "made_by") || !strcmp(key, "sent") || !strcmp(key, "origin") ||
@@ -93,7 +79,7 @@ static void record(FILE *f, const char *title, const json_t *row)
 		label(f, key);
 		fputs("</th><td>", f);
 		if (yes_no_col(key) && json_is_integer(v))
-			html(f, json_integer_value(v) ? "yes" : "no");
+			cli_html(f, json_integer_value(v) ? "yes" : "no");
 		else
 			value(f, v);
 		fputs("</td></tr>\n", f);
@@ -127,7 +113,7 @@ static void record(FILE *f, const char *title, const json_t *row)
 		fputs(" (node ", f);
 		value(f, json_object_get(e, "node_id"));
 		fputs("), bundle ", f);
-		html(f, seq);
+		cli_html(f, seq);
 		fputs(", ", f);
 		value(f, json_object_get(e, "at"));
 	}
@@ -142,8 +128,8 @@ static void section(FILE *f, const char *title, const char *one, const json_t *r
 
 	snprintf(n, sizeof(n), " (%zu)", json_array_size(rows));
 	fputs("<h2>", f);
-	html(f, title);
-	html(f, n);
+	cli_html(f, title);
+	cli_html(f, n);
 	fputs("</h2>\n", f);
 	if (json_array_size(rows) == 0)
 		fputs("<p>None held here.</p>\n", f);

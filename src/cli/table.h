@@ -26,4 +26,9 @@ void cli_json_line(FILE *f, json_t *v);
  * `return cli_json_out(json_pack(...));` is a whole JSON output. */
 int cli_json_out(json_t *v);
 
+/* Writes s to f escaped for HTML text and attribute values (& < > " ').
+ * The one escaping function of every HTML page the CLI writes (the subject
+ * access report, the meeting agenda); NULL writes nothing. */
+void cli_html(FILE *f, const char *s);
+
 #endif
