@@ -277,7 +277,7 @@ static json_t *figure_words(json_t *figs)
  */
 static int grid_figures(json_t **out, vios_store *st, json_t *schools, const char *lo, const char *hi)
 {
-	json_t *figs = NULL, *words = NULL, *rows = json_array(), *r;
+	json_t *figs = NULL, *words = NULL, *ix = NULL, *rows = json_array(), *r;
 	char m[8];
 	size_t i, s, w;
 	int error;
@@ -287,9 +287,20 @@ static int grid_figures(json_t **out, vios_store *st, json_t *schools, const cha
 		return vios_error_nomem();
 	if ((error = vios_school_figure_list(&figs, st, lo, hi)) < 0)
 		goto done;
-	if ((words = figure_words(figs)) == NULL) {
+	if ((words = figure_words(figs)) == NULL || (ix = json_object()) == NULL) {
 		error = vios_error_nomem();
 		goto done;
+	}
+	/* the rows by "origin month figure" (the three are words without a
+	 * space: a node id, YYYY-MM, a figure word), so each cell is one look-up */
+	json_array_foreach(figs, i, r) {
+		char key[160];
+		snprintf(key, sizeof(key), "%s %s %s", json_string_value(json_object_get(r, "origin")) ?: "",
+			 json_string_value(json_object_get(r, "month")) ?: "", json_string_value(json_object_get(r, "figure")) ?: "");
+		if (json_object_set(ix, key, r) < 0) {
+			error = vios_error_nomem();
+			goto done;
+		}
 	}
 	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; next_month(m))
 		for (s = 0; s < json_array_size(schools); s++) {
@@ -299,16 +310,15 @@ static int grid_figures(json_t **out, vios_store *st, json_t *schools, const cha
 				const char *f = json_string_value(json_array_get(words, w));
 				int median = vios_figure_is_median(f);
 				json_t *value = median ? json_null() : json_integer(0), *n = median ? json_integer(0) : json_null();
-				json_array_foreach(figs, i, r)
-					if (!strcmp(json_string_value(json_object_get(r, "origin")) ?: "", sid) &&
-					    !strcmp(json_string_value(json_object_get(r, "month")) ?: "", m) &&
-					    !strcmp(json_string_value(json_object_get(r, "figure")) ?: "", f)) {
-						json_t *v = json_object_get(r, "value"), *k = json_object_get(r, "n");
-						json_decref(value);
-						json_decref(n);
-						value = json_is_integer(v) ? json_incref(v) : median ? json_null() : json_integer(0);
-						n = median ? (json_is_integer(k) ? json_incref(k) : json_integer(0)) : json_null();
-					}
+				char key[160];
+				snprintf(key, sizeof(key), "%s %s %s", sid ?: "", m, f);
+				if ((r = json_object_get(ix, key)) != NULL) {
+					json_t *v = json_object_get(r, "value"), *k = json_object_get(r, "n");
+					json_decref(value);
+					json_decref(n);
+					value = json_is_integer(v) ? json_incref(v) : median ? json_null() : json_integer(0);
+					n = median ? (json_is_integer(k) ? json_incref(k) : json_integer(0)) : json_null();
+				}
 				if (json_array_append_new(rows, json_pack("{s:s, s:O, s:s, s:s, s:o, s:o}", "month", m, "school",
 									  json_object_get(sc, "name"), "school_id", sid,
 									  "figure", f, "value", value, "n", n)) < 0) {
@@ -322,6 +332,7 @@ static int grid_figures(json_t **out, vios_store *st, json_t *schools, const cha
 done:
 	json_decref(figs);
 	json_decref(words);
+	json_decref(ix);
 	json_decref(rows);
 	return error;
 }
