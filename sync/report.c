@@ -162,30 +162,6 @@ void vios_report_cell(char out[24], json_t *signals)
 		snprintf(out, 24, "%s", json_string_value(signals) ?: VIOS_REPORT_HIDDEN);
 }
 
-static void next_month(char m[8])
-{
-	assert(strlen(m) == 7 && m[4] == '-');
-	int y = atoi(m), mo = atoi(m + 5) + 1;
-	if (mo > 12) {
-		mo = 1;
-		y++;
-	}
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%04d-%02d", y % 10000, mo);
-	memcpy(m, buf, 7);
-	m[7] = 0;
-}
-
-/* The current month, YYYY-MM, in local time (vios_now). */
-static void this_month(char out[8])
-{
-	time_t t = vios_now();
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(out, 8, "%Y-%m", &tm);
-}
-
 /* theme's entry {"theme", "label"} in themes, appended when absent. */
 static int theme_add(json_t *themes, const vios_theme_set *set, const char *theme)
 {
@@ -302,7 +278,7 @@ static int grid_figures(json_t **out, vios_store *st, json_t *schools, const cha
 			goto done;
 		}
 	}
-	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; next_month(m))
+	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; vios_month_add(m, m, 1))
 		for (s = 0; s < json_array_size(schools); s++) {
 			json_t *sc = json_array_get(schools, s);
 			const char *sid = json_string_value(json_object_get(sc, "origin"));
@@ -358,7 +334,7 @@ int vios_report_grid(json_t **out, vios_store *st, const char *from, const char 
 	snprintf(hi, sizeof(hi), "%s", to ? to : json_string_value(json_object_get(json_array_get(range, 0), "hi")) ?: "");
 	json_decref(range);
 	/* never a month after the current one, whatever a record says */
-	this_month(now);
+	vios_this_month(now);
 	if (hi[0] && strcmp(hi, now) > 0)
 		memcpy(hi, now, sizeof(hi));
 	if ((rows = json_array()) == NULL) {
@@ -373,7 +349,7 @@ int vios_report_grid(json_t **out, vios_store *st, const char *from, const char 
 	    (error = vios_signal_count_schools(&schools, st)) < 0 ||
 	    (error = report_themes(&themes, st, counts, trends)) < 0)
 		goto done;
-	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; next_month(m)) {
+	for (snprintf(m, sizeof(m), "%s", lo); strcmp(m, hi) <= 0; vios_month_add(m, m, 1)) {
 		for (s = 0; s < json_array_size(schools); s++) {
 			json_t *sc = json_array_get(schools, s);
 			const char *sid = json_string_value(json_object_get(sc, "origin"));

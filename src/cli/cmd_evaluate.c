@@ -88,10 +88,11 @@ int cmd_evaluate(vios_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	if ((from && !vios_month_valid(from)) || (to && !vios_month_valid(to)))
-		return cli_usage(cli, "--from and --to take a month, YYYY-MM (01 to 12)");
-	if (from && to && strcmp(from, to) > 0)
-		return cli_usage(cli, "--from %s is after --to %s", from, to);
+	{ /* refused before unlocking: the period needs no store */
+		char lo[8], hi[8];
+		if ((error = vios_evaluate_period(lo, hi, from, to)) < 0)
+			return error;
+	}
 	if ((error = cli_open(cli)) < 0)
 		return error;
 	if (vios_kind_index(cli->node->kind) != VIOS_KIND_SCHOOL) {

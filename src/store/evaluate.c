@@ -153,18 +153,7 @@ int vios_figure_base(char *out, size_t len, int i)
 
 /* ---- the period ---------------------------------------------------------- */
 
-/* month plus delta months (YYYY-MM, valid) into out. */
-static void month_add(char out[8], const char *month, int delta)
-{
-	int m = atoi(month) * 12 + atoi(month + 5) - 1 + delta;
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%04d-%02d", (m / 12) % 10000, m % 12 + 1);
-	memcpy(out, buf, 7);
-	out[7] = 0;
-}
-
-static int period(char lo[8], char hi[8], const char *from, const char *to)
+int vios_evaluate_period(char lo[8], char hi[8], const char *from, const char *to)
 {
 	if ((from && !vios_month_valid(from)) || (to && !vios_month_valid(to))) {
 		vios_error_set(VIOS_ERR_INPUT, "--from and --to take a month, YYYY-MM (01 to 12)");
@@ -172,16 +161,12 @@ static int period(char lo[8], char hi[8], const char *from, const char *to)
 	}
 	if (to)
 		snprintf(hi, 8, "%s", to);
-	else {
-		time_t t = vios_now();
-		struct tm tm;
-		localtime_r(&t, &tm);
-		strftime(hi, 8, "%Y-%m", &tm);
-	}
+	else
+		vios_this_month(hi);
 	if (from)
 		snprintf(lo, 8, "%s", from);
 	else
-		month_add(lo, hi, -11);
+		vios_month_add(lo, hi, -11);
 	if (strcmp(lo, hi) > 0) {
 		vios_error_set(VIOS_ERR_INPUT, "--from %s is after the period's end %s%s", lo, hi, to ? "" : " (this month)");
 		return VIOS_EUSAGE;
@@ -244,7 +229,7 @@ int vios_evaluate(json_t **out, vios_store *st, const char *origin, const char *
 
 	assert(out != NULL && st != NULL && origin != NULL);
 	*out = NULL;
-	if ((error = period(lo, hi, from, to)) < 0 || (error = rows_load(&rows, st, origin, lo, hi)) < 0)
+	if ((error = vios_evaluate_period(lo, hi, from, to)) < 0 || (error = rows_load(&rows, st, origin, lo, hi)) < 0)
 		return error;
 	if ((error = median_of(&dmed, &dn, rows.signals, NULL, "discussed")) < 0 ||
 	    (error = median_of(&cmed, &cn, rows.signals, NULL, "cased")) < 0)

@@ -67,6 +67,12 @@ int vios_figure_base(char *out, size_t len, int i);
  */
 int vios_evaluate(json_t **out, vios_store *st, const char *origin, const char *from, const char *to);
 
+/* The period [lo, hi] of --from and --to (YYYY-MM; NULL: the last 12
+ * months up to this one), the one check of both: VIOS_EUSAGE with one line
+ * for a month that is not YYYY-MM or from after the end. Needs no store
+ * (the CLI asks it before unlocking). */
+int vios_evaluate_period(char lo[8], char hi[8], const char *from, const char *to);
+
 /*
  * The figures of school origin per month, every month it has data for:
  * [{"month", "figure", "value": N|null, "n": N|null}...]; a median whose

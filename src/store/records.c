@@ -81,6 +81,28 @@ void vios_today(char out[11])
 	vios_day_after(out, 0);
 }
 
+void vios_this_month(char out[8])
+{
+	char day[11];
+
+	vios_today(day);
+	memcpy(out, day, 7);
+	out[7] = 0;
+}
+
+void vios_month_add(char out[8], const char *month, int delta)
+{
+	int m = atoi(month) * 12 + atoi(month + 5) - 1 + delta;
+	char buf[32];
+
+	assert(vios_month_valid(month));
+	if (m < 0)
+		m = 0;
+	snprintf(buf, sizeof(buf), "%04d-%02d", (m / 12) % 10000, m % 12 + 1);
+	memcpy(out, buf, 7);
+	out[7] = 0;
+}
+
 int vios_pupil_over16(const char *birth_date)
 {
 	char day[11], cutoff[16];

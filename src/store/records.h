@@ -30,6 +30,10 @@ int vios_month_valid(const char *month);     /* YYYY-MM */
  * day when the clocks change cannot land on the wrong date. */
 void vios_today(char out[11]);
 void vios_day_after(char out[11], int days);
+/* This month (local time, vios_now), and month (YYYY-MM, valid) moved by
+ * delta months, as YYYY-MM: the one month arithmetic (evaluate, report). */
+void vios_this_month(char out[8]);
+void vios_month_add(char out[8], const char *month, int delta);
 
 /*
  * Whether a pupil born on birth_date (YYYY-MM-DD) is 16 or older today, by

@@ -293,7 +293,11 @@ static int agenda_parts(json_t *doc, vios_store *st, const json_t *m)
 	/* ?1 the date, ?2 the kind, ?3 the last held meeting's date, ?4 this
 	 * node: the agenda is this node's table, its own records only (another
 	 * school's theme data or a hub's meeting held here is not on it) */
-	const char *p[4] = { date, kind, NULL, st->node->node_id };
+	const char *about = json_string_value(json_object_get(m, "case_id"));
+	/* ?5 the case a meeting is about (NULL: none): its agenda is that
+	 * case's, and new signals about its pupil only, so the roles of one
+	 * case do not read the names of another's */
+	const char *p[5] = { date, kind, NULL, st->node->node_id, about && *about ? about : NULL };
 	json_t *since = NULL, *signals = NULL, *cases = NULL, *trends = NULL, *c;
 	size_t i;
 	int error;
@@ -309,17 +313,19 @@ static int agenda_parts(json_t *doc, vios_store *st, const json_t *m)
 	    (error = vios_query(&signals, st, named
 				? "SELECT s.id, s.seen_at, s.theme, s.severity, s.location, p.name AS pupil FROM signal s"
 				  " LEFT JOIN pupil p ON p.id = s.pupil_id WHERE s.origin = ?4 AND s.seen_at <= ?1 AND "
-				  VIOS_SQL_SIGNAL_TRIAGE("s") " = 'new' ORDER BY s.seen_at, s.id"
+				  VIOS_SQL_SIGNAL_TRIAGE("s") " = 'new' AND (?5 IS NULL OR s.pupil_id ="
+				  " (SELECT pupil_id FROM case_file WHERE id = ?5)) ORDER BY s.seen_at, s.id"
 				: "SELECT s.id, s.seen_at, s.theme, s.severity, s.location FROM signal s"
 				  " WHERE s.origin = ?4 AND s.seen_at <= ?1 AND " VIOS_SQL_SIGNAL_TRIAGE("s") " = 'new'"
-				  " ORDER BY s.seen_at, s.id",
-				p, 4)) < 0 ||
+				  " AND ?5 IS NULL ORDER BY s.seen_at, s.id",
+				p, 5)) < 0 ||
 	    (error = vios_query(&cases, st, named
 				? "SELECT c.id, c.status, c.lead_role, c.opened_at, p.name AS pupil FROM case_file c"
 				  " LEFT JOIN pupil p ON p.id = c.pupil_id WHERE c.origin = ?4 AND c.status IS NOT 'closed'"
-				  " ORDER BY c.opened_at, c.id"
+				  " AND (?5 IS NULL OR c.id = ?5) ORDER BY c.opened_at, c.id"
 				: "SELECT c.id, c.status, c.lead_role, c.opened_at FROM case_file c"
-				  " WHERE c.origin = ?4 AND c.status IS NOT 'closed' ORDER BY c.opened_at, c.id", p, 4)) < 0)
+				  " WHERE c.origin = ?4 AND c.status IS NOT 'closed' AND ?5 IS NULL ORDER BY c.opened_at, c.id",
+				p, 5)) < 0)
 		goto done;
 	p[2] = json_string_value(json_object_get(json_array_get(since, 0), "since"));
 	if ((error = vios_query(&trends, st,

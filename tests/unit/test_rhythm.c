@@ -404,6 +404,37 @@ static void test_agenda__new_signals_by_its_date_pupils_only_at_a_case_meeting(v
 	assert_int_equal(json_array_size(sig), 3);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(sig, 2), "pupil")), "Sam de Vries");
 	json_decref(doc);
+	{ /* a meeting about one case: that case, and new signals about its pupil only */
+		char other[37], k1[37], k2[37], am[37];
+		vios_field fp[] = { { "name", "Noor Bakker" } };
+		add(other, st, "pupil", fp, 1);
+		{
+			vios_field f[] = { { "pupil_id", x->pupil }, { "basis", "public-task" }, { "parents_informed", "1" } };
+			add(k1, st, "case_file", f, 3);
+		}
+		{
+			vios_field f[] = { { "pupil_id", other }, { "basis", "public-task" }, { "parents_informed", "1" } };
+			add(k2, st, "case_file", f, 3);
+		}
+		{
+			vios_field f[] = { { "kind", "case" }, { "date", x->today }, { "planned", "1" }, { "case_id", k1 } };
+			add(am, st, "meeting", f, 4);
+		}
+		FX_OK(vios_meeting_agenda(&doc, st, am));
+		assert_int_equal(json_array_size(json_object_get(doc, "cases")), 1);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "cases"), 0), "id")), k1);
+		sig = json_object_get(doc, "signals");
+		assert_int_equal(json_array_size(sig), 1); /* s3, about Sam; not the two signals about no pupil */
+		assert_string_equal(json_string_value(json_object_get(json_array_get(sig, 0), "id")), s3);
+		{ /* the other case's pupil is named nowhere on it */
+			char *text = json_dumps(doc, 0);
+			assert_non_null(text);
+			assert_null(strstr(text, "Noor Bakker"));
+			assert_null(strstr(text, k2));
+			free(text);
+		}
+		json_decref(doc);
+	}
 	/* a held meeting has no agenda */
 	{
 		vios_field f[] = { { "minutes", "held" } };
