@@ -21,7 +21,10 @@
  * Header-only (static inline): a test program is one .c file linked with
  * libvios.a, nothing else. Every function returns 0 or a vios error code
  * with its message in vios_error_last(), so a cmocka test wraps the calls in
- * FX_OK() and a tool in its own checker. Homes are DIR/<name>, the hub's
+ * FX_OK() and a tool in its own checker. In a cmocka test only (after
+ * cmocka.h), three helpers that fail the test themselves: fx_add (a record
+ * that must be accepted), and fx_snap / fx_assert_unchanged (the digest and
+ * the access log's length before and after a refused write). Homes are DIR/<name>, the hub's
  * DIR/hub and its bare repository DIR/hub.git; every home has the
  * passphrase FX_PASS. Stores are opened in one place, fx_store_open.
  */
@@ -38,6 +41,7 @@
 #include "node/node.h"
 #include "sync/registry.h"
 #include "crdt/crdt.h"
+#include "store/records.h"
 #include "store/store.h"
 #include "sync/trust.h"
 #include "util/error.h"
@@ -54,6 +58,38 @@
 		if ((call) < 0)                                                \
 			fail_msg("%s: %s", #call, vios_error_last());          \
 	} while (0)
+#endif
+
+#ifdef fail_msg
+/* In a cmocka test: adds a record that must be accepted, failing the test
+ * with the table and the library's message otherwise. */
+static inline void fx_add(char id[37], vios_store *st, const char *table, const vios_field *f, size_t n)
+{
+	if (vios_record_add(id, st, table, f, n) < 0)
+		fail_msg("adding to %s: %s", table, vios_error_last());
+}
+
+/* What must not move when a write is refused: the state digest and the
+ * access log's length (fx_snap, then fx_assert_unchanged after the write). */
+typedef struct {
+	char digest[65];
+	long long log;
+} fx_snapshot;
+
+static inline void fx_snap(fx_snapshot *s, vios_store *st)
+{
+	FX_OK(vios_crdt_digest(s->digest, st, NULL));
+	FX_OK(vios_store_row_count(&s->log, st, "access_log"));
+}
+
+static inline void fx_assert_unchanged(const fx_snapshot *before, vios_store *st)
+{
+	fx_snapshot now;
+
+	fx_snap(&now, st);
+	assert_string_equal(now.digest, before->digest);
+	assert_int_equal(now.log, before->log);
+}
 #endif
 
 /* A node: its home, the unlocked node and its open store. */

@@ -47,12 +47,6 @@ typedef struct {
 	char s[6][37], pupil[37], c1[37], c2[37];
 } world;
 
-static void add(char id[37], vios_store *st, const char *table, const vios_field *f, size_t n)
-{
-	if (vios_record_add(id, st, table, f, n) < 0)
-		fail_msg("adding to %s: %s", table, vios_error_last());
-}
-
 /* One captured write the record commands do not make (yet): the columns
  * another helper's commands write (meeting.discussed, planned) and dates
  * in the past (opened_at, done_at). */
@@ -76,7 +70,7 @@ static void meeting(vios_store *st, const char *date, const char *discussed, int
 	char id[37];
 	vios_field f[] = { { "kind", "thematic" }, { "date", date } };
 
-	add(id, st, "meeting", f, 2);
+	fx_add(id, st, "meeting", f, 2);
 	sql(st, "UPDATE meeting SET discussed = '%s', planned = %d WHERE id = '%s'", discussed, planned, id);
 }
 
@@ -85,7 +79,7 @@ static void agreement(vios_store *st, const char *kase, const char *due, const c
 	char id[37];
 	vios_field f[] = { { "case_id", kase }, { "owner_role", "police" }, { "action", "talk" }, { "due_date", due } };
 
-	add(id, st, "agreement", f, 4);
+	fx_add(id, st, "agreement", f, 4);
 	if (done)
 		sql(st, "UPDATE agreement SET status = 'done', done_at = '%s' WHERE id = '%s'", done, id);
 }
@@ -105,11 +99,11 @@ static int setup(void **state)
 	st = x->school.st;
 	for (int i = 0; i < 5; i++) {
 		vios_field f[] = { { "theme", seen[i][1] }, { "note", "seen at the gate" }, { "seen_at", seen[i][0] } };
-		add(x->s[i + 1], st, "signal", f, 3);
+		fx_add(x->s[i + 1], st, "signal", f, 3);
 	}
 	{
 		vios_field f[] = { { "name", "Anna" }, { "birth_date", "2011-03-04" } };
-		add(x->pupil, st, "pupil", f, 2);
+		fx_add(x->pupil, st, "pupil", f, 2);
 	}
 	snprintf(list, sizeof(list), "%s,%s", x->s[1], x->s[2]);
 	meeting(st, "2026-03-12", list, 0);
@@ -120,8 +114,8 @@ static int setup(void **state)
 	meeting(st, "2026-03-25", x->s[3], 1);
 	{
 		vios_field f[] = { { "pupil_id", x->pupil }, { "basis", "public-task" }, { "parents_informed", "1" } };
-		add(x->c1, st, "case_file", f, 3);
-		add(x->c2, st, "case_file", f, 3);
+		fx_add(x->c1, st, "case_file", f, 3);
+		fx_add(x->c2, st, "case_file", f, 3);
 	}
 	sql(st, "UPDATE case_file SET signals = '%s', opened_at = '2026-03-15T09:00:00Z', status = 'discussed' WHERE id = '%s'",
 	    x->s[1], x->c1);
@@ -225,7 +219,7 @@ static void test_evaluate__a_planned_meeting_is_no_discussion(void **state)
 	char id[37];
 	vios_field f[] = { { "theme", "alcohol" }, { "note", "bottles" }, { "seen_at", "2026-05-04" } };
 
-	add(id, x->school.st, "signal", f, 3);
+	fx_add(id, x->school.st, "signal", f, 3);
 	meeting(x->school.st, "2026-05-06", id, 1);
 	doc = eval(x, "2026-05", "2026-05");
 	assert_int_equal(at(doc, "signals.total"), 1);

@@ -37,12 +37,6 @@ typedef struct {
 	char pupil[37], signal[37], signal2[37], kase[37], meeting[37], agreement[37], agreement2[37];
 } world;
 
-static void add(char id[37], vios_store *st, const char *table, const vios_field *f, size_t n)
-{
-	if (vios_record_add(id, st, table, f, n) < 0)
-		fail_msg("adding to %s: %s", table, vios_error_last());
-}
-
 static int setup(void **state)
 {
 	world *x = calloc(1, sizeof(*x));
@@ -54,35 +48,35 @@ static int setup(void **state)
 	st = x->school.st;
 	{
 		vios_field f[] = { { "name", "Anna" }, { "class", "2B" }, { "birth_date", "2011-03-04" } };
-		add(x->pupil, st, "pupil", f, 3);
+		fx_add(x->pupil, st, "pupil", f, 3);
 	}
 	{
 		vios_field f[] = { { "theme", "weapons" }, { "note", "knife" }, { "pupil_id", x->pupil },
 				   { "seen_at", "2026-11-03" }, { "parents_informed", "1" }, { "basis", "public-task" } };
-		add(x->signal, st, "signal", f, 6);
+		fx_add(x->signal, st, "signal", f, 6);
 	}
 	{
 		vios_field f[] = { { "theme", "nuisance" }, { "note", "groups at the gate" } };
-		add(x->signal2, st, "signal", f, 2);
+		fx_add(x->signal2, st, "signal", f, 2);
 	}
 	{
 		vios_field f[] = { { "pupil_id", x->pupil }, { "signals", x->signal },
 				   { "roles", "social-team,police" }, { "lead_role", "police" }, { "basis", "public-task" } };
-		add(x->kase, st, "case_file", f, 5);
+		fx_add(x->kase, st, "case_file", f, 5);
 	}
 	{
 		vios_field f[] = { { "kind", "case" }, { "date", "2026-11-05" }, { "case_id", x->kase } };
-		add(x->meeting, st, "meeting", f, 3);
+		fx_add(x->meeting, st, "meeting", f, 3);
 	}
 	{
 		vios_field f[] = { { "case_id", x->kase }, { "owner_role", "police" }, { "action", "talk" },
 				   { "due_date", "2026-12-01" } };
-		add(x->agreement, st, "agreement", f, 4);
+		fx_add(x->agreement, st, "agreement", f, 4);
 	}
 	{
 		vios_field f[] = { { "meeting_id", x->meeting }, { "owner_role", "school" }, { "action", "lesson" },
 				   { "due_date", "2026-12-02" } };
-		add(x->agreement2, st, "agreement", f, 4);
+		fx_add(x->agreement2, st, "agreement", f, 4);
 	}
 	*state = x;
 	return 0;
@@ -119,27 +113,6 @@ static long long log_length(vios_store *st)
 
 	FX_OK(vios_store_row_count(&n, st, "access_log"));
 	return n;
-}
-
-/* What must not move when a write is refused. */
-typedef struct {
-	char digest[65];
-	long long log;
-} snapshot;
-
-static void snap(snapshot *s, vios_store *st)
-{
-	FX_OK(vios_crdt_digest(s->digest, st, NULL));
-	s->log = log_length(st);
-}
-
-static void assert_unchanged(const snapshot *before, vios_store *st)
-{
-	snapshot now;
-
-	snap(&now, st);
-	assert_string_equal(now.digest, before->digest);
-	assert_int_equal(now.log, before->log);
 }
 
 static void test_record_edit__changes_only_the_given_columns(void **state)
@@ -206,10 +179,10 @@ static void test_record_edit__bad_input_changes_nothing(void **state)
 	world *x = *state;
 	vios_store *st = x->school.st;
 	static const char nowhere[] = "01234567-89ab-7def-8123-456789abcdef";
-	snapshot s;
+	fx_snapshot s;
 	json_t *changed = (json_t *)1;
 
-	snap(&s, st);
+	fx_snap(&s, st);
 	{ /* a bad value next to a good one: neither is written */
 		vios_field f[] = { { "class", "4A" }, { "birth_date", "2011-02-30" } };
 		assert_int_equal(vios_record_edit(&changed, st, "pupil", x->pupil, f, 2), VIOS_EUSAGE);
@@ -256,7 +229,7 @@ static void test_record_edit__bad_input_changes_nothing(void **state)
 		vios_field f[] = { { "pupil_id", x->pupil } };
 		assert_int_equal(vios_record_edit(NULL, st, "case_file", x->kase, f, 1), VIOS_EUSAGE);
 	}
-	assert_unchanged(&s, st);
+	fx_assert_unchanged(&s, st);
 
 	{ /* and the good ones go through */
 		vios_field f[] = { { "parents_informed", "0" }, { "not_informed_reason", "safety" } };
@@ -350,10 +323,10 @@ static void test_case_roles__refusals_change_nothing(void **state)
 	world *x = *state;
 	vios_store *st = x->school.st;
 	char out[256], got[256];
-	snapshot s;
+	fx_snapshot s;
 
 	FX_OK(vios_case_roles(out, sizeof(out), st, x->kase, "school", NULL));
-	snap(&s, st);
+	fx_snap(&s, st);
 	/* the lead cannot leave while it leads */
 	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, NULL, "police"), VIOS_EUSAGE);
 	assert_non_null(strstr(vios_error_last(), "police leads the case"));
@@ -370,7 +343,7 @@ static void test_case_roles__refusals_change_nothing(void **state)
 	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, "police", "police"), VIOS_EUSAGE);
 	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->kase, NULL, NULL), VIOS_EUSAGE);
 	assert_int_equal(vios_case_roles(out, sizeof(out), st, x->signal, "police", NULL), VIOS_ENOTFOUND);
-	assert_unchanged(&s, st);
+	fx_assert_unchanged(&s, st);
 	assert_string_equal(roles_of(st, x->kase, got, sizeof(got)), "school,police,social-team");
 }
 
@@ -379,15 +352,15 @@ static void test_case_lead__must_take_part(void **state)
 	world *x = *state;
 	vios_store *st = x->school.st;
 	char out[256];
-	snapshot s;
+	fx_snapshot s;
 	json_t *r;
 
-	snap(&s, st);
+	fx_snap(&s, st);
 	assert_int_equal(vios_case_lead(st, x->kase, "municipality"), VIOS_EUSAGE);
 	assert_non_null(strstr(vios_error_last(), "municipality does not take part"));
 	assert_int_equal(vios_case_lead(st, x->kase, "janitor"), VIOS_EUSAGE);
 	assert_int_equal(vios_case_lead(st, x->kase, "hub"), VIOS_EUSAGE);
-	assert_unchanged(&s, st);
+	fx_assert_unchanged(&s, st);
 
 	FX_OK(vios_case_lead(st, x->kase, "social-team"));
 	r = row(st, "case_file", x->kase);
@@ -509,7 +482,7 @@ static void test_case_marked__set_at_open_then_set_and_cleared(void **state)
 	{ /* at open: given, and given empty (nothing stored) */
 		vios_field f[] = { { "pupil_id", x->pupil }, { "roles", "police,social-team" },
 				   { "police_info", "arrested for theft" }, { "care_info", "" }, { "basis", "public-task" }, { "parents_informed", "1" } };
-		add(id, st, "case_file", f, 6);
+		fx_add(id, st, "case_file", f, 6);
 	}
 	assert_marked(st, id, "police_info", "arrested for theft");
 	assert_marked(st, id, "care_info", NULL);
@@ -559,7 +532,7 @@ static void test_case_marked__bad_text_changes_nothing(void **state)
 	world *x = *state;
 	vios_store *st = x->school.st;
 	char *long_text = malloc(5000);
-	snapshot s;
+	fx_snapshot s;
 
 	assert_non_null(long_text);
 	memset(long_text, 'x', 4999);
@@ -568,7 +541,7 @@ static void test_case_marked__bad_text_changes_nothing(void **state)
 		vios_field f[] = { { "police_info", "known to the police" } };
 		FX_OK(vios_record_edit(NULL, st, "case_file", x->kase, f, 1));
 	}
-	snap(&s, st);
+	fx_snap(&s, st);
 	{
 		vios_field f[] = { { "police_info", long_text } };
 		assert_int_equal(vios_record_edit(NULL, st, "case_file", x->kase, f, 1), VIOS_EUSAGE);
@@ -579,7 +552,7 @@ static void test_case_marked__bad_text_changes_nothing(void **state)
 		assert_int_equal(vios_record_edit(NULL, st, "case_file", x->kase, f, 2), VIOS_EUSAGE);
 		assert_non_null(strstr(vios_error_last(), "--care-info"));
 	}
-	assert_unchanged(&s, st);
+	fx_assert_unchanged(&s, st);
 	assert_marked(st, x->kase, "police_info", "known to the police");
 	free(long_text);
 }
@@ -597,7 +570,7 @@ static void test_case_marked__only_the_owner_writes_them(void **state)
 	vios_crdt_op *ops;
 	vios_crdt_report rep;
 	size_t n = 0;
-	snapshot s;
+	fx_snapshot s;
 
 	{
 		vios_field f[] = { { "police_info", "arrested for theft" }, { "care_info", "self-harm risk" } };
@@ -614,7 +587,7 @@ static void test_case_marked__only_the_owner_writes_them(void **state)
 	vios_crdt_pending_free(v, n);
 	assert_marked(police.st, x->kase, "police_info", "arrested for theft");
 
-	snap(&s, police.st);
+	fx_snap(&s, police.st);
 	{
 		vios_field f[] = { { "police_info", "released, no charges" } };
 		assert_int_equal(vios_record_edit(NULL, police.st, "case_file", x->kase, f, 1), VIOS_EDENIED);
@@ -626,7 +599,7 @@ static void test_case_marked__only_the_owner_writes_them(void **state)
 		assert_int_equal(vios_record_edit(NULL, police.st, "case_file", x->kase, f, 1), VIOS_EDENIED);
 		assert_non_null(strstr(vios_error_last(), "care_info"));
 	}
-	assert_unchanged(&s, police.st);
+	fx_assert_unchanged(&s, police.st);
 	assert_marked(police.st, x->kase, "police_info", "arrested for theft");
 	assert_marked(police.st, x->kase, "care_info", "self-harm risk");
 	/* the owner still may */
@@ -702,14 +675,14 @@ static void test_data_quality__over16_follows_the_birth_date(void **state)
 	vios_store *st = x->school.st;
 	char b17[16], b12[16], older[37], id[37];
 	json_t *doc = NULL, *rows = NULL, *r;
-	snapshot s0;
+	fx_snapshot s0;
 	size_t i;
 
 	day_from_now(b17, -17, 0);
 	day_from_now(b12, -12, 0);
 	{
 		vios_field f[] = { { "name", "Older" }, { "birth_date", b17 } };
-		add(older, st, "pupil", f, 2);
+		fx_add(older, st, "pupil", f, 2);
 	}
 	r = row(st, "pupil", older);
 	assert_int_equal(json_integer_value(json_object_get(r, "over16")), 1); /* stored, so synced */
@@ -723,7 +696,7 @@ static void test_data_quality__over16_follows_the_birth_date(void **state)
 			    !strcmp(json_string_value(json_object_get(r, "id")), older));
 	json_decref(rows);
 	/* never given by hand, in an add or an edit */
-	snap(&s0, st);
+	fx_snap(&s0, st);
 	{
 		vios_field f[] = { { "name", "Flag" }, { "birth_date", b12 }, { "over16", "1" } };
 		assert_int_equal(vios_record_add(id, st, "pupil", f, 3), VIOS_EUSAGE);
@@ -733,7 +706,7 @@ static void test_data_quality__over16_follows_the_birth_date(void **state)
 		vios_field f[] = { { "over16", "0" } };
 		assert_int_equal(vios_record_edit(NULL, st, "pupil", older, f, 1), VIOS_EUSAGE);
 	}
-	assert_unchanged(&s0, st);
+	fx_assert_unchanged(&s0, st);
 	/* younger once the birth date says so */
 	{
 		vios_field f[] = { { "birth_date", b12 } };
@@ -752,7 +725,7 @@ static void test_data_quality__a_signal_about_a_pupil_needs_basis_and_parents_in
 	world *x = *state;
 	vios_store *st = x->school.st;
 	char id[37];
-	snapshot s0;
+	fx_snapshot s0;
 	static const struct {
 		int id;
 		size_t n;
@@ -767,7 +740,7 @@ static void test_data_quality__a_signal_about_a_pupil_needs_basis_and_parents_in
 			  { "parents_informed", "0" } }, "--not-informed-reason" },
 	};
 
-	snap(&s0, st);
+	fx_snap(&s0, st);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		vios_field f[6];
 		memcpy(f, rows[i].f, sizeof(f));
@@ -776,10 +749,10 @@ static void test_data_quality__a_signal_about_a_pupil_needs_basis_and_parents_in
 		    strstr(vios_error_last(), rows[i].names) == NULL)
 			fail_msg("row %d: %s", rows[i].id, vios_error_last());
 	}
-	assert_unchanged(&s0, st);
+	fx_assert_unchanged(&s0, st);
 	{ /* thematic: neither */
 		vios_field f[] = { { "theme", "nuisance" }, { "note", "noise" } };
-		add(id, st, "signal", f, 2);
+		fx_add(id, st, "signal", f, 2);
 	}
 	{ /* giving it a pupil later asks for them too */
 		vios_field f[] = { { "pupil_id", x->pupil } };
@@ -797,11 +770,11 @@ static void test_data_quality__a_case_takes_parents_informed_from_its_signals(vo
 	{
 		vios_field f[] = { { "theme", "crime" }, { "note", "n" }, { "pupil_id", x->pupil }, { "basis", "wpg-20" },
 				   { "parents_informed", "0" }, { "not_informed_reason", "safety of the pupil" } };
-		add(no, st, "signal", f, 6);
+		fx_add(no, st, "signal", f, 6);
 	}
 	{ /* one signal: its value and its reason */
 		vios_field f[] = { { "pupil_id", x->pupil }, { "signals", no }, { "basis", "wpg-20" } };
-		add(kase, st, "case_file", f, 3);
+		fx_add(kase, st, "case_file", f, 3);
 	}
 	r = row(st, "case_file", kase);
 	assert_int_equal(json_integer_value(json_object_get(r, "parents_informed")), 0);
@@ -831,11 +804,11 @@ static void test_data_quality__dates_of_what_happened_are_not_in_the_future(void
 	world *x = *state;
 	vios_store *st = x->school.st;
 	char tomorrow[16], later[16], id[37];
-	snapshot s0;
+	fx_snapshot s0;
 
 	day_from_now(tomorrow, 0, 1);
 	day_from_now(later, 0, 2);
-	snap(&s0, st);
+	fx_snap(&s0, st);
 	{
 		vios_field f[] = { { "theme", "weapons" }, { "note", "n" }, { "seen_at", later } };
 		assert_int_equal(vios_record_add(id, st, "signal", f, 3), VIOS_EUSAGE);
@@ -850,16 +823,16 @@ static void test_data_quality__dates_of_what_happened_are_not_in_the_future(void
 		vios_field f[] = { { "seen_at", later } };
 		assert_int_equal(vios_record_edit(NULL, st, "signal", x->signal2, f, 1), VIOS_EUSAGE);
 	}
-	assert_unchanged(&s0, st);
+	fx_assert_unchanged(&s0, st);
 	{ /* a day of slack; meetings and due dates lie ahead by nature */
 		vios_field f[] = { { "theme", "weapons" }, { "note", "n" }, { "seen_at", tomorrow } };
 		vios_field m[] = { { "kind", "thematic" }, { "date", later } };
 		char mid[37];
 		vios_field a[] = { { "meeting_id", mid }, { "owner_role", "school" }, { "action", "lesson" },
 				   { "due_date", later } };
-		add(id, st, "signal", f, 3);
-		add(mid, st, "meeting", m, 2);
-		add(id, st, "agreement", a, 4);
+		fx_add(id, st, "signal", f, 3);
+		fx_add(mid, st, "meeting", m, 2);
+		fx_add(id, st, "agreement", a, 4);
 	}
 }
 
@@ -885,35 +858,35 @@ static void test_local_themes__a_local_write_takes_the_approved_covenants_themes
 	world *x = *state;
 	vios_store *st = x->school.st;
 	char id[37], month[8];
-	snapshot before;
+	fx_snapshot before;
 	json_t *r;
 	time_t now = time(NULL);
 
 	strftime(month, sizeof(month), "%Y-%m", localtime(&now));
 	/* no covenant themes registered: the base list only, refused with it */
-	snap(&before, st);
+	fx_snap(&before, st);
 	{
 		vios_field f[] = { { "theme", "lachgas" }, { "note", "balloons at the gate" } };
 		assert_int_equal(vios_record_add(id, st, "signal", f, 2), VIOS_EUSAGE);
 		assert_non_null(strstr(vios_error_last(), "--theme: unknown theme 'lachgas' (themes: weapons,"));
 		assert_null(strchr(vios_error_last(), '\n'));
 	}
-	assert_unchanged(&before, st);
+	fx_assert_unchanged(&before, st);
 	/* the approved covenant adds lachgas: signals and trends take it */
 	vios_store_set_themes(st, lachgas_themes);
 	{
 		vios_field f[] = { { "theme", "lachgas" }, { "note", "balloons at the gate" } };
-		add(id, st, "signal", f, 2);
+		fx_add(id, st, "signal", f, 2);
 		r = row(st, "signal", id);
 		assert_string_equal(json_string_value(json_object_get(r, "theme")), "lachgas");
 		json_decref(r);
 	}
 	{
 		vios_field f[] = { { "theme", "lachgas" }, { "period", month }, { "level", "rising" } };
-		add(id, st, "trend", f, 3);
+		fx_add(id, st, "trend", f, 3);
 	}
 	/* an unknown theme is refused naming the base and local themes, nothing written */
-	snap(&before, st);
+	fx_snap(&before, st);
 	{
 		vios_field f[] = { { "theme", "lachgaz" }, { "note", "n" } };
 		assert_int_equal(vios_record_add(id, st, "signal", f, 2), VIOS_EUSAGE);
@@ -926,7 +899,7 @@ static void test_local_themes__a_local_write_takes_the_approved_covenants_themes
 		f[0].val = "Lachgas";
 		assert_int_equal(vios_record_edit(NULL, st, "signal", x->signal2, f, 1), VIOS_EUSAGE);
 	}
-	snap(&before, st);
+	fx_snap(&before, st);
 	/* what other nodes send is checked for shape only (schema 0014, 0016) */
 	assert_int_equal(sqlite3_exec(st->db, "INSERT INTO signal_count(id, origin, month, theme, signals) VALUES"
 					      " ('c1', 'o', '2026-01', 'straatintimidatie', 1)", NULL, NULL, NULL),
@@ -968,7 +941,7 @@ static void test_name_guard__theme_text_naming_a_pupil_is_refused(void **state)
 
 	{
 		vios_field f[] = { { "name", "Bram van Dijk" }, { "class", "4A" }, { "local_id", "X-777" } };
-		add(id, st, "pupil", f, 3);
+		fx_add(id, st, "pupil", f, 3);
 	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc = vios_name_guard(who, sizeof(who), st, cases[i].text);
@@ -992,14 +965,14 @@ static void test_name_guard__theme_text_naming_a_pupil_is_refused(void **state)
 	{ /* not guarded: case data */
 		vios_field mt[] = { { "kind", "case" }, { "date", "2026-11-05" }, { "case_id", x->kase }, { "minutes", "Anna of 2B" } };
 		vios_field ed[] = { { "note", "Anna of 2B" } };
-		add(id, st, "meeting", mt, 4);
+		fx_add(id, st, "meeting", mt, 4);
 		FX_OK(vios_record_edit(NULL, st, "signal", x->signal, ed, 1));
 	}
 	{ /* the switch: written, and logged */
 		vios_field tr[] = { { "theme", "weapons" }, { "period", month }, { "level", "rising" }, { "note", "Bram van Dijk" } };
 		json_t *rows = NULL;
 		vios_records_name_check(st, 0);
-		add(id, st, "trend", tr, 4);
+		fx_add(id, st, "trend", tr, 4);
 		vios_records_name_check(st, 1);
 		FX_OK(vios_records_name_check_skipped(&rows, st));
 		assert_int_equal(json_array_size(rows), 1);

@@ -35,12 +35,6 @@ typedef struct {
 	char pupil[37], signal[37], other[37];
 } world;
 
-static void add(char id[37], vios_store *st, const char *table, const vios_field *f, size_t n)
-{
-	if (vios_record_add(id, st, table, f, n) < 0)
-		fail_msg("adding to %s: %s", table, vios_error_last());
-}
-
 static int setup(void **state)
 {
 	world *x = calloc(1, sizeof(*x));
@@ -54,15 +48,15 @@ static int setup(void **state)
 	FX_OK(fx_node_make(&x->school, &x->w, "school", "school", NULL));
 	{
 		vios_field f[] = { { "name", "Sam de Vries" }, { "class", "2B" } };
-		add(x->pupil, x->school.st, "pupil", f, 2);
+		fx_add(x->pupil, x->school.st, "pupil", f, 2);
 	}
 	{
 		vios_field f[] = { { "theme", "weapons" }, { "note", "knife at the gate" }, { "seen_at", "2026-11-03" } };
-		add(x->signal, x->school.st, "signal", f, 3);
+		fx_add(x->signal, x->school.st, "signal", f, 3);
 	}
 	{
 		vios_field f[] = { { "theme", "nuisance" }, { "note", "groups" }, { "seen_at", "2026-11-04" } };
-		add(x->other, x->school.st, "signal", f, 3);
+		fx_add(x->other, x->school.st, "signal", f, 3);
 	}
 	*state = x;
 	return 0;
@@ -114,27 +108,7 @@ static void open_case(char id[37], world *x, const char *signals)
 {
 	vios_field f[] = { { "pupil_id", x->pupil }, { "signals", signals }, { "basis", "public-task" },
 			   { "parents_informed", "1" } };
-	add(id, x->school.st, "case_file", f, 4);
-}
-
-typedef struct {
-	char digest[65];
-	long long log;
-} snapshot;
-
-static void snap(snapshot *s, vios_store *st)
-{
-	FX_OK(vios_crdt_digest(s->digest, st, NULL));
-	FX_OK(vios_store_row_count(&s->log, st, "access_log"));
-}
-
-static void assert_unchanged(const snapshot *before, vios_store *st)
-{
-	snapshot now;
-
-	snap(&now, st);
-	assert_string_equal(now.digest, before->digest);
-	assert_int_equal(now.log, before->log);
+	fx_add(id, x->school.st, "case_file", f, 4);
 }
 
 static void test_triage__new_discussed_linked_closed_in_turn(void **state)
@@ -148,7 +122,7 @@ static void test_triage__new_discussed_linked_closed_in_turn(void **state)
 	assert_non_null(strstr(new_ids(st, ids, sizeof(ids)), x->signal));
 	{ /* a held meeting (planned not set) that discussed it */
 		vios_field f[] = { { "kind", "thematic" }, { "date", "2026-11-10" }, { "discussed", x->signal } };
-		add(m, st, "meeting", f, 3);
+		fx_add(m, st, "meeting", f, 3);
 	}
 	assert_string_equal(triage(st, x->signal, "discussed_at", val, sizeof(val)), "discussed");
 	assert_string_equal(val, "2026-11-10");
@@ -179,13 +153,13 @@ static void test_triage__closed_before_linked_before_discussed(void **state)
 	open_case(c, x, x->signal);
 	{
 		vios_field f[] = { { "kind", "case" }, { "date", "2026-11-20" }, { "discussed", x->signal } };
-		add(m, st, "meeting", f, 3);
+		fx_add(m, st, "meeting", f, 3);
 	}
 	assert_string_equal(triage(st, x->signal, "discussed_at", val, sizeof(val)), "linked");
 	assert_string_equal(val, "2026-11-20"); /* still known */
 	{ /* and a closed signal that a case lists and a meeting discussed is closed */
 		vios_field f[] = { { "kind", "thematic" }, { "date", "2026-11-21" }, { "discussed", x->other } };
-		add(m, st, "meeting", f, 3);
+		fx_add(m, st, "meeting", f, 3);
 		open_case(c, x, x->other);
 	}
 	assert_string_equal(triage(st, x->other, NULL, NULL, 0), "closed");
@@ -200,7 +174,7 @@ static void test_triage__a_planned_meeting_discusses_nothing_until_held(void **s
 	{
 		vios_field f[] = { { "kind", "thematic" }, { "date", x->today }, { "planned", "1" },
 				   { "discussed", x->signal } };
-		add(m, st, "meeting", f, 4);
+		fx_add(m, st, "meeting", f, 4);
 	}
 	assert_string_equal(triage(st, x->signal, "discussed_at", val, sizeof(val)), "new");
 	assert_string_equal(val, "");
@@ -263,7 +237,7 @@ static void test_triage__another_nodes_signal_is_not_on_this_nodes_table(void **
 	assert_null(strstr(ids, "01234567-89ab-7def-8123-456789abcde2"));
 	{
 		vios_field f[] = { { "kind", "thematic" }, { "date", "2026-11-10" }, { "planned", "1" } };
-		add(m, x->school.st, "meeting", f, 3);
+		fx_add(m, x->school.st, "meeting", f, 3);
 	}
 	FX_OK(vios_meeting_agenda(&doc, x->school.st, m));
 	assert_int_equal(json_array_size(json_object_get(doc, "signals")), 2); /* the school's own two */
@@ -284,13 +258,13 @@ static void test_signal_close__twice_or_not_owned_changes_nothing(void **state)
 	vios_crdt_report rep;
 	fx_node police;
 	size_t n = 0;
-	snapshot s;
+	fx_snapshot s;
 
 	FX_OK(vios_signal_close(x->school.st, x->signal, "no further action"));
-	snap(&s, x->school.st);
+	fx_snap(&s, x->school.st);
 	assert_int_equal(vios_signal_close(x->school.st, x->signal, "again"), VIOS_EUSAGE);
 	assert_non_null(strstr(vios_error_last(), "closed already"));
-	assert_unchanged(&s, x->school.st);
+	fx_assert_unchanged(&s, x->school.st);
 	/* the police node holds the school's other signal, which it did not record */
 	FX_OK(fx_node_make(&police, &x->w, "police", "partner", "police"));
 	FX_OK(vios_crdt_pending(&v, &n, x->school.st, 0, 0, 0));
@@ -301,9 +275,9 @@ static void test_signal_close__twice_or_not_owned_changes_nothing(void **state)
 	FX_OK(vios_crdt_apply(&rep, police.st, ops, n, x->school.node->node_id));
 	free(ops);
 	vios_crdt_pending_free(v, n);
-	snap(&s, police.st);
+	fx_snap(&s, police.st);
 	assert_int_equal(vios_signal_close(police.st, x->other, "not ours to close"), VIOS_EDENIED);
-	assert_unchanged(&s, police.st);
+	fx_assert_unchanged(&s, police.st);
 	assert_int_equal(vios_signal_close(x->school.st, "01234567-89ab-7def-8123-456789abcdef", "x"), VIOS_ENOTFOUND);
 	fx_node_dispose(&police);
 }
@@ -313,10 +287,10 @@ static void test_discussed__names_only_own_held_signals_and_cases(void **state)
 	world *x = *state;
 	vios_store *st = x->school.st;
 	char m[37], c[37], list[128];
-	snapshot s;
+	fx_snapshot s;
 
 	open_case(c, x, x->signal);
-	snap(&s, st);
+	fx_snap(&s, st);
 	{ /* an unknown id: refused, naming its position */
 		vios_field f[] = { { "kind", "thematic" }, { "date", "2026-11-10" },
 				   { "discussed", "" } };
@@ -332,11 +306,11 @@ static void test_discussed__names_only_own_held_signals_and_cases(void **state)
 		snprintf(list, sizeof(list), "%s,not-an-id", c);
 		assert_int_equal(vios_record_add(m, st, "meeting", f, 3), VIOS_EUSAGE);
 	}
-	assert_unchanged(&s, st);
+	fx_assert_unchanged(&s, st);
 	{ /* a signal and a case of this node's own */
 		vios_field f[] = { { "kind", "case" }, { "date", "2026-11-10" }, { "case_id", c }, { "discussed", list } };
 		snprintf(list, sizeof(list), "%s,%s", x->other, c);
-		add(m, st, "meeting", f, 4);
+		fx_add(m, st, "meeting", f, 4);
 	}
 	assert_string_equal(triage(st, x->other, NULL, NULL, 0), "discussed");
 }
@@ -348,9 +322,9 @@ static void test_series__all_or_nothing(void **state)
 	const char *dates[] = { "2026-12-01", "2026-12-15", "2026-12-29" };
 	char ids[3][37];
 	json_t *rows = NULL;
-	snapshot s;
+	fx_snapshot s;
 
-	snap(&s, st);
+	fx_snap(&s, st);
 	{
 		vios_field f[] = { { "kind", "thematic" }, { "planned", "1" }, { "roles", "police,nobody" } };
 		assert_int_equal(vios_record_add_series(ids, st, "meeting", f, 3, "date", dates, 3), VIOS_EUSAGE);
@@ -360,7 +334,7 @@ static void test_series__all_or_nothing(void **state)
 		vios_field f[] = { { "kind", "thematic" }, { "planned", "1" } };
 		assert_int_equal(vios_record_add_series(ids, st, "meeting", f, 2, "date", bad, 3), VIOS_EUSAGE);
 	}
-	assert_unchanged(&s, st);
+	fx_assert_unchanged(&s, st);
 	{
 		vios_field f[] = { { "kind", "thematic" }, { "planned", "1" } };
 		FX_OK(vios_record_add_series(ids, st, "meeting", f, 2, "date", dates, 3));
@@ -382,11 +356,11 @@ static void test_agenda__new_signals_by_its_date_pupils_only_at_a_case_meeting(v
 	{ /* a signal about the pupil, seen after the meeting's date */
 		vios_field f[] = { { "theme", "sexting" }, { "note", "photo" }, { "seen_at", x->today },
 				   { "pupil_id", x->pupil }, { "basis", "public-task" }, { "parents_informed", "1" } };
-		add(s3, st, "signal", f, 6);
+		fx_add(s3, st, "signal", f, 6);
 	}
 	{
 		vios_field f[] = { { "kind", "thematic" }, { "date", "2026-11-03" }, { "planned", "1" } };
-		add(m, st, "meeting", f, 3);
+		fx_add(m, st, "meeting", f, 3);
 	}
 	FX_OK(vios_meeting_agenda(&doc, st, m));
 	sig = json_object_get(doc, "signals");
@@ -397,7 +371,7 @@ static void test_agenda__new_signals_by_its_date_pupils_only_at_a_case_meeting(v
 	json_decref(doc);
 	{
 		vios_field f[] = { { "kind", "case" }, { "date", x->today }, { "planned", "1" } };
-		add(cm, st, "meeting", f, 3);
+		fx_add(cm, st, "meeting", f, 3);
 	}
 	FX_OK(vios_meeting_agenda(&doc, st, cm));
 	sig = json_object_get(doc, "signals");
@@ -407,18 +381,18 @@ static void test_agenda__new_signals_by_its_date_pupils_only_at_a_case_meeting(v
 	{ /* a meeting about one case: that case, and new signals about its pupil only */
 		char other[37], k1[37], k2[37], am[37];
 		vios_field fp[] = { { "name", "Noor Bakker" } };
-		add(other, st, "pupil", fp, 1);
+		fx_add(other, st, "pupil", fp, 1);
 		{
 			vios_field f[] = { { "pupil_id", x->pupil }, { "basis", "public-task" }, { "parents_informed", "1" } };
-			add(k1, st, "case_file", f, 3);
+			fx_add(k1, st, "case_file", f, 3);
 		}
 		{
 			vios_field f[] = { { "pupil_id", other }, { "basis", "public-task" }, { "parents_informed", "1" } };
-			add(k2, st, "case_file", f, 3);
+			fx_add(k2, st, "case_file", f, 3);
 		}
 		{
 			vios_field f[] = { { "kind", "case" }, { "date", x->today }, { "planned", "1" }, { "case_id", k1 } };
-			add(am, st, "meeting", f, 4);
+			fx_add(am, st, "meeting", f, 4);
 		}
 		FX_OK(vios_meeting_agenda(&doc, st, am));
 		assert_int_equal(json_array_size(json_object_get(doc, "cases")), 1);

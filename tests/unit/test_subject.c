@@ -35,12 +35,6 @@ typedef struct {
 	char pupil[37], other[37], signal[37], kase[37], meeting[37], theme[37];
 } world;
 
-static void add(char id[37], vios_store *st, const char *table, const vios_field *f, size_t n)
-{
-	if (vios_record_add(id, st, table, f, n) < 0)
-		fail_msg("adding to %s: %s", table, vios_error_last());
-}
-
 static int setup(void **state)
 {
 	world *x = calloc(1, sizeof(*x));
@@ -52,37 +46,37 @@ static int setup(void **state)
 	st = x->school.st;
 	{
 		vios_field f[] = { { "name", "Anna de Vries" }, { "birth_date", "2011-03-04" } };
-		add(x->pupil, st, "pupil", f, 2);
+		fx_add(x->pupil, st, "pupil", f, 2);
 	}
 	{
 		vios_field f[] = { { "name", "Bram" }, { "birth_date", "2011-06-01" } };
-		add(x->other, st, "pupil", f, 2);
+		fx_add(x->other, st, "pupil", f, 2);
 	}
 	{
 		vios_field f[] = { { "theme", "weapons" }, { "note", "knife, with Bram" }, { "pupil_id", x->pupil },
 				   { "basis", "public-task" }, { "parents_informed", "0" },
 				   { "not_informed_reason", "safety" } };
-		add(x->signal, st, "signal", f, 6);
+		fx_add(x->signal, st, "signal", f, 6);
 	}
 	{
 		vios_field f[] = { { "theme", "weapons" }, { "note", "Bram's own signal" }, { "pupil_id", x->other },
 				   { "basis", "public-task" }, { "parents_informed", "1" } };
 		char id[37];
-		add(id, st, "signal", f, 5);
+		fx_add(id, st, "signal", f, 5);
 	}
 	{
 		vios_field f[] = { { "theme", "nuisance" }, { "note", "groups at the gate" } };
-		add(x->theme, st, "signal", f, 2);
+		fx_add(x->theme, st, "signal", f, 2);
 	}
 	{
 		vios_field f[] = { { "pupil_id", x->pupil }, { "signals", x->signal }, { "roles", "police" },
 				   { "basis", "public-task" } };
-		add(x->kase, st, "case_file", f, 4);
+		fx_add(x->kase, st, "case_file", f, 4);
 	}
 	{
 		vios_field f[] = { { "kind", "case" }, { "date", "2026-11-05" }, { "case_id", x->kase },
 				   { "minutes", "Anna and BRAM talked; Brammetje too" } };
-		add(x->meeting, st, "meeting", f, 4);
+		fx_add(x->meeting, st, "meeting", f, 4);
 	}
 	*state = x;
 	return 0;
@@ -179,13 +173,13 @@ static void test_subject_report__holds_a_pupil_less_signal_the_pupils_case_lists
 
 	{
 		vios_field f[] = { { "theme", "weapons" }, { "note", "a knife in a bag at the bus stop" } };
-		add(lone, x->school.st, "signal", f, 2);
+		fx_add(lone, x->school.st, "signal", f, 2);
 	}
 	snprintf(list, sizeof(list), "%s,%s", x->signal, lone);
 	{
 		vios_field f[] = { { "pupil_id", x->pupil }, { "signals", list }, { "roles", "police" },
 				   { "basis", "public-task" }, { "parents_informed", "0" }, { "not_informed_reason", "safety" } };
-		add(k, x->school.st, "case_file", f, 6);
+		fx_add(k, x->school.st, "case_file", f, 6);
 	}
 	FX_OK(vios_subject_report(&doc, x->school.st, x->pupil, NULL));
 	assert_int_equal(json_array_size(json_object_get(doc, "signals")), 2);
