@@ -1899,13 +1899,16 @@ done:
 static const struct {
 	const char *zSql;
 	size_t nfilter;
+	int self; /* 1: this node's id is bound after the filters (?nfilter+1) */
 } lists[] = {
 	[VIOS_LIST_PUPILS] = { "SELECT id, name, class, birth_date, local_id, over16 FROM pupil ORDER BY name, id", 0 },
 	[VIOS_LIST_SIGNALS] = { "SELECT s.*, " VIOS_SQL_SIGNAL_TRIAGE_COLS("s") " FROM signal s"
 				" WHERE (?1 IS NULL OR s.theme = ?1) AND (?2 IS NULL OR s.seen_at >= ?2)"
 				" AND (?3 IS NULL OR s.pupil_id = ?3)"
+				/* a triage filter is about this node's own signals (?5):
+				 * another node's signal moves on at its own table (rhythm.h) */
 				" AND (?4 IS NULL OR (s.origin = ?5 AND " VIOS_SQL_SIGNAL_TRIAGE("s") " = ?4))"
-				" ORDER BY s.seen_at, s.id", 4 },
+				" ORDER BY s.seen_at, s.id", 4, 1 },
 	[VIOS_LIST_TRENDS] = { "SELECT * FROM trend ORDER BY period, theme, id", 0 },
 	[VIOS_LIST_MEETINGS] = { "SELECT * FROM meeting ORDER BY date, id", 0 },
 	[VIOS_LIST_CASES] = { "SELECT c.*, p.name AS pupil FROM case_file c LEFT JOIN pupil p ON p.id = c.pupil_id"
@@ -1920,22 +1923,19 @@ static const struct {
 int vios_records_list(json_t **out, vios_store *st, vios_list_kind what,
 		      const char *const *filter, size_t n)
 {
+	const char *p[8];
 	int error;
 
 	assert(out != NULL && st != NULL);
 	assert((size_t)what < sizeof(lists) / sizeof(lists[0]) && lists[what].zSql != NULL);
 	assert(n == lists[what].nfilter && (filter != NULL || n == 0));
+	assert(n + 1 <= sizeof(p) / sizeof(p[0]));
 	assert(what != VIOS_LIST_ACCESS_LOG || filter[0] != NULL);
-	/* a triage filter is about this node's own signals (?5): another node's
-	 * signal moves on at its own table (store/rhythm.h) */
-	const char *signals[5] = { filter && n > 0 ? filter[0] : NULL, filter && n > 1 ? filter[1] : NULL,
-				   filter && n > 2 ? filter[2] : NULL, filter && n > 3 ? filter[3] : NULL,
-				   st->node->node_id };
-	if (what == VIOS_LIST_SIGNALS) {
-		filter = signals;
-		n = 5;
-	}
-	if ((error = vios_query(out, st, lists[what].zSql, filter, n)) == 0 &&
+	for (size_t i = 0; i < n; i++)
+		p[i] = filter[i];
+	if (lists[what].self)
+		p[n++] = st->node->node_id;
+	if ((error = vios_query(out, st, lists[what].zSql, p, n)) == 0 &&
 	    ((what == VIOS_LIST_CASES && (error = vios_case_view_mark(*out, st->node)) < 0) ||
 	     (what == VIOS_LIST_PUPILS && (error = vios_pupil_age_mark(*out)) < 0))) {
 		json_decref(*out);
