@@ -22,6 +22,7 @@
 #include "util/util.h"
 
 #include <assert.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,27 +230,73 @@ static int capture_change(crdt_ctx *cx, sqlite3_changeset_iter *it, oplist *l, u
 	return 0;
 }
 
-static int store_pending(crdt_ctx *cx, const vios_crdt_op *op)
+/* v as JSON (a synced column holds NULL, an integer or a text). */
+static json_t *value_json(const vios_crdt_value *v)
 {
+	switch (v->type) {
+	case VIOS_VAL_INT:
+		return json_integer((json_int_t)v->u.i);
+	case VIOS_VAL_TEXT:
+		return json_stringn(v->u.text.p, v->u.text.len);
+	case VIOS_VAL_NULL:
+		return json_null();
+	default: /* crdt_op_check refused it before */
+		assert(0);
+		return NULL;
+	}
+}
+
+/*
+ * Stores ops[0..n), the ops of one row (all of one clock), as one pending
+ * change (crdt_change, schema/0017): a deletion, or the sets as a JSON
+ * object of column to value and the bases that are not 0 as one of column
+ * to [hlc, node].
+ */
+static int store_change(crdt_ctx *cx, const captured *ops, size_t n)
+{
+	const vios_crdt_op *op = &ops[0].op;
 	sqlite3_stmt *pStmt = crdt_q(cx, Q_PENDING_ADD);
-	int rc;
+	json_t *sets = NULL, *bases = NULL;
+	char *zSets = NULL, *zBases = NULL;
+	int rc, error = 0;
 
 	if (pStmt == NULL)
 		return VIOS_ERROR;
-	sqlite3_bind_int64(pStmt, 1, (sqlite3_int64)op->hlc);
-	sqlite3_bind_text(pStmt, 2, op->node, -1, SQLITE_STATIC);
-	sqlite3_bind_text(pStmt, 3, op->tbl, -1, SQLITE_STATIC);
-	sqlite3_bind_text(pStmt, 4, op->pk, -1, SQLITE_STATIC);
 	if (op->kind == VIOS_OP_SET) {
-		sqlite3_bind_text(pStmt, 5, op->col, -1, SQLITE_STATIC);
-		crdt_value_bind(pStmt, 6, &op->value);
+		if ((sets = json_object()) == NULL)
+			return vios_error_nomem();
+		for (size_t i = 0; i < n && error == 0; i++) {
+			const vios_crdt_op *o = &ops[i].op;
+			assert(o->kind == VIOS_OP_SET && o->hlc == op->hlc && !strcmp(o->pk, op->pk));
+			if (json_object_set_new(sets, o->col, value_json(&o->value)) < 0 ||
+			    (o->base_hlc && ((bases == NULL && (bases = json_object()) == NULL) ||
+					     json_object_set_new(bases, o->col, json_pack("[Is]", (json_int_t)o->base_hlc,
+											  o->base_node ? o->base_node : "")) < 0)))
+				error = vios_error_nomem();
+		}
+		if (error == 0 && ((zSets = json_dumps(sets, JSON_COMPACT)) == NULL ||
+				   (bases && (zBases = json_dumps(bases, JSON_COMPACT)) == NULL)))
+			error = vios_error_nomem();
 	}
-	sqlite3_bind_int64(pStmt, 7, (sqlite3_int64)op->base_hlc);
-	if (op->base_node)
-		sqlite3_bind_text(pStmt, 8, op->base_node, -1, SQLITE_STATIC);
-	rc = sqlite3_step(pStmt);
-	sqlite3_reset(pStmt);
-	return vios_store_error(cx->st->db, rc, "storing a pending change");
+	if (error == 0) {
+		sqlite3_bind_int64(pStmt, 1, (sqlite3_int64)op->hlc);
+		sqlite3_bind_text(pStmt, 2, op->node, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 3, op->tbl, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 4, op->pk, -1, SQLITE_STATIC);
+		if (zSets)
+			sqlite3_bind_text(pStmt, 5, zSets, -1, SQLITE_STATIC);
+		if (zBases)
+			sqlite3_bind_text(pStmt, 6, zBases, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(pStmt, 7, (sqlite3_int64)n);
+		rc = sqlite3_step(pStmt);
+		sqlite3_reset(pStmt);
+		error = vios_store_error(cx->st->db, rc, "storing a pending change");
+	}
+	json_decref(sets);
+	json_decref(bases);
+	free(zSets);
+	free(zBases);
+	return error;
 }
 
 /*
@@ -348,8 +395,14 @@ static int capture_changeset(vios_store *st, int n, void *p)
 	for (size_t i = 0; i < l.n; i++) {
 		const vios_crdt_op *op = &l.v[i].op;
 		int effect;
-		if ((error = store_pending(&cx, op)) < 0)
-			goto done;
+		/* a changeset entry's ops are a run: one pending change per row */
+		if (i == 0 || strcmp(op->pk, l.v[i - 1].op.pk) || strcmp(op->tbl, l.v[i - 1].op.tbl)) {
+			size_t j = i + 1;
+			while (j < l.n && !strcmp(l.v[j].op.pk, op->pk) && !strcmp(l.v[j].op.tbl, op->tbl))
+				j++;
+			if ((error = store_change(&cx, &l.v[i], j - i)) < 0)
+				goto done;
+		}
 		if (op->kind == VIOS_OP_SET)
 			error = crdt_merge_set(&cx, op, 0, &effect);
 		else
@@ -358,6 +411,8 @@ static int capture_changeset(vios_store *st, int n, void *p)
 			goto done;
 		cascade |= op->kind == VIOS_OP_DELETE || crdt_is_ref(op->tbl, op->col);
 	}
+	if ((error = crdt_ctx_flush(&cx)) < 0)
+		goto done;
 	/* the session has ended: the cascade's local deletes are not captured */
 	if (cascade && (error = crdt_cascade(&cx, NULL)) < 0)
 		goto done;

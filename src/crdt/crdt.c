@@ -80,6 +80,9 @@ static const char *const n_agreement[] = { "origin", "case_id", "meeting_id", "o
 					   "due_date", "status", "feedback", "done_at", "created_at", NULL };
 
 #define THEMATIC "('thematic', 'steering', 'evaluation')"
+/* signal.pupil_id's index in c_signal: its bit in crdt_row.cols (a plain
+ * cell, schema/0017); test_crdt checks it against the column list */
+#define SIGNAL_PUPIL_COL "8"
 #define CASE_ROLES(id) "(SELECT c.roles FROM case_file c WHERE c.id = " id ")"
 
 #define N(a) ((int)(sizeof(a) / sizeof(a[0])))
@@ -89,8 +92,9 @@ const crdt_table crdt_tables[CRDT_NTABLES] = {
 	{ "pupil", c_pupil, N(c_pupil), "0",
 	  "(SELECT group_concat(c.roles) FROM case_file c WHERE c.pupil_id = r.id)", n_pupil },
 	{ "signal", c_signal, N(c_signal),
-	  "r.pupil_id IS NULL AND EXISTS (SELECT 1 FROM crdt_cell k WHERE k.tbl = 'signal'"
-	  " AND k.pk = r.id AND k.col = 'pupil_id')",
+	  "r.pupil_id IS NULL AND (EXISTS (SELECT 1 FROM crdt_cell k WHERE k.tbl = 'signal'"
+	  " AND k.pk = r.id AND k.col = 'pupil_id') OR EXISTS (SELECT 1 FROM crdt_row k"
+	  " WHERE k.tbl = 'signal' AND k.pk = r.id AND (k.cols >> " SIGNAL_PUPIL_COL ") & 1))",
 	  "(SELECT group_concat(c.roles) FROM case_file c WHERE c.pupil_id = r.pupil_id)", n_signal },
 	{ "trend", c_trend, N(c_trend), "1", "NULL", n_trend },
 	{ "meeting", c_meeting, N(c_meeting), "r.kind IN " THEMATIC,
@@ -462,7 +466,10 @@ int vios_crdt_op_validate(const vios_crdt_op *op)
 /* ---- statement cache ---------------------------------------------------- */
 
 static const char *const q_sql[Q_COUNT] = {
-	[Q_CELL_GET] = "SELECT hlc, node FROM crdt_cell WHERE tbl = ?1 AND pk = ?2 AND col = ?3",
+	[Q_CELLS_GET] = "SELECT col, hlc, node FROM crdt_cell WHERE tbl = ?1 AND pk = ?2",
+	[Q_ROW_GET] = "SELECT hlc, node, cols FROM crdt_row WHERE tbl = ?1 AND pk = ?2",
+	[Q_ROW_PUT] = "INSERT OR REPLACE INTO crdt_row(tbl, pk, hlc, node, cols) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_PURGE_ROW] = "DELETE FROM crdt_row WHERE tbl = ?1 AND pk = ?2",
 	[Q_CELL_SET] = "INSERT INTO crdt_cell(tbl, pk, col, hlc, node) VALUES (?1, ?2, ?3, ?4, ?5)"
 		       " ON CONFLICT(tbl, pk, col) DO UPDATE SET hlc = excluded.hlc, node = excluded.node",
 	[Q_HIST_GET] = "SELECT superseded, value FROM crdt_history"
@@ -491,10 +498,10 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_PURGE_CELL] = "DELETE FROM crdt_cell WHERE tbl = ?1 AND pk = ?2",
 	[Q_PURGE_HIST] = "DELETE FROM crdt_history WHERE tbl = ?1 AND pk = ?2",
 	[Q_PURGE_CONF] = "DELETE FROM crdt_conflict WHERE tbl = ?1 AND pk = ?2",
-	[Q_PURGE_PENDING] = "DELETE FROM crdt_pending WHERE tbl = ?1 AND pk = ?2 AND col IS NOT NULL"
+	[Q_PURGE_PENDING] = "DELETE FROM crdt_change WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL"
 			    " AND sealed_in IS NULL",
-	[Q_PENDING_ADD] = "INSERT INTO crdt_pending(hlc, node, tbl, pk, col, value, base_hlc, base_node)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_PENDING_ADD] = "INSERT INTO crdt_change(hlc, node, tbl, pk, sets, bases, ops)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[Q_GRANT_ADD] = "INSERT INTO crdt_grant(tbl, pk, col, role, hlc) VALUES (?1, ?2, ?3, ?4, ?5)"
 			" ON CONFLICT(tbl, pk, col, role) DO UPDATE SET hlc = min(hlc, excluded.hlc)",
 	[Q_PURGE_GRANT] = "DELETE FROM crdt_grant WHERE tbl = ?1 AND pk = ?2",
@@ -507,11 +514,21 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_REF_ADD] = "INSERT OR IGNORE INTO crdt_ref(tbl, pk, col, ref) VALUES (?1, ?2, ?3, ?4)",
 	[Q_PURGE_REF] = "DELETE FROM crdt_ref WHERE tbl = ?1 AND pk = ?2",
 	/* a local delete (the cascade) keeps the unsent references: ids only, and
-	 * what makes every other node cascade the same row */
-	[Q_PURGE_PENDING_LOCAL] = "DELETE FROM crdt_pending WHERE tbl = ?1 AND pk = ?2 AND col IS NOT NULL"
-				  " AND col NOT IN ('pupil_id', 'case_id', 'meeting_id') AND sealed_in IS NULL",
+	 * what makes every other node cascade the same row (three steps: keep
+	 * the references of each unsent change, count them, drop what is empty) */
+	[Q_PURGE_PENDING_LOCAL] = "UPDATE crdt_change SET"
+				  " sets = (SELECT json_group_object(key, value) FROM json_each(crdt_change.sets)"
+				  " WHERE key IN ('pupil_id', 'case_id', 'meeting_id')),"
+				  " bases = (SELECT json_group_object(key, json(value)) FROM json_each(crdt_change.bases)"
+				  " WHERE key IN ('pupil_id', 'case_id', 'meeting_id'))"
+				  " WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL AND sealed_in IS NULL",
+	[Q_PENDING_RECOUNT] = "UPDATE crdt_change SET ops = (SELECT count(*) FROM json_each(sets)),"
+			      " bases = nullif(bases, '{}')"
+			      " WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL AND sealed_in IS NULL",
+	[Q_PENDING_DROP_EMPTY] = "DELETE FROM crdt_change WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL"
+				 " AND sealed_in IS NULL AND ops = 0",
 	/* what was sent of a deleted row is not kept either */
-	[Q_PURGE_SEALED] = "DELETE FROM crdt_pending WHERE tbl = ?1 AND pk = ?2 AND col IS NOT NULL"
+	[Q_PURGE_SEALED] = "DELETE FROM crdt_change WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL"
 			   " AND sealed_in IS NOT NULL",
 };
 
@@ -521,6 +538,7 @@ void crdt_ctx_init(crdt_ctx *cx, vios_store *st)
 
 	memset(cx, 0, sizeof(*cx));
 	cx->st = st;
+	cx->row.t = -1;
 	vios_now_iso(cx->now);
 }
 
@@ -532,8 +550,10 @@ void crdt_ctx_dispose(crdt_ctx *cx)
 		for (int c = 0; c < CRDT_MAXCOL; c++) {
 			sqlite3_finalize(cx->upd[t][c]);
 			sqlite3_finalize(cx->ins[t][c]);
+			sqlite3_finalize(cx->sel[t][c]);
 		}
 		sqlite3_finalize(cx->del[t]);
+		sqlite3_finalize(cx->ups[t]);
 	}
 	memset(cx, 0, sizeof(*cx));
 }

@@ -204,7 +204,8 @@ int vios_crdt_row_category(vios_crdt_category *cat, uint32_t *roles, vios_store 
 /* ---- pending ops (for the exporter) -------------------------------------- */
 
 typedef struct {
-	int64_t seq;                 /* local order, strictly increasing */
+	int64_t seq;                 /* its change: the ops one transaction made to one row
+					share it; changes strictly increase */
 	vios_crdt_op op;
 	vios_crdt_category category; /* with VIOS_PENDING_CLASSIFY, else NONE */
 	uint32_t roles;              /* with VIOS_PENDING_CLASSIFY: case rows' roles */
@@ -213,15 +214,16 @@ typedef struct {
 #define VIOS_PENDING_CLASSIFY 1u
 
 /*
- * This node's ops not sealed yet with seq > after_seq, oldest first, at most
- * max of them (0 = all), into a malloc'd array (*out NULL when none). With
+ * This node's ops not sealed yet with seq > after_seq, oldest first, the ops
+ * of at most max changes (0 = all; a change's ops come whole), into a
+ * malloc'd array (*out NULL when none). With
  * VIOS_PENDING_CLASSIFY each carries its row's category and roles as
  * vios_crdt_row_category gives them now. Free with vios_crdt_pending_free.
  */
 int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st,
 		      int64_t after_seq, size_t max, unsigned flags);
 void vios_crdt_pending_free(vios_crdt_pending_op *ops, size_t n);
-/* The number of ops not sealed yet. */
+/* The number of ops not sealed yet (of every change). */
 int vios_crdt_pending_count(size_t *out, vios_store *st);
 /*
  * Marks every pending op with seq <= up_to_seq as sealed in bundle_ref (a
@@ -230,14 +232,14 @@ int vios_crdt_pending_count(size_t *out, vios_store *st);
  * otherwise), so the mark and the bundle commit together.
  */
 int vios_crdt_mark_sealed(vios_store *st, int64_t up_to_seq, const char *bundle_ref);
-/* The same for the one pending op seq (the exporter holding others back). */
+/* The same for the ops of the one change seq (the exporter holding others back). */
 int vios_crdt_mark_sealed_one(vios_store *st, int64_t seq, const char *bundle_ref);
 
 /* ---- forwarding a row's state (for the exporter) -------------------------- */
 
 /*
  * The state of row (tbl, pk) as this node holds it, as SET ops: one per
- * column that has a clock here (crdt_cell), in column order (origin first,
+ * column that has a clock here (crdt_cell, or crdt_row for a plain cell), in column order (origin first,
  * so the op that makes the row comes first), or only column col when col
  * is not NULL. Each op carries the value the row holds and the clock of
  * that value: the hlc and node of the op that wrote it - the original

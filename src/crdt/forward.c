@@ -56,6 +56,30 @@ static int read_cells(cell *cells, vios_store *st, const crdt_table *t, const ch
 		}
 	}
 	sqlite3_finalize(pStmt);
+	pStmt = NULL;
+	/* the plain cells (schema/0017): one clock, base 0 */
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_prepare_v2(st->db, "SELECT hlc, node, cols FROM crdt_row WHERE tbl = ?1 AND pk = ?2", -1,
+					&pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(pStmt, 1, t->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 2, pk, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+			uint64_t cols = (uint64_t)sqlite3_column_int64(pStmt, 2);
+			for (int c = 1; c < t->ncol; c++) {
+				if (!(cols & (1ull << c)) || cells[c].found)
+					continue;
+				cells[c].found = 1;
+				cells[c].hlc = (uint64_t)sqlite3_column_int64(pStmt, 0);
+				snprintf(cells[c].node, sizeof(cells[c].node), "%s",
+					 (const char *)sqlite3_column_text(pStmt, 1) ?: "");
+				cells[c].base_hlc = 0;
+				cells[c].base_node[0] = 0;
+			}
+			rc = SQLITE_DONE;
+		}
+	}
+	sqlite3_finalize(pStmt);
 	return vios_store_error(st->db, rc, "reading a row's clocks");
 }
 

@@ -60,7 +60,10 @@ int crdt_op_check(const vios_crdt_op *op, char *why, size_t len);
 /* ---- prepared statements, reused within one capture or apply ---- */
 
 enum {
-	Q_CELL_GET,
+	Q_CELLS_GET,
+	Q_ROW_GET,
+	Q_ROW_PUT,
+	Q_PURGE_ROW,
 	Q_CELL_SET,
 	Q_HIST_GET,
 	Q_HIST_ADD,
@@ -86,21 +89,62 @@ enum {
 	Q_REF_ADD,
 	Q_PURGE_REF,
 	Q_PURGE_PENDING_LOCAL,
+	Q_PENDING_RECOUNT,
+	Q_PENDING_DROP_EMPTY,
 	Q_PURGE_SEALED,
 	Q_COUNT
 };
 
+/*
+ * The merge state of one row, read once for a run of ops on it (ops of a row
+ * come in runs): its tombstone, its plain cells (crdt_row, schema/0017) and
+ * the clocks of its ordinary cells (crdt_cell). Changes to the plain cells
+ * are written back when the next row is read or by crdt_ctx_flush; the rest
+ * is written at once.
+ */
+typedef struct {
+	int t;             /* -1: nothing read */
+	char pk[64];
+	int tomb;          /* the row has a tombstone */
+	uint64_t tomb_hlc;
+	char tomb_node[37];
+	int held;          /* crdt_row has a row for it */
+	int dirty;         /* hlc, node or plain differ from crdt_row */
+	uint64_t hlc;      /* the plain cells' clock */
+	char node[37];
+	uint64_t plain;    /* bit c: column c is plain */
+	uint64_t general;  /* bit c: column c has a crdt_cell row, clock below */
+	uint64_t ghlc[CRDT_MAXCOL];
+	char gnode[CRDT_MAXCOL][37];
+	/* bit c: the row is to hold *sval[c] (a merged plain cell), written in
+	 * one statement with the others; the values are the merged ops' own */
+	uint64_t staged;
+	const vios_crdt_value *sval[CRDT_MAXCOL];
+	size_t sop[CRDT_MAXCOL]; /* the op_index of each (for messages) */
+} crdt_rowstate;
+
 typedef struct {
 	vios_store *st;
+	crdt_rowstate row;
 	sqlite3_stmt *q[Q_COUNT];
 	sqlite3_stmt *upd[CRDT_NTABLES][CRDT_MAXCOL]; /* UPDATE t SET c = ? WHERE id = ? */
 	sqlite3_stmt *ins[CRDT_NTABLES][CRDT_MAXCOL]; /* INSERT INTO t(id, c) VALUES (?, ?) */
 	sqlite3_stmt *del[CRDT_NTABLES];              /* DELETE FROM t WHERE id = ? */
+	sqlite3_stmt *sel[CRDT_NTABLES][CRDT_MAXCOL]; /* SELECT c FROM t WHERE id = ? */
+	sqlite3_stmt *ups[CRDT_NTABLES];              /* the staged columns' upsert, */
+	uint64_t ups_cols[CRDT_NTABLES];              /* for these columns */
 	char now[21];                                 /* recorded_at for new conflicts */
-	size_t op_index;                              /* for messages: "op N" */
+	size_t op_index;                              /* the op being merged (for messages) */
+	size_t failed_op;                             /* the op a flush failed on */
 } crdt_ctx;
 
 void crdt_ctx_init(crdt_ctx *cx, vios_store *st);
+/* Writes the plain cells' changes of the row read last, its clocks and the
+ * values staged for it (merge.c); every run of crdt_merge_set calls on one
+ * row ends with it (reading another row does it too), before anything else
+ * reads that row or crdt_row. 0 or an error. */
+int crdt_ctx_flush(crdt_ctx *cx);
+/* Frees the statements; unflushed changes are dropped (an error path). */
 void crdt_ctx_dispose(crdt_ctx *cx);
 /* The cached statement `id`, reset and unbound; NULL with an error set. */
 sqlite3_stmt *crdt_q(crdt_ctx *cx, int id);

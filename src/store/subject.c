@@ -2,7 +2,7 @@
  * subject.c - see subject.h.
  *
  * Who received a record is read from this node's own sending: every change
- * it made is a row of crdt_pending, and an export marks the rows it sealed
+ * it made is a row of crdt_change, and an export marks the rows it sealed
  * "up to seq N", N the last bundle of that export. The bundles of that
  * export (seq after the previous export's last, up to N) whose signed
  * header says they carry case data name the recipients. A record's row
@@ -197,7 +197,7 @@ static int sending_load(sending *s, vios_store *st)
 
 	s->exports = s->bundles = NULL;
 	if ((error = vios_query(&s->exports, st,
-				"SELECT DISTINCT CAST(substr(sealed_in, 11) AS INTEGER) AS upto FROM crdt_pending"
+				"SELECT DISTINCT CAST(substr(sealed_in, 11) AS INTEGER) AS upto FROM crdt_change"
 				" WHERE sealed_in LIKE '" SEALED_PREFIX "%' ORDER BY upto", NULL, 0)) < 0 ||
 	    (error = vios_query(&rows, st, "SELECT seq, header, created_at FROM outbox ORDER BY seq", NULL, 0)) < 0)
 		goto done;
@@ -290,7 +290,7 @@ static int provenance(json_t *rows, vios_store *st, const char *tbl, const sendi
 		}
 		if (p[1] && (error = vios_query(&uptos, st,
 						"SELECT DISTINCT CAST(substr(sealed_in, 11) AS INTEGER) AS upto"
-						" FROM crdt_pending WHERE tbl = ?1 AND pk = ?2"
+						" FROM crdt_change WHERE tbl = ?1 AND pk = ?2"
 						" AND sealed_in LIKE '" SEALED_PREFIX "%' ORDER BY upto", p, 2)) < 0)
 			goto done;
 		json_array_foreach(uptos, k, u) {

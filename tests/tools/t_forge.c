@@ -118,27 +118,21 @@ static uint64_t u64(json_t *v, uint64_t dflt)
 	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : json_is_string(v) ? strtoull(json_string_value(v), NULL, 10) : dflt;
 }
 
-/* The clock this node holds for op's cell, as op's base (node id into buf). */
+/* The clock this node holds for op's cell, as op's base (node id into buf):
+ * the clock of the op that wrote it (vios_crdt_row_state). */
 static int held_clock(vios_crdt_op *op, vios_store *st, char *buf, size_t len)
 {
-	sqlite3_stmt *pStmt = NULL;
-	int rc;
+	vios_crdt_op *ops = NULL;
+	size_t n = 0, unclocked = 0;
+	int error = vios_crdt_row_state(&ops, &n, &unclocked, st, op->tbl, op->pk, op->col);
 
-	rc = sqlite3_prepare_v2(st->db, "SELECT hlc, node FROM crdt_cell WHERE tbl = ?1 AND pk = ?2 AND col = ?3", -1,
-				&pStmt, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(pStmt, 1, op->tbl, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 2, op->pk, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pStmt, 3, op->col, -1, SQLITE_STATIC);
-		rc = sqlite3_step(pStmt);
-	}
-	if (rc == SQLITE_ROW) {
-		op->base_hlc = (uint64_t)sqlite3_column_int64(pStmt, 0);
-		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(pStmt, 1));
+	if (error == 0 && n == 1) {
+		op->base_hlc = ops[0].hlc;
+		snprintf(buf, len, "%s", ops[0].node);
 		op->base_node = buf;
 	}
-	sqlite3_finalize(pStmt);
-	if (rc != SQLITE_ROW) {
+	vios_crdt_ops_free(ops, n);
+	if (error < 0 || n != 1) {
 		fprintf(stderr, "t_forge: this node holds no clock for %s.%s of %s\n", op->tbl, op->col, op->pk);
 		return -1;
 	}

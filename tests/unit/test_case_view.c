@@ -214,20 +214,17 @@ static void set_roles(fx_node *t, const char *id, const char *roles)
 	FX_OK(vios_store_tx_commit(t->st));
 }
 
-/* The clock of the value a cell of t holds. */
+/* The clock of the value a cell of t holds (the op that wrote it). */
 static void cell_clock(fx_node *t, const char *tbl, const char *pk, const char *col, uint64_t *hlc, char node[37])
 {
-	sqlite3_stmt *pStmt = NULL;
+	vios_crdt_op *ops = NULL;
+	size_t n = 0;
 
-	assert_int_equal(sqlite3_prepare_v2(t->st->db, "SELECT hlc, node FROM crdt_cell WHERE tbl = ?1 AND pk = ?2 AND col = ?3",
-					    -1, &pStmt, NULL), SQLITE_OK);
-	sqlite3_bind_text(pStmt, 1, tbl, -1, SQLITE_STATIC);
-	sqlite3_bind_text(pStmt, 2, pk, -1, SQLITE_STATIC);
-	sqlite3_bind_text(pStmt, 3, col, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(pStmt), SQLITE_ROW);
-	*hlc = (uint64_t)sqlite3_column_int64(pStmt, 0);
-	snprintf(node, 37, "%s", (const char *)sqlite3_column_text(pStmt, 1));
-	sqlite3_finalize(pStmt);
+	assert_int_equal(vios_crdt_row_state(&ops, &n, NULL, t->st, tbl, pk, col), 0);
+	assert_int_equal(n, 1);
+	*hlc = ops[0].hlc;
+	snprintf(node, 37, "%s", ops[0].node);
+	vios_crdt_ops_free(ops, n);
 }
 
 static const vios_crdt_op *find_op(const vios_crdt_op *ops, size_t n, const char *tbl, const char *pk, const char *col)

@@ -272,6 +272,8 @@ static void test_crdt_schema__column_lists_match_the_store(void **state)
 		json_decref(rows);
 	}
 	assert_null(vios_crdt_columns("access_log"));
+	/* the signal category's SQL names pupil_id's bit in crdt_row (crdt.c, SIGNAL_PUPIL_COL) */
+	assert_string_equal(vios_crdt_columns("signal")[8 - 1], "pupil_id");
 }
 
 static void test_crdt_capture__insert_sets_every_column_with_one_clock(void **state)
@@ -307,8 +309,7 @@ static void test_crdt_capture__insert_sets_every_column_with_one_clock(void **st
 		} else if (!strcmp(v[i].op.col, "birth_date")) {
 			assert_int_equal(v[i].op.value.type, VIOS_VAL_NULL);
 		}
-		if (i)
-			assert_true(v[i].seq > v[i - 1].seq);
+		assert_true(v[i].seq == v[0].seq); /* one change: the row's ops share its seq */
 	}
 	{
 		uint64_t clock;
@@ -420,9 +421,10 @@ static void test_crdt_capture__delete_is_a_tombstone_and_drops_unsent_sets(void 
 	vios_crdt_pending_free(v, n);
 	/* what was sent of a deleted row is not kept (docs/lifecycle.md); the
 	 * case went with its pupil by the cascade, its sent ops too */
-	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_pending WHERE sealed_in = 'seq 1'"), 0);
+	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_change WHERE sealed_in = 'seq 1'"), 0);
 	assert_int_equal(one_int(a, "SELECT count(*) FROM case_file"), 0);
-	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_cell WHERE tbl = 'pupil'"), 0);
+	assert_int_equal(one_int(a, "SELECT (SELECT count(*) FROM crdt_cell WHERE tbl = 'pupil')"
+				    " + (SELECT count(*) FROM crdt_row WHERE tbl = 'pupil')"), 0);
 
 	/* a deleted record cannot come back under its old id */
 	assert_int_equal(vios_store_tx_begin(a->st), 0);
@@ -485,7 +487,7 @@ static void test_crdt_capture__text_other_nodes_would_refuse_fails_the_commit(vo
 	assert_int_equal(vios_store_tx_commit(a->st), VIOS_EUSAGE);
 	assert_non_null(strstr(vios_error_last(), "UTF-8"));
 	assert_int_equal(one_int(a, "SELECT count(*) FROM trend"), 0);
-	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_pending"), 0);
+	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_change"), 0);
 }
 
 static void test_crdt_pending__paging_and_sealing_in_the_exporters_transaction(void **state)
@@ -500,14 +502,16 @@ static void test_crdt_pending__paging_and_sealing_in_the_exporters_transaction(v
 	a = &sb->n[0];
 	add_pupil(a, id, "Ed");
 	add_pupil(a, id, "Flo");
-	assert_int_equal(vios_crdt_pending(&v, &n, a->st, 0, 5, 0), 0);
-	assert_int_equal(n, 5);
+	/* a page is whole changes: Ed's row */
+	assert_int_equal(vios_crdt_pending(&v, &n, a->st, 0, 1, 0), 0);
+	assert_int_equal(n, 8);
 	assert_int_equal(v[0].category, VIOS_CAT_NONE); /* not asked for */
 	{
-		int64_t last = v[4].seq;
+		int64_t last = v[7].seq;
+		assert_true(v[0].seq == last);
 		vios_crdt_pending_free(v, n);
 		assert_int_equal(vios_crdt_pending(&v, &n, a->st, last, 0, 0), 0);
-		assert_int_equal(n, 11);
+		assert_int_equal(n, 8);
 		assert_true(v[0].seq > last);
 		vios_crdt_pending_free(v, n);
 		/* outside a transaction: refused */
@@ -517,13 +521,111 @@ static void test_crdt_pending__paging_and_sealing_in_the_exporters_transaction(v
 		assert_int_equal(vios_store_tx_commit(a->st), 0);
 	}
 	assert_int_equal(vios_crdt_pending_count(&left, a->st), 0);
-	assert_int_equal(left, 11);
+	assert_int_equal(left, 8);
 	/* a rolled back export leaves its ops pending */
 	assert_int_equal(vios_store_tx_begin(a->st), 0);
 	assert_int_equal(vios_crdt_mark_sealed(a->st, INT64_MAX, "seq 2"), 0);
 	vios_store_tx_rollback(a->st);
 	assert_int_equal(vios_crdt_pending_count(&left, a->st), 0);
-	assert_int_equal(left, 11);
+	assert_int_equal(left, 8);
+}
+
+static int crdt_value_equal(const vios_crdt_value *a, const vios_crdt_value *b)
+{
+	if (a->type != b->type)
+		return 0;
+	if (a->type == VIOS_VAL_INT)
+		return a->u.i == b->u.i;
+	if (a->type == VIOS_VAL_TEXT)
+		return a->u.text.len == b->u.text.len && !memcmp(a->u.text.p, b->u.text.p, a->u.text.len);
+	return a->type == VIOS_VAL_NULL;
+}
+
+/*
+ * A store from before 0017 holds its pending ops a row per op in
+ * crdt_pending. The migration brings each over as a change of one op with
+ * its seq, sealed or not, and the next change's seq continues after the
+ * greatest seq crdt_pending ever gave.
+ */
+static void test_crdt_pending__migration_keeps_every_op_and_the_seq(void **state)
+{
+	sandbox *sb = *state;
+	vios_crdt_pending_op *v = NULL, *w = NULL;
+	size_t n, m, left;
+	char id[37], q[600];
+	tnode *a;
+
+	nodes(sb, 1);
+	a = &sb->n[0];
+	add_pupil(a, id, "Gus");
+	add_pupil(a, id, "Hal");
+	tx(a, "UPDATE pupil SET class = '3C'"); /* sets with a base */
+	assert_int_equal(vios_crdt_pending(&v, &n, a->st, 0, 0, 0), 0);
+	assert_int_equal(n, 18);
+	/* the old table, as 0002 made it, holding these ops; Gus's sealed */
+	sql(a, "DROP TABLE crdt_change; DROP TABLE crdt_row;"
+	       " CREATE TABLE crdt_pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, hlc INTEGER NOT NULL,"
+	       " node TEXT NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, value,"
+	       " base_hlc INTEGER NOT NULL DEFAULT 0, base_node TEXT, sealed_in TEXT);"
+	       " CREATE INDEX crdt_pending_open ON crdt_pending(seq) WHERE sealed_in IS NULL;"
+	       " CREATE INDEX crdt_pending_row ON crdt_pending(tbl, pk) WHERE sealed_in IS NULL;"
+	       " CREATE INDEX crdt_pending_any_row ON crdt_pending(tbl, pk);");
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *pStmt = NULL;
+		assert_int_equal(sqlite3_prepare_v2(a->st->db, "INSERT INTO crdt_pending(seq, hlc, node, tbl, pk, col,"
+						    " value, base_hlc, base_node, sealed_in) VALUES (?1, ?2, ?3, ?4, ?5,"
+						    " ?6, ?7, ?8, ?9, ?10)", -1, &pStmt, NULL), SQLITE_OK);
+		sqlite3_bind_int64(pStmt, 1, (sqlite3_int64)(3 * i + 1));
+		sqlite3_bind_int64(pStmt, 2, (sqlite3_int64)v[i].op.hlc);
+		sqlite3_bind_text(pStmt, 3, v[i].op.node, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 4, v[i].op.tbl, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 5, v[i].op.pk, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 6, v[i].op.col, -1, SQLITE_STATIC);
+		assert_int_equal(vios_crdt_value_bind(pStmt, 7, &v[i].op.value), SQLITE_OK);
+		sqlite3_bind_int64(pStmt, 8, (sqlite3_int64)v[i].op.base_hlc);
+		if (v[i].op.base_node)
+			sqlite3_bind_text(pStmt, 9, v[i].op.base_node, -1, SQLITE_STATIC);
+		if (i < 8)
+			sqlite3_bind_text(pStmt, 10, "up to seq 1", -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(pStmt), SQLITE_DONE);
+		sqlite3_finalize(pStmt);
+	}
+	snprintf(q, sizeof(q), "UPDATE sqlite_sequence SET seq = 1000 WHERE name = 'crdt_pending'; PRAGMA user_version = %d",
+		 vios_store_schema_version() - 1);
+	sql(a, q);
+	vios_store_free(a->st);
+	a->st = NULL;
+	FX_OK(fx_store_open(&a->st, a->node));
+	FX_OK(vios_crdt_attach_unjudged(a->st));
+
+	/* the unsealed ops, one change each, as they were */
+	assert_int_equal(vios_crdt_pending(&w, &m, a->st, 0, 0, 0), 0);
+	assert_int_equal(m, n - 8);
+	for (size_t i = 0; i < m; i++) {
+		const vios_crdt_op *x = &v[i + 8].op, *y = &w[i].op;
+		assert_int_equal(w[i].seq, (int64_t)(3 * (i + 8) + 1));
+		assert_int_equal(y->kind, x->kind);
+		assert_int_equal(y->hlc, x->hlc);
+		assert_string_equal(y->node, x->node);
+		assert_string_equal(y->pk, x->pk);
+		assert_string_equal(y->col, x->col);
+		assert_int_equal(crdt_value_equal(&y->value, &x->value), 1);
+		assert_int_equal(y->base_hlc, x->base_hlc);
+		if (x->base_node)
+			assert_string_equal(y->base_node, x->base_node);
+		else
+			assert_null(y->base_node);
+	}
+	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_change WHERE sealed_in = 'up to seq 1'"), 8);
+	assert_int_equal(vios_crdt_pending_count(&left, a->st), 0);
+	assert_int_equal(left, n - 8);
+	vios_crdt_pending_free(w, m);
+	/* a new change comes after every seq crdt_pending gave */
+	tx(a, "UPDATE pupil SET class = '4D'");
+	assert_int_equal(vios_crdt_pending(&w, &m, a->st, 0, 0, 0), 0);
+	assert_true(w[m - 1].seq > 1000);
+	vios_crdt_pending_free(w, m);
+	vios_crdt_pending_free(v, n);
 }
 
 /* ---- categories ------------------------------------------------------------- */
@@ -742,7 +844,8 @@ static void test_crdt_apply__future_ops_are_accepted_and_counted(void **state)
 		snprintf(q, sizeof(q), "UPDATE trend SET level = 'rising' WHERE id = '%s'", id);
 		tx(b, q);
 		assert_int_equal(one_int(b, "SELECT level = 'rising' FROM trend"), 1);
-		assert_true((uint64_t)one_int(b, "SELECT hlc FROM crdt_cell WHERE col = 'level'") > far);
+		assert_true((uint64_t)one_int(b, "SELECT hlc FROM crdt_cell WHERE col = 'level'"
+					      " UNION ALL SELECT hlc FROM crdt_row WHERE (cols >> 4) & 1") > far);
 	}
 }
 
@@ -918,7 +1021,7 @@ static void test_crdt_apply__inside_the_importers_transaction_rolls_back_alone(v
 	assert_string_not_equal(d0, d1);
 	assert_int_equal(one_int(a, "SELECT count(*) FROM trend"), 1);
 	assert_int_equal(one_int(a, "SELECT count(*) FROM access_log WHERE action = 'import'"), 1);
-	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_pending"), 0); /* nothing captured */
+	assert_int_equal(one_int(a, "SELECT count(*) FROM crdt_change"), 0); /* nothing captured */
 }
 
 static void test_crdt_apply__two_values_under_one_clock_resolve_alike_in_any_order(void **state)
@@ -1001,7 +1104,7 @@ static void test_crdt_merge__same_row_deleted_on_two_nodes(void **state)
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(one_int(&sb->n[i], "SELECT count(*) FROM pupil"), 0);
 		assert_int_equal(one_int(&sb->n[i], "SELECT count(*) FROM crdt_tombstone"), 1);
-		assert_int_equal(one_int(&sb->n[i], "SELECT count(*) FROM crdt_cell"), 0);
+		assert_int_equal(one_int(&sb->n[i], "SELECT (SELECT count(*) FROM crdt_cell) + (SELECT count(*) FROM crdt_row)"), 0);
 	}
 	pool_free(&pa);
 	pool_free(&pb);
@@ -1732,6 +1835,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crdt_capture__access_log_and_local_tables_make_no_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_capture__text_other_nodes_would_refuse_fails_the_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_pending__paging_and_sealing_in_the_exporters_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crdt_pending__migration_keeps_every_op_and_the_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_category__rows_go_to_theme_or_case_with_the_cases_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_digest__category_digests_see_only_their_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_hlc__monotonic_receive_rule_and_future_flag, setup, teardown),

@@ -586,9 +586,10 @@ static void test_store_log__swapped_entries_are_named(void **state)
  * (consent), 0010 (the case's marked fields), 0011 (parents informed of
  * a case), 0012 (erasure: crdt_ref), 0013 (epoch keys), 0014 (the
  * rhythm's columns; the signal table it rebuilt stays without its theme
- * list, which 0014 copies over again), 0015 (school_figure) and 0016 (local
+ * list, which 0014 copies over again), 0015 (school_figure), 0016 (local
  * themes), which rebuilds signal_count the same way, so it is left as it is
- * and rebuilt again. */
+ * and rebuilt again, and 0017 (crdt_change and crdt_row; crdt_pending back
+ * as 0002 made it). */
 static void test_store_open__migration_chains_existing_log(void **state)
 {
 	sandbox *sb = *state;
@@ -596,15 +597,21 @@ static void test_store_open__migration_chains_existing_log(void **state)
 	vios_log_head before, after;
 	long long bad = 0;
 
-	assert_int_equal(vios_store_schema_version(), 16);
+	assert_int_equal(vios_store_schema_version(), 17);
 	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
-	sql_ok(st, "DROP TABLE school_figure;" /* 0015 */
+	sql_ok(st, "DROP TABLE crdt_row; DROP TABLE crdt_change;" /* 0017, and crdt_pending as 0002 made it */
+		   " CREATE TABLE crdt_pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, hlc INTEGER NOT NULL,"
+		   " node TEXT NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, value,"
+		   " base_hlc INTEGER NOT NULL DEFAULT 0, base_node TEXT, sealed_in TEXT);"
+		   " CREATE INDEX crdt_pending_open ON crdt_pending(seq) WHERE sealed_in IS NULL;"
+		   " CREATE INDEX crdt_pending_row ON crdt_pending(tbl, pk) WHERE sealed_in IS NULL;"
+		   " DROP TABLE school_figure;" /* 0015 */
 		   " ALTER TABLE signal DROP COLUMN closed_reason; ALTER TABLE signal DROP COLUMN closed_at;"
 		   " ALTER TABLE meeting DROP COLUMN discussed; ALTER TABLE meeting DROP COLUMN planned;"
 		   " DROP INDEX meeting_date;"
 		   " ALTER TABLE case_file DROP COLUMN meldcode;" /* 0014 */
 		   " DROP TABLE epoch_key; DROP TABLE epoch_zero; DROP TABLE peer_epoch;" /* 0013 */
-		   " DROP TABLE crdt_ref; DROP INDEX crdt_pending_any_row; DROP INDEX meeting_case;"
+		   " DROP TABLE crdt_ref; DROP INDEX meeting_case;"
 		   " DROP INDEX agreement_meeting;" /* 0012 (issue 16, erasure) */
 		   " ALTER TABLE case_file DROP COLUMN not_informed_reason;"
 		   " ALTER TABLE case_file DROP COLUMN parents_informed;"
