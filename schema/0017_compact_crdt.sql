@@ -1,30 +1,38 @@
 -- 0017_compact_crdt.sql - change capture per row, not per cell (issue 19;
--- src/crdt/README.md, "State"). Local only, like every crdt_* table.
+-- src/crdt/README.md, "Pending changes" and "Plain cells"). Local only,
+-- like every crdt_* table.
 --
 -- crdt_change replaces crdt_pending: one row per row a captured transaction
--- changed (not one per column), the ops of that row being
---   sets   a JSON object {column: value} of the columns it set (value null,
---          an integer or a string: the only types a synced column holds),
---          NULL when the change is the row's deletion;
---   bases  a JSON object {column: [hlc, node]} of the sets that replaced a
---          value this node held (absent: base 0), NULL when none did;
---   ops    how many ops the change stands for (the sets, or 1).
--- All its ops share hlc and node. seq orders the changes as crdt_pending's
--- seq ordered the ops; an old store's pending ops come over one per change,
--- with their seq, so what was sealed keeps its bundle.
+-- changed (not one per column). Its ops all have hlc and node; they are
+--   the row's deletion, when cols is NULL; else
+--   a set of each column in the bit mask cols (bit c = column c of the
+--   table as src/crdt/crdt.c lists it, id being 0) and of each key of vals.
+-- vals is a JSON object {column: value} of the values the change carries
+-- itself (null, an integer or a string: the only types a synced column
+-- holds): the references (pupil_id, case_id, meeting_id), which a local
+-- delete keeps after the row is gone, and every value of an op that came
+-- over from crdt_pending. The value of a set in cols is read when it is
+-- exported: the row's, as long as the op still holds the cell, else the
+-- one its history kept (merge.c, pending.c). bases is a JSON object
+-- {column: [hlc, node]} of the sets that replaced a value this node held
+-- (absent: base 0); ops how many ops the change stands for.
+-- seq orders the changes as crdt_pending's seq ordered the ops; an old
+-- store's pending ops come over one per change, with their seq and seal.
 CREATE TABLE crdt_change (
 	seq INTEGER PRIMARY KEY AUTOINCREMENT,
 	hlc INTEGER NOT NULL,
 	node TEXT NOT NULL,
 	tbl TEXT NOT NULL,
 	pk TEXT NOT NULL,
-	sets TEXT,
+	cols INTEGER,
+	vals TEXT,
 	bases TEXT,
 	ops INTEGER NOT NULL,
 	sealed_in TEXT
 );
-INSERT INTO crdt_change(seq, hlc, node, tbl, pk, sets, bases, ops, sealed_in)
+INSERT INTO crdt_change(seq, hlc, node, tbl, pk, cols, vals, bases, ops, sealed_in)
 	SELECT seq, hlc, node, tbl, pk,
+	       CASE WHEN col IS NULL THEN NULL ELSE 0 END,
 	       CASE WHEN col IS NULL THEN NULL ELSE json_object(col, value) END,
 	       CASE WHEN col IS NOT NULL AND base_hlc != 0 AND base_node IS NOT NULL
 		    THEN json_object(col, json_array(base_hlc, base_node)) END,

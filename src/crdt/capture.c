@@ -248,53 +248,61 @@ static json_t *value_json(const vios_crdt_value *v)
 
 /*
  * Stores ops[0..n), the ops of one row (all of one clock), as one pending
- * change (crdt_change, schema/0017): a deletion, or the sets as a JSON
- * object of column to value and the bases that are not 0 as one of column
- * to [hlc, node].
+ * change (crdt_change, schema/0017): a deletion, or the sets as a bit mask
+ * of their columns, whose values are read when they are exported, except
+ * the references, which the change carries in vals (a local delete keeps
+ * them after the row is gone); the bases that are not 0 as a JSON object of
+ * column to [hlc, node].
  */
 static int store_change(crdt_ctx *cx, const captured *ops, size_t n)
 {
 	const vios_crdt_op *op = &ops[0].op;
+	int t = crdt_table_index(op->tbl), rc, error = 0;
 	sqlite3_stmt *pStmt = crdt_q(cx, Q_PENDING_ADD);
-	json_t *sets = NULL, *bases = NULL;
-	char *zSets = NULL, *zBases = NULL;
-	int rc, error = 0;
+	json_t *vals = NULL, *bases = NULL;
+	char *zVals = NULL, *zBases = NULL;
+	uint64_t cols = 0;
 
 	if (pStmt == NULL)
 		return VIOS_ERROR;
-	if (op->kind == VIOS_OP_SET) {
-		if ((sets = json_object()) == NULL)
-			return vios_error_nomem();
-		for (size_t i = 0; i < n && error == 0; i++) {
-			const vios_crdt_op *o = &ops[i].op;
-			assert(o->kind == VIOS_OP_SET && o->hlc == op->hlc && !strcmp(o->pk, op->pk));
-			if (json_object_set_new(sets, o->col, value_json(&o->value)) < 0 ||
-			    (o->base_hlc && ((bases == NULL && (bases = json_object()) == NULL) ||
-					     json_object_set_new(bases, o->col, json_pack("[Is]", (json_int_t)o->base_hlc,
-											  o->base_node ? o->base_node : "")) < 0)))
+	for (size_t i = 0; op->kind == VIOS_OP_SET && i < n && error == 0; i++) {
+		const vios_crdt_op *o = &ops[i].op;
+		assert(o->kind == VIOS_OP_SET && o->hlc == op->hlc && !strcmp(o->pk, op->pk));
+		if (crdt_is_ref(o->tbl, o->col)) {
+			if ((vals == NULL && (vals = json_object()) == NULL) ||
+			    json_object_set_new(vals, o->col, value_json(&o->value)) < 0)
 				error = vios_error_nomem();
+		} else {
+			cols |= 1ull << crdt_col_index(&crdt_tables[t], o->col);
 		}
-		if (error == 0 && ((zSets = json_dumps(sets, JSON_COMPACT)) == NULL ||
-				   (bases && (zBases = json_dumps(bases, JSON_COMPACT)) == NULL)))
+		if (error == 0 && o->base_hlc &&
+		    ((bases == NULL && (bases = json_object()) == NULL) ||
+		     json_object_set_new(bases, o->col, json_pack("[Is]", (json_int_t)o->base_hlc,
+								  o->base_node ? o->base_node : "")) < 0))
 			error = vios_error_nomem();
 	}
+	if (error == 0 && ((vals && (zVals = json_dumps(vals, JSON_COMPACT)) == NULL) ||
+			   (bases && (zBases = json_dumps(bases, JSON_COMPACT)) == NULL)))
+		error = vios_error_nomem();
 	if (error == 0) {
 		sqlite3_bind_int64(pStmt, 1, (sqlite3_int64)op->hlc);
 		sqlite3_bind_text(pStmt, 2, op->node, -1, SQLITE_STATIC);
 		sqlite3_bind_text(pStmt, 3, op->tbl, -1, SQLITE_STATIC);
 		sqlite3_bind_text(pStmt, 4, op->pk, -1, SQLITE_STATIC);
-		if (zSets)
-			sqlite3_bind_text(pStmt, 5, zSets, -1, SQLITE_STATIC);
+		if (op->kind == VIOS_OP_SET)
+			sqlite3_bind_int64(pStmt, 5, (sqlite3_int64)cols);
+		if (zVals)
+			sqlite3_bind_text(pStmt, 6, zVals, -1, SQLITE_STATIC);
 		if (zBases)
-			sqlite3_bind_text(pStmt, 6, zBases, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(pStmt, 7, (sqlite3_int64)n);
+			sqlite3_bind_text(pStmt, 7, zBases, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(pStmt, 8, (sqlite3_int64)n);
 		rc = sqlite3_step(pStmt);
 		sqlite3_reset(pStmt);
 		error = vios_store_error(cx->st->db, rc, "storing a pending change");
 	}
-	json_decref(sets);
+	json_decref(vals);
 	json_decref(bases);
-	free(zSets);
+	free(zVals);
 	free(zBases);
 	return error;
 }

@@ -498,10 +498,10 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_PURGE_CELL] = "DELETE FROM crdt_cell WHERE tbl = ?1 AND pk = ?2",
 	[Q_PURGE_HIST] = "DELETE FROM crdt_history WHERE tbl = ?1 AND pk = ?2",
 	[Q_PURGE_CONF] = "DELETE FROM crdt_conflict WHERE tbl = ?1 AND pk = ?2",
-	[Q_PURGE_PENDING] = "DELETE FROM crdt_change WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL"
+	[Q_PURGE_PENDING] = "DELETE FROM crdt_change WHERE tbl = ?1 AND pk = ?2 AND cols IS NOT NULL"
 			    " AND sealed_in IS NULL",
-	[Q_PENDING_ADD] = "INSERT INTO crdt_change(hlc, node, tbl, pk, sets, bases, ops)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_PENDING_ADD] = "INSERT INTO crdt_change(hlc, node, tbl, pk, cols, vals, bases, ops)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[Q_GRANT_ADD] = "INSERT INTO crdt_grant(tbl, pk, col, role, hlc) VALUES (?1, ?2, ?3, ?4, ?5)"
 			" ON CONFLICT(tbl, pk, col, role) DO UPDATE SET hlc = min(hlc, excluded.hlc)",
 	[Q_PURGE_GRANT] = "DELETE FROM crdt_grant WHERE tbl = ?1 AND pk = ?2",
@@ -515,20 +515,21 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_PURGE_REF] = "DELETE FROM crdt_ref WHERE tbl = ?1 AND pk = ?2",
 	/* a local delete (the cascade) keeps the unsent references: ids only, and
 	 * what makes every other node cascade the same row (three steps: keep
-	 * the references of each unsent change, count them, drop what is empty) */
-	[Q_PURGE_PENDING_LOCAL] = "UPDATE crdt_change SET"
-				  " sets = (SELECT json_group_object(key, value) FROM json_each(crdt_change.sets)"
+	 * the references each unsent change carries in vals, count them, drop
+	 * what is empty) */
+	[Q_PURGE_PENDING_LOCAL] = "UPDATE crdt_change SET cols = 0,"
+				  " vals = (SELECT json_group_object(key, value) FROM json_each(crdt_change.vals)"
 				  " WHERE key IN ('pupil_id', 'case_id', 'meeting_id')),"
 				  " bases = (SELECT json_group_object(key, json(value)) FROM json_each(crdt_change.bases)"
 				  " WHERE key IN ('pupil_id', 'case_id', 'meeting_id'))"
-				  " WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL AND sealed_in IS NULL",
-	[Q_PENDING_RECOUNT] = "UPDATE crdt_change SET ops = (SELECT count(*) FROM json_each(sets)),"
-			      " bases = nullif(bases, '{}')"
-			      " WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL AND sealed_in IS NULL",
-	[Q_PENDING_DROP_EMPTY] = "DELETE FROM crdt_change WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL"
+				  " WHERE tbl = ?1 AND pk = ?2 AND cols IS NOT NULL AND sealed_in IS NULL",
+	[Q_PENDING_RECOUNT] = "UPDATE crdt_change SET ops = (SELECT count(*) FROM json_each(vals)),"
+			      " vals = nullif(vals, '{}'), bases = nullif(bases, '{}')"
+			      " WHERE tbl = ?1 AND pk = ?2 AND cols = 0 AND sealed_in IS NULL",
+	[Q_PENDING_DROP_EMPTY] = "DELETE FROM crdt_change WHERE tbl = ?1 AND pk = ?2 AND cols = 0"
 				 " AND sealed_in IS NULL AND ops = 0",
 	/* what was sent of a deleted row is not kept either */
-	[Q_PURGE_SEALED] = "DELETE FROM crdt_change WHERE tbl = ?1 AND pk = ?2 AND sets IS NOT NULL"
+	[Q_PURGE_SEALED] = "DELETE FROM crdt_change WHERE tbl = ?1 AND pk = ?2 AND cols IS NOT NULL"
 			   " AND sealed_in IS NOT NULL",
 };
 

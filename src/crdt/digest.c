@@ -101,23 +101,49 @@ static int prepare_classify(sqlite3_stmt **pStmt, vios_store *st, char *zSql)
 	return 0;
 }
 
+void crdt_classifier_init(crdt_classifier *c, vios_store *st)
+{
+	assert(c != NULL && st != NULL);
+	memset(c, 0, sizeof(*c));
+	c->st = st;
+}
+
+void crdt_classifier_dispose(crdt_classifier *c)
+{
+	for (int t = 0; t < CRDT_NTABLES; t++)
+		sqlite3_finalize(c->q[t]);
+	sqlite3_finalize(c->tomb);
+	memset(c, 0, sizeof(*c));
+}
+
+int crdt_classifier_row(crdt_classifier *c, int t, const char *pk, int *found, vios_crdt_category *cat,
+			uint32_t *roles)
+{
+	const crdt_table *tb = &crdt_tables[t];
+	int error;
+
+	assert(c != NULL && t >= 0 && t < CRDT_NTABLES && pk != NULL && found != NULL && cat != NULL);
+	*found = 0;
+	if (c->q[t] == NULL &&
+	    (error = prepare_classify(&c->q[t], c->st,
+				      sqlite3_mprintf("SELECT coalesce((%s), 0), (%s) FROM %s AS r WHERE r.id = ?1",
+						      tb->theme_sql, tb->roles_sql, tb->name))) < 0)
+		return error;
+	sqlite3_bind_text(c->q[t], 1, pk, -1, SQLITE_STATIC);
+	error = classify_step(c->st, c->q[t], found, cat, roles);
+	sqlite3_reset(c->q[t]);
+	return error;
+}
+
 int crdt_row_classify(vios_store *st, int t, const char *pk, int *found, vios_crdt_category *cat,
 		      uint32_t *roles)
 {
-	const crdt_table *tb = &crdt_tables[t];
-	sqlite3_stmt *pStmt = NULL;
-	char *zSql;
+	crdt_classifier c;
 	int error;
 
-	assert(st != NULL && t >= 0 && t < CRDT_NTABLES && pk != NULL && found != NULL && cat != NULL);
-	*found = 0;
-	zSql = sqlite3_mprintf("SELECT coalesce((%s), 0), (%s) FROM %s AS r WHERE r.id = ?1", tb->theme_sql,
-			       tb->roles_sql, tb->name);
-	if ((error = prepare_classify(&pStmt, st, zSql)) < 0)
-		return error;
-	sqlite3_bind_text(pStmt, 1, pk, -1, SQLITE_STATIC);
-	error = classify_step(st, pStmt, found, cat, roles);
-	sqlite3_finalize(pStmt);
+	crdt_classifier_init(&c, st);
+	error = crdt_classifier_row(&c, t, pk, found, cat, roles);
+	crdt_classifier_dispose(&c);
 	return error;
 }
 
@@ -145,14 +171,13 @@ int crdt_values_classify(vios_store *st, int t, sqlite3_value **vals, vios_crdt_
 	return error;
 }
 
-int vios_crdt_row_category(vios_crdt_category *cat, uint32_t *roles, vios_store *st,
-			   const char *tbl, const char *pk)
+int crdt_classifier_category(crdt_classifier *c, vios_crdt_category *cat, uint32_t *roles, const char *tbl,
+			     const char *pk)
 {
 	int t = crdt_table_index(tbl), found, rc, error;
 	uint32_t r = 0;
-	sqlite3_stmt *pStmt = NULL;
 
-	assert(cat != NULL && st != NULL && tbl != NULL && pk != NULL);
+	assert(c != NULL && cat != NULL && tbl != NULL && pk != NULL);
 	*cat = VIOS_CAT_NONE;
 	if (roles)
 		*roles = 0;
@@ -160,23 +185,25 @@ int vios_crdt_row_category(vios_crdt_category *cat, uint32_t *roles, vios_store 
 		vios_error_set(VIOS_ERR_INPUT, "%s is not a synced table", tbl ? tbl : "(null)");
 		return VIOS_EUSAGE;
 	}
-	if ((error = crdt_row_classify(st, t, pk, &found, cat, &r)) < 0)
+	if ((error = crdt_classifier_row(c, t, pk, &found, cat, &r)) < 0)
 		return error;
 	if (!found) {
-		rc = sqlite3_prepare_v2(st->db, "SELECT category, roles FROM crdt_tombstone WHERE tbl = ?1 AND pk = ?2"
-					" AND category IS NOT NULL", -1, &pStmt, NULL);
+		rc = SQLITE_OK;
+		if (c->tomb == NULL)
+			rc = sqlite3_prepare_v2(c->st->db, "SELECT category, roles FROM crdt_tombstone WHERE tbl = ?1"
+						" AND pk = ?2 AND category IS NOT NULL", -1, &c->tomb, NULL);
 		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(pStmt, 1, tbl, -1, SQLITE_STATIC);
-			sqlite3_bind_text(pStmt, 2, pk, -1, SQLITE_STATIC);
-			if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+			sqlite3_bind_text(c->tomb, 1, tbl, -1, SQLITE_STATIC);
+			sqlite3_bind_text(c->tomb, 2, pk, -1, SQLITE_STATIC);
+			if ((rc = sqlite3_step(c->tomb)) == SQLITE_ROW) {
 				found = 1;
-				*cat = !strcmp((const char *)sqlite3_column_text(pStmt, 0), "theme") ? VIOS_CAT_THEME
-												   : VIOS_CAT_CASE;
-				r = (uint32_t)sqlite3_column_int64(pStmt, 1);
+				*cat = !strcmp((const char *)sqlite3_column_text(c->tomb, 0), "theme") ? VIOS_CAT_THEME
+												    : VIOS_CAT_CASE;
+				r = (uint32_t)sqlite3_column_int64(c->tomb, 1);
 			}
+			sqlite3_reset(c->tomb);
 		}
-		sqlite3_finalize(pStmt);
-		if ((error = vios_store_error(st->db, rc, "classifying a record")) < 0)
+		if ((error = vios_store_error(c->st->db, rc, "classifying a record")) < 0)
 			return error;
 	}
 	if (!found) {
@@ -186,6 +213,19 @@ int vios_crdt_row_category(vios_crdt_category *cat, uint32_t *roles, vios_store 
 	if (roles)
 		*roles = r;
 	return 0;
+}
+
+int vios_crdt_row_category(vios_crdt_category *cat, uint32_t *roles, vios_store *st,
+			   const char *tbl, const char *pk)
+{
+	crdt_classifier c;
+	int error;
+
+	assert(st != NULL);
+	crdt_classifier_init(&c, st);
+	error = crdt_classifier_category(&c, cat, roles, tbl, pk);
+	crdt_classifier_dispose(&c);
+	return error;
 }
 
 /* ---- digest ------------------------------------------------------------- */

@@ -184,6 +184,22 @@ int crdt_row_classify(vios_store *st, int t, const char *pk, int *found,
  * row already deleted in the open transaction. */
 int crdt_values_classify(vios_store *st, int t, sqlite3_value **vals,
 			 vios_crdt_category *cat, uint32_t *roles);
+/* Classifies many rows with one prepared statement per table (the export,
+ * the import's category check): the same rule as crdt_row_classify. */
+typedef struct {
+	vios_store *st;
+	sqlite3_stmt *q[CRDT_NTABLES];
+	sqlite3_stmt *tomb;
+} crdt_classifier;
+
+void crdt_classifier_init(crdt_classifier *c, vios_store *st);
+void crdt_classifier_dispose(crdt_classifier *c);
+/* crdt_row_classify with c's statements. */
+int crdt_classifier_row(crdt_classifier *c, int t, const char *pk, int *found, vios_crdt_category *cat,
+			uint32_t *roles);
+/* vios_crdt_row_category with c's statements. */
+int crdt_classifier_category(crdt_classifier *c, vios_crdt_category *cat, uint32_t *roles, const char *tbl,
+			     const char *pk);
 /* Parses "a,b, c" into role bits (unknown names ignored). */
 uint32_t crdt_roles_parse(const char *s);
 
@@ -195,6 +211,7 @@ typedef struct {
 	vios_store *st;
 	const vios_mandate *m;
 	sqlite3_stmt *origin_q[CRDT_NTABLES];
+	sqlite3_stmt *col_q[CRDT_NTABLES][CRDT_MAXCOL]; /* SELECT c FROM t WHERE id = ? */
 	sqlite3_stmt *grant_q;
 	sqlite3_stmt *tomb_q;
 	sqlite3_stmt *final_q;

@@ -395,8 +395,11 @@ void crdt_judge_dispose(crdt_judge *j)
 {
 	if (j == NULL)
 		return;
-	for (int t = 0; t < CRDT_NTABLES; t++)
+	for (int t = 0; t < CRDT_NTABLES; t++) {
 		sqlite3_finalize(j->origin_q[t]);
+		for (int c = 0; c < CRDT_MAXCOL; c++)
+			sqlite3_finalize(j->col_q[t][c]);
+	}
 	sqlite3_finalize(j->grant_q);
 	sqlite3_finalize(j->tomb_q);
 	sqlite3_finalize(j->final_q);
@@ -449,21 +452,23 @@ static int row_origin(crdt_judge *j, int t, const char *pk, int *found, char ori
 
 static int col_text(crdt_judge *j, int t, const char *pk, const char *col, char *out, size_t len, int *isnull)
 {
-	sqlite3_stmt *pStmt = NULL;
+	int c = crdt_col_index(&crdt_tables[t], col), rc, error;
+	sqlite3_stmt *pStmt;
 	char zSql[128];
-	int rc;
 
-	snprintf(zSql, sizeof(zSql), "SELECT %s FROM %s WHERE id = ?1", col, crdt_tables[t].name);
 	*isnull = 1;
 	out[0] = 0;
-	if ((rc = sqlite3_prepare_v2(j->st->db, zSql, -1, &pStmt, NULL)) == SQLITE_OK) {
-		sqlite3_bind_text(pStmt, 1, pk, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW && sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
-			*isnull = 0;
-			snprintf(out, len, "%s", (const char *)sqlite3_column_text(pStmt, 0));
-		}
+	assert(c >= 1);
+	snprintf(zSql, sizeof(zSql), "SELECT %s FROM %s WHERE id = ?1", col, crdt_tables[t].name);
+	if ((error = prep(j, &j->col_q[t][c], zSql)) < 0)
+		return error;
+	pStmt = j->col_q[t][c];
+	sqlite3_bind_text(pStmt, 1, pk, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW && sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
+		*isnull = 0;
+		snprintf(out, len, "%s", (const char *)sqlite3_column_text(pStmt, 0));
 	}
-	sqlite3_finalize(pStmt);
+	sqlite3_reset(pStmt);
 	return vios_store_error(j->st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading a record for the mandate");
 }
 

@@ -836,19 +836,24 @@ static int writer_of(writer_cache *wc, const char *node_id, const vios_mandate_w
  * classifies them once merged; rows not held (ops ignored) count for none. */
 static int ops_categories(unsigned *out, vios_store *st, const vios_crdt_op *ops, size_t n)
 {
+	crdt_classifier cl;
+	int error = 0;
+
 	*out = 0;
-	for (size_t i = 0; i < n; i++) {
+	crdt_classifier_init(&cl, st);
+	for (size_t i = 0; i < n && error == 0; i++) {
 		vios_crdt_category cat;
-		int error;
 		if (i > 0 && !strcmp(ops[i].pk, ops[i - 1].pk) && !strcmp(ops[i].tbl, ops[i - 1].tbl))
 			continue;
-		if ((error = vios_crdt_row_category(&cat, NULL, st, ops[i].tbl, ops[i].pk)) == VIOS_ENOTFOUND)
+		if ((error = crdt_classifier_category(&cl, &cat, NULL, ops[i].tbl, ops[i].pk)) == VIOS_ENOTFOUND) {
+			error = 0;
 			continue;
-		if (error < 0)
-			return error;
-		*out |= cat == VIOS_CAT_THEME ? 1u : cat == VIOS_CAT_CASE ? 2u : 0;
+		}
+		if (error == 0)
+			*out |= cat == VIOS_CAT_THEME ? 1u : cat == VIOS_CAT_CASE ? 2u : 0;
 	}
-	return 0;
+	crdt_classifier_dispose(&cl);
+	return error;
 }
 
 static void op_where(char *buf, size_t len, const vios_crdt_op *op)

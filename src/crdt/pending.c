@@ -14,18 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int text_col(char **out, sqlite3_stmt *pStmt, int c)
-{
-	const char *s = (const char *)sqlite3_column_text(pStmt, c);
-
-	*out = NULL;
-	if (s == NULL)
-		return 0;
-	if ((*out = strdup(s)) == NULL)
-		return vios_error_nomem();
-	return 0;
-}
-
 /* A growing array of pending ops. */
 typedef struct {
 	vios_crdt_pending_op *v;
@@ -75,62 +63,168 @@ static int value_of(vios_crdt_value *out, json_t *j)
 	return 0;
 }
 
+/* What reading pending changes needs: the merge's view of a row's clocks
+ * (crdt_cell_get, its history) and the rows' values, a statement per table. */
+typedef struct {
+	crdt_ctx cx;
+	sqlite3_stmt *row_q[CRDT_NTABLES];
+} reader;
+
+static void reader_dispose(reader *rd)
+{
+	for (int t = 0; t < CRDT_NTABLES; t++)
+		sqlite3_finalize(rd->row_q[t]);
+	crdt_ctx_dispose(&rd->cx);
+}
+
+/* Steps rd's statement for row pk of t: SQLITE_ROW with its columns, SQLITE_DONE when not held. */
+static int row_read(reader *rd, int t, const char *pk, sqlite3_stmt **out)
+{
+	const crdt_table *tb = &crdt_tables[t];
+	vios_store *st = rd->cx.st;
+	int rc;
+
+	if (rd->row_q[t] == NULL) {
+		sqlite3_str *q = sqlite3_str_new(st->db);
+		char *zSql;
+		for (int c = 0; c < tb->ncol; c++)
+			sqlite3_str_appendf(q, "%s %s", c ? "," : "SELECT", tb->cols[c].name);
+		sqlite3_str_appendf(q, " FROM %s WHERE id = ?1", tb->name);
+		if ((zSql = sqlite3_str_finish(q)) == NULL) {
+			vios_error_nomem();
+			return SQLITE_NOMEM;
+		}
+		rc = sqlite3_prepare_v2(st->db, zSql, -1, &rd->row_q[t], NULL);
+		sqlite3_free(zSql);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	*out = rd->row_q[t];
+	sqlite3_reset(*out);
+	sqlite3_bind_text(*out, 1, pk, -1, SQLITE_STATIC);
+	return sqlite3_step(*out);
+}
+
+/*
+ * The value set op (t, pk, column c, hlc, node) of a pending change wrote:
+ * the row's while the op holds the cell, else the one the cell's history
+ * kept for it. A superseded op's value is kept nowhere (merge.c); it is
+ * superseded by a later change of this node, pending as well, so the
+ * row's value stands in (a receiver drops it when that change arrives).
+ */
+static int set_value(reader *rd, int t, int c, const char *pk, uint64_t hlc, const char *node, sqlite3_stmt *row,
+		     vios_crdt_value *out)
+{
+	const crdt_table *tb = &crdt_tables[t];
+	sqlite3_stmt *pStmt;
+	uint64_t h;
+	char n[37];
+	int found, rc, error;
+
+	if ((error = crdt_cell_get(&rd->cx, tb->name, pk, tb->cols[c].name, &found, &h, n)) < 0)
+		return error;
+	if (!found || h != hlc || strcmp(n, node) != 0) {
+		if ((pStmt = crdt_q(&rd->cx, Q_HIST_GET)) == NULL)
+			return VIOS_ERROR;
+		sqlite3_bind_text(pStmt, 1, tb->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 2, pk, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pStmt, 3, tb->cols[c].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(pStmt, 4, (sqlite3_int64)hlc);
+		sqlite3_bind_text(pStmt, 5, node, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW && !sqlite3_column_int(pStmt, 0)) {
+			error = crdt_value_from_sqlite(out, sqlite3_column_value(pStmt, 1));
+			sqlite3_reset(pStmt);
+			return error;
+		}
+		sqlite3_reset(pStmt);
+		if ((error = vios_store_error(rd->cx.st->db, rc == SQLITE_ROW ? SQLITE_DONE : rc,
+					      "reading a change's history")) < 0)
+			return error;
+	}
+	return crdt_value_from_sqlite(out, sqlite3_column_value(row, c));
+}
+
 /*
  * The ops of one crdt_change row (schema/0017), appended to a: the
- * deletion, or a set per column of the sets object in the table's column
- * order, each with its base from the bases object.
+ * deletion, or a set per column of cols and of vals, in the table's
+ * column order, each with its base from bases.
  */
-static int read_change(oparray *a, sqlite3_stmt *pStmt)
+static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt)
 {
 	int64_t seq = sqlite3_column_int64(pStmt, 0);
+	uint64_t hlc = (uint64_t)sqlite3_column_int64(pStmt, 1);
+	const char *zNode = (const char *)sqlite3_column_text(pStmt, 2);
 	const char *zTbl = (const char *)sqlite3_column_text(pStmt, 3);
-	const char *zSets = (const char *)sqlite3_column_text(pStmt, 5);
-	const char *zBases = (const char *)sqlite3_column_text(pStmt, 6);
-	json_t *sets = NULL, *bases = NULL;
-	int t = zTbl ? crdt_table_index(zTbl) : -1, error = 0;
+	const char *zPk = (const char *)sqlite3_column_text(pStmt, 4);
+	int deletion = sqlite3_column_type(pStmt, 5) == SQLITE_NULL;
+	uint64_t cols = (uint64_t)sqlite3_column_int64(pStmt, 5);
+	const char *zVals = (const char *)sqlite3_column_text(pStmt, 6);
+	const char *zBases = (const char *)sqlite3_column_text(pStmt, 7);
+	json_t *vals = NULL, *bases = NULL;
+	sqlite3_stmt *row = NULL;
+	int t = zTbl ? crdt_table_index(zTbl) : -1, rc, error = 0;
 	size_t used = 0;
 
-	if (t < 0)
-		return corrupt(seq, "not a synced table");
-	if (zSets && ((sets = json_loads(zSets, JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(sets) ||
-		      json_object_size(sets) == 0)) {
-		error = corrupt(seq, "its sets are not a JSON object");
+	if (t < 0 || zNode == NULL || zPk == NULL)
+		return corrupt(seq, "not a synced table's row");
+	if (!deletion && (cols >> crdt_tables[t].ncol || (cols & 1)))
+		return corrupt(seq, "it sets a column the table lacks");
+	if (zVals && (deletion || (vals = json_loads(zVals, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+		      !json_is_object(vals))) {
+		error = corrupt(seq, "its values are not a JSON object");
 		goto done;
 	}
-	if (zBases && ((bases = json_loads(zBases, JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(bases))) {
+	if (zBases && (deletion || (bases = json_loads(zBases, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+		       !json_is_object(bases))) {
 		error = corrupt(seq, "its bases are not a JSON object");
 		goto done;
 	}
-	for (int c = sets ? 1 : 0; c < (sets ? crdt_tables[t].ncol : 1) && error == 0; c++) {
+	if (cols) {
+		if ((rc = row_read(rd, t, zPk, &row)) != SQLITE_ROW) {
+			error = rc == SQLITE_DONE ? corrupt(seq, "its row is gone")
+						  : vios_store_error(rd->cx.st->db, rc, "reading a changed row");
+			goto done;
+		}
+	}
+	for (int c = deletion ? 0 : 1; c < (deletion ? 1 : crdt_tables[t].ncol) && error == 0; c++) {
 		const char *col = crdt_tables[t].cols[c].name;
-		json_t *v = sets ? json_object_get(sets, col) : NULL, *b;
+		json_t *v = vals ? json_object_get(vals, col) : NULL, *b;
+		int in_cols = !deletion && (cols & (1ull << c));
 		vios_crdt_pending_op *p;
 		vios_crdt_op *op;
-		if (sets && v == NULL)
+		if (!deletion && !in_cols && v == NULL)
 			continue;
+		if (in_cols && v != NULL) {
+			error = corrupt(seq, "a column is both read and carried");
+			break;
+		}
 		if ((p = push(a)) == NULL) {
 			error = vios_error_nomem();
 			break;
 		}
 		op = &p->op;
 		p->seq = seq;
-		op->kind = sets ? VIOS_OP_SET : VIOS_OP_DELETE;
-		op->hlc = (uint64_t)sqlite3_column_int64(pStmt, 1);
-		if ((error = text_col(&op->node, pStmt, 2)) < 0 || (error = text_col(&op->tbl, pStmt, 3)) < 0 ||
-		    (error = text_col(&op->pk, pStmt, 4)) < 0)
+		op->kind = deletion ? VIOS_OP_DELETE : VIOS_OP_SET;
+		op->hlc = hlc;
+		if ((op->node = strdup(zNode)) == NULL || (op->tbl = strdup(zTbl)) == NULL ||
+		    (op->pk = strdup(zPk)) == NULL) {
+			error = vios_error_nomem();
 			break;
-		if (!sets)
+		}
+		if (deletion)
 			break;
-		used++;
 		if ((op->col = strdup(col)) == NULL) {
 			error = vios_error_nomem();
 			break;
 		}
-		if ((error = value_of(&op->value, v)) != 0) {
-			error = error < 0 ? error : corrupt(seq, "a value is neither null, an integer nor a text");
-			break;
+		if (in_cols) {
+			error = set_value(rd, t, c, zPk, hlc, zNode, row, &op->value);
+		} else {
+			used++;
+			if ((error = value_of(&op->value, v)) > 0)
+				error = corrupt(seq, "a value is neither null, an integer nor a text");
 		}
-		if (bases && (b = json_object_get(bases, col)) != NULL) {
+		if (error == 0 && bases && (b = json_object_get(bases, col)) != NULL) {
 			if (!json_is_array(b) || json_array_size(b) != 2 || !json_is_integer(json_array_get(b, 0)) ||
 			    !json_is_string(json_array_get(b, 1))) {
 				error = corrupt(seq, "a base is not [hlc, node]");
@@ -141,10 +235,12 @@ static int read_change(oparray *a, sqlite3_stmt *pStmt)
 				error = vios_error_nomem();
 		}
 	}
-	if (error == 0 && sets && used != json_object_size(sets))
+	if (error == 0 && vals && used != json_object_size(vals))
 		error = corrupt(seq, "it sets a column the table lacks");
 done:
-	json_decref(sets);
+	if (row)
+		sqlite3_reset(row);
+	json_decref(vals);
 	json_decref(bases);
 	return error;
 }
@@ -155,14 +251,19 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 	sqlite3_stmt *pStmt = NULL;
 	oparray a = { NULL, 0, 0 };
 	vios_crdt_category cat = VIOS_CAT_NONE;
+	crdt_classifier cl;
+	reader rd;
 	uint32_t roles = 0;
 	int rc, error = 0;
 
 	assert(out != NULL && n != NULL && st != NULL && st->db != NULL);
 	*out = NULL;
 	*n = 0;
+	crdt_classifier_init(&cl, st);
+	memset(&rd, 0, sizeof(rd));
+	crdt_ctx_init(&rd.cx, st);
 	rc = sqlite3_prepare_v2(st->db,
-				"SELECT seq, hlc, node, tbl, pk, sets, bases FROM crdt_change"
+				"SELECT seq, hlc, node, tbl, pk, cols, vals, bases FROM crdt_change"
 				" WHERE sealed_in IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2", -1, &pStmt, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(pStmt, 1, after_seq);
@@ -172,12 +273,12 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 		rc = SQLITE_ROW;
 	while (rc == SQLITE_ROW && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		size_t first = a.n;
-		if ((error = read_change(&a, pStmt)) < 0)
+		if ((error = read_change(&a, &rd, pStmt)) < 0)
 			goto done;
 		if (!(flags & VIOS_PENDING_CLASSIFY) || first == a.n)
 			continue;
 		/* a change is one row: classified once */
-		error = vios_crdt_row_category(&cat, &roles, st, a.v[first].op.tbl, a.v[first].op.pk);
+		error = crdt_classifier_category(&cl, &cat, &roles, a.v[first].op.tbl, a.v[first].op.pk);
 		if (error == VIOS_ENOTFOUND) { /* cannot happen: a deleted row's sets are dropped */
 			cat = VIOS_CAT_CASE;
 			roles = 0;
@@ -193,6 +294,8 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 	error = vios_store_error(st->db, rc, "listing pending changes");
 done:
 	sqlite3_finalize(pStmt);
+	crdt_classifier_dispose(&cl);
+	reader_dispose(&rd);
 	if (error < 0) {
 		vios_crdt_pending_free(a.v, a.n);
 		return error;

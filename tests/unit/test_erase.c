@@ -79,7 +79,7 @@ static int64_t canaries(fx_node *t)
 		       " + (SELECT count(*) FROM agreement WHERE action LIKE '%'||?1||'%' OR feedback LIKE '%'||?1||'%')"
 		       " + (SELECT count(*) FROM crdt_history WHERE CAST(value AS TEXT) LIKE '%'||?1||'%')"
 		       " + (SELECT count(*) FROM crdt_conflict WHERE CAST(value AS TEXT) LIKE '%'||?1||'%')"
-		       " + (SELECT count(*) FROM crdt_change WHERE sets LIKE '%'||?1||'%')",
+		       " + (SELECT count(*) FROM crdt_change WHERE vals LIKE '%'||?1||'%')",
 		       CANARY);
 }
 
@@ -209,7 +209,7 @@ static void test_erase__the_school_erases_and_every_node_follows(void **state)
 	assert_int_equal(one_int(&sb->school, "SELECT count(*) FROM access_log WHERE action = 'erase' AND tbl = 'pupil'"
 					      " AND record_id = ?1 AND why = 'request of the parents'", sb->pupil), 1);
 	/* the tombstones travel; nothing of the pupil is in a pending op but them */
-	assert_int_equal(one_int(&sb->school, "SELECT count(*) FROM crdt_change WHERE sealed_in IS NULL AND sets IS NOT NULL"
+	assert_int_equal(one_int(&sb->school, "SELECT count(*) FROM crdt_change WHERE sealed_in IS NULL AND cols IS NOT NULL"
 					      " AND pk IN (SELECT pk FROM crdt_tombstone)", NULL), 0);
 	sync_ok(&sb->school);
 	sync_ok(&sb->police);
