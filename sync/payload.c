@@ -34,6 +34,7 @@
 #define PAYLOAD_FORMAT_1 "vios-payload-1"
 #define PAYLOAD_FORMAT "vios-payload-2" /* adds the sender's access log head */
 #define PAYLOAD_FORMAT_3 "vios-payload-3" /* adds the records written with --no-name-check */
+#define PAYLOAD_FORMAT_4 "vios-payload-4" /* not SQLite: one entry per record (below) */
 #define LOG_COUNT_MAX (1LL << 62)
 #define SQL_META VIOS_PAYLOAD_SQL_META
 #define SQL_OPS VIOS_PAYLOAD_SQL_OPS
@@ -665,88 +666,121 @@ static int log_count_parse(long long *out, const char *v)
 }
 
 /*
- * Reads the bundle table: its format (the version), sender and seq equal to
- * the signed header's, and from version 2 the log head, each key exactly
- * once and no other.
+ * The bundle table's rules, one key at a time, shared by the SQLite
+ * payloads (their bundle table) and vios-payload-4 (its key list): its
+ * format (the version), sender and seq equal to the signed header's, and
+ * from version 2 the log head, each key exactly once and no other.
+ * meta_begin, meta_pair for each pair, meta_end; a failure leaves *meta
+ * zeroed. format "vios-payload-4" is taken only when binary is set (the
+ * reader of that format names it itself: an SQLite image never says it).
  */
-static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_header *h)
+enum { K_FORMAT, K_SENDER, K_SEQ, K_ID, K_COUNT, K_HEAD, K_SKIPPED, K_N };
+
+typedef struct {
+	vios_payload_meta *meta;
+	const vios_bundle_header *h;
+	char seq[24];
+	unsigned seen;
+	int binary;
+} meta_reader;
+
+static void meta_begin(meta_reader *r, vios_payload_meta *meta, const vios_bundle_header *h, int binary)
 {
-	enum { K_FORMAT, K_SENDER, K_SEQ, K_ID, K_COUNT, K_HEAD, K_SKIPPED, K_N };
+	assert(r != NULL && meta != NULL && h != NULL);
+	memset(r, 0, sizeof(*r));
+	memset(meta, 0, sizeof(*meta));
+	r->meta = meta;
+	r->h = h;
+	r->binary = binary;
+	snprintf(r->seq, sizeof(r->seq), "%lld", h->seq);
+}
+
+static int meta_pair(meta_reader *r, const char *k, const char *v)
+{
 	static const char *const keys[K_N] = { "format", "sender", "seq", "log_id", "log_count", "log_head",
 					       "name_check_skipped" };
+	vios_payload_meta *meta = r->meta;
+	int key = K_N, ok = 0;
+
+	for (int i = 0; k && i < K_N; i++)
+		if (!strcmp(k, keys[i]))
+			key = i;
+	if (v == NULL || key == K_N || (r->seen & (1u << key)))
+		return bad_payload("its bundle table holds an unknown, repeated or empty key");
+	r->seen |= 1u << key;
+	switch (key) {
+	case K_FORMAT:
+		meta->version = r->binary ? (!strcmp(v, PAYLOAD_FORMAT_4) ? 4 : 0)
+			      : !strcmp(v, PAYLOAD_FORMAT_3) ? 3 : !strcmp(v, PAYLOAD_FORMAT) ? 2
+			      : !strcmp(v, PAYLOAD_FORMAT_1) ? 1 : 0;
+		ok = meta->version != 0;
+		break;
+	case K_SENDER:
+		ok = !strcmp(v, r->h->sender);
+		break;
+	case K_SEQ:
+		ok = !strcmp(v, r->seq);
+		break;
+	case K_ID:
+		ok = strlen(v) == 2 * VIOS_LOG_ID_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
+		     vios_unhex(meta->log.id, sizeof(meta->log.id), v) == 0;
+		break;
+	case K_COUNT:
+		ok = log_count_parse(&meta->log.count, v) == 0;
+		break;
+	case K_HEAD:
+		ok = strlen(v) == 2 * VIOS_LOG_HASH_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
+		     vios_unhex(meta->log.head, sizeof(meta->log.head), v) == 0;
+		break;
+	case K_SKIPPED:
+		ok = skipped_valid(v) && strlen(v) < sizeof(meta->name_check_skipped);
+		if (ok)
+			memcpy(meta->name_check_skipped, v, strlen(v) + 1);
+		break;
+	}
+	if (!ok)
+		return bad_payload(key <= K_SEQ ? "its sender, seq or format differ from the signed header"
+				   : key == K_SKIPPED ? "its name_check_skipped is not a list of table:id"
+						      : "its access log head is not an id, a count and a BLAKE2b-256 hash");
+	return 0;
+}
+
+static int meta_end(meta_reader *r)
+{
+	vios_payload_meta *meta = r->meta;
 	uint8_t zero[VIOS_LOG_HASH_LEN] = { 0 };
+	unsigned seen = r->seen;
+
+	if ((seen & 7u) != 7u)
+		return bad_payload("its sender, seq or format differ from the signed header");
+	/* version 4 carries the head always, name_check_skipped when there are any */
+	if (meta->version == 4 ? (seen != 63u && seen != 127u)
+			       : seen != (meta->version == 3 ? 127u : meta->version == 2 ? 63u : 7u))
+		return bad_payload(meta->version == 4   ? "a vios-payload-4 key list without its access log head"
+				   : meta->version == 3 ? "a vios-payload-3 bundle table without its access log head or its name_check_skipped"
+				   : meta->version == 2 ? "a vios-payload-2 bundle table without its access log head, or with a name_check_skipped"
+							: "a vios-payload-1 bundle table with an access log head");
+	if (meta->version >= 2 && (meta->log.count == 0) != (sodium_memcmp(meta->log.head, zero, sizeof(zero)) == 0))
+		return bad_payload("its access log head is all zeros exactly when the log is empty, and this one is not");
+	return 0;
+}
+
+/* Reads an SQLite payload's bundle table by the rules above. */
+static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_header *h)
+{
+	meta_reader r;
 	sqlite3_stmt *p = NULL;
-	char seq[24];
-	unsigned seen = 0;
-	int rc, error = VIOS_ECORRUPT;
+	int rc, error = 0;
 
 	assert(meta != NULL && db != NULL && h != NULL);
-	memset(meta, 0, sizeof(*meta));
-	snprintf(seq, sizeof(seq), "%lld", h->seq);
+	meta_begin(&r, meta, h, 0);
 	rc = sqlite3_prepare_v2(db, "SELECT key, value FROM bundle", -1, &p, NULL);
-	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
-		const char *k = (const char *)sqlite3_column_text(p, 0), *v = (const char *)sqlite3_column_text(p, 1);
-		int key = K_N, ok = 0;
-		for (int i = 0; k && i < K_N; i++)
-			if (!strcmp(k, keys[i]))
-				key = i;
-		if (v == NULL || key == K_N || (seen & (1u << key))) {
-			error = bad_payload("its bundle table holds an unknown, repeated or empty key");
-			goto done;
-		}
-		seen |= 1u << key;
-		switch (key) {
-		case K_FORMAT:
-			meta->version = !strcmp(v, PAYLOAD_FORMAT_3) ? 3 : !strcmp(v, PAYLOAD_FORMAT) ? 2
-					: !strcmp(v, PAYLOAD_FORMAT_1) ? 1 : 0;
-			ok = meta->version != 0;
-			break;
-		case K_SENDER:
-			ok = !strcmp(v, h->sender);
-			break;
-		case K_SEQ:
-			ok = !strcmp(v, seq);
-			break;
-		case K_ID:
-			ok = strlen(v) == 2 * VIOS_LOG_ID_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
-			     vios_unhex(meta->log.id, sizeof(meta->log.id), v) == 0;
-			break;
-		case K_COUNT:
-			ok = log_count_parse(&meta->log.count, v) == 0;
-			break;
-		case K_HEAD:
-			ok = strlen(v) == 2 * VIOS_LOG_HASH_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
-			     vios_unhex(meta->log.head, sizeof(meta->log.head), v) == 0;
-			break;
-		case K_SKIPPED:
-			ok = skipped_valid(v) && strlen(v) < sizeof(meta->name_check_skipped);
-			if (ok)
-				memcpy(meta->name_check_skipped, v, strlen(v) + 1);
-			break;
-		}
-		if (!ok) {
-			error = bad_payload(key <= K_SEQ ? "its sender, seq or format differ from the signed header"
-					    : key == K_SKIPPED ? "its name_check_skipped is not a list of table:id"
-							       : "its access log head is not an id, a count and a BLAKE2b-256 hash");
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE || (seen & 7u) != 7u) {
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW && error == 0; rc = sqlite3_step(p))
+		error = meta_pair(&r, (const char *)sqlite3_column_text(p, 0), (const char *)sqlite3_column_text(p, 1));
+	if (error == 0 && rc != SQLITE_DONE)
 		error = bad_payload("its sender, seq or format differ from the signed header");
-		goto done;
-	}
-	if (seen != (meta->version == 3 ? 127u : meta->version == 2 ? 63u : 7u)) {
-		error = bad_payload(meta->version == 3   ? "a vios-payload-3 bundle table without its access log head or its name_check_skipped"
-				    : meta->version == 2 ? "a vios-payload-2 bundle table without its access log head, or with a name_check_skipped"
-							 : "a vios-payload-1 bundle table with an access log head");
-		goto done;
-	}
-	if (meta->version >= 2 && (meta->log.count == 0) != (sodium_memcmp(meta->log.head, zero, sizeof(zero)) == 0)) {
-		error = bad_payload("its access log head is all zeros exactly when the log is empty, and this one is not");
-		goto done;
-	}
-	error = 0;
-done:
+	if (error == 0)
+		error = meta_end(&r);
 	sqlite3_finalize(p);
 	if (error < 0)
 		memset(meta, 0, sizeof(*meta));
@@ -857,6 +891,826 @@ done:
 	return error;
 }
 
+/* ---- vios-payload-4 ------------------------------------------------------- */
+
+/*
+ * vios-payload-4 (docs/formats.md): no SQLite, one entry per record instead
+ * of a row per op. Integers are LEB128 varints (7 bits a byte, low first,
+ * the shortest form, at most 10 bytes); a signed one is zigzag'd first
+ * (0, -1, 1, -2 -> 0, 1, 2, 3); a string is a varint length and its bytes
+ * (no NUL); an id is its UUID's 16 bytes.
+ *
+ *   magic    "vios-payload-4" and a NUL (15 bytes)
+ *   keys     k, then k (key, value) strings: the bundle table's keys but
+ *            format (sender, seq, log_id, log_count, log_head and, when
+ *            there are any, name_check_skipped), each once
+ *   nodes    m, then m node ids, strictly ascending
+ *   tables   t, then t times: its name, c, c column names; each table
+ *            once, each column once in it
+ *   entries  r, then r times: head = table << 3 | base << 1 | delete; the
+ *            record's id; zigzag(hlc - the previous entry's hlc, 0 before
+ *            the first); the node's index. A set then carries its column
+ *            bitmap (bit i: column i of its table's list), for base 1 (all
+ *            cells replaced the same clock) hlc - base_hlc and the base
+ *            node's index, and then per bit, lowest first: for base 2 hlc -
+ *            base_hlc (0: none) and, unless 0, the base node's index; the
+ *            value: 0 NULL, 1 and a zigzag'd integer, 2 and 8 bytes of
+ *            IEEE 754 little-endian, len << 3 | 3 and len bytes of text,
+ *            len << 3 | 4 and len bytes of blob. base 0: no cell replaced
+ *            anything. A delete carries nothing more (base 0).
+ *   and nothing after.
+ *
+ * An entry expands to one op per bit, in bit order; entries in order. The
+ * writer makes an entry of each run of consecutive sets of one record, one
+ * clock and one node whose columns ascend in the table's list (the list
+ * is in first use order, so the ops come back exactly as given, in the
+ * same order). The reader refuses a cell, or a tombstone, written twice.
+ */
+#define P4_MAGIC "vios-payload-4"
+#define P4_MAGIC_LEN sizeof(P4_MAGIC) /* with its NUL */
+#define P4_COLS_MAX 64                /* the bitmap's bits */
+#define P4_NAME_MAX 64                /* a table's or a column's name */
+#define P4_KEY_MAX 32
+#define P4_VALUE_MAX (1u << 20)       /* a value's bytes, as SQLITE_LIMIT_LENGTH for 1 to 3 */
+#define P4_META_MAX (VIOS_PAYLOAD_SKIPPED_MAX * 46 + 1)
+#define P4_VAL_NULL 0
+#define P4_VAL_INT 1
+#define P4_VAL_REAL 2
+#define P4_VAL_TEXT 3
+#define P4_VAL_BLOB 4
+
+/* A growing plaintext buffer: wiped when it moves, nomem once set stays set. */
+typedef struct {
+	uint8_t *p;
+	size_t len, cap;
+	int nomem;
+} wbuf;
+
+static void wb_put(wbuf *b, const void *p, size_t n)
+{
+	if (b->nomem)
+		return;
+	if (n > b->cap - b->len) {
+		size_t cap = b->cap ? b->cap : 1 << 16;
+		uint8_t *np;
+		while (cap - b->len < n)
+			cap *= 2;
+		if ((np = malloc(cap)) == NULL) {
+			b->nomem = 1;
+			return;
+		}
+		if (b->len)
+			memcpy(np, b->p, b->len);
+		if (b->p) {
+			sodium_memzero(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void wb_uv(wbuf *b, uint64_t v)
+{
+	uint8_t t[10];
+	size_t n = 0;
+
+	do {
+		t[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	wb_put(b, t, n);
+}
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
+}
+
+static void wb_str(wbuf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	wb_uv(b, n);
+	wb_put(b, s, n);
+}
+
+/* s is a valid UUID (vios_uuid_valid): its 16 bytes. */
+static void uuid_pack(uint8_t out[16], const char *s)
+{
+	char hex[33];
+	size_t k = 0;
+
+	for (const char *c = s; *c; c++)
+		if (*c != '-')
+			hex[k++] = *c;
+	hex[k] = 0;
+	assert(k == 32);
+	(void)vios_unhex(out, 16, hex);
+}
+
+static void uuid_unpack(char out[37], const uint8_t in[16])
+{
+	char hex[33];
+
+	vios_hex(hex, in, 16);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* The writer's table list: each table's columns in first use order. */
+typedef struct {
+	const char *name;
+	const char *cols[P4_COLS_MAX];
+	size_t ncols;
+} p4_table;
+
+static int node_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The index of node s in the sorted nodes[0..n). */
+static uint64_t node_index(const char **nodes, size_t n, const char *s)
+{
+	const char **hit = bsearch(&s, nodes, n, sizeof(*nodes), node_cmp);
+
+	assert(hit != NULL);
+	return (uint64_t)(hit - nodes);
+}
+
+static int p4_unfit(size_t k, const char *why)
+{
+	vios_error_set(VIOS_ERR_BUNDLE, "building the payload: op %zu: %s", k + 1, why);
+	return VIOS_EUSAGE;
+}
+
+/*
+ * Pass 1: the tables, their columns and the nodes (sorted, each once) of
+ * ops[0..n), and each op's table and column index in ti[], ci[]; an op a
+ * vios-payload-4 cannot carry (a reader would refuse it anyway) is
+ * VIOS_EUSAGE.
+ */
+static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size_t *nnodes, uint8_t *ti, uint8_t *ci,
+		    const vios_crdt_op *const *ops, size_t n)
+{
+	const char **nv = NULL;
+	size_t nn = 0, cap = 0, nt = 0, hit = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		const vios_crdt_op *op = ops[k];
+		const char *who[2] = { op->node, op->kind == VIOS_OP_SET && op->base_hlc ? op->base_node : NULL };
+		size_t t, c;
+		if (op->kind != VIOS_OP_SET && op->kind != VIOS_OP_DELETE)
+			return p4_unfit(k, "unknown kind");
+		if (op->tbl == NULL || !*op->tbl || strlen(op->tbl) > P4_NAME_MAX || op->pk == NULL ||
+		    !vios_uuid_valid(op->pk) || op->node == NULL || !vios_uuid_valid(op->node) || op->hlc == 0 ||
+		    op->hlc > VIOS_HLC_MAX)
+			return p4_unfit(k, "a table, record id, node or clock a reader refuses");
+		if (op->kind == VIOS_OP_DELETE ? (op->col != NULL || op->value.type != VIOS_VAL_NULL || op->base_hlc ||
+						  op->base_node != NULL)
+					       : (op->col == NULL || !*op->col || strlen(op->col) > P4_NAME_MAX ||
+						  (op->base_hlc == 0) != (op->base_node == NULL) || op->base_hlc >= op->hlc ||
+						  (op->base_node && !vios_uuid_valid(op->base_node))))
+			return p4_unfit(k, "a column, value or base clock a reader refuses");
+		if ((op->value.type == VIOS_VAL_TEXT && op->value.u.text.len > P4_VALUE_MAX) ||
+		    (op->value.type == VIOS_VAL_BLOB && op->value.u.blob.len > P4_VALUE_MAX) ||
+		    op->value.type > VIOS_VAL_BLOB)
+			return p4_unfit(k, "a value larger than a reader takes, or of no type");
+		for (t = nt; t > 0 && strcmp(tables[t - 1].name, op->tbl);)
+			t--;
+		if (t == 0) {
+			if (nt == VIOS_CRDT_TABLES_MAX)
+				return p4_unfit(k, "more tables than a reader takes");
+			tables[nt].name = op->tbl;
+			tables[nt].ncols = 0;
+			t = ++nt;
+		}
+		ti[k] = (uint8_t)(t - 1);
+		ci[k] = 0;
+		if (op->kind == VIOS_OP_SET) {
+			p4_table *tb = &tables[t - 1];
+			/* the next column is the likely one: records come column by column */
+			c = k > 0 && ti[k - 1] == t - 1 && ci[k - 1] + 1u < tb->ncols && !strcmp(tb->cols[ci[k - 1] + 1], op->col)
+				    ? ci[k - 1] + 1u : 0;
+			for (; c < tb->ncols && strcmp(tb->cols[c], op->col); c++)
+				;
+			if (c == tb->ncols) {
+				if (c == P4_COLS_MAX)
+					return p4_unfit(k, "more columns in one table than a reader takes");
+				tb->cols[tb->ncols++] = op->col;
+			}
+			ci[k] = (uint8_t)c;
+		}
+		for (int w = 0; w < 2; w++) {
+			size_t i;
+			if (who[w] == NULL || (hit < nn && !strcmp(nv[hit], who[w])))
+				continue;
+			for (i = nn; i > 0 && strcmp(nv[i - 1], who[w]);)
+				i--;
+			if (i > 0) {
+				hit = i - 1;
+				continue;
+			}
+			hit = nn;
+			if (nn == cap) {
+				const char **g = realloc(nv, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
+				if (g == NULL) {
+					free(nv);
+					return vios_error_nomem();
+				}
+				nv = g;
+			}
+			nv[nn++] = who[w];
+		}
+	}
+	if (nn)
+		qsort(nv, nn, sizeof(*nv), node_cmp);
+	*nodes = nv;
+	*nnodes = nn;
+	*ntables = nt;
+	return 0;
+}
+
+static void p4_value(wbuf *b, const vios_crdt_value *v)
+{
+	uint8_t d[8];
+	uint64_t bits;
+
+	switch (v->type) {
+	case VIOS_VAL_INT:
+		wb_uv(b, P4_VAL_INT);
+		wb_uv(b, zigzag(v->u.i));
+		break;
+	case VIOS_VAL_REAL:
+		memcpy(&bits, &v->u.d, sizeof(bits));
+		vios_store_le64(d, bits);
+		wb_uv(b, P4_VAL_REAL);
+		wb_put(b, d, sizeof(d));
+		break;
+	case VIOS_VAL_TEXT:
+		wb_uv(b, (uint64_t)v->u.text.len << 3 | P4_VAL_TEXT);
+		wb_put(b, v->u.text.p, v->u.text.len);
+		break;
+	case VIOS_VAL_BLOB:
+		wb_uv(b, (uint64_t)v->u.blob.len << 3 | P4_VAL_BLOB);
+		wb_put(b, v->u.blob.p, v->u.blob.len);
+		break;
+	default:
+		wb_uv(b, P4_VAL_NULL);
+	}
+}
+
+/* The vios-payload-4 image; log is required, skipped NULL for none. */
+static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n, const char *sender,
+		  long long seq, const vios_log_head *log, const char *skipped)
+{
+	p4_table tables[VIOS_CRDT_TABLES_MAX];
+	const char **nodes = NULL;
+	size_t ntables = 0, nnodes = 0, nent = 0, k;
+	uint8_t *ti = NULL, *ci = NULL, id[16];
+	uint64_t prev = 0;
+	char num[24], count[24], head[2 * VIOS_LOG_HASH_LEN + 1], lid[2 * VIOS_LOG_ID_LEN + 1];
+	wbuf b = { 0 }, e = { 0 };
+	int error;
+
+	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL && log != NULL);
+	assert(log->count >= 0 && log->count <= LOG_COUNT_MAX && (skipped == NULL || *skipped));
+	*out = NULL;
+	*outlen = 0;
+	if ((ti = malloc(n ? n : 1)) == NULL || (ci = malloc(n ? n : 1)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = p4_lists(tables, &ntables, &nodes, &nnodes, ti, ci, ops, n)) < 0)
+		goto done;
+	snprintf(num, sizeof(num), "%lld", seq);
+	snprintf(count, sizeof(count), "%lld", log->count);
+	vios_hex(head, log->head, sizeof(log->head));
+	vios_hex(lid, log->id, sizeof(log->id));
+	{
+		const char *kv[][2] = { { "sender", sender }, { "seq", num }, { "log_id", lid }, { "log_count", count },
+					{ "log_head", head }, { "name_check_skipped", skipped } };
+		size_t nkv = skipped ? 6 : 5;
+		wb_put(&b, P4_MAGIC, P4_MAGIC_LEN);
+		wb_uv(&b, nkv);
+		for (size_t i = 0; i < nkv; i++) {
+			wb_str(&b, kv[i][0]);
+			wb_str(&b, kv[i][1]);
+		}
+	}
+	wb_uv(&b, nnodes);
+	for (size_t i = 0; i < nnodes; i++) {
+		uuid_pack(id, nodes[i]);
+		wb_put(&b, id, sizeof(id));
+	}
+	wb_uv(&b, ntables);
+	for (size_t t = 0; t < ntables; t++) {
+		wb_str(&b, tables[t].name);
+		wb_uv(&b, tables[t].ncols);
+		for (size_t c = 0; c < tables[t].ncols; c++)
+			wb_str(&b, tables[t].cols[c]);
+	}
+	/* the entries go to e first: their count comes before them */
+	for (k = 0; k < n; nent++) {
+		const vios_crdt_op *op = ops[k];
+		size_t end = k + 1;
+		uint64_t bits = 0;
+		int base = 0;
+		if (op->kind == VIOS_OP_SET) {
+			/* the run: this record, clock and node, columns ascending */
+			for (bits = 1ull << ci[k]; end < n; end++) {
+				const vios_crdt_op *o = ops[end];
+				if (o->kind != VIOS_OP_SET || ti[end] != ti[k] || ci[end] <= ci[end - 1] || o->hlc != op->hlc ||
+				    strcmp(o->pk, op->pk) || strcmp(o->node, op->node))
+					break;
+				bits |= 1ull << ci[end];
+			}
+			base = op->base_hlc ? 1 : 0;
+			for (size_t j = k + 1; j < end; j++)
+				if (ops[j]->base_hlc != op->base_hlc || (op->base_hlc && strcmp(ops[j]->base_node, op->base_node)))
+					base = 2;
+		}
+		wb_uv(&e, (uint64_t)ti[k] << 3 | (uint64_t)base << 1 | (op->kind == VIOS_OP_DELETE));
+		uuid_pack(id, op->pk);
+		wb_put(&e, id, sizeof(id));
+		wb_uv(&e, zigzag((int64_t)op->hlc - (int64_t)prev));
+		wb_uv(&e, node_index(nodes, nnodes, op->node));
+		prev = op->hlc;
+		if (op->kind == VIOS_OP_DELETE) {
+			k++;
+			continue;
+		}
+		wb_uv(&e, bits);
+		if (base == 1) {
+			wb_uv(&e, op->hlc - op->base_hlc);
+			wb_uv(&e, node_index(nodes, nnodes, op->base_node));
+		}
+		for (; k < end; k++) {
+			if (base == 2) {
+				wb_uv(&e, ops[k]->base_hlc ? op->hlc - ops[k]->base_hlc : 0);
+				if (ops[k]->base_hlc)
+					wb_uv(&e, node_index(nodes, nnodes, ops[k]->base_node));
+			}
+			p4_value(&e, &ops[k]->value);
+		}
+	}
+	wb_uv(&b, nent);
+	wb_put(&b, e.p, e.len);
+	if (b.nomem || e.nomem) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	b.p = NULL;
+	error = 0;
+done:
+	if (b.p) {
+		sodium_memzero(b.p, b.cap);
+		free(b.p);
+	}
+	if (e.p) {
+		sodium_memzero(e.p, e.cap);
+		free(e.p);
+	}
+	free(nodes);
+	free(ti);
+	free(ci);
+	return error;
+}
+
+int vios_payload_image_v4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped)
+{
+	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL && log != NULL);
+	return image4(out, outlen, ops, n, sender, seq, log, skipped && *skipped ? skipped : NULL);
+}
+
+int vios_payload_build_v4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped)
+{
+	uint8_t *plain = NULL;
+	size_t plainlen = 0;
+	int error;
+
+	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL && log != NULL);
+	*out = NULL;
+	if ((error = image4(&plain, &plainlen, ops, n, sender, seq, log, skipped && *skipped ? skipped : NULL)) < 0)
+		goto done;
+	error = vios_payload_gzip(out, outlen, plain, plainlen, 0);
+done:
+	if (plain) {
+		sodium_memzero(plain, plainlen);
+		free(plain);
+	}
+	return error;
+}
+
+/* The reader's cursor over the plaintext; every read is bounded by end. */
+typedef struct {
+	const uint8_t *p, *end;
+} rbuf;
+
+/* A canonical varint: at most 10 bytes, no trailing zero group, no bits past 64. */
+static int rb_uv(rbuf *r, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; shift < 70; shift += 7) {
+		uint8_t c;
+		if (r->p == r->end)
+			return -1;
+		c = *r->p++;
+		if (shift == 63 && (c & 0x7e))
+			return -1;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			if (c == 0 && shift > 0)
+				return -1;
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int rb_bytes(rbuf *r, const uint8_t **out, size_t n)
+{
+	if ((size_t)(r->end - r->p) < n)
+		return -1;
+	*out = r->p;
+	r->p += n;
+	return 0;
+}
+
+/* A string of at most max - 1 bytes, no NUL, into out[max]. */
+static int rb_str(rbuf *r, char *out, size_t max)
+{
+	uint64_t len;
+	const uint8_t *s;
+
+	if (rb_uv(r, &len) < 0 || len >= max || rb_bytes(r, &s, (size_t)len) < 0 || memchr(s, 0, (size_t)len))
+		return -1;
+	memcpy(out, s, (size_t)len);
+	out[len] = 0;
+	return 0;
+}
+
+/* A count: a varint from 0 to max. */
+static int rb_count(rbuf *r, size_t *out, size_t max)
+{
+	uint64_t v;
+
+	if (rb_uv(r, &v) < 0 || v > max)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+/* The reader's table list: names and columns point at crdt's own (static) strings. */
+typedef struct {
+	const char *name;
+	const char *cols[P4_COLS_MAX];
+	size_t ncols;
+} p4_rtable;
+
+/* An entry's key, to find a cell or a tombstone written twice. */
+typedef struct {
+	uint64_t hlc, bits;
+	uint32_t node;
+	uint8_t tbl, del, pk[16];
+} p4_key;
+
+static int key_cmp(const void *a, const void *b)
+{
+	const p4_key *x = a, *y = b;
+	int c;
+
+	if (x->tbl != y->tbl)
+		return x->tbl < y->tbl ? -1 : 1;
+	if ((c = memcmp(x->pk, y->pk, 16)) != 0)
+		return c;
+	if (x->hlc != y->hlc)
+		return x->hlc < y->hlc ? -1 : 1;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return (int)x->del - (int)y->del;
+}
+
+/* The keys: sender, seq, the log head (and name_check_skipped), by the bundle table's rules. */
+static int p4_keys(rbuf *r, vios_payload_meta *meta, const vios_bundle_header *h)
+{
+	meta_reader mr;
+	char k[P4_KEY_MAX], v[P4_META_MAX];
+	size_t nkv;
+	int error;
+
+	meta_begin(&mr, meta, h, 1);
+	if ((error = meta_pair(&mr, "format", PAYLOAD_FORMAT_4)) < 0)
+		return error;
+	if (rb_count(r, &nkv, K_N - 1) < 0)
+		return bad_payload("its key list is cut short or too long");
+	for (size_t i = 0; i < nkv; i++) {
+		if (rb_str(r, k, sizeof(k)) < 0 || rb_str(r, v, sizeof(v)) < 0)
+			return bad_payload("its key list is cut short or a key is too long");
+		if ((error = meta_pair(&mr, k, v)) < 0)
+			return error;
+	}
+	return meta_end(&mr);
+}
+
+/* The table list: known tables and their known columns, each once. */
+static int p4_tables(rbuf *r, p4_rtable *tables, size_t *ntables)
+{
+	const char *const *all = vios_crdt_tables();
+	char name[P4_NAME_MAX + 1];
+	size_t nt;
+
+	if (rb_count(r, &nt, VIOS_CRDT_TABLES_MAX) < 0)
+		return bad_payload("its table list is cut short or too long");
+	for (size_t t = 0; t < nt; t++) {
+		const char *const *cols = NULL;
+		size_t nc, known = 0;
+		if (rb_str(r, name, sizeof(name)) < 0)
+			return bad_payload("its table list is cut short");
+		tables[t].name = NULL;
+		for (size_t i = 0; all[i]; i++)
+			if (!strcmp(all[i], name))
+				tables[t].name = all[i];
+		for (size_t i = 0; i < t && tables[t].name; i++)
+			if (tables[i].name == tables[t].name)
+				tables[t].name = NULL;
+		if (tables[t].name == NULL || (cols = vios_crdt_columns(name)) == NULL)
+			return bad_payload("its table list names a table that is not synced, or one twice");
+		while (cols[known])
+			known++;
+		if (rb_count(r, &nc, known < P4_COLS_MAX ? known : P4_COLS_MAX) < 0 || nc == 0)
+			return bad_payload("its table list gives a table no columns, or more than it has");
+		for (size_t c = 0; c < nc; c++) {
+			if (rb_str(r, name, sizeof(name)) < 0)
+				return bad_payload("its table list is cut short");
+			tables[t].cols[c] = NULL;
+			for (size_t i = 0; cols[i]; i++)
+				if (!strcmp(cols[i], name))
+					tables[t].cols[c] = cols[i];
+			for (size_t i = 0; i < c && tables[t].cols[c]; i++)
+				if (tables[t].cols[i] == tables[t].cols[c])
+					tables[t].cols[c] = NULL;
+			if (tables[t].cols[c] == NULL)
+				return bad_payload("its table list names a column its table lacks, or one twice");
+		}
+		tables[t].ncols = nc;
+	}
+	*ntables = nt;
+	return 0;
+}
+
+/* A value of column col; *v is zeroed by the caller. */
+static int p4_read_value(rbuf *r, vios_crdt_value *v)
+{
+	uint64_t tag, u;
+	const uint8_t *s;
+	size_t len;
+
+	if (rb_uv(r, &tag) < 0)
+		return bad_payload("an entry is cut short");
+	len = (size_t)(tag >> 3);
+	switch (tag & 7) {
+	case P4_VAL_NULL:
+	case P4_VAL_INT:
+	case P4_VAL_REAL:
+		if (tag > P4_VAL_REAL)
+			return bad_payload("a value's type is unknown");
+		if (tag == P4_VAL_INT) {
+			if (rb_uv(r, &u) < 0)
+				return bad_payload("an entry is cut short");
+			v->type = VIOS_VAL_INT;
+			v->u.i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+		} else if (tag == P4_VAL_REAL) {
+			if (rb_bytes(r, &s, 8) < 0)
+				return bad_payload("an entry is cut short");
+			u = vios_load_le64(s);
+			v->type = VIOS_VAL_REAL;
+			memcpy(&v->u.d, &u, sizeof(u));
+		}
+		return 0;
+	case P4_VAL_TEXT:
+	case P4_VAL_BLOB:
+		if ((tag >> 3) > P4_VALUE_MAX || rb_bytes(r, &s, len) < 0)
+			return bad_payload("a value is longer than its payload or than 1 MiB");
+		if ((tag & 7) == P4_VAL_TEXT) {
+			if ((v->u.text.p = malloc(len + 1)) == NULL)
+				return vios_error_nomem();
+			v->type = VIOS_VAL_TEXT;
+			v->u.text.len = len;
+			memcpy(v->u.text.p, s, len);
+			v->u.text.p[len] = 0;
+		} else {
+			if ((v->u.blob.p = malloc(len + 1)) == NULL)
+				return vios_error_nomem();
+			v->type = VIOS_VAL_BLOB;
+			v->u.blob.len = len;
+			if (len)
+				memcpy(v->u.blob.p, s, len);
+		}
+		return 0;
+	default:
+		return bad_payload("a value's type is unknown");
+	}
+}
+
+/* prev moved by the zigzag'd delta u, into [1, VIOS_HLC_MAX]. */
+static int p4_clock(uint64_t *out, uint64_t prev, uint64_t u)
+{
+	uint64_t m = u >> 1;
+
+	if (u & 1) {
+		if (m >= prev - 1 || prev == 0) /* prev - (m + 1) >= 1 */
+			return -1;
+		*out = prev - (m + 1);
+		return 0;
+	}
+	if (m > VIOS_HLC_MAX - prev || prev + m == 0)
+		return -1;
+	*out = prev + m;
+	return 0;
+}
+
+static int dupstr(char **out, const char *s)
+{
+	if ((*out = strdup(s)) == NULL)
+		return vios_error_nomem();
+	return 0;
+}
+
+/*
+ * Reads a vios-payload-4 image (its magic checked by the caller) into
+ * ops and meta, by the rules above, each op checked as the SQLite readers
+ * check theirs.
+ */
+static int payload4_read(vios_crdt_op **out, size_t *n, vios_payload_meta *meta, const uint8_t *plain, size_t len,
+			 const vios_bundle_header *h)
+{
+	rbuf r = { plain + P4_MAGIC_LEN, plain + len };
+	p4_rtable tables[VIOS_CRDT_TABLES_MAX];
+	char (*nodes)[37] = NULL, pk[37];
+	p4_key *keys = NULL;
+	vios_crdt_op *ops = NULL;
+	size_t nnodes = 0, ntables = 0, nent = 0, count = 0, e;
+	uint64_t prev = 0;
+	int error;
+
+	assert(out != NULL && n != NULL && meta != NULL && h != NULL && len >= P4_MAGIC_LEN);
+	assert(h->ops >= 0 && h->ops <= VIOS_BUNDLE_MAX_OPS);
+	*out = NULL;
+	*n = 0;
+	if ((error = p4_keys(&r, meta, h)) < 0)
+		goto done;
+	error = VIOS_ECORRUPT;
+	/* each op names at most two nodes */
+	if (rb_count(&r, &nnodes, 2 * (size_t)h->ops) < 0 || (size_t)(r.end - r.p) / 16 < nnodes) {
+		error = bad_payload("its node list is cut short or longer than its ops need");
+		goto done;
+	}
+	if ((nodes = calloc(nnodes ? nnodes : 1, sizeof(*nodes))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (size_t i = 0; i < nnodes; i++) {
+		uuid_unpack(nodes[i], r.p);
+		if (i > 0 && memcmp(r.p - 16, r.p, 16) >= 0) {
+			error = bad_payload("its node list is not in order, or names a node twice");
+			goto done;
+		}
+		r.p += 16;
+	}
+	if ((error = p4_tables(&r, tables, &ntables)) < 0)
+		goto done;
+	error = VIOS_ECORRUPT;
+	if (rb_count(&r, &nent, (size_t)h->ops) < 0) {
+		error = bad_payload("it holds more entries than the signed header says ops");
+		goto done;
+	}
+	if ((ops = calloc(h->ops ? (size_t)h->ops : 1, sizeof(*ops))) == NULL ||
+	    (keys = calloc(nent ? nent : 1, sizeof(*keys))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (e = 0; e < nent; e++) {
+		p4_key *key = &keys[e];
+		const p4_rtable *t;
+		const uint8_t *id;
+		uint64_t head, u, bits = 0, bhlc = 0, bnode = 0;
+		unsigned base;
+		if (rb_uv(&r, &head) < 0 || rb_bytes(&r, &id, 16) < 0 || rb_uv(&r, &u) < 0) {
+			error = bad_payload("an entry is cut short");
+			goto done;
+		}
+		base = (unsigned)(head >> 1 & 3);
+		if ((head >> 3) >= ntables || base == 3 || ((head & 1) && base != 0)) {
+			error = bad_payload("an entry's head names no table in its list, or an unknown base");
+			goto done;
+		}
+		t = &tables[head >> 3];
+		key->tbl = (uint8_t)(head >> 3);
+		key->del = (uint8_t)(head & 1);
+		memcpy(key->pk, id, 16);
+		uuid_unpack(pk, id);
+		if (p4_clock(&key->hlc, prev, u) < 0) {
+			error = bad_payload("an entry's clock delta leaves the clock's range");
+			goto done;
+		}
+		prev = key->hlc;
+		if (rb_uv(&r, &u) < 0 || u >= nnodes) {
+			error = bad_payload("an entry's node index is out of range");
+			goto done;
+		}
+		key->node = (uint32_t)u;
+		if (!key->del) {
+			if (rb_uv(&r, &bits) < 0 || bits == 0 || (t->ncols < 64 && (bits >> t->ncols) != 0)) {
+				error = bad_payload("an entry's column bitmap is empty or names a column its table lacks");
+				goto done;
+			}
+			if (base == 1 && (rb_uv(&r, &bhlc) < 0 || bhlc == 0 || bhlc >= key->hlc || rb_uv(&r, &bnode) < 0 ||
+					  bnode >= nnodes)) {
+				error = bad_payload("an entry's base clock or base node is out of range");
+				goto done;
+			}
+		}
+		key->bits = bits;
+		if ((size_t)h->ops - count < (key->del ? 1u : (size_t)__builtin_popcountll(bits))) {
+			error = bad_payload("more ops than the signed header says");
+			goto done;
+		}
+		for (unsigned c = 0; c < P4_COLS_MAX && (key->del ? c == 0 : (bits >> c) != 0); c++) {
+			vios_crdt_op *op;
+			if (!key->del && !(bits >> c & 1))
+				continue;
+			op = &ops[count++];
+			op->kind = key->del ? VIOS_OP_DELETE : VIOS_OP_SET;
+			op->hlc = key->hlc;
+			if ((error = dupstr(&op->node, nodes[key->node])) < 0 || (error = dupstr(&op->tbl, t->name)) < 0 ||
+			    (error = dupstr(&op->pk, pk)) < 0 || (!key->del && (error = dupstr(&op->col, t->cols[c])) < 0))
+				goto done;
+			if (base == 2) {
+				if (rb_uv(&r, &bhlc) < 0 || bhlc >= key->hlc || (bhlc && (rb_uv(&r, &bnode) < 0 || bnode >= nnodes))) {
+					error = bad_payload("an entry's base clock or base node is out of range");
+					goto done;
+				}
+			}
+			if (base && bhlc) {
+				op->base_hlc = key->hlc - bhlc;
+				if ((error = dupstr(&op->base_node, nodes[bnode])) < 0)
+					goto done;
+			}
+			if (!key->del && (error = p4_read_value(&r, &op->value)) < 0)
+				goto done;
+			if (vios_crdt_op_validate(op) < 0) {
+				char why[300];
+				snprintf(why, sizeof(why), "op %zu: %s", count, vios_error_last());
+				error = bad_payload(why);
+				goto done;
+			}
+		}
+	}
+	if (r.p != r.end) {
+		error = bad_payload("data after its last entry (an entry with more values than its bitmap names?)");
+		goto done;
+	}
+	if (count != (size_t)h->ops) {
+		error = bad_payload("it holds another number of ops than the signed header says");
+		goto done;
+	}
+	/* a cell or a tombstone written twice: two entries of one record, clock
+	 * and node whose bitmaps meet, or two such deletes */
+	qsort(keys, nent, sizeof(*keys), key_cmp);
+	for (e = 1; e < nent; e++) {
+		uint64_t seen = keys[e - 1].bits;
+		for (; e < nent && key_cmp(&keys[e - 1], &keys[e]) == 0; e++) {
+			if (keys[e].del || (seen & keys[e].bits)) {
+				error = bad_payload("it writes one cell or one tombstone twice");
+				goto done;
+			}
+			seen |= keys[e].bits;
+		}
+	}
+	*out = ops;
+	*n = count;
+	ops = NULL;
+	error = 0;
+done:
+	free(nodes);
+	free(keys);
+	if (ops)
+		vios_crdt_ops_free(ops, count);
+	if (error < 0)
+		memset(meta, 0, sizeof(*meta));
+	return error;
+}
+
 int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
 			     const vios_bundle_header *h)
 {
@@ -877,9 +1731,14 @@ int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_me
 	*n = 0;
 	if (meta)
 		memset(meta, 0, sizeof(*meta));
-	if ((error = vios_payload_gunzip(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0 ||
-	    (error = payload_open(&db, plain, plainlen)) < 0 || (error = payload_meta(&m, db, h)) < 0 ||
-	    (error = payload_ops(ops, n, db, h)) < 0)
+	if ((error = vios_payload_gunzip(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0)
+		goto done;
+	/* version 4 by its magic; 1 to 3 are SQLite images */
+	if (plainlen >= P4_MAGIC_LEN && !memcmp(plain, P4_MAGIC, P4_MAGIC_LEN)) {
+		if ((error = payload4_read(ops, n, &m, plain, plainlen, h)) < 0)
+			goto done;
+	} else if ((error = payload_open(&db, plain, plainlen)) < 0 || (error = payload_meta(&m, db, h)) < 0 ||
+		   (error = payload_ops(ops, n, db, h)) < 0)
 		goto done;
 	if (meta)
 		*meta = m;

@@ -161,6 +161,22 @@ int vios_payload_build_v3(uint8_t **out, size_t *outlen, const vios_crdt_op *con
 			  const char *sender, long long seq, const vios_log_head *log, const char *skipped);
 
 /*
+ * What the exporter seals: vios-payload-4 (docs/formats.md), one entry per
+ * record instead of a row per op, not SQLite, always with the access log
+ * head log, and name_check_skipped when skipped names any (NULL or "" for
+ * none). Every op must be one a reader takes in shape (a known kind, UUID
+ * record and node ids, clocks in range, a SET with a column, a DELETE with
+ * nothing else, a value of at most 1 MiB, at most VIOS_CRDT_TABLES_MAX
+ * tables of at most 64 columns): else VIOS_EUSAGE and nothing is written.
+ * The reader gives back exactly these ops in this order.
+ * vios_payload_image_v4 is the same uncompressed, for tests and seeds.
+ */
+int vios_payload_build_v4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped);
+int vios_payload_image_v4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped);
+
+/*
  * gzip of in[0..inlen) followed by `zeros` zero bytes (0 for every real
  * payload; a test tool pads with zeros to make a gzip bomb without holding
  * it in memory), into malloc'd *out. 0 or VIOS_ERROR.
