@@ -1,17 +1,18 @@
 /*
  * payload.c - see payload.h: the bundle codec. The signed header (one line
  * of JSON, through jansson) and the payload (an SQLite database serialised
- * from memory, never a file, whose schema is exactly VIOS_PAYLOAD_SQL_META
- * and VIOS_PAYLOAD_SQL_OPS; then gzip). Pure: no store, no keys, no git.
+ * from memory, never a file, whose schema is exactly that of its version;
+ * then gzip). Pure: no store, no keys, no git.
  *
  * The reader is strict (docs/formats.md): the header has exactly the
  * fields of its format (eleven for -3, ten for -2, nine for -1); gunzip stops at a bound; the database opens read-only and
  * defensively from memory, its schema is compared text for text, the
  * bundle table holds exactly the keys of its format version
- * (vios-payload-2: format, sender, seq, log_id, log_count, log_head;
- * vios-payload-1, still read: the first three), and every op is validated
- * and checked against the header. Plaintext images are wiped before they
- * are freed.
+ * (vios-payload-2 and -4: format, sender, seq, log_id, log_count, log_head;
+ * -3 and -4 may add name_check_skipped; vios-payload-1: the first three),
+ * and every op is validated and checked against the header. Version 4
+ * (below) is one row per record, not per op; 1 to 3 are still read.
+ * Plaintext images are wiped before they are freed.
  */
 #include "sync/payload.h"
 #include "crypto/age.h"
@@ -34,10 +35,12 @@
 #define PAYLOAD_FORMAT_1 "vios-payload-1"
 #define PAYLOAD_FORMAT "vios-payload-2" /* adds the sender's access log head */
 #define PAYLOAD_FORMAT_3 "vios-payload-3" /* adds the records written with --no-name-check */
-#define PAYLOAD_FORMAT_4 "vios-payload-4" /* not SQLite: one entry per record (below) */
+#define PAYLOAD_FORMAT_4 "vios-payload-4" /* one row per record, not per op (below) */
 #define LOG_COUNT_MAX (1LL << 62)
 #define SQL_META VIOS_PAYLOAD_SQL_META
 #define SQL_OPS VIOS_PAYLOAD_SQL_OPS
+#define SQL_NODES VIOS_PAYLOAD_SQL_NODES
+#define SQL_TABLES VIOS_PAYLOAD_SQL_TABLES
 
 void vios_bundle_header_dispose(vios_bundle_header *h)
 {
@@ -299,7 +302,15 @@ done:
 
 /* ---- payload ------------------------------------------------------------- */
 
+/* gzip at deflate level `level` (vios_payload_gzip: 6; vios-payload-4: P4_GZIP_LEVEL). */
+static int gzip_level(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t zeros, int level);
+
 int vios_payload_gzip(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t zeros)
+{
+	return gzip_level(out, outlen, in, inlen, zeros, 6);
+}
+
+static int gzip_level(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t zeros, int level)
 {
 	static const uint8_t zero[1 << 16];
 	z_stream zs;
@@ -315,7 +326,7 @@ int vios_payload_gzip(uint8_t **out, size_t *outlen, const uint8_t *in, size_t i
 	if ((buf = malloc(cap)) == NULL)
 		return vios_error_nomem();
 	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(buf);
 		vios_error_set(VIOS_ERR_ZLIB, "gzip: cannot start");
 		return VIOS_ERROR;
@@ -551,17 +562,43 @@ static int bad_payload(const char *why)
 	return VIOS_ECORRUPT;
 }
 
-/* Opens the decompressed payload read-only from memory, defensively, and
- * checks its schema exactly. plain must outlive *out. */
-static int payload_open(sqlite3 **out, uint8_t *plain, size_t len)
+/* What a payload's schema holds: its fixed tables, and the text of its ops_<table> ones (version 4). */
+#define SCH_META 1u
+#define SCH_OPS 2u
+#define SCH_NODES 4u
+#define SCH_TABLES 8u
+typedef struct {
+	unsigned has;
+	size_t nent;
+	char *sql[VIOS_CRDT_TABLES_MAX];
+} schema_seen;
+
+static void schema_dispose(schema_seen *s)
 {
-	static const char *const want[][3] = { { "table", "bundle", SQL_META }, { "table", "ops", SQL_OPS } };
+	for (size_t i = 0; i < s->nent; i++)
+		free(s->sql[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Opens the decompressed payload read-only from memory, defensively, and
+ * checks its schema: only tables, each the text of one of the payload
+ * formats' (bundle, ops; nodes, tables) or named ops_... (at most
+ * VIOS_CRDT_TABLES_MAX, their text in *sch for the version 4 reader to
+ * compare). Which tables the version asks for is checked once the bundle
+ * table said it. plain must outlive *out.
+ */
+static int payload_open(sqlite3 **out, schema_seen *sch, uint8_t *plain, size_t len)
+{
+	static const char *const fixed[][2] = { { "bundle", SQL_META }, { "ops", SQL_OPS }, { "nodes", SQL_NODES },
+						{ "tables", SQL_TABLES } };
 	sqlite3 *db = NULL;
 	sqlite3_stmt *p = NULL;
-	int rc, row = 0, error = VIOS_ECORRUPT, on = 1, off = 0;
+	int rc, error = VIOS_ECORRUPT, on = 1, off = 0;
 
-	assert(out != NULL && (plain != NULL || len == 0));
+	assert(out != NULL && sch != NULL && (plain != NULL || len == 0));
 	*out = NULL;
+	memset(sch, 0, sizeof(*sch));
 	if (len < 512 || memcmp(plain, "SQLite format 3", 16) != 0)
 		return bad_payload("not an SQLite database");
 	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK) {
@@ -588,14 +625,26 @@ static int payload_open(sqlite3 **out, uint8_t *plain, size_t len)
 	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
 		const char *type = (const char *)sqlite3_column_text(p, 0), *name = (const char *)sqlite3_column_text(p, 1),
 			   *tbl = (const char *)sqlite3_column_text(p, 2), *sql = (const char *)sqlite3_column_text(p, 3);
-		if (row >= 2 || !type || !name || !tbl || !sql || strcmp(type, want[row][0]) || strcmp(name, want[row][1]) ||
-		    strcmp(tbl, want[row][1]) || strcmp(sql, want[row][2])) {
+		unsigned k = 0;
+		if (!type || !name || !tbl || !sql || strcmp(type, "table") || strcmp(name, tbl)) {
 			error = bad_payload("its schema is not the payload schema (extra or changed tables, indexes, triggers or views)");
 			goto done;
 		}
-		row++;
+		while (k < 4 && strcmp(name, fixed[k][0]))
+			k++;
+		if (k < 4 ? strcmp(sql, fixed[k][1]) != 0
+			  : strncmp(name, "ops_", 4) != 0 || sch->nent == VIOS_CRDT_TABLES_MAX) {
+			error = bad_payload("its schema is not the payload schema (extra or changed tables, indexes, triggers or views)");
+			goto done;
+		}
+		if (k < 4)
+			sch->has |= 1u << k;
+		else if ((sch->sql[sch->nent++] = strdup(sql)) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
 	}
-	if (rc != SQLITE_DONE || row != 2) {
+	if (rc != SQLITE_DONE || !(sch->has & SCH_META)) {
 		error = bad_payload("its schema is not the payload schema");
 		goto done;
 	}
@@ -612,6 +661,8 @@ static int payload_open(sqlite3 **out, uint8_t *plain, size_t len)
 done:
 	sqlite3_finalize(p);
 	sqlite3_close(db);
+	if (error < 0)
+		schema_dispose(sch);
 	return error;
 }
 
@@ -666,13 +717,10 @@ static int log_count_parse(long long *out, const char *v)
 }
 
 /*
- * The bundle table's rules, one key at a time, shared by the SQLite
- * payloads (their bundle table) and vios-payload-4 (its key list): its
- * format (the version), sender and seq equal to the signed header's, and
- * from version 2 the log head, each key exactly once and no other.
- * meta_begin, meta_pair for each pair, meta_end; a failure leaves *meta
- * zeroed. format "vios-payload-4" is taken only when binary is set (the
- * reader of that format names it itself: an SQLite image never says it).
+ * The bundle table's rules, one key at a time: its format (the version),
+ * sender and seq equal to the signed header's, and from version 2 the log
+ * head, each key exactly once and no other. meta_begin, meta_pair for each
+ * pair, meta_end.
  */
 enum { K_FORMAT, K_SENDER, K_SEQ, K_ID, K_COUNT, K_HEAD, K_SKIPPED, K_N };
 
@@ -681,17 +729,15 @@ typedef struct {
 	const vios_bundle_header *h;
 	char seq[24];
 	unsigned seen;
-	int binary;
 } meta_reader;
 
-static void meta_begin(meta_reader *r, vios_payload_meta *meta, const vios_bundle_header *h, int binary)
+static void meta_begin(meta_reader *r, vios_payload_meta *meta, const vios_bundle_header *h)
 {
 	assert(r != NULL && meta != NULL && h != NULL);
 	memset(r, 0, sizeof(*r));
 	memset(meta, 0, sizeof(*meta));
 	r->meta = meta;
 	r->h = h;
-	r->binary = binary;
 	snprintf(r->seq, sizeof(r->seq), "%lld", h->seq);
 }
 
@@ -710,9 +756,8 @@ static int meta_pair(meta_reader *r, const char *k, const char *v)
 	r->seen |= 1u << key;
 	switch (key) {
 	case K_FORMAT:
-		meta->version = r->binary ? (!strcmp(v, PAYLOAD_FORMAT_4) ? 4 : 0)
-			      : !strcmp(v, PAYLOAD_FORMAT_3) ? 3 : !strcmp(v, PAYLOAD_FORMAT) ? 2
-			      : !strcmp(v, PAYLOAD_FORMAT_1) ? 1 : 0;
+		meta->version = !strcmp(v, PAYLOAD_FORMAT_4) ? 4 : !strcmp(v, PAYLOAD_FORMAT_3) ? 3
+			      : !strcmp(v, PAYLOAD_FORMAT) ? 2 : !strcmp(v, PAYLOAD_FORMAT_1) ? 1 : 0;
 		ok = meta->version != 0;
 		break;
 	case K_SENDER:
@@ -756,7 +801,7 @@ static int meta_end(meta_reader *r)
 	/* version 4 carries the head always, name_check_skipped when there are any */
 	if (meta->version == 4 ? (seen != 63u && seen != 127u)
 			       : seen != (meta->version == 3 ? 127u : meta->version == 2 ? 63u : 7u))
-		return bad_payload(meta->version == 4   ? "a vios-payload-4 key list without its access log head"
+		return bad_payload(meta->version == 4   ? "a vios-payload-4 bundle table without its access log head"
 				   : meta->version == 3 ? "a vios-payload-3 bundle table without its access log head or its name_check_skipped"
 				   : meta->version == 2 ? "a vios-payload-2 bundle table without its access log head, or with a name_check_skipped"
 							: "a vios-payload-1 bundle table with an access log head");
@@ -773,7 +818,7 @@ static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_
 	int rc, error = 0;
 
 	assert(meta != NULL && db != NULL && h != NULL);
-	meta_begin(&r, meta, h, 0);
+	meta_begin(&r, meta, h);
 	rc = sqlite3_prepare_v2(db, "SELECT key, value FROM bundle", -1, &p, NULL);
 	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW && error == 0; rc = sqlite3_step(p))
 		error = meta_pair(&r, (const char *)sqlite3_column_text(p, 0), (const char *)sqlite3_column_text(p, 1));
@@ -894,130 +939,62 @@ done:
 /* ---- vios-payload-4 ------------------------------------------------------- */
 
 /*
- * vios-payload-4 (docs/formats.md): no SQLite, one entry per record instead
- * of a row per op. Integers are LEB128 varints (7 bits a byte, low first,
- * the shortest form, at most 10 bytes); a signed one is zigzag'd first
- * (0, -1, 1, -2 -> 0, 1, 2, 3); a string is a varint length and its bytes
- * (no NUL); an id is its UUID's 16 bytes.
+ * vios-payload-4 (docs/formats.md): one row per record written, not per
+ * op. Its schema is VIOS_PAYLOAD_SQL_META, SQL_NODES, SQL_TABLES and, for
+ * each row of tables (a synced table and the columns this payload writes
+ * of it, in first use order, separated by one space), a table ops_<name>
+ * (entry_sql) whose rows are the entries of that table:
  *
- *   magic    "vios-payload-4" and a NUL (15 bytes)
- *   keys     k, then k (key, value) strings: the bundle table's keys but
- *            format (sender, seq, log_id, log_count, log_head and, when
- *            there are any, name_check_skipped), each once
- *   nodes    m, then m node ids, strictly ascending
- *   tables   t, then t times: its name, c, c column names; each table
- *            once, each column once in it
- *   entries  r, then r times: head = table << 3 | base << 1 | delete; the
- *            record's id; zigzag(hlc - the previous entry's hlc, 0 before
- *            the first); the node's index. A set then carries its column
- *            bitmap (bit i: column i of its table's list), for base 1 (all
- *            cells replaced the same clock) hlc - base_hlc and the base
- *            node's index, and then per bit, lowest first: for base 2 hlc -
- *            base_hlc (0: none) and, unless 0, the base node's index; the
- *            value: 0 NULL, 1 and a zigzag'd integer, 2 and 8 bytes of
- *            IEEE 754 little-endian, len << 3 | 3 and len bytes of text,
- *            len << 3 | 4 and len bytes of blob. base 0: no cell replaced
- *            anything. A delete carries nothing more (base 0).
- *   and nothing after.
+ *   n          the entry's place among all the payload's entries, 1 to N
+ *   pk         the record's id
+ *   hlc        its clock minus the previous entry's (by n; 0 before the first)
+ *   node       the writer: i of nodes (node ids, i from 1, ascending)
+ *   cols       the column bitmap: bit i for the table's i-th column; 0 is
+ *              the record's tombstone
+ *   base_hlc   NULL when no cell replaced a value; else hlc - the clock
+ *   base_node  of the value every cell replaced, and its writer's i
+ *   v_<col>    the value of each column whose bit is set; NULL otherwise
  *
- * An entry expands to one op per bit, in bit order; entries in order. The
- * writer makes an entry of each run of consecutive sets of one record, one
- * clock and one node whose columns ascend in the table's list (the list
- * is in first use order, so the ops come back exactly as given, in the
- * same order). The reader refuses a cell, or a tombstone, written twice.
+ * An entry expands to one op per bit, lowest first; entries by n. The
+ * writer makes an entry of each run of consecutive sets of one record,
+ * clock, node and base whose columns ascend in the table's list (the list
+ * is in first use order), so the ops come back exactly as given, in the
+ * same order. The reader refuses a cell, or a tombstone, written twice.
  */
-#define P4_MAGIC "vios-payload-4"
-#define P4_MAGIC_LEN sizeof(P4_MAGIC) /* with its NUL */
-#define P4_COLS_MAX 64                /* the bitmap's bits */
-#define P4_NAME_MAX 64                /* a table's or a column's name */
-#define P4_KEY_MAX 32
-#define P4_VALUE_MAX (1u << 20)       /* a value's bytes, as SQLITE_LIMIT_LENGTH for 1 to 3 */
-#define P4_META_MAX (VIOS_PAYLOAD_SKIPPED_MAX * 46 + 1)
-#define P4_VAL_NULL 0
-#define P4_VAL_INT 1
-#define P4_VAL_REAL 2
-#define P4_VAL_TEXT 3
-#define P4_VAL_BLOB 4
+#define P4_COLS_MAX 63 /* the bitmap's bits: a positive SQLite integer */
+#define P4_NAME_MAX 40 /* a table's or a column's name */
+#define P4_SQL_MAX (200 + P4_COLS_MAX * (P4_NAME_MAX + 4))
+#define P4_FIXED 7     /* n, pk, hlc, node, cols, base_hlc, base_node */
+#define P4_PAGE_SIZE "4096"  /* 1024, 16384, 65536 measured larger after gzip */
+/* deflate level 8: 13% smaller than 6 for 3.4 times the time (0.6 us an op);
+ * 9 is no smaller (docs/formats.md) */
+#define P4_GZIP_LEVEL 8
 
-/* A growing plaintext buffer: wiped when it moves, nomem once set stays set. */
-typedef struct {
-	uint8_t *p;
-	size_t len, cap;
-	int nomem;
-} wbuf;
-
-static void wb_put(wbuf *b, const void *p, size_t n)
+/* A table's or column's name as it goes into SQL: [a-z][a-z0-9_]*, bounded. */
+static int name_ok(const char *s)
 {
-	if (b->nomem)
-		return;
-	if (n > b->cap - b->len) {
-		size_t cap = b->cap ? b->cap : 1 << 16;
-		uint8_t *np;
-		while (cap - b->len < n)
-			cap *= 2;
-		if ((np = malloc(cap)) == NULL) {
-			b->nomem = 1;
-			return;
-		}
-		if (b->len)
-			memcpy(np, b->p, b->len);
-		if (b->p) {
-			sodium_memzero(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
+	size_t len = s ? strlen(s) : 0;
+
+	return len > 0 && len <= P4_NAME_MAX && s[0] >= 'a' && s[0] <= 'z' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+}
+
+/* The CREATE TABLE of table tbl's entries with columns cols[0..ncols), names name_ok. */
+static void entry_sql(char out[P4_SQL_MAX], const char *tbl, const char *const *cols, size_t ncols)
+{
+	size_t len;
+
+	assert(name_ok(tbl) && ncols <= P4_COLS_MAX);
+	len = (size_t)snprintf(out, P4_SQL_MAX,
+			       "CREATE TABLE ops_%s (n INTEGER PRIMARY KEY, pk TEXT NOT NULL, hlc INTEGER NOT NULL, "
+			       "node INTEGER NOT NULL, cols INTEGER NOT NULL, base_hlc INTEGER, base_node INTEGER",
+			       tbl);
+	for (size_t c = 0; c < ncols; c++) {
+		assert(name_ok(cols[c]));
+		len += (size_t)snprintf(out + len, P4_SQL_MAX - len, ", v_%s", cols[c]);
 	}
-	if (n)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void wb_uv(wbuf *b, uint64_t v)
-{
-	uint8_t t[10];
-	size_t n = 0;
-
-	do {
-		t[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	wb_put(b, t, n);
-}
-
-static uint64_t zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
-}
-
-static void wb_str(wbuf *b, const char *s)
-{
-	size_t n = strlen(s);
-
-	wb_uv(b, n);
-	wb_put(b, s, n);
-}
-
-/* s is a valid UUID (vios_uuid_valid): its 16 bytes. */
-static void uuid_pack(uint8_t out[16], const char *s)
-{
-	char hex[33];
-	size_t k = 0;
-
-	for (const char *c = s; *c; c++)
-		if (*c != '-')
-			hex[k++] = *c;
-	hex[k] = 0;
-	assert(k == 32);
-	(void)vios_unhex(out, 16, hex);
-}
-
-static void uuid_unpack(char out[37], const uint8_t in[16])
-{
-	char hex[33];
-
-	vios_hex(hex, in, 16);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	snprintf(out + len, P4_SQL_MAX - len, ")");
+	assert(len + 1 < P4_SQL_MAX);
 }
 
 /* The writer's table list: each table's columns in first use order. */
@@ -1032,13 +1009,13 @@ static int node_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The index of node s in the sorted nodes[0..n). */
-static uint64_t node_index(const char **nodes, size_t n, const char *s)
+/* i (from 1) of node s in the sorted nodes[0..n). */
+static sqlite3_int64 node_index(const char **nodes, size_t n, const char *s)
 {
 	const char **hit = bsearch(&s, nodes, n, sizeof(*nodes), node_cmp);
 
 	assert(hit != NULL);
-	return (uint64_t)(hit - nodes);
+	return (sqlite3_int64)(hit - nodes) + 1;
 }
 
 static int p4_unfit(size_t k, const char *why)
@@ -1048,8 +1025,8 @@ static int p4_unfit(size_t k, const char *why)
 }
 
 /*
- * Pass 1: the tables, their columns and the nodes (sorted, each once) of
- * ops[0..n), and each op's table and column index in ti[], ci[]; an op a
+ * The tables, their columns and the nodes (sorted, each once) of
+ * ops[0..n), and each op's table and column in ti[], ci[]; an op a
  * vios-payload-4 cannot carry (a reader would refuse it anyway) is
  * VIOS_EUSAGE.
  */
@@ -1058,32 +1035,33 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 {
 	const char **nv = NULL;
 	size_t nn = 0, cap = 0, nt = 0, hit = 0;
+	int error = 0;
 
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < n && error == 0; k++) {
 		const vios_crdt_op *op = ops[k];
 		const char *who[2] = { op->node, op->kind == VIOS_OP_SET && op->base_hlc ? op->base_node : NULL };
 		size_t t, c;
-		if (op->kind != VIOS_OP_SET && op->kind != VIOS_OP_DELETE)
-			return p4_unfit(k, "unknown kind");
-		if (op->tbl == NULL || !*op->tbl || strlen(op->tbl) > P4_NAME_MAX || op->pk == NULL ||
+		if ((op->kind != VIOS_OP_SET && op->kind != VIOS_OP_DELETE) || !name_ok(op->tbl) || op->pk == NULL ||
 		    !vios_uuid_valid(op->pk) || op->node == NULL || !vios_uuid_valid(op->node) || op->hlc == 0 ||
-		    op->hlc > VIOS_HLC_MAX)
-			return p4_unfit(k, "a table, record id, node or clock a reader refuses");
+		    op->hlc > VIOS_HLC_MAX) {
+			error = p4_unfit(k, "a kind, table, record id, node or clock a reader refuses");
+			break;
+		}
 		if (op->kind == VIOS_OP_DELETE ? (op->col != NULL || op->value.type != VIOS_VAL_NULL || op->base_hlc ||
 						  op->base_node != NULL)
-					       : (op->col == NULL || !*op->col || strlen(op->col) > P4_NAME_MAX ||
-						  (op->base_hlc == 0) != (op->base_node == NULL) || op->base_hlc >= op->hlc ||
-						  (op->base_node && !vios_uuid_valid(op->base_node))))
-			return p4_unfit(k, "a column, value or base clock a reader refuses");
-		if ((op->value.type == VIOS_VAL_TEXT && op->value.u.text.len > P4_VALUE_MAX) ||
-		    (op->value.type == VIOS_VAL_BLOB && op->value.u.blob.len > P4_VALUE_MAX) ||
-		    op->value.type > VIOS_VAL_BLOB)
-			return p4_unfit(k, "a value larger than a reader takes, or of no type");
+					       : (!name_ok(op->col) || (op->base_hlc == 0) != (op->base_node == NULL) ||
+						  op->base_hlc >= op->hlc || (op->base_node && !vios_uuid_valid(op->base_node)) ||
+						  op->value.type > VIOS_VAL_BLOB)) {
+			error = p4_unfit(k, "a column, value or base clock a reader refuses");
+			break;
+		}
 		for (t = nt; t > 0 && strcmp(tables[t - 1].name, op->tbl);)
 			t--;
 		if (t == 0) {
-			if (nt == VIOS_CRDT_TABLES_MAX)
-				return p4_unfit(k, "more tables than a reader takes");
+			if (nt == VIOS_CRDT_TABLES_MAX) {
+				error = p4_unfit(k, "more tables than a reader takes");
+				break;
+			}
 			tables[nt].name = op->tbl;
 			tables[nt].ncols = 0;
 			t = ++nt;
@@ -1098,8 +1076,10 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 			for (; c < tb->ncols && strcmp(tb->cols[c], op->col); c++)
 				;
 			if (c == tb->ncols) {
-				if (c == P4_COLS_MAX)
-					return p4_unfit(k, "more columns in one table than a reader takes");
+				if (c == P4_COLS_MAX) {
+					error = p4_unfit(k, "more columns of one table than a reader takes");
+					break;
+				}
 				tb->cols[tb->ncols++] = op->col;
 			}
 			ci[k] = (uint8_t)c;
@@ -1114,17 +1094,21 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 				hit = i - 1;
 				continue;
 			}
-			hit = nn;
 			if (nn == cap) {
 				const char **g = realloc(nv, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
 				if (g == NULL) {
-					free(nv);
-					return vios_error_nomem();
+					error = vios_error_nomem();
+					break;
 				}
 				nv = g;
 			}
+			hit = nn;
 			nv[nn++] = who[w];
 		}
+	}
+	if (error < 0) {
+		free(nv);
+		return error;
 	}
 	if (nn)
 		qsort(nv, nn, sizeof(*nv), node_cmp);
@@ -1134,47 +1118,22 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 	return 0;
 }
 
-static void p4_value(wbuf *b, const vios_crdt_value *v)
-{
-	uint8_t d[8];
-	uint64_t bits;
-
-	switch (v->type) {
-	case VIOS_VAL_INT:
-		wb_uv(b, P4_VAL_INT);
-		wb_uv(b, zigzag(v->u.i));
-		break;
-	case VIOS_VAL_REAL:
-		memcpy(&bits, &v->u.d, sizeof(bits));
-		vios_store_le64(d, bits);
-		wb_uv(b, P4_VAL_REAL);
-		wb_put(b, d, sizeof(d));
-		break;
-	case VIOS_VAL_TEXT:
-		wb_uv(b, (uint64_t)v->u.text.len << 3 | P4_VAL_TEXT);
-		wb_put(b, v->u.text.p, v->u.text.len);
-		break;
-	case VIOS_VAL_BLOB:
-		wb_uv(b, (uint64_t)v->u.blob.len << 3 | P4_VAL_BLOB);
-		wb_put(b, v->u.blob.p, v->u.blob.len);
-		break;
-	default:
-		wb_uv(b, P4_VAL_NULL);
-	}
-}
-
 /* The vios-payload-4 image; log is required, skipped NULL for none. */
 static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n, const char *sender,
 		  long long seq, const vios_log_head *log, const char *skipped)
 {
 	p4_table tables[VIOS_CRDT_TABLES_MAX];
+	sqlite3_stmt *ins[VIOS_CRDT_TABLES_MAX] = { NULL };
 	const char **nodes = NULL;
-	size_t ntables = 0, nnodes = 0, nent = 0, k;
-	uint8_t *ti = NULL, *ci = NULL, id[16];
+	size_t ntables = 0, nnodes = 0;
+	uint8_t *ti = NULL, *ci = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *p = NULL;
+	unsigned char *ser = NULL;
+	sqlite3_int64 serlen = 0, nent = 0;
 	uint64_t prev = 0;
-	char num[24], count[24], head[2 * VIOS_LOG_HASH_LEN + 1], lid[2 * VIOS_LOG_ID_LEN + 1];
-	wbuf b = { 0 }, e = { 0 };
-	int error;
+	char num[24], count[24], head[2 * VIOS_LOG_HASH_LEN + 1], lid[2 * VIOS_LOG_ID_LEN + 1], sql[P4_SQL_MAX];
+	int rc, error;
 
 	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL && log != NULL);
 	assert(log->count >= 0 && log->count <= LOG_COUNT_MAX && (skipped == NULL || *skipped));
@@ -1186,96 +1145,123 @@ static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops,
 	}
 	if ((error = p4_lists(tables, &ntables, &nodes, &nnodes, ti, ci, ops, n)) < 0)
 		goto done;
+	error = VIOS_ERROR;
+	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(db, "PRAGMA page_size=" P4_PAGE_SIZE "; " SQL_META "; " SQL_NODES "; " SQL_TABLES "; BEGIN",
+			       NULL, NULL, NULL)) != SQLITE_OK)
+		goto sqlfail;
 	snprintf(num, sizeof(num), "%lld", seq);
 	snprintf(count, sizeof(count), "%lld", log->count);
 	vios_hex(head, log->head, sizeof(log->head));
 	vios_hex(lid, log->id, sizeof(log->id));
 	{
-		const char *kv[][2] = { { "sender", sender }, { "seq", num }, { "log_id", lid }, { "log_count", count },
-					{ "log_head", head }, { "name_check_skipped", skipped } };
-		size_t nkv = skipped ? 6 : 5;
-		wb_put(&b, P4_MAGIC, P4_MAGIC_LEN);
-		wb_uv(&b, nkv);
-		for (size_t i = 0; i < nkv; i++) {
-			wb_str(&b, kv[i][0]);
-			wb_str(&b, kv[i][1]);
+		const char *kv[][2] = { { "format", PAYLOAD_FORMAT_4 }, { "sender", sender }, { "seq", num },
+					{ "log_id", lid }, { "log_count", count }, { "log_head", head },
+					{ "name_check_skipped", skipped } };
+		rc = sqlite3_prepare_v2(db, "INSERT INTO bundle(key, value) VALUES (?, ?)", -1, &p, NULL);
+		for (int i = 0; rc == SQLITE_OK && i < (skipped ? 7 : 6); i++) {
+			sqlite3_bind_text(p, 1, kv[i][0], -1, SQLITE_STATIC);
+			sqlite3_bind_text(p, 2, kv[i][1], -1, SQLITE_STATIC);
+			if ((rc = sqlite3_step(p)) == SQLITE_DONE)
+				rc = sqlite3_reset(p);
+		}
+		sqlite3_finalize(p);
+		p = NULL;
+		if (rc != SQLITE_OK)
+			goto sqlfail;
+	}
+	rc = sqlite3_prepare_v2(db, "INSERT INTO nodes(i, node) VALUES (?, ?)", -1, &p, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < nnodes; i++) {
+		sqlite3_bind_int64(p, 1, (sqlite3_int64)i + 1);
+		sqlite3_bind_text(p, 2, nodes[i], -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(p)) == SQLITE_DONE)
+			rc = sqlite3_reset(p);
+	}
+	sqlite3_finalize(p);
+	p = NULL;
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	rc = sqlite3_prepare_v2(db, "INSERT INTO tables(name, cols) VALUES (?, ?)", -1, &p, NULL);
+	for (size_t t = 0; rc == SQLITE_OK && t < ntables; t++) {
+		char cols[P4_COLS_MAX * (P4_NAME_MAX + 1) + 1] = "";
+		size_t len = 0;
+		for (size_t c = 0; c < tables[t].ncols; c++)
+			len += (size_t)snprintf(cols + len, sizeof(cols) - len, "%s%s", c ? " " : "", tables[t].cols[c]);
+		entry_sql(sql, tables[t].name, tables[t].cols, tables[t].ncols);
+		sqlite3_bind_text(p, 1, tables[t].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 2, cols, -1, SQLITE_TRANSIENT);
+		if ((rc = sqlite3_step(p)) == SQLITE_DONE)
+			rc = sqlite3_reset(p);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK) {
+			size_t len2 = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO ops_%s VALUES (?", tables[t].name);
+			for (size_t c = 1; c < P4_FIXED + tables[t].ncols; c++)
+				len2 += (size_t)snprintf(sql + len2, sizeof(sql) - len2, ",?");
+			snprintf(sql + len2, sizeof(sql) - len2, ")");
+			rc = sqlite3_prepare_v2(db, sql, -1, &ins[t], NULL);
 		}
 	}
-	wb_uv(&b, nnodes);
-	for (size_t i = 0; i < nnodes; i++) {
-		uuid_pack(id, nodes[i]);
-		wb_put(&b, id, sizeof(id));
-	}
-	wb_uv(&b, ntables);
-	for (size_t t = 0; t < ntables; t++) {
-		wb_str(&b, tables[t].name);
-		wb_uv(&b, tables[t].ncols);
-		for (size_t c = 0; c < tables[t].ncols; c++)
-			wb_str(&b, tables[t].cols[c]);
-	}
-	/* the entries go to e first: their count comes before them */
-	for (k = 0; k < n; nent++) {
+	sqlite3_finalize(p);
+	p = NULL;
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	for (size_t k = 0; k < n;) {
 		const vios_crdt_op *op = ops[k];
+		sqlite3_stmt *q = ins[ti[k]];
 		size_t end = k + 1;
 		uint64_t bits = 0;
-		int base = 0;
 		if (op->kind == VIOS_OP_SET) {
-			/* the run: this record, clock and node, columns ascending */
+			/* the run: this record, clock, node and base, columns ascending */
 			for (bits = 1ull << ci[k]; end < n; end++) {
 				const vios_crdt_op *o = ops[end];
 				if (o->kind != VIOS_OP_SET || ti[end] != ti[k] || ci[end] <= ci[end - 1] || o->hlc != op->hlc ||
-				    strcmp(o->pk, op->pk) || strcmp(o->node, op->node))
+				    o->base_hlc != op->base_hlc || strcmp(o->pk, op->pk) || strcmp(o->node, op->node) ||
+				    (op->base_hlc && strcmp(o->base_node, op->base_node)))
 					break;
 				bits |= 1ull << ci[end];
 			}
-			base = op->base_hlc ? 1 : 0;
-			for (size_t j = k + 1; j < end; j++)
-				if (ops[j]->base_hlc != op->base_hlc || (op->base_hlc && strcmp(ops[j]->base_node, op->base_node)))
-					base = 2;
 		}
-		wb_uv(&e, (uint64_t)ti[k] << 3 | (uint64_t)base << 1 | (op->kind == VIOS_OP_DELETE));
-		uuid_pack(id, op->pk);
-		wb_put(&e, id, sizeof(id));
-		wb_uv(&e, zigzag((int64_t)op->hlc - (int64_t)prev));
-		wb_uv(&e, node_index(nodes, nnodes, op->node));
+		sqlite3_bind_int64(q, 1, ++nent);
+		sqlite3_bind_text(q, 2, op->pk, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, (sqlite3_int64)op->hlc - (sqlite3_int64)prev);
+		sqlite3_bind_int64(q, 4, node_index(nodes, nnodes, op->node));
+		sqlite3_bind_int64(q, 5, (sqlite3_int64)bits);
+		if (op->kind == VIOS_OP_SET && op->base_hlc) {
+			sqlite3_bind_int64(q, 6, (sqlite3_int64)(op->hlc - op->base_hlc));
+			sqlite3_bind_int64(q, 7, node_index(nodes, nnodes, op->base_node));
+		}
 		prev = op->hlc;
-		if (op->kind == VIOS_OP_DELETE) {
-			k++;
-			continue;
-		}
-		wb_uv(&e, bits);
-		if (base == 1) {
-			wb_uv(&e, op->hlc - op->base_hlc);
-			wb_uv(&e, node_index(nodes, nnodes, op->base_node));
-		}
-		for (; k < end; k++) {
-			if (base == 2) {
-				wb_uv(&e, ops[k]->base_hlc ? op->hlc - ops[k]->base_hlc : 0);
-				if (ops[k]->base_hlc)
-					wb_uv(&e, node_index(nodes, nnodes, ops[k]->base_node));
-			}
-			p4_value(&e, &ops[k]->value);
-		}
+		for (size_t j = k; op->kind == VIOS_OP_SET && j < end; j++)
+			vios_crdt_value_bind(q, P4_FIXED + 1 + ci[j], &ops[j]->value);
+		rc = sqlite3_step(q);
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+		if (rc != SQLITE_DONE)
+			goto sqlfail;
+		k = end;
 	}
-	wb_uv(&b, nent);
-	wb_put(&b, e.p, e.len);
-	if (b.nomem || e.nomem) {
+	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	if ((ser = sqlite3_serialize(db, "main", &serlen, 0)) == NULL || (*out = malloc((size_t)serlen)) == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
-	*out = b.p;
-	*outlen = b.len;
-	b.p = NULL;
+	memcpy(*out, ser, (size_t)serlen);
+	*outlen = (size_t)serlen;
 	error = 0;
+	goto done;
+sqlfail:
+	error = sqlerr(db, rc, "building the payload");
 done:
-	if (b.p) {
-		sodium_memzero(b.p, b.cap);
-		free(b.p);
-	}
-	if (e.p) {
-		sodium_memzero(e.p, e.cap);
-		free(e.p);
-	}
+	if (ser)
+		sodium_memzero(ser, (size_t)serlen);
+	sqlite3_free(ser);
+	for (size_t t = 0; t < VIOS_CRDT_TABLES_MAX; t++)
+		sqlite3_finalize(ins[t]);
+	sqlite3_finalize(p);
+	sqlite3_close(db);
 	free(nodes);
 	free(ti);
 	free(ci);
@@ -1300,7 +1286,7 @@ int vios_payload_build_v4(uint8_t **out, size_t *outlen, const vios_crdt_op *con
 	*out = NULL;
 	if ((error = image4(&plain, &plainlen, ops, n, sender, seq, log, skipped && *skipped ? skipped : NULL)) < 0)
 		goto done;
-	error = vios_payload_gzip(out, outlen, plain, plainlen, 0);
+	error = gzip_level(out, outlen, plain, plainlen, 0, P4_GZIP_LEVEL);
 done:
 	if (plain) {
 		sodium_memzero(plain, plainlen);
@@ -1309,84 +1295,24 @@ done:
 	return error;
 }
 
-/* The reader's cursor over the plaintext; every read is bounded by end. */
-typedef struct {
-	const uint8_t *p, *end;
-} rbuf;
-
-/* A canonical varint: at most 10 bytes, no trailing zero group, no bits past 64. */
-static int rb_uv(rbuf *r, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	for (unsigned shift = 0; shift < 70; shift += 7) {
-		uint8_t c;
-		if (r->p == r->end)
-			return -1;
-		c = *r->p++;
-		if (shift == 63 && (c & 0x7e))
-			return -1;
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			if (c == 0 && shift > 0)
-				return -1;
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int rb_bytes(rbuf *r, const uint8_t **out, size_t n)
-{
-	if ((size_t)(r->end - r->p) < n)
-		return -1;
-	*out = r->p;
-	r->p += n;
-	return 0;
-}
-
-/* A string of at most max - 1 bytes, no NUL, into out[max]. */
-static int rb_str(rbuf *r, char *out, size_t max)
-{
-	uint64_t len;
-	const uint8_t *s;
-
-	if (rb_uv(r, &len) < 0 || len >= max || rb_bytes(r, &s, (size_t)len) < 0 || memchr(s, 0, (size_t)len))
-		return -1;
-	memcpy(out, s, (size_t)len);
-	out[len] = 0;
-	return 0;
-}
-
-/* A count: a varint from 0 to max. */
-static int rb_count(rbuf *r, size_t *out, size_t max)
-{
-	uint64_t v;
-
-	if (rb_uv(r, &v) < 0 || v > max)
-		return -1;
-	*out = (size_t)v;
-	return 0;
-}
-
-/* The reader's table list: names and columns point at crdt's own (static) strings. */
+/* The reader's table list: names point at crdt's own (static) strings. */
 typedef struct {
 	const char *name;
 	const char *cols[P4_COLS_MAX];
 	size_t ncols;
 } p4_rtable;
 
-/* An entry's key, to find a cell or a tombstone written twice. */
+/* An entry, as pass 1 reads it. */
 typedef struct {
-	uint64_t hlc, bits;
-	uint32_t node;
-	uint8_t tbl, del, pk[16];
-} p4_key;
+	uint64_t hlc, bits, base; /* hlc: the delta, then the clock; base: the delta, 0 for none */
+	size_t pos;               /* its first op's index */
+	uint32_t node, bnode;     /* indexes into nodes, from 0 */
+	uint8_t tbl, del, seen, pk[16];
+} p4_entry;
 
-static int key_cmp(const void *a, const void *b)
+static int entry_cmp(const void *a, const void *b)
 {
-	const p4_key *x = a, *y = b;
+	const p4_entry *x = *(const p4_entry *const *)a, *y = *(const p4_entry *const *)b;
 	int c;
 
 	if (x->tbl != y->tbl)
@@ -1400,142 +1326,162 @@ static int key_cmp(const void *a, const void *b)
 	return (int)x->del - (int)y->del;
 }
 
-/* The keys: sender, seq, the log head (and name_check_skipped), by the bundle table's rules. */
-static int p4_keys(rbuf *r, vios_payload_meta *meta, const vios_bundle_header *h)
+static void uuid_pack(uint8_t out[16], const char *s)
 {
-	meta_reader mr;
-	char k[P4_KEY_MAX], v[P4_META_MAX];
-	size_t nkv;
-	int error;
+	char hex[33];
+	size_t k = 0;
 
-	meta_begin(&mr, meta, h, 1);
-	if ((error = meta_pair(&mr, "format", PAYLOAD_FORMAT_4)) < 0)
-		return error;
-	if (rb_count(r, &nkv, K_N - 1) < 0)
-		return bad_payload("its key list is cut short or too long");
-	for (size_t i = 0; i < nkv; i++) {
-		if (rb_str(r, k, sizeof(k)) < 0 || rb_str(r, v, sizeof(v)) < 0)
-			return bad_payload("its key list is cut short or a key is too long");
-		if ((error = meta_pair(&mr, k, v)) < 0)
-			return error;
-	}
-	return meta_end(&mr);
+	for (const char *c = s; *c && k < 32; c++)
+		if (*c != '-')
+			hex[k++] = *c;
+	hex[k] = 0;
+	assert(k == 32);
+	(void)vios_unhex(out, 16, hex);
 }
 
-/* The table list: known tables and their known columns, each once. */
-static int p4_tables(rbuf *r, p4_rtable *tables, size_t *ntables)
+static void uuid_unpack(char out[37], const uint8_t in[16])
+{
+	char hex[33];
+
+	vios_hex(hex, in, 16);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* The node list: i from 1 to m (at most max), node ids ascending. */
+static int p4_nodes(char (**out)[37], size_t *m, sqlite3 *db, size_t max)
+{
+	sqlite3_stmt *p = NULL;
+	char (*nodes)[37] = NULL;
+	size_t count = 0, cap = 0;
+	int rc, error = VIOS_ECORRUPT;
+
+	*out = NULL;
+	*m = 0;
+	rc = sqlite3_prepare_v2(db, "SELECT i, node FROM nodes ORDER BY i", -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		const char *s = (const char *)sqlite3_column_text(p, 1);
+		if (count == max || sqlite3_column_int64(p, 0) != (sqlite3_int64)count + 1 ||
+		    sqlite3_column_type(p, 1) != SQLITE_TEXT || !vios_uuid_valid(s) ||
+		    (count > 0 && strcmp(nodes[count - 1], s) >= 0)) {
+			error = bad_payload("its node list is not node ids numbered from 1, ascending, each once, as many as its ops name");
+			goto done;
+		}
+		if (count == cap) {
+			char (*g)[37] = realloc(nodes, (cap = cap ? cap * 2 : 8) * sizeof(*nodes));
+			if (g == NULL) {
+				error = vios_error_nomem();
+				goto done;
+			}
+			nodes = g;
+		}
+		strcpy(nodes[count++], s);
+	}
+	if (rc != SQLITE_DONE) {
+		error = bad_payload("its node list cannot be read");
+		goto done;
+	}
+	*out = nodes;
+	*m = count;
+	nodes = NULL;
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	free(nodes);
+	return error;
+}
+
+/* The table list: synced tables, each once, and columns they have, each once. */
+static int p4_tables(p4_rtable *tables, size_t *ntables, sqlite3 *db)
 {
 	const char *const *all = vios_crdt_tables();
-	char name[P4_NAME_MAX + 1];
-	size_t nt;
+	sqlite3_stmt *p = NULL;
+	size_t nt = 0;
+	int rc, error = VIOS_ECORRUPT;
 
-	if (rb_count(r, &nt, VIOS_CRDT_TABLES_MAX) < 0)
-		return bad_payload("its table list is cut short or too long");
-	for (size_t t = 0; t < nt; t++) {
-		const char *const *cols = NULL;
-		size_t nc, known = 0;
-		if (rb_str(r, name, sizeof(name)) < 0)
-			return bad_payload("its table list is cut short");
-		tables[t].name = NULL;
+	rc = sqlite3_prepare_v2(db, "SELECT name, cols FROM tables ORDER BY rowid", -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		const char *name = (const char *)sqlite3_column_text(p, 0), *s = (const char *)sqlite3_column_text(p, 1);
+		const char *const *cols;
+		p4_rtable *t = &tables[nt];
+		if (nt == VIOS_CRDT_TABLES_MAX || sqlite3_column_type(p, 0) != SQLITE_TEXT ||
+		    sqlite3_column_type(p, 1) != SQLITE_TEXT) {
+			error = bad_payload("its table list is not a list of tables and columns");
+			goto done;
+		}
+		t->name = NULL;
 		for (size_t i = 0; all[i]; i++)
 			if (!strcmp(all[i], name))
-				tables[t].name = all[i];
-		for (size_t i = 0; i < t && tables[t].name; i++)
-			if (tables[i].name == tables[t].name)
-				tables[t].name = NULL;
-		if (tables[t].name == NULL || (cols = vios_crdt_columns(name)) == NULL)
-			return bad_payload("its table list names a table that is not synced, or one twice");
-		while (cols[known])
-			known++;
-		if (rb_count(r, &nc, known < P4_COLS_MAX ? known : P4_COLS_MAX) < 0 || nc == 0)
-			return bad_payload("its table list gives a table no columns, or more than it has");
-		for (size_t c = 0; c < nc; c++) {
-			if (rb_str(r, name, sizeof(name)) < 0)
-				return bad_payload("its table list is cut short");
-			tables[t].cols[c] = NULL;
-			for (size_t i = 0; cols[i]; i++)
-				if (!strcmp(cols[i], name))
-					tables[t].cols[c] = cols[i];
-			for (size_t i = 0; i < c && tables[t].cols[c]; i++)
-				if (tables[t].cols[i] == tables[t].cols[c])
-					tables[t].cols[c] = NULL;
-			if (tables[t].cols[c] == NULL)
-				return bad_payload("its table list names a column its table lacks, or one twice");
+				t->name = all[i];
+		for (size_t i = 0; i < nt && t->name; i++)
+			if (tables[i].name == t->name)
+				t->name = NULL;
+		if (t->name == NULL || (cols = vios_crdt_columns(t->name)) == NULL) {
+			error = bad_payload("its table list names a table that is not synced, or one twice");
+			goto done;
 		}
-		tables[t].ncols = nc;
+		/* cols: names separated by one space; none for a table of tombstones only */
+		for (t->ncols = 0; *s;) {
+			size_t len = strcspn(s, " ");
+			const char *hit = NULL;
+			for (size_t i = 0; cols[i]; i++)
+				if (strlen(cols[i]) == len && !strncmp(cols[i], s, len))
+					hit = cols[i];
+			for (size_t i = 0; i < t->ncols && hit; i++)
+				if (t->cols[i] == hit)
+					hit = NULL;
+			if (hit == NULL || t->ncols == P4_COLS_MAX) {
+				error = bad_payload("its table list names a column its table lacks, or one twice");
+				goto done;
+			}
+			t->cols[t->ncols++] = hit;
+			if (s[len] == 0)
+				break;
+			s += len + 1;
+		}
+		nt++;
+	}
+	if (rc != SQLITE_DONE) {
+		error = bad_payload("its table list cannot be read");
+		goto done;
 	}
 	*ntables = nt;
-	return 0;
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	return error;
 }
 
-/* A value of column col; *v is zeroed by the caller. */
-static int p4_read_value(rbuf *r, vios_crdt_value *v)
+/* The value of column i of p (NULL, INT, REAL, TEXT or BLOB), malloc'd. */
+static int col_value(vios_crdt_value *v, sqlite3_stmt *p, int i)
 {
-	uint64_t tag, u;
-	const uint8_t *s;
-	size_t len;
-
-	if (rb_uv(r, &tag) < 0)
-		return bad_payload("an entry is cut short");
-	len = (size_t)(tag >> 3);
-	switch (tag & 7) {
-	case P4_VAL_NULL:
-	case P4_VAL_INT:
-	case P4_VAL_REAL:
-		if (tag > P4_VAL_REAL)
-			return bad_payload("a value's type is unknown");
-		if (tag == P4_VAL_INT) {
-			if (rb_uv(r, &u) < 0)
-				return bad_payload("an entry is cut short");
-			v->type = VIOS_VAL_INT;
-			v->u.i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-		} else if (tag == P4_VAL_REAL) {
-			if (rb_bytes(r, &s, 8) < 0)
-				return bad_payload("an entry is cut short");
-			u = vios_load_le64(s);
-			v->type = VIOS_VAL_REAL;
-			memcpy(&v->u.d, &u, sizeof(u));
-		}
-		return 0;
-	case P4_VAL_TEXT:
-	case P4_VAL_BLOB:
-		if ((tag >> 3) > P4_VALUE_MAX || rb_bytes(r, &s, len) < 0)
-			return bad_payload("a value is longer than its payload or than 1 MiB");
-		if ((tag & 7) == P4_VAL_TEXT) {
-			if ((v->u.text.p = malloc(len + 1)) == NULL)
-				return vios_error_nomem();
-			v->type = VIOS_VAL_TEXT;
-			v->u.text.len = len;
-			memcpy(v->u.text.p, s, len);
-			v->u.text.p[len] = 0;
-		} else {
-			if ((v->u.blob.p = malloc(len + 1)) == NULL)
-				return vios_error_nomem();
-			v->type = VIOS_VAL_BLOB;
-			v->u.blob.len = len;
-			if (len)
-				memcpy(v->u.blob.p, s, len);
-		}
-		return 0;
+	switch (sqlite3_column_type(p, i)) {
+	case SQLITE_INTEGER:
+		v->type = VIOS_VAL_INT;
+		v->u.i = sqlite3_column_int64(p, i);
+		break;
+	case SQLITE_FLOAT:
+		v->type = VIOS_VAL_REAL;
+		v->u.d = sqlite3_column_double(p, i);
+		break;
+	case SQLITE_TEXT:
+		v->type = VIOS_VAL_TEXT;
+		v->u.text.len = (size_t)sqlite3_column_bytes(p, i);
+		if ((v->u.text.p = malloc(v->u.text.len + 1)) == NULL)
+			return vios_error_nomem();
+		memcpy(v->u.text.p, sqlite3_column_text(p, i), v->u.text.len + 1);
+		break;
+	case SQLITE_BLOB:
+		v->type = VIOS_VAL_BLOB;
+		v->u.blob.len = (size_t)sqlite3_column_bytes(p, i);
+		if ((v->u.blob.p = malloc(v->u.blob.len + 1)) == NULL)
+			return vios_error_nomem();
+		/* an empty blob's pointer is NULL: memcpy must not see it */
+		if (v->u.blob.len)
+			memcpy(v->u.blob.p, sqlite3_column_blob(p, i), v->u.blob.len);
+		break;
 	default:
-		return bad_payload("a value's type is unknown");
+		v->type = VIOS_VAL_NULL;
 	}
-}
-
-/* prev moved by the zigzag'd delta u, into [1, VIOS_HLC_MAX]. */
-static int p4_clock(uint64_t *out, uint64_t prev, uint64_t u)
-{
-	uint64_t m = u >> 1;
-
-	if (u & 1) {
-		if (m >= prev - 1 || prev == 0) /* prev - (m + 1) >= 1 */
-			return -1;
-		*out = prev - (m + 1);
-		return 0;
-	}
-	if (m > VIOS_HLC_MAX - prev || prev + m == 0)
-		return -1;
-	*out = prev + m;
 	return 0;
 }
 
@@ -1546,168 +1492,257 @@ static int dupstr(char **out, const char *s)
 	return 0;
 }
 
-/*
- * Reads a vios-payload-4 image (its magic checked by the caller) into
- * ops and meta, by the rules above, each op checked as the SQLite readers
- * check theirs.
- */
-static int payload4_read(vios_crdt_op **out, size_t *n, vios_payload_meta *meta, const uint8_t *plain, size_t len,
-			 const vios_bundle_header *h)
+/* Pass 1 over table t: each row's entry, in ents[n - 1], checked; *rows counts them. */
+static int p4_entries(p4_entry *ents, size_t nent, size_t *rows, sqlite3 *db, const p4_rtable *t, uint8_t ti,
+		      size_t nnodes)
 {
-	rbuf r = { plain + P4_MAGIC_LEN, plain + len };
-	p4_rtable tables[VIOS_CRDT_TABLES_MAX];
-	char (*nodes)[37] = NULL, pk[37];
-	p4_key *keys = NULL;
-	vios_crdt_op *ops = NULL;
-	size_t nnodes = 0, ntables = 0, nent = 0, count = 0, e;
-	uint64_t prev = 0;
-	int error;
+	sqlite3_stmt *p = NULL;
+	char sql[100];
+	uint64_t all = t->ncols == 64 ? UINT64_MAX : (1ull << t->ncols) - 1;
+	int rc, error = VIOS_ECORRUPT;
 
-	assert(out != NULL && n != NULL && meta != NULL && h != NULL && len >= P4_MAGIC_LEN);
-	assert(h->ops >= 0 && h->ops <= VIOS_BUNDLE_MAX_OPS);
-	*out = NULL;
-	*n = 0;
-	if ((error = p4_keys(&r, meta, h)) < 0)
-		goto done;
-	error = VIOS_ECORRUPT;
-	/* each op names at most two nodes */
-	if (rb_count(&r, &nnodes, 2 * (size_t)h->ops) < 0 || (size_t)(r.end - r.p) / 16 < nnodes) {
-		error = bad_payload("its node list is cut short or longer than its ops need");
-		goto done;
-	}
-	if ((nodes = calloc(nnodes ? nnodes : 1, sizeof(*nodes))) == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
-	for (size_t i = 0; i < nnodes; i++) {
-		uuid_unpack(nodes[i], r.p);
-		if (i > 0 && memcmp(r.p - 16, r.p, 16) >= 0) {
-			error = bad_payload("its node list is not in order, or names a node twice");
+	snprintf(sql, sizeof(sql), "SELECT n, pk, hlc, node, cols, base_hlc, base_node FROM ops_%s", t->name);
+	rc = sqlite3_prepare_v2(db, sql, -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		sqlite3_int64 n = sqlite3_column_int64(p, 0), node = sqlite3_column_int64(p, 3),
+			      bits = sqlite3_column_int64(p, 4), bh = sqlite3_column_int64(p, 5),
+			      bn = sqlite3_column_int64(p, 6);
+		const char *pk = (const char *)sqlite3_column_text(p, 1);
+		int nobase = sqlite3_column_type(p, 5) == SQLITE_NULL;
+		p4_entry *e;
+		if (n < 1 || (uint64_t)n > nent || ents[n - 1].seen) {
+			error = bad_payload("its entries are not numbered 1 to N, each once");
 			goto done;
 		}
-		r.p += 16;
-	}
-	if ((error = p4_tables(&r, tables, &ntables)) < 0)
-		goto done;
-	error = VIOS_ECORRUPT;
-	if (rb_count(&r, &nent, (size_t)h->ops) < 0) {
-		error = bad_payload("it holds more entries than the signed header says ops");
-		goto done;
-	}
-	if ((ops = calloc(h->ops ? (size_t)h->ops : 1, sizeof(*ops))) == NULL ||
-	    (keys = calloc(nent ? nent : 1, sizeof(*keys))) == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
-	for (e = 0; e < nent; e++) {
-		p4_key *key = &keys[e];
-		const p4_rtable *t;
-		const uint8_t *id;
-		uint64_t head, u, bits = 0, bhlc = 0, bnode = 0;
-		unsigned base;
-		if (rb_uv(&r, &head) < 0 || rb_bytes(&r, &id, 16) < 0 || rb_uv(&r, &u) < 0) {
-			error = bad_payload("an entry is cut short");
+		e = &ents[n - 1];
+		if (sqlite3_column_type(p, 1) != SQLITE_TEXT || !vios_uuid_valid(pk)) {
+			error = bad_payload("an entry's record id is not a UUID");
 			goto done;
 		}
-		base = (unsigned)(head >> 1 & 3);
-		if ((head >> 3) >= ntables || base == 3 || ((head & 1) && base != 0)) {
-			error = bad_payload("an entry's head names no table in its list, or an unknown base");
+		if (sqlite3_column_type(p, 2) != SQLITE_INTEGER) {
+			error = bad_payload("an entry's clock delta is not an integer");
 			goto done;
 		}
-		t = &tables[head >> 3];
-		key->tbl = (uint8_t)(head >> 3);
-		key->del = (uint8_t)(head & 1);
-		memcpy(key->pk, id, 16);
-		uuid_unpack(pk, id);
-		if (p4_clock(&key->hlc, prev, u) < 0) {
-			error = bad_payload("an entry's clock delta leaves the clock's range");
-			goto done;
-		}
-		prev = key->hlc;
-		if (rb_uv(&r, &u) < 0 || u >= nnodes) {
+		if (sqlite3_column_type(p, 3) != SQLITE_INTEGER || node < 1 || (uint64_t)node > nnodes) {
 			error = bad_payload("an entry's node index is out of range");
 			goto done;
 		}
-		key->node = (uint32_t)u;
-		if (!key->del) {
-			if (rb_uv(&r, &bits) < 0 || bits == 0 || (t->ncols < 64 && (bits >> t->ncols) != 0)) {
-				error = bad_payload("an entry's column bitmap is empty or names a column its table lacks");
-				goto done;
-			}
-			if (base == 1 && (rb_uv(&r, &bhlc) < 0 || bhlc == 0 || bhlc >= key->hlc || rb_uv(&r, &bnode) < 0 ||
-					  bnode >= nnodes)) {
-				error = bad_payload("an entry's base clock or base node is out of range");
-				goto done;
-			}
-		}
-		key->bits = bits;
-		if ((size_t)h->ops - count < (key->del ? 1u : (size_t)__builtin_popcountll(bits))) {
-			error = bad_payload("more ops than the signed header says");
+		if (sqlite3_column_type(p, 4) != SQLITE_INTEGER || bits < 0 || ((uint64_t)bits & ~all) != 0) {
+			error = bad_payload("an entry's column bitmap names a column its table lacks");
 			goto done;
 		}
-		for (unsigned c = 0; c < P4_COLS_MAX && (key->del ? c == 0 : (bits >> c) != 0); c++) {
+		if (nobase != (sqlite3_column_type(p, 6) == SQLITE_NULL) ||
+		    (!nobase && (bits == 0 || sqlite3_column_type(p, 5) != SQLITE_INTEGER || bh < 1 ||
+				 sqlite3_column_type(p, 6) != SQLITE_INTEGER || bn < 1 || (uint64_t)bn > nnodes))) {
+			error = bad_payload("an entry's base clock or base node is out of range (or on a tombstone)");
+			goto done;
+		}
+		e->seen = 1;
+		e->tbl = ti;
+		uuid_pack(e->pk, pk);
+		e->hlc = (uint64_t)sqlite3_column_int64(p, 2);
+		e->node = (uint32_t)(node - 1);
+		e->bits = (uint64_t)bits;
+		e->del = bits == 0;
+		e->base = nobase ? 0 : (uint64_t)bh;
+		e->bnode = nobase ? 0 : (uint32_t)(bn - 1);
+		++*rows;
+	}
+	if (rc != SQLITE_DONE) {
+		error = bad_payload("its entries cannot be read");
+		goto done;
+	}
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	return error;
+}
+
+/* Pass 2 over table t: each entry's ops, at their places in ops[]. */
+static int p4_values(vios_crdt_op *ops, const p4_entry *ents, sqlite3 *db, const p4_rtable *t, char (*nodes)[37])
+{
+	sqlite3_stmt *p = NULL;
+	char sql[P4_SQL_MAX];
+	size_t len;
+	int rc, error = VIOS_ECORRUPT;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "SELECT n");
+	for (size_t c = 0; c < t->ncols; c++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", v_%s", t->cols[c]);
+	snprintf(sql + len, sizeof(sql) - len, " FROM ops_%s", t->name);
+	rc = sqlite3_prepare_v2(db, sql, -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		const p4_entry *e = &ents[sqlite3_column_int64(p, 0) - 1]; /* pass 1 checked n */
+		char pk[37];
+		size_t k = e->pos;
+		uuid_unpack(pk, e->pk);
+		for (size_t c = 0; c < (e->del ? 1 : t->ncols); c++) {
 			vios_crdt_op *op;
-			if (!key->del && !(bits >> c & 1))
-				continue;
-			op = &ops[count++];
-			op->kind = key->del ? VIOS_OP_DELETE : VIOS_OP_SET;
-			op->hlc = key->hlc;
-			if ((error = dupstr(&op->node, nodes[key->node])) < 0 || (error = dupstr(&op->tbl, t->name)) < 0 ||
-			    (error = dupstr(&op->pk, pk)) < 0 || (!key->del && (error = dupstr(&op->col, t->cols[c])) < 0))
-				goto done;
-			if (base == 2) {
-				if (rb_uv(&r, &bhlc) < 0 || bhlc >= key->hlc || (bhlc && (rb_uv(&r, &bnode) < 0 || bnode >= nnodes))) {
-					error = bad_payload("an entry's base clock or base node is out of range");
+			if (!e->del && !(e->bits >> c & 1)) {
+				if (sqlite3_column_type(p, 1 + (int)c) != SQLITE_NULL) {
+					error = bad_payload("an entry holds a value its column bitmap does not name");
 					goto done;
 				}
+				continue;
 			}
-			if (base && bhlc) {
-				op->base_hlc = key->hlc - bhlc;
-				if ((error = dupstr(&op->base_node, nodes[bnode])) < 0)
+			op = &ops[k++];
+			op->kind = e->del ? VIOS_OP_DELETE : VIOS_OP_SET;
+			op->hlc = e->hlc;
+			if ((error = dupstr(&op->node, nodes[e->node])) < 0 || (error = dupstr(&op->tbl, t->name)) < 0 ||
+			    (error = dupstr(&op->pk, pk)) < 0)
+				goto done;
+			if (!e->del && ((error = dupstr(&op->col, t->cols[c])) < 0 || (error = col_value(&op->value, p, 1 + (int)c)) < 0))
+				goto done;
+			if (e->base) {
+				op->base_hlc = e->hlc - e->base;
+				if ((error = dupstr(&op->base_node, nodes[e->bnode])) < 0)
 					goto done;
 			}
-			if (!key->del && (error = p4_read_value(&r, &op->value)) < 0)
-				goto done;
 			if (vios_crdt_op_validate(op) < 0) {
 				char why[300];
-				snprintf(why, sizeof(why), "op %zu: %s", count, vios_error_last());
+				snprintf(why, sizeof(why), "op %zu: %s", k, vios_error_last());
 				error = bad_payload(why);
 				goto done;
 			}
 		}
+		if (e->del) {
+			for (size_t c = 0; c < t->ncols; c++)
+				if (sqlite3_column_type(p, 1 + (int)c) != SQLITE_NULL) {
+					error = bad_payload("an entry holds a value its column bitmap does not name");
+					goto done;
+				}
+		}
 	}
-	if (r.p != r.end) {
-		error = bad_payload("data after its last entry (an entry with more values than its bitmap names?)");
+	if (rc != SQLITE_DONE) {
+		error = bad_payload("its entries cannot be read");
 		goto done;
+	}
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	return error;
+}
+
+/*
+ * Reads a vios-payload-4's ops (its schema's fixed part and its bundle
+ * table checked by the caller): the node and table lists, the schema of
+ * each ops_<table> exactly, the entries (pass 1: numbering, clocks,
+ * bitmaps, placement; a cell or tombstone twice), then their values (pass
+ * 2), each op checked as versions 1 to 3 check theirs.
+ */
+static int payload4_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const schema_seen *sch, const vios_bundle_header *h)
+{
+	p4_rtable tables[VIOS_CRDT_TABLES_MAX];
+	char (*nodes)[37] = NULL, sql[P4_SQL_MAX];
+	p4_entry *ents = NULL, **order = NULL;
+	vios_crdt_op *ops = NULL;
+	size_t nnodes = 0, ntables = 0, nent = 0, rows = 0, count = 0;
+	uint64_t prev = 0;
+	int error;
+
+	assert(out != NULL && n != NULL && db != NULL && sch != NULL && h != NULL);
+	assert(h->ops >= 0 && h->ops <= VIOS_BUNDLE_MAX_OPS);
+	*out = NULL;
+	*n = 0;
+	/* each op names at most two nodes */
+	if ((error = p4_nodes(&nodes, &nnodes, db, 2 * (size_t)h->ops)) < 0 || (error = p4_tables(tables, &ntables, db)) < 0)
+		goto done;
+	error = VIOS_ECORRUPT;
+	if (ntables != sch->nent) {
+		error = bad_payload("its schema is not the payload schema (an ops table its table list does not name)");
+		goto done;
+	}
+	for (size_t t = 0; t < ntables; t++) {
+		size_t i = 0;
+		entry_sql(sql, tables[t].name, tables[t].cols, tables[t].ncols);
+		while (i < sch->nent && strcmp(sch->sql[i], sql))
+			i++;
+		if (i == sch->nent) {
+			error = bad_payload("its schema is not the payload schema (an ops table not as its table list says)");
+			goto done;
+		}
+	}
+	for (size_t t = 0; t < ntables; t++) {
+		sqlite3_stmt *p = NULL;
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM ops_%s", tables[t].name);
+		if (sqlite3_prepare_v2(db, sql, -1, &p, NULL) != SQLITE_OK || sqlite3_step(p) != SQLITE_ROW) {
+			sqlite3_finalize(p);
+			error = bad_payload("its entries cannot be read");
+			goto done;
+		}
+		nent += (size_t)sqlite3_column_int64(p, 0);
+		sqlite3_finalize(p);
+		if (nent > (size_t)h->ops) {
+			error = bad_payload("more ops than the signed header says");
+			goto done;
+		}
+	}
+	if ((ents = calloc(nent ? nent : 1, sizeof(*ents))) == NULL ||
+	    (order = calloc(nent ? nent : 1, sizeof(*order))) == NULL ||
+	    (ops = calloc(h->ops ? (size_t)h->ops : 1, sizeof(*ops))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (size_t t = 0; t < ntables; t++)
+		if ((error = p4_entries(ents, nent, &rows, db, &tables[t], (uint8_t)t, nnodes)) < 0)
+			goto done;
+	error = VIOS_ECORRUPT;
+	if (rows != nent) {
+		error = bad_payload("its entries are not numbered 1 to N, each once");
+		goto done;
+	}
+	/* clocks from their deltas, each op's place */
+	for (size_t i = 0; i < nent; i++) {
+		p4_entry *e = &ents[i];
+		int64_t d = (int64_t)e->hlc;
+		size_t k = e->del ? 1u : (size_t)__builtin_popcountll(e->bits);
+		if (d > 0 ? (uint64_t)d > VIOS_HLC_MAX - prev : d <= -(int64_t)prev) {
+			error = bad_payload("an entry's clock delta leaves the clock's range");
+			goto done;
+		}
+		e->hlc = prev = prev + (uint64_t)d;
+		if (e->base >= e->hlc) {
+			error = bad_payload("an entry's base clock is not older than the entry");
+			goto done;
+		}
+		if ((size_t)h->ops - count < k) {
+			error = bad_payload("more ops than the signed header says");
+			goto done;
+		}
+		e->pos = count;
+		count += k;
+		order[i] = e;
 	}
 	if (count != (size_t)h->ops) {
 		error = bad_payload("it holds another number of ops than the signed header says");
 		goto done;
 	}
 	/* a cell or a tombstone written twice: two entries of one record, clock
-	 * and node whose bitmaps meet, or two such deletes */
-	qsort(keys, nent, sizeof(*keys), key_cmp);
-	for (e = 1; e < nent; e++) {
-		uint64_t seen = keys[e - 1].bits;
-		for (; e < nent && key_cmp(&keys[e - 1], &keys[e]) == 0; e++) {
-			if (keys[e].del || (seen & keys[e].bits)) {
+	 * and node whose bitmaps meet, or two such tombstones */
+	qsort(order, nent, sizeof(*order), entry_cmp);
+	for (size_t i = 1; i < nent; i++) {
+		uint64_t seen = order[i - 1]->bits;
+		for (; i < nent && entry_cmp(&order[i - 1], &order[i]) == 0; i++) {
+			if (order[i]->del || (seen & order[i]->bits)) {
 				error = bad_payload("it writes one cell or one tombstone twice");
 				goto done;
 			}
-			seen |= keys[e].bits;
+			seen |= order[i]->bits;
 		}
 	}
+	for (size_t t = 0; t < ntables; t++)
+		if ((error = p4_values(ops, ents, db, &tables[t], nodes)) < 0)
+			goto done;
 	*out = ops;
 	*n = count;
 	ops = NULL;
 	error = 0;
 done:
 	free(nodes);
-	free(keys);
+	free(ents);
+	free(order);
 	if (ops)
-		vios_crdt_ops_free(ops, count);
-	if (error < 0)
-		memset(meta, 0, sizeof(*meta));
+		vios_crdt_ops_free(ops, (size_t)h->ops);
 	return error;
 }
 
@@ -1723,6 +1758,7 @@ int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_me
 	uint8_t *plain = NULL;
 	size_t plainlen = 0;
 	sqlite3 *db = NULL;
+	schema_seen sch = { 0 };
 	vios_payload_meta m;
 	int error;
 
@@ -1731,18 +1767,21 @@ int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_me
 	*n = 0;
 	if (meta)
 		memset(meta, 0, sizeof(*meta));
-	if ((error = vios_payload_gunzip(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0)
+	if ((error = vios_payload_gunzip(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0 ||
+	    (error = payload_open(&db, &sch, plain, plainlen)) < 0 || (error = payload_meta(&m, db, h)) < 0)
 		goto done;
-	/* version 4 by its magic; 1 to 3 are SQLite images */
-	if (plainlen >= P4_MAGIC_LEN && !memcmp(plain, P4_MAGIC, P4_MAGIC_LEN)) {
-		if ((error = payload4_read(ops, n, &m, plain, plainlen, h)) < 0)
-			goto done;
-	} else if ((error = payload_open(&db, plain, plainlen)) < 0 || (error = payload_meta(&m, db, h)) < 0 ||
-		   (error = payload_ops(ops, n, db, h)) < 0)
+	/* the tables its version has, and no other */
+	if (sch.has != (m.version == 4 ? SCH_META | SCH_NODES | SCH_TABLES : SCH_META | SCH_OPS) ||
+	    (m.version < 4 && sch.nent != 0)) {
+		error = bad_payload("its schema is not the payload schema of its version");
+		goto done;
+	}
+	if ((error = m.version == 4 ? payload4_ops(ops, n, db, &sch, h) : payload_ops(ops, n, db, h)) < 0)
 		goto done;
 	if (meta)
 		*meta = m;
 done:
+	schema_dispose(&sch);
 	sqlite3_close(db);
 	if (plain) {
 		sodium_memzero(plain, plainlen);
