@@ -966,8 +966,8 @@ done:
 #define P4_SQL_MAX (200 + P4_COLS_MAX * (P4_NAME_MAX + 4))
 #define P4_FIXED 7     /* n, pk, hlc, node, cols, base_hlc, base_node */
 #define P4_PAGE_SIZE "4096"  /* 1024, 16384, 65536 measured larger after gzip */
-/* deflate level 8: 13% smaller than 6 for 3.4 times the time (0.6 us an op);
- * 9 is no smaller (docs/formats.md) */
+/* deflate level 8: 7 to 13% smaller than 6 for 3.4 times the time (0.5 us
+ * an op); 9 is no smaller (docs/formats.md) */
 #define P4_GZIP_LEVEL 8
 
 /* A table's or column's name as it goes into SQL: [a-z][a-z0-9_]*, bounded. */
@@ -1118,12 +1118,69 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 	return 0;
 }
 
+/* An entry: what the writer seals of it and what the reader's pass 1 reads. */
+typedef struct {
+	uint64_t hlc, bits, base; /* hlc: the delta, then the clock; base: the delta, 0 for none */
+	size_t pos;               /* its first op's index */
+	uint32_t node, bnode;     /* indexes into nodes, from 0 */
+	uint8_t tbl, del, seen, pk[16];
+} p4_entry;
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const p4_entry *x = *(const p4_entry *const *)a, *y = *(const p4_entry *const *)b;
+	int c;
+
+	if (x->tbl != y->tbl)
+		return x->tbl < y->tbl ? -1 : 1;
+	if ((c = memcmp(x->pk, y->pk, 16)) != 0)
+		return c;
+	if (x->hlc != y->hlc)
+		return x->hlc < y->hlc ? -1 : 1;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return (int)x->del - (int)y->del;
+}
+
+static void uuid_pack(uint8_t out[16], const char *s)
+{
+	char hex[33];
+	size_t k = 0;
+
+	for (const char *c = s; *c && k < 32; c++)
+		if (*c != '-')
+			hex[k++] = *c;
+	hex[k] = 0;
+	assert(k == 32);
+	(void)vios_unhex(out, 16, hex);
+}
+
+/*
+ * Whether entries order[0..n) (sorted here) write a cell, or a tombstone,
+ * twice: two entries of one record, clock and node whose bitmaps meet, or
+ * two such tombstones.
+ */
+static int entries_twice(p4_entry **order, size_t n)
+{
+	qsort(order, n, sizeof(*order), entry_cmp);
+	for (size_t i = 1; i < n; i++) {
+		uint64_t seen = order[i - 1]->bits;
+		for (; i < n && entry_cmp(&order[i - 1], &order[i]) == 0; i++) {
+			if (order[i]->del || (seen & order[i]->bits))
+				return 1;
+			seen |= order[i]->bits;
+		}
+	}
+	return 0;
+}
+
 /* The vios-payload-4 image; log is required, skipped NULL for none. */
 static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n, const char *sender,
 		  long long seq, const vios_log_head *log, const char *skipped)
 {
 	p4_table tables[VIOS_CRDT_TABLES_MAX];
 	sqlite3_stmt *ins[VIOS_CRDT_TABLES_MAX] = { NULL };
+	p4_entry *ents = NULL, **order = NULL;
 	const char **nodes = NULL;
 	size_t ntables = 0, nnodes = 0;
 	uint8_t *ti = NULL, *ci = NULL;
@@ -1139,7 +1196,8 @@ static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops,
 	assert(log->count >= 0 && log->count <= LOG_COUNT_MAX && (skipped == NULL || *skipped));
 	*out = NULL;
 	*outlen = 0;
-	if ((ti = malloc(n ? n : 1)) == NULL || (ci = malloc(n ? n : 1)) == NULL) {
+	if ((ti = malloc(n ? n : 1)) == NULL || (ci = malloc(n ? n : 1)) == NULL ||
+	    (ents = calloc(n ? n : 1, sizeof(*ents))) == NULL || (order = calloc(n ? n : 1, sizeof(*order))) == NULL) {
 		error = vios_error_nomem();
 		goto done;
 	}
@@ -1222,6 +1280,11 @@ static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops,
 				bits |= 1ull << ci[end];
 			}
 		}
+		/* its key, to refuse ops that write a cell twice (every reader would) */
+		ents[nent] = (p4_entry){ .hlc = op->hlc, .bits = bits, .node = (uint32_t)node_index(nodes, nnodes, op->node),
+					 .tbl = ti[k], .del = op->kind == VIOS_OP_DELETE };
+		uuid_pack(ents[nent].pk, op->pk);
+		order[nent] = &ents[nent];
 		sqlite3_bind_int64(q, 1, ++nent);
 		sqlite3_bind_text(q, 2, op->pk, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 3, (sqlite3_int64)op->hlc - (sqlite3_int64)prev);
@@ -1240,6 +1303,11 @@ static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops,
 		if (rc != SQLITE_DONE)
 			goto sqlfail;
 		k = end;
+	}
+	if (entries_twice(order, (size_t)nent)) {
+		vios_error_set(VIOS_ERR_BUNDLE, "building the payload: the ops write one cell or one tombstone twice");
+		error = VIOS_EUSAGE;
+		goto done;
 	}
 	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
@@ -1265,6 +1333,8 @@ done:
 	free(nodes);
 	free(ti);
 	free(ci);
+	free(ents);
+	free(order);
 	return error;
 }
 
@@ -1301,43 +1371,6 @@ typedef struct {
 	const char *cols[P4_COLS_MAX];
 	size_t ncols;
 } p4_rtable;
-
-/* An entry, as pass 1 reads it. */
-typedef struct {
-	uint64_t hlc, bits, base; /* hlc: the delta, then the clock; base: the delta, 0 for none */
-	size_t pos;               /* its first op's index */
-	uint32_t node, bnode;     /* indexes into nodes, from 0 */
-	uint8_t tbl, del, seen, pk[16];
-} p4_entry;
-
-static int entry_cmp(const void *a, const void *b)
-{
-	const p4_entry *x = *(const p4_entry *const *)a, *y = *(const p4_entry *const *)b;
-	int c;
-
-	if (x->tbl != y->tbl)
-		return x->tbl < y->tbl ? -1 : 1;
-	if ((c = memcmp(x->pk, y->pk, 16)) != 0)
-		return c;
-	if (x->hlc != y->hlc)
-		return x->hlc < y->hlc ? -1 : 1;
-	if (x->node != y->node)
-		return x->node < y->node ? -1 : 1;
-	return (int)x->del - (int)y->del;
-}
-
-static void uuid_pack(uint8_t out[16], const char *s)
-{
-	char hex[33];
-	size_t k = 0;
-
-	for (const char *c = s; *c && k < 32; c++)
-		if (*c != '-')
-			hex[k++] = *c;
-	hex[k] = 0;
-	assert(k == 32);
-	(void)vios_unhex(out, 16, hex);
-}
 
 static void uuid_unpack(char out[37], const uint8_t in[16])
 {
@@ -1717,18 +1750,9 @@ static int payload4_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const schema
 		error = bad_payload("it holds another number of ops than the signed header says");
 		goto done;
 	}
-	/* a cell or a tombstone written twice: two entries of one record, clock
-	 * and node whose bitmaps meet, or two such tombstones */
-	qsort(order, nent, sizeof(*order), entry_cmp);
-	for (size_t i = 1; i < nent; i++) {
-		uint64_t seen = order[i - 1]->bits;
-		for (; i < nent && entry_cmp(&order[i - 1], &order[i]) == 0; i++) {
-			if (order[i]->del || (seen & order[i]->bits)) {
-				error = bad_payload("it writes one cell or one tombstone twice");
-				goto done;
-			}
-			seen |= order[i]->bits;
-		}
+	if (entries_twice(order, nent)) {
+		error = bad_payload("it writes one cell or one tombstone twice");
+		goto done;
 	}
 	for (size_t t = 0; t < ntables; t++)
 		if ((error = p4_values(ops, ents, db, &tables[t], nodes)) < 0)

@@ -6,7 +6,8 @@
  * entries, columns out of order, shared and mixed base clocks, deletes,
  * forwarded ops, clocks going back, every value type) read back as exactly
  * the ops written, in order, with the access log head and
- * name_check_skipped; a writer refuses ops no reader takes; and a hostile
+ * name_check_skipped; a writer refuses ops no reader takes (a cell twice
+ * among them); and a hostile
  * payload (a good one, its database then changed) is refused with one line
  * and no ops (numbered: a bitmap naming a column the table lacks, more
  * values than bits, a clock delta that overflows, a node index out of
@@ -194,6 +195,15 @@ static void test_payload4__writer_refuses_ops_no_reader_takes(void **state)
 	assert_int_equal(vios_payload_build_v4(&gz, &gzlen, v, 1, SENDER, 1, &log, NULL), VIOS_EUSAGE);
 	op = set("trend", PK1, "theme", HLC, SENDER, "x", HLC, SENDER);
 	assert_int_equal(vios_payload_build_v4(&gz, &gzlen, v, 1, SENDER, 1, &log, NULL), VIOS_EUSAGE);
+	/* one cell twice (every reader would refuse the payload) */
+	{
+		vios_crdt_op two[2] = { set("trend", PK1, "theme", HLC, SENDER, "x", 0, NULL),
+					set("trend", PK1, "theme", HLC, SENDER, "y", 0, NULL) };
+		const vios_crdt_op *w[2] = { &two[0], &two[1] };
+		assert_int_equal(vios_payload_build_v4(&gz, &gzlen, w, 2, SENDER, 1, &log, NULL), VIOS_EUSAGE);
+		assert_non_null(strstr(vios_error_last(), "twice"));
+		assert_null(gz);
+	}
 }
 
 /* ---- hostile payloads ----------------------------------------------------- */
