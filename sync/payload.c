@@ -1448,7 +1448,7 @@ static int p4_tables(p4_rtable *tables, size_t *ntables, sqlite3 *db)
 		for (size_t i = 0; i < nt && t->name; i++)
 			if (tables[i].name == t->name)
 				t->name = NULL;
-		if (t->name == NULL || (cols = vios_crdt_columns(t->name)) == NULL) {
+		if (t->name == NULL || !name_ok(t->name) || (cols = vios_crdt_columns(t->name)) == NULL) {
 			error = bad_payload("its table list names a table that is not synced, or one twice");
 			goto done;
 		}
@@ -1457,7 +1457,7 @@ static int p4_tables(p4_rtable *tables, size_t *ntables, sqlite3 *db)
 			size_t len = strcspn(s, " ");
 			const char *hit = NULL;
 			for (size_t i = 0; cols[i]; i++)
-				if (strlen(cols[i]) == len && !strncmp(cols[i], s, len))
+				if (strlen(cols[i]) == len && !strncmp(cols[i], s, len) && name_ok(cols[i]))
 					hit = cols[i];
 			for (size_t i = 0; i < t->ncols && hit; i++)
 				if (t->cols[i] == hit)
