@@ -151,7 +151,7 @@ int vios_payload_build(uint8_t **out, size_t *outlen, const vios_crdt_op *const 
 
 /*
  * The same, carrying the sender's access log head: vios-payload-2, what
- * the exporter seals. log NULL writes vios-payload-1 (no head), as
+ * the exporter sealed before version 4. log NULL writes vios-payload-1 (no head), as
  * vios_payload_image and vios_payload_build do: for tests and tools that
  * make old bundles.
  */
@@ -171,13 +171,14 @@ int vios_payload_build_v3(uint8_t **out, size_t *outlen, const vios_crdt_op *con
 			  const char *sender, long long seq, const vios_log_head *log, const char *skipped);
 
 /*
- * What the exporter seals: vios-payload-4 (docs/formats.md), one entry per
- * record instead of a row per op, not SQLite, always with the access log
- * head log, and name_check_skipped when skipped names any (NULL or "" for
+ * What the exporter seals: vios-payload-4 (docs/formats.md), one row per
+ * record written instead of one per op, always with the access log head
+ * log, and name_check_skipped when skipped names any (NULL or "" for
  * none). Every op must be one a reader takes in shape (a known kind, UUID
  * record and node ids, clocks in range, a SET with a column, a DELETE with
- * nothing else, a value of at most 1 MiB, at most VIOS_CRDT_TABLES_MAX
- * tables of at most 64 columns): else VIOS_EUSAGE and nothing is written.
+ * nothing else, at most VIOS_CRDT_TABLES_MAX tables of at most 63
+ * columns, no cell or tombstone twice): else VIOS_EUSAGE and nothing is
+ * written.
  * The reader gives back exactly these ops in this order.
  * vios_payload_image_v4 is the same uncompressed, for tests and seeds.
  */

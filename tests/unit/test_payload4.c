@@ -169,6 +169,29 @@ static void test_payload4__ops_read_back_exactly_in_order(void **state)
 	h.ops = (long long)k + 1;
 	assert_int_equal(vios_bundle_payload_read(&back, &n, gz, gzlen, &h), VIOS_ECORRUPT);
 	free(gz);
+	/* a record whose values together pass the 1 MiB a reader takes of one value */
+	{
+		size_t big = 400u << 10;
+		char *a = malloc(big + 1);
+		vios_crdt_op three[3];
+		const vios_crdt_op *w[3] = { &three[0], &three[1], &three[2] };
+		assert_non_null(a);
+		memset(a, 'a', big);
+		a[big] = 0;
+		three[0] = set("trend", PK1, "theme", HLC, SENDER, a, 0, NULL);
+		three[1] = set("trend", PK1, "period", HLC, SENDER, a, 0, NULL);
+		three[2] = set("trend", PK1, "note", HLC, SENDER, a, 0, NULL);
+		header(&h, rcpt, 3);
+		assert_int_equal(vios_payload_build_v4(&gz, &gzlen, w, 3, SENDER, 1, &log, NULL), 0);
+		if (vios_bundle_payload_read(&back, &n, gz, gzlen, &h) != 0)
+			fail_msg("%s", vios_error_last());
+		assert_int_equal(n, 3);
+		for (size_t i = 0; i < 3; i++)
+			same_op(&three[i], &back[i]);
+		vios_crdt_ops_free(back, n);
+		free(gz);
+		free(a);
+	}
 	/* no skipped records: no name_check_skipped; no ops at all */
 	header(&h, rcpt, 0);
 	assert_int_equal(vios_payload_build_v4(&gz, &gzlen, v, 0, SENDER, 1, &log, ""), 0);
@@ -311,6 +334,8 @@ static void test_payload4__hostile_payloads_are_refused(void **state)
 		{ 38, 4, "SELECT 1", "another number of ops than the signed header says" },
 		{ 39, 2, "SELECT 1", "more ops than the signed header says" },
 		{ 40, 3, "DELETE FROM bundle WHERE key = 'log_head'", "without its access log head" },
+		/* a value over 1 MiB, as in versions 1 to 3 */
+		{ 41, 3, "UPDATE ops_trend SET v_theme = printf('%.*c', 1100000, 'x') WHERE n = 2", "cannot be read" },
 	};
 	char rcpt[2][37];
 
