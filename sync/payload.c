@@ -832,6 +832,40 @@ static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_
 	return error;
 }
 
+/* The value of column i of p (NULL, INT, REAL, TEXT or BLOB), malloc'd. */
+static int col_value(vios_crdt_value *v, sqlite3_stmt *p, int i)
+{
+	switch (sqlite3_column_type(p, i)) {
+	case SQLITE_INTEGER:
+		v->type = VIOS_VAL_INT;
+		v->u.i = sqlite3_column_int64(p, i);
+		break;
+	case SQLITE_FLOAT:
+		v->type = VIOS_VAL_REAL;
+		v->u.d = sqlite3_column_double(p, i);
+		break;
+	case SQLITE_TEXT:
+		v->type = VIOS_VAL_TEXT;
+		v->u.text.len = (size_t)sqlite3_column_bytes(p, i);
+		if ((v->u.text.p = malloc(v->u.text.len + 1)) == NULL)
+			return vios_error_nomem();
+		memcpy(v->u.text.p, sqlite3_column_text(p, i), v->u.text.len + 1);
+		break;
+	case SQLITE_BLOB:
+		v->type = VIOS_VAL_BLOB;
+		v->u.blob.len = (size_t)sqlite3_column_bytes(p, i);
+		if ((v->u.blob.p = malloc(v->u.blob.len + 1)) == NULL)
+			return vios_error_nomem();
+		/* an empty blob's pointer is NULL: memcpy must not see it */
+		if (v->u.blob.len)
+			memcpy(v->u.blob.p, sqlite3_column_blob(p, i), v->u.blob.len);
+		break;
+	default:
+		v->type = VIOS_VAL_NULL;
+	}
+	return 0;
+}
+
 /* Reads the payload's ops and checks them against the header. */
 static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bundle_header *h)
 {
@@ -870,39 +904,9 @@ static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bu
 		    (error = col_text(&op->pk, p, 5)) < 0 || (error = col_text(&op->col, p, 6)) < 0 ||
 		    (error = col_text(&op->base_node, p, 9)) < 0)
 			goto done;
+		if ((error = col_value(&op->value, p, 7)) < 0)
+			goto done;
 		error = VIOS_ECORRUPT;
-		switch (sqlite3_column_type(p, 7)) {
-		case SQLITE_INTEGER:
-			op->value.type = VIOS_VAL_INT;
-			op->value.u.i = sqlite3_column_int64(p, 7);
-			break;
-		case SQLITE_FLOAT:
-			op->value.type = VIOS_VAL_REAL;
-			op->value.u.d = sqlite3_column_double(p, 7);
-			break;
-		case SQLITE_TEXT:
-			op->value.type = VIOS_VAL_TEXT;
-			op->value.u.text.len = (size_t)sqlite3_column_bytes(p, 7);
-			if ((op->value.u.text.p = malloc(op->value.u.text.len + 1)) == NULL) {
-				error = vios_error_nomem();
-				goto done;
-			}
-			memcpy(op->value.u.text.p, sqlite3_column_text(p, 7), op->value.u.text.len + 1);
-			break;
-		case SQLITE_BLOB:
-			op->value.type = VIOS_VAL_BLOB;
-			op->value.u.blob.len = (size_t)sqlite3_column_bytes(p, 7);
-			if ((op->value.u.blob.p = malloc(op->value.u.blob.len + 1)) == NULL) {
-				error = vios_error_nomem();
-				goto done;
-			}
-			/* an empty blob's pointer is NULL: memcpy must not see it */
-			if (op->value.u.blob.len)
-				memcpy(op->value.u.blob.p, sqlite3_column_blob(p, 7), op->value.u.blob.len);
-			break;
-		default:
-			op->value.type = VIOS_VAL_NULL;
-		}
 		if (sqlite3_column_type(p, 8) == SQLITE_INTEGER)
 			op->base_hlc = (uint64_t)sqlite3_column_int64(p, 8);
 		else if (sqlite3_column_type(p, 8) != SQLITE_NULL) {
@@ -1482,40 +1486,6 @@ static int p4_tables(p4_rtable *tables, size_t *ntables, sqlite3 *db)
 done:
 	sqlite3_finalize(p);
 	return error;
-}
-
-/* The value of column i of p (NULL, INT, REAL, TEXT or BLOB), malloc'd. */
-static int col_value(vios_crdt_value *v, sqlite3_stmt *p, int i)
-{
-	switch (sqlite3_column_type(p, i)) {
-	case SQLITE_INTEGER:
-		v->type = VIOS_VAL_INT;
-		v->u.i = sqlite3_column_int64(p, i);
-		break;
-	case SQLITE_FLOAT:
-		v->type = VIOS_VAL_REAL;
-		v->u.d = sqlite3_column_double(p, i);
-		break;
-	case SQLITE_TEXT:
-		v->type = VIOS_VAL_TEXT;
-		v->u.text.len = (size_t)sqlite3_column_bytes(p, i);
-		if ((v->u.text.p = malloc(v->u.text.len + 1)) == NULL)
-			return vios_error_nomem();
-		memcpy(v->u.text.p, sqlite3_column_text(p, i), v->u.text.len + 1);
-		break;
-	case SQLITE_BLOB:
-		v->type = VIOS_VAL_BLOB;
-		v->u.blob.len = (size_t)sqlite3_column_bytes(p, i);
-		if ((v->u.blob.p = malloc(v->u.blob.len + 1)) == NULL)
-			return vios_error_nomem();
-		/* an empty blob's pointer is NULL: memcpy must not see it */
-		if (v->u.blob.len)
-			memcpy(v->u.blob.p, sqlite3_column_blob(p, i), v->u.blob.len);
-		break;
-	default:
-		v->type = VIOS_VAL_NULL;
-	}
-	return 0;
 }
 
 static int dupstr(char **out, const char *s)
