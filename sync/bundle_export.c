@@ -286,7 +286,7 @@ static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op
 		 * (vios-payload-3, only when there are any) */
 		if ((error = vios_store_log_head(&log, st)) < 0 ||
 		    (error = skipped_among(skipped, sizeof(skipped), st, v, g->n)) < 0 ||
-		    (error = vios_payload_build_v3(&gz, &gzlen, v, g->n, h.sender, seq, &log, skipped)) < 0)
+		    (error = vios_payload_build_v4(&gz, &gzlen, v, g->n, h.sender, seq, &log, skipped)) < 0)
 			goto done;
 	}
 	if ((error = vios_age_encrypt_buf(&age, &agelen, raw ? raw : gz, raw ? rawlen : gzlen,

@@ -1,17 +1,18 @@
 /*
  * payload.c - see payload.h: the bundle codec. The signed header (one line
  * of JSON, through jansson) and the payload (an SQLite database serialised
- * from memory, never a file, whose schema is exactly VIOS_PAYLOAD_SQL_META
- * and VIOS_PAYLOAD_SQL_OPS; then gzip). Pure: no store, no keys, no git.
+ * from memory, never a file, whose schema is exactly that of its version;
+ * then gzip). Pure: no store, no keys, no git.
  *
  * The reader is strict (docs/formats.md): the header has exactly the
  * fields of its format (eleven for -3, ten for -2, nine for -1); gunzip stops at a bound; the database opens read-only and
  * defensively from memory, its schema is compared text for text, the
  * bundle table holds exactly the keys of its format version
- * (vios-payload-2: format, sender, seq, log_id, log_count, log_head;
- * vios-payload-1, still read: the first three), and every op is validated
- * and checked against the header. Plaintext images are wiped before they
- * are freed.
+ * (vios-payload-2 and -4: format, sender, seq, log_id, log_count, log_head;
+ * -3 and -4 may add name_check_skipped; vios-payload-1: the first three),
+ * and every op is validated and checked against the header. Version 4
+ * (below) is one row per record, not per op; 1 to 3 are still read.
+ * Plaintext images are wiped before they are freed.
  */
 #include "sync/payload.h"
 #include "crypto/age.h"
@@ -34,9 +35,12 @@
 #define PAYLOAD_FORMAT_1 "vios-payload-1"
 #define PAYLOAD_FORMAT "vios-payload-2" /* adds the sender's access log head */
 #define PAYLOAD_FORMAT_3 "vios-payload-3" /* adds the records written with --no-name-check */
+#define PAYLOAD_FORMAT_4 "vios-payload-4" /* one row per record, not per op (below) */
 #define LOG_COUNT_MAX (1LL << 62)
 #define SQL_META VIOS_PAYLOAD_SQL_META
 #define SQL_OPS VIOS_PAYLOAD_SQL_OPS
+#define SQL_NODES VIOS_PAYLOAD_SQL_NODES
+#define SQL_TABLES VIOS_PAYLOAD_SQL_TABLES
 
 void vios_bundle_header_dispose(vios_bundle_header *h)
 {
@@ -298,7 +302,15 @@ done:
 
 /* ---- payload ------------------------------------------------------------- */
 
+/* gzip at deflate level `level` (vios_payload_gzip: 6; vios-payload-4: P4_GZIP_LEVEL). */
+static int gzip_level(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t zeros, int level);
+
 int vios_payload_gzip(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t zeros)
+{
+	return gzip_level(out, outlen, in, inlen, zeros, 6);
+}
+
+static int gzip_level(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen, size_t zeros, int level)
 {
 	static const uint8_t zero[1 << 16];
 	z_stream zs;
@@ -314,7 +326,7 @@ int vios_payload_gzip(uint8_t **out, size_t *outlen, const uint8_t *in, size_t i
 	if ((buf = malloc(cap)) == NULL)
 		return vios_error_nomem();
 	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(buf);
 		vios_error_set(VIOS_ERR_ZLIB, "gzip: cannot start");
 		return VIOS_ERROR;
@@ -550,17 +562,43 @@ static int bad_payload(const char *why)
 	return VIOS_ECORRUPT;
 }
 
-/* Opens the decompressed payload read-only from memory, defensively, and
- * checks its schema exactly. plain must outlive *out. */
-static int payload_open(sqlite3 **out, uint8_t *plain, size_t len)
+/* What a payload's schema holds: its fixed tables, and the text of its ops_<table> ones (version 4). */
+#define SCH_META 1u
+#define SCH_OPS 2u
+#define SCH_NODES 4u
+#define SCH_TABLES 8u
+typedef struct {
+	unsigned has;
+	size_t nent;
+	char *sql[VIOS_CRDT_TABLES_MAX];
+} schema_seen;
+
+static void schema_dispose(schema_seen *s)
 {
-	static const char *const want[][3] = { { "table", "bundle", SQL_META }, { "table", "ops", SQL_OPS } };
+	for (size_t i = 0; i < s->nent; i++)
+		free(s->sql[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Opens the decompressed payload read-only from memory, defensively, and
+ * checks its schema: only tables, each the text of one of the payload
+ * formats' (bundle, ops; nodes, tables) or named ops_... (at most
+ * VIOS_CRDT_TABLES_MAX, their text in *sch for the version 4 reader to
+ * compare). Which tables the version asks for is checked once the bundle
+ * table said it. plain must outlive *out.
+ */
+static int payload_open(sqlite3 **out, schema_seen *sch, uint8_t *plain, size_t len)
+{
+	static const char *const fixed[][2] = { { "bundle", SQL_META }, { "ops", SQL_OPS }, { "nodes", SQL_NODES },
+						{ "tables", SQL_TABLES } };
 	sqlite3 *db = NULL;
 	sqlite3_stmt *p = NULL;
-	int rc, row = 0, error = VIOS_ECORRUPT, on = 1, off = 0;
+	int rc, error = VIOS_ECORRUPT, on = 1, off = 0;
 
-	assert(out != NULL && (plain != NULL || len == 0));
+	assert(out != NULL && sch != NULL && (plain != NULL || len == 0));
 	*out = NULL;
+	memset(sch, 0, sizeof(*sch));
 	if (len < 512 || memcmp(plain, "SQLite format 3", 16) != 0)
 		return bad_payload("not an SQLite database");
 	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK) {
@@ -587,14 +625,26 @@ static int payload_open(sqlite3 **out, uint8_t *plain, size_t len)
 	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
 		const char *type = (const char *)sqlite3_column_text(p, 0), *name = (const char *)sqlite3_column_text(p, 1),
 			   *tbl = (const char *)sqlite3_column_text(p, 2), *sql = (const char *)sqlite3_column_text(p, 3);
-		if (row >= 2 || !type || !name || !tbl || !sql || strcmp(type, want[row][0]) || strcmp(name, want[row][1]) ||
-		    strcmp(tbl, want[row][1]) || strcmp(sql, want[row][2])) {
+		unsigned k = 0;
+		if (!type || !name || !tbl || !sql || strcmp(type, "table") || strcmp(name, tbl)) {
 			error = bad_payload("its schema is not the payload schema (extra or changed tables, indexes, triggers or views)");
 			goto done;
 		}
-		row++;
+		while (k < 4 && strcmp(name, fixed[k][0]))
+			k++;
+		if (k < 4 ? strcmp(sql, fixed[k][1]) != 0
+			  : strncmp(name, "ops_", 4) != 0 || sch->nent == VIOS_CRDT_TABLES_MAX) {
+			error = bad_payload("its schema is not the payload schema (extra or changed tables, indexes, triggers or views)");
+			goto done;
+		}
+		if (k < 4)
+			sch->has |= 1u << k;
+		else if ((sch->sql[sch->nent++] = strdup(sql)) == NULL) {
+			error = vios_error_nomem();
+			goto done;
+		}
 	}
-	if (rc != SQLITE_DONE || row != 2) {
+	if (rc != SQLITE_DONE || !(sch->has & SCH_META)) {
 		error = bad_payload("its schema is not the payload schema");
 		goto done;
 	}
@@ -611,6 +661,8 @@ static int payload_open(sqlite3 **out, uint8_t *plain, size_t len)
 done:
 	sqlite3_finalize(p);
 	sqlite3_close(db);
+	if (error < 0)
+		schema_dispose(sch);
 	return error;
 }
 
@@ -665,92 +717,153 @@ static int log_count_parse(long long *out, const char *v)
 }
 
 /*
- * Reads the bundle table: its format (the version), sender and seq equal to
- * the signed header's, and from version 2 the log head, each key exactly
- * once and no other.
+ * The bundle table's rules, one key at a time: its format (the version),
+ * sender and seq equal to the signed header's, and from version 2 the log
+ * head, each key exactly once and no other. meta_begin, meta_pair for each
+ * pair, meta_end.
  */
-static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_header *h)
+enum { K_FORMAT, K_SENDER, K_SEQ, K_ID, K_COUNT, K_HEAD, K_SKIPPED, K_N };
+
+typedef struct {
+	vios_payload_meta *meta;
+	const vios_bundle_header *h;
+	char seq[24];
+	unsigned seen;
+} meta_reader;
+
+static void meta_begin(meta_reader *r, vios_payload_meta *meta, const vios_bundle_header *h)
 {
-	enum { K_FORMAT, K_SENDER, K_SEQ, K_ID, K_COUNT, K_HEAD, K_SKIPPED, K_N };
+	assert(r != NULL && meta != NULL && h != NULL);
+	memset(r, 0, sizeof(*r));
+	memset(meta, 0, sizeof(*meta));
+	r->meta = meta;
+	r->h = h;
+	snprintf(r->seq, sizeof(r->seq), "%lld", h->seq);
+}
+
+static int meta_pair(meta_reader *r, const char *k, const char *v)
+{
 	static const char *const keys[K_N] = { "format", "sender", "seq", "log_id", "log_count", "log_head",
 					       "name_check_skipped" };
+	vios_payload_meta *meta = r->meta;
+	int key = K_N, ok = 0;
+
+	for (int i = 0; k && i < K_N; i++)
+		if (!strcmp(k, keys[i]))
+			key = i;
+	if (v == NULL || key == K_N || (r->seen & (1u << key)))
+		return bad_payload("its bundle table holds an unknown, repeated or empty key");
+	r->seen |= 1u << key;
+	switch (key) {
+	case K_FORMAT:
+		meta->version = !strcmp(v, PAYLOAD_FORMAT_4) ? 4 : !strcmp(v, PAYLOAD_FORMAT_3) ? 3
+			      : !strcmp(v, PAYLOAD_FORMAT) ? 2 : !strcmp(v, PAYLOAD_FORMAT_1) ? 1 : 0;
+		ok = meta->version != 0;
+		break;
+	case K_SENDER:
+		ok = !strcmp(v, r->h->sender);
+		break;
+	case K_SEQ:
+		ok = !strcmp(v, r->seq);
+		break;
+	case K_ID:
+		ok = strlen(v) == 2 * VIOS_LOG_ID_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
+		     vios_unhex(meta->log.id, sizeof(meta->log.id), v) == 0;
+		break;
+	case K_COUNT:
+		ok = log_count_parse(&meta->log.count, v) == 0;
+		break;
+	case K_HEAD:
+		ok = strlen(v) == 2 * VIOS_LOG_HASH_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
+		     vios_unhex(meta->log.head, sizeof(meta->log.head), v) == 0;
+		break;
+	case K_SKIPPED:
+		ok = skipped_valid(v) && strlen(v) < sizeof(meta->name_check_skipped);
+		if (ok)
+			memcpy(meta->name_check_skipped, v, strlen(v) + 1);
+		break;
+	}
+	if (!ok)
+		return bad_payload(key <= K_SEQ ? "its sender, seq or format differ from the signed header"
+				   : key == K_SKIPPED ? "its name_check_skipped is not a list of table:id"
+						      : "its access log head is not an id, a count and a BLAKE2b-256 hash");
+	return 0;
+}
+
+static int meta_end(meta_reader *r)
+{
+	vios_payload_meta *meta = r->meta;
 	uint8_t zero[VIOS_LOG_HASH_LEN] = { 0 };
+	unsigned seen = r->seen;
+
+	if ((seen & 7u) != 7u)
+		return bad_payload("its sender, seq or format differ from the signed header");
+	/* version 4 carries the head always, name_check_skipped when there are any */
+	if (meta->version == 4 ? (seen != 63u && seen != 127u)
+			       : seen != (meta->version == 3 ? 127u : meta->version == 2 ? 63u : 7u))
+		return bad_payload(meta->version == 4   ? "a vios-payload-4 bundle table without its access log head"
+				   : meta->version == 3 ? "a vios-payload-3 bundle table without its access log head or its name_check_skipped"
+				   : meta->version == 2 ? "a vios-payload-2 bundle table without its access log head, or with a name_check_skipped"
+							: "a vios-payload-1 bundle table with an access log head");
+	if (meta->version >= 2 && (meta->log.count == 0) != (sodium_memcmp(meta->log.head, zero, sizeof(zero)) == 0))
+		return bad_payload("its access log head is all zeros exactly when the log is empty, and this one is not");
+	return 0;
+}
+
+/* Reads an SQLite payload's bundle table by the rules above. */
+static int payload_meta(vios_payload_meta *meta, sqlite3 *db, const vios_bundle_header *h)
+{
+	meta_reader r;
 	sqlite3_stmt *p = NULL;
-	char seq[24];
-	unsigned seen = 0;
-	int rc, error = VIOS_ECORRUPT;
+	int rc, error = 0;
 
 	assert(meta != NULL && db != NULL && h != NULL);
-	memset(meta, 0, sizeof(*meta));
-	snprintf(seq, sizeof(seq), "%lld", h->seq);
+	meta_begin(&r, meta, h);
 	rc = sqlite3_prepare_v2(db, "SELECT key, value FROM bundle", -1, &p, NULL);
-	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
-		const char *k = (const char *)sqlite3_column_text(p, 0), *v = (const char *)sqlite3_column_text(p, 1);
-		int key = K_N, ok = 0;
-		for (int i = 0; k && i < K_N; i++)
-			if (!strcmp(k, keys[i]))
-				key = i;
-		if (v == NULL || key == K_N || (seen & (1u << key))) {
-			error = bad_payload("its bundle table holds an unknown, repeated or empty key");
-			goto done;
-		}
-		seen |= 1u << key;
-		switch (key) {
-		case K_FORMAT:
-			meta->version = !strcmp(v, PAYLOAD_FORMAT_3) ? 3 : !strcmp(v, PAYLOAD_FORMAT) ? 2
-					: !strcmp(v, PAYLOAD_FORMAT_1) ? 1 : 0;
-			ok = meta->version != 0;
-			break;
-		case K_SENDER:
-			ok = !strcmp(v, h->sender);
-			break;
-		case K_SEQ:
-			ok = !strcmp(v, seq);
-			break;
-		case K_ID:
-			ok = strlen(v) == 2 * VIOS_LOG_ID_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
-			     vios_unhex(meta->log.id, sizeof(meta->log.id), v) == 0;
-			break;
-		case K_COUNT:
-			ok = log_count_parse(&meta->log.count, v) == 0;
-			break;
-		case K_HEAD:
-			ok = strlen(v) == 2 * VIOS_LOG_HASH_LEN && strspn(v, "0123456789abcdef") == strlen(v) &&
-			     vios_unhex(meta->log.head, sizeof(meta->log.head), v) == 0;
-			break;
-		case K_SKIPPED:
-			ok = skipped_valid(v) && strlen(v) < sizeof(meta->name_check_skipped);
-			if (ok)
-				memcpy(meta->name_check_skipped, v, strlen(v) + 1);
-			break;
-		}
-		if (!ok) {
-			error = bad_payload(key <= K_SEQ ? "its sender, seq or format differ from the signed header"
-					    : key == K_SKIPPED ? "its name_check_skipped is not a list of table:id"
-							       : "its access log head is not an id, a count and a BLAKE2b-256 hash");
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE || (seen & 7u) != 7u) {
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW && error == 0; rc = sqlite3_step(p))
+		error = meta_pair(&r, (const char *)sqlite3_column_text(p, 0), (const char *)sqlite3_column_text(p, 1));
+	if (error == 0 && rc != SQLITE_DONE)
 		error = bad_payload("its sender, seq or format differ from the signed header");
-		goto done;
-	}
-	if (seen != (meta->version == 3 ? 127u : meta->version == 2 ? 63u : 7u)) {
-		error = bad_payload(meta->version == 3   ? "a vios-payload-3 bundle table without its access log head or its name_check_skipped"
-				    : meta->version == 2 ? "a vios-payload-2 bundle table without its access log head, or with a name_check_skipped"
-							 : "a vios-payload-1 bundle table with an access log head");
-		goto done;
-	}
-	if (meta->version >= 2 && (meta->log.count == 0) != (sodium_memcmp(meta->log.head, zero, sizeof(zero)) == 0)) {
-		error = bad_payload("its access log head is all zeros exactly when the log is empty, and this one is not");
-		goto done;
-	}
-	error = 0;
-done:
+	if (error == 0)
+		error = meta_end(&r);
 	sqlite3_finalize(p);
 	if (error < 0)
 		memset(meta, 0, sizeof(*meta));
 	return error;
+}
+
+/* The value of column i of p (NULL, INT, REAL, TEXT or BLOB), malloc'd. */
+static int col_value(vios_crdt_value *v, sqlite3_stmt *p, int i)
+{
+	switch (sqlite3_column_type(p, i)) {
+	case SQLITE_INTEGER:
+		v->type = VIOS_VAL_INT;
+		v->u.i = sqlite3_column_int64(p, i);
+		break;
+	case SQLITE_FLOAT:
+		v->type = VIOS_VAL_REAL;
+		v->u.d = sqlite3_column_double(p, i);
+		break;
+	case SQLITE_TEXT:
+		v->type = VIOS_VAL_TEXT;
+		v->u.text.len = (size_t)sqlite3_column_bytes(p, i);
+		if ((v->u.text.p = malloc(v->u.text.len + 1)) == NULL)
+			return vios_error_nomem();
+		memcpy(v->u.text.p, sqlite3_column_text(p, i), v->u.text.len + 1);
+		break;
+	case SQLITE_BLOB:
+		v->type = VIOS_VAL_BLOB;
+		v->u.blob.len = (size_t)sqlite3_column_bytes(p, i);
+		if ((v->u.blob.p = malloc(v->u.blob.len + 1)) == NULL)
+			return vios_error_nomem();
+		/* an empty blob's pointer is NULL: memcpy must not see it */
+		if (v->u.blob.len)
+			memcpy(v->u.blob.p, sqlite3_column_blob(p, i), v->u.blob.len);
+		break;
+	default:
+		v->type = VIOS_VAL_NULL;
+	}
+	return 0;
 }
 
 /* Reads the payload's ops and checks them against the header. */
@@ -791,39 +904,9 @@ static int payload_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const vios_bu
 		    (error = col_text(&op->pk, p, 5)) < 0 || (error = col_text(&op->col, p, 6)) < 0 ||
 		    (error = col_text(&op->base_node, p, 9)) < 0)
 			goto done;
+		if ((error = col_value(&op->value, p, 7)) < 0)
+			goto done;
 		error = VIOS_ECORRUPT;
-		switch (sqlite3_column_type(p, 7)) {
-		case SQLITE_INTEGER:
-			op->value.type = VIOS_VAL_INT;
-			op->value.u.i = sqlite3_column_int64(p, 7);
-			break;
-		case SQLITE_FLOAT:
-			op->value.type = VIOS_VAL_REAL;
-			op->value.u.d = sqlite3_column_double(p, 7);
-			break;
-		case SQLITE_TEXT:
-			op->value.type = VIOS_VAL_TEXT;
-			op->value.u.text.len = (size_t)sqlite3_column_bytes(p, 7);
-			if ((op->value.u.text.p = malloc(op->value.u.text.len + 1)) == NULL) {
-				error = vios_error_nomem();
-				goto done;
-			}
-			memcpy(op->value.u.text.p, sqlite3_column_text(p, 7), op->value.u.text.len + 1);
-			break;
-		case SQLITE_BLOB:
-			op->value.type = VIOS_VAL_BLOB;
-			op->value.u.blob.len = (size_t)sqlite3_column_bytes(p, 7);
-			if ((op->value.u.blob.p = malloc(op->value.u.blob.len + 1)) == NULL) {
-				error = vios_error_nomem();
-				goto done;
-			}
-			/* an empty blob's pointer is NULL: memcpy must not see it */
-			if (op->value.u.blob.len)
-				memcpy(op->value.u.blob.p, sqlite3_column_blob(p, 7), op->value.u.blob.len);
-			break;
-		default:
-			op->value.type = VIOS_VAL_NULL;
-		}
 		if (sqlite3_column_type(p, 8) == SQLITE_INTEGER)
 			op->base_hlc = (uint64_t)sqlite3_column_int64(p, 8);
 		else if (sqlite3_column_type(p, 8) != SQLITE_NULL) {
@@ -857,6 +940,806 @@ done:
 	return error;
 }
 
+/* ---- vios-payload-4 ------------------------------------------------------- */
+
+/*
+ * vios-payload-4 (docs/formats.md): one row per record written, not per
+ * op. Its schema is VIOS_PAYLOAD_SQL_META, SQL_NODES, SQL_TABLES and, for
+ * each row of tables (a synced table and the columns this payload writes
+ * of it, in first use order, separated by one space), a table ops_<name>
+ * (entry_sql) whose rows are the entries of that table:
+ *
+ *   n          the entry's place among all the payload's entries, 1 to N
+ *   pk         the record's id
+ *   hlc        its clock minus the previous entry's (by n; 0 before the first)
+ *   node       the writer: i of nodes (node ids, i from 1, ascending)
+ *   cols       the column bitmap: bit i for the table's i-th column; 0 is
+ *              the record's tombstone
+ *   base_hlc   NULL when no cell replaced a value; else hlc - the clock
+ *   base_node  of the value every cell replaced, and its writer's i
+ *   v_<col>    the value of each column whose bit is set; NULL otherwise
+ *
+ * An entry expands to one op per bit, lowest first; entries by n. The
+ * writer makes an entry of each run of consecutive sets of one record,
+ * clock, node and base whose columns ascend in the table's list (the list
+ * is in first use order), so the ops come back exactly as given, in the
+ * same order. The reader refuses a cell, or a tombstone, written twice.
+ */
+#define P4_COLS_MAX 63 /* the bitmap's bits: a positive SQLite integer */
+#define P4_NAME_MAX 40 /* a table's or a column's name */
+#define P4_SQL_MAX (200 + P4_COLS_MAX * (P4_NAME_MAX + 4))
+#define P4_FIXED 7     /* n, pk, hlc, node, cols, base_hlc, base_node */
+#define P4_PAGE_SIZE "4096"  /* 1024, 16384, 65536 measured larger after gzip */
+/* deflate level 8: 7 to 13% smaller than 6 for 3.4 times the time (0.5 us
+ * an op); 9 is no smaller (docs/formats.md) */
+#define P4_GZIP_LEVEL 8
+
+/* A table's or column's name as it goes into SQL: [a-z][a-z0-9_]*, bounded. */
+static int name_ok(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	return len > 0 && len <= P4_NAME_MAX && s[0] >= 'a' && s[0] <= 'z' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+}
+
+/* The CREATE TABLE of table tbl's entries with columns cols[0..ncols), names name_ok. */
+static void entry_sql(char out[P4_SQL_MAX], const char *tbl, const char *const *cols, size_t ncols)
+{
+	size_t len;
+
+	assert(name_ok(tbl) && ncols <= P4_COLS_MAX);
+	len = (size_t)snprintf(out, P4_SQL_MAX,
+			       "CREATE TABLE ops_%s (n INTEGER PRIMARY KEY, pk TEXT NOT NULL, hlc INTEGER NOT NULL, "
+			       "node INTEGER NOT NULL, cols INTEGER NOT NULL, base_hlc INTEGER, base_node INTEGER",
+			       tbl);
+	for (size_t c = 0; c < ncols; c++) {
+		assert(name_ok(cols[c]));
+		len += (size_t)snprintf(out + len, P4_SQL_MAX - len, ", v_%s", cols[c]);
+	}
+	snprintf(out + len, P4_SQL_MAX - len, ")");
+	assert(len + 1 < P4_SQL_MAX);
+}
+
+/* The writer's table list: each table's columns in first use order. */
+typedef struct {
+	const char *name;
+	const char *cols[P4_COLS_MAX];
+	size_t ncols;
+} p4_table;
+
+static int node_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* i (from 1) of node s in the sorted nodes[0..n). */
+static sqlite3_int64 node_index(const char **nodes, size_t n, const char *s)
+{
+	const char **hit = bsearch(&s, nodes, n, sizeof(*nodes), node_cmp);
+
+	assert(hit != NULL);
+	return (sqlite3_int64)(hit - nodes) + 1;
+}
+
+static int p4_unfit(size_t k, const char *why)
+{
+	vios_error_set(VIOS_ERR_BUNDLE, "building the payload: op %zu: %s", k + 1, why);
+	return VIOS_EUSAGE;
+}
+
+/*
+ * The tables, their columns and the nodes (sorted, each once) of
+ * ops[0..n), and each op's table and column in ti[], ci[]; an op a
+ * vios-payload-4 cannot carry (a reader would refuse it anyway) is
+ * VIOS_EUSAGE.
+ */
+static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size_t *nnodes, uint8_t *ti, uint8_t *ci,
+		    const vios_crdt_op *const *ops, size_t n)
+{
+	const char **nv = NULL;
+	size_t nn = 0, cap = 0, nt = 0, hit = 0;
+	int error = 0;
+
+	for (size_t k = 0; k < n && error == 0; k++) {
+		const vios_crdt_op *op = ops[k];
+		const char *who[2] = { op->node, op->kind == VIOS_OP_SET && op->base_hlc ? op->base_node : NULL };
+		size_t t, c;
+		if ((op->kind != VIOS_OP_SET && op->kind != VIOS_OP_DELETE) || !name_ok(op->tbl) || op->pk == NULL ||
+		    !vios_uuid_valid(op->pk) || op->node == NULL || !vios_uuid_valid(op->node) || op->hlc == 0 ||
+		    op->hlc > VIOS_HLC_MAX) {
+			error = p4_unfit(k, "a kind, table, record id, node or clock a reader refuses");
+			break;
+		}
+		if (op->kind == VIOS_OP_DELETE ? (op->col != NULL || op->value.type != VIOS_VAL_NULL || op->base_hlc ||
+						  op->base_node != NULL)
+					       : (!name_ok(op->col) || (op->base_hlc == 0) != (op->base_node == NULL) ||
+						  op->base_hlc >= op->hlc || (op->base_node && !vios_uuid_valid(op->base_node)) ||
+						  op->value.type > VIOS_VAL_BLOB)) {
+			error = p4_unfit(k, "a column, value or base clock a reader refuses");
+			break;
+		}
+		for (t = nt; t > 0 && strcmp(tables[t - 1].name, op->tbl);)
+			t--;
+		if (t == 0) {
+			if (nt == VIOS_CRDT_TABLES_MAX) {
+				error = p4_unfit(k, "more tables than a reader takes");
+				break;
+			}
+			tables[nt].name = op->tbl;
+			tables[nt].ncols = 0;
+			t = ++nt;
+		}
+		ti[k] = (uint8_t)(t - 1);
+		ci[k] = 0;
+		if (op->kind == VIOS_OP_SET) {
+			p4_table *tb = &tables[t - 1];
+			/* the next column is the likely one: records come column by column */
+			c = k > 0 && ti[k - 1] == t - 1 && ci[k - 1] + 1u < tb->ncols && !strcmp(tb->cols[ci[k - 1] + 1], op->col)
+				    ? ci[k - 1] + 1u : 0;
+			for (; c < tb->ncols && strcmp(tb->cols[c], op->col); c++)
+				;
+			if (c == tb->ncols) {
+				if (c == P4_COLS_MAX) {
+					error = p4_unfit(k, "more columns of one table than a reader takes");
+					break;
+				}
+				tb->cols[tb->ncols++] = op->col;
+			}
+			ci[k] = (uint8_t)c;
+		}
+		for (int w = 0; w < 2; w++) {
+			size_t i;
+			if (who[w] == NULL || (hit < nn && !strcmp(nv[hit], who[w])))
+				continue;
+			for (i = nn; i > 0 && strcmp(nv[i - 1], who[w]);)
+				i--;
+			if (i > 0) {
+				hit = i - 1;
+				continue;
+			}
+			if (nn == cap) {
+				const char **g = realloc(nv, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
+				if (g == NULL) {
+					error = vios_error_nomem();
+					break;
+				}
+				nv = g;
+			}
+			hit = nn;
+			nv[nn++] = who[w];
+		}
+	}
+	if (error < 0) {
+		free(nv);
+		return error;
+	}
+	if (nn)
+		qsort(nv, nn, sizeof(*nv), node_cmp);
+	*nodes = nv;
+	*nnodes = nn;
+	*ntables = nt;
+	return 0;
+}
+
+/* An entry: what the writer seals of it and what the reader's pass 1 reads. */
+typedef struct {
+	uint64_t hlc, bits, base; /* hlc: the delta, then the clock; base: the delta, 0 for none */
+	size_t pos;               /* its first op's index */
+	uint32_t node, bnode;     /* indexes into nodes, from 0 */
+	uint8_t tbl, del, seen, pk[16];
+} p4_entry;
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const p4_entry *x = *(const p4_entry *const *)a, *y = *(const p4_entry *const *)b;
+	int c;
+
+	if (x->tbl != y->tbl)
+		return x->tbl < y->tbl ? -1 : 1;
+	if ((c = memcmp(x->pk, y->pk, 16)) != 0)
+		return c;
+	if (x->hlc != y->hlc)
+		return x->hlc < y->hlc ? -1 : 1;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return (int)x->del - (int)y->del;
+}
+
+static void uuid_pack(uint8_t out[16], const char *s)
+{
+	char hex[33];
+	size_t k = 0;
+
+	for (const char *c = s; *c && k < 32; c++)
+		if (*c != '-')
+			hex[k++] = *c;
+	hex[k] = 0;
+	assert(k == 32);
+	(void)vios_unhex(out, 16, hex);
+}
+
+/*
+ * Whether entries order[0..n) (sorted here) write a cell, or a tombstone,
+ * twice: two entries of one record, clock and node whose bitmaps meet, or
+ * two such tombstones.
+ */
+static int entries_twice(p4_entry **order, size_t n)
+{
+	qsort(order, n, sizeof(*order), entry_cmp);
+	for (size_t i = 1; i < n; i++) {
+		uint64_t seen = order[i - 1]->bits;
+		for (; i < n && entry_cmp(&order[i - 1], &order[i]) == 0; i++) {
+			if (order[i]->del || (seen & order[i]->bits))
+				return 1;
+			seen |= order[i]->bits;
+		}
+	}
+	return 0;
+}
+
+/* The vios-payload-4 image; log is required, skipped NULL for none. */
+static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n, const char *sender,
+		  long long seq, const vios_log_head *log, const char *skipped)
+{
+	p4_table tables[VIOS_CRDT_TABLES_MAX];
+	sqlite3_stmt *ins[VIOS_CRDT_TABLES_MAX] = { NULL };
+	p4_entry *ents = NULL, **order = NULL;
+	const char **nodes = NULL;
+	size_t ntables = 0, nnodes = 0;
+	uint8_t *ti = NULL, *ci = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *p = NULL;
+	unsigned char *ser = NULL;
+	sqlite3_int64 serlen = 0, nent = 0;
+	uint64_t prev = 0;
+	char num[24], count[24], head[2 * VIOS_LOG_HASH_LEN + 1], lid[2 * VIOS_LOG_ID_LEN + 1], sql[P4_SQL_MAX];
+	int rc, error;
+
+	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL && log != NULL);
+	assert(log->count >= 0 && log->count <= LOG_COUNT_MAX && (skipped == NULL || *skipped));
+	*out = NULL;
+	*outlen = 0;
+	if ((ti = malloc(n ? n : 1)) == NULL || (ci = malloc(n ? n : 1)) == NULL ||
+	    (ents = calloc(n ? n : 1, sizeof(*ents))) == NULL || (order = calloc(n ? n : 1, sizeof(*order))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	if ((error = p4_lists(tables, &ntables, &nodes, &nnodes, ti, ci, ops, n)) < 0)
+		goto done;
+	error = VIOS_ERROR;
+	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(db, "PRAGMA page_size=" P4_PAGE_SIZE "; " SQL_META "; " SQL_NODES "; " SQL_TABLES "; BEGIN",
+			       NULL, NULL, NULL)) != SQLITE_OK)
+		goto sqlfail;
+	snprintf(num, sizeof(num), "%lld", seq);
+	snprintf(count, sizeof(count), "%lld", log->count);
+	vios_hex(head, log->head, sizeof(log->head));
+	vios_hex(lid, log->id, sizeof(log->id));
+	{
+		const char *kv[][2] = { { "format", PAYLOAD_FORMAT_4 }, { "sender", sender }, { "seq", num },
+					{ "log_id", lid }, { "log_count", count }, { "log_head", head },
+					{ "name_check_skipped", skipped } };
+		rc = sqlite3_prepare_v2(db, "INSERT INTO bundle(key, value) VALUES (?, ?)", -1, &p, NULL);
+		for (int i = 0; rc == SQLITE_OK && i < (skipped ? 7 : 6); i++) {
+			sqlite3_bind_text(p, 1, kv[i][0], -1, SQLITE_STATIC);
+			sqlite3_bind_text(p, 2, kv[i][1], -1, SQLITE_STATIC);
+			if ((rc = sqlite3_step(p)) == SQLITE_DONE)
+				rc = sqlite3_reset(p);
+		}
+		sqlite3_finalize(p);
+		p = NULL;
+		if (rc != SQLITE_OK)
+			goto sqlfail;
+	}
+	rc = sqlite3_prepare_v2(db, "INSERT INTO nodes(i, node) VALUES (?, ?)", -1, &p, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < nnodes; i++) {
+		sqlite3_bind_int64(p, 1, (sqlite3_int64)i + 1);
+		sqlite3_bind_text(p, 2, nodes[i], -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(p)) == SQLITE_DONE)
+			rc = sqlite3_reset(p);
+	}
+	sqlite3_finalize(p);
+	p = NULL;
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	rc = sqlite3_prepare_v2(db, "INSERT INTO tables(name, cols) VALUES (?, ?)", -1, &p, NULL);
+	for (size_t t = 0; rc == SQLITE_OK && t < ntables; t++) {
+		char cols[P4_COLS_MAX * (P4_NAME_MAX + 1) + 1] = "";
+		size_t len = 0;
+		for (size_t c = 0; c < tables[t].ncols; c++)
+			len += (size_t)snprintf(cols + len, sizeof(cols) - len, "%s%s", c ? " " : "", tables[t].cols[c]);
+		entry_sql(sql, tables[t].name, tables[t].cols, tables[t].ncols);
+		sqlite3_bind_text(p, 1, tables[t].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 2, cols, -1, SQLITE_TRANSIENT);
+		if ((rc = sqlite3_step(p)) == SQLITE_DONE)
+			rc = sqlite3_reset(p);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK) {
+			size_t len2 = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO ops_%s VALUES (?", tables[t].name);
+			for (size_t c = 1; c < P4_FIXED + tables[t].ncols; c++)
+				len2 += (size_t)snprintf(sql + len2, sizeof(sql) - len2, ",?");
+			snprintf(sql + len2, sizeof(sql) - len2, ")");
+			rc = sqlite3_prepare_v2(db, sql, -1, &ins[t], NULL);
+		}
+	}
+	sqlite3_finalize(p);
+	p = NULL;
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	for (size_t k = 0; k < n;) {
+		const vios_crdt_op *op = ops[k];
+		sqlite3_stmt *q = ins[ti[k]];
+		size_t end = k + 1;
+		uint64_t bits = 0;
+		if (op->kind == VIOS_OP_SET) {
+			/* the run: this record, clock, node and base, columns ascending */
+			for (bits = 1ull << ci[k]; end < n; end++) {
+				const vios_crdt_op *o = ops[end];
+				if (o->kind != VIOS_OP_SET || ti[end] != ti[k] || ci[end] <= ci[end - 1] || o->hlc != op->hlc ||
+				    o->base_hlc != op->base_hlc || strcmp(o->pk, op->pk) || strcmp(o->node, op->node) ||
+				    (op->base_hlc && strcmp(o->base_node, op->base_node)))
+					break;
+				bits |= 1ull << ci[end];
+			}
+		}
+		/* its key, to refuse ops that write a cell twice (every reader would) */
+		ents[nent] = (p4_entry){ .hlc = op->hlc, .bits = bits, .node = (uint32_t)node_index(nodes, nnodes, op->node),
+					 .tbl = ti[k], .del = op->kind == VIOS_OP_DELETE };
+		uuid_pack(ents[nent].pk, op->pk);
+		order[nent] = &ents[nent];
+		sqlite3_bind_int64(q, 1, ++nent);
+		sqlite3_bind_text(q, 2, op->pk, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, (sqlite3_int64)op->hlc - (sqlite3_int64)prev);
+		sqlite3_bind_int64(q, 4, node_index(nodes, nnodes, op->node));
+		sqlite3_bind_int64(q, 5, (sqlite3_int64)bits);
+		if (op->kind == VIOS_OP_SET && op->base_hlc) {
+			sqlite3_bind_int64(q, 6, (sqlite3_int64)(op->hlc - op->base_hlc));
+			sqlite3_bind_int64(q, 7, node_index(nodes, nnodes, op->base_node));
+		}
+		prev = op->hlc;
+		for (size_t j = k; op->kind == VIOS_OP_SET && j < end; j++)
+			vios_crdt_value_bind(q, P4_FIXED + 1 + ci[j], &ops[j]->value);
+		rc = sqlite3_step(q);
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+		if (rc != SQLITE_DONE)
+			goto sqlfail;
+		k = end;
+	}
+	if (entries_twice(order, (size_t)nent)) {
+		vios_error_set(VIOS_ERR_BUNDLE, "building the payload: the ops write one cell or one tombstone twice");
+		error = VIOS_EUSAGE;
+		goto done;
+	}
+	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	if ((ser = sqlite3_serialize(db, "main", &serlen, 0)) == NULL || (*out = malloc((size_t)serlen)) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	memcpy(*out, ser, (size_t)serlen);
+	*outlen = (size_t)serlen;
+	error = 0;
+	goto done;
+sqlfail:
+	error = sqlerr(db, rc, "building the payload");
+done:
+	if (ser)
+		sodium_memzero(ser, (size_t)serlen);
+	sqlite3_free(ser);
+	for (size_t t = 0; t < VIOS_CRDT_TABLES_MAX; t++)
+		sqlite3_finalize(ins[t]);
+	sqlite3_finalize(p);
+	sqlite3_close(db);
+	free(nodes);
+	free(ti);
+	free(ci);
+	free(ents);
+	free(order);
+	return error;
+}
+
+int vios_payload_image_v4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped)
+{
+	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL && log != NULL);
+	return image4(out, outlen, ops, n, sender, seq, log, skipped && *skipped ? skipped : NULL);
+}
+
+int vios_payload_build_v4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped)
+{
+	uint8_t *plain = NULL;
+	size_t plainlen = 0;
+	int error;
+
+	assert(out != NULL && outlen != NULL && (ops != NULL || n == 0) && sender != NULL && log != NULL);
+	*out = NULL;
+	if ((error = image4(&plain, &plainlen, ops, n, sender, seq, log, skipped && *skipped ? skipped : NULL)) < 0)
+		goto done;
+	error = gzip_level(out, outlen, plain, plainlen, 0, P4_GZIP_LEVEL);
+done:
+	if (plain) {
+		sodium_memzero(plain, plainlen);
+		free(plain);
+	}
+	return error;
+}
+
+/* The reader's table list: names point at crdt's own (static) strings. */
+typedef struct {
+	const char *name;
+	const char *cols[P4_COLS_MAX];
+	size_t ncols;
+} p4_rtable;
+
+static void uuid_unpack(char out[37], const uint8_t in[16])
+{
+	char hex[33];
+
+	vios_hex(hex, in, 16);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* The node list: i from 1 to m (at most max), node ids ascending. */
+static int p4_nodes(char (**out)[37], size_t *m, sqlite3 *db, size_t max)
+{
+	sqlite3_stmt *p = NULL;
+	char (*nodes)[37] = NULL;
+	size_t count = 0, cap = 0;
+	int rc, error = VIOS_ECORRUPT;
+
+	*out = NULL;
+	*m = 0;
+	rc = sqlite3_prepare_v2(db, "SELECT i, node FROM nodes ORDER BY i", -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		const char *s = (const char *)sqlite3_column_text(p, 1);
+		if (count == max || sqlite3_column_int64(p, 0) != (sqlite3_int64)count + 1 ||
+		    sqlite3_column_type(p, 1) != SQLITE_TEXT || !vios_uuid_valid(s) ||
+		    (count > 0 && strcmp(nodes[count - 1], s) >= 0)) {
+			error = bad_payload("its node list is not node ids numbered from 1, ascending, each once, as many as its ops name");
+			goto done;
+		}
+		if (count == cap) {
+			char (*g)[37] = realloc(nodes, (cap = cap ? cap * 2 : 8) * sizeof(*nodes));
+			if (g == NULL) {
+				error = vios_error_nomem();
+				goto done;
+			}
+			nodes = g;
+		}
+		strcpy(nodes[count++], s);
+	}
+	if (rc != SQLITE_DONE) {
+		error = bad_payload("its node list cannot be read");
+		goto done;
+	}
+	*out = nodes;
+	*m = count;
+	nodes = NULL;
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	free(nodes);
+	return error;
+}
+
+/* The table list: synced tables, each once, and columns they have, each once. */
+static int p4_tables(p4_rtable *tables, size_t *ntables, sqlite3 *db)
+{
+	const char *const *all = vios_crdt_tables();
+	sqlite3_stmt *p = NULL;
+	size_t nt = 0;
+	int rc, error = VIOS_ECORRUPT;
+
+	rc = sqlite3_prepare_v2(db, "SELECT name, cols FROM tables ORDER BY rowid", -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		const char *name = (const char *)sqlite3_column_text(p, 0), *s = (const char *)sqlite3_column_text(p, 1);
+		const char *const *cols;
+		p4_rtable *t = &tables[nt];
+		if (nt == VIOS_CRDT_TABLES_MAX || sqlite3_column_type(p, 0) != SQLITE_TEXT ||
+		    sqlite3_column_type(p, 1) != SQLITE_TEXT) {
+			error = bad_payload("its table list is not a list of tables and columns");
+			goto done;
+		}
+		t->name = NULL;
+		for (size_t i = 0; all[i]; i++)
+			if (!strcmp(all[i], name))
+				t->name = all[i];
+		for (size_t i = 0; i < nt && t->name; i++)
+			if (tables[i].name == t->name)
+				t->name = NULL;
+		if (t->name == NULL || !name_ok(t->name) || (cols = vios_crdt_columns(t->name)) == NULL) {
+			error = bad_payload("its table list names a table that is not synced, or one twice");
+			goto done;
+		}
+		/* cols: names separated by one space; none for a table of tombstones only */
+		for (t->ncols = 0; *s;) {
+			size_t len = strcspn(s, " ");
+			const char *hit = NULL;
+			for (size_t i = 0; cols[i]; i++)
+				if (strlen(cols[i]) == len && !strncmp(cols[i], s, len) && name_ok(cols[i]))
+					hit = cols[i];
+			for (size_t i = 0; i < t->ncols && hit; i++)
+				if (t->cols[i] == hit)
+					hit = NULL;
+			if (hit == NULL || t->ncols == P4_COLS_MAX) {
+				error = bad_payload("its table list names a column its table lacks, or one twice");
+				goto done;
+			}
+			t->cols[t->ncols++] = hit;
+			if (s[len] == 0)
+				break;
+			s += len + 1;
+		}
+		nt++;
+	}
+	if (rc != SQLITE_DONE) {
+		error = bad_payload("its table list cannot be read");
+		goto done;
+	}
+	*ntables = nt;
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	return error;
+}
+
+static int dupstr(char **out, const char *s)
+{
+	if ((*out = strdup(s)) == NULL)
+		return vios_error_nomem();
+	return 0;
+}
+
+/* Pass 1 over table t: each row's entry, in ents[n - 1], checked; *rows counts them. */
+static int p4_entries(p4_entry *ents, size_t nent, size_t *rows, sqlite3 *db, const p4_rtable *t, uint8_t ti,
+		      size_t nnodes)
+{
+	sqlite3_stmt *p = NULL;
+	char sql[100];
+	uint64_t all = t->ncols == 64 ? UINT64_MAX : (1ull << t->ncols) - 1;
+	int rc, error = VIOS_ECORRUPT;
+
+	snprintf(sql, sizeof(sql), "SELECT n, pk, hlc, node, cols, base_hlc, base_node FROM ops_%s", t->name);
+	rc = sqlite3_prepare_v2(db, sql, -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		sqlite3_int64 n = sqlite3_column_int64(p, 0), node = sqlite3_column_int64(p, 3),
+			      bits = sqlite3_column_int64(p, 4), bh = sqlite3_column_int64(p, 5),
+			      bn = sqlite3_column_int64(p, 6);
+		const char *pk = (const char *)sqlite3_column_text(p, 1);
+		int nobase = sqlite3_column_type(p, 5) == SQLITE_NULL;
+		p4_entry *e;
+		if (n < 1 || (uint64_t)n > nent || ents[n - 1].seen) {
+			error = bad_payload("its entries are not numbered 1 to N, each once");
+			goto done;
+		}
+		e = &ents[n - 1];
+		if (sqlite3_column_type(p, 1) != SQLITE_TEXT || !vios_uuid_valid(pk)) {
+			error = bad_payload("an entry's record id is not a UUID");
+			goto done;
+		}
+		if (sqlite3_column_type(p, 2) != SQLITE_INTEGER) {
+			error = bad_payload("an entry's clock delta is not an integer");
+			goto done;
+		}
+		if (sqlite3_column_type(p, 3) != SQLITE_INTEGER || node < 1 || (uint64_t)node > nnodes) {
+			error = bad_payload("an entry's node index is out of range");
+			goto done;
+		}
+		if (sqlite3_column_type(p, 4) != SQLITE_INTEGER || bits < 0 || ((uint64_t)bits & ~all) != 0) {
+			error = bad_payload("an entry's column bitmap names a column its table lacks");
+			goto done;
+		}
+		if (nobase != (sqlite3_column_type(p, 6) == SQLITE_NULL) ||
+		    (!nobase && (bits == 0 || sqlite3_column_type(p, 5) != SQLITE_INTEGER || bh < 1 ||
+				 sqlite3_column_type(p, 6) != SQLITE_INTEGER || bn < 1 || (uint64_t)bn > nnodes))) {
+			error = bad_payload("an entry's base clock or base node is out of range (or on a tombstone)");
+			goto done;
+		}
+		e->seen = 1;
+		e->tbl = ti;
+		uuid_pack(e->pk, pk);
+		e->hlc = (uint64_t)sqlite3_column_int64(p, 2);
+		e->node = (uint32_t)(node - 1);
+		e->bits = (uint64_t)bits;
+		e->del = bits == 0;
+		e->base = nobase ? 0 : (uint64_t)bh;
+		e->bnode = nobase ? 0 : (uint32_t)(bn - 1);
+		++*rows;
+	}
+	if (rc != SQLITE_DONE) {
+		error = bad_payload("its entries cannot be read");
+		goto done;
+	}
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	return error;
+}
+
+/* Pass 2 over table t: each entry's ops, at their places in ops[]. */
+static int p4_values(vios_crdt_op *ops, const p4_entry *ents, sqlite3 *db, const p4_rtable *t, char (*nodes)[37])
+{
+	sqlite3_stmt *p = NULL;
+	char sql[P4_SQL_MAX];
+	size_t len;
+	int rc, error = VIOS_ECORRUPT;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "SELECT n");
+	for (size_t c = 0; c < t->ncols; c++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", v_%s", t->cols[c]);
+	snprintf(sql + len, sizeof(sql) - len, " FROM ops_%s", t->name);
+	rc = sqlite3_prepare_v2(db, sql, -1, &p, NULL);
+	for (rc = rc == SQLITE_OK ? sqlite3_step(p) : rc; rc == SQLITE_ROW; rc = sqlite3_step(p)) {
+		const p4_entry *e = &ents[sqlite3_column_int64(p, 0) - 1]; /* pass 1 checked n */
+		char pk[37];
+		size_t k = e->pos;
+		uuid_unpack(pk, e->pk);
+		for (size_t c = 0; c < (e->del ? 1 : t->ncols); c++) {
+			vios_crdt_op *op;
+			if (!e->del && !(e->bits >> c & 1)) {
+				if (sqlite3_column_type(p, 1 + (int)c) != SQLITE_NULL) {
+					error = bad_payload("an entry holds a value its column bitmap does not name");
+					goto done;
+				}
+				continue;
+			}
+			op = &ops[k++];
+			op->kind = e->del ? VIOS_OP_DELETE : VIOS_OP_SET;
+			op->hlc = e->hlc;
+			if ((error = dupstr(&op->node, nodes[e->node])) < 0 || (error = dupstr(&op->tbl, t->name)) < 0 ||
+			    (error = dupstr(&op->pk, pk)) < 0)
+				goto done;
+			if (!e->del && ((error = dupstr(&op->col, t->cols[c])) < 0 || (error = col_value(&op->value, p, 1 + (int)c)) < 0))
+				goto done;
+			if (e->base) {
+				op->base_hlc = e->hlc - e->base;
+				if ((error = dupstr(&op->base_node, nodes[e->bnode])) < 0)
+					goto done;
+			}
+			if (vios_crdt_op_validate(op) < 0) {
+				char why[300];
+				snprintf(why, sizeof(why), "op %zu: %s", k, vios_error_last());
+				error = bad_payload(why);
+				goto done;
+			}
+		}
+		if (e->del) {
+			for (size_t c = 0; c < t->ncols; c++)
+				if (sqlite3_column_type(p, 1 + (int)c) != SQLITE_NULL) {
+					error = bad_payload("an entry holds a value its column bitmap does not name");
+					goto done;
+				}
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		error = bad_payload("its entries cannot be read");
+		goto done;
+	}
+	error = 0;
+done:
+	sqlite3_finalize(p);
+	return error;
+}
+
+/*
+ * Reads a vios-payload-4's ops (its schema's fixed part and its bundle
+ * table checked by the caller): the node and table lists, the schema of
+ * each ops_<table> exactly, the entries (pass 1: numbering, clocks,
+ * bitmaps, placement; a cell or tombstone twice), then their values (pass
+ * 2), each op checked as versions 1 to 3 check theirs.
+ */
+static int payload4_ops(vios_crdt_op **out, size_t *n, sqlite3 *db, const schema_seen *sch, const vios_bundle_header *h)
+{
+	p4_rtable tables[VIOS_CRDT_TABLES_MAX];
+	char (*nodes)[37] = NULL, sql[P4_SQL_MAX];
+	p4_entry *ents = NULL, **order = NULL;
+	vios_crdt_op *ops = NULL;
+	size_t nnodes = 0, ntables = 0, nent = 0, rows = 0, count = 0;
+	uint64_t prev = 0;
+	int error;
+
+	assert(out != NULL && n != NULL && db != NULL && sch != NULL && h != NULL);
+	assert(h->ops >= 0 && h->ops <= VIOS_BUNDLE_MAX_OPS);
+	*out = NULL;
+	*n = 0;
+	/* each op names at most two nodes */
+	if ((error = p4_nodes(&nodes, &nnodes, db, 2 * (size_t)h->ops)) < 0 || (error = p4_tables(tables, &ntables, db)) < 0)
+		goto done;
+	error = VIOS_ECORRUPT;
+	if (ntables != sch->nent) {
+		error = bad_payload("its schema is not the payload schema (an ops table its table list does not name)");
+		goto done;
+	}
+	for (size_t t = 0; t < ntables; t++) {
+		size_t i = 0;
+		entry_sql(sql, tables[t].name, tables[t].cols, tables[t].ncols);
+		while (i < sch->nent && strcmp(sch->sql[i], sql))
+			i++;
+		if (i == sch->nent) {
+			error = bad_payload("its schema is not the payload schema (an ops table not as its table list says)");
+			goto done;
+		}
+	}
+	for (size_t t = 0; t < ntables; t++) {
+		sqlite3_stmt *p = NULL;
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM ops_%s", tables[t].name);
+		if (sqlite3_prepare_v2(db, sql, -1, &p, NULL) != SQLITE_OK || sqlite3_step(p) != SQLITE_ROW) {
+			sqlite3_finalize(p);
+			error = bad_payload("its entries cannot be read");
+			goto done;
+		}
+		nent += (size_t)sqlite3_column_int64(p, 0);
+		sqlite3_finalize(p);
+		if (nent > (size_t)h->ops) {
+			error = bad_payload("more ops than the signed header says");
+			goto done;
+		}
+	}
+	if ((ents = calloc(nent ? nent : 1, sizeof(*ents))) == NULL ||
+	    (order = calloc(nent ? nent : 1, sizeof(*order))) == NULL ||
+	    (ops = calloc(h->ops ? (size_t)h->ops : 1, sizeof(*ops))) == NULL) {
+		error = vios_error_nomem();
+		goto done;
+	}
+	for (size_t t = 0; t < ntables; t++)
+		if ((error = p4_entries(ents, nent, &rows, db, &tables[t], (uint8_t)t, nnodes)) < 0)
+			goto done;
+	error = VIOS_ECORRUPT;
+	if (rows != nent) {
+		error = bad_payload("its entries are not numbered 1 to N, each once");
+		goto done;
+	}
+	/* clocks from their deltas, each op's place */
+	for (size_t i = 0; i < nent; i++) {
+		p4_entry *e = &ents[i];
+		int64_t d = (int64_t)e->hlc;
+		size_t k = e->del ? 1u : (size_t)__builtin_popcountll(e->bits);
+		if (d > 0 ? (uint64_t)d > VIOS_HLC_MAX - prev : d <= -(int64_t)prev) {
+			error = bad_payload("an entry's clock delta leaves the clock's range");
+			goto done;
+		}
+		e->hlc = prev = prev + (uint64_t)d;
+		if (e->base >= e->hlc) {
+			error = bad_payload("an entry's base clock is not older than the entry");
+			goto done;
+		}
+		if ((size_t)h->ops - count < k) {
+			error = bad_payload("more ops than the signed header says");
+			goto done;
+		}
+		e->pos = count;
+		count += k;
+		order[i] = e;
+	}
+	if (count != (size_t)h->ops) {
+		error = bad_payload("it holds another number of ops than the signed header says");
+		goto done;
+	}
+	if (entries_twice(order, nent)) {
+		error = bad_payload("it writes one cell or one tombstone twice");
+		goto done;
+	}
+	for (size_t t = 0; t < ntables; t++)
+		if ((error = p4_values(ops, ents, db, &tables[t], nodes)) < 0)
+			goto done;
+	*out = ops;
+	*n = count;
+	ops = NULL;
+	error = 0;
+done:
+	free(nodes);
+	free(ents);
+	free(order);
+	if (ops)
+		vios_crdt_ops_free(ops, (size_t)h->ops);
+	return error;
+}
+
 int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, size_t gzlen,
 			     const vios_bundle_header *h)
 {
@@ -869,6 +1752,7 @@ int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_me
 	uint8_t *plain = NULL;
 	size_t plainlen = 0;
 	sqlite3 *db = NULL;
+	schema_seen sch = { 0 };
 	vios_payload_meta m;
 	int error;
 
@@ -878,12 +1762,20 @@ int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_me
 	if (meta)
 		memset(meta, 0, sizeof(*meta));
 	if ((error = vios_payload_gunzip(&plain, &plainlen, gz, gzlen, VIOS_BUNDLE_MAX_PLAIN)) < 0 ||
-	    (error = payload_open(&db, plain, plainlen)) < 0 || (error = payload_meta(&m, db, h)) < 0 ||
-	    (error = payload_ops(ops, n, db, h)) < 0)
+	    (error = payload_open(&db, &sch, plain, plainlen)) < 0 || (error = payload_meta(&m, db, h)) < 0)
+		goto done;
+	/* the tables its version has, and no other */
+	if (sch.has != (m.version == 4 ? SCH_META | SCH_NODES | SCH_TABLES : SCH_META | SCH_OPS) ||
+	    (m.version < 4 && sch.nent != 0)) {
+		error = bad_payload("its schema is not the payload schema of its version");
+		goto done;
+	}
+	if ((error = m.version == 4 ? payload4_ops(ops, n, db, &sch, h) : payload_ops(ops, n, db, h)) < 0)
 		goto done;
 	if (meta)
 		*meta = m;
 done:
+	schema_dispose(&sch);
 	sqlite3_close(db);
 	if (plain) {
 		sodium_memzero(plain, plainlen);

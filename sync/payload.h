@@ -18,15 +18,20 @@
  * approves, no markings, ops from 1) is still read. It is the trusted
  * comment of the bundle's minisign signature.
  *
- * Payload: an SQLite database image (page size 4096) whose schema is
- * exactly VIOS_PAYLOAD_SQL_META and VIOS_PAYLOAD_SQL_OPS, the bundle table
- * holding format ("vios-payload-2"), sender, seq and the sender's access
- * log head when it sealed (log_id, log_count, log_head), the ops table one row per
- * op numbered from 1; then gzip (deflate level 6). "vios-payload-1", the
- * same without the log head, is still read. The reader bounds
- * gunzip by VIOS_BUNDLE_MAX_PLAIN, opens the image read-only and
- * defensively from memory, compares the schema text for text and checks
- * every op and the bundle table against the signed header.
+ * Payload: an SQLite database image (page size 4096), then gzip. What the
+ * exporter seals is "vios-payload-4" (vios_payload_build_v4): the bundle
+ * table (VIOS_PAYLOAD_SQL_META: format, sender, seq and the sender's access
+ * log head when it sealed: log_id, log_count, log_head), a node list
+ * (VIOS_PAYLOAD_SQL_NODES), a table list (VIOS_PAYLOAD_SQL_TABLES) and per
+ * listed table one row per record written (a column bitmap, the values,
+ * the clock as a delta; payload.c, docs/formats.md); deflate level 8.
+ * Versions 1 to 3 (VIOS_PAYLOAD_SQL_OPS: one row per op numbered from 1;
+ * "vios-payload-1" without the log head, -3 with name_check_skipped) are
+ * still read, and still written by the functions below for tests and
+ * tools that make old bundles. The reader bounds gunzip by
+ * VIOS_BUNDLE_MAX_PLAIN, opens the image read-only and defensively from
+ * memory, compares the schema text for text and checks every op and the
+ * bundle table against the signed header.
  */
 #ifndef VIOS_PAYLOAD_H
 #define VIOS_PAYLOAD_H
@@ -48,6 +53,9 @@
 	"CREATE TABLE ops (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, hlc INTEGER NOT NULL, " \
 	"node TEXT NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, value, "          \
 	"base_hlc INTEGER, base_node TEXT)"
+/* vios-payload-4: bundle, these two, and one ops_<table> per row of tables (payload.c) */
+#define VIOS_PAYLOAD_SQL_NODES "CREATE TABLE nodes (i INTEGER PRIMARY KEY, node TEXT NOT NULL)"
+#define VIOS_PAYLOAD_SQL_TABLES "CREATE TABLE tables (name TEXT NOT NULL, cols TEXT NOT NULL)"
 
 #define VIOS_CAT_BIT_THEME 1u
 #define VIOS_CAT_BIT_CASE 2u
@@ -101,12 +109,13 @@ int vios_bundle_payload_read(vios_crdt_op **ops, size_t *n, const uint8_t *gz, s
 
 /*
  * What a payload says besides its ops: its version (1 for vios-payload-1,
- * 2 for vios-payload-2, 3 for vios-payload-3) and, from version 2, the
+ * 2 for vios-payload-2, 3 for vios-payload-3, 4 for vios-payload-4) and, from version 2, the
  * sender's access log head when it sealed the bundle (store.h: the log's
  * id, a count and the last entry's hash, all zeros for an empty log); from
  * version 3, the records among the ops whose theme text the sender wrote
  * with --no-name-check (records.h), "table:id" separated by one space,
- * at most VIOS_PAYLOAD_SKIPPED_MAX of them (docs/name-guard.md).
+ * at most VIOS_PAYLOAD_SKIPPED_MAX of them (docs/name-guard.md); version 4
+ * has the head always and name_check_skipped when there are any.
  */
 #define VIOS_PAYLOAD_SKIPPED_MAX 64
 typedef struct {
@@ -123,7 +132,8 @@ typedef struct {
  * zeros exactly when log_count is 0); a vios-payload-3 one those and
  * name_check_skipped (1 to VIOS_PAYLOAD_SKIPPED_MAX "table:id", table
  * trend, meeting or signal, id a UUID, one space between); a
- * vios-payload-1 one exactly format, sender and seq.
+ * vios-payload-4 one the keys of -2, or of -3; a vios-payload-1 one
+ * exactly format, sender and seq.
  */
 int vios_bundle_payload_read_meta(vios_crdt_op **ops, size_t *n, vios_payload_meta *meta, const uint8_t *gz,
 				  size_t gzlen, const vios_bundle_header *h);
@@ -141,7 +151,7 @@ int vios_payload_build(uint8_t **out, size_t *outlen, const vios_crdt_op *const 
 
 /*
  * The same, carrying the sender's access log head: vios-payload-2, what
- * the exporter seals. log NULL writes vios-payload-1 (no head), as
+ * the exporter sealed before version 4. log NULL writes vios-payload-1 (no head), as
  * vios_payload_image and vios_payload_build do: for tests and tools that
  * make old bundles.
  */
@@ -158,6 +168,23 @@ int vios_payload_build_with_log(uint8_t **out, size_t *outlen, const vios_crdt_o
  * that knows only version 2.
  */
 int vios_payload_build_v3(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped);
+
+/*
+ * What the exporter seals: vios-payload-4 (docs/formats.md), one row per
+ * record written instead of one per op, always with the access log head
+ * log, and name_check_skipped when skipped names any (NULL or "" for
+ * none). Every op must be one a reader takes in shape (a known kind, UUID
+ * record and node ids, clocks in range, a SET with a column, a DELETE with
+ * nothing else, at most VIOS_CRDT_TABLES_MAX tables of at most 63
+ * columns, no cell or tombstone twice): else VIOS_EUSAGE and nothing is
+ * written.
+ * The reader gives back exactly these ops in this order.
+ * vios_payload_image_v4 is the same uncompressed, for tests and seeds.
+ */
+int vios_payload_build_v4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
+			  const char *sender, long long seq, const vios_log_head *log, const char *skipped);
+int vios_payload_image_v4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, size_t n,
 			  const char *sender, long long seq, const vios_log_head *log, const char *skipped);
 
 /*

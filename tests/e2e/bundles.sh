@@ -47,9 +47,10 @@ allv=1; for f in "$T"/b/*.age; do minisign -Vq -P "$PK" -m "$f" || allv=0; done
 t "stock minisign verifies every bundle" test "$allv" = 1
 t "stock minisign shows the header as trusted comment" bash -c "minisign -V -P '$PK' -m '$T/b/0000000001.age' | grep -q 'Trusted comment: {.*\"sender\":\"$ID\"'"
 V "$T/aud" identity export --secret -o "$T/aud.key" 2>/dev/null
-alld=1; for f in "$T"/b/*.age; do age -d -i "$T/aud.key" "$f" | gunzip >"$T/ops.db" && sqlite3 "$T/ops.db" 'select count(*) from ops' >/dev/null || alld=0; done
+alld=1; for f in "$T"/b/*.age; do age -d -i "$T/aud.key" "$f" | gunzip >"$T/ops.db" && sqlite3 "$T/ops.db" 'select count(*) from tables' >/dev/null || alld=0; done
 t "stock age decrypts every bundle for the auditor into SQLite" test "$alld" = 1
-t "the ops database names the changes" bash -c "sqlite3 '$T/ops.db' \"select count(*) from ops where tbl='trend' and col='theme' and value='weapons'\" | grep -qx 1"
+# vios-payload-4: a table ops_<table> per table, one row per record, v_<column> its values
+t "the ops database names the changes" bash -c "sqlite3 '$T/ops.db' \"select count(*) from ops_trend where v_theme='weapons'\" | grep -qx 1"
 t "case data is not addressed to the hub" bash -c "minisign -V -P '$PK' -m '$T/b/0000000001.age' | sed -n 's/^Trusted comment: //p' | jq -e --arg hub \"\$('$VIOS' --home '$T/hub' --json whoami | jq -r .node_id)\" '(.categories | index(\"case\")) and (.recipients | index(\$hub) | not)'"
 t "canary not in the outbox repository" bash -c "! grep -rqa '$C' '$OB'"
 t "canary not in the home" bash -c "! grep -rqa '$C' '$T/s1'"

@@ -138,6 +138,19 @@ while read -r b; do
 done <"$T/blobs.list"
 t "the hub holds the school's bundles" test "$(git --git-dir "$G" for-each-ref refs/heads/nodes/ | wc -l)" -ge 1 -a \
 	"$(wc -l <"$T/blobs.list")" -ge 1
+# cells DB: the set ops of payload DB, one "col<TAB>value" line each (vios-payload-4: a table
+# ops_<table> per row of tables, whose cols lists its columns; bit i of an entry's cols says
+# it sets the i-th, in v_<column>)
+cells() {
+	local tbl cols c i
+	sqlite3 -readonly "$1" "SELECT name, cols FROM tables" | while IFS='|' read -r tbl cols; do
+		i=0
+		for c in $cols; do
+			sqlite3 -readonly "$1" "SELECT '$c' || char(9) || coalesce(v_$c, '') FROM ops_$tbl WHERE (cols >> $i) & 1" || return 1
+			i=$((i + 1))
+		done
+	done
+}
 # decrypt N: the ops of every blob N's identity opens, one "col<TAB>value" line each, into
 # $PL/N.ops; the number of blobs opened into $PL/N.count
 decrypt() {
@@ -145,9 +158,7 @@ decrypt() {
 	: >"$PL/$n.ops"
 	for f in "$T"/blobs/*.age; do
 		age -d -i "$K/$n.key" -o "$PL/b.gz" "$f" 2>/dev/null || { rm -f "$PL/b.gz"; continue; }
-		gunzip -c "$PL/b.gz" >"$PL/b.db" &&
-			sqlite3 -readonly "$PL/b.db" "SELECT coalesce(col, '') || char(9) || coalesce(value, '') FROM ops" \
-				>>"$PL/$n.ops" && count=$((count + 1))
+		gunzip -c "$PL/b.gz" >"$PL/b.db" && cells "$PL/b.db" >>"$PL/$n.ops" && count=$((count + 1))
 		rm -f "$PL/b.gz" "$PL/b.db"
 	done
 	echo "$count" >"$PL/$n.count"

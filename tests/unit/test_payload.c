@@ -375,7 +375,8 @@ static void test_payload__bad_log_head_is_refused(void **state)
 		{ 14, "UPDATE bundle SET value = value || '00' WHERE key = 'log_id'", "not an id" },
 		/* vios-payload-3: the records written with --no-name-check */
 		{ 15, "INSERT INTO bundle VALUES ('name_check_skipped', 'trend:01a230a7-194e-7360-92ed-8e8dfce6b8b6')", "vios-payload-2 bundle table without its access log head, or with a name_check_skipped" },
-		{ 16, "UPDATE bundle SET value = 'vios-payload-4' WHERE key = 'format'", "format differ" },
+		{ 16, "UPDATE bundle SET value = 'vios-payload-5' WHERE key = 'format'", "format differ" },
+		{ 21, "UPDATE bundle SET value = 'vios-payload-4' WHERE key = 'format'", "schema of its version" },
 		{ 17, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'; INSERT INTO bundle VALUES ('name_check_skipped', '')", "not a list of table:id" },
 		{ 18, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'; INSERT INTO bundle VALUES ('name_check_skipped', 'pupil:01a230a7-194e-7360-92ed-8e8dfce6b8b6')", "not a list of table:id" },
 		{ 19, "UPDATE bundle SET value = 'vios-payload-3' WHERE key = 'format'; INSERT INTO bundle VALUES ('name_check_skipped', 'trend:01a230a7-194e-7360-92ed-8e8dfce6b8b6  signal:01a230a7-194e-7360-92ed-8e8dfce6b8b6')", "not a list of table:id" },

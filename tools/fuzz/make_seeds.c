@@ -118,7 +118,8 @@ static void vault_seeds(const vios_node *n)
 	size_t len;
 	vios_vault_info info;
 
-	snprintf(path, sizeof(path), "%s/keys.vault", n->home);
+	if ((size_t)snprintf(path, sizeof(path), "%s/keys.vault", n->home) >= sizeof(path))
+		die("keys.vault path too long");
 	check(vios_file_read(&buf, &len, path, 4096), "read keys.vault");
 	if (len != 226)
 		die("keys.vault is not 226 bytes");
@@ -141,12 +142,15 @@ static void vault_seeds(const vios_node *n)
 /* ---- payloads ---------------------------------------------------------------- */
 
 /*
- * The gzip'd payload of ops[0..n) as the exporter writes it (the codec's
- * own vios_payload_build), every op re-signed to `sender`.
+ * The gzip'd payload of ops[0..n) as the codec builds it, every op
+ * re-signed to `sender`: vios-payload-1 (vios_payload_build), or with v4
+ * vios-payload-4 as the exporter seals it (vios_payload_build_v4, an
+ * empty access log).
  */
-static void payload(uint8_t **gz, size_t *gzlen, const vios_crdt_pending_op *ops, size_t n, const char *sender,
-		    long long seq)
+static void payload_as(uint8_t **gz, size_t *gzlen, const vios_crdt_pending_op *ops, size_t n, const char *sender,
+		       long long seq, int v4)
 {
+	static const vios_log_head empty_log;
 	vios_crdt_op *copies = calloc(n ? n : 1, sizeof(*copies));
 	const vios_crdt_op **v = calloc(n ? n : 1, sizeof(*v));
 
@@ -159,19 +163,28 @@ static void payload(uint8_t **gz, size_t *gzlen, const vios_crdt_pending_op *ops
 			copies[k].base_node = (char *)sender;
 		v[k] = &copies[k];
 	}
-	check(vios_payload_build(gz, gzlen, v, n, sender, seq), "payload");
+	if (v4)
+		check(vios_payload_build_v4(gz, gzlen, v, n, sender, seq, &empty_log, NULL), "payload v4");
+	else
+		check(vios_payload_build(gz, gzlen, v, n, sender, seq), "payload");
 	free(v);
 	free(copies);
 }
 
-/* Writes a payload seed for ops[0..FUZZ_PAYLOAD_OPS) and checks the reader takes it. */
-static void payload_seed(const char *name, const vios_crdt_pending_op *ops, const vios_bundle_header *h)
+static void payload(uint8_t **gz, size_t *gzlen, const vios_crdt_pending_op *ops, size_t n, const char *sender,
+		    long long seq)
+{
+	payload_as(gz, gzlen, ops, n, sender, seq, 0);
+}
+
+/* Writes a payload seed for ops[0..FUZZ_PAYLOAD_OPS) (v4: vios-payload-4) and checks the reader takes it. */
+static void payload_seed(const char *name, const vios_crdt_pending_op *ops, const vios_bundle_header *h, int v4)
 {
 	uint8_t *gz;
 	size_t gzlen, n;
 	vios_crdt_op *back = NULL;
 
-	payload(&gz, &gzlen, ops, FUZZ_PAYLOAD_OPS, FUZZ_SENDER, FUZZ_PAYLOAD_SEQ);
+	payload_as(&gz, &gzlen, ops, FUZZ_PAYLOAD_OPS, FUZZ_SENDER, FUZZ_PAYLOAD_SEQ, v4);
 	check(vios_bundle_payload_read(&back, &n, gz, gzlen, h), name);
 	vios_crdt_ops_free(back, n);
 	put("bundle_payload", name, gz, gzlen);
@@ -183,7 +196,7 @@ static void payload_seed(const char *name, const vios_crdt_pending_op *ops, cons
  * the real ops never take: a real, a blob, an empty blob, empty text, a
  * large integer where text belongs. Named reject-*: not checked as accepted.
  */
-static void payload_reject_types(const vios_crdt_pending_op *real, const vios_bundle_header *h)
+static void payload_reject_types(const vios_crdt_pending_op *real, const vios_bundle_header *h, int v4)
 {
 	vios_crdt_pending_op ops[FUZZ_PAYLOAD_OPS];
 	vios_crdt_op *back = NULL;
@@ -196,10 +209,10 @@ static void payload_reject_types(const vios_crdt_pending_op *real, const vios_bu
 	ops[2].op.value = (vios_crdt_value){ .type = VIOS_VAL_BLOB, .u.blob = { (uint8_t *)"", 0 } };
 	ops[3].op.value = (vios_crdt_value){ .type = VIOS_VAL_TEXT, .u.text = { "", 0 } };
 	ops[4].op.value = (vios_crdt_value){ .type = VIOS_VAL_INT, .u.i = INT64_C(1) << 62 };
-	payload(&gz, &gzlen, ops, FUZZ_PAYLOAD_OPS, FUZZ_SENDER, FUZZ_PAYLOAD_SEQ);
+	payload_as(&gz, &gzlen, ops, FUZZ_PAYLOAD_OPS, FUZZ_SENDER, FUZZ_PAYLOAD_SEQ, v4);
 	if (vios_bundle_payload_read(&back, &n, gz, gzlen, h) == 0)
 		die("a payload with a real and blobs was accepted");
-	put("bundle_payload", "reject-value-types.gz", gz, gzlen);
+	put("bundle_payload", v4 ? "reject-v4-value-types.gz" : "reject-value-types.gz", gz, gzlen);
 	free(gz);
 }
 
@@ -520,10 +533,15 @@ int main(int argc, char **argv)
 
 	/* payloads: real ops (inserts of every table, updates with base clocks, a tombstone) */
 	check(vios_bundle_header_parse(&fixed, FUZZ_HEADER_JSON), "fixed header");
-	payload_seed("ops-first.gz", ops, &fixed);
-	payload_seed("ops-middle.gz", ops + FUZZ_PAYLOAD_OPS, &fixed);
-	payload_seed("ops-last-update-delete.gz", ops + nops - FUZZ_PAYLOAD_OPS, &fixed);
-	payload_reject_types(ops, &fixed);
+	payload_seed("ops-first.gz", ops, &fixed, 0);
+	payload_seed("ops-middle.gz", ops + FUZZ_PAYLOAD_OPS, &fixed, 0);
+	payload_seed("ops-last-update-delete.gz", ops + nops - FUZZ_PAYLOAD_OPS, &fixed, 0);
+	payload_reject_types(ops, &fixed, 0);
+	/* the same as vios-payload-4, what the exporter seals now */
+	payload_seed("v4-ops-first.gz", ops, &fixed, 1);
+	payload_seed("v4-ops-middle.gz", ops + FUZZ_PAYLOAD_OPS, &fixed, 1);
+	payload_seed("v4-ops-last-update-delete.gz", ops + nops - FUZZ_PAYLOAD_OPS, &fixed, 1);
+	payload_reject_types(ops, &fixed, 1);
 
 	/* age: CCTV vectors and vios-made files for the fixed identity */
 	age_vector(vectors, "x25519");
