@@ -251,6 +251,38 @@ static sqlite3_vfs vios_vfs;
 
 static const uint8_t zero_page[PAGE];
 
+/* --- nonces ----------------------------------------------------------- */
+
+/*
+ * Every seal takes a fresh random nonce. libsodium's randombytes_buf() is a
+ * getrandom() system call per call, which cost as much as the sealing
+ * itself, so nonces are drawn from the OS generator NONCE_BATCH at a time
+ * into a per-thread pool, each handed out once (they are no secret). A
+ * child made by fork() starts with a copy of its parent's pool, so the
+ * pool is dropped when the fork count (bumped in the child) moved on: a
+ * nonce is never used twice under a key even then.
+ */
+#define NONCE_BATCH 128
+
+static volatile unsigned fork_count;
+static _Thread_local uint8_t nonce_pool[NONCE_BATCH * NONCE];
+static _Thread_local unsigned nonce_left, nonce_fork;
+
+static void nonce_after_fork(void)
+{
+	fork_count++;
+}
+
+static void next_nonce(uint8_t out[NONCE])
+{
+	if (nonce_left == 0 || nonce_fork != fork_count) {
+		randombytes_buf(nonce_pool, sizeof(nonce_pool));
+		nonce_left = NONCE_BATCH;
+		nonce_fork = fork_count;
+	}
+	memcpy(out, nonce_pool + (size_t)(--nonce_left) * NONCE, NONCE);
+}
+
 /* --- units ------------------------------------------------------------ */
 
 static size_t unit_len(int kind)
@@ -297,7 +329,7 @@ static void seal_unit(int kind, const uint8_t *key, uint64_t pos,
 	make_ad(ad, kind, pos, 0);
 	memcpy(m, img, res);
 	memcpy(m + res, img + res + RESERVE, tail);
-	randombytes_buf(disk + res, NONCE);
+	next_nonce(disk + res);
 	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(c, disk + res + NONCE, NULL,
 		m, mlen, ad, sizeof(ad), NULL, disk + res, key);
 	memcpy(disk, c, res);
@@ -1997,6 +2029,10 @@ static void register_vfs(void)
 
 	if (sodium_init() < 0) {
 		register_failure = "libsodium failed to initialise";
+		return;
+	}
+	if (pthread_atfork(NULL, NULL, nonce_after_fork) != 0) {
+		register_failure = "pthread_atfork failed";
 		return;
 	}
 	base = sqlite3_vfs_find(NULL);
