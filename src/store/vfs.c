@@ -275,12 +275,13 @@ static const uint8_t zero_page[PAGE];
 
 /*
  * Every seal takes a fresh random nonce. libsodium's randombytes_buf() is a
- * getrandom() system call per call, which cost as much as the sealing
- * itself, so nonces are drawn from the OS generator NONCE_BATCH at a time
- * into a per-thread pool, each handed out once (they are no secret). A
- * child made by fork() starts with a copy of its parent's pool, so the
- * pool is dropped when the fork count (bumped in the child) moved on: a
- * nonce is never used twice under a key even then.
+ * getrandom() system call per 256 bytes, which cost as much as the sealing
+ * itself, so nonces come NONCE_BATCH at a time into a per-thread pool:
+ * ChaCha20 output (randombytes_buf_deterministic) under a 32-byte seed
+ * fresh from the OS generator, one system call a batch; each is handed out
+ * once (they are no secret). A child made by fork() starts with a copy of
+ * its parent's pool, so the pool is dropped when the fork count (bumped in
+ * the child) moved on: a nonce is never used twice under a key even then.
  */
 #define NONCE_BATCH 128
 
@@ -295,8 +296,12 @@ static void nonce_after_fork(void)
 
 static void next_nonce(uint8_t out[NONCE])
 {
+	uint8_t seed[randombytes_SEEDBYTES];
+
 	if (nonce_left == 0 || nonce_fork != fork_count) {
-		randombytes_buf(nonce_pool, sizeof(nonce_pool));
+		randombytes_buf(seed, sizeof(seed));
+		randombytes_buf_deterministic(nonce_pool, sizeof(nonce_pool), seed);
+		sodium_memzero(seed, sizeof(seed));
 		nonce_left = NONCE_BATCH;
 		nonce_fork = fork_count;
 	}
@@ -347,9 +352,15 @@ static void seal_unit(int kind, const uint8_t *key, uint64_t pos,
 	uint8_t ad[AD_LEN], *m = scratch, *c = scratch + UNIT_MAX;
 
 	make_ad(ad, kind, pos, 0);
+	next_nonce(disk + res);
+	if (tail == 0) {
+		/* a page or a frame: the message is one run, sealed in place */
+		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(disk, disk + res + NONCE, NULL,
+			img, mlen, ad, sizeof(ad), NULL, disk + res, key);
+		return;
+	}
 	memcpy(m, img, res);
 	memcpy(m + res, img + res + RESERVE, tail);
-	next_nonce(disk + res);
 	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(c, disk + res + NONCE, NULL,
 		m, mlen, ad, sizeof(ad), NULL, disk + res, key);
 	memcpy(disk, c, res);
@@ -359,8 +370,8 @@ static void seal_unit(int kind, const uint8_t *key, uint64_t pos,
 
 /*
  * Opens the sealed unit disk into img, reserved bytes zeroed. 0, or -1 when
- * it does not authenticate (img untouched then). img may equal disk. legacy
- * as for make_ad().
+ * it does not authenticate (img zeroed, or untouched, then). img may equal
+ * disk. legacy as for make_ad().
  */
 static int open_unit(int kind, const uint8_t *key, uint64_t pos, int legacy,
 		     const uint8_t *disk, uint8_t *img, uint8_t *scratch)
@@ -370,6 +381,15 @@ static int open_unit(int kind, const uint8_t *key, uint64_t pos, int legacy,
 	uint8_t ad[AD_LEN], *c = scratch, *m = scratch + UNIT_MAX;
 
 	make_ad(ad, kind, pos, legacy);
+	if (tail == 0) {
+		/* a page or a frame: opened in one run (libsodium checks the
+		 * tag before it writes img, and zeroes img when it fails) */
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(img, NULL, disk, mlen,
+				disk + res + NONCE, ad, sizeof(ad), disk + res, key) != 0)
+			return -1;
+		memset(img + res, 0, RESERVE);
+		return 0;
+	}
 	memcpy(c, disk, res);
 	memcpy(c + res, disk + res + RESERVE, tail);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, c, mlen,
