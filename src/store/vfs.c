@@ -4,8 +4,9 @@
  * XChaCha20-Poly1305 (libsodium, detached mode). See vfs.h for the API.
  *
  * Units. Each file is cut into units that are sealed whole. The 40 reserved
- * bytes at the end of the unit's page hold a fresh random 24-byte nonce and
- * the 16-byte tag; everything else in the unit is ciphertext:
+ * bytes at the end of the unit's page hold a fresh random 24-byte nonce
+ * (see next_nonce) and the 16-byte tag; everything else in the unit is
+ * ciphertext:
  *   main db  one page at (pgno-1)*4096; associated data "viosmain"+pgno,
  *            page 1 of an indexed store "viosidx1"+1 (see the page index).
  *   WAL      one frame at 32+k*4120: the 24-byte frame header and its page,
@@ -100,6 +101,17 @@
  *   4-byte journal reads -> the record at that offset (page number) or the
  *     record ending there (checksum) if one authenticates; otherwise the raw
  *     bytes (header fields are plain). The page read that follows fails.
+ * Frames held in memory. The WAL file keeps the plain images of the frames
+ * it wrote in the generation it began (it wrote the WAL header), at most
+ * HELD_MAX, in heap memory wiped when dropped. Reads of those frames (the
+ * checkpoint's, walRewriteChecksums') and rewrites of them use the images,
+ * and a new frame's header written just past them is held for its page
+ * without reading the older generation's frame under it: so a page is
+ * sealed once into the WAL and once into the database, and opened by
+ * neither. Frames past HELD_MAX, and a WAL found on disk, go by the file as
+ * described above. A frame changed on disk after it was written here is so
+ * never taken in; what reaches the database is what this process sealed.
+ *
  * So that a wrong key never reaches SQLite's recovery (which would find the
  * WAL "empty" and delete it on close), vios_vfs_open() first checks the key
  * against page 1, the first WAL frame or the first journal record directly.
