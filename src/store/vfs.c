@@ -49,7 +49,8 @@
  * index existed (page 1 under "viosmain") is refused, to be rebuilt from the
  * hub. The index is rewritten whole, atomically (temporary file, fsync,
  * rename), and only once the database file's own pages are durable: after
- * the database's xSync, and again before the WAL or journal could forget a
+ * the database's xSync (unless a WAL generation is live: its frames hold
+ * the pages a checkpoint wrote), and before the WAL or journal could forget a
  * page written since (WAL header rewrite or truncation, journal header,
  * truncation or deletion, unlock, close). Until then, pages written since
  * the last index are still in the WAL or journal, which SQLite reads or
@@ -1072,6 +1073,17 @@ static int index_foreign(store_key *sk, uint32_t flag, const uint8_t *bytes)
 	return foreign;
 }
 
+/* 1 when the loaded index records a live WAL generation. */
+static int index_wal_live(store_key *sk)
+{
+	int live;
+
+	pthread_mutex_lock(&sk->ix.lock);
+	live = sk->ix.loaded && (sk->ix.flags & IDX_WAL_LIVE);
+	pthread_mutex_unlock(&sk->ix.lock);
+	return live;
+}
+
 /* The pages the index lists are durable: it is written if it changed. */
 static int index_commit(store_key *sk)
 {
@@ -1652,8 +1664,15 @@ static int enc_sync(sqlite3_file *pFile, int flags)
 	if ((rc = flush_pending(f)) != SQLITE_OK ||
 	    (rc = f->real->pMethods->xSync(f->real, flags)) != SQLITE_OK)
 		return rc;
-	/* the database's pages are durable: so may the index be */
-	return f->kind == KIND_MAIN ? index_commit(f->sk) : SQLITE_OK;
+	/* the database's pages are durable: so may the index be. While a
+	 * WAL generation is live, every page a checkpoint wrote since the
+	 * last index is a frame of it, which recovery after a crash plays
+	 * again before the database is read; the index is written before
+	 * that WAL can go (new header, truncation, deletion, unlock, close),
+	 * so it waits for that: one index write per checkpoint, not two */
+	if (f->kind != KIND_MAIN || index_wal_live(f->sk))
+		return SQLITE_OK;
+	return index_commit(f->sk);
 }
 
 static int enc_file_size(sqlite3_file *pFile, sqlite3_int64 *pSize)
