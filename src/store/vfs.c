@@ -1333,9 +1333,10 @@ static int wal_write_frame(vfs_file *f, sqlite3_int64 start, int in, const uint8
 		 * walRewriteChecksums, a page in place): from its held image */
 		memcpy(f->plain, img, FRAME);
 		memcpy(f->plain + in, buf, (size_t)take);
-		if ((rc = store_frame(f, start, f->plain, in + take > FRAME_HDR)) == SQLITE_OK)
+		if ((rc = store_frame(f, start, f->plain, in + take > FRAME_HDR)) == SQLITE_OK) {
 			memcpy(img, f->plain, FRAME);
-		else
+			memset(img + FRAME_HDR + BODY, 0, RESERVE);
+		} else
 			held_stop(f);
 		sodium_memzero(f->plain, sizeof(f->u->plain));
 		return rc;
