@@ -4,8 +4,9 @@
  * XChaCha20-Poly1305 (libsodium, detached mode). See vfs.h for the API.
  *
  * Units. Each file is cut into units that are sealed whole. The 40 reserved
- * bytes at the end of the unit's page hold a fresh random 24-byte nonce and
- * the 16-byte tag; everything else in the unit is ciphertext:
+ * bytes at the end of the unit's page hold a fresh random 24-byte nonce
+ * (see next_nonce) and the 16-byte tag; everything else in the unit is
+ * ciphertext:
  *   main db  one page at (pgno-1)*4096; associated data "viosmain"+pgno,
  *            page 1 of an indexed store "viosidx1"+1 (see the page index).
  *   WAL      one frame at 32+k*4120: the 24-byte frame header and its page,
@@ -48,7 +49,8 @@
  * index existed (page 1 under "viosmain") is refused, to be rebuilt from the
  * hub. The index is rewritten whole, atomically (temporary file, fsync,
  * rename), and only once the database file's own pages are durable: after
- * the database's xSync, and again before the WAL or journal could forget a
+ * the database's xSync (unless a WAL generation is live: its frames hold
+ * the pages a checkpoint wrote), and before the WAL or journal could forget a
  * page written since (WAL header rewrite or truncation, journal header,
  * truncation or deletion, unlock, close). Until then, pages written since
  * the last index are still in the WAL or journal, which SQLite reads or
@@ -100,6 +102,17 @@
  *   4-byte journal reads -> the record at that offset (page number) or the
  *     record ending there (checksum) if one authenticates; otherwise the raw
  *     bytes (header fields are plain). The page read that follows fails.
+ * Frames held in memory. The WAL file keeps the plain images of the frames
+ * it wrote in the generation it began (it wrote the WAL header), at most
+ * HELD_MAX, in heap memory wiped when dropped. Reads of those frames (the
+ * checkpoint's, walRewriteChecksums') and rewrites of them use the images,
+ * and a new frame's header written just past them is held for its page
+ * without reading the older generation's frame under it: so a page is
+ * sealed once into the WAL and once into the database, and opened by
+ * neither. Frames past HELD_MAX, and a WAL found on disk, go by the file as
+ * described above. A frame changed on disk after it was written here is so
+ * never taken in; what reaches the database is what this process sealed.
+ *
  * So that a wrong key never reaches SQLite's recovery (which would find the
  * WAL "empty" and delete it on close), vios_vfs_open() first checks the key
  * against page 1, the first WAL frame or the first journal record directly.
@@ -163,6 +176,7 @@
 #define UNIT_MAX FRAME
 #define AD_LEN 16
 #define MEM_MAX ((sqlite3_int64)1 << 40)
+#define HELD_MAX 1024 /* WAL frames held in memory at most (4 MiB) */
 
 _Static_assert(RESERVE == NONCE + TAG, "reserved bytes hold nonce and tag");
 _Static_assert(VIOS_VFS_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "key size");
@@ -208,6 +222,18 @@ typedef struct store_key {
 
 struct vfs_file;
 
+/* The buffers a sealed file works in, allocated apart from vfs_file (memory
+ * files have none): SQLite zeroes szOsFile bytes twice for every pager it
+ * opens, an ephemeral table's for each statement that uses one, and these
+ * made that 50 KiB a time. */
+typedef struct unit_bufs {
+	uint8_t pend[UNIT_MAX];
+	uint8_t pend_mask[UNIT_MAX];
+	uint8_t disk[UNIT_MAX];
+	uint8_t plain[UNIT_MAX];
+	uint8_t scratch[2 * UNIT_MAX];
+} unit_bufs;
+
 typedef struct vfs_file {
 	sqlite3_file base;
 	int kind;
@@ -219,16 +245,23 @@ typedef struct vfs_file {
 	 * journal record: 1 = page number given, 2 = number and page. */
 	int pend_state;
 	sqlite3_int64 pend_off;
-	uint8_t pend[UNIT_MAX];
-	uint8_t pend_mask[UNIT_MAX];
-
 	sqlite3_int64 cache_off; /* journal: plain holds the record at this offset, or -1 */
-	uint8_t disk[UNIT_MAX];
-	uint8_t plain[UNIT_MAX];
-	uint8_t scratch[2 * UNIT_MAX];
+
+	/* u's buffers (calloc'd, wiped when freed), by their names */
+	unit_bufs *u;
+	uint8_t *pend, *pend_mask, *disk, *plain, *scratch;
 
 	uint8_t *mem; /* memory files */
 	sqlite3_int64 mem_size, mem_cap;
+
+	/* WAL: the plain images of frames 0..held_n-1 of the generation this
+	 * file began (its header written here: held_on), as sealed into them;
+	 * room for held_cap. held_open: no frame of the generation lies past
+	 * them (else frames past them were written without being held). See
+	 * "Frames held in memory" in the file comment. */
+	uint8_t *held;
+	uint32_t held_n, held_cap;
+	int held_on, held_open;
 
 	int lock_level; /* main db: the lock SQLite holds on it */
 } vfs_file;
@@ -250,6 +283,43 @@ static const char *register_failure;
 static sqlite3_vfs vios_vfs;
 
 static const uint8_t zero_page[PAGE];
+
+/* --- nonces ----------------------------------------------------------- */
+
+/*
+ * Every seal takes a fresh random nonce. libsodium's randombytes_buf() is a
+ * getrandom() system call per 256 bytes, which cost as much as the sealing
+ * itself, so nonces come NONCE_BATCH at a time into a per-thread pool:
+ * ChaCha20 output (randombytes_buf_deterministic) under a 32-byte seed
+ * fresh from the OS generator, one system call a batch; each is handed out
+ * once (they are no secret). A child made by fork() starts with a copy of
+ * its parent's pool, so the pool is dropped when the fork count (bumped in
+ * the child) moved on: a nonce is never used twice under a key even then.
+ */
+#define NONCE_BATCH 128
+
+static volatile unsigned fork_count;
+static _Thread_local uint8_t nonce_pool[NONCE_BATCH * NONCE];
+static _Thread_local unsigned nonce_left, nonce_fork;
+
+static void nonce_after_fork(void)
+{
+	fork_count++;
+}
+
+static void next_nonce(uint8_t out[NONCE])
+{
+	uint8_t seed[randombytes_SEEDBYTES];
+
+	if (nonce_left == 0 || nonce_fork != fork_count) {
+		randombytes_buf(seed, sizeof(seed));
+		randombytes_buf_deterministic(nonce_pool, sizeof(nonce_pool), seed);
+		sodium_memzero(seed, sizeof(seed));
+		nonce_left = NONCE_BATCH;
+		nonce_fork = fork_count;
+	}
+	memcpy(out, nonce_pool + (size_t)(--nonce_left) * NONCE, NONCE);
+}
 
 /* --- units ------------------------------------------------------------ */
 
@@ -295,9 +365,15 @@ static void seal_unit(int kind, const uint8_t *key, uint64_t pos,
 	uint8_t ad[AD_LEN], *m = scratch, *c = scratch + UNIT_MAX;
 
 	make_ad(ad, kind, pos, 0);
+	next_nonce(disk + res);
+	if (tail == 0) {
+		/* a page or a frame: the message is one run, sealed in place */
+		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(disk, disk + res + NONCE, NULL,
+			img, mlen, ad, sizeof(ad), NULL, disk + res, key);
+		return;
+	}
 	memcpy(m, img, res);
 	memcpy(m + res, img + res + RESERVE, tail);
-	randombytes_buf(disk + res, NONCE);
 	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(c, disk + res + NONCE, NULL,
 		m, mlen, ad, sizeof(ad), NULL, disk + res, key);
 	memcpy(disk, c, res);
@@ -307,8 +383,8 @@ static void seal_unit(int kind, const uint8_t *key, uint64_t pos,
 
 /*
  * Opens the sealed unit disk into img, reserved bytes zeroed. 0, or -1 when
- * it does not authenticate (img untouched then). img may equal disk. legacy
- * as for make_ad().
+ * it does not authenticate (img zeroed, or untouched, then). img may equal
+ * disk. legacy as for make_ad().
  */
 static int open_unit(int kind, const uint8_t *key, uint64_t pos, int legacy,
 		     const uint8_t *disk, uint8_t *img, uint8_t *scratch)
@@ -318,6 +394,15 @@ static int open_unit(int kind, const uint8_t *key, uint64_t pos, int legacy,
 	uint8_t ad[AD_LEN], *c = scratch, *m = scratch + UNIT_MAX;
 
 	make_ad(ad, kind, pos, legacy);
+	if (tail == 0) {
+		/* a page or a frame: opened in one run (libsodium checks the
+		 * tag before it writes img, and zeroes img when it fails) */
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(img, NULL, disk, mlen,
+				disk + res + NONCE, ad, sizeof(ad), disk + res, key) != 0)
+			return -1;
+		memset(img + res, 0, RESERVE);
+		return 0;
+	}
 	memcpy(c, disk, res);
 	memcpy(c + res, disk + res + RESERVE, tail);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, c, mlen,
@@ -442,11 +527,77 @@ static int store_frame(vfs_file *f, sqlite3_int64 off, const uint8_t *img, int p
 	return store_unit(f, off, img);
 }
 
+/* --- WAL frames held in memory ----------------------------------------- */
+
+/* Forgets the held frames (wiped) until the next WAL header is written. */
+static void held_stop(vfs_file *f)
+{
+	if (f->held)
+		sodium_memzero(f->held, (size_t)f->held_n * FRAME);
+	f->held_n = 0;
+	f->held_on = 0;
+	f->held_open = 0;
+}
+
+/* The held image of the frame at start, or NULL when it is not held. */
+static uint8_t *held_frame(vfs_file *f, sqlite3_int64 start)
+{
+	sqlite3_int64 k = (start - WAL_HDR) / FRAME;
+
+	return f->held_on && k < f->held_n ? f->held + (size_t)k * FRAME : NULL;
+}
+
+/* 1 when the frame at start is the next of the generation begun here. */
+static int held_next(const vfs_file *f, sqlite3_int64 start)
+{
+	return f->held_open && (start - WAL_HDR) / FRAME == f->held_n;
+}
+
+/* Keeps img (the unit just sealed at held_n, reserved bytes zeroed as a
+ * read returns them); when HELD_MAX are held or memory is short, the frames
+ * held stay so and the ones after are not held. The old buffer is wiped,
+ * not realloc'd. */
+static void held_append(vfs_file *f, const uint8_t *img)
+{
+	uint32_t cap = f->held_cap ? 2 * f->held_cap : 64;
+	uint8_t *p, *dst;
+
+	if (f->held_n == f->held_cap) {
+		if (cap > HELD_MAX || (p = malloc((size_t)cap * FRAME)) == NULL) {
+			f->held_open = 0;
+			return;
+		}
+		if (f->held) {
+			memcpy(p, f->held, (size_t)f->held_n * FRAME);
+			sodium_memzero(f->held, (size_t)f->held_n * FRAME);
+			free(f->held);
+		}
+		f->held = p;
+		f->held_cap = cap;
+	}
+	dst = f->held + (size_t)f->held_n++ * FRAME;
+	memcpy(dst, img, FRAME);
+	memset(dst + FRAME_HDR + BODY, 0, RESERVE);
+}
+
+/* The WAL was cut to size bytes: frames past it are held no more. */
+static void held_truncate(vfs_file *f, sqlite3_int64 size)
+{
+	sqlite3_int64 keep = size < WAL_HDR ? 0 : (size - WAL_HDR) / FRAME;
+
+	if (!f->held_on || keep >= f->held_n)
+		return;
+	sodium_memzero(f->held + (size_t)keep * FRAME, (size_t)(f->held_n - keep) * FRAME);
+	f->held_n = (uint32_t)keep;
+	if (size < WAL_HDR)
+		held_stop(f);
+}
+
 static void pending_clear(vfs_file *f)
 {
 	f->pend_state = 0;
-	sodium_memzero(f->pend, sizeof(f->pend));
-	memset(f->pend_mask, 0, sizeof(f->pend_mask));
+	sodium_memzero(f->pend, sizeof(f->u->pend));
+	memset(f->pend_mask, 0, sizeof(f->u->pend_mask));
 }
 
 /*
@@ -466,6 +617,7 @@ static int flush_pending(vfs_file *f)
 		pending_clear(f);
 		return rc;
 	}
+	held_stop(f); /* a header whose page never came: not a frame to hold */
 	rc = load_unit(f, f->pend_off, f->plain);
 	if (rc == SQLITE_OK) {
 		for (size_t i = 0; i < FRAME; i++)
@@ -476,7 +628,7 @@ static int flush_pending(vfs_file *f)
 		rc = SQLITE_IOERR_WRITE;
 	}
 	pending_clear(f);
-	sodium_memzero(f->plain, sizeof(f->plain));
+	sodium_memzero(f->plain, sizeof(f->u->plain));
 	return rc;
 }
 
@@ -774,7 +926,7 @@ static int idx_load(vfs_file *f)
 		idx_fail("%s is missing, and page 1 says this store has one", ix->path);
 		rc = SQLITE_IOERR_AUTH;
 	}
-	sodium_memzero(f->plain, sizeof(f->plain));
+	sodium_memzero(f->plain, sizeof(f->u->plain));
 	if (rc != SQLITE_OK)
 		return rc;
 	if ((rc = idx_fresh(ix, pages, 0)) != SQLITE_OK)
@@ -921,6 +1073,17 @@ static int index_foreign(store_key *sk, uint32_t flag, const uint8_t *bytes)
 	return foreign;
 }
 
+/* 1 when the loaded index records a live WAL generation. */
+static int index_wal_live(store_key *sk)
+{
+	int live;
+
+	pthread_mutex_lock(&sk->ix.lock);
+	live = sk->ix.loaded && (sk->ix.flags & IDX_WAL_LIVE);
+	pthread_mutex_unlock(&sk->ix.lock);
+	return live;
+}
+
 /* The pages the index lists are durable: it is written if it changed. */
 static int index_commit(store_key *sk)
 {
@@ -1005,7 +1168,7 @@ static int main_verify(vfs_file *f)
 	}
 	for (uint32_t p = 1; p <= n && rc == SQLITE_OK; p++)
 		rc = main_load(f, p, f->plain);
-	sodium_memzero(f->plain, sizeof(f->plain));
+	sodium_memzero(f->plain, sizeof(f->u->plain));
 	return rc;
 }
 
@@ -1033,7 +1196,7 @@ static int main_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 		off += take;
 		n -= take;
 	}
-	sodium_memzero(f->plain, sizeof(f->plain));
+	sodium_memzero(f->plain, sizeof(f->u->plain));
 	return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
 }
 
@@ -1114,7 +1277,15 @@ static int wal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 	while (n > 0) {
 		sqlite3_int64 start = WAL_HDR + (off - WAL_HDR) / FRAME * FRAME;
 		int in = (int)(off - start), take = FRAME - in < n ? FRAME - in : n;
+		const uint8_t *img = held_frame(f, start);
 
+		if (img) {
+			memcpy(out, img + in, (size_t)take);
+			out += take;
+			off += take;
+			n -= take;
+			continue;
+		}
 		rc = load_unit(f, start, f->plain);
 		if (rc == SQLITE_DONE) {
 			short_read = 1;
@@ -1123,7 +1294,7 @@ static int wal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 			 * log (plain is zeroed, so its page number is 0) */
 		} else if (rc != SQLITE_OK) {
 			memset(out, 0, (size_t)n);
-			sodium_memzero(f->plain, sizeof(f->plain));
+			sodium_memzero(f->plain, sizeof(f->u->plain));
 			return rc;
 		}
 		memcpy(out, f->plain + in, (size_t)take);
@@ -1131,7 +1302,7 @@ static int wal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 		off += take;
 		n -= take;
 	}
-	sodium_memzero(f->plain, sizeof(f->plain));
+	sodium_memzero(f->plain, sizeof(f->u->plain));
 	return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
 }
 
@@ -1152,13 +1323,40 @@ static int new_generation(const uint8_t *old_salt, const uint8_t *new_salt)
 /* One write's share of the frame at start: bytes [in, in+take) of it. */
 static int wal_write_frame(vfs_file *f, sqlite3_int64 start, int in, const uint8_t *buf, int take)
 {
+	uint8_t *img;
 	int rc;
 
 	if (f->pend_state && f->pend_off != start && (rc = flush_pending(f)) != SQLITE_OK)
 		return rc;
-	if (!f->pend_state) {
-		if (in == 0 && take == FRAME)
-			return store_frame(f, start, buf, 1);
+	if (!f->pend_state && (img = held_frame(f, start)) != NULL) {
+		/* a frame of this generation rewritten (a header by
+		 * walRewriteChecksums, a page in place): from its held image */
+		memcpy(f->plain, img, FRAME);
+		memcpy(f->plain + in, buf, (size_t)take);
+		if ((rc = store_frame(f, start, f->plain, in + take > FRAME_HDR)) == SQLITE_OK) {
+			memcpy(img, f->plain, FRAME);
+			memset(img + FRAME_HDR + BODY, 0, RESERVE);
+		} else
+			held_stop(f);
+		sodium_memzero(f->plain, sizeof(f->u->plain));
+		return rc;
+	}
+	if (!f->pend_state && held_next(f, start) && in == 0 && take == FRAME_HDR) {
+		/* the next frame's header: whatever lies there on disk is of
+		 * an older generation, so it is not read */
+		f->pend_state = 1;
+		f->pend_off = start;
+	} else if (!f->pend_state) {
+		if (in == 0 && take == FRAME) {
+			rc = store_frame(f, start, buf, 1);
+			if (rc == SQLITE_OK && held_next(f, start))
+				held_append(f, buf);
+			else if (rc != SQLITE_OK || f->held_open)
+				held_stop(f);
+			return rc;
+		}
+		if (f->held_open && (start - WAL_HDR) / FRAME >= f->held_n)
+			held_stop(f); /* a part of the next frame, or past it: not in SQLite's order */
 		rc = load_unit(f, start, f->plain);
 		if (rc == SQLITE_OK && (in != 0 || take != FRAME_HDR ||
 					!new_generation(f->plain + 8, buf + 8))) {
@@ -1167,10 +1365,10 @@ static int wal_write_frame(vfs_file *f, sqlite3_int64 start, int in, const uint8
 			 * nothing is held back once SQLite's call returns */
 			memcpy(f->plain + in, buf, (size_t)take);
 			rc = store_frame(f, start, f->plain, in + take > FRAME_HDR);
-			sodium_memzero(f->plain, sizeof(f->plain));
+			sodium_memzero(f->plain, sizeof(f->u->plain));
 			return rc;
 		}
-		sodium_memzero(f->plain, sizeof(f->plain));
+		sodium_memzero(f->plain, sizeof(f->u->plain));
 		if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_IOERR_AUTH)
 			return rc;
 		if (in != 0 || take != FRAME_HDR)
@@ -1184,6 +1382,10 @@ static int wal_write_frame(vfs_file *f, sqlite3_int64 start, int in, const uint8
 	if (memchr(f->pend_mask, 0, FRAME) != NULL)
 		return SQLITE_OK;
 	rc = store_frame(f, start, f->pend, 1);
+	if (rc == SQLITE_OK && held_next(f, start))
+		held_append(f, f->pend);
+	else if (rc != SQLITE_OK || f->held_open)
+		held_stop(f);
 	pending_clear(f);
 	return rc;
 }
@@ -1198,10 +1400,12 @@ static int wal_write(vfs_file *f, const uint8_t *buf, int n, sqlite3_int64 off)
 			return SQLITE_IOERR_WRITE;
 		/* a new WAL generation forgets the frames: the index, which
 		 * records the new salts as the live generation's, first */
+		held_stop(f);
 		if ((rc = flush_pending(f)) != SQLITE_OK ||
 		    (rc = index_side(f->sk, IDX_WAL_LIVE, buf + 16)) != SQLITE_OK ||
 		    (rc = real_write(f, buf, WAL_HDR, 0)) != SQLITE_OK)
 			return rc;
+		f->held_on = f->held_open = 1; /* its frames start now, at frame 0 */
 		buf += WAL_HDR;
 		off += WAL_HDR;
 		n -= WAL_HDR;
@@ -1376,9 +1580,12 @@ static int enc_close(sqlite3_file *pFile)
 	rc2 = f->real->pMethods->xClose(f->real);
 	key_release(f->sk);
 	f->sk = NULL;
-	sodium_memzero(f->plain, sizeof(f->plain));
-	sodium_memzero(f->pend, sizeof(f->pend));
-	sodium_memzero(f->scratch, sizeof(f->scratch));
+	sodium_memzero(f->u, sizeof(*f->u));
+	free(f->u);
+	f->u = NULL;
+	held_stop(f);
+	free(f->held);
+	f->held = NULL;
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
@@ -1445,6 +1652,8 @@ static int enc_truncate(sqlite3_file *pFile, sqlite3_int64 size)
 		rc = index_commit(f->sk);
 	if (rc != SQLITE_OK)
 		return rc;
+	if (f->kind == KIND_WAL)
+		held_truncate(f, size);
 	return f->real->pMethods->xTruncate(f->real, size);
 }
 
@@ -1456,8 +1665,15 @@ static int enc_sync(sqlite3_file *pFile, int flags)
 	if ((rc = flush_pending(f)) != SQLITE_OK ||
 	    (rc = f->real->pMethods->xSync(f->real, flags)) != SQLITE_OK)
 		return rc;
-	/* the database's pages are durable: so may the index be */
-	return f->kind == KIND_MAIN ? index_commit(f->sk) : SQLITE_OK;
+	/* the database's pages are durable: so may the index be. While a
+	 * WAL generation is live, every page a checkpoint wrote since the
+	 * last index is a frame of it, which recovery after a crash plays
+	 * again before the database is read; the index is written before
+	 * that WAL can go (new header, truncation, deletion, unlock, close),
+	 * so it waits for that: one index write per checkpoint, not two */
+	if (f->kind != KIND_MAIN || index_wal_live(f->sk))
+		return SQLITE_OK;
+	return index_commit(f->sk);
 }
 
 static int enc_file_size(sqlite3_file *pFile, sqlite3_int64 *pSize)
@@ -1871,17 +2087,25 @@ static int vfs_open(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
 	}
 	if (rc != SQLITE_OK)
 		return rc;
-	f->real = (sqlite3_file *)((char *)f + REAL_OFFSET);
-	rc = base->xOpen(base, zName, f->real, flags, pOutFlags);
-	if (rc != SQLITE_OK) {
-		if (f->real->pMethods)
-			f->real->pMethods->xClose(f->real);
+	if ((f->u = calloc(1, sizeof(*f->u))) == NULL) {
 		key_release(f->sk);
 		f->sk = NULL;
-		return rc;
+		return SQLITE_NOMEM;
 	}
-	if (f->kind == KIND_MAIN && (rc = key_bind_file(&f->sk, zName)) != SQLITE_OK) {
+	f->pend = f->u->pend;
+	f->pend_mask = f->u->pend_mask;
+	f->disk = f->u->disk;
+	f->plain = f->u->plain;
+	f->scratch = f->u->scratch;
+	f->real = (sqlite3_file *)((char *)f + REAL_OFFSET);
+	rc = base->xOpen(base, zName, f->real, flags, pOutFlags);
+	if (rc == SQLITE_OK && f->kind == KIND_MAIN && (rc = key_bind_file(&f->sk, zName)) != SQLITE_OK)
 		f->real->pMethods->xClose(f->real);
+	else if (rc != SQLITE_OK && f->real->pMethods)
+		f->real->pMethods->xClose(f->real);
+	if (rc != SQLITE_OK) {
+		free(f->u);
+		f->u = NULL;
 		key_release(f->sk);
 		f->sk = NULL;
 		return rc;
@@ -1997,6 +2221,10 @@ static void register_vfs(void)
 
 	if (sodium_init() < 0) {
 		register_failure = "libsodium failed to initialise";
+		return;
+	}
+	if (pthread_atfork(NULL, NULL, nonce_after_fork) != 0) {
+		register_failure = "pthread_atfork failed";
 		return;
 	}
 	base = sqlite3_vfs_find(NULL);

@@ -1314,6 +1314,139 @@ static void test_vfs__many_pages_with_a_small_cache_pass_integrity_check(void **
 	assert_no_plaintext(sb, "after many pages");
 }
 
+/*
+ * The VFS holds in memory the frames it wrote in the WAL's current
+ * generation (at most 1024) and reads those from memory, not from disk.
+ * A generation longer than that, frames rewritten in place by a spilled
+ * transaction, and checkpoints that read the frames back all give the rows
+ * that were written, in this process and after it reopens the store.
+ */
+/* A digest of every row of m, in id order, into out. */
+static void digest_m(sqlite3 *db, uint8_t out[32])
+{
+	crypto_generichash_state h;
+	sqlite3_stmt *pStmt = NULL;
+
+	crypto_generichash_init(&h, NULL, 0, 32);
+	if (sqlite3_prepare_v2(db, "SELECT id, v, b FROM m ORDER BY id", -1, &pStmt, NULL) != SQLITE_OK)
+		fail_msg("digest: %s", sqlite3_errmsg(db));
+	while (sqlite3_step(pStmt) == SQLITE_ROW)
+		for (int c = 0; c < 3; c++) {
+			const void *p = sqlite3_column_blob(pStmt, c);
+			int n = sqlite3_column_bytes(pStmt, c);
+			uint8_t len[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24) };
+
+			crypto_generichash_update(&h, len, 4);
+			if (n > 0)
+				crypto_generichash_update(&h, p, (size_t)n);
+		}
+	sqlite3_finalize(pStmt);
+	crypto_generichash_final(&h, out, 32);
+}
+
+static void test_vfs__wal_generations_past_the_held_frames_read_back(void **state)
+{
+	sandbox *sb = *state;
+	sqlite3 *db = open_store(sb, "wal");
+	uint8_t sum[32], now[32];
+
+	exec_ok(db, "PRAGMA wal_autocheckpoint=0");
+	exec_ok(db, "CREATE TABLE m(id INTEGER PRIMARY KEY, v TEXT, b BLOB)");
+	/* one commit of some 1500 pages: past the 1024 frames held */
+	exec_ok(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+		    "INSERT INTO m SELECT i, '" CANARY " ' || i, zeroblob(1800) FROM n");
+	exec_ok(db, "UPDATE m SET b = randomblob(1700) WHERE id % 7 = 0");
+	/* a spilled transaction rewrites frames it wrote before */
+	exec_ok(db, "PRAGMA cache_size=5");
+	exec_ok(db, "BEGIN; UPDATE m SET v = v || '.' WHERE id % 3 = 0;"
+		    "UPDATE m SET v = v || ':' WHERE id % 3 = 0; COMMIT");
+	exec_ok(db, "PRAGMA cache_size=2000");
+	assert_true(query_int(db, "PRAGMA wal_checkpoint") == 0);
+	/* a new generation, held whole, then checkpointed */
+	exec_ok(db, "UPDATE m SET b = randomblob(900) WHERE id % 11 = 0");
+	exec_ok(db, "DELETE FROM m WHERE id % 13 = 0");
+	digest_m(db, sum);
+	assert_integrity_ok(db);
+	exec_ok(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	digest_m(db, now);
+	assert_memory_equal(now, sum, 32);
+	exec_ok(db, "UPDATE m SET v = v || '!' WHERE id % 5 = 0");
+	digest_m(db, sum);
+	close_store(db);
+
+	db = open_store(sb, NULL);
+	assert_integrity_ok(db);
+	digest_m(db, now);
+	assert_memory_equal(now, sum, 32);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM m"), 3000 - 3000 / 13);
+	close_store(db);
+	assert_no_plaintext(sb, "after generations past the held frames");
+}
+
+/* Fills a fresh store at path with the same pages each time; closed. */
+static void fill_fresh(const char *path, const uint8_t *key)
+{
+	sqlite3 *db = NULL;
+
+	if (vios_vfs_open(&db, path, key, 1) != 0)
+		fail_msg("vios_vfs_open: %s", vios_error_last());
+	exec_ok(db, "CREATE TABLE f(id INTEGER PRIMARY KEY, b BLOB);"
+		    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) "
+		    "INSERT INTO f SELECT i, zeroblob(1000) FROM n");
+	assert_int_equal(sqlite3_close_v2(db), SQLITE_OK);
+}
+
+/* The nonces of every page of the database at path, appended to out. */
+static size_t page_nonces(uint8_t (*out)[24], size_t have, const char *path)
+{
+	size_t len;
+	uint8_t *buf = slurp(path, &len);
+
+	for (size_t off = 0; off + PAGE <= len; off += PAGE)
+		memcpy(out[have++], buf + off + PAGE - 40, 24);
+	free(buf);
+	return have;
+}
+
+/*
+ * Nonces come from a per-thread pool: a child made by fork() must not hand
+ * out the ones its parent has yet to use. Both fill a fresh store the same
+ * way after the fork (with the same key, the worst case); no nonce of one
+ * is a nonce of the other.
+ */
+static void test_vfs__a_forked_child_seals_under_nonces_of_its_own(void **state)
+{
+	sandbox *sb = *state;
+	char pa[160], pb[160];
+	uint8_t (*nonces)[24] = calloc(4096, 24);
+	sqlite3 *db = open_store(sb, "wal");
+	size_t n;
+	pid_t pid;
+	int st;
+
+	assert_non_null(nonces);
+	exec_ok(db, "CREATE TABLE t(x)"); /* the parent's pool is begun */
+	close_store(db);
+	snprintf(pa, sizeof(pa), "%s/parent.db", sb->dir);
+	snprintf(pb, sizeof(pb), "%s/child.db", sb->dir);
+	if ((pid = fork()) == 0) {
+		fill_fresh(pb, sb->key);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	fill_fresh(pa, sb->key);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	n = page_nonces(nonces, 0, pa);
+	n = page_nonces(nonces, n, pb);
+	assert_true(n > 20);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (memcmp(nonces[i], nonces[j], 24) == 0)
+				fail_msg("pages %zu and %zu were sealed under the same nonce", i, j);
+	free(nonces);
+}
+
 /* --- temp files ---------------------------------------------------------- */
 
 static void test_vfs__temp_files_never_reach_the_os(void **state)
@@ -1393,6 +1526,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vfs__a_kill_before_the_index_is_written_leaves_a_sound_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__an_older_wal_or_a_made_up_journal_is_not_played_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__many_pages_with_a_small_cache_pass_integrity_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__wal_generations_past_the_held_frames_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__a_forked_child_seals_under_nonces_of_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__temp_files_never_reach_the_os, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__attach_and_vacuum_into_a_file_are_refused, setup, teardown),
 	};
