@@ -7,6 +7,8 @@
 #   make report-sweep the report's attacker over REPORT_SEEDS (500) random
 #                     grids (tests/tools/report_attack.py)
 #   make bench        ratios against plain SQLite, libsodium and the CLI pipeline
+#   make bench-scale  a municipality's school year: BENCH_SCALE_SCHOOLS (50) x
+#                     BENCH_SCALE_WEEKS (40), merge and audit timed (not in check)
 #   make fuzz         libFuzzer targets for FUZZ_SECONDS each (or FUZZ_RUNS
 #                     executions; FUZZ_TARGETS="age covenant" for some only)
 #   make install      PREFIX/bin/vios, its man page and bash completion, the
@@ -43,6 +45,8 @@ FUZZ_SECONDS ?= 30
 FUZZ_RUNS ?= 0
 FUZZ_TARGETS ?=
 BENCH_ROWS ?= 100000
+BENCH_SCALE_SCHOOLS ?= 50
+BENCH_SCALE_WEEKS ?= 40
 FAULTS ?= 1
 DEPS ?= tools/deps.sh
 FUZZ_CC ?= clang
@@ -87,9 +91,11 @@ TOOL_DIRS := tools tests/tools
 TOOL_SRC := $(sort $(foreach d,$(TOOL_DIRS),$(wildcard $(d)/t_*.c)))
 TOOL_BIN := $(addprefix $(BUILD)/tools/,$(basename $(notdir $(TOOL_SRC))))
 BENCH_BIN := $(BUILD)/tools/bench
+BENCH_SCALE_BIN := $(BUILD)/tools/bench_scale
 SCHEMA := $(sort $(wildcard schema/*.sql))
 vpath t_%.c $(TOOL_DIRS)
 vpath bench.c tools
+vpath bench_scale.c tools
 
 # What must hold before anything is compiled: make check and make demo
 # install their packages; the rest only check (see pkgs-present).
@@ -97,13 +103,13 @@ ifneq ($(filter check,$(MAKECMDGOALS)),)
 GATE := deps-check
 else ifneq ($(filter demo,$(MAKECMDGOALS)),)
 GATE := deps-demo
-else ifneq ($(filter bench,$(MAKECMDGOALS)),)
+else ifneq ($(filter bench bench-scale,$(MAKECMDGOALS)),)
 GATE := bench-present
 else
 GATE := pkgs-present
 endif
 
-.PHONY: report-sweep all check demo bench fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
+.PHONY: report-sweep all check demo bench bench-scale fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
 all: $(VIOS_BIN) $(if $(filter vios,$(VIOS_BIN)),vios.1)
 
 deps:
@@ -167,6 +173,13 @@ report-sweep: $(BUILD)/tools/t_report
 
 bench: bench-present $(VIOS_BIN) $(BENCH_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" $(BENCH_BIN) --rows $(BENCH_ROWS) $(if $(BENCH_JSON),--json $(BENCH_JSON))
+
+# A municipality's school year (tools/bench_scale.c): BENCH_SCALE_SCHOOLS
+# schools x BENCH_SCALE_WEEKS weeks, then hub merge, audit verify, flows and
+# replay timed, with each one's peak RSS. Not part of check: the full run
+# takes many minutes (5 x 4 is a quick one).
+bench-scale: bench-present $(VIOS_BIN) $(BENCH_SCALE_BIN)
+	@VIOS="$(abspath $(VIOS_BIN))" nice $(BENCH_SCALE_BIN) --schools $(BENCH_SCALE_SCHOOLS) --weeks $(BENCH_SCALE_WEEKS)
 
 # ---- fuzz: libFuzzer targets tools/fuzz/fuzz_*.c, built with clang against
 # the library recompiled with clang and sanitizers into FUZZ_BUILD (objects

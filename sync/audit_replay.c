@@ -3,6 +3,11 @@
  * audit.h for the contract and audit_internal.h for how the audit's files divide the work.
  * Each sender's access log heads (vios-payload-2) are followed along its chain: a log that went
  * back is counted, and a finding when the replay records (log_follow).
+ *
+ * Memory stays flat as history grows: one bundle's bytes and ops at a time,
+ * a header per sender's cursor, the throwaway store's page cache bounded
+ * (store.c, STORE_TEMP_CACHE_KIB) and libgit2's object cache and pack windows
+ * bounded (git.c). docs/performance.md has the figures.
  */
 #include "sync/audit_internal.h"
 #include "sync/chain.h"

@@ -40,9 +40,27 @@ int vios_git_error(int rc, const char *what)
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_rc;
 
+/*
+ * libgit2's memory, bounded for every repository vios opens (the audit's
+ * mirror reads a whole hub's history, object by object): its object cache
+ * holds at most GIT_CACHE_MAX bytes (libgit2's default is 256 MiB; vios
+ * reads each commit, tree and blob once or twice, so a small cache loses
+ * little), and pack files are mapped in windows of GIT_WINDOW_SIZE, at most
+ * GIT_MAPPED_LIMIT at a time (the defaults on 64-bit, 1 GiB and 8 GiB, let
+ * the mapped and touched pages of every pack read stay resident).
+ */
+#define GIT_CACHE_MAX (8 << 20)
+#define GIT_WINDOW_SIZE (4 << 20)
+#define GIT_MAPPED_LIMIT (16 << 20)
+
 static void init_once(void)
 {
-	init_rc = git_libgit2_init();
+	if ((init_rc = git_libgit2_init()) < 0)
+		return;
+	if ((init_rc = git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)GIT_CACHE_MAX)) < 0 ||
+	    (init_rc = git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)GIT_WINDOW_SIZE)) < 0 ||
+	    (init_rc = git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)GIT_MAPPED_LIMIT)) < 0)
+		return;
 }
 
 int vios_git_init(void)

@@ -23,10 +23,15 @@
 
 /*
  * Decrypted pages stay in SQLite's page cache (process memory only), so a
- * page is opened once per command rather than on every read: up to 64 MiB,
- * allocated as used. tools/bench.c measures with the same setting.
+ * page is opened once per command rather than on every read: up to 64 MiB
+ * (KiB here), allocated as used. tools/bench.c measures with the same
+ * setting. A throwaway store (vios_store_open_temp: the audit's replay) is
+ * written once and read back once, and its whole history may be larger than
+ * any one node's store: its cache is bounded to STORE_TEMP_CACHE_KIB, so the
+ * replay's memory stays flat as history grows (docs/performance.md).
  */
-#define STORE_PRAGMAS "PRAGMA cache_size = -65536"
+#define STORE_CACHE_KIB 65536
+#define STORE_TEMP_CACHE_KIB 8192
 
 extern const char *const vios_schema_migrations[];
 extern const size_t vios_schema_migration_count;
@@ -128,16 +133,19 @@ static int private_mode(const char *path)
 	return 0;
 }
 
-/* Opens the store at st->path under key (creating it when create is 1),
- * and migrates it. */
-static int open_at(vios_store *st, const uint8_t *key, int create)
+/* Opens the store at st->path under key (creating it when create is 1)
+ * with a page cache of up to cache_kib KiB, and migrates it. */
+static int open_at(vios_store *st, const uint8_t *key, int create, int cache_kib)
 {
+	char pragma[48];
 	int error;
 
-	if ((error = vios_vfs_register()) < 0 ||
+	assert(cache_kib > 0);
+	if ((error = vios_snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%d", cache_kib)) < 0 ||
+	    (error = vios_vfs_register()) < 0 ||
 	    (error = vios_vfs_open(&st->db, st->path, key, create)) < 0 ||
 	    (error = private_mode(st->path)) < 0 ||
-	    (error = exec(st->db, STORE_PRAGMAS, "opening the store")) < 0 ||
+	    (error = exec(st->db, pragma, "opening the store")) < 0 ||
 	    (error = migrate(st->db)) < 0)
 		return error;
 	return 0;
@@ -201,7 +209,7 @@ int vios_store_open(vios_store **out, const vios_node *node)
 		goto done;
 	st->held = 1;
 	if ((error = vios_node_subkey(key, node, 2, "viosstor")) < 0 ||
-	    (error = open_at(st, key, node->fresh)) < 0)
+	    (error = open_at(st, key, node->fresh, STORE_CACHE_KIB)) < 0)
 		goto done;
 	error = 0;
 done:
@@ -236,7 +244,7 @@ int vios_store_open_temp(vios_store **out, const vios_node *node, const char *di
 	}
 	randombytes_buf(key, 32);
 	/* a crash loses a throwaway store anyway: no fsync per transaction */
-	if ((error = open_at(st, key, 1)) == 0)
+	if ((error = open_at(st, key, 1, STORE_TEMP_CACHE_KIB)) == 0)
 		error = exec(st->db, "PRAGMA synchronous = OFF", "opening the store");
 done:
 	sodium_free(key);
@@ -296,7 +304,7 @@ int vios_store_reacquire(vios_store *st)
 		return vios_error_nomem();
 	if ((error = vios_run_hold(st->node->home, VIOS_RUN_STORE, VIOS_RUN_WAIT_MS)) < 0)
 		goto done;
-	if ((error = vios_node_subkey(key, st->node, 2, "viosstor")) < 0 || (error = open_at(st, key, 0)) < 0) {
+	if ((error = vios_node_subkey(key, st->node, 2, "viosstor")) < 0 || (error = open_at(st, key, 0, STORE_CACHE_KIB)) < 0) {
 		sqlite3_close_v2(st->db);
 		st->db = NULL;
 		vios_run_release(st->node->home, VIOS_RUN_STORE);
