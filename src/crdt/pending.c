@@ -262,6 +262,24 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 	crdt_classifier_init(&cl, st);
 	memset(&rd, 0, sizeof(rd));
 	crdt_ctx_init(&rd.cx, st);
+	/* the array at its size at once: a first export lists a million ops */
+	if (max == 0) {
+		rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(ops), 0) FROM crdt_change"
+					" WHERE sealed_in IS NULL AND seq > ?1", -1, &pStmt, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(pStmt, 1, after_seq);
+			if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+				sqlite3_int64 want = sqlite3_column_int64(pStmt, 0);
+				if (want > 0 && (a.v = malloc((size_t)want * sizeof(*a.v))) != NULL)
+					a.cap = (size_t)want;
+				rc = SQLITE_DONE;
+			}
+		}
+		sqlite3_finalize(pStmt);
+		pStmt = NULL;
+		if ((error = vios_store_error(st->db, rc, "listing pending changes")) < 0)
+			goto done;
+	}
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT seq, hlc, node, tbl, pk, cols, vals, bases FROM crdt_change"
 				" WHERE sealed_in IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2", -1, &pStmt, NULL);
