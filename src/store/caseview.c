@@ -115,13 +115,19 @@ int vios_caseview_rows(vios_caseview_row **out, size_t *n, vios_store *st, const
 	 * The order is the merge order a receiver needs (a reference's target
 	 * first); within a table by id. signals is a comma-separated list of
 	 * ids (src/store/records.c writes it without spaces; spaces are
-	 * dropped anyway).
+	 * dropped anyway), split into its ids so each signal is looked up by
+	 * its key (a search of every signal for each case made the first export
+	 * of a school quadratic).
 	 */
 	static const char zSql[] =
-		"WITH c AS (SELECT id, origin, pupil_id, ',' || replace(coalesce(signals, ''), ' ', '') || ',' AS sl"
-		"           FROM case_file WHERE id = ?1)"
+		"WITH RECURSIVE c AS (SELECT id, origin, pupil_id FROM case_file WHERE id = ?1),"
+		" split(sid, rest) AS (SELECT NULL, replace(coalesce(signals, ''), ' ', '') || ','"
+		"  FROM case_file WHERE id = ?1"
+		"  UNION ALL SELECT substr(rest, 1, instr(rest, ',') - 1), substr(rest, instr(rest, ',') + 1)"
+		"  FROM split WHERE rest <> '')"
 		" SELECT 'pupil', p.id, 1 FROM pupil p, c WHERE p.id = c.pupil_id AND p.origin = ?2"
-		" UNION ALL SELECT 'signal', s.id, 2 FROM signal s, c WHERE s.origin = ?2 AND instr(c.sl, ',' || s.id || ',') > 0"
+		" UNION ALL SELECT 'signal', s.id, 2 FROM signal s"
+		"  WHERE s.id IN (SELECT sid FROM split WHERE sid <> '') AND s.origin = ?2"
 		" UNION ALL SELECT 'case_file', c.id, 3 FROM c WHERE c.origin = ?2"
 		" UNION ALL SELECT 'meeting', m.id, 4 FROM meeting m WHERE m.case_id = ?1 AND m.origin = ?2"
 		" UNION ALL SELECT 'agreement', a.id, 5 FROM agreement a WHERE a.origin = ?2"
