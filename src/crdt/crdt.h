@@ -209,6 +209,9 @@ typedef struct {
 	vios_crdt_op op;
 	vios_crdt_category category; /* with VIOS_PENDING_CLASSIFY, else NONE */
 	uint32_t roles;              /* with VIOS_PENDING_CLASSIFY: case rows' roles */
+	int borrowed;                /* op.node, tbl, pk and col are not the op's own but the
+					listing's (block, or static): vios_crdt_pending_free knows */
+	void *block;                 /* memory of the listing, on one of its ops; NULL elsewhere */
 } vios_crdt_pending_op;
 
 #define VIOS_PENDING_CLASSIFY 1u

@@ -14,11 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing array of pending ops. */
+/* A growing array of pending ops, and the block their changes' node, table
+ * and record ids are copied into once per change (arena: used, size). */
 typedef struct {
 	vios_crdt_pending_op *v;
 	size_t n, cap;
+	char *arena;
+	size_t used, size;
 } oparray;
+
+/* s in a's block, or NULL when it is full (the op then owns a copy). */
+static char *arena_copy(oparray *a, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p;
+
+	if (a->arena == NULL || a->size - a->used < len)
+		return NULL;
+	p = a->arena + a->used;
+	memcpy(p, s, len);
+	a->used += len;
+	return p;
+}
 
 static vios_crdt_pending_op *push(oparray *a)
 {
@@ -165,8 +182,14 @@ static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt)
 	int t = zTbl ? crdt_table_index(zTbl) : -1, rc, error = 0;
 	size_t used = 0;
 
+	char *aNode, *aTbl, *aPk;
+
 	if (t < 0 || zNode == NULL || zPk == NULL)
 		return corrupt(seq, "not a synced table's row");
+	/* the change's ids, once for its ops (or each op its own copies) */
+	aNode = arena_copy(a, zNode);
+	aTbl = aNode ? arena_copy(a, zTbl) : NULL;
+	aPk = aTbl ? arena_copy(a, zPk) : NULL;
 	if (!deletion && (cols >> crdt_tables[t].ncol || (cols & 1)))
 		return corrupt(seq, "it sets a column the table lacks");
 	if (zVals && (deletion || (vals = json_loads(zVals, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
@@ -206,17 +229,19 @@ static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt)
 		p->seq = seq;
 		op->kind = deletion ? VIOS_OP_DELETE : VIOS_OP_SET;
 		op->hlc = hlc;
-		if ((op->node = strdup(zNode)) == NULL || (op->tbl = strdup(zTbl)) == NULL ||
-		    (op->pk = strdup(zPk)) == NULL) {
+		if (aPk) {
+			p->borrowed = 1;
+			op->node = aNode;
+			op->tbl = aTbl;
+			op->pk = aPk;
+			op->col = deletion ? NULL : (char *)col;
+		} else if ((op->node = strdup(zNode)) == NULL || (op->tbl = strdup(zTbl)) == NULL ||
+			   (op->pk = strdup(zPk)) == NULL || (!deletion && (op->col = strdup(col)) == NULL)) {
 			error = vios_error_nomem();
 			break;
 		}
 		if (deletion)
 			break;
-		if ((op->col = strdup(col)) == NULL) {
-			error = vios_error_nomem();
-			break;
-		}
 		if (in_cols) {
 			error = set_value(rd, t, c, zPk, hlc, zNode, row, &op->value);
 		} else {
@@ -249,7 +274,7 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 		      size_t max, unsigned flags)
 {
 	sqlite3_stmt *pStmt = NULL;
-	oparray a = { NULL, 0, 0 };
+	oparray a = { NULL, 0, 0, NULL, 0, 0 };
 	vios_crdt_category cat = VIOS_CAT_NONE;
 	crdt_classifier cl;
 	reader rd;
@@ -264,14 +289,17 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 	crdt_ctx_init(&rd.cx, st);
 	/* the array at its size at once: a first export lists a million ops */
 	if (max == 0) {
-		rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(ops), 0) FROM crdt_change"
+		rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(ops), 0), coalesce(sum(length(CAST(node AS BLOB))"
+					" + length(CAST(tbl AS BLOB)) + length(CAST(pk AS BLOB)) + 3), 0) FROM crdt_change"
 					" WHERE sealed_in IS NULL AND seq > ?1", -1, &pStmt, NULL);
 		if (rc == SQLITE_OK) {
 			sqlite3_bind_int64(pStmt, 1, after_seq);
 			if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-				sqlite3_int64 want = sqlite3_column_int64(pStmt, 0);
+				sqlite3_int64 want = sqlite3_column_int64(pStmt, 0), bytes = sqlite3_column_int64(pStmt, 1);
 				if (want > 0 && (a.v = malloc((size_t)want * sizeof(*a.v))) != NULL)
 					a.cap = (size_t)want;
+				if (want > 0 && bytes > 0 && (a.arena = malloc((size_t)bytes)) != NULL)
+					a.size = (size_t)bytes;
 				rc = SQLITE_DONE;
 			}
 		}
@@ -314,6 +342,11 @@ done:
 	sqlite3_finalize(pStmt);
 	crdt_classifier_dispose(&cl);
 	reader_dispose(&rd);
+	/* the block goes with the ops (on their first) */
+	if (a.n > 0)
+		a.v[0].block = a.arena;
+	else
+		free(a.arena);
 	if (error < 0) {
 		vios_crdt_pending_free(a.v, a.n);
 		return error;
@@ -327,8 +360,15 @@ void vios_crdt_pending_free(vios_crdt_pending_op *ops, size_t n)
 {
 	if (ops == NULL)
 		return;
-	for (size_t i = 0; i < n; i++)
-		vios_crdt_op_dispose(&ops[i].op);
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].borrowed) {
+			free(ops[i].op.base_node);
+			vios_crdt_value_dispose(&ops[i].op.value);
+		} else {
+			vios_crdt_op_dispose(&ops[i].op);
+		}
+		free(ops[i].block);
+	}
 	free(ops);
 }
 
