@@ -167,7 +167,9 @@ done:
 #define THEME_DATA_DIGEST "theme_data_digest"
 
 /* What the digest says is derived, and under which rules: a change of
- * either (a newer vios, a covenant that lets figures be made) is a change. */
+ * either (a newer vios, a covenant that lets figures be made) is a change.
+ * Bump the -1 whenever what evaluate.c or the counts derive changes, so
+ * every school refreshes once after the upgrade. */
 static int theme_data_ctx(char *buf, size_t len, vios_store *st)
 {
 	int error, ok, k;
@@ -195,7 +197,7 @@ int vios_report_refresh_theme_data(size_t *counts, size_t *figures, vios_store *
 	if ((error = vios_store_meta_get(&was, st, THEME_DATA_DIGEST)) < 0 && error != VIOS_ENOTFOUND)
 		return error;
 	vios_error_clear();
-	same = was != NULL && sodium_memcmp(was, digest, sizeof(digest)) == 0 && strlen(was) == 64;
+	same = was != NULL && strlen(was) == 64 && sodium_memcmp(was, digest, 64) == 0;
 	free(was);
 	if (same)
 		return 0;
