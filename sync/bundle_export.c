@@ -201,6 +201,19 @@ static int owns(const row_owner *owners, const char *id)
 	return 0;
 }
 
+/* 1 when a and b (either may be NULL: nobody) name the same owners. */
+static int same_owners(const row_owner *a, const row_owner *b)
+{
+	size_t na = a ? a->n : 0, nb = b ? b->n : 0;
+
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (!owns(b, a->origin[i]))
+			return 0;
+	return 1;
+}
+
 /*
  * Recipients of one op (NULL: of the row as a whole) by the recipient rule (recipients.h) under the covenant this
  * node approved, among the nodes it approved: sorted node ids.
@@ -515,13 +528,21 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		free(groups);
 		return error;
 	}
-	for (size_t i = 0, g = 0; i < n; i++) {
+	for (size_t i = 0, g = 0, last = 0; i < n; i++) {
+		const row_owner *own = with_owners ? owner_find(owners, nowners, ops[i].op.tbl, ops[i].op.pk) : NULL;
 		rcpt_set s;
 		/* ops of one row come together: they share its recipients */
 		if (i > 0 && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
 		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk) &&
 		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[i - 1].op))
 			goto add;
+		/* and so does an op whose recipients are decided by the same
+		 * inputs as the last op's that was decided (recipients_for) */
+		if (i > 0 && ops[i].category == ops[last].category && ops[i].roles == ops[last].roles &&
+		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[last].op) &&
+		    same_owners(own, with_owners ? owner_find(owners, nowners, ops[last].op.tbl, ops[last].op.pk) : NULL))
+			goto add;
+		last = i;
 		s.ids = calloc(nnodes + 1, sizeof(*s.ids));
 		s.pks = calloc(nnodes + 1, sizeof(*s.pks));
 		if (s.ids == NULL || s.pks == NULL) {
@@ -530,8 +551,7 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 			error = vios_error_nomem();
 			goto done;
 		}
-		if ((error = recipients_for(&s, nodes, nnodes, cov, st->node, ops[i].category, ops[i].roles,
-					    with_owners ? owner_find(owners, nowners, ops[i].op.tbl, ops[i].op.pk) : NULL,
+		if ((error = recipients_for(&s, nodes, nnodes, cov, st->node, ops[i].category, ops[i].roles, own,
 					    &ops[i].op)) < 0) {
 			free(s.ids);
 			free(s.pks);
