@@ -69,44 +69,149 @@ typedef struct {
  * The nodes that own a row: the node that made it and the school whose
  * record it belongs to (a case's school for its agreements and meetings, a
  * pupil's school for its signals, a meeting's for agreements on it). They
- * receive every change of it, whoever makes the change.
+ * receive every change of it, whoever makes the change. One query per
+ * table for all the rows of an export (?1 a JSON array of their ids), not
+ * one per row: rows (id, origin), an id once per owner.
  */
-static int row_owners(json_t **out, vios_store *st, const char *tbl, const char *pk)
-{
-	static const struct {
-		const char *tbl, *sql;
-	} q[] = {
-		{ "pupil", "SELECT origin FROM pupil WHERE id = ?1" },
-		{ "signal", "SELECT origin FROM signal WHERE id = ?1 UNION SELECT p.origin FROM signal s"
-			    " JOIN pupil p ON p.id = s.pupil_id WHERE s.id = ?1" },
-		{ "trend", "SELECT origin FROM trend WHERE id = ?1" },
-		{ "meeting", "SELECT origin FROM meeting WHERE id = ?1 UNION SELECT c.origin FROM meeting m"
-			     " JOIN case_file c ON c.id = m.case_id WHERE m.id = ?1" },
-		{ "case_file", "SELECT origin FROM case_file WHERE id = ?1" },
-		{ "agreement", "SELECT origin FROM agreement WHERE id = ?1 UNION SELECT c.origin FROM agreement a"
-			       " JOIN case_file c ON c.id = a.case_id WHERE a.id = ?1 UNION SELECT m.origin FROM agreement a"
-			       " JOIN meeting m ON m.id = a.meeting_id WHERE a.id = ?1" },
-	};
-	const char *params[1] = { pk };
+static const struct {
+	const char *tbl, *sql;
+} owner_sql[] = {
+#define IDS(col) " " col " IN (SELECT value FROM json_each(?1))"
+	{ "pupil", "SELECT id, origin FROM pupil WHERE" IDS("id") },
+	{ "signal", "SELECT id, origin FROM signal WHERE" IDS("id") " UNION SELECT s.id, p.origin FROM signal s"
+		    " JOIN pupil p ON p.id = s.pupil_id WHERE" IDS("s.id") },
+	{ "trend", "SELECT id, origin FROM trend WHERE" IDS("id") },
+	{ "meeting", "SELECT id, origin FROM meeting WHERE" IDS("id") " UNION SELECT m.id, c.origin FROM meeting m"
+		     " JOIN case_file c ON c.id = m.case_id WHERE" IDS("m.id") },
+	{ "case_file", "SELECT id, origin FROM case_file WHERE" IDS("id") },
+	{ "agreement", "SELECT id, origin FROM agreement WHERE" IDS("id") " UNION SELECT a.id, c.origin FROM agreement a"
+		       " JOIN case_file c ON c.id = a.case_id WHERE" IDS("a.id") " UNION SELECT a.id, m.origin FROM agreement a"
+		       " JOIN meeting m ON m.id = a.meeting_id WHERE" IDS("a.id") },
+#undef IDS
+};
 
-	assert(out != NULL && st != NULL && tbl != NULL && pk != NULL);
-	*out = NULL;
-	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		if (!strcmp(q[i].tbl, tbl))
-			return vios_query(out, st, q[i].sql, params, 1);
-	return (*out = json_array()) ? 0 : vios_error_nomem();
+/* A row's owners (at most one per query part above). */
+#define ROW_OWNERS_MAX 4
+typedef struct {
+	const char *tbl, *pk; /* the op's strings */
+	char origin[ROW_OWNERS_MAX][37];
+	size_t n;
+} row_owner;
+
+static int owner_cmp(const void *x, const void *y)
+{
+	const row_owner *a = x, *b = y;
+	int c = strcmp(a->tbl, b->tbl);
+
+	return c ? c : strcmp(a->pk, b->pk);
 }
 
-static int owns(json_t *owners, const char *id)
+static row_owner *owner_find(row_owner *v, size_t n, const char *tbl, const char *pk)
 {
-	size_t i;
-	json_t *row;
+	row_owner key;
 
+	key.tbl = tbl;
+	key.pk = pk;
+	return n ? bsearch(&key, v, n, sizeof(*v), owner_cmp) : NULL;
+}
+
+/* The owners of every row ops[0..n) touch: *out malloc'd, sorted by (table, id), *nout entries. */
+static int rows_owners(row_owner **out, size_t *nout, vios_store *st, const vios_crdt_pending_op *ops, size_t n)
+{
+	row_owner *v = NULL;
+	size_t k = 0;
+	int error = 0;
+
+	assert(out != NULL && nout != NULL && st != NULL && (ops != NULL || n == 0));
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return 0;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		return vios_error_nomem();
+	for (size_t i = 0; i < n; i++) {
+		v[k].tbl = ops[i].op.tbl;
+		v[k].pk = ops[i].op.pk;
+		k++;
+	}
+	qsort(v, k, sizeof(*v), owner_cmp);
+	{
+		size_t u = 0;
+		for (size_t i = 0; i < k; i++)
+			if (u == 0 || owner_cmp(&v[u - 1], &v[i]) != 0)
+				v[u++] = v[i];
+		k = u;
+	}
+	for (size_t q = 0; q < sizeof(owner_sql) / sizeof(owner_sql[0]) && error == 0; q++) {
+		json_t *ids = json_array();
+		char *text = NULL;
+		sqlite3_stmt *pStmt = NULL;
+		int rc;
+		for (size_t i = 0; ids && i < k; i++)
+			if (!strcmp(v[i].tbl, owner_sql[q].tbl) && json_array_append_new(ids, json_string(v[i].pk)) < 0) {
+				json_decref(ids);
+				ids = NULL;
+			}
+		if (ids == NULL || (json_array_size(ids) > 0 && (text = json_dumps(ids, JSON_COMPACT)) == NULL)) {
+			json_decref(ids);
+			error = vios_error_nomem();
+			break;
+		}
+		if (json_array_size(ids) == 0) {
+			json_decref(ids);
+			continue;
+		}
+		json_decref(ids);
+		rc = sqlite3_prepare_v2(st->db, owner_sql[q].sql, -1, &pStmt, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_text(pStmt, 1, text, -1, SQLITE_STATIC);
+			while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+				const char *id = (const char *)sqlite3_column_text(pStmt, 0);
+				const char *origin = (const char *)sqlite3_column_text(pStmt, 1);
+				row_owner *r = id ? owner_find(v, k, owner_sql[q].tbl, id) : NULL;
+				if (r == NULL || origin == NULL || strlen(origin) >= sizeof(r->origin[0]))
+					continue;
+				assert(r->n < ROW_OWNERS_MAX); /* one row per part of the query at most */
+				if (r->n < ROW_OWNERS_MAX)
+					strcpy(r->origin[r->n++], origin);
+			}
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_OK;
+		}
+		if (rc != SQLITE_OK)
+			error = vios_store_error(st->db, rc, "looking up the owners of the rows to seal");
+		sqlite3_finalize(pStmt);
+		free(text);
+	}
+	if (error < 0) {
+		free(v);
+		return error;
+	}
+	*out = v;
+	*nout = k;
+	return 0;
+}
+
+static int owns(const row_owner *owners, const char *id)
+{
 	assert(owners != NULL && id != NULL);
-	json_array_foreach(owners, i, row)
-		if (!strcmp(json_string_value(json_object_get(row, "origin")) ?: "", id))
+	for (size_t i = 0; i < owners->n; i++)
+		if (!strcmp(owners->origin[i], id))
 			return 1;
 	return 0;
+}
+
+/* 1 when a and b (either may be NULL: nobody) name the same owners. */
+static int same_owners(const row_owner *a, const row_owner *b)
+{
+	size_t na = a ? a->n : 0, nb = b ? b->n : 0;
+
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (!owns(b, a->origin[i]))
+			return 0;
+	return 1;
 }
 
 /*
@@ -114,7 +219,8 @@ static int owns(json_t *owners, const char *id)
  * node approved, among the nodes it approved: sorted node ids.
  */
 static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnodes, const vios_covenant *cov,
-			  const vios_node *self, vios_crdt_category cat, uint32_t roles, json_t *owners, const vios_crdt_op *op)
+			  const vios_node *self, vios_crdt_category cat, uint32_t roles, const row_owner *owners,
+			  const vios_crdt_op *op)
 {
 	const vios_covenant_field *field = op ? vios_recipient_op_field(cov, op) : NULL;
 	vios_recipient_q q;
@@ -407,7 +513,8 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		     const vios_reg_node *nodes, size_t nnodes, const vios_covenant *cov, int with_owners)
 {
 	group *groups = NULL;
-	size_t ngroups = 0;
+	row_owner *owners = NULL;
+	size_t ngroups = 0, nowners = 0;
 	int error = 0;
 
 	assert(out != NULL && nout != NULL && st != NULL && (ops != NULL || n == 0) && cov != NULL);
@@ -417,14 +524,25 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		return 0;
 	if ((groups = calloc(n, sizeof(*groups))) == NULL)
 		return vios_error_nomem();
-	for (size_t i = 0, g = 0; i < n; i++) {
+	if (with_owners && (error = rows_owners(&owners, &nowners, st, ops, n)) < 0) {
+		free(groups);
+		return error;
+	}
+	for (size_t i = 0, g = 0, last = 0; i < n; i++) {
+		const row_owner *own = with_owners ? owner_find(owners, nowners, ops[i].op.tbl, ops[i].op.pk) : NULL;
 		rcpt_set s;
-		json_t *owners = NULL;
 		/* ops of one row come together: they share its recipients */
 		if (i > 0 && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
 		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk) &&
 		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[i - 1].op))
 			goto add;
+		/* and so does an op whose recipients are decided by the same
+		 * inputs as the last op's that was decided (recipients_for) */
+		if (i > 0 && ops[i].category == ops[last].category && ops[i].roles == ops[last].roles &&
+		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[last].op) &&
+		    same_owners(own, with_owners ? owner_find(owners, nowners, ops[last].op.tbl, ops[last].op.pk) : NULL))
+			goto add;
+		last = i;
 		s.ids = calloc(nnodes + 1, sizeof(*s.ids));
 		s.pks = calloc(nnodes + 1, sizeof(*s.pks));
 		if (s.ids == NULL || s.pks == NULL) {
@@ -433,15 +551,12 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 			error = vios_error_nomem();
 			goto done;
 		}
-		if ((with_owners && (error = row_owners(&owners, st, ops[i].op.tbl, ops[i].op.pk)) < 0) ||
-		    (error = recipients_for(&s, nodes, nnodes, cov, st->node, ops[i].category, ops[i].roles, owners,
+		if ((error = recipients_for(&s, nodes, nnodes, cov, st->node, ops[i].category, ops[i].roles, own,
 					    &ops[i].op)) < 0) {
-			json_decref(owners);
 			free(s.ids);
 			free(s.pks);
 			goto done;
 		}
-		json_decref(owners);
 		for (g = 0; g < ngroups && !same_set(&groups[g].set, &s); g++)
 			;
 		if (g == ngroups) {
@@ -461,6 +576,7 @@ add:
 		groups[g].cats |= op_cats(cov, &ops[i]);
 	}
 done:
+	free(owners);
 	if (error < 0) {
 		groups_free(groups, ngroups);
 		return error;

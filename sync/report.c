@@ -73,28 +73,38 @@ static int member_int(long long *v, json_t *r, const char *key)
 	return json_is_integer(j);
 }
 
-int vios_report_refresh_figures(size_t *changed, vios_store *st)
+/* 1 in *ok when the mandate in force lets this school make school_figure
+ * rows: a covenant from before them does not, and then there is nothing
+ * to send under it (docs/rhythm.md, Evaluation). */
+static int figures_allowed(int *ok, vios_store *st)
 {
-	json_t *want = NULL, *have = NULL, *r, *h;
 	vios_mandate m;
 	const vios_mandate_rule *rule;
-	size_t i, k;
-	char now[21];
 	int error, t;
 
-	assert(changed != NULL && st != NULL && st->node != NULL);
-	*changed = 0;
-	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
-		return 0;
-	/* a covenant from before school_figure does not let a school make
-	 * its rows: nothing to send under it (docs/rhythm.md, Evaluation) */
+	*ok = 0;
 	for (t = 0; vios_crdt_tables()[t] && strcmp(vios_crdt_tables()[t], "school_figure") != 0; t++)
 		;
 	if ((error = vios_mandate_load(&m, st, 0)) < 0)
 		return error;
 	rule = vios_mandate_rule_for(&m, VIOS_KIND_SCHOOL, vios_role_index(st->node->role));
-	if (rule == NULL || !(rule->create >> t & 1))
+	*ok = rule != NULL && (rule->create >> t & 1);
+	return 0;
+}
+
+int vios_report_refresh_figures(size_t *changed, vios_store *st)
+{
+	json_t *want = NULL, *have = NULL, *r, *h;
+	size_t i, k;
+	char now[21];
+	int error, ok;
+
+	assert(changed != NULL && st != NULL && st->node != NULL);
+	*changed = 0;
+	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
 		return 0;
+	if ((error = figures_allowed(&ok, st)) < 0 || !ok)
+		return error;
 	if ((error = vios_store_tx_begin(st)) < 0)
 		return error;
 	/* a median over fewer signals than the report shows is not sent */
@@ -151,6 +161,51 @@ done:
 	json_decref(have);
 	vios_store_tx_rollback(st);
 	return error;
+}
+
+/* The meta key of the digest of what the theme data was last derived from. */
+#define THEME_DATA_DIGEST "theme_data_digest"
+
+/* What the digest says is derived, and under which rules: a change of
+ * either (a newer vios, a covenant that lets figures be made) is a change.
+ * Bump the -1 whenever what evaluate.c or the counts derive changes, so
+ * every school refreshes once after the upgrade. */
+static int theme_data_ctx(char *buf, size_t len, vios_store *st)
+{
+	int error, ok, k;
+
+	if ((error = figures_allowed(&ok, st)) < 0)
+		return error;
+	k = snprintf(buf, len, "vios-theme-data-1 counts figures=%d min=%d", ok, VIOS_REPORT_MIN_COUNT);
+	assert(k > 0 && (size_t)k < len);
+	(void)k;
+	return 0;
+}
+
+int vios_report_refresh_theme_data(size_t *counts, size_t *figures, vios_store *st)
+{
+	char ctx[96], digest[65], *was = NULL;
+	int error, same;
+
+	assert(counts != NULL && figures != NULL && st != NULL && st->node != NULL);
+	*counts = *figures = 0;
+	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
+		return 0;
+	if ((error = theme_data_ctx(ctx, sizeof(ctx), st)) < 0 ||
+	    (error = vios_evaluate_digest(digest, st, st->node->node_id, ctx)) < 0)
+		return error;
+	if ((error = vios_store_meta_get(&was, st, THEME_DATA_DIGEST)) < 0 && error != VIOS_ENOTFOUND)
+		return error;
+	vios_error_clear();
+	same = was != NULL && strlen(was) == 64 && sodium_memcmp(was, digest, 64) == 0;
+	free(was);
+	if (same)
+		return 0;
+	/* the digest after the rows are written: what the next export compares */
+	if ((error = vios_report_refresh_counts(counts, st)) < 0 || (error = vios_report_refresh_figures(figures, st)) < 0 ||
+	    (error = vios_evaluate_digest(digest, st, st->node->node_id, ctx)) < 0)
+		return error;
+	return vios_store_meta_set(st, THEME_DATA_DIGEST, digest);
 }
 
 void vios_report_cell(char out[24], json_t *signals)

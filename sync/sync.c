@@ -337,8 +337,9 @@ int vios_sync_export(vios_export_report *out, vios_store *st)
 	int error;
 
 	assert(out != NULL && st != NULL);
-	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_report_refresh_counts(&counts, st)) < 0 ||
-	    (error = vios_report_refresh_figures(&figures, st)) < 0)
+	/* the school's theme data brought up to date first, skipped when
+	 * nothing it derives from changed (report.h) */
+	if ((error = vios_net_wait_repo(st)) < 0 || (error = vios_report_refresh_theme_data(&counts, &figures, st)) < 0)
 		return error;
 	return vios_bundle_export(out, st);
 }

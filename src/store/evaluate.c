@@ -1,10 +1,12 @@
 /*
  * evaluate.c - see evaluate.h.
  *
- * Three reads (the school's signals with their two triage dates, its cases,
- * its agreements), each row keyed by its month; everything after is C over
- * those rows: vios_evaluate sums the months of a period, the figures are
- * the same sums per month.
+ * Three reads (the school's signals with their two triage dates, grouped
+ * and counted; its cases; its agreements), each row keyed by its month;
+ * everything after is C over those rows: vios_evaluate sums the months of
+ * a period, the figures are the same sums per month. The reads are
+ * set-based (one pass over the signals and the lists that name them), so
+ * the refresh before every export costs a scan, not signals x cases.
  */
 #include "store/evaluate.h"
 #include "store/rhythm.h"
@@ -14,28 +16,33 @@
 #include "util/util.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/*
- * The two dates of a signal's triage (schema/0014's comment), as SQL over
- * signal alias s: its first discussion, the earliest date of a held meeting
- * (planned NULL or 0) whose discussed list names it; its first case, the
- * earliest opened_at of a case whose signals list names it.
- */
 /* Whole days from the signal's day to a date (NULL stays NULL); a date
  * before the signal's day counts as the same day. */
 #define DAYS_TO(d) "max(0, CAST(julianday(" d ") - julianday(date(s.seen_at)) AS INTEGER))"
 
-/* ?1 the school, ?2 and ?3 the first and last month */
+/*
+ * ?1 the school, ?2 and ?3 the first and last month. The school's signals
+ * with the days to their two triage dates (rhythm.h's set-based form, one
+ * pass over the lists), grouped: one row per (month, theme, discussed,
+ * cased) with its count k, so what C reads is as small as the figures.
+ * Ordered by month, then by the least signal id of the group: a theme
+ * comes first where its first signal by (month, id) is.
+ */
 static const char sql_signals[] =
-	"SELECT substr(s.seen_at, 1, 7) AS month, s.theme AS theme,"
-	" " DAYS_TO(VIOS_SQL_SIGNAL_DISCUSSED_AT("s")) " AS discussed,"
-	" " DAYS_TO(VIOS_SQL_SIGNAL_LINKED_AT("s")) " AS cased"
-	" FROM signal s WHERE s.origin = ?1 AND s.seen_at IS NOT NULL AND s.theme IS NOT NULL"
-	" AND substr(s.seen_at, 1, 7) BETWEEN ?2 AND ?3 ORDER BY month, s.id";
+	VIOS_SQL_SIGNAL_FIRSTS_WITH("?1")
+	" SELECT month, theme, discussed, cased, count(*) AS k, min(id) AS first FROM ("
+	"SELECT substr(s.seen_at, 1, 7) AS month, s.theme AS theme, s.id AS id,"
+	" " DAYS_TO("s.discussed_at") " AS discussed,"
+	" " DAYS_TO("s.linked_at") " AS cased"
+	" FROM rhy_signal s WHERE s.seen_at IS NOT NULL AND s.theme IS NOT NULL"
+	" AND substr(s.seen_at, 1, 7) BETWEEN ?2 AND ?3)"
+	" GROUP BY month, theme, discussed, cased ORDER BY month, first";
 static const char sql_cases[] =
 	"SELECT substr(opened_at, 1, 7) AS month, status, escalation_target AS target FROM case_file"
 	" WHERE origin = ?1 AND opened_at IS NOT NULL AND substr(opened_at, 1, 7) BETWEEN ?2 AND ?3"
@@ -83,11 +90,19 @@ static int cmp_ll(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The lower median of the integer member key of the rows of month (NULLs
- * left out): *n the values' count, the median or -1 when n is 0. */
+/* A signal row's count: each row of sql_signals stands for k signals. */
+static long long weight(json_t *r)
+{
+	return json_integer_value(json_object_get(r, "k"));
+}
+
+/* The lower median of the integer member key of the signals of month
+ * (NULLs left out; each row counted weight(r) times): *n the values'
+ * count, the median or -1 when n is 0. */
 static int median_of(long long *median, long long *n, json_t *rows, const char *month, const char *key)
 {
-	long long *v = malloc((json_array_size(rows) + 1) * sizeof(*v));
+	long long (*v)[2] = malloc((json_array_size(rows) + 1) * sizeof(*v));
+	long long total = 0, below = 0, mid;
 	size_t i, k = 0;
 	json_t *r;
 
@@ -95,12 +110,24 @@ static int median_of(long long *median, long long *n, json_t *rows, const char *
 		return vios_error_nomem();
 	json_array_foreach(rows, i, r) {
 		json_t *d = json_object_get(r, key);
-		if (in_month(r, month) && json_is_integer(d))
-			v[k++] = json_integer_value(d);
+		if (in_month(r, month) && json_is_integer(d) && weight(r) > 0) {
+			v[k][0] = json_integer_value(d);
+			v[k][1] = weight(r);
+			total += v[k++][1];
+		}
 	}
 	qsort(v, k, sizeof(*v), cmp_ll);
-	*n = (long long)k;
-	*median = k ? v[(k - 1) / 2] : -1;
+	*n = total;
+	*median = -1;
+	/* the ((total - 1) / 2)-th value (from 0) in order: the lower middle one */
+	mid = (total - 1) / 2;
+	for (i = 0; total > 0 && i < k; i++) {
+		below += v[i][1];
+		if (below > mid) {
+			*median = v[i][0];
+			break;
+		}
+	}
 	free(v);
 	return 0;
 }
@@ -182,12 +209,18 @@ static json_t *median_json(long long median, long long n)
 			 (json_int_t)n);
 }
 
-/* Adds 1 to obj[key]. */
-static int bump(json_t *obj, const char *key)
+/* Adds by to obj[key]. */
+static int add_to(json_t *obj, const char *key, long long by)
 {
 	json_t *v = json_object_get(obj, key);
 
-	return json_object_set_new(obj, key, json_integer(json_integer_value(v) + 1));
+	return json_object_set_new(obj, key, json_integer(json_integer_value(v) + by));
+}
+
+/* Adds 1 to obj[key]. */
+static int bump(json_t *obj, const char *key)
+{
+	return add_to(obj, key, 1);
 }
 
 /* Signals per theme: the base themes in their order, then others by name. */
@@ -200,8 +233,8 @@ static json_t *themes_json(json_t *signals, long long *total)
 
 	*total = 0;
 	json_array_foreach(signals, i, r) {
-		ok = ok && bump(counts, json_string_value(json_object_get(r, "theme")) ?: "other") == 0;
-		(*total)++;
+		ok = ok && add_to(counts, json_string_value(json_object_get(r, "theme")) ?: "other", weight(r)) == 0;
+		*total += weight(r);
 	}
 	for (int t = 0; ok && t < VIOS_THEME_COUNT; t++)
 		if (json_object_get(counts, vios_theme_name(t)))
@@ -384,6 +417,120 @@ done:
 	json_decref(figs);
 	rows_dispose(&rows);
 	return error;
+}
+
+/* ---- the digest of the inputs ------------------------------------------- */
+
+/*
+ * ?1 the school. Each read in a fixed order: the signals by the (theme,
+ * seen_at) index's order (a covering scan, no record read), the rest by
+ * rowid. A value goes into the digest as its type, length and bytes.
+ */
+static const char *const sql_digest[] = {
+	"SELECT theme, seen_at, rowid FROM signal ORDER BY theme, seen_at, rowid",
+	VIOS_SQL_SIGNAL_FIRSTS_WITH("?1")
+	" SELECT f.id, s.rowid, s.origin, s.seen_at, s.theme FROM rhy_first f LEFT JOIN signal s ON s.id = f.id"
+	" ORDER BY f.id",
+	"SELECT rowid, id, date, planned, discussed FROM meeting WHERE origin = ?1 ORDER BY rowid",
+	"SELECT rowid, id, opened_at, signals, status, escalation_target FROM case_file WHERE origin = ?1 ORDER BY rowid",
+	"SELECT rowid, id, due_date, done_at FROM agreement WHERE origin = ?1 ORDER BY rowid",
+	"SELECT rowid, id, month, figure, value, n FROM school_figure WHERE origin = ?1 ORDER BY rowid",
+	"SELECT rowid, id, month, theme, signals FROM signal_count WHERE origin = ?1 ORDER BY rowid",
+};
+
+/* The digest's input, gathered in blocks: one hash update per block, not
+ * per value. */
+typedef struct {
+	crypto_generichash_state h;
+	size_t n;
+	uint8_t buf[16384];
+} digest_buf;
+
+static void digest_put(digest_buf *d, const void *p, size_t len)
+{
+	if (d->n + len > sizeof(d->buf)) {
+		crypto_generichash_update(&d->h, d->buf, d->n);
+		d->n = 0;
+	}
+	if (len > sizeof(d->buf)) {
+		crypto_generichash_update(&d->h, p, len);
+		return;
+	}
+	memcpy(d->buf + d->n, p, len);
+	d->n += len;
+}
+
+static void digest_value(digest_buf *d, sqlite3_stmt *pStmt, int i)
+{
+	uint8_t tag[9];
+	const void *v;
+	size_t len;
+	sqlite3_int64 x;
+
+	tag[0] = (uint8_t)sqlite3_column_type(pStmt, i);
+	switch (tag[0]) {
+	case SQLITE_INTEGER:
+		x = sqlite3_column_int64(pStmt, i);
+		v = &x;
+		len = sizeof(x);
+		break;
+	case SQLITE_NULL:
+		v = NULL;
+		len = 0;
+		break;
+	default: /* text, blob, a real: as text */
+		v = sqlite3_column_text(pStmt, i);
+		len = (size_t)sqlite3_column_bytes(pStmt, i);
+		break;
+	}
+	for (int k = 0; k < 8; k++)
+		tag[1 + k] = (uint8_t)((uint64_t)len >> (8 * k));
+	digest_put(d, tag, sizeof(tag));
+	if (len)
+		digest_put(d, v, len);
+}
+
+int vios_evaluate_digest(char hex[65], vios_store *st, const char *origin, const char *ctx)
+{
+	digest_buf *d = NULL;
+	uint8_t out[32], sep = 0xff;
+	sqlite3_stmt *pStmt = NULL;
+	int rc = SQLITE_OK;
+
+	assert(hex != NULL && st != NULL && st->db != NULL && origin != NULL && ctx != NULL);
+	if ((d = malloc(sizeof(*d))) == NULL)
+		return vios_error_nomem();
+	crypto_generichash_init(&d->h, NULL, 0, sizeof(out));
+	d->n = 0;
+	digest_put(d, ctx, strlen(ctx) + 1);
+	for (size_t q = 0; q < sizeof(sql_digest) / sizeof(sql_digest[0]); q++) {
+		int ncol;
+		if ((rc = sqlite3_prepare_v2(st->db, sql_digest[q], -1, &pStmt, NULL)) != SQLITE_OK)
+			break;
+		if (sqlite3_bind_parameter_count(pStmt) >= 1)
+			sqlite3_bind_text(pStmt, 1, origin, -1, SQLITE_STATIC);
+		ncol = sqlite3_column_count(pStmt);
+		while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+			for (int i = 0; i < ncol; i++)
+				digest_value(d, pStmt, i);
+		if (rc != SQLITE_DONE)
+			break;
+		rc = SQLITE_OK;
+		sqlite3_finalize(pStmt);
+		pStmt = NULL;
+		digest_put(d, &sep, 1); /* where one read ends */
+	}
+	if (rc != SQLITE_OK) {
+		int error = vios_store_error(st->db, rc, "reading what the figures derive from");
+		sqlite3_finalize(pStmt);
+		free(d);
+		return error;
+	}
+	crypto_generichash_update(&d->h, d->buf, d->n);
+	crypto_generichash_final(&d->h, out, sizeof(out));
+	free(d);
+	sodium_bin2hex(hex, 65, out, sizeof(out));
+	return 0;
 }
 
 /* ---- school_figure -------------------------------------------------------- */

@@ -62,6 +62,38 @@
 #define VIOS_SQL_SIGNAL_CASE(s) \
 	"(SELECT rhy_c.id " VIOS_SQL_SIGNAL_IN_CASE(s) " ORDER BY rhy_c.opened_at, rhy_c.id LIMIT 1)"
 
+/*
+ * The same two dates for every signal of node o at once (o an SQL
+ * expression, e.g. a parameter), set-based: the subqueries above cost a
+ * scan of the node's cases and meetings per signal; this costs one pass
+ * over the signals and one over their lists' items. A WITH clause (the
+ * caller follows it with its SELECT, or ", name AS (...)") defining
+ *   rhy_first(id, discussed_at, linked_at)  one row per item a held
+ *       meeting or a case of o lists: the earliest such meeting's date and
+ *       case's opened day;
+ *   rhy_signal(id, seen_at, theme, discussed_at, linked_at)  one row per
+ *       signal of o, its dates NULL when nothing lists it.
+ * discussed_at and linked_at are VIOS_SQL_SIGNAL_DISCUSSED_AT and
+ * VIOS_SQL_SIGNAL_LINKED_AT of that signal: a list's items are its
+ * comma-separated parts (json_quote keeps any text whole, in time linear in
+ * the list), which is what VIOS_SQL_LISTS_SIGNAL matches for an id without
+ * a comma (every record id is a UUID). tests/unit/test_evaluate.c compares
+ * the two forms. The inner names begin with rhy_.
+ */
+#define VIOS_SQL_SIGNAL_FIRSTS_WITH(o)                                                                             \
+	"WITH rhy_first(id, discussed_at, linked_at) AS (SELECT rhy_j.value,"                                      \
+	" min(CASE rhy_l.kind WHEN 'm' THEN rhy_l.at END), substr(min(CASE rhy_l.kind WHEN 'c' THEN rhy_l.at END), 1, 10)" \
+	" FROM (SELECT 'm' AS kind, rhy_m.date AS at, rhy_m.discussed AS list FROM meeting rhy_m"                  \
+	" WHERE rhy_m.origin = " o " AND " VIOS_SQL_MEETING_HELD("rhy_m")                                        \
+	" UNION ALL SELECT 'c', rhy_c.opened_at, rhy_c.signals FROM case_file rhy_c WHERE rhy_c.origin = " o ") rhy_l," \
+	" json_each('[' || replace(json_quote(coalesce(rhy_l.list, '')), ',', '\",\"') || ']') rhy_j"           \
+	" GROUP BY rhy_j.value), "                                                                               \
+	"rhy_signal(id, seen_at, theme, discussed_at, linked_at) AS ("                                             \
+	"SELECT rhy_s.id, rhy_s.seen_at, rhy_s.theme, rhy_f.discussed_at, rhy_f.linked_at FROM rhy_first rhy_f"    \
+	" JOIN signal rhy_s ON rhy_s.id = rhy_f.id WHERE rhy_s.origin = " o                                       \
+	" UNION ALL SELECT rhy_s.id, rhy_s.seen_at, rhy_s.theme, NULL, NULL FROM signal rhy_s"                     \
+	" WHERE rhy_s.origin = " o " AND rhy_s.id NOT IN (SELECT id FROM rhy_first))"
+
 /* The columns every signal row the CLI shows carries besides the table's:
  * triage, discussed_at, meeting, case, linked_at (NULL when not known). */
 #define VIOS_SQL_SIGNAL_TRIAGE_COLS(s)                                                              \

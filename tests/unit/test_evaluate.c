@@ -34,6 +34,7 @@
 #include "crdt/mandate.h"
 #include "store/evaluate.h"
 #include "store/records.h"
+#include "store/rhythm.h"
 #include "store/store.h"
 #include "sync/report.h"
 #include "util/error.h"
@@ -282,6 +283,180 @@ static void test_evaluate_figures__per_month_medians_below_min_n_have_no_value(v
 	json_decref(rows);
 }
 
+/* ---- the set-based figures against the per-signal definition ------------- */
+
+/* The per-signal definition as it stood before the set-based form: for
+ * each signal, rhythm.h's subqueries, and the days as evaluate.c counts
+ * them (a date before the signal's day is the same day). */
+#define REF_DAYS(d) "max(0, CAST(julianday(" d ") - julianday(date(s.seen_at)) AS INTEGER))"
+static const char ref_sql[] =
+	"SELECT substr(s.seen_at, 1, 7) AS month, " REF_DAYS(VIOS_SQL_SIGNAL_DISCUSSED_AT("s")) " AS discussed, "
+	REF_DAYS(VIOS_SQL_SIGNAL_LINKED_AT("s")) " AS cased FROM signal s WHERE s.origin = ?1"
+	" AND s.seen_at IS NOT NULL AND s.theme IS NOT NULL ORDER BY month, s.id";
+
+static int ref_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+/* The lower median and n of key over the reference rows of month (NULL:
+ * every month), by sorting every value: the definition itself. */
+static void ref_median(long long *median, long long *n, json_t *rows, const char *month, const char *key)
+{
+	long long v[256];
+	size_t i, k = 0;
+	json_t *r;
+
+	json_array_foreach(rows, i, r) {
+		json_t *d = json_object_get(r, key);
+		if ((month == NULL || !strcmp(json_string_value(json_object_get(r, "month")), month)) && json_is_integer(d)) {
+			assert_true(k < sizeof(v) / sizeof(v[0]));
+			v[k++] = json_integer_value(d);
+		}
+	}
+	qsort(v, k, sizeof(v[0]), ref_cmp);
+	*n = (long long)k;
+	*median = k ? v[(k - 1) / 2] : -1;
+}
+
+/* A signal of st seen on day, with theme. */
+static void signal_on(char id[37], vios_store *st, const char *day, const char *theme)
+{
+	vios_field f[] = { { "theme", theme }, { "note", "seen near the school" }, { "seen_at", day } };
+
+	fx_add(id, st, "signal", f, 3);
+}
+
+/* A case of pupil opened at opened listing list. */
+static void case_listing(vios_store *st, const char *pupil, const char *opened, const char *list)
+{
+	char id[37];
+	vios_field f[] = { { "pupil_id", pupil }, { "basis", "public-task" }, { "parents_informed", "1" } };
+
+	fx_add(id, st, "case_file", f, 3);
+	sql(st, "UPDATE case_file SET signals = '%s', opened_at = '%s' WHERE id = '%s'", list, opened, id);
+}
+
+/*
+ * The fixture's March and April, and on top of them:
+ *   May   a0..a5 seen 05-01; held meetings 05-04 (a0 a1 a2), 05-08 (a3 a4,
+ *         and a0 again: later, not its first), 05-10 (a5) -> discussion
+ *         3 3 3 7 7 9: even n 6 with ties, lower median 3 (upper 7); cases
+ *         05-02 (a0 a1) and 05-06 (a1 a2 a3) -> 1 1 5 5: even n 4, 1;
+ *   June  b0..b6 seen 06-10; held 06-09 (b0: before it, 0 days), 06-11
+ *         (b1 b2), 06-14 (b3 b4 b5), 06-30 (b6); a planned 06-10 lists b6
+ *         -> 0 1 1 4 4 4 20: odd n 7 with ties, median 4;
+ *   July  c0, c1 seen 07-01; held 07-02 (c0 c1), 07-03 (c0, an empty item
+ *         and an id held nowhere) -> n 2: suppressed under min_n 5.
+ */
+static void test_evaluate_figures__set_based_equals_the_per_signal_definition(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	const char *origin = x->school.node->node_id;
+	const char *p[1] = { origin };
+	char a[6][37], b[7][37], c[2][37], list[300], ghost[37];
+	json_t *ref = NULL, *figs = NULL, *rows = NULL, *doc;
+	static const char *const months[] = { "2026-03", "2026-04", "2026-05", "2026-06", "2026-07" };
+	static const char *const medians[][2] = { { VIOS_FIGURE_DISCUSSION_DAYS, "discussed" },
+						  { VIOS_FIGURE_CASE_DAYS, "cased" } };
+	static const long long min_ns[] = { 5, 1 };
+
+	for (int i = 0; i < 6; i++)
+		signal_on(a[i], st, "2026-05-01", i % 2 ? "weapons" : "nuisance");
+	for (int i = 0; i < 7; i++)
+		signal_on(b[i], st, "2026-06-10", "drugs-use");
+	for (int i = 0; i < 2; i++)
+		signal_on(c[i], st, "2026-07-01", "weapons");
+	snprintf(list, sizeof(list), "%s,%s,%s", a[0], a[1], a[2]);
+	meeting(st, "2026-05-04", list, 0);
+	snprintf(list, sizeof(list), "%s,%s,%s", a[3], a[4], a[0]);
+	meeting(st, "2026-05-08", list, 0);
+	meeting(st, "2026-05-10", a[5], 0);
+	snprintf(list, sizeof(list), "%s,%s", a[0], a[1]);
+	case_listing(st, x->pupil, "2026-05-02T08:00:00Z", list);
+	snprintf(list, sizeof(list), "%s,%s,%s", a[1], a[2], a[3]);
+	case_listing(st, x->pupil, "2026-05-06T08:00:00Z", list);
+	meeting(st, "2026-06-09", b[0], 0);
+	snprintf(list, sizeof(list), "%s,%s", b[1], b[2]);
+	meeting(st, "2026-06-11", list, 0);
+	snprintf(list, sizeof(list), "%s,%s,%s", b[3], b[4], b[5]);
+	meeting(st, "2026-06-14", list, 0);
+	meeting(st, "2026-06-30", b[6], 0);
+	meeting(st, "2026-06-10", b[6], 1);
+	snprintf(list, sizeof(list), "%s,%s", c[0], c[1]);
+	meeting(st, "2026-07-02", list, 0);
+	vios_uuid7(ghost);
+	snprintf(list, sizeof(list), "%s,,%s", c[0], ghost);
+	meeting(st, "2026-07-03", list, 0);
+
+	/* the two dates, signal by signal: the set-based form is the subqueries' */
+	FX_OK(vios_query(&rows, st,
+			 VIOS_SQL_SIGNAL_FIRSTS_WITH("?1")
+			 " SELECT s.id FROM signal s LEFT JOIN rhy_signal f ON f.id = s.id WHERE s.origin = ?1 AND"
+			 " (f.id IS NULL OR f.discussed_at IS NOT " VIOS_SQL_SIGNAL_DISCUSSED_AT("s") " OR f.linked_at IS NOT "
+			 VIOS_SQL_SIGNAL_LINKED_AT("s") ")", p, 1));
+	assert_int_equal(json_array_size(rows), 0);
+	json_decref(rows);
+	FX_OK(vios_query(&rows, st, VIOS_SQL_SIGNAL_FIRSTS_WITH("?1") " SELECT count(*) AS n FROM rhy_signal", p, 1));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "n")), 5 + 6 + 7 + 2);
+	json_decref(rows);
+
+	FX_OK(vios_query(&ref, st, ref_sql, p, 1));
+	assert_int_equal(json_array_size(ref), 5 + 6 + 7 + 2);
+	for (size_t m = 0; m < sizeof(min_ns) / sizeof(min_ns[0]); m++) {
+		FX_OK(vios_evaluate_figures(&figs, st, origin, min_ns[m]));
+		for (size_t i = 0; i < sizeof(months) / sizeof(months[0]); i++)
+			for (size_t k = 0; k < 2; k++) {
+				long long med, n;
+				json_t *r = figure(figs, months[i], medians[k][0]);
+				ref_median(&med, &n, ref, months[i], medians[k][1]);
+				if (n == 0) {
+					assert_null(r);
+					continue;
+				}
+				assert_non_null(r);
+				assert_int_equal(json_integer_value(json_object_get(r, "n")), n);
+				if (n < min_ns[m])
+					assert_true(json_is_null(json_object_get(r, "value")));
+				else
+					assert_int_equal(json_integer_value(json_object_get(r, "value")), med);
+			}
+		json_decref(figs);
+		figs = NULL;
+	}
+	/* the hand-made values the fixture promises */
+	FX_OK(vios_evaluate_figures(&figs, st, origin, 5));
+	assert_int_equal(json_integer_value(json_object_get(figure(figs, "2026-05", "discussion-days"), "value")), 3);
+	assert_int_equal(json_integer_value(json_object_get(figure(figs, "2026-05", "discussion-days"), "n")), 6);
+	assert_true(json_is_null(json_object_get(figure(figs, "2026-05", "case-days"), "value")));
+	assert_int_equal(json_integer_value(json_object_get(figure(figs, "2026-05", "case-days"), "n")), 4);
+	assert_int_equal(json_integer_value(json_object_get(figure(figs, "2026-06", "discussion-days"), "value")), 4);
+	assert_int_equal(json_integer_value(json_object_get(figure(figs, "2026-06", "discussion-days"), "n")), 7);
+	assert_true(json_is_null(json_object_get(figure(figs, "2026-07", "discussion-days"), "value")));
+	assert_int_equal(json_integer_value(json_object_get(figure(figs, "2026-07", "discussion-days"), "n")), 2);
+	json_decref(figs);
+	FX_OK(vios_evaluate_figures(&figs, st, origin, 1));
+	assert_int_equal(json_integer_value(json_object_get(figure(figs, "2026-05", "case-days"), "value")), 1);
+	json_decref(figs);
+
+	/* and the evaluation of a period: the same medians over its months, the signals counted once each */
+	doc = eval(x, "2026-03", "2026-07");
+	{
+		long long med, n;
+		ref_median(&med, &n, ref, NULL, "discussed");
+		assert_int_equal(at(doc, "discussion.n"), n);
+		assert_int_equal(at(doc, "discussion.median_days"), med);
+		ref_median(&med, &n, ref, NULL, "cased");
+		assert_int_equal(at(doc, "case.n"), n);
+		assert_int_equal(at(doc, "case.median_days"), med);
+	}
+	assert_int_equal(at(doc, "signals.total"), 5 + 6 + 7 + 2);
+	json_decref(doc);
+	json_decref(ref);
+}
+
 static void test_evaluate_refresh__writes_derived_rows_once_and_follows_changes(void **state)
 {
 	world *x = *state;
@@ -312,6 +487,85 @@ static void test_evaluate_refresh__writes_derived_rows_once_and_follows_changes(
 	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "cases-discussed"), "value")), 0);
 	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "cases-closed"), "value")), 1);
 	json_decref(rows);
+}
+
+/* Rows of school_figure and signal_count, as "table month key value n" lines, sorted. */
+static char *theme_rows(vios_store *st)
+{
+	json_t *rows = NULL, *r;
+	size_t i, len = 0;
+	char *out = NULL;
+
+	FX_OK(vios_query(&rows, st,
+			 "SELECT 'f ' || month || ' ' || figure || ' ' || coalesce(value, '-') || ' ' || coalesce(n, '-') AS l"
+			 " FROM school_figure UNION ALL SELECT 'c ' || month || ' ' || theme || ' ' || signals FROM signal_count"
+			 " ORDER BY l", NULL, 0));
+	json_array_foreach(rows, i, r)
+		len += strlen(json_string_value(json_object_get(r, "l"))) + 1;
+	out = calloc(len + 1, 1);
+	assert_non_null(out);
+	json_array_foreach(rows, i, r) {
+		strcat(out, json_string_value(json_object_get(r, "l")));
+		strcat(out, "\n");
+	}
+	json_decref(rows);
+	return out;
+}
+
+static void test_evaluate_refresh__theme_data_skipped_only_while_nothing_it_derives_from_changed(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	size_t counts = 0, figures = 0, pending = 0, after = 0;
+	json_t *rows = NULL;
+	char *before, *now;
+
+	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
+	assert_true(counts > 0 && figures > 0);
+	before = theme_rows(st);
+	/* as the two refreshes alone would have it: they write nothing more */
+	FX_OK(vios_report_refresh_counts(&counts, st));
+	FX_OK(vios_report_refresh_figures(&figures, st));
+	assert_int_equal(counts + figures, 0);
+	/* nothing changed: skipped, nothing captured */
+	FX_OK(vios_crdt_pending_count(&pending, st));
+	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
+	assert_int_equal(counts + figures, 0);
+	/* a note is no input: still nothing */
+	sql(st, "UPDATE signal SET note = 'seen at the gate, twice' WHERE id = '%s'", x->s[2]);
+	FX_OK(vios_crdt_pending_count(&pending, st));
+	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
+	assert_int_equal(counts + figures, 0);
+	FX_OK(vios_crdt_pending_count(&after, st));
+	assert_int_equal(after, pending);
+	now = theme_rows(st);
+	assert_string_equal(before, now);
+	free(now);
+	/* a theme moves a count */
+	sql(st, "UPDATE signal SET theme = 'nuisance' WHERE id = '%s'", x->s[2]);
+	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
+	assert_int_equal(counts, 2);
+	assert_int_equal(figures, 0);
+	/* a meeting that discusses s4 earlier: April's median (n 2, not
+	 * sent) stays as it was */
+	meeting(st, "2026-04-02", x->s[4], 0);
+	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
+	assert_int_equal(counts + figures, 0);
+	/* a case that lists s3 moves March's case-days n (2 -> 3) */
+	case_listing(st, x->pupil, "2026-03-25T08:00:00Z", x->s[3]);
+	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
+	assert_int_equal(counts, 0);
+	assert_true(figures >= 1);
+	FX_OK(vios_query(&rows, st, "SELECT month, figure, value, n FROM school_figure", NULL, 0));
+	assert_int_equal(json_integer_value(json_object_get(figure(rows, "2026-03", "case-days"), "n")), 3);
+	json_decref(rows);
+	/* a kept row changed behind the refresh's back is put right again */
+	sql(st, "UPDATE school_figure SET value = 99 WHERE figure = 'cases-discussed'");
+	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
+	assert_int_equal(figures, 1);
+	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
+	assert_int_equal(counts + figures, 0);
+	free(before);
 }
 
 static void test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused(void **state)
@@ -350,8 +604,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evaluate__bad_months_are_usage_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evaluate_figures__per_month_medians_below_min_n_have_no_value, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate_figures__set_based_equals_the_per_signal_definition, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_evaluate_refresh__writes_derived_rows_once_and_follows_changes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate_refresh__theme_data_skipped_only_while_nothing_it_derives_from_changed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused, setup,
 						teardown),
 	};
