@@ -3,6 +3,7 @@
  * finalised in place, like ledger.c; errors through vios_store_error.
  */
 #include "store/caseview.h"
+#include "store/rhythm.h"
 #include "node/vocab.h"
 #include "util/error.h"
 
@@ -115,19 +116,15 @@ int vios_caseview_rows(vios_caseview_row **out, size_t *n, vios_store *st, const
 	 * The order is the merge order a receiver needs (a reference's target
 	 * first); within a table by id. signals is a comma-separated list of
 	 * ids (src/store/records.c writes it without spaces; spaces are
-	 * dropped anyway), split into its ids so each signal is looked up by
-	 * its key (a search of every signal for each case made the first export
-	 * of a school quadratic).
+	 * dropped anyway), split into its ids (VIOS_SQL_LIST_ITEMS) so each
+	 * signal is looked up by its key (a search of every signal for each
+	 * case made a school's first export quadratic).
 	 */
 	static const char zSql[] =
-		"WITH RECURSIVE c AS (SELECT id, origin, pupil_id FROM case_file WHERE id = ?1),"
-		" split(sid, rest) AS (SELECT NULL, replace(coalesce(signals, ''), ' ', '') || ','"
-		"  FROM case_file WHERE id = ?1"
-		"  UNION ALL SELECT substr(rest, 1, instr(rest, ',') - 1), substr(rest, instr(rest, ',') + 1)"
-		"  FROM split WHERE rest <> '')"
+		"WITH c AS (SELECT id, origin, pupil_id, signals FROM case_file WHERE id = ?1)"
 		" SELECT 'pupil', p.id, 1 FROM pupil p, c WHERE p.id = c.pupil_id AND p.origin = ?2"
-		" UNION ALL SELECT 'signal', s.id, 2 FROM signal s"
-		"  WHERE s.id IN (SELECT sid FROM split WHERE sid <> '') AND s.origin = ?2"
+		" UNION ALL SELECT 'signal', s.id, 2 FROM signal s WHERE s.origin = ?2 AND s.id IN"
+		"  (SELECT j.value FROM c, " VIOS_SQL_LIST_ITEMS("replace(c.signals, ' ', '')") " j)"
 		" UNION ALL SELECT 'case_file', c.id, 3 FROM c WHERE c.origin = ?2"
 		" UNION ALL SELECT 'meeting', m.id, 4 FROM meeting m WHERE m.case_id = ?1 AND m.origin = ?2"
 		" UNION ALL SELECT 'agreement', a.id, 5 FROM agreement a WHERE a.origin = ?2"

@@ -63,6 +63,14 @@
 	"(SELECT rhy_c.id " VIOS_SQL_SIGNAL_IN_CASE(s) " ORDER BY rhy_c.opened_at, rhy_c.id LIMIT 1)"
 
 /*
+ * The items of a comma-separated list of ids (list an SQL expression; NULL
+ * is empty) as the table-valued json_each: one row per item, its text in
+ * `value`. json_quote keeps any text whole, so a list that is not a list
+ * of ids still splits, in time linear in its length, at its commas.
+ */
+#define VIOS_SQL_LIST_ITEMS(list) "json_each('[' || replace(json_quote(coalesce(" list ", '')), ',', '\",\"') || ']')"
+
+/*
  * The same two dates for every signal of node o at once (o an SQL
  * expression, e.g. a parameter), set-based: the subqueries above cost a
  * scan of the node's cases and meetings per signal; this costs one pass
@@ -86,7 +94,7 @@
 	" FROM (SELECT 'm' AS kind, rhy_m.date AS at, rhy_m.discussed AS list FROM meeting rhy_m"                  \
 	" WHERE rhy_m.origin = " o " AND " VIOS_SQL_MEETING_HELD("rhy_m")                                        \
 	" UNION ALL SELECT 'c', rhy_c.opened_at, rhy_c.signals FROM case_file rhy_c WHERE rhy_c.origin = " o ") rhy_l," \
-	" json_each('[' || replace(json_quote(coalesce(rhy_l.list, '')), ',', '\",\"') || ']') rhy_j"           \
+	" " VIOS_SQL_LIST_ITEMS("rhy_l.list") " rhy_j"                                                           \
 	" GROUP BY rhy_j.value), "                                                                               \
 	"rhy_signal(id, seen_at, theme, discussed_at, linked_at) AS ("                                             \
 	"SELECT rhy_s.id, rhy_s.seen_at, rhy_s.theme, rhy_f.discussed_at, rhy_f.linked_at FROM rhy_first rhy_f"    \
