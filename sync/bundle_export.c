@@ -725,13 +725,25 @@ static int plan_row(fwd_plan *p, size_t *added, vios_store *st, const char *tbl,
 		p->cap = cap;
 	}
 	for (size_t i = 0; i < n; i++) {
-		vios_crdt_pending_op *f = &p->v[p->n++];
+		vios_crdt_pending_op *f = NULL;
+		/* a cell planned already (the pupil of two cases whose roles grew)
+		 * goes once, to both cases' roles: a payload holds a cell once */
+		for (size_t k = 0; k < p->n && f == NULL; k++)
+			if (!strcmp(p->v[k].op.pk, ops[i].pk) && !strcmp(p->v[k].op.tbl, ops[i].tbl) &&
+			    !strcmp(p->v[k].op.col, ops[i].col))
+				f = &p->v[k];
+		if (f) {
+			f->roles |= roles;
+			vios_crdt_op_dispose(&ops[i]);
+			continue;
+		}
+		f = &p->v[p->n++];
 		memset(f, 0, sizeof(*f));
 		f->op = ops[i]; /* moved: ops keeps nothing to free */
 		f->category = cat;
 		f->roles = roles;
+		(*added)++;
 	}
-	*added = n;
 	free(ops);
 	return 0;
 done:

@@ -391,6 +391,44 @@ static void test_case_view__a_pupil_sealed_before_the_case_is_sent_as_state(void
 	blist_free(&l);
 }
 
+/* A pupil with two cases, a role added to both: the pupil's state is
+ * forwarded once (a payload holds each cell once; vios-payload-4 refuses
+ * a cell twice), for both cases' roles. */
+static void test_case_view__a_pupil_of_two_cases_a_role_joins_is_forwarded_once(void **state)
+{
+	sandbox *sb = *state;
+	vios_field fp[] = { { "name", "Pupil Three" } };
+	char pupil[37], k1[37], k2[37];
+	vios_field fc[] = { { "pupil_id", pupil }, { "roles", "social-team" }, { "basis", "public-task" },
+			    { "parents_informed", "1" } };
+	blist l = { .n = 0 };
+	int got = 0;
+
+	FX_OK(vios_record_add(pupil, sb->school.st, "pupil", fp, 1));
+	FX_OK(vios_record_add(k1, sb->school.st, "case_file", fc, 4));
+	FX_OK(vios_record_add(k2, sb->school.st, "case_file", fc, 4));
+	export(&l, &sb->sealed, &sb->school);
+	blist_free(&l);
+	set_roles(&sb->school, k1, "social-team,police");
+	set_roles(&sb->school, k2, "social-team,police");
+	export(&l, &sb->sealed, &sb->school);
+	for (size_t i = 0; i < l.n; i++) {
+		vios_crdt_op *ops = NULL;
+		size_t n = 0, names = 0;
+		if (!addressed_to(&l.v[i], &sb->police))
+			continue;
+		open_ops(&ops, &n, &l.v[i], &sb->police);
+		for (size_t k = 0; k < n; k++)
+			names += !strcmp(ops[k].tbl, "pupil") && !strcmp(ops[k].pk, pupil) && !strcmp(ops[k].col, "name");
+		assert_true(names <= 1);
+		got += (int)names;
+		vios_crdt_ops_free(ops, n);
+	}
+	assert_int_equal(got, 1);
+	import_all(&sb->police, &l);
+	blist_free(&l);
+}
+
 static void test_case_view__a_removed_role_gets_the_roles_op_and_nothing_after(void **state)
 {
 	sandbox *sb = *state;
@@ -509,6 +547,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_case_view__an_added_role_gets_the_state_with_the_partners_cell_forwarded,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_view__a_pupil_sealed_before_the_case_is_sent_as_state, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_case_view__a_pupil_of_two_cases_a_role_joins_is_forwarded_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_case_view__a_removed_role_gets_the_roles_op_and_nothing_after, setup,
 						teardown),
