@@ -78,6 +78,7 @@
 #include "util/util.h"
 
 #include "tests/unit/fixture.h"
+#include "tools/rss_of.h"
 
 extern const char *const vios_schema_migrations[];
 extern const size_t vios_schema_migration_count;
@@ -1231,32 +1232,8 @@ typedef struct {
 	char why[128];
 } child_run;
 
-/*
- * `bench --rss-of FD PROG ARGS...` (internal): runs PROG and writes its peak
- * RSS in KiB to descriptor FD; exits with its status. A child forked from
- * this bench and exec'd keeps in ru_maxrss the high-water mark of the copy
- * of the bench that fork made (Linux carries it across execve), so the
- * bench execs itself first: this small image forks the measured program.
- */
-static int rss_of(char **argv)
-{
-	struct rusage ru;
-	int fd = atoi(argv[2]), status;
-	pid_t pid = fork();
+/* `bench --rss-of FD PROG ARGS...` (internal): see tools/rss_of.h. */
 
-	if (pid < 0)
-		return 126;
-	if (pid == 0) {
-		close(fd);
-		execv(argv[3], argv + 3);
-		_exit(127);
-	}
-	memset(&ru, 0, sizeof(ru));
-	if (wait4(pid, &status, 0, &ru) != pid)
-		return 126;
-	dprintf(fd, "%ld\n", ru.ru_maxrss);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 /* `vios --home HOME audit replay HUBREPO`, stdout and stderr into log,
  * through rss_of. */

@@ -79,6 +79,7 @@
 #include "sync/layout.h"
 #include "sync/sync.h"
 #include "tests/unit/fixture.h"
+#include "tools/rss_of.h"
 
 extern const char *const vios_schema_migrations[];
 extern const size_t vios_schema_migration_count;
@@ -162,30 +163,8 @@ static unsigned pick(uint64_t *s, unsigned n)
 
 /* ---- running vios and measuring it ---- */
 
-/*
- * `bench_scale --rss-of FD PROG ARGS...` (internal): runs PROG and writes its
- * peak RSS in KiB to descriptor FD; exits with its status. This small image
- * forks the measured program, so its ru_maxrss is its own.
- */
-static int rss_of(char **argv)
-{
-	struct rusage ru;
-	int fd = atoi(argv[2]), status;
-	pid_t pid = fork();
+/* `bench_scale --rss-of FD PROG ARGS...` (internal): see tools/rss_of.h. */
 
-	if (pid < 0)
-		return 126;
-	if (pid == 0) {
-		close(fd);
-		execv(argv[3], argv + 3);
-		_exit(127);
-	}
-	memset(&ru, 0, sizeof(ru));
-	if (wait4(pid, &status, 0, &ru) != pid)
-		return 126;
-	dprintf(fd, "%ld\n", ru.ru_maxrss);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 typedef struct {
 	double secs;
