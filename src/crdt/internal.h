@@ -225,6 +225,9 @@ typedef struct {
 void crdt_judge_init(crdt_judge *j, vios_store *st, const vios_mandate *m);
 void crdt_judge_dispose(crdt_judge *j);
 /* Judges op by w on the store as it is now: *verdict VIOS_MANDATE_*. */
+/* 1 when judging op reads its row's column from the store (a set-once
+ * column): the merge first writes what the ops before it staged. */
+int crdt_judge_reads_row(const vios_crdt_op *op);
 int crdt_judge_op(crdt_judge *j, const vios_mandate_writer *w, const vios_crdt_op *op, int *verdict, char *why,
 		  size_t len);
 /* After a batch is merged: every signal_count row it wrote has the id its

@@ -256,6 +256,11 @@ static int set_once(int t, const char *col)
 	       (t == T_FIGURE && (!strcmp(col, "month") || !strcmp(col, "figure")));
 }
 
+int crdt_judge_reads_row(const vios_crdt_op *op)
+{
+	return op->kind == VIOS_OP_SET && set_once(crdt_table_index(op->tbl), op->col);
+}
+
 /* The table a reference column names, -1 for other columns. */
 static int ref_table(int t, const char *col)
 {

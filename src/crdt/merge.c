@@ -722,7 +722,9 @@ int crdt_merge_delete(crdt_ctx *cx, const vios_crdt_op *op, const char *cat, uin
 	assert(cx != NULL && op != NULL);
 	assert(op->kind == VIOS_OP_DELETE);
 	*effect = 0;
-	if ((error = tomb_get(cx, op->tbl, op->pk, &found, &thlc, tnode)) < 0)
+	/* the row as the ops before this one in the run left it: its category
+	 * below is read from the store */
+	if ((error = tomb_get(cx, op->tbl, op->pk, &found, &thlc, tnode)) < 0 || (error = crdt_ctx_flush(cx)) < 0)
 		return error;
 	if (found) {
 		/* deleted already; keep the greatest clock so every node agrees */
@@ -922,6 +924,12 @@ static int apply(vios_crdt_report *out, vios_store *st, const vios_crdt_op *ops,
 			goto done;
 		}
 		cx.op_index = i;
+		/* the judge reads a set-once column from the row: it holds what
+		 * the run's earlier ops wrote */
+		if (chk && cx.row.staged && crdt_judge_reads_row(&ops[i]) && (error = crdt_ctx_flush(&cx)) < 0) {
+			at_op(error, cx.failed_op, n);
+			goto done;
+		}
 		if (chk) {
 			const vios_mandate_writer *w;
 			int verdict;

@@ -26,7 +26,9 @@
 #include <unistd.h>
 
 #include "crdt/crdt.h"
+#include "crdt/mandate.h"
 #include "node/node.h"
+#include "node/vocab.h"
 #include "store/records.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -626,6 +628,81 @@ static void test_crdt_pending__migration_keeps_every_op_and_the_seq(void **state
 	assert_true(w[m - 1].seq > 1000);
 	vios_crdt_pending_free(w, m);
 	vios_crdt_pending_free(v, n);
+}
+
+/* A set and the row's deletion in one batch: the tombstone keeps the
+ * category the set gave the row (the run's staged row is written before
+ * the deletion reads it), as two batches do. */
+static void test_crdt_apply__a_delete_after_a_set_in_one_batch_keeps_its_category(void **state)
+{
+	sandbox *sb = *state;
+	const char *S = "11111111-1111-4111-8111-111111111111", *P = "22222222-2222-4222-8222-222222222222";
+	uint64_t h = VIOS_HLC_MAKE(vios_now_ms(), 0);
+	vios_crdt_op ops[2];
+	vios_crdt_report rep;
+
+	nodes(sb, 2);
+	ops[0] = mkset(h, sb->n[0].node->node_id, "signal", S, "pupil_id", vtext(P), 0, NULL);
+	memset(&ops[1], 0, sizeof(ops[1]));
+	ops[1].kind = VIOS_OP_DELETE;
+	ops[1].hlc = h + 1;
+	ops[1].node = sb->n[0].node->node_id;
+	ops[1].tbl = "signal";
+	ops[1].pk = (char *)S;
+	assert_int_equal(vios_crdt_apply(&rep, sb->n[0].st, ops, 2, NULL), 0);
+	assert_int_equal(vios_crdt_apply(&rep, sb->n[1].st, ops, 1, NULL), 0);
+	assert_int_equal(vios_crdt_apply(&rep, sb->n[1].st, ops + 1, 1, NULL), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(one_int(&sb->n[i], "SELECT count(*) FROM crdt_tombstone WHERE category = 'case'"), 1);
+}
+
+/* Every op's writer is a school (the judge's writer callback). */
+static int school_writer(void *ctx, const char *id, vios_mandate_writer *w)
+{
+	(void)ctx;
+	w->node_id = id;
+	w->kind = VIOS_KIND_SCHOOL;
+	w->role = 0;
+	w->name = "school";
+	return 0;
+}
+
+/* The mandate judges an op on the row as the batch's earlier ops left it,
+ * staged or not: a signal count's month set twice in one batch is refused
+ * as it is in two. */
+static void test_crdt_apply__a_set_once_column_set_again_in_one_batch_is_refused(void **state)
+{
+	sandbox *sb = *state;
+	const char *w = "33333333-3333-4333-8333-333333333333";
+	uint64_t h = VIOS_HLC_MAKE(vios_now_ms(), 0);
+	vios_crdt_report rep;
+	vios_crdt_check chk;
+	vios_mandate m;
+	vios_crdt_op ops[6];
+	char id[37];
+
+	nodes(sb, 2);
+	vios_mandate_count_id(id, w, "2026-01", "weapons");
+	ops[0] = mkset(h, w, "signal_count", id, "origin", vtext(w), 0, NULL);
+	ops[1] = mkset(h, w, "signal_count", id, "month", vtext("2026-01"), 0, NULL);
+	ops[2] = mkset(h, w, "signal_count", id, "theme", vtext("weapons"), 0, NULL);
+	ops[3] = mkset(h, w, "signal_count", id, "updated_at", vtext("2026-01-02T00:00:00Z"), 0, NULL);
+	ops[4] = mkset(h, w, "signal_count", id, "signals", vint(3), 0, NULL);
+	ops[5] = mkset(h - 5, w, "signal_count", id, "month", vtext("2026-02"), 0, NULL);
+	for (int i = 0; i < 2; i++) {
+		FX_OK(vios_mandate_load(&m, sb->n[i].st, 0));
+		memset(&chk, 0, sizeof(chk));
+		chk.mandate = &m;
+		chk.writer = school_writer;
+		if (i == 0) {
+			assert_int_equal(vios_crdt_apply_checked(&rep, sb->n[i].st, ops, 6, w, &chk), VIOS_EDENIED);
+		} else {
+			assert_int_equal(vios_crdt_apply_checked(&rep, sb->n[i].st, ops, 5, w, &chk), 0);
+			assert_int_equal(vios_crdt_apply_checked(&rep, sb->n[i].st, ops + 5, 1, w, &chk), VIOS_EDENIED);
+		}
+		assert_non_null(strstr(vios_error_last(), "set once"));
+	}
+	assert_int_equal(one_int(&sb->n[0], "SELECT count(*) FROM signal_count"), 0);
 }
 
 /* ---- categories ------------------------------------------------------------- */
@@ -1836,6 +1913,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crdt_capture__text_other_nodes_would_refuse_fails_the_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_pending__paging_and_sealing_in_the_exporters_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_pending__migration_keeps_every_op_and_the_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crdt_apply__a_delete_after_a_set_in_one_batch_keeps_its_category, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crdt_apply__a_set_once_column_set_again_in_one_batch_is_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_category__rows_go_to_theme_or_case_with_the_cases_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_digest__category_digests_see_only_their_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_hlc__monotonic_receive_rule_and_future_flag, setup, teardown),
