@@ -107,10 +107,11 @@ void web_write(vios_web_req *r, const void *buf, size_t len);
 /* A date YYYY-MM-DD (or the date of a timestamp) as DD-MM-YYYY; other text
  * as it is. Into out (11+ bytes). */
 void web_date_out(char *out, size_t len, const char *date);
-/* A date typed in a form as DD-MM-YYYY, D-M-YYYY or YYYY-MM-DD, as
- * YYYY-MM-DD for the library (which validates it); anything else is passed
- * through unchanged so the library's one-line error names it. NULL and ""
- * stay as they are. Returns out, or in when unchanged. */
+/* A date typed in a form as DD-MM-YYYY or D-M-YYYY ('-', '/' or '.'), as
+ * YYYY-MM-DD for the library (which validates it); anything else, and a
+ * day that does not exist (31-02-2026), is passed through unchanged so the
+ * library's one-line error names what was typed. NULL and "" stay as they
+ * are. Returns out, or in when unchanged. */
 const char *web_date_in(char *out, size_t len, const char *in);
 /* A UTC timestamp (2026-12-01T10:00:00Z, with or without fraction) as
  * local time in Europe/Amsterdam: DD-MM-YYYY HH:MM. */

@@ -221,7 +221,7 @@ const char *web_arg(const vios_web_req *r, const char *name)
 	for (size_t i = 0; i < r->nfields; i++)
 		if (!strcmp(r->fields[i].name, name))
 			return r->fields[i].val;
-	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);
+	return r->c ? MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
 int web_is_post(const vios_web_req *r)
@@ -706,6 +706,29 @@ static void req_free(vios_web_req *r)
 	}
 	free(r->out);
 	free(r);
+}
+
+vios_web_req *web_req_detached(const char *lang)
+{
+	static vios_web w;
+	vios_web_req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	snprintf(w.lang, sizeof(w.lang), "%s", lang);
+	r->w = &w;
+	r->url = "/";
+	return r;
+}
+
+const char *web_req_html(const vios_web_req *r)
+{
+	return r->out ? r->out : "";
+}
+
+void web_req_free(vios_web_req *r)
+{
+	req_free(r);
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
