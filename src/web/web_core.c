@@ -12,6 +12,7 @@
 #include "crypto/secret.h"
 #include "sync/consent.h"
 #include "util/error.h"
+#include "util/html.h"
 #include "util/util.h"
 
 #include <arpa/inet.h>
@@ -137,15 +138,9 @@ void h_esc(vios_web_req *r, const char *text)
 	if (text == NULL)
 		return;
 	for (p = run = text; *p; p++) {
-		const char *rep;
-		switch (*p) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
-		}
+		const char *rep = vios_html_entity((unsigned char)*p);
+		if (rep == NULL)
+			continue;
 		web_write(r, run, (size_t)(p - run));
 		h_raw(r, rep);
 		run = p + 1;
