@@ -172,5 +172,6 @@ extern const vios_web_route vios_web_school_routes[];
 extern const vios_web_route vios_web_partner_routes[];
 extern const vios_web_route vios_web_hub_routes[];
 extern const vios_web_route vios_web_common_routes[];
+extern const vios_web_route vios_web_job_routes[]; /* /sync (web_job.c) */
 
 #endif

@@ -319,6 +319,7 @@ static web_session *session_new(vios_web *w)
 
 static const vios_web_route *const route_tables[] = {
 	vios_web_common_routes, vios_web_school_routes, vios_web_partner_routes, vios_web_hub_routes,
+	vios_web_job_routes,
 };
 
 void web_form_begin(vios_web_req *r, const char *action)

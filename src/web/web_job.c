@@ -22,6 +22,7 @@
 #include "crdt/crdt.h"
 #include "sync/consent.h"
 #include "sync/git.h"
+#include "sync/sync.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -192,3 +193,68 @@ int web_job_state(const char *name, const char **text, int *code, const char **r
 	*result = job.result;
 	return job.done ? 2 : 1;
 }
+
+/* --- sync now (school and partner) --------------------------------------- */
+
+static int job_sync(vios_store *st, void *ctx)
+{
+	vios_sync_report rep;
+	int error;
+
+	(void)ctx;
+	memset(&rep, 0, sizeof(rep));
+	web_job_line("%s", _("fetching from the hub"));
+	error = vios_sync(&rep, st, NULL);
+	if (error < 0 && error != VIOS_EVERIFY)
+		return error;
+	if (rep.alarms)
+		web_job_line("%s %s", _("ALARM:"), rep.first_alarm);
+	/* the words of `vios sync` (cmd_sync.c), counts first */
+	web_job_result(error < 0 ? error : 0,
+		       _("synced with the hub: %zu new bundles verified (%zu for this node, %zu changes merged), %zu sealed, %zu sent"),
+		       rep.bundles, rep.applied, rep.ops, rep.exported, rep.pushed);
+	return 0;
+}
+
+static void page_sync(vios_web_req *r, const char *rest)
+{
+	const char *text, *result;
+	int code, state;
+
+	(void)rest;
+	if (web_is_post(r)) {
+		if (web_job_start(r, "sync", job_sync, NULL) < 0) {
+			web_page_begin(r, _("Sync"));
+			web_error_line(r);
+			web_page_end(r);
+			return;
+		}
+		web_redirect(r, "/sync");
+		return;
+	}
+	state = web_job_state("sync", &text, &code, &result);
+	if (state == 1)
+		web_refresh(r, 1);
+	web_page_begin(r, _("Sync"));
+	h_printf(r, "<p>%s</p>\n", _("Sync fetches what the hub holds for this node, checks and merges it, seals what waits "
+				   "to be sent, and sends it. Only this node's own data leaves, sealed to the partners the "
+				   "covenant allows."));
+	if (state == 1)
+		h_printf(r, "<p class=\"notice\" role=\"status\">%s</p>\n", _("Syncing…"));
+	else if (state == 2 && code == 0)
+		web_notice(r, result);
+	else if (state == 2)
+		h_printf(r, "<p class=\"error\" role=\"alert\">%s</p>\n", result);
+	if (state && text[0])
+		h_printf(r, "<pre class=\"progress\">%s</pre>\n", text);
+	if (state != 1) {
+		web_form_begin(r, "/sync");
+		h_printf(r, "<p><button>%s</button></p>\n</form>\n", _("Sync now"));
+	}
+	web_page_end(r);
+}
+
+const vios_web_route vios_web_job_routes[] = {
+	{ "/sync", WEB_SCHOOL | WEB_PARTNER, page_sync, N_("Sync") },
+	{ NULL, 0, NULL, NULL },
+};
