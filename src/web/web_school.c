@@ -1,12 +1,12 @@
 /*
  * web_school.c - the school's safety coordinator's pages (issue 21): the
  * start page, pupils, the record forms, the case page, the agenda, the
- * conflicts, "sync now" and the access log.
+ * conflicts and the access log.
  *
  * Every page calls the library functions the matching CLI command calls
- * (src/cli/cmd_records.c, cmd_rhythm.c, cmd_crdt.c, cmd_sync.c, cmd_hub.c's
- * status): the validation, the mandate, the one-line errors and the access
- * log entries are theirs. A form's fields are named after the record's
+ * (src/cli/cmd_records.c, cmd_rhythm.c, cmd_crdt.c, cmd_hub.c's status):
+ * the validation, the mandate, the one-line errors and the access log
+ * entries are theirs. A form's fields are named after the record's
  * columns, as the CLI's add commands fill them (their addopt specs); a
  * date typed goes through web_date_in, an empty field is a field not given.
  * A POST that the library refuses shows the form again with what was typed
@@ -16,10 +16,8 @@
  * URLs carry ids only: a search is a POST, a form's defaults come as
  * ?pupil=ID, ?case=ID, ?meeting=ID, ?signal=ID.
  *
- * "Sync now" runs vios_sync in a worker thread with its own store handle on
- * the server's node (as cli_open opens one); its progress and its result
- * live in one mutex-protected struct that GET /sync reads. One sync at a
- * time; the request thread never waits for it.
+ * "Sync now" is the core's job page (/sync, web_job.c); the start page
+ * says when the last sync was and what waits to be sent, as `vios status`.
  */
 #include "web/web.h"
 
@@ -29,14 +27,9 @@
 #include "store/ledger.h"
 #include "store/records.h"
 #include "store/rhythm.h"
-#include "sync/consent.h"
-#include "sync/git.h"
-#include "sync/sync.h"
-#include "sync/trust.h"
 #include "util/error.h"
 #include "util/util.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1443,149 +1436,6 @@ static void page_log(vios_web_req *r, const char *rest)
 	json_decref(rows);
 }
 
-/* ---- sync now --------------------------------------------------------------- */
-
-/* The one sync of this server: the worker writes it, GET /sync reads it,
- * both under mu. */
-static struct {
-	pthread_mutex_t mu;
-	int running;            /* a worker is at work */
-	int finished;           /* a result is here (rep or line) */
-	int failed;             /* line is the error line */
-	char what[32];          /* the transfer's step ("fetch", "push") */
-	size_t done, total, bytes;
-	vios_sync_report rep;
-	char line[512];         /* the error line, or the first alarm */
-} sync_state = { .mu = PTHREAD_MUTEX_INITIALIZER };
-
-static void sync_progress(void *ctx, const char *what, size_t done, size_t total, size_t bytes)
-{
-	(void)ctx;
-	pthread_mutex_lock(&sync_state.mu);
-	snprintf(sync_state.what, sizeof(sync_state.what), "%s", what ? what : "");
-	sync_state.done = done;
-	sync_state.total = total;
-	sync_state.bytes = bytes;
-	pthread_mutex_unlock(&sync_state.mu);
-}
-
-/* vios sync on a store of its own (cli_open's: capture, the approved
- * covenant's themes), the result into sync_state. The node is the
- * server's, which outlives the worker. */
-static void *sync_worker(void *arg)
-{
-	const vios_node *node = arg;
-	vios_store *st = NULL;
-	vios_sync_report rep;
-	int error;
-
-	memset(&rep, 0, sizeof(rep));
-	vios_git_set_progress(sync_progress, NULL);
-	if ((error = vios_crdt_store_open(&st, node)) == 0) {
-		vios_store_set_themes(st, vios_consent_themes);
-		error = vios_sync(&rep, st, NULL);
-		/* revoked: the refusal is the one line, nothing was sealed or sent (cmd_sync) */
-		if (error == VIOS_EVERIFY && vios_trust_may_seal(st) >= 0)
-			error = 0;
-	}
-	vios_git_set_progress(NULL, NULL);
-	pthread_mutex_lock(&sync_state.mu);
-	sync_state.rep = rep;
-	sync_state.failed = error < 0;
-	if (error < 0)
-		snprintf(sync_state.line, sizeof(sync_state.line), "%s", vios_error_last());
-	else
-		snprintf(sync_state.line, sizeof(sync_state.line), "%s", rep.alarms ? rep.first_alarm : "");
-	sync_state.finished = 1;
-	sync_state.running = 0;
-	pthread_mutex_unlock(&sync_state.mu);
-	vios_store_free(st);
-	return NULL;
-}
-
-static void page_sync(vios_web_req *r, const char *rest)
-{
-	int running, finished, failed;
-	char what[32], line[512];
-	size_t done, total, bytes;
-	vios_sync_report rep;
-
-	(void)rest;
-	if (web_is_post(r)) {
-		pthread_t th;
-		pthread_attr_t at;
-		int started = 0;
-		pthread_mutex_lock(&sync_state.mu);
-		if (!sync_state.running) {
-			sync_state.running = 1;
-			sync_state.finished = 0;
-			sync_state.failed = 0;
-			sync_state.what[0] = 0;
-			sync_state.done = sync_state.total = sync_state.bytes = 0;
-			sync_state.line[0] = 0;
-			started = 1;
-		}
-		pthread_mutex_unlock(&sync_state.mu);
-		/* one at a time: a second press shows the one running */
-		if (started) {
-			int ok = pthread_attr_init(&at) == 0;
-			if (!ok || pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) != 0 ||
-			    pthread_create(&th, &at, sync_worker, (void *)web_node(r)) != 0) {
-				pthread_mutex_lock(&sync_state.mu);
-				sync_state.running = 0;
-				sync_state.finished = 1;
-				sync_state.failed = 1;
-				snprintf(sync_state.line, sizeof(sync_state.line), "%s", _("The sync could not be started."));
-				pthread_mutex_unlock(&sync_state.mu);
-			}
-			if (ok)
-				pthread_attr_destroy(&at);
-		}
-		web_redirect(r, "/sync");
-		return;
-	}
-	pthread_mutex_lock(&sync_state.mu);
-	running = sync_state.running;
-	finished = sync_state.finished;
-	failed = sync_state.failed;
-	memcpy(what, sync_state.what, sizeof(what));
-	done = sync_state.done;
-	total = sync_state.total;
-	bytes = sync_state.bytes;
-	rep = sync_state.rep;
-	memcpy(line, sync_state.line, sizeof(line));
-	pthread_mutex_unlock(&sync_state.mu);
-
-	web_page_begin(r, _("Sync"));
-	if (running) {
-		/* no script: the page asks again every second while the sync runs */
-		h_raw(r, "<meta http-equiv=\"refresh\" content=\"1\">\n");
-		h_printf(r, "<p class=\"notice\" role=\"status\">%s", _("Syncing with the hub..."));
-		if (*what)
-			h_printf(r, _(" %s: objects %zu of %zu, %zu KiB"), what, done, total, bytes / 1024);
-		h_raw(r, "</p>\n");
-		web_page_end(r);
-		return;
-	}
-	if (finished && failed)
-		h_printf(r, "<p class=\"error\" role=\"alert\">%s</p>\n", line);
-	else if (finished) {
-		h_raw(r, "<p class=\"notice\" role=\"status\">");
-		h_printf(r, _("Synced with the hub: %s%zu new bundles verified (%zu for this node, %zu changes merged), %zu sealed, %zu sent."),
-			 rep.registry ? _("registry verified, ") : "", rep.bundles, rep.applied, rep.ops, rep.exported, rep.pushed);
-		h_raw(r, "</p>\n");
-		if (rep.alarms)
-			h_printf(r, "<p class=\"error\" role=\"alert\">%s %s</p>\n", _("Alarms:"), line);
-		if (rep.quarantined)
-			h_printf(r, "<p class=\"notice\">%s</p>\n", _("Senders wait behind a bundle in quarantine (vios status)."));
-	}
-	if (sync_summary(r) < 0)
-		web_error_line(r);
-	web_form_begin(r, "/sync");
-	h_printf(r, "<p><button type=\"submit\">%s</button></p>\n</form>\n", _("Sync now"));
-	web_page_end(r);
-}
-
 /* ---- the routes ------------------------------------------------------------- */
 
 const vios_web_route vios_web_school_routes[] = {
@@ -1605,7 +1455,6 @@ const vios_web_route vios_web_school_routes[] = {
 	{ "/trends", WEB_SCHOOL, page_trends, N_("Trends") },
 	{ "/trend-new", WEB_SCHOOL, page_trend_new, NULL },
 	{ "/conflicts", WEB_SCHOOL, page_conflicts, N_("Conflicts") },
-	{ "/sync", WEB_SCHOOL, page_sync, N_("Sync") },
 	{ "/log", WEB_SCHOOL, page_log, N_("Access log") },
 	{ NULL, 0, NULL, NULL }
 };
