@@ -14,7 +14,8 @@
  * transaction); one that writes answers 303 to the page showing the result.
  *
  * URLs carry ids only: a search is a POST, a form's defaults come as
- * ?pupil=ID, ?case=ID, ?meeting=ID, ?signal=ID.
+ * ?pupil=ID, ?case=ID, ?meeting=ID, ?signal=ID. A signal's page closes it
+ * at triage (vios_signal_close, as `signal close`).
  *
  * "Sync now" is the core's job page (/sync, web_job.c); the start page
  * says when the last sync was and what waits to be sent, as `vios status`.
@@ -243,7 +244,7 @@ static void print_hint(vios_web_req *r)
 
 /* ---- tables ---------------------------------------------------------------- */
 
-enum { C_TEXT, C_DATE, C_TIME, C_WORD, C_THEME, C_ROLE, C_ROLES, C_PUPIL, C_CASE, C_YESNO, C_VALUE, C_MEETING };
+enum { C_TEXT, C_DATE, C_TIME, C_WORD, C_THEME, C_ROLE, C_ROLES, C_PUPIL, C_CASE, C_YESNO, C_VALUE, C_MEETING, C_SIGNAL };
 
 typedef struct {
 	const char *key;
@@ -277,6 +278,15 @@ static void h_table(vios_web_req *r, const json_t *rows, const tcol *cols, const
 			h_raw(r, "<td>");
 			switch (c->how) {
 			case C_DATE: h_date(r, v); break;
+			case C_SIGNAL:
+				/* a signal's date, a link to its page */
+				if (str(row, "id") && vios_uuid_valid(str(row, "id"))) {
+					h_printf(r, "<a href=\"/signal/%s\">", str(row, "id"));
+					h_date(r, v);
+					h_raw(r, "</a>");
+				} else
+					h_date(r, v);
+				break;
 			case C_TIME: h_time(r, v); break;
 			case C_WORD: if (v) h_esc(r, web_word(v)); else h_raw(r, "&mdash;"); break;
 			case C_THEME: if (v) h_esc(r, web_theme(r, v)); else h_raw(r, "&mdash;"); break;
@@ -304,18 +314,18 @@ static void h_table(vios_web_req *r, const json_t *rows, const tcol *cols, const
 		h_printf(r, "<p class=\"notice\">%s</p>\n", _("More rows than shown: search to narrow the list."));
 }
 
-static const tcol signal_cols[] = { { "seen_at", N_("Seen"), C_DATE },	   { "theme", N_("Theme"), C_THEME },
+static const tcol signal_cols[] = { { "seen_at", N_("Seen"), C_SIGNAL },	   { "theme", N_("Theme"), C_THEME },
 				   { "severity", N_("Severity"), C_WORD }, { "location", N_("Where"), C_WORD },
 				   { "pupil_id", N_("Pupil"), C_PUPIL },   { "triage", N_("Triage"), C_WORD },
 				   { "case", N_("Case"), C_CASE },	   { "note", N_("Note"), C_TEXT },
 				   { NULL, NULL, 0 } };
 /* a signal of a pupil's or a case's page (vios_pupil_show, vios_case_show:
  * the table's columns, no triage), and a new one on the start page */
-static const tcol own_signal_cols[] = { { "seen_at", N_("Seen"), C_DATE },	  { "theme", N_("Theme"), C_THEME },
+static const tcol own_signal_cols[] = { { "seen_at", N_("Seen"), C_SIGNAL },	  { "theme", N_("Theme"), C_THEME },
 					{ "severity", N_("Severity"), C_WORD }, { "location", N_("Where"), C_WORD },
 					{ "source", N_("Source"), C_TEXT },	  { "note", N_("Note"), C_TEXT },
 					{ NULL, NULL, 0 } };
-static const tcol new_signal_cols[] = { { "seen_at", N_("Seen"), C_DATE },	  { "theme", N_("Theme"), C_THEME },
+static const tcol new_signal_cols[] = { { "seen_at", N_("Seen"), C_SIGNAL },	  { "theme", N_("Theme"), C_THEME },
 					{ "severity", N_("Severity"), C_WORD }, { "location", N_("Where"), C_WORD },
 					{ "pupil_id", N_("Pupil"), C_PUPIL },	  { "note", N_("Note"), C_TEXT },
 					{ NULL, NULL, 0 } };
@@ -362,7 +372,8 @@ typedef struct {
 	const char *query; /* the query argument giving its default on GET, or NULL */
 } field;
 
-/* What a form's POST gives the library: the fields, and the text they point to. */
+/* What a form's POST gives the library: the fields, and the text they
+ * point to (date and list by the field's place in its spec). */
 typedef struct {
 	vios_field f[MAXF];
 	size_t n;
@@ -416,8 +427,9 @@ static void roles_ticked(char *out, size_t len, vios_web_req *r, const char *col
 static int form_collect(form_values *out, vios_web_req *r, const field *spec, const json_t *signals)
 {
 	memset(out, 0, sizeof(*out));
-	for (const field *f = spec; f->col && out->n < MAXF; f++) {
-		size_t k = out->n;
+	/* a field's text lives at its place in spec, given or not */
+	for (const field *f = spec; f->col && f - spec < MAXF; f++) {
+		size_t k = (size_t)(f - spec);
 		const char *v = web_arg(r, f->col);
 		if (f->kind == F_ROLES) {
 			if ((out->list[k] = malloc(256)) == NULL)
@@ -1111,6 +1123,107 @@ static void page_trends(vios_web_req *r, const char *rest)
 	list_page(r, _("Trends"), "trend", VIOS_LIST_TRENDS, 0, trend_cols, "/trend-new", _("Record a trend"));
 }
 
+/* ---- the signal page -------------------------------------------------------- */
+
+/* /signal/ID: the signal (vios_signal_show, logged as `signal show`) and,
+ * while it is new or discussed, the form closing it at triage with a reason
+ * (vios_signal_close, as `signal close`). */
+static void signal_render(vios_web_req *r, const char *id, int failed)
+{
+	json_t *doc = NULL, *sg, *pu, *map = NULL;
+	const char *triage;
+	char path[64], line[512] = "";
+	int error;
+
+	if (failed)
+		snprintf(line, sizeof(line), "%s", vios_error_last());
+	if ((error = vios_signal_show(&doc, web_store(r), id)) < 0) {
+		page_failed(r, error, _("Signal"));
+		return;
+	}
+	if (failed)
+		vios_error_set(VIOS_ERR_INPUT, "%s", line);
+	sg = json_object_get(doc, "signal");
+	pu = json_object_get(doc, "pupil");
+	if ((map = json_object()) != NULL && json_is_object(pu) && str(pu, "id"))
+		json_object_set(map, str(pu, "id"), pu);
+	triage = str(sg, "triage") ? str(sg, "triage") : "";
+	web_page_begin(r, _("Signal"));
+	if (failed)
+		web_error_line(r);
+	h_raw(r, "<dl>\n");
+	h_printf(r, "<dt>%s</dt><dd>", _("Seen on"));
+	h_date(r, str(sg, "seen_at"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Theme"), web_theme(r, str(sg, "theme") ? str(sg, "theme") : ""));
+	h_printf(r, "<dt>%s</dt><dd>", _("Pupil"));
+	if (json_is_object(pu))
+		h_pupil(r, map, str(pu, "id"), NULL);
+	else if (str(sg, "pupil_id"))
+		h_esc(r, _("not held here"));
+	else
+		h_esc(r, _("none: a thematic signal"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Severity"), str(sg, "severity") ? web_word(str(sg, "severity")) : "");
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Where"), str(sg, "location") ? web_word(str(sg, "location")) : "");
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Source"), str(sg, "source") ? str(sg, "source") : "\xe2\x80\x94");
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Legal basis"), str(sg, "basis") ? web_word(str(sg, "basis")) : "\xe2\x80\x94");
+	h_printf(r, "<dt>%s</dt><dd>", _("Parents informed"));
+	h_yesno(r, json_object_get(sg, "parents_informed"));
+	if (str(sg, "not_informed_reason"))
+		h_printf(r, ", %s %s", _("not because:"), str(sg, "not_informed_reason"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd><pre>%s</pre></dd>\n", _("What was seen"), str(sg, "note"));
+	h_printf(r, "<dt>%s</dt><dd>%s", _("Triage"), web_word(triage));
+	if (!strcmp(triage, "closed")) {
+		h_raw(r, " ");
+		h_date(r, str(sg, "closed_at"));
+		h_printf(r, ": %s", str(sg, "closed_reason"));
+	} else if (!strcmp(triage, "linked")) {
+		h_raw(r, " ");
+		h_case(r, str(sg, "case"));
+	} else if (!strcmp(triage, "discussed")) {
+		h_raw(r, " ");
+		h_date(r, str(sg, "discussed_at"));
+	}
+	h_raw(r, "</dd>\n</dl>\n");
+	h_printf(r, "<h2>%s (%zu)</h2>\n", _("Cases"), json_array_size(json_object_get(doc, "cases")));
+	h_table(r, json_object_get(doc, "cases"), case_cols, map, 0);
+	if (!strcmp(triage, "new") || !strcmp(triage, "discussed")) {
+		if (json_is_object(pu))
+			h_printf(r, "<p><a href=\"/case-new?pupil=%s&amp;signal=%s\">%s</a></p>\n", str(pu, "id"), id,
+				 _("Open a case from this signal"));
+		h_printf(r, "<h2>%s</h2>\n", _("No further action"));
+		snprintf(path, sizeof(path), "/signal/%s", id);
+		web_form_begin(r, path);
+		h_printf(r, "<p class=\"field\"><label for=\"reason\">%s</label><br>\n"
+			    "<textarea id=\"reason\" name=\"reason\" rows=\"3\" cols=\"60\">%s</textarea></p>\n"
+			    "<p><button type=\"submit\">%s</button></p>\n</form>\n",
+			 _("Why no further action is needed"), web_arg(r, "reason") ? web_arg(r, "reason") : "", _("Close the signal"));
+	}
+	web_page_end(r);
+	json_decref(map);
+	json_decref(doc);
+}
+
+static void page_signal(vios_web_req *r, const char *id)
+{
+	char path[64];
+
+	if (id == NULL || !vios_uuid_valid(id)) {
+		web_fail(r, 404, _("No such signal."));
+		return;
+	}
+	if (web_is_post(r)) {
+		const char *reason = web_arg(r, "reason");
+		if (vios_signal_close(web_store(r), id, reason ? reason : "") < 0) {
+			signal_render(r, id, 1);
+			return;
+		}
+		snprintf(path, sizeof(path), "/signal/%s", id);
+		web_redirect(r, path);
+		return;
+	}
+	signal_render(r, id, 0);
+}
+
 /* ---- the case page --------------------------------------------------------- */
 
 static void marked(vios_web_req *r, const char *label, const json_t *cf, const char *key)
@@ -1444,6 +1557,7 @@ const vios_web_route vios_web_school_routes[] = {
 	{ "/pupil/", WEB_SCHOOL, page_pupil, NULL },
 	{ "/pupil-new", WEB_SCHOOL, page_pupil_new, NULL },
 	{ "/signals", WEB_SCHOOL, page_signals, N_("Signals") },
+	{ "/signal/", WEB_SCHOOL, page_signal, NULL },
 	{ "/signal-new", WEB_SCHOOL, page_signal_new, NULL },
 	{ "/case-new", WEB_SCHOOL, page_case_new, NULL },
 	{ "/case/", WEB_SCHOOL, page_case, NULL },

@@ -106,16 +106,28 @@ t "25 the agenda lists the open case and its overdue agreement" bash -c "grep -q
 post /trend-new theme=weapons period=2026-11 level=rising 'note=more knives' >/dev/null
 t "26 a trend added through the form" bash -c "'$VIOS' --home '$H' --json trend list | jq -e 'length == 1 and .[0].period == \"2026-11\"'"
 
-for p in /signals /meetings /trends /conflicts /log /signal-new /trend-new /meeting-new /agreement-new "/agreement-new?case=$C"; do
+# a signal about no pupil, closed at triage from its page (vios_signal_close)
+post /signal-new theme=nuisance 'note=groups at the gate' >/dev/null
+S2=$(V "$H" --json signal list --theme nuisance | jq -r '.[0].id')
+get / >"$T/start2"
+t "27 the start page lists the new signal, linked to its page" grep -q "href=\"/signal/$S2\"" "$T/start2"
+post "/signal/$S2" reason= >"$T/close0"
+t "28 closing without a reason: the one-line error, still new" bash -c "grep -q 'class=\"error\"' '$T/close0' && '$VIOS' --home '$H' --json signal show '$S2' | jq -e '.signal.triage == \"new\"'"
+post "/signal/$S2" 'reason=talked to the caretaker' >/dev/null
+t "29 closed from its page: 303, triage closed" bash -c "test '$(status)' = 303 && '$VIOS' --home '$H' --json signal show '$S2' | jq -e '.signal.triage == \"closed\"'"
+get /signal-new >"$T/sigform"
+t "30 the signal form offers the library's words (severity, where, basis)" bash -c "grep -q 'value=\"high\"' '$T/sigform' && grep -q 'value=\"around\"' '$T/sigform' && grep -q 'value=\"public-task\"' '$T/sigform'"
+
+for p in "/signal/$S" /signals /meetings /trends /conflicts /log /signal-new /trend-new /meeting-new /agreement-new "/agreement-new?case=$C"; do
 	get "$p" >/dev/null
-	t "27 $p answers 200" test "$(cat "$T/get.code")" = 200
+	t "31 $p answers 200" test "$(cat "$T/get.code")" = 200
 done
 get /log >"$T/log"
-t "28 the access log shows the case's creation" grep -q "href=\"/case/$C\"" "$T/log"
+t "32 the access log shows the case's creation" grep -q "href=\"/case/$C\"" "$T/log"
 get /pupil/01a00000-0000-7000-8000-000000000000 >/dev/null
-t "29 a pupil not held: 404" test "$(cat "$T/get.code")" = 404
+t "33 a pupil not held: 404" test "$(cat "$T/get.code")" = 404
 
 curl -s -b "$J" -o /dev/null -w '%{http_code}' --data 'name=x' "$U/pupil-new" >"$T/nocsrf"
-t "30 a form POST without the token is refused (403)" test "$(cat "$T/nocsrf")" = 403
-t "31 no pupil name in the server's output" bash -c "! grep -qi -e 'Sam' -e 'Vries' -e 'knife' '$T/serve.err' '$T/serve.out'"
+t "34 a form POST without the token is refused (403)" test "$(cat "$T/nocsrf")" = 403
+t "35 no pupil name in the server's output" bash -c "! grep -qi -e 'Sam' -e 'Vries' -e 'knife' '$T/serve.err' '$T/serve.out'"
 finish
