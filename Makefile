@@ -176,6 +176,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvios.a | $(GATE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS) $(shell pkg-config --libs cmocka) $(LDLIBS)
 
+# the web interface's unit test links its objects too (they are not in libvios)
+WEB_OBJ := $(filter $(BUILD)/src/web/%,$(CLI_OBJ))
+$(BUILD)/tests/test_web: tests/unit/test_web.c $(WEB_OBJ) $(BUILD)/libvios.a $(MO) | $(GATE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(WEB_OBJ) $(BUILD)/libvios.a $(PKG_LIBS) $(shell pkg-config --libs cmocka) $(LDLIBS)
+
 # test tools and the bench (found through vpath above)
 $(BUILD)/tools/%: %.c $(BUILD)/libvios.a | $(GATE)
 	@mkdir -p $(@D)

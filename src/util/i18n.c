@@ -44,12 +44,12 @@ static const char *locale_dir(char *buf, size_t len)
 		exe[n] = '\0';
 		if ((slash = strrchr(exe, '/')) != NULL) {
 			*slash = '\0';
-			/* ./vios in a source tree, then build/rel/... and build/san/vios */
+			/* ./vios in a source tree, build/san/vios, build/rel/tests/test_* */
 			if (snprintf(buf, len, "%s/build/locale", exe) < (int)len && has_catalog(buf))
 				return buf;
 			if (snprintf(buf, len, "%s/../locale", exe) < (int)len && has_catalog(buf))
 				return buf;
-			if (snprintf(buf, len, "%s/../../build/locale", exe) < (int)len && has_catalog(buf))
+			if (snprintf(buf, len, "%s/../../locale", exe) < (int)len && has_catalog(buf))
 				return buf;
 		}
 	}

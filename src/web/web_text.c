@@ -7,6 +7,7 @@
 #include "web/web_internal.h"
 
 #include "node/vocab.h"
+#include "store/records.h"
 #include "util/i18n.h"
 
 #include <ctype.h>
@@ -43,9 +44,12 @@ const char *web_date_in(char *out, size_t len, const char *in)
 	/* D-M-YYYY or DD-MM-YYYY (also with '/' or '.'), the whole text */
 	if ((sscanf(in, "%2u-%2u-%4u%n", &d, &m, &y, &n) == 3 || sscanf(in, "%2u/%2u/%4u%n", &d, &m, &y, &n) == 3 ||
 	     sscanf(in, "%2u.%2u.%4u%n", &d, &m, &y, &n) == 3) &&
-	    in[n] == '\0' && y >= 1000 && isdigit((unsigned char)in[0])) {
+	    in[n] == '\0' && y >= 1000 && y <= 9999 && m <= 12 && d <= 31 && isdigit((unsigned char)in[0])) {
 		snprintf(out, len, "%04u-%02u-%02u", y, m, d);
-		return out;
+		/* a day that does not exist stays as typed: the library's
+		 * one-line error then names what the user wrote */
+		if (vios_date_valid(out))
+			return out;
 	}
 	return in;
 }
