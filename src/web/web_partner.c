@@ -268,9 +268,16 @@ static void page_case(vios_web_req *r, const char *id)
 	const char *p_late[2] = { id, NULL };
 	char ref[64], today[11];
 	size_t i;
+	int error;
 
-	if (vios_case_show(&doc, web_store(r), id) < 0) {
-		web_fail(r, 404, _("This node holds no such case."));
+	if ((error = vios_case_show(&doc, web_store(r), id)) < 0) {
+		if (error == VIOS_ENOTFOUND || error == VIOS_EUSAGE) {
+			web_fail(r, 404, _("This node holds no such case."));
+		} else {
+			web_page_begin(r, _("Case"));
+			web_error_line(r);
+			web_page_end(r);
+		}
 		return;
 	}
 	vios_today(today);
