@@ -36,7 +36,7 @@ SYSCONFDIR ?= /etc
 DESTDIR ?=
 DEB_BUILD ?= build/deb
 DEB_MAINTAINER ?= vios maintainers <maintainers@vios.invalid>
-PKGS ?= sqlite3 libgit2 libsodium zlib jansson cairo
+PKGS ?= sqlite3 libgit2 libsodium zlib jansson cairo libmicrohttpd
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
 LDLIBS ?=
@@ -61,7 +61,7 @@ SQLITE_TEST_JOBS ?= 2
 # and `make demo` install what they miss themselves, before compiling.
 # Every other target only checks and says what to run.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
-DEFS := -D_GNU_SOURCE -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK $(if $(filter 0,$(FAULTS)),-DVIOS_NO_FAULTS)
+DEFS := -D_GNU_SOURCE -DVIOS_LOCALEDIR='"$(DATADIR)/locale"' -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK $(if $(filter 0,$(FAULTS)),-DVIOS_NO_FAULTS)
 INCS := -Isrc -I.
 # Recursive (=) so pkg-config runs in the recipes, after `make check` or
 # `make demo` installed what was missing.
@@ -81,7 +81,12 @@ endif
 ALL_CFLAGS = -std=gnu11 $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/crypto/*.c src/store/*.c src/crdt/*.c src/node/*.c sync/*.c))
-CLI_SRC := $(sort $(wildcard src/cli/*.c))
+# the web interface (src/web) is the CLI's vios serve: linked into vios only
+CLI_SRC := $(sort $(wildcard src/cli/*.c src/web/*.c))
+# the message catalog (po/, src/util/i18n.h): one .mo per language, built
+# next to the binaries (build/locale, where a source tree's vios finds it)
+PO := $(sort $(wildcard po/*.po))
+MO := $(PO:po/%.po=build/locale/%/LC_MESSAGES/vios.mo)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -109,8 +114,8 @@ else
 GATE := pkgs-present
 endif
 
-.PHONY: report-sweep all check demo bench bench-scale fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
-all: $(VIOS_BIN) $(if $(filter vios,$(VIOS_BIN)),vios.1)
+.PHONY: po report-sweep all check demo bench bench-scale fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
+all: $(VIOS_BIN) $(MO) $(if $(filter vios,$(VIOS_BIN)),vios.1)
 
 deps:
 	@$(DEPS) check
@@ -125,6 +130,7 @@ deps-sqlite-tests:
 # Checks only, one line when something is missing; never installs.
 pkgs-present:
 	@missing=; for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	command -v msgfmt >/dev/null 2>&1 || missing="$$missing msgfmt(gettext)"; \
 	[ -z "$$missing" ] || { echo "vios: cannot build, pkg-config finds no$$missing: run 'make deps' (as root) to install them" >&2; exit 1; }
 bench-present:
 	@$(DEPS) --no-install bench
@@ -150,19 +156,38 @@ $(eval $(call object_tree,$(BUILD),$$(CC) $$(ALL_CFLAGS),$(GATE)))
 	@mkdir -p $(@D)
 	sh tools/embed-schema.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
 
-$(VIOS_BIN): $(CLI_OBJ) $(BUILD)/libvios.a
+build/locale/%/LC_MESSAGES/vios.mo: po/%.po | $(GATE)
+	@mkdir -p $(@D)
+	msgfmt --check -o $@.tmp $< && mv $@.tmp $@
+
+# po/vios.pot from the sources: _() and N_() in the web interface, and every
+# library message (vios_error_set, vios_error_os); po/*.po merged with it.
+po:
+	xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=vios_error_set:2 \
+		--keyword=vios_error_os:1 --flag=vios_error_set:2:c-format --flag=vios_error_os:1:c-format \
+		--package-name=vios --msgid-bugs-address=maintainers@vios.invalid --add-comments=TRANSLATORS \
+		-o po/vios.pot $(sort $(LIB_SRC) $(CLI_SRC))
+	for f in $(PO); do msgmerge --quiet --update --backup=none $$f po/vios.pot || exit 1; done
+
+$(VIOS_BIN): $(CLI_OBJ) $(BUILD)/libvios.a $(MO)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libvios.a $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvios.a | $(GATE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS) $(shell pkg-config --libs cmocka) $(LDLIBS)
 
+# the web interface's unit test links its objects too (they are not in libvios)
+WEB_OBJ := $(filter $(BUILD)/src/web/%,$(CLI_OBJ))
+$(BUILD)/tests/test_web: tests/unit/test_web.c $(WEB_OBJ) $(BUILD)/libvios.a $(MO) | $(GATE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(WEB_OBJ) $(BUILD)/libvios.a $(PKG_LIBS) $(shell pkg-config --libs cmocka) $(LDLIBS)
+
 # test tools and the bench (found through vpath above)
 $(BUILD)/tools/%: %.c $(BUILD)/libvios.a | $(GATE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS) $(LDLIBS)
 
-check: deps-check $(VIOS_BIN) $(UNIT_BIN) $(TOOL_BIN)
+check: deps-check $(VIOS_BIN) $(MO) $(UNIT_BIN) $(TOOL_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" BUILD="$(abspath $(BUILD))" SAN=$(SAN) sh tests/run.sh
 
 # The report's attacker over REPORT_SEEDS random grids (make check runs 40,
@@ -229,7 +254,7 @@ vios.1: $(VIOS_BIN)
 UNITS := $(sort $(wildcard packaging/systemd/*.service.in packaging/systemd/*.timer))
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
 
-install: $(VIOS_BIN) vios.1
+install: $(VIOS_BIN) $(MO) vios.1
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 		$(DESTDIR)$(DATADIR)/vios $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/sudoers.d
@@ -246,6 +271,9 @@ install: $(VIOS_BIN) vios.1
 		chmod 0440 $(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios.tmp && \
 		mv $(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios.tmp $(DESTDIR)$(SYSCONFDIR)/sudoers.d/vios
 	install -m 0644 README.md INSTALL.md $(DESTDIR)$(DOCDIR)/
+	for m in $(MO); do l=$${m#build/locale/}; l=$${l%%/*}; \
+		install -d $(DESTDIR)$(DATADIR)/locale/$$l/LC_MESSAGES && \
+		install -m 0644 $$m $(DESTDIR)$(DATADIR)/locale/$$l/LC_MESSAGES/vios.mo || exit 1; done
 
 deb: $(VIOS_BIN) vios.1
 	@VIOS="$(VIOS_BIN)" MAKE="$(MAKE)" DEB_BUILD="$(DEB_BUILD)" DEB_MAINTAINER="$(DEB_MAINTAINER)" \

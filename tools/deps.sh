@@ -22,7 +22,7 @@ if [ "${1:-}" = "--no-install" ]; then
 	shift
 fi
 
-build="gcc make pkg-config libsqlite3-dev libgit2-dev libsodium-dev zlib1g-dev libjansson-dev libcairo2-dev"
+build="gcc make pkg-config libsqlite3-dev libgit2-dev libsodium-dev zlib1g-dev libjansson-dev libcairo2-dev libmicrohttpd-dev gettext"
 tools="git age minisign sqlite3 jq poppler-utils python3"
 # tests/e2e/rhythm.sh renders the meeting agenda's HTML page to text with w3m
 rendering="w3m"
@@ -31,9 +31,13 @@ rendering="w3m"
 packaging="dpkg-dev systemd sudo"
 # the servers the login tests start on loopback (tests/e2e/ssh.sh, https.sh)
 servers="openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl"
+# the web interface's tests (tests/e2e/web*.sh): curl and ss against vios serve, a real
+# browser (Debian's chromium, driven headless by chromedriver through python3-selenium),
+# the time zone the pages show (tzdata: Europe/Amsterdam)
+web="curl iproute2 chromium chromium-driver python3-selenium tzdata fonts-dejavu-core"
 case "${1:-build}" in
 build) want="$build" ;;
-check) want="$build libcmocka-dev $tools $rendering $packaging $servers time" ;;
+check) want="$build libcmocka-dev $tools $rendering $packaging $servers $web time" ;;
 demo)  want="$build $tools" ;;
 bench) want="$build $tools" ;;
 fuzz)  want="$build clang libclang-rt-14-dev" ;;

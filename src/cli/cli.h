@@ -134,6 +134,8 @@ int cmd_stick(vios_cli *cli, int argc, char **argv);
 int cli_hub_merge(vios_cli *cli, const char *via);
 void cli_progress_on(void);
 int cmd_conflicts(vios_cli *cli, int argc, char **argv);
+/* vios serve (cmd_serve.c): the web interface */
+int cmd_serve(vios_cli *cli, int argc, char **argv);
 int cmd_restore(vios_cli *cli, int argc, char **argv);
 /* vios identity backup (cmd_node.c dispatches to it) */
 int cli_identity_backup(vios_cli *cli, int argc, char **argv);

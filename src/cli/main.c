@@ -16,6 +16,7 @@
 #include "node/run.h"
 #include "sync/layout.h"
 #include "util/error.h"
+#include "util/i18n.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -527,6 +528,21 @@ static const vios_cmd commands[] = {
 	  "0700, that 'vios sync --via PATH' and 'vios hub merge --via PATH' carry bundles\n"
 	  "on between a school without a link and the hub. They refuse a PATH that is not\n"
 	  "a stick (an unmounted stick, a typo) instead of making a folder there.\n", NULL },
+	{ "serve", cmd_serve, NEEDS_HOME, "Serve the web interface on 127.0.0.1 (Dutch; English on request)",
+	  "usage: vios serve [--port N] [--lang nl|en]\n"
+	  "\n"
+	  "Serves this node's web interface on http://127.0.0.1:N/ (default 8470), on the\n"
+	  "loopback address only, until Ctrl-C. A school's coordinator gets the start page,\n"
+	  "pupils, signals, trends, meetings, cases, agreements, the agenda, conflicts,\n"
+	  "sync and the access log; a partner its cases and agreements; the hub its nodes,\n"
+	  "covenant, report and merge. Every page calls what the commands call: the same\n"
+	  "checks, the same mandate, the same one-line errors. The key comes from the\n"
+	  "unlock agent ('vios unlock'), or from --passphrase-file or VIOS_PASSPHRASE;\n"
+	  "without either the first sign-in unlocks the node. A browser signs in with the\n"
+	  "node's passphrase, once per session (30 minutes unused ends it). The interface\n"
+	  "speaks Dutch (--lang en: English first); times are shown in Europe/Amsterdam\n"
+	  "unless TZ says otherwise. The log on stderr has one line per request: method,\n"
+	  "path (ids only) and status. See docs/web.md.\n", NULL },
 	{ "config", cmd_config, NEEDS_HOME, "Show and change this node's settings (timeouts, logins)",
 	  "usage: vios config list\n"
 	  "       vios config get KEY\n"
@@ -765,6 +781,8 @@ int main(int argc, char **argv)
 		fputs("vios: error: libsodium could not initialise\n", stderr);
 		return 1;
 	}
+	/* messages in the user's language where the catalog has them (po/) */
+	vios_i18n_init();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *v;
 		if (!strcmp(argv[i], "--json"))

@@ -2,9 +2,11 @@
  * error.c - per-thread last error message; see error.h.
  */
 #include "util/error.h"
+#include "util/i18n.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +22,8 @@ void vios_error_set(vios_error_class klass, const char *fmt, ...)
 
 	assert(fmt != NULL);
 	va_start(ap, fmt);
-	n = vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	/* the catalog's words for it (util/i18n.h): the msgid when none */
+	n = vsnprintf(last_msg, sizeof(last_msg), dgettext(VIOS_TEXTDOMAIN, fmt), ap);
 	va_end(ap);
 	/* a message never fails: a long one is cut, visibly */
 	if (n < 0 || (size_t)n >= sizeof(last_msg))
@@ -36,7 +39,7 @@ int vios_error_os(const char *fmt, ...)
 
 	assert(fmt != NULL);
 	va_start(ap, fmt);
-	n = vsnprintf(what, sizeof(what), fmt, ap);
+	n = vsnprintf(what, sizeof(what), dgettext(VIOS_TEXTDOMAIN, fmt), ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(what))
 		memcpy(what + sizeof(what) - 4, "...", 4);

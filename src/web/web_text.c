@@ -1,0 +1,155 @@
+/*
+ * web_text.c - how the web interface says things: its language, dates
+ * (DD-MM-YYYY), times (Europe/Amsterdam), themes, roles and the words of
+ * the vocabulary, and the short reference of a case.
+ */
+#include "web/web.h"
+#include "web/web_internal.h"
+
+#include "node/vocab.h"
+#include "store/records.h"
+#include "util/i18n.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void web_i18n_lang(const char *lang)
+{
+	static char now[3];
+
+	if (!strcmp(now, lang))
+		return;
+	snprintf(now, sizeof(now), "%s", lang);
+	vios_i18n_force(lang);
+}
+
+void web_date_out(char *out, size_t len, const char *date)
+{
+	if (date && strlen(date) >= 10 && isdigit((unsigned char)date[0]) && date[4] == '-' && date[7] == '-')
+		snprintf(out, len, "%.2s-%.2s-%.4s", date + 8, date + 5, date);
+	else
+		snprintf(out, len, "%s", date ? date : "");
+}
+
+const char *web_date_in(char *out, size_t len, const char *in)
+{
+	unsigned d, m, y;
+	int n = 0;
+
+	if (in == NULL || *in == '\0')
+		return in;
+	/* D-M-YYYY or DD-MM-YYYY (also with '/' or '.'), the whole text */
+	if ((sscanf(in, "%2u-%2u-%4u%n", &d, &m, &y, &n) == 3 || sscanf(in, "%2u/%2u/%4u%n", &d, &m, &y, &n) == 3 ||
+	     sscanf(in, "%2u.%2u.%4u%n", &d, &m, &y, &n) == 3) &&
+	    in[n] == '\0' && y >= 1000 && y <= 9999 && m <= 12 && d <= 31 && isdigit((unsigned char)in[0])) {
+		snprintf(out, len, "%04u-%02u-%02u", y, m, d);
+		/* a day that does not exist stays as typed: the library's
+		 * one-line error then names what the user wrote */
+		if (vios_date_valid(out))
+			return out;
+	}
+	return in;
+}
+
+void web_time_out(char *out, size_t len, const char *stamp)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (stamp == NULL || sscanf(stamp, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+				    &tm.tm_min, &tm.tm_sec) != 6) {
+		web_date_out(out, len, stamp);
+		return;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	/* the server's zone is Europe/Amsterdam (vios serve sets TZ when unset) */
+	localtime_r(&t, &tm);
+	strftime(out, len, "%d-%m-%Y %H:%M", &tm);
+}
+
+const char *web_theme(vios_web_req *r, const char *theme)
+{
+	int i = vios_theme_index(theme);
+
+	if (i < 0)
+		return theme ? theme : "";
+	return !strcmp(web_lang(r), "nl") ? vios_theme_label_nl(i) : vios_theme_name(i);
+}
+
+/* The words of the vocabulary as the catalog has them: roles, kinds,
+ * statuses, triage states. The msgid is the word in English, '-' and '_'
+ * as spaces. */
+static const char *const words[][2] = {
+	{ "school", N_("school") },
+	{ "police", N_("police") },
+	{ "youth-protection", N_("youth protection and probation") },
+	{ "social-team", N_("social district team") },
+	{ "attendance", N_("attendance officer") },
+	{ "youth-work", N_("youth work") },
+	{ "municipality", N_("municipality") },
+	{ "hub", N_("hub") },
+	{ "auditor", N_("auditor") },
+	{ "partner", N_("partner") },
+	{ "reported", N_("reported") },
+	{ "discussed", N_("discussed") },
+	{ "in-progress", N_("in progress") },
+	{ "monitoring", N_("monitoring") },
+	{ "closed", N_("closed") },
+	{ "escalated", N_("escalated") },
+	{ "new", N_("new") },
+	{ "open", N_("open") },
+	{ "done", N_("done") },
+	{ "overdue", N_("overdue") },
+	{ "planned", N_("planned") },
+	{ "held", N_("held") },
+	{ "theme", N_("theme") },
+	{ "case", N_("case") },
+	{ "yes", N_("yes") },
+	{ "no", N_("no") },
+};
+
+const char *web_word(const char *word)
+{
+	if (word == NULL)
+		return "";
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(words[i][0], word))
+			return _(words[i][1]);
+	return _(word);
+}
+
+const char *web_role(const char *role)
+{
+	return web_word(role);
+}
+
+/*
+ * A case's short reference: "Zaak 7F3KQ" in Dutch, the last 25 bits of
+ * its id (a UUIDv7's random part) in Crockford's base32. The same on every
+ * node that holds the case and for as long as the case lives, which a
+ * running number would not be: a partner holds only some of a school's
+ * cases, and erasure removes cases. The id stays the key in every URL.
+ */
+int web_case_ref(char *out, size_t len, vios_web_req *r, const char *case_id)
+{
+	static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	unsigned long bits;
+	char code[6];
+	size_t n;
+
+	(void)r;
+	if (case_id == NULL || (n = strlen(case_id)) < 7)
+		return snprintf(out, len, "%s", _("Case ?")), -1;
+	bits = strtoul(case_id + n - 7, NULL, 16) & 0x1ffffffUL;
+	for (int i = 4; i >= 0; i--, bits >>= 5)
+		code[i] = b32[bits & 31];
+	code[5] = '\0';
+	snprintf(out, len, _("Case %s"), code);
+	return 0;
+}
