@@ -72,7 +72,6 @@ static void page_nodes(vios_web_req *r, const char *rest)
 	}
 	error = vios_hub_node_list(&nodes, &n, web_store(r));
 	web_page_begin(r, _("Nodes"));
-	h_printf(r, "<h1>%s</h1>", _("Nodes"));
 	if (error < 0) {
 		web_error_line(r);
 		goto done;
@@ -210,8 +209,8 @@ static void page_covenant(vios_web_req *r, const char *rest)
 	    (error = vios_store_covenant_get(&text, web_store(r))) == 0 &&
 	    (error = vios_covenant_parse(&top, text, strlen(text))) == 0)
 		error = vios_consent_pending_get(&pend, web_store(r));
-	web_page_begin(r, _("Covenant"));
-	h_printf(r, "<h1>%s</h1><p class=\"hint\">%s</p>", _("Covenant in force"), _("Printable: use the browser's print command."));
+	web_page_begin(r, _("Covenant in force"));
+	h_printf(r, "<p class=\"hint\">%s</p>", _("Printable: use the browser's print command."));
 	if (error < 0) {
 		web_error_line(r);
 		goto done;
@@ -323,7 +322,6 @@ static void page_report(vios_web_req *r, const char *rest)
 	(void)rest;
 	error = report_get(&pub, r);
 	web_page_begin(r, _("Trend report"));
-	h_printf(r, "<h1>%s</h1>", _("Trend report"));
 	h_printf(r, "<form method=\"get\" action=\"/report\"><p><label for=\"from\">%s</label> "
 		    "<input id=\"from\" name=\"from\" size=\"8\" placeholder=\"%s\" value=\"%s\"> "
 		    "<label for=\"to\">%s</label> <input id=\"to\" name=\"to\" size=\"8\" placeholder=\"%s\" value=\"%s\"> "
@@ -348,11 +346,15 @@ static void page_report(vios_web_req *r, const char *rest)
 	json_array_foreach(json_object_get(pub, "totals"), i, x) {
 		if (!json_is_integer(json_object_get(x, "signals")))
 			continue;
+		shown++;
 		h_printf(r, "<tr><td>%s</td><td>%s</td>", col(x, "month") ?: "", web_theme(r, col(x, "theme") ?: ""));
 		count_cell(r, json_object_get(x, "signals"));
 		h_raw(r, "</tr>");
 	}
+	if (shown == 0)
+		h_printf(r, "<tr><td colspan=\"3\">%s</td></tr>", _("No total shown for these months."));
 	h_raw(r, "</tbody></table>");
+	shown = 0;
 
 	h_printf(r, "<h2>%s</h2><table><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
 		 _("Per school"), _("Month"), _("School"), _("Theme"), _("Signals"), _("Trend"));
@@ -405,7 +407,6 @@ static void page_merge(vios_web_req *r, const char *rest)
 		if (error < 0 && error != VIOS_EVERIFY) {
 			/* nothing to show but the error: the form again */
 			web_page_begin(r, _("Merge"));
-			h_printf(r, "<h1>%s</h1>", _("Merge"));
 			web_error_line(r);
 			web_form_begin(r, "/merge");
 			h_printf(r, "<p><button type=\"submit\">%s</button></p></form>", _("Merge now"));
@@ -426,7 +427,6 @@ static void page_merge(vios_web_req *r, const char *rest)
 		return;
 	}
 	web_page_begin(r, _("Merge"));
-	h_printf(r, "<h1>%s</h1>", _("Merge"));
 	h_printf(r, "<p>%s</p>", _("Verifies every node's new bundles in the hub repository, imports what is addressed to the hub and quarantines what fails (vios hub merge)."));
 	if (last_merge.ran) {
 		char t[32];
@@ -441,11 +441,12 @@ static void page_merge(vios_web_req *r, const char *rest)
 	web_page_end(r);
 }
 
+/* In the menu's order; "/" is matched exactly (web_core.c). */
 const vios_web_route vios_web_hub_routes[] = {
-	{ "/covenant", WEB_HUB, page_covenant, N_("Covenant") },
-	{ "/report.svg", WEB_HUB, page_report_svg, NULL },
-	{ "/report", WEB_HUB, page_report, N_("Report") },
-	{ "/merge", WEB_HUB, page_merge, N_("Merge") },
 	{ "/", WEB_HUB, page_nodes, N_("Nodes") },
+	{ "/covenant", WEB_HUB, page_covenant, N_("Covenant") },
+	{ "/report", WEB_HUB, page_report, N_("Report") },
+	{ "/report.svg", WEB_HUB, page_report_svg, NULL },
+	{ "/merge", WEB_HUB, page_merge, N_("Merge") },
 	{ NULL, 0, NULL, NULL },
 };

@@ -213,8 +213,6 @@ static void page_start(vios_web_req *r, const char *rest)
 	if (error == 0)
 		error = agreements_get(r, &all, &overdue, NULL);
 	web_page_begin(r, _("Start"));
-	h_printf(r, "<h1>%s</h1>", web_node(r)->name);
-	h_printf(r, "<p>%s %s</p>", _("Role:"), web_role(web_node(r)->role));
 	if (error < 0) {
 		web_error_line(r);
 		goto done;
@@ -289,7 +287,7 @@ static void page_case(vios_web_req *r, const char *id)
 	if (web_case_ref(ref, sizeof(ref), r, id) < 0)
 		snprintf(ref, sizeof(ref), "%.8s", id);
 	web_page_begin(r, ref);
-	h_printf(r, "<h1>%s</h1><p class=\"hint\">%s</p>", ref, _("Printable: use the browser's print command."));
+	h_printf(r, "<p class=\"hint\">%s</p>", _("Printable: use the browser's print command."));
 	if (json_is_false(json_object_get(cf, "in_view")))
 		h_printf(r, "<p class=\"notice\">%s</p>",
 			 _("This case left this node's view: its roles no longer include this node's role; nothing more of it reaches this node."));
@@ -389,7 +387,6 @@ static void agreement_page(vios_web_req *r, json_t *a, int late, int failed, con
 	char path[64];
 
 	web_page_begin(r, _("Agreement"));
-	h_printf(r, "<h1>%s</h1>", _("Agreement"));
 	if (failed)
 		web_error_line(r);
 	h_printf(r, "<dl><dt>%s</dt><dd class=\"text\">%s</dd>", _("Action"), col(a, "action") ?: "");
@@ -464,9 +461,10 @@ done:
 	json_decref(overdue);
 }
 
+/* "/" is matched exactly; the others are prefixes taking an id (web_core.c). */
 const vios_web_route vios_web_partner_routes[] = {
+	{ "/", WEB_PARTNER, page_start, N_("Start") },
 	{ "/case/", WEB_PARTNER, page_case, NULL },
 	{ "/agreement/", WEB_PARTNER, page_agreement, NULL },
-	{ "/", WEB_PARTNER, page_start, N_("Start") },
 	{ NULL, 0, NULL, NULL },
 };
