@@ -310,8 +310,47 @@ static void count_cell(vios_web_req *r, json_t *signals)
 	h_printf(r, "<td class=\"num\">%s</td>", c);
 }
 
+/* The steering section's municipality figures (all schools together) per
+ * month with a number shown, a count or a median with its n, as
+ * published, and its notes. */
+static void steering(vios_web_req *r, json_t *st)
+{
+	json_t *t;
+	size_t i, shown = 0;
+
+	if (st == NULL)
+		return;
+	h_printf(r, "<h2>%s</h2><table><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+		 _("Evaluation figures, all schools together"), _("Month"), _("Figure"), _("Value"), _("n"));
+	json_array_foreach(json_object_get(st, "totals"), i, t) {
+		json_t *med = json_object_get(t, "median"), *n = json_object_get(t, "n");
+		/* as hub report's text: a figure with a number shown */
+		if (!json_is_integer(json_object_get(t, "value")) && !json_is_integer(n) && !json_is_integer(med))
+			continue;
+		h_printf(r, "<tr><td>%s</td><td><code>%s</code></td>", col(t, "month") ?: "", col(t, "figure") ?: "");
+		if (n != NULL) {
+			if (json_is_integer(med))
+				h_printf(r, "<td class=\"num\">%lld %s</td>", (long long)json_integer_value(med), _("days"));
+			else
+				h_raw(r, "<td class=\"num\">-</td>");
+			count_cell(r, n);
+		} else {
+			count_cell(r, json_object_get(t, "value"));
+			h_raw(r, "<td></td>");
+		}
+		h_raw(r, "</tr>");
+		shown++;
+	}
+	if (shown == 0)
+		h_printf(r, "<tr><td colspan=\"4\">%s</td></tr>", _("None."));
+	h_raw(r, "</tbody></table>");
+	json_array_foreach(json_object_get(st, "notes"), i, t)
+		h_printf(r, "<p class=\"hint\">%s</p>", json_string_value(t));
+}
+
 /* "/report": the months form, the chart, the municipality's totals and
- * the schools' rows as hub report's text shows them. */
+ * the schools' rows as hub report's text shows them, and the steering
+ * section's totals. */
 static void page_report(vios_web_req *r, const char *rest)
 {
 	json_t *pub = NULL, *x;
@@ -373,6 +412,7 @@ static void page_report(vios_web_req *r, const char *rest)
 	h_raw(r, "</tbody></table>");
 	h_printf(r, "<p>%zu %s; %zu %s</p>", shown, _("school rows with a count or a trend shown"), hidden,
 		 _("not listed (<5 or x, no trend)"));
+	steering(r, json_object_get(pub, "steering"));
 done:
 	web_page_end(r);
 	json_decref(pub);
