@@ -7,6 +7,7 @@
  * CLI writes JSON with printf.
  */
 #include "cli/table.h"
+#include "util/html.h"
 #include "util/error.h"
 
 #include <assert.h>
@@ -129,13 +130,10 @@ int cli_json_out(json_t *v)
 void cli_html(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f); break;
-		}
+		const char *e = vios_html_entity((unsigned char)*s);
+		if (e)
+			fputs(e, f);
+		else
+			fputc(*s, f);
 	}
 }

@@ -1320,6 +1320,19 @@ static const char *const next_statuses[VIOS_CASE_STATUS_COUNT] = {
 static const char *const targets[] = { "zorg-en-veiligheidshuis", "veilig-thuis",
 				       "raad-kinderbescherming", NULL };
 
+const char *const *vios_record_choices(const char *table, const char *col)
+{
+	assert(table != NULL && col != NULL);
+	if (!strcmp(table, "case_file") && !strcmp(col, "escalation_target"))
+		return targets;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (!strcmp(tables[i].table, table))
+			for (const colrule *r = tables[i].rules; r->col; r++)
+				if (!strcmp(r->col, col))
+					return r->kind == V_ENUM ? r->choices : NULL;
+	return NULL;
+}
+
 const char *vios_case_next_statuses(const char *from)
 {
 	int i;

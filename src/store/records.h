@@ -137,6 +137,12 @@ int vios_record_add_series(char (*ids)[37], vios_store *st, const char *table, c
 int vios_record_edit(json_t **changed, vios_store *st, const char *table, const char *id,
 		     const vios_field *fields, size_t n);
 
+/* The words column col of table takes (an enumeration: a signal's
+ * location, severity and basis, a trend's level, a meeting's kind, a
+ * case's basis; a case's escalation_target), NULL-terminated, static; NULL for any other column. For
+ * a form's choices (src/web), so no list is spelled twice. */
+const char *const *vios_record_choices(const char *table, const char *col);
+
 /*
  * Moves a case to status (and escalation target for "escalated"). Illegal
  * transitions are VIOS_EUSAGE with the allowed next statuses named.

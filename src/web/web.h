@@ -127,6 +127,31 @@ const char *web_word(const char *word);
  * order they were opened ("Zaak 12"), into out. */
 int web_case_ref(char *out, size_t len, vios_web_req *r, const char *case_id);
 
+/* --- long jobs: sync now, merge now (web_job.c) ---------------------------- */
+
+/* What a job runs, in a child process, on its own store: 0 after calling
+ * web_job_result with its summary, or an error (its one-line error becomes
+ * the result). */
+typedef int (*web_job_fn)(vios_store *st, void *ctx);
+/*
+ * Starts job name (one at a time for the whole server): fn(st, ctx) in a
+ * forked child that holds the node's key and opens its own store (ctx is
+ * the child's copy: stack data of the caller is fine). The server lets go
+ * of the store first: a page must not use web_store after this.
+ * VIOS_EEXISTS with one line when a job runs already.
+ */
+int web_job_start(vios_web_req *r, const char *name, web_job_fn fn, void *ctx);
+/* In the job: a progress line (git's transfers write their own). */
+void web_job_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* In the job: its result, code 0 or an error code, and a summary line. */
+void web_job_result(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The state of job name: 0 never started here, 1 running, 2 done. text gets
+ * its progress lines so far; code and result its result once done. */
+int web_job_state(const char *name, const char **text, int *code, const char **result);
+/* Lets go of the store for the rest of this request (the run lock: a
+ * command or a job may take it). */
+void web_store_release(vios_web_req *r);
+
 /* --- routes ------------------------------------------------------------- */
 
 /* Who may use a route: the node's kind. */
@@ -147,5 +172,6 @@ extern const vios_web_route vios_web_school_routes[];
 extern const vios_web_route vios_web_partner_routes[];
 extern const vios_web_route vios_web_hub_routes[];
 extern const vios_web_route vios_web_common_routes[];
+extern const vios_web_route vios_web_job_routes[]; /* /sync (web_job.c) */
 
 #endif

@@ -12,6 +12,7 @@
 #include "crypto/secret.h"
 #include "sync/consent.h"
 #include "util/error.h"
+#include "util/html.h"
 #include "util/util.h"
 
 #include <arpa/inet.h>
@@ -91,6 +92,7 @@ struct vios_web_req {
 	char ctype[64];
 	int began;
 	unsigned refresh;
+	int held; /* the store is held for this request */
 };
 
 static volatile sig_atomic_t stop_now;
@@ -137,15 +139,9 @@ void h_esc(vios_web_req *r, const char *text)
 	if (text == NULL)
 		return;
 	for (p = run = text; *p; p++) {
-		const char *rep;
-		switch (*p) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
-		}
+		const char *rep = vios_html_entity((unsigned char)*p);
+		if (rep == NULL)
+			continue;
 		web_write(r, run, (size_t)(p - run));
 		h_raw(r, rep);
 		run = p + 1;
@@ -234,6 +230,13 @@ vios_store *web_store(vios_web_req *r)
 	return r->w->store;
 }
 
+void web_store_release(vios_web_req *r)
+{
+	if (r->held && r->w->store)
+		vios_store_release(r->w->store);
+	r->held = 0;
+}
+
 const vios_node *web_node(const vios_web_req *r)
 {
 	return r->w->node;
@@ -316,6 +319,7 @@ static web_session *session_new(vios_web *w)
 
 static const vios_web_route *const route_tables[] = {
 	vios_web_common_routes, vios_web_school_routes, vios_web_partner_routes, vios_web_hub_routes,
+	vios_web_job_routes,
 };
 
 void web_form_begin(vios_web_req *r, const char *action)
@@ -384,9 +388,13 @@ static int open_store(vios_web *w)
 
 	if (w->store)
 		return 0;
-	if ((error = vios_crdt_store_open(&w->store, w->node)) == 0)
+	if ((error = vios_crdt_store_open(&w->store, w->node)) == 0) {
 		/* a local write's themes: the base list and the approved covenant's (as cli_open) */
 		vios_store_set_themes(w->store, vios_consent_themes);
+		/* held only while a request runs: a command (a timer's sync)
+		 * may use the store between requests (run.h) */
+		error = vios_store_release(w->store);
+	}
 	return error;
 }
 
@@ -512,6 +520,15 @@ const vios_web_route vios_web_common_routes[] = {
 
 /* --- a request ---------------------------------------------------------- */
 
+/* Every page but the common ones (sign-in, language, style) reads the store. */
+static int t_needs_store(const vios_web_route *rt)
+{
+	for (const vios_web_route *c = vios_web_common_routes; c->path; c++)
+		if (c == rt)
+			return 0;
+	return 1;
+}
+
 /* Paths a signed-out browser may ask for. */
 static int public_path(const char *url)
 {
@@ -620,7 +637,17 @@ static void dispatch(vios_web_req *r)
 		return;
 	}
 	vios_error_clear();
+	/* the store, for pages of a signed-in session: taken for this request
+	 * only, waiting as a command does for another vios to let go */
+	if (r->s->authed && w->store && t_needs_store(rt)) {
+		if (vios_store_reacquire(w->store) < 0) {
+			web_fail(r, MHD_HTTP_SERVICE_UNAVAILABLE, vios_error_last());
+			return;
+		}
+		r->held = 1;
+	}
 	rt->fn(r, rest);
+	web_store_release(r);
 	if (r->status == 0 && r->len == 0 && !r->oom)
 		web_fail(r, 404, _("there is no such page"));
 }

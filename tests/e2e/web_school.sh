@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The coordinator's pages (src/web/web_school.c) driven with curl: sign in,
+# add a pupil, a signal, a case and an agreement through the forms (POSTs
+# carrying the csrf token scraped from a page), see them on the pupil's,
+# the case's and the start page; a bad date shows the one-line error and
+# writes nothing; status changes go through the library's rule; the agenda,
+# the lists, conflicts and the access log answer; no name reaches a URL or
+# the server's log.
+. "$(dirname "$0")/lib.sh"
+
+mk s school
+H="$T/s"
+PORT=$((20000 + RANDOM % 20000))
+U="http://127.0.0.1:$PORT"
+J="$T/cookies"
+"$VIOS" --home "$H" serve --port "$PORT" >"$T/serve.out" 2>"$T/serve.err" &
+SRV=$!
+CLEANUP="kill $SRV 2>/dev/null; wait $SRV 2>/dev/null"
+for _ in $(seq 1 100); do curl -s -o /dev/null "$U/login" && break; sleep 0.1; done
+
+# get PATH: the page's body (status in $T/get.code)
+get() { curl -s -b "$J" -c "$J" -o "$T/get.body" -w '%{http_code}' "$U$1" >"$T/get.code"; cat "$T/get.body"; }
+# token: the session's csrf token, from the page every form is on
+token() { get /pupils | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
+# post PATH field=value...: posts the form with the session's token; the
+# body to stdout, the status and Location into $T/post.h. Values go through
+# standard input (curl -d @-), never argv.
+post() {
+	local p=$1 tok kv body
+	shift
+	tok=$(token)
+	body="csrf=$tok"
+	for kv in "$@"; do body+="&${kv%%=*}=$(printf %s "${kv#*=}" | jq -sRr @uri)"; done
+	printf %s "$body" | curl -s -b "$J" -c "$J" -D "$T/post.h" --data-binary @- "$U$p"
+}
+status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$T/post.h"; }
+location() { sed -n 's/^[Ll]ocation: *\([^[:space:]]*\).*/\1/p' "$T/post.h"; }
+# snapshot: the records as the CLI lists them (between requests the server holds no store)
+snapshot() { V "$H" --json pupil list; V "$H" --json signal list; V "$H" --json case list; V "$H" --json agreement list; }
+
+# sign in: the login form's token, then the node's passphrase (on stdin)
+tok=$(curl -s -c "$J" "$U/login" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"$//')
+printf 'csrf=%s&passphrase=%s' "$tok" "$(printf %s "$VIOS_PASSPHRASE" | jq -sRr @uri)" |
+	curl -s -b "$J" -c "$J" -D "$T/post.h" -o /dev/null --data-binary @- "$U/login"
+t "1 sign-in answers 303 to the start page" test "$(status) $(location)" = "303 /"
+get / >"$T/start0"
+t "2 the start page is Dutch and lists the menu" bash -c "grep -q 'lang=\"nl\"' '$T/start0' && grep -q 'href=\"/pupils\"' '$T/start0' && grep -q 'href=\"/agenda\"' '$T/start0'"
+
+# a pupil, with a date typed DD-MM-YYYY and a name that is markup
+post /pupil-new 'name=Sam <script>x</script> de Vries' birth_date=14-05-2011 class=3B >/dev/null
+P=$(location | sed -n 's|^/pupil/||p')
+t "3 a pupil added through the form answers 303 to its page" grep -qE '^[0-9a-f-]{36}$' <<<"$P"
+t "4 the CLI lists it, the date as YYYY-MM-DD" bash -c "'$VIOS' --home '$H' --json pupil list | jq -e '.[0].id == \"$P\" and .[0].birth_date == \"2011-05-14\" and .[0].class == \"3B\"'"
+get "/pupil/$P" >"$T/pupil"
+t "5 the pupil's page shows the name as text" bash -c "grep -q 'Sam &lt;script&gt;x&lt;/script&gt; de Vries' '$T/pupil' && ! grep -q '<script>' '$T/pupil'"
+post /pupils q=3b >"$T/search"
+t "6 a search by class finds the pupil" grep -q "href=\"/pupil/$P\"" "$T/search"
+post /pupils q=nobody-by-this-name >"$T/search2"
+t "7 a search that matches nothing lists no pupil" bash -c "! grep -q 'href=\"/pupil/' '$T/search2'"
+
+# a signal about the pupil
+post /signal-new theme=weapons 'note=knife seen at the gate' "pupil_id=$P" seen_at=03-11-2026 location=around \
+	severity=high basis=public-task parents_informed=1 >/dev/null
+t "8 a signal added through the form answers 303 to the pupil's page" test "$(status) $(location)" = "303 /pupil/$P"
+S=$(V "$H" --json signal list | jq -r '.[0].id')
+t "9 the CLI lists the signal, seen 2026-11-03" bash -c "'$VIOS' --home '$H' --json signal list | jq -e '.[0].pupil_id == \"$P\" and .[0].seen_at == \"2026-11-03\"'"
+get "/case-new?pupil=$P&signal=$S" >"$T/caseform"
+t "10 the case form offers the pupil's signal, ticked" grep -q "name=\"sig-$S\" value=\"1\" checked" "$T/caseform"
+
+# a bad date: the one-line error, the form again with what was typed, nothing written
+snapshot >"$T/before"
+post /signal-new theme=weapons 'note=second look' "pupil_id=$P" seen_at=31-02-2026 basis=public-task parents_informed=1 >"$T/bad"
+t "11 a bad date shows the library's one-line error" bash -c "grep -q 'class=\"error\"' '$T/bad' && grep -q '31-02-2026' '$T/bad'"
+t "12 the form shows again with what was typed" grep -q 'second look</textarea>' "$T/bad"
+post /pupil-new name=Another birth_date=32-13-2011 >"$T/bad2"
+t "13 a pupil with a bad birth date: the error" grep -q 'class="error"' "$T/bad2"
+post /agreement-new owner_role=school action=x due_date=2026-02-30 >"$T/bad3"
+t "14 an agreement with a bad due date: the error" grep -q 'class="error"' "$T/bad3"
+snapshot >"$T/after"
+t "15 nothing was written by the refused forms" cmp -s "$T/before" "$T/after"
+
+# a case from the pupil's signal, then an agreement on it
+post /case-new "pupil_id=$P" "sig-$S=1" roles-police=1 roles-social-team=1 lead_role=social-team basis=public-task >/dev/null
+C=$(location | sed -n 's|^/case/||p')
+t "16 a case opened through the form answers 303 to its page" grep -qE '^[0-9a-f-]{36}$' <<<"$C"
+t "17 the CLI shows the case with the signal and the roles" bash -c "'$VIOS' --home '$H' --json case show '$C' | jq -e '.case.signals == \"$S\" and .case.roles == \"police,social-team\" and .case.pupil_id == \"$P\"'"
+post /agreement-new "case_id=$C" owner_role=police 'action=talk to the parents' due_date=01-01-2020 >/dev/null
+t "18 an agreement added through the form answers 303 to the case" test "$(status) $(location)" = "303 /case/$C"
+get / >"$T/start"
+t "19 the start page shows the open case" grep -q "href=\"/case/$C\"" "$T/start"
+t "20 the start page shows the overdue agreement" grep -q 'talk to the parents' "$T/start"
+get "/case/$C" >"$T/case"
+t "21 the case page shows its signal, agreement and pupil" bash -c "grep -q 'knife seen at the gate' '$T/case' && grep -q 'talk to the parents' '$T/case' && grep -q 'href=\"/pupil/$P\"' '$T/case'"
+
+# the case's status: the library's transitions
+post "/case/$C" status=monitoring >"$T/st1"
+t "22 a status the rule does not allow: the one-line error" bash -c "grep -q 'class=\"error\"' '$T/st1' && '$VIOS' --home '$H' --json case show '$C' | jq -e '.case.status == \"reported\"'"
+post "/case/$C" status=discussed >/dev/null
+t "23 an allowed status change is written" bash -c "'$VIOS' --home '$H' --json case show '$C' | jq -e '.case.status == \"discussed\"'"
+
+# a planned case meeting: the agenda lists the open case
+post /meeting-new kind=case "date=$(date -d '+5 days' +%d-%m-%Y)" roles-police=1 "case_id=$C" planned=1 >/dev/null
+t "24 a planned meeting added through the form" test "$(status) $(location)" = "303 /meetings"
+get /agenda >"$T/agenda"
+t "25 the agenda lists the open case and its overdue agreement" bash -c "grep -q 'href=\"/case/$C\"' '$T/agenda' && grep -q 'talk to the parents' '$T/agenda'"
+post /trend-new theme=weapons period=2026-11 level=rising 'note=more knives' >/dev/null
+t "26 a trend added through the form" bash -c "'$VIOS' --home '$H' --json trend list | jq -e 'length == 1 and .[0].period == \"2026-11\"'"
+
+# a signal about no pupil, closed at triage from its page (vios_signal_close)
+post /signal-new theme=nuisance 'note=groups at the gate' >/dev/null
+S2=$(V "$H" --json signal list --theme nuisance | jq -r '.[0].id')
+get / >"$T/start2"
+t "27 the start page lists the new signal, linked to its page" grep -q "href=\"/signal/$S2\"" "$T/start2"
+post "/signal/$S2" reason= >"$T/close0"
+t "28 closing without a reason: the one-line error, still new" bash -c "grep -q 'class=\"error\"' '$T/close0' && '$VIOS' --home '$H' --json signal show '$S2' | jq -e '.signal.triage == \"new\"'"
+post "/signal/$S2" 'reason=talked to the caretaker' >/dev/null
+t "29 closed from its page: 303, triage closed" bash -c "test '$(status)' = 303 && '$VIOS' --home '$H' --json signal show '$S2' | jq -e '.signal.triage == \"closed\"'"
+get /signal-new >"$T/sigform"
+t "30 the signal form offers the library's words (severity, where, basis)" bash -c "grep -q 'value=\"high\"' '$T/sigform' && grep -q 'value=\"around\"' '$T/sigform' && grep -q 'value=\"public-task\"' '$T/sigform'"
+
+for p in "/signal/$S" /signals /meetings /trends /conflicts /log /signal-new /trend-new /meeting-new /agreement-new "/agreement-new?case=$C"; do
+	get "$p" >/dev/null
+	t "31 $p answers 200" test "$(cat "$T/get.code")" = 200
+done
+get /log >"$T/log"
+t "32 the access log shows the case's creation" grep -q "href=\"/case/$C\"" "$T/log"
+get /pupil/01a00000-0000-7000-8000-000000000000 >/dev/null
+t "33 a pupil not held: 404" test "$(cat "$T/get.code")" = 404
+
+curl -s -b "$J" -o /dev/null -w '%{http_code}' --data 'name=x' "$U/pupil-new" >"$T/nocsrf"
+t "34 a form POST without the token is refused (403)" test "$(cat "$T/nocsrf")" = 403
+t "35 no pupil name in the server's output" bash -c "! grep -qi -e 'Sam' -e 'Vries' -e 'knife' '$T/serve.err' '$T/serve.out'"
+finish
