@@ -85,6 +85,7 @@ t "police start page: the pupil's name as text, never as a script" \
 	bash -c "grep -q 'Sam &lt;script&gt;x&lt;/script&gt; $C (3B)' '$T/pol.start.html' && ! grep -q '<script>' '$T/pol.start.html'"
 t "police start page: its agreement, linked by its id" grep -q "href=\"/agreement/$AG\"" "$T/pol.start.html"
 t "police start page: the overdue agreement is marked" grep -q 'class="overdue"' "$T/pol.start.html"
+t "police start page: the partner's menu has its start page and sync now" bash -c "grep -q '<a href=\"/\"' '$T/pol.start.html' && grep -q '<a href=\"/sync\"' '$T/pol.start.html'"
 t "police start page: the school's agreement is not among the police's own" bash -c "! grep -q 'href=\"/agreement/$AS\"' '$T/pol.start.html'"
 t "police start page: no UUID shown as text (references instead)" \
 	bash -c "! sed 's/href=\"[^\"]*\"//g' '$T/pol.start.html' | grep -qE '[0-9a-f]{8}-[0-9a-f]{4}-'"
