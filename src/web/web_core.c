@@ -349,8 +349,12 @@ void web_page_begin(vios_web_req *r, const char *title)
 		for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++)
 			for (const vios_web_route *rt = route_tables[t]; rt->path; rt++)
 				if (rt->menu && (rt->who & w->kind))
-					h_printf(r, "<li><a href=\"%s\"%s>%s</a></li>\n", rt->path,
-						 !strcmp(rt->path, r->url) ? " aria-current=\"page\"" : "", _(rt->menu));
+				{
+					h_printf(r, "<li><a href=\"%s\"", rt->path);
+					if (!strcmp(rt->path, r->url))
+						h_raw(r, " aria-current=\"page\"");
+					h_printf(r, ">%s</a></li>\n", _(rt->menu));
+				}
 		h_raw(r, "</ul>\n</nav>\n");
 	}
 	h_raw(r, "<div class=\"tools\">");
