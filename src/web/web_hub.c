@@ -28,25 +28,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A text column of a row, or NULL. */
-static const char *col(const json_t *row, const char *key)
-{
-	return json_string_value(json_object_get(row, key));
-}
-
-/* A UTC stamp in local time; "-" when absent. */
-static void time_cell(vios_web_req *r, const char *stamp)
-{
-	char t[32];
-
-	if (stamp == NULL || *stamp == 0) {
-		h_raw(r, "-");
-		return;
-	}
-	web_time_out(t, sizeof(t), stamp);
-	h_esc(r, t);
-}
-
 /* A bundle header's clock (Unix ms) as a UTC stamp for web_time_out. */
 static void ms_stamp(char out[32], int64_t ms)
 {
@@ -84,7 +65,7 @@ static void page_nodes(vios_web_req *r, const char *rest)
 		h_raw(r, rn->revoked_at[0] ? "<tr class=\"revoked\">" : "<tr>");
 		h_printf(r, "<td>%s</td><td>%s</td><td>%s</td><td><code class=\"fingerprint\">%s</code></td><td>", rn->name, web_word(rn->kind), web_role(rn->role),
 			 nodes[i].fingerprint);
-		time_cell(r, rn->enrolled_at);
+		web_time_cell(r, rn->enrolled_at);
 		h_raw(r, "</td><td>");
 		if (nodes[i].last_seq <= 0) {
 			h_raw(r, _("nothing sent yet"));
@@ -92,11 +73,11 @@ static void page_nodes(vios_web_req *r, const char *rest)
 			char stamp[32] = "";
 			if (nodes[i].last_ms >= 0)
 				ms_stamp(stamp, nodes[i].last_ms);
-			time_cell(r, stamp);
+			web_time_cell(r, stamp);
 			h_printf(r, " (%s %lld)", _("bundle"), nodes[i].last_seq);
 		}
 		h_raw(r, "</td><td>");
-		time_cell(r, rn->revoked_at);
+		web_time_cell(r, rn->revoked_at);
 		h_raw(r, "</td></tr>");
 	}
 	h_raw(r, "</tbody></table>");
@@ -129,12 +110,12 @@ static void covenant_body(vios_web_req *r, const vios_covenant *c)
 	static const char *const cat_names[2] = { N_("Theme data (phenomena, never about a person)"),
 						   N_("Case data (a pupil's case and what belongs to it)") };
 	json_t *parties = json_object_get(c->doc, "parties"), *p;
-	const char *title = col(c->doc, "title"), *purpose = col(c->doc, "purpose"), *fg = col(c->doc, "fg_contact");
+	const char *title = web_col(c->doc, "title"), *purpose = web_col(c->doc, "purpose"), *fg = web_col(c->doc, "fg_contact");
 	size_t i;
 
 	if (title && *title)
 		h_printf(r, "<p><strong>%s</strong></p>", title);
-	h_printf(r, "<p>%s %lld (%s)</p>", _("Version"), c->version, col(c->doc, "format") ?: "");
+	h_printf(r, "<p>%s %lld (%s)</p>", _("Version"), c->version, web_col(c->doc, "format") ?: "");
 	if (purpose)
 		h_printf(r, "<h3>%s</h3><p class=\"text\">%s</p>", _("Purpose"), purpose);
 	if (fg)
@@ -143,8 +124,8 @@ static void covenant_body(vios_web_req *r, const vios_covenant *c)
 	h_printf(r, "<h3>%s</h3><table><thead><tr><th>%s</th><th>%s</th></tr></thead><tbody>", _("Parties"), _("Role"),
 		 _("Legal basis"));
 	json_array_foreach(parties, i, p) {
-		const char *role = json_is_string(p) ? json_string_value(p) : col(p, "role");
-		h_printf(r, "<tr><td>%s</td><td>%s</td></tr>", web_role(role ?: ""), col(p, "legal_basis") ?: "-");
+		const char *role = json_is_string(p) ? json_string_value(p) : web_col(p, "role");
+		h_printf(r, "<tr><td>%s</td><td>%s</td></tr>", web_role(role ?: ""), web_col(p, "legal_basis") ?: "-");
 	}
 	h_raw(r, "</tbody></table>");
 
@@ -327,7 +308,7 @@ static void steering(vios_web_req *r, json_t *st)
 		/* as hub report's text: a figure with a number shown */
 		if (!json_is_integer(json_object_get(t, "value")) && !json_is_integer(n) && !json_is_integer(med))
 			continue;
-		h_printf(r, "<tr><td>%s</td><td><code>%s</code></td>", col(t, "month") ?: "", col(t, "figure") ?: "");
+		h_printf(r, "<tr><td>%s</td><td><code>%s</code></td>", web_col(t, "month") ?: "", web_col(t, "figure") ?: "");
 		if (n != NULL) {
 			if (json_is_integer(med))
 				h_printf(r, "<td class=\"num\">%lld %s</td>", (long long)json_integer_value(med), _("days"));
@@ -370,7 +351,7 @@ static void page_report(vios_web_req *r, const char *rest)
 		web_error_line(r);
 		goto done;
 	}
-	h_printf(r, "<p>%s, %s %s %s</p>", col(pub, "municipality") ?: "", col(pub, "from") ?: "", _("to"), col(pub, "to") ?: "");
+	h_printf(r, "<p>%s, %s %s %s</p>", web_col(pub, "municipality") ?: "", web_col(pub, "from") ?: "", _("to"), web_col(pub, "to") ?: "");
 	h_printf(r, "<p class=\"hint\">%s: %s %d %s; %s: %s</p>", VIOS_REPORT_BELOW, _("fewer than"), VIOS_REPORT_MIN_COUNT,
 		 _("(0 included)"), VIOS_REPORT_HIDDEN, _("not shown, so that no small count can be worked out."));
 	/* the chart: the same months, from this server (the CSP allows images from self) */
@@ -386,7 +367,7 @@ static void page_report(vios_web_req *r, const char *rest)
 		if (!json_is_integer(json_object_get(x, "signals")))
 			continue;
 		shown++;
-		h_printf(r, "<tr><td>%s</td><td>%s</td>", col(x, "month") ?: "", web_theme(r, col(x, "theme") ?: ""));
+		h_printf(r, "<tr><td>%s</td><td>%s</td>", web_col(x, "month") ?: "", web_theme(r, web_col(x, "theme") ?: ""));
 		count_cell(r, json_object_get(x, "signals"));
 		h_raw(r, "</tr>");
 	}
@@ -403,10 +384,10 @@ static void page_report(vios_web_req *r, const char *rest)
 			hidden++;
 			continue;
 		}
-		h_printf(r, "<tr><td>%s</td><td>%s</td><td>%s</td>", col(x, "month") ?: "", col(x, "school") ?: "",
-			 web_theme(r, col(x, "theme") ?: ""));
+		h_printf(r, "<tr><td>%s</td><td>%s</td><td>%s</td>", web_col(x, "month") ?: "", web_col(x, "school") ?: "",
+			 web_theme(r, web_col(x, "theme") ?: ""));
 		count_cell(r, json_object_get(x, "signals"));
-		h_printf(r, "<td>%s</td></tr>", col(x, "trend") ? web_word(col(x, "trend")) : "");
+		h_printf(r, "<td>%s</td></tr>", web_col(x, "trend") ? web_word(web_col(x, "trend")) : "");
 		shown++;
 	}
 	h_raw(r, "</tbody></table>");

@@ -73,6 +73,35 @@ void web_time_out(char *out, size_t len, const char *stamp)
 	strftime(out, len, "%d-%m-%Y %H:%M", &tm);
 }
 
+void web_date_cell(vios_web_req *r, const char *date)
+{
+	char buf[32];
+
+	if (date == NULL || *date == '\0') {
+		h_raw(r, "&mdash;");
+		return;
+	}
+	web_date_out(buf, sizeof(buf), date);
+	h_esc(r, buf);
+}
+
+void web_time_cell(vios_web_req *r, const char *stamp)
+{
+	char buf[40];
+
+	if (stamp == NULL || *stamp == '\0') {
+		h_raw(r, "&mdash;");
+		return;
+	}
+	web_time_out(buf, sizeof(buf), stamp);
+	h_esc(r, buf);
+}
+
+const char *web_col(const json_t *row, const char *key)
+{
+	return json_string_value(json_object_get(row, key));
+}
+
 const char *web_theme(vios_web_req *r, const char *theme)
 {
 	int i = vios_theme_index(theme);
