@@ -116,6 +116,12 @@ const char *web_date_in(char *out, size_t len, const char *in);
 /* A UTC timestamp (2026-12-01T10:00:00Z, with or without fraction) as
  * local time in Europe/Amsterdam: DD-MM-YYYY HH:MM. */
 void web_time_out(char *out, size_t len, const char *stamp);
+/* A date (DD-MM-YYYY) or a timestamp (local time) written as text; an
+ * em dash when absent or empty. */
+void web_date_cell(vios_web_req *r, const char *date);
+void web_time_cell(vios_web_req *r, const char *stamp);
+/* A string column of a vios_query row, or NULL. */
+const char *web_col(const json_t *row, const char *key);
 /* A theme's name in the session's language (Dutch label, or the covenant's
  * local label). */
 const char *web_theme(vios_web_req *r, const char *theme);

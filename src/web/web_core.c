@@ -349,8 +349,12 @@ void web_page_begin(vios_web_req *r, const char *title)
 		for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++)
 			for (const vios_web_route *rt = route_tables[t]; rt->path; rt++)
 				if (rt->menu && (rt->who & w->kind))
-					h_printf(r, "<li><a href=\"%s\"%s>%s</a></li>\n", rt->path,
-						 !strcmp(rt->path, r->url) ? " aria-current=\"page\"" : "", _(rt->menu));
+				{
+					h_printf(r, "<li><a href=\"%s\"", rt->path);
+					if (!strcmp(rt->path, r->url))
+						h_raw(r, " aria-current=\"page\"");
+					h_printf(r, ">%s</a></li>\n", _(rt->menu));
+				}
 		h_raw(r, "</ul>\n</nav>\n");
 	}
 	h_raw(r, "<div class=\"tools\">");
@@ -661,7 +665,9 @@ static void add_headers(struct MHD_Response *resp, const vios_web_req *r)
 				"frame-ancestors 'none'; base-uri 'none'");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin, not no-referrer: with no-referrer a browser sends "Origin: null"
+	 * on a form POST, which the origin rule must refuse */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
 	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");

@@ -31,6 +31,8 @@ const char web_css[] =
 	".notice{color:var(--ok);border-left:4px solid var(--ok);padding:.3rem .6rem;background:#fff}\n"
 	".overdue{color:var(--bad);font-weight:600}.muted{color:var(--muted)}\n"
 	".print-hint{color:var(--muted);font-size:.9rem}\n"
+	"dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1.5rem;background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem}\n"
+	"dt{font-weight:600;color:var(--muted)}dd{margin:0}\n"
 	"img.chart{max-width:100%;height:auto;background:#fff;border:1px solid var(--line)}\n"
 	"@media print{header.top,.tools,nav,form,.print-hint,.noprint{display:none!important}"
 	"body{background:#fff;font-size:11pt}main{max-width:none;padding:0}section.card{border:0;padding:0}}\n";

@@ -28,25 +28,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A text column of a row, or NULL. */
-static const char *col(const json_t *row, const char *key)
-{
-	return json_string_value(json_object_get(row, key));
-}
-
-/* A UTC stamp in local time; "-" when absent. */
-static void time_cell(vios_web_req *r, const char *stamp)
-{
-	char t[32];
-
-	if (stamp == NULL || *stamp == 0) {
-		h_raw(r, "-");
-		return;
-	}
-	web_time_out(t, sizeof(t), stamp);
-	h_esc(r, t);
-}
-
 /* A bundle header's clock (Unix ms) as a UTC stamp for web_time_out. */
 static void ms_stamp(char out[32], int64_t ms)
 {
@@ -72,7 +53,6 @@ static void page_nodes(vios_web_req *r, const char *rest)
 	}
 	error = vios_hub_node_list(&nodes, &n, web_store(r));
 	web_page_begin(r, _("Nodes"));
-	h_printf(r, "<h1>%s</h1>", _("Nodes"));
 	if (error < 0) {
 		web_error_line(r);
 		goto done;
@@ -85,7 +65,7 @@ static void page_nodes(vios_web_req *r, const char *rest)
 		h_raw(r, rn->revoked_at[0] ? "<tr class=\"revoked\">" : "<tr>");
 		h_printf(r, "<td>%s</td><td>%s</td><td>%s</td><td><code class=\"fingerprint\">%s</code></td><td>", rn->name, web_word(rn->kind), web_role(rn->role),
 			 nodes[i].fingerprint);
-		time_cell(r, rn->enrolled_at);
+		web_time_cell(r, rn->enrolled_at);
 		h_raw(r, "</td><td>");
 		if (nodes[i].last_seq <= 0) {
 			h_raw(r, _("nothing sent yet"));
@@ -93,11 +73,11 @@ static void page_nodes(vios_web_req *r, const char *rest)
 			char stamp[32] = "";
 			if (nodes[i].last_ms >= 0)
 				ms_stamp(stamp, nodes[i].last_ms);
-			time_cell(r, stamp);
+			web_time_cell(r, stamp);
 			h_printf(r, " (%s %lld)", _("bundle"), nodes[i].last_seq);
 		}
 		h_raw(r, "</td><td>");
-		time_cell(r, rn->revoked_at);
+		web_time_cell(r, rn->revoked_at);
 		h_raw(r, "</td></tr>");
 	}
 	h_raw(r, "</tbody></table>");
@@ -130,12 +110,12 @@ static void covenant_body(vios_web_req *r, const vios_covenant *c)
 	static const char *const cat_names[2] = { N_("Theme data (phenomena, never about a person)"),
 						   N_("Case data (a pupil's case and what belongs to it)") };
 	json_t *parties = json_object_get(c->doc, "parties"), *p;
-	const char *title = col(c->doc, "title"), *purpose = col(c->doc, "purpose"), *fg = col(c->doc, "fg_contact");
+	const char *title = web_col(c->doc, "title"), *purpose = web_col(c->doc, "purpose"), *fg = web_col(c->doc, "fg_contact");
 	size_t i;
 
 	if (title && *title)
 		h_printf(r, "<p><strong>%s</strong></p>", title);
-	h_printf(r, "<p>%s %lld (%s)</p>", _("Version"), c->version, col(c->doc, "format") ?: "");
+	h_printf(r, "<p>%s %lld (%s)</p>", _("Version"), c->version, web_col(c->doc, "format") ?: "");
 	if (purpose)
 		h_printf(r, "<h3>%s</h3><p class=\"text\">%s</p>", _("Purpose"), purpose);
 	if (fg)
@@ -144,8 +124,8 @@ static void covenant_body(vios_web_req *r, const vios_covenant *c)
 	h_printf(r, "<h3>%s</h3><table><thead><tr><th>%s</th><th>%s</th></tr></thead><tbody>", _("Parties"), _("Role"),
 		 _("Legal basis"));
 	json_array_foreach(parties, i, p) {
-		const char *role = json_is_string(p) ? json_string_value(p) : col(p, "role");
-		h_printf(r, "<tr><td>%s</td><td>%s</td></tr>", web_role(role ?: ""), col(p, "legal_basis") ?: "-");
+		const char *role = json_is_string(p) ? json_string_value(p) : web_col(p, "role");
+		h_printf(r, "<tr><td>%s</td><td>%s</td></tr>", web_role(role ?: ""), web_col(p, "legal_basis") ?: "-");
 	}
 	h_raw(r, "</tbody></table>");
 
@@ -210,8 +190,8 @@ static void page_covenant(vios_web_req *r, const char *rest)
 	    (error = vios_store_covenant_get(&text, web_store(r))) == 0 &&
 	    (error = vios_covenant_parse(&top, text, strlen(text))) == 0)
 		error = vios_consent_pending_get(&pend, web_store(r));
-	web_page_begin(r, _("Covenant"));
-	h_printf(r, "<h1>%s</h1><p class=\"hint\">%s</p>", _("Covenant in force"), _("Printable: use the browser's print command."));
+	web_page_begin(r, _("Covenant in force"));
+	h_printf(r, "<p class=\"hint\">%s</p>", _("Printable: use the browser's print command."));
 	if (error < 0) {
 		web_error_line(r);
 		goto done;
@@ -311,8 +291,47 @@ static void count_cell(vios_web_req *r, json_t *signals)
 	h_printf(r, "<td class=\"num\">%s</td>", c);
 }
 
+/* The steering section's municipality figures (all schools together) per
+ * month with a number shown, a count or a median with its n, as
+ * published, and its notes. */
+static void steering(vios_web_req *r, json_t *st)
+{
+	json_t *t;
+	size_t i, shown = 0;
+
+	if (st == NULL)
+		return;
+	h_printf(r, "<h2>%s</h2><table><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+		 _("Evaluation figures, all schools together"), _("Month"), _("Figure"), _("Value"), _("n"));
+	json_array_foreach(json_object_get(st, "totals"), i, t) {
+		json_t *med = json_object_get(t, "median"), *n = json_object_get(t, "n");
+		/* as hub report's text: a figure with a number shown */
+		if (!json_is_integer(json_object_get(t, "value")) && !json_is_integer(n) && !json_is_integer(med))
+			continue;
+		h_printf(r, "<tr><td>%s</td><td><code>%s</code></td>", web_col(t, "month") ?: "", web_col(t, "figure") ?: "");
+		if (n != NULL) {
+			if (json_is_integer(med))
+				h_printf(r, "<td class=\"num\">%lld %s</td>", (long long)json_integer_value(med), _("days"));
+			else
+				h_raw(r, "<td class=\"num\">-</td>");
+			count_cell(r, n);
+		} else {
+			count_cell(r, json_object_get(t, "value"));
+			h_raw(r, "<td></td>");
+		}
+		h_raw(r, "</tr>");
+		shown++;
+	}
+	if (shown == 0)
+		h_printf(r, "<tr><td colspan=\"4\">%s</td></tr>", _("None."));
+	h_raw(r, "</tbody></table>");
+	json_array_foreach(json_object_get(st, "notes"), i, t)
+		h_printf(r, "<p class=\"hint\">%s</p>", json_string_value(t));
+}
+
 /* "/report": the months form, the chart, the municipality's totals and
- * the schools' rows as hub report's text shows them. */
+ * the schools' rows as hub report's text shows them, and the steering
+ * section's totals. */
 static void page_report(vios_web_req *r, const char *rest)
 {
 	json_t *pub = NULL, *x;
@@ -323,7 +342,6 @@ static void page_report(vios_web_req *r, const char *rest)
 	(void)rest;
 	error = report_get(&pub, r);
 	web_page_begin(r, _("Trend report"));
-	h_printf(r, "<h1>%s</h1>", _("Trend report"));
 	h_printf(r, "<form method=\"get\" action=\"/report\"><p><label for=\"from\">%s</label> "
 		    "<input id=\"from\" name=\"from\" size=\"8\" placeholder=\"%s\" value=\"%s\"> "
 		    "<label for=\"to\">%s</label> <input id=\"to\" name=\"to\" size=\"8\" placeholder=\"%s\" value=\"%s\"> "
@@ -333,7 +351,7 @@ static void page_report(vios_web_req *r, const char *rest)
 		web_error_line(r);
 		goto done;
 	}
-	h_printf(r, "<p>%s, %s %s %s</p>", col(pub, "municipality") ?: "", col(pub, "from") ?: "", _("to"), col(pub, "to") ?: "");
+	h_printf(r, "<p>%s, %s %s %s</p>", web_col(pub, "municipality") ?: "", web_col(pub, "from") ?: "", _("to"), web_col(pub, "to") ?: "");
 	h_printf(r, "<p class=\"hint\">%s: %s %d %s; %s: %s</p>", VIOS_REPORT_BELOW, _("fewer than"), VIOS_REPORT_MIN_COUNT,
 		 _("(0 included)"), VIOS_REPORT_HIDDEN, _("not shown, so that no small count can be worked out."));
 	/* the chart: the same months, from this server (the CSP allows images from self) */
@@ -348,11 +366,15 @@ static void page_report(vios_web_req *r, const char *rest)
 	json_array_foreach(json_object_get(pub, "totals"), i, x) {
 		if (!json_is_integer(json_object_get(x, "signals")))
 			continue;
-		h_printf(r, "<tr><td>%s</td><td>%s</td>", col(x, "month") ?: "", web_theme(r, col(x, "theme") ?: ""));
+		shown++;
+		h_printf(r, "<tr><td>%s</td><td>%s</td>", web_col(x, "month") ?: "", web_theme(r, web_col(x, "theme") ?: ""));
 		count_cell(r, json_object_get(x, "signals"));
 		h_raw(r, "</tr>");
 	}
+	if (shown == 0)
+		h_printf(r, "<tr><td colspan=\"3\">%s</td></tr>", _("No total shown for these months."));
 	h_raw(r, "</tbody></table>");
+	shown = 0;
 
 	h_printf(r, "<h2>%s</h2><table><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
 		 _("Per school"), _("Month"), _("School"), _("Theme"), _("Signals"), _("Trend"));
@@ -362,15 +384,16 @@ static void page_report(vios_web_req *r, const char *rest)
 			hidden++;
 			continue;
 		}
-		h_printf(r, "<tr><td>%s</td><td>%s</td><td>%s</td>", col(x, "month") ?: "", col(x, "school") ?: "",
-			 web_theme(r, col(x, "theme") ?: ""));
+		h_printf(r, "<tr><td>%s</td><td>%s</td><td>%s</td>", web_col(x, "month") ?: "", web_col(x, "school") ?: "",
+			 web_theme(r, web_col(x, "theme") ?: ""));
 		count_cell(r, json_object_get(x, "signals"));
-		h_printf(r, "<td>%s</td></tr>", col(x, "trend") ? web_word(col(x, "trend")) : "");
+		h_printf(r, "<td>%s</td></tr>", web_col(x, "trend") ? web_word(web_col(x, "trend")) : "");
 		shown++;
 	}
 	h_raw(r, "</tbody></table>");
 	h_printf(r, "<p>%zu %s; %zu %s</p>", shown, _("school rows with a count or a trend shown"), hidden,
 		 _("not listed (<5 or x, no trend)"));
+	steering(r, json_object_get(pub, "steering"));
 done:
 	web_page_end(r);
 	json_decref(pub);
@@ -405,7 +428,6 @@ static void page_merge(vios_web_req *r, const char *rest)
 		if (error < 0 && error != VIOS_EVERIFY) {
 			/* nothing to show but the error: the form again */
 			web_page_begin(r, _("Merge"));
-			h_printf(r, "<h1>%s</h1>", _("Merge"));
 			web_error_line(r);
 			web_form_begin(r, "/merge");
 			h_printf(r, "<p><button type=\"submit\">%s</button></p></form>", _("Merge now"));
@@ -426,7 +448,6 @@ static void page_merge(vios_web_req *r, const char *rest)
 		return;
 	}
 	web_page_begin(r, _("Merge"));
-	h_printf(r, "<h1>%s</h1>", _("Merge"));
 	h_printf(r, "<p>%s</p>", _("Verifies every node's new bundles in the hub repository, imports what is addressed to the hub and quarantines what fails (vios hub merge)."));
 	if (last_merge.ran) {
 		char t[32];
@@ -441,11 +462,12 @@ static void page_merge(vios_web_req *r, const char *rest)
 	web_page_end(r);
 }
 
+/* In the menu's order; "/" is matched exactly (web_core.c). */
 const vios_web_route vios_web_hub_routes[] = {
-	{ "/covenant", WEB_HUB, page_covenant, N_("Covenant") },
-	{ "/report.svg", WEB_HUB, page_report_svg, NULL },
-	{ "/report", WEB_HUB, page_report, N_("Report") },
-	{ "/merge", WEB_HUB, page_merge, N_("Merge") },
 	{ "/", WEB_HUB, page_nodes, N_("Nodes") },
+	{ "/covenant", WEB_HUB, page_covenant, N_("Covenant") },
+	{ "/report", WEB_HUB, page_report, N_("Report") },
+	{ "/report.svg", WEB_HUB, page_report_svg, NULL },
+	{ "/merge", WEB_HUB, page_merge, N_("Merge") },
 	{ NULL, 0, NULL, NULL },
 };

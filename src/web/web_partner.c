@@ -21,12 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A text column of a row, or NULL. */
-static const char *col(const json_t *row, const char *key)
-{
-	return json_string_value(json_object_get(row, key));
-}
-
 /* What the CLI's show_rows logs for a list it showed (cmd_records.c). */
 static int log_list(vios_web_req *r, const char *tbl, size_t n)
 {
@@ -36,32 +30,6 @@ static int log_list(vios_web_req *r, const char *tbl, size_t n)
 	if ((error = vios_snprintf(note, sizeof(note), "list, %zu rows", n)) < 0)
 		return error;
 	return vios_store_log(web_store(r), "read", tbl, NULL, note);
-}
-
-/* A stored date (or the date of a stamp) as DD-MM-YYYY; "-" when absent. */
-static void date_cell(vios_web_req *r, const char *date)
-{
-	char d[32];
-
-	if (date == NULL || *date == 0) {
-		h_raw(r, "-");
-		return;
-	}
-	web_date_out(d, sizeof(d), date);
-	h_esc(r, d);
-}
-
-/* A UTC stamp in local time; "-" when absent. */
-static void time_cell(vios_web_req *r, const char *stamp)
-{
-	char t[32];
-
-	if (stamp == NULL || *stamp == 0) {
-		h_raw(r, "-");
-		return;
-	}
-	web_time_out(t, sizeof(t), stamp);
-	h_esc(r, t);
 }
 
 /* A comma list of roles as case_file.roles holds it, each in words. */
@@ -117,8 +85,8 @@ static void pupil_cell(vios_web_req *r, const char *pupil_id, const char *name, 
 		return;
 	}
 	json_array_foreach(pupils, i, p)
-		if (pupil_id && col(p, "id") && !strcmp(col(p, "id"), pupil_id))
-			cls = col(p, "class");
+		if (pupil_id && web_col(p, "id") && !strcmp(web_col(p, "id"), pupil_id))
+			cls = web_col(p, "class");
 	if (cls && *cls)
 		h_printf(r, "%s (%s)", name, cls);
 	else
@@ -141,32 +109,32 @@ static void agreement_table(vios_web_req *r, json_t *rows, json_t *overdue, int 
 		 _("Action"), _("Owner"), _("Status"), _("Feedback"));
 	for (int pass = 0; pass < 2; pass++)
 		json_array_foreach(rows, i, a) {
-			const char *id = col(a, "id"), *status = col(a, "status");
+			const char *id = web_col(a, "id"), *status = web_col(a, "status");
 			int open = status && !strcmp(status, "open"), late = 0;
 			size_t k;
 			json_t *o;
 			if (open != (pass == 0) || id == NULL)
 				continue;
-			if (owner_only && strcmp(col(a, "owner_role") ?: "", role) != 0)
+			if (owner_only && strcmp(web_col(a, "owner_role") ?: "", role) != 0)
 				continue;
 			json_array_foreach(overdue, k, o)
-				late |= col(o, "id") && !strcmp(col(o, "id"), id);
+				late |= web_col(o, "id") && !strcmp(web_col(o, "id"), id);
 			h_raw(r, late ? "<tr class=\"overdue\">" : "<tr>");
 			if (with_case) {
 				h_raw(r, "<td>");
-				if (col(a, "case_id"))
-					case_link(r, col(a, "case_id"));
+				if (web_col(a, "case_id"))
+					case_link(r, web_col(a, "case_id"));
 				else
 					h_raw(r, _("meeting"));
 				h_raw(r, "</td>");
 			}
 			h_raw(r, "<td>");
-			date_cell(r, col(a, "due_date"));
+			web_date_cell(r, web_col(a, "due_date"));
 			if (late)
 				h_printf(r, " <strong>%s</strong>", _("overdue"));
 			h_printf(r, "</td><td><a href=\"/agreement/%s\">%s</a></td><td>%s</td><td>%s</td><td>%s</td></tr>", id,
-				 col(a, "action") ?: "-", web_role(col(a, "owner_role") ?: ""), web_word(status ?: ""),
-				 col(a, "feedback") ?: "");
+				 web_col(a, "action") ?: "-", web_role(web_col(a, "owner_role") ?: ""), web_word(status ?: ""),
+				 web_col(a, "feedback") ?: "");
 			shown++;
 		}
 	if (shown == 0)
@@ -213,8 +181,6 @@ static void page_start(vios_web_req *r, const char *rest)
 	if (error == 0)
 		error = agreements_get(r, &all, &overdue, NULL);
 	web_page_begin(r, _("Start"));
-	h_printf(r, "<h1>%s</h1>", web_node(r)->name);
-	h_printf(r, "<p>%s %s</p>", _("Role:"), web_role(web_node(r)->role));
 	if (error < 0) {
 		web_error_line(r);
 		goto done;
@@ -228,15 +194,15 @@ static void page_start(vios_web_req *r, const char *rest)
 		 _("Case"), _("Pupil"), _("Status"), _("Roles"), _("Lead"), _("Opened"));
 	json_array_foreach(cases, i, c) {
 		h_raw(r, "<tr><td>");
-		case_link(r, col(c, "id"));
+		case_link(r, web_col(c, "id"));
 		if (json_is_false(json_object_get(c, "in_view")))
 			h_printf(r, " <em>%s</em>", _("(left this node's view)"));
 		h_raw(r, "</td><td>");
-		pupil_cell(r, col(c, "pupil_id"), col(c, "pupil"), pupils);
-		h_printf(r, "</td><td>%s</td><td>", web_word(col(c, "status") ?: ""));
-		roles_cell(r, col(c, "roles"));
-		h_printf(r, "</td><td>%s</td><td>", web_role(col(c, "lead_role") ?: ""));
-		date_cell(r, col(c, "opened_at"));
+		pupil_cell(r, web_col(c, "pupil_id"), web_col(c, "pupil"), pupils);
+		h_printf(r, "</td><td>%s</td><td>", web_word(web_col(c, "status") ?: ""));
+		roles_cell(r, web_col(c, "roles"));
+		h_printf(r, "</td><td>%s</td><td>", web_role(web_col(c, "lead_role") ?: ""));
+		web_date_cell(r, web_col(c, "opened_at"));
 		h_raw(r, "</td></tr>");
 	}
 	if (json_array_size(cases) == 0)
@@ -268,9 +234,16 @@ static void page_case(vios_web_req *r, const char *id)
 	const char *p_late[2] = { id, NULL };
 	char ref[64], today[11];
 	size_t i;
+	int error;
 
-	if (vios_case_show(&doc, web_store(r), id) < 0) {
-		web_fail(r, 404, _("This node holds no such case."));
+	if ((error = vios_case_show(&doc, web_store(r), id)) < 0) {
+		if (error == VIOS_ENOTFOUND || error == VIOS_EUSAGE) {
+			web_fail(r, 404, _("This node holds no such case."));
+		} else {
+			web_page_begin(r, _("Case"));
+			web_error_line(r);
+			web_page_end(r);
+		}
 		return;
 	}
 	vios_today(today);
@@ -282,38 +255,38 @@ static void page_case(vios_web_req *r, const char *id)
 	if (web_case_ref(ref, sizeof(ref), r, id) < 0)
 		snprintf(ref, sizeof(ref), "%.8s", id);
 	web_page_begin(r, ref);
-	h_printf(r, "<h1>%s</h1><p class=\"hint\">%s</p>", ref, _("Printable: use the browser's print command."));
+	h_printf(r, "<p class=\"hint\">%s</p>", _("Printable: use the browser's print command."));
 	if (json_is_false(json_object_get(cf, "in_view")))
 		h_printf(r, "<p class=\"notice\">%s</p>",
 			 _("This case left this node's view: its roles no longer include this node's role; nothing more of it reaches this node."));
 	h_raw(r, "<dl>");
 	h_printf(r, "<dt>%s</dt><dd>", _("Pupil"));
 	if (json_is_object(pu)) {
-		if (col(pu, "class") && *col(pu, "class"))
-			h_printf(r, "%s (%s)", col(pu, "name") ?: "", col(pu, "class"));
+		if (web_col(pu, "class") && *web_col(pu, "class"))
+			h_printf(r, "%s (%s)", web_col(pu, "name") ?: "", web_col(pu, "class"));
 		else
-			h_esc(r, col(pu, "name") ?: "");
+			h_esc(r, web_col(pu, "name") ?: "");
 	} else
 		h_raw(r, _("(not held here)"));
-	h_printf(r, "</dd><dt>%s</dt><dd>%s", _("Status"), web_word(col(cf, "status") ?: ""));
-	if (col(cf, "escalation_target"))
-		h_printf(r, " (%s)", col(cf, "escalation_target"));
+	h_printf(r, "</dd><dt>%s</dt><dd>%s", _("Status"), web_word(web_col(cf, "status") ?: ""));
+	if (web_col(cf, "escalation_target"))
+		h_printf(r, " (%s)", web_col(cf, "escalation_target"));
 	h_printf(r, "</dd><dt>%s</dt><dd>", _("Roles"));
-	roles_cell(r, col(cf, "roles"));
-	h_printf(r, "</dd><dt>%s</dt><dd>%s</dd>", _("Lead"), web_role(col(cf, "lead_role") ?: ""));
-	h_printf(r, "<dt>%s</dt><dd>%s</dd>", _("Legal basis"), web_word(col(cf, "basis") ?: ""));
+	roles_cell(r, web_col(cf, "roles"));
+	h_printf(r, "</dd><dt>%s</dt><dd>%s</dd>", _("Lead"), web_role(web_col(cf, "lead_role") ?: ""));
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>", _("Legal basis"), web_word(web_col(cf, "basis") ?: ""));
 	h_printf(r, "<dt>%s</dt><dd>", _("Opened"));
-	date_cell(r, col(cf, "opened_at"));
+	web_date_cell(r, web_col(cf, "opened_at"));
 	h_printf(r, "</dd><dt>%s</dt><dd>", _("Closed"));
-	date_cell(r, col(cf, "closed_at"));
+	web_date_cell(r, web_col(cf, "closed_at"));
 	h_printf(r, "</dd><dt>%s</dt><dd>", _("Parents informed"));
 	x = json_object_get(cf, "parents_informed");
 	h_raw(r, !json_is_integer(x) ? "-" : json_integer_value(x) ? _("yes") : _("no"));
-	if (col(cf, "not_informed_reason"))
-		h_printf(r, " (%s)", col(cf, "not_informed_reason"));
+	if (web_col(cf, "not_informed_reason"))
+		h_printf(r, " (%s)", web_col(cf, "not_informed_reason"));
 	h_raw(r, "</dd>");
-	marked(r, _("Police information (art. 10)"), col(cf, "police_info"));
-	marked(r, _("Care information (art. 9)"), col(cf, "care_info"));
+	marked(r, _("Police information (art. 10)"), web_col(cf, "police_info"));
+	marked(r, _("Care information (art. 9)"), web_col(cf, "care_info"));
 	h_raw(r, "</dl>");
 
 	if (json_array_size(json_object_get(cf, "meldcode"))) {
@@ -321,8 +294,8 @@ static void page_case(vios_web_req *r, const char *id)
 			 _("Meldcode"), _("Step"), _("Date"), _("Name"), _("Note"));
 		json_array_foreach(json_object_get(cf, "meldcode"), i, x) {
 			h_printf(r, "<tr><td>%lld</td><td>", (long long)json_integer_value(json_object_get(x, "step")));
-			date_cell(r, col(x, "at"));
-			h_printf(r, "</td><td>%s</td><td>%s</td></tr>", col(x, "name") ?: "", col(x, "note") ?: "");
+			web_date_cell(r, web_col(x, "at"));
+			h_printf(r, "</td><td>%s</td><td>%s</td></tr>", web_col(x, "name") ?: "", web_col(x, "note") ?: "");
 		}
 		h_raw(r, "</tbody></table>");
 	}
@@ -333,9 +306,9 @@ static void page_case(vios_web_req *r, const char *id)
 			 _("Seen"), _("Theme"), _("Severity"), _("Where"), _("Note"));
 		json_array_foreach(json_object_get(doc, "signals"), i, x) {
 			h_raw(r, "<tr><td>");
-			date_cell(r, col(x, "seen_at"));
-			h_printf(r, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", web_theme(r, col(x, "theme") ?: ""),
-				 web_word(col(x, "severity") ?: ""), web_word(col(x, "location") ?: ""), col(x, "note") ?: "");
+			web_date_cell(r, web_col(x, "seen_at"));
+			h_printf(r, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", web_theme(r, web_col(x, "theme") ?: ""),
+				 web_word(web_col(x, "severity") ?: ""), web_word(web_col(x, "location") ?: ""), web_col(x, "note") ?: "");
 		}
 		h_raw(r, "</tbody></table>");
 	}
@@ -346,10 +319,10 @@ static void page_case(vios_web_req *r, const char *id)
 			 _("Kind"), _("Roles"), _("Minutes"));
 		json_array_foreach(json_object_get(doc, "meetings"), i, x) {
 			h_raw(r, "<tr><td>");
-			date_cell(r, col(x, "date"));
-			h_printf(r, "</td><td>%s</td><td>", web_word(col(x, "kind") ?: ""));
-			roles_cell(r, col(x, "roles"));
-			h_printf(r, "</td><td class=\"text\">%s</td></tr>", col(x, "minutes") ?: "");
+			web_date_cell(r, web_col(x, "date"));
+			h_printf(r, "</td><td>%s</td><td>", web_word(web_col(x, "kind") ?: ""));
+			roles_cell(r, web_col(x, "roles"));
+			h_printf(r, "</td><td class=\"text\">%s</td></tr>", web_col(x, "minutes") ?: "");
 		}
 		h_raw(r, "</tbody></table>");
 	}
@@ -368,7 +341,7 @@ static json_t *find_row(json_t *rows, const char *id)
 	json_t *a;
 
 	json_array_foreach(rows, i, a)
-		if (col(a, "id") && !strcmp(col(a, "id"), id))
+		if (web_col(a, "id") && !strcmp(web_col(a, "id"), id))
 			return a;
 	return NULL;
 }
@@ -378,28 +351,27 @@ static json_t *find_row(json_t *rows, const char *id)
  * feedback as typed. */
 static void agreement_page(vios_web_req *r, json_t *a, int late, int failed, const char *typed)
 {
-	const char *id = col(a, "id"), *status = col(a, "status");
+	const char *id = web_col(a, "id"), *status = web_col(a, "status");
 	char path[64];
 
 	web_page_begin(r, _("Agreement"));
-	h_printf(r, "<h1>%s</h1>", _("Agreement"));
 	if (failed)
 		web_error_line(r);
-	h_printf(r, "<dl><dt>%s</dt><dd class=\"text\">%s</dd>", _("Action"), col(a, "action") ?: "");
+	h_printf(r, "<dl><dt>%s</dt><dd class=\"text\">%s</dd>", _("Action"), web_col(a, "action") ?: "");
 	h_printf(r, "<dt>%s</dt><dd>", _("Case"));
-	if (col(a, "case_id"))
-		case_link(r, col(a, "case_id"));
+	if (web_col(a, "case_id"))
+		case_link(r, web_col(a, "case_id"));
 	else
 		h_raw(r, _("an agreement made at a meeting"));
-	h_printf(r, "</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>", _("Owner"), web_role(col(a, "owner_role") ?: ""), _("Due"));
-	date_cell(r, col(a, "due_date"));
+	h_printf(r, "</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>", _("Owner"), web_role(web_col(a, "owner_role") ?: ""), _("Due"));
+	web_date_cell(r, web_col(a, "due_date"));
 	if (late)
 		h_printf(r, " <strong>%s</strong>", _("overdue"));
 	h_printf(r, "</dd><dt>%s</dt><dd>%s</dd>", _("Status"), web_word(status ?: ""));
 	if (status && !strcmp(status, "done")) {
 		h_printf(r, "<dt>%s</dt><dd>", _("Done on"));
-		time_cell(r, col(a, "done_at"));
-		h_printf(r, "</dd><dt>%s</dt><dd class=\"text\">%s</dd>", _("Feedback"), col(a, "feedback") ?: "-");
+		web_time_cell(r, web_col(a, "done_at"));
+		h_printf(r, "</dd><dt>%s</dt><dd class=\"text\">%s</dd>", _("Feedback"), web_col(a, "feedback") ?: "-");
 	}
 	h_raw(r, "</dl>");
 	if (status && !strcmp(status, "open")) {
@@ -457,9 +429,10 @@ done:
 	json_decref(overdue);
 }
 
+/* "/" is matched exactly; the others are prefixes taking an id (web_core.c). */
 const vios_web_route vios_web_partner_routes[] = {
+	{ "/", WEB_PARTNER, page_start, N_("Start") },
 	{ "/case/", WEB_PARTNER, page_case, NULL },
 	{ "/agreement/", WEB_PARTNER, page_agreement, NULL },
-	{ "/", WEB_PARTNER, page_start, N_("Start") },
 	{ NULL, 0, NULL, NULL },
 };

@@ -43,38 +43,9 @@
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static const char *str(const json_t *row, const char *key)
-{
-	return json_string_value(json_object_get(row, key));
-}
-
 static int empty(const char *s)
 {
 	return s == NULL || *s == 0;
-}
-
-static void h_date(vios_web_req *r, const char *date)
-{
-	char buf[32];
-
-	if (empty(date)) {
-		h_raw(r, "&mdash;");
-		return;
-	}
-	web_date_out(buf, sizeof(buf), date);
-	h_esc(r, buf);
-}
-
-static void h_time(vios_web_req *r, const char *stamp)
-{
-	char buf[40];
-
-	if (empty(stamp)) {
-		h_raw(r, "&mdash;");
-		return;
-	}
-	web_time_out(buf, sizeof(buf), stamp);
-	h_esc(r, buf);
 }
 
 /* A comma list of roles in words. */
@@ -124,7 +95,7 @@ static void h_case(vios_web_req *r, const char *id)
 /* A pupil as "name (class)" into buf, from a pupil row. */
 static const char *pupil_label(char *buf, size_t len, const json_t *p)
 {
-	const char *name = str(p, "name"), *cls = str(p, "class");
+	const char *name = web_col(p, "name"), *cls = web_col(p, "class");
 
 	if (empty(cls))
 		snprintf(buf, len, "%s", name ? name : "?");
@@ -211,8 +182,8 @@ static json_t *pupil_map(vios_web_req *r, json_t **list_out)
 		return NULL;
 	}
 	json_array_foreach(rows, i, p)
-		if (str(p, "id"))
-			json_object_set(map, str(p, "id"), p);
+		if (web_col(p, "id"))
+			json_object_set(map, web_col(p, "id"), p);
 	if (list_out)
 		*list_out = rows;
 	else
@@ -274,25 +245,25 @@ static void h_table(vios_web_req *r, const json_t *rows, const tcol *cols, const
 			break;
 		h_raw(r, "<tr>");
 		for (const tcol *c = cols; c->key; c++) {
-			const char *v = str(row, c->key);
+			const char *v = web_col(row, c->key);
 			h_raw(r, "<td>");
 			switch (c->how) {
-			case C_DATE: h_date(r, v); break;
+			case C_DATE: web_date_cell(r, v); break;
 			case C_SIGNAL:
 				/* a signal's date, a link to its page */
-				if (str(row, "id") && vios_uuid_valid(str(row, "id"))) {
-					h_printf(r, "<a href=\"/signal/%s\">", str(row, "id"));
-					h_date(r, v);
+				if (web_col(row, "id") && vios_uuid_valid(web_col(row, "id"))) {
+					h_printf(r, "<a href=\"/signal/%s\">", web_col(row, "id"));
+					web_date_cell(r, v);
 					h_raw(r, "</a>");
 				} else
-					h_date(r, v);
+					web_date_cell(r, v);
 				break;
-			case C_TIME: h_time(r, v); break;
+			case C_TIME: web_time_cell(r, v); break;
 			case C_WORD: if (v) h_esc(r, web_word(v)); else h_raw(r, "&mdash;"); break;
 			case C_THEME: if (v) h_esc(r, web_theme(r, v)); else h_raw(r, "&mdash;"); break;
 			case C_ROLE: if (v) h_esc(r, web_role(v)); else h_raw(r, "&mdash;"); break;
 			case C_ROLES: h_roles(r, v); break;
-			case C_PUPIL: h_pupil(r, map, v, str(row, "pupil")); break;
+			case C_PUPIL: h_pupil(r, map, v, web_col(row, "pupil")); break;
 			case C_CASE: h_case(r, v); break;
 			case C_YESNO: h_yesno(r, json_object_get(row, c->key)); break;
 			case C_VALUE: h_value(r, json_object_get(row, c->key)); break;
@@ -442,9 +413,9 @@ static int form_collect(form_values *out, vios_web_req *r, const field *spec, co
 			if ((out->list[k] = calloc(json_array_size(signals) + 1, 37)) == NULL)
 				return vios_error_nomem();
 			json_array_foreach(signals, i, s)
-				if (str(s, "id") && ticked(r, "sig", str(s, "id")))
+				if (web_col(s, "id") && ticked(r, "sig", web_col(s, "id")))
 					sprintf(out->list[k] + strlen(out->list[k]), "%s%s", *out->list[k] ? "," : "",
-						str(s, "id"));
+						web_col(s, "id"));
 			v = out->list[k];
 		} else if (f->kind == F_DATE)
 			v = web_date_in(out->date[k], sizeof(out->date[k]), v);
@@ -472,20 +443,20 @@ static void select_rows(vios_web_req *r, const field *f, const char *cur, const 
 	h_printf(r, "<select id=\"%s\" name=\"%s\">", f->col, f->col);
 	option(r, "", "\xe2\x80\x94", cur);
 	json_array_foreach(rows, i, row) {
-		const char *id = str(row, "id");
+		const char *id = web_col(row, "id");
 		if (id == NULL)
 			continue;
 		if (f->kind == F_PUPIL)
 			pupil_label(label, sizeof(label), row);
 		else if (f->kind == F_CASE) {
-			const json_t *p = json_object_get(map, str(row, "pupil_id") ? str(row, "pupil_id") : "");
+			const json_t *p = json_object_get(map, web_col(row, "pupil_id") ? web_col(row, "pupil_id") : "");
 			if (web_case_ref(buf, sizeof(buf), r, id) < 0)
 				snprintf(buf, sizeof(buf), "%.8s", id);
-			snprintf(label, sizeof(label), "%s, %s", buf, p ? str(p, "name") : str(row, "pupil") ? str(row, "pupil") : "");
+			snprintf(label, sizeof(label), "%s, %s", buf, p ? web_col(p, "name") : web_col(row, "pupil") ? web_col(row, "pupil") : "");
 		} else {
 			char d[32];
-			web_date_out(d, sizeof(d), str(row, "date") ? str(row, "date") : "");
-			snprintf(label, sizeof(label), "%s %s", d, str(row, "kind") ? web_word(str(row, "kind")) : "");
+			web_date_out(d, sizeof(d), web_col(row, "date") ? web_col(row, "date") : "");
+			snprintf(label, sizeof(label), "%s %s", d, web_col(row, "kind") ? web_word(web_col(row, "kind")) : "");
 		}
 		option(r, id, label, cur);
 	}
@@ -591,16 +562,16 @@ static void form_fields(vios_web_req *r, const field *spec, const form_lists *l)
 			if (json_array_size(l->signals) == 0)
 				h_printf(r, "<span class=\"none\">%s</span>", _("None."));
 			json_array_foreach(l->signals, i, s) {
-				const char *id = str(s, "id");
+				const char *id = web_col(s, "id");
 				char d[32];
 				int on;
 				if (id == NULL)
 					continue;
 				on = web_is_post(r) ? ticked(r, "sig", id) : pre != NULL && !strcmp(pre, id);
-				web_date_out(d, sizeof(d), str(s, "seen_at") ? str(s, "seen_at") : "");
+				web_date_out(d, sizeof(d), web_col(s, "seen_at") ? web_col(s, "seen_at") : "");
 				h_printf(r, "<label class=\"check\"><input type=\"checkbox\" name=\"sig-%s\" value=\"1\"%s> %s %s: %s</label><br>\n",
-					 id, on ? " checked" : "", d, web_theme(r, str(s, "theme") ? str(s, "theme") : ""),
-					 str(s, "note") ? str(s, "note") : "");
+					 id, on ? " checked" : "", d, web_theme(r, web_col(s, "theme") ? web_col(s, "theme") : ""),
+					 web_col(s, "note") ? web_col(s, "note") : "");
 			}
 			break;
 		}
@@ -669,7 +640,7 @@ static int form_lists_load(form_lists *l, vios_web_req *r, const form_def *d)
 			return error;
 		l->cases = json_array();
 		json_array_foreach(all, i, c)
-			if (str(c, "status") && !vios_case_status_final(str(c, "status")))
+			if (web_col(c, "status") && !vios_case_status_final(web_col(c, "status")))
 				json_array_append(l->cases, c);
 		json_decref(all);
 	}
@@ -904,7 +875,7 @@ static int sync_summary(vios_web_req *r)
 		goto done;
 	h_printf(r, "<p>%s ", _("Last sync:"));
 	if (last)
-		h_time(r, last);
+		web_time_cell(r, last);
 	else
 		h_esc(r, _("never"));
 	if (via)
@@ -953,10 +924,10 @@ static void page_start(vios_web_req *r, const char *rest)
 		goto done;
 	}
 	json_array_foreach(cases, i, a)
-		if (str(a, "status") && !vios_case_status_final(str(a, "status")))
+		if (web_col(a, "status") && !vios_case_status_final(web_col(a, "status")))
 			json_array_append(open, a);
 	json_array_foreach(agr, i, a)
-		json_array_append(str(a, "due_date") && strcmp(str(a, "due_date"), today) < 0 ? overdue : week, a);
+		json_array_append(web_col(a, "due_date") && strcmp(web_col(a, "due_date"), today) < 0 ? overdue : week, a);
 
 	web_page_begin(r, _("Start"));
 	h_printf(r, "<h2>%s (%zu)</h2>\n", _("New signals, not discussed yet"), json_array_size(sig));
@@ -1003,8 +974,8 @@ static void page_pupils(vios_web_req *r, const char *rest)
 		return;
 	}
 	json_array_foreach(rows, i, p)
-		if (empty(q) || (str(p, "name") && strcasestr(str(p, "name"), q)) ||
-		    (str(p, "class") && strcasestr(str(p, "class"), q)))
+		if (empty(q) || (web_col(p, "name") && strcasestr(web_col(p, "name"), q)) ||
+		    (web_col(p, "class") && strcasestr(web_col(p, "class"), q)))
 			json_array_append(hits, p);
 	if (log_list(r, "pupil", empty(q) ? NULL : "search", json_array_size(hits)) < 0) {
 		page_failed(r, VIOS_ERROR, _("Pupils"));
@@ -1025,9 +996,9 @@ static void page_pupils(vios_web_req *r, const char *rest)
 	json_array_foreach(hits, i, p) {
 		if (i >= LIST_CAP)
 			break;
-		h_printf(r, "<tr><td><a href=\"/pupil/%s\">%s</a></td><td>%s</td><td>", str(p, "id"), str(p, "name"),
-			 str(p, "class"));
-		h_date(r, str(p, "birth_date"));
+		h_printf(r, "<tr><td><a href=\"/pupil/%s\">%s</a></td><td>%s</td><td>", web_col(p, "id"), web_col(p, "name"),
+			 web_col(p, "class"));
+		web_date_cell(r, web_col(p, "birth_date"));
 		h_raw(r, "</td></tr>\n");
 	}
 	h_raw(r, "</tbody></table>\n");
@@ -1061,15 +1032,15 @@ static void page_pupil(vios_web_req *r, const char *id)
 		json_object_set(map, id, p);
 	web_page_begin(r, pupil_label(label, sizeof(label), p));
 	h_raw(r, "<dl>\n");
-	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Name"), str(p, "name"));
-	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Class"), str(p, "class") ? str(p, "class") : "\xe2\x80\x94");
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Name"), web_col(p, "name"));
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Class"), web_col(p, "class") ? web_col(p, "class") : "\xe2\x80\x94");
 	h_printf(r, "<dt>%s</dt><dd>", _("Date of birth"));
-	h_date(r, str(p, "birth_date"));
+	web_date_cell(r, web_col(p, "birth_date"));
 	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("16 or older"),
 		 json_is_null(json_object_get(p, "over16")) ? _("unknown (no date of birth)") :
 		 json_is_true(json_object_get(p, "over16")) ? _("yes") : _("no"));
 	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Pupil number (school administration)"),
-		 str(p, "local_id") ? str(p, "local_id") : "\xe2\x80\x94");
+		 web_col(p, "local_id") ? web_col(p, "local_id") : "\xe2\x80\x94");
 	h_raw(r, "</dl>\n");
 	h_printf(r, "<p><a href=\"/signal-new?pupil=%s\">%s</a> &middot; <a href=\"/case-new?pupil=%s\">%s</a></p>\n", id,
 		 _("Record a signal about this pupil"), id, _("Open a case"));
@@ -1145,50 +1116,50 @@ static void signal_render(vios_web_req *r, const char *id, int failed)
 		vios_error_set(VIOS_ERR_INPUT, "%s", line);
 	sg = json_object_get(doc, "signal");
 	pu = json_object_get(doc, "pupil");
-	if ((map = json_object()) != NULL && json_is_object(pu) && str(pu, "id"))
-		json_object_set(map, str(pu, "id"), pu);
-	triage = str(sg, "triage") ? str(sg, "triage") : "";
+	if ((map = json_object()) != NULL && json_is_object(pu) && web_col(pu, "id"))
+		json_object_set(map, web_col(pu, "id"), pu);
+	triage = web_col(sg, "triage") ? web_col(sg, "triage") : "";
 	web_page_begin(r, _("Signal"));
 	if (failed)
 		web_error_line(r);
 	h_raw(r, "<dl>\n");
 	h_printf(r, "<dt>%s</dt><dd>", _("Seen on"));
-	h_date(r, str(sg, "seen_at"));
-	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Theme"), web_theme(r, str(sg, "theme") ? str(sg, "theme") : ""));
+	web_date_cell(r, web_col(sg, "seen_at"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Theme"), web_theme(r, web_col(sg, "theme") ? web_col(sg, "theme") : ""));
 	h_printf(r, "<dt>%s</dt><dd>", _("Pupil"));
 	if (json_is_object(pu))
-		h_pupil(r, map, str(pu, "id"), NULL);
-	else if (str(sg, "pupil_id"))
+		h_pupil(r, map, web_col(pu, "id"), NULL);
+	else if (web_col(sg, "pupil_id"))
 		h_esc(r, _("not held here"));
 	else
 		h_esc(r, _("none: a thematic signal"));
-	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Severity"), str(sg, "severity") ? web_word(str(sg, "severity")) : "");
-	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Where"), str(sg, "location") ? web_word(str(sg, "location")) : "");
-	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Source"), str(sg, "source") ? str(sg, "source") : "\xe2\x80\x94");
-	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Legal basis"), str(sg, "basis") ? web_word(str(sg, "basis")) : "\xe2\x80\x94");
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Severity"), web_col(sg, "severity") ? web_word(web_col(sg, "severity")) : "");
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Where"), web_col(sg, "location") ? web_word(web_col(sg, "location")) : "");
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Source"), web_col(sg, "source") ? web_col(sg, "source") : "\xe2\x80\x94");
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Legal basis"), web_col(sg, "basis") ? web_word(web_col(sg, "basis")) : "\xe2\x80\x94");
 	h_printf(r, "<dt>%s</dt><dd>", _("Parents informed"));
 	h_yesno(r, json_object_get(sg, "parents_informed"));
-	if (str(sg, "not_informed_reason"))
-		h_printf(r, ", %s %s", _("not because:"), str(sg, "not_informed_reason"));
-	h_printf(r, "</dd>\n<dt>%s</dt><dd><pre>%s</pre></dd>\n", _("What was seen"), str(sg, "note"));
+	if (web_col(sg, "not_informed_reason"))
+		h_printf(r, ", %s %s", _("not because:"), web_col(sg, "not_informed_reason"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd><pre>%s</pre></dd>\n", _("What was seen"), web_col(sg, "note"));
 	h_printf(r, "<dt>%s</dt><dd>%s", _("Triage"), web_word(triage));
 	if (!strcmp(triage, "closed")) {
 		h_raw(r, " ");
-		h_date(r, str(sg, "closed_at"));
-		h_printf(r, ": %s", str(sg, "closed_reason"));
+		web_date_cell(r, web_col(sg, "closed_at"));
+		h_printf(r, ": %s", web_col(sg, "closed_reason"));
 	} else if (!strcmp(triage, "linked")) {
 		h_raw(r, " ");
-		h_case(r, str(sg, "case"));
+		h_case(r, web_col(sg, "case"));
 	} else if (!strcmp(triage, "discussed")) {
 		h_raw(r, " ");
-		h_date(r, str(sg, "discussed_at"));
+		web_date_cell(r, web_col(sg, "discussed_at"));
 	}
 	h_raw(r, "</dd>\n</dl>\n");
 	h_printf(r, "<h2>%s (%zu)</h2>\n", _("Cases"), json_array_size(json_object_get(doc, "cases")));
 	h_table(r, json_object_get(doc, "cases"), case_cols, map, 0);
 	if (!strcmp(triage, "new") || !strcmp(triage, "discussed")) {
 		if (json_is_object(pu))
-			h_printf(r, "<p><a href=\"/case-new?pupil=%s&amp;signal=%s\">%s</a></p>\n", str(pu, "id"), id,
+			h_printf(r, "<p><a href=\"/case-new?pupil=%s&amp;signal=%s\">%s</a></p>\n", web_col(pu, "id"), id,
 				 _("Open a case from this signal"));
 		h_printf(r, "<h2>%s</h2>\n", _("No further action"));
 		snprintf(path, sizeof(path), "/signal/%s", id);
@@ -1228,7 +1199,7 @@ static void page_signal(vios_web_req *r, const char *id)
 
 static void marked(vios_web_req *r, const char *label, const json_t *cf, const char *key)
 {
-	const char *v = str(cf, key);
+	const char *v = web_col(cf, key);
 
 	h_printf(r, "<dt>%s</dt><dd class=\"marked\">", label);
 	if (empty(v))
@@ -1263,8 +1234,8 @@ static void case_render(vios_web_req *r, const char *id, int failed)
 	}
 	cf = json_object_get(doc, "case");
 	pu = json_object_get(doc, "pupil");
-	if ((map = json_object()) != NULL && json_is_object(pu) && str(pu, "id"))
-		json_object_set(map, str(pu, "id"), pu);
+	if ((map = json_object()) != NULL && json_is_object(pu) && web_col(pu, "id"))
+		json_object_set(map, web_col(pu, "id"), pu);
 	if (web_case_ref(ref, sizeof(ref), r, id) < 0)
 		snprintf(ref, sizeof(ref), "%.8s", id);
 	snprintf(title, sizeof(title), "%s", ref);
@@ -1275,24 +1246,24 @@ static void case_render(vios_web_req *r, const char *id, int failed)
 	h_raw(r, "<dl>\n");
 	h_printf(r, "<dt>%s</dt><dd>", _("Pupil"));
 	if (json_is_object(pu))
-		h_pupil(r, map, str(pu, "id"), NULL);
+		h_pupil(r, map, web_col(pu, "id"), NULL);
 	else
 		h_esc(r, _("not held here"));
-	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s", _("Status"), web_word(str(cf, "status") ? str(cf, "status") : ""));
-	if (str(cf, "escalation_target"))
-		h_printf(r, " (%s)", web_word(str(cf, "escalation_target")));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s", _("Status"), web_word(web_col(cf, "status") ? web_col(cf, "status") : ""));
+	if (web_col(cf, "escalation_target"))
+		h_printf(r, " (%s)", web_word(web_col(cf, "escalation_target")));
 	h_printf(r, "</dd>\n<dt>%s</dt><dd>", _("Partners taking part"));
-	h_roles(r, str(cf, "roles"));
-	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Lead"), str(cf, "lead_role") ? web_role(str(cf, "lead_role")) : "");
-	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Legal basis"), str(cf, "basis") ? web_word(str(cf, "basis")) : "");
+	h_roles(r, web_col(cf, "roles"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Lead"), web_col(cf, "lead_role") ? web_role(web_col(cf, "lead_role")) : "");
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Legal basis"), web_col(cf, "basis") ? web_word(web_col(cf, "basis")) : "");
 	h_printf(r, "<dt>%s</dt><dd>", _("Opened"));
-	h_date(r, str(cf, "opened_at"));
+	web_date_cell(r, web_col(cf, "opened_at"));
 	h_printf(r, "</dd>\n<dt>%s</dt><dd>", _("Closed"));
-	h_date(r, str(cf, "closed_at"));
+	web_date_cell(r, web_col(cf, "closed_at"));
 	h_printf(r, "</dd>\n<dt>%s</dt><dd>", _("Parents informed"));
 	h_yesno(r, json_object_get(cf, "parents_informed"));
-	if (str(cf, "not_informed_reason"))
-		h_printf(r, ", %s %s", _("not because:"), str(cf, "not_informed_reason"));
+	if (web_col(cf, "not_informed_reason"))
+		h_printf(r, ", %s %s", _("not because:"), web_col(cf, "not_informed_reason"));
 	h_raw(r, "</dd>\n");
 	marked(r, _("Police information (art. 10 GDPR)"), cf, "police_info");
 	marked(r, _("Care information (art. 9 GDPR)"), cf, "care_info");
@@ -1305,10 +1276,10 @@ static void case_render(vios_web_req *r, const char *id, int failed)
 		if (json_array_size(steps)) {
 			h_printf(r, "<h2>%s</h2>\n<ol>\n", _("Meldcode"));
 			json_array_foreach(steps, i, o) {
-				h_printf(r, "<li>%s: ", str(o, "name") ? str(o, "name") : "");
-				h_date(r, str(o, "at"));
-				if (str(o, "note"))
-					h_printf(r, " &mdash; %s", str(o, "note"));
+				h_printf(r, "<li>%s: ", web_col(o, "name") ? web_col(o, "name") : "");
+				web_date_cell(r, web_col(o, "at"));
+				if (web_col(o, "note"))
+					h_printf(r, " &mdash; %s", web_col(o, "note"));
 				h_raw(r, "</li>\n");
 			}
 			h_raw(r, "</ol>\n");
@@ -1321,7 +1292,7 @@ static void case_render(vios_web_req *r, const char *id, int failed)
 	h_printf(r, "<p class=\"noprint\"><a href=\"/meeting-new?case=%s\">%s</a></p>\n", id, _("Record a meeting about this case"));
 	h_printf(r, "<h2>%s (%zu)</h2>\n", _("Agreements"), json_array_size(json_object_get(doc, "agreements")));
 	h_table(r, json_object_get(doc, "agreements"), agreement_cols, map, 0);
-	next = vios_case_next_statuses(str(cf, "status") ? str(cf, "status") : "");
+	next = vios_case_next_statuses(web_col(cf, "status") ? web_col(cf, "status") : "");
 	if (!json_is_false(json_object_get(cf, "in_view")) && *next) {
 		char path[64], word[32];
 		h_printf(r, "<p class=\"noprint\"><a href=\"/agreement-new?case=%s\">%s</a></p>\n", id, _("Record an agreement"));
@@ -1382,7 +1353,7 @@ static void agenda_render(vios_web_req *r, const json_t *doc, const json_t *upco
 	static const tcol overdue_cols[] = { { "due_date", N_("Due"), C_DATE }, { "owner_role", N_("Owner"), C_ROLE },
 					    { "action", N_("Action"), C_TEXT }, { NULL, NULL, 0 } };
 	const json_t *m = json_object_get(doc, "meeting"), *cases = json_object_get(doc, "cases"), *c, *u;
-	int pupils = vios_meeting_is_case(str(m, "kind"), str(m, "case_id"));
+	int pupils = vios_meeting_is_case(web_col(m, "kind"), web_col(m, "case_id"));
 	tcol scols[8];
 	size_t i, k = 0;
 
@@ -1392,10 +1363,10 @@ static void agenda_render(vios_web_req *r, const json_t *doc, const json_t *upco
 	scols[k] = (tcol){ NULL, NULL, 0 };
 	web_page_begin(r, _("Agenda"));
 	print_hint(r);
-	h_printf(r, "<p>%s: %s, ", _("Meeting"), web_word(str(m, "kind") ? str(m, "kind") : ""));
-	h_date(r, str(m, "date"));
+	h_printf(r, "<p>%s: %s, ", _("Meeting"), web_word(web_col(m, "kind") ? web_col(m, "kind") : ""));
+	web_date_cell(r, web_col(m, "date"));
 	h_printf(r, "</p>\n<p>%s: ", _("Partners at the table"));
-	h_roles(r, str(m, "roles"));
+	h_roles(r, web_col(m, "roles"));
 	h_raw(r, "</p>\n");
 	h_printf(r, "<h2>1. %s (%zu)</h2>\n", _("New signals"), json_array_size(json_object_get(doc, "signals")));
 	h_table(r, json_object_get(doc, "signals"), scols, NULL, 0);
@@ -1404,12 +1375,12 @@ static void agenda_render(vios_web_req *r, const json_t *doc, const json_t *upco
 		h_printf(r, "<p class=\"none\">%s</p>\n", _("None."));
 	json_array_foreach(cases, i, c) {
 		h_raw(r, "<h3>");
-		h_case(r, str(c, "id"));
-		h_printf(r, "</h3>\n<p>%s, %s %s, %s ", web_word(str(c, "status") ? str(c, "status") : ""), _("lead"),
-			 str(c, "lead_role") ? web_role(str(c, "lead_role")) : "", _("opened"));
-		h_date(r, str(c, "opened_at"));
-		if (pupils && str(c, "pupil"))
-			h_printf(r, ", %s", str(c, "pupil"));
+		h_case(r, web_col(c, "id"));
+		h_printf(r, "</h3>\n<p>%s, %s %s, %s ", web_word(web_col(c, "status") ? web_col(c, "status") : ""), _("lead"),
+			 web_col(c, "lead_role") ? web_role(web_col(c, "lead_role")) : "", _("opened"));
+		web_date_cell(r, web_col(c, "opened_at"));
+		if (pupils && web_col(c, "pupil"))
+			h_printf(r, ", %s", web_col(c, "pupil"));
 		h_raw(r, "</p>\n");
 		if (json_array_size(json_object_get(c, "overdue"))) {
 			h_printf(r, "<p>%s</p>\n", _("Agreements overdue:"));
@@ -1417,20 +1388,20 @@ static void agenda_render(vios_web_req *r, const json_t *doc, const json_t *upco
 		}
 	}
 	h_printf(r, "<h2>3. %s (%zu)</h2>\n", _("Trends"), json_array_size(json_object_get(doc, "trends")));
-	if (str(doc, "since")) {
+	if (web_col(doc, "since")) {
 		h_printf(r, "<p>%s ", _("Recorded since the last meeting of this kind,"));
-		h_date(r, str(doc, "since"));
+		web_date_cell(r, web_col(doc, "since"));
 		h_raw(r, "</p>\n");
 	}
 	h_table(r, json_object_get(doc, "trends"), trend_cols, NULL, 0);
 	if (json_array_size(upcoming) > 1) {
 		h_printf(r, "<h2 class=\"noprint\">%s</h2>\n<ul class=\"noprint\">\n", _("Other planned meetings"));
 		json_array_foreach(upcoming, i, u) {
-			if (!str(u, "id") || !strcmp(str(u, "id"), str(m, "id") ? str(m, "id") : ""))
+			if (!web_col(u, "id") || !strcmp(web_col(u, "id"), web_col(m, "id") ? web_col(m, "id") : ""))
 				continue;
-			h_printf(r, "<li><a href=\"/agenda/%s\">", str(u, "id"));
-			h_date(r, str(u, "date"));
-			h_printf(r, " %s</a></li>\n", web_word(str(u, "kind") ? str(u, "kind") : ""));
+			h_printf(r, "<li><a href=\"/agenda/%s\">", web_col(u, "id"));
+			web_date_cell(r, web_col(u, "date"));
+			h_printf(r, " %s</a></li>\n", web_word(web_col(u, "kind") ? web_col(u, "kind") : ""));
 		}
 		h_raw(r, "</ul>\n");
 	}
@@ -1530,19 +1501,19 @@ static void page_log(vios_web_req *r, const char *rest)
 	for (i = json_array_size(rows); i-- > 0;) {
 		const char *tbl, *rec;
 		e = json_array_get(rows, i);
-		tbl = str(e, "tbl");
-		rec = str(e, "record_id");
+		tbl = web_col(e, "tbl");
+		rec = web_col(e, "record_id");
 		h_printf(r, "<tr><td>%lld</td><td>", (long long)json_integer_value(json_object_get(e, "seq")));
-		h_time(r, str(e, "at"));
-		h_printf(r, "</td><td>%s</td><td>%s</td><td>%s</td><td>", str(e, "os_user"),
-			 str(e, "action") ? web_word(str(e, "action")) : "", tbl);
+		web_time_cell(r, web_col(e, "at"));
+		h_printf(r, "</td><td>%s</td><td>%s</td><td>%s</td><td>", web_col(e, "os_user"),
+			 web_col(e, "action") ? web_word(web_col(e, "action")) : "", tbl);
 		if (rec && tbl && !strcmp(tbl, "pupil") && vios_uuid_valid(rec))
 			h_printf(r, "<a href=\"/pupil/%s\">%s</a>", rec, rec);
 		else if (rec && tbl && !strcmp(tbl, "case_file") && vios_uuid_valid(rec))
 			h_case(r, rec);
 		else
 			h_esc(r, rec);
-		h_printf(r, "</td><td>%s</td></tr>\n", str(e, "why"));
+		h_printf(r, "</td><td>%s</td></tr>\n", web_col(e, "why"));
 	}
 	h_raw(r, "</tbody></table>\n");
 	web_page_end(r);

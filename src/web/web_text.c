@@ -73,6 +73,35 @@ void web_time_out(char *out, size_t len, const char *stamp)
 	strftime(out, len, "%d-%m-%Y %H:%M", &tm);
 }
 
+void web_date_cell(vios_web_req *r, const char *date)
+{
+	char buf[32];
+
+	if (date == NULL || *date == '\0') {
+		h_raw(r, "&mdash;");
+		return;
+	}
+	web_date_out(buf, sizeof(buf), date);
+	h_esc(r, buf);
+}
+
+void web_time_cell(vios_web_req *r, const char *stamp)
+{
+	char buf[40];
+
+	if (stamp == NULL || *stamp == '\0') {
+		h_raw(r, "&mdash;");
+		return;
+	}
+	web_time_out(buf, sizeof(buf), stamp);
+	h_esc(r, buf);
+}
+
+const char *web_col(const json_t *row, const char *key)
+{
+	return json_string_value(json_object_get(row, key));
+}
+
 const char *web_theme(vios_web_req *r, const char *theme)
 {
 	int i = vios_theme_index(theme);
@@ -110,6 +139,32 @@ static const char *const words[][2] = {
 	{ "held", N_("held") },
 	{ "theme", N_("theme") },
 	{ "case", N_("case") },
+	{ "low", N_("low") },
+	{ "medium", N_("medium") },
+	{ "high", N_("high") },
+	{ "in", N_("in school") },
+	{ "around", N_("around the school") },
+	{ "public-task", N_("public task") },
+	{ "consent", N_("consent") },
+	{ "wpg-20", N_("police data act, art. 20") },
+	{ "vital-interest", N_("vital interest") },
+	{ "legal-obligation", N_("legal obligation") },
+	{ "rising", N_("rising") },
+	{ "stable", N_("stable") },
+	{ "falling", N_("falling") },
+	{ "thematic", N_("thematic meeting") },
+	{ "steering", N_("steering meeting") },
+	{ "evaluation", N_("evaluation") },
+	{ "zorg-en-veiligheidshuis", N_("Zorg- en Veiligheidshuis") },
+	{ "veilig-thuis", N_("Veilig Thuis") },
+	{ "raad-kinderbescherming", N_("Raad voor de Kinderbescherming") },
+	{ "linked", N_("linked to a case") },
+	{ "create", N_("created") },
+	{ "read", N_("read") },
+	{ "update", N_("changed") },
+	{ "erase", N_("erased") },
+	{ "export", N_("sent") },
+	{ "import", N_("received") },
 	{ "yes", N_("yes") },
 	{ "no", N_("no") },
 };
