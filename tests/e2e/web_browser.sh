@@ -35,7 +35,9 @@ t "pdftotext is installed (Debian package poppler-utils)" command -v pdftotext
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHOTS=${WEB_SHOTS:-$ROOT/build/web-shots}
 mkdir -p "$SHOTS"
-rm -f "$SHOTS"/*.png "$SHOTS"/case-summary.pdf
+# what this run wrote is newer than this mark (nothing in $SHOTS is removed)
+touch "$T/mark"
+sleep 1
 R="$RANDOM$RANDOM"
 export WEB_NAME="Noor Webtest$R"
 export WEB_CLASS="3C"
@@ -79,6 +81,7 @@ t "the CLI: one signal, the pupil's, seen 2026-11-30" jqv s1 "length==1 and .[0]
 t "the CLI: the case, the police taking part and leading" jqv s1 ".case.pupil_id==\"$P\" and (.case.roles|contains(\"police\")) and .case.lead_role==\"police\" and (.signals|length)==1 and (.agreements|length)==1" case show "$C"
 t "the CLI: the agreement for the police, due 2026-12-20" jqv s1 "length==1 and .[0].owner_role==\"police\" and .[0].due_date==\"2026-12-20\" and .[0].status==\"open\"" agreement list
 t "the bad-date error was one line (the library's)" bash -c "jq -e '.bad_date_error | length > 0 and (contains(\"\\n\") | not)' '$WEB_STATE'"
+t "the case summary PDF was written by this run" test "$SHOTS/case-summary.pdf" -nt "$T/mark"
 pdftotext -layout "$SHOTS/case-summary.pdf" "$T/case.txt" 2>/dev/null
 t "the printed case summary (PDF) holds the pupil's name" grep -qF "$WEB_NAME" "$T/case.txt"
 t "  and the case's reference (Casus $REF)" grep -qE "(Casus|Case) $REF" "$T/case.txt"
@@ -93,7 +96,7 @@ t "the hub's server stops (exit 0)" web_stop hub
 t "the police's server stops (exit 0)" web_stop pol
 
 for s in start pupil case agenda partner-start hub-nodes; do
-	t "screenshot $s.png is a PNG" bash -c "file '$SHOTS/$s.png' | grep -q 'PNG image data, 1280 x'"
+	t "screenshot $s.png is a PNG, 1280 wide, written by this run" bash -c "[ '$SHOTS/$s.png' -nt '$T/mark' ] && file '$SHOTS/$s.png' | grep -q 'PNG image data, 1280 x'"
 done
 t "no URL the browser visited holds the pupil's name" bash -c "jq -e '.urls | length > 10' '$WEB_STATE' >/dev/null && ! jq -r '.urls[]' '$WEB_STATE' | grep -qiE 'Webtest|Noor'"
 t "no serve log holds the pupil's name" bash -c "! grep -qF 'Webtest$R' '$T/s1.serve.log' '$T/hub.serve.log' '$T/pol.serve.log'"

@@ -127,7 +127,8 @@ def submit(d, action):
     form = d.find_element(By.CSS_SELECTOR, 'main form[action="%s"]' % action)
     old = d.find_element(By.TAG_NAME, "html")
     form.find_elements(By.TAG_NAME, "button")[-1].click()
-    for _ in range(100):
+    # up to 60 s (a sanitizer build on a busy machine is slow)
+    for _ in range(1200):
         try:
             old.tag_name
         except WebDriverException:
