@@ -5,7 +5,8 @@
 #     127.0.0.1:P only;
 #   - sign-in: a wrong passphrase is 403 with one error line and no signed-in
 #     session; the right one gives a new HttpOnly SameSite=Strict cookie that
-#     reaches "/";
+#     reaches "/" (the id from before the sign-in does not); a session is
+#     nothing to another node's server; sign-out ends it, not the others;
 #   - a POST without a valid CSRF token is 403 on every path tried ("/",
 #     "/login", "/pupil-new", "/nonexistent", "/agreement/ID"), without and
 #     with a session cookie, with no, an empty, a wrong, a short token and the
@@ -97,6 +98,8 @@ t "  a new session id on sign-in" bash -c "[ -n '$new' ] && [ '$new' != '$old' ]
 code=$(W s1 "$J1" GET /)
 t "  the cookie reaches / (200, the menu and the sign-out form)" bash -c "[ $code = 200 ] && grep -q 'action=\"/logout\"' '$T/b'"
 T1=$TOKEN
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "vios_session=$old" "http://127.0.0.1:$P/")
+t "  the session id from before the sign-in is not signed in (no fixation)" test "$code" = 303
 J2="$T/jar2"
 web_login s1 "$J2"
 T2=$TOKEN
@@ -172,6 +175,17 @@ TP=$TOKEN
 code=$(W pol "$JP" GET "/case/$CX")
 cp "$T/b" "$T/pcase.html"
 t "the police's case page (200) holds no <script" bash -c "[ $code = 200 ] && ! grep -qi '<script' '$T/pcase.html'"
+
+# --- sessions are per server; sign-out ends one -------------------------------------------
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$J1" "http://127.0.0.1:${WP[pol]}/")
+t "the school's session cookie is nothing to the police's server (303 to /login)" test "$code" = 303
+S2=$(awk '$6 == "vios_session" {print $7}' "$J2")
+code=$(W s1 "$J2" POST /logout --data-urlencode "csrf=$T2")
+t "sign-out (POST /logout with the token): 303 to /login, the cookie cleared" bash -c "[ $code = 303 ] && grep -qi '^location: /login' '$T/h' && grep -qi '^set-cookie: vios_session=;.*Max-Age=0' '$T/h'"
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "vios_session=$S2" "http://127.0.0.1:$P/")
+t "  the signed-out session id is signed in no more (303 to /login)" bash -c "[ -n '$S2' ] && [ $code = 303 ]"
+W s1 "$J1" GET / >/dev/null
+t "  the other session is still signed in" grep -q 'action="/logout"' "$T/b"
 
 # --- the mandate through the web ---------------------------------------------------------
 # the session in English: the CLI's line is English
