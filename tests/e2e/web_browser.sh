@@ -100,5 +100,9 @@ for s in start pupil case agenda partner-start hub-nodes; do
 done
 t "no URL the browser visited holds the pupil's name" bash -c "jq -e '.urls | length > 10' '$WEB_STATE' >/dev/null && ! jq -r '.urls[]' '$WEB_STATE' | grep -qiE 'Webtest|Noor'"
 t "no serve log holds the pupil's name" bash -c "! grep -qF 'Webtest$R' '$T/s1.serve.log' '$T/hub.serve.log' '$T/pol.serve.log'"
+UUIDRE='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+sed -n 's/^vios serve: [A-Z]* \(.*\) [0-9]*$/\1/p' "$T/s1.serve.log" "$T/hub.serve.log" "$T/pol.serve.log" | sort -u >"$T/paths"
+t "every path the servers logged is /words or /words/ID (or a static file)" bash -c "[ \$(wc -l <'$T/paths') -gt 10 ] && ! grep -Ev '^/[a-z/-]*($UUIDRE)?\$|^/(static/vios\.css|favicon\.ico|report\.svg)\$' '$T/paths'"
+t "every line of the serve logs is a request line" bash -c "! grep -hEv '^vios serve: [A-Z]+ /[^ ]* [0-9]{3}\$' '$T/s1.serve.log' '$T/hub.serve.log' '$T/pol.serve.log'"
 echo "     screenshots and the PDF in $SHOTS"
 finish
