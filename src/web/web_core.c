@@ -212,11 +212,21 @@ void web_error_line(vios_web_req *r)
 
 /* --- accessors ---------------------------------------------------------- */
 
-const char *web_arg(const vios_web_req *r, const char *name)
+/* A field of the POST body, or NULL. */
+static const char *form_field(const vios_web_req *r, const char *name)
 {
 	for (size_t i = 0; i < r->nfields; i++)
 		if (!strcmp(r->fields[i].name, name))
 			return r->fields[i].val;
+	return NULL;
+}
+
+const char *web_arg(const vios_web_req *r, const char *name)
+{
+	const char *v = form_field(r, name);
+
+	if (v)
+		return v;
 	return r->c ? MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
@@ -604,7 +614,9 @@ static unsigned refuse(vios_web_req *r, const char **why)
 		return MHD_HTTP_FORBIDDEN;
 	}
 	if (r->post) {
-		csrf = web_arg(r, "csrf");
+		/* from the form's body only, never the query string: a token in
+		 * a URL would land in logs and history */
+		csrf = form_field(r, "csrf");
 		if (r->s == NULL || csrf == NULL || strlen(csrf) != TOKEN_HEX ||
 		    sodium_memcmp(csrf, r->s->csrf, TOKEN_HEX) != 0) {
 			*why = _("the form's token is missing or stale: open the page again");
@@ -837,6 +849,7 @@ int vios_web_run(const vios_web_opts *opts)
 	struct sockaddr_in sa;
 	struct sigaction act;
 	sigset_t block, old;
+	char why[512];
 	int error = 0;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
@@ -870,7 +883,9 @@ int vios_web_run(const vios_web_opts *opts)
 	sa.sin_port = htons((uint16_t)w->port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	/* one internal thread: requests run one after the other on the one store */
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, w,
+	/* no MHD_USE_ERROR_LOG: its lines ("Failed to bind to port 0") would
+	 * come beside ours, and a failure here gets one line of its own */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, answer, w,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, finished, w,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 			     MHD_OPTION_END);
@@ -885,10 +900,14 @@ int vios_web_run(const vios_web_opts *opts)
 		sigsuspend(&old);
 	MHD_stop_daemon(d);
 done:
+	/* the one line survives the cleanup (freeing a store clears errors) */
+	snprintf(why, sizeof(why), "%s", error < 0 ? vios_error_last() : "");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	vios_store_free(w->store);
 	vios_node_free(w->node);
 	sodium_memzero(w->sessions, sizeof(w->sessions));
 	free(w);
+	if (error < 0)
+		vios_error_set(VIOS_ERR_OS, "%s", why);
 	return error;
 }

@@ -124,6 +124,8 @@ done
 t "$tries POSTs without a valid token (11 paths x 8 ways): each 403" bash -c "[ $tries -eq 88 ] && [ $n -eq 0 ]"
 code=$(W s1 "$J1" POST /pupil-new -H 'Content-Type: application/json' --data "{\"csrf\":\"$T1\",\"name\":\"json $R\"}")
 t "a JSON body (no form field) with the right token in it: 403" test "$code" = 403
+code=$(W s1 "$J1" POST "/lang?csrf=$T1" --data-urlencode "to=en")
+t "the right token in the query string, not the form: 403 (a token never rides in a URL)" test "$code" = 403
 t "  the session still works after them" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' -b '$J1' http://127.0.0.1:$P/) = 200 ]"
 code=$(W pol - POST "/agreement/$AP" --data-urlencode "feedback=csrf $R")
 t "the police's server: POST /agreement/ID without a session or token: 403" test "$code" = 403
