@@ -208,26 +208,20 @@ static int list_opts(vios_cli *cli, int argc, char **argv, const char *const *na
 	return 0;
 }
 
-static int show_rows(vios_cli *cli, const char *tbl, vios_list_kind what, const char *const *params,
+static int show_rows(vios_cli *cli, vios_list_kind what, const char *const *params,
 		     size_t n, const cli_col *cols, const char *why)
 {
 	json_t *rows = NULL;
-	char note[160];
 	int error;
 
-	if ((error = cli_open(cli)) < 0 || (error = vios_records_list(&rows, cli->store, what, params, n)) < 0)
+	if ((error = cli_open(cli)) < 0 || (error = vios_records_list_read(&rows, cli->store, what, params, n, why)) < 0)
 		return error;
-	if ((error = vios_snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "",
-				   json_array_size(rows))) < 0 ||
-	    (error = vios_store_log(cli->store, "read", tbl, NULL, note)) < 0)
-		goto done;
 	if (cli->json)
 		cli_json(stdout, rows);
 	else if (json_array_size(rows) == 0)
 		printf("(none)\n");
 	else
 		cli_table(stdout, rows, cols);
-done:
 	json_decref(rows);
 	return error;
 }
@@ -295,7 +289,7 @@ int cmd_pupil(vios_cli *cli, int argc, char **argv)
 		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
 		if (error < 0)
 			return error;
-		return show_rows(cli, "pupil", VIOS_LIST_PUPILS, NULL, 0, pupil_cols, NULL);
+		return show_rows(cli, VIOS_LIST_PUPILS, NULL, 0, pupil_cols, NULL);
 	}
 	if (!strcmp(act, "edit"))
 		return edit_record(cli, argc, argv, "edit", "pupil", spec);
@@ -457,7 +451,7 @@ int cmd_signal(vios_cli *cli, int argc, char **argv)
 			return VIOS_ERROR;
 		{
 			const char *p[] = { v[0], v[1], v[2], fresh ? vios_triage_name(VIOS_TRIAGE_NEW) : NULL };
-			return show_rows(cli, "signal", VIOS_LIST_SIGNALS, p, 4, signal_cols, why);
+			return show_rows(cli, VIOS_LIST_SIGNALS, p, 4, signal_cols, why);
 		}
 	}
 	return cli_usage(cli, "expected add, edit, close, list or show");
@@ -476,7 +470,7 @@ int cmd_trend(vios_cli *cli, int argc, char **argv)
 		int error = list_opts(cli, argc, argv, NULL, NULL, NULL, NULL);
 		if (error < 0)
 			return error;
-		return show_rows(cli, "trend", VIOS_LIST_TRENDS, NULL, 0, cols, NULL);
+		return show_rows(cli, VIOS_LIST_TRENDS, NULL, 0, cols, NULL);
 	}
 	return cli_usage(cli, "expected add or list");
 }
@@ -504,7 +498,7 @@ int cmd_meeting(vios_cli *cli, int argc, char **argv)
 			return error;
 		if (upcoming)
 			return cli_meeting_upcoming(cli);
-		return show_rows(cli, "meeting", VIOS_LIST_MEETINGS, NULL, 0, meeting_cols, NULL);
+		return show_rows(cli, VIOS_LIST_MEETINGS, NULL, 0, meeting_cols, NULL);
 	}
 	return cli_usage(cli, "expected add, edit, plan, hold, agenda or list");
 }
@@ -620,7 +614,7 @@ int cmd_case(vios_cli *cli, int argc, char **argv)
 		const char *p[] = { v[0] };
 		if (error < 0)
 			return error;
-		return show_rows(cli, "case_file", VIOS_LIST_CASES, p, 1, case_cols, v[0] ? "by status" : NULL);
+		return show_rows(cli, VIOS_LIST_CASES, p, 1, case_cols, v[0] ? "by status" : NULL);
 	}
 	if (!strcmp(act, "show")) {
 		json_t *doc = NULL, *cf, *pu;
@@ -749,7 +743,7 @@ int cmd_agreement(vios_cli *cli, int argc, char **argv)
 		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 		{
 			const char *p[] = { v[0], overdue ? day : NULL };
-			return show_rows(cli, "agreement", VIOS_LIST_AGREEMENTS, p, 2, agreement_cols,
+			return show_rows(cli, VIOS_LIST_AGREEMENTS, p, 2, agreement_cols,
 					 overdue ? "overdue" : NULL);
 		}
 	}

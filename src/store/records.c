@@ -2035,3 +2035,29 @@ int vios_signal_count_schools(json_t **out, vios_store *st)
 			  " LEFT JOIN reg_node r ON r.node_id = o.origin WHERE o.origin IS NOT NULL ORDER BY name, o.origin",
 			  NULL, 0);
 }
+
+int vios_records_list_read(json_t **out, vios_store *st, vios_list_kind what, const char *const *filter, size_t n,
+			   const char *why)
+{
+	static const char *const list_tables[] = {
+		[VIOS_LIST_PUPILS] = "pupil",	    [VIOS_LIST_SIGNALS] = "signal", [VIOS_LIST_TRENDS] = "trend",
+		[VIOS_LIST_MEETINGS] = "meeting", [VIOS_LIST_CASES] = "case_file", [VIOS_LIST_AGREEMENTS] = "agreement",
+	};
+	char note[160];
+	int error;
+
+	*out = NULL;
+	if ((unsigned)what >= sizeof(list_tables) / sizeof(list_tables[0]) || list_tables[what] == NULL) {
+		vios_error_set(VIOS_ERR_INPUT, "not a list of records");
+		return VIOS_EUSAGE;
+	}
+	if ((error = vios_records_list(out, st, what, filter, n)) < 0)
+		return error;
+	if ((error = vios_snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "",
+				   json_array_size(*out))) < 0 ||
+	    (error = vios_store_log(st, "read", list_tables[what], NULL, note)) < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return error;
+}

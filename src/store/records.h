@@ -238,6 +238,14 @@ typedef enum {
 
 int vios_records_list(json_t **out, vios_store *st, vios_list_kind what,
 		      const char *const *filter, size_t n);
+/*
+ * vios_records_list, and the read written to the access log as every list
+ * shown to a person is: "list[ why], N rows" on the list's table (pupil,
+ * signal, trend, meeting, case_file, agreement). The one wording for the
+ * CLI's lists and the web's pages. Not for VIOS_LIST_ACCESS_LOG.
+ */
+int vios_records_list_read(json_t **out, vios_store *st, vios_list_kind what, const char *const *filter, size_t n,
+			   const char *why);
 
 /* ---- monthly signal counts (signal_count) and what reports read ---- */
 

@@ -21,17 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What the CLI's show_rows logs for a list it showed (cmd_records.c). */
-static int log_list(vios_web_req *r, const char *tbl, size_t n)
-{
-	char note[64];
-	int error;
-
-	if ((error = vios_snprintf(note, sizeof(note), "list, %zu rows", n)) < 0)
-		return error;
-	return vios_store_log(web_store(r), "read", tbl, NULL, note);
-}
-
 /* A comma list of roles as case_file.roles holds it, each in words. */
 static void roles_cell(vios_web_req *r, const char *list)
 {
@@ -152,9 +141,8 @@ static int agreements_get(vios_web_req *r, json_t **all, json_t **overdue, const
 
 	*all = *overdue = NULL;
 	vios_today(today);
-	if ((error = vios_records_list(all, web_store(r), VIOS_LIST_AGREEMENTS, p_all, 2)) < 0 ||
-	    (error = vios_records_list(overdue, web_store(r), VIOS_LIST_AGREEMENTS, p_late, 2)) < 0 ||
-	    (error = log_list(r, "agreement", json_array_size(*all))) < 0) {
+	if ((error = vios_records_list_read(all, web_store(r), VIOS_LIST_AGREEMENTS, p_all, 2, NULL)) < 0 ||
+	    (error = vios_records_list(overdue, web_store(r), VIOS_LIST_AGREEMENTS, p_late, 2)) < 0) {
 		json_decref(*all);
 		json_decref(*overdue);
 		*all = *overdue = NULL;
@@ -174,10 +162,9 @@ static void page_start(vios_web_req *r, const char *rest)
 		web_fail(r, 404, _("There is no such page."));
 		return;
 	}
-	if ((error = vios_records_list(&cases, web_store(r), VIOS_LIST_CASES, p_cases, 1)) == 0)
-		error = log_list(r, "case_file", json_array_size(cases));
-	if (error == 0 && (error = vios_records_list(&pupils, web_store(r), VIOS_LIST_PUPILS, NULL, 0)) == 0)
-		error = log_list(r, "pupil", json_array_size(pupils));
+	error = vios_records_list_read(&cases, web_store(r), VIOS_LIST_CASES, p_cases, 1, NULL);
+	if (error == 0)
+		error = vios_records_list_read(&pupils, web_store(r), VIOS_LIST_PUPILS, NULL, 0, NULL);
 	if (error == 0)
 		error = agreements_get(r, &all, &overdue, NULL);
 	web_page_begin(r, _("Start"));
