@@ -1886,6 +1886,8 @@ static void meeting_render(vios_web_req *r, const char *id, int failed)
 			 _("Record an agreement made at this meeting"));
 	if (planned) {
 		const char *keys[] = { "signals", "cases" };
+		/* a meeting that is no case meeting may list no case (rhythm.h): none is offered */
+		int nkeys = vios_meeting_is_case(web_col(m, "kind"), web_col(m, "case_id")) ? 2 : 1;
 		const json_t *o;
 		h_printf(r, "<h2 class=\"noprint\">%s</h2>\n", _("Record the meeting as held"));
 		snprintf(path, sizeof(path), "/meeting/%s", id);
@@ -1897,9 +1899,10 @@ static void meeting_render(vios_web_req *r, const char *id, int failed)
 			    "<p class=\"field noprint\">%s<br>\n",
 			 _("Minutes"), typed_or(r, "minutes", NULL), _("Held on (empty: the planned date)"),
 			 typed_or(r, "held_on", NULL), _("DD-MM-YYYY"), _("Discussed"));
-		if (json_array_size(json_object_get(agenda, "signals")) + json_array_size(json_object_get(agenda, "cases")) == 0)
+		if (json_array_size(json_object_get(agenda, "signals")) +
+			    (nkeys > 1 ? json_array_size(json_object_get(agenda, "cases")) : 0) == 0)
 			h_printf(r, "<span class=\"none\">%s</span>", _("None."));
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < nkeys; k++)
 			json_array_foreach(json_object_get(agenda, keys[k]), i, o) {
 				const char *oid = web_col(o, "id");
 				char d[32], ref[64];

@@ -212,6 +212,21 @@ t "65 the CLI lists it held, with its minutes and what was discussed" bash -c "'
 get "/meeting/$M" >"$T/meeting2"
 t "66 the meeting's page shows it held, the minutes, the case discussed; no form" bash -c "grep -q 'talked it through with the police' '$T/meeting2' && grep -q 'href=\"/case/$C\"' '$T/meeting2' && ! grep -q 'name=\"minutes\"' '$T/meeting2'"
 
+# a thematic meeting: its signals about no pupil ticked, no case offered (the library's rule)
+post /signal-new theme=nuisance 'note=scooters on the square' >/dev/null
+S3=$(V "$H" --json signal list --theme nuisance --new | jq -r '.[0].id')
+post /meeting-new kind=thematic "date=$(date +%d-%m-%Y)" planned=1 >/dev/null
+M2=$(V "$H" --json meeting list | jq -r '.[] | select(.kind == "thematic") | .id')
+get "/meeting/$M2" >"$T/meeting3"
+t "66b a thematic meeting offers its new signal, no case" bash -c "grep -q 'name=\"disc-$S3\"' '$T/meeting3' && ! grep -q 'name=\"disc-$C\"' '$T/meeting3'"
+d0=$(digest)
+post "/meeting/$M2" 'minutes=scooters discussed' "disc-$S3=1" "disc-$C=1" >"$T/hold2"
+t "66c a case ticked at a thematic meeting anyway: the library's line, nothing written" bash -c "grep -q 'class=\"error\"' '$T/hold2' && test '$d0' = \"\$('$VIOS' --home '$H' digest)\""
+post "/meeting/$M2" 'minutes=scooters discussed' "disc-$S3=1" >/dev/null
+t "66d held: the signal is discussed, as the CLI says" bash -c "test '$(status)' = 303 && '$VIOS' --home '$H' --json signal show '$S3' | jq -e '.signal.triage == \"discussed\"' && '$VIOS' --home '$H' --json meeting list | jq -e '.[] | select(.id == \"$M2\") | .discussed == \"$S3\" and .planned == 0'"
+get "/meeting/$M2" >"$T/meeting4"
+t "66e the meeting's page links the signal discussed" grep -q "href=\"/signal/$S3\"" "$T/meeting4"
+
 # an agreement's page, marked done (vios_agreement_done, as agreement done)
 A=$(V "$H" --json agreement list | jq -r '.[0].id')
 t "67 the case page links the agreement's page" grep -q "href=\"/agreement/$A\"" "$T/case3"
