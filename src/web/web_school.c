@@ -26,6 +26,7 @@
 #include "node/vocab.h"
 #include "store/directory.h"
 #include "store/ledger.h"
+#include "store/meldcode.h"
 #include "store/records.h"
 #include "store/rhythm.h"
 #include "util/error.h"
@@ -215,7 +216,8 @@ static void print_hint(vios_web_req *r)
 
 /* ---- tables ---------------------------------------------------------------- */
 
-enum { C_TEXT, C_DATE, C_TIME, C_WORD, C_THEME, C_ROLE, C_ROLES, C_PUPIL, C_CASE, C_YESNO, C_VALUE, C_MEETING, C_SIGNAL };
+enum { C_TEXT, C_DATE, C_TIME, C_WORD, C_THEME, C_ROLE, C_ROLES, C_PUPIL, C_CASE, C_YESNO, C_VALUE, C_MEETING, C_SIGNAL,
+       C_MEETDATE, C_AGRDATE };
 
 typedef struct {
 	const char *key;
@@ -253,6 +255,17 @@ static void h_table(vios_web_req *r, const json_t *rows, const tcol *cols, const
 				/* a signal's date, a link to its page */
 				if (web_col(row, "id") && vios_uuid_valid(web_col(row, "id"))) {
 					h_printf(r, "<a href=\"/signal/%s\">", web_col(row, "id"));
+					web_date_cell(r, v);
+					h_raw(r, "</a>");
+				} else
+					web_date_cell(r, v);
+				break;
+			case C_MEETDATE:
+			case C_AGRDATE:
+				/* a meeting's or an agreement's date, a link to its page */
+				if (web_col(row, "id") && vios_uuid_valid(web_col(row, "id"))) {
+					h_printf(r, "<a href=\"/%s/%s\">", c->how == C_MEETDATE ? "meeting" : "agreement",
+						 web_col(row, "id"));
 					web_date_cell(r, v);
 					h_raw(r, "</a>");
 				} else
@@ -304,11 +317,11 @@ static const tcol case_cols[] = { { "id", N_("Case"), C_CASE },	     { "pupil_id
 				 { "status", N_("Status"), C_WORD }, { "roles", N_("Roles"), C_ROLES },
 				 { "lead_role", N_("Lead"), C_ROLE }, { "opened_at", N_("Opened"), C_DATE },
 				 { NULL, NULL, 0 } };
-static const tcol agreement_cols[] = { { "due_date", N_("Due"), C_DATE },     { "owner_role", N_("Owner"), C_ROLE },
+static const tcol agreement_cols[] = { { "due_date", N_("Due"), C_AGRDATE },     { "owner_role", N_("Owner"), C_ROLE },
 				      { "status", N_("Status"), C_WORD },    { "action", N_("Action"), C_TEXT },
 				      { "feedback", N_("Feedback"), C_TEXT }, { "case_id", N_("Case"), C_CASE },
 				      { NULL, NULL, 0 } };
-static const tcol meeting_cols[] = { { "date", N_("Date"), C_DATE },	    { "kind", N_("Kind"), C_WORD },
+static const tcol meeting_cols[] = { { "date", N_("Date"), C_MEETDATE },	    { "kind", N_("Kind"), C_WORD },
 				    { "roles", N_("Roles"), C_ROLES },	    { "case_id", N_("Case"), C_CASE },
 				    { "id", N_("Agenda"), C_MEETING },	    { "minutes", N_("Minutes"), C_TEXT },
 				    { NULL, NULL, 0 } };
@@ -358,13 +371,16 @@ static void form_values_dispose(form_values *v)
 		free(v->list[i]);
 }
 
-/* What a field holds now: what was typed (POST), else its default (GET). */
-static const char *fval(vios_web_req *r, const field *f)
+/* What a field holds now: what was typed (POST), else its default (GET),
+ * else the record's value (cur: an edit form's record, or NULL). */
+static const char *fval(vios_web_req *r, const field *f, const json_t *cur)
 {
 	const char *v = web_arg(r, f->col);
 
 	if (v == NULL && !web_is_post(r) && f->query)
 		v = web_arg(r, f->query);
+	if (v == NULL && cur)
+		v = web_col(cur, f->col);
 	return v;
 }
 
@@ -482,11 +498,13 @@ static void form_lists_dispose(form_lists *l)
 	json_decref(l->signals);
 }
 
-/* The form's fields with what they hold (typed on POST, defaults on GET). */
-static void form_fields(vios_web_req *r, const field *spec, const form_lists *l)
+/* The form's fields with what they hold (typed on POST, defaults on GET,
+ * else the record rec's values: an edit form). */
+static void form_fields(vios_web_req *r, const field *spec, const form_lists *l, const json_t *rec)
 {
 	for (const field *f = spec; f->col; f++) {
-		const char *cur = fval(r, f);
+		const char *cur = fval(r, f, rec);
+		char day[16];
 		h_printf(r, "<p class=\"field\"><label for=\"%s\">%s</label><br>\n", f->col, _(f->label));
 		switch (f->kind) {
 		case F_AREA:
@@ -494,6 +512,11 @@ static void form_fields(vios_web_req *r, const field *spec, const form_lists *l)
 				 cur ? cur : "");
 			break;
 		case F_DATE:
+			/* a stored date shows as it is typed here, DD-MM-YYYY */
+			if (cur && vios_date_valid(cur)) {
+				web_date_out(day, sizeof(day), cur);
+				cur = day;
+			}
 			h_printf(r, "<input type=\"text\" id=\"%s\" name=\"%s\" value=\"%s\" placeholder=\"%s\" size=\"12\">",
 				 f->col, f->col, cur ? cur : "", _("DD-MM-YYYY"));
 			break;
@@ -687,7 +710,7 @@ static void form_page(vios_web_req *r, const form_def *d)
 		return;
 	}
 	web_form_begin(r, d->path);
-	form_fields(r, d->spec, &l);
+	form_fields(r, d->spec, &l, NULL);
 	h_printf(r, "<p><button type=\"submit\">%s</button></p>\n</form>\n", _(d->submit));
 	form_lists_dispose(&l);
 	web_page_end(r);
@@ -1042,8 +1065,9 @@ static void page_pupil(vios_web_req *r, const char *id)
 	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Pupil number (school administration)"),
 		 web_col(p, "local_id") ? web_col(p, "local_id") : "\xe2\x80\x94");
 	h_raw(r, "</dl>\n");
-	h_printf(r, "<p><a href=\"/signal-new?pupil=%s\">%s</a> &middot; <a href=\"/case-new?pupil=%s\">%s</a></p>\n", id,
-		 _("Record a signal about this pupil"), id, _("Open a case"));
+	h_printf(r, "<p><a href=\"/signal-new?pupil=%s\">%s</a> &middot; <a href=\"/case-new?pupil=%s\">%s</a>"
+		    " &middot; <a href=\"/pupil-edit/%s\">%s</a></p>\n", id,
+		 _("Record a signal about this pupil"), id, _("Open a case"), id, _("Edit the pupil"));
 	h_printf(r, "<h2>%s (%zu)</h2>\n", _("Signals"), json_array_size(json_object_get(doc, "signals")));
 	h_table(r, json_object_get(doc, "signals"), own_signal_cols, map, 0);
 	h_printf(r, "<h2>%s (%zu)</h2>\n", _("Cases"), json_array_size(json_object_get(doc, "cases")));
@@ -1052,6 +1076,71 @@ static void page_pupil(vios_web_req *r, const char *id)
 	h_table(r, json_object_get(doc, "agreements"), agreement_cols, map, 0);
 	web_page_end(r);
 	json_decref(map);
+	json_decref(doc);
+}
+
+/*
+ * /pupil-edit/ID: the pupil's fields (cmd_pupil's spec), filled in from
+ * the record (vios_pupil_show, logged as the page's read); POST changes
+ * them through vios_record_edit as `pupil edit`: a field typed is given, an
+ * emptied one is given empty (the library clears or refuses it), one left
+ * empty stays as it is. Only columns that differ are written (the library).
+ */
+static void page_pupil_edit(vios_web_req *r, const char *id)
+{
+	json_t *doc = NULL, *cur = NULL;
+	form_values v;
+	form_lists l;
+	char path[64], line[512] = "";
+	int error, failed = 0;
+
+	if (id == NULL || !vios_uuid_valid(id)) {
+		web_fail(r, 404, _("No such pupil."));
+		return;
+	}
+	snprintf(path, sizeof(path), "/pupil/%s", id);
+	if (web_is_post(r)) {
+		memset(&v, 0, sizeof(v));
+		/* the record as it is, unshown and unlogged: which empty fields were emptied */
+		if ((error = vios_pupil_row(&cur, web_store(r), id)) == 0) {
+			for (const field *f = pupil_form; f->col && f - pupil_form < MAXF; f++) {
+				size_t k = (size_t)(f - pupil_form);
+				const char *t = web_arg(r, f->col);
+				if (f->kind == F_DATE)
+					t = web_date_in(v.date[k], sizeof(v.date[k]), t);
+				if (t == NULL || (empty(t) && empty(web_col(json_array_get(cur, 0), f->col))))
+					continue;
+				v.f[v.n++] = (vios_field){ f->col, t };
+			}
+			error = vios_record_edit(NULL, web_store(r), "pupil", id, v.f, v.n);
+		}
+		json_decref(cur);
+		if (error == 0) {
+			web_redirect(r, path);
+			return;
+		}
+		failed = 1;
+		snprintf(line, sizeof(line), "%s", vios_error_last());
+	}
+	if ((error = vios_pupil_show(&doc, web_store(r), id)) < 0) {
+		page_failed(r, error, _("Edit the pupil"));
+		return;
+	}
+	if (failed)
+		vios_error_set(VIOS_ERR_INPUT, "%s", line);
+	web_page_begin(r, _("Edit the pupil"));
+	if (failed)
+		web_error_line(r);
+	memset(&l, 0, sizeof(l));
+	l.table = "pupil";
+	snprintf(path, sizeof(path), "/pupil-edit/%s", id);
+	web_form_begin(r, path);
+	form_fields(r, pupil_form, &l, json_object_get(doc, "pupil"));
+	/* last, so an emptied last field still arrives (form_end) */
+	h_printf(r, "<input type=\"hidden\" name=\"form\" value=\"pupil\">\n"
+		    "<p><button type=\"submit\">%s</button> <a href=\"/pupil/%s\">%s</a></p>\n</form>\n", _("Save"), id,
+		 _("Back to the pupil"));
+	web_page_end(r);
 	json_decref(doc);
 }
 
@@ -1197,6 +1286,206 @@ static void page_signal(vios_web_req *r, const char *id)
 
 /* ---- the case page --------------------------------------------------------- */
 
+/* 1 when the comma list holds item. */
+static int in_list(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+
+	for (const char *p = list ? list : ""; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && !strncmp(p, item, n))
+			return 1;
+		p += k + (p[k] == ',');
+	}
+	return 0;
+}
+
+/* What a field of a form on a page holds: what was typed, else now. */
+static const char *typed_or(vios_web_req *r, const char *name, const char *now)
+{
+	const char *v = web_is_post(r) ? web_arg(r, name) : NULL;
+
+	return v ? v : now ? now : "";
+}
+
+/* A step 5 outcome word (vios_meldcode_outcome_list) in words. */
+static const char *outcome_label(const char *word)
+{
+	if (!strcmp(word, "report"))
+		return _("report to Veilig Thuis");
+	if (!strcmp(word, "help"))
+		return _("organise help");
+	if (!strcmp(word, "report-and-help"))
+		return _("report and organise help");
+	if (!strcmp(word, "none"))
+		return _("neither");
+	return word;
+}
+
+/*
+ * A form's end: its hidden field naming it, then the button. The hidden
+ * field goes last on purpose: libmicrohttpd hands the page a POST's last
+ * field only when it has a value, so an emptied text field must not be
+ * last (an empty field is given empty on these forms: it clears).
+ */
+static void form_end(vios_web_req *r, const char *form, const char *submit)
+{
+	h_printf(r, "<input type=\"hidden\" name=\"form\" value=\"%s\">\n"
+		    "<p class=\"noprint\"><button type=\"submit\">%s</button></p>\n</form>\n", form, submit);
+}
+
+/* The forms changing a case (while it is in this node's view): its roles
+ * (vios_case_roles), its lead (vios_case_lead), the marked fields
+ * (vios_record_edit, as `case info`) and a meldcode step
+ * (vios_case_meldcode). Each posts to the case's page with "form" naming
+ * it; what was typed stays on a refusal. */
+static void case_forms(vios_web_req *r, const char *id, const json_t *cf)
+{
+	const char *roles = web_col(cf, "roles"), *lead = web_col(cf, "lead_role");
+	char path[64], word[32];
+	int any;
+
+	snprintf(path, sizeof(path), "/case/%s", id);
+	/* roles: those taking part may go, the others may come */
+	h_printf(r, "<h2 class=\"noprint\">%s</h2>\n", _("Partners taking part"));
+	web_form_begin(r, path);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *pre = pass ? "remove" : "add";
+		h_printf(r, "<p class=\"field noprint\">%s<br>\n", pass ? _("Remove from the case") : _("Add to the case"));
+		any = 0;
+		for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++) {
+			const char *role = vios_role_name(i);
+			if (i == VIOS_ROLE_IDX_SCHOOL || in_list(roles, role) != pass)
+				continue;
+			h_printf(r, "<label class=\"check\"><input type=\"checkbox\" name=\"%s-%s\" value=\"1\"%s> %s</label> ", pre,
+				 role, web_is_post(r) && ticked(r, pre, role) ? " checked" : "", web_role(role));
+			any = 1;
+		}
+		if (!any)
+			h_printf(r, "<span class=\"none\">%s</span>", _("None."));
+		h_raw(r, "</p>\n");
+	}
+	form_end(r, "roles", _("Change the partners"));
+
+	/* the lead: the school or one of the case's roles */
+	h_printf(r, "<h2 class=\"noprint\">%s</h2>\n", _("Lead"));
+	web_form_begin(r, path);
+	h_printf(r, "<p class=\"noprint\"><label for=\"lead\">%s</label> <select id=\"lead\" name=\"lead\">",
+		 _("Who leads"));
+	for (int i = 0; i < VIOS_ROLE_TABLE_COUNT; i++) {
+		const char *role = vios_role_name(i);
+		if (i == VIOS_ROLE_IDX_SCHOOL || in_list(roles, role))
+			option(r, role, web_role(role), typed_or(r, "lead", lead));
+	}
+	h_raw(r, "</select></p>\n");
+	form_end(r, "lead", _("Change the lead"));
+
+	/* the marked fields, as `case info`: an empty field clears one */
+	h_printf(r, "<h2 class=\"noprint\">%s</h2>\n", _("Marked information"));
+	web_form_begin(r, path);
+	h_printf(r, "<p class=\"field noprint\"><label for=\"police_info\">%s</label><br>\n"
+		    "<textarea id=\"police_info\" name=\"police_info\" rows=\"4\" cols=\"60\">%s</textarea></p>\n"
+		    "<p class=\"field noprint\"><label for=\"care_info\">%s</label><br>\n"
+		    "<textarea id=\"care_info\" name=\"care_info\" rows=\"4\" cols=\"60\">%s</textarea></p>\n"
+		    "<p class=\"noprint\">%s</p>\n",
+		 _("Police information (art. 10 GDPR)"), typed_or(r, "police_info", web_col(cf, "police_info")),
+		 _("Care information (art. 9 GDPR)"), typed_or(r, "care_info", web_col(cf, "care_info")),
+		 _("An empty field clears it."));
+	form_end(r, "info", _("Save the marked information"));
+
+	/* a meldcode step */
+	h_printf(r, "<h2 class=\"noprint\">%s</h2>\n", _("Record a meldcode step"));
+	web_form_begin(r, path);
+	h_printf(r, "<p class=\"field noprint\"><label for=\"step\">%s</label><br>\n<select id=\"step\" name=\"step\">",
+		 _("Step"));
+	option(r, "", "\xe2\x80\x94", web_arg(r, "step"));
+	for (int i = 1; i <= VIOS_MELDCODE_STEPS; i++) {
+		char n[4], label[160];
+		snprintf(n, sizeof(n), "%d", i);
+		snprintf(label, sizeof(label), "%d. %s", i,
+			 !strcmp(web_lang(r), "nl") ? vios_meldcode_step_name_nl(i) : vios_meldcode_step_name(i));
+		option(r, n, label, web_arg(r, "step"));
+	}
+	h_printf(r, "</select></p>\n<p class=\"field noprint\"><label for=\"step_date\">%s</label><br>\n"
+		    "<input type=\"text\" id=\"step_date\" name=\"step_date\" value=\"%s\" placeholder=\"%s\" size=\"12\"></p>\n"
+		    "<p class=\"field noprint\"><label for=\"step_note\">%s</label><br>\n"
+		    "<textarea id=\"step_note\" name=\"step_note\" rows=\"3\" cols=\"60\">%s</textarea></p>\n"
+		    "<p class=\"field noprint\"><label for=\"outcome\">%s</label><br>\n<select id=\"outcome\" name=\"outcome\">",
+		 _("Date"), typed_or(r, "step_date", NULL), _("DD-MM-YYYY"), _("Note"), typed_or(r, "step_note", NULL),
+		 _("Decision (step 5 only)"));
+	option(r, "", "\xe2\x80\x94", web_arg(r, "outcome"));
+	/* the outcome words as the library lists them: "a, b, c or d" */
+	for (const char *p = vios_meldcode_outcome_list(); *p;) {
+		size_t n;
+		p += strspn(p, ", ");
+		n = strcspn(p, ", ");
+		if (n > 0 && n < sizeof(word)) {
+			memcpy(word, p, n);
+			word[n] = 0;
+			if (strcmp(word, "or"))
+				option(r, word, outcome_label(word), web_arg(r, "outcome"));
+		}
+		p += n;
+	}
+	h_raw(r, "</select></p>\n");
+	form_end(r, "meldcode", _("Record the step"));
+}
+
+/* A POST of one of case_forms: the library call the CLI command makes,
+ * with the command's own checks first (their lines as the CLI's). */
+static int case_change(vios_web_req *r, const char *id, const char *form)
+{
+	if (!strcmp(form, "roles")) {
+		char add[256], rem[256], out[256];
+		roles_ticked(add, sizeof(add), r, "add");
+		roles_ticked(rem, sizeof(rem), r, "remove");
+		if (!*add && !*rem) {
+			vios_error_set(VIOS_ERR_INPUT, "roles: give --add ROLE,... or --remove ROLE,...");
+			return VIOS_EUSAGE;
+		}
+		return vios_case_roles(out, sizeof(out), web_store(r), id, *add ? add : NULL, *rem ? rem : NULL);
+	}
+	if (!strcmp(form, "lead")) {
+		const char *lead = web_arg(r, "lead");
+		return vios_case_lead(web_store(r), id, lead ? lead : "");
+	}
+	if (!strcmp(form, "info")) {
+		vios_field f[2];
+		size_t n = 0;
+		/* a field on the form is given, empty or not (empty clears it) */
+		if (web_arg(r, "police_info"))
+			f[n++] = (vios_field){ "police_info", web_arg(r, "police_info") };
+		if (web_arg(r, "care_info"))
+			f[n++] = (vios_field){ "care_info", web_arg(r, "care_info") };
+		if (n == 0) {
+			vios_error_set(VIOS_ERR_INPUT, "info: nothing to change, give one or more of --police-info, --care-info");
+			return VIOS_EUSAGE;
+		}
+		return vios_record_edit(NULL, web_store(r), "case_file", id, f, n);
+	}
+	if (!strcmp(form, "meldcode")) {
+		const char *step = web_arg(r, "step"), *date = web_arg(r, "step_date");
+		const char *note = web_arg(r, "step_note"), *outcome = web_arg(r, "outcome");
+		char day[16], *end = NULL;
+		long n;
+		if (empty(step) || empty(date)) {
+			vios_error_set(VIOS_ERR_INPUT, "meldcode: give --step N (1 to 5) and --date YYYY-MM-DD");
+			return VIOS_EUSAGE;
+		}
+		n = strtol(step, &end, 10);
+		if (end == step || *end || n < 1 || n > 5) {
+			vios_error_set(VIOS_ERR_INPUT, "--step: the meldcode has steps 1 to 5, not '%s'", step);
+			return VIOS_EUSAGE;
+		}
+		return vios_case_meldcode(web_store(r), id, (int)n, web_date_in(day, sizeof(day), date),
+					  empty(note) ? NULL : note, empty(outcome) ? NULL : outcome);
+	}
+	{
+		const char *status = web_arg(r, "status"), *target = web_arg(r, "target");
+		return vios_case_set_status(web_store(r), id, status ? status : "", empty(target) ? NULL : target);
+	}
+}
+
 static void marked(vios_web_req *r, const char *label, const json_t *cf, const char *key)
 {
 	const char *v = web_col(cf, key);
@@ -1276,8 +1565,14 @@ static void case_render(vios_web_req *r, const char *id, int failed)
 		if (json_array_size(steps)) {
 			h_printf(r, "<h2>%s</h2>\n<ol>\n", _("Meldcode"));
 			json_array_foreach(steps, i, o) {
-				h_printf(r, "<li>%s: ", web_col(o, "name") ? web_col(o, "name") : "");
+				const char *nm = web_col(o, !strcmp(web_lang(r), "nl") ? "name_nl" : "name");
+				h_printf(r, "<li>%s: ", nm ? nm : web_col(o, "name") ? web_col(o, "name") : "");
 				web_date_cell(r, web_col(o, "at"));
+				if (json_object_get(o, "report") != NULL) {
+					/* step 5's decision, as case show says it */
+					int rep = json_is_true(json_object_get(o, "report")), help = json_is_true(json_object_get(o, "help"));
+					h_printf(r, " (%s)", outcome_label(rep && help ? "report-and-help" : rep ? "report" : help ? "help" : "none"));
+				}
 				if (web_col(o, "note"))
 					h_printf(r, " &mdash; %s", web_col(o, "note"));
 				h_raw(r, "</li>\n");
@@ -1317,6 +1612,8 @@ static void case_render(vios_web_req *r, const char *id, int failed)
 			option(r, *t, web_word(*t), web_arg(r, "target"));
 		h_printf(r, "</select> <button type=\"submit\">%s</button></p>\n</form>\n", _("Change"));
 	}
+	if (!json_is_false(json_object_get(cf, "in_view")))
+		case_forms(r, id, cf);
 	web_page_end(r);
 	json_decref(map);
 	json_decref(doc);
@@ -1331,8 +1628,9 @@ static void page_case(vios_web_req *r, const char *id)
 		return;
 	}
 	if (web_is_post(r)) {
-		const char *status = web_arg(r, "status"), *target = web_arg(r, "target");
-		if (vios_case_set_status(web_store(r), id, status ? status : "", empty(target) ? NULL : target) < 0) {
+		/* the status form names none (the first form of the page) */
+		const char *form = web_arg(r, "form");
+		if (case_change(r, id, form ? form : "status") < 0) {
 			case_render(r, id, 1);
 			return;
 		}
@@ -1350,7 +1648,7 @@ static void agenda_render(vios_web_req *r, const json_t *doc, const json_t *upco
 	static const tcol sig_cols[] = { { "seen_at", N_("Seen"), C_DATE },     { "theme", N_("Theme"), C_THEME },
 					{ "severity", N_("Severity"), C_WORD }, { "location", N_("Where"), C_WORD },
 					{ "pupil", N_("Pupil"), C_TEXT },	{ NULL, NULL, 0 } };
-	static const tcol overdue_cols[] = { { "due_date", N_("Due"), C_DATE }, { "owner_role", N_("Owner"), C_ROLE },
+	static const tcol overdue_cols[] = { { "due_date", N_("Due"), C_AGRDATE }, { "owner_role", N_("Owner"), C_ROLE },
 					    { "action", N_("Action"), C_TEXT }, { NULL, NULL, 0 } };
 	const json_t *m = json_object_get(doc, "meeting"), *cases = json_object_get(doc, "cases"), *c, *u;
 	int pupils = vios_meeting_is_case(web_col(m, "kind"), web_col(m, "case_id"));
@@ -1368,6 +1666,9 @@ static void agenda_render(vios_web_req *r, const json_t *doc, const json_t *upco
 	h_printf(r, "</p>\n<p>%s: ", _("Partners at the table"));
 	h_roles(r, web_col(m, "roles"));
 	h_raw(r, "</p>\n");
+	if (web_col(m, "id") && vios_uuid_valid(web_col(m, "id")))
+		h_printf(r, "<p class=\"noprint\"><a href=\"/meeting/%s\">%s</a></p>\n", web_col(m, "id"),
+			 _("Record the meeting as held"));
 	h_printf(r, "<h2>1. %s (%zu)</h2>\n", _("New signals"), json_array_size(json_object_get(doc, "signals")));
 	h_table(r, json_object_get(doc, "signals"), scols, NULL, 0);
 	h_printf(r, "<h2>2. %s (%zu)</h2>\n", _("Open cases"), json_array_size(cases));
@@ -1450,6 +1751,321 @@ done:
 	json_decref(upcoming);
 }
 
+/* ---- a meeting's page ------------------------------------------------------- */
+
+/* The row of rows whose id is id, or NULL. */
+static const json_t *row_by_id(const json_t *rows, const char *id)
+{
+	const json_t *row;
+	size_t i;
+
+	json_array_foreach(rows, i, row)
+		if (web_col(row, "id") && !strcmp(web_col(row, "id"), id))
+			return row;
+	return NULL;
+}
+
+/* The ids of an agenda's signals and cases ticked on the hold form
+ * (disc-ID), as a comma list in the agenda's order, into a malloc'd out. */
+static int discussed_ticked(char **out, vios_web_req *r, const json_t *agenda)
+{
+	const char *keys[] = { "signals", "cases" };
+	const json_t *o;
+	size_t i, n = 0;
+
+	for (int k = 0; k < 2; k++)
+		n += json_array_size(json_object_get(agenda, keys[k]));
+	if ((*out = calloc(n + 1, 37)) == NULL)
+		return vios_error_nomem();
+	for (int k = 0; k < 2; k++)
+		json_array_foreach(json_object_get(agenda, keys[k]), i, o)
+			if (web_col(o, "id") && strlen(web_col(o, "id")) == 36 && ticked(r, "disc", web_col(o, "id")))
+				sprintf(*out + strlen(*out), "%s%s", **out ? "," : "", web_col(o, "id"));
+	return 0;
+}
+
+/*
+ * /meeting/ID: the meeting as the meeting list shows it (the list read and
+ * logged as `meeting list`), what it discussed, its agreements (the
+ * agreement list's, logged as `agreement list`) and, while it is planned,
+ * the form that holds it: minutes, the day it was held (empty: its planned
+ * date) and the agenda's signals and cases as checkboxes for what was
+ * discussed (vios_meeting_agenda; vios_meeting_hold as `meeting hold`).
+ */
+static void meeting_render(vios_web_req *r, const char *id, int failed)
+{
+	json_t *meetings = NULL, *agr = NULL, *mine = NULL, *agenda = NULL, *cases = NULL, *sigs = NULL;
+	const json_t *m, *a;
+	const char *pa[] = { NULL, NULL }, *disc;
+	char line[512] = "", path[64];
+	size_t i;
+	int planned;
+
+	if (failed)
+		snprintf(line, sizeof(line), "%s", vios_error_last());
+	if (list_logged(&meetings, r, "meeting", VIOS_LIST_MEETINGS, NULL, 0, NULL) < 0) {
+		page_failed(r, VIOS_ERROR, _("Meeting"));
+		goto done;
+	}
+	if ((m = row_by_id(meetings, id)) == NULL) {
+		web_fail(r, 404, _("No such meeting."));
+		goto done;
+	}
+	planned = json_is_integer(json_object_get(m, "planned")) && json_integer_value(json_object_get(m, "planned"));
+	disc = web_col(m, "discussed");
+	if (list_logged(&agr, r, "agreement", VIOS_LIST_AGREEMENTS, pa, 2, NULL) < 0 || (mine = json_array()) == NULL ||
+	    (planned && vios_meeting_agenda(&agenda, web_store(r), id) < 0) ||
+	    (!empty(disc) && list_logged(&cases, r, "case_file", VIOS_LIST_CASES, pa, 1, NULL) < 0)) {
+		if (mine == NULL && agr != NULL)
+			vios_error_nomem();
+		page_failed(r, VIOS_ERROR, _("Meeting"));
+		goto done;
+	}
+	if (!empty(disc)) {
+		const char *ps[] = { NULL, NULL, NULL, NULL };
+		if (list_logged(&sigs, r, "signal", VIOS_LIST_SIGNALS, ps, 4, "theme=* since=* pupil=*") < 0) {
+			page_failed(r, VIOS_ERROR, _("Meeting"));
+			goto done;
+		}
+	}
+	json_array_foreach(agr, i, a)
+		if (web_col(a, "meeting_id") && !strcmp(web_col(a, "meeting_id"), id))
+			json_array_append(mine, (json_t *)a);
+	if (failed)
+		vios_error_set(VIOS_ERR_INPUT, "%s", line);
+	web_page_begin(r, _("Meeting"));
+	if (failed)
+		web_error_line(r);
+	print_hint(r);
+	h_raw(r, "<dl>\n");
+	h_printf(r, "<dt>%s</dt><dd>", _("Date"));
+	web_date_cell(r, web_col(m, "date"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Kind"), web_word(web_col(m, "kind") ? web_col(m, "kind") : ""));
+	h_printf(r, "<dt>%s</dt><dd>", _("Partners at the table"));
+	h_roles(r, web_col(m, "roles"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>", _("Case"));
+	h_case(r, web_col(m, "case_id"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>", _("State"));
+	if (planned)
+		h_printf(r, "%s (<a href=\"/agenda/%s\">%s</a>)", _("planned, not held yet"), id, _("agenda"));
+	else
+		h_esc(r, _("held"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>", _("Minutes"));
+	if (empty(web_col(m, "minutes")))
+		h_raw(r, "&mdash;");
+	else
+		h_printf(r, "<pre>%s</pre>", web_col(m, "minutes"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>", _("Discussed"));
+	if (empty(disc))
+		h_raw(r, "&mdash;");
+	for (const char *p = disc ? disc : ""; *p;) {
+		size_t n = strcspn(p, ",");
+		char item[64];
+		if (n > 0 && n < sizeof(item)) {
+			const json_t *s;
+			memcpy(item, p, n);
+			item[n] = 0;
+			h_raw(r, p == disc ? "" : ", ");
+			if (row_by_id(cases, item))
+				h_case(r, item);
+			else if ((s = row_by_id(sigs, item)) != NULL && vios_uuid_valid(item)) {
+				char d[32];
+				web_date_out(d, sizeof(d), web_col(s, "seen_at") ? web_col(s, "seen_at") : "");
+				h_printf(r, "<a href=\"/signal/%s\">%s %s %s</a>", item, _("signal"), d,
+					 web_theme(r, web_col(s, "theme") ? web_col(s, "theme") : ""));
+			} else
+				h_esc(r, item);
+		}
+		p += n + (p[n] == ',');
+	}
+	h_raw(r, "</dd>\n</dl>\n");
+	h_printf(r, "<h2>%s (%zu)</h2>\n", _("Agreements"), json_array_size(mine));
+	h_table(r, mine, agreement_cols, NULL, 0);
+	if (empty(web_col(m, "case_id")))
+		h_printf(r, "<p class=\"noprint\"><a href=\"/agreement-new?meeting=%s\">%s</a></p>\n", id,
+			 _("Record an agreement made at this meeting"));
+	if (planned) {
+		const char *keys[] = { "signals", "cases" };
+		/* a meeting that is no case meeting may list no case (rhythm.h): none is offered */
+		int nkeys = vios_meeting_is_case(web_col(m, "kind"), web_col(m, "case_id")) ? 2 : 1;
+		const json_t *o;
+		h_printf(r, "<h2 class=\"noprint\">%s</h2>\n", _("Record the meeting as held"));
+		snprintf(path, sizeof(path), "/meeting/%s", id);
+		web_form_begin(r, path);
+		h_printf(r, "<p class=\"field noprint\"><label for=\"minutes\">%s</label><br>\n"
+			    "<textarea id=\"minutes\" name=\"minutes\" rows=\"6\" cols=\"60\">%s</textarea></p>\n"
+			    "<p class=\"field noprint\"><label for=\"held_on\">%s</label><br>\n"
+			    "<input type=\"text\" id=\"held_on\" name=\"held_on\" value=\"%s\" placeholder=\"%s\" size=\"12\"></p>\n"
+			    "<p class=\"field noprint\">%s<br>\n",
+			 _("Minutes"), typed_or(r, "minutes", NULL), _("Held on (empty: the planned date)"),
+			 typed_or(r, "held_on", NULL), _("DD-MM-YYYY"), _("Discussed"));
+		if (json_array_size(json_object_get(agenda, "signals")) +
+			    (nkeys > 1 ? json_array_size(json_object_get(agenda, "cases")) : 0) == 0)
+			h_printf(r, "<span class=\"none\">%s</span>", _("None."));
+		for (int k = 0; k < nkeys; k++)
+			json_array_foreach(json_object_get(agenda, keys[k]), i, o) {
+				const char *oid = web_col(o, "id");
+				char d[32], ref[64];
+				if (oid == NULL || !vios_uuid_valid(oid))
+					continue;
+				h_printf(r, "<label class=\"check\"><input type=\"checkbox\" name=\"disc-%s\" value=\"1\"%s> ", oid,
+					 web_is_post(r) && ticked(r, "disc", oid) ? " checked" : "");
+				if (k == 0) {
+					web_date_out(d, sizeof(d), web_col(o, "seen_at") ? web_col(o, "seen_at") : "");
+					h_printf(r, "%s %s %s", _("signal"), d, web_theme(r, web_col(o, "theme") ? web_col(o, "theme") : ""));
+				} else {
+					if (web_case_ref(ref, sizeof(ref), r, oid) < 0)
+						snprintf(ref, sizeof(ref), "%.8s", oid);
+					h_esc(r, ref);
+				}
+				if (web_col(o, "pupil"))
+					h_printf(r, ", %s", web_col(o, "pupil"));
+				h_raw(r, "</label><br>\n");
+			}
+		h_printf(r, "</p>\n<p class=\"noprint\"><button type=\"submit\">%s</button></p>\n</form>\n",
+			 _("Record as held"));
+	}
+	web_page_end(r);
+done:
+	json_decref(meetings);
+	json_decref(agr);
+	json_decref(mine);
+	json_decref(agenda);
+	json_decref(cases);
+	json_decref(sigs);
+}
+
+static void page_meeting(vios_web_req *r, const char *id)
+{
+	char path[64], day[16], *disc = NULL;
+	json_t *agenda = NULL;
+	int error;
+
+	if (id == NULL || !vios_uuid_valid(id)) {
+		web_fail(r, 404, _("No such meeting."));
+		return;
+	}
+	if (web_is_post(r)) {
+		const char *minutes = web_arg(r, "minutes"), *held = web_arg(r, "held_on");
+		vios_field f[3];
+		size_t nf = 0;
+		if (empty(minutes)) {
+			vios_error_set(VIOS_ERR_INPUT, "hold: --minutes TEXT is required");
+			error = VIOS_EUSAGE;
+		} else {
+			/* what may be ticked: the agenda's items (a meeting held already has
+			 * none: vios_meeting_hold says why it cannot be held) */
+			if (vios_meeting_agenda(&agenda, web_store(r), id) < 0)
+				agenda = NULL;
+			error = discussed_ticked(&disc, r, agenda);
+			f[nf++] = (vios_field){ "minutes", minutes };
+			if (disc && *disc)
+				f[nf++] = (vios_field){ "discussed", disc };
+			if (!empty(held))
+				f[nf++] = (vios_field){ "date", web_date_in(day, sizeof(day), held) };
+			if (error == 0)
+				error = vios_meeting_hold(web_store(r), id, f, nf);
+		}
+		free(disc);
+		json_decref(agenda);
+		if (error == 0) {
+			snprintf(path, sizeof(path), "/meeting/%s", id);
+			web_redirect(r, path);
+			return;
+		}
+		meeting_render(r, id, 1);
+		return;
+	}
+	meeting_render(r, id, 0);
+}
+
+/* ---- an agreement's page ------------------------------------------------- */
+
+/*
+ * /agreement/ID: the agreement (the agreement list's row, read and logged
+ * as `agreement list`) and, while it is open, the form marking it done with
+ * feedback (vios_agreement_done, as `agreement done`; the mandate refuses an
+ * agreement another node recorded: its line shows).
+ */
+static void agreement_render(vios_web_req *r, const char *id, int failed)
+{
+	json_t *agr = NULL;
+	const json_t *a;
+	const char *pa[] = { NULL, NULL };
+	char line[512] = "", path[64];
+
+	if (failed)
+		snprintf(line, sizeof(line), "%s", vios_error_last());
+	if (list_logged(&agr, r, "agreement", VIOS_LIST_AGREEMENTS, pa, 2, NULL) < 0) {
+		page_failed(r, VIOS_ERROR, _("Agreement"));
+		return;
+	}
+	if ((a = row_by_id(agr, id)) == NULL) {
+		web_fail(r, 404, _("No such agreement."));
+		json_decref(agr);
+		return;
+	}
+	if (failed)
+		vios_error_set(VIOS_ERR_INPUT, "%s", line);
+	web_page_begin(r, _("Agreement"));
+	if (failed)
+		web_error_line(r);
+	h_raw(r, "<dl>\n");
+	h_printf(r, "<dt>%s</dt><dd><pre>%s</pre></dd>\n", _("What is agreed"), web_col(a, "action"));
+	h_printf(r, "<dt>%s</dt><dd>%s</dd>\n", _("Who does it"), web_col(a, "owner_role") ? web_role(web_col(a, "owner_role")) : "");
+	h_printf(r, "<dt>%s</dt><dd>", _("Due on"));
+	web_date_cell(r, web_col(a, "due_date"));
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>%s", _("Status"), web_word(web_col(a, "status") ? web_col(a, "status") : ""));
+	if (web_col(a, "done_at")) {
+		h_raw(r, " ");
+		web_date_cell(r, web_col(a, "done_at"));
+	}
+	h_printf(r, "</dd>\n<dt>%s</dt><dd>", _("Feedback"));
+	if (empty(web_col(a, "feedback")))
+		h_raw(r, "&mdash;");
+	else
+		h_printf(r, "<pre>%s</pre>", web_col(a, "feedback"));
+	if (web_col(a, "case_id")) {
+		h_printf(r, "</dd>\n<dt>%s</dt><dd>", _("Case"));
+		h_case(r, web_col(a, "case_id"));
+	} else if (web_col(a, "meeting_id") && vios_uuid_valid(web_col(a, "meeting_id")))
+		h_printf(r, "</dd>\n<dt>%s</dt><dd><a href=\"/meeting/%s\">%s</a>", _("Meeting"), web_col(a, "meeting_id"),
+			 _("the meeting"));
+	h_raw(r, "</dd>\n</dl>\n");
+	if (!web_col(a, "status") || strcmp(web_col(a, "status"), "done")) {
+		h_printf(r, "<h2 class=\"noprint\">%s</h2>\n", _("Mark done"));
+		snprintf(path, sizeof(path), "/agreement/%s", id);
+		web_form_begin(r, path);
+		h_printf(r, "<p class=\"field noprint\"><label for=\"feedback\">%s</label><br>\n"
+			    "<textarea id=\"feedback\" name=\"feedback\" rows=\"4\" cols=\"60\">%s</textarea></p>\n"
+			    "<p class=\"noprint\"><button type=\"submit\">%s</button></p>\n</form>\n",
+			 _("Feedback: what was done"), typed_or(r, "feedback", NULL), _("Mark done"));
+	}
+	web_page_end(r);
+	json_decref(agr);
+}
+
+static void page_agreement(vios_web_req *r, const char *id)
+{
+	char path[64];
+
+	if (id == NULL || !vios_uuid_valid(id)) {
+		web_fail(r, 404, _("No such agreement."));
+		return;
+	}
+	if (web_is_post(r)) {
+		const char *feedback = web_arg(r, "feedback");
+		if (vios_agreement_done(web_store(r), id, empty(feedback) ? NULL : feedback) < 0) {
+			agreement_render(r, id, 1);
+			return;
+		}
+		snprintf(path, sizeof(path), "/agreement/%s", id);
+		web_redirect(r, path);
+		return;
+	}
+	agreement_render(r, id, 0);
+}
+
 /* ---- conflicts and the access log ----------------------------------------- */
 
 static void page_conflicts(vios_web_req *r, const char *rest)
@@ -1527,14 +2143,17 @@ const vios_web_route vios_web_school_routes[] = {
 	{ "/pupils", WEB_SCHOOL, page_pupils, N_("Pupils") },
 	{ "/pupil/", WEB_SCHOOL, page_pupil, NULL },
 	{ "/pupil-new", WEB_SCHOOL, page_pupil_new, NULL },
+	{ "/pupil-edit/", WEB_SCHOOL, page_pupil_edit, NULL },
 	{ "/signals", WEB_SCHOOL, page_signals, N_("Signals") },
 	{ "/signal/", WEB_SCHOOL, page_signal, NULL },
 	{ "/signal-new", WEB_SCHOOL, page_signal_new, NULL },
 	{ "/case-new", WEB_SCHOOL, page_case_new, NULL },
 	{ "/case/", WEB_SCHOOL, page_case, NULL },
 	{ "/agreement-new", WEB_SCHOOL, page_agreement_new, NULL },
+	{ "/agreement/", WEB_SCHOOL, page_agreement, NULL },
 	{ "/meetings", WEB_SCHOOL, page_meetings, N_("Meetings") },
 	{ "/meeting-new", WEB_SCHOOL, page_meeting_new, NULL },
+	{ "/meeting/", WEB_SCHOOL, page_meeting, NULL },
 	{ "/agenda/", WEB_SCHOOL, page_agenda, NULL },
 	{ "/agenda", WEB_SCHOOL, page_agenda, N_("Agenda") },
 	{ "/trends", WEB_SCHOOL, page_trends, N_("Trends") },

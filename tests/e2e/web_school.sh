@@ -103,6 +103,7 @@ post /meeting-new kind=case "date=$(date -d '+5 days' +%d-%m-%Y)" roles-police=1
 t "24 a planned meeting added through the form" test "$(status) $(location)" = "303 /meetings"
 get /agenda >"$T/agenda"
 t "25 the agenda lists the open case and its overdue agreement" bash -c "grep -q 'href=\"/case/$C\"' '$T/agenda' && grep -q 'talk to the parents' '$T/agenda'"
+t "25b the agenda links the meeting's page (to hold it)" grep -q 'href="/meeting/' "$T/agenda"
 post /trend-new theme=weapons period=2026-11 level=rising 'note=more knives' >/dev/null
 t "26 a trend added through the form" bash -c "'$VIOS' --home '$H' --json trend list | jq -e 'length == 1 and .[0].period == \"2026-11\"'"
 
@@ -126,6 +127,121 @@ get /log >"$T/log"
 t "32 the access log shows the case's creation" grep -q "href=\"/case/$C\"" "$T/log"
 get /pupil/01a00000-0000-7000-8000-000000000000 >/dev/null
 t "33 a pupil not held: 404" test "$(cat "$T/get.code")" = 404
+
+# what the coordinator did on the command line before (wip-webmore): each
+# form calls the CLI command's library function; a refusal shows its one
+# line, keeps what was typed and writes nothing (the digest of the synced
+# rows is unchanged).
+digest() { V "$H" digest; }
+
+# a pupil's fields, filled in from the record (vios_record_edit, as pupil edit)
+get "/pupil-edit/$P" >"$T/pedit"
+t "36 the pupil's edit form is filled in, the date as DD-MM-YYYY" bash -c "grep -q 'value=\"Sam &lt;script&gt;x&lt;/script&gt; de Vries\"' '$T/pedit' && grep -q 'value=\"14-05-2011\"' '$T/pedit' && grep -q 'value=\"3B\"' '$T/pedit'"
+t "37 the pupil's page links its edit form" grep -q "href=\"/pupil-edit/$P\"" "$T/pupil"
+d0=$(digest)
+post "/pupil-edit/$P" 'name=Sam <script>x</script> de Vries' birth_date=31-02-2011 class=4A >"$T/pedit2"
+t "38 a bad birth date: the one-line error, the form again with what was typed" bash -c "grep -q 'class=\"error\"' '$T/pedit2' && grep -q '31-02-2011' '$T/pedit2' && grep -q 'value=\"4A\"' '$T/pedit2'"
+t "39 the refused edit wrote nothing" test "$d0" = "$(digest)"
+post "/pupil-edit/$P" 'name=Sam <script>x</script> de Vries' birth_date=14-05-2011 class=4A local_id=L-77 >/dev/null
+t "40 an edit answers 303 to the pupil's page" test "$(status) $(location)" = "303 /pupil/$P"
+t "41 the CLI lists the new class and number" bash -c "'$VIOS' --home '$H' --json pupil list | jq -e '.[0].class == \"4A\" and .[0].local_id == \"L-77\" and .[0].birth_date == \"2011-05-14\"'"
+d0=$(digest)
+post "/pupil-edit/$P" 'name=Sam <script>x</script> de Vries' birth_date=14-05-2011 class= local_id=L-77 guardian_contact= form=pupil >"$T/pedit3"
+t "41b an emptied class: the library's line (as pupil edit --class ''), nothing written" bash -c "grep -q 'class: mag niet leeg zijn' '$T/pedit3' && test '$d0' = \"\$('$VIOS' --home '$H' digest)\""
+get "/pupil/$P" >"$T/pupil2"
+t "42 the pupil's page shows them" bash -c "grep -q '<dd>4A</dd>' '$T/pupil2' && grep -q 'L-77' '$T/pupil2'"
+
+# the case's roles (vios_case_roles, as case roles)
+get "/case/$C" >"$T/case2"
+t "43 the case page has the roles, lead, marked fields and meldcode forms" bash -c "grep -q 'name=\"add-youth-work\"' '$T/case2' && grep -q 'name=\"remove-police\"' '$T/case2' && grep -q 'name=\"lead\"' '$T/case2' && grep -q 'name=\"police_info\"' '$T/case2' && grep -q 'name=\"step\"' '$T/case2'"
+d0=$(digest)
+post "/case/$C" form=roles remove-youth-work=1 >"$T/roles0"
+t "44 removing a role the case lacks: the one-line error, nothing written" bash -c "grep -q 'class=\"error\"' '$T/roles0' && test '$d0' = \"\$('$VIOS' --home '$H' digest)\""
+post "/case/$C" form=roles >"$T/roles1"
+t "45 nothing ticked: the CLI's line (in Dutch, the catalog's)" grep -q 'roles: geef --add ROL' "$T/roles1"
+post "/case/$C" form=roles add-youth-work=1 >/dev/null
+t "46 a role added answers 303 to the case" test "$(status) $(location)" = "303 /case/$C"
+t "47 the CLI shows the roles" bash -c "'$VIOS' --home '$H' --json case show '$C' | jq -e '.case.roles == \"police,social-team,youth-work\"'"
+
+# the lead (vios_case_lead)
+d0=$(digest)
+post "/case/$C" form=lead lead=attendance >"$T/lead0"
+t "48 a lead not taking part: the one-line error, nothing written" bash -c "grep -q 'class=\"error\"' '$T/lead0' && test '$d0' = \"\$('$VIOS' --home '$H' digest)\" && '$VIOS' --home '$H' --json case show '$C' | jq -e '.case.lead_role == \"social-team\"'"
+post "/case/$C" form=lead lead=police >/dev/null
+t "49 the lead changed: 303, the CLI shows it" bash -c "test '$(status)' = 303 && '$VIOS' --home '$H' --json case show '$C' | jq -e '.case.lead_role == \"police\"'"
+post "/case/$C" form=roles remove-police=1 >"$T/roles2"
+t "50 the lead cannot be removed: the library's line" bash -c "grep -q 'class=\"error\"' '$T/roles2' && '$VIOS' --home '$H' --json case show '$C' | jq -e '.case.roles == \"police,social-team,youth-work\"'"
+
+# the marked fields (vios_record_edit, as case info)
+d0=$(digest)
+post "/case/$C" form=info "police_info=$(head -c 4001 /dev/zero | tr '\0' x)" care_info= >"$T/info0"
+t "51 a police text over the limit: the one-line error, nothing written" bash -c "grep -q 'class=\"error\"' '$T/info0' && grep -q 'xxxxxxxx</textarea>' '$T/info0' && test '$d0' = \"\$('$VIOS' --home '$H' digest)\""
+post "/case/$C" form=info 'police_info=known to the police for theft' 'care_info=in care at the youth team' >/dev/null
+t "52 the marked fields saved: 303, the CLI shows them" bash -c "test '$(status)' = 303 && '$VIOS' --home '$H' --json case show '$C' | jq -e '.case.police_info == \"known to the police for theft\" and .case.care_info == \"in care at the youth team\"'"
+# in a browser's order: the emptied field is not the last one (the form's name is)
+post "/case/$C" 'police_info=known to the police for theft' care_info= form=info >/dev/null
+t "53 an emptied marked field is cleared" bash -c "'$VIOS' --home '$H' --json case show '$C' | jq -e '.case.police_info == \"known to the police for theft\" and .case.care_info == null'"
+
+# a meldcode step (vios_case_meldcode, as case meldcode)
+d0=$(digest)
+post "/case/$C" form=meldcode step=9 step_date=01-11-2026 >"$T/md0"
+t "54 a step out of 1 to 5: the CLI's line" grep -q 'de meldcode heeft stap 1 t/m 5, niet &#39;9&#39;' "$T/md0"
+post "/case/$C" form=meldcode step=5 step_date=01-11-2026 outcome=help >"$T/md1"
+t "55 step 5 before 1 to 4: the library's line, what was typed kept" bash -c "grep -q 'class=\"error\"' '$T/md1' && grep -q 'value=\"01-11-2026\"' '$T/md1' && grep -q '<option value=\"help\" selected>' '$T/md1'"
+t "56 the refused steps wrote nothing" test "$d0" = "$(digest)"
+post "/case/$C" form=meldcode step=1 step_date=02-11-2026 'step_note=signals mapped with the mentor' >/dev/null
+t "57 a step recorded: 303, the CLI shows it" bash -c "test '$(status)' = 303 && '$VIOS' --home '$H' --json case show '$C' | jq -e '.case.meldcode[0].step == 1 and .case.meldcode[0].at == \"2026-11-02\"'"
+get "/case/$C" >"$T/case3"
+t "58 the case page shows the step, the marked text and the roles" bash -c "grep -q 'signals mapped with the mentor' '$T/case3' && grep -q 'known to the police for theft' '$T/case3' && grep -q 'name=\"remove-youth-work\"' '$T/case3'"
+
+# a meeting's page, held from it (vios_meeting_hold, as meeting hold)
+M=$(V "$H" --json meeting list | jq -r '.[0].id')
+get /meetings >"$T/meetings"
+t "59 the meeting list links the meeting's page" grep -q "href=\"/meeting/$M\"" "$T/meetings"
+get "/meeting/$M" >"$T/meeting"
+t "60 the planned meeting's page offers the agenda's case to tick" bash -c "grep -q 'name=\"disc-$C\"' '$T/meeting' && grep -q 'name=\"minutes\"' '$T/meeting' && grep -q 'href=\"/agenda/$M\"' '$T/meeting'"
+d0=$(digest)
+post "/meeting/$M" 'minutes=too early' "disc-$C=1" >"$T/hold0"
+t "61 holding a meeting dated ahead: the library's line, what was typed kept" bash -c "grep -q 'class=\"error\"' '$T/hold0' && grep -q 'too early</textarea>' '$T/hold0' && grep -q 'name=\"disc-$C\" value=\"1\" checked' '$T/hold0'"
+post "/meeting/$M" minutes= >"$T/hold1"
+t "62 no minutes: the CLI's line" grep -q 'hold: het verslag (--minutes TEXT) is verplicht' "$T/hold1"
+t "63 the refused holds wrote nothing, the meeting is still planned" bash -c "test '$d0' = \"\$('$VIOS' --home '$H' digest)\" && '$VIOS' --home '$H' --json meeting list | jq -e '.[0].planned == 1'"
+post "/meeting/$M" 'minutes=talked it through with the police' "held_on=$(date +%d-%m-%Y)" "disc-$C=1" >/dev/null
+t "64 held: 303 to the meeting's page" test "$(status) $(location)" = "303 /meeting/$M"
+t "65 the CLI lists it held, with its minutes and what was discussed" bash -c "'$VIOS' --home '$H' --json meeting list | jq -e '.[0].planned == 0 and .[0].discussed == \"$C\" and .[0].date == \"$(date +%F)\" and .[0].minutes == \"talked it through with the police\"'"
+get "/meeting/$M" >"$T/meeting2"
+t "66 the meeting's page shows it held, the minutes, the case discussed; no form" bash -c "grep -q 'talked it through with the police' '$T/meeting2' && grep -q 'href=\"/case/$C\"' '$T/meeting2' && ! grep -q 'name=\"minutes\"' '$T/meeting2'"
+
+# a thematic meeting: its signals about no pupil ticked, no case offered (the library's rule)
+post /signal-new theme=nuisance 'note=scooters on the square' >/dev/null
+S3=$(V "$H" --json signal list --theme nuisance --new | jq -r '.[0].id')
+post /meeting-new kind=thematic "date=$(date +%d-%m-%Y)" planned=1 >/dev/null
+M2=$(V "$H" --json meeting list | jq -r '.[] | select(.kind == "thematic") | .id')
+get "/meeting/$M2" >"$T/meeting3"
+t "66b a thematic meeting offers its new signal, no case" bash -c "grep -q 'name=\"disc-$S3\"' '$T/meeting3' && ! grep -q 'name=\"disc-$C\"' '$T/meeting3'"
+d0=$(digest)
+post "/meeting/$M2" 'minutes=scooters discussed' "disc-$S3=1" "disc-$C=1" >"$T/hold2"
+t "66c a case ticked at a thematic meeting anyway: the library's line, nothing written" bash -c "grep -q 'class=\"error\"' '$T/hold2' && test '$d0' = \"\$('$VIOS' --home '$H' digest)\""
+post "/meeting/$M2" 'minutes=scooters discussed' "disc-$S3=1" >/dev/null
+t "66d held: the signal is discussed, as the CLI says" bash -c "test '$(status)' = 303 && '$VIOS' --home '$H' --json signal show '$S3' | jq -e '.signal.triage == \"discussed\"' && '$VIOS' --home '$H' --json meeting list | jq -e '.[] | select(.id == \"$M2\") | .discussed == \"$S3\" and .planned == 0'"
+get "/meeting/$M2" >"$T/meeting4"
+t "66e the meeting's page links the signal discussed" grep -q "href=\"/signal/$S3\"" "$T/meeting4"
+
+# an agreement's page, marked done (vios_agreement_done, as agreement done)
+A=$(V "$H" --json agreement list | jq -r '.[0].id')
+t "67 the case page links the agreement's page" grep -q "href=\"/agreement/$A\"" "$T/case3"
+d0=$(digest)
+post "/agreement/$A" "feedback=$(head -c 4001 /dev/zero | tr '\0' y)" >"$T/done0"
+t "68 feedback over the limit: the library's line, still open, nothing written" bash -c "grep -q 'class=\"error\"' '$T/done0' && grep -q 'yyyyyyyy</textarea>' '$T/done0' && test '$d0' = \"\$('$VIOS' --home '$H' digest)\" && '$VIOS' --home '$H' --json agreement list | jq -e '.[0].status == \"open\"'"
+post "/agreement/$A" 'feedback=parents came in on monday' >/dev/null
+t "69 marked done: 303 to the agreement's page" test "$(status) $(location)" = "303 /agreement/$A"
+t "70 the CLI lists it done with the feedback" bash -c "'$VIOS' --home '$H' --json agreement list | jq -e '.[0].status == \"done\" and .[0].feedback == \"parents came in on monday\"'"
+get "/agreement/$A" >"$T/agr"
+t "71 the agreement's page shows the feedback; no form" bash -c "grep -q 'parents came in on monday' '$T/agr' && ! grep -q 'name=\"feedback\"' '$T/agr'"
+for p in /meeting/01a00000-0000-7000-8000-000000000000 /agreement/01a00000-0000-7000-8000-000000000000 /pupil-edit/01a00000-0000-7000-8000-000000000000 /meeting/x; do
+	get "$p" >/dev/null
+	t "72 $p: 404" test "$(cat "$T/get.code")" = 404
+done
 
 curl -s -b "$J" -o /dev/null -w '%{http_code}' --data 'name=x' "$U/pupil-new" >"$T/nocsrf"
 t "34 a form POST without the token is refused (403)" test "$(cat "$T/nocsrf")" = 403
