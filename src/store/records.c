@@ -2036,8 +2036,7 @@ int vios_signal_count_schools(json_t **out, vios_store *st)
 			  NULL, 0);
 }
 
-int vios_records_list_read(json_t **out, vios_store *st, vios_list_kind what, const char *const *filter, size_t n,
-			   const char *why)
+int vios_records_list_log(vios_store *st, vios_list_kind what, const char *why, size_t n)
 {
 	static const char *const list_tables[] = {
 		[VIOS_LIST_PUPILS] = "pupil",	    [VIOS_LIST_SIGNALS] = "signal", [VIOS_LIST_TRENDS] = "trend",
@@ -2046,16 +2045,24 @@ int vios_records_list_read(json_t **out, vios_store *st, vios_list_kind what, co
 	char note[160];
 	int error;
 
-	*out = NULL;
 	if ((unsigned)what >= sizeof(list_tables) / sizeof(list_tables[0]) || list_tables[what] == NULL) {
 		vios_error_set(VIOS_ERR_INPUT, "not a list of records");
 		return VIOS_EUSAGE;
 	}
+	if ((error = vios_snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "", n)) < 0)
+		return error;
+	return vios_store_log(st, "read", list_tables[what], NULL, note);
+}
+
+int vios_records_list_read(json_t **out, vios_store *st, vios_list_kind what, const char *const *filter, size_t n,
+			   const char *why)
+{
+	int error;
+
+	*out = NULL;
 	if ((error = vios_records_list(out, st, what, filter, n)) < 0)
 		return error;
-	if ((error = vios_snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "",
-				   json_array_size(*out))) < 0 ||
-	    (error = vios_store_log(st, "read", list_tables[what], NULL, note)) < 0) {
+	if ((error = vios_records_list_log(st, what, why, json_array_size(*out))) < 0) {
 		json_decref(*out);
 		*out = NULL;
 	}

@@ -246,6 +246,9 @@ int vios_records_list(json_t **out, vios_store *st, vios_list_kind what,
  */
 int vios_records_list_read(json_t **out, vios_store *st, vios_list_kind what, const char *const *filter, size_t n,
 			   const char *why);
+/* The read alone, for a list narrowed after it was read (the web's pupil
+ * search: why "search", n the rows shown). */
+int vios_records_list_log(vios_store *st, vios_list_kind what, const char *why, size_t n);
 
 /* ---- monthly signal counts (signal_count) and what reports read ---- */
 

@@ -809,6 +809,14 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	/* the body is whole: ending the post processor hands over what it
+	 * still holds (a last field that is empty comes only then) */
+	if (r->pp) {
+		/* a malformed tail is dropped: the fields before it stand, and
+		 * the csrf rule still judges the request */
+		(void)MHD_destroy_post_processor(r->pp);
+		r->pp = NULL;
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD) && !r->post) {
 		web_fail(r, 405, _("only GET and POST"));
 	} else if (r->overflow) {

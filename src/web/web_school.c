@@ -143,31 +143,12 @@ static void h_value(vios_web_req *r, const json_t *v)
 		h_raw(r, "&mdash;");
 }
 
-/* Logs a list read as the CLI's show_rows does: "list[ why], N rows". */
-static int log_list(vios_web_req *r, const char *tbl, const char *why, size_t n)
+/* A list and its read in the access log, as the CLI's lists
+ * (vios_records_list_read). */
+static int list_logged(json_t **out, vios_web_req *r, vios_list_kind what, const char *const *params, size_t n,
+		       const char *why)
 {
-	char note[160];
-	int error;
-
-	if ((error = vios_snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "", n)) < 0)
-		return error;
-	return vios_store_log(web_store(r), "read", tbl, NULL, note);
-}
-
-/* vios_records_list and its access log entry, as the CLI's lists. */
-static int list_logged(json_t **out, vios_web_req *r, const char *tbl, vios_list_kind what,
-		       const char *const *params, size_t n, const char *why)
-{
-	int error;
-
-	*out = NULL;
-	if ((error = vios_records_list(out, web_store(r), what, params, n)) < 0)
-		return error;
-	if ((error = log_list(r, tbl, why, json_array_size(*out))) < 0) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return error;
+	return vios_records_list_read(out, web_store(r), what, params, n, why);
 }
 
 static json_t *pupil_map(vios_web_req *r, json_t **list_out)
@@ -175,7 +156,7 @@ static json_t *pupil_map(vios_web_req *r, json_t **list_out)
 	json_t *rows = NULL, *map, *p;
 	size_t i;
 
-	if (list_logged(&rows, r, "pupil", VIOS_LIST_PUPILS, NULL, 0, NULL) < 0)
+	if (list_logged(&rows, r, VIOS_LIST_PUPILS, NULL, 0, NULL) < 0)
 		return NULL;
 	if ((map = json_object()) == NULL) {
 		json_decref(rows);
@@ -659,7 +640,7 @@ static int form_lists_load(form_lists *l, vios_web_req *r, const form_def *d)
 		json_t *all = NULL, *c;
 		size_t i;
 		const char *p[] = { NULL };
-		if ((error = list_logged(&all, r, "case_file", VIOS_LIST_CASES, p, 1, NULL)) < 0)
+		if ((error = list_logged(&all, r, VIOS_LIST_CASES, p, 1, NULL)) < 0)
 			return error;
 		l->cases = json_array();
 		json_array_foreach(all, i, c)
@@ -668,7 +649,7 @@ static int form_lists_load(form_lists *l, vios_web_req *r, const form_def *d)
 		json_decref(all);
 	}
 	if (spec_has(d->spec, F_MEETING) &&
-	    (error = list_logged(&l->meetings, r, "meeting", VIOS_LIST_MEETINGS, NULL, 0, NULL)) < 0)
+	    (error = list_logged(&l->meetings, r, VIOS_LIST_MEETINGS, NULL, 0, NULL)) < 0)
 		return error;
 	if (spec_has(d->spec, F_SIGNALS) && d->signals && (error = d->signals(&l->signals, r)) < 0)
 		return error;
@@ -834,7 +815,7 @@ static int case_signals(json_t **out, vios_web_req *r)
 		p[3] = vios_triage_name(VIOS_TRIAGE_NEW);
 	if (vios_snprintf(why, sizeof(why), "theme=* since=* pupil=%s%s", p[2] ? p[2] : "*", p[3] ? " new" : "") < 0)
 		return VIOS_ERROR;
-	return list_logged(out, r, "signal", VIOS_LIST_SIGNALS, p, 4, why);
+	return list_logged(out, r, VIOS_LIST_SIGNALS, p, 4, why);
 }
 
 static const form_def pupil_def = { "/pupil-new", N_("New pupil"), "pupil", pupil_form, N_("Add pupil"), after_pupil, NULL };
@@ -931,9 +912,9 @@ static void page_start(vios_web_req *r, const char *rest)
 		const char *pc[] = { NULL };
 		const char *pa[] = { NULL, in7 };
 		if ((map = pupil_map(r, NULL)) == NULL ||
-		    (error = list_logged(&sig, r, "signal", VIOS_LIST_SIGNALS, ps, 4, "theme=* since=* pupil=* new")) < 0 ||
-		    (error = list_logged(&cases, r, "case_file", VIOS_LIST_CASES, pc, 1, NULL)) < 0 ||
-		    (error = list_logged(&agr, r, "agreement", VIOS_LIST_AGREEMENTS, pa, 2, "due within a week")) < 0) {
+		    (error = list_logged(&sig, r, VIOS_LIST_SIGNALS, ps, 4, "theme=* since=* pupil=* new")) < 0 ||
+		    (error = list_logged(&cases, r, VIOS_LIST_CASES, pc, 1, NULL)) < 0 ||
+		    (error = list_logged(&agr, r, VIOS_LIST_AGREEMENTS, pa, 2, "due within a week")) < 0) {
 			page_failed(r, VIOS_ERROR, _("Start"));
 			goto done;
 		}
@@ -1000,7 +981,7 @@ static void page_pupils(vios_web_req *r, const char *rest)
 		if (empty(q) || (web_col(p, "name") && strcasestr(web_col(p, "name"), q)) ||
 		    (web_col(p, "class") && strcasestr(web_col(p, "class"), q)))
 			json_array_append(hits, p);
-	if (log_list(r, "pupil", empty(q) ? NULL : "search", json_array_size(hits)) < 0) {
+	if (vios_records_list_log(web_store(r), VIOS_LIST_PUPILS, empty(q) ? NULL : "search", json_array_size(hits)) < 0) {
 		page_failed(r, VIOS_ERROR, _("Pupils"));
 		goto done;
 	}
@@ -1146,13 +1127,13 @@ static void page_pupil_edit(vios_web_req *r, const char *id)
 
 /* ---- lists: signals, meetings, trends -------------------------------------- */
 
-static void list_page(vios_web_req *r, const char *title, const char *tbl, vios_list_kind what, size_t nparams,
+static void list_page(vios_web_req *r, const char *title, vios_list_kind what, size_t nparams,
 		      const tcol *cols, const char *newpath, const char *newlabel)
 {
 	const char *p[4] = { NULL, NULL, NULL, NULL };
 	json_t *rows = NULL, *map = NULL;
 
-	if ((map = pupil_map(r, NULL)) == NULL || list_logged(&rows, r, tbl, what, p, nparams, NULL) < 0) {
+	if ((map = pupil_map(r, NULL)) == NULL || list_logged(&rows, r, what, p, nparams, NULL) < 0) {
 		page_failed(r, VIOS_ERROR, title);
 		goto done;
 	}
@@ -1168,19 +1149,19 @@ done:
 static void page_signals(vios_web_req *r, const char *rest)
 {
 	(void)rest;
-	list_page(r, _("Signals"), "signal", VIOS_LIST_SIGNALS, 4, signal_cols, "/signal-new", _("Record a signal"));
+	list_page(r, _("Signals"), VIOS_LIST_SIGNALS, 4, signal_cols, "/signal-new", _("Record a signal"));
 }
 
 static void page_meetings(vios_web_req *r, const char *rest)
 {
 	(void)rest;
-	list_page(r, _("Meetings"), "meeting", VIOS_LIST_MEETINGS, 0, meeting_cols, "/meeting-new", _("Record a meeting"));
+	list_page(r, _("Meetings"), VIOS_LIST_MEETINGS, 0, meeting_cols, "/meeting-new", _("Record a meeting"));
 }
 
 static void page_trends(vios_web_req *r, const char *rest)
 {
 	(void)rest;
-	list_page(r, _("Trends"), "trend", VIOS_LIST_TRENDS, 0, trend_cols, "/trend-new", _("Record a trend"));
+	list_page(r, _("Trends"), VIOS_LIST_TRENDS, 0, trend_cols, "/trend-new", _("Record a trend"));
 }
 
 /* ---- the signal page -------------------------------------------------------- */
@@ -1803,7 +1784,7 @@ static void meeting_render(vios_web_req *r, const char *id, int failed)
 
 	if (failed)
 		snprintf(line, sizeof(line), "%s", vios_error_last());
-	if (list_logged(&meetings, r, "meeting", VIOS_LIST_MEETINGS, NULL, 0, NULL) < 0) {
+	if (list_logged(&meetings, r, VIOS_LIST_MEETINGS, NULL, 0, NULL) < 0) {
 		page_failed(r, VIOS_ERROR, _("Meeting"));
 		goto done;
 	}
@@ -1813,9 +1794,9 @@ static void meeting_render(vios_web_req *r, const char *id, int failed)
 	}
 	planned = json_is_integer(json_object_get(m, "planned")) && json_integer_value(json_object_get(m, "planned"));
 	disc = web_col(m, "discussed");
-	if (list_logged(&agr, r, "agreement", VIOS_LIST_AGREEMENTS, pa, 2, NULL) < 0 || (mine = json_array()) == NULL ||
+	if (list_logged(&agr, r, VIOS_LIST_AGREEMENTS, pa, 2, NULL) < 0 || (mine = json_array()) == NULL ||
 	    (planned && vios_meeting_agenda(&agenda, web_store(r), id) < 0) ||
-	    (!empty(disc) && list_logged(&cases, r, "case_file", VIOS_LIST_CASES, pa, 1, NULL) < 0)) {
+	    (!empty(disc) && list_logged(&cases, r, VIOS_LIST_CASES, pa, 1, NULL) < 0)) {
 		if (mine == NULL && agr != NULL)
 			vios_error_nomem();
 		page_failed(r, VIOS_ERROR, _("Meeting"));
@@ -1823,7 +1804,7 @@ static void meeting_render(vios_web_req *r, const char *id, int failed)
 	}
 	if (!empty(disc)) {
 		const char *ps[] = { NULL, NULL, NULL, NULL };
-		if (list_logged(&sigs, r, "signal", VIOS_LIST_SIGNALS, ps, 4, "theme=* since=* pupil=*") < 0) {
+		if (list_logged(&sigs, r, VIOS_LIST_SIGNALS, ps, 4, "theme=* since=* pupil=*") < 0) {
 			page_failed(r, VIOS_ERROR, _("Meeting"));
 			goto done;
 		}
@@ -1996,7 +1977,7 @@ static void agreement_render(vios_web_req *r, const char *id, int failed)
 
 	if (failed)
 		snprintf(line, sizeof(line), "%s", vios_error_last());
-	if (list_logged(&agr, r, "agreement", VIOS_LIST_AGREEMENTS, pa, 2, NULL) < 0) {
+	if (list_logged(&agr, r, VIOS_LIST_AGREEMENTS, pa, 2, NULL) < 0) {
 		page_failed(r, VIOS_ERROR, _("Agreement"));
 		return;
 	}

@@ -148,6 +148,8 @@ t "41 the CLI lists the new class and number" bash -c "'$VIOS' --home '$H' --jso
 d0=$(digest)
 post "/pupil-edit/$P" 'name=Sam <script>x</script> de Vries' birth_date=14-05-2011 class= local_id=L-77 guardian_contact= form=pupil >"$T/pedit3"
 t "41b an emptied class: the library's line (as pupil edit --class ''), nothing written" bash -c "grep -q 'class: mag niet leeg zijn' '$T/pedit3' && test '$d0' = \"\$('$VIOS' --home '$H' digest)\""
+post "/pupil-edit/$P" 'name=Sam <script>x</script> de Vries' birth_date=14-05-2011 local_id=L-77 guardian_contact= class= >"$T/pedit4"
+t "41c the emptied class as the body's last field reaches the page too (empty, not absent): the same line" bash -c "grep -q 'class: mag niet leeg zijn' '$T/pedit4' && test '$d0' = \"\$('$VIOS' --home '$H' digest)\""
 get "/pupil/$P" >"$T/pupil2"
 t "42 the pupil's page shows them" bash -c "grep -q '<dd>4A</dd>' '$T/pupil2' && grep -q 'L-77' '$T/pupil2'"
 
