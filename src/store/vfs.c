@@ -104,7 +104,9 @@
  *     bytes (header fields are plain). The page read that follows fails.
  * Frames held in memory. The WAL file keeps the plain images of the frames
  * it wrote in the generation it began (it wrote the WAL header), at most
- * HELD_MAX, in heap memory wiped when dropped. Reads of those frames (the
+ * HELD_MAX, in heap memory wiped when the file closes (a new generation
+ * writes over the last one's). A new frame is put together in its place
+ * there, header then page, and sealed from it. Reads of those frames (the
  * checkpoint's, walRewriteChecksums') and rewrites of them use the images,
  * and a new frame's header written just past them is held for its page
  * without reading the older generation's frame under it: so a page is
@@ -242,8 +244,11 @@ typedef struct vfs_file {
 
 	/* A unit being assembled from consecutive writes: WAL frame header
 	 * waiting for its page (pend_mask says which bytes are given), or a
-	 * journal record: 1 = page number given, 2 = number and page. */
+	 * journal record: 1 = page number given, 2 = number and page.
+	 * pend_slot: the WAL frame header waits instead in the held slot
+	 * past the held frames (see held_slot), pend and pend_mask clean. */
 	int pend_state;
+	uint8_t *pend_slot;
 	sqlite3_int64 pend_off;
 	sqlite3_int64 cache_off; /* journal: plain holds the record at this offset, or -1 */
 
@@ -261,6 +266,7 @@ typedef struct vfs_file {
 	 * "Frames held in memory" in the file comment. */
 	uint8_t *held;
 	uint32_t held_n, held_cap;
+	uint32_t held_used; /* frames of held written since it was last wiped */
 	int held_on, held_open;
 
 	int lock_level; /* main db: the lock SQLite holds on it */
@@ -529,11 +535,13 @@ static int store_frame(vfs_file *f, sqlite3_int64 off, const uint8_t *img, int p
 
 /* --- WAL frames held in memory ----------------------------------------- */
 
-/* Forgets the held frames (wiped) until the next WAL header is written. */
+/* Forgets the held frames until the next WAL header is written. They are
+ * not wiped here: the next generation writes its frames over them, and
+ * held_wipe() wipes what was ever written when the file closes (a wipe of
+ * up to 4 MiB at every checkpoint cost as much as sealing a frame per
+ * transaction); the plain pages are in SQLite's page cache meanwhile too. */
 static void held_stop(vfs_file *f)
 {
-	if (f->held)
-		sodium_memzero(f->held, (size_t)f->held_n * FRAME);
 	f->held_n = 0;
 	f->held_on = 0;
 	f->held_open = 0;
@@ -547,6 +555,14 @@ static uint8_t *held_frame(vfs_file *f, sqlite3_int64 start)
 	return f->held_on && k < f->held_n ? f->held + (size_t)k * FRAME : NULL;
 }
 
+/* Wipes every held frame ever written (the file closes). */
+static void held_wipe(vfs_file *f)
+{
+	if (f->held)
+		sodium_memzero(f->held, (size_t)f->held_used * FRAME);
+	f->held_used = 0;
+}
+
 /* 1 when the frame at start is the next of the generation begun here. */
 static int held_next(const vfs_file *f, sqlite3_int64 start)
 {
@@ -557,27 +573,51 @@ static int held_next(const vfs_file *f, sqlite3_int64 start)
  * read returns them); when HELD_MAX are held or memory is short, the frames
  * held stay so and the ones after are not held. The old buffer is wiped,
  * not realloc'd. */
+static int held_room(vfs_file *f);
+
 static void held_append(vfs_file *f, const uint8_t *img)
 {
-	uint32_t cap = f->held_cap ? 2 * f->held_cap : 64;
-	uint8_t *p, *dst;
+	uint8_t *dst;
 
-	if (f->held_n == f->held_cap) {
-		if (cap > HELD_MAX || (p = malloc((size_t)cap * FRAME)) == NULL) {
-			f->held_open = 0;
-			return;
-		}
-		if (f->held) {
-			memcpy(p, f->held, (size_t)f->held_n * FRAME);
-			sodium_memzero(f->held, (size_t)f->held_n * FRAME);
-			free(f->held);
-		}
-		f->held = p;
-		f->held_cap = cap;
+	if (!held_room(f)) {
+		f->held_open = 0;
+		return;
 	}
 	dst = f->held + (size_t)f->held_n++ * FRAME;
+	if (f->held_n > f->held_used)
+		f->held_used = f->held_n;
 	memcpy(dst, img, FRAME);
 	memset(dst + FRAME_HDR + BODY, 0, RESERVE);
+}
+
+/* 1 when held has room for frame held_n (grown if need be); 0 when
+ * HELD_MAX are held or memory is short. The old buffer is wiped, not
+ * realloc'd. */
+static int held_room(vfs_file *f)
+{
+	uint32_t cap = f->held_cap ? 2 * f->held_cap : 64;
+	uint8_t *p;
+
+	if (f->held_n < f->held_cap)
+		return 1;
+	if (cap > HELD_MAX || (p = malloc((size_t)cap * FRAME)) == NULL)
+		return 0;
+	if (f->held) {
+		memcpy(p, f->held, (size_t)f->held_n * FRAME);
+		held_wipe(f);
+		free(f->held);
+		f->held_used = f->held_n;
+	}
+	f->held = p;
+	f->held_cap = cap;
+	return 1;
+}
+
+/* The slot of the frame after the held ones, where a new frame is put
+ * together (held_room() said there is one). */
+static uint8_t *held_slot(vfs_file *f)
+{
+	return f->held + (size_t)f->held_n * FRAME;
 }
 
 /* The WAL was cut to size bytes: frames past it are held no more. */
@@ -596,8 +636,20 @@ static void held_truncate(vfs_file *f, sqlite3_int64 size)
 static void pending_clear(vfs_file *f)
 {
 	f->pend_state = 0;
+	f->pend_slot = NULL;
 	sodium_memzero(f->pend, sizeof(f->u->pend));
 	memset(f->pend_mask, 0, sizeof(f->u->pend_mask));
+}
+
+/* A frame header waiting in the held slot moves to pend, as any other
+ * partial frame waits (anything but its page came next). */
+static void pending_demote(vfs_file *f)
+{
+	if (f->pend_slot == NULL)
+		return;
+	memcpy(f->pend, f->pend_slot, FRAME_HDR);
+	memset(f->pend_mask, 1, FRAME_HDR);
+	f->pend_slot = NULL;
 }
 
 /*
@@ -612,6 +664,7 @@ static int flush_pending(vfs_file *f)
 
 	if (f->pend_state == 0)
 		return SQLITE_OK;
+	pending_demote(f);
 	if (f->kind == KIND_JOURNAL) {
 		rc = f->pend_state == 1 ? real_write(f, f->pend, 4, f->pend_off) : SQLITE_IOERR_WRITE;
 		pending_clear(f);
@@ -1174,20 +1227,25 @@ static int main_verify(vfs_file *f)
 
 /* --- main database ---------------------------------------------------- */
 
+/* plain is wiped after a read only when a page passed through it (a
+ * whole aligned page is opened straight into SQLite's buffer). */
 static int main_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 {
-	int rc, short_read = 0;
+	int rc, short_read = 0, used = 0;
 
 	while (n > 0) {
 		sqlite3_int64 start = off / PAGE * PAGE;
 		int in = (int)(off - start), take = PAGE - in < n ? PAGE - in : n;
 		uint8_t *img = (in == 0 && take == PAGE) ? out : f->plain;
 
+		used |= img == f->plain;
 		rc = main_load(f, (uint32_t)(start / PAGE) + 1, img);
 		if (rc == SQLITE_DONE) {
 			short_read = 1;
 		} else if (rc != SQLITE_OK) {
 			memset(out, 0, (size_t)n);
+			if (used)
+				sodium_memzero(f->plain, sizeof(f->u->plain));
 			return rc;
 		}
 		if (img != out)
@@ -1196,7 +1254,8 @@ static int main_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 		off += take;
 		n -= take;
 	}
-	sodium_memzero(f->plain, sizeof(f->u->plain));
+	if (used)
+		sodium_memzero(f->plain, sizeof(f->u->plain));
 	return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
 }
 
@@ -1253,7 +1312,7 @@ static int main_write(vfs_file *f, const uint8_t *buf, int n, sqlite3_int64 off)
 
 static int wal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 {
-	int rc, short_read = 0;
+	int rc, short_read = 0, used = 0;
 
 	if (off < WAL_HDR) {
 		int take = (int)(WAL_HDR - off) < n ? (int)(WAL_HDR - off) : n;
@@ -1286,6 +1345,7 @@ static int wal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 			n -= take;
 			continue;
 		}
+		used = 1;
 		rc = load_unit(f, start, f->plain);
 		if (rc == SQLITE_DONE) {
 			short_read = 1;
@@ -1302,7 +1362,8 @@ static int wal_read(vfs_file *f, uint8_t *out, int n, sqlite3_int64 off)
 		off += take;
 		n -= take;
 	}
-	sodium_memzero(f->plain, sizeof(f->u->plain));
+	if (used) /* not when every frame read was held */
+		sodium_memzero(f->plain, sizeof(f->u->plain));
 	return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
 }
 
@@ -1320,12 +1381,40 @@ static int new_generation(const uint8_t *old_salt, const uint8_t *new_salt)
 	       memcmp(old_salt, new_salt, 8) != 0;
 }
 
+/*
+ * The page of the frame at start, whose header waits in the held slot: the
+ * frame is sealed from the slot and stays there, held (reserved bytes zeroed
+ * as a read returns them). So a new frame is copied once, not into pend,
+ * then into held, with pend and its mask wiped after each frame.
+ */
+static int held_complete(vfs_file *f, sqlite3_int64 start, const uint8_t *page)
+{
+	uint8_t *slot = f->pend_slot;
+	int rc;
+
+	memcpy(slot + FRAME_HDR, page, PAGE);
+	f->pend_state = 0;
+	f->pend_slot = NULL;
+	rc = store_frame(f, start, slot, 1);
+	memset(slot + FRAME_HDR + BODY, 0, RESERVE);
+	if (rc == SQLITE_OK)
+		f->held_n++;
+	else
+		held_stop(f);
+	return rc;
+}
+
 /* One write's share of the frame at start: bytes [in, in+take) of it. */
 static int wal_write_frame(vfs_file *f, sqlite3_int64 start, int in, const uint8_t *buf, int take)
 {
 	uint8_t *img;
 	int rc;
 
+	if (f->pend_slot != NULL) {
+		if (f->pend_off == start && in == FRAME_HDR && take == PAGE)
+			return held_complete(f, start, buf);
+		pending_demote(f); /* anything else: as any partial frame */
+	}
 	if (f->pend_state && f->pend_off != start && (rc = flush_pending(f)) != SQLITE_OK)
 		return rc;
 	if (!f->pend_state && (img = held_frame(f, start)) != NULL) {
@@ -1343,9 +1432,17 @@ static int wal_write_frame(vfs_file *f, sqlite3_int64 start, int in, const uint8
 	}
 	if (!f->pend_state && held_next(f, start) && in == 0 && take == FRAME_HDR) {
 		/* the next frame's header: whatever lies there on disk is of
-		 * an older generation, so it is not read */
+		 * an older generation, so it is not read; it waits for its
+		 * page in the held slot when there is one */
 		f->pend_state = 1;
 		f->pend_off = start;
+		if (held_room(f)) {
+			f->pend_slot = held_slot(f);
+			if (f->held_n + 1 > f->held_used)
+				f->held_used = f->held_n + 1;
+			memcpy(f->pend_slot, buf, FRAME_HDR);
+			return SQLITE_OK;
+		}
 	} else if (!f->pend_state) {
 		if (in == 0 && take == FRAME) {
 			rc = store_frame(f, start, buf, 1);
@@ -1583,6 +1680,7 @@ static int enc_close(sqlite3_file *pFile)
 	sodium_memzero(f->u, sizeof(*f->u));
 	free(f->u);
 	f->u = NULL;
+	held_wipe(f);
 	held_stop(f);
 	free(f->held);
 	f->held = NULL;

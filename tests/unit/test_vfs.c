@@ -1383,6 +1383,49 @@ static void test_vfs__wal_generations_past_the_held_frames_read_back(void **stat
 	assert_no_plaintext(sb, "after generations past the held frames");
 }
 
+/*
+ * A new frame's header waits for its page in the slot past the held frames;
+ * a page that comes in parts instead (not SQLite's order) is put together
+ * as any partial frame is, held, and read back whole, and the store goes on
+ * over it: SQLite writes its next commit's frame there and every row reads
+ * back after a reopen.
+ */
+static void test_vfs__a_frame_written_in_parts_past_the_held_ones_reads_back(void **state)
+{
+	sandbox *sb = *state;
+	sqlite3 *db = open_store(sb, "wal");
+	sqlite3_file *wal = NULL;
+	sqlite3_int64 size = 0;
+	uint8_t frame[24 + PAGE], back[24 + PAGE], sum[32], now[32];
+
+	exec_ok(db, "CREATE TABLE m(id INTEGER PRIMARY KEY, v TEXT, b BLOB)");
+	exec_ok(db, "INSERT INTO m VALUES (1, '" CANARY " 1', zeroblob(10))");
+	assert_int_equal(sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal), SQLITE_OK);
+	assert_non_null(wal);
+	assert_int_equal(wal->pMethods->xFileSize(wal, &size), SQLITE_OK);
+	assert_true(size > 32 && (size - 32) % (24 + PAGE) == 0);
+	randombytes_buf(frame, sizeof(frame));
+	memset(frame, 0, 4);                       /* page number 0: no frame to SQLite */
+	memset(frame + sizeof(frame) - 40, 0, 40); /* reserved bytes read as zeros */
+	assert_int_equal(wal->pMethods->xWrite(wal, frame, 24, size), SQLITE_OK);
+	assert_int_equal(wal->pMethods->xWrite(wal, frame + 24, 1000, size + 24), SQLITE_OK);
+	assert_int_equal(wal->pMethods->xWrite(wal, frame + 1024, PAGE - 1000, size + 1024), SQLITE_OK);
+	assert_int_equal(wal->pMethods->xRead(wal, back, sizeof(back), size), SQLITE_OK);
+	assert_memory_equal(back, frame, sizeof(frame));
+
+	exec_ok(db, "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
+		    "INSERT INTO m SELECT i, '" CANARY " ' || i, randomblob(300) FROM n");
+	digest_m(db, sum);
+	close_store(db);
+	db = open_store(sb, NULL);
+	assert_integrity_ok(db);
+	digest_m(db, now);
+	assert_memory_equal(now, sum, 32);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM m"), 300);
+	close_store(db);
+	assert_no_plaintext(sb, "after a frame written in parts");
+}
+
 /* Fills a fresh store at path with the same pages each time; closed. */
 static void fill_fresh(const char *path, const uint8_t *key)
 {
@@ -1527,6 +1570,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vfs__an_older_wal_or_a_made_up_journal_is_not_played_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__many_pages_with_a_small_cache_pass_integrity_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__wal_generations_past_the_held_frames_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfs__a_frame_written_in_parts_past_the_held_ones_reads_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__a_forked_child_seals_under_nonces_of_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__temp_files_never_reach_the_os, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vfs__attach_and_vacuum_into_a_file_are_refused, setup, teardown),
