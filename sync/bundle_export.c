@@ -71,26 +71,24 @@ typedef struct {
  * pupil's school for its signals, a meeting's for agreements on it). They
  * receive every change of it, whoever makes the change. One query per
  * table for all the rows of an export (?1 a JSON array of their ids), not
- * one per row: rows (id, origin), an id once per owner.
+ * one per row, and one pass over them: a row (id, origin, and the origin of
+ * each record it belongs to, NULL when none) per id, each row read once.
  */
 static const struct {
 	const char *tbl, *sql;
 } owner_sql[] = {
-#define IDS(col) " " col " IN (SELECT value FROM json_each(?1))"
-	{ "pupil", "SELECT id, origin FROM pupil WHERE" IDS("id") },
-	{ "signal", "SELECT id, origin FROM signal WHERE" IDS("id") " UNION SELECT s.id, p.origin FROM signal s"
-		    " JOIN pupil p ON p.id = s.pupil_id WHERE" IDS("s.id") },
-	{ "trend", "SELECT id, origin FROM trend WHERE" IDS("id") },
-	{ "meeting", "SELECT id, origin FROM meeting WHERE" IDS("id") " UNION SELECT m.id, c.origin FROM meeting m"
-		     " JOIN case_file c ON c.id = m.case_id WHERE" IDS("m.id") },
-	{ "case_file", "SELECT id, origin FROM case_file WHERE" IDS("id") },
-	{ "agreement", "SELECT id, origin FROM agreement WHERE" IDS("id") " UNION SELECT a.id, c.origin FROM agreement a"
-		       " JOIN case_file c ON c.id = a.case_id WHERE" IDS("a.id") " UNION SELECT a.id, m.origin FROM agreement a"
-		       " JOIN meeting m ON m.id = a.meeting_id WHERE" IDS("a.id") },
+#define IDS(col) " WHERE " col " IN (SELECT value FROM json_each(?1))"
+	{ "pupil", "SELECT id, origin FROM pupil" IDS("id") },
+	{ "signal", "SELECT s.id, s.origin, p.origin FROM signal s LEFT JOIN pupil p ON p.id = s.pupil_id" IDS("s.id") },
+	{ "trend", "SELECT id, origin FROM trend" IDS("id") },
+	{ "meeting", "SELECT m.id, m.origin, c.origin FROM meeting m LEFT JOIN case_file c ON c.id = m.case_id" IDS("m.id") },
+	{ "case_file", "SELECT id, origin FROM case_file" IDS("id") },
+	{ "agreement", "SELECT a.id, a.origin, c.origin, m.origin FROM agreement a LEFT JOIN case_file c ON c.id = a.case_id"
+		       " LEFT JOIN meeting m ON m.id = a.meeting_id" IDS("a.id") },
 #undef IDS
 };
 
-/* A row's owners (at most one per query part above). */
+/* A row's owners (at most one per origin column above). */
 #define ROW_OWNERS_MAX 4
 typedef struct {
 	const char *tbl, *pk; /* the op's strings */
@@ -113,6 +111,15 @@ static row_owner *owner_find(row_owner *v, size_t n, const char *tbl, const char
 	key.tbl = tbl;
 	key.pk = pk;
 	return n ? bsearch(&key, v, n, sizeof(*v), owner_cmp) : NULL;
+}
+
+static int owns(const row_owner *owners, const char *id)
+{
+	assert(owners != NULL && id != NULL);
+	for (size_t i = 0; i < owners->n; i++)
+		if (!strcmp(owners->origin[i], id))
+			return 1;
+	return 0;
 }
 
 /* The owners of every row ops[0..n) touch: *out malloc'd, sorted by (table, id), *nout entries. */
@@ -167,13 +174,17 @@ static int rows_owners(row_owner **out, size_t *nout, vios_store *st, const vios
 			sqlite3_bind_text(pStmt, 1, text, -1, SQLITE_STATIC);
 			while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 				const char *id = (const char *)sqlite3_column_text(pStmt, 0);
-				const char *origin = (const char *)sqlite3_column_text(pStmt, 1);
 				row_owner *r = id ? owner_find(v, k, owner_sql[q].tbl, id) : NULL;
-				if (r == NULL || origin == NULL || strlen(origin) >= sizeof(r->origin[0]))
-					continue;
-				assert(r->n < ROW_OWNERS_MAX); /* one row per part of the query at most */
-				if (r->n < ROW_OWNERS_MAX)
-					strcpy(r->origin[r->n++], origin);
+				int ncol = sqlite3_column_count(pStmt);
+				for (int c = 1; r != NULL && c < ncol; c++) {
+					const char *origin = (const char *)sqlite3_column_text(pStmt, c);
+					/* each owner once (a signal's maker is often its pupil's school) */
+					if (origin == NULL || strlen(origin) >= sizeof(r->origin[0]) || owns(r, origin))
+						continue;
+					assert(r->n < ROW_OWNERS_MAX); /* one per origin column at most */
+					if (r->n < ROW_OWNERS_MAX)
+						strcpy(r->origin[r->n++], origin);
+				}
 			}
 			if (rc == SQLITE_DONE)
 				rc = SQLITE_OK;
@@ -189,15 +200,6 @@ static int rows_owners(row_owner **out, size_t *nout, vios_store *st, const vios
 	}
 	*out = v;
 	*nout = k;
-	return 0;
-}
-
-static int owns(const row_owner *owners, const char *id)
-{
-	assert(owners != NULL && id != NULL);
-	for (size_t i = 0; i < owners->n; i++)
-		if (!strcmp(owners->origin[i], id))
-			return 1;
 	return 0;
 }
 
@@ -822,7 +824,9 @@ static void plan_dispose(fwd_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* After sealing: every owned case's roles recorded as sent. */
+/* After sealing: every owned case's roles recorded as sent. A case an
+ * export recorded before whose roles are the ones recorded is left as it
+ * is: recording it again writes nothing (a role keeps its since). */
 static int record_case_view(vios_store *st, const vios_caseview_case *cases, size_t ncases)
 {
 	char now[21];
@@ -830,7 +834,8 @@ static int record_case_view(vios_store *st, const vios_caseview_case *cases, siz
 
 	vios_now_iso(now);
 	for (size_t k = 0; k < ncases; k++)
-		if ((error = vios_caseview_record(st, cases[k].id, cases[k].roles, now)) < 0)
+		if (!(cases[k].known && cases[k].sent == cases[k].roles) &&
+		    (error = vios_caseview_record(st, cases[k].id, cases[k].roles, now)) < 0)
 			return error;
 	return vios_caseview_prune(st, st->node->node_id);
 }

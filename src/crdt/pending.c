@@ -81,10 +81,14 @@ static int value_of(vios_crdt_value *out, json_t *j)
 }
 
 /* What reading pending changes needs: the merge's view of a row's clocks
- * (crdt_cell_get, its history) and the rows' values, a statement per table. */
+ * (crdt_cell_get, its history) and the rows' values, a statement per table.
+ * classify: the statement also gives the row's category and roles, as
+ * crdt_classifier_row reads them (the table's theme_sql and roles_sql over
+ * the same row), so a change whose row is read is classified by that read. */
 typedef struct {
 	crdt_ctx cx;
 	sqlite3_stmt *row_q[CRDT_NTABLES];
+	int classify;
 } reader;
 
 static void reader_dispose(reader *rd)
@@ -105,8 +109,10 @@ static int row_read(reader *rd, int t, const char *pk, sqlite3_stmt **out)
 		sqlite3_str *q = sqlite3_str_new(st->db);
 		char *zSql;
 		for (int c = 0; c < tb->ncol; c++)
-			sqlite3_str_appendf(q, "%s %s", c ? "," : "SELECT", tb->cols[c].name);
-		sqlite3_str_appendf(q, " FROM %s WHERE id = ?1", tb->name);
+			sqlite3_str_appendf(q, "%s r.%s", c ? "," : "SELECT", tb->cols[c].name);
+		if (rd->classify)
+			sqlite3_str_appendf(q, ", coalesce((%s), 0), (%s)", tb->theme_sql, tb->roles_sql);
+		sqlite3_str_appendf(q, " FROM %s AS r WHERE r.id = ?1", tb->name);
 		if ((zSql = sqlite3_str_finish(q)) == NULL) {
 			vios_error_nomem();
 			return SQLITE_NOMEM;
@@ -164,9 +170,11 @@ static int set_value(reader *rd, int t, int c, const char *pk, uint64_t hlc, con
 /*
  * The ops of one crdt_change row (schema/0017), appended to a: the
  * deletion, or a set per column of cols and of vals, in the table's
- * column order, each with its base from bases.
+ * column order, each with its base from bases. With rd->classify, *cat
+ * and *roles are the row's when its row was read (a change with columns
+ * in cols), else *cat is VIOS_CAT_NONE.
  */
-static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt)
+static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt, vios_crdt_category *cat, uint32_t *roles)
 {
 	int64_t seq = sqlite3_column_int64(pStmt, 0);
 	uint64_t hlc = (uint64_t)sqlite3_column_int64(pStmt, 1);
@@ -184,6 +192,8 @@ static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt)
 
 	char *aNode, *aTbl, *aPk;
 
+	*cat = VIOS_CAT_NONE;
+	*roles = 0;
 	if (t < 0 || zNode == NULL || zPk == NULL)
 		return corrupt(seq, "not a synced table's row");
 	/* the change's ids, once for its ops (or each op its own copies) */
@@ -207,6 +217,13 @@ static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt)
 			error = rc == SQLITE_DONE ? corrupt(seq, "its row is gone")
 						  : vios_store_error(rd->cx.st->db, rc, "reading a changed row");
 			goto done;
+		}
+		/* as crdt_classifier_row reads it: theme when true, else case with its roles */
+		if (rd->classify) {
+			int n = crdt_tables[t].ncol;
+			*cat = sqlite3_column_int(row, n) ? VIOS_CAT_THEME : VIOS_CAT_CASE;
+			if (*cat == VIOS_CAT_CASE)
+				*roles = crdt_roles_parse((const char *)sqlite3_column_text(row, n + 1));
 		}
 	}
 	for (int c = deletion ? 0 : 1; c < (deletion ? 1 : crdt_tables[t].ncol) && error == 0; c++) {
@@ -287,6 +304,7 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 	crdt_classifier_init(&cl, st);
 	memset(&rd, 0, sizeof(rd));
 	crdt_ctx_init(&rd.cx, st);
+	rd.classify = (flags & VIOS_PENDING_CLASSIFY) != 0;
 	/* the array at its size at once: a first export lists a million ops */
 	if (max == 0) {
 		rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(ops), 0), coalesce(sum(length(CAST(node AS BLOB))"
@@ -319,12 +337,14 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 		rc = SQLITE_ROW;
 	while (rc == SQLITE_ROW && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		size_t first = a.n;
-		if ((error = read_change(&a, &rd, pStmt)) < 0)
+		if ((error = read_change(&a, &rd, pStmt, &cat, &roles)) < 0)
 			goto done;
 		if (!(flags & VIOS_PENDING_CLASSIFY) || first == a.n)
 			continue;
-		/* a change is one row: classified once */
-		error = crdt_classifier_category(&cl, &cat, &roles, a.v[first].op.tbl, a.v[first].op.pk);
+		/* a change is one row: classified once, by its read when it was
+		 * read (the row is there), else as vios_crdt_row_category does */
+		if (cat == VIOS_CAT_NONE)
+			error = crdt_classifier_category(&cl, &cat, &roles, a.v[first].op.tbl, a.v[first].op.pk);
 		if (error == VIOS_ENOTFOUND) { /* cannot happen: a deleted row's sets are dropped */
 			cat = VIOS_CAT_CASE;
 			roles = 0;
