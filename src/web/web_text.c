@@ -111,19 +111,23 @@ const char *web_theme(vios_web_req *r, const char *theme)
 	return !strcmp(web_lang(r), "nl") ? vios_theme_label_nl(i) : vios_theme_name(i);
 }
 
-/* The words of the vocabulary as the catalog has them: roles, kinds,
+/* A role in words, by the role's index (vocab.h owns the names). */
+static const char *const role_words[VIOS_ROLE_COUNT] = {
+	[VIOS_ROLE_IDX_SCHOOL] = N_("school"),
+	[VIOS_ROLE_IDX_POLICE] = N_("police"),
+	[VIOS_ROLE_IDX_YOUTH_PROTECTION] = N_("youth protection and probation"),
+	[VIOS_ROLE_IDX_SOCIAL_TEAM] = N_("social district team"),
+	[VIOS_ROLE_IDX_ATTENDANCE] = N_("attendance officer"),
+	[VIOS_ROLE_IDX_YOUTH_WORK] = N_("youth work"),
+	[VIOS_ROLE_IDX_MUNICIPALITY] = N_("municipality"),
+	[VIOS_ROLE_IDX_HUB] = N_("hub"),
+	[VIOS_ROLE_IDX_AUDITOR] = N_("auditor"),
+};
+
+/* The other words of the vocabulary as the catalog has them: kinds,
  * statuses, triage states. The msgid is the word in English, '-' and '_'
  * as spaces. */
 static const char *const words[][2] = {
-	{ "school", N_("school") },
-	{ "police", N_("police") },
-	{ "youth-protection", N_("youth protection and probation") },
-	{ "social-team", N_("social district team") },
-	{ "attendance", N_("attendance officer") },
-	{ "youth-work", N_("youth work") },
-	{ "municipality", N_("municipality") },
-	{ "hub", N_("hub") },
-	{ "auditor", N_("auditor") },
 	{ "partner", N_("partner") },
 	{ "reported", N_("reported") },
 	{ "discussed", N_("discussed") },
@@ -171,8 +175,12 @@ static const char *const words[][2] = {
 
 const char *web_word(const char *word)
 {
+	int role = vios_role_index(word);
+
 	if (word == NULL)
 		return "";
+	if (role >= 0 && role_words[role])
+		return _(role_words[role]);
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (!strcmp(words[i][0], word))
 			return _(words[i][1]);
