@@ -47,6 +47,9 @@ int cmd_serve(vios_cli *cli, int argc, char **argv)
 			if ((error = cli_passphrase(&pass, cli, 0)) == 0)
 				error = vios_node_open(&opts.node, cli->home, pass);
 			vios_secret_free(pass);
+			/* read once: not left in the environment of a server that
+			 * runs for hours, nor of the jobs it forks */
+			unsetenv("VIOS_PASSPHRASE");
 		}
 	}
 	if (error < 0)

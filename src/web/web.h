@@ -155,8 +155,9 @@ void web_job_result(int code, const char *fmt, ...) __attribute__((format(printf
  * its progress lines so far; code and result its result once done. */
 int web_job_state(const char *name, const char **text, int *code, const char **result);
 /* Lets go of the store for the rest of this request (the run lock: a
- * command or a job may take it). */
-void web_store_release(vios_web_req *r);
+ * command or a job may take it). 0, or the error of a release that
+ * failed. */
+int web_store_release(vios_web_req *r);
 
 /* --- routes ------------------------------------------------------------- */
 

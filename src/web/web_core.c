@@ -59,6 +59,7 @@ struct vios_web {
 	web_session sessions[WEB_SESSIONS];
 	int fails;         /* wrong passphrases in a row */
 	time_t paused_until;
+	struct MHD_Daemon *daemon;
 	char origin[2][48]; /* http://127.0.0.1:PORT, http://localhost:PORT */
 	char host[2][40];   /* 127.0.0.1:PORT, localhost:PORT */
 };
@@ -93,6 +94,7 @@ struct vios_web_req {
 	int began;
 	unsigned refresh;
 	int held; /* the store is held for this request */
+	int refused; /* answered before any page: the layout names no node, shows no menu */
 };
 
 static volatile sig_atomic_t stop_now;
@@ -160,6 +162,7 @@ void h_printf(vios_web_req *r, const char *fmt, ...)
 		if (*p != '%')
 			continue;
 		web_write(r, run, (size_t)(p - run));
+		run = p;
 		p++;
 		if (*p == 's')
 			h_esc(r, va_arg(ap, const char *));
@@ -175,8 +178,10 @@ void h_printf(vios_web_req *r, const char *fmt, ...)
 			snprintf(num, sizeof(num), "%zu", va_arg(ap, size_t)), h_raw(r, num), p++;
 		else if (*p == '%')
 			h_raw(r, "%");
-		else
-			break; /* a conversion h_printf does not know: the rest is dropped, never misread */
+		else {
+			run = p; /* a conversion h_printf does not know: the rest is dropped, never misread */
+			break;
+		}
 		run = p + 1;
 	}
 	if (*p == '\0')
@@ -240,11 +245,25 @@ vios_store *web_store(vios_web_req *r)
 	return r->w->store;
 }
 
-void web_store_release(vios_web_req *r)
+int web_store_release(vios_web_req *r)
 {
+	int error = 0;
+
 	if (r->held && r->w->store)
-		vios_store_release(r->w->store);
+		error = vios_store_release(r->w->store);
 	r->held = 0;
+	return error;
+}
+
+void web_close_server_fds(vios_web_req *r)
+{
+	const union MHD_DaemonInfo *di = r->w->daemon ? MHD_get_daemon_info(r->w->daemon, MHD_DAEMON_INFO_LISTEN_FD) : NULL;
+	const union MHD_ConnectionInfo *ci = r->c ? MHD_get_connection_info(r->c, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+
+	if (di)
+		close(di->listen_fd);
+	if (ci)
+		close(ci->connect_fd);
 }
 
 const vios_node *web_node(const vios_web_req *r)
@@ -350,11 +369,13 @@ void web_page_begin(vios_web_req *r, const char *title)
 	if (r->refresh)
 		h_printf(r, "<meta http-equiv=\"refresh\" content=\"%u\">\n", r->refresh);
 	h_raw(r, "</head>\n<body>\n<header class=\"top\">\n");
-	h_printf(r, "<a class=\"brand\" href=\"/\">vios</a> <span class=\"who\">%s", w->node ? w->node->name : "");
-	if (w->node)
-		h_printf(r, " · %s", web_role(w->node->role));
-	h_raw(r, "</span>\n");
-	if (r->s && r->s->authed) {
+	h_raw(r, "<a class=\"brand\" href=\"/\">vios</a>");
+	/* the node's name and role for a signed-in session only: a refusal or
+	 * the sign-in page tells another site (a rebinding page) nothing */
+	if (w->node && r->s && r->s->authed && !r->refused)
+		h_printf(r, " <span class=\"who\">%s · %s</span>", w->node->name, web_role(w->node->role));
+	h_raw(r, "\n");
+	if (r->s && r->s->authed && !r->refused) {
 		h_raw(r, "<nav>\n<ul>\n");
 		for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++)
 			for (const vios_web_route *rt = route_tables[t]; rt->path; rt++)
@@ -388,7 +409,13 @@ void web_fail(vios_web_req *r, unsigned status, const char *why)
 {
 	r->len = 0;
 	r->status = status;
-	web_page_begin(r, status == 404 ? _("Not found") : status == 403 ? _("Refused") : _("Bad request"));
+	web_page_begin(r, status == 404					? _("Not found")
+			  : status == 403 || status == MHD_HTTP_MISDIRECTED_REQUEST ? _("Refused")
+			  : status == 405					? _("Not allowed")
+			  : status == 413					? _("Too large")
+			  : status == 503					? _("Busy")
+			  : status >= 500					? _("Error")
+									: _("Bad request"));
 	h_printf(r, "<p class=\"error\" role=\"alert\">%s</p>\n", why);
 	web_page_end(r);
 }
@@ -479,7 +506,9 @@ static void page_login(vios_web_req *r, const char *rest)
 			web_redirect(r, "/");
 			return;
 		}
-		if (error == VIOS_EAUTH && ++w->fails >= WEB_LOGIN_FAILS) {
+		/* a try during the pause is refused without counting: the pause
+		 * cannot be drawn out by trying on */
+		if (error == VIOS_EAUTH && time(NULL) >= w->paused_until && ++w->fails >= WEB_LOGIN_FAILS) {
 			w->fails = 0;
 			w->paused_until = time(NULL) + WEB_LOGIN_PAUSE;
 		}
@@ -534,10 +563,16 @@ const vios_web_route vios_web_common_routes[] = {
 
 /* --- a request ---------------------------------------------------------- */
 
-/* Every page but the common ones (sign-in, language, style) reads the store. */
+/* Every page but the common ones (sign-in, language, style) and the job's
+ * reads the store. */
 static int t_needs_store(const vios_web_route *rt)
 {
 	for (const vios_web_route *c = vios_web_common_routes; c->path; c++)
+		if (c == rt)
+			return 0;
+	/* a job's page reads the job, not the store: it must answer while
+	 * the job holds the store */
+	for (const vios_web_route *c = vios_web_job_routes; c->path; c++)
 		if (c == rt)
 			return 0;
 	return 1;
@@ -633,9 +668,11 @@ static void dispatch(vios_web_req *r)
 	const char *rest = "", *why = NULL;
 	unsigned status;
 
+	web_job_poll();
 	r->s = session_find(w, MHD_lookup_connection_value(r->c, MHD_COOKIE_KIND, COOKIE));
 	web_i18n_lang(r->s ? r->s->lang : w->lang);
 	if ((status = refuse(r, &why)) != 0) {
+		r->refused = 1;
 		web_fail(r, status, why);
 		return;
 	}
@@ -897,6 +934,7 @@ int vios_web_run(const vios_web_opts *opts)
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, finished, w,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 			     MHD_OPTION_END);
+	w->daemon = d;
 	if (d == NULL) {
 		vios_error_set(VIOS_ERR_OS, "cannot listen on 127.0.0.1:%u (in use by another program?)", w->port);
 		error = VIOS_EEXISTS;

@@ -20,4 +20,11 @@ vios_web_req *web_req_detached(const char *lang);
 const char *web_req_html(const vios_web_req *r);
 void web_req_free(vios_web_req *r);
 
+/* Reads what a running job wrote and reaps it when it ended (web_job.c):
+ * the server calls it for every request, so the job's pipe never fills. */
+void web_job_poll(void);
+/* In a forked job: closes the server's listening socket and the
+ * connection of the request that started it (web_core.c). */
+void web_close_server_fds(vios_web_req *r);
+
 #endif

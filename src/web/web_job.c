@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,6 +75,8 @@ void web_job_line(const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
+	/* the pipe is non-blocking: a progress line the server has not read
+	 * in time is dropped, never waited for (the job may hold the store) */
 	(void)!write(job_fd, line, (size_t)n);
 }
 
@@ -122,6 +125,45 @@ static void job_poll(void)
 	}
 }
 
+/* The job's result, kept until the child has let go of the store. */
+static int result_code;
+static char result_line[512];
+static int result_set;
+
+void web_job_result(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(result_line, sizeof(result_line), fmt, ap);
+	va_end(ap);
+	result_code = code;
+	result_set = 1;
+}
+
+/* In the child, last: the result, written whatever it takes (blocking),
+ * once the store is closed, so a server that reads late holds nothing up. */
+static void result_write(void)
+{
+	char line[600];
+	int n = snprintf(line, sizeof(line), "\x1e%d %s\n", result_code, result_line);
+	size_t off = 0;
+
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	fcntl(job_fd, F_SETFL, 0);
+	while (off < (size_t)n) {
+		ssize_t w = write(job_fd, line + off, (size_t)n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += (size_t)w;
+	}
+}
+
 int web_job_start(vios_web_req *r, const char *name, web_job_fn fn, void *ctx)
 {
 	int p[2];
@@ -136,8 +178,14 @@ int web_job_start(vios_web_req *r, const char *name, web_job_fn fn, void *ctx)
 	}
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return vios_error_os("cannot start the job");
-	/* the server lets go of the store first: the child takes it */
-	web_store_release(r);
+	/* the server lets go of the store first: the child takes it (a
+	 * release that failed would leave this process counted as its holder,
+	 * and the child with it) */
+	if (web_store_release(r) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return VIOS_ERROR;
+	}
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
 		close(p[0]);
@@ -146,20 +194,31 @@ int web_job_start(vios_web_req *r, const char *name, web_job_fn fn, void *ctx)
 	}
 	if (pid == 0) {
 		vios_store *st = NULL;
+		sigset_t none;
 		int error;
 		close(p[0]);
 		job_fd = p[1];
-		/* the server's signals are not the job's: a Ctrl-C of the
-		 * server leaves a sync to finish (it is safe to kill too) */
+		fcntl(job_fd, F_SETFL, O_NONBLOCK);
+		/* not the server's sockets: the job answers no request */
+		web_close_server_fds(r);
+		/* the server's thread blocks SIGINT and SIGTERM (its main thread
+		 * waits for them); the job takes SIGTERM as any vios does and
+		 * ignores SIGINT, so a Ctrl-C of the server lets a sync finish */
+		sigemptyset(&none);
+		pthread_sigmask(SIG_SETMASK, &none, NULL);
 		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_DFL);
 		vios_git_set_progress(job_progress, NULL);
 		if ((error = vios_crdt_store_open(&st, web_node(r))) == 0) {
 			vios_store_set_themes(st, vios_consent_themes);
 			error = fn(st, ctx);
 		}
 		if (error < 0)
-			web_job_line("\x1e%d %s", error, vios_error_last());
+			web_job_result(error, "%s", vios_error_last());
+		else if (!result_set)
+			web_job_result(VIOS_ERROR, "%s", _("the job ended without a result"));
 		vios_store_free(st);
+		result_write();
 		_exit(0);
 	}
 	close(p[1]);
@@ -171,15 +230,11 @@ int web_job_start(vios_web_req *r, const char *name, web_job_fn fn, void *ctx)
 	return 0;
 }
 
-void web_job_result(int code, const char *fmt, ...)
-{
-	char line[400];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	web_job_line("\x1e%d %s", code, line);
+void web_job_poll(void)
+{
+	if (job.pid > 0 && !job.done)
+		job_poll();
 }
 
 int web_job_state(const char *name, const char **text, int *code, const char **result)

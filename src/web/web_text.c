@@ -177,7 +177,8 @@ const char *web_word(const char *word)
 {
 	int role = vios_role_index(word);
 
-	if (word == NULL)
+	/* never _(""): gettext answers the empty msgid with the catalog's header */
+	if (word == NULL || *word == '\0')
 		return "";
 	if (role >= 0 && role_words[role])
 		return _(role_words[role]);

@@ -157,6 +157,8 @@ for h in evil.example "evil.example:$P" "127.0.0.1" "127.0.0.1:$((P + 1))" "loca
 	code=$(W s1 "$J1" GET / -H "Host: $h")
 	t "Host $h: 421" test "$code" = 421
 done
+code=$(W s1 "$J1" GET / -H "Host: evil.example")
+t "a refusal names no node and shows no menu, even to a signed-in cookie (a rebinding page reads it)" bash -c "[ $code = 421 ] && ! grep -q 'class=\"who\"' '$T/b' && ! grep -q '<nav>' '$T/b' && ! grep -q '>s1<\|s1 ·' '$T/b'"
 code=$(curl -s -o /dev/null -w '%{http_code}' -b "$J1" -H 'Host:' --http1.0 "http://127.0.0.1:$P/")
 t "no Host at all (HTTP/1.0): 421" test "$code" = 421
 code=$(W s1 - GET /login -H "Host: localhost:$P")

@@ -121,6 +121,9 @@ static void test_web__the_dutch_catalog_names_roles_statuses_and_themes(void **s
 	web_i18n_lang("nl");
 	assert_string_equal(web_role("police"), "politie");
 	assert_string_equal(web_word("in-progress"), "in behandeling");
+	/* an empty word is empty, not the catalog's header (gettext's answer to "") */
+	assert_string_equal(web_word(""), "");
+	assert_string_equal(web_word(NULL), "");
 	assert_string_equal(web_theme(r, "drugs-trade"), "Drugshandel");
 	web_i18n_lang("en");
 	assert_string_equal(web_role("police"), "police");
