@@ -114,7 +114,7 @@ else
 GATE := pkgs-present
 endif
 
-.PHONY: po report-sweep all check demo bench bench-scale fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
+.PHONY: FORCE po report-sweep all check demo bench bench-scale fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
 all: $(VIOS_BIN) $(MO) $(if $(filter vios,$(VIOS_BIN)),vios.1)
 
 deps:
@@ -152,7 +152,13 @@ $(1)/libvios.a: $(LIB_SRC:%.c=$(1)/%.o) $(1)/gen/schema.o
 endef
 $(eval $(call object_tree,$(BUILD),$$(CC) $$(ALL_CFLAGS),$(GATE)))
 
-%/gen/schema.c: $(SCHEMA) tools/embed-schema.sh
+# the list of migrations itself: a removed or renamed file makes the
+# embedded schema again too (a timestamp alone would not)
+%/gen/schema.list: FORCE
+	@mkdir -p $(@D); echo '$(SCHEMA)' | cmp -s - $@ || echo '$(SCHEMA)' >$@
+FORCE:
+.PRECIOUS: %/gen/schema.list
+%/gen/schema.c: $(SCHEMA) %/gen/schema.list tools/embed-schema.sh
 	@mkdir -p $(@D)
 	sh tools/embed-schema.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
 

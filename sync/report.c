@@ -12,6 +12,7 @@
 #include "util/util.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -162,49 +163,20 @@ done:
 	return error;
 }
 
-/* The meta key of what the theme data was last derived under: the rules
- * (theme_data_ctx) and the change counter then (schema/0018). */
-#define THEME_DATA_SEEN "theme_data_seen"
+/* The meta key of the digest of what the theme data was last derived from. */
+#define THEME_DATA_DIGEST "theme_data_digest"
 
-/* What the theme data is derived under: a change of it (a newer vios, a
- * covenant that lets figures be made) is a change. Bump the -2 whenever
- * what evaluate.c or the counts derive changes, so every school refreshes
- * once after the upgrade. */
+/* What the digest says is derived, and under which rules: a change of
+ * either (a newer vios, a covenant that lets figures be made) is a change.
+ * Bump the -1 whenever what evaluate.c or the counts derive changes, so
+ * every school refreshes once after the upgrade. */
 static int theme_data_ctx(char *buf, size_t len, vios_store *st)
 {
 	int error, ok, k;
 
 	if ((error = figures_allowed(&ok, st)) < 0)
 		return error;
-	k = snprintf(buf, len, "vios-theme-data-2 counts figures=%d min=%d", ok, VIOS_REPORT_MIN_COUNT);
-	assert(k > 0 && (size_t)k < len);
-	(void)k;
-	return 0;
-}
-
-/* The rules and the change counter of what the theme data derives from
- * (schema/0018: its triggers add one on every write to an input) as one
- * string, into buf; *tracked 0 when the counter's row is missing (then
- * nothing tells that the inputs are unchanged). */
-static int theme_data_seen(char *buf, size_t len, int *tracked, vios_store *st)
-{
-	char ctx[96];
-	sqlite3_stmt *pStmt = NULL;
-	long long n = 0;
-	int error, rc, k;
-
-	if ((error = theme_data_ctx(ctx, sizeof(ctx), st)) < 0)
-		return error;
-	rc = sqlite3_prepare_v2(st->db, "SELECT n FROM theme_data_changes WHERE id = 1", -1, &pStmt, NULL);
-	*tracked = 0;
-	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-		n = sqlite3_column_int64(pStmt, 0);
-		*tracked = 1;
-	}
-	sqlite3_finalize(pStmt);
-	if ((error = vios_store_error(st->db, rc, "reading the theme data's change counter")) < 0)
-		return error;
-	k = snprintf(buf, len, "%s changes=%lld", ctx, n);
+	k = snprintf(buf, len, "vios-theme-data-1 counts figures=%d min=%d", ok, VIOS_REPORT_MIN_COUNT);
 	assert(k > 0 && (size_t)k < len);
 	(void)k;
 	return 0;
@@ -212,28 +184,28 @@ static int theme_data_seen(char *buf, size_t len, int *tracked, vios_store *st)
 
 int vios_report_refresh_theme_data(size_t *counts, size_t *figures, vios_store *st)
 {
-	char seen[160], *was = NULL;
-	int error, same, tracked;
+	char ctx[96], digest[65], *was = NULL;
+	int error, same;
 
 	assert(counts != NULL && figures != NULL && st != NULL && st->node != NULL);
 	*counts = *figures = 0;
 	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
 		return 0;
-	if ((error = theme_data_seen(seen, sizeof(seen), &tracked, st)) < 0)
+	if ((error = theme_data_ctx(ctx, sizeof(ctx), st)) < 0 ||
+	    (error = vios_evaluate_digest(digest, st, st->node->node_id, ctx)) < 0)
 		return error;
-	if ((error = vios_store_meta_get(&was, st, THEME_DATA_SEEN)) < 0 && error != VIOS_ENOTFOUND)
+	if ((error = vios_store_meta_get(&was, st, THEME_DATA_DIGEST)) < 0 && error != VIOS_ENOTFOUND)
 		return error;
 	vios_error_clear();
-	same = tracked && was != NULL && strcmp(was, seen) == 0;
+	same = was != NULL && strlen(was) == 64 && sodium_memcmp(was, digest, 64) == 0;
 	free(was);
 	if (same)
 		return 0;
-	/* the counter after the rows are written (they add to it themselves):
-	 * what the next export compares */
+	/* the digest after the rows are written: what the next export compares */
 	if ((error = vios_report_refresh_counts(counts, st)) < 0 || (error = vios_report_refresh_figures(figures, st)) < 0 ||
-	    (error = theme_data_seen(seen, sizeof(seen), &tracked, st)) < 0)
+	    (error = vios_evaluate_digest(digest, st, st->node->node_id, ctx)) < 0)
 		return error;
-	return vios_store_meta_set(st, THEME_DATA_SEEN, seen);
+	return vios_store_meta_set(st, THEME_DATA_DIGEST, digest);
 }
 
 void vios_report_cell(char out[24], json_t *signals)

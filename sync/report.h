@@ -73,11 +73,11 @@ int vios_report_refresh_figures(size_t *changed, vios_store *st);
 /*
  * Both refreshes above, as every export runs them, skipped when nothing
  * they derive from (nor the rows they keep, nor the rules they follow)
- * changed since the last time: the change counter triggers keep over
- * those inputs (schema/0018) and the rules are kept in the store's meta
- * after each refresh and compared first, one read, so an export of a
- * change that touches none of it reads no signal and writes nothing.
- * *counts, *figures = rows written.
+ * changed since the last time: a digest of it (vios_evaluate_digest, a
+ * read of an index and of the small tables) is kept in the store's meta
+ * and compared first, so an export of a change that touches none of it
+ * reads no signal record and writes nothing. *counts, *figures = rows
+ * written.
  */
 int vios_report_refresh_theme_data(size_t *counts, size_t *figures, vios_store *st);
 

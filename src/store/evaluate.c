@@ -16,6 +16,7 @@
 #include "util/util.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,6 +417,120 @@ done:
 	json_decref(figs);
 	rows_dispose(&rows);
 	return error;
+}
+
+/* ---- the digest of the inputs ------------------------------------------- */
+
+/*
+ * ?1 the school. Each read in a fixed order: the signals by the (theme,
+ * seen_at) index's order (a covering scan, no record read), the rest by
+ * rowid. A value goes into the digest as its type, length and bytes.
+ */
+static const char *const sql_digest[] = {
+	"SELECT theme, seen_at, rowid FROM signal ORDER BY theme, seen_at, rowid",
+	VIOS_SQL_SIGNAL_FIRSTS_WITH("?1")
+	" SELECT f.id, s.rowid, s.origin, s.seen_at, s.theme FROM rhy_first f LEFT JOIN signal s ON s.id = f.id"
+	" ORDER BY f.id",
+	"SELECT rowid, id, date, planned, discussed FROM meeting WHERE origin = ?1 ORDER BY rowid",
+	"SELECT rowid, id, opened_at, signals, status, escalation_target FROM case_file WHERE origin = ?1 ORDER BY rowid",
+	"SELECT rowid, id, due_date, done_at FROM agreement WHERE origin = ?1 ORDER BY rowid",
+	"SELECT rowid, id, month, figure, value, n FROM school_figure WHERE origin = ?1 ORDER BY rowid",
+	"SELECT rowid, id, month, theme, signals FROM signal_count WHERE origin = ?1 ORDER BY rowid",
+};
+
+/* The digest's input, gathered in blocks: one hash update per block, not
+ * per value. */
+typedef struct {
+	crypto_generichash_state h;
+	size_t n;
+	uint8_t buf[16384];
+} digest_buf;
+
+static void digest_put(digest_buf *d, const void *p, size_t len)
+{
+	if (d->n + len > sizeof(d->buf)) {
+		crypto_generichash_update(&d->h, d->buf, d->n);
+		d->n = 0;
+	}
+	if (len > sizeof(d->buf)) {
+		crypto_generichash_update(&d->h, p, len);
+		return;
+	}
+	memcpy(d->buf + d->n, p, len);
+	d->n += len;
+}
+
+static void digest_value(digest_buf *d, sqlite3_stmt *pStmt, int i)
+{
+	uint8_t tag[9];
+	const void *v;
+	size_t len;
+	sqlite3_int64 x;
+
+	tag[0] = (uint8_t)sqlite3_column_type(pStmt, i);
+	switch (tag[0]) {
+	case SQLITE_INTEGER:
+		x = sqlite3_column_int64(pStmt, i);
+		v = &x;
+		len = sizeof(x);
+		break;
+	case SQLITE_NULL:
+		v = NULL;
+		len = 0;
+		break;
+	default: /* text, blob, a real: as text */
+		v = sqlite3_column_text(pStmt, i);
+		len = (size_t)sqlite3_column_bytes(pStmt, i);
+		break;
+	}
+	for (int k = 0; k < 8; k++)
+		tag[1 + k] = (uint8_t)((uint64_t)len >> (8 * k));
+	digest_put(d, tag, sizeof(tag));
+	if (len)
+		digest_put(d, v, len);
+}
+
+int vios_evaluate_digest(char hex[65], vios_store *st, const char *origin, const char *ctx)
+{
+	digest_buf *d = NULL;
+	uint8_t out[32], sep = 0xff;
+	sqlite3_stmt *pStmt = NULL;
+	int rc = SQLITE_OK;
+
+	assert(hex != NULL && st != NULL && st->db != NULL && origin != NULL && ctx != NULL);
+	if ((d = malloc(sizeof(*d))) == NULL)
+		return vios_error_nomem();
+	crypto_generichash_init(&d->h, NULL, 0, sizeof(out));
+	d->n = 0;
+	digest_put(d, ctx, strlen(ctx) + 1);
+	for (size_t q = 0; q < sizeof(sql_digest) / sizeof(sql_digest[0]); q++) {
+		int ncol;
+		if ((rc = sqlite3_prepare_v2(st->db, sql_digest[q], -1, &pStmt, NULL)) != SQLITE_OK)
+			break;
+		if (sqlite3_bind_parameter_count(pStmt) >= 1)
+			sqlite3_bind_text(pStmt, 1, origin, -1, SQLITE_STATIC);
+		ncol = sqlite3_column_count(pStmt);
+		while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW)
+			for (int i = 0; i < ncol; i++)
+				digest_value(d, pStmt, i);
+		if (rc != SQLITE_DONE)
+			break;
+		rc = SQLITE_OK;
+		sqlite3_finalize(pStmt);
+		pStmt = NULL;
+		digest_put(d, &sep, 1); /* where one read ends */
+	}
+	if (rc != SQLITE_OK) {
+		int error = vios_store_error(st->db, rc, "reading what the figures derive from");
+		sqlite3_finalize(pStmt);
+		free(d);
+		return error;
+	}
+	crypto_generichash_update(&d->h, d->buf, d->n);
+	crypto_generichash_final(&d->h, out, sizeof(out));
+	free(d);
+	sodium_bin2hex(hex, 65, out, sizeof(out));
+	return 0;
 }
 
 /* ---- school_figure -------------------------------------------------------- */

@@ -568,83 +568,6 @@ static void test_evaluate_refresh__theme_data_skipped_only_while_nothing_it_deri
 	free(before);
 }
 
-/* The theme data's change counter (schema/0018). */
-static long long theme_changes(vios_store *st)
-{
-	json_t *rows = NULL;
-	long long n;
-
-	FX_OK(vios_query(&rows, st, "SELECT n FROM theme_data_changes WHERE id = 1", NULL, 0));
-	assert_int_equal(json_array_size(rows), 1);
-	n = json_integer_value(json_object_get(json_array_get(rows, 0), "n"));
-	json_decref(rows);
-	return n;
-}
-
-/* A write straight into the store, not captured: as a merge writes. */
-static void raw(vios_store *st, const char *fmt, ...)
-{
-	char q[600];
-	char *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(st->db, q, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", q, err);
-}
-
-static void test_evaluate_refresh__the_change_counter_moves_on_every_input_whoever_writes(void **state)
-{
-	world *x = *state;
-	vios_store *st = x->school.st;
-	size_t counts = 0, figures = 0;
-	long long n;
-
-	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
-	n = theme_changes(st);
-	/* no input, or an input written with the value it held: no change */
-	raw(st, "UPDATE signal SET note = 'seen twice' WHERE id = '%s'", x->s[2]);
-	raw(st, "UPDATE signal SET theme = theme, seen_at = seen_at WHERE id = '%s'", x->s[2]);
-	raw(st, "UPDATE meeting SET kind = 'case' WHERE date = '2026-03-12'");
-	raw(st, "UPDATE case_file SET care_info = 'seen by the nurse' WHERE id = '%s'", x->c1);
-	assert_int_equal(theme_changes(st), n);
-	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
-	assert_int_equal(counts + figures, 0);
-	assert_int_equal(theme_changes(st), n);
-	/* a theme changed outside any captured write: the refresh follows */
-	raw(st, "UPDATE signal SET theme = 'nuisance' WHERE id = '%s'", x->s[2]);
-	assert_int_equal(theme_changes(st), n + 1);
-	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
-	assert_int_equal(counts, 2);
-	n = theme_changes(st); /* the refresh's own rows count too */
-	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
-	assert_int_equal(counts + figures, 0);
-	assert_int_equal(theme_changes(st), n);
-	/* each input table: an insert, an update of a column read, a delete */
-	raw(st, "UPDATE meeting SET planned = 1 WHERE date = '2026-03-12'");
-	assert_int_equal(theme_changes(st), ++n);
-	raw(st, "UPDATE case_file SET status = 'closed' WHERE id = '%s'", x->c1);
-	assert_int_equal(theme_changes(st), ++n);
-	raw(st, "UPDATE agreement SET done_at = NULL WHERE due_date = '2026-03-20'");
-	assert_int_equal(theme_changes(st), ++n);
-	raw(st, "UPDATE signal_count SET signals = signals + 1 WHERE month = '2026-03'");
-	assert_true(theme_changes(st) > n);
-	n = theme_changes(st);
-	raw(st, "DELETE FROM school_figure WHERE figure = 'cases-discussed'");
-	assert_true(theme_changes(st) > n);
-	n = theme_changes(st);
-	raw(st, "DELETE FROM agreement WHERE due_date = '2026-04-10'");
-	assert_int_equal(theme_changes(st), ++n);
-	/* and the refresh puts every derived row right again */
-	FX_OK(vios_report_refresh_theme_data(&counts, &figures, st));
-	assert_true(counts > 0 && figures > 0);
-	FX_OK(vios_report_refresh_counts(&counts, st));
-	FX_OK(vios_report_refresh_figures(&figures, st));
-	assert_int_equal(counts + figures, 0);
-}
-
 static void test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused(void **state)
 {
 	world *x = *state;
@@ -686,8 +609,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evaluate_refresh__writes_derived_rows_once_and_follows_changes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_evaluate_refresh__theme_data_skipped_only_while_nothing_it_derives_from_changed,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_evaluate_refresh__the_change_counter_moves_on_every_input_whoever_writes,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused, setup,
 						teardown),

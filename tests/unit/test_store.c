@@ -589,8 +589,7 @@ static void test_store_log__swapped_entries_are_named(void **state)
  * list, which 0014 copies over again), 0015 (school_figure), 0016 (local
  * themes), which rebuilds signal_count the same way, so it is left as it is
  * and rebuilt again, and 0017 (crdt_change and crdt_row; crdt_pending back
- * as 0002 made it), and 0018 (the theme data's change counter and its
- * triggers). */
+ * as 0002 made it). */
 static void test_store_open__migration_chains_existing_log(void **state)
 {
 	sandbox *sb = *state;
@@ -598,17 +597,9 @@ static void test_store_open__migration_chains_existing_log(void **state)
 	vios_log_head before, after;
 	long long bad = 0;
 
-	assert_int_equal(vios_store_schema_version(), 18);
+	assert_int_equal(vios_store_schema_version(), 17);
 	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
-	sql_ok(st, "DROP TABLE theme_data_changes;" /* 0018 */
-		   " DROP TRIGGER theme_data_signal_ins; DROP TRIGGER theme_data_signal_del; DROP TRIGGER theme_data_signal_upd;"
-		   " DROP TRIGGER theme_data_meeting_ins; DROP TRIGGER theme_data_meeting_del; DROP TRIGGER theme_data_meeting_upd;"
-		   " DROP TRIGGER theme_data_case_ins; DROP TRIGGER theme_data_case_del; DROP TRIGGER theme_data_case_upd;"
-		   " DROP TRIGGER theme_data_agreement_ins; DROP TRIGGER theme_data_agreement_del;"
-		   " DROP TRIGGER theme_data_agreement_upd; DROP TRIGGER theme_data_figure_ins; DROP TRIGGER theme_data_figure_del;"
-		   " DROP TRIGGER theme_data_figure_upd; DROP TRIGGER theme_data_count_ins; DROP TRIGGER theme_data_count_del;"
-		   " DROP TRIGGER theme_data_count_upd;"
-		   " DROP TABLE crdt_row; DROP TABLE crdt_change;" /* 0017, and crdt_pending as 0002 made it */
+	sql_ok(st, "DROP TABLE crdt_row; DROP TABLE crdt_change;" /* 0017, and crdt_pending as 0002 made it */
 		   " CREATE TABLE crdt_pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, hlc INTEGER NOT NULL,"
 		   " node TEXT NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, value,"
 		   " base_hlc INTEGER NOT NULL DEFAULT 0, base_node TEXT, sealed_in TEXT);"
