@@ -208,6 +208,9 @@ int web_job_start(vios_web_req *r, const char *name, web_job_fn fn, void *ctx)
 		pthread_sigmask(SIG_SETMASK, &none, NULL);
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_DFL);
+		/* a server that stopped closes the pipe: the job's next line
+		 * then fails (EPIPE) instead of killing the sync halfway */
+		signal(SIGPIPE, SIG_IGN);
 		vios_git_set_progress(job_progress, NULL);
 		if ((error = vios_crdt_store_open(&st, web_node(r))) == 0) {
 			vios_store_set_themes(st, vios_consent_themes);
