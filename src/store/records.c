@@ -1910,26 +1910,27 @@ done:
 /* ---- lists -------------------------------------------------------------- */
 
 static const struct {
+	const char *tbl; /* the table a read of the list is logged on (vios_records_list_log); NULL: none */
 	const char *zSql;
 	size_t nfilter;
 	int self; /* 1: this node's id is bound after the filters (?nfilter+1) */
 } lists[] = {
-	[VIOS_LIST_PUPILS] = { "SELECT id, name, class, birth_date, local_id, over16 FROM pupil ORDER BY name, id", 0 },
-	[VIOS_LIST_SIGNALS] = { "SELECT s.*, " VIOS_SQL_SIGNAL_TRIAGE_COLS("s") " FROM signal s"
+	[VIOS_LIST_PUPILS] = { "pupil", "SELECT id, name, class, birth_date, local_id, over16 FROM pupil ORDER BY name, id", 0 },
+	[VIOS_LIST_SIGNALS] = { "signal", "SELECT s.*, " VIOS_SQL_SIGNAL_TRIAGE_COLS("s") " FROM signal s"
 				" WHERE (?1 IS NULL OR s.theme = ?1) AND (?2 IS NULL OR s.seen_at >= ?2)"
 				" AND (?3 IS NULL OR s.pupil_id = ?3)"
 				/* a triage filter is about this node's own signals (?5):
 				 * another node's signal moves on at its own table (rhythm.h) */
 				" AND (?4 IS NULL OR (s.origin = ?5 AND " VIOS_SQL_SIGNAL_TRIAGE("s") " = ?4))"
 				" ORDER BY s.seen_at, s.id", 4, 1 },
-	[VIOS_LIST_TRENDS] = { "SELECT * FROM trend ORDER BY period, theme, id", 0 },
-	[VIOS_LIST_MEETINGS] = { "SELECT * FROM meeting ORDER BY date, id", 0 },
-	[VIOS_LIST_CASES] = { "SELECT c.*, p.name AS pupil FROM case_file c LEFT JOIN pupil p ON p.id = c.pupil_id"
+	[VIOS_LIST_TRENDS] = { "trend", "SELECT * FROM trend ORDER BY period, theme, id", 0 },
+	[VIOS_LIST_MEETINGS] = { "meeting", "SELECT * FROM meeting ORDER BY date, id", 0 },
+	[VIOS_LIST_CASES] = { "case_file", "SELECT c.*, p.name AS pupil FROM case_file c LEFT JOIN pupil p ON p.id = c.pupil_id"
 			      " WHERE (?1 IS NULL OR c.status = ?1) ORDER BY c.opened_at, c.id", 1 },
-	[VIOS_LIST_AGREEMENTS] = { "SELECT * FROM agreement WHERE (?1 IS NULL OR case_id = ?1)"
+	[VIOS_LIST_AGREEMENTS] = { "agreement", "SELECT * FROM agreement WHERE (?1 IS NULL OR case_id = ?1)"
 				   " AND (?2 IS NULL OR (status = 'open' AND due_date < ?2))"
 				   " ORDER BY due_date, id", 2 },
-	[VIOS_LIST_ACCESS_LOG] = { "SELECT * FROM (SELECT * FROM access_log ORDER BY seq DESC LIMIT CAST(?1 AS INTEGER))"
+	[VIOS_LIST_ACCESS_LOG] = { NULL, "SELECT * FROM (SELECT * FROM access_log ORDER BY seq DESC LIMIT CAST(?1 AS INTEGER))"
 				   " ORDER BY seq", 1 },
 };
 
@@ -2038,20 +2039,16 @@ int vios_signal_count_schools(json_t **out, vios_store *st)
 
 int vios_records_list_log(vios_store *st, vios_list_kind what, const char *why, size_t n)
 {
-	static const char *const list_tables[] = {
-		[VIOS_LIST_PUPILS] = "pupil",	    [VIOS_LIST_SIGNALS] = "signal", [VIOS_LIST_TRENDS] = "trend",
-		[VIOS_LIST_MEETINGS] = "meeting", [VIOS_LIST_CASES] = "case_file", [VIOS_LIST_AGREEMENTS] = "agreement",
-	};
 	char note[160];
 	int error;
 
-	if ((unsigned)what >= sizeof(list_tables) / sizeof(list_tables[0]) || list_tables[what] == NULL) {
+	if ((unsigned)what >= sizeof(lists) / sizeof(lists[0]) || lists[what].tbl == NULL) {
 		vios_error_set(VIOS_ERR_INPUT, "not a list of records");
 		return VIOS_EUSAGE;
 	}
 	if ((error = vios_snprintf(note, sizeof(note), "list%s%s, %zu rows", why ? " " : "", why ? why : "", n)) < 0)
 		return error;
-	return vios_store_log(st, "read", list_tables[what], NULL, note);
+	return vios_store_log(st, "read", lists[what].tbl, NULL, note);
 }
 
 int vios_records_list_read(json_t **out, vios_store *st, vios_list_kind what, const char *const *filter, size_t n,
