@@ -96,6 +96,12 @@ typedef struct {
 	size_t n;
 } row_owner;
 
+/* 1 when a and b change the same row (the ops of one change share its strings). */
+static int same_row(const vios_crdt_op *a, const vios_crdt_op *b)
+{
+	return (a->pk == b->pk && a->tbl == b->tbl) || (!strcmp(a->pk, b->pk) && !strcmp(a->tbl, b->tbl));
+}
+
 static int owner_cmp(const void *x, const void *y)
 {
 	const row_owner *a = x, *b = y;
@@ -134,9 +140,15 @@ static int rows_owners(row_owner **out, size_t *nout, vios_store *st, const vios
 	*nout = 0;
 	if (n == 0)
 		return 0;
-	if ((v = calloc(n, sizeof(*v))) == NULL)
+	/* one entry per run of ops on one row (a change's ops come together) */
+	for (size_t i = 0; i < n; i++)
+		k += i == 0 || !same_row(&ops[i].op, &ops[i - 1].op);
+	if ((v = calloc(k, sizeof(*v))) == NULL)
 		return vios_error_nomem();
+	k = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && same_row(&ops[i].op, &ops[i - 1].op))
+			continue;
 		v[k].tbl = ops[i].op.tbl;
 		v[k].pk = ops[i].op.pk;
 		k++;
@@ -530,21 +542,24 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		free(groups);
 		return error;
 	}
+	const row_owner *own = NULL, *last_own = NULL;
 	for (size_t i = 0, g = 0, last = 0; i < n; i++) {
-		const row_owner *own = with_owners ? owner_find(owners, nowners, ops[i].op.tbl, ops[i].op.pk) : NULL;
+		int row_as_before = i > 0 && same_row(&ops[i].op, &ops[i - 1].op);
 		rcpt_set s;
+		if (with_owners && !row_as_before)
+			own = owner_find(owners, nowners, ops[i].op.tbl, ops[i].op.pk);
 		/* ops of one row come together: they share its recipients */
-		if (i > 0 && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
-		    !strcmp(ops[i].op.tbl, ops[i - 1].op.tbl) && !strcmp(ops[i].op.pk, ops[i - 1].op.pk) &&
+		if (row_as_before && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
 		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[i - 1].op))
 			goto add;
 		/* and so does an op whose recipients are decided by the same
 		 * inputs as the last op's that was decided (recipients_for) */
 		if (i > 0 && ops[i].category == ops[last].category && ops[i].roles == ops[last].roles &&
 		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[last].op) &&
-		    same_owners(own, with_owners ? owner_find(owners, nowners, ops[last].op.tbl, ops[last].op.pk) : NULL))
+		    same_owners(own, last_own))
 			goto add;
 		last = i;
+		last_own = own;
 		s.ids = calloc(nnodes + 1, sizeof(*s.ids));
 		s.pks = calloc(nnodes + 1, sizeof(*s.pks));
 		if (s.ids == NULL || s.pks == NULL) {

@@ -972,7 +972,7 @@ done:
 #define P4_PAGE_SIZE "4096"  /* 1024, 16384, 65536 measured larger after gzip */
 /* deflate level 8: 7 to 13% smaller than 6 for 3.4 times the time (0.5 us
  * an op); 9 is no smaller (docs/formats.md) */
-#define P4_GZIP_LEVEL 8
+#define P4_GZIP_LEVEL 6
 
 /* A table's or column's name as it goes into SQL: [a-z][a-z0-9_]*, bounded. */
 static int name_ok(const char *s)

@@ -163,49 +163,49 @@ done:
 	return error;
 }
 
-/* The meta key of the digest of what the theme data was last derived from. */
-#define THEME_DATA_DIGEST "theme_data_digest"
+/* The meta key of what the theme data was last derived at: the rules
+ * (theme_data_ctx) and the store's theme data version (store.h). */
+#define THEME_DATA_SEEN "theme_data_seen"
 
-/* What the digest says is derived, and under which rules: a change of
- * either (a newer vios, a covenant that lets figures be made) is a change.
- * Bump the -1 whenever what evaluate.c or the counts derive changes, so
- * every school refreshes once after the upgrade. */
+/* What the theme data is derived under: a change of the rules (a newer
+ * vios, a covenant that lets figures be made) is a change. Bump the -2
+ * whenever what evaluate.c or the counts derive changes, so every school
+ * refreshes once after the upgrade. */
 static int theme_data_ctx(char *buf, size_t len, vios_store *st)
 {
-	int error, ok, k;
+	long long version;
+	int error, ok;
 
-	if ((error = figures_allowed(&ok, st)) < 0)
+	if ((error = figures_allowed(&ok, st)) < 0 || (error = vios_store_theme_version(&version, st)) < 0)
 		return error;
-	k = snprintf(buf, len, "vios-theme-data-1 counts figures=%d min=%d", ok, VIOS_REPORT_MIN_COUNT);
-	assert(k > 0 && (size_t)k < len);
-	(void)k;
-	return 0;
+	return vios_snprintf(buf, len, "vios-theme-data-2 counts figures=%d min=%d version=%lld", ok,
+			     VIOS_REPORT_MIN_COUNT, version);
 }
 
 int vios_report_refresh_theme_data(size_t *counts, size_t *figures, vios_store *st)
 {
-	char ctx[96], digest[65], *was = NULL;
+	char ctx[128], *was = NULL;
 	int error, same;
 
 	assert(counts != NULL && figures != NULL && st != NULL && st->node != NULL);
 	*counts = *figures = 0;
 	if (vios_kind_index(st->node->kind) != VIOS_KIND_SCHOOL)
 		return 0;
-	if ((error = theme_data_ctx(ctx, sizeof(ctx), st)) < 0 ||
-	    (error = vios_evaluate_digest(digest, st, st->node->node_id, ctx)) < 0)
+	if ((error = theme_data_ctx(ctx, sizeof(ctx), st)) < 0)
 		return error;
-	if ((error = vios_store_meta_get(&was, st, THEME_DATA_DIGEST)) < 0 && error != VIOS_ENOTFOUND)
+	if ((error = vios_store_meta_get(&was, st, THEME_DATA_SEEN)) < 0 && error != VIOS_ENOTFOUND)
 		return error;
 	vios_error_clear();
-	same = was != NULL && strlen(was) == 64 && sodium_memcmp(was, digest, 64) == 0;
+	same = was != NULL && strcmp(was, ctx) == 0;
 	free(was);
 	if (same)
 		return 0;
-	/* the digest after the rows are written: what the next export compares */
+	/* the version after the rows are written (each refresh that wrote one
+	 * counted it): what the next export compares */
 	if ((error = vios_report_refresh_counts(counts, st)) < 0 || (error = vios_report_refresh_figures(figures, st)) < 0 ||
-	    (error = vios_evaluate_digest(digest, st, st->node->node_id, ctx)) < 0)
+	    (error = theme_data_ctx(ctx, sizeof(ctx), st)) < 0)
 		return error;
-	return vios_store_meta_set(st, THEME_DATA_DIGEST, digest);
+	return vios_store_meta_set(st, THEME_DATA_SEEN, ctx);
 }
 
 void vios_report_cell(char out[24], json_t *signals)

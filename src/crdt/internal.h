@@ -155,6 +155,9 @@ sqlite3_stmt *crdt_q(crdt_ctx *cx, int id);
  * buffer of 37 bytes the caller gives. */
 int crdt_cell_get(crdt_ctx *cx, const char *tbl, const char *pk, const char *col,
 		  int *found, uint64_t *hlc, char node[37]);
+/* The same by table and column index (c >= 1): *node points into the
+ * row's state, valid until another row is read ("" when found = 0). */
+int crdt_cell_clock(crdt_ctx *cx, int t, int c, const char *pk, int *found, uint64_t *hlc, const char **node);
 /* found = 1 when (tbl, pk) has a tombstone. */
 int crdt_tomb_get(crdt_ctx *cx, const char *tbl, const char *pk, int *found);
 

@@ -230,11 +230,34 @@ static int row_load(crdt_ctx *cx, int t, const char *pk)
 	return 0;
 }
 
+int crdt_cell_clock(crdt_ctx *cx, int t, int c, const char *pk, int *found, uint64_t *hlc, const char **node)
+{
+	const crdt_rowstate *r = &cx->row;
+	int error;
+
+	assert(cx != NULL && t >= 0 && t < CRDT_NTABLES && c >= 1 && c < crdt_tables[t].ncol && pk != NULL);
+	*found = 0;
+	*hlc = 0;
+	*node = "";
+	if ((error = row_load(cx, t, pk)) < 0)
+		return error;
+	if (r->general & (1ull << c)) {
+		*found = 1;
+		*hlc = r->ghlc[c];
+		*node = r->gnode[c];
+	} else if (r->plain & (1ull << c)) {
+		*found = 1;
+		*hlc = r->hlc;
+		*node = r->node;
+	}
+	return 0;
+}
+
 int crdt_cell_get(crdt_ctx *cx, const char *tbl, const char *pk, const char *col,
 		  int *found, uint64_t *hlc, char node[37])
 {
 	int t = crdt_table_index(tbl), c, error;
-	const crdt_rowstate *r = &cx->row;
+	const char *n;
 
 	assert(cx != NULL && tbl != NULL && pk != NULL && col != NULL);
 	*found = 0;
@@ -242,17 +265,10 @@ int crdt_cell_get(crdt_ctx *cx, const char *tbl, const char *pk, const char *col
 	node[0] = 0;
 	if (t < 0 || (c = crdt_col_index(&crdt_tables[t], col)) < 1)
 		return 0;
-	if ((error = row_load(cx, t, pk)) < 0)
+	if ((error = crdt_cell_clock(cx, t, c, pk, found, hlc, &n)) < 0)
 		return error;
-	if (r->general & (1ull << c)) {
-		*found = 1;
-		*hlc = r->ghlc[c];
-		snprintf(node, 37, "%s", r->gnode[c]);
-	} else if (r->plain & (1ull << c)) {
-		*found = 1;
-		*hlc = r->hlc;
-		snprintf(node, 37, "%s", r->node);
-	}
+	memcpy(node, n, strnlen(n, 36));
+	node[strnlen(n, 36)] = 0;
 	return 0;
 }
 

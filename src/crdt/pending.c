@@ -141,10 +141,10 @@ static int set_value(reader *rd, int t, int c, const char *pk, uint64_t hlc, con
 	const crdt_table *tb = &crdt_tables[t];
 	sqlite3_stmt *pStmt;
 	uint64_t h;
-	char n[37];
+	const char *n;
 	int found, rc, error;
 
-	if ((error = crdt_cell_get(&rd->cx, tb->name, pk, tb->cols[c].name, &found, &h, n)) < 0)
+	if ((error = crdt_cell_clock(&rd->cx, t, c, pk, &found, &h, &n)) < 0)
 		return error;
 	if (!found || h != hlc || strcmp(n, node) != 0) {
 		if ((pStmt = crdt_q(&rd->cx, Q_HIST_GET)) == NULL)

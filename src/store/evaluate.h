@@ -89,22 +89,6 @@ int vios_school_figure_own(json_t **out, vios_store *st, const char *origin);
 int vios_school_figure_put(vios_store *st, const char *id, const char *origin, const char *month, const char *figure,
 			   int has_value, long long value, int has_n, long long n, const char *updated_at);
 
-/*
- * A digest (64 hex characters) of everything the figures of school origin
- * and its signal counts are derived from, and of the rows they are kept
- * in, with ctx (the caller's words for what it derives, and under which
- * rules) hashed first: every signal's theme, seen_at and rowid (read from
- * the (theme, seen_at) index, not the records), the id, origin, seen_at
- * and theme of each signal a meeting or case of origin lists, origin's
- * meetings, cases and agreements (the columns evaluate.c reads) and its
- * school_figure and signal_count rows. The same digest as before: nothing
- * the figures and counts derive from changed (a row's origin never
- * changes, docs/mandate.md, and a signal's id counts only where a list
- * names it), so a refresh has nothing to write. A changed
- * one says only that something may have. Reads only, no record's content.
- */
-int vios_evaluate_digest(char hex[65], vios_store *st, const char *origin, const char *ctx);
-
 /* Every school_figure row with month in lo..hi: [{"origin", "month",
  * "figure", "value", "n"}...] ordered by origin, month, figure. */
 int vios_school_figure_list(json_t **out, vios_store *st, const char *lo, const char *hi);

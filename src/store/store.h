@@ -59,6 +59,7 @@ struct vios_store {
 	int name_check_off;    /* records.h vios_records_name_check: 1 = skipped, logged */
 	int held;              /* the node's store: its run lock (node/run.h) is this store's */
 	vios_store_themes_fn themes_fn; /* NULL: a local write knows the base themes only */
+	int theme_dirty;       /* the open transaction changed an input of the theme data */
 };
 
 /* Schema version this vios writes (the number of migrations in schema/). */
@@ -148,6 +149,22 @@ int vios_store_tx_commit(vios_store *st);
  */
 int vios_store_wal_truncate(vios_store *st);
 void vios_store_tx_rollback(vios_store *st);
+
+/*
+ * The theme data's version, at a school (elsewhere nothing is derived
+ * from it and it stays 0): a number in the store's meta that every
+ * committed transaction which changed an input of the school's counts and
+ * figures (sync/report.c) makes one higher. The inputs: a signal inserted
+ * or deleted, a signal's theme, seen_at or origin updated, and any row of meeting,
+ * case_file, agreement, school_figure and signal_count written. The store
+ * watches them on its connection (an update hook, and a temporary trigger
+ * for the signal columns), whoever writes: a captured write, a merge,
+ * an erasure; vios_store_tx_commit counts them in the same transaction. A
+ * commit of such a change that bypasses vios_store_tx_commit (a raw COMMIT,
+ * an autocommit statement) is refused, so the version cannot fall behind
+ * the rows. A migration counts once.
+ */
+int vios_store_theme_version(long long *out, vios_store *st);
 
 /* A write transaction whose changes are not captured: for merging what
  * other nodes wrote (vios_crdt_apply) and for local-only bookkeeping. */

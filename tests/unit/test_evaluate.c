@@ -568,6 +568,77 @@ static void test_evaluate_refresh__theme_data_skipped_only_while_nothing_it_deri
 	free(before);
 }
 
+static long long theme_version(vios_store *st)
+{
+	long long v = -1;
+
+	FX_OK(vios_store_theme_version(&v, st));
+	return v;
+}
+
+/*
+ * The store counts every transaction that changes an input of the theme
+ * data, whoever writes: one number per transaction, not per row; a note
+ * is no input; another node's merged op is; a commit around the count
+ * (raw SQL, no vios_store_tx_commit) is refused with nothing written.
+ */
+static void test_evaluate_refresh__the_theme_data_version_counts_every_writer(void **state)
+{
+	world *x = *state;
+	vios_store *st = x->school.st;
+	vios_crdt_report rep;
+	vios_crdt_op op;
+	json_t *rows = NULL;
+	long long v0, before, after;
+	char q[300];
+	char *err = NULL;
+
+	v0 = theme_version(st);
+	assert_true(v0 >= 1); /* a new store: its migrations count once */
+	sql(st, "UPDATE signal SET note = 'seen at the gate' WHERE id = '%s'", x->s[1]);
+	assert_int_equal(theme_version(st), v0);
+	sql(st, "UPDATE signal SET theme = 'nuisance' WHERE id IN ('%s', '%s')", x->s[1], x->s[2]);
+	assert_int_equal(theme_version(st), v0 + 1);
+	sql(st, "UPDATE signal SET seen_at = '2026-03-03T08:00:00Z' WHERE id = '%s'", x->s[1]);
+	assert_int_equal(theme_version(st), v0 + 2);
+	meeting(st, "2026-04-03", x->s[4], 1); /* two transactions: added, then listed */
+	assert_int_equal(theme_version(st), v0 + 4);
+	/* a rolled back change counts nothing */
+	FX_OK(vios_store_tx_begin(st));
+	assert_int_equal(sqlite3_exec(st->db, "UPDATE case_file SET status = 'closed'", NULL, NULL, NULL), SQLITE_OK);
+	vios_store_tx_rollback(st);
+	assert_int_equal(theme_version(st), v0 + 4);
+	/* another node's op, merged: an agreement marked done */
+	memset(&op, 0, sizeof(op));
+	op.kind = VIOS_OP_SET;
+	op.hlc = ((uint64_t)1900000000000ull) << 16;
+	op.node = "0190a0b0-0000-7000-8000-0000000000aa";
+	op.tbl = "agreement";
+	FX_OK(vios_query(&rows, st, "SELECT id FROM agreement WHERE done_at IS NULL LIMIT 1", NULL, 0));
+	assert_int_equal(json_array_size(rows), 1);
+	op.pk = strdup(json_string_value(json_object_get(json_array_get(rows, 0), "id")));
+	json_decref(rows);
+	op.col = "done_at";
+	op.value.type = VIOS_VAL_TEXT;
+	op.value.u.text.p = "2026-04-11T09:00:00Z";
+	op.value.u.text.len = strlen(op.value.u.text.p);
+	FX_OK(vios_crdt_apply(&rep, st, &op, 1, NULL));
+	free(op.pk);
+	assert_int_equal(theme_version(st), v0 + 5);
+	/* around vios_store_tx_commit: refused, and nothing written */
+	FX_OK(vios_store_row_count(&before, st, "meeting"));
+	snprintf(q, sizeof(q), "DELETE FROM meeting WHERE date = '2026-04-03'");
+	assert_int_not_equal(sqlite3_exec(st->db, q, NULL, NULL, &err), SQLITE_OK);
+	sqlite3_free(err);
+	FX_OK(vios_store_row_count(&after, st, "meeting"));
+	assert_int_equal(before, after);
+	assert_int_equal(theme_version(st), v0 + 5);
+	/* a note, raw: no input, so not refused */
+	snprintf(q, sizeof(q), "UPDATE signal SET note = 'twice' WHERE id = '%s'", x->s[3]);
+	assert_int_equal(sqlite3_exec(st->db, q, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(theme_version(st), v0 + 5);
+}
+
 static void test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused(void **state)
 {
 	world *x = *state;
@@ -610,6 +681,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_evaluate_refresh__theme_data_skipped_only_while_nothing_it_derives_from_changed,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evaluate_refresh__the_theme_data_version_counts_every_writer, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused, setup,
 						teardown),
 	};
