@@ -73,8 +73,8 @@ int vios_report_refresh_figures(size_t *changed, vios_store *st);
 /*
  * Both refreshes above, as every export runs them, skipped when nothing
  * they derive from (nor the rows they keep, nor the rules they follow)
- * changed since the last time: a digest of it (vios_evaluate_digest, a
- * read of an index and of the small tables) is kept in the store's meta
+ * changed since the last time: the store's theme data version
+ * (vios_store_theme_version) and the rules are kept in the store's meta
  * and compared first, so an export of a change that touches none of it
  * reads no signal record and writes nothing. *counts, *figures = rows
  * written.

@@ -69,6 +69,22 @@ static inline void fx_add(char id[37], vios_store *st, const char *table, const 
 		fail_msg("adding to %s: %s", table, vios_error_last());
 }
 
+/* Raw SQL as a merge would write it (what another node's bundle brings):
+ * in an uncaptured transaction committed by the store, so the theme data's
+ * version counts it (store.h). The statement's SQLite result code, or the
+ * commit's error. */
+static inline int fx_sql_merged(vios_store *st, const char *sql)
+{
+	int rc;
+
+	FX_OK(vios_store_tx_begin_uncaptured(st));
+	if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		vios_store_tx_rollback(st);
+		return rc;
+	}
+	return vios_store_tx_commit(st);
+}
+
 /* What must not move when a write is refused: the state digest and the
  * access log's length (fx_snap, then fx_assert_unchanged after the write). */
 typedef struct {

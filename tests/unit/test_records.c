@@ -901,14 +901,13 @@ static void test_local_themes__a_local_write_takes_the_approved_covenants_themes
 	}
 	fx_snap(&before, st);
 	/* what other nodes send is checked for shape only (schema 0014, 0016) */
-	assert_int_equal(sqlite3_exec(st->db, "INSERT INTO signal_count(id, origin, month, theme, signals) VALUES"
-					      " ('c1', 'o', '2026-01', 'straatintimidatie', 1)", NULL, NULL, NULL),
+	assert_int_equal(fx_sql_merged(st, "INSERT INTO signal_count(id, origin, month, theme, signals) VALUES"
+					   " ('c1', 'o', '2026-01', 'straatintimidatie', 1)"),
 			 SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(st->db, "INSERT INTO signal_count(id, origin, month, theme, signals) VALUES"
-						  " ('c2', 'o', '2026-01', 'Bad Theme', 1)", NULL, NULL, NULL),
+	assert_int_not_equal(fx_sql_merged(st, "INSERT INTO signal_count(id, origin, month, theme, signals) VALUES"
+					       " ('c2', 'o', '2026-01', 'Bad Theme', 1)"),
 			     SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(st->db, "INSERT INTO signal(id, origin, theme) VALUES ('s9', 'o', '9lives')",
-					  NULL, NULL, NULL),
+	assert_int_not_equal(fx_sql_merged(st, "INSERT INTO signal(id, origin, theme) VALUES ('s9', 'o', '9lives')"),
 			     SQLITE_OK);
 	vios_store_set_themes(st, NULL);
 }

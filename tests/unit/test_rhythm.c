@@ -212,7 +212,7 @@ static void test_triage__only_the_signals_own_node_moves_it_on(void **state)
 		 "INSERT INTO case_file(id, origin, pupil_id, signals) VALUES"
 		 " ('01234567-89ab-7def-8123-456789abcde1', '01234567-89ab-7def-8123-456789abcdff', '%s', '%s')",
 		 x->signal, x->pupil, x->signal);
-	assert_int_equal(sqlite3_exec(x->school.st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(fx_sql_merged(x->school.st, sql), SQLITE_OK);
 	assert_string_equal(triage(x->school.st, x->signal, "discussed_at", val, sizeof(val)), "new");
 	assert_string_equal(val, "");
 	assert_string_equal(triage(x->school.st, x->signal, "case", val, sizeof(val)), "new");
@@ -228,10 +228,10 @@ static void test_triage__another_nodes_signal_is_not_on_this_nodes_table(void **
 	char ids[200], m[37];
 	json_t *doc = NULL;
 
-	assert_int_equal(sqlite3_exec(x->school.st->db,
-				      "INSERT INTO signal(id, origin, seen_at, theme) VALUES ('01234567-89ab-7def-8123-456789abcde2',"
-				      " '01234567-89ab-7def-8123-456789abcdff', '2026-11-01', 'weapons')",
-				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(fx_sql_merged(x->school.st,
+				       "INSERT INTO signal(id, origin, seen_at, theme) VALUES ('01234567-89ab-7def-8123-456789abcde2',"
+				       " '01234567-89ab-7def-8123-456789abcdff', '2026-11-01', 'weapons')"),
+			 SQLITE_OK);
 	new_ids(x->school.st, ids, sizeof(ids));
 	assert_non_null(strstr(ids, x->signal));
 	assert_null(strstr(ids, "01234567-89ab-7def-8123-456789abcde2"));

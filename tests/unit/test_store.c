@@ -597,9 +597,10 @@ static void test_store_open__migration_chains_existing_log(void **state)
 	vios_log_head before, after;
 	long long bad = 0;
 
-	assert_int_equal(vios_store_schema_version(), 17);
+	assert_int_equal(vios_store_schema_version(), 18);
 	assert_int_equal(vios_store_log_verify(&before, NULL, st), 0);
-	sql_ok(st, "DROP TABLE crdt_row; DROP TABLE crdt_change;" /* 0017, and crdt_pending as 0002 made it */
+	sql_ok(st, "DROP INDEX signal_theme_seen; CREATE INDEX signal_theme_seen ON signal(theme, seen_at);" /* 0018 */
+		   " DROP TABLE crdt_row; DROP TABLE crdt_change;" /* 0017, and crdt_pending as 0002 made it */
 		   " CREATE TABLE crdt_pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, hlc INTEGER NOT NULL,"
 		   " node TEXT NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, value,"
 		   " base_hlc INTEGER NOT NULL DEFAULT 0, base_node TEXT, sealed_in TEXT);"
