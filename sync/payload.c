@@ -1039,6 +1039,8 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 		    const vios_crdt_op *const *ops, size_t n)
 {
 	const char **nv = NULL;
+	/* the strings last found fit: the ops of one change share theirs */
+	const char *fit_tbl = NULL, *fit_pk = NULL, *fit_node = NULL;
 	size_t nn = 0, cap = 0, nt = 0, hit = 0;
 	int error = 0;
 
@@ -1046,9 +1048,10 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 		const vios_crdt_op *op = ops[k];
 		const char *who[2] = { op->node, op->kind == VIOS_OP_SET && op->base_hlc ? op->base_node : NULL };
 		size_t t, c;
-		if ((op->kind != VIOS_OP_SET && op->kind != VIOS_OP_DELETE) || !name_ok(op->tbl) || op->pk == NULL ||
-		    !vios_uuid_valid(op->pk) || op->node == NULL || !vios_uuid_valid(op->node) || op->hlc == 0 ||
-		    op->hlc > VIOS_HLC_MAX) {
+		if ((op->kind != VIOS_OP_SET && op->kind != VIOS_OP_DELETE) ||
+		    (op->tbl != fit_tbl && !name_ok(op->tbl)) || op->pk == NULL ||
+		    (op->pk != fit_pk && !vios_uuid_valid(op->pk)) || op->node == NULL ||
+		    (op->node != fit_node && !vios_uuid_valid(op->node)) || op->hlc == 0 || op->hlc > VIOS_HLC_MAX) {
 			error = p4_unfit(k, "a kind, table, record id, node or clock a reader refuses");
 			break;
 		}
@@ -1060,6 +1063,9 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 			error = p4_unfit(k, "a column, value or base clock a reader refuses");
 			break;
 		}
+		fit_tbl = op->tbl;
+		fit_pk = op->pk;
+		fit_node = op->node;
 		for (t = nt; t > 0 && strcmp(tables[t - 1].name, op->tbl);)
 			t--;
 		if (t == 0) {
