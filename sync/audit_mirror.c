@@ -96,6 +96,11 @@ static int mirror_local(vios_audit *a, const char *path)
 		git_reference *made = NULL;
 		char dst[VIOS_LAYOUT_REF_MAX];
 		vios_layout_node_ref(dst, sizeof(dst), VIOS_MIRROR_NODES, a->only[i].node_id);
+		/* the pushed head is a commit the push brought (libgit2 no longer
+		 * checks what a new ref names: sync/git.c) */
+		if ((error = vios_git_check_object(a->repo, &a->only[i].head, GIT_OBJECT_COMMIT, VIOS_GIT_COMMIT_MAX,
+						   dst)) < 0)
+			goto done;
 		rc = git_reference_create(&made, a->repo, dst, &a->only[i].head, 1, "vios audit: pushed head");
 		git_reference_free(made);
 		if (rc < 0) {

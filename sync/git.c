@@ -60,6 +60,10 @@ static void init_once(void)
 	if ((init_rc = git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)GIT_CACHE_MAX)) < 0 ||
 	    (init_rc = git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)GIT_WINDOW_SIZE)) < 0 ||
 	    (init_rc = git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)GIT_MAPPED_LIMIT)) < 0 ||
+	    /* libgit2 would read the header of every object a new tree or commit
+	     * names (a node's whole outbox directory on each bundle's commit);
+	     * vios writes those objects itself, and reads what others pushed
+	     * through vios_git_check_object */
 	    (init_rc = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0)) < 0)
 		return;
 }

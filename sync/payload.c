@@ -1048,7 +1048,7 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 		const vios_crdt_op *op = ops[k];
 		const char *who[2] = { op->node, op->kind == VIOS_OP_SET && op->base_hlc ? op->base_node : NULL };
 		size_t t, c;
-		if ((op->kind != VIOS_OP_SET && op->kind != VIOS_OP_DELETE) ||
+		if ((op->kind != VIOS_OP_SET && op->kind != VIOS_OP_DELETE) || op->tbl == NULL ||
 		    (op->tbl != fit_tbl && !name_ok(op->tbl)) || op->pk == NULL ||
 		    (op->pk != fit_pk && !vios_uuid_valid(op->pk)) || op->node == NULL ||
 		    (op->node != fit_node && !vios_uuid_valid(op->node)) || op->hlc == 0 || op->hlc > VIOS_HLC_MAX) {

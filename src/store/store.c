@@ -139,7 +139,7 @@ static int private_mode(const char *path)
 #define THEME_VERSION_KEY "theme_data_version"
 
 /* Tables every write of which is an input of the theme data; signal is
- * watched apart (its inserts and deletes here, three columns by trigger). */
+ * watched apart (its inserts and deletes here, four columns by trigger). */
 static const char *const theme_tables[] = { "meeting", "case_file", "agreement", "school_figure", "signal_count" };
 
 static void theme_watch_row(void *ctx, int op, const char *db, const char *tbl, sqlite3_int64 rowid)
@@ -193,7 +193,7 @@ static int theme_version_bump(vios_store *st)
 
 static int theme_watch(vios_store *st, int migrated)
 {
-	int rc;
+	int rc, error;
 
 	st->theme_dirty = 0;
 	/* only a school derives theme data; elsewhere a trigger on every merged
@@ -212,10 +212,23 @@ static int theme_watch(vios_store *st, int migrated)
 	sqlite3_update_hook(st->db, theme_watch_row, st);
 	sqlite3_commit_hook(st->db, theme_watch_commit, st);
 	sqlite3_rollback_hook(st->db, theme_watch_rollback, st);
-	return exec(st->db,
-		    "CREATE TEMP TRIGGER vios_theme_watch AFTER UPDATE OF theme, seen_at, origin ON main.signal"
-		    " BEGIN SELECT vios_theme_changed(); END",
-		    "opening the store");
+	if ((error = exec(st->db,
+			  "CREATE TEMP TRIGGER vios_theme_watch AFTER UPDATE OF id, theme, seen_at, origin ON main.signal"
+			  " BEGIN SELECT vios_theme_changed(); END",
+			  "opening the store")) < 0)
+		return error;
+	/* a DELETE without WHERE empties a table without the update hook (the
+	 * truncate optimisation); a delete trigger turns that off, and marks */
+	for (size_t i = 0; i <= sizeof(theme_tables) / sizeof(theme_tables[0]); i++) {
+		const char *t = i < sizeof(theme_tables) / sizeof(theme_tables[0]) ? theme_tables[i] : "signal";
+		char sql[160];
+		if ((error = vios_snprintf(sql, sizeof(sql),
+					   "CREATE TEMP TRIGGER vios_theme_watch_%s AFTER DELETE ON main.%s"
+					   " BEGIN SELECT vios_theme_changed(); END", t, t)) < 0 ||
+		    (error = exec(st->db, sql, "opening the store")) < 0)
+			return error;
+	}
+	return 0;
 }
 
 int vios_store_theme_version(long long *out, vios_store *st)

@@ -155,10 +155,11 @@ void vios_store_tx_rollback(vios_store *st);
  * from it and it stays 0): a number in the store's meta that every
  * committed transaction which changed an input of the school's counts and
  * figures (sync/report.c) makes one higher. The inputs: a signal inserted
- * or deleted, a signal's theme, seen_at or origin updated, and any row of meeting,
- * case_file, agreement, school_figure and signal_count written. The store
- * watches them on its connection (an update hook, and a temporary trigger
- * for the signal columns), whoever writes: a captured write, a merge,
+ * or deleted, a signal's id, theme, seen_at or origin updated, and any row
+ * of meeting, case_file, agreement, school_figure and signal_count written.
+ * The store watches them on its connection (an update hook, a temporary
+ * trigger for the signal columns, and one on delete per table: a DELETE
+ * without WHERE passes the update hook by), whoever writes: a captured write, a merge,
  * an erasure; vios_store_tx_commit counts them in the same transaction. A
  * commit of such a change that bypasses vios_store_tx_commit (a raw COMMIT,
  * an autocommit statement) is refused, so the version cannot fall behind

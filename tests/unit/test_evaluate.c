@@ -633,10 +633,27 @@ static void test_evaluate_refresh__the_theme_data_version_counts_every_writer(vo
 	FX_OK(vios_store_row_count(&after, st, "meeting"));
 	assert_int_equal(before, after);
 	assert_int_equal(theme_version(st), v0 + 5);
+	/* a DELETE without WHERE (SQLite's truncate optimisation passes the
+	 * update hook by): refused raw, counted in a transaction */
+	FX_OK(vios_store_row_count(&before, st, "meeting"));
+	assert_true(before > 0);
+	assert_int_not_equal(sqlite3_exec(st->db, "DELETE FROM meeting", NULL, NULL, &err), SQLITE_OK);
+	sqlite3_free(err);
+	err = NULL;
+	FX_OK(vios_store_row_count(&after, st, "meeting"));
+	assert_int_equal(before, after);
+	FX_OK(vios_store_tx_begin_uncaptured(st));
+	assert_int_equal(sqlite3_exec(st->db, "DELETE FROM meeting", NULL, NULL, NULL), SQLITE_OK);
+	vios_store_tx_rollback(st);
+	assert_int_equal(theme_version(st), v0 + 5);
+	FX_OK(vios_store_tx_begin_uncaptured(st));
+	assert_int_equal(sqlite3_exec(st->db, "DELETE FROM agreement", NULL, NULL, NULL), SQLITE_OK);
+	FX_OK(vios_store_tx_commit(st));
+	assert_int_equal(theme_version(st), v0 + 6);
 	/* a note, raw: no input, so not refused */
 	snprintf(q, sizeof(q), "UPDATE signal SET note = 'twice' WHERE id = '%s'", x->s[3]);
 	assert_int_equal(sqlite3_exec(st->db, q, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(theme_version(st), v0 + 5);
+	assert_int_equal(theme_version(st), v0 + 6);
 }
 
 static void test_evaluate_refresh__a_figure_under_an_id_not_derived_is_refused(void **state)
