@@ -1382,3 +1382,21 @@ out:
 	free(packs);
 	return error;
 }
+
+int vios_git_config_nodelta(git_repository *repo)
+{
+	git_config *cfg = NULL, *local = NULL;
+	int64_t v = 0;
+	int rc;
+
+	assert(repo != NULL);
+	if ((rc = git_repository_config(&cfg, repo)) == 0 &&
+	    (rc = git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL)) == 0) {
+		rc = git_config_get_int64(&v, local, "pack.deltaCacheSize");
+		if (rc == GIT_ENOTFOUND || (rc == 0 && v != 1))
+			rc = git_config_set_int64(local, "pack.deltaCacheSize", 1);
+	}
+	git_config_free(local);
+	git_config_free(cfg);
+	return vios_git_error(rc, "setting pack.deltaCacheSize in the repository's config");
+}

@@ -195,4 +195,18 @@ typedef struct {
 
 int vios_git_repack(vios_git_repack_report *out, git_repository *repo, size_t threshold);
 
+/*
+ * Turns off libgit2's delta search for the packs other handles build from
+ * repo: libgit2's local transport (a fetch from repo's path, file:// or a
+ * stick, as hub merge's from the hub repository) opens repo itself and
+ * builds the pack it sends with the configuration on disk, trying every
+ * object against ten others (vios's blobs are encrypted bundles: nothing to
+ * gain). Sets pack.deltaCacheSize = 1 in repo's own config file when it is
+ * not (the key libgit2 reads its big-file threshold from; see
+ * vios_git_repack). Stock git reads the same key as the size of its delta
+ * cache: it then computes a delta it found again when writing it, still
+ * correct.
+ */
+int vios_git_config_nodelta(git_repository *repo);
+
 #endif

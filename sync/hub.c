@@ -650,8 +650,15 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 	}
 	/* a hub that has not merged for a while (or never rolled up) fetches
 	 * from one pack instead of thousands: the fetch looks up every object */
-	if (!via)
+	if (!via) {
 		repack(hub, "the hub repository");
+		/* and the fetch's pack is built without a delta search */
+		if (vios_git_config_nodelta(hub) < 0) {
+			if (!repack_failed[0])
+				snprintf(repack_failed, sizeof(repack_failed), "%s", vios_error_last());
+			vios_error_clear();
+		}
+	}
 	/* verify (and import what is for the hub) everything the source holds */
 	if ((error = vios_net_fetch(st, own, via ? via : hub_path, via ? usb_spec : spec, 1)) < 0 ||
 	    (error = vios_sync_import_refs(rep, st, own, via ? VIOS_USB_NODES : VIOS_INCOMING_NODES, via != NULL)) < 0)

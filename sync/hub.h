@@ -50,7 +50,10 @@ int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, 
  * never consolidates) are rolled up once past VIOS_GIT_REPACK_PACKS
  * (vios_git_repack; a test build takes the threshold from
  * VIOS_TEST_REPACK_PACKS) before the fetch from it (not with via) and again
- * at the end, with those of the hub's own repository (one per fetch). The
+ * at the end, with those of the hub's own repository (one per fetch); the
+ * hub repository's config gets pack.deltaCacheSize 1 before the fetch
+ * (vios_git_config_nodelta: the fetch's pack is built without a delta
+ * search). The
  * merge's result stands whatever happens there: a failure is kept for
  * vios_hub_repack_failed, and the next merge tries again.
  */

@@ -8,7 +8,8 @@
 # agrees), a merge with nothing new rewrites nothing, a pack kept with a
 # .keep file is never touched, and a roll-up that fails (a broken pack no
 # ref needs) leaves every file in place without failing the merge: one
-# warning line, exit 0.
+# warning line, exit 0. The hub repository's config turns libgit2's delta
+# search off for the merge's fetch (pack.deltaCacheSize 1).
 . "$(dirname "$0")/lib.sh"
 export -f one_line
 
@@ -61,6 +62,7 @@ t "merge past the threshold: exit 0, no warning" bash -c "[ $rc -eq 0 ] && [ ! -
 t "the hub repository holds one pack afterwards (was $P0)" test "$(packs "$G")" -eq 1
 t "and no loose object (the registry's, rolled up with the packs)" test "$(loose "$G")" -eq 0
 t "the hub's own repository is rolled up too" test "$(packs "$OWN")" -le 4
+t "the hub repository's config turns libgit2's delta search off for the fetch" test "$(git --git-dir "$G" config pack.deltaCacheSize)" = 1
 t "every node ref names the same commit and the same files" cmp "$T/bundles.before" <(bundles)
 t "every object of every ref is there and reads whole" readall "$G"
 t "stock git's fsck finds nothing wrong" git --git-dir "$G" fsck --full --no-dangling

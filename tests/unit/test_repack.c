@@ -4,8 +4,10 @@
  * schools leave it) is rolled up past the threshold into one pack holding
  * every object it held, reachable or not, loose ones too; under the
  * threshold nothing is touched; a large pack that is at least twice the
- * rest stays while the small ones roll up (geometric); and pushes landing
- * while it rolls up, again and again, lose nothing.
+ * rest stays while the small ones roll up (geometric); pushes landing
+ * while it rolls up, again and again, lose nothing. And
+ * vios_git_config_nodelta: the key set once, a fetch from the repository
+ * still brings every object.
  *
  * Each test has its own sandbox (fixture.h): DIR/a.git receives the pushes
  * from DIR/b.git.
@@ -314,6 +316,36 @@ static void test_repack__pushes_landing_meanwhile_lose_nothing(void **state)
 	print_message("    %d roll-ups while 60 pushes landed (%d with something rolled)\n", rounds, rolled);
 }
 
+static void test_git_config_nodelta__sets_the_key_once_and_fetches_still_work(void **state)
+{
+	sandbox *sb = *state;
+	static const char *const spec[] = { "+" REF ":" REF };
+	git_repository *a = NULL, *b = NULL, *c = NULL;
+	git_config *cfg = NULL;
+	char dir[FX_PATH + 16];
+	int64_t v = 0;
+
+	FX_OK(vios_git_open(&a, sb->a, 1));
+	FX_OK(vios_git_open(&b, sb->b, 1));
+	push_commits(b, sb->a, 0, 6);
+	FX_OK(vios_git_config_nodelta(a));
+	FX_OK(vios_git_config_nodelta(a)); /* again: nothing to change */
+	git_repository_free(a);
+	FX_OK(vios_git_open(&a, sb->a, 0));
+	assert_int_equal(git_repository_config_snapshot(&cfg, a), 0);
+	assert_int_equal(git_config_get_int64(&v, cfg, "pack.deltaCacheSize"), 0);
+	assert_int_equal(v, 1);
+	git_config_free(cfg);
+	/* a fetch from it (libgit2's local transport builds the pack) brings everything */
+	FX_OK(vios_snprintf(dir, sizeof(dir), "%s/c.git", sb->w.dir));
+	FX_OK(vios_git_open(&c, dir, 1));
+	FX_OK(vios_git_fetch(c, sb->a, spec, 1));
+	git_repository_free(c);
+	assert_history_whole(dir, 6);
+	git_repository_free(a);
+	git_repository_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +354,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_repack__keeps_a_large_pack_and_rolls_up_the_small_ones, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_repack__pushes_landing_meanwhile_lose_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_config_nodelta__sets_the_key_once_and_fetches_still_work, setup,
+						teardown),
 	};
 	if (sodium_init() < 0 || vios_git_init() < 0)
 		return 1;
