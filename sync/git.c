@@ -7,12 +7,21 @@
 #include "util/fault.h"
 #include "util/util.h"
 
+#include <git2/sys/config.h>
+#include <git2/sys/odb_backend.h>
+#include <git2/sys/repository.h>
+
 #include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* libgit2's message for its last failure: the one place it is read. */
 static const char *git_message(void)
@@ -931,4 +940,481 @@ int vios_git_set_ref(git_repository *repo, const char *ref, const git_oid *oid, 
 	}
 	git_transaction_free(tx);
 	return vios_git_error(rc, ref);
+}
+
+/*
+ * The repack's configuration, the only one its pack builder sees: libgit2
+ * (1.5, and its main branch still: packbuilder_config in
+ * src/libgit2/pack-objects.c) reads its big-file threshold from
+ * pack.deltaCacheSize, and tries no object above that threshold as a delta.
+ * Both keys answer 1, so every object is "big" and the delta search (a
+ * window of 10 objects inflated and compared, for each object, in size
+ * order across every pack) is skipped; a libgit2 that reads
+ * pack.bigFileThreshold by its name sees the same. Every other key is absent
+ * (libgit2's defaults). Read-only: a write is refused.
+ */
+static void nodelta_entry_free(git_config_entry *e)
+{
+	(void)e; /* static */
+}
+
+static git_config_entry nodelta_entries[] = {
+	{ "pack.deltacachesize", "1", 0, GIT_CONFIG_LEVEL_APP, nodelta_entry_free, NULL },
+	{ "pack.bigfilethreshold", "1", 0, GIT_CONFIG_LEVEL_APP, nodelta_entry_free, NULL },
+};
+
+static int nodelta_open(git_config_backend *b, git_config_level_t level, const git_repository *repo)
+{
+	(void)b;
+	(void)level;
+	(void)repo;
+	return 0;
+}
+
+static int nodelta_get(git_config_backend *b, const char *key, git_config_entry **out)
+{
+	(void)b;
+	for (size_t i = 0; i < sizeof(nodelta_entries) / sizeof(nodelta_entries[0]); i++)
+		if (!strcmp(key, nodelta_entries[i].name)) {
+			*out = &nodelta_entries[i];
+			return 0;
+		}
+	return GIT_ENOTFOUND;
+}
+
+static int nodelta_refuse(void)
+{
+	git_error_set_str(GIT_ERROR_CONFIG, "the repack's configuration is read-only");
+	return GIT_ERROR;
+}
+
+static int nodelta_set(git_config_backend *b, const char *k, const char *v)
+{
+	(void)b, (void)k, (void)v;
+	return nodelta_refuse();
+}
+
+static int nodelta_set_multivar(git_config_backend *b, const char *k, const char *re, const char *v)
+{
+	(void)b, (void)k, (void)re, (void)v;
+	return nodelta_refuse();
+}
+
+static int nodelta_del(git_config_backend *b, const char *k)
+{
+	(void)b, (void)k;
+	return nodelta_refuse();
+}
+
+static int nodelta_del_multivar(git_config_backend *b, const char *k, const char *re)
+{
+	(void)b, (void)k, (void)re;
+	return nodelta_refuse();
+}
+
+static int nodelta_lock(git_config_backend *b)
+{
+	(void)b;
+	return nodelta_refuse();
+}
+
+static int nodelta_unlock(git_config_backend *b, int success)
+{
+	(void)b, (void)success;
+	return nodelta_refuse();
+}
+
+static int nodelta_iter_next(git_config_entry **e, git_config_iterator *it)
+{
+	(void)e, (void)it;
+	return GIT_ITEROVER; /* listing the configuration shows nothing */
+}
+
+static void nodelta_iter_free(git_config_iterator *it)
+{
+	free(it);
+}
+
+static int nodelta_iterator(git_config_iterator **out, git_config_backend *b)
+{
+	git_config_iterator *it = calloc(1, sizeof(*it));
+
+	if (it == NULL) {
+		git_error_set_oom();
+		return -1;
+	}
+	it->backend = b;
+	it->next = nodelta_iter_next;
+	it->free = nodelta_iter_free;
+	*out = it;
+	return 0;
+}
+
+static void nodelta_free(git_config_backend *b)
+{
+	free(b);
+}
+
+static int nodelta_snapshot(git_config_backend **out, git_config_backend *b);
+
+static int nodelta_new(git_config_backend **out)
+{
+	git_config_backend *b = calloc(1, sizeof(*b));
+
+	*out = NULL;
+	if (b == NULL) {
+		git_error_set_oom();
+		return -1;
+	}
+	git_config_init_backend(b, GIT_CONFIG_BACKEND_VERSION);
+	b->readonly = 1;
+	b->open = nodelta_open;
+	b->get = nodelta_get;
+	b->set = nodelta_set;
+	b->set_multivar = nodelta_set_multivar;
+	b->del = nodelta_del;
+	b->del_multivar = nodelta_del_multivar;
+	b->iterator = nodelta_iterator;
+	b->snapshot = nodelta_snapshot;
+	b->lock = nodelta_lock;
+	b->unlock = nodelta_unlock;
+	b->free = nodelta_free;
+	*out = b;
+	return 0;
+}
+
+/* A snapshot of constants is another backend answering the same. */
+static int nodelta_snapshot(git_config_backend **out, git_config_backend *b)
+{
+	(void)b;
+	return nodelta_new(out);
+}
+
+/* A pack in objects/pack: "pack-<hex>" and its .pack's size. */
+typedef struct {
+	char name[80];
+	uint64_t size;
+} pack_file;
+
+static int by_size(const void *a, const void *b)
+{
+	const pack_file *x = a, *y = b;
+
+	return x->size < y->size ? -1 : x->size > y->size ? 1 : strcmp(x->name, y->name);
+}
+
+/* "pack-<hex>" with hex made of [0-9a-f], 40 or 64 of them. */
+static int pack_name_ok(const char *s, size_t len)
+{
+	if (len < 5 || memcmp(s, "pack-", 5) != 0 || (len - 5 != 40 && len - 5 != 64))
+		return 0;
+	for (size_t i = 5; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Every pack of dir with its index and no .keep, sorted by size (smallest
+ * first): a .pack whose .idx is missing is being written (libgit2's indexer
+ * renames the .pack into place before the .idx), and is left alone.
+ */
+static int list_packs(pack_file **out, size_t *n, const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	pack_file *v = NULL;
+	size_t cap = 0;
+	int error = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return vios_error_os("cannot list %s", dir);
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char path[PATH_MAX];
+		struct stat st;
+		if (len < 4 || strcmp(e->d_name + len - 4, ".idx") != 0 || !pack_name_ok(e->d_name, len - 4))
+			continue;
+		if (vios_snprintf(path, sizeof(path), "%s/%.*s.keep", dir, (int)(len - 4), e->d_name) < 0) {
+			error = VIOS_ERROR;
+			break;
+		}
+		if (lstat(path, &st) == 0)
+			continue;
+		memcpy(path + strlen(path) - 5, ".pack", 6);
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (*n == cap) {
+			pack_file *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+			if (nv == NULL) {
+				error = vios_error_nomem();
+				break;
+			}
+			v = nv;
+		}
+		memcpy(v[*n].name, e->d_name, len - 4);
+		v[*n].name[len - 4] = 0;
+		v[*n].size = (uint64_t)st.st_size;
+		(*n)++;
+	}
+	closedir(d);
+	if (error < 0) {
+		free(v);
+		*n = 0;
+		return error;
+	}
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), by_size);
+	*out = v;
+	return 0;
+}
+
+/*
+ * How many of the packs (sorted by size, smallest first) to roll up: git's
+ * split_pack_geometry with factor 2. From the largest down, the packs that
+ * are each at least twice the next smaller one stay; the rest are rolled
+ * up, and so is every larger pack less than twice the roll-up's size.
+ */
+static size_t geometric_split(const pack_file *p, size_t n)
+{
+	uint64_t total = 0;
+	size_t i, split;
+
+	if (n == 0)
+		return 0;
+	for (i = n - 1; i > 0; i--)
+		if (p[i].size / 2 < p[i - 1].size)
+			break;
+	split = i ? i + 1 : 0;
+	for (i = 0; i < split; i++)
+		total += p[i].size;
+	for (; split < n && p[split].size / 2 < total; split++)
+		total += p[split].size;
+	return split;
+}
+
+/* What the repack copies: every object listed (to check the new pack
+ * against), the loose ones apart (to remove). */
+typedef struct {
+	git_packbuilder *pb;
+	git_oid *all, *loose;
+	size_t nall, capall, nloose, caploose;
+	int in_loose;
+} repack_ctx;
+
+static int push_oid(git_oid **v, size_t *n, size_t *cap, const git_oid *id)
+{
+	if (*n == *cap) {
+		git_oid *nv = realloc(*v, (*cap = *cap ? *cap * 2 : 1024) * sizeof(**v));
+		if (nv == NULL) {
+			git_error_set_oom();
+			return -1;
+		}
+		*v = nv;
+	}
+	(*v)[(*n)++] = *id;
+	return 0;
+}
+
+static int repack_take(const git_oid *id, void *payload)
+{
+	repack_ctx *c = payload;
+	int rc;
+
+	if ((rc = push_oid(&c->all, &c->nall, &c->capall, id)) < 0 ||
+	    (c->in_loose && (rc = push_oid(&c->loose, &c->nloose, &c->caploose, id)) < 0))
+		return rc;
+	/* grouped by pack, so the builder's header reads find each in the pack
+	 * read last; the builder itself leaves out an id it has */
+	return git_packbuilder_insert(c->pb, id, NULL);
+}
+
+/* Every object of one backend (a pack, or the loose objects) into c. */
+static int repack_list(repack_ctx *c, git_odb_backend *b)
+{
+	git_odb *odb = NULL;
+	int rc;
+
+	if ((rc = git_odb_new(&odb)) < 0) {
+		b->free(b);
+		return rc;
+	}
+	if ((rc = git_odb_add_backend(odb, b, 1)) < 0)
+		b->free(b);
+	else
+		rc = git_odb_foreach(odb, repack_take, c);
+	git_odb_free(odb);
+	return rc;
+}
+
+static int fsync_path(const char *path, int dir)
+{
+	int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return vios_error_os("cannot open %s", path);
+	rc = fsync(fd);
+	close(fd);
+	return rc < 0 ? vios_error_os("cannot fsync %s", path) : 0;
+}
+
+/* Removes the files of pack `name` in dir, its index first: a reader finds
+ * packs by their index, so it never sees an index without its pack. */
+static void remove_pack(const char *dir, const char *name)
+{
+	static const char *const ext[] = { ".idx", ".pack", ".rev", ".bitmap", ".mtimes", ".promisor" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (vios_snprintf(path, sizeof(path), "%s/%s%s", dir, name, ext[i]) >= 0)
+			(void)unlink(path);
+}
+
+/* The pack files libgit2 keeps open while a roll-up reads them (libgit2's
+ * default: no bound), restored after. */
+#define REPACK_OPEN_PACKS 128
+
+int vios_git_repack(vios_git_repack_report *out, git_repository *repo, size_t threshold)
+{
+	git_repository *r = NULL;
+	git_config *cfg = NULL;
+	git_config_backend *nodelta = NULL;
+	git_odb *check = NULL;
+	git_odb_backend *b = NULL;
+	repack_ctx c;
+	pack_file *packs = NULL;
+	size_t npacks = 0, split = 0, file_limit = 0;
+	int limited = 0;
+	char gitdir[PATH_MAX], objdir[PATH_MAX], packdir[PATH_MAX], path[PATH_MAX], path2[PATH_MAX];
+	const char *name;
+	int rc = 0, error = 0;
+
+	assert(out != NULL && repo != NULL);
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	if (vios_snprintf(gitdir, sizeof(gitdir), "%s", git_repository_path(repo)) < 0 ||
+	    vios_snprintf(objdir, sizeof(objdir), "%sobjects", gitdir) < 0 ||
+	    vios_snprintf(packdir, sizeof(packdir), "%s/pack", objdir) < 0)
+		return VIOS_ERROR;
+	/* 1. the packs as they are now: only these (and the loose objects
+	 *    listed below) are ever removed */
+	if ((error = list_packs(&packs, &npacks, packdir)) < 0)
+		return error;
+	out->packs = out->left = npacks;
+	if (npacks <= threshold || (split = geometric_split(packs, npacks)) < 2)
+		goto out;
+	/* 2. a handle of its own, whose configuration turns deltas off; the
+	 *    packs are read one after the other, so libgit2 keeps few open
+	 *    (each open one holds a mapped window: 4000 packs, 98.7 MiB peak
+	 *    with no bound, 83.3 MiB with this one, and faster) */
+	if (git_libgit2_opts(GIT_OPT_GET_MWINDOW_FILE_LIMIT, &file_limit) == 0 &&
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT, (size_t)REPACK_OPEN_PACKS) == 0)
+		limited = 1;
+	if ((rc = git_repository_open_bare(&r, gitdir)) < 0 || (rc = git_config_new(&cfg)) < 0 ||
+	    (rc = nodelta_new(&nodelta)) < 0)
+		goto done;
+	if ((rc = git_config_add_backend(cfg, nodelta, GIT_CONFIG_LEVEL_APP, NULL, 0)) < 0) {
+		nodelta->free(nodelta);
+		goto done;
+	}
+	if ((rc = git_repository_set_config(r, cfg)) < 0 || (rc = git_packbuilder_new(&c.pb, r)) < 0)
+		goto done;
+	/* 3. every object of the rolled-up packs, then the loose ones */
+	for (size_t i = 0; i < split; i++) {
+		if (vios_snprintf(path, sizeof(path), "%s/%s.idx", packdir, packs[i].name) < 0) {
+			error = VIOS_ERROR;
+			goto out;
+		}
+		if ((rc = git_odb_backend_one_pack(&b, path)) < 0 || (rc = repack_list(&c, b)) < 0)
+			goto done;
+	}
+	c.in_loose = 1;
+	if ((rc = git_odb_backend_loose(&b, objdir, -1, 0, 0, 0)) < 0 || (rc = repack_list(&c, b)) < 0)
+		goto done;
+	/* 4. the new pack and its index, written (libgit2 renames them into
+	 *    place when complete) and on disk */
+	VIOS_FAULT("git.repacking");
+	if ((rc = git_packbuilder_write(c.pb, packdir, 0, NULL, NULL)) < 0)
+		goto done;
+	name = git_packbuilder_name(c.pb);
+	if (vios_snprintf(path, sizeof(path), "%s/pack-%s.pack", packdir, name) < 0 ||
+	    vios_snprintf(path2, sizeof(path2), "%s/pack-%s.idx", packdir, name) < 0) {
+		error = VIOS_ERROR;
+		goto out;
+	}
+	if ((error = fsync_path(path, 0)) < 0 || (error = fsync_path(path2, 0)) < 0 ||
+	    (error = fsync_path(packdir, 1)) < 0)
+		goto out;
+	/* 5. it holds every object listed, or nothing is removed */
+	if ((rc = git_odb_new(&check)) < 0 || (rc = git_odb_backend_one_pack(&b, path2)) < 0)
+		goto done;
+	if ((rc = git_odb_add_backend(check, b, 1)) < 0) {
+		b->free(b);
+		goto done;
+	}
+	for (size_t i = 0; i < c.nall; i++)
+		if (!git_odb_exists(check, &c.all[i])) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_oid_tostr(hex, sizeof(hex), &c.all[i]);
+			vios_error_set(VIOS_ERR_GIT, "repacking %s: object %s is not in the new pack; nothing removed", gitdir,
+				       hex);
+			error = VIOS_ECORRUPT;
+			goto out;
+		}
+	/* 6. exactly the listed packs and loose objects go */
+	VIOS_FAULT("git.repacked");
+	for (size_t i = 0; i < split; i++)
+		if (strcmp(packs[i].name + 5, name) != 0) /* the same objects can make the same pack */
+			remove_pack(packdir, packs[i].name);
+	for (size_t i = 0; i < c.nloose; i++) {
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof(hex), &c.loose[i]);
+		if (vios_snprintf(path, sizeof(path), "%s/%.2s/%s", objdir, hex, hex + 2) >= 0)
+			(void)unlink(path);
+	}
+	out->rolled = split;
+	out->loose = c.nloose;
+	out->objects = git_packbuilder_object_count(c.pb);
+	free(packs);
+	packs = NULL;
+	error = list_packs(&packs, &out->left, packdir);
+	goto out;
+done:
+	if (vios_snprintf(path, sizeof(path), "repacking %s", gitdir) < 0)
+		path[0] = 0;
+	error = vios_git_error(rc, path[0] ? path : "repacking");
+out:
+	git_odb_free(check);
+	git_packbuilder_free(c.pb);
+	free(c.all);
+	free(c.loose);
+	git_config_free(cfg);
+	git_repository_free(r);
+	free(packs);
+	if (limited)
+		git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT, file_limit);
+	return error;
+}
+
+int vios_git_config_nodelta(git_repository *repo)
+{
+	git_config *cfg = NULL, *local = NULL;
+	int64_t v = 0;
+	int rc;
+
+	assert(repo != NULL);
+	if ((rc = git_repository_config(&cfg, repo)) == 0 &&
+	    (rc = git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL)) == 0) {
+		rc = git_config_get_int64(&v, local, "pack.deltaCacheSize");
+		if (rc == GIT_ENOTFOUND || (rc == 0 && v != 1))
+			rc = git_config_set_int64(local, "pack.deltaCacheSize", 1);
+	}
+	git_config_free(local);
+	git_config_free(cfg);
+	return vios_git_error(rc, "setting pack.deltaCacheSize in the repository's config");
 }

@@ -151,4 +151,62 @@ int vios_git_descends(int *out, git_repository *repo, const git_oid *commit, con
 /* Sets ref to oid unconditionally (for refs vios owns). */
 int vios_git_set_ref(git_repository *repo, const char *ref, const git_oid *oid, const char *log);
 
+/*
+ * Consolidates a repository's packs, as `git gc --auto` does after a push to
+ * a git server: a push over a path, file:// or a USB stick (libgit2's local
+ * transport) leaves one pack per push and nothing joins them, while libgit2
+ * looks an object up pack by pack (docs/performance.md, "bench-scale").
+ *
+ * Nothing is done while objects/pack holds at most `threshold` packs (a
+ * .pack with its .idx; a pack with a .keep file is never counted or
+ * touched, as in git). Past it, the packs are rolled up geometrically (git
+ * repack --geometric=2, by bytes): the largest packs that already form a
+ * progression (each at least twice the next smaller one, and twice what is
+ * rolled up) stay, every other pack and every loose object is written into
+ * one new pack, so a repository keeps fewer than log2(its bytes) packs and
+ * an object is rewritten O(log n) times over its life, not at every merge.
+ * No deltas are computed (vios's blobs are encrypted bundles).
+ *
+ * Safe beside writers (a push landing meanwhile): the packs and loose
+ * objects are listed first, every object they hold is copied whether
+ * reachable or not, the new pack and its index are fsynced and checked to
+ * hold each listed object, and only then are exactly the listed packs and
+ * loose objects removed; a pack or object that appeared after the listing
+ * is never touched. A failure before the removal leaves every old file in
+ * place (at worst a new pack beside them, whose objects are duplicates).
+ *
+ * Other handles on the repository (repo's too) read on: what they have
+ * open stays readable, and libgit2 looks objects/pack over again when an
+ * object is in none of the packs it knows. *out says what was found and done.
+ */
+typedef struct {
+	size_t packs;   /* packs found (with their index, no .keep) */
+	size_t rolled;  /* of which rolled up into the new pack; 0: nothing was done */
+	size_t loose;   /* loose objects rolled up with them */
+	size_t objects; /* objects in the new pack */
+	size_t left;    /* packs in objects/pack afterwards (the new one, the kept ones) */
+} vios_git_repack_report;
+
+/* The threshold vios uses (hub merge): past it, a roll-up. git gc --auto's
+ * is 50 (gc.autoPackLimit); 32 keeps the packs an object lookup may walk
+ * under about 32 + log2 of the repository's size, and costs a merge one
+ * directory listing when under it. */
+#define VIOS_GIT_REPACK_PACKS 32
+
+int vios_git_repack(vios_git_repack_report *out, git_repository *repo, size_t threshold);
+
+/*
+ * Turns off libgit2's delta search for the packs other handles build from
+ * repo: libgit2's local transport (a fetch from repo's path, file:// or a
+ * stick, as hub merge's from the hub repository) opens repo itself and
+ * builds the pack it sends with the configuration on disk, trying every
+ * object against ten others (vios's blobs are encrypted bundles: nothing to
+ * gain). Sets pack.deltaCacheSize = 1 in repo's own config file when it is
+ * not (the key libgit2 reads its big-file threshold from; see
+ * vios_git_repack). Stock git reads the same key as the size of its delta
+ * cache: it then computes a delta it found again when writing it, still
+ * correct.
+ */
+int vios_git_config_nodelta(git_repository *repo);
+
 #endif

@@ -45,8 +45,23 @@ int vios_hub_covenant_set(vios_covenant *out, vios_store *st, const char *text, 
  * applied (VIOS_EVERIFY after everything else is done). With via, refs
  * that verified to their head fast-forward into the hub repository (*taken)
  * and the stick receives the hub's registry and node refs (*given).
+ *
+ * The hub repository's packs (one per push: a push over a path or a stick
+ * never consolidates) are rolled up once past VIOS_GIT_REPACK_PACKS
+ * (vios_git_repack; a test build takes the threshold from
+ * VIOS_TEST_REPACK_PACKS) before the fetch from it (not with via) and again
+ * at the end, with those of the hub's own repository (one per fetch); the
+ * hub repository's config gets pack.deltaCacheSize 1 before the fetch
+ * (vios_git_config_nodelta: the fetch's pack is built without a delta
+ * search). The
+ * merge's result stands whatever happens there: a failure is kept for
+ * vios_hub_repack_failed, and the next merge tries again.
  */
 int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_store *st, const char *via);
+
+/* Why the last vios_hub_merge of this process could not consolidate a
+ * repository's packs (one line), or NULL when it did or had nothing to do. */
+const char *vios_hub_repack_failed(void);
 
 /* One enrolled node as the hub operator's desk shows it (vios hub nodes). */
 typedef struct {

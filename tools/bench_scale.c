@@ -55,6 +55,7 @@
  *        (default 50 schools, 40 weeks, seed 19, a temp dir removed at exit;
  *        the vios binary from VIOS)
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -239,6 +240,24 @@ static int run_vios(phase *ph, const char *log, int pass, const char *home, cons
 	if (ph)
 		ph->ok = WEXITSTATUS(status) == 0 && ph->kib > 0;
 	return WEXITSTATUS(status);
+}
+
+/* The packs in a repository's objects/pack (what vios hub merge rolls up). */
+static size_t count_packs(const char *repo)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	size_t n = 0, len;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/objects/pack", repo);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if ((len = strlen(e->d_name)) > 5 && !strcmp(e->d_name + len - 5, ".pack"))
+			n++;
+	closedir(d);
+	return n;
 }
 
 static void unlock_home(int slot, const char *home, const char *log)
@@ -629,6 +648,7 @@ int main(int argc, char **argv)
 	counts cnt;
 	json_t *hub_rows[NTABLES], *all_rows[NTABLES];
 	phase merge, verify, flows, replay, mandate;
+	size_t packs_before = 0, packs_after = 0;
 	double t_gen, t_merge_base, t_replay_base, t_verify_base;
 	long n_merge_base, n_replay_base, n_verify_base;
 
@@ -746,7 +766,9 @@ int main(int argc, char **argv)
 
 		progress("hub merge");
 		unlock_home(0, w.hub.home, log);
+		packs_before = count_packs(hubrepo);
 		run_vios(&merge, log, 0, w.hub.home, a_merge);
+		packs_after = count_packs(hubrepo);
 		lock_home(0, log);
 		progress("audit verify (the auditor locked)");
 		run_vios(&verify, log, 0, aud.home, a_verify);
@@ -794,6 +816,8 @@ int main(int argc, char **argv)
 		row("audit replay", &replay, t_replay_base, b3, TARGET_REPLAY_S);
 		row("verify+mandate", &mandate, t_verify_base, b2, 0);
 	}
+	printf("hub repository: %zu packs before the merge, %zu after (vios_git_repack past %d)\n", packs_before,
+	       packs_after, VIOS_GIT_REPACK_PACKS);
 	printf("phase logs: %s%s\n", log, made_dir[0] ? " (removed at exit; give --dir to keep them)" : "");
 
 	for (size_t t = 0; t < NTABLES; t++) {

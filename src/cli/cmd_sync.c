@@ -126,6 +126,8 @@ int cli_hub_merge(vios_cli *cli, const char *via)
 	error = vios_hub_merge(&rep, &taken, &given, cli->store, via);
 	if (error < 0 && error != VIOS_EVERIFY)
 		return error;
+	if (vios_hub_repack_failed())
+		fprintf(stderr, "vios: warning: %s (the merge stands; the next merge tries again)\n", vios_hub_repack_failed());
 	if (cli->json) {
 		int jerr = cli_json_out(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "nodes", (json_int_t)rep.nodes,
 						  "bundles", (json_int_t)rep.bundles, "applied", (json_int_t)rep.applied,
