@@ -1116,8 +1116,9 @@ static int pack_name_ok(const char *s, size_t len)
 
 /*
  * Every pack of dir with its index and no .keep, sorted by size (smallest
- * first): a .pack whose .idx is missing is being written (libgit2's indexer
- * renames the .pack into place before the .idx), and is left alone.
+ * first): a .pack without its .idx, or an .idx without its .pack, is being
+ * written (libgit2 1.5's indexer commits the .idx, then renames the .pack
+ * into place), and is left alone.
  */
 static int list_packs(pack_file **out, size_t *n, const char *dir)
 {
@@ -1205,6 +1206,8 @@ typedef struct {
 	git_oid *all, *loose;
 	size_t nall, capall, nloose, caploose;
 	int in_loose;
+	git_oid failed; /* the object the builder could not take, for the message */
+	int has_failed;
 } repack_ctx;
 
 static int push_oid(git_oid **v, size_t *n, size_t *cap, const git_oid *id)
@@ -1231,7 +1234,11 @@ static int repack_take(const git_oid *id, void *payload)
 		return rc;
 	/* grouped by pack, so the builder's header reads find each in the pack
 	 * read last; the builder itself leaves out an id it has */
-	return git_packbuilder_insert(c->pb, id, NULL);
+	if ((rc = git_packbuilder_insert(c->pb, id, NULL)) < 0) {
+		git_oid_cpy(&c->failed, id);
+		c->has_failed = 1;
+	}
+	return rc;
 }
 
 /* Every object of one backend (a pack, or the loose objects) into c. */
@@ -1382,10 +1389,20 @@ int vios_git_repack(vios_git_repack_report *out, git_repository *repo, size_t th
 	out->objects = git_packbuilder_object_count(c.pb);
 	free(packs);
 	packs = NULL;
-	error = list_packs(&packs, &out->left, packdir);
+	/* the roll-up is done: a failure to count what is left is no failure of it */
+	if (list_packs(&packs, &out->left, packdir) < 0) {
+		vios_error_clear();
+		out->left = 0;
+	}
+	error = 0;
 	goto out;
 done:
-	if (vios_snprintf(path, sizeof(path), "repacking %s", gitdir) < 0)
+	if (c.has_failed) {
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof(hex), &c.failed);
+		if (vios_snprintf(path, sizeof(path), "repacking %s (object %s)", gitdir, hex) < 0)
+			path[0] = 0;
+	} else if (vios_snprintf(path, sizeof(path), "repacking %s", gitdir) < 0)
 		path[0] = 0;
 	error = vios_git_error(rc, path[0] ? path : "repacking");
 out:

@@ -444,6 +444,9 @@ static void page_merge(vios_web_req *r, const char *rest)
 			 rep.nodes, rep.bundles, rep.applied, rep.ops, rep.alarms);
 		if (error == VIOS_EVERIFY)
 			snprintf(last_merge.error, sizeof(last_merge.error), "%s", vios_error_last());
+		else if (vios_hub_repack_failed()) /* as cli_hub_merge warns */
+			snprintf(last_merge.error, sizeof(last_merge.error),
+				 _("warning: %s (the merge stands; the next merge tries again)"), vios_hub_repack_failed());
 		web_redirect(r, "/merge");
 		return;
 	}

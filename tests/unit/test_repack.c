@@ -63,10 +63,13 @@ static int teardown(void **state)
 }
 
 /* n commits on b, each pushed to a on its own: n packs in a. */
-static void push_commits(git_repository *b, const char *a, int from, int n)
+/* n commits from `from` on, each pushed from b to a: 0, or the first error
+ * (no cmocka assert: a forked child calls it too) */
+static int push_some(git_repository *b, const char *a, int from, int n)
 {
 	static const char *const spec[] = { REF ":" REF };
 	char path[64], data[256];
+	int error;
 
 	for (int i = from; i < from + n; i++) {
 		vios_git_file f = { path, data, 0 };
@@ -76,9 +79,16 @@ static void push_commits(git_repository *b, const char *a, int from, int n)
 		for (size_t k = 0; k < sizeof(data); k++)
 			data[k] = (char)((i * 131 + (int)k * 7919) % 251);
 		f.len = sizeof(data);
-		FX_OK(vios_git_commit_files(&id, b, REF, &f, 1, "bundle", NAME, EMAIL));
-		FX_OK(vios_git_push(b, a, spec, 1));
+		if ((error = vios_git_commit_files(&id, b, REF, &f, 1, "bundle", NAME, EMAIL)) < 0 ||
+		    (error = vios_git_push(b, a, spec, 1)) < 0)
+			return error;
 	}
+	return 0;
+}
+
+static void push_commits(git_repository *b, const char *a, int from, int n)
+{
+	FX_OK(push_some(b, a, from, n));
 }
 
 /* The .pack files of dir, by name, newline-separated, into buf. */
@@ -292,9 +302,8 @@ static void test_repack__pushes_landing_meanwhile_lose_nothing(void **state)
 	if ((pid = fork()) == 0) {
 		/* the school: 60 more pushes, each its own pack */
 		git_repository *c = NULL;
-		if (vios_git_open(&c, sb->b, 0) < 0)
+		if (vios_git_open(&c, sb->b, 0) < 0 || push_some(c, sb->a, 3, 60) < 0)
 			_exit(2);
-		push_commits(c, sb->a, 3, 60);
 		git_repository_free(c);
 		_exit(0);
 	}
