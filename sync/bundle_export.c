@@ -609,8 +609,7 @@ static int seal_groups(vios_export_report *out, vios_store *st, const group *gro
 			/* never split one row's ops: a reader classifies a row (and checks
 			 * the header's categories) by the columns it holds */
 			while (from + len < groups[g].n && len < 2 * EXPORT_CHUNK &&
-			       !strcmp(ops[part.idx[len - 1]].op.pk, ops[part.idx[len]].op.pk) &&
-			       !strcmp(ops[part.idx[len - 1]].op.tbl, ops[part.idx[len]].op.tbl))
+			       same_row(&ops[part.idx[len - 1]].op, &ops[part.idx[len]].op))
 				len++;
 			part.n = len;
 			part.cats = 0;
@@ -729,8 +728,7 @@ static int plan_row(fwd_plan *p, size_t *added, vios_store *st, const char *tbl,
 		/* a cell planned already (the pupil of two cases whose roles grew)
 		 * goes once, to both cases' roles: a payload holds a cell once */
 		for (size_t k = 0; k < p->n && f == NULL; k++)
-			if (!strcmp(p->v[k].op.pk, ops[i].pk) && !strcmp(p->v[k].op.tbl, ops[i].tbl) &&
-			    !strcmp(p->v[k].op.col, ops[i].col))
+			if (same_row(&p->v[k].op, &ops[i]) && !strcmp(p->v[k].op.col, ops[i].col))
 				f = &p->v[k];
 		if (f) {
 			f->roles |= roles;

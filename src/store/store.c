@@ -138,9 +138,11 @@ static int private_mode(const char *path)
 
 #define THEME_VERSION_KEY "theme_data_version"
 
-/* Tables every write of which is an input of the theme data; signal is
- * watched apart (its inserts and deletes here, four columns by trigger). */
-static const char *const theme_tables[] = { "meeting", "case_file", "agreement", "school_figure", "signal_count" };
+/* The tables the theme data derives from: every write of them counts, but
+ * a signal's update only when it names one of four columns (the trigger
+ * below, not the update hook). */
+static const char *const theme_tables[] = { "signal", "meeting", "case_file", "agreement", "school_figure",
+					    "signal_count" };
 
 static void theme_watch_row(void *ctx, int op, const char *db, const char *tbl, sqlite3_int64 rowid)
 {
@@ -149,13 +151,10 @@ static void theme_watch_row(void *ctx, int op, const char *db, const char *tbl, 
 	(void)rowid;
 	if (st->theme_dirty || strcmp(db, "main") != 0)
 		return;
-	if (!strcmp(tbl, "signal")) {
-		st->theme_dirty = op != SQLITE_UPDATE; /* an update: the trigger below, by column */
-		return;
-	}
 	for (size_t i = 0; i < sizeof(theme_tables) / sizeof(theme_tables[0]); i++)
 		if (!strcmp(tbl, theme_tables[i])) {
-			st->theme_dirty = 1;
+			/* a signal's update: the trigger, by column */
+			st->theme_dirty = op != SQLITE_UPDATE || strcmp(tbl, "signal") != 0;
 			return;
 		}
 }
@@ -219,8 +218,8 @@ static int theme_watch(vios_store *st, int migrated)
 		return error;
 	/* a DELETE without WHERE empties a table without the update hook (the
 	 * truncate optimisation); a delete trigger turns that off, and marks */
-	for (size_t i = 0; i <= sizeof(theme_tables) / sizeof(theme_tables[0]); i++) {
-		const char *t = i < sizeof(theme_tables) / sizeof(theme_tables[0]) ? theme_tables[i] : "signal";
+	for (size_t i = 0; i < sizeof(theme_tables) / sizeof(theme_tables[0]); i++) {
+		const char *t = theme_tables[i];
 		char sql[160];
 		if ((error = vios_snprintf(sql, sizeof(sql),
 					   "CREATE TEMP TRIGGER vios_theme_watch_%s AFTER DELETE ON main.%s"

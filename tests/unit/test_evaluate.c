@@ -646,9 +646,7 @@ static void test_evaluate_refresh__the_theme_data_version_counts_every_writer(vo
 	assert_int_equal(sqlite3_exec(st->db, "DELETE FROM meeting", NULL, NULL, NULL), SQLITE_OK);
 	vios_store_tx_rollback(st);
 	assert_int_equal(theme_version(st), v0 + 5);
-	FX_OK(vios_store_tx_begin_uncaptured(st));
-	assert_int_equal(sqlite3_exec(st->db, "DELETE FROM agreement", NULL, NULL, NULL), SQLITE_OK);
-	FX_OK(vios_store_tx_commit(st));
+	assert_int_equal(fx_sql_merged(st, "DELETE FROM agreement"), SQLITE_OK);
 	assert_int_equal(theme_version(st), v0 + 6);
 	/* a note, raw: no input, so not refused */
 	snprintf(q, sizeof(q), "UPDATE signal SET note = 'twice' WHERE id = '%s'", x->s[3]);

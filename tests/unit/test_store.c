@@ -151,9 +151,7 @@ static void test_store__no_plaintext_after_use_and_vacuum(void **state)
 	assert_false(found_under(sb->home, sb->canary));
 	/* through the store's commit: a raw one would be refused (the theme
 	 * data's version counts a signal deleted, store.h) */
-	assert_int_equal(vios_store_tx_begin_uncaptured(st), 0);
-	assert_int_equal(sqlite3_exec(st->db, "DELETE FROM signal", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(vios_store_tx_commit(st), 0);
+	assert_int_equal(fx_sql_merged(st, "DELETE FROM signal"), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(st->db, "VACUUM", NULL, NULL, NULL), SQLITE_OK);
 	assert_false(found_under(sb->home, sb->canary));
 	assert_int_equal(vios_store_check(st), 0);
