@@ -73,7 +73,8 @@ int vios_bundle_seal_payload(vios_store *st, const uint8_t *gz, size_t len, long
 int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, long long ops, unsigned categories,
 				uint32_t roles, const char *const *recipients, size_t nrecipients);
 
-/* Commits bundles sealed but not yet in the outbox repository (after a crash). */
+/* Commits bundles sealed but not yet in the outbox repository (after an
+ * export, or after a crash), one commit each, and marks them committed. */
 int vios_bundle_flush(vios_store *st, git_repository *repo);
 
 typedef enum {

@@ -65,150 +65,10 @@ typedef struct {
 	uint8_t (*pks)[32];
 } rcpt_set;
 
-/*
- * The nodes that own a row: the node that made it and the school whose
- * record it belongs to (a case's school for its agreements and meetings, a
- * pupil's school for its signals, a meeting's for agreements on it). They
- * receive every change of it, whoever makes the change. One statement per
- * table, stepped once per row of an export in the order of its ids: a row
- * (origin, and the origin of each record it belongs to, NULL when none).
- * (A JSON array of the ids bound once, as before, cost more than the
- * lookups themselves: 8% of a first export at 100,000 records.)
- */
-static const struct {
-	const char *tbl, *sql;
-} owner_sql[] = {
-	{ "pupil", "SELECT origin FROM pupil WHERE id = ?1" },
-	{ "signal", "SELECT s.origin, p.origin FROM signal s LEFT JOIN pupil p ON p.id = s.pupil_id WHERE s.id = ?1" },
-	{ "trend", "SELECT origin FROM trend WHERE id = ?1" },
-	{ "meeting", "SELECT m.origin, c.origin FROM meeting m LEFT JOIN case_file c ON c.id = m.case_id WHERE m.id = ?1" },
-	{ "case_file", "SELECT origin FROM case_file WHERE id = ?1" },
-	{ "agreement", "SELECT a.origin, c.origin, m.origin FROM agreement a LEFT JOIN case_file c ON c.id = a.case_id"
-		       " LEFT JOIN meeting m ON m.id = a.meeting_id WHERE a.id = ?1" },
-};
-
-/* A row's owners (at most one per origin column above). */
-#define ROW_OWNERS_MAX 4
-typedef struct {
-	const char *tbl, *pk; /* the op's strings */
-	char origin[ROW_OWNERS_MAX][37];
-	size_t n;
-} row_owner;
-
 /* 1 when a and b change the same row (the ops of one change share its strings). */
 static int same_row(const vios_crdt_op *a, const vios_crdt_op *b)
 {
 	return (a->pk == b->pk && a->tbl == b->tbl) || (!strcmp(a->pk, b->pk) && !strcmp(a->tbl, b->tbl));
-}
-
-static int owner_cmp(const void *x, const void *y)
-{
-	const row_owner *a = x, *b = y;
-	int c = strcmp(a->tbl, b->tbl);
-
-	return c ? c : strcmp(a->pk, b->pk);
-}
-
-static row_owner *owner_find(row_owner *v, size_t n, const char *tbl, const char *pk)
-{
-	row_owner key;
-
-	key.tbl = tbl;
-	key.pk = pk;
-	return n ? bsearch(&key, v, n, sizeof(*v), owner_cmp) : NULL;
-}
-
-static int owns(const row_owner *owners, const char *id)
-{
-	assert(owners != NULL && id != NULL);
-	for (size_t i = 0; i < owners->n; i++)
-		if (!strcmp(owners->origin[i], id))
-			return 1;
-	return 0;
-}
-
-/* The owners of every row ops[0..n) touch: *out malloc'd, sorted by (table, id), *nout entries. */
-static int rows_owners(row_owner **out, size_t *nout, vios_store *st, const vios_crdt_pending_op *ops, size_t n)
-{
-	row_owner *v = NULL;
-	size_t k = 0;
-	int error = 0;
-
-	assert(out != NULL && nout != NULL && st != NULL && (ops != NULL || n == 0));
-	*out = NULL;
-	*nout = 0;
-	if (n == 0)
-		return 0;
-	/* one entry per run of ops on one row (a change's ops come together) */
-	for (size_t i = 0; i < n; i++)
-		k += i == 0 || !same_row(&ops[i].op, &ops[i - 1].op);
-	if ((v = calloc(k, sizeof(*v))) == NULL)
-		return vios_error_nomem();
-	k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && same_row(&ops[i].op, &ops[i - 1].op))
-			continue;
-		v[k].tbl = ops[i].op.tbl;
-		v[k].pk = ops[i].op.pk;
-		k++;
-	}
-	qsort(v, k, sizeof(*v), owner_cmp);
-	{
-		size_t u = 0;
-		for (size_t i = 0; i < k; i++)
-			if (u == 0 || owner_cmp(&v[u - 1], &v[i]) != 0)
-				v[u++] = v[i];
-		k = u;
-	}
-	for (size_t q = 0; q < sizeof(owner_sql) / sizeof(owner_sql[0]) && error == 0; q++) {
-		sqlite3_stmt *pStmt = NULL;
-		int rc = SQLITE_OK;
-		for (size_t i = 0; i < k && rc == SQLITE_OK; i++) {
-			row_owner *r = &v[i];
-			if (strcmp(r->tbl, owner_sql[q].tbl) != 0)
-				continue;
-			if (pStmt == NULL && (rc = sqlite3_prepare_v2(st->db, owner_sql[q].sql, -1, &pStmt, NULL)) != SQLITE_OK)
-				break;
-			sqlite3_reset(pStmt);
-			sqlite3_bind_text(pStmt, 1, r->pk, -1, SQLITE_STATIC);
-			if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-				for (int c = 0; c < sqlite3_column_count(pStmt); c++) {
-					const char *origin = (const char *)sqlite3_column_text(pStmt, c);
-					/* each owner once (a signal's maker is often its pupil's school) */
-					if (origin == NULL || strlen(origin) >= sizeof(r->origin[0]) || owns(r, origin))
-						continue;
-					assert(r->n < ROW_OWNERS_MAX); /* one per origin column at most */
-					if (r->n < ROW_OWNERS_MAX)
-						strcpy(r->origin[r->n++], origin);
-				}
-			}
-			if (rc == SQLITE_ROW || rc == SQLITE_DONE) /* DONE: the row is gone (deleted) */
-				rc = SQLITE_OK;
-		}
-		if (rc != SQLITE_OK)
-			error = vios_store_error(st->db, rc, "looking up the owners of the rows to seal");
-		sqlite3_finalize(pStmt);
-	}
-	if (error < 0) {
-		free(v);
-		return error;
-	}
-	*out = v;
-	*nout = k;
-	return 0;
-}
-
-/* 1 when a and b (either may be NULL: nobody) name the same owners. */
-static int same_owners(const row_owner *a, const row_owner *b)
-{
-	size_t na = a ? a->n : 0, nb = b ? b->n : 0;
-
-	if (na != nb)
-		return 0;
-	for (size_t i = 0; i < na; i++)
-		if (!owns(b, a->origin[i]))
-			return 0;
-	return 1;
 }
 
 /*
@@ -216,7 +76,7 @@ static int same_owners(const row_owner *a, const row_owner *b)
  * node approved, among the nodes it approved: sorted node ids.
  */
 static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnodes, const vios_covenant *cov,
-			  const vios_node *self, vios_crdt_category cat, uint32_t roles, const row_owner *owners,
+			  const vios_node *self, vios_crdt_category cat, uint32_t roles, const vios_crdt_owners *owners,
 			  const vios_crdt_op *op)
 {
 	const vios_covenant_field *field = op ? vios_recipient_op_field(cov, op) : NULL;
@@ -238,7 +98,7 @@ static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnod
 		int take;
 		if (nodes[i].revoked_at[0])
 			continue;
-		if (!strcmp(id, self->node_id) || (owners && owns(owners, id)))
+		if (!strcmp(id, self->node_id) || vios_crdt_owns(owners, id))
 			take = 1; /* the sender, and the nodes that own the record */
 		else {
 			q.kind = nodes[i].kind;
@@ -425,10 +285,18 @@ done:
 	return error;
 }
 
+/*
+ * Commits every sealed bundle not committed yet, in seq order, one commit
+ * each, then marks them committed together (one transaction, so one sync
+ * of the store for all). A crash before the mark leaves them committed in
+ * git but not marked: the next flush finds each one at the head (the same
+ * bytes) and marks it then.
+ */
 int vios_bundle_flush(vios_store *st, git_repository *repo)
 {
 	char ref[VIOS_LAYOUT_REF_MAX], email[80];
-	int error = 0;
+	long long first = 0, last = 0; /* the bundles at the head now, to mark */
+	int error = 0, made = 0;
 
 	assert(st != NULL && st->node != NULL && repo != NULL);
 	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, st->node->node_id);
@@ -442,7 +310,7 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 		git_oid head, commit;
 		int have = 0;
 
-		if ((error = vios_ledger_outbox_next_uncommitted(&e, st)) < 0) {
+		if ((error = vios_ledger_outbox_next_uncommitted(&e, st, last)) < 0) {
 			if (error == VIOS_ENOTFOUND)
 				error = 0;
 			goto next;
@@ -454,8 +322,9 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 		agelen = e.agelen;
 		vios_layout_bundle_path(path, seq, 0);
 		vios_layout_bundle_path(sigpath, seq, 1);
-		/* After a crash the commit may be there already. */
-		if (vios_git_ref_oid(&head, repo, ref) == 0) {
+		/* After a crash the commit may be there already (never after a
+		 * commit this flush made: seqs only grow). */
+		if (!made && vios_git_ref_oid(&head, repo, ref) == 0) {
 			uint8_t *there = NULL;
 			size_t tlen;
 			if (vios_git_read_blob(&there, &tlen, repo, &head, path, VIOS_BUNDLE_MAX_AGE) == 0) {
@@ -476,16 +345,26 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 			vios_chain_message(msg, sizeof(msg), seq);
 			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, msg, st->node->node_id, email)) < 0)
 				goto next;
+			made = 1;
 		}
 		VIOS_FAULT("export.committed");
 mark:
-		error = vios_ledger_outbox_mark_committed(st, seq);
+		if (first == 0)
+			first = seq;
+		last = seq;
 next:
 		if (have)
 			vios_ledger_outbox_entry_dispose(&e);
 		if (error < 0 || !have)
-			return error;
+			break;
 	}
+	/* what is at the head is marked even when a later bundle failed */
+	if (first > 0) {
+		int marked = vios_ledger_outbox_mark_committed_range(st, first, last);
+		if (error == 0)
+			error = marked;
+	}
+	return error;
 }
 
 /* ---- grouping and sealing ------------------------------------------------ */
@@ -510,8 +389,7 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		     const vios_reg_node *nodes, size_t nnodes, const vios_covenant *cov, int with_owners)
 {
 	group *groups = NULL;
-	row_owner *owners = NULL;
-	size_t ngroups = 0, nowners = 0;
+	size_t ngroups = 0;
 	int error = 0;
 
 	assert(out != NULL && nout != NULL && st != NULL && (ops != NULL || n == 0) && cov != NULL);
@@ -521,16 +399,11 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		return 0;
 	if ((groups = calloc(n, sizeof(*groups))) == NULL)
 		return vios_error_nomem();
-	if (with_owners && (error = rows_owners(&owners, &nowners, st, ops, n)) < 0) {
-		free(groups);
-		return error;
-	}
-	const row_owner *own = NULL, *last_own = NULL;
+	const vios_crdt_owners *own = NULL, *last_own = NULL;
 	for (size_t i = 0, g = 0, last = 0; i < n; i++) {
 		int row_as_before = i > 0 && same_row(&ops[i].op, &ops[i - 1].op);
 		rcpt_set s;
-		if (with_owners && !row_as_before)
-			own = owner_find(owners, nowners, ops[i].op.tbl, ops[i].op.pk);
+		own = with_owners ? ops[i].owners : NULL;
 		/* ops of one row come together: they share its recipients */
 		if (row_as_before && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
 		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[i - 1].op))
@@ -539,7 +412,7 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 		 * inputs as the last op's that was decided (recipients_for) */
 		if (i > 0 && ops[i].category == ops[last].category && ops[i].roles == ops[last].roles &&
 		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[last].op) &&
-		    same_owners(own, last_own))
+		    vios_crdt_owners_same(own, last_own))
 			goto add;
 		last = i;
 		last_own = own;
@@ -576,7 +449,6 @@ add:
 		groups[g].cats |= op_cats(cov, &ops[i]);
 	}
 done:
-	free(owners);
 	if (error < 0) {
 		groups_free(groups, ngroups);
 		return error;

@@ -87,28 +87,34 @@ static const char *const n_agreement[] = { "origin", "case_id", "meeting_id", "o
 
 #define N(a) ((int)(sizeof(a) / sizeof(a[0])))
 
+/* A row's owner through a reference column: the origin of the record it names. */
+#define ORIGIN_OF(tbl, col) "(SELECT o.origin FROM " tbl " o WHERE o.id = r." col ")"
+
 /* Digest order. Never reorder: the digest of every store depends on it. */
 const crdt_table crdt_tables[CRDT_NTABLES] = {
 	{ "pupil", c_pupil, N(c_pupil), "0",
-	  "(SELECT group_concat(c.roles) FROM case_file c WHERE c.pupil_id = r.id)", n_pupil },
+	  "(SELECT group_concat(c.roles) FROM case_file c WHERE c.pupil_id = r.id)", n_pupil, { "r.origin" } },
 	{ "signal", c_signal, N(c_signal),
-	  "r.pupil_id IS NULL AND (EXISTS (SELECT 1 FROM crdt_cell k WHERE k.tbl = 'signal'"
-	  " AND k.pk = r.id AND k.col = 'pupil_id') OR EXISTS (SELECT 1 FROM crdt_row k"
-	  " WHERE k.tbl = 'signal' AND k.pk = r.id AND (k.cols >> " SIGNAL_PUPIL_COL ") & 1))",
-	  "(SELECT group_concat(c.roles) FROM case_file c WHERE c.pupil_id = r.pupil_id)", n_signal },
-	{ "trend", c_trend, N(c_trend), "1", "NULL", n_trend },
+	  "r.pupil_id IS NULL AND (EXISTS (SELECT 1 FROM crdt_row k WHERE k.tbl = 'signal'"
+	  " AND k.pk = r.id AND (k.cols >> " SIGNAL_PUPIL_COL ") & 1) OR EXISTS (SELECT 1"
+	  " FROM crdt_cell k WHERE k.tbl = 'signal' AND k.pk = r.id AND k.col = 'pupil_id'))",
+	  "(SELECT group_concat(c.roles) FROM case_file c WHERE c.pupil_id = r.pupil_id)", n_signal,
+	  { "r.origin", ORIGIN_OF("pupil", "pupil_id") } },
+	{ "trend", c_trend, N(c_trend), "1", "NULL", n_trend, { "r.origin" } },
 	{ "meeting", c_meeting, N(c_meeting), "r.kind IN " THEMATIC,
-	  "CASE WHEN r.case_id IS NOT NULL THEN " CASE_ROLES("r.case_id") " ELSE r.roles END", n_meeting },
-	{ "case_file", c_case, N(c_case), "0", "r.roles", n_case },
+	  "CASE WHEN r.case_id IS NOT NULL THEN " CASE_ROLES("r.case_id") " ELSE r.roles END", n_meeting,
+	  { "r.origin", ORIGIN_OF("case_file", "case_id") } },
+	{ "case_file", c_case, N(c_case), "0", "r.roles", n_case, { "r.origin" } },
 	{ "agreement", c_agreement, N(c_agreement),
 	  "r.case_id IS NULL AND r.meeting_id IS NOT NULL AND EXISTS (SELECT 1 FROM meeting m"
 	  " WHERE m.id = r.meeting_id AND m.kind IN " THEMATIC ")",
 	  "coalesce(r.owner_role, '') || ',' || coalesce(CASE WHEN r.case_id IS NOT NULL THEN "
 	  CASE_ROLES("r.case_id") " ELSE (SELECT CASE WHEN m.case_id IS NOT NULL THEN "
 	  CASE_ROLES("m.case_id") " ELSE m.roles END FROM meeting m WHERE m.id = r.meeting_id) END, '')",
-	  n_agreement },
-	{ "signal_count", c_count, N(c_count), "1", "NULL", n_count },
-	{ "school_figure", c_figure, N(c_figure), "1", "NULL", n_figure },
+	  n_agreement, { "r.origin", ORIGIN_OF("case_file", "case_id"), ORIGIN_OF("meeting", "meeting_id") } },
+	/* a school's own figures: nobody owns them beyond the school */
+	{ "signal_count", c_count, N(c_count), "1", "NULL", n_count, { NULL } },
+	{ "school_figure", c_figure, N(c_figure), "1", "NULL", n_figure, { NULL } },
 };
 
 static const char *const table_names[] = { "pupil", "signal", "trend", "meeting", "case_file",
@@ -466,8 +472,11 @@ int vios_crdt_op_validate(const vios_crdt_op *op)
 /* ---- statement cache ---------------------------------------------------- */
 
 static const char *const q_sql[Q_COUNT] = {
-	[Q_CELLS_GET] = "SELECT col, hlc, node FROM crdt_cell WHERE tbl = ?1 AND pk = ?2",
-	[Q_ROW_GET] = "SELECT hlc, node, cols FROM crdt_row WHERE tbl = ?1 AND pk = ?2",
+	/* a row's merge state in one statement: its tombstone (0), its plain
+	 * cells (1) and its ordinary cells (2, one row each) */
+	[Q_ROW_STATE] = "SELECT 0, hlc, node, NULL FROM crdt_tombstone WHERE tbl = ?1 AND pk = ?2"
+			" UNION ALL SELECT 1, hlc, node, cols FROM crdt_row WHERE tbl = ?1 AND pk = ?2"
+			" UNION ALL SELECT 2, hlc, node, col FROM crdt_cell WHERE tbl = ?1 AND pk = ?2",
 	[Q_ROW_PUT] = "INSERT OR REPLACE INTO crdt_row(tbl, pk, hlc, node, cols) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_PURGE_ROW] = "DELETE FROM crdt_row WHERE tbl = ?1 AND pk = ?2",
 	[Q_CELL_SET] = "INSERT INTO crdt_cell(tbl, pk, col, hlc, node) VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -491,7 +500,6 @@ static const char *const q_sql[Q_COUNT] = {
 			  " WHERE tbl = ?1 AND pk = ?2 AND col = ?3 AND superseded = 0 AND NOT (hlc = ?4 AND node = ?5)"
 			  " ON CONFLICT(tbl, pk, col, hlc, node) DO UPDATE SET value = excluded.value,"
 			  " win_hlc = excluded.win_hlc, win_node = excluded.win_node",
-	[Q_TOMB_GET] = "SELECT hlc, node FROM crdt_tombstone WHERE tbl = ?1 AND pk = ?2",
 	[Q_TOMB_RAISE] = "UPDATE crdt_tombstone SET hlc = ?3, node = ?4 WHERE tbl = ?1 AND pk = ?2",
 	[Q_TOMB_ADD] = "INSERT INTO crdt_tombstone(tbl, pk, hlc, node, category, roles) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_TOMB_LIFT] = "DELETE FROM crdt_tombstone WHERE tbl = ?1 AND pk = ?2 AND hlc = 0 AND node = '" CRDT_MARK_RETENTION "'",

@@ -203,12 +203,31 @@ int vios_crdt_row_category(vios_crdt_category *cat, uint32_t *roles, vios_store 
 
 /* ---- pending ops (for the exporter) -------------------------------------- */
 
+/*
+ * The nodes that own a row: the node that made it and the node that made
+ * each record it belongs to (a case's maker for its agreements and
+ * meetings, a pupil's for its signals, a meeting's for agreements on it),
+ * each once. They receive every change of the row, whoever makes it.
+ */
+#define VIOS_CRDT_OWNERS_MAX 3
+typedef struct {
+	unsigned char n;
+	char id[][37];
+} vios_crdt_owners;
+
+/* 1 when node is among o's owners (o may be NULL: nobody). */
+int vios_crdt_owns(const vios_crdt_owners *o, const char *node);
+/* 1 when a and b (either may be NULL: nobody) name the same owners. */
+int vios_crdt_owners_same(const vios_crdt_owners *a, const vios_crdt_owners *b);
+
 typedef struct {
 	int64_t seq;                 /* its change: the ops one transaction made to one row
 					share it; changes strictly increase */
 	vios_crdt_op op;
 	vios_crdt_category category; /* with VIOS_PENDING_CLASSIFY, else NONE */
 	uint32_t roles;              /* with VIOS_PENDING_CLASSIFY: case rows' roles */
+	const vios_crdt_owners *owners; /* with VIOS_PENDING_CLASSIFY: its row's owners, shared by
+					   the change's ops (NULL: nobody, as for a deleted row) */
 	int borrowed;                /* op.node, tbl, pk and col are not the op's own but the
 					listing's (block, or static): vios_crdt_pending_free knows */
 	void *block;                 /* memory of the listing, on one of its ops; NULL elsewhere */
@@ -221,7 +240,8 @@ typedef struct {
  * of at most max changes (0 = all; a change's ops come whole), into a
  * malloc'd array (*out NULL when none). With
  * VIOS_PENDING_CLASSIFY each carries its row's category and roles as
- * vios_crdt_row_category gives them now. Free with vios_crdt_pending_free.
+ * vios_crdt_row_category gives them now, and its row's owners, read with
+ * them. Free with vios_crdt_pending_free.
  */
 int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st,
 		      int64_t after_seq, size_t max, unsigned flags);

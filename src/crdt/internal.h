@@ -24,6 +24,9 @@ typedef struct {
  * row is in the theme category; roles_sql gives the comma-separated roles
  * taking part in a case row (NULL for none). Both are used by the digest,
  * row categories and tombstone snapshots alike, so they cannot disagree.
+ * owners_sql: the row's owners (vios_crdt_owners), one expression each
+ * over the same `r`, NULL-terminated; none for a table whose rows nobody
+ * owns beyond their sender.
  */
 typedef struct {
 	const char *name;
@@ -32,6 +35,7 @@ typedef struct {
 	const char *theme_sql;
 	const char *roles_sql;
 	const char *const *names; /* cols[1..] names, NULL-terminated */
+	const char *owners_sql[VIOS_CRDT_OWNERS_MAX + 1];
 } crdt_table;
 
 extern const crdt_table crdt_tables[CRDT_NTABLES];
@@ -60,8 +64,7 @@ int crdt_op_check(const vios_crdt_op *op, char *why, size_t len);
 /* ---- prepared statements, reused within one capture or apply ---- */
 
 enum {
-	Q_CELLS_GET,
-	Q_ROW_GET,
+	Q_ROW_STATE,
 	Q_ROW_PUT,
 	Q_PURGE_ROW,
 	Q_CELL_SET,
@@ -72,7 +75,6 @@ enum {
 	Q_HIST_SETVAL,
 	Q_CONF_DROP,
 	Q_CONF_UPSERT,
-	Q_TOMB_GET,
 	Q_TOMB_RAISE,
 	Q_TOMB_ADD,
 	Q_TOMB_LIFT,

@@ -186,39 +186,33 @@ static int row_load(crdt_ctx *cx, int t, const char *pk)
 		return VIOS_ECORRUPT;
 	}
 	memset(r, 0, sizeof(*r));
-	if ((pStmt = crdt_q(cx, Q_TOMB_GET)) == NULL)
-		return VIOS_ERROR;
-	bind_cell(pStmt, tbl, pk, NULL);
-	if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-		r->tomb = 1;
-		r->tomb_hlc = (uint64_t)sqlite3_column_int64(pStmt, 0);
-		snprintf(r->tomb_node, sizeof(r->tomb_node), "%s", (const char *)sqlite3_column_text(pStmt, 1) ?: "");
-	}
-	sqlite3_reset(pStmt);
-	if ((error = vios_store_error(cx->st->db, rc, "reading a tombstone")) < 0)
-		return error;
-	if ((pStmt = crdt_q(cx, Q_ROW_GET)) == NULL)
-		return VIOS_ERROR;
-	bind_cell(pStmt, tbl, pk, NULL);
-	if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-		r->held = 1;
-		r->hlc = (uint64_t)sqlite3_column_int64(pStmt, 0);
-		snprintf(r->node, sizeof(r->node), "%s", (const char *)sqlite3_column_text(pStmt, 1) ?: "");
-		r->plain = (uint64_t)sqlite3_column_int64(pStmt, 2);
-	}
-	sqlite3_reset(pStmt);
-	if ((error = vios_store_error(cx->st->db, rc, "reading a row's clocks")) < 0)
-		return error;
-	if ((pStmt = crdt_q(cx, Q_CELLS_GET)) == NULL)
+	if ((pStmt = crdt_q(cx, Q_ROW_STATE)) == NULL)
 		return VIOS_ERROR;
 	bind_cell(pStmt, tbl, pk, NULL);
 	while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-		int c = crdt_col_index(&crdt_tables[t], (const char *)sqlite3_column_text(pStmt, 0));
-		if (c < 1)
-			continue; /* a column the schema lost */
-		r->general |= 1ull << c;
-		r->ghlc[c] = (uint64_t)sqlite3_column_int64(pStmt, 1);
-		snprintf(r->gnode[c], sizeof(r->gnode[c]), "%s", (const char *)sqlite3_column_text(pStmt, 2) ?: "");
+		uint64_t hlc = (uint64_t)sqlite3_column_int64(pStmt, 1);
+		const char *node = (const char *)sqlite3_column_text(pStmt, 2) ?: "";
+		int c;
+		switch (sqlite3_column_int(pStmt, 0)) {
+		case 0:
+			r->tomb = 1;
+			r->tomb_hlc = hlc;
+			snprintf(r->tomb_node, sizeof(r->tomb_node), "%s", node);
+			break;
+		case 1:
+			r->held = 1;
+			r->hlc = hlc;
+			snprintf(r->node, sizeof(r->node), "%s", node);
+			r->plain = (uint64_t)sqlite3_column_int64(pStmt, 3);
+			break;
+		default:
+			c = crdt_col_index(&crdt_tables[t], (const char *)sqlite3_column_text(pStmt, 3));
+			if (c < 1)
+				break; /* a column the schema lost */
+			r->general |= 1ull << c;
+			r->ghlc[c] = hlc;
+			snprintf(r->gnode[c], sizeof(r->gnode[c]), "%s", node);
+		}
 	}
 	sqlite3_reset(pStmt);
 	if ((error = vios_store_error(cx->st->db, rc, "reading a row's clocks")) < 0)

@@ -11,6 +11,7 @@
 
 #include <assert.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,62 @@ static char *arena_copy(oparray *a, const char *s)
 	memcpy(p, s, len);
 	a->used += len;
 	return p;
+}
+
+/* Room for a row's owners in a's block (listings that classify reserve it). */
+#define OWNERS_ROOM (offsetof(vios_crdt_owners, id) + VIOS_CRDT_OWNERS_MAX * sizeof(((vios_crdt_owners *)0)->id[0]))
+
+/*
+ * The owners row gives in its columns from `first` on (t's owners_sql),
+ * each once, copied into a's block: NULL when there are none, and *nomem
+ * set when the block is full (it is sized for every change).
+ */
+static const vios_crdt_owners *owners_copy(oparray *a, sqlite3_stmt *row, int first, int t, int *nomem)
+{
+	vios_crdt_owners *o;
+
+	*nomem = 0;
+	if (crdt_tables[t].owners_sql[0] == NULL)
+		return NULL;
+	if (a->arena == NULL || a->size - a->used < OWNERS_ROOM) {
+		*nomem = 1;
+		return NULL;
+	}
+	o = (vios_crdt_owners *)(a->arena + a->used);
+	o->n = 0;
+	for (int k = 0; k < VIOS_CRDT_OWNERS_MAX && crdt_tables[t].owners_sql[k]; k++) {
+		const char *id = (const char *)sqlite3_column_text(row, first + k);
+		if (id == NULL || strlen(id) >= sizeof(o->id[0]) || vios_crdt_owns(o, id))
+			continue;
+		strcpy(o->id[o->n++], id);
+	}
+	if (o->n == 0)
+		return NULL;
+	a->used += offsetof(vios_crdt_owners, id) + o->n * sizeof(o->id[0]);
+	return o;
+}
+
+int vios_crdt_owns(const vios_crdt_owners *o, const char *node)
+{
+	assert(node != NULL);
+	for (size_t i = 0; o && i < o->n; i++)
+		if (!strcmp(o->id[i], node))
+			return 1;
+	return 0;
+}
+
+int vios_crdt_owners_same(const vios_crdt_owners *a, const vios_crdt_owners *b)
+{
+	size_t na = a ? a->n : 0, nb = b ? b->n : 0;
+
+	if (a == b)
+		return 1;
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (!vios_crdt_owns(b, a->id[i]))
+			return 0;
+	return 1;
 }
 
 static vios_crdt_pending_op *push(oparray *a)
@@ -110,8 +167,11 @@ static int row_read(reader *rd, int t, const char *pk, sqlite3_stmt **out)
 		char *zSql;
 		for (int c = 0; c < tb->ncol; c++)
 			sqlite3_str_appendf(q, "%s r.%s", c ? "," : "SELECT", tb->cols[c].name);
-		if (rd->classify)
+		if (rd->classify) {
 			sqlite3_str_appendf(q, ", coalesce((%s), 0), (%s)", tb->theme_sql, tb->roles_sql);
+			for (int o = 0; tb->owners_sql[o]; o++)
+				sqlite3_str_appendf(q, ", %s", tb->owners_sql[o]);
+		}
 		sqlite3_str_appendf(q, " FROM %s AS r WHERE r.id = ?1", tb->name);
 		if ((zSql = sqlite3_str_finish(q)) == NULL) {
 			vios_error_nomem();
@@ -174,7 +234,8 @@ static int set_value(reader *rd, int t, int c, const char *pk, uint64_t hlc, con
  * and *roles are the row's when its row was read (a change with columns
  * in cols), else *cat is VIOS_CAT_NONE.
  */
-static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt, vios_crdt_category *cat, uint32_t *roles)
+static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt, vios_crdt_category *cat, uint32_t *roles,
+		       const vios_crdt_owners **owners)
 {
 	int64_t seq = sqlite3_column_int64(pStmt, 0);
 	uint64_t hlc = (uint64_t)sqlite3_column_int64(pStmt, 1);
@@ -194,6 +255,7 @@ static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt, vios_crdt_ca
 
 	*cat = VIOS_CAT_NONE;
 	*roles = 0;
+	*owners = NULL;
 	if (t < 0 || zNode == NULL || zPk == NULL)
 		return corrupt(seq, "not a synced table's row");
 	/* the change's ids, once for its ops (or each op its own copies) */
@@ -212,18 +274,29 @@ static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt, vios_crdt_ca
 		error = corrupt(seq, "its bases are not a JSON object");
 		goto done;
 	}
-	if (cols) {
-		if ((rc = row_read(rd, t, zPk, &row)) != SQLITE_ROW) {
+	/* the row, for the values of cols and, when classifying, for what it
+	 * is and who owns it; a change of a row no longer held carries its
+	 * values (a deleted row's sets are dropped, merge.c) */
+	if (cols || (rd->classify && !deletion)) {
+		if ((rc = row_read(rd, t, zPk, &row)) == SQLITE_DONE && !cols) {
+			sqlite3_reset(row);
+			row = NULL;
+		} else if (rc != SQLITE_ROW) {
 			error = rc == SQLITE_DONE ? corrupt(seq, "its row is gone")
 						  : vios_store_error(rd->cx.st->db, rc, "reading a changed row");
 			goto done;
 		}
-		/* as crdt_classifier_row reads it: theme when true, else case with its roles */
-		if (rd->classify) {
-			int n = crdt_tables[t].ncol;
-			*cat = sqlite3_column_int(row, n) ? VIOS_CAT_THEME : VIOS_CAT_CASE;
-			if (*cat == VIOS_CAT_CASE)
-				*roles = crdt_roles_parse((const char *)sqlite3_column_text(row, n + 1));
+	}
+	/* as crdt_classifier_row reads it: theme when true, else case with its roles */
+	if (row && rd->classify) {
+		int n = crdt_tables[t].ncol, nomem;
+		*cat = sqlite3_column_int(row, n) ? VIOS_CAT_THEME : VIOS_CAT_CASE;
+		if (*cat == VIOS_CAT_CASE)
+			*roles = crdt_roles_parse((const char *)sqlite3_column_text(row, n + 1));
+		*owners = owners_copy(a, row, n + 2, t, &nomem);
+		if (nomem) {
+			error = vios_error_nomem();
+			goto done;
 		}
 	}
 	for (int c = deletion ? 0 : 1; c < (deletion ? 1 : crdt_tables[t].ncol) && error == 0; c++) {
@@ -293,6 +366,7 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 	sqlite3_stmt *pStmt = NULL;
 	oparray a = { NULL, 0, 0, NULL, 0, 0 };
 	vios_crdt_category cat = VIOS_CAT_NONE;
+	const vios_crdt_owners *owners = NULL;
 	crdt_classifier cl;
 	reader rd;
 	uint32_t roles = 0;
@@ -305,27 +379,28 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 	memset(&rd, 0, sizeof(rd));
 	crdt_ctx_init(&rd.cx, st);
 	rd.classify = (flags & VIOS_PENDING_CLASSIFY) != 0;
-	/* the array at its size at once: a first export lists a million ops */
-	if (max == 0) {
-		rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(ops), 0), coalesce(sum(length(CAST(node AS BLOB))"
-					" + length(CAST(tbl AS BLOB)) + length(CAST(pk AS BLOB)) + 3), 0) FROM crdt_change"
-					" WHERE sealed_in IS NULL AND seq > ?1", -1, &pStmt, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_int64(pStmt, 1, after_seq);
-			if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-				sqlite3_int64 want = sqlite3_column_int64(pStmt, 0), bytes = sqlite3_column_int64(pStmt, 1);
-				if (want > 0 && (a.v = malloc((size_t)want * sizeof(*a.v))) != NULL)
-					a.cap = (size_t)want;
-				if (want > 0 && bytes > 0 && (a.arena = malloc((size_t)bytes)) != NULL)
-					a.size = (size_t)bytes;
-				rc = SQLITE_DONE;
-			}
+	/* the array at its size at once (a first export lists a million ops),
+	 * and the block for the changes' ids and, when classifying, their
+	 * rows' owners: only what is used of it is ever touched */
+	rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(ops), 0), coalesce(sum(length(CAST(node AS BLOB))"
+				" + length(CAST(tbl AS BLOB)) + length(CAST(pk AS BLOB)) + 3 + ?2), 0) FROM crdt_change"
+				" WHERE sealed_in IS NULL AND seq > ?1", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(pStmt, 1, after_seq);
+		sqlite3_bind_int64(pStmt, 2, rd.classify ? (sqlite3_int64)OWNERS_ROOM : 0);
+		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+			sqlite3_int64 want = sqlite3_column_int64(pStmt, 0), bytes = sqlite3_column_int64(pStmt, 1);
+			if (max == 0 && want > 0 && (a.v = malloc((size_t)want * sizeof(*a.v))) != NULL)
+				a.cap = (size_t)want;
+			if (want > 0 && bytes > 0 && (a.arena = malloc((size_t)bytes)) != NULL)
+				a.size = (size_t)bytes;
+			rc = SQLITE_DONE;
 		}
-		sqlite3_finalize(pStmt);
-		pStmt = NULL;
-		if ((error = vios_store_error(st->db, rc, "listing pending changes")) < 0)
-			goto done;
 	}
+	sqlite3_finalize(pStmt);
+	pStmt = NULL;
+	if ((error = vios_store_error(st->db, rc, "listing pending changes")) < 0)
+		goto done;
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT seq, hlc, node, tbl, pk, cols, vals, bases FROM crdt_change"
 				" WHERE sealed_in IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2", -1, &pStmt, NULL);
@@ -337,7 +412,7 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 		rc = SQLITE_ROW;
 	while (rc == SQLITE_ROW && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		size_t first = a.n;
-		if ((error = read_change(&a, &rd, pStmt, &cat, &roles)) < 0)
+		if ((error = read_change(&a, &rd, pStmt, &cat, &roles, &owners)) < 0)
 			goto done;
 		if (!(flags & VIOS_PENDING_CLASSIFY) || first == a.n)
 			continue;
@@ -355,6 +430,7 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 		for (size_t i = first; i < a.n; i++) {
 			a.v[i].category = cat;
 			a.v[i].roles = roles;
+			a.v[i].owners = owners;
 		}
 	}
 	error = vios_store_error(st->db, rc, "listing pending changes");

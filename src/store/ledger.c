@@ -315,15 +315,17 @@ void vios_ledger_outbox_entry_dispose(vios_ledger_outbox_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-int vios_ledger_outbox_next_uncommitted(vios_ledger_outbox_entry *out, vios_store *st)
+int vios_ledger_outbox_next_uncommitted(vios_ledger_outbox_entry *out, vios_store *st, long long after)
 {
 	sqlite3_stmt *pStmt = NULL;
 	int rc, error, have = 0;
 
 	assert(out != NULL && st != NULL);
 	memset(out, 0, sizeof(*out));
-	rc = sqlite3_prepare_v2(st->db, "SELECT seq, age, sig, header FROM outbox WHERE committed = 0 ORDER BY seq LIMIT 1",
-				-1, &pStmt, NULL);
+	rc = sqlite3_prepare_v2(st->db, "SELECT seq, age, sig, header FROM outbox WHERE committed = 0 AND seq > ?1"
+				" ORDER BY seq LIMIT 1", -1, &pStmt, NULL);
+	if (rc == SQLITE_OK)
+		sqlite3_bind_int64(pStmt, 1, after);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 		have = 1;
 		out->seq = sqlite3_column_int64(pStmt, 0);
@@ -346,12 +348,17 @@ int vios_ledger_outbox_next_uncommitted(vios_ledger_outbox_entry *out, vios_stor
 
 int vios_ledger_outbox_mark_committed(vios_store *st, long long seq)
 {
-	const char *t[] = { NULL };
-	long long iv[] = { seq };
+	return vios_ledger_outbox_mark_committed_range(st, seq, seq);
+}
 
-	assert(st != NULL);
-	return exec_bind(st, "UPDATE outbox SET committed = 1, age = NULL, sig = NULL WHERE seq = ?",
-			 "recording the commit", 1, t, iv, NULL, 0);
+int vios_ledger_outbox_mark_committed_range(vios_store *st, long long from, long long to)
+{
+	const char *t[] = { NULL, NULL };
+	long long iv[] = { from, to };
+
+	assert(st != NULL && from <= to);
+	return exec_bind(st, "UPDATE outbox SET committed = 1, age = NULL, sig = NULL WHERE seq BETWEEN ? AND ?"
+			 " AND committed = 0", "recording the commit", 2, t, iv, NULL, 0);
 }
 
 int vios_ledger_outbox_committed_max(long long *out, vios_store *st)

@@ -90,12 +90,15 @@ typedef struct {
 	char *header;
 } vios_ledger_outbox_entry;
 
-/* The lowest sealed bundle not committed yet, its parts malloc'd; VIOS_ENOTFOUND when none. */
-int vios_ledger_outbox_next_uncommitted(vios_ledger_outbox_entry *out, vios_store *st);
+/* The lowest sealed bundle after seq `after` not committed yet, its parts
+ * malloc'd; VIOS_ENOTFOUND when none. */
+int vios_ledger_outbox_next_uncommitted(vios_ledger_outbox_entry *out, vios_store *st, long long after);
 /* Frees what is inside e and zeroes it. NULL-safe. */
 void vios_ledger_outbox_entry_dispose(vios_ledger_outbox_entry *e);
 /* Marks seq committed to the outbox repository and drops its .age and signature. */
 int vios_ledger_outbox_mark_committed(vios_store *st, long long seq);
+/* The same for every bundle from seq `from` to `to` not marked yet, in one transaction. */
+int vios_ledger_outbox_mark_committed_range(vios_store *st, long long from, long long to);
 /* The highest committed seq, 0 when none. */
 int vios_ledger_outbox_committed_max(long long *out, vios_store *st);
 /* Marks every unpushed seq up to up_to pushed; *changed how many. */

@@ -532,6 +532,69 @@ static void test_crdt_pending__paging_and_sealing_in_the_exporters_transaction(v
 	assert_int_equal(left, 8);
 }
 
+/*
+ * The listing gives each change its row's owners (crdt.c, owners_sql),
+ * read with its row: a signal another node made about this node's pupil
+ * is owned by both, each once; a deleted row by nobody.
+ */
+static void test_crdt_pending__owners_come_with_the_row(void **state)
+{
+	sandbox *sb = *state;
+	vios_crdt_pending_op *v;
+	size_t n;
+	char pid[37], sid[37], tid[37], q[160];
+	tnode *a, *b;
+
+	nodes(sb, 2);
+	a = &sb->n[0];
+	b = &sb->n[1];
+	add_pupil(a, pid, "Gus");
+	ship(a, b);
+	{
+		vios_field f[] = { { "theme", "weapons" }, { "note", "knife" }, { "pupil_id", pid }, { "basis", "public-task" },
+				   { "parents_informed", "1" } };
+		assert_int_equal(vios_record_add(sid, b->st, "signal", f, 5), 0);
+	}
+	{
+		vios_field f[] = { { "theme", "weapons" }, { "period", "2026-11" }, { "level", "rising" } };
+		assert_int_equal(vios_record_add(tid, b->st, "trend", f, 3), 0);
+	}
+	v = pending(b, &n);
+	for (size_t i = 0; i < n; i++) {
+		const vios_crdt_owners *o = v[i].owners;
+		assert_non_null(o);
+		assert_true(vios_crdt_owns(o, b->node->node_id));
+		if (!strcmp(v[i].op.tbl, "signal")) {
+			assert_int_equal(o->n, 2);
+			assert_true(vios_crdt_owns(o, a->node->node_id));
+		} else {
+			assert_string_equal(v[i].op.tbl, "trend");
+			assert_int_equal(o->n, 1);
+			assert_false(vios_crdt_owns(o, a->node->node_id));
+		}
+		assert_true(vios_crdt_owners_same(o, v[i].owners));
+	}
+	assert_false(vios_crdt_owners_same(v[0].owners, v[n - 1].owners));
+	assert_false(vios_crdt_owners_same(v[n - 1].owners, NULL));
+	assert_true(vios_crdt_owners_same(NULL, NULL));
+	assert_false(vios_crdt_owns(NULL, b->node->node_id));
+	vios_crdt_pending_free(v, n);
+	/* without VIOS_PENDING_CLASSIFY: not read */
+	assert_int_equal(vios_crdt_pending(&v, &n, b->st, 0, 0, 0), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_null(v[i].owners);
+	vios_crdt_pending_free(v, n);
+	/* a deleted row (its sets dropped): its tombstone, owned by nobody */
+	assert_int_equal(vios_store_tx_begin(b->st), 0);
+	snprintf(q, sizeof(q), "DELETE FROM trend WHERE id = '%s'", tid);
+	sql(b, q);
+	assert_int_equal(vios_store_tx_commit(b->st), 0);
+	v = pending(b, &n);
+	assert_int_equal(v[n - 1].op.kind, VIOS_OP_DELETE);
+	assert_null(v[n - 1].owners);
+	vios_crdt_pending_free(v, n);
+}
+
 static int crdt_value_equal(const vios_crdt_value *a, const vios_crdt_value *b)
 {
 	if (a->type != b->type)
@@ -1913,6 +1976,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crdt_capture__access_log_and_local_tables_make_no_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_capture__text_other_nodes_would_refuse_fails_the_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_pending__paging_and_sealing_in_the_exporters_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crdt_pending__owners_come_with_the_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_pending__migration_keeps_every_op_and_the_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crdt_apply__a_delete_after_a_set_in_one_batch_keeps_its_category, setup,
 						teardown),

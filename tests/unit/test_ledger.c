@@ -130,7 +130,7 @@ static void test_ledger__outbox_goes_from_sealed_to_committed_to_pushed(void **s
 	assert_int_equal(vios_ledger_outbox_last(&seq, hash, st), 0);
 	assert_int_equal(seq, 0);
 	assert_string_equal(hash, "");
-	assert_int_equal(vios_ledger_outbox_next_uncommitted(&e, st), VIOS_ENOTFOUND);
+	assert_int_equal(vios_ledger_outbox_next_uncommitted(&e, st, 0), VIOS_ENOTFOUND);
 
 	assert_int_equal(vios_store_tx_begin_uncaptured(st), 0);
 	assert_int_equal(vios_ledger_outbox_add(st, 1, H1, "{\"seq\":1}", "sig1", "2026-11-30T00:00:00Z", age, sizeof(age)), 0);
@@ -143,7 +143,7 @@ static void test_ledger__outbox_goes_from_sealed_to_committed_to_pushed(void **s
 	/* this node's own bundles count as seen under its own id */
 	assert_int_equal(vios_ledger_seen_get(hash, st, sb->node->node_id, 1), 0);
 	assert_string_equal(hash, H1);
-	assert_int_equal(vios_ledger_outbox_next_uncommitted(&e, st), 0);
+	assert_int_equal(vios_ledger_outbox_next_uncommitted(&e, st, 0), 0);
 	assert_int_equal(e.seq, 1);
 	assert_int_equal(e.agelen, sizeof(age));
 	assert_memory_equal(e.age, age, sizeof(age));
@@ -156,7 +156,7 @@ static void test_ledger__outbox_goes_from_sealed_to_committed_to_pushed(void **s
 	assert_int_equal(vios_store_tx_commit(st), 0);
 	assert_int_equal(vios_ledger_outbox_committed_max(&top, st), 0);
 	assert_int_equal(top, 1);
-	assert_int_equal(vios_ledger_outbox_next_uncommitted(&e, st), 0);
+	assert_int_equal(vios_ledger_outbox_next_uncommitted(&e, st, 0), 0);
 	assert_int_equal(e.seq, 2);
 	vios_ledger_outbox_entry_dispose(&e);
 
