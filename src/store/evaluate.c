@@ -22,9 +22,11 @@
 #include <string.h>
 #include <time.h>
 
-/* Whole days from the signal's day to a date (NULL stays NULL); a date
+/* Whole days from the signal's day to a date (NULL stays NULL, without
+ * parsing the signal's day: most signals have neither date, and the two
+ * date parses were a seventh of the refresh before an export); a date
  * before the signal's day counts as the same day. */
-#define DAYS_TO(d) "max(0, CAST(julianday(" d ") - julianday(date(s.seen_at)) AS INTEGER))"
+#define DAYS_TO(d) "CASE WHEN " d " IS NOT NULL THEN max(0, CAST(julianday(" d ") - julianday(date(s.seen_at)) AS INTEGER)) END"
 
 /*
  * ?1 the school, ?2 and ?3 the first and last month. The school's signals
