@@ -539,15 +539,27 @@ static int made_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* The rows whose making op (the set of origin) is among the pending ops. */
+/* 1 when op is a row's making op (the set of its origin). */
+static int makes_row(const vios_crdt_pending_op *op)
+{
+	return op->op.kind == VIOS_OP_SET && op->op.col && !strcmp(op->op.col, "origin");
+}
+
+/* The rows whose making op is among the pending ops. */
 static int plan_made(fwd_plan *p, const vios_crdt_pending_op *ops, size_t n)
 {
-	if (n == 0)
+	size_t k = 0;
+
+	/* counted first: room for every op was 54 bytes an op, 27 MB of fresh
+	 * memory for half a million ops (a seventh of an export's page faults) */
+	for (size_t i = 0; i < n; i++)
+		k += makes_row(&ops[i]);
+	if (k == 0)
 		return 0;
-	if ((p->made = calloc(n, sizeof(*p->made))) == NULL)
+	if ((p->made = calloc(k, sizeof(*p->made))) == NULL)
 		return vios_error_nomem();
 	for (size_t i = 0; i < n; i++)
-		if (ops[i].op.kind == VIOS_OP_SET && ops[i].op.col && !strcmp(ops[i].op.col, "origin"))
+		if (makes_row(&ops[i]))
 			snprintf(p->made[p->nmade++], sizeof(p->made[0]), "%s/%s", ops[i].op.tbl, ops[i].op.pk);
 	qsort(p->made, p->nmade, sizeof(p->made[0]), made_cmp);
 	return 0;
