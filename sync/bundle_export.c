@@ -290,13 +290,14 @@ done:
  * each, then marks them committed together (one transaction, so one sync
  * of the store for all). A crash before the mark leaves them committed in
  * git but not marked: the next flush finds each one at the head (the same
- * bytes) and marks it then.
+ * bytes) and marks it then; a bundle of that seq with other bytes at the
+ * head stops the flush.
  */
 int vios_bundle_flush(vios_store *st, git_repository *repo)
 {
 	char ref[VIOS_LAYOUT_REF_MAX], email[80];
 	long long first = 0, last = 0; /* the bundles at the head now, to mark */
-	int error = 0, made = 0;
+	int error = 0;
 
 	assert(st != NULL && st->node != NULL && repo != NULL);
 	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, st->node->node_id);
@@ -322,9 +323,8 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 		agelen = e.agelen;
 		vios_layout_bundle_path(path, seq, 0);
 		vios_layout_bundle_path(sigpath, seq, 1);
-		/* After a crash the commit may be there already (never after a
-		 * commit this flush made: seqs only grow). */
-		if (!made && vios_git_ref_oid(&head, repo, ref) == 0) {
+		/* After a crash the commit may be there already. */
+		if (vios_git_ref_oid(&head, repo, ref) == 0) {
 			uint8_t *there = NULL;
 			size_t tlen;
 			if (vios_git_read_blob(&there, &tlen, repo, &head, path, VIOS_BUNDLE_MAX_AGE) == 0) {
@@ -345,7 +345,6 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 			vios_chain_message(msg, sizeof(msg), seq);
 			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, msg, st->node->node_id, email)) < 0)
 				goto next;
-			made = 1;
 		}
 		VIOS_FAULT("export.committed");
 mark:
@@ -358,11 +357,16 @@ next:
 		if (error < 0 || !have)
 			break;
 	}
-	/* what is at the head is marked even when a later bundle failed */
-	if (first > 0) {
-		int marked = vios_ledger_outbox_mark_committed_range(st, first, last);
-		if (error == 0)
-			error = marked;
+	/* what is at the head is marked even when a later bundle failed (whose
+	 * error is the one reported) */
+	if (first > 0 && error == 0) {
+		error = vios_ledger_outbox_mark_committed_range(st, first, last);
+	} else if (first > 0) {
+		char why[512];
+		vios_error_class klass = vios_error_last_class();
+		snprintf(why, sizeof(why), "%s", vios_error_last());
+		if (vios_ledger_outbox_mark_committed_range(st, first, last) < 0)
+			vios_error_set(klass, "%s", why);
 	}
 	return error;
 }

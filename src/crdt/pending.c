@@ -15,45 +15,87 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing array of pending ops, and the block their changes' node, table
- * and record ids are copied into once per change (arena: used, size). */
+/* A growing array of pending ops, and the blocks their changes' node,
+ * table and record ids (and rows' owners) are copied into once per change:
+ * the first sized for the whole listing, more only when a change came in
+ * after it was sized. Each block starts with a pointer to the one before
+ * (head: the last; arena, used, size: the last's room). */
 typedef struct {
 	vios_crdt_pending_op *v;
 	size_t n, cap;
+	void *head;
 	char *arena;
 	size_t used, size;
 } oparray;
 
-/* s in a's block, or NULL when it is full (the op then owns a copy). */
-static char *arena_copy(oparray *a, const char *s)
+/* A new block of `bytes` for a's copies; 0, or -1 when out of memory. */
+static int block_new(oparray *a, size_t bytes)
 {
-	size_t len = strlen(s) + 1;
+	void **b = malloc(sizeof(void *) + bytes);
+
+	if (b == NULL)
+		return -1;
+	b[0] = a->head;
+	a->head = b;
+	a->arena = (char *)(b + 1);
+	a->used = 0;
+	a->size = bytes;
+	return 0;
+}
+
+/* Frees a listing's blocks (the last one given). */
+static void blocks_free(void *head)
+{
+	while (head) {
+		void *prev = *(void **)head;
+		free(head);
+		head = prev;
+	}
+}
+
+/* Room for len bytes in a's block, a new block when it is full: NULL when out of memory. */
+static char *arena_room(oparray *a, size_t len)
+{
 	char *p;
 
-	if (a->arena == NULL || a->size - a->used < len)
+	if ((a->arena == NULL || a->size - a->used < len) && block_new(a, len > (64u << 10) ? len : (64u << 10)) < 0)
 		return NULL;
 	p = a->arena + a->used;
-	memcpy(p, s, len);
 	a->used += len;
 	return p;
 }
 
-/* Room for a row's owners in a's block (listings that classify reserve it). */
+/* s in a's block, or NULL when out of memory (the op then owns a copy, or fails). */
+static char *arena_copy(oparray *a, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p = arena_room(a, len);
+
+	if (p != NULL)
+		memcpy(p, s, len);
+	return p;
+}
+
+/* Room for a row's owners (listings that classify size their first block for it). */
 #define OWNERS_ROOM (offsetof(vios_crdt_owners, id) + VIOS_CRDT_OWNERS_MAX * sizeof(((vios_crdt_owners *)0)->id[0]))
+/* placed at any byte of a block: the owners are bytes only */
+_Static_assert(_Alignof(vios_crdt_owners) == 1, "vios_crdt_owners is copied to unaligned places");
 
 /*
  * The owners row gives in its columns from `first` on (t's owners_sql),
  * each once, copied into a's block: NULL when there are none, and *nomem
- * set when the block is full (it is sized for every change).
+ * set when there is no memory for them.
  */
 static const vios_crdt_owners *owners_copy(oparray *a, sqlite3_stmt *row, int first, int t, int *nomem)
 {
 	vios_crdt_owners *o;
+	size_t room;
 
 	*nomem = 0;
 	if (crdt_tables[t].owners_sql[0] == NULL)
 		return NULL;
-	if (a->arena == NULL || a->size - a->used < OWNERS_ROOM) {
+	room = a->arena == NULL ? 0 : a->size - a->used;
+	if (room < OWNERS_ROOM && block_new(a, 64u << 10) < 0) {
 		*nomem = 1;
 		return NULL;
 	}
@@ -169,7 +211,7 @@ static int row_read(reader *rd, int t, const char *pk, sqlite3_stmt **out)
 			sqlite3_str_appendf(q, "%s r.%s", c ? "," : "SELECT", tb->cols[c].name);
 		if (rd->classify) {
 			sqlite3_str_appendf(q, ", coalesce((%s), 0), (%s)", tb->theme_sql, tb->roles_sql);
-			for (int o = 0; tb->owners_sql[o]; o++)
+			for (int o = 0; o < VIOS_CRDT_OWNERS_MAX && tb->owners_sql[o]; o++)
 				sqlite3_str_appendf(q, ", %s", tb->owners_sql[o]);
 		}
 		sqlite3_str_appendf(q, " FROM %s AS r WHERE r.id = ?1", tb->name);
@@ -230,9 +272,10 @@ static int set_value(reader *rd, int t, int c, const char *pk, uint64_t hlc, con
 /*
  * The ops of one crdt_change row (schema/0017), appended to a: the
  * deletion, or a set per column of cols and of vals, in the table's
- * column order, each with its base from bases. With rd->classify, *cat
- * and *roles are the row's when its row was read (a change with columns
- * in cols), else *cat is VIOS_CAT_NONE.
+ * column order, each with its base from bases. With rd->classify, the
+ * row of every change but a deletion is read: *cat, *roles and *owners
+ * are the row's when it is held, else *cat is VIOS_CAT_NONE and *owners
+ * NULL (a change that carries its values for a row no longer held).
  */
 static int read_change(oparray *a, reader *rd, sqlite3_stmt *pStmt, vios_crdt_category *cat, uint32_t *roles,
 		       const vios_crdt_owners **owners)
@@ -364,7 +407,7 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 		      size_t max, unsigned flags)
 {
 	sqlite3_stmt *pStmt = NULL;
-	oparray a = { NULL, 0, 0, NULL, 0, 0 };
+	oparray a = { NULL, 0, 0, NULL, NULL, 0, 0 };
 	vios_crdt_category cat = VIOS_CAT_NONE;
 	const vios_crdt_owners *owners = NULL;
 	crdt_classifier cl;
@@ -392,8 +435,9 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 			sqlite3_int64 want = sqlite3_column_int64(pStmt, 0), bytes = sqlite3_column_int64(pStmt, 1);
 			if (max == 0 && want > 0 && (a.v = malloc((size_t)want * sizeof(*a.v))) != NULL)
 				a.cap = (size_t)want;
-			if (want > 0 && bytes > 0 && (a.arena = malloc((size_t)bytes)) != NULL)
-				a.size = (size_t)bytes;
+			/* without it, smaller blocks come as they are needed */
+			if (want > 0 && bytes > 0)
+				(void)block_new(&a, (size_t)bytes);
 			rc = SQLITE_DONE;
 		}
 	}
@@ -440,9 +484,9 @@ done:
 	reader_dispose(&rd);
 	/* the block goes with the ops (on their first) */
 	if (a.n > 0)
-		a.v[0].block = a.arena;
+		a.v[0].block = a.head;
 	else
-		free(a.arena);
+		blocks_free(a.head);
 	if (error < 0) {
 		vios_crdt_pending_free(a.v, a.n);
 		return error;
@@ -463,7 +507,7 @@ void vios_crdt_pending_free(vios_crdt_pending_op *ops, size_t n)
 		} else {
 			vios_crdt_op_dispose(&ops[i].op);
 		}
-		free(ops[i].block);
+		blocks_free(ops[i].block);
 	}
 	free(ops);
 }

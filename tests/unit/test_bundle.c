@@ -1308,6 +1308,71 @@ static void test_bundle_import__early_bundle_is_held_until_the_gap_fills(void **
 	blist_free(&l);
 }
 
+/* Puts seq's bytes back into t's outbox as not committed: as after a crash
+ * between the git commit and the mark. */
+static void unmark(tnode *t, const bundle *b)
+{
+	sqlite3_stmt *p = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(t->st->db, "UPDATE outbox SET committed = 0, age = ?2, sig = ?3 WHERE seq = ?1", -1,
+					    &p, NULL), SQLITE_OK);
+	sqlite3_bind_int64(p, 1, b->seq);
+	sqlite3_bind_blob(p, 2, b->age, (int)b->agelen, SQLITE_STATIC);
+	sqlite3_bind_text(p, 3, b->sig, (int)b->siglen, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(p), SQLITE_DONE);
+	sqlite3_finalize(p);
+}
+
+/*
+ * The flush commits bundles to git, then marks them all in one
+ * transaction. Bundles committed but not marked (a crash in between) are
+ * found at the head with the same bytes and marked, not committed again;
+ * a bundle with other bytes at its seq stops the flush, and whatever was
+ * found before it is marked.
+ */
+static void test_bundle_flush__commits_not_marked_are_found_not_made_again(void **state)
+{
+	sandbox *sb = *state;
+	tnode *w = &sb->w[0];
+	blist l = { 0 };
+	long long sealed = 0;
+	git_repository *repo = NULL;
+	git_oid before, after;
+	char path[FX_PATH + 16], ref[64];
+
+	one_bundle(&l, &sealed, w, 0, "weapons");
+	one_bundle(&l, &sealed, w, 0, "alcohol");
+	one_bundle(&l, &sealed, w, 0, "sexting");
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0"), 0);
+	snprintf(path, sizeof(path), "%s/outbox.git", w->home);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, w->node->node_id);
+	assert_int_equal(vios_git_open(&repo, path, 0), 0);
+	assert_int_equal(vios_git_ref_oid(&before, repo, ref), 0);
+
+	for (size_t k = 0; k < l.n; k++)
+		unmark(w, &l.v[k]);
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0"), 3);
+	assert_int_equal(vios_bundle_flush(w->st, repo), 0);
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0"), 0);
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE age IS NOT NULL OR sig IS NOT NULL"), 0);
+	assert_int_equal(vios_git_ref_oid(&after, repo, ref), 0);
+	assert_true(git_oid_equal(&before, &after)); /* no commit made */
+
+	/* the third with other bytes than the head holds: refused, the first two marked */
+	for (size_t k = 0; k < l.n; k++)
+		unmark(w, &l.v[k]);
+	l.v[2].age[l.v[2].agelen - 1] ^= 1;
+	unmark(w, &l.v[2]);
+	assert_int_equal(vios_bundle_flush(w->st, repo), VIOS_EVERIFY);
+	assert_non_null(strstr(vios_error_last(), "holds another bundle seq 3"));
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0"), 1);
+	assert_int_equal(one_int(w, "SELECT seq FROM outbox WHERE committed = 0"), 3);
+	assert_int_equal(vios_git_ref_oid(&after, repo, ref), 0);
+	assert_true(git_oid_equal(&before, &after));
+	git_repository_free(repo);
+	blist_free(&l);
+}
+
 static void test_bundle_import__fork_is_refused_and_changes_nothing(void **state)
 {
 	sandbox *sb = *state;
@@ -1493,6 +1558,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bundle_import__any_order_and_repetition_converges, setup_forgers, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__early_bundle_is_held_until_the_gap_fills, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_flush__commits_not_marked_are_found_not_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__fork_is_refused_and_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__an_op_before_its_row, setup, teardown),
 	};

@@ -143,6 +143,11 @@ static void test_ledger__outbox_goes_from_sealed_to_committed_to_pushed(void **s
 	/* this node's own bundles count as seen under its own id */
 	assert_int_equal(vios_ledger_seen_get(hash, st, sb->node->node_id, 1), 0);
 	assert_string_equal(hash, H1);
+	/* after a seq: the next one above it */
+	assert_int_equal(vios_ledger_outbox_next_uncommitted(&e, st, 1), 0);
+	assert_int_equal(e.seq, 2);
+	vios_ledger_outbox_entry_dispose(&e);
+	assert_int_equal(vios_ledger_outbox_next_uncommitted(&e, st, 2), VIOS_ENOTFOUND);
 	assert_int_equal(vios_ledger_outbox_next_uncommitted(&e, st, 0), 0);
 	assert_int_equal(e.seq, 1);
 	assert_int_equal(e.agelen, sizeof(age));
