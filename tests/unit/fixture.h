@@ -149,6 +149,25 @@ static inline int fx_world_make(fx_world *w, const char *stem)
 	return 0;
 }
 
+/* A new sandbox with two repository paths, DIR/a.git and DIR/b.git (not
+ * made: vios_git_open makes them), for the git layer's tests. */
+typedef struct {
+	fx_world w;
+	char a[FX_PATH + 16], b[FX_PATH + 16];
+} fx_two_repos;
+
+static inline int fx_two_repos_make(fx_two_repos *r, const char *stem)
+{
+	int error;
+
+	memset(r, 0, sizeof(*r));
+	if ((error = fx_world_make(&r->w, stem)) < 0 ||
+	    (error = vios_snprintf(r->a, sizeof(r->a), "%s/a.git", r->w.dir)) < 0 ||
+	    (error = vios_snprintf(r->b, sizeof(r->b), "%s/b.git", r->w.dir)) < 0)
+		return error;
+	return 0;
+}
+
 /* A sandbox in dir, made when missing and left in place by
  * fx_world_dispose (for a tool that lays out and removes its own tree). */
 static inline int fx_world_at(fx_world *w, const char *dir)
@@ -294,6 +313,11 @@ static inline void fx_world_dispose(fx_world *w)
 	if (w->made && w->dir[0])
 		vios_rm_rf(w->dir);
 	w->made = 0;
+}
+
+static inline void fx_two_repos_dispose(fx_two_repos *r)
+{
+	fx_world_dispose(&r->w);
 }
 
 #endif

@@ -37,19 +37,14 @@
 #define NAME "vios test"
 #define EMAIL "test@vios.invalid"
 
-typedef struct {
-	fx_world w;
-	char a[FX_PATH + 16], b[FX_PATH + 16]; /* DIR/a.git, DIR/b.git */
-} sandbox;
+typedef fx_two_repos sandbox;
 
 static int setup(void **state)
 {
 	sandbox *sb = calloc(1, sizeof(*sb));
 
 	assert_non_null(sb);
-	FX_OK(fx_world_make(&sb->w, "vios-git"));
-	FX_OK(vios_snprintf(sb->a, sizeof(sb->a), "%s/a.git", sb->w.dir));
-	FX_OK(vios_snprintf(sb->b, sizeof(sb->b), "%s/b.git", sb->w.dir));
+	FX_OK(fx_two_repos_make(sb, "vios-git"));
 	*state = sb;
 	return 0;
 }
@@ -57,7 +52,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	sandbox *sb = *state;
-	fx_world_dispose(&sb->w);
+	fx_two_repos_dispose(sb);
 	free(sb);
 	return 0;
 }

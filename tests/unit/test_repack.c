@@ -37,8 +37,8 @@
 #define EMAIL "test@vios.invalid"
 
 typedef struct {
-	fx_world w;
-	char a[FX_PATH + 16], b[FX_PATH + 16], packs[FX_PATH + 32];
+	fx_two_repos r;
+	char packs[FX_PATH + 32]; /* a's objects/pack */
 } sandbox;
 
 static int setup(void **state)
@@ -46,10 +46,8 @@ static int setup(void **state)
 	sandbox *sb = calloc(1, sizeof(*sb));
 
 	assert_non_null(sb);
-	FX_OK(fx_world_make(&sb->w, "vios-repack"));
-	FX_OK(vios_snprintf(sb->a, sizeof(sb->a), "%s/a.git", sb->w.dir));
-	FX_OK(vios_snprintf(sb->b, sizeof(sb->b), "%s/b.git", sb->w.dir));
-	FX_OK(vios_snprintf(sb->packs, sizeof(sb->packs), "%s/objects/pack", sb->a));
+	FX_OK(fx_two_repos_make(&sb->r, "vios-repack"));
+	FX_OK(vios_snprintf(sb->packs, sizeof(sb->packs), "%s/objects/pack", sb->r.a));
 	*state = sb;
 	return 0;
 }
@@ -57,12 +55,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	sandbox *sb = *state;
-	fx_world_dispose(&sb->w);
+	fx_two_repos_dispose(&sb->r);
 	free(sb);
 	return 0;
 }
 
-/* n commits on b, each pushed to a on its own: n packs in a. */
 /* n commits from `from` on, each pushed from b to a: 0, or the first error
  * (no cmocka assert: a forked child calls it too) */
 static int push_some(git_repository *b, const char *a, int from, int n)
@@ -204,9 +201,9 @@ static void test_repack__under_the_threshold_touches_nothing(void **state)
 	vios_git_repack_report rep;
 	char before[8192], after[8192];
 
-	FX_OK(vios_git_open(&a, sb->a, 1));
-	FX_OK(vios_git_open(&b, sb->b, 1));
-	push_commits(b, sb->a, 0, 5);
+	FX_OK(vios_git_open(&a, sb->r.a, 1));
+	FX_OK(vios_git_open(&b, sb->r.b, 1));
+	push_commits(b, sb->r.a, 0, 5);
 	assert_int_equal(list_packs(before, sizeof(before), sb->packs), 5);
 	FX_OK(vios_git_repack(&rep, a, 5));
 	assert_int_equal(rep.packs, 5);
@@ -228,14 +225,14 @@ static void test_repack__rolls_up_every_object_reachable_or_not(void **state)
 	oids before, after;
 	char names[8192];
 
-	FX_OK(vios_git_open(&a, sb->a, 1));
-	FX_OK(vios_git_open(&b, sb->b, 1));
-	push_commits(b, sb->a, 0, 12);
+	FX_OK(vios_git_open(&a, sb->r.a, 1));
+	FX_OK(vios_git_open(&b, sb->r.b, 1));
+	push_commits(b, sb->r.a, 0, 12);
 	/* a loose object no ref reaches: copied all the same */
 	assert_int_equal(git_repository_odb(&odb, a), 0);
 	assert_int_equal(git_odb_write(&stray, odb, "no ref reaches me", 17, GIT_OBJECT_BLOB), 0);
 	git_odb_free(odb);
-	all_objects(&before, sb->a);
+	all_objects(&before, sb->r.a);
 	FX_OK(vios_git_repack(&rep, a, 4));
 	assert_int_equal(rep.packs, 12);
 	assert_int_equal(rep.rolled, 12);
@@ -243,10 +240,10 @@ static void test_repack__rolls_up_every_object_reachable_or_not(void **state)
 	assert_int_equal(rep.objects, before.n);
 	assert_int_equal(rep.left, 1);
 	assert_int_equal(list_packs(names, sizeof(names), sb->packs), 1);
-	assert_readable(sb->a, &before);
-	all_objects(&after, sb->a);
+	assert_readable(sb->r.a, &before);
+	all_objects(&after, sb->r.a);
 	assert_int_equal(after.n, before.n); /* and no loose copy is left beside the pack */
-	assert_history_whole(sb->a, 12);
+	assert_history_whole(sb->r.a, 12);
 	/* a second call has nothing to do */
 	FX_OK(vios_git_repack(&rep, a, 4));
 	assert_int_equal(rep.rolled, 0);
@@ -264,14 +261,14 @@ static void test_repack__keeps_a_large_pack_and_rolls_up_the_small_ones(void **s
 	char big[8192], now[8192];
 	oids all;
 
-	FX_OK(vios_git_open(&a, sb->a, 1));
-	FX_OK(vios_git_open(&b, sb->b, 1));
-	push_commits(b, sb->a, 0, 40);
+	FX_OK(vios_git_open(&a, sb->r.a, 1));
+	FX_OK(vios_git_open(&b, sb->r.b, 1));
+	push_commits(b, sb->r.a, 0, 40);
 	FX_OK(vios_git_repack(&rep, a, 4));
 	assert_int_equal(list_packs(big, sizeof(big), sb->packs), 1);
 	git_repository_free(a);
-	FX_OK(vios_git_open(&a, sb->a, 0));
-	push_commits(b, sb->a, 40, 5);
+	FX_OK(vios_git_open(&a, sb->r.a, 0));
+	push_commits(b, sb->r.a, 40, 5);
 	FX_OK(vios_git_repack(&rep, a, 4));
 	assert_int_equal(rep.packs, 6);
 	assert_int_equal(rep.rolled, 5); /* the 40 commits' pack is more than twice the 5 */
@@ -279,8 +276,8 @@ static void test_repack__keeps_a_large_pack_and_rolls_up_the_small_ones(void **s
 	assert_int_equal(list_packs(now, sizeof(now), sb->packs), 2);
 	big[strlen(big) - 1] = 0;
 	assert_non_null(strstr(now, big));
-	all_objects(&all, sb->a);
-	assert_readable(sb->a, &all);
+	all_objects(&all, sb->r.a);
+	assert_readable(sb->r.a, &all);
 	free(all.ids);
 	git_repository_free(a);
 	git_repository_free(b);
@@ -294,15 +291,15 @@ static void test_repack__pushes_landing_meanwhile_lose_nothing(void **state)
 	int status = 0, rounds = 0, rolled = 0;
 	pid_t pid;
 
-	FX_OK(vios_git_open(&a, sb->a, 1));
-	FX_OK(vios_git_open(&b, sb->b, 1));
-	push_commits(b, sb->a, 0, 3);
+	FX_OK(vios_git_open(&a, sb->r.a, 1));
+	FX_OK(vios_git_open(&b, sb->r.b, 1));
+	push_commits(b, sb->r.a, 0, 3);
 	git_repository_free(a);
 	git_repository_free(b);
 	if ((pid = fork()) == 0) {
 		/* the school: 60 more pushes, each its own pack */
 		git_repository *c = NULL;
-		if (vios_git_open(&c, sb->b, 0) < 0 || push_some(c, sb->a, 3, 60) < 0)
+		if (vios_git_open(&c, sb->r.b, 0) < 0 || push_some(c, sb->r.a, 3, 60) < 0)
 			_exit(2);
 		git_repository_free(c);
 		_exit(0);
@@ -310,7 +307,7 @@ static void test_repack__pushes_landing_meanwhile_lose_nothing(void **state)
 	assert_true(pid > 0);
 	/* the hub: roll up again and again while they land */
 	while (waitpid(pid, &status, WNOHANG) == 0) {
-		FX_OK(vios_git_open(&a, sb->a, 0));
+		FX_OK(vios_git_open(&a, sb->r.a, 0));
 		FX_OK(vios_git_repack(&rep, a, 2));
 		git_repository_free(a);
 		rounds++;
@@ -318,10 +315,10 @@ static void test_repack__pushes_landing_meanwhile_lose_nothing(void **state)
 	}
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_true(rolled >= 2);
-	FX_OK(vios_git_open(&a, sb->a, 0));
+	FX_OK(vios_git_open(&a, sb->r.a, 0));
 	FX_OK(vios_git_repack(&rep, a, 2));
 	git_repository_free(a);
-	assert_history_whole(sb->a, 63);
+	assert_history_whole(sb->r.a, 63);
 	print_message("    %d roll-ups while 60 pushes landed (%d with something rolled)\n", rounds, rolled);
 }
 
@@ -334,21 +331,21 @@ static void test_git_config_nodelta__sets_the_key_once_and_fetches_still_work(vo
 	char dir[FX_PATH + 16];
 	int64_t v = 0;
 
-	FX_OK(vios_git_open(&a, sb->a, 1));
-	FX_OK(vios_git_open(&b, sb->b, 1));
-	push_commits(b, sb->a, 0, 6);
+	FX_OK(vios_git_open(&a, sb->r.a, 1));
+	FX_OK(vios_git_open(&b, sb->r.b, 1));
+	push_commits(b, sb->r.a, 0, 6);
 	FX_OK(vios_git_config_nodelta(a));
 	FX_OK(vios_git_config_nodelta(a)); /* again: nothing to change */
 	git_repository_free(a);
-	FX_OK(vios_git_open(&a, sb->a, 0));
+	FX_OK(vios_git_open(&a, sb->r.a, 0));
 	assert_int_equal(git_repository_config_snapshot(&cfg, a), 0);
 	assert_int_equal(git_config_get_int64(&v, cfg, "pack.deltaCacheSize"), 0);
 	assert_int_equal(v, 1);
 	git_config_free(cfg);
 	/* a fetch from it (libgit2's local transport builds the pack) brings everything */
-	FX_OK(vios_snprintf(dir, sizeof(dir), "%s/c.git", sb->w.dir));
+	FX_OK(vios_snprintf(dir, sizeof(dir), "%s/c.git", sb->r.w.dir));
 	FX_OK(vios_git_open(&c, dir, 1));
-	FX_OK(vios_git_fetch(c, sb->a, spec, 1));
+	FX_OK(vios_git_fetch(c, sb->r.a, spec, 1));
 	git_repository_free(c);
 	assert_history_whole(dir, 6);
 	git_repository_free(a);
