@@ -359,13 +359,15 @@ next:
 	}
 	/* what is at the head is marked even when a later bundle failed (whose
 	 * error is the one reported) */
-	if (first > 0 && error == 0) {
-		error = vios_ledger_outbox_mark_committed_range(st, first, last);
-	} else if (first > 0) {
+	if (first > 0) {
 		char why[512];
 		vios_error_class klass = vios_error_last_class();
+		int marked;
 		snprintf(why, sizeof(why), "%s", vios_error_last());
-		if (vios_ledger_outbox_mark_committed_range(st, first, last) < 0)
+		marked = vios_ledger_outbox_mark_committed_range(st, first, last);
+		if (error == 0)
+			error = marked;
+		else if (marked < 0)
 			vios_error_set(klass, "%s", why);
 	}
 	return error;
