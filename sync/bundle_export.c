@@ -287,84 +287,112 @@ done:
 
 /*
  * Commits every sealed bundle not committed yet, in seq order, one commit
- * each, then marks them committed together (one transaction, so one sync
- * of the store for all). A crash before the mark leaves them committed in
- * git but not marked: the next flush finds each one at the head (the same
- * bytes) and marks it then; a bundle of that seq with other bytes at the
- * head stops the flush.
+ * each, chained on the head as this flush found it, then makes them
+ * durable and reachable and marks them committed:
+ *
+ *   1. the commits' objects are written (nothing points at them yet);
+ *   2. the file system is synced: the objects are on disk
+ *      ("export.written" after it);
+ *   3. the ref moves to the last commit, if it is still where it was;
+ *   4. synced again: the ref is on disk ("export.committed" after it);
+ *   5. they are marked committed in one store transaction, which drops
+ *      the bundles' bytes from the outbox table.
+ *
+ * So the store forgets a bundle only once git holds it on disk: a power
+ * cut anywhere leaves either the bundle in the store (steps 1 to 4: the
+ * next flush writes it again; objects written and never named are left
+ * unreferenced) or a head that holds it. A bundle the head holds already
+ * (a crash between 3 and 5) is recognised by its bytes and marked, not
+ * committed again; a bundle of that seq with other bytes at the head
+ * stops the flush. What was committed before a failure is still made
+ * reachable and marked, and the failure is the error reported.
  */
 int vios_bundle_flush(vios_store *st, git_repository *repo)
 {
 	char ref[VIOS_LAYOUT_REF_MAX], email[80];
-	long long first = 0, last = 0; /* the bundles at the head now, to mark */
-	int error = 0;
+	long long first = 0, found = 0, made = 0; /* first to mark; the last at the head, the last made */
+	git_oid head, tip;
+	int have_head, error = 0, moved;
 
 	assert(st != NULL && st->node != NULL && repo != NULL);
+	memset(&head, 0, sizeof(head));
 	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, st->node->node_id);
 	snprintf(email, sizeof(email), "%s@vios.invalid", st->node->node_id);
+	if ((error = vios_git_ref_oid(&head, repo, ref)) < 0 && error != VIOS_ENOTFOUND)
+		return error;
+	have_head = error == 0;
+	error = 0;
+	tip = head;
 	for (;;) {
 		vios_ledger_outbox_entry e;
 		long long seq;
-		const uint8_t *age;
-		size_t agelen;
 		char path[VIOS_LAYOUT_PATH_MAX], sigpath[VIOS_LAYOUT_PATH_MAX];
-		git_oid head, commit;
-		int have = 0;
+		uint8_t *there = NULL;
+		size_t tlen;
 
-		if ((error = vios_ledger_outbox_next_uncommitted(&e, st, last)) < 0) {
+		if ((error = vios_ledger_outbox_next_uncommitted(&e, st, made ? made : found)) < 0) {
 			if (error == VIOS_ENOTFOUND)
 				error = 0;
-			goto next;
+			break;
 		}
-		have = 1;
 		assert(e.seq >= 1 && e.sig != NULL && e.header != NULL && (e.age != NULL || e.agelen == 0));
 		seq = e.seq;
-		age = e.age;
-		agelen = e.agelen;
 		vios_layout_bundle_path(path, seq, 0);
 		vios_layout_bundle_path(sigpath, seq, 1);
 		/* After a crash the commit may be there already. */
-		if (vios_git_ref_oid(&head, repo, ref) == 0) {
-			uint8_t *there = NULL;
-			size_t tlen;
-			if (vios_git_read_blob(&there, &tlen, repo, &head, path, VIOS_BUNDLE_MAX_AGE) == 0) {
-				int same = tlen == agelen && !memcmp(there, age, agelen);
-				free(there);
-				if (!same) {
-					vios_error_set(VIOS_ERR_BUNDLE, "the outbox repository holds another bundle seq %lld than this node sealed", seq);
-					error = VIOS_EVERIFY;
-					goto next;
-				}
-				goto mark;
+		if (have_head && vios_git_read_blob(&there, &tlen, repo, &head, path, VIOS_BUNDLE_MAX_AGE) == 0) {
+			/* the head holds it: the same bytes, and none of this flush's own before it */
+			int same = made == 0 && tlen == e.agelen && !memcmp(there, e.age, e.agelen);
+			free(there);
+			if (!same) {
+				vios_error_set(VIOS_ERR_BUNDLE, "the outbox repository holds another bundle seq %lld than this node sealed", seq);
+				error = VIOS_EVERIFY;
+			} else {
+				found = seq;
 			}
-		}
-		{
-			vios_git_file files[2] = { { path, age, agelen }, { sigpath, e.sig, strlen(e.sig) } };
+		} else {
+			vios_git_file files[2] = { { path, e.age, e.agelen }, { sigpath, e.sig, strlen(e.sig) } };
 			char msg[48];
+			git_oid commit;
 			/* the message and author say no more than the path: the header stays in the .minisig */
 			vios_chain_message(msg, sizeof(msg), seq);
-			if ((error = vios_git_commit_files(&commit, repo, ref, files, 2, msg, st->node->node_id, email)) < 0)
-				goto next;
+			if ((error = vios_git_commit_files_on(&commit, repo, have_head || made ? &tip : NULL, files, 2, msg,
+							      st->node->node_id, email)) == 0) {
+				tip = commit;
+				made = seq;
+			}
 		}
-		VIOS_FAULT("export.committed");
-mark:
-		if (first == 0)
+		if (error == 0 && first == 0)
 			first = seq;
-		last = seq;
-next:
-		if (have)
-			vios_ledger_outbox_entry_dispose(&e);
-		if (error < 0 || !have)
+		vios_ledger_outbox_entry_dispose(&e);
+		if (error < 0)
 			break;
 	}
-	/* what is at the head is marked even when a later bundle failed (whose
-	 * error is the one reported) */
-	if (first > 0) {
+	/* what this flush committed, made durable and reachable; what is at
+	 * the head is marked even when a later bundle failed (whose error is
+	 * the one reported) */
+	moved = made == 0;
+	if (made > 0) {
+		char msg[48];
+		int step;
+
+		vios_chain_message(msg, sizeof(msg), made);
+		step = vios_git_sync(repo);
+		VIOS_FAULT("export.written");
+		if (step == 0)
+			step = vios_git_ref_move(repo, ref, have_head ? &head : NULL, &tip, msg);
+		if (step == 0 && (step = vios_git_sync(repo)) == 0)
+			moved = 1;
+		if (step < 0 && error == 0)
+			error = step;
+		VIOS_FAULT("export.committed");
+	}
+	if (first > 0 && (moved || found > 0)) {
 		char why[512];
 		vios_error_class klass = vios_error_last_class();
 		int marked;
 		snprintf(why, sizeof(why), "%s", vios_error_last());
-		marked = vios_ledger_outbox_mark_committed_range(st, first, last);
+		marked = vios_ledger_outbox_mark_committed_range(st, first, moved && made ? made : found);
 		if (error == 0)
 			error = marked;
 		else if (marked < 0)

@@ -119,30 +119,25 @@ int vios_git_ref_oid(git_oid *out, git_repository *repo, const char *ref)
 	return vios_git_error(rc, ref);
 }
 
-int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
-			  const vios_git_file *files, size_t n, const char *message,
-			  const char *name, const char *email)
+int vios_git_commit_files_on(git_oid *out, git_repository *repo, const git_oid *parent_id,
+			     const vios_git_file *files, size_t n, const char *message,
+			     const char *name, const char *email)
 {
 	git_index *index = NULL;
 	git_commit *parent = NULL;
 	git_tree *tree = NULL;
 	git_signature *sig = NULL;
-	git_reference *newref = NULL;
-	git_oid head, tree_id;
-	int have_head = 0, rc = 0, error;
+	git_oid tree_id;
+	int rc = 0, error;
 
-	assert(out != NULL && repo != NULL && ref != NULL && (files != NULL || n == 0));
+	assert(out != NULL && repo != NULL && (files != NULL || n == 0));
 	assert(message != NULL && name != NULL && email != NULL);
-	if ((error = vios_git_ref_oid(&head, repo, ref)) == 0)
-		have_head = 1;
-	else if (error != VIOS_ENOTFOUND)
-		return error;
 	if ((rc = git_index_new(&index)) < 0)
 		goto done;
-	if (have_head) {
+	if (parent_id) {
 		git_tree *old = NULL;
-		if ((error = vios_git_commit_lookup(&parent, repo, &head)) < 0 ||
-		    (error = vios_git_tree_lookup(&old, repo, git_commit_tree_id(parent), ref)) < 0)
+		if ((error = vios_git_commit_lookup(&parent, repo, parent_id)) < 0 ||
+		    (error = vios_git_tree_lookup(&old, repo, git_commit_tree_id(parent), "the parent commit")) < 0)
 			goto out;
 		rc = git_index_read_tree(index, old);
 		git_tree_free(old);
@@ -167,28 +162,73 @@ int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
 		goto done;
 	{
 		const git_commit *parents[1] = { parent };
-		if ((rc = git_commit_create(out, repo, NULL, sig, sig, "UTF-8", message, tree,
-					    have_head ? 1 : 0, parents)) < 0)
-			goto done;
-	}
-	if (have_head)
-		rc = git_reference_create_matching(&newref, repo, ref, out, 1, &head, message);
-	else
-		rc = git_reference_create(&newref, repo, ref, out, 0, message);
-	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
-		vios_error_set(VIOS_ERR_GIT, "%s moved while vios was writing to it; run the command again", ref);
-		error = VIOS_ERROR;
-		goto out;
+		rc = git_commit_create(out, repo, NULL, sig, sig, "UTF-8", message, tree, parent ? 1 : 0, parents);
 	}
 done:
-	error = vios_git_error(rc, ref);
+	error = vios_git_error(rc, "writing a commit");
 out:
-	git_reference_free(newref);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_commit_free(parent);
 	git_index_free(index);
 	return error;
+}
+
+int vios_git_ref_move(git_repository *repo, const char *ref, const git_oid *from, const git_oid *to,
+		      const char *message)
+{
+	git_reference *newref = NULL;
+	int rc;
+
+	assert(repo != NULL && ref != NULL && to != NULL && message != NULL);
+	if (from)
+		rc = git_reference_create_matching(&newref, repo, ref, to, 1, from, message);
+	else
+		rc = git_reference_create(&newref, repo, ref, to, 0, message);
+	git_reference_free(newref);
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
+		vios_error_set(VIOS_ERR_GIT, "%s moved while vios was writing to it; run the command again", ref);
+		return VIOS_ERROR;
+	}
+	return vios_git_error(rc, ref);
+}
+
+int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
+			  const vios_git_file *files, size_t n, const char *message,
+			  const char *name, const char *email)
+{
+	git_oid head;
+	int have_head = 0, error;
+
+	assert(out != NULL && repo != NULL && ref != NULL);
+	if ((error = vios_git_ref_oid(&head, repo, ref)) == 0)
+		have_head = 1;
+	else if (error != VIOS_ENOTFOUND)
+		return error;
+	if ((error = vios_git_commit_files_on(out, repo, have_head ? &head : NULL, files, n, message, name, email)) < 0)
+		return error;
+	return vios_git_ref_move(repo, ref, have_head ? &head : NULL, out, message);
+}
+
+int vios_git_sync(git_repository *repo)
+{
+	const char *path;
+	int fd, rc, saved;
+
+	assert(repo != NULL);
+	path = git_repository_path(repo);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		vios_error_set(VIOS_ERR_GIT, "syncing %s: %s", path, strerror(errno));
+		return VIOS_ERROR;
+	}
+	rc = syncfs(fd);
+	saved = errno;
+	close(fd);
+	if (rc != 0) {
+		vios_error_set(VIOS_ERR_GIT, "syncing %s: %s", path, strerror(saved));
+		return VIOS_ERROR;
+	}
+	return 0;
 }
 
 static const char *type_word(git_object_t t)

@@ -32,11 +32,35 @@ typedef struct {
  * Commits files on top of the tree of `ref` (or an empty tree when the ref
  * does not exist), replacing files at the same paths, and moves `ref` to the
  * new commit only if it still points where it did (VIOS_ERROR otherwise).
- * The new commit's id goes to *out.
+ * The new commit's id goes to *out. Nothing is synced to disk.
  */
 int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
 			  const vios_git_file *files, size_t n, const char *message,
 			  const char *name, const char *email);
+
+/*
+ * The same commit on top of commit `parent` (NULL: an empty tree, no
+ * parent), moving no ref: its objects are written (loose, not synced) and
+ * *out names it. vios_git_ref_move then makes it reachable.
+ */
+int vios_git_commit_files_on(git_oid *out, git_repository *repo, const git_oid *parent,
+			     const vios_git_file *files, size_t n, const char *message,
+			     const char *name, const char *email);
+
+/* Moves ref from `from` (NULL: the ref must not exist yet) to `to`;
+ * VIOS_ERROR with "moved while vios was writing" when it is elsewhere. */
+int vios_git_ref_move(git_repository *repo, const char *ref, const git_oid *from, const git_oid *to,
+		      const char *message);
+
+/*
+ * Makes everything written so far to the file system of repo's directory
+ * durable (syncfs): libgit2 writes loose objects and refs without a sync,
+ * and ext4 writes a new file's data only when it gets to it, so after a
+ * power cut a ref can name objects that came back empty. A writer syncs
+ * after writing objects and before moving the ref that names them, and
+ * again before it forgets what it wrote (docs/faults.md).
+ */
+int vios_git_sync(git_repository *repo);
 
 /* The commit a ref points at; VIOS_ENOTFOUND when there is no such ref. */
 int vios_git_ref_oid(git_oid *out, git_repository *repo, const char *ref);

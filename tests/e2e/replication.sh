@@ -130,7 +130,7 @@ t "the USB school receives other schools' theme data? no: only what the covenant
 
 # --- kill -9 at every fault point, then sync again ---------------------------------
 crashes=0 k=0 locked=0
-for point in git.fetching git.fetching@3 git.ref_locked sync.fetched import.before_commit import.committed sync.imported export.sealed export.committed sync.before_push git.pushing sync.pushed store.commit@2 vfs.index.write vfs.index.write@2; do
+for point in git.fetching git.fetching@3 git.ref_locked sync.fetched import.before_commit import.committed sync.imported export.sealed export.written export.committed sync.before_push git.pushing sync.pushed store.commit@2 vfs.index.write vfs.index.write@2; do
 	k=$((k + 1))
 	V "$T/s1" trend add --theme vandalism --period 2026-11 --level rising --note "crash at $point" >/dev/null
 	V "$T/pol" agreement done "$AG" --feedback "police update $k" >/dev/null
@@ -141,7 +141,7 @@ for point in git.fetching git.fetching@3 git.ref_locked sync.fetched import.befo
 	V "$T/s1" sync >/dev/null 2>"$T/err" || echo "     after $point: $(cat "$T/err")"
 	[ "$point" = git.ref_locked ] && cp "$T/err" "$T/err.locked"
 done
-t "every fault point killed the sync (15 of 15)" test "$crashes" -eq 15
+t "every fault point killed the sync (16 of 16)" test "$crashes" -eq 16
 t "the kill with a ref locked left git's lock file; the next sync cleared it and said so" bash -c "[ $locked -ge 1 ] && grep -q 'warning: cleared' '$T/err.locked'"
 t "after the crashes the school's store is consistent" bash -c "'$VIOS' --home '$T/s1' store check | grep -q 'integrity ok'"
 V "$T/hub" hub merge >/dev/null 2>&1
@@ -150,7 +150,7 @@ V "$T/s1" sync >/dev/null 2>&1
 t "after the crashes: school and police agree on the case" same s1 pol case
 t "after the crashes: the school has the police's last update" bash -c "'$VIOS' --home '$T/s1' --json agreement list | jq -e '.[] | select(.id==\"$AG\") | .feedback==\"police update $k\"'"
 t "after the crashes: hub and auditor agree on the theme" same hub aud theme
-t "every crash-time trend arrived exactly once at the police" bash -c "[ \$('$VIOS' --home '$T/pol' --json trend list | jq '[.[] | select(.note != null and (.note | startswith(\"crash at\")))] | length') -eq 15 ]"
+t "every crash-time trend arrived exactly once at the police" bash -c "[ \$('$VIOS' --home '$T/pol' --json trend list | jq '[.[] | select(.note != null and (.note | startswith(\"crash at\")))] | length') -eq 16 ]"
 t "no seq was sealed twice: the hub's ref is the school's outbox ref" bash -c "[ \"\$(git --git-dir '$G' rev-parse refs/heads/nodes/$S1)\" = \"\$(git --git-dir '$T/s1/outbox.git' rev-parse refs/heads/nodes/$S1)\" ]"
 t "the school's outbox: every sealed bundle committed and sent" bash -c "'$VIOS' --home '$T/s1' --json status | jq -e '.unsent_bundles == 0 and .pending_changes == 0'"
 

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sync/bundle.h"
@@ -45,6 +46,7 @@
 #include "store/records.h"
 #include "sync/trust.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/util.h"
 #include "crdt/mandate.h"
 #include "store/ledger.h"
@@ -1373,6 +1375,82 @@ static void test_bundle_flush__commits_not_marked_are_found_not_made_again(void 
 	blist_free(&l);
 }
 
+/*
+ * The flush writes its commits, syncs, and only then moves the ref (and
+ * syncs again before it marks them, which drops the bytes). A crash after
+ * the commits were written but before the ref moved leaves the ref where
+ * it was and the bundles in the store, bytes and all; the next flush
+ * commits each of them once, on that ref.
+ */
+static void test_bundle_flush__a_crash_before_the_ref_moves_commits_them_again(void **state)
+{
+	sandbox *sb = *state;
+	tnode *w = &sb->w[0];
+	blist l = { 0 };
+	long long sealed = 0;
+	git_repository *repo = NULL;
+	git_reference *r = NULL;
+	git_oid base, head, at;
+	char path[FX_PATH + 16], ref[64];
+	pid_t pid;
+	int status;
+
+	one_bundle(&l, &sealed, w, 0, "weapons");
+	snprintf(path, sizeof(path), "%s/outbox.git", w->home);
+	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, w->node->node_id);
+	assert_int_equal(vios_git_open(&repo, path, 0), 0);
+	assert_int_equal(vios_git_ref_oid(&base, repo, ref), 0);
+	one_bundle(&l, &sealed, w, 0, "alcohol");
+	one_bundle(&l, &sealed, w, 0, "sexting");
+	one_bundle(&l, &sealed, w, 0, "drugs-trade");
+	/* the last three sealed but not in git: the ref back at the first */
+	assert_int_equal(git_reference_create(&r, repo, ref, &base, 1, "test: back"), 0);
+	git_reference_free(r);
+	for (size_t k = 1; k < l.n; k++)
+		unmark(w, &l.v[k]);
+
+	/* the child flushes through the store connection it inherits (the
+	 * store takes one process at a time) and dies before the ref moves */
+	if ((pid = fork()) == 0) {
+		setenv("VIOS_FAULT", "export.written", 1);
+		vios_fault_reset();
+		(void)vios_bundle_flush(w->st, repo);
+		_exit(5);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFSIGNALED(status))
+		fail_msg("the flush exited with %d instead of dying at export.written", WEXITSTATUS(status));
+	/* nothing reachable changed, nothing forgotten */
+	assert_int_equal(vios_git_ref_oid(&head, repo, ref), 0);
+	assert_true(git_oid_equal(&head, &base));
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0 AND age IS NOT NULL AND sig IS NOT NULL"), 3);
+
+	assert_int_equal(vios_bundle_flush(w->st, repo), 0);
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0 OR age IS NOT NULL OR sig IS NOT NULL"), 0);
+	/* three commits on the first, newest first, each adding its bundle with the bytes sealed */
+	assert_int_equal(vios_git_ref_oid(&head, repo, ref), 0);
+	at = head;
+	for (size_t k = l.n - 1; k >= 1; k--) {
+		git_commit *c = NULL;
+		uint8_t *there = NULL;
+		size_t tlen = 0;
+		char bpath[64];
+		vios_layout_bundle_path(bpath, l.v[k].seq, 0);
+		assert_int_equal(vios_git_read_blob(&there, &tlen, repo, &at, bpath, VIOS_BUNDLE_MAX_AGE), 0);
+		assert_int_equal(tlen, l.v[k].agelen);
+		assert_memory_equal(there, l.v[k].age, tlen);
+		free(there);
+		assert_int_equal(vios_git_commit_lookup(&c, repo, &at), 0);
+		assert_int_equal(git_commit_parentcount(c), 1);
+		at = *git_commit_parent_id(c, 0);
+		git_commit_free(c);
+	}
+	assert_true(git_oid_equal(&at, &base));
+	git_repository_free(repo);
+	blist_free(&l);
+}
+
 static void test_bundle_import__fork_is_refused_and_changes_nothing(void **state)
 {
 	sandbox *sb = *state;
@@ -1559,6 +1637,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bundle_import__any_order_and_repetition_converges, setup_forgers, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__early_bundle_is_held_until_the_gap_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_flush__commits_not_marked_are_found_not_made_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_flush__a_crash_before_the_ref_moves_commits_them_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__fork_is_refused_and_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__an_op_before_its_row, setup, teardown),
 	};
