@@ -302,17 +302,38 @@ done:
  * cut anywhere leaves either the bundle in the store (steps 1 to 4: the
  * next flush writes it again; objects written and never named are left
  * unreferenced) or a head that holds it. A bundle the head holds already
- * (a crash between 3 and 5) is recognised by its bytes and marked, not
- * committed again; a bundle of that seq with other bytes at the head
- * stops the flush. What was committed before a failure is still made
- * reachable and marked, and the failure is the error reported.
+ * (a crash between 3 and 5, or a ref moved by a vios that did not sync)
+ * is recognised by its bytes and marked after the same sync of step 4,
+ * not committed again; a bundle of that seq with other bytes at the head
+ * stops the flush, and so does a head that holds a bundle but not the one
+ * before it. What was committed before a failure is still made reachable
+ * and marked, and the first failure is the error reported.
  */
+
+/* The flush's first failure: its code, and its words kept while later steps
+ * still run (and may fail and set their own). */
+typedef struct {
+	int code;
+	vios_error_class klass;
+	char why[512];
+} first_error;
+
+static void first_error_note(first_error *f, int code)
+{
+	if (code >= 0 || f->code < 0)
+		return;
+	f->code = code;
+	f->klass = vios_error_last_class();
+	snprintf(f->why, sizeof(f->why), "%s", vios_error_last());
+}
+
 int vios_bundle_flush(vios_store *st, git_repository *repo)
 {
 	char ref[VIOS_LAYOUT_REF_MAX], email[80];
 	long long first = 0, found = 0, made = 0; /* first to mark; the last at the head, the last made */
 	git_oid head, tip;
-	int have_head, error = 0, moved;
+	first_error fe = { 0, VIOS_ERR_NONE, "" };
+	int have_head, broken = 0, error;
 
 	assert(st != NULL && st->node != NULL && repo != NULL);
 	memset(&head, 0, sizeof(head));
@@ -321,7 +342,6 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 	if ((error = vios_git_ref_oid(&head, repo, ref)) < 0 && error != VIOS_ENOTFOUND)
 		return error;
 	have_head = error == 0;
-	error = 0;
 	tip = head;
 	for (;;) {
 		vios_ledger_outbox_entry e;
@@ -329,27 +349,37 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 		char path[VIOS_LAYOUT_PATH_MAX], sigpath[VIOS_LAYOUT_PATH_MAX];
 		uint8_t *there = NULL;
 		size_t tlen;
+		int at_head = VIOS_ENOTFOUND;
 
 		if ((error = vios_ledger_outbox_next_uncommitted(&e, st, made ? made : found)) < 0) {
-			if (error == VIOS_ENOTFOUND)
-				error = 0;
+			if (error != VIOS_ENOTFOUND)
+				first_error_note(&fe, error);
 			break;
 		}
 		assert(e.seq >= 1 && e.sig != NULL && e.header != NULL && (e.age != NULL || e.agelen == 0));
 		seq = e.seq;
 		vios_layout_bundle_path(path, seq, 0);
 		vios_layout_bundle_path(sigpath, seq, 1);
-		/* After a crash the commit may be there already. */
-		if (have_head && vios_git_read_blob(&there, &tlen, repo, &head, path, VIOS_BUNDLE_MAX_AGE) == 0) {
-			/* the head holds it: the same bytes, and none of this flush's own before it */
-			int same = made == 0 && tlen == e.agelen && !memcmp(there, e.age, e.agelen);
-			free(there);
-			if (!same) {
-				vios_error_set(VIOS_ERR_BUNDLE, "the outbox repository holds another bundle seq %lld than this node sealed", seq);
-				error = VIOS_EVERIFY;
-			} else {
+		/* After a crash the commit may be there already; only a bundle
+		 * the head does not have is committed (a head that cannot be
+		 * read stops the flush) */
+		if (have_head)
+			at_head = vios_git_read_blob(&there, &tlen, repo, &head, path, VIOS_BUNDLE_MAX_AGE);
+		if (at_head == 0 && made > 0) {
+			vios_error_set(VIOS_ERR_BUNDLE, "the outbox repository holds bundle seq %lld but not seq %lld before it",
+				       seq, made);
+			error = VIOS_EVERIFY;
+			broken = 1;
+		} else if (at_head == 0) {
+			if (tlen == e.agelen && !memcmp(there, e.age, e.agelen)) {
 				found = seq;
+			} else {
+				vios_error_set(VIOS_ERR_BUNDLE, "the outbox repository holds another bundle seq %lld than this node sealed",
+					       seq);
+				error = VIOS_EVERIFY;
 			}
+		} else if (at_head != VIOS_ENOTFOUND) {
+			error = at_head;
 		} else {
 			vios_git_file files[2] = { { path, e.age, e.agelen }, { sigpath, e.sig, strlen(e.sig) } };
 			char msg[48];
@@ -362,43 +392,44 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 				made = seq;
 			}
 		}
+		free(there);
 		if (error == 0 && first == 0)
 			first = seq;
 		vios_ledger_outbox_entry_dispose(&e);
+		first_error_note(&fe, error);
 		if (error < 0)
 			break;
 	}
-	/* what this flush committed, made durable and reachable; what is at
-	 * the head is marked even when a later bundle failed (whose error is
-	 * the one reported) */
-	moved = made == 0;
-	if (made > 0) {
+	/* what this flush committed, made durable and reachable (unless the
+	 * head turned out not to be a chain it can go on) */
+	if (made > 0 && !broken) {
 		char msg[48];
-		int step;
 
 		vios_chain_message(msg, sizeof(msg), made);
-		step = vios_git_sync(repo);
-		VIOS_FAULT("export.written");
-		if (step == 0)
-			step = vios_git_ref_move(repo, ref, have_head ? &head : NULL, &tip, msg);
-		if (step == 0 && (step = vios_git_sync(repo)) == 0)
-			moved = 1;
-		if (step < 0 && error == 0)
-			error = step;
-		VIOS_FAULT("export.committed");
+		if ((error = vios_git_sync(repo)) == 0) {
+			VIOS_FAULT("export.written");
+			error = vios_git_ref_move(repo, ref, have_head ? &head : NULL, &tip, msg);
+		}
+		if (error < 0) {
+			first_error_note(&fe, error);
+			made = 0; /* not reachable: written again next time */
+		}
+	} else {
+		made = 0;
 	}
-	if (first > 0 && (moved || found > 0)) {
-		char why[512];
-		vios_error_class klass = vios_error_last_class();
-		int marked;
-		snprintf(why, sizeof(why), "%s", vios_error_last());
-		marked = vios_ledger_outbox_mark_committed_range(st, first, moved && made ? made : found);
-		if (error == 0)
-			error = marked;
-		else if (marked < 0)
-			vios_error_set(klass, "%s", why);
+	/* marked once synced, also what was at the head already (a ref another
+	 * flush moved may not be on disk yet); what is at the head is marked
+	 * even when a later bundle failed */
+	if (made > 0 || found > 0) {
+		if ((error = vios_git_sync(repo)) == 0) {
+			VIOS_FAULT("export.committed");
+			error = vios_ledger_outbox_mark_committed_range(st, first, made > 0 ? made : found);
+		}
+		first_error_note(&fe, error);
 	}
-	return error;
+	if (fe.code < 0)
+		vios_error_set(fe.klass, "%s", fe.why);
+	return fe.code;
 }
 
 /* ---- grouping and sealing ------------------------------------------------ */

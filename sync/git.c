@@ -119,12 +119,12 @@ int vios_git_ref_oid(git_oid *out, git_repository *repo, const char *ref)
 	return vios_git_error(rc, ref);
 }
 
-int vios_git_commit_files_on(git_oid *out, git_repository *repo, const git_oid *parent_id,
+int vios_git_commit_files_on(git_oid *out, git_repository *repo, const git_oid *parent,
 			     const vios_git_file *files, size_t n, const char *message,
 			     const char *name, const char *email)
 {
 	git_index *index = NULL;
-	git_commit *parent = NULL;
+	git_commit *pc = NULL;
 	git_tree *tree = NULL;
 	git_signature *sig = NULL;
 	git_oid tree_id;
@@ -134,10 +134,10 @@ int vios_git_commit_files_on(git_oid *out, git_repository *repo, const git_oid *
 	assert(message != NULL && name != NULL && email != NULL);
 	if ((rc = git_index_new(&index)) < 0)
 		goto done;
-	if (parent_id) {
+	if (parent) {
 		git_tree *old = NULL;
-		if ((error = vios_git_commit_lookup(&parent, repo, parent_id)) < 0 ||
-		    (error = vios_git_tree_lookup(&old, repo, git_commit_tree_id(parent), "the parent commit")) < 0)
+		if ((error = vios_git_commit_lookup(&pc, repo, parent)) < 0 ||
+		    (error = vios_git_tree_lookup(&old, repo, git_commit_tree_id(pc), message)) < 0)
 			goto out;
 		rc = git_index_read_tree(index, old);
 		git_tree_free(old);
@@ -161,15 +161,16 @@ int vios_git_commit_files_on(git_oid *out, git_repository *repo, const git_oid *
 	    (rc = git_signature_now(&sig, name, email)) < 0)
 		goto done;
 	{
-		const git_commit *parents[1] = { parent };
-		rc = git_commit_create(out, repo, NULL, sig, sig, "UTF-8", message, tree, parent ? 1 : 0, parents);
+		const git_commit *parents[1] = { pc };
+		rc = git_commit_create(out, repo, NULL, sig, sig, "UTF-8", message, tree, pc ? 1 : 0, parents);
 	}
 done:
-	error = vios_git_error(rc, "writing a commit");
+	/* the commit's message names what it holds ("vios bundle 12", a registry version) */
+	error = vios_git_error(rc, message);
 out:
 	git_signature_free(sig);
 	git_tree_free(tree);
-	git_commit_free(parent);
+	git_commit_free(pc);
 	git_index_free(index);
 	return error;
 }
@@ -213,22 +214,15 @@ int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
 int vios_git_sync(git_repository *repo)
 {
 	const char *path;
-	int fd, rc, saved;
+	int fd, rc;
 
 	assert(repo != NULL);
 	path = git_repository_path(repo);
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		vios_error_set(VIOS_ERR_GIT, "syncing %s: %s", path, strerror(errno));
-		return VIOS_ERROR;
-	}
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return vios_error_os("cannot open %s", path);
 	rc = syncfs(fd);
-	saved = errno;
 	close(fd);
-	if (rc != 0) {
-		vios_error_set(VIOS_ERR_GIT, "syncing %s: %s", path, strerror(saved));
-		return VIOS_ERROR;
-	}
-	return 0;
+	return rc < 0 ? vios_error_os("cannot sync %s", path) : 0;
 }
 
 static const char *type_word(git_object_t t)

@@ -35,9 +35,11 @@ servers="openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl"
 # browser (Debian's chromium, driven headless by chromedriver through python3-selenium),
 # the time zone the pages show (tzdata: Europe/Amsterdam)
 web="curl iproute2 chromium chromium-driver python3-selenium tzdata fonts-dejavu-core"
+# tests/e2e/flush_sync.sh watches the order of the export's writes and syncs
+tracing="strace"
 case "${1:-build}" in
 build) want="$build" ;;
-check) want="$build libcmocka-dev $tools $rendering $packaging $servers $web time" ;;
+check) want="$build libcmocka-dev $tools $rendering $packaging $servers $web $tracing time" ;;
 demo)  want="$build $tools" ;;
 bench) want="$build $tools" ;;
 fuzz)  want="$build clang libclang-rt-14-dev" ;;

@@ -1376,6 +1376,31 @@ static void test_bundle_flush__commits_not_marked_are_found_not_made_again(void 
 }
 
 /*
+ * For the flush's tests: node w seals a first bundle (its commit is *base),
+ * then `more` bundles, and the outbox's ref is put back at *base: the later
+ * bundles are then in git's objects but not on the ref. repo is opened on
+ * the outbox; path and ref are its directory and the node's ref.
+ */
+static void flush_setup(tnode *w, blist *l, git_repository **repo, char *path, size_t pathlen, char ref[64],
+			git_oid *base, int more)
+{
+	static const char *const later[] = { "alcohol", "sexting", "drugs-trade" };
+	long long sealed = 0;
+	git_reference *r = NULL;
+
+	assert_true(more >= 0 && more <= 3);
+	one_bundle(l, &sealed, w, 0, "weapons");
+	snprintf(path, pathlen, "%s/outbox.git", w->home);
+	vios_layout_node_ref(ref, 64, VIOS_NODES_REFS, w->node->node_id);
+	assert_int_equal(vios_git_open(repo, path, 0), 0);
+	assert_int_equal(vios_git_ref_oid(base, *repo, ref), 0);
+	for (int k = 0; k < more; k++)
+		one_bundle(l, &sealed, w, 0, later[k]);
+	assert_int_equal(git_reference_create(&r, *repo, ref, base, 1, "test: back"), 0);
+	git_reference_free(r);
+}
+
+/*
  * The flush writes its commits, syncs, and only then moves the ref (and
  * syncs again before it marks them, which drops the bytes). A crash after
  * the commits were written but before the ref moved leaves the ref where
@@ -1387,25 +1412,14 @@ static void test_bundle_flush__a_crash_before_the_ref_moves_commits_them_again(v
 	sandbox *sb = *state;
 	tnode *w = &sb->w[0];
 	blist l = { 0 };
-	long long sealed = 0;
 	git_repository *repo = NULL;
-	git_reference *r = NULL;
 	git_oid base, head, at;
 	char path[FX_PATH + 16], ref[64];
 	pid_t pid;
 	int status;
 
-	one_bundle(&l, &sealed, w, 0, "weapons");
-	snprintf(path, sizeof(path), "%s/outbox.git", w->home);
-	vios_layout_node_ref(ref, sizeof(ref), VIOS_NODES_REFS, w->node->node_id);
-	assert_int_equal(vios_git_open(&repo, path, 0), 0);
-	assert_int_equal(vios_git_ref_oid(&base, repo, ref), 0);
-	one_bundle(&l, &sealed, w, 0, "alcohol");
-	one_bundle(&l, &sealed, w, 0, "sexting");
-	one_bundle(&l, &sealed, w, 0, "drugs-trade");
-	/* the last three sealed but not in git: the ref back at the first */
-	assert_int_equal(git_reference_create(&r, repo, ref, &base, 1, "test: back"), 0);
-	git_reference_free(r);
+	/* the last three sealed but not on the ref */
+	flush_setup(w, &l, &repo, path, sizeof(path), ref, &base, 3);
 	for (size_t k = 1; k < l.n; k++)
 		unmark(w, &l.v[k]);
 
@@ -1447,6 +1461,92 @@ static void test_bundle_flush__a_crash_before_the_ref_moves_commits_them_again(v
 		git_commit_free(c);
 	}
 	assert_true(git_oid_equal(&at, &base));
+	git_repository_free(repo);
+	blist_free(&l);
+}
+
+/*
+ * A bundle found at the head and two the flush must commit, with the ref
+ * locked by another writer: the commits are written but the ref cannot
+ * move, so only the bundle at the head is marked, the two keep their bytes
+ * in the store, and the error says why. Once the lock is gone the next
+ * flush commits them on the same head.
+ */
+static void test_bundle_flush__a_ref_that_cannot_move_keeps_the_bundles(void **state)
+{
+	sandbox *sb = *state;
+	tnode *w = &sb->w[0];
+	blist l = { 0 };
+	git_repository *repo = NULL;
+	git_oid base, head;
+	git_commit *c = NULL;
+	char path[FX_PATH + 16], ref[64], lock[FX_PATH + 160];
+	FILE *f;
+
+	/* the first at the head but not marked, the other two not on the ref */
+	flush_setup(w, &l, &repo, path, sizeof(path), ref, &base, 2);
+	for (size_t k = 0; k < l.n; k++)
+		unmark(w, &l.v[k]);
+	snprintf(lock, sizeof(lock), "%s/%s.lock", path, ref);
+	assert_non_null(f = fopen(lock, "w"));
+	fclose(f);
+
+	assert_true(vios_bundle_flush(w->st, repo) < 0);
+	assert_non_null(strstr(vios_error_last(), ref));
+	assert_int_equal(vios_git_ref_oid(&head, repo, ref), 0);
+	assert_true(git_oid_equal(&head, &base));
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 1 AND age IS NULL"), 1);
+	assert_int_equal(one_int(w, "SELECT seq FROM outbox WHERE committed = 1 AND age IS NULL"), (int)l.v[0].seq);
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0 AND age IS NOT NULL AND sig IS NOT NULL"), 2);
+
+	assert_int_equal(unlink(lock), 0);
+	assert_int_equal(vios_bundle_flush(w->st, repo), 0);
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0 OR age IS NOT NULL"), 0);
+	/* two commits on the head the flush found */
+	assert_int_equal(vios_git_ref_oid(&head, repo, ref), 0);
+	assert_int_equal(vios_git_commit_lookup(&c, repo, &head), 0);
+	head = *git_commit_parent_id(c, 0);
+	git_commit_free(c);
+	assert_int_equal(vios_git_commit_lookup(&c, repo, &head), 0);
+	assert_true(git_oid_equal(git_commit_parent_id(c, 0), &base));
+	git_commit_free(c);
+	git_repository_free(repo);
+	blist_free(&l);
+}
+
+/*
+ * A head that holds a bundle but not the one before it (a repository
+ * mixed up by hand) is no chain to go on: the flush stops with an error,
+ * moves no ref and marks nothing.
+ */
+static void test_bundle_flush__a_head_with_a_gap_is_refused(void **state)
+{
+	sandbox *sb = *state;
+	tnode *w = &sb->w[0];
+	blist l = { 0 };
+	git_repository *repo = NULL;
+	git_reference *r = NULL;
+	git_oid base, gap, head;
+	char path[FX_PATH + 16], ref[64], p3[VIOS_LAYOUT_PATH_MAX], s3[VIOS_LAYOUT_PATH_MAX];
+
+	flush_setup(w, &l, &repo, path, sizeof(path), ref, &base, 2);
+	/* the head: the first bundle and the third, not the second */
+	vios_layout_bundle_path(p3, l.v[2].seq, 0);
+	vios_layout_bundle_path(s3, l.v[2].seq, 1);
+	{
+		vios_git_file files[2] = { { p3, l.v[2].age, l.v[2].agelen }, { s3, l.v[2].sig, l.v[2].siglen } };
+		assert_int_equal(vios_git_commit_files_on(&gap, repo, &base, files, 2, "by hand", "x", "x@x"), 0);
+	}
+	assert_int_equal(git_reference_create(&r, repo, ref, &gap, 1, "test: a gap"), 0);
+	git_reference_free(r);
+	unmark(w, &l.v[1]);
+	unmark(w, &l.v[2]);
+
+	assert_int_equal(vios_bundle_flush(w->st, repo), VIOS_EVERIFY);
+	assert_non_null(strstr(vios_error_last(), "but not seq"));
+	assert_int_equal(vios_git_ref_oid(&head, repo, ref), 0);
+	assert_true(git_oid_equal(&head, &gap));
+	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0 AND age IS NOT NULL"), 2);
 	git_repository_free(repo);
 	blist_free(&l);
 }
@@ -1638,6 +1738,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bundle_import__early_bundle_is_held_until_the_gap_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_flush__commits_not_marked_are_found_not_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_flush__a_crash_before_the_ref_moves_commits_them_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_flush__a_ref_that_cannot_move_keeps_the_bundles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_flush__a_head_with_a_gap_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__fork_is_refused_and_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__an_op_before_its_row, setup, teardown),
 	};
