@@ -94,11 +94,14 @@ serial=""
 left=0
 for t in $(for n in $E2E_FIRST; do case $n in test_*) echo "$BUILD/tests/$n" ;; *) echo "tests/e2e/$n.sh" ;; esac; done) $units tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
-	case " $E2E_SERIAL $parallel " in
-	*" $(basename "$t" .sh) "*|*" $t "*) ;;
-	*/tests/test_*) case " $units " in *" $t "*) parallel="$parallel $t"; left=$((left + 1)) ;; esac ;;
-	*) parallel="$parallel $t"; left=$((left + 1)) ;;
-	esac
+	# not the serial scripts, nothing twice, and a unit binary only when
+	# the unit binaries run (each test is on $t itself: matching the list
+	# let the first unit binary in it drop every script after it)
+	case " $E2E_SERIAL " in *" $(basename "$t" .sh) "*) continue ;; esac
+	case " $parallel " in *" $t "*) continue ;; esac
+	case $t in */tests/test_*) case " $units " in *" $t "*) ;; *) continue ;; esac ;; esac
+	parallel="$parallel $t"
+	left=$((left + 1))
 done
 for n in $E2E_SERIAL; do
 	[ -f "tests/e2e/$n.sh" ] && serial="$serial tests/e2e/$n.sh"

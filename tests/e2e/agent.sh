@@ -28,7 +28,7 @@ mk s1 school
 N signal add --bogus >/dev/null 2>"$T/err"; rc=$?
 t "a bad option without any passphrase source exits 2" test "$rc" -eq 2
 t "  with the usage line, not a passphrase error" bash -c "grep -q 'unknown option' '$T/err' && ! grep -qi passphrase '$T/err'"
-N signal list --theme nope >/dev/null 2>"$T/err"; rc=$?
+N signal list --theme 'Not a theme!' >/dev/null 2>"$T/err"; rc=$?
 t "a bad value checked after getopt exits 2 too, no passphrase asked" bash -c "[ $rc -eq 2 ] && ! grep -qi passphrase '$T/err'"
 N case status >/dev/null 2>"$T/err"; rc=$?
 t "a missing argument exits 2, no passphrase asked" bash -c "[ $rc -eq 2 ] && ! grep -qi passphrase '$T/err'"
