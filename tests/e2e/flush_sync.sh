@@ -10,7 +10,8 @@ hub_world s1
 ID=$(V "$T/s1" --json whoami | jq -r .node_id)
 V "$T/s1" trend add --theme weapons --period 2026-11 --level rising >/dev/null
 V "$T/s1" signal add --theme vandalism --note "graffiti on the bike shed" >/dev/null
-t "the export runs under strace" strace -f -y -qq -o "$T/trace" \
+# (LeakSanitizer cannot run under ptrace: a sanitized build leaves it out here)
+t "the export runs under strace" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -y -qq -o "$T/trace" \
 	-e trace=syncfs,link,linkat,rename,renameat,renameat2,pwrite64 "$VIOS" --home "$T/s1" export
 # order.py TRACE OUTBOX REF WAL: one line per step found, and exit 0 only when
 # every object is placed before a sync that comes before the ref's rename, and
