@@ -333,7 +333,7 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 	long long first = 0, found = 0, made = 0; /* first to mark; the last at the head, the last made */
 	git_oid head, tip;
 	first_error fe = { 0, VIOS_ERR_NONE, "" };
-	int have_head, broken = 0, error;
+	int have_head, error;
 
 	assert(st != NULL && st->node != NULL && repo != NULL);
 	memset(&head, 0, sizeof(head));
@@ -369,7 +369,7 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 			vios_error_set(VIOS_ERR_BUNDLE, "the outbox repository holds bundle seq %lld but not seq %lld before it",
 				       seq, made);
 			error = VIOS_EVERIFY;
-			broken = 1;
+			made = 0; /* no chain to go on: nothing this flush wrote is made reachable */
 		} else if (at_head == 0) {
 			if (tlen == e.agelen && !memcmp(there, e.age, e.agelen)) {
 				found = seq;
@@ -400,9 +400,8 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 		if (error < 0)
 			break;
 	}
-	/* what this flush committed, made durable and reachable (unless the
-	 * head turned out not to be a chain it can go on) */
-	if (made > 0 && !broken) {
+	/* what this flush committed, made durable and reachable */
+	if (made > 0) {
 		char msg[48];
 
 		vios_chain_message(msg, sizeof(msg), made);
@@ -414,8 +413,6 @@ int vios_bundle_flush(vios_store *st, git_repository *repo)
 			first_error_note(&fe, error);
 			made = 0; /* not reachable: written again next time */
 		}
-	} else {
-		made = 0;
 	}
 	/* marked once synced, also what was at the head already (a ref another
 	 * flush moved may not be on disk yet); what is at the head is marked

@@ -53,15 +53,22 @@ static void blocks_free(void *head)
 	}
 }
 
-/* Room for len bytes in a's block, a new block when it is full: NULL when out of memory. */
-static char *arena_room(oparray *a, size_t len)
+/* Where len bytes fit in a's block, a new block (64 KiB, or len) when they
+ * do not; nothing is taken yet. NULL when out of memory. */
+static char *arena_free(oparray *a, size_t len)
 {
-	char *p;
-
 	if ((a->arena == NULL || a->size - a->used < len) && block_new(a, len > (64u << 10) ? len : (64u << 10)) < 0)
 		return NULL;
-	p = a->arena + a->used;
-	a->used += len;
+	return a->arena + a->used;
+}
+
+/* len bytes taken from a's block: NULL when out of memory. */
+static char *arena_room(oparray *a, size_t len)
+{
+	char *p = arena_free(a, len);
+
+	if (p != NULL)
+		a->used += len;
 	return p;
 }
 
@@ -89,17 +96,15 @@ _Static_assert(_Alignof(vios_crdt_owners) == 1, "vios_crdt_owners is copied to u
 static const vios_crdt_owners *owners_copy(oparray *a, sqlite3_stmt *row, int first, int t, int *nomem)
 {
 	vios_crdt_owners *o;
-	size_t room;
 
 	*nomem = 0;
 	if (crdt_tables[t].owners_sql[0] == NULL)
 		return NULL;
-	room = a->arena == NULL ? 0 : a->size - a->used;
-	if (room < OWNERS_ROOM && block_new(a, 64u << 10) < 0) {
+	/* room for the most owners; only what they use is taken */
+	if ((o = (vios_crdt_owners *)arena_free(a, OWNERS_ROOM)) == NULL) {
 		*nomem = 1;
 		return NULL;
 	}
-	o = (vios_crdt_owners *)(a->arena + a->used);
 	o->n = 0;
 	for (int k = 0; k < VIOS_CRDT_OWNERS_MAX && crdt_tables[t].owners_sql[k]; k++) {
 		const char *id = (const char *)sqlite3_column_text(row, first + k);
