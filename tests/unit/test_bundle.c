@@ -771,10 +771,13 @@ static void random_write(tnode *t, unsigned *counts)
 	case 7:
 	case 8:
 	case 9: {
-		/* updates: of any row held, own or received */
+		/* updates: of any row held, own or received. Every value written is
+		 * new (serial): an UPDATE that leaves a row as it was changes
+		 * nothing, so it is no write outside the mandate and commits. */
 		static const char *const tbls[] = { "trend", "signal", "meeting", "pupil" };
+		static unsigned serial;
 		int k = (int)pick(4), mine, mine2 = 1;
-		unsigned v = (unsigned)pick(1000);
+		unsigned v = (unsigned)pick(1000) * 100000 + ++serial;
 		char set[128];
 		snprintf(q, sizeof(q), "SELECT id FROM %s WHERE origin IS NOT NULL", tbls[k]);
 		if (!random_id(id, t, q))
@@ -783,7 +786,7 @@ static void random_write(tnode *t, unsigned *counts)
 		case 0: snprintf(set, sizeof(set), "level = '%s', note = 'updated %u'", levels[pick(3)], v); break;
 		case 1: snprintf(set, sizeof(set), "severity = '%s', note = 'updated %u'", severities[pick(3)], v); break;
 		case 2: snprintf(set, sizeof(set), "minutes = 'minutes %u'", v); break;
-		default: snprintf(set, sizeof(set), "class = '%uB'", v % 8); break;
+		default: snprintf(set, sizeof(set), "class = '%uB-%u'", v % 8, serial); break;
 		}
 		snprintf(q, sizeof(q), "SELECT count(*) FROM %s WHERE id = '%s' AND %s", tbls[k], id, own);
 		mine = one_int(t, q) > 0;

@@ -560,7 +560,8 @@ static void test_case_marked__bad_text_changes_nothing(void **state)
 /*
  * Only the owner writes them: a police node that holds the school's case
  * (its ops applied, as a sync would) is refused by the mandate at commit,
- * for setting and for clearing, and its store stays as it was.
+ * for setting and for clearing, and its store stays as it was. Writing the
+ * value the row holds already is no change, so it is not refused.
  */
 static void test_case_marked__only_the_owner_writes_them(void **state)
 {
@@ -598,6 +599,14 @@ static void test_case_marked__only_the_owner_writes_them(void **state)
 		vios_field f[] = { { "care_info", "" } };
 		assert_int_equal(vios_record_edit(NULL, police.st, "case_file", x->kase, f, 1), VIOS_EDENIED);
 		assert_non_null(strstr(vios_error_last(), "care_info"));
+	}
+	fx_assert_unchanged(&s, police.st);
+	/* writing the value it holds changes nothing: no write, no refusal
+	 * (the edit is logged, as every edit is) */
+	{
+		vios_field f[] = { { "police_info", "arrested for theft" } };
+		FX_OK(vios_record_edit(NULL, police.st, "case_file", x->kase, f, 1));
+		s.log++;
 	}
 	fx_assert_unchanged(&s, police.st);
 	assert_marked(police.st, x->kase, "police_info", "arrested for theft");
