@@ -1,7 +1,9 @@
 # vios - Makefile. Every variable has a default; override on the command line.
 #
 #   make              build ./vios
-#   make check        unit tests (cmocka) and end-to-end tests
+#   make check        unit tests (cmocka) and end-to-end tests but the long
+#                     ones, within ten minutes on 2 cores (tests/run.sh)
+#   make check-all    every test, the long end-to-end scripts too (CI)
 #   make check SAN=1  the same under AddressSanitizer + UBSan
 #   make demo         the end-to-end story on embedded defaults
 #   make report-sweep the report's attacker over REPORT_SEEDS (500) random
@@ -103,8 +105,8 @@ vpath bench.c tools
 vpath bench_scale.c tools
 
 # What must hold before anything is compiled: make check and make demo
-# install their packages; the rest only check (see pkgs-present).
-ifneq ($(filter check,$(MAKECMDGOALS)),)
+# (and make check-all) install their packages; the rest only check (see pkgs-present).
+ifneq ($(filter check check-all,$(MAKECMDGOALS)),)
 GATE := deps-check
 else ifneq ($(filter demo,$(MAKECMDGOALS)),)
 GATE := deps-demo
@@ -114,7 +116,7 @@ else
 GATE := pkgs-present
 endif
 
-.PHONY: FORCE po report-sweep all check demo bench bench-scale fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
+.PHONY: FORCE po report-sweep all check check-all demo bench bench-scale fuzz install deb clean deps deps-check deps-demo deps-fuzz pkgs-present bench-present fuzz-present sqlite-tests deps-sqlite-tests
 all: $(VIOS_BIN) $(MO) $(if $(filter vios,$(VIOS_BIN)),vios.1)
 
 deps:
@@ -193,10 +195,16 @@ $(BUILD)/tools/%: %.c $(BUILD)/libvios.a | $(GATE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvios.a $(PKG_LIBS) $(LDLIBS)
 
+# make check: every unit test, SQLite's quick subset and the end-to-end
+# scripts but the long ones (tests/run.sh, E2E_LONG), within ten minutes on a
+# 2-core machine; make check-all: every end-to-end script too (what CI runs)
 check: deps-check $(VIOS_BIN) $(MO) $(UNIT_BIN) $(TOOL_BIN)
 	@VIOS="$(abspath $(VIOS_BIN))" BUILD="$(abspath $(BUILD))" SAN=$(SAN) sh tests/run.sh
 
-# The report's attacker over REPORT_SEEDS random grids (make check runs 40,
+check-all: deps-check $(VIOS_BIN) $(MO) $(UNIT_BIN) $(TOOL_BIN)
+	@VIOS="$(abspath $(VIOS_BIN))" BUILD="$(abspath $(BUILD))" SAN=$(SAN) VIOS_CHECK_ALL=1 sh tests/run.sh
+
+# The report's attacker over REPORT_SEEDS random grids (make check-all runs 40,
 # in tests/e2e/report_attack.sh; docs/disclosure.md).
 REPORT_SEEDS ?= 500
 report-sweep: $(BUILD)/tools/t_report
