@@ -206,9 +206,11 @@ int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
 		have_head = 1;
 	else if (error != VIOS_ENOTFOUND)
 		return error;
-	if ((error = vios_git_commit_files_on(out, repo, have_head ? &head : NULL, files, n, message, name, email)) < 0)
+	if ((error = vios_git_commit_files_on(out, repo, have_head ? &head : NULL, files, n, message, name, email)) < 0 ||
+	    (error = vios_git_sync(repo)) < 0 ||
+	    (error = vios_git_ref_move(repo, ref, have_head ? &head : NULL, out, message)) < 0)
 		return error;
-	return vios_git_ref_move(repo, ref, have_head ? &head : NULL, out, message);
+	return vios_git_sync(repo);
 }
 
 int vios_git_sync(git_repository *repo)

@@ -32,7 +32,9 @@ typedef struct {
  * Commits files on top of the tree of `ref` (or an empty tree when the ref
  * does not exist), replacing files at the same paths, and moves `ref` to the
  * new commit only if it still points where it did (VIOS_ERROR otherwise).
- * The new commit's id goes to *out. Nothing is synced to disk.
+ * The new commit's id goes to *out. Durable as the outbox's flush is: the
+ * objects are synced before the ref moves, the ref after (vios_git_sync), so
+ * after a power cut the ref never names an object the disk lost.
  */
 int vios_git_commit_files(git_oid *out, git_repository *repo, const char *ref,
 			  const vios_git_file *files, size_t n, const char *message,

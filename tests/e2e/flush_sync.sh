@@ -2,7 +2,8 @@
 # The export's flush makes what it wrote to git durable before it moves the
 # ref, and the ref durable before the store forgets the bundles
 # (docs/faults.md): a kill cannot show a missing sync, so strace watches the
-# order of the writes of one `vios export`.
+# order of the writes of one `vios export`, and of the hub's registry commit
+# (`hub registry refresh`), which is logged in the hub's store after it.
 . "$(dirname "$0")/lib.sh"
 
 nodes "hub hub" "s1 school"
@@ -54,4 +55,11 @@ PY
 t "the objects are synced before the ref names them, the ref before the store marks the bundles" \
 	python3 "$T/order.py" "$T/trace" "$T/s1/outbox.git" "refs/heads/nodes/$ID" "$T/s1/store.db-wal"
 t "and the export committed its bundles to the outbox (not sent yet)" bash -c "[ \"\$('$VIOS' --home '$T/s1' --json status | jq .unsent_bundles)\" -ge 1 ]"
+
+OLD=$(git --git-dir "$G" rev-parse refs/heads/registry)
+t "the hub's registry refresh runs under strace" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -y -qq -o "$T/trace-hub" \
+	-e trace=syncfs,link,linkat,rename,renameat,renameat2,pwrite64 "$VIOS" --home "$T/hub" hub registry refresh
+t "the registry's objects are synced before its ref names them, the ref before the hub's store logs it" \
+	python3 "$T/order.py" "$T/trace-hub" "$G" refs/heads/registry "$T/hub/store.db-wal"
+t "and the registry moved" bash -c "[ \"\$(git --git-dir '$G' rev-parse refs/heads/registry)\" != '$OLD' ]"
 finish
