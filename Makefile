@@ -59,8 +59,8 @@ SQLITE_TEST_TIMEOUT ?= 300
 SQLITE_TEST_JOBS ?= 2
 
 # Building never installs anything. `make deps` installs what building, the
-# tests, the demo and the bench need (tools/deps.sh, as root); `make check`
-# and `make demo` install what they miss themselves, before compiling.
+# tests, the demo and the bench need (tools/deps.sh, as root); `make check`,
+# `make check-all` and `make demo` install what they miss themselves, before compiling.
 # Every other target only checks and says what to run.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 DEFS := -D_GNU_SOURCE -DVIOS_LOCALEDIR='"$(DATADIR)/locale"' -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK $(if $(filter 0,$(FAULTS)),-DVIOS_NO_FAULTS)

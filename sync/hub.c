@@ -702,6 +702,11 @@ int vios_hub_merge(vios_sync_report *rep, size_t *taken, size_t *given, vios_sto
 			git_reference_free(ref);
 		}
 		git_reference_iterator_free(it);
+		/* what came from the stick on disk before the merge is logged
+		 * (libgit2's push itself moves the refs without a sync:
+		 * docs/faults.md) */
+		if (*taken && (error = vios_git_sync(hub)) < 0)
+			goto done;
 		/* and the stick gets the hub's registry and every node's ref */
 		if ((error = give_refs(st, hub, via, given)) < 0)
 			goto done;

@@ -1,6 +1,7 @@
 #!/bin/sh
-# run.sh - runs every unit test binary and every end-to-end script, then
-# prints one closing line "check: N passed, M failed".
+# run.sh - runs every unit test binary and the end-to-end scripts (every
+# one with VIOS_CHECK_ALL=1, below), then prints one closing line
+# "check: N passed, M failed" (with how many long scripts it left out).
 #
 # Environment (set by the Makefile): VIOS = the vios binary under test,
 # BUILD = the build directory holding tests/test_* and tools/t_*.
@@ -19,7 +20,8 @@
 # them can run side by side.
 #
 # VIOS_CHECK_E2E_ONLY=1 runs the end-to-end scripts alone (no unit binaries,
-# no SQLite quick subset): for timing them.
+# no SQLite quick subset): for timing them (with VIOS_CHECK_ALL=1, the long
+# ones too).
 #
 # `make check` (VIOS_CHECK_ALL unset) leaves out the scripts in E2E_LONG, so
 # it stays within ten minutes on a 2-core machine, and says how many it left

@@ -7,7 +7,7 @@
 # as root it installs it with apt-get, otherwise it prints the one apt-get
 # line to run and exits 1. With --no-install it never installs: one line
 # naming what is missing and the make target that installs it, exit 1.
-# Used by `make deps`, `make check`, `make demo` (which install) and by
+# Used by `make deps`, `make check`, `make check-all`, `make demo` (which install) and by
 # `make bench` and `make fuzz` (which only check); safe to run by hand.
 # sqlite-tests (used by `make sqlite-tests` and the quick subset in `make
 # check`) also needs `apt-get source` to work: as root it adds deb-src
