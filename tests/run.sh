@@ -35,9 +35,9 @@ if [ "${SAN:-0}" = 1 ]; then
 	export LSAN_OPTIONS
 fi
 E2E_SERIAL="gitbomb hardening2 freshness network"
-# over 30 s each here (the rest of the sync story, attacks, servers, browsers),
-# except bundles (stock age and minisign read what vios seals) and
-# hardening2, which make check keeps
+# the longest jobs here, from about 30 s each (the rest of the sync story,
+# attacks, servers, browsers); make check keeps bundles (stock age and
+# minisign read what vios seals), hardening2 and json, each about as long
 E2E_LONG="lifecycle mandate_attacks replication diskfull secrets audit epochs web_browser restore mandate_cli web_school erase consent network hub_repack field_scope chain report_attack web_security ssh https gitbomb freshness"
 E2E_FIRST="lifecycle report_attack test_audit test_bundle mandate_attacks replication restore bundles mandate_cli audit test_crdt test_store test_node"
 jobs=${VIOS_CHECK_JOBS:-2}
