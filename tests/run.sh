@@ -80,6 +80,21 @@ count_unit() {
 # job_name JOB: a unit binary's name (test_x) or a script's (x)
 job_name() { n=${1##*/}; n=${n%.sh}; }
 
+# run_timed JOB FILE: runs one job (a script, or a unit binary) with its
+# output and then its time ("NAME: N s", NAME as job_name gives it) in FILE;
+# returns the job's status
+run_timed() {
+	t0=$(date +%s)
+	case $1 in
+	*.sh) bash "$1" >"$2" 2>&1 ;;
+	*) "$1" >"$2" 2>&1 ;;
+	esac
+	rc=$?
+	job_name "$1"
+	echo "$n: $(( $(date +%s) - t0 )) s" >>"$2"
+	return $rc
+}
+
 # e2e_worker JOB...: takes each job (an e2e script or a unit test binary) no
 # other worker took (mkdir is atomic) and runs it; NAME.rc appears, whole,
 # when NAME.out is complete
@@ -87,14 +102,8 @@ e2e_worker() {
 	for t in "$@"; do
 		job_name "$t"
 		mkdir "$e2e/$n.taken" 2>/dev/null || continue
-		t0=$(date +%s)
-		case $t in
-		*.sh) bash "$t" >"$e2e/$n.out" 2>&1 ;;
-		*) "$t" >"$e2e/$n.out" 2>&1 ;;
-		esac
-		rc=$?
-		echo "$n: $(( $(date +%s) - t0 )) s" >>"$e2e/$n.out"
-		echo $rc >"$e2e/$n.rc.new" && mv "$e2e/$n.rc.new" "$e2e/$n.rc"
+		run_timed "$t" "$e2e/$n.out"
+		echo $? >"$e2e/$n.rc.new" && mv "$e2e/$n.rc.new" "$e2e/$n.rc"
 	done
 }
 
@@ -170,11 +179,8 @@ for t in $parallel; do
 done
 for t in $serial; do
 	n=$(basename "$t" .sh)
-	t0=$(date +%s)
-	bash "$t" >"$out" 2>&1
-	rc=$?
-	echo "$n: $(( $(date +%s) - t0 )) s" >>"$out"
-	count_e2e "$n" "$out" $rc
+	run_timed "$t" "$out"
+	count_e2e "$n" "$out" $?
 done
 
 if [ "$e2e_only" != 1 ]; then

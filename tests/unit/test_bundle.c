@@ -1403,6 +1403,32 @@ static void flush_setup(tnode *w, blist *l, git_repository **repo, char *path, s
 	git_reference_free(r);
 }
 
+/* ref's commits from its head back to base are l's bundles from the
+ * newest down to l->v[from], one commit each with one parent, each holding
+ * its bundle's sealed bytes */
+static void assert_chain_on(git_repository *repo, const char *ref, const blist *l, size_t from, const git_oid *base)
+{
+	git_oid at;
+
+	assert_int_equal(vios_git_ref_oid(&at, repo, ref), 0);
+	for (size_t k = l->n; k-- > from;) {
+		git_commit *c = NULL;
+		uint8_t *there = NULL;
+		size_t tlen = 0;
+		char bpath[64];
+		vios_layout_bundle_path(bpath, l->v[k].seq, 0);
+		assert_int_equal(vios_git_read_blob(&there, &tlen, repo, &at, bpath, VIOS_BUNDLE_MAX_AGE), 0);
+		assert_int_equal(tlen, l->v[k].agelen);
+		assert_memory_equal(there, l->v[k].age, tlen);
+		free(there);
+		assert_int_equal(vios_git_commit_lookup(&c, repo, &at), 0);
+		assert_int_equal(git_commit_parentcount(c), 1);
+		at = *git_commit_parent_id(c, 0);
+		git_commit_free(c);
+	}
+	assert_true(git_oid_equal(&at, base));
+}
+
 /*
  * The flush writes its commits, syncs, and only then moves the ref (and
  * syncs again before it marks them, which drops the bytes). A crash after
@@ -1416,7 +1442,7 @@ static void test_bundle_flush__a_crash_before_the_ref_moves_commits_them_again(v
 	tnode *w = &sb->w[0];
 	blist l = { 0 };
 	git_repository *repo = NULL;
-	git_oid base, head, at;
+	git_oid base, head;
 	char path[FX_PATH + 16], ref[64];
 	pid_t pid;
 	int status;
@@ -1445,25 +1471,8 @@ static void test_bundle_flush__a_crash_before_the_ref_moves_commits_them_again(v
 
 	assert_int_equal(vios_bundle_flush(w->st, repo), 0);
 	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0 OR age IS NOT NULL OR sig IS NOT NULL"), 0);
-	/* three commits on the first, newest first, each adding its bundle with the bytes sealed */
-	assert_int_equal(vios_git_ref_oid(&head, repo, ref), 0);
-	at = head;
-	for (size_t k = l.n - 1; k >= 1; k--) {
-		git_commit *c = NULL;
-		uint8_t *there = NULL;
-		size_t tlen = 0;
-		char bpath[64];
-		vios_layout_bundle_path(bpath, l.v[k].seq, 0);
-		assert_int_equal(vios_git_read_blob(&there, &tlen, repo, &at, bpath, VIOS_BUNDLE_MAX_AGE), 0);
-		assert_int_equal(tlen, l.v[k].agelen);
-		assert_memory_equal(there, l.v[k].age, tlen);
-		free(there);
-		assert_int_equal(vios_git_commit_lookup(&c, repo, &at), 0);
-		assert_int_equal(git_commit_parentcount(c), 1);
-		at = *git_commit_parent_id(c, 0);
-		git_commit_free(c);
-	}
-	assert_true(git_oid_equal(&at, &base));
+	/* three commits on the first, each adding its bundle with the bytes sealed */
+	assert_chain_on(repo, ref, &l, 1, &base);
 	git_repository_free(repo);
 	blist_free(&l);
 }
@@ -1482,7 +1491,6 @@ static void test_bundle_flush__a_ref_that_cannot_move_keeps_the_bundles(void **s
 	blist l = { 0 };
 	git_repository *repo = NULL;
 	git_oid base, head;
-	git_commit *c = NULL;
 	char path[FX_PATH + 16], ref[64], lock[FX_PATH + 160];
 	FILE *f;
 
@@ -1506,13 +1514,7 @@ static void test_bundle_flush__a_ref_that_cannot_move_keeps_the_bundles(void **s
 	assert_int_equal(vios_bundle_flush(w->st, repo), 0);
 	assert_int_equal(one_int(w, "SELECT count(*) FROM outbox WHERE committed = 0 OR age IS NOT NULL"), 0);
 	/* two commits on the head the flush found */
-	assert_int_equal(vios_git_ref_oid(&head, repo, ref), 0);
-	assert_int_equal(vios_git_commit_lookup(&c, repo, &head), 0);
-	head = *git_commit_parent_id(c, 0);
-	git_commit_free(c);
-	assert_int_equal(vios_git_commit_lookup(&c, repo, &head), 0);
-	assert_true(git_oid_equal(git_commit_parent_id(c, 0), &base));
-	git_commit_free(c);
+	assert_chain_on(repo, ref, &l, 1, &base);
 	git_repository_free(repo);
 	blist_free(&l);
 }
