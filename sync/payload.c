@@ -41,6 +41,9 @@
 #define SQL_OPS VIOS_PAYLOAD_SQL_OPS
 #define SQL_NODES VIOS_PAYLOAD_SQL_NODES
 #define SQL_TABLES VIOS_PAYLOAD_SQL_TABLES
+/* A payload's database in memory, used by the one thread that opened it:
+ * no lock around each SQLite call */
+#define P4_OPEN_FLAGS (SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY | SQLITE_OPEN_NOMUTEX)
 
 void vios_bundle_header_dispose(vios_bundle_header *h)
 {
@@ -447,7 +450,7 @@ static int image(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops, 
 	assert(skipped == NULL || (log != NULL && *skipped));
 	*out = NULL;
 	*outlen = 0;
-	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK ||
+	if ((rc = sqlite3_open_v2(":memory:", &db, P4_OPEN_FLAGS | SQLITE_OPEN_CREATE, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_exec(db, "PRAGMA page_size=4096; " SQL_META "; " SQL_OPS "; BEGIN", NULL, NULL, NULL)) != SQLITE_OK) {
 		error = sqlerr(db, rc, "building the payload");
 		goto done;
@@ -601,7 +604,7 @@ static int payload_open(sqlite3 **out, schema_seen *sch, uint8_t *plain, size_t 
 	memset(sch, 0, sizeof(*sch));
 	if (len < 512 || memcmp(plain, "SQLite format 3", 16) != 0)
 		return bad_payload("not an SQLite database");
-	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK) {
+	if ((rc = sqlite3_open_v2(":memory:", &db, P4_OPEN_FLAGS, NULL)) != SQLITE_OK) {
 		error = sqlerr(db, rc, "opening the payload");
 		goto done;
 	}
@@ -1216,7 +1219,7 @@ static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops,
 	if ((error = p4_lists(tables, &ntables, &nodes, &nnodes, ti, ci, ops, n)) < 0)
 		goto done;
 	error = VIOS_ERROR;
-	if ((rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL)) != SQLITE_OK ||
+	if ((rc = sqlite3_open_v2(":memory:", &db, P4_OPEN_FLAGS | SQLITE_OPEN_CREATE, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_exec(db, "PRAGMA page_size=" P4_PAGE_SIZE "; " SQL_META "; " SQL_NODES "; " SQL_TABLES "; BEGIN",
 			       NULL, NULL, NULL)) != SQLITE_OK)
 		goto sqlfail;

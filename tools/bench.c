@@ -141,7 +141,8 @@ static void exec(sqlite3 *db, const char *sql)
 static sqlite3 *open_plain(const char *path)
 {
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	/* NOMUTEX as the store opens its own (vfs.c): the same SQLite on both sides */
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		die(db, rc, "open plain");
 	exec(db, "PRAGMA page_size=4096; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;");
@@ -2088,7 +2089,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench: --rows must be at least 1000\n");
 		return 2;
 	}
-	if (sodium_init() < 0)
+	/* SQLite set up as the CLI sets it up, before either side opens a database (vfs.c) */
+	if (sodium_init() < 0 || vios_vfs_register() < 0)
 		return 1;
 	if (json_path != NULL && (json_rows = json_array()) == NULL)
 		return 1;

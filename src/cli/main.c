@@ -14,6 +14,7 @@
 #include "cli/text.h"
 #include "crdt/crdt.h"
 #include "node/run.h"
+#include "store/vfs.h"
 #include "sync/layout.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -781,6 +782,9 @@ int main(int argc, char **argv)
 		fputs("vios: error: libsodium could not initialise\n", stderr);
 		return 1;
 	}
+	/* SQLite set up before anything opens a database (vfs.c, register_vfs);
+	 * a failure is reported by the first store opened */
+	(void)vios_vfs_register();
 	/* messages in the user's language where the catalog has them (po/) */
 	vios_i18n_init();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {

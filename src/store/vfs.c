@@ -2317,6 +2317,11 @@ static void register_vfs(void)
 {
 	sqlite3_vfs *base;
 
+	/* No count of SQLite's memory: vios never reads it, and keeping it
+	 * takes a global lock around every allocation SQLite makes. Only
+	 * possible before SQLite is initialised (the CLI registers first
+	 * thing); later it fails harmlessly and the count stays on. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sodium_init() < 0) {
 		register_failure = "libsodium failed to initialise";
 		return;
@@ -2596,7 +2601,10 @@ int vios_vfs_open(sqlite3 **out, const char *path, const uint8_t key[32], int cr
 	}
 
 	pending_key = key;
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE |
+	/* NOMUTEX: a store's connection is used by one thread at a time (the
+	 * web server's one request thread, else the command's), so SQLite's
+	 * per-call lock of it is pure cost (docs/performance.md) */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX |
 			     (create ? SQLITE_OPEN_CREATE : 0), VIOS_VFS_NAME);
 	pending_key = NULL;
 	if (rc != SQLITE_OK) {
