@@ -36,15 +36,21 @@
  * Ordered by month, then by the least signal id of the group: a theme
  * comes first where its first signal by (month, id) is.
  */
-static const char sql_signals[] =
-	VIOS_SQL_SIGNAL_FIRSTS_WITH("?1")
-	" SELECT month, theme, discussed, cased, count(*) AS k, min(id) AS first FROM ("
-	"SELECT substr(s.seen_at, 1, 7) AS month, s.theme AS theme, s.id AS id,"
-	" " DAYS_TO("s.discussed_at") " AS discussed,"
-	" " DAYS_TO("s.linked_at") " AS cased"
-	" FROM rhy_signal s WHERE s.seen_at IS NOT NULL AND s.theme IS NOT NULL"
-	" AND substr(s.seen_at, 1, 7) BETWEEN ?2 AND ?3)"
-	" GROUP BY month, theme, discussed, cased ORDER BY month, first";
+#define SQL_SIGNALS(with)                                                                 \
+	with " SELECT month, theme, discussed, cased, count(*) AS k, min(id) AS first FROM (" \
+	"SELECT substr(s.seen_at, 1, 7) AS month, s.theme AS theme, s.id AS id,"              \
+	" " DAYS_TO("s.discussed_at") " AS discussed,"                                      \
+	" " DAYS_TO("s.linked_at") " AS cased"                                              \
+	" FROM rhy_signal s WHERE s.seen_at IS NOT NULL AND s.theme IS NOT NULL"              \
+	" AND substr(s.seen_at, 1, 7) BETWEEN ?2 AND ?3)"                                     \
+	" GROUP BY month, theme, discussed, cased ORDER BY month, first"
+static const char sql_signals[] = SQL_SIGNALS(VIOS_SQL_SIGNAL_FIRSTS_WITH("?1"));
+/* The same for the signals a meeting or a case lists: the rows with a
+ * date, all the months' figures read (a signal no list names has neither
+ * day, so it is in no median; a month it alone falls in has no figure).
+ * Read instead of sql_signals, the refresh before every export costs a
+ * pass over the lists, not over every signal the school ever wrote. */
+static const char sql_signals_listed[] = SQL_SIGNALS(VIOS_SQL_SIGNAL_LISTED_WITH("?1"));
 static const char sql_cases[] =
 	"SELECT substr(opened_at, 1, 7) AS month, status, escalation_target AS target FROM case_file"
 	" WHERE origin = ?1 AND opened_at IS NOT NULL AND substr(opened_at, 1, 7) BETWEEN ?2 AND ?3"
@@ -67,13 +73,14 @@ static void rows_dispose(eval_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int rows_load(eval_rows *r, vios_store *st, const char *origin, const char *lo, const char *hi)
+/* The rows of origin's months lo to hi; listed: the signals a list names only (sql_signals_listed). */
+static int rows_load(eval_rows *r, vios_store *st, const char *origin, const char *lo, const char *hi, int listed)
 {
 	const char *p[3] = { origin, lo, hi };
 	int error;
 
 	memset(r, 0, sizeof(*r));
-	if ((error = vios_query(&r->signals, st, sql_signals, p, 3)) < 0 ||
+	if ((error = vios_query(&r->signals, st, listed ? sql_signals_listed : sql_signals, p, 3)) < 0 ||
 	    (error = vios_query(&r->cases, st, sql_cases, p, 3)) < 0 ||
 	    (error = vios_query(&r->agreements, st, sql_agreements, p, 3)) < 0)
 		rows_dispose(r);
@@ -264,7 +271,7 @@ int vios_evaluate(json_t **out, vios_store *st, const char *origin, const char *
 
 	assert(out != NULL && st != NULL && origin != NULL);
 	*out = NULL;
-	if ((error = vios_evaluate_period(lo, hi, from, to)) < 0 || (error = rows_load(&rows, st, origin, lo, hi)) < 0)
+	if ((error = vios_evaluate_period(lo, hi, from, to)) < 0 || (error = rows_load(&rows, st, origin, lo, hi, 0)) < 0)
 		return error;
 	if ((error = median_of(&dmed, &dn, rows.signals, NULL, "discussed")) < 0 ||
 	    (error = median_of(&cmed, &cn, rows.signals, NULL, "cased")) < 0)
@@ -390,7 +397,7 @@ int vios_evaluate_figures(json_t **out, vios_store *st, const char *origin, long
 
 	assert(out != NULL && st != NULL && origin != NULL);
 	*out = NULL;
-	if ((error = rows_load(&rows, st, origin, "0000-00", "9999-99")) < 0)
+	if ((error = rows_load(&rows, st, origin, "0000-00", "9999-99", 1)) < 0)
 		return error;
 	months = json_object();
 	figs = json_array();

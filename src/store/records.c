@@ -1965,10 +1965,15 @@ int vios_signal_count_todo(json_t **out, vios_store *st, const char *origin)
 	const char *p[1] = { origin };
 
 	assert(out != NULL && st != NULL && origin != NULL);
+	/* counted per (theme, day) first, in the order of the index on (theme,
+	 * seen_at, origin, id), which needs no sort; then the days' counts per
+	 * month: the refresh before every export sorts a row per day and theme,
+	 * not one per signal (seen_at is a day) */
 	return vios_query(out, st,
 			  "SELECT month, theme, sum(n) AS n, max(have) AS have, max(old) AS old FROM ("
-			  " SELECT substr(seen_at, 1, 7) AS month, theme, 1 AS n, 0 AS have, -1 AS old FROM signal"
-			  "  WHERE origin = ?1 AND seen_at IS NOT NULL AND theme IS NOT NULL"
+			  " SELECT substr(day, 1, 7) AS month, theme, k AS n, 0 AS have, -1 AS old FROM ("
+			  "  SELECT theme, seen_at AS day, count(*) AS k FROM signal"
+			  "  WHERE origin = ?1 AND seen_at IS NOT NULL AND theme IS NOT NULL GROUP BY theme, seen_at)"
 			  " UNION ALL SELECT month, theme, 0, 1, signals FROM signal_count WHERE origin = ?1)"
 			  " GROUP BY month, theme", p, 1);
 }

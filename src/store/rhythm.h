@@ -81,6 +81,9 @@
  *       case's opened day;
  *   rhy_signal(id, seen_at, theme, discussed_at, linked_at)  one row per
  *       signal of o, its dates NULL when nothing lists it.
+ * VIOS_SQL_SIGNAL_LISTED_WITH(o) defines rhy_signal with the signals some
+ * list names only (every signal with a date): what needs the dates alone
+ * (the months' figures, store/evaluate.c) reads no other signal.
  * discussed_at and linked_at are VIOS_SQL_SIGNAL_DISCUSSED_AT and
  * VIOS_SQL_SIGNAL_LINKED_AT of that signal: a list's items are its
  * comma-separated parts (json_quote keeps any text whole, in time linear in
@@ -88,7 +91,7 @@
  * a comma (every record id is a UUID). tests/unit/test_evaluate.c compares
  * the two forms. The inner names begin with rhy_.
  */
-#define VIOS_SQL_SIGNAL_FIRSTS_WITH(o)                                                                             \
+#define VIOS_SQL_SIGNAL_FIRSTS_(o)                                                                                 \
 	"WITH rhy_first(id, discussed_at, linked_at) AS (SELECT rhy_j.value,"                                      \
 	" min(CASE rhy_l.kind WHEN 'm' THEN rhy_l.at END), substr(min(CASE rhy_l.kind WHEN 'c' THEN rhy_l.at END), 1, 10)" \
 	" FROM (SELECT 'm' AS kind, rhy_m.date AS at, rhy_m.discussed AS list FROM meeting rhy_m"                  \
@@ -98,9 +101,11 @@
 	" GROUP BY rhy_j.value), "                                                                               \
 	"rhy_signal(id, seen_at, theme, discussed_at, linked_at) AS ("                                             \
 	"SELECT rhy_s.id, rhy_s.seen_at, rhy_s.theme, rhy_f.discussed_at, rhy_f.linked_at FROM rhy_first rhy_f"    \
-	" JOIN signal rhy_s ON rhy_s.id = rhy_f.id WHERE rhy_s.origin = " o                                       \
-	" UNION ALL SELECT rhy_s.id, rhy_s.seen_at, rhy_s.theme, NULL, NULL FROM signal rhy_s"                     \
+	" JOIN signal rhy_s ON rhy_s.id = rhy_f.id WHERE rhy_s.origin = " o
+#define VIOS_SQL_SIGNAL_FIRSTS_WITH(o)                                                                             \
+	VIOS_SQL_SIGNAL_FIRSTS_(o) " UNION ALL SELECT rhy_s.id, rhy_s.seen_at, rhy_s.theme, NULL, NULL FROM signal rhy_s" \
 	" WHERE rhy_s.origin = " o " AND rhy_s.id NOT IN (SELECT id FROM rhy_first))"
+#define VIOS_SQL_SIGNAL_LISTED_WITH(o) VIOS_SQL_SIGNAL_FIRSTS_(o) ")"
 
 /* The columns every signal row the CLI shows carries besides the table's:
  * triage, discussed_at, meeting, case, linked_at (NULL when not known). */

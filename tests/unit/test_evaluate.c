@@ -356,7 +356,7 @@ static void test_evaluate_figures__set_based_equals_the_per_signal_definition(vo
 	vios_store *st = x->school.st;
 	const char *origin = x->school.node->node_id;
 	const char *p[1] = { origin };
-	char a[6][37], b[7][37], c[2][37], list[300], ghost[37];
+	char a[6][37], b[7][37], c[2][37], list[300], ghost[37], extra[37];
 	json_t *ref = NULL, *figs = NULL, *rows = NULL, *doc;
 	static const char *const months[] = { "2026-03", "2026-04", "2026-05", "2026-06", "2026-07" };
 	static const char *const medians[][2] = { { VIOS_FIGURE_DISCUSSION_DAYS, "discussed" },
@@ -454,6 +454,34 @@ static void test_evaluate_figures__set_based_equals_the_per_signal_definition(vo
 	}
 	assert_int_equal(at(doc, "signals.total"), 5 + 6 + 7 + 2);
 	json_decref(doc);
+	/* the listed form (the figures read it): the signals with a date, each once with the same
+	 * dates, and no other (not the ghost id a meeting lists, not a signal nothing lists, whose
+	 * month has no figure) */
+	signal_on(extra, st, "2026-08-03", "weapons");
+	FX_OK(vios_query(&rows, st,
+			 "WITH every(id, d, l) AS (SELECT * FROM (" VIOS_SQL_SIGNAL_FIRSTS_WITH("?1")
+			 " SELECT id, discussed_at, linked_at FROM rhy_signal)),"
+			 " listed(id, d, l) AS (SELECT * FROM (" VIOS_SQL_SIGNAL_LISTED_WITH("?1")
+			 " SELECT id, discussed_at, linked_at FROM rhy_signal))"
+			 " SELECT (SELECT count(*) FROM listed) AS n, (SELECT count(DISTINCT id) FROM listed) AS ids,"
+			 " (SELECT count(*) FROM every WHERE d IS NOT NULL OR l IS NOT NULL) AS dated,"
+			 " (SELECT count(*) FROM listed JOIN every USING (id) WHERE listed.d IS every.d AND listed.l IS every.l"
+			 "  AND (every.d IS NOT NULL OR every.l IS NOT NULL)) AS same",
+			 p, 1));
+	{
+		json_t *r = json_array_get(rows, 0);
+		long long dated = json_integer_value(json_object_get(r, "dated"));
+		assert_int_equal(dated, 5 + 6 + 7 + 2);
+		assert_int_equal(json_integer_value(json_object_get(r, "n")), dated);
+		assert_int_equal(json_integer_value(json_object_get(r, "ids")), dated);
+		assert_int_equal(json_integer_value(json_object_get(r, "same")), dated);
+	}
+	json_decref(rows);
+	FX_OK(vios_evaluate_figures(&figs, st, origin, 1));
+	assert_non_null(figure(figs, "2026-07", VIOS_FIGURE_DISCUSSION_DAYS));
+	for (size_t i = 0; i < json_array_size(figs); i++)
+		assert_string_not_equal(json_string_value(json_object_get(json_array_get(figs, i), "month")), "2026-08");
+	json_decref(figs);
 	json_decref(ref);
 }
 
