@@ -65,6 +65,13 @@ typedef struct {
 	uint8_t (*pks)[32];
 } rcpt_set;
 
+/* The header categories of an op of category cat on marked field f (NULL:
+ * none): its row's category and its field's marking (VIOS_CAT_BIT_*, a byte). */
+static unsigned cats_of(vios_crdt_category cat, const vios_covenant_field *f)
+{
+	return (cat == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE) | vios_recipient_mark_bit(f);
+}
+
 /* 1 when a and b change the same row (the ops of one change share its strings). */
 static int same_row(const vios_crdt_op *a, const vios_crdt_op *b)
 {
@@ -88,7 +95,7 @@ static int recipients_for(rcpt_set *out, const vios_reg_node *nodes, size_t nnod
 	memset(&q, 0, sizeof(q));
 	q.cov = cov;
 	q.sender_kind = self->kind;
-	q.categories = (cat == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE) | vios_recipient_mark_bit(field);
+	q.categories = cats_of(cat, field);
 	q.case_roles = roles;
 	q.marked = field ? field->receives : VIOS_ROLES_ANY;
 	out->n = 0;
@@ -132,6 +139,7 @@ static int same_set(const rcpt_set *a, const rcpt_set *b)
 typedef struct {
 	rcpt_set set;
 	size_t *idx;
+	uint8_t *cats_at; /* the header categories of each op idx names (cats_of) */
 	size_t n;
 	unsigned cats;
 } group;
@@ -143,13 +151,6 @@ typedef struct {
 	size_t napproves;
 	long long published_in;   /* the seq that carried them; 0 until sealed */
 } seal_ctx;
-
-/* The header categories of one op: its row's category and its field's marking. */
-static unsigned op_cats(const vios_covenant *cov, const vios_crdt_pending_op *op)
-{
-	return (op->category == VIOS_CAT_THEME ? VIOS_CAT_BIT_THEME : VIOS_CAT_BIT_CASE) |
-	       vios_recipient_mark_bit(vios_recipient_op_field(cov, &op->op));
-}
 
 /* Ops per bundle at most: a tenth of what a reader accepts. */
 #define EXPORT_CHUNK (VIOS_BUNDLE_MAX_OPS / 10)
@@ -437,6 +438,7 @@ static void groups_free(group *groups, size_t ngroups)
 		free(groups[g].set.ids);
 		free(groups[g].set.pks);
 		free(groups[g].idx);
+		free(groups[g].cats_at);
 	}
 	free(groups);
 }
@@ -462,22 +464,26 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 	if ((groups = calloc(n, sizeof(*groups))) == NULL)
 		return vios_error_nomem();
 	const vios_crdt_owners *own = NULL, *last_own = NULL;
-	for (size_t i = 0, g = 0, last = 0; i < n; i++) {
+	/* each op's marked field looked up once (fld), the previous op's and
+	 * the last decided op's kept */
+	const vios_covenant_field *fld = NULL, *prev_fld = NULL, *last_fld = NULL;
+	for (size_t i = 0, g = 0, last = 0; i < n; i++, prev_fld = fld) {
 		int row_as_before = i > 0 && same_row(&ops[i].op, &ops[i - 1].op);
 		rcpt_set s;
 		own = with_owners ? ops[i].owners : NULL;
+		fld = vios_recipient_op_field(cov, &ops[i].op);
 		/* ops of one row come together: they share its recipients */
 		if (row_as_before && ops[i].category == ops[i - 1].category && ops[i].roles == ops[i - 1].roles &&
-		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[i - 1].op))
+		    fld == prev_fld)
 			goto add;
 		/* and so does an op whose recipients are decided by the same
 		 * inputs as the last op's that was decided (recipients_for) */
-		if (i > 0 && ops[i].category == ops[last].category && ops[i].roles == ops[last].roles &&
-		    vios_recipient_op_field(cov, &ops[i].op) == vios_recipient_op_field(cov, &ops[last].op) &&
+		if (i > 0 && ops[i].category == ops[last].category && ops[i].roles == ops[last].roles && fld == last_fld &&
 		    vios_crdt_owners_same(own, last_own))
 			goto add;
 		last = i;
 		last_own = own;
+		last_fld = fld;
 		s.ids = calloc(nnodes + 1, sizeof(*s.ids));
 		s.pks = calloc(nnodes + 1, sizeof(*s.pks));
 		if (s.ids == NULL || s.pks == NULL) {
@@ -496,7 +502,8 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 			;
 		if (g == ngroups) {
 			groups[ngroups++].set = s;
-			if ((groups[g].idx = calloc(n, sizeof(size_t))) == NULL) {
+			if ((groups[g].idx = calloc(n, sizeof(size_t))) == NULL ||
+			    (groups[g].cats_at = calloc(n, sizeof(uint8_t))) == NULL) {
 				error = vios_error_nomem();
 				goto done;
 			}
@@ -507,8 +514,9 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 add:
 		/* ops of one row follow a group made for an earlier op of it */
 		assert(g < ngroups && groups[g].n < n);
+		groups[g].cats_at[groups[g].n] = (uint8_t)cats_of(ops[i].category, fld);
+		groups[g].cats |= groups[g].cats_at[groups[g].n];
 		groups[g].idx[groups[g].n++] = i;
-		groups[g].cats |= op_cats(cov, &ops[i]);
 	}
 done:
 	if (error < 0) {
@@ -539,6 +547,7 @@ static int seal_groups(vios_export_report *out, vios_store *st, const group *gro
 			group part = groups[g];
 			char hash[65];
 			part.idx = groups[g].idx + from;
+			part.cats_at = groups[g].cats_at + from;
 			len = groups[g].n - from < EXPORT_CHUNK ? groups[g].n - from : EXPORT_CHUNK;
 			/* never split one row's ops: a reader classifies a row (and checks
 			 * the header's categories) by the columns it holds */
@@ -548,7 +557,7 @@ static int seal_groups(vios_export_report *out, vios_store *st, const group *gro
 			part.n = len;
 			part.cats = 0;
 			for (size_t k = 0; k < part.n; k++)
-				part.cats |= op_cats(cx->cov, &ops[part.idx[k]]);
+				part.cats |= part.cats_at[k];
 			(*seq)++;
 			if ((error = seal_group(st, &part, ops, *seq, prev, cx, hash, NULL, 0, 0)) < 0)
 				return error;

@@ -982,10 +982,16 @@ done:
 /* A table's or column's name as it goes into SQL: [a-z][a-z0-9_]*, bounded. */
 static int name_ok(const char *s)
 {
-	size_t len = s ? strlen(s) : 0;
+	size_t len = 0;
 
-	return len > 0 && len <= P4_NAME_MAX && s[0] >= 'a' && s[0] <= 'z' &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+	/* a loop, not strspn: it runs for every op of an export, and glibc's
+	 * strspn with a 37-byte set was a thirtieth of a first export */
+	if (s == NULL || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (; s[len] && len <= P4_NAME_MAX; len++)
+		if (!((s[len] >= 'a' && s[len] <= 'z') || (s[len] >= '0' && s[len] <= '9') || s[len] == '_'))
+			return 0;
+	return len <= P4_NAME_MAX;
 }
 
 /* The CREATE TABLE of table tbl's entries with columns cols[0..ncols), names name_ok. */
@@ -1033,6 +1039,13 @@ static int p4_unfit(size_t k, const char *why)
 	return VIOS_EUSAGE;
 }
 
+/* 1 when a and b are the same text: the same pointer first (the ops of one
+ * change share their strings, and every op its column's name) */
+static int same_str(const char *a, const char *b)
+{
+	return a == b || !strcmp(a, b);
+}
+
 /*
  * The tables, their columns and the nodes (sorted, each once) of
  * ops[0..n), and each op's table and column in ti[], ci[]; an op a
@@ -1070,7 +1083,7 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 		fit_tbl = op->tbl;
 		fit_pk = op->pk;
 		fit_node = op->node;
-		for (t = nt; t > 0 && strcmp(tables[t - 1].name, op->tbl);)
+		for (t = nt; t > 0 && !same_str(tables[t - 1].name, op->tbl);)
 			t--;
 		if (t == 0) {
 			if (nt == VIOS_CRDT_TABLES_MAX) {
@@ -1086,9 +1099,11 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 		if (op->kind == VIOS_OP_SET) {
 			p4_table *tb = &tables[t - 1];
 			/* the next column is the likely one: records come column by column */
-			c = k > 0 && ti[k - 1] == t - 1 && ci[k - 1] + 1u < tb->ncols && !strcmp(tb->cols[ci[k - 1] + 1], op->col)
-				    ? ci[k - 1] + 1u : 0;
-			for (; c < tb->ncols && strcmp(tb->cols[c], op->col); c++)
+			c = k > 0 && ti[k - 1] == t - 1 && ci[k - 1] + 1u < tb->ncols &&
+					    same_str(tb->cols[ci[k - 1] + 1], op->col)
+				    ? ci[k - 1] + 1u
+				    : 0;
+			for (; c < tb->ncols && !same_str(tb->cols[c], op->col); c++)
 				;
 			if (c == tb->ncols) {
 				if (c == P4_COLS_MAX) {
@@ -1101,7 +1116,7 @@ static int p4_lists(p4_table *tables, size_t *ntables, const char ***nodes, size
 		}
 		for (int w = 0; w < 2; w++) {
 			size_t i;
-			if (who[w] == NULL || (hit < nn && !strcmp(nv[hit], who[w])))
+			if (who[w] == NULL || (hit < nn && same_str(nv[hit], who[w])))
 				continue;
 			for (i = nn; i > 0 && strcmp(nv[i - 1], who[w]);)
 				i--;
@@ -1289,8 +1304,8 @@ static int image4(uint8_t **out, size_t *outlen, const vios_crdt_op *const *ops,
 			for (bits = 1ull << ci[k]; end < n; end++) {
 				const vios_crdt_op *o = ops[end];
 				if (o->kind != VIOS_OP_SET || ti[end] != ti[k] || ci[end] <= ci[end - 1] || o->hlc != op->hlc ||
-				    o->base_hlc != op->base_hlc || strcmp(o->pk, op->pk) || strcmp(o->node, op->node) ||
-				    (op->base_hlc && strcmp(o->base_node, op->base_node)))
+				    o->base_hlc != op->base_hlc || !same_str(o->pk, op->pk) || !same_str(o->node, op->node) ||
+				    (op->base_hlc && !same_str(o->base_node, op->base_node)))
 					break;
 				bits |= 1ull << ci[end];
 			}

@@ -24,7 +24,8 @@
  * log head when it sealed: log_id, log_count, log_head), a node list
  * (VIOS_PAYLOAD_SQL_NODES), a table list (VIOS_PAYLOAD_SQL_TABLES) and per
  * listed table one row per record written (a column bitmap, the values,
- * the clock as a delta; payload.c, docs/formats.md); deflate level 8.
+ * the clock as a delta; payload.c, docs/formats.md), gzip'd (the level
+ * is no part of the format: payload.c, P4_GZIP_LEVEL).
  * Versions 1 to 3 (VIOS_PAYLOAD_SQL_OPS: one row per op numbered from 1;
  * "vios-payload-1" without the log head, -3 with name_check_skipped) are
  * still read, and still written by the functions below for tests and
