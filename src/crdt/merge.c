@@ -167,8 +167,6 @@ static void row_forget(crdt_ctx *cx, int t, const char *pk)
 	}
 }
 
-/* Reads the merge state of (t, pk) into cx->row, writing the previous
- * row's first. */
 /* node into a clock's node field, cut as snprintf would (it ran for every
  * cell of every row an export reads: a hundredth of a first export) */
 static void node_put(char out[37], const char *node)
@@ -179,6 +177,8 @@ static void node_put(char out[37], const char *node)
 	out[len] = 0;
 }
 
+/* Reads the merge state of (t, pk) into cx->row, writing the previous
+ * row's first. */
 static int row_load(crdt_ctx *cx, int t, const char *pk)
 {
 	crdt_rowstate *r = &cx->row;

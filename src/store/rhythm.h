@@ -81,9 +81,11 @@
  *       case's opened day;
  *   rhy_signal(id, seen_at, theme, discussed_at, linked_at)  one row per
  *       signal of o, its dates NULL when nothing lists it.
- * VIOS_SQL_SIGNAL_LISTED_WITH(o) defines rhy_signal with the signals some
- * list names only (every signal with a date): what needs the dates alone
- * (the months' figures, store/evaluate.c) reads no other signal.
+ * VIOS_SQL_SIGNAL_LISTED_WITH(o) defines rhy_signal with the signals a
+ * held meeting or a case of o lists only (every signal with a date is
+ * among them; one a case with no opened day lists has none): what needs
+ * the dates alone (the months' figures, store/evaluate.c) reads no other
+ * signal.
  * discussed_at and linked_at are VIOS_SQL_SIGNAL_DISCUSSED_AT and
  * VIOS_SQL_SIGNAL_LINKED_AT of that signal: a list's items are its
  * comma-separated parts (json_quote keeps any text whole, in time linear in

@@ -356,8 +356,8 @@ static void test_evaluate_figures__set_based_equals_the_per_signal_definition(vo
 	vios_store *st = x->school.st;
 	const char *origin = x->school.node->node_id;
 	const char *p[1] = { origin };
-	char a[6][37], b[7][37], c[2][37], list[300], ghost[37], extra[37];
-	json_t *ref = NULL, *figs = NULL, *rows = NULL, *doc;
+	char a[6][37], b[7][37], c[2][37], list[300], ghost[37], extra[37], extra2[37];
+	json_t *ref = NULL, *figs = NULL, *rows = NULL, *before = NULL, *doc;
 	static const char *const months[] = { "2026-03", "2026-04", "2026-05", "2026-06", "2026-07" };
 	static const char *const medians[][2] = { { VIOS_FIGURE_DISCUSSION_DAYS, "discussed" },
 						  { VIOS_FIGURE_CASE_DAYS, "cased" } };
@@ -455,9 +455,13 @@ static void test_evaluate_figures__set_based_equals_the_per_signal_definition(vo
 	assert_int_equal(at(doc, "signals.total"), 5 + 6 + 7 + 2);
 	json_decref(doc);
 	/* the listed form (the figures read it): the signals with a date, each once with the same
-	 * dates, and no other (not the ghost id a meeting lists, not a signal nothing lists, whose
-	 * month has no figure) */
+	 * dates, and no other (not the ghost id a meeting lists, not a signal nothing lists or only
+	 * a planned meeting lists); and the figures do not change when such signals come, in a
+	 * month of their own or in one with figures */
+	FX_OK(vios_evaluate_figures(&before, st, origin, 1));
 	signal_on(extra, st, "2026-08-03", "weapons");
+	signal_on(extra2, st, "2026-06-12", "drugs-use");
+	meeting(st, "2026-06-13", extra2, 1);
 	FX_OK(vios_query(&rows, st,
 			 "WITH every(id, d, l) AS (SELECT * FROM (" VIOS_SQL_SIGNAL_FIRSTS_WITH("?1")
 			 " SELECT id, discussed_at, linked_at FROM rhy_signal)),"
@@ -479,9 +483,11 @@ static void test_evaluate_figures__set_based_equals_the_per_signal_definition(vo
 	json_decref(rows);
 	FX_OK(vios_evaluate_figures(&figs, st, origin, 1));
 	assert_non_null(figure(figs, "2026-07", VIOS_FIGURE_DISCUSSION_DAYS));
+	assert_true(json_equal(figs, before));
 	for (size_t i = 0; i < json_array_size(figs); i++)
 		assert_string_not_equal(json_string_value(json_object_get(json_array_get(figs, i), "month")), "2026-08");
 	json_decref(figs);
+	json_decref(before);
 	json_decref(ref);
 }
 
