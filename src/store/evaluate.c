@@ -5,8 +5,9 @@
  * and counted; its cases; its agreements), each row keyed by its month;
  * everything after is C over those rows: vios_evaluate sums the months of
  * a period, the figures are the same sums per month. The reads are
- * set-based (one pass over the signals and the lists that name them), so
- * the refresh before every export costs a scan, not signals x cases.
+ * set-based (one pass over the signals and the lists that name them, not
+ * signals x cases); the figures, which the refresh before every export
+ * derives, read only the signals a list names (sql_signals_listed).
  */
 #include "store/evaluate.h"
 #include "store/rhythm.h"
@@ -45,9 +46,10 @@
 	" AND substr(s.seen_at, 1, 7) BETWEEN ?2 AND ?3)"                                     \
 	" GROUP BY month, theme, discussed, cased ORDER BY month, first"
 static const char sql_signals[] = SQL_SIGNALS(VIOS_SQL_SIGNAL_FIRSTS_WITH("?1"));
-/* The same for the signals a meeting or a case lists: the rows with a
- * date, all the months' figures read (a signal no list names has neither
- * day, so it is in no median; a month it alone falls in has no figure).
+/* The same for the signals a held meeting or a case lists, every signal
+ * with a date among them: all the months' figures read (a signal no list
+ * names has neither day, so it is in no median; a month it alone falls in
+ * has no figure).
  * Read instead of sql_signals, the refresh before every export costs a
  * pass over the lists, not over every signal the school ever wrote. */
 static const char sql_signals_listed[] = SQL_SIGNALS(VIOS_SQL_SIGNAL_LISTED_WITH("?1"));
