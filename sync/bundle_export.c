@@ -23,8 +23,10 @@
 #include "store/ledger.h"
 #include "store/records.h"
 #include "sync/trust.h"
+#include "util/bulk.h"
 #include "util/error.h"
 #include "util/fault.h"
+#include "util/pool.h"
 #include "util/util.h"
 
 #include <assert.h>
@@ -187,103 +189,258 @@ static int skipped_among(char *out, size_t len, vios_store *st, const vios_crdt_
 	return 0;
 }
 
-static int seal_group(vios_store *st, const group *g, const vios_crdt_pending_op *ops, long long seq,
-		      const char *prev, seal_ctx *cx, char hash_out[65], const uint8_t *raw, size_t rawlen, long long rawops)
-{
-	vios_bundle_header h;
+/*
+ * ---- sealing: prepared and finished in order here, payloads on the pool ----
+ *
+ * A bundle is sealed in three steps:
+ *
+ *   1. prepared on the export's thread, in seq order: its header but for
+ *      prev (the clock, the epoch it announces, the approvals it carries),
+ *      its recipients' keys, the access log's head and the names checks
+ *      skipped that its payload carries, and what the store records of it
+ *      (the epoch and approvals published in it, the log line);
+ *   2. made on the pool (util/pool.h): the payload (image and gzip) and its
+ *      age encryption, from copies and read-only ops, touching no store;
+ *   3. finished on the export's thread, in seq order: prev is the hash of
+ *      the bundle before, the header is signed with it, the bundle goes
+ *      into the outbox.
+ *
+ * So one bundle's payload is made while the next ones are prepared, the
+ * changes are marked sealed and earlier bundles are finished, on as many
+ * cores as vios_pool_workers() gives. The store sees the same writes in the
+ * same transaction as when each bundle was sealed whole in turn, and every
+ * bundle's header, payload and chain are as they were (docs/performance.md,
+ * "Seventh pass").
+ */
+typedef struct {
+	vios_bundle_header h; /* recipients and approves owned; prev set when finished */
+	const vios_crdt_op **v; /* its ops (NULL with raw) */
+	size_t n;
+	const uint8_t *raw;     /* an already gzip'd payload (vios_bundle_seal_payload_to) */
+	size_t rawlen;
 	vios_log_head log;
 	char skipped[VIOS_PAYLOAD_SKIPPED_MAX * 46 + 1];
-	const vios_crdt_op **v = NULL;
-	uint8_t *gz = NULL, *age = NULL, (*pks)[32] = NULL;
-	size_t gzlen = 0, agelen = 0;
-	char *sig = NULL, now[21];
+	uint8_t (*pks)[32];
+	size_t npks;
+	size_t ticket;          /* the pool's; SIZE_MAX while not submitted */
+	/* made on the pool */
+	uint8_t *age;
+	size_t agelen;
 	int error;
+	vios_error_class klass;
+	char why[512];
+} seal_job;
 
-	/* ops for a group of pending ops, raw for an already gzip'd payload */
-	assert(st != NULL && st->node != NULL && g != NULL && (raw != NULL || ops != NULL || g->n == 0));
-	assert(seq >= 1 && prev != NULL && hash_out != NULL && (g->set.ids != NULL || g->set.n == 0));
-	memset(&h, 0, sizeof(h));
-	snprintf(h.sender, sizeof(h.sender), "%s", st->node->node_id);
-	h.seq = seq;
-	snprintf(h.prev, sizeof(h.prev), "%s", prev);
-	h.covenant_version = cx->cov->version;
-	h.approves_covenant = cx->cov->version; /* it seals under the version it approved */
-	if (cx->published_in == 0) {
-		h.approves = cx->approves;
-		h.napproves = cx->napproves;
+/* One export's bundles on their way: the last seq given, the hash of the
+ * last finished, the jobs not finished yet (first to njobs, in seq order). */
+typedef struct {
+	vios_pool *pool;
+	seal_ctx *cx;
+	long long seq;
+	char prev[65];
+	seal_job **jobs;
+	size_t first, njobs, cap;
+} sealer;
+
+static void job_free(seal_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->h.recipients);
+	free(j->h.approves);
+	free(j->h.json);
+	free(j->v);
+	free(j->pks);
+	free(j->age);
+	free(j);
+}
+
+/* Step 2, on a worker or at its wait: the payload and its encryption. */
+static void job_run(void *arg)
+{
+	seal_job *j = arg;
+	uint8_t *gz = NULL;
+	size_t gzlen = 0;
+	int error = 0;
+
+	if (j->raw == NULL)
+		error = vios_payload_build_v4(&gz, &gzlen, j->v, j->n, j->h.sender, j->h.seq, &j->log, j->skipped);
+	if (error == 0)
+		error = vios_age_encrypt_buf(&j->age, &j->agelen, j->raw ? j->raw : gz, j->raw ? j->rawlen : gzlen,
+					     (const uint8_t(*)[32])j->pks, j->npks);
+	if (error < 0) {
+		/* the error is this thread's: kept for the export's */
+		j->error = error;
+		j->klass = vios_error_last_class();
+		snprintf(j->why, sizeof(j->why), "%s", vios_error_last());
 	}
-	h.categories = g->cats;
-	h.recipients = g->set.ids;
-	h.nrecipients = g->set.n;
-	h.ops = raw ? rawops : (long long)g->n;
-	/* a new epoch of this node rides in the first bundle after it started (vios-bundle-3) */
-	if ((error = header_epoch(&h, st)) < 0)
-		return error;
-	if ((error = vios_crdt_clock_tick(&h.hlc, st)) < 0)
-		return error;
-	if ((error = vios_bundle_header_format(&h.json, &h)) < 0)
-		return error;
-	/* each recipient's current epoch recipient (epoch.h), else its registry key */
-	if ((pks = malloc((g->set.n ? g->set.n : 1) * sizeof(*pks))) == NULL) {
-		error = vios_error_nomem();
-		goto done;
-	}
-	for (size_t i = 0; i < g->set.n; i++)
-		if ((error = vios_epoch_seal_pk(pks[i], st, g->set.ids[i], g->set.pks[i])) < 0)
-			goto done;
-	if (strlen(h.json) > VIOS_MINISIGN_TRUSTED_TEXT_MAX) {
-		vios_error_set(VIOS_ERR_BUNDLE, "bundle header too long for a minisign trusted comment (%zu recipients)", h.nrecipients);
-		error = VIOS_ERROR;
-		goto done;
-	}
-	if (raw == NULL) {
-		if ((v = malloc((g->n ? g->n : 1) * sizeof(*v))) == NULL) {
-			error = vios_error_nomem();
-			goto done;
-		}
-		assert(g->idx != NULL || g->n == 0);
-		for (size_t k = 0; k < g->n; k++)
-			v[k] = &ops[g->idx[k]].op;
-		/* the access log's head goes inside (vios-payload-2): the auditor
-		 * sees a log that went back (docs/formats.md, "Access log chain");
-		 * and the records among the ops written with --no-name-check
-		 * (vios-payload-3, only when there are any) */
-		if ((error = vios_store_log_head(&log, st)) < 0 ||
-		    (error = skipped_among(skipped, sizeof(skipped), st, v, g->n)) < 0 ||
-		    (error = vios_payload_build_v4(&gz, &gzlen, v, g->n, h.sender, seq, &log, skipped)) < 0)
-			goto done;
-	}
-	if ((error = vios_age_encrypt_buf(&age, &agelen, raw ? raw : gz, raw ? rawlen : gzlen,
-					  (const uint8_t(*)[32])pks, g->set.n)) < 0 ||
-	    (error = vios_minisign_sign(&sig, st->node->sign_sec, age, agelen, h.json, "vios bundle")) < 0)
-		goto done;
-	vios_blake2b_hex(hash_out, age, agelen);
-	vios_now_iso(now);
-	if ((error = vios_ledger_outbox_add(st, seq, hash_out, h.json, sig, now, age, agelen)) < 0)
-		goto done;
-	if (h.epoch_n > 0 && (error = vios_epoch_published(st, h.epoch_n, seq)) < 0)
-		goto done;
-	if (cx->published_in == 0) {
-		if ((error = vios_consent_mark_published(st, (const char(*)[37])cx->approves, cx->napproves, seq)) < 0)
-			goto done;
-		cx->published_in = seq;
-	}
-	{
-		char why[96];
-		snprintf(why, sizeof(why), "bundle seq %lld sealed, %zu ops, %zu recipients", seq, g->n, g->set.n);
-		error = vios_store_log(st, "export", "bundle", st->node->node_id, why);
-	}
-done:
 	if (gz) {
 		sodium_memzero(gz, gzlen);
 		free(gz);
 	}
-	free(v);
-	free(pks);
-	free(age);
+}
+
+/* Step 3 for the first job not finished: waits for it. */
+static int job_finish(sealer *sl, vios_store *st)
+{
+	seal_job *j = sl->jobs[sl->first];
+	char *sig = NULL, now[21], hash[65];
+	int error;
+
+	assert(j->ticket != SIZE_MAX);
+	vios_pool_wait(sl->pool, j->ticket);
+	if (j->error < 0) {
+		vios_error_set(j->klass, "%s", j->why);
+		return j->error;
+	}
+	memcpy(j->h.prev, sl->prev, sizeof(j->h.prev));
+	free(j->h.json);
+	j->h.json = NULL;
+	if ((error = vios_bundle_header_format(&j->h.json, &j->h)) < 0 ||
+	    (error = vios_minisign_sign(&sig, st->node->sign_sec, j->age, j->agelen, j->h.json, "vios bundle")) < 0)
+		goto done;
+	vios_blake2b_hex(hash, j->age, j->agelen);
+	vios_now_iso(now);
+	if ((error = vios_ledger_outbox_add(st, j->h.seq, hash, j->h.json, sig, now, j->age, j->agelen)) < 0)
+		goto done;
+	memcpy(sl->prev, hash, sizeof(sl->prev));
+	job_free(j);
+	sl->jobs[sl->first++] = NULL;
+done:
 	free(sig);
-	free(h.json);
 	return error;
+}
+
+/* Finishes the jobs in order while they are done (all: waiting for each). */
+static int sealer_reap(sealer *sl, vios_store *st, int all)
+{
+	int error;
+
+	while (sl->first < sl->njobs && (all || vios_pool_done(sl->pool, sl->jobs[sl->first]->ticket)))
+		if ((error = job_finish(sl, st)) < 0)
+			return error;
+	return 0;
+}
+
+/* The sealer of an export: its chain continues from the last bundle this node sealed. */
+static int sealer_init(sealer *sl, vios_store *st, seal_ctx *cx)
+{
+	int error;
+
+	memset(sl, 0, sizeof(*sl));
+	sl->cx = cx;
+	if ((error = outbox_last(&sl->seq, sl->prev, st)) < 0)
+		return error;
+	return vios_pool_new(&sl->pool, vios_pool_workers());
+}
+
+/* Stops the pool first (a worker may still read the ops), then frees what was not finished. */
+static void sealer_dispose(sealer *sl)
+{
+	vios_pool_free(sl->pool);
+	sl->pool = NULL;
+	for (size_t k = sl->first; k < sl->njobs; k++)
+		job_free(sl->jobs[k]);
+	free(sl->jobs);
+	sl->jobs = NULL;
+	sl->first = sl->njobs = sl->cap = 0;
+}
+
+/*
+ * Step 1 for the next bundle (seq one past the last): g's ops (of ops), or
+ * raw, an already gzip'd payload of rawops ops; then on the pool. Finishes
+ * the bundles already made on the way.
+ */
+static int seal_submit(sealer *sl, vios_store *st, const group *g, const vios_crdt_pending_op *ops,
+		       const uint8_t *raw, size_t rawlen, long long rawops)
+{
+	seal_ctx *cx = sl->cx;
+	vios_bundle_header *h;
+	seal_job *j;
+	int error;
+
+	/* ops for a group of pending ops, raw for an already gzip'd payload */
+	assert(st != NULL && st->node != NULL && g != NULL && (raw != NULL || ops != NULL || g->n == 0));
+	assert(g->set.ids != NULL || g->set.n == 0);
+	if (sl->njobs == sl->cap) {
+		size_t cap = sl->cap ? 2 * sl->cap : 16;
+		seal_job **grown = realloc(sl->jobs, cap * sizeof(*grown));
+		if (grown == NULL)
+			return vios_error_nomem();
+		sl->jobs = grown;
+		sl->cap = cap;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return vios_error_nomem();
+	sl->jobs[sl->njobs++] = j; /* freed with the sealer from here on */
+	j->ticket = SIZE_MAX;
+	h = &j->h;
+	snprintf(h->sender, sizeof(h->sender), "%s", st->node->node_id);
+	h->seq = ++sl->seq;
+	memcpy(h->prev, sl->prev, sizeof(h->prev)); /* for its length until it is finished */
+	h->covenant_version = cx->cov->version;
+	h->approves_covenant = cx->cov->version; /* it seals under the version it approved */
+	h->categories = g->cats;
+	h->ops = raw ? rawops : (long long)g->n;
+	h->nrecipients = g->set.n;
+	if ((h->recipients = malloc((g->set.n ? g->set.n : 1) * sizeof(*h->recipients))) == NULL ||
+	    (j->pks = malloc((g->set.n ? g->set.n : 1) * sizeof(*j->pks))) == NULL)
+		return vios_error_nomem();
+	memcpy(h->recipients, g->set.ids, g->set.n * sizeof(*h->recipients));
+	if (cx->published_in == 0 && cx->napproves > 0) {
+		if ((h->approves = malloc(cx->napproves * sizeof(*h->approves))) == NULL)
+			return vios_error_nomem();
+		memcpy(h->approves, cx->approves, cx->napproves * sizeof(*h->approves));
+		h->napproves = cx->napproves;
+	}
+	/* a new epoch of this node rides in the first bundle after it started (vios-bundle-3) */
+	if ((error = header_epoch(h, st)) < 0 || (error = vios_crdt_clock_tick(&h->hlc, st)) < 0 ||
+	    (error = vios_bundle_header_format(&h->json, h)) < 0)
+		return error;
+	if (strlen(h->json) > VIOS_MINISIGN_TRUSTED_TEXT_MAX) {
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle header too long for a minisign trusted comment (%zu recipients)", h->nrecipients);
+		return VIOS_ERROR;
+	}
+	/* each recipient's current epoch recipient (epoch.h), else its registry key */
+	j->npks = g->set.n;
+	for (size_t i = 0; i < g->set.n; i++)
+		if ((error = vios_epoch_seal_pk(j->pks[i], st, g->set.ids[i], g->set.pks[i])) < 0)
+			return error;
+	if (raw == NULL) {
+		if ((j->v = malloc((g->n ? g->n : 1) * sizeof(*j->v))) == NULL)
+			return vios_error_nomem();
+		assert(g->idx != NULL || g->n == 0);
+		for (size_t k = 0; k < g->n; k++)
+			j->v[k] = &ops[g->idx[k]].op;
+		j->n = g->n;
+		/* the access log's head goes inside (vios-payload-2): the auditor
+		 * sees a log that went back (docs/formats.md, "Access log chain");
+		 * and the records among the ops written with --no-name-check
+		 * (vios-payload-3, only when there are any) */
+		if ((error = vios_store_log_head(&j->log, st)) < 0 ||
+		    (error = skipped_among(j->skipped, sizeof(j->skipped), st, j->v, j->n)) < 0)
+			return error;
+	} else {
+		j->raw = raw;
+		j->rawlen = rawlen;
+	}
+	/* what the store records of it, in seq order */
+	if (h->epoch_n > 0 && (error = vios_epoch_published(st, h->epoch_n, h->seq)) < 0)
+		return error;
+	if (cx->published_in == 0) {
+		if ((error = vios_consent_mark_published(st, (const char(*)[37])cx->approves, cx->napproves, h->seq)) < 0)
+			return error;
+		cx->published_in = h->seq;
+	}
+	{
+		char why[96];
+		snprintf(why, sizeof(why), "bundle seq %lld sealed, %zu ops, %zu recipients", h->seq, g->n, g->set.n);
+		if ((error = vios_store_log(st, "export", "bundle", st->node->node_id, why)) < 0)
+			return error;
+	}
+	if ((error = vios_pool_submit(sl->pool, job_run, j, &j->ticket)) < 0)
+		return error;
+	return sealer_reap(sl, st, 0);
 }
 
 /*
@@ -437,8 +594,8 @@ static void groups_free(group *groups, size_t ngroups)
 	for (size_t g = 0; groups && g < ngroups; g++) {
 		free(groups[g].set.ids);
 		free(groups[g].set.pks);
-		free(groups[g].idx);
-		free(groups[g].cats_at);
+		vios_bulk_free(groups[g].idx);
+		vios_bulk_free(groups[g].cats_at);
 	}
 	free(groups);
 }
@@ -502,8 +659,9 @@ static int group_ops(group **out, size_t *nout, vios_store *st, const vios_crdt_
 			;
 		if (g == ngroups) {
 			groups[ngroups++].set = s;
-			if ((groups[g].idx = calloc(n, sizeof(size_t))) == NULL ||
-			    (groups[g].cats_at = calloc(n, sizeof(uint8_t))) == NULL) {
+			/* room for every op, touched as far as the group's own */
+			if ((groups[g].idx = vios_bulk_alloc(n * sizeof(size_t))) == NULL ||
+			    (groups[g].cats_at = vios_bulk_alloc(n)) == NULL) {
 				error = vios_error_nomem();
 				goto done;
 			}
@@ -535,17 +693,16 @@ done:
  * is left out.
  */
 static int seal_groups(vios_export_report *out, vios_store *st, const group *groups, size_t ngroups,
-		       const vios_crdt_pending_op *ops, long long *seq, char prev[65], seal_ctx *cx, const rcpt_set *skip)
+		       const vios_crdt_pending_op *ops, sealer *sl, const rcpt_set *skip)
 {
 	int error;
 
-	assert(out != NULL && st != NULL && (groups != NULL || ngroups == 0) && seq != NULL && prev != NULL);
+	assert(out != NULL && st != NULL && (groups != NULL || ngroups == 0) && sl != NULL);
 	for (size_t g = 0; g < ngroups; g++) {
 		if (skip && same_set(&groups[g].set, skip))
 			continue;
 		for (size_t from = 0, len; from < groups[g].n; from += len) {
 			group part = groups[g];
-			char hash[65];
 			part.idx = groups[g].idx + from;
 			part.cats_at = groups[g].cats_at + from;
 			len = groups[g].n - from < EXPORT_CHUNK ? groups[g].n - from : EXPORT_CHUNK;
@@ -558,10 +715,8 @@ static int seal_groups(vios_export_report *out, vios_store *st, const group *gro
 			part.cats = 0;
 			for (size_t k = 0; k < part.n; k++)
 				part.cats |= part.cats_at[k];
-			(*seq)++;
-			if ((error = seal_group(st, &part, ops, *seq, prev, cx, hash, NULL, 0, 0)) < 0)
+			if ((error = seal_submit(sl, st, &part, ops, NULL, 0, 0)) < 0)
 				return error;
-			memcpy(prev, hash, 65);
 			out->bundles++;
 			out->ops += part.n;
 		}
@@ -671,7 +826,8 @@ static int plan_row(fwd_plan *p, size_t *added, vios_store *st, const char *tbl,
 		vios_crdt_pending_op *grown;
 		while (cap < p->n + n)
 			cap *= 2;
-		if ((grown = realloc(p->v, cap * sizeof(*grown))) == NULL) {
+		/* freed with vios_crdt_pending_free, as a listing is (crdt.h) */
+		if ((grown = vios_bulk_realloc(p->v, cap * sizeof(*grown))) == NULL) {
 			error = vios_error_nomem();
 			goto done;
 		}
@@ -833,7 +989,7 @@ static int plan_own_rows(fwd_plan *p, vios_store *st, const fwd_plan *made)
 }
 
 static int forward_to_approved(vios_export_report *out, vios_store *st, const vios_reg_node *nodes, size_t nnodes,
-			       const fwd_plan *made, long long *seq, char prev[65], seal_ctx *cx)
+			       const fwd_plan *made, sealer *sl)
 {
 	const char *self = st->node->node_id;
 	char (*due)[37] = NULL, only_self_id[1][37];
@@ -869,8 +1025,8 @@ static int forward_to_approved(vios_export_report *out, vios_store *st, const vi
 			int first = strcmp(self, due[d]) < 0;
 			pair[0] = nodes[first ? me : k];
 			pair[1] = nodes[first ? k : me];
-			if ((error = group_ops(&groups, &ngroups, st, all.v, all.n, pair, 2, cx->cov, 0)) < 0 ||
-			    (error = seal_groups(out, st, groups, ngroups, all.v, seq, prev, cx, &only_self)) < 0) {
+			if ((error = group_ops(&groups, &ngroups, st, all.v, all.n, pair, 2, sl->cx->cov, 0)) < 0 ||
+			    (error = seal_groups(out, st, groups, ngroups, all.v, sl, &only_self)) < 0) {
 				groups_free(groups, ngroups);
 				goto done;
 			}
@@ -884,6 +1040,11 @@ static int forward_to_approved(vios_export_report *out, vios_store *st, const vi
 			goto done;
 	}
 done:
+	/* its jobs read all's ops: finished (or, failing, stopped) before they go */
+	if (error >= 0)
+		error = sealer_reap(sl, st, 1);
+	if (error < 0)
+		sealer_dispose(sl);
 	plan_dispose(&all);
 	free(due);
 	return error;
@@ -895,9 +1056,9 @@ done:
  * and, at the end of an export that sealed nothing, what a person approved
  * (force; consent.h).
  */
-static int seal_approvals_only(vios_export_report *out, vios_store *st, long long *seq, char prev[65], seal_ctx *cx,
-			       int force)
+static int seal_approvals_only(vios_export_report *out, vios_store *st, sealer *sl, int force)
 {
+	seal_ctx *cx = sl->cx;
 	char only_self_id[1][37];
 	uint8_t only_self_pk[1][32];
 	group g;
@@ -911,7 +1072,6 @@ static int seal_approvals_only(vios_export_report *out, vios_store *st, long lon
 	g.set.n = 1;
 	for (;;) {
 		int due;
-		char hash[65];
 		free(cx->approves);
 		cx->approves = NULL;
 		cx->published_in = 0;
@@ -921,10 +1081,8 @@ static int seal_approvals_only(vios_export_report *out, vios_store *st, long lon
 			return 0;
 		if (cx->napproves > VIOS_CONSENT_HEADER_MAX)
 			cx->napproves = VIOS_CONSENT_HEADER_MAX;
-		(*seq)++;
-		if ((error = seal_group(st, &g, NULL, *seq, prev, cx, hash, NULL, 0, 0)) < 0)
+		if ((error = seal_submit(sl, st, &g, NULL, NULL, 0, 0)) < 0)
 			return error;
-		memcpy(prev, hash, 65);
 		out->bundles++;
 		force = 0;
 	}
@@ -935,10 +1093,11 @@ static int seal_approvals_only(vios_export_report *out, vios_store *st, long lon
  * no ops addressed to this node only (as approvals alone are), so every
  * reader of the hub learns it at the next sync.
  */
-static int seal_epoch_only(vios_export_report *out, vios_store *st, long long *seq, char prev[65], seal_ctx *cx)
+static int seal_epoch_only(vios_export_report *out, vios_store *st, sealer *sl)
 {
+	seal_ctx *cx = sl->cx;
 	vios_bundle_header h;
-	char only_self_id[1][37], hash[65];
+	char only_self_id[1][37];
 	uint8_t only_self_pk[1][32];
 	group g;
 	int error;
@@ -956,10 +1115,8 @@ static int seal_epoch_only(vios_export_report *out, vios_store *st, long long *s
 	cx->approves = NULL;
 	cx->napproves = 0;
 	cx->published_in = 0;
-	(*seq)++;
-	if ((error = seal_group(st, &g, NULL, *seq, prev, cx, hash, NULL, 0, 0)) < 0)
+	if ((error = seal_submit(sl, st, &g, NULL, NULL, 0, 0)) < 0)
 		return error;
-	memcpy(prev, hash, 65);
 	out->bundles++;
 	return 0;
 }
@@ -1007,8 +1164,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	fwd_plan plan;
 	rcpt_set nobody_new = { NULL, 0, NULL };
 	git_repository *repo = NULL;
-	long long seq;
-	char prev[65];
+	sealer sl;
 	int error, in_tx = 0;
 
 	assert(out != NULL && st != NULL && st->node != NULL);
@@ -1016,6 +1172,7 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	memset(&cov, 0, sizeof(cov));
 	memset(&cx, 0, sizeof(cx));
 	memset(&plan, 0, sizeof(plan));
+	memset(&sl, 0, sizeof(sl));
 	if ((error = vios_trust_repo(&repo, st->node)) < 0 || (error = vios_bundle_flush(st, repo)) < 0)
 		goto done;
 	if ((error = vios_consent_covenant_load(&cov, st)) < 0) {
@@ -1056,22 +1213,24 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 	if ((error = recipients_for(&nobody_new, nodes, nnodes, &cov, st->node, VIOS_CAT_CASE, 0, NULL, NULL)) < 0 ||
 	    (error = group_ops(&fgroups, &nfgroups, st, plan.v, plan.n, nodes, nnodes, &cov, 0)) < 0 ||
 	    (error = group_ops(&groups, &ngroups, st, ops, nseal, nodes, nnodes, &cov, 1)) < 0 ||
-	    (error = outbox_last(&seq, prev, st)) < 0)
+	    (error = sealer_init(&sl, st, &cx)) < 0)
 		goto done;
 	/* approvals first (every recipient below is approved in a header at
 	 * or before its bundle), then the state nodes approved since the last
 	 * export missed, then the forwarded case state (a receiver then holds
 	 * the rows before the pending ops that change them), then the ops */
-	if ((error = seal_approvals_only(out, st, &seq, prev, &cx, 0)) < 0 ||
-	    (!expired && (error = forward_to_approved(out, st, nodes, nnodes, &plan, &seq, prev, &cx)) < 0) ||
-	    (error = seal_groups(out, st, fgroups, nfgroups, plan.v, &seq, prev, &cx, &nobody_new)) < 0 ||
-	    (error = seal_groups(out, st, groups, ngroups, ops, &seq, prev, &cx, NULL)) < 0 ||
-	    (error = seal_approvals_only(out, st, &seq, prev, &cx, 1)) < 0 ||
-	    (error = seal_epoch_only(out, st, &seq, prev, &cx)) < 0)
+	if ((error = seal_approvals_only(out, st, &sl, 0)) < 0 ||
+	    (!expired && (error = forward_to_approved(out, st, nodes, nnodes, &plan, &sl)) < 0) ||
+	    (error = seal_groups(out, st, fgroups, nfgroups, plan.v, &sl, &nobody_new)) < 0 ||
+	    (error = seal_groups(out, st, groups, ngroups, ops, &sl, NULL)) < 0 ||
+	    (error = seal_approvals_only(out, st, &sl, 1)) < 0 ||
+	    (error = seal_epoch_only(out, st, &sl)) < 0)
 		goto done;
+	/* while the pool makes the payloads: the changes marked sealed, the
+	 * case view recorded; then every bundle finished, in seq order */
 	if (n > 0) {
 		char ref[32];
-		snprintf(ref, sizeof(ref), "up to seq %lld", seq);
+		snprintf(ref, sizeof(ref), "up to seq %lld", sl.seq);
 		/* every pending op, or (case data held back) each sealed one */
 		if (nseal == n && (error = vios_crdt_mark_sealed(st, ops[n - 1].seq, ref)) < 0)
 			goto done;
@@ -1079,12 +1238,16 @@ int vios_bundle_export(vios_export_report *out, vios_store *st)
 			if ((error = vios_crdt_mark_sealed_one(st, ops[i].seq, ref)) < 0)
 				goto done;
 	}
-	if ((!expired && (error = record_case_view(st, cases, ncases)) < 0) || (error = vios_store_tx_commit(st)) < 0)
+	if ((!expired && (error = record_case_view(st, cases, ncases)) < 0) || (error = sealer_reap(&sl, st, 1)) < 0 ||
+	    (error = vios_store_tx_commit(st)) < 0)
 		goto done;
 	in_tx = 0;
+	sealer_dispose(&sl); /* every bundle finished: no thread idles through the flush */
 	VIOS_FAULT("export.sealed");
 	error = vios_bundle_flush(st, repo);
 done:
+	/* first: a worker may still be reading the ops */
+	sealer_dispose(&sl);
 	if (in_tx)
 		vios_store_tx_rollback(st);
 	groups_free(groups, ngroups);
@@ -1122,13 +1285,13 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 	vios_export_report rep;
 	const char **sorted = NULL;
 	group g;
-	long long seq;
-	char prev[65], hash[65];
+	sealer sl;
 	int error, in_tx = 0;
 
 	assert(st != NULL && st->node != NULL && (gz != NULL || len == 0));
 	assert(recipients != NULL || nrecipients == 0);
 	memset(&g, 0, sizeof(g));
+	memset(&sl, 0, sizeof(sl));
 	memset(&cov, 0, sizeof(cov));
 	memset(&cx, 0, sizeof(cx));
 	memset(&rep, 0, sizeof(rep));
@@ -1172,14 +1335,14 @@ int vios_bundle_seal_payload_to(vios_store *st, const uint8_t *gz, size_t len, l
 	if ((error = vios_store_tx_begin_uncaptured(st)) < 0)
 		goto done;
 	in_tx = 1;
-	if ((error = outbox_last(&seq, prev, st)) < 0 ||
-	    (error = seal_approvals_only(&rep, st, &seq, prev, &cx, 0)) < 0 ||
-	    (error = seal_group(st, &g, NULL, seq + 1, prev, &cx, hash, gz, len, ops)) < 0 ||
+	if ((error = sealer_init(&sl, st, &cx)) < 0 || (error = seal_approvals_only(&rep, st, &sl, 0)) < 0 ||
+	    (error = seal_submit(&sl, st, &g, NULL, gz, len, ops)) < 0 || (error = sealer_reap(&sl, st, 1)) < 0 ||
 	    (error = vios_store_tx_commit(st)) < 0)
 		goto done;
 	in_tx = 0;
 	error = vios_bundle_flush(st, repo);
 done:
+	sealer_dispose(&sl);
 	if (in_tx)
 		vios_store_tx_rollback(st);
 	free(sorted);

@@ -31,6 +31,11 @@ int vios_trust_repo(git_repository **out, const vios_node *node)
 	 * vios left in it (its lock files) is stale once this process holds it */
 	if ((held = vios_run_hold(node->home, VIOS_RUN_REPOS, VIOS_RUN_WAIT_MS)) < 0)
 		return held;
+	/* counted once, however often this process opens it, so one
+	 * vios_run_release lets it go (the test fixture's, when it disposes
+	 * of a node: a test program of many homes ran out of run-lock slots) */
+	if (held == 0)
+		vios_run_release(node->home, VIOS_RUN_REPOS);
 	if (held == 1 && vios_path_exists(path) && (error = vios_net_clear_stale(&n, path)) < 0)
 		return error;
 	return vios_git_open(out, path, 1);

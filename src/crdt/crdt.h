@@ -237,11 +237,12 @@ typedef struct {
 
 /*
  * This node's ops not sealed yet with seq > after_seq, oldest first, the ops
- * of at most max changes (0 = all; a change's ops come whole), into a
- * malloc'd array (*out NULL when none). With
+ * of at most max changes (0 = all; a change's ops come whole), into an
+ * array from vios_bulk_alloc (util/bulk.h; *out NULL when none). With
  * VIOS_PENDING_CLASSIFY each carries its row's category and roles as
  * vios_crdt_row_category gives them now, and its row's owners, read with
- * them. Free with vios_crdt_pending_free.
+ * them. Free with vios_crdt_pending_free, which takes only such an array
+ * (an array of pending ops made elsewhere comes from vios_bulk_alloc too).
  */
 int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st,
 		      int64_t after_seq, size_t max, unsigned flags);

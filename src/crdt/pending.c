@@ -6,6 +6,7 @@
  * (schema/0017); a change's ops share its seq.
  */
 #include "crdt/internal.h"
+#include "util/bulk.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -31,7 +32,7 @@ typedef struct {
 /* A new block of `bytes` for a's copies; 0, or -1 when out of memory. */
 static int block_new(oparray *a, size_t bytes)
 {
-	void **b = malloc(sizeof(void *) + bytes);
+	void **b = vios_bulk_alloc(sizeof(void *) + bytes);
 
 	if (b == NULL)
 		return -1;
@@ -48,7 +49,7 @@ static void blocks_free(void *head)
 {
 	while (head) {
 		void *prev = *(void **)head;
-		free(head);
+		vios_bulk_free(head);
 		head = prev;
 	}
 }
@@ -145,7 +146,7 @@ static vios_crdt_pending_op *push(oparray *a)
 {
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? 2 * a->cap : 64;
-		vios_crdt_pending_op *grown = realloc(a->v, cap * sizeof(*grown));
+		vios_crdt_pending_op *grown = vios_bulk_realloc(a->v, cap * sizeof(*grown));
 		if (grown == NULL)
 			return NULL;
 		a->v = grown;
@@ -438,7 +439,7 @@ int vios_crdt_pending(vios_crdt_pending_op **out, size_t *n, vios_store *st, int
 		sqlite3_bind_int64(pStmt, 2, rd.classify ? (sqlite3_int64)OWNERS_ROOM : 0);
 		if ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
 			sqlite3_int64 want = sqlite3_column_int64(pStmt, 0), bytes = sqlite3_column_int64(pStmt, 1);
-			if (max == 0 && want > 0 && (a.v = malloc((size_t)want * sizeof(*a.v))) != NULL)
+			if (max == 0 && want > 0 && (a.v = vios_bulk_alloc((size_t)want * sizeof(*a.v))) != NULL)
 				a.cap = (size_t)want;
 			/* without it, smaller blocks come as they are needed */
 			if (want > 0 && bytes > 0)
@@ -514,7 +515,7 @@ void vios_crdt_pending_free(vios_crdt_pending_op *ops, size_t n)
 		}
 		blocks_free(ops[i].block);
 	}
-	free(ops);
+	vios_bulk_free(ops);
 }
 
 int vios_crdt_pending_count(size_t *out, vios_store *st)

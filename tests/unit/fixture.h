@@ -39,6 +39,7 @@
 
 #include "sync/hub.h"
 #include "node/node.h"
+#include "node/run.h"
 #include "sync/registry.h"
 #include "crdt/crdt.h"
 #include "store/records.h"
@@ -216,6 +217,11 @@ done:
 /* Closes the node's store and frees the node (its home stays). */
 static inline void fx_node_dispose(fx_node *t)
 {
+	/* the repository's run lock, held from its first open until the
+	 * process exits (sync/trust.c): let go with the node, so a test
+	 * program of many homes does not run out of slots */
+	if (t->node)
+		vios_run_release(t->node->home, VIOS_RUN_REPOS);
 	vios_store_free(t->st);
 	vios_node_free(t->node);
 	t->st = NULL;

@@ -1313,6 +1313,75 @@ static void test_bundle_import__early_bundle_is_held_until_the_gap_fills(void **
 	blist_free(&l);
 }
 
+/*
+ * The payloads of one export's bundles are made on a pool of threads
+ * (VIOS_SEAL_THREADS, util/pool.h) while the export prepares and finishes
+ * the bundles in seq order (bundle_export.c). With no worker and with
+ * three, one export of a school's theme data and of cases for two sets of
+ * recipients gives the same bundles in the same order (seq, categories,
+ * who receives each), each signed and chained on the one before, and an
+ * auditor that imports them in order holds what the school holds.
+ */
+static void test_bundle_export__payloads_made_on_threads_seal_in_seq_order(void **state)
+{
+	static const char *const threads[2] = { "0", "3" };
+	sandbox *sb = *state;
+	tnode *aud[2] = { &sb->aud, &sb->rx };
+	blist l[2] = { { 0 }, { 0 } };
+	long long sealed[2] = { 0, 0 };
+
+	for (int k = 0; k < 2; k++) {
+		tnode *w = &sb->w[k];
+		rstate rs;
+		digests da, dw;
+		char id[37], pupil[2][37];
+		size_t nb;
+		setenv("VIOS_SEAL_THREADS", threads[k], 1);
+		for (int i = 0; i < 6; i++) {
+			vios_field t[] = { { "theme", themes[i] }, { "period", "2026-11" }, { "level", "rising" } };
+			vios_field sg[] = { { "theme", themes[i] }, { "note", "seen at the gate" }, { "severity", "low" } };
+			assert_int_equal(vios_record_add(id, w->st, "trend", t, 3), 0);
+			assert_int_equal(vios_record_add(id, w->st, "signal", sg, 3), 0);
+		}
+		/* one case the police is in, one it is not: two recipient sets */
+		for (int c = 0; c < 2; c++) {
+			vios_field p[] = { { "name", c ? "Pupil B" : "Pupil A" }, { "class", "2B" } };
+			assert_int_equal(vios_record_add(pupil[c], w->st, "pupil", p, 2), 0);
+			vios_field f[] = { { "pupil_id", pupil[c] }, { "roles", c ? "youth-work" : "police" },
+					   { "basis", "public-task" }, { "parents_informed", "1" } };
+			assert_int_equal(vios_record_add(id, w->st, "case_file", f, 4), 0);
+			for (int i = 0; i < 3; i++) {
+				vios_field sg[] = { { "theme", themes[i] }, { "note", "talked about it" }, { "pupil_id", pupil[c] },
+						    { "basis", "public-task" }, { "parents_informed", "1" } };
+				assert_int_equal(vios_record_add(id, w->st, "signal", sg, 5), 0);
+			}
+		}
+		nb = export(&l[k], &sealed[k], w, k);
+		if (nb < 3)
+			fail_msg("VIOS_SEAL_THREADS=%s: %zu bundles, want a theme and two case bundles", threads[k], nb);
+		/* in seq order, each verified (collect) and chained (the import) */
+		memset(&rs, 0, sizeof(rs));
+		for (size_t i = 0; i < l[k].n; i++)
+			deliver(aud[k], &rs, &l[k].v[i], 0);
+		assert_int_equal(peer_last(aud[k], w->node->node_id), sealed[k]);
+		digest3(&da, aud[k]);
+		digest3(&dw, w);
+		assert_string_equal(da.all, dw.all);
+	}
+	unsetenv("VIOS_SEAL_THREADS");
+	assert_int_equal(l[0].n, l[1].n);
+	for (size_t i = 0; i < l[0].n; i++) {
+		const bundle *a = &l[0].v[i], *b = &l[1].v[i];
+		assert_int_equal(a->seq, b->seq);
+		assert_int_equal(a->theme, b->theme);
+		assert_int_equal(a->nrcpt, b->nrcpt);
+		assert_int_equal(addressed_to(a, sb->pol.node), addressed_to(b, sb->pol.node));
+		assert_int_equal(addressed_to(a, sb->w[2].node), addressed_to(b, sb->w[2].node));
+	}
+	blist_free(&l[0]);
+	blist_free(&l[1]);
+}
+
 /* Puts seq's bytes back into t's outbox as not committed: as after a crash
  * between the git commit and the mark. */
 static void unmark(tnode *t, const bundle *b)
@@ -1741,6 +1810,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bundle_import__any_order_and_repetition_converges, setup_forgers, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_import__early_bundle_is_held_until_the_gap_fills, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_export__payloads_made_on_threads_seal_in_seq_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_flush__commits_not_marked_are_found_not_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_flush__a_crash_before_the_ref_moves_commits_them_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_flush__a_ref_that_cannot_move_keeps_the_bundles, setup, teardown),
