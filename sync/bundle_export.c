@@ -294,10 +294,15 @@ static int job_finish(sealer *sl, vios_store *st)
 		return j->error;
 	}
 	memcpy(j->h.prev, sl->prev, sizeof(j->h.prev));
-	free(j->h.json);
-	j->h.json = NULL;
-	if ((error = vios_bundle_header_format(&j->h.json, &j->h)) < 0 ||
-	    (error = vios_minisign_sign(&sig, st->node->sign_sec, j->age, j->agelen, j->h.json, "vios bundle")) < 0)
+	if ((error = vios_bundle_header_format(&j->h.json, &j->h)) < 0)
+		goto done;
+	if (strlen(j->h.json) > VIOS_MINISIGN_TRUSTED_TEXT_MAX) {
+		vios_error_set(VIOS_ERR_BUNDLE, "bundle header too long for a minisign trusted comment (%zu recipients)",
+			       j->h.nrecipients);
+		error = VIOS_ERROR;
+		goto done;
+	}
+	if ((error = vios_minisign_sign(&sig, st->node->sign_sec, j->age, j->agelen, j->h.json, "vios bundle")) < 0)
 		goto done;
 	vios_blake2b_hex(hash, j->age, j->agelen);
 	vios_now_iso(now);
@@ -376,8 +381,7 @@ static int seal_submit(sealer *sl, vios_store *st, const group *g, const vios_cr
 	j->ticket = SIZE_MAX;
 	h = &j->h;
 	snprintf(h->sender, sizeof(h->sender), "%s", st->node->node_id);
-	h->seq = ++sl->seq;
-	memcpy(h->prev, sl->prev, sizeof(h->prev)); /* for its length until it is finished */
+	h->seq = ++sl->seq; /* prev comes when it is finished */
 	h->covenant_version = cx->cov->version;
 	h->approves_covenant = cx->cov->version; /* it seals under the version it approved */
 	h->categories = g->cats;
@@ -394,13 +398,8 @@ static int seal_submit(sealer *sl, vios_store *st, const group *g, const vios_cr
 		h->napproves = cx->napproves;
 	}
 	/* a new epoch of this node rides in the first bundle after it started (vios-bundle-3) */
-	if ((error = header_epoch(h, st)) < 0 || (error = vios_crdt_clock_tick(&h->hlc, st)) < 0 ||
-	    (error = vios_bundle_header_format(&h->json, h)) < 0)
+	if ((error = header_epoch(h, st)) < 0 || (error = vios_crdt_clock_tick(&h->hlc, st)) < 0)
 		return error;
-	if (strlen(h->json) > VIOS_MINISIGN_TRUSTED_TEXT_MAX) {
-		vios_error_set(VIOS_ERR_BUNDLE, "bundle header too long for a minisign trusted comment (%zu recipients)", h->nrecipients);
-		return VIOS_ERROR;
-	}
 	/* each recipient's current epoch recipient (epoch.h), else its registry key */
 	j->npks = g->set.n;
 	for (size_t i = 0; i < g->set.n; i++)

@@ -121,7 +121,7 @@ static void test_pool__with_a_busy_worker_the_waiting_thread_runs_what_is_queued
 	vios_pool *p = NULL;
 	sq_job slow, rest[4];
 	size_t ts, tr[4];
-	int here = 0;
+	int here;
 
 	(void)state;
 	memset(&slow, 0, sizeof(slow));
